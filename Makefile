@@ -1,0 +1,106 @@
+# coldchaind - GNU Makefile, no configure step.
+# User CFLAGS/CPPFLAGS/LDFLAGS are kept; library flags come from pkg-config.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(PREFIX)/etc
+DATADIR    ?= $(PREFIX)/share
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS     ?= -O2 -g
+WERROR     ?= -Werror
+BUILD      ?= build
+
+# Libraries the daemon links against (pkg-config names).
+PKGS = libmodbus libcurl libconfig zlib
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LIBS   = $(PKG_LIBS) -pthread -lm
+
+LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/models/*.c drivers/*.c))
+LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BINS = $(BUILD)/tests/modbus_sim
+
+.PHONY: all test check demo deps install uninstall clean bench
+.SUFFIXES:
+
+all: $(BUILD)/coldchaind $(UNIT_BINS) $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libcoldchain.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/coldchaind: $(BUILD)/daemon/main.o $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(BUILD)/tests/modbus_sim: $(BUILD)/tests/modbus_sim.o $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Installs missing Debian packages when run as root, else prints the
+# apt-get line and stops.
+deps:
+	@tests/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD)
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: deps
+	@$(MAKE) --no-print-directory all BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/run.sh build-asan
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh $(BUILD)
+
+install: $(BUILD)/coldchaind
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices \
+		$(DESTDIR)$(DATADIR)/coldchaind/dashboards $(DESTDIR)$(DATADIR)/coldchaind/devices
+	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
+	install -m 0644 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
+	install -m 0644 config/devices/*.conf $(DESTDIR)$(DATADIR)/coldchaind/devices/
+	@# Device templates the site may edit: copy only those not present (never overwrite).
+	@for f in config/devices/*.conf; do \
+		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
+		[ -e $$t ] || install -m 0644 $$f $$t; done
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] || \
+		install -m 0640 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf
+	@if [ -n "$$(ls dashboards 2>/dev/null)" ]; then cp -r dashboards/. $(DESTDIR)$(DATADIR)/coldchaind/dashboards/; fi
+
+# Removes what install put in place, except a config the site has edited.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/coldchaind
+	rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
+	rm -rf $(DESTDIR)$(DATADIR)/coldchaind
+	@for f in config/devices/*.conf; do \
+		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
+		[ -e $$t ] && cmp -s $$f $$t && rm -f $$t; done; true
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] && \
+		cmp -s config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf && \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf; true
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices $(DESTDIR)$(SYSCONFDIR)/coldchaind 2>/dev/null
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,156 @@
+/* config.h - the effective configuration, as the loader hands it to the
+ * daemon.  Every default is filled in; every string is owned by the struct.
+ * The only file that includes <libconfig.h> is config.c. */
+#ifndef CC_CONFIG_H
+#define CC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sample.h"
+
+enum cc_table { CC_TABLE_COIL, CC_TABLE_DISCRETE, CC_TABLE_HOLDING, CC_TABLE_INPUT };
+
+enum cc_regtype {
+	CC_T_BOOL, CC_T_INT16, CC_T_UINT16, CC_T_INT32, CC_T_UINT32,
+	CC_T_INT64, CC_T_UINT64, CC_T_FLOAT32, CC_T_FLOAT64,
+};
+
+/*
+ * Word and byte order, named by the 32-bit pattern.  A = most significant
+ * byte.  For 64-bit types the same four choices apply: ABCD = ABCDEFGH (big
+ * endian), CDAB = GHEFCDAB (words reversed), BADC = BADCFEHG (bytes swapped
+ * in each word), DCBA = HGFEDCBA (little endian).  16-bit types honour only
+ * the byte swap (BADC/DCBA swap the two bytes).
+ */
+enum cc_order { CC_ORDER_ABCD, CC_ORDER_CDAB, CC_ORDER_BADC, CC_ORDER_DCBA };
+
+struct cc_point_conf {
+	char *channel;  /* name within the device: "temperature", "air_temp" */
+	char *quantity; /* measurement name */
+	char *unit;     /* NULL when not set */
+	enum cc_table table;
+	uint16_t address; /* 0-based protocol address */
+	enum cc_regtype type;
+	enum cc_order order;
+	int bit;          /* bool from a register: bit 0..15; -1 otherwise */
+	double scale;     /* value = raw * scale + offset */
+	double offset;
+	double valid_min; /* outside [valid_min, valid_max] -> CC_Q_OUT_OF_RANGE; */
+	double valid_max; /* -inf / +inf when not set */
+	int line;         /* config line, for messages */
+	struct cc_channel ch; /* filled by the loader, used by the driver */
+};
+
+struct cc_device_conf {
+	char *name;     /* sensor tag, unique across the config */
+	int unit;       /* Modbus unit id 0..247 (0 only for TCP devices that ignore it) */
+	char *room;     /* NULL when not set */
+	char *template_name; /* NULL when points are inline */
+	int64_t interval_ms; /* defaults to the bus interval */
+	int max_gap;         /* registers/bits that may be read unused to merge requests */
+	int max_registers;   /* per request, holding/input: 1..125 (default 125) */
+	int max_bits;        /* per request, coil/discrete: 1..2000 (default 2000) */
+	struct cc_point_conf *points;
+	size_t npoints;
+	int line;
+};
+
+struct cc_bus_conf {
+	char *name;
+	int is_rtu;
+	/* TCP */
+	char *host;
+	int port;
+	/* RTU */
+	char *device;
+	int baud;
+	char parity; /* 'N', 'E', 'O' */
+	int data_bits;
+	int stop_bits;
+	int rs485;   /* set RS485 mode on the serial port (adapters that need it) */
+	int64_t timeout_ms;      /* response timeout */
+	int64_t byte_timeout_ms; /* inter-byte timeout */
+	int64_t interval_ms;     /* default device interval */
+	int64_t backoff_max_ms;  /* cap on retry backoff for a silent unit / dead link */
+	int64_t turnaround_ms;   /* RTU: pause between requests (default 0 for TCP) */
+	struct cc_device_conf *devices;
+	size_t ndevices;
+	int line;
+};
+
+struct cc_influx_conf {
+	char *name;      /* defaults to the URL host */
+	char *url;       /* http(s)://host:port, no path */
+	char *database;
+	char *retention_policy; /* NULL = server default */
+	char *username;  /* NULL = no auth */
+	char *password_file;
+	char *password;  /* read from password_file; never printed or logged */
+	char *ca_file;
+	int insecure;    /* disable TLS verification (logged loudly) */
+	int gzip;
+	int batch;       /* lines per request */
+	int64_t flush_ms;      /* max age of a batch */
+	int64_t timeout_ms;    /* total request timeout */
+	int64_t connect_timeout_ms;
+	int64_t backoff_max_ms;
+	int max_pending; /* lines held in memory while the server is away */
+	int line;
+};
+
+struct cc_file_out_conf {
+	char *name;
+	char *path;      /* line protocol appended here; "-" = stdout */
+	int line;
+};
+
+struct cc_config {
+	char *file;      /* the path it was loaded from */
+	char *site;
+	char *state_dir;
+	char *template_dir; /* default: "devices" next to the config file */
+	char *log_target;   /* "stderr" or "syslog" */
+	char *log_level;    /* "error", "warning", "info", "debug" */
+	int64_t stats_interval_ms; /* self-metrics period */
+	int64_t shutdown_timeout_ms; /* flush deadline at SIGTERM */
+
+	struct cc_bus_conf *buses;
+	size_t nbuses;
+	struct cc_influx_conf *influx;
+	size_t ninflux;
+	struct cc_file_out_conf *files;
+	size_t nfiles;
+};
+
+/* A list of "FILE:LINE: path: message" strings, in file order. */
+struct cc_errors {
+	char **msg;
+	size_t n, cap;
+};
+void errors_add(struct cc_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void errors_print(const struct cc_errors *e, FILE *f);
+void errors_free(struct cc_errors *e);
+
+/*
+ * Loads and validates path.  On success returns 0 and *out; on any error
+ * returns -EINVAL and e holds every message (all errors of the file, not
+ * only the first).  Never exits, except inside libconfig itself on some
+ * inputs (see the reload pre-check in main.c).
+ */
+int config_load(const char *path, struct cc_config **out, struct cc_errors *e);
+void config_free(struct cc_config *cfg);
+
+/* Writes the effective configuration (every default filled in, secrets
+ * shown as "(from FILE)") in libconfig syntax, with each device's request
+ * plan as comments. */
+void config_print(const struct cc_config *cfg, FILE *f);
+
+const char *table_name(enum cc_table t);
+const char *regtype_name(enum cc_regtype t);
+const char *order_name(enum cc_order o, enum cc_regtype t);
+/* Number of 16-bit registers a type occupies (bool: 1; on coils: 1 bit). */
+int regtype_words(enum cc_regtype t);
+
+#endif

@@ -1,0 +1,480 @@
+/* main.c - coldchaind: process lifecycle.  Parses options, loads the
+ * configuration, takes the state-dir lock, starts outputs then inputs, and
+ * runs the main loop: signals (handlers only set flags), reload, periodic
+ * self-metrics, orderly shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../drivers/lineproto.h"
+#include "../drivers/modbus.h"
+#include "../drivers/output.h"
+#include "config.h"
+#include "log.h"
+#include "sink.h"
+#include "util.h"
+
+#ifndef CC_SYSCONFDIR
+#define CC_SYSCONFDIR "/etc"
+#endif
+#ifndef CC_VERSION
+#define CC_VERSION "0.1.0"
+#endif
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+/* Everything that runs for one configuration. */
+struct running {
+	struct cc_config *cfg;
+	struct mb_bus **buses;
+	size_t nbuses;
+	struct output **outs;
+	size_t nouts;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: coldchaind [-c FILE] [-n | -p] [-d] [-V]\n"
+		"  -c FILE  configuration file (default %s/coldchaind/coldchaind.conf)\n"
+		"  -n       check the configuration, print \"configuration OK\" or every error\n"
+		"  -p       print the effective configuration with every default filled in\n"
+		"  -d       debug logging\n"
+		"  -V       print the version\n",
+		CC_SYSCONFDIR);
+}
+
+static int lock_state_dir(const char *dir)
+{
+	char *path;
+	char buf[32];
+	int fd;
+
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		log_err("state dir %s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	path = xasprintf("%s/coldchaind.pid", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_err("lock file %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_err("another coldchaind is already running with state dir %s (pid %s)", dir,
+			*buf ? buf : "unknown");
+		close(fd);
+		free(path);
+		return -1;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		int len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+		if (pwrite(fd, buf, (size_t)len, 0) != len)
+			log_warn("lock file %s: cannot write pid: %s", path, strerror(errno));
+	}
+	free(path);
+	return fd; /* held open (and locked) until exit */
+}
+
+static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
+{
+	struct output **outs = xcalloc(cfg->ninflux + cfg->nfiles, sizeof(*outs));
+	size_t k = 0;
+
+	for (size_t i = 0; i < cfg->ninflux; i++)
+		if ((outs[k] = output_influx_new(&cfg->influx[i])) != NULL)
+			k++;
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		if ((outs[k] = output_file_new(&cfg->files[i])) != NULL)
+			k++;
+	if (k != cfg->ninflux + cfg->nfiles) {
+		for (size_t i = 0; i < k; i++)
+			output_free(outs[i]);
+		free(outs);
+		return NULL;
+	}
+	*n = k;
+	return outs;
+}
+
+static void buses_start(struct running *r)
+{
+	r->nbuses = r->cfg->nbuses;
+	r->buses = xcalloc(r->nbuses, sizeof(*r->buses));
+	for (size_t i = 0; i < r->nbuses; i++) {
+		r->buses[i] = mb_bus_start(&r->cfg->buses[i], r->cfg->site);
+		if (!r->buses[i])
+			log_err("bus %s: not started: %s", r->cfg->buses[i].name, strerror(errno));
+	}
+}
+
+static void buses_stop(struct running *r)
+{
+	for (size_t i = 0; i < r->nbuses; i++)
+		if (r->buses[i])
+			mb_bus_stop(r->buses[i]);
+	free(r->buses);
+	r->buses = NULL;
+	r->nbuses = 0;
+}
+
+/* --- self-metrics ------------------------------------------------------ */
+
+struct stats_ctx {
+	struct lp_buf *b;
+	const char *site;
+	int64_t ts;
+};
+
+static void emit_unit_stats(const char *bus, const struct mb_unit_stats *st, void *arg)
+{
+	struct stats_ctx *c = arg;
+	char unit[16];
+	snprintf(unit, sizeof(unit), "%d", st->unit);
+	struct lp_tag tags[] = { { "bus", bus }, { "sensor", st->device }, { "site", c->site }, { "unit_id", unit } };
+	struct lp_field f[] = {
+		{ .key = "requests", .type = LP_INT, .v.i = (int64_t)st->requests },
+		{ .key = "errors", .type = LP_INT, .v.i = (int64_t)st->errors },
+		{ .key = "timeouts", .type = LP_INT, .v.i = (int64_t)st->timeouts },
+		{ .key = "exceptions", .type = LP_INT, .v.i = (int64_t)st->exceptions },
+		{ .key = "polls", .type = LP_INT, .v.i = (int64_t)st->polls },
+		{ .key = "rtt_ms", .type = LP_FLOAT, .v.f = st->last_rtt_ms },
+		{ .key = "down", .type = LP_BOOL, .v.b = st->down },
+	};
+	lp_encode(c->b, "coldchaind_modbus", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c->ts);
+}
+
+static void stats_emit(struct running *r)
+{
+	struct lp_buf b;
+	struct stats_ctx c;
+
+	lp_buf_init(&b);
+	c.b = &b;
+	c.site = r->cfg->site;
+	c.ts = time_now_ns();
+	for (size_t i = 0; i < r->nbuses; i++)
+		if (r->buses[i])
+			mb_bus_foreach_stats(r->buses[i], emit_unit_stats, &c);
+	for (size_t i = 0; i < r->nouts; i++) {
+		struct output_stats st;
+		output_get_stats(r->outs[i], &st);
+		struct lp_tag tags[] = { { "output", output_name(r->outs[i]) }, { "site", r->cfg->site } };
+		struct lp_field f[] = {
+			{ .key = "written", .type = LP_INT, .v.i = (int64_t)st.written },
+			{ .key = "retried", .type = LP_INT, .v.i = (int64_t)st.retried },
+			{ .key = "rejected", .type = LP_INT, .v.i = (int64_t)st.rejected },
+			{ .key = "dropped", .type = LP_INT, .v.i = (int64_t)st.dropped },
+			{ .key = "pending", .type = LP_INT, .v.i = (int64_t)st.pending },
+			{ .key = "oldest_age_s", .type = LP_FLOAT, .v.f = (double)st.oldest_age_ms / 1000.0 },
+		};
+		lp_encode(&b, "coldchaind_output", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
+	}
+	if (b.lines)
+		sink_submit_lines(b.data, b.len, b.lines);
+	lp_buf_free(&b);
+}
+
+/* --- reload ------------------------------------------------------------ */
+
+/*
+ * libconfig can exit() on some inputs (an @include of a directory), so the
+ * new file is first parsed and validated in a child.  Its messages come back
+ * through a pipe and are logged here.  Returns 0 when the child found the
+ * file valid.
+ */
+static int config_precheck(const char *path)
+{
+	int pfd[2], status;
+	pid_t pid;
+	FILE *f;
+	char line[1024];
+
+	if (pipe(pfd) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		struct cc_config *c = NULL;
+		struct cc_errors e = { 0 };
+		FILE *out;
+
+		close(pfd[0]);
+		out = fdopen(pfd[1], "w");
+		if (config_load(path, &c, &e) < 0) {
+			if (out)
+				errors_print(&e, out);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	f = fdopen(pfd[0], "r");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			log_err("reload: %s", line);
+		}
+		fclose(f);
+	} else {
+		close(pfd[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		log_err("reload: checking %s killed the checker (signal %d)", path, WTERMSIG(status));
+	return -EINVAL;
+}
+
+static void reload(struct running *r, const char *path)
+{
+	struct cc_config *ncfg = NULL;
+	struct cc_errors e = { 0 };
+	struct output **nouts;
+	size_t nn = 0;
+	int64_t deadline;
+
+	log_info("SIGHUP: reloading %s", path);
+	if (config_precheck(path) < 0 || config_load(path, &ncfg, &e) < 0) {
+		for (size_t i = 0; i < e.n; i++)
+			log_err("reload: %s", e.msg[i]);
+		errors_free(&e);
+		log_err("reload failed, keeping previous configuration");
+		return;
+	}
+	nouts = outputs_create(ncfg, &nn);
+	if (!nouts) {
+		config_free(ncfg);
+		log_err("reload failed, keeping previous configuration");
+		return;
+	}
+
+	/* Inputs stop first so nothing is submitted while outputs change. */
+	buses_stop(r);
+	sink_set_outputs(NULL, 0);
+	deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
+	for (size_t i = 0; i < r->nouts; i++) {
+		struct output *heir = NULL;
+		for (size_t j = 0; j < nn && !heir; j++)
+			if (output_same_destination(nouts[j], r->outs[i]))
+				heir = nouts[j];
+		/* A kept destination hands its queue over at once; a removed one
+		 * gets the shutdown deadline to deliver what it holds. */
+		output_stop(r->outs[i], heir ? time_mono_ms() : deadline);
+		if (heir) {
+			output_take_pending(heir, r->outs[i]);
+		} else {
+			struct output_stats st;
+			output_get_stats(r->outs[i], &st);
+			if (st.pending)
+				log_warn("output %s: removed by reload with %" PRIu64 " lines undelivered",
+					 output_name(r->outs[i]), st.pending);
+		}
+		output_free(r->outs[i]);
+	}
+	free(r->outs);
+	config_free(r->cfg);
+
+	r->cfg = ncfg;
+	r->outs = nouts;
+	r->nouts = nn;
+	for (size_t i = 0; i < nn; i++)
+		if (output_start(nouts[i]) < 0)
+			log_err("output %s: cannot start", output_name(nouts[i]));
+	sink_set_outputs(r->outs, r->nouts);
+	buses_start(r);
+	{
+		enum log_level lvl;
+		if (log_level_parse(ncfg->log_level, &lvl) == 0)
+			log_set_level(lvl);
+	}
+	log_info("configuration reloaded: %zu buses, %zu outputs", r->nbuses, r->nouts);
+}
+
+/* --- main -------------------------------------------------------------- */
+
+static int load_or_report(const char *path, struct cc_config **cfg)
+{
+	struct cc_errors e = { 0 };
+
+	if (config_load(path, cfg, &e) < 0) {
+		errors_print(&e, stderr);
+		errors_free(&e);
+		return -1;
+	}
+	return 0;
+}
+
+static void install_signals(sigset_t *blocked, sigset_t *waitmask)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	/* Blocked everywhere (threads inherit the mask), delivered only while
+	 * the main thread waits in ppoll: no race between test and wait. */
+	sigemptyset(blocked);
+	sigaddset(blocked, SIGTERM);
+	sigaddset(blocked, SIGINT);
+	sigaddset(blocked, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, blocked, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf";
+	int check = 0, print = 0, debug = 0, opt, lockfd;
+	struct running r = { 0 };
+	enum log_level lvl = LOG_LVL_INFO;
+	sigset_t blocked, waitmask;
+	int64_t next_stats, deadline;
+
+	while ((opt = getopt(argc, argv, "c:npdVh")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'n': check = 1; break;
+		case 'p': print = 1; break;
+		case 'd': debug = 1; break;
+		case 'V': printf("coldchaind %s\n", CC_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (check || print) {
+		if (load_or_report(path, &r.cfg) < 0)
+			return 1;
+		if (print)
+			config_print(r.cfg, stdout);
+		else
+			printf("configuration OK\n");
+		config_free(r.cfg);
+		return 0;
+	}
+
+	if (load_or_report(path, &r.cfg) < 0) {
+		fprintf(stderr, "coldchaind: %s: configuration invalid, not starting\n", path);
+		return 1;
+	}
+	log_level_parse(r.cfg->log_level, &lvl);
+	log_open(strcmp(r.cfg->log_target, "syslog") == 0 ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+		 debug ? LOG_LVL_DEBUG : lvl);
+
+	lockfd = lock_state_dir(r.cfg->state_dir);
+	if (lockfd < 0) {
+		config_free(r.cfg);
+		return 1;
+	}
+	if (output_global_init() < 0)
+		fatal("cannot initialise the HTTP library");
+	install_signals(&blocked, &waitmask);
+
+	r.outs = outputs_create(r.cfg, &r.nouts);
+	if (!r.outs)
+		fatal("cannot create outputs");
+	for (size_t i = 0; i < r.nouts; i++)
+		if (output_start(r.outs[i]) < 0)
+			fatal("output %s: cannot start", output_name(r.outs[i]));
+	sink_set_outputs(r.outs, r.nouts);
+	buses_start(&r);
+	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r.cfg->site,
+		 r.nbuses, r.nouts, path);
+
+	next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
+	while (!got_term) {
+		int64_t now = time_mono_ms();
+		int64_t wait = next_stats - now;
+		struct timespec ts;
+
+		if (wait < 0)
+			wait = 0;
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = (wait % 1000) * 1000000;
+		/* No descriptors yet (the control socket will join here). */
+		if (ppoll(NULL, 0, &ts, &waitmask) < 0 && errno != EINTR)
+			log_warn("main loop: ppoll: %s", strerror(errno));
+		if (got_hup) {
+			got_hup = 0;
+			reload(&r, path);
+			next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
+		}
+		if (time_mono_ms() >= next_stats) {
+			stats_emit(&r);
+			next_stats += r.cfg->stats_interval_ms;
+			if (next_stats < time_mono_ms())
+				next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
+		}
+	}
+
+	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
+		 r.cfg->shutdown_timeout_ms);
+	buses_stop(&r);
+	stats_emit(&r);
+	deadline = time_mono_ms() + r.cfg->shutdown_timeout_ms;
+	for (size_t i = 0; i < r.nouts; i++) {
+		struct output_stats st;
+		output_stop(r.outs[i], deadline);
+		output_get_stats(r.outs[i], &st);
+		if (st.pending)
+			log_warn("output %s: %" PRIu64 " lines undelivered at shutdown", output_name(r.outs[i]),
+				 st.pending);
+	}
+	sink_set_outputs(NULL, 0);
+	for (size_t i = 0; i < r.nouts; i++)
+		output_free(r.outs[i]);
+	free(r.outs);
+	config_free(r.cfg);
+	output_global_cleanup();
+	log_info("stopped");
+	close(lockfd);
+	log_close();
+	return 0;
+}

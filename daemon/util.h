@@ -1,0 +1,43 @@
+/* util.h - small helpers shared by the daemon and the drivers: clocks,
+ * strict duration/size parsing, string helpers.  No I/O beyond clocks. */
+#ifndef CC_UTIL_H
+#define CC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Wall clock, UTC, nanoseconds since the epoch (sample timestamps). */
+int64_t time_now_ns(void);
+/* Monotonic clock in milliseconds (scheduling, timeouts, backoff). */
+int64_t time_mono_ms(void);
+
+/*
+ * Strict parsers.  Durations: an integer followed by one unit of
+ * ms, s, m, h, d ("500ms", "10s", "5m", "1h", "7d"); no unit, no sign, no
+ * spaces, no fraction.  Sizes: an integer with an optional K, M, G, T suffix
+ * (powers of 1024) or none for bytes ("512M", "64K", "4096").
+ * Return 0 or -EINVAL / -ERANGE.
+ */
+int parse_duration_ms(const char *s, int64_t *out_ms);
+int parse_size(const char *s, uint64_t *out_bytes);
+/* Formats ms back into the largest exact unit ("90s" -> "90s", 3600000 -> "1h"). */
+void format_duration_ms(int64_t ms, char *buf, size_t len);
+void format_size(uint64_t bytes, char *buf, size_t len);
+
+/* malloc/strdup that abort on OOM; a daemon that cannot allocate a few bytes
+ * cannot do anything useful and must restart (systemd Restart=on-failure). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copy with truncation, always NUL-terminates; returns strlen(src). */
+size_t strlcpy_cc(char *dst, const char *src, size_t size);
+
+/* Deterministic xorshift PRNG for jitter (seedable so tests repeat). */
+uint32_t rand_next(uint64_t *state);
+
+#endif

@@ -1,0 +1,72 @@
+/* lineproto.h - a pure InfluxDB line-protocol encoder (and a parser used by
+ * tests, fuzzers and the MQTT line-protocol format).  No I/O, no allocation
+ * besides the growable buffer.  Escaping follows
+ * https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/
+ * and nothing a caller passes can ever inject a second line. */
+#ifndef CC_LINEPROTO_H
+#define CC_LINEPROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lp_buf {
+	char *data;
+	size_t len, cap;
+	size_t lines; /* complete lines in data */
+};
+
+enum lp_ftype { LP_FLOAT, LP_INT, LP_UINT, LP_STRING, LP_BOOL };
+
+struct lp_tag {
+	const char *key;
+	const char *value; /* NULL or "" -> tag omitted (InfluxDB rejects empty tag values) */
+};
+
+struct lp_field {
+	const char *key;
+	enum lp_ftype type;
+	union {
+		double f;
+		int64_t i;
+		uint64_t u;
+		const char *s;
+		int b;
+	} v;
+};
+
+void lp_buf_init(struct lp_buf *b);
+void lp_buf_reset(struct lp_buf *b); /* len = lines = 0, keeps memory */
+void lp_buf_free(struct lp_buf *b);
+
+/*
+ * Appends one line terminated by '\n'.  Tags are written in the order given
+ * (callers pass them sorted by key: InfluxDB's preferred order).  A float
+ * field that is NaN or infinite is skipped (line protocol cannot carry it);
+ * if no field remains the line is not written and -EINVAL is returned.
+ * Floats are printed with the shortest "%.17g"-class form that round-trips.
+ * ts_ns is nanoseconds since the epoch.  Returns 0 or -errno.
+ */
+int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *tags, size_t ntags,
+	      const struct lp_field *fields, size_t nfields, int64_t ts_ns);
+
+/*
+ * Parsed line: pointers into a private buffer owned by the struct.
+ * lp_parse_line() parses exactly one line (without its '\n'); returns 0, or
+ * -EINVAL with *err set to a static message.  Used by tests to prove the
+ * encoder round-trips, and by the MQTT line-protocol format.
+ */
+#define LP_MAX_TAGS 64
+#define LP_MAX_FIELDS 64
+struct lp_point {
+	char *measurement;
+	size_t ntags, nfields;
+	struct lp_tag tags[LP_MAX_TAGS];
+	struct lp_field fields[LP_MAX_FIELDS];
+	int has_ts;
+	int64_t ts;
+	char *storage; /* unescaped copies live here */
+};
+int lp_parse_line(const char *line, size_t len, struct lp_point *p, const char **err);
+void lp_point_free(struct lp_point *p);
+
+#endif

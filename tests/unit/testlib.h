@@ -1,0 +1,70 @@
+/* testlib.h - the unit-test harness: each test is a function; the runner
+ * prints "PASS name" or "FAIL name" (with every failed check), which
+ * tests/run.sh counts.  A test program exits 1 if any test failed. */
+#ifndef CC_TESTLIB_H
+#define CC_TESTLIB_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tl_cur_failed, tl_passed, tl_failed;
+static const char *tl_prog = "unit";
+
+#define CHECK(c)                                                                                  \
+	do {                                                                                      \
+		if (!(c)) {                                                                       \
+			printf("    %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);             \
+			tl_cur_failed = 1;                                                        \
+		}                                                                                 \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                                           \
+	do {                                                                                      \
+		const char *tl_a = (a), *tl_b = (b);                                              \
+		if (!tl_a || !tl_b || strcmp(tl_a, tl_b) != 0) {                                  \
+			printf("    %s:%d: %s == %s failed:\n      got      \"%s\"\n      expected \"%s\"\n", \
+			       __FILE__, __LINE__, #a, #b, tl_a ? tl_a : "(null)", tl_b ? tl_b : "(null)"); \
+			tl_cur_failed = 1;                                                        \
+		}                                                                                 \
+	} while (0)
+
+#define CHECK_INT(a, b)                                                                           \
+	do {                                                                                      \
+		long long tl_a = (long long)(a), tl_b = (long long)(b);                           \
+		if (tl_a != tl_b) {                                                               \
+			printf("    %s:%d: %s == %s failed: got %lld, expected %lld\n", __FILE__,    \
+			       __LINE__, #a, #b, tl_a, tl_b);                                     \
+			tl_cur_failed = 1;                                                        \
+		}                                                                                 \
+	} while (0)
+
+/* |a - b| <= tol */
+#define CHECK_NEAR(a, b, tol)                                                                     \
+	do {                                                                                      \
+		double tl_a = (a), tl_b = (b);                                                    \
+		if (!(fabs(tl_a - tl_b) <= (tol))) {                                              \
+			printf("    %s:%d: %s ~= %s failed: got %.17g, expected %.17g (tol %g)\n",   \
+			       __FILE__, __LINE__, #a, #b, tl_a, tl_b, (double)(tol));            \
+			tl_cur_failed = 1;                                                        \
+		}                                                                                 \
+	} while (0)
+
+static void tl_run(const char *name, void (*fn)(void))
+{
+	tl_cur_failed = 0;
+	fn();
+	if (tl_cur_failed) {
+		tl_failed++;
+		printf("FAIL %s: %s\n", tl_prog, name);
+	} else {
+		tl_passed++;
+		printf("PASS %s: %s\n", tl_prog, name);
+	}
+	fflush(stdout);
+}
+
+#define RUN(fn) tl_run(#fn, fn)
+#define TL_DONE() (tl_failed ? 1 : 0)
+
+#endif
