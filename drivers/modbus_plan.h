@@ -24,7 +24,10 @@ struct plan {
 
 /*
  * Builds the plan for one device with the given limits.  Points that
- * overlap or share registers are served by one request.  Returns 0 or
+ * overlap or share registers are served by one request (unless together
+ * they exceed the limit: then by overlapping requests).  max_gap counts
+ * addresses that no point of the device's table covers; addresses of other
+ * points may always be read, since the configuration says they exist.  Returns 0 or
  * -ENOMEM / -EINVAL (a point wider than max per request).
  * The plan is minimal: no plan for these points, gap and limit has fewer
  * requests (greedy left-to-right over sorted spans is optimal for this

@@ -1,0 +1,622 @@
+/* modbus.c - the Modbus driver: one worker thread per bus polls its devices
+ * on their own intervals and hands every poll's samples to sink_submit().
+ * The only file of the daemon that includes <modbus.h>; libmodbus errors are
+ * translated here, with modbus_strerror, and never leave this file.
+ *
+ * Failure isolation, in short:
+ *  - a unit that times out: rest of its requests skipped this cycle, its
+ *    points get CC_Q_COMM_ERROR, next attempt after
+ *    max(interval, min(interval * 2^(k-1), backoff_max)) for the k-th
+ *    consecutive timeout, so a silent unit costs at most one timeout per
+ *    step and other units keep their cadence;
+ *  - a Modbus exception: only that request's points fail, counted and logged
+ *    (rate-limited), no backoff (the unit answered);  "Illegal data address"
+ *    on a request that bridges unused addresses re-plans the device with
+ *    max_gap 0, once;
+ *  - a broken link (TCP reset, serial device gone): close, reopen with
+ *    capped exponential backoff, comm-error samples for every device that
+ *    falls due meanwhile.
+ * libmodbus's own error recovery stays off: it would sleep and reconnect
+ * inside a read, hiding failures from the counters and blocking the bus. */
+#include "modbus.h"
+
+#include <modbus.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../daemon/config.h"
+#include "../daemon/log.h"
+#include "../daemon/sink.h"
+#include "../daemon/util.h"
+#include "modbus_plan.h"
+#include "regdecode.h"
+
+#define LOG_RL_MS 60000      /* at most one repeated-failure message per subject per minute */
+#define LINK_BACKOFF_MIN_MS 500
+
+struct mb_dev {
+	const struct cc_device_conf *conf;
+	struct plan plan;
+	int split;        /* re-planned with max_gap 0 after an illegal-address on a bridged gap */
+	int64_t next_due; /* monotonic ms */
+	uint32_t fails;   /* consecutive polls without any answer */
+	struct cc_sample *samples; /* one per point, in point order */
+	struct cc_sample *scratch; /* a partial poll's samples at stop */
+	struct mb_unit_stats st; /* guarded by bus->lock */
+	struct log_rl rl_exc, rl_to, rl_err;
+};
+
+struct mb_bus {
+	const struct cc_bus_conf *conf;
+	const char *site;
+	pthread_t thr;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+
+	modbus_t *ctx;
+	int connected;
+	int rs485_warned; /* say it once, not at every reopen */
+	uint32_t link_fails;
+	int64_t link_next_try;
+	int64_t last_req_end; /* for the RTU turnaround pause */
+	struct log_rl rl_link;
+
+	struct mb_dev *devs;
+	size_t ndevs;
+	uint16_t regs[MODBUS_MAX_READ_REGISTERS];
+	uint8_t bits[MODBUS_MAX_READ_BITS];
+};
+
+/* Monotonic microseconds: RTTs on a LAN are well below a millisecond. */
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* base * 2^(k-1), capped; never below base.  k >= 1. */
+static int64_t backoff_ms(int64_t base, uint32_t k, int64_t cap)
+{
+	int64_t d = base;
+
+	for (uint32_t i = 1; i < k && d < cap; i++)
+		d *= 2;
+	d = min64(d, cap);
+	return d < base ? base : d;
+}
+
+static int is_exception(int e)
+{
+	return e >= EMBXILFUN && e <= EMBXGTAR;
+}
+
+/* Errors that mean the link, not the unit, is broken. */
+static int is_link_error(int e)
+{
+	switch (e) {
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case ECONNABORTED:
+	case EPIPE:
+	case EBADF:
+	case EIO:
+	case ENOTCONN:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENODEV:
+	case ENXIO:
+		return 1;
+	}
+	return 0;
+}
+
+static int is_bit_table(enum cc_table t)
+{
+	return t == CC_TABLE_COIL || t == CC_TABLE_DISCRETE;
+}
+
+/* Sleeps until the monotonic deadline or a stop request.  Returns stop. */
+static int wait_until(struct mb_bus *b, int64_t deadline_ms)
+{
+	struct timespec ts = { .tv_sec = deadline_ms / 1000, .tv_nsec = (long)(deadline_ms % 1000) * 1000000L };
+	int stop;
+
+	pthread_mutex_lock(&b->lock);
+	while (!b->stop && time_mono_ms() < deadline_ms)
+		if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) == ETIMEDOUT)
+			break;
+	stop = b->stop;
+	pthread_mutex_unlock(&b->lock);
+	return stop;
+}
+
+static int stopping(struct mb_bus *b)
+{
+	int s;
+
+	pthread_mutex_lock(&b->lock);
+	s = b->stop;
+	pthread_mutex_unlock(&b->lock);
+	return s;
+}
+
+static void set_timeout(modbus_t *ctx, int64_t ms, int (*fn)(modbus_t *, uint32_t, uint32_t))
+{
+	fn(ctx, (uint32_t)(ms / 1000), (uint32_t)(ms % 1000) * 1000u);
+}
+
+static int link_open(struct mb_bus *b)
+{
+	const struct cc_bus_conf *c = b->conf;
+
+	if (!b->ctx) {
+		if (c->is_rtu) {
+			b->ctx = modbus_new_rtu(c->device, c->baud, c->parity, c->data_bits, c->stop_bits);
+		} else {
+			char port[16];
+			snprintf(port, sizeof(port), "%d", c->port);
+			b->ctx = modbus_new_tcp_pi(c->host, port);
+		}
+		if (!b->ctx)
+			return -errno;
+		modbus_set_error_recovery(b->ctx, MODBUS_ERROR_RECOVERY_NONE);
+		set_timeout(b->ctx, c->timeout_ms, modbus_set_response_timeout);
+		set_timeout(b->ctx, c->byte_timeout_ms, modbus_set_byte_timeout);
+	}
+	if (modbus_connect(b->ctx) < 0)
+		return -errno;
+	if (c->is_rtu && c->rs485 && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 && !b->rs485_warned++)
+		log_warn("bus %s: %s refuses RS485 mode (%s); continuing in RS232 mode, which works only if "
+			 "the adapter switches direction by itself",
+			 c->name, c->device, modbus_strerror(errno));
+	return 0;
+}
+
+static void link_close(struct mb_bus *b)
+{
+	if (b->ctx && b->connected)
+		modbus_close(b->ctx);
+	b->connected = 0;
+}
+
+static const char *link_name(const struct mb_bus *b, char *buf, size_t len)
+{
+	if (b->conf->is_rtu)
+		snprintf(buf, len, "%s", b->conf->device);
+	else
+		snprintf(buf, len, "%s:%d", b->conf->host, b->conf->port);
+	return buf;
+}
+
+static void link_try(struct mb_bus *b, int64_t now)
+{
+	char where[300];
+	uint32_t supp = 0;
+	int rc = link_open(b);
+
+	if (rc == 0) {
+		if (b->link_fails > 0)
+			log_info("bus %s: connected to %s again after %u failures", b->conf->name,
+				 link_name(b, where, sizeof(where)), b->link_fails);
+		else
+			log_info("bus %s: connected to %s", b->conf->name, link_name(b, where, sizeof(where)));
+		b->connected = 1;
+		b->link_fails = 0;
+		b->last_req_end = 0;
+		return;
+	}
+	b->link_fails++;
+	b->link_next_try = now + backoff_ms(LINK_BACKOFF_MIN_MS, b->link_fails, b->conf->backoff_max_ms);
+	if (log_rl_allow(&b->rl_link, LOG_RL_MS, &supp))
+		log_warn("bus %s: cannot open %s: %s (retrying with backoff up to %lld ms%s)", b->conf->name,
+			 link_name(b, where, sizeof(where)), modbus_strerror(-rc), (long long)b->conf->backoff_max_ms,
+			 supp ? ", repeated failures suppressed" : "");
+}
+
+static void link_broken(struct mb_bus *b, const struct mb_dev *d, int e, int64_t now)
+{
+	char where[300];
+
+	log_warn("bus %s unit %d (%s): link to %s lost: %s; reopening", b->conf->name, d->conf->unit, d->conf->name,
+		 link_name(b, where, sizeof(where)), modbus_strerror(e));
+	link_close(b);
+	b->link_fails = 1;
+	b->link_next_try = now + LINK_BACKOFF_MIN_MS;
+}
+
+static void stats_update(struct mb_bus *b, struct mb_dev *d, int requests, int errors, int timeouts, int exceptions,
+			 int polls, double rtt)
+{
+	pthread_mutex_lock(&b->lock);
+	d->st.requests += (uint64_t)requests;
+	d->st.errors += (uint64_t)errors;
+	d->st.timeouts += (uint64_t)timeouts;
+	d->st.exceptions += (uint64_t)exceptions;
+	d->st.polls += (uint64_t)polls;
+	if (rtt >= 0)
+		d->st.last_rtt_ms = rtt;
+	d->st.down = d->fails > 0 || !b->connected;
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void samples_fail(struct mb_dev *d, const struct plan_req *r)
+{
+	int64_t ts = time_now_ns();
+
+	for (size_t k = 0; k < r->npoints; k++) {
+		struct cc_sample *s = &d->samples[r->points[k]];
+		s->ts_ns = ts;
+		s->value = 0;
+		s->quality = CC_Q_COMM_ERROR;
+	}
+}
+
+static void samples_decode(struct mb_bus *b, struct mb_dev *d, const struct plan_req *r, int64_t ts)
+{
+	for (size_t k = 0; k < r->npoints; k++) {
+		const struct cc_point_conf *p = &d->conf->points[r->points[k]];
+		struct cc_sample *s = &d->samples[r->points[k]];
+		size_t off = (size_t)(p->address - r->address);
+		double raw = 0;
+		int rc;
+
+		if (is_bit_table(r->table)) {
+			uint16_t w = b->bits[off];
+			rc = regdecode_words(&w, 1, CC_T_BOOL, p->order, -1, &raw);
+		} else {
+			rc = regdecode_words(&b->regs[off], r->count - off, p->type, p->order, p->bit, &raw);
+		}
+		s->ts_ns = ts;
+		if (rc < 0) {
+			/* NaN/Inf from the device: recorded as out of range */
+			s->value = raw;
+			s->quality = CC_Q_OUT_OF_RANGE;
+		} else {
+			s->quality = regdecode_apply(p, raw, &s->value);
+		}
+	}
+}
+
+/* 1 if the request reads addresses that no point of its table covers. */
+static int req_bridges_gap(const struct mb_dev *d, const struct plan_req *r)
+{
+	for (uint32_t a = r->address; a < (uint32_t)r->address + r->count; a++) {
+		int used = 0;
+		for (size_t i = 0; i < d->conf->npoints && !used; i++) {
+			const struct cc_point_conf *p = &d->conf->points[i];
+			uint32_t w = is_bit_table(p->table) ? 1 : (uint32_t)regtype_words(p->type);
+			used = p->table == r->table && p->address <= a && a < p->address + w;
+		}
+		if (!used)
+			return 1;
+	}
+	return 0;
+}
+
+static int req_exec(struct mb_bus *b, const struct plan_req *r)
+{
+	switch (r->table) {
+	case CC_TABLE_COIL:
+		return modbus_read_bits(b->ctx, r->address, r->count, b->bits);
+	case CC_TABLE_DISCRETE:
+		return modbus_read_input_bits(b->ctx, r->address, r->count, b->bits);
+	case CC_TABLE_HOLDING:
+		return modbus_read_registers(b->ctx, r->address, r->count, b->regs);
+	case CC_TABLE_INPUT:
+		return modbus_read_input_registers(b->ctx, r->address, r->count, b->regs);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
+{
+	const struct cc_device_conf *c = d->conf;
+	struct plan np;
+	int rc = plan_build(c, 0, c->max_registers, c->max_bits, &np);
+
+	d->split = 1;
+	if (rc < 0) {
+		log_warn("bus %s unit %d (%s): cannot re-plan without gaps: %s", b->conf->name, c->unit, c->name,
+			 strerror(-rc));
+		return;
+	}
+	log_warn("bus %s unit %d (%s): unit refuses reads across unused addresses; splitting requests "
+		 "(max_gap 0: %zu requests instead of %zu)",
+		 b->conf->name, c->unit, c->name, np.nreqs, d->plan.nreqs);
+	plan_free(&d->plan);
+	d->plan = np;
+}
+
+/* Sets the next due time after a poll that got no answer at all. */
+static void dev_backoff(struct mb_bus *b, struct mb_dev *d, int64_t now)
+{
+	int64_t iv = d->conf->interval_ms > 0 ? d->conf->interval_ms : 1000;
+	int64_t cap = b->conf->backoff_max_ms > iv ? b->conf->backoff_max_ms : iv;
+
+	d->fails++;
+	d->next_due = now + backoff_ms(iv, d->fails, cap);
+}
+
+static void dev_schedule_next(struct mb_dev *d, int64_t now)
+{
+	int64_t iv = d->conf->interval_ms > 0 ? d->conf->interval_ms : 1000;
+
+	d->next_due += iv;
+	if (d->next_due <= now) /* fell behind: skip the missed slots, keep the phase */
+		d->next_due += ((now - d->next_due) / iv + 1) * iv;
+}
+
+/* Emits comm-error samples for a device that fell due while the link is down. */
+static void dev_link_down(struct mb_bus *b, struct mb_dev *d, int64_t now)
+{
+	for (size_t i = 0; i < d->plan.nreqs; i++)
+		samples_fail(d, &d->plan.reqs[i]);
+	if (d->conf->npoints)
+		sink_submit(d->samples, d->conf->npoints);
+	stats_update(b, d, 0, 0, 0, 0, 0, -1);
+	dev_schedule_next(d, now);
+}
+
+static void dev_poll(struct mb_bus *b, struct mb_dev *d)
+{
+	const struct cc_bus_conf *bc = b->conf;
+	const struct cc_device_conf *c = d->conf;
+	int answered = 0, timed_out = 0, aborted = 0, want_split = 0;
+	int nreq = 0, nerr = 0, nto = 0, nexc = 0;
+	double rtt = -1;
+	size_t i;
+
+	/* Every point starts as a comm error (stamped now); a request that
+	 * answers overwrites its points. */
+	for (i = 0; i < d->plan.nreqs; i++)
+		samples_fail(d, &d->plan.reqs[i]);
+	modbus_set_slave(b->ctx, c->unit);
+	for (i = 0; i < d->plan.nreqs; i++) {
+		const struct plan_req *r = &d->plan.reqs[i];
+		int64_t t0;
+		int rc, e;
+		uint32_t supp = 0;
+
+		if (bc->is_rtu && bc->turnaround_ms > 0 && b->last_req_end > 0) {
+			int64_t until = b->last_req_end + bc->turnaround_ms;
+			if (time_mono_ms() < until && wait_until(b, until)) {
+				aborted = 1;
+				break;
+			}
+		}
+		t0 = mono_us();
+		rc = req_exec(b, r);
+		e = errno;
+		b->last_req_end = time_mono_ms();
+		nreq++;
+		if (rc == r->count) {
+			answered = 1;
+			rtt = (double)(mono_us() - t0) / 1000.0;
+			samples_decode(b, d, r, time_now_ns());
+			continue;
+		}
+		if (rc >= 0)
+			e = EMBMDATA; /* short answer */
+		nerr++;
+		samples_fail(d, r);
+		if (is_exception(e)) {
+			answered = 1;
+			nexc++;
+			if (e == EMBXILADD && !d->split && req_bridges_gap(d, r))
+				want_split = 1;
+			else if (log_rl_allow(&d->rl_exc, LOG_RL_MS, &supp))
+				log_warn("bus %s unit %d (%s) %s %u..%u: %s%s", bc->name, c->unit, c->name,
+					 table_name(r->table), (unsigned)r->address,
+					 (unsigned)r->address + r->count - 1, modbus_strerror(e),
+					 supp ? " (repeated; earlier ones suppressed)" : "");
+			continue;
+		}
+		if (e == ETIMEDOUT) {
+			nto++;
+			timed_out = 1;
+			/* a late reply must not be taken as the answer to the next
+			 * request (TCP: stream desync; RTU: a slow unit's frame) */
+			modbus_flush(b->ctx);
+			if (log_rl_allow(&d->rl_to, LOG_RL_MS, &supp))
+				log_warn("bus %s unit %d (%s) %s %u..%u: %s after %lld ms; backing off%s", bc->name,
+					 c->unit, c->name, table_name(r->table), (unsigned)r->address,
+					 (unsigned)r->address + r->count - 1, modbus_strerror(e),
+					 (long long)bc->timeout_ms, supp ? " (repeated; earlier ones suppressed)" : "");
+			break;
+		}
+		if (is_link_error(e)) {
+			link_broken(b, d, e, time_mono_ms());
+			break;
+		}
+		/* bad CRC, garbled or mismatched frame: drop whatever is pending
+		 * and carry on with the next request */
+		modbus_flush(b->ctx);
+		if (log_rl_allow(&d->rl_err, LOG_RL_MS, &supp))
+			log_warn("bus %s unit %d (%s) %s %u..%u: %s%s", bc->name, c->unit, c->name, table_name(r->table),
+				 (unsigned)r->address, (unsigned)r->address + r->count - 1, modbus_strerror(e),
+				 supp ? " (repeated; earlier ones suppressed)" : "");
+	}
+	if (aborted) {
+		/* Stopping: hand over what was read (a completed read is never
+		 * dropped) but do not record the unattempted rest as failures. */
+		size_t n = 0;
+		for (size_t k = 0; k < i; k++)
+			for (size_t j = 0; j < d->plan.reqs[k].npoints; j++)
+				d->scratch[n++] = d->samples[d->plan.reqs[k].points[j]];
+		if (n)
+			sink_submit(d->scratch, n);
+		stats_update(b, d, nreq, nerr, nto, nexc, 0, rtt);
+		return;
+	}
+	if (c->npoints)
+		sink_submit(d->samples, c->npoints);
+
+	int64_t now = time_mono_ms();
+	if (want_split)
+		dev_replan_split(b, d);
+	if (answered && !timed_out) {
+		if (d->fails > 0)
+			log_info("bus %s unit %d (%s): answering again after %u failures", bc->name, c->unit, c->name,
+				 d->fails);
+		d->fails = 0;
+		dev_schedule_next(d, now);
+	} else if (timed_out) {
+		dev_backoff(b, d, now);
+	} else {
+		dev_schedule_next(d, now);
+	}
+	stats_update(b, d, nreq, nerr, nto, nexc, 1, rtt);
+}
+
+static void *bus_main(void *arg)
+{
+	struct mb_bus *b = arg;
+
+	while (!stopping(b)) {
+		int64_t now = time_mono_ms(), wake;
+
+		if (!b->connected && now >= b->link_next_try)
+			link_try(b, now);
+
+		/* Poll every device that is due, earliest first. */
+		for (;;) {
+			struct mb_dev *next = NULL;
+
+			now = time_mono_ms();
+			for (size_t i = 0; i < b->ndevs; i++)
+				if (b->devs[i].next_due <= now && (!next || b->devs[i].next_due < next->next_due))
+					next = &b->devs[i];
+			if (!next || stopping(b))
+				break;
+			if (b->connected)
+				dev_poll(b, next);
+			else
+				dev_link_down(b, next, now);
+		}
+
+		wake = INT64_MAX;
+		for (size_t i = 0; i < b->ndevs; i++)
+			wake = min64(wake, b->devs[i].next_due);
+		if (!b->connected)
+			wake = min64(wake, b->link_next_try);
+		if (wake == INT64_MAX)
+			wake = time_mono_ms() + 60000;
+		wait_until(b, wake);
+	}
+	link_close(b);
+	return NULL;
+}
+
+struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
+{
+	struct mb_bus *b = xcalloc(1, sizeof(*b));
+	pthread_condattr_t ca;
+	int64_t now = time_mono_ms();
+	int rc;
+
+	b->conf = conf;
+	b->site = site;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	b->ndevs = conf->ndevices;
+	b->devs = xcalloc(b->ndevs ? b->ndevs : 1, sizeof(*b->devs));
+	for (size_t i = 0; i < b->ndevs; i++) {
+		struct mb_dev *d = &b->devs[i];
+		const struct cc_device_conf *c = &conf->devices[i];
+
+		d->conf = c;
+		d->st.device = c->name;
+		d->st.unit = c->unit;
+		d->samples = xcalloc(c->npoints ? c->npoints : 1, sizeof(*d->samples));
+		d->scratch = xcalloc(c->npoints ? c->npoints : 1, sizeof(*d->scratch));
+		for (size_t k = 0; k < c->npoints; k++)
+			d->samples[k].ch = &c->points[k].ch;
+		rc = plan_build(c, c->max_gap, c->max_registers > MODBUS_MAX_READ_REGISTERS ? MODBUS_MAX_READ_REGISTERS : c->max_registers,
+				c->max_bits > MODBUS_MAX_READ_BITS ? MODBUS_MAX_READ_BITS : c->max_bits, &d->plan);
+		if (rc < 0) {
+			/* the loader validates widths and limits; reaching here is a bug there */
+			log_err("bus %s unit %d (%s): cannot plan requests: %s; device not polled", conf->name, c->unit,
+				c->name, strerror(-rc));
+			d->next_due = INT64_MAX;
+			continue;
+		}
+		/* spread first polls a little so units on one bus do not all fall due at once */
+		d->next_due = now + (int64_t)i * 10;
+	}
+	b->link_next_try = now;
+	rc = pthread_create(&b->thr, NULL, bus_main, b);
+	if (rc != 0) {
+		log_err("bus %s: cannot start worker thread: %s", conf->name, strerror(rc));
+		for (size_t i = 0; i < b->ndevs; i++) {
+			plan_free(&b->devs[i].plan);
+			free(b->devs[i].samples);
+			free(b->devs[i].scratch);
+		}
+		free(b->devs);
+		pthread_cond_destroy(&b->cond);
+		pthread_mutex_destroy(&b->lock);
+		free(b);
+		errno = rc;
+		return NULL;
+	}
+	{
+		char tname[16];
+		snprintf(tname, sizeof(tname), "mb:%s", conf->name);
+		pthread_setname_np(b->thr, tname);
+	}
+	return b;
+}
+
+void mb_bus_stop(struct mb_bus *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->stop = 1;
+	pthread_cond_broadcast(&b->cond);
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->thr, NULL);
+	if (b->ctx)
+		modbus_free(b->ctx);
+	for (size_t i = 0; i < b->ndevs; i++) {
+		plan_free(&b->devs[i].plan);
+		free(b->devs[i].samples);
+		free(b->devs[i].scratch);
+	}
+	free(b->devs);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const struct mb_unit_stats *st, void *arg),
+			  void *arg)
+{
+	for (size_t i = 0; i < b->ndevs; i++) {
+		struct mb_unit_stats snap;
+
+		pthread_mutex_lock(&b->lock);
+		snap = b->devs[i].st;
+		pthread_mutex_unlock(&b->lock);
+		fn(b->conf->name, &snap, arg);
+	}
+}

@@ -1,0 +1,803 @@
+/* modbus_sim.c - a Modbus TCP / RTU server on libmodbus for the tests and
+ * the demo: serves the units of a map file, or the "lychee" scenario (two
+ * cold rooms whose readings evolve with time).
+ *
+ * Usage:
+ *   modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O
+ *              --data-bits 8 --stop-bits 1]) (--map FILE | --scenario lychee)
+ *              [--ready-file FILE] [--turnaround-ms N] [--seed N] [-v]
+ *
+ * TCP: PORT 0 picks a free port.  Once listening it prints
+ * "listening on HOST:PORT" on stdout and writes "PORT\n" to the ready file
+ * (written to FILE.tmp, then renamed, so a poller never sees a partial
+ * file).  Any number of clients, one select() loop.  RTU: the ready file
+ * gets "DEVICE\n" once the serial port is open.  SIGTERM/SIGINT: clean exit 0.
+ *
+ * Map file, one statement a line, '#' starts a comment:
+ *   UNIT TABLE ADDRESS TYPE ORDER VALUE   1 holding 0 float32 CDAB 3.5
+ *                                         2 coil 0 bool - 1
+ *   UNIT dead                             never answers that unit
+ *   UNIT exception TABLE START COUNT CODE a request touching START..START+COUNT-1
+ *                                         gets exception CODE (e.g. 2)
+ * TABLE: coil, discrete, holding, input.  TYPE: bool, int16, uint16, int32,
+ * uint32, int64, uint64, float32, float64.  ORDER: ABCD, CDAB, BADC, DCBA
+ * (as in daemon/config.h; "-" = ABCD).  A bool in a register table sets the
+ * register to 0/1.
+ *
+ * Semantics chosen here:
+ *  - every address of a known unit is readable (0 unless the map sets it),
+ *    like a libmodbus mapping of whole tables; declare holes with
+ *    "exception" lines (a read bridging a hole then gets exception 2, which
+ *    is how tests exercise the driver's gap splitting);
+ *  - a unit not in the map: TCP answers exception 0x0B (gateway target
+ *    failed to respond), as a Modbus TCP gateway does; RTU stays silent,
+ *    as an empty address on a serial line does;
+ *  - RTU serves every live unit of the map: requests are framed here (see
+ *    rtu_read_frame() for why not modbus_receive()), then answered with
+ *    modbus_reply() under the request's slave id.
+ *
+ * --scenario lychee, with time compressed (1 real second = 1 simulated
+ * minute), from start-up:
+ *   unit 1  room A temp/RH transmitter (XY-MD02 style): input 1 = temp int16
+ *           x0.1 C, input 2 = RH int16 x0.1 %
+ *   unit 2  room B, same map
+ *   unit 3  room A controller: holding 0..1 air temp float32 CDAB, holding 2..3
+ *           evaporator temp float32 CDAB, discrete 0 door open, coil 0 compressor
+ *   unit 4  room A CO2 (GMP252 style): holding 0..1 ppm float32 CDAB
+ *   unit 5  room B controller, unit 3's map (shows the compressor fault)
+ *   Pull-down from field heat 30 C to 3.5 C (time constant 30 min); room A
+ *   door opens every 20 min for 3 min (+1.5 K, RH dip); room B compressor
+ *   fails at 90 min, then room B warms about 3 K/h; RH 90-95 %. */
+#include <modbus.h>
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NUNITS 248
+#define NTABLE 65536
+
+enum table { T_COIL, T_DISCRETE, T_HOLDING, T_INPUT };
+
+struct exc_range {
+	int unit;
+	enum table table;
+	unsigned start, count;
+	int code;
+};
+
+struct unit {
+	int present;
+	int dead;
+	modbus_mapping_t *map;
+};
+
+static struct unit units[NUNITS];
+static struct exc_range *excs;
+static size_t nexcs;
+static int verbose;
+static int lychee;
+static double t0_real;
+static uint64_t seed = 1;
+static volatile sig_atomic_t got_signal;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("modbus_sim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct unit *unit_get(int id)
+{
+	struct unit *u = &units[id];
+
+	if (!u->present) {
+		u->map = modbus_mapping_new(NTABLE, NTABLE, NTABLE, NTABLE);
+		if (!u->map)
+			die("unit %d: %s", id, modbus_strerror(errno));
+		u->present = 1;
+	}
+	return u;
+}
+
+static int parse_table(const char *s, enum table *t)
+{
+	static const char *const names[] = { "coil", "discrete", "holding", "input" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*t = (enum table)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Byte stream of the value, most significant first, then reordered: the
+ * reordering of config.h is its own inverse (word reversal and byte swap). */
+static int encode(const char *type, const char *order, const char *val, uint16_t *w, int *nw)
+{
+	uint8_t b[8], o[8];
+	uint64_t u = 0;
+	int n, swap_words, swap_bytes;
+	char *end;
+
+	errno = 0;
+	if (strcmp(type, "bool") == 0 || strcmp(type, "int16") == 0 || strcmp(type, "uint16") == 0) {
+		long long v = strtoll(val, &end, 0);
+		if (*end || errno || v < -32768 || v > 65535)
+			return -1;
+		u = (uint16_t)v;
+		n = 1;
+	} else if (strcmp(type, "int32") == 0 || strcmp(type, "uint32") == 0) {
+		long long v = strtoll(val, &end, 0);
+		if (*end || errno || v < INT32_MIN || v > (long long)UINT32_MAX)
+			return -1;
+		u = (uint32_t)v;
+		n = 2;
+	} else if (strcmp(type, "int64") == 0) {
+		long long v = strtoll(val, &end, 0);
+		if (*end || errno)
+			return -1;
+		u = (uint64_t)v;
+		n = 4;
+	} else if (strcmp(type, "uint64") == 0) {
+		unsigned long long v = strtoull(val, &end, 0);
+		if (*end || errno)
+			return -1;
+		u = v;
+		n = 4;
+	} else if (strcmp(type, "float32") == 0) {
+		float f = strtof(val, &end);
+		uint32_t x;
+		if (*end)
+			return -1;
+		memcpy(&x, &f, 4);
+		u = x;
+		n = 2;
+	} else if (strcmp(type, "float64") == 0) {
+		double d = strtod(val, &end);
+		if (*end)
+			return -1;
+		memcpy(&u, &d, 8);
+		n = 4;
+	} else {
+		return -1;
+	}
+	if (strcmp(order, "ABCD") == 0 || strcmp(order, "-") == 0) {
+		swap_words = swap_bytes = 0;
+	} else if (strcmp(order, "CDAB") == 0) {
+		swap_words = 1, swap_bytes = 0;
+	} else if (strcmp(order, "BADC") == 0) {
+		swap_words = 0, swap_bytes = 1;
+	} else if (strcmp(order, "DCBA") == 0) {
+		swap_words = swap_bytes = 1;
+	} else {
+		return -1;
+	}
+	for (int i = 0; i < 2 * n; i++)
+		b[i] = (uint8_t)(u >> (8 * (2 * n - 1 - i)));
+	for (int i = 0; i < n; i++) {
+		int src = swap_words ? n - 1 - i : i;
+		o[2 * i] = swap_bytes ? b[2 * src + 1] : b[2 * src];
+		o[2 * i + 1] = swap_bytes ? b[2 * src] : b[2 * src + 1];
+	}
+	for (int i = 0; i < n; i++)
+		w[i] = (uint16_t)(o[2 * i] << 8 | o[2 * i + 1]);
+	*nw = n;
+	return 0;
+}
+
+static void map_load(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int lineno = 0, errs = 0;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *tok[8], *save = NULL, *p;
+		int n = 0, unit;
+		enum table t;
+
+		lineno++;
+		if ((p = strchr(line, '#')))
+			*p = 0;
+		for (p = strtok_r(line, " \t\r\n", &save); p && n < 8; p = strtok_r(NULL, " \t\r\n", &save))
+			tok[n++] = p;
+		if (n == 0)
+			continue;
+		unit = atoi(tok[0]);
+		if (unit < 0 || unit >= NUNITS || strspn(tok[0], "0123456789") != strlen(tok[0])) {
+			fprintf(stderr, "%s:%d: unit must be 0..247\n", path, lineno);
+			errs++;
+			continue;
+		}
+		if (n == 2 && strcmp(tok[1], "dead") == 0) {
+			unit_get(unit)->dead = 1;
+			continue;
+		}
+		if (n == 6 && strcmp(tok[1], "exception") == 0) {
+			struct exc_range e = { .unit = unit };
+			if (parse_table(tok[2], &e.table) < 0) {
+				fprintf(stderr, "%s:%d: unknown table \"%s\"\n", path, lineno, tok[2]);
+				errs++;
+				continue;
+			}
+			e.start = (unsigned)strtoul(tok[3], NULL, 0);
+			e.count = (unsigned)strtoul(tok[4], NULL, 0);
+			e.code = (int)strtol(tok[5], NULL, 0);
+			if (e.start > 65535 || e.count < 1 || e.code < 1 || e.code > 255) {
+				fprintf(stderr, "%s:%d: bad exception range or code\n", path, lineno);
+				errs++;
+				continue;
+			}
+			excs = realloc(excs, (nexcs + 1) * sizeof(*excs));
+			if (!excs)
+				die("out of memory");
+			excs[nexcs++] = e;
+			unit_get(unit);
+			continue;
+		}
+		if (n == 6) {
+			uint16_t w[4];
+			int nw;
+			unsigned addr = (unsigned)strtoul(tok[2], NULL, 0);
+			struct unit *u;
+
+			if (parse_table(tok[1], &t) < 0) {
+				fprintf(stderr, "%s:%d: unknown table \"%s\"\n", path, lineno, tok[1]);
+				errs++;
+				continue;
+			}
+			if (encode(tok[3], tok[4], tok[5], w, &nw) < 0) {
+				fprintf(stderr, "%s:%d: bad type, order or value \"%s %s %s\"\n", path, lineno, tok[3],
+					tok[4], tok[5]);
+				errs++;
+				continue;
+			}
+			if (addr + (unsigned)nw > 65536 || ((t == T_COIL || t == T_DISCRETE) && strcmp(tok[3], "bool"))) {
+				fprintf(stderr, "%s:%d: address out of range or non-bool in a bit table\n", path, lineno);
+				errs++;
+				continue;
+			}
+			u = unit_get(unit);
+			if (t == T_COIL)
+				u->map->tab_bits[addr] = w[0] ? 1 : 0;
+			else if (t == T_DISCRETE)
+				u->map->tab_input_bits[addr] = w[0] ? 1 : 0;
+			else
+				for (int i = 0; i < nw; i++)
+					(t == T_HOLDING ? u->map->tab_registers : u->map->tab_input_registers)[addr + (unsigned)i] = w[i];
+			continue;
+		}
+		fprintf(stderr, "%s:%d: expected \"UNIT TABLE ADDRESS TYPE ORDER VALUE\", \"UNIT dead\" or "
+				"\"UNIT exception TABLE START COUNT CODE\"\n", path, lineno);
+		errs++;
+	}
+	fclose(f);
+	if (errs)
+		die("%s: %d error(s)", path, errs);
+}
+
+/* ---- the lychee scenario ---- */
+
+static double noise(double amp)
+{
+	uint64_t x = seed;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	seed = x;
+	return amp * ((double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static void put_f32_cdab(uint16_t *regs, float f)
+{
+	uint32_t x;
+
+	memcpy(&x, &f, 4);
+	regs[0] = (uint16_t)(x & 0xFFFF); /* CDAB: low word first */
+	regs[1] = (uint16_t)(x >> 16);
+}
+
+static void lychee_setup(void)
+{
+	for (int u = 1; u <= 5; u++)
+		unit_get(u);
+}
+
+static int door_open_at(double m)
+{
+	return m >= 10 && fmod(m - 10, 20) < 3; /* opens at 10, 30, 50, ... for 3 min */
+}
+
+/* Door effect on air temperature: rises while open, decays after closing. */
+static double door_bump(double m)
+{
+	double since, k;
+
+	if (m < 10)
+		return 0;
+	since = fmod(m - 10, 20);
+	if (since < 3)
+		return 1.5 * since / 3;
+	k = exp(-(since - 3) / 4);
+	return 1.5 * k;
+}
+
+static void lychee_update(void)
+{
+	double m = now_s() - t0_real; /* simulated minutes */
+	double pull = 3.5 + (30.0 - 3.5) * exp(-m / 30.0);
+	double ta = pull + door_bump(m) + noise(0.05);
+	double tb = pull + noise(0.05);
+	int door = door_open_at(m);
+	double rha = 92.5 + 2.0 * sin(m / 7.0) - (door ? 6.0 : 4.0 * door_bump(m) / 1.5 * 0.5) + noise(0.2);
+	double rhb = 92.5 + 2.0 * sin(m / 9.0 + 1.0) + noise(0.2);
+	int fault_b = m >= 90;
+	double co2;
+
+	if (fault_b) {
+		tb += 3.0 * (m - 90) / 60.0;
+		rhb -= fmin(10.0, 2.0 * (m - 90) / 60.0);
+	}
+	if (rha > 95) rha = 95;
+	if (rhb > 95) rhb = 95;
+
+	units[1].map->tab_input_registers[1] = (uint16_t)(int16_t)lround(ta * 10);
+	units[1].map->tab_input_registers[2] = (uint16_t)(int16_t)lround(rha * 10);
+	units[2].map->tab_input_registers[1] = (uint16_t)(int16_t)lround(tb * 10);
+	units[2].map->tab_input_registers[2] = (uint16_t)(int16_t)lround(rhb * 10);
+
+	/* room A controller: compressor stops while the door is open */
+	put_f32_cdab(&units[3].map->tab_registers[0], (float)(ta + noise(0.05)));
+	put_f32_cdab(&units[3].map->tab_registers[2], (float)(door ? ta - 2.0 : ta - 6.0));
+	units[3].map->tab_input_bits[0] = (uint8_t)door;
+	units[3].map->tab_bits[0] = (uint8_t)!door;
+
+	/* room B controller: compressor fault at 90 min */
+	put_f32_cdab(&units[5].map->tab_registers[0], (float)(tb + noise(0.05)));
+	put_f32_cdab(&units[5].map->tab_registers[2], (float)(fault_b ? tb - 0.5 : tb - 6.0));
+	units[5].map->tab_input_bits[0] = 0;
+	units[5].map->tab_bits[0] = (uint8_t)!fault_b;
+
+	/* CO2: respiration builds up, each door opening airs the room */
+	{
+		double since = m < 10 ? m : fmod(m - 10, 20);
+		co2 = 450 + 1800 * (1 - exp(-since / 25.0)) * (0.6 + 0.4 * exp(-m / 120.0)) + noise(5);
+		if (door)
+			co2 = 450 + (co2 - 450) * 0.5;
+	}
+	put_f32_cdab(&units[4].map->tab_registers[0], (float)co2);
+}
+
+/* ---- request handling ---- */
+
+static int fc_table(int fc, enum table *t)
+{
+	switch (fc) {
+	case 0x01: case 0x05: case 0x0F: *t = T_COIL; return 0;
+	case 0x02: *t = T_DISCRETE; return 0;
+	case 0x03: case 0x06: case 0x10: case 0x17: *t = T_HOLDING; return 0;
+	case 0x04: *t = T_INPUT; return 0;
+	}
+	return -1;
+}
+
+static void turnaround(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	if (ms > 0)
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !got_signal)
+			;
+}
+
+static void handle(modbus_t *ctx, int is_tcp, const uint8_t *req, int len, long turnaround_ms)
+{
+	int hl = modbus_get_header_length(ctx);
+	int unit = req[hl - 1], fc = req[hl];
+	unsigned addr = (unsigned)(req[hl + 1] << 8 | req[hl + 2]);
+	unsigned count = (fc == 0x05 || fc == 0x06) ? 1 : (unsigned)(req[hl + 3] << 8 | req[hl + 4]);
+	enum table t;
+
+	if (verbose)
+		fprintf(stderr, "modbus_sim: unit %d fc %d address %u count %u\n", unit, fc, addr, count);
+	if (unit >= NUNITS || !units[unit].present) {
+		if (is_tcp) {
+			turnaround(turnaround_ms);
+			modbus_reply_exception(ctx, req, MODBUS_EXCEPTION_GATEWAY_TARGET);
+		}
+		return;
+	}
+	if (units[unit].dead)
+		return;
+	if (fc_table(fc, &t) == 0) {
+		for (size_t i = 0; i < nexcs; i++) {
+			const struct exc_range *e = &excs[i];
+			if (e->unit == unit && e->table == t && addr < e->start + e->count && e->start < addr + count) {
+				turnaround(turnaround_ms);
+				modbus_reply_exception(ctx, req, (unsigned)e->code);
+				return;
+			}
+		}
+	}
+	if (lychee)
+		lychee_update();
+	turnaround(turnaround_ms);
+	modbus_reply(ctx, req, len, units[unit].map);
+}
+
+static void write_ready(const char *path, const char *content)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f || fputs(content, f) < 0 || fclose(f) != 0)
+		die("%s: %s", tmp, strerror(errno));
+	if (rename(tmp, path) < 0)
+		die("%s: %s", path, strerror(errno));
+}
+
+/* ---- TCP ---- */
+
+static void serve_tcp(const char *hostport, const char *ready, long turnaround_ms, const sigset_t *waitmask)
+{
+	char host[256], port[16], portbuf[32];
+	const char *colon = strrchr(hostport, ':');
+	uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	modbus_t *ctx;
+	fd_set all;
+	int srv, fdmax;
+
+	if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof(host) || strlen(colon + 1) >= sizeof(port))
+		die("--tcp wants HOST:PORT, got \"%s\"", hostport);
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = 0;
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:502 */
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	strcpy(port, colon + 1);
+
+	ctx = modbus_new_tcp_pi(host, port);
+	if (!ctx)
+		die("%s: %s", hostport, modbus_strerror(errno));
+	modbus_set_indication_timeout(ctx, 1, 0); /* a half-sent request cannot stall the others */
+	srv = modbus_tcp_pi_listen(ctx, 16);
+	if (srv < 0)
+		die("listen on %s: %s", hostport, modbus_strerror(errno));
+	if (getsockname(srv, (struct sockaddr *)&sa, &salen) < 0 ||
+	    getnameinfo((struct sockaddr *)&sa, salen, NULL, 0, portbuf, sizeof(portbuf), NI_NUMERICSERV) != 0)
+		die("getsockname: %s", strerror(errno));
+	printf("listening on %s:%s\n", host, portbuf);
+	fflush(stdout);
+	strcat(portbuf, "\n");
+	write_ready(ready, portbuf);
+
+	FD_ZERO(&all);
+	FD_SET(srv, &all);
+	fdmax = srv;
+	while (!got_signal) {
+		fd_set rd = all;
+		int n = pselect(fdmax + 1, &rd, NULL, NULL, NULL, waitmask);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("select: %s", strerror(errno));
+		}
+		for (int fd = 0; fd <= fdmax && !got_signal; fd++) {
+			if (!FD_ISSET(fd, &rd))
+				continue;
+			if (fd == srv) {
+				int c = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
+				if (c < 0)
+					continue;
+				if (c >= FD_SETSIZE) {
+					close(c);
+					continue;
+				}
+				FD_SET(c, &all);
+				if (c > fdmax)
+					fdmax = c;
+				if (verbose)
+					fprintf(stderr, "modbus_sim: client %d connected\n", c);
+				continue;
+			}
+			modbus_set_socket(ctx, fd);
+			int rc = modbus_receive(ctx, req);
+			if (rc > 0) {
+				handle(ctx, 1, req, rc, turnaround_ms);
+			} else if (rc < 0) {
+				if (verbose)
+					fprintf(stderr, "modbus_sim: client %d: %s\n", fd, modbus_strerror(errno));
+				close(fd);
+				FD_CLR(fd, &all);
+			}
+		}
+	}
+	for (int fd = 0; fd <= fdmax; fd++)
+		if (FD_ISSET(fd, &all) && fd != srv)
+			close(fd);
+	close(srv);
+	modbus_set_socket(ctx, -1);
+	modbus_free(ctx);
+}
+
+/* ---- RTU ---- */
+
+static uint16_t crc16(const uint8_t *p, int n)
+{
+	uint16_t crc = 0xFFFF;
+
+	for (int i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+/* Waits up to ms for fd to become readable: 1, 0 on timeout, -1 on error. */
+static int wait_readable(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	fd_set rd;
+
+	FD_ZERO(&rd);
+	FD_SET(fd, &rd);
+	return select(fd + 1, &rd, NULL, NULL, &tv);
+}
+
+/*
+ * Reads one RTU request frame (called once the line is readable).  We frame
+ * requests ourselves instead of modbus_receive(): for a frame addressed to
+ * another slave id, libmodbus's RTU receive returns 0 and then treats the
+ * next frame on the line as that slave's reply and throws it away.  On a
+ * real bus the other slave answers; here nobody does (a dead or second unit
+ * of the map), so the next request would be lost.  Returns the frame length,
+ * or 0 for a frame to ignore (bad CRC, unknown function, torn frame: the
+ * line is drained until it falls silent, as a real slave resynchronises).
+ */
+static int rtu_read_frame(int fd, uint8_t *req, int byte_ms)
+{
+	int have = 0, need = 2;
+
+	while (have < need) {
+		ssize_t n;
+		int rc = have == 0 ? 1 : wait_readable(fd, byte_ms);
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			goto drain;
+		n = read(fd, req + have, (size_t)(need - have));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		have += (int)n;
+		if (have == 2) {
+			switch (req[1]) {
+			case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+				need = 8;
+				break;
+			case 0x0F: case 0x10:
+				need = 7; /* then the byte count */
+				break;
+			default:
+				goto drain;
+			}
+		} else if (have == 7 && (req[1] == 0x0F || req[1] == 0x10)) {
+			need = 9 + req[6];
+			if (need > MODBUS_RTU_MAX_ADU_LENGTH)
+				goto drain;
+		}
+	}
+	{
+		uint16_t crc = crc16(req, need - 2);
+		if (req[need - 2] != (crc & 0xFF) || req[need - 1] != (crc >> 8)) {
+			if (verbose)
+				fprintf(stderr, "modbus_sim: frame with a bad CRC ignored\n");
+			return 0;
+		}
+	}
+	return need;
+drain:
+	while (wait_readable(fd, byte_ms) > 0) {
+		uint8_t junk[64];
+		if (read(fd, junk, sizeof(junk)) <= 0)
+			break;
+	}
+	if (verbose)
+		fprintf(stderr, "modbus_sim: unframed bytes dropped\n");
+	return 0;
+}
+
+static void serve_rtu(const char *dev, int baud, char parity, int data_bits, int stop_bits, const char *ready,
+		      long turnaround_ms, const sigset_t *waitmask)
+{
+	uint8_t req[MODBUS_RTU_MAX_ADU_LENGTH];
+	modbus_t *ctx = modbus_new_rtu(dev, baud, parity, data_bits, stop_bits);
+	char buf[4096];
+	int first = -1;
+	/* Silence that tears a frame: 3.5 characters, plus slack for a pty
+	 * pair through socat on a loaded machine. */
+	int byte_ms = 50 + (int)(38500L / baud);
+
+	if (!ctx)
+		die("%s: %s", dev, modbus_strerror(errno));
+	for (int u = 1; u < NUNITS && first < 0; u++)
+		if (units[u].present && !units[u].dead)
+			first = u;
+	if (first < 0)
+		die("no live unit to serve on %s", dev);
+	modbus_set_slave(ctx, first);
+	if (modbus_connect(ctx) < 0)
+		die("%s: %s", dev, modbus_strerror(errno));
+	snprintf(buf, sizeof(buf), "%s\n", dev);
+	write_ready(ready, buf);
+	if (verbose)
+		fprintf(stderr, "modbus_sim: serving %s\n", dev);
+
+	while (!got_signal) {
+		fd_set rd;
+		int fd = modbus_get_socket(ctx), rc;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		rc = pselect(fd + 1, &rd, NULL, NULL, NULL, waitmask);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die("select: %s", strerror(errno));
+		}
+		rc = rtu_read_frame(fd, req, byte_ms);
+		if (rc < 0)
+			die("%s: %s", dev, strerror(errno));
+		if (rc > 0 && req[0] != 0) { /* broadcasts get no reply */
+			modbus_set_slave(ctx, req[0]);
+			handle(ctx, 0, req, rc, turnaround_ms);
+		}
+	}
+	modbus_close(ctx);
+	modbus_free(ctx);
+}
+
+static void usage(void)
+{
+	fputs("usage: modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O --data-bits 8 --stop-bits 1])\n"
+	      "                  (--map FILE | --scenario lychee) [--ready-file FILE] [--turnaround-ms N] [--seed N] [-v]\n",
+	      stderr);
+	exit(2);
+}
+
+static long num_arg(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		die("%s: bad value \"%s\" (%ld..%ld)", opt, s, lo, hi);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *tcp = NULL, *rtu = NULL, *map = NULL, *scenario = NULL, *ready = NULL;
+	int baud = 9600, data_bits = 8, stop_bits = 1;
+	char parity = 'N';
+	long turnaround_ms = 0;
+	struct sigaction sa;
+	sigset_t block, waitmask;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "-v") == 0) {
+			verbose = 1;
+			continue;
+		}
+		if (!v)
+			usage();
+		i++;
+		if (strcmp(a, "--tcp") == 0) tcp = v;
+		else if (strcmp(a, "--rtu") == 0) rtu = v;
+		else if (strcmp(a, "--map") == 0) map = v;
+		else if (strcmp(a, "--scenario") == 0) scenario = v;
+		else if (strcmp(a, "--ready-file") == 0) ready = v;
+		else if (strcmp(a, "--turnaround-ms") == 0) turnaround_ms = num_arg(a, v, 0, 60000);
+		else if (strcmp(a, "--seed") == 0) seed = (uint64_t)num_arg(a, v, 0, 0x7FFFFFFFL) * 2654435761u + 1;
+		else if (strcmp(a, "--baud") == 0) baud = (int)num_arg(a, v, 50, 4000000);
+		else if (strcmp(a, "--data-bits") == 0) data_bits = (int)num_arg(a, v, 5, 8);
+		else if (strcmp(a, "--stop-bits") == 0) stop_bits = (int)num_arg(a, v, 1, 2);
+		else if (strcmp(a, "--parity") == 0) {
+			if (strlen(v) != 1 || !strchr("NEO", v[0]))
+				die("--parity: N, E or O");
+			parity = v[0];
+		} else
+			usage();
+	}
+	if (!!tcp == !!rtu || !!map == !!scenario)
+		usage();
+	if (scenario && strcmp(scenario, "lychee") != 0)
+		die("unknown scenario \"%s\" (known: lychee)", scenario);
+
+	if (map) {
+		map_load(map);
+	} else {
+		lychee = 1;
+		lychee_setup();
+	}
+	t0_real = now_s();
+
+	/* Signals are blocked except inside pselect(), so a SIGTERM between
+	 * the flag check and the wait cannot be missed. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+
+	if (tcp)
+		serve_tcp(tcp, ready, turnaround_ms, &waitmask);
+	else
+		serve_rtu(rtu, baud, parity, data_bits, stop_bits, ready, turnaround_ms, &waitmask);
+
+	for (int u = 0; u < NUNITS; u++)
+		if (units[u].map)
+			modbus_mapping_free(units[u].map);
+	free(excs);
+	return 0;
+}
