@@ -15,6 +15,8 @@ struct lp_buf {
 	size_t lines; /* complete lines in data */
 };
 
+/* LP_UINT is written "123u": InfluxDB 1.x refuses it (it needs uint support
+ * compiled in), so the daemon never uses it for 1.x outputs. */
 enum lp_ftype { LP_FLOAT, LP_INT, LP_UINT, LP_STRING, LP_BOOL };
 
 struct lp_tag {
@@ -45,6 +47,16 @@ void lp_buf_free(struct lp_buf *b);
  * if no field remains the line is not written and -EINVAL is returned.
  * Floats are printed with the shortest "%.17g"-class form that round-trips.
  * ts_ns is nanoseconds since the epoch.  Returns 0 or -errno.
+ *
+ * What line protocol cannot carry is substituted, never escaped into a
+ * second line: '\n' and '\r' anywhere (names, tags, strings) become ' ';
+ * in measurement, tag keys/values and field keys a run of backslashes at the
+ * end or right before a character escaped there (or '"' in field keys) is
+ * written as '/' characters, since InfluxDB would read it as an escape.
+ * -EINVAL: empty/NULL measurement, one starting with '#' (a comment) or a
+ * tab (stripped by InfluxDB), empty tag or field key, key "time" (reserved),
+ * duplicate tag keys, NULL string value, no writable field.  On error b is
+ * left exactly as it was.
  */
 int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *tags, size_t ntags,
 	      const struct lp_field *fields, size_t nfields, int64_t ts_ns);
@@ -52,8 +64,14 @@ int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *ta
 /*
  * Parsed line: pointers into a private buffer owned by the struct.
  * lp_parse_line() parses exactly one line (without its '\n'); returns 0, or
- * -EINVAL with *err set to a static message.  Used by tests to prove the
- * encoder round-trips, and by the MQTT line-protocol format.
+ * -EINVAL with *err set to a static message (-ENOMEM: "out of memory").
+ * One trailing '\n' is allowed; a line break anywhere else is an error.
+ * Unescaping follows InfluxDB 1.x: "\c" gives c only where c is escapable
+ * (measurement: , and space; tags: , = space; field keys: , = space ");
+ * elsewhere the backslash is literal.  p needs no initialisation and owns
+ * nothing after an error; free it with lp_point_free() after success.
+ * Used by tests and fuzzing to prove the encoder round-trips, and by the
+ * MQTT line-protocol format.  Never reads outside [line, line + len).
  */
 #define LP_MAX_TAGS 64
 #define LP_MAX_FIELDS 64

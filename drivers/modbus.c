@@ -45,6 +45,7 @@ struct mb_dev {
 	int split;        /* re-planned with max_gap 0 after an illegal-address on a bridged gap */
 	int64_t next_due; /* monotonic ms */
 	uint32_t fails;   /* consecutive polls without any answer */
+	int64_t backoff_until; /* no request before this; due slots meanwhile record comm errors */
 	struct cc_sample *samples; /* one per point, in point order */
 	struct cc_sample *scratch; /* a partial poll's samples at stop */
 	struct mb_unit_stats st; /* guarded by bus->lock */
@@ -342,14 +343,19 @@ static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
 	d->plan = np;
 }
 
-/* Sets the next due time after a poll that got no answer at all. */
+static void dev_schedule_next(struct mb_dev *d, int64_t now);
+
+/* After a poll that got no answer at all: no request to this unit until the
+ * backoff expires, but its interval slots keep producing comm-error samples
+ * so the record shows the gap for every interval, not only at each retry. */
 static void dev_backoff(struct mb_bus *b, struct mb_dev *d, int64_t now)
 {
 	int64_t iv = d->conf->interval_ms > 0 ? d->conf->interval_ms : 1000;
 	int64_t cap = b->conf->backoff_max_ms > iv ? b->conf->backoff_max_ms : iv;
 
 	d->fails++;
-	d->next_due = now + backoff_ms(iv, d->fails, cap);
+	d->backoff_until = now + backoff_ms(iv, d->fails, cap);
+	dev_schedule_next(d, now);
 }
 
 static void dev_schedule_next(struct mb_dev *d, int64_t now)
@@ -361,7 +367,8 @@ static void dev_schedule_next(struct mb_dev *d, int64_t now)
 		d->next_due += ((now - d->next_due) / iv + 1) * iv;
 }
 
-/* Emits comm-error samples for a device that fell due while the link is down. */
+/* Emits comm-error samples for a device that fell due while the link is down
+ * or while the unit is backing off. */
 static void dev_link_down(struct mb_bus *b, struct mb_dev *d, int64_t now)
 {
 	for (size_t i = 0; i < d->plan.nreqs; i++)
@@ -503,7 +510,7 @@ static void *bus_main(void *arg)
 					next = &b->devs[i];
 			if (!next || stopping(b))
 				break;
-			if (b->connected)
+			if (b->connected && now >= next->backoff_until)
 				dev_poll(b, next);
 			else
 				dev_link_down(b, next, now);

@@ -1,7 +1,18 @@
 /* output.h - where line protocol leaves the daemon.  Each output owns a
  * bounded in-memory queue of lines (drops counted, oldest first) and one
  * sender thread that batches by line count and age.  Kinds: InfluxDB 1.x
- * /write over HTTP(S) (libcurl), and an append-only file. */
+ * /write over HTTP(S) (libcurl), and an append-only file.
+ *
+ * Status policy (InfluxDB): a batch stays queued until acknowledged.  2xx:
+ * delivered.  5xx, 408, 429, connection errors, timeouts: the same lines
+ * again after exponential backoff with jitter (1 s doubling up to
+ * backoff_max; Retry-After honoured on 429/503).  413: the batch is sent in
+ * halves, down to one line, which is then refused.  400/422: InfluxDB wrote
+ * the good points; the refused lines (counted from "unable to parse" and
+ * "dropped=N" in its answer, else the whole batch) are counted rejected and
+ * the output moves on.  401/403, 404 (database not found) and anything
+ * unexpected: data kept, retried every backoff_max, logged rate-limited.
+ * File output: write errors reopen the file and retry the unwritten lines. */
 #ifndef CC_OUTPUT_H
 #define CC_OUTPUT_H
 
@@ -37,8 +48,11 @@ int output_start(struct output *o); /* starts the sender thread; 0 or -errno */
 
 /*
  * Queue complete lines (each ends with '\n').  Thread-safe, never blocks on
- * the network.  When the queue is full the oldest lines are dropped and
- * counted (logged rate-limited).
+ * the network.  When the queue is full (max_pending lines, or max_pending
+ * KiB of text, at least 1 MiB) the oldest lines are dropped and counted
+ * (logged rate-limited).  Lines are counted by their '\n's (nlines is only
+ * a hint), so a line must not contain a raw line break: lp_encode()
+ * guarantees that; a missing final '\n' is added.
  */
 void output_enqueue(struct output *o, const char *lines, size_t len, size_t nlines);
 
@@ -48,9 +62,13 @@ void output_enqueue(struct output *o, const char *lines, size_t len, size_t nlin
  * output_take_pending() can move them to a replacement on reload.
  */
 void output_stop(struct output *o, int64_t deadline_ms);
-/* Move every queued line of from into to (same destination across a reload). */
+/* Move every queued line of from (stopped) to the front of to (same
+ * destination across a reload).  Call it before output_start(to): a batch
+ * to already has in flight may otherwise be sent twice (harmless to
+ * InfluxDB, same timestamps, but counted twice). */
 void output_take_pending(struct output *to, struct output *from);
-/* Same URL + database (or same path): a reload may hand pending lines over. */
+/* Same URL (trailing '/' ignored) + database + retention policy (or same
+ * path): a reload may hand pending lines over. */
 int output_same_destination(const struct output *a, const struct output *b);
 void output_free(struct output *o);
 

@@ -1,0 +1,608 @@
+/* test_output.c - the output status policy against a scripted HTTP server on
+ * loopback (tests/unit/http_stub.h): delivery, retry, Retry-After, split,
+ * reject, shutdown against a hung server, overflow, gzip; and the file
+ * output.  The real-influxd run is the integration suite's. */
+#include "../../drivers/output.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/util.h"
+#include "http_stub.h"
+#include "testlib.h"
+
+#define SAFETY_MS 30000 /* waits give up after this: a hang guard, not a speed limit */
+
+static struct stub_reply reply(int status)
+{
+	struct stub_reply r = { .status = status };
+	return r;
+}
+
+static char url[64];
+static char db[] = "coldchain";
+static char name[] = "stub";
+
+static struct cc_influx_conf conf_for(const struct http_stub *s, int batch)
+{
+	struct cc_influx_conf c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
+	c.name = name;
+	c.url = url;
+	c.database = db;
+	c.batch = batch;
+	c.flush_ms = 60000; /* batches leave by size unless a test says otherwise */
+	c.timeout_ms = 10000;
+	c.connect_timeout_ms = 5000;
+	c.backoff_max_ms = 100; /* keeps retries quick; backoff starts at min(1 s, max) */
+	c.max_pending = 1000;
+	return c;
+}
+
+static void enqueue_str(struct output *o, const char *s)
+{
+	size_t n = 0;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '\n';
+	output_enqueue(o, s, strlen(s), n);
+}
+
+/* Polls the counters until pred holds (readiness, not timing). */
+static int wait_stats(struct output *o, int (*pred)(const struct output_stats *, uint64_t), uint64_t arg,
+		      struct output_stats *st)
+{
+	int64_t until = time_mono_ms() + SAFETY_MS;
+
+	for (;;) {
+		output_get_stats(o, st);
+		if (pred(st, arg))
+			return 1;
+		if (time_mono_ms() > until)
+			return 0;
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	}
+}
+
+static int written_is(const struct output_stats *st, uint64_t n) { return st->written == n; }
+static int rejected_is(const struct output_stats *st, uint64_t n) { return st->rejected == n; }
+static int retried_at_least(const struct output_stats *st, uint64_t n) { return st->retried >= n; }
+static int settled(const struct output_stats *st, uint64_t n) { return st->written + st->rejected == n && st->pending == 0; }
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void stop_now(struct output *o)
+{
+	output_stop(o, time_mono_ms() + 5000);
+}
+
+static void test_204_delivers_lines_and_counts_them_written(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+	char dbname[] = "cold chain", rp[] = "one/week", user[] = "user", pass[] = "secret";
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 3);
+	c.database = dbname;
+	c.retention_policy = rp;
+	c.username = user;
+	c.password = pass;
+	o = output_influx_new(&c);
+	CHECK(o != NULL);
+	CHECK_STR(output_name(o), "stub");
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\nm v=2 2\n");
+	enqueue_str(o, "m v=3 3\n");
+	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\n");
+	CHECK(starts_with(s.req[0].head, "POST /write?db=cold%20chain&rp=one%2Fweek&precision=ns HTTP/1.1\r\n"));
+	CHECK(strstr(s.req[0].head, "Content-Type: text/plain") != NULL);
+	CHECK(strstr(s.req[0].head, "Authorization: Basic dXNlcjpzZWNyZXQ=") != NULL); /* user:secret */
+	CHECK(strstr(s.req[0].head, "Content-Encoding") == NULL);
+	CHECK(wait_stats(o, written_is, 3, &st));
+	CHECK_INT(st.pending, 0);
+	CHECK_INT(st.requests, 1);
+	CHECK_INT(st.retried, 0);
+	CHECK(st.last_ok_ms > 0);
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 1);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_a_young_partial_batch_leaves_after_flush(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 1000);
+	c.flush_ms = 50;
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	CHECK(wait_stats(o, written_is, 1, &st));
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_500_then_204_retries_and_delivers_each_line_exactly_once(void)
+{
+	struct stub_reply script[] = { { .status = 500, .body = "{\"error\":\"engine: timeout\"}" }, reply(204) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = conf_for(&s, 2);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\nm v=2 2\n");
+	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
+	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\n");
+	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
+	CHECK(wait_stats(o, written_is, 2, &st));
+	CHECK_INT(st.retried, 1);
+	CHECK_INT(st.requests, 2);
+	CHECK_INT(st.pending, 0);
+	CHECK(strstr(st.last_error, "HTTP 500") != NULL && strstr(st.last_error, "engine: timeout") != NULL);
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 2); /* nothing left to send twice */
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_429_retry_after_is_honoured(void)
+{
+	struct stub_reply script[] = { { .status = 429, .headers = "Retry-After: 1\r\n" }, reply(204) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = conf_for(&s, 1); /* backoff alone would wait <= 100 ms */
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
+	CHECK(s.req[1].t_ms - s.req[0].t_ms >= 1000);
+	CHECK_STR(s.req[1].body, "m v=1 1\n");
+	CHECK(wait_stats(o, written_is, 1, &st));
+	CHECK_INT(st.retried, 1);
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_413_splits_the_batch_in_halves(void)
+{
+	struct stub_reply script[] = { { .status = 413, .body = "{\"error\":\"Request Entity Too Large\"}" } };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
+	c = conf_for(&s, 4);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
+	CHECK_INT(stub_wait(&s, 3, SAFETY_MS), 3);
+	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
+	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
+	CHECK_STR(s.req[2].body, "m v=3 3\nm v=4 4\n");
+	CHECK(wait_stats(o, written_is, 4, &st));
+	CHECK_INT(st.rejected, 0);
+	CHECK_INT(st.pending, 0);
+	/* whole batches again afterwards */
+	enqueue_str(o, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	CHECK_INT(stub_wait(&s, 4, SAFETY_MS), 4);
+	CHECK_STR(s.req[3].body, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_413_on_a_single_line_rejects_only_that_line(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(413)), 0);
+	c = conf_for(&s, 2);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "big v=1 1\nbig v=2 2\n");
+	CHECK(wait_stats(o, settled, 2, &st));
+	CHECK_INT(st.rejected, 2);
+	CHECK_INT(st.written, 0);
+	CHECK_INT(stub_count(&s), 3); /* 2 lines, then 1 + 1 */
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_400_rejects_the_batch_and_moves_on(void)
+{
+	struct stub_reply script[] = {
+		{ .status = 400,
+		  .headers = "X-Influxdb-Error: unable to parse 'm v=x 1': invalid boolean\r\n",
+		  .body = "{\"error\":\"unable to parse 'm v=x 1': invalid boolean\\nunable to parse 'm v=y 2': "
+			  "invalid boolean\"}" },
+		reply(204),
+	};
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = conf_for(&s, 2);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=x 1\nm v=y 2\n");
+	CHECK(wait_stats(o, rejected_is, 2, &st));
+	CHECK_INT(st.written, 0);
+	CHECK_INT(st.retried, 0);
+	CHECK(strstr(st.last_error, "HTTP 400: unable to parse") != NULL);
+	enqueue_str(o, "m v=1 3\nm v=2 4\n");
+	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
+	CHECK_STR(s.req[1].body, "m v=1 3\nm v=2 4\n");
+	CHECK(wait_stats(o, written_is, 2, &st));
+	CHECK_INT(st.rejected, 2);
+	CHECK_INT(st.pending, 0);
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_400_partial_write_counts_only_the_refused_lines(void)
+{
+	struct stub_reply script[] = {
+		{ .status = 400,
+		  .body = "{\"error\":\"partial write: field type conflict: input field \\\"v\\\" on measurement "
+			  "\\\"m\\\" is type string, already exists as type float dropped=1\"}" },
+		{ .status = 400,
+		  .body = "{\"error\":\"partial write:\\nunable to parse 'm v= 3': missing field value dropped=0\"}" },
+	};
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = conf_for(&s, 3);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\nm v=\"s\" 2\nm v=2 3\n");
+	CHECK(wait_stats(o, settled, 3, &st));
+	CHECK_INT(st.rejected, 1);
+	CHECK_INT(st.written, 2);
+	enqueue_str(o, "m v=1 4\nm v= 5\nm v=2 6\n");
+	CHECK(wait_stats(o, settled, 6, &st));
+	CHECK_INT(st.rejected, 2);
+	CHECK_INT(st.written, 4);
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_401_keeps_the_data_and_retries(void)
+{
+	struct stub_reply script[] = {
+		{ .status = 401, .body = "{\"error\":\"authorization failed\"}" },
+		{ .status = 403, .body = "{\"error\":\"forbidden\"}" },
+		reply(204),
+	};
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 3, reply(204)), 0);
+	c = conf_for(&s, 1);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	CHECK(wait_stats(o, written_is, 1, &st));
+	CHECK_INT(st.retried, 2);
+	CHECK_INT(st.rejected, 0);
+	CHECK(strstr(st.last_error, "unauthorised") != NULL);
+	CHECK_STR(s.req[2].body, "m v=1 1\n");
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_404_database_not_found_keeps_the_data(void)
+{
+	struct stub_reply script[] = {
+		{ .status = 404, .body = "{\"error\":\"database not found: \\\"coldchain\\\"\"}" },
+		reply(204),
+	};
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = conf_for(&s, 1);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	CHECK(wait_stats(o, written_is, 1, &st));
+	CHECK_INT(st.retried, 1);
+	CHECK(strstr(st.last_error, "CREATE DATABASE") != NULL);
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_stop_returns_by_the_deadline_when_the_server_hangs(void)
+{
+	struct stub_reply script[] = { { .hang = 1 } };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+	int64_t deadline, returned;
+
+	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
+	c = conf_for(&s, 2);
+	c.timeout_ms = 600000; /* curl alone would wait ten minutes */
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\nm v=2 2\n");
+	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	deadline = time_mono_ms() + 300;
+	output_stop(o, deadline);
+	returned = time_mono_ms();
+	CHECK(returned >= deadline);
+	CHECK(returned - deadline < 5000); /* generous: the point is "not ten minutes" */
+	output_get_stats(o, &st);
+	CHECK_INT(st.pending, 2); /* left for a replacement output */
+	CHECK_INT(st.written, 0);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_stop_delivers_what_is_queued_before_returning(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 1000); /* neither batch size nor age would send it */
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	output_stop(o, time_mono_ms() + SAFETY_MS);
+	output_get_stats(o, &st);
+	CHECK_INT(st.written, 1);
+	CHECK_INT(st.pending, 0);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_full_queue_drops_the_oldest_lines_and_counts_them(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 5);
+	c.max_pending = 5;
+	o = output_influx_new(&c);
+	for (int i = 1; i <= 8; i++) { /* not started yet: everything queues */
+		char line[32];
+		snprintf(line, sizeof(line), "m v=%d %d\n", i, i);
+		enqueue_str(o, line);
+	}
+	output_get_stats(o, &st);
+	CHECK_INT(st.dropped, 3);
+	CHECK_INT(st.pending, 5);
+	CHECK_INT(output_start(o), 0);
+	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	CHECK_STR(s.req[0].body, "m v=4 4\nm v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	CHECK(wait_stats(o, written_is, 5, &st));
+	CHECK_INT(st.dropped, 3);
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_gzip_body_decodes_to_the_same_lines(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+	char lines[8192], out[16384];
+	size_t len = 0;
+	z_stream z;
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 100);
+	c.gzip = 1;
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	for (int i = 0; i < 100; i++)
+		len += (size_t)snprintf(lines + len, sizeof(lines) - len,
+					"temperature,room=A,sensor=th-%d value=%d.25 %d\n", i % 7, i, i);
+	output_enqueue(o, lines, len, 100);
+	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	CHECK(strstr(s.req[0].head, "Content-Encoding: gzip") != NULL);
+	CHECK(s.req[0].body_len < len);
+	memset(&z, 0, sizeof(z));
+	CHECK_INT(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)s.req[0].body;
+	z.avail_in = (uInt)s.req[0].body_len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = sizeof(out);
+	CHECK_INT(inflate(&z, Z_FINISH), Z_STREAM_END);
+	CHECK_INT(z.total_out, len);
+	CHECK(memcmp(out, lines, len) == 0);
+	inflateEnd(&z);
+	CHECK(wait_stats(o, written_is, 100, &st));
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_refused_connection_keeps_the_data_and_retries(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+
+	/* a port that was free a moment ago and has nobody listening now */
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 1);
+	stub_stop(&s);
+	o = output_influx_new(&c);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	CHECK(wait_stats(o, retried_at_least, 2, &st));
+	CHECK(st.last_error[0] != '\0');
+	output_stop(o, time_mono_ms());
+	output_get_stats(o, &st);
+	CHECK_INT(st.pending, 1);
+	CHECK_INT(st.written, 0);
+	output_free(o);
+}
+
+static void test_take_pending_moves_queued_lines_to_a_replacement(void)
+{
+	struct http_stub s;
+	struct output *a, *b, *other;
+	struct output_stats st;
+	struct cc_influx_conf c;
+	char other_db[] = "elsewhere";
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = conf_for(&s, 3);
+	a = output_influx_new(&c);
+	b = output_influx_new(&c);
+	c.database = other_db;
+	other = output_influx_new(&c);
+	CHECK(output_same_destination(a, b));
+	CHECK(!output_same_destination(a, other));
+	enqueue_str(a, "m v=1 1\nm v=2 2\n");
+	enqueue_str(b, "m v=3 3\n");
+	output_take_pending(b, a);
+	output_get_stats(a, &st);
+	CHECK_INT(st.pending, 0);
+	output_get_stats(b, &st);
+	CHECK_INT(st.pending, 3);
+	CHECK_INT(output_start(b), 0);
+	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\n"); /* older lines first */
+	stop_now(b);
+	output_free(a);
+	output_free(b);
+	output_free(other);
+	stub_stop(&s);
+}
+
+static void test_file_output_appends_lines(void)
+{
+	char path[] = "/tmp/cc-output-XXXXXX";
+	int fd = mkstemp(path);
+	struct cc_file_out_conf fc = { .name = NULL, .path = path };
+	struct output *o, *o2;
+	struct output_stats st;
+	char buf[256];
+	ssize_t n;
+
+	CHECK(fd >= 0);
+	o = output_file_new(&fc);
+	CHECK(o != NULL);
+	CHECK_STR(output_name(o), path);
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\nm v=2 2\n");
+	enqueue_str(o, "m v=3 3\n");
+	output_stop(o, time_mono_ms() + SAFETY_MS);
+	output_get_stats(o, &st);
+	CHECK_INT(st.written, 3);
+	CHECK_INT(st.pending, 0);
+	o2 = output_file_new(&fc);
+	CHECK(output_same_destination(o, o2));
+	CHECK_INT(output_start(o2), 0);
+	enqueue_str(o2, "m v=4 4\n");
+	output_stop(o2, time_mono_ms() + SAFETY_MS);
+	n = read(fd, buf, sizeof(buf) - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK_STR(buf, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
+	output_free(o);
+	output_free(o2);
+	close(fd);
+	unlink(path);
+}
+
+static void test_file_output_retries_until_the_file_can_be_opened(void)
+{
+	struct cc_file_out_conf fc = { .path = (char[]){ "/nonexistent-dir/cc/out.lp" } };
+	struct output *o = output_file_new(&fc);
+	struct output_stats st;
+
+	CHECK_INT(output_start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	output_stop(o, time_mono_ms() + 200);
+	output_get_stats(o, &st);
+	CHECK(st.retried >= 1);
+	CHECK_INT(st.pending, 1);
+	CHECK(strstr(st.last_error, "No such file or directory") != NULL);
+	output_free(o);
+}
+
+int main(void)
+{
+	tl_prog = "unit/output";
+	if (output_global_init() != 0)
+		return 1;
+	RUN(test_204_delivers_lines_and_counts_them_written);
+	RUN(test_a_young_partial_batch_leaves_after_flush);
+	RUN(test_500_then_204_retries_and_delivers_each_line_exactly_once);
+	RUN(test_429_retry_after_is_honoured);
+	RUN(test_413_splits_the_batch_in_halves);
+	RUN(test_413_on_a_single_line_rejects_only_that_line);
+	RUN(test_400_rejects_the_batch_and_moves_on);
+	RUN(test_400_partial_write_counts_only_the_refused_lines);
+	RUN(test_401_keeps_the_data_and_retries);
+	RUN(test_404_database_not_found_keeps_the_data);
+	RUN(test_stop_returns_by_the_deadline_when_the_server_hangs);
+	RUN(test_stop_delivers_what_is_queued_before_returning);
+	RUN(test_full_queue_drops_the_oldest_lines_and_counts_them);
+	RUN(test_gzip_body_decodes_to_the_same_lines);
+	RUN(test_refused_connection_keeps_the_data_and_retries);
+	RUN(test_take_pending_moves_queued_lines_to_a_replacement);
+	RUN(test_file_output_appends_lines);
+	RUN(test_file_output_retries_until_the_file_can_be_opened);
+	output_global_cleanup();
+	return TL_DONE();
+}
