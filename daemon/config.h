@@ -153,4 +153,28 @@ const char *order_name(enum cc_order o, enum cc_regtype t);
 /* Number of 16-bit registers a type occupies (bool: 1; on coils: 1 bit). */
 int regtype_words(enum cc_regtype t);
 
+/*
+ * The schema, for generated documentation (README reference, man page,
+ * `coldchaind --schema`).  group is "" for the top level, else a dotted
+ * path ("modbus.devices.points"); def is NULL for required keys and keys
+ * without a default (for keys whose default depends on other settings it
+ * is prose); range is NULL when any value of the type is accepted.
+ * reloadable: SIGHUP picks a change up (else a restart is needed).
+ */
+struct config_key_doc {
+	const char *group;
+	const char *group_help;
+	const char *key;
+	const char *type; /* string, name, path, integer, number, boolean, duration, enum, group, list */
+	const char *def;
+	const char *range;
+	int required;
+	int reloadable;
+	const char *help;
+};
+void config_schema_foreach(void (*fn)(const struct config_key_doc *doc, void *arg), void *arg);
+/* Every key as "group.key (type[, required][, restart to change])" and
+ * indented default, range and meaning lines (for `coldchaind --schema`). */
+void config_schema_print(FILE *f);
+
 #endif

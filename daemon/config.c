@@ -1,0 +1,2166 @@
+/* config.c - loads coldchaind.conf (libconfig) against the schema tables
+ * below, fills every default and reports every error of a file in one run.
+ * The same tables drive config_print and the generated reference
+ * (config_schema_foreach), so the docs cannot drift from the checks.
+ *
+ * Error format: "FILE:LINE: PATH: message", sorted by file, then line.
+ * FILE is the file the setting came from (an @include or a device template
+ * names its own file), as the loader opened it, so a path given relative on
+ * the command line stays relative.  PATH names the setting from the top of
+ * its file: groups by key ("log.level"), list elements by their name in
+ * brackets when they have one (bus and device name, point channel, output
+ * name), else by 0-based index:
+ *     modbus[rs485-1].devices[th-a1].points[air_temp].address
+ *     outputs.influxdb[0].url
+ *     template.points[temperature].type          (in a template file)
+ *
+ * Relative paths in the file (template_dir, state_dir, password_file,
+ * ca_file, file output paths, @include) are relative to the directory of the
+ * configuration file; the loaded configuration holds them absolute, so the
+ * daemon may chdir and config_print output loads from anywhere.
+ *
+ * libconfig 1.5 quirks handled here: it silently truncates integer literals
+ * that do not fit 32 bits (we re-read the literal from the source line), it
+ * accepts a missing ';' (nothing to do: the grammar is still unambiguous),
+ * and it records an included file under the name written in @include (we
+ * join it with the include directory for messages).  It also joins absolute
+ * @include paths to the include directory, so @include takes relative paths
+ * only. */
+#include "config.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../drivers/modbus_plan.h"
+#include "util.h"
+
+/* --- errors ------------------------------------------------------------ */
+
+void errors_add(struct cc_errors *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		s = xstrdup("out of memory formatting a configuration error");
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 16;
+		e->msg = xrealloc(e->msg, e->cap * sizeof(*e->msg));
+	}
+	e->msg[e->n++] = s;
+}
+
+void errors_print(const struct cc_errors *e, FILE *f)
+{
+	for (size_t i = 0; i < e->n; i++)
+		fprintf(f, "%s\n", e->msg[i]);
+	/* The reload checker writes through a pipe and leaves with _exit(). */
+	fflush(f);
+}
+
+void errors_free(struct cc_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->msg[i]);
+	free(e->msg);
+	e->msg = NULL;
+	e->n = e->cap = 0;
+}
+
+/* --- names of enums ------------------------------------------------------ */
+
+static const char *const table_names[] = { "coil", "discrete", "holding", "input", NULL };
+static const char *const type_names[] = { "bool",  "int16",  "uint16",  "int32",   "uint32",
+					  "int64", "uint64", "float32", "float64", NULL };
+/* The 8-letter names map onto the same four orders (index % 4). */
+static const char *const order_names[] = { "ABCD",     "CDAB",     "BADC",     "DCBA",
+					   "ABCDEFGH", "GHEFCDAB", "BADCFEHG", "HGFEDCBA", NULL };
+static const char *const log_targets[] = { "stderr", "syslog", NULL };
+static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
+/* Stored as the upper-cased first letter: 'N', 'E', 'O'. */
+static const char *const parities[] = { "none", "even", "odd", NULL };
+static const int bauds[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 0 };
+static const int data_bits_ok[] = { 7, 8, 0 };
+static const int stop_bits_ok[] = { 1, 2, 0 };
+
+const char *table_name(enum cc_table t)
+{
+	return (unsigned)t < 4 ? table_names[t] : "?";
+}
+
+const char *regtype_name(enum cc_regtype t)
+{
+	return (unsigned)t < 9 ? type_names[t] : "?";
+}
+
+const char *order_name(enum cc_order o, enum cc_regtype t)
+{
+	if ((unsigned)o >= 4)
+		return "?";
+	return order_names[o + (regtype_words(t) == 4 ? 4 : 0)];
+}
+
+int regtype_words(enum cc_regtype t)
+{
+	switch (t) {
+	case CC_T_BOOL:
+	case CC_T_INT16:
+	case CC_T_UINT16:
+		return 1;
+	case CC_T_INT32:
+	case CC_T_UINT32:
+	case CC_T_FLOAT32:
+		return 2;
+	case CC_T_INT64:
+	case CC_T_UINT64:
+	case CC_T_FLOAT64:
+		return 4;
+	}
+	return 1;
+}
+
+/* Enum fields are written through memcpy of an int (ES_INT below). */
+_Static_assert(sizeof(enum cc_table) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cc_regtype) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum cc_order) == sizeof(int), "enum size");
+
+/* --- schema ------------------------------------------------------------ */
+
+enum kt {
+	KT_STR,   /* non-empty string */
+	KT_NAME,  /* string of [A-Za-z0-9._-] */
+	KT_PATH,  /* string; relative to the config file's directory; stored absolute */
+	KT_INT,   /* integer in [min, max] (or one of ints) */
+	KT_DBL,   /* finite number, integer or float literal */
+	KT_BOOL,
+	KT_DUR,   /* "10s": parse_duration_ms, stored as int64_t ms, range in ms */
+	KT_ENUM,  /* one of enums, stored per estore */
+	KT_GROUP, /* validated by the caller against its own table */
+	KT_LIST,
+};
+
+enum estore { ES_STR, ES_INT, ES_CHAR };
+
+#define KF_REQ 0x01      /* required */
+#define KF_DYN 0x02      /* default depends on other settings: set by the group's code */
+#define KF_RESTART 0x04  /* SIGHUP does not pick it up: restart needed */
+#define KF_NONZERO 0x08  /* KT_DBL: must not be 0 */
+#define KF_NOPRINT 0x10  /* config_print shows it another way */
+
+struct key {
+	const char *name;
+	enum kt kt;
+	unsigned flags;
+	size_t off;            /* in the group's struct */
+	const char *def;       /* as written in a config; for KF_DYN, prose for the docs */
+	double min, max;       /* KT_INT, KT_DUR (ms) */
+	const char *const *enums;
+	enum estore store;
+	const int *ints;       /* KT_INT: allowed values, 0-terminated */
+	const char *(*check)(const char *s); /* string validator: NULL or why not */
+	const char *range;     /* docs: overrides the generated range */
+	const char *help;
+};
+
+struct group {
+	const char *name; /* docs: "" for the top level, "modbus.devices", ... */
+	const struct key *keys;
+	size_t nkeys;
+	const char *help;
+};
+
+static const char *check_url(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return "must start with http:// or https://";
+	if (*host == '\0' || *host == '/' || *host == ':')
+		return "has no host";
+	if (strpbrk(s, "?#"))
+		return "must not have a query or fragment (database and credentials have their own keys)";
+	for (const char *p = s; *p; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return "must not contain spaces or control characters";
+	return NULL;
+}
+
+static const char *check_abs(const char *s)
+{
+	return s[0] == '/' ? NULL : "must be an absolute path (e.g. /dev/ttyUSB0)";
+}
+
+static const char *check_template(const char *s)
+{
+	return s[0] == '.' ? "must not start with '.'" : NULL;
+}
+
+#define OFF(st, f) offsetof(struct st, f)
+
+/* Each table's indexes, so the group code can refer to "its" keys. */
+enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_N };
+static const struct key root_keys[] = {
+	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
+		      .help = "site name: tag \"site\" on every point" },
+	[RK_STATE_DIR] = { .name = "state_dir", .kt = KT_PATH, .flags = KF_RESTART, .off = OFF(cc_config, state_dir),
+			   .def = "/var/lib/coldchaind", .help = "state directory (lock file: one daemon per directory)" },
+	[RK_TEMPLATE_DIR] = { .name = "template_dir", .kt = KT_PATH, .flags = KF_DYN, .off = OFF(cc_config, template_dir),
+			      .def = "\"devices\" next to the config file",
+			      .help = "directory of device templates (NAME.conf)" },
+	[RK_STATS] = { .name = "stats_interval", .kt = KT_DUR, .off = OFF(cc_config, stats_interval_ms), .def = "60s",
+		       .min = 1000, .max = 86400000, .help = "self-metrics period (measurement coldchaind_*)" },
+	[RK_SHUTDOWN] = { .name = "shutdown_timeout", .kt = KT_DUR, .off = OFF(cc_config, shutdown_timeout_ms),
+			  .def = "10s", .min = 0, .max = 300000,
+			  .help = "time allowed to flush outputs at SIGTERM (and for outputs a reload removes)" },
+	[RK_LOG] = { .name = "log", .kt = KT_GROUP, .help = "logging: see group log" },
+	[RK_MODBUS] = { .name = "modbus", .kt = KT_LIST, .help = "Modbus buses: see group modbus" },
+	[RK_OUTPUTS] = { .name = "outputs", .kt = KT_GROUP, .range = "at least one output",
+			 .help = "where points go: see group outputs" },
+};
+
+enum { LK_TARGET, LK_LEVEL, LK_N };
+static const struct key log_keys[] = {
+	[LK_TARGET] = { .name = "target", .kt = KT_ENUM, .flags = KF_RESTART, .off = OFF(cc_config, log_target),
+			.def = "stderr", .enums = log_targets, .store = ES_STR,
+			.help = "stderr (the systemd journal) or syslog" },
+	[LK_LEVEL] = { .name = "level", .kt = KT_ENUM, .off = OFF(cc_config, log_level), .def = "info",
+		       .enums = log_levels, .store = ES_STR, .help = "most verbose level logged" },
+};
+
+enum { BK_NAME, BK_TCP, BK_RTU, BK_TIMEOUT, BK_BYTE_TIMEOUT, BK_INTERVAL, BK_BACKOFF, BK_TURNAROUND, BK_DEVICES, BK_N };
+static const struct key bus_keys[] = {
+	[BK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_bus_conf, name),
+		      .help = "bus name, unique among buses (logs, self-metrics)" },
+	[BK_TCP] = { .name = "tcp", .kt = KT_GROUP, .help = "Modbus TCP: see group modbus.tcp (exactly one of tcp, rtu)" },
+	[BK_RTU] = { .name = "rtu", .kt = KT_GROUP, .help = "Modbus RTU: see group modbus.rtu (exactly one of tcp, rtu)" },
+	[BK_TIMEOUT] = { .name = "timeout", .kt = KT_DUR, .off = OFF(cc_bus_conf, timeout_ms), .def = "500ms",
+			 .min = 10, .max = 60000, .help = "response timeout" },
+	[BK_BYTE_TIMEOUT] = { .name = "byte_timeout", .kt = KT_DUR, .off = OFF(cc_bus_conf, byte_timeout_ms),
+			      .def = "100ms", .min = 0, .max = 60000,
+			      .help = "inter-byte timeout (meaningful on rtu; 0 disables)" },
+	[BK_INTERVAL] = { .name = "interval", .kt = KT_DUR, .off = OFF(cc_bus_conf, interval_ms), .def = "10s",
+			  .min = 100, .max = 86400000, .help = "default poll interval of the bus's devices" },
+	[BK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_bus_conf, backoff_max_ms), .def = "5m",
+			 .min = 1000, .max = 86400000, .help = "cap on retry backoff for a silent unit or a dead link" },
+	[BK_TURNAROUND] = { .name = "turnaround", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_bus_conf, turnaround_ms),
+			    .def = "0ms on tcp, 20ms on rtu", .min = 0, .max = 5000,
+			    .help = "pause between two requests on the bus" },
+	[BK_DEVICES] = { .name = "devices", .kt = KT_LIST, .flags = KF_REQ,
+			 .help = "the bus's devices (non-empty): see group modbus.devices" },
+};
+
+enum { TK_HOST, TK_PORT, TK_N };
+static const struct key tcp_keys[] = {
+	[TK_HOST] = { .name = "host", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_bus_conf, host),
+		      .help = "gateway or device host name or address" },
+	[TK_PORT] = { .name = "port", .kt = KT_INT, .off = OFF(cc_bus_conf, port), .def = "502", .min = 1,
+		      .max = 65535, .help = "TCP port" },
+};
+
+enum { UK_DEVICE, UK_BAUD, UK_PARITY, UK_DATA_BITS, UK_STOP_BITS, UK_RS485, UK_N };
+static const struct key rtu_keys[] = {
+	[UK_DEVICE] = { .name = "device", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_bus_conf, device),
+			.check = check_abs,
+			.help = "serial device (need not exist at check time: adapters are retried)" },
+	[UK_BAUD] = { .name = "baud", .kt = KT_INT, .off = OFF(cc_bus_conf, baud), .def = "9600", .ints = bauds,
+		      .help = "line speed" },
+	[UK_PARITY] = { .name = "parity", .kt = KT_ENUM, .off = OFF(cc_bus_conf, parity), .def = "none",
+			.enums = parities, .store = ES_CHAR, .help = "parity" },
+	[UK_DATA_BITS] = { .name = "data_bits", .kt = KT_INT, .off = OFF(cc_bus_conf, data_bits), .def = "8",
+			   .ints = data_bits_ok, .help = "data bits" },
+	[UK_STOP_BITS] = { .name = "stop_bits", .kt = KT_INT, .off = OFF(cc_bus_conf, stop_bits), .def = "1",
+			   .ints = stop_bits_ok, .help = "stop bits" },
+	[UK_RS485] = { .name = "rs485", .kt = KT_BOOL, .off = OFF(cc_bus_conf, rs485), .def = "false",
+		       .help = "put the serial port in RS485 mode (adapters that need it)" },
+};
+
+enum { DK_NAME, DK_UNIT, DK_ROOM, DK_TEMPLATE, DK_INTERVAL, DK_MAX_GAP, DK_MAX_REGS, DK_MAX_BITS, DK_POINTS, DK_N };
+static const struct key device_keys[] = {
+	[DK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_device_conf, name),
+		      .help = "sensor name, unique across all buses: tag \"sensor\"" },
+	[DK_UNIT] = { .name = "unit", .kt = KT_INT, .flags = KF_REQ, .off = OFF(cc_device_conf, unit), .min = 0,
+		      .max = 247, .range = "1..247 (0..247 on tcp)",
+		      .help = "Modbus unit (slave) id, unique on its bus" },
+	[DK_ROOM] = { .name = "room", .kt = KT_STR, .off = OFF(cc_device_conf, room),
+		      .help = "room (or vehicle, line): tag \"room\"; none when unset" },
+	[DK_TEMPLATE] = { .name = "template", .kt = KT_NAME, .flags = KF_NOPRINT, .off = OFF(cc_device_conf, template_name),
+			  .check = check_template,
+			  .help = "device template: points from <template_dir>/NAME.conf" },
+	[DK_INTERVAL] = { .name = "interval", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_device_conf, interval_ms),
+			  .def = "the bus's interval", .min = 100, .max = 86400000, .help = "poll interval" },
+	[DK_MAX_GAP] = { .name = "max_gap", .kt = KT_INT, .flags = KF_DYN, .off = OFF(cc_device_conf, max_gap),
+			 .def = "the template's, else 8", .min = 0, .max = 125,
+			 .help = "unused registers/bits that may be read to merge two requests" },
+	[DK_MAX_REGS] = { .name = "max_registers", .kt = KT_INT, .flags = KF_DYN, .off = OFF(cc_device_conf, max_registers),
+			  .def = "the template's, else 125", .min = 1, .max = 125,
+			  .help = "registers per read request (holding, input)" },
+	[DK_MAX_BITS] = { .name = "max_bits", .kt = KT_INT, .off = OFF(cc_device_conf, max_bits), .def = "2000",
+			  .min = 1, .max = 2000, .help = "bits per read request (coil, discrete)" },
+	[DK_POINTS] = { .name = "points", .kt = KT_LIST,
+			.help = "points (added to the template's): see group modbus.devices.points; "
+				"a device needs at least one point" },
+};
+
+enum { PK_CHANNEL, PK_QUANTITY, PK_UNIT, PK_TABLE, PK_ADDRESS, PK_TYPE, PK_ORDER, PK_BIT, PK_SCALE, PK_OFFSET,
+       PK_MIN, PK_MAX, PK_N };
+static const struct key point_keys[] = {
+	[PK_CHANNEL] = { .name = "channel", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_point_conf, channel),
+			 .help = "channel name within the device; channel id is DEVICE/CHANNEL" },
+	[PK_QUANTITY] = { .name = "quantity", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_point_conf, quantity),
+			  .def = "the channel name", .help = "measurement name (temperature, humidity, co2, door)" },
+	[PK_UNIT] = { .name = "unit", .kt = KT_STR, .off = OFF(cc_point_conf, unit),
+		      .help = "unit of the value (tag \"unit\"); none when unset" },
+	[PK_TABLE] = { .name = "table", .kt = KT_ENUM, .flags = KF_REQ, .off = OFF(cc_point_conf, table),
+		       .enums = table_names, .store = ES_INT, .help = "Modbus table" },
+	[PK_ADDRESS] = { .name = "address", .kt = KT_INT, .flags = KF_REQ, .off = OFF(cc_point_conf, address),
+			 .min = 0, .max = 65535,
+			 .help = "0-based protocol address (holding register 40001 is address 0)" },
+	[PK_TYPE] = { .name = "type", .kt = KT_ENUM, .flags = KF_DYN, .off = OFF(cc_point_conf, type),
+		      .def = "uint16 on holding/input, bool on coil/discrete", .enums = type_names, .store = ES_INT,
+		      .help = "register type (coil/discrete: bool only)" },
+	[PK_ORDER] = { .name = "order", .kt = KT_ENUM, .off = OFF(cc_point_conf, order), .def = "ABCD",
+		       .enums = order_names, .store = ES_INT,
+		       .help = "byte order, A = most significant (8-letter forms for 64-bit types only)" },
+	[PK_BIT] = { .name = "bit", .kt = KT_INT, .flags = KF_DYN, .off = OFF(cc_point_conf, bit),
+		     .def = "none (required for bool on holding/input)", .min = 0, .max = 15,
+		     .help = "bit of the register, for type bool on holding/input" },
+	[PK_SCALE] = { .name = "scale", .kt = KT_DBL, .flags = KF_NONZERO, .off = OFF(cc_point_conf, scale),
+		       .def = "1.0", .range = "finite, non-zero", .help = "value = raw * scale + offset" },
+	[PK_OFFSET] = { .name = "offset", .kt = KT_DBL, .off = OFF(cc_point_conf, offset), .def = "0.0",
+			.range = "finite", .help = "value = raw * scale + offset" },
+	[PK_MIN] = { .name = "min", .kt = KT_DBL, .off = OFF(cc_point_conf, valid_min), .def = "-inf",
+		     .range = "finite, < max", .help = "lowest physically valid value (else quality out_of_range)" },
+	[PK_MAX] = { .name = "max", .kt = KT_DBL, .off = OFF(cc_point_conf, valid_max), .def = "inf",
+		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
+};
+
+enum { OK_INFLUX, OK_FILE, OK_N };
+static const struct key outputs_keys[] = {
+	[OK_INFLUX] = { .name = "influxdb", .kt = KT_LIST, .help = "InfluxDB 1.x servers: see group outputs.influxdb" },
+	[OK_FILE] = { .name = "file", .kt = KT_LIST, .help = "line-protocol files: see group outputs.file" },
+};
+
+enum { IK_NAME, IK_URL, IK_DATABASE, IK_RP, IK_USERNAME, IK_PASSWORD_FILE, IK_CA_FILE, IK_INSECURE, IK_GZIP,
+       IK_BATCH, IK_FLUSH, IK_TIMEOUT, IK_CONNECT_TIMEOUT, IK_BACKOFF, IK_MAX_PENDING, IK_N };
+static const struct key influx_keys[] = {
+	[IK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_influx_conf, name),
+		      .def = "influxdb-N (N = position)", .help = "output name, unique among outputs" },
+	[IK_URL] = { .name = "url", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_influx_conf, url), .check = check_url,
+		     .range = "http:// or https://, no query", .help = "server URL, e.g. http://127.0.0.1:8086" },
+	[IK_DATABASE] = { .name = "database", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_influx_conf, database),
+			  .help = "database written to" },
+	[IK_RP] = { .name = "retention_policy", .kt = KT_STR, .off = OFF(cc_influx_conf, retention_policy),
+		    .help = "retention policy; the database's default when unset" },
+	[IK_USERNAME] = { .name = "username", .kt = KT_STR, .off = OFF(cc_influx_conf, username),
+			  .help = "user name (requires password_file)" },
+	[IK_PASSWORD_FILE] = { .name = "password_file", .kt = KT_PATH, .off = OFF(cc_influx_conf, password_file),
+			       .range = "mode 0600 or stricter",
+			       .help = "file whose first line is the password, read at load (requires username)" },
+	[IK_CA_FILE] = { .name = "ca_file", .kt = KT_PATH, .off = OFF(cc_influx_conf, ca_file),
+			 .help = "CA bundle for https; the system's when unset" },
+	[IK_INSECURE] = { .name = "insecure", .kt = KT_BOOL, .off = OFF(cc_influx_conf, insecure), .def = "false",
+			  .help = "skip TLS certificate verification (logged loudly)" },
+	[IK_GZIP] = { .name = "gzip", .kt = KT_BOOL, .off = OFF(cc_influx_conf, gzip), .def = "false",
+		      .help = "gzip request bodies" },
+	[IK_BATCH] = { .name = "batch", .kt = KT_INT, .off = OFF(cc_influx_conf, batch), .def = "5000", .min = 1,
+		       .max = 100000, .help = "lines per request" },
+	[IK_FLUSH] = { .name = "flush", .kt = KT_DUR, .off = OFF(cc_influx_conf, flush_ms), .def = "1s", .min = 10,
+		       .max = 3600000, .help = "max age of a batch" },
+	[IK_TIMEOUT] = { .name = "timeout", .kt = KT_DUR, .off = OFF(cc_influx_conf, timeout_ms), .def = "10s",
+			 .min = 100, .max = 600000, .help = "total request timeout" },
+	[IK_CONNECT_TIMEOUT] = { .name = "connect_timeout", .kt = KT_DUR, .off = OFF(cc_influx_conf, connect_timeout_ms),
+				 .def = "5s", .min = 100, .max = 300000, .help = "connect timeout" },
+	[IK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_influx_conf, backoff_max_ms), .def = "60s",
+			 .min = 1000, .max = 86400000, .help = "cap on retry backoff while the server fails" },
+	[IK_MAX_PENDING] = { .name = "max_pending", .kt = KT_INT, .off = OFF(cc_influx_conf, max_pending),
+			     .def = "1000000", .min = 1000, .max = 100000000,
+			     .help = "lines held in memory while the server is away (oldest dropped and counted past it)" },
+};
+
+enum { FK_NAME, FK_PATH, FK_N };
+static const struct key file_keys[] = {
+	[FK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_file_out_conf, name),
+		      .def = "file-N (N = position)", .help = "output name, unique among outputs" },
+	[FK_PATH] = { .name = "path", .kt = KT_PATH, .flags = KF_REQ, .off = OFF(cc_file_out_conf, path),
+		      .help = "file line protocol is appended to; \"-\" = standard output" },
+};
+
+/* A device template file: "template = { ... };" and nothing else. */
+struct tmpl {
+	char *name;   /* as referenced by devices */
+	char *file;   /* as opened */
+	int err;      /* errno when the file could not be opened */
+	int ok;       /* parsed and valid */
+	char *tname, *vendor, *model, *manual;
+	int max_registers; /* 0 when not set */
+	int max_gap;       /* -1 when not set */
+	struct cc_point_conf *points;
+	size_t npoints;
+};
+
+enum { XK_TEMPLATE, XK_N };
+static const struct key tfile_keys[] = {
+	[XK_TEMPLATE] = { .name = "template", .kt = KT_GROUP, .flags = KF_REQ, .help = "the template" },
+};
+
+enum { MK_NAME, MK_VENDOR, MK_MODEL, MK_MANUAL, MK_MAX_REGS, MK_MAX_GAP, MK_POINTS, MK_N };
+static const struct key template_keys[] = {
+	[MK_NAME] = { .name = "name", .kt = KT_STR, .off = OFF(tmpl, tname), .help = "display name of the device type" },
+	[MK_VENDOR] = { .name = "vendor", .kt = KT_STR, .off = OFF(tmpl, vendor), .help = "manufacturer" },
+	[MK_MODEL] = { .name = "model", .kt = KT_STR, .off = OFF(tmpl, model), .help = "model" },
+	[MK_MANUAL] = { .name = "manual", .kt = KT_STR, .off = OFF(tmpl, manual),
+			.help = "where the register map comes from (document, URL)" },
+	[MK_MAX_REGS] = { .name = "max_registers", .kt = KT_INT, .flags = KF_DYN, .off = OFF(tmpl, max_registers),
+			  .def = "none", .min = 1, .max = 125,
+			  .help = "device quirk: registers per request (a device's own max_registers wins)" },
+	[MK_MAX_GAP] = { .name = "max_gap", .kt = KT_INT, .flags = KF_DYN, .off = OFF(tmpl, max_gap), .def = "none",
+			 .min = 0, .max = 125, .help = "device quirk: max_gap (a device's own max_gap wins)" },
+	[MK_POINTS] = { .name = "points", .kt = KT_LIST,
+			.help = "points, with the keys of group modbus.devices.points" },
+};
+
+#define GROUP(n, k, h) { n, k, ARRAY_SIZE(k), h }
+static const struct group g_root = GROUP("", root_keys, "top level");
+static const struct group g_log = GROUP("log", log_keys, "logging");
+static const struct group g_bus = GROUP("modbus", bus_keys, "one Modbus bus (list element)");
+static const struct group g_tcp = GROUP("modbus.tcp", tcp_keys, "Modbus TCP connection");
+static const struct group g_rtu = GROUP("modbus.rtu", rtu_keys, "Modbus RTU serial line");
+static const struct group g_device = GROUP("modbus.devices", device_keys, "one Modbus device (list element)");
+static const struct group g_point = GROUP("modbus.devices.points", point_keys, "one point (list element)");
+static const struct group g_outputs = GROUP("outputs", outputs_keys, "outputs (at least one)");
+static const struct group g_influx = GROUP("outputs.influxdb", influx_keys, "one InfluxDB 1.x output (list element)");
+static const struct group g_file = GROUP("outputs.file", file_keys, "one line-protocol file output (list element)");
+static const struct group g_tfile = GROUP("", tfile_keys, "template file");
+static const struct group g_template = GROUP("template", template_keys, "device template file <template_dir>/NAME.conf");
+
+static const struct group *const doc_groups[] = {
+	&g_root, &g_log, &g_bus, &g_tcp, &g_rtu, &g_device, &g_point, &g_outputs, &g_influx, &g_file, &g_template,
+};
+
+#define MAX_KEYS 16
+
+/* The index enums must match the tables (designated initialisers leave a
+ * hole, never a shift, but a forgotten key would still go unnoticed). */
+_Static_assert(ARRAY_SIZE(root_keys) == RK_N, "root_keys");
+_Static_assert(ARRAY_SIZE(log_keys) == LK_N, "log_keys");
+_Static_assert(ARRAY_SIZE(bus_keys) == BK_N, "bus_keys");
+_Static_assert(ARRAY_SIZE(tcp_keys) == TK_N, "tcp_keys");
+_Static_assert(ARRAY_SIZE(rtu_keys) == UK_N, "rtu_keys");
+_Static_assert(ARRAY_SIZE(device_keys) == DK_N, "device_keys");
+_Static_assert(ARRAY_SIZE(point_keys) == PK_N && PK_N <= MAX_KEYS, "point_keys");
+_Static_assert(ARRAY_SIZE(outputs_keys) == OK_N, "outputs_keys");
+_Static_assert(ARRAY_SIZE(influx_keys) == IK_N && IK_N <= MAX_KEYS, "influx_keys");
+_Static_assert(ARRAY_SIZE(file_keys) == FK_N, "file_keys");
+_Static_assert(ARRAY_SIZE(tfile_keys) == XK_N, "tfile_keys");
+_Static_assert(ARRAY_SIZE(template_keys) == MK_N, "template_keys");
+
+/* --- loader context ---------------------------------------------------- */
+
+struct err {
+	size_t file; /* index in ctx.files: the rank when sorting */
+	int line;
+	size_t seq;
+	char *text;
+};
+
+struct name_seen {
+	const char *name;
+	const config_setting_t *s;
+};
+
+struct names {
+	struct name_seen *v;
+	size_t n;
+};
+
+struct ctx {
+	struct cc_config *cfg;
+	const char *dir;    /* of the config file, as given ("." when none) */
+	char *dir_buf;
+	char *absdir;       /* absolute */
+	const char *tdir;   /* template directory for opening and messages */
+	char *tdir_buf;
+	/* the file libconfig is reading: its name as passed, and include dir */
+	const char *cur_file;
+	const char *cur_incdir;
+	char **files;
+	size_t nfiles;
+	struct err *errs;
+	size_t nerr, caperr;
+	struct tmpl **tmpls;
+	size_t ntmpls;
+	struct names buses, devices, outputs;
+	/* source text cache for the integer-literal check */
+	char *src_name;
+	char *src;
+};
+
+struct seen {
+	const config_setting_t *s; /* NULL when absent */
+	int bad;                   /* present but invalid: the default was stored */
+	int idx;                   /* KT_ENUM: index in enums */
+};
+
+static int ok(const struct seen *s)
+{
+	return s->s && !s->bad;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	if (name[0] == '/' || strcmp(dir, ".") == 0)
+		return xstrdup(name);
+	return xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+}
+
+static size_t file_intern(struct ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i], name) == 0)
+			return i;
+	c->files = xrealloc(c->files, (c->nfiles + 1) * sizeof(*c->files));
+	c->files[c->nfiles] = xstrdup(name);
+	return c->nfiles++;
+}
+
+/* The file a setting came from, as it was opened. */
+static size_t src_file(struct ctx *c, const config_setting_t *s)
+{
+	const char *f = s ? config_setting_source_file(s) : NULL;
+	size_t i;
+	char *j;
+
+	if (!f || strcmp(f, c->cur_file) == 0)
+		return file_intern(c, c->cur_file);
+	j = path_join(c->cur_incdir, f);
+	i = file_intern(c, j);
+	free(j);
+	return i;
+}
+
+static int src_line(const config_setting_t *s)
+{
+	int l = s ? config_setting_source_line(s) : 0;
+	return l > 0 ? l : 1; /* the root group has line 0 */
+}
+
+static void err_add(struct ctx *c, size_t file, int line, const char *path, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static void err_add(struct ctx *c, size_t file, int line, const char *path, const char *fmt, va_list ap)
+{
+	char *m;
+
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = xstrdup("(out of memory)");
+	if (c->nerr == c->caperr) {
+		c->caperr = c->caperr ? 2 * c->caperr : 16;
+		c->errs = xrealloc(c->errs, c->caperr * sizeof(*c->errs));
+	}
+	c->errs[c->nerr].file = file;
+	c->errs[c->nerr].line = line;
+	c->errs[c->nerr].seq = c->nerr;
+	if (path && *path) {
+		c->errs[c->nerr].text = xasprintf("%s: %s", path, m);
+		free(m);
+	} else {
+		c->errs[c->nerr].text = m;
+	}
+	c->nerr++;
+}
+
+static void err_at(struct ctx *c, const config_setting_t *s, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void err_at(struct ctx *c, const config_setting_t *s, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_add(c, src_file(c, s), src_line(s), path, fmt, ap);
+	va_end(ap);
+}
+
+static void err_file(struct ctx *c, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void err_file(struct ctx *c, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_add(c, file_intern(c, file), line, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* "line 12" in the same file, else "FILE:12": where the first of two was. */
+static char *where(struct ctx *c, const config_setting_t *s, const config_setting_t *now)
+{
+	size_t f = src_file(c, s);
+	if (f == src_file(c, now))
+		return xasprintf("line %d", src_line(s));
+	return xasprintf("%s:%d", c->files[f], src_line(s));
+}
+
+/* Registers name; returns the setting where it was first seen, or NULL. */
+static const config_setting_t *names_add(struct names *n, const char *name, const config_setting_t *s)
+{
+	for (size_t i = 0; i < n->n; i++)
+		if (strcmp(n->v[i].name, name) == 0)
+			return n->v[i].s;
+	n->v = xrealloc(n->v, (n->n + 1) * sizeof(*n->v));
+	n->v[n->n].name = name;
+	n->v[n->n].s = s;
+	n->n++;
+	return NULL;
+}
+
+static char *key_path(const char *base, const char *key)
+{
+	return *base ? xasprintf("%s.%s", base, key) : xstrdup(key);
+}
+
+/* base[name] when the element has a usable name, else base[index]. */
+static char *elem_path(const char *base, const config_setting_t *el, const char *namekey, size_t idx)
+{
+	const config_setting_t *n = NULL;
+
+	if (config_setting_type(el) == CONFIG_TYPE_GROUP)
+		n = config_setting_get_member(el, namekey);
+	if (n && config_setting_type(n) == CONFIG_TYPE_STRING && *config_setting_get_string(n))
+		return xasprintf("%s[%s]", base, config_setting_get_string(n));
+	return xasprintf("%s[%zu]", base, idx);
+}
+
+static const char *lc_type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	}
+	return "an unknown type";
+}
+
+static const char *kt_expect(enum kt t)
+{
+	switch (t) {
+	case KT_STR:
+	case KT_NAME:
+	case KT_PATH:
+	case KT_ENUM: return "a string";
+	case KT_INT: return "an integer";
+	case KT_DBL: return "a number";
+	case KT_BOOL: return "a boolean (true or false)";
+	case KT_DUR: return "a duration string such as \"10s\"";
+	case KT_GROUP: return "a group { ... }";
+	case KT_LIST: return "a list ( ... )";
+	}
+	return "?";
+}
+
+static int name_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+/* Range text for docs (sep "|") and messages (sep ", "). */
+static void key_range(const struct key *k, char *buf, size_t len, const char *sep)
+{
+	char a[32], b[32];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (k->range) {
+		snprintf(buf, len, "%s", k->range);
+	} else if (k->kt == KT_ENUM) {
+		for (size_t i = 0; k->enums[i] && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "", k->enums[i]);
+	} else if (k->kt == KT_INT && k->ints) {
+		for (size_t i = 0; k->ints[i] && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%d", i ? sep : "", k->ints[i]);
+	} else if (k->kt == KT_INT) {
+		snprintf(buf, len, "%.0f..%.0f", k->min, k->max);
+	} else if (k->kt == KT_DUR) {
+		format_duration_ms((int64_t)k->min, a, sizeof(a));
+		format_duration_ms((int64_t)k->max, b, sizeof(b));
+		snprintf(buf, len, "%s..%s", a, b);
+	} else if (k->kt == KT_DBL) {
+		snprintf(buf, len, "finite");
+	}
+}
+
+/* Edit distance, for "did you mean". */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			cur[j] = d;
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+/* The literal as written, when libconfig 1.5 truncated it to 32 bits: NULL
+ * when it did not (or when the source line cannot be found). */
+static char *int_literal_truncated(struct ctx *c, const config_setting_t *s, long long v)
+{
+	const char *name = config_setting_name(s), *file, *p, *end, *bad_lit = NULL, *bad_end = NULL;
+	size_t nl = name ? strlen(name) : 0;
+	int line = config_setting_source_line(s);
+	size_t fi;
+
+	if (!name || line <= 0)
+		return NULL;
+	fi = src_file(c, s); /* may grow c->files: index after */
+	file = c->files[fi];
+	if (!c->src_name || strcmp(c->src_name, file) != 0) {
+		FILE *f = fopen(file, "r");
+		size_t cap = 0, n = 0, r;
+
+		free(c->src_name);
+		free(c->src);
+		c->src_name = xstrdup(file);
+		c->src = NULL;
+		if (!f)
+			return NULL;
+		do {
+			if (n + 4096 + 1 > cap) {
+				cap = cap ? 2 * cap : 8192;
+				c->src = xrealloc(c->src, cap);
+			}
+			r = fread(c->src + n, 1, 4096, f);
+			n += r;
+		} while (r > 0);
+		fclose(f);
+		c->src[n] = '\0';
+	}
+	if (!c->src)
+		return NULL;
+	p = c->src;
+	for (int l = 1; l < line && p; l++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return NULL;
+	end = strchr(p, '\n');
+	if (!end)
+		end = p + strlen(p);
+	for (const char *q = p; q + nl <= end; q++) {
+		const char *t = q + nl, *lit;
+		char *e;
+		long long lv;
+
+		if (strncmp(q, name, nl) != 0)
+			continue;
+		if (q > p && (isalnum((unsigned char)q[-1]) || q[-1] == '_' || q[-1] == '-' || q[-1] == '*'))
+			continue;
+		while (t < end && (*t == ' ' || *t == '\t'))
+			t++;
+		if (t >= end || (*t != '=' && *t != ':'))
+			continue;
+		t++;
+		while (t < end && (*t == ' ' || *t == '\t'))
+			t++;
+		lit = t;
+		errno = 0;
+		lv = strtoll(lit, &e, 0);
+		if (e == lit)
+			continue;
+		/* Several settings of one name may share a line: the value is
+		 * fine when one reads as it, else report one that cannot fit. */
+		if (errno != ERANGE && lv == v)
+			return NULL;
+		if (!bad_lit && (errno == ERANGE || lv < INT32_MIN || lv > INT32_MAX)) {
+			while (e < end && isalnum((unsigned char)*e))
+				e++;
+			bad_lit = lit;
+			bad_end = e;
+		}
+	}
+	return bad_lit ? xasprintf("%.*s", (int)(bad_end - bad_lit), bad_lit) : NULL;
+}
+
+static void set_default(const struct key *k, void *obj)
+{
+	char *at = (char *)obj + k->off;
+
+	if (k->flags & KF_DYN)
+		return;
+	switch (k->kt) {
+	case KT_STR:
+	case KT_NAME:
+	case KT_PATH: {
+		char **sp = (char **)(void *)at;
+		free(*sp);
+		*sp = k->def ? xstrdup(k->def) : NULL;
+		break;
+	}
+	case KT_INT:
+		*(int *)(void *)at = k->def ? atoi(k->def) : 0;
+		break;
+	case KT_DBL:
+		*(double *)(void *)at = k->def ? strtod(k->def, NULL) : 0.0;
+		break;
+	case KT_BOOL:
+		*(int *)(void *)at = k->def && strcmp(k->def, "true") == 0;
+		break;
+	case KT_DUR: {
+		int64_t ms = 0;
+		if (k->def)
+			parse_duration_ms(k->def, &ms);
+		*(int64_t *)(void *)at = ms;
+		break;
+	}
+	case KT_ENUM: {
+		int idx = 0;
+		for (int i = 0; k->def && k->enums[i]; i++)
+			if (strcmp(k->enums[i], k->def) == 0)
+				idx = i;
+		if (k->store == ES_STR) {
+			char **sp = (char **)(void *)at;
+			free(*sp);
+			*sp = xstrdup(k->enums[idx]);
+		} else if (k->store == ES_CHAR) {
+			*at = (char)toupper((unsigned char)k->enums[idx][0]);
+		} else {
+			memcpy(at, &idx, sizeof(int));
+		}
+		break;
+	}
+	case KT_GROUP:
+	case KT_LIST:
+		break;
+	}
+}
+
+/* Checks one present setting against its key and stores it.  0 or -1. */
+static int store(struct ctx *c, const struct key *k, const config_setting_t *s, void *obj, const char *path, int *idx)
+{
+	char *at = (char *)obj + k->off;
+	int t = config_setting_type(s);
+	char range[256];
+
+	key_range(k, range, sizeof(range), ", ");
+	switch (k->kt) {
+	case KT_STR:
+	case KT_NAME:
+	case KT_PATH:
+	case KT_DUR:
+	case KT_ENUM:
+		if (t != CONFIG_TYPE_STRING)
+			goto wrong_type;
+		break;
+	case KT_INT:
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			goto wrong_type;
+		break;
+	case KT_DBL:
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && t != CONFIG_TYPE_FLOAT)
+			goto wrong_type;
+		break;
+	case KT_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			goto wrong_type;
+		break;
+	case KT_GROUP:
+		if (t != CONFIG_TYPE_GROUP)
+			goto wrong_type;
+		return 0;
+	case KT_LIST:
+		if (t != CONFIG_TYPE_LIST)
+			goto wrong_type;
+		return 0;
+	}
+
+	switch (k->kt) {
+	case KT_STR:
+	case KT_NAME:
+	case KT_PATH: {
+		const char *v = config_setting_get_string(s), *why;
+		char **sp = (char **)(void *)at;
+
+		if (!*v) {
+			err_at(c, s, path, "must not be empty");
+			return -1;
+		}
+		if (k->kt == KT_NAME && !name_ok(v)) {
+			err_at(c, s, path, "\"%s\" may only contain letters, digits, '.', '_' and '-'", v);
+			return -1;
+		}
+		if (k->check && (why = k->check(v))) {
+			err_at(c, s, path, "\"%s\" %s", v, why);
+			return -1;
+		}
+		free(*sp);
+		if (k->kt == KT_PATH && strcmp(v, "-") != 0)
+			*sp = path_join(c->absdir, v);
+		else
+			*sp = xstrdup(v);
+		return 0;
+	}
+	case KT_INT: {
+		long long v = config_setting_get_int64(s);
+		char *lit = t == CONFIG_TYPE_INT ? int_literal_truncated(c, s, v) : NULL;
+
+		if (lit) {
+			err_at(c, s, path, "%s is out of range %s", lit, range);
+			free(lit);
+			return -1;
+		}
+		if (k->ints) {
+			int found = 0;
+			for (size_t i = 0; k->ints[i]; i++)
+				found |= k->ints[i] == v;
+			if (!found) {
+				err_at(c, s, path, "%lld is not one of: %s", v, range);
+				return -1;
+			}
+		} else if (v < (long long)k->min || v > (long long)k->max) {
+			err_at(c, s, path, "%lld is out of range %s", v, range);
+			return -1;
+		}
+		*(int *)(void *)at = (int)v;
+		return 0;
+	}
+	case KT_DBL: {
+		double v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)config_setting_get_int64(s);
+		char *lit = t == CONFIG_TYPE_INT ? int_literal_truncated(c, s, config_setting_get_int64(s)) : NULL;
+
+		if (lit) {
+			v = strtod(lit, NULL);
+			free(lit);
+		}
+		if (!isfinite(v)) {
+			err_at(c, s, path, "must be a finite number");
+			return -1;
+		}
+		if ((k->flags & KF_NONZERO) && v == 0.0) {
+			err_at(c, s, path, "must not be 0");
+			return -1;
+		}
+		*(double *)(void *)at = v;
+		return 0;
+	}
+	case KT_BOOL:
+		*(int *)(void *)at = config_setting_get_bool(s) ? 1 : 0;
+		return 0;
+	case KT_DUR: {
+		const char *v = config_setting_get_string(s);
+		int64_t ms;
+		int rc = parse_duration_ms(v, &ms);
+
+		if (rc == -ERANGE) {
+			err_at(c, s, path, "\"%s\" is out of range %s", v, range);
+			return -1;
+		}
+		if (rc < 0) {
+			err_at(c, s, path, "\"%s\" is not a duration (an integer and one unit of ms, s, m, h, d, "
+					   "e.g. \"500ms\", \"10s\")", v);
+			return -1;
+		}
+		if (ms < (int64_t)k->min || ms > (int64_t)k->max) {
+			err_at(c, s, path, "\"%s\" is out of range %s", v, range);
+			return -1;
+		}
+		*(int64_t *)(void *)at = ms;
+		return 0;
+	}
+	case KT_ENUM: {
+		const char *v = config_setting_get_string(s);
+
+		for (int i = 0; k->enums[i]; i++) {
+			if (strcmp(k->enums[i], v) != 0)
+				continue;
+			*idx = i;
+			if (k->store == ES_STR) {
+				char **sp = (char **)(void *)at;
+				free(*sp);
+				*sp = xstrdup(v);
+			} else if (k->store == ES_CHAR) {
+				*at = (char)toupper((unsigned char)v[0]);
+			} else {
+				memcpy(at, &i, sizeof(int));
+			}
+			return 0;
+		}
+		err_at(c, s, path, "\"%s\" is not one of: %s", v, range);
+		return -1;
+	}
+	case KT_GROUP:
+	case KT_LIST:
+		break;
+	}
+	return 0;
+
+wrong_type:
+	err_at(c, s, path, "expected %s, got %s", kt_expect(k->kt), lc_type_name(t));
+	return -1;
+}
+
+/*
+ * Validates group setting grp (NULL: absent, all defaults) against g and
+ * stores what it holds into obj; anchor locates "missing required key"
+ * when grp is absent.  seen[] tells the caller what was set.
+ */
+static void apply(struct ctx *c, const config_setting_t *grp, const config_setting_t *anchor, const struct group *g,
+		  void *obj, const char *path, struct seen *seen)
+{
+	assert(g->nkeys <= MAX_KEYS);
+	if (grp) {
+		int n = config_setting_length(grp);
+		for (int i = 0; i < n; i++) {
+			const config_setting_t *ch = config_setting_get_elem(grp, (unsigned)i);
+			const char *name = config_setting_name(ch), *best = NULL;
+			size_t bestd = 3;
+			int known = 0;
+			char *kp;
+
+			for (size_t j = 0; j < g->nkeys && !known; j++)
+				known = strcmp(g->keys[j].name, name) == 0;
+			if (known)
+				continue;
+			for (size_t j = 0; j < g->nkeys; j++) {
+				size_t d = edit_distance(name, g->keys[j].name);
+				if (d < bestd) {
+					bestd = d;
+					best = g->keys[j].name;
+				}
+			}
+			kp = key_path(path, name);
+			if (best)
+				err_at(c, ch, kp, "unknown key (did you mean \"%s\"?)", best);
+			else
+				err_at(c, ch, kp, "unknown key");
+			free(kp);
+		}
+	}
+	for (size_t i = 0; i < g->nkeys; i++) {
+		const struct key *k = &g->keys[i];
+		const config_setting_t *s = grp ? config_setting_get_member(grp, k->name) : NULL;
+		char *kp;
+
+		seen[i].s = s;
+		seen[i].bad = 0;
+		seen[i].idx = -1;
+		if (s) {
+			kp = key_path(path, k->name);
+			if (store(c, k, s, obj, kp, &seen[i].idx) < 0) {
+				seen[i].bad = 1;
+				set_default(k, obj);
+			}
+			free(kp);
+		} else if (k->flags & KF_REQ) {
+			kp = key_path(path, k->name);
+			err_at(c, grp ? grp : anchor, kp, "missing required key");
+			free(kp);
+		} else {
+			set_default(k, obj);
+		}
+	}
+}
+
+/* --- points and templates ---------------------------------------------- */
+
+static int is_bit_table(enum cc_table t)
+{
+	return t == CC_TABLE_COIL || t == CC_TABLE_DISCRETE;
+}
+
+/* One point; returns the number of errors found in it. */
+static size_t load_point(struct ctx *c, const config_setting_t *ps, const char *path, struct cc_point_conf *p)
+{
+	struct seen sn[MAX_KEYS];
+	size_t before = c->nerr;
+	int bits;
+	char *kp;
+
+	p->bit = -1;
+	p->line = src_line(ps);
+	apply(c, ps, ps, &g_point, p, path, sn);
+	if (!p->quantity && p->channel)
+		p->quantity = xstrdup(p->channel);
+	bits = ok(&sn[PK_TABLE]) && is_bit_table(p->table);
+
+	if (!ok(&sn[PK_TYPE])) {
+		p->type = bits ? CC_T_BOOL : CC_T_UINT16;
+	} else if (bits && p->type != CC_T_BOOL) {
+		kp = key_path(path, "type");
+		err_at(c, sn[PK_TYPE].s, kp, "%s cannot be read from the %s table (single bits): use bool",
+		       regtype_name(p->type), table_name(p->table));
+		free(kp);
+	}
+	if (ok(&sn[PK_ORDER]) && sn[PK_ORDER].idx >= 4) {
+		p->order = (enum cc_order)(sn[PK_ORDER].idx - 4);
+		if (ok(&sn[PK_TYPE]) && regtype_words(p->type) != 4) {
+			kp = key_path(path, "order");
+			err_at(c, sn[PK_ORDER].s, kp, "%s is a 64-bit order but type %s is not 64-bit: use %s",
+			       order_names[sn[PK_ORDER].idx], regtype_name(p->type), order_names[sn[PK_ORDER].idx - 4]);
+			free(kp);
+		}
+	}
+	if (sn[PK_BIT].s) {
+		kp = key_path(path, "bit");
+		if (ok(&sn[PK_TABLE]) && bits) {
+			err_at(c, sn[PK_BIT].s, kp, "not valid on the %s table (it holds single bits already)",
+			       table_name(p->table));
+			p->bit = -1;
+		} else if (p->type != CC_T_BOOL && (ok(&sn[PK_TYPE]) || ok(&sn[PK_TABLE]))) {
+			err_at(c, sn[PK_BIT].s, kp, "only valid with type bool (type is %s)", regtype_name(p->type));
+			p->bit = -1;
+		} else if (sn[PK_BIT].bad) {
+			p->bit = -1;
+		}
+		free(kp);
+	} else if (ok(&sn[PK_TABLE]) && !bits && p->type == CC_T_BOOL) {
+		kp = key_path(path, "bit");
+		err_at(c, ps, kp, "missing required key (type bool on the %s table reads one bit 0..15 of a register)",
+		       table_name(p->table));
+		free(kp);
+	}
+	if (ok(&sn[PK_ADDRESS]) && ok(&sn[PK_TABLE])) {
+		int words = bits ? 1 : regtype_words(p->type);
+		if ((long)p->address + words - 1 > 65535) {
+			kp = key_path(path, "address");
+			err_at(c, sn[PK_ADDRESS].s, kp, "%s at %u needs %d registers, past the last address 65535",
+			       regtype_name(p->type), (unsigned)p->address, words);
+			free(kp);
+		}
+	}
+	if (ok(&sn[PK_MIN]) && ok(&sn[PK_MAX]) && !(p->valid_min < p->valid_max)) {
+		kp = key_path(path, "max");
+		err_at(c, sn[PK_MAX].s, kp, "%g must be greater than min %g", p->valid_max, p->valid_min);
+		free(kp);
+	}
+	return c->nerr - before;
+}
+
+static void point_free(struct cc_point_conf *p)
+{
+	free(p->channel);
+	free(p->quantity);
+	free(p->unit);
+	/* the channel id is the one string cc_channel owns (built by the loader) */
+	free((char *)(uintptr_t)p->ch.id);
+}
+
+static void point_copy(struct cc_point_conf *dst, const struct cc_point_conf *src)
+{
+	*dst = *src;
+	dst->channel = src->channel ? xstrdup(src->channel) : NULL;
+	dst->quantity = src->quantity ? xstrdup(src->quantity) : NULL;
+	dst->unit = src->unit ? xstrdup(src->unit) : NULL;
+	memset(&dst->ch, 0, sizeof(dst->ch));
+}
+
+/* Loads a list of points into pts[*npts...] (room allocated by the caller)
+ * and checks that no channel repeats, including the nprior points already
+ * there (a template's, named tmpl_name). */
+static void load_points(struct ctx *c, const config_setting_t *list, const char *base, struct cc_point_conf *pts,
+			size_t *npts, const char *tmpl_name)
+{
+	size_t nprior = *npts;
+	int n = config_setting_length(list);
+	/* the setting of pts[nprior + i], for "already defined at" */
+	const config_setting_t **psets = xcalloc((size_t)n + 1, sizeof(*psets));
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+		char *pp = elem_path(base, el, "channel", (size_t)i);
+		struct cc_point_conf *p = &pts[*npts];
+
+		if (config_setting_type(el) != CONFIG_TYPE_GROUP) {
+			err_at(c, el, pp, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
+			free(pp);
+			continue;
+		}
+		memset(p, 0, sizeof(*p));
+		load_point(c, el, pp, p);
+		psets[*npts - nprior] = el;
+		(*npts)++;
+		for (size_t j = 0; p->channel && j < *npts - 1; j++) {
+			const config_setting_t *cs = config_setting_get_member(el, "channel");
+			char *kp, *w;
+
+			if (!pts[j].channel || strcmp(pts[j].channel, p->channel) != 0)
+				continue;
+			kp = key_path(pp, "channel");
+			if (j < nprior) {
+				err_at(c, cs, kp, "channel \"%s\" is already defined by template \"%s\"", p->channel,
+				       tmpl_name ? tmpl_name : "?");
+			} else {
+				w = where(c, psets[j - nprior], el);
+				err_at(c, cs, kp, "channel \"%s\" is already defined at %s", p->channel, w);
+				free(w);
+			}
+			free(kp);
+			break;
+		}
+		free(pp);
+	}
+	free(psets);
+}
+
+static void tmpl_free(struct tmpl *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->file);
+	free(t->tname);
+	free(t->vendor);
+	free(t->model);
+	free(t->manual);
+	for (size_t i = 0; i < t->npoints; i++)
+		point_free(&t->points[i]);
+	free(t->points);
+	free(t);
+}
+
+static void report_parse_error(struct ctx *c, const config_t *lc)
+{
+	const char *f = config_error_file(lc);
+	char *j = NULL;
+
+	if (f && strcmp(f, c->cur_file) != 0)
+		j = path_join(c->cur_incdir, f);
+	err_file(c, j ? j : c->cur_file, config_error_line(lc) > 0 ? config_error_line(lc) : 1, "%s",
+		 config_error_text(lc) ? config_error_text(lc) : "syntax error");
+	free(j);
+}
+
+static int includes_safe(struct ctx *c, const char *file, const char *shown, const char *incdir, int depth);
+
+/* Reads, validates and caches template name; reports a missing file at the
+ * device's template setting ref (each time), errors inside it once. */
+static struct tmpl *tmpl_get(struct ctx *c, const char *name, const config_setting_t *ref, const char *refpath)
+{
+	struct tmpl *t = NULL;
+	struct stat st;
+	config_t lc;
+	char *fname;
+
+	for (size_t i = 0; i < c->ntmpls; i++)
+		if (strcmp(c->tmpls[i]->name, name) == 0)
+			t = c->tmpls[i];
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		t->name = xstrdup(name);
+		fname = xasprintf("%s.conf", name);
+		t->file = path_join(c->tdir, fname);
+		free(fname);
+		t->max_gap = -1;
+		c->tmpls = xrealloc(c->tmpls, (c->ntmpls + 1) * sizeof(*c->tmpls));
+		c->tmpls[c->ntmpls++] = t;
+
+		if (stat(t->file, &st) < 0)
+			t->err = errno;
+		else if (!S_ISREG(st.st_mode))
+			t->err = EISDIR;
+		else if (access(t->file, R_OK) < 0)
+			t->err = errno;
+		if (!t->err) {
+			const char *save_file = c->cur_file, *save_inc = c->cur_incdir;
+			size_t before = c->nerr;
+
+			c->cur_file = t->file;
+			c->cur_incdir = c->tdir;
+			config_init(&lc);
+			config_set_include_dir(&lc, c->tdir);
+			if (includes_safe(c, t->file, t->file, c->tdir, 0) < 0) {
+				/* reported */
+			} else if (!config_read_file(&lc, t->file)) {
+				report_parse_error(c, &lc);
+			} else {
+				const config_setting_t *root = config_root_setting(&lc);
+				struct seen sf[MAX_KEYS], sm[MAX_KEYS];
+
+				apply(c, root, root, &g_tfile, t, "", sf);
+				if (ok(&sf[XK_TEMPLATE])) {
+					apply(c, sf[XK_TEMPLATE].s, root, &g_template, t, "template", sm);
+					if (!ok(&sm[MK_MAX_REGS]))
+						t->max_registers = 0;
+					if (!ok(&sm[MK_MAX_GAP]))
+						t->max_gap = -1;
+					if (ok(&sm[MK_POINTS])) {
+						size_t n = (size_t)config_setting_length(sm[MK_POINTS].s);
+						t->points = xcalloc(n + 1, sizeof(*t->points));
+						load_points(c, sm[MK_POINTS].s, "template.points", t->points, &t->npoints,
+							    NULL);
+					}
+				}
+			}
+			config_destroy(&lc);
+			c->cur_file = save_file;
+			c->cur_incdir = save_inc;
+			t->ok = c->nerr == before;
+		}
+	}
+	if (t->err) {
+		char *kp = xstrdup(refpath);
+		err_at(c, ref, kp, "template \"%s\": cannot read %s: %s", name, t->file,
+		       t->err == EISDIR ? "not a regular file" : strerror(t->err));
+		free(kp);
+	}
+	return t;
+}
+
+/* --- buses and devices ------------------------------------------------- */
+
+static void load_device(struct ctx *c, const config_setting_t *ds, struct cc_bus_conf *b, int kind,
+			struct cc_device_conf *d, const char *dpath)
+{
+	struct seen sn[MAX_KEYS];
+	struct tmpl *t = NULL;
+	int tmpl_failed = 0;
+	size_t ninline = 0;
+	char *kp;
+
+	d->line = src_line(ds);
+	apply(c, ds, ds, &g_device, d, dpath, sn);
+
+	if (ok(&sn[DK_NAME])) {
+		const config_setting_t *first = names_add(&c->devices, d->name, ds);
+		if (first) {
+			char *w = where(c, first, ds);
+			char *np = key_path(dpath, "name");
+			err_at(c, sn[DK_NAME].s, np, "device \"%s\" is already defined at %s", d->name, w);
+			free(np);
+			free(w);
+		}
+	}
+	if (ok(&sn[DK_UNIT])) {
+		kp = key_path(dpath, "unit");
+		if (kind == 2 && d->unit == 0)
+			err_at(c, sn[DK_UNIT].s, kp, "unit 0 (broadcast) is only valid on tcp buses: use 1..247");
+		/* d is the last device loaded on b so far */
+		for (const struct cc_device_conf *o = b->devices; o < d; o++) {
+			if (o->unit == d->unit) {
+				err_at(c, sn[DK_UNIT].s, kp, "unit %d is already used on this bus by device %s%s%s (line %d)",
+				       d->unit, o->name ? "\"" : "", o->name ? o->name : "#", o->name ? "\"" : "", o->line);
+				break;
+			}
+		}
+		free(kp);
+	} else {
+		d->unit = -1; /* matches no other device */
+	}
+	if (!ok(&sn[DK_INTERVAL]))
+		d->interval_ms = b->interval_ms;
+
+	if (ok(&sn[DK_TEMPLATE])) {
+		kp = key_path(dpath, "template");
+		t = tmpl_get(c, d->template_name, sn[DK_TEMPLATE].s, kp);
+		free(kp);
+		tmpl_failed = !t->ok;
+	} else if (sn[DK_TEMPLATE].s) {
+		tmpl_failed = 1;
+	}
+	if (!ok(&sn[DK_MAX_REGS]))
+		d->max_registers = t && t->ok && t->max_registers > 0 ? t->max_registers : 125;
+	if (!ok(&sn[DK_MAX_GAP]))
+		d->max_gap = t && t->ok && t->max_gap >= 0 ? t->max_gap : 8;
+
+	if (ok(&sn[DK_POINTS]))
+		ninline = (size_t)config_setting_length(sn[DK_POINTS].s);
+	d->points = xcalloc((t && t->ok ? t->npoints : 0) + ninline + 1, sizeof(*d->points));
+	if (t && t->ok)
+		for (size_t i = 0; i < t->npoints; i++)
+			point_copy(&d->points[d->npoints++], &t->points[i]);
+	if (ok(&sn[DK_POINTS])) {
+		kp = key_path(dpath, "points");
+		load_points(c, sn[DK_POINTS].s, kp, d->points, &d->npoints, d->template_name);
+		free(kp);
+	}
+	if (d->npoints == 0 && !tmpl_failed && !sn[DK_POINTS].bad)
+		err_at(c, ds, dpath, "device has no points (set template or points)");
+}
+
+static void load_bus(struct ctx *c, const config_setting_t *bs, struct cc_bus_conf *b, const char *bpath)
+{
+	struct seen sn[MAX_KEYS], sub[MAX_KEYS];
+	int kind = 0; /* 1 tcp, 2 rtu, 0 unknown */
+	char *kp;
+
+	b->line = src_line(bs);
+	apply(c, bs, bs, &g_bus, b, bpath, sn);
+	if (ok(&sn[BK_NAME])) {
+		const config_setting_t *first = names_add(&c->buses, b->name, bs);
+		if (first) {
+			char *w = where(c, first, bs);
+			char *np = key_path(bpath, "name");
+			err_at(c, sn[BK_NAME].s, np, "bus \"%s\" is already defined at %s", b->name, w);
+			free(np);
+			free(w);
+		}
+	}
+	if (sn[BK_TCP].s && sn[BK_RTU].s) {
+		err_at(c, sn[BK_RTU].s, bpath, "set exactly one of tcp and rtu, not both");
+	} else if (!sn[BK_TCP].s && !sn[BK_RTU].s) {
+		err_at(c, bs, bpath, "missing tcp or rtu (one of them is required)");
+	}
+	if (ok(&sn[BK_RTU]) && !sn[BK_TCP].s) {
+		kind = 2;
+		b->is_rtu = 1;
+		kp = key_path(bpath, "rtu");
+		apply(c, sn[BK_RTU].s, bs, &g_rtu, b, kp, sub);
+		free(kp);
+	} else if (ok(&sn[BK_TCP]) && !sn[BK_RTU].s) {
+		kind = 1;
+		kp = key_path(bpath, "tcp");
+		apply(c, sn[BK_TCP].s, bs, &g_tcp, b, kp, sub);
+		free(kp);
+	} else if (sn[BK_RTU].s) {
+		/* both set: still check each, so one run shows every error */
+		if (ok(&sn[BK_RTU])) {
+			kp = key_path(bpath, "rtu");
+			apply(c, sn[BK_RTU].s, bs, &g_rtu, b, kp, sub);
+			free(kp);
+		}
+		if (ok(&sn[BK_TCP])) {
+			kp = key_path(bpath, "tcp");
+			apply(c, sn[BK_TCP].s, bs, &g_tcp, b, kp, sub);
+			free(kp);
+		}
+	}
+	if (!ok(&sn[BK_TURNAROUND]))
+		b->turnaround_ms = b->is_rtu ? 20 : 0;
+
+	if (ok(&sn[BK_DEVICES])) {
+		const config_setting_t *list = sn[BK_DEVICES].s;
+		size_t n = (size_t)config_setting_length(list);
+		char *base = key_path(bpath, "devices");
+
+		if (n == 0)
+			err_at(c, list, base, "must list at least one device");
+		b->devices = xcalloc(n + 1, sizeof(*b->devices));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+			char *dp = elem_path(base, el, "name", i);
+
+			if (config_setting_type(el) != CONFIG_TYPE_GROUP) {
+				err_at(c, el, dp, "expected a group { ... }, got %s",
+				       lc_type_name(config_setting_type(el)));
+			} else {
+				struct cc_device_conf *d = &b->devices[b->ndevices++];
+				load_device(c, el, b, kind, d, dp);
+			}
+			free(dp);
+		}
+		free(base);
+	}
+}
+
+/* --- outputs ----------------------------------------------------------- */
+
+static void read_password(struct ctx *c, struct cc_influx_conf *o, const config_setting_t *s, const char *path)
+{
+	const char *raw = config_setting_get_string(s);
+	char *disp = path_join(c->dir, raw), buf[4097];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(o->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err_at(c, s, path, "cannot read password file %s: %s", disp, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_at(c, s, path, "password file %s is not a regular file", disp);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		err_at(c, s, path, "password file %s is readable by others (chmod 600 it)", disp);
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		err_at(c, s, path, "cannot read password file %s: %s", disp, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (buf[0] && buf[strlen(buf) - 1] == '\r')
+		buf[strlen(buf) - 1] = '\0';
+	if (!buf[0])
+		err_at(c, s, path, "password file %s is empty", disp);
+	else
+		o->password = xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(disp);
+}
+
+static void load_influx(struct ctx *c, const config_setting_t *is, struct cc_influx_conf *o, const char *path)
+{
+	struct seen sn[MAX_KEYS];
+	char *kp;
+
+	o->line = src_line(is);
+	apply(c, is, is, &g_influx, o, path, sn);
+	if (ok(&sn[IK_NAME])) {
+		const config_setting_t *first = names_add(&c->outputs, o->name, is);
+		if (first) {
+			char *w = where(c, first, is);
+			char *np = key_path(path, "name");
+			err_at(c, sn[IK_NAME].s, np, "output \"%s\" is already defined at %s", o->name, w);
+			free(np);
+			free(w);
+		}
+	}
+	if (sn[IK_PASSWORD_FILE].s && !sn[IK_USERNAME].s) {
+		kp = key_path(path, "password_file");
+		err_at(c, sn[IK_PASSWORD_FILE].s, kp, "requires username");
+		free(kp);
+	}
+	if (sn[IK_USERNAME].s && !sn[IK_PASSWORD_FILE].s) {
+		kp = key_path(path, "username");
+		err_at(c, sn[IK_USERNAME].s, kp, "requires password_file");
+		free(kp);
+	}
+	if (ok(&sn[IK_PASSWORD_FILE])) {
+		kp = key_path(path, "password_file");
+		read_password(c, o, sn[IK_PASSWORD_FILE].s, kp);
+		free(kp);
+	}
+	if (ok(&sn[IK_CA_FILE]) && access(o->ca_file, R_OK) < 0) {
+		char *disp = path_join(c->dir, config_setting_get_string(sn[IK_CA_FILE].s));
+		kp = key_path(path, "ca_file");
+		err_at(c, sn[IK_CA_FILE].s, kp, "cannot read %s: %s", disp, strerror(errno));
+		free(kp);
+		free(disp);
+	}
+}
+
+static void load_file_out(struct ctx *c, const config_setting_t *fs, struct cc_file_out_conf *o, const char *path)
+{
+	struct seen sn[MAX_KEYS];
+
+	o->line = src_line(fs);
+	apply(c, fs, fs, &g_file, o, path, sn);
+	if (ok(&sn[FK_NAME])) {
+		const config_setting_t *first = names_add(&c->outputs, o->name, fs);
+		if (first) {
+			char *w = where(c, first, fs);
+			char *np = key_path(path, "name");
+			err_at(c, sn[FK_NAME].s, np, "output \"%s\" is already defined at %s", o->name, w);
+			free(np);
+			free(w);
+		}
+	}
+}
+
+/* "influxdb-2": unique among the outputs' names. */
+static char *derive_name(struct ctx *c, const char *prefix, size_t idx)
+{
+	for (size_t n = idx + 1;; n++) {
+		char *s = xasprintf("%s-%zu", prefix, n);
+		int taken = 0;
+		for (size_t i = 0; i < c->outputs.n && !taken; i++)
+			taken = strcmp(c->outputs.v[i].name, s) == 0;
+		if (!taken)
+			return s;
+		free(s);
+	}
+}
+
+static void load_outputs(struct ctx *c, const config_setting_t *os, const config_setting_t *root)
+{
+	struct cc_config *cfg = c->cfg;
+	struct seen sn[MAX_KEYS];
+	char none; /* the group stores nothing itself */
+
+	apply(c, os, root, &g_outputs, &none, "outputs", sn);
+	if (ok(&sn[OK_INFLUX])) {
+		size_t n = (size_t)config_setting_length(sn[OK_INFLUX].s);
+		cfg->influx = xcalloc(n + 1, sizeof(*cfg->influx));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(sn[OK_INFLUX].s, (unsigned)i);
+			char *p = elem_path("outputs.influxdb", el, "name", i);
+			if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
+			else
+				load_influx(c, el, &cfg->influx[cfg->ninflux++], p);
+			free(p);
+		}
+	}
+	if (ok(&sn[OK_FILE])) {
+		size_t n = (size_t)config_setting_length(sn[OK_FILE].s);
+		cfg->files = xcalloc(n + 1, sizeof(*cfg->files));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(sn[OK_FILE].s, (unsigned)i);
+			char *p = elem_path("outputs.file", el, "name", i);
+			if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
+			else
+				load_file_out(c, el, &cfg->files[cfg->nfiles++], p);
+			free(p);
+		}
+	}
+	/* Derived names after every explicit one is known, so none collides. */
+	for (size_t i = 0; i < cfg->ninflux; i++)
+		if (!cfg->influx[i].name) {
+			cfg->influx[i].name = derive_name(c, "influxdb", i);
+			names_add(&c->outputs, cfg->influx[i].name, os);
+		}
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		if (!cfg->files[i].name) {
+			cfg->files[i].name = derive_name(c, "file", i);
+			names_add(&c->outputs, cfg->files[i].name, os);
+		}
+	if (cfg->ninflux + cfg->nfiles == 0 && !sn[OK_INFLUX].bad && !sn[OK_FILE].bad)
+		err_at(c, os ? os : root, "outputs", "at least one output (influxdb or file) is required");
+}
+
+static void load_root(struct ctx *c, const config_setting_t *root)
+{
+	struct cc_config *cfg = c->cfg;
+	struct seen sn[MAX_KEYS], sl[MAX_KEYS];
+
+	apply(c, root, root, &g_root, cfg, "", sn);
+	if (ok(&sn[RK_TEMPLATE_DIR])) {
+		c->tdir_buf = path_join(c->dir, config_setting_get_string(sn[RK_TEMPLATE_DIR].s));
+	} else {
+		c->tdir_buf = path_join(c->dir, "devices");
+		free(cfg->template_dir);
+		cfg->template_dir = path_join(c->absdir, "devices");
+	}
+	c->tdir = c->tdir_buf;
+	apply(c, ok(&sn[RK_LOG]) ? sn[RK_LOG].s : NULL, root, &g_log, cfg, "log", sl);
+
+	if (ok(&sn[RK_MODBUS])) {
+		const config_setting_t *list = sn[RK_MODBUS].s;
+		size_t n = (size_t)config_setting_length(list);
+
+		cfg->buses = xcalloc(n + 1, sizeof(*cfg->buses));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+			char *bp = elem_path("modbus", el, "name", i);
+
+			if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+				err_at(c, el, bp, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
+			else
+				load_bus(c, el, &cfg->buses[cfg->nbuses++], bp);
+			free(bp);
+		}
+	}
+	if (ok(&sn[RK_OUTPUTS]) || !sn[RK_OUTPUTS].s)
+		load_outputs(c, sn[RK_OUTPUTS].s, root);
+
+	/* Channels: the strings belong to the configuration. */
+	for (size_t i = 0; i < cfg->nbuses; i++) {
+		struct cc_bus_conf *b = &cfg->buses[i];
+		for (size_t j = 0; j < b->ndevices; j++) {
+			struct cc_device_conf *d = &b->devices[j];
+			for (size_t k = 0; k < d->npoints; k++) {
+				struct cc_point_conf *p = &d->points[k];
+				if (!d->name || !p->channel)
+					continue;
+				p->ch.id = xasprintf("%s/%s", d->name, p->channel);
+				p->ch.quantity = p->quantity;
+				p->ch.site = cfg->site;
+				p->ch.room = d->room;
+				p->ch.sensor = d->name;
+				p->ch.name = p->channel;
+				p->ch.unit = p->unit;
+			}
+		}
+	}
+}
+
+/*
+ * libconfig 1.5 exit()s when an @include names a directory (flex: "input in
+ * flex scanner failed").  So every @include target is checked first, the
+ * way libconfig will open it: include_dir + "/" + name.  Returns 0 when
+ * parsing is safe.  (A commented-out @include in a block comment is
+ * checked too: harmless unless it names a directory.)
+ */
+static int includes_safe(struct ctx *c, const char *file, const char *shown, const char *incdir, int depth)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int ln = 0, rc = 0;
+
+	if (!f)
+		return 0; /* libconfig reports it */
+	while (getline(&line, &cap, f) >= 0) {
+		char *p = line, *q, *target;
+		struct stat st;
+
+		ln++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "@include", 8) != 0)
+			continue;
+		p += 8;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != '"' || !(q = strchr(p, '"')))
+			continue;
+		*q = '\0';
+		target = xasprintf("%s/%s", incdir, p);
+		if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+			err_file(c, shown, ln, "@include \"%s\": not a regular file", p);
+			rc = -1;
+		} else if (depth < 10) {
+			char *name = path_join(incdir, p); /* as messages show it */
+			if (includes_safe(c, target, name, incdir, depth + 1) < 0)
+				rc = -1;
+			free(name);
+		}
+		free(target);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static int err_cmp(const void *a, const void *b)
+{
+	const struct err *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int config_load(const char *path, struct cc_config **out, struct cc_errors *e)
+{
+	struct ctx c;
+	struct cc_config *cfg;
+	struct stat st;
+	config_t lc;
+	const char *slash;
+	char cwd[4096];
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	*out = NULL;
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->file = xstrdup(path);
+	c.cfg = cfg;
+	slash = strrchr(path, '/');
+	if (!slash)
+		c.dir_buf = xstrdup(".");
+	else if (slash == path)
+		c.dir_buf = xstrdup("/");
+	else
+		c.dir_buf = xasprintf("%.*s", (int)(slash - path), path);
+	c.dir = c.dir_buf;
+	if (c.dir[0] == '/')
+		c.absdir = xstrdup(c.dir);
+	else if (getcwd(cwd, sizeof(cwd)))
+		c.absdir = strcmp(c.dir, ".") == 0 ? xstrdup(cwd) : path_join(cwd, c.dir);
+	else
+		c.absdir = xstrdup(c.dir); /* cannot do better: stays relative */
+	c.cur_file = path;
+	c.cur_incdir = c.dir;
+	file_intern(&c, path);
+
+	if (stat(path, &st) < 0) {
+		err_file(&c, path, 1, "cannot read: %s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		err_file(&c, path, 1, "cannot read: not a regular file");
+	} else {
+		config_init(&lc);
+		config_set_include_dir(&lc, c.dir);
+		if (includes_safe(&c, path, path, c.dir, 0) < 0) {
+			/* reported */
+		} else if (!config_read_file(&lc, path)) {
+			if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+				err_file(&c, path, 1, "cannot read: %s", strerror(errno ? errno : EIO));
+			else
+				report_parse_error(&c, &lc);
+		} else {
+			load_root(&c, config_root_setting(&lc));
+		}
+		config_destroy(&lc);
+	}
+
+	if (c.nerr)
+		qsort(c.errs, c.nerr, sizeof(*c.errs), err_cmp);
+	for (size_t i = 0; i < c.nerr; i++) {
+		errors_add(e, "%s:%d: %s", c.files[c.errs[i].file], c.errs[i].line, c.errs[i].text);
+		free(c.errs[i].text);
+	}
+	if (c.nerr) {
+		config_free(cfg);
+		rc = -EINVAL;
+	} else {
+		*out = cfg;
+	}
+
+	free(c.errs);
+	for (size_t i = 0; i < c.nfiles; i++)
+		free(c.files[i]);
+	free(c.files);
+	for (size_t i = 0; i < c.ntmpls; i++)
+		tmpl_free(c.tmpls[i]);
+	free(c.tmpls);
+	free(c.buses.v);
+	free(c.devices.v);
+	free(c.outputs.v);
+	free(c.src_name);
+	free(c.src);
+	free(c.dir_buf);
+	free(c.absdir);
+	free(c.tdir_buf);
+	return rc;
+}
+
+void config_free(struct cc_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nbuses; i++) {
+		struct cc_bus_conf *b = &cfg->buses[i];
+		for (size_t j = 0; j < b->ndevices; j++) {
+			struct cc_device_conf *d = &b->devices[j];
+			for (size_t k = 0; k < d->npoints; k++)
+				point_free(&d->points[k]);
+			free(d->points);
+			free(d->name);
+			free(d->room);
+			free(d->template_name);
+		}
+		free(b->devices);
+		free(b->name);
+		free(b->host);
+		free(b->device);
+	}
+	free(cfg->buses);
+	for (size_t i = 0; i < cfg->ninflux; i++) {
+		struct cc_influx_conf *o = &cfg->influx[i];
+		free(o->name);
+		free(o->url);
+		free(o->database);
+		free(o->retention_policy);
+		free(o->username);
+		free(o->password_file);
+		if (o->password) {
+			explicit_bzero(o->password, strlen(o->password));
+			free(o->password);
+		}
+		free(o->ca_file);
+	}
+	free(cfg->influx);
+	for (size_t i = 0; i < cfg->nfiles; i++) {
+		free(cfg->files[i].name);
+		free(cfg->files[i].path);
+	}
+	free(cfg->files);
+	free(cfg->file);
+	free(cfg->site);
+	free(cfg->state_dir);
+	free(cfg->template_dir);
+	free(cfg->log_target);
+	free(cfg->log_level);
+	free(cfg);
+}
+
+/* --- printing ---------------------------------------------------------- */
+
+static void print_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\x%02x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Shortest text that reads back as the same double, always a float literal. */
+static void print_double(FILE *f, double v)
+{
+	char buf[64];
+
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+	fputs(buf, f);
+}
+
+/* Prints pre and one "key = value;"; returns 0 when there was nothing to print. */
+static int print_key(FILE *f, const char *pre, const struct key *k, const void *obj)
+{
+	const char *at = (const char *)obj + k->off;
+	char buf[64];
+
+	if (k->flags & KF_NOPRINT)
+		return 0;
+	if (k->kt == KT_GROUP || k->kt == KT_LIST)
+		return 0;
+	if ((k->kt == KT_STR || k->kt == KT_NAME || k->kt == KT_PATH) && !*(char *const *)(const void *)at)
+		return 0;
+	if (k == &point_keys[PK_BIT] && *(const int *)(const void *)at < 0)
+		return 0;
+	if (k->kt == KT_DBL && !isfinite(*(const double *)(const void *)at))
+		return 0;
+	fputs(pre, f);
+	if (k == &point_keys[PK_ORDER]) {
+		const struct cc_point_conf *p = obj;
+		fprintf(f, "order = \"%s\";", order_name(p->order, p->type));
+		return 1;
+	}
+	switch (k->kt) {
+	case KT_STR:
+	case KT_NAME:
+	case KT_PATH:
+		fprintf(f, "%s = ", k->name);
+		print_string(f, *(char *const *)(const void *)at);
+		break;
+	case KT_INT:
+		fprintf(f, "%s = %d", k->name, *(const int *)(const void *)at);
+		break;
+	case KT_DBL:
+		fprintf(f, "%s = ", k->name);
+		print_double(f, *(const double *)(const void *)at);
+		break;
+	case KT_BOOL:
+		fprintf(f, "%s = %s", k->name, *(const int *)(const void *)at ? "true" : "false");
+		break;
+	case KT_DUR:
+		format_duration_ms(*(const int64_t *)(const void *)at, buf, sizeof(buf));
+		fprintf(f, "%s = \"%s\"", k->name, buf);
+		break;
+	case KT_ENUM: {
+		const char *name = NULL;
+		if (k->store == ES_STR) {
+			name = *(char *const *)(const void *)at;
+		} else if (k->store == ES_CHAR) {
+			for (size_t i = 0; k->enums[i]; i++)
+				if (toupper((unsigned char)k->enums[i][0]) == *at)
+					name = k->enums[i];
+		} else {
+			int idx;
+			memcpy(&idx, at, sizeof(int));
+			if (idx >= 0)
+				name = k->enums[idx];
+		}
+		fprintf(f, "%s = \"%s\"", k->name, name ? name : "?");
+		break;
+	}
+	case KT_GROUP:
+	case KT_LIST:
+		break;
+	}
+	fputc(';', f);
+	if (k == &influx_keys[IK_PASSWORD_FILE]) {
+		/* the secret itself is never printed */
+		fputs(" # password: (from ", f);
+		for (const char *p = *(char *const *)(const void *)at; *p; p++)
+			fputc(iscntrl((unsigned char)*p) ? '?' : *p, f);
+		fputc(')', f);
+	}
+	return 1;
+}
+
+/* Every printable key of g, one per line (inline 0) or on one line. */
+static void print_keys(FILE *f, const char *indent, const struct group *g, const void *obj, int inline_)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < g->nkeys; i++) {
+		if (print_key(f, inline_ ? (first ? "" : " ") : indent, &g->keys[i], obj)) {
+			first = 0;
+			if (!inline_)
+				fputc('\n', f);
+		}
+	}
+}
+
+static void print_device(FILE *f, const struct cc_device_conf *d)
+{
+	struct plan plan;
+	int rc;
+
+	fputs("      {\n", f);
+	if (d->template_name)
+		fprintf(f, "        # template \"%s\": its points are expanded below\n", d->template_name);
+	print_keys(f, "        ", &g_device, d, 0);
+	fprintf(f, "        # request plan (max_gap %d, max_registers %d, max_bits %d):\n", d->max_gap,
+		d->max_registers, d->max_bits);
+	memset(&plan, 0, sizeof(plan));
+	rc = plan_build(d, d->max_gap, d->max_registers, d->max_bits, &plan);
+	if (rc < 0)
+		fprintf(f, "        #   cannot plan: %s\n", strerror(-rc));
+	else
+		plan_print(&plan, f, "        #   ");
+	plan_free(&plan);
+	fputs("        points = (\n", f);
+	for (size_t i = 0; i < d->npoints; i++) {
+		fputs("          { ", f);
+		print_keys(f, "", &g_point, &d->points[i], 1);
+		fprintf(f, " }%s\n", i + 1 < d->npoints ? "," : "");
+	}
+	fputs("        );\n", f);
+	fputs("      }", f);
+}
+
+void config_print(const struct cc_config *cfg, FILE *f)
+{
+	fprintf(f, "# coldchaind effective configuration of %s: every default filled in.\n", cfg->file);
+	fputs("# Relative paths are shown resolved; device templates are expanded.\n\n", f);
+	print_keys(f, "", &g_root, cfg, 0);
+	fputs("\nlog = {\n", f);
+	print_keys(f, "  ", &g_log, cfg, 0);
+	fputs("};\n\nmodbus = (\n", f);
+	for (size_t i = 0; i < cfg->nbuses; i++) {
+		const struct cc_bus_conf *b = &cfg->buses[i];
+
+		fputs("  {\n", f);
+		print_key(f, "    ", &bus_keys[BK_NAME], b);
+		fputs("\n    ", f);
+		fputs(b->is_rtu ? "rtu = { " : "tcp = { ", f);
+		print_keys(f, "", b->is_rtu ? &g_rtu : &g_tcp, b, 1);
+		fputs(" };\n", f);
+		for (size_t k = 0; k < g_bus.nkeys; k++) {
+			if (k == BK_NAME || bus_keys[k].kt == KT_GROUP || bus_keys[k].kt == KT_LIST)
+				continue;
+			if (print_key(f, "    ", &bus_keys[k], b))
+				fputc('\n', f);
+		}
+		fputs("    devices = (\n", f);
+		for (size_t j = 0; j < b->ndevices; j++) {
+			print_device(f, &b->devices[j]);
+			fputs(j + 1 < b->ndevices ? ",\n" : "\n", f);
+		}
+		fputs("    );\n", f);
+		fprintf(f, "  }%s\n", i + 1 < cfg->nbuses ? "," : "");
+	}
+	fputs(");\n\noutputs = {\n", f);
+	fputs("  influxdb = (\n", f);
+	for (size_t i = 0; i < cfg->ninflux; i++) {
+		fputs("    {\n", f);
+		print_keys(f, "      ", &g_influx, &cfg->influx[i], 0);
+		fprintf(f, "    }%s\n", i + 1 < cfg->ninflux ? "," : "");
+	}
+	fputs("  );\n  file = (\n", f);
+	for (size_t i = 0; i < cfg->nfiles; i++) {
+		fputs("    { ", f);
+		print_keys(f, "", &g_file, &cfg->files[i], 1);
+		fprintf(f, " }%s\n", i + 1 < cfg->nfiles ? "," : "");
+	}
+	fputs("  );\n};\n", f);
+}
+
+/* --- schema export ----------------------------------------------------- */
+
+static const char *kt_doc(enum kt t)
+{
+	switch (t) {
+	case KT_STR: return "string";
+	case KT_NAME: return "name";
+	case KT_PATH: return "path";
+	case KT_INT: return "integer";
+	case KT_DBL: return "number";
+	case KT_BOOL: return "boolean";
+	case KT_DUR: return "duration";
+	case KT_ENUM: return "enum";
+	case KT_GROUP: return "group";
+	case KT_LIST: return "list";
+	}
+	return "?";
+}
+
+void config_schema_foreach(void (*fn)(const struct config_key_doc *doc, void *arg), void *arg)
+{
+	for (size_t g = 0; g < ARRAY_SIZE(doc_groups); g++) {
+		const struct group *gr = doc_groups[g];
+		for (size_t i = 0; i < gr->nkeys; i++) {
+			const struct key *k = &gr->keys[i];
+			struct config_key_doc d;
+			char range[256];
+
+			key_range(k, range, sizeof(range), "|");
+			d.group = gr->name;
+			d.group_help = gr->help;
+			d.key = k->name;
+			d.type = kt_doc(k->kt);
+			d.def = (k->flags & KF_REQ) ? NULL : k->def;
+			d.range = range[0] ? range : NULL;
+			d.required = !!(k->flags & KF_REQ);
+			d.reloadable = !(k->flags & KF_RESTART);
+			d.help = k->help;
+			fn(&d, arg);
+		}
+	}
+}
+
+static void schema_print_one(const struct config_key_doc *d, void *arg)
+{
+	FILE *f = arg;
+
+	fprintf(f, "%s%s%s (%s%s%s)\n", d->group, *d->group ? "." : "", d->key, d->type,
+		d->required ? ", required" : "", d->reloadable ? "" : ", restart to change");
+	if (d->def)
+		fprintf(f, "    default: %s\n", d->def);
+	if (d->range)
+		fprintf(f, "    range:   %s\n", d->range);
+	fprintf(f, "    %s\n", d->help);
+}
+
+void config_schema_print(FILE *f)
+{
+	config_schema_foreach(schema_print_one, f);
+}

@@ -1,0 +1,574 @@
+/* test_config.c - the configuration loader: defaults, templates, channel
+ * tags, error messages, secrets, the printed form and its round trip. */
+#include "../../daemon/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../daemon/util.h"
+#include "testlib.h"
+
+static char tmpdir[256];
+
+/* Writes TMPDIR/name (mode 0644 unless given) and returns its path (static buffer). */
+static const char *write_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return path;
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+static struct cc_config *load_text(const char *text, struct cc_errors *e)
+{
+	struct cc_config *cfg = NULL;
+	const char *path = write_file("test.conf", text, 0644);
+	int rc = config_load(path, &cfg, e);
+
+	if (rc == 0)
+		CHECK(cfg != NULL);
+	else
+		CHECK(cfg == NULL && rc == -EINVAL && e->n > 0);
+	return cfg;
+}
+
+/* 1 if some error message ends with suffix (the FILE:LINE part holds the temp dir). */
+static int has_error(const struct cc_errors *e, const char *suffix)
+{
+	size_t ls = strlen(suffix);
+	for (size_t i = 0; i < e->n; i++) {
+		size_t lm = strlen(e->msg[i]);
+		if (lm >= ls && strcmp(e->msg[i] + lm - ls, suffix) == 0)
+			return 1;
+	}
+	printf("    no error ending with \"%s\"; got:\n", suffix);
+	for (size_t i = 0; i < e->n; i++)
+		printf("      %s\n", e->msg[i]);
+	return 0;
+}
+
+static const char *TEMPLATE_TH =
+	"template = { name = \"th\"; vendor = \"v\"; model = \"m\"; manual = \"x\"; max_registers = 16;\n"
+	"  points = (\n"
+	"    { channel = \"temperature\"; unit = \"C\"; table = \"input\"; address = 1; type = \"int16\"; scale = 0.1; },\n"
+	"    { channel = \"humidity\"; unit = \"%RH\"; table = \"input\"; address = 2; type = \"int16\"; scale = 0.1; }\n"
+	"  ); };\n";
+
+static void test_minimal_config_gets_every_default(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text("site = \"s\";\noutputs = { influxdb = ( { url = \"http://h:8086\"; "
+					  "database = \"db\"; } ); };\n", &e);
+	char want[600];
+
+	if (!cfg)
+		return;
+	CHECK_STR(cfg->site, "s");
+	CHECK_STR(cfg->state_dir, "/var/lib/coldchaind");
+	snprintf(want, sizeof(want), "%s/devices", tmpdir);
+	CHECK_STR(cfg->template_dir, want);
+	CHECK_STR(cfg->log_target, "stderr");
+	CHECK_STR(cfg->log_level, "info");
+	CHECK_INT(cfg->stats_interval_ms, 60000);
+	CHECK_INT(cfg->shutdown_timeout_ms, 10000);
+	CHECK_INT(cfg->nbuses, 0);
+	CHECK_INT(cfg->ninflux, 1);
+	CHECK_STR(cfg->influx[0].name, "influxdb-1");
+	CHECK(cfg->influx[0].retention_policy == NULL && cfg->influx[0].username == NULL);
+	CHECK(cfg->influx[0].password == NULL && cfg->influx[0].ca_file == NULL);
+	CHECK_INT(cfg->influx[0].insecure, 0);
+	CHECK_INT(cfg->influx[0].gzip, 0);
+	CHECK_INT(cfg->influx[0].batch, 5000);
+	CHECK_INT(cfg->influx[0].flush_ms, 1000);
+	CHECK_INT(cfg->influx[0].timeout_ms, 10000);
+	CHECK_INT(cfg->influx[0].connect_timeout_ms, 5000);
+	CHECK_INT(cfg->influx[0].backoff_max_ms, 60000);
+	CHECK_INT(cfg->influx[0].max_pending, 1000000);
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_bus_device_and_point_defaults(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text(
+		"site = \"s\";\n"
+		"modbus = (\n"
+		"  { name = \"rtu\"; rtu = { device = \"/dev/ttyUSB0\"; };\n"
+		"    devices = ( { name = \"d1\"; unit = 1; points = (\n"
+		"      { channel = \"t\"; table = \"holding\"; address = 7; },\n"
+		"      { channel = \"door\"; table = \"discrete\"; address = 0; } ); } ); },\n"
+		"  { name = \"tcp\"; tcp = { host = \"h\"; }; interval = \"2s\";\n"
+		"    devices = ( { name = \"d2\"; unit = 0; room = \"A\";\n"
+		"      points = ( { channel = \"x\"; quantity = \"temperature\"; unit = \"C\"; table = \"input\"; address = 1;\n"
+		"                   type = \"float64\"; order = \"GHEFCDAB\"; scale = 2; offset = -1; min = -5; max = 5.5; } ); } ); }\n"
+		");\n"
+		"outputs = { file = ( { path = \"-\"; } ); };\n",
+		&e);
+	const struct cc_bus_conf *r, *t;
+	const struct cc_point_conf *p;
+
+	if (!cfg)
+		return;
+	CHECK_INT(cfg->nbuses, 2);
+	r = &cfg->buses[0];
+	CHECK(r->is_rtu);
+	CHECK_STR(r->device, "/dev/ttyUSB0");
+	CHECK_INT(r->baud, 9600);
+	CHECK(r->parity == 'N');
+	CHECK_INT(r->data_bits, 8);
+	CHECK_INT(r->stop_bits, 1);
+	CHECK_INT(r->rs485, 0);
+	CHECK_INT(r->timeout_ms, 500);
+	CHECK_INT(r->byte_timeout_ms, 100);
+	CHECK_INT(r->interval_ms, 10000);
+	CHECK_INT(r->backoff_max_ms, 300000);
+	CHECK_INT(r->turnaround_ms, 20);
+	CHECK_INT(r->devices[0].interval_ms, 10000);
+	CHECK_INT(r->devices[0].max_gap, 8);
+	CHECK_INT(r->devices[0].max_registers, 125);
+	CHECK_INT(r->devices[0].max_bits, 2000);
+	CHECK(r->devices[0].room == NULL && r->devices[0].template_name == NULL);
+	p = &r->devices[0].points[0];
+	CHECK_STR(p->quantity, "t");
+	CHECK(p->unit == NULL);
+	CHECK(p->table == CC_TABLE_HOLDING && p->type == CC_T_UINT16 && p->order == CC_ORDER_ABCD);
+	CHECK_INT(p->address, 7);
+	CHECK_INT(p->bit, -1);
+	CHECK(p->scale == 1.0 && p->offset == 0.0);
+	CHECK(isinf(p->valid_min) && p->valid_min < 0 && isinf(p->valid_max) && p->valid_max > 0);
+	CHECK_INT(p->line, 5);
+	CHECK(r->devices[0].points[1].type == CC_T_BOOL);
+
+	t = &cfg->buses[1];
+	CHECK(!t->is_rtu);
+	CHECK_STR(t->host, "h");
+	CHECK_INT(t->port, 502);
+	CHECK_INT(t->turnaround_ms, 0);
+	CHECK_INT(t->devices[0].interval_ms, 2000);
+	CHECK_INT(t->devices[0].unit, 0);
+	p = &t->devices[0].points[0];
+	CHECK(p->type == CC_T_FLOAT64 && p->order == CC_ORDER_CDAB);
+	CHECK(p->scale == 2.0 && p->offset == -1.0 && p->valid_min == -5.0 && p->valid_max == 5.5);
+	CHECK_STR(order_name(p->order, p->type), "GHEFCDAB");
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_channel_tags_point_into_the_config(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text(
+		"site = \"packhouse\";\n"
+		"modbus = ( { name = \"b\"; tcp = { host = \"h\"; };\n"
+		"  devices = ( { name = \"th-a1\"; unit = 1; room = \"A\"; points = (\n"
+		"    { channel = \"air\"; quantity = \"temperature\"; unit = \"C\"; table = \"input\"; address = 1; },\n"
+		"    { channel = \"door\"; table = \"coil\"; address = 1; } ); } ); } );\n"
+		"outputs = { file = ( { path = \"-\"; } ); };\n",
+		&e);
+	const struct cc_channel *ch;
+
+	if (!cfg)
+		return;
+	ch = &cfg->buses[0].devices[0].points[0].ch;
+	CHECK_STR(ch->id, "th-a1/air");
+	CHECK_STR(ch->quantity, "temperature");
+	CHECK_STR(ch->site, "packhouse");
+	CHECK_STR(ch->room, "A");
+	CHECK_STR(ch->sensor, "th-a1");
+	CHECK_STR(ch->name, "air");
+	CHECK_STR(ch->unit, "C");
+	CHECK(ch->site == cfg->site && ch->room == cfg->buses[0].devices[0].room);
+	ch = &cfg->buses[0].devices[0].points[1].ch;
+	CHECK_STR(ch->id, "th-a1/door");
+	CHECK_STR(ch->quantity, "door");
+	CHECK(ch->unit == NULL);
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_template_points_merge_with_inline_and_quirks_apply(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/devices", tmpdir);
+	mkdir(dir, 0755);
+	write_file("devices/th.conf", TEMPLATE_TH, 0644);
+	cfg = load_text("site = \"s\";\n"
+			"modbus = ( { name = \"b\"; rtu = { device = \"/dev/ttyS0\"; };\n"
+			"  devices = ( { name = \"a\"; unit = 1; template = \"th\"; },\n"
+			"              { name = \"b\"; unit = 2; template = \"th\"; max_registers = 100; interval = \"1m\";\n"
+			"                points = ( { channel = \"dew\"; table = \"input\"; address = 3; } ); } ); } );\n"
+			"outputs = { file = ( { path = \"-\"; } ); };\n",
+			&e);
+	if (!cfg)
+		return;
+	{
+		const struct cc_device_conf *a = &cfg->buses[0].devices[0], *b = &cfg->buses[0].devices[1];
+		CHECK_STR(a->template_name, "th");
+		CHECK_INT(a->npoints, 2);
+		CHECK_INT(a->max_registers, 16);
+		CHECK_STR(a->points[0].channel, "temperature");
+		CHECK_STR(a->points[0].ch.id, "a/temperature");
+		CHECK(a->points[0].scale == 0.1 && a->points[0].type == CC_T_INT16);
+		CHECK_INT(b->npoints, 3);
+		CHECK_INT(b->max_registers, 100);
+		CHECK_INT(b->interval_ms, 60000);
+		CHECK_STR(b->points[2].ch.id, "b/dew");
+		CHECK_STR(b->points[0].ch.id, "b/temperature");
+		/* each device owns its copy */
+		CHECK(a->points[0].channel != b->points[0].channel);
+	}
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_every_error_is_reported_with_file_line_and_path(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text(
+		"site = \"s\";\n"                                                       /* 1 */
+		"colour = \"red\";\n"                                                   /* 2 */
+		"modbus = ( { name = \"b\"; tcp = { host = \"h\"; port = 0; };\n"       /* 3 */
+		"  devices = ( { name = \"d\"; unit = 1; points = (\n"                  /* 4 */
+		"    { channel = \"t\"; table = \"input\"; address = 65535; type = \"float32\"; },\n" /* 5 */
+		"    { channel = \"t\"; table = \"coil\"; address = 1; type = \"int16\"; } ); } ); } );\n" /* 6 */
+		"outputs = { file = ( { path = \"-\"; } ); };\n",
+		&e);
+	char want[700];
+
+	CHECK(cfg == NULL);
+	CHECK_INT(e.n, 5);
+	snprintf(want, sizeof(want), "%s/test.conf:2: colour: unknown key", tmpdir);
+	CHECK(e.n > 0 && strcmp(e.msg[0], want) == 0);
+	CHECK(has_error(&e, ":3: modbus[b].tcp.port: 0 is out of range 1..65535"));
+	CHECK(has_error(&e, ":5: modbus[b].devices[d].points[t].address: float32 at 65535 needs 2 registers, "
+			    "past the last address 65535"));
+	CHECK(has_error(&e, ":6: modbus[b].devices[d].points[t].type: int16 cannot be read from the coil table "
+			    "(single bits): use bool"));
+	CHECK(has_error(&e, ":6: modbus[b].devices[d].points[t].channel: channel \"t\" is already defined at line 5"));
+	/* sorted by line */
+	for (size_t i = 1; i < e.n; i++)
+		CHECK(atoi(strchr(e.msg[i - 1], ':') + 1) <= atoi(strchr(e.msg[i], ':') + 1));
+	errors_free(&e);
+}
+
+static void test_integer_literal_truncated_by_libconfig_is_an_error(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text(
+		"site = \"s\";\n"
+		"modbus = ( { name = \"b\"; tcp = { host = \"h\"; port = 4294967798; };\n"
+		"  devices = ( { name = \"d\"; unit = 1; points = ( { channel = \"t\"; table = \"input\"; address = 1; } ); } ); } );\n"
+		"outputs = { file = ( { path = \"-\"; } ); };\n",
+		&e);
+
+	/* 4294967798 wraps to 502 in a 32-bit int */
+	CHECK(cfg == NULL);
+	CHECK(has_error(&e, ":2: modbus[b].tcp.port: 4294967798 is out of range 1..65535"));
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_syntax_error_and_missing_file(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text("site = \"s\";\nlog = { level = \"info\"\n", &e);
+	char path[600];
+
+	CHECK(cfg == NULL);
+	CHECK_INT(e.n, 1);
+	CHECK(has_error(&e, ":3: syntax error"));
+	errors_free(&e);
+
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
+	CHECK_INT(config_load(path, &cfg, &e), -EINVAL);
+	CHECK(cfg == NULL);
+	CHECK(has_error(&e, "does-not-exist.conf:1: cannot read: No such file or directory"));
+	errors_free(&e);
+
+	CHECK_INT(config_load(tmpdir, &cfg, &e), -EINVAL);
+	CHECK(has_error(&e, ":1: cannot read: not a regular file"));
+	errors_free(&e);
+}
+
+static void test_password_file_is_read_and_must_be_private(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	const char *conf = "site = \"s\";\n"
+			   "outputs = { influxdb = ( { url = \"http://h:8086\"; database = \"db\"; username = \"u\";\n"
+			   "  password_file = \"pw\"; } ); };\n";
+
+	write_file("pw", "hunter2\nsecond line\n", 0600);
+	cfg = load_text(conf, &e);
+	if (cfg) {
+		char want[600];
+		snprintf(want, sizeof(want), "%s/pw", tmpdir);
+		CHECK_STR(cfg->influx[0].password, "hunter2");
+		CHECK_STR(cfg->influx[0].password_file, want);
+		CHECK_STR(cfg->influx[0].username, "u");
+		config_free(cfg);
+	}
+	errors_free(&e);
+
+	write_file("pw", "hunter2\n", 0640);
+	cfg = load_text(conf, &e);
+	CHECK(cfg == NULL);
+	CHECK(e.n == 1 && strstr(e.msg[0], "/pw is readable by others"));
+	CHECK(e.n == 1 && strstr(e.msg[0], ":3: outputs.influxdb[0].password_file: password file "));
+	errors_free(&e);
+
+	write_file("pw", "\n", 0600);
+	cfg = load_text(conf, &e);
+	CHECK(cfg == NULL && e.n == 1 && strstr(e.msg[0], "/pw is empty"));
+	errors_free(&e);
+}
+
+static char *print_to_string(const struct cc_config *cfg)
+{
+	FILE *f = tmpfile();
+	char *buf;
+	long len;
+
+	if (!f)
+		return xstrdup("");
+	config_print(cfg, f);
+	len = ftell(f);
+	rewind(f);
+	buf = xmalloc((size_t)len + 1);
+	buf[fread(buf, 1, (size_t)len, f)] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static const char *FULL =
+	"site = \"s\";\n"
+	"log = { level = \"debug\"; };\n"
+	"modbus = (\n"
+	"  { name = \"b\"; rtu = { device = \"/dev/ttyS1\"; parity = \"odd\"; baud = 115200; stop_bits = 2; };\n"
+	"    devices = ( { name = \"th\"; unit = 1; room = \"cold \\\"room\\\"\"; template = \"th\"; },\n"
+	"      { name = \"ctl\"; unit = 2; max_gap = 0;\n"
+	"        points = ( { channel = \"a\"; table = \"holding\"; address = 0; scale = 0.1; },\n"
+	"                   { channel = \"b\"; table = \"holding\"; address = 1; type = \"bool\"; bit = 4; },\n"
+	"                   { channel = \"c\"; table = \"holding\"; address = 10; type = \"uint64\"; order = \"HGFEDCBA\"; min = 0; max = 1e12; } ); } ); }\n"
+	");\n"
+	"outputs = { influxdb = ( { url = \"http://h:8086\"; database = \"db\"; username = \"u\"; password_file = \"pw\"; } );\n"
+	"            file = ( { name = \"out\"; path = \"out.lp\"; } ); };\n";
+
+static void test_print_shows_plan_and_hides_the_password(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	char *text;
+
+	write_file("pw", "hunter2\n", 0600);
+	write_file("devices/th.conf", TEMPLATE_TH, 0644);
+	cfg = load_text(FULL, &e);
+	if (!cfg) {
+		for (size_t i = 0; i < e.n; i++)
+			printf("      %s\n", e.msg[i]);
+		errors_free(&e);
+		return;
+	}
+	text = print_to_string(cfg);
+	CHECK(strstr(text, "hunter2") == NULL);
+	CHECK(strstr(text, "# password: (from ") != NULL);
+	CHECK(strstr(text, "# request plan (max_gap 8, max_registers 16, max_bits 2000):\n") != NULL);
+	CHECK(strstr(text, "#   input 1..2 (2 regs, 2 points)\n") != NULL);
+	CHECK(strstr(text, "#   holding 0..1 (2 regs, 2 points)\n") != NULL);
+	CHECK(strstr(text, "#   holding 10..13 (4 regs, 1 point)\n") != NULL);
+	CHECK(strstr(text, "order = \"HGFEDCBA\";") != NULL);
+	CHECK(strstr(text, "parity = \"odd\";") != NULL);
+	CHECK(strstr(text, "room = \"cold \\\"room\\\"\";") != NULL);
+	CHECK(strstr(text, "turnaround = \"20ms\";") != NULL);
+	CHECK(strstr(text, "max = 1000000000000.0;") != NULL || strstr(text, "max = 1e+12;") != NULL);
+	free(text);
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_printed_config_loads_back_the_same(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *a, *b = NULL;
+	char *t1, *t2, path[600];
+	FILE *f;
+
+	write_file("pw", "hunter2\n", 0600);
+	write_file("devices/th.conf", TEMPLATE_TH, 0644);
+	a = load_text(FULL, &e);
+	if (!a) {
+		errors_free(&e);
+		return;
+	}
+	t1 = print_to_string(a);
+	/* somewhere else: the printed form must not depend on its directory */
+	snprintf(path, sizeof(path), "%s/sub", tmpdir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sub/printed.conf", tmpdir);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(t1, f);
+		fclose(f);
+	}
+	CHECK_INT(config_load(path, &b, &e), 0);
+	for (size_t i = 0; i < e.n; i++)
+		printf("      %s\n", e.msg[i]);
+	if (b) {
+		const char *h1, *h2;
+		CHECK_INT(b->nbuses, 1);
+		CHECK_INT(b->buses[0].ndevices, 2);
+		CHECK_INT(b->buses[0].devices[0].npoints, 2);
+		CHECK_INT(b->buses[0].devices[0].max_registers, 16);
+		CHECK(b->buses[0].parity == 'O' && b->buses[0].baud == 115200 && b->buses[0].stop_bits == 2);
+		CHECK_STR(b->buses[0].devices[0].room, "cold \"room\"");
+		CHECK_STR(b->influx[0].password, "hunter2");
+		CHECK_STR(b->files[0].path, a->files[0].path);
+		CHECK(b->buses[0].devices[1].points[2].valid_max == 1e12);
+		CHECK(b->buses[0].devices[1].points[0].scale == 0.1);
+		t2 = print_to_string(b);
+		/* the same but for the header (file name) and the template comments */
+		h1 = strstr(t1, "\nsite = ");
+		h2 = strstr(t2, "\nsite = ");
+		CHECK(h1 && h2);
+		if (h1 && h2) {
+			char *x = xstrdup(h1), *p;
+			while ((p = strstr(x, "        # template \"th\": its points are expanded below\n")))
+				memmove(p, strchr(p, '\n') + 1, strlen(strchr(p, '\n') + 1) + 1);
+			CHECK_STR(x, h2);
+			free(x);
+		}
+		free(t2);
+		config_free(b);
+	}
+	free(t1);
+	config_free(a);
+	errors_free(&e);
+}
+
+struct schema_count {
+	int keys, groups_seen, missing_help, restart_only;
+	char last_group[64];
+};
+
+static void count_key(const struct config_key_doc *d, void *arg)
+{
+	struct schema_count *c = arg;
+
+	c->keys++;
+	if (strcmp(c->last_group, d->group) != 0 || c->keys == 1) {
+		c->groups_seen++;
+		snprintf(c->last_group, sizeof(c->last_group), "%s", d->group);
+	}
+	if (!d->help || !*d->help || !d->type)
+		c->missing_help++;
+	if (!d->reloadable)
+		c->restart_only++;
+	if (d->required && d->def)
+		c->missing_help++; /* a required key has no default */
+}
+
+static void test_schema_export_covers_every_group(void)
+{
+	struct schema_count c = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	config_schema_foreach(count_key, &c);
+	CHECK_INT(c.groups_seen, 11);
+	CHECK(c.keys > 60);
+	CHECK_INT(c.missing_help, 0);
+	CHECK_INT(c.restart_only, 2); /* state_dir, log.target */
+
+	f = open_memstream(&buf, &len);
+	config_schema_print(f);
+	fclose(f);
+	CHECK(strstr(buf, "modbus.devices.points.order (enum)\n") != NULL);
+	CHECK(strstr(buf, "state_dir (path, restart to change)\n    default: /var/lib/coldchaind\n") != NULL);
+	CHECK(strstr(buf, "ABCD|CDAB|BADC|DCBA|ABCDEFGH") != NULL);
+	CHECK(strstr(buf, "10ms..1m") != NULL);
+	free(buf);
+}
+
+static void test_enum_names_and_widths(void)
+{
+	CHECK_STR(table_name(CC_TABLE_COIL), "coil");
+	CHECK_STR(table_name(CC_TABLE_INPUT), "input");
+	CHECK_STR(regtype_name(CC_T_FLOAT64), "float64");
+	CHECK_STR(regtype_name(CC_T_BOOL), "bool");
+	CHECK_STR(order_name(CC_ORDER_DCBA, CC_T_INT32), "DCBA");
+	CHECK_STR(order_name(CC_ORDER_BADC, CC_T_UINT64), "BADCFEHG");
+	CHECK_INT(regtype_words(CC_T_BOOL), 1);
+	CHECK_INT(regtype_words(CC_T_INT16), 1);
+	CHECK_INT(regtype_words(CC_T_FLOAT32), 2);
+	CHECK_INT(regtype_words(CC_T_INT64), 4);
+}
+
+static void test_errors_list_keeps_order(void)
+{
+	struct cc_errors e = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	for (int i = 0; i < 40; i++)
+		errors_add(&e, "f.conf:%d: x: message %d", i, i);
+	CHECK_INT(e.n, 40);
+	f = open_memstream(&buf, &len);
+	errors_print(&e, f);
+	fclose(f);
+	CHECK(strncmp(buf, "f.conf:0: x: message 0\nf.conf:1: x: message 1\n", 46) == 0);
+	free(buf);
+	errors_free(&e);
+	CHECK(e.n == 0 && e.msg == NULL);
+}
+
+static void rm_tree(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("    could not remove %s\n", tmpdir);
+}
+
+int main(void)
+{
+	tl_prog = "unit/config";
+	snprintf(tmpdir, sizeof(tmpdir), "%s/cc-config-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		printf("FAIL unit/config: cannot create a temp dir\n");
+		return 1;
+	}
+	RUN(test_minimal_config_gets_every_default);
+	RUN(test_bus_device_and_point_defaults);
+	RUN(test_channel_tags_point_into_the_config);
+	RUN(test_template_points_merge_with_inline_and_quirks_apply);
+	RUN(test_every_error_is_reported_with_file_line_and_path);
+	RUN(test_integer_literal_truncated_by_libconfig_is_an_error);
+	RUN(test_syntax_error_and_missing_file);
+	RUN(test_password_file_is_read_and_must_be_private);
+	RUN(test_print_shows_plan_and_hides_the_password);
+	RUN(test_printed_config_loads_back_the_same);
+	RUN(test_schema_export_covers_every_group);
+	RUN(test_enum_names_and_widths);
+	RUN(test_errors_list_keeps_order);
+	rm_tree();
+	return TL_DONE();
+}
