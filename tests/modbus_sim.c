@@ -43,7 +43,8 @@
  *   unit 2  room B, same map
  *   unit 3  room A controller: holding 0..1 air temp float32 CDAB, holding 2..3
  *           evaporator temp float32 CDAB, discrete 0 door open, coil 0 compressor
- *   unit 4  room A CO2 (GMP252 style): holding 0..1 ppm float32 CDAB
+ *   unit 4  room A CO2 (GMP252 style): holding 0..1 ppm float32 CDAB,
+ *           holding 4..5 probe temperature float32 CDAB
  *   unit 5  room B controller, unit 3's map (shows the compressor fault)
  *   Pull-down from field heat 30 C to 3.5 C (time constant 30 min); room A
  *   door opens every 20 min for 3 min (+1.5 K, RH dip); room B compressor
@@ -400,6 +401,8 @@ static void lychee_update(void)
 			co2 = 450 + (co2 - 450) * 0.5;
 	}
 	put_f32_cdab(&units[4].map->tab_registers[0], (float)co2);
+	/* the probe's own temperature: a little above the air (it heats itself) */
+	put_f32_cdab(&units[4].map->tab_registers[4], (float)(ta + 1.2 + noise(0.05)));
 }
 
 /* ---- request handling ---- */
