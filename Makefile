@@ -30,12 +30,18 @@ UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS = $(BUILD)/tests/modbus_sim
 
-.PHONY: all test check demo deps install uninstall clean bench
+.PHONY: all test check demo deps install uninstall clean bench FORCE
 .SUFFIXES:
 
 all: $(BUILD)/coldchaind $(UNIT_BINS) $(TOOL_BINS)
 
-$(BUILD)/%.o: %.c
+# Objects are rebuilt when the flags change (e.g. SYSCONFDIR for the default
+# config path), not only when a source does.
+$(BUILD)/flags.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(ALL_CFLAGS) $(CPPFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(CPPFLAGS)' >$@
+
+$(BUILD)/%.o: %.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
