@@ -1,0 +1,479 @@
+# tests/lib.sh - shared helpers for the integration tests (bash, sourced).
+# Real servers on 127.0.0.1, free ports from the kernel, one temp dir per
+# test, and only the processes a test started are stopped, by PID.
+# shellcheck shell=bash
+
+set -u
+
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT_DIR=$(cd "$TESTS_DIR/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT_DIR/build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT_DIR/$BUILD_DIR ;; esac
+COLDCHAIND=$BUILD_DIR/coldchaind
+MODBUS_SIM=$BUILD_DIR/tests/modbus_sim
+# `python3` on PATH may be a pyenv build without Debian's modules
+# (pymodbus); the system interpreter has them.
+PY=/usr/bin/python3
+# Generous: a loaded 2-core machine, possibly under ASan.
+WAIT_TIMEOUT=${CC_WAIT_TIMEOUT:-60}
+
+TEST_NAME=$(basename "$0" .sh)
+T=$(mktemp -d "${TMPDIR:-/tmp}/cc-${TEST_NAME}.XXXXXX") || exit 1
+FAILS=0
+PASSES=0
+PIDS=()             # every process started by this test, in start order
+declare -A PID_NAME # pid -> name, for messages
+LAST_PID=
+DAEMON_PID=
+DAEMON_LOG=$T/coldchaind.log
+DAEMON_CONF=$T/coldchaind.conf
+
+# ---------------------------------------------------------------- reporting
+
+pass() { PASSES=$((PASSES + 1)); echo "PASS integration/$TEST_NAME: $*"; }
+
+# Prints the tail of a log, indented so no line can be taken for a result.
+show_log() {
+	local f=$1 n=${2:-25}
+	[ -s "$f" ] || return 0
+	echo "  --- last $n lines of $f:"
+	tail -n "$n" "$f" | sed 's/^/  | /'
+}
+
+fail() {
+	FAILS=$((FAILS + 1))
+	echo "FAIL integration/$TEST_NAME: $*"
+	show_log "$DAEMON_LOG"
+}
+
+# A setup step failed: nothing after it can be meaningful.
+die() {
+	fail "$*"
+	exit 1
+}
+
+# check DESC CMD...: PASS/FAIL on the command's status.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# Numeric equality of two decimal strings (3.5 == 3.50); exact, no tolerance.
+num_eq() {
+	"$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) == float(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
+}
+
+# expect_num DESC ACTUAL EXPECTED
+expect_num() {
+	if [ -n "$2" ] && num_eq "$2" "$3"; then
+		pass "$1 = $3"
+	else
+		fail "$1: expected $3, got '${2}'"
+	fi
+}
+
+# expect_eq DESC ACTUAL EXPECTED (strings)
+expect_eq() {
+	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: expected '$3', got '$2'"; fi
+}
+
+# Ends the test: stops a daemon still running (it must exit 0 on SIGTERM:
+# under `make check` that is where LeakSanitizer speaks), looks for
+# sanitizer reports in every log, exits 1 when any check failed.
+finish() {
+	local st f
+	if [ -n "$DAEMON_PID" ]; then
+		stop_daemon 40
+		st=$?
+		[ "$st" -eq 0 ] || fail "coldchaind exited with status $st on SIGTERM at the end of the test"
+	fi
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' "$f"; then
+			FAILS=$((FAILS + 1))
+			echo "FAIL integration/$TEST_NAME: sanitizer report in $(basename "$f")"
+			grep -E -A 30 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f" | head -n 60 | sed 's/^/  | /'
+		fi
+	done
+	if [ "$FAILS" -gt 0 ]; then exit 1; fi
+	if [ "$PASSES" -eq 0 ]; then
+		echo "FAIL integration/$TEST_NAME: no check ran"
+		exit 1
+	fi
+	exit 0
+}
+
+# ---------------------------------------------------------------- processes
+
+pid_alive() {
+	local pid=$1 state
+	[ -r "/proc/$pid/stat" ] || return 1
+	# Field 3 after the parenthesised command name; Z = exited, not reaped.
+	state=$(sed 's/^.*) \(.\).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# start_bg NAME LOGFILE CMD...: runs CMD in the background with stdout and
+# stderr to LOGFILE; its PID is recorded (and left in LAST_PID).
+start_bg() {
+	local name=$1 log=$2
+	shift 2
+	"$@" >>"$log" 2>&1 </dev/null &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+	PID_NAME[$LAST_PID]=$name
+}
+
+# stop_pid PID [GRACE_SECONDS]: SIGTERM, then SIGKILL once the grace period
+# is over.  Returns the process's exit status (128+N for a signal).
+stop_pid() {
+	local pid=$1 grace=${2:-15} i=0 st=0
+	[ -n "$pid" ] || return 0
+	if pid_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		while pid_alive "$pid" && [ "$i" -lt $((grace * 10)) ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if pid_alive "$pid"; then
+			echo "  (${PID_NAME[$pid]:-pid $pid} ignored SIGTERM for ${grace}s: SIGKILL)"
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	st=$?
+	forget_pid "$pid"
+	return "$st"
+}
+
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+any_alive() {
+	local p
+	for p in "$@"; do pid_alive "$p" && return 0; done
+	return 1
+}
+
+# On exit (normal, failed or interrupted): SIGTERM to every process still
+# recorded, SIGKILL to what is left after 5 s.  Bounded, so a runner's
+# timeout never has to kill us before we have stopped our servers.
+cleanup() {
+	local st=$? p i=0
+	trap - EXIT INT TERM
+	for p in "${PIDS[@]}"; do pid_alive "$p" && kill -TERM "$p" 2>/dev/null; done
+	while any_alive "${PIDS[@]}" && [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for p in "${PIDS[@]}"; do pid_alive "$p" && kill -KILL "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ "${CC_KEEP_TMP:-0}" = 1 ]; then
+		echo "  (temp dir kept: $T)"
+	else
+		rm -rf "$T"
+	fi
+	exit "$st"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for DESC [-t SECONDS] CMD...: polls CMD until it succeeds.  Returns 1
+# (and says what it waited for) after the timeout.
+wait_for() {
+	local desc=$1 timeout=$WAIT_TIMEOUT deadline
+	shift
+	if [ "${1:-}" = -t ]; then
+		timeout=$2
+		shift 2
+	fi
+	deadline=$((SECONDS + timeout))
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "  (timed out after ${timeout}s waiting for: $desc)"
+			return 1
+		fi
+		sleep 0.2
+	done
+	return 0
+}
+
+# Asks the kernel for a free TCP port on the loopback.  (Another process
+# could take it before we bind it; on a test box that is rare enough.)
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+port_open() {
+	"$PY" -c 'import socket, sys
+s = socket.socket()
+s.settimeout(1)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+}
+
+file_has() { [ -f "$2" ] && grep -q -- "$1" "$2"; }
+
+# need_bin PATH...: the test cannot run without these (not built yet?).
+need_bin() {
+	local b
+	for b in "$@"; do
+		[ -x "$b" ] || die "missing $b (run 'make all' first)"
+	done
+}
+
+# ---------------------------------------------------------------- JSON
+
+# json_eval EXPR: evaluates a Python expression over the JSON on stdin (as
+# `d`) and prints the result ('' for None); exit 1 if the expression fails.
+json_eval() {
+	"$PY" -c 'import json, sys
+try:
+    d = json.load(sys.stdin)
+    r = eval(sys.argv[1])
+except (ValueError, KeyError, IndexError, TypeError):
+    sys.exit(1)
+print("" if r is None else r)' "$1"
+}
+
+# influx_rows: prints every row of every series of an InfluxDB /query reply
+# as tab-separated values, preceded by the series' tags as k=v,k=v (or "-")
+# and the measurement name.  A query error goes to stderr with exit 1.
+influx_rows() {
+	"$PY" -c 'import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.stderr.write("influx: no JSON reply\n"); sys.exit(1)
+for r in d.get("results", []):
+    if "error" in r:
+        sys.stderr.write("influx error: %s\n" % r["error"]); sys.exit(1)
+    for s in r.get("series", []):
+        tags = ",".join("%s=%s" % kv for kv in sorted((s.get("tags") or {}).items())) or "-"
+        for v in s.get("values", []):
+            print("\t".join([s.get("name", "")] + [tags] + ["" if x is None else str(x) for x in v]))
+if "error" in d:
+    sys.stderr.write("influx error: %s\n" % d["error"]); sys.exit(1)'
+}
+
+# ---------------------------------------------------------------- InfluxDB
+
+INFLUX_PORT=
+INFLUX_PID=
+INFLUX_DIR=$T/influxdb
+INFLUX_LOG=$T/influxd.log
+INFLUX_DB=coldchain
+
+# Writes a test instance's config: every listener on the loopback on free
+# ports, every directory in the temp dir, no usage reporting, no extra
+# listeners, no _internal monitor database (less load).
+influxd_configure() {
+	INFLUX_PORT=$(free_port)
+	local rpc_port
+	rpc_port=$(free_port)
+	mkdir -p "$INFLUX_DIR"
+	influxd config -config /dev/null >"$INFLUX_DIR/default.conf" 2>/dev/null ||
+		die "influxd config failed"
+	"$PY" - "$INFLUX_DIR/default.conf" "$INFLUX_DIR/influxdb.conf" "$INFLUX_DIR" \
+		"$INFLUX_PORT" "$rpc_port" <<'PYEOF' || die "cannot write influxdb.conf"
+import re, sys
+src, dst, d, http_port, rpc_port = sys.argv[1:]
+sect = ""
+out = []
+def q(s): return '"%s"' % s
+for line in open(src):
+    m = re.match(r"\s*\[+([^\]]+)\]+\s*$", line)
+    if m:
+        sect = m.group(1)
+        out.append(line); continue
+    m = re.match(r"(\s*)([A-Za-z0-9_-]+)\s*=", line)
+    if not m:
+        out.append(line); continue
+    ind, key = m.group(1), m.group(2)
+    val = None
+    if sect == "":
+        if key == "bind-address": val = q("127.0.0.1:" + rpc_port)
+        # Upstream spells it reporting-disabled; Debian's build reporting-enabled.
+        elif key == "reporting-disabled": val = "true"
+        elif key == "reporting-enabled": val = "false"
+    elif sect == "meta" and key == "dir": val = q(d + "/meta")
+    elif sect == "data" and key == "dir": val = q(d + "/data")
+    elif sect == "data" and key == "wal-dir": val = q(d + "/wal")
+    elif sect == "data" and key == "query-log-enabled": val = "false"
+    elif sect == "monitor" and key == "store-enabled": val = "false"
+    elif sect == "http" and key == "bind-address": val = q("127.0.0.1:" + http_port)
+    elif sect == "http" and key == "unix-socket-enabled": val = "false"
+    elif sect == "http" and key == "bind-socket": val = q(d + "/influxdb.sock")
+    elif sect == "http" and key == "log-enabled": val = "false"
+    elif sect in ("udp", "graphite", "collectd", "opentsdb", "ifql") and key == "enabled": val = "false"
+    if val is not None:
+        line = "%s%s = %s\n" % (ind, key, val)
+    out.append(line)
+open(dst, "w").write("".join(out))
+PYEOF
+}
+
+influx_url() { echo "http://127.0.0.1:$INFLUX_PORT"; }
+
+influx_ping() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(influx_url)/ping")" = 204 ]
+}
+
+# start_influxd [DB]: starts a fresh instance (or, when called again after
+# stop_influxd, the same one again on the same port and data) and creates DB.
+start_influxd() {
+	local db=${1:-$INFLUX_DB}
+	INFLUX_DB=$db
+	[ -f "$INFLUX_DIR/influxdb.conf" ] || influxd_configure
+	start_bg influxd "$INFLUX_LOG" influxd run -config "$INFLUX_DIR/influxdb.conf"
+	INFLUX_PID=$LAST_PID
+	wait_for "influxd /ping on port $INFLUX_PORT" influx_ping || {
+		show_log "$INFLUX_LOG"
+		die "influxd did not answer /ping on 127.0.0.1:$INFLUX_PORT"
+	}
+	influx_post "CREATE DATABASE \"$db\"" >/dev/null || die "cannot create database $db"
+}
+
+stop_influxd() {
+	stop_pid "$INFLUX_PID" 30
+	INFLUX_PID=
+}
+
+influx_post() {
+	curl -sS --fail --max-time 30 -XPOST "$(influx_url)/query" --data-urlencode "q=$1"
+}
+
+# influx_query QUERY [DB]: the JSON reply (timestamps in epoch seconds, or
+# INFLUX_EPOCH: ns, u, ms, s).
+influx_query() {
+	curl -sS --max-time 30 -G "$(influx_url)/query" \
+		--data-urlencode "db=${2:-$INFLUX_DB}" \
+		--data-urlencode "epoch=${INFLUX_EPOCH:-s}" \
+		--data-urlencode "q=$1"
+}
+
+# influx_scalar QUERY: the second column (the first after time) of the
+# first row, or nothing.
+influx_scalar() {
+	influx_query "$1" | json_eval 'd["results"][0]["series"][0]["values"][0][1]' 2>/dev/null
+}
+
+# influx_has QUERY: true when the query returns at least one row.
+influx_has() {
+	[ -n "$(influx_query "$1" | influx_rows 2>/dev/null)" ]
+}
+
+# ---------------------------------------------------------------- Modbus simulator
+
+SIM_PORT=
+SIM_PID=
+
+# start_sim NAME SIM-ARGS...: starts build/tests/modbus_sim, waits until it
+# listens.  With --tcp 127.0.0.1:0 the chosen port is left in SIM_PORT.
+start_sim() {
+	local name=$1 ready
+	shift
+	ready=$T/$name.ready
+	rm -f "$ready"
+	start_bg "$name" "$T/$name.log" "$MODBUS_SIM" "$@" --ready-file "$ready"
+	SIM_PID=$LAST_PID
+	if ! wait_for "$name ready" sim_ready "$ready" "$SIM_PID" "$T/$name.log"; then
+		show_log "$T/$name.log"
+		die "$name did not become ready"
+	fi
+	pid_alive "$SIM_PID" || {
+		show_log "$T/$name.log"
+		die "$name exited at start-up"
+	}
+	SIM_PORT=$(cat "$ready" 2>/dev/null)
+	if [ -z "$SIM_PORT" ]; then
+		SIM_PORT=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\)[[:space:]]*$/\1/p' "$T/$name.log" | head -n 1)
+	fi
+}
+
+# Ready: the ready file is written, or it said so, or it is gone.
+sim_ready() { [ -s "$1" ] || grep -q "listening on" "$3" 2>/dev/null || ! pid_alive "$2"; }
+
+# ---------------------------------------------------------------- the daemon
+
+# The parts of a config every test shares.  Tests add `modbus = (...);`.
+config_head() {
+	cat <<EOF
+site = "${SITE:-itest}";
+state_dir = "$T/state";
+stats_interval = "${STATS_INTERVAL:-2s}";
+shutdown_timeout = "${SHUTDOWN_TIMEOUT:-10s}";
+log = { level = "${LOG_LEVEL:-info}"; };
+EOF
+}
+
+config_outputs() {
+	cat <<EOF
+outputs = {
+  influxdb = (
+    { name = "itest"; url = "$(influx_url)"; database = "$INFLUX_DB";
+      batch = 1000; flush = "${INFLUX_FLUSH:-1s}"; }
+  );
+};
+EOF
+}
+
+daemon_started() { grep -q "started" "$DAEMON_LOG" 2>/dev/null || ! pid_alive "$DAEMON_PID"; }
+
+# start_daemon [CONF]: checks CONF with -n (the errors are shown), starts
+# the daemon in the foreground with its log in $DAEMON_LOG and waits for
+# its "started" line.
+start_daemon() {
+	local conf=${1:-$DAEMON_CONF}
+	mkdir -p "$T/state"
+	if ! "$COLDCHAIND" -n -c "$conf" >"$T/check.out" 2>&1; then
+		sed 's/^/  | /' "$T/check.out"
+		die "coldchaind -n rejects the test config $conf"
+	fi
+	start_bg coldchaind "$DAEMON_LOG" "$COLDCHAIND" -c "$conf"
+	DAEMON_PID=$LAST_PID
+	wait_for "coldchaind started" daemon_started || die "coldchaind did not log 'started'"
+	pid_alive "$DAEMON_PID" || die "coldchaind exited at start-up"
+}
+
+# stop_daemon [GRACE]: SIGTERM; returns the exit status.
+stop_daemon() {
+	local st=0
+	stop_pid "$DAEMON_PID" "${1:-30}" || st=$?
+	DAEMON_PID=
+	return "$st"
+}
+
+# lp_timestamps FILE MEASUREMENT SENSOR: the timestamps (as written, ns) of
+# the good readings (with a value field) of one sensor in a line-protocol
+# file such as the daemon's file output, one per line, sorted, unique.
+lp_timestamps() {
+	[ -f "$1" ] || return 0
+	"$PY" - "$1" "$2" "$3" <<'PYEOF'
+import sys
+path, meas, sensor = sys.argv[1:]
+ts = set()
+for line in open(path, errors="replace"):
+    parts = line.rstrip("\n").split(" ")
+    if len(parts) < 3:
+        continue
+    key = parts[0].split(",")
+    tags = dict(kv.split("=", 1) for kv in key[1:] if "=" in kv)
+    if key[0] == meas and tags.get("sensor") == sensor and any(
+            f.startswith("value=") for f in parts[1].split(",")):
+        ts.add(int(parts[-1]))
+print("\n".join(str(t) for t in sorted(ts)))
+PYEOF
+}
+
+# influx_timestamps QUERY: the ns timestamps of a query's rows, sorted, unique.
+influx_timestamps() {
+	INFLUX_EPOCH=ns influx_query "$1" | influx_rows | cut -f3 | sort -n -u
+}
