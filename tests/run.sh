@@ -76,12 +76,9 @@ done
 	failed=$((failed + 1))
 }
 
-section "config golden files"
-if [ -f tests/config/run_golden.sh ]; then
-	run_prog "config/run_golden.sh" "$UNIT_TIMEOUT" bash tests/config/run_golden.sh "$BUILD_DIR"
-else
-	echo "(tests/config/run_golden.sh not present)"
-fi
+section "config golden files and the configuration reference"
+run_prog "config/run_golden.sh" "$UNIT_TIMEOUT" bash tests/config/run_golden.sh "$BUILD_DIR"
+run_prog "config/check_readme.sh" "$UNIT_TIMEOUT" bash tests/config/check_readme.sh "$BUILD_DIR"
 
 section "integration tests"
 for t in tests/integration/test_*.sh; do
