@@ -10,6 +10,7 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
+SHELL      = /bin/bash
 CFLAGS     ?= -O2 -g
 WERROR     ?= -Werror
 BUILD      ?= build
@@ -29,11 +30,17 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS = $(BUILD)/tests/modbus_sim
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+# The corpus replayers: each fuzz target linked with a plain main (gcc).
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+FUZZ_TIME ?= 60
+FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
-.PHONY: all test check demo deps install uninstall clean bench FORCE
+.PHONY: all test check demo deps install uninstall clean bench fuzz fuzz-build FORCE
 .SUFFIXES:
 
-all: $(BUILD)/coldchaind $(UNIT_BINS) $(TOOL_BINS)
+all: $(BUILD)/coldchaind $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 
 # Objects are rebuilt when the flags change (e.g. SYSCONFDIR for the default
 # config path), not only when a source does.
@@ -58,6 +65,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcoldchain.a
 $(BUILD)/tests/modbus_sim: $(BUILD)/tests/modbus_sim.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libcoldchain.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Installs missing Debian packages when run as root, else prints the
@@ -80,6 +91,26 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh $(BUILD)
+
+# libFuzzer (clang): every tests/fuzz/fuzz_*.c for FUZZ_TIME seconds each.
+# New inputs go to build-fuzz/corpus/NAME; tests/fuzz/corpus/NAME are the
+# seeds `make test` replays (merge new finds there with -merge=1).
+fuzz-build:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install -y clang"; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" \
+		build-fuzz/libcoldchain.a $(FUZZ_NAMES:%=build-fuzz/tests/fuzz/fuzz_%.o)
+	@for n in $(FUZZ_NAMES); do \
+		clang -fsanitize=fuzzer,address,undefined -o build-fuzz/fuzz_$$n build-fuzz/tests/fuzz/fuzz_$$n.o \
+			build-fuzz/libcoldchain.a $(ALL_LIBS) || exit 1; done
+
+fuzz: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p build-fuzz/corpus/$$n; \
+		echo "=== fuzz $$n for $(FUZZ_TIME)s"; \
+		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
 
 install: $(BUILD)/coldchaind
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices \
@@ -109,4 +140,4 @@ uninstall:
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices $(DESTDIR)$(SYSCONFDIR)/coldchaind 2>/dev/null
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

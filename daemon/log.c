@@ -56,7 +56,7 @@ void log_close(void)
 	target = LOG_TARGET_STDERR;
 }
 
-static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *const lvlname[8] = { "", "", "", "error", "warning", "", "info", "debug" };
 	char msg[1024];

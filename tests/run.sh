@@ -80,6 +80,13 @@ section "config golden files and the configuration reference"
 run_prog "config/run_golden.sh" "$UNIT_TIMEOUT" bash tests/config/run_golden.sh "$BUILD_DIR"
 run_prog "config/check_readme.sh" "$UNIT_TIMEOUT" bash tests/config/check_readme.sh "$BUILD_DIR"
 
+section "fuzz corpus replay"
+for t in "$BUILD_DIR"/fuzz/replay_*; do
+	[ -x "$t" ] || continue
+	n=${t##*/replay_}
+	run_prog "fuzz/$n" "$UNIT_TIMEOUT" "$t" "$n" "tests/fuzz/corpus/$n"
+done
+
 section "integration tests"
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
