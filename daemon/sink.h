@@ -20,4 +20,13 @@ void sink_submit(const struct cc_sample *s, size_t n);
 /* One or more complete, '\n'-terminated lines of line protocol. */
 void sink_submit_lines(const char *lines, size_t len, size_t nlines);
 
+/*
+ * An alert event: one JSON object (no newline), journaled as its own record
+ * type and delivered to the outputs that take events (webhooks, MQTT
+ * alerts).  Its InfluxDB form (measurement "alert") is submitted separately
+ * with sink_submit_lines().  Thread-safe; durable when it returns (as
+ * durable as the journal's fsync policy makes it).
+ */
+void sink_submit_event(const char *json, size_t len);
+
 #endif
