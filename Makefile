@@ -35,6 +35,9 @@ FUZZ_NAMES = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 # The corpus replayers: each fuzz target linked with a plain main (gcc).
 FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 FUZZ_TIME ?= 60
+# Benchmarks: tests/bench/bench_*.c (binaries) and bench_*.sh (scripts).
+BENCH_SRCS = $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
 .PHONY: all test check demo deps install uninstall clean bench fuzz fuzz-build FORCE
@@ -65,6 +68,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcoldchain.a
 $(BUILD)/tests/modbus_sim: $(BUILD)/tests/modbus_sim.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcoldchain.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
@@ -91,6 +98,11 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh $(BUILD)
+
+# Figures, printed with the machine they ran on; never pass/fail.
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@tests/bench/run.sh $(BUILD)
 
 # libFuzzer (clang): every tests/fuzz/fuzz_*.c for FUZZ_TIME seconds each.
 # New inputs go to build-fuzz/corpus/NAME; tests/fuzz/corpus/NAME are the
