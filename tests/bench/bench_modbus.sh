@@ -1,0 +1,122 @@
+#!/bin/bash
+# bench_modbus.sh - Modbus polling: 50 units with realistic, partly sparse
+# register maps behind 1 and behind 4 TCP gateways (tests/modbus_sim with a
+# fixed turnaround per request).  Reports transactions per cycle against
+# the planner's minimum, and cycle time against transactions x turnaround
+# (the bound: a gateway answers one request at a time).  Then the RTU view:
+# bytes per cycle and the time 9600 8N1 makes the minimum.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_bin "$COLDCHAIND" "$MODBUS_SIM"
+
+UNITS=${BENCH_UNITS:-50}
+TURN=${BENCH_TURNAROUND_MS:-5}
+RUN=${BENCH_SECONDS:-15}
+
+# Per unit: a T/RH transmitter block, controller floats, a status word, a
+# far-away float (sparse), coils and discrete inputs - 12 points, 6 of them
+# mergeable across small gaps.
+unit_map() {
+	local u=$1
+	printf '%s\n' "$u input 1 int16 ABCD 41" "$u input 2 int16 ABCD 915" \
+		"$u holding 0 float32 CDAB 3.5" "$u holding 2 float32 CDAB -2.5" "$u holding 10 uint16 ABCD 5" \
+		"$u holding 256 float32 ABCD 1.25" "$u holding 300 int32 ABCD 7" \
+		"$u coil 0 bool - 1" "$u coil 3 bool - 0" "$u discrete 0 bool - 1" "$u discrete 1 bool - 0"
+}
+unit_points() {
+	cat <<P
+          { channel = "t"; quantity = "temperature"; table = "input"; address = 1; type = "int16"; scale = 0.1; },
+          { channel = "rh"; quantity = "humidity"; table = "input"; address = 2; type = "int16"; scale = 0.1; },
+          { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
+          { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
+          { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
+          { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; },
+          { channel = "setp"; quantity = "setpoint"; table = "holding"; address = 256; type = "float32"; },
+          { channel = "hours"; quantity = "run_hours"; table = "holding"; address = 300; type = "int32"; },
+          { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
+          { channel = "defrost"; quantity = "defrost"; table = "coil"; address = 3; type = "bool"; },
+          { channel = "door"; quantity = "door"; table = "discrete"; address = 0; type = "bool"; },
+          { channel = "alarm"; quantity = "alarm_input"; table = "discrete"; address = 1; type = "bool"; }
+P
+}
+
+run_case() {
+	local gws=$1 g u per ports=() conf lp
+	per=$(((UNITS + gws - 1) / gws)) conf=$T/bench-$gws.conf lp=$T/points-$gws.lp
+	for ((g = 0; g < gws; g++)); do
+		: >"$T/map-$g"
+		for ((u = 1; u <= per && g * per + u <= UNITS; u++)); do unit_map "$u" >>"$T/map-$g"; done
+		start_sim "sim$gws-$g" --tcp 127.0.0.1:0 --map "$T/map-$g" --turnaround-ms "$TURN"
+		ports+=("$SIM_PORT")
+	done
+	{
+		echo "site = \"bench\"; state_dir = \"$T/state-$gws\"; stats_interval = \"1s\";"
+		echo "log = { level = \"info\"; };"
+		echo "modbus = ("
+		for ((g = 0; g < gws; g++)); do
+			[ "$g" -gt 0 ] && echo ","
+			echo "  { name = \"gw$g\"; tcp = { host = \"127.0.0.1\"; port = ${ports[$g]}; };"
+			echo "    timeout = \"1s\"; interval = \"100ms\"; devices = ("
+			for ((u = 1; u <= per && g * per + u <= UNITS; u++)); do
+				[ "$u" -gt 1 ] && echo ","
+				echo "      { name = \"g$g-u$u\"; unit = $u; points = ("
+				unit_points
+				echo "      ); }"
+			done
+			echo "    ); }"
+		done
+		echo ");"
+		echo "outputs = { file = ( { name = \"f\"; path = \"$lp\"; } ); };"
+	} >"$conf"
+	"$COLDCHAIND" -p -c "$conf" >"$T/plan-$gws" 2>&1 || { cat "$T/plan-$gws"; return 1; }
+	minimum=$(grep -cE '^ *#   (input|holding|coil|discrete) ' "$T/plan-$gws")
+	DAEMON_LOG=$T/daemon-$gws.log
+	start_daemon "$conf"
+	sleep "$RUN" # a benchmark's measuring window, not synchronisation
+	stop_daemon >/dev/null
+	"$PY" - "$lp" "$UNITS" "$minimum" "$TURN" "$gws" "$T/plan-$gws" <<'PY'
+import re, sys
+lp, units, minimum, turn, gws, planf = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+snaps = {}  # time -> {sensor: (requests, polls)}
+for line in open(lp):
+    if not line.startswith("coldchaind_modbus,"):
+        continue
+    head, fields, ts = line.rsplit(" ", 2)[0], line.split(" ")[1], int(line.rsplit(" ", 1)[1])
+    sensor = re.search(r",sensor=([^,]+)", head).group(1)
+    f = dict(kv.split("=") for kv in fields.split(","))
+    snaps.setdefault(ts, {})[sensor] = (int(f["requests"].rstrip("i")), int(f["polls"].rstrip("i")))
+times = sorted(t for t in snaps if len(snaps[t]) == units)
+a, b = times[1], times[-2]   # skip start-up and the shutdown snapshot
+req = sum(snaps[b][s][0] - snaps[a][s][0] for s in snaps[b])
+polls = sum(snaps[b][s][1] - snaps[a][s][1] for s in snaps[b])
+secs = (b - a) / 1e9
+cycles = polls / units
+tx_per_cycle = req / cycles
+cycle_ms = secs * 1000 / cycles
+bound_ms = tx_per_cycle * turn / gws
+print("  %d gateway(s), %d units, turnaround %.0f ms: %.1f transactions/cycle (planner minimum %d), "
+      "cycle %.1f ms vs bound %.1f ms = %.2fx (%d cycles in %.1f s)"
+      % (gws, units, turn, tx_per_cycle, minimum, cycle_ms, bound_ms, cycle_ms / bound_ms, cycles, secs))
+if gws == 1:
+    # RTU at 9600 8N1: 10 bits a byte on the wire (11 with parity), 3.5
+    # character times of silence around each frame.
+    byt = 0
+    frames = 0
+    for line in open(planf):
+        m = re.match(r"\s*#\s+(input|holding|coil|discrete) \d+\.\.\d+ \((\d+) (reg|regs|bit|bits)", line)
+        if not m:
+            continue
+        n = int(m.group(2))
+        data = 2 * n if m.group(1) in ("input", "holding") else (n + 7) // 8
+        byt += 8 + 5 + data
+        frames += 2
+    char_s = 10 / 9600
+    t = byt * char_s + frames * 3.5 * char_s
+    print("  RTU view: %d bytes per cycle in %d frames; at 9600 8N1 the line alone needs %.0f ms per cycle"
+          % (byt, frames, t * 1000))
+PY
+	for ((g = 0; g < gws; g++)); do stop_pid "${PIDS[0]}" 5 >/dev/null 2>&1; done
+}
+
+run_case 1
+run_case 4
