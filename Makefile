@@ -6,6 +6,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
 DATADIR    ?= $(PREFIX)/share
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
 
 CC         ?= cc
@@ -137,11 +139,17 @@ install: $(BUILD)/coldchaind
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] || \
 		install -m 0640 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf
 	@if [ -n "$$(ls dashboards 2>/dev/null)" ]; then cp -r dashboards/. $(DESTDIR)$(DATADIR)/coldchaind/dashboards/; fi
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' config/coldchaind.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
+	install -m 0644 config/coldchaind.sysusers $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 
 # Removes what install put in place, except a config the site has edited.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/coldchaind
 	rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	rm -rf $(DESTDIR)$(DATADIR)/coldchaind
 	@for f in config/devices/*.conf; do \
 		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \

@@ -22,6 +22,7 @@
 #include "../drivers/output.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "sink.h"
 #include "util.h"
 
@@ -411,7 +412,7 @@ int main(int argc, char **argv)
 	struct running r = { 0 };
 	enum log_level lvl = LOG_LVL_INFO;
 	sigset_t blocked, waitmask;
-	int64_t next_stats, deadline;
+	int64_t next_stats, deadline, watchdog_ms, next_watchdog = INT64_MAX;
 
 	while ((opt = getopt(argc, argv, "c:npdSVh")) != -1) {
 		switch (opt) {
@@ -468,11 +469,17 @@ int main(int argc, char **argv)
 	buses_start(&r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r.cfg->site,
 		 r.nbuses, r.nouts, path);
+	notify_send("READY=1\nSTATUS=polling");
+	/* Type=notify + WatchdogSec=: pinged from the main loop, so a wedged
+	 * main loop gets the daemon restarted. */
+	watchdog_ms = notify_watchdog_ms();
+	if (watchdog_ms > 0)
+		next_watchdog = time_mono_ms();
 
 	next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
 	while (!got_term) {
 		int64_t now = time_mono_ms();
-		int64_t wait = next_stats - now;
+		int64_t wait = (next_stats < next_watchdog ? next_stats : next_watchdog) - now;
 		struct timespec ts;
 
 		if (wait < 0)
@@ -482,9 +489,15 @@ int main(int argc, char **argv)
 		/* No descriptors yet (the control socket will join here). */
 		if (ppoll(NULL, 0, &ts, &waitmask) < 0 && errno != EINTR)
 			log_warn("main loop: ppoll: %s", strerror(errno));
+		if (next_watchdog != INT64_MAX && time_mono_ms() >= next_watchdog) {
+			notify_send("WATCHDOG=1");
+			next_watchdog = time_mono_ms() + watchdog_ms / 2;
+		}
 		if (got_hup) {
 			got_hup = 0;
+			notify_send("RELOADING=1");
 			reload(&r, path);
+			notify_send("READY=1");
 			next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
 		}
 		if (time_mono_ms() >= next_stats) {
@@ -495,6 +508,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	notify_send("STOPPING=1");
 	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
 		 r.cfg->shutdown_timeout_ms);
 	buses_stop(&r);

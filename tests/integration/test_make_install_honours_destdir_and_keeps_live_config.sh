@@ -20,6 +20,23 @@ done
 out=$("$D/usr/sbin/coldchaind" -n -c "$D/etc/coldchaind/coldchaind.conf" 2>&1)
 check "the installed binary accepts the installed config and its templates" [ "$out" = "configuration OK" ]
 
+UNIT=$D/usr/lib/systemd/system/coldchaind.service
+check "install puts the systemd unit and sysusers file in place" [ -f "$UNIT" -a -f "$D/usr/lib/sysusers.d/coldchaind.conf" ]
+check "the unit names the installed paths" grep -q "^ExecStart=/usr/sbin/coldchaind -c /etc/coldchaind/coldchaind.conf" "$UNIT"
+if command -v systemd-analyze >/dev/null; then
+	# verify needs the ExecStart binary at its real path: check a copy
+	# pointing into DESTDIR.
+	sed "s|/usr/sbin/coldchaind|$D/usr/sbin/coldchaind|g" "$UNIT" >"$T/coldchaind.service"
+	if systemd-analyze verify --man=no "$T/coldchaind.service" >"$T/verify.log" 2>&1; then
+		pass "systemd-analyze verify accepts the unit"
+	else
+		sed 's/^/  | /' "$T/verify.log"
+		fail "systemd-analyze verify rejects the unit"
+	fi
+	score=$(systemd-analyze security --offline=true "$T/coldchaind.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for coldchaind.service: \([0-9.]*\).*/\1/p')
+	echo "  (systemd-analyze security exposure: ${score:-unknown})"
+fi
 echo '# edited by the site' >>"$D/etc/coldchaind/coldchaind.conf"
 echo '# local fix' >>"$D/etc/coldchaind/devices/xy-md02.conf"
 mk install || die "second make install failed"
@@ -27,7 +44,7 @@ check "a second install keeps the edited config" grep -q 'edited by the site' "$
 check "a second install keeps an edited device template" grep -q 'local fix' "$D/etc/coldchaind/devices/xy-md02.conf"
 
 mk uninstall || die "make uninstall failed"
-check "uninstall removes the binary" [ ! -e "$D/usr/sbin/coldchaind" ]
+check "uninstall removes the binary and the unit" [ ! -e "$D/usr/sbin/coldchaind" -a ! -e "$UNIT" ]
 check "uninstall removes the shared data" [ ! -e "$D/usr/share/coldchaind" ]
 check "uninstall keeps the edited config and template" \
 	grep -q 'local fix' "$D/etc/coldchaind/devices/xy-md02.conf"
