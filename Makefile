@@ -6,6 +6,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
 DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
@@ -18,7 +19,7 @@ WERROR     ?= -Werror
 BUILD      ?= build
 
 # Libraries the daemon links against (pkg-config names).
-PKGS = libmodbus libcurl libconfig zlib
+PKGS = libmodbus libcurl libconfig zlib libcjson
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -45,7 +46,11 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,un
 .PHONY: all test check demo deps install uninstall clean bench fuzz fuzz-build FORCE
 .SUFFIXES:
 
-all: $(BUILD)/coldchaind $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+all: $(BUILD)/coldchaind $(BUILD)/coldchaind.conf.5 $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+
+# coldchaind.conf(5) is generated from the schema tables, so it cannot drift.
+$(BUILD)/coldchaind.conf.5: $(BUILD)/coldchaind
+	$(BUILD)/coldchaind -M >$@.tmp && mv $@.tmp $@
 
 # Objects are rebuilt when the flags change (e.g. SYSCONFDIR for the default
 # config path), not only when a source does.
@@ -126,7 +131,10 @@ fuzz: fuzz-build
 			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
 		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
 
-install: $(BUILD)/coldchaind
+install: $(BUILD)/coldchaind $(BUILD)/coldchaind.conf.5
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 daemon/man/coldchaind.8 $(DESTDIR)$(MANDIR)/man8/coldchaind.8
+	install -m 0644 $(BUILD)/coldchaind.conf.5 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices \
 		$(DESTDIR)$(DATADIR)/coldchaind/dashboards $(DESTDIR)$(DATADIR)/coldchaind/devices
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
@@ -149,6 +157,7 @@ install: $(BUILD)/coldchaind
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/coldchaind
 	rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
+	rm -f $(DESTDIR)$(MANDIR)/man8/coldchaind.8 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	rm -rf $(DESTDIR)$(DATADIR)/coldchaind
 	@for f in config/devices/*.conf; do \

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "notify.h"
+#include "schema_doc.h"
 #include "sink.h"
 #include "util.h"
 
@@ -65,6 +66,7 @@ static void usage(FILE *f)
 		"  -p       print the effective configuration with every default filled in\n"
 		"  -d       debug logging\n"
 		"  -S       print the configuration reference (every key) as Markdown\n"
+		"  -M       print the coldchaind.conf(5) man page\n"
 		"  -V       print the version\n",
 		CC_SYSCONFDIR);
 }
@@ -326,45 +328,6 @@ static void reload(struct running *r, const char *path)
 	log_info("configuration reloaded: %zu buses, %zu outputs", r->nbuses, r->nouts);
 }
 
-/* --- configuration reference ------------------------------------------- */
-
-/* Markdown, pasted into README.md between the "schema" markers; a test
- * checks that the README still matches, so the reference cannot drift. */
-/* A table cell: '|' would end the cell, so it is escaped. */
-static void md_cell(const char *s)
-{
-	fputs(" ", stdout);
-	for (; s && *s; s++) {
-		if (*s == '|')
-			fputc('\\', stdout);
-		fputc(*s, stdout);
-	}
-	fputs(" |", stdout);
-}
-
-static void schema_md_row(const struct config_key_doc *d, void *arg)
-{
-	int grouped = d->group && *d->group;
-	char *type = xasprintf("%s%s", d->type, d->required ? ", required" : "");
-
-	(void)arg;
-	printf("| `%s%s%s` |", grouped ? d->group : "", grouped ? "." : "", d->key);
-	md_cell(type);
-	md_cell(d->def);
-	md_cell(d->range);
-	md_cell(d->reloadable ? "yes" : "restart");
-	md_cell(d->help);
-	fputc('\n', stdout);
-	free(type);
-}
-
-static void schema_print_md(void)
-{
-	printf("| key | type | default | range | reload | meaning |\n");
-	printf("|---|---|---|---|---|---|\n");
-	config_schema_foreach(schema_md_row, NULL);
-}
-
 /* --- main -------------------------------------------------------------- */
 
 static int load_or_report(const char *path, struct cc_config **cfg)
@@ -414,13 +377,14 @@ int main(int argc, char **argv)
 	sigset_t blocked, waitmask;
 	int64_t next_stats, deadline, watchdog_ms, next_watchdog = INT64_MAX;
 
-	while ((opt = getopt(argc, argv, "c:npdSVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:npdSMVh")) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 'n': check = 1; break;
 		case 'p': print = 1; break;
 		case 'd': debug = 1; break;
-		case 'S': schema_print_md(); return 0;
+		case 'S': schema_doc_markdown(stdout); return 0;
+		case 'M': schema_doc_man(stdout, CC_VERSION); return 0;
 		case 'V': printf("coldchaind %s\n", CC_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
