@@ -19,7 +19,7 @@ WERROR     ?= -Werror
 BUILD      ?= build
 
 # Libraries the daemon links against (pkg-config names).
-PKGS = libmodbus libcurl libconfig zlib libcjson
+PKGS = libmodbus libcurl libconfig zlib libcjson libmosquitto
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -46,7 +46,7 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,un
 .PHONY: all test check demo deps install uninstall clean bench fuzz fuzz-build FORCE
 .SUFFIXES:
 
-all: $(BUILD)/coldchaind $(BUILD)/coldchaind.conf.5 $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5 $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 
 # coldchaind.conf(5) is generated from the schema tables, so it cannot drift.
 $(BUILD)/coldchaind.conf.5: $(BUILD)/coldchaind
@@ -67,6 +67,9 @@ $(BUILD)/libcoldchain.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/coldchaind: $(BUILD)/daemon/main.o $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(BUILD)/coldchainctl: $(BUILD)/daemon/ctl/coldchainctl.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcoldchain.a
@@ -131,13 +134,15 @@ fuzz: fuzz-build
 			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
 		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
 
-install: $(BUILD)/coldchaind $(BUILD)/coldchaind.conf.5
+install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 daemon/man/coldchaind.8 $(DESTDIR)$(MANDIR)/man8/coldchaind.8
 	install -m 0644 $(BUILD)/coldchaind.conf.5 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices \
 		$(DESTDIR)$(DATADIR)/coldchaind/dashboards $(DESTDIR)$(DATADIR)/coldchaind/devices
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/coldchainctl $(DESTDIR)$(BINDIR)/coldchainctl
 	install -m 0644 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
 	install -m 0644 config/devices/*.conf $(DESTDIR)$(DATADIR)/coldchaind/devices/
 	@# Device templates the site may edit: copy only those not present (never overwrite).
@@ -155,7 +160,7 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchaind.conf.5
 
 # Removes what install put in place, except a config the site has edited.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/coldchaind
+	rm -f $(DESTDIR)$(SBINDIR)/coldchaind $(DESTDIR)$(BINDIR)/coldchainctl
 	rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
 	rm -f $(DESTDIR)$(MANDIR)/man8/coldchaind.8 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf

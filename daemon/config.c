@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include "../drivers/modbus_plan.h"
+#include "../drivers/payload.h"
+#include "../drivers/topic.h"
 #include "util.h"
 
 /* --- errors ------------------------------------------------------------ */
@@ -148,6 +150,7 @@ enum kt {
 	KT_DBL,   /* finite number, integer or float literal */
 	KT_BOOL,
 	KT_DUR,   /* "10s": parse_duration_ms, stored as int64_t ms, range in ms */
+	KT_SIZE,  /* "512M": parse_size, stored as uint64_t bytes, range in bytes */
 	KT_ENUM,  /* one of enums, stored per estore */
 	KT_GROUP, /* validated by the caller against its own table */
 	KT_LIST,
@@ -216,7 +219,7 @@ static const char *check_template(const char *s)
 #define OFF(st, f) offsetof(struct st, f)
 
 /* Each table's indexes, so the group code can refer to "its" keys. */
-enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_N };
+enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_ROOMS, RK_ALARMS, RK_N };
 static const struct key root_keys[] = {
 	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
 		      .help = "site name: tag \"site\" on every point" },
@@ -230,10 +233,22 @@ static const struct key root_keys[] = {
 	[RK_SHUTDOWN] = { .name = "shutdown_timeout", .kt = KT_DUR, .off = OFF(cc_config, shutdown_timeout_ms),
 			  .def = "10s", .min = 0, .max = 300000,
 			  .help = "time allowed to flush outputs at SIGTERM (and for outputs a reload removes)" },
+	[RK_USER] = { .name = "user", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_config, user),
+		      .help = "started as root: the account to switch to once the state dir is locked (its "
+			      "groups apply: put it in dialout for serial adapters); unset = keep the current user" },
+	[RK_GROUP] = { .name = "group", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_config, group),
+		       .help = "with user: the primary group to switch to (default: the user's own)" },
 	[RK_LOG] = { .name = "log", .kt = KT_GROUP, .help = "logging: see group log" },
 	[RK_MODBUS] = { .name = "modbus", .kt = KT_LIST, .help = "Modbus buses: see group modbus" },
 	[RK_OUTPUTS] = { .name = "outputs", .kt = KT_GROUP, .range = "at least one output",
 			 .help = "where points go: see group outputs" },
+	[RK_MQTT] = { .name = "mqtt", .kt = KT_GROUP, .help = "MQTT ingestion: see group mqtt" },
+	[RK_JOURNAL] = { .name = "journal", .kt = KT_GROUP,
+			 .help = "the durable journal every point and alert goes through: see group journal" },
+	[RK_PROFILES] = { .name = "profiles", .kt = KT_LIST,
+			  .help = "produce profiles (usually @include \"profiles.conf\"): see group profiles" },
+	[RK_ROOMS] = { .name = "rooms", .kt = KT_LIST, .help = "rooms, their channels and lots: see group rooms" },
+	[RK_ALARMS] = { .name = "alarms", .kt = KT_GROUP, .help = "alarm defaults and rules: see group alarms" },
 };
 
 enum { LK_TARGET, LK_LEVEL, LK_N };
@@ -352,14 +367,39 @@ static const struct key point_keys[] = {
 		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
 };
 
-enum { OK_INFLUX, OK_FILE, OK_N };
+enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_N };
 static const struct key outputs_keys[] = {
-	[OK_INFLUX] = { .name = "influxdb", .kt = KT_LIST, .help = "InfluxDB 1.x servers: see group outputs.influxdb" },
+	[OK_INFLUX] = { .name = "influxdb", .kt = KT_LIST,
+			.help = "InfluxDB 1.x /write API (also VictoriaMetrics): see group outputs.influxdb" },
+	[OK_INFLUX2] = { .name = "influxdb2", .kt = KT_LIST,
+			 .help = "InfluxDB 2.x/3.x /api/v2/write API: see group outputs.influxdb2" },
 	[OK_FILE] = { .name = "file", .kt = KT_LIST, .help = "line-protocol files: see group outputs.file" },
 };
 
+static const char *const start_names[] = { "end", "oldest", NULL };
+#define START_HELP "a new output (no position in the journal yet) starts with points journaled from now on " \
+		   "(end), or replays the whole journal first (oldest)"
+#define BATCH_BYTES_HELP "bytes per request (before gzip): a batch leaves at batch lines, batch_bytes or flush age"
+#define QUARANTINE_HELP "file the lines the server refuses are appended to, each after a '#' line with the reason"
+
+enum { JK_DIR, JK_MAX_SIZE, JK_SEGMENT_SIZE, JK_FSYNC, JK_N };
+static const struct key journal_keys[] = {
+	[JK_DIR] = { .name = "dir", .kt = KT_PATH, .flags = KF_DYN | KF_RESTART, .off = OFF(cc_journal_conf, dir),
+		     .def = "<state_dir>/journal", .help = "journal directory (segments, output positions)" },
+	[JK_MAX_SIZE] = { .name = "max_size", .kt = KT_SIZE, .off = OFF(cc_journal_conf, max_size), .def = "1G",
+			  .min = 2.0 * 1024 * 1024, .max = 1099511627776.0,
+			  .help = "disk the journal may use; past it the oldest segment is dropped (counted and logged), "
+				  "at least twice segment_size" },
+	[JK_SEGMENT_SIZE] = { .name = "segment_size", .kt = KT_SIZE, .off = OFF(cc_journal_conf, segment_size),
+			      .def = "64M", .min = 1024.0 * 1024, .max = 1073741824.0,
+			      .help = "a segment file is closed at this size (the unit of deletion and of dropping)" },
+	[JK_FSYNC] = { .name = "fsync", .kt = KT_DUR, .off = OFF(cc_journal_conf, fsync_ms), .def = "1s", .min = 10,
+		       .max = 600000,
+		       .help = "group commit interval: what a power cut can cost (a crash of the daemon costs nothing)" },
+};
+
 enum { IK_NAME, IK_URL, IK_DATABASE, IK_RP, IK_USERNAME, IK_PASSWORD_FILE, IK_CA_FILE, IK_INSECURE, IK_GZIP,
-       IK_BATCH, IK_FLUSH, IK_TIMEOUT, IK_CONNECT_TIMEOUT, IK_BACKOFF, IK_MAX_PENDING, IK_N };
+       IK_BATCH, IK_FLUSH, IK_TIMEOUT, IK_CONNECT_TIMEOUT, IK_BACKOFF, IK_BATCH_BYTES, IK_QUARANTINE, IK_START, IK_N };
 static const struct key influx_keys[] = {
 	[IK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_influx_conf, name),
 		      .def = "influxdb-N (N = position)", .help = "output name, unique among outputs" },
@@ -390,17 +430,60 @@ static const struct key influx_keys[] = {
 				 .def = "5s", .min = 100, .max = 300000, .help = "connect timeout" },
 	[IK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_influx_conf, backoff_max_ms), .def = "60s",
 			 .min = 1000, .max = 86400000, .help = "cap on retry backoff while the server fails" },
-	[IK_MAX_PENDING] = { .name = "max_pending", .kt = KT_INT, .off = OFF(cc_influx_conf, max_pending),
-			     .def = "1000000", .min = 1000, .max = 100000000,
-			     .help = "lines held in memory while the server is away (oldest dropped and counted past it)" },
+	[IK_BATCH_BYTES] = { .name = "batch_bytes", .kt = KT_SIZE, .off = OFF(cc_influx_conf, batch_bytes), .def = "4M",
+			     .min = 1024.0, .max = 268435456.0, .help = BATCH_BYTES_HELP },
+	[IK_QUARANTINE] = { .name = "quarantine", .kt = KT_PATH, .flags = KF_DYN, .off = OFF(cc_influx_conf, quarantine),
+			    .def = "<journal dir>/quarantine-NAME.lp", .help = QUARANTINE_HELP },
+	[IK_START] = { .name = "start", .kt = KT_ENUM, .off = OFF(cc_influx_conf, start_oldest), .def = "end",
+		       .enums = start_names, .store = ES_INT, .help = START_HELP },
 };
 
-enum { FK_NAME, FK_PATH, FK_N };
+enum { I2_NAME, I2_URL, I2_ORG, I2_BUCKET, I2_TOKEN_FILE, I2_CA_FILE, I2_INSECURE, I2_GZIP, I2_BATCH, I2_BATCH_BYTES,
+       I2_FLUSH, I2_TIMEOUT, I2_CONNECT_TIMEOUT, I2_BACKOFF, I2_QUARANTINE, I2_START, I2_N };
+static const struct key influx2_keys[] = {
+	[I2_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_influx_conf, name),
+		      .def = "influxdb2-N (N = position)", .help = "output name, unique among outputs" },
+	[I2_URL] = { .name = "url", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_influx_conf, url), .check = check_url,
+		     .range = "http:// or https://, no query", .help = "server URL, e.g. http://127.0.0.1:8086" },
+	[I2_ORG] = { .name = "org", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_influx_conf, org),
+		     .help = "organization (name or ID)" },
+	[I2_BUCKET] = { .name = "bucket", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_influx_conf, bucket),
+			.help = "bucket written to (InfluxDB 3: the database)" },
+	[I2_TOKEN_FILE] = { .name = "token_file", .kt = KT_PATH, .flags = KF_REQ, .off = OFF(cc_influx_conf, token_file),
+			    .range = "mode 0600 or stricter",
+			    .help = "file whose first line is the API token, read at load (sent as Authorization: Token)" },
+	[I2_CA_FILE] = { .name = "ca_file", .kt = KT_PATH, .off = OFF(cc_influx_conf, ca_file),
+			 .help = "CA bundle for https; the system's when unset" },
+	[I2_INSECURE] = { .name = "insecure", .kt = KT_BOOL, .off = OFF(cc_influx_conf, insecure), .def = "false",
+			  .help = "skip TLS certificate verification (logged loudly)" },
+	[I2_GZIP] = { .name = "gzip", .kt = KT_BOOL, .off = OFF(cc_influx_conf, gzip), .def = "false",
+		      .help = "gzip request bodies" },
+	[I2_BATCH] = { .name = "batch", .kt = KT_INT, .off = OFF(cc_influx_conf, batch), .def = "5000", .min = 1,
+		       .max = 100000, .help = "lines per request" },
+	[I2_BATCH_BYTES] = { .name = "batch_bytes", .kt = KT_SIZE, .off = OFF(cc_influx_conf, batch_bytes), .def = "4M",
+			     .min = 1024.0, .max = 268435456.0, .help = BATCH_BYTES_HELP },
+	[I2_FLUSH] = { .name = "flush", .kt = KT_DUR, .off = OFF(cc_influx_conf, flush_ms), .def = "1s", .min = 10,
+		       .max = 3600000, .help = "max age of a batch" },
+	[I2_TIMEOUT] = { .name = "timeout", .kt = KT_DUR, .off = OFF(cc_influx_conf, timeout_ms), .def = "10s",
+			 .min = 100, .max = 600000, .help = "total request timeout" },
+	[I2_CONNECT_TIMEOUT] = { .name = "connect_timeout", .kt = KT_DUR, .off = OFF(cc_influx_conf, connect_timeout_ms),
+				 .def = "5s", .min = 100, .max = 300000, .help = "connect timeout" },
+	[I2_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_influx_conf, backoff_max_ms), .def = "60s",
+			 .min = 1000, .max = 86400000, .help = "cap on retry backoff while the server fails" },
+	[I2_QUARANTINE] = { .name = "quarantine", .kt = KT_PATH, .flags = KF_DYN, .off = OFF(cc_influx_conf, quarantine),
+			    .def = "<journal dir>/quarantine-NAME.lp", .help = QUARANTINE_HELP },
+	[I2_START] = { .name = "start", .kt = KT_ENUM, .off = OFF(cc_influx_conf, start_oldest), .def = "end",
+		       .enums = start_names, .store = ES_INT, .help = START_HELP },
+};
+
+enum { FK_NAME, FK_PATH, FK_START, FK_N };
 static const struct key file_keys[] = {
 	[FK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_file_out_conf, name),
 		      .def = "file-N (N = position)", .help = "output name, unique among outputs" },
 	[FK_PATH] = { .name = "path", .kt = KT_PATH, .flags = KF_REQ, .off = OFF(cc_file_out_conf, path),
 		      .help = "file line protocol is appended to; \"-\" = standard output" },
+	[FK_START] = { .name = "start", .kt = KT_ENUM, .off = OFF(cc_file_out_conf, start_oldest), .def = "end",
+		       .enums = start_names, .store = ES_INT, .help = START_HELP },
 };
 
 /* A device template file: "template = { ... };" and nothing else. */
@@ -447,15 +530,154 @@ static const struct group g_device = GROUP("modbus.devices", device_keys, "one M
 static const struct group g_point = GROUP("modbus.devices.points", point_keys, "one point (list element)");
 static const struct group g_outputs = GROUP("outputs", outputs_keys, "outputs (at least one)");
 static const struct group g_influx = GROUP("outputs.influxdb", influx_keys, "one InfluxDB 1.x output (list element)");
+static const struct group g_influx2 = GROUP("outputs.influxdb2", influx2_keys, "one InfluxDB v2 API output (list element)");
+static const struct group g_journal = GROUP("journal", journal_keys, "the durable journal");
 static const struct group g_file = GROUP("outputs.file", file_keys, "one line-protocol file output (list element)");
 static const struct group g_tfile = GROUP("", tfile_keys, "template file");
 static const struct group g_template = GROUP("template", template_keys, "device template file <template_dir>/NAME.conf");
 
-static const struct group *const doc_groups[] = {
-	&g_root, &g_log, &g_bus, &g_tcp, &g_rtu, &g_device, &g_point, &g_outputs, &g_influx, &g_file, &g_template,
+/* MQTT: group mqtt (broker, subscriptions) and a subscription's fields. */
+static const char *const mqtt_protocols[] = { "3.1.1", "5", NULL };
+static const char *const mqtt_formats[] = { "number", "json", "influx", "bool", NULL };
+static const char *const mqtt_tunits[] = { "auto", "s", "ms", "us", "ns", NULL };
+
+enum { QK_BROKER, QK_SUBS, QK_MAX_CHANNELS, QK_MAX_FUTURE, QK_MAX_AGE, QK_N };
+static const struct key mqtt_keys[] = {
+	[QK_BROKER] = { .name = "broker", .kt = KT_GROUP, .flags = KF_REQ, .help = "the broker: see group mqtt.broker" },
+	[QK_SUBS] = { .name = "subscriptions", .kt = KT_LIST, .flags = KF_REQ,
+		      .help = "topic subscriptions (non-empty): see group mqtt.subscriptions" },
+	[QK_MAX_CHANNELS] = { .name = "max_channels", .kt = KT_INT, .off = OFF(cc_mqtt_conf, max_channels),
+			      .def = "10000", .min = 1, .max = 1000000,
+			      .help = "channels created from topic captures (past it, messages of new channels are "
+				      "refused and counted)" },
+	[QK_MAX_FUTURE] = { .name = "max_future", .kt = KT_DUR, .off = OFF(cc_mqtt_conf, max_future_ms), .def = "10m",
+			    .min = 0, .max = 86400000,
+			    .help = "a payload timestamp further ahead of the daemon's clock is refused (time_skew)" },
+	[QK_MAX_AGE] = { .name = "max_age", .kt = KT_DUR, .off = OFF(cc_mqtt_conf, max_age_ms), .def = "30d",
+			 .min = 60000, .max = 3650.0 * 86400000,
+			 .help = "a payload timestamp older than this is refused (time_skew)" },
 };
 
-#define MAX_KEYS 16
+enum { QB_HOST, QB_PORT, QB_CLIENT_ID, QB_PROTOCOL, QB_KEEPALIVE, QB_CLEAN, QB_EXPIRY, QB_USERNAME, QB_PASSWORD_FILE,
+       QB_TLS, QB_CA_FILE, QB_CA_DIR, QB_CERT, QB_KEY, QB_INSECURE, QB_RECONNECT_MAX, QB_N };
+static const struct key mqtt_broker_keys[] = {
+	[QB_HOST] = { .name = "host", .kt = KT_STR, .off = OFF(cc_mqtt_conf, host), .def = "127.0.0.1",
+		      .help = "broker host name or address" },
+	[QB_PORT] = { .name = "port", .kt = KT_INT, .flags = KF_DYN, .off = OFF(cc_mqtt_conf, port),
+		      .def = "1883, 8883 with TLS", .min = 1, .max = 65535, .help = "broker port" },
+	[QB_CLIENT_ID] = { .name = "client_id", .kt = KT_STR, .flags = KF_DYN, .off = OFF(cc_mqtt_conf, client_id),
+			   .def = "coldchaind-SITE", .check = NULL,
+			   .help = "client id: the broker keeps the persistent session under it (unique per daemon)" },
+	[QB_PROTOCOL] = { .name = "protocol", .kt = KT_ENUM, .off = OFF(cc_mqtt_conf, protocol), .def = "5",
+			  .enums = mqtt_protocols, .store = ES_INT, .help = "MQTT protocol version" },
+	[QB_KEEPALIVE] = { .name = "keepalive", .kt = KT_DUR, .off = OFF(cc_mqtt_conf, keepalive_ms), .def = "60s",
+			   .min = 5000, .max = 3600000, .help = "keepalive interval (a dead link is noticed after 1.5x)" },
+	[QB_CLEAN] = { .name = "clean_session", .kt = KT_BOOL, .off = OFF(cc_mqtt_conf, clean_session), .def = "false",
+		       .help = "start a new session at every connect (messages sent while disconnected are lost)" },
+	[QB_EXPIRY] = { .name = "session_expiry", .kt = KT_DUR, .off = OFF(cc_mqtt_conf, session_expiry_ms),
+			.def = "7d", .min = 0, .max = 4294967295.0 * 1000,
+			.help = "MQTT 5: how long the broker keeps the session (and queues QoS 1 messages) while "
+				"the daemon is away" },
+	[QB_USERNAME] = { .name = "username", .kt = KT_STR, .off = OFF(cc_mqtt_conf, username),
+			  .help = "user name; none when unset" },
+	[QB_PASSWORD_FILE] = { .name = "password_file", .kt = KT_PATH, .off = OFF(cc_mqtt_conf, password_file),
+			       .range = "mode 0600 or stricter",
+			       .help = "file whose first line is the password, read at load (requires username)" },
+	[QB_TLS] = { .name = "tls", .kt = KT_BOOL, .flags = KF_DYN, .off = OFF(cc_mqtt_conf, tls),
+		     .def = "true when ca_file, ca_dir or cert is set",
+		     .help = "TLS; without ca_file/ca_dir the system's CAs (/etc/ssl/certs) are used" },
+	[QB_CA_FILE] = { .name = "ca_file", .kt = KT_PATH, .off = OFF(cc_mqtt_conf, ca_file),
+			 .help = "CA certificate(s) the broker's certificate must chain to" },
+	[QB_CA_DIR] = { .name = "ca_dir", .kt = KT_PATH, .off = OFF(cc_mqtt_conf, ca_dir),
+			.help = "directory of hashed CA certificates (c_rehash)" },
+	[QB_CERT] = { .name = "cert", .kt = KT_PATH, .off = OFF(cc_mqtt_conf, cert),
+		      .help = "client certificate (PEM; requires key)" },
+	[QB_KEY] = { .name = "key", .kt = KT_PATH, .off = OFF(cc_mqtt_conf, key),
+		     .help = "client private key (PEM, unencrypted; requires cert)" },
+	[QB_INSECURE] = { .name = "insecure", .kt = KT_BOOL, .off = OFF(cc_mqtt_conf, insecure), .def = "false",
+			  .help = "skip verification of the broker's certificate and host name (logged loudly)" },
+	[QB_RECONNECT_MAX] = { .name = "reconnect_max", .kt = KT_DUR, .off = OFF(cc_mqtt_conf, reconnect_max_ms),
+			       .def = "30s", .min = 1000, .max = 600000,
+			       .help = "cap on the reconnect delay (1s, doubling)" },
+};
+
+enum { QS_TOPIC, QS_FORMAT, QS_QOS, QS_QUANTITY, QS_CHANNEL, QS_SENSOR, QS_ROOM, QS_UNIT, QS_SCALE, QS_OFFSET,
+       QS_MIN, QS_MAX, QS_MAX_PAYLOAD, QS_FIELDS, QS_TIME, QS_TIME_UNIT, QS_N };
+static const struct key mqtt_sub_keys[] = {
+	[QS_TOPIC] = { .name = "topic", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_mqtt_sub, topic),
+		       .help = "topic filter: + and #, named captures {site} {room} {sensor} {channel} {quantity} "
+			       "as whole levels, $share/GROUP/ prefix for a shared subscription" },
+	[QS_FORMAT] = { .name = "format", .kt = KT_ENUM, .off = OFF(cc_mqtt_sub, format), .def = "number",
+			.enums = mqtt_formats, .store = ES_INT, .help = "payload format" },
+	[QS_QOS] = { .name = "qos", .kt = KT_INT, .off = OFF(cc_mqtt_sub, qos), .def = "1", .min = 0, .max = 2,
+		     .range = "0|1", .help = "subscription QoS (1: nothing acknowledged is lost; 2 is refused)" },
+	[QS_QUANTITY] = { .name = "quantity", .kt = KT_NAME, .off = OFF(cc_mqtt_sub, quantity),
+			  .help = "measurement (number, bool), unless captured by {quantity}" },
+	[QS_CHANNEL] = { .name = "channel", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_mqtt_sub, channel),
+			 .def = "the quantity", .help = "channel name (number, bool), unless captured by {channel}" },
+	[QS_SENSOR] = { .name = "sensor", .kt = KT_STR, .off = OFF(cc_mqtt_sub, sensor),
+			.help = "sensor tag, unless captured by {sensor} (influx: or a sensor tag in the line)" },
+	[QS_ROOM] = { .name = "room", .kt = KT_STR, .off = OFF(cc_mqtt_sub, room),
+		      .help = "room tag, unless captured by {room}; none when unset" },
+	[QS_UNIT] = { .name = "unit", .kt = KT_STR, .off = OFF(cc_mqtt_sub, unit), .help = "unit tag; none when unset" },
+	[QS_SCALE] = { .name = "scale", .kt = KT_DBL, .flags = KF_NONZERO, .off = OFF(cc_mqtt_sub, scale), .def = "1.0",
+		       .range = "finite, non-zero", .help = "value = payload * scale + offset (not for bool)" },
+	[QS_OFFSET] = { .name = "offset", .kt = KT_DBL, .off = OFF(cc_mqtt_sub, offset), .def = "0.0",
+			.range = "finite", .help = "value = payload * scale + offset (not for bool)" },
+	[QS_MIN] = { .name = "min", .kt = KT_DBL, .off = OFF(cc_mqtt_sub, valid_min), .def = "-inf",
+		     .range = "finite, < max", .help = "lowest physically valid value (else quality out_of_range)" },
+	[QS_MAX] = { .name = "max", .kt = KT_DBL, .off = OFF(cc_mqtt_sub, valid_max), .def = "inf",
+		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
+	[QS_MAX_PAYLOAD] = { .name = "max_payload", .kt = KT_INT, .off = OFF(cc_mqtt_sub, max_payload), .def = "65536",
+			     .min = 16, .max = 268435455, .help = "bytes; a larger message is refused (too_large)" },
+	[QS_FIELDS] = { .name = "fields", .kt = KT_GROUP, .flags = KF_NOPRINT,
+			.help = "json (required): CHANNEL = \"path\" or CHANNEL = { ... }: see group "
+				"mqtt.subscriptions.fields.CHANNEL" },
+	[QS_TIME] = { .name = "time", .kt = KT_STR, .off = OFF(cc_mqtt_sub, time_path),
+		      .help = "json: path of the timestamp (epoch number or RFC 3339); time of arrival when unset" },
+	[QS_TIME_UNIT] = { .name = "time_unit", .kt = KT_ENUM, .off = OFF(cc_mqtt_sub, time_unit), .def = "auto",
+			   .enums = mqtt_tunits, .store = ES_INT,
+			   .help = "json: unit of an epoch timestamp (auto: by magnitude)" },
+};
+
+enum { QF_PATH, QF_QUANTITY, QF_UNIT, QF_SCALE, QF_OFFSET, QF_MIN, QF_MAX, QF_N };
+static const struct key mqtt_field_keys[] = {
+	[QF_PATH] = { .name = "path", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_mqtt_field, path),
+		      .help = "dotted path of the value (\"env.rh\", \"sensors.0.t\")" },
+	[QF_QUANTITY] = { .name = "quantity", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_mqtt_field, quantity),
+			  .def = "the channel name", .help = "measurement" },
+	[QF_UNIT] = { .name = "unit", .kt = KT_STR, .flags = KF_DYN, .off = OFF(cc_mqtt_field, unit),
+		      .def = "the subscription's", .help = "unit tag" },
+	[QF_SCALE] = { .name = "scale", .kt = KT_DBL, .flags = KF_DYN | KF_NONZERO, .off = OFF(cc_mqtt_field, scale),
+		       .def = "the subscription's", .range = "finite, non-zero", .help = "value = raw * scale + offset" },
+	[QF_OFFSET] = { .name = "offset", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_mqtt_field, offset),
+			.def = "the subscription's", .range = "finite", .help = "value = raw * scale + offset" },
+	[QF_MIN] = { .name = "min", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_mqtt_field, valid_min),
+		     .def = "the subscription's", .range = "finite, < max", .help = "lowest physically valid value" },
+	[QF_MAX] = { .name = "max", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_mqtt_field, valid_max),
+		     .def = "the subscription's", .range = "finite, > min", .help = "highest physically valid value" },
+};
+
+static const struct group g_mqtt = GROUP("mqtt", mqtt_keys, "MQTT ingestion (optional)");
+static const struct group g_mqtt_broker = GROUP("mqtt.broker", mqtt_broker_keys, "the MQTT broker");
+static const struct group g_mqtt_sub = GROUP("mqtt.subscriptions", mqtt_sub_keys, "one subscription (list element)");
+static const struct group g_mqtt_field = GROUP("mqtt.subscriptions.fields.CHANNEL", mqtt_field_keys,
+					       "one JSON field (or just its path as a string)");
+_Static_assert(ARRAY_SIZE(mqtt_keys) == QK_N, "mqtt_keys");
+_Static_assert(ARRAY_SIZE(mqtt_broker_keys) == QB_N && QB_N <= 16, "mqtt_broker_keys");
+_Static_assert(ARRAY_SIZE(mqtt_sub_keys) == QS_N && QS_N <= 16, "mqtt_sub_keys");
+_Static_assert(ARRAY_SIZE(mqtt_field_keys) == QF_N, "mqtt_field_keys");
+
+#include "config_engine_keys.inc"
+
+static const struct group *const doc_groups[] = {
+	&g_root, &g_log, &g_bus, &g_tcp, &g_rtu, &g_device, &g_point, &g_outputs, &g_influx, &g_influx2, &g_file,
+	&g_journal, &g_template,
+	&g_mqtt, &g_mqtt_broker, &g_mqtt_sub, &g_mqtt_field,
+	ENGINE_DOC_GROUPS,
+};
+
+#define MAX_KEYS 20
 
 /* The index enums must match the tables (designated initialisers leave a
  * hole, never a shift, but a forgotten key would still go unnoticed). */
@@ -468,6 +690,8 @@ _Static_assert(ARRAY_SIZE(device_keys) == DK_N, "device_keys");
 _Static_assert(ARRAY_SIZE(point_keys) == PK_N && PK_N <= MAX_KEYS, "point_keys");
 _Static_assert(ARRAY_SIZE(outputs_keys) == OK_N, "outputs_keys");
 _Static_assert(ARRAY_SIZE(influx_keys) == IK_N && IK_N <= MAX_KEYS, "influx_keys");
+_Static_assert(ARRAY_SIZE(influx2_keys) == I2_N && I2_N <= MAX_KEYS, "influx2_keys");
+_Static_assert(ARRAY_SIZE(journal_keys) == JK_N, "journal_keys");
 _Static_assert(ARRAY_SIZE(file_keys) == FK_N, "file_keys");
 _Static_assert(ARRAY_SIZE(tfile_keys) == XK_N, "tfile_keys");
 _Static_assert(ARRAY_SIZE(template_keys) == MK_N, "template_keys");
@@ -673,6 +897,7 @@ static const char *kt_expect(enum kt t)
 	case KT_DBL: return "a number";
 	case KT_BOOL: return "a boolean (true or false)";
 	case KT_DUR: return "a duration string such as \"10s\"";
+	case KT_SIZE: return "a size string such as \"512M\"";
 	case KT_GROUP: return "a group { ... }";
 	case KT_LIST: return "a list ( ... )";
 	}
@@ -704,6 +929,10 @@ static void key_range(const struct key *k, char *buf, size_t len, const char *se
 			o += (size_t)snprintf(buf + o, len - o, "%s%d", i ? sep : "", k->ints[i]);
 	} else if (k->kt == KT_INT) {
 		snprintf(buf, len, "%.0f..%.0f", k->min, k->max);
+	} else if (k->kt == KT_SIZE) {
+		format_size((uint64_t)k->min, a, sizeof(a));
+		format_size((uint64_t)k->max, b, sizeof(b));
+		snprintf(buf, len, "%s..%s", a, b);
 	} else if (k->kt == KT_DUR) {
 		format_duration_ms((int64_t)k->min, a, sizeof(a));
 		format_duration_ms((int64_t)k->max, b, sizeof(b));
@@ -850,6 +1079,13 @@ static void set_default(const struct key *k, void *obj)
 		*(int64_t *)(void *)at = ms;
 		break;
 	}
+	case KT_SIZE: {
+		uint64_t b = 0;
+		if (k->def)
+			parse_size(k->def, &b);
+		*(uint64_t *)(void *)at = b;
+		break;
+	}
 	case KT_ENUM: {
 		int idx = 0;
 		for (int i = 0; k->def && k->enums[i]; i++)
@@ -885,6 +1121,7 @@ static int store(struct ctx *c, const struct key *k, const config_setting_t *s, 
 	case KT_NAME:
 	case KT_PATH:
 	case KT_DUR:
+	case KT_SIZE:
 	case KT_ENUM:
 		if (t != CONFIG_TYPE_STRING)
 			goto wrong_type;
@@ -1002,6 +1239,23 @@ static int store(struct ctx *c, const struct key *k, const config_setting_t *s, 
 			return -1;
 		}
 		*(int64_t *)(void *)at = ms;
+		return 0;
+	}
+	case KT_SIZE: {
+		const char *v = config_setting_get_string(s);
+		uint64_t b;
+		int rc = parse_size(v, &b);
+
+		if (rc == -EINVAL) {
+			err_at(c, s, path, "\"%s\" is not a size (an integer and an optional K, M, G or T, "
+					   "e.g. \"512M\")", v);
+			return -1;
+		}
+		if (rc < 0 || b < (uint64_t)k->min || b > (uint64_t)k->max) {
+			err_at(c, s, path, "\"%s\" is out of range %s", v, range);
+			return -1;
+		}
+		*(uint64_t *)(void *)at = b;
 		return 0;
 	}
 	case KT_ENUM: {
@@ -1491,7 +1745,9 @@ static void load_bus(struct ctx *c, const config_setting_t *bs, struct cc_bus_co
 
 /* --- outputs ----------------------------------------------------------- */
 
-static void read_password(struct ctx *c, struct cc_influx_conf *o, const config_setting_t *s, const char *path)
+/* Reads the first line of a secret file (what: "password", "token") into *dst. */
+static void read_secret(struct ctx *c, const char *file, char **dst, const char *what, const config_setting_t *s,
+			const char *path)
 {
 	const char *raw = config_setting_get_string(s);
 	char *disp = path_join(c->dir, raw), buf[4097];
@@ -1499,22 +1755,22 @@ static void read_password(struct ctx *c, struct cc_influx_conf *o, const config_
 	ssize_t n;
 	int fd;
 
-	fd = open(o->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		err_at(c, s, path, "cannot read password file %s: %s", disp, strerror(errno));
+		err_at(c, s, path, "cannot read %s file %s: %s", what, disp, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err_at(c, s, path, "password file %s is not a regular file", disp);
+		err_at(c, s, path, "%s file %s is not a regular file", what, disp);
 		goto out;
 	}
 	if (st.st_mode & 077) {
-		err_at(c, s, path, "password file %s is readable by others (chmod 600 it)", disp);
+		err_at(c, s, path, "%s file %s is readable by others (chmod 600 it)", what, disp);
 		goto out;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0) {
-		err_at(c, s, path, "cannot read password file %s: %s", disp, strerror(errno));
+		err_at(c, s, path, "cannot read %s file %s: %s", what, disp, strerror(errno));
 		goto out;
 	}
 	buf[n] = '\0';
@@ -1522,14 +1778,71 @@ static void read_password(struct ctx *c, struct cc_influx_conf *o, const config_
 	if (buf[0] && buf[strlen(buf) - 1] == '\r')
 		buf[strlen(buf) - 1] = '\0';
 	if (!buf[0])
-		err_at(c, s, path, "password file %s is empty", disp);
+		err_at(c, s, path, "%s file %s is empty", what, disp);
 	else
-		o->password = xstrdup(buf);
+		*dst = xstrdup(buf);
 	explicit_bzero(buf, sizeof(buf));
 out:
 	if (fd >= 0)
 		close(fd);
 	free(disp);
+}
+
+static void read_password(struct ctx *c, struct cc_influx_conf *o, const config_setting_t *s, const char *path)
+{
+	read_secret(c, o->password_file, &o->password, "password", s, path);
+}
+
+static void load_influx2(struct ctx *c, const config_setting_t *is, struct cc_influx_conf *o, const char *path)
+{
+	struct seen sn[MAX_KEYS];
+	char *kp;
+
+	o->line = src_line(is);
+	o->v2 = 1;
+	apply(c, is, is, &g_influx2, o, path, sn);
+	if (ok(&sn[I2_NAME])) {
+		const config_setting_t *first = names_add(&c->outputs, o->name, is);
+		if (first) {
+			char *w = where(c, first, is);
+			char *np = key_path(path, "name");
+			err_at(c, sn[I2_NAME].s, np, "output \"%s\" is already defined at %s", o->name, w);
+			free(np);
+			free(w);
+		}
+	}
+	if (ok(&sn[I2_TOKEN_FILE])) {
+		kp = key_path(path, "token_file");
+		read_secret(c, o->token_file, &o->token, "token", sn[I2_TOKEN_FILE].s, kp);
+		free(kp);
+	}
+	if (ok(&sn[I2_CA_FILE]) && access(o->ca_file, R_OK) < 0) {
+		char *disp = path_join(c->dir, config_setting_get_string(sn[I2_CA_FILE].s));
+		kp = key_path(path, "ca_file");
+		err_at(c, sn[I2_CA_FILE].s, kp, "cannot read %s: %s", disp, strerror(errno));
+		free(kp);
+		free(disp);
+	}
+}
+
+static void load_journal(struct ctx *c, const config_setting_t *js, const config_setting_t *root)
+{
+	struct cc_journal_conf *jc = &c->cfg->journal;
+	struct seen sn[MAX_KEYS];
+
+	jc->line = js ? src_line(js) : 0;
+	apply(c, js, root, &g_journal, jc, "journal", sn);
+	if (!sn[JK_DIR].s || sn[JK_DIR].bad) {
+		free(jc->dir);
+		jc->dir = xasprintf("%s/journal", c->cfg->state_dir ? c->cfg->state_dir : ".");
+	}
+	if (ok(&sn[JK_MAX_SIZE]) && !sn[JK_SEGMENT_SIZE].bad && jc->max_size < 2 * jc->segment_size) {
+		char seg[32];
+		format_size(jc->segment_size, seg, sizeof(seg));
+		err_at(c, sn[JK_MAX_SIZE].s, "journal.max_size", "must be at least twice segment_size (%s)", seg);
+	} else if (!sn[JK_MAX_SIZE].s && ok(&sn[JK_SEGMENT_SIZE]) && jc->max_size < 2 * jc->segment_size) {
+		err_at(c, sn[JK_SEGMENT_SIZE].s, "journal.segment_size", "must be at most half of max_size");
+	}
 }
 
 static void load_influx(struct ctx *c, const config_setting_t *is, struct cc_influx_conf *o, const char *path)
@@ -1625,6 +1938,20 @@ static void load_outputs(struct ctx *c, const config_setting_t *os, const config
 			free(p);
 		}
 	}
+	if (ok(&sn[OK_INFLUX2])) {
+		size_t n = (size_t)config_setting_length(sn[OK_INFLUX2].s);
+		cfg->influx = xrealloc(cfg->influx, (cfg->ninflux + n + 1) * sizeof(*cfg->influx));
+		memset(cfg->influx + cfg->ninflux, 0, (n + 1) * sizeof(*cfg->influx));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(sn[OK_INFLUX2].s, (unsigned)i);
+			char *p = elem_path("outputs.influxdb2", el, "name", i);
+			if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
+			else
+				load_influx2(c, el, &cfg->influx[cfg->ninflux++], p);
+			free(p);
+		}
+	}
 	if (ok(&sn[OK_FILE])) {
 		size_t n = (size_t)config_setting_length(sn[OK_FILE].s);
 		cfg->files = xcalloc(n + 1, sizeof(*cfg->files));
@@ -1639,19 +1966,327 @@ static void load_outputs(struct ctx *c, const config_setting_t *os, const config
 		}
 	}
 	/* Derived names after every explicit one is known, so none collides. */
-	for (size_t i = 0; i < cfg->ninflux; i++)
+	for (size_t i = 0, n1 = 0, n2 = 0; i < cfg->ninflux; i++) {
+		size_t idx = cfg->influx[i].v2 ? n2++ : n1++;
 		if (!cfg->influx[i].name) {
-			cfg->influx[i].name = derive_name(c, "influxdb", i);
+			cfg->influx[i].name = derive_name(c, cfg->influx[i].v2 ? "influxdb2" : "influxdb", idx);
 			names_add(&c->outputs, cfg->influx[i].name, os);
 		}
+	}
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		if (!cfg->files[i].name) {
 			cfg->files[i].name = derive_name(c, "file", i);
 			names_add(&c->outputs, cfg->files[i].name, os);
 		}
-	if (cfg->ninflux + cfg->nfiles == 0 && !sn[OK_INFLUX].bad && !sn[OK_FILE].bad)
-		err_at(c, os ? os : root, "outputs", "at least one output (influxdb or file) is required");
+	if (cfg->ninflux + cfg->nfiles == 0 && !sn[OK_INFLUX].bad && !sn[OK_INFLUX2].bad && !sn[OK_FILE].bad)
+		err_at(c, os ? os : root, "outputs", "at least one output (influxdb, influxdb2 or file) is required");
 }
+
+/* --- mqtt -------------------------------------------------------------- */
+
+static void mqtt_field_free(struct cc_mqtt_field *f)
+{
+	free(f->name);
+	free(f->path);
+	free(f->quantity);
+	free(f->unit);
+}
+
+static void mqtt_sub_free(struct cc_mqtt_sub *s)
+{
+	free(s->topic);
+	free(s->quantity);
+	free(s->channel);
+	free(s->sensor);
+	free(s->room);
+	free(s->unit);
+	free(s->time_path);
+	for (size_t i = 0; i < s->nfields; i++)
+		mqtt_field_free(&s->fields[i]);
+	free(s->fields);
+}
+
+static void mqtt_free(struct cc_mqtt_conf *m)
+{
+	if (!m)
+		return;
+	free(m->host);
+	free(m->client_id);
+	free(m->username);
+	free(m->password_file);
+	if (m->password) {
+		explicit_bzero(m->password, strlen(m->password));
+		free(m->password);
+	}
+	free(m->ca_file);
+	free(m->ca_dir);
+	free(m->cert);
+	free(m->key);
+	for (size_t i = 0; i < m->nsubs; i++)
+		mqtt_sub_free(&m->subs[i]);
+	free(m->subs);
+	free(m);
+}
+
+/* A key of group path set where it makes no sense: one message per key. */
+static void err_key_not_for(struct ctx *c, const struct seen *sn, int k, const char *path, const char *name,
+			    const char *why)
+{
+	char *kp;
+
+	if (!sn[k].s)
+		return;
+	kp = key_path(path, name);
+	err_at(c, sn[k].s, kp, "%s", why);
+	free(kp);
+}
+
+static void load_mqtt_field(struct ctx *c, const config_setting_t *fs, const struct cc_mqtt_sub *s,
+			    struct cc_mqtt_field *f, const char *path)
+{
+	struct seen sn[MAX_KEYS];
+
+	f->name = xstrdup(config_setting_name(fs));
+	f->line = src_line(fs);
+	if (!name_ok(f->name))
+		err_at(c, fs, path, "channel name \"%s\" may only contain letters, digits, '.', '_' and '-'", f->name);
+	if (config_setting_type(fs) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(fs);
+		if (!*v)
+			err_at(c, fs, path, "must not be empty");
+		f->path = xstrdup(v);
+		memset(sn, 0, sizeof(sn));
+	} else if (config_setting_type(fs) == CONFIG_TYPE_GROUP) {
+		apply(c, fs, fs, &g_mqtt_field, f, path, sn);
+	} else {
+		err_at(c, fs, path, "expected a path string or a group { path = ...; ... }, got %s",
+		       lc_type_name(config_setting_type(fs)));
+		memset(sn, 0, sizeof(sn));
+	}
+	if (!ok(&sn[QF_QUANTITY]))
+		f->quantity = xstrdup(f->name);
+	if (!sn[QF_UNIT].s && s->unit)
+		f->unit = xstrdup(s->unit);
+	if (!ok(&sn[QF_SCALE]))
+		f->scale = s->scale;
+	if (!ok(&sn[QF_OFFSET]))
+		f->offset = s->offset;
+	if (!ok(&sn[QF_MIN]))
+		f->valid_min = s->valid_min;
+	if (!ok(&sn[QF_MAX]))
+		f->valid_max = s->valid_max;
+	if (!(f->valid_min < f->valid_max) && (ok(&sn[QF_MIN]) || ok(&sn[QF_MAX]))) {
+		char *kp = key_path(path, ok(&sn[QF_MAX]) ? "max" : "min");
+		err_at(c, ok(&sn[QF_MAX]) ? sn[QF_MAX].s : sn[QF_MIN].s, kp, "max %g must be greater than min %g",
+		       f->valid_max, f->valid_min);
+		free(kp);
+	}
+}
+
+/* A fixed key and a capture of the same tag: which one would win is a guess. */
+static void err_key_and_capture(struct ctx *c, const struct seen *sn, int k, const char *path, const char *name,
+				const struct topic_pat *tp, enum topic_cap cap)
+{
+	char *kp;
+
+	if (!sn[k].s || !tp->has_cap[cap])
+		return;
+	kp = key_path(path, name);
+	err_at(c, sn[k].s, kp, "set either %s or a {%s} capture in topic, not both", name, name);
+	free(kp);
+}
+
+static void load_mqtt_sub(struct ctx *c, const config_setting_t *ss, struct cc_mqtt_sub *s, const char *path,
+			  struct names *topics)
+{
+	struct seen sn[MAX_KEYS];
+	struct topic_pat tp;
+	int tp_ok = 0, json, influx, boolean;
+	const char *why;
+	char *kp;
+
+	s->line = src_line(ss);
+	apply(c, ss, ss, &g_mqtt_sub, s, path, sn);
+	memset(&tp, 0, sizeof(tp));
+	if (ok(&sn[QS_TOPIC])) {
+		kp = key_path(path, "topic");
+		if (topic_parse(s->topic, &tp, &why) < 0) {
+			err_at(c, sn[QS_TOPIC].s, kp, "\"%s\" %s", s->topic, why);
+		} else {
+			const config_setting_t *first = names_add(topics, s->topic, ss);
+			tp_ok = 1;
+			if (first) {
+				char *w = where(c, first, ss);
+				err_at(c, sn[QS_TOPIC].s, kp, "topic \"%s\" is already subscribed at %s", s->topic, w);
+				free(w);
+			}
+		}
+		free(kp);
+	}
+	if (ok(&sn[QS_QOS]) && s->qos == 2) {
+		kp = key_path(path, "qos");
+		err_at(c, sn[QS_QOS].s, kp, "QoS 2 is not offered: libmosquitto 2.0 acknowledges a QoS 2 message "
+					    "(PUBREC) before the daemon has it; use 1 (QoS 2 publications arrive as QoS 1)");
+		free(kp);
+	}
+	json = s->format == CC_MQTT_JSON;
+	influx = s->format == CC_MQTT_INFLUX;
+	boolean = s->format == CC_MQTT_BOOL;
+	if (!json) {
+		err_key_not_for(c, sn, QS_FIELDS, path, "fields", "only valid with format json");
+		err_key_not_for(c, sn, QS_TIME, path, "time", "only valid with format json");
+		err_key_not_for(c, sn, QS_TIME_UNIT, path, "time_unit", "only valid with format json");
+	} else if (sn[QS_TIME_UNIT].s && !sn[QS_TIME].s) {
+		err_key_not_for(c, sn, QS_TIME_UNIT, path, "time_unit", "only valid with time");
+	}
+	if (json || influx) {
+		const char *w = json ? "not valid with format json (each field names its quantity and channel)"
+				     : "not valid with format influx (the measurement is the quantity)";
+		err_key_not_for(c, sn, QS_QUANTITY, path, "quantity", w);
+		err_key_not_for(c, sn, QS_CHANNEL, path, "channel", w);
+	}
+	if (boolean) {
+		err_key_not_for(c, sn, QS_SCALE, path, "scale", "not valid with format bool");
+		err_key_not_for(c, sn, QS_OFFSET, path, "offset", "not valid with format bool");
+		err_key_not_for(c, sn, QS_MIN, path, "min", "not valid with format bool");
+		err_key_not_for(c, sn, QS_MAX, path, "max", "not valid with format bool");
+	}
+	if (ok(&sn[QS_MIN]) && ok(&sn[QS_MAX]) && !(s->valid_min < s->valid_max)) {
+		kp = key_path(path, "max");
+		err_at(c, sn[QS_MAX].s, kp, "%g must be greater than min %g", s->valid_max, s->valid_min);
+		free(kp);
+	}
+	if (tp_ok) {
+		kp = key_path(path, "topic");
+		err_key_and_capture(c, sn, QS_SENSOR, path, "sensor", &tp, TOPIC_CAP_SENSOR);
+		err_key_and_capture(c, sn, QS_ROOM, path, "room", &tp, TOPIC_CAP_ROOM);
+		err_key_and_capture(c, sn, QS_QUANTITY, path, "quantity", &tp, TOPIC_CAP_QUANTITY);
+		err_key_and_capture(c, sn, QS_CHANNEL, path, "channel", &tp, TOPIC_CAP_CHANNEL);
+		if ((json || influx) && (tp.has_cap[TOPIC_CAP_QUANTITY] || tp.has_cap[TOPIC_CAP_CHANNEL]))
+			err_at(c, sn[QS_TOPIC].s, kp, "{quantity} and {channel} captures are not used by format %s "
+						      "(%s)", json ? "json" : "influx",
+			       json ? "each field names its channel" : "the measurement and fields do");
+		if (!json && !influx && !sn[QS_QUANTITY].s && !tp.has_cap[TOPIC_CAP_QUANTITY])
+			err_at(c, ss, path, "format %s needs a quantity: set quantity or capture {quantity} in topic",
+			       mqtt_formats[s->format]);
+		if (!influx && !sn[QS_SENSOR].s && !tp.has_cap[TOPIC_CAP_SENSOR])
+			err_at(c, ss, path, "needs a sensor: set sensor or capture {sensor} in topic");
+		free(kp);
+	}
+	if (!ok(&sn[QS_CHANNEL]) && !json && !influx && s->quantity && !tp.has_cap[TOPIC_CAP_CHANNEL])
+		s->channel = xstrdup(s->quantity);
+	if (json && !sn[QS_FIELDS].s)
+		err_at(c, ss, path, "format json needs fields = { CHANNEL = \"path\"; ... }");
+	if (json && ok(&sn[QS_FIELDS])) {
+		const config_setting_t *fg = sn[QS_FIELDS].s;
+		size_t n = (size_t)config_setting_length(fg);
+		char *base = key_path(path, "fields");
+
+		if (n == 0)
+			err_at(c, fg, base, "must name at least one field");
+		s->fields = xcalloc(n + 1, sizeof(*s->fields));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(fg, (unsigned)i);
+			char *fp = key_path(base, config_setting_name(el));
+			load_mqtt_field(c, el, s, &s->fields[s->nfields++], fp);
+			free(fp);
+		}
+		free(base);
+	}
+	topic_free(&tp);
+}
+
+static void load_mqtt(struct ctx *c, const config_setting_t *ms, const config_setting_t *root)
+{
+	struct cc_mqtt_conf *m = xcalloc(1, sizeof(*m));
+	struct seen sn[MAX_KEYS], sb[MAX_KEYS];
+	struct names topics = { 0 };
+	char *kp;
+
+	c->cfg->mqtt = m;
+	m->line = src_line(ms);
+	apply(c, ms, root, &g_mqtt, m, "mqtt", sn);
+	apply(c, ok(&sn[QK_BROKER]) ? sn[QK_BROKER].s : NULL, ms, &g_mqtt_broker, m, "mqtt.broker", sb);
+	if (!ok(&sb[QB_TLS]))
+		m->tls = sb[QB_CA_FILE].s || sb[QB_CA_DIR].s || sb[QB_CERT].s;
+	if (!ok(&sb[QB_PORT]))
+		m->port = m->tls ? 8883 : 1883;
+	if (!ok(&sb[QB_CLIENT_ID]))
+		m->client_id = xasprintf("coldchaind-%s", c->cfg->site ? c->cfg->site : "");
+	else if (strlen(m->client_id) > 65535 || payload_utf8_check(m->client_id, strlen(m->client_id)) < 0)
+		err_at(c, sb[QB_CLIENT_ID].s, "mqtt.broker.client_id", "must be valid UTF-8 of at most 65535 bytes");
+	if (sb[QB_EXPIRY].s && m->protocol == CC_MQTT_V311)
+		err_at(c, sb[QB_EXPIRY].s, "mqtt.broker.session_expiry",
+		       "only with protocol \"5\" (a 3.1.1 session lasts until clean_session)");
+	if (sb[QB_PASSWORD_FILE].s && !sb[QB_USERNAME].s)
+		err_at(c, sb[QB_PASSWORD_FILE].s, "mqtt.broker.password_file", "requires username");
+	if (ok(&sb[QB_PASSWORD_FILE])) {
+		/* read_password is the outputs' reader (same checks, same
+		 * messages); it fills the password of an influx conf. */
+		struct cc_influx_conf tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.password_file = m->password_file;
+		read_password(c, &tmp, sb[QB_PASSWORD_FILE].s, "mqtt.broker.password_file");
+		m->password = tmp.password;
+	}
+	if (sb[QB_CERT].s && !sb[QB_KEY].s)
+		err_at(c, sb[QB_CERT].s, "mqtt.broker.cert", "requires key");
+	if (sb[QB_KEY].s && !sb[QB_CERT].s)
+		err_at(c, sb[QB_KEY].s, "mqtt.broker.key", "requires cert");
+	if (!m->tls) {
+		static const int tls_keys[] = { QB_CA_FILE, QB_CA_DIR, QB_CERT, QB_KEY, QB_INSECURE };
+		for (size_t i = 0; i < ARRAY_SIZE(tls_keys); i++)
+			if (sb[tls_keys[i]].s) {
+				kp = key_path("mqtt.broker", mqtt_broker_keys[tls_keys[i]].name);
+				err_at(c, sb[tls_keys[i]].s, kp, "only valid with tls = true");
+				free(kp);
+			}
+	}
+	{
+		static const int files[] = { QB_CA_FILE, QB_CERT, QB_KEY, QB_CA_DIR };
+		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+			const struct key *k = &mqtt_broker_keys[files[i]];
+			const char *v;
+			struct stat st;
+
+			if (!ok(&sb[files[i]]))
+				continue;
+			v = *(char **)(void *)((char *)m + k->off);
+			kp = key_path("mqtt.broker", k->name);
+			if (stat(v, &st) < 0 || access(v, R_OK) < 0) {
+				char *disp = path_join(c->dir, config_setting_get_string(sb[files[i]].s));
+				err_at(c, sb[files[i]].s, kp, "cannot read %s: %s", disp, strerror(errno));
+				free(disp);
+			} else if (files[i] == QB_CA_DIR && !S_ISDIR(st.st_mode)) {
+				err_at(c, sb[files[i]].s, kp, "is not a directory");
+			} else if (files[i] != QB_CA_DIR && !S_ISREG(st.st_mode)) {
+				err_at(c, sb[files[i]].s, kp, "is not a regular file");
+			}
+			free(kp);
+		}
+	}
+	if (ok(&sn[QK_SUBS])) {
+		const config_setting_t *list = sn[QK_SUBS].s;
+		size_t n = (size_t)config_setting_length(list);
+
+		if (n == 0)
+			err_at(c, list, "mqtt.subscriptions", "must list at least one subscription");
+		m->subs = xcalloc(n + 1, sizeof(*m->subs));
+		for (size_t i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+			char *p = elem_path("mqtt.subscriptions", el, "topic", i);
+
+			if (config_setting_type(el) != CONFIG_TYPE_GROUP)
+				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
+			else
+				load_mqtt_sub(c, el, &m->subs[m->nsubs++], p, &topics);
+			free(p);
+		}
+	}
+	free(topics.v);
+}
+
+#include "config_engine_load.inc"
 
 static void load_root(struct ctx *c, const config_setting_t *root)
 {
@@ -1685,8 +2320,15 @@ static void load_root(struct ctx *c, const config_setting_t *root)
 			free(bp);
 		}
 	}
+	load_journal(c, ok(&sn[RK_JOURNAL]) ? sn[RK_JOURNAL].s : NULL, root);
 	if (ok(&sn[RK_OUTPUTS]) || !sn[RK_OUTPUTS].s)
 		load_outputs(c, sn[RK_OUTPUTS].s, root);
+	for (size_t i = 0; i < cfg->ninflux; i++)
+		if (!cfg->influx[i].quarantine && cfg->influx[i].name)
+			cfg->influx[i].quarantine =
+				xasprintf("%s/quarantine-%s.lp", cfg->journal.dir, cfg->influx[i].name);
+	if (ok(&sn[RK_MQTT]))
+		load_mqtt(c, sn[RK_MQTT].s, root);
 
 	/* Channels: the strings belong to the configuration. */
 	for (size_t i = 0; i < cfg->nbuses; i++) {
@@ -1707,6 +2349,8 @@ static void load_root(struct ctx *c, const config_setting_t *root)
 			}
 		}
 	}
+	load_engine(c, root, ok(&sn[RK_PROFILES]) ? sn[RK_PROFILES].s : NULL, ok(&sn[RK_ROOMS]) ? sn[RK_ROOMS].s : NULL,
+		    ok(&sn[RK_ALARMS]) ? sn[RK_ALARMS].s : NULL);
 }
 
 /*
@@ -1886,16 +2530,29 @@ void config_free(struct cc_config *cfg)
 			free(o->password);
 		}
 		free(o->ca_file);
+		free(o->org);
+		free(o->bucket);
+		free(o->token_file);
+		if (o->token) {
+			explicit_bzero(o->token, strlen(o->token));
+			free(o->token);
+		}
+		free(o->quarantine);
 	}
 	free(cfg->influx);
+	free(cfg->journal.dir);
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		free(cfg->files[i].name);
 		free(cfg->files[i].path);
 	}
 	free(cfg->files);
+	mqtt_free(cfg->mqtt);
+	engine_conf_free(cfg);
 	free(cfg->file);
 	free(cfg->site);
 	free(cfg->state_dir);
+	free(cfg->user);
+	free(cfg->group);
 	free(cfg->template_dir);
 	free(cfg->log_target);
 	free(cfg->log_level);
@@ -1983,6 +2640,10 @@ static int print_key(FILE *f, const char *pre, const struct key *k, const void *
 		format_duration_ms(*(const int64_t *)(const void *)at, buf, sizeof(buf));
 		fprintf(f, "%s = \"%s\"", k->name, buf);
 		break;
+	case KT_SIZE:
+		format_size(*(const uint64_t *)(const void *)at, buf, sizeof(buf));
+		fprintf(f, "%s = \"%s\"", k->name, buf);
+		break;
 	case KT_ENUM: {
 		const char *name = NULL;
 		if (k->store == ES_STR) {
@@ -2005,9 +2666,9 @@ static int print_key(FILE *f, const char *pre, const struct key *k, const void *
 		break;
 	}
 	fputc(';', f);
-	if (k == &influx_keys[IK_PASSWORD_FILE]) {
+	if (k == &influx_keys[IK_PASSWORD_FILE] || k == &influx2_keys[I2_TOKEN_FILE]) {
 		/* the secret itself is never printed */
-		fputs(" # password: (from ", f);
+		fputs(k == &influx_keys[IK_PASSWORD_FILE] ? " # password: (from " : " # token: (from ", f);
 		for (const char *p = *(char *const *)(const void *)at; *p; p++)
 			fputc(iscntrl((unsigned char)*p) ? '?' : *p, f);
 		fputc(')', f);
@@ -2057,6 +2718,53 @@ static void print_device(FILE *f, const struct cc_device_conf *d)
 	fputs("      }", f);
 }
 
+static void print_mqtt(const struct cc_mqtt_conf *m, FILE *f)
+{
+	fputs("\nmqtt = {\n", f);
+	print_keys(f, "  ", &g_mqtt, m, 0);
+	fputs("  broker = {\n", f);
+	for (size_t i = 0; i < g_mqtt_broker.nkeys; i++) {
+		const struct key *k = &mqtt_broker_keys[i];
+		if (i == QB_EXPIRY && m->protocol == CC_MQTT_V311)
+			continue;
+		if (!m->tls && (i == QB_INSECURE))
+			continue;
+		if (print_key(f, "    ", k, m)) {
+			if (i == QB_PASSWORD_FILE)
+				fputs(" # password: (from the file)", f);
+			fputc('\n', f);
+		}
+	}
+	fputs("  };\n  subscriptions = (\n", f);
+	for (size_t i = 0; i < m->nsubs; i++) {
+		const struct cc_mqtt_sub *s = &m->subs[i];
+		int json = s->format == CC_MQTT_JSON, boolean = s->format == CC_MQTT_BOOL;
+
+		fputs("    {\n", f);
+		for (size_t j = 0; j < g_mqtt_sub.nkeys; j++) {
+			if (!json && (j == QS_TIME || j == QS_TIME_UNIT))
+				continue;
+			if (json && j == QS_TIME_UNIT && !s->time_path)
+				continue;
+			if (boolean && (j == QS_SCALE || j == QS_OFFSET || j == QS_MIN || j == QS_MAX))
+				continue;
+			if (print_key(f, "      ", &mqtt_sub_keys[j], s))
+				fputc('\n', f);
+		}
+		if (json) {
+			fputs("      fields = {\n", f);
+			for (size_t j = 0; j < s->nfields; j++) {
+				fprintf(f, "        %s = { ", s->fields[j].name);
+				print_keys(f, "", &g_mqtt_field, &s->fields[j], 1);
+				fputs(" };\n", f);
+			}
+			fputs("      };\n", f);
+		}
+		fprintf(f, "    }%s\n", i + 1 < m->nsubs ? "," : "");
+	}
+	fputs("  );\n};\n", f);
+}
+
 void config_print(const struct cc_config *cfg, FILE *f)
 {
 	fprintf(f, "# coldchaind effective configuration of %s: every default filled in.\n", cfg->file);
@@ -2089,11 +2797,20 @@ void config_print(const struct cc_config *cfg, FILE *f)
 		fprintf(f, "  }%s\n", i + 1 < cfg->nbuses ? "," : "");
 	}
 	fputs(");\n\noutputs = {\n", f);
-	fputs("  influxdb = (\n", f);
-	for (size_t i = 0; i < cfg->ninflux; i++) {
-		fputs("    {\n", f);
-		print_keys(f, "      ", &g_influx, &cfg->influx[i], 0);
-		fprintf(f, "    }%s\n", i + 1 < cfg->ninflux ? "," : "");
+	for (int v2 = 0; v2 <= 1; v2++) {
+		size_t n = 0, k = 0;
+		for (size_t i = 0; i < cfg->ninflux; i++)
+			n += cfg->influx[i].v2 == v2;
+		if (v2 && n == 0)
+			continue;
+		fputs(v2 ? "  );\n  influxdb2 = (\n" : "  influxdb = (\n", f);
+		for (size_t i = 0; i < cfg->ninflux; i++) {
+			if (cfg->influx[i].v2 != v2)
+				continue;
+			fputs("    {\n", f);
+			print_keys(f, "      ", v2 ? &g_influx2 : &g_influx, &cfg->influx[i], 0);
+			fprintf(f, "    }%s\n", ++k < n ? "," : "");
+		}
 	}
 	fputs("  );\n  file = (\n", f);
 	for (size_t i = 0; i < cfg->nfiles; i++) {
@@ -2101,7 +2818,12 @@ void config_print(const struct cc_config *cfg, FILE *f)
 		print_keys(f, "", &g_file, &cfg->files[i], 1);
 		fprintf(f, " }%s\n", i + 1 < cfg->nfiles ? "," : "");
 	}
-	fputs("  );\n};\n", f);
+	fputs("  );\n};\n\njournal = {\n", f);
+	print_keys(f, "  ", &g_journal, &cfg->journal, 0);
+	fputs("};\n", f);
+	if (cfg->mqtt)
+		print_mqtt(cfg->mqtt, f);
+	print_engine(cfg, f);
 }
 
 /* --- schema export ----------------------------------------------------- */
@@ -2116,6 +2838,7 @@ static const char *kt_doc(enum kt t)
 	case KT_DBL: return "number";
 	case KT_BOOL: return "boolean";
 	case KT_DUR: return "duration";
+	case KT_SIZE: return "size";
 	case KT_ENUM: return "enum";
 	case KT_GROUP: return "group";
 	case KT_LIST: return "list";

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine_conf.h"
 #include "sample.h"
 
 enum cc_table { CC_TABLE_COIL, CC_TABLE_DISCRETE, CC_TABLE_HOLDING, CC_TABLE_INPUT };
@@ -83,8 +84,12 @@ struct cc_bus_conf {
 struct cc_influx_conf {
 	char *name;      /* defaults to the URL host */
 	char *url;       /* http(s)://host:port, no path */
-	char *database;
-	char *retention_policy; /* NULL = server default */
+	int v2;          /* outputs.influxdb2: /api/v2/write, org, bucket, token */
+	char *database;  /* v1 */
+	char *retention_policy; /* v1; NULL = server default */
+	char *org, *bucket;     /* v2 */
+	char *token_file;       /* v2 */
+	char *token;            /* v2, read from token_file; never printed or logged */
 	char *username;  /* NULL = no auth */
 	char *password_file;
 	char *password;  /* read from password_file; never printed or logged */
@@ -96,13 +101,75 @@ struct cc_influx_conf {
 	int64_t timeout_ms;    /* total request timeout */
 	int64_t connect_timeout_ms;
 	int64_t backoff_max_ms;
-	int max_pending; /* lines held in memory while the server is away */
+	uint64_t batch_bytes;  /* bytes per request (before gzip) */
+	char *quarantine;      /* refused lines go here; default in the journal dir */
+	int start_oldest;      /* a new output replays the journal from its oldest record */
 	int line;
 };
 
 struct cc_file_out_conf {
 	char *name;
 	char *path;      /* line protocol appended here; "-" = stdout */
+	int start_oldest;
+	int line;
+};
+
+/* The durable journal (daemon/journal.c). */
+struct cc_journal_conf {
+	char *dir;             /* default <state_dir>/journal */
+	uint64_t max_size;     /* bytes; past it the oldest segment is dropped (counted) */
+	uint64_t segment_size;
+	int64_t fsync_ms;      /* group commit interval */
+	int line;
+};
+
+/* MQTT (drivers/mqtt.c).  Formats of a subscription's payloads: */
+enum cc_mqtt_format { CC_MQTT_NUMBER, CC_MQTT_JSON, CC_MQTT_INFLUX, CC_MQTT_BOOL };
+enum cc_mqtt_protocol { CC_MQTT_V311, CC_MQTT_V5 };
+
+/* format json: one value of a message, at a dotted path ("env.rh"). */
+struct cc_mqtt_field {
+	char *name;     /* the key in fields: channel name */
+	char *path;
+	char *quantity; /* default: name */
+	char *unit;     /* default: the subscription's */
+	double scale, offset, valid_min, valid_max; /* default: the subscription's */
+	int line;
+};
+
+struct cc_mqtt_sub {
+	char *topic;    /* as written, with {captures}; the self-metrics tag */
+	int format;     /* enum cc_mqtt_format */
+	int qos;        /* 0 or 1 */
+	char *quantity, *channel, *sensor, *room, *unit; /* fixed values; captures win */
+	double scale, offset, valid_min, valid_max;
+	int max_payload; /* bytes */
+	char *time_path; /* json: timestamp field; NULL = time of arrival */
+	int time_unit;   /* enum payload_tunit */
+	struct cc_mqtt_field *fields;
+	size_t nfields;
+	int line;
+};
+
+struct cc_mqtt_conf {
+	char *host;
+	int port;
+	char *client_id;
+	int protocol;         /* enum cc_mqtt_protocol */
+	int64_t keepalive_ms;
+	int clean_session;    /* default false: a persistent session */
+	int64_t session_expiry_ms; /* MQTT 5 */
+	char *username;
+	char *password_file;
+	char *password;       /* read from password_file; never printed or logged */
+	int tls;
+	char *ca_file, *ca_dir, *cert, *key;
+	int insecure;
+	int64_t reconnect_max_ms;
+	int max_channels;
+	int64_t max_future_ms, max_age_ms; /* timestamp tolerance */
+	struct cc_mqtt_sub *subs;
+	size_t nsubs;
 	int line;
 };
 
@@ -115,6 +182,8 @@ struct cc_config {
 	char *log_level;    /* "error", "warning", "info", "debug" */
 	int64_t stats_interval_ms; /* self-metrics period */
 	int64_t shutdown_timeout_ms; /* flush deadline at SIGTERM */
+	char *user;  /* NULL: do not switch (see main.c drop_privileges) */
+	char *group; /* NULL: the user's primary group */
 
 	struct cc_bus_conf *buses;
 	size_t nbuses;
@@ -122,6 +191,14 @@ struct cc_config {
 	size_t ninflux;
 	struct cc_file_out_conf *files;
 	size_t nfiles;
+	struct cc_journal_conf journal;
+	struct cc_mqtt_conf *mqtt; /* NULL without an mqtt group */
+	/* the alarm and model engine (engine_conf.h) */
+	struct cc_profile *profiles;
+	size_t nprofiles;
+	struct cc_room_conf *rooms;
+	size_t nrooms;
+	struct cc_alarms_conf alarms;
 };
 
 /* A list of "FILE:LINE: path: message" strings, in file order. */

@@ -4,8 +4,10 @@
  * self-metrics, orderly shutdown. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +21,11 @@
 
 #include "../drivers/lineproto.h"
 #include "../drivers/modbus.h"
+#include "../drivers/mqtt.h"
 #include "../drivers/output.h"
 #include "config.h"
+#include "journal.h"
+#include "engine.h"
 #include "log.h"
 #include "notify.h"
 #include "schema_doc.h"
@@ -55,6 +60,8 @@ struct running {
 	size_t nbuses;
 	struct output **outs;
 	size_t nouts;
+	struct journal *journal; /* lives across reloads */
+	struct mqtt_client *mqtt; /* NULL without mqtt */
 };
 
 static void usage(FILE *f)
@@ -107,6 +114,60 @@ static int lock_state_dir(const char *dir)
 	return fd; /* held open (and locked) until exit */
 }
 
+/*
+ * Started as root with `user` set: hand the state dir to that account and
+ * switch to it (with its supplementary groups, e.g. dialout for serial
+ * adapters) before any input or output starts, so nothing the daemon does
+ * with sensor or network data runs as root.  Under systemd, User= does
+ * this instead and `user` stays unset.
+ */
+static int drop_privileges(const struct cc_config *cfg, int lockfd)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	if (geteuid() != 0) {
+		if (cfg->user)
+			log_info("not root: ignoring user = \"%s\"", cfg->user);
+		return 0;
+	}
+	if (!cfg->user) {
+		log_warn("running as root: set user (and group) in the configuration, or User= under systemd");
+		return 0;
+	}
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (!pw) {
+		log_err("user %s: %s", cfg->user, errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (cfg->group) {
+		struct group *gr;
+		errno = 0;
+		gr = getgrnam(cfg->group);
+		if (!gr) {
+			log_err("group %s: %s", cfg->group, errno ? strerror(errno) : "no such group");
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (chown(cfg->state_dir, pw->pw_uid, gid) < 0 || fchown(lockfd, pw->pw_uid, gid) < 0) {
+		log_err("state dir %s: cannot hand it to %s: %s", cfg->state_dir, cfg->user, strerror(errno));
+		return -1;
+	}
+	if (initgroups(cfg->user, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0) {
+		log_err("cannot switch to user %s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_err("switched to user %s but could get root back: refusing to run", cfg->user);
+		return -1;
+	}
+	log_info("running as user %s (uid %ld, gid %ld)", cfg->user, (long)pw->pw_uid, (long)gid);
+	return 0;
+}
+
 static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
 {
 	struct output **outs = xcalloc(cfg->ninflux + cfg->nfiles, sizeof(*outs));
@@ -137,10 +198,15 @@ static void buses_start(struct running *r)
 		if (!r->buses[i])
 			log_err("bus %s: not started: %s", r->cfg->buses[i].name, strerror(errno));
 	}
+	/* MQTT is an input like the buses: started and stopped with them */
+	if (r->cfg->mqtt && !(r->mqtt = mqtt_start(r->cfg->mqtt, r->cfg->site)))
+		log_err("mqtt broker %s: not started: %s", r->cfg->mqtt->host, strerror(errno));
 }
 
 static void buses_stop(struct running *r)
 {
+	mqtt_stop(r->mqtt);
+	r->mqtt = NULL;
 	for (size_t i = 0; i < r->nbuses; i++)
 		if (r->buses[i])
 			mb_bus_stop(r->buses[i]);
@@ -187,6 +253,7 @@ static void stats_emit(struct running *r)
 	for (size_t i = 0; i < r->nbuses; i++)
 		if (r->buses[i])
 			mb_bus_foreach_stats(r->buses[i], emit_unit_stats, &c);
+	mqtt_emit_stats(r->mqtt, &b, r->cfg->site, c.ts);
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output_stats st;
 		output_get_stats(r->outs[i], &st);
@@ -197,9 +264,31 @@ static void stats_emit(struct running *r)
 			{ .key = "rejected", .type = LP_INT, .v.i = (int64_t)st.rejected },
 			{ .key = "dropped", .type = LP_INT, .v.i = (int64_t)st.dropped },
 			{ .key = "pending", .type = LP_INT, .v.i = (int64_t)st.pending },
+			{ .key = "pending_bytes", .type = LP_INT, .v.i = (int64_t)st.pending_bytes },
 			{ .key = "oldest_age_s", .type = LP_FLOAT, .v.f = (double)st.oldest_age_ms / 1000.0 },
+			{ .key = "unauthorised", .type = LP_BOOL, .v.b = st.unauthorised },
+			{ .key = "last_error", .type = LP_STRING, .v.s = st.last_error },
 		};
 		lp_encode(&b, "coldchaind_output", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
+	}
+	if (r->journal) {
+		struct journal_stats js;
+		journal_get_stats(r->journal, &js);
+		struct lp_tag tags[] = { { "site", r->cfg->site } };
+		struct lp_field f[] = {
+			{ .key = "bytes", .type = LP_INT, .v.i = (int64_t)js.bytes },
+			{ .key = "segments", .type = LP_INT, .v.i = (int64_t)js.segments },
+			{ .key = "records", .type = LP_INT, .v.i = (int64_t)js.records },
+			{ .key = "lines", .type = LP_INT, .v.i = (int64_t)js.lines },
+			{ .key = "fsyncs", .type = LP_INT, .v.i = (int64_t)js.fsyncs },
+			{ .key = "corrupt_skipped", .type = LP_INT, .v.i = (int64_t)js.corrupt_skipped },
+			{ .key = "torn_bytes", .type = LP_INT, .v.i = (int64_t)js.torn_truncated },
+			{ .key = "files_set_aside", .type = LP_INT, .v.i = (int64_t)js.files_set_aside },
+			{ .key = "dropped_oldest", .type = LP_INT, .v.i = (int64_t)js.dropped_oldest },
+			{ .key = "write_errors", .type = LP_INT, .v.i = (int64_t)js.write_errors },
+			{ .key = "not_journaled", .type = LP_INT, .v.i = (int64_t)sink_dropped() },
+		};
+		lp_encode(&b, "coldchaind_journal", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
 	}
 	if (b.lines)
 		sink_submit_lines(b.data, b.len, b.lines);
@@ -288,25 +377,18 @@ static void reload(struct running *r, const char *path)
 
 	/* Inputs stop first so nothing is submitted while outputs change. */
 	buses_stop(r);
-	sink_set_outputs(NULL, 0);
+	engine_stop();
 	deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output *heir = NULL;
 		for (size_t j = 0; j < nn && !heir; j++)
-			if (output_same_destination(nouts[j], r->outs[i]))
+			if (strcmp(output_id(nouts[j]), output_id(r->outs[i])) == 0)
 				heir = nouts[j];
-		/* A kept destination hands its queue over at once; a removed one
-		 * gets the shutdown deadline to deliver what it holds. */
+		/* A kept output stops at once: its replacement resumes at the
+		 * position it leaves in the journal (a batch cut short is sent
+		 * again: same timestamps, InfluxDB overwrites).  A removed one gets
+		 * the shutdown deadline to deliver what it has not sent. */
 		output_stop(r->outs[i], heir ? time_mono_ms() : deadline);
-		if (heir) {
-			output_take_pending(heir, r->outs[i]);
-		} else {
-			struct output_stats st;
-			output_get_stats(r->outs[i], &st);
-			if (st.pending)
-				log_warn("output %s: removed by reload with %" PRIu64 " lines undelivered",
-					 output_name(r->outs[i]), st.pending);
-		}
 		output_free(r->outs[i]);
 	}
 	free(r->outs);
@@ -315,10 +397,12 @@ static void reload(struct running *r, const char *path)
 	r->cfg = ncfg;
 	r->outs = nouts;
 	r->nouts = nn;
+	journal_set_limits(r->journal, ncfg->journal.max_size, ncfg->journal.segment_size, ncfg->journal.fsync_ms);
 	for (size_t i = 0; i < nn; i++)
-		if (output_start(nouts[i]) < 0)
+		if (output_start(nouts[i], r->journal) < 0)
 			log_err("output %s: cannot start", output_name(nouts[i]));
-	sink_set_outputs(r->outs, r->nouts);
+	journal_prune(r->journal); /* removed outputs no longer pin segments */
+	engine_start(ncfg);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -419,17 +503,30 @@ int main(int argc, char **argv)
 		config_free(r.cfg);
 		return 1;
 	}
+	if (drop_privileges(r.cfg, lockfd) < 0) {
+		config_free(r.cfg);
+		return 1;
+	}
 	if (output_global_init() < 0)
 		fatal("cannot initialise the HTTP library");
 	install_signals(&blocked, &waitmask);
 
+	{
+		struct journal_conf jc = { r.cfg->journal.dir, r.cfg->journal.max_size, r.cfg->journal.segment_size,
+					   r.cfg->journal.fsync_ms };
+		r.journal = journal_open(&jc);
+		if (!r.journal)
+			fatal("journal %s: cannot open: %s", jc.dir, strerror(errno));
+	}
+	sink_set_journal(r.journal);
 	r.outs = outputs_create(r.cfg, &r.nouts);
 	if (!r.outs)
 		fatal("cannot create outputs");
 	for (size_t i = 0; i < r.nouts; i++)
-		if (output_start(r.outs[i]) < 0)
+		if (output_start(r.outs[i], r.journal) < 0)
 			fatal("output %s: cannot start", output_name(r.outs[i]));
-	sink_set_outputs(r.outs, r.nouts);
+	journal_prune(r.journal);
+	engine_start(r.cfg);
 	buses_start(&r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r.cfg->site,
 		 r.nbuses, r.nouts, path);
@@ -448,6 +545,8 @@ int main(int argc, char **argv)
 
 		if (wait < 0)
 			wait = 0;
+		if (wait > 1000)
+			wait = 1000; /* engine timers: delays, stale channels, snapshots */
 		ts.tv_sec = wait / 1000;
 		ts.tv_nsec = (wait % 1000) * 1000000;
 		/* No descriptors yet (the control socket will join here). */
@@ -464,6 +563,7 @@ int main(int argc, char **argv)
 			notify_send("READY=1");
 			next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
 		}
+		engine_tick(time_now_ns());
 		if (time_mono_ms() >= next_stats) {
 			stats_emit(&r);
 			next_stats += r.cfg->stats_interval_ms;
@@ -476,6 +576,7 @@ int main(int argc, char **argv)
 	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
 		 r.cfg->shutdown_timeout_ms);
 	buses_stop(&r);
+	engine_stop();
 	stats_emit(&r);
 	deadline = time_mono_ms() + r.cfg->shutdown_timeout_ms;
 	for (size_t i = 0; i < r.nouts; i++) {
@@ -483,13 +584,14 @@ int main(int argc, char **argv)
 		output_stop(r.outs[i], deadline);
 		output_get_stats(r.outs[i], &st);
 		if (st.pending)
-			log_warn("output %s: %" PRIu64 " lines undelivered at shutdown", output_name(r.outs[i]),
-				 st.pending);
+			log_info("output %s: %" PRIu64 " lines undelivered at shutdown, kept in the journal",
+				 output_name(r.outs[i]), st.pending);
 	}
-	sink_set_outputs(NULL, 0);
 	for (size_t i = 0; i < r.nouts; i++)
 		output_free(r.outs[i]);
 	free(r.outs);
+	sink_set_journal(NULL);
+	journal_close(r.journal); /* fsync + every position on disk */
 	config_free(r.cfg);
 	output_global_cleanup();
 	log_info("stopped");

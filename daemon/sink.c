@@ -1,23 +1,49 @@
 /* sink.c - the seam between sources and outputs.  Each sample is encoded
- * once to line protocol and the lines are handed to every output's queue.
- * The durable journal (separate issue) will take this place: sources keep
- * calling sink_submit() and the outputs read from the journal instead. */
+ * once to line protocol and the lines are appended to the journal; outputs
+ * read the journal at their own pace (daemon/journal.h). */
 #include "sink.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "../drivers/lineproto.h"
-#include "../drivers/output.h"
+#include "engine.h"
+#include "journal.h"
 #include "log.h"
 
-static struct output **outputs;
-static size_t noutputs;
+static struct journal *journal;
+static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t dropped;
+static struct log_rl drop_rl;
 
-void sink_set_outputs(struct output **outs, size_t n)
+void sink_set_journal(struct journal *j)
 {
-	outputs = outs;
-	noutputs = n;
+	journal = j;
+}
+
+uint64_t sink_dropped(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&drop_lock);
+	n = dropped;
+	pthread_mutex_unlock(&drop_lock);
+	return n;
+}
+
+static void count_dropped(size_t nlines, const char *why)
+{
+	uint32_t more;
+	int say;
+
+	pthread_mutex_lock(&drop_lock);
+	dropped += nlines;
+	say = log_rl_allow(&drop_rl, 60000, &more);
+	pthread_mutex_unlock(&drop_lock);
+	if (say)
+		log_warn("sink: %zu lines dropped: %s (%" PRIu32 " more messages suppressed)", nlines, why, more);
 }
 
 /*
@@ -72,12 +98,42 @@ void sink_submit(const struct cc_sample *s, size_t n)
 	if (buf.lines)
 		sink_submit_lines(buf.data, buf.len, buf.lines);
 	lp_buf_free(&buf);
+	/* Alarms and models, after the readings are recorded. */
+	engine_process(s, n);
 }
 
 void sink_submit_lines(const char *lines, size_t len, size_t nlines)
 {
-	for (size_t i = 0; i < noutputs; i++)
-		output_enqueue(outputs[i], lines, len, nlines);
+	size_t n = 0;
+	int r;
+
+	(void)nlines; /* counted here: the journal needs the '\n's, not the claim */
+	if (!lines || len == 0)
+		return;
+	for (const char *p = lines; (p = memchr(p, '\n', (size_t)(lines + len - p))) != NULL; p++)
+		n++;
+	if (lines[len - 1] != '\n')
+		n++; /* the reader adds the missing '\n' */
+	if (!journal) {
+		count_dropped(n, "no journal");
+		return;
+	}
+	/* Huge submissions are cut at line ends into records the journal takes. */
+	while (len > JOURNAL_MAX_RECORD / 2) {
+		const char *cut = memrchr(lines, '\n', JOURNAL_MAX_RECORD / 2);
+		size_t part = cut ? (size_t)(cut - lines) + 1 : JOURNAL_MAX_RECORD / 2, pn = 0;
+
+		for (const char *p = lines; (p = memchr(p, '\n', (size_t)(lines + part - p))) != NULL; p++)
+			pn++;
+		if (journal_append(journal, JOURNAL_LINES, lines, part, (uint32_t)(pn ? pn : 1)) < 0)
+			count_dropped(pn, "journal append failed");
+		lines += part;
+		len -= part;
+		n -= pn;
+	}
+	r = journal_append(journal, JOURNAL_LINES, lines, len, (uint32_t)n);
+	if (r < 0)
+		count_dropped(n, "journal append failed");
 }
 
 const char *quality_name(enum cc_quality q)
@@ -93,7 +149,10 @@ const char *quality_name(enum cc_quality q)
 
 void sink_submit_event(const char *json, size_t len)
 {
-	/* No event consumers until the journal and alert outputs land. */
-	(void)json;
-	(void)len;
+	if (!journal) {
+		count_dropped(1, "no journal for an alert event");
+		return;
+	}
+	if (journal_append(journal, JOURNAL_EVENT, json, len, 0) < 0)
+		count_dropped(1, "alert event not journaled");
 }

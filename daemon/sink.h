@@ -1,21 +1,24 @@
-/* sink.h - the seam every sample passes through on its way out.
- * Today: encode once to line protocol and hand the lines to every output's
- * bounded queue.  The durable journal (a separate issue) replaces the
- * body of sink_submit*, and nothing upstream changes. */
+/* sink.h - the seam every sample passes through on its way out: encoded
+ * once to line protocol and appended to the durable journal
+ * (daemon/journal.h), which every output reads at its own pace. */
 #ifndef CC_SINK_H
 #define CC_SINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sample.h"
 
-struct output;
+struct journal;
 
-/* Register the outputs that receive lines.  Not thread-safe against
- * sink_submit: call only while no source runs. */
-void sink_set_outputs(struct output **outs, size_t n);
+/* The journal everything is appended to (NULL: none; submissions are then
+ * counted as dropped).  Not thread-safe against sink_submit: call only
+ * while no source runs. */
+void sink_set_journal(struct journal *j);
 
-/* Thread-safe.  Never blocks on the network. */
+/* Thread-safe.  Never blocks on the network.  Returns once the lines are in
+ * the journal (write(2) done: a crash of the daemon cannot lose them), so a
+ * source may acknowledge its input after it (an MQTT QoS 1 PUBACK). */
 void sink_submit(const struct cc_sample *s, size_t n);
 /* One or more complete, '\n'-terminated lines of line protocol. */
 void sink_submit_lines(const char *lines, size_t len, size_t nlines);
@@ -28,5 +31,8 @@ void sink_submit_lines(const char *lines, size_t len, size_t nlines);
  * durable as the journal's fsync policy makes it).
  */
 void sink_submit_event(const char *json, size_t len);
+
+/* Lines that could not be journaled (no journal, disk full): lost, counted. */
+uint64_t sink_dropped(void);
 
 #endif

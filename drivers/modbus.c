@@ -627,3 +627,146 @@ void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const st
 		fn(b->conf->name, &snap, arg);
 	}
 }
+
+/* --- raw access for the technician tools ------------------------------- */
+
+struct mb_link {
+	modbus_t *ctx;
+};
+
+static int parse_rtu_spec(const char *s, char *dev, size_t devlen, int *baud, char *parity, int *bits, int *stop)
+{
+	const char *c1 = strchr(s, ':'), *c2;
+	char fmt[8];
+
+	if (!c1 || (size_t)(c1 - s) >= devlen)
+		return -1;
+	memcpy(dev, s, (size_t)(c1 - s));
+	dev[c1 - s] = '\0';
+	c2 = strchr(c1 + 1, ':');
+	*baud = atoi(c1 + 1);
+	if (*baud <= 0)
+		return -1;
+	*bits = 8;
+	*parity = 'N';
+	*stop = 1;
+	if (!c2)
+		return 0;
+	if (strlen(c2 + 1) != 3)
+		return -1;
+	memcpy(fmt, c2 + 1, 4);
+	if ((fmt[0] != '7' && fmt[0] != '8') || !strchr("NEO", fmt[1]) || (fmt[2] != '1' && fmt[2] != '2'))
+		return -1;
+	*bits = fmt[0] - '0';
+	*parity = fmt[1];
+	*stop = fmt[2] - '0';
+	return 0;
+}
+
+struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct mb_link *l;
+	modbus_t *ctx = NULL;
+
+	if (strncmp(spec, "tcp:", 4) == 0) {
+		char host[256];
+		const char *colon = strrchr(spec + 4, ':');
+		if (!colon || colon == spec + 4 || (size_t)(colon - spec - 4) >= sizeof(host) || !colon[1]) {
+			snprintf(err, errlen, "%s: expected HOST:PORT", spec + 4);
+			errno = EINVAL;
+			return NULL;
+		}
+		memcpy(host, spec + 4, (size_t)(colon - spec - 4));
+		host[colon - spec - 4] = '\0';
+		ctx = modbus_new_tcp_pi(host, colon + 1);
+	} else if (strncmp(spec, "rtu:", 4) == 0) {
+		char dev[256], parity;
+		int baud, bits, stop;
+		if (parse_rtu_spec(spec + 4, dev, sizeof(dev), &baud, &parity, &bits, &stop) < 0) {
+			snprintf(err, errlen, "%s: expected DEVICE:BAUD[:8N1]", spec + 4);
+			errno = EINVAL;
+			return NULL;
+		}
+		ctx = modbus_new_rtu(dev, baud, parity, bits, stop);
+	} else {
+		snprintf(err, errlen, "%s: expected tcp:HOST:PORT or rtu:DEVICE:BAUD:8N1", spec);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!ctx) {
+		snprintf(err, errlen, "%s: %s", spec, modbus_strerror(errno));
+		return NULL;
+	}
+	modbus_set_error_recovery(ctx, MODBUS_ERROR_RECOVERY_NONE);
+	set_timeout(ctx, timeout_ms, modbus_set_response_timeout);
+	set_timeout(ctx, timeout_ms < 100 ? timeout_ms : 100, modbus_set_byte_timeout);
+	if (modbus_connect(ctx) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", spec + 4, modbus_strerror(e));
+		modbus_free(ctx);
+		errno = e;
+		return NULL;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->ctx = ctx;
+	return l;
+}
+
+int mb_link_read(struct mb_link *l, int unit, enum cc_table table, uint16_t address, uint16_t count,
+		 uint16_t *words, double *rtt_ms)
+{
+	uint8_t bits[MODBUS_MAX_READ_BITS];
+	int64_t t0 = mono_us();
+	int rc, e;
+
+	modbus_set_slave(l->ctx, unit);
+	switch (table) {
+	case CC_TABLE_COIL:
+	case CC_TABLE_DISCRETE:
+		if (count > MODBUS_MAX_READ_BITS)
+			return -EINVAL;
+		rc = table == CC_TABLE_COIL ? modbus_read_bits(l->ctx, address, count, bits)
+					    : modbus_read_input_bits(l->ctx, address, count, bits);
+		for (int i = 0; rc > 0 && i < rc; i++)
+			words[i] = bits[i];
+		break;
+	default:
+		if (count > MODBUS_MAX_READ_REGISTERS)
+			return -EINVAL;
+		rc = table == CC_TABLE_HOLDING ? modbus_read_registers(l->ctx, address, count, words)
+					       : modbus_read_input_registers(l->ctx, address, count, words);
+	}
+	e = errno;
+	if (rtt_ms)
+		*rtt_ms = (double)(mono_us() - t0) / 1000.0;
+	if (rc == count)
+		return 0;
+	if (rc >= 0)
+		return -EMBMDATA;
+	if (e == ETIMEDOUT)
+		modbus_flush(l->ctx);
+	if (is_exception(e))
+		return -(MB_EXCEPTION_BASE + (e - MODBUS_ENOBASE));
+	return -e;
+}
+
+int mb_exception_code(int rc)
+{
+	return rc <= -(MB_EXCEPTION_BASE + 1) && rc >= -(MB_EXCEPTION_BASE + 255) ? -rc - MB_EXCEPTION_BASE : 0;
+}
+
+const char *mb_link_strerror(int rc)
+{
+	if (mb_exception_code(rc))
+		return modbus_strerror(MODBUS_ENOBASE + mb_exception_code(rc));
+	return modbus_strerror(-rc);
+}
+
+void mb_link_close(struct mb_link *l)
+{
+	if (!l)
+		return;
+	modbus_close(l->ctx);
+	modbus_free(l->ctx);
+	free(l);
+}

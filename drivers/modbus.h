@@ -6,7 +6,10 @@
 #ifndef CC_MODBUS_H
 #define CC_MODBUS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "../daemon/config.h"
 
 struct cc_bus_conf;
 struct mb_bus;
@@ -28,5 +31,29 @@ void mb_bus_stop(struct mb_bus *b);
 /* Calls fn once per device with a snapshot of its counters (thread-safe). */
 void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const struct mb_unit_stats *st, void *arg),
 			  void *arg);
+
+/*
+ * Raw access for the technician tools (coldchainctl modbus read/scan): one
+ * link, one request at a time, no backoff, no samples.
+ * spec: "tcp:HOST:PORT" or "rtu:DEVICE:BAUD:8N1" (data bits, parity N/E/O,
+ * stop bits).  NULL + errno, with a message in err.
+ */
+struct mb_link;
+struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, size_t errlen);
+/*
+ * Reads count registers (holding/input) into words, or count bits
+ * (coil/discrete) into words (0/1 each).  Returns 0, or -errno: -ETIMEDOUT
+ * when nothing answered, -EMB_EXCEPTION_BASE - code for a Modbus exception
+ * (see mb_exception_code), other -errno for link errors.  *rtt_ms is the
+ * round trip when not NULL.
+ */
+#define MB_EXCEPTION_BASE 100000
+int mb_link_read(struct mb_link *l, int unit, enum cc_table table, uint16_t address, uint16_t count,
+		 uint16_t *words, double *rtt_ms);
+/* The exception code (1..11) of a return value of mb_link_read, or 0. */
+int mb_exception_code(int rc);
+/* A message for a return value of mb_link_read (libmodbus's wording). */
+const char *mb_link_strerror(int rc);
+void mb_link_close(struct mb_link *l);
 
 #endif

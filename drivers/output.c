@@ -1,9 +1,10 @@
-/* output.c - where line protocol leaves the daemon: a bounded queue of lines
- * per output and one sender thread that posts batches to InfluxDB 1.x
- * (/write, libcurl) or appends them to a file.  The only file that includes
- * <curl/curl.h>. */
+/* output.c - where journaled line protocol leaves the daemon: one journal
+ * consumer and one sender thread per output, posting batches to InfluxDB
+ * (1.x /write or the v2 API, libcurl) or appending them to a file; refused
+ * lines go to a quarantine file.  The only file that includes <curl/curl.h>. */
 #include "output.h"
 
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,71 +21,77 @@
 #include <zlib.h>
 
 #include "../daemon/config.h"
+#include "../daemon/journal.h"
 #include "../daemon/log.h"
+#include "../daemon/sink.h"
 #include "../daemon/util.h"
+#include "lineproto.h"
 
 #define RESP_MAX (64 * 1024)   /* response body kept for error messages */
 #define ERRMSG_MAX 1024        /* X-Influxdb-Error kept */
-#define CHUNK_MAX (64 * 1024)  /* enqueue calls are merged into chunks up to this */
-#define CHUNK_MERGE_MS 50      /* ... when they arrive this close together */
 #define LOG_EVERY_MS 30000     /* rate limit for repeated failure messages */
 #define BACKOFF_START_MS 1000
 #define RETRY_AFTER_MAX_S 3600
+#define READAHEAD_MIN_BYTES (4 * 1024 * 1024)
 
 /* Defaults for values a hand-built conf may leave at 0 (config.c fills them). */
 #define DEF_BATCH 5000
+#define DEF_BATCH_BYTES (4 * 1024 * 1024)
 #define DEF_FLUSH_MS 1000
 #define DEF_TIMEOUT_MS 10000
 #define DEF_CONNECT_MS 5000
 #define DEF_BACKOFF_MAX_MS 60000
-#define DEF_MAX_PENDING 100000
 #define FILE_BATCH 1000
 #define FILE_FLUSH_MS 100
 
 enum out_kind { OUT_INFLUX, OUT_FILE };
 
 /*
- * The queue: a singly linked list of chunks, each a run of complete lines
- * with the time its first line arrived.  Lines are removed from the head
- * only once delivered (or dropped).  A batch being sent is a copy of the
- * first `inflight` lines; if the queue overflows meanwhile, dropping the
- * oldest lines eats into that prefix, and `evicted` remembers how many, so
- * they are counted by the outcome of the request rather than twice.
+ * The read-ahead buffer: a list of chunks, each the lines of one journal
+ * record (what is left of them), with where the consumer's position goes
+ * once the chunk is done (end_lsn/end_seq: the record's end, or past the
+ * event records that followed it).  Lines leave the head only once
+ * delivered or quarantined; a batch being sent is a copy of the first lines.
  */
 struct chunk {
 	struct chunk *next;
-	int64_t t_ms;
+	int64_t t_mono; /* when the record was journaled, on the monotonic clock */
+	int64_t t_wall; /* the same, wall clock ms */
+	uint64_t end_lsn, end_seq;
 	char *data;
-	size_t off, len, cap; /* unconsumed bytes are data[off, len) */
-	size_t lines;         /* unconsumed lines */
+	size_t off, len; /* unconsumed bytes are data[off, len) */
+	size_t lines;    /* unconsumed lines */
 };
 
 /* What one delivery attempt did. */
 enum send_status {
 	SEND_OK,     /* all lines delivered (or `done` of them) */
 	SEND_RETRY,  /* transient: backoff, same lines again */
-	SEND_SLOW,   /* needs an operator (auth, no database): retry at backoff_max */
-	SEND_REJECT, /* the server refused the lines: count and move on */
+	SEND_SLOW,   /* needs an operator (no database, misconfigured): retry at backoff_max */
+	SEND_AUTH,   /* 401/403: like SEND_SLOW, and an alert on the transition */
+	SEND_REJECT, /* the server refused some lines (quarantined): the rest is delivered */
 	SEND_SPLIT,  /* too large: send the batch in halves */
+	SEND_BISECT, /* some lines refused, the answer does not say which: bisect */
 };
 
 struct send_result {
 	enum send_status status;
-	size_t done;     /* lines delivered (SEND_OK, SEND_REJECT, partial file writes) */
-	size_t rejected; /* SEND_REJECT: lines the server refused */
+	size_t done;     /* lines delivered or refused (SEND_OK, SEND_REJECT, partial file writes) */
+	size_t rejected; /* SEND_REJECT: lines refused */
 	int64_t retry_after_ms;
 	char error[sizeof(((struct output_stats *)0)->last_error)];
 };
 
 struct output {
 	enum out_kind kind;
-	char *name;
-	int batch;
+	char *name, *id;
+	int batch, start_oldest;
+	size_t batch_bytes;
 	int64_t flush_ms, timeout_ms, connect_timeout_ms, backoff_max_ms;
-	size_t max_lines, max_bytes;
 
 	/* InfluxDB */
-	char *url, *database, *rp, *username, *password, *ca_file;
+	int v2;
+	char *url, *database, *rp, *org, *bucket, *username, *password, *token, *ca_file, *quarantine;
 	int insecure, gzip;
 	char *write_url;
 	CURL *easy;
@@ -100,14 +107,18 @@ struct output {
 	int fd;
 	int torn; /* last write ended mid-line: terminate it before the next */
 
+	struct journal *journal;
+	struct journal_consumer *cons;
+
 	/* shared state, under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk *head, *tail;
 	size_t lines, bytes;
-	size_t inflight, evicted;
-	uint64_t drop_unlogged;
-	struct log_rl rl_drop;
+	unsigned gen; /* bumped by each journal append (notify) */
+	int caught_up; /* the last read found nothing more in the journal */
+	uint64_t commit_lsn, commit_seq;
+	int commit_dirty;
 	struct output_stats st;
 	int running, stopping;
 	int64_t deadline_ms;
@@ -121,10 +132,13 @@ struct output {
 	size_t gzcap;
 	unsigned failures;
 	size_t split_limit, split_left;
+	int bisect;
+	unsigned char *refused; /* per line of the batch being analysed */
+	size_t refused_cap;
+	char **reasons; /* per refused line, or NULL: the whole message */
 	uint64_t rng;
-	struct log_rl rl_fail, rl_reject;
+	struct log_rl rl_fail, rl_reject, rl_quar;
 };
-
 /* --- small helpers ------------------------------------------------------ */
 
 static char *dup_or_null(const char *s)
@@ -179,19 +193,12 @@ static void cond_wait_until(struct output *o, int64_t until_ms)
 	pthread_cond_timedwait(&o->cv, &o->mu, &ts); /* cv uses CLOCK_MONOTONIC */
 }
 
-/* --- queue (all under mu) -------------------------------------------- */
+/* --- read-ahead (the queue is under mu) -------------------------------- */
 
-/* Drops the n oldest lines (n <= o->lines). */
-static void queue_drop_head(struct output *o, size_t n, int count_dropped)
+/* Drops the n oldest lines (delivered or quarantined); finished chunks move
+ * the commit position. */
+static void queue_drop_head(struct output *o, size_t n)
 {
-	size_t ev = n < o->inflight ? n : o->inflight;
-
-	o->inflight -= ev;
-	o->evicted += ev;
-	if (count_dropped) {
-		o->st.dropped += n - ev;
-		o->drop_unlogged += n - ev;
-	}
 	while (n > 0 && o->head) {
 		struct chunk *c = o->head;
 
@@ -202,6 +209,9 @@ static void queue_drop_head(struct output *o, size_t n, int count_dropped)
 			o->head = c->next;
 			if (!o->head)
 				o->tail = NULL;
+			o->commit_lsn = c->end_lsn;
+			o->commit_seq = c->end_seq;
+			o->commit_dirty = 1;
 			free(c->data);
 			free(c);
 			continue;
@@ -219,44 +229,52 @@ static void queue_drop_head(struct output *o, size_t n, int count_dropped)
 	}
 }
 
-static void queue_trim(struct output *o)
+static void queue_free(struct output *o)
 {
-	while (o->lines > o->max_lines || (o->bytes > o->max_bytes && o->lines > 0)) {
-		size_t n = o->lines > o->max_lines ? o->lines - o->max_lines : 1;
-		queue_drop_head(o, n, 1);
-	}
-}
+	struct chunk *c = o->head;
 
-static void queue_free(struct chunk *c)
-{
 	while (c) {
 		struct chunk *next = c->next;
 		free(c->data);
 		free(c);
 		c = next;
 	}
+	o->head = o->tail = NULL;
+	o->lines = o->bytes = 0;
 }
 
-/* Copies up to max lines from the head into sendbuf; returns how many. */
-static size_t queue_peek(struct output *o, size_t max, size_t *bytes)
+/* Under mu: hands the commit position to the journal. */
+static void commit_flush(struct output *o)
+{
+	if (o->commit_dirty && o->cons) {
+		journal_commit(o->cons, o->commit_lsn, o->commit_seq);
+		o->commit_dirty = 0;
+	}
+}
+
+/* Copies up to max lines and about max_bytes (at least one line) from the
+ * head into sendbuf; returns how many lines. */
+static size_t queue_peek(struct output *o, size_t max, size_t max_bytes, size_t *bytes)
 {
 	size_t n = 0, b = 0;
 
 	for (struct chunk *c = o->head; c && n < max; c = c->next) {
-		const char *p = c->data + c->off, *end = c->data + c->len;
+		const char *p = c->data + c->off, *end = c->data + c->len, *q = p;
 		size_t take;
 
-		if (c->lines <= max - n) {
-			take = c->len - c->off;
+		if (c->lines <= max - n && b + (size_t)(end - p) <= max_bytes) {
+			q = end;
 			n += c->lines;
 		} else {
-			const char *q = p;
-			while (n < max) {
-				q = (const char *)memchr(q, '\n', (size_t)(end - q)) + 1;
+			while (n < max && q < end) {
+				const char *e = (const char *)memchr(q, '\n', (size_t)(end - q)) + 1;
+				if (n > 0 && b + (size_t)(e - p) > max_bytes)
+					break;
+				q = e;
 				n++;
 			}
-			take = (size_t)(q - p);
 		}
+		take = (size_t)(q - p);
 		if (b + take > o->sendcap) {
 			size_t cap = o->sendcap ? o->sendcap : 64 * 1024;
 			while (cap < b + take)
@@ -266,82 +284,86 @@ static size_t queue_peek(struct output *o, size_t max, size_t *bytes)
 		}
 		memcpy(o->sendbuf + b, p, take);
 		b += take;
+		if (q < end)
+			break;
 	}
 	*bytes = b;
 	return n;
 }
 
-/* Under mu: returns the drops to report now (rate-limited), 0 if none. */
-static uint64_t drops_to_log(struct output *o)
+/* journal_append's wake-up (no journal lock held). */
+static void on_journal(void *arg)
 {
-	uint64_t n = 0;
-	uint32_t supp;
-
-	if (o->drop_unlogged && log_rl_allow(&o->rl_drop, LOG_EVERY_MS, &supp)) {
-		n = o->drop_unlogged;
-		o->drop_unlogged = 0;
-	}
-	return n;
-}
-
-static void log_drops(const struct output *o, uint64_t n)
-{
-	if (n)
-		log_warn("output %s: queue full, dropped %" PRIu64 " oldest lines", o->name, n);
-}
-
-void output_enqueue(struct output *o, const char *lines, size_t len, size_t nlines)
-{
-	int64_t now = time_mono_ms();
-	size_t n = 0, add = len;
-	int was_empty;
-	uint64_t dropped;
-	struct chunk *c;
-
-	(void)nlines; /* counted here: the queue needs the '\n's, not the claim */
-	if (!o || !lines || len == 0)
-		return;
-	for (const char *p = lines; (p = memchr(p, '\n', (size_t)(lines + len - p))) != NULL; p++)
-		n++;
-	if (lines[len - 1] != '\n') { /* a caller bug, but never glue two lines together */
-		n++;
-		add++;
-	}
+	struct output *o = arg;
 
 	pthread_mutex_lock(&o->mu);
-	was_empty = o->lines == 0;
-	c = o->tail;
-	if (!c || now - c->t_ms > CHUNK_MERGE_MS || c->len + add > CHUNK_MAX) {
-		c = xcalloc(1, sizeof(*c));
-		c->t_ms = now;
-		if (o->tail)
-			o->tail->next = c;
-		else
-			o->head = c;
-		o->tail = c;
-	}
-	if (c->len + add > c->cap) {
-		size_t cap = c->cap ? c->cap : 256;
-		while (cap < c->len + add)
-			cap *= 2;
-		c->data = xrealloc(c->data, cap);
-		c->cap = cap;
-	}
-	memcpy(c->data + c->len, lines, len);
-	if (add > len)
-		c->data[c->len + len] = '\n';
-	c->len += add;
-	c->lines += n;
-	o->lines += n;
-	o->bytes += add;
-	queue_trim(o);
-	dropped = drops_to_log(o);
-	if (was_empty || o->lines >= (size_t)o->batch)
-		pthread_cond_signal(&o->cv);
+	o->gen++;
+	o->caught_up = 0;
+	pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
-	log_drops(o, dropped);
 }
 
+/*
+ * Reads journal records into the read-ahead buffer until it holds two
+ * batches' worth or the journal has nothing more (caught_up).  Called by
+ * the sender with mu held; reads with it released.
+ */
+static void fill(struct output *o)
+{
+	size_t max_lines = 2 * (size_t)o->batch, max_bytes = 2 * o->batch_bytes;
+
+	if (max_bytes < READAHEAD_MIN_BYTES)
+		max_bytes = READAHEAD_MIN_BYTES;
+	while (o->lines < max_lines && o->bytes < max_bytes) {
+		struct journal_rec r;
+		struct chunk *c;
+		int got;
+
+		o->caught_up = 0;
+		pthread_mutex_unlock(&o->mu);
+		got = journal_next(o->cons, &r);
+		c = NULL;
+		if (got && r.type == JOURNAL_LINES && r.len > 0) {
+			int64_t age = time_now_ns() / 1000000 - r.t_ms;
+
+			c = xcalloc(1, sizeof(*c));
+			c->data = xmalloc(r.len + 1);
+			memcpy(c->data, r.data, r.len);
+			c->len = r.len;
+			if (c->data[c->len - 1] != '\n') /* never glue two lines together */
+				c->data[c->len++] = '\n';
+			for (const char *p = c->data; (p = memchr(p, '\n', (size_t)(c->data + c->len - p))) != NULL; p++)
+				c->lines++;
+			c->t_wall = r.t_ms;
+			c->t_mono = time_mono_ms() - (age > 0 ? age : 0);
+			c->end_lsn = r.end_lsn;
+			c->end_seq = r.end_seq;
+		}
+		pthread_mutex_lock(&o->mu);
+		if (!got) {
+			o->caught_up = 1;
+			break;
+		}
+		if (c) {
+			if (o->tail)
+				o->tail->next = c;
+			else
+				o->head = c;
+			o->tail = c;
+			o->lines += c->lines;
+			o->bytes += c->len;
+		} else if (o->tail) {
+			/* an event (not for this output): done when the lines before it are */
+			o->tail->end_lsn = r.end_lsn;
+			o->tail->end_seq = r.end_seq;
+		} else {
+			o->commit_lsn = r.end_lsn;
+			o->commit_seq = r.end_seq;
+			o->commit_dirty = 1;
+			commit_flush(o);
+		}
+	}
+}
 /* --- InfluxDB over HTTP ---------------------------------------------- */
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -401,43 +423,6 @@ static size_t gzip_body(struct output *o, const char *data, size_t len)
 	return bound;
 }
 
-/* Counts occurrences of needle in hay[0, len). */
-static size_t count_substr(const char *hay, size_t len, const char *needle)
-{
-	size_t n = 0, nl = strlen(needle);
-	const char *p = hay, *end = hay + len;
-
-	while ((p = memmem(p, (size_t)(end - p), needle, nl)) != NULL) {
-		n++;
-		p += nl;
-	}
-	return n;
-}
-
-/*
- * InfluxDB 1.x answers a partly bad batch with 400 and writes the good
- * points: "partial write: unable to parse '...': ... dropped=0" for lines
- * it could not parse, "partial write: field type conflict: ... dropped=N"
- * for points it refused.  Count what it refused; fall back to the whole batch.
- */
-static size_t rejected_lines(const struct output *o, size_t batch)
-{
-	size_t n = 0;
-	const char *p, *end = o->resp + o->resp_len;
-
-	if (o->resp_truncated)
-		return batch;
-	n = count_substr(o->resp, o->resp_len, "unable to parse");
-	for (p = o->resp; (p = memmem(p, (size_t)(end - p), "dropped=", 8)) != NULL;) {
-		size_t v = 0;
-
-		for (p += 8; p < end && *p >= '0' && *p <= '9'; p++)
-			v = v * 10 + (size_t)(*p - '0');
-		n += v;
-	}
-	return n == 0 || n > batch ? batch : n;
-}
-
 static int64_t remaining_ms(struct output *o)
 {
 	int64_t r;
@@ -483,6 +468,217 @@ static CURLcode influx_perform(struct output *o)
 			res = msg->data.result;
 	curl_multi_remove_handle(o->multi, o->easy);
 	return res;
+}
+
+/* --- refused lines ----------------------------------------------------- */
+
+/* The server's message: "error" (1.x) or "message" (v2) of a JSON body,
+ * else X-Influxdb-Error, else the body.  Returns a malloc'd string. */
+static char *server_message(const struct output *o)
+{
+	cJSON *root = o->resp_len && !o->resp_truncated ? cJSON_ParseWithLength(o->resp, o->resp_len) : NULL;
+	const cJSON *m = root ? cJSON_GetObjectItemCaseSensitive(root, "error") : NULL;
+	char *s;
+
+	if (root && !cJSON_IsString(m))
+		m = cJSON_GetObjectItemCaseSensitive(root, "message");
+	if (cJSON_IsString(m))
+		s = xstrdup(m->valuestring);
+	else if (o->influx_err[0])
+		s = xstrdup(o->influx_err);
+	else
+		s = xasprintf("%.*s", (int)o->resp_len, o->resp);
+	cJSON_Delete(root);
+	return s;
+}
+
+static const char *lp_type_name(enum lp_ftype t)
+{
+	switch (t) {
+	case LP_FLOAT: return "float";
+	case LP_INT: return "integer";
+	case LP_UINT: return "unsigned";
+	case LP_STRING: return "string";
+	case LP_BOOL: return "boolean";
+	}
+	return "?";
+}
+
+/* The lines of the batch, as (start, length) without '\n'. */
+struct line_ref {
+	const char *p;
+	size_t len;
+};
+
+static size_t split_lines(const char *data, size_t len, struct line_ref **out)
+{
+	size_t n = 0, cap = 64;
+	struct line_ref *v = xmalloc(cap * sizeof(*v));
+	const char *p = data, *end = data + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		if (n == cap)
+			v = xrealloc(v, (cap *= 2) * sizeof(*v));
+		v[n].p = p;
+		v[n++].len = (size_t)(e - p);
+		p = e + 1;
+	}
+	*out = v;
+	return n;
+}
+
+static void mark_refused(struct output *o, size_t i, const char *reason, size_t *nmarked)
+{
+	if (o->refused[i])
+		return;
+	o->refused[i] = 1;
+	o->reasons[i] = reason ? xstrdup(reason) : NULL;
+	(*nmarked)++;
+}
+
+/*
+ * Which lines of a 400/422 did the server refuse?  InfluxDB names a line it
+ * cannot parse ("unable to parse 'LINE': why") and, for points it refuses,
+ * says "field type conflict: input field "F" on measurement "M" is type T,
+ * already exists as type U ... dropped=N".  Marks the lines it can pin down
+ * in o->refused; returns 1 when they account for every refusal the answer
+ * counts, 0 when the batch has to be bisected to find them.
+ */
+static int attribute_refusals(struct output *o, const char *msg, const char *data, size_t len, size_t nlines)
+{
+	struct line_ref *lines;
+	size_t n = split_lines(data, len, &lines), marked = 0, expected = 0;
+	const char *p;
+
+	if (nlines > o->refused_cap) {
+		o->refused = xrealloc(o->refused, nlines);
+		o->reasons = xrealloc(o->reasons, nlines * sizeof(*o->reasons));
+		o->refused_cap = nlines;
+	}
+	memset(o->refused, 0, nlines);
+	memset(o->reasons, 0, nlines * sizeof(*o->reasons));
+	if (n > nlines)
+		n = nlines;
+
+	for (p = msg; (p = strstr(p, "unable to parse '")) != NULL;) {
+		const char *q, *end, *nl;
+		size_t found = 0;
+
+		p += 17;
+		end = strstr(p, "': ");
+		if (!end)
+			break;
+		expected++;
+		nl = strchr(end, '\n');
+		for (size_t i = 0; i < n; i++)
+			if (lines[i].len == (size_t)(end - p) && memcmp(lines[i].p, p, lines[i].len) == 0) {
+				char *why = xasprintf("%.*s", (int)(nl ? nl - end - 3 : (long)strlen(end + 3)), end + 3);
+				char *d = strstr(why, " dropped=");
+				if (d)
+					*d = '\0'; /* the batch's count, not this line's reason */
+				mark_refused(o, i, why, &found);
+				free(why);
+			}
+		marked += found ? 1 : 0; /* the same line twice in a batch is one refusal */
+		q = end + 3;
+		p = q;
+	}
+	for (p = msg; (p = strstr(p, "dropped=")) != NULL;) {
+		expected += strtoul(p + 8, NULL, 10);
+		p += 8;
+	}
+	for (p = msg; (p = strstr(p, "input field \"")) != NULL;) {
+		char field[256], meas[256], type[32];
+		size_t before = marked;
+
+		if (sscanf(p, "input field \"%255[^\"]\" on measurement \"%255[^\"]\" is type %31[a-z]", field, meas,
+			   type) != 3) {
+			p++;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct lp_point pt;
+			const char *err;
+
+			if (o->refused[i] || lp_parse_line(lines[i].p, lines[i].len, &pt, &err) != 0)
+				continue;
+			if (strcmp(pt.measurement, meas) == 0)
+				for (size_t k = 0; k < pt.nfields; k++)
+					if (strcmp(pt.fields[k].key, field) == 0 &&
+					    strcmp(lp_type_name(pt.fields[k].type), type) == 0) {
+						mark_refused(o, i, NULL, &marked);
+						break;
+					}
+			lp_point_free(&pt);
+		}
+		(void)before;
+		p++;
+	}
+	free(lines);
+	return expected > 0 && marked == expected;
+}
+
+static void reasons_free(struct output *o, size_t n)
+{
+	for (size_t i = 0; i < n && i < o->refused_cap; i++) {
+		free(o->reasons[i]);
+		o->reasons[i] = NULL;
+	}
+}
+
+/* Appends the refused lines to the quarantine file, each after a comment
+ * with the time, the output and the server's reason (so the file can be
+ * fixed and replayed: InfluxDB skips '#' lines). */
+static void quarantine_write(struct output *o, const char *data, size_t len, size_t nlines, const char *msg)
+{
+	struct line_ref *lines;
+	size_t n = split_lines(data, len, &lines);
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+	uint32_t supp;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!o->quarantine) { /* (a hand-built conf) only counted */
+		free(lines);
+		return;
+	}
+	f = fopen(o->quarantine, "a");
+	if (!f) {
+		if (log_rl_allow(&o->rl_quar, LOG_EVERY_MS, &supp))
+			log_err("output %s: quarantine %s: %s (the refused lines are only counted)", o->name,
+				o->quarantine ? o->quarantine : "(none)", strerror(errno));
+		free(lines);
+		return;
+	}
+	for (size_t i = 0; i < n && i < nlines; i++) {
+		const char *why;
+		if (!o->refused[i])
+			continue;
+		why = o->reasons[i] ? o->reasons[i] : msg;
+		fprintf(f, "# %s output %s: ", when, o->name);
+		for (const char *c = why; *c; c++)
+			fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+		fprintf(f, "\n%.*s\n", (int)lines[i].len, lines[i].p);
+	}
+	if (fclose(f) != 0 && log_rl_allow(&o->rl_quar, LOG_EVERY_MS, &supp))
+		log_err("output %s: quarantine %s: %s", o->name, o->quarantine, strerror(errno));
+	free(lines);
+}
+/* Marks every line of the batch refused (one line the server will never take). */
+static void refuse_all(struct output *o, size_t nlines)
+{
+	if (nlines > o->refused_cap) {
+		o->refused = xrealloc(o->refused, nlines);
+		o->reasons = xrealloc(o->reasons, nlines * sizeof(*o->reasons));
+		o->refused_cap = nlines;
+	}
+	memset(o->refused, 1, nlines);
+	memset(o->reasons, 0, nlines * sizeof(*o->reasons));
 }
 
 static void influx_send(struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r)
@@ -542,19 +738,37 @@ static void influx_send(struct output *o, const char *data, size_t len, size_t n
 	fmt_trunc(r->error, sizeof(r->error), "HTTP %ld%s%s", code, msg[0] ? ": " : "", msg);
 	if (retry_after > 0 && (code == 429 || code == 503))
 		r->retry_after_ms = (retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (int64_t)retry_after) * 1000;
-	if (code == 413) {
+	if (code == 413 && nlines > 1) {
 		r->status = SEND_SPLIT;
-	} else if (code == 400 || code == 422) {
-		r->status = SEND_REJECT;
-		r->rejected = rejected_lines(o, nlines);
-		r->done = nlines;
+	} else if (code == 413 || code == 400 || code == 422) {
+		char *full = server_message(o), *why = xasprintf("HTTP %ld: %s", code, full);
+
+		if (code != 413 && nlines > 1 && !attribute_refusals(o, full, data, len, nlines)) {
+			r->status = SEND_BISECT;
+		} else {
+			if (code == 413 || nlines == 1)
+				refuse_all(o, nlines);
+			r->status = SEND_REJECT;
+			r->done = nlines;
+			for (size_t i = 0; i < nlines; i++)
+				r->rejected += o->refused[i];
+			quarantine_write(o, data, len, nlines, why);
+		}
+		reasons_free(o, nlines);
+		free(full);
+		free(why);
 	} else if (code == 401 || code == 403) {
-		r->status = SEND_SLOW;
+		r->status = SEND_AUTH;
 		fmt_trunc(r->error, sizeof(r->error), "unauthorised (HTTP %ld)%s%s", code, msg[0] ? ": " : "", msg);
 	} else if (code == 404) {
 		r->status = SEND_SLOW;
-		fmt_trunc(r->error, sizeof(r->error), "HTTP 404: %s (the database must exist: CREATE DATABASE \"%s\")",
-			 msg[0] ? msg : "not found", o->database);
+		if (o->v2)
+			fmt_trunc(r->error, sizeof(r->error), "HTTP 404: %s (org \"%s\" and bucket \"%s\" must exist)",
+				  msg[0] ? msg : "not found", o->org, o->bucket);
+		else
+			fmt_trunc(r->error, sizeof(r->error),
+				  "HTTP 404: %s (the database must exist: CREATE DATABASE \"%s\")",
+				  msg[0] ? msg : "not found", o->database);
 	} else if (code >= 500 || code == 429 || code == 408) {
 		r->status = SEND_RETRY;
 	} else {
@@ -565,7 +779,7 @@ static void influx_send(struct output *o, const char *data, size_t len, size_t n
 
 static int influx_setup(struct output *o)
 {
-	char *db = NULL, *rp = NULL;
+	char *a = NULL, *b = NULL;
 	size_t ul;
 	int r = -ENOMEM;
 
@@ -573,15 +787,25 @@ static int influx_setup(struct output *o)
 	o->multi = curl_multi_init();
 	if (!o->easy || !o->multi)
 		goto out;
-	db = curl_easy_escape(o->easy, o->database, 0);
-	rp = o->rp ? curl_easy_escape(o->easy, o->rp, 0) : NULL;
-	if (!db || (o->rp && !rp))
-		goto out;
+	if (o->v2) {
+		a = curl_easy_escape(o->easy, o->org, 0);
+		b = curl_easy_escape(o->easy, o->bucket, 0);
+		if (!a || !b)
+			goto out;
+	} else {
+		a = curl_easy_escape(o->easy, o->database, 0);
+		b = o->rp ? curl_easy_escape(o->easy, o->rp, 0) : NULL;
+		if (!a || (o->rp && !b))
+			goto out;
+	}
 	ul = strlen(o->url);
 	while (ul && o->url[ul - 1] == '/')
 		ul--;
-	o->write_url = xasprintf("%.*s/write?db=%s%s%s&precision=ns", (int)ul, o->url, db, rp ? "&rp=" : "",
-				 rp ? rp : "");
+	if (o->v2)
+		o->write_url = xasprintf("%.*s/api/v2/write?org=%s&bucket=%s&precision=ns", (int)ul, o->url, a, b);
+	else
+		o->write_url = xasprintf("%.*s/write?db=%s%s%s&precision=ns", (int)ul, o->url, a, b ? "&rp=" : "",
+					 b ? b : "");
 	o->resp = xmalloc(RESP_MAX);
 
 	/* "Expect:" stops curl's 100-continue round trip on large bodies */
@@ -590,6 +814,13 @@ static int influx_setup(struct output *o)
 	o->hdr_gzip = curl_slist_append(NULL, "Content-Type: text/plain; charset=utf-8");
 	o->hdr_gzip = curl_slist_append(o->hdr_gzip, "Expect:");
 	o->hdr_gzip = curl_slist_append(o->hdr_gzip, "Content-Encoding: gzip");
+	if (o->token) {
+		char *h = xasprintf("Authorization: Token %s", o->token);
+		o->hdr_plain = curl_slist_append(o->hdr_plain, h);
+		o->hdr_gzip = curl_slist_append(o->hdr_gzip, h);
+		explicit_bzero(h, strlen(h));
+		free(h);
+	}
 	if (!o->hdr_plain || !o->hdr_gzip)
 		goto out;
 
@@ -616,8 +847,8 @@ static int influx_setup(struct output *o)
 	curl_easy_setopt(o->easy, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
 	r = 0;
 out:
-	curl_free(db);
-	curl_free(rp);
+	curl_free(a);
+	curl_free(b);
 	return r;
 }
 
@@ -696,29 +927,41 @@ static int64_t backoff_ms(struct output *o, int slow)
 		pthread_mutex_lock(&(o)->mu);                                                     \
 	} while (0)
 
+/* The alert raised (and cleared) when the server stops (and resumes)
+ * accepting our credentials; written to the journal like any event. */
+static void auth_event(struct output *o, int active, const char *error)
+{
+	cJSON *ev = cJSON_CreateObject();
+	char *json;
+
+	cJSON_AddStringToObject(ev, "rule", "output_unauthorised");
+	cJSON_AddStringToObject(ev, "severity", "critical");
+	cJSON_AddStringToObject(ev, "state", active ? "active" : "cleared");
+	cJSON_AddStringToObject(ev, "output", o->name);
+	cJSON_AddStringToObject(ev, "message",
+				active ? error : "the server accepts the output's credentials again");
+	cJSON_AddNumberToObject(ev, "ts_ms", (double)(time_now_ns() / 1000000));
+	json = cJSON_PrintUnformatted(ev);
+	if (json) {
+		sink_submit_event(json, strlen(json));
+		cJSON_free(json);
+	}
+	cJSON_Delete(ev);
+}
+
 /*
  * Applies the outcome of a request to the queue and the counters (under mu).
- * The batch was lines [0, sent) of the queue; the first `evicted` of them
- * were dropped meanwhile by an overflow, the other `keep` are still at the
- * head.  Lines [0, done) reached the server.
+ * The batch was lines [0, sent) of the queue; [0, done) are finished with
+ * (delivered, or refused and quarantined).
  */
 static void apply_result(struct output *o, size_t sent, struct send_result *r, int64_t now)
 {
-	size_t keep = o->inflight, evicted = o->evicted, written_now;
 	uint32_t supp = 0;
 
-	o->inflight = o->evicted = 0;
-	if (r->status == SEND_SPLIT && sent <= 1) {
-		/* one line the server will never take: refuse it and move on */
-		r->status = SEND_REJECT;
-		r->done = r->rejected = sent;
-	}
 	if (r->done > sent)
 		r->done = sent;
-	written_now = r->done > evicted ? r->done - evicted : 0;
-	queue_drop_head(o, written_now < keep ? written_now : keep, 0);
-	if (evicted > r->done) /* dropped and never delivered */
-		o->st.dropped += evicted - r->done;
+	queue_drop_head(o, r->done);
+	commit_flush(o);
 	o->st.written += r->done - r->rejected;
 	o->st.rejected += r->rejected;
 
@@ -730,16 +973,22 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 		} else {
 			fmt_trunc(o->st.last_error, sizeof(o->st.last_error), "%s", r->error);
 			if (log_rl_allow(&o->rl_reject, LOG_EVERY_MS, &supp))
-				UNLOCKED(o, log_warn("output %s: server refused %zu of %zu lines: %s%s", o->name,
-						     r->rejected, sent, r->error,
+				UNLOCKED(o, log_warn("output %s: server refused %zu of %zu lines (quarantined in %s): "
+						     "%s%s", o->name, r->rejected, sent,
+						     o->quarantine ? o->quarantine : "-", r->error,
 						     supp ? " (earlier refusals suppressed)" : ""));
 		}
 		if (o->split_left) {
 			o->split_left = o->split_left > sent ? o->split_left - sent : 0;
-			if (!o->split_left)
+			if (o->bisect && o->split_limit < (size_t)o->batch)
+				o->split_limit *= 2; /* past the bad line: grow back */
+			if (!o->split_left) {
 				o->split_limit = 0;
+				o->bisect = 0;
+			}
 		}
 		o->retry_at = 0;
+		o->st.unauthorised = 0;
 		if (o->failures) {
 			unsigned f = o->failures;
 
@@ -749,15 +998,17 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 		}
 		break;
 	case SEND_RETRY:
-	case SEND_SLOW: {
+	case SEND_SLOW:
+	case SEND_AUTH: {
 		int64_t d;
 
 		o->st.retried++;
 		o->failures++;
-		d = backoff_ms(o, r->status == SEND_SLOW);
+		d = backoff_ms(o, r->status != SEND_RETRY);
 		if (r->retry_after_ms > d)
 			d = r->retry_after_ms;
 		o->retry_at = now + d;
+		o->st.unauthorised = r->status == SEND_AUTH;
 		fmt_trunc(o->st.last_error, sizeof(o->st.last_error), "%s", r->error);
 		if (log_rl_allow(&o->rl_fail, LOG_EVERY_MS, &supp))
 			UNLOCKED(o, log_warn("output %s: %s%s", o->name, r->error,
@@ -765,10 +1016,13 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 		break;
 	}
 	case SEND_SPLIT:
+	case SEND_BISECT:
 		o->split_limit = (sent + 1) / 2;
 		if (o->split_left < sent)
 			o->split_left = sent;
-		UNLOCKED(o, log_info("output %s: %s: sending the %zu lines in halves", o->name, r->error, sent));
+		o->bisect = r->status == SEND_BISECT;
+		UNLOCKED(o, log_info("output %s: %s: sending the %zu lines in halves%s", o->name, r->error, sent,
+				     r->status == SEND_BISECT ? " to find the refused ones" : ""));
 		break;
 	}
 }
@@ -776,43 +1030,40 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 static void *sender_main(void *arg)
 {
 	struct output *o = arg;
+	int was_unauthorised = 0;
 
 	pthread_mutex_lock(&o->mu);
 	for (;;) {
-		int64_t now = time_mono_ms(), until = INT64_MAX;
+		int64_t now, until;
 		size_t limit = (size_t)o->batch, n, bytes;
+		unsigned gen = o->gen;
 		struct send_result r;
 
+		fill(o);
+		now = time_mono_ms();
 		if (o->split_limit && o->split_limit < limit)
 			limit = o->split_limit;
-		if (o->stopping && (now >= o->deadline_ms || o->lines == 0))
+		if (o->stopping && (now >= o->deadline_ms || (o->lines == 0 && o->caught_up)))
 			break;
 		if (o->retry_at > now)
 			until = o->retry_at;
 		else if (o->lines == 0)
-			until = INT64_MAX;
-		else if (!o->stopping && o->lines < limit && now - o->head->t_ms < o->flush_ms)
-			until = o->head->t_ms + o->flush_ms;
+			until = o->caught_up ? INT64_MAX : 0;
+		else if (!o->stopping && !o->split_left && o->caught_up && o->lines < limit &&
+			 o->bytes < o->batch_bytes && now - o->head->t_mono < o->flush_ms)
+			until = o->head->t_mono + o->flush_ms;
 		else
-			until = 0;
-		if (until != 0) {
-			uint64_t dropped = drops_to_log(o); /* drops the last enqueue could not report */
-
-			if (dropped) {
-				UNLOCKED(o, log_drops(o, dropped));
-				continue;
-			}
-			if (until > now + LOG_EVERY_MS && o->drop_unlogged)
-				until = now + LOG_EVERY_MS;
+			until = -1; /* send now */
+		if (until >= 0) {
+			if (until == 0 || o->gen != gen)
+				continue; /* more to read */
 			if (o->stopping && until > o->deadline_ms)
 				until = o->deadline_ms;
 			cond_wait_until(o, until);
 			continue;
 		}
 
-		n = queue_peek(o, limit, &bytes);
-		o->inflight = n;
-		o->evicted = 0;
+		n = queue_peek(o, limit, o->batch_bytes, &bytes);
 		pthread_mutex_unlock(&o->mu);
 
 		memset(&r, 0, sizeof(r));
@@ -820,10 +1071,20 @@ static void *sender_main(void *arg)
 			influx_send(o, o->sendbuf, bytes, n, &r);
 		else
 			file_send(o, o->sendbuf, bytes, n, &r);
+		if (r.status == SEND_AUTH && !was_unauthorised) {
+			was_unauthorised = 1;
+			log_err("output %s: %s: raising alert output_unauthorised", o->name, r.error);
+			auth_event(o, 1, r.error);
+		} else if ((r.status == SEND_OK || r.status == SEND_REJECT) && was_unauthorised) {
+			was_unauthorised = 0;
+			log_info("output %s: the server accepts our credentials again", o->name);
+			auth_event(o, 0, NULL);
+		}
 
 		pthread_mutex_lock(&o->mu);
 		apply_result(o, n, &r, time_mono_ms());
 	}
+	commit_flush(o);
 	pthread_mutex_unlock(&o->mu);
 	return NULL;
 }
@@ -863,47 +1124,60 @@ static struct output *output_alloc(enum out_kind kind, const char *name)
 	return o;
 }
 
-static void output_limits(struct output *o, int batch, int64_t flush_ms, int64_t backoff_max_ms, int max_pending)
+static void output_limits(struct output *o, int batch, uint64_t batch_bytes, int64_t flush_ms, int64_t backoff_max_ms)
 {
-	o->max_lines = max_pending > 0 ? (size_t)max_pending : DEF_MAX_PENDING;
 	o->batch = batch > 0 ? batch : DEF_BATCH;
-	if ((size_t)o->batch > o->max_lines)
-		o->batch = (int)o->max_lines;
+	o->batch_bytes = batch_bytes > 0 ? (size_t)batch_bytes : DEF_BATCH_BYTES;
 	o->flush_ms = flush_ms > 0 ? flush_ms : DEF_FLUSH_MS;
 	o->backoff_max_ms = backoff_max_ms > 0 ? backoff_max_ms : DEF_BACKOFF_MAX_MS;
-	/* a line count alone does not bound memory if lines are huge */
-	o->max_bytes = o->max_lines * 1024;
-	if (o->max_bytes < 1024 * 1024)
-		o->max_bytes = 1024 * 1024;
 }
 
 struct output *output_influx_new(const struct cc_influx_conf *conf)
 {
 	struct output *o;
+	size_t ul;
 	int r;
 
-	if (!conf || !conf->url || !conf->database) {
+	if (!conf || !conf->url || (conf->v2 ? !conf->org || !conf->bucket : !conf->database)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	o = output_alloc(OUT_INFLUX, conf->name ? conf->name : conf->url);
-	output_limits(o, conf->batch, conf->flush_ms, conf->backoff_max_ms, conf->max_pending);
+	output_limits(o, conf->batch, conf->batch_bytes, conf->flush_ms, conf->backoff_max_ms);
 	o->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : DEF_TIMEOUT_MS;
 	o->connect_timeout_ms = conf->connect_timeout_ms > 0 ? conf->connect_timeout_ms : DEF_CONNECT_MS;
+	o->v2 = conf->v2;
 	o->url = xstrdup(conf->url);
-	o->database = xstrdup(conf->database);
+	o->database = dup_or_null(conf->database);
 	o->rp = dup_or_null(conf->retention_policy);
+	o->org = dup_or_null(conf->org);
+	o->bucket = dup_or_null(conf->bucket);
 	o->username = dup_or_null(conf->username);
 	o->password = dup_or_null(conf->password);
+	o->token = dup_or_null(conf->token);
 	o->ca_file = dup_or_null(conf->ca_file);
+	o->quarantine = dup_or_null(conf->quarantine);
 	o->insecure = conf->insecure;
 	o->gzip = conf->gzip;
+	o->start_oldest = conf->start_oldest;
+	ul = strlen(o->url);
+	while (ul && o->url[ul - 1] == '/')
+		ul--;
+	if (o->v2)
+		o->id = xasprintf("influxdb2 %s %.*s %s %s", o->name, (int)ul, o->url, o->org, o->bucket);
+	else
+		o->id = xasprintf("influxdb %s %.*s %s %s", o->name, (int)ul, o->url, o->database, o->rp ? o->rp : "-");
 	r = influx_setup(o);
-	/* libcurl keeps its own copy: ours is wiped right away */
+	/* libcurl keeps its own copies: ours are wiped right away */
 	if (o->password) {
 		explicit_bzero(o->password, strlen(o->password));
 		free(o->password);
 		o->password = NULL;
+	}
+	if (o->token) {
+		explicit_bzero(o->token, strlen(o->token));
+		free(o->token);
+		o->token = NULL;
 	}
 	if (r < 0) {
 		log_err("output %s: cannot set up libcurl", o->name);
@@ -923,8 +1197,10 @@ struct output *output_file_new(const struct cc_file_out_conf *conf)
 		return NULL;
 	}
 	o = output_alloc(OUT_FILE, conf->name ? conf->name : conf->path);
-	output_limits(o, FILE_BATCH, FILE_FLUSH_MS, 0, 0);
+	output_limits(o, FILE_BATCH, 0, FILE_FLUSH_MS, 0);
 	o->path = xstrdup(conf->path);
+	o->start_oldest = conf->start_oldest;
+	o->id = xasprintf("file %s %s", o->name, o->path);
 	return o;
 }
 
@@ -933,18 +1209,39 @@ const char *output_name(const struct output *o)
 	return o->name;
 }
 
-int output_start(struct output *o)
+const char *output_id(const struct output *o)
+{
+	return o->id;
+}
+
+int output_start(struct output *o, struct journal *j)
 {
 	sigset_t all, old;
+	char cname[64];
 	int r;
 
 	pthread_mutex_lock(&o->mu);
-	if (o->running) {
+	if (o->running || !j) {
 		pthread_mutex_unlock(&o->mu);
-		return -EALREADY;
+		return o->running ? -EALREADY : -EINVAL;
 	}
+	pthread_mutex_unlock(&o->mu);
+	/* a name is [A-Za-z0-9._-] from the config; a path-derived one is not */
+	snprintf(cname, sizeof(cname), "%s", o->name);
+	for (char *p = cname; *p; p++)
+		if (!(((*p | 32) >= 'a' && (*p | 32) <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			*p = '_';
+	o->cons = journal_consumer_open(j, cname, o->id, o->start_oldest, on_journal, o);
+	if (!o->cons) {
+		r = -errno;
+		log_err("output %s: cannot open its journal position: %s", o->name, strerror(errno));
+		return r;
+	}
+	pthread_mutex_lock(&o->mu);
+	o->journal = j;
 	o->running = 1;
 	o->stopping = 0;
+	o->caught_up = 0;
 	pthread_mutex_unlock(&o->mu);
 
 	if (o->kind == OUT_INFLUX && o->insecure)
@@ -959,6 +1256,8 @@ int output_start(struct output *o)
 		pthread_mutex_lock(&o->mu);
 		o->running = 0;
 		pthread_mutex_unlock(&o->mu);
+		journal_consumer_close(o->cons);
+		o->cons = NULL;
 		log_err("output %s: cannot start its thread: %s", o->name, strerror(r));
 		return -r;
 	}
@@ -968,6 +1267,8 @@ int output_start(struct output *o)
 
 void output_stop(struct output *o, int64_t deadline_ms)
 {
+	struct journal_consumer_stats cs;
+
 	pthread_mutex_lock(&o->mu);
 	if (!o->running) {
 		pthread_mutex_unlock(&o->mu);
@@ -984,47 +1285,18 @@ void output_stop(struct output *o, int64_t deadline_ms)
 	pthread_mutex_lock(&o->mu);
 	o->running = 0;
 	o->stopping = 0;
-	if (o->drop_unlogged) {
-		log_warn("output %s: queue full, dropped %" PRIu64 " oldest lines", o->name, o->drop_unlogged);
-		o->drop_unlogged = 0;
-	}
-	if (o->lines)
-		log_info("output %s: stopped with %zu lines undelivered", o->name, o->lines);
+	commit_flush(o);
+	journal_consumer_get_stats(o->cons, &cs);
+	o->st.pending = cs.pending_lines;
+	o->st.pending_bytes = cs.pending_bytes;
+	o->st.dropped = cs.dropped;
+	queue_free(o);
 	pthread_mutex_unlock(&o->mu);
-}
-
-void output_take_pending(struct output *to, struct output *from)
-{
-	struct chunk *head, *tail;
-	size_t lines, bytes;
-
-	if (!to || !from || to == from)
-		return;
-	pthread_mutex_lock(&from->mu);
-	head = from->head;
-	tail = from->tail;
-	lines = from->lines;
-	bytes = from->bytes;
-	from->head = from->tail = NULL;
-	from->lines = from->bytes = 0;
-	from->inflight = from->evicted = 0;
-	pthread_mutex_unlock(&from->mu);
-	if (!head)
-		return;
-
-	pthread_mutex_lock(&to->mu);
-	/* from's lines are older: they go in front (no request is in flight
-	 * on them: from is stopped; to's own in-flight prefix moves back) */
-	tail->next = to->head;
-	to->head = head;
-	if (!to->tail)
-		to->tail = tail;
-	to->lines += lines;
-	to->bytes += bytes;
-	to->inflight = 0; /* its batch is no longer a prefix: count by outcome */
-	queue_trim(to);
-	pthread_cond_signal(&to->cv);
-	pthread_mutex_unlock(&to->mu);
+	if (cs.pending_lines)
+		log_info("output %s: stopped with %" PRIu64 " lines undelivered (kept in the journal)", o->name,
+			 cs.pending_lines);
+	journal_consumer_close(o->cons);
+	o->cons = NULL;
 }
 
 int output_same_destination(const struct output *a, const struct output *b)
@@ -1035,14 +1307,19 @@ int output_same_destination(const struct output *a, const struct output *b)
 		return 0;
 	if (a->kind == OUT_FILE)
 		return strcmp(a->path, b->path) == 0;
+	if (a->v2 != b->v2)
+		return 0;
 	la = strlen(a->url);
 	lb = strlen(b->url);
 	while (la && a->url[la - 1] == '/')
 		la--;
 	while (lb && b->url[lb - 1] == '/')
 		lb--;
-	return la == lb && strncmp(a->url, b->url, la) == 0 && strcmp(a->database, b->database) == 0 &&
-	       streq_null(a->rp, b->rp);
+	if (la != lb || strncmp(a->url, b->url, la) != 0)
+		return 0;
+	if (a->v2)
+		return strcmp(a->org, b->org) == 0 && strcmp(a->bucket, b->bucket) == 0;
+	return strcmp(a->database, b->database) == 0 && streq_null(a->rp, b->rp);
 }
 
 void output_free(struct output *o)
@@ -1050,7 +1327,7 @@ void output_free(struct output *o)
 	if (!o)
 		return;
 	output_stop(o, time_mono_ms());
-	queue_free(o->head);
+	queue_free(o);
 	if (o->multi)
 		curl_multi_cleanup(o->multi);
 	if (o->easy)
@@ -1062,17 +1339,24 @@ void output_free(struct output *o)
 	if (o->password)
 		explicit_bzero(o->password, strlen(o->password));
 	free(o->password);
+	free(o->token);
 	free(o->name);
+	free(o->id);
 	free(o->url);
 	free(o->database);
 	free(o->rp);
+	free(o->org);
+	free(o->bucket);
 	free(o->username);
 	free(o->ca_file);
+	free(o->quarantine);
 	free(o->write_url);
 	free(o->resp);
 	free(o->path);
 	free(o->sendbuf);
 	free(o->gzbuf);
+	free(o->refused);
+	free(o->reasons);
 	pthread_cond_destroy(&o->cv);
 	pthread_mutex_destroy(&o->mu);
 	free(o);
@@ -1080,11 +1364,17 @@ void output_free(struct output *o)
 
 void output_get_stats(struct output *o, struct output_stats *st)
 {
-	int64_t now = time_mono_ms();
+	struct journal_consumer_stats cs;
+	int64_t now = time_now_ns() / 1000000;
 
 	pthread_mutex_lock(&o->mu);
 	*st = o->st;
-	st->pending = o->lines;
-	st->oldest_age_ms = o->head ? now - o->head->t_ms : 0;
+	if (o->cons) {
+		journal_consumer_get_stats(o->cons, &cs);
+		st->pending = cs.pending_lines;
+		st->pending_bytes = cs.pending_bytes;
+		st->dropped = cs.dropped;
+	}
+	st->oldest_age_ms = o->head && now > o->head->t_wall ? now - o->head->t_wall : 0;
 	pthread_mutex_unlock(&o->mu);
 }

@@ -1,18 +1,23 @@
-/* output.h - where line protocol leaves the daemon.  Each output owns a
- * bounded in-memory queue of lines (drops counted, oldest first) and one
- * sender thread that batches by line count and age.  Kinds: InfluxDB 1.x
- * /write over HTTP(S) (libcurl), and an append-only file.
+/* output.h - where journaled line protocol leaves the daemon.  Each output
+ * is a journal consumer (its own committed position, see daemon/journal.h)
+ * with one sender thread that reads records into a small read-ahead buffer
+ * and batches them by lines, bytes and age.  Kinds: InfluxDB 1.x /write and
+ * the v2 API /api/v2/write over HTTP(S) (libcurl), and an append-only file.
  *
- * Status policy (InfluxDB): a batch stays queued until acknowledged.  2xx:
- * delivered.  5xx, 408, 429, connection errors, timeouts: the same lines
+ * Status policy (InfluxDB): a batch stays in the journal until acknowledged.
+ * 2xx: delivered.  5xx, 408, 429, connection errors, timeouts: the same lines
  * again after exponential backoff with jitter (1 s doubling up to
  * backoff_max; Retry-After honoured on 429/503).  413: the batch is sent in
- * halves, down to one line, which is then refused.  400/422: InfluxDB wrote
- * the good points; the refused lines (counted from "unable to parse" and
- * "dropped=N" in its answer, else the whole batch) are counted rejected and
- * the output moves on.  401/403, 404 (database not found) and anything
- * unexpected: data kept, retried every backoff_max, logged rate-limited.
- * File output: write errors reopen the file and retry the unwritten lines. */
+ * halves, down to one line, which is then quarantined.  400/422: InfluxDB
+ * wrote the good points; the refused lines (named by "unable to parse '...'"
+ * or by the measurement and field of a "field type conflict") go to the
+ * quarantine file with the server's reason, and the output moves on; when
+ * the answer does not say which lines, the batch is bisected (good halves
+ * are rewritten: same timestamps, InfluxDB overwrites) until the bad lines
+ * are found.  401/403: data kept, retried every backoff_max, an
+ * "output_unauthorised" alert event on each transition.  404 (no database)
+ * and anything unexpected: data kept, retried every backoff_max, logged
+ * rate-limited.  File output: write errors reopen the file and retry. */
 #ifndef CC_OUTPUT_H
 #define CC_OUTPUT_H
 
@@ -21,17 +26,20 @@
 
 struct cc_influx_conf;
 struct cc_file_out_conf;
+struct journal;
 struct output;
 
 struct output_stats {
 	uint64_t written;  /* lines acknowledged by the server / written to the file */
 	uint64_t retried;  /* requests retried after an error */
-	uint64_t rejected; /* lines the server refused (4xx other than auth/too-large) */
-	uint64_t dropped;  /* lines dropped because the queue was full */
-	uint64_t pending;  /* lines queued now */
+	uint64_t rejected; /* lines the server refused (quarantined) */
+	uint64_t dropped;  /* lines lost to the journal's max_size before this output sent them */
+	uint64_t pending;  /* lines journaled, not yet delivered */
+	uint64_t pending_bytes;
 	uint64_t requests; /* HTTP requests made */
+	int unauthorised;  /* the server refuses our credentials (401/403) right now */
 	int64_t last_ok_ms;    /* monotonic ms of the last success, 0 if never */
-	int64_t oldest_age_ms; /* age of the oldest queued line, 0 when empty */
+	int64_t oldest_age_ms; /* age of the oldest undelivered line, 0 when none */
 	char last_error[160];
 };
 
@@ -44,31 +52,21 @@ struct output *output_influx_new(const struct cc_influx_conf *conf);
 struct output *output_file_new(const struct cc_file_out_conf *conf);
 
 const char *output_name(const struct output *o);
-int output_start(struct output *o); /* starts the sender thread; 0 or -errno */
+/* The journal consumer id: kind, name and destination on one line. */
+const char *output_id(const struct output *o);
+
+/* Opens the output's journal consumer (resuming at its committed position)
+ * and starts the sender thread.  0 or -errno. */
+int output_start(struct output *o, struct journal *j);
 
 /*
- * Queue complete lines (each ends with '\n').  Thread-safe, never blocks on
- * the network.  When the queue is full (max_pending lines, or max_pending
- * KiB of text, at least 1 MiB) the oldest lines are dropped and counted
- * (logged rate-limited).  Lines are counted by their '\n's (nlines is only
- * a hint), so a line must not contain a raw line break: lp_encode()
- * guarantees that; a missing final '\n' is added.
- */
-void output_enqueue(struct output *o, const char *lines, size_t len, size_t nlines);
-
-/*
- * Stop the sender: try to deliver what is queued until deadline_ms
- * (monotonic), then return.  Lines still queued stay in the output, so
- * output_take_pending() can move them to a replacement on reload.
+ * Stop the sender: deliver what the journal holds for it until deadline_ms
+ * (monotonic), then persist its position and return.  What is undelivered
+ * stays in the journal for the next start (or a reload's replacement).
  */
 void output_stop(struct output *o, int64_t deadline_ms);
-/* Move every queued line of from (stopped) to the front of to (same
- * destination across a reload).  Call it before output_start(to): a batch
- * to already has in flight may otherwise be sent twice (harmless to
- * InfluxDB, same timestamps, but counted twice). */
-void output_take_pending(struct output *to, struct output *from);
-/* Same URL (trailing '/' ignored) + database + retention policy (or same
- * path): a reload may hand pending lines over. */
+/* Same kind, URL (trailing '/' ignored) and database/rp or org/bucket (or
+ * same path). */
 int output_same_destination(const struct output *a, const struct output *b);
 void output_free(struct output *o);
 

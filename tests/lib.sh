@@ -477,3 +477,65 @@ PYEOF
 influx_timestamps() {
 	INFLUX_EPOCH=ns influx_query "$1" | influx_rows | cut -f3 | sort -n -u
 }
+
+# ---------------------------------------------------------------- MQTT broker
+
+MQTT_PORT=
+MQTT_PID=
+MQTT_DIR=$T/mosquitto
+MQTT_LOG=$T/mosquitto.log
+
+# start_mosquitto [EXTRA_CONFIG_LINES]: Debian's broker on a free loopback
+# port, persistence in the temp dir (user root: Debian's mosquitto would
+# drop to a user that cannot write there).  Called again after
+# stop_mosquitto, it restarts the same broker (port, persistence).
+start_mosquitto() {
+	mkdir -p "$MQTT_DIR"
+	if [ ! -f "$MQTT_DIR/mosquitto.conf" ]; then
+		MQTT_PORT=$(free_port)
+		cat >"$MQTT_DIR/mosquitto.conf" <<MQEOF
+user root
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $MQTT_DIR/
+autosave_interval 1
+max_queued_messages 100000
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+${1:-}
+MQEOF
+	fi
+	start_bg mosquitto "$MQTT_LOG" mosquitto -c "$MQTT_DIR/mosquitto.conf"
+	MQTT_PID=$LAST_PID
+	wait_for "mosquitto on port $MQTT_PORT" port_open "$MQTT_PORT" || {
+		show_log "$MQTT_LOG"
+		die "mosquitto did not listen on 127.0.0.1:$MQTT_PORT"
+	}
+}
+
+stop_mosquitto() {
+	stop_pid "$MQTT_PID" 20
+	MQTT_PID=
+}
+
+# mqtt_pub TOPIC PAYLOAD [mosquitto_pub options...]: one QoS 1 message.
+mqtt_pub() {
+	local topic=$1 payload=$2
+	shift 2
+	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "$topic" -m "$payload" "$@"
+}
+
+# daemon_mqtt_connected [N]: the daemon's log says it connected (N times).
+daemon_mqtt_connected() {
+	[ "$(grep -c 'mqtt broker .*: connected as' "$DAEMON_LOG" 2>/dev/null)" -ge "${1:-1}" ]
+}
+
+# influx_count QUERY: the count a `SELECT count(...)` returns, 0 when none.
+influx_count() {
+	local v
+	v=$(influx_scalar "$1")
+	echo "${v:-0}"
+}

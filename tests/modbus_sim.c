@@ -10,7 +10,8 @@
  * TCP: PORT 0 picks a free port.  Once listening it prints
  * "listening on HOST:PORT" on stdout and writes "PORT\n" to the ready file
  * (written to FILE.tmp, then renamed, so a poller never sees a partial
- * file).  Any number of clients, one select() loop.  RTU: the ready file
+ * file).  Any number of clients, one select() loop.  SIGHUP (TCP) re-reads
+ * the map file: its values overwrite the served ones (tests change a reading).  RTU: the ready file
  * gets "DEVICE\n" once the serial port is open.  SIGTERM/SIGINT: clean exit 0.
  *
  * Map file, one statement a line, '#' starts a comment:
@@ -91,6 +92,8 @@ static int lychee;
 static double t0_real;
 static uint64_t seed = 1;
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_hup; /* TCP: re-read the map file (tests change values) */
+static const char *map_path;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -107,7 +110,10 @@ static void die(const char *fmt, ...)
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 static double now_s(void)
@@ -520,7 +526,13 @@ static void serve_tcp(const char *hostport, const char *ready, long turnaround_m
 	fdmax = srv;
 	while (!got_signal) {
 		fd_set rd = all;
-		int n = pselect(fdmax + 1, &rd, NULL, NULL, NULL, waitmask);
+		int n;
+
+		if (got_hup && map_path) {
+			got_hup = 0;
+			map_load(map_path); /* values of the new file overwrite the old */
+		}
+		n = pselect(fdmax + 1, &rd, NULL, NULL, NULL, waitmask);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -771,6 +783,7 @@ int main(int argc, char **argv)
 		die("unknown scenario \"%s\" (known: lychee)", scenario);
 
 	if (map) {
+		map_path = map;
 		map_load(map);
 	} else {
 		lychee = 1;
@@ -785,13 +798,16 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
 
 	if (tcp)
 		serve_tcp(tcp, ready, turnaround_ms, &waitmask);

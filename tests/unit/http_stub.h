@@ -30,6 +30,7 @@ struct stub_reply {
 	const char *headers; /* extra header lines, each ending "\r\n", or NULL */
 	const char *body;    /* or NULL */
 	int hang;            /* read the request, never answer */
+	int reset;           /* read the request, then reset the connection (RST) */
 };
 
 struct stub_req {
@@ -128,6 +129,14 @@ static void stub_serve(struct http_stub *s, struct stub_client *c)
 		c->len -= total;
 		if (rep.hang) {
 			c->hung = 1;
+			return;
+		}
+		if (rep.reset) {
+			struct linger lg = { 1, 0 };
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(c->fd);
+			c->fd = -1;
+			c->len = 0;
 			return;
 		}
 		n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d Scripted\r\nContent-Length: %zu\r\n%s\r\n", rep.status,

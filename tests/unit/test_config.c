@@ -95,7 +95,12 @@ static void test_minimal_config_gets_every_default(void)
 	CHECK_INT(cfg->influx[0].timeout_ms, 10000);
 	CHECK_INT(cfg->influx[0].connect_timeout_ms, 5000);
 	CHECK_INT(cfg->influx[0].backoff_max_ms, 60000);
-	CHECK_INT(cfg->influx[0].max_pending, 1000000);
+	CHECK_INT(cfg->influx[0].batch_bytes, 4 * 1024 * 1024);
+	CHECK_INT(cfg->influx[0].start_oldest, 0);
+	CHECK(cfg->journal.dir != NULL && strstr(cfg->journal.dir, "/journal") != NULL);
+	CHECK_INT(cfg->journal.max_size, 1024ull * 1024 * 1024);
+	CHECK_INT(cfg->journal.segment_size, 64ull * 1024 * 1024);
+	CHECK_INT(cfg->journal.fsync_ms, 1000);
 	config_free(cfg);
 	errors_free(&e);
 }
@@ -491,10 +496,10 @@ static void test_schema_export_covers_every_group(void)
 	FILE *f;
 
 	config_schema_foreach(count_key, &c);
-	CHECK_INT(c.groups_seen, 11);
+	CHECK_INT(c.groups_seen, 28);
 	CHECK(c.keys > 60);
 	CHECK_INT(c.missing_help, 0);
-	CHECK_INT(c.restart_only, 2); /* state_dir, log.target */
+	CHECK_INT(c.restart_only, 5); /* state_dir, user, group, log.target, journal.dir */
 
 	f = open_memstream(&buf, &len);
 	config_schema_print(f);

@@ -1,0 +1,319 @@
+/* coldchainctl - the operator's and technician's command line.
+ * Today: `config check` and the Modbus technician tools (`modbus read`,
+ * `modbus scan`); the control-socket commands (status, alarms, ack, ...)
+ * join when the daemon grows its control socket.
+ * Exit status: 0 done, 1 the thing asked for failed (no answer, invalid
+ * config), 2 usage error. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/util.h"
+#include "../../drivers/modbus.h"
+#include "../../drivers/regdecode.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: coldchainctl COMMAND ...\n"
+	      "  config check FILE\n"
+	      "      check a configuration (same as coldchaind -n -c FILE)\n"
+	      "  modbus read (--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) --unit N\n"
+	      "              --table holding|input|coil|discrete --address A [--count C]\n"
+	      "              [--scale S] [--timeout DURATION]\n"
+	      "      raw words, then every decoding (int16/uint16/int32/uint32/float32 in\n"
+	      "      all four orders), so the right type and order are obvious\n"
+	      "  modbus scan (--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) [--from N] [--to N]\n"
+	      "              [--timeout DURATION]\n"
+	      "      which unit ids answer on a bus\n"
+	      "Addresses are 0-based protocol addresses (vendor register 40001 = holding 0).\n",
+	      f);
+}
+
+static int cmd_config_check(int argc, char **argv)
+{
+	struct cc_config *cfg = NULL;
+	struct cc_errors e = { 0 };
+
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(argv[0], &cfg, &e) < 0) {
+		errors_print(&e, stderr);
+		errors_free(&e);
+		return 1;
+	}
+	printf("configuration OK\n");
+	config_free(cfg);
+	return 0;
+}
+
+struct mb_opts {
+	char spec[512];
+	int unit, from, to;
+	enum cc_table table;
+	long address, count;
+	double scale;
+	int64_t timeout_ms;
+	int have_unit, have_table, have_address;
+};
+
+static int parse_table(const char *s, enum cc_table *t)
+{
+	static const char *names[] = { "coil", "discrete", "holding", "input" };
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*t = (enum cc_table)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int mb_parse(int argc, char **argv, struct mb_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "tcp", required_argument, NULL, 't' },   { "rtu", required_argument, NULL, 'r' },
+		{ "unit", required_argument, NULL, 'u' },  { "table", required_argument, NULL, 'T' },
+		{ "address", required_argument, NULL, 'a' }, { "count", required_argument, NULL, 'n' },
+		{ "scale", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 'w' },
+		{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	long v;
+
+	memset(o, 0, sizeof(*o));
+	o->count = 1;
+	o->scale = 1.0;
+	o->timeout_ms = 1000;
+	o->from = 1;
+	o->to = 247;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+		case 'r':
+			snprintf(o->spec, sizeof(o->spec), "%s:%s", opt == 't' ? "tcp" : "rtu", optarg);
+			break;
+		case 'u':
+			if (parse_long(optarg, 0, 255, &v) < 0)
+				goto bad;
+			o->unit = (int)v;
+			o->have_unit = 1;
+			break;
+		case 'T':
+			if (parse_table(optarg, &o->table) < 0)
+				goto bad;
+			o->have_table = 1;
+			break;
+		case 'a':
+			if (parse_long(optarg, 0, 65535, &o->address) < 0)
+				goto bad;
+			o->have_address = 1;
+			break;
+		case 'n':
+			if (parse_long(optarg, 1, 2000, &o->count) < 0)
+				goto bad;
+			break;
+		case 's': {
+			char *end;
+			o->scale = strtod(optarg, &end);
+			if (*end || end == optarg || !isfinite(o->scale) || o->scale == 0)
+				goto bad;
+			break;
+		}
+		case 'w':
+			if (parse_duration_ms(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0)
+				goto bad;
+			break;
+		case 'f':
+			if (parse_long(optarg, 0, 255, &v) < 0)
+				goto bad;
+			o->from = (int)v;
+			break;
+		case 'o':
+			if (parse_long(optarg, 0, 255, &v) < 0)
+				goto bad;
+			o->to = (int)v;
+			break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (!o->spec[0] || optind != argc) {
+		fprintf(stderr, "coldchainctl: give --tcp HOST:PORT or --rtu DEVICE:BAUD[:8N1]\n");
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "coldchainctl: invalid value for --%s: %s\n", argv[optind - 1] + 2, optarg);
+	return -1;
+}
+
+static const char *const order_names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
+
+static void print_decodings(const uint16_t *w, long count, long base, double scale)
+{
+	printf("\n32-bit values starting at each address (A = most significant byte)%s:\n",
+	       scale != 1.0 ? ", scaled" : "");
+	printf("  %7s  %-5s %14s %14s %16s\n", "start", "order", "int32", "uint32", "float32");
+	for (long i = 0; i + 1 < count; i++) {
+		for (int o = 0; o < 4; o++) {
+			double i32, u32, f32;
+			char fbuf[32];
+			regdecode_words(&w[i], 2, CC_T_INT32, (enum cc_order)o, -1, &i32);
+			regdecode_words(&w[i], 2, CC_T_UINT32, (enum cc_order)o, -1, &u32);
+			if (regdecode_words(&w[i], 2, CC_T_FLOAT32, (enum cc_order)o, -1, &f32) < 0)
+				snprintf(fbuf, sizeof(fbuf), "NaN/Inf");
+			else
+				snprintf(fbuf, sizeof(fbuf), "%.7g", f32 * scale);
+			printf("  %7ld  %-5s %14.10g %14.10g %16s\n", base + i, order_names[o], i32 * scale, u32 * scale,
+			       fbuf);
+		}
+	}
+}
+
+static int cmd_modbus_read(int argc, char **argv)
+{
+	struct mb_opts o;
+	struct mb_link *l;
+	uint16_t w[2000];
+	char err[600];
+	double rtt = 0;
+	int rc, bits;
+
+	if (mb_parse(argc, argv, &o) < 0)
+		return 2;
+	if (!o.have_unit || !o.have_table || !o.have_address) {
+		fprintf(stderr, "coldchainctl modbus read: --unit, --table and --address are required\n");
+		return 2;
+	}
+	bits = o.table == CC_TABLE_COIL || o.table == CC_TABLE_DISCRETE;
+	if (!bits && o.count > 125) {
+		fprintf(stderr, "coldchainctl modbus read: at most 125 registers per request\n");
+		return 2;
+	}
+	if (o.address + o.count - 1 > 65535) {
+		fprintf(stderr, "coldchainctl modbus read: %ld + %ld runs past address 65535\n", o.address, o.count);
+		return 2;
+	}
+	l = mb_link_open(o.spec, o.timeout_ms, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "coldchainctl: %s\n", err);
+		return 1;
+	}
+	rc = mb_link_read(l, o.unit, o.table, (uint16_t)o.address, (uint16_t)o.count, w, &rtt);
+	mb_link_close(l);
+	if (rc < 0) {
+		fprintf(stderr, "coldchainctl: %s unit %d %s %ld..%ld: %s%s\n", o.spec + 4, o.unit, table_name(o.table),
+			o.address, o.address + o.count - 1, mb_link_strerror(rc),
+			rc == -ETIMEDOUT ? " (wrong unit id, baud rate or wiring?)" : "");
+		return 1;
+	}
+	printf("%s unit %d %s %ld..%ld: %ld %s in %.1f ms\n", o.spec + 4, o.unit, table_name(o.table), o.address,
+	       o.address + o.count - 1, o.count, bits ? "bits" : "registers", rtt);
+	if (bits) {
+		for (long i = 0; i < o.count; i++)
+			printf("  %7ld  %d\n", o.address + i, w[i]);
+		return 0;
+	}
+	printf("  %7s  %-6s %8s %8s%s\n", "address", "hex", "uint16", "int16", o.scale != 1.0 ? "  (scaled)" : "");
+	for (long i = 0; i < o.count; i++)
+		printf("  %7ld  0x%04X %8.10g %8.10g\n", o.address + i, w[i], (double)w[i] * o.scale,
+		       (double)(int16_t)w[i] * o.scale);
+	if (o.count >= 2)
+		print_decodings(w, o.count, o.address, o.scale);
+	return 0;
+}
+
+static int cmd_modbus_scan(int argc, char **argv)
+{
+	struct mb_opts o;
+	struct mb_link *l;
+	char err[600];
+	int found = 0, tty = isatty(STDERR_FILENO);
+
+	if (mb_parse(argc, argv, &o) < 0)
+		return 2;
+	if (o.from > o.to) {
+		fprintf(stderr, "coldchainctl modbus scan: --from %d is after --to %d\n", o.from, o.to);
+		return 2;
+	}
+	/* Short by default: a scan of 247 units must not take minutes. */
+	if (!strstr(argv[0], "--timeout") && o.timeout_ms == 1000)
+		o.timeout_ms = 200;
+	l = mb_link_open(o.spec, o.timeout_ms, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "coldchainctl: %s\n", err);
+		return 1;
+	}
+	printf("scanning %s units %d..%d (timeout %" PRId64 " ms each)\n", o.spec + 4, o.from, o.to, o.timeout_ms);
+	for (int u = o.from; u <= o.to; u++) {
+		uint16_t w[1];
+		double rtt;
+		int rc, exc;
+
+		if (tty)
+			fprintf(stderr, "\r  unit %3d/%d ...", u, o.to);
+		rc = mb_link_read(l, u, CC_TABLE_HOLDING, 0, 1, w, &rtt);
+		exc = mb_exception_code(rc);
+		if (rc == 0 || (exc && exc != 0x0A && exc != 0x0B)) {
+			if (tty)
+				fputs("\r                    \r", stderr);
+			found++;
+			if (rc == 0)
+				printf("  unit %3d answers (holding 0 = 0x%04X, %.1f ms)\n", u, w[0], rtt);
+			else
+				printf("  unit %3d answers with exception %d (%s): a device is there\n", u, exc,
+				       mb_link_strerror(rc));
+		} else if (rc != -ETIMEDOUT && !exc) {
+			if (tty)
+				fputs("\n", stderr);
+			fprintf(stderr, "coldchainctl: unit %d: %s; stopping the scan\n", u, mb_link_strerror(rc));
+			mb_link_close(l);
+			return 1;
+		}
+	}
+	if (tty)
+		fputs("\r                    \r", stderr);
+	mb_link_close(l);
+	printf("%d unit%s answered\n", found, found == 1 ? "" : "s");
+	return found ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (argc >= 3 && strcmp(argv[1], "config") == 0 && strcmp(argv[2], "check") == 0)
+		return cmd_config_check(argc - 3, argv + 3);
+	if (argc >= 3 && strcmp(argv[1], "modbus") == 0 && strcmp(argv[2], "read") == 0)
+		return cmd_modbus_read(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "modbus") == 0 && strcmp(argv[2], "scan") == 0)
+		return cmd_modbus_scan(argc - 2, argv + 2);
+	fprintf(stderr, "coldchainctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,41 @@
+/* engine.h - evaluates the alarm rules and spoilage models on every sample
+ * (locally: never dependent on the TSDB), keeps their state, and emits
+ * alert events (InfluxDB measurement "alert", JSON events, log lines) and
+ * shelf_life points.  State survives restarts through an atomic snapshot in
+ * state_dir (engine.state).  Thread-safe: sources call engine_process()
+ * concurrently (through sink_submit), the main loop calls engine_tick(). */
+#ifndef CC_ENGINE_H
+#define CC_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sample.h"
+
+/* Builds the engine for cfg (which must outlive it until engine_stop) and
+ * restores the snapshot from cfg->state_dir.  0 or -errno. */
+int engine_start(const struct cc_config *cfg);
+/* Writes the snapshot and frees the engine.  Samples arriving later are ignored. */
+void engine_stop(void);
+
+/* Every sample, from any thread. */
+void engine_process(const struct cc_sample *s, size_t n);
+/* Timers (on/off-delays without samples, stale channels, shelve expiry,
+ * re-notify, escalation, defrost schedule), shelf_life output and state
+ * snapshots.  now_ns: wall clock. Call about once a second. */
+void engine_tick(int64_t now_ns);
+
+/* Operator actions on an alarm by id (as in the alert events).  0, or
+ * -ENOENT no such alarm, -EALREADY nothing to do, -EBUSY (reset) the
+ * condition still holds, -EINVAL bad argument, -ESRCH engine not running. */
+int engine_ack(const char *id, const char *user, const char *note);
+int engine_shelve(const char *id, int64_t dur_ms, const char *user, const char *note);
+int engine_unshelve(const char *id, const char *user, const char *note);
+int engine_reset(const char *id, const char *user, const char *note);
+
+/* Testing and the control socket: the state of an alarm ("inactive",
+ * "active", "acked", "cleared_unacked") or NULL when there is none. */
+const char *engine_alarm_state(const char *id);
+
+#endif

@@ -1,0 +1,1280 @@
+/* journal.c - append-only CRC'd segments with group commit, per-consumer
+ * positions persisted atomically, a size cap that drops the oldest segment
+ * (counted), and recovery that never refuses to start: see journal.h for
+ * the format and README "Durability" for the contract. */
+#include "journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "log.h"
+#include "util.h"
+
+#define REC_MAGIC 0x4a43434aU /* "JCCJ" little endian */
+static const char seg_magic[8] = { 'C', 'C', 'J', 'O', 'U', 'R', 'N', '1' };
+#define POS_MAGIC "coldchaind-journal-position 1"
+#define READ_BUF (256 * 1024)
+#define LOG_EVERY_MS 30000
+#define MAX_NOTIFY 64
+
+struct seg {
+	uint64_t base;      /* LSN of file offset 0 */
+	uint64_t size;      /* bytes of valid data in the file (header included) */
+	uint64_t first_seq; /* seq of its first line */
+};
+
+struct journal_consumer {
+	struct journal *j;
+	char *name, *id, *path;
+	int attached, dirty;
+	uint64_t lsn, seq;   /* committed */
+	uint64_t rlsn, rseq; /* read */
+	uint64_t dropped;
+	void (*notify)(void *arg);
+	void *arg;
+	/* reader (consumer thread only) */
+	int rfd;
+	uint64_t rbase;
+	uint8_t *buf;
+	size_t cap, blen;
+	uint64_t boff; /* file offset of buf[0] */
+	struct log_rl rl;
+};
+
+struct journal {
+	char *dir;
+	pthread_mutex_t mu;      /* everything below */
+	pthread_mutex_t sync_mu; /* an fsync of the active fd in progress */
+	pthread_mutex_t pos_mu;  /* position file writes */
+	pthread_mutex_t notify_mu;
+	pthread_cond_t cv;
+	struct seg *segs;
+	size_t nsegs, capsegs;
+	int fd; /* the active (last) segment */
+	int dirfd;
+	uint64_t end_lsn, next_seq, total_bytes;
+	int dirty, dir_dirty, broken;
+	uint64_t max_size, segment_size;
+	int64_t fsync_ms;
+	uint64_t corrupt_counted_upto;
+	struct journal_stats st;
+	struct journal_consumer **cons;
+	size_t ncons;
+	pthread_t thread;
+	int stop, thread_ok;
+	struct log_rl rl_write, rl_cap;
+	uint64_t write_fail_run, cap_unlogged_segs;
+};
+
+/* --- encoding --------------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* CRC of the length field and of the header after the CRC, then the payload. */
+static uint32_t rec_crc(const uint8_t *hdr, const void *data, size_t len)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	c = crc32(c, hdr + 4, 4);
+	c = crc32(c, hdr + 12, JOURNAL_HDR - 12);
+	while (len > 0) { /* crc32 takes a uInt length */
+		uInt n = len > 0x40000000 ? 0x40000000 : (uInt)len;
+		c = crc32(c, data, n);
+		data = (const uint8_t *)data + n;
+		len -= n;
+	}
+	return (uint32_t)c;
+}
+
+void journal_encode_header(uint8_t hdr[JOURNAL_HDR], enum journal_type type, const void *data, size_t len,
+			   uint32_t nlines, uint64_t seq, int64_t t_ms)
+{
+	put32(hdr, REC_MAGIC);
+	put32(hdr + 4, (uint32_t)len);
+	put32(hdr + 12, (uint32_t)type);
+	put32(hdr + 16, nlines);
+	put64(hdr + 20, seq);
+	put64(hdr + 28, (uint64_t)t_ms);
+	put32(hdr + 8, rec_crc(hdr, data, len));
+}
+
+void journal_encode_seg_header(uint8_t hdr[JOURNAL_SEG_HDR], uint64_t base)
+{
+	memcpy(hdr, seg_magic, 8);
+	put64(hdr + 8, base);
+}
+
+/*
+ * Is there a valid record at p (avail bytes readable)?  1 and *flen (header
+ * + payload), 0 if not.  Everything is checked before it is trusted: the
+ * magic, a sane length that fits, a known type, and the CRC.
+ */
+static int frame_valid(const uint8_t *p, size_t avail, size_t *flen)
+{
+	uint32_t len, type, nlines;
+
+	if (avail < JOURNAL_HDR || get32(p) != REC_MAGIC)
+		return 0;
+	len = get32(p + 4);
+	if (len > JOURNAL_MAX_RECORD || (size_t)len > avail - JOURNAL_HDR)
+		return 0;
+	type = get32(p + 12);
+	nlines = get32(p + 16);
+	if (type == JOURNAL_LINES) {
+		if (nlines == 0 || nlines > len)
+			return 0;
+	} else if (type == JOURNAL_EVENT) {
+		if (nlines != 0)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (get32(p + 8) != rec_crc(p, p + JOURNAL_HDR, len))
+		return 0;
+	*flen = JOURNAL_HDR + len;
+	return 1;
+}
+
+/* Offset of the next valid record at or after from, or len if none. */
+static size_t next_valid_frame(const uint8_t *buf, size_t len, size_t from)
+{
+	static const uint8_t m[4] = { REC_MAGIC & 0xff, (REC_MAGIC >> 8) & 0xff, (REC_MAGIC >> 16) & 0xff,
+				      REC_MAGIC >> 24 };
+	size_t flen;
+
+	while (from + JOURNAL_HDR <= len) {
+		const uint8_t *p = memmem(buf + from, len - from, m, 4);
+		if (!p)
+			break;
+		from = (size_t)(p - buf);
+		if (frame_valid(p, len - from, &flen))
+			return from;
+		from++;
+	}
+	return len;
+}
+
+static void rec_fill(struct journal_rec *r, const uint8_t *p, uint64_t lsn)
+{
+	uint32_t len = get32(p + 4);
+
+	r->type = (int)get32(p + 12);
+	r->lsn = lsn;
+	r->end_lsn = lsn + JOURNAL_HDR + len;
+	r->seq = get64(p + 20);
+	r->end_seq = r->seq + get32(p + 16);
+	r->t_ms = (int64_t)get64(p + 28);
+	r->data = (const char *)p + JOURNAL_HDR;
+	r->len = len;
+}
+
+int journal_scan_buffer(const uint8_t *buf, size_t len, uint64_t base,
+			void (*fn)(const struct journal_rec *r, void *arg), void *arg, struct journal_scan *out)
+{
+	size_t off = JOURNAL_SEG_HDR, flen;
+
+	memset(out, 0, sizeof(*out));
+	if (len < JOURNAL_SEG_HDR || memcmp(buf, seg_magic, 8) != 0 || get64(buf + 8) != base)
+		return -EINVAL;
+	out->valid_end = off;
+	while (off < len) {
+		struct journal_rec r;
+
+		if (!frame_valid(buf + off, len - off, &flen)) {
+			size_t next = next_valid_frame(buf, len, off + 1);
+			if (next >= len)
+				break; /* no valid record after: a torn tail */
+			out->corrupt++;
+			off = next;
+			continue;
+		}
+		rec_fill(&r, buf + off, base + off);
+		if (r.end_seq > out->next_seq)
+			out->next_seq = r.end_seq;
+		out->records++;
+		if (fn)
+			fn(&r, arg);
+		off += flen;
+		out->valid_end = off;
+	}
+	return 0;
+}
+
+/* --- files ----------------------------------------------------------- */
+
+static char *seg_path(const struct journal *j, uint64_t base)
+{
+	return xasprintf("%s/%016" PRIx64 ".seg", j->dir, base);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p = (const uint8_t *)p + w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void seg_push(struct journal *j, uint64_t base, uint64_t size, uint64_t first_seq)
+{
+	if (j->nsegs == j->capsegs) {
+		j->capsegs = j->capsegs ? j->capsegs * 2 : 16;
+		j->segs = xrealloc(j->segs, j->capsegs * sizeof(*j->segs));
+	}
+	j->segs[j->nsegs].base = base;
+	j->segs[j->nsegs].size = size;
+	j->segs[j->nsegs].first_seq = first_seq;
+	j->nsegs++;
+	j->total_bytes += size;
+}
+
+/* Under mu: a new active segment at end_lsn.  0 or -errno. */
+static int seg_create(struct journal *j)
+{
+	uint8_t hdr[JOURNAL_SEG_HDR];
+	char *path = seg_path(j, j->end_lsn);
+	int fd, r;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0640);
+	if (fd < 0) {
+		r = -errno;
+		free(path);
+		return r;
+	}
+	journal_encode_seg_header(hdr, j->end_lsn);
+	r = write_all(fd, hdr, sizeof(hdr));
+	if (r < 0) {
+		close(fd);
+		unlink(path);
+		free(path);
+		return r;
+	}
+	free(path);
+	if (j->fd >= 0) {
+		/* the closed segment must reach the disk like the rest */
+		pthread_mutex_lock(&j->sync_mu);
+		if (fdatasync(j->fd) == 0)
+			j->st.fsyncs++;
+		close(j->fd);
+		pthread_mutex_unlock(&j->sync_mu);
+	}
+	j->fd = fd;
+	seg_push(j, j->end_lsn, JOURNAL_SEG_HDR, j->next_seq);
+	j->end_lsn += JOURNAL_SEG_HDR;
+	j->dir_dirty = 1;
+	j->dirty = 1;
+	j->broken = 0;
+	return 0;
+}
+
+/* --- positions --------------------------------------------------------- */
+
+static char *pos_text(const struct journal_consumer *c, uint64_t lsn, uint64_t seq)
+{
+	char *body = xasprintf(POS_MAGIC "\nname %s\nid %s\nlsn %" PRIu64 "\nseq %" PRIu64 "\n", c->name, c->id, lsn,
+			       seq);
+	char *all = xasprintf("%scrc %08lx\n", body, (unsigned long)crc32(0L, (const Bytef *)body, (uInt)strlen(body)));
+
+	free(body);
+	return all;
+}
+
+/* Writes path atomically: temp file, fsync, rename, fsync the dir. */
+static int write_atomic(struct journal *j, const char *path, const char *text)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd, r = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r == 0)
+		fsync(j->dirfd);
+	else
+		unlink(tmp);
+out:
+	free(tmp);
+	return r;
+}
+
+/* Caller holds pos_mu (which also keeps c from being freed by a prune). */
+static void pos_persist(struct journal *j, struct journal_consumer *c)
+{
+	char *text, *path;
+	int r;
+
+	pthread_mutex_lock(&j->mu);
+	if (!c->dirty) {
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	c->dirty = 0;
+	text = pos_text(c, c->lsn, c->seq);
+	path = xstrdup(c->path);
+	pthread_mutex_unlock(&j->mu);
+	r = write_atomic(j, path, text);
+	if (r < 0) {
+		uint32_t supp;
+		pthread_mutex_lock(&j->mu);
+		c->dirty = 1;
+		if (log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+			log_warn("journal: position of %s: cannot write %s: %s", c->name, path, strerror(-r));
+		pthread_mutex_unlock(&j->mu);
+	}
+	free(text);
+	free(path);
+}
+
+/* Parses a position file.  0, or -EINVAL when it is not one (or damaged). */
+static int pos_parse(const char *text, char **name, char **id, uint64_t *lsn, uint64_t *seq)
+{
+	const char *crcl = strstr(text, "\ncrc ");
+	char nbuf[256], *ibuf;
+	unsigned long crc;
+	size_t blen;
+	int ok;
+
+	if (strncmp(text, POS_MAGIC "\n", sizeof(POS_MAGIC)) != 0 || !crcl)
+		return -EINVAL;
+	blen = (size_t)(crcl - text) + 1;
+	if (sscanf(crcl + 5, "%lx", &crc) != 1 || crc != crc32(0L, (const Bytef *)text, (uInt)blen))
+		return -EINVAL;
+	ibuf = xmalloc(blen + 1);
+	ok = sscanf(text, POS_MAGIC "\nname %255[^\n]\nid %[^\n]\nlsn %" SCNu64 "\nseq %" SCNu64, nbuf, ibuf, lsn,
+		    seq) == 4;
+	if (!ok) {
+		free(ibuf);
+		return -EINVAL;
+	}
+	*name = xstrdup(nbuf);
+	*id = ibuf;
+	return 0;
+}
+
+static char *read_small_file(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(max + 1);
+	n = read(fd, buf, max);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static char *pos_path(const struct journal *j, const char *name, const char *id)
+{
+	return xasprintf("%s/pos-%s-%08lx.pos", j->dir, name,
+			 (unsigned long)crc32(0L, (const Bytef *)id, (uInt)strlen(id)));
+}
+
+static struct journal_consumer *cons_new(struct journal *j, const char *name, const char *id, const char *path)
+{
+	struct journal_consumer *c = xcalloc(1, sizeof(*c));
+
+	c->j = j;
+	c->name = xstrdup(name);
+	c->id = xstrdup(id);
+	c->path = path ? xstrdup(path) : pos_path(j, name, id);
+	c->rfd = -1;
+	j->cons = xrealloc(j->cons, (j->ncons + 1) * sizeof(*j->cons));
+	j->cons[j->ncons++] = c;
+	return c;
+}
+
+static void cons_free(struct journal_consumer *c)
+{
+	if (c->rfd >= 0)
+		close(c->rfd);
+	free(c->buf);
+	free(c->name);
+	free(c->id);
+	free(c->path);
+	free(c);
+}
+
+/* --- recovery ---------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void set_aside(struct journal *j, const char *path, const char *why)
+{
+	char *to = xasprintf("%s.corrupt", path);
+
+	if (rename(path, to) == 0)
+		log_warn("journal: %s: %s: set aside as %s", path, why, to);
+	else
+		log_warn("journal: %s: %s; cannot set it aside: %s", path, why, strerror(errno));
+	j->st.files_set_aside++;
+	free(to);
+}
+
+/* Recovers one segment file; appends it to segs when it holds a header. */
+static void recover_segment(struct journal *j, uint64_t base)
+{
+	char *path = seg_path(j, base);
+	struct journal_scan sc;
+	struct stat st;
+	void *m = MAP_FAILED;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	uint64_t first_seq = j->next_seq;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_warn("journal: %s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size < JOURNAL_SEG_HDR) {
+		/* created, never written: nothing to keep */
+		log_info("journal: %s: empty segment removed", path);
+		unlink(path);
+		goto out;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		log_warn("journal: %s: cannot map: %s", path, strerror(errno));
+		goto out;
+	}
+	if (journal_scan_buffer(m, (size_t)st.st_size, base, NULL, NULL, &sc) < 0) {
+		set_aside(j, path, "not a journal segment (bad header)");
+		goto out;
+	}
+	if (sc.records > 0) {
+		/* the first valid record's seq, for the drop accounting */
+		size_t off = next_valid_frame(m, (size_t)st.st_size, JOURNAL_SEG_HDR);
+		if (off < (size_t)st.st_size)
+			first_seq = get64((const uint8_t *)m + off + 20);
+	}
+	if (sc.corrupt) {
+		j->st.corrupt_skipped += sc.corrupt;
+		j->corrupt_counted_upto = base + sc.valid_end;
+		log_warn("journal: %s: %zu corrupt record(s) skipped (bad CRC or frame)", path, sc.corrupt);
+	}
+	if (sc.valid_end < (size_t)st.st_size) {
+		uint64_t cut = (uint64_t)st.st_size - sc.valid_end;
+		if (ftruncate(fd, (off_t)sc.valid_end) == 0) {
+			j->st.torn_truncated += cut;
+			log_warn("journal: %s: torn tail of %" PRIu64 " bytes truncated", path, cut);
+		} else {
+			log_warn("journal: %s: cannot truncate a torn tail: %s", path, strerror(errno));
+		}
+	}
+	if (sc.next_seq > j->next_seq)
+		j->next_seq = sc.next_seq;
+	if (first_seq > j->next_seq)
+		first_seq = j->next_seq;
+	seg_push(j, base, sc.valid_end, first_seq);
+	if (base + sc.valid_end > j->end_lsn)
+		j->end_lsn = base + sc.valid_end;
+out:
+	if (m != MAP_FAILED)
+		munmap(m, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+static void recover(struct journal *j)
+{
+	DIR *d = opendir(j->dir);
+	struct dirent *e;
+	uint64_t *bases = NULL;
+	size_t nb = 0, cb = 0;
+
+	while (d && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		size_t l = strlen(n);
+		char *path;
+
+		if (l == 20 && strcmp(n + 16, ".seg") == 0 && strspn(n, "0123456789abcdef") == 16) {
+			if (nb == cb) {
+				cb = cb ? cb * 2 : 64;
+				bases = xrealloc(bases, cb * sizeof(*bases));
+			}
+			bases[nb++] = strtoull(n, NULL, 16);
+		} else if (l > 8 && strncmp(n, "pos-", 4) == 0 && strcmp(n + l - 4, ".pos") == 0) {
+			char *text, *name = NULL, *id = NULL;
+			uint64_t lsn, seq;
+
+			path = xasprintf("%s/%s", j->dir, n);
+			text = read_small_file(path, 8192);
+			if (text && pos_parse(text, &name, &id, &lsn, &seq) == 0) {
+				struct journal_consumer *c = cons_new(j, name, id, path);
+				c->lsn = c->rlsn = lsn;
+				c->seq = c->rseq = seq;
+			} else {
+				/* kept: its consumer, when it opens, restarts from the oldest */
+				log_warn("journal: %s: damaged position file", path);
+			}
+			free(text);
+			free(name);
+			free(id);
+			free(path);
+		} else if (l > 8 && strcmp(n + l - 4, ".tmp") == 0) {
+			path = xasprintf("%s/%s", j->dir, n);
+			unlink(path); /* an interrupted atomic write */
+			free(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (nb) /* qsort(NULL, 0, ...) is undefined */
+		qsort(bases, nb, sizeof(*bases), cmp_u64);
+	for (size_t i = 0; i < nb; i++)
+		recover_segment(j, bases[i]);
+	free(bases);
+	/* Segments overlap only if names were tampered with: keep order. */
+	for (size_t i = 0; i < j->ncons; i++)
+		if (j->cons[i]->lsn > j->end_lsn)
+			j->end_lsn = j->cons[i]->lsn; /* never hand out an offset twice */
+	for (size_t i = 0; i < j->ncons; i++)
+		if (j->cons[i]->seq > j->next_seq)
+			j->next_seq = j->cons[i]->seq;
+}
+
+/* --- group commit thread ----------------------------------------------- */
+
+/* Under mu: deletes segments every consumer is past (never the active one). */
+static void delete_consumed(struct journal *j)
+{
+	uint64_t min = UINT64_MAX;
+
+	if (j->ncons == 0)
+		return; /* nobody has said where they are: keep everything */
+	for (size_t i = 0; i < j->ncons; i++)
+		if (j->cons[i]->lsn < min)
+			min = j->cons[i]->lsn;
+	while (j->nsegs > 1 && j->segs[0].base + j->segs[0].size <= min && j->segs[1].base <= min) {
+		char *path = seg_path(j, j->segs[0].base);
+		unlink(path);
+		free(path);
+		j->total_bytes -= j->segs[0].size;
+		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
+		j->nsegs--;
+		j->dir_dirty = 1;
+	}
+}
+
+static void sync_now(struct journal *j)
+{
+	int fd, dirty, dir_dirty;
+
+	pthread_mutex_lock(&j->mu);
+	fd = j->fd;
+	dirty = j->dirty;
+	dir_dirty = j->dir_dirty;
+	j->dirty = j->dir_dirty = 0;
+	pthread_mutex_lock(&j->sync_mu); /* before mu is released: fd stays open */
+	pthread_mutex_unlock(&j->mu);
+	if (dirty && fd >= 0 && fdatasync(fd) < 0) {
+		uint32_t supp;
+		if (log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
+			log_warn("journal: fdatasync: %s", strerror(errno));
+		dirty = 0;
+	}
+	if (dir_dirty)
+		fsync(j->dirfd);
+	pthread_mutex_unlock(&j->sync_mu);
+
+	pthread_mutex_lock(&j->mu);
+	if (dirty)
+		j->st.fsyncs++;
+	pthread_mutex_unlock(&j->mu);
+	/* positions after the data they refer to */
+	pthread_mutex_lock(&j->pos_mu);
+	for (size_t i = 0;; i++) {
+		struct journal_consumer *c = NULL;
+		pthread_mutex_lock(&j->mu);
+		if (i >= j->ncons) {
+			delete_consumed(j);
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		if (j->cons[i]->dirty)
+			c = j->cons[i];
+		pthread_mutex_unlock(&j->mu);
+		if (c)
+			pos_persist(j, c);
+	}
+	pthread_mutex_unlock(&j->pos_mu);
+}
+
+static void *sync_main(void *arg)
+{
+	struct journal *j = arg;
+
+	pthread_mutex_lock(&j->mu);
+	while (!j->stop) {
+		int64_t until = time_mono_ms() + j->fsync_ms;
+		struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000L };
+
+		pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+		if (j->stop)
+			break;
+		pthread_mutex_unlock(&j->mu);
+		sync_now(j);
+		pthread_mutex_lock(&j->mu);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/* --- public ------------------------------------------------------------ */
+
+static void limits(struct journal *j, uint64_t max_size, uint64_t segment_size, int64_t fsync_ms)
+{
+	j->segment_size = segment_size >= 4096 ? segment_size : 64ull * 1024 * 1024;
+	j->max_size = max_size >= 2 * j->segment_size ? max_size : 2 * j->segment_size;
+	j->fsync_ms = fsync_ms > 0 ? fsync_ms : 1000;
+}
+
+struct journal *journal_open(const struct journal_conf *conf)
+{
+	struct journal *j;
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int r;
+
+	if (!conf || !conf->dir) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (mkdir(conf->dir, 0750) < 0 && errno != EEXIST) {
+		log_err("journal %s: cannot create: %s", conf->dir, strerror(errno));
+		return NULL;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->dir = xstrdup(conf->dir);
+	j->fd = -1;
+	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd < 0) {
+		r = errno;
+		log_err("journal %s: %s", j->dir, strerror(r));
+		free(j->dir);
+		free(j);
+		errno = r;
+		return NULL;
+	}
+	limits(j, conf->max_size, conf->segment_size, conf->fsync_ms);
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_mutex_init(&j->sync_mu, NULL);
+	pthread_mutex_init(&j->pos_mu, NULL);
+	pthread_mutex_init(&j->notify_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	recover(j);
+	r = seg_create(j);
+	if (r < 0) {
+		/* appends will retry (and count): the daemon still starts */
+		j->broken = 1;
+		log_err("journal %s: cannot create a segment: %s", j->dir, strerror(-r));
+	}
+	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated)
+		log_info("journal %s: recovered %zu segments, %" PRIu64 " bytes, %" PRIu64 " lines pending", j->dir,
+			 j->nsegs, j->total_bytes, j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0));
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&j->thread, NULL, sync_main, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	j->thread_ok = r == 0;
+	if (r != 0)
+		log_err("journal: cannot start the fsync thread: %s (fsync only at exit)", strerror(r));
+	return j;
+}
+
+void journal_set_limits(struct journal *j, uint64_t max_size, uint64_t segment_size, int64_t fsync_ms)
+{
+	pthread_mutex_lock(&j->mu);
+	limits(j, max_size, segment_size, fsync_ms);
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+const char *journal_dir(const struct journal *j)
+{
+	return j->dir;
+}
+
+void journal_sync(struct journal *j)
+{
+	sync_now(j);
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	pthread_mutex_lock(&j->mu);
+	j->stop = 1;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (j->thread_ok)
+		pthread_join(j->thread, NULL);
+	for (size_t i = 0; i < j->ncons; i++)
+		j->cons[i]->dirty = 1; /* leave every position on disk, exactly */
+	sync_now(j);
+	for (size_t i = 0; i < j->ncons; i++)
+		cons_free(j->cons[i]);
+	free(j->cons);
+	if (j->fd >= 0)
+		close(j->fd);
+	close(j->dirfd);
+	free(j->segs);
+	free(j->dir);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
+	pthread_mutex_destroy(&j->sync_mu);
+	pthread_mutex_destroy(&j->pos_mu);
+	pthread_mutex_destroy(&j->notify_mu);
+	free(j);
+}
+
+/* Under mu: past max_size the oldest segment goes; what each consumer had
+ * not read from it is counted.  Fills msg for a log line after unlock. */
+static void enforce_cap(struct journal *j, char **msg)
+{
+	uint32_t supp;
+
+	while (j->total_bytes > j->max_size && j->nsegs > 1) {
+		struct seg s = j->segs[0];
+		uint64_t next_base = j->segs[1].base, next_seq = j->segs[1].first_seq;
+		char *path = seg_path(j, s.base), *who = xstrdup("");
+
+		for (size_t i = 0; i < j->ncons; i++) {
+			struct journal_consumer *c = j->cons[i];
+			uint64_t from = c->rseq > s.first_seq ? c->rseq : s.first_seq, lost;
+
+			if (c->rlsn >= next_base)
+				continue;
+			lost = next_seq > from ? next_seq - from : 0;
+			c->dropped += lost;
+			j->st.dropped_oldest += lost;
+			c->rlsn = next_base;
+			c->rseq = next_seq;
+			if (c->lsn < next_base) {
+				c->lsn = next_base;
+				c->seq = next_seq;
+				c->dirty = 1;
+			}
+			if (lost) {
+				char *w = xasprintf("%s%s%s lost %" PRIu64 " points", who, *who ? ", " : "", c->name,
+						    lost);
+				free(who);
+				who = w;
+			}
+		}
+		unlink(path);
+		j->total_bytes -= s.size;
+		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
+		j->nsegs--;
+		j->st.segments_dropped++;
+		j->dir_dirty = 1;
+		j->cap_unlogged_segs++;
+		if (!*msg && log_rl_allow(&j->rl_cap, LOG_EVERY_MS, &supp)) {
+			char sz[32];
+			format_size(j->max_size, sz, sizeof(sz));
+			*msg = xasprintf("journal: max_size %s reached: %" PRIu64 " oldest segment(s) dropped, the last "
+					 "%s (%" PRIu64 " bytes)%s%s; %" PRIu64 " points dropped in all so far",
+					 sz, j->cap_unlogged_segs, path, s.size, *who ? ": " : "", who,
+					 j->st.dropped_oldest);
+			j->cap_unlogged_segs = 0;
+		}
+		free(who);
+		free(path);
+	}
+}
+
+int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+{
+	uint8_t hdr[JOURNAL_HDR];
+	struct iovec iov[2];
+	char *msg = NULL;
+	uint64_t size0;
+	int r = 0;
+	size_t done = 0, total = JOURNAL_HDR + len;
+	void (*fns[MAX_NOTIFY])(void *);
+	void *args[MAX_NOTIFY];
+	size_t nn = 0;
+
+	if (!j || len > JOURNAL_MAX_RECORD || (type == JOURNAL_LINES && nlines == 0))
+		return -EINVAL;
+	pthread_mutex_lock(&j->mu);
+	if (j->broken || j->fd < 0 ||
+	    (j->segs[j->nsegs - 1].size > JOURNAL_SEG_HDR && j->segs[j->nsegs - 1].size + total > j->segment_size)) {
+		r = seg_create(j);
+		if (r < 0)
+			goto fail;
+	}
+	journal_encode_header(hdr, type, data, len, nlines, j->next_seq, time_now_ns() / 1000000);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = JOURNAL_HDR;
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	size0 = j->segs[j->nsegs - 1].size;
+	while (done < total) {
+		struct iovec v[2];
+		int nv = 0;
+		ssize_t w;
+
+		if (done < JOURNAL_HDR) {
+			v[nv].iov_base = hdr + done;
+			v[nv++].iov_len = JOURNAL_HDR - done;
+			v[nv++] = iov[1];
+		} else {
+			v[nv].iov_base = (uint8_t *)iov[1].iov_base + (done - JOURNAL_HDR);
+			v[nv++].iov_len = total - done;
+		}
+		w = writev(j->fd, v, nv);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r = w < 0 ? -errno : -EIO;
+			/* never leave half a record: cut it off, or start afresh */
+			if (done > 0 && ftruncate(j->fd, (off_t)size0) < 0)
+				j->broken = 1;
+			goto fail;
+		}
+		done += (size_t)w;
+	}
+	j->segs[j->nsegs - 1].size += total;
+	j->total_bytes += total;
+	j->end_lsn += total;
+	j->next_seq += nlines;
+	j->st.records++;
+	j->st.lines += nlines;
+	j->dirty = 1;
+	if (j->write_fail_run) {
+		msg = xasprintf("journal: writing again after %" PRIu64 " failed appends", j->write_fail_run);
+		j->write_fail_run = 0;
+		j->rl_write.last_ms = 0;
+	}
+	enforce_cap(j, &msg);
+	pthread_mutex_unlock(&j->mu);
+	if (msg) {
+		log_warn("%s", msg);
+		free(msg);
+	}
+	pthread_mutex_lock(&j->notify_mu);
+	pthread_mutex_lock(&j->mu);
+	for (size_t i = 0; i < j->ncons && nn < MAX_NOTIFY; i++)
+		if (j->cons[i]->attached && j->cons[i]->notify) {
+			fns[nn] = j->cons[i]->notify;
+			args[nn++] = j->cons[i]->arg;
+		}
+	pthread_mutex_unlock(&j->mu);
+	for (size_t i = 0; i < nn; i++)
+		fns[i](args[i]);
+	pthread_mutex_unlock(&j->notify_mu);
+	return 0;
+
+fail: {
+	uint32_t supp;
+	j->st.write_errors++;
+	j->st.lines_not_journaled += nlines;
+	j->write_fail_run++;
+	if (log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
+		msg = xasprintf("journal %s: cannot append (%u failures suppressed; %" PRIu64 " lines lost so far): %s",
+				j->dir, supp, j->st.lines_not_journaled, strerror(-r));
+	pthread_mutex_unlock(&j->mu);
+	if (msg) {
+		log_err("%s", msg);
+		free(msg);
+	}
+	return r;
+}
+}
+
+void journal_get_stats(struct journal *j, struct journal_stats *st)
+{
+	pthread_mutex_lock(&j->mu);
+	*st = j->st;
+	st->bytes = j->total_bytes;
+	st->segments = j->nsegs;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* --- consumers --------------------------------------------------------- */
+
+struct journal_consumer *journal_consumer_open(struct journal *j, const char *name, const char *id, int from_oldest,
+					       void (*notify)(void *arg), void *arg)
+{
+	struct journal_consumer *c = NULL;
+	char *path = pos_path(j, name, id);
+	struct stat st;
+	int damaged = 0;
+
+	pthread_mutex_lock(&j->notify_mu);
+	pthread_mutex_lock(&j->mu);
+	for (size_t i = 0; i < j->ncons && !c; i++)
+		if (strcmp(j->cons[i]->id, id) == 0)
+			c = j->cons[i];
+	if (c && c->attached) {
+		pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->notify_mu);
+		free(path);
+		errno = EBUSY;
+		return NULL;
+	}
+	if (!c) {
+		damaged = stat(path, &st) == 0; /* a position file we could not read */
+		c = cons_new(j, name, id, path);
+		if (from_oldest || damaged) {
+			c->lsn = j->nsegs ? j->segs[0].base : j->end_lsn;
+			c->seq = j->nsegs ? j->segs[0].first_seq : j->next_seq;
+		} else {
+			c->lsn = j->end_lsn;
+			c->seq = j->next_seq;
+		}
+		c->dirty = 1;
+	}
+	if (c->lsn > j->end_lsn)
+		c->lsn = j->end_lsn;
+	c->rlsn = c->lsn;
+	c->rseq = c->seq;
+	c->attached = 1;
+	c->notify = notify;
+	c->arg = arg;
+	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->notify_mu);
+	if (damaged)
+		log_warn("journal: consumer %s: its position file %s was damaged: resending from the oldest record", name,
+			 path);
+	free(path);
+	pthread_mutex_lock(&j->pos_mu);
+	pos_persist(j, c);
+	pthread_mutex_unlock(&j->pos_mu);
+	return c;
+}
+
+void journal_consumer_close(struct journal_consumer *c)
+{
+	struct journal *j;
+
+	if (!c)
+		return;
+	j = c->j;
+	pthread_mutex_lock(&j->notify_mu);
+	pthread_mutex_lock(&j->mu);
+	c->attached = 0;
+	c->notify = NULL;
+	c->arg = NULL;
+	c->dirty = 1;
+	c->rlsn = c->lsn;
+	c->rseq = c->seq;
+	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->notify_mu);
+	pthread_mutex_lock(&j->pos_mu);
+	pos_persist(j, c);
+	pthread_mutex_unlock(&j->pos_mu);
+	if (c->rfd >= 0)
+		close(c->rfd);
+	c->rfd = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->cap = c->blen = 0;
+}
+
+void journal_prune(struct journal *j)
+{
+	DIR *d;
+	struct dirent *e;
+
+	pthread_mutex_lock(&j->pos_mu); /* the sync thread is not writing one */
+	pthread_mutex_lock(&j->mu);
+	for (size_t i = 0; i < j->ncons;) {
+		struct journal_consumer *c = j->cons[i];
+		if (c->attached) {
+			i++;
+			continue;
+		}
+		if (j->next_seq > c->seq)
+			log_warn("journal: output %s is no longer configured: its position is dropped, with %" PRIu64
+				 " points it had not sent", c->name, j->next_seq - c->seq);
+		else
+			log_info("journal: output %s is no longer configured: its position is dropped", c->name);
+		unlink(c->path);
+		cons_free(c);
+		memmove(j->cons + i, j->cons + i + 1, (j->ncons - i - 1) * sizeof(*j->cons));
+		j->ncons--;
+	}
+	/* stray position files (damaged ones, or written by hand) */
+	d = opendir(j->dir);
+	while (d && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char *path;
+		int known = 0;
+
+		if (!(l > 8 && strncmp(e->d_name, "pos-", 4) == 0 && strcmp(e->d_name + l - 4, ".pos") == 0))
+			continue;
+		path = xasprintf("%s/%s", j->dir, e->d_name);
+		for (size_t i = 0; i < j->ncons && !known; i++)
+			known = strcmp(j->cons[i]->path, path) == 0;
+		if (!known) {
+			log_info("journal: %s belongs to no configured output: removed", path);
+			unlink(path);
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_unlock(&j->pos_mu);
+}
+
+void journal_commit(struct journal_consumer *c, uint64_t lsn, uint64_t seq)
+{
+	struct journal *j = c->j;
+
+	pthread_mutex_lock(&j->mu);
+	if (lsn > c->lsn) {
+		c->lsn = lsn;
+		c->seq = seq;
+		c->dirty = 1;
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+void journal_rewind(struct journal_consumer *c)
+{
+	struct journal *j = c->j;
+
+	pthread_mutex_lock(&j->mu);
+	c->rlsn = c->lsn;
+	c->rseq = c->seq;
+	pthread_mutex_unlock(&j->mu);
+}
+
+void journal_consumer_get_stats(struct journal_consumer *c, struct journal_consumer_stats *st)
+{
+	struct journal *j = c->j;
+
+	pthread_mutex_lock(&j->mu);
+	st->pending_lines = j->next_seq > c->seq ? j->next_seq - c->seq : 0;
+	st->pending_bytes = j->end_lsn > c->lsn ? j->end_lsn - c->lsn : 0;
+	st->dropped = c->dropped;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Reads file bytes [off, off + want) (at least need) into the buffer. */
+static int reader_fill(struct journal_consumer *c, uint64_t off, size_t need, size_t want)
+{
+	size_t got = 0;
+
+	if (want < need)
+		want = need;
+	if (want > c->cap) {
+		size_t cap = c->cap ? c->cap : READ_BUF;
+		while (cap < want)
+			cap *= 2;
+		c->buf = xrealloc(c->buf, cap);
+		c->cap = cap;
+	}
+	while (got < want) {
+		ssize_t n = pread(c->rfd, c->buf + got, want - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	c->boff = off;
+	c->blen = got;
+	return got >= need ? 0 : -EIO;
+}
+
+/* A corrupt record at file offset off of the reader's segment: the offset
+ * of the next valid one (or seg_size). */
+static uint64_t reader_resync(struct journal_consumer *c, uint64_t off, uint64_t seg_size)
+{
+	void *m = mmap(NULL, (size_t)seg_size, PROT_READ, MAP_SHARED, c->rfd, 0);
+	uint64_t next;
+
+	if (m == MAP_FAILED)
+		return seg_size;
+	next = next_valid_frame(m, (size_t)seg_size, (size_t)off + 1);
+	munmap(m, (size_t)seg_size);
+	return next;
+}
+
+int journal_next(struct journal_consumer *c, struct journal_rec *r)
+{
+	struct journal *j = c->j;
+
+	for (;;) {
+		uint64_t base, seg_size, off;
+		size_t i, flen, avail;
+		const uint8_t *p;
+
+		pthread_mutex_lock(&j->mu);
+		if (j->nsegs == 0 || c->rlsn >= j->end_lsn) {
+			pthread_mutex_unlock(&j->mu);
+			return 0;
+		}
+		if (c->rlsn < j->segs[0].base) { /* dropped or deleted under us */
+			c->rlsn = j->segs[0].base;
+			if (c->rseq < j->segs[0].first_seq)
+				c->rseq = j->segs[0].first_seq;
+		}
+		for (i = j->nsegs - 1; i > 0 && j->segs[i].base > c->rlsn; i--)
+			;
+		base = j->segs[i].base;
+		seg_size = j->segs[i].size;
+		if (c->rlsn < base + JOURNAL_SEG_HDR)
+			c->rlsn = base + JOURNAL_SEG_HDR;
+		if (c->rlsn >= base + seg_size) {
+			if (i + 1 < j->nsegs) {
+				c->rlsn = j->segs[i + 1].base;
+				pthread_mutex_unlock(&j->mu);
+				continue;
+			}
+			pthread_mutex_unlock(&j->mu);
+			return 0;
+		}
+		off = c->rlsn - base;
+		pthread_mutex_unlock(&j->mu);
+
+		if (c->rfd < 0 || c->rbase != base) {
+			char *path = seg_path(j, base);
+			if (c->rfd >= 0)
+				close(c->rfd);
+			c->rfd = open(path, O_RDONLY | O_CLOEXEC);
+			c->blen = 0;
+			c->rbase = base;
+			if (c->rfd < 0) {
+				uint32_t supp;
+				int gone = errno == ENOENT;
+				if (!gone && log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+					log_err("journal: %s: %s", path, strerror(errno));
+				free(path);
+				if (gone) { /* dropped meanwhile: the loop moves past it */
+					pthread_mutex_lock(&j->mu);
+					if (j->nsegs && j->segs[0].base <= base && c->rlsn < base + seg_size)
+						c->rlsn = base + seg_size;
+					pthread_mutex_unlock(&j->mu);
+					continue;
+				}
+				return 0;
+			}
+			free(path);
+		}
+		if (!(off >= c->boff && off + JOURNAL_HDR <= c->boff + c->blen)) {
+			size_t want = seg_size - off < READ_BUF ? (size_t)(seg_size - off) : READ_BUF;
+			if (reader_fill(c, off, seg_size - off < JOURNAL_HDR ? (size_t)(seg_size - off) : JOURNAL_HDR,
+					want) < 0)
+				goto short_read;
+		}
+		p = c->buf + (off - c->boff);
+		avail = c->blen - (size_t)(off - c->boff);
+		if (avail >= JOURNAL_HDR && get32(p) == REC_MAGIC) {
+			size_t want = JOURNAL_HDR + (size_t)get32(p + 4);
+			if (want <= JOURNAL_HDR + JOURNAL_MAX_RECORD && want <= seg_size - off && want > avail) {
+				if (reader_fill(c, off, want, want > READ_BUF ? want : READ_BUF) < 0)
+					goto short_read;
+				p = c->buf;
+				avail = c->blen;
+			}
+		}
+		if (!frame_valid(p, avail < seg_size - off ? avail : (size_t)(seg_size - off), &flen)) {
+			uint64_t next = reader_resync(c, off, seg_size);
+			uint32_t supp;
+			int count;
+
+			pthread_mutex_lock(&j->mu);
+			count = base + off >= j->corrupt_counted_upto;
+			if (count) {
+				j->st.corrupt_skipped++;
+				j->corrupt_counted_upto = base + next;
+			}
+			if (c->rlsn == base + off)
+				c->rlsn = base + next;
+			pthread_mutex_unlock(&j->mu);
+			if (count && log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+				log_warn("journal: segment %016" PRIx64 " offset %" PRIu64 ": corrupt record skipped "
+					 "(%" PRIu64 " bytes)", base, off, next - off);
+			continue;
+		}
+		rec_fill(r, p, base + off);
+		pthread_mutex_lock(&j->mu);
+		if (c->rlsn == base + off) { /* unless a drop moved us meanwhile */
+			c->rlsn = r->end_lsn;
+			c->rseq = r->end_seq;
+			pthread_mutex_unlock(&j->mu);
+			return 1;
+		}
+		pthread_mutex_unlock(&j->mu);
+		continue;
+
+	short_read: {
+		uint32_t supp;
+		if (log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+			log_warn("journal: segment %016" PRIx64 ": shorter than expected at offset %" PRIu64, base, off);
+		pthread_mutex_lock(&j->mu);
+		if (c->rlsn == base + off)
+			c->rlsn = base + seg_size;
+		pthread_mutex_unlock(&j->mu);
+	}
+	}
+}

@@ -1,0 +1,150 @@
+/* alarm.h - the alarm state machine of ISA-18.2 / OPC UA Part 9, pure: no
+ * I/O, time passed in (milliseconds, any epoch), every transition returned
+ * as an event.  Also the helpers the engine needs around it: flood
+ * detection, a notification rate limiter, a rate-of-change window.
+ *
+ * States (alarm_state()): inactive, active-unacknowledged, active-
+ * acknowledged, cleared-unacknowledged.  Orthogonal to them: shelved (timed,
+ * expires by itself), suppressed (by design, e.g. defrost), latched (held
+ * active after the condition returned, until a reset).  Shelved and
+ * suppressed alarms are still evaluated and their transitions recorded;
+ * their events carry annunciate = 0. */
+#ifndef CC_ALARM_H
+#define CC_ALARM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum alarm_kind {
+	ALARM_HIGH,      /* value > limit; returns below limit - deadband */
+	ALARM_HIGH_HIGH, /* same, as a second, higher level */
+	ALARM_LOW,       /* value < limit; returns above limit + deadband */
+	ALARM_LOW_LOW,
+	ALARM_COND,      /* a boolean condition the caller computes */
+};
+
+enum alarm_severity { ALARM_SEV_INFO, ALARM_SEV_WARNING, ALARM_SEV_CRITICAL };
+
+enum alarm_state { ALARM_INACTIVE, ALARM_ACTIVE_UNACKED, ALARM_ACTIVE_ACKED, ALARM_CLEARED_UNACKED };
+
+enum alarm_ev {
+	AEV_RAISE,      /* became active (after the on-delay) */
+	AEV_CLEAR,      /* became inactive (after the off-delay, or a reset) */
+	AEV_RETURN,     /* condition returned to normal, but the alarm is latched */
+	AEV_ACK,
+	AEV_SHELVE,
+	AEV_UNSHELVE,   /* by an operator, or expired (user "system") */
+	AEV_SUPPRESS,
+	AEV_UNSUPPRESS,
+	AEV_RESET,      /* a latched alarm reset by an operator */
+	AEV_RENOTIFY,   /* still active and unacknowledged */
+	AEV_ESCALATE,   /* severity raised after escalate_ms unacknowledged */
+};
+
+struct alarm_conf {
+	enum alarm_kind kind;
+	double limit;
+	double deadband;      /* >= 0 */
+	int64_t on_delay_ms;  /* condition must hold this long to raise */
+	int64_t off_delay_ms; /* ... and be gone this long to clear */
+	enum alarm_severity severity;
+	int latched;
+	int64_t renotify_ms;  /* 0: never */
+	int64_t escalate_ms;  /* 0: never */
+	enum alarm_severity escalate_to;
+};
+
+struct alarm {
+	struct alarm_conf c;
+	int cond;              /* the condition (with deadband) as last evaluated */
+	int64_t cond_since_ms; /* when cond took its current value */
+	int active, acked, held; /* held: latched after the condition returned */
+	int escalated;
+	int suppressed;
+	int64_t active_since_ms;
+	int64_t shelved_until_ms; /* 0: not shelved */
+	int64_t last_notify_ms;
+	enum alarm_severity sev; /* current (escalation raises it) */
+	double value;            /* last value evaluated (NaN for none) */
+};
+
+struct alarm_event {
+	enum alarm_ev type;
+	int64_t ts_ms;
+	enum alarm_state state; /* after the transition */
+	enum alarm_severity sev;
+	double value;
+	int annunciate; /* 0 while shelved or suppressed */
+	const char *user; /* operator actions; "system" for timers; else NULL */
+	const char *note;
+};
+
+#define ALARM_MAX_EVENTS 4 /* most events one call can produce */
+
+void alarm_init(struct alarm *a, const struct alarm_conf *c);
+enum alarm_state alarm_state(const struct alarm *a);
+int alarm_is_shelved(const struct alarm *a, int64_t now_ms);
+
+/* Evaluates a value (level kinds) and runs the timers; returns the number
+ * of events written to ev (at most ALARM_MAX_EVENTS).  NaN is ignored
+ * (the timers still run): a missing value is the stale/fault alarms' job. */
+size_t alarm_eval_value(struct alarm *a, int64_t now_ms, double v, struct alarm_event *ev);
+/* Same for ALARM_COND: cond is the condition, v is reported with it. */
+size_t alarm_eval_cond(struct alarm *a, int64_t now_ms, int cond, double v, struct alarm_event *ev);
+/* Timers only: on/off-delay expiry, shelve expiry, re-notify, escalation. */
+size_t alarm_tick(struct alarm *a, int64_t now_ms, struct alarm_event *ev);
+
+/* Operator actions: 0 and one event in *ev, or -errno:
+ * -EALREADY nothing to acknowledge / not shelved / not suppressed,
+ * -EBUSY reset while the condition still holds, -EINVAL bad argument. */
+int alarm_ack(struct alarm *a, int64_t now_ms, const char *user, const char *note, struct alarm_event *ev);
+int alarm_shelve(struct alarm *a, int64_t now_ms, int64_t dur_ms, const char *user, const char *note,
+		 struct alarm_event *ev);
+int alarm_unshelve(struct alarm *a, int64_t now_ms, const char *user, const char *note, struct alarm_event *ev);
+int alarm_reset(struct alarm *a, int64_t now_ms, const char *user, const char *note, struct alarm_event *ev);
+int alarm_suppress(struct alarm *a, int64_t now_ms, int on, const char *why, struct alarm_event *ev);
+
+const char *alarm_state_name(enum alarm_state s);
+const char *alarm_ev_name(enum alarm_ev e);
+const char *alarm_severity_name(enum alarm_severity s);
+int alarm_severity_parse(const char *s, enum alarm_severity *out);
+
+/* Flood: more than start annunciated raises within window_ms starts a
+ * flood; fewer than end within the window ends it (ISA-18.2: 10 and 5 in
+ * 10 min). */
+#define ALARM_FLOOD_RING 64
+struct alarm_flood {
+	int64_t window_ms;
+	unsigned start, end;
+	int active;
+	int64_t ring[ALARM_FLOOD_RING];
+	unsigned head, n;
+};
+void alarm_flood_init(struct alarm_flood *f, int64_t window_ms, unsigned start, unsigned end);
+void alarm_flood_note(struct alarm_flood *f, int64_t now_ms);
+/* +1 when a flood starts, -1 when it ends, 0 otherwise. */
+int alarm_flood_update(struct alarm_flood *f, int64_t now_ms);
+unsigned alarm_flood_count(const struct alarm_flood *f, int64_t now_ms);
+
+/* Token bucket: burst notifications at once, then one per interval_ms. */
+struct alarm_ratelimit {
+	double tokens, burst;
+	int64_t interval_ms, last_ms;
+	uint64_t dropped;
+};
+void alarm_ratelimit_init(struct alarm_ratelimit *r, unsigned burst, int64_t interval_ms);
+int alarm_ratelimit_allow(struct alarm_ratelimit *r, int64_t now_ms);
+
+/* Rate of change over a window: the slope between the oldest reading still
+ * inside the window and the newest, per hour.  NaN until the readings span
+ * at least half the window. */
+#define ALARM_ROC_RING 128
+struct alarm_roc {
+	int64_t t[ALARM_ROC_RING];
+	double v[ALARM_ROC_RING];
+	unsigned head, n;
+};
+void alarm_roc_add(struct alarm_roc *r, int64_t now_ms, double v);
+double alarm_roc_per_h(const struct alarm_roc *r, int64_t now_ms, int64_t window_ms);
+
+#endif

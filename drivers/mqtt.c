@@ -1,0 +1,856 @@
+/* mqtt.c - the MQTT input driver (see mqtt.h).  The only file including
+ * <mosquitto.h>; libmosquitto errors are translated here with
+ * mosquitto_strerror / mosquitto_connack_string and never leave it.
+ *
+ * Threads: one network thread per client, ours (not mosquitto_loop_start):
+ * libmosquitto's loop_forever gives up for good on a TLS or DNS error, and
+ * its reconnect sleep cannot be cut short by a stop request unless the
+ * library owns the thread.  Ours reconnects with capped exponential backoff
+ * (1 s doubling to reconnect_max) via mosquitto_reconnect, never
+ * mosquitto_connect in a loop, and checks for stop every 500 ms.
+ *
+ * Acknowledgement (libmosquitto 2.0.11, lib/handle_publish.c): for QoS 1,
+ * handle__publish() calls send__puback() BEFORE the on_message callback.
+ * send__puback() only queues the packet: packet__queue() (lib/packet_mosq.c)
+ * writes it to the socket at once only when `mosq->threaded ==
+ * mosq_ts_none && !in_callback`.  With mosquitto_threaded_set(true) (done
+ * here) the queued PUBACK is written by the network thread's write phase,
+ * after handle__publish() - and so on_message - has returned.  Upstream
+ * issue eclipse/mosquitto#2884 tracks moving the call itself.  So: never
+ * drop mosquitto_threaded_set, never call mosquitto_loop* from another
+ * thread, and every sample is handed to sink_submit() inside on_message;
+ * a crash before it returns leaves the message unacknowledged and the
+ * broker delivers it again.  QoS 2 is refused by the configuration: there
+ * libmosquitto sends PUBREC before the application sees the message. */
+#include "mqtt.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../daemon/config.h"
+#include "../daemon/log.h"
+#include "../daemon/sink.h"
+#include "../daemon/util.h"
+#include "lineproto.h"
+#include "payload.h"
+#include "topic.h"
+
+#define LOG_RL_MS 60000
+#define EXCERPT_IN 64
+
+enum reason {
+	R_TOO_LARGE, R_BAD_UTF8, R_PARSE, R_WRONG_TYPE, R_NOT_FINITE, R_MISSING, R_BAD_TIME, R_TIME_SKEW,
+	R_BAD_TOPIC, R_CHANNEL_LIMIT, R_N
+};
+static const char *const reason_names[R_N] = {
+	"too_large", "bad_utf8", "parse_error", "wrong_type", "not_finite", "missing_field", "bad_time",
+	"time_skew", "bad_topic", "channel_limit",
+};
+
+struct msub {
+	const struct cc_mqtt_sub *conf;
+	struct topic_pat pat;
+	/* guarded by client->lock */
+	uint64_t received, accepted, rejected, samples, out_of_range, why[R_N];
+	struct log_rl rl; /* loop thread only */
+};
+
+struct chan {
+	struct cc_channel ch;
+	uint64_t hash;
+	struct chan *next;
+	size_t keylen;
+	char key[]; /* site\0room\0sensor\0channel\0quantity\0unit\0 then the id */
+};
+
+struct mqtt_client {
+	const struct cc_mqtt_conf *conf;
+	const char *site;
+	struct mosquitto *mosq;
+	char broker[300];
+	pthread_t thr;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+	/* guarded by lock */
+	int connected;
+	uint64_t connects, messages, unmatched;
+	/* loop thread only */
+	int sock_up;
+	int64_t backoff_ms;
+	char last_err[256];
+	struct msub *subs;
+	size_t nsubs;
+	struct chan **tab;
+	size_t tabsize, nchan;
+	struct log_rl rl_unmatched, rl_limit, rl_lib;
+};
+
+/* --- channels ------------------------------------------------------------ */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The channel for these tags, created on first use (bounded by
+ * max_channels); strings live until mqtt_stop.  Loop thread only. */
+static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *site, const char *room,
+					    const char *sensor, const char *channel, const char *quantity,
+					    const char *unit)
+{
+	const char *parts[6] = { site, room ? room : "", sensor, channel, quantity, unit ? unit : "" };
+	char key[6 * (TOPIC_MAX_CAPTURE + 256)];
+	size_t n = 0, idlen;
+	uint64_t h;
+	struct chan *ch;
+
+	for (int i = 0; i < 6; i++) {
+		size_t l = strlen(parts[i]);
+		if (n + l + 1 > sizeof(key))
+			return NULL;
+		memcpy(key + n, parts[i], l + 1);
+		n += l + 1;
+	}
+	h = fnv1a(key, n);
+	if (c->tabsize)
+		for (ch = c->tab[h & (c->tabsize - 1)]; ch; ch = ch->next)
+			if (ch->hash == h && ch->keylen == n && memcmp(ch->key, key, n) == 0)
+				return &ch->ch;
+	if (c->nchan >= (size_t)c->conf->max_channels)
+		return NULL;
+	if (c->nchan + 1 > c->tabsize / 2) {
+		size_t ns = c->tabsize ? c->tabsize * 2 : 64;
+		struct chan **nt = xcalloc(ns, sizeof(*nt));
+		for (size_t i = 0; i < c->tabsize; i++)
+			while (c->tab[i]) {
+				struct chan *x = c->tab[i];
+				c->tab[i] = x->next;
+				x->next = nt[x->hash & (ns - 1)];
+				nt[x->hash & (ns - 1)] = x;
+			}
+		free(c->tab);
+		c->tab = nt;
+		c->tabsize = ns;
+	}
+	idlen = strlen(sensor) + 1 + strlen(channel) + 1;
+	ch = xmalloc(sizeof(*ch) + n + idlen);
+	memcpy(ch->key, key, n);
+	ch->keylen = n;
+	ch->hash = h;
+	snprintf(ch->key + n, idlen, "%s/%s", sensor, channel);
+	{
+		const char *p = ch->key;
+		const char *f[6];
+		for (int i = 0; i < 6; i++) {
+			f[i] = p;
+			p += strlen(p) + 1;
+		}
+		ch->ch.site = f[0];
+		ch->ch.room = *f[1] ? f[1] : NULL;
+		ch->ch.sensor = f[2];
+		ch->ch.name = f[3];
+		ch->ch.quantity = f[4];
+		ch->ch.unit = *f[5] ? f[5] : NULL;
+		ch->ch.id = ch->key + n;
+	}
+	ch->next = c->tab[h & (c->tabsize - 1)];
+	c->tab[h & (c->tabsize - 1)] = ch;
+	c->nchan++;
+	return &ch->ch;
+}
+
+static void chan_free_all(struct mqtt_client *c)
+{
+	for (size_t i = 0; i < c->tabsize; i++)
+		while (c->tab[i]) {
+			struct chan *x = c->tab[i];
+			c->tab[i] = x->next;
+			free(x);
+		}
+	free(c->tab);
+	c->tab = NULL;
+	c->tabsize = c->nchan = 0;
+}
+
+/* --- decoding one message -------------------------------------------------- */
+
+/* Everything one message produces, and what went wrong with it. */
+struct decode {
+	struct mqtt_client *c;
+	struct msub *s;
+	const char *topic;
+	const char *tags[TOPIC_CAP_N]; /* NUL-terminated capture values, or config values */
+	int64_t now;
+	struct cc_sample *smp;
+	size_t n, cap;
+	size_t noor;
+	enum reason first;
+	int problems;
+	const char *why;
+	uint64_t why_count[R_N];
+};
+
+static void problem(struct decode *d, enum reason r, const char *why)
+{
+	if (!d->problems) {
+		d->first = r;
+		d->why = why;
+	}
+	d->problems++;
+	d->why_count[r]++;
+}
+
+static int ts_ok(struct decode *d, int64_t ts)
+{
+	const struct cc_mqtt_conf *m = d->c->conf;
+	if (ts > d->now + m->max_future_ms * 1000000 || ts < d->now - m->max_age_ms * 1000000) {
+		problem(d, R_TIME_SKEW, ts > d->now ? "timestamp too far in the future (max_future)"
+						    : "timestamp too old (max_age)");
+		return 0;
+	}
+	return 1;
+}
+
+static void add_sample(struct decode *d, const char *site, const char *room, const char *sensor, const char *channel,
+		       const char *quantity, const char *unit, double raw, double scale, double offset, double vmin,
+		       double vmax, int64_t ts)
+{
+	const struct cc_channel *ch;
+	double v = raw * scale + offset;
+
+	if (!isfinite(v)) {
+		problem(d, R_NOT_FINITE, "value not finite after scale/offset");
+		return;
+	}
+	if (!sensor || !*sensor) {
+		problem(d, R_BAD_TOPIC, "no sensor (capture, sensor key or sensor tag)");
+		return;
+	}
+	ch = chan_intern(d->c, site, room, sensor, channel, quantity, unit);
+	if (!ch) {
+		uint32_t more;
+		problem(d, R_CHANNEL_LIMIT, "max_channels reached: a new channel is refused");
+		if (log_rl_allow(&d->c->rl_limit, LOG_RL_MS, &more))
+			log_warn("mqtt broker %s: max_channels (%d) reached: new channel %s/%s refused (%u more)",
+				 d->c->broker, d->c->conf->max_channels, sensor, channel, more);
+		return;
+	}
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 8;
+		d->smp = xrealloc(d->smp, d->cap * sizeof(*d->smp));
+	}
+	d->smp[d->n].ch = ch;
+	d->smp[d->n].ts_ns = ts;
+	d->smp[d->n].value = v;
+	d->smp[d->n].quality = (v < vmin || v > vmax) ? CC_Q_OUT_OF_RANGE : CC_Q_GOOD;
+	d->noor += d->smp[d->n].quality != CC_Q_GOOD;
+	d->n++;
+}
+
+static enum reason reason_of(int rc)
+{
+	switch (rc) {
+	case -EDOM: return R_WRONG_TYPE;
+	case -ERANGE: return R_NOT_FINITE;
+	case -ENOENT: return R_MISSING;
+	case -EILSEQ: return R_BAD_UTF8;
+	default: return R_PARSE;
+	}
+}
+
+#define T(d, cap) ((d)->tags[cap])
+
+static void decode_scalar(struct decode *d, const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *s = d->s->conf;
+	const char *err = NULL;
+	double v;
+	int rc = s->format == CC_MQTT_BOOL ? payload_bool(p, n, &v, &err) : payload_number(p, n, &v, &err);
+
+	if (rc < 0) {
+		problem(d, reason_of(rc), err);
+		return;
+	}
+	if (s->format == CC_MQTT_BOOL)
+		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
+			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, 1, 0, -INFINITY, INFINITY,
+			   d->now);
+	else
+		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
+			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, s->scale, s->offset,
+			   s->valid_min, s->valid_max, d->now);
+}
+
+static void decode_json(struct decode *d, const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *s = d->s->conf;
+	struct payload_json *j;
+	const char *err = NULL;
+	int64_t ts = d->now;
+	int rc = payload_json_parse(p, n, &j, &err);
+
+	if (rc < 0) {
+		problem(d, R_PARSE, err);
+		return;
+	}
+	if (s->time_path) {
+		rc = payload_json_time(j, s->time_path, (enum payload_tunit)s->time_unit, &ts, &err);
+		if (rc < 0) {
+			problem(d, R_BAD_TIME, err);
+			goto out;
+		}
+		if (!ts_ok(d, ts))
+			goto out;
+	}
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct cc_mqtt_field *f = &s->fields[i];
+		double v;
+
+		rc = payload_json_number(j, f->path, &v, &err);
+		if (rc < 0) {
+			problem(d, reason_of(rc), err);
+			continue;
+		}
+		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR), f->name, f->quantity,
+			   f->unit, v, f->scale, f->offset, f->valid_min, f->valid_max, ts);
+	}
+out:
+	payload_json_free(j);
+}
+
+static const char *lp_tag(const struct lp_point *pt, const char *key)
+{
+	for (size_t i = 0; i < pt->ntags; i++)
+		if (strcmp(pt->tags[i].key, key) == 0)
+			return pt->tags[i].value;
+	return NULL;
+}
+
+static void decode_influx(struct decode *d, const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *s = d->s->conf;
+	const char *end = p + n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *line = p, *err = NULL, *site, *room, *sensor, *unit, *chtag;
+		struct lp_point pt;
+		int64_t ts = d->now;
+
+		p = nl ? nl + 1 : end;
+		if (len && line[len - 1] == '\r')
+			len--;
+		while (len && (*line == ' ' || *line == '\t')) {
+			line++;
+			len--;
+		}
+		if (len == 0 || *line == '#')
+			continue;
+		if (lp_parse_line(line, len, &pt, &err) < 0) {
+			problem(d, R_PARSE, err);
+			continue;
+		}
+		if (pt.has_ts) {
+			ts = pt.ts;
+			if (!ts_ok(d, ts)) {
+				lp_point_free(&pt);
+				continue;
+			}
+		}
+		site = lp_tag(&pt, "site") ? lp_tag(&pt, "site") : T(d, TOPIC_CAP_SITE);
+		room = lp_tag(&pt, "room") ? lp_tag(&pt, "room") : T(d, TOPIC_CAP_ROOM);
+		sensor = lp_tag(&pt, "sensor") ? lp_tag(&pt, "sensor") : T(d, TOPIC_CAP_SENSOR);
+		unit = lp_tag(&pt, "unit") ? lp_tag(&pt, "unit") : s->unit;
+		chtag = lp_tag(&pt, "channel");
+		for (size_t i = 0; i < pt.nfields; i++) {
+			const struct lp_field *f = &pt.fields[i];
+			int is_value = strcmp(f->key, "value") == 0;
+			const char *q = is_value ? pt.measurement : f->key;
+			const char *chn = is_value && chtag ? chtag : q;
+			double v;
+
+			switch (f->type) {
+			case LP_FLOAT: v = f->v.f; break;
+			case LP_INT: v = (double)f->v.i; break;
+			case LP_UINT: v = (double)f->v.u; break;
+			case LP_BOOL: v = f->v.b ? 1 : 0; break;
+			default:
+				problem(d, R_WRONG_TYPE, "string field (only numbers and booleans are readings)");
+				continue;
+			}
+			add_sample(d, site, room, sensor, chn, q, unit, v, s->scale, s->offset, s->valid_min, s->valid_max,
+				   ts);
+		}
+		lp_point_free(&pt);
+	}
+}
+
+static void log_refusal(struct decode *d, const char *p, size_t n)
+{
+	char ex[EXCERPT_IN * 4 + 8], tp[EXCERPT_IN * 4 + 8];
+	uint32_t more;
+
+	if (!log_rl_allow(&d->s->rl, LOG_RL_MS, &more))
+		return;
+	payload_excerpt(p, n, EXCERPT_IN, ex, sizeof(ex));
+	payload_excerpt(d->topic, strlen(d->topic), 2 * EXCERPT_IN, tp, sizeof(tp));
+	log_warn("mqtt subscription %s: topic %s: %s %s: %s (%d problem%s; %u more messages like this suppressed): "
+		 "payload \"%s\" (%zu bytes)",
+		 d->s->conf->topic, tp, d->n ? "partly refused" : "refused", reason_names[d->first],
+		 d->why ? d->why : "", d->problems, d->problems == 1 ? "" : "s", more, ex, n);
+}
+
+/* One message of subscription s; every sample goes to sink_submit() here,
+ * on the network thread, before the PUBACK is written (see the top). */
+static void handle(struct mqtt_client *c, struct msub *s, const char *topic, const char *vals[TOPIC_CAP_N],
+		   const size_t lens[TOPIC_CAP_N], const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *sc = s->conf;
+	char capbuf[TOPIC_CAP_N][TOPIC_MAX_CAPTURE + 1];
+	struct decode d;
+
+	memset(&d, 0, sizeof(d));
+	d.c = c;
+	d.s = s;
+	d.topic = topic;
+	d.now = time_now_ns();
+	d.tags[TOPIC_CAP_SITE] = c->site;
+	d.tags[TOPIC_CAP_ROOM] = sc->room;
+	d.tags[TOPIC_CAP_SENSOR] = sc->sensor;
+	d.tags[TOPIC_CAP_CHANNEL] = sc->channel;
+	d.tags[TOPIC_CAP_QUANTITY] = sc->quantity;
+	for (int i = 0; i < TOPIC_CAP_N; i++) {
+		if (!vals[i])
+			continue;
+		if (lens[i] == 0 || lens[i] > TOPIC_MAX_CAPTURE) {
+			problem(&d, R_BAD_TOPIC, lens[i] ? "a captured topic level is too long" : "a captured topic level is empty");
+			goto done;
+		}
+		memcpy(capbuf[i], vals[i], lens[i]);
+		capbuf[i][lens[i]] = '\0';
+		d.tags[i] = capbuf[i];
+	}
+	if (!vals[TOPIC_CAP_CHANNEL] && !sc->channel && vals[TOPIC_CAP_QUANTITY])
+		d.tags[TOPIC_CAP_CHANNEL] = d.tags[TOPIC_CAP_QUANTITY];
+	if (n > (size_t)sc->max_payload) {
+		problem(&d, R_TOO_LARGE, "payload larger than max_payload");
+		goto done;
+	}
+	/* some C publishers send strlen + 1 bytes */
+	if (n && p[n - 1] == '\0')
+		n--;
+	if (payload_utf8_check(p, n) < 0) {
+		problem(&d, R_BAD_UTF8, "not valid UTF-8 (or a NUL byte)");
+		goto done;
+	}
+	switch (sc->format) {
+	case CC_MQTT_NUMBER:
+	case CC_MQTT_BOOL: decode_scalar(&d, p, n); break;
+	case CC_MQTT_JSON: decode_json(&d, p, n); break;
+	case CC_MQTT_INFLUX: decode_influx(&d, p, n); break;
+	}
+	if (d.n == 0 && !d.problems)
+		problem(&d, R_MISSING, "no value in the message");
+done:
+	if (d.n)
+		sink_submit(d.smp, d.n);
+	pthread_mutex_lock(&c->lock);
+	s->received++;
+	if (d.n)
+		s->accepted++;
+	else
+		s->rejected++;
+	s->samples += d.n;
+	s->out_of_range += d.noor;
+	for (int r = 0; r < R_N; r++)
+		s->why[r] += d.why_count[r];
+	pthread_mutex_unlock(&c->lock);
+	/* a json message without some optional fields is normal: say nothing
+	 * when only missing fields are the matter and something was read */
+	if (d.problems && !(d.n && d.problems == (int)d.why_count[R_MISSING]))
+		log_refusal(&d, p, n);
+	free(d.smp);
+}
+
+/* --- libmosquitto callbacks (network thread) ------------------------------ */
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+		       const mosquitto_property *props)
+{
+	struct mqtt_client *c = obj;
+	const char *vals[TOPIC_CAP_N];
+	size_t lens[TOPIC_CAP_N];
+	size_t tlen = strlen(msg->topic);
+
+	(void)mosq;
+	(void)props;
+	pthread_mutex_lock(&c->lock);
+	c->messages++;
+	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (topic_match(&c->subs[i].pat, msg->topic, tlen, vals, lens)) {
+			handle(c, &c->subs[i], msg->topic, vals, lens, msg->payload ? msg->payload : "",
+			       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+			return;
+		}
+	pthread_mutex_lock(&c->lock);
+	c->unmatched++;
+	pthread_mutex_unlock(&c->lock);
+	{
+		char tp[EXCERPT_IN * 4 + 8];
+		uint32_t more;
+		if (log_rl_allow(&c->rl_unmatched, LOG_RL_MS, &more)) {
+			payload_excerpt(msg->topic, tlen, 2 * EXCERPT_IN, tp, sizeof(tp));
+			log_warn("mqtt broker %s: message on topic %s matches no subscription: ignored (%u more)",
+				 c->broker, tp, more);
+		}
+	}
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
+{
+	struct mqtt_client *c = obj;
+	uint64_t n;
+
+	(void)props;
+	if (rc != 0) {
+		const char *why = c->conf->protocol == CC_MQTT_V5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
+		if (strcmp(c->last_err, why) != 0) {
+			log_err("mqtt broker %s: connection refused: %s", c->broker, why);
+			snprintf(c->last_err, sizeof(c->last_err), "%s", why);
+		}
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->connected = 1;
+	n = ++c->connects;
+	pthread_mutex_unlock(&c->lock);
+	c->backoff_ms = 1000;
+	c->last_err[0] = '\0';
+	log_info("mqtt broker %s: connected as %s (MQTT %s, session %s)%s", c->broker, c->conf->client_id,
+		 c->conf->protocol == CC_MQTT_V5 ? "5" : "3.1.1",
+		 (flags & 1) ? "resumed" : "new", n > 1 ? ", resubscribing" : "");
+	/* Always (re)subscribe: a resumed session keeps them, a new one does not,
+	 * and subscribing again is harmless. */
+	for (size_t i = 0; i < c->nsubs; i++) {
+		int e = mosquitto_subscribe(mosq, NULL, c->subs[i].pat.filter, c->subs[i].conf->qos);
+		if (e != MOSQ_ERR_SUCCESS)
+			log_err("mqtt broker %s: cannot subscribe to %s: %s", c->broker, c->subs[i].pat.filter,
+				mosquitto_strerror(e));
+	}
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
+			 const mosquitto_property *props)
+{
+	struct mqtt_client *c = obj;
+
+	(void)mosq;
+	(void)mid;
+	(void)props;
+	/* one subscription per SUBSCRIBE, in order; a refusal is >= 0x80 */
+	for (int i = 0; i < n; i++)
+		if (granted[i] >= 0x80)
+			log_err("mqtt broker %s: a subscription was refused by the broker (reason %d: %s)", c->broker,
+				granted[i], mosquitto_reason_string(granted[i]));
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *props)
+{
+	struct mqtt_client *c = obj;
+	int was;
+
+	(void)mosq;
+	(void)props;
+	pthread_mutex_lock(&c->lock);
+	was = c->connected;
+	c->connected = 0;
+	pthread_mutex_unlock(&c->lock);
+	if (was && rc != 0)
+		log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, mosquitto_strerror(rc));
+}
+
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
+{
+	struct mqtt_client *c = obj;
+	uint32_t more;
+
+	(void)mosq;
+	/* OpenSSL's reasons (certificate verify failed, ...) come this way */
+	if ((level & MOSQ_LOG_ERR) && log_rl_allow(&c->rl_lib, 10000, &more))
+		log_warn("mqtt broker %s: %s", c->broker, str);
+}
+
+/* --- the network thread ---------------------------------------------------- */
+
+static int stopping(struct mqtt_client *c)
+{
+	int s;
+	pthread_mutex_lock(&c->lock);
+	s = c->stop;
+	pthread_mutex_unlock(&c->lock);
+	return s;
+}
+
+/* Sleeps ms unless stop is requested.  Returns stop. */
+static int nap(struct mqtt_client *c, int64_t ms)
+{
+	struct timespec ts;
+	int s;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop)
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			break;
+	s = c->stop;
+	pthread_mutex_unlock(&c->lock);
+	return s;
+}
+
+static void backoff(struct mqtt_client *c)
+{
+	nap(c, c->backoff_ms);
+	c->backoff_ms *= 2;
+	if (c->backoff_ms > c->conf->reconnect_max_ms)
+		c->backoff_ms = c->conf->reconnect_max_ms;
+}
+
+static const char *err_text(int rc)
+{
+	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+}
+
+static int connect_first(struct mqtt_client *c)
+{
+	const struct cc_mqtt_conf *m = c->conf;
+	mosquitto_property *props = NULL;
+	int keepalive = (int)(m->keepalive_ms / 1000), rc;
+
+	if (m->protocol == CC_MQTT_V5 && !m->clean_session) {
+		int64_t s = m->session_expiry_ms / 1000;
+		mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+					     (uint32_t)(s > UINT32_MAX ? UINT32_MAX : s));
+	}
+	rc = mosquitto_connect_bind_v5(c->mosq, m->host, m->port, keepalive, NULL, props);
+	mosquitto_property_free_all(&props);
+	return rc;
+}
+
+static void *loop_main(void *arg)
+{
+	struct mqtt_client *c = arg;
+	int first = 1, old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	c->backoff_ms = 1000;
+	while (!stopping(c)) {
+		int rc;
+
+		if (!c->sock_up) {
+			/* a blocking TCP connect: the only place stop may cancel us */
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+			rc = first ? connect_first(c) : mosquitto_reconnect(c->mosq);
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+			first = 0;
+			if (rc != MOSQ_ERR_SUCCESS) {
+				const char *why = err_text(rc);
+				if (strcmp(c->last_err, why) != 0) {
+					log_warn("mqtt broker %s: cannot connect: %s; retrying (backoff up to %lld s)",
+						 c->broker, why, (long long)(c->conf->reconnect_max_ms / 1000));
+					snprintf(c->last_err, sizeof(c->last_err), "%s", why);
+				}
+				backoff(c);
+				continue;
+			}
+			c->sock_up = 1;
+		}
+		rc = mosquitto_loop(c->mosq, 500, 1);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			int was;
+			pthread_mutex_lock(&c->lock);
+			was = c->connected;
+			c->connected = 0;
+			pthread_mutex_unlock(&c->lock);
+			if (was)
+				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, err_text(rc));
+			c->sock_up = 0;
+			backoff(c);
+		}
+	}
+	if (c->sock_up) {
+		/* queued PUBACKs go out before the DISCONNECT (one queue, in order) */
+		mosquitto_disconnect(c->mosq);
+		for (int i = 0; i < 20 && mosquitto_loop(c->mosq, 100, 1) == MOSQ_ERR_SUCCESS; i++)
+			;
+	}
+	return NULL;
+}
+
+/* --- start, stop, stats ------------------------------------------------------- */
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static void lib_init(void)
+{
+	mosquitto_lib_init();
+}
+
+static void client_free(struct mqtt_client *c)
+{
+	if (c->mosq)
+		mosquitto_destroy(c->mosq);
+	for (size_t i = 0; i < c->nsubs; i++)
+		topic_free(&c->subs[i].pat);
+	free(c->subs);
+	chan_free_all(c);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	free(c);
+}
+
+struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *m, const char *site)
+{
+	struct mqtt_client *c = xcalloc(1, sizeof(*c));
+	pthread_condattr_t ca;
+	int rc, e = EINVAL;
+
+	pthread_once(&lib_once, lib_init);
+	c->conf = m;
+	c->site = site;
+	snprintf(c->broker, sizeof(c->broker), "%s:%d", m->host, m->port);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_cond_init(&c->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	c->subs = xcalloc(m->nsubs + 1, sizeof(*c->subs));
+	for (size_t i = 0; i < m->nsubs; i++) {
+		const char *err;
+		c->subs[i].conf = &m->subs[i];
+		if (topic_parse(m->subs[i].topic, &c->subs[i].pat, &err) < 0) {
+			log_err("mqtt subscription %s: %s", m->subs[i].topic, err); /* the loader checked it */
+			goto fail;
+		}
+		c->nsubs++;
+	}
+	c->mosq = mosquitto_new(m->client_id, m->clean_session ? true : false, c);
+	if (!c->mosq) {
+		e = errno ? errno : ENOMEM;
+		log_err("mqtt broker %s: cannot create the client: %s", c->broker, strerror(e));
+		goto fail;
+	}
+	/* the PUBACK ordering depends on this: see the top of the file */
+	mosquitto_threaded_set(c->mosq, true);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
+	mosquitto_message_v5_callback_set(c->mosq, on_message);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
+	mosquitto_log_callback_set(c->mosq, on_log);
+	if (m->username && (rc = mosquitto_username_pw_set(c->mosq, m->username, m->password)) != MOSQ_ERR_SUCCESS) {
+		log_err("mqtt broker %s: credentials: %s", c->broker, mosquitto_strerror(rc));
+		goto fail;
+	}
+	if (m->tls) {
+		const char *dir = m->ca_dir ? m->ca_dir : (!m->ca_file ? "/etc/ssl/certs" : NULL);
+		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
+				err_text(rc));
+			goto fail;
+		}
+		if (m->insecure) {
+			mosquitto_tls_opts_set(c->mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
+			mosquitto_tls_insecure_set(c->mosq, true);
+			log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
+				 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
+		}
+	}
+	if (pthread_create(&c->thr, NULL, loop_main, c) != 0) {
+		e = errno ? errno : EAGAIN;
+		goto fail;
+	}
+	log_info("mqtt broker %s: %zu subscriptions, client id %s, %s%s", c->broker, c->nsubs, m->client_id,
+		 m->clean_session ? "clean session" : "persistent session", m->tls ? ", TLS" : "");
+	return c;
+fail:
+	client_free(c);
+	errno = e;
+	return NULL;
+}
+
+void mqtt_stop(struct mqtt_client *c)
+{
+	struct timespec ts;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	/* The thread notices within 500 ms, unless it is stuck in a TCP
+	 * connect to an unreachable host: that, and only that, is cancelled. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (pthread_timedjoin_np(c->thr, NULL, &ts) != 0) {
+		log_warn("mqtt broker %s: connect still pending at stop: abandoned", c->broker);
+		pthread_cancel(c->thr);
+		pthread_join(c->thr, NULL);
+	}
+	client_free(c);
+}
+
+void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, int64_t ts)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	{
+		struct lp_tag tags[] = { { "broker", c->broker }, { "site", site } };
+		struct lp_field f[] = {
+			{ .key = "connected", .type = LP_BOOL, .v.b = c->connected },
+			{ .key = "reconnects", .type = LP_INT, .v.i = (int64_t)(c->connects ? c->connects - 1 : 0) },
+			{ .key = "messages", .type = LP_INT, .v.i = (int64_t)c->messages },
+			{ .key = "unmatched", .type = LP_INT, .v.i = (int64_t)c->unmatched },
+		};
+		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), ts);
+	}
+	for (size_t i = 0; i < c->nsubs; i++) {
+		const struct msub *s = &c->subs[i];
+		struct lp_tag tags[] = { { "broker", c->broker }, { "site", site }, { "subscription", s->conf->topic } };
+		struct lp_field f[5 + R_N];
+		size_t nf = 0;
+
+		f[nf++] = (struct lp_field){ .key = "received", .type = LP_INT, .v.i = (int64_t)s->received };
+		f[nf++] = (struct lp_field){ .key = "accepted", .type = LP_INT, .v.i = (int64_t)s->accepted };
+		f[nf++] = (struct lp_field){ .key = "rejected", .type = LP_INT, .v.i = (int64_t)s->rejected };
+		f[nf++] = (struct lp_field){ .key = "samples", .type = LP_INT, .v.i = (int64_t)s->samples };
+		f[nf++] = (struct lp_field){ .key = "out_of_range", .type = LP_INT, .v.i = (int64_t)s->out_of_range };
+		for (int r = 0; r < R_N; r++)
+			f[nf++] = (struct lp_field){ .key = reason_names[r], .type = LP_INT, .v.i = (int64_t)s->why[r] };
+		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, nf, ts);
+	}
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,461 @@
+/* payload.c - pure MQTT payload parsers (see payload.h).  JSON by cJSON;
+ * numbers by strtod on a bounded, checked copy; times by hand (RFC 3339 is
+ * small, and timegm would depend on the process's state). */
+#include "payload.h"
+
+#include <cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SET_ERR(m) do { if (err) *err = (m); } while (0)
+
+int payload_utf8_check(const void *buf, size_t n)
+{
+	const unsigned char *p = buf, *e = p + n;
+
+	while (p < e) {
+		unsigned c = *p;
+		size_t k;
+		uint32_t cp;
+
+		if (c == 0)
+			return -EILSEQ;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return -EILSEQ;
+		}
+		if ((size_t)(e - p) <= k)
+			return -EILSEQ;
+		for (size_t i = 1; i <= k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -EILSEQ;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return -EILSEQ;
+		p += k + 1;
+	}
+	return 0;
+}
+
+/* Trims ASCII whitespace; returns the trimmed length and moves *p. */
+static size_t trim(const char **p, size_t n)
+{
+	while (n && isspace((unsigned char)**p)) {
+		(*p)++;
+		n--;
+	}
+	while (n && isspace((unsigned char)(*p)[n - 1]))
+		n--;
+	return n;
+}
+
+static int number_text(const char *s, size_t n, double *out, const char **err)
+{
+	char buf[128], *end;
+	double v;
+
+	n = trim(&s, n);
+	if (n == 0) {
+		SET_ERR("empty");
+		return -EINVAL;
+	}
+	if (n >= sizeof(buf)) {
+		SET_ERR("number too long");
+		return -EINVAL;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+		if (!(isdigit((unsigned char)c) || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) {
+			int alpha = isalpha((unsigned char)c);
+			/* "nan", "inf", "Infinity": numbers, but not finite ones */
+			if (alpha && (strncasecmp(buf + (buf[0] == '-' || buf[0] == '+'), "nan", 3) == 0 ||
+				      strncasecmp(buf + (buf[0] == '-' || buf[0] == '+'), "inf", 3) == 0)) {
+				SET_ERR("not a finite number");
+				return -ERANGE;
+			}
+			SET_ERR("not a number");
+			return -EDOM;
+		}
+	}
+	errno = 0;
+	v = strtod(buf, &end);
+	if (end == buf || *end != '\0') {
+		SET_ERR("not a number");
+		return -EDOM;
+	}
+	if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0)) {
+		SET_ERR("not a finite number");
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int payload_number(const void *p, size_t n, double *out, const char **err)
+{
+	return number_text(p, n, out, err);
+}
+
+static int bool_word(const char *s, size_t n, double *out)
+{
+	static const struct {
+		const char *w;
+		double v;
+	} words[] = {
+		{ "true", 1 }, { "false", 0 }, { "1", 1 }, { "0", 0 },
+		{ "on", 1 },   { "off", 0 },   { "open", 1 }, { "closed", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i].w) == n && strncasecmp(s, words[i].w, n) == 0) {
+			*out = words[i].v;
+			return 0;
+		}
+	return -1;
+}
+
+int payload_bool(const void *buf, size_t n, double *out, const char **err)
+{
+	const char *s = buf;
+
+	n = trim(&s, n);
+	if (n == 0) {
+		SET_ERR("empty");
+		return -EINVAL;
+	}
+	if (bool_word(s, n, out) == 0)
+		return 0;
+	SET_ERR("not a boolean (true/false, 1/0, on/off, open/closed)");
+	return -EDOM;
+}
+
+/* --- time --------------------------------------------------------------- */
+
+#define NS_PER_S 1000000000LL
+
+int payload_epoch_ns(double v, enum payload_tunit u, int64_t *ns, const char **err)
+{
+	double mul;
+
+	if (!isfinite(v)) {
+		SET_ERR("time is not finite");
+		return -ERANGE;
+	}
+	if (u == PAYLOAD_T_AUTO) {
+		double a = fabs(v);
+		u = a < 1e11 ? PAYLOAD_T_S : a < 1e14 ? PAYLOAD_T_MS : a < 1e17 ? PAYLOAD_T_US : PAYLOAD_T_NS;
+	}
+	switch (u) {
+	case PAYLOAD_T_S: mul = 1e9; break;
+	case PAYLOAD_T_MS: mul = 1e6; break;
+	case PAYLOAD_T_US: mul = 1e3; break;
+	default: mul = 1; break;
+	}
+	/* int64 ns covers 1678..2262 */
+	if (!(v * mul > -9.2e18 && v * mul < 9.2e18)) {
+		SET_ERR("time out of range");
+		return -ERANGE;
+	}
+	/* integer part exactly, fraction separately: a ms epoch times 1e6 is
+	 * past 2^53, where a double would lose the last digits */
+	{
+		double ip = trunc(v);
+		*ns = (int64_t)ip * (int64_t)mul + (int64_t)llround((v - ip) * mul);
+	}
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t cnt, int *out)
+{
+	int v = 0;
+
+	if (at + cnt > n)
+		return -1;
+	for (size_t i = 0; i < cnt; i++) {
+		if (!isdigit((unsigned char)s[at + i]))
+			return -1;
+		v = v * 10 + (s[at + i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int payload_rfc3339_ns(const void *buf, size_t n, int64_t *ns, const char **err)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *s = buf;
+	int Y, M, D, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, t;
+	size_t i;
+
+	n = trim(&s, n);
+	if (digits(s, n, 0, 4, &Y) || n < 19 || s[4] != '-' || digits(s, n, 5, 2, &M) || s[7] != '-' ||
+	    digits(s, n, 8, 2, &D) || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || digits(s, n, 11, 2, &h) ||
+	    s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' || digits(s, n, 17, 2, &sec))
+		goto bad;
+	i = 19;
+	if (i < n && s[i] == '.') {
+		int nd = 0;
+		i++;
+		while (i < n && isdigit((unsigned char)s[i])) {
+			if (nd < 9) {
+				frac = frac * 10 + (s[i] - '0');
+				nd++;
+			}
+			i++;
+		}
+		if (nd == 0)
+			goto bad;
+		while (nd++ < 9)
+			frac *= 10;
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		sign = s[i] == '-' ? -1 : 1;
+		if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || digits(s, n, i + 4, 2, &om))
+			goto bad;
+		i += 6;
+	} else {
+		goto bad; /* RFC 3339 requires the offset */
+	}
+	if (i != n)
+		goto bad;
+	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
+		goto bad;
+	if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0))
+		goto bad;
+	if (Y < 1678 || Y > 2261) {
+		SET_ERR("time out of range");
+		return -ERANGE;
+	}
+	if (sec == 60)
+		sec = 59; /* a leap second: the last representable instant of the minute */
+	t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= sign * (oh * 3600 + om * 60);
+	*ns = t * NS_PER_S + frac;
+	return 0;
+bad:
+	SET_ERR("not an RFC 3339 time (2026-06-12T08:00:00Z, ...+07:00)");
+	return -EINVAL;
+}
+
+int payload_time_ns(const void *buf, size_t n, enum payload_tunit u, int64_t *ns, const char **err)
+{
+	const char *s = buf;
+	double v;
+	size_t tn = trim(&s, n);
+
+	if (tn >= 10 && s[4] == '-')
+		return payload_rfc3339_ns(s, tn, ns, err);
+	if (number_text(s, tn, &v, err) < 0) {
+		SET_ERR("not a time (epoch number or RFC 3339)");
+		return -EINVAL;
+	}
+	return payload_epoch_ns(v, u, ns, err);
+}
+
+size_t payload_excerpt(const void *buf, size_t n, size_t max_in, char *out, size_t outlen)
+{
+	const unsigned char *p = buf;
+	size_t o = 0, i;
+
+	if (outlen == 0)
+		return 0;
+	for (i = 0; i < n && i < max_in; i++) {
+		char tmp[8];
+		size_t k;
+		unsigned c = p[i];
+
+		if (c == '\\' || c == '"') {
+			tmp[0] = '\\';
+			tmp[1] = (char)c;
+			k = 2;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			tmp[0] = '\\';
+			tmp[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+			k = 2;
+		} else if (c >= 0x20 && c < 0x7f) {
+			tmp[0] = (char)c;
+			k = 1;
+		} else {
+			static const char hex[] = "0123456789abcdef";
+			tmp[0] = '\\';
+			tmp[1] = 'x';
+			tmp[2] = hex[c >> 4];
+			tmp[3] = hex[c & 15];
+			k = 4;
+		}
+		if (o + k + 4 > outlen) /* room for "..." and NUL */
+			break;
+		memcpy(out + o, tmp, k);
+		o += k;
+	}
+	if (i < n && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* --- JSON --------------------------------------------------------------- */
+
+struct payload_json {
+	cJSON *root;
+};
+
+int payload_json_parse(const void *p, size_t n, struct payload_json **out, const char **err)
+{
+	const char *end = NULL;
+	cJSON *root;
+
+	*out = NULL;
+	if (n == 0) {
+		SET_ERR("empty");
+		return -EINVAL;
+	}
+	root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
+	if (!root) {
+		SET_ERR("not valid JSON (truncated or malformed)");
+		return -EINVAL;
+	}
+	/* trailing bytes after the document: only whitespace (and a NUL some
+	 * publishers append) are tolerated */
+	if (end) {
+		const char *e = (const char *)p + n;
+		while (end < e && (isspace((unsigned char)*end) || *end == '\0'))
+			end++;
+		if (end != e) {
+			cJSON_Delete(root);
+			SET_ERR("bytes after the JSON document");
+			return -EINVAL;
+		}
+	}
+	*out = malloc(sizeof(**out));
+	if (!*out) {
+		cJSON_Delete(root);
+		SET_ERR("out of memory");
+		return -ENOMEM;
+	}
+	(*out)->root = root;
+	return 0;
+}
+
+void payload_json_free(struct payload_json *j)
+{
+	if (!j)
+		return;
+	cJSON_Delete(j->root);
+	free(j);
+}
+
+/* The node at a dotted path; a numeric segment indexes an array. */
+static const cJSON *json_at(const cJSON *node, const char *path)
+{
+	char seg[256];
+
+	while (node && *path) {
+		size_t len = strcspn(path, ".");
+		if (len == 0 || len >= sizeof(seg))
+			return NULL;
+		memcpy(seg, path, len);
+		seg[len] = '\0';
+		if (cJSON_IsArray(node)) {
+			char *end;
+			long idx = strtol(seg, &end, 10);
+			if (*end || idx < 0)
+				return NULL;
+			node = cJSON_GetArrayItem(node, (int)idx);
+		} else if (cJSON_IsObject(node)) {
+			node = cJSON_GetObjectItemCaseSensitive(node, seg);
+		} else {
+			return NULL;
+		}
+		path += len;
+		if (*path == '.')
+			path++;
+	}
+	return node;
+}
+
+int payload_json_number(const struct payload_json *j, const char *path, double *out, const char **err)
+{
+	const cJSON *v = json_at(j->root, path);
+
+	if (!v || cJSON_IsNull(v)) {
+		SET_ERR("field absent");
+		return -ENOENT;
+	}
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v) ? 1.0 : 0.0;
+		return 0;
+	}
+	if (cJSON_IsNumber(v)) {
+		/* cJSON reads 1e999 as inf */
+		if (!isfinite(v->valuedouble)) {
+			SET_ERR("not a finite number");
+			return -ERANGE;
+		}
+		*out = v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && v->valuestring) {
+		const char *s = v->valuestring;
+		size_t n = strlen(s);
+		const char *t = s;
+		size_t tn = trim(&t, n);
+		if (tn && bool_word(t, tn, out) == 0)
+			return 0;
+		return number_text(s, n, out, err);
+	}
+	SET_ERR("not a number, boolean or numeric string");
+	return -EDOM;
+}
+
+int payload_json_time(const struct payload_json *j, const char *path, enum payload_tunit u, int64_t *ns,
+		      const char **err)
+{
+	const cJSON *v = json_at(j->root, path);
+
+	if (!v || cJSON_IsNull(v)) {
+		SET_ERR("time field absent");
+		return -ENOENT;
+	}
+	if (cJSON_IsNumber(v))
+		return payload_epoch_ns(v->valuedouble, u, ns, err);
+	if (cJSON_IsString(v) && v->valuestring)
+		return payload_time_ns(v->valuestring, strlen(v->valuestring), u, ns, err);
+	SET_ERR("time is neither a number nor a string");
+	return -EDOM;
+}
