@@ -52,12 +52,14 @@ echo "  Modbus simulator on 127.0.0.1:$SIM_PORT (units 1-5: two rooms, controlle
 
 # config/demo.conf with the ports picked here and a state dir of its own.
 sed -e "s|port = 15020;|port = $SIM_PORT;|" \
+	-e "s|loaded = \"[^\"]*\"|loaded = \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"|" \
 	-e "s|state_dir = \"[^\"]*\";|state_dir = \"$DEMO_DIR/state\";|" \
 	-e "s|template_dir = \"[^\"]*\";||" \
 	-e "/^outputs = {/,/^};/c\\
 outputs = { $OUTPUT };" \
 	"$ROOT/config/demo.conf" >"$DEMO_DIR/demo.conf"
 echo "template_dir = \"$ROOT/config/devices\";" >>"$DEMO_DIR/demo.conf"
+cp "$ROOT/config/profiles.conf" "$DEMO_DIR/profiles.conf" # @include is relative to the file
 DAEMON_CONF=$DEMO_DIR/demo.conf
 start_daemon "$DAEMON_CONF"
 echo "  coldchaind   running (pid $DAEMON_PID, log $DAEMON_LOG, config $DAEMON_CONF)"
@@ -66,7 +68,7 @@ echo "Readings per room every ${PRINT_EVERY}s; Ctrl-C to stop${DEMO_SECONDS:+ (o
 
 print_rooms() {
 	if [ -n "${INFLUX_PORT:-}" ]; then
-		influx_query 'SELECT last("value") AS v FROM "temperature","evaporator_temperature","humidity","co2","door","compressor" WHERE time > now() - 2m GROUP BY "room","sensor","channel","unit"; SELECT count("quality") FROM /.*/ WHERE "quality" = '"'"'comm_error'"'"' AND time > now() - 2m GROUP BY "room"' 2>/dev/null
+		influx_query 'SELECT last("value") AS v FROM "temperature","evaporator_temperature","humidity","co2","door","compressor" WHERE time > now() - 2m GROUP BY "room","sensor","channel","unit"; SELECT count("quality") FROM /.*/ WHERE "quality" = '"'"'comm_error'"'"' AND time > now() - 2m GROUP BY "room"; SELECT last("consumed"), last("remaining_h"), last("product_c") FROM "shelf_life" GROUP BY "room","lot","product"; SELECT last("state"), last("severity_f") FROM "alert" WHERE time > now() - 1h GROUP BY "room","rule"' 2>/dev/null
 	else
 		tail -n 400 "$DEMO_DIR/points.lp" 2>/dev/null
 	fi | "$PY" "$ROOT/tests/demo_rooms.py" "${INFLUX_PORT:+influx}"

@@ -17,7 +17,7 @@ def fmt(meas, val, unit):
     return "%.1f %s" % (val, UNITS.get(unit or "", unit or ""))
 
 
-rooms, errors = {}, {}
+rooms, errors, lots, alerts = {}, {}, {}, {}
 if len(sys.argv) > 1 and sys.argv[1] == "influx":
     try:
         d = json.load(sys.stdin)
@@ -33,6 +33,14 @@ if len(sys.argv) > 1 and sys.argv[1] == "influx":
     for s in (res[1].get("series", []) if len(res) > 1 else []):
         room = s.get("tags", {}).get("room") or "-"
         errors[room] = errors.get(room, 0) + sum(int(v[1]) for v in s["values"])
+    for s in (res[2].get("series", []) if len(res) > 2 else []):
+        t, v = s.get("tags", {}), s["values"][0]
+        if v[1] is not None:
+            lots.setdefault(t.get("room") or "-", []).append((t.get("lot"), t.get("product"), v[1], v[2], v[3]))
+    for s in (res[3].get("series", []) if len(res) > 3 else []):
+        t, v = s.get("tags", {}), s["values"][0]
+        if v[1] in ("active", "acked", "cleared_unacked", "shelved"):
+            alerts.setdefault(t.get("room") or "-", []).append("%s %s" % (t.get("rule"), v[1]))
 else:
     last = {}
     for line in sys.stdin:
@@ -63,5 +71,12 @@ for room in sorted(rooms):
         for m, vals in by_meas.items())
     if errors.get(room):
         txt += " [%d failed reads in 2 min]" % errors[room]
+    for lot, product, consumed, rem_h, prod_c in lots.get(room, []):
+        # The product lags the air by hours (packed cartons): the model runs
+        # on the estimated product temperature, in real time.
+        txt += "\n             lot %s (%s): product %s, %.2f %% of shelf life used, %.1f d left at that temperature" % (
+            lot, product, "%.1f °C" % prod_c if prod_c is not None else "?", 100 * consumed, (rem_h or 0) / 24)
+    if alerts.get(room):
+        txt += "\n             ALARMS: " + ", ".join(sorted(alerts[room]))
     parts.append("room %s: %s" % (room, txt))
 print(("\n" + " " * 11).join(parts))
