@@ -219,7 +219,7 @@ static const char *check_template(const char *s)
 #define OFF(st, f) offsetof(struct st, f)
 
 /* Each table's indexes, so the group code can refer to "its" keys. */
-enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_ROOMS, RK_ALARMS, RK_N };
+enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_N };
 static const struct key root_keys[] = {
 	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
 		      .help = "site name: tag \"site\" on every point" },
@@ -249,6 +249,17 @@ static const struct key root_keys[] = {
 			  .help = "produce profiles (usually @include \"profiles.conf\"): see group profiles" },
 	[RK_ROOMS] = { .name = "rooms", .kt = KT_LIST, .help = "rooms, their channels and lots: see group rooms" },
 	[RK_ALARMS] = { .name = "alarms", .kt = KT_GROUP, .help = "alarm defaults and rules: see group alarms" },
+	[RK_CONTROL] = { .name = "control", .kt = KT_GROUP,
+			 .help = "the control socket coldchainctl talks to: see group control" },
+};
+
+enum { CTK_SOCKET, CTK_GROUP, CTK_N };
+static const struct key control_keys[] = {
+	[CTK_SOCKET] = { .name = "socket", .kt = KT_PATH, .flags = KF_DYN | KF_RESTART,
+			.off = OFF(cc_control_conf, socket), .def = "<state_dir>/coldchaind.sock",
+			.help = "UNIX socket path (mode 0660; a stale socket is replaced, any other file refused)" },
+	[CTK_GROUP] = { .name = "group", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_control_conf, group),
+		       .help = "group owning the socket: its members may use coldchainctl; unset = the daemon's group" },
 };
 
 enum { LK_TARGET, LK_LEVEL, LK_N };
@@ -367,13 +378,17 @@ static const struct key point_keys[] = {
 		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
 };
 
-enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_N };
+enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_WEBHOOK, OK_ALERTS_MQTT, OK_N };
 static const struct key outputs_keys[] = {
 	[OK_INFLUX] = { .name = "influxdb", .kt = KT_LIST,
 			.help = "InfluxDB 1.x /write API (also VictoriaMetrics): see group outputs.influxdb" },
 	[OK_INFLUX2] = { .name = "influxdb2", .kt = KT_LIST,
 			 .help = "InfluxDB 2.x/3.x /api/v2/write API: see group outputs.influxdb2" },
 	[OK_FILE] = { .name = "file", .kt = KT_LIST, .help = "line-protocol files: see group outputs.file" },
+	[OK_WEBHOOK] = { .name = "webhook", .kt = KT_LIST,
+			 .help = "alert events as JSON POSTs: see group outputs.webhook" },
+	[OK_ALERTS_MQTT] = { .name = "alerts_mqtt", .kt = KT_GROUP,
+			     .help = "alert events to MQTT: see group outputs.alerts_mqtt" },
 };
 
 static const char *const start_names[] = { "end", "oldest", NULL };
@@ -532,6 +547,7 @@ static const struct group g_outputs = GROUP("outputs", outputs_keys, "outputs (a
 static const struct group g_influx = GROUP("outputs.influxdb", influx_keys, "one InfluxDB 1.x output (list element)");
 static const struct group g_influx2 = GROUP("outputs.influxdb2", influx2_keys, "one InfluxDB v2 API output (list element)");
 static const struct group g_journal = GROUP("journal", journal_keys, "the durable journal");
+static const struct group g_control = GROUP("control", control_keys, "the control socket (coldchainctl)");
 static const struct group g_file = GROUP("outputs.file", file_keys, "one line-protocol file output (list element)");
 static const struct group g_tfile = GROUP("", tfile_keys, "template file");
 static const struct group g_template = GROUP("template", template_keys, "device template file <template_dir>/NAME.conf");
@@ -669,10 +685,12 @@ _Static_assert(ARRAY_SIZE(mqtt_sub_keys) == QS_N && QS_N <= 16, "mqtt_sub_keys")
 _Static_assert(ARRAY_SIZE(mqtt_field_keys) == QF_N, "mqtt_field_keys");
 
 #include "config_engine_keys.inc"
+#include "config_alerts_keys.inc"
 
 static const struct group *const doc_groups[] = {
 	&g_root, &g_log, &g_bus, &g_tcp, &g_rtu, &g_device, &g_point, &g_outputs, &g_influx, &g_influx2, &g_file,
-	&g_journal, &g_template,
+	ALERTS_DOC_GROUPS,
+	&g_journal, &g_control, &g_template,
 	&g_mqtt, &g_mqtt_broker, &g_mqtt_sub, &g_mqtt_field,
 	ENGINE_DOC_GROUPS,
 };
@@ -692,6 +710,7 @@ _Static_assert(ARRAY_SIZE(outputs_keys) == OK_N, "outputs_keys");
 _Static_assert(ARRAY_SIZE(influx_keys) == IK_N && IK_N <= MAX_KEYS, "influx_keys");
 _Static_assert(ARRAY_SIZE(influx2_keys) == I2_N && I2_N <= MAX_KEYS, "influx2_keys");
 _Static_assert(ARRAY_SIZE(journal_keys) == JK_N, "journal_keys");
+_Static_assert(ARRAY_SIZE(control_keys) == CTK_N, "control_keys");
 _Static_assert(ARRAY_SIZE(file_keys) == FK_N, "file_keys");
 _Static_assert(ARRAY_SIZE(tfile_keys) == XK_N, "tfile_keys");
 _Static_assert(ARRAY_SIZE(template_keys) == MK_N, "template_keys");
@@ -1845,6 +1864,19 @@ static void load_journal(struct ctx *c, const config_setting_t *js, const config
 	}
 }
 
+static void load_control(struct ctx *c, const config_setting_t *cs, const config_setting_t *root)
+{
+	struct cc_control_conf *cc = &c->cfg->control;
+	struct seen sn[MAX_KEYS];
+
+	cc->line = cs ? src_line(cs) : 0;
+	apply(c, cs, root, &g_control, cc, "control", sn);
+	if (!sn[CTK_SOCKET].s || sn[CTK_SOCKET].bad) {
+		free(cc->socket);
+		cc->socket = xasprintf("%s/coldchaind.sock", c->cfg->state_dir ? c->cfg->state_dir : ".");
+	}
+}
+
 static void load_influx(struct ctx *c, const config_setting_t *is, struct cc_influx_conf *o, const char *path)
 {
 	struct seen sn[MAX_KEYS];
@@ -2287,6 +2319,7 @@ static void load_mqtt(struct ctx *c, const config_setting_t *ms, const config_se
 }
 
 #include "config_engine_load.inc"
+#include "config_alerts_load.inc"
 
 static void load_root(struct ctx *c, const config_setting_t *root)
 {
@@ -2321,6 +2354,7 @@ static void load_root(struct ctx *c, const config_setting_t *root)
 		}
 	}
 	load_journal(c, ok(&sn[RK_JOURNAL]) ? sn[RK_JOURNAL].s : NULL, root);
+	load_control(c, ok(&sn[RK_CONTROL]) ? sn[RK_CONTROL].s : NULL, root);
 	if (ok(&sn[RK_OUTPUTS]) || !sn[RK_OUTPUTS].s)
 		load_outputs(c, sn[RK_OUTPUTS].s, root);
 	for (size_t i = 0; i < cfg->ninflux; i++)
@@ -2329,6 +2363,8 @@ static void load_root(struct ctx *c, const config_setting_t *root)
 				xasprintf("%s/quarantine-%s.lp", cfg->journal.dir, cfg->influx[i].name);
 	if (ok(&sn[RK_MQTT]))
 		load_mqtt(c, sn[RK_MQTT].s, root);
+	if (ok(&sn[RK_OUTPUTS]))
+		load_alert_outputs(c, sn[RK_OUTPUTS].s);
 
 	/* Channels: the strings belong to the configuration. */
 	for (size_t i = 0; i < cfg->nbuses; i++) {
@@ -2541,12 +2577,15 @@ void config_free(struct cc_config *cfg)
 	}
 	free(cfg->influx);
 	free(cfg->journal.dir);
+	free(cfg->control.socket);
+	free(cfg->control.group);
 	for (size_t i = 0; i < cfg->nfiles; i++) {
 		free(cfg->files[i].name);
 		free(cfg->files[i].path);
 	}
 	free(cfg->files);
 	mqtt_free(cfg->mqtt);
+	alerts_conf_free(cfg);
 	engine_conf_free(cfg);
 	free(cfg->file);
 	free(cfg->site);
@@ -2818,8 +2857,12 @@ void config_print(const struct cc_config *cfg, FILE *f)
 		print_keys(f, "", &g_file, &cfg->files[i], 1);
 		fprintf(f, " }%s\n", i + 1 < cfg->nfiles ? "," : "");
 	}
-	fputs("  );\n};\n\njournal = {\n", f);
+	fputs("  );\n", f);
+	print_alert_outputs(cfg, f);
+	fputs("};\n\njournal = {\n", f);
 	print_keys(f, "  ", &g_journal, &cfg->journal, 0);
+	fputs("};\n\ncontrol = {\n", f);
+	print_keys(f, "  ", &g_control, &cfg->control, 0);
 	fputs("};\n", f);
 	if (cfg->mqtt)
 		print_mqtt(cfg->mqtt, f);

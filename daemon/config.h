@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "alerts_conf.h"
 #include "engine_conf.h"
 #include "sample.h"
 
@@ -123,6 +124,13 @@ struct cc_journal_conf {
 	int line;
 };
 
+/* The control socket (daemon/control.c). */
+struct cc_control_conf {
+	char *socket;          /* default <state_dir>/coldchaind.sock */
+	char *group;           /* NULL: the daemon's own group */
+	int line;
+};
+
 /* MQTT (drivers/mqtt.c).  Formats of a subscription's payloads: */
 enum cc_mqtt_format { CC_MQTT_NUMBER, CC_MQTT_JSON, CC_MQTT_INFLUX, CC_MQTT_BOOL };
 enum cc_mqtt_protocol { CC_MQTT_V311, CC_MQTT_V5 };
@@ -192,7 +200,11 @@ struct cc_config {
 	struct cc_file_out_conf *files;
 	size_t nfiles;
 	struct cc_journal_conf journal;
+	struct cc_control_conf control;
 	struct cc_mqtt_conf *mqtt; /* NULL without an mqtt group */
+	struct cc_webhook_conf *webhooks; /* outputs.webhook */
+	size_t nwebhooks;
+	struct cc_alerts_mqtt_conf *alerts_mqtt; /* outputs.alerts_mqtt; NULL when unset */
 	/* the alarm and model engine (engine_conf.h) */
 	struct cc_profile *profiles;
 	size_t nprofiles;

@@ -44,6 +44,8 @@ struct echan {
 	struct ealarm *stale, *fault;
 	struct ealarm *stuck; /* air temperature only */
 	double stuck_value;
+	int64_t last_ms;     /* last sample of any quality (status), 0: none */
+	int last_q;          /* its quality */
 };
 
 struct elot {
@@ -52,6 +54,7 @@ struct elot {
 	struct lot_params p;
 	struct lot_state s;
 	struct ealarm *chill_warn, *chill_alarm, *wl_warn, *wl_alarm, *life_low, *dispatch;
+	struct cc_lot_conf *own; /* a lot loaded at run time (control socket): its conf is ours */
 };
 
 enum { R_TEMP, R_RH, R_DOOR, R_DEFROST, R_OUT_T, R_OUT_RH, R_CO2, R_O2, R_N };
@@ -95,10 +98,16 @@ struct engine {
 	int64_t next_snap_ms;
 	int dirty;
 	uint64_t notify_dropped_logged;
+	cJSON *unloaded; /* configured lots unloaded at run time: [{id, conf_room}] */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct engine *E;
+
+/* Runtime lots (control socket), at the end of the file. */
+static void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
+static void lots_layout_restore(struct engine *e, const cJSON *o);
+static void lots_free(struct engine *e);
 
 /* --- construction ------------------------------------------------------- */
 
@@ -718,6 +727,8 @@ static void process_one(struct engine *e, const struct cc_sample *s)
 			ch = e->chans[i];
 	if (!ch)
 		return;
+	ch->last_ms = now;
+	ch->last_q = s->quality;
 	eval_cond(e, ch->fault, now, s->quality == CC_Q_OUT_OF_RANGE || s->quality == CC_Q_COMM_ERROR,
 		  s->quality == CC_Q_OUT_OF_RANGE ? s->value : NAN);
 	if (!good)
@@ -809,6 +820,7 @@ static char *snapshot(struct engine *e, int64_t now_ms)
 			cJSON_AddNumberToObject(x, "gaps", s->gaps);
 			cJSON_AddItemToArray(lots, x);
 		}
+	lots_layout_save(e, lots, o);
 	js = cJSON_Print(o);
 	cJSON_Delete(o);
 	return js;
@@ -842,6 +854,7 @@ static void restore(struct engine *e)
 		cJSON_Delete(o);
 		return;
 	}
+	lots_layout_restore(e, o); /* runtime lots first: their alarms are restored next */
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "alarms"))
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
@@ -1068,6 +1081,7 @@ void engine_stop(void)
 	pthread_mutex_unlock(&lock);
 	if (!e)
 		return;
+	lots_free(e);
 	for (size_t i = 0; i < e->nalarms; i++)
 		ealarm_free(e->alarms[i]);
 	free(e->alarms);
@@ -1158,4 +1172,436 @@ const char *engine_alarm_state(const char *id)
 		s = alarm_state_name(alarm_state(&a->a));
 	pthread_mutex_unlock(&lock);
 	return s;
+}
+
+/* --- control socket: status and runtime lots -------------------------------------
+ * A lot loaded, moved or unloaded at run time is kept in the snapshot
+ * (engine.state): runtime lots with their product and load time, configured
+ * lots with the room the configuration had them in ("conf_room").  A move or
+ * unload of a configured lot holds until the configuration itself changes
+ * that lot's room; then the file wins. */
+
+static const char *conf_room_of(const struct cc_config *cfg, const char *lot)
+{
+	for (size_t i = 0; i < cfg->nrooms; i++)
+		for (size_t j = 0; j < cfg->rooms[i].nlots; j++)
+			if (strcmp(cfg->rooms[i].lots[j].id, lot) == 0)
+				return cfg->rooms[i].name;
+	return NULL;
+}
+
+static struct eroom *room_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; name && i < e->nrooms; i++)
+		if (strcmp(e->rooms[i].rc->name, name) == 0)
+			return &e->rooms[i];
+	return NULL;
+}
+
+static struct elot *lot_find(struct engine *e, const char *id, struct eroom **room)
+{
+	for (size_t i = 0; id && i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+			if (strcmp(e->rooms[i].lots[j].lc->id, id) == 0) {
+				if (room)
+					*room = &e->rooms[i];
+				return &e->rooms[i].lots[j];
+			}
+	return NULL;
+}
+
+static const struct cc_profile *profile_find(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; name && i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	return NULL;
+}
+
+static void alarm_drop(struct engine *e, struct ealarm *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < e->nalarms; i++)
+		if (e->alarms[i] == a) {
+			memmove(&e->alarms[i], &e->alarms[i + 1], (e->nalarms - i - 1) * sizeof(*e->alarms));
+			e->nalarms--;
+			break;
+		}
+	if (a->a.active)
+		log_info("alarm %s: dropped with its lot (was %s)", a->id, alarm_state_name(alarm_state(&a->a)));
+	ealarm_free(a);
+}
+
+static void lot_drop_alarms(struct engine *e, struct elot *l)
+{
+	alarm_drop(e, l->chill_warn);
+	alarm_drop(e, l->chill_alarm);
+	alarm_drop(e, l->wl_warn);
+	alarm_drop(e, l->wl_alarm);
+	alarm_drop(e, l->life_low);
+	alarm_drop(e, l->dispatch);
+	l->chill_warn = l->chill_alarm = l->wl_warn = l->wl_alarm = l->life_low = l->dispatch = NULL;
+}
+
+static void lot_conf_free(struct cc_lot_conf *lc)
+{
+	if (!lc)
+		return;
+	free(lc->id);
+	free(lc->product);
+	free(lc->loaded);
+	free(lc);
+}
+
+/* Removes lot index j from room r (its alarms go with it); returns the
+ * removed lot in *out when out is set, else frees what it owns. */
+static void room_take_lot(struct engine *e, struct eroom *r, size_t j, struct elot *out)
+{
+	struct elot l = r->lots[j];
+
+	memmove(&r->lots[j], &r->lots[j + 1], (r->nlots - j - 1) * sizeof(*r->lots));
+	r->nlots--;
+	lot_drop_alarms(e, &l);
+	if (out)
+		*out = l;
+	else
+		lot_conf_free(l.own);
+}
+
+/* Puts a lot into room r: its alarms are built for r, its state is kept. */
+static void room_put_lot(struct engine *e, struct eroom *r, const struct elot *from)
+{
+	struct elot *l;
+	struct lot_state st = from->s;
+
+	r->lots = xrealloc(r->lots, (r->nlots + 1) * sizeof(*r->lots));
+	l = &r->lots[r->nlots++];
+	memset(l, 0, sizeof(*l));
+	lot_build(e, r, l, from->lc);
+	l->own = from->own;
+	l->s = st;
+}
+
+static void lot_add_new(struct engine *e, struct eroom *r, const char *id, const char *product,
+			const struct cc_profile *p, int64_t loaded_ns)
+{
+	struct elot tmp;
+	struct cc_lot_conf *lc = xcalloc(1, sizeof(*lc));
+	char tbuf[64];
+
+	fmt_time(loaded_ns, tbuf, sizeof(tbuf));
+	lc->id = xstrdup(id);
+	lc->product = xstrdup(product);
+	lc->loaded = xstrdup(tbuf);
+	lc->loaded_ns = loaded_ns;
+	lc->plan_c = NAN;
+	lc->profile = p;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.lc = lc;
+	tmp.own = lc;
+	lot_state_init(&tmp.s);
+	room_put_lot(e, r, &tmp);
+}
+
+static void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root)
+{
+	cJSON *x = lots ? lots->child : NULL;
+
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots && x; j++, x = x->next) {
+			const struct elot *l = &e->rooms[i].lots[j];
+			const char *cr;
+			if (l->own) {
+				cJSON_AddBoolToObject(x, "runtime", 1);
+				cJSON_AddStringToObject(x, "product", l->lc->product);
+				cJSON_AddNumberToObject(x, "loaded_ns", (double)l->lc->loaded_ns);
+			} else if ((cr = conf_room_of(e->cfg, l->lc->id)) && strcmp(cr, e->rooms[i].rc->name) != 0) {
+				cJSON_AddStringToObject(x, "conf_room", cr);
+			}
+		}
+	if (e->unloaded && cJSON_GetArraySize(e->unloaded) > 0)
+		cJSON_AddItemToObject(root, "unloaded", cJSON_Duplicate(e->unloaded, 1));
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void lots_layout_restore(struct engine *e, const cJSON *o)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "unloaded"))
+	{
+		const char *id = jstr(x, "id"), *cr = jstr(x, "conf_room"), *now;
+		struct eroom *r = NULL;
+		struct elot *l;
+		if (!id || !cr || !(now = conf_room_of(e->cfg, id)) || strcmp(now, cr) != 0)
+			continue; /* the configuration changed that lot: it wins */
+		if ((l = lot_find(e, id, &r)))
+			room_take_lot(e, r, (size_t)(l - r->lots), NULL);
+		if (!e->unloaded)
+			e->unloaded = cJSON_CreateArray();
+		cJSON_AddItemToArray(e->unloaded, cJSON_Duplicate(x, 1));
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
+	{
+		const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
+		struct eroom *to = room_find(e, room), *from = NULL;
+		struct elot *l;
+		if (!id || !room)
+			continue;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"))) {
+			const char *product = jstr(x, "product");
+			const struct cc_profile *p = profile_find(e->cfg, product);
+			if (lot_find(e, id, NULL))
+				continue; /* the configuration has it now */
+			if (!to || !p) {
+				log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
+					 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
+				continue;
+			}
+			lot_add_new(e, to, id, product, p, (int64_t)jnum(x, "loaded_ns", 0));
+		} else if (cr && to && (l = lot_find(e, id, &from)) && from != to &&
+			   strcmp(from->rc->name, cr) == 0) {
+			struct elot tmp;
+			room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
+			room_put_lot(e, to, &tmp);
+		}
+	}
+}
+
+static void lots_free(struct engine *e)
+{
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+			lot_conf_free(e->rooms[i].lots[j].own);
+	cJSON_Delete(e->unloaded);
+	e->unloaded = NULL;
+}
+
+int engine_lot_load(const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user)
+{
+	struct eroom *r;
+	const struct cc_profile *p;
+	int rc = 0;
+
+	if (!lot || !*lot || !product || !user || !*user)
+		return -EINVAL;
+	pthread_mutex_lock(&lock);
+	if (!E) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if (!(r = room_find(E, room)) || !(p = profile_find(E->cfg, product))) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (lot_find(E, lot, NULL)) {
+		rc = -EEXIST;
+		goto out;
+	}
+	lot_add_new(E, r, lot, product, p, loaded_ns);
+	E->dirty = 1;
+	log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int engine_lot_unload(const char *lot, const char *user)
+{
+	struct eroom *r = NULL;
+	struct elot *l;
+	int rc = 0;
+
+	if (!user || !*user)
+		return -EINVAL;
+	pthread_mutex_lock(&lock);
+	if (!E) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if (!(l = lot_find(E, lot, &r))) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (!l->own) {
+		const char *cr = conf_room_of(E->cfg, lot);
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", lot);
+		cJSON_AddStringToObject(x, "conf_room", cr ? cr : r->rc->name);
+		if (!E->unloaded)
+			E->unloaded = cJSON_CreateArray();
+		cJSON_AddItemToArray(E->unloaded, x);
+	}
+	log_info("lot %s unloaded from room %s by %s (consumed %.3f)", lot, r->rc->name, user, l->s.consumed);
+	room_take_lot(E, r, (size_t)(l - r->lots), NULL);
+	E->dirty = 1;
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int engine_lot_move(const char *lot, const char *room, const char *user)
+{
+	struct eroom *from = NULL, *to;
+	struct elot *l, tmp;
+	int rc = 0;
+
+	if (!user || !*user)
+		return -EINVAL;
+	pthread_mutex_lock(&lock);
+	if (!E) {
+		rc = -ESRCH;
+		goto out;
+	}
+	if (!(l = lot_find(E, lot, &from)) || !(to = room_find(E, room))) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (from == to) {
+		rc = -EALREADY;
+		goto out;
+	}
+	room_take_lot(E, from, (size_t)(l - from->lots), &tmp);
+	room_put_lot(E, to, &tmp);
+	E->dirty = 1;
+	log_info("lot %s moved from room %s to room %s by %s (consumed %.3f kept)", lot, from->rc->name, room, user,
+		 tmp.s.consumed);
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+	char tbuf[64];
+	fmt_time(ms * 1000000LL, tbuf, sizeof(tbuf));
+	cJSON_AddStringToObject(o, k, tbuf);
+}
+
+static cJSON *alarms_json(struct engine *e, int64_t now)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		const struct alarm *a = &ea->a;
+		int shelved = alarm_is_shelved(a, now);
+		cJSON *x;
+		if (alarm_state(a) == ALARM_INACTIVE && !shelved)
+			continue;
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", ea->id);
+		cJSON_AddStringToObject(x, "state", alarm_state_name(alarm_state(a)));
+		cJSON_AddStringToObject(x, "severity", alarm_severity_name(a->sev));
+		if (ea->room)
+			cJSON_AddStringToObject(x, "room", ea->room);
+		if (ea->channel)
+			cJSON_AddStringToObject(x, "channel", ea->channel);
+		cJSON_AddStringToObject(x, "rule", ea->rule);
+		add_num(x, "value", a->value);
+		add_num(x, "limit", a->c.limit);
+		if (a->active)
+			add_time(x, "active_since", a->active_since_ms);
+		cJSON_AddBoolToObject(x, "shelved", shelved);
+		if (shelved)
+			add_time(x, "shelved_until", a->shelved_until_ms);
+		cJSON_AddBoolToObject(x, "suppressed", a->suppressed);
+		cJSON_AddBoolToObject(x, "latched", a->held);
+		cJSON_AddStringToObject(x, "message", ea->message);
+		cJSON_AddItemToArray(arr, x);
+	}
+	return arr;
+}
+
+static cJSON *rooms_json(struct engine *e, int64_t now)
+{
+	static const char *const roles[R_N] = { "temperature",	       "humidity",	   "door", "defrost",
+						"outside_temperature", "outside_humidity", "co2",  "o2" };
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < e->nrooms; i++) {
+		struct eroom *r = &e->rooms[i];
+		cJSON *x = cJSON_CreateObject(), *rd = cJSON_CreateArray(), *lots = cJSON_CreateArray();
+		cJSON_AddStringToObject(x, "name", r->rc->name);
+		if (r->prof)
+			cJSON_AddStringToObject(x, "profile", r->prof->name);
+		add_num(x, "band_low", r->lim.band_low);
+		add_num(x, "band_high", r->lim.band_high);
+		for (int k = 0; k < R_N; k++) {
+			const struct echan *ch = r->ch[k];
+			cJSON *y;
+			if (!ch)
+				continue;
+			y = cJSON_CreateObject();
+			cJSON_AddStringToObject(y, "role", roles[k]);
+			cJSON_AddStringToObject(y, "channel", ch->id);
+			add_num(y, "value", ch->value);
+			add_num(y, "age_s", ch->last_good_ms ? (double)(now - ch->last_good_ms) / 1000.0 : NAN);
+			cJSON_AddStringToObject(y, "quality", !ch->last_ms ? "none"
+							    : now - ch->last_good_ms > (ch->interval_ms > 0
+								? e->cfg->alarms.stale_intervals * ch->interval_ms
+								: e->cfg->alarms.stale_after_ms)
+								? "stale"
+								: quality_name((enum cc_quality)ch->last_q));
+			cJSON_AddItemToArray(rd, y);
+		}
+		cJSON_AddItemToObject(x, "readings", rd);
+		for (size_t j = 0; j < r->nlots; j++) {
+			const struct elot *l = &r->lots[j];
+			const struct cc_profile *p = l->prof;
+			double tnow = !isnan(l->s.product_c) ? l->s.product_c : r->v[R_TEMP];
+			double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
+			int model = p && p->model != CC_MODEL_NONE;
+			cJSON *y = cJSON_CreateObject();
+			cJSON_AddStringToObject(y, "id", l->lc->id);
+			cJSON_AddStringToObject(y, "product", l->lc->product);
+			if (p && p->version)
+				cJSON_AddStringToObject(y, "profile_version", p->version);
+			cJSON_AddStringToObject(y, "loaded", l->lc->loaded ? l->lc->loaded : "");
+			if (l->lc->dispatch)
+				cJSON_AddStringToObject(y, "dispatch", l->lc->dispatch);
+			cJSON_AddBoolToObject(y, "runtime", l->own != NULL);
+			add_num(y, "consumed", model ? l->s.consumed : NAN);
+			add_num(y, "remaining_h", model ? lot_remaining_h(&l->s, &l->p, tnow) : NAN);
+			add_num(y, "remaining_h_at_plan", model ? lot_remaining_h(&l->s, &l->p, plan) : NAN);
+			add_num(y, "mkt_c", lot_mkt_c(&l->s, &l->p));
+			add_num(y, "product_c", l->s.product_c);
+			add_num(y, "observed_h", l->s.observed_h);
+			cJSON_AddItemToArray(lots, y);
+		}
+		cJSON_AddItemToObject(x, "lots", lots);
+		cJSON_AddItemToArray(arr, x);
+	}
+	return arr;
+}
+
+cJSON *engine_status_json(int rooms)
+{
+	cJSON *o = NULL;
+	int64_t now = time_now_ns() / 1000000;
+
+	pthread_mutex_lock(&lock);
+	if (E) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "site", E->cfg->site);
+		if (rooms)
+			cJSON_AddItemToObject(o, "rooms", rooms_json(E, now));
+		cJSON_AddItemToObject(o, "alarms", alarms_json(E, now));
+	}
+	pthread_mutex_unlock(&lock);
+	return o;
 }

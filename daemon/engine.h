@@ -34,6 +34,21 @@ int engine_shelve(const char *id, int64_t dur_ms, const char *user, const char *
 int engine_unshelve(const char *id, const char *user, const char *note);
 int engine_reset(const char *id, const char *user, const char *note);
 
+/* Lots at run time (control socket); they persist in the snapshot.  0, or
+ * -ENOENT no such room / profile / lot, -EEXIST the lot id is in use,
+ * -EALREADY (move) already in that room, -EINVAL, -ESRCH not running.
+ * A moved lot keeps its accumulators; its lot alarms are rebuilt for the
+ * new room (ids ROOM/LOT/rule). */
+int engine_lot_load(const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user);
+int engine_lot_unload(const char *lot, const char *user);
+int engine_lot_move(const char *lot, const char *room, const char *user);
+
+/* A snapshot for the control socket: {"site", "rooms": [...] (when rooms),
+ * "alarms": [every alarm not inactive, or shelved]}; NULL when the engine
+ * is not running.  The caller frees it with cJSON_Delete. */
+struct cJSON;
+struct cJSON *engine_status_json(int rooms);
+
 /* Testing and the control socket: the state of an alarm ("inactive",
  * "active", "acked", "cleared_unacked") or NULL when there is none. */
 const char *engine_alarm_state(const char *id);

@@ -615,11 +615,43 @@ static void delete_consumed(struct journal *j)
 	}
 }
 
+/* Under mu: drops the rate limit kept out of the log, summed up once it
+ * allows, so the log's last word on a cap always has the full count. */
+static char *cap_summary(struct journal *j)
+{
+	char sz[32], *who = xstrdup(""), *msg;
+	uint32_t supp;
+
+	if (!j->cap_unlogged_segs || time_mono_ms() - j->rl_cap.last_ms < LOG_EVERY_MS ||
+	    !log_rl_allow(&j->rl_cap, LOG_EVERY_MS, &supp)) {
+		free(who);
+		return NULL;
+	}
+	for (size_t i = 0; i < j->ncons; i++) {
+		char *w;
+		if (!j->cons[i]->dropped)
+			continue;
+		w = xasprintf("%s%s%s lost %" PRIu64 " points in all", who, *who ? ", " : "", j->cons[i]->name,
+			      j->cons[i]->dropped);
+		free(who);
+		who = w;
+	}
+	format_size(j->max_size, sz, sizeof(sz));
+	msg = xasprintf("journal: max_size %s reached: %" PRIu64 " more oldest segment(s) dropped%s%s; %" PRIu64
+			" points dropped in all so far",
+			sz, j->cap_unlogged_segs, *who ? ": " : "", who, j->st.dropped_oldest);
+	j->cap_unlogged_segs = 0;
+	free(who);
+	return msg;
+}
+
 static void sync_now(struct journal *j)
 {
 	int fd, dirty, dir_dirty;
+	char *cap_msg;
 
 	pthread_mutex_lock(&j->mu);
+	cap_msg = cap_summary(j);
 	fd = j->fd;
 	dirty = j->dirty;
 	dir_dirty = j->dir_dirty;
@@ -657,6 +689,10 @@ static void sync_now(struct journal *j)
 			pos_persist(j, c);
 	}
 	pthread_mutex_unlock(&j->pos_mu);
+	if (cap_msg) {
+		log_warn("%s", cap_msg);
+		free(cap_msg);
+	}
 }
 
 static void *sync_main(void *arg)

@@ -24,6 +24,7 @@
 #include "../drivers/mqtt.h"
 #include "../drivers/output.h"
 #include "config.h"
+#include "control.h"
 #include "journal.h"
 #include "engine.h"
 #include "log.h"
@@ -170,7 +171,8 @@ static int drop_privileges(const struct cc_config *cfg, int lockfd)
 
 static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
 {
-	struct output **outs = xcalloc(cfg->ninflux + cfg->nfiles, sizeof(*outs));
+	size_t want = cfg->ninflux + cfg->nfiles + cfg->nwebhooks + (cfg->alerts_mqtt ? 1 : 0);
+	struct output **outs = xcalloc(want + 1, sizeof(*outs));
 	size_t k = 0;
 
 	for (size_t i = 0; i < cfg->ninflux; i++)
@@ -179,7 +181,12 @@ static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		if ((outs[k] = output_file_new(&cfg->files[i])) != NULL)
 			k++;
-	if (k != cfg->ninflux + cfg->nfiles) {
+	for (size_t i = 0; i < cfg->nwebhooks; i++)
+		if ((outs[k] = output_webhook_new(&cfg->webhooks[i])) != NULL)
+			k++;
+	if (cfg->alerts_mqtt && (outs[k] = mqtt_alerts_new(cfg->alerts_mqtt, cfg->site)) != NULL)
+		k++;
+	if (k != want) {
 		for (size_t i = 0; i < k; i++)
 			output_free(outs[i]);
 		free(outs);
@@ -352,7 +359,7 @@ static int config_precheck(const char *path)
 	return -EINVAL;
 }
 
-static void reload(struct running *r, const char *path)
+static int reload(struct running *r, const char *path)
 {
 	struct cc_config *ncfg = NULL;
 	struct cc_errors e = { 0 };
@@ -366,13 +373,13 @@ static void reload(struct running *r, const char *path)
 			log_err("reload: %s", e.msg[i]);
 		errors_free(&e);
 		log_err("reload failed, keeping previous configuration");
-		return;
+		return -1;
 	}
 	nouts = outputs_create(ncfg, &nn);
 	if (!nouts) {
 		config_free(ncfg);
 		log_err("reload failed, keeping previous configuration");
-		return;
+		return -1;
 	}
 
 	/* Inputs stop first so nothing is submitted while outputs change. */
@@ -410,6 +417,7 @@ static void reload(struct running *r, const char *path)
 			log_set_level(lvl);
 	}
 	log_info("configuration reloaded: %zu buses, %zu outputs", r->nbuses, r->nouts);
+	return 0;
 }
 
 /* --- main -------------------------------------------------------------- */
@@ -457,6 +465,7 @@ int main(int argc, char **argv)
 	const char *path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf";
 	int check = 0, print = 0, debug = 0, opt, lockfd;
 	struct running r = { 0 };
+	struct control *ctl;
 	enum log_level lvl = LOG_LVL_INFO;
 	sigset_t blocked, waitmask;
 	int64_t next_stats, deadline, watchdog_ms, next_watchdog = INT64_MAX;
@@ -503,7 +512,18 @@ int main(int argc, char **argv)
 		config_free(r.cfg);
 		return 1;
 	}
+	/* Before the privilege drop: the socket goes to the daemon's account
+	 * and the control group, which only root may choose freely. */
+	{
+		struct passwd *pw = r.cfg->user && geteuid() == 0 ? getpwnam(r.cfg->user) : NULL;
+		ctl = control_open(r.cfg, pw ? pw->pw_uid : geteuid());
+		if (!ctl) {
+			config_free(r.cfg);
+			return 1;
+		}
+	}
 	if (drop_privileges(r.cfg, lockfd) < 0) {
+		control_close(ctl);
 		config_free(r.cfg);
 		return 1;
 	}
@@ -542,6 +562,8 @@ int main(int argc, char **argv)
 		int64_t now = time_mono_ms();
 		int64_t wait = (next_stats < next_watchdog ? next_stats : next_watchdog) - now;
 		struct timespec ts;
+		struct pollfd pfd[CONTROL_MAX_FDS];
+		int npfd;
 
 		if (wait < 0)
 			wait = 0;
@@ -549,17 +571,24 @@ int main(int argc, char **argv)
 			wait = 1000; /* engine timers: delays, stale channels, snapshots */
 		ts.tv_sec = wait / 1000;
 		ts.tv_nsec = (wait % 1000) * 1000000;
-		/* No descriptors yet (the control socket will join here). */
-		if (ppoll(NULL, 0, &ts, &waitmask) < 0 && errno != EINTR)
-			log_warn("main loop: ppoll: %s", strerror(errno));
+		npfd = control_pollfds(ctl, pfd, CONTROL_MAX_FDS);
+		if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0) {
+			if (errno != EINTR)
+				log_warn("main loop: ppoll: %s", strerror(errno));
+			npfd = 0;
+		}
+		control_handle(ctl, pfd, npfd);
 		if (next_watchdog != INT64_MAX && time_mono_ms() >= next_watchdog) {
 			notify_send("WATCHDOG=1");
 			next_watchdog = time_mono_ms() + watchdog_ms / 2;
 		}
-		if (got_hup) {
+		if (got_hup || control_reload_wanted(ctl)) {
+			int ok;
 			got_hup = 0;
 			notify_send("RELOADING=1");
-			reload(&r, path);
+			ok = reload(&r, path) == 0;
+			control_set_config(ctl, r.cfg);
+			control_reload_done(ctl, ok);
 			notify_send("READY=1");
 			next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
 		}
@@ -573,6 +602,7 @@ int main(int argc, char **argv)
 	}
 
 	notify_send("STOPPING=1");
+	control_close(ctl);
 	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
 		 r.cfg->shutdown_timeout_ms);
 	buses_stop(&r);

@@ -27,6 +27,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include <cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -34,12 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../daemon/config.h"
 #include "../daemon/log.h"
 #include "../daemon/sink.h"
 #include "../daemon/util.h"
 #include "lineproto.h"
+#include "output.h"
 #include "payload.h"
 #include "topic.h"
 
@@ -92,6 +95,13 @@ struct mqtt_client {
 	struct chan **tab;
 	size_t tabsize, nchan;
 	struct log_rl rl_unmatched, rl_limit, rl_lib;
+	/* `coldchainctl mqtt watch`: messages are reported, not submitted */
+	const char *watch_filter;
+	mqtt_watch_fn watch;
+	void *watch_arg;
+	/* the alert publisher: recent PUBACKs (mid, reason), guarded by lock */
+	int acked[64], acked_rc[64];
+	unsigned nacked;
 };
 
 /* --- channels ------------------------------------------------------------ */
@@ -415,6 +425,9 @@ static void log_refusal(struct decode *d, const char *p, size_t n)
 		 d->why ? d->why : "", d->problems, d->problems == 1 ? "" : "s", more, ex, n);
 }
 
+static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
+			 const char *p, size_t n);
+
 /* One message of subscription s; every sample goes to sink_submit() here,
  * on the network thread, before the PUBACK is written (see the top). */
 static void handle(struct mqtt_client *c, struct msub *s, const char *topic, const char *vals[TOPIC_CAP_N],
@@ -467,7 +480,9 @@ static void handle(struct mqtt_client *c, struct msub *s, const char *topic, con
 	if (d.n == 0 && !d.problems)
 		problem(&d, R_MISSING, "no value in the message");
 done:
-	if (d.n)
+	if (c->watch)
+		watch_report(c, s, topic, &d, p, n);
+	else if (d.n)
 		sink_submit(d.smp, d.n);
 	pthread_mutex_lock(&c->lock);
 	s->received++;
@@ -482,7 +497,7 @@ done:
 	pthread_mutex_unlock(&c->lock);
 	/* a json message without some optional fields is normal: say nothing
 	 * when only missing fields are the matter and something was read */
-	if (d.problems && !(d.n && d.problems == (int)d.why_count[R_MISSING]))
+	if (d.problems && !(d.n && d.problems == (int)d.why_count[R_MISSING]) && !c->watch)
 		log_refusal(&d, p, n);
 	free(d.smp);
 }
@@ -511,6 +526,10 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	pthread_mutex_lock(&c->lock);
 	c->unmatched++;
 	pthread_mutex_unlock(&c->lock);
+	if (c->watch) {
+		watch_report(c, NULL, msg->topic, NULL, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+		return;
+	}
 	{
 		char tp[EXCERPT_IN * 4 + 8];
 		uint32_t more;
@@ -539,12 +558,22 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	pthread_mutex_lock(&c->lock);
 	c->connected = 1;
 	n = ++c->connects;
+	/* the alert publisher waits for this: without the wake-up it slept out
+	 * its whole timeout and then published (the first event 10 s late) */
+	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	c->backoff_ms = 1000;
 	c->last_err[0] = '\0';
 	log_info("mqtt broker %s: connected as %s (MQTT %s, session %s)%s", c->broker, c->conf->client_id,
 		 c->conf->protocol == CC_MQTT_V5 ? "5" : "3.1.1",
 		 (flags & 1) ? "resumed" : "new", n > 1 ? ", resubscribing" : "");
+	if (c->watch_filter) { /* watching: only what the technician asked for, QoS 0, read-only */
+		int e = mosquitto_subscribe(mosq, NULL, c->watch_filter, 0);
+		if (e != MOSQ_ERR_SUCCESS)
+			log_err("mqtt broker %s: cannot subscribe to %s: %s", c->broker, c->watch_filter,
+				mosquitto_strerror(e));
+		return;
+	}
 	/* Always (re)subscribe: a resumed session keeps them, a new one does not,
 	 * and subscribing again is harmless. */
 	for (size_t i = 0; i < c->nsubs; i++) {
@@ -729,13 +758,17 @@ static void client_free(struct mqtt_client *c)
 	free(c);
 }
 
-struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *m, const char *site)
+static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
+				 mqtt_watch_fn watch, void *watch_arg)
 {
 	struct mqtt_client *c = xcalloc(1, sizeof(*c));
 	pthread_condattr_t ca;
 	int rc, e = EINVAL;
 
 	pthread_once(&lib_once, lib_init);
+	c->watch_filter = watch_filter;
+	c->watch = watch;
+	c->watch_arg = watch_arg;
 	c->conf = m;
 	c->site = site;
 	snprintf(c->broker, sizeof(c->broker), "%s:%d", m->host, m->port);
@@ -800,6 +833,11 @@ fail:
 	return NULL;
 }
 
+struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *m, const char *site)
+{
+	return start(m, site, NULL, NULL, NULL);
+}
+
 void mqtt_stop(struct mqtt_client *c)
 {
 	struct timespec ts;
@@ -853,4 +891,293 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, nf, ts);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* --- the alert publisher (outputs.alerts_mqtt) ------------------------------ */
+
+/*
+ * A journal consumer like any output (drivers/output.c does the reading,
+ * positions, retry and backoff); this is its publish(): one event becomes a
+ * retained QoS 1 message on PREFIX/state/ROOM/ID and a QoS 1 message on
+ * PREFIX/events, and publish() returns only when the broker has sent a
+ * PUBACK for both (on_publish), so the position never passes an event the
+ * broker has not taken.  Its own client (own client id, clean session),
+ * connected at the first event so that a reload's replacement never fights
+ * the client it replaces for the same id.
+ */
+struct mqtt_alerts {
+	const struct cc_alerts_mqtt_conf *conf;
+	const char *site;
+	struct mqtt_client *c;
+};
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
+{
+	struct mqtt_client *c = obj;
+
+	(void)mosq;
+	(void)props;
+	pthread_mutex_lock(&c->lock);
+	c->acked[c->nacked % ARRAY_SIZE(c->acked)] = mid;
+	c->acked_rc[c->nacked % ARRAY_SIZE(c->acked)] = rc;
+	c->nacked++;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Under c->lock: 1 and *rc when mid has been acknowledged since *from. */
+static int acked_since(const struct mqtt_client *c, unsigned from, int mid, int *rc)
+{
+	for (unsigned i = from; i < c->nacked; i++)
+		if (c->acked[i % ARRAY_SIZE(c->acked)] == mid) {
+			*rc = c->acked_rc[i % ARRAY_SIZE(c->acked)];
+			return 1;
+		}
+	return 0;
+}
+
+static void deadline_ts(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/* A topic level from free text: '/', '+', '#', '%' and control characters
+ * percent-encoded ("A/temp_high" -> "A%2Ftemp_high"), empty -> "-". */
+static void topic_level(char *dst, size_t size, const char *s)
+{
+	size_t o = 0;
+
+	if (!s || !*s)
+		s = "-";
+	for (; *s && o + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '/' || ch == '+' || ch == '#' || ch == '%' || ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(dst + o, size - o, "%%%02X", ch);
+		else
+			dst[o++] = (char)ch;
+	}
+	dst[o] = '\0';
+}
+
+static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct mqtt_alerts *a = arg;
+	struct mqtt_client *c;
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+	const cJSON *room = root ? cJSON_GetObjectItemCaseSensitive(root, "room") : NULL;
+	char topic[1024], lroom[256], lid[512];
+	int mids[2] = { -1, -1 }, n = 0, rc, r = 0, acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
+	unsigned from;
+	struct timespec ts;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "event is not a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	if (!a->c) {
+		a->c = mqtt_start(a->conf->broker, a->site);
+		if (!a->c) {
+			snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
+			r = -EAGAIN;
+			goto out;
+		}
+		mosquitto_publish_v5_callback_set(a->c->mosq, on_publish);
+	}
+	c = a->c;
+	deadline_ts(&ts, timeout_ms);
+	pthread_mutex_lock(&c->lock);
+	while (!c->connected && !c->stop)
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			break;
+	rc = c->connected;
+	from = c->nacked;
+	pthread_mutex_unlock(&c->lock);
+	if (!rc) {
+		snprintf(err, errlen, "not connected to broker %s%s%s", c->broker, c->last_err[0] ? ": " : "",
+			 c->last_err);
+		r = -ENOTCONN;
+		goto out;
+	}
+	if (cJSON_IsString(id)) {
+		topic_level(lroom, sizeof(lroom), cJSON_IsString(room) ? room->valuestring : NULL);
+		topic_level(lid, sizeof(lid), id->valuestring);
+		snprintf(topic, sizeof(topic), "%s/state/%s/%s", a->conf->prefix, lroom, lid);
+		rc = mosquitto_publish_v5(c->mosq, &mids[n], topic, (int)len, json, 1, true, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
+			r = -EAGAIN;
+			goto out;
+		}
+		n++;
+	}
+	snprintf(topic, sizeof(topic), "%s/events", a->conf->prefix);
+	rc = mosquitto_publish_v5(c->mosq, &mids[n], topic, (int)len, json, 1, false, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
+		r = -EAGAIN;
+		goto out;
+	}
+	n++;
+	/* libmosquitto resends an unacknowledged QoS 1 message after a
+	 * reconnect by itself; past the deadline the output retries it (at
+	 * least once: a consumer may see an event twice, never lose one).
+	 * The PUBACKs get their own timeout_ms: waiting for the connection
+	 * must not eat into it. */
+	deadline_ts(&ts, timeout_ms);
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		int done = 1;
+		for (int i = 0; i < n; i++) {
+			if (!acks[i])
+				acks[i] = acked_since(c, from, mids[i], &codes[i]);
+			done &= acks[i];
+		}
+		if (done || c->stop || pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < n && r == 0; i++) {
+		if (!acks[i]) {
+			snprintf(err, errlen, "no PUBACK from broker %s within %lld ms", c->broker, (long long)timeout_ms);
+			r = -ETIMEDOUT;
+		} else if (codes[i] >= 0x80) {
+			snprintf(err, errlen, "broker %s refused the message: %s", c->broker,
+				 mosquitto_reason_string(codes[i]));
+			r = -EAGAIN;
+		}
+	}
+out:
+	cJSON_Delete(root);
+	return r;
+}
+
+static void alerts_destroy(void *arg)
+{
+	struct mqtt_alerts *a = arg;
+
+	if (a->c)
+		mqtt_stop(a->c);
+	free(a);
+}
+
+static const struct output_publisher_ops alerts_ops = { alerts_publish, alerts_destroy };
+
+struct output *mqtt_alerts_new(const struct cc_alerts_mqtt_conf *conf, const char *site)
+{
+	struct mqtt_alerts *a;
+	struct output *o;
+	char *id;
+
+	if (!conf || !conf->broker || !conf->prefix) {
+		errno = EINVAL;
+		return NULL;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->conf = conf;
+	a->site = site;
+	id = xasprintf("alerts_mqtt %s %s:%d %s", conf->name, conf->broker->host, conf->broker->port, conf->prefix);
+	o = output_publisher_new(conf->name, id, conf->start_oldest, 60000, &alerts_ops, a);
+	free(id);
+	if (!o)
+		free(a);
+	return o;
+}
+
+/* --- coldchainctl mqtt watch --------------------------------------------------- */
+
+static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
+			 const char *p, size_t n)
+{
+	struct mqtt_watch_msg w;
+
+	memset(&w, 0, sizeof(w));
+	w.topic = topic;
+	w.payload = p;
+	w.len = n;
+	if (s) {
+		w.subscription = s->conf->topic;
+		w.samples = d->smp;
+		w.nsamples = d->n;
+		w.problems = d->problems;
+		w.reason = d->problems ? reason_names[d->first] : NULL;
+		w.why = d->problems ? d->why : NULL;
+	}
+	c->watch(&w, c->watch_arg);
+}
+
+struct watch_state {
+	mqtt_watch_fn fn;
+	void *arg;
+	long count, seen;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void watch_count(const struct mqtt_watch_msg *m, void *arg)
+{
+	struct watch_state *ws = arg;
+
+	ws->fn(m, ws->arg); /* the network thread: the only caller */
+	pthread_mutex_lock(&ws->lock);
+	ws->seen++;
+	pthread_cond_broadcast(&ws->cond);
+	pthread_mutex_unlock(&ws->lock);
+}
+
+int mqtt_watch(const struct cc_mqtt_conf *m, const char *site, const char *filter, long count, int64_t connect_ms,
+	       mqtt_watch_fn fn, void *arg)
+{
+	struct cc_mqtt_conf w = *m;
+	struct watch_state ws = { .fn = fn, .arg = arg, .count = count };
+	struct mqtt_client *c;
+	char id[64];
+	int64_t deadline = time_mono_ms() + connect_ms;
+	int rc = 0, connected = 0;
+
+	/* its own id and a clean session: the daemon's session is untouched */
+	snprintf(id, sizeof(id), "coldchainctl-watch-%ld", (long)getpid());
+	w.client_id = id;
+	w.clean_session = 1;
+	w.session_expiry_ms = 0;
+	pthread_mutex_init(&ws.lock, NULL);
+	pthread_cond_init(&ws.cond, NULL);
+	c = start(&w, site, filter, watch_count, &ws);
+	if (!c) {
+		rc = -(errno ? errno : EINVAL);
+		goto out;
+	}
+	pthread_mutex_lock(&ws.lock);
+	while (count <= 0 || ws.seen < count) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ws.cond, &ws.lock, &ts);
+		if (!connected) {
+			pthread_mutex_lock(&c->lock);
+			connected = c->connects > 0;
+			pthread_mutex_unlock(&c->lock);
+			if (!connected && time_mono_ms() > deadline) {
+				rc = -EHOSTUNREACH;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ws.lock);
+	mqtt_stop(c);
+out:
+	pthread_mutex_destroy(&ws.lock);
+	pthread_cond_destroy(&ws.cond);
+	return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef CC_MQTT_H
 #define CC_MQTT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cc_mqtt_conf;
@@ -20,6 +21,40 @@ struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site
 /* Disconnects cleanly (pending acknowledgements are sent first), joins the
  * thread and frees everything, including the channels it created. */
 void mqtt_stop(struct mqtt_client *c);
+
+/*
+ * The MQTT alert publisher (outputs.alerts_mqtt): an output (drivers/
+ * output.h) reading the journal's alert events.  Each event is published
+ * retained, QoS 1, on PREFIX/state/ROOM/ID (ID and ROOM with '/', '+', '#'
+ * and '%' percent-encoded; ROOM "-" when the alarm has none; events without
+ * an id, such as output_unauthorised, only on the event topic) and, QoS 1,
+ * not retained, on PREFIX/events; the journal position moves on only after
+ * the broker's PUBACK for both.  conf must outlive the output.
+ */
+struct cc_alerts_mqtt_conf;
+struct output;
+struct output *mqtt_alerts_new(const struct cc_alerts_mqtt_conf *conf, const char *site);
+
+/* `coldchainctl mqtt watch`: one arriving message as the daemon would take it. */
+struct cc_sample;
+struct mqtt_watch_msg {
+	const char *topic;
+	const void *payload;
+	size_t len;
+	const char *subscription;        /* the config's topic pattern it matched; NULL: none matched */
+	const struct cc_sample *samples; /* what the daemon would record (channel, value, quality) */
+	size_t nsamples;
+	int problems;                    /* refusals (a json message may be partly refused) */
+	const char *reason, *why;        /* the first: reason as counted in coldchaind_mqtt, and why */
+};
+typedef void (*mqtt_watch_fn)(const struct mqtt_watch_msg *m, void *arg);
+/* Connects to conf's broker with its own client id and a clean session,
+ * subscribes to filter (QoS 0) and runs every message through the daemon's
+ * own matching and decoding, reporting to fn instead of recording.  Returns
+ * 0 after count messages (count <= 0: never), -EHOSTUNREACH when not
+ * connected within connect_ms, or -errno. */
+int mqtt_watch(const struct cc_mqtt_conf *conf, const char *site, const char *filter, long count, int64_t connect_ms,
+	       mqtt_watch_fn fn, void *arg);
 
 /* Appends the self-metrics (measurement coldchaind_mqtt) to b. */
 void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, int64_t ts_ns);

@@ -44,7 +44,7 @@
 #define FILE_BATCH 1000
 #define FILE_FLUSH_MS 100
 
-enum out_kind { OUT_INFLUX, OUT_FILE };
+enum out_kind { OUT_INFLUX, OUT_FILE, OUT_WEBHOOK, OUT_PUBLISHER };
 
 /*
  * The read-ahead buffer: a list of chunks, each the lines of one journal
@@ -106,6 +106,11 @@ struct output {
 	char *path;
 	int fd;
 	int torn; /* last write ended mid-line: terminate it before the next */
+	/* webhook (also uses url, ca_file, insecure and the curl handles) */
+	int min_severity;
+	/* publisher (implemented elsewhere: the MQTT alert publisher) */
+	const struct output_publisher_ops *pub_ops;
+	void *pub_arg;
 
 	struct journal *journal;
 	struct journal_consumer *cons;
@@ -291,6 +296,42 @@ static size_t queue_peek(struct output *o, size_t max, size_t max_bytes, size_t 
 	return n;
 }
 
+static int is_event_kind(const struct output *o)
+{
+	return o->kind == OUT_WEBHOOK || o->kind == OUT_PUBLISHER;
+}
+
+/* Event severity, lowest first; an unknown or missing one counts as
+ * critical (a filter never drops what it cannot read). */
+static int event_severity(const char *json, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *sv = root ? cJSON_GetObjectItemCaseSensitive(root, "severity") : NULL;
+	int r = CC_SEV_CRITICAL;
+
+	if (cJSON_IsString(sv)) {
+		if (strcmp(sv->valuestring, "info") == 0)
+			r = CC_SEV_INFO;
+		else if (strcmp(sv->valuestring, "warning") == 0)
+			r = CC_SEV_WARNING;
+	}
+	cJSON_Delete(root);
+	return r;
+}
+
+/* Is this record for this output?  Line protocol for the TSDB outputs,
+ * events (at or above min_severity for a webhook) for the alert outputs. */
+static int record_wanted(const struct output *o, const struct journal_rec *r)
+{
+	if (r->len == 0)
+		return 0;
+	if (!is_event_kind(o))
+		return r->type == JOURNAL_LINES;
+	if (r->type != JOURNAL_EVENT)
+		return 0;
+	return o->kind != OUT_WEBHOOK || event_severity(r->data, r->len) >= o->min_severity;
+}
+
 /* journal_append's wake-up (no journal lock held). */
 static void on_journal(void *arg)
 {
@@ -299,7 +340,11 @@ static void on_journal(void *arg)
 	pthread_mutex_lock(&o->mu);
 	o->gen++;
 	o->caught_up = 0;
-	pthread_cond_signal(&o->cv);
+	/* An idle sender needs every wake-up; one collecting a batch only
+	 * every 64th (its flush timer bounds the wait): waking it per append
+	 * cost a context switch and a journal read per MQTT message. */
+	if (o->lines == 0 || (o->gen & 63) == 0)
+		pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }
 
@@ -323,13 +368,17 @@ static void fill(struct output *o)
 		pthread_mutex_unlock(&o->mu);
 		got = journal_next(o->cons, &r);
 		c = NULL;
-		if (got && r.type == JOURNAL_LINES && r.len > 0) {
+		if (got && record_wanted(o, &r)) {
 			int64_t age = time_now_ns() / 1000000 - r.t_ms;
 
 			c = xcalloc(1, sizeof(*c));
 			c->data = xmalloc(r.len + 1);
 			memcpy(c->data, r.data, r.len);
 			c->len = r.len;
+			if (is_event_kind(o)) /* one event = one line: JSON needs no raw newline */
+				for (size_t k = 0; k < c->len; k++)
+					if (c->data[k] == '\n' || c->data[k] == '\r')
+						c->data[k] = ' ';
 			if (c->data[c->len - 1] != '\n') /* never glue two lines together */
 				c->data[c->len++] = '\n';
 			for (const char *p = c->data; (p = memchr(p, '\n', (size_t)(c->data + c->len - p))) != NULL; p++)
@@ -353,7 +402,7 @@ static void fill(struct output *o)
 			o->lines += c->lines;
 			o->bytes += c->len;
 		} else if (o->tail) {
-			/* an event (not for this output): done when the lines before it are */
+			/* a record not for this output: done when the ones before it are */
 			o->tail->end_lsn = r.end_lsn;
 			o->tail->end_seq = r.end_seq;
 		} else {
@@ -852,6 +901,153 @@ out:
 	return r;
 }
 
+/* --- alert events: webhook and publisher -------------------------------- */
+
+/* The event's "id" (for messages), or "-". */
+static void event_id(const char *json, size_t len, char *dst, size_t size)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+	const cJSON *rule = root ? cJSON_GetObjectItemCaseSensitive(root, "rule") : NULL;
+
+	if (cJSON_IsString(id))
+		excerpt(dst, size, id->valuestring, strlen(id->valuestring));
+	else if (cJSON_IsString(rule))
+		excerpt(dst, size, rule->valuestring, strlen(rule->valuestring));
+	else
+		fmt_trunc(dst, size, "-");
+	cJSON_Delete(root);
+}
+
+/* One event per request: data is the event's JSON and its '\n'. */
+static void webhook_send(struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r)
+{
+	int64_t timeout = o->timeout_ms, connect = o->connect_timeout_ms, rem = remaining_ms(o);
+	long code = 0;
+	curl_off_t retry_after = 0;
+	CURLcode res;
+	char msg[200], id[96];
+
+	(void)nlines;
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (rem < timeout)
+		timeout = rem > 1 ? rem : 1;
+	if (connect > timeout)
+		connect = timeout;
+	o->resp_len = 0;
+	o->resp_truncated = 0;
+	o->influx_err[0] = '\0';
+	o->curl_err[0] = '\0';
+	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDS, data);
+	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, (long)timeout);
+	curl_easy_setopt(o->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
+
+	res = influx_perform(o);
+	pthread_mutex_lock(&o->mu);
+	o->st.requests++;
+	pthread_mutex_unlock(&o->mu);
+	if (res != CURLE_OK) {
+		r->status = SEND_RETRY;
+		fmt_trunc(r->error, sizeof(r->error), "%s", o->curl_err[0] ? o->curl_err : curl_easy_strerror(res));
+		return;
+	}
+	curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(o->easy, CURLINFO_RETRY_AFTER, &retry_after);
+	if (code >= 200 && code < 300) {
+		r->status = SEND_OK;
+		r->done = 1;
+		return;
+	}
+	excerpt(msg, sizeof(msg), o->resp, o->resp_len);
+	event_id(data, len, id, sizeof(id));
+	fmt_trunc(r->error, sizeof(r->error), "HTTP %ld%s%s (event %s)", code, msg[0] ? ": " : "", msg, id);
+	if (retry_after > 0 && (code == 429 || code == 503))
+		r->retry_after_ms = (retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (int64_t)retry_after) * 1000;
+	if (code >= 500 || code == 429 || code == 408) {
+		r->status = SEND_RETRY;
+	} else if (code == 401 || code == 403) {
+		/* wrong for every event alike: throwing this one away helps nobody */
+		r->status = SEND_AUTH;
+		fmt_trunc(r->error, sizeof(r->error), "unauthorised (HTTP %ld)%s%s", code, msg[0] ? ": " : "", msg);
+	} else if (code == 404 || code == 405 || code == 410) {
+		/* a wrong URL or method refuses every event alike: a misconfigured
+		 * receiver must not throw the alert record away - keep, retry slowly */
+		r->status = SEND_SLOW;
+	} else if (code >= 400) {
+		/* the receiver refuses this event: one bad event never stalls the rest */
+		r->status = SEND_REJECT;
+		r->done = 1;
+		r->rejected = 1;
+	} else {
+		r->status = SEND_SLOW; /* redirects and the like: misconfigured, keep the event */
+	}
+}
+
+static int webhook_setup(struct output *o, const struct cc_webhook_conf *conf)
+{
+	o->easy = curl_easy_init();
+	o->multi = curl_multi_init();
+	if (!o->easy || !o->multi)
+		return -ENOMEM;
+	o->resp = xmalloc(RESP_MAX);
+	o->hdr_plain = curl_slist_append(NULL, "Content-Type: application/json");
+	if (o->hdr_plain)
+		o->hdr_plain = curl_slist_append(o->hdr_plain, "Expect:");
+	for (size_t i = 0; o->hdr_plain && i < conf->nheaders; i++)
+		o->hdr_plain = curl_slist_append(o->hdr_plain, conf->headers[i]);
+	if (o->hdr_plain && conf->token) {
+		char *h = xasprintf("Authorization: Bearer %s", conf->token);
+		o->hdr_plain = curl_slist_append(o->hdr_plain, h);
+		explicit_bzero(h, strlen(h));
+		free(h);
+	}
+	if (!o->hdr_plain)
+		return -ENOMEM;
+	curl_easy_setopt(o->easy, CURLOPT_URL, o->url);
+	curl_easy_setopt(o->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(o->easy, CURLOPT_HTTPHEADER, o->hdr_plain);
+	curl_easy_setopt(o->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(o->easy, CURLOPT_USERAGENT, "coldchaind");
+	curl_easy_setopt(o->easy, CURLOPT_ERRORBUFFER, o->curl_err);
+	curl_easy_setopt(o->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(o->easy, CURLOPT_WRITEDATA, o);
+	curl_easy_setopt(o->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(o->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(o->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (o->ca_file)
+		curl_easy_setopt(o->easy, CURLOPT_CAINFO, o->ca_file);
+	curl_easy_setopt(o->easy, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+	curl_easy_setopt(o->easy, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
+	return 0;
+}
+
+static void publisher_send(struct output *o, const char *data, size_t len, struct send_result *r)
+{
+	int64_t timeout = o->timeout_ms, rem = remaining_ms(o);
+	int e;
+
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (rem < timeout)
+		timeout = rem > 1 ? rem : 1;
+	e = o->pub_ops->publish(o->pub_arg, data, len, timeout, r->error, sizeof(r->error));
+	pthread_mutex_lock(&o->mu);
+	o->st.requests++;
+	pthread_mutex_unlock(&o->mu);
+	if (e == 0) {
+		r->status = SEND_OK;
+		r->done = 1;
+	} else if (e == -EINVAL) {
+		r->status = SEND_REJECT;
+		r->done = 1;
+		r->rejected = 1;
+	} else {
+		r->status = SEND_RETRY;
+	}
+}
+
 /* --- file ---------------------------------------------------------- */
 
 static void file_send(struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r)
@@ -972,7 +1168,9 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 			o->st.last_ok_ms = now;
 		} else {
 			fmt_trunc(o->st.last_error, sizeof(o->st.last_error), "%s", r->error);
-			if (log_rl_allow(&o->rl_reject, LOG_EVERY_MS, &supp))
+			if (is_event_kind(o))
+				UNLOCKED(o, log_warn("output %s: event refused, skipped: %s", o->name, r->error));
+			else if (log_rl_allow(&o->rl_reject, LOG_EVERY_MS, &supp))
 				UNLOCKED(o, log_warn("output %s: server refused %zu of %zu lines (quarantined in %s): "
 						     "%s%s", o->name, r->rejected, sent,
 						     o->quarantine ? o->quarantine : "-", r->error,
@@ -1069,6 +1267,10 @@ static void *sender_main(void *arg)
 		memset(&r, 0, sizeof(r));
 		if (o->kind == OUT_INFLUX)
 			influx_send(o, o->sendbuf, bytes, n, &r);
+		else if (o->kind == OUT_WEBHOOK)
+			webhook_send(o, o->sendbuf, bytes, n, &r);
+		else if (o->kind == OUT_PUBLISHER)
+			publisher_send(o, o->sendbuf, bytes, &r);
 		else
 			file_send(o, o->sendbuf, bytes, n, &r);
 		if (r.status == SEND_AUTH && !was_unauthorised) {
@@ -1204,6 +1406,54 @@ struct output *output_file_new(const struct cc_file_out_conf *conf)
 	return o;
 }
 
+struct output *output_webhook_new(const struct cc_webhook_conf *conf)
+{
+	struct output *o;
+	int r;
+
+	if (!conf || !conf->url) {
+		errno = EINVAL;
+		return NULL;
+	}
+	o = output_alloc(OUT_WEBHOOK, conf->name ? conf->name : conf->url);
+	output_limits(o, 1, 0, DEF_FLUSH_MS, conf->backoff_max_ms); /* one event per request */
+	o->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : DEF_TIMEOUT_MS;
+	o->connect_timeout_ms = o->timeout_ms < DEF_CONNECT_MS ? o->timeout_ms : DEF_CONNECT_MS;
+	o->url = xstrdup(conf->url);
+	o->ca_file = dup_or_null(conf->ca_file);
+	o->insecure = conf->insecure;
+	o->min_severity = conf->min_severity;
+	o->start_oldest = conf->start_oldest;
+	o->id = xasprintf("webhook %s %s", o->name, o->url);
+	r = webhook_setup(o, conf);
+	if (r < 0) {
+		log_err("output %s: cannot set up libcurl", o->name);
+		output_free(o);
+		errno = -r;
+		return NULL;
+	}
+	return o;
+}
+
+struct output *output_publisher_new(const char *name, const char *id, int start_oldest, int64_t backoff_max_ms,
+				    const struct output_publisher_ops *ops, void *arg)
+{
+	struct output *o;
+
+	if (!name || !id || !ops || !ops->publish) {
+		errno = EINVAL;
+		return NULL;
+	}
+	o = output_alloc(OUT_PUBLISHER, name);
+	output_limits(o, 1, 0, DEF_FLUSH_MS, backoff_max_ms);
+	o->timeout_ms = DEF_TIMEOUT_MS;
+	o->start_oldest = start_oldest;
+	o->id = xstrdup(id);
+	o->pub_ops = ops;
+	o->pub_arg = arg;
+	return o;
+}
+
 const char *output_name(const struct output *o)
 {
 	return o->name;
@@ -1244,7 +1494,7 @@ int output_start(struct output *o, struct journal *j)
 	o->caught_up = 0;
 	pthread_mutex_unlock(&o->mu);
 
-	if (o->kind == OUT_INFLUX && o->insecure)
+	if ((o->kind == OUT_INFLUX || o->kind == OUT_WEBHOOK) && o->insecure)
 		log_warn("output %s: TLS certificate verification is DISABLED (insecure = true): "
 			 "anyone on the path can read and alter the data", o->name);
 	/* signals belong to the main thread */
@@ -1307,6 +1557,10 @@ int output_same_destination(const struct output *a, const struct output *b)
 		return 0;
 	if (a->kind == OUT_FILE)
 		return strcmp(a->path, b->path) == 0;
+	if (a->kind == OUT_WEBHOOK)
+		return strcmp(a->url, b->url) == 0;
+	if (a->kind == OUT_PUBLISHER)
+		return strcmp(a->id, b->id) == 0;
 	if (a->v2 != b->v2)
 		return 0;
 	la = strlen(a->url);
@@ -1328,6 +1582,8 @@ void output_free(struct output *o)
 		return;
 	output_stop(o, time_mono_ms());
 	queue_free(o);
+	if (o->pub_ops && o->pub_ops->destroy)
+		o->pub_ops->destroy(o->pub_arg);
 	if (o->multi)
 		curl_multi_cleanup(o->multi);
 	if (o->easy)
@@ -1377,4 +1633,112 @@ void output_get_stats(struct output *o, struct output_stats *st)
 	}
 	st->oldest_age_ms = o->head && now > o->head->t_wall ? now - o->head->t_wall : 0;
 	pthread_mutex_unlock(&o->mu);
+}
+
+/* --- reading back: GET /query (coldchainctl report) -------------------- */
+
+struct qbuf {
+	char *p;
+	size_t len, cap, max;
+	int too_big;
+};
+
+static size_t query_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct qbuf *b = arg;
+	size_t n = size * nmemb;
+
+	if (b->len + n + 1 > b->max) {
+		b->too_big = 1;
+		return 0; /* curl aborts the transfer */
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (cap > b->max)
+			cap = b->max;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, ptr, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+int influx_query_json(const char *url, const char *db, const char *q, const char *user, const char *pass,
+		      char **json, char *err, size_t errlen)
+{
+	struct qbuf b = { .max = INFLUX_QUERY_MAX };
+	CURL *c = NULL;
+	char *edb = NULL, *eq = NULL, *full = NULL, *userpwd = NULL;
+	long code = 0;
+	CURLcode rc;
+	size_t ul = strlen(url);
+	int r = -EIO;
+
+	*json = NULL;
+	err[0] = '\0';
+	c = curl_easy_init();
+	if (!c) {
+		r = -ENOMEM;
+		fmt_trunc(err, errlen, "curl_easy_init failed");
+		goto out;
+	}
+	edb = curl_easy_escape(c, db, 0);
+	eq = curl_easy_escape(c, q, 0);
+	if (!edb || !eq) {
+		r = -ENOMEM;
+		fmt_trunc(err, errlen, "out of memory");
+		goto out;
+	}
+	while (ul && url[ul - 1] == '/')
+		ul--;
+	full = xasprintf("%.*s/query?db=%s&epoch=ms&q=%s", (int)ul, url, edb, eq);
+	curl_easy_setopt(c, CURLOPT_URL, full);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "coldchainctl");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, query_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (user) {
+		userpwd = xasprintf("%s:%s", user, pass ? pass : "");
+		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+	}
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		if (b.too_big) {
+			r = -EFBIG;
+			fmt_trunc(err, errlen, "reply larger than %d MiB: ask for a shorter period", INFLUX_QUERY_MAX >> 20);
+		} else {
+			r = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+			fmt_trunc(err, errlen, "%s", curl_easy_strerror(rc));
+		}
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200 || code > 299) {
+		r = code == 401 || code == 403 ? -EACCES : -EIO;
+		fmt_trunc(err, errlen, "HTTP %ld%s%.200s", code, b.len ? ": " : "", b.len ? b.p : "");
+		goto out;
+	}
+	*json = b.p ? b.p : xstrdup("");
+	b.p = NULL;
+	r = 0;
+out:
+	if (userpwd) {
+		explicit_bzero(userpwd, strlen(userpwd));
+		free(userpwd);
+	}
+	free(full);
+	curl_free(eq);
+	curl_free(edb);
+	if (c)
+		curl_easy_cleanup(c);
+	free(b.p);
+	return r;
 }

@@ -51,6 +51,40 @@ void output_global_cleanup(void);
 struct output *output_influx_new(const struct cc_influx_conf *conf);
 struct output *output_file_new(const struct cc_file_out_conf *conf);
 
+/*
+ * Alert-event outputs: they read the journal's EVENT records (one JSON
+ * object each) instead of its line protocol, one event per delivery, with
+ * the same position, retry and backoff machinery.
+ *
+ * Webhook: a JSON POST of each event whose severity is at least
+ * min_severity (the others are skipped: the position moves past them).
+ * 2xx: delivered.  5xx, 408, 429, connection errors, timeouts: the same
+ * event again after backoff (Retry-After honoured).  401/403: kept and
+ * retried every backoff_max (credentials are wrong for every event, so none
+ * is thrown away), with the output_unauthorised alert.  Any other 4xx: the
+ * receiver refuses this event: logged, counted as rejected, the output
+ * moves on.  3xx and anything else: kept, retried every backoff_max.
+ */
+struct cc_webhook_conf;
+struct output *output_webhook_new(const struct cc_webhook_conf *conf);
+
+/*
+ * A publisher implemented outside this file (the MQTT alert publisher in
+ * drivers/mqtt.c).  publish() is called from the output's thread with one
+ * event and returns only once the peer has acknowledged it (0), or with
+ * -EAGAIN/-ENOTCONN/-ETIMEDOUT (retried after backoff) or -EINVAL (the
+ * event cannot ever be published: counted as rejected, skipped); err says
+ * why.  timeout_ms bounds the wait (shorter at shutdown).  destroy() is
+ * called by output_free().  id names the consumer in the journal (kind,
+ * name and destination on one line).
+ */
+struct output_publisher_ops {
+	int (*publish)(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen);
+	void (*destroy)(void *arg);
+};
+struct output *output_publisher_new(const char *name, const char *id, int start_oldest, int64_t backoff_max_ms,
+				    const struct output_publisher_ops *ops, void *arg);
+
 const char *output_name(const struct output *o);
 /* The journal consumer id: kind, name and destination on one line. */
 const char *output_id(const struct output *o);
@@ -71,5 +105,15 @@ int output_same_destination(const struct output *a, const struct output *b);
 void output_free(struct output *o);
 
 void output_get_stats(struct output *o, struct output_stats *st);
+
+/* Reads back from InfluxDB 1.x: GET URL/query?db=DB&epoch=ms&q=Q (basic
+ * auth when user is set).  On success *json is the reply body (malloc'd,
+ * NUL-terminated; InfluxQL errors are inside it, HTTP 200) and 0 is
+ * returned; otherwise -errno with a message in err: -EFBIG for a reply
+ * over INFLUX_QUERY_MAX bytes, -ETIMEDOUT (connect 10 s, total 120 s),
+ * -EACCES for 401/403, -EIO for anything else.  Used by coldchainctl report. */
+#define INFLUX_QUERY_MAX (256 << 20)
+int influx_query_json(const char *url, const char *db, const char *q, const char *user, const char *pass,
+		      char **json, char *err, size_t errlen);
 
 #endif

@@ -74,6 +74,26 @@ print_rooms() {
 	fi | "$PY" "$ROOT/tests/demo_rooms.py" "${INFLUX_PORT:+influx}"
 }
 
+# The operator's part of the story: once room B's compressor fault has
+# raised an alarm, acknowledge it through the control socket and show status.
+CTL=$BUILD_DIR/coldchainctl
+acked=
+ack_room_b() {
+	local id
+	[ -z "$acked" ] || return 0
+	id=$("$CTL" alarms -c "$DAEMON_CONF" --json 2>/dev/null | json_eval \
+		'([a["id"] for a in d["alarms"] if a.get("room") == "B" and a["state"] == "active"] + [""])[0]') || return 0
+	[ -n "$id" ] || return 0
+	acked=$id
+	echo
+	echo "Room B alarm $id is active: the operator acknowledges it:"
+	echo "  \$ coldchainctl ack $id --note \"demo: technician called\""
+	"$CTL" ack "$id" -c "$DAEMON_CONF" --note "demo: technician called" | sed 's/^/  /'
+	echo "  \$ coldchainctl status"
+	"$CTL" status -c "$DAEMON_CONF" | sed 's/^/  /'
+	echo
+}
+
 start=$SECONDS
 while [ "$stopping" = 0 ]; do
 	if ! pid_alive "$DAEMON_PID"; then
@@ -85,6 +105,7 @@ while [ "$stopping" = 0 ]; do
 	[ "$stopping" = 1 ] && break
 	printf '[%s] ' "$(date +%H:%M:%S)"
 	print_rooms
+	ack_room_b
 	if [ "$DEMO_SECONDS" -gt 0 ] && [ $((SECONDS - start)) -ge "$DEMO_SECONDS" ]; then
 		break
 	fi

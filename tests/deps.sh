@@ -8,7 +8,7 @@ set -u
 
 PKGS="build-essential pkg-config libmodbus-dev libcurl4-openssl-dev libconfig-dev
 zlib1g-dev libcjson-dev libmosquitto-dev mosquitto mosquitto-clients influxdb
-influxdb-client socat mbpoll python3-pymodbus curl"
+influxdb-client socat mbpoll python3-pymodbus curl chromium"
 
 missing=""
 for p in $PKGS; do

@@ -18,7 +18,9 @@ PY=/usr/bin/python3
 WAIT_TIMEOUT=${CC_WAIT_TIMEOUT:-60}
 
 TEST_NAME=$(basename "$0" .sh)
-T=$(mktemp -d "${TMPDIR:-/tmp}/cc-${TEST_NAME}.XXXXXX") || exit 1
+# Short: a UNIX socket path (the control socket in the state dir) has a
+# 107-byte limit.
+T=$(mktemp -d "${TMPDIR:-/tmp}/cc-${TEST_NAME:5:24}.XXXXXX") || exit 1
 FAILS=0
 PASSES=0
 PIDS=()             # every process started by this test, in start order

@@ -1,9 +1,9 @@
 /* coldchainctl - the operator's and technician's command line.
- * Today: `config check` and the Modbus technician tools (`modbus read`,
- * `modbus scan`); the control-socket commands (status, alarms, ack, ...)
- * join when the daemon grows its control socket.
+ * `config check`, the Modbus technician tools (`modbus read`, `modbus
+ * scan`) here; the control-socket commands (status, alarms, ack, lot, ...)
+ * and `mqtt watch` in ctl_socket.c.
  * Exit status: 0 done, 1 the thing asked for failed (no answer, invalid
- * config), 2 usage error. */
+ * config, refused by the daemon), 2 usage error, 3 daemon not reachable. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,6 +17,8 @@
 #include "../../daemon/util.h"
 #include "../../drivers/modbus.h"
 #include "../../drivers/regdecode.h"
+#include "ctl_socket.h"
+#include "report.h"
 
 static void usage(FILE *f)
 {
@@ -31,8 +33,11 @@ static void usage(FILE *f)
 	      "  modbus scan (--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) [--from N] [--to N]\n"
 	      "              [--timeout DURATION]\n"
 	      "      which unit ids answer on a bus\n"
+	      "  report --lot ID [--from T --to T] [--format html|csv] [-o FILE]\n"
+	      "      a lot's storage history from InfluxDB (see coldchainctl report --help)\n"
 	      "Addresses are 0-based protocol addresses (vendor register 40001 = holding 0).\n",
 	      f);
+	fputs(ctl_socket_usage, f);
 }
 
 static int cmd_config_check(int argc, char **argv)
@@ -313,6 +318,14 @@ int main(int argc, char **argv)
 		return cmd_modbus_read(argc - 2, argv + 2);
 	if (argc >= 3 && strcmp(argv[1], "modbus") == 0 && strcmp(argv[2], "scan") == 0)
 		return cmd_modbus_scan(argc - 2, argv + 2);
+	if (strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "alarms") == 0 || strcmp(argv[1], "ack") == 0 ||
+	    strcmp(argv[1], "shelve") == 0 || strcmp(argv[1], "unshelve") == 0 || strcmp(argv[1], "reset") == 0 ||
+	    strcmp(argv[1], "lot") == 0 || strcmp(argv[1], "reload") == 0)
+		return ctl_socket_main(argc - 1, argv + 1);
+	if (argc >= 3 && strcmp(argv[1], "mqtt") == 0 && strcmp(argv[2], "watch") == 0)
+		return ctl_mqtt_watch(argc - 2, argv + 2);
 	fprintf(stderr, "coldchainctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -1,14 +1,17 @@
 /* test_alarm_engine.c - the engine end to end without I/O sources: a
  * configuration with one room and a lychee lot, samples with chosen
- * timestamps, timer ticks, operator actions, and a restart in each alarm
- * state from the snapshot in state_dir. */
+ * timestamps, timer ticks, operator actions, a restart in each alarm
+ * state from the snapshot in state_dir, and flood grouping. */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../daemon/config.h"
+#include "../../daemon/journal.h"
+#include "../../daemon/sink.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
 
@@ -21,14 +24,16 @@ static struct cc_channel ch_t = { .id = "th-a1/temperature", .quantity = "temper
 static struct cc_channel ch_door = { .id = "th-a1/door", .quantity = "door", .site = "s", .room = "A",
 				     .sensor = "th-a1", .name = "door" };
 
-static int load(void)
+/* The test configuration; extra goes inside the alarms group, sub names the
+ * state directory below dir ("" = dir itself). */
+static int load_with(const char *extra, const char *sub)
 {
-	char *path = xasprintf("%s/c.conf", dir);
+	char *path = xasprintf("%s/c%s.conf", dir, sub);
 	FILE *f = fopen(path, "w");
 	struct cc_errors e = { 0 };
 	int rc;
 
-	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
+	fprintf(f, "site = \"s\"; state_dir = \"%s%s%s\";\n"
 		   "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
 		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; };\n"
 		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
@@ -36,15 +41,20 @@ static int load(void)
 		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; door = \"th-a1/door\";\n"
 		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
 		   "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
-		   " stale_after = \"1d\"; };\n"
+		   " stale_after = \"1d\"; %s };\n"
 		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
+		dir, *sub ? "/" : "", sub, extra);
 	fclose(f);
 	rc = config_load(path, &cfg, &e);
 	errors_print(&e, stdout);
 	errors_free(&e);
 	free(path);
 	return rc;
+}
+
+static int load(void)
+{
+	return load_with("", "");
 }
 
 static void feed(struct cc_channel *ch, int64_t ts, double v)
@@ -110,6 +120,92 @@ static void test_engine_alarm_survives_restart_active_not_reraised(void)
 	CHECK_STR(engine_alarm_state("A/temp_high"), "cleared_unacked");
 }
 
+/* Counts journal records of a type holding every one of the strings. */
+static int count_recs(struct journal *j, enum journal_type type, const char *a, const char *b, const char *c)
+{
+	struct journal_consumer *jc = journal_consumer_open(j, "t", "test reader", 1, NULL, NULL);
+	struct journal_rec r;
+	int n = 0;
+
+	while (jc && journal_next(jc, &r) == 1) {
+		const char *k[] = { a, b, c };
+		int all = (int)r.type == (int)type;
+		for (size_t i = 0; i < 3 && all; i++)
+			all = !k[i] || memmem(r.data, r.len, k[i], strlen(k[i])) != NULL;
+		n += all;
+	}
+	if (jc)
+		journal_consumer_close(jc);
+	return n;
+}
+
+/* Runs last: its own configuration (flood.start 1, end 1, window 10 min),
+ * state dir and journal.  Door open too long, then temp_high and
+ * temp_high_high within the window: more than start raises in room A, so
+ * the flood groups the later ones into A/refrigeration_failure. */
+static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure(void)
+{
+	struct journal_conf jcf = { .max_size = 64 << 20, .segment_size = 16 << 20, .fsync_ms = 1000 };
+	struct journal *j;
+	int64_t t = T0 + 300 * MIN_NS;
+
+	engine_stop();
+	config_free(cfg);
+	cfg = NULL;
+	if (load_with("flood = { start = 1; end = 1; window = \"10m\"; };", "flood") < 0 || !cfg) {
+		CHECK(!"flood configuration loads");
+		return;
+	}
+	{
+		char *sd = xasprintf("%s/flood", dir);
+		CHECK_INT(mkdir(sd, 0700), 0);
+		free(sd);
+	}
+	jcf.dir = xasprintf("%s/journal", dir);
+	j = journal_open(&jcf);
+	CHECK(j != NULL);
+	if (!j)
+		return;
+	sink_set_journal(j);
+	CHECK_INT(engine_start(cfg), 0);
+
+	feed(&ch_t, t, 5.0);
+	feed(&ch_door, t, 0);
+	feed(&ch_t, t + 7 * MIN_NS, 11.0);
+	feed(&ch_door, t + 12 * MIN_NS, 1);
+	engine_tick(t + 17 * MIN_NS);
+	CHECK_STR(engine_alarm_state("A/door_open"), "active"); /* raise 1 of 1: no flood yet */
+	CHECK_STR(engine_alarm_state("A/refrigeration_failure"), "inactive");
+	feed(&ch_t, t + 22 * MIN_NS, 11.0); /* raises 2 and 3 within 10 min: flood */
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state("A/temp_high_high"), "active");
+	engine_tick(t + 22 * MIN_NS + 1000000000LL);
+	CHECK_STR(engine_alarm_state("A/refrigeration_failure"), "active");
+	journal_sync(j);
+	/* annunciated: the first alarm (before the flood was known) and the group */
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"raise\"",
+			     "\"annunciate\":true"), 1);
+	/* the sensor alarms: recorded (alert points), not annunciated (no event) */
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high_high\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "annunciated=false",
+			     "note=\"grouped: alarm flood\""), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high_high,", "annunciated=false",
+			     "note=\"grouped: alarm flood\""), 1);
+	/* no raise for a whole window: fewer than end, the flood is over */
+	engine_tick(t + 33 * MIN_NS);
+	CHECK(strcmp(engine_alarm_state("A/refrigeration_failure"), "active") != 0);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active"); /* the condition itself still holds */
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"clear\"", NULL), 1);
+	engine_stop();
+	sink_set_journal(NULL);
+	journal_close(j);
+	free((char *)jcf.dir);
+	CHECK_INT(engine_start(cfg), 0); /* main stops it */
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
@@ -122,6 +218,7 @@ int main(void)
 	RUN(test_engine_raises_after_on_delay_and_clears_below_deadband);
 	RUN(test_engine_door_open_too_long_via_tick);
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
+	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
 	engine_stop();
 	config_free(cfg);
 	{

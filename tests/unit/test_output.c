@@ -1,7 +1,8 @@
 /* test_output.c - the output status policy against a scripted HTTP server on
  * loopback (tests/unit/http_stub.h): delivery, retry, Retry-After, split,
- * reject, shutdown against a hung server, overflow, gzip; and the file
- * output.  The real-influxd run is the integration suite's. */
+ * reject, shutdown against a hung server, overflow, gzip; the file output;
+ * and the webhook (one alert event per POST) with its status policy.  The
+ * real-influxd run is the integration suite's. */
 #include "../../drivers/output.h"
 
 #include <errno.h>
@@ -878,6 +879,202 @@ static void test_an_unattributed_400_is_bisected_to_the_bad_line(void)
 	stub_stop(&s);
 }
 
+/* --- webhook: one alert event per POST ------------------------------------ */
+
+#define EV_WARN1 "{\"id\":\"A/temp_high\",\"room\":\"A\",\"event\":\"raise\",\"severity\":\"warning\",\"value\":8}"
+#define EV_WARN2 "{\"id\":\"A/temp_high\",\"room\":\"A\",\"event\":\"clear\",\"severity\":\"warning\",\"value\":4}"
+#define EV_INFO "{\"id\":\"A/L1/shelf_life_low\",\"room\":\"A\",\"event\":\"raise\",\"severity\":\"info\"}"
+#define EV_CRIT "{\"id\":\"A/co2_high\",\"room\":\"A\",\"event\":\"raise\",\"severity\":\"critical\"}"
+
+static char wh_name[] = "hook";
+static char wh_token[] = "s3cret";
+static char wh_hdr[] = "X-Site: packhouse-1";
+static char *wh_headers[] = { wh_hdr };
+
+static struct cc_webhook_conf webhook_conf_for(const struct http_stub *s)
+{
+	struct cc_webhook_conf c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hooks/cold?key=k1", s->port);
+	c.name = wh_name;
+	c.url = url;
+	c.min_severity = CC_SEV_WARNING;
+	c.headers = wh_headers;
+	c.nheaders = 1;
+	c.token = wh_token;
+	c.timeout_ms = 10000;
+	c.backoff_max_ms = 100; /* keeps retries quick */
+	return c;
+}
+
+/* Journals an event as the engine does (sink_submit_event). */
+static void append_event(const char *json)
+{
+	sink_submit_event(json, strlen(json));
+}
+
+static int pending_bytes_zero(const struct output_stats *st, uint64_t n)
+{
+	(void)n;
+	return st->pending_bytes == 0;
+}
+
+static void test_webhook_2xx_posts_each_event_alone_as_json(void)
+{
+	struct stub_reply script[] = { reply(200), reply(204) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_webhook_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(202)), 0);
+	c = webhook_conf_for(&s);
+	o = output_webhook_new(&c);
+	CHECK(o != NULL);
+	CHECK_STR(output_name(o), "hook");
+	CHECK_INT(start(o), 0);
+	append_event(EV_WARN1);
+	append_event(EV_WARN2);
+	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
+	CHECK(wait_stats(o, written_is, 2, &st));
+	CHECK_STR(s.req[0].body, EV_WARN1); /* the event's JSON exactly, no newline */
+	CHECK_STR(s.req[1].body, EV_WARN2);
+	CHECK(starts_with(s.req[0].head, "POST /hooks/cold?key=k1 HTTP/1.1\r\n"));
+	CHECK(strstr(s.req[0].head, "Content-Type: application/json\r\n") != NULL);
+	CHECK(strstr(s.req[0].head, "Authorization: Bearer s3cret\r\n") != NULL);
+	CHECK(strstr(s.req[0].head, "X-Site: packhouse-1\r\n") != NULL);
+	CHECK_INT(st.requests, 2);
+	CHECK_INT(st.retried, 0);
+	CHECK_INT(st.rejected, 0);
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 2);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_webhook_500_is_retried_then_delivered_exactly_once(void)
+{
+	struct stub_reply script[] = { { .status = 500, .body = "receiver busy" }, reply(204) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_webhook_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = webhook_conf_for(&s);
+	o = output_webhook_new(&c);
+	CHECK_INT(start(o), 0);
+	append_event(EV_WARN1);
+	CHECK(wait_stats(o, written_is, 1, &st));
+	CHECK_INT(stub_count(&s), 2);
+	CHECK_STR(s.req[0].body, EV_WARN1);
+	CHECK_STR(s.req[1].body, EV_WARN1);
+	CHECK_INT(st.retried, 1);
+	CHECK_INT(st.rejected, 0);
+	CHECK(strstr(st.last_error, "HTTP 500") != NULL && strstr(st.last_error, "event A/temp_high") != NULL);
+	CHECK(wait_stats(o, pending_bytes_zero, 0, &st));
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 2); /* delivered: never sent a third time */
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_webhook_400_rejects_the_event_and_delivers_the_next(void)
+{
+	struct stub_reply script[] = { { .status = 400, .body = "{\"error\":\"unknown field\"}" }, reply(200) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_webhook_conf c;
+
+	CHECK_INT(stub_start(&s, script, 2, reply(200)), 0);
+	c = webhook_conf_for(&s);
+	o = output_webhook_new(&c);
+	CHECK_INT(start(o), 0);
+	append_event(EV_WARN1);
+	append_event(EV_WARN2);
+	CHECK(wait_stats(o, settled, 2, &st));
+	CHECK_INT(st.rejected, 1);
+	CHECK_INT(st.written, 1);
+	CHECK_INT(st.retried, 0);
+	CHECK_INT(stub_count(&s), 2);
+	CHECK_STR(s.req[0].body, EV_WARN1);
+	CHECK_STR(s.req[1].body, EV_WARN2);
+	CHECK(strstr(st.last_error, "HTTP 400") != NULL && strstr(st.last_error, "unknown field") != NULL);
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 2); /* the refused event is not sent again */
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_webhook_below_min_severity_is_skipped_and_the_position_moves_past_it(void)
+{
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_webhook_conf c;
+
+	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
+	c = webhook_conf_for(&s);
+	o = output_webhook_new(&c);
+	CHECK_INT(start(o), 0);
+	append_event(EV_INFO);
+	/* committed past the info event without a request */
+	CHECK(wait_stats(o, pending_bytes_zero, 0, &st));
+	CHECK_INT(st.requests, 0);
+	append_event(EV_INFO);
+	append_event(EV_CRIT);
+	CHECK(wait_stats(o, written_is, 1, &st));
+	CHECK(wait_stats(o, pending_bytes_zero, 0, &st));
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 1);
+	CHECK_STR(s.req[0].body, EV_CRIT);
+	output_free(o);
+	/* a replacement (same name and URL) resumes after them: nothing replayed */
+	c.start_oldest = 1;
+	o = output_webhook_new(&c);
+	CHECK_INT(start(o), 0);
+	append_event(EV_WARN1);
+	CHECK(wait_stats(o, written_is, 1, &st));
+	stop_now(o);
+	CHECK_INT(stub_count(&s), 2);
+	CHECK_STR(s.req[1].body, EV_WARN1);
+	output_free(o);
+	stub_stop(&s);
+}
+
+static void test_webhook_401_keeps_the_event_retries_and_raises_output_unauthorised(void)
+{
+	struct stub_reply script[] = { reply(401), reply(403), reply(200) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_webhook_conf c;
+
+	CHECK_INT(stub_start(&s, script, 3, reply(200)), 0);
+	c = webhook_conf_for(&s);
+	o = output_webhook_new(&c);
+	CHECK_INT(start(o), 0);
+	append_event(EV_WARN1);
+	CHECK(wait_stats(o, written_at_least, 1, &st));
+	CHECK_INT(st.retried, 2);
+	CHECK_INT(st.rejected, 0);
+	CHECK_INT(st.unauthorised, 0);
+	CHECK_STR(s.req[0].body, EV_WARN1);
+	CHECK_STR(s.req[2].body, EV_WARN1);
+	/* the output's own alert events (critical) are journaled and, being
+	 * events at or above min_severity, sent on the same webhook */
+	CHECK(wait_stats(o, written_is, 3, &st));
+	CHECK(strstr(s.req[3].body, "\"rule\":\"output_unauthorised\"") != NULL &&
+	      strstr(s.req[3].body, "\"state\":\"active\"") != NULL);
+	CHECK(strstr(s.req[4].body, "\"rule\":\"output_unauthorised\"") != NULL &&
+	      strstr(s.req[4].body, "\"state\":\"cleared\"") != NULL);
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+}
+
 int main(void)
 {
 	tl_prog = "unit/output";
@@ -907,6 +1104,11 @@ int main(void)
 	RUNJ(test_a_replacement_resumes_at_the_committed_position);
 	RUNJ(test_file_output_appends_lines);
 	RUNJ(test_file_output_retries_until_the_file_can_be_opened);
+	RUNJ(test_webhook_2xx_posts_each_event_alone_as_json);
+	RUNJ(test_webhook_500_is_retried_then_delivered_exactly_once);
+	RUNJ(test_webhook_400_rejects_the_event_and_delivers_the_next);
+	RUNJ(test_webhook_below_min_severity_is_skipped_and_the_position_moves_past_it);
+	RUNJ(test_webhook_401_keeps_the_event_retries_and_raises_output_unauthorised);
 	output_global_cleanup();
 	return TL_DONE();
 }

@@ -1,0 +1,738 @@
+/* control.c - the control socket coldchainctl talks to: a UNIX stream
+ * socket, line-delimited JSON, served from the main thread's ppoll loop.
+ * Every descriptor is non-blocking and every buffer bounded, so a slow or
+ * hostile client costs a slot and some memory, never the daemon's time. */
+#include "control.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../drivers/payload.h"
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+#define OUT_MAX (8u << 20)      /* replies a client has not read: past it, it is dropped */
+#define IDLE_MS (10 * 60 * 1000) /* an idle connection is closed */
+#define USER_MAX 64
+#define NOTE_MAX 1024
+
+struct client {
+	int fd;
+	char user[USER_MAX + 1];
+	char in[CONTROL_MAX_REQUEST];
+	size_t inlen;
+	char *out;
+	size_t outlen, outcap;
+	int waiting_reload; /* a reload reply is owed */
+	int closing;        /* close once out is written */
+	int64_t last_ms;
+};
+
+struct control {
+	int fd;
+	char *path;
+	const struct cc_config *cfg;
+	struct client *cl[CONTROL_MAX_CLIENTS];
+	int reload_wanted;
+	int64_t start_ms;
+};
+
+/* --- replies ------------------------------------------------------------- */
+
+static char *reply_take(cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s ? s : xstrdup("{\"ok\":false,\"error\":\"out of memory\",\"code\":\"internal\"}");
+}
+
+/* code: bad_request, not_found, refused, unavailable */
+static cJSON *err_new(const char *code, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static cJSON *err_new(const char *code, const char *hint, const char *fmt, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON_AddBoolToObject(o, "ok", 0);
+	cJSON_AddStringToObject(o, "error", msg);
+	cJSON_AddStringToObject(o, "code", code);
+	if (hint)
+		cJSON_AddStringToObject(o, "hint", hint);
+	return o;
+}
+
+static cJSON *ok_new(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", 1);
+	return o;
+}
+
+/* "rooms: A, B" and the list itself under key */
+static void hint_list(cJSON *o, const char *key, const char *what, const char *const *names, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+	size_t len = strlen(what) + 3, off;
+	char *h;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(names[i]) + 2;
+	h = xmalloc(len + 8);
+	off = (size_t)snprintf(h, len, "%s: ", what);
+	for (size_t i = 0; i < n; i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+		off += (size_t)snprintf(h + off, len + 8 - off, "%s%s", i ? ", " : "", names[i]);
+	}
+	if (!n)
+		snprintf(h + off, len + 8 - off, "(none)");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "hint");
+	cJSON_AddStringToObject(o, "hint", h);
+	free(h);
+}
+
+static void hint_rooms(cJSON *o, const struct cc_config *cfg)
+{
+	const char **v;
+	if (!cfg)
+		return;
+	v = xcalloc(cfg->nrooms + 1, sizeof(*v));
+	for (size_t i = 0; i < cfg->nrooms; i++)
+		v[i] = cfg->rooms[i].name;
+	hint_list(o, "rooms", "rooms", v, cfg->nrooms);
+	free(v);
+}
+
+static void hint_profiles(cJSON *o, const struct cc_config *cfg)
+{
+	const char **v;
+	if (!cfg)
+		return;
+	v = xcalloc(cfg->nprofiles + 1, sizeof(*v));
+	for (size_t i = 0; i < cfg->nprofiles; i++)
+		v[i] = cfg->profiles[i].name;
+	hint_list(o, "profiles", "profiles", v, cfg->nprofiles);
+	free(v);
+}
+
+/* Active (and shelved) alarm ids, or the lots, from the engine. */
+static void hint_from_status(cJSON *o, int lots)
+{
+	cJSON *st = engine_status_json(lots), *x, *y;
+	const char **v = NULL;
+	size_t n = 0;
+
+	if (!st)
+		return;
+	if (lots) {
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "rooms"))
+			cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(x, "lots"))
+			{
+				v = xrealloc(v, (n + 1) * sizeof(*v));
+				v[n++] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "id"));
+			}
+	} else {
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "alarms"))
+		{
+			v = xrealloc(v, (n + 1) * sizeof(*v));
+			v[n++] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!v[i])
+			v[i] = "?";
+	hint_list(o, lots ? "lots" : "alarms", lots ? "lots" : "active alarms", v, n);
+	free(v);
+	cJSON_Delete(st);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static const char *str_arg(const cJSON *req, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A name from the wire: non-empty, bounded, printable, no '/' trickery
+ * needed here (ids are looked up, never used as paths). */
+static int name_ok(const char *s, size_t max)
+{
+	size_t n = 0;
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++, n++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || n >= max)
+			return 0;
+	return 1;
+}
+
+static cJSON *need(const cJSON *req, const char *key, const char **out, size_t max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+	if (!v)
+		return err_new("bad_request", NULL, "missing \"%s\"", key);
+	if (!cJSON_IsString(v) || !name_ok(v->valuestring, max))
+		return err_new("bad_request", NULL, "\"%s\" must be a non-empty string of at most %zu printable bytes",
+			       key, max);
+	*out = v->valuestring;
+	return NULL;
+}
+
+static cJSON *opt_note(const cJSON *req, const char **note)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, "note");
+	*note = NULL;
+	if (!v || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) > NOTE_MAX)
+		return err_new("bad_request", NULL, "\"note\" must be a string of at most %d bytes", NOTE_MAX);
+	*note = v->valuestring;
+	return NULL;
+}
+
+static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
+{
+	const char *id = NULL, *note = NULL, *dur = NULL;
+	int64_t dur_ms = 0;
+	cJSON *e;
+	int rc;
+
+	(void)cfg;
+	if ((e = need(req, "id", &id, 512)) || (e = opt_note(req, &note)))
+		return e;
+	if (strcmp(cmd, "shelve") == 0) {
+		if ((e = need(req, "duration", &dur, 32)))
+			return e;
+		if (parse_duration_ms(dur, &dur_ms) < 0 || dur_ms <= 0)
+			return err_new("bad_request", "durations look like 90s, 30m, 8h, 1d",
+				       "bad duration \"%s\"", dur);
+		rc = engine_shelve(id, dur_ms, user, note);
+	} else if (strcmp(cmd, "ack") == 0) {
+		rc = engine_ack(id, user, note);
+	} else if (strcmp(cmd, "unshelve") == 0) {
+		rc = engine_unshelve(id, user, note);
+	} else {
+		rc = engine_reset(id, user, note);
+	}
+	switch (rc) {
+	case 0: {
+		cJSON *o = ok_new();
+		const char *st = engine_alarm_state(id);
+		cJSON_AddStringToObject(o, "id", id);
+		cJSON_AddStringToObject(o, "state", st ? st : "unknown");
+		cJSON_AddStringToObject(o, "user", user);
+		log_info("control: %s %s by %s", cmd, id, user);
+		return o;
+	}
+	case -ENOENT:
+		e = err_new("not_found", NULL, "no alarm \"%s\"", id);
+		hint_from_status(e, 0);
+		return e;
+	case -EALREADY:
+		return err_new("refused", NULL, "alarm %s: %s", id,
+			       strcmp(cmd, "ack") == 0	    ? "nothing to acknowledge"
+			       : strcmp(cmd, "unshelve") == 0 ? "not shelved"
+							      : "nothing to do");
+	case -EBUSY: return err_new("refused", NULL, "alarm %s: the condition still holds; reset refused", id);
+	case -ESRCH: return err_new("unavailable", NULL, "the alarm engine is not running (reload in progress?)");
+	default: return err_new("bad_request", NULL, "alarm %s: %s", id, strerror(-rc));
+	}
+}
+
+static int room_known(const struct cc_config *cfg, const char *room)
+{
+	for (size_t i = 0; cfg && i < cfg->nrooms; i++)
+		if (strcmp(cfg->rooms[i].name, room) == 0)
+			return 1;
+	return !cfg; /* without a configuration the engine decides */
+}
+
+static int profile_known(const struct cc_config *cfg, const char *p)
+{
+	for (size_t i = 0; cfg && i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, p) == 0)
+			return 1;
+	return !cfg;
+}
+
+static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
+{
+	const char *room = NULL, *lot = NULL, *product = NULL, *at;
+	int64_t at_ns = time_now_ns();
+	cJSON *e, *o;
+	int rc;
+
+	if ((e = need(req, "lot", &lot, 128)))
+		return e;
+	if (strcmp(cmd, "lot_unload") != 0 && (e = need(req, "room", &room, 128)))
+		return e;
+	if (room && !room_known(cfg, room)) {
+		e = err_new("not_found", NULL, "unknown room \"%s\"", room);
+		hint_rooms(e, cfg);
+		return e;
+	}
+	if (strcmp(cmd, "lot_load") == 0) {
+		if ((e = need(req, "product", &product, 128)))
+			return e;
+		if (!profile_known(cfg, product)) {
+			e = err_new("not_found", NULL, "unknown product \"%s\" (no such profile)", product);
+			hint_profiles(e, cfg);
+			return e;
+		}
+		if ((at = str_arg(req, "at")) != NULL) {
+			const char *why = NULL;
+			if (payload_rfc3339_ns(at, strlen(at), &at_ns, &why) < 0)
+				return err_new("bad_request", "times look like 2026-06-12T08:00:00+07:00",
+					       "bad time \"%s\": %s", at, why ? why : "not RFC 3339");
+			if (at_ns > time_now_ns() + 60 * 1000000000LL)
+				return err_new("bad_request", NULL, "load time %s is in the future", at);
+		} else if (cJSON_GetObjectItemCaseSensitive(req, "at")) {
+			return err_new("bad_request", NULL, "\"at\" must be an RFC 3339 string");
+		}
+		rc = engine_lot_load(room, lot, product, at_ns, user);
+	} else if (strcmp(cmd, "lot_unload") == 0) {
+		rc = engine_lot_unload(lot, user);
+	} else {
+		rc = engine_lot_move(lot, room, user);
+	}
+	switch (rc) {
+	case 0:
+		o = ok_new();
+		cJSON_AddStringToObject(o, "lot", lot);
+		if (room)
+			cJSON_AddStringToObject(o, "room", room);
+		cJSON_AddStringToObject(o, "user", user);
+		return o;
+	case -EEXIST: return err_new("refused", NULL, "lot %s is already loaded (lot ids are unique)", lot);
+	case -EALREADY: return err_new("refused", NULL, "lot %s is already in room %s", lot, room);
+	case -ENOENT:
+		if (strcmp(cmd, "lot_load") == 0) {
+			e = err_new("not_found", NULL, "unknown room \"%s\" or product \"%s\"", room, product);
+			hint_rooms(e, cfg);
+		} else {
+			e = err_new("not_found", NULL, "no lot \"%s\"", lot);
+			hint_from_status(e, 1);
+		}
+		return e;
+	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
+	default: return err_new("bad_request", NULL, "lot %s: %s", lot, strerror(-rc));
+	}
+}
+
+static const char *const commands[] = { "status", "alarms", "ack", "shelve", "unshelve", "reset", "lot_load",
+					"lot_unload", "lot_move", "reload", "ping", NULL };
+
+char *control_request(const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
+{
+	cJSON *req, *o;
+	const char *cmd, *u;
+	char ubuf[USER_MAX + 1];
+
+	*reload = 0;
+	req = cJSON_ParseWithLength(line, len);
+	if (!req || !cJSON_IsObject(req)) {
+		cJSON_Delete(req);
+		return reply_take(err_new("bad_request", "one JSON object per line, e.g. {\"cmd\":\"status\"}",
+					  "request is not a JSON object"));
+	}
+	cmd = str_arg(req, "cmd");
+	if (!cmd) {
+		o = err_new("bad_request", NULL, "missing \"cmd\"");
+		hint_list(o, "commands", "commands", commands, ARRAY_SIZE(commands) - 1);
+		goto out;
+	}
+	u = str_arg(req, "user");
+	if (cJSON_GetObjectItemCaseSensitive(req, "user") && !name_ok(u, USER_MAX)) {
+		o = err_new("bad_request", NULL, "\"user\" must be a non-empty printable string of at most %d bytes",
+			    USER_MAX);
+		goto out;
+	}
+	strlcpy_cc(ubuf, u ? u : (user && *user ? user : "unknown"), sizeof(ubuf));
+
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0) {
+		cJSON *st = engine_status_json(strcmp(cmd, "status") == 0), *x;
+		if (!st) {
+			o = err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
+			goto out;
+		}
+		o = ok_new();
+		while ((x = st->child) != NULL) {
+			cJSON_DetachItemViaPointer(st, x);
+			cJSON_AddItemToObject(o, x->string, x);
+		}
+		cJSON_Delete(st);
+		if (strcmp(cmd, "status") == 0)
+			cJSON_AddNumberToObject(o, "pid", (double)getpid());
+	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "shelve") == 0 || strcmp(cmd, "unshelve") == 0 ||
+		   strcmp(cmd, "reset") == 0) {
+		o = alarm_op(cfg, req, cmd, ubuf);
+	} else if (strcmp(cmd, "lot_load") == 0 || strcmp(cmd, "lot_unload") == 0 || strcmp(cmd, "lot_move") == 0) {
+		o = lot_op(cfg, req, cmd, ubuf);
+	} else if (strcmp(cmd, "reload") == 0) {
+		*reload = 1;
+		log_info("control: reload requested by %s", ubuf);
+		o = ok_new(); /* replaced by the outcome (control_reload_done) */
+	} else if (strcmp(cmd, "ping") == 0) {
+		o = ok_new();
+	} else {
+		o = err_new("bad_request", NULL, "unknown command \"%.64s\"", cmd);
+		hint_list(o, "commands", "commands", commands, ARRAY_SIZE(commands) - 1);
+	}
+out:
+	cJSON_Delete(req);
+	return reply_take(o);
+}
+
+/* --- socket -------------------------------------------------------------- */
+
+struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
+{
+	const char *path = cfg->control.socket;
+	struct sockaddr_un sa;
+	struct stat st;
+	struct control *c;
+	gid_t gid = (gid_t)-1;
+	int fd = -1, err;
+	char *dir, *slash;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("control socket %s: path longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (cfg->control.group) {
+		struct group *gr;
+		errno = 0;
+		gr = getgrnam(cfg->control.group);
+		if (!gr) {
+			log_err("control socket %s: group %s: %s", path, cfg->control.group,
+				errno ? strerror(errno) : "no such group");
+			errno = errno ? errno : ENOENT;
+			return NULL;
+		}
+		gid = gr->gr_gid;
+	}
+	/* /run/coldchaind under systemd is RuntimeDirectory=; elsewhere make it */
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0)
+			log_info("control socket: created directory %s", dir);
+	}
+	free(dir);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		int probe;
+		if (!S_ISSOCK(st.st_mode)) {
+			log_err("control socket %s: exists and is not a socket: refusing to replace it", path);
+			errno = EEXIST;
+			return NULL;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			log_err("control socket %s: another process is listening on it", path);
+			errno = EADDRINUSE;
+			return NULL;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path); /* stale: left by a daemon that was killed */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	{
+		/* created 0660 from the start: no window with wider permissions */
+		mode_t old = umask(0117);
+		int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+		if (rc < 0)
+			goto fail;
+	}
+	if (chmod(path, 0660) < 0)
+		goto fail_unlink;
+	if (geteuid() == 0 ? chown(path, owner_uid, gid) < 0 : gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		log_err("control socket %s: cannot give it to group %s: %s", path,
+			cfg->control.group ? cfg->control.group : "(own)", strerror(errno));
+		goto fail_unlink_logged;
+	}
+	if (listen(fd, 16) < 0)
+		goto fail_unlink;
+	c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->path = xstrdup(path);
+	c->cfg = cfg;
+	c->start_ms = time_mono_ms();
+	log_info("control socket %s: listening (mode 0660%s%s)", path, cfg->control.group ? ", group " : "",
+		 cfg->control.group ? cfg->control.group : "");
+	return c;
+fail_unlink:
+	log_err("control socket %s: %s", path, strerror(errno));
+fail_unlink_logged:
+	err = errno;
+	unlink(path);
+	close(fd);
+	errno = err;
+	return NULL;
+fail:
+	err = errno;
+	log_err("control socket %s: %s", path, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return NULL;
+}
+
+static void client_free(struct control *c, int i)
+{
+	struct client *k = c->cl[i];
+	if (!k)
+		return;
+	close(k->fd);
+	free(k->out);
+	free(k);
+	c->cl[i] = NULL;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		client_free(c, i);
+	close(c->fd);
+	unlink(c->path);
+	free(c->path);
+	free(c);
+}
+
+void control_set_config(struct control *c, const struct cc_config *cfg)
+{
+	if (c)
+		c->cfg = cfg;
+}
+
+static void client_queue(struct client *k, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (k->outlen + n + 1 > OUT_MAX) {
+		/* it does not read its replies: drop it rather than grow */
+		log_warn("control: client %s does not read its replies: disconnected", k->user);
+		k->closing = 2;
+		return;
+	}
+	if (k->outlen + n + 1 > k->outcap) {
+		k->outcap = (k->outlen + n + 1) * 2;
+		k->out = xrealloc(k->out, k->outcap);
+	}
+	memcpy(k->out + k->outlen, s, n);
+	k->outlen += n;
+	k->out[k->outlen++] = '\n';
+}
+
+static void client_flush(struct client *k)
+{
+	while (k->outlen) {
+		ssize_t w = send(k->fd, k->out, k->outlen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				k->closing = 2;
+			return;
+		}
+		memmove(k->out, k->out + w, k->outlen - (size_t)w);
+		k->outlen -= (size_t)w;
+	}
+}
+
+static void client_lines(struct control *c, struct client *k)
+{
+	char *nl;
+
+	/* one request at a time while a reload reply is owed: order is kept */
+	while (!k->waiting_reload && k->closing != 2 && (nl = memchr(k->in, '\n', k->inlen)) != NULL) {
+		size_t len = (size_t)(nl - k->in);
+		int reload = 0;
+		char *rep;
+
+		if (len && k->in[len - 1] == '\r')
+			len--;
+		if (len == 0) {
+			memmove(k->in, nl + 1, k->inlen - (size_t)(nl + 1 - k->in));
+			k->inlen -= (size_t)(nl + 1 - k->in);
+			continue;
+		}
+		rep = control_request(c->cfg, k->in, len, k->user, &reload);
+		k->inlen -= (size_t)(nl + 1 - k->in);
+		memmove(k->in, nl + 1, k->inlen);
+		if (reload) {
+			k->waiting_reload = 1;
+			c->reload_wanted = 1;
+		} else {
+			client_queue(k, rep);
+		}
+		cJSON_free(rep);
+	}
+	if (k->closing != 2 && k->inlen == sizeof(k->in)) {
+		char buf[160];
+		snprintf(buf, sizeof(buf),
+			 "{\"ok\":false,\"error\":\"request too large (at most %d bytes per line)\",\"code\":\"bad_request\"}",
+			 CONTROL_MAX_REQUEST - 1);
+		client_queue(k, buf);
+		k->inlen = 0;
+		k->closing = 1; /* no way to find the next request boundary */
+	}
+}
+
+static void client_accept(struct control *c)
+{
+	for (;;) {
+		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), slot = -1;
+		struct ucred cr;
+		socklen_t crl = sizeof(cr);
+		struct client *k;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("control socket %s: accept: %s", c->path, strerror(errno));
+			return;
+		}
+		for (int i = 0; i < CONTROL_MAX_CLIENTS && slot < 0; i++)
+			if (!c->cl[i])
+				slot = i;
+		if (slot < 0) {
+			static const char busy[] =
+				"{\"ok\":false,\"error\":\"too many clients\",\"code\":\"unavailable\"}\n";
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				log_debug("control: refusing a client: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		k = xcalloc(1, sizeof(*k));
+		k->fd = fd;
+		k->last_ms = time_mono_ms();
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0) {
+			struct passwd pw, *res = NULL;
+			char buf[1024];
+			if (getpwuid_r(cr.uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+				strlcpy_cc(k->user, res->pw_name, sizeof(k->user));
+			else
+				snprintf(k->user, sizeof(k->user), "uid%ld", (long)cr.uid);
+		} else {
+			strlcpy_cc(k->user, "unknown", sizeof(k->user));
+		}
+		c->cl[slot] = k;
+	}
+}
+
+int control_pollfds(struct control *c, struct pollfd *fds, int max)
+{
+	int n = 0;
+
+	if (!c || max < 1)
+		return 0;
+	fds[n].fd = c->fd;
+	fds[n].events = POLLIN;
+	fds[n++].revents = 0;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS && n < max; i++) {
+		struct client *k = c->cl[i];
+		if (!k)
+			continue;
+		fds[n].fd = k->fd;
+		fds[n].events = (short)((k->closing || k->waiting_reload ? 0 : POLLIN) | (k->outlen ? POLLOUT : 0));
+		fds[n++].revents = 0;
+	}
+	return n;
+}
+
+void control_handle(struct control *c, const struct pollfd *fds, int n)
+{
+	int64_t now = time_mono_ms();
+
+	if (!c)
+		return;
+	for (int j = 0; j < n; j++) {
+		if (fds[j].fd == c->fd) {
+			if (fds[j].revents & POLLIN)
+				client_accept(c);
+			continue;
+		}
+		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+			struct client *k = c->cl[i];
+			if (!k || k->fd != fds[j].fd || !fds[j].revents)
+				continue;
+			if ((fds[j].revents & POLLIN) && !k->closing) {
+				ssize_t r = recv(k->fd, k->in + k->inlen, sizeof(k->in) - k->inlen, MSG_DONTWAIT);
+				if (r == 0)
+					k->closing = 1; /* peer done sending: answer what it asked, then close */
+				else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+					k->closing = 2;
+				else if (r > 0)
+					k->inlen += (size_t)r;
+				k->last_ms = now;
+				client_lines(c, k);
+			}
+			if (fds[j].revents & (POLLERR | POLLNVAL))
+				k->closing = 2;
+			else if ((fds[j].revents & POLLHUP) && !(fds[j].revents & POLLIN))
+				k->closing = 2;
+		}
+	}
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct client *k = c->cl[i];
+		if (!k)
+			continue;
+		if (k->closing != 2)
+			client_flush(k);
+		if (k->closing == 2 || (k->closing && !k->outlen && !k->waiting_reload) ||
+		    now - k->last_ms > IDLE_MS)
+			client_free(c, i);
+	}
+}
+
+int control_reload_wanted(const struct control *c)
+{
+	return c && c->reload_wanted;
+}
+
+void control_reload_done(struct control *c, int ok)
+{
+	const char *rep = ok ? "{\"ok\":true,\"reloaded\":true}"
+			     : "{\"ok\":false,\"error\":\"reload failed, keeping previous configuration (see the "
+			       "daemon's log)\",\"code\":\"refused\"}";
+
+	if (!c)
+		return;
+	c->reload_wanted = 0;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		struct client *k = c->cl[i];
+		if (!k || !k->waiting_reload)
+			continue;
+		k->waiting_reload = 0;
+		client_queue(k, rep);
+		client_lines(c, k); /* requests pipelined behind the reload */
+		client_flush(k);
+	}
+}

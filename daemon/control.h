@@ -1,0 +1,49 @@
+/* control.h - the control socket: a UNIX stream socket speaking
+ * line-delimited JSON (one request object per line, one reply line each),
+ * served from the main thread's ppoll loop, non-blocking.  coldchainctl is
+ * its client; the protocol is documented in README.md ("Control socket"). */
+#ifndef CC_CONTROL_H
+#define CC_CONTROL_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define CONTROL_MAX_REQUEST 65536 /* bytes per request line, newline included */
+#define CONTROL_MAX_CLIENTS 16
+#define CONTROL_MAX_FDS (CONTROL_MAX_CLIENTS + 1)
+
+struct control;
+
+/* Creates the socket of cfg->control (mode 0660, owned by owner_uid when
+ * run as root — the account the daemon switches to — and the configured
+ * group).  A stale socket is replaced; a live one (another daemon) or any
+ * other kind of file is refused.  NULL + errno, the reason logged. */
+struct control *control_open(const struct cc_config *cfg, uid_t owner_uid);
+/* Closes every connection and removes the socket file. */
+void control_close(struct control *c);
+/* The configuration the commands check rooms and profiles against. */
+void control_set_config(struct control *c, const struct cc_config *cfg);
+
+/* The main loop: fills at most max descriptors to wait on; then hands the
+ * ppoll results back.  Never blocks. */
+int control_pollfds(struct control *c, struct pollfd *fds, int max);
+void control_handle(struct control *c, const struct pollfd *fds, int n);
+
+/* A client asked for a reload: the main loop reloads (as for SIGHUP) and
+ * reports the outcome, which answers every client waiting on it. */
+int control_reload_wanted(const struct control *c);
+void control_reload_done(struct control *c, int ok);
+
+/*
+ * One request line -> one reply (malloc'd JSON object text, no newline).
+ * user: the peer's account name (a request's "user" overrides it).
+ * *reload set when the request is a reload (the caller defers the reply).
+ * cfg may be NULL (then room/profile hints are omitted).  Never fails on
+ * any input: garbage gets {"ok":false,"error":...}.  The fuzz target's entry.
+ */
+char *control_request(const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload);
+
+#endif

@@ -1,0 +1,559 @@
+/* ctl_socket.c - coldchainctl's operator commands: one JSON request line to
+ * the daemon's control socket, one reply line back, shown as a table (or
+ * as the daemon's JSON with --json).  Also `mqtt watch`, which runs the
+ * daemon's own MQTT matching and decoding (drivers/mqtt.c) on live traffic. */
+#include "ctl_socket.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/sample.h"
+#include "../../daemon/util.h"
+#include "../../drivers/mqtt.h"
+#include "../../drivers/payload.h"
+
+#ifndef CC_SYSCONFDIR
+#define CC_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONF CC_SYSCONFDIR "/coldchaind/coldchaind.conf"
+#define DEFAULT_SOCKET "/var/lib/coldchaind/coldchaind.sock"
+#define REPLY_TIMEOUT_MS 120000 /* a reload restarts buses and outputs */
+
+const char ctl_socket_usage[] =
+	"  status | alarms                     rooms, readings, lots, active alarms\n"
+	"  ack ID [--note TEXT]                acknowledge an alarm\n"
+	"  shelve ID DURATION [--note TEXT]    shelve an alarm (e.g. 30m); expires by itself\n"
+	"  unshelve ID | reset ID [--note TEXT]\n"
+	"  lot load ROOM LOT PRODUCT [--at T]  load a lot (T: RFC 3339, default now)\n"
+	"  lot unload LOT | lot move LOT ROOM\n"
+	"  reload                              reload the configuration (as SIGHUP)\n"
+	"      common: [-c CONFIG | --socket PATH] [--json] [--user NAME]\n"
+	"      exit status: 0 done, 1 refused or not found, 2 usage, 3 daemon not reachable\n"
+	"  mqtt watch FILTER -c CONFIG [--count N] [--json]\n"
+	"      how the config maps each arriving message (channel, value) or why it is refused\n";
+
+struct opts {
+	const char *conf, *sock, *note, *at, *user;
+	long count;
+	int json;
+};
+
+static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "coldchainctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage:\n%s", ctl_socket_usage);
+	return CTL_EXIT_USAGE;
+}
+
+/* Options anywhere; the positional arguments are left in argv[0..*n). */
+static int parse_opts(int argc, char **argv, struct opts *o, int *n)
+{
+	static const struct option lo[] = { { "config", required_argument, NULL, 'c' },
+					    { "socket", required_argument, NULL, 's' },
+					    { "note", required_argument, NULL, 'N' },
+					    { "at", required_argument, NULL, 'a' },
+					    { "user", required_argument, NULL, 'u' },
+					    { "count", required_argument, NULL, 'n' },
+					    { "json", no_argument, NULL, 'j' },
+					    { 0, 0, 0, 0 } };
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+c:", lo, NULL)) != -1 || optind < argc) {
+		char *end;
+		if (c == -1) { /* a positional argument: keep it, go on */
+			argv[(*n)++] = argv[optind++];
+			continue;
+		}
+		switch (c) {
+		case 'c': o->conf = optarg; break;
+		case 's': o->sock = optarg; break;
+		case 'N': o->note = optarg; break;
+		case 'a': o->at = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'n':
+			o->count = strtol(optarg, &end, 10);
+			if (*end || o->count < 1)
+				return usage_err("--count: not a positive number: %s", optarg);
+			break;
+		default: return usage_err("unknown or incomplete option %s", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+static const char *socket_path(const struct opts *o, char **owned)
+{
+	struct cc_config *cfg = NULL;
+	struct cc_errors e = { 0 };
+	const char *conf = o->conf ? o->conf : DEFAULT_CONF;
+
+	*owned = NULL;
+	if (o->sock)
+		return o->sock;
+	if (!o->conf && access(conf, R_OK) != 0)
+		return DEFAULT_SOCKET;
+	if (config_load(conf, &cfg, &e) < 0) {
+		if (o->conf) {
+			errors_print(&e, stderr);
+			errors_free(&e);
+			return NULL;
+		}
+		errors_free(&e);
+		return DEFAULT_SOCKET;
+	}
+	*owned = xstrdup(cfg->control.socket);
+	config_free(cfg);
+	return *owned;
+}
+
+/* Sends one request, returns the reply (parsed) or NULL with the exit code in *rc. */
+static cJSON *call(const char *path, cJSON *req, int *rc)
+{
+	struct sockaddr_un sa;
+	char *line = cJSON_PrintUnformatted(req), *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd = -1;
+	cJSON *rep = NULL;
+	int64_t deadline = time_mono_ms() + REPLY_TIMEOUT_MS;
+
+	*rc = CTL_EXIT_UNREACHABLE;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "coldchainctl: socket path too long: %s\n", path);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "coldchainctl: cannot reach coldchaind at %s: %s\n"
+				"  (is it running? name its config with -c FILE or the socket with --socket PATH)\n",
+			path, strerror(errno));
+		goto out;
+	}
+	{
+		size_t n = strlen(line), off = 0;
+		line[n] = '\n'; /* cJSON's buffer: NUL replaced, the length is known */
+		while (off < n + 1) {
+			ssize_t w = send(fd, line + off, n + 1 - off, MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				fprintf(stderr, "coldchainctl: %s: %s\n", path, strerror(errno));
+				goto out;
+			}
+			off += (size_t)w;
+		}
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - time_mono_ms();
+		ssize_t r;
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			fprintf(stderr, "coldchainctl: %s: no reply from coldchaind\n", path);
+			goto out;
+		}
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xrealloc(buf, cap);
+		}
+		r = recv(fd, buf + len, cap - len - 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fprintf(stderr, "coldchainctl: %s: connection closed before a reply\n", path);
+			goto out;
+		}
+		len += (size_t)r;
+		if (memchr(buf + len - r, '\n', (size_t)r))
+			break;
+	}
+	buf[len] = '\0';
+	rep = cJSON_Parse(buf);
+	if (!rep || !cJSON_IsObject(rep)) {
+		fprintf(stderr, "coldchainctl: %s: the reply is not JSON: %.200s\n", path, buf);
+		cJSON_Delete(rep);
+		rep = NULL;
+		goto out;
+	}
+	*rc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "ok")) ? CTL_EXIT_OK : CTL_EXIT_REFUSED;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	cJSON_free(line);
+	return rep;
+}
+
+/* --- human output ------------------------------------------------------------ */
+
+static const char *js(const cJSON *o, const char *k)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+	return s ? s : "";
+}
+
+static double jnumber(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void fmt_num(char *b, size_t n, double v, int prec, const char *unit)
+{
+	if (isnan(v))
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.*f%s", prec, v, unit);
+}
+
+static void fmt_age(char *b, size_t n, double s)
+{
+	if (isnan(s))
+		snprintf(b, n, "never");
+	else if (s < 120)
+		snprintf(b, n, "%.0fs", s);
+	else if (s < 7200)
+		snprintf(b, n, "%.0fm", s / 60);
+	else if (s < 172800)
+		snprintf(b, n, "%.1fh", s / 3600);
+	else
+		snprintf(b, n, "%.1fd", s / 86400);
+}
+
+static void print_alarms(const cJSON *alarms)
+{
+	const cJSON *a;
+	int n = cJSON_GetArraySize(alarms);
+
+	if (!n) {
+		printf("no active alarms\n");
+		return;
+	}
+	printf("%-40s %-16s %-8s %9s %9s  %-24s %s\n", "ALARM", "STATE", "SEVERITY", "VALUE", "LIMIT", "SINCE",
+	       "NOTE");
+	cJSON_ArrayForEach(a, alarms)
+	{
+		char v[32], l[32], note[96] = "";
+		fmt_num(v, sizeof(v), jnumber(a, "value"), 2, "");
+		fmt_num(l, sizeof(l), jnumber(a, "limit"), 2, "");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "shelved")))
+			snprintf(note, sizeof(note), "shelved until %s", js(a, "shelved_until"));
+		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "suppressed")))
+			snprintf(note, sizeof(note), "suppressed");
+		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "latched")))
+			snprintf(note, sizeof(note), "latched: needs reset");
+		printf("%-40s %-16s %-8s %9s %9s  %-24s %s\n", js(a, "id"), js(a, "state"), js(a, "severity"), v, l,
+		       *js(a, "active_since") ? js(a, "active_since") : "-", note);
+		printf("    %s\n", js(a, "message"));
+	}
+}
+
+static void print_status(const cJSON *rep)
+{
+	const cJSON *r, *x;
+
+	printf("site %s (coldchaind pid %.0f)\n\n", js(rep, "site"), jnumber(rep, "pid"));
+	printf("%-10s %-22s %-28s %9s %7s  %s\n", "ROOM", "READING", "CHANNEL", "VALUE", "AGE", "QUALITY");
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms"))
+	{
+		int any = 0;
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "readings"))
+		{
+			char v[32], age[32];
+			fmt_num(v, sizeof(v), jnumber(x, "value"), 2, "");
+			fmt_age(age, sizeof(age), jnumber(x, "age_s"));
+			printf("%-10s %-22s %-28s %9s %7s  %s\n", any ? "" : js(r, "name"), js(x, "role"), js(x, "channel"),
+			       v, age, js(x, "quality"));
+			any = 1;
+		}
+		if (!any)
+			printf("%-10s (no channels)\n", js(r, "name"));
+	}
+	printf("\n%-16s %-10s %-14s %9s %12s %12s %8s  %s\n", "LOT", "ROOM", "PRODUCT", "CONSUMED", "REMAINING",
+	       "AT PLAN", "MKT", "LOADED");
+	{
+		int nl = 0;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms"))
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "lots"))
+			{
+				char c[32], rem[32], plan[32], mkt[32];
+				double f = jnumber(x, "consumed");
+				fmt_num(c, sizeof(c), isnan(f) ? NAN : f * 100, 1, " %");
+				fmt_num(rem, sizeof(rem), jnumber(x, "remaining_h") / 24, 1, " d");
+				fmt_num(plan, sizeof(plan), jnumber(x, "remaining_h_at_plan") / 24, 1, " d");
+				fmt_num(mkt, sizeof(mkt), jnumber(x, "mkt_c"), 1, " C");
+				printf("%-16s %-10s %-14s %9s %12s %12s %8s  %s%s\n", js(x, "id"), js(r, "name"),
+				       js(x, "product"), c, rem, plan, mkt, js(x, "loaded"),
+				       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime")) ? " (coldchainctl)"
+												     : "");
+				nl++;
+			}
+		if (!nl)
+			printf("(no lots)\n");
+	}
+	printf("\n");
+	print_alarms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"));
+}
+
+static void print_error(const cJSON *rep)
+{
+	fprintf(stderr, "coldchainctl: %s\n", js(rep, "error"));
+	if (*js(rep, "hint"))
+		fprintf(stderr, "  %s\n", js(rep, "hint"));
+}
+
+/* --- commands ------------------------------------------------------------------ */
+
+int ctl_socket_main(int argc, char **argv)
+{
+	struct opts o;
+	int n = 1, rc; /* argv[0], the command, is positional 0 */
+	const char *cmd = argv[0], *path;
+	char *owned = NULL;
+	cJSON *req, *rep;
+
+	if (parse_opts(argc, argv, &o, &n))
+		return CTL_EXIT_USAGE;
+	/* argv[0] (the command) is positional 0 */
+	req = cJSON_CreateObject();
+#define NEED(k, what)                                                                          \
+	do {                                                                                   \
+		if (n != (k)) {                                                                \
+			cJSON_Delete(req);                                                     \
+			return usage_err("%s", what);                                          \
+		}                                                                              \
+	} while (0)
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0 || strcmp(cmd, "reload") == 0) {
+		NEED(1, "this command takes no arguments");
+		cJSON_AddStringToObject(req, "cmd", cmd);
+	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "unshelve") == 0 || strcmp(cmd, "reset") == 0) {
+		NEED(2, "expected: ALARM-ID (see coldchainctl alarms)");
+		cJSON_AddStringToObject(req, "cmd", cmd);
+		cJSON_AddStringToObject(req, "id", argv[1]);
+	} else if (strcmp(cmd, "shelve") == 0) {
+		int64_t ms;
+		NEED(3, "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)");
+		if (parse_duration_ms(argv[2], &ms) < 0 || ms <= 0) {
+			cJSON_Delete(req);
+			return usage_err("bad duration %s (examples: 90s, 30m, 8h, 1d)", argv[2]);
+		}
+		cJSON_AddStringToObject(req, "cmd", cmd);
+		cJSON_AddStringToObject(req, "id", argv[1]);
+		cJSON_AddStringToObject(req, "duration", argv[2]);
+	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "load") == 0) {
+		NEED(5, "expected: lot load ROOM LOT PRODUCT [--at T]");
+		cJSON_AddStringToObject(req, "cmd", "lot_load");
+		cJSON_AddStringToObject(req, "room", argv[2]);
+		cJSON_AddStringToObject(req, "lot", argv[3]);
+		cJSON_AddStringToObject(req, "product", argv[4]);
+		if (o.at) {
+			int64_t ns;
+			if (payload_rfc3339_ns(o.at, strlen(o.at), &ns, NULL) < 0) {
+				cJSON_Delete(req);
+				return usage_err("--at: not an RFC 3339 time (2026-06-12T08:00:00+07:00): %s", o.at);
+			}
+			cJSON_AddStringToObject(req, "at", o.at);
+		}
+	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "unload") == 0) {
+		NEED(3, "expected: lot unload LOT");
+		cJSON_AddStringToObject(req, "cmd", "lot_unload");
+		cJSON_AddStringToObject(req, "lot", argv[2]);
+	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "move") == 0) {
+		NEED(4, "expected: lot move LOT ROOM");
+		cJSON_AddStringToObject(req, "cmd", "lot_move");
+		cJSON_AddStringToObject(req, "lot", argv[2]);
+		cJSON_AddStringToObject(req, "room", argv[3]);
+	} else {
+		cJSON_Delete(req);
+		return usage_err("unknown command: %s", n >= 2 ? argv[1] : cmd);
+	}
+#undef NEED
+	if (o.note)
+		cJSON_AddStringToObject(req, "note", o.note);
+	if (o.user)
+		cJSON_AddStringToObject(req, "user", o.user);
+	path = socket_path(&o, &owned);
+	if (!path) {
+		cJSON_Delete(req);
+		return CTL_EXIT_USAGE;
+	}
+	rep = call(path, req, &rc);
+	cJSON_Delete(req);
+	free(owned);
+	if (!rep)
+		return rc;
+	if (o.json) {
+		char *s = cJSON_PrintUnformatted(rep);
+		printf("%s\n", s);
+		cJSON_free(s);
+		if (rc != CTL_EXIT_OK)
+			print_error(rep);
+	} else if (rc != CTL_EXIT_OK) {
+		print_error(rep);
+	} else if (strcmp(cmd, "status") == 0) {
+		print_status(rep);
+	} else if (strcmp(cmd, "alarms") == 0) {
+		print_alarms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"));
+	} else if (strcmp(cmd, "reload") == 0) {
+		printf("configuration reloaded\n");
+	} else if (strcmp(cmd, "lot") == 0) {
+		printf("lot %s: %s%s%s (by %s)\n", js(rep, "lot"),
+		       strcmp(argv[1], "load") == 0 ? "loaded into room " : strcmp(argv[1], "move") == 0 ? "moved to room "
+													 : "unloaded",
+		       js(rep, "room"), "", js(rep, "user"));
+	} else {
+		printf("%s %s: done, alarm now %s (by %s)\n", cmd, js(rep, "id"), js(rep, "state"), js(rep, "user"));
+	}
+	cJSON_Delete(rep);
+	return rc;
+}
+
+/* --- mqtt watch ---------------------------------------------------------------- */
+
+struct watch_ctx {
+	const struct cc_config *cfg;
+	int json;
+};
+
+/* "room A temperature" when a room takes the channel */
+static void room_role(const struct cc_config *cfg, const char *id, char *out, size_t n)
+{
+	*out = '\0';
+	for (size_t i = 0; i < cfg->nrooms; i++) {
+		const struct cc_room_conf *r = &cfg->rooms[i];
+		const char *ids[] = { r->temperature, r->humidity, r->door, r->defrost, r->outside_temperature,
+				      r->outside_humidity, r->co2, r->o2 };
+		static const char *const roles[] = { "temperature",	    "humidity",		"door", "defrost",
+						     "outside_temperature", "outside_humidity", "co2",	"o2" };
+		for (size_t k = 0; k < ARRAY_SIZE(ids); k++)
+			if (ids[k] && strcmp(ids[k], id) == 0) {
+				snprintf(out, n, "room %s %s", r->name, roles[k]);
+				return;
+			}
+	}
+}
+
+static void on_watch(const struct mqtt_watch_msg *m, void *arg)
+{
+	struct watch_ctx *w = arg;
+	char ex[512], role[256];
+
+	payload_excerpt(m->payload, m->len, 96, ex, sizeof(ex));
+	if (w->json) {
+		cJSON *o = cJSON_CreateObject(), *arr;
+		char *s;
+		cJSON_AddStringToObject(o, "topic", m->topic);
+		cJSON_AddStringToObject(o, "payload", ex);
+		if (m->subscription)
+			cJSON_AddStringToObject(o, "subscription", m->subscription);
+		else
+			cJSON_AddNullToObject(o, "subscription");
+		arr = cJSON_AddArrayToObject(o, "samples");
+		for (size_t i = 0; i < m->nsamples; i++) {
+			const struct cc_sample *sm = &m->samples[i];
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "channel", sm->ch->id);
+			cJSON_AddStringToObject(x, "quantity", sm->ch->quantity ? sm->ch->quantity : "");
+			if (sm->ch->room)
+				cJSON_AddStringToObject(x, "room", sm->ch->room);
+			cJSON_AddNumberToObject(x, "value", sm->value);
+			cJSON_AddStringToObject(x, "quality", quality_name(sm->quality));
+			room_role(w->cfg, sm->ch->id, role, sizeof(role));
+			if (*role)
+				cJSON_AddStringToObject(x, "role", role);
+			cJSON_AddItemToArray(arr, x);
+		}
+		cJSON_AddBoolToObject(o, "accepted", m->nsamples > 0);
+		if (!m->subscription) {
+			cJSON_AddStringToObject(o, "reason", "no_subscription");
+			cJSON_AddStringToObject(o, "why", "matches no subscription of the configuration");
+		} else if (m->problems) {
+			cJSON_AddStringToObject(o, "reason", m->reason);
+			cJSON_AddStringToObject(o, "why", m->why ? m->why : "");
+		}
+		s = cJSON_PrintUnformatted(o);
+		printf("%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(o);
+	} else {
+		printf("%s  \"%s\"\n", m->topic, ex);
+		if (!m->subscription) {
+			printf("  REJECTED no_subscription: matches no subscription of the configuration (");
+			for (size_t i = 0; w->cfg->mqtt && i < w->cfg->mqtt->nsubs; i++)
+				printf("%s%s", i ? ", " : "", w->cfg->mqtt->subs[i].topic);
+			printf(")\n");
+		} else {
+			for (size_t i = 0; i < m->nsamples; i++) {
+				const struct cc_sample *sm = &m->samples[i];
+				room_role(w->cfg, sm->ch->id, role, sizeof(role));
+				printf("  -> %s: channel %s (%s%s%s) = %g %s%s%s\n", m->subscription, sm->ch->id,
+				       sm->ch->quantity ? sm->ch->quantity : "", sm->ch->unit ? ", " : "",
+				       sm->ch->unit ? sm->ch->unit : "", sm->value, quality_name(sm->quality),
+				       *role ? "; " : "", role);
+			}
+			if (m->problems)
+				printf("  %s %s: %s (subscription %s)\n", m->nsamples ? "PARTLY REJECTED" : "REJECTED",
+				       m->reason, m->why ? m->why : "", m->subscription);
+		}
+	}
+	fflush(stdout);
+}
+
+int ctl_mqtt_watch(int argc, char **argv)
+{
+	struct opts o;
+	int n = 1, rc; /* argv[0], the command, is positional 0 */
+	struct cc_config *cfg = NULL;
+	struct cc_errors e = { 0 };
+	struct watch_ctx w;
+
+	if (parse_opts(argc, argv, &o, &n))
+		return CTL_EXIT_USAGE;
+	if (n != 2)
+		return usage_err("%s", "expected: mqtt watch FILTER -c CONFIG (FILTER: an MQTT filter, e.g. '#')");
+	if (config_load(o.conf ? o.conf : DEFAULT_CONF, &cfg, &e) < 0) {
+		errors_print(&e, stderr);
+		errors_free(&e);
+		return CTL_EXIT_REFUSED;
+	}
+	if (!cfg->mqtt) {
+		fprintf(stderr, "coldchainctl: %s has no mqtt group: nothing to watch\n", cfg->file);
+		config_free(cfg);
+		return CTL_EXIT_REFUSED;
+	}
+	w.cfg = cfg;
+	w.json = o.json;
+	if (!o.json)
+		fprintf(stderr, "watching %s on %s:%d with the subscriptions of %s (Ctrl-C to stop)\n", argv[1],
+			cfg->mqtt->host, cfg->mqtt->port, cfg->file);
+	rc = mqtt_watch(cfg->mqtt, cfg->site, argv[1], o.count, 10000, on_watch, &w);
+	if (rc == -EHOSTUNREACH)
+		fprintf(stderr, "coldchainctl: cannot connect to the broker %s:%d\n", cfg->mqtt->host, cfg->mqtt->port);
+	else if (rc < 0)
+		fprintf(stderr, "coldchainctl: mqtt watch: %s\n", strerror(-rc));
+	config_free(cfg);
+	return rc == 0 ? CTL_EXIT_OK : rc == -EHOSTUNREACH ? CTL_EXIT_UNREACHABLE : CTL_EXIT_REFUSED;
+}

@@ -1,0 +1,1720 @@
+/* report.c - `coldchainctl report --lot ID`: a lot's storage history for a
+ * buyer or an auditor, read back from InfluxDB (shelf_life, temperature,
+ * humidity, alert) and the configuration (profile, channels, intervals).
+ * Air temperature and RH figures are computed here from the raw samples;
+ * MKT, degree-hours, chilling hours, consumed life and weight loss are the
+ * daemon's own model accumulators (shelf_life), which are cumulative since
+ * the lot was loaded. */
+#include "report.h"
+
+#include <cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/util.h"
+#include "../../drivers/output.h"
+
+#ifndef CC_VERSION
+#define CC_VERSION "0.1.0"
+#endif
+
+/* A step longer than this many recording intervals is a gap ("no data"),
+ * as in the daemon's models. */
+#define GAP_INTERVALS 3
+#define CHART_W 1000
+#define CHART_H 360
+#define CHART_MAX_POINTS 1500
+
+enum { Q_GOOD, Q_COMM, Q_RANGE };
+
+struct sample {
+	int64_t t; /* ms */
+	double v;
+	int q;
+};
+
+struct series {
+	char *sensor, *channel;
+	struct sample *s;
+	size_t n, cap;
+	int64_t interval_ms; /* configured, else the median step, 0 if unknown */
+	int configured;      /* interval from the configuration */
+};
+
+struct stats {
+	size_t n;
+	double min, max, sum;
+	double below_h, above_h; /* time held outside the band, hours */
+};
+
+struct gap {
+	char *sensor, *channel;
+	const char *kind; /* "no data", "comm_error", "out_of_range" */
+	int64_t from, to;
+};
+
+struct stay {
+	char *room;
+	int64_t from, to; /* ms */
+	struct series temp, rh;
+	int have_temp, have_rh;
+	struct stats ts, hs;
+};
+
+struct slpt {
+	int64_t t;
+	const char *room; /* owned by the cJSON tree */
+	double f[10];
+};
+
+static const char *const sl_fields[10] = { "consumed",	 "remaining_h", "remaining_h_at_plan", "mkt_c",
+					   "degree_hours", "chill_hours", "weight_loss_pct",	 "no_data_h",
+					   "observed_h",   "product_c" };
+enum { SL_CONSUMED, SL_REMAINING, SL_REMAINING_PLAN, SL_MKT, SL_DH, SL_CH, SL_WL, SL_NODATA, SL_OBS, SL_PRODUCT };
+
+struct alarm_occ {
+	char *id, *room, *severity, *message, *sensor;
+	int64_t raised, acked, cleared; /* 0: not (yet) */
+	double value, limit;
+	char *user, *note;
+	char *shelved_by;
+};
+
+struct grade {
+	char *key, *value, *grade, *source;
+};
+
+struct report {
+	/* options */
+	const char *lot, *format, *out_path, *conf_path;
+	char *url, *db, *user, *pass;
+	int64_t from, to; /* ms */
+	int from_set, to_set;
+	/* configuration (may be NULL) */
+	struct cc_config *cfg;
+	const struct cc_lot_conf *lotc;
+	const struct cc_room_conf *roomc;
+	const struct cc_profile *prof;
+	char *site;
+	/* from InfluxDB */
+	char *product, *profile, *profile_version;
+	struct slpt *sl;
+	size_t nsl;
+	cJSON *sl_json;
+	struct stay *stays;
+	size_t nstays;
+	struct alarm_occ *alarms;
+	size_t nalarms;
+	struct gap *gaps;
+	size_t ngaps;
+	struct grade *grades;
+	size_t ngrades;
+	double band_low, band_high;
+	int64_t generated;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static void fmt_utc(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ISO 8601 with a zone ("2026-06-12T08:00:00+07:00", "...Z"), or
+ * "now", or an integer of epoch seconds.  0 or -1. */
+static int parse_time_ms(const char *s, int64_t *out)
+{
+	int y, mo, d, h, mi, sec = 0, n = 0, oh = 0, om = 0, sign = 1;
+	struct tm tm = { 0 };
+	const char *p;
+	char *e;
+	time_t t;
+
+	if (strcmp(s, "now") == 0) {
+		*out = time_now_ns() / 1000000;
+		return 0;
+	}
+	errno = 0;
+	long long v = strtoll(s, &e, 10);
+	if (*s && *e == '\0' && errno == 0 && v > 0) {
+		*out = (int64_t)v * 1000;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
+		return -1;
+	p = s + n;
+	if (*p == ':' && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2])) {
+		sec = (p[1] - '0') * 10 + (p[2] - '0');
+		p += 3;
+	}
+	if (*p == 'Z' && p[1] == '\0') {
+		/* UTC */
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' && isdigit((unsigned char)p[1]) &&
+		   isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+		sign = *p == '-' ? -1 : 1;
+		oh = (p[1] - '0') * 10 + (p[2] - '0');
+		om = (p[4] - '0') * 10 + (p[5] - '0');
+	} else {
+		return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || tm.tm_mday != d)
+		return -1;
+	t -= sign * (oh * 3600 + om * 60);
+	*out = (int64_t)t * 1000;
+	return 0;
+}
+
+/* An InfluxQL string literal: '...' with ' and \ escaped. */
+static char *ql_str(const char *s)
+{
+	size_t n = strlen(s);
+	char *r = xmalloc(2 * n + 3), *p = r;
+
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return r;
+}
+
+static char *read_first_line(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[512];
+
+	if (!f)
+		return NULL;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/* Runs one InfluxQL statement; returns the parsed reply and sets *series to
+ * its first result's series array (NULL when there are no rows).  NULL and
+ * a message on stderr on any error. */
+static cJSON *iq(struct report *r, const char *q, cJSON **series)
+{
+	char *json = NULL, err[512];
+	cJSON *root, *res, *e;
+	int rc;
+
+	*series = NULL;
+	rc = influx_query_json(r->url, r->db, q, r->user, r->pass, &json, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "coldchainctl report: InfluxDB %s database %s: %s\n", r->url, r->db, err);
+		return NULL;
+	}
+	root = cJSON_Parse(json);
+	free(json);
+	if (!root) {
+		fprintf(stderr, "coldchainctl report: InfluxDB %s: the reply is not JSON\n", r->url);
+		return NULL;
+	}
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	res = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "results"), 0);
+	if (!e && res)
+		e = cJSON_GetObjectItemCaseSensitive(res, "error");
+	if (cJSON_IsString(e)) {
+		fprintf(stderr, "coldchainctl report: InfluxDB %s: %s (query: %s)\n", r->url, e->valuestring, q);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	if (res)
+		*series = cJSON_GetObjectItemCaseSensitive(res, "series");
+	return root;
+}
+
+static int col_index(const cJSON *ser, const char *name)
+{
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(ser, "columns"), *c;
+	int i = 0;
+
+	cJSON_ArrayForEach(c, cols) {
+		if (cJSON_IsString(c) && strcmp(c->valuestring, name) == 0)
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+static const char *tag_of(const cJSON *ser, const char *key)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ser, "tags"), key);
+	return cJSON_IsString(t) && t->valuestring[0] ? t->valuestring : NULL;
+}
+
+static double num_at(const cJSON *row, int i)
+{
+	const cJSON *v = i >= 0 ? cJSON_GetArrayItem(row, i) : NULL;
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str_at(const cJSON *row, int i)
+{
+	const cJSON *v = i >= 0 ? cJSON_GetArrayItem(row, i) : NULL;
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *xstrdup0(const char *s) { return s ? xstrdup(s) : NULL; }
+
+/* "sensor/channel" -> its two halves (NULL when not of that form). */
+static int split_channel(const char *id, char **sensor, char **channel)
+{
+	const char *sl = id ? strchr(id, '/') : NULL;
+
+	*sensor = *channel = NULL;
+	if (!sl)
+		return -1;
+	*sensor = xasprintf("%.*s", (int)(sl - id), id);
+	*channel = xstrdup(sl + 1);
+	return 0;
+}
+
+/* ------------------------------------------------------------ configuration */
+
+static const struct cc_device_conf *find_device(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && i < cfg->nbuses; i++)
+		for (size_t j = 0; j < cfg->buses[i].ndevices; j++)
+			if (strcmp(cfg->buses[i].devices[j].name, name) == 0)
+				return &cfg->buses[i].devices[j];
+	return NULL;
+}
+
+static void find_lot(struct report *r)
+{
+	const struct cc_config *cfg = r->cfg;
+
+	for (size_t i = 0; cfg && i < cfg->nrooms; i++)
+		for (size_t j = 0; j < cfg->rooms[i].nlots; j++)
+			if (strcmp(cfg->rooms[i].lots[j].id, r->lot) == 0) {
+				r->roomc = &cfg->rooms[i];
+				r->lotc = &cfg->rooms[i].lots[j];
+				r->prof = r->lotc->profile;
+				return;
+			}
+}
+
+static const struct cc_room_conf *find_room(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && name && i < cfg->nrooms; i++)
+		if (strcmp(cfg->rooms[i].name, name) == 0)
+			return &cfg->rooms[i];
+	return NULL;
+}
+
+static const struct cc_profile *find_profile(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && name && i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	return NULL;
+}
+
+static void grade_add(struct report *r, const char *key, const char *value, const char *grade, const char *source)
+{
+	struct grade *g;
+
+	r->grades = xrealloc(r->grades, (r->ngrades + 1) * sizeof(*r->grades));
+	g = &r->grades[r->ngrades++];
+	g->key = xstrdup(key);
+	g->value = xstrdup(value);
+	g->grade = xstrdup(grade);
+	g->source = xstrdup(source);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* The grades are comments in the profile ("band_low = 2.0;  # A  Paull et
+ * al."), which libconfig drops: read them from the file text.  The profile
+ * starts at its `name = "X";` line and ends at the next `name =` line. */
+static void grades_scan_file(struct report *r, const char *path, const char *profile, int depth, int *in)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], want[256];
+
+	if (!f)
+		return;
+	snprintf(want, sizeof(want), "\"%s\"", profile);
+	while (fgets(line, sizeof(line), f)) {
+		char *s = trim(line), *hash, *eq;
+
+		if (strncmp(s, "@include", 8) == 0 && depth < 4) {
+			char *q1 = strchr(s, '"'), *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+			if (q1 && q2) {
+				char *dir = xstrdup(path), *sl = strrchr(dir, '/'), *inc;
+				*q2 = '\0';
+				if (q1[1] == '/' || !sl)
+					inc = xstrdup(q1 + 1);
+				else
+					inc = xasprintf("%.*s/%s", (int)(sl - dir), dir, q1 + 1);
+				grades_scan_file(r, inc, profile, depth + 1, in);
+				free(inc);
+				free(dir);
+			}
+			continue;
+		}
+		if (strncmp(s, "name", 4) == 0 && (isspace((unsigned char)s[4]) || s[4] == '=')) {
+			*in = strstr(s, want) != NULL;
+			continue;
+		}
+		if (!*in || !(hash = strchr(s, '#')) || !(eq = strchr(s, '=')) || eq > hash)
+			continue;
+		*hash = '\0';
+		{
+			char *key = trim(s), *val, *g = trim(hash + 1), *semi;
+			char grade[2] = { 0, 0 };
+			*eq = '\0';
+			key = trim(key);
+			val = trim(eq + 1);
+			if ((semi = strchr(val, ';')))
+				*semi = '\0';
+			val = trim(val);
+			if (strchr("ABCD", g[0]) && g[0] && (g[1] == '\0' || isspace((unsigned char)g[1]))) {
+				grade[0] = g[0];
+				g = trim(g + 1);
+			}
+			if (grade[0])
+				grade_add(r, key, val, grade, g);
+		}
+	}
+	fclose(f);
+}
+
+/* ------------------------------------------------------------ reading */
+
+static void series_push(struct series *s, int64_t t, double v, int q)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		s->s = xrealloc(s->s, s->cap * sizeof(*s->s));
+	}
+	s->s[s->n++] = (struct sample){ t, v, q };
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The lot's shelf_life points: product, profile, the rooms it stayed in. */
+static int read_shelf_life(struct report *r)
+{
+	char *lot = ql_str(r->lot), *q;
+	cJSON *series, *ser, *row;
+	size_t cap = 0;
+
+	q = xasprintf("SELECT \"consumed\",\"remaining_h\",\"remaining_h_at_plan\",\"mkt_c\",\"degree_hours\","
+		      "\"chill_hours\",\"weight_loss_pct\",\"no_data_h\",\"observed_h\",\"product_c\" FROM "
+		      "\"shelf_life\" WHERE \"lot\" = %s AND time >= %" PRId64 "ms AND time <= %" PRId64
+		      "ms GROUP BY \"room\",\"product\",\"profile\",\"profile_version\",\"site\"",
+		      lot, r->from, r->to);
+	free(lot);
+	r->sl_json = iq(r, q, &series);
+	free(q);
+	if (!r->sl_json)
+		return -1;
+	cJSON_ArrayForEach(ser, series) {
+		int ti = col_index(ser, "time"), idx[10];
+		const char *room = tag_of(ser, "room");
+		for (int k = 0; k < 10; k++)
+			idx[k] = col_index(ser, sl_fields[k]);
+		if (!r->product && tag_of(ser, "product"))
+			r->product = xstrdup(tag_of(ser, "product"));
+		if (!r->profile && tag_of(ser, "profile"))
+			r->profile = xstrdup(tag_of(ser, "profile"));
+		if (!r->profile_version && tag_of(ser, "profile_version"))
+			r->profile_version = xstrdup(tag_of(ser, "profile_version"));
+		if (!r->site && tag_of(ser, "site"))
+			r->site = xstrdup(tag_of(ser, "site"));
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			struct slpt *p;
+			if (r->nsl == cap) {
+				cap = cap ? 2 * cap : 1024;
+				r->sl = xrealloc(r->sl, cap * sizeof(*r->sl));
+			}
+			p = &r->sl[r->nsl++];
+			p->t = (int64_t)num_at(row, ti);
+			p->room = room ? room : "";
+			for (int k = 0; k < 10; k++)
+				p->f[k] = num_at(row, idx[k]);
+		}
+	}
+	/* time first (the struct begins with it) */
+	qsort(r->sl, r->nsl, sizeof(*r->sl), cmp_i64);
+	return 0;
+}
+
+static void add_stay(struct report *r, const char *room, int64_t from, int64_t to)
+{
+	struct stay *s;
+
+	r->stays = xrealloc(r->stays, (r->nstays + 1) * sizeof(*r->stays));
+	s = &r->stays[r->nstays++];
+	memset(s, 0, sizeof(*s));
+	s->room = xstrdup(room);
+	s->from = from;
+	s->to = to;
+}
+
+/* Consecutive shelf_life points in one room make a stay; a stay ends where
+ * the next one starts (the last at the end of the period). */
+static void make_stays(struct report *r)
+{
+	size_t i = 0;
+
+	if (r->nsl == 0) {
+		if (r->roomc)
+			add_stay(r, r->roomc->name, r->from, r->to);
+		return;
+	}
+	while (i < r->nsl) {
+		size_t j = i;
+		while (j < r->nsl && strcmp(r->sl[j].room, r->sl[i].room) == 0)
+			j++;
+		add_stay(r, r->sl[i].room, r->nstays == 0 ? r->from : r->sl[i].t, j < r->nsl ? r->sl[j].t : r->to);
+		i = j;
+	}
+}
+
+/* Air temperature or RH of a room: its configured channel when the
+ * configuration is known, else the first series of that quantity in it. */
+static int read_series(struct report *r, const struct stay *st, const char *quantity, const char *chan_id,
+		       struct series *out, int *have)
+{
+	char *sensor = NULL, *channel = NULL, *q, *w;
+	cJSON *root, *series, *ser, *row;
+	int ti, vi, qi;
+
+	*have = 0;
+	if (chan_id && split_channel(chan_id, &sensor, &channel) == 0) {
+		char *a = ql_str(sensor), *b = ql_str(channel);
+		w = xasprintf("\"sensor\" = %s AND \"channel\" = %s", a, b);
+		free(a);
+		free(b);
+	} else {
+		char *a = ql_str(st->room);
+		w = xasprintf("\"room\" = %s", a);
+		free(a);
+	}
+	q = xasprintf("SELECT \"value\",\"quality\" FROM \"%s\" WHERE %s AND time >= %" PRId64 "ms AND time <= %" PRId64
+		      "ms GROUP BY \"sensor\",\"channel\"",
+		      quantity, w, st->from, st->to);
+	free(w);
+	root = iq(r, q, &series);
+	free(q);
+	free(sensor);
+	free(channel);
+	if (!root)
+		return -1;
+	ser = cJSON_GetArrayItem(series, 0);
+	if (ser) {
+		const struct cc_device_conf *d;
+		*have = 1;
+		out->sensor = xstrdup0(tag_of(ser, "sensor"));
+		out->channel = xstrdup0(tag_of(ser, "channel"));
+		ti = col_index(ser, "time");
+		vi = col_index(ser, "value");
+		qi = col_index(ser, "quality");
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			double v = num_at(row, vi);
+			const char *qs = str_at(row, qi);
+			int qq = !isnan(v) ? Q_GOOD : qs && strcmp(qs, "out_of_range") == 0 ? Q_RANGE : Q_COMM;
+			series_push(out, (int64_t)num_at(row, ti), v, qq);
+		}
+		d = out->sensor ? find_device(r->cfg, out->sensor) : NULL;
+		if (d && d->interval_ms > 0) {
+			out->interval_ms = d->interval_ms;
+			out->configured = 1;
+		} else if (out->n > 1) {
+			int64_t *dt = xmalloc((out->n - 1) * sizeof(*dt));
+			for (size_t i = 1; i < out->n; i++)
+				dt[i - 1] = out->s[i].t - out->s[i - 1].t;
+			qsort(dt, out->n - 1, sizeof(*dt), cmp_i64);
+			out->interval_ms = dt[(out->n - 1) / 2];
+			free(dt);
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+static void gap_add(struct report *r, const struct series *s, const char *kind, int64_t from, int64_t to)
+{
+	struct gap *g;
+
+	r->gaps = xrealloc(r->gaps, (r->ngaps + 1) * sizeof(*r->gaps));
+	g = &r->gaps[r->ngaps++];
+	g->sensor = xstrdup0(s->sensor);
+	g->channel = xstrdup0(s->channel);
+	g->kind = kind;
+	g->from = from;
+	g->to = to;
+}
+
+/* min/max/mean of the good samples; time outside [lo, hi] with each value
+ * held until the next sample (at most GAP_INTERVALS intervals); gaps. */
+static void analyse(struct report *r, const struct series *s, int64_t from, int64_t to, double lo, double hi,
+		    struct stats *st)
+{
+	int64_t cap = s->interval_ms > 0 ? GAP_INTERVALS * s->interval_ms : INT64_MAX;
+	size_t bad_start = (size_t)-1;
+
+	memset(st, 0, sizeof(*st));
+	st->min = INFINITY;
+	st->max = -INFINITY;
+	if (s->n && s->interval_ms > 0 && s->s[0].t - from > cap)
+		gap_add(r, s, "no data", from, s->s[0].t);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sample *p = &s->s[i];
+		int64_t next = i + 1 < s->n ? s->s[i + 1].t : to, dt = next - p->t;
+
+		if (p->q == Q_GOOD) {
+			st->n++;
+			st->sum += p->v;
+			if (p->v < st->min)
+				st->min = p->v;
+			if (p->v > st->max)
+				st->max = p->v;
+			if (dt > cap)
+				dt = cap;
+			if (dt > 0 && !isnan(lo) && p->v < lo)
+				st->below_h += (double)dt / 3600000.0;
+			if (dt > 0 && !isnan(hi) && p->v > hi)
+				st->above_h += (double)dt / 3600000.0;
+			if (bad_start != (size_t)-1) {
+				gap_add(r, s, s->s[bad_start].q == Q_RANGE ? "out_of_range" : "comm_error",
+					s->s[bad_start].t, p->t);
+				bad_start = (size_t)-1;
+			}
+		} else if (bad_start == (size_t)-1 || s->s[bad_start].q != p->q) {
+			if (bad_start != (size_t)-1)
+				gap_add(r, s, s->s[bad_start].q == Q_RANGE ? "out_of_range" : "comm_error",
+					s->s[bad_start].t, p->t);
+			bad_start = i;
+		}
+		if (i + 1 < s->n && s->interval_ms > 0 && next - p->t > cap)
+			gap_add(r, s, "no data", p->t, next);
+	}
+	if (bad_start != (size_t)-1)
+		gap_add(r, s, s->s[bad_start].q == Q_RANGE ? "out_of_range" : "comm_error", s->s[bad_start].t,
+			s->s[s->n - 1].t);
+	if (s->n && s->interval_ms > 0 && to - s->s[s->n - 1].t > cap && to < r->generated)
+		gap_add(r, s, "no data", s->s[s->n - 1].t, to);
+}
+
+/* Lot alarms are ROOM/LOT/rule: keep this lot's, not its neighbours'. */
+static int alarm_is_ours(const char *id, const char *room, const char *lot)
+{
+	size_t rl = strlen(room);
+	const char *rest, *sl;
+
+	if (strncmp(id, room, rl) != 0 || id[rl] != '/')
+		return 1;
+	rest = id + rl + 1;
+	sl = strchr(rest, '/');
+	if (!sl)
+		return 1;
+	return (size_t)(sl - rest) == strlen(lot) && strncmp(rest, lot, strlen(lot)) == 0;
+}
+
+static struct alarm_occ *open_occ(struct report *r, const char *id)
+{
+	for (size_t i = r->nalarms; i-- > 0;)
+		if (strcmp(r->alarms[i].id, id) == 0)
+			return r->alarms[i].cleared ? NULL : &r->alarms[i];
+	return NULL;
+}
+
+static int read_alarms(struct report *r, const struct stay *st)
+{
+	char *room = ql_str(st->room), *q;
+	cJSON *root, *series, *ser, *row;
+
+	q = xasprintf("SELECT * FROM \"alert\" WHERE \"room\" = %s AND time >= %" PRId64 "ms AND time <= %" PRId64
+		      "ms",
+		      room, st->from, st->to);
+	free(room);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	cJSON_ArrayForEach(ser, series) {
+		int ti = col_index(ser, "time"), ii = col_index(ser, "id"), ei = col_index(ser, "event"),
+		    si = col_index(ser, "state"), vi = col_index(ser, "value"), li = col_index(ser, "limit"),
+		    mi = col_index(ser, "message"), ui = col_index(ser, "user"), ni = col_index(ser, "note"),
+		    sevi = col_index(ser, "severity"), sni = col_index(ser, "sensor");
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			const char *id = str_at(row, ii), *ev = str_at(row, ei), *state = str_at(row, si);
+			int64_t t = (int64_t)num_at(row, ti);
+			struct alarm_occ *o;
+
+			if (!id || !ev || !alarm_is_ours(id, st->room, r->lot))
+				continue;
+			o = open_occ(r, id);
+			if (strcmp(ev, "raise") == 0 || !o) {
+				if (strcmp(ev, "raise") != 0 && (strcmp(ev, "clear") == 0 || strcmp(ev, "reset") == 0))
+					continue; /* the end of an alarm raised before the period */
+				r->alarms = xrealloc(r->alarms, (r->nalarms + 1) * sizeof(*r->alarms));
+				o = &r->alarms[r->nalarms++];
+				memset(o, 0, sizeof(*o));
+				o->id = xstrdup(id);
+				o->room = xstrdup(st->room);
+				o->severity = xstrdup0(str_at(row, sevi));
+				o->sensor = xstrdup0(str_at(row, sni));
+				o->message = xstrdup0(str_at(row, mi));
+				o->value = num_at(row, vi);
+				o->limit = num_at(row, li);
+				o->raised = strcmp(ev, "raise") == 0 ? t : 0;
+			}
+			if (strcmp(ev, "escalate") == 0) {
+				free(o->severity);
+				o->severity = xstrdup0(str_at(row, sevi));
+			}
+			if (strcmp(ev, "ack") == 0 && !o->acked) {
+				o->acked = t;
+				o->user = xstrdup0(str_at(row, ui));
+				o->note = xstrdup0(str_at(row, ni));
+			}
+			if (strcmp(ev, "shelve") == 0 && !o->shelved_by)
+				o->shelved_by = xstrdup(str_at(row, ui) ? str_at(row, ui) : "?");
+			if (state && strcmp(state, "inactive") == 0)
+				o->cleared = t;
+		}
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* ------------------------------------------------------------ output: common */
+
+static void stats_merge(struct stats *a, const struct stats *b)
+{
+	a->n += b->n;
+	a->sum += b->sum;
+	a->below_h += b->below_h;
+	a->above_h += b->above_h;
+	if (b->min < a->min)
+		a->min = b->min;
+	if (b->max > a->max)
+		a->max = b->max;
+}
+
+static const struct slpt *sl_last(const struct report *r)
+{
+	return r->nsl ? &r->sl[r->nsl - 1] : NULL;
+}
+
+static double sl_val(const struct report *r, int k)
+{
+	const struct slpt *p = sl_last(r);
+	return p ? p->f[k] : NAN;
+}
+
+static const char *model_name(int m)
+{
+	switch (m) {
+	case CC_MODEL_ARRHENIUS: return "Arrhenius";
+	case CC_MODEL_Q10: return "Q10";
+	case CC_MODEL_SQRT: return "square-root (Ratkowsky)";
+	case CC_MODEL_PIECEWISE_Q10: return "piecewise Q10";
+	}
+	return "none";
+}
+
+static void fmt_num(char *buf, size_t len, double v, int prec)
+{
+	if (isnan(v) || isinf(v))
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%.*f", prec, v);
+}
+
+/* key, value pairs of the header, shared by both formats */
+struct kv {
+	const char *k;
+	char v[512];
+};
+
+static size_t header_kvs(const struct report *r, struct kv *kv, size_t max)
+{
+	size_t n = 0;
+	char a[64], b[64];
+	const struct cc_profile *p = r->prof;
+
+#define KV(key, ...) do { if (n < max) { kv[n].k = key; snprintf(kv[n].v, sizeof(kv[n].v), __VA_ARGS__); n++; } } while (0)
+	KV("lot", "%s", r->lot);
+	KV("site", "%s", r->site ? r->site : "");
+	KV("product", "%s", r->product ? r->product : r->lotc ? r->lotc->product : "");
+	KV("profile", "%s", r->profile ? r->profile : p ? p->name : "");
+	KV("profile_version", "%s", r->profile_version ? r->profile_version : p ? p->version : "");
+	if (p && p->description)
+		KV("profile_description", "%s", p->description);
+	fmt_utc(r->lotc ? r->lotc->loaded_ns / 1000000 : 0, a, sizeof(a));
+	KV("loaded_utc", "%s", a);
+	if (r->lotc && r->lotc->dispatch) {
+		fmt_utc(r->lotc->dispatch_ns / 1000000, a, sizeof(a));
+		KV("planned_dispatch_utc", "%s", a);
+	}
+	fmt_utc(r->from, a, sizeof(a));
+	fmt_utc(r->to, b, sizeof(b));
+	KV("period_from_utc", "%s", a);
+	KV("period_to_utc", "%s", b);
+	fmt_num(a, sizeof(a), r->band_low, 1);
+	fmt_num(b, sizeof(b), r->band_high, 1);
+	KV("band_c", "%s..%s", a, b);
+	if (p) {
+		KV("model", "%s", model_name(p->model));
+		if (p->model != CC_MODEL_NONE) {
+			KV("model_t_ref_c", "%g", p->t_ref_c);
+			KV("model_shelf_life_d", "%g", (double)p->shelf_life_ms / 86400000.0);
+		}
+		if (p->model == CC_MODEL_ARRHENIUS)
+			KV("model_ea_kj_mol", "%g", p->ea_kj_mol);
+		KV("mkt_dh_r_k", "%g", p->mkt_dh_r_k);
+	}
+	KV("influxdb", "%s database %s", r->url, r->db);
+	fmt_utc(r->generated, a, sizeof(a));
+	KV("generated_utc", "%s", a);
+	KV("software", "coldchainctl %s (coldchaind)", CC_VERSION);
+	KV("timestamps", "%s", "UTC, as recorded by coldchaind at the time of the reading");
+#undef KV
+	return n;
+}
+
+/* The lot figures: the daemon's accumulators at the end of the period. */
+struct fig {
+	const char *k, *label, *unit;
+	double v;
+	int prec;
+};
+
+static size_t lot_figs(const struct report *r, struct fig *f)
+{
+	size_t n = 0;
+	double c = sl_val(r, SL_CONSUMED);
+
+	f[n++] = (struct fig){ "consumed_pct", "Consumed shelf life", "%", isnan(c) ? NAN : c * 100, 2 };
+	f[n++] = (struct fig){ "remaining_d", "Remaining shelf life at the last temperature", "d",
+			       sl_val(r, SL_REMAINING) / 24, 1 };
+	f[n++] = (struct fig){ "remaining_at_plan_d", "Remaining shelf life at the plan temperature", "d",
+			       sl_val(r, SL_REMAINING_PLAN) / 24, 1 };
+	f[n++] = (struct fig){ "mkt_c", "Mean kinetic temperature (product)", "°C", sl_val(r, SL_MKT), 2 };
+	f[n++] = (struct fig){ "degree_hours_kh", "Degree-hours above the threshold", "K·h", sl_val(r, SL_DH), 2 };
+	f[n++] = (struct fig){ "chill_hours_kh", "Chilling degree-hours", "K·h", sl_val(r, SL_CH), 2 };
+	f[n++] = (struct fig){ "weight_loss_pct", "Weight loss", "%", sl_val(r, SL_WL), 2 };
+	f[n++] = (struct fig){ "model_no_data_h", "No data (model)", "h", sl_val(r, SL_NODATA), 2 };
+	f[n++] = (struct fig){ "observed_h", "Observed", "h", sl_val(r, SL_OBS), 2 };
+	return n;
+}
+
+/* ------------------------------------------------------------ CSV */
+
+static void csv_cell(FILE *o, const char *s, int first)
+{
+	if (!first)
+		fputc(',', o);
+	if (!s)
+		return;
+	/* A text cell a spreadsheet would run as a formula gets a quote. */
+	int formula = (s[0] == '=' || s[0] == '+' || s[0] == '@' || s[0] == '\t' ||
+		       (s[0] == '-' && !isdigit((unsigned char)s[1])));
+	if (formula || strpbrk(s, ",\"\r\n")) {
+		fputc('"', o);
+		if (formula)
+			fputc('\'', o);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', o);
+			fputc(*s, o);
+		}
+		fputc('"', o);
+	} else {
+		fputs(s, o);
+	}
+}
+
+static void csv_row(FILE *o, int n, ...)
+{
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		csv_cell(o, va_arg(ap, const char *), i == 0);
+	va_end(ap);
+	fputc('\n', o);
+}
+
+static void csv_stats_row(FILE *o, const char *room, int64_t from, int64_t to, const struct series *t,
+			  const struct stats *ts, const struct series *h, const struct stats *hs)
+{
+	char a[64], b[64], hrs[32], tn[32], tmin[32], tmax[32], tmean[32], below[32], above[32];
+	char hn[32], hmin[32], hmax[32], hmean[32], tsens[160], hsens[160], tint[32], hint[32];
+
+	fmt_utc(from, a, sizeof(a));
+	fmt_utc(to, b, sizeof(b));
+	snprintf(hrs, sizeof(hrs), "%.3f", (double)(to - from) / 3600000.0);
+	snprintf(tn, sizeof(tn), "%zu", ts->n);
+	snprintf(hn, sizeof(hn), "%zu", hs->n);
+	fmt_num(tmin, sizeof(tmin), ts->n ? ts->min : NAN, 2);
+	fmt_num(tmax, sizeof(tmax), ts->n ? ts->max : NAN, 2);
+	snprintf(tmean, sizeof(tmean), "%s", "");
+	if (ts->n)
+		snprintf(tmean, sizeof(tmean), "%.6f", ts->sum / (double)ts->n);
+	fmt_num(below, sizeof(below), ts->below_h, 3);
+	fmt_num(above, sizeof(above), ts->above_h, 3);
+	fmt_num(hmin, sizeof(hmin), hs->n ? hs->min : NAN, 2);
+	fmt_num(hmax, sizeof(hmax), hs->n ? hs->max : NAN, 2);
+	snprintf(hmean, sizeof(hmean), "%s", "");
+	if (hs->n)
+		snprintf(hmean, sizeof(hmean), "%.6f", hs->sum / (double)hs->n);
+	snprintf(tsens, sizeof(tsens), "%s%s%s", t && t->sensor ? t->sensor : "", t && t->channel ? "/" : "",
+		 t && t->channel ? t->channel : "");
+	snprintf(hsens, sizeof(hsens), "%s%s%s", h && h->sensor ? h->sensor : "", h && h->channel ? "/" : "",
+		 h && h->channel ? h->channel : "");
+	snprintf(tint, sizeof(tint), "%s", "");
+	snprintf(hint, sizeof(hint), "%s", "");
+	if (t && t->interval_ms)
+		snprintf(tint, sizeof(tint), "%.1f", (double)t->interval_ms / 1000.0);
+	if (h && h->interval_ms)
+		snprintf(hint, sizeof(hint), "%.1f", (double)h->interval_ms / 1000.0);
+	csv_row(o, 19, "stay", room, a, b, hrs, tsens, tint, tn, tmin, tmax, tmean, below, above, hsens, hint, hn,
+		hmin, hmax, hmean);
+}
+
+static void write_csv(const struct report *r, FILE *o)
+{
+	struct kv kv[40];
+	struct fig f[12];
+	size_t n = header_kvs(r, kv, 40), nf = lot_figs(r, f);
+	struct stats tt = { .min = INFINITY, .max = -INFINITY }, th = tt;
+	char a[64], b[64], c[64], d[64];
+
+	csv_row(o, 3, "report", "key", "value");
+	for (size_t i = 0; i < n; i++)
+		csv_row(o, 3, "report", kv[i].k, kv[i].v);
+	for (size_t i = 0; i < r->ngrades; i++) {
+		char k[160], v[512];
+		snprintf(k, sizeof(k), "grade:%s", r->grades[i].key);
+		snprintf(v, sizeof(v), "%s = %s (%s)", r->grades[i].grade, r->grades[i].value, r->grades[i].source);
+		csv_row(o, 3, "report", k, v);
+	}
+	fputc('\n', o);
+	csv_row(o, 4, "figure", "key", "value", "unit");
+	for (size_t i = 0; i < nf; i++) {
+		fmt_num(a, sizeof(a), f[i].v, 4);
+		csv_row(o, 4, "figure", f[i].k, a, f[i].unit);
+	}
+	fputc('\n', o);
+	csv_row(o, 19, "stay", "room", "from_utc", "to_utc", "hours", "temperature_channel", "temperature_interval_s",
+		"temperature_samples", "temperature_min_c", "temperature_max_c", "temperature_mean_c",
+		"below_band_h", "above_band_h", "humidity_channel", "humidity_interval_s", "humidity_samples",
+		"humidity_min_pct", "humidity_max_pct", "humidity_mean_pct");
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct stay *s = &r->stays[i];
+		csv_stats_row(o, s->room, s->from, s->to, s->have_temp ? &s->temp : NULL, &s->ts,
+			      s->have_rh ? &s->rh : NULL, &s->hs);
+		stats_merge(&tt, &s->ts);
+		stats_merge(&th, &s->hs);
+	}
+	csv_stats_row(o, "(all)", r->from, r->to, NULL, &tt, NULL, &th);
+	fputc('\n', o);
+	csv_row(o, 12, "alarm", "id", "severity", "raised_utc", "value", "limit", "message", "acked_utc", "acked_by",
+		"ack_note", "cleared_utc", "shelved_by");
+	for (size_t i = 0; i < r->nalarms; i++) {
+		const struct alarm_occ *al = &r->alarms[i];
+		fmt_utc(al->raised, a, sizeof(a));
+		fmt_utc(al->acked, b, sizeof(b));
+		fmt_utc(al->cleared, c, sizeof(c));
+		char v[32], l[32];
+		fmt_num(v, sizeof(v), al->value, 2);
+		fmt_num(l, sizeof(l), al->limit, 2);
+		csv_row(o, 12, "alarm", al->id, al->severity, a, v, l, al->message, al->acked ? b : "", al->user,
+			al->note, al->cleared ? c : "", al->shelved_by);
+	}
+	fputc('\n', o);
+	csv_row(o, 7, "gap", "channel", "kind", "from_utc", "to_utc", "duration_s", "");
+	for (size_t i = 0; i < r->ngaps; i++) {
+		const struct gap *g = &r->gaps[i];
+		char ch[200];
+		snprintf(ch, sizeof(ch), "%s/%s", g->sensor ? g->sensor : "", g->channel ? g->channel : "");
+		fmt_utc(g->from, a, sizeof(a));
+		fmt_utc(g->to, b, sizeof(b));
+		snprintf(d, sizeof(d), "%.1f", (double)(g->to - g->from) / 1000.0);
+		csv_row(o, 7, "gap", ch, g->kind, a, b, d, "");
+	}
+	fputc('\n', o);
+	csv_row(o, 7, "data", "time_utc", "room", "channel", "quantity", "value", "quality");
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct stay *s = &r->stays[i];
+		for (int k = 0; k < 2; k++) {
+			const struct series *se = k ? &s->rh : &s->temp;
+			char ch[200];
+			if (!(k ? s->have_rh : s->have_temp))
+				continue;
+			snprintf(ch, sizeof(ch), "%s/%s", se->sensor ? se->sensor : "", se->channel ? se->channel : "");
+			for (size_t j = 0; j < se->n; j++) {
+				char t[64], tb[64];
+				int64_t ms = se->s[j].t;
+				fmt_utc(ms, tb, sizeof(tb));
+				/* milliseconds, so every row keeps its own timestamp */
+				snprintf(t, sizeof(t), "%.19s.%03dZ", tb, (int)(ms % 1000));
+				fmt_num(a, sizeof(a), se->s[j].v, 2);
+				csv_row(o, 7, "data", t, s->room, ch, k ? "humidity" : "temperature", a,
+					se->s[j].q == Q_GOOD ? "good" : se->s[j].q == Q_RANGE ? "out_of_range" : "comm_error");
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------ HTML */
+
+static void html_esc(FILE *o, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", o); break;
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '"': fputs("&quot;", o); break;
+		case '\'': fputs("&#39;", o); break;
+		default: fputc(*s, o);
+		}
+	}
+}
+
+struct axis {
+	int64_t t0, t1;
+	double lo, hi; /* left: temperature */
+	double rlo, rhi; /* right: RH */
+	double x0, y0, w, h;
+};
+
+static double ax_x(const struct axis *a, int64_t t)
+{
+	return a->x0 + a->w * (double)(t - a->t0) / (double)(a->t1 > a->t0 ? a->t1 - a->t0 : 1);
+}
+
+static double ax_y(const struct axis *a, double v, int right)
+{
+	double lo = right ? a->rlo : a->lo, hi = right ? a->rhi : a->hi;
+	return a->y0 + a->h - a->h * (v - lo) / (hi - lo);
+}
+
+/* One polyline per run of good samples without a gap; at most
+ * CHART_MAX_POINTS points per series (min and max of each bucket). */
+static void svg_series(FILE *o, const struct axis *a, const struct series *s, int right, const char *cls)
+{
+	size_t stride = s->n / (CHART_MAX_POINTS / 2) + 1, npts = 0;
+	int64_t cap = s->interval_ms > 0 ? GAP_INTERVALS * s->interval_ms : INT64_MAX;
+	int open = 0;
+	int64_t prev_t = 0;
+
+	for (size_t i = 0; i < s->n; i += stride) {
+		size_t lo_i = (size_t)-1, hi_i = (size_t)-1, end = i + stride < s->n ? i + stride : s->n;
+		for (size_t j = i; j < end; j++) {
+			if (s->s[j].q != Q_GOOD) {
+				continue;
+			}
+			if (lo_i == (size_t)-1 || s->s[j].v < s->s[lo_i].v)
+				lo_i = j;
+			if (hi_i == (size_t)-1 || s->s[j].v > s->s[hi_i].v)
+				hi_i = j;
+		}
+		int bad = 0;
+		for (size_t j = i; j < end; j++)
+			bad |= s->s[j].q != Q_GOOD;
+		if (lo_i == (size_t)-1 || (open && s->s[i].t - prev_t > cap * (int64_t)stride) || (bad && stride == 1)) {
+			if (open)
+				fputs("\"/>\n", o);
+			open = 0;
+			if (lo_i == (size_t)-1)
+				continue;
+		}
+		if (!open) {
+			fprintf(o, "<polyline class=\"%s\" points=\"", cls);
+			open = 1;
+		}
+		size_t first = lo_i < hi_i ? lo_i : hi_i, second = lo_i < hi_i ? hi_i : lo_i;
+		fprintf(o, "%.1f,%.1f ", ax_x(a, s->s[first].t), ax_y(a, s->s[first].v, right));
+		npts++;
+		if (second != first) {
+			fprintf(o, "%.1f,%.1f ", ax_x(a, s->s[second].t), ax_y(a, s->s[second].v, right));
+			npts++;
+		}
+		prev_t = s->s[end - 1].t;
+	}
+	if (open)
+		fputs("\"/>\n", o);
+	(void)npts;
+}
+
+static void write_svg(const struct report *r, FILE *o)
+{
+	struct axis a = { .t0 = r->from, .t1 = r->to, .x0 = 60, .y0 = 20, .w = CHART_W - 120, .h = CHART_H - 70 };
+	double lo = INFINITY, hi = -INFINITY, rlo = INFINITY;
+	char buf[64];
+
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct stay *s = &r->stays[i];
+		if (s->ts.n) {
+			lo = fmin(lo, s->ts.min);
+			hi = fmax(hi, s->ts.max);
+		}
+		if (s->hs.n)
+			rlo = fmin(rlo, s->hs.min);
+	}
+	if (!isnan(r->band_low))
+		lo = fmin(lo, r->band_low);
+	if (!isnan(r->band_high))
+		hi = fmax(hi, r->band_high);
+	if (!isfinite(lo) || !isfinite(hi)) {
+		lo = 0;
+		hi = 10;
+	}
+	a.lo = floor(lo - 1);
+	a.hi = ceil(hi + 1);
+	a.rlo = isfinite(rlo) ? floor(fmin(rlo, 80) / 10) * 10 : 0;
+	a.rhi = 100;
+
+	fprintf(o, "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
+		   "aria-label=\"air temperature and relative humidity against the storage band\">\n",
+		CHART_W, CHART_H);
+	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n", a.x0, a.y0, a.w,
+		a.h);
+	if (!isnan(r->band_low) && !isnan(r->band_high))
+		fprintf(o, "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", a.x0,
+			ax_y(&a, r->band_high, 0), a.w, ax_y(&a, r->band_low, 0) - ax_y(&a, r->band_high, 0));
+	/* temperature ticks, left; RH ticks, right */
+	double step = (a.hi - a.lo) > 20 ? 5 : (a.hi - a.lo) > 8 ? 2 : 1;
+	for (double v = ceil(a.lo / step) * step; v <= a.hi; v += step) {
+		double y = ax_y(&a, v, 0);
+		fprintf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", a.x0, y, a.x0 + a.w,
+			y);
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", a.x0 - 6, y + 4,
+			v);
+	}
+	for (double v = a.rlo; v <= a.rhi; v += 10)
+		fprintf(o, "<text class=\"tick rh\" x=\"%.1f\" y=\"%.1f\">%g</text>\n", a.x0 + a.w + 6,
+			ax_y(&a, v, 1) + 4, v);
+	for (int k = 0; k <= 4; k++) {
+		int64_t t = a.t0 + (a.t1 - a.t0) * k / 4;
+		fmt_utc(t, buf, sizeof(buf));
+		buf[a.t1 - a.t0 < 7200000 ? 19 : 16] = '\0'; /* seconds only on a short period */
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", ax_x(&a, t),
+			a.y0 + a.h + 18, k == 0 ? "start" : k == 4 ? "end" : "middle", buf);
+	}
+	fprintf(o, "<text class=\"label\" x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" "
+		   "text-anchor=\"middle\">air temperature °C</text>\n",
+		a.y0 + a.h / 2, a.y0 + a.h / 2);
+	fprintf(o, "<text class=\"label rh\" x=\"%d\" y=\"%.1f\" transform=\"rotate(90 %d %.1f)\" "
+		   "text-anchor=\"middle\">RH %%</text>\n",
+		CHART_W - 12, a.y0 + a.h / 2, CHART_W - 12, a.y0 + a.h / 2);
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct stay *s = &r->stays[i];
+		if (i > 0)
+			fprintf(o, "<line class=\"move\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+				ax_x(&a, s->from), a.y0, ax_x(&a, s->from), a.y0 + a.h);
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">room ", ax_x(&a, s->from) + 4, a.y0 + 14);
+		html_esc(o, s->room);
+		fputs("</text>\n", o);
+		if (s->have_rh)
+			svg_series(o, &a, &s->rh, 1, "rh");
+		if (s->have_temp)
+			svg_series(o, &a, &s->temp, 0, "temp");
+	}
+	for (size_t i = 0; i < r->nalarms; i++) {
+		const struct alarm_occ *al = &r->alarms[i];
+		if (!al->raised)
+			continue;
+		double x = ax_x(&a, al->raised);
+		fprintf(o, "<path class=\"alarm\" d=\"M%.1f %.1f l-5 -9 h10 z\"><title>", x, a.y0 + a.h);
+		html_esc(o, al->id);
+		fputs("</title></path>\n", o);
+	}
+	fprintf(o, "<g class=\"legend\"><line class=\"temp\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">air temperature</text>"
+		   "<line class=\"rh\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">RH</text>"
+		   "<rect class=\"band\" x=\"%.1f\" y=\"%d\" width=\"20\" height=\"10\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">storage band</text>"
+		   "<path class=\"alarm\" d=\"M%.1f %d l-5 -9 h10 z\"/><text x=\"%.1f\" y=\"%d\">alarm raised</text></g>\n",
+		a.x0, CHART_H - 12, a.x0 + 20, CHART_H - 12, a.x0 + 26, CHART_H - 8, a.x0 + 160, CHART_H - 12,
+		a.x0 + 180, CHART_H - 12, a.x0 + 186, CHART_H - 8, a.x0 + 240, CHART_H - 21, a.x0 + 266, CHART_H - 8,
+		a.x0 + 380, CHART_H - 8, a.x0 + 390, CHART_H - 8);
+	fputs("</svg>\n", o);
+}
+
+static const char css[] =
+	"@page { size: A4; margin: 14mm 12mm; }\n"
+	"body { font: 10.5pt/1.35 'DejaVu Sans', Arial, sans-serif; color: #111; max-width: 190mm; margin: 0 auto; }\n"
+	"h1 { font-size: 16pt; margin: 0 0 4px; } h2 { font-size: 12pt; margin: 16px 0 6px; border-bottom: 1px solid #999; }\n"
+	"table { border-collapse: collapse; width: 100%; margin: 4px 0; page-break-inside: auto; }\n"
+	"tr { page-break-inside: avoid; } thead { display: table-header-group; }\n"
+	"th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: left; vertical-align: top; font-size: 9pt; }\n"
+	"th { background: #eee; } td.n { text-align: right; font-variant-numeric: tabular-nums; }\n"
+	"table.kv th { width: 32%; }\n"
+	"svg { width: 100%; height: auto; border: 1px solid #ccc; page-break-inside: avoid; }\n"
+	"svg .frame { fill: none; stroke: #888; } svg .band { fill: #cfe8cf; stroke: none; }\n"
+	"svg .grid { stroke: #e4e4e4; } svg .tick { font-size: 11px; fill: #333; } svg .label { font-size: 12px; }\n"
+	"svg .temp { fill: none; stroke: #c0392b; stroke-width: 1.5; } svg .rh { fill: none; stroke: #2471a3; "
+	"stroke-width: 1; stroke-dasharray: 4 2; } svg text.rh { fill: #2471a3; stroke: none; }\n"
+	"svg .alarm { fill: #e67e22; } svg .move { stroke: #555; stroke-dasharray: 2 3; } svg .legend text { font-size: 11px; }\n"
+	".note { color: #444; font-size: 9pt; } .bad { color: #a00; }\n"
+	"footer { margin-top: 18px; font-size: 8.5pt; color: #555; }\n"
+	"@media print { h2 { page-break-after: avoid; } }\n";
+
+static void html_kv_row(FILE *o, const char *k, const char *v)
+{
+	fputs("<tr><th>", o);
+	html_esc(o, k);
+	fputs("</th><td>", o);
+	html_esc(o, v);
+	fputs("</td></tr>\n", o);
+}
+
+static void html_td(FILE *o, const char *s, int num)
+{
+	fputs(num ? "<td class=\"n\">" : "<td>", o);
+	html_esc(o, s);
+	fputs("</td>", o);
+}
+
+static void html_stats_row(FILE *o, const char *room, int64_t from, int64_t to, const struct stats *ts,
+			   const struct stats *hs)
+{
+	char b[64];
+
+	fputs("<tr>", o);
+	html_td(o, room, 0);
+	fmt_utc(from, b, sizeof(b));
+	html_td(o, b, 0);
+	fmt_utc(to, b, sizeof(b));
+	html_td(o, b, 0);
+	snprintf(b, sizeof(b), "%.2f", (double)(to - from) / 3600000.0);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), ts->n ? ts->min : NAN, 2);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), ts->n ? ts->max : NAN, 2);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), ts->n ? ts->sum / (double)ts->n : NAN, 2);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), ts->below_h + ts->above_h, 2);
+	html_td(o, b, 1);
+	snprintf(b, sizeof(b), "%zu", ts->n);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), hs->n ? hs->min : NAN, 1);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), hs->n ? hs->max : NAN, 1);
+	html_td(o, b, 1);
+	fmt_num(b, sizeof(b), hs->n ? hs->sum / (double)hs->n : NAN, 1);
+	html_td(o, b, 1);
+	fputs("</tr>\n", o);
+}
+
+static void write_html(const struct report *r, FILE *o)
+{
+	struct kv kv[40];
+	struct fig f[12];
+	size_t n = header_kvs(r, kv, 40), nf = lot_figs(r, f);
+	struct stats tt = { .min = INFINITY, .max = -INFINITY }, th = tt;
+	char a[64], b[64];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Lot ", o);
+	html_esc(o, r->lot);
+	fputs(" storage history</title>\n<style>\n", o);
+	fputs(css, o);
+	fputs("</style></head><body>\n<h1>Storage history of lot <span id=\"lot\">", o);
+	html_esc(o, r->lot);
+	fputs("</span></h1>\n<p class=\"note\">Temperature record after EN 12830: UTC timestamps, sensor ids and "
+	      "recording intervals below; gaps in the record are listed explicitly.</p>\n",
+	      o);
+
+	fputs("<h2>Record</h2>\n<table class=\"kv\" id=\"header\">\n", o);
+	for (size_t i = 0; i < n; i++)
+		html_kv_row(o, kv[i].k, kv[i].v);
+	fputs("</table>\n", o);
+
+	fputs("<h2>Sensors</h2>\n<table id=\"sensors\"><thead><tr><th>room</th><th>quantity</th><th>sensor/channel</th>"
+	      "<th>recording interval</th><th>samples</th></tr></thead>\n",
+	      o);
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct stay *s = &r->stays[i];
+		for (int k = 0; k < 2; k++) {
+			const struct series *se = k ? &s->rh : &s->temp;
+			if (!(k ? s->have_rh : s->have_temp))
+				continue;
+			fputs("<tr>", o);
+			html_td(o, s->room, 0);
+			html_td(o, k ? "relative humidity" : "air temperature", 0);
+			snprintf(a, sizeof(a), "%s/%s", se->sensor ? se->sensor : "?", se->channel ? se->channel : "?");
+			html_td(o, a, 0);
+			if (se->interval_ms)
+				snprintf(b, sizeof(b), "%.0f s%s", (double)se->interval_ms / 1000.0,
+					 se->configured ? "" : " (observed)");
+			else
+				snprintf(b, sizeof(b), "unknown");
+			html_td(o, b, 0);
+			snprintf(b, sizeof(b), "%zu", se->n);
+			html_td(o, b, 1);
+			fputs("</tr>\n", o);
+		}
+	}
+	fputs("</table>\n", o);
+
+	fputs("<h2>Air temperature and RH against the storage band</h2>\n", o);
+	write_svg(r, o);
+
+	fputs("<h2>Lot figures</h2>\n<table class=\"kv\" id=\"figures\">\n", o);
+	for (size_t i = 0; i < nf; i++) {
+		fmt_num(a, sizeof(a), f[i].v, f[i].prec);
+		fprintf(o, "<tr><th>%s</th><td class=\"n\" id=\"fig-%s\">%s%s%s</td></tr>\n", f[i].label, f[i].k,
+			a[0] ? a : "n/a", a[0] ? " " : "", a[0] ? f[i].unit : "");
+	}
+	fputs("</table>\n<p class=\"note\">From coldchaind's shelf-life model (product temperature), cumulative "
+	      "since loading, at the end of the period. Estimates rest on the profile named above.</p>\n",
+	      o);
+
+	fputs("<h2>Time in each room</h2>\n<table id=\"stays\"><thead><tr><th>room</th><th>from (UTC)</th>"
+	      "<th>to (UTC)</th><th>h</th><th>min °C</th><th>max °C</th><th>mean °C</th><th>outside band h</th>"
+	      "<th>samples</th><th>RH min</th><th>RH max</th><th>RH mean</th></tr></thead>\n",
+	      o);
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct stay *s = &r->stays[i];
+		html_stats_row(o, s->room, s->from, s->to, &s->ts, &s->hs);
+		stats_merge(&tt, &s->ts);
+		stats_merge(&th, &s->hs);
+	}
+	html_stats_row(o, "all", r->from, r->to, &tt, &th);
+	fmt_num(a, sizeof(a), r->band_low, 1);
+	fmt_num(b, sizeof(b), r->band_high, 1);
+	fprintf(o, "</table>\n<p class=\"note\">Band %s..%s °C; time outside it: <span id=\"below-h\">%.2f</span> h "
+		   "below, <span id=\"above-h\">%.2f</span> h above (each reading held until the next, at most %d "
+		   "recording intervals).</p>\n",
+		a, b, tt.below_h, tt.above_h, GAP_INTERVALS);
+
+	fputs("<h2>Alarms and acknowledgements</h2>\n", o);
+	if (!r->nalarms)
+		fputs("<p id=\"alarms-none\">No alarm during the period.</p>\n", o);
+	else {
+		fputs("<table id=\"alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (UTC)</th>"
+		      "<th>value / limit</th><th>acknowledged</th><th>cleared (UTC)</th></tr></thead>\n",
+		      o);
+		for (size_t i = 0; i < r->nalarms; i++) {
+			const struct alarm_occ *al = &r->alarms[i];
+			char vl[80], v[32], l[32];
+			fputs("<tr><td>", o);
+			html_esc(o, al->id);
+			if (al->message) {
+				fputs("<br><span class=\"note\">", o);
+				html_esc(o, al->message);
+				fputs("</span>", o);
+			}
+			fputs("</td>", o);
+			html_td(o, al->severity ? al->severity : "", 0);
+			fmt_utc(al->raised, a, sizeof(a));
+			html_td(o, al->raised ? a : "before the period", 0);
+			fmt_num(v, sizeof(v), al->value, 2);
+			fmt_num(l, sizeof(l), al->limit, 2);
+			snprintf(vl, sizeof(vl), "%s / %s", v, l);
+			html_td(o, vl, 1);
+			fputs("<td>", o);
+			if (al->acked) {
+				fmt_utc(al->acked, a, sizeof(a));
+				html_esc(o, a);
+				fputs(" by ", o);
+				html_esc(o, al->user ? al->user : "?");
+				if (al->note) {
+					fputs(": “", o);
+					html_esc(o, al->note);
+					fputs("”", o);
+				}
+			} else {
+				fputs("<span class=\"bad\">not acknowledged</span>", o);
+			}
+			if (al->shelved_by) {
+				fputs("<br>shelved by ", o);
+				html_esc(o, al->shelved_by);
+			}
+			fputs("</td>", o);
+			fmt_utc(al->cleared, a, sizeof(a));
+			html_td(o, al->cleared ? a : "active at the end", 0);
+			fputs("</tr>\n", o);
+		}
+		fputs("</table>\n", o);
+	}
+
+	fputs("<h2>Gaps in the record</h2>\n", o);
+	if (!r->ngaps)
+		fputs("<p id=\"gaps-none\">None: every recording interval has a reading.</p>\n", o);
+	else {
+		fputs("<table id=\"gaps\"><thead><tr><th>sensor/channel</th><th>kind</th><th>from (UTC)</th>"
+		      "<th>to (UTC)</th><th>duration</th></tr></thead>\n",
+		      o);
+		for (size_t i = 0; i < r->ngaps; i++) {
+			const struct gap *g = &r->gaps[i];
+			fputs("<tr>", o);
+			snprintf(a, sizeof(a), "%s/%s", g->sensor ? g->sensor : "?", g->channel ? g->channel : "?");
+			html_td(o, a, 0);
+			html_td(o, g->kind, 0);
+			fmt_utc(g->from, a, sizeof(a));
+			html_td(o, a, 0);
+			fmt_utc(g->to, a, sizeof(a));
+			html_td(o, a, 0);
+			format_duration_ms(g->to - g->from, b, sizeof(b));
+			html_td(o, b, 1);
+			fputs("</tr>\n", o);
+		}
+		fputs("</table>\n", o);
+	}
+
+	if (r->ngrades) {
+		fputs("<h2>Profile parameters and their grades</h2>\n<table id=\"grades\"><thead><tr><th>parameter</th>"
+		      "<th>value</th><th>grade</th><th>source</th></tr></thead>\n",
+		      o);
+		for (size_t i = 0; i < r->ngrades; i++) {
+			fputs("<tr>", o);
+			html_td(o, r->grades[i].key, 0);
+			html_td(o, r->grades[i].value, 1);
+			html_td(o, r->grades[i].grade, 0);
+			html_td(o, r->grades[i].source, 0);
+			fputs("</tr>\n", o);
+		}
+		fputs("</table>\n<p class=\"note\">A: primary source; B: secondary; C: derived from A/B; D: engineering "
+		      "estimate, to be calibrated locally.</p>\n",
+		      o);
+	}
+	fmt_utc(r->generated, a, sizeof(a));
+	fprintf(o, "<footer>Generated %s by coldchainctl %s from InfluxDB ", a, CC_VERSION);
+	html_esc(o, r->url);
+	fputs(" database ", o);
+	html_esc(o, r->db);
+	fputs(".</footer>\n</body></html>\n", o);
+}
+
+/* ------------------------------------------------------------ main */
+
+static void report_usage(FILE *f)
+{
+	fputs("usage: coldchainctl report --lot ID [--from T] [--to T] [--format html|csv]\n"
+	      "                           [--influx URL] [--db NAME] [-c CONFIG] [-o FILE]\n"
+	      "  T: ISO 8601 with a zone (2026-06-12T08:00:00+07:00, ...Z), epoch seconds, or now.\n"
+	      "  --from defaults to the lot's loading time, --to to now; --influx and --db to the\n"
+	      "  configuration's first outputs.influxdb entry.\n",
+	      f);
+}
+
+static void report_free(struct report *r)
+{
+	for (size_t i = 0; i < r->nstays; i++) {
+		struct stay *s = &r->stays[i];
+		free(s->room);
+		free(s->temp.s);
+		free(s->temp.sensor);
+		free(s->temp.channel);
+		free(s->rh.s);
+		free(s->rh.sensor);
+		free(s->rh.channel);
+	}
+	free(r->stays);
+	for (size_t i = 0; i < r->nalarms; i++) {
+		struct alarm_occ *a = &r->alarms[i];
+		free(a->id);
+		free(a->room);
+		free(a->severity);
+		free(a->message);
+		free(a->sensor);
+		free(a->user);
+		free(a->note);
+		free(a->shelved_by);
+	}
+	free(r->alarms);
+	for (size_t i = 0; i < r->ngaps; i++) {
+		free(r->gaps[i].sensor);
+		free(r->gaps[i].channel);
+	}
+	free(r->gaps);
+	for (size_t i = 0; i < r->ngrades; i++) {
+		free(r->grades[i].key);
+		free(r->grades[i].value);
+		free(r->grades[i].grade);
+		free(r->grades[i].source);
+	}
+	free(r->grades);
+	free(r->sl);
+	cJSON_Delete(r->sl_json);
+	free(r->product);
+	free(r->profile);
+	free(r->profile_version);
+	free(r->site);
+	free(r->url);
+	free(r->db);
+	free(r->user);
+	if (r->pass) {
+		explicit_bzero(r->pass, strlen(r->pass));
+		free(r->pass);
+	}
+	if (r->cfg)
+		config_free(r->cfg);
+}
+
+static int compare_stay_gaps(const void *a, const void *b)
+{
+	const struct gap *x = a, *y = b;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+int report_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lot", required_argument, NULL, 'l' },    { "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },     { "format", required_argument, NULL, 'F' },
+		{ "influx", required_argument, NULL, 'u' }, { "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' }, { "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+	};
+	struct report r = { .format = "html", .band_low = NAN, .band_high = NAN };
+	const char *from_s = NULL, *to_s = NULL, *url = NULL, *db = NULL;
+	char *tmp_path = NULL;
+	FILE *o = stdout;
+	int c, st = 1, explicit_conf = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': r.lot = optarg; break;
+		case 'f': from_s = optarg; break;
+		case 't': to_s = optarg; break;
+		case 'F': r.format = optarg; break;
+		case 'u': url = optarg; break;
+		case 'd': db = optarg; break;
+		case 'c': r.conf_path = optarg; explicit_conf = 1; break;
+		case 'o': r.out_path = optarg; break;
+		case 'h': report_usage(stdout); return 0;
+		default:
+			fprintf(stderr, "coldchainctl report: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			report_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !r.lot || (strcmp(r.format, "html") != 0 && strcmp(r.format, "csv") != 0)) {
+		if (optind < argc)
+			fprintf(stderr, "coldchainctl report: unexpected argument '%s'\n", argv[optind]);
+		else if (!r.lot)
+			fprintf(stderr, "coldchainctl report: --lot ID is required\n");
+		else
+			fprintf(stderr, "coldchainctl report: --format must be html or csv, not '%s'\n", r.format);
+		report_usage(stderr);
+		return 2;
+	}
+	if (from_s && parse_time_ms(from_s, &r.from) < 0) {
+		fprintf(stderr, "coldchainctl report: --from '%s' is not a time (ISO 8601 with a zone, epoch seconds, now)\n",
+			from_s);
+		return 2;
+	}
+	if (to_s && parse_time_ms(to_s, &r.to) < 0) {
+		fprintf(stderr, "coldchainctl report: --to '%s' is not a time (ISO 8601 with a zone, epoch seconds, now)\n",
+			to_s);
+		return 2;
+	}
+	r.from_set = from_s != NULL;
+	r.to_set = to_s != NULL;
+	r.generated = time_now_ns() / 1000000;
+
+	/* The configuration: where InfluxDB is, the lot's room, profile and channels. */
+	if (!r.conf_path)
+		r.conf_path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf";
+	if (explicit_conf || access(r.conf_path, R_OK) == 0) {
+		struct cc_errors e = { 0 };
+		if (config_load(r.conf_path, &r.cfg, &e) < 0) {
+			errors_print(&e, stderr);
+			errors_free(&e);
+			fprintf(stderr, "coldchainctl report: invalid configuration %s\n", r.conf_path);
+			goto out;
+		}
+	}
+	if (r.cfg) {
+		const struct cc_influx_conf *ic = NULL;
+		for (size_t i = 0; i < r.cfg->ninflux; i++)
+			if (!r.cfg->influx[i].v2) {
+				ic = &r.cfg->influx[i];
+				break;
+			}
+		if (ic) {
+			if (!url)
+				url = ic->url;
+			if (!db)
+				db = ic->database;
+			if (ic->username) {
+				r.user = xstrdup(ic->username);
+				r.pass = ic->password ? xstrdup(ic->password)
+						      : ic->password_file ? read_first_line(ic->password_file) : NULL;
+			}
+		}
+		r.site = xstrdup0(r.cfg->site);
+		find_lot(&r);
+	}
+	if (!url || !db) {
+		fprintf(stderr, "coldchainctl report: no InfluxDB to read: give --influx URL and --db NAME, or -c CONFIG "
+				"with an outputs.influxdb entry\n");
+		st = 2;
+		goto out;
+	}
+	r.url = xstrdup(url);
+	r.db = xstrdup(db);
+	if (!r.from_set) {
+		if (r.lotc) {
+			r.from = r.lotc->loaded_ns / 1000000;
+		} else {
+			/* the lot's first shelf_life point */
+			char *lot = ql_str(r.lot), *q;
+			cJSON *root, *series;
+			q = xasprintf("SELECT first(\"observed_h\") FROM \"shelf_life\" WHERE \"lot\" = %s", lot);
+			free(lot);
+			root = iq(&r, q, &series);
+			free(q);
+			if (!root)
+				goto out;
+			if (!cJSON_GetArraySize(series)) {
+				fprintf(stderr, "coldchainctl report: lot %s: not in the configuration and no shelf_life "
+						"points in InfluxDB %s database %s\n",
+					r.lot, r.url, r.db);
+				cJSON_Delete(root);
+				goto out;
+			}
+			r.from = (int64_t)num_at(cJSON_GetArrayItem(
+							 cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(series, 0), "values"), 0),
+						 0);
+			cJSON_Delete(root);
+		}
+	}
+	if (!r.to_set)
+		r.to = r.generated;
+	if (r.to <= r.from) {
+		fprintf(stderr, "coldchainctl report: the period is empty (--to is not after --from)\n");
+		st = 2;
+		goto out;
+	}
+
+	if (read_shelf_life(&r) < 0)
+		goto out;
+	make_stays(&r);
+	if (!r.nstays) {
+		fprintf(stderr, "coldchainctl report: lot %s: no shelf_life points between --from and --to in InfluxDB %s "
+				"database %s, and the lot is not in the configuration\n",
+			r.lot, r.url, r.db);
+		goto out;
+	}
+	if (!r.prof)
+		r.prof = find_profile(r.cfg, r.profile);
+	{
+		const struct cc_room_conf *rc = find_room(r.cfg, r.stays[0].room);
+		r.band_low = r.prof ? r.prof->limits.band_low : NAN;
+		r.band_high = r.prof ? r.prof->limits.band_high : NAN;
+		if (rc && !isnan(rc->limits.band_low))
+			r.band_low = rc->limits.band_low;
+		if (rc && !isnan(rc->limits.band_high))
+			r.band_high = rc->limits.band_high;
+	}
+	for (size_t i = 0; i < r.nstays; i++) {
+		struct stay *s = &r.stays[i];
+		const struct cc_room_conf *rc = find_room(r.cfg, s->room);
+		if (read_series(&r, s, "temperature", rc ? rc->temperature : NULL, &s->temp, &s->have_temp) < 0 ||
+		    read_series(&r, s, "humidity", rc ? rc->humidity : NULL, &s->rh, &s->have_rh) < 0 ||
+		    read_alarms(&r, s) < 0)
+			goto out;
+		analyse(&r, &s->temp, s->from, s->to, r.band_low, r.band_high, &s->ts);
+		analyse(&r, &s->rh, s->from, s->to, NAN, NAN, &s->hs);
+	}
+	if (r.ngaps > 1)
+		qsort(r.gaps, r.ngaps, sizeof(*r.gaps), compare_stay_gaps);
+	if (r.cfg && (r.prof || r.profile)) {
+		int in = 0;
+		grades_scan_file(&r, r.cfg->file ? r.cfg->file : r.conf_path, r.prof ? r.prof->name : r.profile, 0, &in);
+	}
+
+	if (r.out_path && strcmp(r.out_path, "-") != 0) {
+		tmp_path = xasprintf("%s.tmp", r.out_path);
+		o = fopen(tmp_path, "w");
+		if (!o) {
+			fprintf(stderr, "coldchainctl report: %s: %s\n", tmp_path, strerror(errno));
+			o = stdout;
+			goto out;
+		}
+	}
+	if (strcmp(r.format, "csv") == 0)
+		write_csv(&r, o);
+	else
+		write_html(&r, o);
+	if (o != stdout) {
+		int bad = ferror(o);
+		if (fclose(o) != 0 || bad) {
+			fprintf(stderr, "coldchainctl report: %s: write error\n", tmp_path);
+			o = stdout;
+			unlink(tmp_path);
+			goto out;
+		}
+		o = stdout;
+		if (rename(tmp_path, r.out_path) < 0) {
+			fprintf(stderr, "coldchainctl report: %s: %s\n", r.out_path, strerror(errno));
+			unlink(tmp_path);
+			goto out;
+		}
+		fprintf(stderr, "coldchainctl report: lot %s: %s written (%zu room stay%s, %zu alarm%s, %zu gap%s)\n",
+			r.lot, r.out_path, r.nstays, r.nstays == 1 ? "" : "s", r.nalarms, r.nalarms == 1 ? "" : "s",
+			r.ngaps, r.ngaps == 1 ? "" : "s");
+	} else if (fflush(stdout) != 0) {
+		goto out;
+	}
+	st = 0;
+out:
+	if (o != stdout)
+		fclose(o);
+	free(tmp_path);
+	report_free(&r);
+	return st;
+}

@@ -1,0 +1,142 @@
+/* mqtt_pub_bench - the publisher of bench_mqtt_e2e.sh: N messages as fast as
+ * the broker takes them, with a large in-flight window, half plain numbers
+ * and half JSON; the same run feeds coldchaind and mosquitto_sub, so the two
+ * rates compare.  A bench tool, not the daemon: it uses libmosquitto directly. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mosquitto.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long acked;
+static int connected;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_connect(struct mosquitto *m, void *arg, int rc)
+{
+	(void)m;
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	connected = rc == 0 ? 1 : -1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* QoS 0: the message was written; QoS 1: PUBACK came back. */
+static void on_publish(struct mosquitto *m, void *arg, int mid)
+{
+	(void)m;
+	(void)arg;
+	(void)mid;
+	pthread_mutex_lock(&mu);
+	acked++;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: mqtt_pub_bench -p PORT -n COUNT [-q QOS] [-w WINDOW] [-h HOST] [-i CLIENT_ID]\n"
+			"  message i: even: bench/sNNN/temperature \"4.25\"; odd: benchj/sNNN {\"t\":4.25,\"rh\":93.1};\n"
+			"  the last: bench/last/temperature COUNT\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *host = "127.0.0.1", *id = "mqtt-pub-bench";
+	int port = 0, qos = 1, window = 1000, opt, rc;
+	long n = 0;
+	struct mosquitto *m;
+	double t0, t1;
+
+	while ((opt = getopt(argc, argv, "h:p:n:q:w:i:")) != -1) {
+		switch (opt) {
+		case 'h': host = optarg; break;
+		case 'p': port = atoi(optarg); break;
+		case 'n': n = atol(optarg); break;
+		case 'q': qos = atoi(optarg); break;
+		case 'w': window = atoi(optarg); break;
+		case 'i': id = optarg; break;
+		default: usage();
+		}
+	}
+	if (port <= 0 || n <= 0 || qos < 0 || qos > 1 || window <= 0)
+		usage();
+	mosquitto_lib_init();
+	m = mosquitto_new(id, true, NULL);
+	if (!m) {
+		fprintf(stderr, "mqtt_pub_bench: mosquitto_new: %s\n", strerror(errno));
+		return 1;
+	}
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_max_inflight_messages_set(m, (unsigned)window);
+	mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, window > 65535 ? 65535 : window);
+	mosquitto_connect_callback_set(m, on_connect);
+	mosquitto_publish_callback_set(m, on_publish);
+	rc = mosquitto_connect(m, host, port, 60);
+	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "mqtt_pub_bench: %s:%d: %s\n", host, port, mosquitto_strerror(rc));
+		return 1;
+	}
+	pthread_mutex_lock(&mu);
+	while (connected == 0)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	if (connected < 0) {
+		fprintf(stderr, "mqtt_pub_bench: %s:%d: connection refused\n", host, port);
+		return 1;
+	}
+
+	t0 = now_s();
+	for (long i = 0; i < n; i++) {
+		char topic[64], payload[96];
+		int plen;
+		double v = 2.0 + (double)(i % 1000) / 100.0;
+
+		if (i == n - 1) {
+			snprintf(topic, sizeof(topic), "bench/last/temperature");
+			plen = snprintf(payload, sizeof(payload), "%ld", n);
+		} else if (i % 2 == 0) {
+			snprintf(topic, sizeof(topic), "bench/s%03ld/temperature", (i / 2) % 100);
+			plen = snprintf(payload, sizeof(payload), "%.2f", v);
+		} else {
+			snprintf(topic, sizeof(topic), "benchj/s%03ld", (i / 2) % 100);
+			plen = snprintf(payload, sizeof(payload), "{\"t\":%.2f,\"rh\":%.1f}", v, 90.0 + (double)(i % 50) / 10.0);
+		}
+		/* our own window: at QoS 0 libmosquitto would queue without bound */
+		pthread_mutex_lock(&mu);
+		while (i - acked >= window)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+		rc = mosquitto_publish(m, NULL, topic, plen, payload, qos, false);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			fprintf(stderr, "mqtt_pub_bench: publish %ld: %s\n", i, mosquitto_strerror(rc));
+			return 1;
+		}
+	}
+	pthread_mutex_lock(&mu);
+	while (acked < n)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	t1 = now_s();
+	printf("published %ld messages at QoS %d in %.3f s: %.0f msg/s (window %d)\n", n, qos, t1 - t0,
+	       (double)n / (t1 - t0), window);
+	mosquitto_disconnect(m);
+	mosquitto_loop_stop(m, false);
+	mosquitto_destroy(m);
+	mosquitto_lib_cleanup();
+	return 0;
+}
