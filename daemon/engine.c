@@ -34,6 +34,13 @@ struct ealarm {
 	struct alarm a;
 	int64_t last_ev_ns;
 	int temp_kind; /* a room temperature alarm: defrost suppresses it */
+	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
+};
+
+/* Notification rate limit of one channel (or of a room-level alarm). */
+struct enotify {
+	char *key;
+	struct alarm_ratelimit rl;
 };
 
 struct echan {
@@ -68,6 +75,7 @@ struct eroom {
 	struct alarm_roc roc;
 	struct ealarm *t_hi, *t_hh, *t_lo, *t_ll, *rh_lo, *rh_ll, *rh_hi, *rh_hh, *rate, *door, *condens, *co2, *o2;
 	struct ealarm *group;
+	struct alarm_flood flood; /* this room's raises: a flood groups them into group */
 	int suppressed;
 	struct elot *lots;
 	size_t nlots;
@@ -91,8 +99,9 @@ struct engine {
 	size_t nrooms;
 	struct erule *rules;
 	size_t nrules;
-	struct alarm_flood flood;
-	struct alarm_ratelimit notify;
+	struct enotify **notify; /* per channel */
+	size_t nnotify;
+	uint64_t notify_dropped;
 	int64_t start_ms;
 	int64_t next_sl_ms;
 	int64_t next_snap_ms;
@@ -224,6 +233,13 @@ static void effective_limits(struct cc_limits *out, const struct cc_limits *room
 	out->rh_on_delay_ms = room->rh_on_delay_ms >= 0 ? room->rh_on_delay_ms : pl->rh_on_delay_ms;
 }
 
+/* "room NAME: " + what, with what's one %g replaced by the limit. */
+static char *xasprintf2_g(const char *room, const char *what, double limit)
+{
+	const char *g = strstr(what, "%g");
+	return xasprintf("room %s: %.*s%g%s", room, (int)(g - what), what, limit, g + 2);
+}
+
 static struct ealarm *room_level(struct engine *e, struct eroom *r, const char *rule, enum alarm_kind kind,
 				 double limit, int64_t on_delay, enum alarm_severity sev, const char *what, int role)
 {
@@ -237,7 +253,11 @@ static struct ealarm *room_level(struct engine *e, struct eroom *r, const char *
 	if (isnan(limit) || !r->ch[role])
 		return NULL;
 	id = xasprintf("%s/%s", r->rc->name, rule);
-	msg = xasprintf("room %s: %s %g", r->rc->name, what, limit);
+	/* "what" may carry the unit and a hint after the limit: "above %g ..." */
+	if (strstr(what, "%g"))
+		msg = xasprintf2_g(r->rc->name, what, limit);
+	else
+		msg = xasprintf("room %s: %s %g", r->rc->name, what, limit);
 	sensor = sensor_of(r->ch[role]->id);
 	a = alarm_new(e, id, r->rc->name, sensor, r->ch[role]->id, rule, msg, &c);
 	free(id);
@@ -360,7 +380,7 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 			      ALARM_SEV_CRITICAL, "relative humidity above", R_RH);
 	if (ac->rate_limit_kh > 0)
 		r->rate = room_level(e, r, "temp_rate", ALARM_HIGH, ac->rate_limit_kh, 0, ALARM_SEV_WARNING,
-				     "air temperature rising faster than (K/h, refrigeration failure?)", R_TEMP);
+				     "air temperature rising faster than %g K/h (refrigeration failure?)", R_TEMP);
 	if (r->t_hi)
 		r->t_hi->temp_kind = 1;
 	if (r->t_hh)
@@ -392,10 +412,10 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 				       R_DOOR, NAN);
 	if (r->ch[R_CO2])
 		r->co2 = room_level(e, r, "co2_high", ALARM_HIGH, rc->co2_high_ppm, 0, ALARM_SEV_CRITICAL,
-				    "CO2 above (ppm; safety: do not enter)", R_CO2);
+				    "CO2 above %g ppm (safety: do not enter)", R_CO2);
 	if (r->ch[R_O2])
 		r->o2 = room_level(e, r, "o2_low", ALARM_LOW, rc->o2_low_pct, 0, ALARM_SEV_CRITICAL,
-				   "O2 below (%; safety: do not enter)", R_O2);
+				   "O2 below %g % (safety: do not enter)", R_O2);
 	if (r->co2)
 		r->co2->a.c.deadband = 100; /* ppm */
 	r->group = room_cond(e, r, "refrigeration_failure", 0, ALARM_SEV_CRITICAL,
@@ -457,6 +477,28 @@ static void fmt_time(int64_t ts_ns, char *buf, size_t len)
 
 static const char *group_note = "grouped: alarm flood";
 
+static struct eroom *room_find(struct engine *e, const char *name);
+
+/* The rate limit an alarm's notifications share: its channel's (per
+ * channel, as ISA-18.2 asks), or its own for a room-level alarm. */
+static struct alarm_ratelimit *notify_for(struct engine *e, struct ealarm *ea)
+{
+	const char *key = ea->channel ? ea->channel : ea->id;
+	struct enotify *n;
+
+	if (ea->notify)
+		return ea->notify;
+	for (size_t i = 0; i < e->nnotify; i++)
+		if (strcmp(e->notify[i]->key, key) == 0)
+			return ea->notify = &e->notify[i]->rl;
+	n = xcalloc(1, sizeof(*n));
+	n->key = xstrdup(key);
+	alarm_ratelimit_init(&n->rl, (unsigned)e->cfg->alarms.notify_burst, e->cfg->alarms.notify_interval_ms);
+	e->notify = xrealloc(e->notify, (e->nnotify + 1) * sizeof(*e->notify));
+	e->notify[e->nnotify++] = n;
+	return ea->notify = &n->rl;
+}
+
 static void publish(struct engine *e, struct ealarm *ea, const struct alarm_event *ev)
 {
 	const struct cc_config *cfg = e->cfg;
@@ -472,17 +514,21 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	int annunciate = ev->annunciate, ratelimited = 0;
 	char tbuf[64];
 
-	/* A flood groups a room's new alarms into its refrigeration_failure alarm. */
-	if (annunciate && ev->type == AEV_RAISE && ea->room && strcmp(ea->rule, "refrigeration_failure") != 0) {
-		alarm_flood_note(&e->flood, ev->ts_ms);
-		if (alarm_flood_update(&e->flood, ev->ts_ms) > 0)
-			log_warn("alarm flood: more than %d alarms in %" PRId64 " s; grouping alarms per room",
+	/* A flood groups a room's new alarms into its refrigeration_failure
+	 * alarm: counted per room, so one failing room never mutes another. */
+	struct eroom *room = ea->room ? room_find(e, ea->room) : NULL;
+	if (annunciate && ev->type == AEV_RAISE && room && strcmp(ea->rule, "refrigeration_failure") != 0) {
+		alarm_flood_note(&room->flood, ev->ts_ms);
+		if (alarm_flood_update(&room->flood, ev->ts_ms) > 0)
+			log_warn("room %s: alarm flood: more than %d alarms in %" PRId64 " s; grouping them", ea->room,
 				 cfg->alarms.flood_start, cfg->alarms.flood_window_ms / 1000);
-		if (e->flood.active)
+		if (room->flood.active)
 			annunciate = 0;
 	}
-	if (annunciate && !alarm_ratelimit_allow(&e->notify, ev->ts_ms))
+	if (annunciate && !alarm_ratelimit_allow(notify_for(e, ea), ev->ts_ms)) {
 		ratelimited = 1;
+		e->notify_dropped++;
+	}
 
 	/* Two events of one alarm in the same nanosecond would overwrite each other. */
 	if (ts <= ea->last_ev_ns)
@@ -563,7 +609,12 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		if (ev->note)
 			cJSON_AddStringToObject(o, "note", ev->note);
 		cJSON_AddStringToObject(o, "time", tbuf);
-		cJSON_AddNumberToObject(o, "time_ns", (double)ts);
+		{
+			/* exact: a double cannot hold a nanosecond timestamp */
+			char nbuf[24];
+			snprintf(nbuf, sizeof(nbuf), "%" PRId64, (int64_t)ts);
+			cJSON_AddRawToObject(o, "time_ns", nbuf);
+		}
 		js = cJSON_PrintUnformatted(o);
 		if (js) {
 			sink_submit_event(js, strlen(js));
@@ -571,10 +622,10 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		}
 		cJSON_Delete(o);
 	}
-	if (ratelimited && e->notify.dropped - e->notify_dropped_logged >= 1) {
-		log_warn("alarm notifications rate-limited: %" PRIu64 " not sent so far (all are in the alert record)",
-			 e->notify.dropped);
-		e->notify_dropped_logged = e->notify.dropped;
+	if (ratelimited && e->notify_dropped - e->notify_dropped_logged >= 1) {
+		log_warn("alarm %s: notification rate-limited (%" PRIu64 " not sent so far; all are in the alert record)",
+			 ea->id, e->notify_dropped);
+		e->notify_dropped_logged = e->notify_dropped;
 	}
 	e->dirty = 1;
 }
@@ -992,16 +1043,16 @@ static void tick(struct engine *e, int64_t now_ns)
 	}
 	for (size_t i = 0; i < e->nrooms; i++)
 		room_suppression(e, &e->rooms[i], now);
-	if (e->flood.active && alarm_flood_update(&e->flood, now) < 0)
-		log_info("alarm flood over: fewer than %d alarms in %" PRId64 " s", ac->flood_end,
-			 ac->flood_window_ms / 1000);
 	for (size_t i = 0; i < e->nrooms; i++) {
 		struct eroom *r = &e->rooms[i];
 		int any = 0;
-		for (size_t j = 0; j < e->nalarms && e->flood.active; j++)
+		if (r->flood.active && alarm_flood_update(&r->flood, now) < 0)
+			log_info("room %s: alarm flood over: fewer than %d alarms in %" PRId64 " s", r->rc->name,
+				 ac->flood_end, ac->flood_window_ms / 1000);
+		for (size_t j = 0; j < e->nalarms && r->flood.active; j++)
 			any |= e->alarms[j]->a.active && e->alarms[j]->room && e->alarms[j] != r->group &&
 			       strcmp(e->alarms[j]->room, r->rc->name) == 0;
-		eval_cond(e, r->group, now, e->flood.active && any, NAN);
+		eval_cond(e, r->group, now, r->flood.active && any, NAN);
 	}
 	for (size_t i = 0; i < e->nalarms; i++)
 		handle(e, e->alarms[i], ev, alarm_tick(&e->alarms[i]->a, now, ev));
@@ -1033,13 +1084,12 @@ int engine_start(const struct cc_config *cfg)
 
 	e->cfg = cfg;
 	e->start_ms = time_now_ns() / 1000000;
-	alarm_flood_init(&e->flood, cfg->alarms.flood_window_ms, (unsigned)cfg->alarms.flood_start,
-			 (unsigned)cfg->alarms.flood_end);
-	alarm_ratelimit_init(&e->notify, (unsigned)cfg->alarms.notify_burst, cfg->alarms.notify_interval_ms);
 	e->nrooms = cfg->nrooms;
 	e->rooms = xcalloc(cfg->nrooms + 1, sizeof(*e->rooms));
 	for (size_t i = 0; i < cfg->nrooms; i++) {
 		room_build(e, &e->rooms[i], &cfg->rooms[i]);
+		alarm_flood_init(&e->rooms[i].flood, cfg->alarms.flood_window_ms, (unsigned)cfg->alarms.flood_start,
+				 (unsigned)cfg->alarms.flood_end);
 		nl += cfg->rooms[i].nlots;
 	}
 	e->nrules = cfg->alarms.nrules;
@@ -1094,6 +1144,11 @@ void engine_stop(void)
 		free(e->rooms[i].lots);
 	free(e->rooms);
 	free(e->rules);
+	for (size_t i = 0; i < e->nnotify; i++) {
+		free(e->notify[i]->key);
+		free(e->notify[i]);
+	}
+	free(e->notify);
 	free(e);
 }
 

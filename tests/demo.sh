@@ -120,6 +120,17 @@ stop_pid "$SIM_PID" 10 >/dev/null 2>&1
 if [ -n "${INFLUX_PORT:-}" ]; then
 	n=$(influx_scalar 'SELECT count("value") FROM "temperature"')
 	echo "InfluxDB holds ${n:-0} temperature readings (database coldchain)."
+	# The processor's part: the storage history of room B's lot, for a buyer
+	# or an auditor.
+	REPORT=$DEMO_DIR/report-LN-B-0612.html
+	if "$CTL" report --lot LN-B-0612 --format html -c "$DAEMON_CONF" -o "$REPORT" >"$DEMO_DIR/report.log" 2>&1; then
+		"$CTL" report --lot LN-B-0612 --format csv -c "$DAEMON_CONF" -o "${REPORT%.html}.csv" >>"$DEMO_DIR/report.log" 2>&1
+		echo "Lot report (storage history of LN-B-0612, prints on A4): $REPORT"
+		echo "  and as CSV: ${REPORT%.html}.csv"
+	else
+		echo "  (the lot report could not be written:)"
+		sed 's/^/  | /' "$DEMO_DIR/report.log"
+	fi
 	stop_influxd >/dev/null 2>&1
 	cat <<EOT
 

@@ -47,9 +47,11 @@
  *   unit 4  room A CO2 (GMP252 style): holding 0..1 ppm float32 CDAB,
  *           holding 4..5 probe temperature float32 CDAB
  *   unit 5  room B controller, unit 3's map (shows the compressor fault)
- *   Pull-down from field heat 30 C to 3.5 C (time constant 30 min); room A
- *   door opens every 20 min for 3 min (+1.5 K, RH dip); room B compressor
- *   fails at 90 min, then room B warms about 3 K/h; RH 90-95 %. */
+ *   Room A: pull-down from field heat 30 C to 3.5 C (time constant 30 min);
+ *   its door opens every 20 min for 3 min (+1.5 K, RH dip).  Room B holds a
+ *   pre-cooled lot at 3.5 C until its compressor fails at 30 min; then it
+ *   warms about 6 K/h (a loaded room with the fans still running); RH
+ *   90-95 %. */
 #include <modbus.h>
 
 #include <errno.h>
@@ -368,16 +370,16 @@ static void lychee_update(void)
 	double m = now_s() - t0_real; /* simulated minutes */
 	double pull = 3.5 + (30.0 - 3.5) * exp(-m / 30.0);
 	double ta = pull + door_bump(m) + noise(0.05);
-	double tb = pull + noise(0.05);
+	double tb = 3.5 + noise(0.05); /* room B holds a pre-cooled lot */
 	int door = door_open_at(m);
 	double rha = 92.5 + 2.0 * sin(m / 7.0) - (door ? 6.0 : 4.0 * door_bump(m) / 1.5 * 0.5) + noise(0.2);
 	double rhb = 92.5 + 2.0 * sin(m / 9.0 + 1.0) + noise(0.2);
-	int fault_b = m >= 90;
+	int fault_b = m >= 30;
 	double co2;
 
 	if (fault_b) {
-		tb += 3.0 * (m - 90) / 60.0;
-		rhb -= fmin(10.0, 2.0 * (m - 90) / 60.0);
+		tb += 6.0 * (m - 30) / 60.0;
+		rhb -= fmin(10.0, 2.0 * (m - 30) / 60.0);
 	}
 	if (rha > 95) rha = 95;
 	if (rhb > 95) rhb = 95;
@@ -393,7 +395,7 @@ static void lychee_update(void)
 	units[3].map->tab_input_bits[0] = (uint8_t)door;
 	units[3].map->tab_bits[0] = (uint8_t)!door;
 
-	/* room B controller: compressor fault at 90 min */
+	/* room B controller: compressor fault at 30 min */
 	put_f32_cdab(&units[5].map->tab_registers[0], (float)(tb + noise(0.05)));
 	put_f32_cdab(&units[5].map->tab_registers[2], (float)(fault_b ? tb - 0.5 : tb - 6.0));
 	units[5].map->tab_input_bits[0] = 0;

@@ -2,7 +2,7 @@
 # dashboard and report tests: real data written by coldchaind.  Starts
 # influxd, mosquitto (so the MQTT self-metrics exist), the Modbus simulator's
 # lychee scenario (1 s = 1 simulated minute: pull-down from field heat, door
-# openings, CO2, a compressor fault in room B at 90 s) and coldchaind on
+# openings, CO2, a compressor fault in room B at 30 s) and coldchaind on
 # config/demo.conf with the ports substituted (as tests/demo.sh does), the
 # lot loaded now and short intervals.
 # shellcheck shell=bash

@@ -73,6 +73,7 @@ if wait_for "raise on itest/alerts/events" -t 60 ev_line; then
 		fail "MQTT event raised $((t_ev - t_hot)) ms after the first hot reading: before the 4 s on-delay"
 	fi
 	expect_eq "event state" active "$(json_eval 'd["state"]' <<<"$ev")"
+	expect_eq "time_ns is an exact integer (not a float)" True "$(json_eval 'isinstance(d["time_ns"], int)' <<<"$ev")"
 	expect_eq "event severity" warning "$(json_eval 'd["severity"]' <<<"$ev")"
 else
 	fail "no raise event on itest/alerts/events"

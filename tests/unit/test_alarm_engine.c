@@ -206,6 +206,53 @@ static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failu
 	CHECK_INT(engine_start(cfg), 0); /* main stops it */
 }
 
+/* ISA-18.2: notifications are rate-limited per channel, so a chattering
+ * temperature channel never silences the door channel of the same room. */
+static void test_engine_notification_rate_limit_is_per_channel(void)
+{
+	struct journal_conf jcf = { .max_size = 64 << 20, .segment_size = 16 << 20, .fsync_ms = 1000 };
+	struct journal *j;
+	int64_t t = T0 + 400 * MIN_NS;
+
+	engine_stop();
+	config_free(cfg);
+	cfg = NULL;
+	if (load_with("notify = { burst = 1; interval = \"1h\"; };", "notify") < 0 || !cfg) {
+		CHECK(!"notify configuration loads");
+		return;
+	}
+	{
+		char *sd = xasprintf("%s/notify", dir);
+		CHECK_INT(mkdir(sd, 0700), 0);
+		free(sd);
+	}
+	jcf.dir = xasprintf("%s/journal-notify", dir);
+	j = journal_open(&jcf);
+	CHECK(j != NULL);
+	if (!j)
+		return;
+	sink_set_journal(j);
+	CHECK_INT(engine_start(cfg), 0);
+
+	feed(&ch_t, t, 5.0);
+	feed(&ch_door, t, 0);
+	feed(&ch_t, t + 1 * MIN_NS, 8.0);
+	engine_tick(t + 17 * MIN_NS);
+	feed(&ch_t, t + 17 * MIN_NS, 8.0); /* temp_high raised: the channel's one token */
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	feed(&ch_door, t + 18 * MIN_NS, 1);
+	engine_tick(t + 30 * MIN_NS);       /* door open too long: another channel */
+	CHECK_STR(engine_alarm_state("A/door_open"), "active");
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
+	engine_stop();
+	sink_set_journal(NULL);
+	journal_close(j);
+	free((char *)jcf.dir);
+	CHECK_INT(engine_start(cfg), 0); /* main stops it */
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
@@ -219,6 +266,7 @@ int main(void)
 	RUN(test_engine_door_open_too_long_via_tick);
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
 	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
+	RUN(test_engine_notification_rate_limit_is_per_channel);
 	engine_stop();
 	config_free(cfg);
 	{
