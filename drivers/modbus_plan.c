@@ -37,23 +37,7 @@ static int is_bit_table(enum cc_table t)
 
 static int point_width(const struct cc_point_conf *p)
 {
-	if (is_bit_table(p->table))
-		return 1;
-	switch (p->type) {
-	case CC_T_BOOL:
-	case CC_T_INT16:
-	case CC_T_UINT16:
-		return 1;
-	case CC_T_INT32:
-	case CC_T_UINT32:
-	case CC_T_FLOAT32:
-		return 2;
-	case CC_T_INT64:
-	case CC_T_UINT64:
-	case CC_T_FLOAT64:
-		return 4;
-	}
-	return 1;
+	return is_bit_table(p->table) ? 1 : regtype_words(p->type);
 }
 
 static int span_cmp(const void *a, const void *b)

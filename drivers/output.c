@@ -730,25 +730,17 @@ static void refuse_all(struct output *o, size_t nlines)
 	memset(o->reasons, 0, nlines * sizeof(*o->reasons));
 }
 
-static void influx_send(struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r)
+/*
+ * One POST of body on the output's handle, bounded by its timeouts (and by
+ * the shutdown deadline).  Returns 0 with the HTTP status in *code, or -1
+ * after a transport failure, which r already records as a retry.
+ */
+static int http_post(struct output *o, struct curl_slist *hdrs, const char *body, size_t len,
+		     struct send_result *r, long *code, curl_off_t *retry_after)
 {
-	const char *body = data;
-	size_t body_len = len;
-	struct curl_slist *hdrs = o->hdr_plain;
 	int64_t timeout = o->timeout_ms, connect = o->connect_timeout_ms, rem = remaining_ms(o);
-	long code = 0;
-	curl_off_t retry_after = 0;
 	CURLcode res;
-	char msg[200];
 
-	if (o->gzip) {
-		size_t gz = gzip_body(o, data, len);
-		if (gz) {
-			body = (const char *)o->gzbuf;
-			body_len = gz;
-			hdrs = o->hdr_gzip;
-		}
-	}
 	if (rem < timeout) /* at shutdown the deadline bounds the request */
 		timeout = rem > 1 ? rem : 1;
 	if (connect > timeout)
@@ -757,9 +749,10 @@ static void influx_send(struct output *o, const char *data, size_t len, size_t n
 	o->resp_truncated = 0;
 	o->influx_err[0] = '\0';
 	o->curl_err[0] = '\0';
-	curl_easy_setopt(o->easy, CURLOPT_HTTPHEADER, hdrs);
+	if (hdrs)
+		curl_easy_setopt(o->easy, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, (long)timeout);
 	curl_easy_setopt(o->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
 
@@ -770,10 +763,32 @@ static void influx_send(struct output *o, const char *data, size_t len, size_t n
 	if (res != CURLE_OK) {
 		r->status = SEND_RETRY;
 		fmt_trunc(r->error, sizeof(r->error), "%s", o->curl_err[0] ? o->curl_err : curl_easy_strerror(res));
-		return;
+		return -1;
 	}
-	curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(o->easy, CURLINFO_RETRY_AFTER, &retry_after);
+	curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, code);
+	curl_easy_getinfo(o->easy, CURLINFO_RETRY_AFTER, retry_after);
+	return 0;
+}
+
+static void influx_send(struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r)
+{
+	const char *body = data;
+	size_t body_len = len;
+	struct curl_slist *hdrs = o->hdr_plain;
+	long code = 0;
+	curl_off_t retry_after = 0;
+	char msg[200];
+
+	if (o->gzip) {
+		size_t gz = gzip_body(o, data, len);
+		if (gz) {
+			body = (const char *)o->gzbuf;
+			body_len = gz;
+			hdrs = o->hdr_gzip;
+		}
+	}
+	if (http_post(o, hdrs, body, body_len, r, &code, &retry_after) < 0)
+		return;
 	if (o->influx_err[0])
 		fmt_trunc(msg, sizeof(msg), "%s", o->influx_err);
 	else
@@ -922,39 +937,16 @@ static void event_id(const char *json, size_t len, char *dst, size_t size)
 /* One event per request: data is the event's JSON and its '\n'. */
 static void webhook_send(struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r)
 {
-	int64_t timeout = o->timeout_ms, connect = o->connect_timeout_ms, rem = remaining_ms(o);
 	long code = 0;
 	curl_off_t retry_after = 0;
-	CURLcode res;
 	char msg[200], id[96];
 
 	(void)nlines;
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
-	if (rem < timeout)
-		timeout = rem > 1 ? rem : 1;
-	if (connect > timeout)
-		connect = timeout;
-	o->resp_len = 0;
-	o->resp_truncated = 0;
-	o->influx_err[0] = '\0';
-	o->curl_err[0] = '\0';
-	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDS, data);
-	curl_easy_setopt(o->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, (long)timeout);
-	curl_easy_setopt(o->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
-
-	res = influx_perform(o);
-	pthread_mutex_lock(&o->mu);
-	o->st.requests++;
-	pthread_mutex_unlock(&o->mu);
-	if (res != CURLE_OK) {
-		r->status = SEND_RETRY;
-		fmt_trunc(r->error, sizeof(r->error), "%s", o->curl_err[0] ? o->curl_err : curl_easy_strerror(res));
+	/* the webhook's headers are fixed at setup (NULL: leave them) */
+	if (http_post(o, NULL, data, len, r, &code, &retry_after) < 0)
 		return;
-	}
-	curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_getinfo(o->easy, CURLINFO_RETRY_AFTER, &retry_after);
 	if (code >= 200 && code < 300) {
 		r->status = SEND_OK;
 		r->done = 1;

@@ -36,33 +36,17 @@ static uint64_t be_to_u64(const uint8_t *b, int n)
 	return v;
 }
 
-static int type_words(enum cc_regtype type)
-{
-	switch (type) {
-	case CC_T_BOOL:
-	case CC_T_INT16:
-	case CC_T_UINT16:
-		return 1;
-	case CC_T_INT32:
-	case CC_T_UINT32:
-	case CC_T_FLOAT32:
-		return 2;
-	case CC_T_INT64:
-	case CC_T_UINT64:
-	case CC_T_FLOAT64:
-		return 4;
-	}
-	return -1;
-}
-
 int regdecode_words(const uint16_t *words, size_t nwords, enum cc_regtype type, enum cc_order order,
 		    int bit, double *out)
 {
 	uint8_t b[8];
-	int nw = type_words(type);
+	int nw;
 	uint64_t u;
 
-	if (nw < 0 || !words || nwords < (size_t)nw || (unsigned)order > CC_ORDER_DCBA)
+	if ((unsigned)type > CC_T_FLOAT64)
+		return -EINVAL;
+	nw = regtype_words(type);
+	if (!words || nwords < (size_t)nw || (unsigned)order > CC_ORDER_DCBA)
 		return -EINVAL;
 
 	if (type == CC_T_BOOL) {

@@ -143,32 +143,54 @@ static int count_recs(struct journal *j, enum journal_type type, const char *a, 
  * state dir and journal.  Door open too long, then temp_high and
  * temp_high_high within the window: more than start raises in room A, so
  * the flood groups the later ones into A/refrigeration_failure. */
-static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure(void)
+/* Restarts the engine on the base configuration plus extra alarm keys, with
+ * its state in DIR/sub and a journal of its own, so a test can count the
+ * events it wrote.  NULL (and a failed check) when setup fails. */
+static struct journal *engine_restart_with(const char *extra, const char *sub, struct journal_conf *jcf)
 {
-	struct journal_conf jcf = { .max_size = 64 << 20, .segment_size = 16 << 20, .fsync_ms = 1000 };
 	struct journal *j;
-	int64_t t = T0 + 300 * MIN_NS;
+	char *sd;
 
 	engine_stop();
 	config_free(cfg);
 	cfg = NULL;
-	if (load_with("flood = { start = 1; end = 1; window = \"10m\"; };", "flood") < 0 || !cfg) {
-		CHECK(!"flood configuration loads");
-		return;
+	if (load_with(extra, sub) < 0 || !cfg) {
+		CHECK(!"the test configuration loads");
+		return NULL;
 	}
-	{
-		char *sd = xasprintf("%s/flood", dir);
-		CHECK_INT(mkdir(sd, 0700), 0);
-		free(sd);
-	}
-	jcf.dir = xasprintf("%s/journal", dir);
-	j = journal_open(&jcf);
+	sd = xasprintf("%s/%s", dir, sub);
+	CHECK_INT(mkdir(sd, 0700), 0);
+	free(sd);
+	jcf->max_size = 64 << 20;
+	jcf->segment_size = 16 << 20;
+	jcf->fsync_ms = 1000;
+	jcf->dir = xasprintf("%s/journal-%s", dir, sub);
+	j = journal_open(jcf);
 	CHECK(j != NULL);
 	if (!j)
-		return;
+		return NULL;
 	sink_set_journal(j);
 	CHECK_INT(engine_start(cfg), 0);
+	return j;
+}
 
+static void engine_restart_done(struct journal *j, struct journal_conf *jcf)
+{
+	engine_stop();
+	sink_set_journal(NULL);
+	journal_close(j);
+	free((char *)jcf->dir);
+	CHECK_INT(engine_start(cfg), 0); /* main stops it */
+}
+
+static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure(void)
+{
+	struct journal_conf jcf;
+	int64_t t = T0 + 300 * MIN_NS;
+	struct journal *j = engine_restart_with("flood = { start = 1; end = 1; window = \"10m\"; };", "flood", &jcf);
+
+	if (!j)
+		return;
 	feed(&ch_t, t, 5.0);
 	feed(&ch_door, t, 0);
 	feed(&ch_t, t + 7 * MIN_NS, 11.0);
@@ -199,41 +221,19 @@ static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failu
 	CHECK_STR(engine_alarm_state("A/temp_high"), "active"); /* the condition itself still holds */
 	journal_sync(j);
 	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"clear\"", NULL), 1);
-	engine_stop();
-	sink_set_journal(NULL);
-	journal_close(j);
-	free((char *)jcf.dir);
-	CHECK_INT(engine_start(cfg), 0); /* main stops it */
+	engine_restart_done(j, &jcf);
 }
 
 /* ISA-18.2: notifications are rate-limited per channel, so a chattering
  * temperature channel never silences the door channel of the same room. */
 static void test_engine_notification_rate_limit_is_per_channel(void)
 {
-	struct journal_conf jcf = { .max_size = 64 << 20, .segment_size = 16 << 20, .fsync_ms = 1000 };
-	struct journal *j;
+	struct journal_conf jcf;
 	int64_t t = T0 + 400 * MIN_NS;
+	struct journal *j = engine_restart_with("notify = { burst = 1; interval = \"1h\"; };", "notify", &jcf);
 
-	engine_stop();
-	config_free(cfg);
-	cfg = NULL;
-	if (load_with("notify = { burst = 1; interval = \"1h\"; };", "notify") < 0 || !cfg) {
-		CHECK(!"notify configuration loads");
-		return;
-	}
-	{
-		char *sd = xasprintf("%s/notify", dir);
-		CHECK_INT(mkdir(sd, 0700), 0);
-		free(sd);
-	}
-	jcf.dir = xasprintf("%s/journal-notify", dir);
-	j = journal_open(&jcf);
-	CHECK(j != NULL);
 	if (!j)
 		return;
-	sink_set_journal(j);
-	CHECK_INT(engine_start(cfg), 0);
-
 	feed(&ch_t, t, 5.0);
 	feed(&ch_door, t, 0);
 	feed(&ch_t, t + 1 * MIN_NS, 8.0);
@@ -246,11 +246,7 @@ static void test_engine_notification_rate_limit_is_per_channel(void)
 	journal_sync(j);
 	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", NULL), 1);
 	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
-	engine_stop();
-	sink_set_journal(NULL);
-	journal_close(j);
-	free((char *)jcf.dir);
-	CHECK_INT(engine_start(cfg), 0); /* main stops it */
+	engine_restart_done(j, &jcf);
 }
 
 int main(void)
