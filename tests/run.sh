@@ -21,6 +21,7 @@ INTEGRATION_TIMEOUT=${CC_INTEGRATION_TIMEOUT:-600}
 
 passed=0
 failed=0
+skipped=0
 OUT=$(mktemp "${TMPDIR:-/tmp}/cc-run.XXXXXX") || exit 2
 trap 'rm -f "$OUT"' EXIT
 
@@ -40,7 +41,7 @@ describe_status() {
 # run_prog LABEL TIMEOUT CMD...: runs one test program with its output shown
 # as it comes, then counts its results.
 run_prog() {
-	local label=$1 limit=$2 st np nf
+	local label=$1 limit=$2 st np nf ns
 	shift 2
 	echo "--- $label"
 	# --foreground: Ctrl-C reaches the test (which stops what it started);
@@ -50,12 +51,14 @@ run_prog() {
 	st=${PIPESTATUS[0]}
 	np=$(grep -c '^PASS ' "$OUT")
 	nf=$(grep -c '^FAIL ' "$OUT")
+	ns=$(grep -c '^SKIP ' "$OUT")
+	skipped=$((skipped + ns))
 	passed=$((passed + np))
 	failed=$((failed + nf))
 	if [ "$st" -ne 0 ] && [ "$nf" -eq 0 ]; then
 		echo "FAIL $label: $(describe_status "$st" "$limit") without a FAIL line"
 		failed=$((failed + 1))
-	elif [ "$st" -eq 0 ] && [ "$np" -eq 0 ] && [ "$nf" -eq 0 ]; then
+	elif [ "$st" -eq 0 ] && [ "$np" -eq 0 ] && [ "$nf" -eq 0 ] && [ "$ns" -eq 0 ]; then
 		echo "FAIL $label: exited 0 but reported no result"
 		failed=$((failed + 1))
 	elif [ "$st" -ne 0 ] && [ "$st" -ne 1 ]; then
@@ -95,5 +98,8 @@ for t in tests/integration/test_*.sh; do
 done
 
 echo
+if [ "$skipped" -gt 0 ]; then
+	echo "$skipped skipped (the SKIP lines above say why)"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
