@@ -79,27 +79,38 @@ static int encode_sample(struct lp_buf *b, const struct cc_sample *s)
 	return lp_encode(b, ch->quantity, tags, sizeof(tags) / sizeof(tags[0]), f, nf, s->ts_ns);
 }
 
-void sink_submit(const struct cc_sample *s, size_t n)
+void sink_encode(struct lp_buf *b, const struct cc_sample *s, size_t n)
 {
 	static struct log_rl rl;
 	static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
-	struct lp_buf buf;
 	uint32_t more;
 
-	lp_buf_init(&buf);
 	for (size_t i = 0; i < n; i++) {
-		if (encode_sample(&buf, &s[i]) == 0)
+		if (encode_sample(b, &s[i]) == 0)
 			continue;
 		pthread_mutex_lock(&rl_lock);
 		if (log_rl_allow(&rl, 60000, &more))
 			log_warn("channel %s: sample not encodable (%u more)", s[i].ch->id, more);
 		pthread_mutex_unlock(&rl_lock);
 	}
-	if (buf.lines)
-		sink_submit_lines(buf.data, buf.len, buf.lines);
-	lp_buf_free(&buf);
+}
+
+void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
+{
+	if (b->lines)
+		sink_submit_lines(b->data, b->len, b->lines);
 	/* Alarms and models, after the readings are recorded. */
 	engine_process(s, n);
+}
+
+void sink_submit(const struct cc_sample *s, size_t n)
+{
+	struct lp_buf buf;
+
+	lp_buf_init(&buf);
+	sink_encode(&buf, s, n);
+	sink_submit_encoded(&buf, s, n);
+	lp_buf_free(&buf);
 }
 
 void sink_submit_lines(const char *lines, size_t len, size_t nlines)

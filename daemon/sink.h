@@ -10,6 +10,7 @@
 #include "sample.h"
 
 struct journal;
+struct lp_buf;
 
 /* The journal everything is appended to (NULL: none; submissions are then
  * counted as dropped).  Not thread-safe against sink_submit: call only
@@ -20,6 +21,13 @@ void sink_set_journal(struct journal *j);
  * the journal (write(2) done: a crash of the daemon cannot lose them), so a
  * source may acknowledge its input after it (an MQTT QoS 1 PUBACK). */
 void sink_submit(const struct cc_sample *s, size_t n);
+/* The same in two steps, for a source that gathers many messages into one
+ * journal record (MQTT: every message of one socket read burst):
+ * sink_encode appends the samples' lines to b (never fails: a sample that
+ * cannot be encoded is logged and skipped); sink_submit_encoded journals b
+ * and then runs the alarm engine over s[0..n). */
+void sink_encode(struct lp_buf *b, const struct cc_sample *s, size_t n);
+void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n);
 /* One or more complete, '\n'-terminated lines of line protocol. */
 void sink_submit_lines(const char *lines, size_t len, size_t nlines);
 

@@ -31,6 +31,11 @@ static int unescapes(enum lp_pos pos, char c)
 	return needs_escape(pos, c) || (pos == POS_FKEY && c == '"');
 }
 
+/* Characters put_name may have to change (escape, replace): any position. */
+static const unsigned char special_char[256] = {
+	[','] = 1, [' '] = 1, ['='] = 1, ['\\'] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1,
+};
+
 /* Line protocol has no escape for a line break: '\n' and '\r' become ' '. */
 static char no_newline(char c)
 {
@@ -103,9 +108,15 @@ static int put_str(struct lp_buf *b, const char *s)
  */
 static int put_name(struct lp_buf *b, const char *s, enum lp_pos pos)
 {
-	size_t n = strlen(s);
+	size_t n = 0;
+	int plain = 1;
 	char *o;
 
+	/* the common case, a name with nothing to escape, is copied whole */
+	for (; s[n]; n++)
+		plain &= !special_char[(unsigned char)s[n]];
+	if (plain)
+		return put_mem(b, s, n);
 	if (buf_reserve(b, 2 * n) < 0)
 		return -ENOMEM;
 	o = b->data + b->len;
@@ -157,14 +168,95 @@ static int put_string_value(struct lp_buf *b, const char *s)
 	return 0;
 }
 
+/* Decimal digits of v, written backwards ending before end; returns the
+ * first digit. */
+static char *digits_rev(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* buf (at least 24 bytes) gets v in decimal, then suffix (one character or
+ * none). */
+static void format_i64(char *buf, int64_t v, char suffix)
+{
+	char tmp[24], *p = digits_rev(tmp + sizeof(tmp), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+
+	if (v < 0)
+		*buf++ = '-';
+	memcpy(buf, p, n);
+	buf[n] = suffix;
+	buf[n + !!suffix] = '\0';
+}
+
+/*
+ * The fast path of format_double, for what sensors send (4.25, -18.5, 93):
+ * when v == m / 10^d exactly in double arithmetic for an integer m of at most
+ * 15 digits and d <= 9, "m with d decimals" reads back as v (IEEE division
+ * and strtod both round the same real number m/10^d correctly), and it is
+ * what %.15g prints too (v is within 0.5 ulp of that decimal, and %.15g
+ * rounds to 15 digits) - in the range where %.15g does not switch to an
+ * exponent, 1e-4 <= |v| < 1e15.  Returns 0, or -1 to take the slow path.
+ */
+static int format_decimal(char *buf, double v)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	double a = fabs(v);
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return -1;
+	for (int d = 0; d < (int)(sizeof(p10) / sizeof(p10[0])); d++) {
+		double m = nearbyint(v * p10[d]);
+		char tmp[24], *p, *o = buf;
+		uint64_t u;
+		size_t n;
+
+		if (fabs(m) >= 1e15)
+			return -1;
+		if (m / p10[d] != v)
+			continue;
+		u = (uint64_t)fabs(m);
+		p = digits_rev(tmp + sizeof(tmp), u);
+		n = (size_t)(tmp + sizeof(tmp) - p);
+		if (v < 0)
+			*o++ = '-';
+		if (n <= (size_t)d) { /* 0.0025: "0." and leading zeros */
+			*o++ = '0';
+			*o++ = '.';
+			for (size_t z = n; z < (size_t)d; z++)
+				*o++ = '0';
+			memcpy(o, p, n);
+			o += n;
+		} else {
+			memcpy(o, p, n - (size_t)d);
+			o += n - (size_t)d;
+			if (d) {
+				*o++ = '.';
+				memcpy(o, p + n - (size_t)d, (size_t)d);
+				o += d;
+			}
+		}
+		*o = '\0';
+		return 0;
+	}
+	return -1;
+}
+
 /*
  * Shortest of %.15g, %.16g, %.17g that reads back as the same double (%.17g
  * always does).  An unsuffixed number is a float in line protocol, so "1" or
  * "1e+20" are floats to InfluxDB.  Assumes the C locale for LC_NUMERIC, which
- * the daemon never changes.
+ * the daemon never changes.  snprintf and strtod are slow (half the cost of
+ * encoding a point), so the common case takes format_decimal.
  */
 static void format_double(char *buf, size_t len, double v)
 {
+	if (len >= 32 && format_decimal(buf, v) == 0)
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, len, "%.*g", prec, v);
 		if (prec == 17 || strtod(buf, NULL) == v)
@@ -181,7 +273,7 @@ static int put_field_value(struct lp_buf *b, const struct lp_field *f)
 		format_double(num, sizeof(num), f->v.f);
 		break;
 	case LP_INT:
-		snprintf(num, sizeof(num), "%" PRId64 "i", f->v.i);
+		format_i64(num, f->v.i, 'i');
 		break;
 	case LP_UINT:
 		snprintf(num, sizeof(num), "%" PRIu64 "u", f->v.u);
@@ -238,7 +330,8 @@ static int point_check(const char *measurement, const struct lp_tag *tags, size_
 		if (!tag_present(&tags[i]))
 			continue;
 		for (size_t j = 0; j < i; j++) /* InfluxDB refuses duplicate tags */
-			if (tag_present(&tags[j]) && strcmp(tags[i].key, tags[j].key) == 0)
+			if (tags[i].key[0] == tags[j].key[0] && tag_present(&tags[j]) &&
+			    strcmp(tags[i].key, tags[j].key) == 0)
 				return -EINVAL;
 	}
 	if (nfields && !fields)
@@ -280,7 +373,8 @@ int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *ta
 			goto out;
 		first = 0;
 	}
-	snprintf(ts, sizeof(ts), " %" PRId64 "\n", ts_ns);
+	ts[0] = ' ';
+	format_i64(ts + 1, ts_ns, '\n');
 	if ((r = put_str(b, ts)) < 0)
 		goto out;
 	b->lines++;

@@ -18,9 +18,13 @@
  * after handle__publish() - and so on_message - has returned.  Upstream
  * issue eclipse/mosquitto#2884 tracks moving the call itself.  So: never
  * drop mosquitto_threaded_set, never call mosquitto_loop* from another
- * thread, and every sample is handed to sink_submit() inside on_message;
- * a crash before it returns leaves the message unacknowledged and the
- * broker delivers it again.  QoS 2 is refused by the configuration: there
+ * thread, and the PUBACKs queued by one burst of reads are written only
+ * after that burst's samples are in the journal (loop_once: read every
+ * packet the socket has, journal them in one record, then write); a crash
+ * before that leaves the messages unacknowledged and the broker delivers
+ * them again.  Our own poll() loop over mosquitto_loop_read/_write/_misc
+ * replaces mosquitto_loop(), which reads one packet per select() and so
+ * cost a select and a journal write per message.  QoS 2 is refused by the configuration: there
  * libmosquitto sends PUBREC before the application sees the message. */
 #include "mqtt.h"
 
@@ -29,7 +33,10 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +54,10 @@
 #include "topic.h"
 
 #define LOG_RL_MS 60000
+/* One journal record gathers at most this many messages or bytes of one
+ * read burst before it is written (and the burst's PUBACKs may go out). */
+#define BATCH_MSGS 1024
+#define BATCH_BYTES (256 * 1024)
 #define EXCERPT_IN 64
 
 enum reason {
@@ -86,8 +97,12 @@ struct mqtt_client {
 	/* guarded by lock */
 	int connected;
 	uint64_t connects, messages, unmatched;
+	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
 	/* loop thread only */
 	int sock_up;
+	struct lp_buf batch; /* lines of the messages read in this burst */
+	struct cc_sample *bsmp;
+	size_t bn, bcap, bmsgs;
 	int64_t backoff_ms;
 	char last_err[256];
 	struct msub *subs;
@@ -205,13 +220,14 @@ struct decode {
 	const char *topic;
 	const char *tags[TOPIC_CAP_N]; /* NUL-terminated capture values, or config values */
 	int64_t now;
-	struct cc_sample *smp;
+	struct cc_sample *smp; /* inl, or the heap once more are needed */
 	size_t n, cap;
 	size_t noor;
 	enum reason first;
 	int problems;
 	const char *why;
 	uint64_t why_count[R_N];
+	struct cc_sample inl[8]; /* last: not cleared per message */
 };
 
 static void problem(struct decode *d, enum reason r, const char *why)
@@ -260,8 +276,11 @@ static void add_sample(struct decode *d, const char *site, const char *room, con
 		return;
 	}
 	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 8;
-		d->smp = xrealloc(d->smp, d->cap * sizeof(*d->smp));
+		d->cap *= 2;
+		if (d->smp == d->inl)
+			d->smp = memcpy(xmalloc(d->cap * sizeof(*d->smp)), d->inl, sizeof(d->inl));
+		else
+			d->smp = xrealloc(d->smp, d->cap * sizeof(*d->smp));
 	}
 	d->smp[d->n].ch = ch;
 	d->smp[d->n].ts_ns = ts;
@@ -428,8 +447,36 @@ static void log_refusal(struct decode *d, const char *p, size_t n)
 static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
 			 const char *p, size_t n);
 
-/* One message of subscription s; every sample goes to sink_submit() here,
- * on the network thread, before the PUBACK is written (see the top). */
+/* --- the read burst's batch (loop thread) ------------------------------------ */
+
+static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t n)
+{
+	sink_encode(&c->batch, smp, n);
+	if (c->bn + n > c->bcap) {
+		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
+		c->bsmp = xrealloc(c->bsmp, c->bcap * sizeof(*c->bsmp));
+	}
+	memcpy(c->bsmp + c->bn, smp, n * sizeof(*smp));
+	c->bn += n;
+	c->bmsgs++;
+}
+
+/* Journals the burst: must run before any PUBACK of it is written. */
+static void batch_flush(struct mqtt_client *c)
+{
+	if (c->bn)
+		sink_submit_encoded(&c->batch, c->bsmp, c->bn);
+	lp_buf_reset(&c->batch);
+	c->bn = c->bmsgs = 0;
+}
+
+static int batch_full(const struct mqtt_client *c)
+{
+	return c->bmsgs >= BATCH_MSGS || c->batch.len >= BATCH_BYTES;
+}
+
+/* One message of subscription s; its samples join the burst's batch, which
+ * is journaled before the PUBACK is written (see the top). */
 static void handle(struct mqtt_client *c, struct msub *s, const char *topic, const char *vals[TOPIC_CAP_N],
 		   const size_t lens[TOPIC_CAP_N], const char *p, size_t n)
 {
@@ -437,7 +484,9 @@ static void handle(struct mqtt_client *c, struct msub *s, const char *topic, con
 	char capbuf[TOPIC_CAP_N][TOPIC_MAX_CAPTURE + 1];
 	struct decode d;
 
-	memset(&d, 0, sizeof(d));
+	memset(&d, 0, offsetof(struct decode, inl));
+	d.smp = d.inl;
+	d.cap = ARRAY_SIZE(d.inl);
 	d.c = c;
 	d.s = s;
 	d.topic = topic;
@@ -483,7 +532,7 @@ done:
 	if (c->watch)
 		watch_report(c, s, topic, &d, p, n);
 	else if (d.n)
-		sink_submit(d.smp, d.n);
+		batch_add(c, d.smp, d.n);
 	pthread_mutex_lock(&c->lock);
 	s->received++;
 	if (d.n)
@@ -499,7 +548,8 @@ done:
 	 * when only missing fields are the matter and something was read */
 	if (d.problems && !(d.n && d.problems == (int)d.why_count[R_MISSING]) && !c->watch)
 		log_refusal(&d, p, n);
-	free(d.smp);
+	if (d.smp != d.inl)
+		free(d.smp);
 }
 
 /* --- libmosquitto callbacks (network thread) ------------------------------ */
@@ -564,6 +614,10 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	pthread_mutex_unlock(&c->lock);
 	c->backoff_ms = 1000;
 	c->last_err[0] = '\0';
+	/* libmosquitto formats a debug line for every packet when a log
+	 * callback is set, whatever its level (a vsnprintf per message):
+	 * connected, its errors reach us as return codes and on_disconnect */
+	mosquitto_log_callback_set(mosq, NULL);
 	log_info("mqtt broker %s: connected as %s (MQTT %s, session %s)%s", c->broker, c->conf->client_id,
 		 c->conf->protocol == CC_MQTT_V5 ? "5" : "3.1.1",
 		 (flags & 1) ? "resumed" : "new", n > 1 ? ", resubscribing" : "");
@@ -687,6 +741,65 @@ static int connect_first(struct mqtt_client *c)
 	return rc;
 }
 
+static void wake_drain(struct mqtt_client *c)
+{
+	char buf[64];
+
+	while (read(c->wake[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Wakes the network thread to write what another thread queued. */
+static void wake(struct mqtt_client *c)
+{
+	ssize_t r = write(c->wake[1], "", 1); /* full pipe: a wake-up is pending anyway */
+
+	(void)r;
+}
+
+/*
+ * One turn of the connected client: wait up to 500 ms for the socket (or a
+ * wake-up), read every packet it has (a burst: on_message runs for each,
+ * their samples gather in c->batch and QoS 1 PUBACKs are queued), journal
+ * the burst, then write the queued packets, then keepalive.  libmosquitto
+ * reports "no more data" only through errno (EAGAIN after a packet__read
+ * that found nothing), so errno is cleared before each read.
+ */
+static int loop_once(struct mqtt_client *c)
+{
+	int sock = mosquitto_socket(c->mosq), rc = MOSQ_ERR_SUCCESS;
+	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = c->wake[0], .events = POLLIN } };
+
+	if (sock < 0)
+		return MOSQ_ERR_NO_CONN;
+	if (mosquitto_want_write(c->mosq))
+		p[0].events |= POLLOUT;
+	if (poll(p, 2, 500) < 0)
+		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
+	if (p[1].revents)
+		wake_drain(c);
+	if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		do {
+			errno = 0;
+			rc = mosquitto_loop_read(c->mosq, 1);
+		} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
+			 mosquitto_socket(c->mosq) >= 0 && !batch_full(c));
+	}
+	/* what was read is journaled even when the connection just broke
+	 * (QoS 0 messages would otherwise be lost) */
+	batch_flush(c);
+	if (rc != MOSQ_ERR_SUCCESS)
+		return rc;
+	if (mosquitto_socket(c->mosq) < 0)
+		return MOSQ_ERR_CONN_LOST;
+	if (mosquitto_want_write(c->mosq)) {
+		rc = mosquitto_loop_write(c->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return rc;
+	}
+	return mosquitto_loop_misc(c->mosq);
+}
+
 static void *loop_main(void *arg)
 {
 	struct mqtt_client *c = arg;
@@ -698,6 +811,8 @@ static void *loop_main(void *arg)
 		int rc;
 
 		if (!c->sock_up) {
+			/* for the connect's TLS and socket errors; on_connect unsets it */
+			mosquitto_log_callback_set(c->mosq, on_log);
 			/* a blocking TCP connect: the only place stop may cancel us */
 			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
 			rc = first ? connect_first(c) : mosquitto_reconnect(c->mosq);
@@ -715,7 +830,7 @@ static void *loop_main(void *arg)
 			}
 			c->sock_up = 1;
 		}
-		rc = mosquitto_loop(c->mosq, 500, 1);
+		rc = loop_once(c);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			int was;
 			pthread_mutex_lock(&c->lock);
@@ -753,6 +868,12 @@ static void client_free(struct mqtt_client *c)
 		topic_free(&c->subs[i].pat);
 	free(c->subs);
 	chan_free_all(c);
+	lp_buf_free(&c->batch);
+	free(c->bsmp);
+	if (c->wake[0] >= 0) {
+		close(c->wake[0]);
+		close(c->wake[1]);
+	}
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
 	free(c);
@@ -771,11 +892,18 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 	c->watch_arg = watch_arg;
 	c->conf = m;
 	c->site = site;
+	lp_buf_init(&c->batch);
 	snprintf(c->broker, sizeof(c->broker), "%s:%d", m->host, m->port);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_cond_init(&c->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		e = errno;
+		c->wake[0] = c->wake[1] = -1;
+		log_err("mqtt: cannot create a pipe: %s", strerror(e));
+		goto fail;
+	}
 	c->subs = xcalloc(m->nsubs + 1, sizeof(*c->subs));
 	for (size_t i = 0; i < m->nsubs; i++) {
 		const char *err;
@@ -848,7 +976,8 @@ void mqtt_stop(struct mqtt_client *c)
 	c->stop = 1;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
-	/* The thread notices within 500 ms, unless it is stuck in a TCP
+	wake(c);
+	/* The thread notices at once (or within 500 ms), unless it is stuck in a TCP
 	 * connect to an unreachable host: that, and only that, is cancelled. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 5;
@@ -1026,6 +1155,7 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 		goto out;
 	}
 	n++;
+	wake(c); /* the network thread writes them */
 	/* libmosquitto resends an unacknowledged QoS 1 message after a
 	 * reconnect by itself; past the deadline the output retries it (at
 	 * least once: a consumer may see an event twice, never lose one).

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 	long n = 0;
 	struct mosquitto *m;
 	double t0, t1;
+	struct rusage ru;
 
 	while ((opt = getopt(argc, argv, "h:p:n:q:w:i:")) != -1) {
 		switch (opt) {
@@ -132,8 +134,10 @@ int main(int argc, char **argv)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
 	t1 = now_s();
-	printf("published %ld messages at QoS %d in %.3f s: %.0f msg/s (window %d)\n", n, qos, t1 - t0,
-	       (double)n / (t1 - t0), window);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("published %ld messages at QoS %d in %.3f s: %.0f msg/s (window %d), CPU %.2f s\n", n, qos, t1 - t0,
+	       (double)n / (t1 - t0), window,
+	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	mosquitto_disconnect(m);
 	mosquitto_loop_stop(m, false);
 	mosquitto_destroy(m);

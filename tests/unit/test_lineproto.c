@@ -375,6 +375,63 @@ static void test_floats_round_trip_exactly(void)
 	CHECK_INT(bad, 0);
 }
 
+/* The rule the encoder documents, done the slow way: the shortest of
+ * %.15g, %.16g, %.17g that reads back as v. */
+static void reference_double(char *buf, size_t len, double v)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, v);
+		if (prec == 17 || strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* The encoder's fast decimal path (sensor values) must print exactly what
+ * the slow rule prints, at every scale and sign, and fall back right at the
+ * edges of its range (1e-4, 1e15, 15 digits, 9 decimals). */
+static void test_fast_float_path_prints_what_the_slow_rule_prints(void)
+{
+	static const double edge[] = { 1e-4, 9.999999999999999e-5, 0.00012, 0.0025, 0.5, 1, 9.95, 10, 99.99,
+				       1e14, 999999999999999.0, 1e15, 123456789.123, 0.123456789, 0.1234567891,
+				       4.25, -18.5, 93, -0.001, 1e-3, 12345678901234.5, 5e-5, 1.5e-5, 2e-7 };
+	uint64_t rng = 7;
+	int bad = 0;
+	char want[40], line[80];
+
+	for (int i = 0; i < 400000 && bad < 5; i++) {
+		double v;
+		struct lp_field f[1];
+		const char *got;
+
+		if (i < (int)ARRAY_SIZE(edge))
+			v = edge[i];
+		else if (i % 3 == 0) { /* m / 10^d: what sensors send */
+			static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11 };
+			int64_t m = (int64_t)((((uint64_t)rand_next(&rng) << 20) ^ rand_next(&rng)) %
+					      (uint64_t)p10[1 + rand_next(&rng) % (ARRAY_SIZE(p10) - 1)] * 10000);
+			v = (double)m / p10[rand_next(&rng) % ARRAY_SIZE(p10)];
+		} else if (i % 3 == 1) {
+			v = (double)(int32_t)rand_next(&rng) / 100.0;
+		} else {
+			uint64_t bits = ((uint64_t)rand_next(&rng) << 32) | rand_next(&rng);
+			memcpy(&v, &bits, sizeof(v));
+			if (!isfinite(v))
+				continue;
+		}
+		if (i % 2)
+			v = -v;
+		f[0] = ffloat("v", v);
+		reference_double(want, sizeof(want), v);
+		snprintf(line, sizeof(line), "m v=%s 0", want);
+		got = enc("m", NULL, 0, f, 1, 0);
+		if (!got || strcmp(got, line) != 0) {
+			printf("    %.17g: got %s, expected %s\n", v, got ? got : "(null)", line);
+			bad++;
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
 static void test_integers_keep_their_extremes(void)
 {
 	struct lp_field f[] = { fint("min", INT64_MIN), fint("max", INT64_MAX),
@@ -679,6 +736,41 @@ static void test_parser_never_reads_past_the_line(void)
 	lp_buf_free(&b);
 }
 
+/* m,t0=v,...,t{ntags-1}=v f0=0,...,f{nfields-1}=0 */
+static char *many(int ntags, int nfields)
+{
+	char *s = malloc((size_t)(ntags + nfields) * 16 + 16), *p = s;
+
+	p += sprintf(p, "m");
+	for (int i = 0; i < ntags; i++)
+		p += sprintf(p, ",t%d=v", i);
+	for (int i = 0; i < nfields; i++)
+		p += sprintf(p, "%cf%d=0", i ? ',' : ' ', i);
+	return s;
+}
+
+static void test_parser_bounds_tags_and_fields_per_line(void)
+{
+	struct lp_point p;
+	const char *err = NULL;
+	char *s;
+
+	s = many(LP_MAX_TAGS, LP_MAX_FIELDS);
+	CHECK_INT(parse_exact(s, strlen(s), &p, &err), 0);
+	CHECK_INT(p.ntags, LP_MAX_TAGS);
+	CHECK_INT(p.nfields, LP_MAX_FIELDS);
+	lp_point_free(&p);
+	free(s);
+	s = many(LP_MAX_TAGS + 1, 1);
+	CHECK_INT(parse_exact(s, strlen(s), &p, &err), -EINVAL);
+	CHECK_STR(err, "too many tags");
+	free(s);
+	s = many(0, LP_MAX_FIELDS + 1);
+	CHECK_INT(parse_exact(s, strlen(s), &p, &err), -EINVAL);
+	CHECK_STR(err, "too many fields");
+	free(s);
+}
+
 int main(void)
 {
 	tl_prog = "unit/lineproto";
@@ -696,6 +788,7 @@ int main(void)
 	RUN(test_every_special_char_in_every_position_round_trips);
 	RUN(test_floats_use_the_shortest_exact_form);
 	RUN(test_floats_round_trip_exactly);
+	RUN(test_fast_float_path_prints_what_the_slow_rule_prints);
 	RUN(test_integers_keep_their_extremes);
 	RUN(test_bool_and_string_fields_are_typed);
 	RUN(test_nan_and_infinite_fields_are_skipped);
@@ -707,5 +800,6 @@ int main(void)
 	RUN(test_parser_reads_every_escape_and_type);
 	RUN(test_parser_rejects_garbage_with_a_message);
 	RUN(test_parser_never_reads_past_the_line);
+	RUN(test_parser_bounds_tags_and_fields_per_line);
 	return TL_DONE();
 }
