@@ -43,9 +43,12 @@ BENCH_SRCS = $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 # Helpers the bench scripts run (not benchmarks themselves).
 BENCH_TOOLS = $(BUILD)/bench/mqtt_pub_bench
+# The soak test's MQTT publisher; the run's length in seconds.
+SOAK_TOOLS = $(BUILD)/soak/soak_pub
+DURATION ?= 3600
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
-.PHONY: all test check demo deps install uninstall clean bench fuzz fuzz-build FORCE
+.PHONY: all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
 .SUFFIXES:
 
 all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5 $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
@@ -86,6 +89,10 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
+$(BUILD)/soak/%: $(BUILD)/tests/soak/%.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
@@ -118,6 +125,14 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS) $(BENCH_TOOLS)
 	@tests/bench/run.sh $(BUILD)
+
+# Reliability run (issue 8), never part of `make test`: DURATION seconds of
+# Modbus and MQTT load with faults on a schedule; prints sent / stored /
+# lost / duplicated, peak RSS and fds over time; exit 1 on a loss, a
+# duplicate or a crash.  Builds only what it runs.
+soak: deps
+	@$(MAKE) --no-print-directory $(BUILD)/coldchaind $(BUILD)/tests/modbus_sim $(SOAK_TOOLS)
+	@tests/soak/soak.sh $(BUILD) $(DURATION)
 
 # libFuzzer (clang): every tests/fuzz/fuzz_*.c for FUZZ_TIME seconds each.
 # New inputs go to build-fuzz/corpus/NAME; tests/fuzz/corpus/NAME are the
@@ -156,6 +171,8 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 	@for f in config/devices/*.conf; do \
 		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
 		[ -e $$t ] || install -m 0644 $$f $$t; done
+	@# The live config: 0640, group coldchaind (the unit runs as that user
+	@# and must read it; others must not - it may name secret files).
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] || \
 		install -m 0640 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf
 	@if [ -n "$$(ls dashboards 2>/dev/null)" ]; then cp -r dashboards/. $(DESTDIR)$(DATADIR)/coldchaind/dashboards/; fi
@@ -164,6 +181,14 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
 	install -m 0644 config/coldchaind.sysusers $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
+	@# On the live system (no DESTDIR): create the coldchaind user and group
+	@# now, as a package's postinst would, and give the config its group.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/coldchaind.conf && \
+		{ [ "$$(stat -c %G $(SYSCONFDIR)/coldchaind/coldchaind.conf)" != root ] || \
+		  chgrp coldchaind $(SYSCONFDIR)/coldchaind/coldchaind.conf; }; \
+	else echo "note: create the coldchaind user (systemd-sysusers coldchaind.conf) and" \
+		"chgrp coldchaind $(SYSCONFDIR)/coldchaind/coldchaind.conf, or the service cannot read its config"; fi
 
 # Removes what install put in place, except a config the site has edited.
 uninstall:

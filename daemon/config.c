@@ -257,9 +257,12 @@ enum { CTK_SOCKET, CTK_GROUP, CTK_N };
 static const struct key control_keys[] = {
 	[CTK_SOCKET] = { .name = "socket", .kt = KT_PATH, .flags = KF_DYN | KF_RESTART,
 			.off = OFF(cc_control_conf, socket), .def = "<state_dir>/coldchaind.sock",
-			.help = "UNIX socket path (mode 0660; a stale socket is replaced, any other file refused)" },
+			.help = "UNIX socket path (mode 0660; a stale socket is replaced, any other file refused); "
+				"the installed configuration sets /run/coldchaind/coldchaind.sock (the systemd unit's "
+				"RuntimeDirectory), where coldchainctl looks by default" },
 	[CTK_GROUP] = { .name = "group", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_control_conf, group),
-		       .help = "group owning the socket: its members may use coldchainctl; unset = the daemon's group" },
+		       .help = "group owning the socket: its members may use coldchainctl; unset = the daemon's group; "
+			       "one of the daemon account's groups unless started as root" },
 };
 
 enum { LK_TARGET, LK_LEVEL, LK_N };
@@ -754,6 +757,11 @@ struct ctx {
 	/* source text cache for the integer-literal check */
 	char *src_name;
 	char *src;
+	/* config_load_string: the text of cfg->file (which is not read) */
+	const char *text;
+	/* what includes_safe has seen, against the CONFIG_MAX_* bounds */
+	uint64_t bytes;
+	int includes, over;
 };
 
 struct seen {
@@ -1769,7 +1777,7 @@ static void read_secret(struct ctx *c, const char *file, char **dst, const char 
 			const char *path)
 {
 	const char *raw = config_setting_get_string(s);
-	char *disp = path_join(c->dir, raw), buf[4097];
+	char *disp = path_join(c->dir, raw), buf[CONFIG_MAX_SECRET + 2];
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -1796,7 +1804,9 @@ static void read_secret(struct ctx *c, const char *file, char **dst, const char 
 	buf[strcspn(buf, "\n")] = '\0';
 	if (buf[0] && buf[strlen(buf) - 1] == '\r')
 		buf[strlen(buf) - 1] = '\0';
-	if (!buf[0])
+	if (strlen(buf) > CONFIG_MAX_SECRET)
+		err_at(c, s, path, "%s file %s: the first line is longer than %d bytes", what, disp, CONFIG_MAX_SECRET);
+	else if (!buf[0])
 		err_at(c, s, path, "%s file %s is empty", what, disp);
 	else
 		*dst = xstrdup(buf);
@@ -2398,14 +2408,26 @@ static void load_root(struct ctx *c, const config_setting_t *root)
  */
 static int includes_safe(struct ctx *c, const char *file, const char *shown, const char *incdir, int depth)
 {
-	FILE *f = fopen(file, "r");
+	FILE *f;
+	struct stat fst;
 	char *line = NULL;
 	size_t cap = 0;
 	int ln = 0, rc = 0;
 
+	if (c->over)
+		return -1;
+	f = c->text && file == c->cfg->file ? fmemopen((void *)c->text, strlen(c->text), "r") : fopen(file, "r");
 	if (!f)
 		return 0; /* libconfig reports it */
-	while (getline(&line, &cap, f) >= 0) {
+	if (fstat(fileno(f), &fst) == 0 && S_ISREG(fst.st_mode) &&
+	    (c->bytes += (uint64_t)fst.st_size) > CONFIG_MAX_BYTES) {
+		err_file(c, shown, 1, "the configuration files add up to more than %u MiB (CONFIG_MAX_BYTES): refused",
+			 CONFIG_MAX_BYTES >> 20);
+		c->over = 1;
+		fclose(f);
+		return -1;
+	}
+	while (!c->over && getline(&line, &cap, f) >= 0) {
 		char *p = line, *q, *target;
 		struct stat st;
 
@@ -2420,11 +2442,18 @@ static int includes_safe(struct ctx *c, const char *file, const char *shown, con
 		if (*p++ != '"' || !(q = strchr(p, '"')))
 			continue;
 		*q = '\0';
+		if (++c->includes > CONFIG_MAX_INCLUDES) {
+			err_file(c, shown, ln, "@include \"%s\": more than %d @include in all (CONFIG_MAX_INCLUDES): refused",
+				 p, CONFIG_MAX_INCLUDES);
+			c->over = 1;
+			rc = -1;
+			break;
+		}
 		target = xasprintf("%s/%s", incdir, p);
 		if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
 			err_file(c, shown, ln, "@include \"%s\": not a regular file", p);
 			rc = -1;
-		} else if (depth < 10) {
+		} else if (depth < CONFIG_MAX_INCLUDE_DEPTH) { /* deeper: libconfig refuses it */
 			char *name = path_join(incdir, p); /* as messages show it */
 			if (includes_safe(c, target, name, incdir, depth + 1) < 0)
 				rc = -1;
@@ -2448,7 +2477,8 @@ static int err_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int config_load(const char *path, struct cc_config **out, struct cc_errors *e)
+/* text: config_load_string's, else NULL (the file path is read). */
+static int load(const char *path, const char *text, struct cc_config **out, struct cc_errors *e)
 {
 	struct ctx c;
 	struct cc_config *cfg;
@@ -2480,17 +2510,22 @@ int config_load(const char *path, struct cc_config **out, struct cc_errors *e)
 	c.cur_file = path;
 	c.cur_incdir = c.dir;
 	file_intern(&c, path);
+	if (text) {
+		c.text = text;
+		c.src_name = xstrdup(path);
+		c.src = xstrdup(text);
+	}
 
-	if (stat(path, &st) < 0) {
+	if (!text && stat(path, &st) < 0) {
 		err_file(&c, path, 1, "cannot read: %s", strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
+	} else if (!text && !S_ISREG(st.st_mode)) {
 		err_file(&c, path, 1, "cannot read: not a regular file");
 	} else {
 		config_init(&lc);
 		config_set_include_dir(&lc, c.dir);
-		if (includes_safe(&c, path, path, c.dir, 0) < 0) {
+		if (includes_safe(&c, cfg->file, path, c.dir, 0) < 0) {
 			/* reported */
-		} else if (!config_read_file(&lc, path)) {
+		} else if (!(text ? config_read_string(&lc, text) : config_read_file(&lc, path))) {
 			if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
 				err_file(&c, path, 1, "cannot read: %s", strerror(errno ? errno : EIO));
 			else
@@ -2530,6 +2565,16 @@ int config_load(const char *path, struct cc_config **out, struct cc_errors *e)
 	free(c.absdir);
 	free(c.tdir_buf);
 	return rc;
+}
+
+int config_load(const char *path, struct cc_config **out, struct cc_errors *e)
+{
+	return load(path, NULL, out, e);
+}
+
+int config_load_string(const char *text, const char *name, struct cc_config **out, struct cc_errors *e)
+{
+	return load(name, text, out, e);
 }
 
 void config_free(struct cc_config *cfg)

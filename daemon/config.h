@@ -222,6 +222,19 @@ void errors_add(struct cc_errors *e, const char *fmt, ...) __attribute__((format
 void errors_print(const struct cc_errors *e, FILE *f);
 void errors_free(struct cc_errors *e);
 
+/* Bounds on what config_load reads, checked before libconfig parses a byte:
+ * the configuration file, every file it @includes (counted each time it is
+ * included) and the device templates, CONFIG_MAX_BYTES in all; at most
+ * CONFIG_MAX_INCLUDES @include directives reached in all (a file including
+ * another twice, down several levels, would otherwise be read 2^depth
+ * times); nesting at most CONFIG_MAX_INCLUDE_DEPTH levels (libconfig 1.5's
+ * own limit: "include file nesting too deep").  Secret files: the first line,
+ * at most CONFIG_MAX_SECRET bytes. */
+#define CONFIG_MAX_BYTES (16u << 20)
+#define CONFIG_MAX_INCLUDES 256
+#define CONFIG_MAX_INCLUDE_DEPTH 10
+#define CONFIG_MAX_SECRET 4096
+
 /*
  * Loads and validates path.  On success returns 0 and *out; on any error
  * returns -EINVAL and e holds every message (all errors of the file, not
@@ -229,6 +242,11 @@ void errors_free(struct cc_errors *e);
  * inputs (see the reload pre-check in main.c).
  */
 int config_load(const char *path, struct cc_config **out, struct cc_errors *e);
+/* The same for a file's text held in memory (the fuzz target): name is
+ * not read, it stands for the file in messages and relative paths resolve
+ * against its directory, as for config_load(name); an @include in text
+ * reads the named file. */
+int config_load_string(const char *text, const char *name, struct cc_config **out, struct cc_errors *e);
 void config_free(struct cc_config *cfg);
 
 /* Writes the effective configuration (every default filled in, secrets

@@ -24,7 +24,7 @@
 #include "log.h"
 #include "util.h"
 
-#define OUT_MAX (8u << 20)      /* replies a client has not read: past it, it is dropped */
+#define OUT_MAX CONTROL_MAX_REPLY /* replies a client has not read: past it, it is dropped */
 #define IDLE_MS (10 * 60 * 1000) /* an idle connection is closed */
 #define USER_MAX 64
 #define NOTE_MAX 1024
@@ -322,6 +322,7 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 		return o;
 	case -EEXIST: return err_new("refused", NULL, "lot %s is already loaded (lot ids are unique)", lot);
 	case -EALREADY: return err_new("refused", NULL, "lot %s is already in room %s", lot, room);
+	case -ENOSPC: return err_new("refused", "unload lots that have left", "lot %s: too many lots loaded", lot);
 	case -ENOENT:
 		if (strcmp(cmd, "lot_load") == 0) {
 			e = err_new("not_found", NULL, "unknown room \"%s\" or product \"%s\"", room, product);
@@ -538,7 +539,12 @@ static void client_queue(struct client *k, const char *s)
 
 	if (k->outlen + n + 1 > OUT_MAX) {
 		/* it does not read its replies: drop it rather than grow */
-		log_warn("control: client %s does not read its replies: disconnected", k->user);
+		if (k->outlen)
+			log_warn("control: client %s does not read its replies (%zu bytes queued): disconnected",
+				 k->user, k->outlen);
+		else
+			log_warn("control: client %s: a reply of %zu bytes is over the %u-byte limit: disconnected",
+				 k->user, n, OUT_MAX);
 		k->closing = 2;
 		return;
 	}

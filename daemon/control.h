@@ -12,7 +12,11 @@
 #include "config.h"
 
 #define CONTROL_MAX_REQUEST 65536 /* bytes per request line, newline included */
-#define CONTROL_MAX_CLIENTS 16
+#define CONTROL_MAX_CLIENTS 16      /* connections at once; the next is told "too many clients" */
+/* Replies queued for a client that does not read them: past it the client
+ * is disconnected.  So no single reply is longer, and coldchainctl reads
+ * no more than this either. */
+#define CONTROL_MAX_REPLY (8u << 20)
 #define CONTROL_MAX_FDS (CONTROL_MAX_CLIENTS + 1)
 
 struct control;

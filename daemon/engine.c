@@ -1459,6 +1459,15 @@ int engine_lot_load(const char *room, const char *lot, const char *product, int6
 		rc = -EEXIST;
 		goto out;
 	}
+	{
+		size_t n = 0;
+		for (size_t i = 0; i < E->nrooms; i++)
+			n += E->rooms[i].nlots;
+		if (n >= ENGINE_MAX_LOTS) {
+			rc = -ENOSPC;
+			goto out;
+		}
+	}
 	lot_add_new(E, r, lot, product, p, loaded_ns);
 	E->dirty = 1;
 	log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);

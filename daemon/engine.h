@@ -36,9 +36,13 @@ int engine_reset(const char *id, const char *user, const char *note);
 
 /* Lots at run time (control socket); they persist in the snapshot.  0, or
  * -ENOENT no such room / profile / lot, -EEXIST the lot id is in use,
- * -EALREADY (move) already in that room, -EINVAL, -ESRCH not running.
+ * -EALREADY (move) already in that room, -EINVAL, -ESRCH not running,
+ * -ENOSPC (load) ENGINE_MAX_LOTS lots are loaded already (each costs
+ * memory, alarms and a few hundred bytes of every snapshot, and the
+ * control socket is open to a whole group).
  * A moved lot keeps its accumulators; its lot alarms are rebuilt for the
  * new room (ids ROOM/LOT/rule). */
+#define ENGINE_MAX_LOTS 10000
 int engine_lot_load(const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user);
 int engine_lot_unload(const char *lot, const char *user);
 int engine_lot_move(const char *lot, const char *room, const char *user);

@@ -4,7 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
+#include <stdint.h>
+#include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,10 @@ int state_write(const char *dir, const char *name, const char *data, size_t len)
 	int fd, dfd, rc = 0;
 	size_t off = 0;
 
+	if (len > STATE_MAX_BYTES) {
+		rc = -EFBIG;
+		goto out;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
@@ -60,30 +65,60 @@ out:
 int state_read(const char *dir, const char *name, char **out, size_t *len)
 {
 	char *path = xasprintf("%s/%s", dir, name), *buf = NULL;
-	FILE *f = fopen(path, "r");
-	size_t cap = 0, n = 0, r;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	size_t cap, n = 0;
 	int rc = 0;
 
 	free(path);
-	if (!f)
+	if (fd < 0)
 		return -errno;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			buf = xrealloc(buf, cap);
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > STATE_MAX_BYTES) {
+		rc = -EFBIG;
+		goto out;
+	}
+	/* the size may change under us: read to EOF, but never past the bound */
+	cap = (size_t)st.st_size + 4096;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r;
+		if (n == cap) {
+			if (cap > STATE_MAX_BYTES) {
+				rc = -EFBIG;
+				goto out;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
 		}
-		r = fread(buf + n, 1, 4096, f);
-		n += r;
-	} while (r > 0);
-	if (ferror(f))
-		rc = -EIO;
-	fclose(f);
-	if (rc < 0) {
-		free(buf);
-		return rc;
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > STATE_MAX_BYTES) {
+		rc = -EFBIG;
+		goto out;
 	}
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;
-	return 0;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return rc;
 }

@@ -8,10 +8,18 @@
 
 #include <stddef.h>
 
+/* A snapshot's size limit, both ways: a larger one is neither written
+ * (-EFBIG, so what was written can always be read back) nor read (-EFBIG,
+ * never allocated).  engine.state takes a few hundred bytes per alarm and
+ * per lot: this is room for over 100,000 of them. */
+#define STATE_MAX_BYTES ((size_t)64 << 20)
+
 /* 0 or -errno. */
 int state_write(const char *dir, const char *name, const char *data, size_t len);
 /* The file's contents, NUL-terminated, in *out (free it); *len its length.
- * 0, -ENOENT when there is none, or -errno. */
+ * 0, -ENOENT when there is none, -EFBIG past STATE_MAX_BYTES, -EINVAL when
+ * it is not a regular file (never opened for blocking: a FIFO cannot hang
+ * the start), or -errno. */
 int state_read(const char *dir, const char *name, char **out, size_t *len);
 
 #endif

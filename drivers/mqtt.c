@@ -725,6 +725,27 @@ static const char *err_text(int rc)
 	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
 }
 
+/* MQTT 5 Maximum Packet Size for CONNECT: libmosquitto (2.0.11,
+ * lib/packet_mosq.c "FIXME - client case") allocates whatever length a
+ * PUBLISH announces, up to 256 MiB, before on_message can refuse it; a
+ * broker told this limit discards larger messages instead (MQTT 5
+ * 3.1.2.11.4).  Room is left above the largest max_payload for the topic
+ * and properties, so a message just over max_payload still arrives and is
+ * counted as too_large. */
+#define MQTT_PACKET_SLACK (65536 + 4096)
+#define MQTT_PACKET_MAX 268435460u /* the protocol's own limit */
+
+static uint32_t max_packet(const struct cc_mqtt_conf *m)
+{
+	uint64_t most = 0;
+
+	for (size_t i = 0; i < m->nsubs; i++)
+		if ((uint64_t)m->subs[i].max_payload > most)
+			most = (uint64_t)m->subs[i].max_payload;
+	most += MQTT_PACKET_SLACK;
+	return most > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : (uint32_t)most;
+}
+
 static int connect_first(struct mqtt_client *c)
 {
 	const struct cc_mqtt_conf *m = c->conf;
@@ -736,6 +757,10 @@ static int connect_first(struct mqtt_client *c)
 		mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
 					     (uint32_t)(s > UINT32_MAX ? UINT32_MAX : s));
 	}
+	/* a watch gets the same limit: it shows what the daemon would see;
+	 * the alert publisher subscribes to nothing */
+	if (m->protocol == CC_MQTT_V5 && m->nsubs)
+		mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE, max_packet(m));
 	rc = mosquitto_connect_bind_v5(c->mosq, m->host, m->port, keepalive, NULL, props);
 	mosquitto_property_free_all(&props);
 	return rc;

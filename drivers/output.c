@@ -27,8 +27,10 @@
 #include "../daemon/util.h"
 #include "lineproto.h"
 
-#define RESP_MAX (64 * 1024)   /* response body kept for error messages */
+#define RESP_MAX OUTPUT_RESP_MAX
 #define ERRMSG_MAX 1024        /* X-Influxdb-Error kept */
+#define QUAR_REASON_MAX 1024   /* reason bytes before each quarantined line (not a
+                                * whole 64 KiB error body before every line) */
 #define LOG_EVERY_MS 30000     /* rate limit for repeated failure messages */
 #define BACKOFF_START_MS 1000
 #define RETRY_AFTER_MAX_S 3600
@@ -710,8 +712,10 @@ static void quarantine_write(struct output *o, const char *data, size_t len, siz
 			continue;
 		why = o->reasons[i] ? o->reasons[i] : msg;
 		fprintf(f, "# %s output %s: ", when, o->name);
-		for (const char *c = why; *c; c++)
+		for (const char *c = why; *c && c - why < QUAR_REASON_MAX; c++)
 			fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+		if (strlen(why) > QUAR_REASON_MAX)
+			fputs("...", f);
 		fprintf(f, "\n%.*s\n", (int)lines[i].len, lines[i].p);
 	}
 	if (fclose(f) != 0 && log_rl_allow(&o->rl_quar, LOG_EVERY_MS, &supp))
@@ -1660,9 +1664,9 @@ static size_t query_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 int influx_query_json(const char *url, const char *db, const char *q, const char *user, const char *pass,
-		      char **json, char *err, size_t errlen)
+		      size_t max, char **json, char *err, size_t errlen)
 {
-	struct qbuf b = { .max = INFLUX_QUERY_MAX };
+	struct qbuf b = { .max = max ? max : INFLUX_QUERY_MAX };
 	CURL *c = NULL;
 	char *edb = NULL, *eq = NULL, *full = NULL, *userpwd = NULL;
 	long code = 0;
@@ -1705,7 +1709,10 @@ int influx_query_json(const char *url, const char *db, const char *q, const char
 	if (rc != CURLE_OK) {
 		if (b.too_big) {
 			r = -EFBIG;
-			fmt_trunc(err, errlen, "reply larger than %d MiB: ask for a shorter period", INFLUX_QUERY_MAX >> 20);
+			if (b.max % ((size_t)1 << 20) == 0)
+				fmt_trunc(err, errlen, "reply larger than %zu MiB: ask for a shorter period", b.max >> 20);
+			else
+				fmt_trunc(err, errlen, "reply larger than %zu bytes: ask for a shorter period", b.max);
 		} else {
 			r = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
 			fmt_trunc(err, errlen, "%s", curl_easy_strerror(rc));

@@ -106,14 +106,20 @@ void output_free(struct output *o);
 
 void output_get_stats(struct output *o, struct output_stats *st);
 
+/* Bytes of an HTTP reply body kept (for the error message and the
+ * quarantine's reason); the rest is read and dropped, so the connection
+ * stays reusable.  A reply cannot last past the output's timeout. */
+#define OUTPUT_RESP_MAX (64 * 1024)
+
 /* Reads back from InfluxDB 1.x: GET URL/query?db=DB&epoch=ms&q=Q (basic
  * auth when user is set).  On success *json is the reply body (malloc'd,
  * NUL-terminated; InfluxQL errors are inside it, HTTP 200) and 0 is
  * returned; otherwise -errno with a message in err: -EFBIG for a reply
- * over INFLUX_QUERY_MAX bytes, -ETIMEDOUT (connect 10 s, total 120 s),
- * -EACCES for 401/403, -EIO for anything else.  Used by coldchainctl report. */
-#define INFLUX_QUERY_MAX (256 << 20)
+ * (decompressed) over max bytes (0: INFLUX_QUERY_MAX), -ETIMEDOUT
+ * (connect 10 s, total 120 s), -EACCES for 401/403, -EIO for anything else.
+ * Used by coldchainctl report. */
+#define INFLUX_QUERY_MAX ((size_t)256 << 20)
 int influx_query_json(const char *url, const char *db, const char *q, const char *user, const char *pass,
-		      char **json, char *err, size_t errlen);
+		      size_t max, char **json, char *err, size_t errlen);
 
 #endif

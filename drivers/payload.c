@@ -11,6 +11,8 @@
 #include <string.h>
 
 #define SET_ERR(m) do { if (err) *err = (m); } while (0)
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 int payload_utf8_check(const void *buf, size_t n)
 {
@@ -335,16 +337,58 @@ struct payload_json {
 	cJSON *root;
 };
 
+/* The bounds of payload.h, in one pass outside strings; unbalanced input is
+ * left to cJSON to refuse. */
+static int json_bounded(const char *p, size_t n, const char **err)
+{
+	size_t values = 1;
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (ch) {
+		case '"': in_str = 1; break;
+		case '{':
+		case '[':
+			if (++depth > PAYLOAD_JSON_MAX_DEPTH) {
+				SET_ERR("JSON nested deeper than " XSTR(PAYLOAD_JSON_MAX_DEPTH) " levels");
+				return -E2BIG;
+			}
+			values++;
+			break;
+		case '}':
+		case ']': depth--; break;
+		case ',': values++; break;
+		default: continue;
+		}
+		if (values > PAYLOAD_JSON_MAX_VALUES) {
+			SET_ERR("JSON with more than " XSTR(PAYLOAD_JSON_MAX_VALUES) " values");
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
 int payload_json_parse(const void *p, size_t n, struct payload_json **out, const char **err)
 {
 	const char *end = NULL;
 	cJSON *root;
+	int rc;
 
 	*out = NULL;
 	if (n == 0) {
 		SET_ERR("empty");
 		return -EINVAL;
 	}
+	if ((rc = json_bounded(p, n, err)) < 0)
+		return rc;
 	root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (!root) {
 		SET_ERR("not valid JSON (truncated or malformed)");

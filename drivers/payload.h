@@ -10,6 +10,8 @@
  *   -ERANGE  not finite (NaN, Inf, overflow) or a time out of range
  *   -ENOENT  the JSON path is absent (or null)
  *   -EILSEQ  invalid UTF-8 or a NUL byte
+ *   -E2BIG   JSON nested deeper than PAYLOAD_JSON_MAX_DEPTH, or with more
+ *            than PAYLOAD_JSON_MAX_VALUES values
  * and *err (when err is not NULL) points at a static message. */
 #ifndef CC_PAYLOAD_H
 #define CC_PAYLOAD_H
@@ -42,7 +44,14 @@ int payload_time_ns(const void *p, size_t n, enum payload_tunit u, int64_t *ns, 
  * bytes, "..." when cut.  out always NUL-terminated; returns strlen(out). */
 size_t payload_excerpt(const void *p, size_t n, size_t max_in, char *out, size_t outlen);
 
-/* JSON: one parsed document, then values by path ("env.rh", "list.0.t"). */
+/* JSON: one parsed document, then values by path ("env.rh", "list.0.t").
+ * Bounds checked before cJSON allocates anything, so a message's memory does
+ * not grow with max_payload: at most PAYLOAD_JSON_MAX_VALUES values (objects,
+ * arrays, members and elements; counted as commas + brackets + 1) and
+ * PAYLOAD_JSON_MAX_DEPTH levels of nesting.  Sensor payloads (Tasmota,
+ * Zigbee2MQTT, ESP32 sketches) use tens of values and a few levels. */
+#define PAYLOAD_JSON_MAX_DEPTH 32
+#define PAYLOAD_JSON_MAX_VALUES 10000
 struct payload_json;
 int payload_json_parse(const void *p, size_t n, struct payload_json **out, const char **err);
 void payload_json_free(struct payload_json *j);

@@ -11,8 +11,14 @@
  * "listening on HOST:PORT" on stdout and writes "PORT\n" to the ready file
  * (written to FILE.tmp, then renamed, so a poller never sees a partial
  * file).  Any number of clients, one select() loop.  SIGHUP (TCP) re-reads
- * the map file: its values overwrite the served ones (tests change a reading).  RTU: the ready file
- * gets "DEVICE\n" once the serial port is open.  SIGTERM/SIGINT: clean exit 0.
+ * the map file, which replaces the old one: its values overwrite the served
+ * ones (tests change a reading), a unit it no longer names is gone (answered
+ * as a unit not in the map) until a later file names it again, and "dead",
+ * "exception" and "counter" lines hold only while the file has them.
+ * Registers the new file does not set keep their values, so a counter
+ * resumes where it was when its unit comes back.  RTU: the ready file
+ * gets "DEVICE\n" once the serial port is open.  SIGTERM/SIGINT: clean exit 0,
+ * after printing "counter unit U TABLE ADDRESS: N" for each counter.
  *
  * Map file, one statement a line, '#' starts a comment:
  *   UNIT TABLE ADDRESS TYPE ORDER VALUE   1 holding 0 float32 CDAB 3.5
@@ -20,6 +26,11 @@
  *   UNIT dead                             never answers that unit
  *   UNIT exception TABLE START COUNT CODE a request touching START..START+COUNT-1
  *                                         gets exception CODE (e.g. 2)
+ *   UNIT counter TABLE ADDRESS            holding or input: a uint32 (ABCD) at
+ *                                         ADDRESS..ADDRESS+1 that counts the reads
+ *                                         touching it (the first read gets 1), so
+ *                                         every reading served is distinct (the
+ *                                         soak test checks each one arrived once)
  * TABLE: coil, discrete, holding, input.  TYPE: bool, int16, uint16, int32,
  * uint32, int64, uint64, float32, float64.  ORDER: ABCD, CDAB, BADC, DCBA
  * (as in daemon/config.h; "-" = ABCD).  A bool in a register table sets the
@@ -81,14 +92,22 @@ struct exc_range {
 };
 
 struct unit {
-	int present;
+	int present; /* named by the current map file (or the scenario) */
 	int dead;
-	modbus_mapping_t *map;
+	modbus_mapping_t *map; /* kept while absent: a unit comes back with its values */
+};
+
+struct counter {
+	int unit;
+	enum table table;
+	unsigned addr;
 };
 
 static struct unit units[NUNITS];
 static struct exc_range *excs;
 static size_t nexcs;
+static struct counter *ctrs;
+static size_t nctrs;
 static int verbose;
 static int lychee;
 static double t0_real;
@@ -130,12 +149,12 @@ static struct unit *unit_get(int id)
 {
 	struct unit *u = &units[id];
 
-	if (!u->present) {
+	if (!u->map) {
 		u->map = modbus_mapping_new(NTABLE, NTABLE, NTABLE, NTABLE);
 		if (!u->map)
 			die("unit %d: %s", id, modbus_strerror(errno));
-		u->present = 1;
 	}
+	u->present = 1;
 	return u;
 }
 
@@ -234,6 +253,11 @@ static void map_load(const char *path)
 
 	if (!f)
 		die("%s: %s", path, strerror(errno));
+	/* The file replaces the previous one (SIGHUP): only registers persist. */
+	for (int u = 0; u < NUNITS; u++)
+		units[u].present = units[u].dead = 0;
+	nexcs = 0;
+	nctrs = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *tok[8], *save = NULL, *p;
 		int n = 0, unit;
@@ -278,6 +302,26 @@ static void map_load(const char *path)
 			unit_get(unit);
 			continue;
 		}
+		if (n == 4 && strcmp(tok[1], "counter") == 0) {
+			struct counter c = { .unit = unit };
+			if (parse_table(tok[2], &c.table) < 0 || (c.table != T_HOLDING && c.table != T_INPUT)) {
+				fprintf(stderr, "%s:%d: a counter is in table holding or input\n", path, lineno);
+				errs++;
+				continue;
+			}
+			c.addr = (unsigned)strtoul(tok[3], NULL, 0);
+			if (c.addr > 65534) {
+				fprintf(stderr, "%s:%d: counter address out of range\n", path, lineno);
+				errs++;
+				continue;
+			}
+			ctrs = realloc(ctrs, (nctrs + 1) * sizeof(*ctrs));
+			if (!ctrs)
+				die("out of memory");
+			ctrs[nctrs++] = c;
+			unit_get(unit);
+			continue;
+		}
 		if (n == 6) {
 			uint16_t w[4];
 			int nw;
@@ -310,8 +354,8 @@ static void map_load(const char *path)
 					(t == T_HOLDING ? u->map->tab_registers : u->map->tab_input_registers)[addr + (unsigned)i] = w[i];
 			continue;
 		}
-		fprintf(stderr, "%s:%d: expected \"UNIT TABLE ADDRESS TYPE ORDER VALUE\", \"UNIT dead\" or "
-				"\"UNIT exception TABLE START COUNT CODE\"\n", path, lineno);
+		fprintf(stderr, "%s:%d: expected \"UNIT TABLE ADDRESS TYPE ORDER VALUE\", \"UNIT dead\", "
+				"\"UNIT exception TABLE START COUNT CODE\" or \"UNIT counter TABLE ADDRESS\"\n", path, lineno);
 		errs++;
 	}
 	fclose(f);
@@ -426,6 +470,40 @@ static int fc_table(int fc, enum table *t)
 	return -1;
 }
 
+static uint16_t *table_regs(int unit, enum table t)
+{
+	return t == T_HOLDING ? units[unit].map->tab_registers : units[unit].map->tab_input_registers;
+}
+
+/* A read of ADDR..ADDR+COUNT-1 touching a counter advances it first. */
+static void counters_count(int unit, enum table t, unsigned addr, unsigned count)
+{
+	for (size_t i = 0; i < nctrs; i++) {
+		const struct counter *c = &ctrs[i];
+		uint16_t *r;
+		uint32_t v;
+
+		if (c->unit != unit || c->table != t || addr > c->addr + 1 || c->addr >= addr + count)
+			continue;
+		r = table_regs(unit, t) + c->addr;
+		v = ((uint32_t)r[0] << 16 | r[1]) + 1;
+		r[0] = (uint16_t)(v >> 16);
+		r[1] = (uint16_t)v;
+	}
+}
+
+static void counters_print(void)
+{
+	static const char *const names[] = { "coil", "discrete", "holding", "input" };
+
+	for (size_t i = 0; i < nctrs; i++) {
+		const uint16_t *r = table_regs(ctrs[i].unit, ctrs[i].table) + ctrs[i].addr;
+		printf("counter unit %d %s %u: %lu\n", ctrs[i].unit, names[ctrs[i].table], ctrs[i].addr,
+		       (unsigned long)((uint32_t)r[0] << 16 | r[1]));
+	}
+	fflush(stdout);
+}
+
 static void turnaround(long ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
@@ -466,6 +544,8 @@ static void handle(modbus_t *ctx, int is_tcp, const uint8_t *req, int len, long 
 	}
 	if (lychee)
 		lychee_update();
+	if (fc == 0x03 || fc == 0x04 || fc == 0x17)
+		counters_count(unit, fc == 0x04 ? T_INPUT : T_HOLDING, addr, count);
 	turnaround(turnaround_ms);
 	modbus_reply(ctx, req, len, units[unit].map);
 }
@@ -816,9 +896,11 @@ int main(int argc, char **argv)
 	else
 		serve_rtu(rtu, baud, parity, data_bits, stop_bits, ready, turnaround_ms, &waitmask);
 
+	counters_print();
 	for (int u = 0; u < NUNITS; u++)
 		if (units[u].map)
 			modbus_mapping_free(units[u].map);
 	free(excs);
+	free(ctrs);
 	return 0;
 }

@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../daemon/config.h"
+#include "../../daemon/control.h"
 #include "../../daemon/sample.h"
 #include "../../daemon/util.h"
 #include "../../drivers/mqtt.h"
@@ -28,7 +30,11 @@
 #define CC_SYSCONFDIR "/etc"
 #endif
 #define DEFAULT_CONF CC_SYSCONFDIR "/coldchaind/coldchaind.conf"
-#define DEFAULT_SOCKET "/var/lib/coldchaind/coldchaind.sock"
+/* Without a readable configuration: the packaged one's socket (under
+ * systemd's RuntimeDirectory=), else the built-in default beside the state
+ * directory. */
+#define DEFAULT_SOCKET "/run/coldchaind/coldchaind.sock"
+#define FALLBACK_SOCKET "/var/lib/coldchaind/coldchaind.sock"
 #define REPLY_TIMEOUT_MS 120000 /* a reload restarts buses and outputs */
 
 const char ctl_socket_usage[] =
@@ -103,6 +109,15 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *n)
 	return 0;
 }
 
+static const char *default_socket(void)
+{
+	struct stat st;
+
+	if (lstat(DEFAULT_SOCKET, &st) != 0 && lstat(FALLBACK_SOCKET, &st) == 0)
+		return FALLBACK_SOCKET;
+	return DEFAULT_SOCKET;
+}
+
 static const char *socket_path(const struct opts *o, char **owned)
 {
 	struct cc_config *cfg = NULL;
@@ -113,7 +128,7 @@ static const char *socket_path(const struct opts *o, char **owned)
 	if (o->sock)
 		return o->sock;
 	if (!o->conf && access(conf, R_OK) != 0)
-		return DEFAULT_SOCKET;
+		return default_socket();
 	if (config_load(conf, &cfg, &e) < 0) {
 		if (o->conf) {
 			errors_print(&e, stderr);
@@ -121,7 +136,7 @@ static const char *socket_path(const struct opts *o, char **owned)
 			return NULL;
 		}
 		errors_free(&e);
-		return DEFAULT_SOCKET;
+		return default_socket();
 	}
 	*owned = xstrdup(cfg->control.socket);
 	config_free(cfg);
@@ -173,6 +188,12 @@ static cJSON *call(const char *path, cJSON *req, int *rc)
 		ssize_t r;
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			fprintf(stderr, "coldchainctl: %s: no reply from coldchaind\n", path);
+			goto out;
+		}
+		if (len > CONTROL_MAX_REPLY) {
+			/* the daemon never sends more: this is not coldchaind */
+			fprintf(stderr, "coldchainctl: %s: reply longer than %u bytes without a newline: refused\n",
+				path, CONTROL_MAX_REPLY);
 			goto out;
 		}
 		if (cap - len < 4096) {

@@ -231,7 +231,7 @@ static cJSON *iq(struct report *r, const char *q, cJSON **series)
 	int rc;
 
 	*series = NULL;
-	rc = influx_query_json(r->url, r->db, q, r->user, r->pass, &json, err, sizeof(err));
+	rc = influx_query_json(r->url, r->db, q, r->user, r->pass, INFLUX_QUERY_MAX, &json, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "coldchainctl report: InfluxDB %s database %s: %s\n", r->url, r->db, err);
 		return NULL;

@@ -1,9 +1,12 @@
 /* fuzz_config.c - the configuration loader must survive any bytes: it
  * reports errors, never crashes or exits.  And what it accepts, `-p`
- * prints back as a file it accepts again.  @include is excluded (it reads
- * other files, and libconfig exit()s on an include of a directory - the
- * loader pre-checks that, see config.c).  libconfig 1.5 leaks inside its
- * own parser on some malformed input: tests/fuzz/lsan.supp names its
+ * prints back as a file it accepts again.  All in memory
+ * (config_load_string, open_memstream): no file per input.  @include is
+ * excluded (it reads other files, and libconfig exit()s on an include of a
+ * directory - the loader pre-checks that, see config.c).  Two templates sit
+ * in the config's devices/ directory so that device + template merging is
+ * reached too.  libconfig 1.5 leaks inside its own parser on some malformed
+ * input (a syntax error at a string token): tests/fuzz/lsan.supp names its
  * frames, never ours. */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,48 +20,103 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int write_file(const char *path, const void *data, size_t size)
+static const char th_ok[] = "template = {\n"
+			    "  name = \"th-ok\"; vendor = \"test\"; model = \"TH\"; manual = \"tests only\";\n"
+			    "  points = (\n"
+			    "    { channel = \"temperature\"; unit = \"C\"; table = \"input\"; address = 1; "
+			    "type = \"int16\"; scale = 0.1; },\n"
+			    "    { channel = \"humidity\"; unit = \"%RH\"; table = \"input\"; address = 2; "
+			    "type = \"int16\"; scale = 0.1; }\n"
+			    "  );\n"
+			    "};\n";
+static const char broken[] = "template = {\n"
+			     "  name = \"broken\"; max_registers = 200; colour = \"red\";\n"
+			     "  points = (\n"
+			     "    { channel = \"temperature\"; table = \"input\"; address = 1; type = \"int24\"; },\n"
+			     "    { channel = \"temperature\"; table = \"input\"; address = 2; },\n"
+			     "    { channel = \"flag\"; table = \"coil\"; address = 0; bit = 2; }\n"
+			     "  );\n"
+			     "};\n";
+
+static char dir[64], name[96];
+
+static void put(const char *file, const char *text)
 {
-	FILE *f = fopen(path, "wb");
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/devices/%s", dir, file);
+	f = fopen(path, "w");
 	if (!f)
-		return -1;
-	if (size && fwrite(data, 1, size, f) != size) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static void remove_dir(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/devices/th-ok.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/devices/broken.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/devices", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+static void setup(void)
+{
+	char path[128];
+
+	log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
+	snprintf(dir, sizeof(dir), "%s/cc-fuzz-config-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (!mkdtemp(dir))
+		abort();
+	atexit(remove_dir);
+	snprintf(path, sizeof(path), "%s/devices", dir);
+	mkdir(path, 0700);
+	put("th-ok.conf", th_ok);
+	put("broken.conf", broken);
+	/* never written: the text stands for it */
+	snprintf(name, sizeof(name), "%s/coldchaind.conf", dir);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[64], path[96], path2[96];
 	struct cc_config *cfg = NULL, *cfg2 = NULL;
 	struct cc_errors e = { 0 };
+	char *text, *printed = NULL;
+	size_t plen = 0;
+	FILE *f;
 
 	if (size > 65536 || memmem(data, size, "@include", 8))
 		return 0;
-	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/tmp/cc-fuzz-config.%ld", (long)getpid());
-		mkdir(dir, 0700);
-		snprintf(path, sizeof(path), "%s/f.conf", dir);
-		snprintf(path2, sizeof(path2), "%s/p.conf", dir);
-		log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
-	}
-	if (write_file(path, data, size) < 0)
+	if (!dir[0])
+		setup();
+	/* a file's text ends at its first NUL for libconfig's string reader */
+	text = malloc(size + 1);
+	if (!text)
 		return 0;
-	if (config_load(path, &cfg, &e) == 0) {
-		FILE *f = fopen(path2, "w");
-		if (f) {
-			config_print(cfg, f);
-			fclose(f);
-			if (config_load(path2, &cfg2, &e) != 0) {
-				errors_print(&e, stderr);
-				abort(); /* -p printed something the loader refuses */
-			}
-			config_free(cfg2);
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (config_load_string(text, name, &cfg, &e) == 0) {
+		f = open_memstream(&printed, &plen);
+		if (!f)
+			abort();
+		config_print(cfg, f);
+		fclose(f);
+		if (config_load_string(printed, name, &cfg2, &e) != 0) {
+			errors_print(&e, stderr);
+			fputs(printed, stderr);
+			abort(); /* -p printed something the loader refuses */
 		}
+		config_free(cfg2);
 		config_free(cfg);
+		free(printed);
 	}
 	errors_free(&e);
+	free(text);
 	return 0;
 }

@@ -2,7 +2,16 @@
  * file: the in-memory scan never reads outside the buffer, and a real
  * journal_open() on the file (recovery: truncate, skip, set aside) followed
  * by reading every record back never crashes, never loops, and hands out
- * only records whose CRC holds. */
+ * only records whose CRC holds.
+ *
+ * The file is the input itself when it starts with a segment header, else
+ * the input behind a valid header.  The real open (a thread, a position
+ * file, a 256 KiB read buffer: ~0.4 ms under ASan) runs only where the
+ * file's content can steer it: an image with no record and no corrupt
+ * region, or with a bad header, takes one fixed path (truncate to the
+ * header; set aside) whatever its bytes, so only short such inputs run it.
+ * The directory is on /dev/shm, emptied with unlink(). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,15 +24,31 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* a content-independent recovery path is still taken by inputs this short */
+#define FIXED_PATH_MAX 64
+
 static char dir[64];
 
 static void clean(void)
 {
-	char cmd[96];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[sizeof(dir) + sizeof(e->d_name) + 1];
 
-	snprintf(cmd, sizeof(cmd), "rm -f %s/* 2>/dev/null", dir);
-	if (system(cmd) != 0)
-		return;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void remove_dir(void)
+{
+	clean();
+	rmdir(dir);
 }
 
 static void count_rec(const struct journal_rec *r, void *arg)
@@ -35,49 +60,30 @@ static void count_rec(const struct journal_rec *r, void *arg)
 	(*n)++;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* journal_open() on a directory holding only 0000000000000000.seg = img,
+ * then every record read back, then one append read back. */
+static void recover_file(const uint8_t *img, size_t len)
 {
 	struct journal_conf jc = { .dir = dir, .max_size = 1 << 22, .segment_size = 1 << 20, .fsync_ms = 60000 };
-	struct journal_scan sc;
 	struct journal *j;
 	struct journal_consumer *c;
 	struct journal_rec r;
-	uint8_t *withhdr;
-	size_t n = 0, got = 0;
+	size_t got = 0;
 	char path[128];
 	int fd;
 
-	if (!dir[0]) {
-		log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
-		snprintf(dir, sizeof(dir), "/tmp/cc-fuzz-journal-XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-	}
-	/* as given, and behind a valid segment header (so records get parsed) */
-	journal_scan_buffer(data, size, 0, count_rec, &n, &sc);
-	withhdr = malloc(size + JOURNAL_SEG_HDR);
-	journal_encode_seg_header(withhdr, 0);
-	memcpy(withhdr + JOURNAL_SEG_HDR, data, size);
-	if (journal_scan_buffer(withhdr, size + JOURNAL_SEG_HDR, 0, count_rec, &n, &sc) != 0 ||
-	    sc.valid_end > size + JOURNAL_SEG_HDR)
-		abort();
-
-	/* the real recovery, on a file */
 	clean();
 	snprintf(path, sizeof(path), "%s/0000000000000000.seg", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		abort();
-	if (write(fd, (size && (data[0] & 1)) ? withhdr : data, (size && (data[0] & 1)) ? size + JOURNAL_SEG_HDR : size) < 0)
+	if (fd < 0 || write(fd, img, len) != (ssize_t)len)
 		abort();
 	close(fd);
-	free(withhdr);
 	j = journal_open(&jc);
 	if (!j)
 		abort();
 	c = journal_consumer_open(j, "f", "fuzz", 1, NULL, NULL);
 	while (journal_next(c, &r) == 1) {
-		if (r.end_lsn <= r.lsn || r.len > JOURNAL_MAX_RECORD || ++got > size)
+		if (r.end_lsn <= r.lsn || r.len > JOURNAL_MAX_RECORD || ++got > len)
 			abort();
 		journal_commit(c, r.end_lsn, r.end_seq);
 	}
@@ -85,5 +91,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (journal_next(c, &r) != 1 || r.len != 8 || memcmp(r.data, "m v=1 1\n", 8) != 0)
 		abort(); /* and the journal works after it */
 	journal_close(j);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct journal_scan sc, sc2;
+	uint8_t *withhdr;
+	const uint8_t *img;
+	size_t n = 0, len;
+	int rc;
+
+	if (!dir[0]) {
+		log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
+		snprintf(dir, sizeof(dir), "%s/cc-fuzz-journal-XXXXXX",
+			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+		if (!mkdtemp(dir))
+			abort();
+		atexit(remove_dir);
+	}
+	/* as given, and behind a valid segment header (so records get parsed) */
+	rc = journal_scan_buffer(data, size, 0, count_rec, &n, &sc);
+	if (rc == 0 && sc.valid_end > size)
+		abort();
+	withhdr = malloc(size + JOURNAL_SEG_HDR);
+	journal_encode_seg_header(withhdr, 0);
+	memcpy(withhdr + JOURNAL_SEG_HDR, data, size);
+	if (journal_scan_buffer(withhdr, size + JOURNAL_SEG_HDR, 0, count_rec, &n, &sc2) != 0 ||
+	    sc2.valid_end > size + JOURNAL_SEG_HDR)
+		abort();
+	if (size < 8 || memcmp(data, withhdr, 8) != 0) {
+		img = withhdr; /* no segment header of its own */
+		len = size + JOURNAL_SEG_HDR;
+		rc = 0;
+		sc = sc2;
+	} else {
+		img = data;
+		len = size;
+	}
+	if (rc == 0 ? sc.records || sc.corrupt || len <= FIXED_PATH_MAX : size <= FIXED_PATH_MAX)
+		recover_file(img, len);
+	free(withhdr);
 	return 0;
 }

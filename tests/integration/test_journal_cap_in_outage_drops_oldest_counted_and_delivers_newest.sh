@@ -94,7 +94,10 @@ PYEOF
 echo "  ($N published, $cnt landed: readings 0..$((lo - 1)) were in the output's batch at the outage, $lo..$hi dropped, the last $after delivered; itest dropped $dropped, journal dropped_oldest $journal_dropped)"
 check "the oldest readings were dropped ($((N - cnt)) of $N)" [ "$cnt" -lt "$N" ]
 check "the dropped readings are one run ($lo..$hi)" [ "$hi" != gaps ]
-check "at most two batches read before the outage landed ($before)" [ "$before" -le 2000 ]
+# The read-ahead holds two batches (2 x 1000) but takes whole journal
+# records, and one record holds every message of an MQTT read burst (at most
+# 1024, drivers/mqtt.c BATCH_MSGS): the last record read may carry it past.
+check "at most two batches and one record read before the outage landed ($before)" [ "$before" -le $((2000 + 1024)) ]
 check "the newest readings all landed ($after after the dropped run, at least a 1 MiB segment of them)" [ "$after" -ge 8000 ]
 expect_num "the newest reading landed: max(value)" "$(influx_scalar "SELECT max(value) FROM temperature WHERE sensor='s1'")" $((N - 1))
 n_first=$(influx_count "SELECT count(value) FROM temperature WHERE sensor='s1' AND value >= $lo AND value <= $hi")

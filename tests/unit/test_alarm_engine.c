@@ -11,6 +11,7 @@
 
 #include "../../daemon/config.h"
 #include "../../daemon/journal.h"
+#include "../../daemon/log.h"
 #include "../../daemon/sink.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
@@ -249,6 +250,30 @@ static void test_engine_notification_rate_limit_is_per_channel(void)
 	engine_restart_done(j, &jcf);
 }
 
+/* The control socket is open to a whole group: lots loaded through it stop
+ * at ENGINE_MAX_LOTS, and unloading one makes room again. */
+static void test_engine_lots_loaded_at_run_time_stop_at_the_bound(void)
+{
+	char id[32];
+	int rc = 0, n = 1; /* L1 is in the configuration */
+
+	log_set_level(LOG_LVL_WARN); /* not 20,000 lines of "lot loaded" */
+	for (; n < ENGINE_MAX_LOTS && rc == 0; n++) {
+		snprintf(id, sizeof(id), "X%d", n);
+		rc = engine_lot_load("A", id, "lychee", T0, "tester");
+	}
+	CHECK_INT(rc, 0);
+	CHECK_INT(engine_lot_load("A", "one-too-many", "lychee", T0, "tester"), -ENOSPC);
+	CHECK_INT(engine_lot_unload("X1", "tester"), 0);
+	CHECK_INT(engine_lot_load("A", "one-too-many", "lychee", T0, "tester"), 0);
+	for (int i = 2; i < n; i++) {
+		snprintf(id, sizeof(id), "X%d", i);
+		engine_lot_unload(id, "tester");
+	}
+	engine_lot_unload("one-too-many", "tester");
+	log_set_level(LOG_LVL_INFO);
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
@@ -263,6 +288,7 @@ int main(void)
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
 	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
 	RUN(test_engine_notification_rate_limit_is_per_channel);
+	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
 	engine_stop();
 	config_free(cfg);
 	{

@@ -342,6 +342,24 @@ static void test_password_file_is_read_and_must_be_private(void)
 	cfg = load_text(conf, &e);
 	CHECK(cfg == NULL && e.n == 1 && strstr(e.msg[0], "/pw is empty"));
 	errors_free(&e);
+
+	{
+		char *line = xmalloc(CONFIG_MAX_SECRET + 3);
+		memset(line, 'p', CONFIG_MAX_SECRET);
+		strcpy(line + CONFIG_MAX_SECRET, "\n");
+		write_file("pw", line, 0600);
+		cfg = load_text(conf, &e);
+		CHECK(cfg != NULL && strlen(cfg->influx[0].password) == CONFIG_MAX_SECRET);
+		config_free(cfg);
+		errors_free(&e);
+		strcpy(line + CONFIG_MAX_SECRET, "p\n");
+		write_file("pw", line, 0600);
+		cfg = load_text(conf, &e);
+		CHECK(cfg == NULL && e.n == 1 && strstr(e.msg[0], "/pw: the first line is longer than 4096 bytes"));
+		CHECK(e.n == 1 && !strstr(e.msg[0], "pppp"));
+		errors_free(&e);
+		free(line);
+	}
 }
 
 static char *print_to_string(const struct cc_config *cfg)
@@ -402,6 +420,109 @@ static void test_print_shows_plan_and_hides_the_password(void)
 	CHECK(strstr(text, "room = \"cold \\\"room\\\"\";") != NULL);
 	CHECK(strstr(text, "turnaround = \"20ms\";") != NULL);
 	CHECK(strstr(text, "max = 1000000000000.0;") != NULL || strstr(text, "max = 1e+12;") != NULL);
+	free(text);
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_includes_and_file_sizes_are_bounded_before_parsing(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	const char *base = "site = \"s\";\noutputs = { file = ( { path = \"out.lp\"; } ); };\n";
+	char *text, *p, want[400];
+	FILE *f;
+
+	/* a flat list just at the bound loads */
+	write_file("empty.inc", "# nothing\n", 0644);
+	text = p = xmalloc(strlen(base) + 32 * (CONFIG_MAX_INCLUDES + 1));
+	p += sprintf(p, "%s", base);
+	for (int i = 0; i < CONFIG_MAX_INCLUDES; i++)
+		p += sprintf(p, "@include \"empty.inc\"\n");
+	cfg = load_text(text, &e);
+	CHECK(cfg != NULL);
+	config_free(cfg);
+	errors_free(&e);
+	/* one more is refused, at the line that crosses it */
+	sprintf(p, "@include \"empty.inc\"\n");
+	cfg = load_text(text, &e);
+	CHECK(cfg == NULL);
+	snprintf(want, sizeof(want), "test.conf:%d: @include \"empty.inc\": more than %d @include in all "
+		 "(CONFIG_MAX_INCLUDES): refused", 3 + CONFIG_MAX_INCLUDES, CONFIG_MAX_INCLUDES);
+	CHECK(e.n == 1 && has_error(&e, want));
+	errors_free(&e);
+	free(text);
+
+	/* fan-out: 20 x 20 inclusions of one small file are refused, not read
+	 * 400 times (and 20^10 never attempted) */
+	text = p = xmalloc(32 * 21);
+	for (int i = 0; i < 20; i++)
+		p += sprintf(p, "@include \"empty.inc\"\n");
+	write_file("twenty.inc", text, 0644);
+	free(text);
+	text = p = xmalloc(strlen(base) + 32 * 21);
+	p += sprintf(p, "%s", base);
+	for (int i = 0; i < 20; i++)
+		p += sprintf(p, "@include \"twenty.inc\"\n");
+	cfg = load_text(text, &e);
+	CHECK(cfg == NULL);
+	CHECK(e.n == 1 && strstr(e.msg[0], "(CONFIG_MAX_INCLUDES): refused"));
+	errors_free(&e);
+	free(text);
+
+	/* an included file past CONFIG_MAX_BYTES (sparse: refused by its size,
+	 * never read) */
+	snprintf(want, sizeof(want), "%s/huge.inc", tmpdir);
+	f = fopen(want, "w");
+	CHECK(f != NULL && ftruncate(fileno(f), (off_t)CONFIG_MAX_BYTES) == 0);
+	if (f)
+		fclose(f);
+	text = xasprintf("%s@include \"huge.inc\"\n", base);
+	cfg = load_text(text, &e);
+	CHECK(cfg == NULL);
+	CHECK(e.n == 1 && has_error(&e, "huge.inc:1: the configuration files add up to more than 16 MiB "
+				     "(CONFIG_MAX_BYTES): refused"));
+	errors_free(&e);
+	free(text);
+	unlink(want);
+}
+
+static void test_print_shows_no_secret_of_any_kind(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	const char *conf =
+		"site = \"s\";\n"
+		"outputs = { influxdb = ( { url = \"http://h:8086\"; database = \"db\"; username = \"u\";\n"
+		"                          password_file = \"s1\"; } );\n"
+		"  influxdb2 = ( { url = \"https://h:8086\"; org = \"o\"; bucket = \"b\"; token_file = \"s2\"; } );\n"
+		"  webhook = ( { url = \"https://hooks.example.com/x\"; token_file = \"s3\"; } );\n"
+		"  alerts_mqtt = { broker = { host = \"m\"; username = \"a\"; password_file = \"s4\"; }; }; };\n"
+		"mqtt = { broker = { host = \"m\"; username = \"u\"; password_file = \"s5\"; };\n"
+		"  subscriptions = ( { topic = \"t/{sensor}\"; quantity = \"temperature\"; } ); };\n";
+	const char *secrets[] = { "influx-pw-1", "influx2-token-2", "webhook-token-3", "alerts-pw-4", "mqtt-pw-5" };
+	char name[16], *text;
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%d", i + 1);
+		write_file(name, secrets[i], 0600);
+	}
+	cfg = load_text(conf, &e);
+	if (!cfg) {
+		for (size_t i = 0; i < e.n; i++)
+			printf("      %s\n", e.msg[i]);
+		errors_free(&e);
+		return;
+	}
+	CHECK_STR(cfg->influx[1].token, "influx2-token-2");
+	CHECK_STR(cfg->mqtt->password, "mqtt-pw-5");
+	text = print_to_string(cfg);
+	for (int i = 0; i < 5; i++)
+		if (strstr(text, secrets[i])) {
+			printf("    config_print shows %s\n", secrets[i]);
+			CHECK(0);
+		}
+	CHECK(strstr(text, "token_file = ") != NULL && strstr(text, "password_file = ") != NULL);
 	free(text);
 	config_free(cfg);
 	errors_free(&e);
@@ -570,6 +691,8 @@ int main(void)
 	RUN(test_syntax_error_and_missing_file);
 	RUN(test_password_file_is_read_and_must_be_private);
 	RUN(test_print_shows_plan_and_hides_the_password);
+	RUN(test_print_shows_no_secret_of_any_kind);
+	RUN(test_includes_and_file_sizes_are_bounded_before_parsing);
 	RUN(test_printed_config_loads_back_the_same);
 	RUN(test_schema_export_covers_every_group);
 	RUN(test_enum_names_and_widths);

@@ -289,6 +289,43 @@ static void test_a_flipped_byte_skips_only_that_record_and_counts_it(void)
 	journal_close(j);
 }
 
+/* A header whose length field claims more than JOURNAL_MAX_RECORD (as a
+ * damaged or hostile file may) is corruption: skipped and counted, never
+ * allocated or read; and no record that large is ever appended. */
+static void test_a_length_past_the_record_bound_is_skipped_and_counted(void)
+{
+	struct journal *j;
+	struct journal_consumer *a;
+	struct journal_stats st;
+	char seg[256], *big;
+	int fd, first = -1, last = -1;
+	const uint8_t huge[4] = { 0xf0, 0xff, 0xff, 0xff };
+
+	fresh_dir();
+	j = jopen(64 << 20, 16 << 20);
+	a = journal_consumer_open(j, "a", "test a", 0, NULL, NULL);
+	append_n(j, 0, 100);
+	big = calloc(1, JOURNAL_MAX_RECORD + 1);
+	CHECK_INT(journal_append(j, JOURNAL_LINES, big, JOURNAL_MAX_RECORD + 1, 1), -EINVAL);
+	free(big);
+	journal_close(j);
+	seg_name(1, seg, sizeof(seg));
+	fd = open(seg, O_RDWR);
+	/* record 50's length field: its header + 4 */
+	off_t at = JOURNAL_SEG_HDR + 10 * (JOURNAL_HDR + 8) + 40 * (JOURNAL_HDR + 10) + 4;
+	CHECK_INT(pwrite(fd, huge, 4, at), 4);
+	close(fd);
+	j = jopen(64 << 20, 16 << 20);
+	CHECK(j != NULL);
+	journal_get_stats(j, &st);
+	CHECK_INT(st.corrupt_skipped, 1);
+	a = journal_consumer_open(j, "a", "test a", 0, NULL, NULL);
+	CHECK_INT(read_all(a, 1, &first, &last), 99);
+	CHECK_INT(first, 0);
+	CHECK_INT(last, 99);
+	journal_close(j);
+}
+
 static void test_a_garbage_file_is_set_aside_and_the_journal_opens(void)
 {
 	struct journal *j;
@@ -361,6 +398,7 @@ int main(void)
 	RUN(test_a_removed_consumer_stops_pinning_segments_after_prune);
 	RUN(test_a_torn_tail_is_truncated_and_appending_continues);
 	RUN(test_a_flipped_byte_skips_only_that_record_and_counts_it);
+	RUN(test_a_length_past_the_record_bound_is_skipped_and_counted);
 	RUN(test_a_garbage_file_is_set_aside_and_the_journal_opens);
 	RUN(test_a_failed_write_is_counted_and_leaves_no_half_record);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -1075,6 +1075,79 @@ static void test_webhook_401_keeps_the_event_retries_and_raises_output_unauthori
 	stub_stop(&s);
 }
 
+/* A server answering 400 with a 1 MiB body: the line is refused and
+ * quarantined with a bounded reason, the connection stays usable, and the
+ * next line is delivered. */
+static void test_a_huge_error_body_is_bounded_and_the_next_line_delivered(void)
+{
+	size_t big = 1u << 20;
+	char *body = malloc(big + 1), line[4096];
+	struct stub_reply script[2] = { { .status = 400 }, reply(204) };
+	struct http_stub s;
+	struct output *o;
+	struct output_stats st;
+	struct cc_influx_conf c;
+	FILE *f;
+
+	memset(body, 'x', big);
+	body[big] = '\0';
+	script[0].body = body;
+	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
+	c = conf_for(&s, 1);
+	o = output_influx_new(&c);
+	CHECK_INT(start(o), 0);
+	enqueue_str(o, "m v=1 1\n");
+	CHECK(wait_stats(o, rejected_is, 1, &st));
+	enqueue_str(o, "m v=2 2\n");
+	CHECK(wait_stats(o, written_is, 1, &st));
+	CHECK_INT(st.rejected, 1);
+	CHECK(strlen(st.last_error) < 1024);
+	f = fopen(quarantine, "r");
+	CHECK(f != NULL);
+	if (f) {
+		/* "# TIME output stub: HTTP 400: xxx...": the reason is cut at
+		 * 1 KiB, not OUTPUT_RESP_MAX, let alone the 1 MiB sent */
+		CHECK(fgets(line, sizeof(line), f) != NULL);
+		CHECK(strncmp(line, "# ", 2) == 0 && strstr(line, "output stub: HTTP 400: xxxx") != NULL);
+		CHECK(strlen(line) < 1024 + 64);
+		CHECK(strstr(line, "xxx...\n") != NULL);
+		CHECK(fgets(line, sizeof(line), f) != NULL);
+		CHECK_STR(line, "m v=1 1\n");
+		fclose(f);
+	}
+	stop_now(o);
+	output_free(o);
+	stub_stop(&s);
+	free(body);
+}
+
+/* coldchainctl report's read-back: a reply past max is refused, not grown. */
+static void test_a_query_reply_larger_than_max_is_refused(void)
+{
+	size_t big = 2u << 20;
+	char *body = malloc(big + 1), err[256];
+	struct stub_reply ok200 = { .status = 200 };
+	struct http_stub s;
+	char *json = NULL;
+
+	memset(body, ' ', big);
+	memcpy(body, "{\"results\":[]}", 14);
+	body[big] = '\0';
+	ok200.body = body;
+	CHECK_INT(stub_start(&s, NULL, 0, ok200), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+	CHECK_INT(influx_query_json(url, "db", "SELECT 1", NULL, NULL, 1u << 20, &json, err, sizeof(err)), -EFBIG);
+	CHECK(json == NULL);
+	CHECK_STR(err, "reply larger than 1 MiB: ask for a shorter period");
+	CHECK_INT(influx_query_json(url, "db", "SELECT 1", NULL, NULL, 4u << 20, &json, err, sizeof(err)), 0);
+	CHECK(json != NULL && strlen(json) == big);
+	free(json);
+	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
+	CHECK(strncmp(s.req[0].head, "GET /query?db=db&epoch=ms&q=SELECT%201 ", 39) == 0);
+	stub_stop(&s);
+	free(body);
+}
+
 int main(void)
 {
 	tl_prog = "unit/output";
@@ -1094,6 +1167,8 @@ int main(void)
 	RUNJ(test_413_on_a_single_line_rejects_only_that_line);
 	RUNJ(test_400_rejects_the_batch_and_moves_on);
 	RUNJ(test_400_partial_write_counts_only_the_refused_lines);
+	RUNJ(test_a_huge_error_body_is_bounded_and_the_next_line_delivered);
+	RUN(test_a_query_reply_larger_than_max_is_refused);
 	RUNJ(test_401_keeps_the_data_and_retries);
 	RUNJ(test_404_database_not_found_keeps_the_data);
 	RUNJ(test_stop_returns_by_the_deadline_when_the_server_hangs);

@@ -2,6 +2,7 @@
  * accepts, what it refuses and with which reason. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../drivers/payload.h"
@@ -143,6 +144,77 @@ static void test_json_paths_types_and_refusals(void)
 	}
 }
 
+/* {"v":[[[...[1]...]]]} with `levels` levels of nesting in all */
+static char *nested(int levels)
+{
+	char *s = malloc((size_t)levels * 2 + 16), *p = s;
+
+	p += sprintf(p, "{\"v\":");
+	for (int i = 1; i < levels; i++)
+		*p++ = '[';
+	*p++ = '1';
+	for (int i = 1; i < levels; i++)
+		*p++ = ']';
+	strcpy(p, "}");
+	return s;
+}
+
+/* [0,0,...,0]: an array and n - 1 elements, n values */
+static char *wide(int n)
+{
+	char *s = malloc((size_t)n * 2 + 4), *p = s;
+
+	*p++ = '[';
+	for (int i = 0; i < n - 1; i++)
+		p += sprintf(p, i ? ",0" : "0");
+	strcpy(p, "]");
+	return s;
+}
+
+static void test_json_depth_and_value_count_are_bounded_before_parsing(void)
+{
+	struct payload_json *j = NULL;
+	const char *err = NULL;
+	char *s;
+	double v;
+
+	s = nested(PAYLOAD_JSON_MAX_DEPTH);
+	CHECK_INT(payload_json_parse(s, strlen(s), &j, NULL), 0);
+	payload_json_free(j);
+	free(s);
+	s = nested(PAYLOAD_JSON_MAX_DEPTH + 1);
+	CHECK_INT(payload_json_parse(s, strlen(s), &j, &err), -E2BIG);
+	CHECK(j == NULL);
+	CHECK_STR(err, "JSON nested deeper than 32 levels");
+	free(s);
+
+	s = wide(PAYLOAD_JSON_MAX_VALUES);
+	CHECK_INT(payload_json_parse(s, strlen(s), &j, NULL), 0);
+	payload_json_free(j);
+	free(s);
+	s = wide(PAYLOAD_JSON_MAX_VALUES + 1);
+	CHECK_INT(payload_json_parse(s, strlen(s), &j, &err), -E2BIG);
+	CHECK(j == NULL);
+	CHECK_STR(err, "JSON with more than 10000 values");
+	free(s);
+
+	/* brackets and commas inside strings (escaped quotes too) are text */
+	{
+		char *p = s = malloc(2 * PAYLOAD_JSON_MAX_VALUES + 64);
+		p += sprintf(p, "{\"s\": \"\\\"");
+		for (int i = 0; i < 2 * PAYLOAD_JSON_MAX_VALUES; i++)
+			*p++ = i % 2 ? ',' : '[';
+		strcpy(p, "\", \"t\": 4.5}");
+	}
+	CHECK_INT(payload_json_parse(s, strlen(s), &j, &err), 0);
+	if (j) {
+		CHECK_INT(payload_json_number(j, "t", &v, NULL), 0);
+		CHECK_NEAR(v, 4.5, 0);
+		payload_json_free(j);
+	}
+	free(s);
+}
+
 static void test_excerpt_escapes_and_truncates(void)
 {
 	char out[64];
@@ -214,6 +286,7 @@ int main(void)
 	RUN(test_epoch_units_by_magnitude);
 	RUN(test_rfc3339);
 	RUN(test_json_paths_types_and_refusals);
+	RUN(test_json_depth_and_value_count_are_bounded_before_parsing);
 	RUN(test_excerpt_escapes_and_truncates);
 	RUN(test_topic_captures_and_wildcards);
 	RUN(test_topic_refusals);

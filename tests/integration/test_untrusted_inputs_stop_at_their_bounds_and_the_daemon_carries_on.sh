@@ -1,0 +1,170 @@
+#!/bin/bash
+# Every external input has a named bound, and hitting it costs the sender,
+# never the daemon: over the control socket the 17th client is told "too
+# many clients" (CONTROL_MAX_CLIENTS) and a client that never reads its
+# replies is disconnected once CONTROL_MAX_REPLY bytes wait for it, while
+# others are still served; coldchainctl refuses a "reply" longer than
+# CONTROL_MAX_REPLY from something that is not coldchaind; and MQTT payloads
+# nested too deep or with too many JSON values, over max_payload, or with a
+# captured topic level over 128 bytes are refused with their reason (seen
+# through `coldchainctl mqtt watch`, the daemon's own decoding).
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+CTL=$BUILD_DIR/coldchainctl
+need_bin "$COLDCHAIND" "$CTL"
+start_mosquitto
+SOCK=$T/state/coldchaind.sock
+
+# 200 rooms with long names: an "unknown room" refusal lists them all, so
+# each reply is ~25 KiB and a few hundred fill CONTROL_MAX_REPLY (8 MiB).
+{
+	config_head
+	echo 'rooms = ('
+	for i in $(seq 1 200); do
+		printf '  { name = "room-%s-%03d"; },\n' "$(printf 'x%.0s' $(seq 1 50))" "$i"
+	done | sed '$ s/,$//'
+	echo ');'
+	cat <<CONF
+outputs = { file = ( { name = "f"; path = "$T/out.lp"; } ); };
+mqtt = {
+  broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-itest-bounds"; };
+  subscriptions = (
+    { topic = "b/{sensor}/json"; format = "json"; fields = { temperature = "v"; }; max_payload = 1000000; },
+    { topic = "b/{sensor}/num"; quantity = "temperature"; max_payload = 64; }
+  );
+};
+CONF
+} >"$DAEMON_CONF"
+start_daemon
+
+# --- the control socket: client count and a client that does not read
+"$PY" - "$SOCK" >"$T/clients.out" 2>&1 <<'PYEOF'
+import json, socket, sys, time
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect(path)
+    return s
+def line(s):
+    buf = b""
+    while b"\n" not in buf:
+        c = s.recv(1 << 20)
+        if not c:
+            break
+        buf += c
+    return buf.split(b"\n")[0]
+def ask(s, req):
+    s.sendall(json.dumps(req).encode() + b"\n")
+    return json.loads(line(s))
+held = []
+for i in range(16):                       # CONTROL_MAX_CLIENTS
+    s = conn()
+    assert ask(s, {"cmd": "ping"})["ok"] is True
+    held.append(s)
+extra = conn()
+r = json.loads(line(extra))
+assert r["ok"] is False and r["error"] == "too many clients" and r["code"] == "unavailable", r
+assert extra.recv(10) == b"", "the 17th client was not closed"
+print("17th client refused")
+for s in held:
+    s.close()
+# a slot frees when a client goes: poll for it, no sleep
+deadline = time.time() + 60
+while True:
+    s = conn()
+    try:
+        if ask(s, {"cmd": "ping"})["ok"] is True:
+            s.close()
+            break
+    except (ValueError, OSError):
+        pass
+    s.close()
+    assert time.time() < deadline, "no slot came free after the held clients closed"
+    time.sleep(0.1)
+print("slots free again")
+# never reads: ~1000 refusals of ~25 KiB each are far past 8 MiB
+lazy = conn()
+req = json.dumps({"cmd": "lot_load", "room": "Z", "lot": "L", "product": "p"}).encode() + b"\n"
+try:
+    for i in range(1000):
+        lazy.sendall(req)
+except OSError as e:
+    print("lazy client cut off while sending:", e.__class__.__name__)
+s = conn()
+r = ask(s, {"cmd": "status"})
+assert r["ok"] is True and len(r["rooms"]) == 200, "status after the lazy client"
+print("others still served")
+PYEOF
+check "the 17th client is told 'too many clients' and closed" grep -q "17th client refused" "$T/clients.out"
+check "a slot frees when a client disconnects" grep -q "slots free again" "$T/clients.out"
+lazy_logged() { grep -q "control: client .* does not read its replies (.* bytes queued): disconnected" "$DAEMON_LOG"; }
+check "a client that never reads is disconnected at CONTROL_MAX_REPLY (logged)" wait_for "the lazy client logged" lazy_logged
+check "the daemon still serves other clients" grep -q "others still served" "$T/clients.out" ||
+	sed 's/^/  | /' "$T/clients.out"
+check "the daemon is alive" pid_alive "$DAEMON_PID"
+
+# --- coldchainctl against something that is not coldchaind
+"$PY" - "$T/fake.sock" >"$T/fake.out" 2>&1 <<'PYEOF' &
+import os, socket, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+print("listening", flush=True)
+c, _ = srv.accept()
+c.recv(65536)
+try:
+    chunk = b"x" * (1 << 20)
+    for i in range(64):                    # 64 MiB, never a newline
+        c.sendall(chunk)
+    print("sent it all (the client kept reading)", flush=True)
+except OSError:
+    print("client stopped reading", flush=True)
+PYEOF
+FAKE_PID=$!
+PIDS+=("$FAKE_PID")
+wait_for "the fake server" file_has listening "$T/fake.out" || die "the fake server did not start"
+timeout 60 "$CTL" status --socket "$T/fake.sock" >/dev/null 2>"$T/ctl.err"
+expect_eq "coldchainctl on an endless reply: exit status" "$?" 3
+check "coldchainctl names the bound" grep -q "reply longer than 8388608 bytes without a newline: refused" "$T/ctl.err"
+wait "$FAKE_PID" 2>/dev/null
+forget_pid "$FAKE_PID"
+check "coldchainctl stopped reading (not 64 MiB)" grep -q "client stopped reading" "$T/fake.out"
+
+# --- MQTT payloads and topics (retained: the watcher gets them on subscribe)
+pub() { mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t "$1" -f "$2"; }
+"$PY" -c 'print("{\"v\":" + "[" * 32 + "1" + "]" * 32 + "}")' >"$T/deep"
+"$PY" -c 'print("{\"v\":1,\"a\":[" + ",".join(["0"] * 10000) + "]}")' >"$T/wide"
+printf '{"v": 2.5}' >"$T/ok"
+printf '%070d' 1 >"$T/big"
+printf '1' >"$T/one"
+long=$(printf 's%.0s' $(seq 1 129))
+pub b/deep/json "$T/deep"
+pub b/wide/json "$T/wide"
+pub b/ok/json "$T/ok"
+pub b/big/num "$T/big"
+pub "b/$long/num" "$T/one"
+# 2 MiB: past the MQTT 5 Maximum Packet Size coldchaind announces (largest
+# max_payload, 1000000 here, + 68 KiB), so the broker keeps it from coldchaind (and from the
+# watch, which connects the same way) - libmosquitto would otherwise read all
+# of it before max_payload could refuse it
+head -c 2097152 /dev/zero | tr '\0' '1' >"$T/huge"
+pub b/huge/num "$T/huge"
+expect_eq "a client without a limit gets the 2 MiB message" \
+	"$(timeout 30 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t b/huge/num -C 1 | wc -c)" 2097153
+timeout 60 "$CTL" mqtt watch 'b/#' -c "$DAEMON_CONF" --count 5 --json >"$T/watch.json" 2>"$T/watch.err"
+expect_eq "mqtt watch exit status" "$?" 0
+w() { grep -F "\"topic\":\"$1\"" "$T/watch.json" | json_eval "$2"; }
+expect_eq "JSON 33 levels deep: reason" "$(w b/deep/json 'd["reason"]')" parse_error
+expect_eq "JSON 33 levels deep: why" "$(w b/deep/json 'd["why"]')" "JSON nested deeper than 32 levels"
+expect_eq "JSON with over 10000 values: why" "$(w b/wide/json 'd["why"]')" "JSON with more than 10000 values"
+expect_num "a JSON payload within the bounds is read" "$(w b/ok/json 'd["samples"][0]["value"]')" 2.5
+expect_eq "a payload over max_payload: reason" "$(w b/big/num 'd["reason"]')" too_large
+expect_eq "a captured level of 129 bytes: reason" "$(w "b/$long/num" 'd["reason"]')" bad_topic
+expect_eq "a captured level of 129 bytes: why" "$(w "b/$long/num" 'd["why"]')" "a captured topic level is too long"
+if grep -qF '"topic":"b/huge/num"' "$T/watch.json"; then
+	fail "a message past the MQTT 5 maximum packet size reached the client"
+else
+	pass "the broker keeps a message past coldchaind's maximum packet size from it"
+fi
+finish
