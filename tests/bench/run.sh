@@ -16,10 +16,10 @@ echo "  compiler: $(${CC:-cc} --version | head -n 1)"
 for b in "$BUILD"/bench/bench_*; do
 	[ -x "$b" ] || continue
 	echo "=== $(basename "$b")"
-	"$b" || echo "  ($(basename "$b") exited with status $?)"
+	"$b" || { st=$?; echo "  ($(basename "$b") exited with status $st)"; }
 done
 for s in "$ROOT"/tests/bench/bench_*.sh; do
 	[ -f "$s" ] || continue
 	echo "=== $(basename "$s" .sh)"
-	bash "$s" || echo "  ($(basename "$s") exited with status $?)"
+	bash "$s" || { st=$?; echo "  ($(basename "$s") exited with status $st)"; }
 done
