@@ -31,11 +31,12 @@
 # under full load.  Each fault is checked (the daemon says so, data flows
 # again) by polling, never by sleeping.
 #
-# Every SOAK_SAMPLE (10) seconds coldchaind's VmRSS, VmHWM, open fds, CPU
-# time and the journal's size go to soak.csv (the pid changes at each
-# restart).  At the end: sent / stored / lost / duplicated for MQTT and
-# Modbus, peak RSS, RSS and fds per tenth of the run.  Exit 1 on a lost or
-# duplicated point, an unexpected exit of coldchaind, or a failed fault check.
+# Every SOAK_SAMPLE (10) seconds coldchaind's VmRSS, VmHWM, RssAnon, open
+# fds, CPU time and the journal's size go to soak.csv (the pid changes at
+# each restart).  At the end: sent / stored / lost / duplicated for MQTT and
+# Modbus, peak RSS, and RSS, fds and CPU per tenth of the run.  Exit 1 on a
+# lost or duplicated point, an unexpected exit of coldchaind, or a failed
+# fault check.
 #
 # `set -u` without -e, as every script here: one stray non-zero status must
 # not end an hour's run unreported; each step checks its own result.
@@ -50,7 +51,10 @@ need_bin "$COLDCHAIND" "$MODBUS_SIM" "$PUB"
 RATE=${SOAK_RATE:-200}
 UNITS=${SOAK_UNITS:-4}
 SAMPLE=${SOAK_SAMPLE:-10}
-REMOVED_UNIT=3
+SITE=soak
+case $UNITS in '' | *[!0-9]* | [01]) die "SOAK_UNITS must be 2 or more, got '$UNITS'" ;; esac
+# the unit removed and restored; unit-1 stays, to show the others go on
+REMOVED_UNIT=$((UNITS >= 3 ? 3 : 2))
 case $DURATION in '' | *[!0-9]*) die "DURATION must be a number of seconds, got '$DURATION'" ;; esac
 [ "$DURATION" -ge 120 ] || die "DURATION must be at least 120 s (one fault cycle), got $DURATION"
 NCYCLES=$((DURATION / 600))
@@ -134,19 +138,20 @@ CONF
 note_pid() { echo "$DAEMON_PID" >"$T/daemon.pid"; }
 
 sampler() {
-	local pid rss hwm fds cpu jkb tick
+	local pid rss hwm anon fds cpu jkb tick
 	tick=$(getconf CLK_TCK)
-	echo "elapsed_s,pid,rss_kb,hwm_kb,fds,cpu_s,journal_kb" >"$T/soak.csv"
+	echo "elapsed_s,pid,rss_kb,hwm_kb,fds,cpu_s,journal_kb,anon_kb" >"$T/soak.csv"
 	while :; do
 		pid=$(cat "$T/daemon.pid" 2>/dev/null)
 		if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
 			rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
 			hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+			anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
 			fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
 			cpu=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk -v t="$tick" '{ printf "%.2f", ($12 + $13) / t }')
 			jkb=$(du -sk "$T/state/journal" 2>/dev/null | cut -f1)
 			# a sample of a process that exited meanwhile is dropped
-			[ -n "$rss" ] && [ -n "$hwm" ] && echo "$(elapsed),$pid,$rss,$hwm,$fds,$cpu,${jkb:-0}" >>"$T/soak.csv"
+			[ -n "$rss" ] && [ -n "$hwm" ] && echo "$(elapsed),$pid,$rss,$hwm,$fds,$cpu,${jkb:-0},${anon:-0}" >>"$T/soak.csv"
 		fi
 		sleep "$SAMPLE"
 	done
@@ -369,12 +374,16 @@ check_st=$?
 
 # Peak and over time, from the samples: per tenth of the run the largest
 # RSS, the fewest and most fds, CPU use (from utime+stime between samples
-# of one process) and the journal's size on disk at its end.
+# of one process) and the journal's size on disk at its end.  VmHWM counts
+# file pages too: at start-up the journal's segments are mapped to be
+# scanned, so a restart with a big journal raises it for a moment; RssAnon
+# (heap and stacks) is what a leak would grow.
 awk -F, -v d="$DURATION" '
 NR == 1 { next }
 {
 	n++; b = int($1 * 10 / d); if (b > 9) b = 9
 	if ($3 > rss[b]) rss[b] = $3
+	if ($8 > an[b]) an[b] = $8
 	if (!(b in fmax) || $5 > fmax[b]) fmax[b] = $5
 	if (!(b in fmin) || $5 < fmin[b]) fmin[b] = $5
 	if (!((b, $2) in bp)) { bp[b, $2] = 1; pid[b] = pid[b] (pid[b] == "" ? "" : " ") $2 }
@@ -382,6 +391,8 @@ NR == 1 { next }
 	ppid = $2; pcpu = $6; pt = $1
 	jkb[b] = $7
 	if ($4 > hwm) hwm = $4
+	if ($8 > anon) anon = $8
+	if ($3 > rssmax) rssmax = $3
 	if (!(($2) in seen)) { seen[$2] = 1; npids++ }
 	if (n == 1) { first_fds = $5; first_rss = $3 }
 	last_fds = $5; last_rss = $3
@@ -389,12 +400,13 @@ NR == 1 { next }
 END {
 	if (n == 0) { print "  no RSS samples"; exit }
 	printf "  coldchaind: peak RSS (VmHWM) %.1f MiB (%d processes: the pid changes at each restart); %d samples\n", hwm / 1024, npids, n
+	printf "  largest samples: RSS %.1f MiB, anonymous (RssAnon: heap, stacks) %.1f MiB\n", rssmax / 1024, anon / 1024
 	printf "  first sample: RSS %.1f MiB, %d fds; last: RSS %.1f MiB, %d fds\n", first_rss / 1024, first_fds, last_rss / 1024, last_fds
-	printf "  %-11s %8s %8s %6s %12s  %s\n", "time (s)", "RSS MiB", "fds", "CPU %", "journal MiB", "pid"
+	printf "  %-11s %8s %9s %8s %6s %12s  %s\n", "time (s)", "RSS MiB", "anon MiB", "fds", "CPU %", "journal MiB", "pid"
 	for (b = 0; b < 10; b++) {
 		if (!(b in rss)) continue
 		cpu = dt[b] > 0 ? sprintf("%.0f", 100 * dcpu[b] / dt[b]) : "-"
-		printf "  %5d-%-5d %8.1f %8s %6s %12.1f  %s\n", b * d / 10, (b + 1) * d / 10, rss[b] / 1024, fmin[b] "-" fmax[b], cpu, jkb[b] / 1024, pid[b]
+		printf "  %5d-%-5d %8.1f %9.1f %8s %6s %12.1f  %s\n", b * d / 10, (b + 1) * d / 10, rss[b] / 1024, an[b] / 1024, fmin[b] "-" fmax[b], cpu, jkb[b] / 1024, pid[b]
 	}
 }' "$T/soak.csv"
 echo "  (every sample: soak.csv in the temp dir)"
