@@ -769,7 +769,8 @@ struct journal *journal_open(const struct journal_conf *conf)
 		log_err("journal %s: cannot create a segment: %s", j->dir, strerror(-r));
 	}
 	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated)
-		log_info("journal %s: recovered %zu segments, %" PRIu64 " bytes, %" PRIu64 " lines pending", j->dir,
+		log_info("journal %s: recovered %zu segments, %" PRIu64 " bytes, %" PRIu64
+			 " lines held (each output resumes from its own position)", j->dir,
 			 j->nsegs, j->total_bytes, j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0));
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
