@@ -22,6 +22,34 @@
 static struct journal *J;
 static long per_thread;
 
+#define SEG_MB 64
+
+/* The process's peak RSS (VmHWM) in MiB; reset_peak_rss() starts it afresh
+ * (Linux: "5" to /proc/self/clear_refs). */
+static double peak_rss_mib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	double kb = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lf", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
+static void reset_peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -66,7 +94,7 @@ int main(void)
 	struct journal_consumer *c;
 	struct journal_rec r;
 	pthread_t t[THREADS];
-	double t0, t1;
+	double t0, t1, rss0;
 	long points, recs = 0;
 	uint64_t bytes = 0;
 
@@ -78,7 +106,7 @@ int main(void)
 	}
 	jc.dir = dir;
 	jc.max_size = (uint64_t)(big_mb + 256) << 20;
-	jc.segment_size = 64 << 20;
+	jc.segment_size = (uint64_t)SEG_MB << 20;
 	jc.fsync_ms = 1000;
 
 	/* 1. append throughput, group commit every 1 s */
@@ -114,12 +142,16 @@ int main(void)
 	journal_close(J);
 	if (system("sync") != 0)
 		return 1;
+	reset_peak_rss();
+	rss0 = peak_rss_mib();
 	t0 = now_s();
 	J = journal_open(&jc); /* CRC of every record, torn-tail check */
 	t1 = now_s();
 	journal_get_stats(J, &st);
-	printf("  recovery of a %.0f MiB journal (%" PRIu64 " segments, page cache warm): %.2f s (%.0f MiB/s)\n",
-	       (double)st.bytes / (1 << 20), st.segments, t1 - t0, (double)st.bytes / (1 << 20) / (t1 - t0));
+	printf("  recovery of a %.0f MiB journal (%" PRIu64 " segments of %d MiB, page cache warm): %.2f s (%.0f MiB/s);"
+	       " peak RSS %.1f -> %.1f MiB\n",
+	       (double)st.bytes / (1 << 20), st.segments, SEG_MB, t1 - t0, (double)st.bytes / (1 << 20) / (t1 - t0),
+	       rss0, peak_rss_mib());
 
 	/* 3. one consumer reads it all back */
 	c = journal_consumer_open(J, "bench", "bench reader", 1, NULL, NULL);
