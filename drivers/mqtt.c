@@ -100,6 +100,7 @@ struct mqtt_client {
 	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
 	/* loop thread only */
 	int sock_up;
+	int more; /* the last burst stopped at a full batch, not at EAGAIN */
 	struct lp_buf batch; /* lines of the messages read in this burst */
 	struct cc_sample *bsmp;
 	size_t bn, bcap, bmsgs;
@@ -799,16 +800,19 @@ static int loop_once(struct mqtt_client *c)
 		return MOSQ_ERR_NO_CONN;
 	if (mosquitto_want_write(c->mosq))
 		p[0].events |= POLLOUT;
-	if (poll(p, 2, 500) < 0)
+	/* a burst cut short by a full batch may have left data in TLS's own
+	 * buffer, which poll() cannot see: read again without waiting */
+	if (poll(p, 2, c->more ? 0 : 500) < 0)
 		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
 	if (p[1].revents)
 		wake_drain(c);
-	if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+	if (c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		c->more = 0;
 		do {
 			errno = 0;
 			rc = mosquitto_loop_read(c->mosq, 1);
 		} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
-			 mosquitto_socket(c->mosq) >= 0 && !batch_full(c));
+			 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
 	}
 	/* what was read is journaled even when the connection just broke
 	 * (QoS 0 messages would otherwise be lost) */
