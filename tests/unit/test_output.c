@@ -143,161 +143,213 @@ static void stop_now(struct output *o)
 	output_stop(o, time_mono_ms() + 5000);
 }
 
+/* The quarantine file's text ("" when there is none), cut to len - 1 bytes. */
+static void read_quarantine(char *buf, size_t len)
+{
+	FILE *f = fopen(quarantine, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* Asserts that r's body is gzip and inflates to exactly want[0..len-1]. */
+static void check_gunzips_to(const struct stub_req *r, const char *want, size_t len)
+{
+	char out[16384];
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	CHECK_INT(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)r->body;
+	z.avail_in = (uInt)r->body_len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = sizeof(out);
+	CHECK_INT(inflate(&z, Z_FINISH), Z_STREAM_END);
+	CHECK_INT(z.total_out, len);
+	CHECK(len <= sizeof(out) && memcmp(out, want, len) == 0);
+	inflateEnd(&z);
+}
+
+/* --- fixture: a scripted stub server and the output under test ------------ */
+
+/* One test's world: the stub on loopback, the conf aimed at it, and the
+ * output made from that conf, reading the test's journal (RUNJ). */
+struct fx {
+	struct http_stub s;
+	struct cc_influx_conf c;   /* an influx output's */
+	struct cc_webhook_conf wc; /* a webhook's */
+	struct output *o;          /* NULL until fx_start */
+	int serving;               /* s runs until fx_stop_serving or fx_teardown */
+};
+
+/* The stub answers script[0..n-1] in turn, then dflt to every later request. */
+static void fx_stub(struct fx *f, const struct stub_reply *script, size_t n, struct stub_reply dflt)
+{
+	memset(f, 0, sizeof(*f));
+	CHECK_INT(stub_start(&f->s, script, n, dflt), 0);
+	f->serving = 1;
+}
+
+/* The stub, and f->c aimed at it (batch lines a request): for a test that
+ * changes the conf before fx_start. */
+static void fx_serve(struct fx *f, const struct stub_reply *script, size_t n, struct stub_reply dflt, int batch)
+{
+	fx_stub(f, script, n, dflt);
+	f->c = conf_for(&f->s, batch);
+}
+
+/* o, made from f's conf, becomes the output under test, started. */
+static void fx_start(struct fx *f, struct output *o)
+{
+	f->o = o;
+	CHECK(o != NULL);
+	CHECK_INT(start(o), 0);
+}
+
+/* The usual arrangement: an influx output (batch lines a request) started
+ * against a stub that answers script, then 204. */
+static void fx_influx(struct fx *f, const struct stub_reply *script, size_t n, int batch)
+{
+	fx_serve(f, script, n, reply(204), batch);
+	fx_start(f, output_influx_new(&f->c));
+}
+
+/* From now on the stub's port refuses connections. */
+static void fx_stop_serving(struct fx *f)
+{
+	stub_stop(&f->s);
+	f->serving = 0;
+}
+
+static void fx_teardown(struct fx *f)
+{
+	if (f->o) {
+		stop_now(f->o); /* nothing to do if the test stopped it */
+		output_free(f->o);
+	}
+	if (f->serving)
+		stub_stop(&f->s);
+}
+
 static void test_204_delivers_lines_and_counts_them_written(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 	char dbname[] = "cold chain", rp[] = "one/week", user[] = "user", pass[] = "secret";
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 3);
-	c.database = dbname;
-	c.retention_policy = rp;
-	c.username = user;
-	c.password = pass;
-	o = output_influx_new(&c);
-	CHECK(o != NULL);
-	CHECK_STR(output_name(o), "stub");
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\n");
-	enqueue_str(o, "m v=3 3\n");
-	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
-	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\n");
-	CHECK(starts_with(s.req[0].head, "POST /write?db=cold%20chain&rp=one%2Fweek&precision=ns HTTP/1.1\r\n"));
-	CHECK(strstr(s.req[0].head, "Content-Type: text/plain") != NULL);
-	CHECK(strstr(s.req[0].head, "Authorization: Basic dXNlcjpzZWNyZXQ=") != NULL); /* user:secret */
-	CHECK(strstr(s.req[0].head, "Content-Encoding") == NULL);
-	CHECK(wait_stats(o, written_is, 3, &st));
+	fx_serve(&f, NULL, 0, reply(204), 3);
+	f.c.database = dbname;
+	f.c.retention_policy = rp;
+	f.c.username = user;
+	f.c.password = pass;
+	fx_start(&f, output_influx_new(&f.c));
+	CHECK_STR(output_name(f.o), "stub");
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\n");
+	enqueue_str(f.o, "m v=3 3\n");
+	CHECK_INT(stub_wait(&f.s, 1, SAFETY_MS), 1);
+	CHECK_STR(f.s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\n");
+	CHECK(starts_with(f.s.req[0].head, "POST /write?db=cold%20chain&rp=one%2Fweek&precision=ns HTTP/1.1\r\n"));
+	CHECK(strstr(f.s.req[0].head, "Content-Type: text/plain") != NULL);
+	CHECK(strstr(f.s.req[0].head, "Authorization: Basic dXNlcjpzZWNyZXQ=") != NULL); /* user:secret */
+	CHECK(strstr(f.s.req[0].head, "Content-Encoding") == NULL);
+	CHECK(wait_stats(f.o, written_is, 3, &st));
 	CHECK_INT(st.pending, 0);
 	CHECK_INT(st.requests, 1);
 	CHECK_INT(st.retried, 0);
 	CHECK(st.last_ok_ms > 0);
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 1);
-	output_free(o);
-	stub_stop(&s);
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 1);
+	fx_teardown(&f);
 }
 
 static void test_a_young_partial_batch_leaves_after_flush(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 1000);
-	c.flush_ms = 50;
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
-	CHECK(wait_stats(o, written_is, 1, &st));
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_serve(&f, NULL, 0, reply(204), 1000);
+	f.c.flush_ms = 50;
+	fx_start(&f, output_influx_new(&f.c));
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK_INT(stub_wait(&f.s, 1, SAFETY_MS), 1);
+	CHECK(wait_stats(f.o, written_is, 1, &st));
+	fx_teardown(&f);
 }
 
 static void test_500_then_204_retries_and_delivers_each_line_exactly_once(void)
 {
 	struct stub_reply script[] = { { .status = 500, .body = "{\"error\":\"engine: timeout\"}" }, reply(204) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 2);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\n");
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
-	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\n");
-	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
-	CHECK(wait_stats(o, written_is, 2, &st));
+	fx_influx(&f, script, 2, 2);
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\n");
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
+	CHECK_STR(f.s.req[0].body, "m v=1 1\nm v=2 2\n");
+	CHECK_STR(f.s.req[1].body, "m v=1 1\nm v=2 2\n");
+	CHECK(wait_stats(f.o, written_is, 2, &st));
 	CHECK_INT(st.retried, 1);
 	CHECK_INT(st.requests, 2);
 	CHECK_INT(st.pending, 0);
 	CHECK(strstr(st.last_error, "HTTP 500") != NULL && strstr(st.last_error, "engine: timeout") != NULL);
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 2); /* nothing left to send twice */
-	output_free(o);
-	stub_stop(&s);
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 2); /* nothing left to send twice */
+	fx_teardown(&f);
 }
 
 static void test_429_retry_after_is_honoured(void)
 {
 	struct stub_reply script[] = { { .status = 429, .headers = "Retry-After: 1\r\n" }, reply(204) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 1); /* backoff alone would wait <= 100 ms */
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
-	CHECK(s.req[1].t_ms - s.req[0].t_ms >= 1000);
-	CHECK_STR(s.req[1].body, "m v=1 1\n");
-	CHECK(wait_stats(o, written_is, 1, &st));
+	fx_influx(&f, script, 2, 1); /* backoff alone would wait <= 100 ms */
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
+	CHECK(f.s.req[1].t_ms - f.s.req[0].t_ms >= 1000);
+	CHECK_STR(f.s.req[1].body, "m v=1 1\n");
+	CHECK(wait_stats(f.o, written_is, 1, &st));
 	CHECK_INT(st.retried, 1);
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_413_splits_the_batch_in_halves(void)
 {
 	struct stub_reply script[] = { { .status = 413, .body = "{\"error\":\"Request Entity Too Large\"}" } };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
-	c = conf_for(&s, 4);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
-	CHECK_INT(stub_wait(&s, 3, SAFETY_MS), 3);
-	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
-	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
-	CHECK_STR(s.req[2].body, "m v=3 3\nm v=4 4\n");
-	CHECK(wait_stats(o, written_is, 4, &st));
+	fx_influx(&f, script, 1, 4);
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
+	CHECK_INT(stub_wait(&f.s, 3, SAFETY_MS), 3);
+	CHECK_STR(f.s.req[0].body, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
+	CHECK_STR(f.s.req[1].body, "m v=1 1\nm v=2 2\n");
+	CHECK_STR(f.s.req[2].body, "m v=3 3\nm v=4 4\n");
+	CHECK(wait_stats(f.o, written_is, 4, &st));
 	CHECK_INT(st.rejected, 0);
 	CHECK_INT(st.pending, 0);
 	/* whole batches again afterwards */
-	enqueue_str(o, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
-	CHECK_INT(stub_wait(&s, 4, SAFETY_MS), 4);
-	CHECK_STR(s.req[3].body, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	enqueue_str(f.o, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	CHECK_INT(stub_wait(&f.s, 4, SAFETY_MS), 4);
+	CHECK_STR(f.s.req[3].body, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	fx_teardown(&f);
 }
 
 static void test_413_on_a_single_line_rejects_only_that_line(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(413)), 0);
-	c = conf_for(&s, 2);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "big v=1 1\nbig v=2 2\n");
-	CHECK(wait_stats(o, settled, 2, &st));
+	fx_serve(&f, NULL, 0, reply(413), 2); /* 413 to every request */
+	fx_start(&f, output_influx_new(&f.c));
+	enqueue_str(f.o, "big v=1 1\nbig v=2 2\n");
+	CHECK(wait_stats(f.o, settled, 2, &st));
 	CHECK_INT(st.rejected, 2);
 	CHECK_INT(st.written, 0);
-	CHECK_INT(stub_count(&s), 3); /* 2 lines, then 1 + 1 */
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK_INT(stub_count(&f.s), 3); /* 2 lines, then 1 + 1 */
+	fx_teardown(&f);
 }
 
 static void test_400_rejects_the_batch_and_moves_on(void)
@@ -309,29 +361,22 @@ static void test_400_rejects_the_batch_and_moves_on(void)
 			  "invalid boolean\"}" },
 		reply(204),
 	};
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 2);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=x 1\nm v=y 2\n");
-	CHECK(wait_stats(o, rejected_is, 2, &st));
+	fx_influx(&f, script, 2, 2);
+	enqueue_str(f.o, "m v=x 1\nm v=y 2\n");
+	CHECK(wait_stats(f.o, rejected_is, 2, &st));
 	CHECK_INT(st.written, 0);
 	CHECK_INT(st.retried, 0);
 	CHECK(strstr(st.last_error, "HTTP 400: unable to parse") != NULL);
-	enqueue_str(o, "m v=1 3\nm v=2 4\n");
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
-	CHECK_STR(s.req[1].body, "m v=1 3\nm v=2 4\n");
-	CHECK(wait_stats(o, written_is, 2, &st));
+	enqueue_str(f.o, "m v=1 3\nm v=2 4\n");
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
+	CHECK_STR(f.s.req[1].body, "m v=1 3\nm v=2 4\n");
+	CHECK(wait_stats(f.o, written_is, 2, &st));
 	CHECK_INT(st.rejected, 2);
 	CHECK_INT(st.pending, 0);
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_400_partial_write_counts_only_the_refused_lines(void)
@@ -343,39 +388,25 @@ static void test_400_partial_write_counts_only_the_refused_lines(void)
 		{ .status = 400,
 		  .body = "{\"error\":\"partial write:\\nunable to parse 'm v= 5': missing field value dropped=0\"}" },
 	};
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
+	char buf[2048];
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 3);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=\"s\" 2\nm v=2 3\n");
-	CHECK(wait_stats(o, settled, 3, &st));
+	fx_influx(&f, script, 2, 3);
+	enqueue_str(f.o, "m v=1 1\nm v=\"s\" 2\nm v=2 3\n");
+	CHECK(wait_stats(f.o, settled, 3, &st));
 	CHECK_INT(st.rejected, 1);
 	CHECK_INT(st.written, 2);
-	enqueue_str(o, "m v=1 4\nm v= 5\nm v=2 6\n");
-	CHECK(wait_stats(o, settled, 6, &st));
+	enqueue_str(f.o, "m v=1 4\nm v= 5\nm v=2 6\n");
+	CHECK(wait_stats(f.o, settled, 6, &st));
 	CHECK_INT(st.rejected, 2);
 	CHECK_INT(st.written, 4);
-	{
-		char buf[2048];
-		FILE *f = fopen(quarantine, "r");
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-		buf[n] = '\0';
-		if (f)
-			fclose(f);
-		/* each refused line after a comment with the server's reason; no other line */
-		CHECK(strstr(buf, "field type conflict") != NULL && strstr(buf, "\nm v=\"s\" 2\n") != NULL);
-		CHECK(strstr(buf, "missing field value\nm v= 5\n") != NULL);
-		CHECK(strstr(buf, "m v=1 ") == NULL && strstr(buf, "m v=2 ") == NULL);
-	}
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	read_quarantine(buf, sizeof(buf));
+	/* each refused line after a comment with the server's reason; no other line */
+	CHECK(strstr(buf, "field type conflict") != NULL && strstr(buf, "\nm v=\"s\" 2\n") != NULL);
+	CHECK(strstr(buf, "missing field value\nm v= 5\n") != NULL);
+	CHECK(strstr(buf, "m v=1 ") == NULL && strstr(buf, "m v=2 ") == NULL);
+	fx_teardown(&f);
 }
 
 static void test_401_keeps_the_data_and_retries(void)
@@ -385,40 +416,31 @@ static void test_401_keeps_the_data_and_retries(void)
 		{ .status = 403, .body = "{\"error\":\"forbidden\"}" },
 		reply(204),
 	};
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
+	struct journal_consumer *jc;
+	struct journal_rec r;
+	int active = 0, cleared = 0;
 
-	CHECK_INT(stub_start(&s, script, 3, reply(204)), 0);
-	c = conf_for(&s, 1);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK(wait_stats(o, written_is, 1, &st));
+	fx_influx(&f, script, 3, 1);
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK(wait_stats(f.o, written_is, 1, &st));
 	CHECK_INT(st.retried, 2);
 	CHECK_INT(st.rejected, 0);
 	CHECK(strstr(st.last_error, "unauthorised") != NULL);
-	CHECK_STR(s.req[2].body, "m v=1 1\n");
-	{
-		struct journal_consumer *jc = journal_consumer_open(J, "t", "test reader", 1, NULL, NULL);
-		struct journal_rec r;
-		int active = 0, cleared = 0;
-
-		while (journal_next(jc, &r) == 1)
-			if (r.type == JOURNAL_EVENT && has(&r, "\"rule\":\"output_unauthorised\"")) {
-				active += has(&r, "\"active\"");
-				cleared += has(&r, "\"cleared\"");
-				CHECK(has(&r, "\"severity\":\"critical\""));
-				CHECK(has(&r, "\"output\":\"stub\""));
-			}
-		CHECK_INT(active, 1); /* once per transition, not per retry */
-		CHECK_INT(cleared, 1);
-		journal_consumer_close(jc);
-	}
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK_STR(f.s.req[2].body, "m v=1 1\n");
+	jc = journal_consumer_open(J, "t", "test reader", 1, NULL, NULL);
+	while (journal_next(jc, &r) == 1)
+		if (r.type == JOURNAL_EVENT && has(&r, "\"rule\":\"output_unauthorised\"")) {
+			active += has(&r, "\"active\"");
+			cleared += has(&r, "\"cleared\"");
+			CHECK(has(&r, "\"severity\":\"critical\""));
+			CHECK(has(&r, "\"output\":\"stub\""));
+		}
+	CHECK_INT(active, 1); /* once per transition, not per retry */
+	CHECK_INT(cleared, 1);
+	journal_consumer_close(jc);
+	fx_teardown(&f);
 }
 
 static void test_404_database_not_found_keeps_the_data(void)
@@ -427,91 +449,69 @@ static void test_404_database_not_found_keeps_the_data(void)
 		{ .status = 404, .body = "{\"error\":\"database not found: \\\"coldchain\\\"\"}" },
 		reply(204),
 	};
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 1);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK(wait_stats(o, written_is, 1, &st));
+	fx_influx(&f, script, 2, 1);
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK(wait_stats(f.o, written_is, 1, &st));
 	CHECK_INT(st.retried, 1);
 	CHECK(strstr(st.last_error, "CREATE DATABASE") != NULL);
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_stop_returns_by_the_deadline_when_the_server_hangs(void)
 {
 	struct stub_reply script[] = { { .hang = 1 } };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 	int64_t deadline, returned;
 
-	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
-	c = conf_for(&s, 2);
-	c.timeout_ms = 600000; /* curl alone would wait ten minutes */
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\n");
-	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
+	fx_serve(&f, script, 1, reply(204), 2);
+	f.c.timeout_ms = 600000; /* curl alone would wait ten minutes */
+	fx_start(&f, output_influx_new(&f.c));
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\n");
+	CHECK_INT(stub_wait(&f.s, 1, SAFETY_MS), 1);
 	deadline = time_mono_ms() + 300;
-	output_stop(o, deadline);
+	output_stop(f.o, deadline);
 	returned = time_mono_ms();
 	CHECK(returned >= deadline);
 	CHECK(returned - deadline < 5000); /* generous: the point is "not ten minutes" */
-	output_get_stats(o, &st);
+	output_get_stats(f.o, &st);
 	CHECK_INT(st.pending, 2); /* left for a replacement output */
 	CHECK_INT(st.written, 0);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_stop_delivers_what_is_queued_before_returning(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 1000); /* neither batch size nor age would send it */
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	output_stop(o, time_mono_ms() + SAFETY_MS);
-	output_get_stats(o, &st);
+	fx_influx(&f, NULL, 0, 1000); /* neither batch size nor age would send it */
+	enqueue_str(f.o, "m v=1 1\n");
+	output_stop(f.o, time_mono_ms() + SAFETY_MS);
+	output_get_stats(f.o, &st);
 	CHECK_INT(st.written, 1);
 	CHECK_INT(st.pending, 0);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_journal_cap_drops_the_oldest_counts_them_and_delivers_the_newest(void)
 {
 	struct stub_reply script[] = { { .hang = 1 } };
-	struct http_stub s;
-	struct output *o, *o2;
+	struct fx f;
 	struct output_stats st;
 	struct journal_stats js;
-	struct cc_influx_conf c;
 	char line[64], last[64];
 
 	/* a tiny journal: 4 KiB segments, 8 KiB cap */
 	journal_set_limits(J, 8192, 4096, 1000);
-	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
-	c = conf_for(&s, 2);
-	c.timeout_ms = 600000;
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
+	fx_serve(&f, script, 1, reply(204), 2);
+	f.c.timeout_ms = 600000;
+	fx_start(&f, output_influx_new(&f.c));
 	append_str("m v=0 0\nm v=0 1\n");
-	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1); /* hangs: nothing leaves meanwhile */
+	CHECK_INT(stub_wait(&f.s, 1, SAFETY_MS), 1); /* hangs: nothing leaves meanwhile */
 	for (int i = 1; i <= 2000; i++) {
 		snprintf(line, sizeof(line), "m v=%d %d\n", i, i);
 		append_str(line);
@@ -520,110 +520,85 @@ static void test_journal_cap_drops_the_oldest_counts_them_and_delivers_the_newes
 	journal_get_stats(J, &js);
 	CHECK(js.dropped_oldest > 0);
 	CHECK(js.bytes <= 8192 + 4096);
-	output_get_stats(o, &st);
+	output_get_stats(f.o, &st);
 	CHECK(st.dropped > 0);
 	CHECK(st.dropped == js.dropped_oldest);
-	output_stop(o, time_mono_ms()); /* its position stays in the journal */
-	output_free(o);
-	o2 = output_influx_new(&c); /* same output after a restart: resumes */
-	CHECK_INT(start(o2), 0);
-	CHECK(wait_stats(o2, written_at_least, 1, &st));
-	CHECK(stub_wait(&s, 2, SAFETY_MS) >= 2);
+	output_stop(f.o, time_mono_ms()); /* its position stays in the journal */
+	output_free(f.o);
+	fx_start(&f, output_influx_new(&f.c)); /* same output after a restart: resumes */
+	CHECK(wait_stats(f.o, written_at_least, 1, &st));
+	CHECK(stub_wait(&f.s, 2, SAFETY_MS) >= 2);
 	/* the newest line is delivered */
 	for (int64_t until = time_mono_ms() + SAFETY_MS; time_mono_ms() < until;) {
-		output_get_stats(o2, &st);
+		output_get_stats(f.o, &st);
 		if (st.pending == 0)
 			break;
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
 	}
 	CHECK_INT(st.pending, 0);
 	{
-		size_t n = stub_count(&s) < STUB_MAX_REQ ? stub_count(&s) : STUB_MAX_REQ;
-		const char *b = s.req[n - 1].body;
+		size_t n = stub_count(&f.s) < STUB_MAX_REQ ? stub_count(&f.s) : STUB_MAX_REQ;
+		const char *b = f.s.req[n - 1].body;
 		size_t bl = strlen(b), ll = strlen(last);
 		CHECK(n < STUB_MAX_REQ && bl >= ll && strcmp(b + bl - ll, last) == 0);
 	}
-	stop_now(o2);
-	output_free(o2);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_gzip_body_decodes_to_the_same_lines(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
-	char lines[8192], out[16384];
+	char lines[8192];
 	size_t len = 0;
-	z_stream z;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 100);
-	c.gzip = 1;
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
+	fx_serve(&f, NULL, 0, reply(204), 100);
+	f.c.gzip = 1;
+	fx_start(&f, output_influx_new(&f.c));
 	for (int i = 0; i < 100; i++)
 		len += (size_t)snprintf(lines + len, sizeof(lines) - len,
 					"temperature,room=A,sensor=th-%d value=%d.25 %d\n", i % 7, i, i);
 	CHECK_INT(journal_append(J, JOURNAL_LINES, lines, len, 100), 0);
-	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
-	CHECK(strstr(s.req[0].head, "Content-Encoding: gzip") != NULL);
-	CHECK(s.req[0].body_len < len);
-	memset(&z, 0, sizeof(z));
-	CHECK_INT(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (Bytef *)s.req[0].body;
-	z.avail_in = (uInt)s.req[0].body_len;
-	z.next_out = (Bytef *)out;
-	z.avail_out = sizeof(out);
-	CHECK_INT(inflate(&z, Z_FINISH), Z_STREAM_END);
-	CHECK_INT(z.total_out, len);
-	CHECK(memcmp(out, lines, len) == 0);
-	inflateEnd(&z);
-	CHECK(wait_stats(o, written_is, 100, &st));
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK_INT(stub_wait(&f.s, 1, SAFETY_MS), 1);
+	CHECK(strstr(f.s.req[0].head, "Content-Encoding: gzip") != NULL);
+	CHECK(f.s.req[0].body_len < len);
+	check_gunzips_to(&f.s.req[0], lines, len);
+	CHECK(wait_stats(f.o, written_is, 100, &st));
+	fx_teardown(&f);
 }
 
 static void test_refused_connection_keeps_the_data_and_retries(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
 	/* a port that was free a moment ago and has nobody listening now */
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 1);
-	stub_stop(&s);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK(wait_stats(o, retried_at_least, 2, &st));
+	fx_serve(&f, NULL, 0, reply(204), 1);
+	fx_stop_serving(&f);
+	fx_start(&f, output_influx_new(&f.c));
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK(wait_stats(f.o, retried_at_least, 2, &st));
 	CHECK(st.last_error[0] != '\0');
-	output_stop(o, time_mono_ms());
-	output_get_stats(o, &st);
+	output_stop(f.o, time_mono_ms());
+	output_get_stats(f.o, &st);
 	CHECK_INT(st.pending, 1);
 	CHECK_INT(st.written, 0);
-	output_free(o);
+	fx_teardown(&f);
 }
 
 static void test_a_replacement_resumes_at_the_committed_position(void)
 {
 	struct stub_reply script[] = { reply(204), { .status = 503 } };
-	struct http_stub s;
+	struct fx f;
 	struct output *a, *b, *other;
 	struct output_stats st;
-	struct cc_influx_conf c;
 	char other_db[] = "elsewhere";
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 2);
-	a = output_influx_new(&c);
-	b = output_influx_new(&c);
-	c.database = other_db;
-	other = output_influx_new(&c);
+	fx_serve(&f, script, 2, reply(204), 2);
+	a = output_influx_new(&f.c);
+	b = output_influx_new(&f.c);
+	f.c.database = other_db;
+	other = output_influx_new(&f.c);
 	CHECK(output_same_destination(a, b));
 	CHECK(!output_same_destination(a, other));
 	CHECK_STR(output_id(a), output_id(b));
@@ -631,19 +606,19 @@ static void test_a_replacement_resumes_at_the_committed_position(void)
 	append_str("m v=1 1\nm v=2 2\n");
 	CHECK(wait_stats(a, written_is, 2, &st));
 	append_str("m v=3 3\nm v=4 4\n");
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2); /* 503: not delivered */
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2); /* 503: not delivered */
 	output_stop(a, time_mono_ms());
 	output_get_stats(a, &st);
 	CHECK_INT(st.pending, 2);
 	CHECK_INT(start(b), 0);
-	CHECK_INT(stub_wait(&s, 3, SAFETY_MS), 3);
-	CHECK_STR(s.req[2].body, "m v=3 3\nm v=4 4\n"); /* neither lost nor the first two again */
+	CHECK_INT(stub_wait(&f.s, 3, SAFETY_MS), 3);
+	CHECK_STR(f.s.req[2].body, "m v=3 3\nm v=4 4\n"); /* neither lost nor the first two again */
 	CHECK(wait_stats(b, written_is, 2, &st));
 	stop_now(b);
 	output_free(a);
 	output_free(b);
 	output_free(other);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_file_output_appends_lines(void)
@@ -701,136 +676,93 @@ static void test_file_output_retries_until_the_file_can_be_opened(void)
 static void test_503_retry_after_is_honoured(void)
 {
 	struct stub_reply script[] = { { .status = 503, .headers = "Retry-After: 1\r\n" }, reply(204) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 1);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
-	CHECK(s.req[1].t_ms - s.req[0].t_ms >= 1000);
-	CHECK(wait_stats(o, written_is, 1, &st));
+	fx_influx(&f, script, 2, 1);
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
+	CHECK(f.s.req[1].t_ms - f.s.req[0].t_ms >= 1000);
+	CHECK(wait_stats(f.o, written_is, 1, &st));
 	CHECK_INT(st.retried, 1);
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 }
 
 static void test_a_server_hanging_past_the_timeout_is_retried(void)
 {
 	struct stub_reply script[] = { { .hang = 1 } };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
-	c = conf_for(&s, 2);
-	c.timeout_ms = 300;
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\n");
-	CHECK(wait_stats(o, written_is, 2, &st));
+	fx_serve(&f, script, 1, reply(204), 2);
+	f.c.timeout_ms = 300;
+	fx_start(&f, output_influx_new(&f.c));
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\n");
+	CHECK(wait_stats(f.o, written_is, 2, &st));
 	CHECK_INT(st.retried, 1);
 	CHECK(strstr(st.last_error, "imeout") != NULL || strstr(st.last_error, "timed out") != NULL);
-	CHECK(stub_count(&s) >= 2);
-	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK(stub_count(&f.s) >= 2);
+	CHECK_STR(f.s.req[1].body, "m v=1 1\nm v=2 2\n");
+	fx_teardown(&f);
 }
 
 static void test_a_connection_reset_is_retried_without_loss(void)
 {
 	struct stub_reply script[] = { { .reset = 1 } };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, script, 1, reply(204)), 0);
-	c = conf_for(&s, 2);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\n");
-	CHECK(wait_stats(o, written_is, 2, &st));
+	fx_influx(&f, script, 1, 2);
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\n");
+	CHECK(wait_stats(f.o, written_is, 2, &st));
 	CHECK_INT(st.retried, 1);
-	CHECK_INT(stub_count(&s), 2);
-	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK_INT(stub_count(&f.s), 2);
+	CHECK_STR(f.s.req[1].body, "m v=1 1\nm v=2 2\n");
+	fx_teardown(&f);
 }
 
 static void test_v2_request_is_exactly_path_org_bucket_token_and_gzip_body(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
-	char org[] = "pack house", bucket[] = "cold/chain", token[] = "s3cr3t-T0ken==", out[256];
+	char org[] = "pack house", bucket[] = "cold/chain", token[] = "s3cr3t-T0ken==";
 	const char *lines = "temperature,room=A value=4.5 1780000000000000000\nhumidity,room=A value=92 1780000000000000000\n";
-	z_stream z;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 2);
-	c.v2 = 1;
-	c.database = NULL;
-	c.org = org;
-	c.bucket = bucket;
-	c.token = token;
-	c.gzip = 1;
-	o = output_influx_new(&c);
-	CHECK(o != NULL);
-	CHECK_INT(start(o), 0);
+	fx_serve(&f, NULL, 0, reply(204), 2);
+	f.c.v2 = 1;
+	f.c.database = NULL;
+	f.c.org = org;
+	f.c.bucket = bucket;
+	f.c.token = token;
+	f.c.gzip = 1;
+	fx_start(&f, output_influx_new(&f.c));
 	append_str(lines);
-	CHECK_INT(stub_wait(&s, 1, SAFETY_MS), 1);
-	CHECK(starts_with(s.req[0].head,
+	CHECK_INT(stub_wait(&f.s, 1, SAFETY_MS), 1);
+	CHECK(starts_with(f.s.req[0].head,
 			  "POST /api/v2/write?org=pack%20house&bucket=cold%2Fchain&precision=ns HTTP/1.1\r\n"));
-	CHECK(strstr(s.req[0].head, "\r\nAuthorization: Token s3cr3t-T0ken==\r\n") != NULL);
-	CHECK(strstr(s.req[0].head, "\r\nContent-Encoding: gzip\r\n") != NULL);
-	CHECK(strstr(s.req[0].head, "\r\nContent-Type: text/plain; charset=utf-8\r\n") != NULL);
-	memset(&z, 0, sizeof(z));
-	CHECK_INT(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (Bytef *)s.req[0].body;
-	z.avail_in = (uInt)s.req[0].body_len;
-	z.next_out = (Bytef *)out;
-	z.avail_out = sizeof(out);
-	CHECK_INT(inflate(&z, Z_FINISH), Z_STREAM_END);
-	CHECK_INT(z.total_out, strlen(lines));
-	CHECK(memcmp(out, lines, strlen(lines)) == 0);
-	inflateEnd(&z);
-	CHECK(wait_stats(o, written_is, 2, &st));
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK(strstr(f.s.req[0].head, "\r\nAuthorization: Token s3cr3t-T0ken==\r\n") != NULL);
+	CHECK(strstr(f.s.req[0].head, "\r\nContent-Encoding: gzip\r\n") != NULL);
+	CHECK(strstr(f.s.req[0].head, "\r\nContent-Type: text/plain; charset=utf-8\r\n") != NULL);
+	check_gunzips_to(&f.s.req[0], lines, strlen(lines));
+	CHECK(wait_stats(f.o, written_is, 2, &st));
+	fx_teardown(&f);
 }
 
 static void test_batches_are_cut_by_bytes(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = conf_for(&s, 1000);
-	c.batch_bytes = 20; /* two 8-byte lines fit, a third does not */
-	c.flush_ms = 50;    /* the last, short batch leaves by age */
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\nm v=5 5\n");
-	CHECK(wait_stats(o, written_is, 5, &st));
-	CHECK_INT(stub_count(&s), 3);
-	CHECK_STR(s.req[0].body, "m v=1 1\nm v=2 2\n");
-	CHECK_STR(s.req[2].body, "m v=5 5\n");
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_serve(&f, NULL, 0, reply(204), 1000);
+	f.c.batch_bytes = 20; /* two 8-byte lines fit, a third does not */
+	f.c.flush_ms = 50;    /* the last, short batch leaves by age */
+	fx_start(&f, output_influx_new(&f.c));
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\nm v=5 5\n");
+	CHECK(wait_stats(f.o, written_is, 5, &st));
+	CHECK_INT(stub_count(&f.s), 3);
+	CHECK_STR(f.s.req[0].body, "m v=1 1\nm v=2 2\n");
+	CHECK_STR(f.s.req[2].body, "m v=5 5\n");
+	fx_teardown(&f);
 }
 
 static void test_an_unattributed_400_is_bisected_to_the_bad_line(void)
@@ -843,40 +775,27 @@ static void test_an_unattributed_400_is_bisected_to_the_bad_line(void)
 		{ .status = 400, .body = "{\"error\":\"points beyond retention policy\"}" }, /* line 3 */
 		reply(204), /* line 4 */
 	};
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
 	char buf[512];
-	FILE *f;
-	size_t n;
 
-	CHECK_INT(stub_start(&s, script, 5, reply(204)), 0);
-	c = conf_for(&s, 4);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
-	CHECK(wait_stats(o, settled, 4, &st));
+	fx_influx(&f, script, 5, 4);
+	enqueue_str(f.o, "m v=1 1\nm v=2 2\nm v=3 3\nm v=4 4\n");
+	CHECK(wait_stats(f.o, settled, 4, &st));
 	CHECK_INT(st.rejected, 1);
 	CHECK_INT(st.written, 3);
-	CHECK_STR(s.req[1].body, "m v=1 1\nm v=2 2\n");
-	CHECK_STR(s.req[2].body, "m v=3 3\nm v=4 4\n");
-	CHECK_STR(s.req[3].body, "m v=3 3\n");
-	CHECK_STR(s.req[4].body, "m v=4 4\n");
-	f = fopen(quarantine, "r");
-	n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
+	CHECK_STR(f.s.req[1].body, "m v=1 1\nm v=2 2\n");
+	CHECK_STR(f.s.req[2].body, "m v=3 3\nm v=4 4\n");
+	CHECK_STR(f.s.req[3].body, "m v=3 3\n");
+	CHECK_STR(f.s.req[4].body, "m v=4 4\n");
+	read_quarantine(buf, sizeof(buf));
 	CHECK(strstr(buf, "points beyond retention policy\nm v=3 3\n") != NULL);
 	CHECK(strstr(buf, "m v=1 1") == NULL && strstr(buf, "m v=4 4") == NULL);
 	/* whole batches again afterwards */
-	enqueue_str(o, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
-	CHECK_INT(stub_wait(&s, 6, SAFETY_MS), 6);
-	CHECK_STR(s.req[5].body, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	enqueue_str(f.o, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	CHECK_INT(stub_wait(&f.s, 6, SAFETY_MS), 6);
+	CHECK_STR(f.s.req[5].body, "m v=5 5\nm v=6 6\nm v=7 7\nm v=8 8\n");
+	fx_teardown(&f);
 }
 
 /* --- webhook: one alert event per POST ------------------------------------ */
@@ -908,6 +827,14 @@ static struct cc_webhook_conf webhook_conf_for(const struct http_stub *s)
 	return c;
 }
 
+/* A webhook (f->wc) started against a stub that answers script, then dflt. */
+static void fx_webhook(struct fx *f, const struct stub_reply *script, size_t n, struct stub_reply dflt)
+{
+	fx_stub(f, script, n, dflt);
+	f->wc = webhook_conf_for(&f->s);
+	fx_start(f, output_webhook_new(&f->wc));
+}
+
 /* Journals an event as the engine does (sink_submit_event). */
 static void append_event(const char *json)
 {
@@ -923,156 +850,123 @@ static int pending_bytes_zero(const struct output_stats *st, uint64_t n)
 static void test_webhook_2xx_posts_each_event_alone_as_json(void)
 {
 	struct stub_reply script[] = { reply(200), reply(204) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_webhook_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(202)), 0);
-	c = webhook_conf_for(&s);
-	o = output_webhook_new(&c);
-	CHECK(o != NULL);
-	CHECK_STR(output_name(o), "hook");
-	CHECK_INT(start(o), 0);
+	fx_webhook(&f, script, 2, reply(202));
+	CHECK_STR(output_name(f.o), "hook");
 	append_event(EV_WARN1);
 	append_event(EV_WARN2);
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
-	CHECK(wait_stats(o, written_is, 2, &st));
-	CHECK_STR(s.req[0].body, EV_WARN1); /* the event's JSON exactly, no newline */
-	CHECK_STR(s.req[1].body, EV_WARN2);
-	CHECK(starts_with(s.req[0].head, "POST /hooks/cold?key=k1 HTTP/1.1\r\n"));
-	CHECK(strstr(s.req[0].head, "Content-Type: application/json\r\n") != NULL);
-	CHECK(strstr(s.req[0].head, "Authorization: Bearer s3cret\r\n") != NULL);
-	CHECK(strstr(s.req[0].head, "X-Site: packhouse-1\r\n") != NULL);
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
+	CHECK(wait_stats(f.o, written_is, 2, &st));
+	CHECK_STR(f.s.req[0].body, EV_WARN1); /* the event's JSON exactly, no newline */
+	CHECK_STR(f.s.req[1].body, EV_WARN2);
+	CHECK(starts_with(f.s.req[0].head, "POST /hooks/cold?key=k1 HTTP/1.1\r\n"));
+	CHECK(strstr(f.s.req[0].head, "Content-Type: application/json\r\n") != NULL);
+	CHECK(strstr(f.s.req[0].head, "Authorization: Bearer s3cret\r\n") != NULL);
+	CHECK(strstr(f.s.req[0].head, "X-Site: packhouse-1\r\n") != NULL);
 	CHECK_INT(st.requests, 2);
 	CHECK_INT(st.retried, 0);
 	CHECK_INT(st.rejected, 0);
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 2);
-	output_free(o);
-	stub_stop(&s);
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 2);
+	fx_teardown(&f);
 }
 
 static void test_webhook_500_is_retried_then_delivered_exactly_once(void)
 {
 	struct stub_reply script[] = { { .status = 500, .body = "receiver busy" }, reply(204) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_webhook_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = webhook_conf_for(&s);
-	o = output_webhook_new(&c);
-	CHECK_INT(start(o), 0);
+	fx_webhook(&f, script, 2, reply(204));
 	append_event(EV_WARN1);
-	CHECK(wait_stats(o, written_is, 1, &st));
-	CHECK_INT(stub_count(&s), 2);
-	CHECK_STR(s.req[0].body, EV_WARN1);
-	CHECK_STR(s.req[1].body, EV_WARN1);
+	CHECK(wait_stats(f.o, written_is, 1, &st));
+	CHECK_INT(stub_count(&f.s), 2);
+	CHECK_STR(f.s.req[0].body, EV_WARN1);
+	CHECK_STR(f.s.req[1].body, EV_WARN1);
 	CHECK_INT(st.retried, 1);
 	CHECK_INT(st.rejected, 0);
 	CHECK(strstr(st.last_error, "HTTP 500") != NULL && strstr(st.last_error, "event A/temp_high") != NULL);
-	CHECK(wait_stats(o, pending_bytes_zero, 0, &st));
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 2); /* delivered: never sent a third time */
-	output_free(o);
-	stub_stop(&s);
+	CHECK(wait_stats(f.o, pending_bytes_zero, 0, &st));
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 2); /* delivered: never sent a third time */
+	fx_teardown(&f);
 }
 
 static void test_webhook_400_rejects_the_event_and_delivers_the_next(void)
 {
 	struct stub_reply script[] = { { .status = 400, .body = "{\"error\":\"unknown field\"}" }, reply(200) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_webhook_conf c;
 
-	CHECK_INT(stub_start(&s, script, 2, reply(200)), 0);
-	c = webhook_conf_for(&s);
-	o = output_webhook_new(&c);
-	CHECK_INT(start(o), 0);
+	fx_webhook(&f, script, 2, reply(200));
 	append_event(EV_WARN1);
 	append_event(EV_WARN2);
-	CHECK(wait_stats(o, settled, 2, &st));
+	CHECK(wait_stats(f.o, settled, 2, &st));
 	CHECK_INT(st.rejected, 1);
 	CHECK_INT(st.written, 1);
 	CHECK_INT(st.retried, 0);
-	CHECK_INT(stub_count(&s), 2);
-	CHECK_STR(s.req[0].body, EV_WARN1);
-	CHECK_STR(s.req[1].body, EV_WARN2);
+	CHECK_INT(stub_count(&f.s), 2);
+	CHECK_STR(f.s.req[0].body, EV_WARN1);
+	CHECK_STR(f.s.req[1].body, EV_WARN2);
 	CHECK(strstr(st.last_error, "HTTP 400") != NULL && strstr(st.last_error, "unknown field") != NULL);
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 2); /* the refused event is not sent again */
-	output_free(o);
-	stub_stop(&s);
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 2); /* the refused event is not sent again */
+	fx_teardown(&f);
 }
 
 static void test_webhook_below_min_severity_is_skipped_and_the_position_moves_past_it(void)
 {
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_webhook_conf c;
 
-	CHECK_INT(stub_start(&s, NULL, 0, reply(204)), 0);
-	c = webhook_conf_for(&s);
-	o = output_webhook_new(&c);
-	CHECK_INT(start(o), 0);
+	fx_webhook(&f, NULL, 0, reply(204));
 	append_event(EV_INFO);
 	/* committed past the info event without a request */
-	CHECK(wait_stats(o, pending_bytes_zero, 0, &st));
+	CHECK(wait_stats(f.o, pending_bytes_zero, 0, &st));
 	CHECK_INT(st.requests, 0);
 	append_event(EV_INFO);
 	append_event(EV_CRIT);
-	CHECK(wait_stats(o, written_is, 1, &st));
-	CHECK(wait_stats(o, pending_bytes_zero, 0, &st));
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 1);
-	CHECK_STR(s.req[0].body, EV_CRIT);
-	output_free(o);
+	CHECK(wait_stats(f.o, written_is, 1, &st));
+	CHECK(wait_stats(f.o, pending_bytes_zero, 0, &st));
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 1);
+	CHECK_STR(f.s.req[0].body, EV_CRIT);
+	output_free(f.o);
 	/* a replacement (same name and URL) resumes after them: nothing replayed */
-	c.start_oldest = 1;
-	o = output_webhook_new(&c);
-	CHECK_INT(start(o), 0);
+	f.wc.start_oldest = 1;
+	fx_start(&f, output_webhook_new(&f.wc));
 	append_event(EV_WARN1);
-	CHECK(wait_stats(o, written_is, 1, &st));
-	stop_now(o);
-	CHECK_INT(stub_count(&s), 2);
-	CHECK_STR(s.req[1].body, EV_WARN1);
-	output_free(o);
-	stub_stop(&s);
+	CHECK(wait_stats(f.o, written_is, 1, &st));
+	stop_now(f.o);
+	CHECK_INT(stub_count(&f.s), 2);
+	CHECK_STR(f.s.req[1].body, EV_WARN1);
+	fx_teardown(&f);
 }
 
 static void test_webhook_401_keeps_the_event_retries_and_raises_output_unauthorised(void)
 {
 	struct stub_reply script[] = { reply(401), reply(403), reply(200) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_webhook_conf c;
 
-	CHECK_INT(stub_start(&s, script, 3, reply(200)), 0);
-	c = webhook_conf_for(&s);
-	o = output_webhook_new(&c);
-	CHECK_INT(start(o), 0);
+	fx_webhook(&f, script, 3, reply(200));
 	append_event(EV_WARN1);
-	CHECK(wait_stats(o, written_at_least, 1, &st));
+	CHECK(wait_stats(f.o, written_at_least, 1, &st));
 	CHECK_INT(st.retried, 2);
 	CHECK_INT(st.rejected, 0);
 	CHECK_INT(st.unauthorised, 0);
-	CHECK_STR(s.req[0].body, EV_WARN1);
-	CHECK_STR(s.req[2].body, EV_WARN1);
+	CHECK_STR(f.s.req[0].body, EV_WARN1);
+	CHECK_STR(f.s.req[2].body, EV_WARN1);
 	/* the output's own alert events (critical) are journaled and, being
 	 * events at or above min_severity, sent on the same webhook */
-	CHECK(wait_stats(o, written_is, 3, &st));
-	CHECK(strstr(s.req[3].body, "\"rule\":\"output_unauthorised\"") != NULL &&
-	      strstr(s.req[3].body, "\"state\":\"active\"") != NULL);
-	CHECK(strstr(s.req[4].body, "\"rule\":\"output_unauthorised\"") != NULL &&
-	      strstr(s.req[4].body, "\"state\":\"cleared\"") != NULL);
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	CHECK(wait_stats(f.o, written_is, 3, &st));
+	CHECK(strstr(f.s.req[3].body, "\"rule\":\"output_unauthorised\"") != NULL &&
+	      strstr(f.s.req[3].body, "\"state\":\"active\"") != NULL);
+	CHECK(strstr(f.s.req[4].body, "\"rule\":\"output_unauthorised\"") != NULL &&
+	      strstr(f.s.req[4].body, "\"state\":\"cleared\"") != NULL);
+	fx_teardown(&f);
 }
 
 /* A server answering 400 with a 1 MiB body: the line is refused and
@@ -1083,41 +977,34 @@ static void test_a_huge_error_body_is_bounded_and_the_next_line_delivered(void)
 	size_t big = 1u << 20;
 	char *body = malloc(big + 1), line[4096];
 	struct stub_reply script[2] = { { .status = 400 }, reply(204) };
-	struct http_stub s;
-	struct output *o;
+	struct fx f;
 	struct output_stats st;
-	struct cc_influx_conf c;
-	FILE *f;
+	FILE *q;
 
 	memset(body, 'x', big);
 	body[big] = '\0';
 	script[0].body = body;
-	CHECK_INT(stub_start(&s, script, 2, reply(204)), 0);
-	c = conf_for(&s, 1);
-	o = output_influx_new(&c);
-	CHECK_INT(start(o), 0);
-	enqueue_str(o, "m v=1 1\n");
-	CHECK(wait_stats(o, rejected_is, 1, &st));
-	enqueue_str(o, "m v=2 2\n");
-	CHECK(wait_stats(o, written_is, 1, &st));
+	fx_influx(&f, script, 2, 1);
+	enqueue_str(f.o, "m v=1 1\n");
+	CHECK(wait_stats(f.o, rejected_is, 1, &st));
+	enqueue_str(f.o, "m v=2 2\n");
+	CHECK(wait_stats(f.o, written_is, 1, &st));
 	CHECK_INT(st.rejected, 1);
 	CHECK(strlen(st.last_error) < 1024);
-	f = fopen(quarantine, "r");
-	CHECK(f != NULL);
-	if (f) {
+	q = fopen(quarantine, "r");
+	CHECK(q != NULL);
+	if (q) {
 		/* "# TIME output stub: HTTP 400: xxx...": the reason is cut at
 		 * 1 KiB, not OUTPUT_RESP_MAX, let alone the 1 MiB sent */
-		CHECK(fgets(line, sizeof(line), f) != NULL);
+		CHECK(fgets(line, sizeof(line), q) != NULL);
 		CHECK(strncmp(line, "# ", 2) == 0 && strstr(line, "output stub: HTTP 400: xxxx") != NULL);
 		CHECK(strlen(line) < 1024 + 64);
 		CHECK(strstr(line, "xxx...\n") != NULL);
-		CHECK(fgets(line, sizeof(line), f) != NULL);
+		CHECK(fgets(line, sizeof(line), q) != NULL);
 		CHECK_STR(line, "m v=1 1\n");
-		fclose(f);
+		fclose(q);
 	}
-	stop_now(o);
-	output_free(o);
-	stub_stop(&s);
+	fx_teardown(&f);
 	free(body);
 }
 
@@ -1127,24 +1014,24 @@ static void test_a_query_reply_larger_than_max_is_refused(void)
 	size_t big = 2u << 20;
 	char *body = malloc(big + 1), err[256];
 	struct stub_reply ok200 = { .status = 200 };
-	struct http_stub s;
+	struct fx f;
 	char *json = NULL;
 
 	memset(body, ' ', big);
 	memcpy(body, "{\"results\":[]}", 14);
 	body[big] = '\0';
 	ok200.body = body;
-	CHECK_INT(stub_start(&s, NULL, 0, ok200), 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s.port);
+	fx_stub(&f, NULL, 0, ok200);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.s.port);
 	CHECK_INT(influx_query_json(url, "db", "SELECT 1", NULL, NULL, 1u << 20, &json, err, sizeof(err)), -EFBIG);
 	CHECK(json == NULL);
 	CHECK_STR(err, "reply larger than 1 MiB: ask for a shorter period");
 	CHECK_INT(influx_query_json(url, "db", "SELECT 1", NULL, NULL, 4u << 20, &json, err, sizeof(err)), 0);
 	CHECK(json != NULL && strlen(json) == big);
 	free(json);
-	CHECK_INT(stub_wait(&s, 2, SAFETY_MS), 2);
-	CHECK(strncmp(s.req[0].head, "GET /query?db=db&epoch=ms&q=SELECT%201 ", 39) == 0);
-	stub_stop(&s);
+	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
+	CHECK(strncmp(f.s.req[0].head, "GET /query?db=db&epoch=ms&q=SELECT%201 ", 39) == 0);
+	fx_teardown(&f);
 	free(body);
 }
 
