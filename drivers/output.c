@@ -1663,10 +1663,10 @@ static size_t query_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-int influx_query_json(const char *url, const char *db, const char *q, const char *user, const char *pass,
-		      size_t max, char **json, char *err, size_t errlen)
+int influx_query_json(const struct influx_query *iq, const char *q, char **json, char *err, size_t errlen)
 {
-	struct qbuf b = { .max = max ? max : INFLUX_QUERY_MAX };
+	struct qbuf b = { .max = iq->max ? iq->max : INFLUX_QUERY_MAX };
+	const char *url = iq->url;
 	CURL *c = NULL;
 	char *edb = NULL, *eq = NULL, *full = NULL, *userpwd = NULL;
 	long code = 0;
@@ -1682,7 +1682,7 @@ int influx_query_json(const char *url, const char *db, const char *q, const char
 		fmt_trunc(err, errlen, "curl_easy_init failed");
 		goto out;
 	}
-	edb = curl_easy_escape(c, db, 0);
+	edb = curl_easy_escape(c, iq->db, 0);
 	eq = curl_easy_escape(c, q, 0);
 	if (!edb || !eq) {
 		r = -ENOMEM;
@@ -1701,10 +1701,14 @@ int influx_query_json(const char *url, const char *db, const char *q, const char
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, query_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (user) {
-		userpwd = xasprintf("%s:%s", user, pass ? pass : "");
+	if (iq->user) {
+		userpwd = xasprintf("%s:%s", iq->user, iq->pass ? iq->pass : "");
 		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
 	}
+	if (iq->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, iq->ca_file);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, iq->insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, iq->insecure ? 0L : 2L);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		if (b.too_big) {

@@ -98,6 +98,8 @@ struct report {
 	/* options */
 	const char *lot, *format, *out_path, *conf_path;
 	char *url, *db, *user, *pass;
+	const char *ca_file; /* TLS of the output the URL came from */
+	int insecure;
 	int64_t from, to; /* ms */
 	int from_set, to_set;
 	/* configuration (may be NULL) */
@@ -226,12 +228,14 @@ static char *read_first_line(const char *path)
  * a message on stderr on any error. */
 static cJSON *iq(struct report *r, const char *q, cJSON **series)
 {
+	struct influx_query conn = { .url = r->url, .db = r->db, .user = r->user, .pass = r->pass,
+				     .ca_file = r->ca_file, .insecure = r->insecure };
 	char *json = NULL, err[512];
 	cJSON *root, *res, *e;
 	int rc;
 
 	*series = NULL;
-	rc = influx_query_json(r->url, r->db, q, r->user, r->pass, INFLUX_QUERY_MAX, &json, err, sizeof(err));
+	rc = influx_query_json(&conn, q, &json, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "coldchainctl report: InfluxDB %s database %s: %s\n", r->url, r->db, err);
 		return NULL;
@@ -1585,8 +1589,11 @@ int report_main(int argc, char **argv)
 				break;
 			}
 		if (ic) {
-			if (!url)
+			if (!url) { /* its server: its TLS settings too */
 				url = ic->url;
+				r.ca_file = ic->ca_file;
+				r.insecure = ic->insecure;
+			}
 			if (!db)
 				db = ic->database;
 			if (ic->username) {

@@ -6,7 +6,8 @@
 # their files reach the server, but never the log or `coldchaind -p`.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-need_bin "$COLDCHAIND"
+CTL=$BUILD_DIR/coldchainctl
+need_bin "$COLDCHAIND" "$CTL"
 command -v openssl >/dev/null || skip "needs openssl (a test CA)"
 
 P=$T/pki
@@ -19,8 +20,9 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$P/ext"
 openssl x509 -req -in "$P/server.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
 	-extfile "$P/ext" -out "$P/server.crt" >/dev/null 2>&1 || die "openssl: server certificate"
 
-# An HTTPS "InfluxDB": 204 to every write, each request line and its
-# Authorization header recorded.
+# An HTTPS "InfluxDB": 204 to every write, an empty result to every query
+# (coldchainctl report), each request line and its Authorization header
+# recorded.
 cat >"$T/https_server.py" <<'PYEOF'
 import http.server, ssl, sys
 P, out, portfile = sys.argv[1:]
@@ -32,6 +34,15 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(204)
         self.send_header("Content-Length", "0")
         self.end_headers()
+    def do_GET(self):
+        body = b'{"results":[{"statement_id":0}]}'
+        with open(out, "a") as f:
+            f.write("GET %s %s\n" % (self.path, self.headers.get("Authorization", "-")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
     def log_message(self, *a):
         pass
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
@@ -83,6 +94,23 @@ if got "db=noca"; then fail "the output without ca_file sent points to a server 
 check "insecure = true is logged loudly" grep -q "output insec: TLS certificate verification is DISABLED" "$DAEMON_LOG"
 check "the password reaches the server (basic auth)" got "db=withca.* Basic $(printf 'u:pw-s3cret-1' | base64)"
 check "the token reaches the server" got "api/v2/write.* Token tok-s3cret-2"
+
+# coldchainctl report reads back from the configuration's first InfluxDB
+# output with that output's TLS settings: its ca_file, or nothing trusted.
+for r in rca rnoca; do
+	{
+		config_head
+		printf 'outputs = { influxdb = ( { name = "r"; url = "%s"; database = "%s"; %s } ); };\n' "$URL" "$r" \
+			"$([ $r = rca ] && echo "ca_file = \"$P/ca.crt\";")"
+	} >"$T/$r.conf"
+	timeout 60 "$CTL" report --lot NO-SUCH-LOT -c "$T/$r.conf" -o "$T/$r.html" >"$T/$r.out" 2>&1
+done
+check "coldchainctl report trusts the output's ca_file: its query reached the server" got "^GET /query?db=rca"
+if got "GET /query?db=rnoca"; then fail "coldchainctl report queried a server it cannot verify"; else
+	pass "coldchainctl report without ca_file sent no query"; fi
+check "coldchainctl report without ca_file says why" grep -q "certificate" "$T/rnoca.out"
+if grep -q "certificate" "$T/rca.out"; then fail "coldchainctl report with ca_file: $(cat "$T/rca.out")"; else
+	pass "coldchainctl report with ca_file has no certificate error"; fi
 
 "$COLDCHAIND" -p -c "$DAEMON_CONF" >"$T/printed.conf" 2>&1
 check "coldchaind -p prints the configuration" grep -q 'token_file = ' "$T/printed.conf"

@@ -1023,10 +1023,14 @@ static void test_a_query_reply_larger_than_max_is_refused(void)
 	ok200.body = body;
 	fx_stub(&f, NULL, 0, ok200);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.s.port);
-	CHECK_INT(influx_query_json(url, "db", "SELECT 1", NULL, NULL, 1u << 20, &json, err, sizeof(err)), -EFBIG);
+	CHECK_INT(influx_query_json(&(struct influx_query){ .url = url, .db = "db", .max = 1u << 20 }, "SELECT 1", &json,
+				    err, sizeof(err)),
+		  -EFBIG);
 	CHECK(json == NULL);
 	CHECK_STR(err, "reply larger than 1 MiB: ask for a shorter period");
-	CHECK_INT(influx_query_json(url, "db", "SELECT 1", NULL, NULL, 4u << 20, &json, err, sizeof(err)), 0);
+	CHECK_INT(influx_query_json(&(struct influx_query){ .url = url, .db = "db", .max = 4u << 20 }, "SELECT 1", &json,
+				    err, sizeof(err)),
+		  0);
 	CHECK(json != NULL && strlen(json) == big);
 	free(json);
 	CHECK_INT(stub_wait(&f.s, 2, SAFETY_MS), 2);
