@@ -28,7 +28,9 @@ acked() { influx_has "SELECT \"user\" FROM \"alert\" WHERE \"event\" = 'ack' LIM
 wait_for "the ack event in InfluxDB" -t 60 acked || fail "the ack event did not reach InfluxDB: $(cat "$T/ack.out")"
 
 FROM=$(date -u -d "$LYCHEE_LOADED" +%s)
-TO=$(date -u +%s)
+# the next whole second: the ack may be in this one (a truncated "now"
+# would end the period a few ms before it)
+TO=$(($(date -u +%s) + 1))
 W="time >= ${FROM}000ms AND time <= ${TO}000ms"
 
 # --- usage and failure exit codes
