@@ -726,13 +726,13 @@ static const char *err_text(int rc)
 	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
 }
 
-/* MQTT 5 Maximum Packet Size for CONNECT: libmosquitto (2.0.11,
- * lib/packet_mosq.c "FIXME - client case") allocates whatever length a
- * PUBLISH announces, up to 256 MiB, before on_message can refuse it; a
- * broker told this limit discards larger messages instead (MQTT 5
- * 3.1.2.11.4).  Room is left above the largest max_payload for the topic
- * and properties, so a message just over max_payload still arrives and is
- * counted as too_large. */
+/* MQTT 5 Maximum Packet Size for CONNECT: libmosquitto 2.0.11's client
+ * (lib/packet_mosq.c, packet__read) has no limit of its own: it allocates
+ * whatever length a PUBLISH announces, up to 256 MiB, before on_message can
+ * refuse it; a broker told this limit discards larger messages instead
+ * (MQTT 5 3.1.2.11.4).  Room is left above the largest max_payload for the
+ * topic and properties, so a message just over max_payload still arrives
+ * and is counted as too_large. */
 #define MQTT_PACKET_SLACK (65536 + 4096)
 #define MQTT_PACKET_MAX 268435460u /* the protocol's own limit */
 
