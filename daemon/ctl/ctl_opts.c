@@ -67,14 +67,16 @@ int ctl_parse_long(const char *s, long lo, long hi, long *out)
 	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 
 	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
-		return -1;
+		return -EINVAL;
 	if (hex && !isxdigit((unsigned char)s[2]))
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	/* 0x100 as hex (register maps are often written so); 010 is ten, not octal */
 	v = strtol(s, &end, hex ? 16 : 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
+	if (*end)
+		return -EINVAL;
+	if (errno || v < lo || v > hi)
+		return -ERANGE;
 	*out = v;
 	return 0;
 }

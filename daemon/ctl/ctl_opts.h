@@ -21,7 +21,7 @@ int ctl_opt_refused(const char *prog, const struct option *lo, int c, char *cons
 int ctl_opt_invalid(const char *prog, const char *name, const char *value, const char *why);
 
 /* A whole integer in [lo, hi], decimal or 0x hex: nothing before or after
- * it, no overflow, never octal.  0 or -1. */
+ * it, never octal.  0, -EINVAL (not a number) or -ERANGE (out of [lo, hi]). */
 int ctl_parse_long(const char *s, long lo, long hi, long *out);
 
 #endif
