@@ -22,8 +22,10 @@
 
 #include <modbus.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -634,64 +636,129 @@ struct mb_link {
 	modbus_t *ctx;
 };
 
-static int parse_rtu_spec(const char *s, char *dev, size_t devlen, int *baud, char *parity, int *bits, int *stop)
+/* The last ':'-separated field of s[0..n) starts at the returned offset
+ * (0 when there is no ':'). */
+static size_t last_field(const char *s, size_t n)
 {
-	const char *c1 = strchr(s, ':'), *c2;
-	char fmt[8];
+	while (n && s[n - 1] != ':')
+		n--;
+	return n;
+}
 
-	if (!c1 || (size_t)(c1 - s) >= devlen)
-		return -1;
-	memcpy(dev, s, (size_t)(c1 - s));
-	dev[c1 - s] = '\0';
-	c2 = strchr(c1 + 1, ':');
-	*baud = atoi(c1 + 1);
-	if (*baud <= 0)
-		return -1;
-	*bits = 8;
-	*parity = 'N';
-	*stop = 1;
-	if (!c2)
-		return 0;
-	if (strlen(c2 + 1) != 3)
-		return -1;
-	memcpy(fmt, c2 + 1, 4);
-	if ((fmt[0] != '7' && fmt[0] != '8') || !strchr("NEO", fmt[1]) || (fmt[2] != '1' && fmt[2] != '2'))
-		return -1;
-	*bits = fmt[0] - '0';
-	*parity = fmt[1];
-	*stop = fmt[2] - '0';
+static int spec_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int spec_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = EINVAL;
+	return -EINVAL;
+}
+
+/* DEVICE:BAUD[:8N1], split from the right: a device path may hold ':'
+ * (/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0). */
+static int parse_rtu_spec(const char *s, struct mb_link_spec *o, char *err, size_t errlen)
+{
+	size_t n = strlen(s), f = last_field(s, n), b;
+	char num[64], why[400], fmt[2];
+
+	o->data_bits = 8;
+	o->parity = 'N';
+	o->stop_bits = 1;
+	if (!f)
+		return spec_err(err, errlen, "expected DEVICE:BAUD[:8N1], e.g. /dev/ttyUSB0:9600:8N1");
+	if (!isdigit((unsigned char)s[f]) || strspn(s + f, "0123456789") != n - f) {
+		/* the last field is a format: 8N1 (data bits, parity, stop bits) */
+		if (n - f != 3)
+			return spec_err(err, errlen, "\"%s\" is not a format like 8N1 (data bits, parity, stop bits)", s + f);
+		fmt[0] = s[f];
+		fmt[1] = '\0';
+		if (config_key_parse_int("modbus.rtu", "data_bits", fmt, &o->data_bits, why, sizeof(why)) < 0)
+			return spec_err(err, errlen, "data bits %s", why);
+		if (config_key_parse_letter("modbus.rtu", "parity", s[f + 1], &o->parity, why, sizeof(why)) < 0)
+			return spec_err(err, errlen, "parity %s", why);
+		fmt[0] = s[f + 2];
+		if (config_key_parse_int("modbus.rtu", "stop_bits", fmt, &o->stop_bits, why, sizeof(why)) < 0)
+			return spec_err(err, errlen, "stop bits %s", why);
+		n = f - 1;
+		f = last_field(s, n);
+		if (!f)
+			return spec_err(err, errlen, "expected DEVICE:BAUD:%s, e.g. /dev/ttyUSB0:9600:%s", s + n + 1,
+					s + n + 1);
+	}
+	b = n - f;
+	if (b == 0 || b >= sizeof(num))
+		return spec_err(err, errlen, "baud \"%.*s\" is not a line speed", (int)(b < 32 ? b : 32), s + f);
+	memcpy(num, s + f, b);
+	num[b] = '\0';
+	if (config_key_parse_int("modbus.rtu", "baud", num, &o->baud, why, sizeof(why)) < 0)
+		return spec_err(err, errlen, "baud %s", why);
+	if (f - 1 >= sizeof(o->device))
+		return spec_err(err, errlen, "device name longer than %zu bytes", sizeof(o->device) - 1);
+	memcpy(o->device, s, f - 1);
+	o->device[f - 1] = '\0';
+	if (config_key_check_string("modbus.rtu", "device", o->device, why, sizeof(why)) < 0)
+		return spec_err(err, errlen, "device %s", why);
 	return 0;
+}
+
+static int parse_tcp_spec(const char *s, struct mb_link_spec *o, char *err, size_t errlen)
+{
+	size_t n = strlen(s), f = last_field(s, n);
+	char why[400];
+
+	if (!f)
+		return spec_err(err, errlen, "expected HOST:PORT, e.g. 10.0.0.50:502");
+	if (f - 1 >= sizeof(o->host))
+		return spec_err(err, errlen, "host name longer than %zu bytes", sizeof(o->host) - 1);
+	/* [::1]:502: the brackets only separate an IPv6 address from the port */
+	if (s[0] == '[' && f >= 3 && s[f - 2] == ']') {
+		memcpy(o->host, s + 1, f - 3);
+		o->host[f - 3] = '\0';
+	} else {
+		memcpy(o->host, s, f - 1);
+		o->host[f - 1] = '\0';
+	}
+	if (!o->host[0])
+		return spec_err(err, errlen, "no host before the port");
+	if (config_key_parse_int("modbus.tcp", "port", s + f, &o->port, why, sizeof(why)) < 0)
+		return spec_err(err, errlen, "port %s", why);
+	return 0;
+}
+
+int mb_link_spec_parse(const char *spec, struct mb_link_spec *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (strncmp(spec, "tcp:", 4) == 0)
+		return parse_tcp_spec(spec + 4, out, err, errlen);
+	if (strncmp(spec, "rtu:", 4) == 0) {
+		out->is_rtu = 1;
+		return parse_rtu_spec(spec + 4, out, err, errlen);
+	}
+	return spec_err(err, errlen, "expected tcp:HOST:PORT or rtu:DEVICE:BAUD[:8N1]");
 }
 
 struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, size_t errlen)
 {
+	struct mb_link_spec sp;
 	struct mb_link *l;
 	modbus_t *ctx = NULL;
+	char why[512];
 
-	if (strncmp(spec, "tcp:", 4) == 0) {
-		char host[256];
-		const char *colon = strrchr(spec + 4, ':');
-		if (!colon || colon == spec + 4 || (size_t)(colon - spec - 4) >= sizeof(host) || !colon[1]) {
-			snprintf(err, errlen, "%s: expected HOST:PORT", spec + 4);
-			errno = EINVAL;
-			return NULL;
-		}
-		memcpy(host, spec + 4, (size_t)(colon - spec - 4));
-		host[colon - spec - 4] = '\0';
-		ctx = modbus_new_tcp_pi(host, colon + 1);
-	} else if (strncmp(spec, "rtu:", 4) == 0) {
-		char dev[256], parity;
-		int baud, bits, stop;
-		if (parse_rtu_spec(spec + 4, dev, sizeof(dev), &baud, &parity, &bits, &stop) < 0) {
-			snprintf(err, errlen, "%s: expected DEVICE:BAUD[:8N1]", spec + 4);
-			errno = EINVAL;
-			return NULL;
-		}
-		ctx = modbus_new_rtu(dev, baud, parity, bits, stop);
-	} else {
-		snprintf(err, errlen, "%s: expected tcp:HOST:PORT or rtu:DEVICE:BAUD:8N1", spec);
+	if (mb_link_spec_parse(spec, &sp, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", spec + (strncmp(spec, "tcp:", 4) && strncmp(spec, "rtu:", 4) ? 0 : 4),
+			 why);
 		errno = EINVAL;
 		return NULL;
+	}
+	if (sp.is_rtu) {
+		ctx = modbus_new_rtu(sp.device, sp.baud, sp.parity, sp.data_bits, sp.stop_bits);
+	} else {
+		char port[8];
+		snprintf(port, sizeof(port), "%d", sp.port);
+		ctx = modbus_new_tcp_pi(sp.host, port);
 	}
 	if (!ctx) {
 		snprintf(err, errlen, "%s: %s", spec, modbus_strerror(errno));

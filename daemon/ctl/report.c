@@ -23,6 +23,7 @@
 #include "../../daemon/config.h"
 #include "../../daemon/util.h"
 #include "../../drivers/output.h"
+#include "ctl_opts.h"
 
 #ifndef CC_VERSION
 #define CC_VERSION "0.1.0"
@@ -1528,7 +1529,7 @@ int report_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': r.lot = optarg; break;
 		case 'f': from_s = optarg; break;
@@ -1540,7 +1541,7 @@ int report_main(int argc, char **argv)
 		case 'o': r.out_path = optarg; break;
 		case 'h': report_usage(stdout); return 0;
 		default:
-			fprintf(stderr, "coldchainctl report: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			ctl_opt_refused("coldchainctl report", opts, c, argv);
 			report_usage(stderr);
 			return 2;
 		}
