@@ -287,8 +287,10 @@ static const struct key bus_keys[] = {
 			      .help = "inter-byte timeout (meaningful on rtu; 0 disables)" },
 	[BK_INTERVAL] = { .name = "interval", .kt = KT_DUR, .off = OFF(cc_bus_conf, interval_ms), .def = "10s",
 			  .min = 100, .max = 86400000, .help = "default poll interval of the bus's devices" },
-	[BK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_bus_conf, backoff_max_ms), .def = "5m",
-			 .min = 1000, .max = 86400000, .help = "cap on retry backoff for a silent unit or a dead link" },
+	[BK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_bus_conf, backoff_max_ms),
+			 .def = "max(shortest device interval, 5s)", .min = 1000, .max = 86400000,
+			 .help = "cap on retry backoff for a silent unit or a dead link: a down unit is probed at least "
+				 "every max(its interval, backoff_max), a dead link every backoff_max" },
 	[BK_TURNAROUND] = { .name = "turnaround", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_bus_conf, turnaround_ms),
 			    .def = "0ms on tcp, 20ms on rtu", .min = 0, .max = 5000,
 			    .help = "pause between two requests on the bus" },
@@ -1767,6 +1769,16 @@ static void load_bus(struct ctx *c, const config_setting_t *bs, struct cc_bus_co
 			free(dp);
 		}
 		free(base);
+	}
+	/* Default: a down unit or link is probed at least every max(interval,
+	 * 5 s), so readings return within that long of the device or gateway
+	 * (a fixed 5 min cap made recovery after a long outage take minutes). */
+	if (!ok(&sn[BK_BACKOFF])) {
+		int64_t m = b->interval_ms;
+		for (size_t i = 0; i < b->ndevices; i++)
+			if (i == 0 || b->devices[i].interval_ms < m)
+				m = b->devices[i].interval_ms;
+		b->backoff_max_ms = m > 5000 ? m : 5000;
 	}
 }
 
