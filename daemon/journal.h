@@ -43,6 +43,8 @@ struct journal_stats {
 	uint64_t fsyncs;
 	uint64_t corrupt_skipped; /* records skipped as corrupt (bad CRC, bad frame) */
 	uint64_t torn_truncated;  /* bytes cut off torn segment tails at recovery */
+	uint64_t gaps;            /* places recovery found bytes or lines missing between valid records */
+	uint64_t lines_lost;      /* lines missing there, by the records' sequence numbers */
 	uint64_t files_set_aside; /* garbage files renamed *.corrupt */
 	uint64_t dropped_oldest;  /* lines in segments dropped at max_size (per consumer, summed) */
 	uint64_t segments_dropped;
