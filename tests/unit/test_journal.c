@@ -348,6 +348,38 @@ static void test_a_garbage_file_is_set_aside_and_the_journal_opens(void)
 	journal_close(j);
 }
 
+/* What README "Durability" says of the files in the journal directory: only
+ * a segment-named file without a header is set aside; a *.tmp goes; any other
+ * file (a quarantine file lives there by default) is left as it is. */
+static void test_only_segment_named_files_are_set_aside_and_other_files_are_left_alone(void)
+{
+	static const char *const keep[] = { "quarantine-local.lp", "notes.txt", "0000000000000000.seg.corrupt",
+					    "abc.seg" };
+	struct journal *j;
+	struct journal_stats st;
+	char path[256];
+	int fd;
+
+	fresh_dir();
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, keep[i]);
+		fd = open(path, O_WRONLY | O_CREAT, 0644);
+		CHECK_INT(write(fd, "not a journal file\n", 19), 19);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/pos-a-00000000.pos.tmp", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	j = reopen(&st);
+	CHECK_INT(st.files_set_aside, 0);
+	CHECK(access(path, F_OK) != 0);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, keep[i]);
+		CHECK(access(path, F_OK) == 0);
+	}
+	journal_close(j);
+}
+
 static void test_a_failed_write_is_counted_and_leaves_no_half_record(void)
 {
 	struct journal_consumer *a;
@@ -644,6 +676,7 @@ int main(void)
 	RUN(test_a_flipped_byte_skips_only_that_record_and_counts_it);
 	RUN(test_a_length_past_the_record_bound_is_skipped_and_counted);
 	RUN(test_a_garbage_file_is_set_aside_and_the_journal_opens);
+	RUN(test_only_segment_named_files_are_set_aside_and_other_files_are_left_alone);
 	RUN(test_a_failed_write_is_counted_and_leaves_no_half_record);
 	RUN(test_a_shortened_middle_segment_is_counted_as_lines_lost_from_when_to_when);
 	RUN(test_a_missing_middle_segment_is_counted_as_lines_lost);
