@@ -528,6 +528,31 @@ static void fmt_ms(int64_t ms, char *buf, size_t len)
 		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 }
 
+/* "; not yet delivered by: NAME (N), ..." for the outputs whose committed
+ * position was before the end of the lines [lo, hi) (they never sent those
+ * N); the others had sent them all before the damage. */
+static char *unsent_by(const struct journal *j, uint64_t lo, uint64_t hi)
+{
+	char *who = xstrdup("");
+
+	for (size_t i = 0; i < j->ncons; i++) {
+		const struct journal_consumer *c = j->cons[i];
+		uint64_t n = c->seq <= lo ? hi - lo : c->seq < hi ? hi - c->seq : 0;
+		char *w;
+
+		if (!n)
+			continue;
+		w = xasprintf("%s%s %s (%" PRIu64 ")", who, *who ? "," : "; not yet delivered by:", c->name, n);
+		free(who);
+		who = w;
+	}
+	if (!*who && j->ncons) {
+		free(who);
+		who = xstrdup("; every output had delivered them");
+	}
+	return who;
+}
+
 /* A gap before r (or, with r NULL, after the last valid record): counted,
  * and logged one by one up to GAPS_LOGGED (recover() sums up the rest). */
 static void gap_found(struct journal *j, const struct journal_rec *r, uint64_t r_base, uint64_t lines)
@@ -548,17 +573,20 @@ static void gap_found(struct journal *j, const struct journal_rec *r, uint64_t r
 		return;
 	}
 	fmt_ms(r->t_ms, t2, sizeof(t2));
-	if (lines)
+	if (lines) {
+		char *who = unsent_by(j, r->seq - lines, r->seq);
 		log_warn("journal %s: %" PRIu64 " line(s) lost (seq %" PRIu64 " to %" PRIu64 ", %" PRIu64
 			 " bytes) between %016" PRIx64 ".seg offset %" PRIu64 " and %016" PRIx64 ".seg offset %" PRIu64
-			 ", journaled between %s and %s",
+			 ", journaled between %s and %s%s",
 			 j->dir, lines, r->seq - lines, r->seq - 1, g->missing, g->prev_base, g->prev_off, r_base,
-			 r->lsn - r_base, t1, t2);
-	else
+			 r->lsn - r_base, t1, t2, who);
+		free(who);
+	} else {
 		log_warn("journal %s: %" PRIu64 " bytes lost between %016" PRIx64 ".seg offset %" PRIu64
-			 " and %016" PRIx64 ".seg offset %" PRIu64 ", journaled between %s and %s: no lines by the "
-			 "sequence numbers (alert events, or records whose lines were counted elsewhere)",
+			 " and %016" PRIx64 ".seg offset %" PRIu64 ", journaled between %s and %s: no lines missing by "
+			 "the sequence numbers (alert events, or bytes that held no record)",
 			 j->dir, g->missing, g->prev_base, g->prev_off, r_base, r->lsn - r_base, t1, t2);
+	}
 }
 
 /* A segment with a valid header begins at base. */
@@ -939,10 +967,12 @@ struct journal *journal_open(const struct journal_conf *conf)
 		j->broken = 1;
 		log_err("journal %s: cannot create a segment: %s", j->dir, strerror(-r));
 	}
-	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated || j->st.gaps)
+	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated || j->st.gaps) {
+		uint64_t span = j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0);
 		log_info("journal %s: recovered %zu segments, %" PRIu64 " bytes, %" PRIu64
 			 " lines held (each output resumes from its own position)", j->dir,
-			 j->nsegs, j->total_bytes, j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0) - j->st.lines_lost);
+			 j->nsegs, j->total_bytes, span > j->st.lines_lost ? span - j->st.lines_lost : 0);
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&j->thread, NULL, sync_main, j);

@@ -82,7 +82,8 @@ struct journal_rec {
  * each other (a corrupt region; a segment shortened, emptied or missing,
  * other than the newest's end) is a gap: counted (gaps; lines_lost by the
  * seqs) and logged with the lines' seq range, the segments and offsets on
- * both sides and the append times of the records on both sides; a gap with
+ * both sides, the append times of the records on both sides and the
+ * consumers whose committed position was before them; a gap with
  * no record after it is counted with its lines unknown.  Each with a log
  * message; the counts are of what this open found (a gap still on disk is
  * found again at the next open).  Disk content never makes this fail: NULL

@@ -5,7 +5,8 @@
 # record about half-way through it.  At the next start:
 # - the log says how many lines were lost, which ones (by the records'
 #   sequence numbers) and from when to when (the append times of the records
-#   on both sides of the gap), exactly as the segments on disk show them;
+#   on both sides of the gap), exactly as the segments on disk show them, and
+#   that the InfluxDB output had not delivered them;
 # - coldchaind_journal.lines_lost and .gaps count it;
 # - every reading that was not in the cut-off part reaches InfluxDB, and only
 #   the cut-off ones are missing.
@@ -93,6 +94,8 @@ check "the daemon starts on the damaged journal" pid_alive "$DAEMON_PID"
 check "the log says how many lines were lost and which ($lost, seq $seq_lo to $seq_hi)" \
 	grep -q "journal .*: $lost line(s) lost (seq $seq_lo to $seq_hi, " "$DAEMON_LOG"
 check "the log says from when to when ($t1 to $t2)" grep -q "journaled between $t1 and $t2" "$DAEMON_LOG"
+check "the log says InfluxDB (itest) had not delivered any of them" \
+	grep -q "journaled between $t1 and $t2; not yet delivered by: .*itest ($lost)" "$DAEMON_LOG"
 check "the log sums it up" grep -q "$lost line(s) lost in 1 gap(s) in all" "$DAEMON_LOG"
 counted() { [ "$(influx_scalar "SELECT last(lines_lost) FROM coldchaind_journal")" = "$lost" ]; }
 check "coldchaind_journal.lines_lost = $lost" wait_for "lines_lost = $lost" -t 60 counted

@@ -633,6 +633,39 @@ static void test_a_gap_with_no_record_after_it_is_counted_with_lines_unknown(voi
 	journal_close(j);
 }
 
+/* The gap's log line names the outputs that had not yet delivered the lost
+ * lines, and how many of them each: a had sent 10 of them, b none. */
+static void test_the_gap_log_says_which_outputs_had_not_delivered_the_lost_lines(void)
+{
+	struct journal *j = journal_with_lines(ROOMY_MAX, GAP_SEG, 0, NULL);
+	struct journal_consumer *a;
+	struct journal_stats st;
+	struct journal_rec r;
+	struct recs mid;
+	char path[256], log[16384], want[64];
+	uint64_t lost;
+
+	CHECK(journal_consumer_open(j, "b", "test b", 1, NULL, NULL) != NULL);
+	append_n(j, 0, GAP_LINES);
+	journal_close(j);
+	scan_segment(3, &mid, path, sizeof(path));
+	lost = mid.end_seq[mid.n - 1] - mid.seq[0];
+	j = reopen(&st);
+	a = open_a(j);
+	while (journal_next(a, &r) == 1 && r.end_seq <= mid.seq[10])
+		journal_commit(a, r.end_lsn, r.end_seq);
+	journal_close(j);
+	CHECK_INT(unlink(path), 0);
+	j = reopen_logged(&st, log, sizeof(log));
+	CHECK_INT(st.lines_lost, lost);
+	CHECK(strstr(log, "; not yet delivered by: ") != NULL);
+	snprintf(want, sizeof(want), " a (%llu)", (unsigned long long)(lost - 10));
+	CHECK(strstr(log, want) != NULL);
+	snprintf(want, sizeof(want), " b (%llu)", (unsigned long long)lost);
+	CHECK(strstr(log, want) != NULL);
+	journal_close(j);
+}
+
 /* After a gap, the cap dropping the segment before it counts only that
  * segment's own lines: every line is read, dropped or lost, once. */
 static void test_lines_lost_in_a_gap_are_not_counted_again_as_dropped_by_the_cap(void)
@@ -682,6 +715,7 @@ int main(void)
 	RUN(test_a_missing_middle_segment_is_counted_as_lines_lost);
 	RUN(test_a_middle_segment_truncated_to_zero_is_counted_as_lines_lost);
 	RUN(test_a_gap_with_no_record_after_it_is_counted_with_lines_unknown);
+	RUN(test_the_gap_log_says_which_outputs_had_not_delivered_the_lost_lines);
 	RUN(test_lines_lost_in_a_gap_are_not_counted_again_as_dropped_by_the_cap);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
