@@ -762,6 +762,10 @@ struct ctx {
 	/* what includes_safe has seen, against the CONFIG_MAX_* bounds */
 	uint64_t bytes;
 	int includes, over;
+	/* apply() on a profile's group: numbers may carry a grade, and every
+	 * number set is recorded in gprof->params under ggroup */
+	struct cc_profile *gprof;
+	const char *ggroup;
 };
 
 struct seen {
@@ -1317,6 +1321,81 @@ wrong_type:
 	return -1;
 }
 
+static int print_key(FILE *f, const char *pre, const struct key *k, const void *obj);
+
+/* A graded number is a list (VALUE, "GRADE: source"): returns VALUE's
+ * setting (NULL, reported, when the list has another shape), and the grade
+ * and source (NULL when none) found in it. */
+static const config_setting_t *graded_value(struct ctx *c, const config_setting_t *s, const char *path, char *grade,
+					    char **source)
+{
+	const config_setting_t *v, *g;
+	const char *t, *src;
+
+	*grade = '\0';
+	*source = NULL;
+	if (config_setting_length(s) != 2 ||
+	    config_setting_type(g = config_setting_get_elem(s, 1)) != CONFIG_TYPE_STRING) {
+		err_at(c, s, path, "a graded number is (VALUE, \"GRADE: source\"), e.g. (2.0, \"A: Paull et al. 2014 "
+				   "(CTAHR F_N-29)\") or (7.0, \"D\")");
+		return NULL;
+	}
+	v = config_setting_get_elem(s, 0);
+	t = config_setting_get_string(g);
+	if (!strchr("ABCD", t[0]) || !t[0] || (t[1] != '\0' && t[1] != ':')) {
+		err_at(c, g, path, "grade \"%s\" is not one of \"A: source\", \"B: source\", \"C: how it is derived\", "
+				   "\"D\" or \"D: note\"", t);
+		return v;
+	}
+	for (src = t[1] ? t + 2 : t + 1; isspace((unsigned char)*src); src++)
+		;
+	if (!*src && t[0] != 'D') {
+		err_at(c, g, path, "grade %c needs its source named after the colon (%s), e.g. \"%c: %s\"", t[0],
+		       t[0] == 'A' ? "a primary source read" : t[0] == 'B' ? "the secondary source read" :
+				     "the figures it is derived from and how",
+		       t[0], t[0] == 'C' ? "middle of 3-5 weeks (Paull et al. 2014)" : "Paull et al. 2014 (CTAHR F_N-29)");
+		return v;
+	}
+	*grade = t[0];
+	*source = *src ? xstrdup(src) : NULL;
+	return v;
+}
+
+/* Records one number of the profile being loaded (c->gprof). */
+static void param_add(struct ctx *c, const struct key *k, const void *obj, const config_setting_t *s, char grade,
+		      char *source)
+{
+	struct cc_profile *p = c->gprof;
+	struct cc_param *pa;
+	char *buf = NULL, *eq, *semi;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		free(source);
+		return;
+	}
+	print_key(m, "", k, obj);
+	fclose(m);
+	eq = buf ? strstr(buf, " = ") : NULL;
+	semi = buf ? strrchr(buf, ';') : NULL;
+	if (!eq || !semi || semi < eq) {
+		free(buf);
+		free(source);
+		return;
+	}
+	*semi = '\0';
+	p->params = xrealloc(p->params, (p->nparams + 1) * sizeof(*p->params));
+	pa = &p->params[p->nparams++];
+	pa->group = c->ggroup;
+	pa->key = k->name;
+	pa->value = xstrdup(eq + 3);
+	pa->grade = grade;
+	pa->source = source;
+	pa->line = src_line(s);
+	free(buf);
+}
+
 /*
  * Validates group setting grp (NULL: absent, all defaults) against g and
  * stores what it holds into obj; anchor locates "missing required key"
@@ -1363,10 +1442,23 @@ static void apply(struct ctx *c, const config_setting_t *grp, const config_setti
 		seen[i].bad = 0;
 		seen[i].idx = -1;
 		if (s) {
+			int gradable = c->gprof && k->kt != KT_GROUP && k->kt != KT_LIST && k->kt != KT_ENUM;
+			char grade = '\0', *source = NULL;
 			kp = key_path(path, k->name);
-			if (store(c, k, s, obj, kp, &seen[i].idx) < 0) {
+			if (gradable && config_setting_type(s) == CONFIG_TYPE_LIST)
+				seen[i].s = s = graded_value(c, s, kp, &grade, &source);
+			if (!s) {
+				seen[i].s = config_setting_get_member(grp, k->name);
+				seen[i].bad = 1; /* reported by graded_value */
+				set_default(k, obj);
+			} else if (store(c, k, s, obj, kp, &seen[i].idx) < 0) {
 				seen[i].bad = 1;
 				set_default(k, obj);
+				free(source);
+			} else if (gradable) {
+				param_add(c, k, obj, s, grade, source);
+			} else {
+				free(source);
 			}
 			free(kp);
 		} else if (k->flags & KF_REQ) {
