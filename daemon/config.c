@@ -349,7 +349,7 @@ static const struct key device_keys[] = {
 };
 
 enum { PK_CHANNEL, PK_QUANTITY, PK_UNIT, PK_TABLE, PK_ADDRESS, PK_TYPE, PK_ORDER, PK_BIT, PK_SCALE, PK_OFFSET,
-       PK_MIN, PK_MAX, PK_N };
+       PK_MIN, PK_MAX, PK_OVERLAP, PK_N };
 static const struct key point_keys[] = {
 	[PK_CHANNEL] = { .name = "channel", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_point_conf, channel),
 			 .help = "channel name within the device; channel id is DEVICE/CHANNEL" },
@@ -379,6 +379,9 @@ static const struct key point_keys[] = {
 		     .range = "finite, < max", .help = "lowest physically valid value (else quality out_of_range)" },
 	[PK_MAX] = { .name = "max", .kt = KT_DBL, .off = OFF(cc_point_conf, valid_max), .def = "inf",
 		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
+	[PK_OVERLAP] = { .name = "overlap", .kt = KT_BOOL, .off = OFF(cc_point_conf, overlap), .def = "false",
+			 .help = "the point shares registers with another point of the device on purpose (e.g. the "
+				 "same register read as two types); otherwise an overlap is an error" },
 };
 
 enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_WEBHOOK, OK_ALERTS_MQTT, OK_N };
@@ -524,7 +527,8 @@ static const struct key tfile_keys[] = {
 
 enum { MK_NAME, MK_VENDOR, MK_MODEL, MK_MANUAL, MK_MAX_REGS, MK_MAX_GAP, MK_POINTS, MK_N };
 static const struct key template_keys[] = {
-	[MK_NAME] = { .name = "name", .kt = KT_STR, .off = OFF(tmpl, tname), .help = "display name of the device type" },
+	[MK_NAME] = { .name = "name", .kt = KT_STR, .off = OFF(tmpl, tname),
+		      .help = "the template's name: its file name without .conf (anything else is refused)" },
 	[MK_VENDOR] = { .name = "vendor", .kt = KT_STR, .off = OFF(tmpl, vendor), .help = "manufacturer" },
 	[MK_MODEL] = { .name = "model", .kt = KT_STR, .off = OFF(tmpl, model), .help = "model" },
 	[MK_MANUAL] = { .name = "manual", .kt = KT_STR, .off = OFF(tmpl, manual),
@@ -1564,16 +1568,52 @@ static void point_copy(struct cc_point_conf *dst, const struct cc_point_conf *sr
 	memset(&dst->ch, 0, sizeof(dst->ch));
 }
 
+/* "float32 at 100..101", "int16 at 101", "bit 3 of 101", "coil 7". */
+static void point_span(const struct cc_point_conf *p, char *buf, size_t len)
+{
+	int words = is_bit_table(p->table) ? 1 : regtype_words(p->type);
+
+	if (is_bit_table(p->table))
+		snprintf(buf, len, "%s %u", table_name(p->table), (unsigned)p->address);
+	else if (p->type == CC_T_BOOL)
+		snprintf(buf, len, "bit %d of %s register %u", p->bit, table_name(p->table), (unsigned)p->address);
+	else if (words == 1)
+		snprintf(buf, len, "%s at %s register %u", regtype_name(p->type), table_name(p->table), (unsigned)p->address);
+	else
+		snprintf(buf, len, "%s at %s registers %u..%u", regtype_name(p->type), table_name(p->table),
+			 (unsigned)p->address, (unsigned)p->address + (unsigned)words - 1);
+}
+
+/* 1 when a and b read some of the same registers (or bits). */
+static int points_overlap(const struct cc_point_conf *a, const struct cc_point_conf *b)
+{
+	long a0 = a->address, b0 = b->address, a1, b1;
+
+	if (a->table != b->table)
+		return 0;
+	a1 = a0 + (is_bit_table(a->table) ? 1 : regtype_words(a->type)) - 1;
+	b1 = b0 + (is_bit_table(b->table) ? 1 : regtype_words(b->type)) - 1;
+	if (a1 < b0 || b1 < a0)
+		return 0;
+	/* Flags taken out of one register: distinct bits do not overlap. */
+	if (!is_bit_table(a->table) && a->type == CC_T_BOOL && b->type == CC_T_BOOL && a->bit != b->bit)
+		return 0;
+	return 1;
+}
+
 /* Loads a list of points into pts[*npts...] (room allocated by the caller)
- * and checks that no channel repeats, including the nprior points already
- * there (a template's, named tmpl_name). */
+ * and checks that no channel repeats and no registers are read twice unless
+ * declared (overlap = true), including the nprior points already there (a
+ * template's, named tmpl_name, from tmpl_file). */
 static void load_points(struct ctx *c, const config_setting_t *list, const char *base, struct cc_point_conf *pts,
-			size_t *npts, const char *tmpl_name)
+			size_t *npts, const char *tmpl_name, const char *tmpl_file)
 {
 	size_t nprior = *npts;
 	int n = config_setting_length(list);
 	/* the setting of pts[nprior + i], for "already defined at" */
 	const config_setting_t **psets = xcalloc((size_t)n + 1, sizeof(*psets));
+	/* points with an error of their own take no part in the overlap check */
+	char *pbad = xcalloc(nprior + (size_t)n + 1, 1);
 
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
@@ -1586,9 +1626,31 @@ static void load_points(struct ctx *c, const config_setting_t *list, const char 
 			continue;
 		}
 		memset(p, 0, sizeof(*p));
-		load_point(c, el, pp, p);
+		pbad[*npts] = load_point(c, el, pp, p) > 0;
 		psets[*npts - nprior] = el;
 		(*npts)++;
+		for (size_t j = 0; !pbad[*npts - 1] && !p->overlap && j < *npts - 1; j++) {
+			char sa[96], sb[96], *kp, *w;
+			const config_setting_t *as;
+
+			if (pbad[j] || pts[j].overlap || !points_overlap(&pts[j], p))
+				continue;
+			point_span(p, sa, sizeof(sa));
+			point_span(&pts[j], sb, sizeof(sb));
+			as = config_setting_get_member(el, "address");
+			kp = key_path(pp, "address");
+			if (j < nprior)
+				w = xasprintf("template \"%s\", %s:%d", tmpl_name ? tmpl_name : "?", tmpl_file ? tmpl_file : "?",
+					      pts[j].line);
+			else
+				w = where(c, psets[j - nprior], el);
+			err_at(c, as ? as : el, kp,
+			       "%s overlaps %s of point \"%s\" (%s): set overlap = true on one of them if the same "
+			       "registers are read on purpose", sa, sb, pts[j].channel ? pts[j].channel : "?", w);
+			free(kp);
+			free(w);
+			break;
+		}
 		for (size_t j = 0; p->channel && j < *npts - 1; j++) {
 			const config_setting_t *cs = config_setting_get_member(el, "channel");
 			char *kp, *w;
@@ -1610,6 +1672,7 @@ static void load_points(struct ctx *c, const config_setting_t *list, const char 
 		free(pp);
 	}
 	free(psets);
+	free(pbad);
 }
 
 static void tmpl_free(struct tmpl *t)
@@ -1689,6 +1752,10 @@ static struct tmpl *tmpl_get(struct ctx *c, const char *name, const config_setti
 				apply(c, root, root, &g_tfile, t, "", sf);
 				if (ok(&sf[XK_TEMPLATE])) {
 					apply(c, sf[XK_TEMPLATE].s, root, &g_template, t, "template", sm);
+					if (ok(&sm[MK_NAME]) && strcmp(t->tname, name) != 0)
+						err_at(c, sm[MK_NAME].s, "template.name",
+						       "\"%s\" differs from the file name %s.conf: a template's name is its "
+						       "file name without .conf", t->tname, name);
 					if (!ok(&sm[MK_MAX_REGS]))
 						t->max_registers = 0;
 					if (!ok(&sm[MK_MAX_GAP]))
@@ -1697,7 +1764,7 @@ static struct tmpl *tmpl_get(struct ctx *c, const char *name, const config_setti
 						size_t n = (size_t)config_setting_length(sm[MK_POINTS].s);
 						t->points = xcalloc(n + 1, sizeof(*t->points));
 						load_points(c, sm[MK_POINTS].s, "template.points", t->points, &t->npoints,
-							    NULL);
+							    NULL, NULL);
 					}
 				}
 			}
@@ -1780,7 +1847,7 @@ static void load_device(struct ctx *c, const config_setting_t *ds, struct cc_bus
 			point_copy(&d->points[d->npoints++], &t->points[i]);
 	if (ok(&sn[DK_POINTS])) {
 		kp = key_path(dpath, "points");
-		load_points(c, sn[DK_POINTS].s, kp, d->points, &d->npoints, d->template_name);
+		load_points(c, sn[DK_POINTS].s, kp, d->points, &d->npoints, d->template_name, t ? t->file : NULL);
 		free(kp);
 	}
 	if (d->npoints == 0 && !tmpl_failed && !sn[DK_POINTS].bad)
@@ -2786,6 +2853,8 @@ static int print_key(FILE *f, const char *pre, const struct key *k, const void *
 	if ((k->kt == KT_STR || k->kt == KT_NAME || k->kt == KT_PATH) && !*(char *const *)(const void *)at)
 		return 0;
 	if (k == &point_keys[PK_BIT] && *(const int *)(const void *)at < 0)
+		return 0;
+	if (k == &point_keys[PK_OVERLAP] && !*(const int *)(const void *)at)
 		return 0;
 	if (k->kt == KT_DBL && !isfinite(*(const double *)(const void *)at))
 		return 0;
