@@ -1691,15 +1691,190 @@ static void tmpl_free(struct tmpl *t)
 	free(t);
 }
 
+/* The whole text of a configuration file (config_load_string's own text
+ * for the top file), or NULL. */
+static char *read_text(struct ctx *c, const char *file)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+	FILE *f;
+
+	if (c->text && strcmp(file, c->cfg->file) == 0)
+		return xstrdup(c->text);
+	if (!(f = fopen(file, "r")))
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			buf = xrealloc(buf, cap);
+		}
+		r = fread(buf + n, 1, 4096, f);
+		n += r;
+	} while (r > 0 && n < (size_t)CONFIG_MAX_BYTES);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static char close_of(char open)
+{
+	return open == '{' ? '}' : open == '(' ? ')' : ']';
+}
+
+/* What libconfig's bare "syntax error" at line eline means, in words a
+ * technician can act on: an unclosed string or bracket, a bracket that
+ * closes the wrong one, a bare word where a value belongs, a missing '='. */
+static char *syntax_hint(const char *text, int eline)
+{
+	struct {
+		char ch;
+		int line;
+	} st[64];
+	int depth = 0, line = 1, in_line = 0;
+	char in_ch = 0;
+	const char *p = text, *ls = NULL;
+
+	while (*p) {
+		char ch = *p;
+		if (line == eline && !ls) {
+			ls = p;
+			if (depth > 0 && depth <= 64) {
+				in_ch = st[depth - 1].ch;
+				in_line = st[depth - 1].line;
+			}
+		}
+		if (ch == '\n') {
+			line++;
+			p++;
+		} else if (ch == '#' || (ch == '/' && p[1] == '/')) {
+			while (*p && *p != '\n')
+				p++;
+		} else if (ch == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				if (*p == '\n')
+					line++;
+			if (*p)
+				p += 2;
+		} else if (ch == '"') {
+			for (p++; *p && *p != '"' && *p != '\n'; p++)
+				if (*p == '\\' && p[1] && p[1] != '\n')
+					p++;
+			if (*p != '"' && line <= eline)
+				return xasprintf("the string opened on line %d is not closed (expected '\"' before the end of "
+						 "the line)", line);
+			if (*p == '"')
+				p++;
+		} else if (ch == '{' || ch == '(' || ch == '[') {
+			if (depth < 64) {
+				st[depth].ch = ch;
+				st[depth].line = line;
+			}
+			depth++;
+			p++;
+		} else if (ch == '}' || ch == ')' || ch == ']') {
+			if (depth == 0 && line <= eline)
+				return xasprintf("'%c' on line %d closes nothing (expected a setting NAME = VALUE;)", ch, line);
+			if (depth > 0 && --depth < 64 && close_of(st[depth].ch) != ch && line <= eline)
+				return xasprintf("'%c' on line %d does not close the '%c' opened on line %d (expected '%c')", ch,
+						 line, st[depth].ch, st[depth].line, close_of(st[depth].ch));
+			p++;
+		} else {
+			p++;
+		}
+	}
+	if (depth > 0 && depth <= 64 && eline >= line - 1)
+		return xasprintf("the '%c' opened on line %d is not closed (expected '%c' before the end of the file)",
+				 st[depth - 1].ch, st[depth - 1].line, close_of(st[depth - 1].ch));
+	if (ls && (in_ch == '(' || in_ch == '[')) {
+		const char *q = ls;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == ';')
+			return xasprintf("';' inside the %s opened on line %d (expected ',' between its elements, or '%c' "
+					 "to close it)", in_ch == '(' ? "list" : "array", in_line, close_of(in_ch));
+	}
+	if (ls) {
+		/* NAME = WORD or NAME = ; anywhere on the error line, NAME VALUE at its start */
+		const char *q = ls, *e = strchr(ls, '\n');
+		char name[64], word[64];
+		int n = 0;
+
+		if (!e)
+			e = ls + strlen(ls);
+		for (const char *v = ls; v < e && *v != '#'; v++) {
+			const char *nb = v, *ne;
+			if (*v == '"') {
+				for (v++; v < e && *v != '"'; v++)
+					if (*v == '\\' && v + 1 < e)
+						v++;
+				continue;
+			}
+			if (*v != '=' && *v != ':')
+				continue;
+			for (ne = v; ne > ls && (ne[-1] == ' ' || ne[-1] == '\t'); ne--)
+				;
+			for (nb = ne; nb > ls && (isalnum((unsigned char)nb[-1]) || nb[-1] == '_' || nb[-1] == '-' ||
+						  nb[-1] == '*'); nb--)
+				;
+			snprintf(name, sizeof(name), "%.*s", (int)(ne - nb), nb);
+			for (q = v + 1; q < e && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (q < e && isalpha((unsigned char)*q) && sscanf(q, "%63[A-Za-z0-9_.-]", word) == 1 &&
+			    strcasecmp(word, "true") != 0 && strcasecmp(word, "false") != 0)
+				return xasprintf("expected a value after '%c' of %s, found the bare word %s (a string needs "
+						 "double quotes: \"%s\")", *v, name, word, word);
+			if (q >= e || *q == ';' || *q == ',' || *q == '#')
+				return xasprintf("expected a value after '%c' of %s", *v, name);
+		}
+		for (q = ls; *q == ' ' || *q == '\t'; q++)
+			;
+		if (sscanf(q, "%63[A-Za-z0-9_*-] %n", name, &n) == 1 && n > 0) {
+			const char *v = q + n;
+			if (*v == '"' || *v == '{' || *v == '(' || *v == '[' || isdigit((unsigned char)*v) || *v == '-')
+				return xasprintf("expected '=' (or ':') between %s and its value", name);
+		}
+	}
+	return xstrdup("expected a setting NAME = VALUE; or the end of the enclosing group { } or list ( )");
+}
+
 static void report_parse_error(struct ctx *c, const config_t *lc)
 {
-	const char *f = config_error_file(lc);
-	char *j = NULL;
+	const char *f = config_error_file(lc), *t = config_error_text(lc), *file;
+	int line = config_error_line(lc) > 0 ? config_error_line(lc) : 1;
+	char *j = NULL, *text;
 
 	if (f && strcmp(f, c->cur_file) != 0)
 		j = path_join(c->cur_incdir, f);
-	err_file(c, j ? j : c->cur_file, config_error_line(lc) > 0 ? config_error_line(lc) : 1, "%s",
-		 config_error_text(lc) ? config_error_text(lc) : "syntax error");
+	file = j ? j : c->cur_file;
+	text = read_text(c, file);
+	if (text && (!t || strcmp(t, "syntax error") == 0)) {
+		char *hint = syntax_hint(text, line);
+		err_file(c, file, line, "syntax error: %s", hint);
+		free(hint);
+	} else if (text && t && strcmp(t, "cannot open include file") == 0) {
+		/* name the file, and where it was looked for */
+		const char *q = text, *a, *b;
+		for (int l = 1; l < line && q; l++)
+			if ((q = strchr(q, '\n')))
+				q++;
+		a = q ? strstr(q, "@include") : NULL;
+		a = a ? strchr(a, '"') : NULL;
+		b = a ? strchr(a + 1, '"') : NULL;
+		if (a && b) {
+			char *name = xasprintf("%.*s", (int)(b - a - 1), a + 1), *target = path_join(c->cur_incdir, name);
+			int e = access(target, R_OK) < 0 ? errno : EIO;
+			err_file(c, file, line, "@include \"%s\": cannot open %s: %s (expected a readable file; @include "
+						"names it relative to the directory of %s)",
+				 name, target, strerror(e), c->cur_file);
+			free(name);
+			free(target);
+		} else {
+			err_file(c, file, line, "%s", t);
+		}
+	} else {
+		err_file(c, file, line, "%s", t ? t : "syntax error");
+	}
+	free(text);
 	free(j);
 }
 
