@@ -287,8 +287,10 @@ static const struct key bus_keys[] = {
 			      .help = "inter-byte timeout (meaningful on rtu; 0 disables)" },
 	[BK_INTERVAL] = { .name = "interval", .kt = KT_DUR, .off = OFF(cc_bus_conf, interval_ms), .def = "10s",
 			  .min = 100, .max = 86400000, .help = "default poll interval of the bus's devices" },
-	[BK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_bus_conf, backoff_max_ms), .def = "5m",
-			 .min = 1000, .max = 86400000, .help = "cap on retry backoff for a silent unit or a dead link" },
+	[BK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_bus_conf, backoff_max_ms),
+			 .def = "max(shortest device interval, 5s)", .min = 1000, .max = 86400000,
+			 .help = "cap on retry backoff for a silent unit or a dead link: a down unit is probed at least "
+				 "every max(its interval, backoff_max), a dead link every backoff_max" },
 	[BK_TURNAROUND] = { .name = "turnaround", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_bus_conf, turnaround_ms),
 			    .def = "0ms on tcp, 20ms on rtu", .min = 0, .max = 5000,
 			    .help = "pause between two requests on the bus" },
@@ -2102,6 +2104,16 @@ static void load_bus(struct ctx *c, const config_setting_t *bs, struct cc_bus_co
 		}
 		free(base);
 	}
+	/* Default: a down unit or link is probed at least every max(interval,
+	 * 5 s), so readings return within that long of the device or gateway
+	 * (a fixed 5 min cap made recovery after a long outage take minutes). */
+	if (!ok(&sn[BK_BACKOFF])) {
+		int64_t m = b->interval_ms;
+		for (size_t i = 0; i < b->ndevices; i++)
+			if (i == 0 || b->devices[i].interval_ms < m)
+				m = b->devices[i].interval_ms;
+		b->backoff_max_ms = m > 5000 ? m : 5000;
+	}
 }
 
 /* --- outputs ----------------------------------------------------------- */
@@ -3310,4 +3322,106 @@ static void schema_print_one(const struct config_key_doc *d, void *arg)
 void config_schema_print(FILE *f)
 {
 	config_schema_foreach(schema_print_one, f);
+}
+
+/* --- single values checked by the schema (coldchainctl's --rtu, --tcp) --- */
+
+static const struct key *schema_key(const char *group, const char *key)
+{
+	for (size_t g = 0; g < ARRAY_SIZE(doc_groups); g++) {
+		if (strcmp(doc_groups[g]->name, group) != 0)
+			continue;
+		for (size_t i = 0; i < doc_groups[g]->nkeys; i++)
+			if (strcmp(doc_groups[g]->keys[i].name, key) == 0)
+				return &doc_groups[g]->keys[i];
+	}
+	return NULL;
+}
+
+int config_key_parse_int(const char *group, const char *key, const char *text, int *out, char *msg, size_t len)
+{
+	const struct key *k = schema_key(group, key);
+	char range[256], *end;
+	long long v;
+	int found = 0;
+
+	if (!k || k->kt != KT_INT) {
+		snprintf(msg, len, "%s.%s is not an integer key of the schema", group, key);
+		return -ENOENT;
+	}
+	key_range(k, range, sizeof(range), ", ");
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (!*text || *end || end == text || (!isdigit((unsigned char)*text) && *text != '-')) {
+		snprintf(msg, len, "\"%s\" is not an integer (%s)", text, range);
+		return -EINVAL;
+	}
+	if (errno == ERANGE) {
+		snprintf(msg, len, "%s is out of range %s", text, range);
+		return -EINVAL;
+	}
+	if (k->ints) {
+		for (size_t i = 0; k->ints[i]; i++)
+			found |= k->ints[i] == v;
+		if (!found) {
+			snprintf(msg, len, "%lld is not one of: %s", v, range);
+			return -EINVAL;
+		}
+	} else if (v < (long long)k->min || v > (long long)k->max) {
+		snprintf(msg, len, "%lld is out of range %s", v, range);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int config_key_parse_letter(const char *group, const char *key, char c, char *out, char *msg, size_t len)
+{
+	const struct key *k = schema_key(group, key);
+	char range[256];
+	size_t o = 0;
+
+	if (!k || k->kt != KT_ENUM || k->store != ES_CHAR) {
+		snprintf(msg, len, "%s.%s is not a one-letter key of the schema", group, key);
+		return -ENOENT;
+	}
+	for (size_t i = 0; k->enums[i]; i++) {
+		if (c && c == toupper((unsigned char)k->enums[i][0])) {
+			*out = c;
+			return 0;
+		}
+		o += (size_t)snprintf(range + o, sizeof(range) - o, "%s%c (%s)", i ? ", " : "",
+				      toupper((unsigned char)k->enums[i][0]), k->enums[i]);
+		if (o >= sizeof(range))
+			break;
+	}
+	if (isprint((unsigned char)c))
+		snprintf(msg, len, "'%c' is not one of: %s", c, range);
+	else
+		snprintf(msg, len, "byte 0x%02X is not one of: %s", (unsigned char)c, range);
+	return -EINVAL;
+}
+
+int config_key_check_string(const char *group, const char *key, const char *text, char *msg, size_t len)
+{
+	const struct key *k = schema_key(group, key);
+	const char *why;
+
+	if (!k || (k->kt != KT_STR && k->kt != KT_PATH && k->kt != KT_NAME)) {
+		snprintf(msg, len, "%s.%s is not a string key of the schema", group, key);
+		return -ENOENT;
+	}
+	if (!*text) {
+		snprintf(msg, len, "must not be empty");
+		return -EINVAL;
+	}
+	if (k->kt == KT_NAME && !name_ok(text)) {
+		snprintf(msg, len, "\"%s\" may only contain letters, digits, '.', '_' and '-'", text);
+		return -EINVAL;
+	}
+	if (k->check && (why = k->check(text))) {
+		snprintf(msg, len, "\"%s\" %s", text, why);
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -281,6 +281,22 @@ struct config_key_doc {
 	const char *help;
 };
 void config_schema_foreach(void (*fn)(const struct config_key_doc *doc, void *arg), void *arg);
+/*
+ * One value checked against one key of the schema, with the message a
+ * configuration file would get (without FILE:LINE), for tools that take
+ * the same settings on their command line (coldchainctl's --rtu and --tcp
+ * check baud, parity, bits and port exactly as group modbus.rtu does).
+ * group and key as in the docs ("modbus.rtu", "baud").  Return 0 (value
+ * stored in *out), -EINVAL with a message in msg, or -ENOENT when the
+ * schema has no such key of that type.
+ *   _int:    an integer key, text in decimal
+ *   _letter: an enum stored as its upper-case first letter (parity: 'N' for
+ *            "none"), as the letter itself (the 8N1 notation)
+ *   _string: a string, name or path key (non-empty, the key's own check)
+ */
+int config_key_parse_int(const char *group, const char *key, const char *text, int *out, char *msg, size_t len);
+int config_key_parse_letter(const char *group, const char *key, char c, char *out, char *msg, size_t len);
+int config_key_check_string(const char *group, const char *key, const char *text, char *msg, size_t len);
 /* Every key as "group.key (type[, required][, restart to change])" and
  * indented default, range and meaning lines (for `coldchaind --schema`). */
 void config_schema_print(FILE *f);

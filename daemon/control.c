@@ -39,6 +39,7 @@ struct client {
 	int waiting_reload; /* a reload reply is owed */
 	int closing;        /* close once out is written */
 	int64_t last_ms;
+	long uid;           /* the peer's, -1 when unknown */
 };
 
 struct control {
@@ -48,15 +49,116 @@ struct control {
 	struct client *cl[CONTROL_MAX_CLIENTS];
 	int reload_wanted;
 	int64_t start_ms;
+	struct log_rl evict_rl, refuse_rl; /* a flood of connections is one line a minute */
 };
 
+#define FULL_LOG_MS 60000
+
 /* --- replies ------------------------------------------------------------- */
+
+/* The length of the valid UTF-8 sequence at p (no overlongs, surrogates
+ * or code points past U+10FFFF), 0 when p does not start one.  NUL is
+ * valid here (the caller decides). */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	uint32_t cp;
+	size_t k;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		k = 1, cp = p[0] & 0x1fu;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		k = 2, cp = p[0] & 0x0fu;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		k = 3, cp = p[0] & 0x07u;
+	else
+		return 0;
+	if (left <= k)
+		return 0;
+	for (size_t i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return k + 1;
+}
+
+/* The offset of the first byte of p[0..n) that is not valid UTF-8 (or is
+ * NUL), or n. */
+static size_t utf8_first_bad(const char *p, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n && p[i] && (k = utf8_seq((const unsigned char *)p + i, n - i)) > 0)
+		i += k;
+	return i;
+}
+
+/* Every reply is valid UTF-8: requests that are not are refused, but names
+ * from the configuration (libconfig takes any bytes) and messages cut at a
+ * byte count reach replies too.  cJSON writes bytes >= 0x80 as they are,
+ * and only inside strings (never after an unescaped backslash), so each
+ * invalid byte becomes the escape \ufffd (U+FFFD) there. */
+static char *reply_utf8(char *s)
+{
+	size_t n = strlen(s), bad = utf8_first_bad(s, n), o = 0;
+	char *t;
+
+	if (bad == n)
+		return s;
+	t = cJSON_malloc(bad + (n - bad) * 6 + 1);
+	if (!t) {
+		cJSON_free(s);
+		return NULL;
+	}
+	memcpy(t, s, bad);
+	o = bad;
+	for (size_t i = bad; i < n;) {
+		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		if (k) {
+			memcpy(t + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(t + o, "\\ufffd", 6);
+			o += 6;
+			i++;
+		}
+	}
+	t[o] = '\0';
+	cJSON_free(s);
+	return t;
+}
 
 static char *reply_take(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	if (s)
+		s = reply_utf8(s);
 	return s ? s : xstrdup("{\"ok\":false,\"error\":\"out of memory\",\"code\":\"internal\"}");
+}
+
+/* 1 when a JSON string in the (parsed, so well-formed) text p[0..n) holds
+ * the escape \u0000: cJSON would end the C string there and the rest of
+ * the value would be lost without a word. */
+static int has_nul_escape(const char *p, size_t n)
+{
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"') {
+			in_str = !in_str;
+		} else if (in_str && p[i] == '\\' && i + 1 < n) {
+			if (p[i + 1] == 'u' && i + 5 < n && memcmp(p + i + 2, "0000", 4) == 0)
+				return 1;
+			i++; /* the escaped character */
+		}
+	}
+	return 0;
 }
 
 /* code: bad_request, not_found, refused, unavailable */
@@ -347,11 +449,25 @@ char *control_request(const struct cc_config *cfg, const char *line, size_t len,
 	char ubuf[USER_MAX + 1];
 
 	*reload = 0;
+	{
+		size_t bad = utf8_first_bad(line, len);
+		/* said by offset and value, never echoed: the reply stays UTF-8 */
+		if (bad < len)
+			return reply_take(err_new("bad_request", "requests are UTF-8 JSON text without NUL bytes",
+						  line[bad] ? "request is not valid UTF-8 (byte 0x%02X at offset %zu)"
+							    : "request holds a NUL byte (byte 0x%02X at offset %zu)",
+						  (unsigned char)line[bad], bad));
+	}
 	req = cJSON_ParseWithLength(line, len);
 	if (!req || !cJSON_IsObject(req)) {
 		cJSON_Delete(req);
 		return reply_take(err_new("bad_request", "one JSON object per line, e.g. {\"cmd\":\"status\"}",
 					  "request is not a JSON object"));
+	}
+	if (has_nul_escape(line, len)) {
+		o = err_new("bad_request", "requests are UTF-8 JSON text without NUL bytes",
+			    "request holds a NUL character (\\u0000 in a string)");
+		goto out;
 	}
 	cmd = str_arg(req, "cmd");
 	if (!cmd) {
@@ -612,6 +728,38 @@ static void client_lines(struct control *c, struct client *k)
 	}
 }
 
+/* When every slot is taken: the longest-idle client of the account that
+ * holds the most connections (so one account's idle connections cannot
+ * shut out another's), never one that waits for a reload.  -1 when none. */
+static int client_victim(const struct control *c)
+{
+	int best = -1, best_n = 0;
+
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		const struct client *k = c->cl[i];
+		int n = 0;
+
+		if (!k || k->waiting_reload)
+			continue;
+		for (int j = 0; j < CONTROL_MAX_CLIENTS; j++)
+			n += c->cl[j] && c->cl[j]->uid == k->uid;
+		if (best < 0 || n > best_n || (n == best_n && k->last_ms < c->cl[best]->last_ms)) {
+			best = i;
+			best_n = n;
+		}
+	}
+	return best;
+}
+
+static const char *rl_tail(char *b, size_t n, uint32_t more)
+{
+	if (more)
+		snprintf(b, n, " (%" PRIu32 " more since the last such message)", more);
+	else
+		b[0] = '\0';
+	return b;
+}
+
 static void client_accept(struct control *c)
 {
 	for (;;) {
@@ -619,35 +767,58 @@ static void client_accept(struct control *c)
 		struct ucred cr;
 		socklen_t crl = sizeof(cr);
 		struct client *k;
+		uint32_t more;
+		char tail[64];
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				log_warn("control socket %s: accept: %s", c->path, strerror(errno));
 			return;
 		}
-		for (int i = 0; i < CONTROL_MAX_CLIENTS && slot < 0; i++)
-			if (!c->cl[i])
-				slot = i;
-		if (slot < 0) {
-			static const char busy[] =
-				"{\"ok\":false,\"error\":\"too many clients\",\"code\":\"unavailable\"}\n";
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				log_debug("control: refusing a client: %s", strerror(errno));
-			close(fd);
-			continue;
-		}
 		k = xcalloc(1, sizeof(*k));
 		k->fd = fd;
 		k->last_ms = time_mono_ms();
+		k->uid = -1;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) == 0) {
 			struct passwd pw, *res = NULL;
 			char buf[1024];
+			k->uid = (long)cr.uid;
 			if (getpwuid_r(cr.uid, &pw, buf, sizeof(buf), &res) == 0 && res)
 				strlcpy_cc(k->user, res->pw_name, sizeof(k->user));
 			else
 				snprintf(k->user, sizeof(k->user), "uid%ld", (long)cr.uid);
 		} else {
 			strlcpy_cc(k->user, "unknown", sizeof(k->user));
+		}
+		for (int i = 0; i < CONTROL_MAX_CLIENTS && slot < 0; i++)
+			if (!c->cl[i])
+				slot = i;
+		if (slot < 0 && (slot = client_victim(c)) >= 0) {
+			static const char evicted[] = "{\"ok\":false,\"error\":\"the control socket is full: this "
+						      "connection, the longest idle, was closed for a new one\","
+						      "\"code\":\"unavailable\"}\n";
+			struct client *v = c->cl[slot];
+			if (log_rl_allow(&c->evict_rl, FULL_LOG_MS, &more))
+				log_warn("control socket %s: %d connections (the limit): closed the longest-idle one "
+					 "(user %s, idle %" PRId64 " s) for a new one from %s%s",
+					 c->path, CONTROL_MAX_CLIENTS, v->user, (k->last_ms - v->last_ms) / 1000, k->user,
+					 rl_tail(tail, sizeof(tail), more));
+			if (!v->outlen && send(v->fd, evicted, sizeof(evicted) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				log_debug("control: closing an idle client: %s", strerror(errno));
+			client_free(c, slot);
+		}
+		if (slot < 0) {
+			static const char busy[] =
+				"{\"ok\":false,\"error\":\"too many clients\",\"code\":\"unavailable\"}\n";
+			if (log_rl_allow(&c->refuse_rl, FULL_LOG_MS, &more))
+				log_warn("control socket %s: %d connections all waiting for a reload: refused one "
+					 "from %s%s",
+					 c->path, CONTROL_MAX_CLIENTS, k->user, rl_tail(tail, sizeof(tail), more));
+			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				log_debug("control: refusing a client: %s", strerror(errno));
+			close(fd);
+			free(k);
+			continue;
 		}
 		c->cl[slot] = k;
 	}
@@ -676,13 +847,15 @@ int control_pollfds(struct control *c, struct pollfd *fds, int max)
 void control_handle(struct control *c, const struct pollfd *fds, int n)
 {
 	int64_t now = time_mono_ms();
+	int accept_now = 0;
 
 	if (!c)
 		return;
 	for (int j = 0; j < n; j++) {
 		if (fds[j].fd == c->fd) {
-			if (fds[j].revents & POLLIN)
-				client_accept(c);
+			/* after the clients' events: accepting may close (evict) a
+			 * client, and its descriptor number be reused by the new one */
+			accept_now = fds[j].revents & POLLIN;
 			continue;
 		}
 		for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
@@ -706,6 +879,8 @@ void control_handle(struct control *c, const struct pollfd *fds, int n)
 				k->closing = 2;
 		}
 	}
+	if (accept_now)
+		client_accept(c);
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		struct client *k = c->cl[i];
 		if (!k)

@@ -12,7 +12,11 @@
 #include "config.h"
 
 #define CONTROL_MAX_REQUEST 65536 /* bytes per request line, newline included */
-#define CONTROL_MAX_CLIENTS 16      /* connections at once; the next is told "too many clients" */
+/* Connections at once.  When full, a new one takes the slot of the
+ * longest-idle connection of the account holding the most (that one is told
+ * so and closed); "too many clients" only when all wait for a reload.  Both
+ * logged, at most once a minute. */
+#define CONTROL_MAX_CLIENTS 16
 /* Replies queued for a client that does not read them: past it the client
  * is disconnected.  So no single reply is longer, and coldchainctl reads
  * no more than this either. */
@@ -47,6 +51,10 @@ void control_reload_done(struct control *c, int ok);
  * *reload set when the request is a reload (the caller defers the reply).
  * cfg may be NULL (then room/profile hints are omitted).  Never fails on
  * any input: garbage gets {"ok":false,"error":...}.  The fuzz target's entry.
+ * A line that is not valid UTF-8, or holds a NUL byte (raw, or as \u0000
+ * in a JSON string), is refused (bad_request) by offset, never echoed; the
+ * reply is always valid UTF-8 (any invalid byte from elsewhere, e.g. a
+ * configured name, is written as \ufffd).
  */
 char *control_request(const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload);
 

@@ -34,7 +34,26 @@ struct seg {
 	uint64_t base;      /* LSN of file offset 0 */
 	uint64_t size;      /* bytes of valid data in the file (header included) */
 	uint64_t first_seq; /* seq of its first line */
+	uint64_t end_seq;   /* seq after its last line: a gap after it is not in it */
 };
+
+/* Recovery walks every valid record of every segment in LSN order.  A
+ * record that does not start where the one before it ended (segment headers
+ * aside), or whose seq is past the previous record's end_seq, follows a gap:
+ * bytes and lines the journal once held and no longer does. */
+struct gapscan {
+	int have;          /* a valid record seen: before it nothing can be measured */
+	uint64_t exp_lsn;  /* where the next byte should be */
+	uint64_t exp_seq;  /* the next record's seq, if nothing is missing */
+	uint64_t missing;  /* bytes missing since the last valid record */
+	uint64_t prev_base, prev_off; /* segment and offset where the last valid record ended */
+	int64_t prev_t_ms; /* when it was appended */
+	uint64_t logged;   /* gaps logged one by one */
+	int trailing;      /* one of them after the last valid record: its lines unknown */
+};
+#define GAPS_LOGGED 20
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct journal_consumer {
 	struct journal *j;
@@ -70,6 +89,7 @@ struct journal {
 	uint64_t max_size, segment_size;
 	int64_t fsync_ms;
 	uint64_t corrupt_counted_upto;
+	struct gapscan gs; /* recovery only */
 	struct journal_stats st;
 	struct journal_consumer **cons;
 	size_t ncons;
@@ -256,7 +276,7 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static void seg_push(struct journal *j, uint64_t base, uint64_t size, uint64_t first_seq)
+static void seg_push(struct journal *j, uint64_t base, uint64_t size, uint64_t first_seq, uint64_t end_seq)
 {
 	if (j->nsegs == j->capsegs) {
 		j->capsegs = j->capsegs ? j->capsegs * 2 : 16;
@@ -265,6 +285,7 @@ static void seg_push(struct journal *j, uint64_t base, uint64_t size, uint64_t f
 	j->segs[j->nsegs].base = base;
 	j->segs[j->nsegs].size = size;
 	j->segs[j->nsegs].first_seq = first_seq;
+	j->segs[j->nsegs].end_seq = end_seq;
 	j->nsegs++;
 	j->total_bytes += size;
 }
@@ -300,7 +321,7 @@ static int seg_create(struct journal *j)
 		pthread_mutex_unlock(&j->sync_mu);
 	}
 	j->fd = fd;
-	seg_push(j, j->end_lsn, JOURNAL_SEG_HDR, j->next_seq);
+	seg_push(j, j->end_lsn, JOURNAL_SEG_HDR, j->next_seq, j->next_seq);
 	j->end_lsn += JOURNAL_SEG_HDR;
 	j->dir_dirty = 1;
 	j->dirty = 1;
@@ -479,16 +500,141 @@ static void set_aside(struct journal *j, const char *path, const char *why)
 #define RELEASE_STEP (4u << 20)
 
 struct release {
+	struct journal *j;
 	uint8_t *m;
 	uint64_t base;
 	size_t done, page;
+	int started; /* gap_segment() called for this segment */
 };
 
-static void release_behind(const struct journal_rec *r, void *arg)
+/* ISO 8601 UTC with milliseconds; a time no calendar holds (a damaged but
+ * CRC-valid header) as its raw number. */
+static void fmt_ms(int64_t ms, char *buf, size_t len)
+{
+	int64_t sec = ms / 1000, frac = ms % 1000;
+	time_t t;
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
+		snprintf(buf, len, "%" PRId64 " ms since the epoch", ms);
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+/* "; not yet delivered by: NAME (N), ..." for the outputs whose committed
+ * position was before the end of the lines [lo, hi) (they never sent those
+ * N); the others had sent them all before the damage. */
+static char *unsent_by(const struct journal *j, uint64_t lo, uint64_t hi)
+{
+	char *who = xstrdup("");
+
+	for (size_t i = 0; i < j->ncons; i++) {
+		const struct journal_consumer *c = j->cons[i];
+		uint64_t n = c->seq <= lo ? hi - lo : c->seq < hi ? hi - c->seq : 0;
+		char *w;
+
+		if (!n)
+			continue;
+		w = xasprintf("%s%s %s (%" PRIu64 ")", who, *who ? "," : "; not yet delivered by:", c->name, n);
+		free(who);
+		who = w;
+	}
+	if (!*who && j->ncons) {
+		free(who);
+		who = xstrdup("; every output had delivered them");
+	}
+	return who;
+}
+
+/* A gap before r (or, with r NULL, after the last valid record): counted,
+ * and logged one by one up to GAPS_LOGGED (recover() sums up the rest). */
+static void gap_found(struct journal *j, const struct journal_rec *r, uint64_t r_base, uint64_t lines)
+{
+	struct gapscan *g = &j->gs;
+	char t1[48], t2[48];
+
+	j->st.gaps++;
+	j->st.lines_lost += lines;
+	if (g->logged >= GAPS_LOGGED)
+		return;
+	g->logged++;
+	fmt_ms(g->prev_t_ms, t1, sizeof(t1));
+	if (!r) {
+		log_warn("journal %s: %" PRIu64 " bytes lost after %016" PRIx64 ".seg offset %" PRIu64
+			 " (journaled after %s): how many lines is unknown, no record follows them",
+			 j->dir, g->missing, g->prev_base, g->prev_off, t1);
+		return;
+	}
+	fmt_ms(r->t_ms, t2, sizeof(t2));
+	if (lines) {
+		char *who = unsent_by(j, r->seq - lines, r->seq);
+		log_warn("journal %s: %" PRIu64 " line(s) lost (seq %" PRIu64 " to %" PRIu64 ", %" PRIu64
+			 " bytes) between %016" PRIx64 ".seg offset %" PRIu64 " and %016" PRIx64 ".seg offset %" PRIu64
+			 ", journaled between %s and %s%s",
+			 j->dir, lines, r->seq - lines, r->seq - 1, g->missing, g->prev_base, g->prev_off, r_base,
+			 r->lsn - r_base, t1, t2, who);
+		free(who);
+	} else {
+		log_warn("journal %s: %" PRIu64 " bytes lost between %016" PRIx64 ".seg offset %" PRIu64
+			 " and %016" PRIx64 ".seg offset %" PRIu64 ", journaled between %s and %s: no lines missing by "
+			 "the sequence numbers (alert events, or bytes that held no record)",
+			 j->dir, g->missing, g->prev_base, g->prev_off, r_base, r->lsn - r_base, t1, t2);
+	}
+}
+
+/* A segment with a valid header begins at base. */
+static void gap_segment(struct journal *j, uint64_t base)
+{
+	struct gapscan *g = &j->gs;
+
+	if (g->have && base > g->exp_lsn)
+		g->missing += base - g->exp_lsn; /* a segment shortened, emptied or gone */
+	g->exp_lsn = base + JOURNAL_SEG_HDR;
+}
+
+static void gap_record(struct journal *j, const struct journal_rec *r, uint64_t base)
+{
+	struct gapscan *g = &j->gs;
+	uint64_t lines = 0;
+
+	if (g->have) {
+		if (r->lsn > g->exp_lsn)
+			g->missing += r->lsn - g->exp_lsn; /* a corrupt region */
+		if (r->seq > g->exp_seq)
+			lines = r->seq - g->exp_seq;
+		if (g->missing || lines)
+			gap_found(j, r, base, lines);
+	} else {
+		g->have = 1;
+		g->exp_seq = r->end_seq;
+	}
+	g->missing = 0;
+	g->exp_lsn = r->end_lsn;
+	if (r->end_seq > g->exp_seq)
+		g->exp_seq = r->end_seq;
+	g->prev_base = base;
+	g->prev_off = r->end_lsn - base;
+	g->prev_t_ms = r->t_ms;
+}
+
+/* Per valid record of the segment being recovered. */
+static void recover_record(const struct journal_rec *r, void *arg)
 {
 	struct release *x = arg;
 	size_t off = (size_t)(r->lsn - x->base), upto;
 
+	if (!x->started) {
+		gap_segment(x->j, x->base);
+		x->started = 1;
+	}
+	gap_record(x->j, r, x->base);
 	if (off < x->done + RELEASE_STEP)
 		return;
 	upto = off - off % x->page;
@@ -496,7 +642,9 @@ static void release_behind(const struct journal_rec *r, void *arg)
 	x->done = upto;
 }
 
-static void recover_segment(struct journal *j, uint64_t base)
+/* last: the newest segment file (a torn tail there is a write a crash cut
+ * short; anywhere else, damage). */
+static void recover_segment(struct journal *j, uint64_t base, int last)
 {
 	char *path = seg_path(j, base);
 	struct journal_scan sc;
@@ -511,8 +659,13 @@ static void recover_segment(struct journal *j, uint64_t base)
 		goto out;
 	}
 	if (st.st_size < JOURNAL_SEG_HDR) {
-		/* created, never written: nothing to keep */
-		log_info("journal: %s: empty segment removed", path);
+		/* created, never written: nothing to keep.  Not the newest: it
+		 * was emptied, and the gap it leaves is counted at the next one. */
+		if (last)
+			log_info("journal: %s: empty segment removed", path);
+		else
+			log_warn("journal: %s: only %jd bytes, not even a header, and not the newest segment: removed",
+				 path, (intmax_t)st.st_size);
 		unlink(path);
 		goto out;
 	}
@@ -521,13 +674,17 @@ static void recover_segment(struct journal *j, uint64_t base)
 		log_warn("journal: %s: cannot map: %s", path, strerror(errno));
 		goto out;
 	}
+	rel.j = j;
 	rel.m = m;
 	rel.base = base;
 	rel.page = (size_t)sysconf(_SC_PAGESIZE);
-	if (journal_scan_buffer(m, (size_t)st.st_size, base, release_behind, &rel, &sc) < 0) {
+	if (journal_scan_buffer(m, (size_t)st.st_size, base, recover_record, &rel, &sc) < 0) {
 		set_aside(j, path, "not a journal segment (bad header)");
 		goto out;
 	}
+	if (!rel.started)
+		gap_segment(j, base);
+	j->gs.exp_lsn = base + sc.valid_end; /* what is cut off next is missing at the next segment */
 	if (sc.records > 0) {
 		/* the first valid record's seq, for the drop accounting */
 		size_t off = next_valid_frame(m, (size_t)st.st_size, JOURNAL_SEG_HDR);
@@ -543,7 +700,11 @@ static void recover_segment(struct journal *j, uint64_t base)
 		uint64_t cut = (uint64_t)st.st_size - sc.valid_end;
 		if (ftruncate(fd, (off_t)sc.valid_end) == 0) {
 			j->st.torn_truncated += cut;
-			log_warn("journal: %s: torn tail of %" PRIu64 " bytes truncated", path, cut);
+			if (last)
+				log_warn("journal: %s: torn tail of %" PRIu64 " bytes truncated", path, cut);
+			else
+				log_warn("journal: %s: damaged tail of %" PRIu64 " bytes truncated (not the newest segment)",
+					 path, cut);
 		} else {
 			log_warn("journal: %s: cannot truncate a torn tail: %s", path, strerror(errno));
 		}
@@ -552,7 +713,7 @@ static void recover_segment(struct journal *j, uint64_t base)
 		j->next_seq = sc.next_seq;
 	if (first_seq > j->next_seq)
 		first_seq = j->next_seq;
-	seg_push(j, base, sc.valid_end, first_seq);
+	seg_push(j, base, sc.valid_end, first_seq, sc.records && sc.next_seq > first_seq ? sc.next_seq : first_seq);
 	if (base + sc.valid_end > j->end_lsn)
 		j->end_lsn = base + sc.valid_end;
 out:
@@ -610,8 +771,17 @@ static void recover(struct journal *j)
 	if (nb) /* qsort(NULL, 0, ...) is undefined */
 		qsort(bases, nb, sizeof(*bases), cmp_u64);
 	for (size_t i = 0; i < nb; i++)
-		recover_segment(j, bases[i]);
+		recover_segment(j, bases[i], i + 1 == nb);
 	free(bases);
+	if (j->gs.have && j->gs.missing) {
+		gap_found(j, NULL, 0, 0);
+		j->gs.trailing = 1;
+	}
+	if (j->st.gaps)
+		log_warn("journal %s: %" PRIu64 " line(s) lost in %" PRIu64 " gap(s) in all%s%s (coldchaind_journal "
+			 "lines_lost, gaps)", j->dir, j->st.lines_lost, j->st.gaps,
+			 j->gs.trailing ? ", and an unknown number after the last valid record" : "",
+			 j->st.gaps > j->gs.logged ? "; the first " STR(GAPS_LOGGED) " logged one by one" : "");
 	/* Segments overlap only if names were tampered with: keep order. */
 	for (size_t i = 0; i < j->ncons; i++)
 		if (j->cons[i]->lsn > j->end_lsn)
@@ -797,10 +967,12 @@ struct journal *journal_open(const struct journal_conf *conf)
 		j->broken = 1;
 		log_err("journal %s: cannot create a segment: %s", j->dir, strerror(-r));
 	}
-	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated)
+	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated || j->st.gaps) {
+		uint64_t span = j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0);
 		log_info("journal %s: recovered %zu segments, %" PRIu64 " bytes, %" PRIu64
 			 " lines held (each output resumes from its own position)", j->dir,
-			 j->nsegs, j->total_bytes, j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0));
+			 j->nsegs, j->total_bytes, span > j->st.lines_lost ? span - j->st.lines_lost : 0);
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&j->thread, NULL, sync_main, j);
@@ -875,7 +1047,8 @@ static void enforce_cap(struct journal *j, char **msg)
 
 			if (c->rlsn >= next_base)
 				continue;
-			lost = next_seq > from ? next_seq - from : 0;
+			/* its own lines only: a gap after it was counted by recovery */
+			lost = s.end_seq > from ? s.end_seq - from : 0;
 			c->dropped += lost;
 			j->st.dropped_oldest += lost;
 			c->rlsn = next_base;
@@ -969,6 +1142,7 @@ int journal_append(struct journal *j, enum journal_type type, const void *data, 
 	j->total_bytes += total;
 	j->end_lsn += total;
 	j->next_seq += nlines;
+	j->segs[j->nsegs - 1].end_seq = j->next_seq;
 	j->st.records++;
 	j->st.lines += nlines;
 	j->dirty = 1;

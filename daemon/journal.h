@@ -6,13 +6,21 @@
  * On disk (journal dir):
  *   SSSSSSSSSSSSSSSS.seg   segment; name = hex base offset (LSN) of its first
  *                          byte; 16-byte header "CCJOURN1" + base (u64 LE)
- *   pos-NAME-XXXXXXXX.pos  a consumer's committed position (text, CRC'd)
- *   *.corrupt              files recovery set aside
+ *   pos-NAME-XXXXXXXX.pos  a consumer's committed position (text, CRC'd);
+ *                          one no consumer holds goes at journal_prune()
+ *   *.seg.corrupt          segment-named files without a segment header,
+ *                          set aside by recovery
+ *   *.tmp                  an interrupted atomic write: removed at open
+ * Any other file there (a quarantine file, by default) is left alone.
  * A record (little endian): u32 magic, u32 payload length, u32 CRC-32
  * (zlib) of the length and of everything after the CRC, u32 type, u32 line
  * count, u64 seq (index of the record's first line among all lines ever
  * journaled), i64 wall-clock ms when appended, then the payload.  Offsets (LSN) are global byte offsets:
- * a segment's records live at LSN base + offset in file. */
+ * a segment's records live at LSN base + offset in file.  A segment starts
+ * at the LSN where the one before it ended and its first record's seq is the
+ * end_seq of the one before: only the oldest segments are ever deleted, so a
+ * hole anywhere else in either numbering is damage, and its size in lines is
+ * exact by the seqs (a lost alert event has no lines: only bytes show it). */
 #ifndef CC_JOURNAL_H
 #define CC_JOURNAL_H
 
@@ -43,6 +51,8 @@ struct journal_stats {
 	uint64_t fsyncs;
 	uint64_t corrupt_skipped; /* records skipped as corrupt (bad CRC, bad frame) */
 	uint64_t torn_truncated;  /* bytes cut off torn segment tails at recovery */
+	uint64_t gaps;            /* places recovery found bytes or lines missing between valid records */
+	uint64_t lines_lost;      /* lines missing there, by the records' sequence numbers */
 	uint64_t files_set_aside; /* garbage files renamed *.corrupt */
 	uint64_t dropped_oldest;  /* lines in segments dropped at max_size (per consumer, summed) */
 	uint64_t segments_dropped;
@@ -65,10 +75,20 @@ struct journal_rec {
 
 /*
  * Opens (creating it if needed) and recovers the journal: a torn tail is
- * truncated, a corrupt record is skipped and counted, a file that is not a
- * segment is renamed *.corrupt; each with a log message.  Disk content
- * never makes this fail: NULL (+ errno) only when the directory cannot be
- * created or written.  Starts the group-commit thread.
+ * truncated (torn_truncated), a corrupt record is skipped and counted
+ * (corrupt_skipped), a segment-named file without a segment header is
+ * renamed *.seg.corrupt (files_set_aside), one shorter than a header is
+ * removed.  Then every place where the valid records do not follow on from
+ * each other (a corrupt region; a segment shortened, emptied or missing,
+ * other than the newest's end) is a gap: counted (gaps; lines_lost by the
+ * seqs) and logged with the lines' seq range, the segments and offsets on
+ * both sides, the append times of the records on both sides and the
+ * consumers whose committed position was before them; a gap with
+ * no record after it is counted with its lines unknown.  Each with a log
+ * message; the counts are of what this open found (a gap still on disk is
+ * found again at the next open).  Disk content never makes this fail: NULL
+ * (+ errno) only when the directory cannot be created or written.  Starts
+ * the group-commit thread.
  */
 struct journal *journal_open(const struct journal_conf *conf);
 /* fsyncs, persists every consumer's position, stops the thread, frees. */

@@ -290,6 +290,8 @@ static void stats_emit(struct running *r)
 			{ .key = "fsyncs", .type = LP_INT, .v.i = (int64_t)js.fsyncs },
 			{ .key = "corrupt_skipped", .type = LP_INT, .v.i = (int64_t)js.corrupt_skipped },
 			{ .key = "torn_bytes", .type = LP_INT, .v.i = (int64_t)js.torn_truncated },
+			{ .key = "gaps", .type = LP_INT, .v.i = (int64_t)js.gaps },
+			{ .key = "lines_lost", .type = LP_INT, .v.i = (int64_t)js.lines_lost },
 			{ .key = "files_set_aside", .type = LP_INT, .v.i = (int64_t)js.files_set_aside },
 			{ .key = "dropped_oldest", .type = LP_INT, .v.i = (int64_t)js.dropped_oldest },
 			{ .key = "write_errors", .type = LP_INT, .v.i = (int64_t)js.write_errors },

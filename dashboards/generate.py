@@ -324,6 +324,7 @@ def health():
         ' AND $timeFilter GROUP BY time($__interval) fill(none)', alias="$col")], w=12, h=6)
     L.add("stat", "Journal problems (since start)", [target(
         'SELECT last("corrupt_skipped") AS "corrupt skipped", last("torn_bytes") AS "torn bytes", '
+        'last("lines_lost") AS "lines lost (gaps)", '
         'last("files_set_aside") AS "files set aside", last("dropped_oldest") AS "dropped oldest", '
         'last("write_errors") AS "write errors", last("not_journaled") AS "not journaled" '
         'FROM "coldchaind_journal" WHERE ' + S + ' AND $timeFilter', alias="$col")], w=12, h=6,

@@ -5,10 +5,18 @@
  *
  * Failure isolation, in short:
  *  - a unit that times out: rest of its requests skipped this cycle, its
- *    points get CC_Q_COMM_ERROR, next attempt after
- *    max(interval, min(interval * 2^(k-1), backoff_max)) for the k-th
- *    consecutive timeout, so a silent unit costs at most one timeout per
- *    step and other units keep their cadence;
+ *    points get CC_Q_COMM_ERROR, and it is "down": its next attempt (a
+ *    probe) comes after max(interval, min(interval * 2^(k-1), backoff_max))
+ *    for the k-th consecutive timeout, less up to a quarter of jitter so
+ *    several silent units do not fall due together;
+ *  - a probe never delays the units that answer: it is made only when a
+ *    timeout fits before the next answering unit falls due (the bus's
+ *    slack), or when no poll on the bus has timed out for one cycle (the
+ *    shortest interval of the bus), so a saturated bus still probes, at most
+ *    one silent unit per cycle.  Until then every interval of a down unit
+ *    records CC_Q_COMM_ERROR; a probe made between its slots records only
+ *    an answer.  An interval that passes unpolled because the bus was busy
+ *    records CC_Q_STALE: no interval of any unit goes unrecorded;
  *  - a Modbus exception: only that request's points fail, counted and logged
  *    (rate-limited), no backoff (the unit answered);  "Illegal data address"
  *    on a request that bridges unused addresses re-plans the device with
@@ -22,8 +30,10 @@
 
 #include <modbus.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +48,7 @@
 
 #define LOG_RL_MS 60000      /* at most one repeated-failure message per subject per minute */
 #define LINK_BACKOFF_MIN_MS 500
+#define PROBE_MARGIN_MS 20   /* scheduling slop added to a probe's worst-case cost */
 
 struct mb_dev {
 	const struct cc_device_conf *conf;
@@ -45,11 +56,12 @@ struct mb_dev {
 	int split;        /* re-planned with max_gap 0 after an illegal-address on a bridged gap */
 	int64_t next_due; /* monotonic ms */
 	uint32_t fails;   /* consecutive polls without any answer */
-	int64_t backoff_until; /* no request before this; due slots meanwhile record comm errors */
+	int up;           /* answered its last poll: polled at its slots; otherwise probed */
+	int64_t backoff_until; /* no probe before this; due slots meanwhile record comm errors */
 	struct cc_sample *samples; /* one per point, in point order */
 	struct cc_sample *scratch; /* a partial poll's samples at stop */
 	struct mb_unit_stats st; /* guarded by bus->lock */
-	struct log_rl rl_exc, rl_to, rl_err;
+	struct log_rl rl_exc, rl_to, rl_err, rl_late;
 };
 
 struct mb_bus {
@@ -66,6 +78,9 @@ struct mb_bus {
 	uint32_t link_fails;
 	int64_t link_next_try;
 	int64_t last_req_end; /* for the RTU turnaround pause */
+	int64_t last_timeout; /* monotonic ms at the end of the last poll that timed out */
+	int64_t cycle_ms;     /* the shortest device interval: one probe budget per cycle */
+	uint64_t rng;         /* jitter; seeded from the bus name so runs repeat */
 	struct log_rl rl_link;
 
 	struct mb_dev *devs;
@@ -97,6 +112,24 @@ static int64_t backoff_ms(int64_t base, uint32_t k, int64_t cap)
 		d *= 2;
 	d = min64(d, cap);
 	return d < base ? base : d;
+}
+
+/* xorshift64*: jitter only, seeded per bus so a run repeats. */
+static uint64_t rng_next(struct mb_bus *b)
+{
+	b->rng ^= b->rng >> 12;
+	b->rng ^= b->rng << 25;
+	b->rng ^= b->rng >> 27;
+	return b->rng * 2685821657736338717ULL;
+}
+
+/* d less up to a tenth, at random: retries spread, and never later than
+ * the documented step (so the probe period stays a bound).  Not more: the
+ * probes of several silent units share the bus's slack, and shorter steps
+ * would ask for more probes than it holds. */
+static int64_t jitter_ms(struct mb_bus *b, int64_t d)
+{
+	return d - (int64_t)(rng_next(b) % (uint64_t)(d / 10 + 1));
 }
 
 static int is_exception(int e)
@@ -218,10 +251,18 @@ static void link_try(struct mb_bus *b, int64_t now)
 		b->connected = 1;
 		b->link_fails = 0;
 		b->last_req_end = 0;
+		/* Units that answered before the link went are probed at once,
+		 * not at their next slot, so readings return as soon as the link
+		 * does; silent ones keep their backoff. */
+		for (size_t i = 0; i < b->ndevs; i++)
+			if (b->devs[i].fails == 0) {
+				b->devs[i].up = 0;
+				b->devs[i].backoff_until = 0;
+			}
 		return;
 	}
 	b->link_fails++;
-	b->link_next_try = now + backoff_ms(LINK_BACKOFF_MIN_MS, b->link_fails, b->conf->backoff_max_ms);
+	b->link_next_try = now + jitter_ms(b, backoff_ms(LINK_BACKOFF_MIN_MS, b->link_fails, b->conf->backoff_max_ms));
 	if (log_rl_allow(&b->rl_link, LOG_RL_MS, &supp))
 		log_warn("bus %s: cannot open %s: %s (retrying with backoff up to %lld ms%s)", b->conf->name,
 			 link_name(b, where, sizeof(where)), modbus_strerror(-rc), (long long)b->conf->backoff_max_ms,
@@ -343,43 +384,128 @@ static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
 	d->plan = np;
 }
 
-static void dev_schedule_next(struct mb_dev *d, int64_t now);
+static int64_t dev_interval(const struct mb_dev *d)
+{
+	return d->conf->interval_ms > 0 ? d->conf->interval_ms : 1000;
+}
 
-/* After a poll that got no answer at all: no request to this unit until the
- * backoff expires, but its interval slots keep producing comm-error samples
- * so the record shows the gap for every interval, not only at each retry. */
+/* After a poll that got no answer at all: the unit is down, and no probe
+ * goes to it until the backoff expires; its interval slots keep producing
+ * comm-error samples meanwhile, so the record shows the gap for every
+ * interval, not only at each retry. */
 static void dev_backoff(struct mb_bus *b, struct mb_dev *d, int64_t now)
 {
-	int64_t iv = d->conf->interval_ms > 0 ? d->conf->interval_ms : 1000;
+	int64_t iv = dev_interval(d);
 	int64_t cap = b->conf->backoff_max_ms > iv ? b->conf->backoff_max_ms : iv;
 
 	d->fails++;
-	d->backoff_until = now + backoff_ms(iv, d->fails, cap);
-	dev_schedule_next(d, now);
+	d->up = 0;
+	d->backoff_until = now + jitter_ms(b, backoff_ms(iv, d->fails, cap));
 }
 
-static void dev_schedule_next(struct mb_dev *d, int64_t now)
+/* The slot at next_due has been served (read or recorded). */
+static void dev_slot_done(struct mb_dev *d)
 {
-	int64_t iv = d->conf->interval_ms > 0 ? d->conf->interval_ms : 1000;
-
-	d->next_due += iv;
-	if (d->next_due <= now) /* fell behind: skip the missed slots, keep the phase */
-		d->next_due += ((now - d->next_due) / iv + 1) * iv;
+	d->next_due += dev_interval(d);
 }
 
-/* Emits comm-error samples for a device that fell due while the link is down
- * or while the unit is backing off. */
-static void dev_link_down(struct mb_bus *b, struct mb_dev *d, int64_t now)
+#define CATCH_UP_MAX 3600 /* stale records at most per catch-up (a stopped process, not a busy bus) */
+
+/* Before serving the latest due slot: every earlier slot that passed while
+ * the bus was busy records a stale sample, stamped at the slot's time, so
+ * no interval goes unrecorded; the phase is kept. */
+static void dev_catch_up(struct mb_bus *b, struct mb_dev *d, int64_t now)
+{
+	int64_t iv = dev_interval(d), k, wall;
+	uint32_t supp = 0;
+
+	if (d->next_due + iv > now)
+		return;
+	k = (now - d->next_due) / iv; /* slots next_due .. next_due + (k-1) iv are missed */
+	wall = time_now_ns();
+	for (int64_t j = k > CATCH_UP_MAX ? k - CATCH_UP_MAX : 0; j < k && d->conf->npoints; j++) {
+		int64_t ts = wall - (now - (d->next_due + j * iv)) * 1000000;
+		for (size_t i = 0; i < d->conf->npoints; i++) {
+			d->scratch[i] = d->samples[i];
+			d->scratch[i].ts_ns = ts;
+			d->scratch[i].value = 0;
+			d->scratch[i].quality = CC_Q_STALE;
+		}
+		sink_submit(d->scratch, d->conf->npoints);
+	}
+	d->next_due += k * iv;
+	if (log_rl_allow(&d->rl_late, LOG_RL_MS, &supp))
+		log_warn("bus %s unit %d (%s): %lld poll(s) missed, the bus was busy (recorded as stale)%s",
+			 b->conf->name, d->conf->unit, d->conf->name, (long long)k,
+			 supp ? " (repeated; earlier ones suppressed)" : "");
+}
+
+/* Records comm-error samples for a slot that falls due while the link is
+ * down, or while the unit is down and not probed. */
+static void dev_record_down(struct mb_bus *b, struct mb_dev *d)
 {
 	for (size_t i = 0; i < d->plan.nreqs; i++)
 		samples_fail(d, &d->plan.reqs[i]);
 	if (d->conf->npoints)
 		sink_submit(d->samples, d->conf->npoints);
 	stats_update(b, d, 0, 0, 0, 0, 0, -1);
-	dev_schedule_next(d, now);
+	dev_slot_done(d);
 }
 
-static void dev_poll(struct mb_bus *b, struct mb_dev *d)
+/* The next slot of a unit that answers: a probe must not run into it. */
+static int64_t bus_next_up_due(const struct mb_bus *b)
+{
+	int64_t t = INT64_MAX;
+
+	for (size_t i = 0; i < b->ndevs; i++)
+		if (b->devs[i].up)
+			t = min64(t, b->devs[i].next_due);
+	return t;
+}
+
+static int64_t dev_probe_period(const struct mb_bus *b, const struct mb_dev *d)
+{
+	int64_t iv = dev_interval(d);
+
+	return b->conf->backoff_max_ms > iv ? b->conf->backoff_max_ms : iv;
+}
+
+/* May a probe of d (a poll that may time out) start now?  Yes when its
+ * worst case ends before the next answering unit falls due.  Otherwise only
+ * when it has waited a whole probe period for that slack (a bus too busy to
+ * have any, or a unit never tried yet) and no poll on the bus has timed out
+ * for a cycle: at most one timeout a cycle then falls on the answering
+ * units. */
+static int probe_allowed(const struct mb_bus *b, const struct mb_dev *d, int64_t now)
+{
+	int64_t cost = b->conf->timeout_ms + b->conf->turnaround_ms + PROBE_MARGIN_MS;
+	int64_t next_up = bus_next_up_due(b);
+
+	if (next_up == INT64_MAX || now + cost <= next_up)
+		return 1;
+	return now - d->backoff_until >= dev_probe_period(b, d) && now - b->last_timeout >= b->cycle_ms;
+}
+
+/* A down unit whose backoff has expired and whose probe may start now, the
+ * longest waiting first. */
+static struct mb_dev *bus_next_probe(struct mb_bus *b, int64_t now)
+{
+	struct mb_dev *p = NULL;
+
+	for (size_t i = 0; i < b->ndevs; i++) {
+		struct mb_dev *d = &b->devs[i];
+		if (!d->up && d->next_due != INT64_MAX && d->backoff_until <= now &&
+		    (!p || d->backoff_until < p->backoff_until))
+			p = d;
+	}
+	return p && probe_allowed(b, p, now) ? p : NULL;
+}
+
+/* Polls a device.  in_slot: the poll serves one of its interval slots, and
+ * records whatever came (a comm error included); otherwise it is a probe
+ * between slots, which records only an answer (the slot already recorded
+ * the comm error). */
+static void dev_poll(struct mb_bus *b, struct mb_dev *d, int in_slot)
 {
 	const struct cc_bus_conf *bc = b->conf;
 	const struct cc_device_conf *c = d->conf;
@@ -470,7 +596,7 @@ static void dev_poll(struct mb_bus *b, struct mb_dev *d)
 		stats_update(b, d, nreq, nerr, nto, nexc, 0, rtt);
 		return;
 	}
-	if (c->npoints)
+	if (c->npoints && (in_slot || answered))
 		sink_submit(d->samples, c->npoints);
 
 	int64_t now = time_mono_ms();
@@ -481,12 +607,13 @@ static void dev_poll(struct mb_bus *b, struct mb_dev *d)
 			log_info("bus %s unit %d (%s): answering again after %u failures", bc->name, c->unit, c->name,
 				 d->fails);
 		d->fails = 0;
-		dev_schedule_next(d, now);
+		d->up = 1;
 	} else if (timed_out) {
+		b->last_timeout = now;
 		dev_backoff(b, d, now);
-	} else {
-		dev_schedule_next(d, now);
 	}
+	if (in_slot)
+		dev_slot_done(d);
 	stats_update(b, d, nreq, nerr, nto, nexc, 1, rtt);
 }
 
@@ -500,7 +627,8 @@ static void *bus_main(void *arg)
 		if (!b->connected && now >= b->link_next_try)
 			link_try(b, now);
 
-		/* Poll every device that is due, earliest first. */
+		/* Serve every due slot, earliest first; then, in the slack, probe
+		 * down units. */
 		for (;;) {
 			struct mb_dev *next = NULL;
 
@@ -508,21 +636,43 @@ static void *bus_main(void *arg)
 			for (size_t i = 0; i < b->ndevs; i++)
 				if (b->devs[i].next_due <= now && (!next || b->devs[i].next_due < next->next_due))
 					next = &b->devs[i];
-			if (!next || stopping(b))
+			if (stopping(b))
 				break;
-			if (b->connected && now >= next->backoff_until)
-				dev_poll(b, next);
-			else
-				dev_link_down(b, next, now);
+			if (next) {
+				dev_catch_up(b, next, now);
+				if (!b->connected)
+					dev_record_down(b, next);
+				else if (next->up || (now >= next->backoff_until && probe_allowed(b, next, now)))
+					dev_poll(b, next, 1);
+				else
+					dev_record_down(b, next);
+				continue;
+			}
+			if (!b->connected || !(next = bus_next_probe(b, now)))
+				break;
+			dev_poll(b, next, 0);
 		}
 
+		now = time_mono_ms();
 		wake = INT64_MAX;
-		for (size_t i = 0; i < b->ndevs; i++)
-			wake = min64(wake, b->devs[i].next_due);
+		for (size_t i = 0; i < b->ndevs; i++) {
+			const struct mb_dev *d = &b->devs[i];
+			wake = min64(wake, d->next_due);
+			if (b->connected && !d->up && d->next_due != INT64_MAX) {
+				/* a probe becomes due, or may be forced */
+				int64_t force = d->backoff_until + dev_probe_period(b, d);
+				if (b->last_timeout + b->cycle_ms > force)
+					force = b->last_timeout + b->cycle_ms;
+				if (d->backoff_until > now)
+					wake = min64(wake, d->backoff_until);
+				else if (force > now)
+					wake = min64(wake, force);
+			}
+		}
 		if (!b->connected)
 			wake = min64(wake, b->link_next_try);
 		if (wake == INT64_MAX)
-			wake = time_mono_ms() + 60000;
+			wake = now + 60000;
 		wait_until(b, wake);
 	}
 	link_close(b);
@@ -570,6 +720,17 @@ struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 		d->next_due = now + (int64_t)i * 10;
 	}
 	b->link_next_try = now;
+	b->last_timeout = INT64_MIN / 2;
+	b->cycle_ms = INT64_MAX;
+	for (size_t i = 0; i < b->ndevs; i++)
+		b->cycle_ms = min64(b->cycle_ms, dev_interval(&b->devs[i]));
+	if (b->cycle_ms == INT64_MAX)
+		b->cycle_ms = 1000;
+	b->rng = 0x9e3779b97f4a7c15ULL;
+	for (const char *p = conf->name; p && *p; p++)
+		b->rng = (b->rng ^ (unsigned char)*p) * 0x100000001b3ULL;
+	if (!b->rng)
+		b->rng = 1;
 	rc = pthread_create(&b->thr, NULL, bus_main, b);
 	if (rc != 0) {
 		log_err("bus %s: cannot start worker thread: %s", conf->name, strerror(rc));
@@ -634,64 +795,129 @@ struct mb_link {
 	modbus_t *ctx;
 };
 
-static int parse_rtu_spec(const char *s, char *dev, size_t devlen, int *baud, char *parity, int *bits, int *stop)
+/* The last ':'-separated field of s[0..n) starts at the returned offset
+ * (0 when there is no ':'). */
+static size_t last_field(const char *s, size_t n)
 {
-	const char *c1 = strchr(s, ':'), *c2;
-	char fmt[8];
+	while (n && s[n - 1] != ':')
+		n--;
+	return n;
+}
 
-	if (!c1 || (size_t)(c1 - s) >= devlen)
-		return -1;
-	memcpy(dev, s, (size_t)(c1 - s));
-	dev[c1 - s] = '\0';
-	c2 = strchr(c1 + 1, ':');
-	*baud = atoi(c1 + 1);
-	if (*baud <= 0)
-		return -1;
-	*bits = 8;
-	*parity = 'N';
-	*stop = 1;
-	if (!c2)
-		return 0;
-	if (strlen(c2 + 1) != 3)
-		return -1;
-	memcpy(fmt, c2 + 1, 4);
-	if ((fmt[0] != '7' && fmt[0] != '8') || !strchr("NEO", fmt[1]) || (fmt[2] != '1' && fmt[2] != '2'))
-		return -1;
-	*bits = fmt[0] - '0';
-	*parity = fmt[1];
-	*stop = fmt[2] - '0';
+static int spec_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int spec_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = EINVAL;
+	return -EINVAL;
+}
+
+/* DEVICE:BAUD[:8N1], split from the right: a device path may hold ':'
+ * (/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0). */
+static int parse_rtu_spec(const char *s, struct mb_link_spec *o, char *err, size_t errlen)
+{
+	size_t n = strlen(s), f = last_field(s, n), b;
+	char num[64], why[400], fmt[2];
+
+	o->data_bits = 8;
+	o->parity = 'N';
+	o->stop_bits = 1;
+	if (!f)
+		return spec_err(err, errlen, "expected DEVICE:BAUD[:8N1], e.g. /dev/ttyUSB0:9600:8N1");
+	if (!isdigit((unsigned char)s[f]) || strspn(s + f, "0123456789") != n - f) {
+		/* the last field is a format: 8N1 (data bits, parity, stop bits) */
+		if (n - f != 3)
+			return spec_err(err, errlen, "\"%s\" is not a format like 8N1 (data bits, parity, stop bits)", s + f);
+		fmt[0] = s[f];
+		fmt[1] = '\0';
+		if (config_key_parse_int("modbus.rtu", "data_bits", fmt, &o->data_bits, why, sizeof(why)) < 0)
+			return spec_err(err, errlen, "data bits %s", why);
+		if (config_key_parse_letter("modbus.rtu", "parity", s[f + 1], &o->parity, why, sizeof(why)) < 0)
+			return spec_err(err, errlen, "parity %s", why);
+		fmt[0] = s[f + 2];
+		if (config_key_parse_int("modbus.rtu", "stop_bits", fmt, &o->stop_bits, why, sizeof(why)) < 0)
+			return spec_err(err, errlen, "stop bits %s", why);
+		n = f - 1;
+		f = last_field(s, n);
+		if (!f)
+			return spec_err(err, errlen, "expected DEVICE:BAUD:%s, e.g. /dev/ttyUSB0:9600:%s", s + n + 1,
+					s + n + 1);
+	}
+	b = n - f;
+	if (b == 0 || b >= sizeof(num))
+		return spec_err(err, errlen, "baud \"%.*s\" is not a line speed", (int)(b < 32 ? b : 32), s + f);
+	memcpy(num, s + f, b);
+	num[b] = '\0';
+	if (config_key_parse_int("modbus.rtu", "baud", num, &o->baud, why, sizeof(why)) < 0)
+		return spec_err(err, errlen, "baud %s", why);
+	if (f - 1 >= sizeof(o->device))
+		return spec_err(err, errlen, "device name longer than %zu bytes", sizeof(o->device) - 1);
+	memcpy(o->device, s, f - 1);
+	o->device[f - 1] = '\0';
+	if (config_key_check_string("modbus.rtu", "device", o->device, why, sizeof(why)) < 0)
+		return spec_err(err, errlen, "device %s", why);
 	return 0;
+}
+
+static int parse_tcp_spec(const char *s, struct mb_link_spec *o, char *err, size_t errlen)
+{
+	size_t n = strlen(s), f = last_field(s, n);
+	char why[400];
+
+	if (!f)
+		return spec_err(err, errlen, "expected HOST:PORT, e.g. 10.0.0.50:502");
+	if (f - 1 >= sizeof(o->host))
+		return spec_err(err, errlen, "host name longer than %zu bytes", sizeof(o->host) - 1);
+	/* [::1]:502: the brackets only separate an IPv6 address from the port */
+	if (s[0] == '[' && f >= 3 && s[f - 2] == ']') {
+		memcpy(o->host, s + 1, f - 3);
+		o->host[f - 3] = '\0';
+	} else {
+		memcpy(o->host, s, f - 1);
+		o->host[f - 1] = '\0';
+	}
+	if (!o->host[0])
+		return spec_err(err, errlen, "no host before the port");
+	if (config_key_parse_int("modbus.tcp", "port", s + f, &o->port, why, sizeof(why)) < 0)
+		return spec_err(err, errlen, "port %s", why);
+	return 0;
+}
+
+int mb_link_spec_parse(const char *spec, struct mb_link_spec *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (strncmp(spec, "tcp:", 4) == 0)
+		return parse_tcp_spec(spec + 4, out, err, errlen);
+	if (strncmp(spec, "rtu:", 4) == 0) {
+		out->is_rtu = 1;
+		return parse_rtu_spec(spec + 4, out, err, errlen);
+	}
+	return spec_err(err, errlen, "expected tcp:HOST:PORT or rtu:DEVICE:BAUD[:8N1]");
 }
 
 struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, size_t errlen)
 {
+	struct mb_link_spec sp;
 	struct mb_link *l;
 	modbus_t *ctx = NULL;
+	char why[512];
 
-	if (strncmp(spec, "tcp:", 4) == 0) {
-		char host[256];
-		const char *colon = strrchr(spec + 4, ':');
-		if (!colon || colon == spec + 4 || (size_t)(colon - spec - 4) >= sizeof(host) || !colon[1]) {
-			snprintf(err, errlen, "%s: expected HOST:PORT", spec + 4);
-			errno = EINVAL;
-			return NULL;
-		}
-		memcpy(host, spec + 4, (size_t)(colon - spec - 4));
-		host[colon - spec - 4] = '\0';
-		ctx = modbus_new_tcp_pi(host, colon + 1);
-	} else if (strncmp(spec, "rtu:", 4) == 0) {
-		char dev[256], parity;
-		int baud, bits, stop;
-		if (parse_rtu_spec(spec + 4, dev, sizeof(dev), &baud, &parity, &bits, &stop) < 0) {
-			snprintf(err, errlen, "%s: expected DEVICE:BAUD[:8N1]", spec + 4);
-			errno = EINVAL;
-			return NULL;
-		}
-		ctx = modbus_new_rtu(dev, baud, parity, bits, stop);
-	} else {
-		snprintf(err, errlen, "%s: expected tcp:HOST:PORT or rtu:DEVICE:BAUD:8N1", spec);
+	if (mb_link_spec_parse(spec, &sp, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", spec + (strncmp(spec, "tcp:", 4) && strncmp(spec, "rtu:", 4) ? 0 : 4),
+			 why);
 		errno = EINVAL;
 		return NULL;
+	}
+	if (sp.is_rtu) {
+		ctx = modbus_new_rtu(sp.device, sp.baud, sp.parity, sp.data_bits, sp.stop_bits);
+	} else {
+		char port[8];
+		snprintf(port, sizeof(port), "%d", sp.port);
+		ctx = modbus_new_tcp_pi(sp.host, port);
 	}
 	if (!ctx) {
 		snprintf(err, errlen, "%s: %s", spec, modbus_strerror(errno));

@@ -39,6 +39,20 @@ void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const st
  * stop bits).  NULL + errno, with a message in err.
  */
 struct mb_link;
+/* A spec taken apart and checked: PORT, BAUD, data bits, parity and stop
+ * bits exactly as groups modbus.tcp and modbus.rtu of the configuration
+ * check them; the device must be an absolute path, as there.  The fields
+ * split from the right, so a device path may contain ':'.  0, or -EINVAL
+ * with what is wrong in err (the spec itself not repeated). */
+struct mb_link_spec {
+	int is_rtu;
+	char host[256];
+	int port;
+	char device[256];
+	int baud, data_bits, stop_bits;
+	char parity; /* 'N', 'E', 'O' */
+};
+int mb_link_spec_parse(const char *spec, struct mb_link_spec *out, char *err, size_t errlen);
 struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, size_t errlen);
 /*
  * Reads count registers (holding/input) into words, or count bits

@@ -3,12 +3,14 @@
 # Quiet when everything is present.  Otherwise prints the exact apt-get
 # line and exits 1, or, when run as root, installs what is missing (the
 # README's two commands work on a fresh Debian 12 machine as root).
+# python3-serial-asyncio: pymodbus imports it (a Recommends, so
+# --no-install-recommends leaves it out and the pymodbus peer cannot start).
 # CC_INSTALL_DEPS=0 asks root to print the line instead of installing.
 set -u
 
 PKGS="build-essential pkg-config libmodbus-dev libcurl4-openssl-dev libconfig-dev
 zlib1g-dev libcjson-dev libmosquitto-dev mosquitto mosquitto-clients influxdb
-influxdb-client socat mbpoll python3-pymodbus curl chromium"
+influxdb-client socat mbpoll python3-pymodbus python3-serial-asyncio curl chromium"
 
 missing=""
 for p in $PKGS; do

@@ -17,6 +17,7 @@
 #include "../../daemon/util.h"
 #include "../../drivers/modbus.h"
 #include "../../drivers/regdecode.h"
+#include "ctl_opts.h"
 #include "ctl_socket.h"
 #include "report.h"
 
@@ -66,7 +67,7 @@ struct mb_opts {
 	long address, count;
 	double scale;
 	int64_t timeout_ms;
-	int have_unit, have_table, have_address;
+	int have_unit, have_table, have_address, have_timeout;
 };
 
 static int parse_table(const char *s, enum cc_table *t)
@@ -80,19 +81,8 @@ static int parse_table(const char *s, enum cc_table *t)
 	return -1;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
+/* 0, or 2 (usage) with the message printed: every bad value names its
+ * option and says what was expected. */
 static int mb_parse(int argc, char **argv, struct mb_opts *o)
 {
 	static const struct option longopts[] = {
@@ -103,7 +93,9 @@ static int mb_parse(int argc, char **argv, struct mb_opts *o)
 		{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	const char *why = NULL;
+	char name[64], err[512];
+	int opt, idx = -1;
 	long v;
 
 	memset(o, 0, sizeof(*o));
@@ -113,66 +105,97 @@ static int mb_parse(int argc, char **argv, struct mb_opts *o)
 	o->from = 1;
 	o->to = 247;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
 		switch (opt) {
 		case 't':
-		case 'r':
-			snprintf(o->spec, sizeof(o->spec), "%s:%s", opt == 't' ? "tcp" : "rtu", optarg);
-			break;
-		case 'u':
-			if (parse_long(optarg, 0, 255, &v) < 0)
+		case 'r': {
+			struct mb_link_spec sp;
+			if (o->spec[0]) {
+				fprintf(stderr, "coldchainctl: give one of --tcp and --rtu, once\n");
+				return 2;
+			}
+			if (strlen(optarg) + 4 >= sizeof(o->spec)) {
+				why = "too long";
 				goto bad;
+			}
+			snprintf(o->spec, sizeof(o->spec), "%s:%s", opt == 't' ? "tcp" : "rtu", optarg);
+			if (mb_link_spec_parse(o->spec, &sp, err, sizeof(err)) < 0) {
+				why = err;
+				goto bad;
+			}
+			break;
+		}
+		case 'u':
+			if (ctl_parse_long(optarg, 0, 255, &v) < 0) {
+				why = "a unit id from 0 to 255";
+				goto bad;
+			}
 			o->unit = (int)v;
 			o->have_unit = 1;
 			break;
 		case 'T':
-			if (parse_table(optarg, &o->table) < 0)
+			if (parse_table(optarg, &o->table) < 0) {
+				why = "holding, input, coil or discrete";
 				goto bad;
+			}
 			o->have_table = 1;
 			break;
 		case 'a':
-			if (parse_long(optarg, 0, 65535, &o->address) < 0)
+			if (ctl_parse_long(optarg, 0, 65535, &o->address) < 0) {
+				why = "a protocol address from 0 to 65535";
 				goto bad;
+			}
 			o->have_address = 1;
 			break;
 		case 'n':
-			if (parse_long(optarg, 1, 2000, &o->count) < 0)
+			if (ctl_parse_long(optarg, 1, 2000, &o->count) < 0) {
+				why = "a count from 1 to 2000, at most 125 for registers";
 				goto bad;
+			}
 			break;
 		case 's': {
 			char *end;
+			errno = 0;
 			o->scale = strtod(optarg, &end);
-			if (*end || end == optarg || !isfinite(o->scale) || o->scale == 0)
+			if (*end || end == optarg || errno == ERANGE || !isfinite(o->scale) || o->scale == 0) {
+				why = "a finite number other than 0";
 				goto bad;
+			}
 			break;
 		}
 		case 'w':
-			if (parse_duration_ms(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0)
+			if (parse_duration_ms(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0 ||
+			    o->timeout_ms > 3600000) {
+				why = "a duration from 1ms to 1h, e.g. 500ms, 2s";
 				goto bad;
+			}
+			o->have_timeout = 1;
 			break;
 		case 'f':
-			if (parse_long(optarg, 0, 255, &v) < 0)
-				goto bad;
-			o->from = (int)v;
-			break;
 		case 'o':
-			if (parse_long(optarg, 0, 255, &v) < 0)
+			if (ctl_parse_long(optarg, 0, 255, &v) < 0) {
+				why = "a unit id from 0 to 255";
 				goto bad;
-			o->to = (int)v;
+			}
+			*(opt == 'f' ? &o->from : &o->to) = (int)v;
 			break;
 		default:
-			usage(stderr);
-			return -1;
+			return ctl_opt_refused("coldchainctl", longopts, opt, argv);
 		}
+		idx = -1;
 	}
-	if (!o->spec[0] || optind != argc) {
+	if (optind != argc) {
+		fprintf(stderr, "coldchainctl: unexpected argument '%.200s'\n", argv[optind]);
+		return 2;
+	}
+	if (!o->spec[0]) {
 		fprintf(stderr, "coldchainctl: give --tcp HOST:PORT or --rtu DEVICE:BAUD[:8N1]\n");
-		return -1;
+		return 2;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "coldchainctl: invalid value for --%s: %s\n", argv[optind - 1] + 2, optarg);
-	return -1;
+	return ctl_opt_invalid("coldchainctl", ctl_opt_name(longopts, idx, opt, name, sizeof(name)), optarg, why);
 }
 
 static const char *const order_names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
@@ -207,7 +230,7 @@ static int cmd_modbus_read(int argc, char **argv)
 	double rtt = 0;
 	int rc, bits;
 
-	if (mb_parse(argc, argv, &o) < 0)
+	if (mb_parse(argc, argv, &o))
 		return 2;
 	if (!o.have_unit || !o.have_table || !o.have_address) {
 		fprintf(stderr, "coldchainctl modbus read: --unit, --table and --address are required\n");
@@ -258,14 +281,14 @@ static int cmd_modbus_scan(int argc, char **argv)
 	char err[600];
 	int found = 0, tty = isatty(STDERR_FILENO);
 
-	if (mb_parse(argc, argv, &o) < 0)
+	if (mb_parse(argc, argv, &o))
 		return 2;
 	if (o.from > o.to) {
 		fprintf(stderr, "coldchainctl modbus scan: --from %d is after --to %d\n", o.from, o.to);
 		return 2;
 	}
 	/* Short by default: a scan of 247 units must not take minutes. */
-	if (!strstr(argv[0], "--timeout") && o.timeout_ms == 1000)
+	if (!o.have_timeout)
 		o.timeout_ms = 200;
 	l = mb_link_open(o.spec, o.timeout_ms, err, sizeof(err));
 	if (!l) {

@@ -25,6 +25,7 @@
 #include "../../daemon/util.h"
 #include "../../drivers/mqtt.h"
 #include "../../drivers/payload.h"
+#include "ctl_opts.h"
 
 #ifndef CC_SYSCONFDIR
 #define CC_SYSCONFDIR "/etc"
@@ -54,7 +55,18 @@ struct opts {
 	const char *conf, *sock, *note, *at, *user;
 	long count;
 	int json;
+	unsigned given; /* bit i: long_opts[i] seen (to refuse one the command does not take) */
 };
+
+static const struct option long_opts[] = { { "config", required_argument, NULL, 'c' },
+					   { "socket", required_argument, NULL, 's' },
+					   { "note", required_argument, NULL, 'N' },
+					   { "at", required_argument, NULL, 'a' },
+					   { "user", required_argument, NULL, 'u' },
+					   { "count", required_argument, NULL, 'n' },
+					   { "json", no_argument, NULL, 'j' },
+					   { 0, 0, 0, 0 } };
+enum { OPT_CONF = 1, OPT_SOCK = 2, OPT_NOTE = 4, OPT_AT = 8, OPT_USER = 16, OPT_COUNT = 32, OPT_JSON = 64 };
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -69,43 +81,94 @@ static int usage_err(const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
-/* Options anywhere; the positional arguments are left in argv[0..*n). */
+/* "user": 1 to max bytes, no control characters (as control.c checks it). */
+static const char *printable(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return "a name of 1 to 64 bytes";
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return "a name without control characters";
+	return NULL;
+}
+
+/* Options anywhere; the positional arguments are left in argv[0..*n).  A
+ * value the daemon would refuse anyway is a usage error here, named,
+ * before anything is sent; bounds as the protocol's (README, control.c). */
 static int parse_opts(int argc, char **argv, struct opts *o, int *n)
 {
-	static const struct option lo[] = { { "config", required_argument, NULL, 'c' },
-					    { "socket", required_argument, NULL, 's' },
-					    { "note", required_argument, NULL, 'N' },
-					    { "at", required_argument, NULL, 'a' },
-					    { "user", required_argument, NULL, 'u' },
-					    { "count", required_argument, NULL, 'n' },
-					    { "json", no_argument, NULL, 'j' },
-					    { 0, 0, 0, 0 } };
-	int c;
+	struct sockaddr_un sa;
+	const char *why;
+	char name[64];
+	int c, idx = -1;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:", lo, NULL)) != -1 || optind < argc) {
-		char *end;
+	while ((c = getopt_long(argc, argv, "+:c:", long_opts, &idx)) != -1 || optind < argc) {
 		if (c == -1) { /* a positional argument: keep it, go on */
 			argv[(*n)++] = argv[optind++];
 			continue;
 		}
+		why = NULL;
 		switch (c) {
-		case 'c': o->conf = optarg; break;
-		case 's': o->sock = optarg; break;
-		case 'N': o->note = optarg; break;
-		case 'a': o->at = optarg; break;
-		case 'u': o->user = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'n':
-			o->count = strtol(optarg, &end, 10);
-			if (*end || o->count < 1)
-				return usage_err("--count: not a positive number: %s", optarg);
+		case 'c':
+			o->conf = optarg;
+			o->given |= OPT_CONF;
+			if (!*optarg)
+				why = "a configuration file";
 			break;
-		default: return usage_err("unknown or incomplete option %s", argv[optind - 1]);
+		case 's':
+			o->sock = optarg;
+			o->given |= OPT_SOCK;
+			if (!*optarg || strlen(optarg) >= sizeof(sa.sun_path))
+				why = "a socket path of 1 to 107 bytes";
+			break;
+		case 'N':
+			o->note = optarg;
+			o->given |= OPT_NOTE;
+			if (strlen(optarg) > 1024)
+				why = "a note of at most 1024 bytes";
+			break;
+		case 'a':
+			o->at = optarg;
+			o->given |= OPT_AT;
+			break;
+		case 'u':
+			o->user = optarg;
+			o->given |= OPT_USER;
+			why = printable(optarg, 64);
+			break;
+		case 'j':
+			o->json = 1;
+			o->given |= OPT_JSON;
+			break;
+		case 'n':
+			o->given |= OPT_COUNT;
+			if (ctl_parse_long(optarg, 1, 1000000000L, &o->count) < 0)
+				why = "a number of messages from 1 to 1000000000";
+			break;
+		default: return ctl_opt_refused("coldchainctl", long_opts, c, argv);
 		}
+		if (why)
+			return ctl_opt_invalid("coldchainctl", ctl_opt_name(long_opts, idx, c, name, sizeof(name)), optarg,
+					       why);
+		idx = -1;
 	}
+	return 0;
+}
+
+/* Refuses an option cmd does not take: `status --count 5` would otherwise
+ * be silently ignored. */
+static int opts_only(const struct opts *o, unsigned allowed, const char *cmd)
+{
+	unsigned extra = o->given & ~allowed;
+
+	for (int i = 0; long_opts[i].name; i++)
+		if (extra & (1u << i))
+			return usage_err("option --%s does not apply to %s", long_opts[i].name, cmd);
 	return 0;
 }
 
@@ -367,15 +430,25 @@ int ctl_socket_main(int argc, char **argv)
 			return usage_err("%s", what);                                          \
 		}                                                                              \
 	} while (0)
+#define ONLY(allowed, what)                                                                    \
+	do {                                                                                   \
+		if (opts_only(&o, OPT_CONF | OPT_SOCK | OPT_JSON | OPT_USER | (allowed), what)) { \
+			cJSON_Delete(req);                                                     \
+			return CTL_EXIT_USAGE;                                                 \
+		}                                                                              \
+	} while (0)
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0 || strcmp(cmd, "reload") == 0) {
+		ONLY(0, cmd);
 		NEED(1, "this command takes no arguments");
 		cJSON_AddStringToObject(req, "cmd", cmd);
 	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "unshelve") == 0 || strcmp(cmd, "reset") == 0) {
+		ONLY(OPT_NOTE, cmd);
 		NEED(2, "expected: ALARM-ID (see coldchainctl alarms)");
 		cJSON_AddStringToObject(req, "cmd", cmd);
 		cJSON_AddStringToObject(req, "id", argv[1]);
 	} else if (strcmp(cmd, "shelve") == 0) {
 		int64_t ms;
+		ONLY(OPT_NOTE, cmd);
 		NEED(3, "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)");
 		if (parse_duration_ms(argv[2], &ms) < 0 || ms <= 0) {
 			cJSON_Delete(req);
@@ -385,6 +458,7 @@ int ctl_socket_main(int argc, char **argv)
 		cJSON_AddStringToObject(req, "id", argv[1]);
 		cJSON_AddStringToObject(req, "duration", argv[2]);
 	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "load") == 0) {
+		ONLY(OPT_AT, "lot load");
 		NEED(5, "expected: lot load ROOM LOT PRODUCT [--at T]");
 		cJSON_AddStringToObject(req, "cmd", "lot_load");
 		cJSON_AddStringToObject(req, "room", argv[2]);
@@ -394,15 +468,18 @@ int ctl_socket_main(int argc, char **argv)
 			int64_t ns;
 			if (payload_rfc3339_ns(o.at, strlen(o.at), &ns, NULL) < 0) {
 				cJSON_Delete(req);
-				return usage_err("--at: not an RFC 3339 time (2026-06-12T08:00:00+07:00): %s", o.at);
+				return ctl_opt_invalid("coldchainctl", "--at", o.at,
+						       "an RFC 3339 time, e.g. 2026-06-12T08:00:00+07:00");
 			}
 			cJSON_AddStringToObject(req, "at", o.at);
 		}
 	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "unload") == 0) {
+		ONLY(0, "lot unload");
 		NEED(3, "expected: lot unload LOT");
 		cJSON_AddStringToObject(req, "cmd", "lot_unload");
 		cJSON_AddStringToObject(req, "lot", argv[2]);
 	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "move") == 0) {
+		ONLY(0, "lot move");
 		NEED(4, "expected: lot move LOT ROOM");
 		cJSON_AddStringToObject(req, "cmd", "lot_move");
 		cJSON_AddStringToObject(req, "lot", argv[2]);
@@ -412,6 +489,7 @@ int ctl_socket_main(int argc, char **argv)
 		return usage_err("unknown command: %s", n >= 2 ? argv[1] : cmd);
 	}
 #undef NEED
+#undef ONLY
 	if (o.note)
 		cJSON_AddStringToObject(req, "note", o.note);
 	if (o.user)
@@ -551,7 +629,7 @@ int ctl_mqtt_watch(int argc, char **argv)
 	struct cc_errors e = { 0 };
 	struct watch_ctx w;
 
-	if (parse_opts(argc, argv, &o, &n))
+	if (parse_opts(argc, argv, &o, &n) || opts_only(&o, OPT_CONF | OPT_COUNT | OPT_JSON, "mqtt watch"))
 		return CTL_EXIT_USAGE;
 	if (n != 2)
 		return usage_err("%s", "expected: mqtt watch FILTER -c CONFIG (FILTER: an MQTT filter, e.g. '#')");

@@ -20,9 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../daemon/alarm_history.h"
 #include "../../daemon/config.h"
 #include "../../daemon/util.h"
 #include "../../drivers/output.h"
+#include "ctl_opts.h"
 
 #ifndef CC_VERSION
 #define CC_VERSION "0.1.0"
@@ -82,12 +84,10 @@ static const char *const sl_fields[10] = { "consumed",	 "remaining_h", "remainin
 					   "observed_h",   "product_c" };
 enum { SL_CONSUMED, SL_REMAINING, SL_REMAINING_PLAN, SL_MKT, SL_DH, SL_CH, SL_WL, SL_NODATA, SL_OBS, SL_PRODUCT };
 
+/* An alarm episode during one of the lot's stays. */
 struct alarm_occ {
-	char *id, *room, *severity, *message, *sensor;
-	int64_t raised, acked, cleared; /* 0: not (yet) */
-	double value, limit;
-	char *user, *note;
-	char *shelved_by;
+	struct alarm_episode e;
+	int first_stay, last_stay; /* the stay began / ended the period */
 };
 
 struct grade {
@@ -615,72 +615,134 @@ static int alarm_is_ours(const char *id, const char *room, const char *lot)
 	return (size_t)(sl - rest) == strlen(lot) && strncmp(rest, lot, strlen(lot)) == 0;
 }
 
-static struct alarm_occ *open_occ(struct report *r, const char *id)
+/* The columns of an `alert` series (-1: absent; `late` only on historical
+ * alarms, from the version that records them). */
+struct alert_cols {
+	int t, id, ev, state, value, limit, message, user, note, severity, sensor, late;
+};
+
+static void alert_cols_of(const cJSON *ser, struct alert_cols *c)
 {
-	for (size_t i = r->nalarms; i-- > 0;)
-		if (strcmp(r->alarms[i].id, id) == 0)
-			return r->alarms[i].cleared ? NULL : &r->alarms[i];
-	return NULL;
+	c->t = col_index(ser, "time");
+	c->id = col_index(ser, "id");
+	c->ev = col_index(ser, "event");
+	c->state = col_index(ser, "state");
+	c->value = col_index(ser, "value");
+	c->limit = col_index(ser, "limit");
+	c->message = col_index(ser, "message");
+	c->user = col_index(ser, "user");
+	c->note = col_index(ser, "note");
+	c->severity = col_index(ser, "severity");
+	c->sensor = col_index(ser, "sensor");
+	c->late = col_index(ser, "late");
 }
 
-static int read_alarms(struct report *r, const struct stay *st)
+/* One alert row as an event for alarm_history (strings borrowed from the
+ * reply).  0, or -1 when it is not one of this lot's alarms' events. */
+static int alert_event_of(const struct report *r, const struct stay *st, const struct alert_cols *c, const cJSON *row,
+			  struct alarm_history_event *e)
+{
+	const cJSON *late = c->late >= 0 ? cJSON_GetArrayItem(row, c->late) : NULL;
+
+	e->id = str_at(row, c->id);
+	e->event = str_at(row, c->ev);
+	if (!e->id || !e->event || !alarm_is_ours(e->id, st->room, r->lot))
+		return -1;
+	e->t_ms = (int64_t)num_at(row, c->t);
+	e->state = str_at(row, c->state);
+	e->severity = str_at(row, c->severity);
+	e->sensor = str_at(row, c->sensor);
+	e->message = str_at(row, c->message);
+	e->user = str_at(row, c->user);
+	e->note = str_at(row, c->note);
+	e->value = num_at(row, c->value);
+	e->limit = num_at(row, c->limit);
+	e->late = cJSON_IsTrue(late) || (cJSON_IsString(late) && strcmp(late->valuestring, "true") == 0);
+	return 0;
+}
+
+static void alert_events_add(const struct report *r, const struct stay *st, const cJSON *series,
+			     struct alarm_history_event **ev, size_t *n, size_t *cap)
+{
+	const cJSON *ser, *row;
+
+	cJSON_ArrayForEach(ser, series) {
+		struct alert_cols c;
+		alert_cols_of(ser, &c);
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 64;
+				*ev = xrealloc(*ev, *cap * sizeof(**ev));
+			}
+			if (alert_event_of(r, st, &c, row, &(*ev)[*n]) == 0)
+				(*n)++;
+		}
+	}
+}
+
+/* The alarms of a stay: the episodes of the alert events in it.  An alarm
+ * whose first event in the stay is not its raise was raised before: its
+ * latest raise, clear or reset before the stay says when (or that it had
+ * already ended). */
+static int read_alarms(struct report *r, const struct stay *st, int last_stay)
 {
 	char *room = ql_str(st->room), *q;
-	cJSON *root, *series, *ser, *row;
+	cJSON *root, *series, **back = NULL;
+	struct alarm_history_event *ev = NULL;
+	struct alarm_history h = { 0 };
+	size_t n = 0, cap = 0, nback = 0;
+	int rc = -1;
 
 	q = xasprintf("SELECT * FROM \"alert\" WHERE \"room\" = %s AND time >= %" PRId64 "ms AND time <= %" PRId64
 		      "ms",
 		      room, st->from, st->to);
-	free(room);
 	root = iq(r, q, &series);
 	free(q);
 	if (!root)
-		return -1;
-	cJSON_ArrayForEach(ser, series) {
-		int ti = col_index(ser, "time"), ii = col_index(ser, "id"), ei = col_index(ser, "event"),
-		    si = col_index(ser, "state"), vi = col_index(ser, "value"), li = col_index(ser, "limit"),
-		    mi = col_index(ser, "message"), ui = col_index(ser, "user"), ni = col_index(ser, "note"),
-		    sevi = col_index(ser, "severity"), sni = col_index(ser, "sensor");
-		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
-			const char *id = str_at(row, ii), *ev = str_at(row, ei), *state = str_at(row, si);
-			int64_t t = (int64_t)num_at(row, ti);
-			struct alarm_occ *o;
-
-			if (!id || !ev || !alarm_is_ours(id, st->room, r->lot))
-				continue;
-			o = open_occ(r, id);
-			if (strcmp(ev, "raise") == 0 || !o) {
-				if (strcmp(ev, "raise") != 0 && (strcmp(ev, "clear") == 0 || strcmp(ev, "reset") == 0))
-					continue; /* the end of an alarm raised before the period */
-				r->alarms = xrealloc(r->alarms, (r->nalarms + 1) * sizeof(*r->alarms));
-				o = &r->alarms[r->nalarms++];
-				memset(o, 0, sizeof(*o));
-				o->id = xstrdup(id);
-				o->room = xstrdup(st->room);
-				o->severity = xstrdup0(str_at(row, sevi));
-				o->sensor = xstrdup0(str_at(row, sni));
-				o->message = xstrdup0(str_at(row, mi));
-				o->value = num_at(row, vi);
-				o->limit = num_at(row, li);
-				o->raised = strcmp(ev, "raise") == 0 ? t : 0;
-			}
-			if (strcmp(ev, "escalate") == 0) {
-				free(o->severity);
-				o->severity = xstrdup0(str_at(row, sevi));
-			}
-			if (strcmp(ev, "ack") == 0 && !o->acked) {
-				o->acked = t;
-				o->user = xstrdup0(str_at(row, ui));
-				o->note = xstrdup0(str_at(row, ni));
-			}
-			if (strcmp(ev, "shelve") == 0 && !o->shelved_by)
-				o->shelved_by = xstrdup(str_at(row, ui) ? str_at(row, ui) : "?");
-			if (state && strcmp(state, "inactive") == 0)
-				o->cleared = t;
-		}
+		goto out;
+	alert_events_add(r, st, series, &ev, &n, &cap);
+	if (alarm_history_build(ev, n, st->from, st->to, &h) < 0)
+		goto out;
+	for (size_t i = 0; i < h.n; i++) {
+		char *id;
+		if (h.ep[i].raised_ms)
+			continue;
+		id = ql_str(h.ep[i].id);
+		q = xasprintf("SELECT * FROM \"alert\" WHERE \"room\" = %s AND \"id\" = %s AND time < %" PRId64
+			      "ms AND (\"event\" = 'raise' OR \"event\" = 'clear' OR \"event\" = 'reset') ORDER BY "
+			      "time DESC LIMIT 1",
+			      room, id, st->from);
+		free(id);
+		back = xrealloc(back, (nback + 1) * sizeof(*back));
+		back[nback] = iq(r, q, &series);
+		free(q);
+		if (!back[nback])
+			goto out;
+		alert_events_add(r, st, series, &ev, &n, &cap);
+		nback++;
 	}
+	if (nback) {
+		alarm_history_free(&h);
+		if (alarm_history_build(ev, n, st->from, st->to, &h) < 0)
+			goto out;
+	}
+	r->alarms = xrealloc(r->alarms, (r->nalarms + h.n + 1) * sizeof(*r->alarms));
+	for (size_t i = 0; i < h.n; i++) /* the episodes move: h.ep's strings are theirs now */
+		r->alarms[r->nalarms++] = (struct alarm_occ){ .e = h.ep[i], .first_stay = st == &r->stays[0],
+							      .last_stay = last_stay };
+	free(h.ep);
+	h.ep = NULL;
+	h.n = 0;
+	rc = 0;
+out:
+	alarm_history_free(&h);
+	for (size_t i = 0; i < nback; i++)
+		cJSON_Delete(back[i]);
+	free(back);
+	free(ev);
 	cJSON_Delete(root);
-	return 0;
+	free(room);
+	return rc;
 }
 
 /* ------------------------------------------------------------ output: common */
@@ -883,6 +945,18 @@ static void csv_stats_row(FILE *o, const char *room, int64_t from, int64_t to, c
 		hmin, hmax, hmean);
 }
 
+/* How an alarm row ends: its clear (or reset), else still active when the
+ * period ended (or when the lot left the room, for an earlier stay). */
+static const char *alarm_end_label(const struct alarm_occ *al)
+{
+	switch (al->e.end) {
+	case ALARM_HISTORY_CLEARED: return "cleared";
+	case ALARM_HISTORY_RESET: return "reset";
+	case ALARM_HISTORY_ACTIVE: break;
+	}
+	return al->last_stay ? "active at the end" : "active when the lot left the room";
+}
+
 static void write_csv(const struct report *r, FILE *o)
 {
 	struct kv kv[40];
@@ -927,18 +1001,20 @@ static void write_csv(const struct report *r, FILE *o)
 	}
 	csv_stats_row(o, "(all)", r->from, r->to, NULL, &tt, NULL, &th);
 	fputc('\n', o);
-	csv_row(o, 12, "alarm", "id", "severity", "raised_utc", "value", "limit", "message", "acked_utc", "acked_by",
-		"ack_note", "cleared_utc", "shelved_by");
+	csv_row(o, 16, "alarm", "id", "severity", "raised_utc", "value", "limit", "message", "acked_utc", "acked_by",
+		"ack_note", "cleared_utc", "shelved_by", "status", "cleared_by", "raised_before_period", "historical");
 	for (size_t i = 0; i < r->nalarms; i++) {
 		const struct alarm_occ *al = &r->alarms[i];
-		fmt_utc(al->raised, a, sizeof(a));
-		fmt_utc(al->acked, b, sizeof(b));
-		fmt_utc(al->cleared, c, sizeof(c));
+		const struct alarm_episode *e = &al->e;
 		char v[32], l[32];
-		fmt_num(v, sizeof(v), al->value, 2);
-		fmt_num(l, sizeof(l), al->limit, 2);
-		csv_row(o, 12, "alarm", al->id, al->severity, a, v, l, al->message, al->acked ? b : "", al->user,
-			al->note, al->cleared ? c : "", al->shelved_by);
+		fmt_utc(e->raised_ms, a, sizeof(a));
+		fmt_utc(e->acked_ms, b, sizeof(b));
+		fmt_utc(e->cleared_ms, c, sizeof(c));
+		fmt_num(v, sizeof(v), e->value, 2);
+		fmt_num(l, sizeof(l), e->limit, 2);
+		csv_row(o, 16, "alarm", e->id, e->severity, e->raised_ms ? a : "", v, l, e->message, e->acked_ms ? b : "",
+			e->acked_by, e->ack_note, e->cleared_ms ? c : "", e->shelved_by, alarm_end_label(al),
+			e->cleared_by, e->raised_before ? "yes" : "", e->late ? "yes" : "");
 	}
 	fputc('\n', o);
 	csv_row(o, 7, "gap", "channel", "kind", "from_utc", "to_utc", "duration_s", "");
@@ -1133,11 +1209,11 @@ static void write_svg(const struct report *r, FILE *o)
 	}
 	for (size_t i = 0; i < r->nalarms; i++) {
 		const struct alarm_occ *al = &r->alarms[i];
-		if (!al->raised)
+		if (al->e.raised_before)
 			continue;
-		double x = ax_x(&a, al->raised);
+		double x = ax_x(&a, al->e.raised_ms);
 		fprintf(o, "<path class=\"alarm\" d=\"M%.1f %.1f l-5 -9 h10 z\"><title>", x, a.y0 + a.h);
-		html_esc(o, al->id);
+		html_esc(o, al->e.id);
 		fputs("</title></path>\n", o);
 	}
 	fprintf(o, "<g class=\"legend\"><line class=\"temp\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
@@ -1314,44 +1390,69 @@ static void write_html(const struct report *r, FILE *o)
 		      o);
 		for (size_t i = 0; i < r->nalarms; i++) {
 			const struct alarm_occ *al = &r->alarms[i];
+			const struct alarm_episode *e = &al->e;
+			const char *before = al->first_stay ? "before the period" : "before the lot entered the room";
 			char vl[80], v[32], l[32];
-			fputs("<tr><td>", o);
-			html_esc(o, al->id);
-			if (al->message) {
+			fprintf(o, "<tr class=\"alarm-%s\"><td>", e->end == ALARM_HISTORY_ACTIVE ? "active" : "ended");
+			html_esc(o, e->id);
+			if (e->message) {
 				fputs("<br><span class=\"note\">", o);
-				html_esc(o, al->message);
+				html_esc(o, e->message);
 				fputs("</span>", o);
 			}
+			if (e->late)
+				fputs("<br><span class=\"note late\">historical alarm (late-arriving data): recorded, "
+				      "not annunciated</span>",
+				      o);
 			fputs("</td>", o);
-			html_td(o, al->severity ? al->severity : "", 0);
-			fmt_utc(al->raised, a, sizeof(a));
-			html_td(o, al->raised ? a : "before the period", 0);
-			fmt_num(v, sizeof(v), al->value, 2);
-			fmt_num(l, sizeof(l), al->limit, 2);
+			html_td(o, e->severity ? e->severity : "", 0);
+			fputs("<td class=\"raised\">", o);
+			if (e->raised_ms) {
+				fmt_utc(e->raised_ms, a, sizeof(a));
+				html_esc(o, a);
+				if (e->raised_before)
+					fprintf(o, " (%s)", before);
+			} else {
+				html_esc(o, before);
+			}
+			fputs("</td>", o);
+			fmt_num(v, sizeof(v), e->value, 2);
+			fmt_num(l, sizeof(l), e->limit, 2);
 			snprintf(vl, sizeof(vl), "%s / %s", v, l);
 			html_td(o, vl, 1);
-			fputs("<td>", o);
-			if (al->acked) {
-				fmt_utc(al->acked, a, sizeof(a));
+			fputs("<td class=\"acked\">", o);
+			if (e->acked_ms) {
+				fmt_utc(e->acked_ms, a, sizeof(a));
 				html_esc(o, a);
 				fputs(" by ", o);
-				html_esc(o, al->user ? al->user : "?");
-				if (al->note) {
+				html_esc(o, e->acked_by ? e->acked_by : "?");
+				if (e->ack_note) {
 					fputs(": “", o);
-					html_esc(o, al->note);
+					html_esc(o, e->ack_note);
 					fputs("”", o);
 				}
 			} else {
 				fputs("<span class=\"bad\">not acknowledged</span>", o);
 			}
-			if (al->shelved_by) {
+			if (e->shelved_by) {
 				fputs("<br>shelved by ", o);
-				html_esc(o, al->shelved_by);
+				html_esc(o, e->shelved_by);
 			}
-			fputs("</td>", o);
-			fmt_utc(al->cleared, a, sizeof(a));
-			html_td(o, al->cleared ? a : "active at the end", 0);
-			fputs("</tr>\n", o);
+			fputs("</td><td class=\"cleared\">", o);
+			if (e->end == ALARM_HISTORY_ACTIVE) {
+				fputs("<span class=\"bad\">", o);
+				html_esc(o, alarm_end_label(al));
+				fputs("</span>", o);
+			} else {
+				fmt_utc(e->cleared_ms, a, sizeof(a));
+				html_esc(o, a);
+				if (e->end == ALARM_HISTORY_RESET) {
+					fputs(" (reset by ", o);
+					html_esc(o, e->cleared_by ? e->cleared_by : "?");
+					fputs(")", o);
+				}
+			}
+			fputs("</td></tr>\n", o);
 		}
 		fputs("</table>\n", o);
 	}
@@ -1435,17 +1536,8 @@ static void report_free(struct report *r)
 		free(s->rh.channel);
 	}
 	free(r->stays);
-	for (size_t i = 0; i < r->nalarms; i++) {
-		struct alarm_occ *a = &r->alarms[i];
-		free(a->id);
-		free(a->room);
-		free(a->severity);
-		free(a->message);
-		free(a->sensor);
-		free(a->user);
-		free(a->note);
-		free(a->shelved_by);
-	}
+	for (size_t i = 0; i < r->nalarms; i++)
+		alarm_history_free_episode(&r->alarms[i].e);
 	free(r->alarms);
 	for (size_t i = 0; i < r->ngaps; i++) {
 		free(r->gaps[i].sensor);
@@ -1499,7 +1591,7 @@ int report_main(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': r.lot = optarg; break;
 		case 'f': from_s = optarg; break;
@@ -1511,7 +1603,7 @@ int report_main(int argc, char **argv)
 		case 'o': r.out_path = optarg; break;
 		case 'h': report_usage(stdout); return 0;
 		default:
-			fprintf(stderr, "coldchainctl report: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			ctl_opt_refused("coldchainctl report", opts, c, argv);
 			report_usage(stderr);
 			return 2;
 		}
@@ -1643,7 +1735,7 @@ int report_main(int argc, char **argv)
 		const struct cc_room_conf *rc = find_room(r.cfg, s->room);
 		if (read_series(&r, s, "temperature", rc ? rc->temperature : NULL, &s->temp, &s->have_temp) < 0 ||
 		    read_series(&r, s, "humidity", rc ? rc->humidity : NULL, &s->rh, &s->have_rh) < 0 ||
-		    read_alarms(&r, s) < 0)
+		    read_alarms(&r, s, i + 1 == r.nstays) < 0)
 			goto out;
 		analyse(&r, &s->temp, s->from, s->to, r.band_low, r.band_high, &s->ts);
 		analyse(&r, &s->rh, s->from, s->to, NAN, NAN, &s->hs);

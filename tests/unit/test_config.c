@@ -139,7 +139,7 @@ static void test_bus_device_and_point_defaults(void)
 	CHECK_INT(r->timeout_ms, 500);
 	CHECK_INT(r->byte_timeout_ms, 100);
 	CHECK_INT(r->interval_ms, 10000);
-	CHECK_INT(r->backoff_max_ms, 300000);
+	CHECK_INT(r->backoff_max_ms, 10000); /* max(shortest device interval 10s, 5s) */
 	CHECK_INT(r->turnaround_ms, 20);
 	CHECK_INT(r->devices[0].interval_ms, 10000);
 	CHECK_INT(r->devices[0].max_gap, 8);
@@ -163,6 +163,7 @@ static void test_bus_device_and_point_defaults(void)
 	CHECK_INT(t->port, 502);
 	CHECK_INT(t->turnaround_ms, 0);
 	CHECK_INT(t->devices[0].interval_ms, 2000);
+	CHECK_INT(t->backoff_max_ms, 5000); /* max(2s, 5s) */
 	CHECK_INT(t->devices[0].unit, 0);
 	p = &t->devices[0].points[0];
 	CHECK(p->type == CC_T_FLOAT64 && p->order == CC_ORDER_CDAB);

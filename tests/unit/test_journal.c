@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../daemon/util.h"
@@ -347,6 +348,38 @@ static void test_a_garbage_file_is_set_aside_and_the_journal_opens(void)
 	journal_close(j);
 }
 
+/* What README "Durability" says of the files in the journal directory: only
+ * a segment-named file without a header is set aside; a *.tmp goes; any other
+ * file (a quarantine file lives there by default) is left as it is. */
+static void test_only_segment_named_files_are_set_aside_and_other_files_are_left_alone(void)
+{
+	static const char *const keep[] = { "quarantine-local.lp", "notes.txt", "0000000000000000.seg.corrupt",
+					    "abc.seg" };
+	struct journal *j;
+	struct journal_stats st;
+	char path[256];
+	int fd;
+
+	fresh_dir();
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, keep[i]);
+		fd = open(path, O_WRONLY | O_CREAT, 0644);
+		CHECK_INT(write(fd, "not a journal file\n", 19), 19);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/pos-a-00000000.pos.tmp", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	close(fd);
+	j = reopen(&st);
+	CHECK_INT(st.files_set_aside, 0);
+	CHECK(access(path, F_OK) != 0);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, keep[i]);
+		CHECK(access(path, F_OK) == 0);
+	}
+	journal_close(j);
+}
+
 static void test_a_failed_write_is_counted_and_leaves_no_half_record(void)
 {
 	struct journal_consumer *a;
@@ -379,6 +412,288 @@ static void test_a_failed_write_is_counted_and_leaves_no_half_record(void)
 	journal_close(j);
 }
 
+/* --- damage in the middle of the journal --------------------------------- */
+
+/* The valid records of one segment file, as recovery's own scan sees them. */
+#define MAX_RECS 512
+struct recs {
+	uint64_t base;
+	size_t n;
+	uint64_t off[MAX_RECS], seq[MAX_RECS], end_seq[MAX_RECS];
+	int64_t t_ms[MAX_RECS];
+};
+
+static void recs_add(const struct journal_rec *r, void *arg)
+{
+	struct recs *x = arg;
+
+	if (x->n == MAX_RECS)
+		return;
+	x->off[x->n] = r->lsn - x->base;
+	x->seq[x->n] = r->seq;
+	x->end_seq[x->n] = r->end_seq;
+	x->t_ms[x->n++] = r->t_ms;
+}
+
+/* Scans segment file number which (1 = oldest) into *x; its path in path. */
+static void scan_segment(int which, struct recs *x, char *path, size_t len)
+{
+	struct journal_scan sc;
+	struct stat st;
+	uint8_t *buf;
+	int fd;
+
+	memset(x, 0, sizeof(*x));
+	seg_name(which, path, len);
+	x->base = strtoull(strrchr(path, '/') + 1, NULL, 16);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0);
+	buf = malloc((size_t)st.st_size);
+	CHECK_INT(read(fd, buf, (size_t)st.st_size), st.st_size);
+	close(fd);
+	CHECK_INT(journal_scan_buffer(buf, (size_t)st.st_size, x->base, recs_add, x, &sc), 0);
+	CHECK(x->n > 2 && x->n < MAX_RECS);
+	free(buf);
+}
+
+/* A restart whose log (stderr) is kept in log. */
+static struct journal *reopen_logged(struct journal_stats *st, char *log, size_t len)
+{
+	char path[96];
+	struct journal *j;
+	int fd, saved;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s.log", dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	j = reopen(st);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, log, len - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	fputs(log, stderr); /* still shown */
+	return j;
+}
+
+static void iso_ms(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* The log names how many lines were lost, which (by seq), and from when to
+ * when: the append times of the records on both sides of the gap. */
+static void check_gap_logged(const char *log, uint64_t lines, uint64_t seq, int64_t t_before, int64_t t_after)
+{
+	char want[256], t1[64], t2[64];
+
+	snprintf(want, sizeof(want), "%llu line(s) lost (seq %llu to %llu, ", (unsigned long long)lines,
+		 (unsigned long long)seq, (unsigned long long)(seq + lines - 1));
+	if (!strstr(log, want))
+		printf("    log lacks \"%s\"\n", want);
+	CHECK(strstr(log, want) != NULL);
+	iso_ms(t_before, t1, sizeof(t1));
+	iso_ms(t_after, t2, sizeof(t2));
+	snprintf(want, sizeof(want), "journaled between %s and %s", t1, t2);
+	if (!strstr(log, want))
+		printf("    log lacks \"%s\"\n", want);
+	CHECK(strstr(log, want) != NULL);
+	snprintf(want, sizeof(want), "%llu line(s) lost in 1 gap(s) in all", (unsigned long long)lines);
+	CHECK(strstr(log, want) != NULL);
+}
+
+/* Consumer "a" (at the oldest record) reads every line v=0..n-1 except the
+ * seqs [lo, hi) (v = seq here: one line per record from a fresh journal). */
+static void check_all_but_lost_are_read(struct journal *j, int n, uint64_t lo, uint64_t hi)
+{
+	struct journal_consumer *a = open_a(j);
+	struct journal_rec r;
+	char *seen = calloc((size_t)n, 1);
+	int got = 0, wrong = 0;
+
+	while (journal_next(a, &r) == 1) {
+		int v = atoi(r.data + 4);
+		if (v < 0 || v >= n || seen[v] || ((uint64_t)v >= lo && (uint64_t)v < hi))
+			wrong++;
+		else
+			seen[v] = 1;
+		got++;
+		journal_commit(a, r.end_lsn, r.end_seq);
+	}
+	CHECK_INT(wrong, 0);
+	CHECK_INT(got, (uint64_t)n - (hi - lo));
+	free(seen);
+}
+
+/* Segments of 4096 bytes hold ~88 one-line records: 500 lines fill 6. */
+#define GAP_LINES 500
+#define GAP_SEG 4096
+
+static void test_a_shortened_middle_segment_is_counted_as_lines_lost_from_when_to_when(void)
+{
+	struct journal *j = journal_with_lines(ROOMY_MAX, GAP_SEG, GAP_LINES, NULL);
+	struct journal_stats st;
+	struct recs mid, next;
+	char path[256], log[16384];
+	size_t k;
+	uint64_t lost;
+
+	journal_close(j);
+	scan_segment(3, &mid, path, sizeof(path));
+	scan_segment(4, &next, log, sizeof(log));
+	k = mid.n / 2;
+	/* cut inside record k's header: records k.. of the 3rd of 7 segments go */
+	CHECK_INT(truncate(path, (off_t)(mid.off[k] + 20)), 0);
+	lost = next.seq[0] - mid.seq[k];
+	CHECK_INT(lost, mid.end_seq[mid.n - 1] - mid.seq[k]); /* the seqs agree on what was there */
+	j = reopen_logged(&st, log, sizeof(log));
+	CHECK_INT(st.torn_truncated, 20);
+	CHECK_INT(st.gaps, 1);
+	CHECK_INT(st.lines_lost, lost);
+	check_gap_logged(log, lost, mid.seq[k], mid.t_ms[k - 1], next.t_ms[0]);
+	check_all_but_lost_are_read(j, GAP_LINES, mid.seq[k], next.seq[0]);
+	journal_close(j);
+}
+
+/* A middle segment deleted, or truncated to nothing (fewer bytes than its
+ * header): every line it held is counted, with the time around it. */
+static void check_middle_segment_gone(int truncate_to_zero)
+{
+	struct journal *j = journal_with_lines(ROOMY_MAX, GAP_SEG, GAP_LINES, NULL);
+	struct journal_stats st;
+	struct recs before, mid, next;
+	char path[256], log[16384];
+	uint64_t lost;
+
+	journal_close(j);
+	scan_segment(2, &before, log, sizeof(log));
+	scan_segment(4, &next, log, sizeof(log));
+	scan_segment(3, &mid, path, sizeof(path));
+	if (truncate_to_zero)
+		CHECK_INT(truncate(path, 0), 0);
+	else
+		CHECK_INT(unlink(path), 0);
+	lost = next.seq[0] - mid.seq[0];
+	CHECK_INT(lost, mid.end_seq[mid.n - 1] - mid.seq[0]);
+	j = reopen_logged(&st, log, sizeof(log));
+	CHECK_INT(st.gaps, 1);
+	CHECK_INT(st.lines_lost, lost);
+	check_gap_logged(log, lost, mid.seq[0], before.t_ms[before.n - 1], next.t_ms[0]);
+	if (truncate_to_zero)
+		CHECK(strstr(log, "not even a header, and not the newest segment: removed") != NULL);
+	check_all_but_lost_are_read(j, GAP_LINES, mid.seq[0], next.seq[0]);
+	journal_close(j);
+}
+
+static void test_a_missing_middle_segment_is_counted_as_lines_lost(void)
+{
+	check_middle_segment_gone(0);
+}
+
+static void test_a_middle_segment_truncated_to_zero_is_counted_as_lines_lost(void)
+{
+	check_middle_segment_gone(1);
+}
+
+/* Bytes missing with no record after them: the gap is counted and logged,
+ * and the log says the number of lines cannot be known. */
+static void test_a_gap_with_no_record_after_it_is_counted_with_lines_unknown(void)
+{
+	struct journal *j = journal_with_lines(ROOMY_MAX, GAP_SEG, GAP_LINES, NULL);
+	struct journal_stats st;
+	struct recs last;
+	char path[256], newest[256], log[16384];
+	int nsegs;
+
+	journal_close(j);
+	for (nsegs = 1;; nsegs++) {
+		seg_name(nsegs + 1, path, sizeof(path));
+		if (!path[0])
+			break;
+	}
+	seg_name(nsegs, newest, sizeof(newest));
+	scan_segment(nsegs - 1, &last, path, sizeof(path));
+	CHECK_INT(unlink(path), 0);
+	CHECK_INT(truncate(newest, JOURNAL_SEG_HDR), 0); /* the newest: its header only */
+	j = reopen_logged(&st, log, sizeof(log));
+	CHECK_INT(st.gaps, 1);
+	CHECK_INT(st.lines_lost, 0);
+	CHECK(strstr(log, "how many lines is unknown, no record follows them") != NULL);
+	journal_close(j);
+}
+
+/* The gap's log line names the outputs that had not yet delivered the lost
+ * lines, and how many of them each: a had sent 10 of them, b none. */
+static void test_the_gap_log_says_which_outputs_had_not_delivered_the_lost_lines(void)
+{
+	struct journal *j = journal_with_lines(ROOMY_MAX, GAP_SEG, 0, NULL);
+	struct journal_consumer *a;
+	struct journal_stats st;
+	struct journal_rec r;
+	struct recs mid;
+	char path[256], log[16384], want[64];
+	uint64_t lost;
+
+	CHECK(journal_consumer_open(j, "b", "test b", 1, NULL, NULL) != NULL);
+	append_n(j, 0, GAP_LINES);
+	journal_close(j);
+	scan_segment(3, &mid, path, sizeof(path));
+	lost = mid.end_seq[mid.n - 1] - mid.seq[0];
+	j = reopen(&st);
+	a = open_a(j);
+	while (journal_next(a, &r) == 1 && r.end_seq <= mid.seq[10])
+		journal_commit(a, r.end_lsn, r.end_seq);
+	journal_close(j);
+	CHECK_INT(unlink(path), 0);
+	j = reopen_logged(&st, log, sizeof(log));
+	CHECK_INT(st.lines_lost, lost);
+	CHECK(strstr(log, "; not yet delivered by: ") != NULL);
+	snprintf(want, sizeof(want), " a (%llu)", (unsigned long long)(lost - 10));
+	CHECK(strstr(log, want) != NULL);
+	snprintf(want, sizeof(want), " b (%llu)", (unsigned long long)lost);
+	CHECK(strstr(log, want) != NULL);
+	journal_close(j);
+}
+
+/* After a gap, the cap dropping the segment before it counts only that
+ * segment's own lines: every line is read, dropped or lost, once. */
+static void test_lines_lost_in_a_gap_are_not_counted_again_as_dropped_by_the_cap(void)
+{
+	struct journal *j = journal_with_lines(ROOMY_MAX, GAP_SEG, GAP_LINES, NULL);
+	struct journal_consumer *a;
+	struct journal_consumer_stats cs;
+	struct journal_stats st;
+	struct recs mid;
+	char path[256];
+	int n;
+
+	journal_close(j);
+	scan_segment(2, &mid, path, sizeof(path));
+	CHECK_INT(unlink(path), 0);
+	j = jopen(4 * GAP_SEG, GAP_SEG);
+	CHECK(j != NULL);
+	a = open_a(j);
+	append_n(j, GAP_LINES, GAP_LINES + 100);
+	journal_get_stats(j, &st);
+	journal_consumer_get_stats(a, &cs);
+	CHECK(st.segments_dropped > 0);
+	CHECK_INT(st.lines_lost, mid.end_seq[mid.n - 1] - mid.seq[0]);
+	n = read_all(a, 1, NULL, NULL);
+	CHECK_INT((uint64_t)n + cs.dropped + st.lines_lost, GAP_LINES + 100);
+	journal_close(j);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -394,7 +709,14 @@ int main(void)
 	RUN(test_a_flipped_byte_skips_only_that_record_and_counts_it);
 	RUN(test_a_length_past_the_record_bound_is_skipped_and_counted);
 	RUN(test_a_garbage_file_is_set_aside_and_the_journal_opens);
+	RUN(test_only_segment_named_files_are_set_aside_and_other_files_are_left_alone);
 	RUN(test_a_failed_write_is_counted_and_leaves_no_half_record);
+	RUN(test_a_shortened_middle_segment_is_counted_as_lines_lost_from_when_to_when);
+	RUN(test_a_missing_middle_segment_is_counted_as_lines_lost);
+	RUN(test_a_middle_segment_truncated_to_zero_is_counted_as_lines_lost);
+	RUN(test_a_gap_with_no_record_after_it_is_counted_with_lines_unknown);
+	RUN(test_the_gap_log_says_which_outputs_had_not_delivered_the_lost_lines);
+	RUN(test_lines_lost_in_a_gap_are_not_counted_again_as_dropped_by_the_cap);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;

@@ -1,0 +1,82 @@
+/* ctl_opts.c - coldchainctl's shared option handling (see ctl_opts.h).
+ * Every message names the option from the option table: getopt_long()
+ * leaves optind pointing past a separate value, so argv[optind - 1] is the
+ * value there, not the option. */
+#include "ctl_opts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct option *by_val(const struct option *lo, int val)
+{
+	for (; lo->name; lo++)
+		if (lo->val == val && !lo->flag)
+			return lo;
+	return NULL;
+}
+
+const char *ctl_opt_name(const struct option *lo, int longindex, int c, char *buf, size_t n)
+{
+	if (longindex >= 0)
+		snprintf(buf, n, "--%s", lo[longindex].name);
+	else if (c > 0 && c < 128 && isgraph(c))
+		snprintf(buf, n, "-%c", c);
+	else
+		snprintf(buf, n, "(option %d)", c);
+	return buf;
+}
+
+int ctl_opt_refused(const char *prog, const struct option *lo, int c, char *const argv[])
+{
+	/* As typed, for telling "--count" from "-c"; getopt has moved optind
+	 * past it in every case read here (an unknown short option inside a
+	 * cluster aside, and there optopt names it). */
+	const char *typed = optind > 0 ? argv[optind - 1] : "";
+	const struct option *o = optopt ? by_val(lo, optopt) : NULL;
+	int is_long = strncmp(typed, "--", 2) == 0;
+
+	if (c == ':') {
+		if (o && is_long)
+			fprintf(stderr, "%s: option --%s needs a value\n", prog, o->name);
+		else
+			fprintf(stderr, "%s: option -%c needs a value\n", prog, optopt);
+	} else if (optopt && o && is_long && o->has_arg == no_argument) {
+		fprintf(stderr, "%s: option --%s takes no value\n", prog, o->name);
+	} else if (optopt && !is_long && optopt > 0 && optopt < 128 && isgraph(optopt)) {
+		fprintf(stderr, "%s: unknown option -%c\n", prog, optopt);
+	} else {
+		fprintf(stderr, "%s: unknown or ambiguous option %.200s\n", prog, typed);
+	}
+	return 2;
+}
+
+int ctl_opt_invalid(const char *prog, const char *name, const char *value, const char *why)
+{
+	fprintf(stderr, "%s: invalid value for %s: '%.200s'%s (%s)\n", prog, name, value,
+		strlen(value) > 200 ? "..." : "", why);
+	return 2;
+}
+
+int ctl_parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	if (!isdigit((unsigned char)s[0]) && !(s[0] == '-' && isdigit((unsigned char)s[1])))
+		return -EINVAL;
+	if (hex && !isxdigit((unsigned char)s[2]))
+		return -EINVAL;
+	errno = 0;
+	/* 0x100 as hex (register maps are often written so); 010 is ten, not octal */
+	v = strtol(s, &end, hex ? 16 : 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
