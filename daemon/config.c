@@ -351,7 +351,7 @@ static const struct key device_keys[] = {
 };
 
 enum { PK_CHANNEL, PK_QUANTITY, PK_UNIT, PK_TABLE, PK_ADDRESS, PK_TYPE, PK_ORDER, PK_BIT, PK_SCALE, PK_OFFSET,
-       PK_MIN, PK_MAX, PK_N };
+       PK_MIN, PK_MAX, PK_OVERLAP, PK_N };
 static const struct key point_keys[] = {
 	[PK_CHANNEL] = { .name = "channel", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_point_conf, channel),
 			 .help = "channel name within the device; channel id is DEVICE/CHANNEL" },
@@ -381,6 +381,9 @@ static const struct key point_keys[] = {
 		     .range = "finite, < max", .help = "lowest physically valid value (else quality out_of_range)" },
 	[PK_MAX] = { .name = "max", .kt = KT_DBL, .off = OFF(cc_point_conf, valid_max), .def = "inf",
 		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
+	[PK_OVERLAP] = { .name = "overlap", .kt = KT_BOOL, .off = OFF(cc_point_conf, overlap), .def = "false",
+			 .help = "the point shares registers with another point of the device on purpose (e.g. the "
+				 "same register read as two types); otherwise an overlap is an error" },
 };
 
 enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_WEBHOOK, OK_ALERTS_MQTT, OK_N };
@@ -526,7 +529,8 @@ static const struct key tfile_keys[] = {
 
 enum { MK_NAME, MK_VENDOR, MK_MODEL, MK_MANUAL, MK_MAX_REGS, MK_MAX_GAP, MK_POINTS, MK_N };
 static const struct key template_keys[] = {
-	[MK_NAME] = { .name = "name", .kt = KT_STR, .off = OFF(tmpl, tname), .help = "display name of the device type" },
+	[MK_NAME] = { .name = "name", .kt = KT_STR, .off = OFF(tmpl, tname),
+		      .help = "the template's name: its file name without .conf (anything else is refused)" },
 	[MK_VENDOR] = { .name = "vendor", .kt = KT_STR, .off = OFF(tmpl, vendor), .help = "manufacturer" },
 	[MK_MODEL] = { .name = "model", .kt = KT_STR, .off = OFF(tmpl, model), .help = "model" },
 	[MK_MANUAL] = { .name = "manual", .kt = KT_STR, .off = OFF(tmpl, manual),
@@ -764,6 +768,10 @@ struct ctx {
 	/* what includes_safe has seen, against the CONFIG_MAX_* bounds */
 	uint64_t bytes;
 	int includes, over;
+	/* apply() on a profile's group: numbers may carry a grade, and every
+	 * number set is recorded in gprof->params under ggroup */
+	struct cc_profile *gprof;
+	const char *ggroup;
 };
 
 struct seen {
@@ -1319,6 +1327,81 @@ wrong_type:
 	return -1;
 }
 
+static int print_key(FILE *f, const char *pre, const struct key *k, const void *obj);
+
+/* A graded number is a list (VALUE, "GRADE: source"): returns VALUE's
+ * setting (NULL, reported, when the list has another shape), and the grade
+ * and source (NULL when none) found in it. */
+static const config_setting_t *graded_value(struct ctx *c, const config_setting_t *s, const char *path, char *grade,
+					    char **source)
+{
+	const config_setting_t *v, *g;
+	const char *t, *src;
+
+	*grade = '\0';
+	*source = NULL;
+	if (config_setting_length(s) != 2 ||
+	    config_setting_type(g = config_setting_get_elem(s, 1)) != CONFIG_TYPE_STRING) {
+		err_at(c, s, path, "a graded number is (VALUE, \"GRADE: source\"), e.g. (2.0, \"A: Paull et al. 2014 "
+				   "(CTAHR F_N-29)\") or (7.0, \"D\")");
+		return NULL;
+	}
+	v = config_setting_get_elem(s, 0);
+	t = config_setting_get_string(g);
+	if (!strchr("ABCD", t[0]) || !t[0] || (t[1] != '\0' && t[1] != ':')) {
+		err_at(c, g, path, "grade \"%s\" is not one of \"A: source\", \"B: source\", \"C: how it is derived\", "
+				   "\"D\" or \"D: note\"", t);
+		return v;
+	}
+	for (src = t[1] ? t + 2 : t + 1; isspace((unsigned char)*src); src++)
+		;
+	if (!*src && t[0] != 'D') {
+		err_at(c, g, path, "grade %c needs its source named after the colon (%s), e.g. \"%c: %s\"", t[0],
+		       t[0] == 'A' ? "a primary source read" : t[0] == 'B' ? "the secondary source read" :
+				     "the figures it is derived from and how",
+		       t[0], t[0] == 'C' ? "middle of 3-5 weeks (Paull et al. 2014)" : "Paull et al. 2014 (CTAHR F_N-29)");
+		return v;
+	}
+	*grade = t[0];
+	*source = *src ? xstrdup(src) : NULL;
+	return v;
+}
+
+/* Records one number of the profile being loaded (c->gprof). */
+static void param_add(struct ctx *c, const struct key *k, const void *obj, const config_setting_t *s, char grade,
+		      char *source)
+{
+	struct cc_profile *p = c->gprof;
+	struct cc_param *pa;
+	char *buf = NULL, *eq, *semi;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		free(source);
+		return;
+	}
+	print_key(m, "", k, obj);
+	fclose(m);
+	eq = buf ? strstr(buf, " = ") : NULL;
+	semi = buf ? strrchr(buf, ';') : NULL;
+	if (!eq || !semi || semi < eq) {
+		free(buf);
+		free(source);
+		return;
+	}
+	*semi = '\0';
+	p->params = xrealloc(p->params, (p->nparams + 1) * sizeof(*p->params));
+	pa = &p->params[p->nparams++];
+	pa->group = c->ggroup;
+	pa->key = k->name;
+	pa->value = xstrdup(eq + 3);
+	pa->grade = grade;
+	pa->source = source;
+	pa->line = src_line(s);
+	free(buf);
+}
+
 /*
  * Validates group setting grp (NULL: absent, all defaults) against g and
  * stores what it holds into obj; anchor locates "missing required key"
@@ -1365,10 +1448,23 @@ static void apply(struct ctx *c, const config_setting_t *grp, const config_setti
 		seen[i].bad = 0;
 		seen[i].idx = -1;
 		if (s) {
+			int gradable = c->gprof && k->kt != KT_GROUP && k->kt != KT_LIST && k->kt != KT_ENUM;
+			char grade = '\0', *source = NULL;
 			kp = key_path(path, k->name);
-			if (store(c, k, s, obj, kp, &seen[i].idx) < 0) {
+			if (gradable && config_setting_type(s) == CONFIG_TYPE_LIST)
+				seen[i].s = s = graded_value(c, s, kp, &grade, &source);
+			if (!s) {
+				seen[i].s = config_setting_get_member(grp, k->name);
+				seen[i].bad = 1; /* reported by graded_value */
+				set_default(k, obj);
+			} else if (store(c, k, s, obj, kp, &seen[i].idx) < 0) {
 				seen[i].bad = 1;
 				set_default(k, obj);
+				free(source);
+			} else if (gradable) {
+				param_add(c, k, obj, s, grade, source);
+			} else {
+				free(source);
 			}
 			free(kp);
 		} else if (k->flags & KF_REQ) {
@@ -1474,16 +1570,52 @@ static void point_copy(struct cc_point_conf *dst, const struct cc_point_conf *sr
 	memset(&dst->ch, 0, sizeof(dst->ch));
 }
 
+/* "float32 at 100..101", "int16 at 101", "bit 3 of 101", "coil 7". */
+static void point_span(const struct cc_point_conf *p, char *buf, size_t len)
+{
+	int words = is_bit_table(p->table) ? 1 : regtype_words(p->type);
+
+	if (is_bit_table(p->table))
+		snprintf(buf, len, "%s %u", table_name(p->table), (unsigned)p->address);
+	else if (p->type == CC_T_BOOL)
+		snprintf(buf, len, "bit %d of %s register %u", p->bit, table_name(p->table), (unsigned)p->address);
+	else if (words == 1)
+		snprintf(buf, len, "%s at %s register %u", regtype_name(p->type), table_name(p->table), (unsigned)p->address);
+	else
+		snprintf(buf, len, "%s at %s registers %u..%u", regtype_name(p->type), table_name(p->table),
+			 (unsigned)p->address, (unsigned)p->address + (unsigned)words - 1);
+}
+
+/* 1 when a and b read some of the same registers (or bits). */
+static int points_overlap(const struct cc_point_conf *a, const struct cc_point_conf *b)
+{
+	long a0 = a->address, b0 = b->address, a1, b1;
+
+	if (a->table != b->table)
+		return 0;
+	a1 = a0 + (is_bit_table(a->table) ? 1 : regtype_words(a->type)) - 1;
+	b1 = b0 + (is_bit_table(b->table) ? 1 : regtype_words(b->type)) - 1;
+	if (a1 < b0 || b1 < a0)
+		return 0;
+	/* Flags taken out of one register: distinct bits do not overlap. */
+	if (!is_bit_table(a->table) && a->type == CC_T_BOOL && b->type == CC_T_BOOL && a->bit != b->bit)
+		return 0;
+	return 1;
+}
+
 /* Loads a list of points into pts[*npts...] (room allocated by the caller)
- * and checks that no channel repeats, including the nprior points already
- * there (a template's, named tmpl_name). */
+ * and checks that no channel repeats and no registers are read twice unless
+ * declared (overlap = true), including the nprior points already there (a
+ * template's, named tmpl_name, from tmpl_file). */
 static void load_points(struct ctx *c, const config_setting_t *list, const char *base, struct cc_point_conf *pts,
-			size_t *npts, const char *tmpl_name)
+			size_t *npts, const char *tmpl_name, const char *tmpl_file)
 {
 	size_t nprior = *npts;
 	int n = config_setting_length(list);
 	/* the setting of pts[nprior + i], for "already defined at" */
 	const config_setting_t **psets = xcalloc((size_t)n + 1, sizeof(*psets));
+	/* points with an error of their own take no part in the overlap check */
+	char *pbad = xcalloc(nprior + (size_t)n + 1, 1);
 
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
@@ -1496,9 +1628,31 @@ static void load_points(struct ctx *c, const config_setting_t *list, const char 
 			continue;
 		}
 		memset(p, 0, sizeof(*p));
-		load_point(c, el, pp, p);
+		pbad[*npts] = load_point(c, el, pp, p) > 0;
 		psets[*npts - nprior] = el;
 		(*npts)++;
+		for (size_t j = 0; !pbad[*npts - 1] && !p->overlap && j < *npts - 1; j++) {
+			char sa[96], sb[96], *kp, *w;
+			const config_setting_t *as;
+
+			if (pbad[j] || pts[j].overlap || !points_overlap(&pts[j], p))
+				continue;
+			point_span(p, sa, sizeof(sa));
+			point_span(&pts[j], sb, sizeof(sb));
+			as = config_setting_get_member(el, "address");
+			kp = key_path(pp, "address");
+			if (j < nprior)
+				w = xasprintf("template \"%s\", %s:%d", tmpl_name ? tmpl_name : "?", tmpl_file ? tmpl_file : "?",
+					      pts[j].line);
+			else
+				w = where(c, psets[j - nprior], el);
+			err_at(c, as ? as : el, kp,
+			       "%s overlaps %s of point \"%s\" (%s): set overlap = true on one of them if the same "
+			       "registers are read on purpose", sa, sb, pts[j].channel ? pts[j].channel : "?", w);
+			free(kp);
+			free(w);
+			break;
+		}
 		for (size_t j = 0; p->channel && j < *npts - 1; j++) {
 			const config_setting_t *cs = config_setting_get_member(el, "channel");
 			char *kp, *w;
@@ -1520,6 +1674,7 @@ static void load_points(struct ctx *c, const config_setting_t *list, const char 
 		free(pp);
 	}
 	free(psets);
+	free(pbad);
 }
 
 static void tmpl_free(struct tmpl *t)
@@ -1538,15 +1693,190 @@ static void tmpl_free(struct tmpl *t)
 	free(t);
 }
 
+/* The whole text of a configuration file (config_load_string's own text
+ * for the top file), or NULL. */
+static char *read_text(struct ctx *c, const char *file)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+	FILE *f;
+
+	if (c->text && strcmp(file, c->cfg->file) == 0)
+		return xstrdup(c->text);
+	if (!(f = fopen(file, "r")))
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			buf = xrealloc(buf, cap);
+		}
+		r = fread(buf + n, 1, 4096, f);
+		n += r;
+	} while (r > 0 && n < (size_t)CONFIG_MAX_BYTES);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static char close_of(char open)
+{
+	return open == '{' ? '}' : open == '(' ? ')' : ']';
+}
+
+/* What libconfig's bare "syntax error" at line eline means, in words a
+ * technician can act on: an unclosed string or bracket, a bracket that
+ * closes the wrong one, a bare word where a value belongs, a missing '='. */
+static char *syntax_hint(const char *text, int eline)
+{
+	struct {
+		char ch;
+		int line;
+	} st[64];
+	int depth = 0, line = 1, in_line = 0;
+	char in_ch = 0;
+	const char *p = text, *ls = NULL;
+
+	while (*p) {
+		char ch = *p;
+		if (line == eline && !ls) {
+			ls = p;
+			if (depth > 0 && depth <= 64) {
+				in_ch = st[depth - 1].ch;
+				in_line = st[depth - 1].line;
+			}
+		}
+		if (ch == '\n') {
+			line++;
+			p++;
+		} else if (ch == '#' || (ch == '/' && p[1] == '/')) {
+			while (*p && *p != '\n')
+				p++;
+		} else if (ch == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				if (*p == '\n')
+					line++;
+			if (*p)
+				p += 2;
+		} else if (ch == '"') {
+			for (p++; *p && *p != '"' && *p != '\n'; p++)
+				if (*p == '\\' && p[1] && p[1] != '\n')
+					p++;
+			if (*p != '"' && line <= eline)
+				return xasprintf("the string opened on line %d is not closed (expected '\"' before the end of "
+						 "the line)", line);
+			if (*p == '"')
+				p++;
+		} else if (ch == '{' || ch == '(' || ch == '[') {
+			if (depth < 64) {
+				st[depth].ch = ch;
+				st[depth].line = line;
+			}
+			depth++;
+			p++;
+		} else if (ch == '}' || ch == ')' || ch == ']') {
+			if (depth == 0 && line <= eline)
+				return xasprintf("'%c' on line %d closes nothing (expected a setting NAME = VALUE;)", ch, line);
+			if (depth > 0 && --depth < 64 && close_of(st[depth].ch) != ch && line <= eline)
+				return xasprintf("'%c' on line %d does not close the '%c' opened on line %d (expected '%c')", ch,
+						 line, st[depth].ch, st[depth].line, close_of(st[depth].ch));
+			p++;
+		} else {
+			p++;
+		}
+	}
+	if (depth > 0 && depth <= 64 && eline >= line - 1)
+		return xasprintf("the '%c' opened on line %d is not closed (expected '%c' before the end of the file)",
+				 st[depth - 1].ch, st[depth - 1].line, close_of(st[depth - 1].ch));
+	if (ls && (in_ch == '(' || in_ch == '[')) {
+		const char *q = ls;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == ';')
+			return xasprintf("';' inside the %s opened on line %d (expected ',' between its elements, or '%c' "
+					 "to close it)", in_ch == '(' ? "list" : "array", in_line, close_of(in_ch));
+	}
+	if (ls) {
+		/* NAME = WORD or NAME = ; anywhere on the error line, NAME VALUE at its start */
+		const char *q = ls, *e = strchr(ls, '\n');
+		char name[64], word[64];
+		int n = 0;
+
+		if (!e)
+			e = ls + strlen(ls);
+		for (const char *v = ls; v < e && *v != '#'; v++) {
+			const char *nb = v, *ne;
+			if (*v == '"') {
+				for (v++; v < e && *v != '"'; v++)
+					if (*v == '\\' && v + 1 < e)
+						v++;
+				continue;
+			}
+			if (*v != '=' && *v != ':')
+				continue;
+			for (ne = v; ne > ls && (ne[-1] == ' ' || ne[-1] == '\t'); ne--)
+				;
+			for (nb = ne; nb > ls && (isalnum((unsigned char)nb[-1]) || nb[-1] == '_' || nb[-1] == '-' ||
+						  nb[-1] == '*'); nb--)
+				;
+			snprintf(name, sizeof(name), "%.*s", (int)(ne - nb), nb);
+			for (q = v + 1; q < e && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (q < e && isalpha((unsigned char)*q) && sscanf(q, "%63[A-Za-z0-9_.-]", word) == 1 &&
+			    strcasecmp(word, "true") != 0 && strcasecmp(word, "false") != 0)
+				return xasprintf("expected a value after '%c' of %s, found the bare word %s (a string needs "
+						 "double quotes: \"%s\")", *v, name, word, word);
+			if (q >= e || *q == ';' || *q == ',' || *q == '#')
+				return xasprintf("expected a value after '%c' of %s", *v, name);
+		}
+		for (q = ls; *q == ' ' || *q == '\t'; q++)
+			;
+		if (sscanf(q, "%63[A-Za-z0-9_*-] %n", name, &n) == 1 && n > 0) {
+			const char *v = q + n;
+			if (*v == '"' || *v == '{' || *v == '(' || *v == '[' || isdigit((unsigned char)*v) || *v == '-')
+				return xasprintf("expected '=' (or ':') between %s and its value", name);
+		}
+	}
+	return xstrdup("expected a setting NAME = VALUE; or the end of the enclosing group { } or list ( )");
+}
+
 static void report_parse_error(struct ctx *c, const config_t *lc)
 {
-	const char *f = config_error_file(lc);
-	char *j = NULL;
+	const char *f = config_error_file(lc), *t = config_error_text(lc), *file;
+	int line = config_error_line(lc) > 0 ? config_error_line(lc) : 1;
+	char *j = NULL, *text;
 
 	if (f && strcmp(f, c->cur_file) != 0)
 		j = path_join(c->cur_incdir, f);
-	err_file(c, j ? j : c->cur_file, config_error_line(lc) > 0 ? config_error_line(lc) : 1, "%s",
-		 config_error_text(lc) ? config_error_text(lc) : "syntax error");
+	file = j ? j : c->cur_file;
+	text = read_text(c, file);
+	if (text && (!t || strcmp(t, "syntax error") == 0)) {
+		char *hint = syntax_hint(text, line);
+		err_file(c, file, line, "syntax error: %s", hint);
+		free(hint);
+	} else if (text && t && strcmp(t, "cannot open include file") == 0) {
+		/* name the file, and where it was looked for */
+		const char *q = text, *a, *b;
+		for (int l = 1; l < line && q; l++)
+			if ((q = strchr(q, '\n')))
+				q++;
+		a = q ? strstr(q, "@include") : NULL;
+		a = a ? strchr(a, '"') : NULL;
+		b = a ? strchr(a + 1, '"') : NULL;
+		if (a && b) {
+			char *name = xasprintf("%.*s", (int)(b - a - 1), a + 1), *target = path_join(c->cur_incdir, name);
+			int e = access(target, R_OK) < 0 ? errno : EIO;
+			err_file(c, file, line, "@include \"%s\": cannot open %s: %s (expected a readable file; @include "
+						"names it relative to the directory of %s)",
+				 name, target, strerror(e), c->cur_file);
+			free(name);
+			free(target);
+		} else {
+			err_file(c, file, line, "%s", t);
+		}
+	} else {
+		err_file(c, file, line, "%s", t ? t : "syntax error");
+	}
+	free(text);
 	free(j);
 }
 
@@ -1599,6 +1929,10 @@ static struct tmpl *tmpl_get(struct ctx *c, const char *name, const config_setti
 				apply(c, root, root, &g_tfile, t, "", sf);
 				if (ok(&sf[XK_TEMPLATE])) {
 					apply(c, sf[XK_TEMPLATE].s, root, &g_template, t, "template", sm);
+					if (ok(&sm[MK_NAME]) && strcmp(t->tname, name) != 0)
+						err_at(c, sm[MK_NAME].s, "template.name",
+						       "\"%s\" differs from the file name %s.conf: a template's name is its "
+						       "file name without .conf", t->tname, name);
 					if (!ok(&sm[MK_MAX_REGS]))
 						t->max_registers = 0;
 					if (!ok(&sm[MK_MAX_GAP]))
@@ -1607,7 +1941,7 @@ static struct tmpl *tmpl_get(struct ctx *c, const char *name, const config_setti
 						size_t n = (size_t)config_setting_length(sm[MK_POINTS].s);
 						t->points = xcalloc(n + 1, sizeof(*t->points));
 						load_points(c, sm[MK_POINTS].s, "template.points", t->points, &t->npoints,
-							    NULL);
+							    NULL, NULL);
 					}
 				}
 			}
@@ -1690,7 +2024,7 @@ static void load_device(struct ctx *c, const config_setting_t *ds, struct cc_bus
 			point_copy(&d->points[d->npoints++], &t->points[i]);
 	if (ok(&sn[DK_POINTS])) {
 		kp = key_path(dpath, "points");
-		load_points(c, sn[DK_POINTS].s, kp, d->points, &d->npoints, d->template_name);
+		load_points(c, sn[DK_POINTS].s, kp, d->points, &d->npoints, d->template_name, t ? t->file : NULL);
 		free(kp);
 	}
 	if (d->npoints == 0 && !tmpl_failed && !sn[DK_POINTS].bad)
@@ -2706,6 +3040,8 @@ static int print_key(FILE *f, const char *pre, const struct key *k, const void *
 	if ((k->kt == KT_STR || k->kt == KT_NAME || k->kt == KT_PATH) && !*(char *const *)(const void *)at)
 		return 0;
 	if (k == &point_keys[PK_BIT] && *(const int *)(const void *)at < 0)
+		return 0;
+	if (k == &point_keys[PK_OVERLAP] && !*(const int *)(const void *)at)
 		return 0;
 	if (k->kt == KT_DBL && !isfinite(*(const double *)(const void *)at))
 		return 0;

@@ -41,6 +41,7 @@ struct cc_point_conf {
 	double offset;
 	double valid_min; /* outside [valid_min, valid_max] -> CC_Q_OUT_OF_RANGE; */
 	double valid_max; /* -inf / +inf when not set */
+	int overlap;      /* shares registers with another point on purpose */
 	int line;         /* config line, for messages */
 	struct cc_channel ch; /* filled by the loader, used by the driver */
 };

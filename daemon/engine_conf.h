@@ -19,6 +19,19 @@ struct cc_limits {
 	int64_t rh_on_delay_ms;       /* RH alarms */
 };
 
+/* One number of a profile (groups limits, model, water, chill) as written,
+ * with its grade and source when the file gives them as
+ * `KEY = (VALUE, "GRADE: source");` (domain.md: A read in a primary source,
+ * B in a secondary one, C derived from A/B figures, D engineering estimate). */
+struct cc_param {
+	const char *group; /* "limits", "model", "water", "chill" (static) */
+	const char *key;   /* the key's name (static) */
+	char *value;       /* as config_print writes it: "2.0", "15m" */
+	char grade;        /* 'A'..'D'; '\0' when the file gives none */
+	char *source;      /* NULL when none */
+	int line;
+};
+
 enum cc_model_kind { CC_MODEL_NONE, CC_MODEL_ARRHENIUS, CC_MODEL_Q10, CC_MODEL_SQRT, CC_MODEL_PIECEWISE_Q10 };
 
 struct cc_profile {
@@ -45,6 +58,9 @@ struct cc_profile {
 	double aw, kt_fresh, kt_dry, wl_crit_pct, wl_warn_pct;
 	/* chilling */
 	double chill_threshold_c, chill_warn_kh, chill_alarm_kh;
+	/* every number set in the profile's groups, in file order */
+	struct cc_param *params;
+	size_t nparams;
 	int line;
 };
 

@@ -74,6 +74,13 @@ static int encode_sample(struct lp_buf *b, const struct cc_sample *s)
 			f[nf].key = "raw";
 			f[nf].type = LP_FLOAT;
 			f[nf++].v.f = s->value;
+		} else if (s->quality == CC_Q_OUT_OF_RANGE) {
+			/* Line protocol has no NaN or infinite float, and a string in
+			 * field raw would clash with its float type (InfluxDB refuses
+			 * the line): what the device sent goes in its own field. */
+			f[nf].key = "raw_text";
+			f[nf].type = LP_STRING;
+			f[nf++].v.s = isnan(s->value) ? "NaN" : s->value > 0 ? "+Inf" : "-Inf";
 		}
 	}
 	return lp_encode(b, ch->quantity, tags, sizeof(tags) / sizeof(tags[0]), f, nf, s->ts_ns);

@@ -92,6 +92,7 @@ struct alarm_occ {
 
 struct grade {
 	char *key, *value, *grade, *source;
+	const char *group; /* the profile's group: limits, model, water, chill */
 };
 
 struct report {
@@ -347,84 +348,33 @@ static const struct cc_profile *find_profile(const struct cc_config *cfg, const 
 	return NULL;
 }
 
-static void grade_add(struct report *r, const char *key, const char *value, const char *grade, const char *source)
+/* The profile's numbers with their grades, as the configuration loader
+ * parsed them (config/profiles.conf: KEY = (VALUE, "GRADE: source")).
+ * A D number is an estimate; a number the file does not grade says so. */
+static void grades_from_profile(struct report *r, const struct cc_profile *p)
 {
-	struct grade *g;
+	for (size_t i = 0; p && i < p->nparams; i++) {
+		const struct cc_param *pa = &p->params[i];
+		struct grade *g;
+		char gr[2] = { pa->grade, '\0' };
 
-	r->grades = xrealloc(r->grades, (r->ngrades + 1) * sizeof(*r->grades));
-	g = &r->grades[r->ngrades++];
-	g->key = xstrdup(key);
-	g->value = xstrdup(value);
-	g->grade = xstrdup(grade);
-	g->source = xstrdup(source);
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* The grades are comments in the profile ("band_low = 2.0;  # A  Paull et
- * al."), which libconfig drops: read them from the file text.  The profile
- * starts at its `name = "X";` line and ends at the next `name =` line. */
-static void grades_scan_file(struct report *r, const char *path, const char *profile, int depth, int *in)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024], want[256];
-
-	if (!f)
-		return;
-	snprintf(want, sizeof(want), "\"%s\"", profile);
-	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *hash, *eq;
-
-		if (strncmp(s, "@include", 8) == 0 && depth < 4) {
-			char *q1 = strchr(s, '"'), *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
-			if (q1 && q2) {
-				char *dir = xstrdup(path), *sl = strrchr(dir, '/'), *inc;
-				*q2 = '\0';
-				if (q1[1] == '/' || !sl)
-					inc = xstrdup(q1 + 1);
-				else
-					inc = xasprintf("%.*s/%s", (int)(sl - dir), dir, q1 + 1);
-				grades_scan_file(r, inc, profile, depth + 1, in);
-				free(inc);
-				free(dir);
-			}
-			continue;
-		}
-		if (strncmp(s, "name", 4) == 0 && (isspace((unsigned char)s[4]) || s[4] == '=')) {
-			*in = strstr(s, want) != NULL;
-			continue;
-		}
-		if (!*in || !(hash = strchr(s, '#')) || !(eq = strchr(s, '=')) || eq > hash)
-			continue;
-		*hash = '\0';
-		{
-			char *key = trim(s), *val, *g = trim(hash + 1), *semi;
-			char grade[2] = { 0, 0 };
-			*eq = '\0';
-			key = trim(key);
-			val = trim(eq + 1);
-			if ((semi = strchr(val, ';')))
-				*semi = '\0';
-			val = trim(val);
-			if (strchr("ABCD", g[0]) && g[0] && (g[1] == '\0' || isspace((unsigned char)g[1]))) {
-				grade[0] = g[0];
-				g = trim(g + 1);
-			}
-			if (grade[0])
-				grade_add(r, key, val, grade, g);
-		}
+		r->grades = xrealloc(r->grades, (r->ngrades + 1) * sizeof(*r->grades));
+		g = &r->grades[r->ngrades++];
+		g->key = xstrdup(pa->key);
+		g->group = pa->group;
+		g->value = xstrdup(pa->value);
+		g->grade = xstrdup(pa->grade ? gr : "ungraded");
+		g->source = xstrdup(pa->source ? pa->source : "");
 	}
-	fclose(f);
+}
+
+/* 1 when the profile grades its number KEY D (an engineering estimate). */
+static int prof_estimate(const struct cc_profile *p, const char *key)
+{
+	for (size_t i = 0; p && i < p->nparams; i++)
+		if (strcmp(p->params[i].key, key) == 0)
+			return p->params[i].grade == 'D';
+	return 0;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -871,15 +821,19 @@ static size_t header_kvs(const struct report *r, struct kv *kv, size_t max)
 	KV("period_to_utc", "%s", b);
 	fmt_num(a, sizeof(a), r->band_low, 1);
 	fmt_num(b, sizeof(b), r->band_high, 1);
-	KV("band_c", "%s..%s", a, b);
+	/* A D-graded number is an estimate wherever it is printed. */
+	KV("band_c", "%s..%s%s", a, b,
+	   p && ((r->band_low == p->limits.band_low && prof_estimate(p, "band_low")) ||
+		 (r->band_high == p->limits.band_high && prof_estimate(p, "band_high"))) ? " (estimate)" : "");
 	if (p) {
 		KV("model", "%s", model_name(p->model));
 		if (p->model != CC_MODEL_NONE) {
-			KV("model_t_ref_c", "%g", p->t_ref_c);
-			KV("model_shelf_life_d", "%g", (double)p->shelf_life_ms / 86400000.0);
+			KV("model_t_ref_c", "%g%s", p->t_ref_c, prof_estimate(p, "t_ref") ? " (estimate)" : "");
+			KV("model_shelf_life_d", "%g%s", (double)p->shelf_life_ms / 86400000.0,
+			   prof_estimate(p, "shelf_life") ? " (estimate)" : "");
 		}
 		if (p->model == CC_MODEL_ARRHENIUS)
-			KV("model_ea_kj_mol", "%g", p->ea_kj_mol);
+			KV("model_ea_kj_mol", "%g%s", p->ea_kj_mol, prof_estimate(p, "ea") ? " (estimate)" : "");
 		KV("mkt_dh_r_k", "%g", p->mkt_dh_r_k);
 	}
 	KV("influxdb", "%s database %s", r->url, r->db);
@@ -1015,10 +969,17 @@ static void write_csv(const struct report *r, FILE *o)
 	for (size_t i = 0; i < n; i++)
 		csv_row(o, 3, "report", kv[i].k, kv[i].v);
 	for (size_t i = 0; i < r->ngrades; i++) {
-		char k[160], v[512];
-		snprintf(k, sizeof(k), "grade:%s", r->grades[i].key);
-		snprintf(v, sizeof(v), "%s = %s (%s)", r->grades[i].grade, r->grades[i].value, r->grades[i].source);
+		const struct grade *g = &r->grades[i];
+		int est = strcmp(g->grade, "D") == 0;
+		char k[160], *v;
+		snprintf(k, sizeof(k), "grade:%s", g->key);
+		if (est || *g->source)
+			v = xasprintf("%s = %s (%s%s%s)", g->grade, g->value, est ? "estimate" : "",
+				      est && *g->source ? ": " : "", g->source);
+		else
+			v = xasprintf("%s = %s", g->grade, g->value);
 		csv_row(o, 3, "report", k, v);
+		free(v);
 	}
 	fputc('\n', o);
 	csv_row(o, 4, "figure", "key", "value", "unit");
@@ -1411,10 +1372,14 @@ static void write_html(const struct report *r, FILE *o)
 	html_stats_row(o, "all", r->from, r->to, &tt, &th);
 	fmt_num(a, sizeof(a), r->band_low, 1);
 	fmt_num(b, sizeof(b), r->band_high, 1);
-	fprintf(o, "</table>\n<p class=\"note\">Band %s..%s °C; time outside it: <span id=\"below-h\">%.2f</span> h "
+	fprintf(o, "</table>\n<p class=\"note\">Band %s..%s °C%s; time outside it: <span id=\"below-h\">%.2f</span> h "
 		   "below, <span id=\"above-h\">%.2f</span> h above (each reading held until the next, at most %d "
 		   "recording intervals).</p>\n",
-		a, b, tt.below_h, tt.above_h, GAP_INTERVALS);
+		a, b,
+		r->prof && ((r->band_low == r->prof->limits.band_low && prof_estimate(r->prof, "band_low")) ||
+			    (r->band_high == r->prof->limits.band_high && prof_estimate(r->prof, "band_high")))
+			? " (estimate)" : "",
+		tt.below_h, tt.above_h, GAP_INTERVALS);
 
 	fputs("<h2>Alarms and acknowledgements</h2>\n", o);
 	if (!r->nalarms)
@@ -1521,15 +1486,21 @@ static void write_html(const struct report *r, FILE *o)
 		      "<th>value</th><th>grade</th><th>source</th></tr></thead>\n",
 		      o);
 		for (size_t i = 0; i < r->ngrades; i++) {
-			fputs("<tr>", o);
-			html_td(o, r->grades[i].key, 0);
-			html_td(o, r->grades[i].value, 1);
-			html_td(o, r->grades[i].grade, 0);
-			html_td(o, r->grades[i].source, 0);
+			const struct grade *g = &r->grades[i];
+			int est = strcmp(g->grade, "D") == 0;
+			char *pv = xasprintf("%s.%s", g->group, g->key);
+			fprintf(o, "<tr%s>", est ? " class=\"estimate\"" : "");
+			html_td(o, pv, 0);
+			free(pv);
+			pv = xasprintf("%s%s", est ? "≈ " : "", g->value);
+			html_td(o, pv, 1);
+			free(pv);
+			html_td(o, est ? "D (estimate)" : g->grade, 0);
+			html_td(o, g->source, 0);
 			fputs("</tr>\n", o);
 		}
 		fputs("</table>\n<p class=\"note\">A: primary source; B: secondary; C: derived from A/B; D: engineering "
-		      "estimate, to be calibrated locally.</p>\n",
+		      "estimate, to be calibrated locally (shown ≈).</p>\n",
 		      o);
 	}
 	fmt_utc(r->generated, a, sizeof(a));
@@ -1771,10 +1742,7 @@ int report_main(int argc, char **argv)
 	}
 	if (r.ngaps > 1)
 		qsort(r.gaps, r.ngaps, sizeof(*r.gaps), compare_stay_gaps);
-	if (r.cfg && (r.prof || r.profile)) {
-		int in = 0;
-		grades_scan_file(&r, r.cfg->file ? r.cfg->file : r.conf_path, r.prof ? r.prof->name : r.profile, 0, &in);
-	}
+	grades_from_profile(&r, r.prof);
 
 	if (r.out_path && strcmp(r.out_path, "-") != 0) {
 		tmp_path = xasprintf("%s.tmp", r.out_path);

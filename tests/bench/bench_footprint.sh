@@ -106,7 +106,7 @@ cp "$ROOT_DIR/config/profiles.conf" "$T/profiles.conf"
       { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
       { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
       { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
-      { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; },
+      { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; overlap = true; },
       { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
       { channel = "defrost"; quantity = "defrost"; table = "coil"; address = 3; type = "bool"; },
       { channel = "door"; quantity = "door"; table = "discrete"; address = 0; type = "bool"; },

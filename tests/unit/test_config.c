@@ -298,7 +298,8 @@ static void test_syntax_error_and_missing_file(void)
 
 	CHECK(cfg == NULL);
 	CHECK_INT(e.n, 1);
-	CHECK(has_error(&e, ":3: syntax error"));
+	CHECK(has_error(&e, ":3: syntax error: the '{' opened on line 2 is not closed (expected '}' before the end of "
+			    "the file)"));
 	errors_free(&e);
 
 	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
@@ -674,6 +675,167 @@ static void rm_tree(void)
 		printf("    could not remove %s\n", tmpdir);
 }
 
+/* The source tree, from this file's name as the compiler saw it. */
+static void src_path(char *buf, size_t len, const char *rel)
+{
+	const char *me = __FILE__, *tail = strstr(me, "tests/unit/test_config.c");
+	int n = tail ? (int)(tail - me) : 0;
+
+	snprintf(buf, len, "%.*s%s", n, me, rel);
+}
+
+/* The shipped profiles: every number graded, A/B/C with a named source, and
+ * no chilling threshold inside a storage band (lychee's 3 C lay in 2-5 C: a
+ * lot kept correctly at 2 C raised the critical chilling alarm in 3 days). */
+static void test_shipped_profiles_grade_every_number_and_count_chilling_below_the_band(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	char src[600], *text = NULL;
+	size_t len = 0;
+	FILE *f, *m;
+	int c, lychee = 0, chicken = 0;
+
+	src_path(src, sizeof(src), "config/profiles.conf");
+	f = fopen(src, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	m = open_memstream(&text, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	write_file("profiles.conf", text, 0644);
+	free(text);
+	cfg = load_text("site = \"s\";\n@include \"profiles.conf\"\noutputs = { file = ( { path = \"-\"; } ); };\n", &e);
+	CHECK_INT(e.n, 0);
+	if (!cfg) {
+		errors_print(&e, stdout);
+		errors_free(&e);
+		return;
+	}
+	for (size_t i = 0; i < cfg->nprofiles; i++) {
+		const struct cc_profile *p = &cfg->profiles[i];
+		if (!isnan(p->chill_threshold_c) && !isnan(p->limits.band_low) &&
+		    !(p->chill_threshold_c <= p->limits.band_low)) {
+			printf("    profile %s: chilling threshold %g inside the band from %g\n", p->name, p->chill_threshold_c,
+			       p->limits.band_low);
+			CHECK(0);
+		}
+		CHECK(p->nparams > 0);
+		for (size_t j = 0; j < p->nparams; j++) {
+			const struct cc_param *pa = &p->params[j];
+			if (!pa->grade || (pa->grade != 'D' && (!pa->source || strlen(pa->source) < 8))) {
+				printf("    profile %s %s.%s: grade '%c' source %s\n", p->name, pa->group, pa->key,
+				       pa->grade ? pa->grade : '-', pa->source ? pa->source : "(none)");
+				CHECK(0);
+			}
+			if (strcmp(p->name, "lychee") == 0 && strcmp(pa->key, "band_low") == 0) {
+				lychee = 1;
+				CHECK(pa->grade == 'A' && strstr(pa->source, "Paull") != NULL);
+				CHECK_STR(pa->value, "2.0");
+			}
+			if (strcmp(p->name, "yen-the-chicken") == 0 && strcmp(pa->key, "alarm_high") == 0) {
+				chicken = 1;
+				CHECK(pa->grade == 'A' && strstr(pa->source, "853/2004") != NULL);
+			}
+			if (strcmp(p->name, "longan") == 0 && strcmp(pa->key, "q10_bands") == 0)
+				CHECK(pa->grade != 'A');
+		}
+	}
+	CHECK(lychee && chicken);
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_profile_numbers_that_contradict_or_lack_a_source_are_refused(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text(
+		"site = \"s\";\n"
+		"profiles = ( { name = \"p\"; version = \"1\";\n"
+		"  limits = { band_low = (2.0, \"A\"); band_high = (5.0, \"A: Paull et al. 2014\"); warn_high = 4.0; };\n"
+		"  chill = { threshold = (3.0, \"D\"); }; } );\n"
+		"outputs = { file = ( { path = \"-\"; } ); };\n",
+		&e);
+
+	CHECK(cfg == NULL);
+	CHECK(has_error(&e, ":3: profiles[p].limits.band_low: grade A needs its source named after the colon (a primary "
+			    "source read), e.g. \"A: Paull et al. 2014 (CTAHR F_N-29)\""));
+	CHECK(has_error(&e, ":3: profiles[p].limits.warn_high: warn_high 4 is below band_high 5: the limits must read "
+			    "alarm_low <= warn_low <= band_low < band_high <= warn_high <= alarm_high"));
+	CHECK(has_error(&e, ":4: profiles[p].chill.threshold: 3 lies inside the storage band 2..5: a lot kept in the band "
+			    "would accumulate chilling injury (the threshold must be at or below band_low)"));
+	CHECK_INT(e.n, 3);
+	errors_free(&e);
+}
+
+static void test_overlapping_points_are_refused_unless_declared(void)
+{
+	struct cc_errors e = { 0 };
+#define OVERLAP_CONF(extra)                                                                                          \
+	"site = \"s\";\n"                                                                                          \
+	"modbus = ( { name = \"b\"; tcp = { host = \"h\"; }; devices = ( { name = \"d\"; unit = 1; points = (\n"       \
+	"  { channel = \"air\"; table = \"holding\"; address = 100; type = \"float32\"; },\n"                        \
+	"  { channel = \"sp\"; table = \"holding\"; address = 101; type = \"int16\";" extra " }\n"                    \
+	"); } ); } );\n"                                                                                           \
+	"outputs = { file = ( { path = \"-\"; } ); };\n"
+	char *text = xstrdup(OVERLAP_CONF(""));
+	struct cc_config *cfg = load_text(text, &e);
+
+	CHECK(cfg == NULL);
+	CHECK_INT(e.n, 1);
+	CHECK(has_error(&e, ":4: modbus[b].devices[d].points[sp].address: int16 at holding register 101 overlaps float32 "
+			    "at holding registers 100..101 of point \"air\" (line 3): set overlap = true on one of them "
+			    "if the same registers are read on purpose"));
+	errors_free(&e);
+	free(text);
+
+	text = xstrdup(OVERLAP_CONF(" overlap = true;"));
+	cfg = load_text(text, &e);
+	CHECK(cfg != NULL);
+	CHECK_INT(e.n, 0);
+	if (cfg)
+		CHECK(cfg->buses[0].devices[0].points[1].overlap == 1 && cfg->buses[0].devices[0].points[0].overlap == 0);
+	config_free(cfg);
+	errors_free(&e);
+	free(text);
+}
+
+static void test_template_name_must_be_its_file_name_and_a_missing_include_is_named(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/devices", tmpdir);
+	mkdir(dir, 0755);
+	write_file("devices/th-copy.conf", TEMPLATE_TH, 0644); /* name = "th" */
+	cfg = load_text("site = \"s\";\n"
+			"modbus = ( { name = \"b\"; tcp = { host = \"h\"; };\n"
+			"  devices = ( { name = \"a\"; unit = 1; template = \"th-copy\"; } ); } );\n"
+			"outputs = { file = ( { path = \"-\"; } ); };\n",
+			&e);
+	CHECK(cfg == NULL);
+	CHECK(has_error(&e, "devices/th-copy.conf:1: template.name: \"th\" differs from the file name th-copy.conf: a "
+			    "template's name is its file name without .conf"));
+	errors_free(&e);
+
+	cfg = load_text("site = \"s\";\n@include \"nowhere.inc\"\noutputs = { file = ( { path = \"-\"; } ); };\n", &e);
+	CHECK(cfg == NULL);
+	CHECK_INT(e.n, 1);
+	CHECK(e.n == 1 && strstr(e.msg[0], ":2: @include \"nowhere.inc\": cannot open ") &&
+	      strstr(e.msg[0], "/nowhere.inc: No such file or directory (expected a readable file"));
+	errors_free(&e);
+
+	cfg = load_text("site = \"s\";\nlog = { level = info; };\n", &e);
+	CHECK(cfg == NULL);
+	CHECK(has_error(&e, ":2: syntax error: expected a value after '=' of level, found the bare word info (a string "
+			    "needs double quotes: \"info\")"));
+	errors_free(&e);
+}
+
 int main(void)
 {
 	tl_prog = "unit/config";
@@ -698,6 +860,10 @@ int main(void)
 	RUN(test_schema_export_covers_every_group);
 	RUN(test_enum_names_and_widths);
 	RUN(test_errors_list_keeps_order);
+	RUN(test_shipped_profiles_grade_every_number_and_count_chilling_below_the_band);
+	RUN(test_profile_numbers_that_contradict_or_lack_a_source_are_refused);
+	RUN(test_overlapping_points_are_refused_unless_declared);
+	RUN(test_template_name_must_be_its_file_name_and_a_missing_include_is_named);
 	rm_tree();
 	return TL_DONE();
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "../../daemon/sample.h"
+#include "../../daemon/sink.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
 
@@ -771,6 +773,36 @@ static void test_parser_bounds_tags_and_fields_per_line(void)
 	free(s);
 }
 
+/* README, Data model: a physically impossible value (outside min..max,
+ * NaN/Inf) is recorded with quality="out_of_range" and the decoded value,
+ * never as a reading. */
+static void test_out_of_range_sample_carries_the_decoded_value_even_when_nan(void)
+{
+	static const struct cc_channel ch = { .id = "ctl/air", .quantity = "temperature", .site = "s", .room = "A",
+					      .sensor = "ctl", .name = "air", .unit = "C" };
+	const double vals[] = { 99.5, NAN, INFINITY, -INFINITY };
+	const char *want[] = {
+		"temperature,channel=air,room=A,sensor=ctl,site=s,unit=C quality=\"out_of_range\",raw=99.5 1000\n",
+		"temperature,channel=air,room=A,sensor=ctl,site=s,unit=C quality=\"out_of_range\",raw_text=\"NaN\" 1000\n",
+		"temperature,channel=air,room=A,sensor=ctl,site=s,unit=C quality=\"out_of_range\",raw_text=\"+Inf\" 1000\n",
+		"temperature,channel=air,room=A,sensor=ctl,site=s,unit=C quality=\"out_of_range\",raw_text=\"-Inf\" 1000\n",
+	};
+
+	for (size_t i = 0; i < 4; i++) {
+		struct cc_sample smp = { .ch = &ch, .ts_ns = 1000, .value = vals[i], .quality = CC_Q_OUT_OF_RANGE };
+		struct lp_buf b;
+		char *line;
+
+		lp_buf_init(&b);
+		sink_encode(&b, &smp, 1);
+		line = strndup(b.data ? b.data : "", b.len);
+		CHECK_INT(b.lines, 1);
+		CHECK_STR(line, want[i]);
+		free(line);
+		lp_buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	tl_prog = "unit/lineproto";
@@ -801,5 +833,6 @@ int main(void)
 	RUN(test_parser_rejects_garbage_with_a_message);
 	RUN(test_parser_never_reads_past_the_line);
 	RUN(test_parser_bounds_tags_and_fields_per_line);
+	RUN(test_out_of_range_sample_carries_the_decoded_value_even_when_nan);
 	return TL_DONE();
 }
