@@ -297,8 +297,10 @@ static void lot_build(struct engine *e, struct eroom *r, struct elot *l, const s
 	lot_params_default(&l->p);
 	lot_state_init(&l->s);
 	l->p.dt_cap_s = iv > 0 ? 3.0 * (double)iv / 1000.0 : (double)e->cfg->alarms.stale_after_ms / 1000.0;
+	l->p.loaded_ns = lc->loaded_ns;
 	if (!p)
 		return;
+	l->p.pre_c = p->pre_monitoring_c;
 	l->p.sl.kind = p->model == CC_MODEL_ARRHENIUS ? SL_ARRHENIUS : p->model == CC_MODEL_Q10 ? SL_Q10
 		       : p->model == CC_MODEL_SQRT ? SL_SQRT : p->model == CC_MODEL_PIECEWISE_Q10 ? SL_PIECEWISE_Q10
 		       : SL_NONE;
@@ -346,6 +348,13 @@ static void lot_build(struct engine *e, struct eroom *r, struct elot *l, const s
 		LOT_ALARM(dispatch, "end_of_life_before_dispatch", ALARM_SEV_INFO,
 			  "will reach end of life before its planned dispatch %s", lc->dispatch);
 #undef LOT_ALARM
+}
+
+/* The air temperature a lot's remaining life is projected at: the newest
+ * reading it has seen (the room's when it has seen none yet). */
+static double lot_air_now(const struct elot *l, const struct eroom *r)
+{
+	return !isnan(l->s.last_air_c) ? l->s.last_air_c : r->v[R_TEMP];
 }
 
 static void room_build(struct engine *e, struct eroom *r, const struct cc_room_conf *rc)
@@ -998,7 +1007,7 @@ static void emit_shelf_life(struct engine *e, int64_t now_ns)
 		for (size_t j = 0; j < r->nlots; j++) {
 			struct elot *l = &r->lots[j];
 			const struct cc_profile *p = l->prof;
-			double tnow = !isnan(l->s.product_c) ? l->s.product_c : r->v[R_TEMP];
+			double tnow = lot_air_now(l, r);
 			double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
 			struct lp_tag tags[] = { { "lot", l->lc->id },
 						 { "product", l->lc->product },
@@ -1627,7 +1636,7 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 		for (size_t j = 0; j < r->nlots; j++) {
 			const struct elot *l = &r->lots[j];
 			const struct cc_profile *p = l->prof;
-			double tnow = !isnan(l->s.product_c) ? l->s.product_c : r->v[R_TEMP];
+			double tnow = lot_air_now(l, r);
 			double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
 			int model = p && p->model != CC_MODEL_NONE;
 			cJSON *y = cJSON_CreateObject();
@@ -1645,6 +1654,7 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 			add_num(y, "mkt_c", lot_mkt_c(&l->s, &l->p));
 			add_num(y, "product_c", l->s.product_c);
 			add_num(y, "observed_h", l->s.observed_h);
+			add_num(y, "no_data_h", l->s.no_data_h);
 			cJSON_AddItemToArray(lots, y);
 		}
 		cJSON_AddItemToObject(x, "lots", lots);

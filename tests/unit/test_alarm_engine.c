@@ -13,8 +13,11 @@
 #include "../../daemon/journal.h"
 #include "../../daemon/log.h"
 #include "../../daemon/sink.h"
+#include "../../daemon/models/shelflife.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+
+#include <cjson/cJSON.h>
 
 #define MIN_NS (60LL * 1000000000LL)
 
@@ -38,7 +41,7 @@ static int load_with(const char *extra, const char *sub)
 		   "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
 		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; };\n"
 		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
-		   " valid_max = 35.0; }; } );\n"
+		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
 		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; door = \"th-a1/door\";\n"
 		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
 		   "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
@@ -119,6 +122,64 @@ static void test_engine_alarm_survives_restart_active_not_reraised(void)
 	feed(&ch_t, t + 17 * MIN_NS, 4.0);
 	CHECK_STR(engine_alarm_state("A/temp_high_high"), "inactive");
 	CHECK_STR(engine_alarm_state("A/temp_high"), "cleared_unacked");
+}
+
+/* The status of lot id: its object in engine_status_json (the caller frees root). */
+static const cJSON *lot_status(cJSON **root, const char *id)
+{
+	const cJSON *room, *lot;
+
+	*root = engine_status_json(1);
+	cJSON_ArrayForEach(room, cJSON_GetObjectItemCaseSensitive(*root, "rooms"))
+		cJSON_ArrayForEach(lot, cJSON_GetObjectItemCaseSensitive(room, "lots"))
+			if (strcmp(cJSON_GetObjectItemCaseSensitive(lot, "id")->valuestring, id) == 0)
+				return lot;
+	return NULL;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Issue 12 items 2 and 3, through the engine: the remaining life is at the
+ * reading just received (20 °C after 32 °C), and the time from loading to
+ * the first reading is no data, filled with the warmer of the profile's
+ * pre_monitoring (30 °C) and the first reading. */
+static void test_engine_remaining_life_at_the_newest_reading_and_no_data_before_the_first(void)
+{
+	int64_t t = T0 + 150 * MIN_NS;
+	struct sl_params sl = { .kind = SL_ARRHENIUS, .t_ref_c = 3.5, .sl_ref_h = 28 * 24, .ea_j_mol = 75000,
+				.valid_min_c = 1, .valid_max_c = 35 };
+	cJSON *root;
+	const cJSON *l;
+	double c;
+
+	CHECK_INT(engine_lot_load("A", "R2", "lychee", t - 240 * MIN_NS, "tester"), 0);
+	CHECK_INT(engine_lot_load("A", "R3", "lychee", t + 120 * MIN_NS, "tester"), 0);
+	feed(&ch_t, t, 32.0);
+	feed(&ch_t, t + 240 * MIN_NS, 20.0);
+	l = lot_status(&root, "R2");
+	CHECK(l != NULL);
+	if (l) {
+		/* 4 h before the first reading (at 32 °C, warmer than 30), 4 h at 32 °C */
+		CHECK_NEAR(num(l, "no_data_h"), 4.0, 1e-6);
+		c = 8 * sl_rate(&sl, 32) / sl.sl_ref_h;
+		CHECK_NEAR(num(l, "consumed"), c, 1e-6);
+		CHECK_NEAR(num(l, "remaining_h"), (1 - c) * sl_life_h(&sl, 20.0), 1e-3);
+	}
+	cJSON_Delete(root);
+	l = lot_status(&root, "R3");
+	CHECK(l != NULL);
+	if (l) {
+		/* loaded 2 h before its first reading (20 °C): 2 h at field heat, 30 °C */
+		CHECK_NEAR(num(l, "no_data_h"), 2.0, 1e-6);
+		CHECK_NEAR(num(l, "consumed"), 2 * sl_rate(&sl, 30) / sl.sl_ref_h, 1e-6);
+	}
+	cJSON_Delete(root);
+	engine_lot_unload("R2", "tester");
+	engine_lot_unload("R3", "tester");
 }
 
 /* Counts journal records of a type holding every one of the strings. */
@@ -286,6 +347,7 @@ int main(void)
 	RUN(test_engine_raises_after_on_delay_and_clears_below_deadband);
 	RUN(test_engine_door_open_too_long_via_tick);
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
+	RUN(test_engine_remaining_life_at_the_newest_reading_and_no_data_before_the_first);
 	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
 	RUN(test_engine_notification_rate_limit_is_per_channel);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
