@@ -22,6 +22,9 @@
 #define MIN_NS (60LL * 1000000000LL)
 
 static char dir[] = "/tmp/cc-engine-XXXXXX";
+/* the alarms group's settings besides a test's extra ones */
+static const char *alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
+				" stale_after = \"1d\";";
 static struct cc_config *cfg;
 static struct cc_channel ch_t = { .id = "th-a1/temperature", .quantity = "temperature", .site = "s", .room = "A",
 				  .sensor = "th-a1", .name = "temperature" };
@@ -44,10 +47,9 @@ static int load_with(const char *extra, const char *sub)
 		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
 		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; door = \"th-a1/door\";\n"
 		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
-		   "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
-		   " stale_after = \"1d\"; %s };\n"
+		   "alarms = { %s %s };\n"
 		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir, *sub ? "/" : "", sub, extra);
+		dir, *sub ? "/" : "", sub, alarm_base, extra);
 	fclose(f);
 	rc = config_load(path, &cfg, &e);
 	errors_print(&e, stdout);
@@ -286,6 +288,69 @@ static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failu
 	engine_restart_done(j, &jcf);
 }
 
+/* Issue 12 item 5: a logger flushes hours of buffered readings with their
+ * own timestamps.  Excursions that raised and cleared in the past (and a
+ * gap longer than the stale limit) are one historical alert record each,
+ * with both times and late=true, and no notification, re-notification or
+ * escalation, whatever the clock does meanwhile; a backlog that ends inside
+ * an excursion announces it once, when it reaches the present. */
+static void test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active(void)
+{
+	struct journal_conf jcf;
+	struct journal *j;
+	int64_t now0, t;
+
+	alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"5m\"; escalate = \"10m\";"
+		     " stale_after = \"10m\";";
+	j = engine_restart_with("", "backlog", &jcf);
+	alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\"; stale_after = \"1d\";";
+	if (!j)
+		return;
+	now0 = time_now_ns();
+	/* 5 h ago to 3 h ago, a reading a minute: 5 °C, 40 min at 11 °C, a 20 min gap */
+	for (t = now0 - 300 * MIN_NS; t <= now0 - 180 * MIN_NS; t += MIN_NS) {
+		int64_t m = (t - (now0 - 300 * MIN_NS)) / MIN_NS;
+		if (m > 90 && m < 110)
+			continue; /* the logger lost 20 min */
+		feed(&ch_t, t, m >= 30 && m < 70 ? 11.0 : 5.0);
+		if (m == 60)
+			engine_tick(now0 + 1000000000LL); /* the clock ticks while the backlog arrives */
+	}
+	engine_tick(now0 + 2000000000LL);
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\"", NULL, NULL), 0); /* nothing notified */
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high_high,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=stale,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "alert,", NULL, NULL), 3); /* and nothing else */
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "raised_ns=", "cleared_ns="), 1);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "inactive");
+	/* 3 h ago to now: 5 °C, then 11 °C for the last hour, up to the present */
+	for (t = now0 - 179 * MIN_NS; t <= now0; t += MIN_NS)
+		feed(&ch_t, t, t >= now0 - 60 * MIN_NS ? 11.0 : 5.0);
+	engine_tick(now0 + 3000000000LL);
+	journal_sync(j);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", "\"late\":true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high_high\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"renotify\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "stale", NULL, NULL), 0);
+	/* escalation counts from the announcement, not from the raise 45 min ago */
+	feed(&ch_t, now0 + 9 * MIN_NS, 11.0);
+	engine_tick(now0 + 9 * MIN_NS + 1000000000LL);
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
+	feed(&ch_t, now0 + 11 * MIN_NS, 11.0);
+	engine_tick(now0 + 11 * MIN_NS + 1000000000LL);
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"escalate\"", NULL), 1);
+	/* a reading older than the newest is recorded, not evaluated */
+	feed(&ch_t, now0 - 30 * MIN_NS, 4.0);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	engine_restart_done(j, &jcf);
+}
+
 /* ISA-18.2: notifications are rate-limited per channel, so a chattering
  * temperature channel never silences the door channel of the same room. */
 static void test_engine_notification_rate_limit_is_per_channel(void)
@@ -350,6 +415,7 @@ int main(void)
 	RUN(test_engine_remaining_life_at_the_newest_reading_and_no_data_before_the_first);
 	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
 	RUN(test_engine_notification_rate_limit_is_per_channel);
+	RUN(test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
 	engine_stop();
 	config_free(cfg);
