@@ -852,7 +852,7 @@ static void process_one(struct engine *e, const struct cc_sample *s)
 {
 	struct echan *ch = NULL;
 	int64_t now = s->ts_ns / 1000000, wall = e->now_ms, limit;
-	int late;
+	int late, was_behind;
 
 	for (size_t i = 0; i < e->nchans && !ch; i++)
 		if (strcmp(e->chans[i]->id, s->ch->id) == 0)
@@ -869,6 +869,7 @@ static void process_one(struct engine *e, const struct cc_sample *s)
 	}
 	limit = chan_limit(e, ch);
 	late = wall - now > limit;
+	was_behind = ch->behind_since_ms != 0;
 	if (!late)
 		ch->behind_since_ms = 0;
 	else if (!ch->behind_since_ms || wall - ch->arrival_ms > limit)
@@ -880,7 +881,7 @@ static void process_one(struct engine *e, const struct cc_sample *s)
 	e->late = 0;
 	/* Announced now (wall clock): re-notification and escalation count
 	 * from the moment someone could first have been told. */
-	if (!late)
+	if (!late && was_behind) /* only a backlog holds raises back: the live path stays O(1) */
 		chan_annunciate(e, ch, wall);
 }
 
