@@ -34,6 +34,7 @@ struct ealarm {
 	struct alarm a;
 	int64_t last_ev_ns;
 	int temp_kind; /* a room temperature alarm: defrost suppresses it */
+	struct echan *src; /* the channel whose readings drive it (NULL: timers only) */
 	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
 };
 
@@ -53,6 +54,14 @@ struct echan {
 	double stuck_value;
 	int64_t last_ms;     /* last sample of any quality (status), 0: none */
 	int last_q;          /* its quality */
+	/* Reading time against the wall clock: a reading older than the stale
+	 * limit is late.  A run of late readings (a backlog) is "catching up"
+	 * for at most one stale limit of wall time after it began; meanwhile
+	 * the channel's alarms run on the readings' own times only. */
+	int64_t newest_ms;       /* newest reading evaluated (older ones are not) */
+	int64_t arrival_ms;      /* wall clock when it was processed */
+	int64_t behind_since_ms; /* wall clock when the current run of late readings began, 0: none */
+	uint64_t out_of_order;   /* readings older than newest_ms: recorded, not evaluated */
 };
 
 struct elot {
@@ -103,6 +112,8 @@ struct engine {
 	size_t nnotify;
 	uint64_t notify_dropped;
 	int64_t start_ms;
+	int64_t now_ms; /* wall clock: the latest engine_tick (start_ms before one) */
+	int late;       /* the reading being evaluated is late and its channel is catching up */
 	int64_t next_sl_ms;
 	int64_t next_snap_ms;
 	int dirty;
@@ -190,12 +201,14 @@ static struct echan *chan_get(struct engine *e, const char *id, const char *room
 	aid = xasprintf("%s:stale", id);
 	msg = xasprintf("channel %s: no good reading (stale): loss of monitoring", id);
 	ch->stale = alarm_new(e, aid, room, sensor, id, "stale", msg, &c);
+	ch->stale->src = ch;
 	free(aid);
 	free(msg);
 	c.on_delay_ms = ac->fault_delay_ms;
 	aid = xasprintf("%s:fault", id);
 	msg = xasprintf("channel %s: sensor fault (comm_error or out_of_range)", id);
 	ch->fault = alarm_new(e, aid, room, sensor, id, "fault", msg, &c);
+	ch->fault->src = ch;
 	free(aid);
 	free(msg);
 	free(sensor);
@@ -260,6 +273,7 @@ static struct ealarm *room_level(struct engine *e, struct eroom *r, const char *
 		msg = xasprintf("room %s: %s %g", r->rc->name, what, limit);
 	sensor = sensor_of(r->ch[role]->id);
 	a = alarm_new(e, id, r->rc->name, sensor, r->ch[role]->id, rule, msg, &c);
+	a->src = r->ch[role];
 	free(id);
 	free(msg);
 	free(sensor);
@@ -279,6 +293,7 @@ static struct ealarm *room_cond(struct engine *e, struct eroom *r, const char *r
 	id = xasprintf("%s/%s", r->rc->name, rule);
 	msg = xasprintf("room %s: %s", r->rc->name, msg_);
 	a = alarm_new(e, id, r->rc->name, sensor, role >= 0 && r->ch[role] ? r->ch[role]->id : NULL, rule, msg, &c);
+	a->src = role >= 0 ? r->ch[role] : NULL;
 	free(id);
 	free(msg);
 	free(sensor);
@@ -297,8 +312,10 @@ static void lot_build(struct engine *e, struct eroom *r, struct elot *l, const s
 	lot_params_default(&l->p);
 	lot_state_init(&l->s);
 	l->p.dt_cap_s = iv > 0 ? 3.0 * (double)iv / 1000.0 : (double)e->cfg->alarms.stale_after_ms / 1000.0;
+	l->p.loaded_ns = lc->loaded_ns;
 	if (!p)
 		return;
+	l->p.pre_c = p->pre_monitoring_c;
 	l->p.sl.kind = p->model == CC_MODEL_ARRHENIUS ? SL_ARRHENIUS : p->model == CC_MODEL_Q10 ? SL_Q10
 		       : p->model == CC_MODEL_SQRT ? SL_SQRT : p->model == CC_MODEL_PIECEWISE_Q10 ? SL_PIECEWISE_Q10
 		       : SL_NONE;
@@ -327,6 +344,7 @@ static void lot_build(struct engine *e, struct eroom *r, struct elot *l, const s
 		id = xasprintf("%s/%s/%s", r->rc->name, lc->id, rule);                                 \
 		msg = xasprintf("lot %s (%s) in room %s: " fmt, lc->id, p->name, r->rc->name, __VA_ARGS__); \
 		l->field = alarm_new(e, id, r->rc->name, NULL, NULL, rule, msg, &c);                   \
+		l->field->src = r->ch[R_TEMP];                                                         \
 		free(id);                                                                              \
 		free(msg);                                                                             \
 	} while (0)
@@ -346,6 +364,13 @@ static void lot_build(struct engine *e, struct eroom *r, struct elot *l, const s
 		LOT_ALARM(dispatch, "end_of_life_before_dispatch", ALARM_SEV_INFO,
 			  "will reach end of life before its planned dispatch %s", lc->dispatch);
 #undef LOT_ALARM
+}
+
+/* The air temperature a lot's remaining life is projected at: the newest
+ * reading it has seen (the room's when it has seen none yet). */
+static double lot_air_now(const struct elot *l, const struct eroom *r)
+{
+	return !isnan(l->s.last_air_c) ? l->s.last_air_c : r->v[R_TEMP];
 }
 
 static void room_build(struct engine *e, struct eroom *r, const struct cc_room_conf *rc)
@@ -399,6 +424,7 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 		char *sensor = sensor_of(r->ch[R_TEMP]->id);
 		if (!r->ch[R_TEMP]->stuck)
 			r->ch[R_TEMP]->stuck = alarm_new(e, id, rc->name, sensor, r->ch[R_TEMP]->id, "stuck", msg, &c);
+		r->ch[R_TEMP]->stuck->src = r->ch[R_TEMP];
 		free(id);
 		free(msg);
 		free(sensor);
@@ -459,6 +485,7 @@ static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_c
 	default: msg = xasprintf("channel %s: above %g", uc->channel, uc->limit); break;
 	}
 	u->al = alarm_new(e, id, room, sensor, uc->channel, uc->name, msg, &c);
+	u->al->src = u->ch;
 	free(id);
 	free(msg);
 	free(sensor);
@@ -508,7 +535,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	struct lp_tag tags[] = { { "room", ea->room },	  { "rule", ea->rule },
 				 { "sensor", ea->sensor }, { "severity", alarm_severity_name(ev->sev) },
 				 { "site", cfg->site } };
-	struct lp_field f[10];
+	struct lp_field f[13];
 	size_t nf = 0;
 	struct lp_buf b;
 	int annunciate = ev->annunciate, ratelimited = 0;
@@ -530,10 +557,15 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		e->notify_dropped++;
 	}
 
-	/* Two events of one alarm in the same nanosecond would overwrite each other. */
-	if (ts <= ea->last_ev_ns)
+	/* A historical alarm is recorded at its raise time, with both times. */
+	if (ev->type == AEV_HISTORICAL)
+		ts = ev->since_ms * 1000000LL;
+	/* Two events of one alarm in the same nanosecond would overwrite each
+	 * other; a late event keeps its own (earlier) time unless it collides. */
+	if (ev->late ? ts == ea->last_ev_ns : ts <= ea->last_ev_ns)
 		ts = ea->last_ev_ns + 1;
-	ea->last_ev_ns = ts;
+	if (ts > ea->last_ev_ns)
+		ea->last_ev_ns = ts;
 
 	f[nf].key = "state";
 	f[nf].type = LP_STRING;
@@ -556,6 +588,19 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	f[nf].key = "annunciated";
 	f[nf].type = LP_BOOL;
 	f[nf++].v.b = annunciate;
+	if (ev->late) {
+		f[nf].key = "late";
+		f[nf].type = LP_BOOL;
+		f[nf++].v.b = 1;
+	}
+	if (ev->type == AEV_HISTORICAL) {
+		f[nf].key = "raised_ns";
+		f[nf].type = LP_INT;
+		f[nf++].v.i = ev->since_ms * 1000000LL;
+		f[nf].key = "cleared_ns";
+		f[nf].type = LP_INT;
+		f[nf++].v.i = ev->ts_ms * 1000000LL;
+	}
 	if (ev->user) {
 		f[nf].key = "user";
 		f[nf].type = LP_STRING;
@@ -572,7 +617,8 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	lp_buf_free(&b);
 
 	log_msg(ev->type == AEV_RAISE && ev->sev == ALARM_SEV_CRITICAL ? LOG_LVL_WARN : LOG_LVL_INFO,
-		"alarm %s: %s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ea->id, evname, shown,
+		"alarm %s: %s%s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ea->id, evname,
+		ev->late ? " (late data)" : "", shown,
 		alarm_severity_name(ev->sev), ev->value, ea->a.c.limit, ev->user ? " by " : "", ev->user ? ev->user : "",
 		ev->note ? ": " : "", ev->note ? ev->note : "", ea->message);
 
@@ -598,6 +644,8 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		cJSON_AddBoolToObject(o, "shelved", alarm_is_shelved(&ea->a, ev->ts_ms));
 		cJSON_AddBoolToObject(o, "suppressed", ea->a.suppressed);
 		cJSON_AddBoolToObject(o, "annunciate", annunciate);
+		if (ev->late)
+			cJSON_AddBoolToObject(o, "late", 1);
 		cJSON_AddStringToObject(o, "severity", alarm_severity_name(ev->sev));
 		if (isfinite(ev->value))
 			cJSON_AddNumberToObject(o, "value", ev->value);
@@ -639,15 +687,21 @@ static void handle(struct engine *e, struct ealarm *ea, const struct alarm_event
 static void eval_value(struct engine *e, struct ealarm *ea, int64_t now, double v)
 {
 	struct alarm_event ev[ALARM_MAX_EVENTS];
-	if (ea)
+	if (ea) {
+		ea->a.late = e->late;
 		handle(e, ea, ev, alarm_eval_value(&ea->a, now, v, ev));
+		ea->a.late = 0;
+	}
 }
 
 static void eval_cond(struct engine *e, struct ealarm *ea, int64_t now, int cond, double v)
 {
 	struct alarm_event ev[ALARM_MAX_EVENTS];
-	if (ea)
+	if (ea) {
+		ea->a.late = e->late;
 		handle(e, ea, ev, alarm_eval_cond(&ea->a, now, cond, v, ev));
+		ea->a.late = 0;
+	}
 }
 
 /* --- evaluation ------------------------------------------------------------ */
@@ -767,26 +821,92 @@ static void rule_sample(struct engine *e, struct erule *u, const struct cc_sampl
 	u->last = s->value;
 }
 
+static int64_t chan_limit(const struct engine *e, const struct echan *ch)
+{
+	const struct cc_alarms_conf *ac = &e->cfg->alarms;
+	return ch->interval_ms > 0 ? ac->stale_intervals * ch->interval_ms : ac->stale_after_ms;
+}
+
+/* A backlog of the channel is still arriving: its newest reading is late
+ * and the run of late readings began less than one stale limit ago. */
+static int chan_catching_up(const struct engine *e, const struct echan *ch, int64_t now)
+{
+	int64_t limit = chan_limit(e, ch);
+	return ch->behind_since_ms && now - ch->newest_ms > limit && now - ch->behind_since_ms <= limit;
+}
+
+/* Announces the raises a channel's backlog held back: those alarms are
+ * still active at its newest reading. */
+static void chan_annunciate(struct engine *e, const struct echan *ch, int64_t wall)
+{
+	struct alarm_event ev[ALARM_MAX_EVENTS];
+
+	for (size_t i = 0; i < e->nalarms; i++)
+		if (e->alarms[i]->src == ch && e->alarms[i]->a.pending)
+			handle(e, e->alarms[i], ev, alarm_annunciate(&e->alarms[i]->a, wall, ev));
+}
+
+static void process_body(struct engine *e, struct echan *ch, const struct cc_sample *s, int64_t now, int late);
+
 static void process_one(struct engine *e, const struct cc_sample *s)
 {
 	struct echan *ch = NULL;
-	int64_t now = s->ts_ns / 1000000;
-	int good = s->quality == CC_Q_GOOD && isfinite(s->value);
+	int64_t now = s->ts_ns / 1000000, wall = e->now_ms, limit;
+	int late, was_behind;
 
 	for (size_t i = 0; i < e->nchans && !ch; i++)
 		if (strcmp(e->chans[i]->id, s->ch->id) == 0)
 			ch = e->chans[i];
 	if (!ch)
 		return;
+	/* The alarms run on reading time, which only moves forward: an older
+	 * reading is recorded (journal, InfluxDB) but cannot rewrite them. */
+	if (now < ch->newest_ms) {
+		if (ch->out_of_order++ == 0)
+			log_info("channel %s: a reading older than the newest one evaluated: recorded, not evaluated "
+				 "by the alarms (counted, logged once)", ch->id);
+		return;
+	}
+	limit = chan_limit(e, ch);
+	late = wall - now > limit;
+	was_behind = ch->behind_since_ms != 0;
+	if (!late)
+		ch->behind_since_ms = 0;
+	else if (!ch->behind_since_ms || wall - ch->arrival_ms > limit)
+		ch->behind_since_ms = wall; /* a backlog begins */
+	ch->newest_ms = now;
+	ch->arrival_ms = wall;
+	e->late = late && wall - ch->behind_since_ms <= limit;
+	process_body(e, ch, s, now, late);
+	e->late = 0;
+	/* Announced now (wall clock): re-notification and escalation count
+	 * from the moment someone could first have been told. */
+	if (!late && was_behind) /* only a backlog holds raises back: the live path stays O(1) */
+		chan_annunciate(e, ch, wall);
+}
+
+static void process_body(struct engine *e, struct echan *ch, const struct cc_sample *s, int64_t now, int late)
+{
+	int good = s->quality == CC_Q_GOOD && isfinite(s->value);
+	int64_t limit = chan_limit(e, ch);
+
 	ch->last_ms = now;
 	ch->last_q = s->quality;
 	eval_cond(e, ch->fault, now, s->quality == CC_Q_OUT_OF_RANGE || s->quality == CC_Q_COMM_ERROR,
 		  s->quality == CC_Q_OUT_OF_RANGE ? s->value : NAN);
 	if (!good)
 		return;
+	/* Stale on reading time: a late reading does not bring monitoring back
+	 * (nothing covers now yet); a gap longer than the limit inside a
+	 * backlog is a historical stale alarm of its own. */
+	if (!late) {
+		eval_cond(e, ch->stale, now, 0, 0);
+	} else if (e->late && !ch->stale->a.active && ch->last_good_ms && now - ch->last_good_ms > limit) {
+		eval_cond(e, ch->stale, ch->last_good_ms + limit, 1, (double)(now - ch->last_good_ms) / 1000.0);
+		eval_cond(e, ch->stale, now, 0, 0);
+	}
 	ch->last_good_ms = now;
 	ch->value = s->value;
-	eval_cond(e, ch->stale, now, 0, 0);
 	if (ch->stuck) {
 		eval_cond(e, ch->stuck, now, !isnan(ch->stuck_value) && fabs(s->value - ch->stuck_value) < 1e-9,
 			  s->value);
@@ -838,6 +958,8 @@ static char *snapshot(struct engine *e, int64_t now_ms)
 		cJSON_AddNumberToObject(x, "shelved_until", (double)a->shelved_until_ms);
 		cJSON_AddNumberToObject(x, "last_notify", (double)a->last_notify_ms);
 		cJSON_AddNumberToObject(x, "sev", a->sev);
+		cJSON_AddNumberToObject(x, "pending", a->pending);
+		cJSON_AddNumberToObject(x, "notified", (double)a->notified_ms);
 		if (isfinite(a->value))
 			cJSON_AddNumberToObject(x, "value", a->value);
 		cJSON_AddItemToArray(al, x);
@@ -925,6 +1047,8 @@ static void restore(struct engine *e)
 			a->active_since_ms = (int64_t)jnum(x, "active_since", 0);
 			a->shelved_until_ms = (int64_t)jnum(x, "shelved_until", 0);
 			a->last_notify_ms = (int64_t)jnum(x, "last_notify", 0);
+			a->pending = jnum(x, "pending", 0) != 0;
+			a->notified_ms = (int64_t)jnum(x, "notified", (double)a->active_since_ms);
 			sev = jnum(x, "sev", a->c.severity);
 			a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c.severity;
 			a->value = jnum(x, "value", NAN);
@@ -998,7 +1122,7 @@ static void emit_shelf_life(struct engine *e, int64_t now_ns)
 		for (size_t j = 0; j < r->nlots; j++) {
 			struct elot *l = &r->lots[j];
 			const struct cc_profile *p = l->prof;
-			double tnow = !isnan(l->s.product_c) ? l->s.product_c : r->v[R_TEMP];
+			double tnow = lot_air_now(l, r);
 			double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
 			struct lp_tag tags[] = { { "lot", l->lc->id },
 						 { "product", l->lc->product },
@@ -1034,11 +1158,13 @@ static void tick(struct engine *e, int64_t now_ns)
 	int64_t now = now_ns / 1000000;
 	struct alarm_event ev[ALARM_MAX_EVENTS];
 
+	e->now_ms = now;
 	for (size_t i = 0; i < e->nchans; i++) {
 		struct echan *ch = e->chans[i];
-		int64_t limit = ch->interval_ms > 0 ? ac->stale_intervals * ch->interval_ms : ac->stale_after_ms;
+		int64_t limit = chan_limit(e, ch);
 		int64_t since = ch->last_good_ms ? ch->last_good_ms : e->start_ms;
-		if (now - since > limit)
+		/* a backlog still arriving gets one stale limit to catch up */
+		if (now - since > limit && !chan_catching_up(e, ch, now))
 			eval_cond(e, ch->stale, now, 1, (double)(now - since) / 1000.0);
 	}
 	for (size_t i = 0; i < e->nrooms; i++)
@@ -1054,8 +1180,16 @@ static void tick(struct engine *e, int64_t now_ns)
 			       strcmp(e->alarms[j]->room, r->rc->name) == 0;
 		eval_cond(e, r->group, now, r->flood.active && any, NAN);
 	}
-	for (size_t i = 0; i < e->nalarms; i++)
-		handle(e, e->alarms[i], ev, alarm_tick(&e->alarms[i]->a, now, ev));
+	for (size_t i = 0; i < e->nalarms; i++) {
+		struct ealarm *ea = e->alarms[i];
+		/* a backlog's alarms run on its readings' times, not on the clock */
+		if (ea->src && chan_catching_up(e, ea->src, now))
+			continue;
+		/* caught up (or gave up catching up): still active at the newest reading */
+		if (ea->a.pending)
+			handle(e, ea, ev, alarm_annunciate(&ea->a, now, ev));
+		handle(e, ea, ev, alarm_tick(&ea->a, now, ev));
+	}
 	if (now >= e->next_sl_ms) {
 		emit_shelf_life(e, now_ns);
 		e->next_sl_ms = now + ac->shelf_life_interval_ms;
@@ -1084,6 +1218,7 @@ int engine_start(const struct cc_config *cfg)
 
 	e->cfg = cfg;
 	e->start_ms = time_now_ns() / 1000000;
+	e->now_ms = e->start_ms;
 	e->nrooms = cfg->nrooms;
 	e->rooms = xcalloc(cfg->nrooms + 1, sizeof(*e->rooms));
 	for (size_t i = 0; i < cfg->nrooms; i++) {
@@ -1627,7 +1762,7 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 		for (size_t j = 0; j < r->nlots; j++) {
 			const struct elot *l = &r->lots[j];
 			const struct cc_profile *p = l->prof;
-			double tnow = !isnan(l->s.product_c) ? l->s.product_c : r->v[R_TEMP];
+			double tnow = lot_air_now(l, r);
 			double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
 			int model = p && p->model != CC_MODEL_NONE;
 			cJSON *y = cJSON_CreateObject();
@@ -1645,6 +1780,7 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 			add_num(y, "mkt_c", lot_mkt_c(&l->s, &l->p));
 			add_num(y, "product_c", l->s.product_c);
 			add_num(y, "observed_h", l->s.observed_h);
+			add_num(y, "no_data_h", l->s.no_data_h);
 			cJSON_AddItemToArray(lots, y);
 		}
 		cJSON_AddItemToObject(x, "lots", lots);

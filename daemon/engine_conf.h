@@ -54,6 +54,7 @@ struct cc_profile {
 	double degree_threshold_c;
 	double mkt_dh_r_k;
 	int64_t remaining_warn_ms; /* notification when remaining life falls below */
+	double pre_monitoring_c;   /* assumed between loading and the first reading (NaN: none) */
 	/* water */
 	double aw, kt_fresh, kt_dry, wl_crit_pct, wl_warn_pct;
 	/* chilling */

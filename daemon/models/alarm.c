@@ -43,6 +43,8 @@ static void emit(struct alarm *a, int64_t now, enum alarm_ev type, int annunciat
 	e->annunciate = annunciate && !a->suppressed && !alarm_is_shelved(a, now);
 	e->user = user;
 	e->note = note;
+	e->late = a->late;
+	e->since_ms = a->active_since_ms;
 }
 
 size_t alarm_tick(struct alarm *a, int64_t now, struct alarm_event *ev)
@@ -51,7 +53,7 @@ size_t alarm_tick(struct alarm *a, int64_t now, struct alarm_event *ev)
 
 	if (a->shelved_until_ms && now >= a->shelved_until_ms) {
 		a->shelved_until_ms = 0;
-		emit(a, now, AEV_UNSHELVE, a->active && !a->acked, "system", "shelve expired", ev, &n);
+		emit(a, now, AEV_UNSHELVE, a->active && !a->acked && !a->pending, "system", "shelve expired", ev, &n);
 	}
 	if (!a->active && a->cond && now - a->cond_since_ms >= a->c.on_delay_ms) {
 		a->active = 1;
@@ -61,25 +63,42 @@ size_t alarm_tick(struct alarm *a, int64_t now, struct alarm_event *ev)
 		a->sev = a->c.severity;
 		a->active_since_ms = now;
 		a->last_notify_ms = now;
+		a->notified_ms = now;
+		if (a->late) {
+			a->pending = 1; /* nothing announced until it proves current */
+			return n;
+		}
 		emit(a, now, AEV_RAISE, 1, NULL, NULL, ev, &n);
 		return n;
 	}
 	if (a->active && !a->cond && !a->held && now - a->cond_since_ms >= a->c.off_delay_ms) {
 		if (a->c.latched) {
 			a->held = 1;
-			emit(a, now, AEV_RETURN, 0, NULL, NULL, ev, &n);
+			if (!a->pending)
+				emit(a, now, AEV_RETURN, 0, NULL, NULL, ev, &n);
+		} else if (a->pending) {
+			/* Raised and cleared in the past: one record, nobody to tell,
+			 * nothing to acknowledge. */
+			a->active = 0;
+			a->acked = 1;
+			a->pending = 0;
+			emit(a, now, AEV_HISTORICAL, 0, NULL, NULL, ev, &n);
+			ev[n - 1].late = 1;
+			return n;
 		} else {
 			a->active = 0;
 			emit(a, now, AEV_CLEAR, 1, NULL, NULL, ev, &n);
 			return n;
 		}
 	}
+	if (a->late || a->pending)
+		return n;
 	if (a->active && !a->acked && a->c.renotify_ms > 0 && now - a->last_notify_ms >= a->c.renotify_ms) {
 		a->last_notify_ms = now;
 		emit(a, now, AEV_RENOTIFY, 1, "system", "still active and unacknowledged", ev, &n);
 	}
 	if (a->active && !a->acked && !a->escalated && a->c.escalate_ms > 0 &&
-	    now - a->active_since_ms >= a->c.escalate_ms && n < ALARM_MAX_EVENTS) {
+	    now - a->notified_ms >= a->c.escalate_ms && n < ALARM_MAX_EVENTS) {
 		a->escalated = 1;
 		if (a->c.escalate_to > a->sev)
 			a->sev = a->c.escalate_to;
@@ -133,6 +152,23 @@ size_t alarm_eval_cond(struct alarm *a, int64_t now, int cond, double v, struct 
 	return alarm_tick(a, now, ev);
 }
 
+size_t alarm_annunciate(struct alarm *a, int64_t now, struct alarm_event *ev)
+{
+	size_t n = 0;
+
+	if (!a->pending)
+		return 0;
+	a->pending = 0;
+	if (!a->active)
+		return 0;
+	a->last_notify_ms = now;
+	a->notified_ms = now;
+	emit(a, a->active_since_ms, AEV_RAISE, 1, NULL, NULL, ev, &n);
+	ev[0].late = 1;
+	ev[0].annunciate = !a->suppressed && !alarm_is_shelved(a, now);
+	return n;
+}
+
 int alarm_ack(struct alarm *a, int64_t now, const char *user, const char *note, struct alarm_event *ev)
 {
 	size_t n = 0;
@@ -163,7 +199,7 @@ int alarm_unshelve(struct alarm *a, int64_t now, const char *user, const char *n
 	if (!a->shelved_until_ms)
 		return -EALREADY;
 	a->shelved_until_ms = 0;
-	emit(a, now, AEV_UNSHELVE, a->active && !a->acked, user, note, ev, &n);
+	emit(a, now, AEV_UNSHELVE, a->active && !a->acked && !a->pending, user, note, ev, &n);
 	return 0;
 }
 
@@ -190,7 +226,8 @@ int alarm_suppress(struct alarm *a, int64_t now, int on, const char *why, struct
 		return -EALREADY;
 	a->suppressed = on;
 	/* Ending suppression announces an alarm that is still standing. */
-	emit(a, now, on ? AEV_SUPPRESS : AEV_UNSUPPRESS, !on && a->active && !a->acked, "system", why, ev, &n);
+	emit(a, now, on ? AEV_SUPPRESS : AEV_UNSUPPRESS, !on && a->active && !a->acked && !a->pending, "system", why,
+	     ev, &n);
 	return 0;
 }
 
@@ -208,7 +245,7 @@ const char *alarm_state_name(enum alarm_state s)
 const char *alarm_ev_name(enum alarm_ev e)
 {
 	static const char *const n[] = { "raise",    "clear",      "return", "ack",      "shelve",  "unshelve",
-					 "suppress", "unsuppress", "reset",  "renotify", "escalate" };
+					 "suppress", "unsuppress", "reset",  "renotify", "escalate", "historical" };
 	return (unsigned)e < sizeof(n) / sizeof(n[0]) ? n[e] : "?";
 }
 

@@ -39,6 +39,7 @@ enum alarm_ev {
 	AEV_RESET,      /* a latched alarm reset by an operator */
 	AEV_RENOTIFY,   /* still active and unacknowledged */
 	AEV_ESCALATE,   /* severity raised after escalate_ms unacknowledged */
+	AEV_HISTORICAL, /* raised and cleared while late: one record, never annunciated */
 };
 
 struct alarm_conf {
@@ -66,6 +67,15 @@ struct alarm {
 	int64_t last_notify_ms;
 	enum alarm_severity sev; /* current (escalation raises it) */
 	double value;            /* last value evaluated (NaN for none) */
+	/* Late data (a backlog of readings with their own, past, times): the
+	 * caller sets late while it evaluates such readings.  A raise then is
+	 * held (pending, not announced); if the condition clears while pending
+	 * the whole alarm is one AEV_HISTORICAL event; if it is still active
+	 * when the readings have caught up, alarm_annunciate() announces it.
+	 * No re-notification or escalation runs while late or pending. */
+	int late;
+	int pending;
+	int64_t notified_ms; /* when the raise was announced: escalation counts from here */
 };
 
 struct alarm_event {
@@ -77,6 +87,8 @@ struct alarm_event {
 	int annunciate; /* 0 while shelved or suppressed */
 	const char *user; /* operator actions; "system" for timers; else NULL */
 	const char *note;
+	int late;         /* the event's time lies in the past (late data) */
+	int64_t since_ms; /* when the alarm became active (AEV_HISTORICAL: its raise time) */
 };
 
 #define ALARM_MAX_EVENTS 4 /* most events one call can produce */
@@ -93,6 +105,11 @@ size_t alarm_eval_value(struct alarm *a, int64_t now_ms, double v, struct alarm_
 size_t alarm_eval_cond(struct alarm *a, int64_t now_ms, int cond, double v, struct alarm_event *ev);
 /* Timers only: on/off-delay expiry, shelve expiry, re-notify, escalation. */
 size_t alarm_tick(struct alarm *a, int64_t now_ms, struct alarm_event *ev);
+
+/* Announces a raise held while late (pending): one AEV_RAISE event at the
+ * raise time, late = 1, annunciated; re-notification and escalation count
+ * from now.  Returns the number of events (0 when nothing is pending). */
+size_t alarm_annunciate(struct alarm *a, int64_t now_ms, struct alarm_event *ev);
 
 /* Operator actions: 0 and one event in *ev, or -errno:
  * -EALREADY nothing to acknowledge / not shelved / not suppressed,

@@ -82,6 +82,7 @@ void lot_params_default(struct lot_params *p)
 	p->wl_crit = 0.05;
 	p->dt_cap_s = 1800;
 	p->gap_fill = SL_GAP_WORST_ENDPOINT;
+	p->pre_c = NAN;
 }
 
 void lot_state_init(struct lot_state *s)
@@ -140,10 +141,20 @@ int lot_observe(struct lot_state *s, const struct lot_params *p, int64_t ts_ns, 
 	if (isnan(t_air_c))
 		return -1;
 	if (s->last_ts_ns == 0 || isnan(s->last_air_c)) {
+		/* Loaded before its first reading: nothing was observed, so the
+		 * whole span is a gap, at field heat when that is warmer. */
+		if (p->loaded_ns > 0 && ts_ns > p->loaded_ns) {
+			double fill = !isnan(p->pre_c) && p->pre_c > t_air_c ? p->pre_c : t_air_c;
+			double gap_h = (double)(ts_ns - p->loaded_ns) / 3.6e12;
+
+			lot_step(s, p, gap_h, fill, rh);
+			s->no_data_h += gap_h;
+			s->gaps++;
+		}
 		s->last_ts_ns = ts_ns;
 		s->last_air_c = t_air_c;
 		s->last_rh = rh;
-		if (isnan(s->product_c))
+		if (isnan(s->product_c) || !(p->tau_h > 0))
 			s->product_c = t_air_c;
 		return 0;
 	}
@@ -179,6 +190,10 @@ int lot_observe(struct lot_state *s, const struct lot_params *p, int64_t ts_ns, 
 	s->last_ts_ns = ts_ns;
 	s->last_air_c = t_air_c;
 	s->last_rh = rh;
+	/* Without a lag the product is at the air temperature just read, not
+	 * at the one the step integrated (that held until now). */
+	if (!(p->tau_h > 0))
+		s->product_c = t_air_c;
 	return 1;
 }
 
@@ -186,11 +201,25 @@ double lot_remaining_h(const struct lot_state *s, const struct lot_params *p, do
 {
 	double left = 1.0 - s->consumed;
 
-	if (p->sl.kind == SL_NONE)
+	double tp = s->product_c, h = 0.0;
+
+	if (p->sl.kind == SL_NONE || isnan(t_c))
 		return NAN;
 	if (left <= 0)
 		return 0.0;
-	return left * sl_life_h(&p->sl, t_c);
+	/* The approach of a lagging product to t_c, a tenth of tau at a time,
+	 * until it is within 0.01 K (at most 8 tau), then t_c for the rest. */
+	for (int i = 0; p->tau_h > 0 && !isnan(tp) && fabs(tp - t_c) > 0.01 && i < 80; i++) {
+		double dt = p->tau_h / 10.0, tp1 = t_c + (tp - t_c) * exp(-dt / p->tau_h);
+		double r = sl_rate(&p->sl, 0.5 * (tp + tp1)), use = dt * r / p->sl.sl_ref_h;
+
+		if (use >= left)
+			return h + left * p->sl.sl_ref_h / r;
+		left -= use;
+		h += dt;
+		tp = tp1;
+	}
+	return h + left * sl_life_h(&p->sl, t_c);
 }
 
 double lot_mkt_c(const struct lot_state *s, const struct lot_params *p)

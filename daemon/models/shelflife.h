@@ -55,6 +55,8 @@ struct lot_params {
 	double tau_h;         /* product temperature lag constant, hours (0: product = air) */
 	double dt_cap_s;      /* longer steps are gaps */
 	enum sl_gap_fill gap_fill;
+	int64_t loaded_ns;    /* when the lot was loaded (0: unknown) */
+	double pre_c;         /* product temperature assumed before the first reading (NaN: none) */
 };
 
 /* Defaults that are not product data: ΔH/R 10000 K, a_w 0.98, no lag. */
@@ -87,11 +89,16 @@ void lot_step(struct lot_state *s, const struct lot_params *p, double dt_h, doub
 /* A reading at ts_ns: integrates the time since the previous reading at the
  * previous reading's values (what held then); a step longer than dt_cap_s
  * is a gap: the excess is counted in no_data_h and filled per gap_fill,
- * never optimistically.  Readings older than the last are ignored
- * (returns -1); the first reading only sets the state (returns 0). */
+ * never optimistically.  The time from loaded_ns to the first reading is a
+ * gap as a whole (nothing was observed), filled with the warmer of pre_c
+ * and the first reading.  Afterwards product_c is the product temperature
+ * at ts_ns (the reading itself when tau_h is 0).  Readings older than the
+ * last are ignored (returns -1); the first reading returns 0. */
 int lot_observe(struct lot_state *s, const struct lot_params *p, int64_t ts_ns, double t_air_c, double rh);
 
-/* Remaining shelf life in hours if held at t_c from now on (0 when used up). */
+/* Remaining shelf life in hours if the air is held at t_c from now on (0
+ * when used up): with a product lag (tau_h > 0) the product goes from
+ * product_c towards t_c first, and that approach is integrated. */
 double lot_remaining_h(const struct lot_state *s, const struct lot_params *p, double t_c);
 /* Mean kinetic temperature in °C so far (NaN before any interval). */
 double lot_mkt_c(const struct lot_state *s, const struct lot_params *p);

@@ -221,6 +221,62 @@ static void test_escalation_after_a_set_time_unacked(void)
 	CHECK_INT(ev[0].sev, ALARM_SEV_WARNING);
 }
 
+/* Issue 12 item 5: readings that lie in the past (late = 1).  An excursion
+ * that raised and cleared there is one historical event, never announced,
+ * never re-notified or escalated however long it lasted. */
+static void test_late_excursion_raised_and_cleared_is_one_historical_event(void)
+{
+	struct alarm_conf c = high(7.0, 15 * MIN, 0);
+	struct alarm a;
+	int other = 0;
+
+	c.renotify_ms = 10 * MIN;
+	c.escalate_ms = 20 * MIN;
+	c.escalate_to = ALARM_SEV_CRITICAL;
+	alarm_init(&a, &c);
+	a.late = 1;
+	CHECK_INT(feed(&a, 0, 8.0), -1);
+	for (int64_t t = MIN; t <= 120 * MIN; t += MIN)
+		other += feed(&a, t, 9.0) != -1;
+	CHECK_INT(other, 0); /* no raise, renotify or escalation while late */
+	CHECK(a.active && a.pending);
+	CHECK_INT(feed(&a, 121 * MIN, 5.0), AEV_HISTORICAL);
+	CHECK(!ev[0].annunciate);
+	CHECK(ev[0].late);
+	CHECK_INT(ev[0].since_ms, 15 * MIN);
+	CHECK_INT(ev[0].ts_ms, 121 * MIN);
+	CHECK_INT(ev[0].sev, ALARM_SEV_WARNING);
+	CHECK_INT(alarm_state(&a), ALARM_INACTIVE); /* nobody was told: nothing to acknowledge */
+	CHECK_INT(alarm_annunciate(&a, 200 * MIN, ev), 0);
+}
+
+/* Still active when the readings have caught up: announced once, with its
+ * raise time; escalation then counts from the announcement. */
+static void test_late_raise_still_active_is_annunciated_once_and_escalates_from_then(void)
+{
+	struct alarm_conf c = high(7.0, 15 * MIN, 0);
+	struct alarm a;
+
+	c.escalate_ms = 20 * MIN;
+	c.escalate_to = ALARM_SEV_CRITICAL;
+	alarm_init(&a, &c);
+	a.late = 1;
+	feed(&a, 0, 8.0);
+	CHECK_INT(feed(&a, 60 * MIN, 8.0), -1);
+	a.late = 0;
+	CHECK_INT(alarm_annunciate(&a, 100 * MIN, ev), 1);
+	CHECK_INT(ev[0].type, AEV_RAISE);
+	CHECK(ev[0].annunciate);
+	CHECK(ev[0].late);
+	CHECK_INT(ev[0].ts_ms, 60 * MIN); /* the reading that found the on-delay passed */
+	CHECK_INT(alarm_state(&a), ALARM_ACTIVE_UNACKED);
+	CHECK_INT(alarm_annunciate(&a, 101 * MIN, ev), 0);
+	CHECK_INT(feed(&a, 110 * MIN, 8.0), -1);       /* 10 min after the announcement */
+	CHECK_INT(feed(&a, 120 * MIN, 8.0), AEV_ESCALATE); /* 20 min after it */
+	CHECK_INT(feed(&a, 121 * MIN, 5.0), AEV_CLEAR);
+	CHECK(ev[0].annunciate);
+}
+
 static void test_undelayed_critical_gas_condition(void)
 {
 	struct alarm_conf c = { .kind = ALARM_HIGH, .limit = 40000, .severity = ALARM_SEV_CRITICAL };
@@ -302,6 +358,8 @@ int main(void)
 	RUN(test_suppression_records_but_does_not_annunciate);
 	RUN(test_renotify_while_active_and_unacked);
 	RUN(test_escalation_after_a_set_time_unacked);
+	RUN(test_late_excursion_raised_and_cleared_is_one_historical_event);
+	RUN(test_late_raise_still_active_is_annunciated_once_and_escalates_from_then);
 	RUN(test_undelayed_critical_gas_condition);
 	RUN(test_condition_alarm_and_nan_is_ignored);
 	RUN(test_flood_starts_above_10_in_10_min_and_ends_below_5);

@@ -13,12 +13,18 @@
 #include "../../daemon/journal.h"
 #include "../../daemon/log.h"
 #include "../../daemon/sink.h"
+#include "../../daemon/models/shelflife.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+
+#include <cjson/cJSON.h>
 
 #define MIN_NS (60LL * 1000000000LL)
 
 static char dir[] = "/tmp/cc-engine-XXXXXX";
+/* the alarms group's settings besides a test's extra ones */
+static const char *alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
+				" stale_after = \"1d\";";
 static struct cc_config *cfg;
 static struct cc_channel ch_t = { .id = "th-a1/temperature", .quantity = "temperature", .site = "s", .room = "A",
 				  .sensor = "th-a1", .name = "temperature" };
@@ -38,13 +44,12 @@ static int load_with(const char *extra, const char *sub)
 		   "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
 		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; };\n"
 		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
-		   " valid_max = 35.0; }; } );\n"
+		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
 		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; door = \"th-a1/door\";\n"
 		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
-		   "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
-		   " stale_after = \"1d\"; %s };\n"
+		   "alarms = { %s %s };\n"
 		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir, *sub ? "/" : "", sub, extra);
+		dir, *sub ? "/" : "", sub, alarm_base, extra);
 	fclose(f);
 	rc = config_load(path, &cfg, &e);
 	errors_print(&e, stdout);
@@ -119,6 +124,64 @@ static void test_engine_alarm_survives_restart_active_not_reraised(void)
 	feed(&ch_t, t + 17 * MIN_NS, 4.0);
 	CHECK_STR(engine_alarm_state("A/temp_high_high"), "inactive");
 	CHECK_STR(engine_alarm_state("A/temp_high"), "cleared_unacked");
+}
+
+/* The status of lot id: its object in engine_status_json (the caller frees root). */
+static const cJSON *lot_status(cJSON **root, const char *id)
+{
+	const cJSON *room, *lot;
+
+	*root = engine_status_json(1);
+	cJSON_ArrayForEach(room, cJSON_GetObjectItemCaseSensitive(*root, "rooms"))
+		cJSON_ArrayForEach(lot, cJSON_GetObjectItemCaseSensitive(room, "lots"))
+			if (strcmp(cJSON_GetObjectItemCaseSensitive(lot, "id")->valuestring, id) == 0)
+				return lot;
+	return NULL;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Issue 12 items 2 and 3, through the engine: the remaining life is at the
+ * reading just received (20 °C after 32 °C), and the time from loading to
+ * the first reading is no data, filled with the warmer of the profile's
+ * pre_monitoring (30 °C) and the first reading. */
+static void test_engine_remaining_life_at_the_newest_reading_and_no_data_before_the_first(void)
+{
+	int64_t t = T0 + 150 * MIN_NS;
+	struct sl_params sl = { .kind = SL_ARRHENIUS, .t_ref_c = 3.5, .sl_ref_h = 28 * 24, .ea_j_mol = 75000,
+				.valid_min_c = 1, .valid_max_c = 35 };
+	cJSON *root;
+	const cJSON *l;
+	double c;
+
+	CHECK_INT(engine_lot_load("A", "R2", "lychee", t - 240 * MIN_NS, "tester"), 0);
+	CHECK_INT(engine_lot_load("A", "R3", "lychee", t + 120 * MIN_NS, "tester"), 0);
+	feed(&ch_t, t, 32.0);
+	feed(&ch_t, t + 240 * MIN_NS, 20.0);
+	l = lot_status(&root, "R2");
+	CHECK(l != NULL);
+	if (l) {
+		/* 4 h before the first reading (at 32 °C, warmer than 30), 4 h at 32 °C */
+		CHECK_NEAR(num(l, "no_data_h"), 4.0, 1e-6);
+		c = 8 * sl_rate(&sl, 32) / sl.sl_ref_h;
+		CHECK_NEAR(num(l, "consumed"), c, 1e-6);
+		CHECK_NEAR(num(l, "remaining_h"), (1 - c) * sl_life_h(&sl, 20.0), 1e-3);
+	}
+	cJSON_Delete(root);
+	l = lot_status(&root, "R3");
+	CHECK(l != NULL);
+	if (l) {
+		/* loaded 2 h before its first reading (20 °C): 2 h at field heat, 30 °C */
+		CHECK_NEAR(num(l, "no_data_h"), 2.0, 1e-6);
+		CHECK_NEAR(num(l, "consumed"), 2 * sl_rate(&sl, 30) / sl.sl_ref_h, 1e-6);
+	}
+	cJSON_Delete(root);
+	engine_lot_unload("R2", "tester");
+	engine_lot_unload("R3", "tester");
 }
 
 /* Counts journal records of a type holding every one of the strings. */
@@ -225,6 +288,69 @@ static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failu
 	engine_restart_done(j, &jcf);
 }
 
+/* Issue 12 item 5: a logger flushes hours of buffered readings with their
+ * own timestamps.  Excursions that raised and cleared in the past (and a
+ * gap longer than the stale limit) are one historical alert record each,
+ * with both times and late=true, and no notification, re-notification or
+ * escalation, whatever the clock does meanwhile; a backlog that ends inside
+ * an excursion announces it once, when it reaches the present. */
+static void test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active(void)
+{
+	struct journal_conf jcf;
+	struct journal *j;
+	int64_t now0, t;
+
+	alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"5m\"; escalate = \"10m\";"
+		     " stale_after = \"10m\";";
+	j = engine_restart_with("", "backlog", &jcf);
+	alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\"; stale_after = \"1d\";";
+	if (!j)
+		return;
+	now0 = time_now_ns();
+	/* 5 h ago to 3 h ago, a reading a minute: 5 °C, 40 min at 11 °C, a 20 min gap */
+	for (t = now0 - 300 * MIN_NS; t <= now0 - 180 * MIN_NS; t += MIN_NS) {
+		int64_t m = (t - (now0 - 300 * MIN_NS)) / MIN_NS;
+		if (m > 90 && m < 110)
+			continue; /* the logger lost 20 min */
+		feed(&ch_t, t, m >= 30 && m < 70 ? 11.0 : 5.0);
+		if (m == 60)
+			engine_tick(now0 + 1000000000LL); /* the clock ticks while the backlog arrives */
+	}
+	engine_tick(now0 + 2000000000LL);
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\"", NULL, NULL), 0); /* nothing notified */
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high_high,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=stale,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "alert,", NULL, NULL), 3); /* and nothing else */
+	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "raised_ns=", "cleared_ns="), 1);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "inactive");
+	/* 3 h ago to now: 5 °C, then 11 °C for the last hour, up to the present */
+	for (t = now0 - 179 * MIN_NS; t <= now0; t += MIN_NS)
+		feed(&ch_t, t, t >= now0 - 60 * MIN_NS ? 11.0 : 5.0);
+	engine_tick(now0 + 3000000000LL);
+	journal_sync(j);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", "\"late\":true"), 1);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high_high\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"renotify\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "stale", NULL, NULL), 0);
+	/* escalation counts from the announcement, not from the raise 45 min ago */
+	feed(&ch_t, now0 + 9 * MIN_NS, 11.0);
+	engine_tick(now0 + 9 * MIN_NS + 1000000000LL);
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
+	feed(&ch_t, now0 + 11 * MIN_NS, 11.0);
+	engine_tick(now0 + 11 * MIN_NS + 1000000000LL);
+	journal_sync(j);
+	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"escalate\"", NULL), 1);
+	/* a reading older than the newest is recorded, not evaluated */
+	feed(&ch_t, now0 - 30 * MIN_NS, 4.0);
+	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	engine_restart_done(j, &jcf);
+}
+
 /* ISA-18.2: notifications are rate-limited per channel, so a chattering
  * temperature channel never silences the door channel of the same room. */
 static void test_engine_notification_rate_limit_is_per_channel(void)
@@ -286,8 +412,10 @@ int main(void)
 	RUN(test_engine_raises_after_on_delay_and_clears_below_deadband);
 	RUN(test_engine_door_open_too_long_via_tick);
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
+	RUN(test_engine_remaining_life_at_the_newest_reading_and_no_data_before_the_first);
 	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
 	RUN(test_engine_notification_rate_limit_is_per_channel);
+	RUN(test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
 	engine_stop();
 	config_free(cfg);

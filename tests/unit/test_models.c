@@ -265,6 +265,95 @@ static void test_remaining_life_is_zero_when_used_up_and_at_planned_temperature(
 	CHECK_NEAR(lot_remaining_h(&s, &p, 3.5), 0, 0);
 }
 
+/* Issue 12 item 2: after 4 h at 32 °C a reading of 20 °C is what the lot is
+ * at now; the remaining life is projected at 20 °C, not at the 32 °C the
+ * last step integrated. */
+static void test_remaining_life_is_projected_at_the_reading_just_received(void)
+{
+	struct lot_params p;
+	struct lot_state s;
+	int64_t t0 = 1700000000LL * 1000000000LL;
+
+	lot_params_default(&p);
+	p.sl = lychee();
+	p.dt_cap_s = 100 * 3600;
+	lot_state_init(&s);
+	lot_observe(&s, &p, t0, 32.0, NAN);
+	CHECK_INT(lot_observe(&s, &p, t0 + 4 * H_NS, 20.0, NAN), 1);
+	CHECK_NEAR(s.consumed, 4 * sl_rate(&p.sl, 32) / p.sl.sl_ref_h, 1e-12); /* the 4 h were at 32 °C */
+	CHECK_NEAR(s.product_c, 20.0, 1e-12);
+	CHECK_NEAR(lot_remaining_h(&s, &p, s.last_air_c), (1 - s.consumed) * sl_life_h(&p.sl, 20.0), 1e-9);
+}
+
+/* With a product lag the projection at the new air temperature integrates
+ * the product's approach to it: between the life left at the old and at the
+ * new temperature, and the same as a fine step-by-step integration. */
+static void test_remaining_life_with_a_lag_integrates_the_approach(void)
+{
+	struct lot_params p;
+	struct lot_state s;
+	double rem, used = 0, h = 0, tp = 32, left;
+
+	lot_params_default(&p);
+	p.sl = lychee();
+	p.tau_h = 2;
+	lot_state_init(&s);
+	s.consumed = 0.5;
+	s.product_c = 32;
+	rem = lot_remaining_h(&s, &p, 20.0);
+	CHECK(rem > 0.5 * sl_life_h(&p.sl, 32.0));
+	CHECK(rem < 0.5 * sl_life_h(&p.sl, 20.0));
+	/* reference: 1-minute steps of the exact exponential approach */
+	left = 0.5;
+	while (used < left) {
+		double tp1 = 20 + (tp - 20) * exp(-(1 / 60.0) / 2.0);
+		used += (1 / 60.0) * sl_rate(&p.sl, 0.5 * (tp + tp1)) / p.sl.sl_ref_h;
+		tp = tp1;
+		h += 1 / 60.0;
+	}
+	CHECK_NEAR(rem, h, 0.1);
+	/* already there: no approach */
+	s.product_c = 20;
+	CHECK_NEAR(lot_remaining_h(&s, &p, 20.0), 0.5 * sl_life_h(&p.sl, 20.0), 1e-9);
+}
+
+/* Issue 12 item 3: from loading to the first reading nothing was observed:
+ * a gap in no_data_h, filled with the warmer of the assumed temperature
+ * before monitoring (field heat) and the first reading, never with zero. */
+static void test_time_from_loading_to_the_first_reading_is_a_gap_at_field_heat(void)
+{
+	struct lot_params p;
+	struct lot_state s;
+	int64_t t0 = 1700000000LL * 1000000000LL;
+
+	lot_params_default(&p);
+	p.sl = lychee();
+	p.loaded_ns = t0;
+	p.pre_c = 30.0;
+	lot_state_init(&s);
+	CHECK_INT(lot_observe(&s, &p, t0 + 4 * H_NS, 4.0, NAN), 0);
+	CHECK_NEAR(s.no_data_h, 4, 1e-9);
+	CHECK_INT(s.gaps, 1);
+	CHECK_NEAR(s.observed_h, 4, 1e-9);
+	CHECK_NEAR(s.consumed, 4 * sl_rate(&p.sl, 30) / p.sl.sl_ref_h, 1e-12);
+	/* no assumed temperature: the first reading fills it, not zero */
+	p.pre_c = NAN;
+	lot_state_init(&s);
+	lot_observe(&s, &p, t0 + 4 * H_NS, 4.0, NAN);
+	CHECK_NEAR(s.no_data_h, 4, 1e-9);
+	CHECK_NEAR(s.consumed, 4 * sl_rate(&p.sl, 4) / p.sl.sl_ref_h, 1e-12);
+	/* a first reading warmer than the assumption wins */
+	p.pre_c = 25.0;
+	lot_state_init(&s);
+	lot_observe(&s, &p, t0 + 2 * H_NS, 28.0, NAN);
+	CHECK_NEAR(s.consumed, 2 * sl_rate(&p.sl, 28) / p.sl.sl_ref_h, 1e-12);
+	/* a reading at the loaded time itself: no gap */
+	lot_state_init(&s);
+	lot_observe(&s, &p, t0, 4.0, NAN);
+	CHECK_NEAR(s.no_data_h, 0, 0);
+	CHECK_INT(s.gaps, 0);
+}
+
 static void test_psychro_vectors(void)
 {
 	CHECK_NEAR(psychro_dew_point(30.0, 80.0), 26.17, 0.005);
@@ -290,6 +379,9 @@ int main(void)
 	RUN(test_product_temperature_lags_air_first_order);
 	RUN(test_weight_loss_integrates_vpd);
 	RUN(test_remaining_life_is_zero_when_used_up_and_at_planned_temperature);
+	RUN(test_remaining_life_is_projected_at_the_reading_just_received);
+	RUN(test_remaining_life_with_a_lag_integrates_the_approach);
+	RUN(test_time_from_loading_to_the_first_reading_is_a_gap_at_field_heat);
 	RUN(test_psychro_vectors);
 	return TL_DONE();
 }
