@@ -1865,9 +1865,16 @@ static void report_parse_error(struct ctx *c, const config_t *lc)
 		if (a && b) {
 			char *name = xasprintf("%.*s", (int)(b - a - 1), a + 1), *target = path_join(c->cur_incdir, name);
 			int e = access(target, R_OK) < 0 ? errno : EIO;
-			err_file(c, file, line, "@include \"%s\": cannot open %s: %s (expected a readable file; @include "
-						"names it relative to the directory of %s)",
-				 name, target, strerror(e), c->cur_file);
+			if (name[0] == '/' && e == EIO)
+				/* libconfig 1.5 prefixes the including file's
+				 * directory even to an absolute name */
+				err_file(c, file, line, "@include \"%s\": an absolute path cannot be included (libconfig "
+							"reads it relative to the directory of %s): write it relative to that "
+							"directory", name, c->cur_file);
+			else
+				err_file(c, file, line, "@include \"%s\": cannot open %s: %s (expected a readable file; "
+							"@include names it relative to the directory of %s)",
+					 name, target, strerror(e), c->cur_file);
 			free(name);
 			free(target);
 		} else {
