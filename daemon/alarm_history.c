@@ -101,7 +101,21 @@ static void ah_apply(struct alarm_history *h, struct ah_alarm *a, const struct a
 	int open = ep && ep->end == ALARM_HISTORY_ACTIVE;
 	const char *ev = e->event;
 
-	if (ah_is(ev, "raise")) {
+	if (ah_is(ev, "historical")) {
+		/* A whole past episode in one event: its own row, beside (never
+		 * ending) an episode of the alarm that is live. */
+		size_t live = a->last;
+		ep = ah_open(h, a, e);
+		ep->raised_ms = e->raised_ms ? e->raised_ms : e->t_ms;
+		if (e->cleared_ms) {
+			ep->end = ALARM_HISTORY_CLEARED;
+			ep->cleared_ms = e->cleared_ms;
+		}
+		ep->late = 1;
+		if (open)
+			a->last = live;
+		return;
+	} else if (ah_is(ev, "raise")) {
 		/* A raise of an alarm already active (a lost clear): the earlier
 		 * raise stands, the excursion is not shortened. */
 		if (!open)

@@ -16,12 +16,16 @@ struct alarm_history_event {
 	int64_t t_ms;
 	const char *id;       /* required */
 	const char *event;    /* raise, clear, return, ack, shelve, unshelve, suppress, unsuppress, reset,
-			       * renotify, escalate; required */
+			       * renotify, escalate, historical; required */
 	const char *state;    /* the state after the event (active, acked, cleared_unacked, inactive, shelved) */
 	const char *severity; /* the tag: after an escalate, the new severity */
 	const char *sensor, *message, *user, *note;
 	double value, limit;  /* NaN when absent */
 	int late;             /* the point carries late=true: a historical alarm that arrived late */
+	/* event "historical" (an alarm raised and cleared within a backlog of
+	 * late readings, recorded once): its raise and clear times; 0 when
+	 * absent (the raise is then t_ms, the clear unknown: left active). */
+	int64_t raised_ms, cleared_ms;
 };
 
 enum alarm_history_end {

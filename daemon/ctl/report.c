@@ -618,7 +618,7 @@ static int alarm_is_ours(const char *id, const char *room, const char *lot)
 /* The columns of an `alert` series (-1: absent; `late` only on historical
  * alarms, from the version that records them). */
 struct alert_cols {
-	int t, id, ev, state, value, limit, message, user, note, severity, sensor, late;
+	int t, id, ev, state, value, limit, message, user, note, severity, sensor, late, raised, cleared;
 };
 
 static void alert_cols_of(const cJSON *ser, struct alert_cols *c)
@@ -635,6 +635,16 @@ static void alert_cols_of(const cJSON *ser, struct alert_cols *c)
 	c->severity = col_index(ser, "severity");
 	c->sensor = col_index(ser, "sensor");
 	c->late = col_index(ser, "late");
+	c->raised = col_index(ser, "raised_ns");
+	c->cleared = col_index(ser, "cleared_ns");
+}
+
+/* A nanosecond field as milliseconds; 0 when absent or not a number. */
+static int64_t ns_at_ms(const cJSON *row, int col)
+{
+	const cJSON *v = col >= 0 ? cJSON_GetArrayItem(row, col) : NULL;
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (int64_t)(v->valuedouble / 1e6) : 0;
 }
 
 /* One alert row as an event for alarm_history (strings borrowed from the
@@ -658,6 +668,8 @@ static int alert_event_of(const struct report *r, const struct stay *st, const s
 	e->value = num_at(row, c->value);
 	e->limit = num_at(row, c->limit);
 	e->late = cJSON_IsTrue(late) || (cJSON_IsString(late) && strcmp(late->valuestring, "true") == 0);
+	e->raised_ms = ns_at_ms(row, c->raised);
+	e->cleared_ms = ns_at_ms(row, c->cleared);
 	return 0;
 }
 

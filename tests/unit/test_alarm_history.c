@@ -277,6 +277,48 @@ static void test_escalation_and_late_flag_are_carried(void)
 	alarm_history_free(&h);
 }
 
+/* A backlog's alarm that raised and cleared in the past is one `historical`
+ * event carrying both times: one cleared row, marked late, that leaves a
+ * live episode of the same alarm open and ends nothing. */
+static void test_historical_event_is_one_cleared_row_beside_the_live_episode(void)
+{
+	struct alarm_history h;
+
+	nev = 0;
+	ev_add(5000, "A/temp_high", "raise", "active", NULL);
+	ev_add(1000, "A/temp_high", "historical", "inactive", NULL);
+	evs[nev - 1].raised_ms = 1000;
+	evs[nev - 1].cleared_ms = 3000;
+	evs[nev - 1].late = 1;
+	ev_add(2000, "B/temp_high", "historical", "inactive", NULL);
+	evs[nev - 1].late = 1; /* no cleared_ns: the clear is unknown */
+	ev_add(9000, "A/temp_high", "clear", "cleared_unacked", NULL);
+	h = build(0, 10000);
+	CHECK_INT(h.n, 3);
+	CHECK_STR(h.ep[0].id, "A/temp_high");
+	CHECK_INT(h.ep[0].raised_ms, 1000);
+	CHECK_INT(h.ep[0].end, ALARM_HISTORY_CLEARED);
+	CHECK_INT(h.ep[0].cleared_ms, 3000);
+	CHECK_INT(h.ep[0].late, 1);
+	CHECK_STR(h.ep[1].id, "B/temp_high");
+	CHECK_INT(h.ep[1].raised_ms, 2000);
+	CHECK_INT(h.ep[1].end, ALARM_HISTORY_ACTIVE);
+	CHECK_STR(h.ep[2].id, "A/temp_high");
+	CHECK_INT(h.ep[2].raised_ms, 5000);
+	CHECK_INT(h.ep[2].cleared_ms, 9000);
+	CHECK_INT(h.ep[2].late, 0);
+	alarm_history_free(&h);
+
+	/* a historical episode that ended before the period is not a row */
+	nev = 0;
+	ev_add(1000, "A/temp_high", "historical", "inactive", NULL);
+	evs[nev - 1].raised_ms = 1000;
+	evs[nev - 1].cleared_ms = 3000;
+	h = build(4000, 10000);
+	CHECK_INT(h.n, 0);
+	alarm_history_free(&h);
+}
+
 static void test_events_out_of_order_and_ties_keep_the_record_order(void)
 {
 	struct alarm_history h;
@@ -466,6 +508,7 @@ int main(void)
 	RUN(test_shelving_is_shown_on_the_episodes_it_covered);
 	RUN(test_latched_alarm_ends_at_its_reset_not_its_return);
 	RUN(test_escalation_and_late_flag_are_carried);
+	RUN(test_historical_event_is_one_cleared_row_beside_the_live_episode);
 	RUN(test_events_out_of_order_and_ties_keep_the_record_order);
 	RUN(test_a_second_raise_without_a_clear_keeps_the_first);
 	RUN(test_bad_arguments_are_refused);
