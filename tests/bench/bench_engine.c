@@ -23,11 +23,14 @@ int main(void)
 	struct cc_errors e = { 0 };
 	struct timespec t0, t1;
 	const long n = 2000000;
-	int64_t ts = 1780000000000000000LL;
+	int64_t ts;
+	char loaded[32];
+	time_t t_load = time(NULL) - 60; /* loaded a minute before the first reading */
 	FILE *f;
 
 	if (!mkdtemp(dir))
 		return 1;
+	strftime(loaded, sizeof(loaded), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t_load));
 	path = xasprintf("%s/c.conf", dir);
 	f = fopen(path, "w");
 	if (!f)
@@ -38,9 +41,9 @@ int main(void)
 		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
 		   " valid_max = 35.0; }; } );\n"
 		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\";\n"
-		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
+		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"%s\"; } ); } );\n"
 		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
+		dir, loaded);
 	fclose(f);
 	if (config_load(path, &cfg, &e) < 0) {
 		errors_print(&e, stderr);
@@ -49,6 +52,10 @@ int main(void)
 	log_set_level(LOG_LVL_ERR);
 	if (engine_start(cfg) < 0)
 		return 1;
+	/* Live readings, from now on (the engine's clock is the wall clock
+	 * until a tick): readings older than the stale limit would be a
+	 * backlog, evaluated on a path of its own. */
+	ts = time_now_ns();
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	for (long i = 0; i < n; i++) {
 		struct cc_sample s = { .ch = &ch, .ts_ns = ts + i * 10000000000LL,
