@@ -27,7 +27,7 @@ profiles = ( { name = "lychee"; version = "itest-1";
   { name = "longan"; version = "itest-1"; limits = { warn_high = 7.0; };
   model = { type = "q10"; t_ref = 2.0; shelf_life = "21d"; q10 = 3.0; valid_min = 0.0; valid_max = 35.0; }; } );
 rooms = ( { name = "A"; temperature = "th-a1/temperature"; humidity = "th-a1/humidity";
-            lots = ( { id = "LOT-1"; product = "lychee"; loaded = "2020-01-01T00:00:00Z"; } ); },
+            lots = ( { id = "LOT-1"; product = "lychee"; loaded = "$(date -u +%Y-%m-%dT%H:%M:%SZ)"; } ); },
           { name = "B"; temperature = "th-b1/temperature"; profile = "lychee"; } );
 alarms = { shelf_life_interval = "1s"; rate_limit = 0.0; stuck_after = "0s"; };
 modbus = (
