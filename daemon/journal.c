@@ -913,7 +913,10 @@ static void enforce_cap(struct journal *j, char **msg)
 	}
 }
 
-int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+/* lost: a failure loses the lines (counted in lines_not_journaled); 0 when
+ * the caller keeps them and offers them again (journal_try_append). */
+static int append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines,
+		  int lost)
 {
 	uint8_t hdr[JOURNAL_HDR];
 	struct iovec iov[2];
@@ -999,7 +1002,8 @@ int journal_append(struct journal *j, enum journal_type type, const void *data, 
 fail: {
 	uint32_t supp;
 	j->st.write_errors++;
-	j->st.lines_not_journaled += nlines;
+	if (lost)
+		j->st.lines_not_journaled += nlines;
 	j->write_fail_run++;
 	if (log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
 		msg = xasprintf("journal %s: cannot append (%u failures suppressed; %" PRIu64 " lines lost so far): %s",
@@ -1011,6 +1015,28 @@ fail: {
 	}
 	return r;
 }
+}
+
+int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+{
+	return append(j, type, data, len, nlines, 1);
+}
+
+int journal_try_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+{
+	return append(j, type, data, len, nlines, 0);
+}
+
+int journal_writable(struct journal *j)
+{
+	int ok;
+
+	if (!j)
+		return 0;
+	pthread_mutex_lock(&j->mu);
+	ok = j->write_fail_run == 0;
+	pthread_mutex_unlock(&j->mu);
+	return ok;
 }
 
 void journal_get_stats(struct journal *j, struct journal_stats *st)
