@@ -934,11 +934,21 @@ static int loop_once(struct mqtt_client *c)
 		p[0].events |= POLLOUT;
 	/* a burst cut short by a full batch may have left data in TLS's own
 	 * buffer, which poll() cannot see: read again without waiting */
-	if (poll(p, 2, c->more ? 0 : 500) < 0)
+	if (poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : 500) < 0)
 		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
 	if (p[1].revents)
 		wake_drain(c);
-	if (c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+	/* A burst is read only once every PUBACK queued before it is on the
+	 * wire (normally the previous turn wrote them all): a burst the journal
+	 * refuses then takes only its own PUBACKs down with the connection, and
+	 * no message already journaled is sent again. */
+	if ((p[0].revents & POLLOUT) && mosquitto_want_write(c->mosq)) {
+		rc = mosquitto_loop_write(c->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return rc;
+	}
+	if ((c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) &&
+	    (!mosquitto_want_write(c->mosq) || (p[0].revents & (POLLHUP | POLLERR)))) {
 		c->more = 0;
 		do {
 			errno = 0;
@@ -952,11 +962,11 @@ static int loop_once(struct mqtt_client *c)
 	q1 = c->bq1msgs;
 	if (batch_flush(c) < 0) {
 		if (!c->withholding && !c->held)
-			log_warn("mqtt broker %s: the journal cannot take %zu QoS 1 messages: %s without acknowledging "
-				 "them until it can (see the journal's own message for the cause)",
-				 c->broker, q1,
-				 c->conf->clean_session ? "holding them and not reading"
-							: "disconnecting (the broker keeps them in the session) and reconnecting");
+			log_warn("mqtt broker %s: the journal cannot take %zu QoS 1 messages (see its own message): "
+				 "not acknowledging them; %s", c->broker, q1,
+				 c->conf->clean_session
+					 ? "holding them and reading nothing more until the journal takes them"
+					 : "disconnecting (the broker keeps them in the session) until the journal writes again");
 		c->more = 0;
 		if (c->held)
 			return MOSQ_ERR_SUCCESS;
