@@ -961,7 +961,7 @@ static int loop_once(struct mqtt_client *c)
 	 * (QoS 0 messages would otherwise be lost) */
 	q1 = c->bq1msgs;
 	if (batch_flush(c) < 0) {
-		if (!c->withholding && !c->held)
+		if (!c->withholding)
 			log_warn("mqtt broker %s: the journal cannot take %zu QoS 1 messages (see its own message): "
 				 "not acknowledging them; %s", c->broker, q1,
 				 c->conf->clean_session
