@@ -1,9 +1,10 @@
 #!/bin/bash
-# No source thread waits on a disk sync.  The engine's state file is written
-# (two fsyncs) every second here, on a state dir made slow by an LD_PRELOAD
-# shim (tests/integration/slow_fsync_preload.c: each fsync/fdatasync below
-# the state dir takes 1.5 s more; the journal lives elsewhere and syncs at
-# normal speed).  A broker with mosquitto's stock limits (20 in flight, 1000
+# No source thread waits on a disk sync.  The state dir is made slow by an
+# LD_PRELOAD shim (tests/integration/slow_fsync_preload.c: each fsync or
+# fdatasync below it takes 1.5 s more).  The engine's state file is written
+# there (two fsyncs) every second, and the journal (<state_dir>/journal) has
+# 1 MiB segments, so the burst's 2 MB close a segment or two, each of which
+# must reach the disk too.  A broker with mosquitto's stock limits (20 in flight, 1000
 # queued per client) silently drops QoS 1 messages for a client that stops
 # reading for that long.  5,000 QoS 1 messages are published at 2,000 a
 # second, starting while a slow state sync is under way: every
@@ -36,17 +37,17 @@ log_type warning
 MQEOF
 start_mosquitto
 
-mkdir -p "$T/state" "$T/journal"
+mkdir -p "$T/state"
 {
 	config_head
 	cat <<CONF
 alarms = { shelf_life_interval = "1s"; };
-journal = { dir = "$T/journal"; };
+journal = { segment_size = "1M"; };
 mqtt = {
   broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-itest-stall"; };
   subscriptions = (
     { topic = "cold/{room}/{sensor}"; format = "json"; time = "ts"; time_unit = "ms";
-      fields = { temperature = "v"; }; }
+      fields = { temperature = "v"; humidity = "h"; co2 = "c"; }; }
   );
 };
 outputs = { file = ( { name = "archive"; path = "$FILE_OUT"; } ); };
@@ -63,7 +64,7 @@ wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not conne
 # the independent peer, subscribed before the burst
 # (-d: its SUBACK shows in the log; the messages are the lines starting with '{')
 start_bg mosquitto_sub "$T/sub.log" stdbuf -oL mosquitto_sub -d -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -C "$N" -W 300 \
-	-t cold/A/burst
+	-t cold/A/burst-sensor-with-a-longer-name-000000000000
 SUB_PID=$LAST_PID
 wait_for "mosquitto_sub subscribed" grep -q "received SUBACK" "$T/sub.log" || die "mosquitto_sub did not subscribe"
 sub_count() { grep -c '^{' "$T/sub.log"; }
@@ -86,14 +87,17 @@ base=$((($(date +%s) - 600) * 1000))
 b, n = int(sys.argv[1]), int(sys.argv[2])
 t0 = time.monotonic()
 for i in range(1, n + 1):
-    sys.stdout.write("{\"v\": %d, \"ts\": %d}\n" % (i, b + i))
+    sys.stdout.write("{\"v\": %d, \"h\": 90.5, \"c\": 400, \"ts\": %d}\n" % (i, b + i))
     if i % 50 == 0:
         sys.stdout.flush()
         ahead = t0 + i / 2000.0 - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
-sys.stdout.flush()' "$base" "$N" | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t cold/A/burst -l ||
+sys.stdout.flush()' "$base" "$N" | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t cold/A/burst-sensor-with-a-longer-name-000000000000 -l ||
 	fail "mosquitto_pub failed"
+
+two_segs_synced() { [ "$(grep -o '/journal/[0-9a-f]*\.seg$' "$MARK" | sort -u | wc -l)" -ge 2 ]; }
+check "the burst closed a journal segment (one more slow sync to do)" wait_for "a second segment synced" two_segs_synced
 
 # burst_stats: "LINES UNIQUE" of the burst's readings in the file output
 burst_stats() {
@@ -103,7 +107,7 @@ lines, vals = 0, set()
 try:
     for line in open(sys.argv[1], errors="replace"):
         parts = line.rstrip("\n").split(" ")
-        if len(parts) < 3 or not parts[0].startswith("temperature,") or ",sensor=burst," not in parts[0] + ",":
+        if len(parts) < 3 or not parts[0].startswith("temperature,") or ",sensor=burst-sensor-with-a-longer-name-000000000000," not in parts[0] + ",":
             continue
         for f in parts[1].split(","):
             if f.startswith("value="):
