@@ -507,7 +507,7 @@ static void batch_give_up(struct mqtt_client *c, const char *why)
  * their PUBACKs must then never be written.  A persistent session drops
  * them with the connection (the broker sends the messages again; the burst
  * is given up); a clean session would lose them that way, so the burst is
- * held, unread, until the journal takes it (mqtt_hold_retry).  A burst of
+ * held, unread, until the journal takes it (hold_retry).  A burst of
  * QoS 0 messages only, or one with no journal to wait for, is submitted
  * and counted as before (sink_submit_encoded).
  */
