@@ -3,7 +3,8 @@
  * daemon/models on each sample and timer tick, and turns their transitions
  * into records (InfluxDB "alert", log) and notifications (JSON events).
  * One mutex: samples come from several source threads; the work per sample
- * is small (a few comparisons and exponentials). */
+ * is small (a few comparisons and exponentials), and no disk sync is ever
+ * done under it (the state file is written after it is released). */
 #include "engine.h"
 
 #include <cjson/cJSON.h>
@@ -1089,24 +1090,65 @@ static void restore(struct engine *e)
 	log_info("state %s/%s: restored %zu alarms, %zu lots", e->cfg->state_dir, STATE_FILE, nal, nlot);
 }
 
+/*
+ * The snapshot is built under `lock` (save) and written with `lock`
+ * released (save_flush): a write costs two fsyncs, and a slow state disk
+ * must never hold up the source threads waiting in engine_process() (a
+ * broker with a small per-client queue drops QoS 1 messages for a client
+ * that stops reading).  Only the newest snapshot waits in `pending`; one
+ * writer at a time (save_lock) takes it, so an older snapshot never
+ * overwrites a newer one.
+ */
+static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char *js, *dir; /* under lock; NULL: nothing to write */
+} pending;
+
+/* Under lock. */
 static void save(struct engine *e, int64_t now_ms)
 {
 	char *js = snapshot(e, now_ms);
-	int rc;
 
 	if (!js)
 		return;
-	rc = state_write(e->cfg->state_dir, STATE_FILE, js, strlen(js));
+	if (pending.js) /* superseded before it was written */
+		cJSON_free(pending.js);
+	free(pending.dir);
+	pending.js = js;
+	pending.dir = xstrdup(e->cfg->state_dir);
+	e->dirty = 0; /* set again if the write fails */
+}
+
+/* Without lock: writes the newest snapshot taken, if any. */
+static void save_flush(void)
+{
+	char *js, *dir;
+	int rc;
+
+	pthread_mutex_lock(&save_lock);
+	pthread_mutex_lock(&lock);
+	js = pending.js;
+	dir = pending.dir;
+	pending.js = pending.dir = NULL;
+	pthread_mutex_unlock(&lock);
+	if (!js) {
+		pthread_mutex_unlock(&save_lock);
+		return;
+	}
+	rc = state_write(dir, STATE_FILE, js, strlen(js));
+	pthread_mutex_unlock(&save_lock);
 	if (rc < 0) {
 		static struct log_rl rl;
 		uint32_t more;
+		pthread_mutex_lock(&lock);
+		if (E)
+			E->dirty = 1; /* the next tick tries again */
+		pthread_mutex_unlock(&lock);
 		if (log_rl_allow(&rl, 60000, &more))
-			log_err("state %s/%s: cannot write: %s (%u more)", e->cfg->state_dir, STATE_FILE, strerror(-rc),
-				more);
-	} else {
-		e->dirty = 0;
+			log_err("state %s/%s: cannot write: %s (%u more)", dir, STATE_FILE, strerror(-rc), more);
 	}
 	cJSON_free(js);
+	free(dir);
 }
 
 /* --- timers ----------------------------------------------------------------- */
@@ -1207,6 +1249,7 @@ void engine_tick(int64_t now_ns)
 	if (E)
 		tick(E, now_ns);
 	pthread_mutex_unlock(&lock);
+	save_flush();
 }
 
 /* --- lifecycle ----------------------------------------------------------------- */
@@ -1264,6 +1307,7 @@ void engine_stop(void)
 	if (e && (e->nalarms || e->nrooms))
 		save(e, time_now_ns() / 1000000);
 	pthread_mutex_unlock(&lock);
+	save_flush();
 	if (!e)
 		return;
 	lots_free(e);

@@ -83,6 +83,8 @@ struct journal {
 	struct seg *segs;
 	size_t nsegs, capsegs;
 	int fd; /* the active (last) segment */
+	int *retired; /* closed segments' fds: the sync thread fdatasyncs and closes them */
+	size_t nretired, capretired;
 	int dirfd;
 	uint64_t end_lsn, next_seq, total_bytes;
 	int dirty, dir_dirty, broken;
@@ -313,12 +315,14 @@ static int seg_create(struct journal *j)
 	}
 	free(path);
 	if (j->fd >= 0) {
-		/* the closed segment must reach the disk like the rest */
-		pthread_mutex_lock(&j->sync_mu);
-		if (fdatasync(j->fd) == 0)
-			j->st.fsyncs++;
-		close(j->fd);
-		pthread_mutex_unlock(&j->sync_mu);
+		/* The closed segment must reach the disk like the rest, but not
+		 * here: an append (a source thread) never waits on a disk sync.
+		 * The sync thread does it at its next turn, within fsync_ms. */
+		if (j->nretired == j->capretired) {
+			j->capretired = j->capretired ? 2 * j->capretired : 4;
+			j->retired = xrealloc(j->retired, j->capretired * sizeof(*j->retired));
+		}
+		j->retired[j->nretired++] = j->fd;
 	}
 	j->fd = fd;
 	seg_push(j, j->end_lsn, JOURNAL_SEG_HDR, j->next_seq, j->next_seq);
@@ -846,7 +850,9 @@ static char *cap_summary(struct journal *j)
 
 static void sync_now(struct journal *j)
 {
-	int fd, dirty, dir_dirty;
+	int fd, dirty, dir_dirty, *retired;
+	size_t nretired;
+	uint64_t nsynced = 0;
 	char *cap_msg;
 
 	pthread_mutex_lock(&j->mu);
@@ -855,8 +861,18 @@ static void sync_now(struct journal *j)
 	dirty = j->dirty;
 	dir_dirty = j->dir_dirty;
 	j->dirty = j->dir_dirty = 0;
+	retired = j->retired;
+	nretired = j->nretired;
+	j->retired = NULL;
+	j->nretired = j->capretired = 0;
 	pthread_mutex_lock(&j->sync_mu); /* before mu is released: fd stays open */
 	pthread_mutex_unlock(&j->mu);
+	for (size_t i = 0; i < nretired; i++) { /* closed segments first: they come before fd */
+		if (fdatasync(retired[i]) == 0)
+			nsynced++;
+		close(retired[i]);
+	}
+	free(retired);
 	if (dirty && fd >= 0 && fdatasync(fd) < 0) {
 		uint32_t supp;
 		if (log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
@@ -868,8 +884,7 @@ static void sync_now(struct journal *j)
 	pthread_mutex_unlock(&j->sync_mu);
 
 	pthread_mutex_lock(&j->mu);
-	if (dirty)
-		j->st.fsyncs++;
+	j->st.fsyncs += nsynced + (dirty ? 1 : 0);
 	pthread_mutex_unlock(&j->mu);
 	/* positions after the data they refer to */
 	pthread_mutex_lock(&j->pos_mu);
@@ -1086,7 +1101,10 @@ static void enforce_cap(struct journal *j, char **msg)
 	}
 }
 
-int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+/* lost: a failure loses the lines (counted in lines_not_journaled); 0 when
+ * the caller keeps them and offers them again (journal_try_append). */
+static int append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines,
+		  int lost)
 {
 	uint8_t hdr[JOURNAL_HDR];
 	struct iovec iov[2];
@@ -1173,7 +1191,8 @@ int journal_append(struct journal *j, enum journal_type type, const void *data, 
 fail: {
 	uint32_t supp;
 	j->st.write_errors++;
-	j->st.lines_not_journaled += nlines;
+	if (lost)
+		j->st.lines_not_journaled += nlines;
 	j->write_fail_run++;
 	if (log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
 		msg = xasprintf("journal %s: cannot append (%u failures suppressed; %" PRIu64 " lines lost so far): %s",
@@ -1185,6 +1204,28 @@ fail: {
 	}
 	return r;
 }
+}
+
+int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+{
+	return append(j, type, data, len, nlines, 1);
+}
+
+int journal_try_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
+{
+	return append(j, type, data, len, nlines, 0);
+}
+
+int journal_writable(struct journal *j)
+{
+	int ok;
+
+	if (!j)
+		return 0;
+	pthread_mutex_lock(&j->mu);
+	ok = j->write_fail_run == 0;
+	pthread_mutex_unlock(&j->mu);
+	return ok;
 }
 
 void journal_get_stats(struct journal *j, struct journal_stats *st)

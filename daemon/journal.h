@@ -105,6 +105,12 @@ void journal_set_limits(struct journal *j, uint64_t max_size, uint64_t segment_s
  * counts its samples as dropped.
  */
 int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines);
+/* The same for a caller that keeps the record and offers it again when this
+ * fails (an MQTT burst whose PUBACKs are withheld): a failure counts in
+ * write_errors, its lines not in lines_not_journaled. */
+int journal_try_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines);
+/* 1 when the last append succeeded (or none was tried), 0 while appends fail. */
+int journal_writable(struct journal *j);
 /* fsync now and persist positions (also done every fsync_ms). */
 void journal_sync(struct journal *j);
 void journal_get_stats(struct journal *j, struct journal_stats *st);

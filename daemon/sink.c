@@ -110,6 +110,35 @@ void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size
 	engine_process(s, n);
 }
 
+int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
+{
+	int r;
+
+	if (!journal || b->len > JOURNAL_MAX_RECORD / 2) { /* nothing to wait for: as sink_submit_encoded */
+		sink_submit_encoded(b, s, n);
+		return 0;
+	}
+	if (b->lines) {
+		r = journal_try_append(journal, JOURNAL_LINES, b->data, b->len, (uint32_t)b->lines);
+		if (r < 0)
+			return r;
+	}
+	engine_process(s, n);
+	return 0;
+}
+
+void sink_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nlines, const char *why)
+{
+	if (nlines)
+		count_dropped(nlines, why);
+	engine_process(s, n);
+}
+
+int sink_journal_writable(void)
+{
+	return journal_writable(journal);
+}
+
 void sink_submit(const struct cc_sample *s, size_t n)
 {
 	struct lp_buf buf;

@@ -28,6 +28,22 @@ void sink_submit(const struct cc_sample *s, size_t n);
  * and then runs the alarm engine over s[0..n). */
 void sink_encode(struct lp_buf *b, const struct cc_sample *s, size_t n);
 void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n);
+/*
+ * For a source whose sender keeps its input until it is acknowledged (MQTT
+ * QoS 1 on a persistent session): journals b as one record and, only when
+ * that worked, runs the alarm engine over s[0..n) and returns 0.  On a
+ * failure (disk full) returns -errno having done nothing else and counted
+ * nothing as dropped: the caller withholds its acknowledgements and gets
+ * the input again.  Without a journal, or for a b too large for one
+ * record, it is sink_submit_encoded (and returns 0): waiting cannot help.
+ */
+int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n);
+/* What such a source gives up on (input that will not come again, e.g. QoS
+ * 0): nlines counted as not journaled, why in the log; the engine still
+ * sees s[0..n). */
+void sink_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nlines, const char *why);
+/* 0 while journal appends fail (disk full), 1 once one succeeds again. */
+int sink_journal_writable(void);
 /* One or more complete, '\n'-terminated lines of line protocol. */
 void sink_submit_lines(const char *lines, size_t len, size_t nlines);
 

@@ -38,9 +38,11 @@
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,12 +100,21 @@ struct mqtt_client {
 	int connected;
 	uint64_t connects, messages, unmatched;
 	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
+	uint64_t withheld; /* QoS 1 messages left unacknowledged: the journal could not take them */
+	_Atomic uint64_t stall_max_us; /* longest without reading since the last self-metrics */
 	/* loop thread only */
 	int sock_up;
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
 	struct lp_buf batch; /* lines of the messages read in this burst */
 	struct cc_sample *bsmp;
-	size_t bn, bcap, bmsgs;
+	unsigned char *bq0; /* per sample: its message came at QoS 0 (never sent again) */
+	size_t bn, bcap, bmsgs, bq1msgs, bq0lines;
+	/* the journal refused a burst: persistent session, its PUBACKs were
+	 * dropped with the connection (withholding); clean session, the burst
+	 * is held and the connection left unread until the journal takes it */
+	int withholding, held;
+	int64_t withhold_ms;
+	int64_t read_end_us; /* when the last read burst ended (0: none since connect) */
 	int64_t backoff_ms;
 	char last_err[256];
 	struct msub *subs;
@@ -450,25 +461,78 @@ static void watch_report(struct mqtt_client *c, const struct msub *s, const char
 
 /* --- the read burst's batch (loop thread) ------------------------------------ */
 
-static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t n)
+static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t n, int qos)
 {
+	size_t lines0 = c->batch.lines;
+
 	sink_encode(&c->batch, smp, n);
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
 		c->bsmp = xrealloc(c->bsmp, c->bcap * sizeof(*c->bsmp));
+		c->bq0 = xrealloc(c->bq0, c->bcap);
 	}
 	memcpy(c->bsmp + c->bn, smp, n * sizeof(*smp));
+	memset(c->bq0 + c->bn, qos == 0, n);
 	c->bn += n;
 	c->bmsgs++;
+	if (qos)
+		c->bq1msgs++;
+	else
+		c->bq0lines += c->batch.lines - lines0;
 }
 
-/* Journals the burst: must run before any PUBACK of it is written. */
-static void batch_flush(struct mqtt_client *c)
+static void batch_reset(struct mqtt_client *c)
 {
-	if (c->bn)
-		sink_submit_encoded(&c->batch, c->bsmp, c->bn);
 	lp_buf_reset(&c->batch);
-	c->bn = c->bmsgs = 0;
+	c->bn = c->bmsgs = c->bq1msgs = c->bq0lines = 0;
+}
+
+/* The burst will not be journaled: what came at QoS 0 is lost (counted; the
+ * engine still sees it), what came at QoS 1 the broker sends again. */
+static void batch_give_up(struct mqtt_client *c, const char *why)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->bn; i++)
+		if (c->bq0[i])
+			c->bsmp[n++] = c->bsmp[i];
+	if (n || c->bq0lines)
+		sink_submit_unjournaled(c->bsmp, n, c->bq0lines, why);
+	batch_reset(c);
+}
+
+/*
+ * Journals the burst: must run before any PUBACK of it is written.  0, or
+ * -errno when the journal could not take a burst holding QoS 1 messages:
+ * their PUBACKs must then never be written.  A persistent session drops
+ * them with the connection (the broker sends the messages again; the burst
+ * is given up); a clean session would lose them that way, so the burst is
+ * held, unread, until the journal takes it (hold_retry).  A burst of
+ * QoS 0 messages only, or one with no journal to wait for, is submitted
+ * and counted as before (sink_submit_encoded).
+ */
+static int batch_flush(struct mqtt_client *c)
+{
+	int r = 0;
+
+	if (c->bn && c->bq1msgs) {
+		r = sink_try_submit_encoded(&c->batch, c->bsmp, c->bn);
+		if (r < 0) {
+			pthread_mutex_lock(&c->lock);
+			c->withheld += c->bq1msgs;
+			pthread_mutex_unlock(&c->lock);
+			if (c->conf->clean_session) {
+				c->held = 1;
+				return r;
+			}
+			batch_give_up(c, "journal append failed (QoS 0 messages of a withheld burst)");
+			return r;
+		}
+	} else if (c->bn) {
+		sink_submit_encoded(&c->batch, c->bsmp, c->bn);
+	}
+	batch_reset(c);
+	return r;
 }
 
 static int batch_full(const struct mqtt_client *c)
@@ -479,7 +543,7 @@ static int batch_full(const struct mqtt_client *c)
 /* One message of subscription s; its samples join the burst's batch, which
  * is journaled before the PUBACK is written (see the top). */
 static void handle(struct mqtt_client *c, struct msub *s, const char *topic, const char *vals[TOPIC_CAP_N],
-		   const size_t lens[TOPIC_CAP_N], const char *p, size_t n)
+		   const size_t lens[TOPIC_CAP_N], const char *p, size_t n, int qos)
 {
 	const struct cc_mqtt_sub *sc = s->conf;
 	char capbuf[TOPIC_CAP_N][TOPIC_MAX_CAPTURE + 1];
@@ -533,7 +597,7 @@ done:
 	if (c->watch)
 		watch_report(c, s, topic, &d, p, n);
 	else if (d.n)
-		batch_add(c, d.smp, d.n);
+		batch_add(c, d.smp, d.n, qos);
 	pthread_mutex_lock(&c->lock);
 	s->received++;
 	if (d.n)
@@ -571,7 +635,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	for (size_t i = 0; i < c->nsubs; i++)
 		if (topic_match(&c->subs[i].pat, msg->topic, tlen, vals, lens)) {
 			handle(c, &c->subs[i], msg->topic, vals, lens, msg->payload ? msg->payload : "",
-			       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+			       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, msg->qos);
 			return;
 		}
 	pthread_mutex_lock(&c->lock);
@@ -783,6 +847,57 @@ static void wake(struct mqtt_client *c)
 	(void)r;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* About to read again: how long since the last burst was read (journal,
+ * engine, PUBACKs and keepalive in between).  A broker with a small
+ * per-client queue drops QoS 1 messages for a client that stops reading. */
+static void stall_note(struct mqtt_client *c)
+{
+	uint64_t d;
+
+	if (!c->read_end_us)
+		return;
+	d = (uint64_t)(mono_us() - c->read_end_us);
+	if (d > atomic_load_explicit(&c->stall_max_us, memory_order_relaxed))
+		atomic_store_explicit(&c->stall_max_us, d, memory_order_relaxed);
+	c->read_end_us = 0;
+}
+
+/* A clean session's held burst is offered to the journal again; 1 once it
+ * took it (the PUBACKs may then go out). */
+static int hold_retry(struct mqtt_client *c)
+{
+	if (sink_try_submit_encoded(&c->batch, c->bsmp, c->bn) < 0)
+		return 0;
+	batch_reset(c);
+	c->held = 0;
+	log_info("mqtt broker %s: the journal took the held messages: acknowledging and reading again", c->broker);
+	return 1;
+}
+
+/* Withholding (persistent session): reconnect, and so get the messages
+ * again, as soon as another append shows the journal writes again, or after
+ * withhold_ms at the latest (1 s doubling up to reconnect_max): the burst
+ * the broker sends again is then the probe. */
+static void wait_writable(struct mqtt_client *c)
+{
+	int64_t until = time_mono_ms() + c->withhold_ms;
+
+	while (!sink_journal_writable() && time_mono_ms() < until)
+		if (nap(c, 200))
+			return;
+	c->withhold_ms *= 2;
+	if (c->withhold_ms > c->conf->reconnect_max_ms)
+		c->withhold_ms = c->conf->reconnect_max_ms;
+}
+
 /*
  * One turn of the connected client: wait up to 500 ms for the socket (or a
  * wake-up), read every packet it has (a burst: on_message runs for each,
@@ -790,35 +905,84 @@ static void wake(struct mqtt_client *c)
  * the burst, then write the queued packets, then keepalive.  libmosquitto
  * reports "no more data" only through errno (EAGAIN after a packet__read
  * that found nothing), so errno is cleared before each read.
+ *
+ * When the journal cannot take a burst with QoS 1 messages (disk full),
+ * their queued PUBACKs are never written.  Persistent session: the
+ * connection is shut down under libmosquitto (mosquitto_reconnect() drops
+ * the packets still queued before it connects again), the broker keeps the
+ * messages and sends them again; each is journaled once, when the journal
+ * takes it.  Clean session: the broker would forget them, so the burst is
+ * held and the socket left alone until the journal takes it.
  */
 static int loop_once(struct mqtt_client *c)
 {
 	int sock = mosquitto_socket(c->mosq), rc = MOSQ_ERR_SUCCESS;
 	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = c->wake[0], .events = POLLIN } };
+	size_t q1;
 
 	if (sock < 0)
 		return MOSQ_ERR_NO_CONN;
+	if (c->held) {
+		if (!hold_retry(c)) {
+			nap(c, 200);
+			return MOSQ_ERR_SUCCESS;
+		}
+		goto write;
+	}
+	stall_note(c);
 	if (mosquitto_want_write(c->mosq))
 		p[0].events |= POLLOUT;
 	/* a burst cut short by a full batch may have left data in TLS's own
 	 * buffer, which poll() cannot see: read again without waiting */
-	if (poll(p, 2, c->more ? 0 : 500) < 0)
+	if (poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : 500) < 0)
 		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
 	if (p[1].revents)
 		wake_drain(c);
-	if (c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+	/* A burst is read only once every PUBACK queued before it is on the
+	 * wire (normally the previous turn wrote them all): a burst the journal
+	 * refuses then takes only its own PUBACKs down with the connection, and
+	 * no message already journaled is sent again. */
+	if ((p[0].revents & POLLOUT) && mosquitto_want_write(c->mosq)) {
+		rc = mosquitto_loop_write(c->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return rc;
+	}
+	if ((c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) &&
+	    (!mosquitto_want_write(c->mosq) || (p[0].revents & (POLLHUP | POLLERR)))) {
 		c->more = 0;
 		do {
 			errno = 0;
 			rc = mosquitto_loop_read(c->mosq, 1);
 		} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
 			 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
+		c->read_end_us = mono_us();
 	}
 	/* what was read is journaled even when the connection just broke
 	 * (QoS 0 messages would otherwise be lost) */
-	batch_flush(c);
+	q1 = c->bq1msgs;
+	if (batch_flush(c) < 0) {
+		if (!c->withholding)
+			log_warn("mqtt broker %s: the journal cannot take %zu QoS 1 messages (see its own message): "
+				 "not acknowledging them; %s", c->broker, q1,
+				 c->conf->clean_session
+					 ? "holding them and reading nothing more until the journal takes them"
+					 : "disconnecting (the broker keeps them in the session) until the journal writes again");
+		c->more = 0;
+		if (c->held)
+			return MOSQ_ERR_SUCCESS;
+		c->withholding = 1;
+		if (mosquitto_socket(c->mosq) >= 0)
+			shutdown(mosquitto_socket(c->mosq), SHUT_RDWR);
+		return MOSQ_ERR_CONN_LOST;
+	}
+	if (c->withholding && q1) {
+		c->withholding = 0;
+		c->withhold_ms = 1000;
+		log_info("mqtt broker %s: the journal takes messages again: acknowledging again", c->broker);
+	}
 	if (rc != MOSQ_ERR_SUCCESS)
 		return rc;
+write:
 	if (mosquitto_socket(c->mosq) < 0)
 		return MOSQ_ERR_CONN_LOST;
 	if (mosquitto_want_write(c->mosq)) {
@@ -836,6 +1000,7 @@ static void *loop_main(void *arg)
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	c->backoff_ms = 1000;
+	c->withhold_ms = 1000;
 	while (!stopping(c)) {
 		int rc;
 
@@ -866,13 +1031,21 @@ static void *loop_main(void *arg)
 			was = c->connected;
 			c->connected = 0;
 			pthread_mutex_unlock(&c->lock);
-			if (was)
+			if (was && !c->withholding)
 				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, err_text(rc));
 			c->sock_up = 0;
-			backoff(c);
+			c->read_end_us = 0;
+			if (c->withholding)
+				wait_writable(c);
+			else
+				backoff(c);
 		}
 	}
-	if (c->sock_up) {
+	if (c->held) { /* stopped before the journal took them: never acknowledged */
+		sink_submit_unjournaled(c->bsmp, c->bn, c->batch.lines, "stopped while the journal could not take them");
+		batch_reset(c);
+		c->held = 0;
+	} else if (c->sock_up) {
 		/* queued PUBACKs go out before the DISCONNECT (one queue, in order) */
 		mosquitto_disconnect(c->mosq);
 		for (int i = 0; i < 20 && mosquitto_loop(c->mosq, 100, 1) == MOSQ_ERR_SUCCESS; i++)
@@ -899,6 +1072,7 @@ static void client_free(struct mqtt_client *c)
 	chan_free_all(c);
 	lp_buf_free(&c->batch);
 	free(c->bsmp);
+	free(c->bq0);
 	if (c->wake[0] >= 0) {
 		close(c->wake[0]);
 		close(c->wake[1]);
@@ -1030,6 +1204,9 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 			{ .key = "reconnects", .type = LP_INT, .v.i = (int64_t)(c->connects ? c->connects - 1 : 0) },
 			{ .key = "messages", .type = LP_INT, .v.i = (int64_t)c->messages },
 			{ .key = "unmatched", .type = LP_INT, .v.i = (int64_t)c->unmatched },
+			{ .key = "withheld", .type = LP_INT, .v.i = (int64_t)c->withheld },
+			{ .key = "max_stall_ms", .type = LP_FLOAT,
+			  .v.f = (double)atomic_exchange(&c->stall_max_us, 0) / 1000.0 },
 		};
 		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), ts);
 	}
