@@ -3,7 +3,8 @@
 # in room A over a ten-hour period, with alarms cleared then acknowledged,
 # acknowledged then cleared, never acknowledged, still active at the end,
 # raised before the period, cleared exactly at the end, re-raised after a
-# clear, shelved, reset after latching, recorded late (late=true), and a
+# clear, shelved, reset after latching, recorded late (late=true), one
+# event=historical record (raised and cleared within a backlog), and a
 # neighbouring lot's alarm.  Every CSV alarm row is checked against the
 # alert events read back from InfluxDB (an independent reading: raises and
 # clears of one alarm alternate, an ack belongs to the latest raise before
@@ -83,6 +84,12 @@ for e in ev:
 # historical, recorded late
 alert(6*H, "A/temp_low_low", "raise", "active", "critical", late=True)
 alert(6*H + 30*M, "A/temp_low_low", "clear", "cleared_unacked", "critical", late=True)
+# historical: raised and cleared within a backlog of late readings, one
+# record at its raise time carrying both times, as the engine writes it
+print("alert,room=A,rule=door_open,sensor=th-a1,severity=warning,site=itest "
+      "state=\"inactive\",event=\"historical\",value=1,limit=0,message=\"room A: door_open\",id=\"A/door_open\","
+      "annunciated=false,late=true,raised_ns=%di,cleared_ns=%di %d"
+      % ((base + 5*H) * 10**9, (base + 5*H + 10*M) * 10**9, base + 5*H))
 # the lot's shelf_life points: one stay in room A over the whole period
 for k in range(11):
     print("shelf_life,lot=%s,room=A,product=lychee,profile=lychee,profile_version=2025.1,site=itest "
@@ -126,6 +133,9 @@ for e in sorted(evs, key=lambda e: e["time"]):
         a["raise"].append(e["time"])
     elif e["event"] in ("clear", "reset"):
         a["clear"].append(e["time"])
+    elif e["event"] == "historical":
+        a["raise"].append(int(e["raised_ns"] // 10**9))
+        a["clear"].append(int(e["cleared_ns"] // 10**9))
     elif e["event"] == "ack" and a["raise"] and len(a["raise"]) - 1 not in a["ack"]:
         a["ack"][len(a["raise"]) - 1] = (e["time"], e.get("user") or "")
     if e.get("late") is True: a["late"] = True
@@ -177,6 +187,8 @@ say(row("A/%s/chill_warn" % lot, 1).get("cleared_utc") == utc(frm + 4 * 3600 + 2
 say(row("A/temp_rate").get("shelved_by") == "tech" and row("A/temp_rate").get("cleared_utc") == utc(frm + 90 * 60), "shelved: shelved by, and cleared at the clear")
 say(row("A/co2_latched").get("status") == "reset" and row("A/co2_latched").get("cleared_utc") == utc(frm + 3 * 3600 + 40 * 60), "latched: ends at the reset")
 say(row("A/temp_low_low").get("historical") == "yes", "late=true: a historical alarm")
+say(row("A/door_open").get("raised_utc") == utc(frm + 5 * 3600) and row("A/door_open").get("cleared_utc") == utc(frm + 5 * 3600 + 10 * 60)
+    and row("A/door_open").get("historical") == "yes", "event=historical: one row with its own raise and clear times, historical")
 
 # --- the HTML: "active at the end" only in the still-active row
 class P(HTMLParser):
