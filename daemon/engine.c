@@ -893,8 +893,11 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 
 	ch->last_ms = now;
 	ch->last_q = s->quality;
-	eval_cond(e, ch->fault, now, s->quality == CC_Q_OUT_OF_RANGE || s->quality == CC_Q_COMM_ERROR,
-		  s->quality == CC_Q_OUT_OF_RANGE ? s->value : NAN);
+	/* A stale sample (an interval a busy bus could not poll) says nothing
+	 * of the sensor: it neither raises nor clears the fault. */
+	if (s->quality != CC_Q_STALE)
+		eval_cond(e, ch->fault, now, s->quality == CC_Q_OUT_OF_RANGE || s->quality == CC_Q_COMM_ERROR,
+			  s->quality == CC_Q_OUT_OF_RANGE ? s->value : NAN);
 	if (!good)
 		return;
 	/* Stale on reading time: a late reading does not bring monitoring back

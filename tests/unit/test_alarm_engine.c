@@ -5,6 +5,7 @@
 #include "../../daemon/engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -400,6 +401,37 @@ static void test_engine_lots_loaded_at_run_time_stop_at_the_bound(void)
 	log_set_level(LOG_LVL_INFO);
 }
 
+/* A `stale` sample (an interval a busy Modbus bus could not poll) says
+ * nothing of the sensor: it neither raises nor clears its fault alarm. */
+static void test_engine_stale_sample_neither_raises_nor_clears_a_fault(void)
+{
+	int64_t t = T0 + 600 * MIN_NS;
+	struct cc_sample s = { .ch = &ch_t, .value = NAN };
+
+	feed(&ch_t, t, 5.0);
+	s.quality = CC_Q_STALE;
+	for (int i = 1; i <= 3; i++) {
+		s.ts_ns = t + i * MIN_NS;
+		engine_process(&s, 1);
+	}
+	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "inactive");
+	s.quality = CC_Q_COMM_ERROR;
+	for (int i = 4; i <= 6; i++) {
+		s.ts_ns = t + i * MIN_NS;
+		engine_process(&s, 1);
+	}
+	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "active");
+	s.quality = CC_Q_STALE;
+	for (int i = 7; i <= 9; i++) {
+		s.ts_ns = t + i * MIN_NS;
+		engine_process(&s, 1);
+	}
+	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "active");
+	feed(&ch_t, t + 10 * MIN_NS, 5.0);
+	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "cleared_unacked");
+	CHECK_INT(engine_ack("th-a1/temperature:fault", "an", NULL), 0);
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
@@ -417,6 +449,7 @@ int main(void)
 	RUN(test_engine_notification_rate_limit_is_per_channel);
 	RUN(test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
+	RUN(test_engine_stale_sample_neither_raises_nor_clears_a_fault);
 	engine_stop();
 	config_free(cfg);
 	{
