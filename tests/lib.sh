@@ -14,6 +14,8 @@ MODBUS_SIM=$BUILD_DIR/tests/modbus_sim
 # `python3` on PATH may be a pyenv build without Debian's modules
 # (pymodbus); the system interpreter has them.
 PY=/usr/bin/python3
+# Where the tests' Python heredocs import their helpers from (ctl_client.py).
+export CC_ITEST_DIR=$TESTS_DIR/integration
 # Generous: a loaded 2-core machine, possibly under ASan.
 WAIT_TIMEOUT=${CC_WAIT_TIMEOUT:-60}
 
@@ -482,6 +484,29 @@ print("\n".join(str(t) for t in sorted(ts)))
 PYEOF
 }
 
+# lp_value_stats FILE SENSOR: "LINES DISTINCT" of one sensor's temperature
+# readings in a line-protocol file such as the daemon's file output: how many
+# lines carry a value, and how many different values they carry (a reading
+# delivered twice shows as LINES > DISTINCT).  "0 0" while FILE is missing.
+lp_value_stats() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import sys
+lines, vals = 0, set()
+try:
+    for line in open(sys.argv[1], errors="replace"):
+        parts = line.rstrip("\n").split(" ")
+        if len(parts) < 3 or not parts[0].startswith("temperature,") or ",sensor=%s," % sys.argv[2] not in parts[0] + ",":
+            continue
+        for f in parts[1].split(","):
+            if f.startswith("value="):
+                lines += 1
+                vals.add(float(f[6:]))
+except FileNotFoundError:
+    pass
+print(lines, len(vals))
+PYEOF
+}
+
 # influx_timestamps QUERY: the ns timestamps of a query's rows, sorted, unique.
 influx_timestamps() {
 	INFLUX_EPOCH=ns influx_query "$1" | influx_rows | cut -f3 | sort -n -u
@@ -548,3 +573,54 @@ influx_count() {
 	v=$(influx_scalar "$1")
 	echo "${v:-0}"
 }
+
+# ---------------------------------------------------------------- outages
+
+# start_outage_daemon NAME MAX_SIZE FILE: InfluxDB, mosquitto and a daemon
+# taking readings from NAME/{room}/{sensor}/temperature (client id
+# cc-itest-NAME) into an InfluxDB output (itest, backoff_max 1s) and a file
+# output at FILE (archive), through a journal of 1 MiB segments capped at
+# MAX_SIZE.  Returns once the daemon's self-metrics reach InfluxDB: the
+# test can then stop_influxd for its outage.
+start_outage_daemon() {
+	local name=$1 max_size=$2 file=$3
+	start_influxd
+	start_mosquitto
+	{
+		config_head
+		cat <<CONF
+mqtt = {
+  broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-itest-$name"; };
+  subscriptions = ( { topic = "$name/{room}/{sensor}/temperature"; quantity = "temperature"; } );
+};
+outputs = {
+  influxdb = ( { name = "itest"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = 1000; flush = "200ms";
+                 backoff_max = "1s"; } );
+  file = ( { name = "archive"; path = "$file"; } );
+};
+journal = { max_size = "$max_size"; segment_size = "1M"; fsync = "200ms"; };
+CONF
+	} >"$DAEMON_CONF"
+	start_daemon
+	wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
+	wait_for "self-metrics in InfluxDB" influx_has "SELECT * FROM coldchaind_journal" ||
+		die "nothing reached InfluxDB before the outage"
+}
+
+# ---------------------------------------------------------------- a small disk
+
+# mount_journal_tmpfs SIZE: a tmpfs of SIZE mounted at $T/journal (left in
+# J) for a journal to fill up.  Needs root (CI runs as root): the test is
+# skipped otherwise.  Whatever happens, the mount goes before cleanup removes
+# $T (lazily: the daemon may still hold files open until cleanup stops it).
+mount_journal_tmpfs() {
+	if [ "$(id -u)" != 0 ]; then
+		skip "not root: cannot mount a small tmpfs"
+	fi
+	J=$T/journal
+	mkdir -p "$J"
+	mount -t tmpfs -o "size=$1,mode=0700" cc-test-journal "$J" || die "cannot mount a tmpfs on $J"
+	trap 'st=$?; umount -l "$J" 2>/dev/null; (exit $st); cleanup' EXIT
+}
+
+umount_journal() { umount "$J" 2>/dev/null || umount -l "$J" 2>/dev/null; }

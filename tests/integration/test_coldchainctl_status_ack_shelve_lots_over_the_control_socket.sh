@@ -153,21 +153,12 @@ check "LOT-2 is gone" test -z "$(lot_room LOT-2 2>/dev/null)"
 
 # --- hostile clients: garbage, oversized, half a line held open
 "$PY" - "$SOCK" >"$T/hostile.out" 2>&1 <<'PYEOF'
-import json, socket, sys
+import json, os, socket, sys
+sys.path.insert(0, os.environ["CC_ITEST_DIR"])
+from ctl_client import exchange
 path = sys.argv[1]
 def ask(data):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    s.connect(path)
-    s.sendall(data)
-    buf = b""
-    while b"\n" not in buf:
-        c = s.recv(65536)
-        if not c:
-            break
-        buf += c
-    s.close()
-    return json.loads(buf.split(b"\n")[0])
+    return json.loads(exchange(path, data, timeout=30).split(b"\n")[0])
 # a client that sends half a request and waits: it must block no one
 held = socket.socket(socket.AF_UNIX)
 held.connect(path)

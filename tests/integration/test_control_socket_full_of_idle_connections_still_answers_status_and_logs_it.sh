@@ -30,29 +30,16 @@ wait_for "the control socket" test -S "$SOCK" || die "no control socket at $SOCK
 # Python holds the idle connections while coldchainctl runs; every step
 # prints one RESULT line that the checks below read.
 "$PY" - "$SOCK" "$CTL" >"$T/lockout.out" 2>&1 <<'PYEOF'
-import json, socket, subprocess, sys
+import json, os, socket, subprocess, sys
+sys.path.insert(0, os.environ["CC_ITEST_DIR"])
+from ctl_client import conn, read_line
 path, ctl = sys.argv[1:]
 MAX = 16
-
-def connect():
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(60)
-    s.connect(path)
-    return s
-
-def read_line(s):
-    buf = b""
-    while b"\n" not in buf:
-        c = s.recv(65536)
-        if not c:
-            break
-        buf += c
-    return buf
 
 # Every slot taken: each connection has had a reply, so the daemon holds it.
 held = []
 for i in range(MAX):
-    s = connect()
+    s = conn(path)
     s.sendall(b'{"cmd":"ping"}\n')
     r = json.loads(read_line(s))
     assert r["ok"] is True, r
@@ -89,7 +76,7 @@ print("RESULT evicted_told", evicted)
 # A flood: 40 more connections one after another, each held open.
 flood = []
 for i in range(40):
-    s = connect()
+    s = conn(path)
     s.sendall(b'{"cmd":"ping"}\n')
     r = json.loads(read_line(s))
     assert r["ok"] is True, r

@@ -21,22 +21,10 @@ start_daemon
 wait_for "the control socket" test -S "$SOCK" || die "no control socket at $SOCK"
 
 "$PY" - "$SOCK" >"$T/utf8.out" 2>&1 <<'PYEOF'
-import json, socket, sys
+import json, os, sys
+sys.path.insert(0, os.environ["CC_ITEST_DIR"])
+from ctl_client import exchange
 path = sys.argv[1]
-
-def ask(data):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(60)
-    s.connect(path)
-    s.sendall(data)
-    buf = b""
-    while b"\n" not in buf:
-        c = s.recv(65536)
-        if not c:
-            break
-        buf += c
-    s.close()
-    return buf
 
 E = "\u00e9"  # e-acute, two bytes in UTF-8
 cases = [
@@ -65,7 +53,7 @@ cases = [
 ]
 bad = 0
 for name, data, want_ok, want_code in cases:
-    raw = ask(data)
+    raw = exchange(path, data)
     problems = []
     if not raw.endswith(b"\n") or raw.count(b"\n") != 1:
         problems.append("not one line: %r" % raw[:120])

@@ -8,16 +8,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
-if [ "$(id -u)" != 0 ]; then
-	skip "not root: cannot mount a small tmpfs"
-fi
-J=$T/journal
-mkdir -p "$J"
-mount -t tmpfs -o size=1200k,mode=0700 cc-test-journal "$J" || die "cannot mount a tmpfs on $J"
-umount_journal() { umount "$J" 2>/dev/null || umount -l "$J" 2>/dev/null; }
-# Whatever happens, the mount goes before lib.sh's cleanup removes $T (lazy:
-# the daemon may still hold files open until cleanup stops it).
-trap 'st=$?; umount -l "$J" 2>/dev/null; (exit $st); cleanup' EXIT
+mount_journal_tmpfs 1200k
 
 # 50 points every 100 ms: the 1.2 MiB fill up within half a minute.
 : >"$T/sim.map"

@@ -100,24 +100,7 @@ two_segs_synced() { [ "$(grep -o '/journal/[0-9a-f]*\.seg$' "$MARK" | sort -u | 
 check "the burst closed a journal segment (one more slow sync to do)" wait_for "a second segment synced" two_segs_synced
 
 # burst_stats: "LINES UNIQUE" of the burst's readings in the file output
-burst_stats() {
-	"$PY" - "$FILE_OUT" <<'PYEOF'
-import sys
-lines, vals = 0, set()
-try:
-    for line in open(sys.argv[1], errors="replace"):
-        parts = line.rstrip("\n").split(" ")
-        if len(parts) < 3 or not parts[0].startswith("temperature,") or ",sensor=burst-sensor-with-a-longer-name-000000000000," not in parts[0] + ",":
-            continue
-        for f in parts[1].split(","):
-            if f.startswith("value="):
-                lines += 1
-                vals.add(float(f[6:]))
-except FileNotFoundError:
-    pass
-print(lines, len(vals))
-PYEOF
-}
+burst_stats() { lp_value_stats "$FILE_OUT" burst-sensor-with-a-longer-name-000000000000; }
 all_in() { [ "$(burst_stats)" = "$N $N" ]; }
 if wait_for "all $N burst messages in the file output" -t 90 all_in; then
 	pass "all $N QoS 1 messages of the burst were journaled and delivered, none twice"

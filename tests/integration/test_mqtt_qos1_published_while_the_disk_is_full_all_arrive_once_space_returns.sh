@@ -14,14 +14,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND"
-if [ "$(id -u)" != 0 ]; then
-	skip "not root: cannot mount a small tmpfs"
-fi
-J=$T/journal
-mkdir -p "$J"
-mount -t tmpfs -o size=2m,mode=0700 cc-test-journal "$J" || die "cannot mount a tmpfs on $J"
-umount_journal() { umount "$J" 2>/dev/null || umount -l "$J" 2>/dev/null; }
-trap 'st=$?; umount -l "$J" 2>/dev/null; (exit $st); cleanup' EXIT
+mount_journal_tmpfs 2m
 
 FILE_OUT=$T/out.lp
 start_mosquitto
@@ -56,24 +49,7 @@ for i in range(lo, hi + 1):
 		mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "cold/A/${SENSOR:-full}" -l
 }
 # stats: "LINES DISTINCT" of the test's readings in the file output
-stats() {
-	"$PY" - "$FILE_OUT" "${SENSOR:-full}" <<'PYEOF'
-import sys
-lines, vals = 0, set()
-try:
-    for line in open(sys.argv[1], errors="replace"):
-        parts = line.rstrip("\n").split(" ")
-        if len(parts) < 3 or not parts[0].startswith("temperature,") or ",sensor=%s," % sys.argv[2] not in parts[0] + ",":
-            continue
-        for f in parts[1].split(","):
-            if f.startswith("value="):
-                lines += 1
-                vals.add(float(f[6:]))
-except FileNotFoundError:
-    pass
-print(lines, len(vals))
-PYEOF
-}
+stats() { lp_value_stats "$FILE_OUT" "${SENSOR:-full}"; }
 has() { [ "$(stats)" = "$1 $1" ]; }
 
 pub_range 1 5 || die "mosquitto_pub failed"

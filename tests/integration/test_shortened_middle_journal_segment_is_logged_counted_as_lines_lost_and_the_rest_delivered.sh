@@ -17,27 +17,7 @@ need_bin "$COLDCHAIND"
 N=40000
 FILE_OUT=$T/archive.lp
 STATS_INTERVAL=1s
-start_influxd
-start_mosquitto
-{
-	config_head
-	cat <<CONF
-mqtt = {
-  broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-itest-gap"; };
-  subscriptions = ( { topic = "gap/{room}/{sensor}/temperature"; quantity = "temperature"; } );
-};
-outputs = {
-  influxdb = ( { name = "itest"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = 1000; flush = "200ms";
-                 backoff_max = "1s"; } );
-  file = ( { name = "archive"; path = "$FILE_OUT"; } );
-};
-journal = { max_size = "64M"; segment_size = "1M"; fsync = "200ms"; };
-CONF
-} >"$DAEMON_CONF"
-start_daemon
-wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
-wait_for "self-metrics in InfluxDB" influx_has "SELECT * FROM coldchaind_journal" ||
-	die "nothing reached InfluxDB before the outage"
+start_outage_daemon gap 64M "$FILE_OUT"
 stop_influxd
 seq 0 $((N - 1)) | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t gap/A/s1/temperature -l ||
 	die "mosquitto_pub could not publish the $N readings"

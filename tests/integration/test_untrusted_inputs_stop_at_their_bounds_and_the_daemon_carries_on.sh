@@ -39,30 +39,16 @@ start_daemon
 
 # --- the control socket: client count and a client that does not read
 "$PY" - "$SOCK" >"$T/clients.out" 2>&1 <<'PYEOF'
-import json, socket, sys, time
+import json, os, sys, time
+sys.path.insert(0, os.environ["CC_ITEST_DIR"])
+from ctl_client import conn, line, ask
 path = sys.argv[1]
-def conn():
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(60)
-    s.connect(path)
-    return s
-def line(s):
-    buf = b""
-    while b"\n" not in buf:
-        c = s.recv(1 << 20)
-        if not c:
-            break
-        buf += c
-    return buf.split(b"\n")[0]
-def ask(s, req):
-    s.sendall(json.dumps(req).encode() + b"\n")
-    return json.loads(line(s))
 held = []
 for i in range(16):                       # CONTROL_MAX_CLIENTS
-    s = conn()
+    s = conn(path)
     assert ask(s, {"cmd": "ping"})["ok"] is True
     held.append(s)
-extra = conn()
+extra = conn(path)
 r = ask(extra, {"cmd": "ping"})
 assert r["ok"] is True, r
 print("17th client served")
@@ -77,7 +63,7 @@ for s in held:
 # a slot frees when a client goes: poll for it, no sleep
 deadline = time.time() + 60
 while True:
-    s = conn()
+    s = conn(path)
     try:
         if ask(s, {"cmd": "ping"})["ok"] is True:
             s.close()
@@ -89,14 +75,14 @@ while True:
     time.sleep(0.1)
 print("slots free again")
 # never reads: ~1000 refusals of ~25 KiB each are far past 8 MiB
-lazy = conn()
+lazy = conn(path)
 req = json.dumps({"cmd": "lot_load", "room": "Z", "lot": "L", "product": "p"}).encode() + b"\n"
 try:
     for i in range(1000):
         lazy.sendall(req)
 except OSError as e:
     print("lazy client cut off while sending:", e.__class__.__name__)
-s = conn()
+s = conn(path)
 r = ask(s, {"cmd": "status"})
 assert r["ok"] is True and len(r["rooms"]) == 200, "status after the lazy client"
 print("others still served")
