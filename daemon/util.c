@@ -26,6 +26,88 @@ int64_t time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* cnt decimal digits at s[at], all inside n.  0 or -1. */
+static int iso_digits(const char *s, size_t n, size_t at, size_t cnt, int *out)
+{
+	int v = 0;
+
+	if (at + cnt > n)
+		return -1;
+	for (size_t i = 0; i < cnt; i++) {
+		if (!isdigit((unsigned char)s[at + i]))
+			return -1;
+		v = v * 10 + (s[at + i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int time_parse_iso8601(const char *s, size_t n, int64_t *out_ns)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int Y, M, D, h, mi, sec = 0, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, t;
+	size_t i = 16;
+
+	if (iso_digits(s, n, 0, 4, &Y) || n < 17 || s[4] != '-' || iso_digits(s, n, 5, 2, &M) || s[7] != '-' ||
+	    iso_digits(s, n, 8, 2, &D) || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') ||
+	    iso_digits(s, n, 11, 2, &h) || s[13] != ':' || iso_digits(s, n, 14, 2, &mi))
+		return -EINVAL;
+	if (s[i] == ':') {
+		if (iso_digits(s, n, i + 1, 2, &sec))
+			return -EINVAL;
+		i += 3;
+		if (i < n && s[i] == '.') {
+			int nd = 0;
+			for (i++; i < n && isdigit((unsigned char)s[i]); i++) {
+				if (nd < 9) {
+					frac = frac * 10 + (s[i] - '0');
+					nd++;
+				}
+			}
+			if (nd == 0)
+				return -EINVAL;
+			while (nd++ < 9)
+				frac *= 10;
+		}
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		sign = s[i] == '-' ? -1 : 1;
+		if (iso_digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || iso_digits(s, n, i + 4, 2, &om))
+			return -EINVAL;
+		i += 6;
+	} else {
+		return -EINVAL;
+	}
+	if (i != n)
+		return -EINVAL;
+	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60 || oh > 14 || om > 59)
+		return -EINVAL;
+	if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0))
+		return -EINVAL;
+	if (Y < 1678 || Y > 2261)
+		return -ERANGE;
+	if (sec == 60)
+		sec = 59;
+	t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= sign * (oh * 3600 + om * 60);
+	*out_ns = t * 1000000000LL + frac;
+	return 0;
+}
+
 /* Parses the leading unsigned decimal integer; *end points past it. */
 static int parse_uint(const char *s, uint64_t *out, const char **end)
 {

@@ -14,6 +14,22 @@ int64_t time_now_ns(void);
 int64_t time_mono_ms(void);
 
 /*
+ * The one ISO 8601 / RFC 3339 time parser of the program (config lot times,
+ * report --from/--to, lot load --at, MQTT payload times).  Exactly the n
+ * bytes of s, nothing around them:
+ *   YYYY-MM-DD('T'|'t'|' ')hh:mm[:ss[.fraction]](Z|z|+hh:mm|-hh:mm)
+ * The zone is required (a time without one is some device's local time);
+ * seconds are optional, a fraction only follows seconds (digits past the
+ * ninth are ignored).  Refused: a date alone, a basic-format offset
+ * ("+0700"), an offset past 14:59, a day the month does not have, hour > 23,
+ * minute > 59, second > 60.  A leap second (:60) is the last instant of its
+ * minute (:59.fraction).  Years 1678..2261, the ones int64 nanoseconds hold.
+ * Return 0 and *out_ns (ns since the epoch, UTC), -EINVAL (not such a time)
+ * or -ERANGE (year out of range).
+ */
+int time_parse_iso8601(const char *s, size_t n, int64_t *out_ns);
+
+/*
  * Strict parsers.  Durations: an integer followed by one unit of
  * ms, s, m, h, d ("500ms", "10s", "5m", "1h", "7d"); no unit, no sign, no
  * spaces, no fraction.  Sizes: an integer with an optional K, M, G, T suffix

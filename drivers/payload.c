@@ -1,7 +1,8 @@
 /* payload.c - pure MQTT payload parsers (see payload.h).  JSON by cJSON;
- * numbers by strtod on a bounded, checked copy; times by hand (RFC 3339 is
- * small, and timegm would depend on the process's state). */
+ * numbers by strtod on a bounded, checked copy; times by the program's one
+ * ISO 8601 parser, time_parse_iso8601 (util.h). */
 #include "payload.h"
+#include "../daemon/util.h"
 
 #include <cJSON.h>
 #include <ctype.h>
@@ -186,90 +187,20 @@ int payload_epoch_ns(double v, enum payload_tunit u, int64_t *ns, const char **e
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char *s, size_t n, size_t at, size_t cnt, int *out)
-{
-	int v = 0;
-
-	if (at + cnt > n)
-		return -1;
-	for (size_t i = 0; i < cnt; i++) {
-		if (!isdigit((unsigned char)s[at + i]))
-			return -1;
-		v = v * 10 + (s[at + i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
+/* The program's one ISO 8601 parser (util.c), after trimming the payload's
+ * surrounding whitespace. */
 int payload_rfc3339_ns(const void *buf, size_t n, int64_t *ns, const char **err)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	const char *s = buf;
-	int Y, M, D, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0, t;
-	size_t i;
+	int rc;
 
 	n = trim(&s, n);
-	if (digits(s, n, 0, 4, &Y) || n < 19 || s[4] != '-' || digits(s, n, 5, 2, &M) || s[7] != '-' ||
-	    digits(s, n, 8, 2, &D) || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || digits(s, n, 11, 2, &h) ||
-	    s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' || digits(s, n, 17, 2, &sec))
-		goto bad;
-	i = 19;
-	if (i < n && s[i] == '.') {
-		int nd = 0;
-		i++;
-		while (i < n && isdigit((unsigned char)s[i])) {
-			if (nd < 9) {
-				frac = frac * 10 + (s[i] - '0');
-				nd++;
-			}
-			i++;
-		}
-		if (nd == 0)
-			goto bad;
-		while (nd++ < 9)
-			frac *= 10;
-	}
-	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
-		sign = s[i] == '-' ? -1 : 1;
-		if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' || digits(s, n, i + 4, 2, &om))
-			goto bad;
-		i += 6;
-	} else {
-		goto bad; /* RFC 3339 requires the offset */
-	}
-	if (i != n)
-		goto bad;
-	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
-		goto bad;
-	if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0))
-		goto bad;
-	if (Y < 1678 || Y > 2261) {
+	rc = time_parse_iso8601(s, n, ns);
+	if (rc == -ERANGE)
 		SET_ERR("time out of range");
-		return -ERANGE;
-	}
-	if (sec == 60)
-		sec = 59; /* a leap second: the last representable instant of the minute */
-	t = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec;
-	t -= sign * (oh * 3600 + om * 60);
-	*ns = t * NS_PER_S + frac;
-	return 0;
-bad:
-	SET_ERR("not an RFC 3339 time (2026-06-12T08:00:00Z, ...+07:00)");
-	return -EINVAL;
+	else if (rc < 0)
+		SET_ERR("not an RFC 3339 time (2026-06-12T08:00:00Z, ...+07:00)");
+	return rc;
 }
 
 int payload_time_ns(const void *buf, size_t n, enum payload_tunit u, int64_t *ns, const char **err)

@@ -34,7 +34,8 @@ enum payload_tunit { PAYLOAD_T_AUTO, PAYLOAD_T_S, PAYLOAD_T_MS, PAYLOAD_T_US, PA
 /* An epoch number in unit u (AUTO: by magnitude: below 1e11 seconds, below
  * 1e14 ms, below 1e17 us, else ns) -> ns since the epoch. */
 int payload_epoch_ns(double v, enum payload_tunit u, int64_t *ns, const char **err);
-/* RFC 3339: 2026-06-12T08:00:00Z, ...:00.123+07:00 ('T' or ' ', any case). */
+/* RFC 3339: 2026-06-12T08:00:00Z, ...:00.123+07:00 ('T' or ' ', any case),
+ * surrounding whitespace allowed; the forms of time_parse_iso8601 (util.h). */
 int payload_rfc3339_ns(const void *p, size_t n, int64_t *ns, const char **err);
 /* Either of the two above, from text. */
 int payload_time_ns(const void *p, size_t n, enum payload_tunit u, int64_t *ns, const char **err);

@@ -140,15 +140,13 @@ static void fmt_utc(int64_t ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* ISO 8601 with a zone ("2026-06-12T08:00:00+07:00", "...Z"), or
- * "now", or an integer of epoch seconds.  0 or -1. */
+/* ISO 8601 with a zone (time_parse_iso8601: "2026-06-12T08:00:00+07:00",
+ * "...Z"), not before 1970, or "now", or an integer of epoch seconds.
+ * 0 or -1. */
 static int parse_time_ms(const char *s, int64_t *out)
 {
-	int y, mo, d, h, mi, sec = 0, n = 0, oh = 0, om = 0, sign = 1;
-	struct tm tm = { 0 };
-	const char *p;
+	int64_t ns;
 	char *e;
-	time_t t;
 
 	if (strcmp(s, "now") == 0) {
 		*out = time_now_ns() / 1000000;
@@ -160,36 +158,9 @@ static int parse_time_ms(const char *s, int64_t *out)
 		*out = (int64_t)v * 1000;
 		return 0;
 	}
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
+	if (time_parse_iso8601(s, strlen(s), &ns) < 0 || ns < 0)
 		return -1;
-	p = s + n;
-	if (*p == ':' && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2])) {
-		sec = (p[1] - '0') * 10 + (p[2] - '0');
-		p += 3;
-	}
-	if (*p == 'Z' && p[1] == '\0') {
-		/* UTC */
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' && isdigit((unsigned char)p[1]) &&
-		   isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
-		sign = *p == '-' ? -1 : 1;
-		oh = (p[1] - '0') * 10 + (p[2] - '0');
-		om = (p[4] - '0') * 10 + (p[5] - '0');
-	} else {
-		return -1;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1 || tm.tm_mday != d)
-		return -1;
-	t -= sign * (oh * 3600 + om * 60);
-	*out = (int64_t)t * 1000;
+	*out = ns / 1000000;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
-/* test_util.c - strict duration and size parsing. */
+/* test_util.c - strict duration, size and ISO 8601 time parsing. */
 #include "../../daemon/util.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "testlib.h"
 
@@ -50,6 +51,78 @@ static void test_duration_formats_back_exactly(void)
 	format_size(1000, buf, sizeof(buf)); CHECK_STR(buf, "1000");
 }
 
+static int iso(const char *s, int64_t *ns)
+{
+	return time_parse_iso8601(s, strlen(s), ns);
+}
+
+static void test_iso8601_accepts_each_form_with_its_exact_instant(void)
+{
+	static const struct {
+		const char *s;
+		int64_t ns;
+	} ok[] = {
+		{ "2026-06-12T08:00:00+07:00", 1781226000LL * 1000000000 },
+		{ "2026-06-12T01:00:00Z", 1781226000LL * 1000000000 },
+		{ "2026-06-12t01:00:00z", 1781226000LL * 1000000000 },
+		{ "2026-06-12 01:00:00Z", 1781226000LL * 1000000000 },
+		{ "2026-06-12T08:00+07:00", 1781226000LL * 1000000000 },   /* seconds optional */
+		{ "2026-06-12T01:00Z", 1781226000LL * 1000000000 },
+		{ "2026-06-11T21:30:00-03:30", 1781226000LL * 1000000000 },
+		{ "2026-06-12T01:00:00+00:00", 1781226000LL * 1000000000 },
+		{ "2026-06-12T01:00:00-00:00", 1781226000LL * 1000000000 },
+		{ "2026-06-12T15:00:00+14:00", 1781226000LL * 1000000000 },
+		{ "2026-06-12T01:00:00.25Z", 1781226000LL * 1000000000 + 250000000 },
+		{ "2026-06-12T01:00:00.123456789Z", 1781226000LL * 1000000000 + 123456789 },
+		{ "2026-06-12T01:00:00.1234567891Z", 1781226000LL * 1000000000 + 123456789 }, /* past ns: ignored */
+		{ "2026-06-12T08:00:00.5+07:00", 1781226000LL * 1000000000 + 500000000 },
+		{ "2024-02-29T12:00:00-03:30", 1709220600LL * 1000000000 },
+		{ "2000-02-29T00:00:00Z", 951782400LL * 1000000000 },
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2016-12-31T23:59:60Z", 1483228799LL * 1000000000 },      /* leap second: :59 */
+		{ "2016-12-31T23:59:60.5Z", 1483228799LL * 1000000000 + 500000000 },
+		{ "1678-01-01T00:00:00Z", -9214560000LL * 1000000000 },
+		{ "2261-12-31T23:59:59Z", 9214646399LL * 1000000000 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		int64_t ns = -1;
+		CHECK_INT(iso(ok[i].s, &ns), 0);
+		CHECK_INT(ns, ok[i].ns);
+	}
+}
+
+static void test_iso8601_refuses_other_forms_trailing_bytes_and_out_of_range_fields(void)
+{
+	static const char *bad[] = {
+		"", "2026", "2026-06-12", "2026-06-12T08", "2026-06-12T08:00", /* no zone */
+		"2026-06-12T08:00:00", "2026-06-12T08:00:00+0700", "2026-06-12T08:00:00+07", "2026-06-12T08:00:00+7:00",
+		"2026-06-12T08:00:00+07:0", "2026-06-12T08:00:00+15:00", "2026-06-12T08:00:00+99:00",
+		"2026-06-12T08:00:00-15:00", "2026-06-12T08:00:00+07:60", "2026-06-12T08:00:00+07:00 ",
+		" 2026-06-12T08:00:00Z", "2026-06-12T08:00:00Zx", "2026-06-12T08:00:00ZZ", "2026-06-12T08:00:00+07:00:00",
+		"2026-06-12X08:00:00Z", "2026-06-12T08:00:0Z", "2026-06-12T08:00:00.Z", "2026-06-12T08:00.5Z",
+		"2026-06-12T08:0Z", "2026-6-12T08:00Z", "2026-+6-12T08:00Z", "2026-06-+2T08:00Z", "+202-06-12T08:00Z",
+		"2026/06/12T08:00Z", "20260612T080000Z", "2026-00-12T08:00Z", "2026-13-12T08:00Z", "2026-06-00T08:00Z",
+		"2026-06-31T08:00Z", "2025-02-29T08:00Z", "1900-02-29T08:00Z", "2026-06-12T24:00Z", "2026-06-12T08:60Z",
+		"2026-06-12T08:00:61Z", "2026-06-12T08:00:00.5.5Z",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		int64_t ns = 42;
+		if (iso(bad[i], &ns) != -EINVAL)
+			printf("# accepted or misclassified: \"%s\"\n", bad[i]);
+		CHECK_INT(iso(bad[i], &ns), -EINVAL);
+		CHECK_INT(ns, 42);
+	}
+	int64_t ns = 42;
+	CHECK_INT(iso("1677-12-31T23:59:59Z", &ns), -ERANGE);
+	CHECK_INT(iso("2262-01-01T00:00:00Z", &ns), -ERANGE);
+	CHECK_INT(iso("9999-12-31T23:59:59Z", &ns), -ERANGE);
+	CHECK_INT(ns, 42);
+	/* exactly n bytes: what follows them is not read */
+	CHECK_INT(time_parse_iso8601("2026-06-12T01:00Zgarbage", 17, &ns), 0);
+	CHECK_INT(ns, 1781226000LL * 1000000000);
+	CHECK_INT(time_parse_iso8601("2026-06-12T01:00:00Z", 16, &ns), -EINVAL);
+}
+
 int main(void)
 {
 	tl_prog = "unit/util";
@@ -57,5 +130,7 @@ int main(void)
 	RUN(test_duration_rejects_sloppy_input);
 	RUN(test_size_accepts_suffixes);
 	RUN(test_duration_formats_back_exactly);
+	RUN(test_iso8601_accepts_each_form_with_its_exact_instant);
+	RUN(test_iso8601_refuses_other_forms_trailing_bytes_and_out_of_range_fields);
 	return TL_DONE();
 }
