@@ -896,6 +896,25 @@ static char *key_path(const char *base, const char *key)
 	return *base ? xasprintf("%s.%s", base, key) : xstrdup(key);
 }
 
+/* The config's one unique-name check: registers name (of element el) in n;
+ * when it is there already, reports `KIND "NAME" is already defined at
+ * WHERE` at the setting s, as path.member.  A NULL name (unset or invalid,
+ * reported already) is no name. */
+static void name_unique(struct ctx *c, struct names *n, const char *kind, const char *name,
+			const config_setting_t *el, const config_setting_t *s, const char *path, const char *member)
+{
+	const config_setting_t *first;
+	char *w, *kp;
+
+	if (!name || !(first = names_add(n, name, el)))
+		return;
+	w = where(c, first, el);
+	kp = key_path(path, member);
+	err_at(c, s, kp, "%s \"%s\" is already defined at %s", kind, name, w);
+	free(kp);
+	free(w);
+}
+
 /* base[name] when the element has a usable name, else base[index]. */
 static char *elem_path(const char *base, const config_setting_t *el, const char *namekey, size_t idx)
 {
@@ -1981,16 +2000,8 @@ static void load_device(struct ctx *c, const config_setting_t *ds, struct cc_bus
 	d->line = src_line(ds);
 	apply(c, ds, ds, &g_device, d, dpath, sn);
 
-	if (ok(&sn[DK_NAME])) {
-		const config_setting_t *first = names_add(&c->devices, d->name, ds);
-		if (first) {
-			char *w = where(c, first, ds);
-			char *np = key_path(dpath, "name");
-			err_at(c, sn[DK_NAME].s, np, "device \"%s\" is already defined at %s", d->name, w);
-			free(np);
-			free(w);
-		}
-	}
+	if (ok(&sn[DK_NAME]))
+		name_unique(c, &c->devices, "device", d->name, ds, sn[DK_NAME].s, dpath, "name");
 	if (ok(&sn[DK_UNIT])) {
 		kp = key_path(dpath, "unit");
 		if (kind == 2 && d->unit == 0)
@@ -2046,16 +2057,8 @@ static void load_bus(struct ctx *c, const config_setting_t *bs, struct cc_bus_co
 
 	b->line = src_line(bs);
 	apply(c, bs, bs, &g_bus, b, bpath, sn);
-	if (ok(&sn[BK_NAME])) {
-		const config_setting_t *first = names_add(&c->buses, b->name, bs);
-		if (first) {
-			char *w = where(c, first, bs);
-			char *np = key_path(bpath, "name");
-			err_at(c, sn[BK_NAME].s, np, "bus \"%s\" is already defined at %s", b->name, w);
-			free(np);
-			free(w);
-		}
-	}
+	if (ok(&sn[BK_NAME]))
+		name_unique(c, &c->buses, "bus", b->name, bs, sn[BK_NAME].s, bpath, "name");
 	if (sn[BK_TCP].s && sn[BK_RTU].s) {
 		err_at(c, sn[BK_RTU].s, bpath, "set exactly one of tcp and rtu, not both");
 	} else if (!sn[BK_TCP].s && !sn[BK_RTU].s) {
@@ -2183,16 +2186,8 @@ static void load_influx2(struct ctx *c, const config_setting_t *is, struct cc_in
 	o->line = src_line(is);
 	o->v2 = 1;
 	apply(c, is, is, &g_influx2, o, path, sn);
-	if (ok(&sn[I2_NAME])) {
-		const config_setting_t *first = names_add(&c->outputs, o->name, is);
-		if (first) {
-			char *w = where(c, first, is);
-			char *np = key_path(path, "name");
-			err_at(c, sn[I2_NAME].s, np, "output \"%s\" is already defined at %s", o->name, w);
-			free(np);
-			free(w);
-		}
-	}
+	if (ok(&sn[I2_NAME]))
+		name_unique(c, &c->outputs, "output", o->name, is, sn[I2_NAME].s, path, "name");
 	if (ok(&sn[I2_TOKEN_FILE])) {
 		kp = key_path(path, "token_file");
 		read_secret(c, o->token_file, &o->token, "token", sn[I2_TOKEN_FILE].s, kp);
@@ -2247,16 +2242,8 @@ static void load_influx(struct ctx *c, const config_setting_t *is, struct cc_inf
 
 	o->line = src_line(is);
 	apply(c, is, is, &g_influx, o, path, sn);
-	if (ok(&sn[IK_NAME])) {
-		const config_setting_t *first = names_add(&c->outputs, o->name, is);
-		if (first) {
-			char *w = where(c, first, is);
-			char *np = key_path(path, "name");
-			err_at(c, sn[IK_NAME].s, np, "output \"%s\" is already defined at %s", o->name, w);
-			free(np);
-			free(w);
-		}
-	}
+	if (ok(&sn[IK_NAME]))
+		name_unique(c, &c->outputs, "output", o->name, is, sn[IK_NAME].s, path, "name");
 	if (sn[IK_PASSWORD_FILE].s && !sn[IK_USERNAME].s) {
 		kp = key_path(path, "password_file");
 		err_at(c, sn[IK_PASSWORD_FILE].s, kp, "requires username");
@@ -2287,16 +2274,8 @@ static void load_file_out(struct ctx *c, const config_setting_t *fs, struct cc_f
 
 	o->line = src_line(fs);
 	apply(c, fs, fs, &g_file, o, path, sn);
-	if (ok(&sn[FK_NAME])) {
-		const config_setting_t *first = names_add(&c->outputs, o->name, fs);
-		if (first) {
-			char *w = where(c, first, fs);
-			char *np = key_path(path, "name");
-			err_at(c, sn[FK_NAME].s, np, "output \"%s\" is already defined at %s", o->name, w);
-			free(np);
-			free(w);
-		}
-	}
+	if (ok(&sn[FK_NAME]))
+		name_unique(c, &c->outputs, "output", o->name, fs, sn[FK_NAME].s, path, "name");
 }
 
 /* "influxdb-2": unique among the outputs' names. */
