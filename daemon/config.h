@@ -250,6 +250,14 @@ int config_load(const char *path, struct cc_config **out, struct cc_errors *e);
 int config_load_string(const char *text, const char *name, struct cc_config **out, struct cc_errors *e);
 void config_free(struct cc_config *cfg);
 
+/* The profile, room, or lot (and its room, when room is not NULL) of that
+ * name or id in cfg; NULL when there is none (or cfg or the name is NULL).
+ * The program's one lookup of each: loader, control socket, report, engine. */
+const struct cc_profile *config_find_profile(const struct cc_config *cfg, const char *name);
+const struct cc_room_conf *config_find_room(const struct cc_config *cfg, const char *name);
+const struct cc_lot_conf *config_find_lot(const struct cc_config *cfg, const char *id,
+					  const struct cc_room_conf **room);
+
 /* Writes the effective configuration (every default filled in, secrets
  * shown as "(from FILE)") in libconfig syntax, with each device's request
  * plan as comments. */

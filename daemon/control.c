@@ -358,20 +358,15 @@ static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char
 	}
 }
 
+/* Without a configuration the engine decides. */
 static int room_known(const struct cc_config *cfg, const char *room)
 {
-	for (size_t i = 0; cfg && i < cfg->nrooms; i++)
-		if (strcmp(cfg->rooms[i].name, room) == 0)
-			return 1;
-	return !cfg; /* without a configuration the engine decides */
+	return !cfg || config_find_room(cfg, room);
 }
 
 static int profile_known(const struct cc_config *cfg, const char *p)
 {
-	for (size_t i = 0; cfg && i < cfg->nprofiles; i++)
-		if (strcmp(cfg->profiles[i].name, p) == 0)
-			return 1;
-	return !cfg;
+	return !cfg || config_find_profile(cfg, p);
 }
 
 static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)

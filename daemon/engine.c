@@ -1420,11 +1420,9 @@ const char *engine_alarm_state(const char *id)
 
 static const char *conf_room_of(const struct cc_config *cfg, const char *lot)
 {
-	for (size_t i = 0; i < cfg->nrooms; i++)
-		for (size_t j = 0; j < cfg->rooms[i].nlots; j++)
-			if (strcmp(cfg->rooms[i].lots[j].id, lot) == 0)
-				return cfg->rooms[i].name;
-	return NULL;
+	const struct cc_room_conf *room;
+
+	return config_find_lot(cfg, lot, &room) ? room->name : NULL;
 }
 
 static struct eroom *room_find(struct engine *e, const char *name)

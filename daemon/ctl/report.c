@@ -291,32 +291,14 @@ static const struct cc_device_conf *find_device(const struct cc_config *cfg, con
 
 static void find_lot(struct report *r)
 {
-	const struct cc_config *cfg = r->cfg;
+	const struct cc_room_conf *room;
+	const struct cc_lot_conf *lot = config_find_lot(r->cfg, r->lot, &room);
 
-	for (size_t i = 0; cfg && i < cfg->nrooms; i++)
-		for (size_t j = 0; j < cfg->rooms[i].nlots; j++)
-			if (strcmp(cfg->rooms[i].lots[j].id, r->lot) == 0) {
-				r->roomc = &cfg->rooms[i];
-				r->lotc = &cfg->rooms[i].lots[j];
-				r->prof = r->lotc->profile;
-				return;
-			}
-}
-
-static const struct cc_room_conf *find_room(const struct cc_config *cfg, const char *name)
-{
-	for (size_t i = 0; cfg && name && i < cfg->nrooms; i++)
-		if (strcmp(cfg->rooms[i].name, name) == 0)
-			return &cfg->rooms[i];
-	return NULL;
-}
-
-static const struct cc_profile *find_profile(const struct cc_config *cfg, const char *name)
-{
-	for (size_t i = 0; cfg && name && i < cfg->nprofiles; i++)
-		if (strcmp(cfg->profiles[i].name, name) == 0)
-			return &cfg->profiles[i];
-	return NULL;
+	if (lot) {
+		r->roomc = room;
+		r->lotc = lot;
+		r->prof = lot->profile;
+	}
 }
 
 /* The profile's numbers with their grades, as the configuration loader
@@ -1703,9 +1685,9 @@ int report_main(int argc, char **argv)
 		goto out;
 	}
 	if (!r.prof)
-		r.prof = find_profile(r.cfg, r.profile);
+		r.prof = config_find_profile(r.cfg, r.profile);
 	{
-		const struct cc_room_conf *rc = find_room(r.cfg, r.stays[0].room);
+		const struct cc_room_conf *rc = config_find_room(r.cfg, r.stays[0].room);
 		r.band_low = r.prof ? r.prof->limits.band_low : NAN;
 		r.band_high = r.prof ? r.prof->limits.band_high : NAN;
 		if (rc && !isnan(rc->limits.band_low))
@@ -1715,7 +1697,7 @@ int report_main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < r.nstays; i++) {
 		struct stay *s = &r.stays[i];
-		const struct cc_room_conf *rc = find_room(r.cfg, s->room);
+		const struct cc_room_conf *rc = config_find_room(r.cfg, s->room);
 		if (read_series(&r, s, "temperature", rc ? rc->temperature : NULL, &s->temp, &s->have_temp) < 0 ||
 		    read_series(&r, s, "humidity", rc ? rc->humidity : NULL, &s->rh, &s->have_rh) < 0 ||
 		    read_alarms(&r, s, i + 1 == r.nstays) < 0)

@@ -836,6 +836,47 @@ static void test_template_name_must_be_its_file_name_and_a_missing_include_is_na
 	errors_free(&e);
 }
 
+/* One lookup of profiles, rooms and lots by name for the whole program. */
+static void test_profiles_rooms_and_lots_are_found_by_name_and_nothing_else(void)
+{
+	struct cc_errors e = { 0 };
+	const struct cc_room_conf *room = NULL;
+	const struct cc_lot_conf *lot;
+	struct cc_config *cfg = load_text(
+		"site = \"s\";\n"
+		"modbus = ( { name = \"gw\"; tcp = { host = \"a\"; }; devices = ( { name = \"th\"; unit = 1;\n"
+		"  points = ( { channel = \"temperature\"; table = \"input\"; address = 0; type = \"int16\"; } ); } ); } );\n"
+		"profiles = ( { name = \"p1\"; version = \"1\"; }, { name = \"p2\"; version = \"1\"; } );\n"
+		"rooms = ( { name = \"A\"; temperature = \"th/temperature\"; },\n"
+		"  { name = \"B\"; temperature = \"th/temperature\";\n"
+		"    lots = ( { id = \"L1\"; product = \"p2\"; loaded = \"2026-06-12T08:00:00+07:00\"; } ); } );\n"
+		"outputs = { file = ( { path = \"-\"; } ); };\n",
+		&e);
+
+	CHECK_INT(e.n, 0);
+	if (!cfg) {
+		errors_print(&e, stdout);
+		errors_free(&e);
+		return;
+	}
+	CHECK(config_find_profile(cfg, "p2") == &cfg->profiles[1]);
+	CHECK(config_find_profile(cfg, "p3") == NULL);
+	CHECK(config_find_profile(cfg, "P1") == NULL);
+	CHECK(config_find_profile(cfg, NULL) == NULL);
+	CHECK(config_find_profile(NULL, "p1") == NULL);
+	CHECK(config_find_room(cfg, "B") == &cfg->rooms[1]);
+	CHECK(config_find_room(cfg, "C") == NULL);
+	CHECK(config_find_room(NULL, "A") == NULL);
+	lot = config_find_lot(cfg, "L1", &room);
+	CHECK(lot == &cfg->rooms[1].lots[0]);
+	CHECK(room == &cfg->rooms[1]);
+	CHECK(lot && lot->profile == &cfg->profiles[1]);
+	CHECK(config_find_lot(cfg, "L1", NULL) == lot);
+	CHECK(config_find_lot(cfg, "L2", &room) == NULL);
+	CHECK(config_find_lot(NULL, "L1", &room) == NULL);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	tl_prog = "unit/config";
@@ -861,6 +902,7 @@ int main(void)
 	RUN(test_enum_names_and_widths);
 	RUN(test_errors_list_keeps_order);
 	RUN(test_shipped_profiles_grade_every_number_and_count_chilling_below_the_band);
+	RUN(test_profiles_rooms_and_lots_are_found_by_name_and_nothing_else);
 	RUN(test_profile_numbers_that_contradict_or_lack_a_source_are_refused);
 	RUN(test_overlapping_points_are_refused_unless_declared);
 	RUN(test_template_name_must_be_its_file_name_and_a_missing_include_is_named);
