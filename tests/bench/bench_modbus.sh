@@ -30,7 +30,7 @@ unit_points() {
           { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
           { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
           { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
-          { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; },
+          { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; overlap = true; },
           { channel = "setp"; quantity = "setpoint"; table = "holding"; address = 256; type = "float32"; },
           { channel = "hours"; quantity = "run_hours"; table = "holding"; address = 300; type = "int32"; },
           { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
