@@ -27,7 +27,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
-LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/models/*.c drivers/*.c))
+LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/models/*.c codec/*.c drivers/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
@@ -74,8 +74,9 @@ $(BUILD)/libcoldchain.a: $(LIB_OBJS)
 $(BUILD)/coldchaind: $(BUILD)/daemon/main.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-# coldchainctl: every daemon/ctl/*.c (one file per command family).
-CTL_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard daemon/ctl/*.c)))
+# coldchainctl: every ctl/*.c (one file per command family), beside the
+# daemon as bgpctl sits beside bgpd.
+CTL_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard ctl/*.c)))
 $(BUILD)/coldchainctl: $(CTL_OBJS) $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 

@@ -41,9 +41,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../drivers/modbus_plan.h"
-#include "../drivers/payload.h"
-#include "../drivers/topic.h"
+#include "../codec/modbus_plan.h"
+#include "../codec/payload.h"
+#include "../codec/topic.h"
 #include "util.h"
 
 /* --- errors ------------------------------------------------------------ */

@@ -19,7 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../drivers/payload.h"
+#include "../codec/payload.h"
 #include "engine.h"
 #include "log.h"
 #include "util.h"

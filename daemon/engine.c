@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../drivers/lineproto.h"
+#include "../codec/lineproto.h"
 #include "log.h"
 #include "models/alarm.h"
 #include "models/psychro.h"

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../drivers/lineproto.h"
+#include "../codec/lineproto.h"
 #include "../drivers/modbus.h"
 #include "../drivers/mqtt.h"
 #include "../drivers/output.h"

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../drivers/lineproto.h"
+#include "../codec/lineproto.h"
 #include "engine.h"
 #include "journal.h"
 #include "log.h"

@@ -43,8 +43,8 @@
 #include "../daemon/log.h"
 #include "../daemon/sink.h"
 #include "../daemon/util.h"
-#include "modbus_plan.h"
-#include "regdecode.h"
+#include "../codec/modbus_plan.h"
+#include "../codec/regdecode.h"
 
 #define LOG_RL_MS 60000      /* at most one repeated-failure message per subject per minute */
 #define LINK_BACKOFF_MIN_MS 500

@@ -50,10 +50,10 @@
 #include "../daemon/log.h"
 #include "../daemon/sink.h"
 #include "../daemon/util.h"
-#include "lineproto.h"
+#include "../codec/lineproto.h"
 #include "output.h"
-#include "payload.h"
-#include "topic.h"
+#include "../codec/payload.h"
+#include "../codec/topic.h"
 
 #define LOG_RL_MS 60000
 /* One journal record gathers at most this many messages or bytes of one

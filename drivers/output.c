@@ -25,7 +25,7 @@
 #include "../daemon/log.h"
 #include "../daemon/sink.h"
 #include "../daemon/util.h"
-#include "lineproto.h"
+#include "../codec/lineproto.h"
 
 #define RESP_MAX OUTPUT_RESP_MAX
 #define ERRMSG_MAX 1024        /* X-Influxdb-Error kept */

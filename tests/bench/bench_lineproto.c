@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "../../daemon/util.h"
-#include "../../drivers/lineproto.h"
+#include "../../codec/lineproto.h"
 
 int main(void)
 {

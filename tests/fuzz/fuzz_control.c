@@ -9,7 +9,7 @@
 
 #include "../../daemon/control.h"
 #include "../../daemon/log.h"
-#include "../../drivers/payload.h"
+#include "../../codec/payload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../drivers/lineproto.h"
-#include "../../drivers/payload.h"
-#include "../../drivers/topic.h"
+#include "../../codec/lineproto.h"
+#include "../../codec/payload.h"
+#include "../../codec/topic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* test_lineproto.c - the line-protocol encoder escapes every special
  * character, can never emit a second line, round-trips floats exactly, and
  * the parser gives back what the encoder wrote (and survives garbage). */
-#include "../../drivers/lineproto.h"
+#include "../../codec/lineproto.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../drivers/payload.h"
-#include "../../drivers/topic.h"
+#include "../../codec/payload.h"
+#include "../../codec/topic.h"
 #include "testlib.h"
 
 static int num(const char *s, double *v)

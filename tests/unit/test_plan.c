@@ -2,7 +2,7 @@
  * whole by exactly one request, limits and gaps respected) and minimal,
  * checked against an exhaustive set-cover optimum on seeded random layouts
  * and on hand-made corner cases. */
-#include "../../drivers/modbus_plan.h"
+#include "../../codec/modbus_plan.h"
 
 #include <errno.h>
 #include <stdlib.h>

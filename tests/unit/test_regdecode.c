@@ -1,7 +1,7 @@
 /* test_regdecode.c - every type in every word/byte order, decoded from
  * hand-computed register words, plus bit selection, NaN/Inf and the
  * scale/offset/range rules. */
-#include "../../drivers/regdecode.h"
+#include "../../codec/regdecode.h"
 
 #include <errno.h>
 

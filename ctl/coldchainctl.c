@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/util.h"
-#include "../../drivers/modbus.h"
-#include "../../drivers/regdecode.h"
+#include "../daemon/config.h"
+#include "../daemon/util.h"
+#include "../drivers/modbus.h"
+#include "../codec/regdecode.h"
 #include "ctl_opts.h"
 #include "ctl_socket.h"
 #include "report.h"

@@ -19,12 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/control.h"
-#include "../../daemon/sample.h"
-#include "../../daemon/util.h"
-#include "../../drivers/mqtt.h"
-#include "../../drivers/payload.h"
+#include "../daemon/config.h"
+#include "../daemon/control.h"
+#include "../daemon/sample.h"
+#include "../daemon/util.h"
+#include "../drivers/mqtt.h"
+#include "../codec/payload.h"
 #include "ctl_opts.h"
 
 #ifndef CC_SYSCONFDIR

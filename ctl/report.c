@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../daemon/alarm_history.h"
-#include "../../daemon/config.h"
-#include "../../daemon/util.h"
-#include "../../drivers/output.h"
+#include "../daemon/alarm_history.h"
+#include "../daemon/config.h"
+#include "../daemon/util.h"
+#include "../drivers/output.h"
 #include "ctl_opts.h"
 
 #ifndef CC_VERSION
