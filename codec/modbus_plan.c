@@ -25,7 +25,7 @@
 #include <string.h>
 
 struct span {
-	size_t idx;    /* into dev->points */
+	size_t idx;    /* into points[] */
 	int32_t start; /* inclusive */
 	int32_t end;   /* inclusive */
 };
@@ -35,7 +35,7 @@ static int is_bit_table(enum cc_table t)
 	return t == CC_TABLE_COIL || t == CC_TABLE_DISCRETE;
 }
 
-static int point_width(const struct cc_point_conf *p)
+static int point_width(const struct plan_point *p)
 {
 	return is_bit_table(p->table) ? 1 : regtype_words(p->type);
 }
@@ -154,7 +154,8 @@ out:
 	return rc;
 }
 
-int plan_build(const struct cc_device_conf *dev, int max_gap, int max_registers, int max_bits, struct plan *out)
+int plan_build(const struct plan_point *points, size_t npoints, int max_gap, int max_registers, int max_bits,
+	       struct plan *out)
 {
 	static const enum cc_table tables[] = { CC_TABLE_COIL, CC_TABLE_DISCRETE, CC_TABLE_HOLDING, CC_TABLE_INPUT };
 	struct span *sp = NULL;
@@ -164,9 +165,9 @@ int plan_build(const struct cc_device_conf *dev, int max_gap, int max_registers,
 	memset(out, 0, sizeof(*out));
 	if (max_gap < 0 || max_registers < 1 || max_bits < 1)
 		return -EINVAL;
-	if (dev->npoints == 0)
+	if (npoints == 0)
 		return 0;
-	sp = malloc(dev->npoints * sizeof(*sp));
+	sp = malloc(npoints * sizeof(*sp));
 	if (!sp)
 		return -ENOMEM;
 
@@ -175,8 +176,8 @@ int plan_build(const struct cc_device_conf *dev, int max_gap, int max_registers,
 		int limit = is_bit_table(t) ? max_bits : max_registers;
 		size_t n = 0;
 
-		for (size_t i = 0; i < dev->npoints; i++) {
-			const struct cc_point_conf *p = &dev->points[i];
+		for (size_t i = 0; i < npoints; i++) {
+			const struct plan_point *p = &points[i];
 			int w;
 
 			if (p->table != t)

@@ -6,14 +6,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "../daemon/config.h"
+#include "modbus_types.h"
+
+/* What planning reads of a point: where it lies, and its type for its
+ * width (a point on a coil/discrete table is one bit whatever its type). */
+struct plan_point {
+	enum cc_table table;
+	uint16_t address;
+	enum cc_regtype type;
+};
 
 struct plan_req {
 	enum cc_table table;
 	uint16_t address; /* first register / bit */
 	uint16_t count;   /* registers or bits */
-	size_t *points;   /* indexes into device->points, served by this request */
+	size_t *points;   /* indexes into the planned points, served by this request */
 	size_t npoints;
 };
 
@@ -23,7 +32,8 @@ struct plan {
 };
 
 /*
- * Builds the plan for one device with the given limits.  Points that
+ * Builds the plan for one device's points[0..npoints) with the given limits
+ * (config_plan_device() plans a configured device).  Points that
  * overlap or share registers are served by one request (unless together
  * they exceed the limit: then by overlapping requests).  max_gap counts
  * addresses that no point of the device's table covers; addresses of other
@@ -33,7 +43,7 @@ struct plan {
  * requests (greedy left-to-right over sorted spans is optimal for this
  * interval-cover problem; the unit tests check it against brute force).
  */
-int plan_build(const struct cc_device_conf *dev, int max_gap, int max_registers, int max_bits,
+int plan_build(const struct plan_point *points, size_t npoints, int max_gap, int max_registers, int max_bits,
 	       struct plan *out);
 void plan_free(struct plan *p);
 /* One line per request: "holding 100..131 (32 regs, 5 points)". */

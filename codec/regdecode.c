@@ -103,20 +103,20 @@ int regdecode_words(const uint16_t *words, size_t nwords, enum cc_regtype type, 
 	return -EINVAL;
 }
 
-enum cc_quality regdecode_apply(const struct cc_point_conf *p, double raw, double *value)
+int regdecode_apply(const struct regdecode_scaling *sc, double raw, double *value)
 {
-	double inv = 1.0 / p->scale, v;
+	double inv = 1.0 / sc->scale, v;
 
 	/* A decimal scale (0.1, 0.01) is applied as a division by its exact
 	 * reciprocal: 284 / 10 is the double nearest 28.4, while 284 * 0.1 is
 	 * 28.400000000000002, which would reach the database as such. */
 	if (isfinite(inv) && fabs(inv) >= 1.0 && fabs(inv) < 1e15 && inv == nearbyint(inv))
-		v = raw / inv + p->offset;
+		v = raw / inv + sc->offset;
 	else
-		v = raw * p->scale + p->offset;
+		v = raw * sc->scale + sc->offset;
 	*value = v;
 	/* NaN compares false with everything, so test it explicitly. */
-	if (!isfinite(v) || v < p->valid_min || v > p->valid_max)
-		return CC_Q_OUT_OF_RANGE;
-	return CC_Q_GOOD;
+	if (!isfinite(v) || v < sc->valid_min || v > sc->valid_max)
+		return -ERANGE;
+	return 0;
 }

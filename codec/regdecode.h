@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../daemon/config.h"
+#include "modbus_types.h"
 
 /*
  * Decodes the raw value of one point from words (as received: each uint16_t
@@ -19,7 +19,18 @@
 int regdecode_words(const uint16_t *words, size_t nwords, enum cc_regtype type, enum cc_order order,
 		    int bit, double *out);
 
-/* Applies scale/offset and the valid range: returns the quality. */
-enum cc_quality regdecode_apply(const struct cc_point_conf *p, double raw, double *value);
+/* How a point's raw value becomes its value: value = raw * scale + offset,
+ * valid within [valid_min, valid_max] (-inf / +inf when not set). */
+struct regdecode_scaling {
+	double scale;
+	double offset;
+	double valid_min;
+	double valid_max;
+};
+
+/* Applies scale/offset and the valid range: stores the value (kept even when
+ * out of range, for the record) and returns 0, or -ERANGE when the value is
+ * not finite or lies outside the valid range. */
+int regdecode_apply(const struct regdecode_scaling *sc, double raw, double *value);
 
 #endif

@@ -85,12 +85,6 @@ void errors_free(struct cc_errors *e)
 
 /* --- names of enums ------------------------------------------------------ */
 
-static const char *const table_names[] = { "coil", "discrete", "holding", "input", NULL };
-static const char *const type_names[] = { "bool",  "int16",  "uint16",  "int32",   "uint32",
-					  "int64", "uint64", "float32", "float64", NULL };
-/* The 8-letter names map onto the same four orders (index % 4). */
-static const char *const order_names[] = { "ABCD",     "CDAB",     "BADC",     "DCBA",
-					   "ABCDEFGH", "GHEFCDAB", "BADCFEHG", "HGFEDCBA", NULL };
 static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 /* Stored as the upper-cased first letter: 'N', 'E', 'O'. */
@@ -98,42 +92,6 @@ static const char *const parities[] = { "none", "even", "odd", NULL };
 static const int bauds[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 0 };
 static const int data_bits_ok[] = { 7, 8, 0 };
 static const int stop_bits_ok[] = { 1, 2, 0 };
-
-const char *table_name(enum cc_table t)
-{
-	return (unsigned)t < 4 ? table_names[t] : "?";
-}
-
-const char *regtype_name(enum cc_regtype t)
-{
-	return (unsigned)t < 9 ? type_names[t] : "?";
-}
-
-const char *order_name(enum cc_order o, enum cc_regtype t)
-{
-	if ((unsigned)o >= 4)
-		return "?";
-	return order_names[o + (regtype_words(t) == 4 ? 4 : 0)];
-}
-
-int regtype_words(enum cc_regtype t)
-{
-	switch (t) {
-	case CC_T_BOOL:
-	case CC_T_INT16:
-	case CC_T_UINT16:
-		return 1;
-	case CC_T_INT32:
-	case CC_T_UINT32:
-	case CC_T_FLOAT32:
-		return 2;
-	case CC_T_INT64:
-	case CC_T_UINT64:
-	case CC_T_FLOAT64:
-		return 4;
-	}
-	return 1;
-}
 
 /* Enum fields are written through memcpy of an int (ES_INT below). */
 _Static_assert(sizeof(enum cc_table) == sizeof(int), "enum size");
@@ -360,26 +318,26 @@ static const struct key point_keys[] = {
 	[PK_UNIT] = { .name = "unit", .kt = KT_STR, .off = OFF(cc_point_conf, unit),
 		      .help = "unit of the value (tag \"unit\"); none when unset" },
 	[PK_TABLE] = { .name = "table", .kt = KT_ENUM, .flags = KF_REQ, .off = OFF(cc_point_conf, table),
-		       .enums = table_names, .store = ES_INT, .help = "Modbus table" },
+		       .enums = modbus_table_names, .store = ES_INT, .help = "Modbus table" },
 	[PK_ADDRESS] = { .name = "address", .kt = KT_INT, .flags = KF_REQ, .off = OFF(cc_point_conf, address),
 			 .min = 0, .max = 65535,
 			 .help = "0-based protocol address (holding register 40001 is address 0)" },
 	[PK_TYPE] = { .name = "type", .kt = KT_ENUM, .flags = KF_DYN, .off = OFF(cc_point_conf, type),
-		      .def = "uint16 on holding/input, bool on coil/discrete", .enums = type_names, .store = ES_INT,
+		      .def = "uint16 on holding/input, bool on coil/discrete", .enums = modbus_type_names, .store = ES_INT,
 		      .help = "register type (coil/discrete: bool only)" },
 	[PK_ORDER] = { .name = "order", .kt = KT_ENUM, .off = OFF(cc_point_conf, order), .def = "ABCD",
-		       .enums = order_names, .store = ES_INT,
+		       .enums = modbus_order_names, .store = ES_INT,
 		       .help = "byte order, A = most significant (8-letter forms for 64-bit types only)" },
 	[PK_BIT] = { .name = "bit", .kt = KT_INT, .flags = KF_DYN, .off = OFF(cc_point_conf, bit),
 		     .def = "none (required for bool on holding/input)", .min = 0, .max = 15,
 		     .help = "bit of the register, for type bool on holding/input" },
-	[PK_SCALE] = { .name = "scale", .kt = KT_DBL, .flags = KF_NONZERO, .off = OFF(cc_point_conf, scale),
+	[PK_SCALE] = { .name = "scale", .kt = KT_DBL, .flags = KF_NONZERO, .off = OFF(cc_point_conf, scaling.scale),
 		       .def = "1.0", .range = "finite, non-zero", .help = "value = raw * scale + offset" },
-	[PK_OFFSET] = { .name = "offset", .kt = KT_DBL, .off = OFF(cc_point_conf, offset), .def = "0.0",
+	[PK_OFFSET] = { .name = "offset", .kt = KT_DBL, .off = OFF(cc_point_conf, scaling.offset), .def = "0.0",
 			.range = "finite", .help = "value = raw * scale + offset" },
-	[PK_MIN] = { .name = "min", .kt = KT_DBL, .off = OFF(cc_point_conf, valid_min), .def = "-inf",
+	[PK_MIN] = { .name = "min", .kt = KT_DBL, .off = OFF(cc_point_conf, scaling.valid_min), .def = "-inf",
 		     .range = "finite, < max", .help = "lowest physically valid value (else quality out_of_range)" },
-	[PK_MAX] = { .name = "max", .kt = KT_DBL, .off = OFF(cc_point_conf, valid_max), .def = "inf",
+	[PK_MAX] = { .name = "max", .kt = KT_DBL, .off = OFF(cc_point_conf, scaling.valid_max), .def = "inf",
 		     .range = "finite, > min", .help = "highest physically valid value (else quality out_of_range)" },
 	[PK_OVERLAP] = { .name = "overlap", .kt = KT_BOOL, .off = OFF(cc_point_conf, overlap), .def = "false",
 			 .help = "the point shares registers with another point of the device on purpose (e.g. the "
@@ -1531,7 +1489,7 @@ static size_t load_point(struct ctx *c, const config_setting_t *ps, const char *
 		if (ok(&sn[PK_TYPE]) && regtype_words(p->type) != 4) {
 			kp = key_path(path, "order");
 			err_at(c, sn[PK_ORDER].s, kp, "%s is a 64-bit order but type %s is not 64-bit: use %s",
-			       order_names[sn[PK_ORDER].idx], regtype_name(p->type), order_names[sn[PK_ORDER].idx - 4]);
+			       modbus_order_names[sn[PK_ORDER].idx], regtype_name(p->type), modbus_order_names[sn[PK_ORDER].idx - 4]);
 			free(kp);
 		}
 	}
@@ -1563,9 +1521,10 @@ static size_t load_point(struct ctx *c, const config_setting_t *ps, const char *
 			free(kp);
 		}
 	}
-	if (ok(&sn[PK_MIN]) && ok(&sn[PK_MAX]) && !(p->valid_min < p->valid_max)) {
+	if (ok(&sn[PK_MIN]) && ok(&sn[PK_MAX]) && !(p->scaling.valid_min < p->scaling.valid_max)) {
 		kp = key_path(path, "max");
-		err_at(c, sn[PK_MAX].s, kp, "%g must be greater than min %g", p->valid_max, p->valid_min);
+		err_at(c, sn[PK_MAX].s, kp, "%g must be greater than min %g", p->scaling.valid_max,
+		       p->scaling.valid_min);
 		free(kp);
 	}
 	return c->nerr - before;
@@ -3108,6 +3067,25 @@ static void print_keys(FILE *f, const char *indent, const struct group *g, const
 	}
 }
 
+int config_plan_device(const struct cc_device_conf *d, int max_gap, int max_registers, int max_bits,
+		       struct plan *out)
+{
+	struct plan_point *pts;
+	int rc;
+
+	pts = malloc((d->npoints ? d->npoints : 1) * sizeof(*pts));
+	if (!pts) {
+		memset(out, 0, sizeof(*out));
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->npoints; i++)
+		pts[i] = (struct plan_point){ .table = d->points[i].table, .address = d->points[i].address,
+					      .type = d->points[i].type };
+	rc = plan_build(pts, d->npoints, max_gap, max_registers, max_bits, out);
+	free(pts);
+	return rc;
+}
+
 static void print_device(FILE *f, const struct cc_device_conf *d)
 {
 	struct plan plan;
@@ -3120,7 +3098,7 @@ static void print_device(FILE *f, const struct cc_device_conf *d)
 	fprintf(f, "        # request plan (max_gap %d, max_registers %d, max_bits %d):\n", d->max_gap,
 		d->max_registers, d->max_bits);
 	memset(&plan, 0, sizeof(plan));
-	rc = plan_build(d, d->max_gap, d->max_registers, d->max_bits, &plan);
+	rc = config_plan_device(d, d->max_gap, d->max_registers, d->max_bits, &plan);
 	if (rc < 0)
 		fprintf(f, "        #   cannot plan: %s\n", strerror(-rc));
 	else

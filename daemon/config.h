@@ -8,25 +8,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../codec/modbus_types.h"
+#include "../codec/regdecode.h"
 #include "alerts_conf.h"
 #include "engine_conf.h"
 #include "sample.h"
-
-enum cc_table { CC_TABLE_COIL, CC_TABLE_DISCRETE, CC_TABLE_HOLDING, CC_TABLE_INPUT };
-
-enum cc_regtype {
-	CC_T_BOOL, CC_T_INT16, CC_T_UINT16, CC_T_INT32, CC_T_UINT32,
-	CC_T_INT64, CC_T_UINT64, CC_T_FLOAT32, CC_T_FLOAT64,
-};
-
-/*
- * Word and byte order, named by the 32-bit pattern.  A = most significant
- * byte.  For 64-bit types the same four choices apply: ABCD = ABCDEFGH (big
- * endian), CDAB = GHEFCDAB (words reversed), BADC = BADCFEHG (bytes swapped
- * in each word), DCBA = HGFEDCBA (little endian).  16-bit types honour only
- * the byte swap (BADC/DCBA swap the two bytes).
- */
-enum cc_order { CC_ORDER_ABCD, CC_ORDER_CDAB, CC_ORDER_BADC, CC_ORDER_DCBA };
 
 struct cc_point_conf {
 	char *channel;  /* name within the device: "temperature", "air_temp" */
@@ -37,10 +23,9 @@ struct cc_point_conf {
 	enum cc_regtype type;
 	enum cc_order order;
 	int bit;          /* bool from a register: bit 0..15; -1 otherwise */
-	double scale;     /* value = raw * scale + offset */
-	double offset;
-	double valid_min; /* outside [valid_min, valid_max] -> CC_Q_OUT_OF_RANGE; */
-	double valid_max; /* -inf / +inf when not set */
+	/* value = raw * scale + offset; outside [valid_min, valid_max] (-inf /
+	 * +inf when not set) -> CC_Q_OUT_OF_RANGE */
+	struct regdecode_scaling scaling;
 	int overlap;      /* shares registers with another point on purpose */
 	int line;         /* config line, for messages */
 	struct cc_channel ch; /* filled by the loader, used by the driver */
@@ -263,11 +248,13 @@ const struct cc_lot_conf *config_find_lot(const struct cc_config *cfg, const cha
  * plan as comments. */
 void config_print(const struct cc_config *cfg, FILE *f);
 
-const char *table_name(enum cc_table t);
-const char *regtype_name(enum cc_regtype t);
-const char *order_name(enum cc_order o, enum cc_regtype t);
-/* Number of 16-bit registers a type occupies (bool: 1; on coils: 1 bit). */
-int regtype_words(enum cc_regtype t);
+/* Plans the read requests of a configured device (plan_build() on its
+ * points' tables, addresses and types): 0 or -ENOMEM / -EINVAL. */
+struct plan;
+int config_plan_device(const struct cc_device_conf *d, int max_gap, int max_registers, int max_bits,
+		       struct plan *out);
+
+/* table_name(), regtype_name(), order_name(), regtype_words(): codec/modbus_types.h */
 
 /*
  * The schema, for generated documentation (README reference, man page,

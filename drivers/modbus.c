@@ -328,7 +328,7 @@ static void samples_decode(struct mb_bus *b, struct mb_dev *d, const struct plan
 			s->value = raw;
 			s->quality = CC_Q_OUT_OF_RANGE;
 		} else {
-			s->quality = regdecode_apply(p, raw, &s->value);
+			s->quality = regdecode_apply(&p->scaling, raw, &s->value) == 0 ? CC_Q_GOOD : CC_Q_OUT_OF_RANGE;
 		}
 	}
 }
@@ -369,7 +369,7 @@ static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
 {
 	const struct cc_device_conf *c = d->conf;
 	struct plan np;
-	int rc = plan_build(c, 0, c->max_registers, c->max_bits, &np);
+	int rc = config_plan_device(c, 0, c->max_registers, c->max_bits, &np);
 
 	d->split = 1;
 	if (rc < 0) {
@@ -707,8 +707,9 @@ struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 		d->scratch = xcalloc(c->npoints ? c->npoints : 1, sizeof(*d->scratch));
 		for (size_t k = 0; k < c->npoints; k++)
 			d->samples[k].ch = &c->points[k].ch;
-		rc = plan_build(c, c->max_gap, c->max_registers > MODBUS_MAX_READ_REGISTERS ? MODBUS_MAX_READ_REGISTERS : c->max_registers,
-				c->max_bits > MODBUS_MAX_READ_BITS ? MODBUS_MAX_READ_BITS : c->max_bits, &d->plan);
+		rc = config_plan_device(c, c->max_gap,
+					c->max_registers > MODBUS_MAX_READ_REGISTERS ? MODBUS_MAX_READ_REGISTERS : c->max_registers,
+					c->max_bits > MODBUS_MAX_READ_BITS ? MODBUS_MAX_READ_BITS : c->max_bits, &d->plan);
 		if (rc < 0) {
 			/* the loader validates widths and limits; reaching here is a bug there */
 			log_err("bus %s unit %d (%s): cannot plan requests: %s; device not polled", conf->name, c->unit,

@@ -152,8 +152,8 @@ static void test_bus_device_and_point_defaults(void)
 	CHECK(p->table == CC_TABLE_HOLDING && p->type == CC_T_UINT16 && p->order == CC_ORDER_ABCD);
 	CHECK_INT(p->address, 7);
 	CHECK_INT(p->bit, -1);
-	CHECK(p->scale == 1.0 && p->offset == 0.0);
-	CHECK(isinf(p->valid_min) && p->valid_min < 0 && isinf(p->valid_max) && p->valid_max > 0);
+	CHECK(p->scaling.scale == 1.0 && p->scaling.offset == 0.0);
+	CHECK(isinf(p->scaling.valid_min) && p->scaling.valid_min < 0 && isinf(p->scaling.valid_max) && p->scaling.valid_max > 0);
 	CHECK_INT(p->line, 5);
 	CHECK(r->devices[0].points[1].type == CC_T_BOOL);
 
@@ -167,7 +167,7 @@ static void test_bus_device_and_point_defaults(void)
 	CHECK_INT(t->devices[0].unit, 0);
 	p = &t->devices[0].points[0];
 	CHECK(p->type == CC_T_FLOAT64 && p->order == CC_ORDER_CDAB);
-	CHECK(p->scale == 2.0 && p->offset == -1.0 && p->valid_min == -5.0 && p->valid_max == 5.5);
+	CHECK(p->scaling.scale == 2.0 && p->scaling.offset == -1.0 && p->scaling.valid_min == -5.0 && p->scaling.valid_max == 5.5);
 	CHECK_STR(order_name(p->order, p->type), "GHEFCDAB");
 	config_free(cfg);
 	errors_free(&e);
@@ -230,7 +230,7 @@ static void test_template_points_merge_with_inline_and_quirks_apply(void)
 		CHECK_INT(a->max_registers, 16);
 		CHECK_STR(a->points[0].channel, "temperature");
 		CHECK_STR(a->points[0].ch.id, "a/temperature");
-		CHECK(a->points[0].scale == 0.1 && a->points[0].type == CC_T_INT16);
+		CHECK(a->points[0].scaling.scale == 0.1 && a->points[0].type == CC_T_INT16);
 		CHECK_INT(b->npoints, 3);
 		CHECK_INT(b->max_registers, 100);
 		CHECK_INT(b->interval_ms, 60000);
@@ -567,8 +567,8 @@ static void test_printed_config_loads_back_the_same(void)
 		CHECK_STR(b->buses[0].devices[0].room, "cold \"room\"");
 		CHECK_STR(b->influx[0].password, "hunter2");
 		CHECK_STR(b->files[0].path, a->files[0].path);
-		CHECK(b->buses[0].devices[1].points[2].valid_max == 1e12);
-		CHECK(b->buses[0].devices[1].points[0].scale == 0.1);
+		CHECK(b->buses[0].devices[1].points[2].scaling.valid_max == 1e12);
+		CHECK(b->buses[0].devices[1].points[0].scaling.scale == 0.1);
 		t2 = print_to_string(b);
 		/* the same but for the header (file name) and the template comments */
 		h1 = strstr(t1, "\nsite = ");

@@ -12,21 +12,26 @@
 
 #define MAXP 64
 
-static struct cc_point_conf pts[MAXP];
+static struct plan_point pts[MAXP];
 
-static struct cc_device_conf mkdev(size_t n)
+/* One device's points, as the planner sees them. */
+struct dev {
+	const struct plan_point *points;
+	size_t npoints;
+};
+
+static struct dev mkdev(size_t n)
 {
-	struct cc_device_conf d = { .name = "dev", .unit = 1, .points = pts, .npoints = n };
+	struct dev d = { .points = pts, .npoints = n };
 	return d;
 }
 
 static void setp(size_t i, enum cc_table t, unsigned addr, enum cc_regtype type)
 {
-	pts[i] = (struct cc_point_conf){ .channel = "c", .table = t, .address = (uint16_t)addr, .type = type, .bit = -1,
-					 .scale = 1.0 };
+	pts[i] = (struct plan_point){ .table = t, .address = (uint16_t)addr, .type = type };
 }
 
-static int width(const struct cc_point_conf *p)
+static int width(const struct plan_point *p)
 {
 	if (p->table == CC_TABLE_COIL || p->table == CC_TABLE_DISCRETE)
 		return 1;
@@ -40,7 +45,7 @@ static int width(const struct cc_point_conf *p)
 /* 1 if the plan serves every point exactly once, whole, within limits and
  * with no unused run longer than max_gap (unused = covered by no point of
  * the table). */
-static int plan_valid(const struct cc_device_conf *d, const struct plan *p, int max_gap, int max_regs, int max_bits)
+static int plan_valid(const struct dev *d, const struct plan *p, int max_gap, int max_regs, int max_bits)
 {
 	int served[MAXP] = { 0 };
 
@@ -52,7 +57,7 @@ static int plan_valid(const struct cc_device_conf *d, const struct plan *p, int 
 		if (q->count < 1 || q->count > (bits ? max_bits : max_regs) || e > 65535 || q->npoints == 0)
 			return 0;
 		for (size_t k = 0; k < q->npoints; k++) {
-			const struct cc_point_conf *pt = &d->points[q->points[k]];
+			const struct plan_point *pt = &d->points[q->points[k]];
 			if (pt->table != q->table || pt->address < s || pt->address + width(pt) - 1 > e)
 				return 0;
 			served[q->points[k]]++;
@@ -76,7 +81,7 @@ static int plan_valid(const struct cc_device_conf *d, const struct plan *p, int 
 /* Exhaustive optimum for one table: every valid window [s, e] over the
  * address range, the set of points it contains whole, then the fewest
  * windows whose sets cover all points (DP over subsets). */
-static int brute_force_min(const struct cc_device_conf *d, enum cc_table t, int max_gap, int limit)
+static int brute_force_min(const struct dev *d, enum cc_table t, int max_gap, int limit)
 {
 	int idx[16], n = 0, lo = 65536, hi = -1;
 	static unsigned char best[1 << 16];
@@ -162,8 +167,8 @@ static void test_plan_is_minimal_on_random_layouts(void)
 			if (width(&pts[i]) > (t <= CC_TABLE_DISCRETE ? max_bits : max_regs))
 				setp(i, t, pts[i].address, CC_T_BOOL);
 		}
-		struct cc_device_conf d = mkdev(n);
-		if (plan_build(&d, max_gap, max_regs, max_bits, &p) != 0) {
+		struct dev d = mkdev(n);
+		if (plan_build(d.points, d.npoints, max_gap, max_regs, max_bits, &p) != 0) {
 			invalid++;
 			continue;
 		}
@@ -187,22 +192,22 @@ static void test_plan_is_minimal_on_random_layouts(void)
 static void test_gap_of_exactly_max_gap_is_bridged_and_one_more_is_not(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(2);
+	struct dev d = mkdev(2);
 
 	setp(0, CC_TABLE_HOLDING, 100, CC_T_INT16);
 	setp(1, CC_TABLE_HOLDING, 104, CC_T_INT16); /* 101..103 unused: gap 3 */
-	CHECK_INT(plan_build(&d, 3, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 3, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 1);
 	CHECK_INT(p.reqs[0].address, 100);
 	CHECK_INT(p.reqs[0].count, 5);
 	CHECK_INT(p.reqs[0].npoints, 2);
 	plan_free(&p);
-	CHECK_INT(plan_build(&d, 2, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 2, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 2);
 	plan_free(&p);
 	/* max_gap 0 still joins adjacent points */
 	setp(1, CC_TABLE_HOLDING, 101, CC_T_FLOAT32);
-	CHECK_INT(plan_build(&d, 0, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 0, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 1);
 	CHECK_INT(p.reqs[0].count, 3);
 	plan_free(&p);
@@ -211,20 +216,20 @@ static void test_gap_of_exactly_max_gap_is_bridged_and_one_more_is_not(void)
 static void test_point_ending_at_65535_is_planned_and_past_it_rejected(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(2);
+	struct dev d = mkdev(2);
 
 	setp(0, CC_TABLE_INPUT, 65530, CC_T_INT16);
 	setp(1, CC_TABLE_INPUT, 65532, CC_T_FLOAT64); /* 65532..65535 */
-	CHECK_INT(plan_build(&d, 1, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 1, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 1);
 	CHECK_INT(p.reqs[0].address, 65530);
 	CHECK_INT(p.reqs[0].count, 6);
 	plan_free(&p);
 	setp(1, CC_TABLE_INPUT, 65533, CC_T_FLOAT64);
-	CHECK_INT(plan_build(&d, 1, 125, 2000, &p), -EINVAL);
+	CHECK_INT(plan_build(d.points, d.npoints, 1, 125, 2000, &p), -EINVAL);
 	CHECK_INT(p.nreqs, 0);
 	setp(1, CC_TABLE_COIL, 65535, CC_T_BOOL);
-	CHECK_INT(plan_build(&d, 1, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 1, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 2);
 	plan_free(&p);
 }
@@ -232,12 +237,12 @@ static void test_point_ending_at_65535_is_planned_and_past_it_rejected(void)
 static void test_64bit_point_straddling_the_limit_starts_a_new_request(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(3);
+	struct dev d = mkdev(3);
 
 	setp(0, CC_TABLE_HOLDING, 0, CC_T_INT16);
 	setp(1, CC_TABLE_HOLDING, 121, CC_T_INT16);
 	setp(2, CC_TABLE_HOLDING, 122, CC_T_FLOAT64); /* 122..125: one past a 125-register window */
-	CHECK_INT(plan_build(&d, 200, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 200, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 2);
 	CHECK_INT(p.reqs[0].address, 0);
 	CHECK_INT(p.reqs[0].count, 122);
@@ -246,7 +251,7 @@ static void test_64bit_point_straddling_the_limit_starts_a_new_request(void)
 	CHECK_INT(p.reqs[1].count, 4);
 	plan_free(&p);
 	setp(2, CC_TABLE_HOLDING, 121, CC_T_FLOAT64); /* 121..124 fits */
-	CHECK_INT(plan_build(&d, 200, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 200, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 1);
 	CHECK_INT(p.reqs[0].count, 125);
 	plan_free(&p);
@@ -255,15 +260,13 @@ static void test_64bit_point_straddling_the_limit_starts_a_new_request(void)
 static void test_overlapping_points_share_one_request(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(4);
+	struct dev d = mkdev(4);
 
 	setp(0, CC_TABLE_HOLDING, 10, CC_T_FLOAT32); /* 10..11 */
 	setp(1, CC_TABLE_HOLDING, 11, CC_T_INT16);
-	setp(2, CC_TABLE_HOLDING, 10, CC_T_BOOL);
-	pts[2].bit = 3;
-	setp(3, CC_TABLE_HOLDING, 10, CC_T_BOOL);
-	pts[3].bit = 4;
-	CHECK_INT(plan_build(&d, 0, 125, 2000, &p), 0);
+	setp(2, CC_TABLE_HOLDING, 10, CC_T_BOOL); /* bits 3 and 4 of register 10: */
+	setp(3, CC_TABLE_HOLDING, 10, CC_T_BOOL); /* the planner sees the register */
+	CHECK_INT(plan_build(d.points, d.npoints, 0, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 1);
 	CHECK_INT(p.reqs[0].address, 10);
 	CHECK_INT(p.reqs[0].count, 2);
@@ -274,12 +277,12 @@ static void test_overlapping_points_share_one_request(void)
 static void test_overlapping_points_wider_than_the_limit_get_overlapping_requests(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(3);
+	struct dev d = mkdev(3);
 
 	setp(0, CC_TABLE_HOLDING, 0, CC_T_INT32); /* 0..1 */
 	setp(1, CC_TABLE_HOLDING, 1, CC_T_INT64); /* 1..4 */
 	setp(2, CC_TABLE_HOLDING, 2, CC_T_INT16);
-	CHECK_INT(plan_build(&d, 0, 4, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 0, 4, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 2);
 	CHECK(plan_valid(&d, &p, 0, 4, 2000));
 	plan_free(&p);
@@ -288,23 +291,23 @@ static void test_overlapping_points_wider_than_the_limit_get_overlapping_request
 static void test_limit_one_reads_one_register_per_request(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(3);
+	struct dev d = mkdev(3);
 
 	setp(0, CC_TABLE_INPUT, 0, CC_T_INT16);
 	setp(1, CC_TABLE_INPUT, 1, CC_T_INT16);
 	setp(2, CC_TABLE_INPUT, 2, CC_T_UINT16);
-	CHECK_INT(plan_build(&d, 10, 1, 1, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 10, 1, 1, &p), 0);
 	CHECK_INT(p.nreqs, 3);
 	plan_free(&p);
 	setp(2, CC_TABLE_INPUT, 2, CC_T_FLOAT32);
-	CHECK_INT(plan_build(&d, 10, 1, 1, &p), -EINVAL);
+	CHECK_INT(plan_build(d.points, d.npoints, 10, 1, 1, &p), -EINVAL);
 	setp(0, CC_TABLE_COIL, 0, CC_T_BOOL);
 	setp(1, CC_TABLE_COIL, 1, CC_T_BOOL);
 	setp(2, CC_TABLE_DISCRETE, 0, CC_T_BOOL);
-	CHECK_INT(plan_build(&d, 10, 1, 1, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 10, 1, 1, &p), 0);
 	CHECK_INT(p.nreqs, 3);
 	plan_free(&p);
-	CHECK_INT(plan_build(&d, 10, 1, 2, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 10, 1, 2, &p), 0);
 	CHECK_INT(p.nreqs, 2);
 	plan_free(&p);
 }
@@ -312,13 +315,13 @@ static void test_limit_one_reads_one_register_per_request(void)
 static void test_tables_are_planned_separately(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(4);
+	struct dev d = mkdev(4);
 
 	setp(0, CC_TABLE_HOLDING, 0, CC_T_INT16);
 	setp(1, CC_TABLE_INPUT, 1, CC_T_INT16);
 	setp(2, CC_TABLE_COIL, 0, CC_T_BOOL);
 	setp(3, CC_TABLE_DISCRETE, 0, CC_T_BOOL);
-	CHECK_INT(plan_build(&d, 10, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 10, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 4);
 	plan_free(&p);
 }
@@ -326,14 +329,14 @@ static void test_tables_are_planned_separately(void)
 static void test_plan_prints_one_line_per_request(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(6);
+	struct dev d = mkdev(6);
 	char buf[512] = "";
 	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
 
 	for (int i = 0; i < 5; i++)
 		setp((size_t)i, CC_TABLE_HOLDING, 100 + 8u * (unsigned)i, CC_T_FLOAT64);
 	setp(5, CC_TABLE_COIL, 7, CC_T_BOOL);
-	CHECK_INT(plan_build(&d, 4, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 4, 125, 2000, &p), 0);
 	plan_print(&p, f, "  # ");
 	fclose(f);
 	CHECK_STR(buf, "  # coil 7..7 (1 bit, 1 point)\n"
@@ -344,13 +347,13 @@ static void test_plan_prints_one_line_per_request(void)
 static void test_empty_device_has_an_empty_plan(void)
 {
 	struct plan p;
-	struct cc_device_conf d = mkdev(0);
+	struct dev d = mkdev(0);
 
-	CHECK_INT(plan_build(&d, 0, 125, 2000, &p), 0);
+	CHECK_INT(plan_build(d.points, d.npoints, 0, 125, 2000, &p), 0);
 	CHECK_INT(p.nreqs, 0);
 	plan_free(&p);
-	CHECK_INT(plan_build(&d, -1, 125, 2000, &p), -EINVAL);
-	CHECK_INT(plan_build(&d, 0, 0, 2000, &p), -EINVAL);
+	CHECK_INT(plan_build(d.points, d.npoints, -1, 125, 2000, &p), -EINVAL);
+	CHECK_INT(plan_build(d.points, d.npoints, 0, 0, 2000, &p), -EINVAL);
 }
 
 int main(void)

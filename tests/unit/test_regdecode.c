@@ -126,30 +126,29 @@ static void test_nan_and_inf_floats_are_reported(void)
 	CHECK_INT(regdecode_words(nan64, 4, CC_T_FLOAT64, CC_ORDER_ABCD, -1, &v), -EINVAL);
 }
 
-static struct cc_point_conf mkpoint(double scale, double offset, double lo, double hi)
+static struct regdecode_scaling mkpoint(double scale, double offset, double lo, double hi)
 {
-	struct cc_point_conf p = { .channel = "t", .scale = scale, .offset = offset, .valid_min = lo, .valid_max = hi,
-				   .bit = -1 };
+	struct regdecode_scaling p = { .scale = scale, .offset = offset, .valid_min = lo, .valid_max = hi };
 	return p;
 }
 
 static void test_apply_scales_then_checks_the_valid_range(void)
 {
-	struct cc_point_conf p = mkpoint(0.1, -2.0, -40.0, 60.0);
+	struct regdecode_scaling p = mkpoint(0.1, -2.0, -40.0, 60.0);
 	double v;
 
-	CHECK_INT(regdecode_apply(&p, 255, &v), CC_Q_GOOD);
+	CHECK_INT(regdecode_apply(&p, 255, &v), 0);
 	CHECK_NEAR(v, 23.5, 1e-9);
-	CHECK_INT(regdecode_apply(&p, -380, &v), CC_Q_GOOD); /* -40.0: the bound itself is valid */
+	CHECK_INT(regdecode_apply(&p, -380, &v), 0); /* -40.0: the bound itself is valid */
 	CHECK_NEAR(v, -40.0, 1e-9);
-	CHECK_INT(regdecode_apply(&p, -381, &v), CC_Q_OUT_OF_RANGE);
+	CHECK_INT(regdecode_apply(&p, -381, &v), -ERANGE);
 	CHECK_NEAR(v, -40.1, 1e-9); /* the value is kept for the record */
-	CHECK_INT(regdecode_apply(&p, 621, &v), CC_Q_OUT_OF_RANGE);
+	CHECK_INT(regdecode_apply(&p, 621, &v), -ERANGE);
 }
 
 static void test_decimal_scales_give_the_nearest_double(void)
 {
-	struct cc_point_conf p = mkpoint(0.1, 0.0, -INFINITY, INFINITY);
+	struct regdecode_scaling p = mkpoint(0.1, 0.0, -INFINITY, INFINITY);
 	double v;
 
 	regdecode_apply(&p, 284, &v);
@@ -169,14 +168,14 @@ static void test_decimal_scales_give_the_nearest_double(void)
 
 static void test_apply_without_range_accepts_any_finite_value(void)
 {
-	struct cc_point_conf p = mkpoint(1.0, 0.0, -INFINITY, INFINITY);
+	struct regdecode_scaling p = mkpoint(1.0, 0.0, -INFINITY, INFINITY);
 	double v;
 
-	CHECK_INT(regdecode_apply(&p, -1e300, &v), CC_Q_GOOD);
-	CHECK_INT(regdecode_apply(&p, NAN, &v), CC_Q_OUT_OF_RANGE);
-	CHECK_INT(regdecode_apply(&p, INFINITY, &v), CC_Q_OUT_OF_RANGE);
+	CHECK_INT(regdecode_apply(&p, -1e300, &v), 0);
+	CHECK_INT(regdecode_apply(&p, NAN, &v), -ERANGE);
+	CHECK_INT(regdecode_apply(&p, INFINITY, &v), -ERANGE);
 	p.scale = 1e300;
-	CHECK_INT(regdecode_apply(&p, 1e300, &v), CC_Q_OUT_OF_RANGE); /* overflow to inf */
+	CHECK_INT(regdecode_apply(&p, 1e300, &v), -ERANGE); /* overflow to inf */
 }
 
 int main(void)
