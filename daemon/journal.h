@@ -6,7 +6,9 @@
  * On disk (journal dir):
  *   SSSSSSSSSSSSSSSS.seg   segment; name = hex base offset (LSN) of its first
  *                          byte; 16-byte header "CCJOURN1" + base (u64 LE)
- *   pos-NAME-XXXXXXXX.pos  a consumer's committed position (text, CRC'd);
+ *   pos-NAME-ID.pos        a consumer's committed position (text, CRC'd);
+ *                          NAME = the output's name, ID = the CRC-32 of its
+ *                          destination id as 8 hex digits (pos_path());
  *                          one no consumer holds goes at journal_prune()
  *   *.seg.corrupt          segment-named files without a segment header,
  *                          set aside by recovery
