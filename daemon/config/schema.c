@@ -26,7 +26,7 @@
  * join it with the include directory for messages).  It also joins absolute
  * @include paths to the include directory, so @include takes relative paths
  * only. */
-#include "config.h"
+#include "../config.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -41,10 +41,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../codec/modbus_plan.h"
-#include "../codec/payload.h"
-#include "../codec/topic.h"
-#include "util.h"
+#include "../../codec/modbus_plan.h"
+#include "../../codec/payload.h"
+#include "../../codec/topic.h"
+#include "../util.h"
 
 /* --- errors ------------------------------------------------------------ */
 
