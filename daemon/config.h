@@ -1,6 +1,6 @@
 /* config.h - the effective configuration, as the loader hands it to the
  * daemon.  Every default is filled in; every string is owned by the struct.
- * The only file that includes <libconfig.h> is config.c. */
+ * Only the files under daemon/config/ include <libconfig.h>. */
 #ifndef CC_CONFIG_H
 #define CC_CONFIG_H
 

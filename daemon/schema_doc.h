@@ -1,5 +1,5 @@
 /* schema_doc.h - the configuration reference, generated from the schema
- * tables in config.c: Markdown for README.md (`coldchaind -S`) and the
+ * tables in daemon/config/: Markdown for README.md (`coldchaind -S`) and the
  * coldchaind.conf(5) man page (`coldchaind -M`), so neither can drift. */
 #ifndef CC_SCHEMA_DOC_H
 #define CC_SCHEMA_DOC_H

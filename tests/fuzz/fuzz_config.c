@@ -3,7 +3,7 @@
  * prints back as a file it accepts again.  All in memory
  * (config_load_string, open_memstream): no file per input.  @include is
  * excluded (it reads other files, and libconfig exit()s on an include of a
- * directory - the loader pre-checks that, see config.c).  Two templates sit
+ * directory - the loader pre-checks that, see daemon/config/load.c).  Two templates sit
  * in the config's devices/ directory so that device + template merging is
  * reached too.  libconfig 1.5 leaks inside its own parser on some malformed
  * input (a syntax error at a string token): tests/fuzz/lsan.supp names its

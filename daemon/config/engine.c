@@ -1,11 +1,268 @@
-/* config_engine_load.inc - loads, checks and prints the engine's groups
- * (profiles, rooms, lots, alarms); textually part of config.c, see
- * config_engine_keys.inc.  Cross-checks: lot products and room profiles
- * name a profile, channel ids have the form SENSOR/CHANNEL and, when the
- * sensor is a Modbus device, name one of its points; names are unique. */
+/* engine.c - the alarm and model engine's groups of the configuration
+ * (profiles, rooms, lots, alarms, rules): tables, loader, printer,
+ * destructor, and the program's one lookup of a profile, room or lot.
+ * Cross-checks: lot products and room profiles name a profile, channel
+ * ids have the form SENSOR/CHANNEL and, when the sensor is a Modbus
+ * device, name one of its points; names are unique. */
+#include "config_int.h"
 
-static int print_key(FILE *f, const char *pre, const struct key *k, const void *obj);
-static void print_string(FILE *f, const char *s);
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const model_names[] = { "none", "arrhenius", "q10", "sqrt", "piecewise_q10", NULL };
+static const char *const rule_types[] = { "high", "high_high", "low", "low_low", "rate", "stuck", NULL };
+const char *const severity_names[] = { "info", "warning", "critical", NULL };
+
+enum { LM_BAND_LOW, LM_BAND_HIGH, LM_WARN_LOW, LM_WARN_HIGH, LM_ALARM_LOW, LM_ALARM_HIGH, LM_RH_WARN_LOW,
+       LM_RH_ALARM_LOW, LM_RH_WARN_HIGH, LM_RH_ALARM_HIGH, LM_ON_DELAY, LM_RH_ON_DELAY, LM_N };
+static const struct key limits_keys[] = {
+	[LM_BAND_LOW] = { .name = "band_low", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, band_low),
+			  .def = "none", .help = "storage band, lower end, °C (dashboards)" },
+	[LM_BAND_HIGH] = { .name = "band_high", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, band_high),
+			   .def = "none", .help = "storage band, upper end, °C (dashboards)" },
+	[LM_WARN_LOW] = { .name = "warn_low", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, warn_low),
+			  .def = "none", .help = "air temperature below: warning alarm temp_low, °C" },
+	[LM_WARN_HIGH] = { .name = "warn_high", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, warn_high),
+			   .def = "none", .help = "air temperature above: warning alarm temp_high, °C" },
+	[LM_ALARM_LOW] = { .name = "alarm_low", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, alarm_low),
+			   .def = "none", .help = "air temperature below: critical alarm temp_low_low, °C" },
+	[LM_ALARM_HIGH] = { .name = "alarm_high", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, alarm_high),
+			    .def = "none", .help = "air temperature above: critical alarm temp_high_high, °C" },
+	[LM_RH_WARN_LOW] = { .name = "rh_warn_low", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_limits, rh_warn_low),
+			     .def = "none", .help = "RH below: warning alarm rh_low, %" },
+	[LM_RH_ALARM_LOW] = { .name = "rh_alarm_low", .kt = KT_DBL, .flags = KF_DYN,
+			      .off = OFF(cc_limits, rh_alarm_low), .def = "none",
+			      .help = "RH below: critical alarm rh_low_low, %" },
+	[LM_RH_WARN_HIGH] = { .name = "rh_warn_high", .kt = KT_DBL, .flags = KF_DYN,
+			      .off = OFF(cc_limits, rh_warn_high), .def = "none",
+			      .help = "RH above: warning alarm rh_high, %" },
+	[LM_RH_ALARM_HIGH] = { .name = "rh_alarm_high", .kt = KT_DBL, .flags = KF_DYN,
+			       .off = OFF(cc_limits, rh_alarm_high), .def = "none",
+			       .help = "RH above: critical alarm rh_high_high, %" },
+	[LM_ON_DELAY] = { .name = "on_delay", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_limits, on_delay_ms),
+			  .def = "alarms.on_delay", .min = 0, .max = 86400000,
+			  .help = "temperature alarms: the excursion must last this long" },
+	[LM_RH_ON_DELAY] = { .name = "rh_on_delay", .kt = KT_DUR, .flags = KF_DYN,
+			     .off = OFF(cc_limits, rh_on_delay_ms), .def = "alarms.on_delay", .min = 0,
+			     .max = 7 * 86400000LL, .help = "RH alarms: the excursion must last this long" },
+};
+
+enum { PF_NAME, PF_VERSION, PF_DESCRIPTION, PF_LIMITS, PF_MODEL, PF_WATER, PF_CHILL, PF_N };
+static const struct key profile_keys[] = {
+	[PF_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_profile, name),
+		      .help = "profile name, unique; lots name it as product" },
+	[PF_VERSION] = { .name = "version", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_profile, version),
+			 .help = "profile version: tag profile_version on shelf_life points" },
+	[PF_DESCRIPTION] = { .name = "description", .kt = KT_STR, .off = OFF(cc_profile, description),
+			     .help = "what the profile is for, and its sources" },
+	[PF_LIMITS] = { .name = "limits", .kt = KT_GROUP, .help = "alarm limits: see group profiles.limits" },
+	[PF_MODEL] = { .name = "model", .kt = KT_GROUP, .help = "shelf-life model: see group profiles.model" },
+	[PF_WATER] = { .name = "water", .kt = KT_GROUP, .help = "weight loss: see group profiles.water" },
+	[PF_CHILL] = { .name = "chill", .kt = KT_GROUP, .help = "chilling injury: see group profiles.chill" },
+};
+
+enum { MD_TYPE, MD_T_REF, MD_SHELF_LIFE, MD_EA, MD_Q10, MD_T_MIN, MD_BANDS, MD_VMIN, MD_VMAX, MD_TAU, MD_DEGREE,
+       MD_MKT, MD_REMAIN_WARN, MD_PRE, MD_N };
+static const struct key model_keys[] = {
+	[MD_TYPE] = { .name = "type", .kt = KT_ENUM, .off = OFF(cc_profile, model), .def = "none",
+		      .enums = model_names, .store = ES_INT, .help = "temperature model of the spoilage rate" },
+	[MD_T_REF] = { .name = "t_ref", .kt = KT_DBL, .off = OFF(cc_profile, t_ref_c), .def = "0.0",
+		       .help = "reference temperature of shelf_life, °C" },
+	[MD_SHELF_LIFE] = { .name = "shelf_life", .kt = KT_DUR, .off = OFF(cc_profile, shelf_life_ms), .def = "0s",
+			    .min = 0, .max = 3650 * 86400000LL, .help = "shelf life at t_ref (required by a model)" },
+	[MD_EA] = { .name = "ea", .kt = KT_DBL, .off = OFF(cc_profile, ea_kj_mol), .def = "0.0",
+		    .help = "arrhenius: activation energy, kJ/mol" },
+	[MD_Q10] = { .name = "q10", .kt = KT_DBL, .off = OFF(cc_profile, q10), .def = "0.0", .help = "q10: Q10" },
+	[MD_T_MIN] = { .name = "t_min", .kt = KT_DBL, .off = OFF(cc_profile, t_min_c), .def = "0.0",
+		       .help = "sqrt: temperature of no growth, °C (below t_ref)" },
+	[MD_BANDS] = { .name = "q10_bands", .kt = KT_STR, .off = OFF(cc_profile, q10_bands),
+		       .range = "\"Q<T,Q<T,...,Q\"",
+		       .help = "piecewise_q10: Q10 below each bound (°C, rising), the last above, e.g. \"3<10,2.2<20,1.7\"" },
+	[MD_VMIN] = { .name = "valid_min", .kt = KT_DBL, .off = OFF(cc_profile, valid_min_c), .def = "-50.0",
+		      .help = "model validity, lower end: colder readings are clamped to it, °C" },
+	[MD_VMAX] = { .name = "valid_max", .kt = KT_DBL, .off = OFF(cc_profile, valid_max_c), .def = "60.0",
+		      .help = "model validity, upper end: warmer readings are clamped to it, °C" },
+	[MD_TAU] = { .name = "tau", .kt = KT_DUR, .off = OFF(cc_profile, tau_ms), .def = "0s", .min = 0,
+		     .max = 7 * 86400000LL, .help = "product temperature lag behind air (0: none)" },
+	[MD_DEGREE] = { .name = "degree_threshold", .kt = KT_DBL, .flags = KF_DYN,
+			.off = OFF(cc_profile, degree_threshold_c), .def = "limits.band_high",
+			.help = "degree-hours are counted above this, °C" },
+	[MD_MKT] = { .name = "mkt_dh_r", .kt = KT_DBL, .off = OFF(cc_profile, mkt_dh_r_k), .def = "10000.0",
+		     .help = "ΔH/R of the mean kinetic temperature, K (USP <1079>: 10000)" },
+	[MD_REMAIN_WARN] = { .name = "remaining_warn", .kt = KT_DUR, .off = OFF(cc_profile, remaining_warn_ms),
+			     .def = "0s", .min = 0, .max = 3650 * 86400000LL,
+			     .help = "notify when the remaining life at the plan temperature falls below (0: never)" },
+	[MD_PRE] = { .name = "pre_monitoring", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_profile, pre_monitoring_c),
+		     .def = "none (the first reading)",
+		     .help = "product temperature assumed from a lot's loaded time to its first reading (field heat "
+			     "for fresh produce), °C: the warmer of it and the first reading fills that gap" },
+};
+
+enum { WK_AW, WK_KT_FRESH, WK_KT_DRY, WK_CRIT, WK_WARN, WK_N };
+static const struct key water_keys[] = {
+	[WK_AW] = { .name = "aw", .kt = KT_DBL, .off = OFF(cc_profile, aw), .def = "0.98",
+		    .help = "water activity of the product surface" },
+	[WK_KT_FRESH] = { .name = "kt_fresh", .kt = KT_DBL, .off = OFF(cc_profile, kt_fresh), .def = "0.0",
+			  .help = "weight loss per Pa of VPD per hour (fraction), fresh product (0: not modelled)" },
+	[WK_KT_DRY] = { .name = "kt_dry", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_profile, kt_dry),
+			.def = "kt_fresh", .help = "the same when weight loss reaches critical_loss_pct" },
+	[WK_CRIT] = { .name = "critical_loss_pct", .kt = KT_DBL, .off = OFF(cc_profile, wl_crit_pct), .def = "5.0",
+		      .help = "critical weight loss, %: critical alarm weight_loss" },
+	[WK_WARN] = { .name = "warn_loss_pct", .kt = KT_DBL, .off = OFF(cc_profile, wl_warn_pct), .def = "3.0",
+		      .help = "weight loss warning, %" },
+};
+
+enum { CK_THR, CK_WARN, CK_ALARM, CK_N };
+static const struct key chill_keys[] = {
+	[CK_THR] = { .name = "threshold", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_profile, chill_threshold_c),
+		     .def = "none (not modelled)", .help = "chilling degree-hours are counted below this, °C" },
+	[CK_WARN] = { .name = "warn_kh", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_profile, chill_warn_kh),
+		      .def = "none", .help = "chilling dose warning, K·h" },
+	[CK_ALARM] = { .name = "alarm_kh", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_profile, chill_alarm_kh),
+		       .def = "none", .help = "chilling dose alarm (critical), K·h" },
+};
+
+enum { RM_NAME, RM_PROFILE, RM_TEMP, RM_RH, RM_DOOR, RM_DEFROST, RM_OUT_T, RM_OUT_RH, RM_CO2, RM_O2, RM_CO2_HIGH,
+       RM_O2_LOW, RM_SUPPRESS, RM_LIMITS, RM_LOTS, RM_N };
+#define ROOM_CH(id, k, f, h) [id] = { .name = k, .kt = KT_STR, .off = OFF(cc_room_conf, f), .range = "SENSOR/CHANNEL", .help = h }
+static const struct key room_keys[] = {
+	[RM_NAME] = { .name = "name", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_room_conf, name),
+		      .help = "room (or vehicle, line) name: tag room of its alerts and lots" },
+	[RM_PROFILE] = { .name = "profile", .kt = KT_NAME, .off = OFF(cc_room_conf, profile),
+			 .help = "profile whose limits apply when no lot is loaded (else the first lot's)" },
+	ROOM_CH(RM_TEMP, "temperature", temperature, "air temperature channel"),
+	ROOM_CH(RM_RH, "humidity", humidity, "relative humidity channel"),
+	ROOM_CH(RM_DOOR, "door", door, "door channel (non-zero: open)"),
+	ROOM_CH(RM_DEFROST, "defrost", defrost, "defrost input (non-zero: temperature alarms suppressed)"),
+	ROOM_CH(RM_OUT_T, "outside_temperature", outside_temperature, "temperature outside the door"),
+	ROOM_CH(RM_OUT_RH, "outside_humidity", outside_humidity, "RH outside the door"),
+	ROOM_CH(RM_CO2, "co2", co2, "CO2 channel, ppm (CA rooms: safety alarm)"),
+	ROOM_CH(RM_O2, "o2", o2, "O2 channel, % (CA rooms: safety alarm)"),
+	[RM_CO2_HIGH] = { .name = "co2_high", .kt = KT_DBL, .off = OFF(cc_room_conf, co2_high_ppm), .def = "5000.0",
+			  .help = "CO2 above: critical, undelayed (5000 ppm: 8 h exposure limit; IDLH 40000)" },
+	[RM_O2_LOW] = { .name = "o2_low", .kt = KT_DBL, .off = OFF(cc_room_conf, o2_low_pct), .def = "19.5",
+			.help = "O2 below: critical, undelayed (unsafe for entry)" },
+	[RM_SUPPRESS] = { .name = "suppress", .kt = KT_STR, .off = OFF(cc_room_conf, suppress),
+			  .range = "\"HH:MM-HH:MM,...\" (UTC, up to 8)",
+			  .help = "defrost schedule: temperature alarms suppressed in these windows" },
+	[RM_LIMITS] = { .name = "limits", .kt = KT_GROUP,
+			.help = "overrides of the profile's limits (keys of group profiles.limits)" },
+	[RM_LOTS] = { .name = "lots", .kt = KT_LIST, .help = "lots stored in the room: see group rooms.lots" },
+};
+#undef ROOM_CH
+
+enum { LT_ID, LT_PRODUCT, LT_LOADED, LT_DISPATCH, LT_PLAN, LT_N };
+static const struct key lot_keys[] = {
+	[LT_ID] = { .name = "id", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_lot_conf, id),
+		    .help = "lot id, unique: tag lot" },
+	[LT_PRODUCT] = { .name = "product", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_lot_conf, product),
+			 .help = "profile name" },
+	[LT_LOADED] = { .name = "loaded", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_lot_conf, loaded),
+			.range = "ISO 8601 with zone", .help = "when the lot was loaded, e.g. \"2026-06-12T08:00:00+07:00\"" },
+	[LT_DISPATCH] = { .name = "dispatch", .kt = KT_STR, .off = OFF(cc_lot_conf, dispatch),
+			  .range = "ISO 8601 with zone",
+			  .help = "planned dispatch: notify when the lot would reach end of life before it" },
+	[LT_PLAN] = { .name = "plan_temperature", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_lot_conf, plan_c),
+		      .def = "the profile's t_ref", .help = "planned temperature for remaining_h_at_plan, °C" },
+};
+
+enum { AL_ON_DELAY, AL_OFF_DELAY, AL_DEADBAND, AL_RENOTIFY, AL_ESCALATE, AL_STALE_N, AL_STALE_AFTER, AL_FAULT,
+       AL_STUCK, AL_RATE, AL_RATE_WINDOW, AL_DOOR, AL_SL_INTERVAL, AL_FLOOD, AL_NOTIFY, AL_RULES, AL_N };
+static const struct key alarms_keys[] = {
+	[AL_ON_DELAY] = { .name = "on_delay", .kt = KT_DUR, .off = OFF(cc_alarms_conf, on_delay_ms), .def = "15m",
+			  .min = 0, .max = 86400000, .help = "default on-delay of level alarms" },
+	[AL_OFF_DELAY] = { .name = "off_delay", .kt = KT_DUR, .off = OFF(cc_alarms_conf, off_delay_ms), .def = "0s",
+			   .min = 0, .max = 86400000, .help = "default off-delay (against chatter)" },
+	[AL_DEADBAND] = { .name = "deadband", .kt = KT_DBL, .off = OFF(cc_alarms_conf, deadband), .def = "0.5",
+			  .help = "hysteresis of level alarms (K, % RH)" },
+	[AL_RENOTIFY] = { .name = "renotify", .kt = KT_DUR, .off = OFF(cc_alarms_conf, renotify_ms), .def = "1h",
+			  .min = 0, .max = 7 * 86400000LL, .help = "re-notify an active unacknowledged alarm (0: never)" },
+	[AL_ESCALATE] = { .name = "escalate", .kt = KT_DUR, .off = OFF(cc_alarms_conf, escalate_ms), .def = "2h",
+			  .min = 0, .max = 7 * 86400000LL,
+			  .help = "unacknowledged this long: severity raised to critical (0: never)" },
+	[AL_STALE_N] = { .name = "stale_intervals", .kt = KT_INT, .off = OFF(cc_alarms_conf, stale_intervals),
+			 .def = "3", .min = 1, .max = 1000,
+			 .help = "stale: no good sample for this many poll intervals" },
+	[AL_STALE_AFTER] = { .name = "stale_after", .kt = KT_DUR, .off = OFF(cc_alarms_conf, stale_after_ms),
+			     .def = "5m", .min = 1000, .max = 86400000,
+			     .help = "stale: for channels without a poll interval (MQTT)" },
+	[AL_FAULT] = { .name = "fault_delay", .kt = KT_DUR, .off = OFF(cc_alarms_conf, fault_delay_ms), .def = "1m",
+		       .min = 0, .max = 86400000, .help = "sensor fault (comm_error, out_of_range) on-delay" },
+	[AL_STUCK] = { .name = "stuck_after", .kt = KT_DUR, .off = OFF(cc_alarms_conf, stuck_after_ms), .def = "2h",
+		       .min = 0, .max = 7 * 86400000LL,
+		       .help = "air temperature unchanged this long: stuck sensor (0: never)" },
+	[AL_RATE] = { .name = "rate_limit", .kt = KT_DBL, .off = OFF(cc_alarms_conf, rate_limit_kh), .def = "3.0",
+		      .help = "air temperature rising faster, K/h: refrigeration failure (0: never)" },
+	[AL_RATE_WINDOW] = { .name = "rate_window", .kt = KT_DUR, .off = OFF(cc_alarms_conf, rate_window_ms),
+			     .def = "30m", .min = 1000, .max = 86400000, .help = "window of the rate of change" },
+	[AL_DOOR] = { .name = "door_open", .kt = KT_DUR, .off = OFF(cc_alarms_conf, door_open_ms), .def = "5m",
+		      .min = 0, .max = 86400000, .help = "door open longer: alarm door_open" },
+	[AL_SL_INTERVAL] = { .name = "shelf_life_interval", .kt = KT_DUR,
+			     .off = OFF(cc_alarms_conf, shelf_life_interval_ms), .def = "1m", .min = 1000,
+			     .max = 86400000, .help = "period of the shelf_life points" },
+	[AL_FLOOD] = { .name = "flood", .kt = KT_GROUP, .help = "alarm flood: see group alarms.flood" },
+	[AL_NOTIFY] = { .name = "notify", .kt = KT_GROUP, .help = "notification rate limit, per channel: see group alarms.notify" },
+	[AL_RULES] = { .name = "rules", .kt = KT_LIST, .help = "per-channel rules: see group alarms.rules" },
+};
+
+enum { FL_START, FL_END, FL_WINDOW, FL_N };
+static const struct key flood_keys[] = {
+	[FL_START] = { .name = "start", .kt = KT_INT, .off = OFF(cc_alarms_conf, flood_start), .def = "10", .min = 1,
+		       .max = 60, .help = "more raises than this in one room within window start a flood there" },
+	[FL_END] = { .name = "end", .kt = KT_INT, .off = OFF(cc_alarms_conf, flood_end), .def = "5", .min = 1,
+		     .max = 60, .help = "fewer than this within window end it" },
+	[FL_WINDOW] = { .name = "window", .kt = KT_DUR, .off = OFF(cc_alarms_conf, flood_window_ms), .def = "10m",
+			.min = 1000, .max = 86400000, .help = "flood window" },
+};
+
+enum { NT_BURST, NT_INTERVAL, NT_N };
+static const struct key notify_keys[] = {
+	[NT_BURST] = { .name = "burst", .kt = KT_INT, .off = OFF(cc_alarms_conf, notify_burst), .def = "20", .min = 1,
+		       .max = 10000, .help = "notifications of one channel sent at once before the rate limit applies" },
+	[NT_INTERVAL] = { .name = "interval", .kt = KT_DUR, .off = OFF(cc_alarms_conf, notify_interval_ms),
+			  .def = "30s", .min = 0, .max = 86400000,
+			  .help = "then one notification per interval (the record keeps every event)" },
+};
+
+enum { RU_NAME, RU_CHANNEL, RU_TYPE, RU_LIMIT, RU_SEVERITY, RU_DEADBAND, RU_ON_DELAY, RU_OFF_DELAY, RU_LATCHED,
+       RU_ROOM, RU_N };
+static const struct key rule_keys[] = {
+	[RU_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_rule_conf, name),
+		      .help = "rule name, unique: tag rule" },
+	[RU_CHANNEL] = { .name = "channel", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_rule_conf, channel),
+			 .range = "SENSOR/CHANNEL", .help = "channel evaluated" },
+	[RU_TYPE] = { .name = "type", .kt = KT_ENUM, .flags = KF_REQ, .off = OFF(cc_rule_conf, type),
+		      .enums = rule_types, .store = ES_INT, .help = "level, rate of change (K/h) or stuck value" },
+	[RU_LIMIT] = { .name = "limit", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_rule_conf, limit),
+		       .def = "required (not for stuck)", .help = "limit (rate: K/h)" },
+	[RU_SEVERITY] = { .name = "severity", .kt = KT_ENUM, .off = OFF(cc_rule_conf, severity), .def = "warning",
+			  .enums = severity_names, .store = ES_STR, .help = "severity" },
+	[RU_DEADBAND] = { .name = "deadband", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_rule_conf, deadband),
+			  .def = "alarms.deadband", .help = "hysteresis" },
+	[RU_ON_DELAY] = { .name = "on_delay", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_rule_conf, on_delay_ms),
+			  .def = "alarms.on_delay (stuck: alarms.stuck_after)", .min = 0, .max = 7 * 86400000LL,
+			  .help = "on-delay" },
+	[RU_OFF_DELAY] = { .name = "off_delay", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_rule_conf, off_delay_ms),
+			   .def = "alarms.off_delay", .min = 0, .max = 86400000, .help = "off-delay" },
+	[RU_LATCHED] = { .name = "latched", .kt = KT_BOOL, .off = OFF(cc_rule_conf, latched), .def = "false",
+			 .help = "stays active after the condition returns, until reset" },
+	[RU_ROOM] = { .name = "room", .kt = KT_STR, .off = OFF(cc_rule_conf, room),
+		      .help = "room tag (default: the channel's device room)" },
+};
+
+const struct group g_profile = GROUP("profiles", profile_keys, "one produce profile (list element; config/profiles.conf)");
+const struct group g_limits = GROUP("profiles.limits", limits_keys, "alarm limits of a profile (and rooms.limits overrides)");
+const struct group g_model = GROUP("profiles.model", model_keys, "shelf-life model of a profile");
+const struct group g_water = GROUP("profiles.water", water_keys, "weight loss model of a profile");
+const struct group g_chill = GROUP("profiles.chill", chill_keys, "chilling injury dose of a profile");
+const struct group g_room = GROUP("rooms", room_keys, "one room (list element): channels, limits, lots");
+const struct group g_lot = GROUP("rooms.lots", lot_keys, "one lot (list element)");
+const struct group g_alarms = GROUP("alarms", alarms_keys, "alarm defaults and rules");
+const struct group g_flood = GROUP("alarms.flood", flood_keys, "flood detection (ISA-18.2)");
+const struct group g_notify = GROUP("alarms.notify", notify_keys, "notification rate limit");
+const struct group g_rule = GROUP("alarms.rules", rule_keys, "one per-channel rule (list element)");
+
 
 static void limits_unset(struct cc_limits *l)
 {
@@ -147,8 +404,6 @@ static void check_limits(struct ctx *c, const struct cc_limits *l, const struct 
 
 /* err_at the key of a group, path gp.key. */
 static void err_key(struct ctx *c, const struct seen *sg, int k, const struct key *keys, const config_setting_t *anchor,
-		    const char *gp, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-static void err_key(struct ctx *c, const struct seen *sg, int k, const struct key *keys, const config_setting_t *anchor,
 		    const char *gp, const char *fmt, ...)
 {
 	char *kp = key_path(gp, keys[k].name);
@@ -170,12 +425,12 @@ static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_pr
 	p->degree_threshold_c = p->chill_threshold_c = p->chill_warn_kh = p->chill_alarm_kh = NAN;
 	p->kt_dry = NAN;
 	p->pre_monitoring_c = NAN;
-	apply(c, ps, ps, &g_profile, p, path, sn);
+	schema_apply(c, ps, ps, &g_profile, p, path, sn);
 
 	gp = key_path(path, "limits");
 	c->gprof = p;
 	c->ggroup = "limits";
-	apply(c, ok(&sn[PF_LIMITS]) ? sn[PF_LIMITS].s : NULL, ps, &g_limits, &p->limits, gp, sg);
+	schema_apply(c, ok(&sn[PF_LIMITS]) ? sn[PF_LIMITS].s : NULL, ps, &g_limits, &p->limits, gp, sg);
 	c->gprof = NULL;
 	check_limits(c, &p->limits, sg, ok(&sn[PF_LIMITS]) ? sn[PF_LIMITS].s : ps, gp, NULL);
 	free(gp);
@@ -187,7 +442,7 @@ static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_pr
 	gp = key_path(path, "model");
 	c->gprof = p;
 	c->ggroup = "model";
-	apply(c, ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : NULL, ps, &g_model, p, gp, sg);
+	schema_apply(c, ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : NULL, ps, &g_model, p, gp, sg);
 	c->gprof = NULL;
 	if (p->model != CC_MODEL_NONE && p->valid_min_c < p->valid_max_c &&
 	    !(p->t_ref_c >= p->valid_min_c && p->t_ref_c <= p->valid_max_c))
@@ -235,7 +490,7 @@ static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_pr
 	gp = key_path(path, "water");
 	c->gprof = p;
 	c->ggroup = "water";
-	apply(c, ok(&sn[PF_WATER]) ? sn[PF_WATER].s : NULL, ps, &g_water, p, gp, sg);
+	schema_apply(c, ok(&sn[PF_WATER]) ? sn[PF_WATER].s : NULL, ps, &g_water, p, gp, sg);
 	c->gprof = NULL;
 	if (isnan(p->kt_dry))
 		p->kt_dry = p->kt_fresh;
@@ -257,7 +512,7 @@ static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_pr
 	gp = key_path(path, "chill");
 	c->gprof = p;
 	c->ggroup = "chill";
-	apply(c, ok(&sn[PF_CHILL]) ? sn[PF_CHILL].s : NULL, ps, &g_chill, p, gp, sg);
+	schema_apply(c, ok(&sn[PF_CHILL]) ? sn[PF_CHILL].s : NULL, ps, &g_chill, p, gp, sg);
 	c->gprof = NULL;
 	{
 		const config_setting_t *a = ok(&sn[PF_CHILL]) ? sn[PF_CHILL].s : ps;
@@ -349,7 +604,7 @@ static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_
 
 	r->line = src_line(rs);
 	limits_unset(&r->limits);
-	apply(c, rs, rs, &g_room, r, path, sn);
+	schema_apply(c, rs, rs, &g_room, r, path, sn);
 	for (size_t i = 0; i < ARRAY_SIZE(chkeys); i++) {
 		int k = chkeys[i];
 		char *why, *kp;
@@ -372,7 +627,7 @@ static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_
 		}
 	}
 	gp = key_path(path, "limits");
-	apply(c, ok(&sn[RM_LIMITS]) ? sn[RM_LIMITS].s : NULL, rs, &g_limits, &r->limits, gp, sg);
+	schema_apply(c, ok(&sn[RM_LIMITS]) ? sn[RM_LIMITS].s : NULL, rs, &g_limits, &r->limits, gp, sg);
 	free(gp);
 	if (ok(&sn[RM_PROFILE])) {
 		r->prof = config_find_profile(cfg, r->profile);
@@ -400,7 +655,7 @@ static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_
 			l = &r->lots[r->nlots++];
 			l->line = src_line(el);
 			l->plan_c = NAN;
-			apply(c, el, el, &g_lot, l, lp, sl);
+			schema_apply(c, el, el, &g_lot, l, lp, sl);
 			name_unique(c, lots, "lot", l->id, el, config_setting_get_member(el, "id"), lp, "id");
 			if (ok(&sl[LT_PRODUCT])) {
 				l->profile = config_find_profile(cfg, l->product);
@@ -450,7 +705,7 @@ static void load_rule(struct ctx *c, const config_setting_t *rs, struct cc_rule_
 	u->line = src_line(rs);
 	u->limit = u->deadband = NAN;
 	u->on_delay_ms = u->off_delay_ms = -1;
-	apply(c, rs, rs, &g_rule, u, path, sn);
+	schema_apply(c, rs, rs, &g_rule, u, path, sn);
 	if (ok(&sn[RU_CHANNEL]) && (why = check_channel(c->cfg, u->channel))) {
 		kp = key_path(path, "channel");
 		err_at(c, sn[RU_CHANNEL].s, kp, "%s", why);
@@ -470,7 +725,7 @@ static void load_rule(struct ctx *c, const config_setting_t *rs, struct cc_rule_
 }
 
 /* The engine's groups; after buses (channel checks) and before nothing. */
-static void load_engine(struct ctx *c, const config_setting_t *root, const config_setting_t *profs,
+void load_engine(struct ctx *c, const config_setting_t *root, const config_setting_t *profs,
 			const config_setting_t *rooms, const config_setting_t *alarms)
 {
 	struct cc_config *cfg = c->cfg;
@@ -478,12 +733,12 @@ static void load_engine(struct ctx *c, const config_setting_t *root, const confi
 	struct seen sn[MAX_KEYS], sg[MAX_KEYS];
 	struct names pnames = { 0 }, rnames = { 0 }, lnames = { 0 }, unames = { 0 };
 
-	apply(c, alarms, root, &g_alarms, a, "alarms", sn);
-	apply(c, ok(&sn[AL_FLOOD]) ? sn[AL_FLOOD].s : NULL, root, &g_flood, a, "alarms.flood", sg);
+	schema_apply(c, alarms, root, &g_alarms, a, "alarms", sn);
+	schema_apply(c, ok(&sn[AL_FLOOD]) ? sn[AL_FLOOD].s : NULL, root, &g_flood, a, "alarms.flood", sg);
 	if (a->flood_end > a->flood_start)
 		err_at(c, sg[FL_END].s ? sg[FL_END].s : (alarms ? alarms : root), "alarms.flood.end",
 		       "%d must not exceed start %d", a->flood_end, a->flood_start);
-	apply(c, ok(&sn[AL_NOTIFY]) ? sn[AL_NOTIFY].s : NULL, root, &g_notify, a, "alarms.notify", sg);
+	schema_apply(c, ok(&sn[AL_NOTIFY]) ? sn[AL_NOTIFY].s : NULL, root, &g_notify, a, "alarms.notify", sg);
 	if (!(a->deadband >= 0))
 		err_at(c, sn[AL_DEADBAND].s, "alarms.deadband", "must not be negative");
 
@@ -547,7 +802,7 @@ static void load_engine(struct ctx *c, const config_setting_t *root, const confi
 	free(unames.v);
 }
 
-static void engine_conf_free(struct cc_config *cfg)
+void free_engine(struct cc_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nprofiles; i++) {
 		struct cc_profile *p = &cfg->profiles[i];
@@ -601,7 +856,7 @@ static void print_engine_keys(FILE *f, const char *indent, const struct group *g
 		const struct key *k = &g->keys[i];
 		if (k->kt == KT_DUR && *(const int64_t *)(const void *)((const char *)obj + k->off) < 0)
 			continue;
-		if (print_key(f, indent, k, obj))
+		if (schema_print_key(f, indent, k, obj))
 			fputc('\n', f);
 	}
 }
@@ -624,21 +879,21 @@ static void print_profile_keys(FILE *f, const char *indent, const struct group *
 			    strcmp(p->params[j].key, k->name) == 0)
 				pa = &p->params[j];
 		if (!pa) {
-			if (print_key(f, indent, k, obj))
+			if (schema_print_key(f, indent, k, obj))
 				fputc('\n', f);
 			continue;
 		}
 		m = open_memstream(&buf, &len);
 		if (!m)
 			continue;
-		print_key(m, "", k, obj);
+		schema_print_key(m, "", k, obj);
 		fclose(m);
 		eq = buf ? strstr(buf, " = ") : NULL;
 		semi = buf ? strrchr(buf, ';') : NULL;
 		if (eq && semi && semi > eq) {
 			char *gs = xasprintf("%c%s%s", pa->grade, pa->source ? ": " : "", pa->source ? pa->source : "");
 			fprintf(f, "%s%.*s = (%.*s, ", indent, (int)(eq - buf), buf, (int)(semi - eq - 3), eq + 3);
-			print_string(f, gs);
+			schema_print_string(f, gs);
 			fputs(");\n", f);
 			free(gs);
 		}
@@ -646,7 +901,7 @@ static void print_profile_keys(FILE *f, const char *indent, const struct group *
 	}
 }
 
-static void print_engine(const struct cc_config *cfg, FILE *f)
+void print_engine(const struct cc_config *cfg, FILE *f)
 {
 	const struct cc_alarms_conf *a = &cfg->alarms;
 

@@ -1,10 +1,100 @@
-/* config_alerts_load.inc - loader, printer and destructor of the alert-event
- * outputs (outputs.webhook, outputs.alerts_mqtt); textually part of
- * config.c, after load_mqtt (an alerts_mqtt without a broker group of its
- * own takes mqtt.broker's settings).  Tables: config_alerts_keys.inc. */
+/* alerts.c - the alert-event outputs of group outputs (outputs.webhook,
+ * outputs.alerts_mqtt): their tables, loader, printer and destructor.
+ * They load after mqtt: an alerts_mqtt without a broker group of its own
+ * takes mqtt.broker's settings (broker_copy, mqtt.c). */
+#include "config_int.h"
 
-static void print_keys(FILE *f, const char *indent, const struct group *g, const void *obj, int inline_);
-static void print_string(FILE *f, const char *s);
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <errno.h>
+
+/* A webhook URL may carry a path and a query (many receivers put their key
+ * there); only the scheme, a host and no control characters are required. */
+static const char *check_webhook_url(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return "must start with http:// or https://";
+	if (*host == '\0' || *host == '/' || *host == ':' || *host == '?')
+		return "has no host";
+	for (const char *p = s; *p; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return "must not contain spaces or control characters";
+	return NULL;
+}
+
+/* Topic prefix: levels without wildcards, no leading/trailing '/'. */
+static const char *check_topic_prefix(const char *s)
+{
+	if (strpbrk(s, "+#"))
+		return "must not contain the wildcards + or #";
+	if (s[0] == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//"))
+		return "must not start or end with '/' or have an empty level";
+	if (s[0] == '$')
+		return "must not start with '$' (reserved for the broker)";
+	return NULL;
+}
+
+enum { WH_NAME, WH_URL, WH_MIN_SEVERITY, WH_HEADERS, WH_TOKEN_FILE, WH_CA_FILE, WH_INSECURE, WH_TIMEOUT, WH_BACKOFF,
+       WH_START, WH_N };
+static const struct key webhook_keys[] = {
+	[WH_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_webhook_conf, name),
+		      .def = "webhook-N (N = position)", .help = "output name, unique among outputs" },
+	[WH_URL] = { .name = "url", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_webhook_conf, url),
+		     .check = check_webhook_url, .help = "http(s) URL each alert event is POSTed to as JSON" },
+	[WH_MIN_SEVERITY] = { .name = "min_severity", .kt = KT_ENUM, .off = OFF(cc_webhook_conf, min_severity),
+			      .def = "warning", .enums = severity_names, .store = ES_INT,
+			      .help = "events of a lower severity are skipped (not sent, not retried)" },
+	[WH_HEADERS] = { .name = "headers", .kt = KT_GROUP, .flags = KF_NOPRINT,
+			 .help = "extra request headers, NAME = \"value\" (no secrets here: use token_file)" },
+	[WH_TOKEN_FILE] = { .name = "token_file", .kt = KT_PATH, .off = OFF(cc_webhook_conf, token_file),
+			    .range = "mode 0600 or stricter",
+			    .help = "file whose first line is a token, read at load (sent as Authorization: Bearer)" },
+	[WH_CA_FILE] = { .name = "ca_file", .kt = KT_PATH, .off = OFF(cc_webhook_conf, ca_file),
+			 .help = "CA certificate(s) for an https URL (private CA)" },
+	[WH_INSECURE] = { .name = "insecure", .kt = KT_BOOL, .off = OFF(cc_webhook_conf, insecure), .def = "false",
+			  .help = "skip TLS certificate verification (logged loudly)" },
+	[WH_TIMEOUT] = { .name = "timeout", .kt = KT_DUR, .off = OFF(cc_webhook_conf, timeout_ms), .def = "10s",
+			 .min = 100, .max = 300000, .help = "total request timeout (then retried)" },
+	[WH_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .off = OFF(cc_webhook_conf, backoff_max_ms), .def = "60s",
+			 .min = 1000, .max = 86400000, .help = "cap on the retry backoff (1 s doubling, with jitter)" },
+	[WH_START] = { .name = "start", .kt = KT_ENUM, .off = OFF(cc_webhook_conf, start_oldest), .def = "end",
+		       .enums = start_names, .store = ES_INT,
+		       .help = "a new webhook gets events journaled from now on (end) or every event the journal "
+			       "still holds (oldest)" },
+};
+
+enum { AM_NAME, AM_PREFIX, AM_BROKER, AM_START, AM_N };
+static const struct key alerts_mqtt_keys[] = {
+	[AM_NAME] = { .name = "name", .kt = KT_NAME, .off = OFF(cc_alerts_mqtt_conf, name), .def = "alerts_mqtt",
+		      .help = "output name, unique among outputs" },
+	[AM_PREFIX] = { .name = "prefix", .kt = KT_STR, .flags = KF_DYN, .off = OFF(cc_alerts_mqtt_conf, prefix),
+			.def = "coldchaind/SITE", .check = check_topic_prefix,
+			.help = "topics PREFIX/state/ROOM/ID (retained) and PREFIX/events" },
+	[AM_BROKER] = { .name = "broker", .kt = KT_GROUP, .flags = KF_NOPRINT,
+			.help = "the broker, keys of group mqtt.broker (client_id default coldchaind-SITE-alerts); "
+				"unset = mqtt.broker's settings with client id CLIENT_ID-alerts" },
+	[AM_START] = { .name = "start", .kt = KT_ENUM, .off = OFF(cc_alerts_mqtt_conf, start_oldest), .def = "end",
+		       .enums = start_names, .store = ES_INT,
+		       .help = "a new publisher gets events journaled from now on (end) or every event the journal "
+			       "still holds (oldest)" },
+};
+
+const struct group g_webhook = GROUP("outputs.webhook", webhook_keys,
+				     "one webhook: alert events as JSON POSTs (list element)");
+const struct group g_alerts_mqtt = GROUP("outputs.alerts_mqtt", alerts_mqtt_keys,
+					 "alert events to MQTT: retained state per alarm and an event topic");
+_Static_assert(ARRAY_SIZE(webhook_keys) == WH_N, "webhook_keys");
+_Static_assert(ARRAY_SIZE(alerts_mqtt_keys) == AM_N, "alerts_mqtt_keys");
+
 
 static char *dup_or_null_cfg(const char *s)
 {
@@ -38,79 +128,13 @@ static struct cc_mqtt_conf *broker_copy(const struct cc_mqtt_conf *m)
 	return b;
 }
 
-/* outputs.alerts_mqtt.broker: the keys and checks of mqtt.broker. */
-static void load_alerts_broker(struct ctx *c, const config_setting_t *bs, struct cc_mqtt_conf *m, const char *path)
-{
-	struct seen sb[MAX_KEYS];
-	char *kp;
-
-	apply(c, bs, bs, &g_mqtt_broker, m, path, sb);
-	m->line = src_line(bs);
-	m->clean_session = ok(&sb[QB_CLEAN]) ? m->clean_session : 1;
-	if (!ok(&sb[QB_TLS]))
-		m->tls = sb[QB_CA_FILE].s || sb[QB_CA_DIR].s || sb[QB_CERT].s;
-	if (!ok(&sb[QB_PORT]))
-		m->port = m->tls ? 8883 : 1883;
-	if (!ok(&sb[QB_CLIENT_ID])) {
-		m->client_id = xasprintf("coldchaind-%s-alerts", c->cfg->site ? c->cfg->site : "");
-	} else if (strlen(m->client_id) > 65535 || payload_utf8_check(m->client_id, strlen(m->client_id)) < 0) {
-		kp = key_path(path, "client_id");
-		err_at(c, sb[QB_CLIENT_ID].s, kp, "must be valid UTF-8 of at most 65535 bytes");
-		free(kp);
-	}
-	if (sb[QB_PASSWORD_FILE].s && !sb[QB_USERNAME].s) {
-		kp = key_path(path, "password_file");
-		err_at(c, sb[QB_PASSWORD_FILE].s, kp, "requires username");
-		free(kp);
-	}
-	if (ok(&sb[QB_PASSWORD_FILE])) {
-		struct cc_influx_conf tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.password_file = m->password_file;
-		kp = key_path(path, "password_file");
-		read_password(c, &tmp, sb[QB_PASSWORD_FILE].s, kp);
-		free(kp);
-		m->password = tmp.password;
-	}
-	if ((sb[QB_CERT].s != NULL) != (sb[QB_KEY].s != NULL)) {
-		int k = sb[QB_CERT].s ? QB_CERT : QB_KEY;
-		kp = key_path(path, mqtt_broker_keys[k].name);
-		err_at(c, sb[k].s, kp, "requires %s", k == QB_CERT ? "key" : "cert");
-		free(kp);
-	}
-	{
-		static const int files[] = { QB_CA_FILE, QB_CERT, QB_KEY, QB_CA_DIR };
-		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-			const struct key *k = &mqtt_broker_keys[files[i]];
-			const char *v;
-
-			if (!ok(&sb[files[i]]))
-				continue;
-			if (!m->tls) {
-				kp = key_path(path, k->name);
-				err_at(c, sb[files[i]].s, kp, "only valid with tls = true");
-				free(kp);
-				continue;
-			}
-			v = *(char **)(void *)((char *)m + k->off);
-			if (access(v, R_OK) < 0) {
-				char *disp = path_join(c->dir, config_setting_get_string(sb[files[i]].s));
-				kp = key_path(path, k->name);
-				err_at(c, sb[files[i]].s, kp, "cannot read %s: %s", disp, strerror(errno));
-				free(kp);
-				free(disp);
-			}
-		}
-	}
-}
-
 static void load_webhook(struct ctx *c, const config_setting_t *ws, struct cc_webhook_conf *w, const char *path)
 {
 	struct seen sn[MAX_KEYS];
 	char *kp;
 
 	w->line = src_line(ws);
-	apply(c, ws, ws, &g_webhook, w, path, sn);
+	schema_apply(c, ws, ws, &g_webhook, w, path, sn);
 	if (ok(&sn[WH_NAME]))
 		name_unique(c, &c->outputs, "output", w->name, ws, sn[WH_NAME].s, path, "name");
 	if (ok(&sn[WH_HEADERS])) {
@@ -159,7 +183,7 @@ static void load_alerts_mqtt(struct ctx *c, const config_setting_t *as)
 
 	c->cfg->alerts_mqtt = a;
 	a->line = src_line(as);
-	apply(c, as, as, &g_alerts_mqtt, a, "outputs.alerts_mqtt", sn);
+	schema_apply(c, as, as, &g_alerts_mqtt, a, "outputs.alerts_mqtt", sn);
 	if (ok(&sn[AM_NAME]))
 		name_unique(c, &c->outputs, "output", a->name, as, sn[AM_NAME].s, "outputs.alerts_mqtt", "name");
 	if (!ok(&sn[AM_PREFIX]))
@@ -176,7 +200,7 @@ static void load_alerts_mqtt(struct ctx *c, const config_setting_t *as)
 
 /* Called after load_mqtt: outputs.webhook and outputs.alerts_mqtt (their
  * types were checked with the outputs group). */
-static void load_alert_outputs(struct ctx *c, const config_setting_t *os)
+void load_alert_outputs(struct ctx *c, const config_setting_t *os)
 {
 	struct cc_config *cfg = c->cfg;
 	const config_setting_t *wl = os ? config_setting_get_member(os, "webhook") : NULL;
@@ -205,7 +229,7 @@ static void load_alert_outputs(struct ctx *c, const config_setting_t *os)
 		load_alerts_mqtt(c, am);
 }
 
-static void alerts_conf_free(struct cc_config *cfg)
+void free_alert_outputs(struct cc_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nwebhooks; i++) {
 		struct cc_webhook_conf *w = &cfg->webhooks[i];
@@ -225,26 +249,26 @@ static void alerts_conf_free(struct cc_config *cfg)
 	if (cfg->alerts_mqtt) {
 		free(cfg->alerts_mqtt->name);
 		free(cfg->alerts_mqtt->prefix);
-		mqtt_free(cfg->alerts_mqtt->broker);
+		free_mqtt(cfg->alerts_mqtt->broker);
 		free(cfg->alerts_mqtt);
 	}
 }
 
 /* Inside "outputs = { ... }". */
-static void print_alert_outputs(const struct cc_config *cfg, FILE *f)
+void print_alert_outputs(const struct cc_config *cfg, FILE *f)
 {
 	if (cfg->nwebhooks) {
 		fputs("  webhook = (\n", f);
 		for (size_t i = 0; i < cfg->nwebhooks; i++) {
 			const struct cc_webhook_conf *w = &cfg->webhooks[i];
 			fputs("    {\n", f);
-			print_keys(f, "      ", &g_webhook, w, 0);
+			schema_print_keys(f, "      ", &g_webhook, w, 0);
 			if (w->nheaders) {
 				fputs("      headers = {", f);
 				for (size_t k = 0; k < w->nheaders; k++) {
 					const char *colon = strchr(w->headers[k], ':');
 					fprintf(f, " %.*s = ", (int)(colon - w->headers[k]), w->headers[k]);
-					print_string(f, colon + 2);
+					schema_print_string(f, colon + 2);
 					fputc(';', f);
 				}
 				fputs(" };\n", f);
@@ -256,19 +280,9 @@ static void print_alert_outputs(const struct cc_config *cfg, FILE *f)
 	if (cfg->alerts_mqtt) {
 		const struct cc_alerts_mqtt_conf *a = cfg->alerts_mqtt;
 		fputs("  alerts_mqtt = {\n", f);
-		print_keys(f, "    ", &g_alerts_mqtt, a, 0);
-		if (a->broker) {
-			fputs("    broker = {\n", f);
-			for (size_t i = 0; i < g_mqtt_broker.nkeys; i++) {
-				if (i == QB_EXPIRY && (a->broker->protocol == CC_MQTT_V311 || a->broker->clean_session))
-					continue;
-				if (!a->broker->tls && i == QB_INSECURE)
-					continue;
-				if (print_key(f, "      ", &mqtt_broker_keys[i], a->broker))
-					fputc('\n', f);
-			}
-			fputs("    };\n", f);
-		}
+		schema_print_keys(f, "    ", &g_alerts_mqtt, a, 0);
+		if (a->broker)
+			print_alerts_broker(a->broker, f);
 		fputs("  };\n", f);
 	}
 }
