@@ -1,15 +1,13 @@
 /* alerts.c - the alert-event outputs of group outputs (outputs.webhook,
  * outputs.alerts_mqtt): their tables, loader, printer and destructor.
  * They load after mqtt: an alerts_mqtt without a broker group of its own
- * takes mqtt.broker's settings (broker_copy, mqtt.c). */
+ * takes a copy of mqtt.broker (broker_copy). */
 #include "config_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-#include <errno.h>
 
 /* A webhook URL may carry a path and a query (many receivers put their key
  * there); only the scheme, a host and no control characters are required. */
@@ -167,13 +165,8 @@ static void load_webhook(struct ctx *c, const config_setting_t *ws, struct cc_we
 		read_secret(c, w->token_file, &w->token, "token", sn[WH_TOKEN_FILE].s, kp);
 		free(kp);
 	}
-	if (ok(&sn[WH_CA_FILE]) && access(w->ca_file, R_OK) < 0) {
-		char *disp = path_join(c->dir, config_setting_get_string(sn[WH_CA_FILE].s));
-		kp = key_path(path, "ca_file");
-		err_at(c, sn[WH_CA_FILE].s, kp, "cannot read %s: %s", disp, strerror(errno));
-		free(kp);
-		free(disp);
-	}
+	if (ok(&sn[WH_CA_FILE]))
+		check_readable(c, w->ca_file, sn[WH_CA_FILE].s, path, "ca_file");
 }
 
 static void load_alerts_mqtt(struct ctx *c, const config_setting_t *as)
@@ -198,6 +191,12 @@ static void load_alerts_mqtt(struct ctx *c, const config_setting_t *as)
 	}
 }
 
+static void webhook_elem(struct ctx *c, const config_setting_t *el, const char *path, void *arg)
+{
+	(void)arg;
+	load_webhook(c, el, &c->cfg->webhooks[c->cfg->nwebhooks++], path);
+}
+
 /* Called after load_mqtt: outputs.webhook and outputs.alerts_mqtt (their
  * types were checked with the outputs group). */
 void load_alert_outputs(struct ctx *c, const config_setting_t *os)
@@ -210,15 +209,7 @@ void load_alert_outputs(struct ctx *c, const config_setting_t *os)
 		size_t n = (size_t)config_setting_length(wl);
 
 		cfg->webhooks = xcalloc(n + 1, sizeof(*cfg->webhooks));
-		for (size_t i = 0; i < n; i++) {
-			const config_setting_t *el = config_setting_get_elem(wl, (unsigned)i);
-			char *p = elem_path("outputs.webhook", el, "name", i);
-			if (config_setting_type(el) != CONFIG_TYPE_GROUP)
-				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
-			else
-				load_webhook(c, el, &cfg->webhooks[cfg->nwebhooks++], p);
-			free(p);
-		}
+		schema_each_group(c, wl, "outputs.webhook", "name", webhook_elem, NULL);
 		for (size_t i = 0; i < cfg->nwebhooks; i++)
 			if (!cfg->webhooks[i].name) {
 				cfg->webhooks[i].name = derive_name(c, "webhook", i);
@@ -239,10 +230,7 @@ void free_alert_outputs(struct cc_config *cfg)
 			free(w->headers[k]);
 		free(w->headers);
 		free(w->token_file);
-		if (w->token) {
-			explicit_bzero(w->token, strlen(w->token));
-			free(w->token);
-		}
+		free_secret(w->token);
 		free(w->ca_file);
 	}
 	free(cfg->webhooks);

@@ -415,6 +415,103 @@ static void err_key(struct ctx *c, const struct seen *sg, int k, const struct ke
 	free(kp);
 }
 
+/* schema_apply on the profile's group key (name) into obj, with graded
+ * numbers recorded in p->params; returns its path (the caller frees). */
+static char *profile_apply(struct ctx *c, const config_setting_t *ps, const struct seen *sn, int key,
+			   const char *name, const struct group *g, void *obj, struct cc_profile *p, const char *path,
+			   struct seen *sg)
+{
+	char *gp = key_path(path, name);
+
+	c->gprof = p;
+	c->ggroup = name;
+	schema_apply(c, ok(&sn[key]) ? sn[key].s : NULL, ps, g, obj, gp, sg);
+	c->gprof = NULL;
+	return gp;
+}
+
+/* profiles.model: what each model type needs, t_ref within validity. */
+static void profile_check_model(struct ctx *c, const config_setting_t *ps, const struct seen *sn,
+				const struct seen *sg, struct cc_profile *p, const char *gp)
+{
+	const config_setting_t *a = ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : ps, *m = sn[PF_MODEL].s ? sn[PF_MODEL].s : ps;
+
+	if (p->model != CC_MODEL_NONE && p->valid_min_c < p->valid_max_c &&
+	    !(p->t_ref_c >= p->valid_min_c && p->t_ref_c <= p->valid_max_c))
+		err_key(c, sg, MD_T_REF, model_keys, a, gp, "%g lies outside the model's validity valid_min..valid_max %g..%g",
+			p->t_ref_c, p->valid_min_c, p->valid_max_c);
+	if (p->model != CC_MODEL_NONE && p->shelf_life_ms > 0 && p->remaining_warn_ms >= p->shelf_life_ms)
+		err_key(c, sg, MD_REMAIN_WARN, model_keys, a, gp,
+			"must be shorter than shelf_life (else every lot is notified the moment it is loaded)");
+	if (p->model != CC_MODEL_NONE && p->shelf_life_ms <= 0)
+		err_at(c, a, gp, "model %s needs shelf_life", model_names[p->model]);
+	if (p->model == CC_MODEL_ARRHENIUS && !(p->ea_kj_mol > 0))
+		err_at(c, m, gp, "model arrhenius needs ea > 0");
+	if (p->model == CC_MODEL_Q10 && !(p->q10 > 0))
+		err_at(c, m, gp, "model q10 needs q10 > 0");
+	if (p->model == CC_MODEL_SQRT && !(p->t_min_c < p->t_ref_c))
+		err_at(c, m, gp, "model sqrt needs t_min below t_ref");
+	if (ok(&sg[MD_BANDS])) {
+		const char *why = parse_q10_bands(p->q10_bands, p);
+		if (why)
+			err_key(c, sg, MD_BANDS, model_keys, ps, gp, "\"%s\" %s", p->q10_bands, why);
+	} else if (p->model == CC_MODEL_PIECEWISE_Q10) {
+		err_at(c, m, gp, "model piecewise_q10 needs q10_bands");
+	}
+	if (!(p->valid_min_c < p->valid_max_c))
+		err_key(c, sg, MD_VMAX, model_keys, ps, gp, "%g must be greater than valid_min %g", p->valid_max_c,
+			p->valid_min_c);
+	if (!(p->mkt_dh_r_k > 0))
+		err_key(c, sg, MD_MKT, model_keys, ps, gp, "must be positive");
+}
+
+/* profiles.water: a water activity, rates not negative, warn below critical. */
+static void profile_check_water(struct ctx *c, const config_setting_t *a, const struct seen *sg,
+				const struct cc_profile *p, const char *gp)
+{
+	if (ok(&sg[WK_AW]) && !(p->aw > 0 && p->aw <= 1))
+		err_key(c, sg, WK_AW, water_keys, a, gp, "%g is not a water activity (above 0, at most 1)", p->aw);
+	if (ok(&sg[WK_KT_FRESH]) && p->kt_fresh < 0)
+		err_key(c, sg, WK_KT_FRESH, water_keys, a, gp, "must not be negative");
+	if (ok(&sg[WK_KT_DRY]) && p->kt_dry < 0)
+		err_key(c, sg, WK_KT_DRY, water_keys, a, gp, "must not be negative");
+	if (!(p->wl_warn_pct > 0))
+		err_key(c, sg, WK_WARN, water_keys, a, gp, "%g must be positive", p->wl_warn_pct);
+	if (!(p->wl_warn_pct < p->wl_crit_pct))
+		err_key(c, sg, sg[WK_WARN].s ? WK_WARN : WK_CRIT, water_keys, a, gp,
+			"warn_loss_pct %g must be below critical_loss_pct %g", p->wl_warn_pct, p->wl_crit_pct);
+}
+
+/* profiles.chill: the threshold below the storage band, positive doses. */
+static void profile_check_chill(struct ctx *c, const config_setting_t *a, const struct seen *sg,
+				const struct cc_profile *p, const char *gp)
+{
+	double thr = p->chill_threshold_c, lo = p->limits.band_low, hi = p->limits.band_high;
+
+	/* Chilling degree-hours count below the threshold: inside the band a
+	 * lot kept as the profile says would raise the chilling alarm. */
+	if (!isnan(thr) && !isnan(lo) && thr > lo && (isnan(hi) || thr <= hi))
+		err_key(c, sg, CK_THR, chill_keys, a, gp,
+			"%g lies inside the storage band %g..%g: a lot kept in the band would accumulate chilling "
+			"injury (the threshold must be at or below band_low)", thr, lo, hi);
+	else if (!isnan(thr) && !isnan(lo) && thr > lo)
+		err_key(c, sg, CK_THR, chill_keys, a, gp,
+			"%g is above the storage band %g..%g: it must be at or below band_low", thr, lo, hi);
+	else if (!isnan(thr) && isnan(lo) && !isnan(hi) && thr >= hi)
+		err_key(c, sg, CK_THR, chill_keys, a, gp,
+			"%g is not below the storage band's upper end %g: a lot kept in the band would accumulate "
+			"chilling injury", thr, hi);
+	if (ok(&sg[CK_WARN]) && !(p->chill_warn_kh > 0))
+		err_key(c, sg, CK_WARN, chill_keys, a, gp, "must be positive");
+	if (ok(&sg[CK_ALARM]) && !(p->chill_alarm_kh > 0))
+		err_key(c, sg, CK_ALARM, chill_keys, a, gp, "must be positive");
+	if (ok(&sg[CK_WARN]) && ok(&sg[CK_ALARM]) && !(p->chill_warn_kh < p->chill_alarm_kh))
+		err_key(c, sg, CK_WARN, chill_keys, a, gp, "%g must be below alarm_kh %g", p->chill_warn_kh,
+			p->chill_alarm_kh);
+	if (isnan(thr) && (ok(&sg[CK_WARN]) || ok(&sg[CK_ALARM])))
+		err_key(c, sg, ok(&sg[CK_WARN]) ? CK_WARN : CK_ALARM, chill_keys, a, gp, "has no effect without threshold");
+}
+
 static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_profile *p, const char *path)
 {
 	struct seen sn[MAX_KEYS], sg[MAX_KEYS];
@@ -427,11 +524,7 @@ static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_pr
 	p->pre_monitoring_c = NAN;
 	schema_apply(c, ps, ps, &g_profile, p, path, sn);
 
-	gp = key_path(path, "limits");
-	c->gprof = p;
-	c->ggroup = "limits";
-	schema_apply(c, ok(&sn[PF_LIMITS]) ? sn[PF_LIMITS].s : NULL, ps, &g_limits, &p->limits, gp, sg);
-	c->gprof = NULL;
+	gp = profile_apply(c, ps, sn, PF_LIMITS, "limits", &g_limits, &p->limits, p, path, sg);
 	check_limits(c, &p->limits, sg, ok(&sn[PF_LIMITS]) ? sn[PF_LIMITS].s : ps, gp, NULL);
 	free(gp);
 	if (p->limits.on_delay_ms < 0)
@@ -439,108 +532,20 @@ static void load_profile(struct ctx *c, const config_setting_t *ps, struct cc_pr
 	if (p->limits.rh_on_delay_ms < 0)
 		p->limits.rh_on_delay_ms = c->cfg->alarms.on_delay_ms;
 
-	gp = key_path(path, "model");
-	c->gprof = p;
-	c->ggroup = "model";
-	schema_apply(c, ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : NULL, ps, &g_model, p, gp, sg);
-	c->gprof = NULL;
-	if (p->model != CC_MODEL_NONE && p->valid_min_c < p->valid_max_c &&
-	    !(p->t_ref_c >= p->valid_min_c && p->t_ref_c <= p->valid_max_c))
-		err_key(c, sg, MD_T_REF, model_keys, ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : ps, gp,
-			"%g lies outside the model's validity valid_min..valid_max %g..%g", p->t_ref_c, p->valid_min_c,
-			p->valid_max_c);
-	if (p->model != CC_MODEL_NONE && p->shelf_life_ms > 0 && p->remaining_warn_ms >= p->shelf_life_ms)
-		err_key(c, sg, MD_REMAIN_WARN, model_keys, ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : ps, gp,
-			"must be shorter than shelf_life (else every lot is notified the moment it is loaded)");
-	if (p->model != CC_MODEL_NONE && p->shelf_life_ms <= 0)
-		err_at(c, ok(&sn[PF_MODEL]) ? sn[PF_MODEL].s : ps, gp, "model %s needs shelf_life",
-		       model_names[p->model]);
-	if (p->model == CC_MODEL_ARRHENIUS && !(p->ea_kj_mol > 0))
-		err_at(c, sn[PF_MODEL].s ? sn[PF_MODEL].s : ps, gp, "model arrhenius needs ea > 0");
-	if (p->model == CC_MODEL_Q10 && !(p->q10 > 0))
-		err_at(c, sn[PF_MODEL].s ? sn[PF_MODEL].s : ps, gp, "model q10 needs q10 > 0");
-	if (p->model == CC_MODEL_SQRT && !(p->t_min_c < p->t_ref_c))
-		err_at(c, sn[PF_MODEL].s ? sn[PF_MODEL].s : ps, gp, "model sqrt needs t_min below t_ref");
-	if (ok(&sg[MD_BANDS])) {
-		const char *why = parse_q10_bands(p->q10_bands, p);
-		if (why) {
-			char *kp = key_path(gp, "q10_bands");
-			err_at(c, sg[MD_BANDS].s, kp, "\"%s\" %s", p->q10_bands, why);
-			free(kp);
-		}
-	} else if (p->model == CC_MODEL_PIECEWISE_Q10) {
-		err_at(c, sn[PF_MODEL].s ? sn[PF_MODEL].s : ps, gp, "model piecewise_q10 needs q10_bands");
-	}
-	if (!(p->valid_min_c < p->valid_max_c)) {
-		char *kp = key_path(gp, "valid_max");
-		err_at(c, sg[MD_VMAX].s ? sg[MD_VMAX].s : ps, kp, "%g must be greater than valid_min %g", p->valid_max_c,
-		       p->valid_min_c);
-		free(kp);
-	}
-	if (!(p->mkt_dh_r_k > 0)) {
-		char *kp = key_path(gp, "mkt_dh_r");
-		err_at(c, sg[MD_MKT].s ? sg[MD_MKT].s : ps, kp, "must be positive");
-		free(kp);
-	}
+	gp = profile_apply(c, ps, sn, PF_MODEL, "model", &g_model, p, p, path, sg);
+	profile_check_model(c, ps, sn, sg, p, gp);
 	free(gp);
-
 	if (isnan(p->degree_threshold_c))
 		p->degree_threshold_c = p->limits.band_high;
 
-	gp = key_path(path, "water");
-	c->gprof = p;
-	c->ggroup = "water";
-	schema_apply(c, ok(&sn[PF_WATER]) ? sn[PF_WATER].s : NULL, ps, &g_water, p, gp, sg);
-	c->gprof = NULL;
+	gp = profile_apply(c, ps, sn, PF_WATER, "water", &g_water, p, p, path, sg);
 	if (isnan(p->kt_dry))
 		p->kt_dry = p->kt_fresh;
-	{
-		const config_setting_t *a = ok(&sn[PF_WATER]) ? sn[PF_WATER].s : ps;
-		if (ok(&sg[WK_AW]) && !(p->aw > 0 && p->aw <= 1))
-			err_key(c, sg, WK_AW, water_keys, a, gp, "%g is not a water activity (above 0, at most 1)", p->aw);
-		if (ok(&sg[WK_KT_FRESH]) && p->kt_fresh < 0)
-			err_key(c, sg, WK_KT_FRESH, water_keys, a, gp, "must not be negative");
-		if (ok(&sg[WK_KT_DRY]) && p->kt_dry < 0)
-			err_key(c, sg, WK_KT_DRY, water_keys, a, gp, "must not be negative");
-		if (!(p->wl_warn_pct > 0))
-			err_key(c, sg, WK_WARN, water_keys, a, gp, "%g must be positive", p->wl_warn_pct);
-		if (!(p->wl_warn_pct < p->wl_crit_pct))
-			err_key(c, sg, sg[WK_WARN].s ? WK_WARN : WK_CRIT, water_keys, a, gp,
-				"warn_loss_pct %g must be below critical_loss_pct %g", p->wl_warn_pct, p->wl_crit_pct);
-	}
+	profile_check_water(c, ok(&sn[PF_WATER]) ? sn[PF_WATER].s : ps, sg, p, gp);
 	free(gp);
-	gp = key_path(path, "chill");
-	c->gprof = p;
-	c->ggroup = "chill";
-	schema_apply(c, ok(&sn[PF_CHILL]) ? sn[PF_CHILL].s : NULL, ps, &g_chill, p, gp, sg);
-	c->gprof = NULL;
-	{
-		const config_setting_t *a = ok(&sn[PF_CHILL]) ? sn[PF_CHILL].s : ps;
-		double thr = p->chill_threshold_c, lo = p->limits.band_low, hi = p->limits.band_high;
-		/* Chilling degree-hours count below the threshold: inside the band a
-		 * lot kept as the profile says would raise the chilling alarm. */
-		if (!isnan(thr) && !isnan(lo) && thr > lo && (isnan(hi) || thr <= hi))
-			err_key(c, sg, CK_THR, chill_keys, a, gp,
-				"%g lies inside the storage band %g..%g: a lot kept in the band would accumulate chilling "
-				"injury (the threshold must be at or below band_low)", thr, lo, hi);
-		else if (!isnan(thr) && !isnan(lo) && thr > lo)
-			err_key(c, sg, CK_THR, chill_keys, a, gp,
-				"%g is above the storage band %g..%g: it must be at or below band_low", thr, lo, hi);
-		else if (!isnan(thr) && isnan(lo) && !isnan(hi) && thr >= hi)
-			err_key(c, sg, CK_THR, chill_keys, a, gp,
-				"%g is not below the storage band's upper end %g: a lot kept in the band would accumulate "
-				"chilling injury", thr, hi);
-		if (ok(&sg[CK_WARN]) && !(p->chill_warn_kh > 0))
-			err_key(c, sg, CK_WARN, chill_keys, a, gp, "must be positive");
-		if (ok(&sg[CK_ALARM]) && !(p->chill_alarm_kh > 0))
-			err_key(c, sg, CK_ALARM, chill_keys, a, gp, "must be positive");
-		if (ok(&sg[CK_WARN]) && ok(&sg[CK_ALARM]) && !(p->chill_warn_kh < p->chill_alarm_kh))
-			err_key(c, sg, CK_WARN, chill_keys, a, gp, "%g must be below alarm_kh %g", p->chill_warn_kh,
-				p->chill_alarm_kh);
-		if (isnan(thr) && (ok(&sg[CK_WARN]) || ok(&sg[CK_ALARM])))
-			err_key(c, sg, ok(&sg[CK_WARN]) ? CK_WARN : CK_ALARM, chill_keys, a, gp,
-				"has no effect without threshold");
-	}
+
+	gp = profile_apply(c, ps, sn, PF_CHILL, "chill", &g_chill, p, p, path, sg);
+	profile_check_chill(c, ok(&sn[PF_CHILL]) ? sn[PF_CHILL].s : ps, sg, p, gp);
 	free(gp);
 }
 
@@ -594,23 +599,56 @@ static char *check_channel(const struct cc_config *cfg, const char *ch)
 	return NULL; /* another source (MQTT) */
 }
 
-static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_conf *r, const char *path,
-		      struct names *lots)
-{
-	struct cc_config *cfg = c->cfg;
-	struct seen sn[MAX_KEYS], sg[MAX_KEYS];
-	static const int chkeys[] = { RM_TEMP, RM_RH, RM_DOOR, RM_DEFROST, RM_OUT_T, RM_OUT_RH, RM_CO2, RM_O2 };
-	char *gp;
+struct lot_list {
+	struct cc_room_conf *r;
+	struct names *ids; /* lot ids, unique across rooms */
+};
 
-	r->line = src_line(rs);
-	limits_unset(&r->limits);
-	schema_apply(c, rs, rs, &g_room, r, path, sn);
+/* One lot of a room: a known product, times in ISO 8601. */
+static void lot_elem(struct ctx *c, const config_setting_t *el, const char *lp, void *arg)
+{
+	struct lot_list *ll = arg;
+	struct cc_lot_conf *l = &ll->r->lots[ll->r->nlots++];
+	struct seen sl[MAX_KEYS];
+	char *kp;
+
+	l->line = src_line(el);
+	l->plan_c = NAN;
+	schema_apply(c, el, el, &g_lot, l, lp, sl);
+	name_unique(c, ll->ids, "lot", l->id, el, config_setting_get_member(el, "id"), lp, "id");
+	if (ok(&sl[LT_PRODUCT])) {
+		l->profile = config_find_profile(c->cfg, l->product);
+		if (!l->profile) {
+			kp = key_path(lp, "product");
+			err_at(c, sl[LT_PRODUCT].s, kp, "no profile \"%s\"", l->product);
+			free(kp);
+		}
+	}
+	if (ok(&sl[LT_LOADED]) && parse_lot_time(l->loaded, &l->loaded_ns) < 0) {
+		kp = key_path(lp, "loaded");
+		err_at(c, sl[LT_LOADED].s, kp, "\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-12T08:00:00+07:00\")",
+		       l->loaded);
+		free(kp);
+	}
+	if (ok(&sl[LT_DISPATCH]) && parse_lot_time(l->dispatch, &l->dispatch_ns) < 0) {
+		kp = key_path(lp, "dispatch");
+		err_at(c, sl[LT_DISPATCH].s, kp,
+		       "\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-20T08:00:00+07:00\")", l->dispatch);
+		free(kp);
+	}
+}
+
+/* A room's channel keys: channel ids, of a device's points when a device. */
+static void room_check_channels(struct ctx *c, const struct seen *sn, const char *path)
+{
+	static const int chkeys[] = { RM_TEMP, RM_RH, RM_DOOR, RM_DEFROST, RM_OUT_T, RM_OUT_RH, RM_CO2, RM_O2 };
+
 	for (size_t i = 0; i < ARRAY_SIZE(chkeys); i++) {
 		int k = chkeys[i];
 		char *why, *kp;
 		if (!ok(&sn[k]))
 			continue;
-		why = check_channel(cfg, config_setting_get_string(sn[k].s));
+		why = check_channel(c->cfg, config_setting_get_string(sn[k].s));
 		if (!why)
 			continue;
 		kp = key_path(path, room_keys[k].name);
@@ -618,83 +656,59 @@ static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_
 		free(kp);
 		free(why);
 	}
+}
+
+/* The room's own limits merged over its profile's must still rise. */
+static void room_check_limits(struct ctx *c, const struct cc_room_conf *r, const struct seen *sn,
+			      const struct seen *sg, const char *path)
+{
+	struct cc_limits eff = r->limits;
+	char *gp = key_path(path, "limits");
+
+	for (size_t k = 0; k < LM_ON_DELAY; k++) {
+		double *d = (double *)(void *)((char *)&eff + limits_keys[k].off);
+		if (isnan(*d) && r->prof)
+			*d = limit_get(&r->prof->limits, (int)k);
+	}
+	check_limits(c, &eff, sg, sn[RM_LIMITS].s, gp, r->prof ? r->prof->name : "");
+	free(gp);
+}
+
+static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_conf *r, const char *path,
+		      struct names *lots)
+{
+	struct seen sn[MAX_KEYS], sg[MAX_KEYS];
+	char *gp;
+
+	r->line = src_line(rs);
+	limits_unset(&r->limits);
+	schema_apply(c, rs, rs, &g_room, r, path, sn);
+	room_check_channels(c, sn, path);
 	if (ok(&sn[RM_SUPPRESS])) {
 		const char *why = parse_windows(r->suppress, r);
-		if (why) {
-			char *kp = key_path(path, "suppress");
-			err_at(c, sn[RM_SUPPRESS].s, kp, "\"%s\" %s", r->suppress, why);
-			free(kp);
-		}
+		if (why)
+			err_key(c, sn, RM_SUPPRESS, room_keys, rs, path, "\"%s\" %s", r->suppress, why);
 	}
 	gp = key_path(path, "limits");
 	schema_apply(c, ok(&sn[RM_LIMITS]) ? sn[RM_LIMITS].s : NULL, rs, &g_limits, &r->limits, gp, sg);
 	free(gp);
 	if (ok(&sn[RM_PROFILE])) {
-		r->prof = config_find_profile(cfg, r->profile);
-		if (!r->prof) {
-			char *kp = key_path(path, "profile");
-			err_at(c, sn[RM_PROFILE].s, kp, "no profile \"%s\"", r->profile);
-			free(kp);
-		}
+		r->prof = config_find_profile(c->cfg, r->profile);
+		if (!r->prof)
+			err_key(c, sn, RM_PROFILE, room_keys, rs, path, "no profile \"%s\"", r->profile);
 	}
 	if (ok(&sn[RM_LOTS])) {
-		size_t n = (size_t)config_setting_length(sn[RM_LOTS].s);
-		r->lots = xcalloc(n + 1, sizeof(*r->lots));
-		for (size_t i = 0; i < n; i++) {
-			const config_setting_t *el = config_setting_get_elem(sn[RM_LOTS].s, (unsigned)i);
-			char *lbase = key_path(path, "lots"), *lp = elem_path(lbase, el, "id", i), *kp;
-			struct cc_lot_conf *l;
-			struct seen sl[MAX_KEYS];
+		struct lot_list ll = { r, lots };
+		char *lbase = key_path(path, "lots");
 
-			free(lbase);
-			if (config_setting_type(el) != CONFIG_TYPE_GROUP) {
-				err_at(c, el, lp, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
-				free(lp);
-				continue;
-			}
-			l = &r->lots[r->nlots++];
-			l->line = src_line(el);
-			l->plan_c = NAN;
-			schema_apply(c, el, el, &g_lot, l, lp, sl);
-			name_unique(c, lots, "lot", l->id, el, config_setting_get_member(el, "id"), lp, "id");
-			if (ok(&sl[LT_PRODUCT])) {
-				l->profile = config_find_profile(cfg, l->product);
-				if (!l->profile) {
-					kp = key_path(lp, "product");
-					err_at(c, sl[LT_PRODUCT].s, kp, "no profile \"%s\"", l->product);
-					free(kp);
-				}
-			}
-			if (ok(&sl[LT_LOADED]) && parse_lot_time(l->loaded, &l->loaded_ns) < 0) {
-				kp = key_path(lp, "loaded");
-				err_at(c, sl[LT_LOADED].s, kp,
-				       "\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-12T08:00:00+07:00\")",
-				       l->loaded);
-				free(kp);
-			}
-			if (ok(&sl[LT_DISPATCH]) && parse_lot_time(l->dispatch, &l->dispatch_ns) < 0) {
-				kp = key_path(lp, "dispatch");
-				err_at(c, sl[LT_DISPATCH].s, kp,
-				       "\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-20T08:00:00+07:00\")",
-				       l->dispatch);
-				free(kp);
-			}
-			free(lp);
-		}
+		r->lots = xcalloc((size_t)config_setting_length(sn[RM_LOTS].s) + 1, sizeof(*r->lots));
+		schema_each_group(c, sn[RM_LOTS].s, lbase, "id", lot_elem, &ll);
+		free(lbase);
 	}
 	if (!r->prof && r->nlots)
 		r->prof = r->lots[0].profile;
-	if (ok(&sn[RM_LIMITS])) {
-		struct cc_limits eff = r->limits;
-		gp = key_path(path, "limits");
-		for (size_t k = 0; k < LM_ON_DELAY; k++) {
-			double *d = (double *)(void *)((char *)&eff + limits_keys[k].off);
-			if (isnan(*d) && r->prof)
-				*d = limit_get(&r->prof->limits, (int)k);
-		}
-		check_limits(c, &eff, sg, sn[RM_LIMITS].s, gp, r->prof ? r->prof->name : "");
-		free(gp);
-	}
+	if (ok(&sn[RM_LIMITS]))
+		room_check_limits(c, r, sn, sg, path);
 }
 
 static void load_rule(struct ctx *c, const config_setting_t *rs, struct cc_rule_conf *u, const char *path)
@@ -724,14 +738,46 @@ static void load_rule(struct ctx *c, const config_setting_t *rs, struct cc_rule_
 	}
 }
 
-/* The engine's groups; after buses (channel checks) and before nothing. */
-void load_engine(struct ctx *c, const config_setting_t *root, const config_setting_t *profs,
-			const config_setting_t *rooms, const config_setting_t *alarms)
+/* A list of named elements of the engine's groups: names unique in it. */
+struct named_list {
+	const char *kind; /* "profile", "room", "rule" */
+	struct names names;
+	struct names *lots;
+};
+
+static void profile_elem(struct ctx *c, const config_setting_t *el, const char *path, void *arg)
 {
-	struct cc_config *cfg = c->cfg;
-	struct cc_alarms_conf *a = &cfg->alarms;
-	struct seen sn[MAX_KEYS], sg[MAX_KEYS];
-	struct names pnames = { 0 }, rnames = { 0 }, lnames = { 0 }, unames = { 0 };
+	struct named_list *nl = arg;
+	struct cc_profile *pr = &c->cfg->profiles[c->cfg->nprofiles++];
+
+	load_profile(c, el, pr, path);
+	name_unique(c, &nl->names, nl->kind, pr->name, el, config_setting_get_member(el, "name"), path, "name");
+}
+
+static void room_elem(struct ctx *c, const config_setting_t *el, const char *path, void *arg)
+{
+	struct named_list *nl = arg;
+	struct cc_room_conf *r = &c->cfg->rooms[c->cfg->nrooms++];
+
+	load_room(c, el, r, path, nl->lots);
+	name_unique(c, &nl->names, nl->kind, r->name, el, config_setting_get_member(el, "name"), path, "name");
+}
+
+static void rule_elem(struct ctx *c, const config_setting_t *el, const char *path, void *arg)
+{
+	struct named_list *nl = arg;
+	struct cc_rule_conf *u = &c->cfg->alarms.rules[c->cfg->alarms.nrules++];
+
+	load_rule(c, el, u, path);
+	name_unique(c, &nl->names, nl->kind, u->name, el, config_setting_get_member(el, "name"), path, "name");
+}
+
+/* group alarms and its flood and notify groups. */
+static void load_alarms(struct ctx *c, const config_setting_t *root, const config_setting_t *alarms,
+			struct seen *sn)
+{
+	struct cc_alarms_conf *a = &c->cfg->alarms;
+	struct seen sg[MAX_KEYS];
 
 	schema_apply(c, alarms, root, &g_alarms, a, "alarms", sn);
 	schema_apply(c, ok(&sn[AL_FLOOD]) ? sn[AL_FLOOD].s : NULL, root, &g_flood, a, "alarms.flood", sg);
@@ -741,65 +787,34 @@ void load_engine(struct ctx *c, const config_setting_t *root, const config_setti
 	schema_apply(c, ok(&sn[AL_NOTIFY]) ? sn[AL_NOTIFY].s : NULL, root, &g_notify, a, "alarms.notify", sg);
 	if (!(a->deadband >= 0))
 		err_at(c, sn[AL_DEADBAND].s, "alarms.deadband", "must not be negative");
+}
 
+/* The engine's groups; after buses (channel checks) and before nothing. */
+void load_engine(struct ctx *c, const config_setting_t *root, const config_setting_t *profs,
+		 const config_setting_t *rooms, const config_setting_t *alarms)
+{
+	struct cc_config *cfg = c->cfg;
+	struct seen sn[MAX_KEYS];
+	struct names lots = { 0 };
+	struct named_list pl = { "profile", { 0 }, NULL }, rl = { "room", { 0 }, &lots }, ul = { "rule", { 0 }, NULL };
+
+	load_alarms(c, root, alarms, sn);
 	if (profs) {
-		size_t n = (size_t)config_setting_length(profs);
-		cfg->profiles = xcalloc(n + 1, sizeof(*cfg->profiles));
-		for (size_t i = 0; i < n; i++) {
-			const config_setting_t *el = config_setting_get_elem(profs, (unsigned)i);
-			char *p = elem_path("profiles", el, "name", i);
-			struct cc_profile *pr;
-			if (config_setting_type(el) != CONFIG_TYPE_GROUP) {
-				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
-				free(p);
-				continue;
-			}
-			pr = &cfg->profiles[cfg->nprofiles++];
-			load_profile(c, el, pr, p);
-			name_unique(c, &pnames, "profile", pr->name, el, config_setting_get_member(el, "name"), p, "name");
-			free(p);
-		}
+		cfg->profiles = xcalloc((size_t)config_setting_length(profs) + 1, sizeof(*cfg->profiles));
+		schema_each_group(c, profs, "profiles", "name", profile_elem, &pl);
 	}
 	if (rooms) {
-		size_t n = (size_t)config_setting_length(rooms);
-		cfg->rooms = xcalloc(n + 1, sizeof(*cfg->rooms));
-		for (size_t i = 0; i < n; i++) {
-			const config_setting_t *el = config_setting_get_elem(rooms, (unsigned)i);
-			char *p = elem_path("rooms", el, "name", i);
-			struct cc_room_conf *r;
-			if (config_setting_type(el) != CONFIG_TYPE_GROUP) {
-				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
-				free(p);
-				continue;
-			}
-			r = &cfg->rooms[cfg->nrooms++];
-			load_room(c, el, r, p, &lnames);
-			name_unique(c, &rnames, "room", r->name, el, config_setting_get_member(el, "name"), p, "name");
-			free(p);
-		}
+		cfg->rooms = xcalloc((size_t)config_setting_length(rooms) + 1, sizeof(*cfg->rooms));
+		schema_each_group(c, rooms, "rooms", "name", room_elem, &rl);
 	}
 	if (ok(&sn[AL_RULES])) {
-		size_t n = (size_t)config_setting_length(sn[AL_RULES].s);
-		a->rules = xcalloc(n + 1, sizeof(*a->rules));
-		for (size_t i = 0; i < n; i++) {
-			const config_setting_t *el = config_setting_get_elem(sn[AL_RULES].s, (unsigned)i);
-			char *p = elem_path("alarms.rules", el, "name", i);
-			struct cc_rule_conf *u;
-			if (config_setting_type(el) != CONFIG_TYPE_GROUP) {
-				err_at(c, el, p, "expected a group { ... }, got %s", lc_type_name(config_setting_type(el)));
-				free(p);
-				continue;
-			}
-			u = &a->rules[a->nrules++];
-			load_rule(c, el, u, p);
-			name_unique(c, &unames, "rule", u->name, el, config_setting_get_member(el, "name"), p, "name");
-			free(p);
-		}
+		cfg->alarms.rules = xcalloc((size_t)config_setting_length(sn[AL_RULES].s) + 1, sizeof(*cfg->alarms.rules));
+		schema_each_group(c, sn[AL_RULES].s, "alarms.rules", "name", rule_elem, &ul);
 	}
-	free(pnames.v);
-	free(rnames.v);
-	free(lnames.v);
-	free(unames.v);
+	free(pl.names.v);
+	free(rl.names.v);
+	free(lots.v);
+	free(ul.names.v);
 }
 
 void free_engine(struct cc_config *cfg)
