@@ -4,7 +4,6 @@
  * takes a copy of mqtt.broker (broker_copy). */
 #include "config_int.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,20 +12,7 @@
  * there); only the scheme, a host and no control characters are required. */
 static const char *check_webhook_url(const char *s)
 {
-	const char *host;
-
-	if (strncmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else
-		return "must start with http:// or https://";
-	if (*host == '\0' || *host == '/' || *host == ':' || *host == '?')
-		return "has no host";
-	for (const char *p = s; *p; p++)
-		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-			return "must not contain spaces or control characters";
-	return NULL;
+	return check_http_url(s, 1);
 }
 
 /* Topic prefix: levels without wildcards, no leading/trailing '/'. */

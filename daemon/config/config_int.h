@@ -251,6 +251,8 @@ const char *text_line(const char *text, int line);
 void read_secret(struct ctx *c, const char *file, char **dst, const char *what, const config_setting_t *s,
 		 const char *path);
 void free_secret(char *s);
+void read_password(struct ctx *c, const struct seen *pw, const struct seen *user, const char *file, char **dst,
+		   const char *path);
 void check_readable(struct ctx *c, const char *file, const config_setting_t *s, const char *path, const char *key);
 /* Template name, read and checked the first time a device names it. */
 struct tmpl *tmpl_get(struct ctx *c, const char *name, const config_setting_t *ref, const char *refpath);
@@ -268,6 +270,7 @@ void free_modbus(struct cc_config *cfg);
 
 void load_outputs(struct ctx *c, const config_setting_t *os, const config_setting_t *root); /* outputs.c */
 char *derive_name(struct ctx *c, const char *prefix, size_t idx);
+const char *check_http_url(const char *s, int query_ok);
 void print_outputs(const struct cc_config *cfg, FILE *f);
 void free_outputs(struct cc_config *cfg);
 

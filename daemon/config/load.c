@@ -100,6 +100,23 @@ out:
 	free(disp);
 }
 
+/* password_file of group path (setting pw): it requires username (user);
+ * the password is read now into *dst. */
+void read_password(struct ctx *c, const struct seen *pw, const struct seen *user, const char *file, char **dst,
+		   const char *path)
+{
+	char *kp;
+
+	if (!pw->s)
+		return;
+	kp = key_path(path, "password_file");
+	if (!user->s)
+		err_at(c, pw->s, kp, "requires username");
+	if (ok(pw))
+		read_secret(c, file, dst, "password", pw->s, kp);
+	free(kp);
+}
+
 /* A secret the configuration holds: wiped before it is freed. */
 void free_secret(char *s)
 {

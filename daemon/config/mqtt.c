@@ -410,16 +410,7 @@ static void broker_auth(struct ctx *c, const struct seen *sb, struct cc_mqtt_con
 {
 	char *kp;
 
-	if (sb[QB_PASSWORD_FILE].s && !sb[QB_USERNAME].s) {
-		kp = key_path(path, "password_file");
-		err_at(c, sb[QB_PASSWORD_FILE].s, kp, "requires username");
-		free(kp);
-	}
-	if (ok(&sb[QB_PASSWORD_FILE])) {
-		kp = key_path(path, "password_file");
-		read_secret(c, m->password_file, &m->password, "password", sb[QB_PASSWORD_FILE].s, kp);
-		free(kp);
-	}
+	read_password(c, &sb[QB_PASSWORD_FILE], &sb[QB_USERNAME], m->password_file, &m->password, path);
 	if ((sb[QB_CERT].s != NULL) != (sb[QB_KEY].s != NULL)) {
 		int k = sb[QB_CERT].s ? QB_CERT : QB_KEY;
 		kp = key_path(path, mqtt_broker_keys[k].name);

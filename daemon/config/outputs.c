@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *check_url(const char *s)
+/* An http(s) URL with a host and no spaces or control characters; a query
+ * (or fragment) only when query_ok (a webhook's receiver may put its key
+ * there; an InfluxDB URL has keys of its own for what a query would say). */
+const char *check_http_url(const char *s, int query_ok)
 {
 	const char *host;
 
@@ -19,14 +22,19 @@ static const char *check_url(const char *s)
 		host = s + 8;
 	else
 		return "must start with http:// or https://";
-	if (*host == '\0' || *host == '/' || *host == ':')
+	if (*host == '\0' || *host == '/' || *host == ':' || (query_ok && *host == '?'))
 		return "has no host";
-	if (strpbrk(s, "?#"))
+	if (!query_ok && strpbrk(s, "?#"))
 		return "must not have a query or fragment (database and credentials have their own keys)";
 	for (const char *p = s; *p; p++)
 		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
 			return "must not contain spaces or control characters";
 	return NULL;
+}
+
+static const char *check_url(const char *s)
+{
+	return check_http_url(s, 0);
 }
 
 enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_WEBHOOK, OK_ALERTS_MQTT, OK_N };
@@ -173,19 +181,10 @@ static void load_influx(struct ctx *c, const config_setting_t *is, struct cc_inf
 	schema_apply(c, is, is, &g_influx, o, path, sn);
 	if (ok(&sn[IK_NAME]))
 		name_unique(c, &c->outputs, "output", o->name, is, sn[IK_NAME].s, path, "name");
-	if (sn[IK_PASSWORD_FILE].s && !sn[IK_USERNAME].s) {
-		kp = key_path(path, "password_file");
-		err_at(c, sn[IK_PASSWORD_FILE].s, kp, "requires username");
-		free(kp);
-	}
+	read_password(c, &sn[IK_PASSWORD_FILE], &sn[IK_USERNAME], o->password_file, &o->password, path);
 	if (sn[IK_USERNAME].s && !sn[IK_PASSWORD_FILE].s) {
 		kp = key_path(path, "username");
 		err_at(c, sn[IK_USERNAME].s, kp, "requires password_file");
-		free(kp);
-	}
-	if (ok(&sn[IK_PASSWORD_FILE])) {
-		kp = key_path(path, "password_file");
-		read_secret(c, o->password_file, &o->password, "password", sn[IK_PASSWORD_FILE].s, kp);
 		free(kp);
 	}
 	if (ok(&sn[IK_CA_FILE]))

@@ -877,6 +877,37 @@ static void test_profiles_rooms_and_lots_are_found_by_name_and_nothing_else(void
 	config_free(cfg);
 }
 
+/* One URL check serves outputs.influxdb(2) and outputs.webhook: a webhook
+ * may carry a query (its receiver's key), an InfluxDB URL may not; neither
+ * may lack a host, even when a query follows the scheme at once. */
+static void test_influx_urls_refuse_a_query_and_webhook_urls_keep_theirs(void)
+{
+	char msg[256];
+
+	CHECK_INT(config_key_check_string("outputs.influxdb", "url", "https://db.example:8086", msg, sizeof(msg)), 0);
+	CHECK_INT(config_key_check_string("outputs.webhook", "url", "https://hooks.example/x?key=1", msg, sizeof(msg)), 0);
+	CHECK_INT(config_key_check_string("outputs.influxdb", "url", "http://db:8086/?db=x", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"http://db:8086/?db=x\" must not have a query or fragment (database and credentials have "
+		       "their own keys)");
+	CHECK_INT(config_key_check_string("outputs.influxdb2", "url", "http://db#frag", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"http://db#frag\" must not have a query or fragment (database and credentials have their own "
+		       "keys)");
+	/* right after the scheme: a query for InfluxDB, no host for a webhook */
+	CHECK_INT(config_key_check_string("outputs.influxdb", "url", "http://?db=x", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"http://?db=x\" must not have a query or fragment (database and credentials have their own "
+		       "keys)");
+	CHECK_INT(config_key_check_string("outputs.webhook", "url", "http://?key=1", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"http://?key=1\" has no host");
+	CHECK_INT(config_key_check_string("outputs.webhook", "url", "https://:443/x", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"https://:443/x\" has no host");
+	CHECK_INT(config_key_check_string("outputs.webhook", "url", "ftp://h/x", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"ftp://h/x\" must start with http:// or https://");
+	CHECK_INT(config_key_check_string("outputs.webhook", "url", "https://h/a b", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"https://h/a b\" must not contain spaces or control characters");
+	CHECK_INT(config_key_check_string("outputs.influxdb", "url", "https://h\t", msg, sizeof(msg)), -EINVAL);
+	CHECK_STR(msg, "\"https://h\t\" must not contain spaces or control characters");
+}
+
 int main(void)
 {
 	tl_prog = "unit/config";
@@ -906,6 +937,7 @@ int main(void)
 	RUN(test_profile_numbers_that_contradict_or_lack_a_source_are_refused);
 	RUN(test_overlapping_points_are_refused_unless_declared);
 	RUN(test_template_name_must_be_its_file_name_and_a_missing_include_is_named);
+	RUN(test_influx_urls_refuse_a_query_and_webhook_urls_keep_theirs);
 	rm_tree();
 	return TL_DONE();
 }
