@@ -1,5 +1,5 @@
 /* engine_conf.h - the configuration of the alarm and model engine, as the
- * loader (config.c, via config_engine_*.inc) fills it: produce profiles,
+ * loader (daemon/config/engine.c) fills it: produce profiles,
  * rooms with their channels and lots, alarm defaults and per-channel rules.
  * Included by config.h; every string is owned by the configuration.
  * A number that is not set is NaN; a duration that is not set is -1. */

@@ -221,6 +221,10 @@ void err_add(struct ctx *c, size_t file, int line, const char *path, const char 
 void err_at(struct ctx *c, const config_setting_t *s, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void err_file(struct ctx *c, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* At key k of a group (its table keys, what schema_apply found: sg), as
+ * gp.NAME: at its setting, or at anchor when it is not set. */
+void err_key(struct ctx *c, const struct seen *sg, int k, const struct key *keys, const config_setting_t *anchor,
+	     const char *gp, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* libconfig's parse error, with a hint a technician can act on. */
 void err_parse(struct ctx *c, const config_t *lc);
 /* Moves the messages, sorted by file and line, into e. */

@@ -402,19 +402,6 @@ static void check_limits(struct ctx *c, const struct cc_limits *l, const struct 
 			  "rh_alarm_low <= rh_warn_low < rh_warn_high <= rh_alarm_high");
 }
 
-/* err_at the key of a group, path gp.key. */
-static void err_key(struct ctx *c, const struct seen *sg, int k, const struct key *keys, const config_setting_t *anchor,
-		    const char *gp, const char *fmt, ...)
-{
-	char *kp = key_path(gp, keys[k].name);
-	va_list ap;
-
-	va_start(ap, fmt);
-	err_add(c, src_file(c, sg[k].s ? sg[k].s : anchor), src_line(sg[k].s ? sg[k].s : anchor), kp, fmt, ap);
-	va_end(ap);
-	free(kp);
-}
-
 /* schema_apply on the profile's group key (name) into obj, with graded
  * numbers recorded in p->params; returns its path (the caller frees). */
 static char *profile_apply(struct ctx *c, const config_setting_t *ps, const struct seen *sn, int key,

@@ -164,6 +164,20 @@ void name_unique(struct ctx *c, struct names *n, const char *kind, const char *n
 	free(w);
 }
 
+/* err_at key k of a group; see config_int.h. */
+void err_key(struct ctx *c, const struct seen *sg, int k, const struct key *keys, const config_setting_t *anchor,
+	     const char *gp, const char *fmt, ...)
+{
+	const config_setting_t *at = sg[k].s ? sg[k].s : anchor;
+	char *kp = key_path(gp, keys[k].name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_add(c, src_file(c, at), src_line(at), kp, fmt, ap);
+	va_end(ap);
+	free(kp);
+}
+
 /* base[name] when the element has a usable name, else base[index]. */
 char *elem_path(const char *base, const config_setting_t *el, const char *namekey, size_t idx)
 {

@@ -185,17 +185,11 @@ void free_mqtt(struct cc_mqtt_conf *m)
 	free(m);
 }
 
-/* A key of group path set where it makes no sense: one message per key. */
-static void err_key_not_for(struct ctx *c, const struct seen *sn, int k, const char *path, const char *name,
-			    const char *why)
+/* A key of subscription path set where it makes no sense: one message per key. */
+static void err_key_not_for(struct ctx *c, const struct seen *sn, int k, const char *path, const char *why)
 {
-	char *kp;
-
-	if (!sn[k].s)
-		return;
-	kp = key_path(path, name);
-	err_at(c, sn[k].s, kp, "%s", why);
-	free(kp);
+	if (sn[k].s)
+		err_key(c, sn, k, mqtt_sub_keys, NULL, path, "%s", why);
 }
 
 static void load_mqtt_field(struct ctx *c, const config_setting_t *fs, const struct cc_mqtt_sub *s,
@@ -241,16 +235,12 @@ static void load_mqtt_field(struct ctx *c, const config_setting_t *fs, const str
 }
 
 /* A fixed key and a capture of the same tag: which one would win is a guess. */
-static void err_key_and_capture(struct ctx *c, const struct seen *sn, int k, const char *path, const char *name,
+static void err_key_and_capture(struct ctx *c, const struct seen *sn, int k, const char *path,
 				const struct topic_pat *tp, enum topic_cap cap)
 {
-	char *kp;
-
-	if (!sn[k].s || !tp->has_cap[cap])
-		return;
-	kp = key_path(path, name);
-	err_at(c, sn[k].s, kp, "set either %s or a {%s} capture in topic, not both", name, name);
-	free(kp);
+	if (sn[k].s && tp->has_cap[cap])
+		err_key(c, sn, k, mqtt_sub_keys, NULL, path, "set either %s or a {%s} capture in topic, not both",
+			mqtt_sub_keys[k].name, mqtt_sub_keys[k].name);
 }
 
 /* The subscription's topic: a valid filter, subscribed once.  1 when it
@@ -293,23 +283,23 @@ static void sub_check_format(struct ctx *c, const struct seen *sn, const struct 
 		free(kp);
 	}
 	if (!json) {
-		err_key_not_for(c, sn, QS_FIELDS, path, "fields", "only valid with format json");
-		err_key_not_for(c, sn, QS_TIME, path, "time", "only valid with format json");
-		err_key_not_for(c, sn, QS_TIME_UNIT, path, "time_unit", "only valid with format json");
+		err_key_not_for(c, sn, QS_FIELDS, path, "only valid with format json");
+		err_key_not_for(c, sn, QS_TIME, path, "only valid with format json");
+		err_key_not_for(c, sn, QS_TIME_UNIT, path, "only valid with format json");
 	} else if (sn[QS_TIME_UNIT].s && !sn[QS_TIME].s) {
-		err_key_not_for(c, sn, QS_TIME_UNIT, path, "time_unit", "only valid with time");
+		err_key_not_for(c, sn, QS_TIME_UNIT, path, "only valid with time");
 	}
 	if (json || influx) {
 		const char *w = json ? "not valid with format json (each field names its quantity and channel)"
 				     : "not valid with format influx (the measurement is the quantity)";
-		err_key_not_for(c, sn, QS_QUANTITY, path, "quantity", w);
-		err_key_not_for(c, sn, QS_CHANNEL, path, "channel", w);
+		err_key_not_for(c, sn, QS_QUANTITY, path, w);
+		err_key_not_for(c, sn, QS_CHANNEL, path, w);
 	}
 	if (s->format == CC_MQTT_BOOL) {
-		err_key_not_for(c, sn, QS_SCALE, path, "scale", "not valid with format bool");
-		err_key_not_for(c, sn, QS_OFFSET, path, "offset", "not valid with format bool");
-		err_key_not_for(c, sn, QS_MIN, path, "min", "not valid with format bool");
-		err_key_not_for(c, sn, QS_MAX, path, "max", "not valid with format bool");
+		err_key_not_for(c, sn, QS_SCALE, path, "not valid with format bool");
+		err_key_not_for(c, sn, QS_OFFSET, path, "not valid with format bool");
+		err_key_not_for(c, sn, QS_MIN, path, "not valid with format bool");
+		err_key_not_for(c, sn, QS_MAX, path, "not valid with format bool");
 	}
 	if (ok(&sn[QS_MIN]) && ok(&sn[QS_MAX]) && !(s->valid_min < s->valid_max)) {
 		kp = key_path(path, "max");
@@ -325,10 +315,10 @@ static void sub_check_captures(struct ctx *c, const config_setting_t *ss, const 
 	int json = s->format == CC_MQTT_JSON, influx = s->format == CC_MQTT_INFLUX;
 	char *kp = key_path(path, "topic");
 
-	err_key_and_capture(c, sn, QS_SENSOR, path, "sensor", tp, TOPIC_CAP_SENSOR);
-	err_key_and_capture(c, sn, QS_ROOM, path, "room", tp, TOPIC_CAP_ROOM);
-	err_key_and_capture(c, sn, QS_QUANTITY, path, "quantity", tp, TOPIC_CAP_QUANTITY);
-	err_key_and_capture(c, sn, QS_CHANNEL, path, "channel", tp, TOPIC_CAP_CHANNEL);
+	err_key_and_capture(c, sn, QS_SENSOR, path, tp, TOPIC_CAP_SENSOR);
+	err_key_and_capture(c, sn, QS_ROOM, path, tp, TOPIC_CAP_ROOM);
+	err_key_and_capture(c, sn, QS_QUANTITY, path, tp, TOPIC_CAP_QUANTITY);
+	err_key_and_capture(c, sn, QS_CHANNEL, path, tp, TOPIC_CAP_CHANNEL);
 	if ((json || influx) && (tp->has_cap[TOPIC_CAP_QUANTITY] || tp->has_cap[TOPIC_CAP_CHANNEL]))
 		err_at(c, sn[QS_TOPIC].s, kp, "{quantity} and {channel} captures are not used by format %s (%s)",
 		       json ? "json" : "influx", json ? "each field names its channel" : "the measurement and fields do");
