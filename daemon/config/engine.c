@@ -597,7 +597,6 @@ static void lot_elem(struct ctx *c, const config_setting_t *el, const char *lp, 
 	struct lot_list *ll = arg;
 	struct cc_lot_conf *l = &ll->r->lots[ll->r->nlots++];
 	struct seen sl[MAX_KEYS];
-	char *kp;
 
 	l->line = src_line(el);
 	l->plan_c = NAN;
@@ -605,24 +604,15 @@ static void lot_elem(struct ctx *c, const config_setting_t *el, const char *lp, 
 	name_unique(c, ll->ids, "lot", l->id, el, config_setting_get_member(el, "id"), lp, "id");
 	if (ok(&sl[LT_PRODUCT])) {
 		l->profile = config_find_profile(c->cfg, l->product);
-		if (!l->profile) {
-			kp = key_path(lp, "product");
-			err_at(c, sl[LT_PRODUCT].s, kp, "no profile \"%s\"", l->product);
-			free(kp);
-		}
+		if (!l->profile)
+			err_key(c, sl, LT_PRODUCT, lot_keys, NULL, lp, "no profile \"%s\"", l->product);
 	}
-	if (ok(&sl[LT_LOADED]) && parse_lot_time(l->loaded, &l->loaded_ns) < 0) {
-		kp = key_path(lp, "loaded");
-		err_at(c, sl[LT_LOADED].s, kp, "\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-12T08:00:00+07:00\")",
-		       l->loaded);
-		free(kp);
-	}
-	if (ok(&sl[LT_DISPATCH]) && parse_lot_time(l->dispatch, &l->dispatch_ns) < 0) {
-		kp = key_path(lp, "dispatch");
-		err_at(c, sl[LT_DISPATCH].s, kp,
-		       "\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-20T08:00:00+07:00\")", l->dispatch);
-		free(kp);
-	}
+	if (ok(&sl[LT_LOADED]) && parse_lot_time(l->loaded, &l->loaded_ns) < 0)
+		err_key(c, sl, LT_LOADED, lot_keys, NULL, lp,
+			"\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-12T08:00:00+07:00\")", l->loaded);
+	if (ok(&sl[LT_DISPATCH]) && parse_lot_time(l->dispatch, &l->dispatch_ns) < 0)
+		err_key(c, sl, LT_DISPATCH, lot_keys, NULL, lp,
+			"\"%s\" is not an ISO 8601 time with zone (e.g. \"2026-06-20T08:00:00+07:00\")", l->dispatch);
 }
 
 /* A room's channel keys: channel ids, of a device's points when a device. */
@@ -701,28 +691,20 @@ static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_
 static void load_rule(struct ctx *c, const config_setting_t *rs, struct cc_rule_conf *u, const char *path)
 {
 	struct seen sn[MAX_KEYS];
-	char *why, *kp;
+	char *why;
 
 	u->line = src_line(rs);
 	u->limit = u->deadband = NAN;
 	u->on_delay_ms = u->off_delay_ms = -1;
 	schema_apply(c, rs, rs, &g_rule, u, path, sn);
 	if (ok(&sn[RU_CHANNEL]) && (why = check_channel(c->cfg, u->channel))) {
-		kp = key_path(path, "channel");
-		err_at(c, sn[RU_CHANNEL].s, kp, "%s", why);
-		free(kp);
+		err_key(c, sn, RU_CHANNEL, rule_keys, NULL, path, "%s", why);
 		free(why);
 	}
-	if (ok(&sn[RU_TYPE]) && u->type != CC_RULE_STUCK && !sn[RU_LIMIT].s) {
-		kp = key_path(path, "limit");
-		err_at(c, rs, kp, "missing required key (rule type %s)", rule_types[u->type]);
-		free(kp);
-	}
-	if (ok(&sn[RU_DEADBAND]) && u->deadband < 0) {
-		kp = key_path(path, "deadband");
-		err_at(c, sn[RU_DEADBAND].s, kp, "must not be negative");
-		free(kp);
-	}
+	if (ok(&sn[RU_TYPE]) && u->type != CC_RULE_STUCK && !sn[RU_LIMIT].s)
+		err_key(c, sn, RU_LIMIT, rule_keys, rs, path, "missing required key (rule type %s)", rule_types[u->type]);
+	if (ok(&sn[RU_DEADBAND]) && u->deadband < 0)
+		err_key(c, sn, RU_DEADBAND, rule_keys, NULL, path, "must not be negative");
 }
 
 /* A list of named elements of the engine's groups: names unique in it. */

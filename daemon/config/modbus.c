@@ -189,19 +189,15 @@ static size_t load_point(struct ctx *c, const config_setting_t *ps, const char *
 	if (!ok(&sn[PK_TYPE])) {
 		p->type = bits ? CC_T_BOOL : CC_T_UINT16;
 	} else if (bits && p->type != CC_T_BOOL) {
-		kp = key_path(path, "type");
-		err_at(c, sn[PK_TYPE].s, kp, "%s cannot be read from the %s table (single bits): use bool",
-		       regtype_name(p->type), table_name(p->table));
-		free(kp);
+		err_key(c, sn, PK_TYPE, point_keys, NULL, path, "%s cannot be read from the %s table (single bits): use bool",
+			regtype_name(p->type), table_name(p->table));
 	}
 	if (ok(&sn[PK_ORDER]) && sn[PK_ORDER].idx >= 4) {
 		p->order = (enum cc_order)(sn[PK_ORDER].idx - 4);
-		if (ok(&sn[PK_TYPE]) && regtype_words(p->type) != 4) {
-			kp = key_path(path, "order");
-			err_at(c, sn[PK_ORDER].s, kp, "%s is a 64-bit order but type %s is not 64-bit: use %s",
-			       modbus_order_names[sn[PK_ORDER].idx], regtype_name(p->type), modbus_order_names[sn[PK_ORDER].idx - 4]);
-			free(kp);
-		}
+		if (ok(&sn[PK_TYPE]) && regtype_words(p->type) != 4)
+			err_key(c, sn, PK_ORDER, point_keys, NULL, path, "%s is a 64-bit order but type %s is not 64-bit: use %s",
+				modbus_order_names[sn[PK_ORDER].idx], regtype_name(p->type),
+				modbus_order_names[sn[PK_ORDER].idx - 4]);
 	}
 	if (sn[PK_BIT].s) {
 		kp = key_path(path, "bit");
@@ -217,26 +213,20 @@ static size_t load_point(struct ctx *c, const config_setting_t *ps, const char *
 		}
 		free(kp);
 	} else if (ok(&sn[PK_TABLE]) && !bits && p->type == CC_T_BOOL) {
-		kp = key_path(path, "bit");
-		err_at(c, ps, kp, "missing required key (type bool on the %s table reads one bit 0..15 of a register)",
-		       table_name(p->table));
-		free(kp);
+		err_key(c, sn, PK_BIT, point_keys, ps, path,
+			"missing required key (type bool on the %s table reads one bit 0..15 of a register)",
+			table_name(p->table));
 	}
 	if (ok(&sn[PK_ADDRESS]) && ok(&sn[PK_TABLE])) {
 		int words = bits ? 1 : regtype_words(p->type);
-		if ((long)p->address + words - 1 > 65535) {
-			kp = key_path(path, "address");
-			err_at(c, sn[PK_ADDRESS].s, kp, "%s at %u needs %d registers, past the last address 65535",
-			       regtype_name(p->type), (unsigned)p->address, words);
-			free(kp);
-		}
+		if ((long)p->address + words - 1 > 65535)
+			err_key(c, sn, PK_ADDRESS, point_keys, NULL, path,
+				"%s at %u needs %d registers, past the last address 65535", regtype_name(p->type),
+				(unsigned)p->address, words);
 	}
-	if (ok(&sn[PK_MIN]) && ok(&sn[PK_MAX]) && !(p->scaling.valid_min < p->scaling.valid_max)) {
-		kp = key_path(path, "max");
-		err_at(c, sn[PK_MAX].s, kp, "%g must be greater than min %g", p->scaling.valid_max,
-		       p->scaling.valid_min);
-		free(kp);
-	}
+	if (ok(&sn[PK_MIN]) && ok(&sn[PK_MAX]) && !(p->scaling.valid_min < p->scaling.valid_max))
+		err_key(c, sn, PK_MAX, point_keys, NULL, path, "%g must be greater than min %g", p->scaling.valid_max,
+			p->scaling.valid_min);
 	return c->nerr - before;
 }
 

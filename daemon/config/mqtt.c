@@ -274,14 +274,11 @@ static int sub_topic(struct ctx *c, const config_setting_t *ss, const struct see
 static void sub_check_format(struct ctx *c, const struct seen *sn, const struct cc_mqtt_sub *s, const char *path)
 {
 	int json = s->format == CC_MQTT_JSON, influx = s->format == CC_MQTT_INFLUX;
-	char *kp;
 
-	if (ok(&sn[QS_QOS]) && s->qos == 2) {
-		kp = key_path(path, "qos");
-		err_at(c, sn[QS_QOS].s, kp, "QoS 2 is not offered: libmosquitto 2.0 acknowledges a QoS 2 message "
-					    "(PUBREC) before the daemon has it; use 1 (QoS 2 publications arrive as QoS 1)");
-		free(kp);
-	}
+	if (ok(&sn[QS_QOS]) && s->qos == 2)
+		err_key(c, sn, QS_QOS, mqtt_sub_keys, NULL, path,
+			"QoS 2 is not offered: libmosquitto 2.0 acknowledges a QoS 2 message (PUBREC) before the daemon "
+			"has it; use 1 (QoS 2 publications arrive as QoS 1)");
 	if (!json) {
 		err_key_not_for(c, sn, QS_FIELDS, path, "only valid with format json");
 		err_key_not_for(c, sn, QS_TIME, path, "only valid with format json");
@@ -301,11 +298,9 @@ static void sub_check_format(struct ctx *c, const struct seen *sn, const struct 
 		err_key_not_for(c, sn, QS_MIN, path, "not valid with format bool");
 		err_key_not_for(c, sn, QS_MAX, path, "not valid with format bool");
 	}
-	if (ok(&sn[QS_MIN]) && ok(&sn[QS_MAX]) && !(s->valid_min < s->valid_max)) {
-		kp = key_path(path, "max");
-		err_at(c, sn[QS_MAX].s, kp, "%g must be greater than min %g", s->valid_max, s->valid_min);
-		free(kp);
-	}
+	if (ok(&sn[QS_MIN]) && ok(&sn[QS_MAX]) && !(s->valid_min < s->valid_max))
+		err_key(c, sn, QS_MAX, mqtt_sub_keys, NULL, path, "%g must be greater than min %g", s->valid_max,
+			s->valid_min);
 }
 
 /* The topic's captures against the fixed keys and the format. */
@@ -380,8 +375,6 @@ static void load_mqtt_sub(struct ctx *c, const config_setting_t *ss, struct cc_m
 static void broker_defaults(struct ctx *c, const struct seen *sb, struct cc_mqtt_conf *m, const char *path,
 			    const char *suffix)
 {
-	char *kp;
-
 	if (!ok(&sb[QB_TLS]))
 		m->tls = sb[QB_CA_FILE].s || sb[QB_CA_DIR].s || sb[QB_CERT].s;
 	if (!ok(&sb[QB_PORT]))
@@ -389,9 +382,7 @@ static void broker_defaults(struct ctx *c, const struct seen *sb, struct cc_mqtt
 	if (!ok(&sb[QB_CLIENT_ID])) {
 		m->client_id = xasprintf("coldchaind-%s%s", c->cfg->site ? c->cfg->site : "", suffix);
 	} else if (strlen(m->client_id) > 65535 || payload_utf8_check(m->client_id, strlen(m->client_id)) < 0) {
-		kp = key_path(path, "client_id");
-		err_at(c, sb[QB_CLIENT_ID].s, kp, "must be valid UTF-8 of at most 65535 bytes");
-		free(kp);
+		err_key(c, sb, QB_CLIENT_ID, mqtt_broker_keys, NULL, path, "must be valid UTF-8 of at most 65535 bytes");
 	}
 }
 

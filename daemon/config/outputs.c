@@ -175,18 +175,14 @@ static void load_influx2(struct ctx *c, const config_setting_t *is, struct cc_in
 static void load_influx(struct ctx *c, const config_setting_t *is, struct cc_influx_conf *o, const char *path)
 {
 	struct seen sn[MAX_KEYS];
-	char *kp;
 
 	o->line = src_line(is);
 	schema_apply(c, is, is, &g_influx, o, path, sn);
 	if (ok(&sn[IK_NAME]))
 		name_unique(c, &c->outputs, "output", o->name, is, sn[IK_NAME].s, path, "name");
 	read_password(c, &sn[IK_PASSWORD_FILE], &sn[IK_USERNAME], o->password_file, &o->password, path);
-	if (sn[IK_USERNAME].s && !sn[IK_PASSWORD_FILE].s) {
-		kp = key_path(path, "username");
-		err_at(c, sn[IK_USERNAME].s, kp, "requires password_file");
-		free(kp);
-	}
+	if (sn[IK_USERNAME].s && !sn[IK_PASSWORD_FILE].s)
+		err_key(c, sn, IK_USERNAME, influx_keys, NULL, path, "requires password_file");
 	if (ok(&sn[IK_CA_FILE]))
 		check_readable(c, o->ca_file, sn[IK_CA_FILE].s, path, "ca_file");
 }
