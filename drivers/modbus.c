@@ -722,6 +722,22 @@ static void *bus_main(void *arg)
 	return NULL;
 }
 
+/* Frees a bus whose thread has ended (or never started). */
+static void bus_free(struct mb_bus *b)
+{
+	if (b->ctx)
+		modbus_free(b->ctx);
+	for (size_t i = 0; i < b->ndevs; i++) {
+		plan_free(&b->devs[i].plan);
+		free(b->devs[i].samples);
+		free(b->devs[i].scratch);
+	}
+	free(b->devs);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
 struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 {
 	struct mb_bus *b = xcalloc(1, sizeof(*b));
@@ -778,15 +794,7 @@ struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 	rc = pthread_create(&b->thr, NULL, bus_main, b);
 	if (rc != 0) {
 		log_err("bus %s: cannot start worker thread: %s", conf->name, strerror(rc));
-		for (size_t i = 0; i < b->ndevs; i++) {
-			plan_free(&b->devs[i].plan);
-			free(b->devs[i].samples);
-			free(b->devs[i].scratch);
-		}
-		free(b->devs);
-		pthread_cond_destroy(&b->cond);
-		pthread_mutex_destroy(&b->lock);
-		free(b);
+		bus_free(b);
 		errno = rc;
 		return NULL;
 	}
@@ -807,17 +815,7 @@ void mb_bus_stop(struct mb_bus *b)
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 	pthread_join(b->thr, NULL);
-	if (b->ctx)
-		modbus_free(b->ctx);
-	for (size_t i = 0; i < b->ndevs; i++) {
-		plan_free(&b->devs[i].plan);
-		free(b->devs[i].samples);
-		free(b->devs[i].scratch);
-	}
-	free(b->devs);
-	pthread_cond_destroy(&b->cond);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	bus_free(b);
 }
 
 void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const struct mb_unit_stats *st, void *arg),

@@ -6,6 +6,7 @@
 # closes it (the project's style puts a function's braces there); one longer
 # than CC_FUNC_MAX lines (80) fails unless a comment `/* long: REASON */`
 # sits in the comment just above its first line or in its first three lines.
+# Functions written on one line are not counted (they are short).
 # With FILE arguments only those files are checked (to check one's own files
 # while others are still being shortened).  BUILD_DIR is accepted, as
 # tests/run.sh passes it, and not used: the check reads the sources.
@@ -14,8 +15,9 @@ ROOT=${CC_FUNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 MAX=${CC_FUNC_MAX:-80}
 cd "$ROOT" || exit 2
 
-# A first argument that is a directory and not a source is the build dir.
-if [ $# -gt 0 ] && [ -d "$1" ]; then
+# A first argument that is a directory (here or where we were called) is
+# the build directory, not a source.
+if [ $# -gt 0 ] && { [ -d "$1" ] || [ -d "$OLDPWD/$1" ]; }; then
 	shift
 fi
 if [ $# -gt 0 ]; then
@@ -59,13 +61,18 @@ measure() {
 		sig = ""
 		for (i = start; i < FNR; i++)
 			sig = sig " " line[i]
+		# The name before the first "(": none for a brace that opens
+		# something else (an initialiser).
 		name = sig
+		gsub(/__attribute__ *\(\([^()]*(\([^()]*\))?[^()]*\)\)/, "", name)
 		sub(/\(.*/, "", name)
 		sub(/.*[^A-Za-z0-9_]/, "", name)
-		# The comment just above the signature: the contiguous lines
-		# before it that are not blank.
+		if (sig !~ /\(/)
+			name = ""
+		# The comment just above the signature: the contiguous comment
+		# lines before it.
 		excused = 0
-		for (i = start - 1; i >= 1 && line[i] !~ /^[[:space:]]*$/; i--)
+		for (i = start - 1; i >= 1 && line[i] ~ /^[[:space:]]*(\/\*|\*)|\*\/[[:space:]]*$/; i--)
 			if (line[i] ~ /\/\* *long: *[^ *]/) excused = 1
 		open = FNR
 		inbody = 1
