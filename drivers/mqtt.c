@@ -1082,6 +1082,51 @@ static void client_free(struct mqtt_client *c)
 	free(c);
 }
 
+/* The mosquitto client of c: its protocol, callbacks, credentials and
+ * TLS.  0 or -errno (-EINVAL: the library refused a setting); logged. */
+static int client_setup_mosq(struct mqtt_client *c)
+{
+	const struct cc_mqtt_conf *m = c->conf;
+	int rc;
+
+	c->mosq = mosquitto_new(m->client_id, m->clean_session ? true : false, c);
+	if (!c->mosq) {
+		int e = errno ? errno : ENOMEM;
+		log_err("mqtt broker %s: cannot create the client: %s", c->broker, strerror(e));
+		return -e;
+	}
+	/* the PUBACK ordering depends on this: see the top of the file */
+	mosquitto_threaded_set(c->mosq, true);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
+	mosquitto_message_v5_callback_set(c->mosq, on_message);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
+	mosquitto_log_callback_set(c->mosq, on_log);
+	if (m->username && (rc = mosquitto_username_pw_set(c->mosq, m->username, m->password)) != MOSQ_ERR_SUCCESS) {
+		log_err("mqtt broker %s: credentials: %s", c->broker, mosquitto_strerror(rc));
+		return -EINVAL;
+	}
+	if (m->tls) {
+		const char *dir = m->ca_dir ? m->ca_dir : (!m->ca_file ? "/etc/ssl/certs" : NULL);
+		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
+				err_text(rc));
+			return -EINVAL;
+		}
+		if (m->insecure) {
+			mosquitto_tls_opts_set(c->mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
+			mosquitto_tls_insecure_set(c->mosq, true);
+			log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
+				 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
+		}
+	}
+	return 0;
+}
+
+
 static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
 				 mqtt_watch_fn watch, void *watch_arg)
 {
@@ -1117,39 +1162,10 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		}
 		c->nsubs++;
 	}
-	c->mosq = mosquitto_new(m->client_id, m->clean_session ? true : false, c);
-	if (!c->mosq) {
-		e = errno ? errno : ENOMEM;
-		log_err("mqtt broker %s: cannot create the client: %s", c->broker, strerror(e));
+	rc = client_setup_mosq(c);
+	if (rc < 0) {
+		e = -rc;
 		goto fail;
-	}
-	/* the PUBACK ordering depends on this: see the top of the file */
-	mosquitto_threaded_set(c->mosq, true);
-	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
-	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
-	mosquitto_log_callback_set(c->mosq, on_log);
-	if (m->username && (rc = mosquitto_username_pw_set(c->mosq, m->username, m->password)) != MOSQ_ERR_SUCCESS) {
-		log_err("mqtt broker %s: credentials: %s", c->broker, mosquitto_strerror(rc));
-		goto fail;
-	}
-	if (m->tls) {
-		const char *dir = m->ca_dir ? m->ca_dir : (!m->ca_file ? "/etc/ssl/certs" : NULL);
-		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
-				err_text(rc));
-			goto fail;
-		}
-		if (m->insecure) {
-			mosquitto_tls_opts_set(c->mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
-			mosquitto_tls_insecure_set(c->mosq, true);
-			log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
-				 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
-		}
 	}
 	if (pthread_create(&c->thr, NULL, loop_main, c) != 0) {
 		e = errno ? errno : EAGAIN;
