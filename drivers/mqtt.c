@@ -1167,8 +1167,9 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		e = -rc;
 		goto fail;
 	}
-	if (pthread_create(&c->thr, NULL, loop_main, c) != 0) {
-		e = errno ? errno : EAGAIN;
+	rc = pthread_create(&c->thr, NULL, loop_main, c);
+	if (rc != 0) { /* pthread_create returns its error; errno is not set */
+		e = rc;
 		goto fail;
 	}
 	log_info("mqtt broker %s: %zu subscriptions, client id %s, %s%s", c->broker, c->nsubs, m->client_id,
