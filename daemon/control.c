@@ -46,6 +46,7 @@ struct control {
 	int fd;
 	char *path;
 	const struct cc_config *cfg;
+	struct engine *engine; /* NULL: commands that need it answer "unavailable" */
 	struct client *cl[CONTROL_MAX_CLIENTS];
 	int reload_wanted;
 	int64_t start_ms;
@@ -234,9 +235,9 @@ static void hint_profiles(cJSON *o, const struct cc_config *cfg)
 }
 
 /* Active (and shelved) alarm ids, or the lots, from the engine. */
-static void hint_from_status(cJSON *o, int lots)
+static void hint_from_status(struct engine *eng, cJSON *o, int lots)
 {
-	cJSON *st = engine_status_json(lots), *x, *y;
+	cJSON *st = engine_status_json(eng, lots), *x, *y;
 	const char **v = NULL;
 	size_t n = 0;
 
@@ -309,14 +310,13 @@ static cJSON *opt_note(const cJSON *req, const char **note)
 	return NULL;
 }
 
-static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
+static cJSON *alarm_op(struct engine *eng, const cJSON *req, const char *cmd, const char *user)
 {
 	const char *id = NULL, *note = NULL, *dur = NULL;
 	int64_t dur_ms = 0;
 	cJSON *e;
 	int rc;
 
-	(void)cfg;
 	if ((e = need(req, "id", &id, 512)) || (e = opt_note(req, &note)))
 		return e;
 	if (strcmp(cmd, "shelve") == 0) {
@@ -325,18 +325,18 @@ static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char
 		if (parse_duration_ms(dur, &dur_ms) < 0 || dur_ms <= 0)
 			return err_new("bad_request", "durations look like 90s, 30m, 8h, 1d",
 				       "bad duration \"%s\"", dur);
-		rc = engine_shelve(id, dur_ms, user, note);
+		rc = engine_shelve(eng, id, dur_ms, user, note);
 	} else if (strcmp(cmd, "ack") == 0) {
-		rc = engine_ack(id, user, note);
+		rc = engine_ack(eng, id, user, note);
 	} else if (strcmp(cmd, "unshelve") == 0) {
-		rc = engine_unshelve(id, user, note);
+		rc = engine_unshelve(eng, id, user, note);
 	} else {
-		rc = engine_reset(id, user, note);
+		rc = engine_reset(eng, id, user, note);
 	}
 	switch (rc) {
 	case 0: {
 		cJSON *o = ok_new();
-		const char *st = engine_alarm_state(id);
+		const char *st = engine_alarm_state(eng, id);
 		cJSON_AddStringToObject(o, "id", id);
 		cJSON_AddStringToObject(o, "state", st ? st : "unknown");
 		cJSON_AddStringToObject(o, "user", user);
@@ -345,7 +345,7 @@ static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char
 	}
 	case -ENOENT:
 		e = err_new("not_found", NULL, "no alarm \"%s\"", id);
-		hint_from_status(e, 0);
+		hint_from_status(eng, e, 0);
 		return e;
 	case -EALREADY:
 		return err_new("refused", NULL, "alarm %s: %s", id,
@@ -369,7 +369,7 @@ static int profile_known(const struct cc_config *cfg, const char *p)
 	return !cfg || config_find_profile(cfg, p);
 }
 
-static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
+static cJSON *lot_op(struct engine *eng, const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
 {
 	const char *room = NULL, *lot = NULL, *product = NULL, *at;
 	int64_t at_ns = time_now_ns();
@@ -403,11 +403,11 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 		} else if (cJSON_GetObjectItemCaseSensitive(req, "at")) {
 			return err_new("bad_request", NULL, "\"at\" must be an RFC 3339 string");
 		}
-		rc = engine_lot_load(room, lot, product, at_ns, user);
+		rc = engine_lot_load(eng, room, lot, product, at_ns, user);
 	} else if (strcmp(cmd, "lot_unload") == 0) {
-		rc = engine_lot_unload(lot, user);
+		rc = engine_lot_unload(eng, lot, user);
 	} else {
-		rc = engine_lot_move(lot, room, user);
+		rc = engine_lot_move(eng, lot, room, user);
 	}
 	switch (rc) {
 	case 0:
@@ -426,7 +426,7 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 			hint_rooms(e, cfg);
 		} else {
 			e = err_new("not_found", NULL, "no lot \"%s\"", lot);
-			hint_from_status(e, 1);
+			hint_from_status(eng, e, 1);
 		}
 		return e;
 	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
@@ -437,7 +437,7 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 static const char *const commands[] = { "status", "alarms", "ack", "shelve", "unshelve", "reset", "lot_load",
 					"lot_unload", "lot_move", "reload", "ping", NULL };
 
-char *control_request(const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
+char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
 {
 	cJSON *req, *o;
 	const char *cmd, *u;
@@ -479,7 +479,7 @@ char *control_request(const struct cc_config *cfg, const char *line, size_t len,
 	strlcpy_cc(ubuf, u ? u : (user && *user ? user : "unknown"), sizeof(ubuf));
 
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0) {
-		cJSON *st = engine_status_json(strcmp(cmd, "status") == 0), *x;
+		cJSON *st = engine_status_json(eng, strcmp(cmd, "status") == 0), *x;
 		if (!st) {
 			o = err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
 			goto out;
@@ -494,9 +494,9 @@ char *control_request(const struct cc_config *cfg, const char *line, size_t len,
 			cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "shelve") == 0 || strcmp(cmd, "unshelve") == 0 ||
 		   strcmp(cmd, "reset") == 0) {
-		o = alarm_op(cfg, req, cmd, ubuf);
+		o = alarm_op(eng, req, cmd, ubuf);
 	} else if (strcmp(cmd, "lot_load") == 0 || strcmp(cmd, "lot_unload") == 0 || strcmp(cmd, "lot_move") == 0) {
-		o = lot_op(cfg, req, cmd, ubuf);
+		o = lot_op(eng, cfg, req, cmd, ubuf);
 	} else if (strcmp(cmd, "reload") == 0) {
 		*reload = 1;
 		log_info("control: reload requested by %s", ubuf);
@@ -644,6 +644,12 @@ void control_set_config(struct control *c, const struct cc_config *cfg)
 		c->cfg = cfg;
 }
 
+void control_set_engine(struct control *c, struct engine *e)
+{
+	if (c)
+		c->engine = e;
+}
+
 static void client_queue(struct client *k, const char *s)
 {
 	size_t n = strlen(s);
@@ -701,7 +707,7 @@ static void client_lines(struct control *c, struct client *k)
 			k->inlen -= (size_t)(nl + 1 - k->in);
 			continue;
 		}
-		rep = control_request(c->cfg, k->in, len, k->user, &reload);
+		rep = control_request(c->engine, c->cfg, k->in, len, k->user, &reload);
 		k->inlen -= (size_t)(nl + 1 - k->in);
 		memmove(k->in, nl + 1, k->inlen);
 		if (reload) {

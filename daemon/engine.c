@@ -21,7 +21,6 @@
 #include "models/alarm.h"
 #include "models/psychro.h"
 #include "models/shelflife.h"
-#include "sink.h"
 #include "state.h"
 #include "util.h"
 
@@ -120,10 +119,15 @@ struct engine {
 	int dirty;
 	uint64_t notify_dropped_logged;
 	cJSON *unloaded; /* configured lots unloaded at run time: [{id, conf_room}] */
+	struct engine_callbacks cb; /* where records and events go */
+	/* Every field above is under lock: samples come from several source
+	 * threads, ticks and operator actions from the main thread. */
+	pthread_mutex_t lock;
+	/* The newest snapshot not yet written (under lock; NULL: nothing to
+	 * write) and the one writer at a time (save_lock): see save(). */
+	pthread_mutex_t save_lock;
+	char *pending_js, *pending_dir;
 };
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct engine *E;
 
 /* Runtime lots (control socket), at the end of the file. */
 static void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
@@ -505,6 +509,20 @@ static void fmt_time(int64_t ts_ns, char *buf, size_t len)
 
 static const char *group_note = "grouped: alarm flood";
 
+/* Records (line protocol) and alert events go to the callbacks; a missing
+ * callback discards them. */
+static void emit_lines(struct engine *e, const struct lp_buf *b)
+{
+	if (b->lines && e->cb.lines)
+		e->cb.lines(e->cb.arg, b->data, b->len, b->lines);
+}
+
+static void emit_event(struct engine *e, const char *json)
+{
+	if (e->cb.event)
+		e->cb.event(e->cb.arg, json, strlen(json));
+}
+
 static struct eroom *room_find(struct engine *e, const char *name);
 
 /* The rate limit an alarm's notifications share: its channel's (per
@@ -614,7 +632,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	}
 	lp_buf_init(&b);
 	if (lp_encode(&b, "alert", tags, sizeof(tags) / sizeof(tags[0]), f, nf, ts) == 0)
-		sink_submit_lines(b.data, b.len, b.lines);
+		emit_lines(e, &b);
 	lp_buf_free(&b);
 
 	log_msg(ev->type == AEV_RAISE && ev->sev == ALARM_SEV_CRITICAL ? LOG_LVL_WARN : LOG_LVL_INFO,
@@ -666,7 +684,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		}
 		js = cJSON_PrintUnformatted(o);
 		if (js) {
-			sink_submit_event(js, strlen(js));
+			emit_event(e, js);
 			cJSON_free(js);
 		}
 		cJSON_Delete(o);
@@ -925,14 +943,15 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 			rule_sample(e, &e->rules[i], s, now);
 }
 
-void engine_process(const struct cc_sample *s, size_t n)
+void engine_process(struct engine *e, const struct cc_sample *s, size_t n)
 {
-	pthread_mutex_lock(&lock);
-	if (E)
-		for (size_t i = 0; i < n; i++)
-			if (s[i].ch && s[i].ch->id)
-				process_one(E, &s[i]);
-	pthread_mutex_unlock(&lock);
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; i < n; i++)
+		if (s[i].ch && s[i].ch->id)
+			process_one(e, &s[i]);
+	pthread_mutex_unlock(&e->lock);
 }
 
 /* --- state snapshot ---------------------------------------------------------- */
@@ -1094,59 +1113,54 @@ static void restore(struct engine *e)
 }
 
 /*
- * The snapshot is built under `lock` (save) and written with `lock`
+ * The snapshot is built under e->lock (save) and written with the lock
  * released (save_flush): a write costs two fsyncs, and a slow state disk
  * must never hold up the source threads waiting in engine_process() (a
  * broker with a small per-client queue drops QoS 1 messages for a client
- * that stops reading).  Only the newest snapshot waits in `pending`; one
+ * that stops reading).  Only the newest snapshot waits in pending_js; one
  * writer at a time (save_lock) takes it, so an older snapshot never
  * overwrites a newer one.
  */
-static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char *js, *dir; /* under lock; NULL: nothing to write */
-} pending;
 
-/* Under lock. */
+/* Under e->lock. */
 static void save(struct engine *e, int64_t now_ms)
 {
 	char *js = snapshot(e, now_ms);
 
 	if (!js)
 		return;
-	if (pending.js) /* superseded before it was written */
-		cJSON_free(pending.js);
-	free(pending.dir);
-	pending.js = js;
-	pending.dir = xstrdup(e->cfg->state_dir);
+	if (e->pending_js) /* superseded before it was written */
+		cJSON_free(e->pending_js);
+	free(e->pending_dir);
+	e->pending_js = js;
+	e->pending_dir = xstrdup(e->cfg->state_dir);
 	e->dirty = 0; /* set again if the write fails */
 }
 
-/* Without lock: writes the newest snapshot taken, if any. */
-static void save_flush(void)
+/* Without e->lock: writes the newest snapshot taken, if any. */
+static void save_flush(struct engine *e)
 {
 	char *js, *dir;
 	int rc;
 
-	pthread_mutex_lock(&save_lock);
-	pthread_mutex_lock(&lock);
-	js = pending.js;
-	dir = pending.dir;
-	pending.js = pending.dir = NULL;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&e->save_lock);
+	pthread_mutex_lock(&e->lock);
+	js = e->pending_js;
+	dir = e->pending_dir;
+	e->pending_js = e->pending_dir = NULL;
+	pthread_mutex_unlock(&e->lock);
 	if (!js) {
-		pthread_mutex_unlock(&save_lock);
+		pthread_mutex_unlock(&e->save_lock);
 		return;
 	}
 	rc = state_write(dir, STATE_FILE, js, strlen(js));
-	pthread_mutex_unlock(&save_lock);
+	pthread_mutex_unlock(&e->save_lock);
 	if (rc < 0) {
 		static struct log_rl rl;
 		uint32_t more;
-		pthread_mutex_lock(&lock);
-		if (E)
-			E->dirty = 1; /* the next tick tries again */
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_lock(&e->lock);
+		e->dirty = 1; /* the next tick tries again */
+		pthread_mutex_unlock(&e->lock);
 		if (log_rl_allow(&rl, 60000, &more))
 			log_err("state %s/%s: cannot write: %s (%u more)", dir, STATE_FILE, strerror(-rc), more);
 	}
@@ -1192,8 +1206,7 @@ static void emit_shelf_life(struct engine *e, int64_t now_ns)
 				  now_ns);
 		}
 	}
-	if (b.lines)
-		sink_submit_lines(b.data, b.len, b.lines);
+	emit_lines(e, &b);
 	lp_buf_free(&b);
 }
 
@@ -1246,23 +1259,28 @@ static void tick(struct engine *e, int64_t now_ns)
 	}
 }
 
-void engine_tick(int64_t now_ns)
+void engine_tick(struct engine *e, int64_t now_ns)
 {
-	pthread_mutex_lock(&lock);
-	if (E)
-		tick(E, now_ns);
-	pthread_mutex_unlock(&lock);
-	save_flush();
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	tick(e, now_ns);
+	pthread_mutex_unlock(&e->lock);
+	save_flush(e);
 }
 
 /* --- lifecycle ----------------------------------------------------------------- */
 
-int engine_start(const struct cc_config *cfg)
+struct engine *engine_new(const struct cc_config *cfg, const struct engine_callbacks *cb)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	size_t nl = 0;
 
 	e->cfg = cfg;
+	if (cb)
+		e->cb = *cb;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->save_lock, NULL);
 	e->start_ms = time_now_ns() / 1000000;
 	e->now_ms = e->start_ms;
 	e->nrooms = cfg->nrooms;
@@ -1283,10 +1301,7 @@ int engine_start(const struct cc_config *cfg)
 	if (e->nrooms || e->nrules)
 		log_info("engine: %zu rooms, %zu lots, %zu rules, %zu alarms, %zu channels watched", e->nrooms, nl,
 			 e->nrules, e->nalarms, e->nchans);
-	pthread_mutex_lock(&lock);
-	E = e;
-	pthread_mutex_unlock(&lock);
-	return 0;
+	return e;
 }
 
 static void ealarm_free(struct ealarm *a)
@@ -1300,19 +1315,15 @@ static void ealarm_free(struct ealarm *a)
 	free(a);
 }
 
-void engine_stop(void)
+void engine_free(struct engine *e)
 {
-	struct engine *e;
-
-	pthread_mutex_lock(&lock);
-	e = E;
-	E = NULL;
-	if (e && (e->nalarms || e->nrooms))
-		save(e, time_now_ns() / 1000000);
-	pthread_mutex_unlock(&lock);
-	save_flush();
 	if (!e)
 		return;
+	pthread_mutex_lock(&e->lock);
+	if (e->nalarms || e->nrooms)
+		save(e, time_now_ns() / 1000000);
+	pthread_mutex_unlock(&e->lock);
+	save_flush(e);
 	lots_free(e);
 	for (size_t i = 0; i < e->nalarms; i++)
 		ealarm_free(e->alarms[i]);
@@ -1331,6 +1342,8 @@ void engine_stop(void)
 		free(e->notify[i]);
 	}
 	free(e->notify);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->save_lock);
 	free(e);
 }
 
@@ -1346,7 +1359,7 @@ static struct ealarm *find(struct engine *e, const char *id)
 
 enum op { OP_ACK, OP_SHELVE, OP_UNSHELVE, OP_RESET };
 
-static int op(enum op o, const char *id, int64_t dur, const char *user, const char *note)
+static int op(struct engine *e, enum op o, const char *id, int64_t dur, const char *user, const char *note)
 {
 	struct alarm_event ev;
 	struct ealarm *a;
@@ -1355,12 +1368,10 @@ static int op(enum op o, const char *id, int64_t dur, const char *user, const ch
 
 	if (!user || !*user)
 		return -EINVAL;
-	pthread_mutex_lock(&lock);
-	if (!E) {
-		rc = -ESRCH;
-		goto out;
-	}
-	a = find(E, id);
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	a = find(e, id);
 	if (!a) {
 		rc = -ENOENT;
 		goto out;
@@ -1373,41 +1384,43 @@ static int op(enum op o, const char *id, int64_t dur, const char *user, const ch
 	default: rc = -EINVAL; break;
 	}
 	if (rc == 0)
-		publish(E, a, &ev);
+		publish(e, a, &ev);
 out:
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&e->lock);
 	return rc;
 }
 
-int engine_ack(const char *id, const char *user, const char *note)
+int engine_ack(struct engine *e, const char *id, const char *user, const char *note)
 {
-	return op(OP_ACK, id, 0, user, note);
+	return op(e, OP_ACK, id, 0, user, note);
 }
 
-int engine_shelve(const char *id, int64_t dur_ms, const char *user, const char *note)
+int engine_shelve(struct engine *e, const char *id, int64_t dur_ms, const char *user, const char *note)
 {
-	return op(OP_SHELVE, id, dur_ms, user, note);
+	return op(e, OP_SHELVE, id, dur_ms, user, note);
 }
 
-int engine_unshelve(const char *id, const char *user, const char *note)
+int engine_unshelve(struct engine *e, const char *id, const char *user, const char *note)
 {
-	return op(OP_UNSHELVE, id, 0, user, note);
+	return op(e, OP_UNSHELVE, id, 0, user, note);
 }
 
-int engine_reset(const char *id, const char *user, const char *note)
+int engine_reset(struct engine *e, const char *id, const char *user, const char *note)
 {
-	return op(OP_RESET, id, 0, user, note);
+	return op(e, OP_RESET, id, 0, user, note);
 }
 
-const char *engine_alarm_state(const char *id)
+const char *engine_alarm_state(struct engine *e, const char *id)
 {
 	const char *s = NULL;
 	struct ealarm *a;
 
-	pthread_mutex_lock(&lock);
-	if (E && (a = find(E, id)))
+	if (!e)
+		return NULL;
+	pthread_mutex_lock(&e->lock);
+	if ((a = find(e, id)))
 		s = alarm_state_name(alarm_state(&a->a));
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&e->lock);
 	return s;
 }
 
@@ -1618,7 +1631,7 @@ static void lots_free(struct engine *e)
 	e->unloaded = NULL;
 }
 
-int engine_lot_load(const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user)
+int engine_lot_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user)
 {
 	struct eroom *r;
 	const struct cc_profile *p;
@@ -1626,37 +1639,35 @@ int engine_lot_load(const char *room, const char *lot, const char *product, int6
 
 	if (!lot || !*lot || !product || !user || !*user)
 		return -EINVAL;
-	pthread_mutex_lock(&lock);
-	if (!E) {
-		rc = -ESRCH;
-		goto out;
-	}
-	if (!(r = room_find(E, room)) || !(p = profile_find(E->cfg, product))) {
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(r = room_find(e, room)) || !(p = profile_find(e->cfg, product))) {
 		rc = -ENOENT;
 		goto out;
 	}
-	if (lot_find(E, lot, NULL)) {
+	if (lot_find(e, lot, NULL)) {
 		rc = -EEXIST;
 		goto out;
 	}
 	{
 		size_t n = 0;
-		for (size_t i = 0; i < E->nrooms; i++)
-			n += E->rooms[i].nlots;
+		for (size_t i = 0; i < e->nrooms; i++)
+			n += e->rooms[i].nlots;
 		if (n >= ENGINE_MAX_LOTS) {
 			rc = -ENOSPC;
 			goto out;
 		}
 	}
-	lot_add_new(E, r, lot, product, p, loaded_ns);
-	E->dirty = 1;
+	lot_add_new(e, r, lot, product, p, loaded_ns);
+	e->dirty = 1;
 	log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);
 out:
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&e->lock);
 	return rc;
 }
 
-int engine_lot_unload(const char *lot, const char *user)
+int engine_lot_unload(struct engine *e, const char *lot, const char *user)
 {
 	struct eroom *r = NULL;
 	struct elot *l;
@@ -1664,33 +1675,31 @@ int engine_lot_unload(const char *lot, const char *user)
 
 	if (!user || !*user)
 		return -EINVAL;
-	pthread_mutex_lock(&lock);
-	if (!E) {
-		rc = -ESRCH;
-		goto out;
-	}
-	if (!(l = lot_find(E, lot, &r))) {
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(l = lot_find(e, lot, &r))) {
 		rc = -ENOENT;
 		goto out;
 	}
 	if (!l->own) {
-		const char *cr = conf_room_of(E->cfg, lot);
+		const char *cr = conf_room_of(e->cfg, lot);
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "id", lot);
 		cJSON_AddStringToObject(x, "conf_room", cr ? cr : r->rc->name);
-		if (!E->unloaded)
-			E->unloaded = cJSON_CreateArray();
-		cJSON_AddItemToArray(E->unloaded, x);
+		if (!e->unloaded)
+			e->unloaded = cJSON_CreateArray();
+		cJSON_AddItemToArray(e->unloaded, x);
 	}
 	log_info("lot %s unloaded from room %s by %s (consumed %.3f)", lot, r->rc->name, user, l->s.consumed);
-	room_take_lot(E, r, (size_t)(l - r->lots), NULL);
-	E->dirty = 1;
+	room_take_lot(e, r, (size_t)(l - r->lots), NULL);
+	e->dirty = 1;
 out:
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&e->lock);
 	return rc;
 }
 
-int engine_lot_move(const char *lot, const char *room, const char *user)
+int engine_lot_move(struct engine *e, const char *lot, const char *room, const char *user)
 {
 	struct eroom *from = NULL, *to;
 	struct elot *l, tmp;
@@ -1698,12 +1707,10 @@ int engine_lot_move(const char *lot, const char *room, const char *user)
 
 	if (!user || !*user)
 		return -EINVAL;
-	pthread_mutex_lock(&lock);
-	if (!E) {
-		rc = -ESRCH;
-		goto out;
-	}
-	if (!(l = lot_find(E, lot, &from)) || !(to = room_find(E, room))) {
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(l = lot_find(e, lot, &from)) || !(to = room_find(e, room))) {
 		rc = -ENOENT;
 		goto out;
 	}
@@ -1711,13 +1718,13 @@ int engine_lot_move(const char *lot, const char *room, const char *user)
 		rc = -EALREADY;
 		goto out;
 	}
-	room_take_lot(E, from, (size_t)(l - from->lots), &tmp);
-	room_put_lot(E, to, &tmp);
-	E->dirty = 1;
+	room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
+	room_put_lot(e, to, &tmp);
+	e->dirty = 1;
 	log_info("lot %s moved from room %s to room %s by %s (consumed %.3f kept)", lot, from->rc->name, room, user,
 		 tmp.s.consumed);
 out:
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&e->lock);
 	return rc;
 }
 
@@ -1834,19 +1841,19 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 	return arr;
 }
 
-cJSON *engine_status_json(int rooms)
+cJSON *engine_status_json(struct engine *e, int rooms)
 {
-	cJSON *o = NULL;
+	cJSON *o;
 	int64_t now = time_now_ns() / 1000000;
 
-	pthread_mutex_lock(&lock);
-	if (E) {
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "site", E->cfg->site);
-		if (rooms)
-			cJSON_AddItemToObject(o, "rooms", rooms_json(E, now));
-		cJSON_AddItemToObject(o, "alarms", alarms_json(E, now));
-	}
-	pthread_mutex_unlock(&lock);
+	if (!e)
+		return NULL;
+	pthread_mutex_lock(&e->lock);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "site", e->cfg->site);
+	if (rooms)
+		cJSON_AddItemToObject(o, "rooms", rooms_json(e, now));
+	cJSON_AddItemToObject(o, "alarms", alarms_json(e, now));
+	pthread_mutex_unlock(&e->lock);
 	return o;
 }

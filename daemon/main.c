@@ -63,7 +63,33 @@ struct running {
 	size_t nouts;
 	struct journal *journal; /* lives across reloads */
 	struct mqtt_client *mqtt; /* NULL without mqtt */
+	/* Read by the source threads (feed_engine), replaced only while no
+	 * source runs (reload stops them first). */
+	struct engine *engine;
 };
+
+/* The sink's consumer: every sample, once journaled, goes to the engine. */
+static void feed_engine(void *arg, const struct cc_sample *s, size_t n)
+{
+	const struct running *r = arg;
+
+	engine_process(r->engine, s, n);
+}
+
+/* The engine's records and alert events are journaled like any source's. */
+static void record_lines(void *arg, const char *lines, size_t len, size_t nlines)
+{
+	(void)arg;
+	sink_submit_lines(lines, len, nlines);
+}
+
+static void record_event(void *arg, const char *json, size_t len)
+{
+	(void)arg;
+	sink_submit_event(json, len);
+}
+
+static const struct engine_callbacks engine_to_sink = { record_lines, record_event, NULL };
 
 static void usage(FILE *f)
 {
@@ -386,7 +412,8 @@ static int reload(struct running *r, const char *path)
 
 	/* Inputs stop first so nothing is submitted while outputs change. */
 	buses_stop(r);
-	engine_stop();
+	engine_free(r->engine);
+	r->engine = NULL;
 	deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output *heir = NULL;
@@ -411,7 +438,7 @@ static int reload(struct running *r, const char *path)
 		if (output_start(nouts[i], r->journal) < 0)
 			log_err("output %s: cannot start", output_name(nouts[i]));
 	journal_prune(r->journal); /* removed outputs no longer pin segments */
-	engine_start(ncfg);
+	r->engine = engine_new(ncfg, &engine_to_sink);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -541,6 +568,7 @@ int main(int argc, char **argv)
 			fatal("journal %s: cannot open: %s", jc.dir, strerror(errno));
 	}
 	sink_set_journal(r.journal);
+	sink_set_consumer(feed_engine, &r);
 	r.outs = outputs_create(r.cfg, &r.nouts);
 	if (!r.outs)
 		fatal("cannot create outputs");
@@ -548,7 +576,8 @@ int main(int argc, char **argv)
 		if (output_start(r.outs[i], r.journal) < 0)
 			fatal("output %s: cannot start", output_name(r.outs[i]));
 	journal_prune(r.journal);
-	engine_start(r.cfg);
+	r.engine = engine_new(r.cfg, &engine_to_sink);
+	control_set_engine(ctl, r.engine);
 	buses_start(&r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r.cfg->site,
 		 r.nbuses, r.nouts, path);
@@ -590,11 +619,12 @@ int main(int argc, char **argv)
 			notify_send("RELOADING=1");
 			ok = reload(&r, path) == 0;
 			control_set_config(ctl, r.cfg);
+			control_set_engine(ctl, r.engine);
 			control_reload_done(ctl, ok);
 			notify_send("READY=1");
 			next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
 		}
-		engine_tick(time_now_ns());
+		engine_tick(r.engine, time_now_ns());
 		if (time_mono_ms() >= next_stats) {
 			stats_emit(&r);
 			next_stats += r.cfg->stats_interval_ms;
@@ -608,7 +638,8 @@ int main(int argc, char **argv)
 	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
 		 r.cfg->shutdown_timeout_ms);
 	buses_stop(&r);
-	engine_stop();
+	engine_free(r.engine);
+	r.engine = NULL;
 	stats_emit(&r);
 	deadline = time_mono_ms() + r.cfg->shutdown_timeout_ms;
 	for (size_t i = 0; i < r.nouts; i++) {
@@ -622,6 +653,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < r.nouts; i++)
 		output_free(r.outs[i]);
 	free(r.outs);
+	sink_set_consumer(NULL, NULL);
 	sink_set_journal(NULL);
 	journal_close(r.journal); /* fsync + every position on disk */
 	config_free(r.cfg);
