@@ -1,5 +1,5 @@
 /* bench_engine.c - model and alarm update cost per sample: the engine
- * (daemon/engine.c) fed air-temperature samples of one room holding a
+ * (daemon/engine/) fed air-temperature samples of one room holding a
  * lychee lot (Arrhenius shelf life, MKT, degree/chill hours, product lag,
  * every temperature alarm evaluated), 10 s apart, on one core.  No
  * callbacks: what the engine emits is discarded, so this is the engine's

@@ -1,11 +1,11 @@
-/* engine.c - the alarm and model engine: binds the configuration's rooms,
+/* eval.c (was daemon/engine.c) - the alarm and model engine: binds the configuration's rooms,
  * lots and rules to channels, runs the pure state machines and models of
  * daemon/models on each sample and timer tick, and turns their transitions
  * into records (InfluxDB "alert", log) and notifications (JSON events).
  * One mutex: samples come from several source threads; the work per sample
  * is small (a few comparisons and exponentials), and no disk sync is ever
  * done under it (the state file is written after it is released). */
-#include "engine.h"
+#include "../engine.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -16,13 +16,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "../codec/lineproto.h"
-#include "log.h"
-#include "models/alarm.h"
-#include "models/psychro.h"
-#include "models/shelflife.h"
-#include "state.h"
-#include "util.h"
+#include "../../codec/lineproto.h"
+#include "../log.h"
+#include "../models/alarm.h"
+#include "../models/psychro.h"
+#include "../models/shelflife.h"
+#include "../state.h"
+#include "../util.h"
 
 #define STATE_FILE "engine.state"
 #define STATE_VERSION 1
