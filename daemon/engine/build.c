@@ -126,6 +126,92 @@ static void effective_limits(struct cc_limits *out, const struct cc_limits *room
 	out->rh_on_delay_ms = room->rh_on_delay_ms >= 0 ? room->rh_on_delay_ms : pl->rh_on_delay_ms;
 }
 
+/* Where a room alarm's limit and on-delay come from. */
+enum room_limit { LIM_NONE, LIM_ROOM, LIM_RATE, LIM_CO2, LIM_O2 };
+enum room_delay { DELAY_NONE, DELAY_TEMP, DELAY_RH, DELAY_DOOR, DELAY_STUCK };
+
+#define ROLE(x) (1u << (x))
+#define SLOT(field) offsetof(struct eroom, field)
+#define LIMIT(field) LIM_ROOM, offsetof(struct cc_limits, field)
+
+/* One row per kind of room alarm, in the order they are built (which is
+ * the order ticks evaluate them, so it decides which raises a flood
+ * groups).  A level alarm (kind other than ALARM_COND) is built when its
+ * limit is set and its channel exists; a condition when every channel in
+ * needs exists.  The message follows "room NAME: "; a level's %g (or its
+ * end) gets the limit.  "stuck" is the temperature channel's own alarm
+ * (CHANNEL:stuck, one per channel whichever rooms read it). */
+static const struct room_alarm_row {
+	const char *rule;
+	enum alarm_kind kind;
+	int role;       /* the channel whose readings drive it, -1: none (ticks) */
+	unsigned needs; /* a condition's channels */
+	enum room_limit limit;
+	size_t limit_off; /* LIM_ROOM: the field of the effective limits */
+	enum room_delay delay;
+	enum alarm_severity sev;
+	double deadband; /* NAN: the alarms group's */
+	int temp_kind;   /* defrost suppresses it */
+	size_t slot;     /* the eroom field that holds it */
+	const char *message;
+} room_alarms[] = {
+	{ "temp_high", ALARM_HIGH, R_TEMP, 0, LIMIT(warn_high), DELAY_TEMP, ALARM_SEV_WARNING, NAN, 1, SLOT(t_hi),
+	  "air temperature above" },
+	{ "temp_high_high", ALARM_HIGH_HIGH, R_TEMP, 0, LIMIT(alarm_high), DELAY_TEMP, ALARM_SEV_CRITICAL, NAN, 1,
+	  SLOT(t_hh), "air temperature above" },
+	{ "temp_low", ALARM_LOW, R_TEMP, 0, LIMIT(warn_low), DELAY_TEMP, ALARM_SEV_WARNING, NAN, 1, SLOT(t_lo),
+	  "air temperature below" },
+	{ "temp_low_low", ALARM_LOW_LOW, R_TEMP, 0, LIMIT(alarm_low), DELAY_TEMP, ALARM_SEV_CRITICAL, NAN, 1,
+	  SLOT(t_ll), "air temperature below" },
+	{ "rh_low", ALARM_LOW, R_RH, 0, LIMIT(rh_warn_low), DELAY_RH, ALARM_SEV_WARNING, NAN, 0, SLOT(rh_lo),
+	  "relative humidity below" },
+	{ "rh_low_low", ALARM_LOW_LOW, R_RH, 0, LIMIT(rh_alarm_low), DELAY_RH, ALARM_SEV_CRITICAL, NAN, 0,
+	  SLOT(rh_ll), "relative humidity below" },
+	{ "rh_high", ALARM_HIGH, R_RH, 0, LIMIT(rh_warn_high), DELAY_RH, ALARM_SEV_WARNING, NAN, 0, SLOT(rh_hi),
+	  "relative humidity above" },
+	{ "rh_high_high", ALARM_HIGH_HIGH, R_RH, 0, LIMIT(rh_alarm_high), DELAY_RH, ALARM_SEV_CRITICAL, NAN, 0,
+	  SLOT(rh_hh), "relative humidity above" },
+	{ "temp_rate", ALARM_HIGH, R_TEMP, 0, LIM_RATE, 0, DELAY_NONE, ALARM_SEV_WARNING, NAN, 1, SLOT(rate),
+	  "air temperature rising faster than %g K/h (refrigeration failure?)" },
+	{ "stuck", ALARM_COND, R_TEMP, ROLE(R_TEMP), LIM_NONE, 0, DELAY_STUCK, ALARM_SEV_WARNING, NAN, 0, 0,
+	  "value unchanged (stuck sensor?)" },
+	{ "door_open", ALARM_COND, R_DOOR, ROLE(R_DOOR), LIM_NONE, 0, DELAY_DOOR, ALARM_SEV_WARNING, NAN, 0,
+	  SLOT(door), "door open too long" },
+	{ "condensation", ALARM_COND, R_DOOR, ROLE(R_DOOR) | ROLE(R_OUT_T) | ROLE(R_OUT_RH) | ROLE(R_TEMP), LIM_NONE,
+	  0, DELAY_NONE, ALARM_SEV_WARNING, NAN, 0, SLOT(condens),
+	  "condensation risk: door open and outside dew point above product temperature" },
+	{ "co2_high", ALARM_HIGH, R_CO2, 0, LIM_CO2, 0, DELAY_NONE, ALARM_SEV_CRITICAL, 100 /* ppm */, 0, SLOT(co2),
+	  "CO2 above %g ppm (safety: do not enter)" },
+	{ "o2_low", ALARM_LOW, R_O2, 0, LIM_O2, 0, DELAY_NONE, ALARM_SEV_CRITICAL, NAN, 0, SLOT(o2),
+	  "O2 below %g % (safety: do not enter)" },
+	{ "refrigeration_failure", ALARM_COND, -1, 0, LIM_NONE, 0, DELAY_NONE, ALARM_SEV_CRITICAL, NAN, 0,
+	  SLOT(group), "refrigeration failure (alarm flood: the room's alarms are grouped here)" },
+};
+
+static double row_limit(const struct engine *e, const struct eroom *r, const struct room_alarm_row *w)
+{
+	switch (w->limit) {
+	case LIM_ROOM: return *(const double *)((const char *)&r->lim + w->limit_off);
+	case LIM_RATE: return e->cfg->alarms.rate_limit_kh > 0 ? e->cfg->alarms.rate_limit_kh : NAN;
+	case LIM_CO2: return r->rc->co2_high_ppm;
+	case LIM_O2: return r->rc->o2_low_pct;
+	case LIM_NONE: break;
+	}
+	return NAN;
+}
+
+static int64_t row_delay(const struct engine *e, const struct eroom *r, const struct room_alarm_row *w)
+{
+	switch (w->delay) {
+	case DELAY_TEMP: return r->lim.on_delay_ms;
+	case DELAY_RH: return r->lim.rh_on_delay_ms;
+	case DELAY_DOOR: return e->cfg->alarms.door_open_ms;
+	case DELAY_STUCK: return e->cfg->alarms.stuck_after_ms;
+	case DELAY_NONE: break;
+	}
+	return 0;
+}
+
 /* "room NAME: " + what, with what's one %g replaced by the limit. */
 static char *xasprintf2_g(const char *room, const char *what, double limit)
 {
@@ -133,47 +219,61 @@ static char *xasprintf2_g(const char *room, const char *what, double limit)
 	return xasprintf("room %s: %.*s%g%s", room, (int)(g - what), what, limit, g + 2);
 }
 
-static struct ealarm *room_level(struct engine *e, struct eroom *r, const char *rule, enum alarm_kind kind,
-				 double limit, int64_t on_delay, enum alarm_severity sev, const char *what, int role)
+/* The temperature channel's stuck alarm: shared by the rooms reading the
+ * channel, so built once. */
+static void chan_stuck(struct engine *e, struct eroom *r, const struct room_alarm_row *w)
+{
+	struct alarm_conf c = { .kind = ALARM_COND, .on_delay_ms = row_delay(e, r, w), .severity = w->sev };
+	struct echan *ch = r->ch[w->role];
+	char *id, *msg, *sensor;
+
+	if (c.on_delay_ms <= 0)
+		return;
+	if (!ch->stuck) {
+		id = xasprintf("%s:%s", ch->id, w->rule);
+		msg = xasprintf("channel %s: %s", ch->id, w->message);
+		sensor = sensor_of(ch->id);
+		ch->stuck = alarm_new(e, id, r->rc->name, sensor, ch->id, w->rule, msg, &c);
+		free(id);
+		free(msg);
+		free(sensor);
+	}
+	ch->stuck->src = ch;
+}
+
+/* One row of room_alarms for room r: the alarm, or NULL when the room
+ * lacks its limit or channels. */
+static struct ealarm *room_alarm(struct engine *e, struct eroom *r, const struct room_alarm_row *w)
 {
 	const struct cc_alarms_conf *ac = &e->cfg->alarms;
-	struct alarm_conf c = { .kind = kind, .limit = limit, .deadband = ac->deadband, .on_delay_ms = on_delay,
-				.off_delay_ms = ac->off_delay_ms, .severity = sev, .renotify_ms = ac->renotify_ms,
-				.escalate_ms = ac->escalate_ms, .escalate_to = ALARM_SEV_CRITICAL };
+	int level = w->kind != ALARM_COND;
+	struct alarm_conf c = { .kind = w->kind, .limit = row_limit(e, r, w), .on_delay_ms = row_delay(e, r, w),
+				.severity = w->sev, .renotify_ms = ac->renotify_ms, .escalate_ms = ac->escalate_ms,
+				.escalate_to = ALARM_SEV_CRITICAL };
+	struct echan *ch = w->role >= 0 ? r->ch[w->role] : NULL;
 	struct ealarm *a;
 	char *id, *msg, *sensor;
 
-	if (isnan(limit) || !r->ch[role])
+	for (int i = 0; i < R_N; i++)
+		if ((w->needs & ROLE(i)) && !r->ch[i])
+			return NULL;
+	if (level && (isnan(c.limit) || !ch))
 		return NULL;
-	id = xasprintf("%s/%s", r->rc->name, rule);
-	/* "what" may carry the unit and a hint after the limit: "above %g ..." */
-	if (strstr(what, "%g"))
-		msg = xasprintf2_g(r->rc->name, what, limit);
+	if (level) {
+		c.deadband = isnan(w->deadband) ? ac->deadband : w->deadband;
+		c.off_delay_ms = ac->off_delay_ms;
+	}
+	id = xasprintf("%s/%s", r->rc->name, w->rule);
+	if (level && strstr(w->message, "%g"))
+		msg = xasprintf2_g(r->rc->name, w->message, c.limit);
+	else if (level)
+		msg = xasprintf("room %s: %s %g", r->rc->name, w->message, c.limit);
 	else
-		msg = xasprintf("room %s: %s %g", r->rc->name, what, limit);
-	sensor = sensor_of(r->ch[role]->id);
-	a = alarm_new(e, id, r->rc->name, sensor, r->ch[role]->id, rule, msg, &c);
-	a->src = r->ch[role];
-	free(id);
-	free(msg);
-	free(sensor);
-	return a;
-}
-
-static struct ealarm *room_cond(struct engine *e, struct eroom *r, const char *rule, int64_t on_delay,
-				enum alarm_severity sev, const char *msg_, int role, double limit)
-{
-	const struct cc_alarms_conf *ac = &e->cfg->alarms;
-	struct alarm_conf c = { .kind = ALARM_COND, .limit = limit, .on_delay_ms = on_delay, .severity = sev,
-				.renotify_ms = ac->renotify_ms, .escalate_ms = ac->escalate_ms,
-				.escalate_to = ALARM_SEV_CRITICAL };
-	struct ealarm *a;
-	char *id, *msg, *sensor = role >= 0 && r->ch[role] ? sensor_of(r->ch[role]->id) : NULL;
-
-	id = xasprintf("%s/%s", r->rc->name, rule);
-	msg = xasprintf("room %s: %s", r->rc->name, msg_);
-	a = alarm_new(e, id, r->rc->name, sensor, role >= 0 && r->ch[role] ? r->ch[role]->id : NULL, rule, msg, &c);
-	a->src = role >= 0 ? r->ch[role] : NULL;
+		msg = xasprintf("room %s: %s", r->rc->name, w->message);
+	sensor = ch ? sensor_of(ch->id) : NULL;
+	a = alarm_new(e, id, r->rc->name, sensor, ch ? ch->id : NULL, w->rule, msg, &c);
+	a->src = ch;
+	a->temp_kind = w->temp_kind;
 	free(id);
 	free(msg);
 	free(sensor);
@@ -248,10 +348,8 @@ void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct c
 
 static void room_build(struct engine *e, struct eroom *r, const struct cc_room_conf *rc)
 {
-	const struct cc_alarms_conf *ac = &e->cfg->alarms;
 	const char *ids[R_N] = { rc->temperature, rc->humidity, rc->door, rc->defrost,
 				 rc->outside_temperature, rc->outside_humidity, rc->co2, rc->o2 };
-	struct cc_limits *L = &r->lim;
 
 	r->rc = rc;
 	r->prof = rc->prof;
@@ -259,66 +357,16 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 		r->ch[i] = ids[i] ? chan_get(e, ids[i], rc->name) : NULL;
 		r->v[i] = NAN;
 	}
-	effective_limits(L, &rc->limits, r->prof, ac);
-	r->t_hi = room_level(e, r, "temp_high", ALARM_HIGH, L->warn_high, L->on_delay_ms, ALARM_SEV_WARNING,
-			     "air temperature above", R_TEMP);
-	r->t_hh = room_level(e, r, "temp_high_high", ALARM_HIGH_HIGH, L->alarm_high, L->on_delay_ms,
-			     ALARM_SEV_CRITICAL, "air temperature above", R_TEMP);
-	r->t_lo = room_level(e, r, "temp_low", ALARM_LOW, L->warn_low, L->on_delay_ms, ALARM_SEV_WARNING,
-			     "air temperature below", R_TEMP);
-	r->t_ll = room_level(e, r, "temp_low_low", ALARM_LOW_LOW, L->alarm_low, L->on_delay_ms, ALARM_SEV_CRITICAL,
-			     "air temperature below", R_TEMP);
-	r->rh_lo = room_level(e, r, "rh_low", ALARM_LOW, L->rh_warn_low, L->rh_on_delay_ms, ALARM_SEV_WARNING,
-			      "relative humidity below", R_RH);
-	r->rh_ll = room_level(e, r, "rh_low_low", ALARM_LOW_LOW, L->rh_alarm_low, L->rh_on_delay_ms,
-			      ALARM_SEV_CRITICAL, "relative humidity below", R_RH);
-	r->rh_hi = room_level(e, r, "rh_high", ALARM_HIGH, L->rh_warn_high, L->rh_on_delay_ms, ALARM_SEV_WARNING,
-			      "relative humidity above", R_RH);
-	r->rh_hh = room_level(e, r, "rh_high_high", ALARM_HIGH_HIGH, L->rh_alarm_high, L->rh_on_delay_ms,
-			      ALARM_SEV_CRITICAL, "relative humidity above", R_RH);
-	if (ac->rate_limit_kh > 0)
-		r->rate = room_level(e, r, "temp_rate", ALARM_HIGH, ac->rate_limit_kh, 0, ALARM_SEV_WARNING,
-				     "air temperature rising faster than %g K/h (refrigeration failure?)", R_TEMP);
-	if (r->t_hi)
-		r->t_hi->temp_kind = 1;
-	if (r->t_hh)
-		r->t_hh->temp_kind = 1;
-	if (r->t_lo)
-		r->t_lo->temp_kind = 1;
-	if (r->t_ll)
-		r->t_ll->temp_kind = 1;
-	if (r->rate)
-		r->rate->temp_kind = 1;
-	if (r->ch[R_TEMP] && ac->stuck_after_ms > 0) {
-		struct alarm_conf c = { .kind = ALARM_COND, .on_delay_ms = ac->stuck_after_ms,
-					.severity = ALARM_SEV_WARNING };
-		char *id = xasprintf("%s:stuck", r->ch[R_TEMP]->id);
-		char *msg = xasprintf("channel %s: value unchanged (stuck sensor?)", r->ch[R_TEMP]->id);
-		char *sensor = sensor_of(r->ch[R_TEMP]->id);
-		if (!r->ch[R_TEMP]->stuck)
-			r->ch[R_TEMP]->stuck = alarm_new(e, id, rc->name, sensor, r->ch[R_TEMP]->id, "stuck", msg, &c);
-		r->ch[R_TEMP]->stuck->src = r->ch[R_TEMP];
-		free(id);
-		free(msg);
-		free(sensor);
+	effective_limits(&r->lim, &rc->limits, r->prof, &e->cfg->alarms);
+	for (size_t i = 0; i < sizeof(room_alarms) / sizeof(room_alarms[0]); i++) {
+		const struct room_alarm_row *w = &room_alarms[i];
+		if (strcmp(w->rule, "stuck") == 0) {
+			if (r->ch[w->role])
+				chan_stuck(e, r, w);
+		} else {
+			*(struct ealarm **)((char *)r + w->slot) = room_alarm(e, r, w);
+		}
 	}
-	if (r->ch[R_DOOR])
-		r->door = room_cond(e, r, "door_open", ac->door_open_ms, ALARM_SEV_WARNING, "door open too long", R_DOOR,
-				    NAN);
-	if (r->ch[R_DOOR] && r->ch[R_OUT_T] && r->ch[R_OUT_RH] && r->ch[R_TEMP])
-		r->condens = room_cond(e, r, "condensation", 0, ALARM_SEV_WARNING,
-				       "condensation risk: door open and outside dew point above product temperature",
-				       R_DOOR, NAN);
-	if (r->ch[R_CO2])
-		r->co2 = room_level(e, r, "co2_high", ALARM_HIGH, rc->co2_high_ppm, 0, ALARM_SEV_CRITICAL,
-				    "CO2 above %g ppm (safety: do not enter)", R_CO2);
-	if (r->ch[R_O2])
-		r->o2 = room_level(e, r, "o2_low", ALARM_LOW, rc->o2_low_pct, 0, ALARM_SEV_CRITICAL,
-				   "O2 below %g % (safety: do not enter)", R_O2);
-	if (r->co2)
-		r->co2->a.c.deadband = 100; /* ppm */
-	r->group = room_cond(e, r, "refrigeration_failure", 0, ALARM_SEV_CRITICAL,
-			     "refrigeration failure (alarm flood: the room's alarms are grouped here)", -1, NAN);
 	r->nlots = rc->nlots;
 	r->lots = xcalloc(rc->nlots + 1, sizeof(*r->lots));
 	for (size_t i = 0; i < rc->nlots; i++)
