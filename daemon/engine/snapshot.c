@@ -86,29 +86,12 @@ double snapshot_num(const cJSON *o, const char *k, double def)
 	return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
-void snapshot_restore(struct engine *e)
+/* The saved alarms whose id the engine still has. */
+static size_t restore_alarms(struct engine *e, const cJSON *o)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	cJSON *o, *x;
-	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len);
-	size_t nal = 0, nlot = 0;
+	const cJSON *x;
+	size_t n = 0;
 
-	if (rc == -ENOENT)
-		return;
-	if (rc < 0) {
-		log_warn("state %s/%s: %s: alarms and lots start afresh", e->cfg->state_dir, STATE_FILE, strerror(-rc));
-		return;
-	}
-	o = cJSON_ParseWithLength(buf, len);
-	free(buf);
-	if (!o || snapshot_num(o, "version", 0) != STATE_VERSION) {
-		log_warn("state %s/%s: not a version %d snapshot: alarms and lots start afresh", e->cfg->state_dir,
-			 STATE_FILE, STATE_VERSION);
-		cJSON_Delete(o);
-		return;
-	}
-	lots_layout_restore(e, o); /* runtime lots first: their alarms are restored next */
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "alarms"))
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
@@ -136,36 +119,76 @@ void snapshot_restore(struct engine *e)
 			if (a->active)
 				log_info("alarm %s: restored %s (active since %" PRId64 " ms)", e->alarms[i]->id,
 					 alarm_state_name(alarm_state(a)), a->active_since_ms);
-			nal++;
+			n++;
 		}
 	}
+	return n;
+}
+
+static void restore_lot_state(struct lot_state *s, const cJSON *x)
+{
+	s->last_ts_ns = (int64_t)snapshot_num(x, "last_ts_ns", 0);
+	s->last_air_c = snapshot_num(x, "last_air_c", NAN);
+	s->last_rh = snapshot_num(x, "last_rh", NAN);
+	s->product_c = snapshot_num(x, "product_c", NAN);
+	s->consumed = snapshot_num(x, "consumed", 0);
+	s->mkt_sum_w = snapshot_num(x, "mkt_sum_w", 0);
+	s->mkt_sum_t = snapshot_num(x, "mkt_sum_t", 0);
+	s->degree_h = snapshot_num(x, "degree_h", 0);
+	s->chill_h = snapshot_num(x, "chill_h", 0);
+	s->weight_loss = snapshot_num(x, "weight_loss", 0);
+	s->observed_h = snapshot_num(x, "observed_h", 0);
+	s->no_data_h = snapshot_num(x, "no_data_h", 0);
+	s->gaps = (uint32_t)snapshot_num(x, "gaps", 0);
+}
+
+/* The saved lots the engine still has, by lot id alone: a lot moved to
+ * another room keeps its history. */
+static size_t restore_lots(struct engine *e, const cJSON *o)
+{
+	const cJSON *x;
+	size_t n = 0;
+
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
 		if (!cJSON_IsString(id))
 			continue;
-		/* by lot id alone: a lot moved to another room keeps its history */
 		for (size_t i = 0; i < e->nrooms; i++)
 			for (size_t j = 0; j < e->rooms[i].nlots; j++) {
-				struct lot_state *s = &e->rooms[i].lots[j].s;
 				if (strcmp(e->rooms[i].lots[j].lc->id, id->valuestring) != 0)
 					continue;
-				s->last_ts_ns = (int64_t)snapshot_num(x, "last_ts_ns", 0);
-				s->last_air_c = snapshot_num(x, "last_air_c", NAN);
-				s->last_rh = snapshot_num(x, "last_rh", NAN);
-				s->product_c = snapshot_num(x, "product_c", NAN);
-				s->consumed = snapshot_num(x, "consumed", 0);
-				s->mkt_sum_w = snapshot_num(x, "mkt_sum_w", 0);
-				s->mkt_sum_t = snapshot_num(x, "mkt_sum_t", 0);
-				s->degree_h = snapshot_num(x, "degree_h", 0);
-				s->chill_h = snapshot_num(x, "chill_h", 0);
-				s->weight_loss = snapshot_num(x, "weight_loss", 0);
-				s->observed_h = snapshot_num(x, "observed_h", 0);
-				s->no_data_h = snapshot_num(x, "no_data_h", 0);
-				s->gaps = (uint32_t)snapshot_num(x, "gaps", 0);
-				nlot++;
+				restore_lot_state(&e->rooms[i].lots[j].s, x);
+				n++;
 			}
 	}
+	return n;
+}
+
+void snapshot_restore(struct engine *e)
+{
+	char *buf = NULL;
+	size_t len = 0, nal, nlot;
+	cJSON *o;
+	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len);
+
+	if (rc == -ENOENT)
+		return;
+	if (rc < 0) {
+		log_warn("state %s/%s: %s: alarms and lots start afresh", e->cfg->state_dir, STATE_FILE, strerror(-rc));
+		return;
+	}
+	o = cJSON_ParseWithLength(buf, len);
+	free(buf);
+	if (!o || snapshot_num(o, "version", 0) != STATE_VERSION) {
+		log_warn("state %s/%s: not a version %d snapshot: alarms and lots start afresh", e->cfg->state_dir,
+			 STATE_FILE, STATE_VERSION);
+		cJSON_Delete(o);
+		return;
+	}
+	lots_layout_restore(e, o); /* runtime lots first: their alarms are restored next */
+	nal = restore_alarms(e, o);
+	nlot = restore_lots(e, o);
 	cJSON_Delete(o);
 	log_info("state %s/%s: restored %zu alarms, %zu lots", e->cfg->state_dir, STATE_FILE, nal, nlot);
 }
