@@ -514,14 +514,100 @@ out:
 
 /* --- socket -------------------------------------------------------------- */
 
+/* The gid of the configured control group, (gid_t)-1 when none.  -errno,
+ * the reason logged. */
+static int control_group_gid(const struct cc_config *cfg, gid_t *gid)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (!cfg->control.group)
+		return 0;
+	errno = 0;
+	gr = getgrnam(cfg->control.group);
+	if (!gr) {
+		log_err("control socket %s: group %s: %s", cfg->control.socket, cfg->control.group,
+			errno ? strerror(errno) : "no such group");
+		return errno ? -errno : -ENOENT;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* A socket file left at path: a stale one (a daemon that was killed) is
+ * removed; a live one (another daemon) or any other kind of file is
+ * refused.  -errno, the reason logged. */
+static int control_clear_path(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int probe;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("control socket %s: exists and is not a socket: refusing to replace it", path);
+		return -EEXIST;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
+		close(probe);
+		log_err("control socket %s: another process is listening on it", path);
+		return -EADDRINUSE;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	return 0;
+}
+
+/* Binds and listens on sa, mode 0660 from the start (no window with wider
+ * permissions), owned by owner_uid (as root) and gid.  The descriptor, or
+ * -errno with the reason logged and no socket file left behind. */
+static int control_listen(const char *path, const struct sockaddr_un *sa, uid_t owner_uid, gid_t gid,
+			  const char *group)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err, rc;
+	mode_t old;
+
+	if (fd < 0)
+		goto fail;
+	old = umask(0117);
+	rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (rc < 0)
+		goto fail;
+	if (chmod(path, 0660) < 0)
+		goto fail_unlink;
+	if (geteuid() == 0 ? chown(path, owner_uid, gid) < 0 : gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		err = errno;
+		log_err("control socket %s: cannot give it to group %s: %s", path, group ? group : "(own)",
+			strerror(err));
+		unlink(path);
+		close(fd);
+		return -err;
+	}
+	if (listen(fd, 16) < 0)
+		goto fail_unlink;
+	return fd;
+fail_unlink:
+	err = errno;
+	unlink(path);
+	errno = err;
+fail:
+	err = errno;
+	log_err("control socket %s: %s", path, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	return -err;
+}
+
 struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 {
 	const char *path = cfg->control.socket;
 	struct sockaddr_un sa;
-	struct stat st;
 	struct control *c;
-	gid_t gid = (gid_t)-1;
-	int fd = -1, err;
+	gid_t gid;
+	int fd;
 	char *dir, *slash;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -529,18 +615,8 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	if (cfg->control.group) {
-		struct group *gr;
-		errno = 0;
-		gr = getgrnam(cfg->control.group);
-		if (!gr) {
-			log_err("control socket %s: group %s: %s", path, cfg->control.group,
-				errno ? strerror(errno) : "no such group");
-			errno = errno ? errno : ENOENT;
-			return NULL;
-		}
-		gid = gr->gr_gid;
-	}
+	if ((fd = control_group_gid(cfg, &gid)) < 0)
+		goto fail;
 	/* /run/coldchaind under systemd is RuntimeDirectory=; elsewhere make it */
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) && slash != dir) {
@@ -552,44 +628,9 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &st) == 0) {
-		int probe;
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("control socket %s: exists and is not a socket: refusing to replace it", path);
-			errno = EEXIST;
-			return NULL;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			log_err("control socket %s: another process is listening on it", path);
-			errno = EADDRINUSE;
-			return NULL;
-		}
-		if (probe >= 0)
-			close(probe);
-		unlink(path); /* stale: left by a daemon that was killed */
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if ((fd = control_clear_path(path, &sa)) < 0 ||
+	    (fd = control_listen(path, &sa, owner_uid, gid, cfg->control.group)) < 0)
 		goto fail;
-	{
-		/* created 0660 from the start: no window with wider permissions */
-		mode_t old = umask(0117);
-		int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-		umask(old);
-		if (rc < 0)
-			goto fail;
-	}
-	if (chmod(path, 0660) < 0)
-		goto fail_unlink;
-	if (geteuid() == 0 ? chown(path, owner_uid, gid) < 0 : gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
-		log_err("control socket %s: cannot give it to group %s: %s", path,
-			cfg->control.group ? cfg->control.group : "(own)", strerror(errno));
-		goto fail_unlink_logged;
-	}
-	if (listen(fd, 16) < 0)
-		goto fail_unlink;
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->path = xstrdup(path);
@@ -598,20 +639,8 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 	log_info("control socket %s: listening (mode 0660%s%s)", path, cfg->control.group ? ", group " : "",
 		 cfg->control.group ? cfg->control.group : "");
 	return c;
-fail_unlink:
-	log_err("control socket %s: %s", path, strerror(errno));
-fail_unlink_logged:
-	err = errno;
-	unlink(path);
-	close(fd);
-	errno = err;
-	return NULL;
 fail:
-	err = errno;
-	log_err("control socket %s: %s", path, strerror(err));
-	if (fd >= 0)
-		close(fd);
-	errno = err;
+	errno = -fd;
 	return NULL;
 }
 
