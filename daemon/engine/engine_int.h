@@ -120,7 +120,7 @@ struct engine {
 	 * threads, ticks and operator actions from the main thread. */
 	pthread_mutex_t lock;
 	/* The newest snapshot not yet written (under lock; NULL: nothing to
-	 * write) and the one writer at a time (save_lock): see save(). */
+	 * write) and the one writer at a time (save_lock): see snapshot.c. */
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
 };

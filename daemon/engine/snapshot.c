@@ -194,7 +194,7 @@ void snapshot_restore(struct engine *e)
 }
 
 /*
- * The snapshot is built under e->lock (save) and written with the lock
+ * The snapshot is built under e->lock (snapshot_take) and written with the lock
  * released (snapshot_write): a write costs two fsyncs, and a slow state disk
  * must never hold up the source threads waiting in engine_process() (a
  * broker with a small per-client queue drops QoS 1 messages for a client
