@@ -1,6 +1,7 @@
 /* sink.c - the seam between sources and outputs.  Each sample is encoded
  * once to line protocol and the lines are appended to the journal; outputs
- * read the journal at their own pace (daemon/journal.h). */
+ * read the journal at their own pace (daemon/journal.h).  The samples then
+ * go to the consumer (the alarm engine, wired in main.c). */
 #include "sink.h"
 
 #include <inttypes.h>
@@ -9,11 +10,12 @@
 #include <string.h>
 
 #include "../codec/lineproto.h"
-#include "engine.h"
 #include "journal.h"
 #include "log.h"
 
 static struct journal *journal;
+static sink_consumer_fn *consumer;
+static void *consumer_arg;
 static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t dropped;
 static struct log_rl drop_rl;
@@ -21,6 +23,19 @@ static struct log_rl drop_rl;
 void sink_set_journal(struct journal *j)
 {
 	journal = j;
+}
+
+void sink_set_consumer(sink_consumer_fn *fn, void *arg)
+{
+	consumer = fn;
+	consumer_arg = arg;
+}
+
+/* After the samples' lines are journaled (or given up on). */
+static void consume(const struct cc_sample *s, size_t n)
+{
+	if (consumer)
+		consumer(consumer_arg, s, n);
 }
 
 uint64_t sink_dropped(void)
@@ -107,7 +122,7 @@ void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size
 	if (b->lines)
 		sink_submit_lines(b->data, b->len, b->lines);
 	/* Alarms and models, after the readings are recorded. */
-	engine_process(s, n);
+	consume(s, n);
 }
 
 int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
@@ -123,7 +138,7 @@ int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, s
 		if (r < 0)
 			return r;
 	}
-	engine_process(s, n);
+	consume(s, n);
 	return 0;
 }
 
@@ -131,7 +146,7 @@ void sink_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nlines,
 {
 	if (nlines)
 		count_dropped(nlines, why);
-	engine_process(s, n);
+	consume(s, n);
 }
 
 int sink_journal_writable(void)

@@ -17,6 +17,13 @@ struct lp_buf;
  * while no source runs. */
 void sink_set_journal(struct journal *j);
 
+/* Who gets every submitted sample once its lines are journaled (the alarm
+ * engine: main.c wires it, so the sink does not depend on it); NULL: no
+ * one.  Called from the submitting source's thread, concurrently.  Not
+ * thread-safe against sink_submit: set it only while no source runs. */
+typedef void sink_consumer_fn(void *arg, const struct cc_sample *s, size_t n);
+void sink_set_consumer(sink_consumer_fn *fn, void *arg);
+
 /* Thread-safe.  Never blocks on the network.  Returns once the lines are in
  * the journal (write(2) done: a crash of the daemon cannot lose them), so a
  * source may acknowledge its input after it (an MQTT QoS 1 PUBACK). */
@@ -25,13 +32,13 @@ void sink_submit(const struct cc_sample *s, size_t n);
  * journal record (MQTT: every message of one socket read burst):
  * sink_encode appends the samples' lines to b (never fails: a sample that
  * cannot be encoded is logged and skipped); sink_submit_encoded journals b
- * and then runs the alarm engine over s[0..n). */
+ * and then hands s[0..n) to the consumer (the alarm engine). */
 void sink_encode(struct lp_buf *b, const struct cc_sample *s, size_t n);
 void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n);
 /*
  * For a source whose sender keeps its input until it is acknowledged (MQTT
  * QoS 1 on a persistent session): journals b as one record and, only when
- * that worked, runs the alarm engine over s[0..n) and returns 0.  On a
+ * that worked, hands s[0..n) to the consumer and returns 0.  On a
  * failure (disk full) returns -errno having done nothing else and counted
  * nothing as dropped: the caller withholds its acknowledgements and gets
  * the input again.  Without a journal, or for a b too large for one
@@ -39,8 +46,8 @@ void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size
  */
 int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n);
 /* What such a source gives up on (input that will not come again, e.g. QoS
- * 0): nlines counted as not journaled, why in the log; the engine still
- * sees s[0..n). */
+ * 0): nlines counted as not journaled, why in the log; the consumer (the
+ * engine) still sees s[0..n). */
 void sink_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nlines, const char *why);
 /* 0 while journal appends fail (disk full), 1 once one succeeds again. */
 int sink_journal_writable(void);
