@@ -22,7 +22,7 @@
 #include "../codec/lineproto.h"
 #include "../drivers/modbus.h"
 #include "../drivers/mqtt.h"
-#include "../drivers/output.h"
+#include "../outputs/output.h"
 #include "config.h"
 #include "control.h"
 #include "journal.h"

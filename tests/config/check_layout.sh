@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/config/check_layout.sh [BUILD_DIR] - the layering rules of the
 # README's "Layout" table hold: every `#include "..."` under daemon/,
-# daemon/models/, codec/, drivers/ and ctl/ names a file of a directory the
+# daemon/models/, codec/, drivers/, outputs/ and ctl/ names a file of a directory the
 # including directory may include, and <libconfig.h> is included only by
 # daemon/config* files.  BUILD_DIR is accepted (tests/run.sh passes it) and
 # not used: the check reads the sources.  Change RULES with the README.
@@ -12,16 +12,17 @@ cd "$ROOT" || exit 2
 # Directory -> what its files may include besides their own directory:
 # directories end in "/", single files are named in full.
 declare -A RULES=(
-	[daemon]="daemon/models/ codec/ drivers/"
+	[daemon]="daemon/models/ codec/ drivers/ outputs/"
 	[daemon/models]=""
 	[codec]="daemon/util.h"
-	[drivers]="codec/ daemon/"
-	[ctl]="codec/ daemon/ drivers/"
+	[drivers]="codec/ daemon/ outputs/"
+	[outputs]="codec/ daemon/"
+	[ctl]="codec/ daemon/ drivers/ outputs/"
 )
 
 fail=0
 nfiles=0
-for dir in daemon daemon/models codec drivers ctl; do
+for dir in daemon daemon/models codec drivers outputs ctl; do
 	for f in "$dir"/*.c "$dir"/*.h "$dir"/*.inc; do
 		[ -f "$f" ] || continue
 		nfiles=$((nfiles + 1))
@@ -60,4 +61,4 @@ if [ "$nfiles" = 0 ]; then
 	exit 1
 fi
 [ "$fail" = 0 ] || exit 1
-echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/ and ctl/ include only what the README's Layout table allows, and only daemon/config* includes <libconfig.h>"
+echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/, outputs/ and ctl/ include only what the README's Layout table allows, and only daemon/config* includes <libconfig.h>"

@@ -3,7 +3,7 @@
  * reject, shutdown against a hung server, overflow, gzip; the file output;
  * and the webhook (one alert event per POST) with its status policy.  The
  * real-influxd run is the integration suite's. */
-#include "../../drivers/output.h"
+#include "../../outputs/output.h"
 
 #include <errno.h>
 #include <stdint.h>
