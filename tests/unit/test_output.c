@@ -14,6 +14,7 @@
 #include "../../daemon/journal.h"
 #include "../../daemon/sink.h"
 #include "../../daemon/util.h"
+#include "../../outputs/influx_query.h"
 #include "http_stub.h"
 #include "testlib.h"
 
