@@ -1,8 +1,10 @@
-/* output.h - where journaled line protocol leaves the daemon.  Each output
+/* output.h - where journaled data leaves the daemon.  Each output
  * is a journal consumer (its own committed position, see daemon/journal.h)
  * with one sender thread that reads records into a small read-ahead buffer
- * and batches them by lines, bytes and age.  Kinds: InfluxDB 1.x /write and
- * the v2 API /api/v2/write over HTTP(S) (libcurl), and an append-only file.
+ * and batches them by lines, bytes and age (the delivery core, output.c).
+ * Kinds, one backend file each (outputs/backend.h): InfluxDB 1.x /write and
+ * the v2 API /api/v2/write over HTTP(S) (libcurl, influx.c), an append-only
+ * file (file.c), webhooks (webhook.c) and publishers (publisher.c).
  *
  * Status policy (InfluxDB): a batch stays in the journal until acknowledged.
  * 2xx: delivered.  5xx, 408, 429, connection errors, timeouts: the same lines
@@ -42,6 +44,14 @@ struct output_stats {
 	int64_t oldest_age_ms; /* age of the oldest undelivered line, 0 when none */
 	char last_error[160];
 };
+
+/* The outputs a configuration lists (outputs.influxdb, .file, .webhook; not
+ * the MQTT alert publisher: drivers/mqtt.c, mqtt_alerts_new), created in
+ * one call (not yet started) into outs, which has room for
+ * outputs_count(cfg).  0 with *n set, or -errno after freeing the ones made. */
+struct cc_config;
+size_t outputs_count(const struct cc_config *cfg);
+int outputs_from_config(const struct cc_config *cfg, struct output **outs, size_t *n);
 
 /* Call once at start-up before any thread (curl_global_init). */
 int output_global_init(void);
