@@ -1,4 +1,5 @@
-/* test_output.c - the output status policy against a scripted HTTP server on
+/* test_output.c - the backends (outputs/influx.c, file.c, webhook.c) and their
+ * status policy through the delivery core, against a scripted HTTP server on
  * loopback (tests/unit/http_stub.h): delivery, retry, Retry-After, split,
  * reject, shutdown against a hung server, overflow, gzip; the file output;
  * and the webhook (one alert event per POST) with its status policy.  The
