@@ -40,6 +40,21 @@ static size_t query_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A transfer that failed: -EFBIG (the reply passed its bound), -ETIMEDOUT
+ * or -EIO, with a message in err. */
+static int query_failed(CURLcode rc, const struct qbuf *b, char *err, size_t errlen)
+{
+	if (b->too_big) {
+		if (b->max % ((size_t)1 << 20) == 0)
+			snprintf(err, errlen, "reply larger than %zu MiB: ask for a shorter period", b->max >> 20);
+		else
+			snprintf(err, errlen, "reply larger than %zu bytes: ask for a shorter period", b->max);
+		return -EFBIG;
+	}
+	snprintf(err, errlen, "%s", curl_easy_strerror(rc));
+	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+}
+
 int influx_query_json(const struct influx_query *iq, const char *q, char **json, char *err, size_t errlen)
 {
 	struct qbuf b = { .max = iq->max ? iq->max : INFLUX_QUERY_MAX };
@@ -88,16 +103,7 @@ int influx_query_json(const struct influx_query *iq, const char *q, char **json,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, iq->insecure ? 0L : 2L);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		if (b.too_big) {
-			r = -EFBIG;
-			if (b.max % ((size_t)1 << 20) == 0)
-				snprintf(err, errlen, "reply larger than %zu MiB: ask for a shorter period", b.max >> 20);
-			else
-				snprintf(err, errlen, "reply larger than %zu bytes: ask for a shorter period", b.max);
-		} else {
-			r = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
-			snprintf(err, errlen, "%s", curl_easy_strerror(rc));
-		}
+		r = query_failed(rc, &b, err, errlen);
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
