@@ -27,7 +27,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
-LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/engine/*.c daemon/models/*.c codec/*.c drivers/*.c))
+LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/engine/*.c daemon/models/*.c codec/*.c drivers/*.c outputs/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))

@@ -23,7 +23,7 @@
 #include "../daemon/alarm_history.h"
 #include "../daemon/config.h"
 #include "../daemon/util.h"
-#include "../drivers/output.h"
+#include "../outputs/influx_query.h"
 #include "ctl_opts.h"
 
 #ifndef CC_VERSION

@@ -22,7 +22,7 @@
 #include "../codec/lineproto.h"
 #include "../drivers/modbus.h"
 #include "../drivers/mqtt.h"
-#include "../drivers/output.h"
+#include "../outputs/output.h"
 #include "config.h"
 #include "control.h"
 #include "journal.h"
@@ -197,26 +197,21 @@ static int drop_privileges(const struct cc_config *cfg, int lockfd)
 
 static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
 {
-	size_t want = cfg->ninflux + cfg->nfiles + cfg->nwebhooks + (cfg->alerts_mqtt ? 1 : 0);
-	struct output **outs = xcalloc(want + 1, sizeof(*outs));
-	size_t k = 0;
+	struct output **outs = xcalloc(outputs_count(cfg) + 2, sizeof(*outs));
+	size_t k;
 
-	for (size_t i = 0; i < cfg->ninflux; i++)
-		if ((outs[k] = output_influx_new(&cfg->influx[i])) != NULL)
-			k++;
-	for (size_t i = 0; i < cfg->nfiles; i++)
-		if ((outs[k] = output_file_new(&cfg->files[i])) != NULL)
-			k++;
-	for (size_t i = 0; i < cfg->nwebhooks; i++)
-		if ((outs[k] = output_webhook_new(&cfg->webhooks[i])) != NULL)
-			k++;
-	if (cfg->alerts_mqtt && (outs[k] = mqtt_alerts_new(cfg->alerts_mqtt, cfg->site)) != NULL)
-		k++;
-	if (k != want) {
-		for (size_t i = 0; i < k; i++)
-			output_free(outs[i]);
+	if (outputs_from_config(cfg, outs, &k) < 0) {
 		free(outs);
 		return NULL;
+	}
+	if (cfg->alerts_mqtt) {
+		if ((outs[k] = mqtt_alerts_new(cfg->alerts_mqtt, cfg->site)) == NULL) {
+			while (k > 0)
+				output_free(outs[--k]);
+			free(outs);
+			return NULL;
+		}
+		k++;
 	}
 	*n = k;
 	return outs;

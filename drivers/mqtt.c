@@ -51,7 +51,7 @@
 #include "../daemon/sink.h"
 #include "../daemon/util.h"
 #include "../codec/lineproto.h"
-#include "output.h"
+#include "../outputs/output.h"
 #include "../codec/payload.h"
 #include "../codec/topic.h"
 
@@ -1248,7 +1248,7 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 /* --- the alert publisher (outputs.alerts_mqtt) ------------------------------ */
 
 /*
- * A journal consumer like any output (drivers/output.c does the reading,
+ * A journal consumer like any output (outputs/output.c does the reading,
  * positions, retry and backoff); this is its publish(): one event becomes a
  * retained QoS 1 message on PREFIX/state/ROOM/ID and a QoS 1 message on
  * PREFIX/events, and publish() returns only when the broker has sent a

@@ -23,7 +23,7 @@ struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site
 void mqtt_stop(struct mqtt_client *c);
 
 /*
- * The MQTT alert publisher (outputs.alerts_mqtt): an output (drivers/
+ * The MQTT alert publisher (outputs.alerts_mqtt): an output (outputs/
  * output.h) reading the journal's alert events.  Each event is published
  * retained, QoS 1, on PREFIX/state/ROOM/ID (ID and ROOM with '/', '+', '#'
  * and '%' percent-encoded; ROOM "-" when the alarm has none; events without

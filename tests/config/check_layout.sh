@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/config/check_layout.sh [BUILD_DIR] - the layering rules of the
 # README's "Layout" table hold: every `#include "..."` under daemon/,
-# daemon/engine/, daemon/models/, codec/, drivers/ and ctl/ names a file of a directory the
+# daemon/engine/, daemon/models/, codec/, drivers/, outputs/ and ctl/ names a file of a directory the
 # including directory may include, and <libconfig.h> is included only by
 # daemon/config* files; and the include graph has no cycle, between files or
 # between modules (see below).  BUILD_DIR is accepted (tests/run.sh passes it) and
@@ -13,19 +13,20 @@ cd "$ROOT" || exit 2
 # Directory -> what its files may include besides their own directory:
 # directories end in "/", single files are named in full.
 declare -A RULES=(
-	[daemon]="daemon/models/ codec/ drivers/"
+	[daemon]="daemon/models/ codec/ drivers/ outputs/"
 	[daemon/engine]="daemon/ daemon/models/ codec/"
 	[daemon/models]=""
 	[codec]="daemon/util.h"
-	[drivers]="codec/ daemon/"
-	[ctl]="codec/ daemon/ drivers/"
+	[drivers]="codec/ daemon/ outputs/"
+	[outputs]="codec/ daemon/"
+	[ctl]="codec/ daemon/ drivers/ outputs/"
 )
 
 fail=0
 nfiles=0
 # The include graph, for the cycle checks below: EDGES[file]="targets".
 declare -A EDGES=()
-for dir in daemon daemon/engine daemon/models codec drivers ctl; do
+for dir in daemon daemon/engine daemon/models codec drivers outputs ctl; do
 	for f in "$dir"/*.c "$dir"/*.h "$dir"/*.inc; do
 		[ -f "$f" ] || continue
 		nfiles=$((nfiles + 1))
@@ -66,13 +67,20 @@ done
 # - modules: a module is a .c/.h pair by basename (daemon/sink.c and
 #   daemon/sink.h), or a directory with a header of its name beside it
 #   (daemon/engine/ and daemon/engine.h); module A depends on B when a file
-#   of A includes a header of B.  A cycle (sink.c includes engine.h while
+#   of A includes a header of B.  A header with no .c of its name (a
+#   contract such as outputs/backend.h, or plain types such as
+#   daemon/sample.h) is no module of its own: who includes it depends on
+#   what it includes.  A cycle (sink.c includes engine.h while
 #   engine.c includes sink.h) means neither can be built, tested or
 #   understood without the other.
 module_of() {
 	local m=${1%.*} d
 	d=$(dirname "$1")
-	[ -f "$d.h" ] && m=$d
+	if [ -f "$d.h" ]; then
+		m=$d
+	elif [ "${1##*.}" = h ] && [ ! -f "$m.c" ] && [ ! -d "$m" ]; then
+		m="-" # a lone header: no module, see above
+	fi
 	echo "$m"
 }
 declare -A MEDGES=() MODULE=()
@@ -82,13 +90,30 @@ for f in "${!EDGES[@]}"; do
 		[ -n "${MODULE[$t]:-}" ] || MODULE[$t]=$(module_of "$t")
 	done
 done
+# The modules file $2 stands for, as seen from module $1: its own, or for a
+# lone header the modules of what it includes (followed through lone
+# headers; $3 holds the lone headers already seen).
+modules_via() {
+	local from=$1 t=$2 seen=$3 u
+	if [ "${MODULE[$t]}" != "-" ]; then
+		echo "${MODULE[$t]}"
+		return
+	fi
+	case " $seen " in *" $t "*) return ;; esac
+	for u in ${EDGES[$t]:-}; do
+		modules_via "$from" "$u" "$seen $t"
+	done
+}
 for f in "${!EDGES[@]}"; do
+	[ "${MODULE[$f]}" = "-" ] && continue
 	for t in ${EDGES[$f]}; do
-		[ "${MODULE[$f]}" = "${MODULE[$t]}" ] && continue
-		case " ${MEDGES[${MODULE[$f]}]:-} " in
-		*" ${MODULE[$t]} "*) ;;
-		*) MEDGES[${MODULE[$f]}]+=" ${MODULE[$t]}" ;;
-		esac
+		for m in $(modules_via "${MODULE[$f]}" "$t" ""); do
+			[ "${MODULE[$f]}" = "$m" ] && continue
+			case " ${MEDGES[${MODULE[$f]}]:-} " in
+			*" $m "*) ;;
+			*) MEDGES[${MODULE[$f]}]+=" $m" ;;
+			esac
+		done
 	done
 done
 
@@ -141,4 +166,4 @@ if [ "$nfiles" = 0 ]; then
 	exit 1
 fi
 [ "$fail" = 0 ] || exit 1
-echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/ and ctl/ include only what the README's Layout table allows, with no include cycle between files or modules, and only daemon/config* includes <libconfig.h>"
+echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/, outputs/ and ctl/ include only what the README's Layout table allows, with no include cycle between files or modules, and only daemon/config* includes <libconfig.h>"

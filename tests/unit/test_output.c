@@ -1,9 +1,10 @@
-/* test_output.c - the output status policy against a scripted HTTP server on
+/* test_output.c - the backends (outputs/influx.c, file.c, webhook.c) and their
+ * status policy through the delivery core, against a scripted HTTP server on
  * loopback (tests/unit/http_stub.h): delivery, retry, Retry-After, split,
  * reject, shutdown against a hung server, overflow, gzip; the file output;
  * and the webhook (one alert event per POST) with its status policy.  The
  * real-influxd run is the integration suite's. */
-#include "../../drivers/output.h"
+#include "../../outputs/output.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include "../../daemon/journal.h"
 #include "../../daemon/sink.h"
 #include "../../daemon/util.h"
+#include "../../outputs/influx_query.h"
 #include "http_stub.h"
 #include "testlib.h"
 
