@@ -3,8 +3,8 @@
  * alert events (InfluxDB measurement "alert", JSON events, log lines) and
  * shelf_life points.  State survives restarts through an atomic snapshot in
  * state_dir (engine.state).  A handle: its output goes to callbacks, so
- * it needs neither the journal nor the sink.  Thread-safe: sources call
- * engine_process() concurrently (the sink's consumer, wired in main.c), the
+ * it needs neither the journal nor the pipeline.  Thread-safe: sources call
+ * engine_process() concurrently (the pipeline's consumer, wired in main.c), the
  * main loop calls engine_tick(). */
 #ifndef CC_ENGINE_H
 #define CC_ENGINE_H

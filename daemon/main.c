@@ -30,7 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "schema_doc.h"
-#include "sink.h"
+#include "pipeline.h"
 #include "util.h"
 
 #ifndef CC_SYSCONFDIR
@@ -68,7 +68,7 @@ struct running {
 	struct engine *engine;
 };
 
-/* The sink's consumer: every sample, once journaled, goes to the engine. */
+/* The pipeline's consumer: every sample, once journaled, goes to the engine. */
 static void feed_engine(void *arg, const struct cc_sample *s, size_t n)
 {
 	const struct running *r = arg;
@@ -80,16 +80,16 @@ static void feed_engine(void *arg, const struct cc_sample *s, size_t n)
 static void record_lines(void *arg, const char *lines, size_t len, size_t nlines)
 {
 	(void)arg;
-	sink_submit_lines(lines, len, nlines);
+	pipeline_submit_lines(lines, len, nlines);
 }
 
 static void record_event(void *arg, const char *json, size_t len)
 {
 	(void)arg;
-	sink_submit_event(json, len);
+	pipeline_submit_event(json, len);
 }
 
-static const struct engine_callbacks engine_to_sink = { record_lines, record_event, NULL };
+static const struct engine_callbacks engine_to_pipeline = { record_lines, record_event, NULL };
 
 static void usage(FILE *f)
 {
@@ -316,12 +316,12 @@ static void stats_emit(struct running *r)
 			{ .key = "files_set_aside", .type = LP_INT, .v.i = (int64_t)js.files_set_aside },
 			{ .key = "dropped_oldest", .type = LP_INT, .v.i = (int64_t)js.dropped_oldest },
 			{ .key = "write_errors", .type = LP_INT, .v.i = (int64_t)js.write_errors },
-			{ .key = "not_journaled", .type = LP_INT, .v.i = (int64_t)sink_dropped() },
+			{ .key = "not_journaled", .type = LP_INT, .v.i = (int64_t)pipeline_dropped() },
 		};
 		lp_encode(&b, "coldchaind_journal", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
 	}
 	if (b.lines)
-		sink_submit_lines(b.data, b.len, b.lines);
+		pipeline_submit_lines(b.data, b.len, b.lines);
 	lp_buf_free(&b);
 }
 
@@ -433,7 +433,7 @@ static int reload(struct running *r, const char *path)
 		if (output_start(nouts[i], r->journal) < 0)
 			log_err("output %s: cannot start", output_name(nouts[i]));
 	journal_prune(r->journal); /* removed outputs no longer pin segments */
-	r->engine = engine_new(ncfg, &engine_to_sink);
+	r->engine = engine_new(ncfg, &engine_to_pipeline);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -578,7 +578,7 @@ fail:
 	return -1;
 }
 
-/* The journal, and the sink that journals every source's samples and then
+/* The journal, and the pipeline that journals every source's samples and then
  * hands them to the engine. */
 static void journal_start(struct running *r)
 {
@@ -588,14 +588,14 @@ static void journal_start(struct running *r)
 	r->journal = journal_open(&jc);
 	if (!r->journal)
 		fatal("journal %s: cannot open: %s", jc.dir, strerror(errno));
-	sink_set_journal(r->journal);
-	sink_set_consumer(feed_engine, r);
+	pipeline_set_journal(r->journal);
+	pipeline_set_consumer(feed_engine, r);
 }
 
 /* Once the outputs run: the engine, then the inputs that feed it. */
 static void inputs_start(struct running *r, struct proc *p, const char *path)
 {
-	r->engine = engine_new(r->cfg, &engine_to_sink);
+	r->engine = engine_new(r->cfg, &engine_to_pipeline);
 	control_set_engine(p->ctl, r->engine);
 	buses_start(r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
@@ -690,8 +690,8 @@ static void shutdown_all(struct running *r, struct proc *p)
 	for (size_t i = 0; i < r->nouts; i++)
 		output_free(r->outs[i]);
 	free(r->outs);
-	sink_set_consumer(NULL, NULL);
-	sink_set_journal(NULL);
+	pipeline_set_consumer(NULL, NULL);
+	pipeline_set_journal(NULL);
 	journal_close(r->journal); /* fsync + every position on disk */
 	config_free(r->cfg);
 	output_global_cleanup();

@@ -1,5 +1,5 @@
 /* modbus.c - the Modbus driver: one worker thread per bus polls its devices
- * on their own intervals and hands every poll's samples to sink_submit().
+ * on their own intervals and hands every poll's samples to pipeline_submit().
  * The only file of the daemon that includes <modbus.h>; libmodbus errors are
  * translated here, with modbus_strerror, and never leave this file.
  *
@@ -41,7 +41,7 @@
 
 #include "../daemon/config.h"
 #include "../daemon/log.h"
-#include "../daemon/sink.h"
+#include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../codec/modbus_plan.h"
 #include "../codec/regdecode.h"
@@ -431,7 +431,7 @@ static void dev_catch_up(struct mb_bus *b, struct mb_dev *d, int64_t now)
 			d->scratch[i].value = 0;
 			d->scratch[i].quality = CC_Q_STALE;
 		}
-		sink_submit(d->scratch, d->conf->npoints);
+		pipeline_submit(d->scratch, d->conf->npoints);
 	}
 	d->next_due += k * iv;
 	if (log_rl_allow(&d->rl_late, LOG_RL_MS, &supp))
@@ -447,7 +447,7 @@ static void dev_record_down(struct mb_bus *b, struct mb_dev *d)
 	for (size_t i = 0; i < d->plan.nreqs; i++)
 		samples_fail(d, &d->plan.reqs[i]);
 	if (d->conf->npoints)
-		sink_submit(d->samples, d->conf->npoints);
+		pipeline_submit(d->samples, d->conf->npoints);
 	stats_update(b, d, 0, 0, 0, 0, 0, -1);
 	dev_slot_done(d);
 }
@@ -604,7 +604,7 @@ static void poll_hand_over_done(struct mb_dev *d, size_t ndone)
 		for (size_t j = 0; j < d->plan.reqs[k].npoints; j++)
 			d->scratch[n++] = d->samples[d->plan.reqs[k].points[j]];
 	if (n)
-		sink_submit(d->scratch, n);
+		pipeline_submit(d->scratch, n);
 }
 
 /* After a whole poll: records its samples (a probe only an answer), splits
@@ -616,7 +616,7 @@ static void poll_settle(struct mb_bus *b, struct mb_dev *d, const struct poll_ru
 	int64_t now;
 
 	if (c->npoints && (in_slot || run->answered))
-		sink_submit(d->samples, c->npoints);
+		pipeline_submit(d->samples, c->npoints);
 	now = time_mono_ms();
 	if (run->want_split)
 		dev_replan_split(b, d);

@@ -48,7 +48,7 @@
 
 #include "../daemon/config.h"
 #include "../daemon/log.h"
-#include "../daemon/sink.h"
+#include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../codec/lineproto.h"
 #include "../outputs/output.h"
@@ -465,7 +465,7 @@ static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t
 {
 	size_t lines0 = c->batch.lines;
 
-	sink_encode(&c->batch, smp, n);
+	pipeline_encode(&c->batch, smp, n);
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
 		c->bsmp = xrealloc(c->bsmp, c->bcap * sizeof(*c->bsmp));
@@ -497,7 +497,7 @@ static void batch_give_up(struct mqtt_client *c, const char *why)
 		if (c->bq0[i])
 			c->bsmp[n++] = c->bsmp[i];
 	if (n || c->bq0lines)
-		sink_submit_unjournaled(c->bsmp, n, c->bq0lines, why);
+		pipeline_submit_unjournaled(c->bsmp, n, c->bq0lines, why);
 	batch_reset(c);
 }
 
@@ -509,14 +509,14 @@ static void batch_give_up(struct mqtt_client *c, const char *why)
  * is given up); a clean session would lose them that way, so the burst is
  * held, unread, until the journal takes it (hold_retry).  A burst of
  * QoS 0 messages only, or one with no journal to wait for, is submitted
- * and counted as before (sink_submit_encoded).
+ * and counted as before (pipeline_submit_encoded).
  */
 static int batch_flush(struct mqtt_client *c)
 {
 	int r = 0;
 
 	if (c->bn && c->bq1msgs) {
-		r = sink_try_submit_encoded(&c->batch, c->bsmp, c->bn);
+		r = pipeline_try_submit_encoded(&c->batch, c->bsmp, c->bn);
 		if (r < 0) {
 			pthread_mutex_lock(&c->lock);
 			c->withheld += c->bq1msgs;
@@ -529,7 +529,7 @@ static int batch_flush(struct mqtt_client *c)
 			return r;
 		}
 	} else if (c->bn) {
-		sink_submit_encoded(&c->batch, c->bsmp, c->bn);
+		pipeline_submit_encoded(&c->batch, c->bsmp, c->bn);
 	}
 	batch_reset(c);
 	return r;
@@ -874,7 +874,7 @@ static void stall_note(struct mqtt_client *c)
  * took it (the PUBACKs may then go out). */
 static int hold_retry(struct mqtt_client *c)
 {
-	if (sink_try_submit_encoded(&c->batch, c->bsmp, c->bn) < 0)
+	if (pipeline_try_submit_encoded(&c->batch, c->bsmp, c->bn) < 0)
 		return 0;
 	batch_reset(c);
 	c->held = 0;
@@ -890,7 +890,7 @@ static void wait_writable(struct mqtt_client *c)
 {
 	int64_t until = time_mono_ms() + c->withhold_ms;
 
-	while (!sink_journal_writable() && time_mono_ms() < until)
+	while (!pipeline_journal_writable() && time_mono_ms() < until)
 		if (nap(c, 200))
 			return;
 	c->withhold_ms *= 2;
@@ -1042,7 +1042,7 @@ static void *loop_main(void *arg)
 		}
 	}
 	if (c->held) { /* stopped before the journal took them: never acknowledged */
-		sink_submit_unjournaled(c->bsmp, c->bn, c->batch.lines, "stopped while the journal could not take them");
+		pipeline_submit_unjournaled(c->bsmp, c->bn, c->batch.lines, "stopped while the journal could not take them");
 		batch_reset(c);
 		c->held = 0;
 	} else if (c->sock_up) {

@@ -1,7 +1,7 @@
 /* mqtt.h - the MQTT input driver: one client (libmosquitto, MQTT 3.1.1 or
  * 5) per configuration, a network thread of its own, subscriptions with
  * named topic captures, payloads decoded by codec/payload.c and handed to
- * sink_submit() inside the message callback (before the QoS 1 PUBACK goes
+ * pipeline_submit() inside the message callback (before the QoS 1 PUBACK goes
  * out: see the comment at on_message in mqtt.c).  The only file including
  * <mosquitto.h> is mqtt.c. */
 #ifndef CC_MQTT_H

@@ -19,7 +19,7 @@
 
 #include "../daemon/journal.h"
 #include "../daemon/log.h"
-#include "../daemon/sink.h"
+#include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "backend.h"
 
@@ -395,7 +395,7 @@ static void auth_event(struct output *o, int active, const char *error)
 	cJSON_AddNumberToObject(ev, "ts_ms", (double)(time_now_ns() / 1000000));
 	json = cJSON_PrintUnformatted(ev);
 	if (json) {
-		sink_submit_event(json, strlen(json));
+		pipeline_submit_event(json, strlen(json));
 		cJSON_free(json);
 	}
 	cJSON_Delete(ev);

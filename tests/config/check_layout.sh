@@ -64,14 +64,14 @@ done
 # No include cycle, at two levels:
 # - files: a header including a header that includes it back (directly or
 #   through others);
-# - modules: a module is a .c/.h pair by basename (daemon/sink.c and
-#   daemon/sink.h), or a directory with a header of its name beside it
+# - modules: a module is a .c/.h pair by basename (daemon/pipeline.c and
+#   daemon/pipeline.h), or a directory with a header of its name beside it
 #   (daemon/engine/ and daemon/engine.h); module A depends on B when a file
 #   of A includes a header of B.  A header with no .c of its name (a
 #   contract such as outputs/backend.h, or plain types such as
 #   daemon/sample.h) is no module of its own: who includes it depends on
-#   what it includes.  A cycle (sink.c includes engine.h while
-#   engine.c includes sink.h) means neither can be built, tested or
+#   what it includes.  A cycle (pipeline.c includes engine.h while
+#   engine.c includes pipeline.h) means neither can be built, tested or
 #   understood without the other.
 module_of() {
 	local m=${1%.*} d

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "../../daemon/journal.h"
-#include "../../daemon/sink.h"
+#include "../../daemon/pipeline.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
 
@@ -149,7 +149,7 @@ static void setup(void)
 	snprintf(jdir, sizeof(jdir), "/tmp/cc-test-delivery-XXXXXX");
 	if (!mkdtemp(jdir) || !(J = journal_open(&jc)))
 		abort();
-	sink_set_journal(J); /* the output_unauthorised alert goes there */
+	pipeline_set_journal(J); /* the output_unauthorised alert goes there */
 	memset(&fclock, 0, sizeof(fclock));
 	fclock.now = T0;
 	memset(&fbe, 0, sizeof(fbe));
@@ -159,7 +159,7 @@ static void teardown(void)
 {
 	char cmd[128];
 
-	sink_set_journal(NULL);
+	pipeline_set_journal(NULL);
 	journal_close(J);
 	J = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", jdir);
