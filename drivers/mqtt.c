@@ -1317,29 +1317,20 @@ static void topic_level(char *dst, size_t size, const char *s)
 	dst[o] = '\0';
 }
 
-static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
+/* The publisher's client, created on first use, once connected (waiting up
+ * to timeout_ms); *from is where its PUBACKs are counted from.  0, or
+ * -EAGAIN/-ENOTCONN with err set. */
+static int alerts_connect(struct mqtt_alerts *a, int64_t timeout_ms, unsigned *from, char *err, size_t errlen)
 {
-	struct mqtt_alerts *a = arg;
 	struct mqtt_client *c;
-	cJSON *root = cJSON_ParseWithLength(json, len);
-	const cJSON *id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
-	const cJSON *room = root ? cJSON_GetObjectItemCaseSensitive(root, "room") : NULL;
-	char topic[1024], lroom[256], lid[512];
-	int mids[2] = { -1, -1 }, n = 0, rc, r = 0, acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
-	unsigned from;
 	struct timespec ts;
+	int connected;
 
-	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "event is not a JSON object");
-		r = -EINVAL;
-		goto out;
-	}
 	if (!a->c) {
 		a->c = mqtt_start(a->conf->broker, a->site);
 		if (!a->c) {
 			snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
-			r = -EAGAIN;
-			goto out;
+			return -EAGAIN;
 		}
 		mosquitto_publish_v5_callback_set(a->c->mosq, on_publish);
 	}
@@ -1349,41 +1340,58 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 	while (!c->connected && !c->stop)
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;
-	rc = c->connected;
-	from = c->nacked;
+	connected = c->connected;
+	*from = c->nacked;
 	pthread_mutex_unlock(&c->lock);
-	if (!rc) {
+	if (!connected) {
 		snprintf(err, errlen, "not connected to broker %s%s%s", c->broker, c->last_err[0] ? ": " : "",
 			 c->last_err);
-		r = -ENOTCONN;
-		goto out;
+		return -ENOTCONN;
 	}
+	return 0;
+}
+
+/* Queues the event at QoS 1: retained on PREFIX/state/ROOM/ID when it names
+ * an alarm, and on PREFIX/events.  The message ids go to mids[*n...].  0, or
+ * -EAGAIN with err set. */
+static int alerts_queue(struct mqtt_alerts *a, const cJSON *root, const char *json, size_t len, int mids[2], int *n,
+			char *err, size_t errlen)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	const cJSON *room = cJSON_GetObjectItemCaseSensitive(root, "room");
+	char topic[1024], lroom[256], lid[512];
+	int rc;
+
 	if (cJSON_IsString(id)) {
 		topic_level(lroom, sizeof(lroom), cJSON_IsString(room) ? room->valuestring : NULL);
 		topic_level(lid, sizeof(lid), id->valuestring);
 		snprintf(topic, sizeof(topic), "%s/state/%s/%s", a->conf->prefix, lroom, lid);
-		rc = mosquitto_publish_v5(c->mosq, &mids[n], topic, (int)len, json, 1, true, NULL);
+		rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, true, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
-			r = -EAGAIN;
-			goto out;
+			return -EAGAIN;
 		}
-		n++;
+		(*n)++;
 	}
 	snprintf(topic, sizeof(topic), "%s/events", a->conf->prefix);
-	rc = mosquitto_publish_v5(c->mosq, &mids[n], topic, (int)len, json, 1, false, NULL);
+	rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, false, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
-		r = -EAGAIN;
-		goto out;
+		return -EAGAIN;
 	}
-	n++;
-	wake(c); /* the network thread writes them */
-	/* libmosquitto resends an unacknowledged QoS 1 message after a
-	 * reconnect by itself; past the deadline the output retries it (at
-	 * least once: a consumer may see an event twice, never lose one).
-	 * The PUBACKs get their own timeout_ms: waiting for the connection
-	 * must not eat into it. */
+	(*n)++;
+	return 0;
+}
+
+/* Waits up to timeout_ms for the PUBACKs of mids[0..n) counted from from.
+ * 0 when every one came and was accepted; -ETIMEDOUT or -EAGAIN (refused)
+ * with err set. */
+static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mids, int n, int64_t timeout_ms,
+			    char *err, size_t errlen)
+{
+	int acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
+	struct timespec ts;
+
 	deadline_ts(&ts, timeout_ms);
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
@@ -1397,16 +1405,44 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 			break;
 	}
 	pthread_mutex_unlock(&c->lock);
-	for (int i = 0; i < n && r == 0; i++) {
+	for (int i = 0; i < n; i++) {
 		if (!acks[i]) {
 			snprintf(err, errlen, "no PUBACK from broker %s within %lld ms", c->broker, (long long)timeout_ms);
-			r = -ETIMEDOUT;
-		} else if (codes[i] >= 0x80) {
+			return -ETIMEDOUT;
+		}
+		if (codes[i] >= 0x80) {
 			snprintf(err, errlen, "broker %s refused the message: %s", c->broker,
 				 mosquitto_reason_string(codes[i]));
-			r = -EAGAIN;
+			return -EAGAIN;
 		}
 	}
+	return 0;
+}
+
+static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct mqtt_alerts *a = arg;
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	int mids[2] = { -1, -1 }, n = 0, r;
+	unsigned from;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "event is not a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	r = alerts_connect(a, timeout_ms, &from, err, errlen);
+	if (r == 0)
+		r = alerts_queue(a, root, json, len, mids, &n, err, errlen);
+	if (r < 0)
+		goto out;
+	wake(a->c); /* the network thread writes them */
+	/* libmosquitto resends an unacknowledged QoS 1 message after a
+	 * reconnect by itself; past the deadline the output retries it (at
+	 * least once: a consumer may see an event twice, never lose one).
+	 * The PUBACKs get their own timeout_ms: waiting for the connection
+	 * must not eat into it. */
+	r = alerts_wait_acks(a->c, from, mids, n, timeout_ms, err, errlen);
 out:
 	cJSON_Delete(root);
 	return r;
