@@ -71,7 +71,7 @@ done
 #   contract such as outputs/backend.h, or plain types such as
 #   daemon/sample.h) is no module of its own: who includes it depends on
 #   what it includes.  A cycle (pipeline.c includes engine.h while
-#   engine.c includes pipeline.h) means neither can be built, tested or
+#   the engine's files include pipeline.h) means neither can be built, tested or
 #   understood without the other.
 module_of() {
 	local m=${1%.*} d
