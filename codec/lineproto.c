@@ -577,6 +577,78 @@ static const char *parse_timestamp(struct lp_scan *sc, struct lp_point *p)
 	return NULL;
 }
 
+/* One tag after a ',' (key=value), appended to p->tags; *c is what ended
+ * it: ',' another tag, ' ' the field set. */
+static const char *parse_tag(struct lp_scan *sc, struct lp_point *p, int *c)
+{
+	struct lp_tag *t;
+
+	if (p->ntags == LP_MAX_TAGS)
+		return "too many tags";
+	t = &p->tags[p->ntags];
+	t->key = sc->out;
+	*c = scan_name(sc, POS_TAG);
+	if (*c < 0)
+		return "line break or NUL in tag key";
+	if (!t->key[0])
+		return "missing tag key";
+	if (*c != '=')
+		return "missing tag value";
+	t->value = sc->out;
+	*c = scan_name(sc, POS_TAG);
+	if (*c < 0)
+		return "line break or NUL in tag value";
+	if (!t->value[0])
+		return "missing tag value";
+	if (*c == '=')
+		return "invalid tag format";
+	if (*c == 0)
+		return "missing fields";
+	for (size_t j = 0; j < p->ntags; j++)
+		if (strcmp(p->tags[j].key, t->key) == 0)
+			return "duplicate tags";
+	p->ntags++;
+	return NULL;
+}
+
+/* One field (key=value), appended to p->fields; the scan stops on the ','
+ * or ' ' after it, or at the end of the line. */
+static const char *parse_field(struct lp_scan *sc, struct lp_point *p)
+{
+	struct lp_field *f;
+	const char *e;
+	size_t start;
+	int c;
+
+	if (p->nfields == LP_MAX_FIELDS)
+		return "too many fields";
+	f = &p->fields[p->nfields];
+	f->key = sc->out;
+	c = scan_name(sc, POS_FKEY);
+	if (c < 0)
+		return "line break or NUL in field key";
+	if (!f->key[0])
+		return "missing field key";
+	if (c != '=')
+		return "invalid field format";
+	if (sc->i == sc->len)
+		return "missing field value";
+	if (sc->s[sc->i] == '"') {
+		f->type = LP_STRING;
+		f->v.s = sc->out;
+		if ((e = scan_string(sc)) != NULL)
+			return e;
+	} else {
+		start = sc->i;
+		while (sc->i < sc->len && sc->s[sc->i] != ',' && sc->s[sc->i] != ' ')
+			sc->i++;
+		if ((e = parse_value(sc->s + start, sc->i - start, f)) != NULL)
+			return e;
+	}
+	p->nfields++;
+	return NULL;
+}
+
 static const char *parse(struct lp_scan *sc, struct lp_point *p)
 {
 	const char *e;
@@ -597,70 +669,16 @@ static const char *parse(struct lp_scan *sc, struct lp_point *p)
 		return "missing measurement";
 	if (c == 0)
 		return "missing fields";
-
-	while (c == ',') {
-		struct lp_tag *t;
-
-		if (p->ntags == LP_MAX_TAGS)
-			return "too many tags";
-		t = &p->tags[p->ntags];
-		t->key = sc->out;
-		c = scan_name(sc, POS_TAG);
-		if (c < 0)
-			return "line break or NUL in tag key";
-		if (!t->key[0])
-			return "missing tag key";
-		if (c != '=')
-			return "missing tag value";
-		t->value = sc->out;
-		c = scan_name(sc, POS_TAG);
-		if (c < 0)
-			return "line break or NUL in tag value";
-		if (!t->value[0])
-			return "missing tag value";
-		if (c == '=')
-			return "invalid tag format";
-		if (c == 0)
-			return "missing fields";
-		for (size_t j = 0; j < p->ntags; j++)
-			if (strcmp(p->tags[j].key, t->key) == 0)
-				return "duplicate tags";
-		p->ntags++;
-	}
+	while (c == ',')
+		if ((e = parse_tag(sc, p, &c)) != NULL)
+			return e;
 
 	/* c == ' ': the field set follows */
 	while (sc->i < sc->len && sc->s[sc->i] == ' ')
 		sc->i++;
 	for (;;) {
-		struct lp_field *f;
-		size_t start;
-
-		if (p->nfields == LP_MAX_FIELDS)
-			return "too many fields";
-		f = &p->fields[p->nfields];
-		f->key = sc->out;
-		c = scan_name(sc, POS_FKEY);
-		if (c < 0)
-			return "line break or NUL in field key";
-		if (!f->key[0])
-			return "missing field key";
-		if (c != '=')
-			return "invalid field format";
-		if (sc->i == sc->len)
-			return "missing field value";
-		if (sc->s[sc->i] == '"') {
-			f->type = LP_STRING;
-			f->v.s = sc->out;
-			if ((e = scan_string(sc)) != NULL)
-				return e;
-		} else {
-			start = sc->i;
-			while (sc->i < sc->len && sc->s[sc->i] != ',' && sc->s[sc->i] != ' ')
-				sc->i++;
-			if ((e = parse_value(sc->s + start, sc->i - start, f)) != NULL)
-				return e;
-		}
-		p->nfields++;
+		if ((e = parse_field(sc, p)) != NULL)
+			return e;
 		if (sc->i == sc->len)
 			return NULL;
 		if (sc->s[sc->i] == ' ')

@@ -67,6 +67,31 @@ static int add_req(struct plan *out, size_t *cap, enum cc_table t, int32_t s, in
 	return 0;
 }
 
+/* Reach: from sp[i].start a window may extend up to the end of the last
+ * used run it can get to without crossing an unused run longer than
+ * max_gap.  Used runs are the merged spans of sp[0..n) (sorted by start);
+ * reach is computed right to left over them.  Fills run_s/run_e (run_e
+ * becomes the reach) and run_of[i], sp[i]'s run. */
+static void plan_reach(const struct span *sp, size_t n, int max_gap, int32_t *run_s, int32_t *run_e,
+		       size_t *run_of)
+{
+	size_t nruns = 0, k = 0;
+
+	while (k < n) {
+		run_s[nruns] = sp[k].start;
+		run_e[nruns] = sp[k].end;
+		while (k < n && sp[k].start <= run_e[nruns] + 1) {
+			if (sp[k].end > run_e[nruns])
+				run_e[nruns] = sp[k].end;
+			run_of[k++] = nruns;
+		}
+		nruns++;
+	}
+	for (size_t r = nruns - 1; r-- > 0;)
+		if (run_s[r + 1] - run_e[r] - 1 <= max_gap)
+			run_e[r] = run_e[r + 1];
+}
+
 /* Plans one table: sp[0..n) sorted by start. */
 static int plan_table(enum cc_table t, struct span *sp, size_t n, int max_gap, int limit, struct plan *out,
 		      size_t *cap)
@@ -88,28 +113,7 @@ static int plan_table(enum cc_table t, struct span *sp, size_t n, int max_gap, i
 		goto out;
 	}
 
-	/* Reach: from sp[i].start a window may extend up to the end of the
-	 * last used run it can get to without crossing an unused run longer
-	 * than max_gap.  Used runs are the merged spans; reach is computed
-	 * right to left over them.  run_of[i] is sp[i]'s run. */
-	{
-		size_t nruns = 0, k = 0;
-
-		while (k < n) {
-			run_s[nruns] = sp[k].start;
-			run_e[nruns] = sp[k].end;
-			while (k < n && sp[k].start <= run_e[nruns] + 1) {
-				if (sp[k].end > run_e[nruns])
-					run_e[nruns] = sp[k].end;
-				run_of[k++] = nruns;
-			}
-			nruns++;
-		}
-		for (size_t r = nruns - 1; r-- > 0;)
-			if (run_s[r + 1] - run_e[r] - 1 <= max_gap)
-				run_e[r] = run_e[r + 1];
-	}
-
+	plan_reach(sp, n, max_gap, run_s, run_e, run_of);
 	for (size_t i = 0; i < n && left > 0; i++) {
 		int32_t s, e_limit, e = -1;
 		size_t cnt = 0, *pts;

@@ -22,13 +22,9 @@ void topic_free(struct topic_pat *pat)
 	memset(pat, 0, sizeof(*pat));
 }
 
-int topic_parse(const char *pattern, struct topic_pat *pat, const char **err)
+/* A pattern is non-empty, at most 1024 bytes, without control characters. */
+static int topic_check_chars(const char *pattern, const char **err)
 {
-	const char *p = pattern, *body;
-	char *out;
-	size_t o = 0;
-
-	memset(pat, 0, sizeof(*pat));
 	if (!*pattern) {
 		*err = "must not be empty";
 		return -EINVAL;
@@ -42,84 +38,114 @@ int topic_parse(const char *pattern, struct topic_pat *pat, const char **err)
 			*err = "must not contain control characters";
 			return -EINVAL;
 		}
-	out = xmalloc(strlen(pattern) + 1);
-	if (strncmp(p, "$share/", 7) == 0) {
-		const char *g = p + 7, *slash = strchr(g, '/');
-		if (!slash || slash == g) {
-			*err = "a shared subscription is $share/GROUP/FILTER (GROUP non-empty)";
-			goto bad;
-		}
-		if (strcspn(g, "+#{}") < (size_t)(slash - g)) {
-			*err = "the $share group name must not contain '+', '#', '{' or '}'";
-			goto bad;
-		}
-		pat->share_group = xasprintf("%.*s", (int)(slash - g), g);
-		memcpy(out, p, (size_t)(slash - p) + 1);
-		o = (size_t)(slash - p) + 1;
-		p = slash + 1;
-		if (!*p) {
-			*err = "a shared subscription needs a filter after $share/GROUP/";
-			goto bad;
-		}
+	return 0;
+}
+
+/* A leading "$share/GROUP/": pat->share_group is GROUP, the prefix is
+ * copied to out (*o advanced) and *p moves to the filter after it. */
+static int topic_parse_share(const char **p, struct topic_pat *pat, char *out, size_t *o, const char **err)
+{
+	const char *g = *p + 7, *slash = strchr(g, '/');
+
+	if (!slash || slash == g) {
+		*err = "a shared subscription is $share/GROUP/FILTER (GROUP non-empty)";
+		return -EINVAL;
 	}
-	body = p;
-	(void)body;
+	if (strcspn(g, "+#{}") < (size_t)(slash - g)) {
+		*err = "the $share group name must not contain '+', '#', '{' or '}'";
+		return -EINVAL;
+	}
+	pat->share_group = xasprintf("%.*s", (int)(slash - g), g);
+	memcpy(out, *p, (size_t)(slash - *p) + 1);
+	*o = (size_t)(slash - *p) + 1;
+	*p = slash + 1;
+	if (!**p) {
+		*err = "a shared subscription needs a filter after $share/GROUP/";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A capture level "{name}" (len bytes at p): its name's index, or -1. */
+static int topic_cap_find(const char *p, size_t len)
+{
+	size_t nl = len - 2;
+
+	for (int c = 0; c < TOPIC_CAP_N; c++)
+		if (strlen(cap_names[c]) == nl && strncmp(p + 1, cap_names[c], nl) == 0)
+			return c;
+	return -1;
+}
+
+/* One level of the filter, len bytes at p (last: no level follows), parsed
+ * into lv and written to out at *o as the broker sees it. */
+static int topic_parse_level(const char *p, size_t len, int last, struct topic_pat *pat,
+			     struct topic_level *lv, char *out, size_t *o, const char **err)
+{
+	if (len == 1 && (*p == '+' || *p == '#')) {
+		if (*p == '#' && !last) {
+			*err = "'#' must be the last level";
+			return -EINVAL;
+		}
+		lv->kind = *p == '+' ? TOPIC_PLUS : TOPIC_HASH;
+		out[(*o)++] = *p;
+	} else if (len >= 2 && *p == '{' && p[len - 1] == '}') {
+		int found = topic_cap_find(p, len);
+		if (found < 0) {
+			*err = "unknown capture name: use {site}, {room}, {sensor}, {channel} or {quantity}";
+			return -EINVAL;
+		}
+		if (pat->has_cap[found]) {
+			*err = "captures the same name twice";
+			return -EINVAL;
+		}
+		pat->has_cap[found] = 1;
+		lv->kind = TOPIC_CAPTURE;
+		lv->cap = (enum topic_cap)found;
+		out[(*o)++] = '+';
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] == '+' || p[i] == '#') {
+				*err = "'+' and '#' must be a whole level (\"a/+/b\", \"a/#\")";
+				return -EINVAL;
+			}
+			if (p[i] == '{' || p[i] == '}') {
+				*err = "a capture must be a whole level, as in \"sensors/{sensor}/temp\" "
+				       "(names: site, room, sensor, channel, quantity)";
+				return -EINVAL;
+			}
+		}
+		lv->kind = TOPIC_LIT;
+		lv->off = *o;
+		lv->len = len;
+		memcpy(out + *o, p, len);
+		*o += len;
+	}
+	return 0;
+}
+
+int topic_parse(const char *pattern, struct topic_pat *pat, const char **err)
+{
+	const char *p = pattern;
+	char *out;
+	size_t o = 0;
+
+	memset(pat, 0, sizeof(*pat));
+	if (topic_check_chars(pattern, err) < 0)
+		return -EINVAL;
+	out = xmalloc(strlen(pattern) + 1);
+	if (strncmp(p, "$share/", 7) == 0 && topic_parse_share(&p, pat, out, &o, err) < 0)
+		goto bad;
 	for (;;) {
 		const char *end = strchr(p, '/');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		struct topic_level *lv;
 
 		if (pat->nlv == TOPIC_MAX_LEVELS) {
 			*err = "has more than 32 levels";
 			goto bad;
 		}
-		lv = &pat->lv[pat->nlv++];
-		if (len == 1 && *p == '+') {
-			lv->kind = TOPIC_PLUS;
-			out[o++] = '+';
-		} else if (len == 1 && *p == '#') {
-			if (end) {
-				*err = "'#' must be the last level";
-				goto bad;
-			}
-			lv->kind = TOPIC_HASH;
-			out[o++] = '#';
-		} else if (len >= 2 && *p == '{' && p[len - 1] == '}') {
-			size_t nl = len - 2;
-			int found = -1;
-			for (int c = 0; c < TOPIC_CAP_N; c++)
-				if (strlen(cap_names[c]) == nl && strncmp(p + 1, cap_names[c], nl) == 0)
-					found = c;
-			if (found < 0) {
-				*err = "unknown capture name: use {site}, {room}, {sensor}, {channel} or {quantity}";
-				goto bad;
-			}
-			if (pat->has_cap[found]) {
-				*err = "captures the same name twice";
-				goto bad;
-			}
-			pat->has_cap[found] = 1;
-			lv->kind = TOPIC_CAPTURE;
-			lv->cap = (enum topic_cap)found;
-			out[o++] = '+';
-		} else {
-			for (size_t i = 0; i < len; i++) {
-				if (p[i] == '+' || p[i] == '#') {
-					*err = "'+' and '#' must be a whole level (\"a/+/b\", \"a/#\")";
-					goto bad;
-				}
-				if (p[i] == '{' || p[i] == '}') {
-					*err = "a capture must be a whole level, as in \"sensors/{sensor}/temp\" "
-					       "(names: site, room, sensor, channel, quantity)";
-					goto bad;
-				}
-			}
-			lv->kind = TOPIC_LIT;
-			lv->off = o;
-			lv->len = len;
-			memcpy(out + o, p, len);
-			o += len;
-		}
+		if (topic_parse_level(p, len, !end, pat, &pat->lv[pat->nlv++], out, &o, err) < 0)
+			goto bad;
 		if (!end)
 			break;
 		out[o++] = '/';

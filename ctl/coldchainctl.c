@@ -1,7 +1,8 @@
-/* coldchainctl - the operator's and technician's command line.
- * `config check`, the Modbus technician tools (`modbus read`, `modbus
- * scan`) here; the control-socket commands (status, alarms, ack, lot, ...)
- * and `mqtt watch` in ctl_socket.c.
+/* coldchainctl - the operator's and technician's command line, dispatched
+ * through command tables (ctl_opts.h).  `config check`, the Modbus
+ * technician tools (`modbus read`, `modbus scan`) here; `report` in
+ * report*.c; the control-socket commands (status, alarms, ack, lot, ...) and
+ * `mqtt watch` in ctl_socket.c.
  * Exit status: 0 done, 1 the thing asked for failed (no answer, invalid
  * config, refused by the daemon), 2 usage error, 3 daemon not reachable. */
 #include <errno.h>
@@ -21,36 +22,19 @@
 #include "ctl_socket.h"
 #include "report.h"
 
-static void usage(FILE *f)
-{
-	fputs("usage: coldchainctl COMMAND ...\n"
-	      "  config check FILE\n"
-	      "      check a configuration (same as coldchaind -n -c FILE)\n"
-	      "  modbus read (--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) --unit N\n"
-	      "              --table holding|input|coil|discrete --address A [--count C]\n"
-	      "              [--scale S] [--timeout DURATION]\n"
-	      "      raw words, then every decoding (int16/uint16/int32/uint32/float32 in\n"
-	      "      all four orders), so the right type and order are obvious\n"
-	      "  modbus scan (--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) [--from N] [--to N]\n"
-	      "              [--timeout DURATION]\n"
-	      "      which unit ids answer on a bus\n"
-	      "  report --lot ID [--from T --to T] [--format html|csv] [-o FILE]\n"
-	      "      a lot's storage history from InfluxDB (see coldchainctl report --help)\n"
-	      "Addresses are 0-based protocol addresses (vendor register 40001 = holding 0).\n",
-	      f);
-	fputs(ctl_socket_usage, f);
-}
+static void usage(FILE *f);
 
+/* argv[0] is "check". */
 static int cmd_config_check(int argc, char **argv)
 {
 	struct cc_config *cfg = NULL;
 	struct cc_errors e = { 0 };
 
-	if (argc != 1) {
+	if (argc != 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(argv[0], &cfg, &e) < 0) {
+	if (config_load(argv[1], &cfg, &e) < 0) {
 		errors_print(&e, stderr);
 		errors_free(&e);
 		return 1;
@@ -81,22 +65,114 @@ static int parse_table(const char *s, enum cc_table *t)
 	return -1;
 }
 
+static const struct option mb_longopts[] = {
+	{ "tcp", required_argument, NULL, 't' },   { "rtu", required_argument, NULL, 'r' },
+	{ "unit", required_argument, NULL, 'u' },  { "table", required_argument, NULL, 'T' },
+	{ "address", required_argument, NULL, 'a' }, { "count", required_argument, NULL, 'n' },
+	{ "scale", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 'w' },
+	{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 'o' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* --tcp or --rtu: the link, as mb_link_open() takes it.  As mb_opt(). */
+static int mb_opt_link(struct mb_opts *o, const char *kind, const char **why, char *err, size_t errlen)
+{
+	struct mb_link_spec sp;
+
+	if (o->spec[0]) {
+		fprintf(stderr, "coldchainctl: give one of --tcp and --rtu, once\n");
+		return 2;
+	}
+	if (strlen(optarg) + 4 >= sizeof(o->spec)) {
+		*why = "too long";
+		return -1;
+	}
+	snprintf(o->spec, sizeof(o->spec), "%s:%s", kind, optarg);
+	if (mb_link_spec_parse(o->spec, &sp, err, errlen) < 0) {
+		*why = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The value of option opt (getopt_long()'s optarg) into o: 0; -1 with what
+ * was expected in *why (err holds a longer reason); or 2 (usage) with the
+ * message printed. */
+static int mb_opt(struct mb_opts *o, int opt, char **argv, const char **why, char *err, size_t errlen)
+{
+	long v;
+
+	switch (opt) {
+	case 't':
+	case 'r':
+		return mb_opt_link(o, opt == 't' ? "tcp" : "rtu", why, err, errlen);
+	case 'u':
+		if (ctl_parse_long(optarg, 0, 255, &v) < 0) {
+			*why = "a unit id from 0 to 255";
+			return -1;
+		}
+		o->unit = (int)v;
+		o->have_unit = 1;
+		break;
+	case 'T':
+		if (parse_table(optarg, &o->table) < 0) {
+			*why = "holding, input, coil or discrete";
+			return -1;
+		}
+		o->have_table = 1;
+		break;
+	case 'a':
+		if (ctl_parse_long(optarg, 0, 65535, &o->address) < 0) {
+			*why = "a protocol address from 0 to 65535";
+			return -1;
+		}
+		o->have_address = 1;
+		break;
+	case 'n':
+		if (ctl_parse_long(optarg, 1, 2000, &o->count) < 0) {
+			*why = "a count from 1 to 2000, at most 125 for registers";
+			return -1;
+		}
+		break;
+	case 's': {
+		char *end;
+		errno = 0;
+		o->scale = strtod(optarg, &end);
+		if (*end || end == optarg || errno == ERANGE || !isfinite(o->scale) || o->scale == 0) {
+			*why = "a finite number other than 0";
+			return -1;
+		}
+		break;
+	}
+	case 'w':
+		if (parse_duration_ms(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0 ||
+		    o->timeout_ms > 3600000) {
+			*why = "a duration from 1ms to 1h, e.g. 500ms, 2s";
+			return -1;
+		}
+		o->have_timeout = 1;
+		break;
+	case 'f':
+	case 'o':
+		if (ctl_parse_long(optarg, 0, 255, &v) < 0) {
+			*why = "a unit id from 0 to 255";
+			return -1;
+		}
+		*(opt == 'f' ? &o->from : &o->to) = (int)v;
+		break;
+	default:
+		return ctl_opt_refused("coldchainctl", mb_longopts, opt, argv);
+	}
+	return 0;
+}
+
 /* 0, or 2 (usage) with the message printed: every bad value names its
  * option and says what was expected. */
 static int mb_parse(int argc, char **argv, struct mb_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "tcp", required_argument, NULL, 't' },   { "rtu", required_argument, NULL, 'r' },
-		{ "unit", required_argument, NULL, 'u' },  { "table", required_argument, NULL, 'T' },
-		{ "address", required_argument, NULL, 'a' }, { "count", required_argument, NULL, 'n' },
-		{ "scale", required_argument, NULL, 's' }, { "timeout", required_argument, NULL, 'w' },
-		{ "from", required_argument, NULL, 'f' },  { "to", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *why = NULL;
 	char name[64], err[512];
-	int opt, idx = -1;
-	long v;
+	int opt, idx = -1, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->count = 1;
@@ -106,83 +182,13 @@ static int mb_parse(int argc, char **argv, struct mb_opts *o)
 	o->to = 247;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", longopts, &idx)) != -1) {
-		switch (opt) {
-		case 't':
-		case 'r': {
-			struct mb_link_spec sp;
-			if (o->spec[0]) {
-				fprintf(stderr, "coldchainctl: give one of --tcp and --rtu, once\n");
-				return 2;
-			}
-			if (strlen(optarg) + 4 >= sizeof(o->spec)) {
-				why = "too long";
-				goto bad;
-			}
-			snprintf(o->spec, sizeof(o->spec), "%s:%s", opt == 't' ? "tcp" : "rtu", optarg);
-			if (mb_link_spec_parse(o->spec, &sp, err, sizeof(err)) < 0) {
-				why = err;
-				goto bad;
-			}
-			break;
-		}
-		case 'u':
-			if (ctl_parse_long(optarg, 0, 255, &v) < 0) {
-				why = "a unit id from 0 to 255";
-				goto bad;
-			}
-			o->unit = (int)v;
-			o->have_unit = 1;
-			break;
-		case 'T':
-			if (parse_table(optarg, &o->table) < 0) {
-				why = "holding, input, coil or discrete";
-				goto bad;
-			}
-			o->have_table = 1;
-			break;
-		case 'a':
-			if (ctl_parse_long(optarg, 0, 65535, &o->address) < 0) {
-				why = "a protocol address from 0 to 65535";
-				goto bad;
-			}
-			o->have_address = 1;
-			break;
-		case 'n':
-			if (ctl_parse_long(optarg, 1, 2000, &o->count) < 0) {
-				why = "a count from 1 to 2000, at most 125 for registers";
-				goto bad;
-			}
-			break;
-		case 's': {
-			char *end;
-			errno = 0;
-			o->scale = strtod(optarg, &end);
-			if (*end || end == optarg || errno == ERANGE || !isfinite(o->scale) || o->scale == 0) {
-				why = "a finite number other than 0";
-				goto bad;
-			}
-			break;
-		}
-		case 'w':
-			if (parse_duration_ms(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0 ||
-			    o->timeout_ms > 3600000) {
-				why = "a duration from 1ms to 1h, e.g. 500ms, 2s";
-				goto bad;
-			}
-			o->have_timeout = 1;
-			break;
-		case 'f':
-		case 'o':
-			if (ctl_parse_long(optarg, 0, 255, &v) < 0) {
-				why = "a unit id from 0 to 255";
-				goto bad;
-			}
-			*(opt == 'f' ? &o->from : &o->to) = (int)v;
-			break;
-		default:
-			return ctl_opt_refused("coldchainctl", longopts, opt, argv);
-		}
+	while ((opt = getopt_long(argc, argv, ":", mb_longopts, &idx)) != -1) {
+		rc = mb_opt(o, opt, argv, &why, err, sizeof(err));
+		if (rc < 0)
+			return ctl_opt_invalid("coldchainctl", ctl_opt_name(mb_longopts, idx, opt, name, sizeof(name)),
+					       optarg, why);
+		if (rc > 0)
+			return rc;
 		idx = -1;
 	}
 	if (optind != argc) {
@@ -194,8 +200,6 @@ static int mb_parse(int argc, char **argv, struct mb_opts *o)
 		return 2;
 	}
 	return 0;
-bad:
-	return ctl_opt_invalid("coldchainctl", ctl_opt_name(longopts, idx, opt, name, sizeof(name)), optarg, why);
 }
 
 static const char *const order_names[] = { "ABCD", "CDAB", "BADC", "DCBA" };
@@ -329,26 +333,61 @@ static int cmd_modbus_scan(int argc, char **argv)
 	return found ? 0 : 1;
 }
 
+static const struct ctl_cmd config_cmds[] = {
+	{ "check", NULL, cmd_config_check, "FILE", "check a configuration (same as coldchaind -n -c FILE)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static const struct ctl_cmd modbus_cmds[] = {
+	{ "read", NULL, cmd_modbus_read,
+	  "(--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) --unit N\n"
+	  "              --table holding|input|coil|discrete --address A [--count C]\n"
+	  "              [--scale S] [--timeout DURATION]",
+	  "raw words, then every decoding (int16/uint16/int32/uint32/float32 in\n"
+	  "      all four orders), so the right type and order are obvious" },
+	{ "scan", NULL, cmd_modbus_scan,
+	  "(--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) [--from N] [--to N]\n"
+	  "              [--timeout DURATION]",
+	  "which unit ids answer on a bus" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* The commands of this file and the report; the control-socket ones and
+ * `mqtt watch` are ctl_socket_cmds (their usage is ctl_socket_usage). */
+static const struct ctl_cmd cmds[] = {
+	{ "config", config_cmds, NULL, NULL, NULL },
+	{ "modbus", modbus_cmds, NULL, NULL, NULL },
+	{ "report", NULL, report_main, "--lot ID [--from T --to T] [--format html|csv] [-o FILE]",
+	  "a lot's storage history from InfluxDB (see coldchainctl report --help)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: coldchainctl COMMAND ...\n", f);
+	ctl_cmd_usage(f, cmds, "");
+	fputs("Addresses are 0-based protocol addresses (vendor register 40001 = holding 0).\n", f);
+	fputs(ctl_socket_usage, f);
+}
+
 int main(int argc, char **argv)
 {
+	const struct ctl_cmd *c, *sub;
+
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (argc >= 3 && strcmp(argv[1], "config") == 0 && strcmp(argv[2], "check") == 0)
-		return cmd_config_check(argc - 3, argv + 3);
-	if (argc >= 3 && strcmp(argv[1], "modbus") == 0 && strcmp(argv[2], "read") == 0)
-		return cmd_modbus_read(argc - 2, argv + 2);
-	if (argc >= 3 && strcmp(argv[1], "modbus") == 0 && strcmp(argv[2], "scan") == 0)
-		return cmd_modbus_scan(argc - 2, argv + 2);
-	if (strcmp(argv[1], "report") == 0)
-		return report_main(argc - 1, argv + 1);
-	if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "alarms") == 0 || strcmp(argv[1], "ack") == 0 ||
-	    strcmp(argv[1], "shelve") == 0 || strcmp(argv[1], "unshelve") == 0 || strcmp(argv[1], "reset") == 0 ||
-	    strcmp(argv[1], "lot") == 0 || strcmp(argv[1], "reload") == 0)
-		return ctl_socket_main(argc - 1, argv + 1);
-	if (argc >= 3 && strcmp(argv[1], "mqtt") == 0 && strcmp(argv[2], "watch") == 0)
-		return ctl_mqtt_watch(argc - 2, argv + 2);
+	c = ctl_cmd_find(cmds, argv[1]);
+	if (!c)
+		c = ctl_cmd_find(ctl_socket_cmds, argv[1]);
+	if (c && !c->sub)
+		return c->run(argc - 1, argv + 1);
+	if (c && argc < 3)
+		return ctl_cmd_missing("coldchainctl", c);
+	sub = c ? ctl_cmd_find(c->sub, argv[2]) : NULL;
+	if (sub)
+		return sub->run(argc - 2, argv + 2);
 	fprintf(stderr, "coldchainctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

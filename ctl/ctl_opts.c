@@ -1,4 +1,5 @@
-/* ctl_opts.c - coldchainctl's shared option handling (see ctl_opts.h).
+/* ctl_opts.c - coldchainctl's command tables and shared option handling
+ * (see ctl_opts.h).
  * Every message names the option from the option table: getopt_long()
  * leaves optind pointing past a separate value, so argv[optind - 1] is the
  * value there, not the option. */
@@ -79,4 +80,45 @@ int ctl_parse_long(const char *s, long lo, long hi, long *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+const struct ctl_cmd *ctl_cmd_find(const struct ctl_cmd *table, const char *name)
+{
+	for (; table->name; table++)
+		if (strcmp(table->name, name) == 0)
+			return table;
+	return NULL;
+}
+
+void ctl_usage_line(FILE *f, const char *prefix, const char *name, const char *usage, const char *help)
+{
+	fprintf(f, "  %s%s%s%s\n", prefix, name, *usage ? " " : "", usage);
+	if (help)
+		fprintf(f, "      %s\n", help);
+}
+
+void ctl_cmd_usage(FILE *f, const struct ctl_cmd *table, const char *prefix)
+{
+	for (; table->name; table++) {
+		if (table->sub) {
+			char sub[64];
+			snprintf(sub, sizeof(sub), "%s%s ", prefix, table->name);
+			ctl_cmd_usage(f, table->sub, sub);
+		} else if (table->usage) {
+			ctl_usage_line(f, prefix, table->name, table->usage, table->help);
+		}
+	}
+}
+
+int ctl_cmd_missing(const char *prog, const struct ctl_cmd *cmd)
+{
+	char prefix[64];
+
+	fprintf(stderr, "%s: %s needs a command:", prog, cmd->name);
+	for (const struct ctl_cmd *c = cmd->sub; c->name; c++)
+		fprintf(stderr, "%s %s", c == cmd->sub ? "" : ",", c->name);
+	fprintf(stderr, "\nusage:\n");
+	snprintf(prefix, sizeof(prefix), "%s ", cmd->name);
+	ctl_cmd_usage(stderr, cmd->sub, prefix);
+	return 2;
 }

@@ -1,11 +1,37 @@
-/* ctl_opts.h - what coldchainctl's option parsers share: the name of an
- * option taken from the option table (never by arithmetic on argv), strict
- * numbers, and one wording for a bad option (exit status 2, usage). */
+/* ctl_opts.h - what coldchainctl's parsers share: the command tables
+ * (`coldchainctl CMD [SUBCMD]` is looked up, never strcmp-chained), the
+ * name of an option taken from the option table (never by arithmetic on
+ * argv), strict numbers, and one wording for a bad option (exit status 2,
+ * usage). */
 #ifndef CC_CTL_OPTS_H
 #define CC_CTL_OPTS_H
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
+
+/* A row of a command table (tables end with a row whose name is NULL): a
+ * command with subcommands, or one run with argv[0] = its own name.  usage
+ * (the arguments) and help (what it does; may hold "\n      " for more
+ * lines) are what ctl_cmd_usage() prints; NULL usage: printed elsewhere. */
+struct ctl_cmd {
+	const char *name;
+	const struct ctl_cmd *sub;
+	int (*run)(int argc, char **argv);
+	const char *usage, *help;
+};
+
+/* The row named name, or NULL. */
+const struct ctl_cmd *ctl_cmd_find(const struct ctl_cmd *table, const char *name);
+
+/* "  PREFIXNAME USAGE\n      HELP\n", for every row with a usage (the rows
+ * of a subcommand table under "PREFIXNAME "). */
+void ctl_cmd_usage(FILE *f, const struct ctl_cmd *table, const char *prefix);
+void ctl_usage_line(FILE *f, const char *prefix, const char *name, const char *usage, const char *help);
+
+/* `coldchainctl CMD` without its subcommand: prints "PROG: CMD needs a
+ * command: A, B" and their usage on stderr; returns 2. */
+int ctl_cmd_missing(const char *prog, const struct ctl_cmd *cmd);
 
 /* The option getopt_long() just returned: "--count" (longindex set by
  * getopt_long, -1 before the call) or "-c".  Written into buf. */

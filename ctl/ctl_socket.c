@@ -206,6 +206,26 @@ static const char *socket_path(const struct opts *o, char **owned)
 	return *owned;
 }
 
+/* The request and its newline (in cJSON's buffer: its NUL replaced, the
+ * length is known).  0, or -1 with the error printed. */
+static int send_line(int fd, char *line, const char *path)
+{
+	size_t n = strlen(line), off = 0;
+
+	line[n] = '\n';
+	while (off < n + 1) {
+		ssize_t w = send(fd, line + off, n + 1 - off, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "coldchainctl: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 /* Sends one request, returns the reply (parsed) or NULL with the exit code in *rc. */
 static cJSON *call(const char *path, cJSON *req, int *rc)
 {
@@ -231,20 +251,8 @@ static cJSON *call(const char *path, cJSON *req, int *rc)
 			path, strerror(errno));
 		goto out;
 	}
-	{
-		size_t n = strlen(line), off = 0;
-		line[n] = '\n'; /* cJSON's buffer: NUL replaced, the length is known */
-		while (off < n + 1) {
-			ssize_t w = send(fd, line + off, n + 1 - off, MSG_NOSIGNAL);
-			if (w < 0) {
-				if (errno == EINTR)
-					continue;
-				fprintf(stderr, "coldchainctl: %s: %s\n", path, strerror(errno));
-				goto out;
-			}
-			off += (size_t)w;
-		}
-	}
+	if (send_line(fd, line, path) < 0)
+		goto out;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - time_mono_ms();
@@ -411,90 +419,164 @@ static void print_error(const cJSON *rep)
 
 /* --- commands ------------------------------------------------------------------ */
 
-int ctl_socket_main(int argc, char **argv)
-{
-	struct opts o;
-	int n = 1, rc; /* argv[0], the command, is positional 0 */
-	const char *cmd = argv[0], *path;
-	char *owned = NULL;
-	cJSON *req, *rep;
+/* One request: the positional arguments after its name(s) and the request
+ * fields they fill, the options it takes beyond the common ones, and how
+ * its reply is shown. */
+struct sock_cmd {
+	const char *name;	 /* as typed: "ack"; "load" under "lot" */
+	const char *cmd;	 /* the request's "cmd" */
+	const char *label;	 /* the command in "option --x does not apply to ..." */
+	unsigned opts;		 /* OPT_* beyond -c, --socket, --json, --user */
+	int nargs;		 /* positional arguments */
+	const char *fields[3];	 /* the request fields they fill, in order */
+	const char *expected;	 /* the usage error when nargs is not met */
+	int (*check)(char **args, const struct opts *o); /* a usage error's exit status, or 0 */
+	void (*show)(const cJSON *rep, const struct sock_cmd *c);
+	const char *done;	 /* lot: how the reply's room is introduced */
+	const char *usage, *help; /* lot: for `coldchainctl lot` alone */
+};
 
-	if (parse_opts(argc, argv, &o, &n))
-		return CTL_EXIT_USAGE;
-	/* argv[0] (the command) is positional 0 */
-	req = cJSON_CreateObject();
-#define NEED(k, what)                                                                          \
-	do {                                                                                   \
-		if (n != (k)) {                                                                \
-			cJSON_Delete(req);                                                     \
-			return usage_err("%s", what);                                          \
-		}                                                                              \
-	} while (0)
-#define ONLY(allowed, what)                                                                    \
-	do {                                                                                   \
-		if (opts_only(&o, OPT_CONF | OPT_SOCK | OPT_JSON | OPT_USER | (allowed), what)) { \
-			cJSON_Delete(req);                                                     \
-			return CTL_EXIT_USAGE;                                                 \
-		}                                                                              \
-	} while (0)
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0 || strcmp(cmd, "reload") == 0) {
-		ONLY(0, cmd);
-		NEED(1, "this command takes no arguments");
-		cJSON_AddStringToObject(req, "cmd", cmd);
-	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "unshelve") == 0 || strcmp(cmd, "reset") == 0) {
-		ONLY(OPT_NOTE, cmd);
-		NEED(2, "expected: ALARM-ID (see coldchainctl alarms)");
-		cJSON_AddStringToObject(req, "cmd", cmd);
-		cJSON_AddStringToObject(req, "id", argv[1]);
-	} else if (strcmp(cmd, "shelve") == 0) {
-		int64_t ms;
-		ONLY(OPT_NOTE, cmd);
-		NEED(3, "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)");
-		if (parse_duration_ms(argv[2], &ms) < 0 || ms <= 0) {
-			cJSON_Delete(req);
-			return usage_err("bad duration %s (examples: 90s, 30m, 8h, 1d)", argv[2]);
-		}
-		cJSON_AddStringToObject(req, "cmd", cmd);
-		cJSON_AddStringToObject(req, "id", argv[1]);
-		cJSON_AddStringToObject(req, "duration", argv[2]);
-	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "load") == 0) {
-		ONLY(OPT_AT, "lot load");
-		NEED(5, "expected: lot load ROOM LOT PRODUCT [--at T]");
-		cJSON_AddStringToObject(req, "cmd", "lot_load");
-		cJSON_AddStringToObject(req, "room", argv[2]);
-		cJSON_AddStringToObject(req, "lot", argv[3]);
-		cJSON_AddStringToObject(req, "product", argv[4]);
-		if (o.at) {
-			int64_t ns;
-			if (payload_rfc3339_ns(o.at, strlen(o.at), &ns, NULL) < 0) {
-				cJSON_Delete(req);
-				return ctl_opt_invalid("coldchainctl", "--at", o.at,
-						       "an RFC 3339 time, e.g. 2026-06-12T08:00:00+07:00");
-			}
-			cJSON_AddStringToObject(req, "at", o.at);
-		}
-	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "unload") == 0) {
-		ONLY(0, "lot unload");
-		NEED(3, "expected: lot unload LOT");
-		cJSON_AddStringToObject(req, "cmd", "lot_unload");
-		cJSON_AddStringToObject(req, "lot", argv[2]);
-	} else if (strcmp(cmd, "lot") == 0 && n >= 2 && strcmp(argv[1], "move") == 0) {
-		ONLY(0, "lot move");
-		NEED(4, "expected: lot move LOT ROOM");
-		cJSON_AddStringToObject(req, "cmd", "lot_move");
-		cJSON_AddStringToObject(req, "lot", argv[2]);
-		cJSON_AddStringToObject(req, "room", argv[3]);
-	} else {
-		cJSON_Delete(req);
-		return usage_err("unknown command: %s", n >= 2 ? argv[1] : cmd);
+static void show_status(const cJSON *rep, const struct sock_cmd *c)
+{
+	(void)c;
+	print_status(rep);
+}
+
+static void show_alarms(const cJSON *rep, const struct sock_cmd *c)
+{
+	(void)c;
+	print_alarms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"));
+}
+
+static void show_reload(const cJSON *rep, const struct sock_cmd *c)
+{
+	(void)rep;
+	(void)c;
+	printf("configuration reloaded\n");
+}
+
+static void show_alarm_done(const cJSON *rep, const struct sock_cmd *c)
+{
+	printf("%s %s: done, alarm now %s (by %s)\n", c->name, js(rep, "id"), js(rep, "state"), js(rep, "user"));
+}
+
+static void show_lot(const cJSON *rep, const struct sock_cmd *c)
+{
+	printf("lot %s: %s%s%s (by %s)\n", js(rep, "lot"), c->done, js(rep, "room"), "", js(rep, "user"));
+}
+
+static int check_duration(char **args, const struct opts *o)
+{
+	int64_t ms;
+
+	(void)o;
+	if (parse_duration_ms(args[1], &ms) < 0 || ms <= 0)
+		return usage_err("bad duration %s (examples: 90s, 30m, 8h, 1d)", args[1]);
+	return 0;
+}
+
+static int check_at(char **args, const struct opts *o)
+{
+	int64_t ns;
+
+	(void)args;
+	if (o->at && payload_rfc3339_ns(o->at, strlen(o->at), &ns, NULL) < 0)
+		return ctl_opt_invalid("coldchainctl", "--at", o->at, "an RFC 3339 time, e.g. 2026-06-12T08:00:00+07:00");
+	return 0;
+}
+
+#define NO_ARGS "this command takes no arguments"
+#define ALARM_ID "expected: ALARM-ID (see coldchainctl alarms)"
+static const struct sock_cmd sock_cmds[] = {
+	{ "status", "status", "status", 0, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, NULL, NULL },
+	{ "alarms", "alarms", "alarms", 0, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, NULL, NULL },
+	{ "reload", "reload", "reload", 0, 0, { NULL }, NO_ARGS, NULL, show_reload, NULL, NULL, NULL },
+	{ "ack", "ack", "ack", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL },
+	{ "unshelve", "unshelve", "unshelve", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL,
+	  NULL },
+	{ "reset", "reset", "reset", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL },
+	{ "shelve", "shelve", "shelve", OPT_NOTE, 2, { "id", "duration" },
+	  "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)", check_duration, show_alarm_done, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL },
+};
+static const struct sock_cmd lot_cmds[] = {
+	{ "load", "lot_load", "lot load", OPT_AT, 3, { "room", "lot", "product" },
+	  "expected: lot load ROOM LOT PRODUCT [--at T]", check_at, show_lot, "loaded into room ",
+	  "ROOM LOT PRODUCT [--at T]", "load a lot (T: RFC 3339, default now)" },
+	{ "unload", "lot_unload", "lot unload", 0, 1, { "lot" }, "expected: lot unload LOT", NULL, show_lot,
+	  "unloaded", "LOT", "unload a lot" },
+	{ "move", "lot_move", "lot move", 0, 2, { "lot", "room" }, "expected: lot move LOT ROOM", NULL, show_lot,
+	  "moved to room ", "LOT ROOM", "move a lot to another room" },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL },
+};
+#undef NO_ARGS
+#undef ALARM_ID
+
+static const struct sock_cmd *sock_cmd_find(const struct sock_cmd *t, const char *name)
+{
+	for (; t->name; t++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+/* The request the positional arguments name (after the options were taken
+ * out): *depth is how many of them name it.  NULL with the exit status in
+ * *rc, the usage printed. */
+static const struct sock_cmd *sock_cmd_of(char **argv, int n, int *depth, int *rc)
+{
+	const struct sock_cmd *c;
+
+	*depth = 1;
+	if (strcmp(argv[0], "lot") != 0) {
+		c = sock_cmd_find(sock_cmds, argv[0]);
+		if (!c)
+			*rc = usage_err("unknown command: %s", argv[0]);
+		return c;
 	}
-#undef NEED
-#undef ONLY
-	if (o.note)
-		cJSON_AddStringToObject(req, "note", o.note);
-	if (o.user)
-		cJSON_AddStringToObject(req, "user", o.user);
-	path = socket_path(&o, &owned);
+	*depth = 2;
+	if (n < 2) {
+		fprintf(stderr, "coldchainctl: lot needs a command:");
+		for (c = lot_cmds; c->name; c++)
+			fprintf(stderr, "%s %s", c == lot_cmds ? "" : ",", c->name);
+		fprintf(stderr, "\nusage:\n");
+		for (c = lot_cmds; c->name; c++)
+			ctl_usage_line(stderr, "lot ", c->name, c->usage, c->help);
+		*rc = CTL_EXIT_USAGE;
+		return NULL;
+	}
+	c = sock_cmd_find(lot_cmds, argv[1]);
+	if (!c)
+		*rc = usage_err("unknown command: %s", argv[1]);
+	return c;
+}
+
+/* The request line: cmd, the positional arguments' fields, --at, --note,
+ * --user (in the order the daemon has always been sent them). */
+static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char **args)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "cmd", c->cmd);
+	for (int i = 0; i < c->nargs; i++)
+		cJSON_AddStringToObject(req, c->fields[i], args[i]);
+	if (o->at)
+		cJSON_AddStringToObject(req, "at", o->at);
+	if (o->note)
+		cJSON_AddStringToObject(req, "note", o->note);
+	if (o->user)
+		cJSON_AddStringToObject(req, "user", o->user);
+	return req;
+}
+
+/* Sends the request, shows the reply; the exit status. */
+static int sock_send(const struct sock_cmd *c, const struct opts *o, cJSON *req)
+{
+	char *owned = NULL;
+	const char *path = socket_path(o, &owned);
+	cJSON *rep;
+	int rc;
+
 	if (!path) {
 		cJSON_Delete(req);
 		return CTL_EXIT_USAGE;
@@ -504,7 +586,7 @@ int ctl_socket_main(int argc, char **argv)
 	free(owned);
 	if (!rep)
 		return rc;
-	if (o.json) {
+	if (o->json) {
 		char *s = cJSON_PrintUnformatted(rep);
 		printf("%s\n", s);
 		cJSON_free(s);
@@ -512,22 +594,32 @@ int ctl_socket_main(int argc, char **argv)
 			print_error(rep);
 	} else if (rc != CTL_EXIT_OK) {
 		print_error(rep);
-	} else if (strcmp(cmd, "status") == 0) {
-		print_status(rep);
-	} else if (strcmp(cmd, "alarms") == 0) {
-		print_alarms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"));
-	} else if (strcmp(cmd, "reload") == 0) {
-		printf("configuration reloaded\n");
-	} else if (strcmp(cmd, "lot") == 0) {
-		printf("lot %s: %s%s%s (by %s)\n", js(rep, "lot"),
-		       strcmp(argv[1], "load") == 0 ? "loaded into room " : strcmp(argv[1], "move") == 0 ? "moved to room "
-													 : "unloaded",
-		       js(rep, "room"), "", js(rep, "user"));
 	} else {
-		printf("%s %s: done, alarm now %s (by %s)\n", cmd, js(rep, "id"), js(rep, "state"), js(rep, "user"));
+		c->show(rep, c);
 	}
 	cJSON_Delete(rep);
 	return rc;
+}
+
+/* argv[0] is the command ("status", "lot", ...), positional 0. */
+static int ctl_socket_main(int argc, char **argv)
+{
+	const struct sock_cmd *c;
+	struct opts o;
+	int n = 1, depth, rc = 0;
+
+	if (parse_opts(argc, argv, &o, &n))
+		return CTL_EXIT_USAGE;
+	c = sock_cmd_of(argv, n, &depth, &rc);
+	if (!c)
+		return rc;
+	if (opts_only(&o, OPT_CONF | OPT_SOCK | OPT_JSON | OPT_USER | c->opts, c->label))
+		return CTL_EXIT_USAGE;
+	if (n != depth + c->nargs)
+		return usage_err("%s", c->expected);
+	if (c->check && (rc = c->check(argv + depth, &o)) != 0)
+		return rc;
+	return sock_send(c, &o, sock_request(c, &o, argv + depth));
 }
 
 /* --- mqtt watch ---------------------------------------------------------------- */
@@ -621,7 +713,8 @@ static void on_watch(const struct mqtt_watch_msg *m, void *arg)
 	fflush(stdout);
 }
 
-int ctl_mqtt_watch(int argc, char **argv)
+/* argv[0] is "watch" (after "mqtt"). */
+static int ctl_mqtt_watch(int argc, char **argv)
 {
 	struct opts o;
 	int n = 1, rc; /* argv[0], the command, is positional 0 */
@@ -656,3 +749,17 @@ int ctl_mqtt_watch(int argc, char **argv)
 	config_free(cfg);
 	return rc == 0 ? CTL_EXIT_OK : rc == -EHOSTUNREACH ? CTL_EXIT_UNREACHABLE : CTL_EXIT_REFUSED;
 }
+
+static const struct ctl_cmd mqtt_cmds[] = {
+	{ "watch", NULL, ctl_mqtt_watch, "FILTER -c CONFIG [--count N] [--json]",
+	  "how the config maps each arriving message (channel, value) or why it is refused" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct ctl_cmd ctl_socket_cmds[] = {
+	{ "status", NULL, ctl_socket_main, NULL, NULL },   { "alarms", NULL, ctl_socket_main, NULL, NULL },
+	{ "ack", NULL, ctl_socket_main, NULL, NULL },	   { "shelve", NULL, ctl_socket_main, NULL, NULL },
+	{ "unshelve", NULL, ctl_socket_main, NULL, NULL }, { "reset", NULL, ctl_socket_main, NULL, NULL },
+	{ "lot", NULL, ctl_socket_main, NULL, NULL },	   { "reload", NULL, ctl_socket_main, NULL, NULL },
+	{ "mqtt", mqtt_cmds, NULL, NULL, NULL },	   { NULL, NULL, NULL, NULL, NULL },
+};

@@ -5,16 +5,17 @@
 #ifndef CC_CTL_SOCKET_H
 #define CC_CTL_SOCKET_H
 
+#include "ctl_opts.h"
+
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_REFUSED 1
 #define CTL_EXIT_USAGE 2
 #define CTL_EXIT_UNREACHABLE 3
 
-/* argv[0] is the command ("status", "lot", ...).  1 when argv[0] is not
- * one of ours is impossible: the caller dispatches only these. */
-int ctl_socket_main(int argc, char **argv);
-/* argv[0] is "watch" (after "mqtt"). */
-int ctl_mqtt_watch(int argc, char **argv);
+/* These commands, for coldchainctl's dispatch (ctl_opts.h): the socket
+ * commands take their options anywhere, so `lot` finds its subcommand
+ * (load, unload, move) itself, after them. */
+extern const struct ctl_cmd ctl_socket_cmds[];
 /* The usage lines of these commands. */
 extern const char ctl_socket_usage[];
 

@@ -46,6 +46,7 @@ struct control {
 	int fd;
 	char *path;
 	const struct cc_config *cfg;
+	struct engine *engine; /* NULL: commands that need it answer "unavailable" */
 	struct client *cl[CONTROL_MAX_CLIENTS];
 	int reload_wanted;
 	int64_t start_ms;
@@ -234,9 +235,9 @@ static void hint_profiles(cJSON *o, const struct cc_config *cfg)
 }
 
 /* Active (and shelved) alarm ids, or the lots, from the engine. */
-static void hint_from_status(cJSON *o, int lots)
+static void hint_from_status(struct engine *eng, cJSON *o, int lots)
 {
-	cJSON *st = engine_status_json(lots), *x, *y;
+	cJSON *st = engine_status_json(eng, lots), *x, *y;
 	const char **v = NULL;
 	size_t n = 0;
 
@@ -309,14 +310,13 @@ static cJSON *opt_note(const cJSON *req, const char **note)
 	return NULL;
 }
 
-static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
+static cJSON *alarm_op(struct engine *eng, const cJSON *req, const char *cmd, const char *user)
 {
 	const char *id = NULL, *note = NULL, *dur = NULL;
 	int64_t dur_ms = 0;
 	cJSON *e;
 	int rc;
 
-	(void)cfg;
 	if ((e = need(req, "id", &id, 512)) || (e = opt_note(req, &note)))
 		return e;
 	if (strcmp(cmd, "shelve") == 0) {
@@ -325,18 +325,18 @@ static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char
 		if (parse_duration_ms(dur, &dur_ms) < 0 || dur_ms <= 0)
 			return err_new("bad_request", "durations look like 90s, 30m, 8h, 1d",
 				       "bad duration \"%s\"", dur);
-		rc = engine_shelve(id, dur_ms, user, note);
+		rc = engine_shelve(eng, id, dur_ms, user, note);
 	} else if (strcmp(cmd, "ack") == 0) {
-		rc = engine_ack(id, user, note);
+		rc = engine_ack(eng, id, user, note);
 	} else if (strcmp(cmd, "unshelve") == 0) {
-		rc = engine_unshelve(id, user, note);
+		rc = engine_unshelve(eng, id, user, note);
 	} else {
-		rc = engine_reset(id, user, note);
+		rc = engine_reset(eng, id, user, note);
 	}
 	switch (rc) {
 	case 0: {
 		cJSON *o = ok_new();
-		const char *st = engine_alarm_state(id);
+		const char *st = engine_alarm_state(eng, id);
 		cJSON_AddStringToObject(o, "id", id);
 		cJSON_AddStringToObject(o, "state", st ? st : "unknown");
 		cJSON_AddStringToObject(o, "user", user);
@@ -345,7 +345,7 @@ static cJSON *alarm_op(const struct cc_config *cfg, const cJSON *req, const char
 	}
 	case -ENOENT:
 		e = err_new("not_found", NULL, "no alarm \"%s\"", id);
-		hint_from_status(e, 0);
+		hint_from_status(eng, e, 0);
 		return e;
 	case -EALREADY:
 		return err_new("refused", NULL, "alarm %s: %s", id,
@@ -369,7 +369,7 @@ static int profile_known(const struct cc_config *cfg, const char *p)
 	return !cfg || config_find_profile(cfg, p);
 }
 
-static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
+static cJSON *lot_op(struct engine *eng, const struct cc_config *cfg, const cJSON *req, const char *cmd, const char *user)
 {
 	const char *room = NULL, *lot = NULL, *product = NULL, *at;
 	int64_t at_ns = time_now_ns();
@@ -403,11 +403,11 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 		} else if (cJSON_GetObjectItemCaseSensitive(req, "at")) {
 			return err_new("bad_request", NULL, "\"at\" must be an RFC 3339 string");
 		}
-		rc = engine_lot_load(room, lot, product, at_ns, user);
+		rc = engine_lot_load(eng, room, lot, product, at_ns, user);
 	} else if (strcmp(cmd, "lot_unload") == 0) {
-		rc = engine_lot_unload(lot, user);
+		rc = engine_lot_unload(eng, lot, user);
 	} else {
-		rc = engine_lot_move(lot, room, user);
+		rc = engine_lot_move(eng, lot, room, user);
 	}
 	switch (rc) {
 	case 0:
@@ -426,7 +426,7 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 			hint_rooms(e, cfg);
 		} else {
 			e = err_new("not_found", NULL, "no lot \"%s\"", lot);
-			hint_from_status(e, 1);
+			hint_from_status(eng, e, 1);
 		}
 		return e;
 	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
@@ -437,7 +437,7 @@ static cJSON *lot_op(const struct cc_config *cfg, const cJSON *req, const char *
 static const char *const commands[] = { "status", "alarms", "ack", "shelve", "unshelve", "reset", "lot_load",
 					"lot_unload", "lot_move", "reload", "ping", NULL };
 
-char *control_request(const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
+char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
 {
 	cJSON *req, *o;
 	const char *cmd, *u;
@@ -479,7 +479,7 @@ char *control_request(const struct cc_config *cfg, const char *line, size_t len,
 	strlcpy_cc(ubuf, u ? u : (user && *user ? user : "unknown"), sizeof(ubuf));
 
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0) {
-		cJSON *st = engine_status_json(strcmp(cmd, "status") == 0), *x;
+		cJSON *st = engine_status_json(eng, strcmp(cmd, "status") == 0), *x;
 		if (!st) {
 			o = err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
 			goto out;
@@ -494,9 +494,9 @@ char *control_request(const struct cc_config *cfg, const char *line, size_t len,
 			cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "shelve") == 0 || strcmp(cmd, "unshelve") == 0 ||
 		   strcmp(cmd, "reset") == 0) {
-		o = alarm_op(cfg, req, cmd, ubuf);
+		o = alarm_op(eng, req, cmd, ubuf);
 	} else if (strcmp(cmd, "lot_load") == 0 || strcmp(cmd, "lot_unload") == 0 || strcmp(cmd, "lot_move") == 0) {
-		o = lot_op(cfg, req, cmd, ubuf);
+		o = lot_op(eng, cfg, req, cmd, ubuf);
 	} else if (strcmp(cmd, "reload") == 0) {
 		*reload = 1;
 		log_info("control: reload requested by %s", ubuf);
@@ -514,14 +514,100 @@ out:
 
 /* --- socket -------------------------------------------------------------- */
 
+/* The gid of the configured control group, (gid_t)-1 when none.  -errno,
+ * the reason logged. */
+static int control_group_gid(const struct cc_config *cfg, gid_t *gid)
+{
+	struct group *gr;
+
+	*gid = (gid_t)-1;
+	if (!cfg->control.group)
+		return 0;
+	errno = 0;
+	gr = getgrnam(cfg->control.group);
+	if (!gr) {
+		log_err("control socket %s: group %s: %s", cfg->control.socket, cfg->control.group,
+			errno ? strerror(errno) : "no such group");
+		return errno ? -errno : -ENOENT;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* A socket file left at path: a stale one (a daemon that was killed) is
+ * removed; a live one (another daemon) or any other kind of file is
+ * refused.  -errno, the reason logged. */
+static int control_clear_path(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int probe;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("control socket %s: exists and is not a socket: refusing to replace it", path);
+		return -EEXIST;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
+		close(probe);
+		log_err("control socket %s: another process is listening on it", path);
+		return -EADDRINUSE;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	return 0;
+}
+
+/* Binds and listens on sa, mode 0660 from the start (no window with wider
+ * permissions), owned by owner_uid (as root) and gid.  The descriptor, or
+ * -errno with the reason logged and no socket file left behind. */
+static int control_listen(const char *path, const struct sockaddr_un *sa, uid_t owner_uid, gid_t gid,
+			  const char *group)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err, rc;
+	mode_t old;
+
+	if (fd < 0)
+		goto fail;
+	old = umask(0117);
+	rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (rc < 0)
+		goto fail;
+	if (chmod(path, 0660) < 0)
+		goto fail_unlink;
+	if (geteuid() == 0 ? chown(path, owner_uid, gid) < 0 : gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		err = errno;
+		log_err("control socket %s: cannot give it to group %s: %s", path, group ? group : "(own)",
+			strerror(err));
+		unlink(path);
+		close(fd);
+		return -err;
+	}
+	if (listen(fd, 16) < 0)
+		goto fail_unlink;
+	return fd;
+fail_unlink:
+	err = errno;
+	unlink(path);
+	errno = err;
+fail:
+	err = errno;
+	log_err("control socket %s: %s", path, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	return -err;
+}
+
 struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 {
 	const char *path = cfg->control.socket;
 	struct sockaddr_un sa;
-	struct stat st;
 	struct control *c;
-	gid_t gid = (gid_t)-1;
-	int fd = -1, err;
+	gid_t gid;
+	int fd;
 	char *dir, *slash;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -529,18 +615,8 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	if (cfg->control.group) {
-		struct group *gr;
-		errno = 0;
-		gr = getgrnam(cfg->control.group);
-		if (!gr) {
-			log_err("control socket %s: group %s: %s", path, cfg->control.group,
-				errno ? strerror(errno) : "no such group");
-			errno = errno ? errno : ENOENT;
-			return NULL;
-		}
-		gid = gr->gr_gid;
-	}
+	if ((fd = control_group_gid(cfg, &gid)) < 0)
+		goto fail;
 	/* /run/coldchaind under systemd is RuntimeDirectory=; elsewhere make it */
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) && slash != dir) {
@@ -552,44 +628,9 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &st) == 0) {
-		int probe;
-		if (!S_ISSOCK(st.st_mode)) {
-			log_err("control socket %s: exists and is not a socket: refusing to replace it", path);
-			errno = EEXIST;
-			return NULL;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			log_err("control socket %s: another process is listening on it", path);
-			errno = EADDRINUSE;
-			return NULL;
-		}
-		if (probe >= 0)
-			close(probe);
-		unlink(path); /* stale: left by a daemon that was killed */
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if ((fd = control_clear_path(path, &sa)) < 0 ||
+	    (fd = control_listen(path, &sa, owner_uid, gid, cfg->control.group)) < 0)
 		goto fail;
-	{
-		/* created 0660 from the start: no window with wider permissions */
-		mode_t old = umask(0117);
-		int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-		umask(old);
-		if (rc < 0)
-			goto fail;
-	}
-	if (chmod(path, 0660) < 0)
-		goto fail_unlink;
-	if (geteuid() == 0 ? chown(path, owner_uid, gid) < 0 : gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
-		log_err("control socket %s: cannot give it to group %s: %s", path,
-			cfg->control.group ? cfg->control.group : "(own)", strerror(errno));
-		goto fail_unlink_logged;
-	}
-	if (listen(fd, 16) < 0)
-		goto fail_unlink;
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->path = xstrdup(path);
@@ -598,20 +639,8 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 	log_info("control socket %s: listening (mode 0660%s%s)", path, cfg->control.group ? ", group " : "",
 		 cfg->control.group ? cfg->control.group : "");
 	return c;
-fail_unlink:
-	log_err("control socket %s: %s", path, strerror(errno));
-fail_unlink_logged:
-	err = errno;
-	unlink(path);
-	close(fd);
-	errno = err;
-	return NULL;
 fail:
-	err = errno;
-	log_err("control socket %s: %s", path, strerror(err));
-	if (fd >= 0)
-		close(fd);
-	errno = err;
+	errno = -fd;
 	return NULL;
 }
 
@@ -642,6 +671,12 @@ void control_set_config(struct control *c, const struct cc_config *cfg)
 {
 	if (c)
 		c->cfg = cfg;
+}
+
+void control_set_engine(struct control *c, struct engine *e)
+{
+	if (c)
+		c->engine = e;
 }
 
 static void client_queue(struct client *k, const char *s)
@@ -701,7 +736,7 @@ static void client_lines(struct control *c, struct client *k)
 			k->inlen -= (size_t)(nl + 1 - k->in);
 			continue;
 		}
-		rep = control_request(c->cfg, k->in, len, k->user, &reload);
+		rep = control_request(c->engine, c->cfg, k->in, len, k->user, &reload);
 		k->inlen -= (size_t)(nl + 1 - k->in);
 		memmove(k->in, nl + 1, k->inlen);
 		if (reload) {

@@ -24,6 +24,7 @@
 #define CONTROL_MAX_FDS (CONTROL_MAX_CLIENTS + 1)
 
 struct control;
+struct engine;
 
 /* Creates the socket of cfg->control (mode 0660, owned by owner_uid when
  * run as root — the account the daemon switches to — and the configured
@@ -34,6 +35,9 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid);
 void control_close(struct control *c);
 /* The configuration the commands check rooms and profiles against. */
 void control_set_config(struct control *c, const struct cc_config *cfg);
+/* The engine the alarm, lot and status commands act on (NULL, as until
+ * it is set: they answer "unavailable"). */
+void control_set_engine(struct control *c, struct engine *e);
 
 /* The main loop: fills at most max descriptors to wait on; then hands the
  * ppoll results back.  Never blocks. */
@@ -49,13 +53,15 @@ void control_reload_done(struct control *c, int ok);
  * One request line -> one reply (malloc'd JSON object text, no newline).
  * user: the peer's account name (a request's "user" overrides it).
  * *reload set when the request is a reload (the caller defers the reply).
- * cfg may be NULL (then room/profile hints are omitted).  Never fails on
+ * e may be NULL (engine commands answer "unavailable" after parsing); cfg
+ * may be NULL (then room/profile hints are omitted).  Never fails on
  * any input: garbage gets {"ok":false,"error":...}.  The fuzz target's entry.
  * A line that is not valid UTF-8, or holds a NUL byte (raw, or as \u0000
  * in a JSON string), is refused (bad_request) by offset, never echoed; the
  * reply is always valid UTF-8 (any invalid byte from elsewhere, e.g. a
  * configured name, is written as \ufffd).
  */
-char *control_request(const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload);
+char *control_request(struct engine *e, const struct cc_config *cfg, const char *line, size_t len, const char *user,
+		      int *reload);
 
 #endif

@@ -1101,61 +1101,47 @@ static void enforce_cap(struct journal *j, char **msg)
 	}
 }
 
-/* lost: a failure loses the lines (counted in lines_not_journaled); 0 when
- * the caller keeps them and offers them again (journal_try_append). */
-static int append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines,
-		  int lost)
+/* Writes one record (header, then payload) at the end of the open segment,
+ * whole or not at all: a failed write cuts off what it wrote, or marks the
+ * journal broken so the next append starts a new segment.  0 or -errno. */
+static int append_write(struct journal *j, const uint8_t *hdr, const void *data, size_t len)
 {
-	uint8_t hdr[JOURNAL_HDR];
-	struct iovec iov[2];
-	char *msg = NULL;
-	uint64_t size0;
-	int r = 0;
 	size_t done = 0, total = JOURNAL_HDR + len;
-	void (*fns[MAX_NOTIFY])(void *);
-	void *args[MAX_NOTIFY];
-	size_t nn = 0;
+	uint64_t size0 = j->segs[j->nsegs - 1].size;
 
-	if (!j || len > JOURNAL_MAX_RECORD || (type == JOURNAL_LINES && nlines == 0))
-		return -EINVAL;
-	pthread_mutex_lock(&j->mu);
-	if (j->broken || j->fd < 0 ||
-	    (j->segs[j->nsegs - 1].size > JOURNAL_SEG_HDR && j->segs[j->nsegs - 1].size + total > j->segment_size)) {
-		r = seg_create(j);
-		if (r < 0)
-			goto fail;
-	}
-	journal_encode_header(hdr, type, data, len, nlines, j->next_seq, time_now_ns() / 1000000);
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = JOURNAL_HDR;
-	iov[1].iov_base = (void *)(uintptr_t)data;
-	iov[1].iov_len = len;
-	size0 = j->segs[j->nsegs - 1].size;
 	while (done < total) {
 		struct iovec v[2];
 		int nv = 0;
 		ssize_t w;
 
 		if (done < JOURNAL_HDR) {
-			v[nv].iov_base = hdr + done;
+			v[nv].iov_base = (uint8_t *)(uintptr_t)hdr + done;
 			v[nv++].iov_len = JOURNAL_HDR - done;
-			v[nv++] = iov[1];
+			v[nv].iov_base = (void *)(uintptr_t)data;
+			v[nv++].iov_len = len;
 		} else {
-			v[nv].iov_base = (uint8_t *)iov[1].iov_base + (done - JOURNAL_HDR);
+			v[nv].iov_base = (uint8_t *)(uintptr_t)data + (done - JOURNAL_HDR);
 			v[nv++].iov_len = total - done;
 		}
 		w = writev(j->fd, v, nv);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			r = w < 0 ? -errno : -EIO;
+			int r = w < 0 ? -errno : -EIO;
 			/* never leave half a record: cut it off, or start afresh */
 			if (done > 0 && ftruncate(j->fd, (off_t)size0) < 0)
 				j->broken = 1;
-			goto fail;
+			return r;
 		}
 		done += (size_t)w;
 	}
+	return 0;
+}
+
+/* Counts a record of total bytes and nlines lines just written; *msg gets
+ * the recovery message after a run of failed appends. */
+static void append_count(struct journal *j, size_t total, uint32_t nlines, char **msg)
+{
 	j->segs[j->nsegs - 1].size += total;
 	j->total_bytes += total;
 	j->end_lsn += total;
@@ -1165,16 +1151,20 @@ static int append(struct journal *j, enum journal_type type, const void *data, s
 	j->st.lines += nlines;
 	j->dirty = 1;
 	if (j->write_fail_run) {
-		msg = xasprintf("journal: writing again after %" PRIu64 " failed appends", j->write_fail_run);
+		*msg = xasprintf("journal: writing again after %" PRIu64 " failed appends", j->write_fail_run);
 		j->write_fail_run = 0;
 		j->rl_write.last_ms = 0;
 	}
-	enforce_cap(j, &msg);
-	pthread_mutex_unlock(&j->mu);
-	if (msg) {
-		log_warn("%s", msg);
-		free(msg);
-	}
+}
+
+/* Wakes the attached consumers, outside the journal's lock (a callback may
+ * call back into the journal) and one append at a time (notify_mu). */
+static void append_notify(struct journal *j)
+{
+	void (*fns[MAX_NOTIFY])(void *);
+	void *args[MAX_NOTIFY];
+	size_t nn = 0;
+
 	pthread_mutex_lock(&j->notify_mu);
 	pthread_mutex_lock(&j->mu);
 	for (size_t i = 0; i < j->ncons && nn < MAX_NOTIFY; i++)
@@ -1186,24 +1176,62 @@ static int append(struct journal *j, enum journal_type type, const void *data, s
 	for (size_t i = 0; i < nn; i++)
 		fns[i](args[i]);
 	pthread_mutex_unlock(&j->notify_mu);
-	return 0;
+}
 
-fail: {
+/* Counts a failed append (error r) and returns its rate-limited message,
+ * or NULL. */
+static char *append_failed(struct journal *j, int r, uint32_t nlines, int lost)
+{
 	uint32_t supp;
+
 	j->st.write_errors++;
 	if (lost)
 		j->st.lines_not_journaled += nlines;
 	j->write_fail_run++;
-	if (log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
-		msg = xasprintf("journal %s: cannot append (%u failures suppressed; %" PRIu64 " lines lost so far): %s",
-				j->dir, supp, j->st.lines_not_journaled, strerror(-r));
+	if (!log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
+		return NULL;
+	return xasprintf("journal %s: cannot append (%u failures suppressed; %" PRIu64 " lines lost so far): %s",
+			 j->dir, supp, j->st.lines_not_journaled, strerror(-r));
+}
+
+/* lost: a failure loses the lines (counted in lines_not_journaled); 0 when
+ * the caller keeps them and offers them again (journal_try_append). */
+static int append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines,
+		  int lost)
+{
+	uint8_t hdr[JOURNAL_HDR];
+	char *msg = NULL;
+	size_t total = JOURNAL_HDR + len;
+	int r = 0;
+
+	if (!j || len > JOURNAL_MAX_RECORD || (type == JOURNAL_LINES && nlines == 0))
+		return -EINVAL;
+	pthread_mutex_lock(&j->mu);
+	if (j->broken || j->fd < 0 ||
+	    (j->segs[j->nsegs - 1].size > JOURNAL_SEG_HDR && j->segs[j->nsegs - 1].size + total > j->segment_size))
+		r = seg_create(j);
+	if (r == 0) {
+		journal_encode_header(hdr, type, data, len, nlines, j->next_seq, time_now_ns() / 1000000);
+		r = append_write(j, hdr, data, len);
+	}
+	if (r < 0) {
+		msg = append_failed(j, r, nlines, lost);
+		pthread_mutex_unlock(&j->mu);
+		if (msg) {
+			log_err("%s", msg);
+			free(msg);
+		}
+		return r;
+	}
+	append_count(j, total, nlines, &msg);
+	enforce_cap(j, &msg);
 	pthread_mutex_unlock(&j->mu);
 	if (msg) {
-		log_err("%s", msg);
+		log_warn("%s", msg);
 		free(msg);
 	}
-	return r;
-}
+	append_notify(j);
+	return 0;
 }
 
 int journal_append(struct journal *j, enum journal_type type, const void *data, size_t len, uint32_t nlines)
@@ -1440,20 +1468,24 @@ static uint64_t reader_resync(struct journal_consumer *c, uint64_t off, uint64_t
 	return next;
 }
 
-int journal_next(struct journal_consumer *c, struct journal_rec *r)
+/* Where a consumer reads next: a segment (its LSN base and valid size) and
+ * the offset in it of c->rlsn. */
+struct read_pos {
+	uint64_t base, seg_size, off;
+};
+
+/* Finds the segment holding the consumer's read position, moving the
+ * position past segments dropped under it and past a segment's end.  1 with
+ * *at filled; 0 at the journal's end. */
+static int reader_locate(struct journal_consumer *c, struct read_pos *at)
 {
 	struct journal *j = c->j;
+	int found = 0;
 
-	for (;;) {
-		uint64_t base, seg_size, off;
-		size_t i, flen, avail;
-		const uint8_t *p;
+	pthread_mutex_lock(&j->mu);
+	while (j->nsegs > 0 && c->rlsn < j->end_lsn) {
+		size_t i;
 
-		pthread_mutex_lock(&j->mu);
-		if (j->nsegs == 0 || c->rlsn >= j->end_lsn) {
-			pthread_mutex_unlock(&j->mu);
-			return 0;
-		}
 		if (c->rlsn < j->segs[0].base) { /* dropped or deleted under us */
 			c->rlsn = j->segs[0].base;
 			if (c->rseq < j->segs[0].first_seq)
@@ -1461,101 +1493,163 @@ int journal_next(struct journal_consumer *c, struct journal_rec *r)
 		}
 		for (i = j->nsegs - 1; i > 0 && j->segs[i].base > c->rlsn; i--)
 			;
-		base = j->segs[i].base;
-		seg_size = j->segs[i].size;
-		if (c->rlsn < base + JOURNAL_SEG_HDR)
-			c->rlsn = base + JOURNAL_SEG_HDR;
-		if (c->rlsn >= base + seg_size) {
-			if (i + 1 < j->nsegs) {
-				c->rlsn = j->segs[i + 1].base;
-				pthread_mutex_unlock(&j->mu);
-				continue;
-			}
-			pthread_mutex_unlock(&j->mu);
-			return 0;
+		at->base = j->segs[i].base;
+		at->seg_size = j->segs[i].size;
+		if (c->rlsn < at->base + JOURNAL_SEG_HDR)
+			c->rlsn = at->base + JOURNAL_SEG_HDR;
+		if (c->rlsn < at->base + at->seg_size) {
+			at->off = c->rlsn - at->base;
+			found = 1;
+			break;
 		}
-		off = c->rlsn - base;
-		pthread_mutex_unlock(&j->mu);
-
-		if (c->rfd < 0 || c->rbase != base) {
-			char *path = seg_path(j, base);
-			if (c->rfd >= 0)
-				close(c->rfd);
-			c->rfd = open(path, O_RDONLY | O_CLOEXEC);
-			c->blen = 0;
-			c->rbase = base;
-			if (c->rfd < 0) {
-				uint32_t supp;
-				int gone = errno == ENOENT;
-				if (!gone && log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
-					log_err("journal: %s: %s", path, strerror(errno));
-				free(path);
-				if (gone) { /* dropped meanwhile: the loop moves past it */
-					pthread_mutex_lock(&j->mu);
-					if (j->nsegs && j->segs[0].base <= base && c->rlsn < base + seg_size)
-						c->rlsn = base + seg_size;
-					pthread_mutex_unlock(&j->mu);
-					continue;
-				}
-				return 0;
-			}
-			free(path);
-		}
-		if (!(off >= c->boff && off + JOURNAL_HDR <= c->boff + c->blen)) {
-			size_t want = seg_size - off < READ_BUF ? (size_t)(seg_size - off) : READ_BUF;
-			if (reader_fill(c, off, seg_size - off < JOURNAL_HDR ? (size_t)(seg_size - off) : JOURNAL_HDR,
-					want) < 0)
-				goto short_read;
-		}
-		p = c->buf + (off - c->boff);
-		avail = c->blen - (size_t)(off - c->boff);
-		if (avail >= JOURNAL_HDR && get32(p) == REC_MAGIC) {
-			size_t want = JOURNAL_HDR + (size_t)get32(p + 4);
-			if (want <= JOURNAL_HDR + JOURNAL_MAX_RECORD && want <= seg_size - off && want > avail) {
-				if (reader_fill(c, off, want, want > READ_BUF ? want : READ_BUF) < 0)
-					goto short_read;
-				p = c->buf;
-				avail = c->blen;
-			}
-		}
-		if (!frame_valid(p, avail < seg_size - off ? avail : (size_t)(seg_size - off), &flen)) {
-			uint64_t next = reader_resync(c, off, seg_size);
-			uint32_t supp;
-			int count;
-
-			pthread_mutex_lock(&j->mu);
-			count = base + off >= j->corrupt_counted_upto;
-			if (count) {
-				j->st.corrupt_skipped++;
-				j->corrupt_counted_upto = base + next;
-			}
-			if (c->rlsn == base + off)
-				c->rlsn = base + next;
-			pthread_mutex_unlock(&j->mu);
-			if (count && log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
-				log_warn("journal: segment %016" PRIx64 " offset %" PRIu64 ": corrupt record skipped "
-					 "(%" PRIu64 " bytes)", base, off, next - off);
-			continue;
-		}
-		rec_fill(r, p, base + off);
-		pthread_mutex_lock(&j->mu);
-		if (c->rlsn == base + off) { /* unless a drop moved us meanwhile */
-			c->rlsn = r->end_lsn;
-			c->rseq = r->end_seq;
-			pthread_mutex_unlock(&j->mu);
-			return 1;
-		}
-		pthread_mutex_unlock(&j->mu);
-		continue;
-
-	short_read: {
-		uint32_t supp;
-		if (log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
-			log_warn("journal: segment %016" PRIx64 ": shorter than expected at offset %" PRIu64, base, off);
-		pthread_mutex_lock(&j->mu);
-		if (c->rlsn == base + off)
-			c->rlsn = base + seg_size;
-		pthread_mutex_unlock(&j->mu);
+		if (i + 1 >= j->nsegs)
+			break;
+		c->rlsn = j->segs[i + 1].base;
 	}
+	pthread_mutex_unlock(&j->mu);
+	return found;
+}
+
+/* Opens the segment at at->base for reading unless it is open already.  0
+ * when it is open; -EAGAIN when it was dropped meanwhile (the read position
+ * has moved past it); another -errno when it cannot be read now (logged). */
+static int reader_open(struct journal_consumer *c, const struct read_pos *at)
+{
+	struct journal *j = c->j;
+	uint32_t supp;
+	char *path;
+	int err;
+
+	if (c->rfd >= 0 && c->rbase == at->base)
+		return 0;
+	path = seg_path(j, at->base);
+	if (c->rfd >= 0)
+		close(c->rfd);
+	c->rfd = open(path, O_RDONLY | O_CLOEXEC);
+	err = c->rfd < 0 ? errno : 0;
+	c->blen = 0;
+	c->rbase = at->base;
+	if (err && err != ENOENT && log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+		log_err("journal: %s: %s", path, strerror(err));
+	free(path);
+	if (c->rfd >= 0)
+		return 0;
+	if (err != ENOENT)
+		return err ? -err : -EIO;
+	pthread_mutex_lock(&j->mu);
+	if (j->nsegs && j->segs[0].base <= at->base && c->rlsn < at->base + at->seg_size)
+		c->rlsn = at->base + at->seg_size;
+	pthread_mutex_unlock(&j->mu);
+	return -EAGAIN;
+}
+
+/* Brings the record at at->off into the reader's buffer (the whole record
+ * when its header names a sane length): *p points at it, *avail counts the
+ * bytes from there up to the segment's end at most.  -EIO on a short read. */
+static int reader_load(struct journal_consumer *c, const struct read_pos *at, const uint8_t **p, size_t *avail)
+{
+	uint64_t off = at->off, left = at->seg_size - at->off;
+
+	if (!(off >= c->boff && off + JOURNAL_HDR <= c->boff + c->blen)) {
+		size_t want = left < READ_BUF ? (size_t)left : READ_BUF;
+		if (reader_fill(c, off, left < JOURNAL_HDR ? (size_t)left : JOURNAL_HDR, want) < 0)
+			return -EIO;
+	}
+	*p = c->buf + (off - c->boff);
+	*avail = c->blen - (size_t)(off - c->boff);
+	if (*avail >= JOURNAL_HDR && get32(*p) == REC_MAGIC) {
+		size_t want = JOURNAL_HDR + (size_t)get32(*p + 4);
+		if (want <= JOURNAL_HDR + JOURNAL_MAX_RECORD && want <= left && want > *avail) {
+			if (reader_fill(c, off, want, want > READ_BUF ? want : READ_BUF) < 0)
+				return -EIO;
+			*p = c->buf;
+			*avail = c->blen;
+		}
+	}
+	if (*avail > left)
+		*avail = (size_t)left;
+	return 0;
+}
+
+/* The record at at->off is corrupt: moves the read position to the next
+ * valid one, counting and logging each corrupt stretch once for all
+ * consumers. */
+static void reader_skip_corrupt(struct journal_consumer *c, const struct read_pos *at)
+{
+	struct journal *j = c->j;
+	uint64_t next = reader_resync(c, at->off, at->seg_size);
+	uint32_t supp;
+	int count;
+
+	pthread_mutex_lock(&j->mu);
+	count = at->base + at->off >= j->corrupt_counted_upto;
+	if (count) {
+		j->st.corrupt_skipped++;
+		j->corrupt_counted_upto = at->base + next;
+	}
+	if (c->rlsn == at->base + at->off)
+		c->rlsn = at->base + next;
+	pthread_mutex_unlock(&j->mu);
+	if (count && log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+		log_warn("journal: segment %016" PRIx64 " offset %" PRIu64 ": corrupt record skipped "
+			 "(%" PRIu64 " bytes)", at->base, at->off, next - at->off);
+}
+
+/* The segment's file is shorter than its valid size: the rest of it is
+ * skipped. */
+static void reader_skip_short(struct journal_consumer *c, const struct read_pos *at)
+{
+	struct journal *j = c->j;
+	uint32_t supp;
+
+	if (log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
+		log_warn("journal: segment %016" PRIx64 ": shorter than expected at offset %" PRIu64, at->base,
+			 at->off);
+	pthread_mutex_lock(&j->mu);
+	if (c->rlsn == at->base + at->off)
+		c->rlsn = at->base + at->seg_size;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Hands the valid record at p to the caller and moves the read position
+ * past it: 1, or 0 when a drop moved the position meanwhile. */
+static int reader_take(struct journal_consumer *c, struct journal_rec *r, const uint8_t *p,
+		       const struct read_pos *at)
+{
+	struct journal *j = c->j;
+	int taken = 0;
+
+	rec_fill(r, p, at->base + at->off);
+	pthread_mutex_lock(&j->mu);
+	if (c->rlsn == at->base + at->off) {
+		c->rlsn = r->end_lsn;
+		c->rseq = r->end_seq;
+		taken = 1;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return taken;
+}
+
+int journal_next(struct journal_consumer *c, struct journal_rec *r)
+{
+	for (;;) {
+		struct read_pos at;
+		const uint8_t *p;
+		size_t avail, flen;
+		int e;
+
+		if (!reader_locate(c, &at))
+			return 0;
+		e = reader_open(c, &at);
+		if (e == -EAGAIN)
+			continue;
+		if (e < 0)
+			return 0;
+		if (reader_load(c, &at, &p, &avail) < 0)
+			reader_skip_short(c, &at);
+		else if (!frame_valid(p, avail, &flen))
+			reader_skip_corrupt(c, &at);
+		else if (reader_take(c, r, p, &at))
+			return 1;
 	}
 }

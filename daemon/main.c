@@ -22,7 +22,7 @@
 #include "../codec/lineproto.h"
 #include "../drivers/modbus.h"
 #include "../drivers/mqtt.h"
-#include "../drivers/output.h"
+#include "../outputs/output.h"
 #include "config.h"
 #include "control.h"
 #include "journal.h"
@@ -30,7 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "schema_doc.h"
-#include "sink.h"
+#include "pipeline.h"
 #include "util.h"
 
 #ifndef CC_SYSCONFDIR
@@ -63,7 +63,33 @@ struct running {
 	size_t nouts;
 	struct journal *journal; /* lives across reloads */
 	struct mqtt_client *mqtt; /* NULL without mqtt */
+	/* Read by the source threads (feed_engine), replaced only while no
+	 * source runs (reload stops them first). */
+	struct engine *engine;
 };
+
+/* The pipeline's consumer: every sample, once journaled, goes to the engine. */
+static void feed_engine(void *arg, const struct cc_sample *s, size_t n)
+{
+	const struct running *r = arg;
+
+	engine_process(r->engine, s, n);
+}
+
+/* The engine's records and alert events are journaled like any source's. */
+static void record_lines(void *arg, const char *lines, size_t len, size_t nlines)
+{
+	(void)arg;
+	pipeline_submit_lines(lines, len, nlines);
+}
+
+static void record_event(void *arg, const char *json, size_t len)
+{
+	(void)arg;
+	pipeline_submit_event(json, len);
+}
+
+static const struct engine_callbacks engine_to_pipeline = { record_lines, record_event, NULL };
 
 static void usage(FILE *f)
 {
@@ -171,26 +197,21 @@ static int drop_privileges(const struct cc_config *cfg, int lockfd)
 
 static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
 {
-	size_t want = cfg->ninflux + cfg->nfiles + cfg->nwebhooks + (cfg->alerts_mqtt ? 1 : 0);
-	struct output **outs = xcalloc(want + 1, sizeof(*outs));
-	size_t k = 0;
+	struct output **outs = xcalloc(outputs_count(cfg) + 2, sizeof(*outs));
+	size_t k;
 
-	for (size_t i = 0; i < cfg->ninflux; i++)
-		if ((outs[k] = output_influx_new(&cfg->influx[i])) != NULL)
-			k++;
-	for (size_t i = 0; i < cfg->nfiles; i++)
-		if ((outs[k] = output_file_new(&cfg->files[i])) != NULL)
-			k++;
-	for (size_t i = 0; i < cfg->nwebhooks; i++)
-		if ((outs[k] = output_webhook_new(&cfg->webhooks[i])) != NULL)
-			k++;
-	if (cfg->alerts_mqtt && (outs[k] = mqtt_alerts_new(cfg->alerts_mqtt, cfg->site)) != NULL)
-		k++;
-	if (k != want) {
-		for (size_t i = 0; i < k; i++)
-			output_free(outs[i]);
+	if (outputs_from_config(cfg, outs, &k) < 0) {
 		free(outs);
 		return NULL;
+	}
+	if (cfg->alerts_mqtt) {
+		if ((outs[k] = mqtt_alerts_new(cfg->alerts_mqtt, cfg->site)) == NULL) {
+			while (k > 0)
+				output_free(outs[--k]);
+			free(outs);
+			return NULL;
+		}
+		k++;
 	}
 	*n = k;
 	return outs;
@@ -295,12 +316,12 @@ static void stats_emit(struct running *r)
 			{ .key = "files_set_aside", .type = LP_INT, .v.i = (int64_t)js.files_set_aside },
 			{ .key = "dropped_oldest", .type = LP_INT, .v.i = (int64_t)js.dropped_oldest },
 			{ .key = "write_errors", .type = LP_INT, .v.i = (int64_t)js.write_errors },
-			{ .key = "not_journaled", .type = LP_INT, .v.i = (int64_t)sink_dropped() },
+			{ .key = "not_journaled", .type = LP_INT, .v.i = (int64_t)pipeline_dropped() },
 		};
 		lp_encode(&b, "coldchaind_journal", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
 	}
 	if (b.lines)
-		sink_submit_lines(b.data, b.len, b.lines);
+		pipeline_submit_lines(b.data, b.len, b.lines);
 	lp_buf_free(&b);
 }
 
@@ -386,7 +407,8 @@ static int reload(struct running *r, const char *path)
 
 	/* Inputs stop first so nothing is submitted while outputs change. */
 	buses_stop(r);
-	engine_stop();
+	engine_free(r->engine);
+	r->engine = NULL;
 	deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output *heir = NULL;
@@ -411,7 +433,7 @@ static int reload(struct running *r, const char *path)
 		if (output_start(nouts[i], r->journal) < 0)
 			log_err("output %s: cannot start", output_name(nouts[i]));
 	journal_prune(r->journal); /* removed outputs no longer pin segments */
-	engine_start(ncfg);
+	r->engine = engine_new(ncfg, &engine_to_pipeline);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -462,85 +484,236 @@ static void install_signals(sigset_t *blocked, sigset_t *waitmask)
 	sigdelset(waitmask, SIGHUP);
 }
 
-int main(int argc, char **argv)
-{
-	const char *path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf";
-	int check = 0, print = 0, debug = 0, opt, lockfd;
-	struct running r = { 0 };
-	struct control *ctl;
-	enum log_level lvl = LOG_LVL_INFO;
-	sigset_t blocked, waitmask;
-	int64_t next_stats, deadline, watchdog_ms, next_watchdog = INT64_MAX;
+/* The command line. */
+struct options {
+	const char *path;
+	int check, print, debug;
+};
 
+/* The process around the running configuration: the state-dir lock, the
+ * control socket and the signals the main loop waits for. */
+struct proc {
+	int lockfd;
+	struct control *ctl;
+	sigset_t blocked, waitmask;
+	int64_t watchdog_ms, next_watchdog;
+};
+
+/* 1 when main should return *rc at once (-S, -M, -V, -h, a usage error). */
+static int options_parse(int argc, char **argv, struct options *o, int *rc)
+{
+	int opt;
+
+	*rc = 0;
 	while ((opt = getopt(argc, argv, "c:npdSMVh")) != -1) {
 		switch (opt) {
-		case 'c': path = optarg; break;
-		case 'n': check = 1; break;
-		case 'p': print = 1; break;
-		case 'd': debug = 1; break;
-		case 'S': schema_doc_markdown(stdout); return 0;
-		case 'M': schema_doc_man(stdout, CC_VERSION); return 0;
-		case 'V': printf("coldchaind %s\n", CC_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c': o->path = optarg; break;
+		case 'n': o->check = 1; break;
+		case 'p': o->print = 1; break;
+		case 'd': o->debug = 1; break;
+		case 'S': schema_doc_markdown(stdout); return 1;
+		case 'M': schema_doc_man(stdout, CC_VERSION); return 1;
+		case 'V': printf("coldchaind %s\n", CC_VERSION); return 1;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); *rc = 2; return 1;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 2;
-	}
-
-	if (check || print) {
-		if (load_or_report(path, &r.cfg) < 0)
-			return 1;
-		if (print)
-			config_print(r.cfg, stdout);
-		else
-			printf("configuration OK\n");
-		config_free(r.cfg);
-		return 0;
-	}
-
-	if (load_or_report(path, &r.cfg) < 0) {
-		fprintf(stderr, "coldchaind: %s: configuration invalid, not starting\n", path);
+		*rc = 2;
 		return 1;
 	}
-	log_level_parse(r.cfg->log_level, &lvl);
-	log_open(strcmp(r.cfg->log_target, "syslog") == 0 ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
-		 debug ? LOG_LVL_DEBUG : lvl);
+	return 0;
+}
 
-	lockfd = lock_state_dir(r.cfg->state_dir);
-	if (lockfd < 0) {
-		config_free(r.cfg);
+/* -n and -p: the exit status. */
+static int check_or_print(const struct options *o)
+{
+	struct cc_config *cfg = NULL;
+
+	if (load_or_report(o->path, &cfg) < 0)
 		return 1;
+	if (o->print)
+		config_print(cfg, stdout);
+	else
+		printf("configuration OK\n");
+	config_free(cfg);
+	return 0;
+}
+
+/* Configuration, logging, the state-dir lock, the control socket (before
+ * the privilege drop: the socket goes to the daemon's account and the
+ * control group, which only root may choose freely), the privilege drop,
+ * the HTTP library and the signals.  -1 when the daemon must not start
+ * (said on stderr or in the log). */
+static int setup(const struct options *o, struct running *r, struct proc *p)
+{
+	enum log_level lvl = LOG_LVL_INFO;
+	struct passwd *pw;
+
+	if (load_or_report(o->path, &r->cfg) < 0) {
+		fprintf(stderr, "coldchaind: %s: configuration invalid, not starting\n", o->path);
+		return -1;
 	}
-	/* Before the privilege drop: the socket goes to the daemon's account
-	 * and the control group, which only root may choose freely. */
-	{
-		struct passwd *pw = r.cfg->user && geteuid() == 0 ? getpwnam(r.cfg->user) : NULL;
-		ctl = control_open(r.cfg, pw ? pw->pw_uid : geteuid());
-		if (!ctl) {
-			config_free(r.cfg);
-			return 1;
-		}
-	}
-	if (drop_privileges(r.cfg, lockfd) < 0) {
-		control_close(ctl);
-		config_free(r.cfg);
-		return 1;
+	log_level_parse(r->cfg->log_level, &lvl);
+	log_open(strcmp(r->cfg->log_target, "syslog") == 0 ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+		 o->debug ? LOG_LVL_DEBUG : lvl);
+	p->lockfd = lock_state_dir(r->cfg->state_dir);
+	if (p->lockfd < 0)
+		goto fail;
+	pw = r->cfg->user && geteuid() == 0 ? getpwnam(r->cfg->user) : NULL;
+	p->ctl = control_open(r->cfg, pw ? pw->pw_uid : geteuid());
+	if (!p->ctl)
+		goto fail;
+	if (drop_privileges(r->cfg, p->lockfd) < 0) {
+		control_close(p->ctl);
+		goto fail;
 	}
 	if (output_global_init() < 0)
 		fatal("cannot initialise the HTTP library");
-	install_signals(&blocked, &waitmask);
+	install_signals(&p->blocked, &p->waitmask);
+	return 0;
+fail:
+	config_free(r->cfg);
+	return -1;
+}
 
-	{
-		struct journal_conf jc = { r.cfg->journal.dir, r.cfg->journal.max_size, r.cfg->journal.segment_size,
-					   r.cfg->journal.fsync_ms };
-		r.journal = journal_open(&jc);
-		if (!r.journal)
-			fatal("journal %s: cannot open: %s", jc.dir, strerror(errno));
+/* The journal, and the pipeline that journals every source's samples and then
+ * hands them to the engine. */
+static void journal_start(struct running *r)
+{
+	struct journal_conf jc = { r->cfg->journal.dir, r->cfg->journal.max_size, r->cfg->journal.segment_size,
+				   r->cfg->journal.fsync_ms };
+
+	r->journal = journal_open(&jc);
+	if (!r->journal)
+		fatal("journal %s: cannot open: %s", jc.dir, strerror(errno));
+	pipeline_set_journal(r->journal);
+	pipeline_set_consumer(feed_engine, r);
+}
+
+/* Once the outputs run: the engine, then the inputs that feed it. */
+static void inputs_start(struct running *r, struct proc *p, const char *path)
+{
+	r->engine = engine_new(r->cfg, &engine_to_pipeline);
+	control_set_engine(p->ctl, r->engine);
+	buses_start(r);
+	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
+		 r->nbuses, r->nouts, path);
+	notify_send("READY=1\nSTATUS=polling");
+	/* Type=notify + WatchdogSec=: pinged from the main loop, so a wedged
+	 * main loop gets the daemon restarted. */
+	p->watchdog_ms = notify_watchdog_ms();
+	p->next_watchdog = p->watchdog_ms > 0 ? time_mono_ms() : INT64_MAX;
+}
+
+/* Waits (ppoll, with the signals unblocked) until the next timer, at most
+ * a second (engine timers: delays, stale channels, snapshots), and serves
+ * the control socket. */
+static void loop_wait(struct proc *p, int64_t next_stats)
+{
+	int64_t wait = (next_stats < p->next_watchdog ? next_stats : p->next_watchdog) - time_mono_ms();
+	struct pollfd pfd[CONTROL_MAX_FDS];
+	struct timespec ts;
+	int npfd;
+
+	if (wait < 0)
+		wait = 0;
+	if (wait > 1000)
+		wait = 1000;
+	ts.tv_sec = wait / 1000;
+	ts.tv_nsec = (wait % 1000) * 1000000;
+	npfd = control_pollfds(p->ctl, pfd, CONTROL_MAX_FDS);
+	if (ppoll(pfd, (nfds_t)npfd, &ts, &p->waitmask) < 0) {
+		if (errno != EINTR)
+			log_warn("main loop: ppoll: %s", strerror(errno));
+		npfd = 0;
 	}
-	sink_set_journal(r.journal);
+	control_handle(p->ctl, pfd, npfd);
+}
+
+/* The main loop, until SIGTERM or SIGINT. */
+static void run(struct running *r, struct proc *p, const char *path)
+{
+	int64_t next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
+
+	while (!got_term) {
+		loop_wait(p, next_stats);
+		if (p->next_watchdog != INT64_MAX && time_mono_ms() >= p->next_watchdog) {
+			notify_send("WATCHDOG=1");
+			p->next_watchdog = time_mono_ms() + p->watchdog_ms / 2;
+		}
+		if (got_hup || control_reload_wanted(p->ctl)) {
+			int ok;
+			got_hup = 0;
+			notify_send("RELOADING=1");
+			ok = reload(r, path) == 0;
+			control_set_config(p->ctl, r->cfg);
+			control_set_engine(p->ctl, r->engine);
+			control_reload_done(p->ctl, ok);
+			notify_send("READY=1");
+			next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
+		}
+		engine_tick(r->engine, time_now_ns());
+		if (time_mono_ms() >= next_stats) {
+			stats_emit(r);
+			next_stats += r->cfg->stats_interval_ms;
+			if (next_stats < time_mono_ms())
+				next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
+		}
+	}
+}
+
+/* Inputs stop first, then the engine (its snapshot), then the outputs get
+ * the shutdown timeout to deliver; the journal closes last. */
+static void shutdown_all(struct running *r, struct proc *p)
+{
+	int64_t deadline;
+
+	notify_send("STOPPING=1");
+	control_close(p->ctl);
+	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
+		 r->cfg->shutdown_timeout_ms);
+	buses_stop(r);
+	engine_free(r->engine);
+	r->engine = NULL;
+	stats_emit(r);
+	deadline = time_mono_ms() + r->cfg->shutdown_timeout_ms;
+	for (size_t i = 0; i < r->nouts; i++) {
+		struct output_stats st;
+		output_stop(r->outs[i], deadline);
+		output_get_stats(r->outs[i], &st);
+		if (st.pending)
+			log_info("output %s: %" PRIu64 " lines undelivered at shutdown, kept in the journal",
+				 output_name(r->outs[i]), st.pending);
+	}
+	for (size_t i = 0; i < r->nouts; i++)
+		output_free(r->outs[i]);
+	free(r->outs);
+	pipeline_set_consumer(NULL, NULL);
+	pipeline_set_journal(NULL);
+	journal_close(r->journal); /* fsync + every position on disk */
+	config_free(r->cfg);
+	output_global_cleanup();
+	log_info("stopped");
+	close(p->lockfd);
+	log_close();
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf" };
+	struct running r = { 0 };
+	struct proc p = { 0 };
+	int rc;
+
+	if (options_parse(argc, argv, &o, &rc))
+		return rc;
+	if (o.check || o.print)
+		return check_or_print(&o);
+	if (setup(&o, &r, &p) < 0)
+		return 1;
+	journal_start(&r);
 	r.outs = outputs_create(r.cfg, &r.nouts);
 	if (!r.outs)
 		fatal("cannot create outputs");
@@ -548,86 +721,8 @@ int main(int argc, char **argv)
 		if (output_start(r.outs[i], r.journal) < 0)
 			fatal("output %s: cannot start", output_name(r.outs[i]));
 	journal_prune(r.journal);
-	engine_start(r.cfg);
-	buses_start(&r);
-	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r.cfg->site,
-		 r.nbuses, r.nouts, path);
-	notify_send("READY=1\nSTATUS=polling");
-	/* Type=notify + WatchdogSec=: pinged from the main loop, so a wedged
-	 * main loop gets the daemon restarted. */
-	watchdog_ms = notify_watchdog_ms();
-	if (watchdog_ms > 0)
-		next_watchdog = time_mono_ms();
-
-	next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
-	while (!got_term) {
-		int64_t now = time_mono_ms();
-		int64_t wait = (next_stats < next_watchdog ? next_stats : next_watchdog) - now;
-		struct timespec ts;
-		struct pollfd pfd[CONTROL_MAX_FDS];
-		int npfd;
-
-		if (wait < 0)
-			wait = 0;
-		if (wait > 1000)
-			wait = 1000; /* engine timers: delays, stale channels, snapshots */
-		ts.tv_sec = wait / 1000;
-		ts.tv_nsec = (wait % 1000) * 1000000;
-		npfd = control_pollfds(ctl, pfd, CONTROL_MAX_FDS);
-		if (ppoll(pfd, (nfds_t)npfd, &ts, &waitmask) < 0) {
-			if (errno != EINTR)
-				log_warn("main loop: ppoll: %s", strerror(errno));
-			npfd = 0;
-		}
-		control_handle(ctl, pfd, npfd);
-		if (next_watchdog != INT64_MAX && time_mono_ms() >= next_watchdog) {
-			notify_send("WATCHDOG=1");
-			next_watchdog = time_mono_ms() + watchdog_ms / 2;
-		}
-		if (got_hup || control_reload_wanted(ctl)) {
-			int ok;
-			got_hup = 0;
-			notify_send("RELOADING=1");
-			ok = reload(&r, path) == 0;
-			control_set_config(ctl, r.cfg);
-			control_reload_done(ctl, ok);
-			notify_send("READY=1");
-			next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
-		}
-		engine_tick(time_now_ns());
-		if (time_mono_ms() >= next_stats) {
-			stats_emit(&r);
-			next_stats += r.cfg->stats_interval_ms;
-			if (next_stats < time_mono_ms())
-				next_stats = time_mono_ms() + r.cfg->stats_interval_ms;
-		}
-	}
-
-	notify_send("STOPPING=1");
-	control_close(ctl);
-	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
-		 r.cfg->shutdown_timeout_ms);
-	buses_stop(&r);
-	engine_stop();
-	stats_emit(&r);
-	deadline = time_mono_ms() + r.cfg->shutdown_timeout_ms;
-	for (size_t i = 0; i < r.nouts; i++) {
-		struct output_stats st;
-		output_stop(r.outs[i], deadline);
-		output_get_stats(r.outs[i], &st);
-		if (st.pending)
-			log_info("output %s: %" PRIu64 " lines undelivered at shutdown, kept in the journal",
-				 output_name(r.outs[i]), st.pending);
-	}
-	for (size_t i = 0; i < r.nouts; i++)
-		output_free(r.outs[i]);
-	free(r.outs);
-	sink_set_journal(NULL);
-	journal_close(r.journal); /* fsync + every position on disk */
-	config_free(r.cfg);
-	output_global_cleanup();
-	log_info("stopped");
-	close(lockfd);
-	log_close();
+	inputs_start(&r, &p, o.path);
+	run(&r, &p, o.path);
+	shutdown_all(&r, &p);
 	return 0;
 }

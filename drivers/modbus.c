@@ -1,5 +1,5 @@
 /* modbus.c - the Modbus driver: one worker thread per bus polls its devices
- * on their own intervals and hands every poll's samples to sink_submit().
+ * on their own intervals and hands every poll's samples to pipeline_submit().
  * The only file of the daemon that includes <modbus.h>; libmodbus errors are
  * translated here, with modbus_strerror, and never leave this file.
  *
@@ -41,7 +41,7 @@
 
 #include "../daemon/config.h"
 #include "../daemon/log.h"
-#include "../daemon/sink.h"
+#include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../codec/modbus_plan.h"
 #include "../codec/regdecode.h"
@@ -431,7 +431,7 @@ static void dev_catch_up(struct mb_bus *b, struct mb_dev *d, int64_t now)
 			d->scratch[i].value = 0;
 			d->scratch[i].quality = CC_Q_STALE;
 		}
-		sink_submit(d->scratch, d->conf->npoints);
+		pipeline_submit(d->scratch, d->conf->npoints);
 	}
 	d->next_due += k * iv;
 	if (log_rl_allow(&d->rl_late, LOG_RL_MS, &supp))
@@ -447,7 +447,7 @@ static void dev_record_down(struct mb_bus *b, struct mb_dev *d)
 	for (size_t i = 0; i < d->plan.nreqs; i++)
 		samples_fail(d, &d->plan.reqs[i]);
 	if (d->conf->npoints)
-		sink_submit(d->samples, d->conf->npoints);
+		pipeline_submit(d->samples, d->conf->npoints);
 	stats_update(b, d, 0, 0, 0, 0, 0, -1);
 	dev_slot_done(d);
 }
@@ -501,120 +501,163 @@ static struct mb_dev *bus_next_probe(struct mb_bus *b, int64_t now)
 	return p && probe_allowed(b, p, now) ? p : NULL;
 }
 
+/* What one poll of a unit did: its outcome and its statistics. */
+struct poll_run {
+	int answered, timed_out, aborted, want_split;
+	int nreq, nerr, nto, nexc;
+	double rtt;
+};
+
+/* Logs request r's error e (rate-limited by rl). */
+static void req_warn(const struct mb_bus *b, const struct mb_dev *d, const struct plan_req *r, int e,
+		     struct log_rl *rl)
+{
+	uint32_t supp = 0;
+
+	if (log_rl_allow(rl, LOG_RL_MS, &supp))
+		log_warn("bus %s unit %d (%s) %s %u..%u: %s%s", b->conf->name, d->conf->unit, d->conf->name,
+			 table_name(r->table), (unsigned)r->address, (unsigned)r->address + r->count - 1,
+			 modbus_strerror(e), supp ? " (repeated; earlier ones suppressed)" : "");
+}
+
+/* Request r did not answer with its registers (rc: what req_exec returned,
+ * e: its errno): its points record the failure, counted and logged by kind.
+ * 1 when the poll must stop (a timeout or a broken link), 0 to carry on. */
+static int poll_failed(struct mb_bus *b, struct mb_dev *d, const struct plan_req *r, int rc, int e,
+		       struct poll_run *run)
+{
+	uint32_t supp = 0;
+
+	if (rc >= 0)
+		e = EMBMDATA; /* short answer */
+	run->nerr++;
+	samples_fail(d, r);
+	if (is_exception(e)) {
+		run->answered = 1;
+		run->nexc++;
+		if (e == EMBXILADD && !d->split && req_bridges_gap(d, r))
+			run->want_split = 1;
+		else
+			req_warn(b, d, r, e, &d->rl_exc);
+		return 0;
+	}
+	if (e == ETIMEDOUT) {
+		run->nto++;
+		run->timed_out = 1;
+		/* a late reply must not be taken as the answer to the next
+		 * request (TCP: stream desync; RTU: a slow unit's frame) */
+		modbus_flush(b->ctx);
+		if (log_rl_allow(&d->rl_to, LOG_RL_MS, &supp))
+			log_warn("bus %s unit %d (%s) %s %u..%u: %s after %lld ms; backing off%s", b->conf->name,
+				 d->conf->unit, d->conf->name, table_name(r->table), (unsigned)r->address,
+				 (unsigned)r->address + r->count - 1, modbus_strerror(e),
+				 (long long)b->conf->timeout_ms, supp ? " (repeated; earlier ones suppressed)" : "");
+		return 1;
+	}
+	if (is_link_error(e)) {
+		link_broken(b, d, e, time_mono_ms());
+		return 1;
+	}
+	/* bad CRC, garbled or mismatched frame: drop whatever is pending and
+	 * carry on with the next request */
+	modbus_flush(b->ctx);
+	req_warn(b, d, r, e, &d->rl_err);
+	return 0;
+}
+
+/* Runs request r of a poll, after the RTU turnaround since the bus's last
+ * request.  1 when the poll must stop (run->aborted: the bus is stopping). */
+static int poll_request(struct mb_bus *b, struct mb_dev *d, const struct plan_req *r, struct poll_run *run)
+{
+	const struct cc_bus_conf *bc = b->conf;
+	int64_t t0;
+	int rc, e;
+
+	if (bc->is_rtu && bc->turnaround_ms > 0 && b->last_req_end > 0) {
+		int64_t until = b->last_req_end + bc->turnaround_ms;
+		if (time_mono_ms() < until && wait_until(b, until)) {
+			run->aborted = 1;
+			return 1;
+		}
+	}
+	t0 = mono_us();
+	rc = req_exec(b, r);
+	e = errno;
+	b->last_req_end = time_mono_ms();
+	run->nreq++;
+	if (rc != r->count)
+		return poll_failed(b, d, r, rc, e, run);
+	run->answered = 1;
+	run->rtt = (double)(mono_us() - t0) / 1000.0;
+	samples_decode(b, d, r, time_now_ns());
+	return 0;
+}
+
+/* Stopping mid-poll: hands over what the first ndone requests read (a
+ * completed read is never dropped) but does not record the unattempted
+ * rest as failures. */
+static void poll_hand_over_done(struct mb_dev *d, size_t ndone)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < ndone; k++)
+		for (size_t j = 0; j < d->plan.reqs[k].npoints; j++)
+			d->scratch[n++] = d->samples[d->plan.reqs[k].points[j]];
+	if (n)
+		pipeline_submit(d->scratch, n);
+}
+
+/* After a whole poll: records its samples (a probe only an answer), splits
+ * the plan if the unit asked for it, and marks the unit up, or down and
+ * backing off after a timeout. */
+static void poll_settle(struct mb_bus *b, struct mb_dev *d, const struct poll_run *run, int in_slot)
+{
+	const struct cc_device_conf *c = d->conf;
+	int64_t now;
+
+	if (c->npoints && (in_slot || run->answered))
+		pipeline_submit(d->samples, c->npoints);
+	now = time_mono_ms();
+	if (run->want_split)
+		dev_replan_split(b, d);
+	if (run->answered && !run->timed_out) {
+		if (d->fails > 0)
+			log_info("bus %s unit %d (%s): answering again after %u failures", b->conf->name, c->unit,
+				 c->name, d->fails);
+		d->fails = 0;
+		d->up = 1;
+	} else if (run->timed_out) {
+		b->last_timeout = now;
+		dev_backoff(b, d, now);
+	}
+	if (in_slot)
+		dev_slot_done(d);
+	stats_update(b, d, run->nreq, run->nerr, run->nto, run->nexc, 1, run->rtt);
+}
+
 /* Polls a device.  in_slot: the poll serves one of its interval slots, and
  * records whatever came (a comm error included); otherwise it is a probe
  * between slots, which records only an answer (the slot already recorded
  * the comm error). */
 static void dev_poll(struct mb_bus *b, struct mb_dev *d, int in_slot)
 {
-	const struct cc_bus_conf *bc = b->conf;
-	const struct cc_device_conf *c = d->conf;
-	int answered = 0, timed_out = 0, aborted = 0, want_split = 0;
-	int nreq = 0, nerr = 0, nto = 0, nexc = 0;
-	double rtt = -1;
+	struct poll_run run = { .rtt = -1 };
 	size_t i;
 
 	/* Every point starts as a comm error (stamped now); a request that
 	 * answers overwrites its points. */
 	for (i = 0; i < d->plan.nreqs; i++)
 		samples_fail(d, &d->plan.reqs[i]);
-	modbus_set_slave(b->ctx, c->unit);
-	for (i = 0; i < d->plan.nreqs; i++) {
-		const struct plan_req *r = &d->plan.reqs[i];
-		int64_t t0;
-		int rc, e;
-		uint32_t supp = 0;
-
-		if (bc->is_rtu && bc->turnaround_ms > 0 && b->last_req_end > 0) {
-			int64_t until = b->last_req_end + bc->turnaround_ms;
-			if (time_mono_ms() < until && wait_until(b, until)) {
-				aborted = 1;
-				break;
-			}
-		}
-		t0 = mono_us();
-		rc = req_exec(b, r);
-		e = errno;
-		b->last_req_end = time_mono_ms();
-		nreq++;
-		if (rc == r->count) {
-			answered = 1;
-			rtt = (double)(mono_us() - t0) / 1000.0;
-			samples_decode(b, d, r, time_now_ns());
-			continue;
-		}
-		if (rc >= 0)
-			e = EMBMDATA; /* short answer */
-		nerr++;
-		samples_fail(d, r);
-		if (is_exception(e)) {
-			answered = 1;
-			nexc++;
-			if (e == EMBXILADD && !d->split && req_bridges_gap(d, r))
-				want_split = 1;
-			else if (log_rl_allow(&d->rl_exc, LOG_RL_MS, &supp))
-				log_warn("bus %s unit %d (%s) %s %u..%u: %s%s", bc->name, c->unit, c->name,
-					 table_name(r->table), (unsigned)r->address,
-					 (unsigned)r->address + r->count - 1, modbus_strerror(e),
-					 supp ? " (repeated; earlier ones suppressed)" : "");
-			continue;
-		}
-		if (e == ETIMEDOUT) {
-			nto++;
-			timed_out = 1;
-			/* a late reply must not be taken as the answer to the next
-			 * request (TCP: stream desync; RTU: a slow unit's frame) */
-			modbus_flush(b->ctx);
-			if (log_rl_allow(&d->rl_to, LOG_RL_MS, &supp))
-				log_warn("bus %s unit %d (%s) %s %u..%u: %s after %lld ms; backing off%s", bc->name,
-					 c->unit, c->name, table_name(r->table), (unsigned)r->address,
-					 (unsigned)r->address + r->count - 1, modbus_strerror(e),
-					 (long long)bc->timeout_ms, supp ? " (repeated; earlier ones suppressed)" : "");
+	modbus_set_slave(b->ctx, d->conf->unit);
+	for (i = 0; i < d->plan.nreqs; i++)
+		if (poll_request(b, d, &d->plan.reqs[i], &run))
 			break;
-		}
-		if (is_link_error(e)) {
-			link_broken(b, d, e, time_mono_ms());
-			break;
-		}
-		/* bad CRC, garbled or mismatched frame: drop whatever is pending
-		 * and carry on with the next request */
-		modbus_flush(b->ctx);
-		if (log_rl_allow(&d->rl_err, LOG_RL_MS, &supp))
-			log_warn("bus %s unit %d (%s) %s %u..%u: %s%s", bc->name, c->unit, c->name, table_name(r->table),
-				 (unsigned)r->address, (unsigned)r->address + r->count - 1, modbus_strerror(e),
-				 supp ? " (repeated; earlier ones suppressed)" : "");
-	}
-	if (aborted) {
-		/* Stopping: hand over what was read (a completed read is never
-		 * dropped) but do not record the unattempted rest as failures. */
-		size_t n = 0;
-		for (size_t k = 0; k < i; k++)
-			for (size_t j = 0; j < d->plan.reqs[k].npoints; j++)
-				d->scratch[n++] = d->samples[d->plan.reqs[k].points[j]];
-		if (n)
-			sink_submit(d->scratch, n);
-		stats_update(b, d, nreq, nerr, nto, nexc, 0, rtt);
+	if (run.aborted) {
+		poll_hand_over_done(d, i);
+		stats_update(b, d, run.nreq, run.nerr, run.nto, run.nexc, 0, run.rtt);
 		return;
 	}
-	if (c->npoints && (in_slot || answered))
-		sink_submit(d->samples, c->npoints);
-
-	int64_t now = time_mono_ms();
-	if (want_split)
-		dev_replan_split(b, d);
-	if (answered && !timed_out) {
-		if (d->fails > 0)
-			log_info("bus %s unit %d (%s): answering again after %u failures", bc->name, c->unit, c->name,
-				 d->fails);
-		d->fails = 0;
-		d->up = 1;
-	} else if (timed_out) {
-		b->last_timeout = now;
-		dev_backoff(b, d, now);
-	}
-	if (in_slot)
-		dev_slot_done(d);
-	stats_update(b, d, nreq, nerr, nto, nexc, 1, rtt);
+	poll_settle(b, d, &run, in_slot);
 }
 
 static void *bus_main(void *arg)
@@ -679,6 +722,22 @@ static void *bus_main(void *arg)
 	return NULL;
 }
 
+/* Frees a bus whose thread has ended (or never started). */
+static void bus_free(struct mb_bus *b)
+{
+	if (b->ctx)
+		modbus_free(b->ctx);
+	for (size_t i = 0; i < b->ndevs; i++) {
+		plan_free(&b->devs[i].plan);
+		free(b->devs[i].samples);
+		free(b->devs[i].scratch);
+	}
+	free(b->devs);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
 struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 {
 	struct mb_bus *b = xcalloc(1, sizeof(*b));
@@ -735,15 +794,7 @@ struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 	rc = pthread_create(&b->thr, NULL, bus_main, b);
 	if (rc != 0) {
 		log_err("bus %s: cannot start worker thread: %s", conf->name, strerror(rc));
-		for (size_t i = 0; i < b->ndevs; i++) {
-			plan_free(&b->devs[i].plan);
-			free(b->devs[i].samples);
-			free(b->devs[i].scratch);
-		}
-		free(b->devs);
-		pthread_cond_destroy(&b->cond);
-		pthread_mutex_destroy(&b->lock);
-		free(b);
+		bus_free(b);
 		errno = rc;
 		return NULL;
 	}
@@ -764,17 +815,7 @@ void mb_bus_stop(struct mb_bus *b)
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 	pthread_join(b->thr, NULL);
-	if (b->ctx)
-		modbus_free(b->ctx);
-	for (size_t i = 0; i < b->ndevs; i++) {
-		plan_free(&b->devs[i].plan);
-		free(b->devs[i].samples);
-		free(b->devs[i].scratch);
-	}
-	free(b->devs);
-	pthread_cond_destroy(&b->cond);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	bus_free(b);
 }
 
 void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const struct mb_unit_stats *st, void *arg),

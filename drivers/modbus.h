@@ -1,7 +1,7 @@
 /* modbus.h - the Modbus driver: one worker thread per bus (TCP or RTU),
  * each polling its devices on their own intervals, with failure isolation
  * (capped exponential backoff per unit, link reopen) and request planning.
- * Samples go to sink_submit().  The only file including <modbus.h> is
+ * Samples go to pipeline_submit().  The only file including <modbus.h> is
  * modbus.c. */
 #ifndef CC_MODBUS_H
 #define CC_MODBUS_H

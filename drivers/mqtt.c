@@ -48,10 +48,10 @@
 
 #include "../daemon/config.h"
 #include "../daemon/log.h"
-#include "../daemon/sink.h"
+#include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../codec/lineproto.h"
-#include "output.h"
+#include "../outputs/output.h"
 #include "../codec/payload.h"
 #include "../codec/topic.h"
 
@@ -465,7 +465,7 @@ static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t
 {
 	size_t lines0 = c->batch.lines;
 
-	sink_encode(&c->batch, smp, n);
+	pipeline_encode(&c->batch, smp, n);
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
 		c->bsmp = xrealloc(c->bsmp, c->bcap * sizeof(*c->bsmp));
@@ -497,7 +497,7 @@ static void batch_give_up(struct mqtt_client *c, const char *why)
 		if (c->bq0[i])
 			c->bsmp[n++] = c->bsmp[i];
 	if (n || c->bq0lines)
-		sink_submit_unjournaled(c->bsmp, n, c->bq0lines, why);
+		pipeline_submit_unjournaled(c->bsmp, n, c->bq0lines, why);
 	batch_reset(c);
 }
 
@@ -509,14 +509,14 @@ static void batch_give_up(struct mqtt_client *c, const char *why)
  * is given up); a clean session would lose them that way, so the burst is
  * held, unread, until the journal takes it (hold_retry).  A burst of
  * QoS 0 messages only, or one with no journal to wait for, is submitted
- * and counted as before (sink_submit_encoded).
+ * and counted as before (pipeline_submit_encoded).
  */
 static int batch_flush(struct mqtt_client *c)
 {
 	int r = 0;
 
 	if (c->bn && c->bq1msgs) {
-		r = sink_try_submit_encoded(&c->batch, c->bsmp, c->bn);
+		r = pipeline_try_submit_encoded(&c->batch, c->bsmp, c->bn);
 		if (r < 0) {
 			pthread_mutex_lock(&c->lock);
 			c->withheld += c->bq1msgs;
@@ -529,7 +529,7 @@ static int batch_flush(struct mqtt_client *c)
 			return r;
 		}
 	} else if (c->bn) {
-		sink_submit_encoded(&c->batch, c->bsmp, c->bn);
+		pipeline_submit_encoded(&c->batch, c->bsmp, c->bn);
 	}
 	batch_reset(c);
 	return r;
@@ -874,7 +874,7 @@ static void stall_note(struct mqtt_client *c)
  * took it (the PUBACKs may then go out). */
 static int hold_retry(struct mqtt_client *c)
 {
-	if (sink_try_submit_encoded(&c->batch, c->bsmp, c->bn) < 0)
+	if (pipeline_try_submit_encoded(&c->batch, c->bsmp, c->bn) < 0)
 		return 0;
 	batch_reset(c);
 	c->held = 0;
@@ -890,7 +890,7 @@ static void wait_writable(struct mqtt_client *c)
 {
 	int64_t until = time_mono_ms() + c->withhold_ms;
 
-	while (!sink_journal_writable() && time_mono_ms() < until)
+	while (!pipeline_journal_writable() && time_mono_ms() < until)
 		if (nap(c, 200))
 			return;
 	c->withhold_ms *= 2;
@@ -1042,7 +1042,7 @@ static void *loop_main(void *arg)
 		}
 	}
 	if (c->held) { /* stopped before the journal took them: never acknowledged */
-		sink_submit_unjournaled(c->bsmp, c->bn, c->batch.lines, "stopped while the journal could not take them");
+		pipeline_submit_unjournaled(c->bsmp, c->bn, c->batch.lines, "stopped while the journal could not take them");
 		batch_reset(c);
 		c->held = 0;
 	} else if (c->sock_up) {
@@ -1082,6 +1082,51 @@ static void client_free(struct mqtt_client *c)
 	free(c);
 }
 
+/* The mosquitto client of c: its protocol, callbacks, credentials and
+ * TLS.  0 or -errno (-EINVAL: the library refused a setting); logged. */
+static int client_setup_mosq(struct mqtt_client *c)
+{
+	const struct cc_mqtt_conf *m = c->conf;
+	int rc;
+
+	c->mosq = mosquitto_new(m->client_id, m->clean_session ? true : false, c);
+	if (!c->mosq) {
+		int e = errno ? errno : ENOMEM;
+		log_err("mqtt broker %s: cannot create the client: %s", c->broker, strerror(e));
+		return -e;
+	}
+	/* the PUBACK ordering depends on this: see the top of the file */
+	mosquitto_threaded_set(c->mosq, true);
+	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
+	mosquitto_message_v5_callback_set(c->mosq, on_message);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
+	mosquitto_log_callback_set(c->mosq, on_log);
+	if (m->username && (rc = mosquitto_username_pw_set(c->mosq, m->username, m->password)) != MOSQ_ERR_SUCCESS) {
+		log_err("mqtt broker %s: credentials: %s", c->broker, mosquitto_strerror(rc));
+		return -EINVAL;
+	}
+	if (m->tls) {
+		const char *dir = m->ca_dir ? m->ca_dir : (!m->ca_file ? "/etc/ssl/certs" : NULL);
+		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
+				err_text(rc));
+			return -EINVAL;
+		}
+		if (m->insecure) {
+			mosquitto_tls_opts_set(c->mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
+			mosquitto_tls_insecure_set(c->mosq, true);
+			log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
+				 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
+		}
+	}
+	return 0;
+}
+
+
 static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
 				 mqtt_watch_fn watch, void *watch_arg)
 {
@@ -1117,42 +1162,14 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		}
 		c->nsubs++;
 	}
-	c->mosq = mosquitto_new(m->client_id, m->clean_session ? true : false, c);
-	if (!c->mosq) {
-		e = errno ? errno : ENOMEM;
-		log_err("mqtt broker %s: cannot create the client: %s", c->broker, strerror(e));
+	rc = client_setup_mosq(c);
+	if (rc < 0) {
+		e = -rc;
 		goto fail;
 	}
-	/* the PUBACK ordering depends on this: see the top of the file */
-	mosquitto_threaded_set(c->mosq, true);
-	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
-	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
-	mosquitto_log_callback_set(c->mosq, on_log);
-	if (m->username && (rc = mosquitto_username_pw_set(c->mosq, m->username, m->password)) != MOSQ_ERR_SUCCESS) {
-		log_err("mqtt broker %s: credentials: %s", c->broker, mosquitto_strerror(rc));
-		goto fail;
-	}
-	if (m->tls) {
-		const char *dir = m->ca_dir ? m->ca_dir : (!m->ca_file ? "/etc/ssl/certs" : NULL);
-		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
-				err_text(rc));
-			goto fail;
-		}
-		if (m->insecure) {
-			mosquitto_tls_opts_set(c->mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
-			mosquitto_tls_insecure_set(c->mosq, true);
-			log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
-				 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
-		}
-	}
-	if (pthread_create(&c->thr, NULL, loop_main, c) != 0) {
-		e = errno ? errno : EAGAIN;
+	rc = pthread_create(&c->thr, NULL, loop_main, c);
+	if (rc != 0) { /* pthread_create returns its error; errno is not set */
+		e = rc;
 		goto fail;
 	}
 	log_info("mqtt broker %s: %zu subscriptions, client id %s, %s%s", c->broker, c->nsubs, m->client_id,
@@ -1231,7 +1248,7 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 /* --- the alert publisher (outputs.alerts_mqtt) ------------------------------ */
 
 /*
- * A journal consumer like any output (drivers/output.c does the reading,
+ * A journal consumer like any output (outputs/output.c does the reading,
  * positions, retry and backoff); this is its publish(): one event becomes a
  * retained QoS 1 message on PREFIX/state/ROOM/ID and a QoS 1 message on
  * PREFIX/events, and publish() returns only when the broker has sent a
@@ -1300,29 +1317,20 @@ static void topic_level(char *dst, size_t size, const char *s)
 	dst[o] = '\0';
 }
 
-static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
+/* The publisher's client, created on first use, once connected (waiting up
+ * to timeout_ms); *from is where its PUBACKs are counted from.  0, or
+ * -EAGAIN/-ENOTCONN with err set. */
+static int alerts_connect(struct mqtt_alerts *a, int64_t timeout_ms, unsigned *from, char *err, size_t errlen)
 {
-	struct mqtt_alerts *a = arg;
 	struct mqtt_client *c;
-	cJSON *root = cJSON_ParseWithLength(json, len);
-	const cJSON *id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
-	const cJSON *room = root ? cJSON_GetObjectItemCaseSensitive(root, "room") : NULL;
-	char topic[1024], lroom[256], lid[512];
-	int mids[2] = { -1, -1 }, n = 0, rc, r = 0, acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
-	unsigned from;
 	struct timespec ts;
+	int connected;
 
-	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "event is not a JSON object");
-		r = -EINVAL;
-		goto out;
-	}
 	if (!a->c) {
 		a->c = mqtt_start(a->conf->broker, a->site);
 		if (!a->c) {
 			snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
-			r = -EAGAIN;
-			goto out;
+			return -EAGAIN;
 		}
 		mosquitto_publish_v5_callback_set(a->c->mosq, on_publish);
 	}
@@ -1332,41 +1340,58 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 	while (!c->connected && !c->stop)
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;
-	rc = c->connected;
-	from = c->nacked;
+	connected = c->connected;
+	*from = c->nacked;
 	pthread_mutex_unlock(&c->lock);
-	if (!rc) {
+	if (!connected) {
 		snprintf(err, errlen, "not connected to broker %s%s%s", c->broker, c->last_err[0] ? ": " : "",
 			 c->last_err);
-		r = -ENOTCONN;
-		goto out;
+		return -ENOTCONN;
 	}
+	return 0;
+}
+
+/* Queues the event at QoS 1: retained on PREFIX/state/ROOM/ID when it names
+ * an alarm, and on PREFIX/events.  The message ids go to mids[*n...].  0, or
+ * -EAGAIN with err set. */
+static int alerts_queue(struct mqtt_alerts *a, const cJSON *root, const char *json, size_t len, int mids[2], int *n,
+			char *err, size_t errlen)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	const cJSON *room = cJSON_GetObjectItemCaseSensitive(root, "room");
+	char topic[1024], lroom[256], lid[512];
+	int rc;
+
 	if (cJSON_IsString(id)) {
 		topic_level(lroom, sizeof(lroom), cJSON_IsString(room) ? room->valuestring : NULL);
 		topic_level(lid, sizeof(lid), id->valuestring);
 		snprintf(topic, sizeof(topic), "%s/state/%s/%s", a->conf->prefix, lroom, lid);
-		rc = mosquitto_publish_v5(c->mosq, &mids[n], topic, (int)len, json, 1, true, NULL);
+		rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, true, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
-			r = -EAGAIN;
-			goto out;
+			return -EAGAIN;
 		}
-		n++;
+		(*n)++;
 	}
 	snprintf(topic, sizeof(topic), "%s/events", a->conf->prefix);
-	rc = mosquitto_publish_v5(c->mosq, &mids[n], topic, (int)len, json, 1, false, NULL);
+	rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, false, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
-		r = -EAGAIN;
-		goto out;
+		return -EAGAIN;
 	}
-	n++;
-	wake(c); /* the network thread writes them */
-	/* libmosquitto resends an unacknowledged QoS 1 message after a
-	 * reconnect by itself; past the deadline the output retries it (at
-	 * least once: a consumer may see an event twice, never lose one).
-	 * The PUBACKs get their own timeout_ms: waiting for the connection
-	 * must not eat into it. */
+	(*n)++;
+	return 0;
+}
+
+/* Waits up to timeout_ms for the PUBACKs of mids[0..n) counted from from.
+ * 0 when every one came and was accepted; -ETIMEDOUT or -EAGAIN (refused)
+ * with err set. */
+static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mids, int n, int64_t timeout_ms,
+			    char *err, size_t errlen)
+{
+	int acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
+	struct timespec ts;
+
 	deadline_ts(&ts, timeout_ms);
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
@@ -1380,16 +1405,44 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 			break;
 	}
 	pthread_mutex_unlock(&c->lock);
-	for (int i = 0; i < n && r == 0; i++) {
+	for (int i = 0; i < n; i++) {
 		if (!acks[i]) {
 			snprintf(err, errlen, "no PUBACK from broker %s within %lld ms", c->broker, (long long)timeout_ms);
-			r = -ETIMEDOUT;
-		} else if (codes[i] >= 0x80) {
+			return -ETIMEDOUT;
+		}
+		if (codes[i] >= 0x80) {
 			snprintf(err, errlen, "broker %s refused the message: %s", c->broker,
 				 mosquitto_reason_string(codes[i]));
-			r = -EAGAIN;
+			return -EAGAIN;
 		}
 	}
+	return 0;
+}
+
+static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct mqtt_alerts *a = arg;
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	int mids[2] = { -1, -1 }, n = 0, r;
+	unsigned from;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "event is not a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	r = alerts_connect(a, timeout_ms, &from, err, errlen);
+	if (r == 0)
+		r = alerts_queue(a, root, json, len, mids, &n, err, errlen);
+	if (r < 0)
+		goto out;
+	wake(a->c); /* the network thread writes them */
+	/* libmosquitto resends an unacknowledged QoS 1 message after a
+	 * reconnect by itself; past the deadline the output retries it (at
+	 * least once: a consumer may see an event twice, never lose one).
+	 * The PUBACKs get their own timeout_ms: waiting for the connection
+	 * must not eat into it. */
+	r = alerts_wait_acks(a->c, from, mids, n, timeout_ms, err, errlen);
 out:
 	cJSON_Delete(root);
 	return r;

@@ -1,7 +1,7 @@
 /* mqtt.h - the MQTT input driver: one client (libmosquitto, MQTT 3.1.1 or
  * 5) per configuration, a network thread of its own, subscriptions with
  * named topic captures, payloads decoded by codec/payload.c and handed to
- * sink_submit() inside the message callback (before the QoS 1 PUBACK goes
+ * pipeline_submit() inside the message callback (before the QoS 1 PUBACK goes
  * out: see the comment at on_message in mqtt.c).  The only file including
  * <mosquitto.h> is mqtt.c. */
 #ifndef CC_MQTT_H
@@ -23,7 +23,7 @@ struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site
 void mqtt_stop(struct mqtt_client *c);
 
 /*
- * The MQTT alert publisher (outputs.alerts_mqtt): an output (drivers/
+ * The MQTT alert publisher (outputs.alerts_mqtt): an output (outputs/
  * output.h) reading the journal's alert events.  Each event is published
  * retained, QoS 1, on PREFIX/state/ROOM/ID (ID and ROOM with '/', '+', '#'
  * and '%' percent-encoded; ROOM "-" when the alarm has none; events without

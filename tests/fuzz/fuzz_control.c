@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > CONTROL_MAX_REQUEST)
 		return 0;
-	rep = control_request(NULL, (const char *)data, size, "fuzz", &reload);
+	rep = control_request(NULL, NULL, (const char *)data, size, "fuzz", &reload);
 	if (payload_utf8_check(rep, strlen(rep)) < 0)
 		abort();
 	o = cJSON_Parse(rep);

@@ -164,7 +164,17 @@ while IFS=$'\t' read -r st desc; do
 	if [ "$st" = ok ]; then pass "$desc"; else fail "$desc"; fi
 done <"$T/dom.check"
 consumed_html=$(grep -o 'id="fig-consumed_pct">[^<]*' "$T/dom.html" | sed 's/.*>//; s/ .*//')
-expect_close "HTML consumed shelf life = CSV" "$consumed_html" "$(printf "%.2f" "$(csv_get figure key consumed_pct value)")"
+# The HTML shows the figure to 2 decimals, the CSV to 4, both rounded from
+# the same value: they agree to half a unit of the 2nd decimal plus half of
+# the 4th (re-rounding the CSV's 4 decimals to 2 can differ from the HTML's
+# own rounding, e.g. 0.024951 -> CSV 0.0250 -> 0.03, HTML 0.02).
+consumed_csv=$(csv_get figure key consumed_pct value)
+if [ -n "$consumed_html" ] && "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if abs(a - b) <= 0.00505 else 1)' \
+	"$consumed_html" "$consumed_csv"; then
+	pass "HTML consumed shelf life $consumed_html = CSV $consumed_csv to the HTML's 2 decimals"
+else
+	fail "HTML consumed shelf life: expected CSV $consumed_csv to 2 decimals, got '$consumed_html'"
+fi
 
 chrome --screenshot="$T/lot.png" --window-size=1240,1754 "file://$T/lot.html" >/dev/null
 check "chromium --screenshot renders the report to a PNG" \

@@ -1,19 +1,20 @@
 /* test_alarm_engine.c - the engine end to end without I/O sources: a
  * configuration with one room and a lychee lot, samples with chosen
  * timestamps, timer ticks, operator actions, a restart in each alarm
- * state from the snapshot in state_dir, and flood grouping. */
+ * state from the snapshot in state_dir, and flood grouping.  What the
+ * engine emits (alert records, events) is collected by test callbacks: no
+ * journal, no sink. */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../daemon/config.h"
-#include "../../daemon/journal.h"
 #include "../../daemon/log.h"
-#include "../../daemon/sink.h"
 #include "../../daemon/models/shelflife.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
@@ -27,6 +28,47 @@ static char dir[] = "/tmp/cc-engine-XXXXXX";
 static const char *alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
 				" stale_after = \"1d\";";
 static struct cc_config *cfg;
+static struct engine *E;
+
+/* What the engine emitted through its callbacks, in order. */
+enum rec_type { REC_LINES, REC_EVENT };
+struct rec {
+	enum rec_type type;
+	char *data;
+};
+static struct rec *recs;
+static size_t nrecs;
+
+static void rec_add(enum rec_type type, const char *data, size_t len)
+{
+	recs = xrealloc(recs, (nrecs + 1) * sizeof(*recs));
+	recs[nrecs].type = type;
+	recs[nrecs++].data = xasprintf("%.*s", (int)len, data);
+}
+
+static void got_lines(void *arg, const char *lines, size_t len, size_t nlines)
+{
+	(void)arg;
+	(void)nlines;
+	rec_add(REC_LINES, lines, len);
+}
+
+static void got_event(void *arg, const char *json, size_t len)
+{
+	(void)arg;
+	rec_add(REC_EVENT, json, len);
+}
+
+static const struct engine_callbacks collect = { got_lines, got_event, NULL };
+
+static void recs_clear(void)
+{
+	for (size_t i = 0; i < nrecs; i++)
+		free(recs[i].data);
+	free(recs);
+	recs = NULL;
+	nrecs = 0;
+}
 static struct cc_channel ch_t = { .id = "th-a1/temperature", .quantity = "temperature", .site = "s", .room = "A",
 				  .sensor = "th-a1", .name = "temperature" };
 static struct cc_channel ch_door = { .id = "th-a1/door", .quantity = "door", .site = "s", .room = "A",
@@ -67,7 +109,7 @@ static int load(void)
 static void feed(struct cc_channel *ch, int64_t ts, double v)
 {
 	struct cc_sample s = { .ch = ch, .ts_ns = ts, .value = v, .quality = CC_Q_GOOD };
-	engine_process(&s, 1);
+	engine_process(E, &s, 1);
 }
 
 static int64_t T0;
@@ -75,34 +117,34 @@ static int64_t T0;
 static void test_engine_raises_after_on_delay_and_clears_below_deadband(void)
 {
 	int64_t t = T0;
-	CHECK_STR(engine_alarm_state("A/temp_high"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "inactive");
 	feed(&ch_t, t, 8.0);
 	feed(&ch_t, t + 10 * MIN_NS, 8.0);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "inactive");
 	feed(&ch_t, t + 15 * MIN_NS, 8.0);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
-	CHECK_STR(engine_alarm_state("A/temp_high_high"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "inactive");
 	feed(&ch_t, t + 16 * MIN_NS, 6.8); /* inside the deadband */
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
 	feed(&ch_t, t + 17 * MIN_NS, 6.4);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "cleared_unacked");
-	CHECK_INT(engine_ack("A/temp_high", "an", "seen"), 0);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "inactive");
-	CHECK_INT(engine_ack("A/temp_high", "an", NULL), -EALREADY);
-	CHECK_INT(engine_ack("no/such", "an", NULL), -ENOENT);
-	CHECK_INT(engine_ack("A/temp_high", "", NULL), -EINVAL);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "cleared_unacked");
+	CHECK_INT(engine_ack(E, "A/temp_high", "an", "seen"), 0);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "inactive");
+	CHECK_INT(engine_ack(E, "A/temp_high", "an", NULL), -EALREADY);
+	CHECK_INT(engine_ack(E, "no/such", "an", NULL), -ENOENT);
+	CHECK_INT(engine_ack(E, "A/temp_high", "", NULL), -EINVAL);
 }
 
 static void test_engine_door_open_too_long_via_tick(void)
 {
 	int64_t t = T0 + 60 * MIN_NS;
 	feed(&ch_door, t, 1);
-	engine_tick(t + 4 * MIN_NS);
-	CHECK_STR(engine_alarm_state("A/door_open"), "inactive");
-	engine_tick(t + 5 * MIN_NS);
-	CHECK_STR(engine_alarm_state("A/door_open"), "active");
+	engine_tick(E, t + 4 * MIN_NS);
+	CHECK_STR(engine_alarm_state(E, "A/door_open"), "inactive");
+	engine_tick(E, t + 5 * MIN_NS);
+	CHECK_STR(engine_alarm_state(E, "A/door_open"), "active");
 	feed(&ch_door, t + 6 * MIN_NS, 0);
-	CHECK_STR(engine_alarm_state("A/door_open"), "cleared_unacked");
+	CHECK_STR(engine_alarm_state(E, "A/door_open"), "cleared_unacked");
 }
 
 static void test_engine_alarm_survives_restart_active_not_reraised(void)
@@ -110,21 +152,22 @@ static void test_engine_alarm_survives_restart_active_not_reraised(void)
 	int64_t t = T0 + 120 * MIN_NS;
 	feed(&ch_t, t, 11.0);
 	feed(&ch_t, t + 15 * MIN_NS, 11.0);
-	CHECK_STR(engine_alarm_state("A/temp_high_high"), "active");
-	CHECK_INT(engine_ack("A/temp_high_high", "binh", "compressor tech called"), 0);
-	CHECK_INT(engine_shelve("A/temp_high", 60 * 60000, "binh", "known"), 0);
-	engine_stop();
-	CHECK(engine_alarm_state("A/temp_high_high") == NULL);
-	CHECK_INT(engine_start(cfg), 0);
-	CHECK_STR(engine_alarm_state("A/temp_high_high"), "acked");
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "active");
+	CHECK_INT(engine_ack(E, "A/temp_high_high", "binh", "compressor tech called"), 0);
+	CHECK_INT(engine_shelve(E, "A/temp_high", 60 * 60000, "binh", "known"), 0);
+	engine_free(E);
+	CHECK(engine_alarm_state(NULL, "A/temp_high_high") == NULL);
+	CHECK_INT(engine_ack(NULL, "A/temp_high_high", "binh", NULL), -ESRCH);
+	E = engine_new(cfg, &collect);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "acked");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
 	/* the condition still holds: still active, no new raise */
 	feed(&ch_t, t + 16 * MIN_NS, 11.0);
-	CHECK_STR(engine_alarm_state("A/temp_high_high"), "acked");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "acked");
 	/* returns to normal: cleared, not silently */
 	feed(&ch_t, t + 17 * MIN_NS, 4.0);
-	CHECK_STR(engine_alarm_state("A/temp_high_high"), "inactive");
-	CHECK_STR(engine_alarm_state("A/temp_high"), "cleared_unacked");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "cleared_unacked");
 }
 
 /* The status of lot id: its object in engine_status_json (the caller frees root). */
@@ -132,7 +175,7 @@ static const cJSON *lot_status(cJSON **root, const char *id)
 {
 	const cJSON *room, *lot;
 
-	*root = engine_status_json(1);
+	*root = engine_status_json(E, 1);
 	cJSON_ArrayForEach(room, cJSON_GetObjectItemCaseSensitive(*root, "rooms"))
 		cJSON_ArrayForEach(lot, cJSON_GetObjectItemCaseSensitive(room, "lots"))
 			if (strcmp(cJSON_GetObjectItemCaseSensitive(lot, "id")->valuestring, id) == 0)
@@ -159,8 +202,8 @@ static void test_engine_remaining_life_at_the_newest_reading_and_no_data_before_
 	const cJSON *l;
 	double c;
 
-	CHECK_INT(engine_lot_load("A", "R2", "lychee", t - 240 * MIN_NS, "tester"), 0);
-	CHECK_INT(engine_lot_load("A", "R3", "lychee", t + 120 * MIN_NS, "tester"), 0);
+	CHECK_INT(engine_lot_load(E, "A", "R2", "lychee", t - 240 * MIN_NS, "tester"), 0);
+	CHECK_INT(engine_lot_load(E, "A", "R3", "lychee", t + 120 * MIN_NS, "tester"), 0);
 	feed(&ch_t, t, 32.0);
 	feed(&ch_t, t + 240 * MIN_NS, 20.0);
 	l = lot_status(&root, "R2");
@@ -181,112 +224,94 @@ static void test_engine_remaining_life_at_the_newest_reading_and_no_data_before_
 		CHECK_NEAR(num(l, "consumed"), 2 * sl_rate(&sl, 30) / sl.sl_ref_h, 1e-6);
 	}
 	cJSON_Delete(root);
-	engine_lot_unload("R2", "tester");
-	engine_lot_unload("R3", "tester");
+	engine_lot_unload(E, "R2", "tester");
+	engine_lot_unload(E, "R3", "tester");
 }
 
-/* Counts journal records of a type holding every one of the strings. */
-static int count_recs(struct journal *j, enum journal_type type, const char *a, const char *b, const char *c)
+/* Counts the emitted records of a type holding every one of the strings. */
+static int count_recs(enum rec_type type, const char *a, const char *b, const char *c)
 {
-	struct journal_consumer *jc = journal_consumer_open(j, "t", "test reader", 1, NULL, NULL);
-	struct journal_rec r;
 	int n = 0;
 
-	while (jc && journal_next(jc, &r) == 1) {
+	for (size_t r = 0; r < nrecs; r++) {
 		const char *k[] = { a, b, c };
-		int all = (int)r.type == (int)type;
+		int all = recs[r].type == type;
 		for (size_t i = 0; i < 3 && all; i++)
-			all = !k[i] || memmem(r.data, r.len, k[i], strlen(k[i])) != NULL;
+			all = !k[i] || strstr(recs[r].data, k[i]) != NULL;
 		n += all;
 	}
-	if (jc)
-		journal_consumer_close(jc);
 	return n;
 }
 
-/* Runs last: its own configuration (flood.start 1, end 1, window 10 min),
- * state dir and journal.  Door open too long, then temp_high and
- * temp_high_high within the window: more than start raises in room A, so
- * the flood groups the later ones into A/refrigeration_failure. */
 /* Restarts the engine on the base configuration plus extra alarm keys, with
- * its state in DIR/sub and a journal of its own, so a test can count the
- * events it wrote.  NULL (and a failed check) when setup fails. */
-static struct journal *engine_restart_with(const char *extra, const char *sub, struct journal_conf *jcf)
+ * its state in DIR/sub and nothing collected yet, so a test can count the
+ * records and events it emits.  -1 (and a failed check) when setup fails. */
+static int engine_restart_with(const char *extra, const char *sub)
 {
-	struct journal *j;
 	char *sd;
 
-	engine_stop();
+	engine_free(E);
+	E = NULL;
 	config_free(cfg);
 	cfg = NULL;
 	if (load_with(extra, sub) < 0 || !cfg) {
 		CHECK(!"the test configuration loads");
-		return NULL;
+		return -1;
 	}
 	sd = xasprintf("%s/%s", dir, sub);
 	CHECK_INT(mkdir(sd, 0700), 0);
 	free(sd);
-	jcf->max_size = 64 << 20;
-	jcf->segment_size = 16 << 20;
-	jcf->fsync_ms = 1000;
-	jcf->dir = xasprintf("%s/journal-%s", dir, sub);
-	j = journal_open(jcf);
-	CHECK(j != NULL);
-	if (!j)
-		return NULL;
-	sink_set_journal(j);
-	CHECK_INT(engine_start(cfg), 0);
-	return j;
+	recs_clear();
+	E = engine_new(cfg, &collect);
+	return 0;
 }
 
-static void engine_restart_done(struct journal *j, struct journal_conf *jcf)
+static void engine_restart_done(void)
 {
-	engine_stop();
-	sink_set_journal(NULL);
-	journal_close(j);
-	free((char *)jcf->dir);
-	CHECK_INT(engine_start(cfg), 0); /* main stops it */
+	engine_free(E);
+	recs_clear();
+	E = engine_new(cfg, &collect); /* main frees it */
 }
 
+/* Its own configuration (flood.start 1, end 1, window 10 min),
+ * state dir and collected records.  Door open too long, then temp_high and
+ * temp_high_high within the window: more than start raises in room A, so
+ * the flood groups the later ones into A/refrigeration_failure. */
 static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure(void)
 {
-	struct journal_conf jcf;
 	int64_t t = T0 + 300 * MIN_NS;
-	struct journal *j = engine_restart_with("flood = { start = 1; end = 1; window = \"10m\"; };", "flood", &jcf);
 
-	if (!j)
+	if (engine_restart_with("flood = { start = 1; end = 1; window = \"10m\"; };", "flood") < 0)
 		return;
 	feed(&ch_t, t, 5.0);
 	feed(&ch_door, t, 0);
 	feed(&ch_t, t + 7 * MIN_NS, 11.0);
 	feed(&ch_door, t + 12 * MIN_NS, 1);
-	engine_tick(t + 17 * MIN_NS);
-	CHECK_STR(engine_alarm_state("A/door_open"), "active"); /* raise 1 of 1: no flood yet */
-	CHECK_STR(engine_alarm_state("A/refrigeration_failure"), "inactive");
+	engine_tick(E, t + 17 * MIN_NS);
+	CHECK_STR(engine_alarm_state(E, "A/door_open"), "active"); /* raise 1 of 1: no flood yet */
+	CHECK_STR(engine_alarm_state(E, "A/refrigeration_failure"), "inactive");
 	feed(&ch_t, t + 22 * MIN_NS, 11.0); /* raises 2 and 3 within 10 min: flood */
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
-	CHECK_STR(engine_alarm_state("A/temp_high_high"), "active");
-	engine_tick(t + 22 * MIN_NS + 1000000000LL);
-	CHECK_STR(engine_alarm_state("A/refrigeration_failure"), "active");
-	journal_sync(j);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "active");
+	engine_tick(E, t + 22 * MIN_NS + 1000000000LL);
+	CHECK_STR(engine_alarm_state(E, "A/refrigeration_failure"), "active");
 	/* annunciated: the first alarm (before the flood was known) and the group */
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"raise\"",
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"raise\"",
 			     "\"annunciate\":true"), 1);
 	/* the sensor alarms: recorded (alert points), not annunciated (no event) */
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", NULL, NULL), 0);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high_high\"", NULL, NULL), 0);
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "annunciated=false",
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/temp_high\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/temp_high_high\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(REC_LINES, "rule=temp_high,", "annunciated=false",
 			     "note=\"grouped: alarm flood\""), 1);
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high_high,", "annunciated=false",
+	CHECK_INT(count_recs(REC_LINES, "rule=temp_high_high,", "annunciated=false",
 			     "note=\"grouped: alarm flood\""), 1);
 	/* no raise for a whole window: fewer than end, the flood is over */
-	engine_tick(t + 33 * MIN_NS);
-	CHECK(strcmp(engine_alarm_state("A/refrigeration_failure"), "active") != 0);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active"); /* the condition itself still holds */
-	journal_sync(j);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"clear\"", NULL), 1);
-	engine_restart_done(j, &jcf);
+	engine_tick(E, t + 33 * MIN_NS);
+	CHECK(strcmp(engine_alarm_state(E, "A/refrigeration_failure"), "active") != 0);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active"); /* the condition itself still holds */
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/refrigeration_failure\"", "\"event\":\"clear\"", NULL), 1);
+	engine_restart_done();
 }
 
 /* Issue 12 item 5: a logger flushes hours of buffered readings with their
@@ -297,15 +322,14 @@ static void test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failu
  * an excursion announces it once, when it reaches the present. */
 static void test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active(void)
 {
-	struct journal_conf jcf;
-	struct journal *j;
 	int64_t now0, t;
+	int rc;
 
 	alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"5m\"; escalate = \"10m\";"
 		     " stale_after = \"10m\";";
-	j = engine_restart_with("", "backlog", &jcf);
+	rc = engine_restart_with("", "backlog");
 	alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\"; stale_after = \"1d\";";
-	if (!j)
+	if (rc < 0)
 		return;
 	now0 = time_now_ns();
 	/* 5 h ago to 3 h ago, a reading a minute: 5 °C, 40 min at 11 °C, a 20 min gap */
@@ -315,66 +339,59 @@ static void test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_
 			continue; /* the logger lost 20 min */
 		feed(&ch_t, t, m >= 30 && m < 70 ? 11.0 : 5.0);
 		if (m == 60)
-			engine_tick(now0 + 1000000000LL); /* the clock ticks while the backlog arrives */
+			engine_tick(E, now0 + 1000000000LL); /* the clock ticks while the backlog arrives */
 	}
-	engine_tick(now0 + 2000000000LL);
-	journal_sync(j);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\"", NULL, NULL), 0); /* nothing notified */
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "event=\"historical\"", "late=true"), 1);
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high_high,", "event=\"historical\"", "late=true"), 1);
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=stale,", "event=\"historical\"", "late=true"), 1);
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "alert,", NULL, NULL), 3); /* and nothing else */
-	CHECK_INT(count_recs(j, JOURNAL_LINES, "rule=temp_high,", "raised_ns=", "cleared_ns="), 1);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "inactive");
+	engine_tick(E, now0 + 2000000000LL);
+	CHECK_INT(count_recs(REC_EVENT, "\"id\"", NULL, NULL), 0); /* nothing notified */
+	CHECK_INT(count_recs(REC_LINES, "rule=temp_high,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(REC_LINES, "rule=temp_high_high,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(REC_LINES, "rule=stale,", "event=\"historical\"", "late=true"), 1);
+	CHECK_INT(count_recs(REC_LINES, "alert,", NULL, NULL), 3); /* and nothing else */
+	CHECK_INT(count_recs(REC_LINES, "rule=temp_high,", "raised_ns=", "cleared_ns="), 1);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "inactive");
 	/* 3 h ago to now: 5 °C, then 11 °C for the last hour, up to the present */
 	for (t = now0 - 179 * MIN_NS; t <= now0; t += MIN_NS)
 		feed(&ch_t, t, t >= now0 - 60 * MIN_NS ? 11.0 : 5.0);
-	engine_tick(now0 + 3000000000LL);
-	journal_sync(j);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", "\"late\":true"), 1);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high_high\"", "\"event\":\"raise\"", NULL), 1);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"renotify\"", NULL, NULL), 0);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "stale", NULL, NULL), 0);
+	engine_tick(E, now0 + 3000000000LL);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", "\"late\":true"), 1);
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/temp_high_high\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(REC_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(REC_EVENT, "\"event\":\"renotify\"", NULL, NULL), 0);
+	CHECK_INT(count_recs(REC_EVENT, "stale", NULL, NULL), 0);
 	/* escalation counts from the announcement, not from the raise 45 min ago */
 	feed(&ch_t, now0 + 9 * MIN_NS, 11.0);
-	engine_tick(now0 + 9 * MIN_NS + 1000000000LL);
-	journal_sync(j);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
+	engine_tick(E, now0 + 9 * MIN_NS + 1000000000LL);
+	CHECK_INT(count_recs(REC_EVENT, "\"event\":\"escalate\"", NULL, NULL), 0);
 	feed(&ch_t, now0 + 11 * MIN_NS, 11.0);
-	engine_tick(now0 + 11 * MIN_NS + 1000000000LL);
-	journal_sync(j);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"escalate\"", NULL), 1);
+	engine_tick(E, now0 + 11 * MIN_NS + 1000000000LL);
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"escalate\"", NULL), 1);
 	/* a reading older than the newest is recorded, not evaluated */
 	feed(&ch_t, now0 - 30 * MIN_NS, 4.0);
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
-	engine_restart_done(j, &jcf);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	engine_restart_done();
 }
 
 /* ISA-18.2: notifications are rate-limited per channel, so a chattering
  * temperature channel never silences the door channel of the same room. */
 static void test_engine_notification_rate_limit_is_per_channel(void)
 {
-	struct journal_conf jcf;
 	int64_t t = T0 + 400 * MIN_NS;
-	struct journal *j = engine_restart_with("notify = { burst = 1; interval = \"1h\"; };", "notify", &jcf);
 
-	if (!j)
+	if (engine_restart_with("notify = { burst = 1; interval = \"1h\"; };", "notify") < 0)
 		return;
 	feed(&ch_t, t, 5.0);
 	feed(&ch_door, t, 0);
 	feed(&ch_t, t + 1 * MIN_NS, 8.0);
-	engine_tick(t + 17 * MIN_NS);
+	engine_tick(E, t + 17 * MIN_NS);
 	feed(&ch_t, t + 17 * MIN_NS, 8.0); /* temp_high raised: the channel's one token */
-	CHECK_STR(engine_alarm_state("A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
 	feed(&ch_door, t + 18 * MIN_NS, 1);
-	engine_tick(t + 30 * MIN_NS);       /* door open too long: another channel */
-	CHECK_STR(engine_alarm_state("A/door_open"), "active");
-	journal_sync(j);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", NULL), 1);
-	CHECK_INT(count_recs(j, JOURNAL_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
-	engine_restart_done(j, &jcf);
+	engine_tick(E, t + 30 * MIN_NS);       /* door open too long: another channel */
+	CHECK_STR(engine_alarm_state(E, "A/door_open"), "active");
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/temp_high\"", "\"event\":\"raise\"", NULL), 1);
+	CHECK_INT(count_recs(REC_EVENT, "\"id\":\"A/door_open\"", "\"event\":\"raise\"", NULL), 1);
+	engine_restart_done();
 }
 
 /* The control socket is open to a whole group: lots loaded through it stop
@@ -387,17 +404,17 @@ static void test_engine_lots_loaded_at_run_time_stop_at_the_bound(void)
 	log_set_level(LOG_LVL_WARN); /* not 20,000 lines of "lot loaded" */
 	for (; n < ENGINE_MAX_LOTS && rc == 0; n++) {
 		snprintf(id, sizeof(id), "X%d", n);
-		rc = engine_lot_load("A", id, "lychee", T0, "tester");
+		rc = engine_lot_load(E, "A", id, "lychee", T0, "tester");
 	}
 	CHECK_INT(rc, 0);
-	CHECK_INT(engine_lot_load("A", "one-too-many", "lychee", T0, "tester"), -ENOSPC);
-	CHECK_INT(engine_lot_unload("X1", "tester"), 0);
-	CHECK_INT(engine_lot_load("A", "one-too-many", "lychee", T0, "tester"), 0);
+	CHECK_INT(engine_lot_load(E, "A", "one-too-many", "lychee", T0, "tester"), -ENOSPC);
+	CHECK_INT(engine_lot_unload(E, "X1", "tester"), 0);
+	CHECK_INT(engine_lot_load(E, "A", "one-too-many", "lychee", T0, "tester"), 0);
 	for (int i = 2; i < n; i++) {
 		snprintf(id, sizeof(id), "X%d", i);
-		engine_lot_unload(id, "tester");
+		engine_lot_unload(E, id, "tester");
 	}
-	engine_lot_unload("one-too-many", "tester");
+	engine_lot_unload(E, "one-too-many", "tester");
 	log_set_level(LOG_LVL_INFO);
 }
 
@@ -408,33 +425,100 @@ static void test_engine_stale_sample_neither_raises_nor_clears_a_fault(void)
 	int64_t t = time_now_ns(); /* live readings: the engine's clock follows them */
 	struct cc_sample s = { .ch = &ch_t, .value = NAN };
 
-	engine_tick(t);
+	engine_tick(E, t);
 	feed(&ch_t, t, 5.0);
 	s.quality = CC_Q_STALE;
 	for (int i = 1; i <= 3; i++) {
 		s.ts_ns = t + i * MIN_NS;
-		engine_tick(s.ts_ns);
-		engine_process(&s, 1);
+		engine_tick(E, s.ts_ns);
+		engine_process(E, &s, 1);
 	}
-	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "th-a1/temperature:fault"), "inactive");
 	s.quality = CC_Q_COMM_ERROR;
 	for (int i = 4; i <= 6; i++) {
 		s.ts_ns = t + i * MIN_NS;
-		engine_tick(s.ts_ns);
-		engine_process(&s, 1);
+		engine_tick(E, s.ts_ns);
+		engine_process(E, &s, 1);
 	}
-	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "active");
+	CHECK_STR(engine_alarm_state(E, "th-a1/temperature:fault"), "active");
 	s.quality = CC_Q_STALE;
 	for (int i = 7; i <= 9; i++) {
 		s.ts_ns = t + i * MIN_NS;
-		engine_tick(s.ts_ns);
-		engine_process(&s, 1);
+		engine_tick(E, s.ts_ns);
+		engine_process(E, &s, 1);
 	}
-	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "active");
-	engine_tick(t + 10 * MIN_NS);
+	CHECK_STR(engine_alarm_state(E, "th-a1/temperature:fault"), "active");
+	engine_tick(E, t + 10 * MIN_NS);
 	feed(&ch_t, t + 10 * MIN_NS, 5.0);
-	CHECK_STR(engine_alarm_state("th-a1/temperature:fault"), "cleared_unacked");
-	CHECK_INT(engine_ack("th-a1/temperature:fault", "an", NULL), 0);
+	CHECK_STR(engine_alarm_state(E, "th-a1/temperature:fault"), "cleared_unacked");
+	CHECK_INT(engine_ack(E, "th-a1/temperature:fault", "an", NULL), 0);
+}
+
+/* The output of an alarm raise, through the callbacks: one alert record
+ * (line protocol, measurement "alert", tags and fields as the README's data
+ * model has them) and one event whose JSON names the alarm, its
+ * transition and its time to the nanosecond. */
+static void test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks(void)
+{
+	int64_t t = T0 / 1000000000LL * 1000000000LL + 500 * MIN_NS; /* whole seconds: the engine keeps ms */
+	const char *ev = NULL, *line = NULL;
+	char *want;
+	cJSON *o;
+
+	if (engine_restart_with("", "raise") < 0)
+		return;
+	feed(&ch_t, t, 8.0);
+	feed(&ch_t, t + 15 * MIN_NS, 8.0);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	CHECK_INT(count_recs(REC_EVENT, NULL, NULL, NULL), 1);
+	CHECK_INT(count_recs(REC_LINES, "alert,", NULL, NULL), 1);
+	for (size_t i = 0; i < nrecs; i++) {
+		if (recs[i].type == REC_EVENT)
+			ev = recs[i].data;
+		else if (strncmp(recs[i].data, "alert,", 6) == 0)
+			line = recs[i].data;
+	}
+	CHECK(ev && line);
+	if (!ev || !line)
+		goto out;
+	want = xasprintf("alert,room=A,rule=temp_high,sensor=th-a1,severity=warning,site=s state=\"active\","
+			 "event=\"raise\",value=8,limit=7,message=\"room A: air temperature above 7\","
+			 "id=\"A/temp_high\",annunciated=true %lld\n", (long long)(t + 15 * MIN_NS));
+	CHECK_STR(line, want);
+	free(want);
+	o = cJSON_Parse(ev);
+	CHECK(o != NULL);
+	if (o) {
+		char tbuf[32];
+		time_t sec = (time_t)((t + 15 * MIN_NS) / 1000000000LL);
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id")), "A/temp_high");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "site")), "s");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "room")), "A");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "sensor")), "th-a1");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "channel")), "th-a1/temperature");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "rule")), "temp_high");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "event")), "raise");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "state")), "active");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "severity")), "warning");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "message")),
+			  "room A: air temperature above 7");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "time")), tbuf);
+		CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "annunciate")));
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "shelved")));
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "suppressed")));
+		CHECK_NEAR(num(o, "value"), 8.0, 1e-9);
+		CHECK_NEAR(num(o, "limit"), 7.0, 1e-9);
+		CHECK(!cJSON_GetObjectItemCaseSensitive(o, "late") && !cJSON_GetObjectItemCaseSensitive(o, "user"));
+		want = xasprintf("\"time_ns\":%lld}", (long long)(t + 15 * MIN_NS));
+		CHECK(strstr(ev, want) != NULL); /* exact, not through a double */
+		free(want);
+		cJSON_Delete(o);
+	}
+out:
+	engine_restart_done();
 }
 
 int main(void)
@@ -445,7 +529,7 @@ int main(void)
 		return 1;
 	}
 	T0 = time_now_ns() - 1000 * MIN_NS;
-	engine_start(cfg);
+	E = engine_new(cfg, &collect);
 	RUN(test_engine_raises_after_on_delay_and_clears_below_deadband);
 	RUN(test_engine_door_open_too_long_via_tick);
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
@@ -455,7 +539,9 @@ int main(void)
 	RUN(test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
 	RUN(test_engine_stale_sample_neither_raises_nor_clears_a_fault);
-	engine_stop();
+	RUN(test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks);
+	engine_free(E);
+	recs_clear();
 	config_free(cfg);
 	{
 		char *cmd = xasprintf("rm -rf %s", dir);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "../../daemon/sample.h"
-#include "../../daemon/sink.h"
+#include "../../daemon/pipeline.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
 
@@ -794,7 +794,7 @@ static void test_out_of_range_sample_carries_the_decoded_value_even_when_nan(voi
 		char *line;
 
 		lp_buf_init(&b);
-		sink_encode(&b, &smp, 1);
+		pipeline_encode(&b, &smp, 1);
 		line = strndup(b.data ? b.data : "", b.len);
 		CHECK_INT(b.lines, 1);
 		CHECK_STR(line, want[i]);

@@ -1,9 +1,10 @@
-/* test_output.c - the output status policy against a scripted HTTP server on
+/* test_output.c - the backends (outputs/influx.c, file.c, webhook.c) and their
+ * status policy through the delivery core, against a scripted HTTP server on
  * loopback (tests/unit/http_stub.h): delivery, retry, Retry-After, split,
  * reject, shutdown against a hung server, overflow, gzip; the file output;
  * and the webhook (one alert event per POST) with its status policy.  The
  * real-influxd run is the integration suite's. */
-#include "../../drivers/output.h"
+#include "../../outputs/output.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,8 +13,9 @@
 
 #include "../../daemon/config.h"
 #include "../../daemon/journal.h"
-#include "../../daemon/sink.h"
+#include "../../daemon/pipeline.h"
 #include "../../daemon/util.h"
+#include "../../outputs/influx_query.h"
 #include "http_stub.h"
 #include "testlib.h"
 
@@ -62,7 +64,7 @@ static void jsetup(void)
 	J = journal_open(&jc);
 	if (!J)
 		abort();
-	sink_set_journal(J);
+	pipeline_set_journal(J);
 	snprintf(quarantine, sizeof(quarantine), "%s/quarantine.lp", jdir);
 }
 
@@ -70,7 +72,7 @@ static void jteardown(void)
 {
 	char cmd[128];
 
-	sink_set_journal(NULL);
+	pipeline_set_journal(NULL);
 	journal_close(J);
 	J = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", jdir);
@@ -835,10 +837,10 @@ static void fx_webhook(struct fx *f, const struct stub_reply *script, size_t n, 
 	fx_start(f, output_webhook_new(&f->wc));
 }
 
-/* Journals an event as the engine does (sink_submit_event). */
+/* Journals an event as the engine does (pipeline_submit_event). */
 static void append_event(const char *json)
 {
-	sink_submit_event(json, strlen(json));
+	pipeline_submit_event(json, strlen(json));
 }
 
 static int pending_bytes_zero(const struct output_stats *st, uint64_t n)

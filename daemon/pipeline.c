@@ -1,7 +1,8 @@
-/* sink.c - the seam between sources and outputs.  Each sample is encoded
+/* pipeline.c - the seam between sources and outputs.  Each sample is encoded
  * once to line protocol and the lines are appended to the journal; outputs
- * read the journal at their own pace (daemon/journal.h). */
-#include "sink.h"
+ * read the journal at their own pace (daemon/journal.h).  The samples then
+ * go to the consumer (the alarm engine, wired in main.c). */
+#include "pipeline.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -9,21 +10,35 @@
 #include <string.h>
 
 #include "../codec/lineproto.h"
-#include "engine.h"
 #include "journal.h"
 #include "log.h"
 
 static struct journal *journal;
+static pipeline_consumer_fn *consumer;
+static void *consumer_arg;
 static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t dropped;
 static struct log_rl drop_rl;
 
-void sink_set_journal(struct journal *j)
+void pipeline_set_journal(struct journal *j)
 {
 	journal = j;
 }
 
-uint64_t sink_dropped(void)
+void pipeline_set_consumer(pipeline_consumer_fn *fn, void *arg)
+{
+	consumer = fn;
+	consumer_arg = arg;
+}
+
+/* After the samples' lines are journaled (or given up on). */
+static void consume(const struct cc_sample *s, size_t n)
+{
+	if (consumer)
+		consumer(consumer_arg, s, n);
+}
+
+uint64_t pipeline_dropped(void)
 {
 	uint64_t n;
 
@@ -86,7 +101,7 @@ static int encode_sample(struct lp_buf *b, const struct cc_sample *s)
 	return lp_encode(b, ch->quantity, tags, sizeof(tags) / sizeof(tags[0]), f, nf, s->ts_ns);
 }
 
-void sink_encode(struct lp_buf *b, const struct cc_sample *s, size_t n)
+void pipeline_encode(struct lp_buf *b, const struct cc_sample *s, size_t n)
 {
 	static struct log_rl rl;
 	static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -102,20 +117,20 @@ void sink_encode(struct lp_buf *b, const struct cc_sample *s, size_t n)
 	}
 }
 
-void sink_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
+void pipeline_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
 {
 	if (b->lines)
-		sink_submit_lines(b->data, b->len, b->lines);
+		pipeline_submit_lines(b->data, b->len, b->lines);
 	/* Alarms and models, after the readings are recorded. */
-	engine_process(s, n);
+	consume(s, n);
 }
 
-int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
+int pipeline_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)
 {
 	int r;
 
-	if (!journal || b->len > JOURNAL_MAX_RECORD / 2) { /* nothing to wait for: as sink_submit_encoded */
-		sink_submit_encoded(b, s, n);
+	if (!journal || b->len > JOURNAL_MAX_RECORD / 2) { /* nothing to wait for: as pipeline_submit_encoded */
+		pipeline_submit_encoded(b, s, n);
 		return 0;
 	}
 	if (b->lines) {
@@ -123,33 +138,33 @@ int sink_try_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, s
 		if (r < 0)
 			return r;
 	}
-	engine_process(s, n);
+	consume(s, n);
 	return 0;
 }
 
-void sink_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nlines, const char *why)
+void pipeline_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nlines, const char *why)
 {
 	if (nlines)
 		count_dropped(nlines, why);
-	engine_process(s, n);
+	consume(s, n);
 }
 
-int sink_journal_writable(void)
+int pipeline_journal_writable(void)
 {
 	return journal_writable(journal);
 }
 
-void sink_submit(const struct cc_sample *s, size_t n)
+void pipeline_submit(const struct cc_sample *s, size_t n)
 {
 	struct lp_buf buf;
 
 	lp_buf_init(&buf);
-	sink_encode(&buf, s, n);
-	sink_submit_encoded(&buf, s, n);
+	pipeline_encode(&buf, s, n);
+	pipeline_submit_encoded(&buf, s, n);
 	lp_buf_free(&buf);
 }
 
-void sink_submit_lines(const char *lines, size_t len, size_t nlines)
+void pipeline_submit_lines(const char *lines, size_t len, size_t nlines)
 {
 	size_t n = 0;
 	int r;
@@ -194,7 +209,7 @@ const char *quality_name(enum cc_quality q)
 	return "unknown";
 }
 
-void sink_submit_event(const char *json, size_t len)
+void pipeline_submit_event(const char *json, size_t len)
 {
 	if (!journal) {
 		count_dropped(1, "no journal for an alert event");

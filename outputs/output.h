@@ -1,8 +1,10 @@
-/* output.h - where journaled line protocol leaves the daemon.  Each output
+/* output.h - where journaled data leaves the daemon.  Each output
  * is a journal consumer (its own committed position, see daemon/journal.h)
  * with one sender thread that reads records into a small read-ahead buffer
- * and batches them by lines, bytes and age.  Kinds: InfluxDB 1.x /write and
- * the v2 API /api/v2/write over HTTP(S) (libcurl), and an append-only file.
+ * and batches them by lines, bytes and age (the delivery core, output.c).
+ * Kinds, one backend file each (outputs/backend.h): InfluxDB 1.x /write and
+ * the v2 API /api/v2/write over HTTP(S) (libcurl, influx.c), an append-only
+ * file (file.c), webhooks (webhook.c) and publishers (publisher.c).
  *
  * Status policy (InfluxDB): a batch stays in the journal until acknowledged.
  * 2xx: delivered.  5xx, 408, 429, connection errors, timeouts: the same lines
@@ -42,6 +44,14 @@ struct output_stats {
 	int64_t oldest_age_ms; /* age of the oldest undelivered line, 0 when none */
 	char last_error[160];
 };
+
+/* The outputs a configuration lists (outputs.influxdb, .file, .webhook; not
+ * the MQTT alert publisher: drivers/mqtt.c, mqtt_alerts_new), created in
+ * one call (not yet started) into outs, which has room for
+ * outputs_count(cfg).  0 with *n set, or -errno after freeing the ones made. */
+struct cc_config;
+size_t outputs_count(const struct cc_config *cfg);
+int outputs_from_config(const struct cc_config *cfg, struct output **outs, size_t *n);
 
 /* Call once at start-up before any thread (curl_global_init). */
 int output_global_init(void);
@@ -110,22 +120,5 @@ void output_get_stats(struct output *o, struct output_stats *st);
  * quarantine's reason); the rest is read and dropped, so the connection
  * stays reusable.  A reply cannot last past the output's timeout. */
 #define OUTPUT_RESP_MAX (64 * 1024)
-
-/* Reads back from InfluxDB 1.x: GET URL/query?db=DB&epoch=ms&q=Q (basic
- * auth when user is set; TLS verified against ca_file, or the system's CAs
- * when it is NULL, unless insecure).  On success *json is the reply body
- * (malloc'd, NUL-terminated; InfluxQL errors are inside it, HTTP 200) and 0
- * is returned; otherwise -errno with a message in err: -EFBIG for a reply
- * (decompressed) over max bytes (0: INFLUX_QUERY_MAX), -ETIMEDOUT (connect
- * 10 s, total 120 s), -EACCES for 401/403, -EIO for anything else.  Used by
- * coldchainctl report. */
-#define INFLUX_QUERY_MAX ((size_t)256 << 20)
-struct influx_query {
-	const char *url, *db, *user, *pass;
-	const char *ca_file; /* NULL: the system's CAs */
-	int insecure;        /* the output's insecure = true: no verification */
-	size_t max;          /* reply bound; 0: INFLUX_QUERY_MAX */
-};
-int influx_query_json(const struct influx_query *iq, const char *q, char **json, char *err, size_t errlen);
 
 #endif

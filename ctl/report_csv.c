@@ -1,0 +1,217 @@
+/* report_csv.c - `coldchainctl report --format csv`: one CSV whose first
+ * column names the record (report, figure, stay, alarm, gap, data), each
+ * record type with its own header row. */
+#include "report_int.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/util.h"
+
+static void csv_cell(FILE *o, const char *s, int first)
+{
+	if (!first)
+		fputc(',', o);
+	if (!s)
+		return;
+	/* A text cell a spreadsheet would run as a formula gets a quote. */
+	int formula = (s[0] == '=' || s[0] == '+' || s[0] == '@' || s[0] == '\t' ||
+		       (s[0] == '-' && !isdigit((unsigned char)s[1])));
+	if (formula || strpbrk(s, ",\"\r\n")) {
+		fputc('"', o);
+		if (formula)
+			fputc('\'', o);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', o);
+			fputc(*s, o);
+		}
+		fputc('"', o);
+	} else {
+		fputs(s, o);
+	}
+}
+
+static void csv_row(FILE *o, int n, ...)
+{
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		csv_cell(o, va_arg(ap, const char *), i == 0);
+	va_end(ap);
+	fputc('\n', o);
+}
+
+static void csv_stats_row(FILE *o, const char *room, int64_t from, int64_t to, const struct report_series *t,
+			  const struct report_stats *ts, const struct report_series *h, const struct report_stats *hs)
+{
+	char a[64], b[64], hrs[32], tn[32], tmin[32], tmax[32], tmean[32], below[32], above[32];
+	char hn[32], hmin[32], hmax[32], hmean[32], tsens[160], hsens[160], tint[32], hint[32];
+
+	report_fmt_utc(from, a, sizeof(a));
+	report_fmt_utc(to, b, sizeof(b));
+	snprintf(hrs, sizeof(hrs), "%.3f", (double)(to - from) / 3600000.0);
+	snprintf(tn, sizeof(tn), "%zu", ts->n);
+	snprintf(hn, sizeof(hn), "%zu", hs->n);
+	report_fmt_num(tmin, sizeof(tmin), ts->n ? ts->min : NAN, 2);
+	report_fmt_num(tmax, sizeof(tmax), ts->n ? ts->max : NAN, 2);
+	snprintf(tmean, sizeof(tmean), "%s", "");
+	if (ts->n)
+		snprintf(tmean, sizeof(tmean), "%.6f", ts->sum / (double)ts->n);
+	report_fmt_num(below, sizeof(below), ts->below_h, 3);
+	report_fmt_num(above, sizeof(above), ts->above_h, 3);
+	report_fmt_num(hmin, sizeof(hmin), hs->n ? hs->min : NAN, 2);
+	report_fmt_num(hmax, sizeof(hmax), hs->n ? hs->max : NAN, 2);
+	snprintf(hmean, sizeof(hmean), "%s", "");
+	if (hs->n)
+		snprintf(hmean, sizeof(hmean), "%.6f", hs->sum / (double)hs->n);
+	snprintf(tsens, sizeof(tsens), "%s%s%s", t && t->sensor ? t->sensor : "", t && t->channel ? "/" : "",
+		 t && t->channel ? t->channel : "");
+	snprintf(hsens, sizeof(hsens), "%s%s%s", h && h->sensor ? h->sensor : "", h && h->channel ? "/" : "",
+		 h && h->channel ? h->channel : "");
+	snprintf(tint, sizeof(tint), "%s", "");
+	snprintf(hint, sizeof(hint), "%s", "");
+	if (t && t->interval_ms)
+		snprintf(tint, sizeof(tint), "%.1f", (double)t->interval_ms / 1000.0);
+	if (h && h->interval_ms)
+		snprintf(hint, sizeof(hint), "%.1f", (double)h->interval_ms / 1000.0);
+	csv_row(o, 19, "stay", room, a, b, hrs, tsens, tint, tn, tmin, tmax, tmean, below, above, hsens, hint, hn,
+		hmin, hmax, hmean);
+}
+
+static void csv_header(const struct report *r, FILE *o)
+{
+	struct report_kv kv[REPORT_MAX_KVS];
+	struct report_fig f[REPORT_NFIGS];
+	size_t n = report_header_kvs(r, kv, REPORT_MAX_KVS), nf = report_lot_figures(r->sl, r->nsl, f);
+	char a[64];
+
+	csv_row(o, 3, "report", "key", "value");
+	for (size_t i = 0; i < n; i++)
+		csv_row(o, 3, "report", kv[i].k, kv[i].v);
+	for (size_t i = 0; i < r->ngrades; i++) {
+		const struct report_grade *g = &r->grades[i];
+		int est = strcmp(g->grade, "D") == 0;
+		char k[160], *v;
+		snprintf(k, sizeof(k), "grade:%s", g->key);
+		if (est || *g->source)
+			v = xasprintf("%s = %s (%s%s%s)", g->grade, g->value, est ? "estimate" : "",
+				      est && *g->source ? ": " : "", g->source);
+		else
+			v = xasprintf("%s = %s", g->grade, g->value);
+		csv_row(o, 3, "report", k, v);
+		free(v);
+	}
+	fputc('\n', o);
+	csv_row(o, 4, "figure", "key", "value", "unit");
+	for (size_t i = 0; i < nf; i++) {
+		report_fmt_num(a, sizeof(a), f[i].v, 4);
+		csv_row(o, 4, "figure", f[i].k, a, f[i].unit);
+	}
+	fputc('\n', o);
+}
+
+static void csv_stays(const struct report *r, FILE *o)
+{
+	struct report_stats tt = { .min = INFINITY, .max = -INFINITY }, th = tt;
+
+	csv_row(o, 19, "stay", "room", "from_utc", "to_utc", "hours", "temperature_channel", "temperature_interval_s",
+		"temperature_samples", "temperature_min_c", "temperature_max_c", "temperature_mean_c",
+		"below_band_h", "above_band_h", "humidity_channel", "humidity_interval_s", "humidity_samples",
+		"humidity_min_pct", "humidity_max_pct", "humidity_mean_pct");
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct report_stay *s = &r->stays[i];
+		csv_stats_row(o, s->room, s->from, s->to, s->have_temp ? &s->temp : NULL, &s->ts,
+			      s->have_rh ? &s->rh : NULL, &s->hs);
+		report_stats_merge(&tt, &s->ts);
+		report_stats_merge(&th, &s->hs);
+	}
+	csv_stats_row(o, "(all)", r->from, r->to, NULL, &tt, NULL, &th);
+	fputc('\n', o);
+}
+
+static void csv_alarms(const struct report *r, FILE *o)
+{
+	char a[64], b[64], c[64];
+
+	csv_row(o, 16, "alarm", "id", "severity", "raised_utc", "value", "limit", "message", "acked_utc", "acked_by",
+		"ack_note", "cleared_utc", "shelved_by", "status", "cleared_by", "raised_before_period", "historical");
+	for (size_t i = 0; i < r->nalarms; i++) {
+		const struct report_alarm *al = &r->alarms[i];
+		const struct alarm_episode *e = &al->e;
+		char v[32], l[32];
+		report_fmt_utc(e->raised_ms, a, sizeof(a));
+		report_fmt_utc(e->acked_ms, b, sizeof(b));
+		report_fmt_utc(e->cleared_ms, c, sizeof(c));
+		report_fmt_num(v, sizeof(v), e->value, 2);
+		report_fmt_num(l, sizeof(l), e->limit, 2);
+		csv_row(o, 16, "alarm", e->id, e->severity, e->raised_ms ? a : "", v, l, e->message, e->acked_ms ? b : "",
+			e->acked_by, e->ack_note, e->cleared_ms ? c : "", e->shelved_by, report_alarm_end_label(al),
+			e->cleared_by, e->raised_before ? "yes" : "", e->late ? "yes" : "");
+	}
+	fputc('\n', o);
+}
+
+static void csv_gaps(const struct report *r, FILE *o)
+{
+	char a[64], b[64], d[64];
+
+	csv_row(o, 7, "gap", "channel", "kind", "from_utc", "to_utc", "duration_s", "");
+	for (size_t i = 0; i < r->ngaps; i++) {
+		const struct report_gap *g = &r->gaps[i];
+		char ch[200];
+		snprintf(ch, sizeof(ch), "%s/%s", g->sensor ? g->sensor : "", g->channel ? g->channel : "");
+		report_fmt_utc(g->from, a, sizeof(a));
+		report_fmt_utc(g->to, b, sizeof(b));
+		snprintf(d, sizeof(d), "%.1f", (double)(g->to - g->from) / 1000.0);
+		csv_row(o, 7, "gap", ch, g->kind, a, b, d, "");
+	}
+	fputc('\n', o);
+}
+
+static const char *quality_label(int q)
+{
+	return q == REPORT_Q_GOOD ? "good" : q == REPORT_Q_RANGE ? "out_of_range" : "comm_error";
+}
+
+/* Every reading, so a reader can recompute every figure. */
+static void csv_data(const struct report *r, FILE *o)
+{
+	char a[64];
+
+	csv_row(o, 7, "data", "time_utc", "room", "channel", "quantity", "value", "quality");
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct report_stay *s = &r->stays[i];
+		for (int k = 0; k < 2; k++) {
+			const struct report_series *se = k ? &s->rh : &s->temp;
+			char ch[200];
+			if (!(k ? s->have_rh : s->have_temp))
+				continue;
+			snprintf(ch, sizeof(ch), "%s/%s", se->sensor ? se->sensor : "", se->channel ? se->channel : "");
+			for (size_t j = 0; j < se->n; j++) {
+				char t[64], tb[64];
+				int64_t ms = se->s[j].t;
+				report_fmt_utc(ms, tb, sizeof(tb));
+				/* milliseconds, so every row keeps its own timestamp */
+				snprintf(t, sizeof(t), "%.19s.%03dZ", tb, (int)(ms % 1000));
+				report_fmt_num(a, sizeof(a), se->s[j].v, 2);
+				csv_row(o, 7, "data", t, s->room, ch, k ? "humidity" : "temperature", a,
+					quality_label(se->s[j].q));
+			}
+		}
+	}
+}
+
+void report_write_csv(const struct report *r, FILE *o)
+{
+	csv_header(r, o);
+	csv_stays(r, o);
+	csv_alarms(r, o);
+	csv_gaps(r, o);
+	csv_data(r, o);
+}

@@ -1,0 +1,406 @@
+/* report_fetch.c - what `coldchainctl report` reads from InfluxDB: the
+ * lot's shelf_life points, its rooms' temperature and humidity series and
+ * their alert events.  The only InfluxQL of the report is here; the
+ * figures are report_analyse.c's. */
+#include "report_int.h"
+
+#include <cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/util.h"
+#include "../outputs/influx_query.h"
+
+/* The shelf_life fields, in the order of enum report_sl_field. */
+static const char *const report_sl_fields[REPORT_SL_NFIELDS] = {
+	"consumed",	"remaining_h", "remaining_h_at_plan", "mkt_c",	    "degree_hours",
+	"chill_hours", "weight_loss_pct", "no_data_h",	       "observed_h", "product_c"
+};
+
+/* An InfluxQL string literal: '...' with ' and \ escaped. */
+static char *ql_str(const char *s)
+{
+	size_t n = strlen(s);
+	char *r = xmalloc(2 * n + 3), *p = r;
+
+	*p++ = '\'';
+	for (; *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return r;
+}
+
+/* Runs one InfluxQL statement; returns the parsed reply and sets *series to
+ * its first result's series array (NULL when there are no rows).  NULL and
+ * a message on stderr on any error. */
+static cJSON *iq(struct report *r, const char *q, cJSON **series)
+{
+	struct influx_query conn = { .url = r->url, .db = r->db, .user = r->user, .pass = r->pass,
+				     .ca_file = r->ca_file, .insecure = r->insecure };
+	char *json = NULL, err[512];
+	cJSON *root, *res, *e;
+	int rc;
+
+	*series = NULL;
+	rc = influx_query_json(&conn, q, &json, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "coldchainctl report: InfluxDB %s database %s: %s\n", r->url, r->db, err);
+		return NULL;
+	}
+	root = cJSON_Parse(json);
+	free(json);
+	if (!root) {
+		fprintf(stderr, "coldchainctl report: InfluxDB %s: the reply is not JSON\n", r->url);
+		return NULL;
+	}
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	res = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "results"), 0);
+	if (!e && res)
+		e = cJSON_GetObjectItemCaseSensitive(res, "error");
+	if (cJSON_IsString(e)) {
+		fprintf(stderr, "coldchainctl report: InfluxDB %s: %s (query: %s)\n", r->url, e->valuestring, q);
+		cJSON_Delete(root);
+		return NULL;
+	}
+	if (res)
+		*series = cJSON_GetObjectItemCaseSensitive(res, "series");
+	return root;
+}
+
+static int col_index(const cJSON *ser, const char *name)
+{
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(ser, "columns"), *c;
+	int i = 0;
+
+	cJSON_ArrayForEach(c, cols) {
+		if (cJSON_IsString(c) && strcmp(c->valuestring, name) == 0)
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+static const char *tag_of(const cJSON *ser, const char *key)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ser, "tags"), key);
+	return cJSON_IsString(t) && t->valuestring[0] ? t->valuestring : NULL;
+}
+
+static double num_at(const cJSON *row, int i)
+{
+	const cJSON *v = i >= 0 ? cJSON_GetArrayItem(row, i) : NULL;
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str_at(const cJSON *row, int i)
+{
+	const cJSON *v = i >= 0 ? cJSON_GetArrayItem(row, i) : NULL;
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static char *xstrdup0(const char *s) { return s ? xstrdup(s) : NULL; }
+
+/* "sensor/channel" -> its two halves (NULL when not of that form). */
+static int split_channel(const char *id, char **sensor, char **channel)
+{
+	const char *sl = id ? strchr(id, '/') : NULL;
+
+	*sensor = *channel = NULL;
+	if (!sl)
+		return -1;
+	*sensor = xasprintf("%.*s", (int)(sl - id), id);
+	*channel = xstrdup(sl + 1);
+	return 0;
+}
+
+static const struct cc_device_conf *find_device(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && i < cfg->nbuses; i++)
+		for (size_t j = 0; j < cfg->buses[i].ndevices; j++)
+			if (strcmp(cfg->buses[i].devices[j].name, name) == 0)
+				return &cfg->buses[i].devices[j];
+	return NULL;
+}
+
+/* The lot's shelf_life points: product, profile, the rooms it stayed in
+ * (unsorted: report_make_stays() sorts them). */
+int report_fetch_shelf_life(struct report *r)
+{
+	char *lot = ql_str(r->lot), *q;
+	cJSON *series, *ser, *row;
+	size_t cap = 0;
+
+	q = xasprintf("SELECT \"consumed\",\"remaining_h\",\"remaining_h_at_plan\",\"mkt_c\",\"degree_hours\","
+		      "\"chill_hours\",\"weight_loss_pct\",\"no_data_h\",\"observed_h\",\"product_c\" FROM "
+		      "\"shelf_life\" WHERE \"lot\" = %s AND time >= %" PRId64 "ms AND time <= %" PRId64
+		      "ms GROUP BY \"room\",\"product\",\"profile\",\"profile_version\",\"site\"",
+		      lot, r->from, r->to);
+	free(lot);
+	r->sl_json = iq(r, q, &series);
+	free(q);
+	if (!r->sl_json)
+		return -1;
+	cJSON_ArrayForEach(ser, series) {
+		int ti = col_index(ser, "time"), idx[REPORT_SL_NFIELDS];
+		const char *room = tag_of(ser, "room");
+		for (int k = 0; k < REPORT_SL_NFIELDS; k++)
+			idx[k] = col_index(ser, report_sl_fields[k]);
+		if (!r->product && tag_of(ser, "product"))
+			r->product = xstrdup(tag_of(ser, "product"));
+		if (!r->profile && tag_of(ser, "profile"))
+			r->profile = xstrdup(tag_of(ser, "profile"));
+		if (!r->profile_version && tag_of(ser, "profile_version"))
+			r->profile_version = xstrdup(tag_of(ser, "profile_version"));
+		if (!r->site && tag_of(ser, "site"))
+			r->site = xstrdup(tag_of(ser, "site"));
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			struct report_slpt *p;
+			if (r->nsl == cap) {
+				cap = cap ? 2 * cap : 1024;
+				r->sl = xrealloc(r->sl, cap * sizeof(*r->sl));
+			}
+			p = &r->sl[r->nsl++];
+			p->t = (int64_t)num_at(row, ti);
+			p->room = room ? room : "";
+			for (int k = 0; k < REPORT_SL_NFIELDS; k++)
+				p->f[k] = num_at(row, idx[k]);
+		}
+	}
+	return 0;
+}
+
+/* The readings of one series of the reply into out, with the recording
+ * interval: the sensor's configured one, else the median step. */
+static void series_of(const struct report *r, const cJSON *ser, struct report_series *out)
+{
+	const struct cc_device_conf *d;
+	const cJSON *row;
+	int ti = col_index(ser, "time"), vi = col_index(ser, "value"), qi = col_index(ser, "quality");
+
+	out->sensor = xstrdup0(tag_of(ser, "sensor"));
+	out->channel = xstrdup0(tag_of(ser, "channel"));
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+		double v = num_at(row, vi);
+		const char *qs = str_at(row, qi);
+		int qq = !isnan(v) ? REPORT_Q_GOOD : qs && strcmp(qs, "out_of_range") == 0 ? REPORT_Q_RANGE : REPORT_Q_COMM;
+		report_series_push(out, (int64_t)num_at(row, ti), v, qq);
+	}
+	d = out->sensor ? find_device(r->cfg, out->sensor) : NULL;
+	if (d && d->interval_ms > 0) {
+		out->interval_ms = d->interval_ms;
+		out->configured = 1;
+	} else {
+		out->interval_ms = report_series_median_step(out);
+	}
+}
+
+/* Air temperature or RH of a room: its configured channel when the
+ * configuration is known, else the first series of that quantity in it. */
+static int read_series(struct report *r, const struct report_stay *st, const char *quantity, const char *chan_id,
+		       struct report_series *out, int *have)
+{
+	char *sensor = NULL, *channel = NULL, *q, *w;
+	cJSON *root, *series, *ser;
+
+	*have = 0;
+	if (chan_id && split_channel(chan_id, &sensor, &channel) == 0) {
+		char *a = ql_str(sensor), *b = ql_str(channel);
+		w = xasprintf("\"sensor\" = %s AND \"channel\" = %s", a, b);
+		free(a);
+		free(b);
+	} else {
+		char *a = ql_str(st->room);
+		w = xasprintf("\"room\" = %s", a);
+		free(a);
+	}
+	q = xasprintf("SELECT \"value\",\"quality\" FROM \"%s\" WHERE %s AND time >= %" PRId64 "ms AND time <= %" PRId64
+		      "ms GROUP BY \"sensor\",\"channel\"",
+		      quantity, w, st->from, st->to);
+	free(w);
+	root = iq(r, q, &series);
+	free(q);
+	free(sensor);
+	free(channel);
+	if (!root)
+		return -1;
+	ser = cJSON_GetArrayItem(series, 0);
+	if (ser) {
+		*have = 1;
+		series_of(r, ser, out);
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* The columns of an `alert` series (-1: absent; `late` only on historical
+ * alarms, from the version that records them). */
+struct alert_cols {
+	int t, id, ev, state, value, limit, message, user, note, severity, sensor, late, raised, cleared;
+};
+
+static void alert_cols_of(const cJSON *ser, struct alert_cols *c)
+{
+	c->t = col_index(ser, "time");
+	c->id = col_index(ser, "id");
+	c->ev = col_index(ser, "event");
+	c->state = col_index(ser, "state");
+	c->value = col_index(ser, "value");
+	c->limit = col_index(ser, "limit");
+	c->message = col_index(ser, "message");
+	c->user = col_index(ser, "user");
+	c->note = col_index(ser, "note");
+	c->severity = col_index(ser, "severity");
+	c->sensor = col_index(ser, "sensor");
+	c->late = col_index(ser, "late");
+	c->raised = col_index(ser, "raised_ns");
+	c->cleared = col_index(ser, "cleared_ns");
+}
+
+/* A nanosecond field as milliseconds; 0 when absent or not a number. */
+static int64_t ns_at_ms(const cJSON *row, int col)
+{
+	const cJSON *v = col >= 0 ? cJSON_GetArrayItem(row, col) : NULL;
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (int64_t)(v->valuedouble / 1e6) : 0;
+}
+
+/* One alert row as an event for alarm_history (strings borrowed from the
+ * reply).  0, or -1 when it is not one of this lot's alarms' events. */
+static int alert_event_of(const struct report *r, const struct report_stay *st, const struct alert_cols *c,
+			  const cJSON *row, struct alarm_history_event *e)
+{
+	const cJSON *late = c->late >= 0 ? cJSON_GetArrayItem(row, c->late) : NULL;
+
+	e->id = str_at(row, c->id);
+	e->event = str_at(row, c->ev);
+	if (!e->id || !e->event || !report_alarm_is_ours(e->id, st->room, r->lot))
+		return -1;
+	e->t_ms = (int64_t)num_at(row, c->t);
+	e->state = str_at(row, c->state);
+	e->severity = str_at(row, c->severity);
+	e->sensor = str_at(row, c->sensor);
+	e->message = str_at(row, c->message);
+	e->user = str_at(row, c->user);
+	e->note = str_at(row, c->note);
+	e->value = num_at(row, c->value);
+	e->limit = num_at(row, c->limit);
+	e->late = cJSON_IsTrue(late) || (cJSON_IsString(late) && strcmp(late->valuestring, "true") == 0);
+	e->raised_ms = ns_at_ms(row, c->raised);
+	e->cleared_ms = ns_at_ms(row, c->cleared);
+	return 0;
+}
+
+static void alert_events_add(const struct report *r, const struct report_stay *st, const cJSON *series,
+			     struct alarm_history_event **ev, size_t *n, size_t *cap)
+{
+	const cJSON *ser, *row;
+
+	cJSON_ArrayForEach(ser, series) {
+		struct alert_cols c;
+		alert_cols_of(ser, &c);
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 64;
+				*ev = xrealloc(*ev, *cap * sizeof(**ev));
+			}
+			if (alert_event_of(r, st, &c, row, &(*ev)[*n]) == 0)
+				(*n)++;
+		}
+	}
+}
+
+/* The alarms of a stay: the episodes of the alert events in it.  An alarm
+ * whose first event in the stay is not its raise was raised before: its
+ * latest raise, clear or reset before the stay says when (or that it had
+ * already ended). */
+static int read_alarms(struct report *r, const struct report_stay *st, int first_stay, int last_stay)
+{
+	char *room = ql_str(st->room), *q;
+	cJSON *root, *series, **back = NULL;
+	struct alarm_history_event *ev = NULL;
+	struct alarm_history h = { 0 };
+	size_t n = 0, cap = 0, nback = 0;
+	int rc = -1;
+
+	q = xasprintf("SELECT * FROM \"alert\" WHERE \"room\" = %s AND time >= %" PRId64 "ms AND time <= %" PRId64
+		      "ms",
+		      room, st->from, st->to);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		goto out;
+	alert_events_add(r, st, series, &ev, &n, &cap);
+	/* which of them were raised before the stay */
+	if (alarm_history_build(ev, n, st->from, st->to, &h) < 0)
+		goto out;
+	for (size_t i = 0; i < h.n; i++) {
+		char *id;
+		if (h.ep[i].raised_ms)
+			continue;
+		id = ql_str(h.ep[i].id);
+		q = xasprintf("SELECT * FROM \"alert\" WHERE \"room\" = %s AND \"id\" = %s AND time < %" PRId64
+			      "ms AND (\"event\" = 'raise' OR \"event\" = 'clear' OR \"event\" = 'reset') ORDER BY "
+			      "time DESC LIMIT 1",
+			      room, id, st->from);
+		free(id);
+		back = xrealloc(back, (nback + 1) * sizeof(*back));
+		back[nback] = iq(r, q, &series);
+		free(q);
+		if (!back[nback])
+			goto out;
+		alert_events_add(r, st, series, &ev, &n, &cap);
+		nback++;
+	}
+	if (report_alarm_rows(ev, n, st->from, st->to, first_stay, last_stay, &r->alarms, &r->nalarms) < 0)
+		goto out;
+	rc = 0;
+out:
+	alarm_history_free(&h);
+	for (size_t i = 0; i < nback; i++)
+		cJSON_Delete(back[i]);
+	free(back);
+	free(ev);
+	cJSON_Delete(root);
+	free(room);
+	return rc;
+}
+
+int report_fetch_stay(struct report *r, struct report_stay *st, const struct cc_room_conf *rc, int first_stay,
+		      int last_stay)
+{
+	if (read_series(r, st, "temperature", rc ? rc->temperature : NULL, &st->temp, &st->have_temp) < 0 ||
+	    read_series(r, st, "humidity", rc ? rc->humidity : NULL, &st->rh, &st->have_rh) < 0)
+		return -1;
+	return read_alarms(r, st, first_stay, last_stay);
+}
+
+int report_fetch_first_ms(struct report *r, int64_t *out)
+{
+	char *lot = ql_str(r->lot), *q;
+	cJSON *root, *series, *values;
+
+	q = xasprintf("SELECT first(\"observed_h\") FROM \"shelf_life\" WHERE \"lot\" = %s", lot);
+	free(lot);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	if (!cJSON_GetArraySize(series)) {
+		fprintf(stderr, "coldchainctl report: lot %s: not in the configuration and no shelf_life "
+				"points in InfluxDB %s database %s\n",
+			r->lot, r->url, r->db);
+		cJSON_Delete(root);
+		return 1;
+	}
+	values = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(series, 0), "values");
+	*out = (int64_t)num_at(cJSON_GetArrayItem(values, 0), 0);
+	cJSON_Delete(root);
+	return 0;
+}

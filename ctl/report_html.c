@@ -1,0 +1,540 @@
+/* report_html.c - `coldchainctl report --format html`: one self-contained
+ * page (inline CSS and SVG, nothing loaded from the network) that prints on
+ * A4: the EN 12830-style header, the sensors, a chart of air temperature and
+ * RH against the storage band with the alarms marked, the lot figures, the
+ * stays, the alarms with their acknowledgements, the gaps and the profile's
+ * graded numbers. */
+#include "report_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/util.h"
+
+#define CHART_W 1000
+#define CHART_H 360
+#define CHART_MAX_POINTS 1500
+
+static void html_esc(FILE *o, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", o); break;
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '"': fputs("&quot;", o); break;
+		case '\'': fputs("&#39;", o); break;
+		default: fputc(*s, o);
+		}
+	}
+}
+
+struct axis {
+	int64_t t0, t1;
+	double lo, hi; /* left: temperature */
+	double rlo, rhi; /* right: RH */
+	double x0, y0, w, h;
+};
+
+static double ax_x(const struct axis *a, int64_t t)
+{
+	return a->x0 + a->w * (double)(t - a->t0) / (double)(a->t1 > a->t0 ? a->t1 - a->t0 : 1);
+}
+
+static double ax_y(const struct axis *a, double v, int right)
+{
+	double lo = right ? a->rlo : a->lo, hi = right ? a->rhi : a->hi;
+	return a->y0 + a->h - a->h * (v - lo) / (hi - lo);
+}
+
+/* One polyline per run of good samples without a gap; at most
+ * CHART_MAX_POINTS points per series (min and max of each bucket). */
+static void svg_series(FILE *o, const struct axis *a, const struct report_series *s, int right, const char *cls)
+{
+	size_t stride = s->n / (CHART_MAX_POINTS / 2) + 1, npts = 0;
+	int64_t cap = s->interval_ms > 0 ? REPORT_GAP_INTERVALS * s->interval_ms : INT64_MAX;
+	int open = 0;
+	int64_t prev_t = 0;
+
+	for (size_t i = 0; i < s->n; i += stride) {
+		size_t lo_i = (size_t)-1, hi_i = (size_t)-1, end = i + stride < s->n ? i + stride : s->n;
+		for (size_t j = i; j < end; j++) {
+			if (s->s[j].q != REPORT_Q_GOOD) {
+				continue;
+			}
+			if (lo_i == (size_t)-1 || s->s[j].v < s->s[lo_i].v)
+				lo_i = j;
+			if (hi_i == (size_t)-1 || s->s[j].v > s->s[hi_i].v)
+				hi_i = j;
+		}
+		int bad = 0;
+		for (size_t j = i; j < end; j++)
+			bad |= s->s[j].q != REPORT_Q_GOOD;
+		if (lo_i == (size_t)-1 || (open && s->s[i].t - prev_t > cap * (int64_t)stride) || (bad && stride == 1)) {
+			if (open)
+				fputs("\"/>\n", o);
+			open = 0;
+			if (lo_i == (size_t)-1)
+				continue;
+		}
+		if (!open) {
+			fprintf(o, "<polyline class=\"%s\" points=\"", cls);
+			open = 1;
+		}
+		size_t first = lo_i < hi_i ? lo_i : hi_i, second = lo_i < hi_i ? hi_i : lo_i;
+		fprintf(o, "%.1f,%.1f ", ax_x(a, s->s[first].t), ax_y(a, s->s[first].v, right));
+		npts++;
+		if (second != first) {
+			fprintf(o, "%.1f,%.1f ", ax_x(a, s->s[second].t), ax_y(a, s->s[second].v, right));
+			npts++;
+		}
+		prev_t = s->s[end - 1].t;
+	}
+	if (open)
+		fputs("\"/>\n", o);
+	(void)npts;
+}
+
+/* The axes' ranges: the readings and the band, with a margin. */
+static void svg_scale(const struct report *r, struct axis *a)
+{
+	double lo = INFINITY, hi = -INFINITY, rlo = INFINITY;
+
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct report_stay *s = &r->stays[i];
+		if (s->ts.n) {
+			lo = fmin(lo, s->ts.min);
+			hi = fmax(hi, s->ts.max);
+		}
+		if (s->hs.n)
+			rlo = fmin(rlo, s->hs.min);
+	}
+	if (!isnan(r->band_low))
+		lo = fmin(lo, r->band_low);
+	if (!isnan(r->band_high))
+		hi = fmax(hi, r->band_high);
+	if (!isfinite(lo) || !isfinite(hi)) {
+		lo = 0;
+		hi = 10;
+	}
+	a->lo = floor(lo - 1);
+	a->hi = ceil(hi + 1);
+	a->rlo = isfinite(rlo) ? floor(fmin(rlo, 80) / 10) * 10 : 0;
+	a->rhi = 100;
+}
+
+/* The frame, the band, the ticks and the axis labels. */
+static void svg_frame(const struct report *r, const struct axis *a, FILE *o)
+{
+	char buf[64];
+
+	fprintf(o, "<svg id=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
+		   "aria-label=\"air temperature and relative humidity against the storage band\">\n",
+		CHART_W, CHART_H);
+	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n", a->x0, a->y0, a->w,
+		a->h);
+	if (!isnan(r->band_low) && !isnan(r->band_high))
+		fprintf(o, "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", a->x0,
+			ax_y(a, r->band_high, 0), a->w, ax_y(a, r->band_low, 0) - ax_y(a, r->band_high, 0));
+	/* temperature ticks, left; RH ticks, right */
+	double step = (a->hi - a->lo) > 20 ? 5 : (a->hi - a->lo) > 8 ? 2 : 1;
+	for (double v = ceil(a->lo / step) * step; v <= a->hi; v += step) {
+		double y = ax_y(a, v, 0);
+		fprintf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", a->x0, y, a->x0 + a->w,
+			y);
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", a->x0 - 6, y + 4,
+			v);
+	}
+	for (double v = a->rlo; v <= a->rhi; v += 10)
+		fprintf(o, "<text class=\"tick rh\" x=\"%.1f\" y=\"%.1f\">%g</text>\n", a->x0 + a->w + 6,
+			ax_y(a, v, 1) + 4, v);
+	for (int k = 0; k <= 4; k++) {
+		int64_t t = a->t0 + (a->t1 - a->t0) * k / 4;
+		report_fmt_utc(t, buf, sizeof(buf));
+		buf[a->t1 - a->t0 < 7200000 ? 19 : 16] = '\0'; /* seconds only on a short period */
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", ax_x(a, t),
+			a->y0 + a->h + 18, k == 0 ? "start" : k == 4 ? "end" : "middle", buf);
+	}
+	fprintf(o, "<text class=\"label\" x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" "
+		   "text-anchor=\"middle\">air temperature °C</text>\n",
+		a->y0 + a->h / 2, a->y0 + a->h / 2);
+	fprintf(o, "<text class=\"label rh\" x=\"%d\" y=\"%.1f\" transform=\"rotate(90 %d %.1f)\" "
+		   "text-anchor=\"middle\">RH %%</text>\n",
+		CHART_W - 12, a->y0 + a->h / 2, CHART_W - 12, a->y0 + a->h / 2);
+}
+
+/* Per stay: where the lot moved, the room, its series; the alarm markers. */
+static void svg_marks(const struct report *r, const struct axis *a, FILE *o)
+{
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct report_stay *s = &r->stays[i];
+		if (i > 0)
+			fprintf(o, "<line class=\"move\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+				ax_x(a, s->from), a->y0, ax_x(a, s->from), a->y0 + a->h);
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">room ", ax_x(a, s->from) + 4, a->y0 + 14);
+		html_esc(o, s->room);
+		fputs("</text>\n", o);
+		if (s->have_rh)
+			svg_series(o, a, &s->rh, 1, "rh");
+		if (s->have_temp)
+			svg_series(o, a, &s->temp, 0, "temp");
+	}
+	for (size_t i = 0; i < r->nalarms; i++) {
+		const struct report_alarm *al = &r->alarms[i];
+		if (al->e.raised_before)
+			continue;
+		double x = ax_x(a, al->e.raised_ms);
+		fprintf(o, "<path class=\"alarm\" d=\"M%.1f %.1f l-5 -9 h10 z\"><title>", x, a->y0 + a->h);
+		html_esc(o, al->e.id);
+		fputs("</title></path>\n", o);
+	}
+}
+
+static void svg_legend(const struct axis *a, FILE *o)
+{
+	fprintf(o, "<g class=\"legend\"><line class=\"temp\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">air temperature</text>"
+		   "<line class=\"rh\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">RH</text>"
+		   "<rect class=\"band\" x=\"%.1f\" y=\"%d\" width=\"20\" height=\"10\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">storage band</text>"
+		   "<path class=\"alarm\" d=\"M%.1f %d l-5 -9 h10 z\"/><text x=\"%.1f\" y=\"%d\">alarm raised</text></g>\n",
+		a->x0, CHART_H - 12, a->x0 + 20, CHART_H - 12, a->x0 + 26, CHART_H - 8, a->x0 + 160, CHART_H - 12,
+		a->x0 + 180, CHART_H - 12, a->x0 + 186, CHART_H - 8, a->x0 + 240, CHART_H - 21, a->x0 + 266, CHART_H - 8,
+		a->x0 + 380, CHART_H - 8, a->x0 + 390, CHART_H - 8);
+}
+
+static void write_svg(const struct report *r, FILE *o)
+{
+	struct axis a = { .t0 = r->from, .t1 = r->to, .x0 = 60, .y0 = 20, .w = CHART_W - 120, .h = CHART_H - 70 };
+
+	svg_scale(r, &a);
+	svg_frame(r, &a, o);
+	svg_marks(r, &a, o);
+	svg_legend(&a, o);
+	fputs("</svg>\n", o);
+}
+
+static const char css[] =
+	"@page { size: A4; margin: 14mm 12mm; }\n"
+	"body { font: 10.5pt/1.35 'DejaVu Sans', Arial, sans-serif; color: #111; max-width: 190mm; margin: 0 auto; }\n"
+	"h1 { font-size: 16pt; margin: 0 0 4px; } h2 { font-size: 12pt; margin: 16px 0 6px; border-bottom: 1px solid #999; }\n"
+	"table { border-collapse: collapse; width: 100%; margin: 4px 0; page-break-inside: auto; }\n"
+	"tr { page-break-inside: avoid; } thead { display: table-header-group; }\n"
+	"th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: left; vertical-align: top; font-size: 9pt; }\n"
+	"th { background: #eee; } td.n { text-align: right; font-variant-numeric: tabular-nums; }\n"
+	"table.kv th { width: 32%; }\n"
+	"svg { width: 100%; height: auto; border: 1px solid #ccc; page-break-inside: avoid; }\n"
+	"svg .frame { fill: none; stroke: #888; } svg .band { fill: #cfe8cf; stroke: none; }\n"
+	"svg .grid { stroke: #e4e4e4; } svg .tick { font-size: 11px; fill: #333; } svg .label { font-size: 12px; }\n"
+	"svg .temp { fill: none; stroke: #c0392b; stroke-width: 1.5; } svg .rh { fill: none; stroke: #2471a3; "
+	"stroke-width: 1; stroke-dasharray: 4 2; } svg text.rh { fill: #2471a3; stroke: none; }\n"
+	"svg .alarm { fill: #e67e22; } svg .move { stroke: #555; stroke-dasharray: 2 3; } svg .legend text { font-size: 11px; }\n"
+	".note { color: #444; font-size: 9pt; } .bad { color: #a00; }\n"
+	"footer { margin-top: 18px; font-size: 8.5pt; color: #555; }\n"
+	"@media print { h2 { page-break-after: avoid; } }\n";
+
+static void html_kv_row(FILE *o, const char *k, const char *v)
+{
+	fputs("<tr><th>", o);
+	html_esc(o, k);
+	fputs("</th><td>", o);
+	html_esc(o, v);
+	fputs("</td></tr>\n", o);
+}
+
+static void html_td(FILE *o, const char *s, int num)
+{
+	fputs(num ? "<td class=\"n\">" : "<td>", o);
+	html_esc(o, s);
+	fputs("</td>", o);
+}
+
+static void html_stats_row(FILE *o, const char *room, int64_t from, int64_t to, const struct report_stats *ts,
+			   const struct report_stats *hs)
+{
+	char b[64];
+
+	fputs("<tr>", o);
+	html_td(o, room, 0);
+	report_fmt_utc(from, b, sizeof(b));
+	html_td(o, b, 0);
+	report_fmt_utc(to, b, sizeof(b));
+	html_td(o, b, 0);
+	snprintf(b, sizeof(b), "%.2f", (double)(to - from) / 3600000.0);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), ts->n ? ts->min : NAN, 2);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), ts->n ? ts->max : NAN, 2);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), ts->n ? ts->sum / (double)ts->n : NAN, 2);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), ts->below_h + ts->above_h, 2);
+	html_td(o, b, 1);
+	snprintf(b, sizeof(b), "%zu", ts->n);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), hs->n ? hs->min : NAN, 1);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), hs->n ? hs->max : NAN, 1);
+	html_td(o, b, 1);
+	report_fmt_num(b, sizeof(b), hs->n ? hs->sum / (double)hs->n : NAN, 1);
+	html_td(o, b, 1);
+	fputs("</tr>\n", o);
+}
+
+static void html_head(const struct report *r, FILE *o)
+{
+	struct report_kv kv[REPORT_MAX_KVS];
+	size_t n = report_header_kvs(r, kv, REPORT_MAX_KVS);
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Lot ", o);
+	html_esc(o, r->lot);
+	fputs(" storage history</title>\n<style>\n", o);
+	fputs(css, o);
+	fputs("</style></head><body>\n<h1>Storage history of lot <span id=\"lot\">", o);
+	html_esc(o, r->lot);
+	fputs("</span></h1>\n<p class=\"note\">Temperature record after EN 12830: UTC timestamps, sensor ids and "
+	      "recording intervals below; gaps in the record are listed explicitly.</p>\n",
+	      o);
+
+	fputs("<h2>Record</h2>\n<table class=\"kv\" id=\"header\">\n", o);
+	for (size_t i = 0; i < n; i++)
+		html_kv_row(o, kv[i].k, kv[i].v);
+	fputs("</table>\n", o);
+}
+
+static void html_sensors(const struct report *r, FILE *o)
+{
+	char a[64], b[64];
+
+	fputs("<h2>Sensors</h2>\n<table id=\"sensors\"><thead><tr><th>room</th><th>quantity</th><th>sensor/channel</th>"
+	      "<th>recording interval</th><th>samples</th></tr></thead>\n",
+	      o);
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct report_stay *s = &r->stays[i];
+		for (int k = 0; k < 2; k++) {
+			const struct report_series *se = k ? &s->rh : &s->temp;
+			if (!(k ? s->have_rh : s->have_temp))
+				continue;
+			fputs("<tr>", o);
+			html_td(o, s->room, 0);
+			html_td(o, k ? "relative humidity" : "air temperature", 0);
+			snprintf(a, sizeof(a), "%s/%s", se->sensor ? se->sensor : "?", se->channel ? se->channel : "?");
+			html_td(o, a, 0);
+			if (se->interval_ms)
+				snprintf(b, sizeof(b), "%.0f s%s", (double)se->interval_ms / 1000.0,
+					 se->configured ? "" : " (observed)");
+			else
+				snprintf(b, sizeof(b), "unknown");
+			html_td(o, b, 0);
+			snprintf(b, sizeof(b), "%zu", se->n);
+			html_td(o, b, 1);
+			fputs("</tr>\n", o);
+		}
+	}
+	fputs("</table>\n", o);
+}
+
+static void html_figures(const struct report *r, FILE *o)
+{
+	struct report_fig f[REPORT_NFIGS];
+	size_t nf = report_lot_figures(r->sl, r->nsl, f);
+	char a[64];
+
+	fputs("<h2>Lot figures</h2>\n<table class=\"kv\" id=\"figures\">\n", o);
+	for (size_t i = 0; i < nf; i++) {
+		report_fmt_num(a, sizeof(a), f[i].v, f[i].prec);
+		fprintf(o, "<tr><th>%s</th><td class=\"n\" id=\"fig-%s\">%s%s%s</td></tr>\n", f[i].label, f[i].k,
+			a[0] ? a : "n/a", a[0] ? " " : "", a[0] ? f[i].unit : "");
+	}
+	fputs("</table>\n<p class=\"note\">From coldchaind's shelf-life model (product temperature), cumulative "
+	      "since loading, at the end of the period. Estimates rest on the profile named above.</p>\n",
+	      o);
+}
+
+static void html_stays(const struct report *r, FILE *o)
+{
+	struct report_stats tt = { .min = INFINITY, .max = -INFINITY }, th = tt;
+	char a[64], b[64];
+
+	fputs("<h2>Time in each room</h2>\n<table id=\"stays\"><thead><tr><th>room</th><th>from (UTC)</th>"
+	      "<th>to (UTC)</th><th>h</th><th>min °C</th><th>max °C</th><th>mean °C</th><th>outside band h</th>"
+	      "<th>samples</th><th>RH min</th><th>RH max</th><th>RH mean</th></tr></thead>\n",
+	      o);
+	for (size_t i = 0; i < r->nstays; i++) {
+		const struct report_stay *s = &r->stays[i];
+		html_stats_row(o, s->room, s->from, s->to, &s->ts, &s->hs);
+		report_stats_merge(&tt, &s->ts);
+		report_stats_merge(&th, &s->hs);
+	}
+	html_stats_row(o, "all", r->from, r->to, &tt, &th);
+	report_fmt_num(a, sizeof(a), r->band_low, 1);
+	report_fmt_num(b, sizeof(b), r->band_high, 1);
+	fprintf(o, "</table>\n<p class=\"note\">Band %s..%s °C%s; time outside it: <span id=\"below-h\">%.2f</span> h "
+		   "below, <span id=\"above-h\">%.2f</span> h above (each reading held until the next, at most %d "
+		   "recording intervals).</p>\n",
+		a, b, report_band_estimate(r), tt.below_h, tt.above_h, REPORT_GAP_INTERVALS);
+}
+
+/* One row of the alarms table: the alarm, its raise, value and limit, its
+ * acknowledgement (or its absence, in red) and how it ended. */
+static void html_alarm_row(FILE *o, const struct report_alarm *al)
+{
+	const struct alarm_episode *e = &al->e;
+	const char *before = al->first_stay ? "before the period" : "before the lot entered the room";
+	char a[64], vl[80], v[32], l[32];
+
+	fprintf(o, "<tr class=\"alarm-%s\"><td>", e->end == ALARM_HISTORY_ACTIVE ? "active" : "ended");
+	html_esc(o, e->id);
+	if (e->message) {
+		fputs("<br><span class=\"note\">", o);
+		html_esc(o, e->message);
+		fputs("</span>", o);
+	}
+	if (e->late)
+		fputs("<br><span class=\"note late\">historical alarm (late-arriving data): recorded, "
+		      "not annunciated</span>",
+		      o);
+	fputs("</td>", o);
+	html_td(o, e->severity ? e->severity : "", 0);
+	fputs("<td class=\"raised\">", o);
+	if (e->raised_ms) {
+		report_fmt_utc(e->raised_ms, a, sizeof(a));
+		html_esc(o, a);
+		if (e->raised_before)
+			fprintf(o, " (%s)", before);
+	} else {
+		html_esc(o, before);
+	}
+	fputs("</td>", o);
+	report_fmt_num(v, sizeof(v), e->value, 2);
+	report_fmt_num(l, sizeof(l), e->limit, 2);
+	snprintf(vl, sizeof(vl), "%s / %s", v, l);
+	html_td(o, vl, 1);
+	fputs("<td class=\"acked\">", o);
+	if (e->acked_ms) {
+		report_fmt_utc(e->acked_ms, a, sizeof(a));
+		html_esc(o, a);
+		fputs(" by ", o);
+		html_esc(o, e->acked_by ? e->acked_by : "?");
+		if (e->ack_note) {
+			fputs(": “", o);
+			html_esc(o, e->ack_note);
+			fputs("”", o);
+		}
+	} else {
+		fputs("<span class=\"bad\">not acknowledged</span>", o);
+	}
+	if (e->shelved_by) {
+		fputs("<br>shelved by ", o);
+		html_esc(o, e->shelved_by);
+	}
+	fputs("</td><td class=\"cleared\">", o);
+	if (e->end == ALARM_HISTORY_ACTIVE) {
+		fputs("<span class=\"bad\">", o);
+		html_esc(o, report_alarm_end_label(al));
+		fputs("</span>", o);
+	} else {
+		report_fmt_utc(e->cleared_ms, a, sizeof(a));
+		html_esc(o, a);
+		if (e->end == ALARM_HISTORY_RESET) {
+			fputs(" (reset by ", o);
+			html_esc(o, e->cleared_by ? e->cleared_by : "?");
+			fputs(")", o);
+		}
+	}
+	fputs("</td></tr>\n", o);
+}
+
+static void html_alarms(const struct report *r, FILE *o)
+{
+	fputs("<h2>Alarms and acknowledgements</h2>\n", o);
+	if (!r->nalarms)
+		fputs("<p id=\"alarms-none\">No alarm during the period.</p>\n", o);
+	else {
+		fputs("<table id=\"alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (UTC)</th>"
+		      "<th>value / limit</th><th>acknowledged</th><th>cleared (UTC)</th></tr></thead>\n",
+		      o);
+		for (size_t i = 0; i < r->nalarms; i++)
+			html_alarm_row(o, &r->alarms[i]);
+		fputs("</table>\n", o);
+	}
+}
+
+static void html_gaps(const struct report *r, FILE *o)
+{
+	char a[64], b[64];
+
+	fputs("<h2>Gaps in the record</h2>\n", o);
+	if (!r->ngaps)
+		fputs("<p id=\"gaps-none\">None: every recording interval has a reading.</p>\n", o);
+	else {
+		fputs("<table id=\"gaps\"><thead><tr><th>sensor/channel</th><th>kind</th><th>from (UTC)</th>"
+		      "<th>to (UTC)</th><th>duration</th></tr></thead>\n",
+		      o);
+		for (size_t i = 0; i < r->ngaps; i++) {
+			const struct report_gap *g = &r->gaps[i];
+			fputs("<tr>", o);
+			snprintf(a, sizeof(a), "%s/%s", g->sensor ? g->sensor : "?", g->channel ? g->channel : "?");
+			html_td(o, a, 0);
+			html_td(o, g->kind, 0);
+			report_fmt_utc(g->from, a, sizeof(a));
+			html_td(o, a, 0);
+			report_fmt_utc(g->to, a, sizeof(a));
+			html_td(o, a, 0);
+			format_duration_ms(g->to - g->from, b, sizeof(b));
+			html_td(o, b, 1);
+			fputs("</tr>\n", o);
+		}
+		fputs("</table>\n", o);
+	}
+}
+
+static void html_grades(const struct report *r, FILE *o)
+{
+	if (!r->ngrades)
+		return;
+	fputs("<h2>Profile parameters and their grades</h2>\n<table id=\"grades\"><thead><tr><th>parameter</th>"
+	      "<th>value</th><th>grade</th><th>source</th></tr></thead>\n",
+	      o);
+	for (size_t i = 0; i < r->ngrades; i++) {
+		const struct report_grade *g = &r->grades[i];
+		int est = strcmp(g->grade, "D") == 0;
+		char *pv = xasprintf("%s.%s", g->group, g->key);
+		fprintf(o, "<tr%s>", est ? " class=\"estimate\"" : "");
+		html_td(o, pv, 0);
+		free(pv);
+		pv = xasprintf("%s%s", est ? "≈ " : "", g->value);
+		html_td(o, pv, 1);
+		free(pv);
+		html_td(o, est ? "D (estimate)" : g->grade, 0);
+		html_td(o, g->source, 0);
+		fputs("</tr>\n", o);
+	}
+	fputs("</table>\n<p class=\"note\">A: primary source; B: secondary; C: derived from A/B; D: engineering "
+	      "estimate, to be calibrated locally (shown ≈).</p>\n",
+	      o);
+}
+
+void report_write_html(const struct report *r, FILE *o)
+{
+	char a[64];
+
+	html_head(r, o);
+	html_sensors(r, o);
+	fputs("<h2>Air temperature and RH against the storage band</h2>\n", o);
+	write_svg(r, o);
+	html_figures(r, o);
+	html_stays(r, o);
+	html_alarms(r, o);
+	html_gaps(r, o);
+	html_grades(r, o);
+	report_fmt_utc(r->generated, a, sizeof(a));
+	fprintf(o, "<footer>Generated %s by coldchainctl %s from InfluxDB ", a, CC_VERSION);
+	html_esc(o, r->url);
+	fputs(" database ", o);
+	html_esc(o, r->db);
+	fputs(".</footer>\n</body></html>\n", o);
+}

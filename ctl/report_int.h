@@ -1,0 +1,92 @@
+/* report_int.h - what the parts of `coldchainctl report` share (private to
+ * ctl/report*.c): the report being built, and the functions one part
+ * offers the others.  report.c: options, configuration, the header and the
+ * glue; report_fetch.c: every InfluxQL query; report_analyse.c: the figures
+ * (pure); report_csv.c and report_html.c: the two formats. */
+#ifndef CC_REPORT_INT_H
+#define CC_REPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cJSON.h>
+
+#include "../daemon/config.h"
+#include "report_analyse.h"
+
+#ifndef CC_VERSION
+#define CC_VERSION "0.1.0"
+#endif
+
+/* A profile number with its grade (config/profiles.conf). */
+struct report_grade {
+	char *key, *value, *grade, *source;
+	const char *group; /* the profile's group: limits, model, water, chill */
+};
+
+struct report {
+	/* options */
+	const char *lot, *format, *out_path, *conf_path;
+	char *url, *db, *user, *pass;
+	const char *ca_file; /* TLS of the output the URL came from */
+	int insecure;
+	int64_t from, to; /* ms */
+	int from_set, to_set;
+	/* configuration (may be NULL) */
+	struct cc_config *cfg;
+	const struct cc_lot_conf *lotc;
+	const struct cc_room_conf *roomc;
+	const struct cc_profile *prof;
+	char *site;
+	/* from InfluxDB */
+	char *product, *profile, *profile_version;
+	struct report_slpt *sl;
+	size_t nsl;
+	cJSON *sl_json;
+	struct report_stay *stays;
+	size_t nstays;
+	struct report_alarm *alarms;
+	size_t nalarms;
+	struct report_gap *gaps;
+	size_t ngaps;
+	struct report_grade *grades;
+	size_t ngrades;
+	double band_low, band_high;
+	int64_t generated; /* ms */
+};
+
+/* key, value pairs of the header, shared by both formats */
+struct report_kv {
+	const char *k;
+	char v[512];
+};
+#define REPORT_MAX_KVS 40
+
+/* report.c */
+/* "2026-06-12T08:00:00Z", or "-" for 0 or less. */
+void report_fmt_utc(int64_t ms, char *buf, size_t len);
+/* "%.*f", or "" for NaN and infinities. */
+void report_fmt_num(char *buf, size_t len, double v, int prec);
+/* The header's pairs (at most max). */
+size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t max);
+/* " (estimate)" when the band shown is the profile's and the profile grades
+ * it D, else "". */
+const char *report_band_estimate(const struct report *r);
+
+/* report_fetch.c: each prints its error on stderr and returns -1. */
+/* The lot's first shelf_life point's time: 0, 1 (no point; message
+ * printed), -1. */
+int report_fetch_first_ms(struct report *r, int64_t *out);
+/* The lot's shelf_life points (and product, profile, site tags). */
+int report_fetch_shelf_life(struct report *r);
+/* The stay's air temperature and RH series (configured interval from the
+ * configuration) and its alarm rows. */
+int report_fetch_stay(struct report *r, struct report_stay *st, const struct cc_room_conf *rc, int first_stay,
+		      int last_stay);
+
+/* report_csv.c, report_html.c */
+void report_write_csv(const struct report *r, FILE *o);
+void report_write_html(const struct report *r, FILE *o);
+
+#endif

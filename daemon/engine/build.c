@@ -1,0 +1,489 @@
+/* build.c - the engine built from the configuration: each room's
+ * channels, limits (room over profile over defaults) and alarms, its lots
+ * with their shelf-life parameters, the rules; and taken apart again. */
+#include "engine_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "../util.h"
+
+static struct ealarm *alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
+				const char *channel, const char *rule, const char *message, const struct alarm_conf *c)
+{
+	struct ealarm *a = xcalloc(1, sizeof(*a));
+
+	a->id = xstrdup(id);
+	a->room = room ? xstrdup(room) : NULL;
+	a->sensor = sensor ? xstrdup(sensor) : NULL;
+	a->channel = channel ? xstrdup(channel) : NULL;
+	a->rule = xstrdup(rule);
+	a->message = xstrdup(message);
+	alarm_init(&a->a, c);
+	a->a.cond_since_ms = e->start_ms;
+	e->alarms = xrealloc(e->alarms, (e->nalarms + 1) * sizeof(*e->alarms));
+	e->alarms[e->nalarms++] = a;
+	return a;
+}
+
+static char *sensor_of(const char *chid)
+{
+	const char *s = strchr(chid, '/');
+	return s ? xasprintf("%.*s", (int)(s - chid), chid) : xstrdup(chid);
+}
+
+static int64_t channel_interval(const struct cc_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->nbuses; i++)
+		for (size_t j = 0; j < cfg->buses[i].ndevices; j++) {
+			const struct cc_device_conf *d = &cfg->buses[i].devices[j];
+			for (size_t k = 0; k < d->npoints; k++)
+				if (d->points[k].ch.id && strcmp(d->points[k].ch.id, id) == 0)
+					return d->interval_ms;
+		}
+	return 0;
+}
+
+static const char *channel_room(const struct cc_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->nbuses; i++)
+		for (size_t j = 0; j < cfg->buses[i].ndevices; j++) {
+			const struct cc_device_conf *d = &cfg->buses[i].devices[j];
+			for (size_t k = 0; k < d->npoints; k++)
+				if (d->points[k].ch.id && strcmp(d->points[k].ch.id, id) == 0)
+					return d->room;
+		}
+	return NULL;
+}
+
+static struct echan *chan_get(struct engine *e, const char *id, const char *room)
+{
+	const struct cc_alarms_conf *ac = &e->cfg->alarms;
+	struct alarm_conf c = { .kind = ALARM_COND, .severity = ALARM_SEV_WARNING, .renotify_ms = ac->renotify_ms,
+				.escalate_ms = ac->escalate_ms, .escalate_to = ALARM_SEV_CRITICAL };
+	struct echan *ch;
+	char *aid, *msg, *sensor;
+
+	for (size_t i = 0; i < e->nchans; i++)
+		if (strcmp(e->chans[i]->id, id) == 0)
+			return e->chans[i];
+	ch = xcalloc(1, sizeof(*ch));
+	ch->id = xstrdup(id);
+	ch->interval_ms = channel_interval(e->cfg, id);
+	ch->value = NAN;
+	ch->stuck_value = NAN;
+	sensor = sensor_of(id);
+	if (!room)
+		room = channel_room(e->cfg, id);
+	aid = xasprintf("%s:stale", id);
+	msg = xasprintf("channel %s: no good reading (stale): loss of monitoring", id);
+	ch->stale = alarm_new(e, aid, room, sensor, id, "stale", msg, &c);
+	ch->stale->src = ch;
+	free(aid);
+	free(msg);
+	c.on_delay_ms = ac->fault_delay_ms;
+	aid = xasprintf("%s:fault", id);
+	msg = xasprintf("channel %s: sensor fault (comm_error or out_of_range)", id);
+	ch->fault = alarm_new(e, aid, room, sensor, id, "fault", msg, &c);
+	ch->fault->src = ch;
+	free(aid);
+	free(msg);
+	free(sensor);
+	e->chans = xrealloc(e->chans, (e->nchans + 1) * sizeof(*e->chans));
+	e->chans[e->nchans++] = ch;
+	return ch;
+}
+
+static double pick(double room, double prof)
+{
+	return isnan(room) ? prof : room;
+}
+
+static void effective_limits(struct cc_limits *out, const struct cc_limits *room, const struct cc_profile *p,
+			     const struct cc_alarms_conf *ac)
+{
+	struct cc_limits none;
+	const struct cc_limits *pl;
+
+	none.band_low = none.band_high = none.warn_low = none.warn_high = none.alarm_low = none.alarm_high = NAN;
+	none.rh_warn_low = none.rh_alarm_low = none.rh_warn_high = none.rh_alarm_high = NAN;
+	none.on_delay_ms = none.rh_on_delay_ms = ac->on_delay_ms;
+	pl = p ? &p->limits : &none;
+	out->band_low = pick(room->band_low, pl->band_low);
+	out->band_high = pick(room->band_high, pl->band_high);
+	out->warn_low = pick(room->warn_low, pl->warn_low);
+	out->warn_high = pick(room->warn_high, pl->warn_high);
+	out->alarm_low = pick(room->alarm_low, pl->alarm_low);
+	out->alarm_high = pick(room->alarm_high, pl->alarm_high);
+	out->rh_warn_low = pick(room->rh_warn_low, pl->rh_warn_low);
+	out->rh_alarm_low = pick(room->rh_alarm_low, pl->rh_alarm_low);
+	out->rh_warn_high = pick(room->rh_warn_high, pl->rh_warn_high);
+	out->rh_alarm_high = pick(room->rh_alarm_high, pl->rh_alarm_high);
+	out->on_delay_ms = room->on_delay_ms >= 0 ? room->on_delay_ms : pl->on_delay_ms;
+	out->rh_on_delay_ms = room->rh_on_delay_ms >= 0 ? room->rh_on_delay_ms : pl->rh_on_delay_ms;
+}
+
+/* Where a room alarm's limit and on-delay come from. */
+enum room_limit { LIM_NONE, LIM_ROOM, LIM_RATE, LIM_CO2, LIM_O2 };
+enum room_delay { DELAY_NONE, DELAY_TEMP, DELAY_RH, DELAY_DOOR, DELAY_STUCK };
+
+#define ROLE(x) (1u << (x))
+#define SLOT(field) offsetof(struct eroom, field)
+#define LIMIT(field) LIM_ROOM, offsetof(struct cc_limits, field)
+
+/* One row per kind of room alarm, in the order they are built (which is
+ * the order ticks evaluate them, so it decides which raises a flood
+ * groups).  A level alarm (kind other than ALARM_COND) is built when its
+ * limit is set and its channel exists; a condition when every channel in
+ * needs exists.  The message follows "room NAME: "; a level's %g (or its
+ * end) gets the limit.  "stuck" is the temperature channel's own alarm
+ * (CHANNEL:stuck, one per channel whichever rooms read it). */
+static const struct room_alarm_row {
+	const char *rule;
+	enum alarm_kind kind;
+	int role;       /* the channel whose readings drive it, -1: none (ticks) */
+	unsigned needs; /* a condition's channels */
+	enum room_limit limit;
+	size_t limit_off; /* LIM_ROOM: the field of the effective limits */
+	enum room_delay delay;
+	enum alarm_severity sev;
+	double deadband; /* NAN: the alarms group's */
+	int temp_kind;   /* defrost suppresses it */
+	size_t slot;     /* the eroom field that holds it */
+	const char *message;
+} room_alarms[] = {
+	{ "temp_high", ALARM_HIGH, R_TEMP, 0, LIMIT(warn_high), DELAY_TEMP, ALARM_SEV_WARNING, NAN, 1, SLOT(t_hi),
+	  "air temperature above" },
+	{ "temp_high_high", ALARM_HIGH_HIGH, R_TEMP, 0, LIMIT(alarm_high), DELAY_TEMP, ALARM_SEV_CRITICAL, NAN, 1,
+	  SLOT(t_hh), "air temperature above" },
+	{ "temp_low", ALARM_LOW, R_TEMP, 0, LIMIT(warn_low), DELAY_TEMP, ALARM_SEV_WARNING, NAN, 1, SLOT(t_lo),
+	  "air temperature below" },
+	{ "temp_low_low", ALARM_LOW_LOW, R_TEMP, 0, LIMIT(alarm_low), DELAY_TEMP, ALARM_SEV_CRITICAL, NAN, 1,
+	  SLOT(t_ll), "air temperature below" },
+	{ "rh_low", ALARM_LOW, R_RH, 0, LIMIT(rh_warn_low), DELAY_RH, ALARM_SEV_WARNING, NAN, 0, SLOT(rh_lo),
+	  "relative humidity below" },
+	{ "rh_low_low", ALARM_LOW_LOW, R_RH, 0, LIMIT(rh_alarm_low), DELAY_RH, ALARM_SEV_CRITICAL, NAN, 0,
+	  SLOT(rh_ll), "relative humidity below" },
+	{ "rh_high", ALARM_HIGH, R_RH, 0, LIMIT(rh_warn_high), DELAY_RH, ALARM_SEV_WARNING, NAN, 0, SLOT(rh_hi),
+	  "relative humidity above" },
+	{ "rh_high_high", ALARM_HIGH_HIGH, R_RH, 0, LIMIT(rh_alarm_high), DELAY_RH, ALARM_SEV_CRITICAL, NAN, 0,
+	  SLOT(rh_hh), "relative humidity above" },
+	{ "temp_rate", ALARM_HIGH, R_TEMP, 0, LIM_RATE, 0, DELAY_NONE, ALARM_SEV_WARNING, NAN, 1, SLOT(rate),
+	  "air temperature rising faster than %g K/h (refrigeration failure?)" },
+	{ "stuck", ALARM_COND, R_TEMP, ROLE(R_TEMP), LIM_NONE, 0, DELAY_STUCK, ALARM_SEV_WARNING, NAN, 0, 0,
+	  "value unchanged (stuck sensor?)" },
+	{ "door_open", ALARM_COND, R_DOOR, ROLE(R_DOOR), LIM_NONE, 0, DELAY_DOOR, ALARM_SEV_WARNING, NAN, 0,
+	  SLOT(door), "door open too long" },
+	{ "condensation", ALARM_COND, R_DOOR, ROLE(R_DOOR) | ROLE(R_OUT_T) | ROLE(R_OUT_RH) | ROLE(R_TEMP), LIM_NONE,
+	  0, DELAY_NONE, ALARM_SEV_WARNING, NAN, 0, SLOT(condens),
+	  "condensation risk: door open and outside dew point above product temperature" },
+	{ "co2_high", ALARM_HIGH, R_CO2, 0, LIM_CO2, 0, DELAY_NONE, ALARM_SEV_CRITICAL, 100 /* ppm */, 0, SLOT(co2),
+	  "CO2 above %g ppm (safety: do not enter)" },
+	{ "o2_low", ALARM_LOW, R_O2, 0, LIM_O2, 0, DELAY_NONE, ALARM_SEV_CRITICAL, NAN, 0, SLOT(o2),
+	  "O2 below %g % (safety: do not enter)" },
+	{ "refrigeration_failure", ALARM_COND, -1, 0, LIM_NONE, 0, DELAY_NONE, ALARM_SEV_CRITICAL, NAN, 0,
+	  SLOT(group), "refrigeration failure (alarm flood: the room's alarms are grouped here)" },
+};
+
+static double row_limit(const struct engine *e, const struct eroom *r, const struct room_alarm_row *w)
+{
+	switch (w->limit) {
+	case LIM_ROOM: return *(const double *)((const char *)&r->lim + w->limit_off);
+	case LIM_RATE: return e->cfg->alarms.rate_limit_kh > 0 ? e->cfg->alarms.rate_limit_kh : NAN;
+	case LIM_CO2: return r->rc->co2_high_ppm;
+	case LIM_O2: return r->rc->o2_low_pct;
+	case LIM_NONE: break;
+	}
+	return NAN;
+}
+
+static int64_t row_delay(const struct engine *e, const struct eroom *r, const struct room_alarm_row *w)
+{
+	switch (w->delay) {
+	case DELAY_TEMP: return r->lim.on_delay_ms;
+	case DELAY_RH: return r->lim.rh_on_delay_ms;
+	case DELAY_DOOR: return e->cfg->alarms.door_open_ms;
+	case DELAY_STUCK: return e->cfg->alarms.stuck_after_ms;
+	case DELAY_NONE: break;
+	}
+	return 0;
+}
+
+/* "room NAME: " + what, with what's one %g replaced by the limit. */
+static char *xasprintf2_g(const char *room, const char *what, double limit)
+{
+	const char *g = strstr(what, "%g");
+	return xasprintf("room %s: %.*s%g%s", room, (int)(g - what), what, limit, g + 2);
+}
+
+/* The temperature channel's stuck alarm: shared by the rooms reading the
+ * channel, so built once. */
+static void chan_stuck(struct engine *e, struct eroom *r, const struct room_alarm_row *w)
+{
+	struct alarm_conf c = { .kind = ALARM_COND, .on_delay_ms = row_delay(e, r, w), .severity = w->sev };
+	struct echan *ch = r->ch[w->role];
+	char *id, *msg, *sensor;
+
+	if (c.on_delay_ms <= 0)
+		return;
+	if (!ch->stuck) {
+		id = xasprintf("%s:%s", ch->id, w->rule);
+		msg = xasprintf("channel %s: %s", ch->id, w->message);
+		sensor = sensor_of(ch->id);
+		ch->stuck = alarm_new(e, id, r->rc->name, sensor, ch->id, w->rule, msg, &c);
+		free(id);
+		free(msg);
+		free(sensor);
+	}
+	ch->stuck->src = ch;
+}
+
+/* One row of room_alarms for room r: the alarm, or NULL when the room
+ * lacks its limit or channels. */
+static struct ealarm *room_alarm(struct engine *e, struct eroom *r, const struct room_alarm_row *w)
+{
+	const struct cc_alarms_conf *ac = &e->cfg->alarms;
+	int level = w->kind != ALARM_COND;
+	struct alarm_conf c = { .kind = w->kind, .limit = row_limit(e, r, w), .on_delay_ms = row_delay(e, r, w),
+				.severity = w->sev, .renotify_ms = ac->renotify_ms, .escalate_ms = ac->escalate_ms,
+				.escalate_to = ALARM_SEV_CRITICAL };
+	struct echan *ch = w->role >= 0 ? r->ch[w->role] : NULL;
+	struct ealarm *a;
+	char *id, *msg, *sensor;
+
+	for (int i = 0; i < R_N; i++)
+		if ((w->needs & ROLE(i)) && !r->ch[i])
+			return NULL;
+	if (level && (isnan(c.limit) || !ch))
+		return NULL;
+	if (level) {
+		c.deadband = isnan(w->deadband) ? ac->deadband : w->deadband;
+		c.off_delay_ms = ac->off_delay_ms;
+	}
+	id = xasprintf("%s/%s", r->rc->name, w->rule);
+	if (level && strstr(w->message, "%g"))
+		msg = xasprintf2_g(r->rc->name, w->message, c.limit);
+	else if (level)
+		msg = xasprintf("room %s: %s %g", r->rc->name, w->message, c.limit);
+	else
+		msg = xasprintf("room %s: %s", r->rc->name, w->message);
+	sensor = ch ? sensor_of(ch->id) : NULL;
+	a = alarm_new(e, id, r->rc->name, sensor, ch ? ch->id : NULL, w->rule, msg, &c);
+	a->src = ch;
+	a->temp_kind = w->temp_kind;
+	free(id);
+	free(msg);
+	free(sensor);
+	return a;
+}
+
+void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct cc_lot_conf *lc)
+{
+	const struct cc_profile *p = lc->profile;
+	struct alarm_conf c = { .kind = ALARM_COND, .severity = ALARM_SEV_WARNING };
+	char *id, *msg;
+	int64_t iv = r->ch[R_TEMP] ? r->ch[R_TEMP]->interval_ms : 0;
+
+	l->lc = lc;
+	l->prof = p;
+	lot_params_default(&l->p);
+	lot_state_init(&l->s);
+	l->p.dt_cap_s = iv > 0 ? 3.0 * (double)iv / 1000.0 : (double)e->cfg->alarms.stale_after_ms / 1000.0;
+	l->p.loaded_ns = lc->loaded_ns;
+	if (!p)
+		return;
+	l->p.pre_c = p->pre_monitoring_c;
+	l->p.sl.kind = p->model == CC_MODEL_ARRHENIUS ? SL_ARRHENIUS : p->model == CC_MODEL_Q10 ? SL_Q10
+		       : p->model == CC_MODEL_SQRT ? SL_SQRT : p->model == CC_MODEL_PIECEWISE_Q10 ? SL_PIECEWISE_Q10
+		       : SL_NONE;
+	l->p.sl.t_ref_c = p->t_ref_c;
+	l->p.sl.sl_ref_h = (double)p->shelf_life_ms / 3600000.0;
+	l->p.sl.ea_j_mol = p->ea_kj_mol * 1000.0;
+	l->p.sl.q10 = p->q10;
+	l->p.sl.t_min_c = p->t_min_c;
+	l->p.sl.npw = p->npw;
+	memcpy(l->p.sl.pw_upper_c, p->pw_upper_c, sizeof(p->pw_upper_c));
+	memcpy(l->p.sl.pw_q10, p->pw_q10, sizeof(p->pw_q10));
+	l->p.sl.valid_min_c = p->valid_min_c;
+	l->p.sl.valid_max_c = p->valid_max_c;
+	l->p.mkt_dh_r_k = p->mkt_dh_r_k;
+	l->p.dh_thr_c = isnan(p->degree_threshold_c) ? INFINITY : p->degree_threshold_c;
+	l->p.chill_thr_c = isnan(p->chill_threshold_c) ? -INFINITY : p->chill_threshold_c;
+	l->p.aw = p->aw;
+	l->p.kt_fresh = p->kt_fresh;
+	l->p.kt_dry = p->kt_dry;
+	l->p.wl_crit = p->wl_crit_pct / 100.0;
+	l->p.tau_h = (double)p->tau_ms / 3600000.0;
+
+#define LOT_ALARM(field, rule, sev, fmt, ...)                                                          \
+	do {                                                                                           \
+		c.severity = sev;                                                                      \
+		id = xasprintf("%s/%s/%s", r->rc->name, lc->id, rule);                                 \
+		msg = xasprintf("lot %s (%s) in room %s: " fmt, lc->id, p->name, r->rc->name, __VA_ARGS__); \
+		l->field = alarm_new(e, id, r->rc->name, NULL, NULL, rule, msg, &c);                   \
+		l->field->src = r->ch[R_TEMP];                                                         \
+		free(id);                                                                              \
+		free(msg);                                                                             \
+	} while (0)
+	if (!isnan(p->chill_warn_kh))
+		LOT_ALARM(chill_warn, "chill_warn", ALARM_SEV_WARNING, "chilling dose above %g K·h", p->chill_warn_kh);
+	if (!isnan(p->chill_alarm_kh))
+		LOT_ALARM(chill_alarm, "chill_alarm", ALARM_SEV_CRITICAL, "chilling dose above %g K·h",
+			  p->chill_alarm_kh);
+	if (p->kt_fresh > 0) {
+		LOT_ALARM(wl_warn, "weight_loss_warn", ALARM_SEV_WARNING, "weight loss above %g %%", p->wl_warn_pct);
+		LOT_ALARM(wl_alarm, "weight_loss", ALARM_SEV_CRITICAL, "weight loss above %g %%", p->wl_crit_pct);
+	}
+	if (p->model != CC_MODEL_NONE && p->remaining_warn_ms > 0)
+		LOT_ALARM(life_low, "shelf_life_low", ALARM_SEV_INFO, "remaining shelf life below %g h",
+			  (double)p->remaining_warn_ms / 3600000.0);
+	if (p->model != CC_MODEL_NONE && lc->dispatch)
+		LOT_ALARM(dispatch, "end_of_life_before_dispatch", ALARM_SEV_INFO,
+			  "will reach end of life before its planned dispatch %s", lc->dispatch);
+#undef LOT_ALARM
+}
+
+static void room_build(struct engine *e, struct eroom *r, const struct cc_room_conf *rc)
+{
+	const char *ids[R_N] = { rc->temperature, rc->humidity, rc->door, rc->defrost,
+				 rc->outside_temperature, rc->outside_humidity, rc->co2, rc->o2 };
+
+	r->rc = rc;
+	r->prof = rc->prof;
+	for (int i = 0; i < R_N; i++) {
+		r->ch[i] = ids[i] ? chan_get(e, ids[i], rc->name) : NULL;
+		r->v[i] = NAN;
+	}
+	effective_limits(&r->lim, &rc->limits, r->prof, &e->cfg->alarms);
+	for (size_t i = 0; i < sizeof(room_alarms) / sizeof(room_alarms[0]); i++) {
+		const struct room_alarm_row *w = &room_alarms[i];
+		if (strcmp(w->rule, "stuck") == 0) {
+			if (r->ch[w->role])
+				chan_stuck(e, r, w);
+		} else {
+			*(struct ealarm **)((char *)r + w->slot) = room_alarm(e, r, w);
+		}
+	}
+	r->nlots = rc->nlots;
+	r->lots = xcalloc(rc->nlots + 1, sizeof(*r->lots));
+	for (size_t i = 0; i < rc->nlots; i++)
+		build_lot(e, r, &r->lots[i], &rc->lots[i]);
+}
+
+static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_conf *uc)
+{
+	const struct cc_alarms_conf *ac = &e->cfg->alarms;
+	static const enum alarm_kind kinds[] = { ALARM_HIGH, ALARM_HIGH_HIGH, ALARM_LOW, ALARM_LOW_LOW, ALARM_HIGH,
+						 ALARM_COND };
+	struct alarm_conf c = { 0 };
+	enum alarm_severity sev = ALARM_SEV_WARNING;
+	const char *room = uc->room ? uc->room : channel_room(e->cfg, uc->channel);
+	char *id = xasprintf("rule:%s", uc->name), *msg, *sensor = sensor_of(uc->channel);
+
+	alarm_severity_parse(uc->severity ? uc->severity : "warning", &sev);
+	u->uc = uc;
+	u->ch = chan_get(e, uc->channel, room);
+	u->last = NAN;
+	c.kind = kinds[uc->type];
+	c.limit = uc->limit;
+	c.deadband = isnan(uc->deadband) ? ac->deadband : uc->deadband;
+	c.on_delay_ms = uc->on_delay_ms >= 0 ? uc->on_delay_ms : uc->type == CC_RULE_STUCK ? ac->stuck_after_ms
+											: ac->on_delay_ms;
+	c.off_delay_ms = uc->off_delay_ms >= 0 ? uc->off_delay_ms : ac->off_delay_ms;
+	c.severity = sev;
+	c.latched = uc->latched;
+	c.renotify_ms = ac->renotify_ms;
+	c.escalate_ms = ac->escalate_ms;
+	c.escalate_to = ALARM_SEV_CRITICAL;
+	switch (uc->type) {
+	case CC_RULE_RATE: msg = xasprintf("channel %s: rising faster than %g per hour", uc->channel, uc->limit); break;
+	case CC_RULE_STUCK: msg = xasprintf("channel %s: value unchanged (stuck)", uc->channel); break;
+	case CC_RULE_LOW:
+	case CC_RULE_LOW_LOW: msg = xasprintf("channel %s: below %g", uc->channel, uc->limit); break;
+	default: msg = xasprintf("channel %s: above %g", uc->channel, uc->limit); break;
+	}
+	u->al = alarm_new(e, id, room, sensor, uc->channel, uc->name, msg, &c);
+	u->al->src = u->ch;
+	free(id);
+	free(msg);
+	free(sensor);
+}
+
+struct engine *engine_new(const struct cc_config *cfg, const struct engine_callbacks *cb)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	size_t nl = 0;
+
+	e->cfg = cfg;
+	if (cb)
+		e->cb = *cb;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->save_lock, NULL);
+	e->start_ms = time_now_ns() / 1000000;
+	e->now_ms = e->start_ms;
+	e->nrooms = cfg->nrooms;
+	e->rooms = xcalloc(cfg->nrooms + 1, sizeof(*e->rooms));
+	for (size_t i = 0; i < cfg->nrooms; i++) {
+		room_build(e, &e->rooms[i], &cfg->rooms[i]);
+		alarm_flood_init(&e->rooms[i].flood, cfg->alarms.flood_window_ms, (unsigned)cfg->alarms.flood_start,
+				 (unsigned)cfg->alarms.flood_end);
+		nl += cfg->rooms[i].nlots;
+	}
+	e->nrules = cfg->alarms.nrules;
+	e->rules = xcalloc(e->nrules + 1, sizeof(*e->rules));
+	for (size_t i = 0; i < e->nrules; i++)
+		rule_build(e, &e->rules[i], &cfg->alarms.rules[i]);
+	snapshot_restore(e);
+	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
+	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
+	if (e->nrooms || e->nrules)
+		log_info("engine: %zu rooms, %zu lots, %zu rules, %zu alarms, %zu channels watched", e->nrooms, nl,
+			 e->nrules, e->nalarms, e->nchans);
+	return e;
+}
+
+void build_alarm_free(struct ealarm *a)
+{
+	free(a->id);
+	free(a->room);
+	free(a->sensor);
+	free(a->channel);
+	free(a->rule);
+	free(a->message);
+	free(a);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	if (e->nalarms || e->nrooms)
+		snapshot_take(e, time_now_ns() / 1000000);
+	pthread_mutex_unlock(&e->lock);
+	snapshot_write(e);
+	lots_free(e);
+	for (size_t i = 0; i < e->nalarms; i++)
+		build_alarm_free(e->alarms[i]);
+	free(e->alarms);
+	for (size_t i = 0; i < e->nchans; i++) {
+		free(e->chans[i]->id);
+		free(e->chans[i]);
+	}
+	free(e->chans);
+	for (size_t i = 0; i < e->nrooms; i++)
+		free(e->rooms[i].lots);
+	free(e->rooms);
+	free(e->rules);
+	for (size_t i = 0; i < e->nnotify; i++) {
+		free(e->notify[i]->key);
+		free(e->notify[i]);
+	}
+	free(e->notify);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->save_lock);
+	free(e);
+}

@@ -1,0 +1,165 @@
+/* engine_int.h - what the files of the alarm and model engine share (the
+ * engine's public interface is daemon/engine.h): its state, built by
+ * build.c, evaluated by eval.c, published by publish.c, saved by
+ * snapshot.c, changed at run time by lots.c and shown by status.c.
+ * One mutex (struct engine's lock): samples come from several source
+ * threads; the work per sample is small (a few comparisons and
+ * exponentials), and no disk sync is ever done under it (the state file is
+ * written after it is released, snapshot.c). */
+#ifndef CC_ENGINE_INT_H
+#define CC_ENGINE_INT_H
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../codec/lineproto.h"
+#include "../config.h"
+#include "../engine.h"
+#include "../models/alarm.h"
+#include "../models/shelflife.h"
+
+#define STATE_FILE "engine.state"
+#define STATE_VERSION 1
+#define SNAPSHOT_MS 60000
+
+struct ealarm {
+	char *id;
+	char *room, *sensor, *channel, *rule, *message;
+	struct alarm a;
+	int64_t last_ev_ns;
+	int temp_kind; /* a room temperature alarm: defrost suppresses it */
+	struct echan *src; /* the channel whose readings drive it (NULL: timers only) */
+	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
+};
+
+/* Notification rate limit of one channel (or of a room-level alarm). */
+struct enotify {
+	char *key;
+	struct alarm_ratelimit rl;
+};
+
+struct echan {
+	char *id;
+	int64_t interval_ms; /* poll interval when known, else 0 */
+	int64_t last_good_ms;
+	double value;        /* last good value, NaN */
+	struct ealarm *stale, *fault;
+	struct ealarm *stuck; /* air temperature only */
+	double stuck_value;
+	int64_t last_ms;     /* last sample of any quality (status), 0: none */
+	int last_q;          /* its quality */
+	/* Reading time against the wall clock: a reading older than the stale
+	 * limit is late.  A run of late readings (a backlog) is "catching up"
+	 * for at most one stale limit of wall time after it began; meanwhile
+	 * the channel's alarms run on the readings' own times only. */
+	int64_t newest_ms;       /* newest reading evaluated (older ones are not) */
+	int64_t arrival_ms;      /* wall clock when it was processed */
+	int64_t behind_since_ms; /* wall clock when the current run of late readings began, 0: none */
+	uint64_t out_of_order;   /* readings older than newest_ms: recorded, not evaluated */
+};
+
+struct elot {
+	const struct cc_lot_conf *lc;
+	const struct cc_profile *prof;
+	struct lot_params p;
+	struct lot_state s;
+	struct ealarm *chill_warn, *chill_alarm, *wl_warn, *wl_alarm, *life_low, *dispatch;
+	struct cc_lot_conf *own; /* a lot loaded at run time (control socket): its conf is ours */
+};
+
+enum { R_TEMP, R_RH, R_DOOR, R_DEFROST, R_OUT_T, R_OUT_RH, R_CO2, R_O2, R_N };
+
+struct eroom {
+	const struct cc_room_conf *rc;
+	const struct cc_profile *prof;
+	struct cc_limits lim;
+	struct echan *ch[R_N];
+	double v[R_N];
+	struct alarm_roc roc;
+	struct ealarm *t_hi, *t_hh, *t_lo, *t_ll, *rh_lo, *rh_ll, *rh_hi, *rh_hh, *rate, *door, *condens, *co2, *o2;
+	struct ealarm *group;
+	struct alarm_flood flood; /* this room's raises: a flood groups them into group */
+	int suppressed;
+	struct elot *lots;
+	size_t nlots;
+};
+
+struct erule {
+	const struct cc_rule_conf *uc;
+	struct echan *ch;
+	struct ealarm *al;
+	struct alarm_roc roc;
+	double last;
+};
+
+struct engine {
+	const struct cc_config *cfg;
+	struct ealarm **alarms;
+	size_t nalarms;
+	struct echan **chans;
+	size_t nchans;
+	struct eroom *rooms;
+	size_t nrooms;
+	struct erule *rules;
+	size_t nrules;
+	struct enotify **notify; /* per channel */
+	size_t nnotify;
+	uint64_t notify_dropped;
+	int64_t start_ms;
+	int64_t now_ms; /* wall clock: the latest engine_tick (start_ms before one) */
+	int late;       /* the reading being evaluated is late and its channel is catching up */
+	int64_t next_sl_ms;
+	int64_t next_snap_ms;
+	int dirty;
+	uint64_t notify_dropped_logged;
+	cJSON *unloaded; /* configured lots unloaded at run time: [{id, conf_room}] */
+	struct engine_callbacks cb; /* where records and events go */
+	/* Every field above is under lock: samples come from several source
+	 * threads, ticks and operator actions from the main thread. */
+	pthread_mutex_t lock;
+	/* The newest snapshot not yet written (under lock; NULL: nothing to
+	 * write) and the one writer at a time (save_lock): see snapshot.c. */
+	pthread_mutex_t save_lock;
+	char *pending_js, *pending_dir;
+};
+
+/* build.c: from the configuration.  Under the lock (lots.c) or before the
+ * engine is shared (engine_new). */
+void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct cc_lot_conf *lc);
+void build_alarm_free(struct ealarm *a);
+
+/* publish.c: pure.  An alarm transition as its alert record and event. */
+struct publication {
+	const struct ealarm *ea;
+	const struct alarm_event *ev;
+	const char *site;
+	int64_t ts_ns;  /* the record's time (unique per alarm: the engine decides) */
+	int annunciate; /* after flood grouping and the rate limit */
+};
+/* The state a record shows: "shelved" over the alarm's own state. */
+const char *publish_state_shown(const struct ealarm *ea, const struct alarm_event *ev);
+/* Appends the record (measurement "alert") to b: 0 or lp_encode's error. */
+int publish_line(struct lp_buf *b, const struct publication *p);
+/* The event: a JSON object, no newline; the caller frees it with
+ * cJSON_free.  NULL when out of memory. */
+char *publish_json(const struct publication *p);
+/* ISO 8601 UTC with milliseconds, as events and the status show times. */
+void publish_fmt_time(int64_t ts_ns, char *buf, size_t len);
+
+/* snapshot.c: the state file.  snapshot_take under the lock,
+ * snapshot_write without it (it fsyncs); snapshot_restore while building. */
+void snapshot_take(struct engine *e, int64_t now_ms);
+void snapshot_write(struct engine *e);
+void snapshot_restore(struct engine *e);
+double snapshot_num(const cJSON *o, const char *k, double def);
+
+/* lots.c: lots at run time, and lookups.  Under the lock. */
+struct eroom *lots_room_find(struct engine *e, const char *name);
+double lots_air_now(const struct elot *l, const struct eroom *r);
+void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
+void lots_layout_restore(struct engine *e, const cJSON *o);
+void lots_free(struct engine *e);
+
+#endif

@@ -1,0 +1,321 @@
+/* lots.c - lots at run time (control socket): load, unload, move, and
+ * their layout in the snapshot. */
+#include "engine_int.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "../util.h"
+
+/* The air temperature a lot's remaining life is projected at: the newest
+ * reading it has seen (the room's when it has seen none yet). */
+double lots_air_now(const struct elot *l, const struct eroom *r)
+{
+	return !isnan(l->s.last_air_c) ? l->s.last_air_c : r->v[R_TEMP];
+}
+
+/* A lot loaded, moved or unloaded at run time is kept in the snapshot
+ * (engine.state): runtime lots with their product and load time, configured
+ * lots with the room the configuration had them in ("conf_room").  A move or
+ * unload of a configured lot holds until the configuration itself changes
+ * that lot's room; then the file wins. */
+static const char *conf_room_of(const struct cc_config *cfg, const char *lot)
+{
+	const struct cc_room_conf *room;
+
+	return config_find_lot(cfg, lot, &room) ? room->name : NULL;
+}
+
+struct eroom *lots_room_find(struct engine *e, const char *name)
+{
+	for (size_t i = 0; name && i < e->nrooms; i++)
+		if (strcmp(e->rooms[i].rc->name, name) == 0)
+			return &e->rooms[i];
+	return NULL;
+}
+
+static struct elot *lot_find(struct engine *e, const char *id, struct eroom **room)
+{
+	for (size_t i = 0; id && i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+			if (strcmp(e->rooms[i].lots[j].lc->id, id) == 0) {
+				if (room)
+					*room = &e->rooms[i];
+				return &e->rooms[i].lots[j];
+			}
+	return NULL;
+}
+
+static const struct cc_profile *profile_find(const struct cc_config *cfg, const char *name)
+{
+	for (size_t i = 0; name && i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	return NULL;
+}
+
+static void alarm_drop(struct engine *e, struct ealarm *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < e->nalarms; i++)
+		if (e->alarms[i] == a) {
+			memmove(&e->alarms[i], &e->alarms[i + 1], (e->nalarms - i - 1) * sizeof(*e->alarms));
+			e->nalarms--;
+			break;
+		}
+	if (a->a.active)
+		log_info("alarm %s: dropped with its lot (was %s)", a->id, alarm_state_name(alarm_state(&a->a)));
+	build_alarm_free(a);
+}
+
+static void lot_drop_alarms(struct engine *e, struct elot *l)
+{
+	alarm_drop(e, l->chill_warn);
+	alarm_drop(e, l->chill_alarm);
+	alarm_drop(e, l->wl_warn);
+	alarm_drop(e, l->wl_alarm);
+	alarm_drop(e, l->life_low);
+	alarm_drop(e, l->dispatch);
+	l->chill_warn = l->chill_alarm = l->wl_warn = l->wl_alarm = l->life_low = l->dispatch = NULL;
+}
+
+static void lot_conf_free(struct cc_lot_conf *lc)
+{
+	if (!lc)
+		return;
+	free(lc->id);
+	free(lc->product);
+	free(lc->loaded);
+	free(lc);
+}
+
+/* Removes lot index j from room r (its alarms go with it); returns the
+ * removed lot in *out when out is set, else frees what it owns. */
+static void room_take_lot(struct engine *e, struct eroom *r, size_t j, struct elot *out)
+{
+	struct elot l = r->lots[j];
+
+	memmove(&r->lots[j], &r->lots[j + 1], (r->nlots - j - 1) * sizeof(*r->lots));
+	r->nlots--;
+	lot_drop_alarms(e, &l);
+	if (out)
+		*out = l;
+	else
+		lot_conf_free(l.own);
+}
+
+/* Puts a lot into room r: its alarms are built for r, its state is kept. */
+static void room_put_lot(struct engine *e, struct eroom *r, const struct elot *from)
+{
+	struct elot *l;
+	struct lot_state st = from->s;
+
+	r->lots = xrealloc(r->lots, (r->nlots + 1) * sizeof(*r->lots));
+	l = &r->lots[r->nlots++];
+	memset(l, 0, sizeof(*l));
+	build_lot(e, r, l, from->lc);
+	l->own = from->own;
+	l->s = st;
+}
+
+static void lot_add_new(struct engine *e, struct eroom *r, const char *id, const char *product,
+			const struct cc_profile *p, int64_t loaded_ns)
+{
+	struct elot tmp;
+	struct cc_lot_conf *lc = xcalloc(1, sizeof(*lc));
+	char tbuf[64];
+
+	publish_fmt_time(loaded_ns, tbuf, sizeof(tbuf));
+	lc->id = xstrdup(id);
+	lc->product = xstrdup(product);
+	lc->loaded = xstrdup(tbuf);
+	lc->loaded_ns = loaded_ns;
+	lc->plan_c = NAN;
+	lc->profile = p;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.lc = lc;
+	tmp.own = lc;
+	lot_state_init(&tmp.s);
+	room_put_lot(e, r, &tmp);
+}
+
+void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root)
+{
+	cJSON *x = lots ? lots->child : NULL;
+
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots && x; j++, x = x->next) {
+			const struct elot *l = &e->rooms[i].lots[j];
+			const char *cr;
+			if (l->own) {
+				cJSON_AddBoolToObject(x, "runtime", 1);
+				cJSON_AddStringToObject(x, "product", l->lc->product);
+				cJSON_AddNumberToObject(x, "loaded_ns", (double)l->lc->loaded_ns);
+			} else if ((cr = conf_room_of(e->cfg, l->lc->id)) && strcmp(cr, e->rooms[i].rc->name) != 0) {
+				cJSON_AddStringToObject(x, "conf_room", cr);
+			}
+		}
+	if (e->unloaded && cJSON_GetArraySize(e->unloaded) > 0)
+		cJSON_AddItemToObject(root, "unloaded", cJSON_Duplicate(e->unloaded, 1));
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void lots_layout_restore(struct engine *e, const cJSON *o)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "unloaded"))
+	{
+		const char *id = jstr(x, "id"), *cr = jstr(x, "conf_room"), *now;
+		struct eroom *r = NULL;
+		struct elot *l;
+		if (!id || !cr || !(now = conf_room_of(e->cfg, id)) || strcmp(now, cr) != 0)
+			continue; /* the configuration changed that lot: it wins */
+		if ((l = lot_find(e, id, &r)))
+			room_take_lot(e, r, (size_t)(l - r->lots), NULL);
+		if (!e->unloaded)
+			e->unloaded = cJSON_CreateArray();
+		cJSON_AddItemToArray(e->unloaded, cJSON_Duplicate(x, 1));
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
+	{
+		const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
+		struct eroom *to = lots_room_find(e, room), *from = NULL;
+		struct elot *l;
+		if (!id || !room)
+			continue;
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"))) {
+			const char *product = jstr(x, "product");
+			const struct cc_profile *p = profile_find(e->cfg, product);
+			if (lot_find(e, id, NULL))
+				continue; /* the configuration has it now */
+			if (!to || !p) {
+				log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
+					 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
+				continue;
+			}
+			lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0));
+		} else if (cr && to && (l = lot_find(e, id, &from)) && from != to &&
+			   strcmp(from->rc->name, cr) == 0) {
+			struct elot tmp;
+			room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
+			room_put_lot(e, to, &tmp);
+		}
+	}
+}
+
+void lots_free(struct engine *e)
+{
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+			lot_conf_free(e->rooms[i].lots[j].own);
+	cJSON_Delete(e->unloaded);
+	e->unloaded = NULL;
+}
+
+int engine_lot_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user)
+{
+	struct eroom *r;
+	const struct cc_profile *p;
+	int rc = 0;
+
+	if (!lot || !*lot || !product || !user || !*user)
+		return -EINVAL;
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(r = lots_room_find(e, room)) || !(p = profile_find(e->cfg, product))) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (lot_find(e, lot, NULL)) {
+		rc = -EEXIST;
+		goto out;
+	}
+	{
+		size_t n = 0;
+		for (size_t i = 0; i < e->nrooms; i++)
+			n += e->rooms[i].nlots;
+		if (n >= ENGINE_MAX_LOTS) {
+			rc = -ENOSPC;
+			goto out;
+		}
+	}
+	lot_add_new(e, r, lot, product, p, loaded_ns);
+	e->dirty = 1;
+	log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);
+out:
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int engine_lot_unload(struct engine *e, const char *lot, const char *user)
+{
+	struct eroom *r = NULL;
+	struct elot *l;
+	int rc = 0;
+
+	if (!user || !*user)
+		return -EINVAL;
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(l = lot_find(e, lot, &r))) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (!l->own) {
+		const char *cr = conf_room_of(e->cfg, lot);
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", lot);
+		cJSON_AddStringToObject(x, "conf_room", cr ? cr : r->rc->name);
+		if (!e->unloaded)
+			e->unloaded = cJSON_CreateArray();
+		cJSON_AddItemToArray(e->unloaded, x);
+	}
+	log_info("lot %s unloaded from room %s by %s (consumed %.3f)", lot, r->rc->name, user, l->s.consumed);
+	room_take_lot(e, r, (size_t)(l - r->lots), NULL);
+	e->dirty = 1;
+out:
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}
+
+int engine_lot_move(struct engine *e, const char *lot, const char *room, const char *user)
+{
+	struct eroom *from = NULL, *to;
+	struct elot *l, tmp;
+	int rc = 0;
+
+	if (!user || !*user)
+		return -EINVAL;
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(l = lot_find(e, lot, &from)) || !(to = lots_room_find(e, room))) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (from == to) {
+		rc = -EALREADY;
+		goto out;
+	}
+	room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
+	room_put_lot(e, to, &tmp);
+	e->dirty = 1;
+	log_info("lot %s moved from room %s to room %s by %s (consumed %.3f kept)", lot, from->rc->name, room, user,
+		 tmp.s.consumed);
+out:
+	pthread_mutex_unlock(&e->lock);
+	return rc;
+}

@@ -1,0 +1,46 @@
+/* http.h - the HTTP(S) transfer the InfluxDB and webhook backends share
+ * (libcurl): one connection kept per output, POSTs bounded by the output's
+ * timeouts and cut short at the shutdown deadline, the reply body kept up
+ * to OUTPUT_RESP_MAX. */
+#ifndef CC_OUTPUT_HTTP_H
+#define CC_OUTPUT_HTTP_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct output;
+struct send_result;
+
+struct http {
+	CURL *easy;
+	CURLM *multi;
+	char curl_err[CURL_ERROR_SIZE];
+	char *resp; /* OUTPUT_RESP_MAX bytes */
+	size_t resp_len;
+	int resp_truncated;
+	int insecure;
+	int64_t timeout_ms, connect_timeout_ms;
+};
+
+/* The handles, the reply buffer and the options every POST shares (URL,
+ * TLS: ca_file or the system's CAs, unless insecure).  0 or -ENOMEM. */
+int http_init(struct http *h, const char *url, const char *ca_file, int insecure);
+void http_free(struct http *h);
+
+/*
+ * One POST of body (hdrs: NULL leaves the handle's headers), bounded by the
+ * timeouts and the shutdown deadline.  Returns 0 with the HTTP status in
+ * *code and Retry-After (s) in *retry_after, or -1 after a transport
+ * failure, which r already records as a retry.  Counts the request.
+ */
+int http_post(struct http *h, struct output *o, struct curl_slist *hdrs, const char *body, size_t len,
+	      struct send_result *r, long *code, curl_off_t *retry_after);
+/* Retry-After honoured on 429 and 503 (capped), in ms; 0 otherwise. */
+int64_t http_retry_after_ms(long code, curl_off_t retry_after);
+/* From another thread: a transfer in progress re-checks the deadline now. */
+void http_wakeup(struct http *h);
+/* The TLS warning, logged when the output starts. */
+void http_warn_insecure(const struct http *h, const char *name);
+
+#endif
