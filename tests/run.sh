@@ -84,6 +84,7 @@ run_prog "config/run_golden.sh" "$UNIT_TIMEOUT" bash tests/config/run_golden.sh 
 run_prog "config/check_readme.sh" "$UNIT_TIMEOUT" bash tests/config/check_readme.sh "$BUILD_DIR"
 run_prog "config/check_man.sh" "$UNIT_TIMEOUT" bash tests/config/check_man.sh "$BUILD_DIR"
 run_prog "config/check_layout.sh" "$UNIT_TIMEOUT" bash tests/config/check_layout.sh "$BUILD_DIR"
+run_prog "config/check_functions.sh" "$UNIT_TIMEOUT" bash tests/config/check_functions.sh "$BUILD_DIR"
 
 section "fuzz corpus replay"
 for t in "$BUILD_DIR"/fuzz/replay_*; do
