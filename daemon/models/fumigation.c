@@ -470,6 +470,10 @@ void fum_exposure_figures(const struct fum_exposure_state *s, const struct fum_e
 	f->stel_max_ppm = s->stel_max_ppm;
 	if (s->last_ns == 0)
 		return;
+	/* The ring has dropped what lies a window before the newest reading:
+	 * a query cannot look back past it. */
+	if (now_ns < s->last_ns)
+		now_ns = s->last_ns;
 	t = tail_at(s, p, now_ns);
 	ppmh = s->ppmh + s->last_ppm * t.held_h;
 	fillh = s->fill_ppmh + t.c_open * t.open_h;
