@@ -39,6 +39,13 @@ double fum_purge_estimate_h(double c0_ppm, double c_entry_ppm, double ach_per_h)
 
 /* ---- chamber ---------------------------------------------------------- */
 
+void fum_chamber_params_default(struct fum_chamber_params *p)
+{
+	*p = (struct fum_chamber_params){ .ct_min_ppmh = 0, .ct_max_ppmh = INFINITY, .max_gap_s = 600,
+					  .exposure_ppm = 0, .entry_ppm = 2, .ach_per_h = NAN,
+					  .purge_overdue_frac = 0.5, .flat_window_s = 600, .flat_eps_ppm = 1 };
+}
+
 void fum_chamber_init(struct fum_chamber_state *s)
 {
 	*s = (struct fum_chamber_state){ 0 };
@@ -52,7 +59,7 @@ static void chamber_step(struct fum_chamber_state *s, const struct fum_chamber_p
 {
 	double a = s->last_ppm, lo = a < c ? a : c, hi = a < c ? c : a;
 
-	if (dt_h * 3600.0 > p->max_gap_s) {
+	if (dt_h * 3600.0 > (p->max_gap_s > 0 ? p->max_gap_s : 600.0)) {
 		/* Not interpolated: the concentration in a long gap is unknown
 		 * (a burn or a purge may lie in it); bound it by the readings. */
 		s->unmonitored_h += dt_h;
@@ -199,7 +206,9 @@ enum fum_purge_verdict fum_chamber_purge_verdict(const struct fum_chamber_state 
 
 static int chamber_fresh(const struct fum_chamber_state *s, const struct fum_chamber_params *p, int64_t now_ns)
 {
-	return s->last_ns != 0 && !isnan(s->last_ppm) && (double)(now_ns - s->last_ns) / NS_PER_S <= p->max_gap_s;
+	double gap = p->max_gap_s > 0 ? p->max_gap_s : 600.0;
+
+	return s->last_ns != 0 && !isnan(s->last_ppm) && (double)(now_ns - s->last_ns) / NS_PER_S <= gap;
 }
 
 int fum_chamber_entry_allowed(const struct fum_chamber_state *s, const struct fum_chamber_params *p,
@@ -248,6 +257,13 @@ unsigned fum_chamber_alarms(const struct fum_chamber_state *s, const struct fum_
 }
 
 /* ---- worker exposure outside ------------------------------------------ */
+
+void fum_exposure_params_default(struct fum_exposure_params *p)
+{
+	*p = (struct fum_exposure_params){ .t_ref_h = 8, .twa_limit_ppm = 5, .stel_limit_ppm = 5,
+					   .stel_window_s = 900, .ceiling_ppm = INFINITY, .idlh_ppm = 100,
+					   .max_gap_s = 300, .fill = FUM_FILL_WORST_ENDPOINT, .fill_ppm = NAN };
+}
 
 void fum_exposure_init(struct fum_exposure_state *s, int64_t start_ns)
 {

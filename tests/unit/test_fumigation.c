@@ -14,9 +14,9 @@
 
 static struct fum_exposure_params osha(void)
 {
-	struct fum_exposure_params p = { .t_ref_h = 8, .twa_limit_ppm = 5, .stel_limit_ppm = 5,
-					 .stel_window_s = 900, .ceiling_ppm = INFINITY, .idlh_ppm = 100,
-					 .max_gap_s = 300, .fill = FUM_FILL_WORST_ENDPOINT };
+	struct fum_exposure_params p;
+
+	fum_exposure_params_default(&p);
 	return p;
 }
 
@@ -436,6 +436,21 @@ static void test_flat_reading_while_burning_is_a_sensor_fault(void)
 	CHECK_INT(fum_chamber_set_phase(&s, 99, T0), -EINVAL);
 }
 
+static void test_default_chamber_params_have_no_ct_window_and_no_purge_estimate(void)
+{
+	struct fum_chamber_params p;
+	struct fum_chamber_state s;
+
+	fum_chamber_params_default(&p);
+	fum_chamber_init(&s);
+	fum_chamber_observe(&s, &p, T0, 500);
+	fum_chamber_observe(&s, &p, T0 + MIN_NS, 500);
+	CHECK_INT(fum_chamber_ct_verdict(&s, &p), FUM_CT_IN_WINDOW);
+	fum_chamber_set_phase(&s, FUM_PHASE_PURGE, T0 + MIN_NS);
+	CHECK(isnan(fum_chamber_purge_estimate_h(&s, &p)));
+	CHECK_INT(fum_chamber_purge_verdict(&s, &p, T0 + 100 * H_NS), FUM_PURGE_RUNNING);
+}
+
 static void test_chamber_gap_is_not_interpolated_and_can_make_the_verdict_uncertain(void)
 {
 	struct fum_chamber_params p = chamber();
@@ -484,5 +499,6 @@ int main(void)
 	RUN(test_door_opened_above_the_entry_limit_alarms);
 	RUN(test_flat_reading_while_burning_is_a_sensor_fault);
 	RUN(test_chamber_gap_is_not_interpolated_and_can_make_the_verdict_uncertain);
+	RUN(test_default_chamber_params_have_no_ct_window_and_no_purge_estimate);
 	return TL_DONE();
 }
