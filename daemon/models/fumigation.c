@@ -42,8 +42,8 @@ double fum_purge_estimate_h(double c0_ppm, double c_entry_ppm, double ach_per_h)
 void fum_chamber_params_default(struct fum_chamber_params *p)
 {
 	*p = (struct fum_chamber_params){ .ct_min_ppmh = 0, .ct_max_ppmh = INFINITY, .max_gap_s = 600,
-					  .exposure_ppm = 0, .entry_ppm = 2, .ach_per_h = NAN,
-					  .purge_overdue_frac = 0.5, .flat_window_s = 600, .flat_eps_ppm = 1 };
+					  .exposure_ppm = 0, .entry_ppm = NAN, .ach_per_h = NAN,
+					  .purge_overdue_frac = NAN, .flat_window_s = 600, .flat_eps_ppm = 1 };
 }
 
 void fum_chamber_init(struct fum_chamber_state *s)
@@ -260,8 +260,8 @@ unsigned fum_chamber_alarms(const struct fum_chamber_state *s, const struct fum_
 
 void fum_exposure_params_default(struct fum_exposure_params *p)
 {
-	*p = (struct fum_exposure_params){ .t_ref_h = 8, .twa_limit_ppm = 5, .stel_limit_ppm = 5,
-					   .stel_window_s = 900, .ceiling_ppm = INFINITY, .idlh_ppm = 100,
+	*p = (struct fum_exposure_params){ .t_ref_h = 8, .twa_limit_ppm = NAN, .stel_limit_ppm = NAN,
+					   .stel_window_s = 900, .ceiling_ppm = INFINITY, .idlh_ppm = NAN,
 					   .max_gap_s = 300, .fill = FUM_FILL_WORST_ENDPOINT, .fill_ppm = NAN };
 }
 

@@ -61,10 +61,11 @@ struct fum_chamber_params {
 	double flat_eps_ppm;       /* ... a change is more than this */
 };
 
-/* Defaults for what is not profile data yet: no CT window (0..∞: no
- * published lychee target, processing.md §6.4), max_gap 600 s, exposure
- * above 0 ppm, entry 2 ppm, ACH unset (NaN: no purge estimate), overdue
- * fraction 0.5, flat 600 s within 1 ppm.  A max_gap_s <= 0 means 600 s. */
+/* Defaults: no CT window (0..∞: no published lychee target, processing.md
+ * §6.4), max_gap 600 s, exposure above 0 ppm, entry limit, ACH and overdue
+ * fraction unset (NaN: no re-entry allowed, no purge estimate, no overdue
+ * verdict: they are graded profile data, config/processes.conf), flat 600 s
+ * within 1 ppm.  A max_gap_s <= 0 means 600 s. */
 void fum_chamber_params_default(struct fum_chamber_params *p);
 
 struct fum_chamber_state {
@@ -150,8 +151,9 @@ struct fum_exposure_params {
 	int project_unmonitored; /* the projected TWA counts unmonitored time at the fill */
 };
 
-/* Defaults: OSHA 8-h basis 5 ppm TWA, NIOSH STEL 5 ppm over 900 s, no
- * ceiling, IDLH 100 ppm, max_gap 300 s, the worse endpoint as fill.  Unset
+/* Defaults: every limit unset (NaN: never judged; the limits people rely
+ * on are graded profile data, config/processes.conf), an 8-h basis, a
+ * 900 s STEL window, no ceiling, max_gap 300 s, the worse endpoint as fill.  Unset
  * values fall back to these: t_ref_h, stel_window_s, max_gap_s <= 0. */
 void fum_exposure_params_default(struct fum_exposure_params *p);
 

@@ -17,6 +17,9 @@ static struct fum_exposure_params osha(void)
 	struct fum_exposure_params p;
 
 	fum_exposure_params_default(&p);
+	p.twa_limit_ppm = 5;   /* OSHA PEL, 8-h TWA (processing.md §3.2) */
+	p.stel_limit_ppm = 5;  /* NIOSH STEL */
+	p.idlh_ppm = 100;
 	return p;
 }
 
