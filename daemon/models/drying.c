@@ -571,7 +571,8 @@ unsigned drying_loadcell_fault(const struct drying_state *s, const struct drying
 
 	if (s->mass_min_kg > 0.0 && (s->mass_kg - s->mass_min_kg) / s->mass_min_kg > p->rise_frac)
 		v |= DRYING_V_LOADCELL_RISE;
-	if (!isnan(s->still_ref_kg) && (double)(now_ns - s->still_since_ns) / NS_PER_H >= p->stuck_h &&
+	if (!isnan(s->still_ref_kg) && !isnan(p->stuck_kg) &&
+	    (double)(now_ns - s->still_since_ns) / NS_PER_H >= p->stuck_h &&
 	    s->n_air && s->air_c > p->stuck_air_c)
 		v |= DRYING_V_LOADCELL_STUCK;
 	return v;

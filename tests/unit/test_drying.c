@@ -425,6 +425,9 @@ static void test_load_cell_fault_on_a_rise_without_loading_and_when_stuck_hot(vo
 	for (t = 5410; t <= 5400 + 2 * 3600 + 600; t += 10)
 		drying_observe_mass(&s, &p, T0 + t * S_NS, 100.0);
 	CHECK(drying_loadcell_fault(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS) & DRYING_V_LOADCELL_STUCK);
+	p.stuck_kg = NAN; /* no change threshold in the profile: never judged stuck */
+	CHECK(!(drying_loadcell_fault(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS) & DRYING_V_LOADCELL_STUCK));
+	p.stuck_kg = 0.05;
 	drying_observe_air(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS, 30.0, NAN);
 	CHECK(!(drying_loadcell_fault(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS) & DRYING_V_LOADCELL_STUCK));
 }
