@@ -611,6 +611,8 @@ unsigned drying_verdicts(const struct drying_state *s, const struct drying_param
 	v |= drying_stall(s, p, now_ns);
 	if (s->n_air && i >= 0 && s->air_c > p->stages[i].t_max_c)
 		v |= DRYING_V_STAGE_HOT;
+	if (s->n_air && i >= 0 && s->air_rh > p->stages[i].rh_max_pct)
+		v |= DRYING_V_STAGE_HUMID;
 	if (drying_is_exhaust_saturated(s, p))
 		v |= DRYING_V_EXHAUST_SAT;
 	if (drying_is_open_air_wet(s, p))

@@ -237,6 +237,7 @@ enum drying_verdict {
 	DRYING_V_OVERDRIED = 1u << 10,
 	DRYING_V_WET = 1u << 11,         /* "pulled wet" if unloaded now */
 	DRYING_V_NO_TEMPERING = 1u << 12,/* the schedule has tempering, not rested tempering_min_h */
+	DRYING_V_STAGE_HUMID = 1u << 13, /* kiln air RH above the stage's rh_max_pct */
 };
 
 /* 0, 1 (DRYING_V_SCORCH) or 2 (also DRYING_V_SCORCH_HIGH). */
@@ -246,11 +247,15 @@ int drying_is_fast_start(const struct drying_state *s, const struct drying_param
 unsigned drying_stall(const struct drying_state *s, const struct drying_params *p, int64_t now_ns);
 int drying_is_exhaust_saturated(const struct drying_state *s, const struct drying_params *p);
 int drying_is_open_air_wet(const struct drying_state *s, const struct drying_params *p);
-/* DRYING_V_LOADCELL_RISE | DRYING_V_LOADCELL_STUCK bits. */
+/* DRYING_V_LOADCELL_RISE | DRYING_V_LOADCELL_STUCK bits.  Stuck: the filtered
+ * mass has not moved by stuck_kg for stuck_h while the latest kiln air
+ * reading is above stuck_air_c (the engine's on-delay covers "the whole
+ * time"). */
 unsigned drying_loadcell_fault(const struct drying_state *s, const struct drying_params *p, int64_t now_ns);
 int drying_is_overdried(const struct drying_state *s, const struct drying_params *p);
 /* The unload verdict: DRYING_V_WET | DRYING_V_NO_TEMPERING bits (0: fit to
- * unload). */
+ * unload).  Without any load-cell data neither MC nor m/m0 is known and WET
+ * is not set: the engine's stale alarm on the load cell says why. */
 unsigned drying_unload_verdict(const struct drying_state *s, const struct drying_params *p);
 /* Every condition above as one mask. */
 unsigned drying_verdicts(const struct drying_state *s, const struct drying_params *p, int64_t now_ns);

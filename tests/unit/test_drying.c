@@ -357,6 +357,9 @@ static void test_scorch_is_judged_after_the_initial_phase_and_the_absolute_max_a
 	CHECK(drying_verdicts(&s, &p, T0 + 6 * H_NS) & DRYING_V_STAGE_HOT);
 	drying_observe_air(&s, &p, T0 + 7 * H_NS, 65.0, NAN);
 	CHECK_INT(drying_scorch_level(&s, &p, T0 + 7 * H_NS), 0);
+	CHECK(!(drying_verdicts(&s, &p, T0 + 7 * H_NS) & (DRYING_V_STAGE_HOT | DRYING_V_STAGE_HUMID)));
+	drying_observe_air(&s, &p, T0 + 8 * H_NS, 65.0, 45.0); /* main stage: RH ≤ 30 % */
+	CHECK(drying_verdicts(&s, &p, T0 + 8 * H_NS) & DRYING_V_STAGE_HUMID);
 	CHECK_NEAR(s.air_max_c, 101.0, 1e-12);
 }
 
