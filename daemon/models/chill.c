@@ -62,8 +62,10 @@ int chill_init(struct chill_state *s, const struct chill_params *p, uint32_t npr
 	return rc;
 }
 
-/* Highest last reading of the probes without a fault; *fresh = every such
- * probe read within gap_h of ts_ns (and there is one). */
+/* Highest last reading of the probes still in the carcass (a probe pulled
+ * out, COOL_FAULT_STEP, reads the medium and is left out; other faults
+ * stay in: they read warm); *fresh = every such probe read within gap_h of
+ * ts_ns (and there is one). */
 static double max_core(const struct chill_state *s, const struct chill_params *p, int64_t ts_ns, int *fresh)
 {
 	double mx = NAN;
@@ -72,7 +74,7 @@ static double max_core(const struct chill_state *s, const struct chill_params *p
 	*fresh = 1;
 	for (uint32_t i = 0; i < s->cool.nprobes && i < COOL_PROBES_MAX; i++) {
 		const struct cool_probe *pr = &s->cool.probe[i];
-		if (pr->fault)
+		if (pr->fault & COOL_FAULT_STEP)
 			continue;
 		if (!pr->last_ns || (double)(ts_ns - pr->last_ns) / NS_PER_H > p->gap_h)
 			*fresh = 0;
@@ -107,9 +109,11 @@ int chill_observe_probe(struct chill_state *s, const struct chill_params *p, uin
 	if (isnan(s->min_core_c) || t_c < s->min_core_c)
 		s->min_core_c = t_c;
 	if (s->compliant_ns) {
-		if (!pr->fault && (isnan(s->max_after_c) || t_c > s->max_after_c))
+		/* every reading counts here: a carcass warming in further
+		 * processing is what the cooling model calls a rising probe */
+		if (isnan(s->max_after_c) || t_c > s->max_after_c)
 			s->max_after_c = t_c;
-		if (!pr->fault && t_c > p->excursion_c && !s->excursion_ns)
+		if (t_c > p->excursion_c && !s->excursion_ns)
 			s->excursion_ns = ts_ns;
 		return 0;
 	}

@@ -80,8 +80,9 @@ int chill_init(struct chill_state *s, const struct chill_params *p, uint32_t npr
 	       double weight_kg, int64_t pull_plan_ns);
 /* Core probe idx / chiller medium reading: 0, -EINVAL, -ERANGE as in
  * cool_probe_observe().  A probe reading also records gaps, proves
- * compliance (every probe without a fault read within gap_h, the highest
- * <= target, at or before t_d) and an excursion afterwards. */
+ * compliance (every probe not pulled out read within gap_h, the highest
+ * <= target, at or before t_d) and an excursion afterwards (any reading
+ * above excursion_c, whatever the cooling model thinks of the probe). */
 int chill_observe_probe(struct chill_state *s, const struct chill_params *p, uint32_t idx, int64_t ts_ns,
 			double t_c);
 int chill_observe_medium(struct chill_state *s, const struct chill_params *p, int64_t ts_ns, double tm_c);
@@ -92,7 +93,7 @@ struct chill_verdict {
 	int64_t deadline_ns;
 	double pred_h;            /* t_pred from the start (model; INFINITY unreachable, NaN no fit) */
 	double margin_h;          /* deadline_h - pred_h */
-	double max_core_c;        /* highest last reading of the probes without a fault (NaN: none) */
+	double max_core_c;        /* highest last reading of the probes in the carcasses (NaN: none) */
 	int stale;                /* some probe silent longer than gap_h now */
 	int ice;                  /* a core reading below ice_c */
 	int pulled_early;         /* leaving now: max core above the target */

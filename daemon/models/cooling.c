@@ -109,7 +109,8 @@ void cool_params_default(struct cool_params *p)
 		.j_min = 0.5,
 		.j_max = 2.5,
 		.fault_y_max = 1.05,
-		.fault_step_dy = 0.5,
+		.fault_step_frac = 0.8,
+		.fault_step_k = 2.0,
 		.fault_rise_k = 0.5,
 		.c_ref = NAN,
 		.underperf_frac = 0.7,
@@ -189,10 +190,11 @@ static void check_faults(struct cool_probe *pr, const struct cool_params *p, int
 	unsigned f = 0;
 
 	if (isfinite(pr->last_c)) {
-		double y_prev = cool_y(pr->last_c, tm_c, pr->t0_c);
-		if (t_c - pr->last_c > p->fault_rise_k && pr->last_c > tm_c)
+		double drop = pr->last_c - t_c, excess = pr->last_c - tm_c;
+		if (-drop > p->fault_rise_k && excess > 0)
 			f |= COOL_FAULT_RISE;
-		if (isfinite(y_prev) && y_prev - y > p->fault_step_dy && t_c - tm_c <= p->delta_k)
+		if (excess > 0 && drop > p->fault_step_k && drop > p->fault_step_frac * excess &&
+		    t_c - tm_c <= p->delta_k)
 			f |= COOL_FAULT_STEP;
 	}
 	if (pr->fit_ns && y > p->fault_y_max)
@@ -256,8 +258,8 @@ int cool_probe_observe(struct cool_probe *pr, const struct cool_medium *m, const
 		if (!pr->fit_ns &&
 		    (y <= p->lag_y || (double)(ts_ns - pr->start_ns) / NS_PER_H >= p->lag_h)) {
 			pr->fit_ns = ts_ns;
-			pr->med_n0 = m->n;
-			pr->med_sum0 = m->sum_c;
+			pr->med_n0 = m->n ? m->n - 1 : 0;
+			pr->med_sum0 = m->n ? m->sum_c - m->last_c : 0;
 		}
 		check_faults(pr, p, ts_ns, t_c, tm_c, y);
 		if (pr->fit_ns && !pr->fault) {
@@ -355,7 +357,7 @@ int cool_batch_slowest(const struct cool_batch *b)
 
 	for (uint32_t i = 0; i < b->nprobes && i < COOL_PROBES_MAX; i++) {
 		const struct cool_probe *pr = &b->probe[i];
-		if (!pr->last_ns || pr->fault)
+		if (!pr->last_ns || (pr->fault & COOL_FAULT_STEP))
 			continue;
 		if (best < 0 || pr->last_c > b->probe[best].last_c)
 			best = (int)i;
@@ -375,7 +377,7 @@ static void verdict_batch(const struct cool_batch *b, const struct cool_params *
 		const struct cool_probe *pr = &b->probe[i];
 		if (pr->fault)
 			v->probe_faults |= 1u << i;
-		if (!pr->last_ns || pr->fault)
+		if (!pr->last_ns || (pr->fault & COOL_FAULT_STEP))
 			continue;
 		if (pr->t0_c > p->field_heat_c)
 			v->field_heat = 1;

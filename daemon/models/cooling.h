@@ -62,7 +62,9 @@ struct cool_params {
 	double c_min, c_max;    /* 1/h (0.01, 20) */
 	double j_min, j_max;    /* (0.5, 2.5) */
 	double fault_y_max;     /* Y above this after the lag is a probe fault (1.05) */
-	double fault_step_dy;   /* a drop of Y by more than this in one reading, to Tm, is a fault (0.5) */
+	double fault_step_frac; /* a probe losing more than this fraction of its excess over Tm ... (0.8) */
+	double fault_step_k;    /* ... and more than this many K in one reading, to within delta_k of Tm,
+				 * was pulled out of the fruit (2.0) */
 	double fault_rise_k;    /* T rising by more than this between readings while above Tm (0.5) */
 	double c_ref;           /* commissioned C of the line, 1/h (NaN: none, no verdict) */
 	double underperf_frac;  /* underperforming when C < this · c_ref (0.7) */
@@ -77,8 +79,8 @@ struct cool_params {
 };
 
 /* The defaults of processing.md §1.2/§1.4 that are method, not product:
- * δ 0.5 K, lag Y 0.9, gates 5 / 0.98 / 0.01-20 / 0.5-2.5, faults 1.05 /
- * 0.5 / 0.5 K, 0.7·C_ref, pull Tt + 1 K or Y > 1/8, medium + 1 K for 15 min.
+ * δ 0.5 K, lag Y 0.9, gates 5 / 0.98 / 0.01-20 / 0.5-2.5, faults Y 1.05,
+ * step 0.8 and 2 K, rise 0.5 K, 0.7·C_ref, pull Tt + 1 K or Y > 1/8, medium + 1 K for 15 min.
  * Product data (target, late start, over-cooling, field heat, C_ref,
  * set-point) are left off (NaN or ±INFINITY): the profile must give them. */
 void cool_params_default(struct cool_params *p);
@@ -96,7 +98,8 @@ struct cool_medium {
 };
 
 enum cool_fault {
-	COOL_FAULT_STEP = 1u << 0, /* jumped to the medium temperature: probe pulled out of the fruit */
+	COOL_FAULT_STEP = 1u << 0, /* jumped to the medium temperature: probe pulled out of the fruit
+				    * (its readings then prove nothing) */
 	COOL_FAULT_RISE = 1u << 1, /* pulp rising while warmer than the medium */
 	COOL_FAULT_Y = 1u << 2,    /* Y > fault_y_max after the lag */
 };
@@ -111,7 +114,8 @@ struct cool_probe {
 	double last_y;      /* Y of the last reading (NaN: not known) */
 	/* the fit (fit_ns 0: still in the lag) */
 	int64_t fit_ns;
-	uint32_t med_n0;    /* medium readings before the fit window */
+	uint32_t med_n0;    /* medium readings before the fit window (the one in force
+			     * when the fit started belongs to the window) */
 	double med_sum0;
 	double x0, y0;
 	uint32_t n;
@@ -161,8 +165,10 @@ int cool_batch_observe_probe(struct cool_batch *b, const struct cool_params *p, 
 int cool_batch_observe_medium(struct cool_batch *b, const struct cool_params *p, int64_t ts_ns, double tm_c);
 
 /* The medium temperature the probe's model uses: the mean of the medium's
- * readings over the fit window (since the fit started; all readings before
- * that), the set-point when there are none, else NaN. */
+ * readings over the fit window (the reading in force when the fit started
+ * and all later ones; before the fit, all readings so far), the set-point
+ * when there are none, else NaN.  A sample mean: the medium is expected to
+ * be logged at a steady interval. */
 double cool_probe_tm(const struct cool_probe *pr, const struct cool_medium *m, const struct cool_params *p);
 
 /* --- the fit ------------------------------------------------------------ */
@@ -202,7 +208,10 @@ void cool_probe_fit(const struct cool_probe *pr, const struct cool_medium *m, co
 		    struct cool_fit *f);
 
 /* The probe that drives compliance: the warmest last reading among probes
- * with data and no fault; -1 when there is none. */
+ * with data, -1 when there is none.  A probe pulled out (COOL_FAULT_STEP)
+ * reads the medium and is left out; one with another fault stays in (it
+ * reads warm, and leaving a warming carcass out would not be
+ * conservative), its fit reported unreliable. */
 int cool_batch_slowest(const struct cool_batch *b);
 
 /* --- verdicts (§1.4) ---------------------------------------------------- */
