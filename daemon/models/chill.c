@@ -58,7 +58,7 @@ int chill_init(struct chill_state *s, const struct chill_params *p, uint32_t npr
 	*s = (struct chill_state){ .weight_kg = weight_kg, .deadline_h = h, .compliant_max_c = NAN,
 				   .max_after_c = NAN, .min_core_c = NAN };
 	cool_batch_init(&s->cool, nprobes, start_ns, 0, pull_plan_ns);
-	s->deadline_ns = rc == 0 ? start_ns + (int64_t)(h * NS_PER_H) : 0;
+	s->deadline_ns = rc == 0 ? start_ns + (int64_t)(h * NS_PER_H) : start_ns;
 	return rc;
 }
 
@@ -76,9 +76,9 @@ static double max_core(const struct chill_state *s, const struct chill_params *p
 		const struct cool_probe *pr = &s->cool.probe[i];
 		if (pr->fault & COOL_FAULT_STEP)
 			continue;
-		if (!pr->last_ns || (double)(ts_ns - pr->last_ns) / NS_PER_H > p->gap_h)
+		if (!pr->nread || (double)(ts_ns - pr->last_ns) / NS_PER_H > p->gap_h)
 			*fresh = 0;
-		if (pr->last_ns && (n++ == 0 || pr->last_c > mx))
+		if (pr->nread && (n++ == 0 || pr->last_c > mx))
 			mx = pr->last_c;
 	}
 	if (!n)
@@ -97,28 +97,31 @@ int chill_observe_probe(struct chill_state *s, const struct chill_params *p, uin
 	if (idx >= s->cool.nprobes)
 		return -EINVAL;
 	pr = &s->cool.probe[idx];
-	prev = pr->last_ns ? pr->last_ns : s->cool.start_ns;
+	prev = pr->nread ? pr->last_ns : s->cool.start_ns;
 	rc = cool_batch_observe_probe(&s->cool, &p->cool, idx, ts_ns, t_c);
 	if (rc < 0)
 		return rc;
 	dt_h = (double)(ts_ns - prev) / NS_PER_H;
-	if (!s->compliant_ns && dt_h > p->gap_h) {
+	if (!s->compliant && dt_h > p->gap_h) {
 		s->gaps++;
 		s->gap_h += dt_h - p->gap_h;
 	}
 	if (isnan(s->min_core_c) || t_c < s->min_core_c)
 		s->min_core_c = t_c;
-	if (s->compliant_ns) {
+	if (s->compliant) {
 		/* every reading counts here: a carcass warming in further
 		 * processing is what the cooling model calls a rising probe */
 		if (isnan(s->max_after_c) || t_c > s->max_after_c)
 			s->max_after_c = t_c;
-		if (t_c > p->excursion_c && !s->excursion_ns)
+		if (t_c > p->excursion_c && !s->excursion) {
+			s->excursion = 1;
 			s->excursion_ns = ts_ns;
+		}
 		return 0;
 	}
 	mx = max_core(s, p, ts_ns, &fresh);
-	if (fresh && s->deadline_ns && ts_ns <= s->deadline_ns && mx <= p->cool.target_c) {
+	if (fresh && isfinite(s->deadline_h) && ts_ns <= s->deadline_ns && mx <= p->cool.target_c) {
+		s->compliant = 1;
 		s->compliant_ns = ts_ns;
 		s->compliant_max_c = mx;
 	}
@@ -135,11 +138,11 @@ static enum chill_status chill_status_now(const struct chill_state *s, const str
 {
 	int reliable = v->cool.fit.status == COOL_FIT_RELIABLE;
 
-	if (s->excursion_ns)
+	if (s->excursion)
 		return CHILL_EXCURSION;
-	if (s->compliant_ns)
+	if (s->compliant)
 		return CHILL_COMPLIANT;
-	if (!s->deadline_ns || now_ns >= s->deadline_ns)
+	if (!isfinite(s->deadline_h) || now_ns >= s->deadline_ns)
 		return CHILL_MISSED;
 	if (v->stale)
 		return CHILL_NO_DATA;

@@ -61,11 +61,13 @@ enum chill_status {
 struct chill_state {
 	struct cool_batch cool;
 	double weight_kg;      /* the heaviest sampled carcass */
-	double deadline_h;
-	int64_t deadline_ns;
-	int64_t compliant_ns;  /* 0: not proven */
+	double deadline_h;     /* NaN: no deadline (bad weight): never compliant */
+	int64_t deadline_ns;   /* valid when deadline_h is finite */
+	uint32_t compliant;    /* proven ... */
+	int64_t compliant_ns;  /* ... by the reading at this time */
 	double compliant_max_c;/* max core at that moment */
-	int64_t excursion_ns;  /* first reading above excursion_c after compliance (0: none) */
+	uint32_t excursion;    /* a reading above excursion_c after compliance ... */
+	int64_t excursion_ns;  /* ... first at this time */
 	double max_after_c;    /* highest core after compliance (NaN: none) */
 	double min_core_c;     /* lowest core reading (NaN: none) */
 	uint32_t gaps;         /* probe silences longer than gap_h before compliance */
@@ -74,7 +76,7 @@ struct chill_state {
 
 /* start_ns: end of evisceration or chiller entry.  0, or the error of
  * chill_deadline_h(): the state is still initialised, with no deadline
- * (deadline_ns 0), and reports CHILL_MISSED; the engine should refuse such
+ * (deadline_h NaN), and reports CHILL_MISSED; the engine should refuse such
  * a batch. */
 int chill_init(struct chill_state *s, const struct chill_params *p, uint32_t nprobes, int64_t start_ns,
 	       double weight_kg, int64_t pull_plan_ns);

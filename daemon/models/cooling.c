@@ -155,7 +155,7 @@ int cool_medium_observe(struct cool_medium *m, const struct cool_params *p, int6
 		m->n_bad++;
 		return -EINVAL;
 	}
-	if (m->last_ns && ts_ns <= m->last_ns) {
+	if (m->n && ts_ns <= m->last_ns) {
 		m->n_old++;
 		return -ERANGE;
 	}
@@ -164,19 +164,20 @@ int cool_medium_observe(struct cool_medium *m, const struct cool_params *p, int6
 	m->last_c = tm_c;
 	m->last_ns = ts_ns;
 	if (isfinite(p->medium_set_c) && tm_c > p->medium_set_c + p->medium_hot_k) {
-		if (!m->hot_since_ns)
+		if (!m->hot)
 			m->hot_since_ns = ts_ns;
+		m->hot = 1;
 	} else {
-		m->hot_since_ns = 0;
+		m->hot = 0;
 	}
 	return 0;
 }
 
 double cool_probe_tm(const struct cool_probe *pr, const struct cool_medium *m, const struct cool_params *p)
 {
-	if (pr->fit_ns && m->n > pr->med_n0)
+	if (pr->fitting && m->n > pr->med_n0)
 		return (m->sum_c - pr->med_sum0) / (double)(m->n - pr->med_n0);
-	if (pr->fit_ns && isfinite(m->last_c))
+	if (pr->fitting && isfinite(m->last_c))
 		return m->last_c; /* the window has no reading of its own yet */
 	if (m->n)
 		return m->sum_c / (double)m->n;
@@ -197,7 +198,7 @@ static void check_faults(struct cool_probe *pr, const struct cool_params *p, int
 		    t_c - tm_c <= p->delta_k)
 			f |= COOL_FAULT_STEP;
 	}
-	if (pr->fit_ns && y > p->fault_y_max)
+	if (pr->fitting && y > p->fault_y_max)
 		f |= COOL_FAULT_Y;
 	if (f && !pr->fault)
 		pr->fault_ns = ts_ns;
@@ -223,7 +224,7 @@ static void fit_add(struct cool_probe *pr, int64_t ts_ns, double t_c, double tm_
 	pr->suv += u * v;
 	pr->svv += v * v;
 	/* rate form on the midpoint of consecutive fitted readings */
-	if (pr->prev_fit_ns) {
+	if (pr->n > 1) {
 		double dt = (double)(ts_ns - pr->prev_fit_ns) / NS_PER_H, d = 0.5 * (t_c + pr->prev_fit_c) - tm_c;
 		pr->rate_num += (t_c - pr->prev_fit_c) / dt * d;
 		pr->rate_den += d * d;
@@ -242,11 +243,11 @@ int cool_probe_observe(struct cool_probe *pr, const struct cool_medium *m, const
 		pr->n_bad++;
 		return -EINVAL;
 	}
-	if (pr->last_ns && ts_ns <= pr->last_ns) {
+	if (pr->nread && ts_ns <= pr->last_ns) {
 		pr->n_old++;
 		return -ERANGE;
 	}
-	if (!pr->first_ns) {
+	if (!pr->nread) {
 		pr->first_ns = ts_ns;
 		pr->t0_c = t_c;
 	}
@@ -255,14 +256,15 @@ int cool_probe_observe(struct cool_probe *pr, const struct cool_medium *m, const
 	if (isnan(tm_c))
 		pr->n_no_medium++;
 	if (isfinite(y) && pr->t0_c - tm_c > p->delta_k) {
-		if (!pr->fit_ns &&
+		if (!pr->fitting &&
 		    (y <= p->lag_y || (double)(ts_ns - pr->start_ns) / NS_PER_H >= p->lag_h)) {
+			pr->fitting = 1;
 			pr->fit_ns = ts_ns;
 			pr->med_n0 = m->n ? m->n - 1 : 0;
 			pr->med_sum0 = m->n ? m->sum_c - m->last_c : 0;
 		}
 		check_faults(pr, p, ts_ns, t_c, tm_c, y);
-		if (pr->fit_ns && !pr->fault) {
+		if (pr->fitting && !pr->fault) {
 			if (t_c - tm_c > p->delta_k)
 				fit_add(pr, ts_ns, t_c, tm_c);
 			else
@@ -270,6 +272,7 @@ int cool_probe_observe(struct cool_probe *pr, const struct cool_medium *m, const
 		}
 	}
 	pr->last_y = y;
+	pr->nread++;
 	pr->last_ns = ts_ns;
 	pr->last_c = t_c;
 	return 0;
@@ -357,7 +360,7 @@ int cool_batch_slowest(const struct cool_batch *b)
 
 	for (uint32_t i = 0; i < b->nprobes && i < COOL_PROBES_MAX; i++) {
 		const struct cool_probe *pr = &b->probe[i];
-		if (!pr->last_ns || (pr->fault & COOL_FAULT_STEP))
+		if (!pr->nread || (pr->fault & COOL_FAULT_STEP))
 			continue;
 		if (best < 0 || pr->last_c > b->probe[best].last_c)
 			best = (int)i;
@@ -377,14 +380,14 @@ static void verdict_batch(const struct cool_batch *b, const struct cool_params *
 		const struct cool_probe *pr = &b->probe[i];
 		if (pr->fault)
 			v->probe_faults |= 1u << i;
-		if (!pr->last_ns || (pr->fault & COOL_FAULT_STEP))
+		if (!pr->nread || (pr->fault & COOL_FAULT_STEP))
 			continue;
 		if (pr->t0_c > p->field_heat_c)
 			v->field_heat = 1;
 		if (pr->last_c < p->over_cool_c)
 			v->over_cooling = 1;
 	}
-	if (m->hot_since_ns && (double)(now_ns - m->hot_since_ns) / NS_PER_H >= p->medium_hot_h)
+	if (m->hot && (double)(now_ns - m->hot_since_ns) / NS_PER_H >= p->medium_hot_h)
 		v->medium_hot = 1;
 }
 
@@ -410,9 +413,12 @@ void cool_batch_verdict(const struct cool_batch *b, const struct cool_params *p,
 		v->c_ratio = v->fit.c_per_h / p->c_ref;
 		v->underperforming = v->c_ratio < p->underperf_frac;
 	}
-	if (v->fit.eta == COOL_ETA_OK || v->fit.eta == COOL_ETA_REACHED)
+	if (v->fit.eta == COOL_ETA_OK || v->fit.eta == COOL_ETA_REACHED) {
 		v->eta_ns = now_ns + (int64_t)(v->fit.remaining_h * NS_PER_H);
-	if (b->pull_plan_ns && (v->unreachable || (v->eta_ns && v->eta_ns > b->pull_plan_ns)))
+		if (b->pull_plan_ns && v->eta_ns > b->pull_plan_ns)
+			v->miss_dispatch = 1;
+	}
+	if (b->pull_plan_ns && v->unreachable)
 		v->miss_dispatch = 1;
 }
 

@@ -92,8 +92,9 @@ struct cool_medium {
 	uint32_t n;          /* readings in sum */
 	double sum_c;        /* Σ Tm since the start (sample mean; the fit takes its window's share) */
 	double last_c;       /* NaN: none yet */
-	int64_t last_ns;     /* 0: none yet */
-	int64_t hot_since_ns;/* above set-point + margin since (0: not above) */
+	int64_t last_ns;     /* valid when n > 0 */
+	uint32_t hot;        /* above set-point + margin ... */
+	int64_t hot_since_ns;/* ... since then */
 	uint32_t n_bad, n_old; /* non-finite, out-of-order readings ignored */
 };
 
@@ -104,16 +105,19 @@ enum cool_fault {
 	COOL_FAULT_Y = 1u << 2,    /* Y > fault_y_max after the lag */
 };
 
-/* One pulp probe and its fit.  The fit's sums are shifted to the first
+/* One pulp probe and its fit.  No sentinel times: flags and counts say
+ * what is valid, so any epoch works.  The fit's sums are shifted to the first
  * fitted point (u = x - x0, v = y - y0) so R² near 1 keeps its digits. */
 struct cool_probe {
 	int64_t start_ns;   /* batch start: the fit's x is hours since */
-	int64_t first_ns, last_ns; /* 0: no reading yet */
+	uint32_t nread;     /* readings taken (0: first_ns, last_ns not valid) */
+	int64_t first_ns, last_ns;
 	double t0_c;        /* T0: the probe's first reading (NaN: none) */
 	double last_c;
 	double last_y;      /* Y of the last reading (NaN: not known) */
-	/* the fit (fit_ns 0: still in the lag) */
-	int64_t fit_ns;
+	/* the fit (fitting 0: still in the lag) */
+	uint32_t fitting;
+	int64_t fit_ns;     /* the first reading after the lag */
 	uint32_t med_n0;    /* medium readings before the fit window (the one in force
 			     * when the fit started belongs to the window) */
 	double med_sum0;
@@ -121,7 +125,7 @@ struct cool_probe {
 	uint32_t n;
 	double su, sv, suu, suv, svv;
 	/* the rate form dT/dt = -C(T - Tm), on consecutive fitted readings */
-	int64_t prev_fit_ns;/* 0: none */
+	int64_t prev_fit_ns;/* the last fitted reading (valid when n > 0) */
 	double prev_fit_c;
 	double rate_num, rate_den;
 	uint32_t rate_n;
@@ -219,7 +223,7 @@ int cool_batch_slowest(const struct cool_batch *b);
 struct cool_verdict {
 	int slowest;            /* probe index, -1: none */
 	struct cool_fit fit;    /* the slowest probe's fit */
-	int64_t eta_ns;         /* now + remaining (0 unless fit.eta is OK or REACHED) */
+	int64_t eta_ns;         /* now + remaining (valid when fit.eta is OK or REACHED) */
 	double y_slowest;       /* NaN when unknown */
 	double c_ratio;         /* C / C_ref (NaN without both) */
 	int unreachable;        /* Tm >= Tt - margin */

@@ -67,16 +67,21 @@ static const double p3_c[] = { 27.1, 21.5, 17.2, 13.8, 11.2, 9.2 };
 
 /* P3 fed as the engine would: the medium on its own channel, T0 at the
  * start, then the six readings. */
-static void p3_feed(struct cool_batch *b, const struct cool_params *p, double tm)
+static void p3_feed_at(struct cool_batch *b, const struct cool_params *p, double tm, int64_t start)
 {
-	cool_batch_init(b, 1, START, 0, 0);
-	CHECK_INT(cool_batch_observe_medium(b, p, START, tm), 0);
-	CHECK_INT(cool_batch_observe_probe(b, p, 0, START, 30.0), 0);
+	cool_batch_init(b, 1, start, 0, 0);
+	CHECK_INT(cool_batch_observe_medium(b, p, start, tm), 0);
+	CHECK_INT(cool_batch_observe_probe(b, p, 0, start, 30.0), 0);
 	for (int i = 0; i < 6; i++) {
-		int64_t ts = START + (int64_t)(p3_t[i] * H_NS);
+		int64_t ts = start + (int64_t)(p3_t[i] * H_NS);
 		CHECK_INT(cool_batch_observe_medium(b, p, ts, tm), 0);
 		CHECK_INT(cool_batch_observe_probe(b, p, 0, ts, p3_c[i]), 0);
 	}
+}
+
+static void p3_feed(struct cool_batch *b, const struct cool_params *p, double tm)
+{
+	p3_feed_at(b, p, tm, START);
 }
 
 static void test_p3_online_fit_gives_c_0_5000_j_1_149_r2_1_000(void)
@@ -291,7 +296,26 @@ static void test_k3_overloaded_chiller_c_0_5_warns_early_and_misses_at_4_h(void)
 		chill_minute(&s, &p, k, 0.5);
 	chill_verdict(&s, &p, START + 300 * MIN_NS, &v);
 	CHECK_INT(v.status, CHILL_MISSED);
-	CHECK(s.compliant_ns == 0);
+	CHECK(!s.compliant);
+}
+
+/* No time is a sentinel: a batch may start at 0 (or before 1970). */
+static void test_any_epoch_works_including_zero_and_negative(void)
+{
+	struct cool_params p = lychee();
+	struct cool_batch a, b, c;
+	struct cool_fit fa, fb, fc;
+
+	p3_feed_at(&a, &p, 2.0, START);
+	p3_feed_at(&b, &p, 2.0, 0);
+	p3_feed_at(&c, &p, 2.0, -2 * H_NS);
+	cool_probe_fit(&a.probe[0], &a.medium, &p, &fa);
+	cool_probe_fit(&b.probe[0], &b.medium, &p, &fb);
+	cool_probe_fit(&c.probe[0], &c.medium, &p, &fc);
+	CHECK_NEAR(fb.c_per_h, fa.c_per_h, 1e-12);
+	CHECK_NEAR(fb.j, fa.j, 1e-12);
+	CHECK_NEAR(fc.c_per_h, fa.c_per_h, 1e-12);
+	CHECK_INT(fb.n, 6);
 }
 
 static void test_too_few_points_give_no_prediction(void)
@@ -423,7 +447,7 @@ static void test_y_above_1_05_after_the_lag_is_a_probe_fault(void)
 	for (int k = 0; k < 10; k++)
 		cool_batch_observe_probe(&b, &p, 0, START + k * MIN_NS, 30.0 + (k % 2) * 0.2);
 	CHECK_INT(b.probe[0].fault, 0);
-	CHECK(b.probe[0].fit_ns == 0);
+	CHECK(!b.probe[0].fitting);
 }
 
 static void test_lag_is_excluded_until_y_0_9_or_t_lag(void)
@@ -594,7 +618,7 @@ static void test_chill_gap_in_probe_data_is_not_proven(void)
 		chill_observe_probe(&s, &p, 0, ts, curve(38.0, -1.0, 1.3, 0.7, k / 60.0));
 	}
 	chill_verdict(&s, &p, START + 230 * MIN_NS, &v);
-	CHECK(s.compliant_ns == 0); /* a silent probe cannot prove its carcass */
+	CHECK(!s.compliant); /* a silent probe cannot prove its carcass */
 	CHECK(v.stale);
 	CHECK_INT(v.status, CHILL_NO_DATA);
 	/* it comes back cold: the gap is recorded, then compliance proven */
@@ -681,6 +705,7 @@ int main(void)
 	RUN(test_k1_weight_classes_and_unit_conversions);
 	RUN(test_k2_1_6kg_at_c_0_7_reaches_40f_in_3_188_h_and_is_compliant);
 	RUN(test_k3_overloaded_chiller_c_0_5_warns_early_and_misses_at_4_h);
+	RUN(test_any_epoch_works_including_zero_and_negative);
 	RUN(test_too_few_points_give_no_prediction);
 	RUN(test_gates_report_why_a_fit_is_unreliable);
 	RUN(test_nan_and_out_of_order_readings_are_ignored_and_counted);
