@@ -179,6 +179,9 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 	@for f in config/devices/*.conf; do \
 		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
 		[ -e $$t ] || install -m 0644 $$f $$t; done
+	@# Process profiles the example config @includes: site data, never overwritten.
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf ] || \
+		install -m 0644 config/processes.conf $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf
 	@# The live config: 0640, group coldchaind (the unit runs as that user
 	@# and must read it; others must not - it may name secret files).
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] || \
@@ -209,6 +212,9 @@ uninstall:
 	@for f in config/devices/*.conf; do \
 		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
 		[ -e $$t ] && cmp -s $$f $$t && rm -f $$t; done; true
+	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf ] && \
+		cmp -s config/processes.conf $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf && \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf; true
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] && \
 		cmp -s config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf; true

@@ -12,6 +12,7 @@
 #include "../codec/regdecode.h"
 #include "alerts_conf.h"
 #include "engine_conf.h"
+#include "process_conf.h"
 #include "sample.h"
 
 struct cc_point_conf {
@@ -197,6 +198,9 @@ struct cc_config {
 	struct cc_room_conf *rooms;
 	size_t nrooms;
 	struct cc_alarms_conf alarms;
+	/* processing-line profiles (process_conf.h) */
+	struct cc_process_profile *process_profiles;
+	size_t nprocess_profiles;
 };
 
 /* A list of "FILE:LINE: path: message" strings, in file order. */
@@ -242,6 +246,13 @@ const struct cc_profile *config_find_profile(const struct cc_config *cfg, const 
 const struct cc_room_conf *config_find_room(const struct cc_config *cfg, const char *name);
 const struct cc_lot_conf *config_find_lot(const struct cc_config *cfg, const char *id,
 					  const struct cc_room_conf **room);
+
+/* The processing-line profile of that name (NULL as above), and one of its
+ * graded numbers: group as in struct cc_param ("precool.fit"), index the
+ * list element (-1 outside lists); NULL when the file does not set it. */
+const struct cc_process_profile *config_find_process_profile(const struct cc_config *cfg, const char *name);
+const struct cc_param *config_process_param(const struct cc_process_profile *p, const char *group, const char *key,
+					    int index);
 
 /* Writes the effective configuration (every default filled in, secrets
  * shown as "(from FILE)") in libconfig syntax, with each device's request

@@ -24,11 +24,13 @@ struct cc_limits {
  * `KEY = (VALUE, "GRADE: source");` (domain.md: A read in a primary source,
  * B in a secondary one, C derived from A/B figures, D engineering estimate). */
 struct cc_param {
-	const char *group; /* "limits", "model", "water", "chill" (static) */
+	const char *group; /* "limits", "model", "water", "chill"; process profiles:
+			    * "precool", "drying.schedule", ... (static) */
 	const char *key;   /* the key's name (static) */
 	char *value;       /* as config_print writes it: "2.0", "15m" */
 	char grade;        /* 'A'..'D'; '\0' when the file gives none */
 	char *source;      /* NULL when none */
+	int index;         /* element of a list group (drying.schedule[2]); -1 outside lists */
 	int line;
 };
 

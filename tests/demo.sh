@@ -60,6 +60,7 @@ outputs = { $OUTPUT };" \
 	"$ROOT/config/demo.conf" >"$DEMO_DIR/demo.conf"
 echo "template_dir = \"$ROOT/config/devices\";" >>"$DEMO_DIR/demo.conf"
 cp "$ROOT/config/profiles.conf" "$DEMO_DIR/profiles.conf" # @include is relative to the file
+cp "$ROOT/config/processes.conf" "$DEMO_DIR/processes.conf"
 DAEMON_CONF=$DEMO_DIR/demo.conf
 start_daemon "$DAEMON_CONF"
 echo "  coldchaind   running (pid $DAEMON_PID, log $DAEMON_LOG, config $DAEMON_CONF)"

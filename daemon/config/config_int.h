@@ -8,8 +8,8 @@
  *   load.c     files: reading, @include rules, device templates, secrets
  *   root.c     the top level (log, journal, control), the order the groups
  *              load, print and are freed in
- *   modbus.c, outputs.c, mqtt.c, engine.c, alerts.c: one group each, its
- *              schema tables, loader, checks, printer and destructor
+ *   modbus.c, outputs.c, mqtt.c, engine.c, alerts.c, process.c: one group
+ *              each, its schema tables, loader, checks, printer and destructor
  *
  * Error format: "FILE:LINE: PATH: message", sorted by file, then line.
  * FILE is the file the setting came from (an @include or a device template
@@ -101,7 +101,7 @@ struct group {
 
 #define OFF(st, f) offsetof(struct st, f)
 #define GROUP(n, k, h) { n, k, ARRAY_SIZE(k), h }
-#define MAX_KEYS 20
+#define MAX_KEYS 28
 
 /* The groups, in the order of the generated reference (schema.c). */
 extern const struct group g_root, g_log, g_journal, g_control;                 /* root.c */
@@ -112,6 +112,8 @@ extern const struct group g_template;                                         /*
 extern const struct group g_mqtt, g_mqtt_broker, g_mqtt_sub, g_mqtt_field;     /* mqtt.c */
 extern const struct group g_profile, g_limits, g_model, g_water, g_chill, g_room, g_lot, g_alarms, g_flood,
 	g_notify, g_rule;                                                      /* engine.c */
+extern const struct group g_process, g_precool, g_precool_fit, g_carcass, g_carcass_fit, g_band, g_fumigation,
+	g_exposure, g_drying, g_stage;                                          /* process.c */
 
 /* Enum names more than one group uses. */
 extern const char *const start_names[];    /* outputs.c: "end", "oldest" */
@@ -174,10 +176,13 @@ struct ctx {
 	/* what includes_safe has seen, against the CONFIG_MAX_* bounds */
 	uint64_t bytes;
 	int includes, over;
-	/* schema_apply() on a profile's group: numbers may carry a grade, and
-	 * every number set is recorded in gprof->params under ggroup */
-	struct cc_profile *gprof;
+	/* schema_apply() on a profile's group (produce or process profile):
+	 * numbers may carry a grade, and every number set is appended to
+	 * *gparams (*gnparams of them) under ggroup, list element gindex */
+	struct cc_param **gparams;
+	size_t *gnparams;
 	const char *ggroup;
+	int gindex;
 };
 
 /* What schema_apply found for each key of a group. */
@@ -212,6 +217,10 @@ int schema_print_key(FILE *f, const char *pre, const struct key *k, const void *
 /* Every printable key of g, one per line (inline 0) or on one line. */
 void schema_print_keys(FILE *f, const char *indent, const struct group *g, const void *obj, int inline_);
 void schema_print_string(FILE *f, const char *s);
+/* Every printable key of g, one per line; a number params records with a
+ * grade (under group, list element index) as (VALUE, "GRADE: source"). */
+void schema_print_graded_keys(FILE *f, const char *indent, const struct group *g, const void *obj,
+			      const struct cc_param *params, size_t nparams, const char *group, int index);
 
 /* --- errors.c ---------------------------------------------------------------- */
 
@@ -292,5 +301,9 @@ void load_engine(struct ctx *c, const config_setting_t *root, const config_setti
 		 const config_setting_t *rooms, const config_setting_t *alarms);
 void print_engine(const struct cc_config *cfg, FILE *f);
 void free_engine(struct cc_config *cfg);
+
+void load_processes(struct ctx *c, const config_setting_t *list);                       /* process.c */
+void print_processes(const struct cc_config *cfg, FILE *f);
+void free_processes(struct cc_config *cfg);
 
 #endif

@@ -410,10 +410,12 @@ static char *profile_apply(struct ctx *c, const config_setting_t *ps, const stru
 {
 	char *gp = key_path(path, name);
 
-	c->gprof = p;
+	c->gparams = &p->params;
+	c->gnparams = &p->nparams;
 	c->ggroup = name;
+	c->gindex = -1;
 	schema_apply(c, ok(&sn[key]) ? sn[key].s : NULL, ps, g, obj, gp, sg);
-	c->gprof = NULL;
+	c->gparams = NULL;
 	return gp;
 }
 
@@ -845,46 +847,6 @@ static void print_engine_keys(FILE *f, const char *indent, const struct group *g
 	}
 }
 
-/* A profile's group: graded numbers as (VALUE, "GRADE: source"). */
-static void print_profile_keys(FILE *f, const char *indent, const struct group *g, const void *obj,
-			       const struct cc_profile *p, const char *group)
-{
-	for (size_t i = 0; i < g->nkeys; i++) {
-		const struct key *k = &g->keys[i];
-		const struct cc_param *pa = NULL;
-		char *buf = NULL, *eq, *semi;
-		size_t len = 0;
-		FILE *m;
-
-		if (k->kt == KT_DUR && *(const int64_t *)(const void *)((const char *)obj + k->off) < 0)
-			continue;
-		for (size_t j = 0; j < p->nparams; j++)
-			if (p->params[j].grade && strcmp(p->params[j].group, group) == 0 &&
-			    strcmp(p->params[j].key, k->name) == 0)
-				pa = &p->params[j];
-		if (!pa) {
-			if (schema_print_key(f, indent, k, obj))
-				fputc('\n', f);
-			continue;
-		}
-		m = open_memstream(&buf, &len);
-		if (!m)
-			continue;
-		schema_print_key(m, "", k, obj);
-		fclose(m);
-		eq = buf ? strstr(buf, " = ") : NULL;
-		semi = buf ? strrchr(buf, ';') : NULL;
-		if (eq && semi && semi > eq) {
-			char *gs = xasprintf("%c%s%s", pa->grade, pa->source ? ": " : "", pa->source ? pa->source : "");
-			fprintf(f, "%s%.*s = (%.*s, ", indent, (int)(eq - buf), buf, (int)(semi - eq - 3), eq + 3);
-			schema_print_string(f, gs);
-			fputs(");\n", f);
-			free(gs);
-		}
-		free(buf);
-	}
-}
-
 void print_engine(const struct cc_config *cfg, FILE *f)
 {
 	const struct cc_alarms_conf *a = &cfg->alarms;
@@ -907,13 +869,13 @@ void print_engine(const struct cc_config *cfg, FILE *f)
 		fputs("  {\n", f);
 		print_engine_keys(f, "    ", &g_profile, p);
 		fputs("    limits = {\n", f);
-		print_profile_keys(f, "      ", &g_limits, &p->limits, p, "limits");
+		schema_print_graded_keys(f, "      ", &g_limits, &p->limits, p->params, p->nparams, "limits", -1);
 		fputs("    };\n    model = {\n", f);
-		print_profile_keys(f, "      ", &g_model, p, p, "model");
+		schema_print_graded_keys(f, "      ", &g_model, p, p->params, p->nparams, "model", -1);
 		fputs("    };\n    water = {\n", f);
-		print_profile_keys(f, "      ", &g_water, p, p, "water");
+		schema_print_graded_keys(f, "      ", &g_water, p, p->params, p->nparams, "water", -1);
 		fputs("    };\n    chill = {\n", f);
-		print_profile_keys(f, "      ", &g_chill, p, p, "chill");
+		schema_print_graded_keys(f, "      ", &g_chill, p, p->params, p->nparams, "chill", -1);
 		fprintf(f, "    };\n  }%s\n", i + 1 < cfg->nprofiles ? "," : "");
 	}
 	fputs(");\n\nrooms = (\n", f);

@@ -477,11 +477,10 @@ static const config_setting_t *graded_value(struct ctx *c, const config_setting_
 	return v;
 }
 
-/* Records one number of the profile being loaded (c->gprof). */
+/* Records one number of the profile being loaded (c->gparams). */
 static void param_add(struct ctx *c, const struct key *k, const void *obj, const config_setting_t *s, char grade,
 		      char *source)
 {
-	struct cc_profile *p = c->gprof;
 	struct cc_param *pa;
 	char *buf = NULL, *eq, *semi;
 	size_t len = 0;
@@ -501,9 +500,10 @@ static void param_add(struct ctx *c, const struct key *k, const void *obj, const
 		return;
 	}
 	*semi = '\0';
-	p->params = xrealloc(p->params, (p->nparams + 1) * sizeof(*p->params));
-	pa = &p->params[p->nparams++];
+	*c->gparams = xrealloc(*c->gparams, (*c->gnparams + 1) * sizeof(**c->gparams));
+	pa = &(*c->gparams)[(*c->gnparams)++];
 	pa->group = c->ggroup;
+	pa->index = c->gindex;
 	pa->key = k->name;
 	pa->value = xstrdup(eq + 3);
 	pa->grade = grade;
@@ -549,7 +549,7 @@ static void check_unknown(struct ctx *c, const config_setting_t *grp, const stru
 static void apply_present(struct ctx *c, const struct key *k, const config_setting_t *grp, const config_setting_t *s,
 			  void *obj, const char *path, struct seen *sn)
 {
-	int gradable = c->gprof && k->kt != KT_GROUP && k->kt != KT_LIST && k->kt != KT_ENUM;
+	int gradable = c->gparams && k->kt != KT_GROUP && k->kt != KT_LIST && k->kt != KT_ENUM;
 	char grade = '\0', *source = NULL, *kp = key_path(path, k->name);
 
 	if (gradable && config_setting_type(s) == CONFIG_TYPE_LIST)
@@ -762,6 +762,47 @@ void schema_print_keys(FILE *f, const char *indent, const struct group *g, const
 	}
 }
 
+/* A profile's group: graded numbers as (VALUE, "GRADE: source"); keys
+ * whose value means "not set" (NaN, a negative duration) are left out. */
+void schema_print_graded_keys(FILE *f, const char *indent, const struct group *g, const void *obj,
+			      const struct cc_param *params, size_t nparams, const char *group, int index)
+{
+	for (size_t i = 0; i < g->nkeys; i++) {
+		const struct key *k = &g->keys[i];
+		const struct cc_param *pa = NULL;
+		char *buf = NULL, *eq, *semi;
+		size_t len = 0;
+		FILE *m;
+
+		if (k->kt == KT_DUR && *(const int64_t *)(const void *)((const char *)obj + k->off) < 0)
+			continue;
+		for (size_t j = 0; j < nparams; j++)
+			if (params[j].grade && params[j].index == index && strcmp(params[j].group, group) == 0 &&
+			    strcmp(params[j].key, k->name) == 0)
+				pa = &params[j];
+		if (!pa) {
+			if (schema_print_key(f, indent, k, obj))
+				fputc('\n', f);
+			continue;
+		}
+		m = open_memstream(&buf, &len);
+		if (!m)
+			continue;
+		schema_print_key(m, "", k, obj);
+		fclose(m);
+		eq = buf ? strstr(buf, " = ") : NULL;
+		semi = buf ? strrchr(buf, ';') : NULL;
+		if (eq && semi && semi > eq) {
+			char *gs = xasprintf("%c%s%s", pa->grade, pa->source ? ": " : "", pa->source ? pa->source : "");
+			fprintf(f, "%s%.*s = (%.*s, ", indent, (int)(eq - buf), buf, (int)(semi - eq - 3), eq + 3);
+			schema_print_string(f, gs);
+			fputs(");\n", f);
+			free(gs);
+		}
+		free(buf);
+	}
+}
+
 /* The groups in the order of the generated reference. */
 static const struct group *const doc_groups[] = {
 	&g_root, &g_log, &g_bus, &g_tcp, &g_rtu, &g_device, &g_point, &g_outputs, &g_influx, &g_influx2, &g_file,
@@ -769,6 +810,8 @@ static const struct group *const doc_groups[] = {
 	&g_journal, &g_control, &g_template,
 	&g_mqtt, &g_mqtt_broker, &g_mqtt_sub, &g_mqtt_field,
 	&g_profile, &g_limits, &g_model, &g_water, &g_chill, &g_room, &g_lot, &g_alarms, &g_flood, &g_notify, &g_rule,
+	&g_process, &g_precool, &g_precool_fit, &g_carcass, &g_carcass_fit, &g_band, &g_fumigation, &g_exposure,
+	&g_drying, &g_stage,
 };
 
 /* --- schema export ----------------------------------------------------- */

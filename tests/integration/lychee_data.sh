@@ -35,6 +35,7 @@ mqtt = {
 };
 EOF
 	cp "$ROOT_DIR/config/profiles.conf" "$T/profiles.conf"
+	cp "$ROOT_DIR/config/processes.conf" "$T/processes.conf"
 	start_daemon "$LYCHEE_CONF"
 	wait_for "coldchaind connected to mosquitto" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
 	mqtt_pub sensors/C/probe-c1/temperature 4.2 || die "mosquitto_pub failed"
