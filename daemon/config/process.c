@@ -393,7 +393,7 @@ static void band_elem(struct ctx *c, const config_setting_t *el, const char *pat
 		double prev = k->bands[k->nbands - 1].max_kg;
 		if (isnan(prev))
 			err_at(c, el, path, "a band follows the unbounded band (only the last band has no max_kg)");
-		else if (ok(&sg[WB_MAX_KG]) && !(b->max_kg > prev))
+		else if (ok(&sg[WB_MAX_KG]) && b->max_kg > 0 && !(b->max_kg > prev))
 			err_key(c, sg, WB_MAX_KG, band_keys, el, path,
 				"%g is not above the previous band's %g: max_kg must rise strictly", b->max_kg, prev);
 	}

@@ -549,7 +549,8 @@ static void check_unknown(struct ctx *c, const config_setting_t *grp, const stru
 static void apply_present(struct ctx *c, const struct key *k, const config_setting_t *grp, const config_setting_t *s,
 			  void *obj, const char *path, struct seen *sn)
 {
-	int gradable = c->gparams && k->kt != KT_GROUP && k->kt != KT_LIST && k->kt != KT_ENUM;
+	/* names (a stage's, the active limit set's) identify, they are not data */
+	int gradable = c->gparams && k->kt != KT_GROUP && k->kt != KT_LIST && k->kt != KT_ENUM && k->kt != KT_NAME;
 	char grade = '\0', *source = NULL, *kp = key_path(path, k->name);
 
 	if (gradable && config_setting_type(s) == CONFIG_TYPE_LIST)

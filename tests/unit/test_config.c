@@ -771,6 +771,183 @@ static void test_profile_numbers_that_contradict_or_lack_a_source_are_refused(vo
 	errors_free(&e);
 }
 
+/* Loads the shipped config/processes.conf through an @include, as a site does. */
+static struct cc_config *load_shipped_processes(struct cc_errors *e)
+{
+	char src[600], *text = NULL;
+	size_t len = 0;
+	FILE *f, *m;
+	int c;
+
+	src_path(src, sizeof(src), "config/processes.conf");
+	f = fopen(src, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return NULL;
+	m = open_memstream(&text, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	write_file("processes.conf", text, 0644);
+	free(text);
+	return load_text("site = \"s\";\n@include \"processes.conf\"\noutputs = { file = ( { path = \"-\"; } ); };\n", e);
+}
+
+/* Every number of the shipped process profiles is graded, A/B/C with a source. */
+static void check_every_process_number_is_graded(const struct cc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nprocess_profiles; i++) {
+		const struct cc_process_profile *p = &cfg->process_profiles[i];
+		CHECK(p->nparams > 0);
+		for (size_t j = 0; j < p->nparams; j++) {
+			const struct cc_param *pa = &p->params[j];
+			if (!pa->grade || (pa->grade != 'D' && (!pa->source || strlen(pa->source) < 8))) {
+				printf("    process profile %s %s.%s[%d]: grade '%c' source %s\n", p->name, pa->group, pa->key,
+				       pa->index, pa->grade ? pa->grade : '-', pa->source ? pa->source : "(none)");
+				CHECK(0);
+			}
+		}
+	}
+}
+
+static void test_shipped_process_profiles_load_with_their_values_grades_bands_and_schedules(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_shipped_processes(&e);
+	const struct cc_process_profile *p;
+	const struct cc_param *pa;
+
+	CHECK_INT(e.n, 0);
+	if (!cfg) {
+		errors_print(&e, stdout);
+		errors_free(&e);
+		return;
+	}
+	CHECK_INT(cfg->nprocess_profiles, 11);
+	check_every_process_number_is_graded(cfg);
+
+	/* precool: target 5 C (A, Sargent), fit gates of processing.md 1.2, c_ref only where derived */
+	p = config_find_process_profile(cfg, "lychee-forced-air");
+	CHECK(p && p->kind == CC_PROCESS_PRECOOL);
+	if (p) {
+		CHECK(p->precool.target_c == 5.0 && p->precool.fit.r2_min == 0.98 && p->precool.fit.min_points == 5);
+		CHECK(p->precool.fit.c_min == 0.01 && p->precool.fit.c_max == 20.0);
+		CHECK(p->precool.fit.j_min == 0.5 && p->precool.fit.j_max == 2.5 && p->precool.fit.t_lag_ms == -1);
+		CHECK(isnan(p->precool.c_ref_h)); /* not yet measured */
+		CHECK(p->precool.harvest_limit_ms == 4 * 3600000LL && p->precool.medium_duration_ms == 15 * 60000LL);
+		pa = config_process_param(p, "precool", "target", -1);
+		CHECK(pa && pa->grade == 'A' && strstr(pa->source, "Sargent") != NULL);
+		if (pa)
+			CHECK_STR(pa->value, "5.0");
+		pa = config_process_param(p, "precool.fit", "r2_min", -1);
+		CHECK(pa && pa->grade == 'C');
+		CHECK(config_process_param(p, "precool", "c_ref", -1) == NULL);
+	}
+	p = config_find_process_profile(cfg, "lychee-hydrocool");
+	CHECK(p && fabs(p->precool.c_ref_h - 6.603) < 1e-12 && p->precool.overcool_c == 2.0);
+	p = config_find_process_profile(cfg, "bo-ha-orange-room");
+	pa = config_process_param(p, "precool", "target", -1);
+	CHECK(p && p->precool.target_c == 7.0 && pa && pa->grade == 'D');
+
+	/* carcass chilling: US bands 4/6/8 h below 4 lb / 8 lb, the last unbounded; EU/VN 4 C target */
+	p = config_find_process_profile(cfg, "yen-the-chicken-air-chill");
+	CHECK(p && p->kind == CC_PROCESS_CARCASS_CHILL);
+	if (p) {
+		const struct cc_carcass_chill_conf *k = &p->carcass_chill;
+		CHECK_INT(k->nbands, 3);
+		CHECK(k->nbands == 3 && k->bands[0].max_kg == 1.814 && k->bands[0].deadline_ms == 4 * 3600000LL);
+		CHECK(k->nbands == 3 && k->bands[1].max_kg == 3.629 && k->bands[1].deadline_ms == 6 * 3600000LL);
+		CHECK(k->nbands == 3 && isnan(k->bands[2].max_kg) && k->bands[2].deadline_ms == 8 * 3600000LL);
+		CHECK(k->target_c == 4.0 && k->post_chill_max_c == 12.78 && k->fresh_min_c == -3.333);
+		CHECK(k->giblets_deadline_ms == 2 * 3600000LL && k->min_probes == 3);
+		pa = config_process_param(p, "carcass_chill.weight_bands", "deadline", 1);
+		CHECK(pa && pa->grade == 'B' && strstr(pa->source, "381.66") != NULL);
+		if (pa)
+			CHECK_STR(pa->value, "\"6h\"");
+		pa = config_process_param(p, "carcass_chill.weight_bands", "max_kg", 0);
+		CHECK(pa && pa->grade == 'C');
+		CHECK(config_process_param(p, "carcass_chill.weight_bands", "max_kg", 2) == NULL);
+		pa = config_process_param(p, "carcass_chill", "target", -1);
+		CHECK(pa && pa->grade == 'D');
+	}
+
+	/* fumigation: four named limit sets, NIOSH active; no CT window until calibrated */
+	p = config_find_process_profile(cfg, "lychee-so2-fumigation");
+	CHECK(p && p->kind == CC_PROCESS_FUMIGATION);
+	if (p) {
+		const struct cc_fumigation_conf *fu = &p->fumigation;
+		CHECK_INT(fu->nlimits, 4);
+		CHECK(fu->active && strcmp(fu->active->name, "niosh-rel") == 0);
+		CHECK(fu->active && fu->active->twa_ppm == 2.0 && fu->active->stel_ppm == 5.0 &&
+		      fu->active->twa_period_ms == 10 * 3600000LL);
+		CHECK(fu->nlimits == 4 && fu->limits[0].twa_ppm == 5.0 && isnan(fu->limits[0].stel_ppm));
+		CHECK(fu->nlimits == 4 && fu->limits[2].twa_ppm == 1.908 && fu->limits[2].stel_ppm == 3.816);
+		CHECK(fu->nlimits == 4 && isnan(fu->limits[3].twa_ppm) && fu->limits[3].stel_ppm == 0.25);
+		CHECK(fu->idlh_ppm == 100.0 && fu->stel_window_ms == 15 * 60000LL);
+		CHECK(isnan(fu->ct_min_ppmh) && isnan(fu->ct_max_ppmh));
+		pa = config_process_param(p, "fumigation.worker_limits", "twa", 2);
+		CHECK(pa && pa->grade == 'D');
+		pa = config_process_param(p, "fumigation.worker_limits", "stel", 3);
+		CHECK(pa && pa->grade == 'D' && strstr(pa->source, "conflicting") != NULL);
+		pa = config_process_param(p, "fumigation", "idlh", -1);
+		CHECK(pa && pa->grade == 'A');
+	}
+
+	/* drying: the heat-pump schedule's four stages, one a tempering rest */
+	p = config_find_process_profile(cfg, "dried-lychee-heatpump");
+	CHECK(p && p->kind == CC_PROCESS_DRYING);
+	if (p) {
+		const struct cc_drying_conf *d = &p->drying;
+		CHECK_INT(d->nstages, 4);
+		CHECK(d->nstages == 4 && strcmp(d->stages[0].name, "slow-start") == 0 && d->stages[0].air_max_c == 55.0 &&
+		      d->stages[0].rh_max_pct == 60.0 && d->stages[0].duration_ms == 4 * 3600000LL);
+		CHECK(d->nstages == 4 && d->stages[2].tempering && isnan(d->stages[2].air_min_c));
+		CHECK(d->nstages == 4 && !d->stages[3].tempering && d->stages[3].duration_ms == 10 * 3600000LL);
+		CHECK(d->target_mc_wb == 22.5 && d->mass_ratio == 0.3125 && d->xe_db == 0.10);
+		CHECK(d->scorch_limit_c == 80.0 && d->scorch_max_c == 100.0 && d->fast_start_c == 60.0);
+		pa = config_process_param(p, "drying.schedule", "duration", 0);
+		CHECK(pa && pa->grade == 'B' && strstr(pa->source, "adesheng") != NULL);
+	}
+	p = config_find_process_profile(cfg, "dried-lychee-kiln");
+	CHECK(p && p->drying.nstages == 1 && p->drying.stages[0].duration_ms == 4 * 86400000LL);
+	p = config_find_process_profile(cfg, "chu-noodles");
+	CHECK(p && p->drying.open_air && p->drying.open_air_rh_pct == 80.0 && p->drying.fast_start_c == 30.0);
+	p = config_find_process_profile(cfg, "long-nhan");
+	CHECK(p && p->drying.initial_mc_wb == 82.0 && p->drying.target_mc_wb == 18.0);
+
+	CHECK(config_find_process_profile(cfg, "lychee") == NULL); /* a produce profile's name, not a process's */
+	CHECK(config_find_process_profile(cfg, NULL) == NULL);
+	CHECK(config_find_process_profile(NULL, "lychee-hydrocool") == NULL);
+	CHECK(config_process_param(NULL, "precool", "target", -1) == NULL);
+	config_free(cfg);
+	errors_free(&e);
+}
+
+static void test_process_profile_numbers_that_contradict_or_lack_a_source_are_refused(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_text(
+		"site = \"s\";\n"
+		"outputs = { file = ( { path = \"-\"; } ); };\n"
+		"process_profiles = (\n"
+		"  { name = \"p\"; version = \"1\"; kind = \"precool\";\n"
+		"    precool = { target = (5.0, \"A\"); fit = { c_min = 3.0; c_max = 1.0; }; }; },\n"
+		"  { name = \"p\"; version = \"1\"; kind = \"fumigation\";\n"
+		"    fumigation = { worker_limit = \"x\"; worker_limits = ( { name = \"y\"; stel = 5.0; } ); }; }\n"
+		");\n",
+		&e);
+
+	CHECK(cfg == NULL);
+	CHECK(has_error(&e, ":5: process_profiles[p].precool.target: grade A needs its source named after the colon (a "
+			    "primary source read), e.g. \"A: Paull et al. 2014 (CTAHR F_N-29)\""));
+	CHECK(has_error(&e, ":5: process_profiles[p].precool.fit.c_max: c_min 3 must be below c_max 1"));
+	CHECK(has_error(&e, ":6: process_profiles[p].name: process profile \"p\" is already defined at line 4"));
+	CHECK(has_error(&e, ":7: process_profiles[p].fumigation.worker_limit: no set \"x\" in worker_limits"));
+	CHECK_INT(e.n, 4);
+	errors_free(&e);
+}
+
 static void test_overlapping_points_are_refused_unless_declared(void)
 {
 	struct cc_errors e = { 0 };
@@ -935,6 +1112,8 @@ int main(void)
 	RUN(test_shipped_profiles_grade_every_number_and_count_chilling_below_the_band);
 	RUN(test_profiles_rooms_and_lots_are_found_by_name_and_nothing_else);
 	RUN(test_profile_numbers_that_contradict_or_lack_a_source_are_refused);
+	RUN(test_shipped_process_profiles_load_with_their_values_grades_bands_and_schedules);
+	RUN(test_process_profile_numbers_that_contradict_or_lack_a_source_are_refused);
 	RUN(test_overlapping_points_are_refused_unless_declared);
 	RUN(test_template_name_must_be_its_file_name_and_a_missing_include_is_named);
 	RUN(test_influx_urls_refuse_a_query_and_webhook_urls_keep_theirs);
