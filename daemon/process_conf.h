@@ -43,6 +43,9 @@ struct cc_precool_conf {
 	double field_heat_c;         /* pulp above this at start: field-heat note */
 	double overcool_c;           /* pulp below this: over-cooling (NaN: not checked) */
 	double probe_fault_y;        /* Y above this after the lag: probe fault */
+	double probe_fault_step_fraction; /* a drop of more than this fraction of T - Tm ... */
+	double probe_fault_step_k;   /* ... and more than this, to Tm: probe pulled out */
+	double probe_fault_rise_k;   /* T rising by more than this while above Tm: probe fault */
 };
 
 /* A carcass weight class: carcasses lighter than max_kg (NaN for the last
@@ -54,7 +57,7 @@ struct cc_weight_band {
 };
 
 struct cc_carcass_chill_conf {
-	struct cc_weight_band *bands; /* max_kg strictly rising, the last unbounded */
+	struct cc_weight_band *bands; /* max_kg strictly rising, the last unbounded; at most CHILL_BANDS_MAX */
 	size_t nbands;
 	double target_c;              /* core target (US 40 °F = 4.444, EU/VN 4.0) */
 	double target_margin_k;       /* pulled too early: max core > target + margin */
@@ -111,7 +114,7 @@ struct cc_drying_conf {
 	double mass_ratio;           /* m/m0 endpoint (NaN: none) */
 	double xe_db;                /* equilibrium moisture, dry basis */
 	double initial_mc_wb;        /* % wet basis at loading (NaN: unknown: from a sample) */
-	struct cc_drying_stage *stages;
+	struct cc_drying_stage *stages; /* at most DRYING_STAGES_MAX, names shorter than DRYING_STAGE_NAME */
 	size_t nstages;
 	int64_t initial_phase_ms;    /* scorch_limit applies after it */
 	double scorch_limit_c;       /* air above, after the initial phase */

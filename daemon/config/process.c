@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../models/chill.h"  /* CHILL_BANDS_MAX: what a batch's state holds */
+#include "../models/drying.h" /* DRYING_STAGES_MAX, DRYING_STAGE_NAME */
+
 #define DAY_MS (86400000LL)
 
 static const char *const kind_names[] = { "precool", "carcass_chill", "fumigation", "drying", NULL };
@@ -58,7 +61,7 @@ static const struct key fit_keys[] = {
 
 #define PC(f) OFF(cc_precool_conf, f)
 enum { PC_TARGET, PC_TARGET_MARGIN, PC_PULL_Y, PC_FIT, PC_C_REF, PC_UNDER, PC_MED_MARGIN, PC_MED_DUR, PC_UNREACH,
-       PC_HARVEST, PC_FIELD_HEAT, PC_OVERCOOL, PC_FAULT_Y, PC_N };
+       PC_HARVEST, PC_FIELD_HEAT, PC_OVERCOOL, PC_FAULT_Y, PC_FAULT_STEP_FRAC, PC_FAULT_STEP, PC_FAULT_RISE, PC_N };
 static const struct key precool_keys[] = {
 	[PC_TARGET] = { .name = "target", .kt = KT_DBL, .flags = KF_REQ, .off = PC(target_c),
 			.help = "pulp target temperature Tt, °C" },
@@ -86,7 +89,14 @@ static const struct key precool_keys[] = {
 	[PC_OVERCOOL] = { .name = "overcool", .kt = KT_DBL, .flags = KF_DYN, .off = PC(overcool_c),
 			  .def = "none (not checked)", .help = "pulp below this: over-cooling, °C" },
 	[PC_FAULT_Y] = { .name = "probe_fault_y", .kt = KT_DBL, .off = PC(probe_fault_y), .def = "1.05",
-			 .help = "Y above this after the lag: probe fault (a probe pulled out reads Tm: Y jumps to ~0)" },
+			 .help = "Y above this after the lag: probe fault" },
+	[PC_FAULT_STEP_FRAC] = { .name = "probe_fault_step_fraction", .kt = KT_DBL, .off = PC(probe_fault_step_fraction),
+				 .def = "0.8",
+				 .help = "a probe dropping by more than this fraction of its excess over Tm ..." },
+	[PC_FAULT_STEP] = { .name = "probe_fault_step", .kt = KT_DBL, .off = PC(probe_fault_step_k), .def = "2.0",
+			    .help = "... and by more than this in one reading, to Tm: pulled out of the fruit (probe fault), K" },
+	[PC_FAULT_RISE] = { .name = "probe_fault_rise", .kt = KT_DBL, .off = PC(probe_fault_rise_k), .def = "0.5",
+			    .help = "pulp rising by more than this between readings while above Tm: probe fault, K" },
 };
 #undef PC
 
@@ -372,6 +382,9 @@ static void load_precool(struct ctx *c, const config_setting_t *gs, const config
 		err_key(c, sg, PC_UNREACH, precool_keys, a, gp, "%g must not be negative", q->unreachable_margin_k);
 	if (ok(&sg[PC_FAULT_Y]) && !(q->probe_fault_y >= 1))
 		err_key(c, sg, PC_FAULT_Y, precool_keys, a, gp, "%g must be at least 1 (Y starts at 1)", q->probe_fault_y);
+	check_within(c, sg, PC_FAULT_STEP_FRAC, precool_keys, a, gp, q->probe_fault_step_fraction, 0, 1, 1, "a fraction");
+	check_positive(c, sg, PC_FAULT_STEP, precool_keys, a, gp, q->probe_fault_step_k);
+	check_positive(c, sg, PC_FAULT_RISE, precool_keys, a, gp, q->probe_fault_rise_k);
 	if (!isnan(q->overcool_c) && ok(&sg[PC_TARGET]) && !(q->overcool_c < q->target_c))
 		err_key(c, sg, PC_OVERCOOL, precool_keys, a, gp, "%g must be below target %g", q->overcool_c, q->target_c);
 }
@@ -385,6 +398,8 @@ static void band_elem(struct ctx *c, const config_setting_t *el, const char *pat
 
 	b->line = src_line(el);
 	b->max_kg = NAN;
+	if (k->nbands == CHILL_BANDS_MAX)
+		err_at(c, el, path, "more than %d weight bands (what the chilling model holds)", CHILL_BANDS_MAX);
 	graded_apply(c, el, el, &g_band, b, p, path, "carcass_chill.weight_bands", (int)k->nbands, sg);
 	if (ok(&sg[WB_DEADLINE]) && b->deadline_ms <= 0)
 		err_key(c, sg, WB_DEADLINE, band_keys, el, path, "must be positive");
@@ -502,7 +517,12 @@ static void stage_elem(struct ctx *c, const config_setting_t *el, const char *pa
 
 	st->line = src_line(el);
 	st->air_min_c = st->air_max_c = st->rh_max_pct = NAN;
+	if (d->nstages == DRYING_STAGES_MAX)
+		err_at(c, el, path, "more than %d stages (what the drying model holds)", DRYING_STAGES_MAX);
 	graded_apply(c, el, el, &g_stage, st, sl->p, path, "drying.schedule", (int)d->nstages, sg);
+	if (ok(&sg[ST_NAME]) && strlen(st->name) >= DRYING_STAGE_NAME)
+		err_key(c, sg, ST_NAME, stage_keys, el, path, "\"%s\" is longer than %d characters", st->name,
+			DRYING_STAGE_NAME - 1);
 	name_unique(c, &sl->names, "stage", st->name, el, config_setting_get_member(el, "name"), path, "name");
 	if (ok(&sg[ST_DURATION]) && st->duration_ms <= 0)
 		err_key(c, sg, ST_DURATION, stage_keys, el, path, "must be positive");

@@ -835,6 +835,8 @@ static void test_shipped_process_profiles_load_with_their_values_grades_bands_an
 		CHECK(p->precool.fit.c_min == 0.01 && p->precool.fit.c_max == 20.0);
 		CHECK(p->precool.fit.j_min == 0.5 && p->precool.fit.j_max == 2.5 && p->precool.fit.t_lag_ms == -1);
 		CHECK(isnan(p->precool.c_ref_h)); /* not yet measured */
+		CHECK(p->precool.probe_fault_y == 1.05 && p->precool.probe_fault_step_fraction == 0.8 &&
+		      p->precool.probe_fault_step_k == 2.0 && p->precool.probe_fault_rise_k == 0.5);
 		CHECK(p->precool.harvest_limit_ms == 4 * 3600000LL && p->precool.medium_duration_ms == 15 * 60000LL);
 		pa = config_process_param(p, "precool", "target", -1);
 		CHECK(pa && pa->grade == 'A' && strstr(pa->source, "Sargent") != NULL);
