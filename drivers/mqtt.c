@@ -956,8 +956,8 @@ static void conn_end_after_pubacks(struct mqtt_client *c)
  * PUBACKs already written (conn_end_after_pubacks; mosquitto_reconnect()
  * drops the packets still queued before it connects again), the broker
  * keeps the messages and sends them again; each is journaled once, when
- * the journal takes it.  Clean session: the broker would forget them, so the burst is
- * held and the socket left alone until the journal takes it.
+ * the journal takes it.  Clean session: the broker would forget them, so
+ * the burst is held and the socket left alone until the journal takes it.
  */
 static int loop_once(struct mqtt_client *c)
 {
