@@ -22,10 +22,14 @@
  * after that burst's samples are in the journal (loop_once: read every
  * packet the socket has, journal them in one record, then write); a crash
  * before that leaves the messages unacknowledged and the broker delivers
- * them again.  Our own poll() loop over mosquitto_loop_read/_write/_misc
- * replaces mosquitto_loop(), which reads one packet per select() and so
- * cost a select and a journal write per message.  QoS 2 is refused by the configuration: there
- * libmosquitto sends PUBREC before the application sees the message. */
+ * them again.  So does a connection lost after a burst is journaled and
+ * before the broker has read its PUBACKs (broker restart, network): MQTT's
+ * at-least-once, which no client can close; a disconnect of our own does
+ * not lose them (conn_end_after_pubacks).  Our own poll() loop over
+ * mosquitto_loop_read/_write/_misc replaces mosquitto_loop(), which reads
+ * one packet per select() and so cost a select and a journal write per
+ * message.  QoS 2 is refused by the configuration: there libmosquitto sends
+ * PUBREC before the application sees the message. */
 #include "mqtt.h"
 
 #include <mosquitto.h>
@@ -898,6 +902,46 @@ static void wait_writable(struct mqtt_client *c)
 		c->withhold_ms = c->conf->reconnect_max_ms;
 }
 
+/* How long a withholding disconnect waits for the broker to close its side. */
+#define END_WAIT_MS 5000
+
+/*
+ * Withholding (persistent session): ends the connection so that the broker
+ * reads every PUBACK already written (messages the journal took) and none
+ * of those queued for the refused burst (never written: mosquitto_reconnect
+ * drops them).  Only our sending side is shut, so a FIN follows the written
+ * PUBACKs.  shutdown(SHUT_RDWR) did not do: Linux answers data arriving on
+ * a socket shut for reading with a reset (RFC 1122 4.2.2.13; nstat's
+ * TcpExtTCPAbortOnData), the broker, still sending the session's messages,
+ * then fails a write (mosquitto 2.0.11 logs "disconnected: Broken pipe")
+ * and drops the connection without reading the PUBACKs still in its socket:
+ * messages already journaled came again and were journaled twice.  So what
+ * the broker sends meanwhile is read and thrown away (never acknowledged:
+ * it comes again) until it closes its side, having read up to our FIN, or
+ * END_WAIT_MS passed.  The socket is closed by mosquitto_reconnect.
+ */
+static void conn_end_after_pubacks(struct mqtt_client *c)
+{
+	int sock = mosquitto_socket(c->mosq);
+	int64_t until = time_mono_ms() + END_WAIT_MS, left;
+	char buf[4096];
+
+	if (shutdown(sock, SHUT_WR) < 0)
+		return;
+	while ((left = until - time_mono_ms()) > 0 && !stopping(c)) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, left < 500 ? (int)left : 500) < 0 && errno != EINTR)
+			return;
+		n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+		/* 0: the broker closed its side after reading all we wrote;
+		 * an error: the connection is gone */
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			return;
+	}
+}
+
 /*
  * One turn of the connected client: wait up to 500 ms for the socket (or a
  * wake-up), read every packet it has (a burst: on_message runs for each,
@@ -908,11 +952,12 @@ static void wait_writable(struct mqtt_client *c)
  *
  * When the journal cannot take a burst with QoS 1 messages (disk full),
  * their queued PUBACKs are never written.  Persistent session: the
- * connection is shut down under libmosquitto (mosquitto_reconnect() drops
- * the packets still queued before it connects again), the broker keeps the
- * messages and sends them again; each is journaled once, when the journal
- * takes it.  Clean session: the broker would forget them, so the burst is
- * held and the socket left alone until the journal takes it.
+ * connection is ended under libmosquitto once the broker has read the
+ * PUBACKs already written (conn_end_after_pubacks; mosquitto_reconnect()
+ * drops the packets still queued before it connects again), the broker
+ * keeps the messages and sends them again; each is journaled once, when
+ * the journal takes it.  Clean session: the broker would forget them, so
+ * the burst is held and the socket left alone until the journal takes it.
  */
 static int loop_once(struct mqtt_client *c)
 {
@@ -972,7 +1017,7 @@ static int loop_once(struct mqtt_client *c)
 			return MOSQ_ERR_SUCCESS;
 		c->withholding = 1;
 		if (mosquitto_socket(c->mosq) >= 0)
-			shutdown(mosquitto_socket(c->mosq), SHUT_RDWR);
+			conn_end_after_pubacks(c);
 		return MOSQ_ERR_CONN_LOST;
 	}
 	if (c->withholding && q1) {
