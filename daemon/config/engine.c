@@ -567,7 +567,7 @@ const struct cc_lot_conf *config_find_lot(const struct cc_config *cfg, const cha
 }
 
 /* NULL when ch is a usable channel id, else why not. */
-static char *check_channel(const struct cc_config *cfg, const char *ch)
+char *check_channel(const struct cc_config *cfg, const char *ch)
 {
 	const char *slash = strchr(ch, '/');
 	size_t sl;
