@@ -257,7 +257,8 @@ const struct cc_process_profile *config_find_process_profile(const struct cc_con
 const struct cc_param *config_process_param(const struct cc_process_profile *p, const char *group, const char *key,
 					    int index);
 
-/* The processing line of that name (NULL as above). */
+/* The processing line of that name (NULL as above); a kind's name. */
+const char *config_process_kind_name(int kind);
 const struct cc_process_conf *config_find_process(const struct cc_config *cfg, const char *name);
 
 /* Writes the effective configuration (every default filled in, secrets

@@ -602,6 +602,7 @@ static void lot_elem(struct ctx *c, const config_setting_t *el, const char *lp, 
 
 	l->line = src_line(el);
 	l->plan_c = NAN;
+	l->pre_c = NAN;
 	schema_apply(c, el, el, &g_lot, l, lp, sl);
 	name_unique(c, ll->ids, "lot", l->id, el, config_setting_get_member(el, "id"), lp, "id");
 	if (ok(&sl[LT_PRODUCT])) {

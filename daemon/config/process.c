@@ -640,6 +640,11 @@ void load_processes(struct ctx *c, const config_setting_t *list)
 	free(pl.names.v);
 }
 
+const char *config_process_kind_name(int kind)
+{
+	return kind >= 0 && kind < (int)ARRAY_SIZE(process_kind_names) - 1 ? process_kind_names[kind] : "?";
+}
+
 const struct cc_process_profile *config_find_process_profile(const struct cc_config *cfg, const char *name)
 {
 	for (size_t i = 0; cfg && name && i < cfg->nprocess_profiles; i++)
