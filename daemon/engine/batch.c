@@ -171,6 +171,21 @@ static int alarm_wanted(const struct ebatch *b, int k)
 	}
 }
 
+/* The number each alarm's records show as its limit. */
+static double alarm_limit(const struct ebatch *b, int k)
+{
+	const struct cool_params *p = &b->p;
+
+	switch (k) {
+	case BA_PULLED_EARLY: return p->target_c + p->pull_margin_k;
+	case BA_UNDERPERFORMING: return p->underperf_frac; /* of C_ref */
+	case BA_UNREACHABLE: return p->target_c - p->unreach_margin_k;
+	case BA_LATE_START: return p->late_start_h;
+	case BA_OVER_COOLING: return p->over_cool_c;
+	default: return p->fault_y_max;
+	}
+}
+
 static void batch_alarms(struct engine *e, struct ebatch *b)
 {
 	const struct cc_alarms_conf *ac = &e->cfg->alarms;
@@ -183,6 +198,7 @@ static void batch_alarms(struct engine *e, struct ebatch *b)
 			continue;
 		/* a pull is a fact, not a state: it stays until someone resets it */
 		c.latched = k == BA_PULLED_EARLY;
+		c.limit = alarm_limit(b, k);
 		id = xasprintf("%s/%s/%s", b->pc->name, b->id, alarm_rules[k]);
 		msg = alarm_text(b, k);
 		b->al[k] = build_alarm_new(e, id, NULL, NULL, NULL, alarm_rules[k], msg, &c);
@@ -256,6 +272,17 @@ static double slowest_c(const struct ebatch *b, const struct cool_verdict *v)
 	return v->slowest >= 0 ? b->b.probe[v->slowest].last_c : NAN;
 }
 
+/* When the slowest probe reaches the target: its last reading's time plus
+ * the remaining time from that reading (the model's eta_ns counts from the
+ * query time, which is later than the reading when data arrive late or a
+ * probe has gone quiet); 0 when there is no prediction. */
+static int64_t batch_eta_ns(const struct ebatch *b, const struct cool_verdict *v)
+{
+	if (v->slowest < 0 || (v->fit.eta != COOL_ETA_OK && v->fit.eta != COOL_ETA_REACHED))
+		return 0;
+	return b->b.probe[v->slowest].last_ns + (int64_t)(v->fit.remaining_h * H_NS);
+}
+
 static void batch_alarms_eval(struct engine *e, struct ebatch *b, int64_t now_ms, const struct cool_verdict *v)
 {
 	double late_h = b->b.harvest_ns ? (double)(b->b.start_ns - b->b.harvest_ns) / H_NS : NAN;
@@ -283,7 +310,7 @@ static void batch_point(struct engine *e, struct lp_buf *lb, const struct ebatch
 			{ "r2", LP_FLOAT, { .f = f->r2 } },
 			{ "half_h", LP_FLOAT, { .f = f->half_h } },
 			{ "seven_eighths_h", LP_FLOAT, { .f = f->seven_eighths_h } },
-			{ "eta", LP_INT, { .i = f->eta == COOL_ETA_OK || f->eta == COOL_ETA_REACHED ? v.eta_ns : 0 } },
+			{ "eta", LP_INT, { .i = batch_eta_ns(b, &v) } },
 			{ "remaining_h", LP_FLOAT, { .f = f->remaining_h } },
 			{ "slowest_c", LP_FLOAT, { .f = slowest_c(b, &v) } },
 			{ "medium_c", LP_FLOAT, { .f = b->b.medium.last_c } },
@@ -610,7 +637,7 @@ static cJSON *batch_json(const struct ebatch *b, int64_t now_ns)
 	cJSON_AddStringToObject(x, "fit", cool_fit_status_name(f->status));
 	cJSON_AddNumberToObject(x, "why", f->why);
 	cJSON_AddStringToObject(x, "eta_status", cool_eta_name(f->eta));
-	add_time(x, "eta", f->eta == COOL_ETA_OK || f->eta == COOL_ETA_REACHED ? v.eta_ns : 0);
+	add_time(x, "eta", batch_eta_ns(b, &v));
 	add_num(x, "remaining_h", f->remaining_h);
 	add_num(x, "to_target_h", f->to_target_h);
 	add_num(x, "slowest_c", slowest_c(b, &v));
