@@ -45,8 +45,8 @@ const char ctl_socket_usage[] =
 	"  unshelve ID | reset ID [--note TEXT]\n"
 	"  lot load ROOM LOT PRODUCT [--at T]  load a lot (T: RFC 3339, default now)\n"
 	"  lot unload LOT | lot move LOT ROOM\n"
-	"  batch start PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T]\n"
-	"                                      start a processing batch (precooling)\n"
+	"  batch start PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]\n"
+	"                                      start a processing batch (precooling, carcass chilling)\n"
 	"  batch stop BATCH [--at T]           pulled: its final verdict\n"
 	"  batch release BATCH --lot LOT --room ROOM [--product P]\n"
 	"                                      into storage as a lot (stops it if running)\n"
@@ -59,7 +59,7 @@ const char ctl_socket_usage[] =
 
 struct opts {
 	const char *conf, *sock, *note, *at, *user;
-	const char *profile, *start, *harvest, *pull, *lot, *room, *product;
+	const char *profile, *start, *harvest, *pull, *lot, *room, *product, *weight;
 	long count;
 	int json;
 	unsigned given; /* bit i: long_opts[i] seen (to refuse one the command does not take) */
@@ -79,10 +79,11 @@ static const struct option long_opts[] = { { "config", required_argument, NULL, 
 					   { "lot", required_argument, NULL, 'l' },
 					   { "room", required_argument, NULL, 'r' },
 					   { "product", required_argument, NULL, 'p' },
+					   { "weight", required_argument, NULL, 'W' },
 					   { 0, 0, 0, 0 } };
 enum { OPT_CONF = 1, OPT_SOCK = 2, OPT_NOTE = 4, OPT_AT = 8, OPT_USER = 16, OPT_COUNT = 32, OPT_JSON = 64,
        OPT_PROFILE = 128, OPT_START = 256, OPT_HARVEST = 512, OPT_PULL = 1024, OPT_LOT = 2048, OPT_ROOM = 4096,
-       OPT_PRODUCT = 8192 };
+       OPT_PRODUCT = 8192, OPT_WEIGHT = 16384 };
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -114,15 +115,19 @@ static const char *printable(const char *s, size_t max)
  * printable bytes; times are checked by the command. */
 static int batch_opt(struct opts *o, int c, const char **why)
 {
-	static const char opt_chars[] = "PSHLlrp";
+	static const char opt_chars[] = "PSHLlrpW";
 	const char *at = strchr(opt_chars, c);
-	const char **dst[] = { &o->profile, &o->start, &o->harvest, &o->pull, &o->lot, &o->room, &o->product };
+	const char **dst[] = { &o->profile, &o->start, &o->harvest, &o->pull, &o->lot, &o->room, &o->product,
+			       &o->weight };
+	char *end;
 
 	if (!c || !at)
 		return 0;
 	*dst[at - opt_chars] = optarg;
 	o->given |= OPT_PROFILE << (at - opt_chars);
 	*why = printable(optarg, 128) ? "a name or time of 1 to 128 printable bytes" : NULL;
+	if (c == 'W' && (strtod(optarg, &end) <= 0 || *end || end == optarg || strtod(optarg, NULL) > 10000))
+		*why = "a carcass weight in kg, above 0 and at most 10000";
 	return 1;
 }
 
@@ -605,6 +610,13 @@ static void print_batch(const cJSON *b)
 	       js(b, "profile"), js(b, "state"), jnumber(b, "n"), c, j, r2, z, s8, sl, md);
 	printf("    fit %s; target %.1f C; remaining %s; ETA %s (%s)%s%s\n", js(b, "fit"), jnumber(b, "target_c"), rem,
 	       eta, js(b, "eta_status"), *js(b, "lot") ? "; released as lot " : "", js(b, "lot"));
+	if (*js(b, "deadline")) {
+		char dl[48];
+		fmt_local(dl, sizeof(dl), b, "deadline");
+		printf("    %.2f kg carcass: deadline %s (%.2f h); predicted %.2f h; compliance %s\n", jnumber(b, "weight_kg"),
+		       dl, jnumber(b, "deadline_h"), jnumber(b, "pred_h"),
+		       js(cJSON_GetObjectItemCaseSensitive(b, "verdict"), "compliance"));
+	}
 	print_verdicts(b);
 }
 
@@ -657,10 +669,10 @@ static const struct sock_cmd lot_cmds[] = {
 	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 static const struct sock_cmd batch_cmds[] = {
-	{ "start", "batch_start", "batch start", OPT_PROFILE | OPT_START | OPT_HARVEST | OPT_PULL, 2,
+	{ "start", "batch_start", "batch start", OPT_PROFILE | OPT_START | OPT_HARVEST | OPT_PULL | OPT_WEIGHT, 2,
 	  { "process", "batch" }, "expected: batch start PROCESS BATCH --profile P", check_batch_start,
-	  show_batch_done, "started", "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T]",
-	  "start a batch (T: RFC 3339, default now)", 0 },
+	  show_batch_done, "started", "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]",
+	  "start a batch (T: RFC 3339, default now; KG: the heaviest carcass, for chilling)", 0 },
 	{ "stop", "batch_stop", "batch stop", OPT_AT, 1, { "batch" }, "expected: batch stop BATCH [--at T]",
 	  check_at, show_batch_done, "stopped", "BATCH [--at T]", "the batch is pulled: its final verdict", 0 },
 	{ "release", "batch_release", "batch release", OPT_LOT | OPT_ROOM | OPT_PRODUCT, 1, { "batch" },
@@ -738,6 +750,8 @@ static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char 
 	for (size_t i = 0; i < ARRAY_SIZE(bkeys); i++)
 		if (bvals[i])
 			cJSON_AddStringToObject(req, bkeys[i], bvals[i]);
+	if (o->weight)
+		cJSON_AddNumberToObject(req, "weight", strtod(o->weight, NULL));
 	if (o->at)
 		cJSON_AddStringToObject(req, "at", o->at);
 	if (o->note)

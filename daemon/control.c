@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -452,6 +453,24 @@ static cJSON *opt_time(const cJSON *req, const char *key, int64_t *ns, int futur
 	return NULL;
 }
 
+/* "weight" (kg, a positive number): required for a carcass-chilling line
+ * (pc NULL: the engine decides). */
+static cJSON *opt_weight(const cJSON *req, const struct cc_process_conf *pc, double *kg)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, "weight");
+
+	if (!v) {
+		if (pc && pc->kind == CC_PROCESS_CARCASS_CHILL)
+			return err_new("bad_request", "coldchainctl batch start ... --weight KG",
+				       "a carcass-chilling batch needs \"weight\": the heaviest carcass, kg");
+		return NULL;
+	}
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0 || v->valuedouble > 10000)
+		return err_new("bad_request", NULL, "\"weight\" must be a number of kg above 0 and at most 10000");
+	*kg = v->valuedouble;
+	return NULL;
+}
+
 static cJSON *batch_reply(struct engine *eng, const char *batch, const char *user)
 {
 	cJSON *o = ok_new(), *st = engine_batch_status_json(eng, batch);
@@ -471,6 +490,7 @@ static cJSON *batch_start(struct engine *eng, const struct cc_config *cfg, const
 	const struct cc_process_conf *pc = NULL;
 	const struct cc_process_profile *pp = NULL;
 	int64_t start = time_now_ns(), harvest = 0, pull = 0;
+	double weight = NAN;
 	cJSON *e;
 	int rc;
 
@@ -487,12 +507,16 @@ static cJSON *batch_start(struct engine *eng, const struct cc_config *cfg, const
 	if (pc && pp && pp->kind != pc->kind)
 		return err_new("refused", NULL, "profile %s is for %s, process %s does %s", prof,
 			       config_process_kind_name(pp->kind), proc, config_process_kind_name(pc->kind));
-	rc = engine_batch_start(eng, proc, batch, prof, start, harvest, pull, user);
+	if ((e = opt_weight(req, pc, &weight)))
+		return e;
+	rc = engine_batch_start(eng, proc, batch, prof, start, harvest, pull, weight, user);
 	switch (rc) {
 	case 0: return batch_reply(eng, batch, user);
 	case -EEXIST: return err_new("refused", "batch ids are unique", "batch %s exists already", batch);
 	case -EBUSY: return err_new("refused", "stop it first (coldchainctl batch stop)", "process %s has a batch running", proc);
-	case -ENOTSUP: return err_new("refused", NULL, "%s batches are not monitored yet (precooling is)",
+	case -ERANGE: return err_new("refused", "see the profile's weight_bands", "no weight band of profile %s holds %g kg",
+				     prof, weight);
+	case -ENOTSUP: return err_new("refused", NULL, "%s batches are not monitored yet (precooling and carcass chilling are)",
 				      pc ? config_process_kind_name(pc->kind) : "these");
 	case -ENOSPC: return err_new("refused", "release stopped batches", "batch %s: too many batches kept", batch);
 	case -ENOENT: return err_new("not_found", NULL, "unknown process \"%s\" or profile \"%s\"", proc, prof);

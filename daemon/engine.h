@@ -70,7 +70,9 @@ int engine_lot_unload(struct engine *e, const char *lot, const char *user);
 int engine_lot_move(struct engine *e, const char *lot, const char *room, const char *user);
 
 /* Processing batches (issue 14) on the configured processes (lines):
- * precooling for now.  A batch runs on one process at a time; its medium
+ * precooling and carcass chilling (weight_kg: the heaviest carcass, whose
+ * band gives the deadline; -ERANGE when no band holds it; ignored for
+ * precooling).  A batch runs on one process at a time; its medium
  * and probe samples feed its cooling fit; each tick that brought samples
  * emits a "process" point; its alarms have ids PROCESS/BATCH/KIND.  A
  * stopped batch keeps its final verdict until released into a lot; a
@@ -83,7 +85,7 @@ int engine_lot_move(struct engine *e, const char *lot, const char *room, const c
  * ENGINE_MAX_BATCHES kept, -EINVAL, -ESRCH e is NULL. */
 #define ENGINE_MAX_BATCHES 1000
 int engine_batch_start(struct engine *e, const char *process, const char *batch, const char *profile,
-		       int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, const char *user);
+		       int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg, const char *user);
 int engine_batch_stop(struct engine *e, const char *batch, int64_t now_ns, const char *user);
 /* The lot goes into room as product (NULL: the room's profile) with the
  * batch's final slowest-probe temperature as its pre-monitoring

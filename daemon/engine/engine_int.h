@@ -18,6 +18,7 @@
 #include "../config.h"
 #include "../engine.h"
 #include "../models/alarm.h"
+#include "../models/chill.h"
 #include "../models/cooling.h"
 #include "../models/shelflife.h"
 
@@ -64,18 +65,23 @@ struct echan {
 };
 
 /* A processing batch (batch.c) and the process (line) it runs on. */
-enum { BA_PULLED_EARLY, BA_UNDERPERFORMING, BA_UNREACHABLE, BA_LATE_START, BA_PROBE_FAULT, BA_OVER_COOLING, BA_N };
+enum { BA_PULLED_EARLY, BA_UNDERPERFORMING, BA_UNREACHABLE, BA_LATE_START, BA_PROBE_FAULT, BA_OVER_COOLING,
+       BA_CHILL_MISSED, BA_CHILL_WARNING, BA_EXCURSION, BA_ICE, BA_NO_DATA, BA_N };
 enum ebatch_state { EBATCH_RUNNING, EBATCH_STOPPED, EBATCH_RELEASED };
 
 struct ebatch {
 	char *id, *profile, *user, *lot; /* lot: where it was released (NULL: not yet) */
 	const struct cc_process_conf *pc;
 	const struct cc_process_profile *prof;
+	int chill;       /* a carcass-chilling batch: cp and cs; else precooling: p and b */
 	struct cool_params p;
 	struct cool_batch b;
+	struct chill_params cp;
+	struct chill_state cs;
 	int state;       /* enum ebatch_state */
 	int64_t stop_ns; /* when stopped (pulled): the final verdict's time */
 	uint32_t fed;    /* samples since the last process point */
+	int64_t arrival_ms; /* wall clock of the last sample fed (or of the start): see batch_at() */
 	struct ealarm *al[BA_N];
 };
 
@@ -175,9 +181,12 @@ void batch_tick(struct engine *e, int64_t now_ns);
 void batch_build(struct engine *e);
 void batch_free_all(struct engine *e);
 struct eproc *batch_proc_find(struct engine *e, const char *name);
-/* A batch of process pr with profile prof (restore and start), alarms built. */
+/* A batch of process pr with profile prof (restore and start), alarms
+ * built; NULL when a carcass batch's weight has no deadline (errno). */
 struct ebatch *batch_add(struct engine *e, struct eproc *pr, const struct cc_process_profile *prof, const char *id,
-			 const char *user, int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns);
+			 const char *user, int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg);
+/* The batch's cooling state and parameters (a carcass batch's are its chill's). */
+struct cool_batch *batch_cool(struct ebatch *b);
 
 /* snapshot.c: the batches in and out of the state file. */
 void snapshot_batches_save(struct engine *e, cJSON *root);

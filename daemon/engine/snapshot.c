@@ -306,14 +306,20 @@ static double get_dbl(const cJSON *o, const char *k, double def)
 #define GET_U32(o, s, f) (s)->f = (__typeof__((s)->f))snapshot_num(o, #f, (double)(s)->f);
 #define GET_I64(o, s, f) (s)->f = get_i64(o, #f, (s)->f);
 #define GET_DBL(o, s, f) (s)->f = get_dbl(o, #f, (s)->f);
-#define X_PUT_M(t, f) PUT_##t(m, &b->b.medium, f)
+#define CHILL_FIELDS(X) X(DBL, weight_kg) X(DBL, deadline_h) X(I64, deadline_ns) X(U32, compliant) \
+	X(I64, compliant_ns) X(DBL, compliant_max_c) X(U32, excursion) X(I64, excursion_ns) X(DBL, max_after_c) \
+	X(DBL, min_core_c) X(U32, gaps) X(DBL, gap_h)
+#define X_PUT_C(t, f) PUT_##t(ch, &b->cs, f)
+#define X_GET_C(t, f) GET_##t(ch, &b->cs, f)
+#define X_PUT_M(t, f) PUT_##t(m, &cb->medium, f)
 #define X_PUT_P(t, f) PUT_##t(y, cp, f)
-#define X_GET_M(t, f) GET_##t(m, &b->b.medium, f)
+#define X_GET_M(t, f) GET_##t(m, &cb->medium, f)
 #define X_GET_P(t, f) GET_##t(y, cp, f)
 
-static cJSON *batch_save(const struct ebatch *b)
+static cJSON *batch_save(struct ebatch *b)
 {
 	cJSON *x = cJSON_CreateObject(), *m = cJSON_CreateObject(), *ps = cJSON_CreateArray();
+	const struct cool_batch *cb = batch_cool(b);
 
 	cJSON_AddStringToObject(x, "id", b->id);
 	cJSON_AddStringToObject(x, "process", b->pc->name);
@@ -323,19 +329,23 @@ static cJSON *batch_save(const struct ebatch *b)
 		cJSON_AddStringToObject(x, "lot", b->lot);
 	cJSON_AddNumberToObject(x, "state", b->state);
 	put_i64(x, "stop_ns", b->stop_ns);
-	put_i64(x, "start_ns", b->b.start_ns);
-	put_i64(x, "harvest_ns", b->b.harvest_ns);
-	put_i64(x, "pull_plan_ns", b->b.pull_plan_ns);
-	cJSON_AddNumberToObject(x, "nprobes", b->b.nprobes);
+	put_i64(x, "start_ns", cb->start_ns);
+	put_i64(x, "harvest_ns", cb->harvest_ns);
+	put_i64(x, "pull_plan_ns", cb->pull_plan_ns);
+	cJSON_AddNumberToObject(x, "nprobes", cb->nprobes);
 	MEDIUM_FIELDS(X_PUT_M)
 	cJSON_AddItemToObject(x, "medium", m);
-	for (uint32_t i = 0; i < b->b.nprobes; i++) {
-		const struct cool_probe *cp = &b->b.probe[i];
+	for (uint32_t i = 0; i < cb->nprobes; i++) {
+		const struct cool_probe *cp = &cb->probe[i];
 		cJSON *y = cJSON_CreateObject();
 		PROBE_FIELDS(X_PUT_P)
 		cJSON_AddItemToArray(ps, y);
 	}
 	cJSON_AddItemToObject(x, "probes", ps);
+	if (b->chill) {
+		cJSON *ch = cJSON_AddObjectToObject(x, "chill");
+		CHILL_FIELDS(X_PUT_C)
+	}
 	return x;
 }
 
@@ -360,30 +370,37 @@ static int batch_restore(struct engine *e, const cJSON *x)
 	struct eproc *pr = batch_proc_find(e, proc);
 	const struct cc_process_profile *pp = config_find_process_profile(e->cfg, prof);
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(x, "medium"), *y;
+	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(x, "chill");
 	int state = (int)snapshot_num(x, "state", EBATCH_RUNNING);
-	struct ebatch *b;
+	struct ebatch *b = NULL;
+	struct cool_batch *cb;
 	uint32_t i = 0;
 
-	if (!id || !pr || !pp || pp->kind != pr->pc->kind || (state == EBATCH_RUNNING && pr->active)) {
+	if (id && pr && pp && pp->kind == pr->pc->kind && !(state == EBATCH_RUNNING && pr->active))
+		b = batch_add(e, pr, pp, id, user ? user : "?", get_i64(x, "start_ns", 0), get_i64(x, "harvest_ns", 0),
+			      get_i64(x, "pull_plan_ns", 0), get_dbl(ch, "weight_kg", NAN));
+	if (!b) {
 		log_warn("batch %s: on process %s with profile %s, which the configuration no longer has as such: dropped",
 			 id ? id : "?", proc ? proc : "?", prof ? prof : "?");
 		return 0;
 	}
-	b = batch_add(e, pr, pp, id, user ? user : "?", get_i64(x, "start_ns", 0), get_i64(x, "harvest_ns", 0),
-		      get_i64(x, "pull_plan_ns", 0));
 	b->state = state >= EBATCH_RUNNING && state <= EBATCH_RELEASED ? state : EBATCH_RUNNING;
 	if (b->state != EBATCH_RUNNING)
 		pr->active = NULL;
 	b->stop_ns = get_i64(x, "stop_ns", 0);
 	b->lot = lot ? xstrdup(lot) : NULL;
+	cb = batch_cool(b);
 	MEDIUM_FIELDS(X_GET_M)
 	cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(x, "probes"))
 	{
-		struct cool_probe *cp = &b->b.probe[i];
-		if (i >= b->b.nprobes)
+		struct cool_probe *cp = &cb->probe[i];
+		if (i >= cb->nprobes)
 			break;
 		PROBE_FIELDS(X_GET_P)
 		i++;
+	}
+	if (b->chill && ch) {
+		CHILL_FIELDS(X_GET_C)
 	}
 	return 1;
 }

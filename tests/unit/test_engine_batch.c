@@ -1,7 +1,8 @@
 /* test_engine_batch.c - precooling batches through the engine (issue 14):
  * processing.md's P3 samples on a configured precooler, the batch's status
  * and "process" point, the pulled-too-early alarm at stop, a restart from
- * the snapshot in the middle of the fit, and the release into a lot.  What
+ * the snapshot in the middle of the fit, the release into a lot, and
+ * carcass chilling (K2 compliant, K3 early warning then missed).  What
  * the engine emits is collected by test callbacks: no journal, no sink. */
 #include "../../daemon/engine.h"
 
@@ -65,10 +66,15 @@ static int load(void)
 		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
 		   "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\"; } );\n"
 		   "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
-		   "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; } );\n"
+		   "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; },\n"
+		   " { name = \"air-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
+		   "  carcass_chill = { target = (4.0, \"D\"); max_gap = \"10m\"; weight_bands = ( { max_kg = 1.814; deadline = "
+		   "\"4h\"; },\n   { max_kg = 3.629; deadline = \"6h\"; }, { deadline = \"8h\"; } ); }; } );\n"
 		   "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
 		   " probes = [ \"pc1/pulp1\" ]; },\n"
-		   "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"pc2/air\"; probes = [ \"pc2/pulp1\" ]; } );\n"
+		   "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"pc2/air\"; probes = [ \"pc2/pulp1\" ]; },\n"
+		   "  { name = \"chiller-1\"; kind = \"carcass_chill\"; medium = \"ch1/air\"; probes = [ \"ch1/core1\" ]; },\n"
+		   "  { name = \"chiller-2\"; kind = \"carcass_chill\"; medium = \"ch2/air\"; probes = [ \"ch2/core1\" ]; } );\n"
 		   "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
 		   "outputs = { file = ( { path = \"-\"; } ); };\n",
 		dir);
@@ -84,6 +90,11 @@ static struct cc_channel ch_air1 = { .id = "pc1/air", .quantity = "temperature",
 static struct cc_channel ch_pulp1 = { .id = "pc1/pulp1", .quantity = "temperature", .sensor = "pc1", .name = "pulp1" };
 static struct cc_channel ch_air2 = { .id = "pc2/air", .quantity = "temperature", .sensor = "pc2", .name = "air" };
 static struct cc_channel ch_pulp2 = { .id = "pc2/pulp1", .quantity = "temperature", .sensor = "pc2", .name = "pulp1" };
+
+static struct cc_channel ch_cair1 = { .id = "ch1/air", .quantity = "temperature", .sensor = "ch1", .name = "air" };
+static struct cc_channel ch_core1 = { .id = "ch1/core1", .quantity = "temperature", .sensor = "ch1", .name = "core1" };
+static struct cc_channel ch_cair2 = { .id = "ch2/air", .quantity = "temperature", .sensor = "ch2", .name = "air" };
+static struct cc_channel ch_core2 = { .id = "ch2/core1", .quantity = "temperature", .sensor = "ch2", .name = "core1" };
 
 static void feed(struct cc_channel *ch, int64_t ts, double v)
 {
@@ -118,7 +129,7 @@ static void test_p3_through_a_batch_gives_c_0_5000_j_1_149_in_the_status_and_a_p
 {
 	cJSON *st;
 
-	CHECK_INT(engine_batch_start(E, "precooler-1", "B1", "fa", START, START - H_NS, 0, "t"), 0);
+	CHECK_INT(engine_batch_start(E, "precooler-1", "B1", "fa", START, START - H_NS, 0, NAN, "t"), 0);
 	p3_feed(&ch_air1, &ch_pulp1, 0, 6);
 	engine_tick(E, START + 3 * H_NS + 1000000);
 	st = engine_batch_status_json(E, "B1");
@@ -139,10 +150,10 @@ static void test_p3_through_a_batch_gives_c_0_5000_j_1_149_in_the_status_and_a_p
 
 static void test_a_start_names_a_known_process_and_profile_and_one_batch_per_process(void)
 {
-	CHECK_INT(engine_batch_start(E, "nope", "B9", "fa", START, 0, 0, "t"), -ENOENT);
-	CHECK_INT(engine_batch_start(E, "precooler-1", "B9", "nope", START, 0, 0, "t"), -ENOENT);
-	CHECK_INT(engine_batch_start(E, "precooler-1", "B9", "fa", START, 0, 0, "t"), -EBUSY);
-	CHECK_INT(engine_batch_start(E, "precooler-2", "B1", "fa", START, 0, 0, "t"), -EEXIST);
+	CHECK_INT(engine_batch_start(E, "nope", "B9", "fa", START, 0, 0, NAN, "t"), -ENOENT);
+	CHECK_INT(engine_batch_start(E, "precooler-1", "B9", "nope", START, 0, 0, NAN, "t"), -ENOENT);
+	CHECK_INT(engine_batch_start(E, "precooler-1", "B9", "fa", START, 0, 0, NAN, "t"), -EBUSY);
+	CHECK_INT(engine_batch_start(E, "precooler-2", "B1", "fa", START, 0, 0, NAN, "t"), -EEXIST);
 }
 
 static void test_stopping_above_target_raises_pulled_early_once(void)
@@ -162,7 +173,7 @@ static void test_a_batch_restored_from_the_snapshot_continues_its_fit_identicall
 {
 	cJSON *st;
 
-	CHECK_INT(engine_batch_start(E, "precooler-2", "B2", "fa", START, 0, 0, "t"), 0);
+	CHECK_INT(engine_batch_start(E, "precooler-2", "B2", "fa", START, 0, 0, NAN, "t"), 0);
 	p3_feed(&ch_air2, &ch_pulp2, 0, 4);
 	engine_tick(E, START + 2 * H_NS + 1000000);
 	engine_free(E); /* as after kill -9: the last snapshot is what remains */
@@ -233,6 +244,81 @@ static void test_release_loads_the_lot_with_its_history_and_the_final_pulp_tempe
 	cJSON_Delete(st);
 }
 
+/* processing.md K2/K3: T0 38 °C core, air -1 °C, j 1.3, C given; a
+ * reading every 5 minutes from minute a to b (inclusive). */
+static void k_feed(struct cc_channel *air, struct cc_channel *core, double c, int a, int b)
+{
+	for (int m = a; m <= b; m += 5) {
+		double t = m / 60.0, y = 1.3 * exp(-c * t);
+		int64_t ts = START + (int64_t)m * 60 * 1000000000LL;
+		feed(air, ts, -1.0);
+		feed(core, ts, -1.0 + 39.0 * (y < 1 ? y : 1));
+	}
+}
+
+static void test_k2_a_1_6_kg_carcass_at_c_0_7_is_compliant_within_its_4_h_deadline(void)
+{
+	cJSON *st;
+	const cJSON *v;
+
+	CHECK_INT(engine_batch_start(E, "chiller-1", "K1", "air-chill", START, 0, 0, NAN, "t"), -EINVAL);
+	CHECK_INT(engine_batch_start(E, "chiller-1", "K1", "fa", START, 0, 0, 1.6, "t"), -EMEDIUMTYPE);
+	CHECK_INT(engine_batch_start(E, "chiller-1", "K2", "air-chill", START, 0, 0, 1.6, "t"), 0);
+	k_feed(&ch_cair1, &ch_core1, 0.7, 0, 210);
+	engine_tick(E, START + 210 * 60 * 1000000000LL + 1000000);
+	st = engine_batch_status_json(E, "K2");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_NEAR(num(st, "deadline_h"), 4.0, 1e-12);
+	CHECK_NEAR(num(st, "C"), 0.7, 0.001);
+	CHECK_NEAR(num(st, "j"), 1.3, 0.002);
+	v = cJSON_GetObjectItemCaseSensitive(st, "verdict");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(v, "compliance")->valuestring, "compliant");
+	/* proven by the first reading at or below 4.0 °C: 3.309 h falls between
+	 * the readings of minutes 195 and 200 */
+	{
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(st, "compliant_ns");
+		double h = c && c->valuestring ? (double)(strtoll(c->valuestring, NULL, 10) - START) / (double)H_NS : NAN;
+		CHECK_NEAR(h, 200.0 / 60.0, 1e-9);
+		CHECK(h > 3.309);
+	}
+	cJSON_Delete(st);
+	CHECK(engine_alarm_state(E, "chiller-1/K2/chill_missed") != NULL);
+	CHECK_STR(engine_alarm_state(E, "chiller-1/K2/chill_missed"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "chiller-1/K2/chill_warning"), "inactive");
+	CHECK_INT(count_with(lines, nlines, "process,batch=K2,kind=carcass_chill", "status=\"compliant\""), 1);
+}
+
+static void test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_misses_at_4_h(void)
+{
+	const char *warn = "\"id\":\"chiller-2/K3/chill_warning\"", *missed = "\"id\":\"chiller-2/K3/chill_missed\"";
+
+	CHECK_INT(engine_batch_start(E, "chiller-2", "K3", "air-chill", START, 0, 0, 1.6, "t"), 0);
+	k_feed(&ch_cair2, &ch_core2, 0.5, 0, 120);
+	engine_tick(E, START + 120 * 60 * 1000000000LL + 1000000);
+	CHECK_INT(count_with(events, nevents, warn, "\"event\":\"raise\""), 1);
+	CHECK_INT(count_with(events, nevents, missed, "\"event\":\"raise\""), 0);
+	k_feed(&ch_cair2, &ch_core2, 0.5, 125, 240);
+	engine_tick(E, START + 241 * 60 * 1000000000LL);
+	CHECK_INT(count_with(events, nevents, missed, "\"event\":\"raise\""), 1);
+	CHECK(count_with(events, nevents, missed, "\"severity\":\"critical\"") >= 1);
+	/* latched: the core reaching the target later does not clear it */
+	k_feed(&ch_cair2, &ch_core2, 0.5, 245, 300);
+	engine_tick(E, START + 300 * 60 * 1000000000LL + 1000000);
+	CHECK_STR(engine_alarm_state(E, "chiller-2/K3/chill_missed"), "active");
+	/* and it survives a restart with its batch */
+	engine_free(E);
+	E = engine_new(cfg, &collect);
+	CHECK_STR(engine_alarm_state(E, "chiller-2/K3/chill_missed"), "active");
+	{
+		cJSON *st = engine_batch_status_json(E, "K3");
+		const cJSON *v = st ? cJSON_GetObjectItemCaseSensitive(st, "verdict") : NULL;
+		CHECK(v && strcmp(cJSON_GetObjectItemCaseSensitive(v, "compliance")->valuestring, "missed") == 0);
+		cJSON_Delete(st);
+	}
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_batch";
@@ -247,6 +333,8 @@ int main(void)
 	RUN(test_stopping_above_target_raises_pulled_early_once);
 	RUN(test_a_batch_restored_from_the_snapshot_continues_its_fit_identically);
 	RUN(test_release_loads_the_lot_with_its_history_and_the_final_pulp_temperature);
+	RUN(test_k2_a_1_6_kg_carcass_at_c_0_7_is_compliant_within_its_4_h_deadline);
+	RUN(test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_misses_at_4_h);
 	engine_free(E);
 	config_free(cfg);
 	for (size_t i = 0; i < nlines; i++)
