@@ -27,6 +27,7 @@ static const char *const alarm_rules[BA_N] = { "pulled_early", "underperforming"
 struct bverdict {
 	struct chill_verdict ch;
 	struct cool_verdict *c; /* &ch.cool */
+	double at_h;            /* the time judged at, hours since the start */
 };
 
 struct cool_batch *batch_cool(struct ebatch *b)
@@ -415,6 +416,7 @@ static void batch_verdict(const struct ebatch *b, int64_t at, struct bverdict *v
 		at = b->stop_ns;
 	memset(v, 0, sizeof(*v));
 	v->c = &v->ch.cool;
+	v->at_h = (double)(at - ccool(b)->start_ns) / H_NS;
 	if (b->chill)
 		chill_verdict(&b->cs, &b->cp, at, &v->ch);
 	else
@@ -458,9 +460,7 @@ static void batch_alarms_eval(struct engine *e, struct ebatch *b, int64_t now_ms
 		eval_alarm_cond(e, b->al[BA_EXCURSION], now_ms, st == CHILL_EXCURSION, b->cs.max_after_c);
 		eval_alarm_cond(e, b->al[BA_ICE], now_ms, v->ch.ice, b->cs.min_core_c);
 		/* silent longer than max_gap counts from the start, not from before it */
-		eval_alarm_cond(e, b->al[BA_NO_DATA], now_ms,
-				(st == CHILL_NO_DATA || v->ch.stale) &&
-					(double)(now_ms * 1000000 - b->cs.cool.start_ns) / H_NS > b->cp.gap_h,
+		eval_alarm_cond(e, b->al[BA_NO_DATA], now_ms, (st == CHILL_NO_DATA || v->ch.stale) && v->at_h > b->cp.gap_h,
 				NAN);
 		return;
 	}
@@ -565,9 +565,11 @@ void batch_tick(struct engine *e, int64_t now_ns)
 		int64_t at;
 		if (b->state != EBATCH_RUNNING)
 			continue;
+		/* judged at its readings' time, announced now: re-notification
+		 * and escalation count from when someone could first be told */
 		at = batch_at(e, b, now_ns);
 		batch_verdict(b, at, &v);
-		batch_alarms_eval(e, b, at / 1000000, &v);
+		batch_alarms_eval(e, b, now_ns / 1000000, &v);
 		if (b->fed) {
 			batch_point(e, &lb, b, now_ns);
 			b->fed = 0;

@@ -73,6 +73,7 @@ ctl batch status >"$T/status.txt" 2>&1
 check "batch status (table) shows the deadline and the compliance" grep -q "1.60 kg carcass: deadline .*compliance missed" "$T/status.txt"
 
 stop_daemon
+: >"$DAEMON_LOG" # start_daemon waits for the new "started" line
 start_daemon
 expect_eq "after a restart chill_missed is still active" \
 	"$(ctl alarms --json | json_eval "[a['state'] for a in d['alarms'] if a['id'] == 'chiller-1/K3/chill_missed'][0]")" active

@@ -83,13 +83,15 @@ in_snapshot() { [ "$(saved_n 2>/dev/null)" = "$n1" ]; }
 wait_for "the snapshot holds n=$n1" in_snapshot || fail "the snapshot never held n=$n1"
 kill -9 "$DAEMON_PID"
 wait_for "coldchaind gone" bash -c "! kill -0 $DAEMON_PID 2>/dev/null"
+forget_pid "$DAEMON_PID"
+: >"$DAEMON_LOG" # start_daemon waits for the new "started" line
 start_daemon
 expect_eq "after kill -9: the same n" "$(bstat "['n']")" "$n1"
 check "after kill -9: the same C within 1e-6 ($c1)" \
 	"$PY" -c "import sys; sys.exit(0 if abs($(bstat "['C']") - $c1) < 1e-6 else 1)"
 
 # --- the rest of the three hours
-wait_for "mqtt connected again" daemon_mqtt_connected 2 || die "coldchaind did not reconnect to mosquitto"
+wait_for "mqtt connected again" daemon_mqtt_connected || die "coldchaind did not reconnect to mosquitto"
 curve 91 181 | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t pc1/state -l
 wait_for "all fitted" has_n 150 || die "batch B1 has too few fitted readings: $(bstat "['n']")"
 ctl batch status B1 --json >"$T/status.json"
