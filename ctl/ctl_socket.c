@@ -45,6 +45,12 @@ const char ctl_socket_usage[] =
 	"  unshelve ID | reset ID [--note TEXT]\n"
 	"  lot load ROOM LOT PRODUCT [--at T]  load a lot (T: RFC 3339, default now)\n"
 	"  lot unload LOT | lot move LOT ROOM\n"
+	"  batch start PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]\n"
+	"                                      start a processing batch (precooling, carcass chilling)\n"
+	"  batch stop BATCH [--at T]           pulled: its final verdict\n"
+	"  batch release BATCH --lot LOT --room ROOM [--product P]\n"
+	"                                      into storage as a lot (stops it if running)\n"
+	"  batch status [BATCH]                C, j, R², Z, 7/8 time, ETA and verdicts\n"
 	"  reload                              reload the configuration (as SIGHUP)\n"
 	"      common: [-c CONFIG | --socket PATH] [--json] [--user NAME]\n"
 	"      exit status: 0 done, 1 refused or not found, 2 usage, 3 daemon not reachable\n"
@@ -53,6 +59,7 @@ const char ctl_socket_usage[] =
 
 struct opts {
 	const char *conf, *sock, *note, *at, *user;
+	const char *profile, *start, *harvest, *pull, *lot, *room, *product, *weight;
 	long count;
 	int json;
 	unsigned given; /* bit i: long_opts[i] seen (to refuse one the command does not take) */
@@ -65,8 +72,18 @@ static const struct option long_opts[] = { { "config", required_argument, NULL, 
 					   { "user", required_argument, NULL, 'u' },
 					   { "count", required_argument, NULL, 'n' },
 					   { "json", no_argument, NULL, 'j' },
+					   { "profile", required_argument, NULL, 'P' },
+					   { "start", required_argument, NULL, 'S' },
+					   { "harvest", required_argument, NULL, 'H' },
+					   { "pull", required_argument, NULL, 'L' },
+					   { "lot", required_argument, NULL, 'l' },
+					   { "room", required_argument, NULL, 'r' },
+					   { "product", required_argument, NULL, 'p' },
+					   { "weight", required_argument, NULL, 'W' },
 					   { 0, 0, 0, 0 } };
-enum { OPT_CONF = 1, OPT_SOCK = 2, OPT_NOTE = 4, OPT_AT = 8, OPT_USER = 16, OPT_COUNT = 32, OPT_JSON = 64 };
+enum { OPT_CONF = 1, OPT_SOCK = 2, OPT_NOTE = 4, OPT_AT = 8, OPT_USER = 16, OPT_COUNT = 32, OPT_JSON = 64,
+       OPT_PROFILE = 128, OPT_START = 256, OPT_HARVEST = 512, OPT_PULL = 1024, OPT_LOT = 2048, OPT_ROOM = 4096,
+       OPT_PRODUCT = 8192, OPT_WEIGHT = 16384 };
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -92,6 +109,26 @@ static const char *printable(const char *s, size_t max)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return "a name without control characters";
 	return NULL;
+}
+
+/* The batch commands' options (1: one of them): names of 1 to 128
+ * printable bytes; times are checked by the command. */
+static int batch_opt(struct opts *o, int c, const char **why)
+{
+	static const char opt_chars[] = "PSHLlrpW";
+	const char *at = strchr(opt_chars, c);
+	const char **dst[] = { &o->profile, &o->start, &o->harvest, &o->pull, &o->lot, &o->room, &o->product,
+			       &o->weight };
+	char *end;
+
+	if (!c || !at)
+		return 0;
+	*dst[at - opt_chars] = optarg;
+	o->given |= OPT_PROFILE << (at - opt_chars);
+	*why = printable(optarg, 128) ? "a name or time of 1 to 128 printable bytes" : NULL;
+	if (c == 'W' && (strtod(optarg, &end) <= 0 || *end || end == optarg || strtod(optarg, NULL) > 10000))
+		*why = "a carcass weight in kg, above 0 and at most 10000";
+	return 1;
 }
 
 /* Options anywhere; the positional arguments are left in argv[0..*n).  A
@@ -150,7 +187,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *n)
 			if (ctl_parse_long(optarg, 1, 1000000000L, &o->count) < 0)
 				why = "a number of messages from 1 to 1000000000";
 			break;
-		default: return ctl_opt_refused("coldchainctl", long_opts, c, argv);
+		default:
+			if (batch_opt(o, c, &why))
+				break;
+			return ctl_opt_refused("coldchainctl", long_opts, c, argv);
 		}
 		if (why)
 			return ctl_opt_invalid("coldchainctl", ctl_opt_name(long_opts, idx, c, name, sizeof(name)), optarg,
@@ -433,7 +473,8 @@ struct sock_cmd {
 	int (*check)(char **args, const struct opts *o); /* a usage error's exit status, or 0 */
 	void (*show)(const cJSON *rep, const struct sock_cmd *c);
 	const char *done;	 /* lot: how the reply's room is introduced */
-	const char *usage, *help; /* lot: for `coldchainctl lot` alone */
+	const char *usage, *help; /* lot, batch: for `coldchainctl lot` alone */
+	int nopt;		 /* positional arguments that may follow nargs */
 };
 
 static void show_status(const cJSON *rep, const struct sock_cmd *c)
@@ -485,32 +526,170 @@ static int check_at(char **args, const struct opts *o)
 	return 0;
 }
 
+static int check_time_opt(const char *name, const char *v)
+{
+	int64_t ns;
+
+	if (v && payload_rfc3339_ns(v, strlen(v), &ns, NULL) < 0)
+		return ctl_opt_invalid("coldchainctl", name, v, "an RFC 3339 time, e.g. 2026-06-12T08:00:00+07:00");
+	return 0;
+}
+
+static int check_batch_start(char **args, const struct opts *o)
+{
+	int rc;
+
+	(void)args;
+	if (!o->profile)
+		return usage_err("batch start needs --profile P (a process profile of the process's kind)");
+	if ((rc = check_time_opt("--start", o->start)) || (rc = check_time_opt("--harvest", o->harvest)) ||
+	    (rc = check_time_opt("--pull", o->pull)))
+		return rc;
+	return 0;
+}
+
+static int check_release(char **args, const struct opts *o)
+{
+	(void)args;
+	if (!o->lot || !o->room)
+		return usage_err("batch release needs --lot LOT and --room ROOM");
+	return 0;
+}
+
+/* An RFC 3339 time of the reply in the local time zone, "-" when absent. */
+static void fmt_local(char *b, size_t n, const cJSON *o, const char *k)
+{
+	const char *t = js(o, k);
+	int64_t ns;
+	time_t s;
+	struct tm tm;
+
+	if (!*t || payload_rfc3339_ns(t, strlen(t), &ns, NULL) < 0) {
+		snprintf(b, n, "-");
+		return;
+	}
+	s = (time_t)(ns / 1000000000LL);
+	localtime_r(&s, &tm);
+	strftime(b, n, "%Y-%m-%d %H:%M %Z", &tm);
+}
+
+static void print_verdicts(const cJSON *b)
+{
+	static const char *const flags[] = { "pull_early", "underperforming", "medium_hot", "unreachable", "late_start",
+					     "miss_dispatch", "over_cooling", "field_heat" };
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, "verdict");
+	int any = 0;
+
+	printf("    %s:", strcmp(js(b, "state"), "running") == 0 ? "verdicts (if pulled now)" : "final verdicts");
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, flags[i]))) {
+			printf(" %s", flags[i]);
+			any = 1;
+		}
+	if (jnumber(v, "probe_faults") > 0) {
+		printf(" probe_fault(mask %.0f)", jnumber(v, "probe_faults"));
+		any = 1;
+	}
+	printf("%s\n", any ? "" : " none");
+}
+
+static void print_batch(const cJSON *b)
+{
+	char c[32], j[32], r2[32], z[32], s8[32], sl[32], md[32], eta[48], rem[32];
+
+	fmt_num(c, sizeof(c), jnumber(b, "C"), 4, "/h");
+	fmt_num(j, sizeof(j), jnumber(b, "j"), 3, "");
+	fmt_num(r2, sizeof(r2), jnumber(b, "r2"), 4, "");
+	fmt_num(z, sizeof(z), jnumber(b, "half_h"), 2, " h");
+	fmt_num(s8, sizeof(s8), jnumber(b, "seven_eighths_h"), 2, " h");
+	fmt_num(sl, sizeof(sl), jnumber(b, "slowest_c"), 1, " C");
+	fmt_num(md, sizeof(md), jnumber(b, "medium_c"), 1, " C");
+	fmt_num(rem, sizeof(rem), jnumber(b, "remaining_h"), 2, " h");
+	fmt_local(eta, sizeof(eta), b, "eta");
+	printf("%-12s %-14s %-20s %-9s %4.0f %9s %6s %7s %8s %8s %8s %8s\n", js(b, "id"), js(b, "process"),
+	       js(b, "profile"), js(b, "state"), jnumber(b, "n"), c, j, r2, z, s8, sl, md);
+	printf("    fit %s; target %.1f C; remaining %s; ETA %s (%s)%s%s\n", js(b, "fit"), jnumber(b, "target_c"), rem,
+	       eta, js(b, "eta_status"), *js(b, "lot") ? "; released as lot " : "", js(b, "lot"));
+	if (*js(b, "deadline")) {
+		char dl[48];
+		fmt_local(dl, sizeof(dl), b, "deadline");
+		printf("    %.2f kg carcass: deadline %s (%.2f h); predicted %.2f h; compliance %s\n", jnumber(b, "weight_kg"),
+		       dl, jnumber(b, "deadline_h"), jnumber(b, "pred_h"),
+		       js(cJSON_GetObjectItemCaseSensitive(b, "verdict"), "compliance"));
+	}
+	print_verdicts(b);
+}
+
+static void show_batch_status(const cJSON *rep, const struct sock_cmd *c)
+{
+	const cJSON *b;
+
+	(void)c;
+	if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rep, "batches"))) {
+		printf("no batches\n");
+		return;
+	}
+	printf("%-12s %-14s %-20s %-9s %4s %9s %6s %7s %8s %8s %8s %8s\n", "BATCH", "PROCESS", "PROFILE", "STATE", "N",
+	       "C", "j", "R2", "Z", "7/8", "SLOWEST", "MEDIUM");
+	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(rep, "batches"))
+		print_batch(b);
+}
+
+static void show_batch_done(const cJSON *rep, const struct sock_cmd *c)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rep, "status");
+
+	printf("batch %s: %s (by %s)\n", js(rep, "batch"), c->done, js(rep, "user"));
+	if (st)
+		print_batch(st);
+}
+
 #define NO_ARGS "this command takes no arguments"
 #define ALARM_ID "expected: ALARM-ID (see coldchainctl alarms)"
 static const struct sock_cmd sock_cmds[] = {
-	{ "status", "status", "status", 0, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, NULL, NULL },
-	{ "alarms", "alarms", "alarms", 0, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, NULL, NULL },
-	{ "reload", "reload", "reload", 0, 0, { NULL }, NO_ARGS, NULL, show_reload, NULL, NULL, NULL },
-	{ "ack", "ack", "ack", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL },
+	{ "status", "status", "status", 0, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, NULL, NULL, 0 },
+	{ "alarms", "alarms", "alarms", 0, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, NULL, NULL, 0 },
+	{ "reload", "reload", "reload", 0, 0, { NULL }, NO_ARGS, NULL, show_reload, NULL, NULL, NULL, 0 },
+	{ "ack", "ack", "ack", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL, 0 },
 	{ "unshelve", "unshelve", "unshelve", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL,
-	  NULL },
-	{ "reset", "reset", "reset", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL },
+	  NULL, 0 },
+	{ "reset", "reset", "reset", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL, 0 },
 	{ "shelve", "shelve", "shelve", OPT_NOTE, 2, { "id", "duration" },
-	  "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)", check_duration, show_alarm_done, NULL, NULL, NULL },
-	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL },
+	  "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)", check_duration, show_alarm_done, NULL, NULL, NULL, 0 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 static const struct sock_cmd lot_cmds[] = {
 	{ "load", "lot_load", "lot load", OPT_AT, 3, { "room", "lot", "product" },
 	  "expected: lot load ROOM LOT PRODUCT [--at T]", check_at, show_lot, "loaded into room ",
-	  "ROOM LOT PRODUCT [--at T]", "load a lot (T: RFC 3339, default now)" },
+	  "ROOM LOT PRODUCT [--at T]", "load a lot (T: RFC 3339, default now)", 0 },
 	{ "unload", "lot_unload", "lot unload", 0, 1, { "lot" }, "expected: lot unload LOT", NULL, show_lot,
-	  "unloaded", "LOT", "unload a lot" },
+	  "unloaded", "LOT", "unload a lot", 0 },
 	{ "move", "lot_move", "lot move", 0, 2, { "lot", "room" }, "expected: lot move LOT ROOM", NULL, show_lot,
-	  "moved to room ", "LOT ROOM", "move a lot to another room" },
-	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL },
+	  "moved to room ", "LOT ROOM", "move a lot to another room", 0 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+};
+static const struct sock_cmd batch_cmds[] = {
+	{ "start", "batch_start", "batch start", OPT_PROFILE | OPT_START | OPT_HARVEST | OPT_PULL | OPT_WEIGHT, 2,
+	  { "process", "batch" }, "expected: batch start PROCESS BATCH --profile P", check_batch_start,
+	  show_batch_done, "started", "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]",
+	  "start a batch (T: RFC 3339, default now; KG: the heaviest carcass, for chilling)", 0 },
+	{ "stop", "batch_stop", "batch stop", OPT_AT, 1, { "batch" }, "expected: batch stop BATCH [--at T]",
+	  check_at, show_batch_done, "stopped", "BATCH [--at T]", "the batch is pulled: its final verdict", 0 },
+	{ "release", "batch_release", "batch release", OPT_LOT | OPT_ROOM | OPT_PRODUCT, 1, { "batch" },
+	  "expected: batch release BATCH --lot LOT --room ROOM [--product P]", check_release, show_batch_done,
+	  "released", "BATCH --lot LOT --room ROOM [--product P]", "into storage as a lot", 0 },
+	{ "status", "batch_status", "batch status", 0, 0, { "batch" }, "expected: batch status [BATCH]", NULL,
+	  show_batch_status, NULL, "[BATCH]", "C, j, R², Z, 7/8 time, ETA and verdicts", 1 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 #undef NO_ARGS
 #undef ALARM_ID
+
+/* The commands that take a sub-command. */
+static const struct {
+	const char *name;
+	const struct sock_cmd *cmds;
+} sock_groups[] = { { "lot", lot_cmds }, { "batch", batch_cmds } };
 
 static const struct sock_cmd *sock_cmd_find(const struct sock_cmd *t, const char *name)
 {
@@ -525,10 +704,16 @@ static const struct sock_cmd *sock_cmd_find(const struct sock_cmd *t, const char
  * *rc, the usage printed. */
 static const struct sock_cmd *sock_cmd_of(char **argv, int n, int *depth, int *rc)
 {
-	const struct sock_cmd *c;
+	const struct sock_cmd *c, *t = NULL;
+	const char *g = NULL;
 
 	*depth = 1;
-	if (strcmp(argv[0], "lot") != 0) {
+	for (size_t i = 0; i < ARRAY_SIZE(sock_groups); i++)
+		if (strcmp(argv[0], sock_groups[i].name) == 0) {
+			g = sock_groups[i].name;
+			t = sock_groups[i].cmds;
+		}
+	if (!t) {
 		c = sock_cmd_find(sock_cmds, argv[0]);
 		if (!c)
 			*rc = usage_err("unknown command: %s", argv[0]);
@@ -536,16 +721,16 @@ static const struct sock_cmd *sock_cmd_of(char **argv, int n, int *depth, int *r
 	}
 	*depth = 2;
 	if (n < 2) {
-		fprintf(stderr, "coldchainctl: lot needs a command:");
-		for (c = lot_cmds; c->name; c++)
-			fprintf(stderr, "%s %s", c == lot_cmds ? "" : ",", c->name);
+		fprintf(stderr, "coldchainctl: %s needs a command:", g);
+		for (c = t; c->name; c++)
+			fprintf(stderr, "%s %s", c == t ? "" : ",", c->name);
 		fprintf(stderr, "\nusage:\n");
-		for (c = lot_cmds; c->name; c++)
-			ctl_usage_line(stderr, "lot ", c->name, c->usage, c->help);
+		for (c = t; c->name; c++)
+			ctl_usage_line(stderr, strcmp(g, "lot") == 0 ? "lot " : "batch ", c->name, c->usage, c->help);
 		*rc = CTL_EXIT_USAGE;
 		return NULL;
 	}
-	c = sock_cmd_find(lot_cmds, argv[1]);
+	c = sock_cmd_find(t, argv[1]);
 	if (!c)
 		*rc = usage_err("unknown command: %s", argv[1]);
 	return c;
@@ -553,13 +738,20 @@ static const struct sock_cmd *sock_cmd_of(char **argv, int n, int *depth, int *r
 
 /* The request line: cmd, the positional arguments' fields, --at, --note,
  * --user (in the order the daemon has always been sent them). */
-static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char **args)
+static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char **args, int nargs)
 {
 	cJSON *req = cJSON_CreateObject();
+	const char *const bkeys[] = { "profile", "start", "harvest", "pull", "lot", "room", "product" };
+	const char *const bvals[] = { o->profile, o->start, o->harvest, o->pull, o->lot, o->room, o->product };
 
 	cJSON_AddStringToObject(req, "cmd", c->cmd);
-	for (int i = 0; i < c->nargs; i++)
+	for (int i = 0; i < nargs; i++)
 		cJSON_AddStringToObject(req, c->fields[i], args[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(bkeys); i++)
+		if (bvals[i])
+			cJSON_AddStringToObject(req, bkeys[i], bvals[i]);
+	if (o->weight)
+		cJSON_AddNumberToObject(req, "weight", strtod(o->weight, NULL));
 	if (o->at)
 		cJSON_AddStringToObject(req, "at", o->at);
 	if (o->note)
@@ -615,11 +807,11 @@ static int ctl_socket_main(int argc, char **argv)
 		return rc;
 	if (opts_only(&o, OPT_CONF | OPT_SOCK | OPT_JSON | OPT_USER | c->opts, c->label))
 		return CTL_EXIT_USAGE;
-	if (n != depth + c->nargs)
+	if (n < depth + c->nargs || n > depth + c->nargs + c->nopt)
 		return usage_err("%s", c->expected);
 	if (c->check && (rc = c->check(argv + depth, &o)) != 0)
 		return rc;
-	return sock_send(c, &o, sock_request(c, &o, argv + depth));
+	return sock_send(c, &o, sock_request(c, &o, argv + depth, n - depth));
 }
 
 /* --- mqtt watch ---------------------------------------------------------------- */
@@ -761,5 +953,6 @@ const struct ctl_cmd ctl_socket_cmds[] = {
 	{ "ack", NULL, ctl_socket_main, NULL, NULL },	   { "shelve", NULL, ctl_socket_main, NULL, NULL },
 	{ "unshelve", NULL, ctl_socket_main, NULL, NULL }, { "reset", NULL, ctl_socket_main, NULL, NULL },
 	{ "lot", NULL, ctl_socket_main, NULL, NULL },	   { "reload", NULL, ctl_socket_main, NULL, NULL },
+	{ "batch", NULL, ctl_socket_main, NULL, NULL },
 	{ "mqtt", mqtt_cmds, NULL, NULL, NULL },	   { NULL, NULL, NULL, NULL, NULL },
 };

@@ -201,6 +201,9 @@ struct cc_config {
 	/* processing-line profiles (process_conf.h) */
 	struct cc_process_profile *process_profiles;
 	size_t nprocess_profiles;
+	/* processing lines (process_conf.h) */
+	struct cc_process_conf *processes;
+	size_t nprocesses;
 };
 
 /* A list of "FILE:LINE: path: message" strings, in file order. */
@@ -253,6 +256,10 @@ const struct cc_lot_conf *config_find_lot(const struct cc_config *cfg, const cha
 const struct cc_process_profile *config_find_process_profile(const struct cc_config *cfg, const char *name);
 const struct cc_param *config_process_param(const struct cc_process_profile *p, const char *group, const char *key,
 					    int index);
+
+/* The processing line of that name (NULL as above); a kind's name. */
+const char *config_process_kind_name(int kind);
+const struct cc_process_conf *config_find_process(const struct cc_config *cfg, const char *name);
 
 /* Writes the effective configuration (every default filled in, secrets
  * shown as "(from FILE)") in libconfig syntax, with each device's request

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -434,8 +435,159 @@ static cJSON *lot_op(struct engine *eng, const struct cc_config *cfg, const cJSO
 	}
 }
 
+/* An optional RFC 3339 time of the request (key), into *ns; NULL or the
+ * error reply (a time ahead of now only when future_ok). */
+static cJSON *opt_time(const cJSON *req, const char *key, int64_t *ns, int future_ok)
+{
+	const char *t = str_arg(req, key), *why = NULL;
+
+	if (!t && !cJSON_GetObjectItemCaseSensitive(req, key))
+		return NULL;
+	if (!t)
+		return err_new("bad_request", NULL, "\"%s\" must be an RFC 3339 string", key);
+	if (payload_rfc3339_ns(t, strlen(t), ns, &why) < 0)
+		return err_new("bad_request", "times look like 2026-06-12T08:00:00+07:00", "bad %s time \"%s\": %s", key,
+			       t, why ? why : "not RFC 3339");
+	if (!future_ok && *ns > time_now_ns() + 60 * 1000000000LL)
+		return err_new("bad_request", NULL, "%s time %s is in the future", key, t);
+	return NULL;
+}
+
+/* "weight" (kg, a positive number): required for a carcass-chilling line
+ * (pc NULL: the engine decides). */
+static cJSON *opt_weight(const cJSON *req, const struct cc_process_conf *pc, double *kg)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, "weight");
+
+	if (!v) {
+		if (pc && pc->kind == CC_PROCESS_CARCASS_CHILL)
+			return err_new("bad_request", "coldchainctl batch start ... --weight KG",
+				       "a carcass-chilling batch needs \"weight\": the heaviest carcass, kg");
+		return NULL;
+	}
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0 || v->valuedouble > 10000)
+		return err_new("bad_request", NULL, "\"weight\" must be a number of kg above 0 and at most 10000");
+	*kg = v->valuedouble;
+	return NULL;
+}
+
+static cJSON *batch_reply(struct engine *eng, const char *batch, const char *user)
+{
+	cJSON *o = ok_new(), *st = engine_batch_status_json(eng, batch);
+
+	cJSON_AddStringToObject(o, "batch", batch);
+	cJSON_AddStringToObject(o, "user", user);
+	if (st)
+		cJSON_AddItemToObject(o, "status", st);
+	return o;
+}
+
+/* batch_start: a known process, a known profile of its kind. */
+static cJSON *batch_start(struct engine *eng, const struct cc_config *cfg, const cJSON *req, const char *batch,
+			  const char *user)
+{
+	const char *proc = NULL, *prof = NULL;
+	const struct cc_process_conf *pc = NULL;
+	const struct cc_process_profile *pp = NULL;
+	int64_t start = time_now_ns(), harvest = 0, pull = 0;
+	double weight = NAN;
+	cJSON *e;
+	int rc;
+
+	if ((e = need(req, "process", &proc, 128)) || (e = need(req, "profile", &prof, 128)) ||
+	    (e = opt_time(req, "start", &start, 0)) || (e = opt_time(req, "harvest", &harvest, 0)))
+		return e;
+	if ((e = opt_time(req, "pull", &pull, 1))) /* a planned pull lies ahead */
+		return e;
+	if (cfg && !(pc = config_find_process(cfg, proc)))
+		return err_new("not_found", "see processes = ( ... ) in the configuration", "unknown process \"%s\"", proc);
+	if (cfg && !(pp = config_find_process_profile(cfg, prof)))
+		return err_new("not_found", "see process_profiles in the configuration", "unknown process profile \"%s\"",
+			       prof);
+	if (pc && pp && pp->kind != pc->kind)
+		return err_new("refused", NULL, "profile %s is for %s, process %s does %s", prof,
+			       config_process_kind_name(pp->kind), proc, config_process_kind_name(pc->kind));
+	if ((e = opt_weight(req, pc, &weight)))
+		return e;
+	rc = engine_batch_start(eng, proc, batch, prof, start, harvest, pull, weight, user);
+	switch (rc) {
+	case 0: return batch_reply(eng, batch, user);
+	case -EEXIST: return err_new("refused", "batch ids are unique", "batch %s exists already", batch);
+	case -EBUSY: return err_new("refused", "stop it first (coldchainctl batch stop)", "process %s has a batch running", proc);
+	case -ERANGE: return err_new("refused", "see the profile's weight_bands", "no weight band of profile %s holds %g kg",
+				     prof, weight);
+	case -ENOTSUP: return err_new("refused", NULL, "%s batches are not monitored yet (precooling and carcass chilling are)",
+				      pc ? config_process_kind_name(pc->kind) : "these");
+	case -ENOSPC: return err_new("refused", "release stopped batches", "batch %s: too many batches kept", batch);
+	case -ENOENT: return err_new("not_found", NULL, "unknown process \"%s\" or profile \"%s\"", proc, prof);
+	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
+	default: return err_new("bad_request", NULL, "batch %s: %s", batch, strerror(-rc));
+	}
+}
+
+static cJSON *batch_op(struct engine *eng, const struct cc_config *cfg, const cJSON *req, const char *cmd,
+		       const char *user)
+{
+	const char *batch = NULL, *lot = NULL, *room = NULL, *product = NULL;
+	int64_t at = time_now_ns();
+	cJSON *e;
+	int rc;
+
+	if ((e = need(req, "batch", &batch, 128)))
+		return e;
+	if (strcmp(cmd, "batch_start") == 0)
+		return batch_start(eng, cfg, req, batch, user);
+	if (strcmp(cmd, "batch_stop") == 0) {
+		if ((e = opt_time(req, "at", &at, 0)))
+			return e;
+		rc = engine_batch_stop(eng, batch, at, user);
+	} else {
+		if ((e = need(req, "lot", &lot, 128)) || (e = need(req, "room", &room, 128)))
+			return e;
+		if (cJSON_GetObjectItemCaseSensitive(req, "product") && (e = need(req, "product", &product, 128)))
+			return e;
+		rc = engine_batch_release(eng, batch, lot, room, product, user);
+	}
+	switch (rc) {
+	case 0: return batch_reply(eng, batch, user);
+	case -ENOENT:
+		return lot ? err_new("not_found", NULL, "no batch \"%s\", room \"%s\" or product \"%s\"", batch, room,
+				     product ? product : "(the room's)")
+			   : err_new("not_found", "see coldchainctl batch status", "no batch \"%s\"", batch);
+	case -EALREADY: return err_new("refused", NULL, "batch %s is already %s", batch, lot ? "released" : "stopped");
+	case -EEXIST: return err_new("refused", NULL, "lot %s is already loaded (lot ids are unique)", lot);
+	case -EINVAL: return err_new("bad_request", "name one with --product", "room %s has no profile", room);
+	case -ENOSPC: return err_new("refused", "unload lots that have left", "lot %s: too many lots loaded", lot);
+	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
+	default: return err_new("bad_request", NULL, "batch %s: %s", batch, strerror(-rc));
+	}
+}
+
+static cJSON *batch_status(struct engine *eng, const cJSON *req)
+{
+	const char *batch = NULL;
+	cJSON *e, *st, *o;
+
+	if (cJSON_GetObjectItemCaseSensitive(req, "batch") && (e = need(req, "batch", &batch, 128)))
+		return e;
+	st = engine_batch_status_json(eng, batch);
+	if (!st)
+		return batch ? err_new("not_found", NULL, "no batch \"%s\"", batch)
+			     : err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
+	o = ok_new();
+	if (batch) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "batches");
+		cJSON_AddItemToArray(arr, st);
+		return o;
+	}
+	cJSON_AddItemToObject(o, "batches", cJSON_DetachItemFromObjectCaseSensitive(st, "batches"));
+	cJSON_Delete(st);
+	return o;
+}
+
 static const char *const commands[] = { "status", "alarms", "ack", "shelve", "unshelve", "reset", "lot_load",
-					"lot_unload", "lot_move", "reload", "ping", NULL };
+					"lot_unload", "lot_move", "batch_start", "batch_stop", "batch_release",
+					"batch_status", "reload", "ping", NULL };
 
 char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
 {
@@ -497,6 +649,11 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 		o = alarm_op(eng, req, cmd, ubuf);
 	} else if (strcmp(cmd, "lot_load") == 0 || strcmp(cmd, "lot_unload") == 0 || strcmp(cmd, "lot_move") == 0) {
 		o = lot_op(eng, cfg, req, cmd, ubuf);
+	} else if (strcmp(cmd, "batch_start") == 0 || strcmp(cmd, "batch_stop") == 0 ||
+		   strcmp(cmd, "batch_release") == 0) {
+		o = batch_op(eng, cfg, req, cmd, ubuf);
+	} else if (strcmp(cmd, "batch_status") == 0) {
+		o = batch_status(eng, req);
 	} else if (strcmp(cmd, "reload") == 0) {
 		*reload = 1;
 		log_info("control: reload requested by %s", ubuf);

@@ -69,6 +69,34 @@ int engine_lot_load(struct engine *e, const char *room, const char *lot, const c
 int engine_lot_unload(struct engine *e, const char *lot, const char *user);
 int engine_lot_move(struct engine *e, const char *lot, const char *room, const char *user);
 
+/* Processing batches (issue 14) on the configured processes (lines):
+ * precooling and carcass chilling (weight_kg: the heaviest carcass, whose
+ * band gives the deadline; -ERANGE when no band holds it; ignored for
+ * precooling).  A batch runs on one process at a time; its medium
+ * and probe samples feed its cooling fit; each tick that brought samples
+ * emits a "process" point; its alarms have ids PROCESS/BATCH/KIND.  A
+ * stopped batch keeps its final verdict until released into a lot; a
+ * released one stays (status, alarms) until its alarms are quiet.  They
+ * persist in the snapshot.  Times in ns (0: not given).  0, or -ENOENT no
+ * such process / profile / batch / room, -EEXIST the batch id is in use,
+ * -EBUSY (start) the process has an active batch, -EMEDIUMTYPE the
+ * profile's kind is not the process's, -ENOTSUP a kind without batches
+ * yet, -EALREADY (stop) already stopped or (release) released, -ENOSPC
+ * ENGINE_MAX_BATCHES kept, -EINVAL, -ESRCH e is NULL. */
+#define ENGINE_MAX_BATCHES 1000
+int engine_batch_start(struct engine *e, const char *process, const char *batch, const char *profile,
+		       int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg, const char *user);
+int engine_batch_stop(struct engine *e, const char *batch, int64_t now_ns, const char *user);
+/* The lot goes into room as product (NULL: the room's profile) with the
+ * batch's final slowest-probe temperature as its pre-monitoring
+ * temperature and the batch in its history; a running batch is stopped
+ * first.  The lot errors of engine_lot_load, and -EALREADY. */
+int engine_batch_release(struct engine *e, const char *batch, const char *lot, const char *room,
+			 const char *product, const char *user);
+/* {"batches": [...]} (batch NULL: all kept), or one batch object; NULL
+ * when e is NULL or there is no such batch.  cJSON_Delete it. */
+struct cJSON *engine_batch_status_json(struct engine *e, const char *batch);
+
 /* A snapshot for the control socket: {"site", "rooms": [...] (when rooms),
  * "alarms": [every alarm not inactive, or shelved]}; NULL when e is NULL.
  * The caller frees it with cJSON_Delete. */

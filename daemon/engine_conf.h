@@ -75,6 +75,7 @@ struct cc_lot_conf {
 	char *dispatch;    /* planned dispatch, ISO 8601; NULL when not planned */
 	int64_t dispatch_ns;
 	double plan_c;     /* planned temperature for remaining_h_at_plan (NaN: profile t_ref) */
+	double pre_c;      /* pre-monitoring temperature (NaN: the profile's); a released batch's final pulp */
 	const struct cc_profile *profile; /* resolved */
 	int line;
 };

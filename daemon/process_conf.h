@@ -151,4 +151,24 @@ struct cc_process_profile {
 	int line;
 };
 
+/* One processing line (`processes = ( ... )` in coldchaind.conf): a
+ * precooler, chiller, fumigation chamber or dryer, its medium channel and
+ * product probes.  A batch runs on it with a process profile of its kind
+ * (control socket: batch start).  c_ref and set_point are the line's own
+ * numbers, graded (params, group "processes"); NaN when not given: the
+ * profile's c_ref stands, no medium-hot verdict without a set-point. */
+#define CC_PROCESS_PROBES_MAX 8 /* = COOL_PROBES_MAX (models/cooling.h) */
+struct cc_process_conf {
+	char *name;
+	int kind;      /* enum cc_process_kind */
+	char *medium;  /* SENSOR/CHANNEL: supply air or water */
+	char *probes[CC_PROCESS_PROBES_MAX]; /* SENSOR/CHANNEL: pulp or core probes */
+	size_t nprobes;
+	double c_ref_h;     /* 1/h */
+	double set_point_c; /* medium set-point, °C */
+	struct cc_param *params;
+	size_t nparams;
+	int line;
+};
+
 #endif

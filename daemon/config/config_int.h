@@ -114,6 +114,7 @@ extern const struct group g_profile, g_limits, g_model, g_water, g_chill, g_room
 	g_notify, g_rule;                                                      /* engine.c */
 extern const struct group g_process, g_precool, g_precool_fit, g_carcass, g_carcass_fit, g_band, g_fumigation,
 	g_exposure, g_drying, g_stage;                                          /* process.c */
+extern const struct group g_line;                                             /* processes.c */
 
 /* Enum names more than one group uses. */
 extern const char *const start_names[];    /* outputs.c: "end", "oldest" */
@@ -305,5 +306,13 @@ void free_engine(struct cc_config *cfg);
 void load_processes(struct ctx *c, const config_setting_t *list);                       /* process.c */
 void print_processes(const struct cc_config *cfg, FILE *f);
 void free_processes(struct cc_config *cfg);
+extern const char *const process_kind_names[];
+
+void load_lines(struct ctx *c, const config_setting_t *list);                           /* processes.c */
+void print_lines(const struct cc_config *cfg, FILE *f);
+void free_lines(struct cc_config *cfg);
+/* engine.c: NULL when ch is a usable channel id (SENSOR/CHANNEL, of a
+ * device's points when SENSOR is a device), else why not (free it). */
+char *check_channel(const struct cc_config *cfg, const char *ch);
 
 #endif

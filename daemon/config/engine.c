@@ -567,7 +567,7 @@ const struct cc_lot_conf *config_find_lot(const struct cc_config *cfg, const cha
 }
 
 /* NULL when ch is a usable channel id, else why not. */
-static char *check_channel(const struct cc_config *cfg, const char *ch)
+char *check_channel(const struct cc_config *cfg, const char *ch)
 {
 	const char *slash = strchr(ch, '/');
 	size_t sl;
@@ -602,6 +602,7 @@ static void lot_elem(struct ctx *c, const config_setting_t *el, const char *lp, 
 
 	l->line = src_line(el);
 	l->plan_c = NAN;
+	l->pre_c = NAN;
 	schema_apply(c, el, el, &g_lot, l, lp, sl);
 	name_unique(c, ll->ids, "lot", l->id, el, config_setting_get_member(el, "id"), lp, "id");
 	if (ok(&sl[LT_PRODUCT])) {

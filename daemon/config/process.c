@@ -14,7 +14,7 @@
 
 #define DAY_MS (86400000LL)
 
-static const char *const kind_names[] = { "precool", "carcass_chill", "fumigation", "drying", NULL };
+const char *const process_kind_names[] = { "precool", "carcass_chill", "fumigation", "drying", NULL };
 
 enum { PP_NAME, PP_VERSION, PP_KIND, PP_DESCRIPTION, PP_PRECOOL, PP_CARCASS, PP_FUMIGATION, PP_DRYING, PP_N };
 static const struct key process_keys[] = {
@@ -23,7 +23,7 @@ static const struct key process_keys[] = {
 	[PP_VERSION] = { .name = "version", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_process_profile, version),
 			 .help = "profile version: bump it whenever a number changes" },
 	[PP_KIND] = { .name = "kind", .kt = KT_ENUM, .flags = KF_REQ, .off = OFF(cc_process_profile, kind),
-		      .enums = kind_names, .store = ES_INT,
+		      .enums = process_kind_names, .store = ES_INT,
 		      .help = "the process: its group of the same name holds the parameters (and no other group)" },
 	[PP_DESCRIPTION] = { .name = "description", .kt = KT_STR, .off = OFF(cc_process_profile, description),
 			     .help = "what the profile is for, and its sources" },
@@ -601,11 +601,11 @@ static void load_process(struct ctx *c, const config_setting_t *ps, struct cc_pr
 		if (!ok(&sn[PP_KIND]) || (int)i != p->kind) {
 			if (ok(&sn[k]) && ok(&sn[PP_KIND]))
 				err_key(c, sn, k, process_keys, ps, path, "does not apply to kind %s (only group %s does)",
-					kind_names[p->kind], kind_names[p->kind]);
+					process_kind_names[p->kind], process_kind_names[p->kind]);
 			continue;
 		}
 		if (!sn[k].s) {
-			err_key(c, sn, k, process_keys, ps, path, "missing required key (kind %s)", kind_names[p->kind]);
+			err_key(c, sn, k, process_keys, ps, path, "missing required key (kind %s)", process_kind_names[p->kind]);
 			continue;
 		}
 		gp = key_path(path, process_keys[k].name);
@@ -638,6 +638,11 @@ void load_processes(struct ctx *c, const config_setting_t *list)
 	c->cfg->process_profiles = xcalloc((size_t)config_setting_length(list) + 1, sizeof(*c->cfg->process_profiles));
 	schema_each_group(c, list, "process_profiles", "name", process_elem, &pl);
 	free(pl.names.v);
+}
+
+const char *config_process_kind_name(int kind)
+{
+	return kind >= 0 && kind < (int)ARRAY_SIZE(process_kind_names) - 1 ? process_kind_names[kind] : "?";
 }
 
 const struct cc_process_profile *config_find_process_profile(const struct cc_config *cfg, const char *name)

@@ -12,7 +12,7 @@ static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 
 /* Each table's indexes, so the group code can refer to "its" keys. */
-enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_PROCESSES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_N };
+enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_PROCESSES, RK_LINES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_N };
 static const struct key root_keys[] = {
 	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
 		      .help = "site name: tag \"site\" on every point" },
@@ -43,6 +43,8 @@ static const struct key root_keys[] = {
 	[RK_PROCESSES] = { .name = "process_profiles", .kt = KT_LIST,
 			   .help = "processing-line profiles: precooling, carcass chilling, fumigation, drying "
 				   "(usually @include \"processes.conf\"): see group process_profiles" },
+	[RK_LINES] = { .name = "processes", .kt = KT_LIST,
+		       .help = "processing lines (precooler, chiller, ...) that run batches: see group processes" },
 	[RK_ROOMS] = { .name = "rooms", .kt = KT_LIST, .help = "rooms, their channels and lots: see group rooms" },
 	[RK_ALARMS] = { .name = "alarms", .kt = KT_GROUP, .help = "alarm defaults and rules: see group alarms" },
 	[RK_CONTROL] = { .name = "control", .kt = KT_GROUP,
@@ -168,6 +170,7 @@ void load_root(struct ctx *c, const config_setting_t *root)
 		load_alert_outputs(c, sn[RK_OUTPUTS].s);
 	load_engine(c, root, member(sn, RK_PROFILES), member(sn, RK_ROOMS), member(sn, RK_ALARMS));
 	load_processes(c, member(sn, RK_PROCESSES));
+	load_lines(c, member(sn, RK_LINES));
 }
 
 void config_free(struct cc_config *cfg)
@@ -183,6 +186,7 @@ void config_free(struct cc_config *cfg)
 	free_alert_outputs(cfg);
 	free_engine(cfg);
 	free_processes(cfg);
+	free_lines(cfg);
 	free(cfg->file);
 	free(cfg->site);
 	free(cfg->state_dir);
@@ -215,4 +219,5 @@ void config_print(const struct cc_config *cfg, FILE *f)
 		print_mqtt(cfg->mqtt, f);
 	print_engine(cfg, f);
 	print_processes(cfg, f);
+	print_lines(cfg, f);
 }

@@ -11,7 +11,7 @@
 #include "../log.h"
 #include "../util.h"
 
-static struct ealarm *alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
+struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
 				const char *channel, const char *rule, const char *message, const struct alarm_conf *c)
 {
 	struct ealarm *a = xcalloc(1, sizeof(*a));
@@ -59,7 +59,7 @@ static const char *channel_room(const struct cc_config *cfg, const char *id)
 	return NULL;
 }
 
-static struct echan *chan_get(struct engine *e, const char *id, const char *room)
+struct echan *build_chan_get(struct engine *e, const char *id, const char *room)
 {
 	const struct cc_alarms_conf *ac = &e->cfg->alarms;
 	struct alarm_conf c = { .kind = ALARM_COND, .severity = ALARM_SEV_WARNING, .renotify_ms = ac->renotify_ms,
@@ -80,14 +80,14 @@ static struct echan *chan_get(struct engine *e, const char *id, const char *room
 		room = channel_room(e->cfg, id);
 	aid = xasprintf("%s:stale", id);
 	msg = xasprintf("channel %s: no good reading (stale): loss of monitoring", id);
-	ch->stale = alarm_new(e, aid, room, sensor, id, "stale", msg, &c);
+	ch->stale = build_alarm_new(e, aid, room, sensor, id, "stale", msg, &c);
 	ch->stale->src = ch;
 	free(aid);
 	free(msg);
 	c.on_delay_ms = ac->fault_delay_ms;
 	aid = xasprintf("%s:fault", id);
 	msg = xasprintf("channel %s: sensor fault (comm_error or out_of_range)", id);
-	ch->fault = alarm_new(e, aid, room, sensor, id, "fault", msg, &c);
+	ch->fault = build_alarm_new(e, aid, room, sensor, id, "fault", msg, &c);
 	ch->fault->src = ch;
 	free(aid);
 	free(msg);
@@ -233,7 +233,7 @@ static void chan_stuck(struct engine *e, struct eroom *r, const struct room_alar
 		id = xasprintf("%s:%s", ch->id, w->rule);
 		msg = xasprintf("channel %s: %s", ch->id, w->message);
 		sensor = sensor_of(ch->id);
-		ch->stuck = alarm_new(e, id, r->rc->name, sensor, ch->id, w->rule, msg, &c);
+		ch->stuck = build_alarm_new(e, id, r->rc->name, sensor, ch->id, w->rule, msg, &c);
 		free(id);
 		free(msg);
 		free(sensor);
@@ -271,7 +271,7 @@ static struct ealarm *room_alarm(struct engine *e, struct eroom *r, const struct
 	else
 		msg = xasprintf("room %s: %s", r->rc->name, w->message);
 	sensor = ch ? sensor_of(ch->id) : NULL;
-	a = alarm_new(e, id, r->rc->name, sensor, ch ? ch->id : NULL, w->rule, msg, &c);
+	a = build_alarm_new(e, id, r->rc->name, sensor, ch ? ch->id : NULL, w->rule, msg, &c);
 	a->src = ch;
 	a->temp_kind = w->temp_kind;
 	free(id);
@@ -295,7 +295,7 @@ void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct c
 	l->p.loaded_ns = lc->loaded_ns;
 	if (!p)
 		return;
-	l->p.pre_c = p->pre_monitoring_c;
+	l->p.pre_c = isnan(lc->pre_c) ? p->pre_monitoring_c : lc->pre_c;
 	l->p.sl.kind = p->model == CC_MODEL_ARRHENIUS ? SL_ARRHENIUS : p->model == CC_MODEL_Q10 ? SL_Q10
 		       : p->model == CC_MODEL_SQRT ? SL_SQRT : p->model == CC_MODEL_PIECEWISE_Q10 ? SL_PIECEWISE_Q10
 		       : SL_NONE;
@@ -323,7 +323,7 @@ void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct c
 		c.severity = sev;                                                                      \
 		id = xasprintf("%s/%s/%s", r->rc->name, lc->id, rule);                                 \
 		msg = xasprintf("lot %s (%s) in room %s: " fmt, lc->id, p->name, r->rc->name, __VA_ARGS__); \
-		l->field = alarm_new(e, id, r->rc->name, NULL, NULL, rule, msg, &c);                   \
+		l->field = build_alarm_new(e, id, r->rc->name, NULL, NULL, rule, msg, &c);                   \
 		l->field->src = r->ch[R_TEMP];                                                         \
 		free(id);                                                                              \
 		free(msg);                                                                             \
@@ -354,7 +354,7 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 	r->rc = rc;
 	r->prof = rc->prof;
 	for (int i = 0; i < R_N; i++) {
-		r->ch[i] = ids[i] ? chan_get(e, ids[i], rc->name) : NULL;
+		r->ch[i] = ids[i] ? build_chan_get(e, ids[i], rc->name) : NULL;
 		r->v[i] = NAN;
 	}
 	effective_limits(&r->lim, &rc->limits, r->prof, &e->cfg->alarms);
@@ -385,7 +385,7 @@ static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_c
 
 	alarm_severity_parse(uc->severity ? uc->severity : "warning", &sev);
 	u->uc = uc;
-	u->ch = chan_get(e, uc->channel, room);
+	u->ch = build_chan_get(e, uc->channel, room);
 	u->last = NAN;
 	c.kind = kinds[uc->type];
 	c.limit = uc->limit;
@@ -405,7 +405,7 @@ static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_c
 	case CC_RULE_LOW_LOW: msg = xasprintf("channel %s: below %g", uc->channel, uc->limit); break;
 	default: msg = xasprintf("channel %s: above %g", uc->channel, uc->limit); break;
 	}
-	u->al = alarm_new(e, id, room, sensor, uc->channel, uc->name, msg, &c);
+	u->al = build_alarm_new(e, id, room, sensor, uc->channel, uc->name, msg, &c);
 	u->al->src = u->ch;
 	free(id);
 	free(msg);
@@ -436,6 +436,7 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	e->rules = xcalloc(e->nrules + 1, sizeof(*e->rules));
 	for (size_t i = 0; i < e->nrules; i++)
 		rule_build(e, &e->rules[i], &cfg->alarms.rules[i]);
+	batch_build(e);
 	snapshot_restore(e);
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
@@ -461,11 +462,12 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
-	if (e->nalarms || e->nrooms)
+	if (e->nalarms || e->nrooms || e->nbatches)
 		snapshot_take(e, time_now_ns() / 1000000);
 	pthread_mutex_unlock(&e->lock);
 	snapshot_write(e);
 	lots_free(e);
+	batch_free_all(e);
 	for (size_t i = 0; i < e->nalarms; i++)
 		build_alarm_free(e->alarms[i]);
 	free(e->alarms);

@@ -18,6 +18,8 @@
 #include "../config.h"
 #include "../engine.h"
 #include "../models/alarm.h"
+#include "../models/chill.h"
+#include "../models/cooling.h"
 #include "../models/shelflife.h"
 
 #define STATE_FILE "engine.state"
@@ -58,6 +60,34 @@ struct echan {
 	int64_t arrival_ms;      /* wall clock when it was processed */
 	int64_t behind_since_ms; /* wall clock when the current run of late readings began, 0: none */
 	uint64_t out_of_order;   /* readings older than newest_ms: recorded, not evaluated */
+	struct eproc *proc;      /* the process (line) whose medium or probe it is, NULL: none */
+	int proc_role;           /* -1: the medium, else the probe's index */
+};
+
+/* A processing batch (batch.c) and the process (line) it runs on. */
+enum { BA_PULLED_EARLY, BA_UNDERPERFORMING, BA_UNREACHABLE, BA_LATE_START, BA_PROBE_FAULT, BA_OVER_COOLING,
+       BA_CHILL_MISSED, BA_CHILL_WARNING, BA_EXCURSION, BA_ICE, BA_NO_DATA, BA_N };
+enum ebatch_state { EBATCH_RUNNING, EBATCH_STOPPED, EBATCH_RELEASED };
+
+struct ebatch {
+	char *id, *profile, *user, *lot; /* lot: where it was released (NULL: not yet) */
+	const struct cc_process_conf *pc;
+	const struct cc_process_profile *prof;
+	int chill;       /* a carcass-chilling batch: cp and cs; else precooling: p and b */
+	struct cool_params p;
+	struct cool_batch b;
+	struct chill_params cp;
+	struct chill_state cs;
+	int state;       /* enum ebatch_state */
+	int64_t stop_ns; /* when stopped (pulled): the final verdict's time */
+	uint32_t fed;    /* samples since the last process point */
+	int64_t arrival_ms; /* wall clock of the last sample fed (or of the start): see batch_at() */
+	struct ealarm *al[BA_N];
+};
+
+struct eproc {
+	const struct cc_process_conf *pc;
+	struct ebatch *active; /* NULL: none running */
 };
 
 struct elot {
@@ -67,6 +97,7 @@ struct elot {
 	struct lot_state s;
 	struct ealarm *chill_warn, *chill_alarm, *wl_warn, *wl_alarm, *life_low, *dispatch;
 	struct cc_lot_conf *own; /* a lot loaded at run time (control socket): its conf is ours */
+	cJSON *history; /* processing steps before storage (a released batch): [{process, batch, ...}] */
 };
 
 enum { R_TEMP, R_RH, R_DOOR, R_DEFROST, R_OUT_T, R_OUT_RH, R_CO2, R_O2, R_N };
@@ -115,6 +146,10 @@ struct engine {
 	int dirty;
 	uint64_t notify_dropped_logged;
 	cJSON *unloaded; /* configured lots unloaded at run time: [{id, conf_room}] */
+	struct eproc *procs; /* one per configured process (line) */
+	size_t nprocs;
+	struct ebatch **batches; /* running, stopped and released ones still shown */
+	size_t nbatches;
 	struct engine_callbacks cb; /* where records and events go */
 	/* Every field above is under lock: samples come from several source
 	 * threads, ticks and operator actions from the main thread. */
@@ -129,6 +164,33 @@ struct engine {
  * engine is shared (engine_new). */
 void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct cc_lot_conf *lc);
 void build_alarm_free(struct ealarm *a);
+/* The channel id's state, made (with its stale and fault alarms) when new. */
+struct echan *build_chan_get(struct engine *e, const char *id, const char *room);
+struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
+			       const char *channel, const char *rule, const char *message, const struct alarm_conf *c);
+
+/* eval.c: a condition alarm evaluated (and its transitions published),
+ * and records to the lines callback.  Under the lock. */
+void eval_alarm_cond(struct engine *e, struct ealarm *ea, int64_t now_ms, int cond, double v);
+void eval_emit_lines(struct engine *e, const struct lp_buf *b);
+
+/* batch.c: under the lock.  A sample of a process's channel; each tick
+ * (alarms, process points, pruning); building and freeing. */
+void batch_sample(struct engine *e, struct echan *ch, const struct cc_sample *s);
+void batch_tick(struct engine *e, int64_t now_ns);
+void batch_build(struct engine *e);
+void batch_free_all(struct engine *e);
+struct eproc *batch_proc_find(struct engine *e, const char *name);
+/* A batch of process pr with profile prof (restore and start), alarms
+ * built; NULL when a carcass batch's weight has no deadline (errno). */
+struct ebatch *batch_add(struct engine *e, struct eproc *pr, const struct cc_process_profile *prof, const char *id,
+			 const char *user, int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg);
+/* The batch's cooling state and parameters (a carcass batch's are its chill's). */
+struct cool_batch *batch_cool(struct ebatch *b);
+
+/* snapshot.c: the batches in and out of the state file. */
+void snapshot_batches_save(struct engine *e, cJSON *root);
+size_t snapshot_batches_restore(struct engine *e, const cJSON *root);
 
 /* publish.c: pure.  An alarm transition as its alert record and event. */
 struct publication {
@@ -161,5 +223,11 @@ double lots_air_now(const struct elot *l, const struct eroom *r);
 void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
 void lots_layout_restore(struct engine *e, const cJSON *o);
 void lots_free(struct engine *e);
+/* engine_lot_load under the lock, with a pre-monitoring temperature (NaN:
+ * the profile's); *out is the new lot. */
+int lots_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns,
+	      double pre_c, struct elot **out);
+/* Removes alarm a from the engine and frees it (NULL: nothing). */
+void lots_alarm_drop(struct engine *e, struct ealarm *a);
 
 #endif

@@ -17,7 +17,7 @@
 
 /* Records (line protocol) and alert events go to the callbacks; a missing
  * callback discards them. */
-static void emit_lines(struct engine *e, const struct lp_buf *b)
+void eval_emit_lines(struct engine *e, const struct lp_buf *b)
 {
 	if (b->lines && e->cb.lines)
 		e->cb.lines(e->cb.arg, b->data, b->len, b->lines);
@@ -98,7 +98,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	p.ts_ns = record_time(ea, ev);
 	lp_buf_init(&b);
 	if (publish_line(&b, &p) == 0)
-		emit_lines(e, &b);
+		eval_emit_lines(e, &b);
 	lp_buf_free(&b);
 	log_msg(ev->type == AEV_RAISE && ev->sev == ALARM_SEV_CRITICAL ? LOG_LVL_WARN : LOG_LVL_INFO,
 		"alarm %s: %s%s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ea->id, alarm_ev_name(ev->type),
@@ -145,6 +145,11 @@ static void eval_cond(struct engine *e, struct ealarm *ea, int64_t now, int cond
 		handle(e, ea, ev, alarm_eval_cond(&ea->a, now, cond, v, ev));
 		ea->a.late = 0;
 	}
+}
+
+void eval_alarm_cond(struct engine *e, struct ealarm *ea, int64_t now_ms, int cond, double v)
+{
+	eval_cond(e, ea, now_ms, cond, v);
 }
 
 static int in_window(const struct cc_room_conf *rc, int64_t now_ms)
@@ -363,6 +368,8 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 	for (size_t i = 0; i < e->nrules; i++)
 		if (e->rules[i].ch == ch)
 			rule_sample(e, &e->rules[i], s, now);
+	if (ch->proc)
+		batch_sample(e, ch, s);
 }
 
 void engine_process(struct engine *e, const struct cc_sample *s, size_t n)
@@ -412,7 +419,7 @@ static void emit_shelf_life(struct engine *e, int64_t now_ns)
 				  now_ns);
 		}
 	}
-	emit_lines(e, &b);
+	eval_emit_lines(e, &b);
 	lp_buf_free(&b);
 }
 
@@ -459,6 +466,7 @@ static void tick(struct engine *e, int64_t now_ns)
 		e->next_sl_ms = now + ac->shelf_life_interval_ms;
 		e->dirty = 1;
 	}
+	batch_tick(e, now_ns);
 	if (e->dirty || now >= e->next_snap_ms) {
 		snapshot_take(e, now);
 		e->next_snap_ms = now + SNAPSHOT_MS;

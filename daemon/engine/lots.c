@@ -58,7 +58,7 @@ static const struct cc_profile *profile_find(const struct cc_config *cfg, const 
 	return NULL;
 }
 
-static void alarm_drop(struct engine *e, struct ealarm *a)
+void lots_alarm_drop(struct engine *e, struct ealarm *a)
 {
 	if (!a)
 		return;
@@ -75,12 +75,12 @@ static void alarm_drop(struct engine *e, struct ealarm *a)
 
 static void lot_drop_alarms(struct engine *e, struct elot *l)
 {
-	alarm_drop(e, l->chill_warn);
-	alarm_drop(e, l->chill_alarm);
-	alarm_drop(e, l->wl_warn);
-	alarm_drop(e, l->wl_alarm);
-	alarm_drop(e, l->life_low);
-	alarm_drop(e, l->dispatch);
+	lots_alarm_drop(e, l->chill_warn);
+	lots_alarm_drop(e, l->chill_alarm);
+	lots_alarm_drop(e, l->wl_warn);
+	lots_alarm_drop(e, l->wl_alarm);
+	lots_alarm_drop(e, l->life_low);
+	lots_alarm_drop(e, l->dispatch);
 	l->chill_warn = l->chill_alarm = l->wl_warn = l->wl_alarm = l->life_low = l->dispatch = NULL;
 }
 
@@ -103,10 +103,12 @@ static void room_take_lot(struct engine *e, struct eroom *r, size_t j, struct el
 	memmove(&r->lots[j], &r->lots[j + 1], (r->nlots - j - 1) * sizeof(*r->lots));
 	r->nlots--;
 	lot_drop_alarms(e, &l);
-	if (out)
+	if (out) {
 		*out = l;
-	else
+	} else {
 		lot_conf_free(l.own);
+		cJSON_Delete(l.history);
+	}
 }
 
 /* Puts a lot into room r: its alarms are built for r, its state is kept. */
@@ -120,11 +122,12 @@ static void room_put_lot(struct engine *e, struct eroom *r, const struct elot *f
 	memset(l, 0, sizeof(*l));
 	build_lot(e, r, l, from->lc);
 	l->own = from->own;
+	l->history = from->history;
 	l->s = st;
 }
 
-static void lot_add_new(struct engine *e, struct eroom *r, const char *id, const char *product,
-			const struct cc_profile *p, int64_t loaded_ns)
+static struct elot *lot_add_new(struct engine *e, struct eroom *r, const char *id, const char *product,
+				 const struct cc_profile *p, int64_t loaded_ns, double pre_c)
 {
 	struct elot tmp;
 	struct cc_lot_conf *lc = xcalloc(1, sizeof(*lc));
@@ -136,12 +139,14 @@ static void lot_add_new(struct engine *e, struct eroom *r, const char *id, const
 	lc->loaded = xstrdup(tbuf);
 	lc->loaded_ns = loaded_ns;
 	lc->plan_c = NAN;
+	lc->pre_c = pre_c;
 	lc->profile = p;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.lc = lc;
 	tmp.own = lc;
 	lot_state_init(&tmp.s);
 	room_put_lot(e, r, &tmp);
+	return &r->lots[r->nlots - 1];
 }
 
 void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root)
@@ -156,9 +161,13 @@ void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root)
 				cJSON_AddBoolToObject(x, "runtime", 1);
 				cJSON_AddStringToObject(x, "product", l->lc->product);
 				cJSON_AddNumberToObject(x, "loaded_ns", (double)l->lc->loaded_ns);
+				if (isfinite(l->lc->pre_c))
+					cJSON_AddNumberToObject(x, "pre_c", l->lc->pre_c);
 			} else if ((cr = conf_room_of(e->cfg, l->lc->id)) && strcmp(cr, e->rooms[i].rc->name) != 0) {
 				cJSON_AddStringToObject(x, "conf_room", cr);
 			}
+			if (l->history)
+				cJSON_AddItemToObject(x, "history", cJSON_Duplicate(l->history, 1));
 		}
 	if (e->unloaded && cJSON_GetArraySize(e->unloaded) > 0)
 		cJSON_AddItemToObject(root, "unloaded", cJSON_Duplicate(e->unloaded, 1));
@@ -204,7 +213,10 @@ void lots_layout_restore(struct engine *e, const cJSON *o)
 					 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
 				continue;
 			}
-			lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0));
+			l = lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0),
+					snapshot_num(x, "pre_c", NAN));
+			if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(x, "history")))
+				l->history = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "history"), 1);
 		} else if (cr && to && (l = lot_find(e, id, &from)) && from != to &&
 			   strcmp(from->rc->name, cr) == 0) {
 			struct elot tmp;
@@ -217,44 +229,48 @@ void lots_layout_restore(struct engine *e, const cJSON *o)
 void lots_free(struct engine *e)
 {
 	for (size_t i = 0; i < e->nrooms; i++)
-		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++) {
 			lot_conf_free(e->rooms[i].lots[j].own);
+			cJSON_Delete(e->rooms[i].lots[j].history);
+		}
 	cJSON_Delete(e->unloaded);
 	e->unloaded = NULL;
 }
 
-int engine_lot_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user)
+/* Under the lock: see engine_lot_load. */
+int lots_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns,
+	      double pre_c, struct elot **out)
 {
 	struct eroom *r;
 	const struct cc_profile *p;
-	int rc = 0;
+	size_t n = 0;
+
+	if (!(r = lots_room_find(e, room)) || !(p = profile_find(e->cfg, product)))
+		return -ENOENT;
+	if (lot_find(e, lot, NULL))
+		return -EEXIST;
+	for (size_t i = 0; i < e->nrooms; i++)
+		n += e->rooms[i].nlots;
+	if (n >= ENGINE_MAX_LOTS)
+		return -ENOSPC;
+	*out = lot_add_new(e, r, lot, product, p, loaded_ns, pre_c);
+	e->dirty = 1;
+	return 0;
+}
+
+int engine_lot_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns, const char *user)
+{
+	struct elot *l;
+	int rc;
 
 	if (!lot || !*lot || !product || !user || !*user)
 		return -EINVAL;
 	if (!e)
 		return -ESRCH;
 	pthread_mutex_lock(&e->lock);
-	if (!(r = lots_room_find(e, room)) || !(p = profile_find(e->cfg, product))) {
-		rc = -ENOENT;
-		goto out;
-	}
-	if (lot_find(e, lot, NULL)) {
-		rc = -EEXIST;
-		goto out;
-	}
-	{
-		size_t n = 0;
-		for (size_t i = 0; i < e->nrooms; i++)
-			n += e->rooms[i].nlots;
-		if (n >= ENGINE_MAX_LOTS) {
-			rc = -ENOSPC;
-			goto out;
-		}
-	}
-	lot_add_new(e, r, lot, product, p, loaded_ns);
-	e->dirty = 1;
-	log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);
-out:
+	rc = lots_load(e, room, lot, product, loaded_ns, NAN, &l);
+	if (rc == 0)
+		log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);
 	pthread_mutex_unlock(&e->lock);
 	return rc;
 }

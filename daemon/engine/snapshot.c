@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,7 @@ static char *snapshot(struct engine *e, int64_t now_ms)
 			cJSON_AddItemToArray(lots, x);
 		}
 	lots_layout_save(e, lots, o);
+	snapshot_batches_save(e, o);
 	js = cJSON_Print(o);
 	cJSON_Delete(o);
 	return js;
@@ -168,7 +170,7 @@ static size_t restore_lots(struct engine *e, const cJSON *o)
 void snapshot_restore(struct engine *e)
 {
 	char *buf = NULL;
-	size_t len = 0, nal, nlot;
+	size_t len = 0, nal, nlot, nb;
 	cJSON *o;
 	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len);
 
@@ -187,10 +189,12 @@ void snapshot_restore(struct engine *e)
 		return;
 	}
 	lots_layout_restore(e, o); /* runtime lots first: their alarms are restored next */
+	nb = snapshot_batches_restore(e, o); /* batches too */
 	nal = restore_alarms(e, o);
 	nlot = restore_lots(e, o);
 	cJSON_Delete(o);
-	log_info("state %s/%s: restored %zu alarms, %zu lots", e->cfg->state_dir, STATE_FILE, nal, nlot);
+	log_info("state %s/%s: restored %zu alarms, %zu lots, %zu batches", e->cfg->state_dir, STATE_FILE, nal, nlot,
+		 nb);
 }
 
 /*
@@ -246,4 +250,167 @@ void snapshot_write(struct engine *e)
 	}
 	cJSON_free(js);
 	free(dir);
+}
+
+/*
+ * Batches: every accumulator field of the cooling model by name, so a
+ * batch resumes after kill -9 exactly where its last snapshot left it.
+ * Times (int64_t ns) are written as decimal strings: a JSON number (a
+ * double) cannot hold a nanosecond timestamp.  Non-finite doubles are
+ * strings too ("nan", "inf", "-inf"); a field missing on restore keeps
+ * the value a fresh batch has.
+ */
+#define MEDIUM_FIELDS(X) X(U32, n) X(DBL, sum_c) X(DBL, last_c) X(I64, last_ns) X(U32, hot) X(I64, hot_since_ns) \
+	X(U32, n_bad) X(U32, n_old)
+#define PROBE_FIELDS(X)                                                                                      \
+	X(I64, start_ns) X(U32, nread) X(I64, first_ns) X(I64, last_ns) X(DBL, t0_c) X(DBL, last_c)          \
+	X(DBL, last_y) X(U32, fitting) X(I64, fit_ns) X(U32, med_n0) X(DBL, med_sum0) X(DBL, x0) X(DBL, y0) \
+	X(U32, n) X(DBL, su) X(DBL, sv) X(DBL, suu) X(DBL, suv) X(DBL, svv) X(I64, prev_fit_ns)             \
+	X(DBL, prev_fit_c) X(DBL, rate_num) X(DBL, rate_den) X(U32, rate_n) X(U32, fault) X(I64, fault_ns)  \
+	X(U32, n_bad) X(U32, n_old) X(U32, n_no_medium) X(U32, n_noise)
+
+static void put_i64(cJSON *o, const char *k, int64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	cJSON_AddStringToObject(o, k, b);
+}
+
+static void put_dbl(cJSON *o, const char *k, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, k, v);
+	else
+		cJSON_AddStringToObject(o, k, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+static int64_t get_i64(const cJSON *o, const char *k, int64_t def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? strtoll(v->valuestring, NULL, 10) : cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+}
+
+static double get_dbl(const cJSON *o, const char *k, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (cJSON_IsNumber(v))
+		return v->valuedouble;
+	if (cJSON_IsString(v))
+		return strcmp(v->valuestring, "inf") == 0 ? INFINITY : strcmp(v->valuestring, "-inf") == 0 ? -INFINITY : NAN;
+	return def;
+}
+
+#define PUT_U32(o, s, f) cJSON_AddNumberToObject(o, #f, (double)(s)->f);
+#define PUT_I64(o, s, f) put_i64(o, #f, (s)->f);
+#define PUT_DBL(o, s, f) put_dbl(o, #f, (s)->f);
+#define GET_U32(o, s, f) (s)->f = (__typeof__((s)->f))snapshot_num(o, #f, (double)(s)->f);
+#define GET_I64(o, s, f) (s)->f = get_i64(o, #f, (s)->f);
+#define GET_DBL(o, s, f) (s)->f = get_dbl(o, #f, (s)->f);
+#define CHILL_FIELDS(X) X(DBL, weight_kg) X(DBL, deadline_h) X(I64, deadline_ns) X(U32, compliant) \
+	X(I64, compliant_ns) X(DBL, compliant_max_c) X(U32, excursion) X(I64, excursion_ns) X(DBL, max_after_c) \
+	X(DBL, min_core_c) X(U32, gaps) X(DBL, gap_h)
+#define X_PUT_C(t, f) PUT_##t(ch, &b->cs, f)
+#define X_GET_C(t, f) GET_##t(ch, &b->cs, f)
+#define X_PUT_M(t, f) PUT_##t(m, &cb->medium, f)
+#define X_PUT_P(t, f) PUT_##t(y, cp, f)
+#define X_GET_M(t, f) GET_##t(m, &cb->medium, f)
+#define X_GET_P(t, f) GET_##t(y, cp, f)
+
+static cJSON *batch_save(struct ebatch *b)
+{
+	cJSON *x = cJSON_CreateObject(), *m = cJSON_CreateObject(), *ps = cJSON_CreateArray();
+	const struct cool_batch *cb = batch_cool(b);
+
+	cJSON_AddStringToObject(x, "id", b->id);
+	cJSON_AddStringToObject(x, "process", b->pc->name);
+	cJSON_AddStringToObject(x, "profile", b->profile);
+	cJSON_AddStringToObject(x, "user", b->user);
+	if (b->lot)
+		cJSON_AddStringToObject(x, "lot", b->lot);
+	cJSON_AddNumberToObject(x, "state", b->state);
+	put_i64(x, "stop_ns", b->stop_ns);
+	put_i64(x, "start_ns", cb->start_ns);
+	put_i64(x, "harvest_ns", cb->harvest_ns);
+	put_i64(x, "pull_plan_ns", cb->pull_plan_ns);
+	cJSON_AddNumberToObject(x, "nprobes", cb->nprobes);
+	MEDIUM_FIELDS(X_PUT_M)
+	cJSON_AddItemToObject(x, "medium", m);
+	for (uint32_t i = 0; i < cb->nprobes; i++) {
+		const struct cool_probe *cp = &cb->probe[i];
+		cJSON *y = cJSON_CreateObject();
+		PROBE_FIELDS(X_PUT_P)
+		cJSON_AddItemToArray(ps, y);
+	}
+	cJSON_AddItemToObject(x, "probes", ps);
+	if (b->chill) {
+		cJSON *ch = cJSON_AddObjectToObject(x, "chill");
+		CHILL_FIELDS(X_PUT_C)
+	}
+	return x;
+}
+
+void snapshot_batches_save(struct engine *e, cJSON *root)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "batches");
+
+	for (size_t i = 0; i < e->nbatches; i++)
+		cJSON_AddItemToArray(arr, batch_save(e->batches[i]));
+}
+
+static const char *jstring(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int batch_restore(struct engine *e, const cJSON *x)
+{
+	const char *id = jstring(x, "id"), *proc = jstring(x, "process"), *prof = jstring(x, "profile");
+	const char *user = jstring(x, "user"), *lot = jstring(x, "lot");
+	struct eproc *pr = batch_proc_find(e, proc);
+	const struct cc_process_profile *pp = config_find_process_profile(e->cfg, prof);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(x, "medium"), *y;
+	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(x, "chill");
+	int state = (int)snapshot_num(x, "state", EBATCH_RUNNING);
+	struct ebatch *b = NULL;
+	struct cool_batch *cb;
+	uint32_t i = 0;
+
+	if (id && pr && pp && pp->kind == pr->pc->kind && !(state == EBATCH_RUNNING && pr->active))
+		b = batch_add(e, pr, pp, id, user ? user : "?", get_i64(x, "start_ns", 0), get_i64(x, "harvest_ns", 0),
+			      get_i64(x, "pull_plan_ns", 0), get_dbl(ch, "weight_kg", NAN));
+	if (!b) {
+		log_warn("batch %s: on process %s with profile %s, which the configuration no longer has as such: dropped",
+			 id ? id : "?", proc ? proc : "?", prof ? prof : "?");
+		return 0;
+	}
+	b->state = state >= EBATCH_RUNNING && state <= EBATCH_RELEASED ? state : EBATCH_RUNNING;
+	if (b->state != EBATCH_RUNNING)
+		pr->active = NULL;
+	b->stop_ns = get_i64(x, "stop_ns", 0);
+	b->lot = lot ? xstrdup(lot) : NULL;
+	cb = batch_cool(b);
+	MEDIUM_FIELDS(X_GET_M)
+	cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(x, "probes"))
+	{
+		struct cool_probe *cp = &cb->probe[i];
+		if (i >= cb->nprobes)
+			break;
+		PROBE_FIELDS(X_GET_P)
+		i++;
+	}
+	if (b->chill && ch) {
+		CHILL_FIELDS(X_GET_C)
+	}
+	return 1;
+}
+
+size_t snapshot_batches_restore(struct engine *e, const cJSON *root)
+{
+	const cJSON *x;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(root, "batches"))
+		n += (size_t)batch_restore(e, x);
+	return n;
 }

@@ -114,6 +114,10 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 			add_num(y, "product_c", l->s.product_c);
 			add_num(y, "observed_h", l->s.observed_h);
 			add_num(y, "no_data_h", l->s.no_data_h);
+			if (isfinite(l->lc->pre_c))
+				cJSON_AddNumberToObject(y, "pre_c", l->lc->pre_c);
+			if (l->history)
+				cJSON_AddItemToObject(y, "history", cJSON_Duplicate(l->history, 1));
 			cJSON_AddItemToArray(lots, y);
 		}
 		cJSON_AddItemToObject(x, "lots", lots);

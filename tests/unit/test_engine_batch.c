@@ -1,0 +1,353 @@
+/* test_engine_batch.c - precooling batches through the engine (issue 14):
+ * processing.md's P3 samples on a configured precooler, the batch's status
+ * and "process" point, the pulled-too-early alarm at stop, a restart from
+ * the snapshot in the middle of the fit, the release into a lot, and
+ * carcass chilling (K2 compliant, K3 early warning then missed).  What
+ * the engine emits is collected by test callbacks: no journal, no sink. */
+#include "../../daemon/engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/util.h"
+#include "testlib.h"
+
+#include <cjson/cJSON.h>
+
+#define H_NS (3600LL * 1000000000LL)
+
+static char dir[] = "/tmp/cc-batch-XXXXXX";
+static struct cc_config *cfg;
+static struct engine *E;
+static char **lines, **events;
+static size_t nlines, nevents;
+static int64_t START;
+static double c_b1; /* B1's C after P3's six samples */
+
+static void got_lines(void *arg, const char *l, size_t len, size_t n)
+{
+	(void)arg;
+	(void)n;
+	lines = xrealloc(lines, (nlines + 1) * sizeof(*lines));
+	lines[nlines++] = xasprintf("%.*s", (int)len, l);
+}
+
+static void got_event(void *arg, const char *js, size_t len)
+{
+	(void)arg;
+	events = xrealloc(events, (nevents + 1) * sizeof(*events));
+	events[nevents++] = xasprintf("%.*s", (int)len, js);
+}
+
+static const struct engine_callbacks collect = { got_lines, got_event, NULL };
+
+static size_t count_with(char **v, size_t n, const char *a, const char *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += strstr(v[i], a) && (!b || strstr(v[i], b));
+	return k;
+}
+
+static int load(void)
+{
+	char *path = xasprintf("%s/c.conf", dir);
+	FILE *f = fopen(path, "w");
+	struct cc_errors e = { 0 };
+	int rc;
+
+	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
+		   "profiles = ( { name = \"lychee\"; version = \"t1\"; limits = { warn_high = 7.0; };\n"
+		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
+		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
+		   "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\"; } );\n"
+		   "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
+		   "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; },\n"
+		   " { name = \"air-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
+		   "  carcass_chill = { target = (4.0, \"D\"); max_gap = \"10m\"; weight_bands = ( { max_kg = 1.814; deadline = "
+		   "\"4h\"; },\n   { max_kg = 3.629; deadline = \"6h\"; }, { deadline = \"8h\"; } ); }; } );\n"
+		   "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
+		   " probes = [ \"pc1/pulp1\" ]; },\n"
+		   "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"pc2/air\"; probes = [ \"pc2/pulp1\" ]; },\n"
+		   "  { name = \"chiller-1\"; kind = \"carcass_chill\"; medium = \"ch1/air\"; probes = [ \"ch1/core1\" ]; },\n"
+		   "  { name = \"chiller-2\"; kind = \"carcass_chill\"; medium = \"ch2/air\"; probes = [ \"ch2/core1\" ]; } );\n"
+		   "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
+		   "outputs = { file = ( { path = \"-\"; } ); };\n",
+		dir);
+	fclose(f);
+	rc = config_load(path, &cfg, &e);
+	errors_print(&e, stdout);
+	errors_free(&e);
+	free(path);
+	return rc;
+}
+
+static struct cc_channel ch_air1 = { .id = "pc1/air", .quantity = "temperature", .sensor = "pc1", .name = "air" };
+static struct cc_channel ch_pulp1 = { .id = "pc1/pulp1", .quantity = "temperature", .sensor = "pc1", .name = "pulp1" };
+static struct cc_channel ch_air2 = { .id = "pc2/air", .quantity = "temperature", .sensor = "pc2", .name = "air" };
+static struct cc_channel ch_pulp2 = { .id = "pc2/pulp1", .quantity = "temperature", .sensor = "pc2", .name = "pulp1" };
+
+static struct cc_channel ch_cair1 = { .id = "ch1/air", .quantity = "temperature", .sensor = "ch1", .name = "air" };
+static struct cc_channel ch_core1 = { .id = "ch1/core1", .quantity = "temperature", .sensor = "ch1", .name = "core1" };
+static struct cc_channel ch_cair2 = { .id = "ch2/air", .quantity = "temperature", .sensor = "ch2", .name = "air" };
+static struct cc_channel ch_core2 = { .id = "ch2/core1", .quantity = "temperature", .sensor = "ch2", .name = "core1" };
+
+static void feed(struct cc_channel *ch, int64_t ts, double v)
+{
+	struct cc_sample s = { .ch = ch, .ts_ns = ts, .value = v, .quality = CC_Q_GOOD };
+	engine_process(E, &s, 1);
+}
+
+/* processing.md P3: T0 30 °C, Tm 2 °C, then (t h, T °C). */
+static const double p3_t[] = { 0.5, 1.0, 1.5, 2.0, 2.5, 3.0 };
+static const double p3_c[] = { 27.1, 21.5, 17.2, 13.8, 11.2, 9.2 };
+
+static void p3_feed(struct cc_channel *air, struct cc_channel *pulp, int from, int to)
+{
+	if (from == 0) {
+		feed(air, START, 2.0);
+		feed(pulp, START, 30.0);
+	}
+	for (int i = from; i < to; i++) {
+		int64_t ts = START + (int64_t)(p3_t[i] * (double)H_NS);
+		feed(air, ts, 2.0);
+		feed(pulp, ts, p3_c[i]);
+	}
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void test_p3_through_a_batch_gives_c_0_5000_j_1_149_in_the_status_and_a_process_line(void)
+{
+	cJSON *st;
+
+	CHECK_INT(engine_batch_start(E, "precooler-1", "B1", "fa", START, START - H_NS, 0, NAN, "t"), 0);
+	p3_feed(&ch_air1, &ch_pulp1, 0, 6);
+	engine_tick(E, START + 3 * H_NS + 1000000);
+	st = engine_batch_status_json(E, "B1");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_NEAR(num(st, "C"), 0.5000, 0.00005);
+	CHECK_NEAR(num(st, "j"), 1.149, 0.0005);
+	CHECK_NEAR(num(st, "r2"), 1.000, 0.0005);
+	CHECK_NEAR(num(st, "half_h"), 1.664, 0.0005);
+	CHECK_NEAR(num(st, "seven_eighths_h"), 4.436, 0.0005);
+	CHECK_INT((int)num(st, "n"), 6);
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(st, "fit")->valuestring, "reliable");
+	c_b1 = num(st, "C");
+	cJSON_Delete(st);
+	CHECK_INT(count_with(lines, nlines, "process,batch=B1,kind=precool,process=precooler-1,profile=fa", "C=0.5"), 1);
+}
+
+static void test_a_start_names_a_known_process_and_profile_and_one_batch_per_process(void)
+{
+	CHECK_INT(engine_batch_start(E, "nope", "B9", "fa", START, 0, 0, NAN, "t"), -ENOENT);
+	CHECK_INT(engine_batch_start(E, "precooler-1", "B9", "nope", START, 0, 0, NAN, "t"), -ENOENT);
+	CHECK_INT(engine_batch_start(E, "precooler-1", "B9", "fa", START, 0, 0, NAN, "t"), -EBUSY);
+	CHECK_INT(engine_batch_start(E, "precooler-2", "B1", "fa", START, 0, 0, NAN, "t"), -EEXIST);
+}
+
+static void test_stopping_above_target_raises_pulled_early_once(void)
+{
+	const char *id = "\"id\":\"precooler-1/B1/pulled_early\"";
+
+	CHECK_INT(engine_batch_stop(E, "B1", START + 3 * H_NS + 2000000, "t"), 0);
+	CHECK_INT(count_with(events, nevents, id, "\"event\":\"raise\""), 1);
+	CHECK(count_with(events, nevents, id, "D-graded, an estimate: target_margin") >= 1);
+	CHECK_INT(engine_batch_stop(E, "B1", START + 3 * H_NS + 3000000, "t"), -EALREADY);
+	engine_tick(E, START + 3 * H_NS + 4000000);
+	CHECK_INT(count_with(events, nevents, id, "\"event\":\"raise\""), 1);
+	CHECK(engine_alarm_state(E, "precooler-1/B1/pulled_early") != NULL);
+}
+
+static void test_a_batch_restored_from_the_snapshot_continues_its_fit_identically(void)
+{
+	cJSON *st;
+
+	CHECK_INT(engine_batch_start(E, "precooler-2", "B2", "fa", START, 0, 0, NAN, "t"), 0);
+	p3_feed(&ch_air2, &ch_pulp2, 0, 4);
+	engine_tick(E, START + 2 * H_NS + 1000000);
+	engine_free(E); /* as after kill -9: the last snapshot is what remains */
+	E = engine_new(cfg, &collect);
+	st = engine_batch_status_json(E, "B2");
+	CHECK(st != NULL);
+	if (st)
+		CHECK_INT((int)num(st, "n"), 4);
+	cJSON_Delete(st);
+	p3_feed(&ch_air2, &ch_pulp2, 4, 6);
+	engine_tick(E, START + 3 * H_NS + 1000000);
+	st = engine_batch_status_json(E, "B2");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_INT((int)num(st, "n"), 6);
+	CHECK_NEAR(num(st, "C"), c_b1, 1e-12);
+	CHECK_NEAR(num(st, "j"), 1.149, 0.0005);
+	cJSON_Delete(st);
+	st = engine_batch_status_json(E, "B1"); /* the stopped one came back too */
+	CHECK(st && strcmp(cJSON_GetObjectItemCaseSensitive(st, "state")->valuestring, "stopped") == 0);
+	cJSON_Delete(st);
+}
+
+static const cJSON *lot_of(const cJSON *status, const char *id)
+{
+	const cJSON *r, *l;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(status, "rooms"))
+		cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(r, "lots"))
+			if (strcmp(cJSON_GetObjectItemCaseSensitive(l, "id")->valuestring, id) == 0)
+				return l;
+	return NULL;
+}
+
+static void test_release_loads_the_lot_with_its_history_and_the_final_pulp_temperature(void)
+{
+	cJSON *st;
+	const cJSON *l, *h;
+
+	CHECK_INT(engine_batch_release(E, "B1", "L-B1", "nope", NULL, "t"), -ENOENT);
+	CHECK_INT(engine_batch_release(E, "B1", "L-B1", "A", NULL, "t"), 0);
+	CHECK_INT(engine_batch_release(E, "B1", "L-B1", "A", NULL, "t"), -EALREADY);
+	st = engine_status_json(E, 1);
+	l = lot_of(st, "L-B1");
+	CHECK(l != NULL);
+	if (l) {
+		CHECK_STR(cJSON_GetObjectItemCaseSensitive(l, "product")->valuestring, "lychee");
+		CHECK_NEAR(num(l, "pre_c"), 9.2, 1e-9);
+		h = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(l, "history"), 0);
+		CHECK(h != NULL);
+		if (h) {
+			CHECK_STR(cJSON_GetObjectItemCaseSensitive(h, "batch")->valuestring, "B1");
+			CHECK_STR(cJSON_GetObjectItemCaseSensitive(h, "process")->valuestring, "precooler-1");
+			CHECK_STR(cJSON_GetObjectItemCaseSensitive(h, "verdict")->valuestring, "pulled_early");
+			CHECK_NEAR(num(h, "final_c"), 9.2, 1e-9);
+			CHECK_NEAR(num(h, "C"), 0.5000, 0.00005);
+		}
+	}
+	cJSON_Delete(st);
+	/* the history survives a restart with the lot */
+	engine_free(E);
+	E = engine_new(cfg, &collect);
+	st = engine_status_json(E, 1);
+	l = lot_of(st, "L-B1");
+	CHECK(l && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "history")) == 1);
+	CHECK(l && fabs(num(l, "pre_c") - 9.2) < 1e-9);
+	cJSON_Delete(st);
+}
+
+/* processing.md K2/K3: T0 38 °C core, air -1 °C, j 1.3, C given; a
+ * reading every 5 minutes from minute a to b (inclusive). */
+static void k_feed(struct cc_channel *air, struct cc_channel *core, double c, int a, int b)
+{
+	for (int m = a; m <= b; m += 5) {
+		double t = m / 60.0, y = 1.3 * exp(-c * t);
+		int64_t ts = START + (int64_t)m * 60 * 1000000000LL;
+		feed(air, ts, -1.0);
+		feed(core, ts, -1.0 + 39.0 * (y < 1 ? y : 1));
+	}
+}
+
+static void test_k2_a_1_6_kg_carcass_at_c_0_7_is_compliant_within_its_4_h_deadline(void)
+{
+	cJSON *st;
+	const cJSON *v;
+
+	CHECK_INT(engine_batch_start(E, "chiller-1", "K1", "air-chill", START, 0, 0, NAN, "t"), -EINVAL);
+	CHECK_INT(engine_batch_start(E, "chiller-1", "K1", "fa", START, 0, 0, 1.6, "t"), -EMEDIUMTYPE);
+	CHECK_INT(engine_batch_start(E, "chiller-1", "K2", "air-chill", START, 0, 0, 1.6, "t"), 0);
+	k_feed(&ch_cair1, &ch_core1, 0.7, 0, 210);
+	engine_tick(E, START + 210 * 60 * 1000000000LL + 1000000);
+	st = engine_batch_status_json(E, "K2");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_NEAR(num(st, "deadline_h"), 4.0, 1e-12);
+	CHECK_NEAR(num(st, "C"), 0.7, 0.001);
+	CHECK_NEAR(num(st, "j"), 1.3, 0.002);
+	v = cJSON_GetObjectItemCaseSensitive(st, "verdict");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(v, "compliance")->valuestring, "compliant");
+	/* proven by the first reading at or below 4.0 °C: 3.309 h falls between
+	 * the readings of minutes 195 and 200 */
+	{
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(st, "compliant_ns");
+		double h = c && c->valuestring ? (double)(strtoll(c->valuestring, NULL, 10) - START) / (double)H_NS : NAN;
+		CHECK_NEAR(h, 200.0 / 60.0, 1e-9);
+		CHECK(h > 3.309);
+	}
+	cJSON_Delete(st);
+	CHECK(engine_alarm_state(E, "chiller-1/K2/chill_missed") != NULL);
+	CHECK_STR(engine_alarm_state(E, "chiller-1/K2/chill_missed"), "inactive");
+	CHECK_STR(engine_alarm_state(E, "chiller-1/K2/chill_warning"), "inactive");
+	CHECK_INT(count_with(lines, nlines, "process,batch=K2,kind=carcass_chill", "status=\"compliant\""), 1);
+}
+
+static void test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_misses_at_4_h(void)
+{
+	const char *warn = "\"id\":\"chiller-2/K3/chill_warning\"", *missed = "\"id\":\"chiller-2/K3/chill_missed\"";
+
+	CHECK_INT(engine_batch_start(E, "chiller-2", "K3", "air-chill", START, 0, 0, 1.6, "t"), 0);
+	k_feed(&ch_cair2, &ch_core2, 0.5, 0, 120);
+	engine_tick(E, START + 120 * 60 * 1000000000LL + 1000000);
+	CHECK_INT(count_with(events, nevents, warn, "\"event\":\"raise\""), 1);
+	CHECK_INT(count_with(events, nevents, missed, "\"event\":\"raise\""), 0);
+	k_feed(&ch_cair2, &ch_core2, 0.5, 125, 240);
+	engine_tick(E, START + 241 * 60 * 1000000000LL);
+	CHECK_INT(count_with(events, nevents, missed, "\"event\":\"raise\""), 1);
+	CHECK(count_with(events, nevents, missed, "\"severity\":\"critical\"") >= 1);
+	/* latched: the core reaching the target later does not clear it */
+	k_feed(&ch_cair2, &ch_core2, 0.5, 245, 300);
+	engine_tick(E, START + 300 * 60 * 1000000000LL + 1000000);
+	CHECK_STR(engine_alarm_state(E, "chiller-2/K3/chill_missed"), "active");
+	/* and it survives a restart with its batch */
+	engine_free(E);
+	E = engine_new(cfg, &collect);
+	CHECK_STR(engine_alarm_state(E, "chiller-2/K3/chill_missed"), "active");
+	{
+		cJSON *st = engine_batch_status_json(E, "K3");
+		const cJSON *v = st ? cJSON_GetObjectItemCaseSensitive(st, "verdict") : NULL;
+		CHECK(v && strcmp(cJSON_GetObjectItemCaseSensitive(v, "compliance")->valuestring, "missed") == 0);
+		cJSON_Delete(st);
+	}
+}
+
+int main(void)
+{
+	tl_prog = "unit/engine_batch";
+	if (!mkdtemp(dir) || load() < 0) {
+		printf("FAIL unit/engine_batch: setup\n");
+		return 1;
+	}
+	START = time_now_ns() - 10 * H_NS;
+	E = engine_new(cfg, &collect);
+	RUN(test_p3_through_a_batch_gives_c_0_5000_j_1_149_in_the_status_and_a_process_line);
+	RUN(test_a_start_names_a_known_process_and_profile_and_one_batch_per_process);
+	RUN(test_stopping_above_target_raises_pulled_early_once);
+	RUN(test_a_batch_restored_from_the_snapshot_continues_its_fit_identically);
+	RUN(test_release_loads_the_lot_with_its_history_and_the_final_pulp_temperature);
+	RUN(test_k2_a_1_6_kg_carcass_at_c_0_7_is_compliant_within_its_4_h_deadline);
+	RUN(test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_misses_at_4_h);
+	engine_free(E);
+	config_free(cfg);
+	for (size_t i = 0; i < nlines; i++)
+		free(lines[i]);
+	for (size_t i = 0; i < nevents; i++)
+		free(events[i]);
+	free(lines);
+	free(events);
+	{
+		char *cmd = xasprintf("rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("    (could not remove %s)\n", dir);
+		free(cmd);
+	}
+	return TL_DONE();
+}
