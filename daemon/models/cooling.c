@@ -414,7 +414,9 @@ void cool_batch_verdict(const struct cool_batch *b, const struct cool_params *p,
 		v->underperforming = v->c_ratio < p->underperf_frac;
 	}
 	if (v->fit.eta == COOL_ETA_OK || v->fit.eta == COOL_ETA_REACHED) {
-		v->eta_ns = now_ns + (int64_t)(v->fit.remaining_h * NS_PER_H);
+		/* remaining_h counts from the slowest probe's last reading, not from
+		 * now: late or quiet data must not push the ETA back */
+		v->eta_ns = pr->last_ns + (int64_t)(v->fit.remaining_h * NS_PER_H);
 		if (b->pull_plan_ns && v->eta_ns > b->pull_plan_ns)
 			v->miss_dispatch = 1;
 	}

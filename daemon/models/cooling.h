@@ -223,20 +223,24 @@ int cool_batch_slowest(const struct cool_batch *b);
 struct cool_verdict {
 	int slowest;            /* probe index, -1: none */
 	struct cool_fit fit;    /* the slowest probe's fit */
-	int64_t eta_ns;         /* now + remaining (valid when fit.eta is OK or REACHED) */
+	int64_t eta_ns;         /* the slowest probe's last reading time + fit.remaining_h (counted
+				 * from that reading, not from the query time); 0 unless fit.eta
+				 * is OK or REACHED */
 	double y_slowest;       /* NaN when unknown */
 	double c_ratio;         /* C / C_ref (NaN without both) */
 	int unreachable;        /* Tm >= Tt - margin */
 	int pull_early;         /* if pulled now: slowest > Tt + margin or Y > pull_y_max (or no data) */
 	int underperforming;    /* reliable C < underperf_frac · C_ref */
 	int late_start;         /* start - harvest > late_start_h */
-	int miss_dispatch;      /* now + remaining > planned pull (also when unreachable) */
+	int miss_dispatch;      /* eta_ns > planned pull (also when unreachable) */
 	int over_cooling;       /* coldest probe below over_cool_c */
 	int medium_hot;         /* medium above set-point + margin for medium_hot_h */
 	int field_heat;         /* a probe started above field_heat_c */
 	unsigned probe_faults;  /* bit i: probe i has a fault */
 };
 
+/* now_ns only times the medium-hot verdict: the ETA and miss-dispatch come
+ * from the readings, so a later query with no new data changes neither. */
 void cool_batch_verdict(const struct cool_batch *b, const struct cool_params *p, int64_t now_ns,
 			struct cool_verdict *v);
 

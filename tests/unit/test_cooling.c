@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../daemon/models/chill.h"
@@ -530,7 +531,7 @@ static void test_slowest_probe_is_the_warmest_and_drives_the_verdicts(void)
 	CHECK(b.probe[0].last_c < 5.0 && b.probe[1].last_c > 5.0);
 	CHECK(v.pull_early);
 	CHECK_NEAR(v.fit.remaining_h, log((b.probe[1].last_c - 2.0) / 3.0) / 0.45, 1e-9);
-	CHECK(v.eta_ns == now + (int64_t)(v.fit.remaining_h * 3.6e12));
+	CHECK(v.eta_ns == b.probe[1].last_ns + (int64_t)(v.fit.remaining_h * 3.6e12));
 }
 
 static void test_pulled_too_early_until_seven_eighths_cooled_and_at_target(void)
@@ -586,7 +587,7 @@ static void test_late_start_field_heat_over_cooling_and_warm_medium(void)
 	CHECK(!v.late_start);
 }
 
-static void test_will_miss_dispatch_when_now_plus_remaining_is_after_the_pull(void)
+static void test_will_miss_dispatch_when_the_eta_is_after_the_pull(void)
 {
 	struct cool_params p = lychee();
 	struct cool_batch b;
@@ -600,6 +601,35 @@ static void test_will_miss_dispatch_when_now_plus_remaining_is_after_the_pull(vo
 	b.pull_plan_ns = now + (int64_t)(1.8 * 3.6e12);
 	cool_batch_verdict(&b, &p, now, &v);
 	CHECK(!v.miss_dispatch);
+}
+
+/* Readings arrive late (or the probe goes quiet): the remaining time is
+ * from the last reading, so the ETA is that reading's time + remaining and a
+ * query an hour later, with no new data, must not move it an hour on. */
+static void test_eta_counts_from_the_last_reading_not_from_the_query_time(void)
+{
+	struct cool_params p = lychee();
+	struct cool_batch b;
+	struct cool_verdict v, late;
+	int64_t t = START + 3 * H_NS; /* P3's last reading */
+	int64_t eta = t + (int64_t)(1.751 * 3.6e12);
+
+	p3_feed(&b, &p, 2.0);
+	CHECK(b.probe[0].last_ns == t);
+	cool_batch_verdict(&b, &p, t, &v);
+	cool_batch_verdict(&b, &p, t + H_NS, &late);
+	CHECK_INT(late.fit.eta, COOL_ETA_OK);
+	CHECK(late.eta_ns == v.eta_ns);
+	CHECK(late.eta_ns == t + (int64_t)(late.fit.remaining_h * 3.6e12));
+	CHECK(llabs(late.eta_ns - eta) < 2 * MIN_NS); /* 1.751 h to 3 digits */
+	/* the pull is planned 30 min after the ETA: an hour-late query that
+	 * counted from now would call that a miss */
+	b.pull_plan_ns = eta + 30 * MIN_NS;
+	cool_batch_verdict(&b, &p, t + H_NS, &late);
+	CHECK(!late.miss_dispatch);
+	b.pull_plan_ns = eta - 30 * MIN_NS;
+	cool_batch_verdict(&b, &p, t + H_NS, &late);
+	CHECK(late.miss_dispatch);
 }
 
 static void test_chill_gap_in_probe_data_is_not_proven(void)
@@ -721,7 +751,8 @@ int main(void)
 	RUN(test_slowest_probe_is_the_warmest_and_drives_the_verdicts);
 	RUN(test_pulled_too_early_until_seven_eighths_cooled_and_at_target);
 	RUN(test_late_start_field_heat_over_cooling_and_warm_medium);
-	RUN(test_will_miss_dispatch_when_now_plus_remaining_is_after_the_pull);
+	RUN(test_will_miss_dispatch_when_the_eta_is_after_the_pull);
+	RUN(test_eta_counts_from_the_last_reading_not_from_the_query_time);
 	RUN(test_chill_gap_in_probe_data_is_not_proven);
 	RUN(test_chill_excursion_above_55f_after_compliance_and_ice_crust);
 	RUN(test_chill_weight_outside_the_table_is_refused);
