@@ -59,6 +59,53 @@ static const char *channel_room(const struct cc_config *cfg, const char *id)
 	return NULL;
 }
 
+/* FNV-1a: short ids, no adversary (they come from the configuration). */
+static size_t chan_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void chan_index_put(struct echan **tab, size_t size, struct echan *ch)
+{
+	size_t i = chan_hash(ch->id) & (size - 1);
+
+	while (tab[i])
+		i = (i + 1) & (size - 1);
+	tab[i] = ch;
+}
+
+/* Adds ch (already in e->chans) to the index, doubling it past half full. */
+static void chan_index_add(struct engine *e, struct echan *ch)
+{
+	if (2 * e->nchans > e->chan_index_size) {
+		size_t size = e->chan_index_size ? 2 * e->chan_index_size : 64;
+		struct echan **tab = xcalloc(size, sizeof(*tab));
+
+		for (size_t i = 0; i < e->nchans; i++)
+			if (e->chans[i] != ch)
+				chan_index_put(tab, size, e->chans[i]);
+		free(e->chan_index);
+		e->chan_index = tab;
+		e->chan_index_size = size;
+	}
+	chan_index_put(e->chan_index, e->chan_index_size, ch);
+}
+
+struct echan *build_chan_find(const struct engine *e, const char *id)
+{
+	if (!e->chan_index_size)
+		return NULL;
+	for (size_t i = chan_hash(id) & (e->chan_index_size - 1); e->chan_index[i];
+	     i = (i + 1) & (e->chan_index_size - 1))
+		if (strcmp(e->chan_index[i]->id, id) == 0)
+			return e->chan_index[i];
+	return NULL;
+}
+
 struct echan *build_chan_get(struct engine *e, const char *id, const char *room)
 {
 	const struct cc_alarms_conf *ac = &e->cfg->alarms;
@@ -67,9 +114,8 @@ struct echan *build_chan_get(struct engine *e, const char *id, const char *room)
 	struct echan *ch;
 	char *aid, *msg, *sensor;
 
-	for (size_t i = 0; i < e->nchans; i++)
-		if (strcmp(e->chans[i]->id, id) == 0)
-			return e->chans[i];
+	if ((ch = build_chan_find(e, id)) != NULL)
+		return ch;
 	ch = xcalloc(1, sizeof(*ch));
 	ch->id = xstrdup(id);
 	ch->interval_ms = channel_interval(e->cfg, id);
@@ -94,6 +140,7 @@ struct echan *build_chan_get(struct engine *e, const char *id, const char *room)
 	free(sensor);
 	e->chans = xrealloc(e->chans, (e->nchans + 1) * sizeof(*e->chans));
 	e->chans[e->nchans++] = ch;
+	chan_index_add(e, ch);
 	return ch;
 }
 
@@ -476,6 +523,7 @@ void engine_free(struct engine *e)
 		free(e->chans[i]);
 	}
 	free(e->chans);
+	free(e->chan_index);
 	for (size_t i = 0; i < e->nrooms; i++)
 		free(e->rooms[i].lots);
 	free(e->rooms);

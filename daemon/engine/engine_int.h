@@ -131,6 +131,10 @@ struct engine {
 	size_t nalarms;
 	struct echan **chans;
 	size_t nchans;
+	/* chans by id: open addressing, a power-of-two size at most half full
+	 * (a sample finds its channel in O(1): a hub has thousands) */
+	struct echan **chan_index;
+	size_t chan_index_size;
 	struct eroom *rooms;
 	size_t nrooms;
 	struct erule *rules;
@@ -166,6 +170,8 @@ void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct c
 void build_alarm_free(struct ealarm *a);
 /* The channel id's state, made (with its stale and fault alarms) when new. */
 struct echan *build_chan_get(struct engine *e, const char *id, const char *room);
+/* The channel with this id, NULL if the engine has none. */
+struct echan *build_chan_find(const struct engine *e, const char *id);
 struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
 			       const char *channel, const char *rule, const char *message, const struct alarm_conf *c);
 

@@ -296,13 +296,10 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 
 static void process_one(struct engine *e, const struct cc_sample *s)
 {
-	struct echan *ch = NULL;
+	struct echan *ch = build_chan_find(e, s->ch->id);
 	int64_t now = s->ts_ns / 1000000, wall = e->now_ms, limit;
 	int late, was_behind;
 
-	for (size_t i = 0; i < e->nchans && !ch; i++)
-		if (strcmp(e->chans[i]->id, s->ch->id) == 0)
-			ch = e->chans[i];
 	if (!ch)
 		return;
 	/* The alarms run on reading time, which only moves forward: an older
