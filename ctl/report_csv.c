@@ -158,6 +158,8 @@ static void csv_step_details(FILE *o, const struct report_step *st)
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < ns[k]; i++) {
 			const struct cc_param *pa = &sets[k][i];
+			if (pa->value[0] == '"') /* a channel or a name, not a number */
+				continue;
 			char gr[16], *key = xasprintf("%s.%s", pa->group, pa->key);
 			snprintf(gr, sizeof(gr), "%s", pa->grade == 'D' ? "D (estimate)" : pa->grade ? (char[2]){ pa->grade, 0 } : "ungraded");
 			csv_row(o, 6, "step_grade", st->batch, key, pa->value, gr, pa->source ? pa->source : "");

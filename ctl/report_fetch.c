@@ -473,16 +473,20 @@ static void step_row(struct report_step *st, const cJSON *ser, const cJSON *row,
 	if (!st->start)
 		st->start = t;
 	st->end = t;
-	if (isfinite(slow)) {
+	/* a stopped batch's points fall at its stop time, not at a reading's:
+	 * its final temperature, not a point of the curve */
+	if (isfinite(slow) && bool_at(row, col_index(ser, "stopped")) <= 0) {
 		if (st->npts == *cap) {
 			*cap = *cap ? 2 * *cap : 256;
 			st->pts = xrealloc(st->pts, *cap * sizeof(*st->pts));
 		}
-		if (!st->npts)
+		if (!st->npts) {
 			st->t0_c = slow;
-		st->pts[st->npts++] = (struct report_cool_pt){ (double)(t - st->start) / 3600000.0, slow };
-		st->final_c = slow;
+			st->t0_ms = t;
+		}
+		st->pts[st->npts++] = (struct report_cool_pt){ (double)(t - st->t0_ms) / 3600000.0, slow };
 	}
+	keep_num(&st->final_c, slow);
 	if (isfinite(med)) {
 		*msum += med;
 		(*mn)++;

@@ -653,6 +653,8 @@ static void step_grades(const struct report_step *st, FILE *o)
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < ns[k]; i++) {
 			const struct cc_param *pa = &sets[k][i];
+			if (pa->value[0] == '"') /* a channel or a name, not a number */
+				continue;
 			char gr[2] = { pa->grade, '\0' };
 			char *pv = xasprintf("%s.%s", pa->group, pa->key);
 			fprintf(o, "<tr%s>", pa->grade == 'D' ? " class=\"estimate\"" : "");

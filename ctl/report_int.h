@@ -70,7 +70,8 @@ struct report_step {
 	double c_per_h, j, r2, half_h, seven_eighths_h, remaining_h, final_c, medium_c, n, probe_faults;
 	int64_t eta_ms;     /* 0: none */
 	int pull_early, underperforming, unreachable, late_start, over_cooling, stopped; /* -1: not recorded */
-	struct report_cool_pt *pts; /* slowest_c, hours from start */
+	struct report_cool_pt *pts; /* slowest_c of the running batch's points, hours from t0_ms */
+	int64_t t0_ms;              /* the curve's origin: its first point */
 	size_t npts;
 	double t0_c, tm_c;  /* the first slowest_c, the mean medium_c */
 	struct report_cool_fit refit;
