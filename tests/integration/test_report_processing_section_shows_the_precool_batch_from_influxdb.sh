@@ -10,7 +10,8 @@
 # batch's alarm, the profile's numbers with their grades (D marked as an
 # estimate), the curve's points; its own fit of the recorded points gives C
 # within 2 % of the curve's; the HTML renders in Debian's headless Chromium
-# with the cooling-curve SVG (points, fitted curve, target line).
+# with the cooling-curve SVG (points, fitted curve, target line).  Every
+# query of the Grafana dashboard "Processing" returns rows on this batch.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CTL=$BUILD_DIR/coldchainctl
@@ -96,6 +97,17 @@ room_pub() {
 }
 sl() { room_pub; influx_has "SELECT \"observed_h\" FROM \"shelf_life\" WHERE \"lot\" = 'L-B1' LIMIT 1"; }
 wait_for "shelf_life points of lot L-B1" sl || die "lot L-B1 has no shelf_life point"
+
+# --- the Grafana dashboard "Processing": every query returns rows on this batch
+check "dashboards/*.json are what dashboards/generate.py writes" "$PY" "$ROOT_DIR/dashboards/generate.py" --check
+"$PY" "$TESTS_DIR/integration/dashboard_queries.py" "$(influx_url)" "$INFLUX_DB" "$ROOT_DIR/dashboards/processing.json" \
+	>"$T/queries.out" 2>"$T/queries.err" || { cat "$T/queries.err"; die "dashboard_queries.py failed"; }
+nq=0
+while IFS=$'\t' read -r st desc; do
+	nq=$((nq + 1))
+	if [ "$st" = ok ]; then pass "$desc"; else fail "$desc"; fi
+done <"$T/queries.out"
+[ "$nq" -ge 12 ] || fail "only $nq queries found in dashboards/processing.json (expected at least 12)"
 
 # --- CSV
 ctl report --lot L-B1 --batch B1 --format csv -o "$T/lot.csv" 2>"$T/csv.err"
