@@ -423,7 +423,8 @@ static char *ql_id_prefix_re(const char *process, const char *batch)
 	*p++ = '/';
 	*p++ = '^';
 	for (const char *c = s; *c; c++) {
-		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+		/* ASCII punctuation escaped; UTF-8 bytes as they are */
+		if ((unsigned char)*c < 0x80 && !isalnum((unsigned char)*c) && *c != '_' && *c != '-')
 			*p++ = '\\';
 		*p++ = *c;
 	}
