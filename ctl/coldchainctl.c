@@ -357,7 +357,7 @@ static const struct ctl_cmd modbus_cmds[] = {
 static const struct ctl_cmd cmds[] = {
 	{ "config", config_cmds, NULL, NULL, NULL },
 	{ "modbus", modbus_cmds, NULL, NULL, NULL },
-	{ "report", NULL, report_main, "--lot ID [--from T --to T] [--format html|csv] [-o FILE]",
+	{ "report", NULL, report_main, "--lot ID [--from T --to T] [--format html|csv] [--batch B]... [-o FILE]",
 	  "a lot's storage history from InfluxDB (see coldchainctl report --help)" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -204,7 +204,9 @@ size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t ma
 static void report_usage(FILE *f)
 {
 	fputs("usage: coldchainctl report --lot ID [--from T] [--to T] [--format html|csv]\n"
-	      "                           [--influx URL] [--db NAME] [-c CONFIG] [-o FILE]\n"
+	      "                           [--batch B]... [--influx URL] [--db NAME] [-c CONFIG] [-o FILE]\n"
+	      "  --batch B: a processing step of the lot (precooling, chilling batch B), from its\n"
+	      "  process points and alarms; repeat it for each step, in the order they ran.\n"
 	      "  T: ISO 8601 with a zone (2026-06-12T08:00:00+07:00, ...Z), epoch seconds, or now.\n"
 	      "  --from defaults to the lot's loading time, --to to now; --influx and --db to the\n"
 	      "  configuration's first outputs.influxdb entry.\n",
@@ -212,8 +214,27 @@ static void report_usage(FILE *f)
 }
 
 
+static void step_free(struct report_step *st)
+{
+	free(st->batch);
+	free(st->process);
+	free(st->kind);
+	free(st->profile);
+	free(st->profile_version);
+	free(st->fit);
+	free(st->status);
+	free(st->pts);
+	for (size_t i = 0; i < st->nalarms; i++)
+		alarm_history_free_episode(&st->alarms[i].e);
+	free(st->alarms);
+}
+
 static void report_free(struct report *r)
 {
+	for (size_t i = 0; i < r->nsteps; i++)
+		step_free(&r->steps[i]);
+	free(r->steps);
+	free(r->batches);
 	for (size_t i = 0; i < r->nstays; i++)
 		report_stay_free(&r->stays[i]);
 	free(r->stays);
@@ -260,7 +281,8 @@ static int parse_args(int argc, char **argv, struct report *r, struct report_arg
 		{ "to", required_argument, NULL, 't' },     { "format", required_argument, NULL, 'F' },
 		{ "influx", required_argument, NULL, 'u' }, { "db", required_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'c' }, { "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },	    { NULL, 0, NULL, 0 },
+		{ "batch", required_argument, NULL, 'b' },  { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -276,6 +298,10 @@ static int parse_args(int argc, char **argv, struct report *r, struct report_arg
 		case 'd': a->db = optarg; break;
 		case 'c': r->conf_path = optarg; a->explicit_conf = 1; break;
 		case 'o': r->out_path = optarg; break;
+		case 'b':
+			r->batches = xrealloc(r->batches, (r->nbatches + 1) * sizeof(*r->batches));
+			r->batches[r->nbatches++] = optarg;
+			break;
 		case 'h': report_usage(stdout); return 0;
 		default:
 			ctl_opt_refused("coldchainctl report", opts, c, argv);
@@ -393,6 +419,19 @@ static int set_period(struct report *r)
 	return 0;
 }
 
+/* The processing steps named with --batch, in that order. */
+static int collect_steps(struct report *r)
+{
+	r->steps = xcalloc(r->nbatches + 1, sizeof(*r->steps));
+	for (size_t i = 0; i < r->nbatches; i++) {
+		int rc = report_fetch_step(r, r->batches[i], &r->steps[r->nsteps]);
+		r->nsteps++;
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Reads and analyses the lot's stays, in order (the gaps keep the order in
  * which they are found among those starting at the same time). */
 static int collect(struct report *r)
@@ -419,7 +458,7 @@ static int collect(struct report *r)
 	}
 	report_gaps_sort(r->gaps, r->ngaps);
 	grades_from_profile(r, r->prof);
-	return 0;
+	return collect_steps(r);
 }
 
 /* To -o FILE (through FILE.tmp, renamed when complete) or stdout. */

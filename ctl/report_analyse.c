@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../daemon/models/cooling.h"
 #include "../daemon/util.h"
 
 void report_series_push(struct report_series *s, int64_t t, double v, int q)
@@ -250,4 +251,58 @@ void report_gaps_free(struct report_gap *g, size_t n)
 		free(g[i].channel);
 	}
 	free(g);
+}
+
+int report_cool_fit(const struct report_cool_pt *p, size_t n, double t0_c, double tm_c, double target_c,
+		    double lag_y, double delta_k, double margin_k, struct report_cool_fit *f)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0, d, b, a, last = NAN, hrs;
+
+	*f = (struct report_cool_fit){ .c_per_h = NAN, .j = NAN, .r2 = NAN, .half_h = NAN, .seven_eighths_h = NAN,
+				       .to_target_h = NAN, .remaining_h = NAN, .eta_model = COOL_ETA_NO_FIT,
+				       .eta = COOL_ETA_NO_FIT };
+	for (size_t i = 0; i < n; i++) {
+		double y = cool_y(p[i].t_c, tm_c, t0_c);
+		if (!isfinite(p[i].t_h) || !isfinite(y))
+			continue;
+		last = p[i].t_c;
+		if (y > lag_y || p[i].t_c - tm_c <= delta_k)
+			continue;
+		y = log(y);
+		sx += p[i].t_h;
+		sy += y;
+		sxx += p[i].t_h * p[i].t_h;
+		sxy += p[i].t_h * y;
+		syy += y * y;
+		f->n++;
+	}
+	d = (double)f->n * sxx - sx * sx;
+	if (f->n < 2 || !(d > 0))
+		return -EINVAL;
+	b = ((double)f->n * sxy - sx * sy) / d;
+	a = (sy - b * sx) / (double)f->n;
+	f->c_per_h = -b;
+	f->j = exp(a);
+	d *= (double)f->n * syy - sy * sy;
+	f->r2 = d > 0 ? pow((double)f->n * sxy - sx * sy, 2) / d : 1.0;
+	f->half_h = cool_half_time_h(f->c_per_h, f->j);
+	f->seven_eighths_h = cool_seven_eighths_h(f->c_per_h, f->j);
+	f->eta_model = (int)cool_time_to_target_h(f->c_per_h, f->j, t0_c, tm_c, target_c, margin_k, &hrs);
+	f->to_target_h = hrs;
+	f->eta = (int)cool_remaining_h(f->c_per_h, last, tm_c, target_c, margin_k, &hrs);
+	f->remaining_h = hrs;
+	return 0;
+}
+
+const char *report_cool_verdict(int pull_early, double final_c, double target_c, double margin_k)
+{
+	if (pull_early > 0)
+		return "pulled early";
+	if (isfinite(final_c) && isfinite(target_c) && final_c > target_c + margin_k)
+		return "pulled early";
+	if (isfinite(final_c) && isfinite(target_c) && final_c > target_c)
+		return "above target (within the margin)";
+	if (!isfinite(final_c))
+		return "no reading";
+	return "on target";
 }

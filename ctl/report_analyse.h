@@ -144,4 +144,37 @@ size_t report_lot_figures(const struct report_slpt *sl, size_t nsl, struct repor
 void report_stay_free(struct report_stay *s);
 void report_gaps_free(struct report_gap *g, size_t n);
 
+/* --- processing steps (issue 14): a precooling batch's cooling curve --- */
+
+/* One reading of the slowest probe: hours from the curve's origin, °C. */
+struct report_cool_pt {
+	double t_h, t_c;
+};
+
+/* The report's own fit of a cooling curve (processing.md §1.1-§1.2). */
+struct report_cool_fit {
+	size_t n;               /* points in the fit (after the lag, above Tm + delta) */
+	double c_per_h, j, r2;  /* NaN with fewer than 2 distinct times */
+	double half_h, seven_eighths_h;
+	double to_target_h;     /* from the origin (model); NaN unless eta_model is COOL_ETA_OK/REACHED */
+	double remaining_h;     /* from the last point (current-sample formula) */
+	int eta_model, eta;     /* enum cool_eta (daemon/models/cooling.h) */
+};
+
+/* Least squares on ln Y = ln((T - Tm)/(T0 - Tm)) of the points p[0..n)
+ * whose Y is at most lag_y (the lag excluded) and whose T - Tm exceeds
+ * delta_k: C = -slope, j = e^intercept, R²; then Z, the 7/8 time, the
+ * time to target_c from the origin and the remaining time from the last
+ * point (margin_k: target unreachable when Tm >= Tt - margin_k).  t0_c is
+ * the pulp temperature at the origin, tm_c the medium's (mean) temperature.
+ * Pure; 0, or -EINVAL for fewer than 2 usable points (the figures NaN). */
+int report_cool_fit(const struct report_cool_pt *p, size_t n, double t0_c, double tm_c, double target_c,
+		    double lag_y, double delta_k, double margin_k, struct report_cool_fit *f);
+
+/* The curve's verdict in words: "pulled early", "on target" or "above
+ * target", from the final pulp temperature, the target and the pull
+ * margin (the daemon's pull_early flag wins when it is known, pull_early
+ * >= 0). */
+const char *report_cool_verdict(int pull_early, double final_c, double target_c, double margin_k);
+
 #endif

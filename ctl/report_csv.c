@@ -116,6 +116,84 @@ static void csv_header(const struct report *r, FILE *o)
 	fputc('\n', o);
 }
 
+/* "%.*f", "" for NaN; "yes", "no", "" for a flag. */
+static const char *flag_s(int v) { return v > 0 ? "yes" : v == 0 ? "no" : ""; }
+
+static void csv_step(FILE *o, const struct report_step *st)
+{
+	char f[14][32], a[64], b[64], e[64];
+	const double v[] = { st->final_c, st->target_c, st->margin_k, st->medium_c, st->c_per_h, st->j, st->r2,
+			     st->half_h, st->seven_eighths_h, st->remaining_h, st->refit.c_per_h, st->refit.j,
+			     st->refit.r2 };
+	const int prec[] = { 2, 1, 1, 2, 4, 3, 4, 3, 3, 3, 4, 3, 4 };
+	const char *grp = st->kind ? st->kind : "precool";
+	char tgt[48];
+
+	for (int k = 0; k < 13; k++)
+		report_fmt_num(f[k], sizeof(f[k]), v[k], prec[k]);
+	snprintf(f[13], sizeof(f[13]), "%zu", st->refit.n);
+	snprintf(tgt, sizeof(tgt), "%s", report_step_estimate(st, grp, "target") ? "estimate (D)" : "");
+	report_fmt_utc(st->start, a, sizeof(a));
+	report_fmt_utc(st->end, b, sizeof(b));
+	report_fmt_utc(st->eta_ms, e, sizeof(e));
+	csv_row(o, 29, "step", st->batch, st->process, st->kind, st->profile, st->profile_version, a, b, f[0], f[1],
+		tgt, f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], st->eta_ms ? e : "", st->fit, st->status,
+		report_cool_verdict(st->pull_early, st->final_c, st->target_c, st->margin_k), flag_s(st->underperforming),
+		flag_s(st->unreachable), flag_s(st->late_start), f[10], f[11], f[13]);
+}
+
+static void csv_step_details(FILE *o, const struct report_step *st)
+{
+	char a[64], v[32];
+	const struct cc_param *sets[2] = { st->pp ? st->pp->params : NULL, st->pc ? st->pc->params : NULL };
+	size_t ns[2] = { st->pp ? st->pp->nparams : 0, st->pc ? st->pc->nparams : 0 };
+
+	for (size_t i = 0; i < st->nalarms; i++) {
+		const struct alarm_episode *ep = &st->alarms[i].e;
+		report_fmt_utc(ep->raised_ms, a, sizeof(a));
+		report_fmt_num(v, sizeof(v), ep->value, 2);
+		csv_row(o, 8, "step_alarm", st->batch, ep->id, ep->severity, ep->raised_ms ? a : "", v, ep->message,
+			report_alarm_end_label(&st->alarms[i]));
+	}
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < ns[k]; i++) {
+			const struct cc_param *pa = &sets[k][i];
+			if (pa->value[0] == '"') /* a channel or a name, not a number */
+				continue;
+			char gr[16], *key = xasprintf("%s.%s", pa->group, pa->key);
+			snprintf(gr, sizeof(gr), "%s", pa->grade == 'D' ? "D (estimate)" : pa->grade ? (char[2]){ pa->grade, 0 } : "ungraded");
+			csv_row(o, 6, "step_grade", st->batch, key, pa->value, gr, pa->source ? pa->source : "");
+			free(key);
+		}
+	for (size_t i = 0; i < st->npts; i++) {
+		char t[32], c[32];
+		report_fmt_num(t, sizeof(t), st->pts[i].t_h, 4);
+		report_fmt_num(c, sizeof(c), st->pts[i].t_c, 3);
+		csv_row(o, 4, "step_point", st->batch, t, c);
+	}
+}
+
+/* The processing steps: one row each, then their alarms, graded numbers
+ * and curve points. */
+static void csv_steps(const struct report *r, FILE *o)
+{
+	if (!r->nsteps)
+		return;
+	csv_row(o, 29, "step", "batch", "process", "kind", "profile", "profile_version", "first_point_utc",
+		"last_point_utc", "final_c", "target_c", "target_grade", "pull_margin_k", "medium_mean_c", "C_per_h", "j",
+		"r2", "half_h", "seven_eighths_h", "remaining_h", "eta_utc", "fit", "compliance", "verdict",
+		"underperforming", "unreachable", "late_start", "refit_C_per_h", "refit_j", "refit_points");
+	for (size_t i = 0; i < r->nsteps; i++)
+		csv_step(o, &r->steps[i]);
+	fputc('\n', o);
+	csv_row(o, 8, "step_alarm", "batch", "id", "severity", "raised_utc", "value", "message", "status");
+	csv_row(o, 6, "step_grade", "batch", "parameter", "value", "grade", "source");
+	csv_row(o, 4, "step_point", "batch", "hours_from_first_point", "slowest_c");
+	for (size_t i = 0; i < r->nsteps; i++)
+		csv_step_details(o, &r->steps[i]);
+	fputc('\n', o);
+}
+
 static void csv_stays(const struct report *r, FILE *o)
 {
 	struct report_stats tt = { .min = INFINITY, .max = -INFINITY }, th = tt;
@@ -210,6 +288,7 @@ static void csv_data(const struct report *r, FILE *o)
 void report_write_csv(const struct report *r, FILE *o)
 {
 	csv_header(r, o);
+	csv_steps(r, o);
 	csv_stays(r, o);
 	csv_alarms(r, o);
 	csv_gaps(r, o);

@@ -5,6 +5,7 @@
 #include "report_int.h"
 
 #include <cJSON.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -403,4 +404,233 @@ int report_fetch_first_ms(struct report *r, int64_t *out)
 	*out = (int64_t)num_at(cJSON_GetArrayItem(values, 0), 0);
 	cJSON_Delete(root);
 	return 0;
+}
+
+/* --- processing steps -------------------------------------------------- */
+
+/* The process fields the report reads (daemon/engine/batch.c,
+ * batch_point()); booleans and strings by name. */
+static const char process_fields[] =
+	"\"C\",\"j\",\"r2\",\"half_h\",\"seven_eighths_h\",\"eta\",\"remaining_h\",\"slowest_c\",\"medium_c\",\"n\","
+	"\"fit\",\"status\",\"pull_early\",\"probe_faults\",\"stopped\",\"underperforming\",\"unreachable\","
+	"\"late_start\",\"over_cooling\"";
+
+/* An InfluxQL regular expression matching the ids PROCESS/BATCH/...  */
+static char *ql_id_prefix_re(const char *process, const char *batch)
+{
+	char *s = xasprintf("%s/%s/", process, batch), *r = xmalloc(2 * strlen(s) + 5), *p = r;
+
+	*p++ = '/';
+	*p++ = '^';
+	for (const char *c = s; *c; c++) {
+		/* ASCII punctuation escaped; UTF-8 bytes as they are */
+		if ((unsigned char)*c < 0x80 && !isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			*p++ = '\\';
+		*p++ = *c;
+	}
+	*p++ = '/';
+	*p = '\0';
+	free(s);
+	return r;
+}
+
+/* A boolean column: 1, 0, or -1 when the point does not record it. */
+static int bool_at(const cJSON *row, int i)
+{
+	const cJSON *v = i >= 0 ? cJSON_GetArrayItem(row, i) : NULL;
+
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v);
+	return -1;
+}
+
+static void keep_num(double *dst, double v)
+{
+	if (isfinite(v))
+		*dst = v;
+}
+
+static void keep_str(char **dst, const char *v)
+{
+	if (v) {
+		free(*dst);
+		*dst = xstrdup(v);
+	}
+}
+
+static void keep_bool(int *dst, int v)
+{
+	if (v >= 0)
+		*dst = v;
+}
+
+/* One process point: its reading on the curve, and the latest figures. */
+static void step_row(struct report_step *st, const cJSON *ser, const cJSON *row, size_t *cap, double *msum,
+		     size_t *mn)
+{
+	int64_t t = (int64_t)num_at(row, col_index(ser, "time"));
+	double slow = num_at(row, col_index(ser, "slowest_c")), med = num_at(row, col_index(ser, "medium_c"));
+
+	if (!st->start)
+		st->start = t;
+	st->end = t;
+	/* a stopped batch's points fall at its stop time, not at a reading's:
+	 * its final temperature, not a point of the curve */
+	if (isfinite(slow) && bool_at(row, col_index(ser, "stopped")) <= 0) {
+		if (st->npts == *cap) {
+			*cap = *cap ? 2 * *cap : 256;
+			st->pts = xrealloc(st->pts, *cap * sizeof(*st->pts));
+		}
+		if (!st->npts) {
+			st->t0_c = slow;
+			st->t0_ms = t;
+		}
+		st->pts[st->npts++] = (struct report_cool_pt){ (double)(t - st->t0_ms) / 3600000.0, slow };
+	}
+	keep_num(&st->final_c, slow);
+	if (isfinite(med)) {
+		*msum += med;
+		(*mn)++;
+	}
+	keep_num(&st->c_per_h, num_at(row, col_index(ser, "C")));
+	keep_num(&st->j, num_at(row, col_index(ser, "j")));
+	keep_num(&st->r2, num_at(row, col_index(ser, "r2")));
+	keep_num(&st->half_h, num_at(row, col_index(ser, "half_h")));
+	keep_num(&st->seven_eighths_h, num_at(row, col_index(ser, "seven_eighths_h")));
+	keep_num(&st->remaining_h, num_at(row, col_index(ser, "remaining_h")));
+	keep_num(&st->n, num_at(row, col_index(ser, "n")));
+	keep_num(&st->probe_faults, num_at(row, col_index(ser, "probe_faults")));
+	st->eta_ms = num_at(row, col_index(ser, "eta")) > 0 ? (int64_t)(num_at(row, col_index(ser, "eta")) / 1e6) : 0;
+	keep_str(&st->fit, str_at(row, col_index(ser, "fit")));
+	keep_str(&st->status, str_at(row, col_index(ser, "status")));
+	keep_bool(&st->pull_early, bool_at(row, col_index(ser, "pull_early")));
+	keep_bool(&st->stopped, bool_at(row, col_index(ser, "stopped")));
+	keep_bool(&st->underperforming, bool_at(row, col_index(ser, "underperforming")));
+	keep_bool(&st->unreachable, bool_at(row, col_index(ser, "unreachable")));
+	keep_bool(&st->late_start, bool_at(row, col_index(ser, "late_start")));
+	keep_bool(&st->over_cooling, bool_at(row, col_index(ser, "over_cooling")));
+}
+
+/* The batch's alarms: every alert event whose id is PROCESS/BATCH/rule. */
+static int step_alarms(struct report *r, struct report_step *st)
+{
+	char *re = ql_id_prefix_re(st->process, st->batch), *q;
+	struct alarm_history_event *ev = NULL;
+	size_t n = 0, cap = 0;
+	cJSON *root, *series, *ser, *row;
+	int rc = -1;
+
+	q = xasprintf("SELECT * FROM \"alert\" WHERE \"id\" =~ %s AND time <= %" PRId64 "ms", re, r->generated);
+	free(re);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	cJSON_ArrayForEach(ser, series) {
+		struct alert_cols c;
+		alert_cols_of(ser, &c);
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values")) {
+			struct alarm_history_event *e;
+			const cJSON *late = c.late >= 0 ? cJSON_GetArrayItem(row, c.late) : NULL;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				ev = xrealloc(ev, cap * sizeof(*ev));
+			}
+			e = &ev[n];
+			*e = (struct alarm_history_event){ .id = str_at(row, c.id), .event = str_at(row, c.ev) };
+			if (!e->id || !e->event)
+				continue;
+			e->t_ms = (int64_t)num_at(row, c.t);
+			e->state = str_at(row, c.state);
+			e->severity = str_at(row, c.severity);
+			e->message = str_at(row, c.message);
+			e->user = str_at(row, c.user);
+			e->note = str_at(row, c.note);
+			e->value = num_at(row, c.value);
+			e->limit = num_at(row, c.limit);
+			e->late = cJSON_IsTrue(late);
+			n++;
+		}
+	}
+	rc = report_alarm_rows(ev, n, 1, r->generated, 1, 1, &st->alarms, &st->nalarms) < 0 ? -1 : 0;
+	free(ev);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* The step's profile and line from the configuration, and its target. */
+static void step_config(const struct report *r, struct report_step *st)
+{
+	st->pp = config_find_process_profile(r->cfg, st->profile);
+	st->pc = config_find_process(r->cfg, st->process);
+	st->target_c = st->margin_k = NAN;
+	if (st->pp && st->pp->kind == CC_PROCESS_PRECOOL) {
+		st->target_c = st->pp->precool.target_c;
+		st->margin_k = st->pp->precool.target_margin_k;
+	} else if (st->pp && st->pp->kind == CC_PROCESS_CARCASS_CHILL) {
+		st->target_c = st->pp->carcass_chill.target_c;
+		st->margin_k = st->pp->carcass_chill.target_margin_k;
+	}
+}
+
+/* The report's own fit of the recorded slowest-probe points (the profile's
+ * lag and noise gates; processing.md's 0.9 and 0.5 K without a profile). */
+static void step_refit(struct report_step *st)
+{
+	const struct cc_fit_gates *g = st->pp && st->pp->kind == CC_PROCESS_PRECOOL ? &st->pp->precool.fit : NULL;
+	double lag_y = g ? g->lag_y : 0.9, delta = g ? g->delta_k : 0.5;
+	double um = st->pp && st->pp->kind == CC_PROCESS_PRECOOL ? st->pp->precool.unreachable_margin_k : 0.5;
+
+	report_cool_fit(st->pts, st->npts, st->t0_c, st->tm_c, st->target_c, lag_y, delta, um, &st->refit);
+}
+
+int report_fetch_step(struct report *r, const char *batch, struct report_step *st)
+{
+	char *b = ql_str(batch), *q;
+	cJSON *root, *series, *ser, *row;
+	size_t cap = 0, mn = 0;
+	double msum = 0;
+	int rc = -1;
+
+	*st = (struct report_step){ .c_per_h = NAN, .j = NAN, .r2 = NAN, .half_h = NAN, .seven_eighths_h = NAN,
+				    .remaining_h = NAN, .final_c = NAN, .medium_c = NAN, .n = NAN,
+				    .probe_faults = NAN, .pull_early = -1, .underperforming = -1, .unreachable = -1,
+				    .late_start = -1, .over_cooling = -1, .stopped = -1, .t0_c = NAN, .tm_c = NAN };
+	st->batch = xstrdup(batch);
+	q = xasprintf("SELECT %s FROM \"process\" WHERE \"batch\" = %s AND time <= %" PRId64
+		      "ms GROUP BY \"process\",\"kind\",\"profile\",\"profile_version\"",
+		      process_fields, b, r->generated);
+	free(b);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	ser = cJSON_GetArrayItem(series, 0);
+	if (!ser) {
+		fprintf(stderr, "coldchainctl report: batch %s: no process points in InfluxDB %s database %s\n", batch,
+			r->url, r->db);
+		rc = 1;
+		goto out;
+	}
+	st->process = xstrdup0(tag_of(ser, "process"));
+	st->kind = xstrdup0(tag_of(ser, "kind"));
+	st->profile = xstrdup0(tag_of(ser, "profile"));
+	st->profile_version = xstrdup0(tag_of(ser, "profile_version"));
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values"))
+		step_row(st, ser, row, &cap, &msum, &mn);
+	st->medium_c = mn ? msum / (double)mn : NAN;
+	st->tm_c = st->medium_c;
+	step_config(r, st);
+	step_refit(st);
+	rc = st->process ? step_alarms(r, st) : 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int report_step_estimate(const struct report_step *st, const char *group, const char *key)
+{
+	const struct cc_param *p = st->pp ? config_process_param(st->pp, group, key, -1) : NULL;
+
+	return p && p->grade == 'D';
 }

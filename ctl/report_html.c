@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../daemon/models/cooling.h"
 #include "../daemon/util.h"
 
 #define CHART_W 1000
@@ -217,6 +218,101 @@ static void write_svg(const struct report *r, FILE *o)
 	fputs("</svg>\n", o);
 }
 
+/* --- processing steps ------------------------------------------------- */
+
+#define COOL_W 640
+#define COOL_H 280
+
+struct cool_axis {
+	double t1, lo, hi; /* hours 0..t1, °C lo..hi */
+	double x0, y0, w, h;
+};
+
+static double cx(const struct cool_axis *a, double t) { return a->x0 + a->w * t / a->t1; }
+static double cy(const struct cool_axis *a, double v) { return a->y0 + a->h - a->h * (v - a->lo) / (a->hi - a->lo); }
+
+static void cool_scale(const struct report_step *st, struct cool_axis *a)
+{
+	a->t1 = 0;
+	a->lo = INFINITY;
+	a->hi = -INFINITY;
+	for (size_t i = 0; i < st->npts; i++) {
+		a->t1 = fmax(a->t1, st->pts[i].t_h);
+		a->lo = fmin(a->lo, st->pts[i].t_c);
+		a->hi = fmax(a->hi, st->pts[i].t_c);
+	}
+	if (isfinite(st->target_c))
+		a->lo = fmin(a->lo, st->target_c);
+	if (isfinite(st->tm_c))
+		a->lo = fmin(a->lo, st->tm_c);
+	a->lo = floor(a->lo - 1);
+	a->hi = ceil(a->hi + 1);
+	if (!(a->t1 > 0))
+		a->t1 = 1;
+}
+
+static void cool_frame(const struct cool_axis *a, FILE *o)
+{
+	double step = (a->hi - a->lo) > 20 ? 5 : (a->hi - a->lo) > 8 ? 2 : 1;
+
+	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n", a->x0, a->y0, a->w,
+		a->h);
+	for (double v = ceil(a->lo / step) * step; v <= a->hi; v += step)
+		fprintf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/><text class=\"tick\" "
+			   "x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+			a->x0, cy(a, v), a->x0 + a->w, cy(a, v), a->x0 - 6, cy(a, v) + 4, v);
+	for (int k = 0; k <= 4; k++)
+		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.2f h</text>\n",
+			cx(a, a->t1 * k / 4), a->y0 + a->h + 16, a->t1 * k / 4);
+	fprintf(o, "<text class=\"label\" x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" "
+		   "text-anchor=\"middle\">pulp °C</text>\n",
+		a->y0 + a->h / 2, a->y0 + a->h / 2);
+}
+
+static void cool_hline(const struct cool_axis *a, FILE *o, const char *cls, double v, const char *label)
+{
+	if (!isfinite(v) || v < a->lo || v > a->hi)
+		return;
+	fprintf(o, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/><text class=\"tick\" x=\"%.1f\" "
+		   "y=\"%.1f\" text-anchor=\"end\">%s %.1f °C</text>\n",
+		cls, a->x0, cy(a, v), a->x0 + a->w, cy(a, v), a->x0 + a->w - 4, cy(a, v) - 4, label, v);
+}
+
+/* The slowest probe's recorded points, the fitted curve
+ * T(t) = Tm + (T0 - Tm)·j·e^(-C·t), the target and the medium. */
+static void cool_svg(const struct report_step *st, FILE *o)
+{
+	struct cool_axis a = { .x0 = 56, .y0 = 14, .w = COOL_W - 80, .h = COOL_H - 70 };
+	const struct report_cool_fit *f = &st->refit;
+
+	cool_scale(st, &a);
+	fputs("<svg class=\"cooling\" id=\"cool-", o);
+	html_esc(o, st->batch);
+	fprintf(o, "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
+		   "aria-label=\"cooling curve: slowest probe and fitted curve against the target\">\n",
+		COOL_W, COOL_H);
+	cool_frame(&a, o);
+	cool_hline(&a, o, "cool-target", st->target_c, "target");
+	cool_hline(&a, o, "cool-medium", st->tm_c, "medium");
+	fputs("<polyline class=\"cool-obs\" points=\"", o);
+	for (size_t i = 0; i < st->npts; i++)
+		fprintf(o, "%s%.1f,%.1f", i ? " " : "", cx(&a, st->pts[i].t_h), cy(&a, st->pts[i].t_c));
+	fputs("\"/>\n", o);
+	if (f->n >= 2 && isfinite(f->c_per_h) && isfinite(f->j)) {
+		fputs("<polyline class=\"cool-fit\" points=\"", o);
+		for (int k = 0; k <= 100; k++) {
+			double t = a.t1 * k / 100, v = fmin(st->t0_c, cool_predict_c(f->c_per_h, f->j, st->t0_c, st->tm_c, t));
+			fprintf(o, "%s%.1f,%.1f", k ? " " : "", cx(&a, t), cy(&a, fmax(a.lo, fmin(a.hi, v))));
+		}
+		fputs("\"/>\n", o);
+	}
+	fprintf(o, "<g class=\"legend\"><line class=\"cool-obs\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+		   "<text x=\"%.1f\" y=\"%d\">slowest probe (process points)</text><line class=\"cool-fit\" x1=\"%.1f\" "
+		   "y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/><text x=\"%.1f\" y=\"%d\">fitted curve</text></g>\n</svg>\n",
+		a.x0, COOL_H - 12, a.x0 + 20, COOL_H - 12, a.x0 + 26, COOL_H - 8, a.x0 + 260, COOL_H - 12, a.x0 + 280,
+		COOL_H - 12, a.x0 + 286, COOL_H - 8);
+}
+
 static const char css[] =
 	"@page { size: A4; margin: 14mm 12mm; }\n"
 	"body { font: 10.5pt/1.35 'DejaVu Sans', Arial, sans-serif; color: #111; max-width: 190mm; margin: 0 auto; }\n"
@@ -232,6 +328,9 @@ static const char css[] =
 	"svg .temp { fill: none; stroke: #c0392b; stroke-width: 1.5; } svg .rh { fill: none; stroke: #2471a3; "
 	"stroke-width: 1; stroke-dasharray: 4 2; } svg text.rh { fill: #2471a3; stroke: none; }\n"
 	"svg .alarm { fill: #e67e22; } svg .move { stroke: #555; stroke-dasharray: 2 3; } svg .legend text { font-size: 11px; }\n"
+	"svg .cool-obs { fill: none; stroke: #c0392b; stroke-width: 2; } svg .cool-fit { fill: none; stroke: #1e8449; "
+	"stroke-width: 1.5; stroke-dasharray: 6 3; } svg .cool-target { stroke: #7d3c98; } svg .cool-medium { stroke: "
+	"#2471a3; stroke-dasharray: 2 3; } svg.cooling { max-width: 160mm; }\n"
 	".note { color: #444; font-size: 9pt; } .bad { color: #a00; }\n"
 	"footer { margin-top: 18px; font-size: 8.5pt; color: #555; }\n"
 	"@media print { h2 { page-break-after: avoid; } }\n";
@@ -463,6 +562,148 @@ static void html_alarms(const struct report *r, FILE *o)
 	}
 }
 
+/* One row of a step's table: <td id="step-BATCH-KEY">. */
+static void step_row(FILE *o, const struct report_step *st, const char *key, const char *label, const char *v)
+{
+	fprintf(o, "<tr><th>%s</th><td id=\"step-", label);
+	html_esc(o, st->batch);
+	fprintf(o, "-%s\">", key);
+	html_esc(o, v);
+	fputs("</td></tr>\n", o);
+}
+
+/* "9.18 °C", "n/a" for NaN. */
+static void fmt_unit(char *b, size_t n, double v, int prec, const char *unit, const char *tail)
+{
+	if (!isfinite(v))
+		snprintf(b, n, "n/a");
+	else
+		snprintf(b, n, "%.*f%s%s%s", prec, v, unit[0] ? " " : "", unit, tail);
+}
+
+static const char *est_of(const struct report_step *st, const char *group, const char *key)
+{
+	return report_step_estimate(st, group, key) ? " (estimate)" : "";
+}
+
+static void step_flags(const struct report_step *st, char *b, size_t n)
+{
+	snprintf(b, n, "%s%s%s%s%s%s", report_cool_verdict(st->pull_early, st->final_c, st->target_c, st->margin_k),
+		 st->underperforming > 0 ? "; cooler underperforming" : "",
+		 st->unreachable > 0 ? "; target unreachable" : "", st->late_start > 0 ? "; late start" : "",
+		 st->over_cooling > 0 ? "; over-cooling" : "", st->probe_faults > 0 ? "; probe fault" : "");
+}
+
+static void step_figures(const struct report_step *st, FILE *o)
+{
+	char b[256], c[64], d[64];
+	const char *grp = st->kind ? st->kind : "precool";
+
+	snprintf(b, sizeof(b), "%s (%s)", st->process ? st->process : "", st->kind ? st->kind : "");
+	step_row(o, st, "process", "process", b);
+	snprintf(b, sizeof(b), "%s version %s", st->profile ? st->profile : "", st->profile_version ? st->profile_version : "");
+	step_row(o, st, "profile", "process profile", b);
+	report_fmt_utc(st->start, c, sizeof(c));
+	report_fmt_utc(st->end, d, sizeof(d));
+	snprintf(b, sizeof(b), "%s – %s", c, d);
+	step_row(o, st, "period", "first – last process point (UTC)", b);
+	fmt_unit(b, sizeof(b), st->final_c, 2, "°C", "");
+	step_row(o, st, "final_c", "final pulp temperature (slowest probe)", b);
+	fmt_unit(c, sizeof(c), st->margin_k, 1, "K", est_of(st, grp, "target_margin"));
+	fmt_unit(b, sizeof(b), st->target_c, 1, "°C", est_of(st, grp, "target"));
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), ", pull margin %s", c);
+	step_row(o, st, "target_c", "target", b);
+	fmt_unit(b, sizeof(b), st->medium_c, 2, "°C", "");
+	step_row(o, st, "medium_c", "medium (mean of the points)", b);
+	fmt_unit(b, sizeof(b), st->c_per_h, 4, "/h", "");
+	step_row(o, st, "C", "cooling coefficient C", b);
+	fmt_unit(b, sizeof(b), st->j, 3, "", "");
+	step_row(o, st, "j", "lag factor j", b);
+	fmt_unit(b, sizeof(b), st->r2, 4, "", "");
+	step_row(o, st, "r2", "R²", b);
+	fmt_unit(b, sizeof(b), st->half_h, 3, "h", "");
+	step_row(o, st, "half_h", "half-cooling time Z", b);
+	fmt_unit(b, sizeof(b), st->seven_eighths_h, 3, "h", "");
+	step_row(o, st, "seven_eighths_h", "7/8 cooling time", b);
+	fmt_unit(b, sizeof(b), st->remaining_h, 3, "h", "");
+	report_fmt_utc(st->eta_ms, c, sizeof(c));
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), " (ETA %s)", c);
+	step_row(o, st, "remaining_h", "remaining to target at the last point", b);
+	snprintf(b, sizeof(b), "%s%s%s", st->fit ? st->fit : "n/a", st->status ? "; compliance " : "",
+		 st->status ? st->status : "");
+	step_row(o, st, "fit", "fit", b);
+	step_flags(st, b, sizeof(b));
+	step_row(o, st, "verdict", "verdict", b);
+	snprintf(b, sizeof(b), "C %.4f /h, j %.3f, R² %.4f from %zu of %zu points", st->refit.c_per_h, st->refit.j,
+		 st->refit.r2, st->refit.n, st->npts);
+	step_row(o, st, "refit", "the report's own fit of the points (origin: first point)", st->refit.n >= 2 ? b : "n/a");
+}
+
+/* The step's profile numbers and the line's, with their grades. */
+static void step_grades(const struct report_step *st, FILE *o)
+{
+	const struct cc_param *sets[2] = { st->pp ? st->pp->params : NULL, st->pc ? st->pc->params : NULL };
+	size_t ns[2] = { st->pp ? st->pp->nparams : 0, st->pc ? st->pc->nparams : 0 };
+
+	if (!ns[0] && !ns[1])
+		return;
+	fputs("<table class=\"step-grades\"><thead><tr><th>parameter</th><th>value</th><th>grade</th><th>source</th>"
+	      "</tr></thead>\n",
+	      o);
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < ns[k]; i++) {
+			const struct cc_param *pa = &sets[k][i];
+			if (pa->value[0] == '"') /* a channel or a name, not a number */
+				continue;
+			char gr[2] = { pa->grade, '\0' };
+			char *pv = xasprintf("%s.%s", pa->group, pa->key);
+			fprintf(o, "<tr%s>", pa->grade == 'D' ? " class=\"estimate\"" : "");
+			html_td(o, pv, 0);
+			free(pv);
+			pv = xasprintf("%s%s", pa->grade == 'D' ? "≈ " : "", pa->value);
+			html_td(o, pv, 1);
+			free(pv);
+			html_td(o, pa->grade == 'D' ? "D (estimate)" : pa->grade ? gr : "ungraded", 0);
+			html_td(o, pa->source ? pa->source : "", 0);
+			fputs("</tr>\n", o);
+		}
+	fputs("</table>\n", o);
+}
+
+static void html_steps(const struct report *r, FILE *o)
+{
+	if (!r->nsteps)
+		return;
+	fputs("<h2>Processing</h2>\n<p class=\"note\">Each step the lot went through before storage, from the batch's "
+	      "process points and alarms (coldchaind's own fit of the slowest probe, processing.md §1).</p>\n",
+	      o);
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct report_step *st = &r->steps[i];
+		fprintf(o, "<h3>Step %zu: ", i + 1);
+		html_esc(o, st->kind);
+		fputs(" batch ", o);
+		html_esc(o, st->batch);
+		fputs("</h3>\n<table class=\"kv step\" id=\"step-", o);
+		html_esc(o, st->batch);
+		fputs("\">\n", o);
+		step_figures(st, o);
+		fputs("</table>\n", o);
+		if (st->npts)
+			cool_svg(st, o);
+		if (!st->nalarms)
+			fputs("<p class=\"note\">No alarm of this batch.</p>\n", o);
+		else {
+			fputs("<table class=\"step-alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (UTC)</th>"
+			      "<th>value / limit</th><th>acknowledged</th><th>cleared (UTC)</th></tr></thead>\n",
+			      o);
+			for (size_t k = 0; k < st->nalarms; k++)
+				html_alarm_row(o, &st->alarms[k]);
+			fputs("</table>\n", o);
+		}
+		step_grades(st, o);
+	}
+}
+
 static void html_gaps(const struct report *r, FILE *o)
 {
 	char a[64], b[64];
@@ -524,6 +765,7 @@ void report_write_html(const struct report *r, FILE *o)
 
 	html_head(r, o);
 	html_sensors(r, o);
+	html_steps(r, o);
 	fputs("<h2>Air temperature and RH against the storage band</h2>\n", o);
 	write_svg(r, o);
 	html_figures(r, o);

@@ -54,6 +54,32 @@ struct report {
 	size_t ngrades;
 	double band_low, band_high;
 	int64_t generated; /* ms */
+	/* processing steps (--batch, in the order given) */
+	const char **batches;
+	size_t nbatches;
+	struct report_step *steps;
+	size_t nsteps;
+};
+
+/* One processing step of the lot (a batch given with --batch), from its
+ * `process` points: the last point's figures (the daemon's fit), the
+ * slowest probe's readings (slowest_c) as a curve, the batch's alarms. */
+struct report_step {
+	char *batch, *process, *kind, *profile, *profile_version, *fit, *status;
+	int64_t start, end; /* ms: the first and the last process point */
+	double c_per_h, j, r2, half_h, seven_eighths_h, remaining_h, final_c, medium_c, n, probe_faults;
+	int64_t eta_ms;     /* 0: none */
+	int pull_early, underperforming, unreachable, late_start, over_cooling, stopped; /* -1: not recorded */
+	struct report_cool_pt *pts; /* slowest_c of the running batch's points, hours from t0_ms */
+	int64_t t0_ms;              /* the curve's origin: its first point */
+	size_t npts;
+	double t0_c, tm_c;  /* the first slowest_c, the mean medium_c */
+	struct report_cool_fit refit;
+	const struct cc_process_profile *pp; /* from the configuration (may be NULL) */
+	const struct cc_process_conf *pc;
+	double target_c, margin_k; /* the profile's (NaN without it) */
+	struct report_alarm *alarms;
+	size_t nalarms;
 };
 
 /* key, value pairs of the header, shared by both formats */
@@ -84,6 +110,13 @@ int report_fetch_shelf_life(struct report *r);
  * configuration) and its alarm rows. */
 int report_fetch_stay(struct report *r, struct report_stay *st, const struct cc_room_conf *rc, int first_stay,
 		      int last_stay);
+
+/* The process points and the alarms of batch `batch` into *st (every
+ * time: a batch ends before the lot's storage begins).  0, 1 (no process
+ * point: message printed) or -1. */
+int report_fetch_step(struct report *r, const char *batch, struct report_step *st);
+/* A profile's number of a step is D-graded (an estimate). */
+int report_step_estimate(const struct report_step *st, const char *group, const char *key);
 
 /* report_csv.c, report_html.c */
 void report_write_csv(const struct report *r, FILE *o);

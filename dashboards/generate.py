@@ -348,11 +348,69 @@ def health():
                      L.panels, [V_SITE], time_from="now-6h")
 
 
+# ------------------------------------------------------------ processing
+
+PROC = '"process" =~ /^$process$/'
+BATCH = '"batch" =~ /^$batch$/'
+V_PROC = var_query("process", "process line", 'SHOW TAG VALUES FROM "process" WITH KEY = "process" WHERE ' + SITE)
+V_BATCH = var_query("batch", "batch", 'SHOW TAG VALUES FROM "process" WITH KEY = "batch" WHERE ' + SITE + ' AND ' +
+                    PROC)
+
+
+def processing():
+    """Per process line and batch: the `process` points (README "Processing
+    batches") and the batch alarms (alert ids PROCESS/BATCH/RULE)."""
+    L = Layout()
+    W = SITE + " AND " + PROC + " AND " + BATCH
+    G = ' AND $timeFilter GROUP BY time($__interval), "process", "batch" fill(null)'
+    L.add("timeseries", "Slowest probe and medium temperature", [target(
+        'SELECT last("slowest_c") AS "slowest probe", last("medium_c") AS "medium" FROM "process" WHERE ' + W + G,
+        alias="$tag_process $tag_batch $col")], w=12, h=8, unit="celsius",
+        desc="The warmest pulp (or core) probe of the batch, which compliance uses, and the cooling medium.")
+    L.add("timeseries", "Fitted C and j", [target(
+        'SELECT last("C") AS "C /h", last("j") AS "j", last("r2") AS "R²" FROM "process" WHERE ' + W + G,
+        alias="$tag_batch $col")], w=12, h=8,
+        desc="Least squares on ln Y of the slowest probe after the lag (processing.md §1.2); "
+             "the fit is reported reliable only past the profile's gates.")
+    L.add("stat", "Half and 7/8 cooling time", [target(
+        'SELECT last("half_h") AS "half-cooling Z", last("seven_eighths_h") AS "7/8 cooling" FROM "process" '
+        'WHERE ' + W + ' AND $timeFilter GROUP BY "batch"', alias="$tag_batch $col")], w=8, h=5, unit="h",
+        extra={"decimals": 2})
+    L.add("stat", "Remaining time to target", [target(
+        'SELECT last("remaining_h") FROM "process" WHERE ' + W + ' AND $timeFilter GROUP BY "batch"',
+        alias="$tag_batch")], w=8, h=5, unit="h", extra={"decimals": 2})
+    L.add("table", "ETA and fit", [target(
+        'SELECT last("eta") / 1000000 AS "ETA", last("fit") AS "fit", last("n") AS "points", '
+        'last("probe_faults") AS "probe faults" FROM "process" WHERE ' + W + ' AND $timeFilter GROUP BY "process", '
+        '"batch"', fmt="table")], w=8, h=5,
+        overrides=[{"matcher": {"id": "byName", "options": "ETA"},
+                    "properties": [{"id": "unit", "value": "dateTimeAsIso"}]}])
+    L.add("state-timeline", "Verdict flags", [target(
+        'SELECT last("pull_early") AS "pulled early", last("underperforming") AS "underperforming", '
+        'last("unreachable") AS "target unreachable", last("late_start") AS "late start", '
+        'last("over_cooling") AS "over-cooling", last("stopped") AS "stopped" FROM "process" WHERE ' + W +
+        ' AND $timeFilter GROUP BY time($__interval), "batch" fill(previous)', alias="$tag_batch $col")],
+        w=24, h=7, extra={"mappings": [{"type": "value", "options": {
+            "false": {"text": "no", "color": "green"}, "true": {"text": "yes", "color": "red"}}}]})
+    L.add("timeseries", "Remaining time over the batch", [target(
+        'SELECT last("remaining_h") AS "remaining" FROM "process" WHERE ' + W + G, alias="$tag_batch $col")],
+        w=12, h=7, unit="h")
+    L.add("table", "Batch alarms", [target(
+        'SELECT "id", "event", "state", "severity", "value", "limit", "message" FROM "alert" WHERE ' + SITE +
+        ' AND "id" =~ /^$process\\/$batch\\// AND time > now() - 30d', fmt="table")], w=12, h=7,
+        desc="Every event of the batch's alarms (ids PROCESS/BATCH/RULE) over the last 30 days.")
+    return dashboard("coldchaind-processing", "coldchaind: processing",
+                     "Processing lines (issue 14): per batch the slowest probe and the medium, the fitted C and j, "
+                     "half and 7/8 cooling times, ETA and remaining time, the verdict flags and the batch alarms.",
+                     L.panels, [V_SITE, V_PROC, V_BATCH], time_from="now-12h")
+
+
 DASHBOARDS = {
     "warehouse-overview.json": overview,
     "room-history.json": room,
     "lot-history.json": lot,
     "daemon-health.json": health,
+    "processing.json": processing,
 }
 
 

@@ -21,7 +21,7 @@ declare -A RULES=(
 	[codec]="daemon/util.h"
 	[drivers]="codec/ daemon/ outputs/"
 	[outputs]="codec/ daemon/"
-	[ctl]="codec/ daemon/ drivers/ outputs/"
+	[ctl]="codec/ daemon/ daemon/models/ drivers/ outputs/"
 )
 
 fail=0

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../../daemon/models/cooling.h"
 #include "../../daemon/models/shelflife.h"
 #include "testlib.h"
 
@@ -334,6 +335,61 @@ static void test_lot_mkt_figure_is_the_models_mkt_of_the_readings(void)
 	CHECK(fabs(f[3].v - 10.43) > 5); /* not the arithmetic mean */
 }
 
+/* processing.md P3: the online fit on six rounded samples. */
+static const struct report_cool_pt p3[] = { { 0.5, 27.1 }, { 1.0, 21.5 }, { 1.5, 17.2 },
+					    { 2.0, 13.8 }, { 2.5, 11.2 }, { 3.0, 9.2 } };
+
+static void test_cooling_fit_of_p3_gives_c_0_5_and_j_1_149(void)
+{
+	struct report_cool_fit f;
+
+	CHECK(report_cool_fit(p3, 6, 30.0, 2.0, 5.0, 0.9, 0.5, 0.5, &f) == 0);
+	CHECK(f.n == 6);
+	CHECK_NEAR(f.c_per_h, 0.5000, 0.00005);
+	CHECK_NEAR(f.j, 1.149, 0.0005);
+	CHECK_NEAR(f.r2, 1.000, 0.0005);
+	CHECK_NEAR(f.half_h, 1.664, 0.0005);
+	CHECK_NEAR(f.seven_eighths_h, 4.436, 0.0005);
+	CHECK(f.eta_model == COOL_ETA_OK);
+	CHECK_NEAR(f.to_target_h, 4.745, 0.0005);
+	CHECK(f.eta == COOL_ETA_OK);
+	CHECK_NEAR(f.remaining_h, 1.751, 0.0005);
+}
+
+static void test_cooling_fit_leaves_out_the_lag_and_says_unreachable_with_a_warm_medium(void)
+{
+	struct report_cool_pt p[8];
+	struct report_cool_fit f;
+
+	/* a flat lag at T0 (Y = 1 > 0.9) ahead of P3: not fitted, same figures */
+	p[0] = (struct report_cool_pt){ 0.0, 30.0 };
+	p[1] = (struct report_cool_pt){ 0.25, 30.0 };
+	for (int i = 0; i < 6; i++)
+		p[i + 2] = p3[i];
+	CHECK(report_cool_fit(p, 8, 30.0, 2.0, 5.0, 0.9, 0.5, 0.5, &f) == 0);
+	CHECK(f.n == 6);
+	CHECK_NEAR(f.c_per_h, 0.5000, 0.00005);
+	/* medium at 6 °C, target 5 °C: unreachable, never a number */
+	CHECK(report_cool_fit(p3, 6, 30.0, 6.0, 5.0, 0.9, 0.5, 0.5, &f) == 0);
+	CHECK(f.eta_model == COOL_ETA_UNREACHABLE);
+	CHECK(f.eta == COOL_ETA_UNREACHABLE);
+	/* one point, or NaN readings only: no fit */
+	CHECK(report_cool_fit(p3, 1, 30.0, 2.0, 5.0, 0.9, 0.5, 0.5, &f) == -EINVAL);
+	CHECK(isnan(f.c_per_h) && f.n == 1);
+	p[0] = (struct report_cool_pt){ NAN, 20.0 };
+	p[1] = (struct report_cool_pt){ 1.0, NAN };
+	CHECK(report_cool_fit(p, 2, 30.0, 2.0, 5.0, 0.9, 0.5, 0.5, &f) == -EINVAL);
+	CHECK(f.n == 0);
+}
+
+static void test_cooling_verdict_says_pulled_early_above_the_margin(void)
+{
+	CHECK_STR(report_cool_verdict(-1, 9.2, 5.0, 1.0), "pulled early");
+	CHECK_STR(report_cool_verdict(1, 4.0, 5.0, 1.0), "pulled early");
+	CHECK_STR(report_cool_verdict(0, 5.5, 5.0, 1.0), "above target (within the margin)");
+	CHECK_STR(report_cool_verdict(0, 4.9, 5.0, 1.0), "on target");
+}
+
 int main(void)
 {
 	tl_prog = "unit/report_analyse";
@@ -347,5 +403,8 @@ int main(void)
 	RUN(test_alarm_rows_keep_this_lots_alarms_and_say_how_each_ended);
 	RUN(test_lot_figures_are_the_last_points_accumulators);
 	RUN(test_lot_mkt_figure_is_the_models_mkt_of_the_readings);
+	RUN(test_cooling_fit_of_p3_gives_c_0_5_and_j_1_149);
+	RUN(test_cooling_fit_leaves_out_the_lag_and_says_unreachable_with_a_warm_medium);
+	RUN(test_cooling_verdict_says_pulled_early_above_the_margin);
 	return TL_DONE();
 }
