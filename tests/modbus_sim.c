@@ -1,11 +1,13 @@
 /* modbus_sim.c - a Modbus TCP / RTU server on libmodbus for the tests and
  * the demo: serves the units of a map file, or the "lychee" scenario (two
- * cold rooms whose readings evolve with time).
+ * cold rooms whose readings evolve with time, and a precooler, an SO2
+ * fumigation chamber and a drying kiln).
  *
  * Usage:
  *   modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O
  *              --data-bits 8 --stop-bits 1]) (--map FILE | --scenario lychee)
- *              [--ready-file FILE] [--turnaround-ms N] [--seed N] [-v]
+ *              [--ready-file FILE] [--turnaround-ms N] [--seed N]
+ *              [--process-scale N] [-v]
  *
  * TCP: PORT 0 picks a free port.  Once listening it prints
  * "listening on HOST:PORT" on stdout and writes "PORT\n" to the ready file
@@ -62,7 +64,47 @@
  *   its door opens every 20 min for 3 min (+1.5 K, RH dip).  Room B holds a
  *   pre-cooled lot at 3.5 C until its compressor fails at 30 min; then it
  *   warms about 6 K/h (a loaded room with the fans still running); RH
- *   90-95 %. */
+ *   90-95 %.
+ *
+ * Process equipment of the scenario (units 6-8), on a clock of its own:
+ * --process-scale N simulated seconds per real second (default 60, as the
+ * rooms), counted from the wall clock (CLOCK_REALTIME), so a batch's start
+ * t0 is a time a client can be told.  A client that stamps readings at the
+ * wall clock (coldchaind does) sees rates N times the simulated ones (C in
+ * 1/h) and durations N times shorter.  Noise comes from its own stream
+ * seeded by --seed, so a run repeats whatever the rooms' polling does.
+ * All values float32 CDAB in holding registers; holding 10 of each unit is
+ * a command register (write a value; it acts at once and reads back 0).
+ *   unit 6  forced-air precooler: holding 0..1 supply air (set-point 2.0 C,
+ *           +-0.05), 2..3, 4..5, 6..7 pulp probes 1-3 (+-0.01 K):
+ *           T = Tm + (T0 - Tm) min(1, j e^(-C t)), t simulated hours since
+ *           the fans started; probes 1, 2 near the fans (C 2.0, 1.8 /h;
+ *           j 1.05, 1.10), probe 3 the centre, slowest (C 1.5 /h, j 1.30);
+ *           T0 29-31 C per probe and batch (seeded); before the first batch
+ *           the probes read 30 C (field heat).
+ *           holding 10 command: 1 load a new batch (the fans start at t0,
+ *           the next whole second + 2 s; stdout gets "precooler: batch N
+ *           loaded, fans start at t0 EPOCH; T0 ... C; ... slowest probe 3 C
+ *           c j j"), 2 stop (fans off: the probes drift back towards 30 C,
+ *           e-folding 0.3 /h, the air at 2 /h); holding 11 state (0 idle,
+ *           1 cooling, 2 stopped), 12 batch number, 14..15 t0 (uint32
+ *           ABCD, Unix seconds), 20+2i / 21+2i probe i+1's C and j x1000
+ *           (uint16), 30 the process scale; coil 0 fans running.
+ *   unit 7  SO2 fumigation chamber (burning sulphur), a cycle every 3
+ *           simulated hours from start-up or from a command: burn 0-20 min
+ *           (rise to 2000 ppm, coil 0 burner on), hold 20-40 min (uptake,
+ *           -0.5 %/min), purge from 40 min at 6 air changes/h (exponential,
+ *           coil 1 purge fan on); holding 0..1 SO2 inside ppm, 2..3 SO2
+ *           outside ppm (a leak: 0.1 % of the inside, +-0.02); holding 10
+ *           command 1 starts a new cycle; 11 phase (1 burn, 2 hold, 3 purge),
+ *           12 cycle number.
+ *   unit 8  drying kiln (lychee): air temperature per a staged schedule (70 C
+ *           to 4 h, 60 C to 10 h, 55 C after, reached with a 10-min lag,
+ *           from 25 C); 100 kg dry solids with moisture X (dry basis)
+ *           = 0.1 + 3.9 e^(-0.12 t) (Lewis, t h): holding 0..1 air C, 2..3
+ *           air RH %, 4..5 load cell kg = 100 (1 + X); holding 10 command 1
+ *           loads a new batch (restarts the schedule), 11 stage (1-3),
+ *           12 batch number; coil 0 burner. */
 #include <modbus.h>
 
 #include <errno.h>
@@ -473,7 +515,9 @@ static uint64_t proc_rng = 0x9E3779B97F4A7C15ULL;
  * probes near the fans, the centre probe (3) slower, as in a pallet. */
 static const double pc_c[PC_PROBES] = { 2.0, 1.8, 1.5 };
 static const double pc_j[PC_PROBES] = { 1.05, 1.10, 1.30 };
-static const double pc_air = 1.0; /* supply-air set-point, C */
+/* Supply-air set-point, C: 2 C, the lychee chilling threshold (profiles.conf
+ * band_low), so the pulp is not over-cooled. */
+static const double pc_air = 2.0;
 
 static struct {
 	int state;        /* 0 idle, 1 cooling, 2 stopped */
