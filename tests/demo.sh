@@ -30,7 +30,7 @@ DAEMON_LOG=$DEMO_DIR/coldchaind.log
 stopping=0
 trap 'stopping=1' INT TERM
 
-echo "coldchaind demo: a Lục Ngạn lychee cold room, simulated (1 s = 1 simulated minute)"
+echo "coldchaind demo: Lục Ngạn lychee cold rooms (1 s = 1 simulated minute) and a precooler (1 s = $PSCALE simulated s), simulated"
 if command -v influxd >/dev/null 2>&1; then
 	# setsid: Ctrl-C reaches this script only, which stops everything in order
 	# (the daemon flushes to influxd before influxd stops).
