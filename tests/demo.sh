@@ -129,7 +129,8 @@ pc_load() {
 	iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 	echo
 	echo "Precooler-1: a batch of lychee is loaded (harvested 3 simulated hours ago); its fans start at $(date -d "@$t0" +%H:%M:%S)."
-	echo "  (its clock: 1 s = $((PSCALE / 60)) simulated min; the simulator's slowest probe: C and j in: ${line##*slowest probe })"
+	echo "  (its clock: 1 s = $((PSCALE / 60)) simulated min; the simulator's slowest probe, the centre one:" \
+		"$(sed -n 's/.*slowest probe \([0-9]*\) C \([0-9.]*\) j \([0-9.]*\).*/probe \1, C \2 \/h, j \3/p' <<<"$line"))"
 	say_run batch start precooler-1 "$BATCH" --profile lychee-fa-demo --start "$(iso "$t0")" \
 		--harvest "$(iso $((t0 - 3 * 3600 / PSCALE)))" | head -n 3
 	pc_stage=1
