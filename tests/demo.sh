@@ -2,9 +2,13 @@
 # tests/demo.sh BUILD_DIR - `make demo`: a lychee cold room with no hardware.
 # Starts a local influxd and the Modbus test server replaying a cold room
 # (pull-down from field heat, door openings, a compressor fault in room B;
-# one real second is one simulated minute), runs coldchaind on
-# config/demo.conf, prints readings per room as they arrive, and stops
-# cleanly on Ctrl-C or after DEMO_SECONDS.  The data stays in build/demo/.
+# one real second is one simulated minute) and a forced-air precooler (on a
+# clock of its own, DEMO_PROCESS_SCALE simulated seconds a second, default
+# 180), runs coldchaind on config/demo.conf, prints readings per room as they
+# arrive; precools a batch of lychee to 5 C (coldchainctl batch start, its
+# status with C, j and the ETA, stop when the slowest probe is at target,
+# release into room A as a lot with its history), and stops cleanly on Ctrl-C
+# or after DEMO_SECONDS.  The data stays in build/demo/.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD_DIR=${1:-build}
@@ -14,6 +18,7 @@ export BUILD_DIR=${1:-build}
 DEMO_DIR=$BUILD_DIR/demo
 DEMO_SECONDS=${DEMO_SECONDS:-0}
 PRINT_EVERY=${DEMO_PRINT_EVERY:-5}
+PSCALE=${DEMO_PROCESS_SCALE:-180}
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
 
 rm -rf "$DEMO_DIR"
@@ -25,7 +30,7 @@ DAEMON_LOG=$DEMO_DIR/coldchaind.log
 stopping=0
 trap 'stopping=1' INT TERM
 
-echo "coldchaind demo: a Lục Ngạn lychee cold room, simulated (1 s = 1 simulated minute)"
+echo "coldchaind demo: Lục Ngạn lychee cold rooms (1 s = 1 simulated minute) and a precooler (1 s = $PSCALE simulated s), simulated"
 if command -v influxd >/dev/null 2>&1; then
 	# setsid: Ctrl-C reaches this script only, which stops everything in order
 	# (the daemon flushes to influxd before influxd stops).
@@ -43,12 +48,13 @@ else
 fi
 
 start_bg modbus_sim "$DEMO_DIR/modbus_sim.log" setsid "$MODBUS_SIM" --tcp 127.0.0.1:0 --scenario lychee \
-	--ready-file "$DEMO_DIR/sim.port"
+	--process-scale "$PSCALE" --ready-file "$DEMO_DIR/sim.port"
 SIM_PID=$LAST_PID
 wait_for "the Modbus simulator" sim_ready "$DEMO_DIR/sim.port" "$SIM_PID" "$DEMO_DIR/modbus_sim.log" &&
 	pid_alive "$SIM_PID" || { show_log "$DEMO_DIR/modbus_sim.log"; die "the Modbus simulator did not start"; }
 SIM_PORT=$(cat "$DEMO_DIR/sim.port")
-echo "  Modbus simulator on 127.0.0.1:$SIM_PORT (units 1-5: two rooms, controller, CO2 probe)"
+echo "  Modbus simulator on 127.0.0.1:$SIM_PORT (units 1-5: two rooms, controller, CO2 probe; unit 6: a precooler"
+echo "                   on its own clock, 1 s = $PSCALE simulated s)"
 
 # config/demo.conf with the ports picked here and a state dir of its own.
 sed -e "s|port = 15020;|port = $SIM_PORT;|" \
@@ -60,7 +66,11 @@ outputs = { $OUTPUT };" \
 	"$ROOT/config/demo.conf" >"$DEMO_DIR/demo.conf"
 echo "template_dir = \"$ROOT/config/devices\";" >>"$DEMO_DIR/demo.conf"
 cp "$ROOT/config/profiles.conf" "$DEMO_DIR/profiles.conf" # @include is relative to the file
-cp "$ROOT/config/processes.conf" "$DEMO_DIR/processes.conf"
+# processes.conf plus lychee-fa-demo: lychee-forced-air with its
+# rates and durations on the precooler's clock (coldchaind stamps readings at
+# the wall clock, so it sees C x PSCALE).
+"$PY" "$ROOT/tests/demo_profile.py" "$ROOT/config/processes.conf" "$PSCALE" >"$DEMO_DIR/processes.conf" ||
+	die "cannot derive the demo's precooling profile"
 DAEMON_CONF=$DEMO_DIR/demo.conf
 start_daemon "$DAEMON_CONF"
 echo "  coldchaind   running (pid $DAEMON_PID, log $DAEMON_LOG, config $DAEMON_CONF)"
@@ -95,18 +105,83 @@ ack_room_b() {
 	echo
 }
 
+# The processor's part: a batch of lychee through the precooler, then into
+# room A.  pc_stage: 0 not loaded, 1 cooling, 2 released (or given up).
+BATCH=LN-P-0612
+pc_stage=0
+pc_json() { "$CTL" batch status "$BATCH" -c "$DAEMON_CONF" --json 2>/dev/null; }
+say_run() { # shows a command, runs it, indents its output
+	echo "  \$ coldchainctl $*"
+	"$CTL" "$@" -c "$DAEMON_CONF" 2>&1 | sed 's/^/    /'
+}
+pc_load() {
+	local line t0 iso
+	pc_stage=2
+	if ! command -v mbpoll >/dev/null 2>&1; then
+		echo "(mbpoll is not installed: the precooler part of the demo is skipped; tests/deps.sh installs it)"
+		return
+	fi
+	mbpoll -m tcp -p "$SIM_PORT" -a 6 -0 -t 4 -r 10 -1 127.0.0.1 1 >/dev/null 2>&1 || return
+	wait_for "the precooler's batch" -t 10 file_has "batch 1 loaded" "$DEMO_DIR/modbus_sim.log" || return
+	line=$(grep -m1 "batch 1 loaded" "$DEMO_DIR/modbus_sim.log")
+	t0=$(sed -n 's/.*t0 \([0-9]*\);.*/\1/p' <<<"$line")
+	[ -n "$t0" ] || return
+	iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+	echo
+	echo "Precooler-1: a batch of lychee is loaded (harvested 3 simulated hours ago); its fans start at $(date -d "@$t0" +%H:%M:%S)."
+	echo "  (its clock: 1 s = $((PSCALE / 60)) simulated min; the simulator's slowest probe, the centre one:" \
+		"$(sed -n 's/.*slowest probe \([0-9]*\) C \([0-9.]*\) j \([0-9.]*\).*/probe \1, C \2 \/h, j \3/p' <<<"$line"))"
+	say_run batch start precooler-1 "$BATCH" --profile lychee-fa-demo --start "$(iso "$t0")" \
+		--harvest "$(iso $((t0 - 3 * 3600 / PSCALE)))" | head -n 3
+	pc_stage=1
+}
+pc_show() {
+	local j
+	j=$(pc_json) || return
+	echo "  \$ coldchainctl batch status $BATCH"
+	"$CTL" batch status "$BATCH" -c "$DAEMON_CONF" 2>&1 | sed 's/^/    /'
+	printf '  %s\n' "$("$PY" "$ROOT/tests/demo_rooms.py" batch "$PSCALE" <<<"$j")"
+}
+# At target: the slowest probe is at or below the profile's target and a
+# pull now would not be early (7/8 cooled too), so pull the batch, stop the
+# fans, and hand it to room A as a lot.
+pc_at_target() {
+	local b="d['batches'][0]"
+	[ "$(pc_json | json_eval "$b.get('slowest_c', 99) <= $b['target_c'] and not $b['verdict'].get('pull_early')")" = True ]
+}
+pc_release() {
+	echo
+	echo "Precooler-1: the slowest probe has reached the target: pull the batch, then into cold room A."
+	say_run batch stop "$BATCH"
+	mbpoll -m tcp -p "$SIM_PORT" -a 6 -0 -t 4 -r 10 -1 127.0.0.1 2 >/dev/null 2>&1
+	say_run batch release "$BATCH" --lot "$BATCH" --room A
+	echo "  \$ coldchainctl status   (the lots)"
+	"$CTL" status -c "$DAEMON_CONF" 2>&1 | sed -n '/^LOT /,/^$/p' | sed 's/^/    /'
+	echo "  \$ coldchainctl status --json   (lot $BATCH: its history)"
+	"$CTL" status -c "$DAEMON_CONF" --json 2>/dev/null | "$PY" "$ROOT/tests/demo_rooms.py" lot "$BATCH" | sed 's/^/    /'
+	echo
+	pc_stage=2
+}
+
 start=$SECONDS
+last_print=$SECONDS
 while [ "$stopping" = 0 ]; do
 	if ! pid_alive "$DAEMON_PID"; then
 		show_log "$DAEMON_LOG"
 		die "coldchaind exited"
 	fi
-	sleep "$PRINT_EVERY" &
+	sleep 1 &
 	wait $! 2>/dev/null || true
 	[ "$stopping" = 1 ] && break
-	printf '[%s] ' "$(date +%H:%M:%S)"
-	print_rooms
-	ack_room_b
+	[ "$pc_stage" = 0 ] && [ $((SECONDS - start)) -ge 2 ] && pc_load
+	[ "$pc_stage" = 1 ] && pc_at_target && pc_release
+	if [ $((SECONDS - last_print)) -ge "$PRINT_EVERY" ]; then
+		last_print=$SECONDS
+		printf '[%s] ' "$(date +%H:%M:%S)"
+		print_rooms
+		[ "$pc_stage" = 1 ] && pc_show
+		ack_room_b
+	fi
 	if [ "$DEMO_SECONDS" -gt 0 ] && [ $((SECONDS - start)) -ge "$DEMO_SECONDS" ]; then
 		break
 	fi

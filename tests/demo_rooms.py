@@ -1,7 +1,53 @@
 """demo_rooms.py - formats the demo's latest readings, one line per room.
-stdin: an InfluxDB /query reply (argv[1] == "influx") or line protocol."""
+stdin: an InfluxDB /query reply (argv[1] == "influx") or line protocol.
+`demo_rooms.py batch SCALE`: one line on a precooling batch from
+`coldchainctl batch status BATCH --json`, its figures on the precooler's
+simulated clock (the daemon fits on the wall clock, SCALE times faster).
+`demo_rooms.py lot LOT`: a lot and its history from `coldchainctl status --json`."""
 import json
 import sys
+import time
+
+
+def batch_line(scale):
+    b = json.load(sys.stdin)["batches"][0]
+    C, j, n = b.get("C"), b.get("j"), b.get("n", 0)
+    if b.get("fit") != "reliable" or not C:
+        return "fit %s (n %d): the centre probe is still in its lag" % (b.get("fit"), n)
+    txt = "on the precooler's clock: C %.3f /h, j %.3f (coldchaind fits on the wall clock: C %.0f /h)" % (
+        C / scale, j, C)
+    if b["state"] == "running" and b.get("eta_ns") and b.get("eta_status") == "ok":
+        t = float(b["eta_ns"]) / 1e9
+        left = max(0.0, t - time.time())
+        txt += "; ETA %s, in %.0f s = %.0f simulated min" % (
+            time.strftime("%H:%M:%S", time.localtime(t)), left, left * scale / 60)
+    return txt
+
+
+def lot_lines(lot):
+    d = json.load(sys.stdin)
+    for r in d.get("rooms", []):
+        for l in r.get("lots", []):
+            if l.get("id") != lot:
+                continue
+            out = ["lot %s in room %s (%s), loaded %s, pre-monitoring %.1f °C" % (
+                lot, r["name"], l.get("product"), l.get("loaded"), l.get("pre_c") or float("nan"))]
+            for h in l.get("history", []):
+                out.append("  history: %s %s %s on %s (profile %s %s), %s -> %s, final pulp %.1f °C, "
+                           "C %.1f /h j %.3f (wall clock), fit %s, verdict %s" % (
+                               h.get("kind"), "batch", h.get("batch"), h.get("process"), h.get("profile"),
+                               h.get("profile_version"), h.get("start"), h.get("end"), h.get("final_c") or 0,
+                               h.get("C") or 0, h.get("j") or 0, h.get("fit"), h.get("verdict")))
+            return "\n".join(out)
+    return "lot %s not found" % lot
+
+
+if len(sys.argv) > 2 and sys.argv[1] == "batch":
+    print(batch_line(float(sys.argv[2])))
+    sys.exit(0)
+if len(sys.argv) > 2 and sys.argv[1] == "lot":
+    print(lot_lines(sys.argv[2]))
+    sys.exit(0)
 
 UNITS = {"C": "°C", "%RH": "%", "%": "%", "ppm": "ppm"}
 ORDER = ["temperature", "evaporator_temperature", "humidity", "co2", "door", "compressor"]
@@ -28,7 +74,7 @@ if len(sys.argv) > 1 and sys.argv[1] == "influx":
     for s in (res[0].get("series", []) if res else []):
         t = s.get("tags", {})
         v = s["values"][0][1]
-        if v is not None:
+        if v is not None and t.get("room"):  # the precooler's air has no room: its batch has its own line
             rooms.setdefault(t.get("room") or "-", []).append((s["name"], t.get("sensor"), v, t.get("unit")))
     for s in (res[1].get("series", []) if len(res) > 1 else []):
         room = s.get("tags", {}).get("room") or "-"
@@ -54,6 +100,8 @@ else:
             if f.startswith('quality="comm_error"'):
                 errors[tags.get("room", "-")] = errors.get(tags.get("room", "-"), 0) + 1
     for (meas, room, sensor), (v, unit) in last.items():
+        if room == "-" or meas not in ORDER:
+            continue
         rooms.setdefault(room, []).append((meas, sensor, v, unit))
 
 if not rooms:

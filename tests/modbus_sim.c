@@ -1,11 +1,13 @@
 /* modbus_sim.c - a Modbus TCP / RTU server on libmodbus for the tests and
  * the demo: serves the units of a map file, or the "lychee" scenario (two
- * cold rooms whose readings evolve with time).
+ * cold rooms whose readings evolve with time, and a precooler, an SO2
+ * fumigation chamber and a drying kiln).
  *
  * Usage:
  *   modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O
  *              --data-bits 8 --stop-bits 1]) (--map FILE | --scenario lychee)
- *              [--ready-file FILE] [--turnaround-ms N] [--seed N] [-v]
+ *              [--ready-file FILE] [--turnaround-ms N] [--seed N]
+ *              [--process-scale N] [-v]
  *
  * TCP: PORT 0 picks a free port.  Once listening it prints
  * "listening on HOST:PORT" on stdout and writes "PORT\n" to the ready file
@@ -62,7 +64,47 @@
  *   its door opens every 20 min for 3 min (+1.5 K, RH dip).  Room B holds a
  *   pre-cooled lot at 3.5 C until its compressor fails at 30 min; then it
  *   warms about 6 K/h (a loaded room with the fans still running); RH
- *   90-95 %. */
+ *   90-95 %.
+ *
+ * Process equipment of the scenario (units 6-8), on a clock of its own:
+ * --process-scale N simulated seconds per real second (default 60, as the
+ * rooms), counted from the wall clock (CLOCK_REALTIME), so a batch's start
+ * t0 is a time a client can be told.  A client that stamps readings at the
+ * wall clock (coldchaind does) sees rates N times the simulated ones (C in
+ * 1/h) and durations N times shorter.  Noise comes from its own stream
+ * seeded by --seed, so a run repeats whatever the rooms' polling does.
+ * All values float32 CDAB in holding registers; holding 10 of each unit is
+ * a command register (write a value; it acts at once and reads back 0).
+ *   unit 6  forced-air precooler: holding 0..1 supply air (set-point 2.0 C,
+ *           +-0.05), 2..3, 4..5, 6..7 pulp probes 1-3 (+-0.01 K):
+ *           T = Tm + (T0 - Tm) min(1, j e^(-C t)), t simulated hours since
+ *           the fans started; probes 1, 2 near the fans (C 2.0, 1.8 /h;
+ *           j 1.05, 1.10), probe 3 the centre, slowest (C 1.5 /h, j 1.30);
+ *           T0 29-31 C per probe and batch (seeded); before the first batch
+ *           the probes read 30 C (field heat).
+ *           holding 10 command: 1 load a new batch (the fans start at t0,
+ *           the next whole second + 2 s; stdout gets "precooler: batch N
+ *           loaded, fans start at t0 EPOCH; T0 ... C; ... slowest probe 3 C
+ *           c j j"), 2 stop (fans off: the probes drift back towards 30 C,
+ *           e-folding 0.3 /h, the air at 2 /h); holding 11 state (0 idle,
+ *           1 cooling, 2 stopped), 12 batch number, 14..15 t0 (uint32
+ *           ABCD, Unix seconds), 20+2i / 21+2i probe i+1's C and j x1000
+ *           (uint16), 30 the process scale; coil 0 fans running.
+ *   unit 7  SO2 fumigation chamber (burning sulphur), a cycle every 3
+ *           simulated hours from start-up or from a command: burn 0-20 min
+ *           (rise to 2000 ppm, coil 0 burner on), hold 20-40 min (uptake,
+ *           -0.5 %/min), purge from 40 min at 6 air changes/h (exponential,
+ *           coil 1 purge fan on); holding 0..1 SO2 inside ppm, 2..3 SO2
+ *           outside ppm (a leak: 0.1 % of the inside, +-0.02); holding 10
+ *           command 1 starts a new cycle; 11 phase (1 burn, 2 hold, 3 purge),
+ *           12 cycle number.
+ *   unit 8  drying kiln (lychee): air temperature per a staged schedule (70 C
+ *           to 4 h, 60 C to 10 h, 55 C after, reached with a 10-min lag,
+ *           from 25 C); 100 kg dry solids with moisture X (dry basis)
+ *           = 0.1 + 3.9 e^(-0.12 t) (Lewis, t h): holding 0..1 air C, 2..3
+ *           air RH %, 4..5 load cell kg = 100 (1 + X); holding 10 command 1
+ *           loads a new batch (restarts the schedule), 11 stage (1-3),
+ *           12 batch number; coil 0 burner. */
 #include <modbus.h>
 
 #include <errno.h>
@@ -457,6 +499,247 @@ static void lychee_update(void)
 	put_f32_cdab(&units[4].map->tab_registers[4], (float)(ta + 1.2 + noise(0.05)));
 }
 
+/* ---- process equipment of the lychee scenario (units 6-8) ----
+ * Own clock and own random stream: the process physics run on
+ * --process-scale simulated seconds per real second, from the wall clock
+ * (CLOCK_REALTIME, so a batch's t0 is a time the daemon can be told), and
+ * their noise does not depend on how often the rooms are read. */
+
+#define PC_PROBES 3
+#define PC_AMBIENT 30.0 /* field heat, and where a stopped pallet drifts back to */
+
+static double proc_scale = 60; /* simulated seconds per real second */
+static uint64_t proc_rng = 0x9E3779B97F4A7C15ULL;
+
+/* Per-probe cooling coefficient (1/h, simulated) and lag factor: two
+ * probes near the fans, the centre probe (3) slower, as in a pallet. */
+static const double pc_c[PC_PROBES] = { 2.0, 1.8, 1.5 };
+static const double pc_j[PC_PROBES] = { 1.05, 1.10, 1.30 };
+/* Supply-air set-point, C: 2 C, the lychee chilling threshold (profiles.conf
+ * band_low), so the pulp is not over-cooled. */
+static const double pc_air = 2.0;
+
+static struct {
+	int state;        /* 0 idle, 1 cooling, 2 stopped */
+	unsigned batch;
+	double t0;        /* wall-clock seconds: the fans start */
+	double t_stop;
+	double t0_c[PC_PROBES];
+	double stop_c[PC_PROBES], stop_air;
+} pc;
+
+static struct {
+	double t0; /* the cycle's start, wall clock */
+	unsigned cycle;
+} fum;
+
+static struct {
+	double t0;
+	unsigned batch;
+} kiln;
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double proc_noise(double amp)
+{
+	uint64_t x = proc_rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	proc_rng = x;
+	return amp * ((double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+/* Simulated hours between two wall-clock times. */
+static double sim_h(double from, double to)
+{
+	return (to - from) * proc_scale / 3600.0;
+}
+
+static void put_u32_abcd(uint16_t *regs, uint32_t v)
+{
+	regs[0] = (uint16_t)(v >> 16);
+	regs[1] = (uint16_t)v;
+}
+
+/* A new batch: the pallets are in, the fans start at the next whole second
+ * plus 2 s (so a client told t0 has time to start its batch at t0). */
+static void pc_load(double now)
+{
+	pc.state = 1;
+	pc.batch++;
+	pc.t0 = ceil(now) + 2.0;
+	for (int i = 0; i < PC_PROBES; i++)
+		pc.t0_c[i] = 29.0 + 2.0 * (proc_noise(0.5) + 0.5);
+	printf("precooler: batch %u loaded, fans start at t0 %.0f; T0", pc.batch, pc.t0);
+	for (int i = 0; i < PC_PROBES; i++)
+		printf(" %.2f", pc.t0_c[i]);
+	printf(" C; air %.1f C; probes C/h j (simulated clock, x%g on the wall clock):", pc_air, proc_scale);
+	for (int i = 0; i < PC_PROBES; i++)
+		printf(" %d:%.3f/%.3f", i + 1, pc_c[i], pc_j[i]);
+	printf("; slowest probe %d C %.3f j %.3f\n", PC_PROBES, pc_c[PC_PROBES - 1], pc_j[PC_PROBES - 1]);
+	fflush(stdout);
+}
+
+static double pc_probe_c(int i, double now)
+{
+	double h;
+
+	if (pc.state == 0)
+		return PC_AMBIENT;
+	if (pc.state == 2) /* fans off: the pallet drifts back towards the ambient */
+		return PC_AMBIENT + (pc.stop_c[i] - PC_AMBIENT) * exp(-0.3 * sim_h(pc.t_stop, now));
+	if (now < pc.t0)
+		return pc.t0_c[i];
+	h = sim_h(pc.t0, now);
+	return pc_air + (pc.t0_c[i] - pc_air) * fmin(1.0, pc_j[i] * exp(-pc_c[i] * h));
+}
+
+static double pc_air_c(double now)
+{
+	if (pc.state == 2)
+		return PC_AMBIENT + (pc.stop_air - PC_AMBIENT) * exp(-2.0 * sim_h(pc.t_stop, now));
+	return pc_air;
+}
+
+static void pc_stop(double now)
+{
+	for (int i = 0; i < PC_PROBES; i++)
+		pc.stop_c[i] = pc_probe_c(i, now);
+	pc.stop_air = pc_air_c(now);
+	pc.t_stop = now;
+	pc.state = 2;
+	printf("precooler: batch %u stopped at %.0f, slowest probe %.2f C\n", pc.batch, now, pc.stop_c[PC_PROBES - 1]);
+	fflush(stdout);
+}
+
+static void precooler_update(modbus_mapping_t *mp, double now)
+{
+	uint16_t *r = mp->tab_registers;
+
+	put_f32_cdab(&r[0], (float)(pc_air_c(now) + proc_noise(0.05)));
+	for (int i = 0; i < PC_PROBES; i++)
+		put_f32_cdab(&r[2 + 2 * i], (float)(pc_probe_c(i, now) + proc_noise(0.01)));
+	r[11] = (uint16_t)pc.state;
+	r[12] = (uint16_t)pc.batch;
+	put_u32_abcd(&r[14], (uint32_t)pc.t0);
+	for (int i = 0; i < PC_PROBES; i++) {
+		r[20 + 2 * i] = (uint16_t)lround(pc_c[i] * 1000);
+		r[21 + 2 * i] = (uint16_t)lround(pc_j[i] * 1000);
+	}
+	r[30] = (uint16_t)lround(proc_scale);
+	mp->tab_bits[0] = (uint8_t)(pc.state == 1 && now >= pc.t0);
+}
+
+/* SO2 fumigation by burning sulphur (simulated minutes of the cycle): burn
+ * 0-20 (rise to 2000 ppm), hold 20-40 (slow uptake by the fruit), purge from
+ * 40 at 6 air changes an hour; a new cycle every 3 h.  The outside sensor
+ * sees a leak of 0.1 % of the inside concentration. */
+static void fumigation_update(modbus_mapping_t *mp, double now)
+{
+	double m = sim_h(fum.t0, now) * 60, in, hold_end;
+	int phase;
+
+	if (m >= 180) {
+		fum.t0 = now;
+		fum.cycle++;
+		m = 0;
+	}
+	hold_end = 2000.0 * exp(-0.005 * 20);
+	if (m < 20) {
+		phase = 1;
+		in = 2000.0 * m / 20;
+	} else if (m < 40) {
+		phase = 2;
+		in = 2000.0 * exp(-0.005 * (m - 20));
+	} else {
+		phase = 3;
+		in = hold_end * exp(-6.0 * (m - 40) / 60);
+	}
+	in = fmax(0, in + proc_noise(in * 0.005 + 0.2));
+	put_f32_cdab(&mp->tab_registers[0], (float)in);
+	put_f32_cdab(&mp->tab_registers[2], (float)fmax(0, 0.001 * in + proc_noise(0.02)));
+	mp->tab_registers[11] = (uint16_t)phase;
+	mp->tab_registers[12] = (uint16_t)fum.cycle;
+	mp->tab_bits[0] = (uint8_t)(phase == 1);
+	mp->tab_bits[1] = (uint8_t)(phase == 3);
+}
+
+/* Kiln drying of lychee: air temperature follows a staged schedule (70 C
+ * for 4 h, 60 C to 10 h, 55 C after) with a 10-min lag; the load cell shows
+ * 100 kg of dry solids holding moisture X (dry basis) falling per a Lewis
+ * curve X = Xe + (X0 - Xe) e^(-k t), X0 4.0, Xe 0.1, k 0.12 /h. */
+static void kiln_update(modbus_mapping_t *mp, double now)
+{
+	static const double until_h[] = { 4, 10, 1e9 }, set_c[] = { 70, 60, 55 };
+	double h = sim_h(kiln.t0, now), air = 25.0, prev = 25.0, x;
+	int stage = 0;
+
+	for (int s = 0; s < 3; s++) {
+		double from = s ? until_h[s - 1] : 0;
+		if (h < from)
+			break;
+		stage = s + 1;
+		air = set_c[s] + (prev - set_c[s]) * exp(-(h - from) * 6.0);
+		prev = set_c[s];
+	}
+	x = 0.1 + (4.0 - 0.1) * exp(-0.12 * h);
+	put_f32_cdab(&mp->tab_registers[0], (float)(air + proc_noise(0.1)));
+	put_f32_cdab(&mp->tab_registers[2], (float)fmin(95, 15 + 60 * (x - 0.1) / 3.9 + proc_noise(0.3)));
+	put_f32_cdab(&mp->tab_registers[4], (float)(100.0 * (1 + x) + proc_noise(0.05)));
+	mp->tab_registers[11] = (uint16_t)stage;
+	mp->tab_registers[12] = (uint16_t)kiln.batch;
+	mp->tab_bits[0] = 1;
+}
+
+/* Commands written to holding 10 of units 6-8: acted on and cleared. */
+static void process_commands(double now)
+{
+	uint16_t *c6 = &units[6].map->tab_registers[10], *c7 = &units[7].map->tab_registers[10],
+		 *c8 = &units[8].map->tab_registers[10];
+
+	if (*c6 == 1)
+		pc_load(now);
+	else if (*c6 == 2 && pc.state == 1)
+		pc_stop(now);
+	if (*c7 == 1) {
+		fum.t0 = now;
+		fum.cycle++;
+	}
+	if (*c8 == 1) {
+		kiln.t0 = now;
+		kiln.batch++;
+	}
+	*c6 = *c7 = *c8 = 0;
+}
+
+static void process_setup(void)
+{
+	double now = wall_s();
+
+	for (int u = 6; u <= 8; u++)
+		unit_get(u);
+	proc_rng ^= seed;
+	fum.t0 = kiln.t0 = now;
+	fum.cycle = kiln.batch = 1;
+}
+
+static void process_update(void)
+{
+	double now = wall_s();
+
+	process_commands(now);
+	precooler_update(units[6].map, now);
+	fumigation_update(units[7].map, now);
+	kiln_update(units[8].map, now);
+}
+
 /* ---- request handling ---- */
 
 static int fc_table(int fc, enum table *t)
@@ -542,12 +825,16 @@ static void handle(modbus_t *ctx, int is_tcp, const uint8_t *req, int len, long 
 			}
 		}
 	}
-	if (lychee)
+	if (lychee) {
 		lychee_update();
+		process_update();
+	}
 	if (fc == 0x03 || fc == 0x04 || fc == 0x17)
 		counters_count(unit, fc == 0x04 ? T_INPUT : T_HOLDING, addr, count);
 	turnaround(turnaround_ms);
 	modbus_reply(ctx, req, len, units[unit].map);
+	if (lychee) /* a command written to a process unit acts at once */
+		process_commands(wall_s());
 }
 
 static void write_ready(const char *path, const char *content)
@@ -806,7 +1093,8 @@ static void serve_rtu(const char *dev, int baud, char parity, int data_bits, int
 static void usage(void)
 {
 	fputs("usage: modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O --data-bits 8 --stop-bits 1])\n"
-	      "                  (--map FILE | --scenario lychee) [--ready-file FILE] [--turnaround-ms N] [--seed N] [-v]\n",
+	      "                  (--map FILE | --scenario lychee) [--ready-file FILE] [--turnaround-ms N] [--seed N]\n"
+	      "                  [--process-scale N] [-v]\n",
 	      stderr);
 	exit(2);
 }
@@ -848,6 +1136,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--scenario") == 0) scenario = v;
 		else if (strcmp(a, "--ready-file") == 0) ready = v;
 		else if (strcmp(a, "--turnaround-ms") == 0) turnaround_ms = num_arg(a, v, 0, 60000);
+		else if (strcmp(a, "--process-scale") == 0) proc_scale = (double)num_arg(a, v, 1, 36000);
 		else if (strcmp(a, "--seed") == 0) seed = (uint64_t)num_arg(a, v, 0, 0x7FFFFFFFL) * 2654435761u + 1;
 		else if (strcmp(a, "--baud") == 0) baud = (int)num_arg(a, v, 50, 4000000);
 		else if (strcmp(a, "--data-bits") == 0) data_bits = (int)num_arg(a, v, 5, 8);
@@ -870,6 +1159,7 @@ int main(int argc, char **argv)
 	} else {
 		lychee = 1;
 		lychee_setup();
+		process_setup();
 	}
 	t0_real = now_s();
 
