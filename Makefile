@@ -163,6 +163,10 @@ fuzz: fuzz-build
 			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
 		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
 
+# Device templates for real hardware; the simulator's (sim-*.conf: make demo,
+# tests) are not installed.
+DEVICE_TEMPLATES = $(filter-out config/devices/sim-%.conf,$(wildcard config/devices/*.conf))
+
 install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 daemon/man/coldchainctl.1 $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
@@ -174,9 +178,9 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/coldchainctl $(DESTDIR)$(BINDIR)/coldchainctl
 	install -m 0644 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
-	install -m 0644 config/devices/*.conf $(DESTDIR)$(DATADIR)/coldchaind/devices/
+	install -m 0644 $(DEVICE_TEMPLATES) $(DESTDIR)$(DATADIR)/coldchaind/devices/
 	@# Device templates the site may edit: copy only those not present (never overwrite).
-	@for f in config/devices/*.conf; do \
+	@for f in $(DEVICE_TEMPLATES); do \
 		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
 		[ -e $$t ] || install -m 0644 $$f $$t; done
 	@# Process profiles the example config @includes: site data, never overwritten.
@@ -209,7 +213,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	rm -rf $(DESTDIR)$(DATADIR)/coldchaind
-	@for f in config/devices/*.conf; do \
+	@for f in $(DEVICE_TEMPLATES); do \
 		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
 		[ -e $$t ] && cmp -s $$f $$t && rm -f $$t; done; true
 	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf ] && \
