@@ -1,9 +1,10 @@
 /* batch.c - processing batches (issue 14) on the configured processes:
  * a precooling batch's samples through its cooling fit (models/cooling.h),
  * a carcass-chilling batch's through its compliance state (models/chill.h),
+ * fumigation and drying batches through batch_fum.c and batch_dry.c;
  * their verdicts as alarms (PROCESS/BATCH/KIND), their "process" points,
  * and the operator's start, stop, release (into a lot) and status. */
-#include "engine_int.h"
+#include "batch_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -15,12 +16,19 @@
 #include "../log.h"
 #include "../util.h"
 
-#define H_MS 3600000.0
-#define H_NS 3.6e12
+static const char *const alarm_rules[BA_N] = {
+	"pulled_early", "underperforming", "unreachable", "late_start", "probe_fault", "over_cooling", "chill_missed",
+	"chill_warning", "excursion", "ice_crust", "no_data",
+	"stel", "stel_warn", "twa_projected", "idlh", "ct_under", "ct_over", "ct_uncertain", "door_open_above_entry",
+	"purge_overdue", "flat_sensor",
+	"scorch", "scorch_critical", "fast_start", "stall", "exhaust_saturated", "open_air_wet", "loadcell_fault",
+	"pulled_wet", "over_dried"
+};
 
-static const char *const alarm_rules[BA_N] = { "pulled_early", "underperforming", "unreachable", "late_start",
-					       "probe_fault",  "over_cooling",    "chill_missed", "chill_warning",
-					       "excursion",    "ice_crust",       "no_data" };
+static int is_cool(const struct ebatch *b)
+{
+	return !b->fum && !b->dry;
+}
 
 /* A verdict of either kind: a precooling batch's is in cool (the rest
  * stays as chill_verdict leaves it for no deadline). */
@@ -70,19 +78,36 @@ void batch_build(struct engine *e)
 	for (size_t i = 0; i < cfg->nprocesses; i++) {
 		const struct cc_process_conf *pc = &cfg->processes[i];
 		struct echan *ch;
+		const struct {
+			const char *id;
+			int role;
+		} roles[] = { { pc->medium, PROLE_MEDIUM },	     { pc->chamber, PROLE_CHAMBER },
+			      { pc->door, PROLE_DOOR },		     { pc->chamber_t, PROLE_CHAMBER_T },
+			      { pc->chamber_rh, PROLE_CHAMBER_RH },  { pc->air, PROLE_AIR },
+			      { pc->air_rh, PROLE_AIR_RH },	     { pc->exhaust_t, PROLE_EXHAUST_T },
+			      { pc->exhaust_rh, PROLE_EXHAUST_RH },  { pc->ambient_t, PROLE_AMBIENT_T },
+			      { pc->ambient_rh, PROLE_AMBIENT_RH },  { pc->loadcell, PROLE_LOADCELL } };
 		e->procs[i].pc = pc;
-		ch = build_chan_get(e, pc->medium, NULL);
-		ch->proc = &e->procs[i];
-		ch->proc_role = -1;
+		for (size_t j = 0; j < sizeof(roles) / sizeof(roles[0]); j++)
+			if (roles[j].id) {
+				ch = build_chan_get(e, roles[j].id, NULL);
+				ch->proc = &e->procs[i];
+				ch->proc_role = roles[j].role;
+			}
 		for (size_t j = 0; j < pc->nprobes; j++) {
 			ch = build_chan_get(e, pc->probes[j], NULL);
+			ch->proc = &e->procs[i];
+			ch->proc_role = (int)j;
+		}
+		for (size_t j = 0; j < pc->noutside; j++) {
+			ch = build_chan_get(e, pc->outside[j], NULL);
 			ch->proc = &e->procs[i];
 			ch->proc_role = (int)j;
 		}
 	}
 }
 
-static double ms_h(int64_t ms, double unset)
+double batch_ms_h(int64_t ms, double unset)
 {
 	return ms < 0 ? unset : (double)ms / H_MS;
 }
@@ -99,7 +124,7 @@ static void batch_params(struct cool_params *p, const struct cc_process_conf *pc
 	p->unreach_margin_k = q->unreachable_margin_k;
 	p->delta_k = q->fit.delta_k;
 	p->lag_y = q->fit.lag_y;
-	p->lag_h = ms_h(q->fit.t_lag_ms, INFINITY);
+	p->lag_h = batch_ms_h(q->fit.t_lag_ms, INFINITY);
 	p->min_points = (uint32_t)q->fit.min_points;
 	p->r2_min = q->fit.r2_min;
 	p->c_min = q->fit.c_min;
@@ -114,12 +139,12 @@ static void batch_params(struct cool_params *p, const struct cc_process_conf *pc
 	p->underperf_frac = q->underperform_fraction;
 	p->pull_margin_k = q->target_margin_k;
 	p->pull_y_max = q->pull_y_max;
-	p->late_start_h = ms_h(q->harvest_limit_ms, INFINITY);
+	p->late_start_h = batch_ms_h(q->harvest_limit_ms, INFINITY);
 	p->field_heat_c = q->field_heat_c;
 	p->over_cool_c = isnan(q->overcool_c) ? -INFINITY : q->overcool_c;
 	p->medium_set_c = pc->set_point_c;
 	p->medium_hot_k = q->medium_margin_k;
-	p->medium_hot_h = ms_h(q->medium_duration_ms, INFINITY);
+	p->medium_hot_h = batch_ms_h(q->medium_duration_ms, INFINITY);
 }
 
 /* The carcass profile as chill parameters: bands (max_kg unset: the last,
@@ -135,7 +160,7 @@ static void chill_params_map(struct chill_params *p, const struct cc_process_pro
 	c->pull_margin_k = q->target_margin_k;
 	c->delta_k = q->fit.delta_k;
 	c->lag_y = q->fit.lag_y;
-	c->lag_h = ms_h(q->fit.t_lag_ms, INFINITY);
+	c->lag_h = batch_ms_h(q->fit.t_lag_ms, INFINITY);
 	c->min_points = (uint32_t)q->fit.min_points;
 	c->r2_min = q->fit.r2_min;
 	c->c_min = q->fit.c_min;
@@ -144,30 +169,30 @@ static void chill_params_map(struct chill_params *p, const struct cc_process_pro
 	c->j_max = q->fit.j_max;
 	c->medium_set_c = q->medium_max_c;
 	c->medium_hot_k = 0;
-	c->medium_hot_h = ms_h(q->medium_duration_ms, INFINITY);
+	c->medium_hot_h = batch_ms_h(q->medium_duration_ms, INFINITY);
 	p->nbands = (uint32_t)(q->nbands < CHILL_BANDS_MAX ? q->nbands : CHILL_BANDS_MAX);
 	for (uint32_t i = 0; i < p->nbands; i++) {
 		p->band_upper_kg[i] = isnan(q->bands[i].max_kg) ? INFINITY : q->bands[i].max_kg;
-		p->band_h[i] = ms_h(q->bands[i].deadline_ms, NAN);
+		p->band_h[i] = batch_ms_h(q->bands[i].deadline_ms, NAN);
 	}
-	p->warn_margin_h = ms_h(q->warn_margin_ms, 0);
+	p->warn_margin_h = batch_ms_h(q->warn_margin_ms, 0);
 	p->excursion_c = isnan(q->post_chill_max_c) ? INFINITY : q->post_chill_max_c;
 	p->ice_c = isnan(q->ice_crust_c) ? -INFINITY : q->ice_crust_c;
-	p->gap_h = ms_h(q->max_gap_ms, INFINITY);
+	p->gap_h = batch_ms_h(q->max_gap_ms, INFINITY);
 }
 
 /* " (D-graded, an estimate: k1, k2)" for the keys behind an alarm the
- * profile (group "precool" or "carcass_chill") or the line ("processes")
- * grades D. */
-static char *grade_note(const struct ebatch *b, const char *const *keys)
+ * profile (group "precool", "carcass_chill", ...) or the line
+ * ("processes") grades D. */
+static char *grade_note(const struct ebatch *b, const char *group, const char *const *keys)
 {
 	char *out = xstrdup(""), *t;
 	int n = 0;
 
 	for (size_t i = 0; keys[i]; i++) {
-		const struct cc_param *pa = config_process_param(b->prof, b->chill ? "carcass_chill" : "precool", keys[i], -1);
-		for (size_t j = 0; !pa && strcmp(keys[i], "c_ref") == 0 && j < b->pc->nparams; j++)
-			if (strcmp(b->pc->params[j].key, "c_ref") == 0)
+		const struct cc_param *pa = config_process_param(b->prof, group, keys[i], -1);
+		for (size_t j = 0; !pa && j < b->pc->nparams; j++)
+			if (strcmp(b->pc->params[j].key, keys[i]) == 0)
 				pa = &b->pc->params[j];
 		if (!pa || pa->grade != 'D')
 			continue;
@@ -229,9 +254,18 @@ static char *alarm_text(const struct ebatch *b, int k)
 	static const char *const k_exc[] = { "post_chill_max", NULL };
 	static const char *const k_ice[] = { "ice_crust", NULL };
 	static const char *const k_gap[] = { "max_gap", NULL };
-	static const char *const *const keys[BA_N] = { k_pull,	 k_under, k_unreach, k_late, k_fault, k_over,
+	static const char *const *const keys[BA_STEL] = { k_pull,	 k_under, k_unreach, k_late, k_fault, k_over,
 						       k_missed, k_warn,  k_exc,     k_ice,  k_gap };
-	char *what = alarm_what(b, k), *note = grade_note(b, keys[k]), *msg;
+	if (b->fum)
+		return fumb_alarm_text(b, k);
+	if (b->dry)
+		return dryb_alarm_text(b, k);
+	return batch_alarm_msg(b, b->chill ? "carcass_chill" : "precool", keys[k], alarm_what(b, k));
+}
+
+char *batch_alarm_msg(const struct ebatch *b, const char *group, const char *const *keys, char *what)
+{
+	char *note = grade_note(b, group, keys), *msg;
 
 	msg = xasprintf("batch %s on %s (%s %s): %s%s", b->id, b->pc->name, b->prof->name, b->prof->version, what, note);
 	free(what);
@@ -244,6 +278,12 @@ static int alarm_wanted(const struct ebatch *b, int k)
 {
 	const struct cool_params *p = cparams(b);
 
+	if (b->fum)
+		return fumb_alarm_wanted(b, k);
+	if (b->dry)
+		return dryb_alarm_wanted(b, k);
+	if (k >= BA_FUM_FIRST)
+		return 0;
 	switch (k) {
 	case BA_PULLED_EARLY:
 	case BA_PROBE_FAULT: return 1;
@@ -289,10 +329,16 @@ static void batch_alarms(struct engine *e, struct ebatch *b)
 			continue;
 		/* a pull is a fact, not a state: it stays until someone resets
 		 * it; so do the chilling compliance alarms (undelayed: on-delay 0) */
-		c.latched = k == BA_PULLED_EARLY || k == BA_CHILL_MISSED || k == BA_EXCURSION || k == BA_ICE;
-		if (k == BA_CHILL_MISSED || k == BA_EXCURSION)
-			c.severity = ALARM_SEV_CRITICAL;
-		c.limit = alarm_limit(b, k);
+		if (b->fum)
+			fumb_alarm_conf(b, k, &c);
+		else if (b->dry)
+			dryb_alarm_conf(b, k, &c);
+		else {
+			c.latched = k == BA_PULLED_EARLY || k == BA_CHILL_MISSED || k == BA_EXCURSION || k == BA_ICE;
+			if (k == BA_CHILL_MISSED || k == BA_EXCURSION)
+				c.severity = ALARM_SEV_CRITICAL;
+			c.limit = alarm_limit(b, k);
+		}
 		id = xasprintf("%s/%s/%s", b->pc->name, b->id, alarm_rules[k]);
 		msg = alarm_text(b, k);
 		b->al[k] = build_alarm_new(e, id, NULL, NULL, NULL, alarm_rules[k], msg, &c);
@@ -301,31 +347,50 @@ static void batch_alarms(struct engine *e, struct ebatch *b)
 	}
 }
 
-struct ebatch *batch_add(struct engine *e, struct eproc *pr, const struct cc_process_profile *prof, const char *id,
-			 const char *user, int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg)
+/* The kind's own state: 0, or -errno (a carcass weight without a band:
+ * -ERANGE; a drying profile the model refuses: -EINVAL). */
+static int batch_kind_init(struct ebatch *b, struct eproc *pr, const struct cc_process_profile *prof,
+			   const struct engine_batch_opts *o)
 {
-	struct ebatch *b = xcalloc(1, sizeof(*b));
 	uint32_t np = (uint32_t)pr->pc->nprobes;
 	int rc;
 
-	b->chill = prof->kind == CC_PROCESS_CARCASS_CHILL;
-	if (b->chill) {
+	b->kind = prof->kind;
+	b->start_ns = o->start_ns;
+	b->opts = *o;
+	b->pc = pr->pc;
+	b->prof = prof;
+	switch (prof->kind) {
+	case CC_PROCESS_FUMIGATION: return fumb_init(b, prof, o);
+	case CC_PROCESS_DRYING: return dryb_init(b, prof, o);
+	case CC_PROCESS_CARCASS_CHILL:
+		b->chill = 1;
 		chill_params_map(&b->cp, prof);
-		if ((rc = chill_init(&b->cs, &b->cp, np, start_ns, weight_kg, pull_plan_ns)) < 0) {
-			free(b);
-			errno = rc == -ENOENT ? ERANGE : -rc;
-			return NULL;
-		}
-		b->cs.cool.harvest_ns = harvest_ns;
-	} else {
+		if ((rc = chill_init(&b->cs, &b->cp, np, o->start_ns, o->weight_kg, o->pull_plan_ns)) < 0)
+			return rc == -ENOENT ? -ERANGE : rc;
+		b->cs.cool.harvest_ns = o->harvest_ns;
+		return 0;
+	default:
 		batch_params(&b->p, pr->pc, prof);
-		cool_batch_init(&b->b, np, start_ns, harvest_ns, pull_plan_ns);
+		cool_batch_init(&b->b, np, o->start_ns, o->harvest_ns, o->pull_plan_ns);
+		return 0;
+	}
+}
+
+struct ebatch *batch_add(struct engine *e, struct eproc *pr, const struct cc_process_profile *prof, const char *id,
+			 const char *user, const struct engine_batch_opts *o)
+{
+	struct ebatch *b = xcalloc(1, sizeof(*b));
+	int rc;
+
+	if ((rc = batch_kind_init(b, pr, prof, o)) < 0) {
+		free(b);
+		errno = -rc;
+		return NULL;
 	}
 	b->id = xstrdup(id);
 	b->profile = xstrdup(prof->name);
 	b->user = xstrdup(user);
-	b->pc = pr->pc;
-	b->prof = prof;
 	b->arrival_ms = e->now_ms;
 	batch_alarms(e, b);
 	e->batches = xrealloc(e->batches, (e->nbatches + 1) * sizeof(*e->batches));
@@ -342,6 +407,8 @@ static void batch_free(struct engine *e, struct ebatch *b, int drop_alarms)
 	free(b->profile);
 	free(b->user);
 	free(b->lot);
+	free(b->fum);
+	free(b->dry);
 	free(b);
 }
 
@@ -359,9 +426,13 @@ void batch_sample(struct engine *e, struct echan *ch, const struct cc_sample *s)
 {
 	struct ebatch *b = ch->proc->active;
 
-	if (!b || s->ts_ns < ccool(b)->start_ns)
+	if (!b || s->ts_ns < b->start_ns)
 		return;
-	if (b->chill && ch->proc_role < 0)
+	if (b->fum)
+		fumb_sample(b, ch->proc_role, s->ts_ns, s->value);
+	else if (b->dry)
+		dryb_sample(b, ch->proc_role, s->ts_ns, s->value);
+	else if (b->chill && ch->proc_role < 0)
 		chill_observe_medium(&b->cs, &b->cp, s->ts_ns, s->value);
 	else if (b->chill)
 		chill_observe_probe(&b->cs, &b->cp, (uint32_t)ch->proc_role, s->ts_ns, s->value);
@@ -380,6 +451,10 @@ static int64_t batch_newest_ns(const struct ebatch *b)
 	const struct cool_batch *cb = ccool(b);
 	int64_t t = cb->start_ns;
 
+	if (b->fum)
+		return fumb_newest_ns(b);
+	if (b->dry)
+		return dryb_newest_ns(b);
 	if (cb->medium.n && cb->medium.last_ns > t)
 		t = cb->medium.last_ns;
 	for (uint32_t i = 0; i < cb->nprobes; i++)
@@ -470,28 +545,28 @@ static void batch_alarms_eval(struct engine *e, struct ebatch *b, int64_t now_ms
 	eval_alarm_cond(e, b->al[BA_OVER_COOLING], now_ms, c->over_cooling, NAN);
 }
 
-static void field_f(struct lp_field *f, size_t *n, const char *k, double v)
+void batch_field_f(struct lp_field *f, size_t *n, const char *k, double v)
 {
 	f[*n].key = k;
 	f[*n].type = LP_FLOAT;
 	f[(*n)++].v.f = v;
 }
 
-static void field_i(struct lp_field *f, size_t *n, const char *k, int64_t v)
+void batch_field_i(struct lp_field *f, size_t *n, const char *k, int64_t v)
 {
 	f[*n].key = k;
 	f[*n].type = LP_INT;
 	f[(*n)++].v.i = v;
 }
 
-static void field_b(struct lp_field *f, size_t *n, const char *k, int v)
+void batch_field_b(struct lp_field *f, size_t *n, const char *k, int v)
 {
 	f[*n].key = k;
 	f[*n].type = LP_BOOL;
 	f[(*n)++].v.b = v;
 }
 
-static void field_s(struct lp_field *f, size_t *n, const char *k, const char *v)
+void batch_field_s(struct lp_field *f, size_t *n, const char *k, const char *v)
 {
 	f[*n].key = k;
 	f[*n].type = LP_STRING;
@@ -507,40 +582,61 @@ static void batch_point(struct engine *e, struct lp_buf *lb, const struct ebatch
 	struct lp_field fl[32];
 	size_t n = 0;
 	int64_t at = batch_at(e, b, now_ns);
-	struct lp_tag tags[] = { { "batch", b->id },	     { "kind", config_process_kind_name(b->pc->kind) },
-				 { "process", b->pc->name }, { "profile", b->prof->name },
-				 { "profile_version", b->prof->version }, { "site", e->cfg->site } };
 
+	if (b->fum) {
+		fumb_point(e, lb, b, at);
+		return;
+	}
+	if (b->dry) {
+		dryb_point(e, lb, b, at);
+		return;
+	}
 	batch_verdict(b, at, &v);
 	c = v.c;
-	field_f(fl, &n, "C", c->fit.c_per_h);
-	field_f(fl, &n, "j", c->fit.j);
-	field_f(fl, &n, "r2", c->fit.r2);
-	field_f(fl, &n, "half_h", c->fit.half_h);
-	field_f(fl, &n, "seven_eighths_h", c->fit.seven_eighths_h);
-	field_i(fl, &n, "eta", batch_eta_ns(b, &v));
-	field_f(fl, &n, "remaining_h", c->fit.remaining_h);
-	field_f(fl, &n, "slowest_c", slowest_c(b, &v));
-	field_f(fl, &n, "medium_c", ccool(b)->medium.last_c);
-	field_i(fl, &n, "n", c->fit.n);
-	field_s(fl, &n, "fit", cool_fit_status_name(c->fit.status));
-	field_b(fl, &n, "pull_early", pull_early(b, &v));
-	field_i(fl, &n, "probe_faults", c->probe_faults);
-	field_b(fl, &n, "stopped", b->state != EBATCH_RUNNING);
+	batch_field_f(fl, &n, "C", c->fit.c_per_h);
+	batch_field_f(fl, &n, "j", c->fit.j);
+	batch_field_f(fl, &n, "r2", c->fit.r2);
+	batch_field_f(fl, &n, "half_h", c->fit.half_h);
+	batch_field_f(fl, &n, "seven_eighths_h", c->fit.seven_eighths_h);
+	batch_field_i(fl, &n, "eta", batch_eta_ns(b, &v));
+	batch_field_f(fl, &n, "remaining_h", c->fit.remaining_h);
+	batch_field_f(fl, &n, "slowest_c", slowest_c(b, &v));
+	batch_field_f(fl, &n, "medium_c", ccool(b)->medium.last_c);
+	batch_field_i(fl, &n, "n", c->fit.n);
+	batch_field_s(fl, &n, "fit", cool_fit_status_name(c->fit.status));
+	batch_field_b(fl, &n, "pull_early", pull_early(b, &v));
+	batch_field_i(fl, &n, "probe_faults", c->probe_faults);
+	batch_field_b(fl, &n, "stopped", b->state != EBATCH_RUNNING);
 	if (b->chill) {
-		field_s(fl, &n, "status", chill_status_name(v.ch.status));
-		field_i(fl, &n, "deadline", b->cs.deadline_ns);
-		field_f(fl, &n, "pred_h", v.ch.pred_h);
-		field_f(fl, &n, "margin_h", v.ch.margin_h);
-		field_f(fl, &n, "max_core_c", v.ch.max_core_c);
-		field_f(fl, &n, "weight_kg", b->cs.weight_kg);
+		batch_field_s(fl, &n, "status", chill_status_name(v.ch.status));
+		batch_field_i(fl, &n, "deadline", b->cs.deadline_ns);
+		batch_field_f(fl, &n, "pred_h", v.ch.pred_h);
+		batch_field_f(fl, &n, "margin_h", v.ch.margin_h);
+		batch_field_f(fl, &n, "max_core_c", v.ch.max_core_c);
+		batch_field_f(fl, &n, "weight_kg", b->cs.weight_kg);
 	} else {
-		field_b(fl, &n, "underperforming", c->underperforming || c->medium_hot);
-		field_b(fl, &n, "unreachable", c->unreachable);
-		field_b(fl, &n, "late_start", c->late_start);
-		field_b(fl, &n, "over_cooling", c->over_cooling);
+		batch_field_b(fl, &n, "underperforming", c->underperforming || c->medium_hot);
+		batch_field_b(fl, &n, "unreachable", c->unreachable);
+		batch_field_b(fl, &n, "late_start", c->late_start);
+		batch_field_b(fl, &n, "over_cooling", c->over_cooling);
 	}
-	lp_encode(lb, "process", tags, sizeof(tags) / sizeof(tags[0]), fl, n, at);
+	batch_emit(e, lb, b, NULL, fl, n, at);
+}
+
+void batch_emit(struct engine *e, struct lp_buf *lb, const struct ebatch *b, const char *sensor,
+		const struct lp_field *fl, size_t n, int64_t at)
+{
+	struct lp_tag tags[] = { { "batch", b->id },	     { "kind", config_process_kind_name(b->pc->kind) },
+				 { "process", b->pc->name }, { "profile", b->prof->name },
+				 { "profile_version", b->prof->version }, { "sensor", sensor },
+				 { "site", e->cfg->site } };
+	size_t nt = sizeof(tags) / sizeof(tags[0]);
+
+	if (!sensor) { /* drop the sensor tag, keep the order */
+		tags[5] = tags[6];
+		nt--;
+	}
+	lp_encode(lb, "process", tags, nt, fl, n, at);
 }
 
 /* A released batch whose alarms are all quiet has nothing left to show. */
@@ -568,8 +664,14 @@ void batch_tick(struct engine *e, int64_t now_ns)
 		/* judged at its readings' time, announced now: re-notification
 		 * and escalation count from when someone could first be told */
 		at = batch_at(e, b, now_ns);
-		batch_verdict(b, at, &v);
-		batch_alarms_eval(e, b, now_ns / 1000000, &v);
+		if (b->fum)
+			fumb_eval(e, b, now_ns / 1000000, at);
+		else if (b->dry)
+			dryb_eval(e, b, now_ns / 1000000, at);
+		else {
+			batch_verdict(b, at, &v);
+			batch_alarms_eval(e, b, now_ns / 1000000, &v);
+		}
 		if (b->fed) {
 			batch_point(e, &lb, b, now_ns);
 			b->fed = 0;
@@ -592,8 +694,6 @@ static int start_refused(struct engine *e, struct eproc *pr, const struct cc_pro
 {
 	if (prof->kind != pr->pc->kind)
 		return -EMEDIUMTYPE;
-	if (pr->pc->kind != CC_PROCESS_PRECOOL && pr->pc->kind != CC_PROCESS_CARCASS_CHILL)
-		return -ENOTSUP;
 	if (batch_find(e, id))
 		return -EEXIST;
 	if (pr->active)
@@ -603,14 +703,32 @@ static int start_refused(struct engine *e, struct eproc *pr, const struct cc_pro
 	return 0;
 }
 
+void engine_batch_opts_init(struct engine_batch_opts *o, int64_t start_ns)
+{
+	*o = (struct engine_batch_opts){ .start_ns = start_ns, .weight_kg = NAN, .tonnes = NAN, .mass_kg = NAN,
+					 .moisture_pct = NAN };
+}
+
 int engine_batch_start(struct engine *e, const char *process, const char *batch, const char *profile,
 		       int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg, const char *user)
+{
+	struct engine_batch_opts o;
+
+	engine_batch_opts_init(&o, start_ns);
+	o.harvest_ns = harvest_ns;
+	o.pull_plan_ns = pull_plan_ns;
+	o.weight_kg = weight_kg;
+	return engine_batch_start_opts(e, process, batch, profile, &o, user);
+}
+
+int engine_batch_start_opts(struct engine *e, const char *process, const char *batch, const char *profile,
+			    const struct engine_batch_opts *o, const char *user)
 {
 	const struct cc_process_profile *prof;
 	struct eproc *pr;
 	int rc = 0;
 
-	if (!batch || !*batch || !user || !*user || start_ns <= 0)
+	if (!batch || !*batch || !user || !*user || !o || o->start_ns <= 0)
 		return -EINVAL;
 	if (!e)
 		return -ESRCH;
@@ -618,7 +736,7 @@ int engine_batch_start(struct engine *e, const char *process, const char *batch,
 	if (!(pr = batch_proc_find(e, process)) || !(prof = config_find_process_profile(e->cfg, profile)))
 		rc = -ENOENT;
 	else if ((rc = start_refused(e, pr, prof, batch)) == 0 &&
-		 !batch_add(e, pr, prof, batch, user, start_ns, harvest_ns, pull_plan_ns, weight_kg))
+		 !batch_add(e, pr, prof, batch, user, o))
 		rc = -errno;
 	if (rc == 0) {
 		e->dirty = 1;
@@ -626,6 +744,34 @@ int engine_batch_start(struct engine *e, const char *process, const char *batch,
 	}
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+void batch_alarm_fact(struct engine *e, struct ealarm *ea, int64_t now_ms, double v)
+{
+	eval_alarm_cond(e, ea, now_ms, 1, v);
+	eval_alarm_cond(e, ea, now_ms, 0, v);
+}
+
+/* A fumigation or drying batch stopped: its final verdicts, a last point. */
+static void batch_stop_other(struct engine *e, struct ebatch *b, int64_t now_ns, const char *user)
+{
+	struct lp_buf lb;
+	int64_t now_ms = now_ns / 1000000;
+
+	if (b->fum) {
+		fumb_stop(e, b, now_ns);
+		fumb_eval(e, b, now_ms, now_ns);
+	} else {
+		dryb_eval(e, b, now_ms, now_ns);
+		dryb_stop(e, b, now_ns);
+	}
+	lp_buf_init(&lb);
+	batch_point(e, &lb, b, now_ns);
+	eval_emit_lines(e, &lb);
+	lp_buf_free(&lb);
+	b->fed = 0;
+	e->dirty = 1;
+	log_info("batch %s on %s stopped by %s", b->id, b->pc->name, user);
 }
 
 /* Under the lock: the final verdict, the pulled-early alarm, a last point. */
@@ -640,12 +786,14 @@ static void batch_stop_locked(struct engine *e, struct ebatch *b, int64_t now_ns
 	for (size_t i = 0; i < e->nprocs; i++)
 		if (e->procs[i].active == b)
 			e->procs[i].active = NULL;
+	if (!is_cool(b)) {
+		batch_stop_other(e, b, now_ns, user);
+		return;
+	}
 	batch_verdict(b, now_ns, &v);
 	batch_alarms_eval(e, b, now_ms, &v);
-	if (pull_early(b, &v)) { /* raised once, held until reset */
-		eval_alarm_cond(e, b->al[BA_PULLED_EARLY], now_ms, 1, slowest_c(b, &v));
-		eval_alarm_cond(e, b->al[BA_PULLED_EARLY], now_ms, 0, slowest_c(b, &v));
-	}
+	if (pull_early(b, &v)) /* raised once, held until reset */
+		batch_alarm_fact(e, b->al[BA_PULLED_EARLY], now_ms, slowest_c(b, &v));
 	lp_buf_init(&lb);
 	batch_point(e, &lb, b, now_ns);
 	eval_emit_lines(e, &lb);
@@ -702,16 +850,24 @@ static cJSON *history_step(const struct ebatch *b)
 	cJSON *x = cJSON_CreateObject();
 	char t[64];
 
-	batch_verdict(b, b->stop_ns, &v);
 	cJSON_AddStringToObject(x, "process", b->pc->name);
 	cJSON_AddStringToObject(x, "kind", config_process_kind_name(b->pc->kind));
 	cJSON_AddStringToObject(x, "batch", b->id);
 	cJSON_AddStringToObject(x, "profile", b->prof->name);
 	cJSON_AddStringToObject(x, "profile_version", b->prof->version);
-	publish_fmt_time(ccool(b)->start_ns, t, sizeof(t));
+	publish_fmt_time(b->start_ns, t, sizeof(t));
 	cJSON_AddStringToObject(x, "start", t);
 	publish_fmt_time(b->stop_ns, t, sizeof(t));
 	cJSON_AddStringToObject(x, "end", t);
+	if (b->fum) {
+		fumb_history(x, b);
+		return x;
+	}
+	if (b->dry) {
+		dryb_history(x, b);
+		return x;
+	}
+	batch_verdict(b, b->stop_ns, &v);
 	if (isfinite(slowest_c(b, &v)))
 		cJSON_AddNumberToObject(x, "final_c", slowest_c(b, &v));
 	if (isfinite(v.c->fit.c_per_h))
@@ -732,6 +888,7 @@ static int batch_release_locked(struct engine *e, struct ebatch *b, const char *
 	const struct cc_room_conf *rc = config_find_room(e->cfg, room);
 	struct bverdict v;
 	struct elot *l;
+	double pre_c;
 	int err;
 
 	if (!rc)
@@ -742,9 +899,12 @@ static int batch_release_locked(struct engine *e, struct ebatch *b, const char *
 		return -EINVAL;
 	if (b->state == EBATCH_RUNNING)
 		batch_stop_locked(e, b, time_now_ns(), user);
-	batch_verdict(b, b->stop_ns, &v);
-	/* a carcass lot's pre-monitoring temperature is its warmest core */
-	err = lots_load(e, room, lot, product, b->stop_ns, slowest_c(b, &v), &l);
+	if (is_cool(b))
+		batch_verdict(b, b->stop_ns, &v);
+	/* a carcass lot's pre-monitoring temperature is its warmest core; a
+	 * fumigated or dried lot's is not measured */
+	pre_c = is_cool(b) ? slowest_c(b, &v) : NAN;
+	err = lots_load(e, room, lot, product, b->stop_ns, pre_c, &l);
 	if (err < 0)
 		return err;
 	if (!l->history)
@@ -753,7 +913,7 @@ static int batch_release_locked(struct engine *e, struct ebatch *b, const char *
 	b->state = EBATCH_RELEASED;
 	b->lot = xstrdup(lot);
 	log_info("batch %s on %s released by %s as lot %s (%s) into room %s at %.2f °C", b->id, b->pc->name, user, lot,
-		 product, room, slowest_c(b, &v));
+		 product, room, pre_c);
 	return 0;
 }
 
@@ -778,7 +938,7 @@ int engine_batch_release(struct engine *e, const char *batch, const char *lot, c
 	return rc;
 }
 
-static void add_num(cJSON *o, const char *k, double v)
+void batch_json_num(cJSON *o, const char *k, double v)
 {
 	if (isfinite(v))
 		cJSON_AddNumberToObject(o, k, v);
@@ -786,7 +946,7 @@ static void add_num(cJSON *o, const char *k, double v)
 		cJSON_AddNullToObject(o, k);
 }
 
-static void add_time(cJSON *o, const char *k, int64_t ns)
+void batch_json_time(cJSON *o, const char *k, int64_t ns)
 {
 	char t[64], nb[24];
 	char *kn;
@@ -835,11 +995,11 @@ static cJSON *probes_json(const struct ebatch *b)
 		cJSON *y = cJSON_CreateObject();
 		cool_probe_fit(pr, &cb->medium, cparams(b), &f);
 		cJSON_AddStringToObject(y, "channel", b->pc->probes[i]);
-		add_num(y, "t0_c", pr->t0_c);
-		add_num(y, "last_c", pr->last_c);
+		batch_json_num(y, "t0_c", pr->t0_c);
+		batch_json_num(y, "last_c", pr->last_c);
 		cJSON_AddNumberToObject(y, "n", f.n);
-		add_num(y, "C", f.c_per_h);
-		add_num(y, "j", f.j);
+		batch_json_num(y, "C", f.c_per_h);
+		batch_json_num(y, "j", f.j);
 		cJSON_AddStringToObject(y, "fit", cool_fit_status_name(f.status));
 		cJSON_AddNumberToObject(y, "fault", pr->fault);
 		cJSON_AddItemToArray(arr, y);
@@ -849,13 +1009,13 @@ static cJSON *probes_json(const struct ebatch *b)
 
 static void chill_json(cJSON *x, const struct ebatch *b, const struct bverdict *v)
 {
-	add_num(x, "weight_kg", b->cs.weight_kg);
-	add_num(x, "deadline_h", b->cs.deadline_h);
-	add_time(x, "deadline", b->cs.deadline_ns);
-	add_num(x, "pred_h", v->ch.pred_h);
-	add_num(x, "margin_h", v->ch.margin_h);
-	add_num(x, "max_core_c", v->ch.max_core_c);
-	add_time(x, "compliant", b->cs.compliant ? b->cs.compliant_ns : 0);
+	batch_json_num(x, "weight_kg", b->cs.weight_kg);
+	batch_json_num(x, "deadline_h", b->cs.deadline_h);
+	batch_json_time(x, "deadline", b->cs.deadline_ns);
+	batch_json_num(x, "pred_h", v->ch.pred_h);
+	batch_json_num(x, "margin_h", v->ch.margin_h);
+	batch_json_num(x, "max_core_c", v->ch.max_core_c);
+	batch_json_time(x, "compliant", b->cs.compliant ? b->cs.compliant_ns : 0);
 }
 
 static cJSON *batch_json(const struct ebatch *b, int64_t at)
@@ -866,8 +1026,6 @@ static cJSON *batch_json(const struct ebatch *b, int64_t at)
 	const struct cool_fit *f;
 	cJSON *x = cJSON_CreateObject();
 
-	batch_verdict(b, at, &v);
-	f = &v.c->fit;
 	cJSON_AddStringToObject(x, "id", b->id);
 	cJSON_AddStringToObject(x, "process", b->pc->name);
 	cJSON_AddStringToObject(x, "kind", config_process_kind_name(b->pc->kind));
@@ -877,31 +1035,41 @@ static cJSON *batch_json(const struct ebatch *b, int64_t at)
 	cJSON_AddStringToObject(x, "user", b->user);
 	if (b->lot)
 		cJSON_AddStringToObject(x, "lot", b->lot);
-	add_time(x, "start", cb->start_ns);
-	add_time(x, "harvest", cb->harvest_ns);
-	add_time(x, "pull_plan", cb->pull_plan_ns);
-	add_time(x, "stop", b->state == EBATCH_RUNNING ? 0 : b->stop_ns);
-	add_time(x, "judged_at", at);
-	add_num(x, "target_c", cparams(b)->target_c);
+	batch_json_time(x, "start", b->start_ns);
+	batch_json_time(x, "stop", b->state == EBATCH_RUNNING ? 0 : b->stop_ns);
+	batch_json_time(x, "judged_at", at);
+	if (b->fum) {
+		fumb_json(x, b, at);
+		return x;
+	}
+	if (b->dry) {
+		dryb_json(x, b, at);
+		return x;
+	}
+	batch_verdict(b, at, &v);
+	f = &v.c->fit;
+	batch_json_time(x, "harvest", cb->harvest_ns);
+	batch_json_time(x, "pull_plan", cb->pull_plan_ns);
+	batch_json_num(x, "target_c", cparams(b)->target_c);
 	cJSON_AddNumberToObject(x, "n", f->n);
-	add_num(x, "C", f->c_per_h);
-	add_num(x, "j", f->j);
-	add_num(x, "r2", f->r2);
-	add_num(x, "half_h", f->half_h);
-	add_num(x, "seven_eighths_h", f->seven_eighths_h);
-	add_num(x, "c_ratio", v.c->c_ratio);
+	batch_json_num(x, "C", f->c_per_h);
+	batch_json_num(x, "j", f->j);
+	batch_json_num(x, "r2", f->r2);
+	batch_json_num(x, "half_h", f->half_h);
+	batch_json_num(x, "seven_eighths_h", f->seven_eighths_h);
+	batch_json_num(x, "c_ratio", v.c->c_ratio);
 	cJSON_AddStringToObject(x, "fit", cool_fit_status_name(f->status));
 	cJSON_AddNumberToObject(x, "why", f->why);
 	cJSON_AddStringToObject(x, "eta_status", cool_eta_name(f->eta));
-	add_time(x, "eta", batch_eta_ns(b, &v));
-	add_num(x, "remaining_h", f->remaining_h);
-	add_num(x, "to_target_h", f->to_target_h);
-	add_num(x, "slowest_c", slowest_c(b, &v));
+	batch_json_time(x, "eta", batch_eta_ns(b, &v));
+	batch_json_num(x, "remaining_h", f->remaining_h);
+	batch_json_num(x, "to_target_h", f->to_target_h);
+	batch_json_num(x, "slowest_c", slowest_c(b, &v));
 	if (v.c->slowest >= 0)
 		cJSON_AddStringToObject(x, "slowest", b->pc->probes[v.c->slowest]);
-	add_num(x, "medium_c", cb->medium.last_c);
-	add_num(x, "tm_c", f->tm_c);
-	add_num(x, "y_slowest", v.c->y_slowest);
+	batch_json_num(x, "medium_c", cb->medium.last_c);
+	batch_json_num(x, "tm_c", f->tm_c);
+	batch_json_num(x, "y_slowest", v.c->y_slowest);
 	if (b->chill)
 		chill_json(x, b, &v);
 	cJSON_AddItemToObject(x, "verdict", verdict_json(b, &v));
@@ -930,4 +1098,29 @@ cJSON *engine_batch_status_json(struct engine *e, const char *batch)
 	}
 	pthread_mutex_unlock(&e->lock);
 	return o;
+}
+
+int engine_batch_phase(struct engine *e, const char *batch, const char *phase, int64_t at_ns, const char *user)
+{
+	struct ebatch *b;
+	int rc;
+
+	if (!user || !*user || !phase)
+		return -EINVAL;
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (!(b = batch_find(e, batch)))
+		rc = -ENOENT;
+	else if (!b->fum)
+		rc = -EMEDIUMTYPE;
+	else if (b->state != EBATCH_RUNNING)
+		rc = -EALREADY;
+	else if ((rc = fumb_phase(b, phase, at_ns)) == 0) {
+		b->fed++;
+		e->dirty = 1;
+		log_info("batch %s on %s: phase %s by %s", b->id, b->pc->name, phase, user);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return rc;
 }
