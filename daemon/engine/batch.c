@@ -428,9 +428,11 @@ void batch_sample(struct engine *e, struct echan *ch, const struct cc_sample *s)
 
 	if (!b || s->ts_ns < b->start_ns)
 		return;
-	if (b->fum)
+	if (b->fum) {
 		fumb_sample(b, ch->proc_role, s->ts_ns, s->value);
-	else if (b->dry)
+		if (ch->proc_role >= 0)
+			fumb_eval_workers(e, b, e->now_ms);
+	} else if (b->dry)
 		dryb_sample(b, ch->proc_role, s->ts_ns, s->value);
 	else if (b->chill && ch->proc_role < 0)
 		chill_observe_medium(&b->cs, &b->cp, s->ts_ns, s->value);
@@ -912,8 +914,12 @@ static int batch_release_locked(struct engine *e, struct ebatch *b, const char *
 	cJSON_AddItemToArray(l->history, history_step(b));
 	b->state = EBATCH_RELEASED;
 	b->lot = xstrdup(lot);
-	log_info("batch %s on %s released by %s as lot %s (%s) into room %s at %.2f °C", b->id, b->pc->name, user, lot,
-		 product, room, pre_c);
+	if (is_cool(b))
+		log_info("batch %s on %s released by %s as lot %s (%s) into room %s at %.2f °C", b->id, b->pc->name, user,
+			 lot, product, room, pre_c);
+	else
+		log_info("batch %s on %s released by %s as lot %s (%s) into room %s", b->id, b->pc->name, user, lot,
+			 product, room);
 	return 0;
 }
 

@@ -85,15 +85,16 @@ int fumb_alarm_wanted(const struct ebatch *b, int k)
 	}
 }
 
-/* Worker exposure is a compliance matter (processing.md §5): undelayed and
- * latched until acknowledged; IDLH is critical (evacuate). */
+/* Worker exposure is a compliance matter (processing.md §5): undelayed,
+ * latched until acknowledged and critical (as a missed chilling deadline);
+ * a single reading at the STEL limit is a warning. */
 void fumb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 {
 	const struct ebatch_fum *f = b->fum;
 
 	c->latched = k == BA_STEL || k == BA_TWA_PROJECTED || k == BA_IDLH || k == BA_CT_UNDER || k == BA_CT_OVER ||
 		     k == BA_CT_UNCERTAIN;
-	if (k == BA_IDLH)
+	if (k == BA_STEL || k == BA_TWA_PROJECTED || k == BA_IDLH)
 		c->severity = ALARM_SEV_CRITICAL;
 	switch (k) {
 	case BA_STEL:
@@ -188,37 +189,55 @@ int64_t fumb_newest_ns(const struct ebatch *b)
 	return t;
 }
 
-/* The worst outside sensor: its alarm bits ORed, the highest figures. */
+/* The worst outside sensor, each judged as of its own newest reading:
+ * its alarm bits ORed, the highest figures. */
 struct worst {
 	unsigned a;
 	double stel, projected, last;
 };
 
-static void worst_outside(const struct ebatch_fum *f, int64_t at, struct worst *w)
+static void worst_outside(const struct ebatch_fum *f, struct worst *w)
 {
 	w->a = 0;
 	w->stel = w->projected = w->last = NAN;
 	for (uint32_t i = 0; i < f->nout; i++) {
 		struct fum_exposure_figures x;
-		fum_exposure_figures(&f->xs[i], &f->xp, at, &x);
-		w->a |= fum_exposure_alarms(&f->xs[i], &f->xp, at);
+		int64_t t = f->xs[i].last_ns;
+		if (!t)
+			continue;
+		fum_exposure_figures(&f->xs[i], &f->xp, t, &x);
+		w->a |= fum_exposure_alarms(&f->xs[i], &f->xp, t);
 		w->stel = fmax(w->stel, x.stel_ppm);
 		w->projected = fmax(w->projected, x.projected_ppm);
-		w->last = fmax(w->last, x.last_ppm);
+		w->last = fmax(w->last, f->xs[i].last_ppm);
 	}
+}
+
+/*
+ * Worker exposure, judged at every outside reading (not only at a tick):
+ * a 15-min mean above the STEL is a fact of the shift even if the next
+ * readings bring it down before the engine's next tick.  Each sensor is
+ * judged as of its own newest reading, so a tick and a reading agree; a
+ * sensor gone silent keeps its last verdict (its time counts as
+ * unmonitored in the TWA).
+ */
+void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms)
+{
+	struct worst w;
+
+	worst_outside(b->fum, &w);
+	eval_alarm_cond(e, b->al[BA_STEL], now_ms, !!(w.a & FUM_A_STEL), w.stel);
+	eval_alarm_cond(e, b->al[BA_STEL_WARN], now_ms, !!(w.a & FUM_A_STEL_WARN), w.last);
+	eval_alarm_cond(e, b->al[BA_TWA_PROJECTED], now_ms, !!(w.a & FUM_A_TWA_PROJECTED), w.projected);
+	eval_alarm_cond(e, b->al[BA_IDLH], now_ms, !!(w.a & FUM_A_IDLH), w.last);
 }
 
 void fumb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at)
 {
 	const struct ebatch_fum *f = b->fum;
 	unsigned ca = fum_chamber_alarms(&f->cs, &f->cp, at);
-	struct worst w;
 
-	worst_outside(f, at, &w);
-	eval_alarm_cond(e, b->al[BA_STEL], now_ms, !!(w.a & FUM_A_STEL), w.stel);
-	eval_alarm_cond(e, b->al[BA_STEL_WARN], now_ms, !!(w.a & FUM_A_STEL_WARN), w.last);
-	eval_alarm_cond(e, b->al[BA_TWA_PROJECTED], now_ms, !!(w.a & FUM_A_TWA_PROJECTED), w.projected);
-	eval_alarm_cond(e, b->al[BA_IDLH], now_ms, !!(w.a & FUM_A_IDLH), w.last);
+	fumb_eval_workers(e, b, now_ms);
 	eval_alarm_cond(e, b->al[BA_CT_UNDER], now_ms, !!(ca & FUM_A_CT_UNDER), f->cs.ct_ppmh);
 	eval_alarm_cond(e, b->al[BA_CT_OVER], now_ms, !!(ca & FUM_A_CT_OVER), f->cs.ct_ppmh);
 	eval_alarm_cond(e, b->al[BA_CT_UNCERTAIN], now_ms, !!(ca & FUM_A_CT_UNCERTAIN), f->cs.ct_ppmh);

@@ -43,6 +43,7 @@ char *fumb_alarm_text(const struct ebatch *b, int k);
 void fumb_sample(struct ebatch *b, int role, int64_t ts_ns, double v);
 int64_t fumb_newest_ns(const struct ebatch *b);
 void fumb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at);
+void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms);
 void fumb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at);
 void fumb_stop(struct engine *e, struct ebatch *b, int64_t now_ns);
 void fumb_json(cJSON *x, const struct ebatch *b, int64_t at);
