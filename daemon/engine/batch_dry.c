@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../log.h"
 #include "../util.h"
 
 /*
@@ -43,7 +44,7 @@ static void stages_map(struct drying_params *p, const struct cc_drying_conf *q)
 
 /* The profile (% points, ms; NaN or -1 unset) as the model's parameters
  * (fractions, hours; unset is "judges nothing"). */
-int dryb_init(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o)
+static int dryb_init(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o)
 {
 	const struct cc_drying_conf *q = &prof->drying;
 	struct ebatch_dry *d = xcalloc(1, sizeof(*d));
@@ -85,7 +86,7 @@ int dryb_init(struct ebatch *b, const struct cc_process_profile *prof, const str
 	return 0;
 }
 
-int dryb_alarm_wanted(const struct ebatch *b, int k)
+static int dryb_alarm_wanted(const struct ebatch *b, int k)
 {
 	const struct drying_params *p = &b->dry->p;
 	const struct cc_process_conf *pc = b->pc;
@@ -107,7 +108,7 @@ int dryb_alarm_wanted(const struct ebatch *b, int k)
 /* Scorch above the limit waits the profile's on-delay, far above it
  * (level 2) is critical and undelayed; saturated exhaust and a cold kiln
  * wait their profile durations; the unload verdicts are facts, latched. */
-void dryb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
+static void dryb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 {
 	const struct cc_drying_conf *q = &b->prof->drying;
 	const struct drying_params *p = &b->dry->p;
@@ -136,7 +137,7 @@ void dryb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 	}
 }
 
-char *dryb_alarm_text(const struct ebatch *b, int k)
+static char *dryb_alarm_text(const struct ebatch *b, int k)
 {
 	static const char *const k_scorch[] = { "scorch_limit", "scorch_max", "scorch_on_delay", "scorch_undelayed", NULL };
 	static const char *const k_fast[] = { "fast_start", "fast_start_window", NULL };
@@ -191,8 +192,9 @@ char *dryb_alarm_text(const struct ebatch *b, int k)
 
 /* Air, exhaust and ambient: the temperature reading carries the newest
  * RH of its pair (an RH alone waits for the next temperature). */
-void dryb_sample(struct ebatch *b, int role, int64_t ts_ns, double v)
+static void dryb_sample(struct engine *e, struct ebatch *b, int role, int64_t ts_ns, double v)
 {
+	(void)e;
 	struct ebatch_dry *d = b->dry;
 	double flow = isnan(b->pc->air_flow_kg_s) ? 0.0 : b->pc->air_flow_kg_s;
 
@@ -214,7 +216,7 @@ void dryb_sample(struct ebatch *b, int role, int64_t ts_ns, double v)
 	}
 }
 
-int64_t dryb_newest_ns(const struct ebatch *b)
+static int64_t dryb_newest_ns(const struct ebatch *b)
 {
 	const struct drying_state *s = &b->dry->s;
 	int64_t t = b->start_ns, v[] = { s->mass_last_ns, s->air_last_ns, s->amb_last_ns, s->exh_last_ns };
@@ -225,7 +227,7 @@ int64_t dryb_newest_ns(const struct ebatch *b)
 	return t;
 }
 
-void dryb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at)
+static void dryb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at)
 {
 	const struct ebatch_dry *d = b->dry;
 	int lvl = drying_scorch_level(&d->s, &d->p, at);
@@ -262,7 +264,7 @@ static const char *stage_name(const struct ebatch *b, int i)
 	return i >= 0 ? b->dry->p.stages[i].name : "";
 }
 
-void dryb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at)
+static void dryb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at)
 {
 	const struct ebatch_dry *d = b->dry;
 	struct lp_field fl[16];
@@ -289,15 +291,19 @@ void dryb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int
 	batch_emit(e, lb, b, NULL, fl, n, at);
 }
 
-void dryb_stop(struct engine *e, struct ebatch *b, int64_t now_ns)
+static void dryb_stop(struct engine *e, struct ebatch *b, int64_t now_ns, const char *user)
 {
 	const struct ebatch_dry *d = b->dry;
 	int64_t now_ms = now_ns / 1000000;
+	unsigned v = drying_unload_verdict(&d->s, &d->p);
 
-	if (drying_unload_verdict(&d->s, &d->p) & DRYING_V_WET)
+	dryb_eval(e, b, now_ms, now_ns);
+	if (v & DRYING_V_WET)
 		batch_alarm_fact(e, b->al[BA_PULLED_WET], now_ms, drying_now_mc_wb(&d->s) * 100.0);
 	if (drying_is_overdried(&d->s, &d->p))
 		batch_alarm_fact(e, b->al[BA_OVER_DRIED], now_ms, drying_now_mc_wb(&d->s) * 100.0);
+	log_info("batch %s on %s stopped by %s: MC %.2f %% wb, m/m0 %.4f%s", b->id, b->pc->name, user,
+		 drying_now_mc_wb(&d->s) * 100.0, drying_now_mass_ratio(&d->s), v & DRYING_V_WET ? ": pulled wet" : "");
 }
 
 static cJSON *verdicts_json(const struct ebatch *b, int64_t at)
@@ -321,7 +327,7 @@ static cJSON *verdicts_json(const struct ebatch *b, int64_t at)
 	return arr;
 }
 
-void dryb_json(cJSON *x, const struct ebatch *b, int64_t at)
+static void dryb_json(cJSON *x, const struct ebatch *b, int64_t at)
 {
 	const struct ebatch_dry *d = b->dry;
 	struct dfig f;
@@ -356,7 +362,7 @@ void dryb_json(cJSON *x, const struct ebatch *b, int64_t at)
 }
 
 /* The final moisture the lot carries on. */
-void dryb_history(cJSON *x, const struct ebatch *b)
+static void dryb_history(cJSON *x, const struct ebatch *b)
 {
 	const struct ebatch_dry *d = b->dry;
 	unsigned v = drying_unload_verdict(&d->s, &d->p);
@@ -369,3 +375,19 @@ void dryb_history(cJSON *x, const struct ebatch *b)
 	cJSON_AddStringToObject(x, "verdict", v & DRYING_V_WET ? "pulled_wet"
 					       : drying_is_overdried(&d->s, &d->p) ? "over_dried" : "ok");
 }
+
+const struct batch_kind batch_kind_dry = {
+	.init = dryb_init,
+	.alarm_wanted = dryb_alarm_wanted,
+	.alarm_conf = dryb_alarm_conf,
+	.alarm_text = dryb_alarm_text,
+	.sample = dryb_sample,
+	.newest_ns = dryb_newest_ns,
+	.window_ms = batch_stale_window_ms,
+	.eval = dryb_eval,
+	.point = dryb_point,
+	.stop = dryb_stop,
+	.json = dryb_json,
+	.history = dryb_history,
+	.final_c = NULL,
+};

@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../log.h"
 #include "../util.h"
 
 static const char *const phase_names[] = { "loading", "burning", "hold", "purge", "done", NULL };
 
-const char *fumb_phase_name(int phase)
+static const char *fumb_phase_name(int phase)
 {
 	return phase >= 0 && phase <= FUM_PHASE_DONE ? phase_names[phase] : "?";
 }
@@ -21,7 +22,7 @@ const char *fumb_phase_name(int phase)
 /* The profile's graded numbers (ms, ppm; NaN or -1 unset) as the model's
  * (seconds, hours; unset is the model's "judges nothing": a CT window of
  * 0..∞, NaN limits).  The active worker-limit set gives TWA and STEL. */
-int fumb_init(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o)
+static int fumb_init(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o)
 {
 	const struct cc_fumigation_conf *q = &prof->fumigation;
 	const struct cc_process_conf *pc = b->pc;
@@ -66,7 +67,7 @@ int fumb_phase(struct ebatch *b, const char *phase, int64_t at_ns)
 	return -EINVAL;
 }
 
-int fumb_alarm_wanted(const struct ebatch *b, int k)
+static int fumb_alarm_wanted(const struct ebatch *b, int k)
 {
 	const struct ebatch_fum *f = b->fum;
 
@@ -88,7 +89,7 @@ int fumb_alarm_wanted(const struct ebatch *b, int k)
 /* Worker exposure is a compliance matter (processing.md §5): undelayed,
  * latched until acknowledged and critical (as a missed chilling deadline);
  * a single reading at the STEL limit is a warning. */
-void fumb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
+static void fumb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 {
 	const struct ebatch_fum *f = b->fum;
 
@@ -109,7 +110,7 @@ void fumb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 	}
 }
 
-char *fumb_alarm_text(const struct ebatch *b, int k)
+static char *fumb_alarm_text(const struct ebatch *b, int k)
 {
 	static const char *const k_stel[] = { "worker_limit", "stel_window", NULL };
 	static const char *const k_idlh[] = { "idlh", NULL };
@@ -160,13 +161,16 @@ char *fumb_alarm_text(const struct ebatch *b, int k)
 	return batch_alarm_msg(b, "fumigation", keys, what);
 }
 
-void fumb_sample(struct ebatch *b, int role, int64_t ts_ns, double v)
+static void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms);
+
+static void fumb_sample(struct engine *e, struct ebatch *b, int role, int64_t ts_ns, double v)
 {
 	struct ebatch_fum *f = b->fum;
 
-	if (role >= 0 && (uint32_t)role < f->nout)
+	if (role >= 0 && (uint32_t)role < f->nout) {
 		fum_exposure_observe(&f->xs[role], &f->xp, ts_ns, v);
-	else if (role == PROLE_CHAMBER)
+		fumb_eval_workers(e, b, e->now_ms);
+	} else if (role == PROLE_CHAMBER)
 		fum_chamber_observe(&f->cs, &f->cp, ts_ns, v);
 	else if (role == PROLE_DOOR)
 		fum_chamber_observe_door(&f->cs, ts_ns, v != 0);
@@ -176,7 +180,7 @@ void fumb_sample(struct ebatch *b, int role, int64_t ts_ns, double v)
 		f->chamber_rh = v;
 }
 
-int64_t fumb_newest_ns(const struct ebatch *b)
+static int64_t fumb_newest_ns(const struct ebatch *b)
 {
 	const struct ebatch_fum *f = b->fum;
 	int64_t t = b->start_ns;
@@ -221,7 +225,7 @@ static void worst_outside(const struct ebatch_fum *f, struct worst *w)
  * sensor gone silent keeps its last verdict (its time counts as
  * unmonitored in the TWA).
  */
-void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms)
+static void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms)
 {
 	struct worst w;
 
@@ -232,7 +236,7 @@ void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms)
 	eval_alarm_cond(e, b->al[BA_IDLH], now_ms, !!(w.a & FUM_A_IDLH), w.last);
 }
 
-void fumb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at)
+static void fumb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at)
 {
 	const struct ebatch_fum *f = b->fum;
 	unsigned ca = fum_chamber_alarms(&f->cs, &f->cp, at);
@@ -247,7 +251,7 @@ void fumb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at)
 }
 
 /* One point for the chamber, one per outside sensor (tag sensor). */
-void fumb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at)
+static void fumb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at)
 {
 	const struct ebatch_fum *f = b->fum;
 	struct lp_field fl[16];
@@ -282,11 +286,15 @@ void fumb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int
 }
 
 /* Stopping a batch is its end: the CT verdict is taken (phase done). */
-void fumb_stop(struct engine *e, struct ebatch *b, int64_t now_ns)
+static void fumb_stop(struct engine *e, struct ebatch *b, int64_t now_ns, const char *user)
 {
-	(void)e;
-	if (b->fum->cs.phase != FUM_PHASE_DONE)
-		fum_chamber_set_phase(&b->fum->cs, FUM_PHASE_DONE, now_ns);
+	struct ebatch_fum *f = b->fum;
+
+	if (f->cs.phase != FUM_PHASE_DONE)
+		fum_chamber_set_phase(&f->cs, FUM_PHASE_DONE, now_ns);
+	fumb_eval(e, b, now_ns / 1000000, now_ns);
+	log_info("batch %s on %s stopped by %s: CT %.1f ppm·h (%s), peak %.0f ppm", b->id, b->pc->name, user,
+		 f->cs.ct_ppmh, fum_ct_verdict_name(fum_chamber_ct_verdict(&f->cs, &f->cp)), f->cs.peak_ppm);
 }
 
 static cJSON *outside_json(const struct ebatch *b, int64_t at)
@@ -314,7 +322,7 @@ static cJSON *outside_json(const struct ebatch *b, int64_t at)
 	return arr;
 }
 
-void fumb_json(cJSON *x, const struct ebatch *b, int64_t at)
+static void fumb_json(cJSON *x, const struct ebatch *b, int64_t at)
 {
 	const struct ebatch_fum *f = b->fum;
 	const struct cc_fumigation_conf *q = &b->prof->fumigation;
@@ -345,7 +353,7 @@ void fumb_json(cJSON *x, const struct ebatch *b, int64_t at)
 }
 
 /* The dose the lot received. */
-void fumb_history(cJSON *x, const struct ebatch *b)
+static void fumb_history(cJSON *x, const struct ebatch *b)
 {
 	const struct ebatch_fum *f = b->fum;
 	double stel = NAN;
@@ -362,3 +370,19 @@ void fumb_history(cJSON *x, const struct ebatch *b)
 	batch_json_num(x, "stel_max_ppm", stel);
 	cJSON_AddStringToObject(x, "verdict", fum_ct_verdict_name(fum_chamber_ct_verdict(&f->cs, &f->cp)));
 }
+
+const struct batch_kind batch_kind_fum = {
+	.init = fumb_init,
+	.alarm_wanted = fumb_alarm_wanted,
+	.alarm_conf = fumb_alarm_conf,
+	.alarm_text = fumb_alarm_text,
+	.sample = fumb_sample,
+	.newest_ns = fumb_newest_ns,
+	.window_ms = batch_stale_window_ms,
+	.eval = fumb_eval,
+	.point = fumb_point,
+	.stop = fumb_stop,
+	.json = fumb_json,
+	.history = fumb_history,
+	.final_c = NULL,
+};

@@ -30,37 +30,41 @@ void batch_json_time(cJSON *o, const char *k, int64_t ns);
 /* A latched fact raised once at now_ms (a pull verdict): on, then off. */
 void batch_alarm_fact(struct engine *e, struct ealarm *ea, int64_t now_ms, double v);
 
-/* Per kind (fumb_: fumigation, dryb_: drying).  init maps the profile and
- * line onto the model (0, or -errno); wanted/conf/text build the alarms;
- * sample takes one reading of a channel in role; newest is the newest
- * reading's time; eval runs the alarms judged at `at`; point emits the
- * process points; stop takes the final verdicts; json and history show
- * the figures. */
-int fumb_init(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o);
-int fumb_alarm_wanted(const struct ebatch *b, int k);
-void fumb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c);
-char *fumb_alarm_text(const struct ebatch *b, int k);
-void fumb_sample(struct ebatch *b, int role, int64_t ts_ns, double v);
-int64_t fumb_newest_ns(const struct ebatch *b);
-void fumb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at);
-void fumb_eval_workers(struct engine *e, struct ebatch *b, int64_t now_ms);
-void fumb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at);
-void fumb_stop(struct engine *e, struct ebatch *b, int64_t now_ns);
-void fumb_json(cJSON *x, const struct ebatch *b, int64_t at);
-void fumb_history(cJSON *x, const struct ebatch *b);
-int fumb_phase(struct ebatch *b, const char *phase, int64_t at_ns);
-const char *fumb_phase_name(int phase);
+/*
+ * What each kind of batch does, as a const table (batch_kind_cool in
+ * batch_cool.c: precooling and carcass chilling; batch_kind_fum,
+ * batch_kind_dry).  init maps the profile and line onto the model (0, or
+ * -errno); alarm_wanted, alarm_conf (severity, latched, on-delay, limit)
+ * and alarm_text build the alarms; sample takes one reading of a channel
+ * in role (enum eproc_role, or a probe's or outside sensor's index);
+ * newest_ns is the newest reading's time and window_ms how long readings
+ * may pause before the batch is judged at the wall clock (batch_at); eval
+ * runs the alarms judged at `at`; point emits the process points; stop
+ * takes the final verdicts (alarms, log); json and history show the
+ * figures; final_c (NULL: none) is the released lot's pre-monitoring
+ * temperature.
+ */
+struct batch_kind {
+	int (*init)(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o);
+	int (*alarm_wanted)(const struct ebatch *b, int k);
+	void (*alarm_conf)(const struct ebatch *b, int k, struct alarm_conf *c);
+	char *(*alarm_text)(const struct ebatch *b, int k);
+	void (*sample)(struct engine *e, struct ebatch *b, int role, int64_t ts_ns, double v);
+	int64_t (*newest_ns)(const struct ebatch *b);
+	int64_t (*window_ms)(const struct engine *e, const struct ebatch *b);
+	void (*eval)(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at);
+	void (*point)(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at);
+	void (*stop)(struct engine *e, struct ebatch *b, int64_t now_ns, const char *user);
+	void (*json)(cJSON *x, const struct ebatch *b, int64_t at);
+	void (*history)(cJSON *x, const struct ebatch *b);
+	double (*final_c)(const struct ebatch *b);
+};
+extern const struct batch_kind batch_kind_cool, batch_kind_fum, batch_kind_dry;
 
-int dryb_init(struct ebatch *b, const struct cc_process_profile *prof, const struct engine_batch_opts *o);
-int dryb_alarm_wanted(const struct ebatch *b, int k);
-void dryb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c);
-char *dryb_alarm_text(const struct ebatch *b, int k);
-void dryb_sample(struct ebatch *b, int role, int64_t ts_ns, double v);
-int64_t dryb_newest_ns(const struct ebatch *b);
-void dryb_eval(struct engine *e, struct ebatch *b, int64_t now_ms, int64_t at);
-void dryb_point(struct engine *e, struct lp_buf *lb, const struct ebatch *b, int64_t at);
-void dryb_stop(struct engine *e, struct ebatch *b, int64_t now_ns);
-void dryb_json(cJSON *x, const struct ebatch *b, int64_t at);
-void dryb_history(cJSON *x, const struct ebatch *b);
+/* Fumigation: the operator's phase ("burning", ...; -EINVAL otherwise). */
+int fumb_phase(struct ebatch *b, const char *phase, int64_t at_ns);
+/* Batches other than precooling and chilling: judged after a pause of
+ * alarms.stale_after. */
+int64_t batch_stale_window_ms(const struct engine *e, const struct ebatch *b);
 
 #endif

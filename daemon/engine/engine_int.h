@@ -84,7 +84,6 @@ enum { BA_PULLED_EARLY, BA_UNDERPERFORMING, BA_UNREACHABLE, BA_LATE_START, BA_PR
        BA_SCORCH, BA_SCORCH_HIGH, BA_FAST_START, BA_STALL, BA_EXHAUST_SAT, BA_OPEN_AIR_WET, BA_LOADCELL,
        BA_PULLED_WET, BA_OVER_DRIED, BA_N };
 #define BA_FUM_FIRST BA_STEL
-#define BA_DRY_FIRST BA_SCORCH
 
 /* A fumigation batch: the chamber's dose and each outside sensor's
  * worker exposure (models/fumigation.h). */
@@ -108,11 +107,13 @@ struct ebatch_dry {
 };
 enum ebatch_state { EBATCH_RUNNING, EBATCH_STOPPED, EBATCH_RELEASED };
 
+struct batch_kind;
 struct ebatch {
 	char *id, *profile, *user, *lot; /* lot: where it was released (NULL: not yet) */
 	const struct cc_process_conf *pc;
 	const struct cc_process_profile *prof;
 	int kind;        /* enum cc_process_kind */
+	const struct batch_kind *ops; /* what its kind does (batch_int.h) */
 	int64_t start_ns;
 	struct engine_batch_opts opts; /* as started (a restore starts it again so) */
 	struct ebatch_fum *fum; /* a fumigation batch's, else NULL */
