@@ -46,11 +46,14 @@ const char ctl_socket_usage[] =
 	"  lot load ROOM LOT PRODUCT [--at T]  load a lot (T: RFC 3339, default now)\n"
 	"  lot unload LOT | lot move LOT ROOM\n"
 	"  batch start PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]\n"
-	"                                      start a processing batch (precooling, carcass chilling)\n"
+	"              [--tonnes T] [--mass KG] [--moisture PCT]\n"
+	"                                      start a processing batch (precooling, carcass chilling,\n"
+	"                                      fumigation, drying)\n"
+	"  batch phase BATCH PHASE [--at T]    fumigation: burning, hold, purge or done\n"
 	"  batch stop BATCH [--at T]           pulled: its final verdict\n"
 	"  batch release BATCH --lot LOT --room ROOM [--product P]\n"
 	"                                      into storage as a lot (stops it if running)\n"
-	"  batch status [BATCH]                C, j, R², Z, 7/8 time, ETA and verdicts\n"
+	"  batch status [BATCH]                C, j, R², Z, 7/8 time, ETA, dose, exposure, moisture, verdicts\n"
 	"  reload                              reload the configuration (as SIGHUP)\n"
 	"      common: [-c CONFIG | --socket PATH] [--json] [--user NAME]\n"
 	"      exit status: 0 done, 1 refused or not found, 2 usage, 3 daemon not reachable\n"
@@ -59,7 +62,7 @@ const char ctl_socket_usage[] =
 
 struct opts {
 	const char *conf, *sock, *note, *at, *user;
-	const char *profile, *start, *harvest, *pull, *lot, *room, *product, *weight;
+	const char *profile, *start, *harvest, *pull, *lot, *room, *product, *weight, *tonnes, *mass, *moisture;
 	long count;
 	int json;
 	unsigned given; /* bit i: long_opts[i] seen (to refuse one the command does not take) */
@@ -80,10 +83,13 @@ static const struct option long_opts[] = { { "config", required_argument, NULL, 
 					   { "room", required_argument, NULL, 'r' },
 					   { "product", required_argument, NULL, 'p' },
 					   { "weight", required_argument, NULL, 'W' },
+					   { "tonnes", required_argument, NULL, 'T' },
+					   { "mass", required_argument, NULL, 'M' },
+					   { "moisture", required_argument, NULL, 'm' },
 					   { 0, 0, 0, 0 } };
 enum { OPT_CONF = 1, OPT_SOCK = 2, OPT_NOTE = 4, OPT_AT = 8, OPT_USER = 16, OPT_COUNT = 32, OPT_JSON = 64,
        OPT_PROFILE = 128, OPT_START = 256, OPT_HARVEST = 512, OPT_PULL = 1024, OPT_LOT = 2048, OPT_ROOM = 4096,
-       OPT_PRODUCT = 8192, OPT_WEIGHT = 16384 };
+       OPT_PRODUCT = 8192, OPT_WEIGHT = 16384, OPT_TONNES = 32768, OPT_MASS = 65536, OPT_MOISTURE = 131072 };
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -115,10 +121,11 @@ static const char *printable(const char *s, size_t max)
  * printable bytes; times are checked by the command. */
 static int batch_opt(struct opts *o, int c, const char **why)
 {
-	static const char opt_chars[] = "PSHLlrpW";
+	static const char opt_chars[] = "PSHLlrpWTMm";
 	const char *at = strchr(opt_chars, c);
-	const char **dst[] = { &o->profile, &o->start, &o->harvest, &o->pull, &o->lot, &o->room, &o->product,
-			       &o->weight };
+	const char **dst[] = { &o->profile, &o->start, &o->harvest, &o->pull, &o->lot,	   &o->room,
+			       &o->product, &o->weight, &o->tonnes, &o->mass, &o->moisture };
+	double v;
 	char *end;
 
 	if (!c || !at)
@@ -128,6 +135,13 @@ static int batch_opt(struct opts *o, int c, const char **why)
 	*why = printable(optarg, 128) ? "a name or time of 1 to 128 printable bytes" : NULL;
 	if (c == 'W' && (strtod(optarg, &end) <= 0 || *end || end == optarg || strtod(optarg, NULL) > 10000))
 		*why = "a carcass weight in kg, above 0 and at most 10000";
+	v = strtod(optarg, &end);
+	if (c == 'T' && (*end || end == optarg || !(v >= 0.001 && v <= 1000)))
+		*why = "tonnes of fruit, from 0.001 to 1000";
+	if (c == 'M' && (*end || end == optarg || !(v >= 0.001 && v <= 1e6)))
+		*why = "a loaded net mass in kg, from 0.001 to 1000000";
+	if (c == 'm' && (*end || end == optarg || !(v >= 0 && v <= 99.9)))
+		*why = "a moisture content, % wet basis, from 0 to 99.9";
 	return 1;
 }
 
@@ -593,10 +607,54 @@ static void print_verdicts(const cJSON *b)
 	printf("%s\n", any ? "" : " none");
 }
 
+/* A fumigation batch: the dose, the purge, each outside sensor's exposure. */
+static void print_fum(const cJSON *b)
+{
+	const cJSON *y;
+
+	printf("%-12s %-14s %-20s %-9s phase %s\n", js(b, "id"), js(b, "process"), js(b, "profile"), js(b, "state"),
+	       js(b, "phase"));
+	printf("    CT %.1f ppm·h (%.3f g·h/m³), %s; peak %.0f ppm; unmonitored %.2f h; purge %.2f h (estimate %.2f h)%s%s\n",
+	       jnumber(b, "ct_ppmh"), jnumber(b, "ct_g_h_m3"), js(b, "ct_verdict"), jnumber(b, "peak_ppm"),
+	       jnumber(b, "unmonitored_h"), jnumber(b, "purge_h"), jnumber(b, "purge_estimate_h"),
+	       *js(b, "lot") ? "; released as lot " : "", js(b, "lot"));
+	cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(b, "outside"))
+		printf("    outside %s: STEL %.3f ppm (max %.3f, limit %.3f), TWA %.3f ppm, projected %.3f ppm (limit %.3f, %s)\n",
+		       js(y, "sensor"), jnumber(y, "stel_ppm"), jnumber(y, "stel_max_ppm"), jnumber(b, "stel_limit_ppm"),
+		       jnumber(y, "twa_ppm"), jnumber(y, "projected_twa_ppm"), jnumber(b, "twa_limit_ppm"),
+		       js(b, "worker_limit"));
+}
+
+/* A drying batch: moisture, stage, rate, ETA, verdicts. */
+static void print_dry(const cJSON *b)
+{
+	const cJSON *v;
+
+	printf("%-12s %-14s %-20s %-9s stage %s\n", js(b, "id"), js(b, "process"), js(b, "profile"), js(b, "state"),
+	       js(b, "stage"));
+	printf("    MC %.2f %% wb (%.4f db, target %.1f %%); m/m0 %.4f (endpoint %.4f); mass %.2f kg; rate %.3f kg/h; "
+	       "k %.4f /h; ETA %.1f h; air %.1f C%s%s\n",
+	       jnumber(b, "mc_wb"), jnumber(b, "mc_db"), jnumber(b, "target_mc_wb"), jnumber(b, "mass_ratio"),
+	       jnumber(b, "ratio_max"), jnumber(b, "mass_kg"), jnumber(b, "rate"), jnumber(b, "k"), jnumber(b, "eta_h"),
+	       jnumber(b, "air_c"), *js(b, "lot") ? "; released as lot " : "", js(b, "lot"));
+	printf("    %s:", strcmp(js(b, "state"), "running") == 0 ? "verdicts (if unloaded now)" : "final verdicts");
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(b, "verdicts"))
+		printf(" %s", cJSON_IsString(v) ? v->valuestring : "?");
+	printf("%s\n", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "verdicts")) ? "" : " none");
+}
+
 static void print_batch(const cJSON *b)
 {
 	char c[32], j[32], r2[32], z[32], s8[32], sl[32], md[32], eta[48], rem[32];
 
+	if (strcmp(js(b, "kind"), "fumigation") == 0) {
+		print_fum(b);
+		return;
+	}
+	if (strcmp(js(b, "kind"), "drying") == 0) {
+		print_dry(b);
+		return;
+	}
 	fmt_num(c, sizeof(c), jnumber(b, "C"), 4, "/h");
 	fmt_num(j, sizeof(j), jnumber(b, "j"), 3, "");
 	fmt_num(r2, sizeof(r2), jnumber(b, "r2"), 4, "");
@@ -669,17 +727,24 @@ static const struct sock_cmd lot_cmds[] = {
 	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 static const struct sock_cmd batch_cmds[] = {
-	{ "start", "batch_start", "batch start", OPT_PROFILE | OPT_START | OPT_HARVEST | OPT_PULL | OPT_WEIGHT, 2,
+	{ "start", "batch_start", "batch start",
+	  OPT_PROFILE | OPT_START | OPT_HARVEST | OPT_PULL | OPT_WEIGHT | OPT_TONNES | OPT_MASS | OPT_MOISTURE, 2,
 	  { "process", "batch" }, "expected: batch start PROCESS BATCH --profile P", check_batch_start,
-	  show_batch_done, "started", "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]",
-	  "start a batch (T: RFC 3339, default now; KG: the heaviest carcass, for chilling)", 0 },
+	  show_batch_done, "started",
+	  "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG] [--tonnes T] [--mass KG] "
+	  "[--moisture PCT]",
+	  "start a batch (T: RFC 3339, default now; --weight: the heaviest carcass, for chilling; --tonnes: fruit "
+	  "fumigated; --mass, --moisture: a drying batch's loaded net mass and its moisture, % wet basis)", 0 },
+	{ "phase", "batch_phase", "batch phase", OPT_AT, 2, { "batch", "phase" },
+	  "expected: batch phase BATCH burning|hold|purge|done [--at T]", check_at, show_batch_done, "phase marked",
+	  "BATCH burning|hold|purge|done [--at T]", "a fumigation batch's phase, as the operator sees it", 0 },
 	{ "stop", "batch_stop", "batch stop", OPT_AT, 1, { "batch" }, "expected: batch stop BATCH [--at T]",
 	  check_at, show_batch_done, "stopped", "BATCH [--at T]", "the batch is pulled: its final verdict", 0 },
 	{ "release", "batch_release", "batch release", OPT_LOT | OPT_ROOM | OPT_PRODUCT, 1, { "batch" },
 	  "expected: batch release BATCH --lot LOT --room ROOM [--product P]", check_release, show_batch_done,
 	  "released", "BATCH --lot LOT --room ROOM [--product P]", "into storage as a lot", 0 },
 	{ "status", "batch_status", "batch status", 0, 0, { "batch" }, "expected: batch status [BATCH]", NULL,
-	  show_batch_status, NULL, "[BATCH]", "C, j, R², Z, 7/8 time, ETA and verdicts", 1 },
+	  show_batch_status, NULL, "[BATCH]", "C, j, R², Z, 7/8 time, ETA, dose, exposure, moisture and verdicts", 1 },
 	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 #undef NO_ARGS
@@ -752,6 +817,12 @@ static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char 
 			cJSON_AddStringToObject(req, bkeys[i], bvals[i]);
 	if (o->weight)
 		cJSON_AddNumberToObject(req, "weight", strtod(o->weight, NULL));
+	if (o->tonnes)
+		cJSON_AddNumberToObject(req, "tonnes", strtod(o->tonnes, NULL));
+	if (o->mass)
+		cJSON_AddNumberToObject(req, "mass", strtod(o->mass, NULL));
+	if (o->moisture)
+		cJSON_AddNumberToObject(req, "moisture", strtod(o->moisture, NULL));
 	if (o->at)
 		cJSON_AddStringToObject(req, "at", o->at);
 	if (o->note)

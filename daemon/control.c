@@ -471,6 +471,24 @@ static cJSON *opt_weight(const cJSON *req, const struct cc_process_conf *pc, dou
 	return NULL;
 }
 
+/* An optional number key in [lo, hi] that only a line of kind `kind`
+ * takes (pc NULL: the engine decides). */
+static cJSON *opt_kind_num(const cJSON *req, const char *key, const struct cc_process_conf *pc, int kind, double lo,
+			  double hi, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	if (!v)
+		return NULL;
+	if (pc && pc->kind != kind)
+		return err_new("bad_request", NULL, "\"%s\" is for %s batches, process %s does %s", key,
+			       config_process_kind_name(kind), pc->name, config_process_kind_name(pc->kind));
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi)
+		return err_new("bad_request", NULL, "\"%s\" must be a number from %g to %g", key, lo, hi);
+	*out = v->valuedouble;
+	return NULL;
+}
+
 static cJSON *batch_reply(struct engine *eng, const char *batch, const char *user)
 {
 	cJSON *o = ok_new(), *st = engine_batch_status_json(eng, batch);
@@ -489,15 +507,15 @@ static cJSON *batch_start(struct engine *eng, const struct cc_config *cfg, const
 	const char *proc = NULL, *prof = NULL;
 	const struct cc_process_conf *pc = NULL;
 	const struct cc_process_profile *pp = NULL;
-	int64_t start = time_now_ns(), harvest = 0, pull = 0;
-	double weight = NAN;
+	struct engine_batch_opts o;
 	cJSON *e;
 	int rc;
 
+	engine_batch_opts_init(&o, time_now_ns());
 	if ((e = need(req, "process", &proc, 128)) || (e = need(req, "profile", &prof, 128)) ||
-	    (e = opt_time(req, "start", &start, 0)) || (e = opt_time(req, "harvest", &harvest, 0)))
+	    (e = opt_time(req, "start", &o.start_ns, 0)) || (e = opt_time(req, "harvest", &o.harvest_ns, 0)))
 		return e;
-	if ((e = opt_time(req, "pull", &pull, 1))) /* a planned pull lies ahead */
+	if ((e = opt_time(req, "pull", &o.pull_plan_ns, 1))) /* a planned pull lies ahead */
 		return e;
 	if (cfg && !(pc = config_find_process(cfg, proc)))
 		return err_new("not_found", "see processes = ( ... ) in the configuration", "unknown process \"%s\"", proc);
@@ -507,17 +525,19 @@ static cJSON *batch_start(struct engine *eng, const struct cc_config *cfg, const
 	if (pc && pp && pp->kind != pc->kind)
 		return err_new("refused", NULL, "profile %s is for %s, process %s does %s", prof,
 			       config_process_kind_name(pp->kind), proc, config_process_kind_name(pc->kind));
-	if ((e = opt_weight(req, pc, &weight)))
+	if ((e = opt_weight(req, pc, &o.weight_kg)) ||
+	    (e = opt_kind_num(req, "tonnes", pc, CC_PROCESS_FUMIGATION, 0.001, 1000, &o.tonnes)) ||
+	    (e = opt_kind_num(req, "mass", pc, CC_PROCESS_DRYING, 0.001, 1e6, &o.mass_kg)) ||
+	    (e = opt_kind_num(req, "moisture", pc, CC_PROCESS_DRYING, 0, 99.9, &o.moisture_pct)))
 		return e;
-	rc = engine_batch_start(eng, proc, batch, prof, start, harvest, pull, weight, user);
+	rc = engine_batch_start_opts(eng, proc, batch, prof, &o, user);
 	switch (rc) {
 	case 0: return batch_reply(eng, batch, user);
 	case -EEXIST: return err_new("refused", "batch ids are unique", "batch %s exists already", batch);
 	case -EBUSY: return err_new("refused", "stop it first (coldchainctl batch stop)", "process %s has a batch running", proc);
 	case -ERANGE: return err_new("refused", "see the profile's weight_bands", "no weight band of profile %s holds %g kg",
-				     prof, weight);
-	case -ENOTSUP: return err_new("refused", NULL, "%s batches are not monitored yet (precooling and carcass chilling are)",
-				      pc ? config_process_kind_name(pc->kind) : "these");
+				     prof, o.weight_kg);
+	case -EINVAL: return err_new("refused", NULL, "profile %s: the drying model refuses its numbers", prof);
 	case -ENOSPC: return err_new("refused", "release stopped batches", "batch %s: too many batches kept", batch);
 	case -ENOENT: return err_new("not_found", NULL, "unknown process \"%s\" or profile \"%s\"", proc, prof);
 	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
@@ -541,6 +561,16 @@ static cJSON *batch_op(struct engine *eng, const struct cc_config *cfg, const cJ
 		if ((e = opt_time(req, "at", &at, 0)))
 			return e;
 		rc = engine_batch_stop(eng, batch, at, user);
+	} else if (strcmp(cmd, "batch_phase") == 0) {
+		const char *phase = NULL;
+		if ((e = need(req, "phase", &phase, 32)) || (e = opt_time(req, "at", &at, 0)))
+			return e;
+		switch ((rc = engine_batch_phase(eng, batch, phase, at, user))) {
+		case -EINVAL: return err_new("bad_request", NULL, "phase \"%s\": expected burning, hold, purge or done", phase);
+		case -EMEDIUMTYPE: return err_new("refused", NULL, "batch %s is not a fumigation batch", batch);
+		case -EALREADY: return err_new("refused", NULL, "batch %s is not running", batch);
+		default: break;
+		}
 	} else {
 		if ((e = need(req, "lot", &lot, 128)) || (e = need(req, "room", &room, 128)))
 			return e;
@@ -586,7 +616,7 @@ static cJSON *batch_status(struct engine *eng, const cJSON *req)
 }
 
 static const char *const commands[] = { "status", "alarms", "ack", "shelve", "unshelve", "reset", "lot_load",
-					"lot_unload", "lot_move", "batch_start", "batch_stop", "batch_release",
+					"lot_unload", "lot_move", "batch_start", "batch_stop", "batch_release", "batch_phase",
 					"batch_status", "reload", "ping", NULL };
 
 char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
@@ -650,7 +680,7 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 	} else if (strcmp(cmd, "lot_load") == 0 || strcmp(cmd, "lot_unload") == 0 || strcmp(cmd, "lot_move") == 0) {
 		o = lot_op(eng, cfg, req, cmd, ubuf);
 	} else if (strcmp(cmd, "batch_start") == 0 || strcmp(cmd, "batch_stop") == 0 ||
-		   strcmp(cmd, "batch_release") == 0) {
+		   strcmp(cmd, "batch_release") == 0 || strcmp(cmd, "batch_phase") == 0) {
 		o = batch_op(eng, cfg, req, cmd, ubuf);
 	} else if (strcmp(cmd, "batch_status") == 0) {
 		o = batch_status(eng, req);

@@ -86,7 +86,24 @@ int engine_lot_move(struct engine *e, const char *lot, const char *room, const c
 #define ENGINE_MAX_BATCHES 1000
 int engine_batch_start(struct engine *e, const char *process, const char *batch, const char *profile,
 		       int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg, const char *user);
+/* The options of a batch start beyond its times: NaN when not given.
+ * weight_kg: a carcass batch's heaviest carcass; tonnes: a fumigation
+ * batch's fruit (the nominal dose); mass_kg, moisture_pct: a drying
+ * batch's loaded net mass m0 and its sampled moisture MC0, % wet basis
+ * (without it only the mass-ratio endpoint is judged). */
+struct engine_batch_opts {
+	int64_t start_ns, harvest_ns, pull_plan_ns;
+	double weight_kg, tonnes, mass_kg, moisture_pct;
+};
+void engine_batch_opts_init(struct engine_batch_opts *o, int64_t start_ns);
+int engine_batch_start_opts(struct engine *e, const char *process, const char *batch, const char *profile,
+			    const struct engine_batch_opts *o, const char *user);
 int engine_batch_stop(struct engine *e, const char *batch, int64_t now_ns, const char *user);
+/* A fumigation batch's phase, as the operator marks it: "burning", "hold",
+ * "purge" or "done" (the CT verdict), at at_ns.  0, -ENOENT no such batch,
+ * -EMEDIUMTYPE not a fumigation batch, -EINVAL unknown phase, -EALREADY
+ * not running. */
+int engine_batch_phase(struct engine *e, const char *batch, const char *phase, int64_t at_ns, const char *user);
 /* The lot goes into room as product (NULL: the room's profile) with the
  * batch's final slowest-probe temperature as its pre-monitoring
  * temperature and the batch in its history; a running batch is stopped

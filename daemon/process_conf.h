@@ -152,8 +152,8 @@ struct cc_process_profile {
 };
 
 /* One processing line (`processes = ( ... )` in coldchaind.conf): a
- * precooler, chiller, fumigation chamber or dryer, its medium channel and
- * product probes.  A batch runs on it with a process profile of its kind
+ * precooler or chiller (its medium channel and product probes), a
+ * fumigation chamber or a dryer (their own channel roles, below).  A batch runs on it with a process profile of its kind
  * (control socket: batch start).  c_ref and set_point are the line's own
  * numbers, graded (params, group "processes"); NaN when not given: the
  * profile's c_ref stands, no medium-hot verdict without a set-point. */
@@ -161,11 +161,23 @@ struct cc_process_profile {
 struct cc_process_conf {
 	char *name;
 	int kind;      /* enum cc_process_kind */
-	char *medium;  /* SENSOR/CHANNEL: supply air or water */
+	char *medium;  /* SENSOR/CHANNEL: supply air or water (precool, carcass_chill) */
 	char *probes[CC_PROCESS_PROBES_MAX]; /* SENSOR/CHANNEL: pulp or core probes */
 	size_t nprobes;
 	double c_ref_h;     /* 1/h */
 	double set_point_c; /* medium set-point, °C */
+	/* fumigation: chamber SO2 (ppm), the outside (worker-zone) SO2 sensors,
+	 * door (non-zero: open), chamber T and RH; NULL: not monitored */
+	char *chamber, *door, *chamber_t, *chamber_rh;
+	char *outside[CC_PROCESS_PROBES_MAX];
+	size_t noutside;
+	double free_volume_m3; /* chamber free volume (NaN: unknown, no nominal dose) */
+	double air_changes_h;  /* purge air changes per hour (NaN: no purge estimate) */
+	double sulphur_kg_t;   /* sulphur burnt per tonne of fruit (NaN: no nominal dose) */
+	/* drying: kiln air T (required) and RH, exhaust T and RH, ambient T and
+	 * RH, load cell (net kg); NULL: not monitored */
+	char *air, *air_rh, *exhaust_t, *exhaust_rh, *ambient_t, *ambient_rh, *loadcell;
+	double air_flow_kg_s;  /* dry-air flow through the kiln (NaN: no water balance) */
 	struct cc_param *params;
 	size_t nparams;
 	int line;

@@ -1,6 +1,6 @@
 /* processes.c - the processing lines of the configuration (issue 14):
- * `processes = ( { name; kind; medium; probes; c_ref; set_point; } )`, the
- * precoolers, chillers, chambers and dryers batches run on.  Table, loader,
+ * `processes = ( { name; kind; ...channel roles of its kind... } )`, the
+ * precoolers, chillers, fumigation chambers and dryers batches run on.  Table, loader,
  * checks, printer, destructor and the lookup. */
 #include "config_int.h"
 
@@ -8,32 +8,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { LN_NAME, LN_KIND, LN_MEDIUM, LN_PROBES, LN_C_REF, LN_SET_POINT, LN_N };
+enum {
+	LN_NAME, LN_KIND, LN_MEDIUM, LN_PROBES, LN_C_REF, LN_SET_POINT,
+	LN_CHAMBER, LN_OUTSIDE, LN_DOOR, LN_CHAMBER_T, LN_CHAMBER_RH, LN_FREE_VOLUME, LN_AIR_CHANGES, LN_SULPHUR,
+	LN_AIR, LN_AIR_RH, LN_EXHAUST_T, LN_EXHAUST_RH, LN_AMBIENT_T, LN_AMBIENT_RH, LN_LOADCELL, LN_AIR_FLOW,
+	LN_N
+};
+#define CHAN_KEY(K, NAME, FIELD, HELP) \
+	[K] = { .name = NAME, .kt = KT_STR, .off = OFF(cc_process_conf, FIELD), .help = HELP }
+#define GRADED_KEY(K, NAME, FIELD, HELP) \
+	[K] = { .name = NAME, .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_process_conf, FIELD), .def = "none", .help = HELP }
 static const struct key line_keys[] = {
 	[LN_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_REQ, .off = OFF(cc_process_conf, name),
 		      .help = "line name, unique (\"precooler-1\"): a batch names it, tag \"process\"" },
 	[LN_KIND] = { .name = "kind", .kt = KT_ENUM, .flags = KF_REQ, .off = OFF(cc_process_conf, kind),
 		      .enums = process_kind_names, .store = ES_INT,
 		      .help = "what the line does: a batch takes a process profile of the same kind" },
-	[LN_MEDIUM] = { .name = "medium", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_process_conf, medium),
-			.help = "channel id SENSOR/CHANNEL of the cooling medium (supply air or water)" },
-	[LN_PROBES] = { .name = "probes", .kt = KT_LIST, .flags = KF_REQ, .range = "1..8 channel ids, each once",
-			.help = "channel ids SENSOR/CHANNEL of the product probes (pulp or core), as an array "
-				"[ \"p/1\", \"p/2\" ]; the slowest drives the verdicts" },
+	[LN_MEDIUM] = { .name = "medium", .kt = KT_STR, .off = OFF(cc_process_conf, medium),
+			.help = "precool, carcass_chill (required): channel id SENSOR/CHANNEL of the cooling medium "
+				"(supply air or water)" },
+	[LN_PROBES] = { .name = "probes", .kt = KT_LIST, .range = "1..8 channel ids, each once",
+			.help = "precool, carcass_chill (required): channel ids SENSOR/CHANNEL of the product probes "
+				"(pulp or core), as an array [ \"p/1\", \"p/2\" ]; the slowest drives the verdicts" },
 	[LN_C_REF] = { .name = "c_ref", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_process_conf, c_ref_h),
 		       .def = "the profile's c_ref",
-		       .help = "this line's commissioned cooling coefficient (median of >= 5 good batches), 1/h; "
+		       .help = "precool: this line's commissioned cooling coefficient (median of >= 5 good batches), 1/h; "
 			       "graded; wins over the profile's" },
 	[LN_SET_POINT] = { .name = "set_point", .kt = KT_DBL, .flags = KF_DYN, .off = OFF(cc_process_conf, set_point_c),
-			   .def = "none (no medium-hot verdict)", .help = "the medium's set-point, °C; graded" },
+			   .def = "none (no medium-hot verdict)", .help = "precool: the medium's set-point, °C; graded" },
+	CHAN_KEY(LN_CHAMBER, "chamber", chamber, "fumigation (required): channel id of the chamber SO2 sensor, ppm"),
+	[LN_OUTSIDE] = { .name = "outside", .kt = KT_LIST, .range = "1..8 channel ids, each once",
+			 .help = "fumigation (required): channel ids of the SO2 sensors outside the chamber (worker "
+				 "exposure, ppm), as an array [ \"door/so2\" ]" },
+	CHAN_KEY(LN_DOOR, "door", door, "fumigation: channel id of the chamber door (non-zero: open)"),
+	CHAN_KEY(LN_CHAMBER_T, "chamber_t", chamber_t, "fumigation: channel id of the chamber air temperature, °C"),
+	CHAN_KEY(LN_CHAMBER_RH, "chamber_rh", chamber_rh, "fumigation: channel id of the chamber relative humidity, %"),
+	GRADED_KEY(LN_FREE_VOLUME, "free_volume", free_volume_m3,
+		   "fumigation: the chamber's free volume, m³, for the nominal dose; graded"),
+	GRADED_KEY(LN_AIR_CHANGES, "air_changes", air_changes_h,
+		   "fumigation: air changes per hour while purging, for the purge estimate; graded"),
+	GRADED_KEY(LN_SULPHUR, "sulphur_dose", sulphur_kg_t,
+		   "fumigation: sulphur burnt per tonne of fruit, kg S/t, for the nominal dose; graded"),
+	CHAN_KEY(LN_AIR, "air", air, "drying (required): channel id of the kiln air temperature, °C"),
+	CHAN_KEY(LN_AIR_RH, "air_rh", air_rh, "drying: channel id of the kiln air relative humidity, %"),
+	CHAN_KEY(LN_EXHAUST_T, "exhaust_t", exhaust_t, "drying: channel id of the exhaust air temperature, °C"),
+	CHAN_KEY(LN_EXHAUST_RH, "exhaust_rh", exhaust_rh, "drying: channel id of the exhaust relative humidity, %"),
+	CHAN_KEY(LN_AMBIENT_T, "ambient_t", ambient_t, "drying: channel id of the ambient (outdoor) temperature, °C"),
+	CHAN_KEY(LN_AMBIENT_RH, "ambient_rh", ambient_rh, "drying: channel id of the ambient (outdoor) relative humidity, %"),
+	CHAN_KEY(LN_LOADCELL, "loadcell", loadcell, "drying: channel id of the load cell, net kg (tare subtracted)"),
+	GRADED_KEY(LN_AIR_FLOW, "air_flow", air_flow_kg_s,
+		   "drying: dry-air flow through the kiln, kg/s, for the exhaust water balance; graded"),
 };
 _Static_assert(ARRAY_SIZE(line_keys) == LN_N, "line_keys");
+
+/* Which kinds each key belongs to (bit per enum cc_process_kind) and which
+ * it is required for. */
+#define K_COOL ((1u << CC_PROCESS_PRECOOL) | (1u << CC_PROCESS_CARCASS_CHILL))
+#define K_FUM (1u << CC_PROCESS_FUMIGATION)
+#define K_DRY (1u << CC_PROCESS_DRYING)
+static const struct {
+	unsigned kinds, required;
+} key_kinds[LN_N] = {
+	[LN_MEDIUM] = { K_COOL, K_COOL },    [LN_PROBES] = { K_COOL, K_COOL },
+	[LN_C_REF] = { K_COOL, 0 },          [LN_SET_POINT] = { K_COOL, 0 },
+	[LN_CHAMBER] = { K_FUM, K_FUM },     [LN_OUTSIDE] = { K_FUM, K_FUM },
+	[LN_DOOR] = { K_FUM, 0 },            [LN_CHAMBER_T] = { K_FUM, 0 },
+	[LN_CHAMBER_RH] = { K_FUM, 0 },      [LN_FREE_VOLUME] = { K_FUM, 0 },
+	[LN_AIR_CHANGES] = { K_FUM, 0 },     [LN_SULPHUR] = { K_FUM, 0 },
+	[LN_AIR] = { K_DRY, K_DRY },         [LN_AIR_RH] = { K_DRY, 0 },
+	[LN_EXHAUST_T] = { K_DRY, 0 },       [LN_EXHAUST_RH] = { K_DRY, 0 },
+	[LN_AMBIENT_T] = { K_DRY, 0 },       [LN_AMBIENT_RH] = { K_DRY, 0 },
+	[LN_LOADCELL] = { K_DRY, 0 },        [LN_AIR_FLOW] = { K_DRY, 0 },
+};
 
 const struct group g_line = GROUP("processes", line_keys, "processing lines that run monitored batches");
 
 struct line_list {
 	struct names names;
-	struct names chans; /* every medium and probe channel: one line each */
+	struct names chans; /* every channel of every line: one role each */
 };
 
 /* A channel id of line l (key k, list element idx or -1) at setting s. */
@@ -50,65 +102,105 @@ static void line_channel(struct ctx *c, struct line_list *ll, const char *id, co
 	}
 	if ((first = names_add(&ll->chans, id, s))) {
 		char *w = err_where(c, first, s);
-		err_at(c, s, kp, "channel \"%s\" is already a medium or probe (%s): one role each", id, w);
+		err_at(c, s, kp, "channel \"%s\" already has a role on a line (%s): one role each", id, w);
 		free(w);
 	}
 }
 
-static void line_probes(struct ctx *c, struct line_list *ll, struct cc_process_conf *l, const config_setting_t *ps,
-			const char *path)
+/* A list of 1..8 channel ids (probes, outside) into v[*n]. */
+static void line_list_chans(struct ctx *c, struct line_list *ll, char **v, size_t *nv, const config_setting_t *ps,
+			    const char *path, const char *key, const char *what)
 {
 	int n = config_setting_length(ps);
-	char *kp = key_path(path, "probes");
+	char *kp = key_path(path, key);
 
 	if (config_setting_type(ps) != CONFIG_TYPE_ARRAY && config_setting_type(ps) != CONFIG_TYPE_LIST)
 		err_at(c, ps, kp, "must be an array of channel ids [ \"SENSOR/CHANNEL\", ... ]");
 	else if (n < 1 || n > CC_PROCESS_PROBES_MAX)
-		err_at(c, ps, kp, "%d probes: a line has 1 to %d", n, CC_PROCESS_PROBES_MAX);
+		err_at(c, ps, kp, "%d %s: a line has 1 to %d", n, what, CC_PROCESS_PROBES_MAX);
 	for (int i = 0; i < n && i < CC_PROCESS_PROBES_MAX; i++) {
 		const config_setting_t *el = config_setting_get_elem(ps, (unsigned)i);
-		const char *v = config_setting_get_string(el);
+		const char *v_ = config_setting_get_string(el);
 		char *ep = xasprintf("%s[%d]", kp, i);
-		if (!v || !*v)
+		if (!v_ || !*v_)
 			err_at(c, el, ep, "must be a channel id string \"SENSOR/CHANNEL\"");
 		else {
-			line_channel(c, ll, v, el, ep);
-			l->probes[l->nprobes++] = xstrdup(v);
+			line_channel(c, ll, v_, el, ep);
+			v[(*nv)++] = xstrdup(v_);
 		}
 		free(ep);
 	}
 	free(kp);
 }
 
+/* Each key of the line's kind present when required, none of another kind;
+ * the channels of its roles checked. */
+static void line_role(struct ctx *c, struct line_list *ll, struct cc_process_conf *l, const config_setting_t *el,
+		      const char *path, const struct seen *sn, int k)
+{
+	char *kp = key_path(path, line_keys[k].name);
+	double *d = (double *)(void *)((char *)l + line_keys[k].off);
+
+	if (k == LN_PROBES)
+		line_list_chans(c, ll, l->probes, &l->nprobes, sn[k].s, path, "probes", "probes");
+	else if (k == LN_OUTSIDE)
+		line_list_chans(c, ll, l->outside, &l->noutside, sn[k].s, path, "outside", "outside sensors");
+	else if (line_keys[k].kt == KT_STR)
+		line_channel(c, ll, *(char **)(void *)((char *)l + line_keys[k].off), sn[k].s, kp);
+	else if (k != LN_SET_POINT && !(*d > 0))
+		err_key(c, sn, k, line_keys, el, path, "%g must be positive", *d);
+	free(kp);
+}
+
+/* Each key of the line's kind present when required, none of another kind;
+ * numbers first, then the channels of its roles.  An unknown kind: every
+ * key present is checked, none required. */
+static void line_roles(struct ctx *c, struct line_list *ll, struct cc_process_conf *l, const config_setting_t *el,
+		       const char *path, const struct seen *sn)
+{
+	unsigned kb = l->kind >= 0 ? 1u << l->kind : ~0u;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = LN_MEDIUM; k < LN_N; k++) {
+			int chan = line_keys[k].kt != KT_DBL;
+			if (chan != pass)
+				continue;
+			if (!(key_kinds[k].kinds & kb)) {
+				if (sn[k].s)
+					err_key(c, sn, k, line_keys, el, path, "does not apply to kind %s",
+						process_kind_names[l->kind]);
+				continue;
+			}
+			if (!sn[k].s && (key_kinds[k].required & kb) && l->kind >= 0)
+				err_key(c, sn, k, line_keys, el, path, "missing required key");
+			if (ok(&sn[k]))
+				line_role(c, ll, l, el, path, sn, k);
+		}
+}
+
 static void line_elem(struct ctx *c, const config_setting_t *el, const char *path, void *arg)
 {
+	static const int graded[] = { LN_C_REF, LN_SET_POINT, LN_FREE_VOLUME, LN_AIR_CHANGES, LN_SULPHUR, LN_AIR_FLOW };
 	struct line_list *ll = arg;
 	struct cc_process_conf *l = &c->cfg->processes[c->cfg->nprocesses++];
 	struct seen sn[MAX_KEYS];
 
 	l->line = src_line(el);
 	l->kind = -1;
-	l->c_ref_h = l->set_point_c = NAN;
+	l->c_ref_h = l->set_point_c = l->free_volume_m3 = l->air_changes_h = l->sulphur_kg_t = l->air_flow_kg_s = NAN;
 	c->gparams = &l->params;
 	c->gnparams = &l->nparams;
 	c->ggroup = "processes";
 	c->gindex = -1;
 	schema_apply(c, el, el, &g_line, l, path, sn);
 	c->gparams = NULL;
-	if (!sn[LN_C_REF].s || sn[LN_C_REF].bad)
-		l->c_ref_h = NAN;
-	if (!sn[LN_SET_POINT].s || sn[LN_SET_POINT].bad)
-		l->set_point_c = NAN;
-	if (ok(&sn[LN_C_REF]) && !(l->c_ref_h > 0))
-		err_key(c, sn, LN_C_REF, line_keys, el, path, "%g must be positive", l->c_ref_h);
+	for (size_t i = 0; i < ARRAY_SIZE(graded); i++)
+		if (!sn[graded[i]].s || sn[graded[i]].bad)
+			*(double *)(void *)((char *)l + line_keys[graded[i]].off) = NAN;
 	name_unique(c, &ll->names, "process", l->name, el, config_setting_get_member(el, "name"), path, "name");
-	if (ok(&sn[LN_MEDIUM])) {
-		char *kp = key_path(path, "medium");
-		line_channel(c, ll, l->medium, sn[LN_MEDIUM].s, kp);
-		free(kp);
-	}
-	if (sn[LN_PROBES].s)
-		line_probes(c, ll, l, sn[LN_PROBES].s, path);
+	if (!ok(&sn[LN_KIND]))
+		l->kind = -1;
+	line_roles(c, ll, l, el, path, sn);
 }
 
 void load_lines(struct ctx *c, const config_setting_t *list)
@@ -131,6 +223,18 @@ const struct cc_process_conf *config_find_process(const struct cc_config *cfg, c
 	return NULL;
 }
 
+static void print_chan_list(FILE *f, const char *key, char *const *v, size_t n)
+{
+	if (!n)
+		return;
+	fprintf(f, "    %s = [ ", key);
+	for (size_t j = 0; j < n; j++) {
+		schema_print_string(f, v[j]);
+		fputs(j + 1 < n ? ", " : " ", f);
+	}
+	fputs("];\n", f);
+}
+
 void print_lines(const struct cc_config *cfg, FILE *f)
 {
 	if (!cfg->nprocesses)
@@ -140,12 +244,9 @@ void print_lines(const struct cc_config *cfg, FILE *f)
 		const struct cc_process_conf *l = &cfg->processes[i];
 		fputs("  {\n", f);
 		schema_print_graded_keys(f, "    ", &g_line, l, l->params, l->nparams, "processes", -1);
-		fputs("    probes = [ ", f);
-		for (size_t j = 0; j < l->nprobes; j++) {
-			schema_print_string(f, l->probes[j]);
-			fputs(j + 1 < l->nprobes ? ", " : " ", f);
-		}
-		fprintf(f, "];\n  }%s\n", i + 1 < cfg->nprocesses ? "," : "");
+		print_chan_list(f, "probes", l->probes, l->nprobes);
+		print_chan_list(f, "outside", l->outside, l->noutside);
+		fprintf(f, "  }%s\n", i + 1 < cfg->nprocesses ? "," : "");
 	}
 	fputs(");\n", f);
 }
@@ -158,6 +259,19 @@ void free_lines(struct cc_config *cfg)
 		free(l->medium);
 		for (size_t j = 0; j < l->nprobes; j++)
 			free(l->probes[j]);
+		for (size_t j = 0; j < l->noutside; j++)
+			free(l->outside[j]);
+		free(l->chamber);
+		free(l->door);
+		free(l->chamber_t);
+		free(l->chamber_rh);
+		free(l->air);
+		free(l->air_rh);
+		free(l->exhaust_t);
+		free(l->exhaust_rh);
+		free(l->ambient_t);
+		free(l->ambient_rh);
+		free(l->loadcell);
 		for (size_t j = 0; j < l->nparams; j++) {
 			free(l->params[j].value);
 			free(l->params[j].source);

@@ -20,6 +20,8 @@
 #include "../models/alarm.h"
 #include "../models/chill.h"
 #include "../models/cooling.h"
+#include "../models/drying.h"
+#include "../models/fumigation.h"
 #include "../models/shelflife.h"
 
 #define STATE_FILE "engine.state"
@@ -61,19 +63,62 @@ struct echan {
 	int64_t behind_since_ms; /* wall clock when the current run of late readings began, 0: none */
 	uint64_t out_of_order;   /* readings older than newest_ms: recorded, not evaluated */
 	struct eproc *proc;      /* the process (line) whose medium or probe it is, NULL: none */
-	int proc_role;           /* -1: the medium, else the probe's index */
+	int proc_role;           /* enum eproc_role, or the probe's (outside sensor's) index */
+};
+
+/* A channel's role on its process (negative; >= 0 is a probe or an
+ * outside SO2 sensor by index). */
+enum eproc_role {
+	PROLE_MEDIUM = -1, PROLE_CHAMBER = -2, PROLE_DOOR = -3, PROLE_CHAMBER_T = -4, PROLE_CHAMBER_RH = -5,
+	PROLE_AIR = -6, PROLE_AIR_RH = -7, PROLE_EXHAUST_T = -8, PROLE_EXHAUST_RH = -9, PROLE_AMBIENT_T = -10,
+	PROLE_AMBIENT_RH = -11, PROLE_LOADCELL = -12
 };
 
 /* A processing batch (batch.c) and the process (line) it runs on. */
 enum { BA_PULLED_EARLY, BA_UNDERPERFORMING, BA_UNREACHABLE, BA_LATE_START, BA_PROBE_FAULT, BA_OVER_COOLING,
-       BA_CHILL_MISSED, BA_CHILL_WARNING, BA_EXCURSION, BA_ICE, BA_NO_DATA, BA_N };
+       BA_CHILL_MISSED, BA_CHILL_WARNING, BA_EXCURSION, BA_ICE, BA_NO_DATA,
+       /* fumigation (batch_fum.c) */
+       BA_STEL, BA_STEL_WARN, BA_TWA_PROJECTED, BA_IDLH, BA_CT_UNDER, BA_CT_OVER, BA_CT_UNCERTAIN, BA_DOOR,
+       BA_PURGE_OVERDUE, BA_FLAT,
+       /* drying (batch_dry.c) */
+       BA_SCORCH, BA_SCORCH_HIGH, BA_FAST_START, BA_STALL, BA_EXHAUST_SAT, BA_OPEN_AIR_WET, BA_LOADCELL,
+       BA_PULLED_WET, BA_OVER_DRIED, BA_N };
+#define BA_FUM_FIRST BA_STEL
+
+/* A fumigation batch: the chamber's dose and each outside sensor's
+ * worker exposure (models/fumigation.h). */
+struct ebatch_fum {
+	struct fum_chamber_params cp;
+	struct fum_chamber_state cs;
+	struct fum_exposure_params xp;
+	struct fum_exposure_state xs[CC_PROCESS_PROBES_MAX];
+	uint32_t nout;
+	double tonnes;          /* NaN: not given */
+	double nominal_g_m3;    /* NaN: no tonnes, volume or sulphur dose */
+	double chamber_t, chamber_rh; /* the newest readings (NaN: none) */
+};
+
+/* A drying batch (models/drying.h) and the newest reading of each channel
+ * the model takes in pairs (air T with RH, exhaust T with RH, ...). */
+struct ebatch_dry {
+	struct drying_params p;
+	struct drying_state s;
+	double air_rh, exh_t, exh_rh, amb_t, amb_rh;
+};
 enum ebatch_state { EBATCH_RUNNING, EBATCH_STOPPED, EBATCH_RELEASED };
 
+struct batch_kind;
 struct ebatch {
 	char *id, *profile, *user, *lot; /* lot: where it was released (NULL: not yet) */
 	const struct cc_process_conf *pc;
 	const struct cc_process_profile *prof;
-	int chill;       /* a carcass-chilling batch: cp and cs; else precooling: p and b */
+	int kind;        /* enum cc_process_kind */
+	const struct batch_kind *ops; /* what its kind does (batch_int.h) */
+	int64_t start_ns;
+	struct engine_batch_opts opts; /* as started (a restore starts it again so) */
+	struct ebatch_fum *fum; /* a fumigation batch's, else NULL */
+	struct ebatch_dry *dry; /* a drying batch's, else NULL */
+	int chill;       /* a carcass-chilling batch: cp and cs; precooling: p and b */
 	struct cool_params p;
 	struct cool_batch b;
 	struct chill_params cp;
@@ -190,7 +235,7 @@ struct eproc *batch_proc_find(struct engine *e, const char *name);
 /* A batch of process pr with profile prof (restore and start), alarms
  * built; NULL when a carcass batch's weight has no deadline (errno). */
 struct ebatch *batch_add(struct engine *e, struct eproc *pr, const struct cc_process_profile *prof, const char *id,
-			 const char *user, int64_t start_ns, int64_t harvest_ns, int64_t pull_plan_ns, double weight_kg);
+			 const char *user, const struct engine_batch_opts *o);
 /* The batch's cooling state and parameters (a carcass batch's are its chill's). */
 struct cool_batch *batch_cool(struct ebatch *b);
 

@@ -316,6 +316,136 @@ static double get_dbl(const cJSON *o, const char *k, double def)
 #define X_GET_M(t, f) GET_##t(m, &cb->medium, f)
 #define X_GET_P(t, f) GET_##t(y, cp, f)
 
+#define FUMC_FIELDS(X) X(I64, first_ns) X(I64, last_ns) X(DBL, last_ppm) X(DBL, ct_ppmh) X(DBL, gap_lo_ppmh) \
+	X(DBL, gap_hi_ppmh) X(DBL, monitored_h) X(DBL, unmonitored_h) X(DBL, exposure_h) X(DBL, peak_ppm)         \
+	X(I64, peak_ns) X(U32, phase) X(I64, phase_ns) X(I64, change_ns) X(DBL, change_ppm) X(I64, purge_start_ns) \
+	X(DBL, purge_c0_ppm) X(I64, purge_end_ns) X(U32, door_open) X(I64, door_ns) X(U32, gaps)                 \
+	X(U32, nan_samples) X(U32, late_samples)
+#define FUMX_FIELDS(X) X(I64, start_ns) X(I64, last_ns) X(DBL, last_ppm) X(DBL, ppmh) X(DBL, monitored_h) \
+	X(DBL, unmonitored_h) X(DBL, fill_ppmh) X(DBL, peak_ppm) X(DBL, stel_max_ppm) X(I64, stel_max_end_ns) \
+	X(U32, gaps) X(U32, nan_samples) X(U32, late_samples) X(U32, merges) X(U32, ring_head) X(U32, ring_n)
+#define SEG_FIELDS(X) X(I64, t0_ns) X(I64, t1_ns) X(DBL, ppm)
+#define DRY_FIELDS(X) X(I64, start_ns) X(DBL, m0_kg) X(DBL, mc0_wb) X(DBL, m_ds_kg) X(U32, n_mass) X(U32, n_air) \
+	X(U32, n_amb) X(U32, n_exh) X(I64, mass_last_ns) X(I64, bin_abs) X(DBL, mass_raw_kg) X(DBL, mass_kg)        \
+	X(DBL, mass_t_h) X(I64, point_last_ns) X(DBL, anchor_t_h) X(DBL, anchor_kg) X(DBL, rate_kg_h)               \
+	X(DBL, rate_initial_kg_h) X(DBL, lw_n) X(DBL, lw_tt) X(DBL, lw_ty) X(DBL, lw_yy) X(DBL, lw_t) X(DBL, lw_y)  \
+	X(DBL, pg_n) X(DBL, pg_u) X(DBL, pg_uu) X(DBL, pg_y) X(DBL, pg_uy) X(DBL, pg_yy) X(DBL, fit_t_first_h)      \
+	X(DBL, fit_t_last_h) X(DBL, mass_min_kg) X(DBL, still_ref_kg) X(I64, still_since_ns) X(I64, air_last_ns)    \
+	X(DBL, air_c) X(DBL, air_rh) X(DBL, air_max_c) X(DBL, tempering_h) X(I64, amb_last_ns) X(DBL, amb_c)        \
+	X(DBL, amb_rh) X(DBL, w_in) X(I64, exh_last_ns) X(DBL, exh_c) X(DBL, exh_rh) X(DBL, w_out) X(DBL, mda_kg_s) \
+	X(DBL, water_kg_h) X(DBL, water_kg) X(DBL, balance_gap_h) X(U32, bad_samples) X(U32, late_samples)
+#define DRYE_FIELDS(X) X(DBL, air_rh) X(DBL, exh_t) X(DBL, exh_rh) X(DBL, amb_t) X(DBL, amb_rh)
+#define FUME_FIELDS(X) X(DBL, chamber_t) X(DBL, chamber_rh)
+#define X_PUT_FC(t, f) PUT_##t(o, &fb->cs, f)
+#define X_GET_FC(t, f) GET_##t(o, &fb->cs, f)
+#define X_PUT_FE(t, f) PUT_##t(o, fb, f)
+#define X_GET_FE(t, f) GET_##t(o, fb, f)
+#define X_PUT_FX(t, f) PUT_##t(y, xs, f)
+#define X_GET_FX(t, f) GET_##t(y, xs, f)
+#define X_PUT_SG(t, f) PUT_##t(z, sg, f)
+#define X_GET_SG(t, f) GET_##t(z, sg, f)
+#define X_PUT_D(t, f) PUT_##t(o, &d->s, f)
+#define X_GET_D(t, f) GET_##t(o, &d->s, f)
+#define X_PUT_DE(t, f) PUT_##t(o, d, f)
+#define X_GET_DE(t, f) GET_##t(o, d, f)
+
+/* A fumigation batch: the chamber, then each outside sensor with the
+ * STEL ring's live segments. */
+static cJSON *fum_save(const struct ebatch_fum *fb)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "outside");
+
+	FUMC_FIELDS(X_PUT_FC)
+	FUME_FIELDS(X_PUT_FE)
+	for (uint32_t i = 0; i < fb->nout; i++) {
+		const struct fum_exposure_state *xs = &fb->xs[i];
+		cJSON *y = cJSON_CreateObject(), *ring = cJSON_AddArrayToObject(y, "ring");
+		FUMX_FIELDS(X_PUT_FX)
+		for (uint32_t r = 0; r < FUM_RING_MAX; r++) {
+			const struct fum_seg *sg = &xs->ring[r];
+			cJSON *z = cJSON_CreateObject();
+			SEG_FIELDS(X_PUT_SG)
+			cJSON_AddItemToArray(ring, z);
+		}
+		cJSON_AddItemToArray(arr, y);
+	}
+	return o;
+}
+
+static void fum_restore(struct ebatch_fum *fb, const cJSON *o)
+{
+	const cJSON *y, *z;
+	uint32_t i = 0;
+
+	if (!o)
+		return;
+	FUMC_FIELDS(X_GET_FC)
+	FUME_FIELDS(X_GET_FE)
+	cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(o, "outside"))
+	{
+		struct fum_exposure_state *xs = &fb->xs[i];
+		uint32_t r = 0;
+		if (i >= fb->nout)
+			break;
+		FUMX_FIELDS(X_GET_FX)
+		cJSON_ArrayForEach(z, cJSON_GetObjectItemCaseSensitive(y, "ring"))
+		{
+			struct fum_seg *sg = &xs->ring[r];
+			if (r >= FUM_RING_MAX)
+				break;
+			SEG_FIELDS(X_GET_SG)
+			r++;
+		}
+		if (xs->ring_head >= FUM_RING_MAX || xs->ring_n > FUM_RING_MAX) /* a damaged file: an empty ring */
+			xs->ring_head = xs->ring_n = 0;
+		i++;
+	}
+}
+
+/* A drying batch: the load-cell filter bins as arrays. */
+static cJSON *dry_save(const struct ebatch_dry *d)
+{
+	cJSON *o = cJSON_CreateObject(), *bins = cJSON_AddArrayToObject(o, "bins");
+
+	DRY_FIELDS(X_PUT_D)
+	DRYE_FIELDS(X_PUT_DE)
+	for (int i = 0; i < DRYING_FILTER_BINS; i++) {
+		cJSON *z = cJSON_CreateObject();
+		put_dbl(z, "kg", d->s.bin_sum_kg[i]);
+		put_dbl(z, "t_h", d->s.bin_sum_t_h[i]);
+		cJSON_AddNumberToObject(z, "n", d->s.bin_n[i]);
+		cJSON_AddItemToArray(bins, z);
+	}
+	return o;
+}
+
+static void dry_restore(struct ebatch_dry *d, const cJSON *o)
+{
+	const cJSON *z;
+	int i = 0;
+
+	if (!o)
+		return;
+	DRY_FIELDS(X_GET_D)
+	DRYE_FIELDS(X_GET_DE)
+	cJSON_ArrayForEach(z, cJSON_GetObjectItemCaseSensitive(o, "bins"))
+	{
+		if (i >= DRYING_FILTER_BINS)
+			break;
+		d->s.bin_sum_kg[i] = get_dbl(z, "kg", 0);
+		d->s.bin_sum_t_h[i] = get_dbl(z, "t_h", 0);
+		d->s.bin_n[i] = (uint32_t)snapshot_num(z, "n", 0);
+		i++;
+	}
+}
+
+static void opts_save(cJSON *x, const struct engine_batch_opts *o)
+{
+	put_dbl(x, "opt_tonnes", o->tonnes);
+	put_dbl(x, "opt_mass_kg", o->mass_kg);
+	put_dbl(x, "opt_moisture_pct", o->moisture_pct);
+}
+
 static cJSON *batch_save(struct ebatch *b)
 {
 	cJSON *x = cJSON_CreateObject(), *m = cJSON_CreateObject(), *ps = cJSON_CreateArray();
@@ -346,6 +476,11 @@ static cJSON *batch_save(struct ebatch *b)
 		cJSON *ch = cJSON_AddObjectToObject(x, "chill");
 		CHILL_FIELDS(X_PUT_C)
 	}
+	opts_save(x, &b->opts);
+	if (b->fum)
+		cJSON_AddItemToObject(x, "fumigation", fum_save(b->fum));
+	if (b->dry)
+		cJSON_AddItemToObject(x, "drying", dry_save(b->dry));
 	return x;
 }
 
@@ -376,9 +511,17 @@ static int batch_restore(struct engine *e, const cJSON *x)
 	struct cool_batch *cb;
 	uint32_t i = 0;
 
+	struct engine_batch_opts o;
+
+	engine_batch_opts_init(&o, get_i64(x, "start_ns", 0));
+	o.harvest_ns = get_i64(x, "harvest_ns", 0);
+	o.pull_plan_ns = get_i64(x, "pull_plan_ns", 0);
+	o.weight_kg = get_dbl(ch, "weight_kg", NAN);
+	o.tonnes = get_dbl(x, "opt_tonnes", NAN);
+	o.mass_kg = get_dbl(x, "opt_mass_kg", NAN);
+	o.moisture_pct = get_dbl(x, "opt_moisture_pct", NAN);
 	if (id && pr && pp && pp->kind == pr->pc->kind && !(state == EBATCH_RUNNING && pr->active))
-		b = batch_add(e, pr, pp, id, user ? user : "?", get_i64(x, "start_ns", 0), get_i64(x, "harvest_ns", 0),
-			      get_i64(x, "pull_plan_ns", 0), get_dbl(ch, "weight_kg", NAN));
+		b = batch_add(e, pr, pp, id, user ? user : "?", &o);
 	if (!b) {
 		log_warn("batch %s: on process %s with profile %s, which the configuration no longer has as such: dropped",
 			 id ? id : "?", proc ? proc : "?", prof ? prof : "?");
@@ -402,6 +545,10 @@ static int batch_restore(struct engine *e, const cJSON *x)
 	if (b->chill && ch) {
 		CHILL_FIELDS(X_GET_C)
 	}
+	if (b->fum)
+		fum_restore(b->fum, cJSON_GetObjectItemCaseSensitive(x, "fumigation"));
+	if (b->dry)
+		dry_restore(b->dry, cJSON_GetObjectItemCaseSensitive(x, "drying"));
 	return 1;
 }
 
