@@ -36,6 +36,20 @@ static const struct cool_params *cparams(const struct ebatch *b)
 	return b->chill ? &b->cp.cool : &b->p;
 }
 
+/* The fit's gates of a precool or carcass profile as the cooling model's. */
+static void fit_params(struct cool_params *p, const struct cc_fit_gates *f)
+{
+	p->delta_k = f->delta_k;
+	p->lag_y = f->lag_y;
+	p->lag_h = batch_ms_h(f->t_lag_ms, INFINITY);
+	p->min_points = (uint32_t)f->min_points;
+	p->r2_min = f->r2_min;
+	p->c_min = f->c_min;
+	p->c_max = f->c_max;
+	p->j_min = f->j_min;
+	p->j_max = f->j_max;
+}
+
 /* The profile's graded numbers (ms, °C, NaN or -1 unset) as the cooling
  * model's parameters (hours; unset is the model's "off"); the line's own
  * c_ref and set-point win. */
@@ -46,15 +60,7 @@ static void batch_params(struct cool_params *p, const struct cc_process_conf *pc
 	cool_params_default(p);
 	p->target_c = q->target_c;
 	p->unreach_margin_k = q->unreachable_margin_k;
-	p->delta_k = q->fit.delta_k;
-	p->lag_y = q->fit.lag_y;
-	p->lag_h = batch_ms_h(q->fit.t_lag_ms, INFINITY);
-	p->min_points = (uint32_t)q->fit.min_points;
-	p->r2_min = q->fit.r2_min;
-	p->c_min = q->fit.c_min;
-	p->c_max = q->fit.c_max;
-	p->j_min = q->fit.j_min;
-	p->j_max = q->fit.j_max;
+	fit_params(p, &q->fit);
 	p->fault_y_max = q->probe_fault_y;
 	p->fault_step_frac = q->probe_fault_step_fraction;
 	p->fault_step_k = q->probe_fault_step_k;
@@ -82,15 +88,7 @@ static void chill_params_map(struct chill_params *p, const struct cc_process_pro
 	chill_params_default(p);
 	c->target_c = q->target_c;
 	c->pull_margin_k = q->target_margin_k;
-	c->delta_k = q->fit.delta_k;
-	c->lag_y = q->fit.lag_y;
-	c->lag_h = batch_ms_h(q->fit.t_lag_ms, INFINITY);
-	c->min_points = (uint32_t)q->fit.min_points;
-	c->r2_min = q->fit.r2_min;
-	c->c_min = q->fit.c_min;
-	c->c_max = q->fit.c_max;
-	c->j_min = q->fit.j_min;
-	c->j_max = q->fit.j_max;
+	fit_params(c, &q->fit);
 	c->medium_set_c = q->medium_max_c;
 	c->medium_hot_k = 0;
 	c->medium_hot_h = batch_ms_h(q->medium_duration_ms, INFINITY);
@@ -160,19 +158,6 @@ static double slowest_c(const struct ebatch *b, const struct bverdict *v)
 static int pull_early(const struct ebatch *b, const struct bverdict *v)
 {
 	return b->chill ? v->ch.pulled_early : v->c->pull_early;
-}
-
-/* When the slowest probe reaches the target: its last reading's time plus
- * the remaining time from that reading (the model's eta_ns counts from the
- * query time, which is later than the reading when data arrive late or a
- * probe has gone quiet); 0 when there is no prediction. */
-static int64_t batch_eta_ns(const struct ebatch *b, const struct bverdict *v)
-{
-	const struct cool_fit *f = &v->c->fit;
-
-	if (v->c->slowest < 0 || (f->eta != COOL_ETA_OK && f->eta != COOL_ETA_REACHED))
-		return 0;
-	return ccool(b)->probe[v->c->slowest].last_ns + (int64_t)(f->remaining_h * H_NS);
 }
 
 static void add_notes(cJSON *x, const struct ebatch *b, const struct bverdict *v)
@@ -423,7 +408,7 @@ static void coolb_point(struct engine *e, struct lp_buf *lb, const struct ebatch
 	batch_field_f(fl, &n, "r2", c->fit.r2);
 	batch_field_f(fl, &n, "half_h", c->fit.half_h);
 	batch_field_f(fl, &n, "seven_eighths_h", c->fit.seven_eighths_h);
-	batch_field_i(fl, &n, "eta", batch_eta_ns(b, &v));
+	batch_field_i(fl, &n, "eta", v.c->eta_ns);
 	batch_field_f(fl, &n, "remaining_h", c->fit.remaining_h);
 	batch_field_f(fl, &n, "slowest_c", slowest_c(b, &v));
 	batch_field_f(fl, &n, "medium_c", ccool(b)->medium.last_c);
@@ -511,7 +496,7 @@ static void coolb_json(cJSON *x, const struct ebatch *b, int64_t at)
 	cJSON_AddStringToObject(x, "fit", cool_fit_status_name(f->status));
 	cJSON_AddNumberToObject(x, "why", f->why);
 	cJSON_AddStringToObject(x, "eta_status", cool_eta_name(f->eta));
-	batch_json_time(x, "eta", batch_eta_ns(b, &v));
+	batch_json_time(x, "eta", v.c->eta_ns);
 	batch_json_num(x, "remaining_h", f->remaining_h);
 	batch_json_num(x, "to_target_h", f->to_target_h);
 	batch_json_num(x, "slowest_c", slowest_c(b, &v));
