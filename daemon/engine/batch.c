@@ -172,6 +172,7 @@ struct ebatch *batch_add(struct engine *e, struct eproc *pr, const struct cc_pro
 	e->batches = xrealloc(e->batches, (e->nbatches + 1) * sizeof(*e->batches));
 	e->batches[e->nbatches++] = b;
 	pr->active = b;
+	eval_line_state(e, pr, e->now_ms, NULL); /* its channels watched again */
 	return b;
 }
 
@@ -396,8 +397,10 @@ static void batch_stop_locked(struct engine *e, struct ebatch *b, int64_t now_ns
 	b->stop_ns = now_ns;
 	b->state = EBATCH_STOPPED;
 	for (size_t i = 0; i < e->nprocs; i++)
-		if (e->procs[i].active == b)
+		if (e->procs[i].active == b) {
 			e->procs[i].active = NULL;
+			eval_line_state(e, &e->procs[i], now_ns / 1000000, b->id); /* idle: its channels' alarms clear */
+		}
 	b->ops->stop(e, b, now_ns, user);
 	lp_buf_init(&lb);
 	batch_point(e, &lb, b, now_ns);

@@ -459,6 +459,20 @@ static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_c
 	free(sensor);
 }
 
+/* A channel that only process lines read (no room role, no rule): its
+ * stale and fault alarms run only while a batch is on its line (eval.c). */
+static void build_line_only(struct engine *e)
+{
+	for (size_t i = 0; i < e->nchans; i++)
+		e->chans[i]->line_only = e->chans[i]->proc != NULL;
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (int k = 0; k < R_N; k++)
+			if (e->rooms[i].ch[k])
+				e->rooms[i].ch[k]->line_only = 0;
+	for (size_t i = 0; i < e->nrules; i++)
+		e->rules[i].ch->line_only = 0;
+}
+
 struct engine *engine_new(const struct cc_config *cfg, const struct engine_callbacks *cb)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
@@ -484,6 +498,7 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	for (size_t i = 0; i < e->nrules; i++)
 		rule_build(e, &e->rules[i], &cfg->alarms.rules[i]);
 	batch_build(e);
+	build_line_only(e);
 	snapshot_restore(e);
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;

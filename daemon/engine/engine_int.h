@@ -64,6 +64,7 @@ struct echan {
 	uint64_t out_of_order;   /* readings older than newest_ms: recorded, not evaluated */
 	struct eproc *proc;      /* the process (line) whose medium or probe it is, NULL: none */
 	int proc_role;           /* enum eproc_role, or the probe's (outside sensor's) index */
+	int line_only;           /* only process lines read it (no room, no rule): watched while a batch runs */
 };
 
 /* A channel's role on its process (negative; >= 0 is a probe or an
@@ -133,6 +134,11 @@ struct ebatch {
 struct eproc {
 	const struct cc_process_conf *pc;
 	struct ebatch *active; /* NULL: none running */
+	/* Its line-only channels' stale and fault alarms are suppressed while
+	 * no batch runs (eval_line_state); busy_since_ms: when a batch began
+	 * (wall clock), the stale limit counts from there. */
+	int idle;
+	int64_t busy_since_ms;
 };
 
 struct elot {
@@ -224,6 +230,11 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
  * and records to the lines callback.  Under the lock. */
 void eval_alarm_cond(struct engine *e, struct ealarm *ea, int64_t now_ms, int cond, double v);
 void eval_emit_lines(struct engine *e, const struct lp_buf *b);
+/* Process line pr turned idle (no batch: its line-only channels' active
+ * stale and fault alarms clear with a note naming batch, NULL: none, and
+ * are suppressed) or busy (unsuppressed) at now_ms; nothing when its state
+ * did not change.  Called by batch start and stop, and each tick. */
+void eval_line_state(struct engine *e, struct eproc *pr, int64_t now_ms, const char *batch);
 
 /* batch.c: under the lock.  A sample of a process's channel; each tick
  * (alarms, process points, pruning); building and freeing. */

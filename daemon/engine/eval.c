@@ -294,6 +294,57 @@ static void chan_annunciate(struct engine *e, const struct echan *ch, int64_t wa
 
 static void process_body(struct engine *e, struct echan *ch, const struct cc_sample *s, int64_t now, int late);
 
+/* A channel only process lines read, on a line with no batch running:
+ * between batches a precooler's pulp probes hang unplugged and a kiln's
+ * load cell is off, so its silence or faults are no loss of monitoring. */
+static int chan_idle(const struct echan *ch)
+{
+	return ch->line_only && !ch->proc->active;
+}
+
+/* One stale or fault alarm of an idle or busy line: an idle line's active
+ * (or pending on-delay) alarm clears with the note first, announced as
+ * any clear, then suppression (by design, recorded, never announced)
+ * marks it as rooms' defrost does. */
+static void line_alarm(struct engine *e, struct ealarm *ea, int idle, int64_t now, const char *note)
+{
+	struct alarm_event ev[ALARM_MAX_EVENTS];
+	size_t n;
+
+	if (idle && (ea->a.active || ea->a.cond)) {
+		n = alarm_eval_cond(&ea->a, now, 0, NAN, ev);
+		for (size_t i = 0; i < n; i++)
+			ev[i].note = note;
+		handle(e, ea, ev, n);
+	}
+	if (alarm_suppress(&ea->a, now, idle, note, ev) == 0)
+		publish(e, ea, ev);
+}
+
+void eval_line_state(struct engine *e, struct eproc *pr, int64_t now, const char *batch)
+{
+	int idle = !pr->active;
+	char *note;
+
+	if (idle == pr->idle)
+		return;
+	pr->idle = idle;
+	if (!idle)
+		pr->busy_since_ms = now;
+	if (!idle)
+		note = xasprintf("line busy: batch %s running", pr->active->id);
+	else if (batch)
+		note = xasprintf("line idle: batch %s stopped", batch);
+	else
+		note = xstrdup("line idle: no batch running");
+	for (size_t i = 0; i < e->nchans; i++)
+		if (e->chans[i]->proc == pr && e->chans[i]->line_only) {
+			line_alarm(e, e->chans[i]->stale, idle, now, note);
+			line_alarm(e, e->chans[i]->fault, idle, now, note);
+		}
+	free(note);
+}
+
 static void process_one(struct engine *e, const struct cc_sample *s)
 {
 	struct echan *ch = build_chan_find(e, s->ch->id);
@@ -336,8 +387,9 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 	ch->last_ms = now;
 	ch->last_q = s->quality;
 	/* A stale sample (an interval a busy bus could not poll) says nothing
-	 * of the sensor: it neither raises nor clears the fault. */
-	if (s->quality != CC_Q_STALE)
+	 * of the sensor: it neither raises nor clears the fault; nor does any
+	 * sample of an idle line's channel. */
+	if (s->quality != CC_Q_STALE && !chan_idle(ch))
 		eval_cond(e, ch->fault, now, s->quality == CC_Q_OUT_OF_RANGE || s->quality == CC_Q_COMM_ERROR,
 			  s->quality == CC_Q_OUT_OF_RANGE ? s->value : NAN);
 	if (!good)
@@ -347,7 +399,8 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 	 * backlog is a historical stale alarm of its own. */
 	if (!late) {
 		eval_cond(e, ch->stale, now, 0, 0);
-	} else if (e->late && !ch->stale->a.active && ch->last_good_ms && now - ch->last_good_ms > limit) {
+	} else if (e->late && !chan_idle(ch) && !ch->stale->a.active && ch->last_good_ms &&
+		   now - ch->last_good_ms > limit) {
 		eval_cond(e, ch->stale, ch->last_good_ms + limit, 1, (double)(now - ch->last_good_ms) / 1000.0);
 		eval_cond(e, ch->stale, now, 0, 0);
 	}
@@ -427,10 +480,17 @@ static void tick(struct engine *e, int64_t now_ns)
 	struct alarm_event ev[ALARM_MAX_EVENTS];
 
 	e->now_ms = now;
+	for (size_t i = 0; i < e->nprocs; i++)
+		eval_line_state(e, &e->procs[i], now, NULL);
 	for (size_t i = 0; i < e->nchans; i++) {
 		struct echan *ch = e->chans[i];
 		int64_t limit = chan_limit(e, ch);
 		int64_t since = ch->last_good_ms ? ch->last_good_ms : e->start_ms;
+		if (chan_idle(ch))
+			continue;
+		/* a line's probes are plugged in as its batch begins */
+		if (ch->line_only && ch->proc->busy_since_ms > since)
+			since = ch->proc->busy_since_ms;
 		/* a backlog still arriving gets one stale limit to catch up */
 		if (now - since > limit && !chan_catching_up(e, ch, now))
 			eval_cond(e, ch->stale, now, 1, (double)(now - since) / 1000.0);
