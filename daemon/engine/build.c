@@ -59,15 +59,27 @@ static const char *channel_room(const struct cc_config *cfg, const char *id)
 	return NULL;
 }
 
-/* FNV-1a: short ids, no adversary (they come from the configuration). */
+/* A word at a time (multiply-xorshift per 8 bytes): ids are short and
+ * come from the configuration (no adversary); a per-byte hash cost a tenth
+ * of a sample's whole evaluation. */
 static size_t chan_hash(const char *id)
 {
-	uint64_t h = 1469598103934665603ULL;
+	size_t n = strlen(id);
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
 
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
+	for (; n >= 8; n -= 8, id += 8) {
+		memcpy(&w, id, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, id, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
 	return (size_t)h;
 }
+
+#define CHAN_LINEAR_MAX 8
 
 static void chan_index_put(struct echan **tab, size_t size, struct echan *ch)
 {
@@ -97,8 +109,13 @@ static void chan_index_add(struct engine *e, struct echan *ch)
 
 struct echan *build_chan_find(const struct engine *e, const char *id)
 {
-	if (!e->chan_index_size)
+	/* a few channels (one room): comparing them all is cheaper than a hash */
+	if (e->nchans <= CHAN_LINEAR_MAX) {
+		for (size_t i = 0; i < e->nchans; i++)
+			if (strcmp(e->chans[i]->id, id) == 0)
+				return e->chans[i];
 		return NULL;
+	}
 	for (size_t i = chan_hash(id) & (e->chan_index_size - 1); e->chan_index[i];
 	     i = (i + 1) & (e->chan_index_size - 1))
 		if (strcmp(e->chan_index[i]->id, id) == 0)
