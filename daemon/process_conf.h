@@ -95,6 +95,8 @@ struct cc_fumigation_conf {
 	const struct cc_exposure_limit *active; /* resolved */
 	double idlh_ppm;                 /* instantaneous: evacuate */
 	int64_t stel_window_ms;          /* STEL averaging window */
+	int64_t flat_window_ms;          /* chamber reading unchanged this long while burning: sensor fault */
+	double flat_epsilon_ppm;         /* ... "unchanged": within this */
 };
 
 /* One stage of a drying schedule. */
@@ -132,6 +134,10 @@ struct cc_drying_conf {
 	double loadcell_rise_pct;    /* mass rising more without a loading event: fault */
 	int64_t loadcell_flat_ms;    /* no mass change this long ... */
 	double loadcell_flat_above_c;/* ... with the air above this: fault */
+	int64_t loadcell_filter_ms;  /* running mean of the load cell over this */
+	int64_t rate_span_ms;        /* drying rate = filtered mass loss over this span */
+	int64_t initial_rate_window_ms; /* the initial rate: the highest within this of the start */
+	int64_t max_gap_ms;          /* longer exhaust / rest steps: gaps, not integrated */
 };
 
 struct cc_process_profile {

@@ -145,7 +145,7 @@ static const struct key band_keys[] = {
 
 #define FU(f) OFF(cc_fumigation_conf, f)
 enum { FU_CT_MIN, FU_CT_MAX, FU_ENTRY, FU_PURGE, FU_MAX_GAP, FU_EXP_GAP, FU_LIMITS, FU_ACTIVE, FU_IDLH, FU_STEL_WIN,
-       FU_N };
+       FU_FLAT_WIN, FU_FLAT_EPS, FU_N };
 static const struct key fumigation_keys[] = {
 	[FU_CT_MIN] = { .name = "ct_min", .kt = KT_DBL, .flags = KF_DYN, .off = FU(ct_min_ppmh),
 			.def = "none (not calibrated)", .help = "dose CT below this at batch end: under-treated, ppm·h" },
@@ -168,6 +168,11 @@ static const struct key fumigation_keys[] = {
 		      .help = "a worker-zone reading at or above: evacuate (critical, undelayed), ppm" },
 	[FU_STEL_WIN] = { .name = "stel_window", .kt = KT_DUR, .off = FU(stel_window_ms), .def = "15m", .min = 60000,
 			  .max = DAY_MS, .help = "window of the short-term exposure (sliding time-weighted mean)" },
+	[FU_FLAT_WIN] = { .name = "flat_window", .kt = KT_DUR, .off = FU(flat_window_ms), .def = "10m", .min = 60000,
+			  .max = DAY_MS,
+			  .help = "chamber reading unchanged this long while burning: sensor fault (absent: 10m, the model's 600 s)" },
+	[FU_FLAT_EPS] = { .name = "flat_epsilon", .kt = KT_DBL, .off = FU(flat_epsilon_ppm), .def = "1.0",
+			  .help = "... unchanged: within this of the last change (positive; absent: 1 ppm), ppm" },
 };
 #undef FU
 
@@ -187,7 +192,8 @@ static const struct key exposure_keys[] = {
 #define DR(f) OFF(cc_drying_conf, f)
 enum { DR_TARGET, DR_INCOMPLETE, DR_OVERDRY, DR_RATIO, DR_XE, DR_INITIAL, DR_SCHEDULE, DR_INITIAL_PHASE, DR_SCORCH,
        DR_SCORCH_MAX, DR_SCORCH_DELAY, DR_SCORCH_UNDELAYED, DR_FAST, DR_FAST_WIN, DR_STALL_FRAC, DR_STALL_DUR,
-       DR_EXH_RH, DR_EXH_DUR, DR_OPEN_AIR, DR_OPEN_RH, DR_LC_RISE, DR_LC_FLAT, DR_LC_ABOVE, DR_N };
+       DR_EXH_RH, DR_EXH_DUR, DR_OPEN_AIR, DR_OPEN_RH, DR_LC_RISE, DR_LC_FLAT, DR_LC_ABOVE, DR_LC_FILTER, DR_RATE_SPAN,
+       DR_INITIAL_RATE, DR_MAX_GAP, DR_N };
 static const struct key drying_keys[] = {
 	[DR_TARGET] = { .name = "target_mc_wb", .kt = KT_DBL, .flags = KF_REQ, .off = DR(target_mc_wb),
 			.range = "0..100 (exclusive)", .help = "final moisture content, % wet basis" },
@@ -235,6 +241,18 @@ static const struct key drying_keys[] = {
 			 .max = 7 * DAY_MS, .help = "no mass change this long ..." },
 	[DR_LC_ABOVE] = { .name = "loadcell_flat_above", .kt = KT_DBL, .off = DR(loadcell_flat_above_c),
 			  .def = "50.0", .help = "... with the air above this: load-cell fault, °C" },
+	[DR_LC_FILTER] = { .name = "loadcell_filter", .kt = KT_DUR, .off = DR(loadcell_filter_ms), .def = "5m",
+			   .min = 1000, .max = 3600000,
+			   .help = "running mean of the load cell over this (absent: 5m; processing.md 4.2: 1-5 min)" },
+	[DR_RATE_SPAN] = { .name = "rate_span", .kt = KT_DUR, .off = DR(rate_span_ms), .def = "1h", .min = 60000,
+			   .max = DAY_MS, .help = "drying rate: filtered mass loss over this span (absent: 1h), kg/h" },
+	[DR_INITIAL_RATE] = { .name = "initial_rate_window", .kt = KT_DUR, .off = DR(initial_rate_window_ms), .def = "6h",
+			      .min = 60000, .max = 7 * DAY_MS,
+			      .help = "the initial rate (stall_fraction's base) is the highest rate within this of the start "
+				      "(at least rate_span; absent: 6h)" },
+	[DR_MAX_GAP] = { .name = "max_gap", .kt = KT_DUR, .off = DR(max_gap_ms), .def = "10m", .min = 1000, .max = DAY_MS,
+			 .help = "a longer step between exhaust or rest-stage air readings is a gap: not integrated into "
+				 "the water balance or the tempering time (absent: 10m)" },
 };
 #undef DR
 
@@ -488,6 +506,7 @@ static void load_fumigation(struct ctx *c, const config_setting_t *gs, const con
 	check_positive(c, sg, FU_ENTRY, fumigation_keys, a, gp, f->entry_limit_ppm);
 	check_positive(c, sg, FU_PURGE, fumigation_keys, a, gp, f->purge_overrun);
 	check_positive(c, sg, FU_IDLH, fumigation_keys, a, gp, f->idlh_ppm);
+	check_positive(c, sg, FU_FLAT_EPS, fumigation_keys, a, gp, f->flat_epsilon_ppm);
 	if ((ls = member(sg, FU_LIMITS))) {
 		char *base = key_path(gp, "worker_limits");
 
@@ -556,6 +575,12 @@ static void check_drying(struct ctx *c, const struct seen *sg, const config_sett
 	if (ok(&sg[DR_OPEN_RH]) && !d->open_air)
 		err_key(c, sg, DR_OPEN_RH, drying_keys, a, gp, "has no effect without open_air = true");
 	check_positive(c, sg, DR_LC_RISE, drying_keys, a, gp, d->loadcell_rise_pct);
+	/* a bad one holds its default: no second error about it */
+	if ((ok(&sg[DR_RATE_SPAN]) || ok(&sg[DR_INITIAL_RATE])) && !sg[DR_RATE_SPAN].bad && !sg[DR_INITIAL_RATE].bad &&
+	    d->initial_rate_window_ms < d->rate_span_ms)
+		err_key(c, sg, ok(&sg[DR_INITIAL_RATE]) ? DR_INITIAL_RATE : DR_RATE_SPAN, drying_keys, a, gp,
+			"initial_rate_window %gh must be at least rate_span %gh (no rate exists before one span)",
+			(double)d->initial_rate_window_ms / 3600000.0, (double)d->rate_span_ms / 3600000.0);
 }
 
 static void load_drying(struct ctx *c, const config_setting_t *gs, const config_setting_t *anchor,

@@ -12,18 +12,6 @@
 #include "../log.h"
 #include "../util.h"
 
-/*
- * Signal handling of the load cell and the exhaust balance, not verdict
- * limits (processing.md §4.2 gives "average 1-5 min", no more): the
- * running mean over 5 min, the drying rate over 1 h, the initial rate the
- * highest in the first 6 h, exhaust steps over 10 min not integrated.
- * Graded profile keys for them are still to come (README, what is not done).
- */
-#define DRY_FILTER_S 300.0
-#define DRY_RATE_H 1.0
-#define DRY_INITIAL_RATE_H 6.0
-#define DRY_DT_CAP_S 600.0
-
 static void stages_map(struct drying_params *p, const struct cc_drying_conf *q)
 {
 	p->nstages = q->nstages < DRYING_STAGES_MAX ? q->nstages : DRYING_STAGES_MAX;
@@ -57,10 +45,12 @@ static int dryb_init(struct ebatch *b, const struct cc_process_profile *prof, co
 	p->dry_margin = q->overdry_margin / 100.0;
 	p->ratio_max = q->mass_ratio;
 	p->xe = isnan(q->xe_db) ? 0.0 : q->xe_db;
-	p->filter_window_s = DRY_FILTER_S;
-	p->rate_window_h = DRY_RATE_H;
-	p->initial_rate_h = DRY_INITIAL_RATE_H;
-	p->dt_cap_s = DRY_DT_CAP_S;
+	/* the signal handling, graded keys with today's values as defaults
+	 * (loadcell_filter 5m, rate_span 1h, initial_rate_window 6h, max_gap 10m) */
+	p->filter_window_s = (double)q->loadcell_filter_ms / 1000.0;
+	p->rate_window_h = batch_ms_h(q->rate_span_ms, NAN);
+	p->initial_rate_h = batch_ms_h(q->initial_rate_window_ms, NAN);
+	p->dt_cap_s = (double)q->max_gap_ms / 1000.0;
 	p->stall_frac = q->stall_fraction;
 	p->rise_frac = q->loadcell_rise_pct / 100.0;
 	p->stuck_h = batch_ms_h(q->loadcell_flat_ms, NAN);
@@ -141,10 +131,10 @@ static char *dryb_alarm_text(const struct ebatch *b, int k)
 {
 	static const char *const k_scorch[] = { "scorch_limit", "scorch_max", "scorch_on_delay", "scorch_undelayed", NULL };
 	static const char *const k_fast[] = { "fast_start", "fast_start_window", NULL };
-	static const char *const k_stall[] = { "stall_fraction", "stall_duration", NULL };
+	static const char *const k_stall[] = { "stall_fraction", "stall_duration", "rate_span", "initial_rate_window", NULL };
 	static const char *const k_exh[] = { "exhaust_rh", "exhaust_duration", NULL };
 	static const char *const k_open[] = { "open_air_rh", NULL };
-	static const char *const k_lc[] = { "loadcell_rise_pct", "loadcell_flat", "loadcell_flat_above", NULL };
+	static const char *const k_lc[] = { "loadcell_rise_pct", "loadcell_flat", "loadcell_flat_above", "loadcell_filter", NULL };
 	static const char *const k_wet[] = { "target_mc_wb", "incomplete_margin", "mass_ratio", NULL };
 	static const char *const k_over[] = { "target_mc_wb", "overdry_margin", NULL };
 	const struct drying_params *p = &b->dry->p;

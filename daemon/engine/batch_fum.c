@@ -36,6 +36,10 @@ static int fumb_init(struct ebatch *b, const struct cc_process_profile *prof, co
 	f->cp.entry_ppm = q->entry_limit_ppm;
 	f->cp.ach_per_h = pc->air_changes_h;
 	f->cp.purge_overdue_frac = q->purge_overrun;
+	if (q->flat_window_ms > 0)
+		f->cp.flat_window_s = (double)q->flat_window_ms / 1000.0;
+	if (q->flat_epsilon_ppm > 0)
+		f->cp.flat_eps_ppm = q->flat_epsilon_ppm;
 	fum_chamber_init(&f->cs);
 	fum_exposure_params_default(&f->xp);
 	if (q->active) {
@@ -117,10 +121,10 @@ static char *fumb_alarm_text(const struct ebatch *b, int k)
 	static const char *const k_ct[] = { "ct_min", "ct_max", "max_gap", NULL };
 	static const char *const k_door[] = { "entry_limit", NULL };
 	static const char *const k_purge[] = { "purge_overrun", "entry_limit", NULL };
-	static const char *const k_none[] = { NULL };
+	static const char *const k_flat[] = { "flat_window", "flat_epsilon", NULL };
 	const struct ebatch_fum *f = b->fum;
 	const char *set = b->prof->fumigation.worker_limit ? b->prof->fumigation.worker_limit : "?";
-	const char *const *keys = k_none;
+	const char *const *keys = k_flat;
 	char *what;
 
 	switch (k) {

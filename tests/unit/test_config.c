@@ -926,6 +926,49 @@ static void test_shipped_process_profiles_load_with_their_values_grades_bands_an
 	errors_free(&e);
 }
 
+/* The drying signal handling and the fumigation flat-sensor check are
+ * graded keys: the shipped profiles set them (D), a profile without them
+ * gets today's values (5m, 1h, 6h, 10m; 10m within 1 ppm). */
+static void test_drying_signal_and_flat_sensor_keys_are_graded_with_todays_defaults(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = load_shipped_processes(&e);
+	const struct cc_process_profile *p;
+	const struct cc_param *pa;
+
+	CHECK_INT(e.n, 0);
+	p = cfg ? config_find_process_profile(cfg, "dried-lychee-kiln") : NULL;
+	CHECK(p && p->drying.loadcell_filter_ms == 5 * 60000LL && p->drying.rate_span_ms == 3600000LL &&
+	      p->drying.initial_rate_window_ms == 6 * 3600000LL && p->drying.max_gap_ms == 10 * 60000LL);
+	pa = config_process_param(p, "drying", "loadcell_filter", -1);
+	CHECK(pa && pa->grade == 'D' && strstr(pa->source, "1-5 min") != NULL);
+	p = cfg ? config_find_process_profile(cfg, "lychee-so2-fumigation") : NULL;
+	CHECK(p && p->fumigation.flat_window_ms == 10 * 60000LL && p->fumigation.flat_epsilon_ppm == 1.0);
+	pa = config_process_param(p, "fumigation", "flat_window", -1);
+	CHECK(pa && pa->grade == 'D');
+	config_free(cfg);
+	errors_free(&e);
+
+	cfg = load_text("site = \"s\";\n"
+			"outputs = { file = ( { path = \"-\"; } ); };\n"
+			"process_profiles = (\n"
+			"  { name = \"d\"; version = \"1\"; kind = \"drying\";\n"
+			"    drying = { target_mc_wb = 20.0; scorch_limit = 60.0; rate_span = \"30m\";\n"
+			"               schedule = ( { name = \"dry\"; duration = \"24h\"; } ); }; },\n"
+			"  { name = \"f\"; version = \"1\"; kind = \"fumigation\"; fumigation = { flat_epsilon = 2.5;\n"
+			"    worker_limit = \"x\"; worker_limits = ( { name = \"x\"; stel = 5.0; } ); }; }\n"
+			");\n",
+			&e);
+	CHECK_INT(e.n, 0);
+	p = cfg ? config_find_process_profile(cfg, "d") : NULL;
+	CHECK(p && p->drying.loadcell_filter_ms == 5 * 60000LL && p->drying.rate_span_ms == 30 * 60000LL &&
+	      p->drying.initial_rate_window_ms == 6 * 3600000LL && p->drying.max_gap_ms == 10 * 60000LL);
+	p = cfg ? config_find_process_profile(cfg, "f") : NULL;
+	CHECK(p && p->fumigation.flat_window_ms == 10 * 60000LL && p->fumigation.flat_epsilon_ppm == 2.5);
+	config_free(cfg);
+	errors_free(&e);
+}
+
 static void test_process_profile_numbers_that_contradict_or_lack_a_source_are_refused(void)
 {
 	struct cc_errors e = { 0 };
@@ -1115,6 +1158,7 @@ int main(void)
 	RUN(test_profiles_rooms_and_lots_are_found_by_name_and_nothing_else);
 	RUN(test_profile_numbers_that_contradict_or_lack_a_source_are_refused);
 	RUN(test_shipped_process_profiles_load_with_their_values_grades_bands_and_schedules);
+	RUN(test_drying_signal_and_flat_sensor_keys_are_graded_with_todays_defaults);
 	RUN(test_process_profile_numbers_that_contradict_or_lack_a_source_are_refused);
 	RUN(test_overlapping_points_are_refused_unless_declared);
 	RUN(test_template_name_must_be_its_file_name_and_a_missing_include_is_named);
