@@ -89,7 +89,7 @@ ctl batch start precooler-1 P1 --profile lychee-fa --start "$(iso $START)" --har
 	>"$T/start.out" 2>&1
 expect_eq "batch start P1 exit status" "$?" 0
 newest_at_least() { # BATCH SECONDS: a process point at or after that time
-	influx_has "SELECT \"n\" FROM \"process\" WHERE \"batch\" = '$1' AND time >= ${2}s LIMIT 1"
+	influx_has "SELECT \"start\" FROM \"process\" WHERE \"batch\" = '$1' AND \"sensor\" = '' AND time >= ${2}s LIMIT 1"
 }
 for m in 0 30 60 90 120 150; do
 	curve "$m" $((m + 30)) | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t pc1/state -l
@@ -105,11 +105,14 @@ expect_eq "batch release P1 exit status" "$?" 0
 ctl batch start chamber-1 F1 --profile lychee-so2 --start "$(iso $FSTART)" --tonnes 2 >"$T/fstart.out" 2>&1
 expect_eq "batch start F1 exit status" "$?" 0
 ctl batch phase F1 burning --at "$(iso $FSTART)" >/dev/null 2>&1
+# one reading at a time: each one's process point lands at its own time
 i=0
 for ppm in 0 4000 9000 11000 10000 8000 6000; do
-	printf '{"ts": %d, "so2": %s}\n' $((FSTART + i * 300)) "$ppm"
+	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t fc1/chamber -m "{\"ts\": $((FSTART + i * 300)), \"so2\": $ppm}"
+	wait_for "an F1 point at minute $((i * 5))" newest_at_least F1 $((FSTART + i * 300)) ||
+		die "no F1 process point at minute $((i * 5))"
 	i=$((i + 1))
-done | mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t fc1/chamber -l
+done
 for m in $(seq 0 19); do
 	if [ "$m" -ge 5 ] && [ "$m" -lt 15 ]; then ppm=8; else ppm=1; fi
 	printf '{"ts": %d, "so2": %s}\n' $((FSTART + m * 60)) "$ppm"
@@ -194,6 +197,8 @@ expect_eq "CSV step F1 kind" "$(csv_get step batch F1 kind)" fumigation
 ct_db=$(influx_scalar "SELECT last(\"ct_ppmh\") FROM \"process\" WHERE \"batch\" = 'F1' AND \"sensor\" = ''")
 expect_eq "CSV F1 CT (InfluxDB last ct_ppmh)" "$(csv_get step_fumigation batch F1 ct_ppmh)" "$(round "$ct_db" 1)"
 expect_eq "CSV F1 CT is S3's 3750 ppm.h" "$(csv_get step_fumigation batch F1 ct_ppmh)" 3750.0
+expect_eq "CSV F1 the report's own CT of the recorded chamber points (S3)" \
+	"$(csv_get step_fumigation batch F1 refit_ct_ppmh)" 3750.0
 expect_eq "CSV F1 CT in g.h/m3 (S3: 9.826)" "$(csv_get step_fumigation batch F1 ct_g_h_m3)" 9.826
 expect_eq "CSV F1 CT verdict without a window" "$(csv_get step_fumigation batch F1 ct_verdict)" "no window set"
 expect_eq "CSV F1 verdict in the step row" "$(csv_get step batch F1 verdict)" "no window set"
@@ -254,7 +259,7 @@ say(p.ids.get("step-F1-ct", "").startswith("3750.0 ppm·h = 9.826 g·h/m³"), "r
 say(p.ids.get("step-F1-verdict", "") == "no window set", "rendered DOM: F1 CT verdict %r" % p.ids.get("step-F1-verdict"))
 st = p.ids.get("stel-F1-fc1/door_so2", "")
 say(st.startswith("5.667 ppm / 5.000 ppm: above the limit"), "rendered DOM: F1 outside STEL max %r" % st)
-say(p.poly.get("series-F1", 0) >= 2, "rendered DOM: the chamber concentration chart has %d points" % p.poly.get("series-F1", 0))
+say(p.poly.get("series-F1", 0) == 7, "rendered DOM: the chamber concentration chart has %d points" % p.poly.get("series-F1", 0))
 say(p.poly.get("cool-P1", 0) >= 2, "rendered DOM: P1's cooling curve is drawn")
 PYEOF
 while IFS=$'\t' read -r st desc; do
