@@ -201,12 +201,51 @@ size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t ma
 	return n;
 }
 
+const char *report_step_verdict(const struct report_step *st)
+{
+	const struct cc_process_profile *pp = st->pp;
+
+	if (st->kind && strcmp(st->kind, "fumigation") == 0)
+		return report_fum_ct_verdict(st->ct_ppmh, pp ? pp->fumigation.ct_min_ppmh : NAN,
+					     pp ? pp->fumigation.ct_max_ppmh : NAN);
+	if (st->kind && strcmp(st->kind, "drying") == 0)
+		return pp ? report_dry_verdict(st->mc_wb, st->mass_ratio, pp->drying.target_mc_wb,
+					       pp->drying.incomplete_margin, pp->drying.overdry_margin,
+					       pp->drying.mass_ratio)
+			  : "no profile";
+	return report_cool_verdict(st->pull_early, st->final_c, st->target_c, st->margin_k);
+}
+
+double report_step_hours(const struct report_step *st)
+{
+	int64_t from = st->batch_start_ms ? st->batch_start_ms : st->start;
+
+	return st->end > from ? (double)(st->end - from) / 3600000.0 : NAN;
+}
+
+const struct cc_exposure_limit *report_step_limits(const struct report_step *st)
+{
+	return st->pp && st->pp->kind == CC_PROCESS_FUMIGATION ? st->pp->fumigation.active : NULL;
+}
+
+int report_step_limit_estimate(const struct report_step *st, const char *key)
+{
+	const struct cc_exposure_limit *l = report_step_limits(st);
+	const struct cc_param *p;
+
+	if (!l)
+		return 0;
+	p = config_process_param(st->pp, "fumigation.worker_limits", key, (int)(l - st->pp->fumigation.limits));
+	return p && p->grade == 'D';
+}
+
 static void report_usage(FILE *f)
 {
 	fputs("usage: coldchainctl report --lot ID [--from T] [--to T] [--format html|csv]\n"
 	      "                           [--batch B]... [--influx URL] [--db NAME] [-c CONFIG] [-o FILE]\n"
-	      "  --batch B: a processing step of the lot (precooling, chilling batch B), from its\n"
-	      "  process points and alarms; repeat it for each step, in the order they ran.\n"
+	      "  --batch B: a processing step of the lot (precooling, chilling, fumigation, drying\n"
+	      "  batch B), from its process points and alarms; repeat it for each step, in the order\n"
+	      "  they ran.  Without it: the batches released into the lot, in the order they started.\n"
 	      "  T: ISO 8601 with a zone (2026-06-12T08:00:00+07:00, ...Z), epoch seconds, or now.\n"
 	      "  --from defaults to the lot's loading time, --to to now; --influx and --db to the\n"
 	      "  configuration's first outputs.influxdb entry.\n",
@@ -224,6 +263,12 @@ static void step_free(struct report_step *st)
 	free(st->fit);
 	free(st->status);
 	free(st->pts);
+	free(st->phase);
+	free(st->ct_verdict);
+	free(st->stage);
+	for (size_t i = 0; i < st->nsensors; i++)
+		free(st->sensors[i].sensor);
+	free(st->sensors);
 	for (size_t i = 0; i < st->nalarms; i++)
 		alarm_history_free_episode(&st->alarms[i].e);
 	free(st->alarms);
@@ -235,6 +280,9 @@ static void report_free(struct report *r)
 		step_free(&r->steps[i]);
 	free(r->steps);
 	free(r->batches);
+	for (size_t i = 0; i < r->nfound; i++)
+		free(r->found[i]);
+	free(r->found);
 	for (size_t i = 0; i < r->nstays; i++)
 		report_stay_free(&r->stays[i]);
 	free(r->stays);
@@ -422,6 +470,13 @@ static int set_period(struct report *r)
 /* The processing steps named with --batch, in that order. */
 static int collect_steps(struct report *r)
 {
+	if (!r->nbatches) {
+		if (report_fetch_lot_batches(r) < 0)
+			return -1;
+		r->batches = xcalloc(r->nfound + 1, sizeof(*r->batches));
+		for (size_t i = 0; i < r->nfound; i++)
+			r->batches[r->nbatches++] = r->found[i];
+	}
 	r->steps = xcalloc(r->nbatches + 1, sizeof(*r->steps));
 	for (size_t i = 0; i < r->nbatches; i++) {
 		int rc = report_fetch_step(r, r->batches[i], &r->steps[r->nsteps]);

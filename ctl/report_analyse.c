@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "../daemon/models/cooling.h"
+#include "../daemon/models/drying.h"
+#include "../daemon/models/fumigation.h"
 #include "../daemon/util.h"
 
 void report_series_push(struct report_series *s, int64_t t, double v, int q)
@@ -305,4 +307,79 @@ const char *report_cool_verdict(int pull_early, double final_c, double target_c,
 	if (!isfinite(final_c))
 		return "no reading";
 	return "on target";
+}
+
+/* --- fumigation and drying steps --- */
+
+double report_fum_ct(const struct report_cool_pt *p, size_t n, double max_gap_h, double *unmonitored_h)
+{
+	double ct = 0, un = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		double dt = p[i].t_h - p[i - 1].t_h;
+		if (!(dt > 0))
+			continue;
+		if (isfinite(max_gap_h) && dt > max_gap_h) {
+			un += dt; /* not proven: counted, not integrated */
+			continue;
+		}
+		ct += 0.5 * (p[i].t_c + p[i - 1].t_c) * dt;
+	}
+	if (unmonitored_h)
+		*unmonitored_h = un;
+	return ct;
+}
+
+double report_fum_ct_g_h_m3(double ct_ppmh)
+{
+	return ct_ppmh * fum_ppm_to_mg_m3(1.0) / 1000.0;
+}
+
+const char *report_fum_ct_verdict(double ct_ppmh, double ct_min, double ct_max)
+{
+	if (!isfinite(ct_min) && !isfinite(ct_max))
+		return "no window set";
+	if (!isfinite(ct_ppmh))
+		return "no reading";
+	if (isfinite(ct_min) && ct_ppmh < ct_min)
+		return "under-treated";
+	if (isfinite(ct_max) && ct_ppmh > ct_max)
+		return "over-treated";
+	return "in window";
+}
+
+const char *report_exposure_grade(double v, double limit)
+{
+	if (!isfinite(limit))
+		return "no limit set";
+	if (!isfinite(v))
+		return "no reading";
+	return v > limit ? "above the limit" : "within the limit";
+}
+
+int report_dry_moisture(double m0_kg, double mc0_wb_pct, double mass_kg, double *mc_wb_pct, double *mc_db)
+{
+	double mds = drying_dry_solids(m0_kg, mc0_wb_pct / 100.0);
+
+	*mc_wb_pct = *mc_db = NAN;
+	if (!(mds > 0) || !(mass_kg > 0))
+		return -EINVAL;
+	*mc_wb_pct = drying_mc_wb(mass_kg, mds) * 100.0;
+	*mc_db = drying_mc_db(mass_kg, mds);
+	return 0;
+}
+
+const char *report_dry_verdict(double mc_wb_pct, double ratio, double target_mc_wb, double incomplete_margin,
+			       double overdry_margin, double ratio_limit)
+{
+	if (isfinite(mc_wb_pct) && isfinite(target_mc_wb)) {
+		if (mc_wb_pct > target_mc_wb + (isfinite(incomplete_margin) ? incomplete_margin : 0))
+			return "pulled wet";
+		if (isfinite(overdry_margin) && mc_wb_pct < target_mc_wb - overdry_margin)
+			return "over-dried";
+		return "on target";
+	}
+	if (isfinite(ratio) && isfinite(ratio_limit))
+		return ratio > ratio_limit ? "pulled wet" : "on target";
+	return "no moisture";
 }

@@ -177,4 +177,26 @@ int report_cool_fit(const struct report_cool_pt *p, size_t n, double t0_c, doubl
  * >= 0). */
 const char *report_cool_verdict(int pull_early, double final_c, double target_c, double margin_k);
 
+/* --- fumigation and drying steps (processing.md §3, §4) --- */
+
+/* CT (ppm·h) of chamber readings p[0..n) (t_h hours, t_c ppm), trapezoid
+ * between samples; a step longer than max_gap_h (NaN: none) is not
+ * integrated, its length goes to *unmonitored_h (may be NULL). */
+double report_fum_ct(const struct report_cool_pt *p, size_t n, double max_gap_h, double *unmonitored_h);
+/* ppm·h to g·h/m³ (SO2 at 25 °C, daemon/models/fumigation.h). */
+double report_fum_ct_g_h_m3(double ct_ppmh);
+/* "no window set" (both NaN), "under-treated", "over-treated", "in window". */
+const char *report_fum_ct_verdict(double ct_ppmh, double ct_min, double ct_max);
+/* A worker exposure figure against its limit: "within the limit", "above
+ * the limit", "no limit set" (NaN limit), "no reading". */
+const char *report_exposure_grade(double v, double limit);
+/* Moisture from the loaded mass m0 at mc0 (% wb) and the mass now: % wet
+ * basis and dry basis (kg water / kg dry solids).  0, or -EINVAL (NaN). */
+int report_dry_moisture(double m0_kg, double mc0_wb_pct, double mass_kg, double *mc_wb_pct, double *mc_db);
+/* The unloading verdict: "pulled wet", "over-dried", "on target", or "no
+ * moisture", from the profile's numbers (NaN: not set); without an MC
+ * the m/m0 endpoint ratio_limit. */
+const char *report_dry_verdict(double mc_wb_pct, double ratio, double target_mc_wb, double incomplete_margin,
+			       double overdry_margin, double ratio_limit);
+
 #endif

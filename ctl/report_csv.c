@@ -138,7 +138,7 @@ static void csv_step(FILE *o, const struct report_step *st)
 	report_fmt_utc(st->eta_ms, e, sizeof(e));
 	csv_row(o, 29, "step", st->batch, st->process, st->kind, st->profile, st->profile_version, a, b, f[0], f[1],
 		tgt, f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], st->eta_ms ? e : "", st->fit, st->status,
-		report_cool_verdict(st->pull_early, st->final_c, st->target_c, st->margin_k), flag_s(st->underperforming),
+		report_step_verdict(st), flag_s(st->underperforming),
 		flag_s(st->unreachable), flag_s(st->late_start), f[10], f[11], f[13]);
 }
 
@@ -169,8 +169,56 @@ static void csv_step_details(FILE *o, const struct report_step *st)
 		char t[32], c[32];
 		report_fmt_num(t, sizeof(t), st->pts[i].t_h, 4);
 		report_fmt_num(c, sizeof(c), st->pts[i].t_c, 3);
-		csv_row(o, 4, "step_point", st->batch, t, c);
+		csv_row(o, 5, "step_point", st->batch, t, c, st->curve_field);
 	}
+}
+
+/* A fumigation step's dose row and its outside sensors' rows. */
+static void csv_step_fum(FILE *o, const struct report_step *st)
+{
+	const struct cc_exposure_limit *l = report_step_limits(st);
+	const double v[] = { st->ct_ppmh, st->ct_g_h_m3, st->refit_ct_ppmh, st->peak_ppm, report_step_hours(st),
+			     st->unmonitored_h, st->pp ? st->pp->fumigation.ct_min_ppmh : NAN,
+			     st->pp ? st->pp->fumigation.ct_max_ppmh : NAN, st->purge_h, st->purge_estimate_h,
+			     st->chamber_t, st->chamber_rh };
+	const int prec[] = { 1, 3, 1, 0, 3, 3, 1, 1, 3, 3, 1, 1 };
+	char f[12][32], a[64];
+
+	for (int k = 0; k < 12; k++)
+		report_fmt_num(f[k], sizeof(f[k]), v[k], prec[k]);
+	report_fmt_utc(st->batch_start_ms, a, sizeof(a));
+	csv_row(o, 17, "step_fumigation", st->batch, st->batch_start_ms ? a : "", f[0], f[1], f[2], f[3], f[4], f[5],
+		f[6], f[7], report_step_verdict(st), st->ct_verdict ? st->ct_verdict : "", f[8], f[9], f[10], f[11]);
+	for (size_t i = 0; i < st->nsensors; i++) {
+		const struct report_sensor *x = &st->sensors[i];
+		double twa_l = l ? l->twa_ppm : NAN, stel_l = l ? l->stel_ppm : NAN;
+		const double w[] = { x->twa_ppm, twa_l, x->stel_max_ppm, stel_l, x->projected_twa_ppm, x->unmonitored_h };
+		char g[6][32];
+		for (int k = 0; k < 6; k++)
+			report_fmt_num(g[k], sizeof(g[k]), w[k], k == 5 ? 3 : 4);
+		csv_row(o, 15, "step_sensor", st->batch, x->sensor, l ? l->name : "", g[0], g[1],
+			report_step_limit_estimate(st, "twa") ? "D (estimate)" : "",
+			report_exposure_grade(x->twa_ppm, twa_l), g[2], g[3],
+			report_step_limit_estimate(st, "stel") ? "D (estimate)" : "",
+			report_exposure_grade(x->stel_max_ppm, stel_l), g[4], report_exposure_grade(x->projected_twa_ppm, twa_l),
+			g[5]);
+	}
+}
+
+/* A drying step's moisture row. */
+static void csv_step_dry(FILE *o, const struct report_step *st)
+{
+	const double v[] = { st->mc_wb, st->mc_db, st->mass_ratio, st->mass_kg, st->k,
+			     st->pp ? st->pp->drying.target_mc_wb : NAN, report_step_hours(st) };
+	const int prec[] = { 2, 4, 4, 2, 4, 1, 3 };
+	char f[7][32], a[64];
+
+	for (int k = 0; k < 7; k++)
+		report_fmt_num(f[k], sizeof(f[k]), v[k], prec[k]);
+	report_fmt_utc(st->batch_start_ms, a, sizeof(a));
+	csv_row(o, 13, "step_drying", st->batch, st->batch_start_ms ? a : "", f[6], f[0], f[1], f[2], f[3],
+		st->stage ? st->stage : "", f[4], "lewis (n = 1)", f[5],
+		report_step_estimate(st, "drying", "target_mc_wb") ? "D (estimate)" : "", report_step_verdict(st));
 }
 
 /* The processing steps: one row each, then their alarms, graded numbers
@@ -186,9 +234,25 @@ static void csv_steps(const struct report *r, FILE *o)
 	for (size_t i = 0; i < r->nsteps; i++)
 		csv_step(o, &r->steps[i]);
 	fputc('\n', o);
+	csv_row(o, 17, "step_fumigation", "batch", "start_utc", "ct_ppmh", "ct_g_h_m3", "refit_ct_ppmh", "peak_ppm",
+		"exposure_h", "unmonitored_h", "ct_min_ppmh", "ct_max_ppmh", "ct_verdict", "daemon_ct_verdict",
+		"purge_h", "purge_estimate_h", "chamber_t", "chamber_rh");
+	csv_row(o, 15, "step_sensor", "batch", "sensor", "limit_set", "twa_ppm", "twa_limit_ppm", "twa_limit_grade",
+		"twa_grade", "stel_max_ppm", "stel_limit_ppm", "stel_limit_grade", "stel_grade", "projected_twa_ppm",
+		"projected_grade", "unmonitored_h");
+	csv_row(o, 13, "step_drying", "batch", "start_utc", "hours", "mc_wb_pct", "mc_db", "mass_ratio", "mass_kg",
+		"stage", "k_per_h", "model", "target_mc_wb_pct", "target_grade", "verdict");
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct report_step *st = &r->steps[i];
+		if (st->kind && strcmp(st->kind, "fumigation") == 0)
+			csv_step_fum(o, st);
+		else if (st->kind && strcmp(st->kind, "drying") == 0)
+			csv_step_dry(o, st);
+	}
+	fputc('\n', o);
 	csv_row(o, 8, "step_alarm", "batch", "id", "severity", "raised_utc", "value", "message", "status");
 	csv_row(o, 6, "step_grade", "batch", "parameter", "value", "grade", "source");
-	csv_row(o, 4, "step_point", "batch", "hours_from_first_point", "slowest_c");
+	csv_row(o, 5, "step_point", "batch", "hours_from_first_point", "value", "field");
 	for (size_t i = 0; i < r->nsteps; i++)
 		csv_step_details(o, &r->steps[i]);
 	fputc('\n', o);

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,7 +414,12 @@ int report_fetch_first_ms(struct report *r, int64_t *out)
 static const char process_fields[] =
 	"\"C\",\"j\",\"r2\",\"half_h\",\"seven_eighths_h\",\"eta\",\"remaining_h\",\"slowest_c\",\"medium_c\",\"n\","
 	"\"fit\",\"status\",\"pull_early\",\"probe_faults\",\"stopped\",\"underperforming\",\"unreachable\","
-	"\"late_start\",\"over_cooling\"";
+	"\"late_start\",\"over_cooling\",\"start\","
+	/* fumigation chamber */
+	"\"ct_ppmh\",\"ct_g_h_m3\",\"peak_ppm\",\"chamber_ppm\",\"unmonitored_h\",\"purge_h\",\"purge_estimate_h\","
+	"\"chamber_t\",\"chamber_rh\",\"phase\",\"ct_verdict\","
+	/* drying */
+	"\"mc_wb\",\"mc_db\",\"mass_ratio\",\"mass_kg\",\"stage\",\"k\"";
 
 /* An InfluxQL regular expression matching the ids PROCESS/BATCH/...  */
 static char *ql_id_prefix_re(const char *process, const char *batch)
@@ -464,12 +470,36 @@ static void keep_bool(int *dst, int v)
 		*dst = v;
 }
 
+/* A fumigation chamber's or a dryer's figures of one process point. */
+static void step_row_fum_dry(struct report_step *st, const cJSON *ser, const cJSON *row)
+{
+	static const struct {
+		const char *k;
+		size_t off;
+	} nums[] = {
+#define F(k, m) { k, offsetof(struct report_step, m) }
+		F("ct_ppmh", ct_ppmh),	   F("ct_g_h_m3", ct_g_h_m3), F("peak_ppm", peak_ppm),
+		F("unmonitored_h", unmonitored_h), F("purge_h", purge_h), F("purge_estimate_h", purge_estimate_h),
+		F("chamber_t", chamber_t), F("chamber_rh", chamber_rh), F("mc_wb", mc_wb),
+		F("mc_db", mc_db),	   F("mass_ratio", mass_ratio), F("mass_kg", mass_kg),
+		F("k", k),
+#undef F
+	};
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		keep_num((double *)((char *)st + nums[i].off), num_at(row, col_index(ser, nums[i].k)));
+	keep_str(&st->phase, str_at(row, col_index(ser, "phase")));
+	keep_str(&st->ct_verdict, str_at(row, col_index(ser, "ct_verdict")));
+	keep_str(&st->stage, str_at(row, col_index(ser, "stage")));
+}
+
 /* One process point: its reading on the curve, and the latest figures. */
 static void step_row(struct report_step *st, const cJSON *ser, const cJSON *row, size_t *cap, double *msum,
 		     size_t *mn)
 {
 	int64_t t = (int64_t)num_at(row, col_index(ser, "time"));
-	double slow = num_at(row, col_index(ser, "slowest_c")), med = num_at(row, col_index(ser, "medium_c"));
+	double slow = num_at(row, col_index(ser, st->curve_field)), med = num_at(row, col_index(ser, "medium_c"));
+	double start = num_at(row, col_index(ser, "start"));
 
 	if (!st->start)
 		st->start = t;
@@ -487,7 +517,11 @@ static void step_row(struct report_step *st, const cJSON *ser, const cJSON *row,
 		}
 		st->pts[st->npts++] = (struct report_cool_pt){ (double)(t - st->t0_ms) / 3600000.0, slow };
 	}
-	keep_num(&st->final_c, slow);
+	if (strcmp(st->curve_field, "slowest_c") == 0)
+		keep_num(&st->final_c, slow);
+	if (isfinite(start) && start > 0)
+		st->batch_start_ms = (int64_t)(start / 1e6);
+	step_row_fum_dry(st, ser, row);
 	if (isfinite(med)) {
 		*msum += med;
 		(*mn)++;
@@ -584,6 +618,103 @@ static void step_refit(struct report_step *st)
 	report_cool_fit(st->pts, st->npts, st->t0_c, st->tm_c, st->target_c, lag_y, delta, um, &st->refit);
 }
 
+/* The report's own CT of the recorded chamber points (the profile's
+ * max_gap: a longer step is not integrated). */
+static void step_refit_fum(struct report_step *st)
+{
+	double gap_h = st->pp && st->pp->kind == CC_PROCESS_FUMIGATION && st->pp->fumigation.max_gap_ms > 0
+			       ? (double)st->pp->fumigation.max_gap_ms / 3600000.0
+			       : NAN;
+
+	if (strcmp(st->curve_field, "chamber_ppm") == 0 && st->npts)
+		st->refit_ct_ppmh = report_fum_ct(st->pts, st->npts, gap_h, NULL);
+}
+
+/* The outside sensors of a fumigation step: their last figures, and the
+ * highest STEL maximum any point recorded. */
+static int step_sensors(struct report *r, struct report_step *st)
+{
+	char *b = ql_str(st->batch), *q;
+	cJSON *root, *series, *ser;
+
+	q = xasprintf("SELECT last(\"twa_ppm\") AS \"twa_ppm\", last(\"twa_upper_ppm\") AS \"twa_upper_ppm\", "
+		      "max(\"stel_max_ppm\") AS \"stel_max_ppm\", last(\"projected_twa_ppm\") AS \"projected_twa_ppm\", "
+		      "last(\"unmonitored_h\") AS \"unmonitored_h\" FROM \"process\" WHERE \"batch\" = %s AND "
+		      "\"sensor\" != '' AND time <= %" PRId64 "ms GROUP BY \"sensor\"",
+		      b, r->generated);
+	free(b);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	st->sensors = xcalloc((size_t)cJSON_GetArraySize(series) + 1, sizeof(*st->sensors));
+	cJSON_ArrayForEach(ser, series) {
+		const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ser, "values"), 0);
+		struct report_sensor *x = &st->sensors[st->nsensors];
+		if (!row || !tag_of(ser, "sensor"))
+			continue;
+		x->sensor = xstrdup(tag_of(ser, "sensor"));
+		x->twa_ppm = num_at(row, col_index(ser, "twa_ppm"));
+		x->twa_upper_ppm = num_at(row, col_index(ser, "twa_upper_ppm"));
+		x->stel_max_ppm = num_at(row, col_index(ser, "stel_max_ppm"));
+		x->projected_twa_ppm = num_at(row, col_index(ser, "projected_twa_ppm"));
+		x->unmonitored_h = num_at(row, col_index(ser, "unmonitored_h"));
+		st->nsensors++;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+struct found_batch {
+	int64_t start;
+	char *batch;
+};
+
+static int cmp_found(const void *a, const void *b)
+{
+	const struct found_batch *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->batch, y->batch);
+}
+
+int report_fetch_lot_batches(struct report *r)
+{
+	char *l = ql_str(r->lot), *q;
+	cJSON *root, *series, *ser;
+	struct found_batch *f;
+	size_t n = 0;
+
+	/* lot is a field (InfluxQL filters on it): only the released batch's
+	 * points carry it; their start is the batch's */
+	q = xasprintf("SELECT first(\"start\") AS \"start\" FROM \"process\" WHERE \"lot\" = %s AND time <= %" PRId64
+		      "ms GROUP BY \"batch\"",
+		      l, r->generated);
+	free(l);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	f = xcalloc((size_t)cJSON_GetArraySize(series) + 1, sizeof(*f));
+	cJSON_ArrayForEach(ser, series) {
+		const cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ser, "values"), 0);
+		const char *b = tag_of(ser, "batch");
+		double start = row ? num_at(row, col_index(ser, "start")) : NAN;
+		if (!b || !*b)
+			continue;
+		f[n].start = isfinite(start) ? (int64_t)start : INT64_MAX;
+		f[n++].batch = xstrdup(b);
+	}
+	qsort(f, n, sizeof(*f), cmp_found);
+	r->found = xcalloc(n + 1, sizeof(*r->found));
+	for (size_t i = 0; i < n; i++)
+		r->found[r->nfound++] = f[i].batch;
+	free(f);
+	cJSON_Delete(root);
+	return 0;
+}
+
 int report_fetch_step(struct report *r, const char *batch, struct report_step *st)
 {
 	char *b = ql_str(batch), *q;
@@ -595,9 +726,14 @@ int report_fetch_step(struct report *r, const char *batch, struct report_step *s
 	*st = (struct report_step){ .c_per_h = NAN, .j = NAN, .r2 = NAN, .half_h = NAN, .seven_eighths_h = NAN,
 				    .remaining_h = NAN, .final_c = NAN, .medium_c = NAN, .n = NAN,
 				    .probe_faults = NAN, .pull_early = -1, .underperforming = -1, .unreachable = -1,
-				    .late_start = -1, .over_cooling = -1, .stopped = -1, .t0_c = NAN, .tm_c = NAN };
+				    .late_start = -1, .over_cooling = -1, .stopped = -1, .t0_c = NAN, .tm_c = NAN,
+				    .ct_ppmh = NAN, .ct_g_h_m3 = NAN, .peak_ppm = NAN, .unmonitored_h = NAN,
+				    .purge_h = NAN, .purge_estimate_h = NAN, .chamber_t = NAN, .chamber_rh = NAN,
+				    .refit_ct_ppmh = NAN, .mc_wb = NAN, .mc_db = NAN, .mass_ratio = NAN, .mass_kg = NAN,
+				    .k = NAN, .curve_field = "slowest_c" };
 	st->batch = xstrdup(batch);
-	q = xasprintf("SELECT %s FROM \"process\" WHERE \"batch\" = %s AND time <= %" PRId64
+	/* the chamber's (or the line's) points: not the outside sensors' */
+	q = xasprintf("SELECT %s FROM \"process\" WHERE \"batch\" = %s AND \"sensor\" = '' AND time <= %" PRId64
 		      "ms GROUP BY \"process\",\"kind\",\"profile\",\"profile_version\"",
 		      process_fields, b, r->generated);
 	free(b);
@@ -616,13 +752,22 @@ int report_fetch_step(struct report *r, const char *batch, struct report_step *s
 	st->kind = xstrdup0(tag_of(ser, "kind"));
 	st->profile = xstrdup0(tag_of(ser, "profile"));
 	st->profile_version = xstrdup0(tag_of(ser, "profile_version"));
+	if (st->kind && strcmp(st->kind, "fumigation") == 0)
+		st->curve_field = "chamber_ppm";
+	else if (st->kind && strcmp(st->kind, "drying") == 0)
+		st->curve_field = "mc_wb";
 	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values"))
 		step_row(st, ser, row, &cap, &msum, &mn);
 	st->medium_c = mn ? msum / (double)mn : NAN;
 	st->tm_c = st->medium_c;
 	step_config(r, st);
-	step_refit(st);
+	if (strcmp(st->curve_field, "slowest_c") == 0)
+		step_refit(st);
+	else
+		step_refit_fum(st);
 	rc = st->process ? step_alarms(r, st) : 0;
+	if (rc == 0 && strcmp(st->curve_field, "chamber_ppm") == 0)
+		rc = step_sensors(r, st);
 out:
 	cJSON_Delete(root);
 	return rc;

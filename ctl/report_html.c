@@ -639,6 +639,160 @@ static void step_figures(const struct report_step *st, FILE *o)
 	step_row(o, st, "refit", "the report's own fit of the points (origin: first point)", st->refit.n >= 2 ? b : "n/a");
 }
 
+/* The common head rows of a step: process, profile, start, period. */
+static void step_head(const struct report_step *st, FILE *o)
+{
+	char b[256], c[64], d[64];
+
+	snprintf(b, sizeof(b), "%s (%s)", st->process ? st->process : "", st->kind ? st->kind : "");
+	step_row(o, st, "process", "process", b);
+	snprintf(b, sizeof(b), "%s version %s", st->profile ? st->profile : "", st->profile_version ? st->profile_version : "");
+	step_row(o, st, "profile", "process profile", b);
+	report_fmt_utc(st->batch_start_ms, c, sizeof(c));
+	report_fmt_utc(st->end, d, sizeof(d));
+	snprintf(b, sizeof(b), "%s – %s", st->batch_start_ms ? c : "n/a", d);
+	step_row(o, st, "period", "batch start – last process point (UTC)", b);
+}
+
+/* One outside sensor's row: TWA, maximum STEL, projected TWA, with grades. */
+static void step_sensor_row(const struct report_step *st, const struct report_sensor *x, FILE *o)
+{
+	const struct cc_exposure_limit *l = report_step_limits(st);
+	double twa_l = l ? l->twa_ppm : NAN, stel_l = l ? l->stel_ppm : NAN;
+	char b[160], c[64];
+
+	fputs("<tr>", o);
+	html_td(o, x->sensor, 0);
+	fmt_unit(b, sizeof(b), x->twa_ppm, 3, "ppm", "");
+	fmt_unit(c, sizeof(c), twa_l, 3, "ppm", report_step_limit_estimate(st, "twa") ? " (estimate)" : "");
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), " / %s: %s", c, report_exposure_grade(x->twa_ppm, twa_l));
+	fputs("<td id=\"twa-", o);
+	html_esc(o, st->batch);
+	fputc('-', o);
+	html_esc(o, x->sensor);
+	fputs("\">", o);
+	html_esc(o, b);
+	fputs("</td>", o);
+	fmt_unit(b, sizeof(b), x->stel_max_ppm, 3, "ppm", "");
+	fmt_unit(c, sizeof(c), stel_l, 3, "ppm", report_step_limit_estimate(st, "stel") ? " (estimate)" : "");
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), " / %s: %s", c, report_exposure_grade(x->stel_max_ppm, stel_l));
+	fputs("<td id=\"stel-", o);
+	html_esc(o, st->batch);
+	fputc('-', o);
+	html_esc(o, x->sensor);
+	fputs("\">", o);
+	html_esc(o, b);
+	fputs("</td>", o);
+	fmt_unit(b, sizeof(b), x->projected_twa_ppm, 3, "ppm", "");
+	html_td(o, b, 1);
+	fmt_unit(b, sizeof(b), x->unmonitored_h, 3, "h", "");
+	html_td(o, b, 1);
+	fputs("</tr>\n", o);
+}
+
+static void step_figures_fum(const struct report_step *st, FILE *o)
+{
+	const struct cc_process_profile *pp = st->pp;
+	char b[256], c[64], d[64];
+
+	step_head(st, o);
+	fmt_unit(b, sizeof(b), st->ct_ppmh, 1, "ppm·h", "");
+	fmt_unit(c, sizeof(c), st->ct_g_h_m3, 3, "g·h/m³", "");
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), " = %s", c);
+	step_row(o, st, "ct", "dose CT (chamber, trapezoid)", b);
+	fmt_unit(b, sizeof(b), st->refit_ct_ppmh, 1, "ppm·h", "");
+	step_row(o, st, "refit_ct", "the report's own CT of the process points", b);
+	fmt_unit(b, sizeof(b), st->peak_ppm, 0, "ppm", "");
+	step_row(o, st, "peak", "peak concentration", b);
+	fmt_unit(b, sizeof(b), report_step_hours(st), 2, "h", "");
+	step_row(o, st, "exposure_h", "exposure time", b);
+	fmt_unit(b, sizeof(b), st->unmonitored_h, 3, "h", "");
+	step_row(o, st, "unmonitored_h", "unmonitored time (chamber)", b);
+	if (pp && (isfinite(pp->fumigation.ct_min_ppmh) || isfinite(pp->fumigation.ct_max_ppmh))) {
+		fmt_unit(c, sizeof(c), pp->fumigation.ct_min_ppmh, 0, "", est_of(st, "fumigation", "ct_min"));
+		fmt_unit(d, sizeof(d), pp->fumigation.ct_max_ppmh, 0, "ppm·h", est_of(st, "fumigation", "ct_max"));
+		snprintf(b, sizeof(b), "%s against %s – %s", report_step_verdict(st), c, d);
+	} else
+		snprintf(b, sizeof(b), "%s", report_step_verdict(st));
+	step_row(o, st, "verdict", "CT verdict", b);
+	fmt_unit(b, sizeof(b), st->purge_h, 2, "h", "");
+	fmt_unit(c, sizeof(c), st->purge_estimate_h, 2, "h", est_of(st, "fumigation", "purge_overrun"));
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), " (estimate %s)", c);
+	step_row(o, st, "purge", "purge time", b);
+	snprintf(b, sizeof(b), "%s", st->phase ? st->phase : "n/a");
+	step_row(o, st, "phase", "phase at the last point", b);
+}
+
+static void step_figures_dry(const struct report_step *st, FILE *o)
+{
+	char b[256], c[64];
+
+	step_head(st, o);
+	fmt_unit(b, sizeof(b), st->mc_wb, 2, "% wb", "");
+	fmt_unit(c, sizeof(c), st->mc_db, 4, "kg/kg db", "");
+	snprintf(b + strlen(b), sizeof(b) - strlen(b), ", %s", c);
+	step_row(o, st, "mc", "final moisture", b);
+	fmt_unit(b, sizeof(b), st->pp ? st->pp->drying.target_mc_wb : NAN, 1, "% wb", est_of(st, "drying", "target_mc_wb"));
+	step_row(o, st, "target", "target moisture", b);
+	fmt_unit(b, sizeof(b), st->mass_ratio, 4, "", "");
+	step_row(o, st, "mass_ratio", "m/m0", b);
+	snprintf(b, sizeof(b), "%s", st->stage && *st->stage ? st->stage : "n/a");
+	step_row(o, st, "stage", "stage reached", b);
+	fmt_unit(b, sizeof(b), st->k, 4, "/h", " (Lewis, n = 1)");
+	step_row(o, st, "k", "drying constant k", b);
+	step_row(o, st, "verdict", "verdict", report_step_verdict(st));
+}
+
+/* A small chart of the step's recorded curve field (chamber ppm, MC). */
+static void series_svg(const struct report_step *st, FILE *o, const char *ylabel)
+{
+	struct cool_axis a = { .x0 = 56, .y0 = 14, .w = COOL_W - 80, .h = COOL_H - 70, .lo = 0, .hi = 0 };
+
+	for (size_t i = 0; i < st->npts; i++) {
+		a.t1 = fmax(a.t1, st->pts[i].t_h);
+		a.hi = fmax(a.hi, st->pts[i].t_c);
+	}
+	a.hi = a.hi > 0 ? a.hi * 1.05 : 1;
+	if (!(a.t1 > 0))
+		a.t1 = 1;
+	fputs("<svg class=\"series\" id=\"series-", o);
+	html_esc(o, st->batch);
+	fprintf(o, "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">\n",
+		COOL_W, COOL_H, ylabel);
+	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n", a.x0, a.y0, a.w,
+		a.h);
+	for (int k = 0; k <= 4; k++)
+		fprintf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/><text class=\"tick\" "
+			   "x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text><text class=\"tick\" x=\"%.1f\" "
+			   "y=\"%.1f\" text-anchor=\"middle\">%.2f h</text>\n",
+			a.x0, cy(&a, a.hi * k / 4), a.x0 + a.w, cy(&a, a.hi * k / 4), a.x0 - 6, cy(&a, a.hi * k / 4) + 4,
+			a.hi * k / 4, cx(&a, a.t1 * k / 4), a.y0 + a.h + 16, a.t1 * k / 4);
+	fprintf(o, "<text class=\"label\" x=\"12\" y=\"%.1f\" transform=\"rotate(-90 12 %.1f)\" "
+		   "text-anchor=\"middle\">%s</text>\n<polyline class=\"cool-obs\" points=\"",
+		a.y0 + a.h / 2, a.y0 + a.h / 2, ylabel);
+	for (size_t i = 0; i < st->npts; i++)
+		fprintf(o, "%s%.1f,%.1f", i ? " " : "", cx(&a, st->pts[i].t_h), cy(&a, st->pts[i].t_c));
+	fputs("\"/>\n</svg>\n", o);
+}
+
+/* A fumigation step's outside sensors. */
+static void step_sensors(const struct report_step *st, FILE *o)
+{
+	const struct cc_exposure_limit *l = report_step_limits(st);
+
+	if (!st->nsensors)
+		return;
+	fputs("<p class=\"note\">Worker exposure outside the chamber, per sensor, against the limit set ", o);
+	html_esc(o, l ? l->name : "(none configured)");
+	fputs(" (TWA over its period, unmonitored time counted conservatively; the maximum 15-min STEL).</p>\n"
+	      "<table class=\"step-sensors\"><thead><tr><th>sensor</th><th>TWA / limit</th><th>STEL max / limit</th>"
+	      "<th>projected TWA</th><th>unmonitored</th></tr></thead>\n",
+	      o);
+	for (size_t i = 0; i < st->nsensors; i++)
+		step_sensor_row(st, &st->sensors[i], o);
+	fputs("</table>\n", o);
+}
+
 /* The step's profile numbers and the line's, with their grades. */
 static void step_grades(const struct report_step *st, FILE *o)
 {
@@ -686,10 +840,18 @@ static void html_steps(const struct report *r, FILE *o)
 		fputs("</h3>\n<table class=\"kv step\" id=\"step-", o);
 		html_esc(o, st->batch);
 		fputs("\">\n", o);
-		step_figures(st, o);
+		if (strcmp(st->curve_field, "chamber_ppm") == 0)
+			step_figures_fum(st, o);
+		else if (strcmp(st->curve_field, "mc_wb") == 0)
+			step_figures_dry(st, o);
+		else
+			step_figures(st, o);
 		fputs("</table>\n", o);
-		if (st->npts)
+		if (st->npts && strcmp(st->curve_field, "slowest_c") == 0)
 			cool_svg(st, o);
+		else if (st->npts)
+			series_svg(st, o, strcmp(st->curve_field, "mc_wb") == 0 ? "MC % wb" : "chamber SO2 ppm");
+		step_sensors(st, o);
 		if (!st->nalarms)
 			fputs("<p class=\"note\">No alarm of this batch.</p>\n", o);
 		else {

@@ -54,9 +54,12 @@ struct report {
 	size_t ngrades;
 	double band_low, band_high;
 	int64_t generated; /* ms */
-	/* processing steps (--batch, in the order given) */
+	/* processing steps (--batch, in the order given; without it the
+	 * batches whose process points name the lot, by start) */
 	const char **batches;
 	size_t nbatches;
+	char **found; /* the batches found by lot (owned) */
+	size_t nfound;
 	struct report_step *steps;
 	size_t nsteps;
 };
@@ -80,6 +83,24 @@ struct report_step {
 	double target_c, margin_k; /* the profile's (NaN without it) */
 	struct report_alarm *alarms;
 	size_t nalarms;
+	int64_t batch_start_ms;   /* the process points' `start` (0: not recorded) */
+	const char *curve_field;  /* the field pts[] are of: slowest_c, chamber_ppm, mc_wb */
+	/* fumigation: the chamber point's last figures; the outside sensors' */
+	double ct_ppmh, ct_g_h_m3, peak_ppm, unmonitored_h, purge_h, purge_estimate_h, chamber_t, chamber_rh;
+	double refit_ct_ppmh;     /* the report's own trapezoid of the recorded chamber_ppm */
+	char *phase, *ct_verdict;
+	struct report_sensor *sensors;
+	size_t nsensors;
+	/* drying: the last point's */
+	double mc_wb, mc_db, mass_ratio, mass_kg, k;
+	char *stage;
+};
+
+/* An outside (worker-zone) SO2 sensor of a fumigation step: the last
+ * figures of its `sensor`-tagged process points, the maximum STEL. */
+struct report_sensor {
+	char *sensor;
+	double twa_ppm, twa_upper_ppm, stel_max_ppm, projected_twa_ppm, unmonitored_h;
 };
 
 /* key, value pairs of the header, shared by both formats */
@@ -100,6 +121,16 @@ size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t ma
  * it D, else "". */
 const char *report_band_estimate(const struct report *r);
 
+/* A step's verdict in words, by kind: a cooling verdict, the CT verdict
+ * against the profile's window, the drying verdict. */
+const char *report_step_verdict(const struct report_step *st);
+/* Hours from the batch's start (else its first point) to its last point. */
+double report_step_hours(const struct report_step *st);
+/* The active worker limit set of a fumigation step (NULL: none), and
+ * whether its `key` (twa, stel) is D-graded. */
+const struct cc_exposure_limit *report_step_limits(const struct report_step *st);
+int report_step_limit_estimate(const struct report_step *st, const char *key);
+
 /* report_fetch.c: each prints its error on stderr and returns -1. */
 /* The lot's first shelf_life point's time: 0, 1 (no point; message
  * printed), -1. */
@@ -115,6 +146,9 @@ int report_fetch_stay(struct report *r, struct report_stay *st, const struct cc_
  * time: a batch ends before the lot's storage begins).  0, 1 (no process
  * point: message printed) or -1. */
 int report_fetch_step(struct report *r, const char *batch, struct report_step *st);
+/* The batches whose process points carry lot = r->lot, by their start,
+ * into r->found.  0 (none is fine) or -1. */
+int report_fetch_lot_batches(struct report *r);
 /* A profile's number of a step is D-graded (an estimate). */
 int report_step_estimate(const struct report_step *st, const char *group, const char *key);
 

@@ -395,13 +395,48 @@ def processing():
     L.add("timeseries", "Remaining time over the batch", [target(
         'SELECT last("remaining_h") AS "remaining" FROM "process" WHERE ' + W + G, alias="$tag_batch $col")],
         w=12, h=7, unit="h")
+    # fumigation (README "Fumigation and drying lines and batches"): the
+    # chamber's points have no sensor tag, the outside sensors' have one
+    CH = W + ' AND "sensor" = \'\''
+    OUTS = W + ' AND "sensor" != \'\''
+    L.add("timeseries", "Fumigation: chamber SO2 and dose CT", [target(
+        'SELECT last("chamber_ppm") AS "chamber ppm", last("ct_ppmh") AS "CT ppm·h" FROM "process" WHERE ' + CH +
+        ' AND "kind" = \'fumigation\' AND $timeFilter GROUP BY time($__interval), "batch" fill(null)',
+        alias="$tag_batch $col")], w=12, h=8,
+        desc="Chamber concentration and CT = ∫c dt (trapezoid; steps longer than max_gap not integrated).")
+    L.add("stat", "Fumigation: CT, peak, unmonitored, purge", [target(
+        'SELECT last("ct_ppmh") AS "CT ppm·h", last("ct_g_h_m3") AS "CT g·h/m³", max("peak_ppm") AS "peak ppm", '
+        'last("unmonitored_h") AS "unmonitored h", last("purge_h") AS "purge h", '
+        'last("purge_estimate_h") AS "purge estimate h" FROM "process" WHERE ' + CH +
+        ' AND "kind" = \'fumigation\' AND $timeFilter GROUP BY "batch"', alias="$tag_batch $col")], w=12, h=8,
+        extra={"decimals": 2})
+    L.add("timeseries", "Fumigation: worker exposure outside (TWA, STEL) per sensor", [target(
+        'SELECT last("twa_ppm") AS "TWA", last("stel_ppm") AS "STEL", last("projected_twa_ppm") AS "projected TWA" '
+        'FROM "process" WHERE ' + OUTS + ' AND $timeFilter GROUP BY time($__interval), "sensor" fill(null)',
+        alias="$tag_sensor $col")], w=12, h=8,
+        desc="Per outside sensor: TWA over the limit set's period (unmonitored time counted conservatively), "
+             "the rolling 15-min STEL and the projected shift TWA, in ppm.")
+    L.add("table", "Fumigation: maximum STEL and TWA per sensor", [target(
+        'SELECT max("stel_max_ppm") AS "STEL max", last("twa_ppm") AS "TWA", last("twa_upper_ppm") AS "TWA upper", '
+        'last("unmonitored_h") AS "unmonitored h" FROM "process" WHERE ' + OUTS +
+        ' AND $timeFilter GROUP BY "batch", "sensor"', fmt="table")], w=12, h=8)
+    L.add("timeseries", "Drying: moisture and mass ratio", [target(
+        'SELECT last("mc_wb") AS "MC % wb", last("mass_ratio") AS "m/m0" FROM "process" WHERE ' + W +
+        ' AND "kind" = \'drying\' AND $timeFilter GROUP BY time($__interval), "batch" fill(null)',
+        alias="$tag_batch $col")], w=12, h=8,
+        desc="Moisture on a wet basis from the load cell and the batch's dry solids, and m/m0.")
+    L.add("stat", "Drying: MC, m/m0, k", [target(
+        'SELECT last("mc_wb") AS "MC % wb", last("mc_db") AS "MC db", last("mass_ratio") AS "m/m0", '
+        'last("k") AS "k /h" FROM "process" WHERE ' + W + ' AND "kind" = \'drying\' AND $timeFilter '
+        'GROUP BY "batch"', alias="$tag_batch $col")], w=12, h=8, extra={"decimals": 3})
     L.add("table", "Batch alarms", [target(
         'SELECT "id", "event", "state", "severity", "value", "limit", "message" FROM "alert" WHERE ' + SITE +
         ' AND "id" =~ /^$process\\/$batch\\// AND time > now() - 30d', fmt="table")], w=12, h=7,
         desc="Every event of the batch's alarms (ids PROCESS/BATCH/RULE) over the last 30 days.")
     return dashboard("coldchaind-processing", "coldchaind: processing",
                      "Processing lines (issue 14): per batch the slowest probe and the medium, the fitted C and j, "
-                     "half and 7/8 cooling times, ETA and remaining time, the verdict flags and the batch alarms.",
+                     "half and 7/8 cooling times, ETA and remaining time, the verdict flags; fumigation dose and "
+                     "worker exposure per outside sensor; drying moisture; the batch alarms.",
                      L.panels, [V_SITE, V_PROC, V_BATCH], time_from="now-12h")
 
 

@@ -5,6 +5,7 @@
  * carcass chilling, batch_fum.c: SO2 fumigation, batch_dry.c: drying). */
 #include "batch_int.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -267,6 +268,8 @@ static void batch_point(struct engine *e, struct lp_buf *lb, const struct ebatch
 	b->ops->point(e, lb, b, batch_at(e, b, now_ns));
 }
 
+#define BATCH_FIELDS_MAX 32 /* the most fields a kind's point has */
+
 void batch_emit(struct engine *e, struct lp_buf *lb, const struct ebatch *b, const char *sensor,
 		const struct lp_field *fl, size_t n, int64_t at)
 {
@@ -275,12 +278,20 @@ void batch_emit(struct engine *e, struct lp_buf *lb, const struct ebatch *b, con
 				 { "profile_version", b->prof->version }, { "sensor", sensor },
 				 { "site", e->cfg->site } };
 	size_t nt = sizeof(tags) / sizeof(tags[0]);
+	struct lp_field all[BATCH_FIELDS_MAX + 2];
 
+	/* every kind's points carry the start (a report draws from it) and,
+	 * once released, the lot (a report finds the lot's batches by it) */
+	assert(n <= BATCH_FIELDS_MAX);
+	memcpy(all, fl, n * sizeof(*fl));
+	batch_field_i(all, &n, "start", b->start_ns);
+	if (b->lot)
+		batch_field_s(all, &n, "lot", b->lot);
 	if (!sensor) { /* drop the sensor tag, keep the order */
 		tags[5] = tags[6];
 		nt--;
 	}
-	lp_encode(lb, "process", tags, nt, fl, n, at);
+	lp_encode(lb, "process", tags, nt, all, n, at);
 }
 
 /* A released batch whose alarms are all quiet has nothing left to show. */
@@ -388,12 +399,21 @@ void batch_alarm_fact(struct engine *e, struct ealarm *ea, int64_t now_ms, doubl
 	eval_alarm_cond(e, ea, now_ms, 0, v);
 }
 
+/* One point of batch b now, out to the lines. */
+static void batch_point_lines(struct engine *e, const struct ebatch *b, int64_t now_ns)
+{
+	struct lp_buf lb;
+
+	lp_buf_init(&lb);
+	batch_point(e, &lb, b, now_ns);
+	eval_emit_lines(e, &lb);
+	lp_buf_free(&lb);
+}
+
 /* Under the lock: the final verdicts (the pulled-early alarm, ...), a last
  * point. */
 static void batch_stop_locked(struct engine *e, struct ebatch *b, int64_t now_ns, const char *user)
 {
-	struct lp_buf lb;
-
 	b->stop_ns = now_ns;
 	b->state = EBATCH_STOPPED;
 	for (size_t i = 0; i < e->nprocs; i++)
@@ -402,10 +422,7 @@ static void batch_stop_locked(struct engine *e, struct ebatch *b, int64_t now_ns
 			eval_line_state(e, &e->procs[i], now_ns / 1000000, b->id); /* idle: its channels' alarms clear */
 		}
 	b->ops->stop(e, b, now_ns, user);
-	lp_buf_init(&lb);
-	batch_point(e, &lb, b, now_ns);
-	eval_emit_lines(e, &lb);
-	lp_buf_free(&lb);
+	batch_point_lines(e, b, now_ns);
 	b->fed = 0;
 	e->dirty = 1;
 }
@@ -449,6 +466,16 @@ static cJSON *history_step(const struct ebatch *b)
 	return x;
 }
 
+/* Lot `lot` when it is loaded in room `room`, else NULL. */
+static struct elot *lot_in_room(struct engine *e, const char *room, const char *lot)
+{
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (size_t j = 0; strcmp(e->rooms[i].rc->name, room) == 0 && j < e->rooms[i].nlots; j++)
+			if (strcmp(e->rooms[i].lots[j].lc->id, lot) == 0)
+				return &e->rooms[i].lots[j];
+	return NULL;
+}
+
 static int batch_release_locked(struct engine *e, struct ebatch *b, const char *lot, const char *room,
 				const char *product, const char *user)
 {
@@ -469,14 +496,16 @@ static int batch_release_locked(struct engine *e, struct ebatch *b, const char *
 	 * probe (a carcass lot's: its warmest core); a fumigated or dried
 	 * lot's is not measured */
 	pre_c = b->ops->final_c ? b->ops->final_c(b) : NAN;
-	err = lots_load(e, room, lot, product, b->stop_ns, pre_c, &l);
-	if (err < 0)
+	/* a lot an earlier step (precooling) released into this room goes
+	 * on through this one (fumigation): one history */
+	if (!(l = lot_in_room(e, room, lot)) && (err = lots_load(e, room, lot, product, b->stop_ns, pre_c, &l)) < 0)
 		return err;
 	if (!l->history)
 		l->history = cJSON_CreateArray();
 	cJSON_AddItemToArray(l->history, history_step(b));
 	b->state = EBATCH_RELEASED;
 	b->lot = xstrdup(lot);
+	batch_point_lines(e, b, b->stop_ns); /* the last point again, now with its lot */
 	if (!isnan(pre_c))
 		log_info("batch %s on %s released by %s as lot %s (%s) into room %s at %.2f °C", b->id, b->pc->name, user,
 			 lot, product, room, pre_c);

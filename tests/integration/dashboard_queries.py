@@ -18,6 +18,11 @@ import urllib.request
 
 url, db, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 PREFER = {"room": "A"}
+# DASHBOARD_PREFER="process=chamber-1,batch=F1": the variables' values to use;
+# DASHBOARD_PANELS=REGEX: only the panels whose title matches (searched)
+PREFER.update(kv.split("=", 1) for kv in os.environ.get("DASHBOARD_PREFER", "").split(",") if "=" in kv)
+PANELS = re.compile(os.environ.get("DASHBOARD_PANELS", ""))
+RANGE = os.environ.get("DASHBOARD_RANGE", "1h")  # $timeFilter: the last RANGE
 
 
 def run(q):
@@ -41,8 +46,8 @@ def run(q):
 def substitute(q, variables):
     now_ms = int(time.time() * 1000)
     rep = {
-        "timeFilter": "time > now() - 1h",
-        "__timeFilter": "time > now() - 1h",
+        "timeFilter": "time > now() - %s" % RANGE,
+        "__timeFilter": "time > now() - %s" % RANGE,
         "__interval_ms": "10000",
         "__interval": "10s",
         "__from": str(now_ms - 3600 * 1000),
@@ -105,6 +110,8 @@ for path in files:
         out.append(("ok", "%s: %d rows, using %s (query: %s)" % (desc, rows, pick, q)))
     queries = []
     for p in walk_panels(dash.get("panels")):
+        if not PANELS.search(p.get("title") or ""):
+            continue
         for t in p.get("targets", []) or []:
             q = t.get("query")
             if not q:

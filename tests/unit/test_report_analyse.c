@@ -390,6 +390,50 @@ static void test_cooling_verdict_says_pulled_early_above_the_margin(void)
 	CHECK_STR(report_cool_verdict(0, 4.9, 5.0, 1.0), "on target");
 }
 
+/* processing.md S3: chamber readings every 5 min -> CT 3750 ppm·h, 9.826 g·h/m³. */
+static void test_fumigation_ct_of_s3_is_3750_ppmh(void)
+{
+	static const double c[] = { 0, 4000, 9000, 11000, 10000, 8000, 6000 };
+	struct report_cool_pt p[7];
+	double un = -1;
+
+	for (int i = 0; i < 7; i++)
+		p[i] = (struct report_cool_pt){ i * 5.0 / 60.0, c[i] };
+	CHECK_NEAR(report_fum_ct(p, 7, 10.0 / 60.0, &un), 3750.0, 1e-9);
+	CHECK_NEAR(un, 0, 0);
+	CHECK_NEAR(report_fum_ct_g_h_m3(3750.0), 9.826, 0.0005);
+	/* a step longer than max_gap is not integrated but unmonitored */
+	p[6].t_h = 1.0;
+	CHECK_NEAR(report_fum_ct(p, 7, 10.0 / 60.0, &un), 3750.0 - 0.5 * (8000 + 6000) * 5.0 / 60.0, 1e-9);
+	CHECK_NEAR(un, 1.0 - 25.0 / 60.0, 1e-12);
+	CHECK_STR(report_fum_ct_verdict(3750.0, NAN, NAN), "no window set");
+	CHECK_STR(report_fum_ct_verdict(3750.0, 4000.0, NAN), "under-treated");
+	CHECK_STR(report_fum_ct_verdict(3750.0, 1000.0, 3000.0), "over-treated");
+	CHECK_STR(report_fum_ct_verdict(3750.0, 1000.0, 5000.0), "in window");
+	/* S2: STEL 5.667 ppm against NIOSH 5 and VN 3.816; ACGIH's has no TWA */
+	CHECK_STR(report_exposure_grade(5.667, 5.0), "above the limit");
+	CHECK_STR(report_exposure_grade(0.9375, 5.0), "within the limit");
+	CHECK_STR(report_exposure_grade(0.9375, NAN), "no limit set");
+}
+
+/* processing.md D1: 100 kg at 82 % wb, 25 kg now -> 28.00 % wb, 0.3889 db. */
+static void test_drying_moisture_of_d1_is_28_percent_wb(void)
+{
+	double wb, db;
+
+	CHECK(report_dry_moisture(100.0, 82.0, 25.0, &wb, &db) == 0);
+	CHECK_NEAR(wb, 28.00, 0.005);
+	CHECK_NEAR(db, 0.3889, 0.00005);
+	CHECK(report_dry_moisture(100.0, NAN, 25.0, &wb, &db) == -EINVAL);
+	CHECK(isnan(wb) && isnan(db));
+	/* the dried-lychee target 22.5 % wb, +2 incomplete, -5 over-dried */
+	CHECK_STR(report_dry_verdict(28.0, 0.25, 22.5, 2.0, 5.0, NAN), "pulled wet");
+	CHECK_STR(report_dry_verdict(23.0, 0.25, 22.5, 2.0, 5.0, NAN), "on target");
+	CHECK_STR(report_dry_verdict(17.0, 0.25, 22.5, 2.0, 5.0, NAN), "over-dried");
+	CHECK_STR(report_dry_verdict(NAN, 0.40, NAN, NAN, NAN, 1.0 / 3.0), "pulled wet");
+	CHECK_STR(report_dry_verdict(NAN, NAN, 22.5, 2.0, 5.0, NAN), "no moisture");
+}
+
 int main(void)
 {
 	tl_prog = "unit/report_analyse";
@@ -406,5 +450,7 @@ int main(void)
 	RUN(test_cooling_fit_of_p3_gives_c_0_5_and_j_1_149);
 	RUN(test_cooling_fit_leaves_out_the_lag_and_says_unreachable_with_a_warm_medium);
 	RUN(test_cooling_verdict_says_pulled_early_above_the_margin);
+	RUN(test_fumigation_ct_of_s3_is_3750_ppmh);
+	RUN(test_drying_moisture_of_d1_is_28_percent_wb);
 	return TL_DONE();
 }
