@@ -793,6 +793,25 @@ static void step_sensors(const struct report_step *st, FILE *o)
 	fputs("</table>\n", o);
 }
 
+/* One row of a grades table: GROUP.KEY, the value (≈ for a D grade, shown
+ * as an estimate), the grade, the source. */
+static void html_grade_row(FILE *o, const char *group, const char *key, const char *value, const char *grade,
+			   const char *source)
+{
+	int est = strcmp(grade, "D") == 0;
+	char *pv = xasprintf("%s.%s", group, key);
+
+	fprintf(o, "<tr%s>", est ? " class=\"estimate\"" : "");
+	html_td(o, pv, 0);
+	free(pv);
+	pv = xasprintf("%s%s", est ? "≈ " : "", value);
+	html_td(o, pv, 1);
+	free(pv);
+	html_td(o, est ? "D (estimate)" : grade, 0);
+	html_td(o, source ? source : "", 0);
+	fputs("</tr>\n", o);
+}
+
 /* The step's profile numbers and the line's, with their grades. */
 static void step_grades(const struct report_step *st, FILE *o)
 {
@@ -810,16 +829,7 @@ static void step_grades(const struct report_step *st, FILE *o)
 			if (pa->value[0] == '"') /* a channel or a name, not a number */
 				continue;
 			char gr[2] = { pa->grade, '\0' };
-			char *pv = xasprintf("%s.%s", pa->group, pa->key);
-			fprintf(o, "<tr%s>", pa->grade == 'D' ? " class=\"estimate\"" : "");
-			html_td(o, pv, 0);
-			free(pv);
-			pv = xasprintf("%s%s", pa->grade == 'D' ? "≈ " : "", pa->value);
-			html_td(o, pv, 1);
-			free(pv);
-			html_td(o, pa->grade == 'D' ? "D (estimate)" : pa->grade ? gr : "ungraded", 0);
-			html_td(o, pa->source ? pa->source : "", 0);
-			fputs("</tr>\n", o);
+			html_grade_row(o, pa->group, pa->key, pa->value, pa->grade ? gr : "ungraded", pa->source);
 		}
 	fputs("</table>\n", o);
 }
@@ -904,17 +914,7 @@ static void html_grades(const struct report *r, FILE *o)
 	      o);
 	for (size_t i = 0; i < r->ngrades; i++) {
 		const struct report_grade *g = &r->grades[i];
-		int est = strcmp(g->grade, "D") == 0;
-		char *pv = xasprintf("%s.%s", g->group, g->key);
-		fprintf(o, "<tr%s>", est ? " class=\"estimate\"" : "");
-		html_td(o, pv, 0);
-		free(pv);
-		pv = xasprintf("%s%s", est ? "≈ " : "", g->value);
-		html_td(o, pv, 1);
-		free(pv);
-		html_td(o, est ? "D (estimate)" : g->grade, 0);
-		html_td(o, g->source, 0);
-		fputs("</tr>\n", o);
+		html_grade_row(o, g->group, g->key, g->value, g->grade, g->source);
 	}
 	fputs("</table>\n<p class=\"note\">A: primary source; B: secondary; C: derived from A/B; D: engineering "
 	      "estimate, to be calibrated locally (shown ≈).</p>\n",
