@@ -32,6 +32,16 @@ FROM=$(date -u -d "$LYCHEE_LOADED" +%s)
 # would end the period a few ms before it)
 TO=$(($(date -u +%s) + 1))
 W="time >= ${FROM}000ms AND time <= ${TO}000ms"
+# The daemon keeps writing: the reports and the InfluxDB queries below must
+# all see the same period, so wait until InfluxDB holds a shelf_life point
+# past TO (the output delivers the journal in order: every line up to TO is
+# then there too). Without this a point stamped before TO could land between
+# the CSV and the HTML run, and the two would disagree.
+past_to() {
+	[ "$(influx_count "SELECT count(\"consumed\") FROM \"shelf_life\" WHERE \"lot\" = '$LOT' AND time > ${TO}000ms")" -ge 1 ]
+}
+wait_for "InfluxDB to hold the lot's shelf_life past the report period" -t 120 past_to ||
+	die "no shelf_life point of lot $LOT after the report period reached InfluxDB"
 
 # --- usage and failure exit codes
 "$CTL" report --format csv -c "$LYCHEE_CONF" >/dev/null 2>"$T/err"
