@@ -15,6 +15,7 @@
 #include "../../daemon/config.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+#include "engine_collect.h"
 
 #include <cjson/cJSON.h>
 
@@ -24,34 +25,7 @@
 static char dir[] = "/tmp/cc-batch2-XXXXXX";
 static struct cc_config *cfg;
 static struct engine *E;
-static char **lines, **events;
-static size_t nlines, nevents;
 static int64_t START;
-
-static void got_lines(void *arg, const char *l, size_t len, size_t n)
-{
-	(void)arg;
-	(void)n;
-	lines = xrealloc(lines, (nlines + 1) * sizeof(*lines));
-	lines[nlines++] = xasprintf("%.*s", (int)len, l);
-}
-
-static void got_event(void *arg, const char *js, size_t len)
-{
-	(void)arg;
-	events = xrealloc(events, (nevents + 1) * sizeof(*events));
-	events[nevents++] = xasprintf("%.*s", (int)len, js);
-}
-
-static const struct engine_callbacks collect = { got_lines, got_event, NULL };
-
-static size_t count_with(char **v, size_t n, const char *a, const char *b)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		k += strstr(v[i], a) && (!b || strstr(v[i], b));
-	return k;
-}
 
 static int load(void)
 {
@@ -268,12 +242,7 @@ int main(void)
 	RUN(test_a_kiln_unloaded_at_55_percent_wb_raises_pulled_wet_latched);
 	engine_free(E);
 	config_free(cfg);
-	for (size_t i = 0; i < nlines; i++)
-		free(lines[i]);
-	for (size_t i = 0; i < nevents; i++)
-		free(events[i]);
-	free(lines);
-	free(events);
+	collect_free();
 	{
 		char *cmd = xasprintf("rm -rf %s", dir);
 		if (system(cmd) != 0)

@@ -13,32 +13,14 @@
 #include "../../daemon/config.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+#include "engine_collect.h"
 
 #define MIN_NS (60LL * 1000000000LL)
 
 static char dir[] = "/tmp/cc-idle-XXXXXX";
 static struct cc_config *cfg;
 static struct engine *E;
-static char **events;
-static size_t nevents;
 static int64_t T0;
-
-static void got_lines(void *arg, const char *l, size_t len, size_t n)
-{
-	(void)arg;
-	(void)l;
-	(void)len;
-	(void)n;
-}
-
-static void got_event(void *arg, const char *js, size_t len)
-{
-	(void)arg;
-	events = xrealloc(events, (nevents + 1) * sizeof(*events));
-	events[nevents++] = xasprintf("%.*s", (int)len, js);
-}
-
-static const struct engine_callbacks collect = { got_lines, got_event, NULL };
 
 /* Events of alarm id (exact) with the event name, and with also in them. */
 static size_t count_ev(const char *id, const char *event, const char *also)
@@ -151,9 +133,7 @@ int main(void)
 	RUN(test_a_channel_a_room_also_reads_keeps_its_stale_alarm_whatever_the_line_does);
 	engine_free(E);
 	config_free(cfg);
-	for (size_t i = 0; i < nevents; i++)
-		free(events[i]);
-	free(events);
+	collect_free();
 	{
 		char *cmd = xasprintf("rm -rf %s", dir);
 		if (system(cmd) != 0)
