@@ -261,7 +261,9 @@ int drying_observe_mass(struct drying_state *s, const struct drying_params *p, i
 	if (admit(s, s->n_mass, s->mass_last_ns, ts_ns, isfinite(net_kg)) < 0)
 		return -1;
 	idx = (ts_ns - s->start_ns) / bin_width_ns(p);
-	if (s->n_mass == 0 || idx - s->bin_abs >= DRYING_FILTER_BINS) {
+	/* a bin index behind the reading or absurd (a damaged checkpoint) starts
+	 * the filter afresh, as a first reading does; never an overflow */
+	if (s->n_mass == 0 || s->bin_abs < 0 || s->bin_abs > idx || idx - s->bin_abs >= DRYING_FILTER_BINS) {
 		for (int i = 0; i < DRYING_FILTER_BINS; i++)
 			s->bin_n[i] = 0, s->bin_sum_kg[i] = s->bin_sum_t_h[i] = 0.0;
 	} else {

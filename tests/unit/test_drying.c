@@ -488,6 +488,23 @@ static void test_checkpointed_state_resumes_exactly(void)
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 }
 
+/* A checkpoint read back damaged (a filter bin index absurd or ahead of the
+ * readings) restarts the load-cell filter instead of indexing out of it. */
+static void test_a_damaged_filter_index_restarts_the_filter(void)
+{
+	static const int64_t bad[] = { INT64_MIN, -1, INT64_MAX, 1000000 };
+	struct drying_params p = lychee();
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		struct drying_state s;
+		drying_state_init(&s, T0, 100.0, 0.82);
+		CHECK_INT(drying_observe_mass(&s, &p, T0 + 60 * S_NS, 90.0), 0);
+		s.bin_abs = bad[k];
+		CHECK_INT(drying_observe_mass(&s, &p, T0 + 120 * S_NS, 80.0), 0);
+		CHECK_NEAR(s.mass_kg, 80.0, 1e-9);
+	}
+}
+
 int main(void)
 {
 	tl_prog = "unit/drying";
@@ -513,5 +530,6 @@ int main(void)
 	RUN(test_load_cell_fault_on_a_rise_without_loading_and_when_stuck_hot);
 	RUN(test_pulled_wet_over_dried_and_untempered_at_unload);
 	RUN(test_checkpointed_state_resumes_exactly);
+	RUN(test_a_damaged_filter_index_restarts_the_filter);
 	return TL_DONE();
 }
