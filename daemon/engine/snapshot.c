@@ -308,7 +308,8 @@ static double get_dbl(const cJSON *o, const char *k, double def)
 #define GET_DBL(o, s, f) (s)->f = get_dbl(o, #f, (s)->f);
 #define CHILL_FIELDS(X) X(DBL, weight_kg) X(DBL, deadline_h) X(I64, deadline_ns) X(U32, compliant) \
 	X(I64, compliant_ns) X(DBL, compliant_max_c) X(U32, excursion) X(I64, excursion_ns) X(DBL, max_after_c) \
-	X(DBL, min_core_c) X(U32, gaps) X(DBL, gap_h)
+	X(DBL, min_core_c) X(U32, gaps) X(DBL, gap_h) X(U32, probes_ok) X(U32, fresh_lost) X(I64, fresh_lost_ns) \
+	X(U32, giblets_ok) X(I64, giblets_ok_ns)
 #define X_PUT_C(t, f) PUT_##t(ch, &b->cs, f)
 #define X_GET_C(t, f) GET_##t(ch, &b->cs, f)
 #define X_PUT_M(t, f) PUT_##t(m, &cb->medium, f)
