@@ -643,6 +643,16 @@ static void print_dry(const cJSON *b)
 	printf("%s\n", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "verdicts")) ? "" : " none");
 }
 
+/* A chilling batch's probe count, giblets and fresh label. */
+static void chill_line(const cJSON *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, "verdict");
+
+	printf("    core probes reporting %.0f of %.0f; giblets %s; fresh %s\n", jnumber(b, "probes_reporting"),
+	       jnumber(b, "min_probes"), js(v, "giblets"),
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "not_fresh")) ? "lost (a core below fresh_min)" : "yes");
+}
+
 static void print_batch(const cJSON *b)
 {
 	char c[32], j[32], r2[32], z[32], s8[32], sl[32], md[32], eta[48], rem[32];
@@ -674,6 +684,7 @@ static void print_batch(const cJSON *b)
 		printf("    %.2f kg carcass: deadline %s (%.2f h); predicted %.2f h; compliance %s\n", jnumber(b, "weight_kg"),
 		       dl, jnumber(b, "deadline_h"), jnumber(b, "pred_h"),
 		       js(cJSON_GetObjectItemCaseSensitive(b, "verdict"), "compliance"));
+		chill_line(b);
 	}
 	print_verdicts(b);
 }

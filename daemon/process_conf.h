@@ -170,6 +170,8 @@ struct cc_process_conf {
 	char *medium;  /* SENSOR/CHANNEL: supply air or water (precool, carcass_chill) */
 	char *probes[CC_PROCESS_PROBES_MAX]; /* SENSOR/CHANNEL: pulp or core probes */
 	size_t nprobes;
+	char *giblets[CC_PROCESS_PROBES_MAX]; /* carcass_chill: giblet probes (giblets_deadline) */
+	size_t ngiblets;
 	double c_ref_h;     /* 1/h */
 	double set_point_c; /* medium set-point, °C */
 	/* fumigation: chamber SO2 (ppm), the outside (worker-zone) SO2 sensors,

@@ -12,7 +12,7 @@ enum {
 	LN_NAME, LN_KIND, LN_MEDIUM, LN_PROBES, LN_C_REF, LN_SET_POINT,
 	LN_CHAMBER, LN_OUTSIDE, LN_DOOR, LN_CHAMBER_T, LN_CHAMBER_RH, LN_FREE_VOLUME, LN_AIR_CHANGES, LN_SULPHUR,
 	LN_AIR, LN_AIR_RH, LN_EXHAUST_T, LN_EXHAUST_RH, LN_AMBIENT_T, LN_AMBIENT_RH, LN_LOADCELL, LN_AIR_FLOW,
-	LN_N
+	LN_GIBLETS, LN_N
 };
 #define CHAN_KEY(K, NAME, FIELD, HELP) \
 	[K] = { .name = NAME, .kt = KT_STR, .off = OFF(cc_process_conf, FIELD), .help = HELP }
@@ -58,6 +58,9 @@ static const struct key line_keys[] = {
 	CHAN_KEY(LN_LOADCELL, "loadcell", loadcell, "drying: channel id of the load cell, net kg (tare subtracted)"),
 	GRADED_KEY(LN_AIR_FLOW, "air_flow", air_flow_kg_s,
 		   "drying: dry-air flow through the kiln, kg/s, for the exhaust water balance; graded"),
+	[LN_GIBLETS] = { .name = "giblets", .kt = KT_LIST, .range = "1..8 channel ids, each once",
+			 .help = "carcass_chill: channel ids of giblet probes, as an array [ \"g/1\" ]; giblets must reach "
+				 "the target within the profile's giblets_deadline of the batch start (removal)" },
 };
 _Static_assert(ARRAY_SIZE(line_keys) == LN_N, "line_keys");
 
@@ -66,6 +69,7 @@ _Static_assert(ARRAY_SIZE(line_keys) == LN_N, "line_keys");
 #define K_COOL ((1u << CC_PROCESS_PRECOOL) | (1u << CC_PROCESS_CARCASS_CHILL))
 #define K_FUM (1u << CC_PROCESS_FUMIGATION)
 #define K_DRY (1u << CC_PROCESS_DRYING)
+#define K_CHILL (1u << CC_PROCESS_CARCASS_CHILL)
 static const struct {
 	unsigned kinds, required;
 } key_kinds[LN_N] = {
@@ -79,6 +83,7 @@ static const struct {
 	[LN_EXHAUST_T] = { K_DRY, 0 },       [LN_EXHAUST_RH] = { K_DRY, 0 },
 	[LN_AMBIENT_T] = { K_DRY, 0 },       [LN_AMBIENT_RH] = { K_DRY, 0 },
 	[LN_LOADCELL] = { K_DRY, 0 },        [LN_AIR_FLOW] = { K_DRY, 0 },
+	[LN_GIBLETS] = { K_CHILL, 0 },
 };
 
 const struct group g_line = GROUP("processes", line_keys, "processing lines that run monitored batches");
@@ -145,6 +150,8 @@ static void line_role(struct ctx *c, struct line_list *ll, struct cc_process_con
 		line_list_chans(c, ll, l->probes, &l->nprobes, sn[k].s, path, "probes", "probes");
 	else if (k == LN_OUTSIDE)
 		line_list_chans(c, ll, l->outside, &l->noutside, sn[k].s, path, "outside", "outside sensors");
+	else if (k == LN_GIBLETS)
+		line_list_chans(c, ll, l->giblets, &l->ngiblets, sn[k].s, path, "giblets", "giblet probes");
 	else if (line_keys[k].kt == KT_STR)
 		line_channel(c, ll, *(char **)(void *)((char *)l + line_keys[k].off), sn[k].s, kp);
 	else if (k != LN_SET_POINT && !(*d > 0))
@@ -246,6 +253,7 @@ void print_lines(const struct cc_config *cfg, FILE *f)
 		schema_print_graded_keys(f, "    ", &g_line, l, l->params, l->nparams, "processes", -1);
 		print_chan_list(f, "probes", l->probes, l->nprobes);
 		print_chan_list(f, "outside", l->outside, l->noutside);
+		print_chan_list(f, "giblets", l->giblets, l->ngiblets);
 		fprintf(f, "  }%s\n", i + 1 < cfg->nprocesses ? "," : "");
 	}
 	fputs(");\n", f);
@@ -261,6 +269,8 @@ void free_lines(struct cc_config *cfg)
 			free(l->probes[j]);
 		for (size_t j = 0; j < l->noutside; j++)
 			free(l->outside[j]);
+		for (size_t j = 0; j < l->ngiblets; j++)
+			free(l->giblets[j]);
 		free(l->chamber);
 		free(l->door);
 		free(l->chamber_t);

@@ -18,7 +18,7 @@
 
 static const char *const alarm_rules[BA_N] = {
 	"pulled_early", "underperforming", "unreachable", "late_start", "probe_fault", "over_cooling", "chill_missed",
-	"chill_warning", "excursion", "ice_crust", "no_data",
+	"chill_warning", "excursion", "ice_crust", "no_data", "few_probes", "giblets_missed", "not_fresh",
 	"stel", "stel_warn", "twa_projected", "idlh", "ct_under", "ct_over", "ct_uncertain", "door_open_above_entry",
 	"purge_overdue", "flat_sensor",
 	"scorch", "scorch_critical", "fast_start", "stall", "exhaust_saturated", "open_air_wet", "loadcell_fault",
@@ -76,6 +76,11 @@ void batch_build(struct engine *e)
 			ch = build_chan_get(e, pc->probes[j], NULL);
 			ch->proc = &e->procs[i];
 			ch->proc_role = (int)j;
+		}
+		for (size_t j = 0; j < pc->ngiblets; j++) {
+			ch = build_chan_get(e, pc->giblets[j], NULL);
+			ch->proc = &e->procs[i];
+			ch->proc_role = PROLE_GIBLET + (int)j;
 		}
 		for (size_t j = 0; j < pc->noutside; j++) {
 			ch = build_chan_get(e, pc->outside[j], NULL);

@@ -101,6 +101,9 @@ static void chill_params_map(struct chill_params *p, const struct cc_process_pro
 	p->excursion_c = isnan(q->post_chill_max_c) ? INFINITY : q->post_chill_max_c;
 	p->ice_c = isnan(q->ice_crust_c) ? -INFINITY : q->ice_crust_c;
 	p->gap_h = batch_ms_h(q->max_gap_ms, INFINITY);
+	p->min_probes = q->min_probes > 0 ? (uint32_t)q->min_probes : 0;
+	p->fresh_c = isnan(q->fresh_min_c) ? -INFINITY : q->fresh_min_c;
+	p->giblets_h = batch_ms_h(q->giblets_deadline_ms, NAN);
 }
 
 /* What alarm k is about, with the numbers it rests on. */
@@ -131,6 +134,13 @@ static char *alarm_what(const struct ebatch *b, int k)
 				 p->target_c, q->warn_margin_h, b->cs.deadline_h);
 	case BA_EXCURSION: return xasprintf("core above %g °C after compliance", q->excursion_c);
 	case BA_ICE: return xasprintf("core below %g °C: ice crust", q->ice_c);
+	case BA_FEW_PROBES:
+		return xasprintf("only %u of the required %u core probes report: compliance not proven",
+				 b->few_n, q->min_probes);
+	case BA_GIBLETS_MISSED:
+		return xasprintf("giblets missed: not proven at or below %g °C within %g h of removal", p->target_c,
+				 q->giblets_h);
+	case BA_NOT_FRESH: return xasprintf("core below %g °C, the fresh limit: cannot be sold as fresh", q->fresh_c);
 	default: return xasprintf("a core probe silent longer than %g h: compliance not proven", q->gap_h);
 	}
 }
@@ -177,6 +187,20 @@ static void add_notes(cJSON *x, const struct ebatch *b, const struct bverdict *v
 		cJSON_AddItemToArray(notes, cJSON_CreateString("probe_fault"));
 	if (b->chill && v->ch.ice)
 		cJSON_AddItemToArray(notes, cJSON_CreateString("ice_crust"));
+	if (b->chill && v->ch.not_fresh)
+		cJSON_AddItemToArray(notes, cJSON_CreateString("not_fresh"));
+	if (b->chill && v->ch.giblets_missed)
+		cJSON_AddItemToArray(notes, cJSON_CreateString("giblets_missed"));
+}
+
+/* The giblets' verdict: none (not tracked), pending, ok, missed. */
+static const char *giblets_name(const struct ebatch *b, const struct chill_verdict *v)
+{
+	if (!v->giblets_deadline_ns)
+		return "none";
+	if (b->cs.giblets_ok)
+		return "ok";
+	return v->giblets_missed ? "missed" : "pending";
 }
 
 static cJSON *verdict_json(const struct ebatch *b, const struct bverdict *v)
@@ -190,6 +214,9 @@ static cJSON *verdict_json(const struct ebatch *b, const struct bverdict *v)
 		cJSON_AddStringToObject(x, "compliance", chill_status_name(v->ch.status));
 		cJSON_AddBoolToObject(x, "ice", v->ch.ice);
 		cJSON_AddBoolToObject(x, "no_data", v->ch.stale);
+		cJSON_AddBoolToObject(x, "few_probes", v->ch.few_probes);
+		cJSON_AddBoolToObject(x, "not_fresh", v->ch.not_fresh);
+		cJSON_AddStringToObject(x, "giblets", giblets_name(b, &v->ch));
 		return x;
 	}
 	cJSON_AddBoolToObject(x, "underperforming", c->underperforming);
@@ -234,6 +261,11 @@ static void chill_json(cJSON *x, const struct ebatch *b, const struct bverdict *
 	batch_json_num(x, "margin_h", v->ch.margin_h);
 	batch_json_num(x, "max_core_c", v->ch.max_core_c);
 	batch_json_time(x, "compliant", b->cs.compliant ? b->cs.compliant_ns : 0);
+	cJSON_AddNumberToObject(x, "probes_reporting", v->ch.reporting);
+	cJSON_AddNumberToObject(x, "min_probes", b->cp.min_probes);
+	batch_json_time(x, "not_fresh", b->cs.fresh_lost ? b->cs.fresh_lost_ns : 0);
+	batch_json_time(x, "giblets_deadline", v->ch.giblets_deadline_ns);
+	batch_json_time(x, "giblets_ok", b->cs.giblets_ok ? b->cs.giblets_ok_ns : 0);
 }
 
 
@@ -251,8 +283,11 @@ static char *coolb_alarm_text(const struct ebatch *b, int k)
 	static const char *const k_exc[] = { "post_chill_max", NULL };
 	static const char *const k_ice[] = { "ice_crust", NULL };
 	static const char *const k_gap[] = { "max_gap", NULL };
-	static const char *const *const keys[BA_STEL] = { k_pull,	 k_under, k_unreach, k_late, k_fault, k_over,
-						       k_missed, k_warn,  k_exc,     k_ice,  k_gap };
+	static const char *const k_few[] = { "min_probes", NULL };
+	static const char *const k_gib[] = { "target", "giblets_deadline", NULL };
+	static const char *const k_fresh[] = { "fresh_min", NULL };
+	static const char *const *const keys[BA_STEL] = { k_pull, k_under, k_unreach, k_late, k_fault, k_over, k_missed,
+							   k_warn, k_exc,   k_ice,     k_gap,  k_few,   k_gib,  k_fresh };
 	return batch_alarm_msg(b, b->chill ? "carcass_chill" : "precool", keys[k], alarm_what(b, k));
 }
 
@@ -273,6 +308,9 @@ static int coolb_alarm_wanted(const struct ebatch *b, int k)
 	case BA_OVER_COOLING: return !b->chill && isfinite(p->over_cool_c);
 	case BA_EXCURSION: return b->chill && isfinite(b->cp.excursion_c);
 	case BA_ICE: return b->chill && isfinite(b->cp.ice_c);
+	case BA_FEW_PROBES: return b->chill && b->cp.min_probes > 0;
+	case BA_GIBLETS_MISSED: return b->chill && b->cs.ngiblets && isfinite(b->cp.giblets_h);
+	case BA_NOT_FRESH: return b->chill && isfinite(b->cp.fresh_c);
 	default: return b->chill;
 	}
 }
@@ -294,19 +332,42 @@ static double alarm_limit(const struct ebatch *b, int k)
 	case BA_EXCURSION: return b->cp.excursion_c;
 	case BA_ICE: return b->cp.ice_c;
 	case BA_NO_DATA: return b->cp.gap_h;
+	case BA_FEW_PROBES: return b->cp.min_probes;
+	case BA_GIBLETS_MISSED: return b->cp.giblets_h;
+	case BA_NOT_FRESH: return b->cp.fresh_c;
 	default: return p->fault_y_max;
 	}
 }
 
 
 /* A pull is a fact, not a state: it stays until someone resets it; so do
- * the chilling compliance alarms (undelayed: on-delay 0). */
+ * the chilling compliance alarms (undelayed: on-delay 0), the giblets'
+ * deadline and the loss of "fresh".  Too few probes is a state: it goes
+ * when they report again (undelayed: a probe counts as silent only after
+ * max_gap, which is the delay already). */
 static void coolb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 {
-	c->latched = k == BA_PULLED_EARLY || k == BA_CHILL_MISSED || k == BA_EXCURSION || k == BA_ICE;
-	if (k == BA_CHILL_MISSED || k == BA_EXCURSION)
+	c->latched = k == BA_PULLED_EARLY || k == BA_CHILL_MISSED || k == BA_EXCURSION || k == BA_ICE ||
+		     k == BA_GIBLETS_MISSED || k == BA_NOT_FRESH;
+	if (k == BA_CHILL_MISSED || k == BA_EXCURSION || k == BA_GIBLETS_MISSED)
 		c->severity = ALARM_SEV_CRITICAL;
 	c->limit = alarm_limit(b, k);
+}
+
+/* The few-probes alarm says how many report: its message follows the count. */
+static void few_probes_eval(struct engine *e, struct ebatch *b, int64_t now_ms, const struct bverdict *v)
+{
+	struct ealarm *ea = b->al[BA_FEW_PROBES];
+
+	if (!ea)
+		return;
+	if (v->ch.reporting != b->few_n) {
+		b->few_n = v->ch.reporting;
+		free(ea->message);
+		ea->message = coolb_alarm_text(b, BA_FEW_PROBES);
+	}
+	/* the probes get max_gap from the start to report, as no_data does */
+	eval_alarm_cond(e, ea, now_ms, v->ch.few_probes && v->at_h > b->cp.gap_h, (double)v->ch.reporting);
 }
 
 static void alarms_eval(struct engine *e, struct ebatch *b, int64_t now_ms, const struct bverdict *v)
@@ -324,6 +385,9 @@ static void alarms_eval(struct engine *e, struct ebatch *b, int64_t now_ms, cons
 		/* silent longer than max_gap counts from the start, not from before it */
 		eval_alarm_cond(e, b->al[BA_NO_DATA], now_ms, (st == CHILL_NO_DATA || v->ch.stale) && v->at_h > b->cp.gap_h,
 				NAN);
+		few_probes_eval(e, b, now_ms, v);
+		eval_alarm_cond(e, b->al[BA_GIBLETS_MISSED], now_ms, v->ch.giblets_missed, NAN);
+		eval_alarm_cond(e, b->al[BA_NOT_FRESH], now_ms, v->ch.not_fresh, b->cs.min_core_c);
 		return;
 	}
 	eval_alarm_cond(e, b->al[BA_UNDERPERFORMING], now_ms, c->underperforming || c->medium_hot, c->c_ratio);
@@ -354,7 +418,7 @@ static int coolb_init(struct ebatch *b, const struct cc_process_profile *prof, c
 		if ((rc = chill_init(&b->cs, &b->cp, np, o->start_ns, o->weight_kg, o->pull_plan_ns)) < 0)
 			return rc == -ENOENT ? -ERANGE : rc;
 		b->cs.cool.harvest_ns = o->harvest_ns;
-		return 0;
+		return chill_init_giblets(&b->cs, (uint32_t)b->pc->ngiblets);
 	}
 	batch_params(&b->p, b->pc, prof);
 	cool_batch_init(&b->b, np, o->start_ns, o->harvest_ns, o->pull_plan_ns);
@@ -364,7 +428,9 @@ static int coolb_init(struct ebatch *b, const struct cc_process_profile *prof, c
 static void coolb_sample(struct engine *e, struct ebatch *b, int role, int64_t ts_ns, double v)
 {
 	(void)e;
-	if (b->chill && role < 0)
+	if (b->chill && role >= PROLE_GIBLET)
+		chill_observe_giblet(&b->cs, &b->cp, (uint32_t)(role - PROLE_GIBLET), ts_ns, v);
+	else if (b->chill && role < 0)
 		chill_observe_medium(&b->cs, &b->cp, ts_ns, v);
 	else if (b->chill)
 		chill_observe_probe(&b->cs, &b->cp, (uint32_t)role, ts_ns, v);
@@ -424,6 +490,10 @@ static void coolb_point(struct engine *e, struct lp_buf *lb, const struct ebatch
 		batch_field_f(fl, &n, "margin_h", v.ch.margin_h);
 		batch_field_f(fl, &n, "max_core_c", v.ch.max_core_c);
 		batch_field_f(fl, &n, "weight_kg", b->cs.weight_kg);
+		batch_field_i(fl, &n, "probes_reporting", v.ch.reporting);
+		batch_field_b(fl, &n, "few_probes", v.ch.few_probes);
+		batch_field_b(fl, &n, "not_fresh", v.ch.not_fresh);
+		batch_field_s(fl, &n, "giblets", giblets_name(b, &v.ch));
 	} else {
 		batch_field_b(fl, &n, "underperforming", c->underperforming || c->medium_hot);
 		batch_field_b(fl, &n, "unreachable", c->unreachable);

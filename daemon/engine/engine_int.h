@@ -72,12 +72,14 @@ struct echan {
 enum eproc_role {
 	PROLE_MEDIUM = -1, PROLE_CHAMBER = -2, PROLE_DOOR = -3, PROLE_CHAMBER_T = -4, PROLE_CHAMBER_RH = -5,
 	PROLE_AIR = -6, PROLE_AIR_RH = -7, PROLE_EXHAUST_T = -8, PROLE_EXHAUST_RH = -9, PROLE_AMBIENT_T = -10,
-	PROLE_AMBIENT_RH = -11, PROLE_LOADCELL = -12
+	PROLE_AMBIENT_RH = -11, PROLE_LOADCELL = -12,
+	PROLE_GIBLET = 64 /* + index: a chill line's giblet probes (above any probe index) */
 };
 
 /* A processing batch (batch.c) and the process (line) it runs on. */
 enum { BA_PULLED_EARLY, BA_UNDERPERFORMING, BA_UNREACHABLE, BA_LATE_START, BA_PROBE_FAULT, BA_OVER_COOLING,
-       BA_CHILL_MISSED, BA_CHILL_WARNING, BA_EXCURSION, BA_ICE, BA_NO_DATA,
+       BA_CHILL_MISSED, BA_CHILL_WARNING, BA_EXCURSION, BA_ICE, BA_NO_DATA, BA_FEW_PROBES, BA_GIBLETS_MISSED,
+       BA_NOT_FRESH,
        /* fumigation (batch_fum.c) */
        BA_STEL, BA_STEL_WARN, BA_TWA_PROJECTED, BA_IDLH, BA_CT_UNDER, BA_CT_OVER, BA_CT_UNCERTAIN, BA_DOOR,
        BA_PURGE_OVERDUE, BA_FLAT,
@@ -129,6 +131,7 @@ struct ebatch {
 	uint32_t fed;    /* samples since the last process point */
 	int64_t arrival_ms; /* wall clock of the last sample fed (or of the start): see batch_at() */
 	struct ealarm *al[BA_N];
+	uint32_t few_n;  /* the probe count BA_FEW_PROBES's message states */
 };
 
 struct eproc {

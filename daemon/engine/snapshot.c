@@ -308,7 +308,8 @@ static double get_dbl(const cJSON *o, const char *k, double def)
 #define GET_DBL(o, s, f) (s)->f = get_dbl(o, #f, (s)->f);
 #define CHILL_FIELDS(X) X(DBL, weight_kg) X(DBL, deadline_h) X(I64, deadline_ns) X(U32, compliant) \
 	X(I64, compliant_ns) X(DBL, compliant_max_c) X(U32, excursion) X(I64, excursion_ns) X(DBL, max_after_c) \
-	X(DBL, min_core_c) X(U32, gaps) X(DBL, gap_h)
+	X(DBL, min_core_c) X(U32, gaps) X(DBL, gap_h) X(U32, probes_ok) X(U32, fresh_lost) X(I64, fresh_lost_ns) \
+	X(U32, giblets_ok) X(I64, giblets_ok_ns)
 #define X_PUT_C(t, f) PUT_##t(ch, &b->cs, f)
 #define X_GET_C(t, f) GET_##t(ch, &b->cs, f)
 #define X_PUT_M(t, f) PUT_##t(m, &cb->medium, f)
@@ -446,6 +447,35 @@ static void opts_save(cJSON *x, const struct engine_batch_opts *o)
 	put_dbl(x, "opt_moisture_pct", o->moisture_pct);
 }
 
+/* A chilling batch's giblet probes' last readings, so that a proof
+ * pending across a restart goes on from them (as many as the line has). */
+static void giblets_save(cJSON *ch, const struct chill_state *cs)
+{
+	cJSON *arr = cJSON_AddArrayToObject(ch, "giblets");
+
+	for (uint32_t i = 0; i < cs->ngiblets && i < CHILL_GIBLETS_MAX; i++) {
+		cJSON *y = cJSON_CreateObject();
+		put_dbl(y, "c", cs->giblet_c[i]);
+		put_i64(y, "ns", cs->giblet_ns[i]);
+		cJSON_AddItemToArray(arr, y);
+	}
+}
+
+static void giblets_restore(const cJSON *ch, struct chill_state *cs)
+{
+	const cJSON *y;
+	uint32_t i = 0;
+
+	cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(ch, "giblets"))
+	{
+		if (i >= cs->ngiblets || i >= CHILL_GIBLETS_MAX)
+			break;
+		cs->giblet_c[i] = get_dbl(y, "c", NAN);
+		cs->giblet_ns[i] = get_i64(y, "ns", 0);
+		i++;
+	}
+}
+
 static cJSON *batch_save(struct ebatch *b)
 {
 	cJSON *x = cJSON_CreateObject(), *m = cJSON_CreateObject(), *ps = cJSON_CreateArray();
@@ -475,6 +505,7 @@ static cJSON *batch_save(struct ebatch *b)
 	if (b->chill) {
 		cJSON *ch = cJSON_AddObjectToObject(x, "chill");
 		CHILL_FIELDS(X_PUT_C)
+		giblets_save(ch, &b->cs);
 	}
 	opts_save(x, &b->opts);
 	if (b->fum)
@@ -544,6 +575,7 @@ static int batch_restore(struct engine *e, const cJSON *x)
 	}
 	if (b->chill && ch) {
 		CHILL_FIELDS(X_GET_C)
+		giblets_restore(ch, &b->cs);
 	}
 	if (b->fum)
 		fum_restore(b->fum, cJSON_GetObjectItemCaseSensitive(x, "fumigation"));

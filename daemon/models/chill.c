@@ -31,7 +31,8 @@ double chill_kg_to_lb(double kg)
 void chill_params_default(struct chill_params *p)
 {
 	*p = (struct chill_params){ .nbands = 0, .warn_margin_h = 0.5, .excursion_c = INFINITY,
-				    .ice_c = -INFINITY, .gap_h = 0.1 };
+				    .ice_c = -INFINITY, .gap_h = 0.1, .min_probes = 0,
+				    .fresh_c = -INFINITY, .giblets_h = NAN };
 	cool_params_default(&p->cool);
 }
 
@@ -58,6 +59,8 @@ int chill_init(struct chill_state *s, const struct chill_params *p, uint32_t npr
 	*s = (struct chill_state){ .weight_kg = weight_kg, .deadline_h = h, .compliant_max_c = NAN,
 				   .max_after_c = NAN, .min_core_c = NAN };
 	cool_batch_init(&s->cool, nprobes, start_ns, 0, pull_plan_ns);
+	for (uint32_t i = 0; i < CHILL_GIBLETS_MAX; i++)
+		s->giblet_c[i] = NAN;
 	s->deadline_ns = rc == 0 ? start_ns + (int64_t)(h * NS_PER_H) : start_ns;
 	return rc;
 }
@@ -108,6 +111,13 @@ int chill_observe_probe(struct chill_state *s, const struct chill_params *p, uin
 	}
 	if (isnan(s->min_core_c) || t_c < s->min_core_c)
 		s->min_core_c = t_c;
+	/* a probe pulled out reads the chiller air, not a carcass */
+	if (t_c < p->fresh_c && !(pr->fault & COOL_FAULT_STEP) && !s->fresh_lost) {
+		s->fresh_lost = 1;
+		s->fresh_lost_ns = ts_ns;
+	}
+	if (chill_reporting(s, p, ts_ns) >= p->min_probes)
+		s->probes_ok = 1;
 	if (s->compliant) {
 		/* every reading counts here: a carcass warming in further
 		 * processing is what the cooling model calls a rising probe */
@@ -128,6 +138,56 @@ int chill_observe_probe(struct chill_state *s, const struct chill_params *p, uin
 	return 0;
 }
 
+uint32_t chill_reporting(const struct chill_state *s, const struct chill_params *p, int64_t now_ns)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->cool.nprobes && i < COOL_PROBES_MAX; i++) {
+		const struct cool_probe *pr = &s->cool.probe[i];
+		if (pr->nread && !pr->fault && !((double)(now_ns - pr->last_ns) / NS_PER_H > p->gap_h))
+			n++;
+	}
+	return n;
+}
+
+int chill_init_giblets(struct chill_state *s, uint32_t n)
+{
+	if (n > CHILL_GIBLETS_MAX)
+		return -EINVAL;
+	s->ngiblets = n;
+	return 0;
+}
+
+static int64_t giblets_deadline_ns(const struct chill_state *s, const struct chill_params *p)
+{
+	return s->cool.start_ns + (int64_t)(p->giblets_h * NS_PER_H);
+}
+
+int chill_observe_giblet(struct chill_state *s, const struct chill_params *p, uint32_t idx, int64_t ts_ns,
+			 double t_c)
+{
+	double mx = -INFINITY;
+
+	if (idx >= s->ngiblets || ts_ns < s->cool.start_ns)
+		return -EINVAL;
+	if (!isfinite(t_c))
+		return -ERANGE;
+	s->giblet_c[idx] = t_c;
+	s->giblet_ns[idx] = ts_ns;
+	if (s->giblets_ok || !isfinite(p->giblets_h) || ts_ns > giblets_deadline_ns(s, p))
+		return 0;
+	for (uint32_t i = 0; i < s->ngiblets; i++) {
+		if (isnan(s->giblet_c[i]) || (double)(ts_ns - s->giblet_ns[i]) / NS_PER_H > p->gap_h)
+			return 0; /* one not read lately: not proven */
+		mx = fmax(mx, s->giblet_c[i]);
+	}
+	if (mx <= p->cool.target_c) {
+		s->giblets_ok = 1;
+		s->giblets_ok_ns = ts_ns;
+	}
+	return 0;
+}
+
 int chill_observe_medium(struct chill_state *s, const struct chill_params *p, int64_t ts_ns, double tm_c)
 {
 	return cool_batch_observe_medium(&s->cool, &p->cool, ts_ns, tm_c);
@@ -141,7 +201,7 @@ static enum chill_status chill_status_now(const struct chill_state *s, const str
 	if (s->excursion)
 		return CHILL_EXCURSION;
 	if (s->compliant)
-		return CHILL_COMPLIANT;
+		return s->probes_ok || !p->min_probes ? CHILL_COMPLIANT : CHILL_NOT_PROVEN;
 	if (!isfinite(s->deadline_h) || now_ns >= s->deadline_ns)
 		return CHILL_MISSED;
 	if (v->stale)
@@ -171,6 +231,13 @@ void chill_verdict(const struct chill_state *s, const struct chill_params *p, in
 		v->margin_h = s->deadline_h - v->pred_h;
 	}
 	v->ice = s->min_core_c < p->ice_c;
+	v->reporting = chill_reporting(s, p, now_ns);
+	v->few_probes = v->reporting < p->min_probes;
+	v->not_fresh = s->fresh_lost != 0;
+	if (s->ngiblets && isfinite(p->giblets_h)) {
+		v->giblets_deadline_ns = giblets_deadline_ns(s, p);
+		v->giblets_missed = !s->giblets_ok && now_ns >= v->giblets_deadline_ns;
+	}
 	v->pulled_early = !(v->max_core_c <= p->cool.target_c);
 	v->status = chill_status_now(s, p, now_ns, v);
 }
@@ -190,6 +257,8 @@ const char *chill_status_name(enum chill_status st)
 		return "missed";
 	case CHILL_EXCURSION:
 		return "excursion";
+	case CHILL_NOT_PROVEN:
+		return "not_proven";
 	}
 	return "?";
 }

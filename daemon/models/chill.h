@@ -38,6 +38,9 @@ struct chill_params {
 	double excursion_c;   /* after compliance a core above this is an excursion (55 °F; INFINITY: off) */
 	double ice_c;         /* a core below this: ice crust, no longer "fresh" (-2; -INFINITY: off) */
 	double gap_h;         /* a probe silent longer than this is a gap: not proven (0.1) */
+	uint32_t min_probes;  /* core probes (fresh, not faulted) compliance needs (0: any) */
+	double fresh_c;       /* a core below this: no longer "fresh" (US 26 F; -INFINITY: off) */
+	double giblets_h;     /* giblets at the target within this of the start (NaN: off) */
 };
 
 /* cool_params_default() for the fit, no bands (profile data), 0.5 h
@@ -56,7 +59,10 @@ enum chill_status {
 	CHILL_COMPLIANT,     /* max core <= target at some t <= t_d */
 	CHILL_MISSED,        /* t_d passed without that proof */
 	CHILL_EXCURSION,     /* compliant, then a core above excursion_c */
+	CHILL_NOT_PROVEN,    /* cores at the target in time, but never min_probes of them reporting */
 };
+
+#define CHILL_GIBLETS_MAX 8
 
 struct chill_state {
 	struct cool_batch cool;
@@ -72,6 +78,14 @@ struct chill_state {
 	double min_core_c;     /* lowest core reading (NaN: none) */
 	uint32_t gaps;         /* probe silences longer than gap_h before compliance */
 	double gap_h;          /* their length beyond gap_h, hours */
+	uint32_t probes_ok;    /* min_probes reported together at some reading */
+	uint32_t fresh_lost;   /* a core reading below fresh_c ... */
+	int64_t fresh_lost_ns; /* ... first at this time */
+	uint32_t ngiblets;     /* giblet probes (chill_init_giblets) */
+	double giblet_c[CHILL_GIBLETS_MAX];   /* last reading of each (NaN: none) */
+	int64_t giblet_ns[CHILL_GIBLETS_MAX];
+	uint32_t giblets_ok;   /* every giblet probe at or below the target ... */
+	int64_t giblets_ok_ns; /* ... by this reading, within giblets_h */
 };
 
 /* start_ns: end of evisceration or chiller entry.  0, or the error of
@@ -87,6 +101,15 @@ int chill_init(struct chill_state *s, const struct chill_params *p, uint32_t npr
  * above excursion_c, whatever the cooling model thinks of the probe). */
 int chill_observe_probe(struct chill_state *s, const struct chill_params *p, uint32_t idx, int64_t ts_ns,
 			double t_c);
+/* Giblet probes: n of them (at most CHILL_GIBLETS_MAX): 0 or -EINVAL. */
+int chill_init_giblets(struct chill_state *s, uint32_t n);
+/* Giblet probe idx: 0, -EINVAL (no such probe, a time before the start),
+ * -ERANGE (not finite).  Proves the giblets (every giblet probe read
+ * within gap_h, the highest <= target, at or before start + giblets_h). */
+int chill_observe_giblet(struct chill_state *s, const struct chill_params *p, uint32_t idx, int64_t ts_ns,
+			 double t_c);
+/* Core probes reporting at now_ns: read within gap_h, not faulted. */
+uint32_t chill_reporting(const struct chill_state *s, const struct chill_params *p, int64_t now_ns);
 int chill_observe_medium(struct chill_state *s, const struct chill_params *p, int64_t ts_ns, double tm_c);
 
 struct chill_verdict {
@@ -101,6 +124,11 @@ struct chill_verdict {
 	int pulled_early;         /* leaving now: max core above the target */
 	uint32_t gaps;
 	double gap_h;
+	uint32_t reporting;       /* core probes reporting now (chill_reporting) */
+	int few_probes;           /* reporting < min_probes */
+	int not_fresh;            /* a core reading below fresh_c, ever */
+	int giblets_missed;       /* giblets not proven by start + giblets_h */
+	int64_t giblets_deadline_ns; /* 0: giblets not tracked */
 };
 
 void chill_verdict(const struct chill_state *s, const struct chill_params *p, int64_t now_ns,

@@ -694,6 +694,131 @@ static void test_chill_excursion_above_55f_after_compliance_and_ice_crust(void)
 	CHECK(v.ice);
 }
 
+/* min_probes 3 with a 2-probe line: the cores reach 40 °F in time but
+ * compliance rests on too few carcasses: "not proven"; the verdict counts
+ * the probes reporting as they come and go.  (A configured probe that
+ * never reports already blocks the proof: a gap.) */
+static void test_chill_with_fewer_than_min_probes_reporting_is_not_proven(void)
+{
+	struct chill_params p = us_chill(chill_f_to_c(40));
+	struct chill_state s;
+	struct chill_verdict v;
+
+	p.min_probes = 3;
+	p.gap_h = 0.1;
+	CHECK_INT(chill_init(&s, &p, 2, START, 1.6, 0), 0);
+	chill_verdict(&s, &p, START, &v);
+	CHECK_INT(v.reporting, 0);
+	CHECK(v.few_probes);
+	for (int k = 0; k <= 200; k++)
+		chill_minute(&s, &p, k, 0.7);
+	chill_verdict(&s, &p, START + 200 * MIN_NS, &v);
+	CHECK_INT(v.reporting, 2);
+	CHECK(v.few_probes);
+	CHECK(s.compliant);
+	CHECK_INT(v.status, CHILL_NOT_PROVEN);
+	CHECK_STR(chill_status_name(v.status), "not_proven");
+
+	/* the same with the third probe reporting: compliant */
+	CHECK_INT(chill_init(&s, &p, 3, START, 1.6, 0), 0);
+	for (int k = 0; k <= 200; k++) {
+		chill_minute(&s, &p, k, 0.7);
+		CHECK_INT(chill_observe_probe(&s, &p, 2, START + k * MIN_NS,
+					      curve(38.0, -1.0, 1.0, 0.9, k / 60.0)), 0);
+	}
+	chill_verdict(&s, &p, START + 200 * MIN_NS, &v);
+	CHECK_INT(v.reporting, 3);
+	CHECK(!v.few_probes);
+	CHECK_INT(v.status, CHILL_COMPLIANT);
+	/* probe 2 falls silent: 2 of 3 report after gap_h, the proof stands */
+	for (int k = 201; k <= 220; k++)
+		chill_minute(&s, &p, k, 0.7);
+	chill_verdict(&s, &p, START + 220 * MIN_NS, &v);
+	CHECK_INT(v.reporting, 2);
+	CHECK(v.few_probes);
+	CHECK_INT(v.status, CHILL_COMPLIANT);
+}
+
+/* US "fresh": never below 26 °F = -3.333 °C; a fact once it happened,
+ * apart from the ice-crust note at -2 °C. */
+static void test_chill_core_below_fresh_min_is_a_fact_that_stays(void)
+{
+	struct chill_params p = us_chill(chill_f_to_c(40));
+	struct chill_state s;
+	struct chill_verdict v;
+
+	p.fresh_c = chill_f_to_c(26);
+	CHECK_INT(chill_init(&s, &p, 1, START, 1.6, 0), 0);
+	CHECK_INT(chill_observe_probe(&s, &p, 0, START, 10.0), 0);
+	CHECK_INT(chill_observe_probe(&s, &p, 0, START + MIN_NS, -2.5), 0);
+	chill_verdict(&s, &p, START + MIN_NS, &v);
+	CHECK(v.ice);
+	CHECK(!v.not_fresh); /* ice crust, still fresh */
+	CHECK_INT(chill_observe_probe(&s, &p, 0, START + 2 * MIN_NS, -3.4), 0);
+	CHECK_INT(chill_observe_probe(&s, &p, 0, START + 3 * MIN_NS, 0.0), 0);
+	chill_verdict(&s, &p, START + 3 * MIN_NS, &v);
+	CHECK(v.not_fresh);
+	CHECK(s.fresh_lost_ns == START + 2 * MIN_NS);
+	/* off by default */
+	p.fresh_c = -INFINITY;
+	chill_verdict(&s, &p, START + 3 * MIN_NS, &v);
+	CHECK(v.not_fresh); /* the state holds the fact */
+	CHECK_INT(chill_init(&s, &p, 1, START, 1.6, 0), 0);
+	CHECK_INT(chill_observe_probe(&s, &p, 0, START, -30.0), 0);
+	chill_verdict(&s, &p, START, &v);
+	CHECK(!v.not_fresh);
+}
+
+/* Giblets <= 40 °F within 2 h of removal (FSIS): proven by a reading of
+ * every giblet probe, else missed at start + 2 h and never proven after. */
+static void test_chill_giblets_within_2_h_or_missed(void)
+{
+	struct chill_params p = us_chill(chill_f_to_c(40));
+	struct chill_state s;
+	struct chill_verdict v;
+	int k;
+
+	p.giblets_h = 2.0;
+	CHECK_INT(chill_init(&s, &p, 1, START, 1.6, 0), 0);
+	CHECK_INT(chill_init_giblets(&s, CHILL_GIBLETS_MAX + 1), -EINVAL);
+	CHECK_INT(chill_init_giblets(&s, 2), 0);
+	CHECK_INT(chill_observe_giblet(&s, &p, 2, START, 1.0), -EINVAL);
+	CHECK_INT(chill_observe_giblet(&s, &p, 0, START - 1, 1.0), -EINVAL);
+	CHECK_INT(chill_observe_giblet(&s, &p, 0, START, NAN), -ERANGE);
+	/* giblet 0 cools in 1 h, giblet 1 (C 1.0 /h, from 38 °C, water at 0 °C) in ~2.25 h */
+	for (k = 0; k < 120; k++) {
+		CHECK_INT(chill_observe_giblet(&s, &p, 0, START + k * MIN_NS, k < 60 ? 20.0 : 2.0), 0);
+		CHECK_INT(chill_observe_giblet(&s, &p, 1, START + k * MIN_NS, 38.0 * exp(-k / 60.0)), 0);
+	}
+	chill_verdict(&s, &p, START + 119 * MIN_NS, &v);
+	CHECK(!v.giblets_missed);
+	CHECK(v.giblets_deadline_ns == START + 2 * H_NS);
+	chill_verdict(&s, &p, START + 120 * MIN_NS, &v);
+	CHECK(v.giblets_missed);
+	for (; k < 200; k++)
+		CHECK_INT(chill_observe_giblet(&s, &p, 1, START + k * MIN_NS, 38.0 * exp(-k / 60.0)), 0);
+	chill_verdict(&s, &p, START + 200 * MIN_NS, &v);
+	CHECK(v.giblets_missed); /* cold afterwards proves nothing */
+	CHECK(!s.giblets_ok);
+
+	/* both cold by 1.5 h: proven by the reading that completes it */
+	CHECK_INT(chill_init(&s, &p, 1, START, 1.6, 0), 0);
+	CHECK_INT(chill_init_giblets(&s, 2), 0);
+	for (k = 0; k <= 130; k++) {
+		CHECK_INT(chill_observe_giblet(&s, &p, 0, START + k * MIN_NS, k < 60 ? 20.0 : 2.0), 0);
+		CHECK_INT(chill_observe_giblet(&s, &p, 1, START + k * MIN_NS, k < 90 ? 20.0 : 3.0), 0);
+	}
+	chill_verdict(&s, &p, START + 130 * MIN_NS, &v);
+	CHECK(s.giblets_ok);
+	CHECK(s.giblets_ok_ns == START + 90 * MIN_NS);
+	CHECK(!v.giblets_missed);
+	/* no giblet probes, or no deadline: not tracked */
+	CHECK_INT(chill_init(&s, &p, 1, START, 1.6, 0), 0);
+	chill_verdict(&s, &p, START + 300 * MIN_NS, &v);
+	CHECK(!v.giblets_missed);
+	CHECK(v.giblets_deadline_ns == 0);
+}
+
 static void test_chill_weight_outside_the_table_is_refused(void)
 {
 	struct chill_params p = us_chill(4.0);
@@ -756,6 +881,9 @@ int main(void)
 	RUN(test_chill_gap_in_probe_data_is_not_proven);
 	RUN(test_chill_excursion_above_55f_after_compliance_and_ice_crust);
 	RUN(test_chill_weight_outside_the_table_is_refused);
+	RUN(test_chill_with_fewer_than_min_probes_reporting_is_not_proven);
+	RUN(test_chill_core_below_fresh_min_is_a_fact_that_stays);
+	RUN(test_chill_giblets_within_2_h_or_missed);
 	RUN(test_state_copied_mid_batch_resumes_identically);
 	printf("%d passed, %d failed\n", tl_passed, tl_failed);
 	return TL_DONE();

@@ -42,13 +42,20 @@ static int load(void)
 		   "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
 		   "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; },\n"
 		   " { name = \"air-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
-		   "  carcass_chill = { target = (4.0, \"D\"); max_gap = \"10m\"; weight_bands = ( { max_kg = 1.814; deadline = "
-		   "\"4h\"; },\n   { max_kg = 3.629; deadline = \"6h\"; }, { deadline = \"8h\"; } ); }; } );\n"
+		   "  carcass_chill = { target = (4.0, \"D\"); max_gap = \"10m\"; min_probes = 1; weight_bands = ( { max_kg = 1.814; "
+		   "deadline = \"4h\"; },\n   { max_kg = 3.629; deadline = \"6h\"; }, { deadline = \"8h\"; } ); }; },\n"
+		   " { name = \"us-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
+		   "  carcass_chill = { target = (4.444, \"B: FSIS 40 F\"); max_gap = \"10m\"; min_probes = (3, \"D\"); fresh_min = -3.333;"
+		   " giblets_deadline = \"2h\";\n   weight_bands = ( { max_kg = 1.814; deadline = \"4h\"; }, { deadline = \"8h\"; } ); }; } );\n"
 		   "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
 		   " probes = [ \"pc1/pulp1\" ]; },\n"
 		   "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"pc2/air\"; probes = [ \"pc2/pulp1\" ]; },\n"
 		   "  { name = \"chiller-1\"; kind = \"carcass_chill\"; medium = \"ch1/air\"; probes = [ \"ch1/core1\" ]; },\n"
-		   "  { name = \"chiller-2\"; kind = \"carcass_chill\"; medium = \"ch2/air\"; probes = [ \"ch2/core1\" ]; } );\n"
+		   "  { name = \"chiller-2\"; kind = \"carcass_chill\"; medium = \"ch2/air\"; probes = [ \"ch2/core1\" ]; },\n"
+		   "  { name = \"chiller-3\"; kind = \"carcass_chill\"; medium = \"ch3/air\"; probes = [ \"ch3/core1\", \"ch3/core2\" ];"
+		   " giblets = [ \"ch3/giblet1\" ]; },\n"
+		   "  { name = \"chiller-4\"; kind = \"carcass_chill\"; medium = \"ch4/air\"; probes = [ \"ch4/core1\" ];"
+		   " giblets = [ \"ch4/giblet1\", \"ch4/giblet2\" ]; } );\n"
 		   "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
 		   "outputs = { file = ( { path = \"-\"; } ); };\n",
 		dir);
@@ -69,6 +76,14 @@ static struct cc_channel ch_cair1 = { .id = "ch1/air", .quantity = "temperature"
 static struct cc_channel ch_core1 = { .id = "ch1/core1", .quantity = "temperature", .sensor = "ch1", .name = "core1" };
 static struct cc_channel ch_cair2 = { .id = "ch2/air", .quantity = "temperature", .sensor = "ch2", .name = "air" };
 static struct cc_channel ch_core2 = { .id = "ch2/core1", .quantity = "temperature", .sensor = "ch2", .name = "core1" };
+
+static struct cc_channel ch_cair3 = { .id = "ch3/air", .quantity = "temperature", .sensor = "ch3", .name = "air" };
+static struct cc_channel ch_c31 = { .id = "ch3/core1", .quantity = "temperature", .sensor = "ch3", .name = "core1" };
+static struct cc_channel ch_c32 = { .id = "ch3/core2", .quantity = "temperature", .sensor = "ch3", .name = "core2" };
+static struct cc_channel ch_gib3 = { .id = "ch3/giblet1", .quantity = "temperature", .sensor = "ch3", .name = "giblet1" };
+
+static struct cc_channel ch_gib41 = { .id = "ch4/giblet1", .quantity = "temperature", .sensor = "ch4", .name = "giblet1" };
+static struct cc_channel ch_gib42 = { .id = "ch4/giblet2", .quantity = "temperature", .sensor = "ch4", .name = "giblet2" };
 
 static void feed(struct cc_channel *ch, int64_t ts, double v)
 {
@@ -293,6 +308,123 @@ static void test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_mis
 	}
 }
 
+/* The message of alarm id in the engine's status holds what. */
+static int alarm_message_has(const char *id, const char *what)
+{
+	cJSON *st = engine_status_json(E, 0);
+	const cJSON *a;
+	int found = 0;
+
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(st, "alarms"))
+	{
+		const cJSON *i = cJSON_GetObjectItemCaseSensitive(a, "id"), *m = cJSON_GetObjectItemCaseSensitive(a, "message");
+		if (cJSON_IsString(i) && strcmp(i->valuestring, id) == 0 && cJSON_IsString(m))
+			found = strstr(m->valuestring, what) != NULL;
+	}
+	cJSON_Delete(st);
+	return found;
+}
+
+/* The profile's min_probes 3 on a 2-probe line, fresh_min -3.333 °C, giblets
+ * within 2 h: the few-probes warning says how many report and follows the
+ * count; the cores at the target in time are "not proven"; a giblet still
+ * warm at 2 h raises the critical giblets_missed once, latched; a core
+ * below -3.333 °C raises not_fresh, latched; both survive a restart. */
+static void test_chill_min_probes_giblets_and_fresh_limit_through_a_batch(void)
+{
+	const char *few = "\"id\":\"chiller-3/K4/few_probes\"", *gib = "\"id\":\"chiller-3/K4/giblets_missed\"";
+	const char *fresh = "\"id\":\"chiller-3/K4/not_fresh\"";
+	cJSON *st;
+	const cJSON *v;
+	int m;
+
+	CHECK_INT(engine_batch_start(E, "chiller-3", "K4", "us-chill", START, 0, 0, 1.6, "t"), 0);
+	/* core1 alone for the first half hour */
+	for (m = 0; m <= 30; m += 5) {
+		int64_t ts = START + (int64_t)m * 60 * 1000000000LL;
+		feed(&ch_cair3, ts, -1.0);
+		feed(&ch_c31, ts, 30.0 - m * 0.2);
+		feed(&ch_gib3, ts, 10.0);
+	}
+	engine_tick(E, START + 30 * 60 * 1000000000LL + 1000000);
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/few_probes"), "active");
+	CHECK_INT(count_with(events, nevents, few, "only 1 of the required 3 core probes report"), 1);
+	/* core2 joins: still too few, the message follows */
+	for (; m <= 150; m += 5) {
+		int64_t ts = START + (int64_t)m * 60 * 1000000000LL;
+		feed(&ch_cair3, ts, -1.0);
+		feed(&ch_c31, ts, m < 120 ? 20.0 : 3.0);
+		feed(&ch_c32, ts, m < 120 ? 20.0 : 2.0);
+		feed(&ch_gib3, ts, 10.0);
+	}
+	engine_tick(E, START + 150 * 60 * 1000000000LL + 1000000);
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/few_probes"), "active");
+	CHECK_INT(count_with(events, nevents, few, "\"event\":\"raise\""), 1);
+	st = engine_batch_status_json(E, "K4");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	v = cJSON_GetObjectItemCaseSensitive(st, "verdict");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(v, "compliance")->valuestring, "not_proven");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(v, "giblets")->valuestring, "missed");
+	CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "not_fresh")));
+	CHECK_NEAR(num(st, "probes_reporting"), 2, 0);
+	cJSON_Delete(st);
+	CHECK(alarm_message_has("chiller-3/K4/few_probes", "only 2 of the required 3 core probes report"));
+	CHECK_INT(count_with(events, nevents, gib, "\"event\":\"raise\""), 1);
+	CHECK(count_with(events, nevents, gib, "\"severity\":\"critical\"") >= 1);
+	CHECK_INT(count_with(lines, nlines, "process,batch=K4,kind=carcass_chill", "status=\"not_proven\""), 1);
+	CHECK_INT(count_with(lines, nlines, "process,batch=K4,kind=carcass_chill", "giblets=\"missed\""), 1);
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/not_fresh"), "inactive");
+	/* the chiller air down to -6 °C: core1 cools 1 K per reading (not a
+	 * probe pulled out) below the fresh limit, then back up: the fact stays */
+	for (m = 155; m <= 195; m += 5) {
+		int64_t ts = START + (int64_t)m * 60 * 1000000000LL;
+		feed(&ch_cair3, ts, -6.0);
+		feed(&ch_c31, ts, m < 190 ? 3.0 - (m - 150) / 5 : -1.0);
+		feed(&ch_c32, ts, 2.0);
+		feed(&ch_gib3, ts, 1.0);
+	}
+	engine_tick(E, START + 195 * 60 * 1000000000LL + 1000000);
+	CHECK_INT(count_with(events, nevents, fresh, "\"event\":\"raise\""), 1);
+	CHECK_INT(count_with(events, nevents, fresh, "cannot be sold as fresh"), 1);
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/not_fresh"), "active");
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/giblets_missed"), "active");
+	engine_free(E);
+	E = engine_new(cfg, &collect);
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/not_fresh"), "active");
+	CHECK_STR(engine_alarm_state(E, "chiller-3/K4/giblets_missed"), "active");
+	CHECK_INT(count_with(events, nevents, gib, "\"event\":\"raise\""), 1);
+	st = engine_batch_status_json(E, "K4");
+	v = st ? cJSON_GetObjectItemCaseSensitive(st, "verdict") : NULL;
+	CHECK(v && strcmp(cJSON_GetObjectItemCaseSensitive(v, "giblets")->valuestring, "missed") == 0);
+	CHECK(v && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "not_fresh")));
+	cJSON_Delete(st);
+}
+
+/* A giblets proof that spans a restart: giblet 1 cold before it, giblet 2
+ * after; the first one's reading comes back from the snapshot. */
+static void test_chill_giblets_proof_goes_on_across_a_restart(void)
+{
+	cJSON *st;
+	const cJSON *v;
+
+	CHECK_INT(engine_batch_start(E, "chiller-4", "K5", "us-chill", START, 0, 0, 1.6, "t"), 0);
+	feed(&ch_gib41, START + 10 * 60 * 1000000000LL, 2.0);
+	feed(&ch_gib42, START + 10 * 60 * 1000000000LL, 12.0);
+	engine_free(E);
+	E = engine_new(cfg, &collect);
+	feed(&ch_gib42, START + 12 * 60 * 1000000000LL, 3.0);
+	engine_tick(E, START + 3 * H_NS);
+	st = engine_batch_status_json(E, "K5");
+	v = st ? cJSON_GetObjectItemCaseSensitive(st, "verdict") : NULL;
+	CHECK(v != NULL);
+	if (v)
+		CHECK_STR(cJSON_GetObjectItemCaseSensitive(v, "giblets")->valuestring, "ok");
+	cJSON_Delete(st);
+	CHECK_STR(engine_alarm_state(E, "chiller-4/K5/giblets_missed"), "inactive");
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_batch";
@@ -308,6 +440,8 @@ int main(void)
 	RUN(test_a_batch_restored_from_the_snapshot_continues_its_fit_identically);
 	RUN(test_release_loads_the_lot_with_its_history_and_the_final_pulp_temperature);
 	RUN(test_k2_a_1_6_kg_carcass_at_c_0_7_is_compliant_within_its_4_h_deadline);
+	RUN(test_chill_min_probes_giblets_and_fresh_limit_through_a_batch);
+	RUN(test_chill_giblets_proof_goes_on_across_a_restart);
 	RUN(test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_misses_at_4_h);
 	engine_free(E);
 	config_free(cfg);
