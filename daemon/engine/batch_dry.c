@@ -327,6 +327,8 @@ static void dryb_json(cJSON *x, const struct ebatch *b, int64_t at)
 	batch_json_num(x, "mc0_wb", d->s.mc0_wb * 100.0);
 	batch_json_num(x, "dry_solids_kg", d->s.m_ds_kg);
 	batch_json_num(x, "mass_kg", d->s.mass_kg);
+	/* when the filtered mass stands: its readings' mean time, h since the start */
+	batch_json_num(x, "mass_t_h", d->s.n_mass ? d->s.mass_t_h : NAN);
 	batch_json_num(x, "mc_wb", f.mc_wb * 100.0);
 	batch_json_num(x, "mc_db", f.mc_db);
 	batch_json_num(x, "mass_ratio", f.ratio);
