@@ -27,9 +27,9 @@ template_dir = "$ROOT_DIR/config/devices";
 modbus = ( { name = "gw"; tcp = { host = "127.0.0.1"; port = $SIM_PORT; }; interval = "200ms"; timeout = "1s";
   devices = ( { name = "k1"; unit = 8; template = "sim-kiln"; } ); } );
 # Durations are on the wall clock, SCALE times shorter than the simulator's:
-# the load cell is averaged over 1 s (10 simulated min, inside processing.md
-# 4.2's 1-5 min at x60 ... here a short window keeps the lag small), and
-# "no change" for 5 s (50 simulated min) is a stuck cell: before the freeze
+# the load cell is averaged over 1 s (10 simulated min: a short window keeps
+# the filter's lag small), and "no change" for 5 s (50 simulated min) is a
+# stuck cell: before the freeze
 # the curve loses 2.5 kg (0.5 % of 500 kg) in well under 5 s for the first
 # 16 simulated hours, so only the frozen cell can raise it.
 process_profiles = ( { name = "lychee-kiln-sim"; version = "itest-1"; kind = "drying";
