@@ -133,6 +133,7 @@ struct cc_drying_conf {
 	double open_air_rh_pct;      /* outdoor RH above while out (NaN: not checked) */
 	double loadcell_rise_pct;    /* mass rising more without a loading event: fault */
 	int64_t loadcell_flat_ms;    /* no mass change this long ... */
+	double loadcell_flat_band_pct; /* ... "no change": less than this % of m0 ... */
 	double loadcell_flat_above_c;/* ... with the air above this: fault */
 	int64_t loadcell_filter_ms;  /* running mean of the load cell over this */
 	int64_t rate_span_ms;        /* drying rate = filtered mass loss over this span */

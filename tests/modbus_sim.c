@@ -103,8 +103,12 @@
  *           from 25 C); 100 kg dry solids with moisture X (dry basis)
  *           = 0.1 + 3.9 e^(-0.12 t) (Lewis, t h): holding 0..1 air C, 2..3
  *           air RH %, 4..5 load cell kg = 100 (1 + X); holding 10 command 1
- *           loads a new batch (restarts the schedule), 11 stage (1-3),
- *           12 batch number; coil 0 burner. */
+ *           loads a new batch (the schedule restarts at t0, the next whole
+ *           second + 2 s; stdout gets "kiln: batch N loaded, burner starts
+ *           at t0 EPOCH; ..."), 2 freezes the load cell (it repeats its
+ *           last value until the next load: a stuck cell; stdout gets
+ *           "kiln: batch N load cell frozen"); 11 stage (1-3), 12 batch
+ *           number, 13 1 while the load cell is frozen; coil 0 burner. */
 #include <modbus.h>
 
 #include <errno.h>
@@ -536,6 +540,7 @@ static struct {
 static struct {
 	double t0;
 	unsigned batch;
+	int frozen; /* the load cell repeats its last value (a stuck cell) */
 } kiln;
 
 static double wall_s(void)
@@ -678,7 +683,7 @@ static void fumigation_update(modbus_mapping_t *mp, double now)
 static void kiln_update(modbus_mapping_t *mp, double now)
 {
 	static const double until_h[] = { 4, 10, 1e9 }, set_c[] = { 70, 60, 55 };
-	double h = sim_h(kiln.t0, now), air = 25.0, prev = 25.0, x;
+	double h = sim_h(kiln.t0, now), air = 25.0, prev = 25.0, x, m;
 	int stage = 0;
 
 	for (int s = 0; s < 3; s++) {
@@ -689,12 +694,15 @@ static void kiln_update(modbus_mapping_t *mp, double now)
 		air = set_c[s] + (prev - set_c[s]) * exp(-(h - from) * 6.0);
 		prev = set_c[s];
 	}
-	x = 0.1 + (4.0 - 0.1) * exp(-0.12 * h);
+	x = 0.1 + (4.0 - 0.1) * exp(-0.12 * fmax(0.0, h));
 	put_f32_cdab(&mp->tab_registers[0], (float)(air + proc_noise(0.1)));
 	put_f32_cdab(&mp->tab_registers[2], (float)fmin(95, 15 + 60 * (x - 0.1) / 3.9 + proc_noise(0.3)));
-	put_f32_cdab(&mp->tab_registers[4], (float)(100.0 * (1 + x) + proc_noise(0.05)));
+	m = 100.0 * (1 + x) + proc_noise(0.05); /* drawn even when frozen: the stream repeats */
+	if (!kiln.frozen)
+		put_f32_cdab(&mp->tab_registers[4], (float)m);
 	mp->tab_registers[11] = (uint16_t)stage;
 	mp->tab_registers[12] = (uint16_t)kiln.batch;
+	mp->tab_registers[13] = (uint16_t)kiln.frozen;
 	mp->tab_bits[0] = 1;
 }
 
@@ -713,8 +721,17 @@ static void process_commands(double now)
 		fum.cycle++;
 	}
 	if (*c8 == 1) {
-		kiln.t0 = now;
+		/* as the precooler: the burner starts at a whole second a client can be told */
+		kiln.t0 = ceil(now) + 2.0;
 		kiln.batch++;
+		kiln.frozen = 0;
+		printf("kiln: batch %u loaded, burner starts at t0 %.0f; 100 kg dry solids, X = 0.1 + 3.9 e^(-0.12 t) "
+		       "(t simulated h, x%g on the wall clock)\n", kiln.batch, kiln.t0, proc_scale);
+		fflush(stdout);
+	} else if (*c8 == 2 && !kiln.frozen) {
+		kiln.frozen = 1;
+		printf("kiln: batch %u load cell frozen\n", kiln.batch);
+		fflush(stdout);
 	}
 	*c6 = *c7 = *c8 = 0;
 }

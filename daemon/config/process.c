@@ -192,8 +192,8 @@ static const struct key exposure_keys[] = {
 #define DR(f) OFF(cc_drying_conf, f)
 enum { DR_TARGET, DR_INCOMPLETE, DR_OVERDRY, DR_RATIO, DR_XE, DR_INITIAL, DR_SCHEDULE, DR_INITIAL_PHASE, DR_SCORCH,
        DR_SCORCH_MAX, DR_SCORCH_DELAY, DR_SCORCH_UNDELAYED, DR_FAST, DR_FAST_WIN, DR_STALL_FRAC, DR_STALL_DUR,
-       DR_EXH_RH, DR_EXH_DUR, DR_OPEN_AIR, DR_OPEN_RH, DR_LC_RISE, DR_LC_FLAT, DR_LC_ABOVE, DR_LC_FILTER, DR_RATE_SPAN,
-       DR_INITIAL_RATE, DR_MAX_GAP, DR_N };
+       DR_EXH_RH, DR_EXH_DUR, DR_OPEN_AIR, DR_OPEN_RH, DR_LC_RISE, DR_LC_FLAT, DR_LC_BAND, DR_LC_ABOVE, DR_LC_FILTER,
+       DR_RATE_SPAN, DR_INITIAL_RATE, DR_MAX_GAP, DR_N };
 static const struct key drying_keys[] = {
 	[DR_TARGET] = { .name = "target_mc_wb", .kt = KT_DBL, .flags = KF_REQ, .off = DR(target_mc_wb),
 			.range = "0..100 (exclusive)", .help = "final moisture content, % wet basis" },
@@ -239,6 +239,8 @@ static const struct key drying_keys[] = {
 			 .help = "mass rising more than this without a loading event: load-cell fault, %" },
 	[DR_LC_FLAT] = { .name = "loadcell_flat", .kt = KT_DUR, .off = DR(loadcell_flat_ms), .def = "2h", .min = 0,
 			 .max = 7 * DAY_MS, .help = "no mass change this long ..." },
+	[DR_LC_BAND] = { .name = "loadcell_flat_band", .kt = KT_DBL, .off = DR(loadcell_flat_band_pct), .def = "0.5",
+			 .help = "... moving less than this % of m0 (no change) ..." },
 	[DR_LC_ABOVE] = { .name = "loadcell_flat_above", .kt = KT_DBL, .off = DR(loadcell_flat_above_c),
 			  .def = "50.0", .help = "... with the air above this: load-cell fault, °C" },
 	[DR_LC_FILTER] = { .name = "loadcell_filter", .kt = KT_DUR, .off = DR(loadcell_filter_ms), .def = "5m",
@@ -575,6 +577,7 @@ static void check_drying(struct ctx *c, const struct seen *sg, const config_sett
 	if (ok(&sg[DR_OPEN_RH]) && !d->open_air)
 		err_key(c, sg, DR_OPEN_RH, drying_keys, a, gp, "has no effect without open_air = true");
 	check_positive(c, sg, DR_LC_RISE, drying_keys, a, gp, d->loadcell_rise_pct);
+	check_positive(c, sg, DR_LC_BAND, drying_keys, a, gp, d->loadcell_flat_band_pct);
 	/* a bad one holds its default: no second error about it */
 	if ((ok(&sg[DR_RATE_SPAN]) || ok(&sg[DR_INITIAL_RATE])) && !sg[DR_RATE_SPAN].bad && !sg[DR_INITIAL_RATE].bad &&
 	    d->initial_rate_window_ms < d->rate_span_ms)

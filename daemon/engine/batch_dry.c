@@ -54,8 +54,7 @@ static int dryb_init(struct ebatch *b, const struct cc_process_profile *prof, co
 	p->stall_frac = q->stall_fraction;
 	p->rise_frac = q->loadcell_rise_pct / 100.0;
 	p->stuck_h = batch_ms_h(q->loadcell_flat_ms, NAN);
-	/* "no change": less than the rise fault's resolution of the load */
-	p->stuck_kg = isnan(o->mass_kg) ? NAN : o->mass_kg * p->rise_frac;
+	p->stuck_frac = q->loadcell_flat_band_pct / 100.0;
 	p->stuck_air_c = q->loadcell_flat_above_c;
 	p->initial_phase_h = batch_ms_h(q->initial_phase_ms, 0);
 	p->scorch_c = q->scorch_limit_c;
@@ -134,7 +133,8 @@ static char *dryb_alarm_text(const struct ebatch *b, int k)
 	static const char *const k_stall[] = { "stall_fraction", "stall_duration", "rate_span", "initial_rate_window", NULL };
 	static const char *const k_exh[] = { "exhaust_rh", "exhaust_duration", NULL };
 	static const char *const k_open[] = { "open_air_rh", NULL };
-	static const char *const k_lc[] = { "loadcell_rise_pct", "loadcell_flat", "loadcell_flat_above", "loadcell_filter", NULL };
+	static const char *const k_lc[] = { "loadcell_rise_pct", "loadcell_flat", "loadcell_flat_band", "loadcell_flat_above",
+					    "loadcell_filter", NULL };
 	static const char *const k_wet[] = { "target_mc_wb", "incomplete_margin", "mass_ratio", NULL };
 	static const char *const k_over[] = { "target_mc_wb", "overdry_margin", NULL };
 	const struct drying_params *p = &b->dry->p;
@@ -165,8 +165,8 @@ static char *dryb_alarm_text(const struct ebatch *b, int k)
 		break;
 	case BA_LOADCELL:
 		keys = k_lc;
-		what = xasprintf("load-cell fault: mass rising > %g %% or stuck %g h above %g °C", p->rise_frac * 100,
-				 p->stuck_h, p->stuck_air_c);
+		what = xasprintf("load-cell fault: mass rising > %g %% or moving < %g %% in %g h above %g °C",
+				 p->rise_frac * 100, p->stuck_frac * 100, p->stuck_h, p->stuck_air_c);
 		break;
 	case BA_PULLED_WET:
 		keys = k_wet;
@@ -327,6 +327,8 @@ static void dryb_json(cJSON *x, const struct ebatch *b, int64_t at)
 	batch_json_num(x, "mc0_wb", d->s.mc0_wb * 100.0);
 	batch_json_num(x, "dry_solids_kg", d->s.m_ds_kg);
 	batch_json_num(x, "mass_kg", d->s.mass_kg);
+	/* when the filtered mass stands: its readings' mean time, h since the start */
+	batch_json_num(x, "mass_t_h", d->s.n_mass ? d->s.mass_t_h : NAN);
 	batch_json_num(x, "mc_wb", f.mc_wb * 100.0);
 	batch_json_num(x, "mc_db", f.mc_db);
 	batch_json_num(x, "mass_ratio", f.ratio);

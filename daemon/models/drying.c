@@ -114,7 +114,7 @@ void drying_params_default(struct drying_params *p)
 	p->xe = 0.0;
 	p->filter_window_s = p->rate_window_h = p->dt_cap_s = NAN;
 	p->initial_rate_h = p->stall_frac = p->rise_frac = NAN;
-	p->stuck_h = p->stuck_kg = p->stuck_air_c = NAN;
+	p->stuck_h = p->stuck_frac = p->stuck_air_c = NAN;
 	p->fit_mr_min = 0.0;
 	p->fit_mr_max = 1.0;
 	p->fit_min_points = 3;
@@ -238,7 +238,9 @@ static void point_take(struct drying_state *s, const struct drying_params *p, in
 	}
 	if (!(s->mass_min_kg <= m))
 		s->mass_min_kg = m;
-	if (isnan(s->still_ref_kg) || fabs(m - s->still_ref_kg) >= p->stuck_kg) {
+	/* "no change" is relative to m0: the batch's --mass, or else its first
+	 * filtered mass (set just above), so a batch without --mass is judged too */
+	if (isnan(s->still_ref_kg) || fabs(m - s->still_ref_kg) >= p->stuck_frac * s->m0_kg) {
 		s->still_ref_kg = m;
 		s->still_since_ns = ts_ns;
 	}
@@ -573,7 +575,7 @@ unsigned drying_loadcell_fault(const struct drying_state *s, const struct drying
 
 	if (s->mass_min_kg > 0.0 && (s->mass_kg - s->mass_min_kg) / s->mass_min_kg > p->rise_frac)
 		v |= DRYING_V_LOADCELL_RISE;
-	if (!isnan(s->still_ref_kg) && !isnan(p->stuck_kg) &&
+	if (!isnan(s->still_ref_kg) && !isnan(p->stuck_frac) &&
 	    (double)(now_ns - s->still_since_ns) / NS_PER_H >= p->stuck_h &&
 	    s->n_air && s->air_c > p->stuck_air_c)
 		v |= DRYING_V_LOADCELL_STUCK;

@@ -88,8 +88,8 @@ struct drying_params {
 	double initial_rate_h;  /* the initial rate is the highest rate seen in these first hours */
 	double stall_frac;      /* stall when rate < this × initial rate while above target */
 	double rise_frac;       /* load-cell fault: filtered mass above its minimum since loading by this fraction */
-	double stuck_h;         /* load-cell fault: no change of stuck_kg for this long ... */
-	double stuck_kg;
+	double stuck_h;         /* load-cell fault: no change of stuck_frac × m0 for this long ... */
+	double stuck_frac;      /* (NaN: never judged stuck) */
 	double stuck_air_c;     /* ... while the air is above this */
 	/* Online fit gates (points outside (fit_mr_min, fit_mr_max) are not used) */
 	double fit_mr_min, fit_mr_max;

@@ -30,7 +30,7 @@ static struct drying_params lychee(void)
 	p.stall_frac = 0.10;
 	p.rise_frac = 0.005;
 	p.stuck_h = 2.0;
-	p.stuck_kg = 0.05;
+	p.stuck_frac = 0.0005; /* 0.05 kg of 100 kg */
 	p.stuck_air_c = 50.0;
 	p.fit_mr_min = 0.02;
 	p.fit_mr_max = 0.98;
@@ -428,11 +428,36 @@ static void test_load_cell_fault_on_a_rise_without_loading_and_when_stuck_hot(vo
 	for (t = 5410; t <= 5400 + 2 * 3600 + 600; t += 10)
 		drying_observe_mass(&s, &p, T0 + t * S_NS, 100.0);
 	CHECK(drying_loadcell_fault(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS) & DRYING_V_LOADCELL_STUCK);
-	p.stuck_kg = NAN; /* no change threshold in the profile: never judged stuck */
+	p.stuck_frac = NAN; /* no change threshold in the profile: never judged stuck */
 	CHECK(!(drying_loadcell_fault(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS) & DRYING_V_LOADCELL_STUCK));
-	p.stuck_kg = 0.05;
+	p.stuck_frac = 0.0005;
 	drying_observe_air(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS, 30.0, NAN);
 	CHECK(!(drying_loadcell_fault(&s, &p, T0 + (5400 + 2 * 3600 + 600) * S_NS) & DRYING_V_LOADCELL_STUCK));
+}
+
+/* A load cell creeping 0.3 % of m0 an hour at 65 °C, on a batch started
+ * without --mass (m0 is the first filtered mass, 200 kg): over 2 h it moves
+ * 1.2 kg, more than a 0.5 % band (1 kg), so it is not stuck; with a 1 %
+ * band (2 kg) it is.  The band is the profile's, relative to m0. */
+static int creep_stuck(double band_frac)
+{
+	struct drying_params p = lychee();
+	struct drying_state s;
+	int64_t t, end = 2 * 3600 + 600;
+
+	p.stuck_frac = band_frac;
+	drying_state_init(&s, T0, NAN, 0.82);
+	drying_observe_air(&s, &p, T0, 65.0, NAN);
+	for (t = 0; t <= end; t += 10)
+		drying_observe_mass(&s, &p, T0 + t * S_NS, 200.0 - 0.6 * (double)t / 3600.0);
+	CHECK(fabs(s.m0_kg - 200.0) < 0.1); /* the first filtered point, 5 min in */
+	return (drying_loadcell_fault(&s, &p, T0 + end * S_NS) & DRYING_V_LOADCELL_STUCK) != 0;
+}
+
+static void test_load_cell_stuck_band_is_a_fraction_of_m0_even_without_a_starting_mass(void)
+{
+	CHECK(!creep_stuck(0.005));
+	CHECK(creep_stuck(0.01));
 }
 
 static void mass_for(struct drying_state *s, const struct drying_params *p, double kg)
@@ -528,6 +553,7 @@ int main(void)
 	RUN(test_stall_by_cold_air_and_by_collapsed_drying_rate);
 	RUN(test_exhaust_saturation_and_open_air_weather_conditions);
 	RUN(test_load_cell_fault_on_a_rise_without_loading_and_when_stuck_hot);
+	RUN(test_load_cell_stuck_band_is_a_fraction_of_m0_even_without_a_starting_mass);
 	RUN(test_pulled_wet_over_dried_and_untempered_at_unload);
 	RUN(test_checkpointed_state_resumes_exactly);
 	RUN(test_a_damaged_filter_index_restarts_the_filter);
