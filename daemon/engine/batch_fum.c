@@ -351,6 +351,7 @@ static void fumb_json(cJSON *x, const struct ebatch *b, int64_t at)
 	batch_json_num(x, "unmonitored_h", f->cs.unmonitored_h);
 	batch_json_num(x, "purge_h", fum_chamber_purge_h(&f->cs, at));
 	batch_json_num(x, "purge_estimate_h", fum_chamber_purge_estimate_h(&f->cs, &f->cp));
+	batch_json_num(x, "purge_start_ns", f->cs.purge_start_ns ? (double)f->cs.purge_start_ns : NAN);
 	cJSON_AddBoolToObject(x, "entry_allowed", fum_chamber_entry_allowed(&f->cs, &f->cp, at));
 	batch_json_num(x, "entry_limit_ppm", f->cp.entry_ppm);
 	cJSON_AddBoolToObject(x, "entry_limit_estimate", batch_param_is_d(b, "fumigation", "entry_limit"));
