@@ -618,6 +618,12 @@ static void print_fum(const cJSON *b)
 	       jnumber(b, "ct_ppmh"), jnumber(b, "ct_g_h_m3"), js(b, "ct_verdict"), jnumber(b, "peak_ppm"),
 	       jnumber(b, "unmonitored_h"), jnumber(b, "purge_h"), jnumber(b, "purge_estimate_h"),
 	       *js(b, "lot") ? "; released as lot " : "", js(b, "lot"));
+	if (!isnan(jnumber(b, "entry_limit_ppm")))
+		printf("    re-entry: %s (chamber %.1f ppm, limit %g ppm%s); door %s\n",
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "entry_allowed")) ? "allowed" : "not yet",
+		       jnumber(b, "chamber_ppm"), jnumber(b, "entry_limit_ppm"),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "entry_limit_estimate")) ? ", D-graded: an estimate" : "",
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "door_open")) ? "open" : "closed");
 	cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(b, "outside"))
 		printf("    outside %s: STEL %.3f ppm (max %.3f, limit %.3f), TWA %.3f ppm, projected %.3f ppm (limit %.3f, %s)\n",
 		       js(y, "sensor"), jnumber(y, "stel_ppm"), jnumber(y, "stel_max_ppm"), jnumber(b, "stel_limit_ppm"),

@@ -176,8 +176,10 @@ struct cc_process_conf {
 	double c_ref_h;     /* 1/h */
 	double set_point_c; /* medium set-point, °C */
 	/* fumigation: chamber SO2 (ppm), the outside (worker-zone) SO2 sensors,
-	 * door (non-zero: open), chamber T and RH; NULL: not monitored */
-	char *chamber, *door, *chamber_t, *chamber_rh;
+	 * door (non-zero: open, as a storage room's door), chamber T and RH,
+	 * the purge fan (>= 0.5: on; its switch-on enters the purge phase);
+	 * NULL: not monitored */
+	char *chamber, *door, *chamber_t, *chamber_rh, *purge_fan;
 	char *outside[CC_PROCESS_PROBES_MAX];
 	size_t noutside;
 	double free_volume_m3; /* chamber free volume (NaN: unknown, no nominal dose) */

@@ -96,8 +96,13 @@
  *           -0.5 %/min), purge from 40 min at 6 air changes/h (exponential,
  *           coil 1 purge fan on); holding 0..1 SO2 inside ppm, 2..3 SO2
  *           outside ppm (a leak: 0.1 % of the inside, +-0.02); holding 10
- *           command 1 starts a new cycle; 11 phase (1 burn, 2 hold, 3 purge),
- *           12 cycle number.
+ *           command: 1 starts a new cycle at t0, the next whole second + 2 s
+ *           (stdout gets "fumigation: cycle N starts at t0 EPOCH"; 0 ppm
+ *           until then), 2 opens the door, 3 shuts it (coil 2 door open);
+ *           11 phase (0 before t0, 1 burn, 2 hold, 3 purge), 12 cycle
+ *           number, 14..15 the cycle's own CT so far (the noiseless curve's
+ *           exact integral from t0, ppm x simulated hours, float32 CDAB),
+ *           16..17 t0 (uint32 ABCD, Unix seconds).
  *   unit 8  drying kiln (lychee): air temperature per a staged schedule (70 C
  *           to 4 h, 60 C to 10 h, 55 C after, reached with a 10-min lag,
  *           from 25 C); 100 kg dry solids with moisture X (dry basis)
@@ -535,6 +540,7 @@ static struct {
 static struct {
 	double t0; /* the cycle's start, wall clock */
 	unsigned cycle;
+	int door;  /* 1: open */
 } fum;
 
 static struct {
@@ -646,9 +652,49 @@ static void precooler_update(modbus_mapping_t *mp, double now)
  * 0-20 (rise to 2000 ppm), hold 20-40 (slow uptake by the fruit), purge from
  * 40 at 6 air changes an hour; a new cycle every 3 h.  The outside sensor
  * sees a leak of 0.1 % of the inside concentration. */
+#define FUM_PEAK 2000.0
+#define FUM_UPTAKE 0.005      /* 1/min while holding */
+#define FUM_PURGE_RATE 0.1    /* 1/min: 6 air changes an hour */
+
+static double fum_inside(double m, int *phase)
+{
+	double hold_end = FUM_PEAK * exp(-FUM_UPTAKE * 20);
+
+	if (m < 0) {
+		*phase = 0;
+		return 0;
+	}
+	if (m < 20) {
+		*phase = 1;
+		return FUM_PEAK * m / 20;
+	}
+	if (m < 40) {
+		*phase = 2;
+		return FUM_PEAK * exp(-FUM_UPTAKE * (m - 20));
+	}
+	*phase = 3;
+	return hold_end * exp(-FUM_PURGE_RATE * (m - 40));
+}
+
+/* The noiseless curve's exact integral from t0 to minute m, ppm·h: what a
+ * client integrating the readings should find. */
+static double fum_ct_ppmh(double m)
+{
+	double hold_end = FUM_PEAK * exp(-FUM_UPTAKE * 20), b, h, p;
+
+	if (m <= 0)
+		return 0;
+	b = fmin(m, 20);
+	h = fmin(fmax(m - 20, 0), 20);
+	p = fmax(m - 40, 0);
+	return (FUM_PEAK * b * b / 40 + FUM_PEAK * (1 - exp(-FUM_UPTAKE * h)) / FUM_UPTAKE +
+		hold_end * (1 - exp(-FUM_PURGE_RATE * p)) / FUM_PURGE_RATE) /
+	       60;
+}
+
 static void fumigation_update(modbus_mapping_t *mp, double now)
 {
-	double m = sim_h(fum.t0, now) * 60, in, hold_end;
+	double m = sim_h(fum.t0, now) * 60, in;
 	int phase;
 
 	if (m >= 180) {
@@ -656,24 +702,17 @@ static void fumigation_update(modbus_mapping_t *mp, double now)
 		fum.cycle++;
 		m = 0;
 	}
-	hold_end = 2000.0 * exp(-0.005 * 20);
-	if (m < 20) {
-		phase = 1;
-		in = 2000.0 * m / 20;
-	} else if (m < 40) {
-		phase = 2;
-		in = 2000.0 * exp(-0.005 * (m - 20));
-	} else {
-		phase = 3;
-		in = hold_end * exp(-6.0 * (m - 40) / 60);
-	}
+	in = fum_inside(m, &phase);
+	put_f32_cdab(&mp->tab_registers[14], (float)fum_ct_ppmh(m));
 	in = fmax(0, in + proc_noise(in * 0.005 + 0.2));
 	put_f32_cdab(&mp->tab_registers[0], (float)in);
 	put_f32_cdab(&mp->tab_registers[2], (float)fmax(0, 0.001 * in + proc_noise(0.02)));
 	mp->tab_registers[11] = (uint16_t)phase;
 	mp->tab_registers[12] = (uint16_t)fum.cycle;
+	put_u32_abcd(&mp->tab_registers[16], (uint32_t)fum.t0);
 	mp->tab_bits[0] = (uint8_t)(phase == 1);
 	mp->tab_bits[1] = (uint8_t)(phase == 3);
+	mp->tab_bits[2] = (uint8_t)fum.door;
 }
 
 /* Kiln drying of lychee: air temperature follows a staged schedule (70 C
@@ -716,9 +755,15 @@ static void process_commands(double now)
 		pc_load(now);
 	else if (*c6 == 2 && pc.state == 1)
 		pc_stop(now);
-	if (*c7 == 1) {
-		fum.t0 = now;
+	if (*c7 == 1) { /* as the precooler: t0 a whole second a client can be told */
+		fum.t0 = ceil(now) + 2.0;
 		fum.cycle++;
+		printf("fumigation: cycle %u starts at t0 %.0f\n", fum.cycle, fum.t0);
+		fflush(stdout);
+	} else if (*c7 == 2 || *c7 == 3) {
+		fum.door = *c7 == 2;
+		printf("fumigation: door %s\n", fum.door ? "opened" : "shut");
+		fflush(stdout);
 	}
 	if (*c8 == 1) {
 		/* as the precooler: the burner starts at a whole second a client can be told */

@@ -10,7 +10,7 @@
 
 enum {
 	LN_NAME, LN_KIND, LN_MEDIUM, LN_PROBES, LN_C_REF, LN_SET_POINT,
-	LN_CHAMBER, LN_OUTSIDE, LN_DOOR, LN_CHAMBER_T, LN_CHAMBER_RH, LN_FREE_VOLUME, LN_AIR_CHANGES, LN_SULPHUR,
+	LN_CHAMBER, LN_OUTSIDE, LN_DOOR, LN_CHAMBER_T, LN_CHAMBER_RH, LN_PURGE_FAN, LN_FREE_VOLUME, LN_AIR_CHANGES, LN_SULPHUR,
 	LN_AIR, LN_AIR_RH, LN_EXHAUST_T, LN_EXHAUST_RH, LN_AMBIENT_T, LN_AMBIENT_RH, LN_LOADCELL, LN_AIR_FLOW,
 	LN_GIBLETS, LN_N
 };
@@ -40,9 +40,13 @@ static const struct key line_keys[] = {
 	[LN_OUTSIDE] = { .name = "outside", .kt = KT_LIST, .range = "1..8 channel ids, each once",
 			 .help = "fumigation (required): channel ids of the SO2 sensors outside the chamber (worker "
 				 "exposure, ppm), as an array [ \"door/so2\" ]" },
-	CHAN_KEY(LN_DOOR, "door", door, "fumigation: channel id of the chamber door (non-zero: open)"),
+	CHAN_KEY(LN_DOOR, "door", door,
+		 "fumigation: channel id of the chamber door contact (non-zero: open, as a room's door); opened while "
+		 "the chamber is above the profile's entry_limit: critical alarm"),
 	CHAN_KEY(LN_CHAMBER_T, "chamber_t", chamber_t, "fumigation: channel id of the chamber air temperature, °C"),
 	CHAN_KEY(LN_CHAMBER_RH, "chamber_rh", chamber_rh, "fumigation: channel id of the chamber relative humidity, %"),
+	CHAN_KEY(LN_PURGE_FAN, "purge_fan", purge_fan,
+		 "fumigation: channel id of the purge fan (>= 0.5: on); its switch-on enters the purge phase"),
 	GRADED_KEY(LN_FREE_VOLUME, "free_volume", free_volume_m3,
 		   "fumigation: the chamber's free volume, m³, for the nominal dose; graded"),
 	GRADED_KEY(LN_AIR_CHANGES, "air_changes", air_changes_h,
@@ -77,7 +81,8 @@ static const struct {
 	[LN_C_REF] = { K_COOL, 0 },          [LN_SET_POINT] = { K_COOL, 0 },
 	[LN_CHAMBER] = { K_FUM, K_FUM },     [LN_OUTSIDE] = { K_FUM, K_FUM },
 	[LN_DOOR] = { K_FUM, 0 },            [LN_CHAMBER_T] = { K_FUM, 0 },
-	[LN_CHAMBER_RH] = { K_FUM, 0 },      [LN_FREE_VOLUME] = { K_FUM, 0 },
+	[LN_CHAMBER_RH] = { K_FUM, 0 },      [LN_PURGE_FAN] = { K_FUM, 0 },
+	[LN_FREE_VOLUME] = { K_FUM, 0 },
 	[LN_AIR_CHANGES] = { K_FUM, 0 },     [LN_SULPHUR] = { K_FUM, 0 },
 	[LN_AIR] = { K_DRY, K_DRY },         [LN_AIR_RH] = { K_DRY, 0 },
 	[LN_EXHAUST_T] = { K_DRY, 0 },       [LN_EXHAUST_RH] = { K_DRY, 0 },
@@ -275,6 +280,7 @@ void free_lines(struct cc_config *cfg)
 		free(l->door);
 		free(l->chamber_t);
 		free(l->chamber_rh);
+		free(l->purge_fan);
 		free(l->air);
 		free(l->air_rh);
 		free(l->exhaust_t);

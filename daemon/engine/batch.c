@@ -64,7 +64,8 @@ void batch_build(struct engine *e)
 			      { pc->chamber_rh, PROLE_CHAMBER_RH },  { pc->air, PROLE_AIR },
 			      { pc->air_rh, PROLE_AIR_RH },	     { pc->exhaust_t, PROLE_EXHAUST_T },
 			      { pc->exhaust_rh, PROLE_EXHAUST_RH },  { pc->ambient_t, PROLE_AMBIENT_T },
-			      { pc->ambient_rh, PROLE_AMBIENT_RH },  { pc->loadcell, PROLE_LOADCELL } };
+			      { pc->ambient_rh, PROLE_AMBIENT_RH },  { pc->loadcell, PROLE_LOADCELL },
+			      { pc->purge_fan, PROLE_PURGE_FAN } };
 		e->procs[i].pc = pc;
 		for (size_t j = 0; j < sizeof(roles) / sizeof(roles[0]); j++)
 			if (roles[j].id) {
@@ -120,6 +121,16 @@ static char *grade_note(const struct ebatch *b, const char *group, const char *c
 		out = t;
 	}
 	return out;
+}
+
+int batch_param_is_d(const struct ebatch *b, const char *group, const char *key)
+{
+	const char *const keys[] = { key, NULL };
+	char *note = grade_note(b, group, keys);
+	int d = *note != 0;
+
+	free(note);
+	return d;
 }
 
 char *batch_alarm_msg(const struct ebatch *b, const char *group, const char *const *keys, char *what)

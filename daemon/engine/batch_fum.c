@@ -99,7 +99,9 @@ static void fumb_alarm_conf(const struct ebatch *b, int k, struct alarm_conf *c)
 
 	c->latched = k == BA_STEL || k == BA_TWA_PROJECTED || k == BA_IDLH || k == BA_CT_UNDER || k == BA_CT_OVER ||
 		     k == BA_CT_UNCERTAIN;
-	if (k == BA_STEL || k == BA_TWA_PROJECTED || k == BA_IDLH)
+	/* a door opened on gas is worker safety too: critical, undelayed (not
+	 * latched: it clears once the door is shut or the gas is purged) */
+	if (k == BA_STEL || k == BA_TWA_PROJECTED || k == BA_IDLH || k == BA_DOOR)
 		c->severity = ALARM_SEV_CRITICAL;
 	switch (k) {
 	case BA_STEL:
@@ -178,6 +180,12 @@ static void fumb_sample(struct engine *e, struct ebatch *b, int role, int64_t ts
 		fum_chamber_observe(&f->cs, &f->cp, ts_ns, v);
 	else if (role == PROLE_DOOR)
 		fum_chamber_observe_door(&f->cs, ts_ns, v != 0);
+	else if (role == PROLE_PURGE_FAN && fum_chamber_observe_fan(&f->cs, &f->cp, ts_ns, v) == 1) {
+		/* as `batch phase purge`, by the fan, at its switch-on */
+		e->dirty = 1;
+		log_info("batch %s on %s: phase purge by purge_fan (%s switched on at %.3f s; chamber %g ppm)", b->id,
+			 b->pc->name, b->pc->purge_fan, (double)ts_ns / 1e9, f->cs.purge_c0_ppm);
+	}
 	else if (role == PROLE_CHAMBER_T)
 		f->chamber_t = v;
 	else if (role == PROLE_CHAMBER_RH)
@@ -343,7 +351,10 @@ static void fumb_json(cJSON *x, const struct ebatch *b, int64_t at)
 	batch_json_num(x, "unmonitored_h", f->cs.unmonitored_h);
 	batch_json_num(x, "purge_h", fum_chamber_purge_h(&f->cs, at));
 	batch_json_num(x, "purge_estimate_h", fum_chamber_purge_estimate_h(&f->cs, &f->cp));
+	batch_json_num(x, "purge_start_ns", f->cs.purge_start_ns ? (double)f->cs.purge_start_ns : NAN);
 	cJSON_AddBoolToObject(x, "entry_allowed", fum_chamber_entry_allowed(&f->cs, &f->cp, at));
+	batch_json_num(x, "entry_limit_ppm", f->cp.entry_ppm);
+	cJSON_AddBoolToObject(x, "entry_limit_estimate", batch_param_is_d(b, "fumigation", "entry_limit"));
 	cJSON_AddBoolToObject(x, "door_open", f->cs.door_open);
 	batch_json_num(x, "chamber_t", f->chamber_t);
 	batch_json_num(x, "chamber_rh", f->chamber_rh);

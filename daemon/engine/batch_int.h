@@ -18,6 +18,8 @@ double batch_ms_h(int64_t ms, double unset);
  * for the profile keys of group (or the line's own keys) graded D; what
  * is freed. */
 char *batch_alarm_msg(const struct ebatch *b, const char *group, const char *const *keys, char *what);
+/* Whether the profile (group) or the line grades key D: shown as an estimate. */
+int batch_param_is_d(const struct ebatch *b, const char *group, const char *key);
 /* A "process" point of b at `at`, tagged sensor (NULL: none). */
 void batch_emit(struct engine *e, struct lp_buf *lb, const struct ebatch *b, const char *sensor,
 		const struct lp_field *fl, size_t n, int64_t at);

@@ -72,7 +72,7 @@ struct echan {
 enum eproc_role {
 	PROLE_MEDIUM = -1, PROLE_CHAMBER = -2, PROLE_DOOR = -3, PROLE_CHAMBER_T = -4, PROLE_CHAMBER_RH = -5,
 	PROLE_AIR = -6, PROLE_AIR_RH = -7, PROLE_EXHAUST_T = -8, PROLE_EXHAUST_RH = -9, PROLE_AMBIENT_T = -10,
-	PROLE_AMBIENT_RH = -11, PROLE_LOADCELL = -12,
+	PROLE_AMBIENT_RH = -11, PROLE_LOADCELL = -12, PROLE_PURGE_FAN = -13,
 	PROLE_GIBLET = 64 /* + index: a chill line's giblet probes (above any probe index) */
 };
 

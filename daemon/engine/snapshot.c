@@ -320,7 +320,7 @@ static double get_dbl(const cJSON *o, const char *k, double def)
 #define FUMC_FIELDS(X) X(I64, first_ns) X(I64, last_ns) X(DBL, last_ppm) X(DBL, ct_ppmh) X(DBL, gap_lo_ppmh) \
 	X(DBL, gap_hi_ppmh) X(DBL, monitored_h) X(DBL, unmonitored_h) X(DBL, exposure_h) X(DBL, peak_ppm)         \
 	X(I64, peak_ns) X(U32, phase) X(I64, phase_ns) X(I64, change_ns) X(DBL, change_ppm) X(I64, purge_start_ns) \
-	X(DBL, purge_c0_ppm) X(I64, purge_end_ns) X(U32, door_open) X(I64, door_ns) X(U32, gaps)                 \
+	X(DBL, purge_c0_ppm) X(I64, purge_end_ns) X(U32, door_open) X(I64, door_ns) X(U32, fan_on) X(I64, fan_ns) X(U32, gaps) \
 	X(U32, nan_samples) X(U32, late_samples)
 #define FUMX_FIELDS(X) X(I64, start_ns) X(I64, last_ns) X(DBL, last_ppm) X(DBL, ppmh) X(DBL, monitored_h) \
 	X(DBL, unmonitored_h) X(DBL, fill_ppmh) X(DBL, peak_ppm) X(DBL, stel_max_ppm) X(I64, stel_max_end_ns) \

@@ -137,6 +137,28 @@ void fum_chamber_observe_door(struct fum_chamber_state *s, int64_t ts_ns, int op
 	s->door_ns = ts_ns;
 }
 
+int fum_chamber_observe_fan(struct fum_chamber_state *s, const struct fum_chamber_params *p, int64_t ts_ns,
+			    double v)
+{
+	int on, was = s->fan_on;
+
+	if (!isfinite(v))
+		return -EINVAL;
+	if (s->fan_ns != 0 && ts_ns <= s->fan_ns)
+		return -ERANGE;
+	on = v >= 0.5;
+	s->fan_on = on;
+	s->fan_ns = ts_ns;
+	if (!on || was)
+		return 0;
+	if (s->phase == FUM_PHASE_BURNING || s->phase == FUM_PHASE_HOLD ||
+	    (s->phase == FUM_PHASE_LOADING && s->peak_ppm > p->entry_ppm)) {
+		fum_chamber_set_phase(s, FUM_PHASE_PURGE, ts_ns);
+		return 1;
+	}
+	return 0;
+}
+
 enum fum_ct_verdict fum_chamber_ct_verdict(const struct fum_chamber_state *s, const struct fum_chamber_params *p)
 {
 	double lo = s->ct_ppmh + s->gap_lo_ppmh, hi = s->ct_ppmh + s->gap_hi_ppmh;

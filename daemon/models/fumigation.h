@@ -86,6 +86,8 @@ struct fum_chamber_state {
 	int64_t purge_end_ns;      /* first reading <= entry_ppm during the purge; 0: not yet */
 	int door_open;
 	int64_t door_ns;
+	int fan_on;                /* the purge fan's newest reading (>= 0.5: on) */
+	int64_t fan_ns;            /* its time; 0: no fan reading yet */
 	uint32_t gaps, nan_samples, late_samples;
 };
 
@@ -99,6 +101,18 @@ int fum_chamber_observe(struct fum_chamber_state *s, const struct fum_chamber_pa
  * reading clock.  Returns -EINVAL for an unknown phase. */
 int fum_chamber_set_phase(struct fum_chamber_state *s, int phase, int64_t ts_ns);
 void fum_chamber_observe_door(struct fum_chamber_state *s, int64_t ts_ns, int open);
+/* A purge fan reading (on: value >= 0.5, a coil or a 0/1 status).  Its
+ * switch-on (a reading on after one off, or the first reading on) enters
+ * PURGE at the switching reading's own time ts_ns, so the purge time and
+ * c0 count from the switch-on, not from a later sample or tick: from
+ * BURNING or HOLD, and from LOADING only once the chamber has read above
+ * entry_ppm (gas nobody marked; a fan run before any gas is ventilation).
+ * PURGE and DONE are kept; switching off changes no phase.  A phase
+ * marked by hand stays until the next switch-on (the newest event wins).
+ * Returns 1 when it entered PURGE, 0 otherwise, -EINVAL (non-finite),
+ * -ERANGE (not newer than the last fan reading). */
+int fum_chamber_observe_fan(struct fum_chamber_state *s, const struct fum_chamber_params *p, int64_t ts_ns,
+			    double v);
 
 enum fum_ct_verdict {
 	FUM_CT_NONE,      /* no interval integrated yet */

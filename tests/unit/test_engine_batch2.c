@@ -49,6 +49,8 @@ static int load(void)
 		   "processes = ( { name = \"chamber-1\"; kind = \"fumigation\"; chamber = \"fc1/so2\"; outside = [ \"fc1/door_so2\" ]; },\n"
 		   "  { name = \"chamber-2\"; kind = \"fumigation\"; chamber = \"fc2/so2\"; outside = [ \"fc2/door_so2\" ];\n"
 		   "    free_volume = (60.0, \"D\"); sulphur_dose = (1.25, \"A: Kremer-Koehne\"); air_changes = (10.0, \"D\"); },\n"
+		   "  { name = \"chamber-3\"; kind = \"fumigation\"; chamber = \"fc3/so2\"; outside = [ \"fc3/door_so2\" ];\n"
+		   "    purge_fan = \"fc3/fan\"; door = \"fc3/door\"; air_changes = (10.0, \"D\"); },\n"
 		   "  { name = \"kiln-1\"; kind = \"drying\"; air = \"k1/air\"; loadcell = \"k1/mass\"; },\n"
 		   "  { name = \"kiln-2\"; kind = \"drying\"; air = \"k2/air\"; loadcell = \"k2/mass\"; } );\n"
 		   "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
@@ -65,6 +67,9 @@ static int load(void)
 static struct cc_channel ch_out_1 = { .id = "fc1/door_so2", .quantity = "so2", .sensor = "fc1", .name = "door_so2" };
 static struct cc_channel ch_so2_2 = { .id = "fc2/so2", .quantity = "so2", .sensor = "fc2", .name = "so2" };
 static struct cc_channel ch_out_2 = { .id = "fc2/door_so2", .quantity = "so2", .sensor = "fc2", .name = "door_so2" };
+static struct cc_channel ch_so2_3 = { .id = "fc3/so2", .quantity = "so2", .sensor = "fc3", .name = "so2" };
+static struct cc_channel ch_fan_3 = { .id = "fc3/fan", .quantity = "fan", .sensor = "fc3", .name = "fan" };
+static struct cc_channel ch_door_3 = { .id = "fc3/door", .quantity = "door", .sensor = "fc3", .name = "door" };
 static struct cc_channel ch_air_1 = { .id = "k1/air", .quantity = "temperature", .sensor = "k1", .name = "air" };
 static struct cc_channel ch_mass_1 = { .id = "k1/mass", .quantity = "mass", .sensor = "k1", .name = "mass" };
 static struct cc_channel ch_mass_2 = { .id = "k2/mass", .quantity = "mass", .sensor = "k2", .name = "mass" };
@@ -174,6 +179,49 @@ static void test_s3_chamber_readings_give_ct_3750_ppm_h_and_a_restart_continues_
 }
 
 /* D1: 100 kg fresh at 82 % wb, a load cell reading 25 kg. */
+/* The purge fan's switch-on enters purge at its own reading's time, with
+ * the chamber's concentration then (S3: 10000 ppm at 10 air changes/h,
+ * 0.8517 h to 2 ppm); the door opened above the entry limit is a critical
+ * alarm, and the status says re-entry is not allowed. */
+static void test_the_purge_fan_enters_purge_at_its_switch_on_and_the_door_alarm_is_critical(void)
+{
+	const char *door = "\"id\":\"chamber-3/F3/door_open_above_entry\"";
+	struct engine_batch_opts o;
+	cJSON *st;
+
+	engine_batch_opts_init(&o, START);
+	CHECK_INT(engine_batch_start_opts(E, "chamber-3", "F3", "fum", &o, "t"), 0);
+	CHECK_INT(engine_batch_phase(E, "F3", "burning", START, "t"), 0);
+	feed(&ch_fan_3, START, 0);
+	feed(&ch_door_3, START, 0);
+	for (int i = 0; i < 4; i++)
+		feed(&ch_so2_3, START + i * 5 * MIN_NS, s3_ppm[i]);
+	feed(&ch_door_3, START + 16 * MIN_NS, 1);
+	engine_tick(E, START + 16 * MIN_NS);
+	CHECK_INT(count_with(events, nevents, door, "\"event\":\"raise\""), 1);
+	CHECK(count_with(events, nevents, door, "\"severity\":\"critical\"") >= 1);
+	st = engine_batch_status_json(E, "F3");
+	CHECK(st && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "entry_allowed")));
+	CHECK(st && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "entry_limit_estimate")));
+	if (st)
+		CHECK_NEAR(num(st, "entry_limit_ppm"), 2.0, 0);
+	cJSON_Delete(st);
+	feed(&ch_door_3, START + 17 * MIN_NS, 0);
+	feed(&ch_so2_3, START + 20 * MIN_NS, 10000);
+	feed(&ch_fan_3, START + 21 * MIN_NS, 1);
+	feed(&ch_so2_3, START + 22 * MIN_NS, 9000); /* the sample after: not the start */
+	engine_tick(E, START + 22 * MIN_NS);
+	st = engine_batch_status_json(E, "F3");
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(st, "phase")->valuestring, "purge");
+	CHECK_NEAR(num(st, "purge_start_ns"), (double)(START + 21 * MIN_NS), 1e3);
+	CHECK_NEAR(num(st, "purge_estimate_h"), 0.8517, 0.00005);
+	CHECK_NEAR(num(st, "purge_h"), 1.0 / 60, 1e-6); /* the status is taken at the engine clock, ms */
+	cJSON_Delete(st);
+}
+
 static void test_d1_load_cell_at_25_kg_gives_28_00_percent_wb_and_a_restart_keeps_it(void)
 {
 	struct engine_batch_opts o;
@@ -238,6 +286,7 @@ int main(void)
 	E = engine_new(cfg, &collect);
 	RUN(test_s2_samples_outside_give_stel_5_667_in_the_status_and_a_latched_stel_alarm);
 	RUN(test_s3_chamber_readings_give_ct_3750_ppm_h_and_a_restart_continues_the_dose_and_the_stel);
+	RUN(test_the_purge_fan_enters_purge_at_its_switch_on_and_the_door_alarm_is_critical);
 	RUN(test_d1_load_cell_at_25_kg_gives_28_00_percent_wb_and_a_restart_keeps_it);
 	RUN(test_a_kiln_unloaded_at_55_percent_wb_raises_pulled_wet_latched);
 	engine_free(E);

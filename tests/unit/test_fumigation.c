@@ -414,6 +414,71 @@ static void test_door_opened_above_the_entry_limit_alarms(void)
 	CHECK(!(fum_chamber_alarms(&s, &p, T0 + 31 * MIN_NS) & FUM_A_DOOR));
 }
 
+static void test_purge_fan_switch_on_enters_purge_at_its_own_reading_time(void)
+{
+	struct fum_chamber_params p = chamber();
+	struct fum_chamber_state s;
+
+	fum_chamber_init(&s);
+	fum_chamber_set_phase(&s, FUM_PHASE_BURNING, T0);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0, 0), 0);
+	fum_chamber_observe(&s, &p, T0 + 40 * MIN_NS, 10000);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 40 * MIN_NS + 1, 0.4), 0); /* < 0.5: off */
+	CHECK_INT(s.phase, FUM_PHASE_BURNING);
+	/* switched on: purge from this reading's time, c0 the chamber then;
+	 * a chamber reading after it does not move the start */
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 41 * MIN_NS, 1), 1);
+	CHECK_INT(s.phase, FUM_PHASE_PURGE);
+	CHECK_INT(s.purge_start_ns, T0 + 41 * MIN_NS);
+	CHECK_NEAR(s.purge_c0_ppm, 10000, 0);
+	fum_chamber_observe(&s, &p, T0 + 42 * MIN_NS, 9000);
+	CHECK_INT(s.purge_start_ns, T0 + 41 * MIN_NS);
+	CHECK_NEAR(s.purge_c0_ppm, 10000, 0);
+	CHECK_NEAR(fum_chamber_purge_h(&s, T0 + 51 * MIN_NS), 10.0 / 60, 1e-12);
+	/* still on: no new switch-on; off then on again in PURGE: kept */
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 43 * MIN_NS, 1), 0);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 44 * MIN_NS, 0), 0);
+	CHECK_INT(s.phase, FUM_PHASE_PURGE);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 45 * MIN_NS, 1), 0);
+	CHECK_INT(s.purge_start_ns, T0 + 41 * MIN_NS);
+	/* late and non-finite fan readings change nothing */
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 44 * MIN_NS, 0), -ERANGE);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 46 * MIN_NS, NAN), -EINVAL);
+	CHECK_INT(s.fan_on, 1);
+}
+
+static void test_purge_fan_hand_marking_and_the_newest_event_win(void)
+{
+	struct fum_chamber_params p = chamber();
+	struct fum_chamber_state s;
+
+	/* a fan run before any gas is ventilation: loading stays */
+	fum_chamber_init(&s);
+	fum_chamber_observe(&s, &p, T0, 0.5);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 1, 1), 0);
+	CHECK_INT(s.phase, FUM_PHASE_LOADING);
+	CHECK_INT(s.purge_start_ns, 0);
+	/* gas nobody marked as a burn: the fan's switch-on still purges */
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 2, 0), 0);
+	fum_chamber_observe(&s, &p, T0 + MIN_NS, 800);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 2 * MIN_NS, 1), 1);
+	CHECK_INT(s.phase, FUM_PHASE_PURGE);
+	/* the operator marks hold (a fan test, say): the hand wins until the
+	 * fan's next switch-on, which purges again (the first start is kept) */
+	fum_chamber_set_phase(&s, FUM_PHASE_HOLD, T0 + 3 * MIN_NS);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 4 * MIN_NS, 1), 0);
+	CHECK_INT(s.phase, FUM_PHASE_HOLD);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 5 * MIN_NS, 0), 0);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 6 * MIN_NS, 1), 1);
+	CHECK_INT(s.phase, FUM_PHASE_PURGE);
+	CHECK_INT(s.purge_start_ns, T0 + 2 * MIN_NS);
+	/* done by hand: a switch-on afterwards does not reopen the batch */
+	fum_chamber_set_phase(&s, FUM_PHASE_DONE, T0 + 7 * MIN_NS);
+	fum_chamber_observe_fan(&s, &p, T0 + 8 * MIN_NS, 0);
+	CHECK_INT(fum_chamber_observe_fan(&s, &p, T0 + 9 * MIN_NS, 1), 0);
+	CHECK_INT(s.phase, FUM_PHASE_DONE);
+}
+
 static void test_flat_reading_while_burning_is_a_sensor_fault(void)
 {
 	struct fum_chamber_params p = chamber();
@@ -501,6 +566,8 @@ int main(void)
 	RUN(test_purge_at_the_design_rate_is_ok_and_a_slow_one_is_a_ventilation_fault);
 	RUN(test_door_opened_above_the_entry_limit_alarms);
 	RUN(test_flat_reading_while_burning_is_a_sensor_fault);
+	RUN(test_purge_fan_switch_on_enters_purge_at_its_own_reading_time);
+	RUN(test_purge_fan_hand_marking_and_the_newest_event_win);
 	RUN(test_chamber_gap_is_not_interpolated_and_can_make_the_verdict_uncertain);
 	RUN(test_default_chamber_params_have_no_ct_window_and_no_purge_estimate);
 	return TL_DONE();
