@@ -295,7 +295,9 @@ void lots_step_emit(struct engine *e, const struct lot_step *s)
 	}
 	n = step_result_fields(s->result, f, n);
 	lp_buf_init(&lb);
-	if (lp_encode(&lb, "lot_step", tags, sizeof(tags) / sizeof(tags[0]), f, n, s->at_ns) == 0)
+	/* whole milliseconds: the snapshot keeps a lot's load time as a double,
+	 * and the point written after a restart must fall on the same time */
+	if (lp_encode(&lb, "lot_step", tags, sizeof(tags) / sizeof(tags[0]), f, n, s->at_ns / 1000000 * 1000000) == 0)
 		eval_emit_lines(e, &lb);
 	lp_buf_free(&lb);
 }
