@@ -32,6 +32,15 @@ void report_fmt_utc(int64_t ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void report_lot_step_times(const struct report_lot_step *ls, char *start, char *end, size_t len)
+{
+	start[0] = end[0] = '\0';
+	if (ls->start)
+		report_fmt_utc(ls->start, start, len);
+	if (ls->end)
+		report_fmt_utc(ls->end, end, len);
+}
+
 /* ISO 8601 with a zone (time_parse_iso8601: "2026-06-12T08:00:00+07:00",
  * "...Z"), not before 1970, or "now", or an integer of epoch seconds.
  * 0 or -1. */

@@ -233,11 +233,7 @@ static void csv_lot_history(const struct report *r, FILE *o)
 	csv_row(o, 8, "lot_step", "step", "batch", "room", "process", "start_utc", "end_utc", "verdict");
 	for (size_t i = 0; i < r->nlsteps; i++) {
 		const struct report_lot_step *ls = &r->lsteps[i];
-		a[0] = b[0] = '\0';
-		if (ls->start)
-			report_fmt_utc(ls->start, a, sizeof(a));
-		if (ls->end)
-			report_fmt_utc(ls->end, b, sizeof(b));
+		report_lot_step_times(ls, a, b, sizeof(a));
 		csv_row(o, 8, "lot_step", ls->step, ls->batch, ls->room, ls->process, a, b, ls->verdict);
 	}
 	fputc('\n', o);

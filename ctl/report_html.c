@@ -854,11 +854,7 @@ static void html_lot_history(const struct report *r, FILE *o)
 	      o);
 	for (size_t i = 0; i < r->nlsteps; i++) {
 		const struct report_lot_step *ls = &r->lsteps[i];
-		a[0] = b[0] = '\0';
-		if (ls->start)
-			report_fmt_utc(ls->start, a, sizeof(a));
-		if (ls->end)
-			report_fmt_utc(ls->end, b, sizeof(b));
+		report_lot_step_times(ls, a, b, sizeof(a));
 		fprintf(o, "<tr><td>%zu</td>", i + 1);
 		lot_cell(o, i, "step", ls->step);
 		lot_cell(o, i, "where", ls->batch && strcmp(ls->step, "room") != 0 ? ls->batch : ls->room);

@@ -159,6 +159,9 @@ int report_fetch_step(struct report *r, const char *batch, struct report_step *s
 /* The batches whose process points carry lot = r->lot, by their start,
  * into r->found.  0 (none is fine) or -1. */
 int report_fetch_lot_batches(struct report *r);
+/* A lot step's start and end as the report prints them ("" when not
+ * recorded). */
+void report_lot_step_times(const struct report_lot_step *ls, char *start, char *end, size_t len);
 /* The lot's lot_step points into r->lsteps, by start.  0 (none is fine)
  * or -1. */
 int report_fetch_lot_steps(struct report *r);

@@ -651,36 +651,12 @@ round() { "$PY" -c "print('%.${2}f' % $1)"; }
 
 # csv_get FILE TYPE KEYCOL KEY COLUMN: a cell of a report CSV (its first
 # column is the record type; the first row of a type is that type's header).
+# csv_get FILE TYPE '' '' COLUMN: that column of every TYPE record,
+# comma-joined (csv_column).
 csv_get() {
 	"$PY" - "$@" <<'PYEOF'
 import csv, sys
 path, typ, keycol, key, col = sys.argv[1:]
-head = None
-for row in csv.reader(open(path, encoding="utf-8")):
-    if not row or row[0] != typ:
-        continue
-    if head is None:
-        head = row
-        continue
-    if row[head.index(keycol)] == key:
-        print(row[head.index(col)])
-        break
-PYEOF
-}
-
-# csv_count FILE TYPE: how many records of TYPE (its header row not counted).
-csv_count() {
-	"$PY" - "$1" "$2" <<'PYEOF'
-import csv, sys
-print(max(0, sum(1 for r in csv.reader(open(sys.argv[1], encoding="utf-8")) if r and r[0] == sys.argv[2]) - 1))
-PYEOF
-}
-
-# csv_column FILE TYPE COLUMN: the column of every TYPE record, comma-joined.
-csv_column() {
-	"$PY" - "$@" <<'PYEOF'
-import csv, sys
-path, typ, col = sys.argv[1:]
 head, out = None, []
 for row in csv.reader(open(path, encoding="utf-8")):
     if not row or row[0] != typ:
@@ -688,7 +664,23 @@ for row in csv.reader(open(path, encoding="utf-8")):
     if head is None:
         head = row
         continue
-    out.append(row[head.index(col)])
-print(",".join(out))
+    if not keycol:
+        out.append(row[head.index(col)])
+    elif row[head.index(keycol)] == key:
+        out.append(row[head.index(col)])
+        break
+if out or not keycol:
+    print(",".join(out))
+PYEOF
+}
+
+# csv_column FILE TYPE COLUMN: the column of every TYPE record, comma-joined.
+csv_column() { csv_get "$1" "$2" '' '' "$3"; }
+
+# csv_count FILE TYPE: how many records of TYPE (its header row not counted).
+csv_count() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import csv, sys
+print(max(0, sum(1 for r in csv.reader(open(sys.argv[1], encoding="utf-8")) if r and r[0] == sys.argv[2]) - 1))
 PYEOF
 }
