@@ -230,6 +230,15 @@ expect_eq "CSV lot history: P1's verdict" "$(csv_get "$T/lot.csv" lot_step step 
 # --- HTML in headless Chromium
 ctl report --lot L-PF --format html -o "$T/lot.html" 2>"$T/html.err"
 expect_eq "report --lot L-PF --format html exits" "$?" 0
+
+# --- older data (no lot_step points; the HTML is written): the steps found by the process points' lot field
+influx_post_q() { curl -sS --max-time 30 -XPOST "$(influx_url)/query" --data-urlencode "db=$INFLUX_DB" --data-urlencode "q=$1" >/dev/null; }
+influx_post_q "DROP MEASUREMENT \"lot_step\""
+ctl report --lot L-PF --format csv -o "$T/old.csv" 2>"$T/old.err"
+expect_eq "report on data without lot_step exits" "$?" 0
+expect_eq "without lot_step: no Lot history rows" "$(csv_count "$T/old.csv" lot_step)" 0
+expect_eq "without lot_step: the steps by the process points' lot, in start order" \
+	"$(grep '^step,' "$T/old.csv" | cut -d, -f2 | tr '\n' ,)" "batch,P1,F1,"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
 	echo "SKIP integration/$TEST_NAME: chromium is not installed (apt-get install -y chromium): the HTML was not rendered"
