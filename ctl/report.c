@@ -32,6 +32,15 @@ void report_fmt_utc(int64_t ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void report_lot_step_times(const struct report_lot_step *ls, char *start, char *end, size_t len)
+{
+	start[0] = end[0] = '\0';
+	if (ls->start)
+		report_fmt_utc(ls->start, start, len);
+	if (ls->end)
+		report_fmt_utc(ls->end, end, len);
+}
+
 /* ISO 8601 with a zone (time_parse_iso8601: "2026-06-12T08:00:00+07:00",
  * "...Z"), not before 1970, or "now", or an integer of epoch seconds.
  * 0 or -1. */
@@ -283,6 +292,14 @@ static void report_free(struct report *r)
 	for (size_t i = 0; i < r->nfound; i++)
 		free(r->found[i]);
 	free(r->found);
+	for (size_t i = 0; i < r->nlsteps; i++) {
+		free(r->lsteps[i].step);
+		free(r->lsteps[i].batch);
+		free(r->lsteps[i].room);
+		free(r->lsteps[i].process);
+		free(r->lsteps[i].verdict);
+	}
+	free(r->lsteps);
 	for (size_t i = 0; i < r->nstays; i++)
 		report_stay_free(&r->stays[i]);
 	free(r->stays);
@@ -470,8 +487,17 @@ static int set_period(struct report *r)
 /* The processing steps named with --batch, in that order. */
 static int collect_steps(struct report *r)
 {
+	if (report_fetch_lot_steps(r) < 0)
+		return -1;
 	if (!r->nbatches) {
-		if (report_fetch_lot_batches(r) < 0)
+		/* the order the lot's history holds; older data (no lot_step
+		 * points): the batches whose process points name the lot */
+		for (size_t i = 0; i < r->nlsteps; i++)
+			if (r->lsteps[i].batch && *r->lsteps[i].batch && strcmp(r->lsteps[i].step, "harvest") != 0) {
+				r->found = xrealloc(r->found, (r->nfound + 1) * sizeof(*r->found));
+				r->found[r->nfound++] = xstrdup(r->lsteps[i].batch);
+			}
+		if (!r->nfound && report_fetch_lot_batches(r) < 0)
 			return -1;
 		r->batches = xcalloc(r->nfound + 1, sizeof(*r->batches));
 		for (size_t i = 0; i < r->nfound; i++)

@@ -223,6 +223,22 @@ static void csv_step_dry(FILE *o, const struct report_step *st)
 
 /* The processing steps: one row each, then their alarms, graded numbers
  * and curve points. */
+/* The lot's history (lot_step points), by start. */
+static void csv_lot_history(const struct report *r, FILE *o)
+{
+	char a[64], b[64];
+
+	if (!r->nlsteps)
+		return;
+	csv_row(o, 8, "lot_step", "step", "batch", "room", "process", "start_utc", "end_utc", "verdict");
+	for (size_t i = 0; i < r->nlsteps; i++) {
+		const struct report_lot_step *ls = &r->lsteps[i];
+		report_lot_step_times(ls, a, b, sizeof(a));
+		csv_row(o, 8, "lot_step", ls->step, ls->batch, ls->room, ls->process, a, b, ls->verdict);
+	}
+	fputc('\n', o);
+}
+
 static void csv_steps(const struct report *r, FILE *o)
 {
 	if (!r->nsteps)
@@ -352,6 +368,7 @@ static void csv_data(const struct report *r, FILE *o)
 void report_write_csv(const struct report *r, FILE *o)
 {
 	csv_header(r, o);
+	csv_lot_history(r, o);
 	csv_steps(r, o);
 	csv_stays(r, o);
 	csv_alarms(r, o);

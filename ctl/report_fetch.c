@@ -715,6 +715,57 @@ int report_fetch_lot_batches(struct report *r)
 	return 0;
 }
 
+static int cmp_lot_step(const void *a, const void *b)
+{
+	const struct report_lot_step *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->step, y->step);
+}
+
+static void lot_step_of(struct report_lot_step *ls, const cJSON *ser, const cJSON *row)
+{
+	double start = num_at(row, col_index(ser, "start")), end = num_at(row, col_index(ser, "end"));
+
+	ls->step = xstrdup0(tag_of(ser, "step"));
+	ls->batch = xstrdup0(tag_of(ser, "batch"));
+	ls->room = xstrdup0(tag_of(ser, "room"));
+	ls->process = xstrdup0(str_at(row, col_index(ser, "process")));
+	ls->verdict = xstrdup0(str_at(row, col_index(ser, "verdict")));
+	/* start and end are ns fields; a point without start: its time */
+	ls->start = isfinite(start) ? (int64_t)(start / 1e6) : (int64_t)num_at(row, 0);
+	ls->end = isfinite(end) ? (int64_t)(end / 1e6) : 0;
+}
+
+int report_fetch_lot_steps(struct report *r)
+{
+	char *l = ql_str(r->lot), *q;
+	cJSON *root, *series, *ser, *row;
+	size_t n = 0;
+
+	q = xasprintf("SELECT \"start\", \"end\", \"process\", \"verdict\" FROM \"lot_step\" WHERE \"lot\" = %s AND "
+		      "time <= %" PRId64 "ms GROUP BY \"step\", \"batch\", \"room\"",
+		      l, r->generated);
+	free(l);
+	root = iq(r, q, &series);
+	free(q);
+	if (!root)
+		return -1;
+	cJSON_ArrayForEach(ser, series)
+		n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ser, "values"));
+	r->lsteps = xcalloc(n + 1, sizeof(*r->lsteps));
+	cJSON_ArrayForEach(ser, series) {
+		if (!tag_of(ser, "step"))
+			continue;
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(ser, "values"))
+			lot_step_of(&r->lsteps[r->nlsteps++], ser, row);
+	}
+	qsort(r->lsteps, r->nlsteps, sizeof(*r->lsteps), cmp_lot_step);
+	cJSON_Delete(root);
+	return 0;
+}
+
 int report_fetch_step(struct report *r, const char *batch, struct report_step *st)
 {
 	char *b = ql_str(batch), *q;

@@ -834,6 +834,38 @@ static void step_grades(const struct report_step *st, FILE *o)
 	fputs("</table>\n", o);
 }
 
+/* A cell of the lot history table, id lot-step-N-KEY. */
+static void lot_cell(FILE *o, size_t i, const char *key, const char *v)
+{
+	fprintf(o, "<td id=\"lot-step-%zu-%s\">", i + 1, key);
+	html_esc(o, v ? v : "");
+	fputs("</td>", o);
+}
+
+/* The lot's history at the top: its lot_step points, by start. */
+static void html_lot_history(const struct report *r, FILE *o)
+{
+	char a[64], b[64];
+
+	if (!r->nlsteps)
+		return;
+	fputs("<h2>Lot history</h2>\n<table class=\"lot-history\">\n<tr><th>#</th><th>step</th><th>batch or "
+	      "room</th><th>start (UTC)</th><th>end (UTC)</th><th>verdict</th></tr>\n",
+	      o);
+	for (size_t i = 0; i < r->nlsteps; i++) {
+		const struct report_lot_step *ls = &r->lsteps[i];
+		report_lot_step_times(ls, a, b, sizeof(a));
+		fprintf(o, "<tr><td>%zu</td>", i + 1);
+		lot_cell(o, i, "step", ls->step);
+		lot_cell(o, i, "where", ls->batch && strcmp(ls->step, "room") != 0 ? ls->batch : ls->room);
+		lot_cell(o, i, "start", a);
+		lot_cell(o, i, "end", b);
+		lot_cell(o, i, "verdict", ls->verdict);
+		fputs("</tr>\n", o);
+	}
+	fputs("</table>\n", o);
+}
+
 static void html_steps(const struct report *r, FILE *o)
 {
 	if (!r->nsteps)
@@ -926,6 +958,7 @@ void report_write_html(const struct report *r, FILE *o)
 	char a[64];
 
 	html_head(r, o);
+	html_lot_history(r, o);
 	html_sensors(r, o);
 	html_steps(r, o);
 	fputs("<h2>Air temperature and RH against the storage band</h2>\n", o);

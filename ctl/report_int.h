@@ -62,6 +62,16 @@ struct report {
 	size_t nfound;
 	struct report_step *steps;
 	size_t nsteps;
+	/* the lot's history from its lot_step points, by start (none: data
+	 * older than the measurement) */
+	struct report_lot_step *lsteps;
+	size_t nlsteps;
+};
+
+/* One step of the lot's history (a lot_step point of coldchaind). */
+struct report_lot_step {
+	char *step, *batch, *room, *process, *verdict; /* NULL: not recorded */
+	int64_t start, end;                            /* ms; 0: not recorded */
 };
 
 /* One processing step of the lot (a batch given with --batch), from its
@@ -149,6 +159,12 @@ int report_fetch_step(struct report *r, const char *batch, struct report_step *s
 /* The batches whose process points carry lot = r->lot, by their start,
  * into r->found.  0 (none is fine) or -1. */
 int report_fetch_lot_batches(struct report *r);
+/* A lot step's start and end as the report prints them ("" when not
+ * recorded). */
+void report_lot_step_times(const struct report_lot_step *ls, char *start, char *end, size_t len);
+/* The lot's lot_step points into r->lsteps, by start.  0 (none is fine)
+ * or -1. */
+int report_fetch_lot_steps(struct report *r);
 /* A profile's number of a step is D-graded (an estimate). */
 int report_step_estimate(const struct report_step *st, const char *group, const char *key);
 

@@ -624,3 +624,63 @@ mount_journal_tmpfs() {
 }
 
 umount_journal() { umount "$J" 2>/dev/null || umount -l "$J" 2>/dev/null; }
+
+# --- processing-batch and lot-report tests (shared by the report and
+# batch tests; before, each carried its own copy)
+
+# start_daemon_mqtt [CONF]: start_daemon, then wait until it connected to
+# the test broker.
+start_daemon_mqtt() {
+	start_daemon "$@"
+	wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
+}
+
+# ctl COMMAND ARGS...: coldchainctl ($CTL, default $BUILD_DIR/coldchainctl)
+# with the test's configuration.
+ctl() {
+	local c=$1
+	shift
+	"${CTL:-$BUILD_DIR/coldchainctl}" "$c" -c "$DAEMON_CONF" "$@"
+}
+
+# iso EPOCH_SECONDS: RFC 3339 UTC, as coldchainctl takes and the report prints.
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+# round NUMBER DIGITS: printf-style rounding, as the report's CSV writes.
+round() { "$PY" -c "print('%.${2}f' % $1)"; }
+
+# csv_get FILE TYPE KEYCOL KEY COLUMN: a cell of a report CSV (its first
+# column is the record type; the first row of a type is that type's header).
+# csv_get FILE TYPE '' '' COLUMN: that column of every TYPE record,
+# comma-joined (csv_column).
+csv_get() {
+	"$PY" - "$@" <<'PYEOF'
+import csv, sys
+path, typ, keycol, key, col = sys.argv[1:]
+head, out = None, []
+for row in csv.reader(open(path, encoding="utf-8")):
+    if not row or row[0] != typ:
+        continue
+    if head is None:
+        head = row
+        continue
+    if not keycol:
+        out.append(row[head.index(col)])
+    elif row[head.index(keycol)] == key:
+        out.append(row[head.index(col)])
+        break
+if out or not keycol:
+    print(",".join(out))
+PYEOF
+}
+
+# csv_column FILE TYPE COLUMN: the column of every TYPE record, comma-joined.
+csv_column() { csv_get "$1" "$2" '' '' "$3"; }
+
+# csv_count FILE TYPE: how many records of TYPE (its header row not counted).
+csv_count() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import csv, sys
+print(max(0, sum(1 for r in csv.reader(open(sys.argv[1], encoding="utf-8")) if r and r[0] == sys.argv[2]) - 1))
+PYEOF
+}

@@ -492,11 +492,31 @@ static struct elot *lot_in_room(struct engine *e, const char *room, const char *
 	return NULL;
 }
 
+/* The lot's steps this release records: the harvest (when the batch was
+ * started with one), the batch, the room it is in now (its start: the
+ * latest processing step's end, when that follows the load). */
+static void release_steps(struct engine *e, const struct ebatch *b, const struct elot *l, const char *room,
+			  const cJSON *step)
+{
+	const char *lot = l->lc->id;
+	int64_t loaded = l->lc->loaded_ns;
+
+	if (b->opts.harvest_ns)
+		lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = "harvest", .batch = b->id,
+						      .at_ns = b->opts.harvest_ns, .start_ns = b->opts.harvest_ns });
+	lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = config_process_kind_name(b->pc->kind),
+					      .batch = b->id, .process = b->pc->name, .at_ns = b->start_ns,
+					      .start_ns = b->start_ns, .end_ns = b->stop_ns, .result = step });
+	lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = "room", .room = room, .at_ns = loaded,
+					      .start_ns = b->stop_ns > loaded ? b->stop_ns : loaded });
+}
+
 static int batch_release_locked(struct engine *e, struct ebatch *b, const char *lot, const char *room,
 				const char *product, const char *user)
 {
 	const struct cc_room_conf *rc = config_find_room(e->cfg, room);
 	struct elot *l;
+	cJSON *step;
 	double pre_c;
 	int err;
 
@@ -518,7 +538,9 @@ static int batch_release_locked(struct engine *e, struct ebatch *b, const char *
 		return err;
 	if (!l->history)
 		l->history = cJSON_CreateArray();
-	cJSON_AddItemToArray(l->history, history_step(b));
+	step = history_step(b);
+	cJSON_AddItemToArray(l->history, step);
+	release_steps(e, b, l, room, step);
 	b->state = EBATCH_RELEASED;
 	b->lot = xstrdup(lot);
 	batch_point_lines(e, b, b->stop_ns); /* the last point again, now with its lot */

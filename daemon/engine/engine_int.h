@@ -294,5 +294,18 @@ int lots_load(struct engine *e, const char *room, const char *lot, const char *p
 	      double pre_c, struct elot **out);
 /* Removes alarm a from the engine and frees it (NULL: nothing). */
 void lots_alarm_drop(struct engine *e, struct ealarm *a);
+/* One step of a lot's history (issue 14: harvest, precool, fumigation,
+ * drying, chill, room, move) as a "lot_step" point out to the lines.  Its
+ * time is at_ns, a fixed instant of the step (its start, a room's load), so
+ * writing it again (its end, a replay, a release after a restart) overwrites
+ * the point instead of adding one.  batch, process, room: NULL when none;
+ * start_ns, end_ns: 0 when not known; result: the step's figures (numbers,
+ * strings and booleans of the history object; NULL: none). */
+struct lot_step {
+	const char *lot, *step, *batch, *process, *room;
+	int64_t at_ns, start_ns, end_ns;
+	const cJSON *result;
+};
+void lots_step_emit(struct engine *e, const struct lot_step *s);
 
 #endif

@@ -238,6 +238,70 @@ void lots_free(struct engine *e)
 }
 
 /* Under the lock: see engine_lot_load. */
+#define LOT_STEP_FIELDS_MAX 40
+
+/* The history object's figures that are not already tags or times. */
+static size_t step_result_fields(const cJSON *result, struct lp_field *f, size_t n)
+{
+	static const char *const skip[] = { "process", "kind", "batch", "start", "end", "start_ns", "end_ns" };
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, result) {
+		size_t k = 0;
+		while (k < sizeof(skip) / sizeof(skip[0]) && strcmp(skip[k], x->string) != 0)
+			k++;
+		if (k < sizeof(skip) / sizeof(skip[0]) || n >= LOT_STEP_FIELDS_MAX)
+			continue;
+		f[n].key = x->string;
+		if (cJSON_IsNumber(x)) {
+			f[n].type = LP_FLOAT;
+			f[n++].v.f = x->valuedouble;
+		} else if (cJSON_IsString(x)) {
+			f[n].type = LP_STRING;
+			f[n++].v.s = x->valuestring;
+		} else if (cJSON_IsBool(x)) {
+			f[n].type = LP_BOOL;
+			f[n++].v.b = cJSON_IsTrue(x);
+		}
+	}
+	return n;
+}
+
+void lots_step_emit(struct engine *e, const struct lot_step *s)
+{
+	struct lp_tag tags[] = { { "batch", s->batch }, { "lot", s->lot },   { "room", s->room },
+				 { "site", e->cfg->site }, { "step", s->step } };
+	struct lp_field f[LOT_STEP_FIELDS_MAX + 3];
+	struct lp_buf lb;
+	size_t n = 0;
+
+	/* start and end as fields: a room's start may follow its load (the
+	 * processing done in between); the process line as a field, not a tag
+	 * (the step is the same point whatever the line was renamed to) */
+	if (s->start_ns) { /* absent: the start written before stays */
+		f[n].key = "start";
+		f[n].type = LP_INT;
+		f[n++].v.i = s->start_ns;
+	}
+	if (s->end_ns) {
+		f[n].key = "end";
+		f[n].type = LP_INT;
+		f[n++].v.i = s->end_ns;
+	}
+	if (s->process) {
+		f[n].key = "process";
+		f[n].type = LP_STRING;
+		f[n++].v.s = s->process;
+	}
+	n = step_result_fields(s->result, f, n);
+	lp_buf_init(&lb);
+	/* whole milliseconds: the snapshot keeps a lot's load time as a double,
+	 * and the point written after a restart must fall on the same time */
+	if (lp_encode(&lb, "lot_step", tags, sizeof(tags) / sizeof(tags[0]), f, n, s->at_ns / 1000000 * 1000000) == 0)
+		eval_emit_lines(e, &lb);
+	lp_buf_free(&lb);
+}
+
 int lots_load(struct engine *e, const char *room, const char *lot, const char *product, int64_t loaded_ns,
 	      double pre_c, struct elot **out)
 {
@@ -270,6 +334,9 @@ int engine_lot_load(struct engine *e, const char *room, const char *lot, const c
 	pthread_mutex_lock(&e->lock);
 	rc = lots_load(e, room, lot, product, loaded_ns, NAN, &l);
 	if (rc == 0)
+		lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = "room", .room = room, .at_ns = loaded_ns,
+						      .start_ns = loaded_ns });
+	if (rc == 0)
 		log_info("lot %s (%s) loaded into room %s by %s", lot, product, room, user);
 	pthread_mutex_unlock(&e->lock);
 	return rc;
@@ -300,6 +367,8 @@ int engine_lot_unload(struct engine *e, const char *lot, const char *user)
 		cJSON_AddItemToArray(e->unloaded, x);
 	}
 	log_info("lot %s unloaded from room %s by %s (consumed %.3f)", lot, r->rc->name, user, l->s.consumed);
+	lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = "room", .room = r->rc->name,
+					      .at_ns = l->lc->loaded_ns, .end_ns = time_now_ns() });
 	room_take_lot(e, r, (size_t)(l - r->lots), NULL);
 	e->dirty = 1;
 out:
@@ -311,6 +380,7 @@ int engine_lot_move(struct engine *e, const char *lot, const char *room, const c
 {
 	struct eroom *from = NULL, *to;
 	struct elot *l, tmp;
+	int64_t now_ns;
 	int rc = 0;
 
 	if (!user || !*user)
@@ -326,6 +396,13 @@ int engine_lot_move(struct engine *e, const char *lot, const char *room, const c
 		rc = -EALREADY;
 		goto out;
 	}
+	now_ns = time_now_ns();
+	/* the room step's time is the lot's load: a lot moved twice ends its
+	 * first room's step (known limitation, README) */
+	lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = "room", .room = from->rc->name,
+					      .at_ns = l->lc->loaded_ns, .end_ns = now_ns });
+	lots_step_emit(e, &(struct lot_step){ .lot = lot, .step = "move", .room = room, .at_ns = now_ns,
+					      .start_ns = now_ns, .result = NULL });
 	room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
 	room_put_lot(e, to, &tmp);
 	e->dirty = 1;

@@ -39,10 +39,8 @@ alarms = { stale_after = "1d"; };
 outputs = { file = ( { path = "$OUT"; } ); };
 CONF
 } >"$DAEMON_CONF"
-start_daemon
-wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
+start_daemon_mqtt
 
-ctl() { local c=$1; shift; "$CTL" "$c" -c "$DAEMON_CONF" "$@"; }
 bstat() { ctl batch status B1 --json | json_eval "d['batches'][0]$1"; }
 
 # The curve, one reading a minute of process time: flat at T0 through the
@@ -60,7 +58,6 @@ for m in range(a, b):
     print('{"ts": %d, "air": 2.0, "p1": %.3f, "p2": %.3f}' % (start + m * 60, T(0.5, 1.15, t), T(0.6, 1.1, t)))
 PYEOF
 }
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 ctl batch start precooler-1 B1 --profile lychee-fa --start "$(iso $START)" --harvest "$(iso $((START - 3600)))" \
 	>"$T/start.out" 2>&1
 expect_eq "batch start exit status" "$?" 0

@@ -58,29 +58,6 @@ check "the error names the InfluxDB it could not read" grep -q "InfluxDB http://
 expect_eq "report --format csv exits" "$?" 0
 [ -s "$T/lot.csv" ] || die "no CSV written: $(cat "$T/csv.err")"
 
-# csv_get TYPE KEYCOL KEY COLUMN: a cell of the CSV (first column = record type).
-csv_get() {
-	"$PY" - "$T/lot.csv" "$@" <<'PYEOF'
-import csv, sys
-path, typ, keycol, key, col = sys.argv[1:]
-head = None
-for row in csv.reader(open(path, encoding="utf-8")):
-    if not row or row[0] != typ:
-        continue
-    if head is None:
-        head = row
-        continue
-    if row[head.index(keycol)] == key:
-        print(row[head.index(col)])
-        break
-PYEOF
-}
-csv_count() {
-	"$PY" - "$T/lot.csv" "$1" <<'PYEOF'
-import csv, sys
-print(max(0, sum(1 for r in csv.reader(open(sys.argv[1], encoding="utf-8")) if r and r[0] == sys.argv[2]) - 1))
-PYEOF
-}
 # close A B: equal to 1e-6 (the mean is a sum of a few thousand samples).
 close() { "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if abs(a - b) <= 1e-6 * max(1, abs(b)) else 1)' "$1" "$2"; }
 expect_close() { if [ -n "$2" ] && close "$2" "$3"; then pass "$1 = $3"; else fail "$1: expected $3, got '$2'"; fi; }
@@ -91,36 +68,36 @@ for q in temperature:th-a1:temperature humidity:th-a1:humidity; do
 		influx_rows | cut -f4-)
 	read -r imin imax imean icount <<<"$agg"
 	[ -n "$icount" ] || die "no $meas aggregates from InfluxDB"
-	expect_eq "CSV room A $meas channel" "$(csv_get stay room A "${meas}_channel")" "$sensor/$chan"
-	expect_num "CSV room A $meas samples (InfluxDB count)" "$(csv_get stay room A "${meas}_samples")" "$icount"
+	expect_eq "CSV room A $meas channel" "$(csv_get "$T/lot.csv" stay room A "${meas}_channel")" "$sensor/$chan"
+	expect_num "CSV room A $meas samples (InfluxDB count)" "$(csv_get "$T/lot.csv" stay room A "${meas}_samples")" "$icount"
 	u=$([ "$meas" = temperature ] && echo c || echo pct)
-	expect_num "CSV room A $meas min (InfluxDB min)" "$(csv_get stay room A "${meas}_min_$u")" "$imin"
-	expect_num "CSV room A $meas max (InfluxDB max)" "$(csv_get stay room A "${meas}_max_$u")" "$imax"
-	expect_close "CSV room A $meas mean (InfluxDB mean)" "$(csv_get stay room A "${meas}_mean_$u")" "$imean"
+	expect_num "CSV room A $meas min (InfluxDB min)" "$(csv_get "$T/lot.csv" stay room A "${meas}_min_$u")" "$imin"
+	expect_num "CSV room A $meas max (InfluxDB max)" "$(csv_get "$T/lot.csv" stay room A "${meas}_max_$u")" "$imax"
+	expect_close "CSV room A $meas mean (InfluxDB mean)" "$(csv_get "$T/lot.csv" stay room A "${meas}_mean_$u")" "$imean"
 done
-expect_eq "CSV product" "$(csv_get report key product value)" lychee
+expect_eq "CSV product" "$(csv_get "$T/lot.csv" report key product value)" lychee
 # The version the shipped profile carries (bumped whenever one of its numbers changes).
 lychee_version=$(sed -n '/name = "lychee";/{n;s/.*version = "\(.*\)";.*/\1/p;}' "$ROOT_DIR/config/profiles.conf")
-expect_eq "CSV profile version (config/profiles.conf)" "$(csv_get report key profile_version value)" "$lychee_version"
-check "CSV header names the site" [ "$(csv_get report key site value)" = demo-lucngan ]
+expect_eq "CSV profile version (config/profiles.conf)" "$(csv_get "$T/lot.csv" report key profile_version value)" "$lychee_version"
+check "CSV header names the site" [ "$(csv_get "$T/lot.csv" report key site value)" = demo-lucngan ]
 check "CSV carries the profile's grades (band_low graded A)" grep -q '^report,grade:band_low,A = 2.0' "$T/lot.csv"
 consumed=$(influx_scalar "SELECT last(\"consumed\") * 100 FROM \"shelf_life\" WHERE \"lot\" = '$LOT' AND $W")
-expect_close "CSV consumed shelf life (InfluxDB last consumed)" "$(csv_get figure key consumed_pct value)" \
+expect_close "CSV consumed shelf life (InfluxDB last consumed)" "$(csv_get "$T/lot.csv" figure key consumed_pct value)" \
 	"$("$PY" -c "print(round($consumed, 4))")"
 mkt=$(influx_scalar "SELECT last(\"mkt_c\") FROM \"shelf_life\" WHERE \"lot\" = '$LOT' AND $W")
-expect_close "CSV MKT (InfluxDB last mkt_c)" "$(csv_get figure key mkt_c value)" "$("$PY" -c "print(round($mkt, 4))")"
+expect_close "CSV MKT (InfluxDB last mkt_c)" "$(csv_get "$T/lot.csv" figure key mkt_c value)" "$("$PY" -c "print(round($mkt, 4))")"
 raises=$(influx_count "SELECT count(\"state\") FROM \"alert\" WHERE \"room\" = 'A' AND \"event\" = 'raise' AND $W")
 [ "$raises" -ge 1 ] || fail "the scenario raised no alarm in room A"
-expect_num "CSV alarms (InfluxDB raise events in room A)" "$(csv_count alarm)" "$raises"
-expect_eq "CSV A/temp_high_high acknowledged by" "$(csv_get alarm id A/temp_high_high acked_by)" qa-lan
-expect_eq "CSV A/temp_high_high acknowledgement note" "$(csv_get alarm id A/temp_high_high ack_note)" \
+expect_num "CSV alarms (InfluxDB raise events in room A)" "$(csv_count "$T/lot.csv" alarm)" "$raises"
+expect_eq "CSV A/temp_high_high acknowledged by" "$(csv_get "$T/lot.csv" alarm id A/temp_high_high acked_by)" qa-lan
+expect_eq "CSV A/temp_high_high acknowledgement note" "$(csv_get "$T/lot.csv" alarm id A/temp_high_high ack_note)" \
 	"door checked, fruit pre-cooled"
 check "CSV A/temp_high_high acknowledgement time is UTC" \
-	bash -c "[[ '$(csv_get alarm id A/temp_high_high acked_utc)' =~ ^20[0-9-]+T[0-9:]+Z\$ ]]"
+	bash -c "[[ '$(csv_get "$T/lot.csv" alarm id A/temp_high_high acked_utc)' =~ ^20[0-9-]+T[0-9:]+Z\$ ]]"
 all=$(influx_count "SELECT count(\"value\") FROM \"temperature\" WHERE \"sensor\" = 'th-a1' AND \"channel\" = 'temperature' AND $W")
 bad=$(influx_count "SELECT count(\"quality\") FROM /^(temperature|humidity)\$/ WHERE \"sensor\" = 'th-a1' AND $W")
 rh=$(influx_count "SELECT count(\"value\") FROM \"humidity\" WHERE \"sensor\" = 'th-a1' AND \"channel\" = 'humidity' AND $W")
-expect_num "CSV data rows (every temperature and RH sample)" "$(csv_count data)" "$((all + rh + bad))"
+expect_num "CSV data rows (every temperature and RH sample)" "$(csv_count "$T/lot.csv" data)" "$((all + rh + bad))"
 
 # --- HTML in headless Chromium
 "$CTL" report --lot "$LOT" --from "$FROM" --to "$TO" --format html -c "$LYCHEE_CONF" -o "$T/lot.html" 2>"$T/html.err"
@@ -178,7 +155,7 @@ consumed_html=$(grep -o 'id="fig-consumed_pct">[^<]*' "$T/dom.html" | sed 's/.*>
 # the same value: they agree to half a unit of the 2nd decimal plus half of
 # the 4th (re-rounding the CSV's 4 decimals to 2 can differ from the HTML's
 # own rounding, e.g. 0.024951 -> CSV 0.0250 -> 0.03, HTML 0.02).
-consumed_csv=$(csv_get figure key consumed_pct value)
+consumed_csv=$(csv_get "$T/lot.csv" figure key consumed_pct value)
 if [ -n "$consumed_html" ] && "$PY" -c 'import sys; a, b = map(float, sys.argv[1:]); sys.exit(0 if abs(a - b) <= 0.00505 else 1)' \
 	"$consumed_html" "$consumed_csv"; then
 	pass "HTML consumed shelf life $consumed_html = CSV $consumed_csv to the HTML's 2 decimals"

@@ -10,6 +10,10 @@
 # started, with C and j equal to P1's last process point in InfluxDB
 # (queried independently here), CT 3750 ppm.h and the outside sensor's
 # maximum STEL 85/15 ppm; the HTML renders in Debian's headless Chromium.
+# The lot's history, from its lot_step points: harvest, precool (P1),
+# fumigation (F1), then the room CS1 from F1's end, at the times InfluxDB
+# holds, as CSV rows and as the "Lot history" table above the Processing
+# section.
 # A drying batch D1 on a kiln runs beside them so that every fumigation and
 # drying query of the Grafana dashboard "Processing" is run on influxd.
 # shellcheck source=tests/lib.sh
@@ -63,11 +67,8 @@ alarms = { stale_after = "1d"; };
 CONF
 	config_outputs
 } >"$DAEMON_CONF"
-start_daemon
-wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
+start_daemon_mqtt
 
-ctl() { local c=$1; shift; "$CTL" "$c" -c "$DAEMON_CONF" "$@"; }
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 now=$(date +%s)
 START=$((now - 5 * 3600))  # P1: 3 h of precooling
 FSTART=$((now - 100 * 60)) # F1: fumigation, 40 min
@@ -132,6 +133,12 @@ lot_of() { influx_has "SELECT \"lot\" FROM \"process\" WHERE \"batch\" = '$1' AN
 wait_for "P1's process points name the lot" lot_of P1 || fail "no process point of P1 with lot L-PF"
 wait_for "F1's process points name the lot" lot_of F1 || fail "no process point of F1 with lot L-PF"
 start_f=$(influx_scalar "SELECT first(\"start\") FROM \"process\" WHERE \"batch\" = 'F1'")
+# the lot's history as lot_step points (issue 14): the room's step starts
+# when F1, the last processing step, ended
+room_after_f1() {
+	influx_has "SELECT \"start\" FROM \"lot_step\" WHERE \"lot\" = 'L-PF' AND \"step\" = 'room' AND \"start\" = $(((FSTART + 40 * 60) * 1000000000))"
+}
+wait_for "the room's lot_step after F1 in InfluxDB" room_after_f1 || fail "no lot_step of the room starting at F1's end"
 expect_eq "F1's points carry its start (ns)" "$start_f" "${FSTART}000000000"
 
 # --- D1: a kiln, 100 kg at 82 % wb losing 0.5 kg/min (for the dashboard)
@@ -170,53 +177,68 @@ expect_eq "fumigation and drying panel queries run" "$nq" 6
 ctl report --lot L-PF --format csv -o "$T/lot.csv" 2>"$T/csv.err"
 expect_eq "report --lot L-PF (no --batch) --format csv exits" "$?" 0
 [ -s "$T/lot.csv" ] || die "no CSV written: $(cat "$T/csv.err")"
-csv_get() { # TYPE KEYCOL KEY COLUMN
-	"$PY" - "$T/lot.csv" "$@" <<'PYEOF'
-import csv, sys
-path, typ, keycol, key, col = sys.argv[1:]
-head = None
-for row in csv.reader(open(path, encoding="utf-8")):
-    if not row or row[0] != typ:
-        continue
-    if head is None:
-        head = row
-        continue
-    if row[head.index(keycol)] == key:
-        print(row[head.index(col)])
-        break
-PYEOF
-}
-round() { "$PY" -c "print('%.${2}f' % $1)"; }
 expect_eq "CSV steps in the order they started" "$(grep '^step,' "$T/lot.csv" | cut -d, -f2 | tr '\n' ,)" "batch,P1,F1,"
 c_db=$(INFLUX_EPOCH=ms influx_scalar "SELECT last(\"C\") FROM \"process\" WHERE \"batch\" = 'P1'")
 j_db=$(INFLUX_EPOCH=ms influx_scalar "SELECT last(\"j\") FROM \"process\" WHERE \"batch\" = 'P1'")
 [ -n "$c_db" ] && [ -n "$j_db" ] || die "no C or j in P1's process points"
-expect_eq "CSV step P1 C (InfluxDB last process C)" "$(csv_get step batch P1 C_per_h)" "$(round "$c_db" 4)"
-expect_eq "CSV step P1 j (InfluxDB last process j)" "$(csv_get step batch P1 j)" "$(round "$j_db" 3)"
-expect_eq "CSV step F1 kind" "$(csv_get step batch F1 kind)" fumigation
+expect_eq "CSV step P1 C (InfluxDB last process C)" "$(csv_get "$T/lot.csv" step batch P1 C_per_h)" "$(round "$c_db" 4)"
+expect_eq "CSV step P1 j (InfluxDB last process j)" "$(csv_get "$T/lot.csv" step batch P1 j)" "$(round "$j_db" 3)"
+expect_eq "CSV step F1 kind" "$(csv_get "$T/lot.csv" step batch F1 kind)" fumigation
 ct_db=$(influx_scalar "SELECT last(\"ct_ppmh\") FROM \"process\" WHERE \"batch\" = 'F1' AND \"sensor\" = ''")
-expect_eq "CSV F1 CT (InfluxDB last ct_ppmh)" "$(csv_get step_fumigation batch F1 ct_ppmh)" "$(round "$ct_db" 1)"
-expect_eq "CSV F1 CT is S3's 3750 ppm.h" "$(csv_get step_fumigation batch F1 ct_ppmh)" 3750.0
+expect_eq "CSV F1 CT (InfluxDB last ct_ppmh)" "$(csv_get "$T/lot.csv" step_fumigation batch F1 ct_ppmh)" "$(round "$ct_db" 1)"
+expect_eq "CSV F1 CT is S3's 3750 ppm.h" "$(csv_get "$T/lot.csv" step_fumigation batch F1 ct_ppmh)" 3750.0
 expect_eq "CSV F1 the report's own CT of the recorded chamber points (S3)" \
-	"$(csv_get step_fumigation batch F1 refit_ct_ppmh)" 3750.0
-expect_eq "CSV F1 CT in g.h/m3 (S3: 9.826)" "$(csv_get step_fumigation batch F1 ct_g_h_m3)" 9.826
-expect_eq "CSV F1 CT verdict without a window" "$(csv_get step_fumigation batch F1 ct_verdict)" "no window set"
-expect_eq "CSV F1 verdict in the step row" "$(csv_get step batch F1 verdict)" "no window set"
+	"$(csv_get "$T/lot.csv" step_fumigation batch F1 refit_ct_ppmh)" 3750.0
+expect_eq "CSV F1 CT in g.h/m3 (S3: 9.826)" "$(csv_get "$T/lot.csv" step_fumigation batch F1 ct_g_h_m3)" 9.826
+expect_eq "CSV F1 CT verdict without a window" "$(csv_get "$T/lot.csv" step_fumigation batch F1 ct_verdict)" "no window set"
+expect_eq "CSV F1 verdict in the step row" "$(csv_get "$T/lot.csv" step batch F1 verdict)" "no window set"
 stel_db=$(influx_scalar "SELECT max(\"stel_max_ppm\") FROM \"process\" WHERE \"batch\" = 'F1' AND \"sensor\" = 'fc1/door_so2'")
 expect_eq "CSV F1 outside STEL max (InfluxDB max stel_max_ppm)" \
-	"$(csv_get step_sensor sensor fc1/door_so2 stel_max_ppm)" "$(round "$stel_db" 4)"
-expect_eq "CSV F1 outside STEL max is S2's 85/15 ppm" "$(csv_get step_sensor sensor fc1/door_so2 stel_max_ppm)" 5.6667
-expect_eq "CSV F1 STEL against NIOSH 5 ppm" "$(csv_get step_sensor sensor fc1/door_so2 stel_grade)" "above the limit"
-expect_eq "CSV F1 limit set" "$(csv_get step_sensor sensor fc1/door_so2 limit_set)" niosh-rel
-expect_eq "CSV F1 the fumigation start" "$(csv_get step_fumigation batch F1 start_utc)" "$(iso "$FSTART")"
-expect_eq "CSV the F1 stel alarm is listed" "$(csv_get step_alarm id chamber-1/F1/stel batch)" F1
+	"$(csv_get "$T/lot.csv" step_sensor sensor fc1/door_so2 stel_max_ppm)" "$(round "$stel_db" 4)"
+expect_eq "CSV F1 outside STEL max is S2's 85/15 ppm" "$(csv_get "$T/lot.csv" step_sensor sensor fc1/door_so2 stel_max_ppm)" 5.6667
+expect_eq "CSV F1 STEL against NIOSH 5 ppm" "$(csv_get "$T/lot.csv" step_sensor sensor fc1/door_so2 stel_grade)" "above the limit"
+expect_eq "CSV F1 limit set" "$(csv_get "$T/lot.csv" step_sensor sensor fc1/door_so2 limit_set)" niosh-rel
+expect_eq "CSV F1 the fumigation start" "$(csv_get "$T/lot.csv" step_fumigation batch F1 start_utc)" "$(iso "$FSTART")"
+expect_eq "CSV the F1 stel alarm is listed" "$(csv_get "$T/lot.csv" step_alarm id chamber-1/F1/stel batch)" F1
 expect_eq "CSV the D-graded entry limit is an estimate" \
-	"$(csv_get step_grade parameter fumigation.entry_limit grade)" "D (estimate)"
+	"$(csv_get "$T/lot.csv" step_grade parameter fumigation.entry_limit grade)" "D (estimate)"
 check "the drying batch D1 is not in the lot's report" bash -c "! grep -q '^step,D1,' '$T/lot.csv'"
+
+# --- the Lot history table: the steps of InfluxDB's lot_step points, in order
+expect_eq "CSV lot history: harvest, precool, fumigation, then the room" \
+	"$(csv_column "$T/lot.csv" lot_step step)" "harvest,precool,fumigation,room"
+expect_eq "CSV lot history: the batches" "$(csv_column "$T/lot.csv" lot_step batch)" "P1,P1,F1,"
+expect_eq "CSV lot history: the room" "$(csv_get "$T/lot.csv" lot_step step room room)" CS1
+step_t() { # STEP FIELD: InfluxDB's lot_step time field, as the report prints it
+	local ns
+	ns=$(influx_scalar "SELECT \"$2\" FROM \"lot_step\" WHERE \"lot\" = 'L-PF' AND \"step\" = '$1'")
+	[ -n "$ns" ] && iso $((ns / 1000000000))
+}
+for st in harvest:start precool:start precool:end fumigation:start fumigation:end room:start; do
+	IFS=: read -r s f <<<"$st"
+	expect_eq "CSV lot history: $s $f (InfluxDB lot_step $f)" "$(csv_get "$T/lot.csv" lot_step step "$s" "${f}_utc")" \
+		"$(step_t "$s" "$f")"
+done
+expect_eq "CSV lot history: the harvest is P1's" "$(csv_get "$T/lot.csv" lot_step step harvest start_utc)" "$(iso $((START - 3600)))"
+expect_eq "CSV lot history: precool from P1's start" "$(csv_get "$T/lot.csv" lot_step step precool start_utc)" "$(iso "$START")"
+expect_eq "CSV lot history: precool to P1's stop" "$(csv_get "$T/lot.csv" lot_step step precool end_utc)" "$(iso $((START + 180 * 60)))"
+expect_eq "CSV lot history: fumigation from F1's start" "$(csv_get "$T/lot.csv" lot_step step fumigation start_utc)" "$(iso "$FSTART")"
+expect_eq "CSV lot history: the room from F1's stop" "$(csv_get "$T/lot.csv" lot_step step room start_utc)" "$(iso $((FSTART + 40 * 60)))"
+expect_eq "CSV lot history: P1's verdict" "$(csv_get "$T/lot.csv" lot_step step precool verdict)" \
+	"$(influx_scalar "SELECT \"verdict\" FROM \"lot_step\" WHERE \"lot\" = 'L-PF' AND \"step\" = 'precool'")"
 
 # --- HTML in headless Chromium
 ctl report --lot L-PF --format html -o "$T/lot.html" 2>"$T/html.err"
 expect_eq "report --lot L-PF --format html exits" "$?" 0
+
+# --- older data (no lot_step points; the HTML is written): the steps found by the process points' lot field
+influx_post_q() { curl -sS --max-time 30 -XPOST "$(influx_url)/query" --data-urlencode "db=$INFLUX_DB" --data-urlencode "q=$1" >/dev/null; }
+influx_post_q "DROP MEASUREMENT \"lot_step\""
+ctl report --lot L-PF --format csv -o "$T/old.csv" 2>"$T/old.err"
+expect_eq "report on data without lot_step exits" "$?" 0
+expect_eq "without lot_step: no Lot history rows" "$(csv_count "$T/old.csv" lot_step)" 0
+expect_eq "without lot_step: the steps by the process points' lot, in start order" \
+	"$(grep '^step,' "$T/old.csv" | cut -d, -f2 | tr '\n' ,)" "batch,P1,F1,"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
 	echo "SKIP integration/$TEST_NAME: chromium is not installed (apt-get install -y chromium): the HTML was not rendered"
@@ -229,7 +251,7 @@ chrome() {
 }
 chrome --dump-dom "file://$T/lot.html" >"$T/dom.html"
 [ -s "$T/dom.html" ] || die "chromium --dump-dom produced nothing: $(tail -5 "$T/chromium.log")"
-"$PY" - "$T/dom.html" "$(round "$c_db" 4)" "$(round "$j_db" 3)" >"$T/dom.check" <<'PYEOF'
+"$PY" - "$T/dom.html" "$(round "$c_db" 4)" "$(round "$j_db" 3)" "$(iso $((FSTART + 40 * 60)))" >"$T/dom.check" <<'PYEOF'
 import sys
 from html.parser import HTMLParser
 dom, c, j = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], sys.argv[3]
@@ -261,6 +283,11 @@ st = p.ids.get("stel-F1-fc1/door_so2", "")
 say(st.startswith("5.667 ppm / 5.000 ppm: above the limit"), "rendered DOM: F1 outside STEL max %r" % st)
 say(p.poly.get("series-F1", 0) == 7, "rendered DOM: the chamber concentration chart has %d points" % p.poly.get("series-F1", 0))
 say(p.poly.get("cool-P1", 0) >= 2, "rendered DOM: P1's cooling curve is drawn")
+hist = [p.ids.get("lot-step-%d-step" % i, "") for i in range(1, 5)]
+say(hist == ["harvest", "precool", "fumigation", "room"], "rendered DOM: the Lot history table in order (%s)" % hist)
+say([p.ids.get("lot-step-%d-where" % i, "") for i in range(2, 5)] == ["P1", "F1", "CS1"], "rendered DOM: the Lot history's batches and room")
+say(dom.find('<h2>Lot history</h2>') >= 0 and dom.find('<h2>Lot history</h2>') < dom.find('<h2>Processing</h2>'), "rendered DOM: the Lot history is above the Processing section")
+say(p.ids.get("lot-step-4-start", "") == sys.argv[4], "rendered DOM: the room from F1's stop (%r)" % p.ids.get("lot-step-4-start"))
 PYEOF
 while IFS=$'\t' read -r st desc; do
 	if [ "$st" = ok ]; then pass "$desc"; else fail "$desc"; fi

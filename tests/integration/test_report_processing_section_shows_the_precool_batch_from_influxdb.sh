@@ -45,10 +45,8 @@ alarms = { stale_after = "1d"; };
 CONF
 	config_outputs
 } >"$DAEMON_CONF"
-start_daemon
-wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
+start_daemon_mqtt
 
-ctl() { local c=$1; shift; "$CTL" "$c" -c "$DAEMON_CONF" "$@"; }
 now=$(date +%s)
 START=$((now - 4 * 3600))
 curve() { # FROM TO (minutes)
@@ -62,7 +60,6 @@ for m in range(a, b):
     print('{"ts": %d, "air": 2.0, "p1": %.3f, "p2": %.3f}' % (start + m * 60, T(0.5, 1.15, t), T(0.6, 1.1, t)))
 PYEOF
 }
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 ctl batch start precooler-1 B1 --profile lychee-fa --start "$(iso $START)" --harvest "$(iso $((START - 3600)))" \
 	>"$T/start.out" 2>&1
 expect_eq "batch start exit status" "$?" 0
@@ -114,45 +111,28 @@ done <"$T/queries.out"
 ctl report --lot L-B1 --batch B1 --format csv -o "$T/lot.csv" 2>"$T/csv.err"
 expect_eq "report --batch B1 --format csv exits" "$?" 0
 [ -s "$T/lot.csv" ] || die "no CSV written: $(cat "$T/csv.err")"
-csv_get() { # TYPE KEYCOL KEY COLUMN
-	"$PY" - "$T/lot.csv" "$@" <<'PYEOF'
-import csv, sys
-path, typ, keycol, key, col = sys.argv[1:]
-head = None
-for row in csv.reader(open(path, encoding="utf-8")):
-    if not row or row[0] != typ:
-        continue
-    if head is None:
-        head = row
-        continue
-    if row[head.index(keycol)] == key:
-        print(row[head.index(col)])
-        break
-PYEOF
-}
 lastf() { INFLUX_EPOCH=ms influx_scalar "SELECT last(\"$1\") FROM \"process\" WHERE \"batch\" = 'B1'"; }
-round() { "$PY" -c "print('%.${2}f' % $1)"; }
 c_db=$(lastf C)
 j_db=$(lastf j)
 [ -n "$c_db" ] && [ -n "$j_db" ] || die "no C or j in the process points"
-expect_eq "CSV step B1 C (InfluxDB last process C)" "$(csv_get step batch B1 C_per_h)" "$(round "$c_db" 4)"
-expect_eq "CSV step B1 j (InfluxDB last process j)" "$(csv_get step batch B1 j)" "$(round "$j_db" 3)"
-expect_eq "CSV step B1 R² (InfluxDB last process r2)" "$(csv_get step batch B1 r2)" "$(round "$(lastf r2)" 4)"
-expect_eq "CSV step B1 final pulp temperature (InfluxDB last slowest_c)" "$(csv_get step batch B1 final_c)" \
+expect_eq "CSV step B1 C (InfluxDB last process C)" "$(csv_get "$T/lot.csv" step batch B1 C_per_h)" "$(round "$c_db" 4)"
+expect_eq "CSV step B1 j (InfluxDB last process j)" "$(csv_get "$T/lot.csv" step batch B1 j)" "$(round "$j_db" 3)"
+expect_eq "CSV step B1 R² (InfluxDB last process r2)" "$(csv_get "$T/lot.csv" step batch B1 r2)" "$(round "$(lastf r2)" 4)"
+expect_eq "CSV step B1 final pulp temperature (InfluxDB last slowest_c)" "$(csv_get "$T/lot.csv" step batch B1 final_c)" \
 	"$(round "$(lastf slowest_c)" 2)"
-expect_eq "CSV step B1 process" "$(csv_get step batch B1 process)" precooler-1
-expect_eq "CSV step B1 profile version" "$(csv_get step batch B1 profile_version)" itest-1
-expect_eq "CSV step B1 verdict" "$(csv_get step batch B1 verdict)" "pulled early"
-expect_eq "CSV step B1 target" "$(csv_get step batch B1 target_c)" 5.0
-expect_eq "CSV the batch's pulled_early alarm" "$(csv_get step_alarm id precooler-1/B1/pulled_early batch)" B1
-expect_eq "CSV the target's grade" "$(csv_get step_grade parameter precool.target grade)" A
-expect_eq "CSV a D-graded number is an estimate" "$(csv_get step_grade parameter precool.target_margin grade)" \
+expect_eq "CSV step B1 process" "$(csv_get "$T/lot.csv" step batch B1 process)" precooler-1
+expect_eq "CSV step B1 profile version" "$(csv_get "$T/lot.csv" step batch B1 profile_version)" itest-1
+expect_eq "CSV step B1 verdict" "$(csv_get "$T/lot.csv" step batch B1 verdict)" "pulled early"
+expect_eq "CSV step B1 target" "$(csv_get "$T/lot.csv" step batch B1 target_c)" 5.0
+expect_eq "CSV the batch's pulled_early alarm" "$(csv_get "$T/lot.csv" step_alarm id precooler-1/B1/pulled_early batch)" B1
+expect_eq "CSV the target's grade" "$(csv_get "$T/lot.csv" step_grade parameter precool.target grade)" A
+expect_eq "CSV a D-graded number is an estimate" "$(csv_get "$T/lot.csv" step_grade parameter precool.target_margin grade)" \
 	"D (estimate)"
-expect_eq "CSV the line's c_ref graded D" "$(csv_get step_grade parameter processes.c_ref grade)" "D (estimate)"
+expect_eq "CSV the line's c_ref graded D" "$(csv_get "$T/lot.csv" step_grade parameter processes.c_ref grade)" "D (estimate)"
 # the curve: the running batch's points (a stopped batch's fall at its stop time)
 npts=$(INFLUX_EPOCH=ms influx_scalar "SELECT count(\"slowest_c\") FROM \"process\" WHERE \"batch\" = 'B1' AND \"stopped\" = false")
 expect_eq "CSV curve points (InfluxDB count of slowest_c while running)" "$(grep -c '^step_point,B1,' "$T/lot.csv")" "$npts"
-refit=$(csv_get step batch B1 refit_C_per_h)
+refit=$(csv_get "$T/lot.csv" step batch B1 refit_C_per_h)
 check "the report's own fit of the recorded points: C within 2 % of 0.5 ($refit)" \
 	"$PY" -c "import sys; sys.exit(0 if abs(float('$refit') / 0.5 - 1) < 0.02 else 1)"
 

@@ -7,6 +7,7 @@
 #include "../../daemon/engine.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,56 @@ static void test_release_loads_the_lot_with_its_history_and_the_final_pulp_tempe
 	cJSON_Delete(st);
 }
 
+/* The one line of v[0..n) holding a and b (NULL: none, or more than one). */
+static const char *line_with(const char *a, const char *b)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < nlines; i++)
+		if (strstr(lines[i], a) && strstr(lines[i], b)) {
+			if (found)
+				return NULL;
+			found = lines[i];
+		}
+	return found;
+}
+
+/* issue 14: the lot's history as lot_step points, each at a fixed time of
+ * its step (a rewrite overwrites it), out through the engine's records:
+ * the precool step at the batch's start with its figures, the room step at
+ * the load with its start, and at the unload (after a restart) the same
+ * room point again with its end. */
+static void test_release_writes_the_lots_steps_as_lot_step_points(void)
+{
+	int64_t stop = START + 3 * H_NS + 2000000;
+	char *times = xasprintf(" start=%" PRId64 "i,end=%" PRId64 "i,", START, stop);
+	/* at whole milliseconds: the same after a restart (the snapshot keeps
+	 * the load time as a double) */
+	char *ts_start = xasprintf(" %" PRId64 "\n", START / 1000000 * 1000000);
+	char *room = xasprintf(" start=%" PRId64 "i %" PRId64 "\n", stop, stop / 1000000 * 1000000);
+	char *room_end = xasprintf("i %" PRId64 "\n", stop / 1000000 * 1000000);
+	const char *l;
+
+	l = line_with("lot_step,batch=B1,lot=L-B1,site=s,step=precool ", "process=\"precooler-1\"");
+	CHECK(l != NULL);
+	if (l) {
+		CHECK(strstr(l, times) != NULL);
+		CHECK(strstr(l, "verdict=\"pulled_early\"") != NULL);
+		CHECK(strstr(l, "final_c=9.2") != NULL);
+		CHECK(strstr(l, ",C=0.5") != NULL);
+		CHECK(strstr(l, ts_start) != NULL);
+	}
+	l = line_with("lot_step,lot=L-B1,room=A,site=s,step=room ", " start=");
+	CHECK(l != NULL && strstr(l, room) != NULL);
+	CHECK_INT(engine_lot_unload(E, "L-B1", "t"), 0);
+	l = line_with("lot_step,lot=L-B1,room=A,site=s,step=room ", " end=");
+	CHECK(l != NULL && strstr(l, room_end) != NULL);
+	free(times);
+	free(ts_start);
+	free(room);
+	free(room_end);
+}
+
 /* processing.md K2/K3: T0 38 °C core, air -1 °C, j 1.3, C given; a
  * reading every 5 minutes from minute a to b (inclusive). */
 static void k_feed(struct cc_channel *air, struct cc_channel *core, double c, int a, int b)
@@ -439,6 +490,7 @@ int main(void)
 	RUN(test_stopping_above_target_raises_pulled_early_once);
 	RUN(test_a_batch_restored_from_the_snapshot_continues_its_fit_identically);
 	RUN(test_release_loads_the_lot_with_its_history_and_the_final_pulp_temperature);
+	RUN(test_release_writes_the_lots_steps_as_lot_step_points);
 	RUN(test_k2_a_1_6_kg_carcass_at_c_0_7_is_compliant_within_its_4_h_deadline);
 	RUN(test_chill_min_probes_giblets_and_fresh_limit_through_a_batch);
 	RUN(test_chill_giblets_proof_goes_on_across_a_restart);
