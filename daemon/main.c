@@ -295,7 +295,8 @@ static void stats_emit(struct running *r)
 	lp_buf_init(&b);
 	c.b = &b;
 	c.site = r->cfg->site;
-	c.ts = time_now_ns();
+	/* whole milliseconds: /metrics carries ms, and equals InfluxDB's point */
+	c.ts = time_now_ns() / 1000000 * 1000000;
 	for (size_t i = 0; i < r->nbuses; i++)
 		if (r->buses[i])
 			mb_bus_foreach_stats(r->buses[i], emit_unit_stats, &c);

@@ -494,19 +494,20 @@ static struct MHD_Daemon *daemon_open(struct web *w, struct sockaddr_storage *ss
 		flags |= MHD_USE_IPv6;
 	if (c->cert_file) {
 		flags |= MHD_USE_TLS;
-		return MHD_start_daemon(flags, 0, on_accept, w, on_request, w, MHD_OPTION_SOCK_ADDR, ss,
+		return MHD_start_daemon(flags, 0, on_accept, w, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+					MHD_OPTION_SOCK_ADDR, ss,
 					MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT,
 					(unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 					MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-					w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_EXTERNAL_LOGGER,
-					on_mhd_log, w, MHD_OPTION_HTTPS_MEM_CERT, w->cert, MHD_OPTION_HTTPS_MEM_KEY, w->key,
+					w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_HTTPS_MEM_CERT, w->cert, MHD_OPTION_HTTPS_MEM_KEY, w->key,
 					MHD_OPTION_END);
 	}
-	return MHD_start_daemon(flags, 0, on_accept, w, on_request, w, MHD_OPTION_SOCK_ADDR, ss,
+	return MHD_start_daemon(flags, 0, on_accept, w, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+					MHD_OPTION_SOCK_ADDR, ss,
 				MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 				MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION,
-				on_connection, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w, MHD_OPTION_END);
+				on_connection, w, MHD_OPTION_END);
 }
 
 static void web_free(struct web *w)
