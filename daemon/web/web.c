@@ -480,7 +480,6 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, int *v6)
 	return 0;
 }
 
-/* long: one MHD_start_daemon call with its options, TLS or not */
 static struct MHD_Daemon *daemon_open(struct web *w, struct sockaddr_storage *ss, int v6)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
