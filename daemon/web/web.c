@@ -53,7 +53,7 @@ struct web {
 	struct ip_slot *ips; /* max_connections of them */
 	char *metrics;       /* latest stats_emit lines */
 	size_t metrics_len;
-	struct log_rl rl_refused;
+	struct log_rl rl[CNT_N]; /* one per kind of refusal */
 	char *cert, *key;
 };
 
@@ -72,7 +72,8 @@ static void count(struct web *w, int c)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* A refusal: counted, logged at most once a minute with how many more. */
+/* A refusal: counted, logged at most once a minute per kind, with how
+ * many more were not. */
 __attribute__((format(printf, 3, 4))) static void refused(struct web *w, int c, const char *fmt, ...)
 {
 	uint32_t more = 0;
@@ -82,7 +83,7 @@ __attribute__((format(printf, 3, 4))) static void refused(struct web *w, int c, 
 
 	pthread_mutex_lock(&w->mu);
 	w->cnt[c]++;
-	allow = log_rl_allow(&w->rl_refused, 60000, &more);
+	allow = log_rl_allow(&w->rl[c], 60000, &more);
 	pthread_mutex_unlock(&w->mu);
 	if (!allow)
 		return;
@@ -180,6 +181,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	if (strstr(msg, "reached connection limit"))
 		refused(w, CNT_CONN_LIMIT, "refused a connection: max_connections (%d) reached",
 			w->conf->max_connections);
+	else if (strstr(msg, "response code is 431"))
+		refused(w, CNT_TOO_LARGE, "refused a request: headers over the memory bound (max_request + 4 KiB): 431");
 	else
 		log_info("web: %s", msg);
 }

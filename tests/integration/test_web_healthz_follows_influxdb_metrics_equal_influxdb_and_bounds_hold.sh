@@ -128,6 +128,23 @@ head -c 1048576 /dev/zero | tr '\0' a >"$T/big"
 expect_eq "1 MiB POST" "$(code -X POST --data-binary @"$T/big" "$URL/metrics")" 413
 expect_eq "1 MiB chunked POST" "$(code -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$T/big" "$URL/metrics")" 413
 
+# ---- headers past the bound (max_request + 4 KiB of libmicrohttpd's pool):
+# 431, or the connection closed when not even the 431 fits; never served
+big_header=$(head -c 40000 /dev/zero | tr '\0' b)
+expect_eq "a 40 KB header" "$(code -H "X-Big: $big_header" "$URL/healthz")" 431
+big_header=$(head -c 20000 /dev/zero | tr '\0' b)
+c=$(code -H "X-Big: $big_header" "$URL/healthz")
+case $c in 431 | 000) pass "a 20 KB header: $c (000: closed)" ;; *) fail "a 20 KB header got $c" ;; esac
+file_has "headers over the memory bound" "$DAEMON_LOG" && pass "the 431 refusal is logged" || fail "431 not logged"
+
+# ---- SIGHUP with a changed web key: logged as needing a restart, still served
+sed -i 's/per_ip_connections = 600;/per_ip_connections = 500;/' "$DAEMON_CONF"
+kill -HUP "$DAEMON_PID"
+wait_for "reload logged" file_has "web and timezone settings changed: they take effect at the next restart" "$DAEMON_LOG" &&
+	pass "a reload that changes web keys says a restart is needed" || fail "no restart notice on reload"
+wait_for "reloaded" file_has "configuration reloaded" "$DAEMON_LOG" || fail "reload did not finish"
+expect_eq "healthz after the reload" "$(code "$URL/healthz")" 200
+
 # ---- 500 idle connections from 127.0.0.2; 127.0.0.1 still answered
 start_bg idle "$T/idle.log" "$PY" -c '
 import socket, sys, time
