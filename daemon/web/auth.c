@@ -157,6 +157,9 @@ const char *auth_role_name(enum auth_role r)
 
 const char *auth_hash_refusal(const char *hash)
 {
+	const char *last;
+	size_t want;
+
 	if (strncmp(hash, "$y$", 3) != 0 && strncmp(hash, "$6$", 3) != 0) {
 		if (strncmp(hash, "$1$", 3) == 0)
 			return "an MD5-crypt hash ($1$) is too weak; use yescrypt ($y$) or sha512-crypt ($6$)";
@@ -164,7 +167,12 @@ const char *auth_hash_refusal(const char *hash)
 			return "not a yescrypt ($y$) or sha512-crypt ($6$) hash (DES and other old hashes are refused)";
 		return "an unsupported hash method; use yescrypt ($y$) or sha512-crypt ($6$)";
 	}
-	if (strlen(hash) >= CRYPT_OUTPUT_SIZE || strpbrk(hash, ": \t") || crypt_checksalt(hash) != CRYPT_SALT_OK)
+	/* The setting must be one libcrypt takes and the checksum after the
+	 * last '$' whole: 43 characters for yescrypt, 86 for sha512-crypt. */
+	last = strrchr(hash, '$') + 1;
+	want = hash[1] == 'y' ? 43 : 86;
+	if (strlen(hash) >= CRYPT_OUTPUT_SIZE || crypt_checksalt(hash) != CRYPT_SALT_OK || strlen(last) != want ||
+	    strspn(last, "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != want)
 		return "a malformed hash";
 	return NULL;
 }
