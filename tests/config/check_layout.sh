@@ -18,17 +18,18 @@ declare -A RULES=(
 	[daemon/config]="daemon/ codec/ daemon/models/"
 	[daemon/engine]="daemon/ daemon/models/ codec/"
 	[daemon/models]=""
+	[daemon/web]="daemon/"
 	[codec]="daemon/util.h"
 	[drivers]="codec/ daemon/ outputs/"
 	[outputs]="codec/ daemon/"
-	[ctl]="codec/ daemon/ daemon/models/ drivers/ outputs/"
+	[ctl]="codec/ daemon/ daemon/models/ daemon/web/ drivers/ outputs/"
 )
 
 fail=0
 nfiles=0
 # The include graph, for the cycle checks below: EDGES[file]="targets".
 declare -A EDGES=()
-for dir in daemon daemon/config daemon/engine daemon/models codec drivers outputs ctl; do
+for dir in daemon daemon/config daemon/engine daemon/models daemon/web codec drivers outputs ctl; do
 	for f in "$dir"/*.c "$dir"/*.h "$dir"/*.inc; do
 		[ -f "$f" ] || continue
 		nfiles=$((nfiles + 1))
