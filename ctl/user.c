@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -206,9 +207,11 @@ static int users_copy(FILE *in, FILE *out, const char *file, const char *name, c
 static int users_rewrite(const char *file, const char *name, const char *repl)
 {
 	char *tmp = xasprintf("%s.XXXXXX", file), *dircopy = xstrdup(file);
-	FILE *in = fopen(file, "re"), *out = NULL;
+	/* Two adds at once must not lose one: writers take turns on the
+	 * directory (the file itself is replaced, so it cannot hold the lock). */
+	int fd = -1, rc = -1, dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	FILE *in = (dfd < 0 || flock(dfd, LOCK_EX) == 0) ? fopen(file, "re") : NULL, *out = NULL;
 	struct stat st;
-	int fd = -1, dfd, rc = -1;
 
 	if (!in && (errno != ENOENT || !repl)) {
 		fprintf(stderr, "%s: %s: %s\n", PROG, file, strerror(errno));
@@ -232,10 +235,8 @@ static int users_rewrite(const char *file, const char *name, const char *repl)
 		fprintf(stderr, "%s: cannot write %s: %s\n", PROG, file, strerror(errno));
 		rc = -1;
 	}
-	if (rc >= 0 && (dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	if (rc >= 0 && dfd >= 0)
 		fsync(dfd);
-		close(dfd);
-	}
 out:
 	if (rc < 0 && (out || fd >= 0))
 		unlink(tmp);
@@ -245,6 +246,8 @@ out:
 		close(fd);
 	if (in)
 		fclose(in);
+	if (dfd >= 0)
+		close(dfd); /* and the lock with it */
 	free(tmp);
 	free(dircopy);
 	return rc;

@@ -92,6 +92,14 @@ printf 'x\n' | "$CTL" user add 'bad:name' --file "$U" >/dev/null 2>&1
 expect_eq "a bad name exits" "$?" 2
 printf '' | "$CTL" user add dan --file "$U" >/dev/null 2>&1
 expect_eq "no password exits" "$?" 1
+# Sixteen adds at once: every one lands (writers take turns).
+pids=()
+for i in $(seq 1 16); do
+	printf 'p%d\n' "$i" | "$CTL" user add "par$i" --file "$U" >/dev/null 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+expect_eq "users after 16 adds at once" "$(grep -c '^par[0-9]*:' "$U")" 16
 expect_eq "mode at the end" "$(stat -c %a "$U")" 600
 expect_eq "no temp file left" "$(ls "$T" | grep -c '^users\.')" 0
 
