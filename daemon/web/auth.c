@@ -556,6 +556,22 @@ int auth_session_find(struct auth *a, const char *cookie_value, int64_t now_ms, 
 	return rc;
 }
 
+int auth_sessions_expire(struct auth *a, int64_t now_ms)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&a->mu);
+	for (int i = 0; i < a->lim.sessions_max; i++)
+		if (a->sess[i].used && !sess_alive(a, &a->sess[i], now_ms)) {
+			explicit_bzero(&a->sess[i], sizeof(a->sess[i]));
+			n++;
+		}
+	pthread_mutex_unlock(&a->mu);
+	if (n)
+		log_info("web: %d session%s expired", n, n == 1 ? "" : "s");
+	return n;
+}
+
 void auth_logout(struct auth *a, const char *cookie_value)
 {
 	struct sess *s;

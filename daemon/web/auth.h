@@ -83,6 +83,12 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
  * -ENOENT. */
 int auth_session_find(struct auth *a, const char *cookie_value, int64_t now_ms, struct auth_session *out);
 
+/* Clears the sessions idle or too old at now_ms (a lookup clears the one it
+ * finds dead; this catches those nobody comes back with, so the stats count
+ * only live ones).  The listener calls it now and then, e.g. every minute.
+ * Returns how many were cleared. */
+int auth_sessions_expire(struct auth *a, int64_t now_ms);
+
 /* Ends the session with this id (nothing if there is none). */
 void auth_logout(struct auth *a, const char *cookie_value);
 

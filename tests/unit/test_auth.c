@@ -234,6 +234,7 @@ static void test_sessions_end_after_12h_idle_and_7_days_in_all(void)
 {
 	struct auth *a = auth_with(users_text(""), NULL);
 	struct auth_session s, f;
+	struct auth_stats st;
 	int64_t t = 0;
 
 	CHECK_INT(auth_login(a, "anna", "anna-pw", "10.0.0.1", t, &s, NULL), 0);
@@ -247,6 +248,14 @@ static void test_sessions_end_after_12h_idle_and_7_days_in_all(void)
 	CHECK_INT(auth_login(a, "anna", "anna-pw", "10.0.0.1", t, &s, NULL), 0);
 	CHECK_INT(auth_session_find(a, s.id, t + 12 * HOUR_MS - 1, &f), 0);
 	CHECK_INT(auth_session_find(a, s.id, t + 24 * HOUR_MS - 1, &f), -ENOENT);
+	/* The sweep clears the ones nobody comes back with. */
+	t += 24 * HOUR_MS;
+	CHECK_INT(auth_login(a, "anna", "anna-pw", "10.0.0.1", t, &s, NULL), 0);
+	CHECK_INT(auth_login(a, "bao", "bao-pw", "10.0.0.1", t + HOUR_MS, &s, NULL), 0);
+	CHECK_INT(auth_sessions_expire(a, t + 12 * HOUR_MS), 1);
+	auth_stats_get(a, &st);
+	CHECK_INT(st.sessions, 1);
+	CHECK_INT(auth_sessions_expire(a, t + 13 * HOUR_MS), 1);
 	auth_free(a);
 }
 
