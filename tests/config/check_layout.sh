@@ -22,7 +22,7 @@ declare -A RULES=(
 	[codec]="daemon/util.h"
 	[drivers]="codec/ daemon/ outputs/"
 	[outputs]="codec/ daemon/"
-	[ctl]="codec/ daemon/ daemon/models/ drivers/ outputs/"
+	[ctl]="codec/ daemon/ daemon/models/ daemon/web/ drivers/ outputs/"
 )
 
 fail=0
