@@ -65,6 +65,7 @@ struct echan {
 	struct eproc *proc;      /* the process (line) whose medium or probe it is, NULL: none */
 	int proc_role;           /* enum eproc_role, or the probe's (outside sensor's) index */
 	int line_only;           /* only process lines read it (no room, no rule): watched while a batch runs */
+	struct etrend *trend;    /* a room's temperature, RH, door or CO2: its last 24 h (trend.c), else NULL */
 };
 
 /* A channel's role on its process (negative; >= 0 is a probe or an
@@ -278,6 +279,16 @@ void snapshot_take(struct engine *e, int64_t now_ms);
 void snapshot_write(struct engine *e);
 void snapshot_restore(struct engine *e);
 double snapshot_num(const cJSON *o, const char *k, double def);
+
+/* trend.c: the 24-hour rings of the rooms' channels.  Under the lock
+ * (trend_build while building).  trend_sample: a good reading, whatever
+ * its order; trend_save/restore: the snapshot's "trend" object. */
+struct etrend;
+void trend_build(struct engine *e);
+void trend_sample(struct echan *ch, int64_t ts_ns, double v);
+void trend_save(const struct engine *e, cJSON *root);
+size_t trend_restore(struct engine *e, const cJSON *root);
+void trend_free(struct echan *ch);
 
 /* lots.c: lots at run time, and lookups.  Under the lock. */
 struct eroom *lots_room_find(struct engine *e, const char *name);

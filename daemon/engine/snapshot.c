@@ -77,6 +77,7 @@ static char *snapshot(struct engine *e, int64_t now_ms)
 		}
 	lots_layout_save(e, lots, o);
 	snapshot_batches_save(e, o);
+	trend_save(e, o);
 	js = cJSON_Print(o);
 	cJSON_Delete(o);
 	return js;
@@ -170,7 +171,7 @@ static size_t restore_lots(struct engine *e, const cJSON *o)
 void snapshot_restore(struct engine *e)
 {
 	char *buf = NULL;
-	size_t len = 0, nal, nlot, nb;
+	size_t len = 0, nal, nlot, nb, ntr;
 	cJSON *o;
 	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len);
 
@@ -192,9 +193,10 @@ void snapshot_restore(struct engine *e)
 	nb = snapshot_batches_restore(e, o); /* batches too */
 	nal = restore_alarms(e, o);
 	nlot = restore_lots(e, o);
+	ntr = trend_restore(e, o);
 	cJSON_Delete(o);
-	log_info("state %s/%s: restored %zu alarms, %zu lots, %zu batches", e->cfg->state_dir, STATE_FILE, nal, nlot,
-		 nb);
+	log_info("state %s/%s: restored %zu alarms, %zu lots, %zu batches, %zu trend buckets", e->cfg->state_dir,
+		 STATE_FILE, nal, nlot, nb, ntr);
 }
 
 /*
