@@ -65,7 +65,9 @@ expect_eq "the bucket of 2 h ago" "$(bucket "$b2")" "1 5 5 5"
 expect_eq "the late reading's bucket (2 h 30 min ago)" "$(bucket "$bl")" "1 3 3 3"
 expect_eq "buckets kept (no gap filled)" "$(nbuckets)" 3
 
-# A restart restores them; a new reading adds its own bucket
+# A restart restores them; a new reading adds its own bucket (a log of its
+# own: the first run's "started" and "connected" lines must not count)
+DAEMON_LOG=$T/coldchaind2.log
 start_daemon
 wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect again"
 if grep -q "restored .* 3 trend buckets" "$DAEMON_LOG"; then
