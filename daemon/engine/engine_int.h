@@ -214,6 +214,7 @@ struct engine {
 	 * write) and the one writer at a time (save_lock): see snapshot.c. */
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
+	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
 };
 
 /* build.c: from the configuration.  Under the lock (lots.c) or before the
@@ -282,11 +283,17 @@ double snapshot_num(const cJSON *o, const char *k, double def);
 
 /* trend.c: the 24-hour rings of the rooms' channels.  Under the lock
  * (trend_build while building).  trend_sample: a good reading, whatever
- * its order; trend_save/restore: the snapshot's "trend" object. */
+ * its order.  The snapshot's "trend" object: trend_take copies the rings
+ * under the lock (a memcpy), trend_splice formats them into the
+ * snapshot's JSON text without it (formatting a day of 100 channels takes
+ * tens of ms: never under the lock) and frees the copy; trend_restore. */
 struct etrend;
+struct trend_pending;
 void trend_build(struct engine *e);
 void trend_sample(struct echan *ch, int64_t ts_ns, double v);
-void trend_save(const struct engine *e, cJSON *root);
+struct trend_pending *trend_take(const struct engine *e);
+char *trend_splice(char *js, struct trend_pending *p);
+void trend_pending_free(struct trend_pending *p);
 size_t trend_restore(struct engine *e, const cJSON *root);
 void trend_free(struct echan *ch);
 

@@ -77,7 +77,6 @@ static char *snapshot(struct engine *e, int64_t now_ms)
 		}
 	lots_layout_save(e, lots, o);
 	snapshot_batches_save(e, o);
-	trend_save(e, o);
 	js = cJSON_Print(o);
 	cJSON_Delete(o);
 	return js;
@@ -218,6 +217,8 @@ void snapshot_take(struct engine *e, int64_t now_ms)
 	if (e->pending_js) /* superseded before it was written */
 		cJSON_free(e->pending_js);
 	free(e->pending_dir);
+	trend_pending_free(e->pending_trend);
+	e->pending_trend = trend_take(e);
 	e->pending_js = js;
 	e->pending_dir = xstrdup(e->cfg->state_dir);
 	e->dirty = 0; /* set again if the write fails */
@@ -227,18 +228,23 @@ void snapshot_take(struct engine *e, int64_t now_ms)
 void snapshot_write(struct engine *e)
 {
 	char *js, *dir;
+	struct trend_pending *tp;
 	int rc;
 
 	pthread_mutex_lock(&e->save_lock);
 	pthread_mutex_lock(&e->lock);
 	js = e->pending_js;
 	dir = e->pending_dir;
+	tp = e->pending_trend;
 	e->pending_js = e->pending_dir = NULL;
+	e->pending_trend = NULL;
 	pthread_mutex_unlock(&e->lock);
 	if (!js) {
+		trend_pending_free(tp);
 		pthread_mutex_unlock(&e->save_lock);
 		return;
 	}
+	js = trend_splice(js, tp);
 	rc = state_write(dir, STATE_FILE, js, strlen(js));
 	pthread_mutex_unlock(&e->save_lock);
 	if (rc < 0) {

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../log.h"
+#include "../state.h"
 #include "../util.h"
 
 #define NB ENGINE_TREND_BUCKETS
@@ -170,20 +171,91 @@ static char *trend_text(const struct etrend *t)
 	return s;
 }
 
-void trend_save(const struct engine *e, cJSON *root)
-{
-	cJSON *o = cJSON_AddObjectToObject(root, "trend");
+struct trend_pending {
+	size_t n;
+	char **id;
+	struct etrend *ring;
+};
 
-	for (size_t i = 0; i < e->nchans; i++) {
-		const struct echan *ch = e->chans[i];
-		char *s;
-		if (!ch->trend)
-			continue;
-		s = trend_text(ch->trend);
+void trend_pending_free(struct trend_pending *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->id[i]);
+	free(p->id);
+	free(p->ring);
+	free(p);
+}
+
+/* Under the lock: the rings as they are (5,760 bytes a channel). */
+struct trend_pending *trend_take(const struct engine *e)
+{
+	struct trend_pending *p = xcalloc(1, sizeof(*p));
+	size_t k = 0;
+
+	for (size_t i = 0; i < e->nchans; i++)
+		k += e->chans[i]->trend != NULL;
+	if (!k)
+		return p;
+	p->id = xcalloc(k, sizeof(*p->id));
+	p->ring = xmalloc(k * sizeof(*p->ring));
+	for (size_t i = 0; i < e->nchans; i++)
+		if (e->chans[i]->trend) {
+			p->id[p->n] = xstrdup(e->chans[i]->id);
+			p->ring[p->n++] = *e->chans[i]->trend;
+		}
+	return p;
+}
+
+/* Without the lock: js (the snapshot's JSON object, cJSON_Print's) with a
+ * "trend" member added before its closing brace; frees js (cJSON_free)
+ * and p.  The result is cJSON_free'd by the caller.  js unchanged when
+ * there is nothing to add or it does not end with '}'. */
+char *trend_splice(char *js, struct trend_pending *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *t, *out, *end = js ? strrchr(js, '}') : NULL;
+	size_t head, tl;
+
+	for (size_t i = 0; p && i < p->n; i++) {
+		char *s = trend_text(&p->ring[i]);
 		if (s[0])
-			cJSON_AddStringToObject(o, ch->id, s);
+			cJSON_AddStringToObject(o, p->id[i], s);
 		free(s);
 	}
+	trend_pending_free(p);
+	if (!end || !o->child || !(t = cJSON_PrintUnformatted(o))) {
+		cJSON_Delete(o);
+		return js;
+	}
+	cJSON_Delete(o);
+	head = (size_t)(end - js);
+	tl = strlen(t);
+	/* The alarms and lots must always fit the state file: the day gives
+	 * way past half of it (some 2,700 channels: logged once) */
+	if (head + tl > STATE_MAX_BYTES / 2) {
+		static int logged;
+		if (!logged++)
+			log_warn("state %s: the rooms' 24-hour trend (%zu bytes) is left out of the snapshot: past %zu bytes "
+				 "(half the state file's limit); a restart starts the charts empty", STATE_FILE, tl,
+				 STATE_MAX_BYTES / 2);
+		cJSON_free(t);
+		return js;
+	}
+	out = cJSON_malloc(head + tl + 16);
+	if (out) {
+		memcpy(out, js, head);
+		memcpy(out + head, ",\n\"trend\": ", 11);
+		memcpy(out + head + 11, t, tl);
+		memcpy(out + head + 11 + tl, "\n}", 3);
+		out[head + 11 + tl + 3] = '\0';
+	}
+	cJSON_free(t);
+	if (!out)
+		return js;
+	cJSON_free(js);
+	return out;
 }
 
 /* One channel's text into its ring: the number of well-formed buckets;
