@@ -43,6 +43,12 @@ static const char fixture_conf[] =
 	"digest_at = \"17:00\"; }\n"
 	");\n";
 
+static inline void fixture_load_tz(void)
+{
+	setenv("TZ", "Asia/Ho_Chi_Minh", 1);
+	tzset();
+}
+
 static inline struct cc_config *fixture_load(void)
 {
 	struct cc_config *cfg = NULL;
