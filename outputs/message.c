@@ -52,6 +52,11 @@ static const char *tr(const struct message_ctx *c, const char *s)
 	return i18n_tr(lang_of(c->lang), s);
 }
 
+const char *message_word(const char *lang, const char *english)
+{
+	return i18n_tr(lang_of(lang), english);
+}
+
 enum msg_style message_style(const char *kind)
 {
 	if (strcmp(kind, "email") == 0)

@@ -47,6 +47,9 @@ void message_short_id(const char *alarm_id, int len, char out[8]);
  * the n active alarm ids shares at that length. */
 void message_short_id_unique(const char *alarm_id, const char *const *active, size_t n, char out[8]);
 
+/* One of message.c's words (message_words) in lang. */
+const char *message_word(const char *lang, const char *english);
+
 /* "9,2" (vi) or "9.2" (en): one decimal. */
 void message_number(double v, const char *lang, char *dst, size_t size);
 
