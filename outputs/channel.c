@@ -148,6 +148,15 @@ static struct cc_config *copy_people(const struct cc_config *cfg)
 		d->telegram = dup_or_null(s->telegram), d->zalo = dup_or_null(s->zalo), d->phone = dup_or_null(s->phone);
 		d->quiet_hours = dup_or_null(s->quiet_hours);
 	}
+	c->rooms = xcalloc(cfg->nrooms + 1, sizeof(*c->rooms));
+	for (size_t i = 0; i < cfg->nrooms; i++) {
+		const struct cc_room_conf *s = &cfg->rooms[i];
+		struct cc_room_conf *d = &c->rooms[c->nrooms++];
+		d->name = dup_or_null(s->name);
+		d->advice_rule = dup_names(s->advice_rule, s->nadvice);
+		d->advice_text = dup_names(s->advice_text, s->nadvice);
+		d->nadvice = s->nadvice;
+	}
 	c->routes = xcalloc(cfg->nroutes + 1, sizeof(*c->routes));
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct cc_route_conf *s = &cfg->routes[i];
@@ -181,7 +190,11 @@ static void free_people(struct cc_config *c)
 		free_names(r->rooms, r->nrooms), free_names(r->kinds, r->nkinds), free_names(r->to, r->nto);
 		free_names(r->chain, r->nchain), free_names(r->via, r->nvia);
 	}
-	free(c->recipients), free(c->routes), free(c->site), free(c);
+	for (size_t i = 0; i < c->nrooms; i++) {
+		struct cc_room_conf *r = &c->rooms[i];
+		free(r->name), free_names(r->advice_rule, r->nadvice), free_names(r->advice_text, r->nadvice);
+	}
+	free(c->rooms), free(c->recipients), free(c->routes), free(c->site), free(c);
 }
 
 /* ---- the state file ------------------------------------------------------- */
@@ -534,11 +547,25 @@ static int deliver(struct channel *ch, const char *who, const char *address, con
 	return 0;
 }
 
+/* The room's advice for the alarm's rule, or NULL. */
+static const char *advice_for(const struct channel *ch, const struct route_event *ev)
+{
+	for (size_t i = 0; i < ch->cfg->nrooms; i++) {
+		const struct cc_room_conf *r = &ch->cfg->rooms[i];
+		if (!r->name || strcmp(r->name, ev->room) != 0)
+			continue;
+		for (size_t k = 0; k < r->nadvice; k++)
+			if (strcmp(r->advice_rule[k], ev->rule) == 0)
+				return r->advice_text[k];
+	}
+	return NULL;
+}
+
 static void render_for(struct channel *ch, const struct route_target *t, const struct route_event *ev,
 		       const struct alarm_mem *a, struct message *m, char *line, size_t linesz)
 {
 	char sid[8];
-	struct message_ctx c = { ch->site, t->lang, message_style(ch->kind), NULL, NULL, a->since_ns,
+	struct message_ctx c = { ch->site, t->lang, message_style(ch->kind), NULL, advice_for(ch, ev), a->since_ns,
 				 ch->clk.wall_ns(ch->clk.arg) };
 
 	if (ch->ops->poll_replies) {
