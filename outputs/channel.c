@@ -787,11 +787,17 @@ void channel_reply(void *arg, const char *address, const char *text)
 	uint32_t supp;
 
 	ch->st.replies++;
+	/* the id as sent, or a longer one: the one alarm whose 6 digits start with it */
 	if (rc && reply_id(text, id))
-		for (size_t i = 0; i < ch->nalarms && !alarm; i++) {
-			short_id(ch, ch->alarms[i].id, sid);
-			if (strncmp(sid, id, strlen(sid)) == 0 && strlen(id) >= strlen(sid))
-				alarm = ch->alarms[i].id;
+		for (size_t i = 0; i < ch->nalarms; i++) {
+			message_short_id(ch->alarms[i].id, 6, sid);
+			if (strncmp(sid, id, strlen(id)) != 0)
+				continue;
+			if (alarm) {
+				alarm = NULL; /* ambiguous: nobody is acknowledged by a guess */
+				break;
+			}
+			alarm = ch->alarms[i].id;
 		}
 	if (!rc || !alarm) {
 		ch->st.unknown_replies++;
