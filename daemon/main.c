@@ -381,6 +381,7 @@ static void stats_emit(struct running *r)
 		};
 		lp_encode(&b, "coldchaind_output", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
 		emit_channel_stats(&b, r->outs[i], tags, c.ts);
+		output_channel_emit_stats(r->outs[i], &b, r->cfg->site, c.ts);
 	}
 	if (r->journal) {
 		struct journal_stats js;
@@ -448,6 +449,9 @@ static void health_update(struct running *r)
 	buf[0] = '\0';
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output_stats st;
+		char why[160];
+		if (!output_channel_health(r->outs[i], why, sizeof(why)))
+			health_add(&h, "output %s: %s\n", output_name(r->outs[i]), why[0] ? why : "unhealthy");
 		output_get_stats(r->outs[i], &st);
 		if (st.unauthorised)
 			health_add(&h, "output %s: credentials refused: %s\n", output_name(r->outs[i]), st.last_error);

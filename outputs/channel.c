@@ -72,6 +72,8 @@ struct channel {
 	/* the transport is used by the output's thread and by a test message
 	 * from the control socket: one at a time */
 	pthread_mutex_t tmu;
+	int healthy;   /* the transport's last answer (healthy op) */
+	char why[160];
 	int loaded; /* the state file is read on the output's thread, at its first call:
 		     * after a reload the previous output has stopped writing it */
 };
@@ -844,6 +846,7 @@ struct channel *channel_new(const struct cc_config *cfg, const struct cc_channel
 	ch->refill_ms = ch->clk.mono_ms(ch->clk.arg);
 	ch->alarms = xcalloc(CHANNEL_MAX_ALARMS, sizeof(*ch->alarms));
 	pthread_mutex_init(&ch->tmu, NULL);
+	ch->healthy = 1;
 	return ch;
 }
 
@@ -1082,4 +1085,31 @@ int output_channel_test(struct output *o, const char *route, char *out, size_t s
 	struct channel *ch = output_backend(o, &channel_output_ops);
 
 	return ch ? channel_test(ch, route, out, size) : -EINVAL;
+}
+
+/* The main loop asks every second: a transport busy sending is not waited
+ * for (its last answer stands). */
+int output_channel_health(struct output *o, char *why, size_t n)
+{
+	struct channel *ch = output_backend(o, &channel_output_ops);
+
+	if (!ch || !ch->ops->healthy)
+		return 1;
+	if (pthread_mutex_trylock(&ch->tmu) == 0) {
+		ch->why[0] = '\0';
+		ch->healthy = ch->ops->healthy(ch->t, ch->why, sizeof(ch->why));
+		pthread_mutex_unlock(&ch->tmu);
+	}
+	snprintf(why, n, "%s", ch->why);
+	return ch->healthy;
+}
+
+void output_channel_emit_stats(struct output *o, struct lp_buf *b, const char *site, int64_t ts_ns)
+{
+	struct channel *ch = output_backend(o, &channel_output_ops);
+
+	if (!ch || !ch->ops->stats || pthread_mutex_trylock(&ch->tmu) != 0)
+		return;
+	ch->ops->stats(ch->t, b, ch->name, site, ts_ns);
+	pthread_mutex_unlock(&ch->tmu);
 }

@@ -140,5 +140,10 @@ int output_channel_stats(struct output *o, struct output_channel_stats *st);
  * the failures, -ENOENT when the route does not use o, -EINVAL when o is
  * not a channel.  Runs on the caller's thread, beside the output's. */
 int output_channel_test(struct output *o, const char *route, char *out, size_t size);
+/* The transport's health (1, or 0 with why), and its own self-metrics
+ * lines (a modem's signal); never blocking on a transport busy sending. */
+int output_channel_health(struct output *o, char *why, size_t n);
+struct lp_buf;
+void output_channel_emit_stats(struct output *o, struct lp_buf *b, const char *site, int64_t ts_ns);
 
 #endif

@@ -28,6 +28,7 @@ struct fake_transport {
 	/* replies to report at the next poll */
 	const char *reply_from, *reply_text;
 	int freed;
+	int sick; /* healthy() says 0, "no signal" */
 };
 
 static void ft_send(void *t, const char *address, const struct transport_msg *m, struct transport_result *r)
@@ -62,13 +63,22 @@ static int ft_poll(void *t, transport_reply_fn fn, void *arg)
 	return 1;
 }
 
+static int ft_healthy(void *t, char *why, size_t n)
+{
+	struct fake_transport *f = t;
+
+	if (f->sick)
+		snprintf(why, n, "no signal");
+	return !f->sick;
+}
+
 static void ft_free(void *t)
 {
 	((struct fake_transport *)t)->freed++;
 }
 
 static const struct transport_ops fake_transport_ops = {
-	.kind = "sms", .send = ft_send, .poll_replies = ft_poll, .free = ft_free,
+	.kind = "sms", .send = ft_send, .poll_replies = ft_poll, .healthy = ft_healthy, .free = ft_free,
 };
 
 /* The clock: a sleep jumps the time forward. */

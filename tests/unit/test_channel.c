@@ -324,6 +324,31 @@ static void test_notify_test(void)
 	channel_free(ch);
 }
 
+/* What the daemon sees: an output around a channel (output.h). */
+static void test_output_channel_api(void)
+{
+	struct output_limits lim = { .batch = 1 };
+	struct output_channel_stats cs;
+	struct output *o;
+	char why[64], out[256] = "";
+	char j[512];
+
+	fresh(T_DAY);
+	o = output_new("modem", "sms modem", &lim, &channel_output_ops, open_ch("modem", "sms", 600));
+	CHECK_INT(output_channel_health(o, why, sizeof(why)), 1);
+	ft.sick = 1;
+	CHECK_INT(output_channel_health(o, why, sizeof(why)), 0);
+	CHECK_STR(why, "no signal");
+	CHECK_INT(output_channel_test(o, "crit", out, sizeof(out)), 0);
+	CHECK_STR(out, "owner modem accepted\n");
+	ev_json("raise", "warning", "active", j, sizeof(j));
+	channel_send_event(output_backend(o, &channel_output_ops), j, strlen(j), &(struct send_result){ 0 });
+	CHECK_INT(output_channel_stats(o, &cs), 0);
+	CHECK_INT((int)cs.sent, 2);
+	output_free(o); /* frees the channel and the transport */
+	CHECK_INT(ft.freed, 1);
+}
+
 int main(void)
 {
 	tl_prog = "unit/channel";
@@ -337,6 +362,7 @@ int main(void)
 	RUN(test_reply_acknowledges);
 	RUN(test_held_messages_are_bounded);
 	RUN(test_notify_test);
+	RUN(test_output_channel_api);
 	fresh(0);
 	rmdir(dir);
 	config_free(cfg);
