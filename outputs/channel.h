@@ -32,7 +32,7 @@ struct channel_clock {
 /* Bounds. */
 #define CHANNEL_MAX_HELD 20       /* held messages per recipient; older ones become "and K more" */
 #define CHANNEL_MAX_ALARMS 256    /* alarms remembered for chains, "since" and short ids */
-#define CHANNEL_STATE_MAX (1 << 20) /* the state file is refused past this size */
+#define CHANNEL_STATE_MAX (8 << 20) /* the state file is refused past this size (64 people x 20 held x 2 KiB fits) */
 #define CHANNEL_REPLY_EVERY_MS 5000
 
 /* A channel around transport t (ops; the channel frees it) for the channel
