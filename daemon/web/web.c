@@ -28,7 +28,8 @@
 #include "../util.h"
 #include "web_int.h"
 
-/* The routes: method, path (a prefix when it ends in '/'), access, handler. */
+/* The routes: method, path (a prefix when it ends in '/', except "/"
+ * itself), access, handler. */
 static const struct web_route routes[] = {
 	{ "GET", "/healthz", WEB_PUBLIC, web_page_healthz },
 	{ "GET", "/metrics", WEB_PUBLIC, web_page_metrics },
@@ -496,7 +497,8 @@ static int route_match(const struct web_route *rt, const char *path)
 {
 	size_t n = strlen(rt->path);
 
-	return rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
+	/* "/" itself is exact: a prefix of every path otherwise */
+	return n > 1 && rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
 }
 
 /* The route's handler, or 404, or 405 with the methods the path allows. */
