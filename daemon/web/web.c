@@ -406,7 +406,7 @@ void web_refuse(struct web_req *req, enum web_refusal kind, int status, const ch
 /* Defence in depth behind the CSRF token: a browser names where a POST
  * came from; another site's is refused.  Absent headers (curl, old
  * browsers) leave the token alone to decide. */
-static const char *origin_refusal(struct web_req *req)
+const char *web_origin_refusal(struct web_req *req)
 {
 	const char *origin = web_header(req, "Origin"), *site = web_header(req, "Sec-Fetch-Site");
 	const char *host = web_header(req, "Host");
@@ -480,7 +480,7 @@ int web_access(struct web_req *req, enum web_access_level level)
 	}
 	if (!post)
 		return 0;
-	if ((why = origin_refusal(req))) {
+	if ((why = web_origin_refusal(req))) {
 		web_refuse(req, WEB_REFUSE_ORIGIN, 403, why);
 		return -EACCES;
 	}

@@ -105,6 +105,11 @@ def main():
     st, *_ = anon.req("/login", {"user": "op", "password": OP_PW, "next": "/", "csrf": "f" * 64})
     say(st == 403, "login with a forged CSRF token is refused 403 (got %s)" % st)
 
+    tok = f[0]["fields"]["csrf"]["value"]
+    st, *_ = anon.req("/login", {"user": "op", "password": OP_PW, "next": "/", "csrf": tok},
+                      {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"})
+    say(st == 403, "login from another site (Origin, Sec-Fetch-Site) is refused 403 (got %s)" % st)
+
     op = Client()
     st, h, ck, _ = login(op, "op", OP_PW, "/alarms")
     say(st == 303 and h.get("Location") == "/alarms", "operator login: 303 to where the user was going (got %s %s)" % (st, h.get("Location")))
