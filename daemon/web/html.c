@@ -73,6 +73,36 @@ void web_time_iso(FILE *o, const char *iso)
 		web_esc(o, iso && *iso ? iso : "–");
 }
 
+void web_url_path(FILE *o, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("-_.~/", c))
+			fputc(c, o);
+		else
+			fprintf(o, "%%%02X", c);
+	}
+}
+
+int web_redirect_local(struct web_req *req, const char *path)
+{
+	char *loc = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&loc, &len);
+	int rc;
+
+	if (!o)
+		return web_error(req, 500, "out of memory");
+	web_url_path(o, web_next_ok(path) ? path : "/");
+	if (fclose(o) != 0) {
+		free(loc);
+		return web_error(req, 500, "out of memory");
+	}
+	rc = web_redirect(req, loc);
+	free(loc);
+	return rc;
+}
+
 int web_next_ok(const char *next)
 {
 	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\')
@@ -133,9 +163,9 @@ static void page_header(FILE *o, struct web_req *req, const char *title)
 		i18n_tr(L, "Cold store"), i18n_tr(L, "Overview"), i18n_tr(L, "Alarms"));
 	fprintf(o, "<div class=\"lang\" role=\"group\" aria-label=\"%s\">", i18n_tr(L, "Language"));
 	fputs("<a lang=\"vi\" hreflang=\"vi\" href=\"/lang?l=vi&amp;next=", o);
-	web_url_seg(o, req->path);
+	web_url_path(o, req->path);
 	fputs("\">Tiếng Việt</a> <a lang=\"en\" hreflang=\"en\" href=\"/lang?l=en&amp;next=", o);
-	web_url_seg(o, req->path);
+	web_url_path(o, req->path);
 	fputs("\">English</a></div>", o);
 	if (req->has_session) {
 		fputs("<div class=\"who\"><span class=\"user\">", o);

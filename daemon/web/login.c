@@ -110,7 +110,7 @@ int web_action_login(struct web_req *req)
 	if (auth_cookie_header(&s, req->tls, hdr, sizeof(hdr)) < 0)
 		return web_error(req, 500, "cookie too long");
 	web_header_add(req, "Set-Cookie", hdr);
-	return web_redirect(req, next);
+	return web_redirect_local(req, next);
 }
 
 int web_action_logout(struct web_req *req)
@@ -133,7 +133,7 @@ int web_action_lang(struct web_req *req)
 	snprintf(hdr, sizeof(hdr), "lang=%s; Path=/; Max-Age=31536000; SameSite=Strict%s", l,
 		 req->tls ? "; Secure" : "");
 	web_header_add(req, "Set-Cookie", hdr);
-	return web_redirect(req, web_next_ok(next) ? next : "/");
+	return web_redirect_local(req, next);
 }
 
 int web_page_static(struct web_req *req)

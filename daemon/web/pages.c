@@ -214,6 +214,8 @@ static void alarm_form(FILE *o, struct web_req *req, const char *verb, const cha
 	fprintf(o, "<form class=\"%s\" method=\"post\" action=\"/alarms/%s\"><input type=\"hidden\" name=\"id\" "
 		   "value=\"", verb, verb);
 	web_esc(o, id);
+	fputs("\"><input type=\"hidden\" name=\"next\" value=\"", o);
+	web_esc(o, req->path); /* decoded: the action encodes it for Location */
 	fprintf(o, "\"><input type=\"hidden\" name=\"csrf\" value=\"%s\"><label for=\"%s-note-%s\">%s</label>"
 		   "<textarea id=\"%s-note-%s\" name=\"note\" rows=\"2\" maxlength=\"%d\"></textarea>",
 		req->sess.csrf, verb, aid, i18n_tr(L, "Note"), verb, aid, NOTE_MAX);
@@ -317,7 +319,7 @@ int pages_engine_status(int rc)
 
 int web_action_alarm(struct web_req *req)
 {
-	char id[256], note[NOTE_MAX + 2], dur[16];
+	char id[256], note[NOTE_MAX + 2], dur[16], back[520];
 	const char *verb = req->path + strlen("/alarms/");
 	struct engine *e = web_engine(req);
 	int rc;
@@ -338,5 +340,8 @@ int web_action_alarm(struct web_req *req)
 	}
 	if (rc < 0)
 		return web_error(req, pages_engine_status(rc), strerror(-rc));
+	/* back to the page the form was on (the room page, or the alarms) */
+	if (web_form(req, "next", back, sizeof(back)) && web_next_ok(back) && strcmp(back, "/alarms") != 0)
+		return web_redirect_local(req, back);
 	return web_redirect(req, "/alarms?done=1");
 }

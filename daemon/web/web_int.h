@@ -161,6 +161,11 @@ void web_time(FILE *o, int64_t ns);
 void web_time_iso(FILE *o, const char *iso);
 /* 1 when next is a path on this site ("/x", not "//x"), safe to redirect to. */
 int web_next_ok(const char *next);
+/* A decoded path, %-encoded for a URL (keeping '/'). */
+void web_url_path(FILE *o, const char *s);
+/* 303 to path (decoded, as web_arg and web_form give it) when web_next_ok,
+ * else to "/"; %-encoded. */
+int web_redirect_local(struct web_req *req, const char *path);
 
 /* ROOMID of the markup contract: name with anything outside
  * [A-Za-z0-9_-] as '_' (truncated to n - 1 bytes). */

@@ -135,6 +135,8 @@ def main():
         "times in the site's zone: %r %r" % (times and times[0]["text"], times and times[0]["a"].get("datetime")))
     st, h, ck, _ = op.req("/lang?l=en&next=/alarms")
     say(st == 303 and h.get("Location") == "/alarms" and any(c.startswith("lang=en") for c in ck), "the switch sets lang=en and goes back")
+    st, h, _, _ = op.req("/lang?l=en&next=//evil.example/")
+    say(st == 303 and h.get("Location") == "/", "the switch never redirects off the site (got %s)" % h.get("Location"))
     st, h, _, body = op.req("/")
     p = Page(body)
     temp = [e for e in p.cls("temp") if e["tag"] == "span"]

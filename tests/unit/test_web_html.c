@@ -66,8 +66,10 @@ static void test_url_segments_are_percent_encoded(void)
 	FILE *o = mem();
 
 	web_url_seg(o, "LOT 1/ä&\"");
+	fputc('|', o);
+	web_url_path(o, "/room/Kho 1/ä?x");
 	fclose(o);
-	CHECK_STR(out, "LOT%201%2F%C3%A4%26%22");
+	CHECK_STR(out, "LOT%201%2F%C3%A4%26%22|/room/Kho%201/%C3%A4%3Fx");
 }
 
 static void test_token_compare_needs_equal_nonempty_strings(void)
