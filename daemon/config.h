@@ -168,6 +168,18 @@ struct cc_mqtt_conf {
 	int line;
 };
 
+/* The HTTP listener (daemon/web/); every key needs a restart. */
+struct cc_web_conf {
+	char *listen;          /* "HOST:PORT" or "[IPV6]:PORT" */
+	char *cert_file, *key_file; /* both (HTTPS) or neither */
+	char *users_file;      /* NULL: nobody can log in */
+	int public_status;     /* read-only pages without a login */
+	int max_connections, per_ip_connections;
+	int64_t timeout_ms;    /* idle connection */
+	uint64_t max_request;  /* header + body bytes */
+	int line;
+};
+
 struct cc_config {
 	char *file;      /* the path it was loaded from */
 	char *site;
@@ -204,7 +216,19 @@ struct cc_config {
 	/* processing lines (process_conf.h) */
 	struct cc_process_conf *processes;
 	size_t nprocesses;
+	struct cc_web_conf *web; /* NULL without a web group: no listener */
+	char *timezone;          /* IANA name; NULL: the system's */
 };
+
+/* "HOST:PORT" or "[IPV6]:PORT" taken apart as web.listen checks it: 0, or
+ * -EINVAL.  host gets at most hostlen - 1 bytes. */
+int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
+/* 0 when /usr/share/zoneinfo/NAME is a TZif file, -EINVAL for a name that
+ * cannot be one, -ENOENT otherwise. */
+int config_check_timezone(const char *name);
+/* 1 when a and b have the same web group and timezone (a reload cannot
+ * change them: main.c logs that a restart is needed). */
+int config_web_same(const struct cc_config *a, const struct cc_config *b);
 
 /* A list of "FILE:LINE: path: message" strings, in file order. */
 struct cc_errors {

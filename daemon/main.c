@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../codec/lineproto.h"
@@ -32,6 +34,7 @@
 #include "schema_doc.h"
 #include "pipeline.h"
 #include "util.h"
+#include "web/web.h"
 
 #ifndef CC_SYSCONFDIR
 #define CC_SYSCONFDIR "/etc"
@@ -66,7 +69,22 @@ struct running {
 	/* Read by the source threads (feed_engine), replaced only while no
 	 * source runs (reload stops them first). */
 	struct engine *engine;
+	struct web *web; /* NULL without a web group */
 };
+
+/* /healthz: the main loop writes what is unhealthy here (at most a second
+ * old), the listener's threads read it; they never touch outputs or buses. */
+static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
+static char health_text[4096];
+
+static int health_get(void *arg, char *buf, size_t len)
+{
+	(void)arg;
+	pthread_mutex_lock(&health_mu);
+	strlcpy_cc(buf, health_text, len);
+	pthread_mutex_unlock(&health_mu);
+	return buf[0] == '\0';
+}
 
 /* The pipeline's consumer: every sample, once journaled, goes to the engine. */
 static void feed_engine(void *arg, const struct cc_sample *s, size_t n)
@@ -277,7 +295,8 @@ static void stats_emit(struct running *r)
 	lp_buf_init(&b);
 	c.b = &b;
 	c.site = r->cfg->site;
-	c.ts = time_now_ns();
+	/* whole milliseconds: /metrics carries ms, and equals InfluxDB's point */
+	c.ts = time_now_ns() / 1000000 * 1000000;
 	for (size_t i = 0; i < r->nbuses; i++)
 		if (r->buses[i])
 			mb_bus_foreach_stats(r->buses[i], emit_unit_stats, &c);
@@ -320,9 +339,66 @@ static void stats_emit(struct running *r)
 		};
 		lp_encode(&b, "coldchaind_journal", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
 	}
+	web_emit_stats(r->web, &b, r->cfg->site, c.ts);
+	web_set_metrics(r->web, b.data ? b.data : "", b.len);
 	if (b.lines)
 		pipeline_submit_lines(b.data, b.len, b.lines);
 	lp_buf_free(&b);
+}
+
+/* --- health (README "Web page": what healthy means) -------------------- */
+
+struct health_ctx {
+	char *buf;
+	size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void health_add(struct health_ctx *h, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (h->len + 1 >= h->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(h->buf + h->len, h->cap - h->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		h->len = h->len + (size_t)n < h->cap ? h->len + (size_t)n : h->cap - 1;
+}
+
+static void health_unit(const char *bus, const struct mb_unit_stats *st, void *arg)
+{
+	if (st->down)
+		health_add(arg, "modbus bus %s unit %d (%s): down\n", bus, st->unit, st->device);
+}
+
+/* Unhealthy: an output whose last attempt failed while it holds undelivered
+ * lines (or whose credentials are refused), a Modbus unit in backoff, the
+ * MQTT client not connected. */
+static void health_update(struct running *r)
+{
+	char buf[sizeof(health_text)];
+	struct health_ctx h = { buf, 0, sizeof(buf) };
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->nouts; i++) {
+		struct output_stats st;
+		output_get_stats(r->outs[i], &st);
+		if (st.unauthorised)
+			health_add(&h, "output %s: credentials refused: %s\n", output_name(r->outs[i]), st.last_error);
+		else if (st.failures > 0 && st.pending > 0)
+			health_add(&h, "output %s: failing for %" PRId64 " s: %s\n", output_name(r->outs[i]),
+				   st.oldest_age_ms / 1000, st.last_error);
+	}
+	for (size_t i = 0; i < r->nbuses; i++)
+		if (r->buses[i])
+			mb_bus_foreach_stats(r->buses[i], health_unit, &h);
+	if (r->mqtt && !mqtt_connected(r->mqtt))
+		health_add(&h, "mqtt broker %s: disconnected\n", r->cfg->mqtt->host);
+	pthread_mutex_lock(&health_mu);
+	memcpy(health_text, buf, h.len + 1);
+	pthread_mutex_unlock(&health_mu);
 }
 
 /* --- reload ------------------------------------------------------------ */
@@ -407,8 +483,11 @@ static int reload(struct running *r, const char *path)
 
 	/* Inputs stop first so nothing is submitted while outputs change. */
 	buses_stop(r);
+	web_set_engine(r->web, NULL);
 	engine_free(r->engine);
 	r->engine = NULL;
+	if (!config_web_same(r->cfg, ncfg))
+		log_warn("reload: web and timezone settings changed: they take effect at the next restart");
 	deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output *heir = NULL;
@@ -434,6 +513,7 @@ static int reload(struct running *r, const char *path)
 			log_err("output %s: cannot start", output_name(nouts[i]));
 	journal_prune(r->journal); /* removed outputs no longer pin segments */
 	r->engine = engine_new(ncfg, &engine_to_pipeline);
+	web_set_engine(r->web, r->engine);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -569,6 +649,11 @@ static int setup(const struct options *o, struct running *r, struct proc *p)
 		control_close(p->ctl);
 		goto fail;
 	}
+	if (r->cfg->timezone) {
+		/* before any thread: localtime_r and strftime read TZ */
+		setenv("TZ", r->cfg->timezone, 1);
+		tzset();
+	}
 	if (output_global_init() < 0)
 		fatal("cannot initialise the HTTP library");
 	install_signals(&p->blocked, &p->waitmask);
@@ -597,6 +682,12 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 {
 	r->engine = engine_new(r->cfg, &engine_to_pipeline);
 	control_set_engine(p->ctl, r->engine);
+	if (r->cfg->web) {
+		struct web_deps deps = { r->engine, health_get, r, r->cfg->site };
+		r->web = web_start(r->cfg->web, &deps);
+		if (!r->web)
+			fatal("web: cannot start the listener on %s", r->cfg->web->listen);
+	}
 	buses_start(r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
 		 r->nbuses, r->nouts, path);
@@ -655,6 +746,8 @@ static void run(struct running *r, struct proc *p, const char *path)
 			next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
 		}
 		engine_tick(r->engine, time_now_ns());
+		if (r->web)
+			health_update(r);
 		if (time_mono_ms() >= next_stats) {
 			stats_emit(r);
 			next_stats += r->cfg->stats_interval_ms;
@@ -674,6 +767,8 @@ static void shutdown_all(struct running *r, struct proc *p)
 	control_close(p->ctl);
 	log_info("shutting down: stopping inputs, flushing outputs (up to %" PRId64 " ms)",
 		 r->cfg->shutdown_timeout_ms);
+	web_stop(r->web);
+	r->web = NULL;
 	buses_stop(r);
 	engine_free(r->engine);
 	r->engine = NULL;

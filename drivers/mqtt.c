@@ -1254,6 +1254,18 @@ void mqtt_stop(struct mqtt_client *c)
 	client_free(c);
 }
 
+int mqtt_connected(struct mqtt_client *c)
+{
+	int v;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	v = c->connected;
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
 void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, int64_t ts)
 {
 	if (!c)

@@ -56,6 +56,8 @@ typedef void (*mqtt_watch_fn)(const struct mqtt_watch_msg *m, void *arg);
 int mqtt_watch(const struct cc_mqtt_conf *conf, const char *site, const char *filter, long count, int64_t connect_ms,
 	       mqtt_watch_fn fn, void *arg);
 
+/* 1 while connected to the broker (NULL: 0), for /healthz. */
+int mqtt_connected(struct mqtt_client *c);
 /* Appends the self-metrics (measurement coldchaind_mqtt) to b. */
 void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, int64_t ts_ns);
 

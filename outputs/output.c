@@ -723,6 +723,7 @@ void output_get_stats(struct output *o, struct output_stats *st)
 		st->dropped = cs.dropped;
 	}
 	st->oldest_age_ms = o->head && now > o->head->t_wall ? now - o->head->t_wall : 0;
+	st->failures = o->failures;
 	pthread_mutex_unlock(&o->mu);
 }
 

@@ -40,6 +40,7 @@ struct output_stats {
 	uint64_t pending_bytes;
 	uint64_t requests; /* HTTP requests made */
 	int unauthorised;  /* the server refuses our credentials (401/403) right now */
+	unsigned failures; /* consecutive failed attempts; 0 after a success (/healthz) */
 	int64_t last_ok_ms;    /* monotonic ms of the last success, 0 if never */
 	int64_t oldest_age_ms; /* age of the oldest undelivered line, 0 when none */
 	char last_error[160];

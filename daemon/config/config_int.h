@@ -8,7 +8,7 @@
  *   load.c     files: reading, @include rules, device templates, secrets
  *   root.c     the top level (log, journal, control), the order the groups
  *              load, print and are freed in
- *   modbus.c, outputs.c, mqtt.c, engine.c, alerts.c, process.c: one group
+ *   modbus.c, outputs.c, mqtt.c, engine.c, alerts.c, process.c, web.c: one group
  *              each, its schema tables, loader, checks, printer and destructor
  *
  * Error format: "FILE:LINE: PATH: message", sorted by file, then line.
@@ -115,6 +115,7 @@ extern const struct group g_profile, g_limits, g_model, g_water, g_chill, g_room
 extern const struct group g_process, g_precool, g_precool_fit, g_carcass, g_carcass_fit, g_band, g_fumigation,
 	g_exposure, g_drying, g_stage;                                          /* process.c */
 extern const struct group g_line;                                             /* processes.c */
+extern const struct group g_web;                                              /* web.c */
 
 /* Enum names more than one group uses. */
 extern const char *const start_names[];    /* outputs.c: "end", "oldest" */
@@ -314,5 +315,10 @@ void free_lines(struct cc_config *cfg);
 /* engine.c: NULL when ch is a usable channel id (SENSOR/CHANNEL, of a
  * device's points when SENSOR is a device), else why not (free it). */
 char *check_channel(const struct cc_config *cfg, const char *ch);
+
+void load_web(struct ctx *c, const config_setting_t *ws);                              /* web.c */
+void print_web(const struct cc_config *cfg, FILE *f);
+void free_web(struct cc_config *cfg);
+const char *check_tz(const char *s); /* root key timezone */
 
 #endif

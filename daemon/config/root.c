@@ -12,7 +12,7 @@ static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 
 /* Each table's indexes, so the group code can refer to "its" keys. */
-enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_PROCESSES, RK_LINES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_N };
+enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_PROCESSES, RK_LINES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_WEB, RK_TZ, RK_N };
 static const struct key root_keys[] = {
 	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
 		      .help = "site name: tag \"site\" on every point" },
@@ -49,6 +49,11 @@ static const struct key root_keys[] = {
 	[RK_ALARMS] = { .name = "alarms", .kt = KT_GROUP, .help = "alarm defaults and rules: see group alarms" },
 	[RK_CONTROL] = { .name = "control", .kt = KT_GROUP,
 			 .help = "the control socket coldchainctl talks to: see group control" },
+	[RK_WEB] = { .name = "web", .kt = KT_GROUP, .flags = KF_RESTART,
+		     .help = "the HTTP listener (status page, /healthz, /metrics): see group web; unset = none" },
+	[RK_TZ] = { .name = "timezone", .kt = KT_STR, .flags = KF_DYN | KF_RESTART, .off = OFF(cc_config, timezone),
+		    .def = "the system's (TZ, else /etc/localtime)", .check = check_tz,
+		    .help = "the site's IANA time zone (\"Asia/Ho_Chi_Minh\") for times on pages and in messages" },
 };
 
 enum { CTK_SOCKET, CTK_GROUP, CTK_N };
@@ -171,6 +176,8 @@ void load_root(struct ctx *c, const config_setting_t *root)
 	load_engine(c, root, member(sn, RK_PROFILES), member(sn, RK_ROOMS), member(sn, RK_ALARMS));
 	load_processes(c, member(sn, RK_PROCESSES));
 	load_lines(c, member(sn, RK_LINES));
+	if (ok(&sn[RK_WEB]))
+		load_web(c, sn[RK_WEB].s);
 }
 
 void config_free(struct cc_config *cfg)
@@ -187,6 +194,8 @@ void config_free(struct cc_config *cfg)
 	free_engine(cfg);
 	free_processes(cfg);
 	free_lines(cfg);
+	free_web(cfg);
+	free(cfg->timezone);
 	free(cfg->file);
 	free(cfg->site);
 	free(cfg->state_dir);
@@ -220,4 +229,5 @@ void config_print(const struct cc_config *cfg, FILE *f)
 	print_engine(cfg, f);
 	print_processes(cfg, f);
 	print_lines(cfg, f);
+	print_web(cfg, f);
 }

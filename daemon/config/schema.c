@@ -812,7 +812,7 @@ static const struct group *const doc_groups[] = {
 	&g_mqtt, &g_mqtt_broker, &g_mqtt_sub, &g_mqtt_field,
 	&g_profile, &g_limits, &g_model, &g_water, &g_chill, &g_room, &g_lot, &g_alarms, &g_flood, &g_notify, &g_rule,
 	&g_process, &g_precool, &g_precool_fit, &g_carcass, &g_carcass_fit, &g_band, &g_fumigation, &g_exposure,
-	&g_drying, &g_stage, &g_line,
+	&g_drying, &g_stage, &g_line, &g_web,
 };
 
 /* --- schema export ----------------------------------------------------- */

@@ -14,7 +14,8 @@ cd "$ROOT" || exit 2
 # Directory -> what its files may include besides their own directory:
 # directories end in "/", single files are named in full.
 declare -A RULES=(
-	[daemon]="daemon/models/ codec/ drivers/ outputs/"
+	[daemon]="daemon/models/ daemon/web/ codec/ drivers/ outputs/"
+	[daemon/web]="daemon/ codec/"
 	[daemon/config]="daemon/ codec/ daemon/models/"
 	[daemon/engine]="daemon/ daemon/models/ codec/"
 	[daemon/models]=""
@@ -28,7 +29,7 @@ fail=0
 nfiles=0
 # The include graph, for the cycle checks below: EDGES[file]="targets".
 declare -A EDGES=()
-for dir in daemon daemon/config daemon/engine daemon/models codec drivers outputs ctl; do
+for dir in daemon daemon/config daemon/engine daemon/models daemon/web codec drivers outputs ctl; do
 	for f in "$dir"/*.c "$dir"/*.h "$dir"/*.inc; do
 		[ -f "$f" ] || continue
 		nfiles=$((nfiles + 1))

@@ -619,10 +619,11 @@ static void test_schema_export_covers_every_group(void)
 	FILE *f;
 
 	config_schema_foreach(count_key, &c);
-	CHECK_INT(c.groups_seen, 42); /* + control, outputs.webhook, outputs.alerts_mqtt; + 10 of process_profiles; processes */
+	CHECK_INT(c.groups_seen, 43); /* + control, outputs.webhook, outputs.alerts_mqtt; + 10 of process_profiles; processes; web */
 	CHECK(c.keys > 60);
 	CHECK_INT(c.missing_help, 0);
-	CHECK_INT(c.restart_only, 7); /* state_dir, user, group, log.target, journal.dir, control.socket, control.group */
+	CHECK_INT(c.restart_only, 18); /* state_dir, user, group, log.target, journal.dir, control.socket, control.group,
+					 web, timezone and the 9 keys of group web */
 
 	f = open_memstream(&buf, &len);
 	config_schema_print(f);

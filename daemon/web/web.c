@@ -1,0 +1,639 @@
+/* web.c - the HTTP listener: libmicrohttpd with a pool of two threads, the
+ * bounds of group web (connections, per address, idle timeout, request
+ * size), TLS, the route table, access, replies with the security headers,
+ * and the listener's self-metrics.  The only file besides other
+ * daemon/web/ files that sees <microhttpd.h>. */
+#include "web.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../log.h"
+#include "../util.h"
+#include "web_int.h"
+
+/* The routes: method, path (a prefix when it ends in '/'), access, handler. */
+static const struct web_route routes[] = {
+	{ "GET", "/healthz", WEB_PUBLIC, web_page_healthz },
+	{ "GET", "/metrics", WEB_PUBLIC, web_page_metrics },
+};
+
+enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT, CNT_DENIED, CNT_N };
+static const char *const cnt_names[CNT_N] = { "requests_1xx", "requests_2xx", "requests_3xx", "requests_4xx",
+					      "requests_5xx", "refused_too_large", "refused_connections",
+					      "refused_per_ip", "refused_access" };
+
+struct ip_slot {
+	struct sockaddr_storage addr;
+	int n;
+};
+
+struct web {
+	struct MHD_Daemon *d;
+	const struct cc_web_conf *conf; /* &own */
+	struct cc_web_conf own;         /* a copy: a reload frees the configuration */
+	struct web_deps deps;
+	pthread_rwlock_t engine_lock;
+	pthread_mutex_t mu; /* everything below */
+	uint64_t cnt[CNT_N];
+	int connections;
+	struct ip_slot *ips; /* max_connections of them */
+	char *metrics;       /* latest stats_emit lines */
+	size_t metrics_len;
+	struct log_rl rl[CNT_N]; /* one per kind of refusal */
+	char *cert, *key;
+};
+
+/* What MHD keeps for one request between its calls. */
+struct req_state {
+	struct web_req r;
+	char *body;
+	size_t len, cap;
+	int too_large;
+};
+
+static void count(struct web *w, int c)
+{
+	pthread_mutex_lock(&w->mu);
+	w->cnt[c]++;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A refusal: counted, logged at most once a minute per kind, with how
+ * many more were not. */
+__attribute__((format(printf, 3, 4))) static void refused(struct web *w, int c, const char *fmt, ...)
+{
+	uint32_t more = 0;
+	int allow;
+	char msg[256];
+	va_list ap;
+
+	pthread_mutex_lock(&w->mu);
+	w->cnt[c]++;
+	allow = log_rl_allow(&w->rl[c], 60000, &more);
+	pthread_mutex_unlock(&w->mu);
+	if (!allow)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (more)
+		log_warn("web: %s (%" PRIu32 " more refusals not logged)", msg, more);
+	else
+		log_warn("web: %s", msg);
+}
+
+static int same_ip(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+static void addr_text(const struct sockaddr *a, char *buf, size_t len)
+{
+	if (getnameinfo(a, a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), buf,
+			(socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+		strlcpy_cc(buf, "?", len);
+}
+
+/* The per-address bound is ours (MHD's own refuses without a word, so it
+ * could be neither counted nor logged): a slot per address in use. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct web *w = cls;
+	struct ip_slot *s = NULL;
+	int n = w->conf->max_connections, over = 0;
+	char txt[64];
+
+	(void)addrlen;
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < n && !s; i++)
+		if (w->ips[i].n > 0 && same_ip(addr, &w->ips[i].addr))
+			s = &w->ips[i];
+	for (int i = 0; i < n && !s; i++)
+		if (w->ips[i].n == 0) {
+			s = &w->ips[i];
+			memcpy(&s->addr, addr, addrlen < sizeof(s->addr) ? addrlen : sizeof(s->addr));
+		}
+	if (!s || s->n >= w->conf->per_ip_connections)
+		over = 1;
+	else
+		s->n++;
+	pthread_mutex_unlock(&w->mu);
+	if (!over)
+		return MHD_YES;
+	addr_text(addr, txt, sizeof(txt));
+	refused(w, CNT_IP_LIMIT, "%s: refused a connection: per_ip_connections (%d) reached", txt,
+		w->conf->per_ip_connections);
+	return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct web *w = cls;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	(void)socket_context;
+	pthread_mutex_lock(&w->mu);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		w->connections++;
+	} else {
+		w->connections--;
+		for (int i = 0; ci && i < w->conf->max_connections; i++)
+			if (w->ips[i].n > 0 && same_ip(ci->client_addr, &w->ips[i].addr)) {
+				w->ips[i].n--;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* MHD's own messages, into our log; its refusal at the connection limit
+ * is counted. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct web *w = cls;
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	if (strstr(msg, "reached connection limit"))
+		refused(w, CNT_CONN_LIMIT, "refused a connection: max_connections (%d) reached",
+			w->conf->max_connections);
+	else if (strstr(msg, "response code is 431"))
+		refused(w, CNT_TOO_LARGE, "refused a request: headers over the memory bound (max_request + 4 KiB): 431");
+	else
+		log_info("web: %s", msg);
+}
+
+/* --- the request API (web_int.h) ------------------------------------- */
+
+const char *web_arg(struct web_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *web_header(struct web_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct engine *web_engine(struct web_req *req)
+{
+	return req->w->deps.engine;
+}
+
+const struct web_deps *web_deps(struct web_req *req)
+{
+	return &req->w->deps;
+}
+
+const struct cc_web_conf *web_conf(struct web_req *req)
+{
+	return req->w->conf;
+}
+
+void web_header_add(struct web_req *req, const char *name, const char *value)
+{
+	if (req->nextra >= WEB_MAX_EXTRA_HEADERS)
+		return;
+	req->extra[req->nextra][0] = xstrdup(name);
+	req->extra[req->nextra][1] = xstrdup(value);
+	req->nextra++;
+}
+
+static int has_extra(const struct web_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->nextra; i++)
+		if (strcasecmp(req->extra[i][0], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* On every response: no script or frame from elsewhere, no inline script,
+ * no MIME sniffing, no framing, no referrer off the site. */
+static void sec_headers(struct MHD_Response *resp, const struct web_req *req)
+{
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	if (!has_extra(req, "Cache-Control"))
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (req->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+int web_reply(struct web_req *req, int status, const char *content_type, const char *body, size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+
+	if (req->status)
+		return -EALREADY;
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return -ENOMEM;
+	sec_headers(resp, req);
+	if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	for (size_t i = 0; i < req->nextra; i++)
+		MHD_add_response_header(resp, req->extra[i][0], req->extra[i][1]);
+	r = MHD_queue_response(req->conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	req->status = status;
+	count(req->w, status >= 100 && status < 600 ? status / 100 - 1 : CNT_5XX);
+	return r == MHD_YES ? 0 : -EIO;
+}
+
+int web_reply_text(struct web_req *req, int status, const char *text)
+{
+	return web_reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+int web_reply_json(struct web_req *req, int status, struct cJSON *json)
+{
+	char *s = json ? cJSON_PrintUnformatted(json) : NULL;
+	int rc;
+
+	cJSON_Delete(json);
+	if (!s)
+		return web_error(req, 500, "out of memory");
+	rc = web_reply(req, status, "application/json", s, strlen(s));
+	cJSON_free(s);
+	return rc;
+}
+
+int web_error(struct web_req *req, int status, const char *msg)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%d %s\n", status, msg);
+	return web_reply_text(req, status, buf);
+}
+
+int web_redirect(struct web_req *req, const char *location)
+{
+	web_header_add(req, "Location", location);
+	return web_reply_text(req, 303, "See Other\n");
+}
+
+int web_access(struct web_req *req, enum web_access_level level)
+{
+	if (level == WEB_PUBLIC || (level == WEB_VIEW && req->w->conf->public_status))
+		return 0;
+	/* no sessions yet: nothing else is allowed (the login engineer's part) */
+	count(req->w, CNT_DENIED);
+	if (strcmp(req->method, "GET") == 0 && level == WEB_VIEW)
+		web_redirect(req, "/login");
+	else
+		web_error(req, 401, "login required");
+	return -EACCES;
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+static int route_match(const struct web_route *rt, const char *path)
+{
+	size_t n = strlen(rt->path);
+
+	return rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
+}
+
+/* The route's handler, or 404, or 405 with the methods the path allows. */
+static void dispatch(struct web_req *req)
+{
+	char allow[64] = "";
+	int found = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (!route_match(&routes[i], req->path))
+			continue;
+		found = 1;
+		if (strcmp(routes[i].method, req->method) == 0 ||
+		    (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
+			if (web_access(req, routes[i].access) < 0)
+				return;
+			pthread_rwlock_rdlock(&req->w->engine_lock);
+			routes[i].handler(req);
+			pthread_rwlock_unlock(&req->w->engine_lock);
+			if (!req->status)
+				web_error(req, 500, "internal error");
+			return;
+		}
+		if (!strstr(allow, routes[i].method) && strlen(allow) + strlen(routes[i].method) + 3 < sizeof(allow)) {
+			if (*allow)
+				strcat(allow, ", ");
+			strcat(allow, routes[i].method);
+		}
+	}
+	if (!found) {
+		web_error(req, 404, "not found");
+		return;
+	}
+	web_header_add(req, "Allow", allow);
+	web_error(req, 405, "method not allowed");
+}
+
+static struct req_state *state_new(struct web *w, struct MHD_Connection *c, const char *url, const char *method)
+{
+	struct req_state *st = xcalloc(1, sizeof(*st));
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	st->r.w = w;
+	st->r.conn = c;
+	st->r.method = method;
+	st->r.path = url;
+	st->r.tls = w->conf->cert_file != NULL;
+	st->r.lang = "vi";
+	if (ci)
+		addr_text(ci->client_addr, st->r.client, sizeof(st->r.client));
+	return st;
+}
+
+/* Appends an upload chunk; past max_request the rest is read and dropped. */
+static void body_add(struct req_state *st, const char *data, size_t n, size_t max)
+{
+	if (st->too_large || st->len + n > max) {
+		st->too_large = 1;
+		return;
+	}
+	if (st->len + n + 1 > st->cap) {
+		st->cap = st->len + n + 1 > 2 * st->cap ? st->len + n + 1 : 2 * st->cap;
+		st->body = xrealloc(st->body, st->cap);
+	}
+	memcpy(st->body + st->len, data, n);
+	st->len += n;
+	st->body[st->len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct web *w = cls;
+	struct req_state *st = *con_cls;
+	size_t max = (size_t)w->conf->max_request;
+
+	(void)version;
+	if (!st) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		*con_cls = st = state_new(w, c, url, method);
+		if (cl && strtoull(cl, NULL, 10) > max) {
+			refused(w, CNT_TOO_LARGE, "%s: refused a %s request of %s bytes: max_request is %zu", st->r.client,
+				method, cl, max);
+			web_error(&st->r, 413, "request too large");
+			return MHD_YES;
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!st->r.status)
+			body_add(st, upload_data, *upload_data_size, max);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (st->r.status)
+		return MHD_YES;
+	if (st->too_large) {
+		refused(w, CNT_TOO_LARGE, "%s: refused a %s request body over max_request (%zu bytes)", st->r.client,
+			method, max);
+		return web_error(&st->r, 413, "request too large") == 0 ? MHD_YES : MHD_NO;
+	}
+	st->r.body = st->body ? st->body : "";
+	st->r.body_len = st->len;
+	dispatch(&st->r);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req_state *st = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->r.nextra; i++) {
+		free(st->r.extra[i][0]);
+		free(st->r.extra[i][1]);
+	}
+	free(st->body);
+	free(st);
+	*con_cls = NULL;
+}
+
+/* --- start, stop, feed ----------------------------------------------------- */
+
+static char *read_file_all(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = xmalloc(1 << 20);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int resolve(const char *listen, struct sockaddr_storage *ss, int *v6)
+{
+	char host[256], port[8];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	int p, rc;
+
+	if (config_parse_listen(listen, host, sizeof(host), &p) < 0)
+		return -EINVAL;
+	snprintf(port, sizeof(port), "%d", p);
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc != 0) {
+		log_err("web: listen %s: %s", listen, gai_strerror(rc));
+		return -EINVAL;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*v6 = ai->ai_family == AF_INET6;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static struct MHD_Daemon *daemon_open(struct web *w, struct sockaddr_storage *ss, int v6)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	const struct cc_web_conf *c = w->conf;
+	unsigned timeout = (unsigned)((c->timeout_ms + 999) / 1000);
+	/* MHD's pool per connection holds the headers and its own buffers: a
+	 * request's headers larger than max_request get 431 */
+	size_t mem = (size_t)c->max_request + 4096;
+
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	if (c->cert_file) {
+		flags |= MHD_USE_TLS;
+		return MHD_start_daemon(flags, 0, on_accept, w, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+					MHD_OPTION_SOCK_ADDR, ss,
+					MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT,
+					(unsigned)c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+					MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+					w, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w, MHD_OPTION_HTTPS_MEM_CERT, w->cert, MHD_OPTION_HTTPS_MEM_KEY, w->key,
+					MHD_OPTION_END);
+	}
+	return MHD_start_daemon(flags, 0, on_accept, w, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+					MHD_OPTION_SOCK_ADDR, ss,
+				MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+				MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION,
+				on_connection, w, MHD_OPTION_END);
+}
+
+static void web_free(struct web *w)
+{
+	pthread_rwlock_destroy(&w->engine_lock);
+	pthread_mutex_destroy(&w->mu);
+	free(w->ips);
+	free(w->metrics);
+	free(w->own.listen);
+	free(w->own.cert_file);
+	free(w->own.key_file);
+	free(w->own.users_file);
+	free(w->cert);
+	if (w->key) {
+		explicit_bzero(w->key, strlen(w->key));
+		free(w->key);
+	}
+	free(w);
+}
+
+struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *deps)
+{
+	struct web *w;
+	struct sockaddr_storage ss = { 0 };
+	int v6 = 0;
+
+	if (!conf) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->own = *conf;
+	w->own.listen = xstrdup(conf->listen);
+	w->own.cert_file = conf->cert_file ? xstrdup(conf->cert_file) : NULL;
+	w->own.key_file = conf->key_file ? xstrdup(conf->key_file) : NULL;
+	w->own.users_file = conf->users_file ? xstrdup(conf->users_file) : NULL;
+	w->conf = conf = &w->own;
+	w->deps = *deps;
+	w->ips = xcalloc((size_t)conf->max_connections, sizeof(*w->ips));
+	pthread_rwlock_init(&w->engine_lock, NULL);
+	pthread_mutex_init(&w->mu, NULL);
+	if (resolve(conf->listen, &ss, &v6) < 0)
+		goto fail_inval;
+	if (conf->cert_file) {
+		w->cert = read_file_all(conf->cert_file);
+		w->key = read_file_all(conf->key_file);
+		if (!w->cert || !w->key) {
+			log_err("web: cannot read %s: %s", w->cert ? conf->key_file : conf->cert_file, strerror(errno));
+			goto fail_inval;
+		}
+	}
+	w->d = daemon_open(w, &ss, v6);
+	if (!w->d) {
+		int e = errno ? errno : EINVAL;
+		log_err("web: cannot listen on %s%s: %s", conf->listen, conf->cert_file ? " (TLS)" : "", strerror(e));
+		web_free(w);
+		errno = e;
+		return NULL;
+	}
+	log_info("web: listening on %s (%s), %d connections at most, %d per address", conf->listen,
+		 conf->cert_file ? "https" : "http", conf->max_connections, conf->per_ip_connections);
+	return w;
+fail_inval:
+	web_free(w);
+	errno = EINVAL;
+	return NULL;
+}
+
+void web_stop(struct web *w)
+{
+	if (!w)
+		return;
+	MHD_stop_daemon(w->d);
+	web_free(w);
+}
+
+void web_set_engine(struct web *w, struct engine *e)
+{
+	if (!w)
+		return;
+	pthread_rwlock_wrlock(&w->engine_lock);
+	w->deps.engine = e;
+	pthread_rwlock_unlock(&w->engine_lock);
+}
+
+void web_set_metrics(struct web *w, const char *lines, size_t len)
+{
+	char *copy;
+
+	if (!w)
+		return;
+	copy = xmalloc(len + 1);
+	memcpy(copy, lines, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&w->mu);
+	free(w->metrics);
+	w->metrics = copy;
+	w->metrics_len = len;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void web_metrics_lines(struct web *w, struct lp_buf *out)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->metrics) {
+		out->data = xmalloc(w->metrics_len + 1);
+		memcpy(out->data, w->metrics, w->metrics_len + 1);
+		out->len = w->metrics_len;
+		out->cap = w->metrics_len + 1;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t ts_ns)
+{
+	struct lp_field f[CNT_N + 1];
+	struct lp_tag tags[] = { { "site", site } };
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	for (int i = 0; i < CNT_N; i++)
+		f[i] = (struct lp_field){ .key = cnt_names[i], .type = LP_INT, .v.i = (int64_t)w->cnt[i] };
+	f[CNT_N] = (struct lp_field){ .key = "connections", .type = LP_INT, .v.i = w->connections };
+	pthread_mutex_unlock(&w->mu);
+	lp_encode(b, "coldchaind_web", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), ts_ns);
+}

@@ -1,0 +1,43 @@
+/* web.h - the daemon's HTTP listener (libmicrohttpd): what main.c starts,
+ * feeds and stops.  Pages, login and live updates are files of
+ * daemon/web/ on the request API of web_int.h. */
+#ifndef CC_WEB_H
+#define CC_WEB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../codec/lineproto.h"
+#include "../config.h"
+
+struct engine;
+struct web;
+
+/* What the listener needs from the rest of the daemon: callbacks, never
+ * main's internals.  health fills buf with one line per reason the daemon
+ * is unhealthy ("output influx: failing for 42 s: Connection refused") and
+ * returns 1 when healthy (buf then empty), 0 when not; it is called from
+ * the listener's threads and must not block. */
+struct web_deps {
+	struct engine *engine;
+	int (*health)(void *arg, char *buf, size_t len);
+	void *arg;
+	const char *site;
+};
+
+/* Opens the listener of conf (after the engine exists).  NULL + errno
+ * (EADDRINUSE, EINVAL for a bad address or TLS files, ...), logged. */
+struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *deps);
+/* Closes every connection and joins the threads (before the engine is
+ * freed).  NULL is fine. */
+void web_stop(struct web *w);
+/* A reload's new engine (NULL while there is none): waits until no request
+ * uses the old one.  NULL w is fine. */
+void web_set_engine(struct web *w, struct engine *e);
+/* The latest self-metrics (line protocol as stats_emit wrote it), served
+ * by /metrics; copied. */
+void web_set_metrics(struct web *w, const char *lines, size_t len);
+/* The listener's own self-metrics: measurement coldchaind_web. */
+void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t ts_ns);
+
+#endif
