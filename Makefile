@@ -19,7 +19,7 @@ WERROR     ?= -Werror
 BUILD      ?= build
 
 # Libraries the daemon links against (pkg-config names).
-PKGS = libmodbus libcurl libconfig zlib libcjson libmosquitto libmicrohttpd
+PKGS = libmodbus libcurl libconfig zlib libcjson libmosquitto libmicrohttpd libcrypt nettle
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))

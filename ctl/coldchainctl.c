@@ -21,6 +21,7 @@
 #include "ctl_opts.h"
 #include "ctl_socket.h"
 #include "report.h"
+#include "user.h"
 
 static void usage(FILE *f);
 
@@ -357,6 +358,7 @@ static const struct ctl_cmd modbus_cmds[] = {
 static const struct ctl_cmd cmds[] = {
 	{ "config", config_cmds, NULL, NULL, NULL },
 	{ "modbus", modbus_cmds, NULL, NULL, NULL },
+	{ "user", ctl_user_cmds, NULL, NULL, NULL },
 	{ "report", NULL, report_main, "--lot ID [--from T --to T] [--format html|csv] [--batch B]... [-o FILE]",
 	  "a lot's storage history from InfluxDB (see coldchainctl report --help)" },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -19,10 +19,11 @@ declare -A RULES=(
 	[daemon/config]="daemon/ codec/ daemon/models/"
 	[daemon/engine]="daemon/ daemon/models/ codec/"
 	[daemon/models]=""
+	[daemon/web]="daemon/"
 	[codec]="daemon/util.h"
 	[drivers]="codec/ daemon/ outputs/"
 	[outputs]="codec/ daemon/"
-	[ctl]="codec/ daemon/ daemon/models/ drivers/ outputs/"
+	[ctl]="codec/ daemon/ daemon/models/ daemon/web/ drivers/ outputs/"
 )
 
 fail=0
