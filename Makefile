@@ -29,7 +29,7 @@ ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
 LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
-LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS = $(BUILD)/tests/modbus_sim
@@ -48,7 +48,7 @@ SOAK_TOOLS = $(BUILD)/soak/soak_pub
 DURATION ?= 3600
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
-.PHONY: all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
+.PHONY: pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
 .SUFFIXES:
 
 all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5 $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
@@ -104,6 +104,36 @@ $(BUILD)/soak/%: $(BUILD)/tests/soak/%.o
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+# Translations (README "Translations"): the catalogue po/vi.po compiled by
+# msgfmt and embedded in the binary as a C array (od + awk: no xxd), looked
+# up per request by daemon/i18n.c.  `make pot` extracts po/coldchaind.pot
+# from the sources (tests/config/check_po.sh checks it is up to date).
+I18N_SRCS = $(sort daemon/i18n.c $(wildcard daemon/web/*.c daemon/notify*.c))
+XGETTEXT_FLAGS = --language=C --from-code=UTF-8 --keyword= --keyword=N_ --keyword=i18n_tr:2 \
+	--keyword=i18n_ntr:2,3 --add-comments=TRANSLATORS: --add-location=file --sort-output \
+	--package-name=coldchaind --msgid-bugs-address=dev@coldchaind.invalid
+POT_OUT ?= po/coldchaind.pot
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o $(POT_OUT) $(I18N_SRCS)
+
+$(BUILD)/po/vi.mo: po/vi.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+
+$(BUILD)/gen/i18n_mo.c: $(BUILD)/po/vi.mo
+	@mkdir -p $(@D)
+	{ echo '/* generated from po/vi.po by the Makefile: do not edit */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char i18n_mo_vi[];'; \
+	  echo 'extern const size_t i18n_mo_vi_len;'; \
+	  echo 'const unsigned char i18n_mo_vi[] = {'; \
+	  od -An -v -tx1 $< | awk '{ l = ""; for (i = 1; i <= NF; i++) l = l "0x" $$i ","; print l }'; \
+	  echo '};'; \
+	  echo "const size_t i18n_mo_vi_len = $$(wc -c <$<);"; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/i18n_mo.o: $(BUILD)/gen/i18n_mo.c $(BUILD)/flags.stamp
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

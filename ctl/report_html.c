@@ -11,26 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../codec/svg_trend.h" /* svg_esc: one escaper for the report and the pages */
 #include "../daemon/models/cooling.h"
 #include "../daemon/util.h"
 
 #define CHART_W 1000
 #define CHART_H 360
 #define CHART_MAX_POINTS 1500
-
-static void html_esc(FILE *o, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", o); break;
-		case '<': fputs("&lt;", o); break;
-		case '>': fputs("&gt;", o); break;
-		case '"': fputs("&quot;", o); break;
-		case '\'': fputs("&#39;", o); break;
-		default: fputc(*s, o);
-		}
-	}
-}
 
 struct axis {
 	int64_t t0, t1;
@@ -175,7 +162,7 @@ static void svg_marks(const struct report *r, const struct axis *a, FILE *o)
 			fprintf(o, "<line class=\"move\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 				ax_x(a, s->from), a->y0, ax_x(a, s->from), a->y0 + a->h);
 		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">room ", ax_x(a, s->from) + 4, a->y0 + 14);
-		html_esc(o, s->room);
+		svg_esc(o, s->room);
 		fputs("</text>\n", o);
 		if (s->have_rh)
 			svg_series(o, a, &s->rh, 1, "rh");
@@ -188,7 +175,7 @@ static void svg_marks(const struct report *r, const struct axis *a, FILE *o)
 			continue;
 		double x = ax_x(a, al->e.raised_ms);
 		fprintf(o, "<path class=\"alarm\" d=\"M%.1f %.1f l-5 -9 h10 z\"><title>", x, a->y0 + a->h);
-		html_esc(o, al->e.id);
+		svg_esc(o, al->e.id);
 		fputs("</title></path>\n", o);
 	}
 }
@@ -287,7 +274,7 @@ static void cool_svg(const struct report_step *st, FILE *o)
 
 	cool_scale(st, &a);
 	fputs("<svg class=\"cooling\" id=\"cool-", o);
-	html_esc(o, st->batch);
+	svg_esc(o, st->batch);
 	fprintf(o, "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		   "aria-label=\"cooling curve: slowest probe and fitted curve against the target\">\n",
 		COOL_W, COOL_H);
@@ -338,16 +325,16 @@ static const char css[] =
 static void html_kv_row(FILE *o, const char *k, const char *v)
 {
 	fputs("<tr><th>", o);
-	html_esc(o, k);
+	svg_esc(o, k);
 	fputs("</th><td>", o);
-	html_esc(o, v);
+	svg_esc(o, v);
 	fputs("</td></tr>\n", o);
 }
 
 static void html_td(FILE *o, const char *s, int num)
 {
 	fputs(num ? "<td class=\"n\">" : "<td>", o);
-	html_esc(o, s);
+	svg_esc(o, s);
 	fputs("</td>", o);
 }
 
@@ -389,11 +376,11 @@ static void html_head(const struct report *r, FILE *o)
 	size_t n = report_header_kvs(r, kv, REPORT_MAX_KVS);
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Lot ", o);
-	html_esc(o, r->lot);
+	svg_esc(o, r->lot);
 	fputs(" storage history</title>\n<style>\n", o);
 	fputs(css, o);
 	fputs("</style></head><body>\n<h1>Storage history of lot <span id=\"lot\">", o);
-	html_esc(o, r->lot);
+	svg_esc(o, r->lot);
 	fputs("</span></h1>\n<p class=\"note\">Temperature record after EN 12830: UTC timestamps, sensor ids and "
 	      "recording intervals below; gaps in the record are listed explicitly.</p>\n",
 	      o);
@@ -486,10 +473,10 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 	char a[64], vl[80], v[32], l[32];
 
 	fprintf(o, "<tr class=\"alarm-%s\"><td>", e->end == ALARM_HISTORY_ACTIVE ? "active" : "ended");
-	html_esc(o, e->id);
+	svg_esc(o, e->id);
 	if (e->message) {
 		fputs("<br><span class=\"note\">", o);
-		html_esc(o, e->message);
+		svg_esc(o, e->message);
 		fputs("</span>", o);
 	}
 	if (e->late)
@@ -501,11 +488,11 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 	fputs("<td class=\"raised\">", o);
 	if (e->raised_ms) {
 		report_fmt_utc(e->raised_ms, a, sizeof(a));
-		html_esc(o, a);
+		svg_esc(o, a);
 		if (e->raised_before)
 			fprintf(o, " (%s)", before);
 	} else {
-		html_esc(o, before);
+		svg_esc(o, before);
 	}
 	fputs("</td>", o);
 	report_fmt_num(v, sizeof(v), e->value, 2);
@@ -515,12 +502,12 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 	fputs("<td class=\"acked\">", o);
 	if (e->acked_ms) {
 		report_fmt_utc(e->acked_ms, a, sizeof(a));
-		html_esc(o, a);
+		svg_esc(o, a);
 		fputs(" by ", o);
-		html_esc(o, e->acked_by ? e->acked_by : "?");
+		svg_esc(o, e->acked_by ? e->acked_by : "?");
 		if (e->ack_note) {
 			fputs(": “", o);
-			html_esc(o, e->ack_note);
+			svg_esc(o, e->ack_note);
 			fputs("”", o);
 		}
 	} else {
@@ -528,19 +515,19 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 	}
 	if (e->shelved_by) {
 		fputs("<br>shelved by ", o);
-		html_esc(o, e->shelved_by);
+		svg_esc(o, e->shelved_by);
 	}
 	fputs("</td><td class=\"cleared\">", o);
 	if (e->end == ALARM_HISTORY_ACTIVE) {
 		fputs("<span class=\"bad\">", o);
-		html_esc(o, report_alarm_end_label(al));
+		svg_esc(o, report_alarm_end_label(al));
 		fputs("</span>", o);
 	} else {
 		report_fmt_utc(e->cleared_ms, a, sizeof(a));
-		html_esc(o, a);
+		svg_esc(o, a);
 		if (e->end == ALARM_HISTORY_RESET) {
 			fputs(" (reset by ", o);
-			html_esc(o, e->cleared_by ? e->cleared_by : "?");
+			svg_esc(o, e->cleared_by ? e->cleared_by : "?");
 			fputs(")", o);
 		}
 	}
@@ -566,9 +553,9 @@ static void html_alarms(const struct report *r, FILE *o)
 static void step_row(FILE *o, const struct report_step *st, const char *key, const char *label, const char *v)
 {
 	fprintf(o, "<tr><th>%s</th><td id=\"step-", label);
-	html_esc(o, st->batch);
+	svg_esc(o, st->batch);
 	fprintf(o, "-%s\">", key);
-	html_esc(o, v);
+	svg_esc(o, v);
 	fputs("</td></tr>\n", o);
 }
 
@@ -667,21 +654,21 @@ static void step_sensor_row(const struct report_step *st, const struct report_se
 	fmt_unit(c, sizeof(c), twa_l, 3, "ppm", report_step_limit_estimate(st, "twa") ? " (estimate)" : "");
 	snprintf(b + strlen(b), sizeof(b) - strlen(b), " / %s: %s", c, report_exposure_grade(x->twa_ppm, twa_l));
 	fputs("<td id=\"twa-", o);
-	html_esc(o, st->batch);
+	svg_esc(o, st->batch);
 	fputc('-', o);
-	html_esc(o, x->sensor);
+	svg_esc(o, x->sensor);
 	fputs("\">", o);
-	html_esc(o, b);
+	svg_esc(o, b);
 	fputs("</td>", o);
 	fmt_unit(b, sizeof(b), x->stel_max_ppm, 3, "ppm", "");
 	fmt_unit(c, sizeof(c), stel_l, 3, "ppm", report_step_limit_estimate(st, "stel") ? " (estimate)" : "");
 	snprintf(b + strlen(b), sizeof(b) - strlen(b), " / %s: %s", c, report_exposure_grade(x->stel_max_ppm, stel_l));
 	fputs("<td id=\"stel-", o);
-	html_esc(o, st->batch);
+	svg_esc(o, st->batch);
 	fputc('-', o);
-	html_esc(o, x->sensor);
+	svg_esc(o, x->sensor);
 	fputs("\">", o);
-	html_esc(o, b);
+	svg_esc(o, b);
 	fputs("</td>", o);
 	fmt_unit(b, sizeof(b), x->projected_twa_ppm, 3, "ppm", "");
 	html_td(o, b, 1);
@@ -756,7 +743,7 @@ static void series_svg(const struct report_step *st, FILE *o, const char *ylabel
 	if (!(a.t1 > 0))
 		a.t1 = 1;
 	fputs("<svg class=\"series\" id=\"series-", o);
-	html_esc(o, st->batch);
+	svg_esc(o, st->batch);
 	fprintf(o, "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">\n",
 		COOL_W, COOL_H, ylabel);
 	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n", a.x0, a.y0, a.w,
@@ -783,7 +770,7 @@ static void step_sensors(const struct report_step *st, FILE *o)
 	if (!st->nsensors)
 		return;
 	fputs("<p class=\"note\">Worker exposure outside the chamber, per sensor, against the limit set ", o);
-	html_esc(o, l ? l->name : "(none configured)");
+	svg_esc(o, l ? l->name : "(none configured)");
 	fputs(" (TWA over its period, unmonitored time counted conservatively; the maximum 15-min STEL).</p>\n"
 	      "<table class=\"step-sensors\"><thead><tr><th>sensor</th><th>TWA / limit</th><th>STEL max / limit</th>"
 	      "<th>projected TWA</th><th>unmonitored</th></tr></thead>\n",
@@ -876,11 +863,11 @@ static void html_steps(const struct report *r, FILE *o)
 	for (size_t i = 0; i < r->nsteps; i++) {
 		const struct report_step *st = &r->steps[i];
 		fprintf(o, "<h3>Step %zu: ", i + 1);
-		html_esc(o, st->kind);
+		svg_esc(o, st->kind);
 		fputs(" batch ", o);
-		html_esc(o, st->batch);
+		svg_esc(o, st->batch);
 		fputs("</h3>\n<table class=\"kv step\" id=\"step-", o);
-		html_esc(o, st->batch);
+		svg_esc(o, st->batch);
 		fputs("\">\n", o);
 		if (strcmp(st->curve_field, "chamber_ppm") == 0)
 			step_figures_fum(st, o);
@@ -970,8 +957,8 @@ void report_write_html(const struct report *r, FILE *o)
 	html_grades(r, o);
 	report_fmt_utc(r->generated, a, sizeof(a));
 	fprintf(o, "<footer>Generated %s by coldchainctl %s from InfluxDB ", a, CC_VERSION);
-	html_esc(o, r->url);
+	svg_esc(o, r->url);
 	fputs(" database ", o);
-	html_esc(o, r->db);
+	svg_esc(o, r->db);
 	fputs(".</footer>\n</body></html>\n", o);
 }

@@ -124,4 +124,33 @@ struct cJSON *engine_status_json(struct engine *e, int rooms);
  * "active", "acked", "cleared_unacked") or NULL when there is none. */
 const char *engine_alarm_state(struct engine *e, const char *id);
 
+/* The last 24 h of a room's readings for its page (issue 15): a ring per
+ * channel of ENGINE_TREND_BUCKETS buckets of ENGINE_TREND_BUCKET_S seconds
+ * each, by the readings' own times (so the page works while InfluxDB is
+ * down).  out->s[k].b[0] is the oldest bucket (it starts at start_ns),
+ * b[ENGINE_TREND_BUCKETS - 1] holds now_ns; a bucket with n == 0 had no
+ * good reading (a gap: draw a break, never interpolate).  present: the
+ * room has that channel.  lim: the room's effective band and limits, for
+ * drawing.  Copied under the engine's lock: render without it.  0, or
+ * -ENOENT no such room, -EINVAL, -ESRCH e is NULL.  out is about 18 KiB:
+ * allocate it rather than put it on a small stack. */
+#define ENGINE_TREND_BUCKETS 288
+#define ENGINE_TREND_BUCKET_S 300
+enum engine_trend_series_kind { ENGINE_TREND_TEMP, ENGINE_TREND_RH, ENGINE_TREND_DOOR, ENGINE_TREND_CO2,
+				ENGINE_TREND_N };
+struct engine_trend_bucket {
+	float min, max, mean; /* door: mean is the fraction of readings "open" */
+	uint32_t n;           /* good readings in it; 0: no data */
+};
+struct engine_trend_series {
+	int present;
+	struct engine_trend_bucket b[ENGINE_TREND_BUCKETS];
+};
+struct engine_trend {
+	int64_t start_ns, bucket_ns;
+	struct engine_trend_series s[ENGINE_TREND_N];
+	struct cc_limits lim;
+};
+int engine_room_trend(struct engine *e, const char *room, int64_t now_ns, struct engine_trend *out);
+
 #endif

@@ -282,3 +282,54 @@ uint32_t rand_next(uint64_t *state)
 	*state = x;
 	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
 }
+
+/* "+07", "+05:30", "-03": the offset as a page shows it, short. */
+static void fmt_offset(long off_s, char *buf, size_t n, int always_minutes)
+{
+	char sign = off_s < 0 ? '-' : '+';
+	int a = (int)((off_s < 0 ? -off_s : off_s) % 86400); /* |offset| < 26 h in tzdata */
+
+	if (a % 3600 || always_minutes)
+		snprintf(buf, n, "%c%02d:%02d", sign, a / 3600, a / 60 % 60);
+	else
+		snprintf(buf, n, "%c%02d", sign, a / 3600);
+}
+
+int time_fmt_local(int64_t ns, char *buf, size_t n, int style)
+{
+	int64_t s = ns / 1000000000LL - (ns % 1000000000LL < 0); /* floor */
+	time_t t = (time_t)s;
+	struct tm tm;
+	char off[32];
+	int len;
+
+	if (!buf || n == 0)
+		return -EINVAL;
+	buf[0] = '\0';
+	if (!localtime_r(&t, &tm))
+		return -EOVERFLOW;
+	fmt_offset(tm.tm_gmtoff, off, sizeof(off), style == TIME_LOCAL_ISO);
+	switch (style) {
+	case TIME_LOCAL_SHORT:
+		len = snprintf(buf, n, "%02d/%02d %02d:%02d (%s)", tm.tm_mday, tm.tm_mon + 1, tm.tm_hour, tm.tm_min,
+			       off);
+		break;
+	case TIME_LOCAL_ISO:
+		len = snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			       tm.tm_hour, tm.tm_min, tm.tm_sec, off);
+		break;
+	case TIME_LOCAL_HM:
+		len = snprintf(buf, n, "%02d:%02d", tm.tm_hour, tm.tm_min);
+		break;
+	case TIME_LOCAL_DAY:
+		len = snprintf(buf, n, "%02d/%02d", tm.tm_mday, tm.tm_mon + 1);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (len < 0 || (size_t)len >= n) {
+		buf[0] = '\0';
+		return -ERANGE;
+	}
+	return len;
+}

@@ -56,4 +56,15 @@ size_t strlcpy_cc(char *dst, const char *src, size_t size);
 /* Deterministic xorshift PRNG for jitter (seedable so tests repeat). */
 uint32_t rand_next(uint64_t *state);
 
+/* A time for people, in the site's zone (the process's TZ: the root key
+ * `timezone` sets it at start-up; call tzset() after changing TZ), never
+ * bare UTC.  Styles: TIME_LOCAL_SHORT "03/12 14:05 (+07)" (day/month, as
+ * read in Vietnam, and the offset: a page's times), TIME_LOCAL_ISO
+ * "2026-12-03T14:05:09+07:00" (a title, a tooltip), TIME_LOCAL_HM "14:05"
+ * and TIME_LOCAL_DAY "03/12" (a chart's axis).  The length written, or
+ * -EINVAL (unknown style, n 0), -ERANGE (buf too small: buf holds ""),
+ * -EOVERFLOW (a time localtime_r cannot convert). */
+enum time_local_style { TIME_LOCAL_SHORT, TIME_LOCAL_ISO, TIME_LOCAL_HM, TIME_LOCAL_DAY };
+int time_fmt_local(int64_t ns, char *buf, size_t n, int style);
+
 #endif

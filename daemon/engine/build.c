@@ -516,6 +516,7 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 		rule_build(e, &e->rules[i], &cfg->alarms.rules[i]);
 	batch_build(e);
 	build_line_only(e);
+	trend_build(e);
 	snapshot_restore(e);
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
@@ -552,6 +553,7 @@ void engine_free(struct engine *e)
 	free(e->alarms);
 	for (size_t i = 0; i < e->nchans; i++) {
 		free(e->chans[i]->id);
+		trend_free(e->chans[i]);
 		free(e->chans[i]);
 	}
 	free(e->chans);

@@ -65,6 +65,7 @@ struct echan {
 	struct eproc *proc;      /* the process (line) whose medium or probe it is, NULL: none */
 	int proc_role;           /* enum eproc_role, or the probe's (outside sensor's) index */
 	int line_only;           /* only process lines read it (no room, no rule): watched while a batch runs */
+	struct etrend *trend;    /* a room's temperature, RH, door or CO2: its last 24 h (trend.c), else NULL */
 };
 
 /* A channel's role on its process (negative; >= 0 is a probe or an
@@ -216,6 +217,7 @@ struct engine {
 	 * write) and the one writer at a time (save_lock): see snapshot.c. */
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
+	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
 };
 
 /* build.c: from the configuration.  Under the lock (lots.c) or before the
@@ -281,6 +283,22 @@ void snapshot_take(struct engine *e, int64_t now_ms);
 void snapshot_write(struct engine *e);
 void snapshot_restore(struct engine *e);
 double snapshot_num(const cJSON *o, const char *k, double def);
+
+/* trend.c: the 24-hour rings of the rooms' channels.  Under the lock
+ * (trend_build while building).  trend_sample: a good reading, whatever
+ * its order.  The snapshot's "trend" object: trend_take copies the rings
+ * under the lock (a memcpy), trend_splice formats them into the
+ * snapshot's JSON text without it (formatting a day of 100 channels takes
+ * tens of ms: never under the lock) and frees the copy; trend_restore. */
+struct etrend;
+struct trend_pending;
+void trend_build(struct engine *e);
+void trend_sample(struct echan *ch, int64_t ts_ns, double v);
+struct trend_pending *trend_take(const struct engine *e);
+char *trend_splice(char *js, struct trend_pending *p);
+void trend_pending_free(struct trend_pending *p);
+size_t trend_restore(struct engine *e, const cJSON *root);
+void trend_free(struct echan *ch);
 
 /* lots.c: lots at run time, and lookups.  Under the lock. */
 struct eroom *lots_room_find(struct engine *e, const char *name);

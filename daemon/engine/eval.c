@@ -353,6 +353,10 @@ static void process_one(struct engine *e, const struct cc_sample *s)
 
 	if (!ch)
 		return;
+	/* The room page's 24 h: every good reading in its own bucket, late
+	 * ones too (trend.c) */
+	if (ch->trend && s->quality == CC_Q_GOOD)
+		trend_sample(ch, s->ts_ns, s->value);
 	/* The alarms run on reading time, which only moves forward: an older
 	 * reading is recorded (journal, InfluxDB) but cannot rewrite them. */
 	if (now < ch->newest_ms) {

@@ -170,7 +170,7 @@ static size_t restore_lots(struct engine *e, const cJSON *o)
 void snapshot_restore(struct engine *e)
 {
 	char *buf = NULL;
-	size_t len = 0, nal, nlot, nb;
+	size_t len = 0, nal, nlot, nb, ntr;
 	cJSON *o;
 	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len);
 
@@ -192,9 +192,10 @@ void snapshot_restore(struct engine *e)
 	nb = snapshot_batches_restore(e, o); /* batches too */
 	nal = restore_alarms(e, o);
 	nlot = restore_lots(e, o);
+	ntr = trend_restore(e, o);
 	cJSON_Delete(o);
-	log_info("state %s/%s: restored %zu alarms, %zu lots, %zu batches", e->cfg->state_dir, STATE_FILE, nal, nlot,
-		 nb);
+	log_info("state %s/%s: restored %zu alarms, %zu lots, %zu batches, %zu trend buckets", e->cfg->state_dir,
+		 STATE_FILE, nal, nlot, nb, ntr);
 }
 
 /*
@@ -216,6 +217,8 @@ void snapshot_take(struct engine *e, int64_t now_ms)
 	if (e->pending_js) /* superseded before it was written */
 		cJSON_free(e->pending_js);
 	free(e->pending_dir);
+	trend_pending_free(e->pending_trend);
+	e->pending_trend = trend_take(e);
 	e->pending_js = js;
 	e->pending_dir = xstrdup(e->cfg->state_dir);
 	e->dirty = 0; /* set again if the write fails */
@@ -225,18 +228,23 @@ void snapshot_take(struct engine *e, int64_t now_ms)
 void snapshot_write(struct engine *e)
 {
 	char *js, *dir;
+	struct trend_pending *tp;
 	int rc;
 
 	pthread_mutex_lock(&e->save_lock);
 	pthread_mutex_lock(&e->lock);
 	js = e->pending_js;
 	dir = e->pending_dir;
+	tp = e->pending_trend;
 	e->pending_js = e->pending_dir = NULL;
+	e->pending_trend = NULL;
 	pthread_mutex_unlock(&e->lock);
 	if (!js) {
+		trend_pending_free(tp);
 		pthread_mutex_unlock(&e->save_lock);
 		return;
 	}
+	js = trend_splice(js, tp);
 	rc = state_write(dir, STATE_FILE, js, strlen(js));
 	pthread_mutex_unlock(&e->save_lock);
 	if (rc < 0) {

@@ -1,0 +1,307 @@
+/* trend.c - the last 24 h of each room's temperature, RH, door and CO2
+ * channel, kept in memory for the room page's chart (issue 15), so the
+ * page needs neither InfluxDB nor the journal.  Fed from engine_process
+ * under the engine's lock, copied out by engine_room_trend, kept in the
+ * snapshot so a restart keeps the day.
+ *
+ * Resolution: 288 buckets of 5 min.  A 24-hour chart on a 360-1280 px
+ * screen has at most ~300 px of width per series, so 5 min is about one
+ * pixel; finer buckets would cost memory and snapshot size without a
+ * visible difference, coarser ones would hide a door-open spike (min and
+ * max are kept, so a short excursion still shows as the band's edge).
+ * Cost: a bucket is 20 bytes (slot, count, min, max, sum as float: a
+ * sensor's 3-4 significant digits fit a float), 5760 bytes per channel,
+ * 11.3 KiB for a room with temperature and RH, 22.5 KiB with door and
+ * CO2; 100 rooms: at most 2.3 MiB.  A reading costs a division and a few
+ * compares: O(1), no allocation.
+ *
+ * The reading's own time picks the bucket (slot = ts / 5 min, index =
+ * slot mod 288), so a backlog or a late reading lands where it belongs; a
+ * bucket holding a newer slot than the reading's means the reading is
+ * more than 24 h older than the newest one: dropped and counted.  Buckets
+ * with no reading stay empty: a gap is shown as a gap. */
+#include "engine_int.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "../state.h"
+#include "../util.h"
+
+#define NB ENGINE_TREND_BUCKETS
+#define BUCKET_NS ((int64_t)ENGINE_TREND_BUCKET_S * 1000000000LL)
+
+struct tbucket {
+	int32_t slot; /* ts / BUCKET_NS of its readings */
+	uint32_t n;   /* 0: empty */
+	float min, max, sum;
+};
+
+struct etrend {
+	struct tbucket b[NB];
+	uint64_t too_old; /* readings more than 24 h older than the newest */
+};
+
+/* The room roles that get a ring, in the order of enum engine_trend_series_kind. */
+static const int trend_roles[ENGINE_TREND_N] = { R_TEMP, R_RH, R_DOOR, R_CO2 };
+
+void trend_build(struct engine *e)
+{
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (int k = 0; k < ENGINE_TREND_N; k++) {
+			struct echan *ch = e->rooms[i].ch[trend_roles[k]];
+			if (ch && !ch->trend)
+				ch->trend = xcalloc(1, sizeof(*ch->trend));
+		}
+}
+
+void trend_free(struct echan *ch)
+{
+	free(ch->trend);
+	ch->trend = NULL;
+}
+
+static void bucket_put(struct etrend *t, int64_t slot, uint32_t n, float min, float max, float sum)
+{
+	struct tbucket *b = &t->b[slot % NB];
+
+	if (b->n && b->slot > slot) {
+		t->too_old++;
+		return;
+	}
+	if (!b->n || b->slot != slot) {
+		b->slot = (int32_t)slot;
+		b->n = 0;
+		b->min = min;
+		b->max = max;
+		b->sum = 0;
+	}
+	if (min < b->min)
+		b->min = min;
+	if (max > b->max)
+		b->max = max;
+	b->sum += sum;
+	b->n += n;
+}
+
+void trend_sample(struct echan *ch, int64_t ts_ns, double v)
+{
+	int64_t slot;
+
+	if (!ch->trend || ts_ns < 0 || !isfinite(v))
+		return;
+	slot = ts_ns / BUCKET_NS;
+	if (slot > INT32_MAX || ch->trend->b[slot % NB].n == UINT32_MAX)
+		return;
+	bucket_put(ch->trend, slot, 1, (float)v, (float)v, (float)v);
+}
+
+static void trend_copy(const struct etrend *t, int64_t first, struct engine_trend_series *out)
+{
+	out->present = 1;
+	for (int i = 0; i < NB; i++) {
+		const struct tbucket *b = &t->b[(first + i) % NB];
+		struct engine_trend_bucket *o = &out->b[i];
+		if (!b->n || b->slot != first + i)
+			continue;
+		o->min = b->min;
+		o->max = b->max;
+		o->mean = b->sum / (float)b->n;
+		o->n = b->n;
+	}
+}
+
+int engine_room_trend(struct engine *e, const char *room, int64_t now_ns, struct engine_trend *out)
+{
+	struct eroom *r;
+	int64_t last, first;
+
+	if (!e)
+		return -ESRCH;
+	if (!room || !out || now_ns < 0)
+		return -EINVAL;
+	last = now_ns / BUCKET_NS;
+	first = last - (NB - 1);
+	if (first < 0)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->start_ns = first * BUCKET_NS;
+	out->bucket_ns = BUCKET_NS;
+	pthread_mutex_lock(&e->lock);
+	r = lots_room_find(e, room);
+	if (r) {
+		out->lim = r->lim;
+		for (int k = 0; k < ENGINE_TREND_N; k++) {
+			const struct echan *ch = r->ch[trend_roles[k]];
+			if (ch && ch->trend)
+				trend_copy(ch->trend, first, &out->s[k]);
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return r ? 0 : -ENOENT;
+}
+
+/*
+ * In the snapshot: "trend": {"CHANNEL": "SLOT N MIN MAX SUM;..."}, the
+ * non-empty buckets, floats with 9 significant digits (a float's exact
+ * round trip).  A text per channel rather than JSON numbers: cJSON prints
+ * a float widened to double with 17 digits, and a day of a room would be
+ * three times the size.  An older snapshot has no "trend": the rings
+ * start empty.
+ */
+static char *trend_text(const struct etrend *t)
+{
+	size_t cap = (size_t)NB * 80, len = 0;
+	char *s = xmalloc(cap);
+
+	s[0] = '\0';
+	for (int i = 0; i < NB; i++) {
+		const struct tbucket *b = &t->b[i];
+		if (!b->n)
+			continue;
+		len += (size_t)snprintf(s + len, cap - len, "%s%" PRId32 " %" PRIu32 " %.9g %.9g %.9g", len ? ";" : "",
+					b->slot, b->n, (double)b->min, (double)b->max, (double)b->sum);
+	}
+	return s;
+}
+
+struct trend_pending {
+	size_t n;
+	char **id;
+	struct etrend *ring;
+};
+
+void trend_pending_free(struct trend_pending *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->id[i]);
+	free(p->id);
+	free(p->ring);
+	free(p);
+}
+
+/* Under the lock: the rings as they are (5,760 bytes a channel). */
+struct trend_pending *trend_take(const struct engine *e)
+{
+	struct trend_pending *p = xcalloc(1, sizeof(*p));
+	size_t k = 0;
+
+	for (size_t i = 0; i < e->nchans; i++)
+		k += e->chans[i]->trend != NULL;
+	if (!k)
+		return p;
+	p->id = xcalloc(k, sizeof(*p->id));
+	p->ring = xmalloc(k * sizeof(*p->ring));
+	for (size_t i = 0; i < e->nchans; i++)
+		if (e->chans[i]->trend) {
+			p->id[p->n] = xstrdup(e->chans[i]->id);
+			p->ring[p->n++] = *e->chans[i]->trend;
+		}
+	return p;
+}
+
+/* Without the lock: js (the snapshot's JSON object, cJSON_Print's) with a
+ * "trend" member added before its closing brace; frees js (cJSON_free)
+ * and p.  The result is cJSON_free'd by the caller.  js unchanged when
+ * there is nothing to add or it does not end with '}'. */
+char *trend_splice(char *js, struct trend_pending *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *t, *out, *end = js ? strrchr(js, '}') : NULL;
+	size_t head, tl;
+
+	for (size_t i = 0; p && i < p->n; i++) {
+		char *s = trend_text(&p->ring[i]);
+		if (s[0])
+			cJSON_AddStringToObject(o, p->id[i], s);
+		free(s);
+	}
+	trend_pending_free(p);
+	if (!end || !o->child || !(t = cJSON_PrintUnformatted(o))) {
+		cJSON_Delete(o);
+		return js;
+	}
+	cJSON_Delete(o);
+	head = (size_t)(end - js);
+	tl = strlen(t);
+	/* The alarms and lots must always fit the state file: the day gives
+	 * way past half of it (some 2,700 channels: logged once) */
+	if (head + tl > STATE_MAX_BYTES / 2) {
+		static int logged;
+		if (!logged++)
+			log_warn("state %s: the rooms' 24-hour trend (%zu bytes) is left out of the snapshot: past %zu bytes "
+				 "(half the state file's limit); a restart starts the charts empty", STATE_FILE, tl,
+				 STATE_MAX_BYTES / 2);
+		cJSON_free(t);
+		return js;
+	}
+	out = cJSON_malloc(head + tl + 16);
+	if (out) {
+		memcpy(out, js, head);
+		memcpy(out + head, ",\n\"trend\": ", 11);
+		memcpy(out + head + 11, t, tl);
+		memcpy(out + head + 11 + tl, "\n}", 3);
+		out[head + 11 + tl + 3] = '\0';
+	}
+	cJSON_free(t);
+	if (!out)
+		return js;
+	cJSON_free(js);
+	return out;
+}
+
+/* One channel's text into its ring: the number of well-formed buckets;
+ * *bad counts the others (skipped: the state file is external input). */
+static size_t trend_parse(struct etrend *t, const char *s, size_t *bad)
+{
+	size_t ok = 0;
+
+	while (*s) {
+		long long slot;
+		unsigned long n;
+		float min, max, sum;
+		int used = 0;
+		if (sscanf(s, "%lld %lu %g %g %g%n", &slot, &n, &min, &max, &sum, &used) != 5 || used <= 0) {
+			(*bad)++;
+			return ok;
+		}
+		s += used;
+		if (*s == ';')
+			s++;
+		if (slot < 0 || slot > INT32_MAX || n == 0 || n > UINT32_MAX || !isfinite(min) || !isfinite(max) ||
+		    !isfinite(sum) || min > max) {
+			(*bad)++;
+			continue;
+		}
+		bucket_put(t, slot, (uint32_t)n, min, max, sum);
+		ok++;
+	}
+	return ok;
+}
+
+size_t trend_restore(struct engine *e, const cJSON *root)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "trend"), *x;
+	size_t ok = 0, bad = 0;
+
+	if (!cJSON_IsObject(o))
+		return 0;
+	cJSON_ArrayForEach(x, o)
+	{
+		struct echan *ch = x->string ? build_chan_find(e, x->string) : NULL;
+		if (!ch || !ch->trend || !cJSON_IsString(x))
+			continue; /* a channel no longer in a room: its day is let go */
+		ok += trend_parse(ch->trend, x->valuestring, &bad);
+	}
+	if (bad)
+		log_warn("state %s/%s: trend: %zu malformed buckets skipped", e->cfg->state_dir, STATE_FILE, bad);
+	return ok;
+}

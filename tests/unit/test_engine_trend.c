@@ -1,0 +1,205 @@
+/* test_engine_trend.c - what the room page's 24-hour chart gets from the
+ * engine (daemon/engine/trend.c): readings in 5-minute buckets by their
+ * own times (min, max, mean), gaps left empty, late readings in their
+ * bucket while still within the day, the day rolling over after 24 h,
+ * and the rings kept across a restart through the snapshot. */
+#include "../../daemon/engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/state.h"
+#include "../../daemon/util.h"
+#include "testlib.h"
+
+#define MIN_NS (60LL * 1000000000LL)
+#define H_NS (60 * MIN_NS)
+#define NB ENGINE_TREND_BUCKETS
+
+static char dir[] = "/tmp/cc-trend-XXXXXX";
+static struct cc_config *cfg;
+static struct engine *E;
+static struct engine_trend *tr;
+/* 2026-06-01T00:00:00Z: a bucket boundary */
+static const int64_t T0 = 1780272000LL * 1000000000LL;
+
+static int load(void)
+{
+	char *path = xasprintf("%s/c.conf", dir);
+	FILE *f = fopen(path, "w");
+	struct cc_errors e = { 0 };
+	int rc;
+
+	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
+		   "profiles = ( { name = \"lychee\"; version = \"b1\";\n"
+		   "  limits = { band_low = 2.0; band_high = 5.0; warn_high = 7.0; alarm_high = 10.0; warn_low = 1.0; };"
+		   " } );\n"
+		   "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\";"
+		   " humidity = \"th-a1/humidity\"; door = \"door-a/open\"; },\n"
+		   "  { name = \"B\"; temperature = \"th-b1/temperature\"; },\n"
+		   "  { name = \"C\"; temperature = \"th-c1/temperature\"; } );\n"
+		   "outputs = { file = ( { path = \"-\"; } ); };\n",
+		dir);
+	fclose(f);
+	rc = config_load(path, &cfg, &e);
+	errors_print(&e, stdout);
+	errors_free(&e);
+	free(path);
+	return rc;
+}
+
+static struct cc_channel ch_at = { .id = "th-a1/temperature", .quantity = "temperature", .sensor = "th-a1" };
+static struct cc_channel ch_ah = { .id = "th-a1/humidity", .quantity = "humidity", .sensor = "th-a1" };
+static struct cc_channel ch_bt = { .id = "th-b1/temperature", .quantity = "temperature", .sensor = "th-b1" };
+static struct cc_channel ch_ct = { .id = "th-c1/temperature", .quantity = "temperature", .sensor = "th-c1" };
+
+static void feed(struct cc_channel *ch, int64_t ts, double v, enum cc_quality q)
+{
+	struct cc_sample s = { .ch = ch, .ts_ns = ts, .value = v, .quality = q };
+	engine_process(E, &s, 1);
+}
+
+static void test_readings_of_one_five_minute_bucket_give_its_min_max_and_mean(void)
+{
+	feed(&ch_at, T0 + 10 * 1000000000LL, 4.0, CC_Q_GOOD);
+	feed(&ch_at, T0 + 100 * 1000000000LL, 6.0, CC_Q_GOOD);
+	feed(&ch_at, T0 + 200 * 1000000000LL, 5.0, CC_Q_GOOD);
+	feed(&ch_at, T0 + 250 * 1000000000LL, 99.0, CC_Q_OUT_OF_RANGE); /* not a reading of the room */
+	feed(&ch_ah, T0 + 20 * 1000000000LL, 91.5, CC_Q_GOOD);
+	feed(&ch_at, T0 + 5 * MIN_NS, 3.0, CC_Q_GOOD); /* the next bucket */
+	CHECK_INT(engine_room_trend(E, "A", T0 + 6 * MIN_NS, tr), 0);
+	CHECK_INT(tr->bucket_ns, 5 * MIN_NS);
+	CHECK_INT(tr->start_ns, T0 + 5 * MIN_NS - (NB - 1) * 5 * MIN_NS);
+	CHECK(tr->s[ENGINE_TREND_TEMP].present && tr->s[ENGINE_TREND_RH].present && tr->s[ENGINE_TREND_DOOR].present);
+	CHECK(!tr->s[ENGINE_TREND_CO2].present);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 2].n, 3);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 2].min, 4.0, 1e-6);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 2].max, 6.0, 1e-6);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 2].mean, 5.0, 1e-6);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 3.0, 1e-6);
+	CHECK_NEAR(tr->s[ENGINE_TREND_RH].b[NB - 2].mean, 91.5, 1e-4);
+	CHECK_INT(tr->s[ENGINE_TREND_DOOR].b[NB - 2].n, 0);
+	/* the room's band for drawing */
+	CHECK_NEAR(tr->lim.band_low, 2.0, 1e-9);
+	CHECK_NEAR(tr->lim.warn_high, 7.0, 1e-9);
+	CHECK_INT(engine_room_trend(E, "nowhere", T0, tr), -ENOENT);
+	CHECK_INT(engine_room_trend(NULL, "A", T0, tr), -ESRCH);
+}
+
+static void test_a_gap_stays_empty_not_interpolated(void)
+{
+	feed(&ch_bt, T0, 2.0, CC_Q_GOOD);
+	feed(&ch_bt, T0 + 30 * MIN_NS, 8.0, CC_Q_GOOD);
+	CHECK_INT(engine_room_trend(E, "B", T0 + 30 * MIN_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+	for (int i = NB - 6; i < NB - 1; i++)
+		CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[i].n, 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 7].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 7].mean, 2.0, 1e-6);
+}
+
+static void test_a_late_reading_lands_in_its_bucket_while_within_the_day(void)
+{
+	feed(&ch_bt, T0 + 10 * MIN_NS, 5.0, CC_Q_GOOD); /* after 30 min: late, in the gap */
+	feed(&ch_bt, T0 + 30 * MIN_NS - 25 * H_NS, 50.0, CC_Q_GOOD); /* a day older than the newest: dropped */
+	CHECK_INT(engine_room_trend(E, "B", T0 + 30 * MIN_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 5].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 5].mean, 5.0, 1e-6);
+	for (int i = 0; i < NB; i++)
+		CHECK(tr->s[ENGINE_TREND_TEMP].b[i].n == 0 || tr->s[ENGINE_TREND_TEMP].b[i].max < 49.0);
+}
+
+static void test_after_24_hours_the_oldest_buckets_give_way(void)
+{
+	for (int64_t t = 0; t < 30 * H_NS; t += 5 * MIN_NS)
+		feed(&ch_ct, T0 + t, (double)(t / H_NS), CC_Q_GOOD);
+	CHECK_INT(engine_room_trend(E, "C", T0 + 30 * H_NS - 5 * MIN_NS, tr), 0);
+	for (int i = 0; i < NB; i++)
+		CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[i].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[0].mean, 6.0, 1e-6);    /* 6 h in: hours 0-5 gone */
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 29.0, 1e-6);
+	/* asked 12 h later with nothing new: only the last 12 h remain */
+	CHECK_INT(engine_room_trend(E, "C", T0 + 42 * H_NS - 5 * MIN_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB / 2 - 1].n, 1);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB / 2].n, 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[0].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[0].mean, 18.0, 1e-6);
+}
+
+static void test_a_restart_keeps_the_day_through_the_snapshot(void)
+{
+	struct engine_trend *before = xcalloc(1, sizeof(*before));
+	int64_t now = T0 + 30 * H_NS - 5 * MIN_NS;
+
+	feed(&ch_at, T0 + 29 * H_NS + 7, 4.25, CC_Q_GOOD);
+	CHECK_INT(engine_room_trend(E, "A", now, before), 0);
+	CHECK_INT(engine_room_trend(E, "C", now, tr), 0);
+	engine_free(E); /* writes the snapshot */
+	E = engine_new(cfg, NULL);
+	{
+		struct engine_trend *after = xcalloc(1, sizeof(*after));
+		CHECK_INT(engine_room_trend(E, "A", now, after), 0);
+		CHECK(memcmp(before->s, after->s, sizeof(before->s)) == 0);
+		CHECK_INT(engine_room_trend(E, "C", now, after), 0);
+		CHECK(memcmp(tr->s, after->s, sizeof(tr->s)) == 0);
+		CHECK_INT(after->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+		free(after);
+	}
+	free(before);
+}
+
+static void test_a_snapshot_without_trend_or_with_a_damaged_one_loads(void)
+{
+	const char *old = "{\"version\": 1, \"saved_ms\": 0, \"alarms\": [], \"lots\": [],"
+			  " \"trend\": {\"th-b1/temperature\": \"5934240 2 1 3 4;x y;-5 1 1 1 1;5934241 1 9 1 9\","
+			  " \"gone/temperature\": \"5934240 1 1 1 1\"}}";
+
+	engine_free(E);
+	CHECK_INT(state_write(dir, "engine.state", old, strlen(old)), 0);
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 2); /* the first bucket; parsing stops at the damage */
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 2.0, 1e-6);
+	engine_free(E);
+	old = "{\"version\": 1, \"saved_ms\": 0, \"alarms\": [], \"lots\": []}";
+	CHECK_INT(state_write(dir, "engine.state", old, strlen(old)), 0);
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 0);
+	feed(&ch_bt, T0, 2.0, CC_Q_GOOD);
+	CHECK_INT(engine_room_trend(E, "B", T0, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+}
+
+int main(void)
+{
+	tl_prog = "unit/engine_trend";
+	if (!mkdtemp(dir) || load() < 0) {
+		printf("FAIL unit/engine_trend: setup\n");
+		return 1;
+	}
+	tr = xcalloc(1, sizeof(*tr));
+	E = engine_new(cfg, NULL);
+	engine_tick(E, T0);
+	RUN(test_readings_of_one_five_minute_bucket_give_its_min_max_and_mean);
+	RUN(test_a_gap_stays_empty_not_interpolated);
+	RUN(test_a_late_reading_lands_in_its_bucket_while_within_the_day);
+	RUN(test_after_24_hours_the_oldest_buckets_give_way);
+	RUN(test_a_restart_keeps_the_day_through_the_snapshot);
+	RUN(test_a_snapshot_without_trend_or_with_a_damaged_one_loads);
+	engine_free(E);
+	config_free(cfg);
+	free(tr);
+	{
+		char *cmd = xasprintf("rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("    (could not remove %s)\n", dir);
+		free(cmd);
+	}
+	return TL_DONE();
+}
