@@ -825,7 +825,7 @@ static void step_grades(const struct report_step *st, FILE *o)
 static void lot_cell(FILE *o, size_t i, const char *key, const char *v)
 {
 	fprintf(o, "<td id=\"lot-step-%zu-%s\">", i + 1, key);
-	html_esc(o, v ? v : "");
+	svg_esc(o, v ? v : "");
 	fputs("</td>", o);
 }
 
