@@ -23,12 +23,14 @@
 
 #include "../log.h"
 #include "../util.h"
+#include "sse.h"
 #include "web_int.h"
 
 /* The routes: method, path (a prefix when it ends in '/'), access, handler. */
 static const struct web_route routes[] = {
 	{ "GET", "/healthz", WEB_PUBLIC, web_page_healthz },
 	{ "GET", "/metrics", WEB_PUBLIC, web_page_metrics },
+	{ "GET", "/events", WEB_VIEW, web_page_events },
 };
 
 enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT, CNT_DENIED, CNT_N };
@@ -249,13 +251,23 @@ static void sec_headers(struct MHD_Response *resp, const struct web_req *req)
 int web_reply(struct web_req *req, int status, const char *content_type, const char *body, size_t len)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result r;
 
 	if (req->status)
 		return -EALREADY;
 	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return -ENOMEM;
+	return web_reply_response(req, status, content_type, resp);
+}
+
+int web_reply_response(struct web_req *req, int status, const char *content_type, struct MHD_Response *resp)
+{
+	enum MHD_Result r;
+
+	if (req->status) {
+		MHD_destroy_response(resp);
+		return -EALREADY;
+	}
 	sec_headers(resp, req);
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
@@ -561,10 +573,12 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 			goto fail_inval;
 		}
 	}
+	web_sse_open();
 	w->d = daemon_open(w, &ss, v6);
 	if (!w->d) {
 		int e = errno ? errno : EINVAL;
 		log_err("web: cannot listen on %s%s: %s", conf->listen, conf->cert_file ? " (TLS)" : "", strerror(e));
+		web_sse_close();
 		web_free(w);
 		errno = e;
 		return NULL;
@@ -582,6 +596,7 @@ void web_stop(struct web *w)
 {
 	if (!w)
 		return;
+	web_sse_close(); /* MHD must not stop with a connection suspended */
 	MHD_stop_daemon(w->d);
 	web_free(w);
 }
@@ -625,15 +640,21 @@ void web_metrics_lines(struct web *w, struct lp_buf *out)
 
 void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t ts_ns)
 {
-	struct lp_field f[CNT_N + 1];
+	struct lp_field f[CNT_N + 5];
 	struct lp_tag tags[] = { { "site", site } };
+	struct web_sse_stats ss;
 
 	if (!w)
 		return;
+	web_sse_stats(&ss);
 	pthread_mutex_lock(&w->mu);
 	for (int i = 0; i < CNT_N; i++)
 		f[i] = (struct lp_field){ .key = cnt_names[i], .type = LP_INT, .v.i = (int64_t)w->cnt[i] };
 	f[CNT_N] = (struct lp_field){ .key = "connections", .type = LP_INT, .v.i = w->connections };
 	pthread_mutex_unlock(&w->mu);
+	f[CNT_N + 1] = (struct lp_field){ .key = "live_streams", .type = LP_INT, .v.i = ss.subscribers };
+	f[CNT_N + 2] = (struct lp_field){ .key = "live_refused", .type = LP_INT, .v.i = (int64_t)ss.refused };
+	f[CNT_N + 3] = (struct lp_field){ .key = "live_dropped", .type = LP_INT, .v.i = (int64_t)ss.dropped };
+	f[CNT_N + 4] = (struct lp_field){ .key = "live_events", .type = LP_INT, .v.i = (int64_t)ss.events };
 	lp_encode(b, "coldchaind_web", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), ts_ns);
 }

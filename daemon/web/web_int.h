@@ -72,6 +72,10 @@ int web_reply_text(struct web_req *req, int status, const char *text);
 int web_reply_json(struct web_req *req, int status, struct cJSON *json); /* frees json */
 int web_error(struct web_req *req, int status, const char *msg);
 int web_redirect(struct web_req *req, const char *location); /* 303 See Other */
+/* A reply whose body MHD makes (a stream: sse.c): the security and extra
+ * headers added, queued, resp destroyed (MHD keeps its own reference). */
+struct MHD_Response;
+int web_reply_response(struct web_req *req, int status, const char *content_type, struct MHD_Response *resp);
 /* An extra header for the reply (Set-Cookie, Cache-Control, ...); copied. */
 void web_header_add(struct web_req *req, const char *name, const char *value);
 
