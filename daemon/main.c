@@ -741,6 +741,7 @@ static void run(struct running *r, struct proc *p, const char *path)
 			got_hup = 0;
 			notify_send("RELOADING=1");
 			ok = reload(r, path) == 0;
+			web_reload_users(r->web);
 			control_set_config(p->ctl, r->cfg);
 			control_set_engine(p->ctl, r->engine);
 			control_reload_done(p->ctl, ok);

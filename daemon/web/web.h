@@ -28,6 +28,9 @@ struct web_deps {
 /* Opens the listener of conf (after the engine exists).  NULL + errno
  * (EADDRINUSE, EINVAL for a bad address or TLS files, ...), logged. */
 struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *deps);
+/* Reads web.users_file again (SIGHUP); on an error the users before stay
+ * (logged with every FILE:LINE). */
+void web_reload_users(struct web *w);
 /* Closes every connection and joins the threads (before the engine is
  * freed).  NULL is fine. */
 void web_stop(struct web *w);

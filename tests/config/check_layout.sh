@@ -19,7 +19,6 @@ declare -A RULES=(
 	[daemon/config]="daemon/ codec/ daemon/models/"
 	[daemon/engine]="daemon/ daemon/models/ codec/"
 	[daemon/models]=""
-	[daemon/web]="daemon/"
 	[codec]="daemon/util.h"
 	[drivers]="codec/ daemon/ outputs/"
 	[outputs]="codec/ daemon/"
