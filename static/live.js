@@ -11,6 +11,7 @@
 
   var vi = (document.documentElement.lang || 'vi').slice(0, 2) !== 'en';
   var words = vi ? { down: 'Mất kết nối — đang kết nối lại…' } : { down: 'Disconnected — reconnecting…' };
+  /* the page brings #live-status with its own words; these only if not */
   var es = null, retryMs = 3000, retryTimer = null;
   var down = false, busy = false, again = false, pending = false, edited = false;
 
@@ -22,9 +23,9 @@
       b.id = 'live-status';
       b.setAttribute('role', 'status');
       b.setAttribute('aria-live', 'polite');
+      b.textContent = words.down;
       document.body.insertBefore(b, document.body.firstChild);
     }
-    b.textContent = words.down;
     b.hidden = !show;
   }
 

@@ -508,7 +508,8 @@ static int route_match(const struct web_route *rt, const char *path)
 {
 	size_t n = strlen(rt->path);
 
-	return rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
+	/* "/" itself is exact: as a prefix it would take every path */
+	return n > 1 && rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
 }
 
 /* The route's handler, or 404, or 405 with the methods the path allows. */
