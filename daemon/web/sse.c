@@ -2,7 +2,7 @@
  * fans the engine's alarm events and a periodic tick out to the open pages.
  * A publisher only enqueues (it may hold the engine's lock); each page has
  * a bounded queue and is written by libmicrohttpd's threads. */
-#include "sse.h"
+#include "web.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +16,13 @@
 #include "../log.h"
 #include "../util.h"
 #include "web_int.h"
+
+/* The bounds (README, Security): */
+#define SSE_MAX_SUBSCRIBERS 64   /* open /events streams; more get 503 */
+#define SSE_QUEUE 32             /* messages queued per stream; past it: resync */
+#define SSE_MAX_MESSAGE 65536    /* bytes of one event's data */
+#define SSE_TICK_MS 5000         /* a `tick` event this often while a page listens */
+#define SSE_KEEPALIVE_MS 15000   /* a comment line after this long without anything */
 
 /* A message, shared by every subscriber's queue: freed with its last
  * reference (refs are changed under hub.mu only). */

@@ -26,7 +26,6 @@
 #include "../i18n.h"
 #include "../log.h"
 #include "../util.h"
-#include "sse.h"
 #include "web_int.h"
 
 /* The routes: method, path (a prefix when it ends in '/'), access, handler. */

@@ -167,6 +167,12 @@ int web_next_ok(const char *next);
  * [A-Za-z0-9_-] as '_' (truncated to n - 1 bytes). */
 void web_dom_id(const char *name, char *buf, size_t n);
 
+/* sse.c: GET /events (WEB_VIEW), live updates; web_start and web_stop
+ * open the hub and end every stream (before MHD stops). */
+int web_page_events(struct web_req *req);
+void web_sse_open(void);
+void web_sse_close(void);
+
 /* ops.c: for the people who run the daemon. */
 int web_page_healthz(struct web_req *req);
 int web_page_metrics(struct web_req *req);
