@@ -83,6 +83,12 @@ int web_action_login(struct web_req *req)
 	int64_t retry = 0;
 	int rc, L = req->lang_id;
 
+	const char *why = web_origin_refusal(req);
+
+	if (why) {
+		web_refuse(req, WEB_REFUSE_ORIGIN, 403, why);
+		return 0;
+	}
 	if (!web_token_eq(web_cookie(req, PRE_COOKIE), web_form(req, "csrf", tok, sizeof(tok)))) {
 		web_refuse(req, WEB_REFUSE_CSRF, 403, "login without its CSRF token");
 		return 0;

@@ -28,7 +28,8 @@
 #include "../util.h"
 #include "web_int.h"
 
-/* The routes: method, path (a prefix when it ends in '/'), access, handler. */
+/* The routes: method, path (a prefix when it ends in '/', except "/"
+ * itself), access, handler. */
 static const struct web_route routes[] = {
 	{ "GET", "/healthz", WEB_PUBLIC, web_page_healthz },
 	{ "GET", "/metrics", WEB_PUBLIC, web_page_metrics },
@@ -416,7 +417,7 @@ void web_refuse(struct web_req *req, enum web_refusal kind, int status, const ch
 /* Defence in depth behind the CSRF token: a browser names where a POST
  * came from; another site's is refused.  Absent headers (curl, old
  * browsers) leave the token alone to decide. */
-static const char *origin_refusal(struct web_req *req)
+const char *web_origin_refusal(struct web_req *req)
 {
 	const char *origin = web_header(req, "Origin"), *site = web_header(req, "Sec-Fetch-Site");
 	const char *host = web_header(req, "Host");
@@ -490,7 +491,7 @@ int web_access(struct web_req *req, enum web_access_level level)
 	}
 	if (!post)
 		return 0;
-	if ((why = origin_refusal(req))) {
+	if ((why = web_origin_refusal(req))) {
 		web_refuse(req, WEB_REFUSE_ORIGIN, 403, why);
 		return -EACCES;
 	}
@@ -507,7 +508,7 @@ static int route_match(const struct web_route *rt, const char *path)
 {
 	size_t n = strlen(rt->path);
 
-	/* "/" itself is exact: as a prefix it would take every path */
+	/* "/" itself is exact: a prefix of every path otherwise */
 	return n > 1 && rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
 }
 

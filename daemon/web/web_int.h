@@ -107,6 +107,9 @@ enum web_refusal { WEB_REFUSE_CSRF, WEB_REFUSE_FORBIDDEN, WEB_REFUSE_ORIGIN, WEB
 void web_refuse(struct web_req *req, enum web_refusal kind, int status, const char *why);
 /* The same counted and logged, without a reply (the caller replies). */
 void web_refuse_count(struct web_req *req, enum web_refusal kind, const char *why);
+/* NULL when the browser's Origin / Sec-Fetch-Site (when sent) name this
+ * site, else why not. */
+const char *web_origin_refusal(struct web_req *req);
 /* 1 when a and b are equal strings, in time independent of where they differ. */
 int web_token_eq(const char *a, const char *b);
 /* nbytes random bytes as 2*nbytes hex digits + NUL in out: 0 or -errno. */
