@@ -44,8 +44,12 @@
     fetch(location.pathname + location.search, {
       headers: { 'X-Fragment': 'main' }, credentials: 'same-origin', cache: 'no-store', redirect: 'follow'
     }).then(function (r) {
-      /* the session ended: the server sent us to the login page */
-      if (r.redirected && /\/login/.test(r.url)) { location.assign(r.url); return null; }
+      /* the session ended: 401 to a fragment request (a redirect to the
+         login page, should a proxy turn it into one) */
+      if (r.status === 401 || (r.redirected && /\/login/.test(r.url))) {
+        location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+        return null;
+      }
       return r.ok ? r.text() : null;
     }).then(function (html) {
       if (html === null || html === undefined) return;
@@ -80,7 +84,10 @@
       down = true;
       banner(true);
       if (es.readyState === EventSource.CLOSED && !retryTimer) {
-        /* refused (503 past the cap, or an error): EventSource gives up */
+        /* refused (503 past the cap, or the session ended: a 303 to the
+         * login page): EventSource gives up.  A fetch tells which; it goes
+         * to /login when that is why */
+        refresh();
         retryTimer = setTimeout(connect, retryMs);
         retryMs = Math.min(retryMs * 2, 60000);
       }

@@ -10,7 +10,9 @@
 # the focus; the ack with its note shows acked in the page, in `coldchainctl
 # alarms` and in InfluxDB's `alert` with the user and the note; a viewer
 # sees no ack button; screenshots at 360x740 and 1280x800 under the build
-# dir, no horizontal overflow at either.
+# dir, no horizontal overflow at either; the daemon stopped under an open
+# page: its #live-status line shows, and started again the page goes to
+# /login by itself (the session ended with the process).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM" "$BUILD_DIR/coldchainctl"
@@ -100,5 +102,22 @@ expect_eq "InfluxDB alert: the ack's user" \
 expect_eq "InfluxDB alert: the ack's note" "$(influx_scalar "SELECT note FROM alert WHERE event='ack'")" "$NOTE"
 n=$(find "$SHOTS" -name '*-360x740.png' -newer "$DAEMON_CONF" | wc -l)
 [ "$n" -ge 2 ] && pass "screenshots saved in $SHOTS" || fail "screenshots missing in $SHOTS"
+
+# ---- the disconnected line: the daemon stopped under an open page, started again
+start_bg banner "$T/banner.out" env URL="http://127.0.0.1:$WEB_PORT" OP_USER=op OP_PASS=op-secret-1 \
+	NODE_PATH="$WEB_DIR/node_modules" timeout 200 node "$WEB_DIR/alarm_live_ack.js" banner
+BANNER_PID=$LAST_PID
+wait_for "the banner page ready" -t 60 file_has "^ready" "$T/banner.out" || fail "banner page: $(cat "$T/banner.out")"
+stop_daemon || fail "daemon exit status on SIGTERM with a page open"
+wait_for "the banner shown" -t 60 file_has "^down-seen" "$T/banner.out"
+start_daemon
+wait "$BANNER_PID" 2>/dev/null
+forget_pid "$BANNER_PID"
+while read -r word rest; do
+	case $word in
+	ok) pass "$rest" ;;
+	not) fail "${rest#ok }" ;;
+	esac
+done <"$T/banner.out"
 stop_daemon || fail "daemon exit status on SIGTERM"
 finish

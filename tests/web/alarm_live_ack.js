@@ -100,12 +100,40 @@ async function viewer(browser) {
   await ctx.close();
 }
 
+// The #live-status line while the daemon is down (the shell stops it after
+// "ready" and starts it again after the banner showed); back up, the page
+// follows: its session ended with the restart, so it goes to /login.
+async function banner(browser) {
+  const page = await browser.newPage();
+  ok(await login(page, E.OP_USER, E.OP_PASS), 'the operator logs in (banner)');
+  await page.goto(URL + '/', { waitUntil: 'load' });
+  const tick = await page.evaluate(() => new Promise((res) => {
+    document.addEventListener('cc:live', () => res(true), { once: true });
+    setTimeout(() => res(false), 20000);
+  }));
+  ok(tick && await page.$eval('#live-status', (b) => b.hidden), 'the stream is up and #live-status hidden');
+  console.log('ready');
+  const shown = await page.waitForFunction(() => {
+    const b = document.getElementById('live-status');
+    return b && !b.hidden && b.offsetHeight > 0 ? b.textContent : null;
+  }, { timeout: 60000, polling: 200 }).then((h) => h.jsonValue()).catch(() => null);
+  ok(shown, 'the daemon stopped: #live-status shows "' + shown + '"');
+  console.log('down-seen');
+  const back = await page.waitForFunction(() => location.pathname === '/login', { timeout: 90000, polling: 500 })
+    .then(() => true).catch(() => false);
+  ok(back, 'the daemon back (a new process: the session ended): the page went to /login by itself');
+}
+
 (async () => {
   const browser = await puppeteer.launch({
     executablePath: E.CHROMIUM || '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--lang=vi'],
   });
   try {
+    if (process.argv[2] === 'banner') {
+      await banner(browser);
+      return;
+    }
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 800 });
     await page.setExtraHTTPHeaders({ 'Accept-Language': 'vi' });
