@@ -107,8 +107,8 @@ static const struct key web_keys[] = {
 			 .help = "an idle connection is closed after this (whole seconds)" },
 	[WK_MAXREQ] = { .name = "max_request", .kt = KT_SIZE, .flags = KF_RESTART,
 			.off = OFF(cc_web_conf, max_request), .def = "16K", .min = 4096.0, .max = 1048576.0,
-			.help = "bytes of a request's body at most (a larger one gets 413); headers have this plus 4 KiB "
-				"of memory (past it 431, or the connection closed)" },
+			.help = "bytes of a request's line, headers and body at most: larger headers get 431, a larger "
+				"body 413" },
 };
 
 const struct group g_web = GROUP("web", web_keys, "the HTTP listener: status page, /healthz, /metrics");

@@ -49,11 +49,11 @@ static const struct web_route routes[] = {
 	{ "GET", "/events", WEB_VIEW, web_page_events },
 };
 
-enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT, CNT_DENIED,
-       CNT_CSRF, CNT_FORBIDDEN, CNT_ORIGIN, CNT_LOCKED, CNT_N };
+enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_HDR_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT,
+       CNT_DENIED, CNT_CSRF, CNT_FORBIDDEN, CNT_ORIGIN, CNT_LOCKED, CNT_N };
 static const char *const cnt_names[CNT_N] = { "requests_1xx", "requests_2xx", "requests_3xx", "requests_4xx",
-					      "requests_5xx", "refused_too_large", "refused_connections",
-					      "refused_per_ip", "refused_access", "refused_csrf",
+					      "requests_5xx", "refused_too_large", "refused_headers_too_large",
+					      "refused_connections", "refused_per_ip", "refused_access", "refused_csrf",
 					      "refused_role", "refused_origin", "refused_login_locked" };
 
 struct ip_slot {
@@ -202,8 +202,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	if (strstr(msg, "reached connection limit"))
 		refused(w, CNT_CONN_LIMIT, "refused a connection: max_connections (%d) reached",
 			w->conf->max_connections);
-	else if (strstr(msg, "response code is 431"))
-		refused(w, CNT_TOO_LARGE, "refused a request: headers over the memory bound (max_request + 4 KiB): 431");
 	else
 		log_info("web: %s", msg);
 }
@@ -580,6 +578,25 @@ static void body_add(struct req_state *st, const char *data, size_t n, size_t ma
 	st->body[st->len] = '\0';
 }
 
+static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+/* The request line and headers as they came, near enough: what max_request
+ * bounds besides the body. */
+static size_t header_bytes(struct MHD_Connection *c, const char *url, const char *method)
+{
+	size_t n = strlen(method) + strlen(url) + 12;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_len, &n);
+	return n;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -591,8 +608,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!st) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		size_t hb = header_bytes(c, url, method);
 		*con_cls = st = state_new(w, c, url, method);
-		if (cl && strtoull(cl, NULL, 10) > max) {
+		if (hb > max) {
+			refused(w, CNT_HDR_TOO_LARGE, "%s: refused a %s request with %zu bytes of headers: max_request is %zu",
+				st->r.client, method, hb, max);
+			web_error(&st->r, 431, "request headers too large");
+			return MHD_YES;
+		}
+		if (cl && strtoull(cl, NULL, 10) > max - hb) {
 			refused(w, CNT_TOO_LARGE, "%s: refused a %s request of %s bytes: max_request is %zu", st->r.client,
 				method, cl, max);
 			web_error(&st->r, 413, "request too large");
@@ -602,7 +626,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (*upload_data_size) {
 		if (!st->r.status)
-			body_add(st, upload_data, *upload_data_size, max);
+			body_add(st, upload_data, *upload_data_size, max - header_bytes(c, url, method));
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -679,9 +703,10 @@ static struct MHD_Daemon *daemon_open(struct web *w, struct sockaddr_storage *ss
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	const struct cc_web_conf *c = w->conf;
 	unsigned timeout = (unsigned)((c->timeout_ms + 999) / 1000);
-	/* MHD's pool per connection holds the headers and its own buffers: a
-	 * request's headers larger than max_request get 431 */
-	size_t mem = (size_t)c->max_request + 4096;
+	/* MHD's pool per connection holds the headers and its own buffers:
+	 * room for headers of max_request (checked, 431, in on_request) with
+	 * margin; past the pool MHD itself answers 431 or closes */
+	size_t mem = 2 * (size_t)c->max_request + 8192;
 
 	if (v6)
 		flags |= MHD_USE_IPv6;

@@ -10,7 +10,8 @@
 # English (Accept-Language and the switch); times carry the site's offset
 # (+07); room page SVG, lot page report command and move form; assets with
 # ETag/304; logout; 5 wrong passwords then 429 with Retry-After; refusals
-# counted in coldchaind_web.
+# counted in coldchaind_web; SIGHUP re-reads the users file (a broken one is
+# refused, the users before kept).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CTL=$BUILD_DIR/coldchainctl
@@ -80,4 +81,13 @@ metrics_counted() {
 }
 wait_for "refusals in /metrics" metrics_counted && pass "refusals counted: $(grep -E 'refused_(csrf|role|origin)|login_(ok|failed|locked)' "$T/metrics.txt" | tr '\n' ' ')" ||
 	fail "refusals not counted in /metrics: $(grep coldchaind_web "$T/metrics.txt" | tr '\n' ' ')"
+# SIGHUP re-reads the users file: a third user appears; a broken file keeps the three
+printf '%s\n' "new-pass-9012" | "$CTL" user add lan --role viewer --file "$U" >/dev/null || die "user add lan"
+kill -HUP "$DAEMON_PID"
+wait_for "3 users after SIGHUP" file_has "web: 3 users from $U" "$DAEMON_LOG" && pass "SIGHUP re-reads the users file (3 users)" ||
+	fail "the users file was not re-read on SIGHUP"
+echo 'broken line' >>"$U"
+kill -HUP "$DAEMON_PID"
+wait_for "users file refused" file_has "users_file $U not loaded, keeping the users before" "$DAEMON_LOG" &&
+	pass "a broken users file on SIGHUP is refused, the users before kept" || fail "a broken users file was not refused"
 finish
