@@ -22,7 +22,7 @@ static const struct {
 	{ "coldchaind_journal", "bytes" },        { "coldchaind_journal", "segments" },
 	{ "coldchaind_mqtt", "connected" },       { "coldchaind_mqtt", "max_stall_ms" },
 	{ "coldchaind_web", "connections" },    { "coldchaind_web", "sessions" },
-	{ "coldchaind_web", "users" },
+	{ "coldchaind_web", "users" },          { "coldchaind_web", "live_streams" },
 };
 
 int prom_is_gauge(const char *measurement, const char *field)

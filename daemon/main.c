@@ -105,6 +105,8 @@ static void record_event(void *arg, const char *json, size_t len)
 {
 	(void)arg;
 	pipeline_submit_event(json, len);
+	/* called with the engine's lock held: the hub only enqueues */
+	web_sse_publish("alarm", json, len);
 }
 
 static const struct engine_callbacks engine_to_pipeline = { record_lines, record_event, NULL };
@@ -747,8 +749,10 @@ static void run(struct running *r, struct proc *p, const char *path)
 			next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
 		}
 		engine_tick(r->engine, time_now_ns());
-		if (r->web)
+		if (r->web) {
 			health_update(r);
+			web_sse_tick(time_mono_ms());
+		}
 		if (time_mono_ms() >= next_stats) {
 			stats_emit(r);
 			next_stats += r->cfg->stats_interval_ms;

@@ -46,6 +46,7 @@ static const struct web_route routes[] = {
 	{ "POST", "/logout", WEB_VIEW, web_action_logout },
 	{ "GET", "/lang", WEB_PUBLIC, web_action_lang },
 	{ "GET", "/static/", WEB_PUBLIC, web_page_static },
+	{ "GET", "/events", WEB_VIEW, web_page_events },
 };
 
 enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_HDR_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT,
@@ -267,13 +268,23 @@ static void sec_headers(struct MHD_Response *resp, const struct web_req *req)
 int web_reply(struct web_req *req, int status, const char *content_type, const char *body, size_t len)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result r;
 
 	if (req->status)
 		return -EALREADY;
 	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return -ENOMEM;
+	return web_reply_response(req, status, content_type, resp);
+}
+
+int web_reply_response(struct web_req *req, int status, const char *content_type, struct MHD_Response *resp)
+{
+	enum MHD_Result r;
+
+	if (req->status) {
+		MHD_destroy_response(resp);
+		return -EALREADY;
+	}
 	sec_headers(resp, req);
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
@@ -773,10 +784,12 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 			goto fail_inval;
 		}
 	}
+	web_sse_open();
 	w->d = daemon_open(w, &ss, v6);
 	if (!w->d) {
 		int e = errno ? errno : EINVAL;
 		log_err("web: cannot listen on %s%s: %s", conf->listen, conf->cert_file ? " (TLS)" : "", strerror(e));
+		web_sse_close();
 		web_free(w);
 		errno = e;
 		return NULL;
@@ -814,6 +827,7 @@ void web_stop(struct web *w)
 {
 	if (!w)
 		return;
+	web_sse_close(); /* MHD must not stop with a connection suspended */
 	MHD_stop_daemon(w->d);
 	web_free(w);
 }
@@ -857,9 +871,10 @@ void web_metrics_lines(struct web *w, struct lp_buf *out)
 
 void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t ts_ns)
 {
-	struct lp_field f[CNT_N + 7];
+	struct lp_field f[CNT_N + 11];
 	struct lp_tag tags[] = { { "site", site } };
 	struct auth_stats st;
+	struct web_sse_stats ss;
 	size_t k = 0;
 
 	if (!w)
@@ -867,6 +882,7 @@ void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t t
 	/* the periodic sweep: sessions nobody came back with */
 	auth_sessions_expire(w->auth, time_now_ns() / 1000000);
 	auth_stats_get(w->auth, &st);
+	web_sse_stats(&ss);
 	pthread_mutex_lock(&w->mu);
 	for (int i = 0; i < CNT_N; i++)
 		f[k++] = (struct lp_field){ .key = cnt_names[i], .type = LP_INT, .v.i = (int64_t)w->cnt[i] };
@@ -878,5 +894,9 @@ void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t t
 	f[k++] = (struct lp_field){ .key = "sessions", .type = LP_INT, .v.i = st.sessions };
 	f[k++] = (struct lp_field){ .key = "sessions_evicted", .type = LP_INT, .v.i = (int64_t)st.sessions_evicted };
 	f[k++] = (struct lp_field){ .key = "users", .type = LP_INT, .v.i = st.users };
+	f[k++] = (struct lp_field){ .key = "live_streams", .type = LP_INT, .v.i = ss.subscribers };
+	f[k++] = (struct lp_field){ .key = "live_refused", .type = LP_INT, .v.i = (int64_t)ss.refused };
+	f[k++] = (struct lp_field){ .key = "live_dropped", .type = LP_INT, .v.i = (int64_t)ss.dropped };
+	f[k++] = (struct lp_field){ .key = "live_events", .type = LP_INT, .v.i = (int64_t)ss.events };
 	lp_encode(b, "coldchaind_web", tags, ARRAY_SIZE(tags), f, k, ts_ns);
 }

@@ -76,6 +76,10 @@ int web_reply_text(struct web_req *req, int status, const char *text);
 int web_reply_json(struct web_req *req, int status, struct cJSON *json); /* frees json */
 int web_error(struct web_req *req, int status, const char *msg);
 int web_redirect(struct web_req *req, const char *location); /* 303 See Other */
+/* A reply whose body MHD makes (a stream: sse.c): the security and extra
+ * headers added, queued, resp destroyed (MHD keeps its own reference). */
+struct MHD_Response;
+int web_reply_response(struct web_req *req, int status, const char *content_type, struct MHD_Response *resp);
 /* An extra header for the reply (Set-Cookie, Cache-Control, ...); copied. */
 void web_header_add(struct web_req *req, const char *name, const char *value);
 
@@ -170,6 +174,12 @@ int web_redirect_local(struct web_req *req, const char *path);
 /* ROOMID of the markup contract: name with anything outside
  * [A-Za-z0-9_-] as '_' (truncated to n - 1 bytes). */
 void web_dom_id(const char *name, char *buf, size_t n);
+
+/* sse.c: GET /events (WEB_VIEW), live updates; web_start and web_stop
+ * open the hub and end every stream (before MHD stops). */
+int web_page_events(struct web_req *req);
+void web_sse_open(void);
+void web_sse_close(void);
 
 /* ops.c: for the people who run the daemon. */
 int web_page_healthz(struct web_req *req);
