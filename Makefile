@@ -29,7 +29,7 @@ ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
 LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
-LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o $(BUILD)/gen/web_assets.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS = $(BUILD)/tests/modbus_sim
@@ -134,6 +134,27 @@ $(BUILD)/gen/i18n_mo.c: $(BUILD)/po/vi.mo
 
 $(BUILD)/gen/i18n_mo.o: $(BUILD)/gen/i18n_mo.c $(BUILD)/flags.stamp
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+# The web page's assets (static/*.css, *.js) as C arrays with a strong ETag
+# (the first 16 hex digits of their SHA-256): compiled in, nothing to install.
+WEB_ASSETS = $(sort $(wildcard static/*.css static/*.js))
+$(BUILD)/gen/web_assets.c: $(WEB_ASSETS) Makefile
+	@mkdir -p $(@D)
+	{ echo '/* generated from static/ by the Makefile: do not edit */'; \
+	  echo '#include "daemon/web/web_int.h"'; \
+	  n=0; for f in $(WEB_ASSETS); do \
+	    echo "static const unsigned char a$$n[] = {"; \
+	    od -An -v -tx1 $$f | awk '{ l = ""; for (i = 1; i <= NF; i++) l = l "0x" $$i ","; print l }'; \
+	    echo '0 };'; n=$$((n + 1)); done; \
+	  echo 'const struct web_asset web_assets[] = {'; \
+	  n=0; for f in $(WEB_ASSETS); do \
+	    case $$f in *.css) t='text/css; charset=utf-8' ;; *) t='text/javascript; charset=utf-8' ;; esac; \
+	    echo "	{ \"/$$f\", \"$$t\", a$$n, $$(wc -c <$$f), \"\\\"$$(sha256sum $$f | cut -c1-16)\\\"\" },"; \
+	    n=$$((n + 1)); done; \
+	  echo '};'; echo "const size_t web_assets_n = $$n;"; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c daemon/web/web_int.h $(BUILD)/flags.stamp
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -I. -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -21,7 +21,8 @@ static const struct {
 	{ "coldchaind_output", "oldest_age_s" },  { "coldchaind_output", "unauthorised" },
 	{ "coldchaind_journal", "bytes" },        { "coldchaind_journal", "segments" },
 	{ "coldchaind_mqtt", "connected" },       { "coldchaind_mqtt", "max_stall_ms" },
-	{ "coldchaind_web", "connections" },
+	{ "coldchaind_web", "connections" },    { "coldchaind_web", "sessions" },
+	{ "coldchaind_web", "users" },          { "coldchaind_web", "live_streams" },
 };
 
 int prom_is_gauge(const char *measurement, const char *field)

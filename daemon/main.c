@@ -149,6 +149,8 @@ static void record_event(void *arg, const char *json, size_t len)
 {
 	(void)arg;
 	pipeline_submit_event(json, len);
+	/* called with the engine's lock held: the hub only enqueues */
+	web_sse_publish("alarm", json, len);
 }
 
 static const struct engine_callbacks engine_to_pipeline = { record_lines, record_event, NULL };
@@ -812,6 +814,7 @@ static void run(struct running *r, struct proc *p, const char *path)
 			got_hup = 0;
 			notify_send("RELOADING=1");
 			ok = reload(r, path) == 0;
+			web_reload_users(r->web);
 			control_set_config(p->ctl, r->cfg);
 			control_set_engine(p->ctl, r->engine);
 			control_reload_done(p->ctl, ok);
@@ -819,8 +822,10 @@ static void run(struct running *r, struct proc *p, const char *path)
 			next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
 		}
 		engine_tick(r->engine, time_now_ns());
-		if (r->web)
+		if (r->web) {
 			health_update(r);
+			web_sse_tick(time_mono_ms());
+		}
 		if (time_mono_ms() >= next_stats) {
 			stats_emit(r);
 			next_stats += r->cfg->stats_interval_ms;

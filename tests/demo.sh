@@ -71,9 +71,23 @@ cp "$ROOT/config/profiles.conf" "$DEMO_DIR/profiles.conf" # @include is relative
 # the wall clock, so it sees C x PSCALE).
 "$PY" "$ROOT/tests/demo_profile.py" "$ROOT/config/processes.conf" "$PSCALE" >"$DEMO_DIR/processes.conf" ||
 	die "cannot derive the demo's precooling profile"
+# The web page on 127.0.0.1 only, with a demo operator whose password is
+# made now and printed below (the users file is the demo's own, mode 0600).
+WEB_PORT=$(free_port)
+WEB_USERS=$DEMO_DIR/users
+WEB_PASS=$(head -c 9 /dev/urandom | base64 | tr -d '/+=')
+rm -f "$WEB_USERS"
+printf '%s\n' "$WEB_PASS" | "$BUILD_DIR/coldchainctl" user add demo --role operator --file "$WEB_USERS" >/dev/null ||
+	die "cannot write the demo's users file $WEB_USERS"
+{
+	echo "timezone = \"Asia/Ho_Chi_Minh\";"
+	echo "web = { listen = \"127.0.0.1:$WEB_PORT\"; users_file = \"$WEB_USERS\"; };"
+} >>"$DEMO_DIR/demo.conf"
 DAEMON_CONF=$DEMO_DIR/demo.conf
 start_daemon "$DAEMON_CONF"
 echo "  coldchaind   running (pid $DAEMON_PID, log $DAEMON_LOG, config $DAEMON_CONF)"
+echo "  web page     http://127.0.0.1:$WEB_PORT/  (user demo, password $WEB_PASS: an operator)"
+[ -t 1 ] && echo "               open it in a browser on this machine; from another one: ssh -L $WEB_PORT:127.0.0.1:$WEB_PORT THIS-HOST"
 echo
 echo "Readings per room every ${PRINT_EVERY}s; Ctrl-C to stop${DEMO_SECONDS:+ (or after ${DEMO_SECONDS}s)}."
 

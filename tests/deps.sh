@@ -11,15 +11,42 @@ set -u
 PKGS="build-essential pkg-config libmodbus-dev libcurl4-openssl-dev libconfig-dev
 zlib1g-dev libcjson-dev libmosquitto-dev libmicrohttpd-dev libcrypt-dev nettle-dev mosquitto mosquitto-clients influxdb
 influxdb-client socat mbpoll python3-pymodbus python3-serial-asyncio python3-prometheus-client curl chromium
-gettext"
+gettext nodejs"
+
+# npm: puppeteer-core (the version pinned in tests/web/package.json) into
+# tests/web/node_modules, for the browser tests; it drives Debian's
+# chromium, never a browser of its own (PUPPETEER_SKIP_DOWNLOAD=1).
+WEB_DIR=$(cd "$(dirname "$0")/web" && pwd)
+npm_missing() {
+	want=$(sed -n 's/.*"puppeteer-core": "\([^"]*\)".*/\1/p' "$WEB_DIR/package.json")
+	grep -q "\"version\": \"$want\"" "$WEB_DIR/node_modules/puppeteer-core/package.json" 2>/dev/null && return 1
+	return 0
+}
+npm_line="cd $WEB_DIR && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-save --no-audit --no-fund"
+npm_deps() {
+	npm_missing || return 0
+	if [ "$(id -u)" -ne 0 ] || [ "${CC_INSTALL_DEPS:-1}" = 0 ]; then
+		echo "deps: missing npm package puppeteer-core (browser tests); install it with:" >&2
+		echo "  $npm_line" >&2
+		return 1
+	fi
+	echo "deps: installing puppeteer-core into $WEB_DIR/node_modules"
+	(cd "$WEB_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-save --no-audit --no-fund) || return 1
+}
 
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "installed" ] || missing="$missing $p"
 done
+# npm: Debian's package, unless the installed nodejs brings its own
+# (a nodejs from elsewhere conflicts with Debian's npm)
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 missing=${missing# }
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	npm_deps
+	exit $?
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing Debian packages: $missing" >&2
@@ -46,3 +73,4 @@ if ! apt-get install -y --no-install-recommends $missing; then
 	apt-get update || exit 1
 	apt-get install -y --no-install-recommends $missing || exit 1
 fi
+npm_deps

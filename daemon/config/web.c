@@ -92,7 +92,7 @@ static const struct key web_keys[] = {
 		     .help = "with cert_file: the PEM private key (readable by its owner only: chmod 600)" },
 	[WK_USERS] = { .name = "users_file", .kt = KT_PATH, .flags = KF_RESTART, .off = OFF(cc_web_conf, users_file),
 		       .help = "name:hash:role lines of the page's users (readable by its owner only: chmod 600); "
-			       "unset = nobody can log in" },
+			       "unset = nobody can log in; the file is read again on SIGHUP (its path needs a restart)" },
 	[WK_PUBLIC] = { .name = "public_status", .kt = KT_BOOL, .flags = KF_RESTART,
 			.off = OFF(cc_web_conf, public_status), .def = "false",
 			.help = "show the read-only status pages without a login (actions always need one)" },

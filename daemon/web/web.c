@@ -6,6 +6,7 @@
 #include "web.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,24 +19,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../i18n.h"
 #include "../log.h"
 #include "../util.h"
 #include "web_int.h"
 
-/* The routes: method, path (a prefix when it ends in '/'), access, handler. */
+/* The routes: method, path (a prefix when it ends in '/', except "/"
+ * itself), access, handler. */
 static const struct web_route routes[] = {
 	{ "GET", "/healthz", WEB_PUBLIC, web_page_healthz },
 	{ "GET", "/metrics", WEB_PUBLIC, web_page_metrics },
+	{ "GET", "/", WEB_VIEW, web_page_overview },
+	{ "GET", "/alarms", WEB_VIEW, web_page_alarms },
+	{ "POST", "/alarms/ack", WEB_OPERATE, web_action_alarm },
+	{ "POST", "/alarms/shelve", WEB_OPERATE, web_action_alarm },
+	{ "POST", "/alarms/unshelve", WEB_OPERATE, web_action_alarm },
+	{ "GET", "/room/", WEB_VIEW, web_page_room },
+	{ "POST", "/lot/move", WEB_OPERATE, web_action_lot_move },
+	{ "GET", "/lot/", WEB_VIEW, web_page_lot },
+	{ "GET", "/login", WEB_PUBLIC, web_page_login },
+	{ "POST", "/login", WEB_PUBLIC, web_action_login },
+	{ "POST", "/logout", WEB_VIEW, web_action_logout },
+	{ "GET", "/lang", WEB_PUBLIC, web_action_lang },
+	{ "GET", "/static/", WEB_PUBLIC, web_page_static },
+	{ "GET", "/events", WEB_VIEW, web_page_events },
 };
 
-enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_HDR_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT, CNT_DENIED, CNT_N };
+enum { CNT_1XX, CNT_2XX, CNT_3XX, CNT_4XX, CNT_5XX, CNT_TOO_LARGE, CNT_HDR_TOO_LARGE, CNT_CONN_LIMIT, CNT_IP_LIMIT,
+       CNT_DENIED, CNT_CSRF, CNT_FORBIDDEN, CNT_ORIGIN, CNT_LOCKED, CNT_N };
 static const char *const cnt_names[CNT_N] = { "requests_1xx", "requests_2xx", "requests_3xx", "requests_4xx",
 					      "requests_5xx", "refused_too_large", "refused_headers_too_large",
-					      "refused_connections",
-					      "refused_per_ip", "refused_access" };
+					      "refused_connections", "refused_per_ip", "refused_access", "refused_csrf",
+					      "refused_role", "refused_origin", "refused_login_locked" };
 
 struct ip_slot {
 	struct sockaddr_storage addr;
@@ -56,6 +75,7 @@ struct web {
 	size_t metrics_len;
 	struct log_rl rl[CNT_N]; /* one per kind of refusal */
 	char *cert, *key;
+	struct auth *auth;
 };
 
 /* What MHD keeps for one request between its calls. */
@@ -248,13 +268,23 @@ static void sec_headers(struct MHD_Response *resp, const struct web_req *req)
 int web_reply(struct web_req *req, int status, const char *content_type, const char *body, size_t len)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result r;
 
 	if (req->status)
 		return -EALREADY;
 	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return -ENOMEM;
+	return web_reply_response(req, status, content_type, resp);
+}
+
+int web_reply_response(struct web_req *req, int status, const char *content_type, struct MHD_Response *resp)
+{
+	enum MHD_Result r;
+
+	if (req->status) {
+		MHD_destroy_response(resp);
+		return -EALREADY;
+	}
 	sec_headers(resp, req);
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
@@ -299,17 +329,175 @@ int web_redirect(struct web_req *req, const char *location)
 	return web_reply_text(req, 303, "See Other\n");
 }
 
+struct auth *web_auth(struct web_req *req)
+{
+	return req->w->auth;
+}
+
+const char *web_cookie(struct web_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *web_form(struct web_req *req, const char *name, char *buf, size_t n)
+{
+	size_t kl = strlen(name);
+	const char *p = req->body;
+
+	while (p && *p) {
+		const char *end = strchr(p, '&');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > kl && strncmp(p, name, kl) == 0 && p[kl] == '=') {
+			size_t vl = len - kl - 1;
+			if (vl >= n)
+				return NULL;
+			memcpy(buf, p + kl + 1, vl);
+			buf[vl] = '\0';
+			for (char *q = buf; *q; q++)
+				if (*q == '+')
+					*q = ' ';
+			return MHD_http_unescape(buf) == strlen(buf) ? buf : NULL;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+int web_token_eq(const char *a, const char *b)
+{
+	size_t la, lb;
+	unsigned char d = 0;
+
+	if (!a || !b)
+		return 0;
+	la = strlen(a);
+	lb = strlen(b);
+	for (size_t i = 0; i < la; i++)
+		d |= (unsigned char)(a[i] ^ b[i < lb ? i : 0]);
+	return d == 0 && la == lb && la > 0;
+}
+
+int web_random_hex(char *out, size_t nbytes)
+{
+	unsigned char b[64];
+	size_t got = 0;
+
+	if (nbytes > sizeof(b))
+		return -EINVAL;
+	while (got < nbytes) {
+		ssize_t r = getrandom(b + got, nbytes - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)r;
+	}
+	for (size_t i = 0; i < nbytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+void web_refuse_count(struct web_req *req, enum web_refusal kind, const char *why)
+{
+	static const int cnt[] = { CNT_CSRF, CNT_FORBIDDEN, CNT_ORIGIN, CNT_LOCKED };
+
+	refused(req->w, cnt[kind], "%s: refused %s %s%s%s: %s", req->client, req->method, req->path,
+		req->has_session ? " by " : "", req->has_session ? req->sess.user : "", why);
+}
+
+void web_refuse(struct web_req *req, enum web_refusal kind, int status, const char *why)
+{
+	web_refuse_count(req, kind, why);
+	web_error(req, status, why);
+}
+
+/* Defence in depth behind the CSRF token: a browser names where a POST
+ * came from; another site's is refused.  Absent headers (curl, old
+ * browsers) leave the token alone to decide. */
+const char *web_origin_refusal(struct web_req *req)
+{
+	const char *origin = web_header(req, "Origin"), *site = web_header(req, "Sec-Fetch-Site");
+	const char *host = web_header(req, "Host");
+	char want[300];
+
+	if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+		return "Sec-Fetch-Site is not same-origin";
+	if (!origin)
+		return NULL;
+	snprintf(want, sizeof(want), "%s://%s", req->tls ? "https" : "http", host ? host : "");
+	return strcmp(origin, want) == 0 ? NULL : "Origin is not this site";
+}
+
+/* Who is asking and in which language: the session cookie, the lang
+ * cookie, else Accept-Language. */
+static void identify(struct web_req *req)
+{
+	const char *c = web_cookie(req, AUTH_COOKIE_NAME), *l = web_cookie(req, "lang");
+
+	if (c && auth_session_find(req->w->auth, c, time_now_ns() / 1000000, &req->sess) == 0) {
+		req->has_session = 1;
+		req->user = req->sess.user;
+	}
+	if (l && strcmp(l, "en") == 0)
+		req->lang_id = I18N_EN;
+	else if (l && strcmp(l, "vi") == 0)
+		req->lang_id = I18N_VI;
+	else
+		req->lang_id = i18n_lang_from_accept(web_header(req, "Accept-Language"));
+	req->lang = i18n_lang_code(req->lang_id);
+}
+
+static void deny_anonymous(struct web_req *req)
+{
+	char loc[600];
+
+	refused(req->w, CNT_DENIED, "%s: refused %s %s: no session", req->client, req->method, req->path);
+	if (strcmp(req->method, "GET") == 0 && !web_header(req, "X-Fragment")) {
+		snprintf(loc, sizeof(loc), "/login?next=");
+		for (const char *p = req->path; *p && strlen(loc) + 4 < sizeof(loc); p++) {
+			unsigned char ch = (unsigned char)*p;
+			size_t l = strlen(loc);
+			if (isalnum(ch) || strchr("/-_.~", ch))
+				loc[l] = (char)ch, loc[l + 1] = '\0';
+			else
+				snprintf(loc + l, sizeof(loc) - l, "%%%02X", ch);
+		}
+		web_redirect(req, loc);
+	} else {
+		web_error(req, 401, "login required");
+	}
+}
+
 int web_access(struct web_req *req, enum web_access_level level)
 {
-	if (level == WEB_PUBLIC || (level == WEB_VIEW && req->w->conf->public_status))
+	char tok[AUTH_TOKEN_HEX + 2];
+	const char *why;
+	int post = strcmp(req->method, "POST") == 0;
+
+	if (level == WEB_PUBLIC)
 		return 0;
-	/* no sessions yet: nothing else is allowed (the login engineer's part) */
-	count(req->w, CNT_DENIED);
-	if (strcmp(req->method, "GET") == 0 && level == WEB_VIEW)
-		web_redirect(req, "/login");
-	else
-		web_error(req, 401, "login required");
-	return -EACCES;
+	if (!req->has_session) {
+		if (level == WEB_VIEW && !post && req->w->conf->public_status)
+			return 0;
+		deny_anonymous(req);
+		return -EACCES;
+	}
+	if (level == WEB_OPERATE && req->sess.role != AUTH_ROLE_OPERATOR) {
+		web_refuse(req, WEB_REFUSE_FORBIDDEN, 403, "an operator's action: this user is a viewer");
+		return -EACCES;
+	}
+	if (!post)
+		return 0;
+	if ((why = web_origin_refusal(req))) {
+		web_refuse(req, WEB_REFUSE_ORIGIN, 403, why);
+		return -EACCES;
+	}
+	if (!auth_csrf_check(&req->sess, web_form(req, "csrf", tok, sizeof(tok)))) {
+		web_refuse(req, WEB_REFUSE_CSRF, 403, "missing or wrong CSRF token");
+		return -EACCES;
+	}
+	return 0;
 }
 
 /* --- dispatch ------------------------------------------------------------- */
@@ -318,7 +506,8 @@ static int route_match(const struct web_route *rt, const char *path)
 {
 	size_t n = strlen(rt->path);
 
-	return rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
+	/* "/" itself is exact: a prefix of every path otherwise */
+	return n > 1 && rt->path[n - 1] == '/' ? strncmp(path, rt->path, n) == 0 : strcmp(path, rt->path) == 0;
 }
 
 /* The route's handler, or 404, or 405 with the methods the path allows. */
@@ -331,6 +520,8 @@ static void dispatch(struct web_req *req)
 		if (!route_match(&routes[i], req->path))
 			continue;
 		found = 1;
+		if (!req->lang)
+			identify(req);
 		if (strcmp(routes[i].method, req->method) == 0 ||
 		    (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
 			if (web_access(req, routes[i].access) < 0)
@@ -366,7 +557,6 @@ static struct req_state *state_new(struct web *w, struct MHD_Connection *c, cons
 	st->r.method = method;
 	st->r.path = url;
 	st->r.tls = w->conf->cert_file != NULL;
-	st->r.lang = "vi";
 	if (ci)
 		addr_text(ci->client_addr, st->r.client, sizeof(st->r.client));
 	return st;
@@ -549,6 +739,7 @@ static void web_free(struct web *w)
 	free(w->own.key_file);
 	free(w->own.users_file);
 	free(w->cert);
+	auth_free(w->auth);
 	if (w->key) {
 		explicit_bzero(w->key, strlen(w->key));
 		free(w->key);
@@ -579,6 +770,12 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 	pthread_mutex_init(&w->mu, NULL);
 	if (resolve(conf->listen, &ss, &v6) < 0)
 		goto fail_inval;
+	w->auth = auth_new(NULL);
+	if (!w->auth) {
+		log_err("web: cannot set up sessions: %s", strerror(errno));
+		goto fail_inval;
+	}
+	web_reload_users(w);
 	if (conf->cert_file) {
 		w->cert = read_file_all(conf->cert_file);
 		w->key = read_file_all(conf->key_file);
@@ -587,10 +784,12 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 			goto fail_inval;
 		}
 	}
+	web_sse_open();
 	w->d = daemon_open(w, &ss, v6);
 	if (!w->d) {
 		int e = errno ? errno : EINVAL;
 		log_err("web: cannot listen on %s%s: %s", conf->listen, conf->cert_file ? " (TLS)" : "", strerror(e));
+		web_sse_close();
 		web_free(w);
 		errno = e;
 		return NULL;
@@ -604,10 +803,31 @@ fail_inval:
 	return NULL;
 }
 
+void web_reload_users(struct web *w)
+{
+	char *err = NULL;
+	struct auth_stats st;
+
+	if (!w || !w->conf->users_file) {
+		if (w)
+			log_warn("web: no users_file: nobody can log in");
+		return;
+	}
+	if (auth_users_load(w->auth, w->conf->users_file, &err) < 0) {
+		log_err("web: users_file %s not loaded, keeping the users before:\n%s", w->conf->users_file,
+			err ? err : "");
+		free(err);
+		return;
+	}
+	auth_stats_get(w->auth, &st);
+	log_info("web: %d users from %s", st.users, w->conf->users_file);
+}
+
 void web_stop(struct web *w)
 {
 	if (!w)
 		return;
+	web_sse_close(); /* MHD must not stop with a connection suspended */
 	MHD_stop_daemon(w->d);
 	web_free(w);
 }
@@ -651,15 +871,32 @@ void web_metrics_lines(struct web *w, struct lp_buf *out)
 
 void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t ts_ns)
 {
-	struct lp_field f[CNT_N + 1];
+	struct lp_field f[CNT_N + 11];
 	struct lp_tag tags[] = { { "site", site } };
+	struct auth_stats st;
+	struct web_sse_stats ss;
+	size_t k = 0;
 
 	if (!w)
 		return;
+	/* the periodic sweep: sessions nobody came back with */
+	auth_sessions_expire(w->auth, time_now_ns() / 1000000);
+	auth_stats_get(w->auth, &st);
+	web_sse_stats(&ss);
 	pthread_mutex_lock(&w->mu);
 	for (int i = 0; i < CNT_N; i++)
-		f[i] = (struct lp_field){ .key = cnt_names[i], .type = LP_INT, .v.i = (int64_t)w->cnt[i] };
-	f[CNT_N] = (struct lp_field){ .key = "connections", .type = LP_INT, .v.i = w->connections };
+		f[k++] = (struct lp_field){ .key = cnt_names[i], .type = LP_INT, .v.i = (int64_t)w->cnt[i] };
+	f[k++] = (struct lp_field){ .key = "connections", .type = LP_INT, .v.i = w->connections };
 	pthread_mutex_unlock(&w->mu);
-	lp_encode(b, "coldchaind_web", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), ts_ns);
+	f[k++] = (struct lp_field){ .key = "login_ok", .type = LP_INT, .v.i = (int64_t)st.login_ok };
+	f[k++] = (struct lp_field){ .key = "login_failed", .type = LP_INT, .v.i = (int64_t)st.login_failed };
+	f[k++] = (struct lp_field){ .key = "login_locked", .type = LP_INT, .v.i = (int64_t)st.login_locked };
+	f[k++] = (struct lp_field){ .key = "sessions", .type = LP_INT, .v.i = st.sessions };
+	f[k++] = (struct lp_field){ .key = "sessions_evicted", .type = LP_INT, .v.i = (int64_t)st.sessions_evicted };
+	f[k++] = (struct lp_field){ .key = "users", .type = LP_INT, .v.i = st.users };
+	f[k++] = (struct lp_field){ .key = "live_streams", .type = LP_INT, .v.i = ss.subscribers };
+	f[k++] = (struct lp_field){ .key = "live_refused", .type = LP_INT, .v.i = (int64_t)ss.refused };
+	f[k++] = (struct lp_field){ .key = "live_dropped", .type = LP_INT, .v.i = (int64_t)ss.dropped };
+	f[k++] = (struct lp_field){ .key = "live_events", .type = LP_INT, .v.i = (int64_t)ss.events };
+	lp_encode(b, "coldchaind_web", tags, ARRAY_SIZE(tags), f, k, ts_ns);
 }

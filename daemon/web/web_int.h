@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "web.h"
 
 struct cJSON;
@@ -45,7 +46,10 @@ struct web_req {
 	size_t body_len;
 	int status;             /* the status replied, 0 until then */
 	const char *user;       /* the session's user, NULL without one (sessions) */
-	const char *lang;       /* "vi" or "en" (later: Accept-Language, cookie) */
+	const char *lang;       /* "vi" or "en": the `lang` cookie, else Accept-Language */
+	int lang_id;            /* I18N_VI, I18N_EN (daemon/i18n.h) */
+	int has_session;        /* sess holds the caller's session */
+	struct auth_session sess;
 	size_t nextra;
 	char *extra[WEB_MAX_EXTRA_HEADERS][2];
 };
@@ -72,14 +76,110 @@ int web_reply_text(struct web_req *req, int status, const char *text);
 int web_reply_json(struct web_req *req, int status, struct cJSON *json); /* frees json */
 int web_error(struct web_req *req, int status, const char *msg);
 int web_redirect(struct web_req *req, const char *location); /* 303 See Other */
+/* A reply whose body MHD makes (a stream: sse.c): the security and extra
+ * headers added, queued, resp destroyed (MHD keeps its own reference). */
+struct MHD_Response;
+int web_reply_response(struct web_req *req, int status, const char *content_type, struct MHD_Response *resp);
 /* An extra header for the reply (Set-Cookie, Cache-Control, ...); copied. */
 void web_header_add(struct web_req *req, const char *name, const char *value);
 
-/* 0 when req may use a route of level; otherwise it has replied (401 to a
- * script or a non-GET, 303 to /login for a page) and returns -EACCES.  The
- * sessions engineer fills this in; today WEB_VIEW is allowed only with
- * public_status and WEB_OPERATE never. */
+/* 0 when req may use a route of level; otherwise it has replied and
+ * returns -EACCES.  WEB_VIEW: a session (any role), or public_status for a
+ * GET; without one a page GET gets 303 to /login?next=PATH, anything else
+ * 401.  WEB_OPERATE: an operator's session (a viewer gets 403).  Every POST
+ * past WEB_PUBLIC also needs the session's CSRF token in the form field
+ * `csrf` (constant-time) and an Origin / Sec-Fetch-Site of this site when
+ * the browser sends them (403).  Refusals are counted and logged
+ * (rate-limited). */
 int web_access(struct web_req *req, enum web_access_level level);
+
+/* The users, sessions and CSRF core (auth.h); never NULL after start. */
+struct auth *web_auth(struct web_req *req);
+/* A cookie of the request (NULL when absent). */
+const char *web_cookie(struct web_req *req, const char *name);
+/* Field name of an application/x-www-form-urlencoded POST body, decoded
+ * into buf: buf, or NULL when absent, longer than n - 1 bytes, or holding
+ * a NUL. */
+const char *web_form(struct web_req *req, const char *name, char *buf, size_t n);
+/* A refusal of kind WEB_REFUSE_*: counted, logged (rate-limited) with the
+ * client address and why, replied with status and msg. */
+enum web_refusal { WEB_REFUSE_CSRF, WEB_REFUSE_FORBIDDEN, WEB_REFUSE_ORIGIN, WEB_REFUSE_LOGIN_LOCKED };
+void web_refuse(struct web_req *req, enum web_refusal kind, int status, const char *why);
+/* The same counted and logged, without a reply (the caller replies). */
+void web_refuse_count(struct web_req *req, enum web_refusal kind, const char *why);
+/* NULL when the browser's Origin / Sec-Fetch-Site (when sent) name this
+ * site, else why not. */
+const char *web_origin_refusal(struct web_req *req);
+/* 1 when a and b are equal strings, in time independent of where they differ. */
+int web_token_eq(const char *a, const char *b);
+/* nbytes random bytes as 2*nbytes hex digits + NUL in out: 0 or -errno. */
+int web_random_hex(char *out, size_t nbytes);
+
+/* Assets compiled into the binary from static/ (build/gen/web_assets.c). */
+struct web_asset {
+	const char *path; /* "/static/app.css" */
+	const char *type; /* Content-Type */
+	const unsigned char *data;
+	size_t len;
+	const char *etag; /* "\"sha256-prefix\"" */
+};
+extern const struct web_asset web_assets[];
+extern const size_t web_assets_n;
+
+/* pages.c and login.c: the pages of issue 15. */
+int web_page_overview(struct web_req *req);
+int web_page_alarms(struct web_req *req);
+int web_page_room(struct web_req *req);
+int web_page_lot(struct web_req *req);
+int web_action_alarm(struct web_req *req);
+int web_action_lot_move(struct web_req *req);
+int web_page_login(struct web_req *req);
+int web_action_login(struct web_req *req);
+int web_action_logout(struct web_req *req);
+int web_action_lang(struct web_req *req);
+int web_page_static(struct web_req *req);
+/* html.c: the page shell of the markup contract (static/README in the
+ * README's "Web page").  Write the inside of <main id="main"> to p->o
+ * between begin and end; end wraps it in the page (header, nav, language
+ * switch, user, assets), or sends it alone to a request with
+ * `X-Fragment: main` (the live updater), and replies. */
+#include <stdio.h>
+struct web_page {
+	struct web_req *req;
+	FILE *o;
+	char *buf;
+	size_t len;
+};
+int web_page_begin(struct web_page *p, struct web_req *req);
+int web_page_end(struct web_page *p, int status, const char *title);
+/* Text or an attribute value, escaped; a URL path segment, %-encoded. */
+void web_esc(FILE *o, const char *s);
+void web_url_seg(FILE *o, const char *s);
+/* v with decimals digits in the page's language (vi: decimal comma), then
+ * unit (with a space) when not NULL; "–" for a NaN. */
+void web_num(FILE *o, int lang, double v, int decimals, const char *unit);
+/* A time (ns since the epoch) in the site's zone, TIME_LOCAL_SHORT, inside
+ * <time datetime="ISO">. */
+void web_time(FILE *o, int64_t ns);
+/* An ISO 8601 time as the engine's JSON gives it, shown as web_time. */
+void web_time_iso(FILE *o, const char *iso);
+/* 1 when next is a path on this site ("/x", not "//x"), safe to redirect to. */
+int web_next_ok(const char *next);
+/* A decoded path, %-encoded for a URL (keeping '/'). */
+void web_url_path(FILE *o, const char *s);
+/* 303 to path (decoded, as web_arg and web_form give it) when web_next_ok,
+ * else to "/"; %-encoded. */
+int web_redirect_local(struct web_req *req, const char *path);
+
+/* ROOMID of the markup contract: name with anything outside
+ * [A-Za-z0-9_-] as '_' (truncated to n - 1 bytes). */
+void web_dom_id(const char *name, char *buf, size_t n);
+
+/* sse.c: GET /events (WEB_VIEW), live updates; web_start and web_stop
+ * open the hub and end every stream (before MHD stops). */
+int web_page_events(struct web_req *req);
+void web_sse_open(void);
+void web_sse_close(void);
 
 /* ops.c: for the people who run the daemon. */
 int web_page_healthz(struct web_req *req);

@@ -1,0 +1,25 @@
+/* pages_int.h - what pages.c shares with detail.c (the room and lot pages):
+ * readers of the engine's status JSON and the pieces of markup both use. */
+#ifndef CC_WEB_PAGES_INT_H
+#define CC_WEB_PAGES_INT_H
+
+#include <stdio.h>
+
+#include "web_int.h"
+
+struct cJSON;
+const char *pages_str(const struct cJSON *o, const char *k);
+double pages_num(const struct cJSON *o, const char *k);
+const struct cJSON *pages_reading(const struct cJSON *room, const char *role);
+/* The room's temperature, RH and door spans of the markup contract. */
+void pages_figures(FILE *o, int lang, const struct cJSON *room);
+/* A lot's <li class="lot">. */
+void pages_lot_item(FILE *o, int lang, const struct cJSON *lot);
+/* <table id="alarms">, of one room when room is not NULL. */
+void pages_alarm_table(FILE *o, struct web_req *req, const struct cJSON *alarms, const char *room);
+/* engine_status_json with rooms, or NULL after replying 503. */
+struct cJSON *pages_status(struct web_req *req);
+/* An engine error as an HTTP status. */
+int pages_engine_status(int rc);
+
+#endif
