@@ -101,29 +101,36 @@ static int needs_encoding(const char *s)
 }
 
 /*
- * RFC 2047 'B' encoded-words of UTF-8 s, each at most 75 characters (45
- * bytes of text: 60 of base64 + "=?UTF-8?B?" + "?="), never splitting a
- * character, folded onto continuation lines.
+ * RFC 2047 'B' encoded-words of UTF-8 s after col characters of the header
+ * line, each line within 76 (the first word shorter by the header's name;
+ * later ones 45 bytes of text: " =?UTF-8?B?" + 60 of base64 + "?="), never
+ * splitting a character, folded onto continuation lines.  Returns the
+ * column where the last line ends.
  */
-static void sb_encoded_words(struct sbuf *b, const char *s)
+static size_t sb_encoded_words(struct sbuf *b, const char *s, size_t col)
 {
-	size_t n = strlen(s), i = 0;
+	size_t n = strlen(s), i = 0, room = col < 52 ? 3 * ((64 - col) / 4) : 3;
 
 	while (i < n) {
-		size_t k = n - i > 45 ? 45 : n - i;
+		size_t k = n - i > room ? room : n - i;
 		char enc[BASE64_ENCODE_RAW_LENGTH(45) + 1];
 
 		while (i + k < n && k > 1 && ((unsigned char)s[i + k] & 0xc0) == 0x80)
 			k--; /* s[i+k] continues a character: cut before it */
 		base64_encode_raw(enc, k, (const uint8_t *)s + i);
 		enc[BASE64_ENCODE_RAW_LENGTH(k)] = '\0';
-		if (i > 0)
+		if (i > 0) {
 			sb_str(b, "\r\n ");
+			col = 1;
+		}
 		sb_str(b, "=?UTF-8?B?");
 		sb_str(b, enc);
 		sb_str(b, "?=");
+		col += 12 + BASE64_ENCODE_RAW_LENGTH(k);
 		i += k;
+		room = 45;
 	}
+	return col;
 }
 
 /* An unstructured header: as-is when short printable ASCII, else encoded. */
@@ -132,7 +139,7 @@ static void sb_header_text(struct sbuf *b, const char *name, const char *v)
 	sb_str(b, name);
 	sb_str(b, ": ");
 	if (needs_encoding(v) || strlen(v) > 70)
-		sb_encoded_words(b, v);
+		sb_encoded_words(b, v, strlen(name) + 2);
 	else
 		sb_str(b, v);
 	sb_str(b, "\r\n");
@@ -142,7 +149,7 @@ static void sb_from(struct sbuf *b, const char *from)
 {
 	const char *lt = strrchr(from, '<');
 	char name[512];
-	size_t n;
+	size_t n, col;
 
 	if (!lt) {
 		sb_str(b, "From: ");
@@ -158,11 +165,14 @@ static void sb_from(struct sbuf *b, const char *from)
 	memcpy(name, from, n);
 	name[n] = '\0';
 	sb_str(b, "From: ");
-	if (n > 0 && (needs_encoding(name) || strpbrk(name, "\"(),.:;<>@[\\]")))
-		sb_encoded_words(b, name);
-	else
+	if (n > 0 && (needs_encoding(name) || strpbrk(name, "\"(),.:;<>@[\\]"))) {
+		col = sb_encoded_words(b, name, 6);
+	} else {
 		sb_str(b, name);
-	sb_str(b, n > 0 ? " " : "");
+		col = 6 + n;
+	}
+	if (n > 0)
+		sb_str(b, col + 1 + strlen(lt) > 76 ? "\r\n " : " ");
 	sb_str(b, lt);
 	sb_str(b, "\r\n");
 }
@@ -283,7 +293,7 @@ struct smtp {
 	CURL *easy;
 	CURLM *multi;
 	char curl_err[CURL_ERROR_SIZE];
-	char reply[200]; /* the server's last reply line */
+	char reply[200]; /* the server's last error reply */
 	const char *up;
 	size_t up_len, up_off;
 	uint64_t seq;
@@ -334,12 +344,15 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* SMTP replies reach the header callback: the last one is kept, printable. */
+/* SMTP replies reach the header callback: the last 4xx/5xx one is kept
+ * (printable), not the "221 Bye" of the QUIT that follows a failure. */
 static size_t on_reply(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct smtp *s = arg;
 	size_t n = size * nitems, k = 0;
 
+	if (n < 3 || (buf[0] != '4' && buf[0] != '5'))
+		return n;
 	for (size_t i = 0; i < n && k + 1 < sizeof(s->reply); i++) {
 		unsigned char c = (unsigned char)buf[i];
 
