@@ -58,7 +58,7 @@ out=$(send --url "$URL" --ca-file "$T/ca.pem" --user alarms --password-file "$T/
 check "both recipients accepted over STARTTLS (${out//$'\n'/ | })" test "$(grep -c ' OK ' <<<"$out")" = 2
 check "two separate messages arrived" test -s "$T/tls/1.eml" -a -s "$T/tls/2.eml"
 if "$PY" - "$T" "$SUBJECT" "$FROM" <<'PYEOF'; then pass "subject, body, From/To/Date/Message-ID read back intact by Python's email package, over TLS, each mail to one recipient"; else fail "message content"; fi
-import email, email.policy, email.utils, json, sys
+import base64, email, email.policy, email.utils, json, re, sys
 t, subject, frm = sys.argv[1:4]
 text = open(t + "/text", encoding="utf-8").read()
 ok = True
@@ -95,6 +95,11 @@ for n, rcpt in ((1, "an@farm.example.vn"), (2, "binh@farm.example.vn")):
         bad("a line over 76 (body) / 78 (header)")
     if any(b > 127 for b in raw):
         bad("8-bit bytes in the message")
+    for w in re.findall(rb"=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=", head):
+        try:
+            base64.b64decode(w).decode("utf-8")
+        except UnicodeDecodeError:
+            bad("encoded-word %r splits a character" % w)
 ids = {str(email.message_from_bytes(open("%s/tls/%d.eml" % (t, n), "rb").read())["Message-ID"]) for n in (1, 2)}
 if len(ids) != 2:
     bad("Message-IDs not unique")
