@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <nettle/base64.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -298,6 +299,8 @@ struct smtp {
 	size_t up_len, up_off;
 	uint64_t seq;
 	atomic_int stopping;
+	pthread_mutex_t mu; /* guards unhealthy: healthy() runs on another thread */
+	char unhealthy[200]; /* why the last send failed for the server's sake; "" after a success */
 };
 
 static int host_is_loopback(const char *url)
@@ -365,6 +368,16 @@ static size_t on_reply(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* Aborting from inside the transfer (not by removing the handle, where
+ * libcurl 7.88's SMTP would finish the DATA and block for the reply). */
+static int on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+	struct smtp *s = arg;
+
+	(void)dlt, (void)dln, (void)ult, (void)uln;
+	return atomic_load(&s->stopping) ? 1 : 0;
+}
+
 static void smtp_setup_handle(struct smtp *s)
 {
 	CURL *e = s->easy;
@@ -380,6 +393,9 @@ static void smtp_setup_handle(struct smtp *s)
 	curl_easy_setopt(e, CURLOPT_READDATA, s);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_reply);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, s);
 	if (s->user) {
 		curl_easy_setopt(e, CURLOPT_USERNAME, s->user);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, s->password ? s->password : "");
@@ -399,6 +415,7 @@ static void smtp_free(void *t)
 
 	if (!s)
 		return;
+	pthread_mutex_destroy(&s->mu);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	if (s->easy)
@@ -435,6 +452,7 @@ void *transport_smtp_new(const struct cc_email_conf *c, const char *state_dir)
 	s->user = c->user ? xstrdup(c->user) : NULL;
 	s->password = c->password ? xstrdup(c->password) : NULL;
 	s->ca_file = c->ca_file ? xstrdup(c->ca_file) : NULL;
+	pthread_mutex_init(&s->mu, NULL);
 	s->easy = curl_easy_init();
 	s->multi = curl_multi_init();
 	if (!s->easy || !s->multi) {
@@ -455,7 +473,7 @@ static CURLcode smtp_perform(struct smtp *s)
 {
 	CURLcode res = CURLE_OK;
 	CURLMsg *msg;
-	int running = 1, left;
+	int running = 1, left, spins = 0;
 
 	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
 		return CURLE_FAILED_INIT;
@@ -466,12 +484,12 @@ static CURLcode smtp_perform(struct smtp *s)
 		}
 		if (!running)
 			break;
-		if (atomic_load(&s->stopping)) {
+		/* on_progress aborts at the next perform; this is a backstop */
+		if (atomic_load(&s->stopping) && ++spins > 100) {
 			res = CURLE_ABORTED_BY_CALLBACK;
-			snprintf(s->curl_err, sizeof(s->curl_err), "abandoned at shutdown");
 			break;
 		}
-		curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+		curl_multi_poll(s->multi, NULL, 0, atomic_load(&s->stopping) ? 10 : 1000, NULL);
 	}
 	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL)
 		if (msg->msg == CURLMSG_DONE && !running)
@@ -515,7 +533,9 @@ static void smtp_result(struct smtp *s, CURLcode res, struct transport_result *r
 		r->status = TR_REFUSED;
 	else
 		r->status = TR_RETRY;
-	if (is_tls_error(res))
+	if (res == CURLE_ABORTED_BY_CALLBACK && atomic_load(&s->stopping))
+		err_fmt(r->error, sizeof(r->error), "abandoned at shutdown");
+	else if (is_tls_error(res))
 		err_fmt(r->error, sizeof(r->error), "TLS: %s", res == CURLE_USE_SSL_FAILED ?
 			 "the server offers no STARTTLS and TLS is required" : why);
 	else if (code >= 400)
@@ -570,6 +590,26 @@ static void smtp_send(void *t, const char *address, const struct transport_msg *
 	curl_slist_free_all(rcpt);
 	free(msg);
 	s->up = NULL;
+	if (r->status != TR_REFUSED) { /* a refusal is the address's, not the server's */
+		pthread_mutex_lock(&s->mu);
+		err_fmt(s->unhealthy, sizeof(s->unhealthy), "%s", r->status == TR_OK ? "" : r->error);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Unhealthy while the last send that reached for the server failed (it
+ * could not connect, TLS or AUTH failed, the server said 4xx). */
+static int smtp_healthy(void *t, char *why, size_t n)
+{
+	struct smtp *s = t;
+	int ok;
+
+	pthread_mutex_lock(&s->mu);
+	ok = s->unhealthy[0] == '\0';
+	if (!ok)
+		err_fmt(why, n, "last mail not sent: %s", s->unhealthy);
+	pthread_mutex_unlock(&s->mu);
+	return ok;
 }
 
 static void smtp_wakeup(void *t)
@@ -583,6 +623,7 @@ static void smtp_wakeup(void *t)
 const struct transport_ops transport_smtp_ops = {
 	.kind = "email",
 	.send = smtp_send,
+	.healthy = smtp_healthy,
 	.wakeup = smtp_wakeup,
 	.free = smtp_free,
 };

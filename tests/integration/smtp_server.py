@@ -5,7 +5,8 @@ python3-aiosmtpd): binds 127.0.0.1 on a kernel-chosen port (written to
 the envelope), counts connections in DIR/connections.  Options: STARTTLS
 required with --cert/--key, AUTH checked with --user/--password-file,
 --rcpt-reply "451 ..." to answer every RCPT with that reply, and "550" for
-any recipient starting with "nobody@"."""
+any recipient starting with "nobody@"; --tarpit accepts connections and never
+says a word (a hung server)."""
 import argparse
 import asyncio
 import json
@@ -58,6 +59,7 @@ def main():
     ap.add_argument("--user")
     ap.add_argument("--password-file")
     ap.add_argument("--rcpt-reply")
+    ap.add_argument("--tarpit", action="store_true")
     a = ap.parse_args()
     handler = Saver(a.dir, a.rcpt_reply)
     kw = {"decode_data": False, "hostname": "mail.test.invalid"}
@@ -76,7 +78,8 @@ def main():
 
     async def run():
         loop = asyncio.get_running_loop()
-        srv = await loop.create_server(lambda: CountingSMTP(handler, **kw), "127.0.0.1", a.port)
+        factory = asyncio.Protocol if a.tarpit else (lambda: CountingSMTP(handler, **kw))
+        srv = await loop.create_server(factory, "127.0.0.1", a.port)
         port = srv.sockets[0].getsockname()[1]
         with open(a.port_file + ".tmp", "w") as f:
             f.write("%d\n" % port)

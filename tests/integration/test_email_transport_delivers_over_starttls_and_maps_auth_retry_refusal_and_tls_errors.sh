@@ -4,7 +4,8 @@
 # loopback: STARTTLS with a test CA made here by openssl and AUTH required;
 # each recipient gets its own mail whose subject, body and headers Python's
 # email package reads back intact (Vietnamese, a line starting with ".", a
-# long line); a wrong password is TR_AUTH, 451 is a retry, 550 a refusal, a
+# long line); the transport reports itself unhealthy while the server fails
+# it; a hung server is cut short by wakeup (output_stop); a wrong password is TR_AUTH, 451 is a retry, 550 a refusal, a
 # CR/LF in an address or subject is refused before connecting, an untrusted
 # CA and a server without STARTTLS fail with a clear TLS error.
 . "$(dirname "$0")/../lib.sh"
@@ -105,11 +106,14 @@ if len(ids) != 2:
     bad("Message-IDs not unique")
 sys.exit(0 if ok else 1)
 PYEOF
+check "healthy after a mail went through" grep -q '^elapsed_ms [0-9]* healthy 1 $' <<<"$out"
 check "the password appears nowhere in the transport's output" bash -c "! grep -q s3cret-pa55 '$T/send.log'"
 
 # ---- a wrong password: TR_AUTH with the server's reply
 out=$(send --url "$URL" --ca-file "$T/ca.pem" --user alarms --password-file "$T/badpassword" --to an@farm.example.vn)
 check "a wrong password is AUTH (${out//$'\n'/ | })" grep -q '^an@farm.example.vn AUTH .*535' <<<"$out"
+check "and the transport is unhealthy, saying why" grep -q '^elapsed_ms [0-9]* healthy 0 last mail not sent: server said "535' <<<"$out"
+check "the wrong password appears nowhere either" bash -c "! grep -q wrong-one '$T/send.log' && ! grep -q wrong-one <<<'$out'"
 
 # ---- a recipient the server does not know: refused, with the reply text
 out=$(send --url "$URL" --ca-file "$T/ca.pem" --user alarms --password-file "$T/password" --to nobody@farm.example.vn)
@@ -147,5 +151,14 @@ check "451 is RETRY with the server's words (${out//$'\n'/ | })" grep -q '^an@fa
 dead=$(free_port)
 out=$(send --url "smtp://127.0.0.1:$dead" --to an@farm.example.vn)
 check "connection refused is RETRY (${out//$'\n'/ | })" grep -q ' RETRY ' <<<"$out"
+
+# ---- a server that accepts and never answers: wakeup (output_stop) cuts the send short
+start_smtp tarpit --tarpit
+out=$(send --url "smtp://127.0.0.1:$PORT" --timeout-ms 120000 --wakeup-after-ms 300 --to an@farm.example.vn)
+check "a hung send is abandoned at wakeup, as a retry (${out//$'\n'/ | })" grep -q '^an@farm.example.vn RETRY abandoned at shutdown' <<<"$out"
+ms=$(sed -n 's/^elapsed_ms \([0-9]*\) .*/\1/p' <<<"$out")
+check "well before its 120 s timeout (${ms} ms)" test "${ms:-999999}" -lt 60000
+out=$(send --url "smtp://127.0.0.1:$PORT" --timeout-ms 1000 --to an@farm.example.vn)
+check "and without wakeup its own timeout ends it, as a retry (${out//$'\n'/ | })" grep -q '^an@farm.example.vn RETRY .*[Tt]imeout\|timed out' <<<"$out"
 
 finish
