@@ -238,11 +238,11 @@ static void sb_date(struct sbuf *b, int64_t date_s)
 
 static int id_ok(const char *s)
 {
-	if (!s || !*s || strlen(s) > 64)
+	if (!s || !*s || strlen(s) > 128)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      *s == '-' || *s == '_'))
+		      strchr("-_.:/", *s)))
 			return 0;
 	return 1;
 }
