@@ -37,7 +37,7 @@ class Saver:
             f.write(envelope.original_content)
         with open(base + ".json", "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                       "tls": session.ssl is not None, "auth": str(session.login_data or "")}, f)
+                       "tls": session.ssl is not None, "auth": bool(session.authenticated)}, f)
         os.rename(base + ".tmp", base + ".eml")
         return "250 2.0.0 saved as %d" % self.n
 
