@@ -104,10 +104,10 @@ wait_for "the mail of the raise after kill -9" -t 60 has_mails 3 || die "no mail
 # duplicate of an earlier event would have arrived before it.
 out=$(subjects)
 echo "$out" | sed 's/^/  | /'
-expect_eq "mails in all: raise, clear, raise (no duplicate)" 3 "$(nmails)"
-expect_eq "the raise at 11,0 °C: one mail" 1 "$(grep -c 'nhiệt độ cao 11,0' <<<"$out")"
-expect_eq "the clear, sent after the outage: one mail" 1 "$(grep -c 'mail-2/.*trở lại bình thường' <<<"$out")"
-expect_eq "the raise after kill -9: one mail" 1 "$(grep -c 'nhiệt độ cao 12,0' <<<"$out")"
+expect_eq "mails in all: raise, clear, raise (no duplicate)" "$(nmails)" 3
+expect_eq "the raise at 11,0 °C: one mail" "$(grep -c 'nhiệt độ cao 11,0' <<<"$out")" 1
+expect_eq "the clear, sent after the outage: one mail" "$(grep -c 'mail-2/.*trở lại bình thường' <<<"$out")" 1
+expect_eq "the raise after kill -9: one mail" "$(grep -c 'nhiệt độ cao 12,0' <<<"$out")" 1
 check "the password is never logged" bash -c "! grep -q s3cret-pa55 '$T'/coldchaind*.log"
 
 finish
