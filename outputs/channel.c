@@ -69,6 +69,11 @@ struct channel {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping;
+	/* the transport is used by the output's thread and by a test message
+	 * from the control socket: one at a time */
+	pthread_mutex_t tmu;
+	int loaded; /* the state file is read on the output's thread, at its first call:
+		     * after a reload the previous output has stopped writing it */
 };
 
 static output_ack_fn ack_fn;
@@ -143,6 +148,15 @@ static struct cc_config *copy_people(const struct cc_config *cfg)
 		d->telegram = dup_or_null(s->telegram), d->zalo = dup_or_null(s->zalo), d->phone = dup_or_null(s->phone);
 		d->quiet_hours = dup_or_null(s->quiet_hours);
 	}
+	c->rooms = xcalloc(cfg->nrooms + 1, sizeof(*c->rooms));
+	for (size_t i = 0; i < cfg->nrooms; i++) {
+		const struct cc_room_conf *s = &cfg->rooms[i];
+		struct cc_room_conf *d = &c->rooms[c->nrooms++];
+		d->name = dup_or_null(s->name);
+		d->advice_rule = dup_names(s->advice_rule, s->nadvice);
+		d->advice_text = dup_names(s->advice_text, s->nadvice);
+		d->nadvice = s->nadvice;
+	}
 	c->routes = xcalloc(cfg->nroutes + 1, sizeof(*c->routes));
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct cc_route_conf *s = &cfg->routes[i];
@@ -176,7 +190,11 @@ static void free_people(struct cc_config *c)
 		free_names(r->rooms, r->nrooms), free_names(r->kinds, r->nkinds), free_names(r->to, r->nto);
 		free_names(r->chain, r->nchain), free_names(r->via, r->nvia);
 	}
-	free(c->recipients), free(c->routes), free(c->site), free(c);
+	for (size_t i = 0; i < c->nrooms; i++) {
+		struct cc_room_conf *r = &c->rooms[i];
+		free(r->name), free_names(r->advice_rule, r->nadvice), free_names(r->advice_text, r->nadvice);
+	}
+	free(c->rooms), free(c->recipients), free(c->routes), free(c->site), free(c);
 }
 
 /* ---- the state file ------------------------------------------------------- */
@@ -320,6 +338,14 @@ static void state_load(struct channel *ch)
 	ch->ev_complete = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "complete"));
 	state_load_lists(ch, o);
 	cJSON_Delete(o);
+}
+
+static void ensure_loaded(struct channel *ch)
+{
+	if (!ch->loaded) {
+		ch->loaded = 1;
+		state_load(ch);
+	}
 }
 
 /* ---- alarms seen ---------------------------------------------------------- */
@@ -497,7 +523,9 @@ static int deliver(struct channel *ch, const char *who, const char *address, con
 		return 0;
 	}
 	memset(&tr, 0, sizeof(tr));
+	pthread_mutex_lock(&ch->tmu);
 	ch->ops->send(ch->t, address, tm, &tr);
+	pthread_mutex_unlock(&ch->tmu);
 	switch (tr.status) {
 	case TR_OK:
 		ch->st.sent++;
@@ -519,11 +547,25 @@ static int deliver(struct channel *ch, const char *who, const char *address, con
 	return 0;
 }
 
+/* The room's advice for the alarm's rule, or NULL. */
+static const char *advice_for(const struct channel *ch, const struct route_event *ev)
+{
+	for (size_t i = 0; i < ch->cfg->nrooms; i++) {
+		const struct cc_room_conf *r = &ch->cfg->rooms[i];
+		if (!r->name || strcmp(r->name, ev->room) != 0)
+			continue;
+		for (size_t k = 0; k < r->nadvice; k++)
+			if (strcmp(r->advice_rule[k], ev->rule) == 0)
+				return r->advice_text[k];
+	}
+	return NULL;
+}
+
 static void render_for(struct channel *ch, const struct route_target *t, const struct route_event *ev,
 		       const struct alarm_mem *a, struct message *m, char *line, size_t linesz)
 {
 	char sid[8];
-	struct message_ctx c = { ch->site, t->lang, message_style(ch->kind), NULL, NULL, a->since_ns,
+	struct message_ctx c = { ch->site, t->lang, message_style(ch->kind), NULL, advice_for(ch, ev), a->since_ns,
 				 ch->clk.wall_ns(ch->clk.arg) };
 
 	if (ch->ops->poll_replies) {
@@ -566,6 +608,7 @@ void channel_send_event(struct channel *ch, const char *data, size_t len, struct
 	uint64_t h;
 	struct alarm_mem *a;
 
+	ensure_loaded(ch);
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	r->status = SEND_OK;
@@ -691,11 +734,14 @@ void channel_tick(struct channel *ch)
 {
 	int64_t mono = ch->clk.mono_ms(ch->clk.arg), now = ch->clk.wall_ns(ch->clk.arg);
 
+	ensure_loaded(ch);
 	if (ch->nheld && mono >= ch->held_retry_ms && flush_held(ch, now) == 0)
 		flush_digests(ch, now);
 	if (ch->ops->poll_replies && mono >= ch->next_reply_ms) {
 		ch->next_reply_ms = mono + CHANNEL_REPLY_EVERY_MS;
+		pthread_mutex_lock(&ch->tmu);
 		ch->ops->poll_replies(ch->t, channel_reply, ch);
+		pthread_mutex_unlock(&ch->tmu);
 	}
 }
 
@@ -741,11 +787,17 @@ void channel_reply(void *arg, const char *address, const char *text)
 	uint32_t supp;
 
 	ch->st.replies++;
+	/* the id as sent, or a longer one: the one alarm whose 6 digits start with it */
 	if (rc && reply_id(text, id))
-		for (size_t i = 0; i < ch->nalarms && !alarm; i++) {
-			short_id(ch, ch->alarms[i].id, sid);
-			if (strncmp(sid, id, strlen(sid)) == 0 && strlen(id) >= strlen(sid))
-				alarm = ch->alarms[i].id;
+		for (size_t i = 0; i < ch->nalarms; i++) {
+			message_short_id(ch->alarms[i].id, 6, sid);
+			if (strncmp(sid, id, strlen(id)) != 0)
+				continue;
+			if (alarm) {
+				alarm = NULL; /* ambiguous: nobody is acknowledged by a guess */
+				break;
+			}
+			alarm = ch->alarms[i].id;
 		}
 	if (!rc || !alarm) {
 		ch->st.unknown_replies++;
@@ -791,7 +843,7 @@ struct channel *channel_new(const struct cc_config *cfg, const struct cc_channel
 	ch->tokens = ch->burst;
 	ch->refill_ms = ch->clk.mono_ms(ch->clk.arg);
 	ch->alarms = xcalloc(CHANNEL_MAX_ALARMS, sizeof(*ch->alarms));
-	state_load(ch);
+	pthread_mutex_init(&ch->tmu, NULL);
 	return ch;
 }
 
@@ -808,6 +860,7 @@ void channel_free(struct channel *ch)
 	free(ch->alarms);
 	free_people(ch->cfg);
 	pthread_mutex_destroy(&ch->mu);
+	pthread_mutex_destroy(&ch->tmu);
 	pthread_cond_destroy(&ch->cv);
 	free(ch->name), free(ch->kind), free(ch->site), free(ch->state_path);
 	free(ch);
@@ -842,7 +895,9 @@ static void test_one(struct channel *ch, const char *who, char *out, size_t size
 	message_render_test(&c, &m);
 	tm = (struct transport_msg){ m.subject[0] ? m.subject : NULL, m.text, NULL, 0 };
 	memset(&tr, 0, sizeof(tr));
+	pthread_mutex_lock(&ch->tmu);
 	ch->ops->send(ch->t, addr, &tm, &tr);
+	pthread_mutex_unlock(&ch->tmu);
 	if (tr.status != TR_OK)
 		(*failed)++;
 	if (off < size)
@@ -939,10 +994,34 @@ static size_t kind_count(const struct cc_config *cfg, const struct channel_trans
 	return k->kind ? *(const size_t *)(const void *)((const char *)cfg + k->n_off) : 0;
 }
 
+/* A channel configured for a kind this build has no transport for sends
+ * nothing: said loudly, once. */
+static void missing_transports(const struct cc_config *cfg)
+{
+	static int said;
+	const struct {
+		const char *kind;
+		size_t n;
+	} conf[] = { { "email", cfg->nemails }, { "telegram", cfg->ntelegrams }, { "zalo", cfg->nzalos },
+		     { "sms", cfg->nsmses } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(conf) && !said; i++) {
+		int have = 0;
+		for (size_t k = 0; k < ARRAY_SIZE(transports); k++)
+			have |= transports[k].kind && strcmp(transports[k].kind, conf[i].kind) == 0;
+		if (conf[i].n && !have) {
+			log_err("outputs.%s: this build has no %s transport: those channels send nothing", conf[i].kind,
+				conf[i].kind);
+			said = 1;
+		}
+	}
+}
+
 static size_t channels_count(const struct cc_config *cfg)
 {
 	size_t n = 0;
 
+	missing_transports(cfg);
 	for (size_t k = 0; k < ARRAY_SIZE(transports); k++)
 		n += kind_count(cfg, &transports[k]);
 	return n;

@@ -200,7 +200,7 @@ void message_render(const struct message_ctx *c, const struct route_event *ev, s
 	m->text[0] = m->subject[0] = '\0';
 	put_head(c, ev, m->text, sizeof(m->text), &off);
 	put_what(c, ev, m->text, sizeof(m->text), &off);
-	if (route_classify(ev) == RC_STEP)
+	if (route_classify(ev) == RC_STEP && strcmp(ev->state, "acked") != 0)
 		putf(m->text, sizeof(m->text), &off, ", %s", tr(c, "still not acknowledged"));
 	put_since(c, ev, m->text, sizeof(m->text), &off);
 	put(m->text, sizeof(m->text), &off, ".");

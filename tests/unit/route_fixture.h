@@ -26,7 +26,7 @@ static const char fixture_conf[] =
 	"  email = ( { name = \"mail\"; url = \"smtp://127.0.0.1:2525\"; from = \"cc <a@x.vn>\"; rate_per_min = 600; } );\n"
 	"  sms = ( { name = \"modem\"; device = \"/dev/null\"; rate_per_min = 600; } );\n"
 	"};\n"
-	"rooms = ( { name = \"A\"; }, { name = \"B\"; } );\n"
+	"rooms = ( { name = \"A\"; }, { name = \"B\"; advice = { temp_high = \"Kiểm tra máy nén\"; }; } );\n"
 	"recipients = (\n"
 	"  { name = \"lan\"; phone = \"+84900000001\"; quiet_hours = \"21:00-06:00\"; },\n"
 	"  { name = \"minh\"; lang = \"en\"; phone = \"+84900000002\"; email = \"minh@x.vn\"; },\n"

@@ -82,6 +82,7 @@ static void test_exactly_once_and_redelivery(void)
 	CHECK_STR(ft.to[1], "+84900000002");
 	CHECK(strstr(ft.text[0], "Kho lạnh B: nhiệt độ cao 9,2 °C") != NULL);
 	CHECK(strstr(ft.text[1], "Cold store B: temperature high 9.2 °C") != NULL); /* minh reads English */
+	CHECK(strstr(ft.text[0], " Cần làm: Kiểm tra máy nén.") != NULL); /* room B's advice for temp_high */
 	/* the journal hands the same event again (a crash before the position moved) */
 	r = send_ev(ch, j);
 	CHECK_INT(r.status, SEND_OK);
