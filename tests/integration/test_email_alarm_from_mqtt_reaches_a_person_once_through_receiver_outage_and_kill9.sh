@@ -4,7 +4,7 @@
 # mail arrives once at a real SMTP server (python3-aiosmtpd, STARTTLS with a
 # test CA, AUTH), in Vietnamese; with the server stopped the clear waits and
 # arrives once the server is back; after kill -9 of the daemon nothing is
-# sent twice.
+# sent twice; `coldchainctl notify test` sends a test mail.
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND"
 "$PY" -c 'import aiosmtpd' 2>/dev/null || die "python3-aiosmtpd is missing (tests/deps.sh)"
@@ -108,6 +108,13 @@ expect_eq "mails in all: raise, clear, raise (no duplicate)" "$(nmails)" 3
 expect_eq "the raise at 11,0 °C: one mail" "$(grep -c 'nhiệt độ cao 11,0' <<<"$out")" 1
 expect_eq "the clear, sent after the outage: one mail" "$(grep -c 'mail-2/.*trở lại bình thường' <<<"$out")" 1
 expect_eq "the raise after kill -9: one mail" "$(grep -c 'nhiệt độ cao 12,0' <<<"$out")" 1
+# ---- coldchainctl notify test: a test mail through the same route
+if ctl notify test all >"$T/nt.out" 2>"$T/nt.err"; then
+	pass "notify test all: exit 0 ($(head -c 200 "$T/nt.out"))"
+else
+	fail "notify test all failed: $(cat "$T/nt.err" "$T/nt.out")"
+fi
+check "the test mail arrives" wait_for "the test mail" has_mails 4
 check "the password is never logged" bash -c "! grep -q s3cret-pa55 '$T'/coldchaind*.log"
 
 finish
