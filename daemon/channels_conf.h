@@ -22,7 +22,7 @@ struct cc_channel_common {
 /* outputs.email: SMTP through libcurl. */
 struct cc_email_conf {
 	struct cc_channel_common c;
-	char *url;             /* smtp://host:587 (STARTTLS required unless starttls = "optional"), smtps://host:465 */
+	char *url;             /* smtp://host:587 (STARTTLS required; plain only to a loopback relay with insecure), smtps://host:465 */
 	char *from;            /* "coldchaind <alarms@example.vn>" */
 	char *user;
 	char *password_file;
