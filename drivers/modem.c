@@ -23,6 +23,7 @@ struct modem {
 	int fd;
 	int wake_fd;
 	int cscs;     /* -1 unknown, 0 GSM, 1 UCS2 */
+	int cmti;     /* a +CMTI (new message) was seen */
 	size_t len;
 	char buf[4096];
 };
@@ -59,7 +60,7 @@ struct modem *modem_open(const char *device, int baud, int wake_fd)
 	cfmakeraw(&tio);
 	tio.c_cflag |= CLOCAL | CREAD;
 	tio.c_cflag &= ~(tcflag_t)CRTSCTS;
-	tio.c_cc[VMIN] = 0;
+	tio.c_cc[VMIN] = 1; /* with O_NONBLOCK: EAGAIN when empty; VMIN 0 would read 0, like a hang-up */
 	tio.c_cc[VTIME] = 0;
 	cfsetispeed(&tio, baud_speed(baud));
 	cfsetospeed(&tio, baud_speed(baud));
@@ -188,6 +189,8 @@ static int collect(struct modem *m, const char *cmd, int64_t deadline, struct mo
 			r->code = (int)strtol(line + 11, NULL, 10);
 			return 0;
 		}
+		if (strncmp(line, "+CMTI:", 6) == 0)
+			m->cmti = 1;
 		if (modem_is_urc(line, cmd)) {
 			log_debug("modem: unsolicited %.40s", line);
 			continue;
@@ -230,12 +233,22 @@ static int flush_input(struct modem *m)
 {
 	char junk[512];
 	ssize_t n;
+	if (memmem(m->buf, m->len, "+CMTI:", 6))
+		m->cmti = 1;
 	m->len = 0;
 	while ((n = read(m->fd, junk, sizeof junk)) > 0)
-		;
+		if (memmem(junk, (size_t)n, "+CMTI:", 6))
+			m->cmti = 1; /* a URC split across two reads is caught by the periodic listing */
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return -ENODEV;
 	return 0;
+}
+
+int modem_new_sms(struct modem *m)
+{
+	int rc = flush_input(m), seen = m->cmti;
+	m->cmti = 0;
+	return rc < 0 ? rc : seen;
 }
 
 static int start_cmd(struct modem *m, const char *cmd, int64_t deadline, struct modem_reply *r)

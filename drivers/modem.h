@@ -70,6 +70,10 @@ typedef void (*modem_sms_fn)(void *arg, const char *number, const char *text);
  * each and deletes it (AT+CMGD).  Returns how many, or an error. */
 int modem_read_sms(struct modem *m, int64_t timeout_ms, modem_sms_fn fn, void *arg);
 
+/* Reads what the modem said unasked: 1 if a +CMTI (a new message) came
+ * since the last call, 0 if not, or -ENODEV. */
+int modem_new_sms(struct modem *m);
+
 /* 1 if line is an unsolicited result code (+CMTI, RING, ^..., ...) rather
  * than part of the reply to cmd; exposed for the unit tests. */
 int modem_is_urc(const char *line, const char *cmd);

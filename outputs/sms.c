@@ -25,6 +25,7 @@
 #define SMS_CMD_TIMEOUT_MS 10000
 #define SMS_SEND_TIMEOUT_MS 60000 /* the network may take this long to take an SMS */
 #define SMS_STATUS_EVERY_MS 30000
+#define SMS_LIST_EVERY_MS 60000 /* AT+CMGL even without a +CMTI: a URC can be missed */
 #define SMS_BACKOFF_MIN_MS 1000
 #define SMS_BACKOFF_MAX_MS 60000
 
@@ -33,7 +34,7 @@ struct sms_t {
 	int baud, replies, max_parts;
 	int wake[2];
 	struct modem *m;
-	int64_t next_open_ms, backoff_ms, next_status_ms;
+	int64_t next_open_ms, backoff_ms, next_status_ms, next_list_ms;
 	/* resume point of a message whose send failed part-way */
 	char *resume_addr;
 	uint64_t resume_hash;
@@ -324,7 +325,12 @@ static int sms_poll_replies(void *tv, transport_reply_fn fn, void *arg)
 		refresh_status(t);
 	if (!t->replies || !t->m)
 		return 0;
-	rc = modem_read_sms(t->m, SMS_CMD_TIMEOUT_MS, on_sms, &c);
+	if ((rc = modem_new_sms(t->m)) == 0 && time_mono_ms() < t->next_list_ms)
+		return 0;
+	if (rc >= 0) {
+		t->next_list_ms = time_mono_ms() + SMS_LIST_EVERY_MS;
+		rc = modem_read_sms(t->m, SMS_CMD_TIMEOUT_MS, on_sms, &c);
+	}
 	if (rc < 0 && rc != -EINTR && rc != -EPROTO) {
 		char why[160];
 		snprintf(why, sizeof why, "modem %s: %s", t->device, strerror(-rc));
