@@ -7,7 +7,8 @@ errors by number after AT+CMEE=1, +CPIN, +CSQ, +CREG, +CMGF/+CSCS/+CSMP,
 unsolicited result codes with its replies when --noisy, and records every
 SMS it is given as one JSON line: number, charset, decoded text.  Incoming
 messages are injected by appending JSON lines {"number": .., "text": ..} to
-the --inbox file.  Written independently of the C side: its own GSM 7-bit
+the --inbox file; a line {"cms_count": N, "cms_error": E} makes the next N
+sends fail with +CMS ERROR: E.  Written independently of the C side: its own GSM 7-bit
 table, Python's own UTF-16 codec."""
 import argparse
 import json
@@ -209,6 +210,10 @@ class Modem:
                     break
                 self.inbox_off += len(l.encode("utf-8"))
                 m = json.loads(l)
+                if "cms_count" in m:  # a control line: fail the next N sends
+                    self.cms_left = m["cms_count"]
+                    self.a.cms_error = m.get("cms_error", 331)
+                    continue
                 self.store[self.next_idx] = [m["number"], m["text"], False]
                 self.write('\r\n+CMTI: "SM",%d\r\n' % self.next_idx)
                 self.next_idx += 1

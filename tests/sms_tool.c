@@ -3,7 +3,7 @@
  * built by hand from the command line, commands come one per line from a
  * FIFO, results go to stdout as lines:
  *   send ID NUMBER TEXT       -> "result ID OK|RETRY|AUTH|REFUSED error"
- *   retry ID NUMBER TEXT      -> sends until not RETRY (at most 60 tries,
+ *   retry ID NUMBER TEXT      -> sends until not RETRY (at most 120 tries,
  *                                 1 s apart), "attempt ..." per try, then "result ..."
  *   health                    -> "health 1" or "health 0 why"
  *   stats                     -> the coldchaind_modem line
@@ -12,6 +12,7 @@
 #include "../codec/lineproto.h"
 #include "../daemon/channels_conf.h"
 #include "../daemon/log.h"
+#include "../daemon/util.h"
 #include "../outputs/transport.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ static void do_send(void *t, char *args, int retry)
 		if (!retry || r.status != TR_RETRY)
 			break;
 		nanosleep(&ts, NULL);
-	} while (++tries < 60);
+	} while (++tries < 120);
 	printf("result %s %s %s\n", id, st_name[r.status], r.error);
 	fflush(stdout);
 }
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
 	void *t;
 	int fd, i;
 	const char *fifo = NULL;
+	int64_t next_poll = 0;
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--device") == 0)
 			c.device = argv[i + 1];
@@ -133,10 +135,13 @@ int main(int argc, char **argv)
 		struct pollfd p = { fd, POLLIN, 0 };
 		ssize_t n;
 		char *nl;
-		if (poll(&p, 1, 300) <= 0) {
+		int r = poll(&p, 1, 300);
+		if (time_mono_ms() >= next_poll) { /* also when commands keep coming */
 			transport_sms_ops.poll_replies(t, on_reply, NULL);
-			continue;
+			next_poll = time_mono_ms() + 300;
 		}
+		if (r <= 0)
+			continue;
 		if ((n = read(fd, line + len, sizeof line - 1 - len)) <= 0)
 			break;
 		len += (size_t)n;
