@@ -12,7 +12,7 @@
 #include "../daemon/channels_conf.h"
 #include "../daemon/log.h"
 #include "../daemon/util.h"
-#include "../drivers/modem.h"
+#include "modem.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,12 @@
-/* modem.h - a GSM modem on a serial port, spoken to with AT commands
+/* modem.h - a GSM modem on a serial port (private to the sms transport,
+ * outputs/sms.c: it runs on that output's thread, so it lives in outputs/,
+ * which may not include drivers/), spoken to with AT commands
  * (3GPP TS 27.007 / 27.005 text mode): open it exclusively, bring it up
  * (echo off, numeric errors, SIM PIN, text mode), send an SMS, read signal,
  * registration and incoming messages.  Plain termios and poll(2), a deadline
  * on every command; one thread uses a modem at a time. */
-#ifndef CC_DRIVERS_MODEM_H
-#define CC_DRIVERS_MODEM_H
+#ifndef CC_OUTPUT_MODEM_H
+#define CC_OUTPUT_MODEM_H
 
 #include <stddef.h>
 #include <stdint.h>
