@@ -205,7 +205,7 @@ static int fill(const char *text, size_t n, int cut, struct sms_parts *out)
 	const char *s = skip_blank(text);
 	size_t k;
 	for (k = 0; k < n; k++) {
-		char pre[32] = "";
+		char pre[48] = "";
 		long used, budget;
 		size_t len, plen;
 		int last_cut;
