@@ -208,6 +208,12 @@ static uint64_t fnv1a(const char *a, const char *b)
 	return h;
 }
 
+static const char *io_error(int rc)
+{
+	return rc == -ENODEV ? "the device went away (unplugged?)"
+	     : rc == -ETIMEDOUT ? "no answer within the deadline" : strerror(-rc);
+}
+
 static void drain_wake(struct sms_t *t)
 {
 	char b[64];
@@ -247,7 +253,7 @@ static int send_part(struct sms_t *t, const char *address, const char *part, enu
 io:
 	r->status = TR_RETRY;
 	snprintf(r->error, sizeof r->error, "modem %s: %s", t->device,
-		 rc == -EINTR ? "interrupted" : strerror(-rc));
+		 rc == -EINTR ? "interrupted" : io_error(rc));
 	if (rc != -EINTR)
 		drop_modem(t, r->error);
 	return rc;
@@ -333,7 +339,7 @@ static int sms_poll_replies(void *tv, transport_reply_fn fn, void *arg)
 	}
 	if (rc < 0 && rc != -EINTR && rc != -EPROTO) {
 		char why[160];
-		snprintf(why, sizeof why, "modem %s: %s", t->device, strerror(-rc));
+		snprintf(why, sizeof why, "modem %.100s: %s", t->device, io_error(rc));
 		drop_modem(t, why);
 	}
 	return rc;

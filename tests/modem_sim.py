@@ -213,6 +213,7 @@ class Modem:
                 if "cms_count" in m:  # a control line: fail the next N sends
                     self.cms_left = m["cms_count"]
                     self.a.cms_error = m.get("cms_error", 331)
+                    self.log(event="control", cms_count=self.cms_left, cms_error=self.a.cms_error)
                     continue
                 self.store[self.next_idx] = [m["number"], m["text"], False]
                 self.write('\r\n+CMTI: "SM",%d\r\n' % self.next_idx)

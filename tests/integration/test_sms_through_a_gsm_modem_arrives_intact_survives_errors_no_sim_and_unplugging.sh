@@ -29,6 +29,7 @@ plug_modem() {
 	SOCAT_PID=$LAST_PID
 	wait_for "socat pty links" links_ready || die "socat did not create $T/modem and $T/sim"
 	rm -f "$T/sim.ready"
+	: >"$INBOX" # a new modem: the lines for the previous one are not replayed
 	start_bg modem_sim "$T/modem_sim.log" "$PY" "$TESTS_DIR/modem_sim.py" --port "$T/sim" \
 		--record "$REC" --inbox "$INBOX" --ready-file "$T/sim.ready" --noisy "$@"
 	SIM_PID=$LAST_PID
@@ -50,6 +51,7 @@ for l in open(sys.argv[1], encoding="utf-8"):
     if m.get("event") == "sms" and sys.argv[2] in m["text"]:
         print(json.dumps([m["number"], m["charset"], m["text"]], ensure_ascii=False))' "$REC" "$1" 2>/dev/null
 }
+controls_taken() { [ "$(grep -c '"event": "control"' "$REC")" -ge "$1" ]; }
 health_down() {
 	tool health
 	grep -q "^health 0 modem $T/modem: $1" "$T/tool.log"
@@ -89,6 +91,7 @@ expect_eq "the long text came as 3 prefixed GSM parts in order, whole" "$(cat "$
 
 # 3. +CMS ERROR 331 (no network service) twice: retried, delivered once.
 echo '{"cms_count": 2, "cms_error": 331}' >>"$INBOX"
+wait_for "the simulator took the control line" controls_taken 1 || die "modem_sim ignored its control line"
 tool "retry c2 $NUM Room 1 temperature high c2"
 wait_for "result c2" file_has "^result c2 " "$T/tool.log" || die "no result for c2"
 expect_eq "two attempts refused with +CMS ERROR: 331" "$(grep -c '^attempt c2 RETRY +CMS ERROR: 331' "$T/tool.log")" 2
@@ -107,6 +110,17 @@ tool stats
 wait_for "stats" file_has "^stats coldchaind_modem" "$T/tool.log"
 check "stats show signal, registration, SIM and counters" \
 	grep -q '^stats coldchaind_modem,output=sms1,site=test signal_dbm=-73i,registered=true,sim_ready=true,sent=5i,errors=2i' "$T/tool.log"
+
+# 5b. An address that will never work is refused, not retried.
+echo '{"cms_count": 1, "cms_error": 21}' >>"$INBOX"
+wait_for "the simulator took the control line" controls_taken 2 || die "modem_sim ignored its control line"
+tool "retry r21 $NUM Room 3 r21"
+wait_for "result r21" file_has "^result r21 " "$T/tool.log" || die "no result for r21"
+expect_eq "+CMS ERROR: 21 (transfer rejected) refuses the address at once" \
+	"$(grep -c '^attempt r21' "$T/tool.log") $(grep '^result r21' "$T/tool.log")" "1 result r21 REFUSED +CMS ERROR: 21"
+tool "send n1 0912-ABC Room 3 n1"
+wait_for "result n1" file_has "^result n1 " "$T/tool.log" || die "no result for n1"
+check "a phone number with letters is refused without reaching the modem" file_has "^result n1 REFUSED not a phone number" "$T/tool.log"
 
 # 6. Unplugged: not healthy, with the device's error.
 unplug_modem
