@@ -93,6 +93,9 @@ struct cc_room_conf {
 	struct cc_limits limits; /* overrides (NaN / -1: the profile's) */
 	struct cc_lot_conf *lots;
 	size_t nlots;
+	/* advice = { RULE = "what to do"; }: said in the notifications (issue 16) */
+	char **advice_rule, **advice_text;
+	size_t nadvice;
 	int line;
 };
 

@@ -6,6 +6,7 @@
  * device, name one of its points; names are unique. */
 #include "config_int.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,7 +125,7 @@ static const struct key chill_keys[] = {
 };
 
 enum { RM_NAME, RM_PROFILE, RM_TEMP, RM_RH, RM_DOOR, RM_DEFROST, RM_OUT_T, RM_OUT_RH, RM_CO2, RM_O2, RM_CO2_HIGH,
-       RM_O2_LOW, RM_SUPPRESS, RM_LIMITS, RM_LOTS, RM_N };
+       RM_O2_LOW, RM_SUPPRESS, RM_LIMITS, RM_LOTS, RM_ADVICE, RM_N };
 #define ROOM_CH(id, k, f, h) [id] = { .name = k, .kt = KT_STR, .off = OFF(cc_room_conf, f), .range = "SENSOR/CHANNEL", .help = h }
 static const struct key room_keys[] = {
 	[RM_NAME] = { .name = "name", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_room_conf, name),
@@ -149,6 +150,10 @@ static const struct key room_keys[] = {
 	[RM_LIMITS] = { .name = "limits", .kt = KT_GROUP,
 			.help = "overrides of the profile's limits (keys of group profiles.limits)" },
 	[RM_LOTS] = { .name = "lots", .kt = KT_LIST, .help = "lots stored in the room: see group rooms.lots" },
+	[RM_ADVICE] = { .name = "advice", .kt = KT_GROUP, .flags = KF_NOPRINT,
+			.range = "RULE = \"text\" (up to 200 bytes each)",
+			.help = "what to do, per alarm rule, said in the messages to people: { temp_high = \"Kiểm tra "
+				"máy nén; chuyển lô sang phòng B\"; }" },
 };
 #undef ROOM_CH
 
@@ -654,6 +659,31 @@ static void room_check_limits(struct ctx *c, const struct cc_room_conf *r, const
 	free(gp);
 }
 
+/* advice = { RULE = "text"; ... } */
+static void load_advice(struct ctx *c, const config_setting_t *as, struct cc_room_conf *r, const char *path)
+{
+	int n = config_setting_length(as);
+
+	r->advice_rule = xcalloc((size_t)n + 1, sizeof(*r->advice_rule));
+	r->advice_text = xcalloc((size_t)n + 1, sizeof(*r->advice_text));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *a = config_setting_get_elem(as, (unsigned)i);
+		const char *v = config_setting_get_string(a);
+		char *kp = xasprintf("%s.advice.%s", path, config_setting_name(a));
+		int bad = !v || !*v || strlen(v) > 200;
+
+		for (const char *p = v; v && *p && !bad; p++)
+			bad = iscntrl((unsigned char)*p);
+		if (bad) {
+			err_at(c, a, kp, "must be a text of 1 to 200 bytes on one line");
+		} else {
+			r->advice_rule[r->nadvice] = xstrdup(config_setting_name(a));
+			r->advice_text[r->nadvice++] = xstrdup(v);
+		}
+		free(kp);
+	}
+}
+
 static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_conf *r, const char *path,
 		      struct names *lots)
 {
@@ -689,6 +719,8 @@ static void load_room(struct ctx *c, const config_setting_t *rs, struct cc_room_
 		r->prof = r->lots[0].profile;
 	if (ok(&sn[RM_LIMITS]))
 		room_check_limits(c, r, sn, sg, path);
+	if (ok(&sn[RM_ADVICE]))
+		load_advice(c, sn[RM_ADVICE].s, r, path);
 }
 
 static void load_rule(struct ctx *c, const config_setting_t *rs, struct cc_rule_conf *u, const char *path)
@@ -817,6 +849,12 @@ void free_engine(struct cc_config *cfg)
 		free(r->co2);
 		free(r->o2);
 		free(r->suppress);
+		for (size_t j = 0; j < r->nadvice; j++) {
+			free(r->advice_rule[j]);
+			free(r->advice_text[j]);
+		}
+		free(r->advice_rule);
+		free(r->advice_text);
 		for (size_t j = 0; j < r->nlots; j++) {
 			free(r->lots[j].id);
 			free(r->lots[j].product);
@@ -884,6 +922,15 @@ void print_engine(const struct cc_config *cfg, FILE *f)
 		const struct cc_room_conf *r = &cfg->rooms[i];
 		fputs("  {\n", f);
 		print_engine_keys(f, "    ", &g_room, r);
+		if (r->nadvice) {
+			fputs("    advice = {", f);
+			for (size_t j = 0; j < r->nadvice; j++) {
+				fprintf(f, " %s = ", r->advice_rule[j]);
+				schema_print_string(f, r->advice_text[j]);
+				fputc(';', f);
+			}
+			fputs(" };\n", f);
+		}
 		fputs("    limits = {\n", f);
 		print_engine_keys(f, "      ", &g_limits, &r->limits);
 		fputs("    };\n    lots = (\n", f);
