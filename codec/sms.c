@@ -166,14 +166,16 @@ long sms_units(const char *utf8, enum sms_charset cs)
 static size_t take(const char *s, long budget, enum sms_charset cs, long *used)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t off = 0, last_space = 0, k;
-	long u = 0, u_at_space = 0;
+	size_t off = 0, last_space = 0, prev_space = 0, k;
+	long u = 0, u_at_space = 0, u_at_prev = 0;
 	uint32_t cp;
 	while (p[off]) {
 		k = utf8_next(p + off, &cp);
 		if (u + cp_units(cp, cs) > budget)
 			break;
 		if (cp == ' ' || cp == '\n') {
+			prev_space = last_space;
+			u_at_prev = u_at_space;
 			last_space = off;
 			u_at_space = u;
 		}
@@ -181,6 +183,11 @@ static size_t take(const char *s, long budget, enum sms_charset cs, long *used)
 		off += k;
 	}
 	if (p[off] && p[off] != ' ' && p[off] != '\n' && last_space > 0) {
+		/* never between "OK" and the alarm id: the reply hint stays whole */
+		if (prev_space > 0 && last_space - prev_space == 3 && memcmp(s + prev_space + 1, "OK", 2) == 0) {
+			*used = u_at_prev;
+			return prev_space;
+		}
 		*used = u_at_space;
 		return last_space;
 	}

@@ -148,6 +148,21 @@ static void test_max_parts_cuts_with_an_ellipsis(void)
 	CHECK_INT(sms_split("\xC3", 1, &p), -EINVAL);
 }
 
+static void test_the_reply_hint_is_never_split(void)
+{
+	struct sms_parts p;
+	char t[256];
+	/* 146 letters, then " Tra OK 67f0 ...": the first part's 154 units after
+	 * "(1/2) " end right after "OK"; the split goes before it instead */
+	memset(t, 'x', 146);
+	strcpy(t + 146, " Tra OK 67f0 de xac nhan.");
+	CHECK_INT(sms_split(t, 3, &p), 0);
+	CHECK_INT(p.n, 2);
+	CHECK_STR(p.part[1], "(2/2) OK 67f0 de xac nhan.");
+	check_parts_fit(&p);
+	sms_parts_free(&p);
+}
+
 static void test_emoji_is_never_split_inside_its_pair(void)
 {
 	struct sms_parts p;
@@ -174,6 +189,7 @@ int main(void)
 	RUN(test_long_text_splits_at_words_with_prefixes);
 	RUN(test_vietnamese_long_text_splits_in_ucs2_units);
 	RUN(test_max_parts_cuts_with_an_ellipsis);
+	RUN(test_the_reply_hint_is_never_split);
 	RUN(test_emoji_is_never_split_inside_its_pair);
 	return TL_DONE();
 }
