@@ -988,7 +988,7 @@ static const struct channel_transport transports[] = {
 	/* CHANNEL_TRANSPORT("telegram", cc_telegram_conf, telegrams, ntelegrams, transport_telegram_new,
 	 *                   transport_telegram_ops), */
 	/* CHANNEL_TRANSPORT("zalo", cc_zalo_conf, zalos, nzalos, transport_zalo_new, transport_zalo_ops), */
-	/* CHANNEL_TRANSPORT("sms", cc_sms_conf, smses, nsmses, transport_sms_new, transport_sms_ops), */
+	CHANNEL_TRANSPORT("sms", cc_sms_conf, smses, nsmses, transport_sms_new, transport_sms_ops),
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 
