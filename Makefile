@@ -32,7 +32,7 @@ LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS = $(BUILD)/tests/modbus_sim
+TOOL_BINS = $(BUILD)/tests/modbus_sim $(BUILD)/tests/transport_cli
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 # The corpus replayers: each fuzz target linked with a plain main (gcc).
@@ -91,6 +91,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libcoldchai
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/tests/modbus_sim: $(BUILD)/tests/modbus_sim.o $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+# The channel transports driven by hand (tests/integration/test_telegram_*, test_zalo_*).
+$(BUILD)/tests/transport_cli: $(BUILD)/tests/transport_cli.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcoldchain.a
