@@ -40,7 +40,7 @@ def route(state, method, path, headers, raw):
             ra = fail[1] if len(fail) > 1 else 1
             return 429, {"ok": False, "error_code": 429,
                          "description": "Too Many Requests: retry after %d" % ra,
-                         "parameters": {"retry_after": ra}}, {"Retry-After": str(ra)}, entry
+                         "parameters": {"retry_after": ra}}, None, entry  # the Bot API sends no Retry-After header
         if kind == "401":
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, None, entry
         return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}, None, entry
