@@ -48,6 +48,18 @@ struct zalo {
 	int auth_failed;
 };
 
+/* A token or key goes into a header line: printable ASCII, no space, so a
+ * peer's answer can never add a header or end the request early. */
+static int zalo_token_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+			return 0;
+	return n > 0 && n < ZALO_TOKEN_MAX;
+}
+
 static int zalo_token_error(int e)
 {
 	return e == -216 || e == -124;
@@ -135,8 +147,8 @@ static int zalo_refresh(struct zalo *z, struct transport_result *r)
 		root = cJSON_ParseWithLength(z->http.resp, z->http.resp_len);
 	at = cJSON_GetObjectItemCaseSensitive(root, "access_token");
 	rt = cJSON_GetObjectItemCaseSensitive(root, "refresh_token");
-	if (code == 200 && cJSON_IsString(at) && cJSON_IsString(rt) && at->valuestring[0] && rt->valuestring[0] &&
-	    strlen(at->valuestring) < ZALO_TOKEN_MAX && strlen(rt->valuestring) < ZALO_TOKEN_MAX) {
+	if (code == 200 && cJSON_IsString(at) && cJSON_IsString(rt) && zalo_token_ok(at->valuestring) &&
+	    zalo_token_ok(rt->valuestring)) {
 		zalo_set(&z->access, at->valuestring);
 		zalo_set(&z->refresh, rt->valuestring);
 		/* before the first use: the old refresh token is spent now */
@@ -312,8 +324,8 @@ static void zalo_load_tokens(struct zalo *z)
 	root = cJSON_ParseWithLength(data, len);
 	at = cJSON_GetObjectItemCaseSensitive(root, "access_token");
 	rt = cJSON_GetObjectItemCaseSensitive(root, "refresh_token");
-	if (cJSON_IsString(at) && cJSON_IsString(rt) && rt->valuestring[0]) {
-		zalo_set(&z->access, at->valuestring[0] ? at->valuestring : NULL);
+	if (cJSON_IsString(at) && cJSON_IsString(rt) && zalo_token_ok(rt->valuestring)) {
+		zalo_set(&z->access, zalo_token_ok(at->valuestring) ? at->valuestring : NULL);
 		zalo_set(&z->refresh, rt->valuestring);
 	} else {
 		log_warn("zalo %s: %s/%s: not a token pair, using the configured refresh token", z->name,
@@ -337,7 +349,8 @@ void *transport_zalo_new(const struct cc_zalo_conf *c, const char *state_dir)
 {
 	struct zalo *z;
 
-	if (!c->app_id || !c->secret_key || !c->refresh_token || !c->refresh_token[0]) {
+	if (!c->app_id || !c->secret_key || !c->refresh_token || !zalo_token_ok(c->secret_key) ||
+	    !zalo_token_ok(c->refresh_token)) {
 		errno = EINVAL;
 		return NULL;
 	}
