@@ -1,8 +1,8 @@
 """fake_telegram.py PORT TOKEN RECORD - a fake Telegram Bot API for the
 tests: sendMessage and getUpdates at /bot<TOKEN>/..., the real API's answer
 and error shapes (https://core.telegram.org/bots/api).  /_control takes:
-  {"fail": [["429", 2], ...]}  the next answers: "429" (retry_after 2),
-                               "500", "401"; then normal again
+  {"fail": [["429", 2], ...]}  the next sendMessage answers: "429" (retry_after
+                               2), "500", "401", "ok" (a normal one); then normal
   {"blocked": ["111"]}         chats whose bot was blocked (403)
   {"updates": [...]}           Update objects getUpdates serves (offset honoured)
   {"hang": 5}                  every request sleeps 5 s first
@@ -34,6 +34,8 @@ def route(state, method, path, headers, raw):
         fail = fails.pop(0) if fails and meth == "sendMessage" else None
         blocked = state.s.get("blocked", [])
         updates = list(state.s.get("updates", []))
+    if fail and fail[0] == "ok":
+        fail = None
     if fail:
         kind = fail[0]
         if kind == "429":

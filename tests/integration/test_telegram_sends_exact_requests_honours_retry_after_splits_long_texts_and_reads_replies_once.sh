@@ -64,6 +64,15 @@ expect_eq "each part at most 4096 UTF-16 units and ending at a whole line" \
 expect_eq "the parts joined by line ends are the text" \
 	"$(rec "'\n'.join(r['body']['text'] for r in R[$n0:]) == open('$T/long.txt').read()")" True
 
+# --- a part refused for a while: the retry sends only the parts not yet delivered
+ctl_fake '{"fail": [["ok"], ["500"]]}'
+n0=$(rec 'len(R)')
+res=$(tg --retry 2 sendfile 778 "$T/long.txt")
+check "the second part fails, then the message is delivered" \
+	grep -q 'SEND 778 RETRY attempt=1 .*HTTP 500.*SEND 778 OK attempt=2' <<<"$(echo $res)"
+expect_eq "each of the 3 parts delivered exactly once, in order" \
+	"$(rec "'\n'.join(r['body']['text'] for r in R[$n0:] if r['status'] == 200) == open('$T/long.txt').read() and sum(1 for r in R[$n0:] if r['status'] == 200)")" 3
+
 # --- replies: each once, across a restart
 ctl_fake '{"updates": [{"update_id": 41, "message": {"chat": {"id": 111}, "text": "OK 7f3a"}},
 	{"update_id": 42, "message": {"chat": {"id": 333}, "sticker": {}}},
