@@ -2,7 +2,7 @@
 tests: sendMessage and getUpdates at /bot<TOKEN>/..., the real API's answer
 and error shapes (https://core.telegram.org/bots/api).  /_control takes:
   {"fail": [["429", 2], ...]}  the next sendMessage answers: "429" (retry_after
-                               2), "500", "401", "ok" (a normal one); then normal
+                               2), "500", "401", "echo" (a 502 naming the URL), "ok" (a normal one); then normal
   {"blocked": ["111"]}         chats whose bot was blocked (403)
   {"updates": [...]}           Update objects getUpdates serves (offset honoured)
   {"hang": 5}                  every request sleeps 5 s first
@@ -43,6 +43,8 @@ def route(state, method, path, headers, raw):
             return 429, {"ok": False, "error_code": 429,
                          "description": "Too Many Requests: retry after %d" % ra,
                          "parameters": {"retry_after": ra}}, None, entry  # the Bot API sends no Retry-After header
+        if kind == "echo":  # a relay that names the URL in its error
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway: upstream failed for " + path}, None, entry
         if kind == "401":
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, None, entry
         return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}, None, entry

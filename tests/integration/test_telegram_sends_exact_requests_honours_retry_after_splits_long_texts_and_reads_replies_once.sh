@@ -53,6 +53,9 @@ ctl_fake '{"hang": 4}'
 res=$(tg --timeout-ms 1000 send 666 x)
 ctl_fake '{"hang": 0}'
 check "a hung server is a retry at the timeout" grep -q 'SEND 666 RETRY attempt=1 .*timed out' <<<"$res"
+ctl_fake '{"fail": [["echo"]]}'
+check "a peer's error that names the URL is shown with the token masked" \
+	grep -qF 'SEND 667 RETRY attempt=1 retry_after_ms=0 error=HTTP 502: Bad Gateway: upstream failed for /bot***/sendMessage' <<<"$(tg send 667 x)"
 
 # --- a long text: parts under 4096 characters, cut at line ends, nothing lost
 "$PY" -c 'print("\n".join("Dòng %03d: phòng lạnh B, 4,2 °C" % i for i in range(300)), end="")' >"$T/long.txt"
