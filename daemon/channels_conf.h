@@ -73,6 +73,7 @@ struct cc_recipient_conf {
 	char *lang;            /* "vi" (default) or "en" */
 	char *email, *telegram, *zalo, *phone; /* NULL: not reachable that way; phone in E.164 (+84...) */
 	int quiet_start_min, quiet_end_min; /* minutes after local midnight; -1: no quiet hours */
+	char *quiet_hours;     /* as written ("21:00-06:00"), for -p; NULL: none */
 	int line;
 };
 
@@ -92,6 +93,7 @@ struct cc_route_conf {
 	size_t nvia;
 	int digest;            /* non-critical events to these recipients in one daily message at digest_at */
 	int digest_at_min;
+	char *digest_at;       /* as written ("07:30"), for -p */
 	int line;
 };
 

@@ -11,6 +11,7 @@
 #include "../codec/modbus_types.h"
 #include "../codec/regdecode.h"
 #include "alerts_conf.h"
+#include "channels_conf.h"
 #include "engine_conf.h"
 #include "process_conf.h"
 #include "sample.h"
@@ -204,6 +205,19 @@ struct cc_config {
 	struct cc_webhook_conf *webhooks; /* outputs.webhook */
 	size_t nwebhooks;
 	struct cc_alerts_mqtt_conf *alerts_mqtt; /* outputs.alerts_mqtt; NULL when unset */
+	/* the channels that reach people (channels_conf.h, daemon/config/channels.c) */
+	struct cc_email_conf *emails;       /* outputs.email */
+	size_t nemails;
+	struct cc_telegram_conf *telegrams; /* outputs.telegram */
+	size_t ntelegrams;
+	struct cc_zalo_conf *zalos;         /* outputs.zalo */
+	size_t nzalos;
+	struct cc_sms_conf *smses;          /* outputs.sms */
+	size_t nsmses;
+	struct cc_recipient_conf *recipients;
+	size_t nrecipients;
+	struct cc_route_conf *routes;
+	size_t nroutes;
 	/* the alarm and model engine (engine_conf.h) */
 	struct cc_profile *profiles;
 	size_t nprofiles;
@@ -219,6 +233,14 @@ struct cc_config {
 	struct cc_web_conf *web; /* NULL without a web group: no listener */
 	char *timezone;          /* IANA name; NULL: the system's */
 };
+
+/* The channels to people (daemon/config/channels.c): the kind ("email",
+ * "telegram", "zalo", "sms") of channel output NAME, NULL when no channel
+ * output has that name; recipient NAME, or NULL; a recipient's address for
+ * a kind (NULL: not reachable that way). */
+const char *config_channel_kind(const struct cc_config *cfg, const char *name);
+const struct cc_recipient_conf *config_recipient(const struct cc_config *cfg, const char *name);
+const char *config_recipient_address(const struct cc_recipient_conf *r, const char *kind);
 
 /* "HOST:PORT" or "[IPV6]:PORT" taken apart as web.listen checks it: 0, or
  * -EINVAL.  host gets at most hostlen - 1 bytes. */

@@ -48,6 +48,9 @@ struct output_ops {
 	/* optional: output_start, before the thread starts (warnings on the conf) */
 	void (*start)(void *be, const char *name);
 	void (*send)(void *be, struct output *o, const char *data, size_t len, size_t nlines, struct send_result *r);
+	/* optional: called on the output's thread at least every OUTPUT_TICK_MS
+	 * while idle or backing off (held messages, replies), without the lock */
+	void (*tick)(void *be, struct output *o);
 	/* optional: output_stop, from another thread: cut a blocked send short */
 	void (*wakeup)(void *be);
 	/* both of this ops: the same destination (a reload keeps the position) */
@@ -70,7 +73,11 @@ struct output_kind {
 	size_t (*count)(const struct cc_config *cfg);
 	struct output *(*create)(const struct cc_config *cfg, size_t i);
 };
-extern const struct output_kind output_kind_influx, output_kind_file, output_kind_webhook;
+extern const struct output_kind output_kind_influx, output_kind_file, output_kind_webhook, output_kind_channels;
+#define OUTPUT_TICK_MS 1000
+
+/* The backend of o when its ops are ops, else NULL. */
+void *output_backend(struct output *o, const struct output_ops *ops);
 
 /* Creates an output (not yet started) around a backend; id (the journal
  * consumer id: kind, name and destination on one line) is copied.  Never

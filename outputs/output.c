@@ -40,6 +40,7 @@ static const struct output_kind *const kinds[] = {
 	&output_kind_influx,
 	&output_kind_file,
 	&output_kind_webhook,
+	&output_kind_channels,
 };
 
 /*
@@ -84,6 +85,7 @@ struct output {
 	int running, stopping;
 	int64_t deadline_ms;
 	int64_t retry_at; /* on the clock; 0 = no backoff pending */
+	int64_t next_tick; /* ops->tick: the next call, on the clock */
 
 	/* sender thread only */
 	pthread_t thread;
@@ -495,6 +497,13 @@ static void *sender_main(void *arg)
 
 		fill(o);
 		now = now_ms(o);
+		if (o->ops->tick && !o->stopping && now >= o->next_tick) {
+			o->next_tick = now + OUTPUT_TICK_MS;
+			pthread_mutex_unlock(&o->mu);
+			o->ops->tick(o->be, o);
+			pthread_mutex_lock(&o->mu);
+			continue;
+		}
 		if (o->split_limit && o->split_limit < limit)
 			limit = o->split_limit;
 		if (o->stopping && (now >= o->deadline_ms || (o->lines == 0 && o->caught_up)))
@@ -513,6 +522,8 @@ static void *sender_main(void *arg)
 				continue; /* more to read */
 			if (o->stopping && until > o->deadline_ms)
 				until = o->deadline_ms;
+			if (o->ops->tick && !o->stopping && until > o->next_tick)
+				until = o->next_tick; /* the tick's wake-up */
 			o->clock.wait(o->clock.arg, &o->cv, &o->mu, until);
 			continue;
 		}
@@ -582,6 +593,11 @@ void output_count_request(struct output *o)
 	pthread_mutex_lock(&o->mu);
 	o->st.requests++;
 	pthread_mutex_unlock(&o->mu);
+}
+
+void *output_backend(struct output *o, const struct output_ops *ops)
+{
+	return o && o->ops == ops ? o->be : NULL;
 }
 
 const char *output_name(const struct output *o)

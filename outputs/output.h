@@ -122,4 +122,23 @@ void output_get_stats(struct output *o, struct output_stats *st);
  * stays reusable.  A reply cannot last past the output's timeout. */
 #define OUTPUT_RESP_MAX (64 * 1024)
 
+/*
+ * The channels to people (outputs/channel.c: outputs.email, .telegram,
+ * .zalo, .sms).  An "OK <id>" reply from a recipient acknowledges the alarm
+ * through fn (main.c wires engine_ack): set before outputs_from_config.
+ */
+typedef int (*output_ack_fn)(void *arg, const char *alarm_id, const char *user, const char *note);
+void output_channels_set_ack(output_ack_fn fn, void *arg);
+struct output_channel_stats {
+	uint64_t sent, refused, retried, held, replies, acks_by_reply;
+	size_t held_now; /* messages waiting for quiet hours' end or a digest */
+};
+/* 0, or -EINVAL when o is not a channel. */
+int output_channel_stats(struct output *o, struct output_channel_stats *st);
+/* Sends a test message synchronously to every recipient of route on channel
+ * o; appends "RECIPIENT CHANNEL accepted|error: WHY" lines to out.  Returns
+ * the failures, -ENOENT when the route does not use o, -EINVAL when o is
+ * not a channel.  Runs on the caller's thread, beside the output's. */
+int output_channel_test(struct output *o, const char *route, char *out, size_t size);
+
 #endif

@@ -116,6 +116,7 @@ extern const struct group g_process, g_precool, g_precool_fit, g_carcass, g_carc
 	g_exposure, g_drying, g_stage;                                          /* process.c */
 extern const struct group g_line;                                             /* processes.c */
 extern const struct group g_web;                                              /* web.c */
+extern const struct group g_email, g_telegram, g_zalo, g_sms, g_recipient, g_route; /* channels.c */
 
 /* Enum names more than one group uses. */
 extern const char *const start_names[];    /* outputs.c: "end", "oldest" */
@@ -320,5 +321,13 @@ void load_web(struct ctx *c, const config_setting_t *ws);                       
 void print_web(const struct cc_config *cfg, FILE *f);
 void free_web(struct cc_config *cfg);
 const char *check_tz(const char *s); /* root key timezone */
+
+/* channels.c: after load_alert_outputs (every other output name known) */
+void load_channels(struct ctx *c, const config_setting_t *os, const config_setting_t *recipients,
+		   const config_setting_t *routes);
+void print_chan_outputs(const struct cc_config *cfg, FILE *f); /* inside outputs = { } */
+void print_channels(const struct cc_config *cfg, FILE *f);     /* recipients, routes */
+void free_channels(struct cc_config *cfg);
+const char *check_e164(const char *s);
 
 #endif

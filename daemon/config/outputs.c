@@ -37,7 +37,7 @@ static const char *check_url(const char *s)
 	return check_http_url(s, 0);
 }
 
-enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_WEBHOOK, OK_ALERTS_MQTT, OK_N };
+enum { OK_INFLUX, OK_INFLUX2, OK_FILE, OK_WEBHOOK, OK_ALERTS_MQTT, OK_EMAIL, OK_TELEGRAM, OK_ZALO, OK_SMS, OK_N };
 static const struct key outputs_keys[] = {
 	[OK_INFLUX] = { .name = "influxdb", .kt = KT_LIST,
 			.help = "InfluxDB 1.x /write API (also VictoriaMetrics): see group outputs.influxdb" },
@@ -48,6 +48,11 @@ static const struct key outputs_keys[] = {
 			 .help = "alert events as JSON POSTs: see group outputs.webhook" },
 	[OK_ALERTS_MQTT] = { .name = "alerts_mqtt", .kt = KT_GROUP,
 			     .help = "alert events to MQTT: see group outputs.alerts_mqtt" },
+	[OK_EMAIL] = { .name = "email", .kt = KT_LIST, .help = "alarms to people by e-mail: see group outputs.email" },
+	[OK_TELEGRAM] = { .name = "telegram", .kt = KT_LIST,
+			  .help = "alarms to people by Telegram: see group outputs.telegram" },
+	[OK_ZALO] = { .name = "zalo", .kt = KT_LIST, .help = "alarms to people by Zalo: see group outputs.zalo" },
+	[OK_SMS] = { .name = "sms", .kt = KT_LIST, .help = "alarms to people by SMS: see group outputs.sms" },
 };
 
 const char *const start_names[] = { "end", "oldest", NULL };

@@ -12,7 +12,7 @@ static const char *const log_targets[] = { "stderr", "syslog", NULL };
 static const char *const log_levels[] = { "error", "warning", "info", "debug", NULL };
 
 /* Each table's indexes, so the group code can refer to "its" keys. */
-enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_PROCESSES, RK_LINES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_WEB, RK_TZ, RK_N };
+enum { RK_SITE, RK_STATE_DIR, RK_TEMPLATE_DIR, RK_STATS, RK_SHUTDOWN, RK_USER, RK_GROUP, RK_LOG, RK_MODBUS, RK_OUTPUTS, RK_MQTT, RK_JOURNAL, RK_PROFILES, RK_PROCESSES, RK_LINES, RK_ROOMS, RK_ALARMS, RK_CONTROL, RK_WEB, RK_TZ, RK_RECIPIENTS, RK_ROUTES, RK_N };
 static const struct key root_keys[] = {
 	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
 		      .help = "site name: tag \"site\" on every point" },
@@ -54,6 +54,10 @@ static const struct key root_keys[] = {
 	[RK_TZ] = { .name = "timezone", .kt = KT_STR, .flags = KF_DYN | KF_RESTART, .off = OFF(cc_config, timezone),
 		    .def = "the system's (TZ, else /etc/localtime)", .check = check_tz,
 		    .help = "the site's IANA time zone (\"Asia/Ho_Chi_Minh\") for times on pages and in messages" },
+	[RK_RECIPIENTS] = { .name = "recipients", .kt = KT_LIST,
+			    .help = "people alarms reach, with their addresses: see group recipients" },
+	[RK_ROUTES] = { .name = "routes", .kt = KT_LIST,
+			.help = "which alarms go to whom by which channels: see group routes" },
 };
 
 enum { CTK_SOCKET, CTK_GROUP, CTK_N };
@@ -176,6 +180,7 @@ void load_root(struct ctx *c, const config_setting_t *root)
 	load_engine(c, root, member(sn, RK_PROFILES), member(sn, RK_ROOMS), member(sn, RK_ALARMS));
 	load_processes(c, member(sn, RK_PROCESSES));
 	load_lines(c, member(sn, RK_LINES));
+	load_channels(c, member(sn, RK_OUTPUTS), member(sn, RK_RECIPIENTS), member(sn, RK_ROUTES));
 	if (ok(&sn[RK_WEB]))
 		load_web(c, sn[RK_WEB].s);
 }
@@ -191,6 +196,7 @@ void config_free(struct cc_config *cfg)
 	free(cfg->control.group);
 	free_mqtt(cfg->mqtt);
 	free_alert_outputs(cfg);
+	free_channels(cfg);
 	free_engine(cfg);
 	free_processes(cfg);
 	free_lines(cfg);
@@ -219,6 +225,7 @@ void config_print(const struct cc_config *cfg, FILE *f)
 	fputs(");\n\noutputs = {\n", f);
 	print_outputs(cfg, f);
 	print_alert_outputs(cfg, f);
+	print_chan_outputs(cfg, f);
 	fputs("};\n\njournal = {\n", f);
 	schema_print_keys(f, "  ", &g_journal, &cfg->journal, 0);
 	fputs("};\n\ncontrol = {\n", f);
@@ -230,4 +237,5 @@ void config_print(const struct cc_config *cfg, FILE *f)
 	print_processes(cfg, f);
 	print_lines(cfg, f);
 	print_web(cfg, f);
+	print_channels(cfg, f);
 }

@@ -807,12 +807,12 @@ void schema_print_graded_keys(FILE *f, const char *indent, const struct group *g
 /* The groups in the order of the generated reference. */
 static const struct group *const doc_groups[] = {
 	&g_root, &g_log, &g_bus, &g_tcp, &g_rtu, &g_device, &g_point, &g_outputs, &g_influx, &g_influx2, &g_file,
-	&g_webhook, &g_alerts_mqtt,
+	&g_webhook, &g_alerts_mqtt, &g_email, &g_telegram, &g_zalo, &g_sms,
 	&g_journal, &g_control, &g_template,
 	&g_mqtt, &g_mqtt_broker, &g_mqtt_sub, &g_mqtt_field,
 	&g_profile, &g_limits, &g_model, &g_water, &g_chill, &g_room, &g_lot, &g_alarms, &g_flood, &g_notify, &g_rule,
 	&g_process, &g_precool, &g_precool_fit, &g_carcass, &g_carcass_fit, &g_band, &g_fumigation, &g_exposure,
-	&g_drying, &g_stage, &g_line, &g_web,
+	&g_drying, &g_stage, &g_line, &g_web, &g_recipient, &g_route,
 };
 
 /* --- schema export ----------------------------------------------------- */

@@ -32,6 +32,7 @@ fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
 
 # Git keeps no permission bits but x: make the fixture's mode what the test means.
 chmod 644 tests/config/bad/secrets/open.password 2>/dev/null
+chmod 600 tests/config/good/secrets/channel.secret 2>/dev/null
 
 for conf in tests/config/bad/*.conf; do
 	name=config/bad/$(basename "$conf" .conf)
