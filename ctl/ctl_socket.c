@@ -719,6 +719,16 @@ static void show_batch_done(const cJSON *rep, const struct sock_cmd *c)
 		print_batch(st);
 }
 
+static void show_notify(const cJSON *rep, const struct sock_cmd *c)
+{
+	const cJSON *v;
+
+	(void)c;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(rep, "results"))
+		if (cJSON_IsString(v))
+			printf("%s\n", v->valuestring);
+}
+
 #define NO_ARGS "this command takes no arguments"
 #define ALARM_ID "expected: ALARM-ID (see coldchainctl alarms)"
 static const struct sock_cmd sock_cmds[] = {
@@ -764,6 +774,12 @@ static const struct sock_cmd batch_cmds[] = {
 	  show_batch_status, NULL, "[BATCH]", "C, j, R², Z, 7/8 time, ETA, dose, exposure, moisture and verdicts", 1 },
 	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
+static const struct sock_cmd notify_cmds[] = {
+	{ "test", "notify_test", "notify test", 0, 1, { "route" }, "expected: notify test ROUTE", NULL, show_notify,
+	  NULL, "ROUTE", "a test message to every recipient of ROUTE on each of its channels, now (exit 0: all "
+			 "accepted)", 0 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+};
 #undef NO_ARGS
 #undef ALARM_ID
 
@@ -771,7 +787,7 @@ static const struct sock_cmd batch_cmds[] = {
 static const struct {
 	const char *name;
 	const struct sock_cmd *cmds;
-} sock_groups[] = { { "lot", lot_cmds }, { "batch", batch_cmds } };
+} sock_groups[] = { { "lot", lot_cmds }, { "batch", batch_cmds }, { "notify", notify_cmds } };
 
 static const struct sock_cmd *sock_cmd_find(const struct sock_cmd *t, const char *name)
 {
@@ -1041,6 +1057,6 @@ const struct ctl_cmd ctl_socket_cmds[] = {
 	{ "ack", NULL, ctl_socket_main, NULL, NULL },	   { "shelve", NULL, ctl_socket_main, NULL, NULL },
 	{ "unshelve", NULL, ctl_socket_main, NULL, NULL }, { "reset", NULL, ctl_socket_main, NULL, NULL },
 	{ "lot", NULL, ctl_socket_main, NULL, NULL },	   { "reload", NULL, ctl_socket_main, NULL, NULL },
-	{ "batch", NULL, ctl_socket_main, NULL, NULL },
+	{ "batch", NULL, ctl_socket_main, NULL, NULL },	   { "notify", NULL, ctl_socket_main, NULL, NULL },
 	{ "mqtt", mqtt_cmds, NULL, NULL, NULL },	   { NULL, NULL, NULL, NULL, NULL },
 };

@@ -617,7 +617,54 @@ static cJSON *batch_status(struct engine *eng, const cJSON *req)
 
 static const char *const commands[] = { "status", "alarms", "ack", "shelve", "unshelve", "reset", "lot_load",
 					"lot_unload", "lot_move", "batch_start", "batch_stop", "batch_release", "batch_phase",
-					"batch_status", "reload", "ping", NULL };
+					"batch_status", "notify_test", "reload", "ping", NULL };
+
+static control_notify_fn notify_fn;
+static void *notify_arg;
+
+void control_set_notify(struct control *c, control_notify_fn fn, void *arg)
+{
+	(void)c;
+	notify_fn = fn;
+	notify_arg = arg;
+}
+
+/* {"cmd":"notify_test","route":"R"}: a test message to every recipient of R. */
+static cJSON *notify_test(const cJSON *req, const char *user)
+{
+	const char *route = NULL;
+	char *out;
+	cJSON *e, *o, *arr;
+	int rc;
+
+	if ((e = need(req, "route", &route, 128)))
+		return e;
+	if (!notify_fn)
+		return err_new("unavailable", NULL, "the outputs are not running");
+	log_info("control: notify test of route %s by %s", route, user);
+	out = xcalloc(1, 16384);
+	rc = notify_fn(notify_arg, route, out, 16384);
+	if (rc == -ENOENT) {
+		free(out);
+		return err_new("not_found", "routes are named in the configuration's routes list",
+			       "no channel output serves a route \"%s\"", route);
+	}
+	if (rc == 0) {
+		o = ok_new();
+	} else {
+		char *flat = xstrdup(out);
+		for (char *p = flat; *p; p++)
+			if (*p == '\n')
+				*p = p[1] ? ';' : '\0';
+		o = err_new("not_accepted", NULL, "%d test message(s) not accepted: %.4000s", rc, flat);
+		free(flat);
+	}
+	arr = cJSON_AddArrayToObject(o, "results");
+	for (char *sv = NULL, *line = strtok_r(out, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv))
+		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
+	free(out);
+	return o;
+}
 
 char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
 {
@@ -684,6 +731,8 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 		o = batch_op(eng, cfg, req, cmd, ubuf);
 	} else if (strcmp(cmd, "batch_status") == 0) {
 		o = batch_status(eng, req);
+	} else if (strcmp(cmd, "notify_test") == 0) {
+		o = notify_test(req, ubuf);
 	} else if (strcmp(cmd, "reload") == 0) {
 		*reload = 1;
 		log_info("control: reload requested by %s", ubuf);

@@ -39,6 +39,12 @@ void control_set_config(struct control *c, const struct cc_config *cfg);
  * it is set: they answer "unavailable"). */
 void control_set_engine(struct control *c, struct engine *e);
 
+/* coldchainctl notify test ROUTE: fn sends the test message through every
+ * channel of route, appending a line per recipient to out; returns the
+ * failures or -ENOENT (main.c: output_channel_test on each output). */
+typedef int (*control_notify_fn)(void *arg, const char *route, char *out, size_t size);
+void control_set_notify(struct control *c, control_notify_fn fn, void *arg);
+
 /* The main loop: fills at most max descriptors to wait on; then hands the
  * ppoll results back.  Never blocks. */
 int control_pollfds(struct control *c, struct pollfd *fds, int max);

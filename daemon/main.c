@@ -86,6 +86,50 @@ static int health_get(void *arg, char *buf, size_t len)
 	return buf[0] == '\0';
 }
 
+/* "OK <id>" replies to the channels to people acknowledge alarms on the
+ * outputs' threads; the engine they act on is swapped at a reload (and is
+ * freed before the old outputs stop), so it is read under a lock. */
+static pthread_mutex_t ack_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct engine *ack_engine;
+
+static void ack_engine_set(struct engine *e)
+{
+	pthread_mutex_lock(&ack_mu);
+	ack_engine = e;
+	pthread_mutex_unlock(&ack_mu);
+}
+
+static int ack_by_reply(void *arg, const char *alarm_id, const char *user, const char *note)
+{
+	int rc = -EAGAIN;
+
+	(void)arg;
+	pthread_mutex_lock(&ack_mu);
+	if (ack_engine)
+		rc = engine_ack(ack_engine, alarm_id, user, note);
+	pthread_mutex_unlock(&ack_mu);
+	return rc;
+}
+
+/* coldchainctl notify test ROUTE: every channel output of the route sends
+ * its test message (control.c; on the main thread, synchronously). */
+static int notify_test(void *arg, const char *route, char *out, size_t size)
+{
+	struct running *r = arg;
+	int failed = 0, used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < r->nouts; i++) {
+		size_t off = strlen(out);
+		int rc = output_channel_test(r->outs[i], route, out + off, size - off);
+		if (rc >= 0) {
+			used = 1;
+			failed += rc;
+		}
+	}
+	return used ? failed : -ENOENT;
+}
+
 /* The pipeline's consumer: every sample, once journaled, goes to the engine. */
 static void feed_engine(void *arg, const struct cc_sample *s, size_t n)
 {
@@ -287,6 +331,25 @@ static void emit_unit_stats(const char *bus, const struct mb_unit_stats *st, voi
 	lp_encode(c->b, "coldchaind_modbus", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c->ts);
 }
 
+/* A channel to people's own counters (measurement coldchaind_channel). */
+static void emit_channel_stats(struct lp_buf *b, struct output *o, const struct lp_tag *tags, int64_t ts)
+{
+	struct output_channel_stats cs;
+
+	if (output_channel_stats(o, &cs) < 0)
+		return;
+	struct lp_field f[] = {
+		{ .key = "sent", .type = LP_INT, .v.i = (int64_t)cs.sent },
+		{ .key = "refused", .type = LP_INT, .v.i = (int64_t)cs.refused },
+		{ .key = "retried", .type = LP_INT, .v.i = (int64_t)cs.retried },
+		{ .key = "held", .type = LP_INT, .v.i = (int64_t)cs.held },
+		{ .key = "held_now", .type = LP_INT, .v.i = (int64_t)cs.held_now },
+		{ .key = "replies", .type = LP_INT, .v.i = (int64_t)cs.replies },
+		{ .key = "acks_by_reply", .type = LP_INT, .v.i = (int64_t)cs.acks_by_reply },
+	};
+	lp_encode(b, "coldchaind_channel", tags, 2, f, ARRAY_SIZE(f), ts);
+}
+
 static void stats_emit(struct running *r)
 {
 	struct lp_buf b;
@@ -317,6 +380,7 @@ static void stats_emit(struct running *r)
 			{ .key = "last_error", .type = LP_STRING, .v.s = st.last_error },
 		};
 		lp_encode(&b, "coldchaind_output", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);
+		emit_channel_stats(&b, r->outs[i], tags, c.ts);
 	}
 	if (r->journal) {
 		struct journal_stats js;
@@ -484,6 +548,7 @@ static int reload(struct running *r, const char *path)
 	/* Inputs stop first so nothing is submitted while outputs change. */
 	buses_stop(r);
 	web_set_engine(r->web, NULL);
+	ack_engine_set(NULL);
 	engine_free(r->engine);
 	r->engine = NULL;
 	if (!config_web_same(r->cfg, ncfg))
@@ -513,6 +578,7 @@ static int reload(struct running *r, const char *path)
 			log_err("output %s: cannot start", output_name(nouts[i]));
 	journal_prune(r->journal); /* removed outputs no longer pin segments */
 	r->engine = engine_new(ncfg, &engine_to_pipeline);
+	ack_engine_set(r->engine);
 	web_set_engine(r->web, r->engine);
 	buses_start(r);
 	{
@@ -656,6 +722,7 @@ static int setup(const struct options *o, struct running *r, struct proc *p)
 	}
 	if (output_global_init() < 0)
 		fatal("cannot initialise the HTTP library");
+	output_channels_set_ack(ack_by_reply, NULL); /* before any output exists */
 	install_signals(&p->blocked, &p->waitmask);
 	return 0;
 fail:
@@ -681,7 +748,9 @@ static void journal_start(struct running *r)
 static void inputs_start(struct running *r, struct proc *p, const char *path)
 {
 	r->engine = engine_new(r->cfg, &engine_to_pipeline);
+	ack_engine_set(r->engine);
 	control_set_engine(p->ctl, r->engine);
+	control_set_notify(p->ctl, notify_test, r);
 	if (r->cfg->web) {
 		struct web_deps deps = { r->engine, health_get, r, r->cfg->site };
 		r->web = web_start(r->cfg->web, &deps);
@@ -770,6 +839,7 @@ static void shutdown_all(struct running *r, struct proc *p)
 	web_stop(r->web);
 	r->web = NULL;
 	buses_stop(r);
+	ack_engine_set(NULL);
 	engine_free(r->engine);
 	r->engine = NULL;
 	stats_emit(r);

@@ -69,6 +69,11 @@ struct channel {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stopping;
+	/* the transport is used by the output's thread and by a test message
+	 * from the control socket: one at a time */
+	pthread_mutex_t tmu;
+	int loaded; /* the state file is read on the output's thread, at its first call:
+		     * after a reload the previous output has stopped writing it */
 };
 
 static output_ack_fn ack_fn;
@@ -322,6 +327,14 @@ static void state_load(struct channel *ch)
 	cJSON_Delete(o);
 }
 
+static void ensure_loaded(struct channel *ch)
+{
+	if (!ch->loaded) {
+		ch->loaded = 1;
+		state_load(ch);
+	}
+}
+
 /* ---- alarms seen ---------------------------------------------------------- */
 
 static struct alarm_mem *alarm_find(struct channel *ch, const char *id)
@@ -497,7 +510,9 @@ static int deliver(struct channel *ch, const char *who, const char *address, con
 		return 0;
 	}
 	memset(&tr, 0, sizeof(tr));
+	pthread_mutex_lock(&ch->tmu);
 	ch->ops->send(ch->t, address, tm, &tr);
+	pthread_mutex_unlock(&ch->tmu);
 	switch (tr.status) {
 	case TR_OK:
 		ch->st.sent++;
@@ -566,6 +581,7 @@ void channel_send_event(struct channel *ch, const char *data, size_t len, struct
 	uint64_t h;
 	struct alarm_mem *a;
 
+	ensure_loaded(ch);
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	r->status = SEND_OK;
@@ -691,11 +707,14 @@ void channel_tick(struct channel *ch)
 {
 	int64_t mono = ch->clk.mono_ms(ch->clk.arg), now = ch->clk.wall_ns(ch->clk.arg);
 
+	ensure_loaded(ch);
 	if (ch->nheld && mono >= ch->held_retry_ms && flush_held(ch, now) == 0)
 		flush_digests(ch, now);
 	if (ch->ops->poll_replies && mono >= ch->next_reply_ms) {
 		ch->next_reply_ms = mono + CHANNEL_REPLY_EVERY_MS;
+		pthread_mutex_lock(&ch->tmu);
 		ch->ops->poll_replies(ch->t, channel_reply, ch);
+		pthread_mutex_unlock(&ch->tmu);
 	}
 }
 
@@ -791,7 +810,7 @@ struct channel *channel_new(const struct cc_config *cfg, const struct cc_channel
 	ch->tokens = ch->burst;
 	ch->refill_ms = ch->clk.mono_ms(ch->clk.arg);
 	ch->alarms = xcalloc(CHANNEL_MAX_ALARMS, sizeof(*ch->alarms));
-	state_load(ch);
+	pthread_mutex_init(&ch->tmu, NULL);
 	return ch;
 }
 
@@ -808,6 +827,7 @@ void channel_free(struct channel *ch)
 	free(ch->alarms);
 	free_people(ch->cfg);
 	pthread_mutex_destroy(&ch->mu);
+	pthread_mutex_destroy(&ch->tmu);
 	pthread_cond_destroy(&ch->cv);
 	free(ch->name), free(ch->kind), free(ch->site), free(ch->state_path);
 	free(ch);
@@ -842,7 +862,9 @@ static void test_one(struct channel *ch, const char *who, char *out, size_t size
 	message_render_test(&c, &m);
 	tm = (struct transport_msg){ m.subject[0] ? m.subject : NULL, m.text, NULL, 0 };
 	memset(&tr, 0, sizeof(tr));
+	pthread_mutex_lock(&ch->tmu);
 	ch->ops->send(ch->t, addr, &tm, &tr);
+	pthread_mutex_unlock(&ch->tmu);
 	if (tr.status != TR_OK)
 		(*failed)++;
 	if (off < size)
@@ -939,10 +961,34 @@ static size_t kind_count(const struct cc_config *cfg, const struct channel_trans
 	return k->kind ? *(const size_t *)(const void *)((const char *)cfg + k->n_off) : 0;
 }
 
+/* A channel configured for a kind this build has no transport for sends
+ * nothing: said loudly, once. */
+static void missing_transports(const struct cc_config *cfg)
+{
+	static int said;
+	const struct {
+		const char *kind;
+		size_t n;
+	} conf[] = { { "email", cfg->nemails }, { "telegram", cfg->ntelegrams }, { "zalo", cfg->nzalos },
+		     { "sms", cfg->nsmses } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(conf) && !said; i++) {
+		int have = 0;
+		for (size_t k = 0; k < ARRAY_SIZE(transports); k++)
+			have |= transports[k].kind && strcmp(transports[k].kind, conf[i].kind) == 0;
+		if (conf[i].n && !have) {
+			log_err("outputs.%s: this build has no %s transport: those channels send nothing", conf[i].kind,
+				conf[i].kind);
+			said = 1;
+		}
+	}
+}
+
 static size_t channels_count(const struct cc_config *cfg)
 {
 	size_t n = 0;
 
+	missing_transports(cfg);
 	for (size_t k = 0; k < ARRAY_SIZE(transports); k++)
 		n += kind_count(cfg, &transports[k]);
 	return n;

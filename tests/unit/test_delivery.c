@@ -137,6 +137,27 @@ static const struct output_ops events_ops = {
 	.events = 1, .send = fake_send, .same_destination = fake_same_destination, .free = fake_free
 };
 
+/* A backend with a tick (the notification channels' held messages): the
+ * times of its first ticks; after 5 the clock is held so the sender blocks. */
+static int64_t tick_at[8];
+static int nticks;
+
+static void fake_tick(void *be, struct output *o)
+{
+	(void)be;
+	(void)o;
+	pthread_mutex_lock(&tlock);
+	if (nticks < 8)
+		tick_at[nticks] = fclock.now;
+	if (++nticks >= 5)
+		fclock.hold = 1;
+	pthread_mutex_unlock(&tlock);
+}
+
+static const struct output_ops tick_ops = {
+	.events = 1, .send = fake_send, .tick = fake_tick, .same_destination = fake_same_destination, .free = fake_free
+};
+
 /* --- fixture: a fresh journal, clock and backend per test -------------- */
 
 static struct journal *J;
@@ -379,6 +400,27 @@ static void test_stop_retries_until_its_deadline_then_keeps_the_batch(void)
 	output_free(o);
 }
 
+static void test_an_idle_output_with_a_tick_is_called_every_second(void)
+{
+	struct output *o;
+
+	nticks = 0;
+	o = fake_output(&tick_ops, 1, 1, 60000);
+	CHECK(wait_sender_blocked(0));
+	CHECK_INT(nticks, 5);
+	for (int i = 1; i < 5; i++)
+		CHECK_INT(tick_at[i] - tick_at[i - 1], OUTPUT_TICK_MS);
+	/* an event still goes out between ticks */
+	pthread_mutex_lock(&tlock);
+	fclock.hold = 0;
+	nticks = 0;
+	pthread_mutex_unlock(&tlock);
+	append(JOURNAL_EVENT, "{\"id\":\"x\"}");
+	CHECK(wait_sender_blocked(1));
+	CHECK_INT(fbe.attempts, 1);
+	output_free(o);
+}
+
 int main(void)
 {
 	pthread_condattr_t ca;
@@ -395,5 +437,6 @@ int main(void)
 	RUNF(test_a_rejected_event_is_skipped_counted_and_the_next_one_delivered);
 	RUNF(test_stop_delivers_a_young_partial_batch_at_once);
 	RUNF(test_stop_retries_until_its_deadline_then_keeps_the_batch);
+	RUNF(test_an_idle_output_with_a_tick_is_called_every_second);
 	return TL_DONE();
 }
