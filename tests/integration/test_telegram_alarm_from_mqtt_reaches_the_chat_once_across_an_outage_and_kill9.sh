@@ -38,7 +38,7 @@ mqtt = {
 outputs = {
   file = ( { path = "$T/points.lp"; } );
   telegram = ( { name = "tg"; api_url = "http://127.0.0.1:$TG_PORT"; token_file = "$T/tg.token";
-                 timeout = "2s"; backoff_max = "1s"; replies = false; } );
+                 timeout = "2s"; backoff_max = "1s"; replies = true; } );
 };
 recipients = ( { name = "minh"; lang = "vi"; telegram = "111"; } );
 routes = ( { name = "ops"; to = [ "minh" ]; via = [ "tg" ]; } );
@@ -69,7 +69,7 @@ pub_temp 9.5
 wait_for "the raise in the chat" sent_is 1 || fail "no message for the raise (sent $(sent))"
 check "the message names room A" "$PY" -c 'import json,sys
 R = [json.loads(l) for l in open(sys.argv[1])]
-sys.exit(0 if any("A" in r["body"]["text"] for r in R if r["status"] == 200) else 1)' "$REC"
+sys.exit(0 if any("A" in r["body"]["text"] for r in R if r["status"] == 200 and r["path"].endswith("/sendMessage")) else 1)' "$REC"
 
 # --- outage: the clear happens while the fake is down, arrives once after
 stop_pid "$FAKE"
@@ -80,15 +80,14 @@ start_fake
 wait_for "the clear after the outage" sent_is 2 || fail "the clear did not arrive after the outage (sent $(sent))"
 
 # --- kill -9, restart: nothing again; the next alarm once.  The kill comes
-# once the daemon has recorded the delivery (channel-tg.state complete, and
+# once the daemon has recorded the delivery (its journal position for tg
 # written after the fake's 200): the Bot API has no idempotency key, so a
 # kill in the moment between the API's answer and that write sends that one
 # message again on restart (at least once, never lost).
-recorded() { "$PY" -c 'import json,os,sys
-st = os.path.join(sys.argv[1], "channel-tg.state")
-last = [json.loads(l)["t"] for l in open(sys.argv[2])][-1]
-sys.exit(0 if json.load(open(st)).get("complete") and os.stat(st).st_mtime >= last else 1)' "$T/state" "$REC"; }
-wait_for "the clear's delivery recorded" recorded || fail "channel-tg.state never recorded the delivery"
+recorded() { "$PY" -c 'import glob,json,os,sys
+last = [r["t"] for r in map(json.loads, open(sys.argv[2])) if r["path"].endswith("/sendMessage")][-1]
+sys.exit(0 if any(os.stat(p).st_mtime >= last for p in glob.glob(sys.argv[1] + "/journal/pos-tg-*.pos")) else 1)' "$T/state" "$REC"; }
+wait_for "the clear's delivery recorded" recorded || fail "the journal position of tg never moved past the delivery"
 kill -9 "$DAEMON_PID"
 wait_for "coldchaind gone" bash -c "! kill -0 $DAEMON_PID 2>/dev/null"
 forget_pid "$DAEMON_PID"
@@ -98,7 +97,22 @@ wait_for "the next raise after kill -9" sent_is 3 || fail "the raise after kill 
 expect_eq "each event exactly once: raise, clear, raise" "$(sent)" 3
 expect_eq "three different texts" "$("$PY" -c 'import json,sys
 R = [json.loads(l) for l in open(sys.argv[1])]
-print(len({r["body"]["text"] for r in R if r["status"] == 200}))' "$REC")" 3
+print(len({r["body"]["text"] for r in R if r["status"] == 200 and r["path"].endswith("/sendMessage")}))' "$REC")" 3
+
+# --- the recipient answers "OK <id>" in the chat: the alarm is acknowledged as minh
+sid=$("$PY" -c 'import json,re,sys
+R = [json.loads(l) for l in open(sys.argv[1])]
+t = [r["body"]["text"] for r in R if r["status"] == 200 and r["path"].endswith("/sendMessage")][-1]
+print(re.search(r"OK ([0-9a-f]+)", t).group(1))' "$REC")
+curl -sf -X POST -d "{\"updates\": [{\"update_id\": 900, \"message\": {\"chat\": {\"id\": 111}, \"text\": \"OK $sid\"}}]}" \
+	"http://127.0.0.1:$TG_PORT/_control" >/dev/null
+acked() { ctl alarms 2>/dev/null | grep -qE '^A/temp_high +acked '; }
+if wait_for "the alarm acknowledged by minh" acked; then
+	pass "the reply 'OK $sid' acknowledged the alarm (coldchainctl alarms: acked)"
+	check "as minh, by the Telegram reply" grep -q 'alarm A/temp_high: ack -> acked .* by minh: by TELEGRAM reply' "$DAEMON_LOG"
+else
+	fail "the reply did not acknowledge the alarm"; ctl alarms | sed 's/^/  | /'
+fi
 check "the token is in no log" bash -c "! grep -qF '$TOK' '$DAEMON_LOG' '$T/check.out'"
 stop_pid "$FAKE"
 finish
