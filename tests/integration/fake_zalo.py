@@ -1,8 +1,9 @@
-"""fake_zalo.py PORT APP_ID SECRET REFRESH RECORD - a fake Zalo OA API and
+"""fake_zalo.py PORT APP_ID SECRET REFRESH RECORD [N] - a fake Zalo OA API and
 OAuth server for the tests on one port: POST /v3.0/oa/message/cs (header
 access_token) and POST /v4/oa/access_token (header secret_key, form
 refresh_token, app_id, grant_type=refresh_token).  A refresh token works
-once; each refresh issues access token "AT<n>" and refresh token "RT<n>".
+once; each refresh issues access token "AT<n>" and refresh token "RT<n>"
+(n counts from N, 0 by default; a restarted fake knows no access token).
 /_control takes:
   {"expire": true}           the current access token stops working (-216)
   {"refuse_refresh": true}   every refresh is refused
@@ -67,10 +68,13 @@ def route(state, method, path, headers, raw):
         if method == "POST" and path == "/v4/oa/access_token":
             return refresh(state, headers, raw, entry)
         if method == "POST" and path == "/v3.0/oa/message/cs":
-            return message(state, headers, raw, entry)
+            code, obj, hdrs, entry = message(state, headers, raw, entry)
+            entry["api_error"] = obj.get("error")
+            return code, obj, hdrs, entry
     return 404, {"error": -404, "message": "not found"}, None, entry
 
 
 if __name__ == "__main__":
     port, app_id, secret, rt, record = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-    serve(port, State(record, app_id=app_id, secret=secret, refresh=rt, access=None), route)
+    n = int(sys.argv[6]) if len(sys.argv) > 6 else 0  # tokens issued before (a restarted fake)
+    serve(port, State(record, app_id=app_id, secret=secret, refresh=rt, access=None, n=n), route)
