@@ -32,7 +32,7 @@ LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o $(BUILD)/gen/web_assets.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS = $(BUILD)/tests/modbus_sim $(BUILD)/tests/smtp_send $(BUILD)/tests/sms_tool
+TOOL_BINS = $(BUILD)/tests/modbus_sim $(BUILD)/tests/smtp_send $(BUILD)/tests/sms_tool $(BUILD)/tests/transport_cli
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 # The corpus replayers: each fuzz target linked with a plain main (gcc).
@@ -99,6 +99,10 @@ $(BUILD)/tests/smtp_send: $(BUILD)/tests/smtp_send.o $(BUILD)/libcoldchain.a
 
 # The SMS transport driven by hand (tests/integration/test_sms_*.sh).
 $(BUILD)/tests/sms_tool: $(BUILD)/tests/sms_tool.o $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+# The channel transports driven by hand (tests/integration/test_telegram_*, test_zalo_*).
+$(BUILD)/tests/transport_cli: $(BUILD)/tests/transport_cli.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcoldchain.a

@@ -985,9 +985,9 @@ struct channel_transport {
 	  (transport_new_fn)(void (*)(void))(fn), &(ops_) }
 static const struct channel_transport transports[] = {
 	CHANNEL_TRANSPORT("email", cc_email_conf, emails, nemails, transport_smtp_new, transport_smtp_ops),
-	/* CHANNEL_TRANSPORT("telegram", cc_telegram_conf, telegrams, ntelegrams, transport_telegram_new,
-	 *                   transport_telegram_ops), */
-	/* CHANNEL_TRANSPORT("zalo", cc_zalo_conf, zalos, nzalos, transport_zalo_new, transport_zalo_ops), */
+	CHANNEL_TRANSPORT("telegram", cc_telegram_conf, telegrams, ntelegrams, transport_telegram_new,
+			  transport_telegram_ops),
+	CHANNEL_TRANSPORT("zalo", cc_zalo_conf, zalos, nzalos, transport_zalo_new, transport_zalo_ops),
 	CHANNEL_TRANSPORT("sms", cc_sms_conf, smses, nsmses, transport_sms_new, transport_sms_ops),
 	{ NULL, 0, 0, 0, NULL, NULL },
 };

@@ -115,7 +115,12 @@ static CURLcode http_perform(struct http *h, struct output *o)
 		}
 		if (!running)
 			break;
-		rem = output_remaining_ms(o);
+		rem = o ? output_remaining_ms(o) : INT64_MAX;
+		if (__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+			res = CURLE_ABORTED_BY_CALLBACK;
+			output_fmt(h->curl_err, sizeof(h->curl_err), "abandoned: the output is stopping");
+			break;
+		}
 		if (rem <= 0) {
 			res = CURLE_ABORTED_BY_CALLBACK;
 			output_fmt(h->curl_err, sizeof(h->curl_err), "abandoned at the shutdown deadline");
@@ -167,4 +172,58 @@ int64_t http_retry_after_ms(long code, curl_off_t retry_after)
 	if (retry_after > 0 && (code == 429 || code == 503))
 		return (retry_after > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (int64_t)retry_after) * 1000;
 	return 0;
+}
+
+void http_stop(struct http *h)
+{
+	__atomic_store_n(&h->stop, 1, __ATOMIC_RELEASE);
+	http_wakeup(h);
+}
+
+int http_request(struct http *h, const char *url, struct curl_slist *hdrs, const char *body, size_t len,
+		 long *code, curl_off_t *retry_after, char *err, size_t errlen)
+{
+	int64_t timeout = h->timeout_ms > 0 ? h->timeout_ms : OUTPUT_DEF_TIMEOUT_MS;
+	int64_t connect = h->connect_timeout_ms > 0 ? h->connect_timeout_ms : OUTPUT_DEF_CONNECT_MS;
+	CURLcode res;
+
+	if (connect > timeout)
+		connect = timeout;
+	h->resp_len = 0;
+	h->resp_truncated = 0;
+	h->curl_err[0] = '\0';
+	*code = 0;
+	*retry_after = 0;
+	curl_easy_setopt(h->easy, CURLOPT_URL, url);
+	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, hdrs);
+	if (body) {
+		curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	} else {
+		curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, (long)timeout);
+	curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
+	res = http_perform(h, NULL);
+	curl_easy_setopt(h->easy, CURLOPT_URL, ""); /* the token is not kept where a later error could show it */
+	if (res != CURLE_OK) {
+		output_fmt(err, errlen, "%s", h->curl_err[0] ? h->curl_err : curl_easy_strerror(res));
+		return -1;
+	}
+	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, code);
+	curl_easy_getinfo(h->easy, CURLINFO_RETRY_AFTER, retry_after);
+	return 0;
+}
+
+void http_scrub(char *s, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (n < 3) /* a token shorter than the mask could only grow the text */
+		return;
+	while ((p = strstr(s, secret)) != NULL) {
+		memcpy(p, "***", 3);
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+	}
 }

@@ -21,6 +21,7 @@ struct http {
 	int resp_truncated;
 	int insecure;
 	int64_t timeout_ms, connect_timeout_ms;
+	int stop; /* http_stop: a transfer in progress ends now (atomic) */
 };
 
 /* The handles, the reply buffer and the options every POST shares (URL,
@@ -40,6 +41,20 @@ int http_post(struct http *h, struct output *o, struct curl_slist *hdrs, const c
 int64_t http_retry_after_ms(long code, curl_off_t retry_after);
 /* From another thread: a transfer in progress re-checks the deadline now. */
 void http_wakeup(struct http *h);
+/*
+ * For the channel transports (transport.h), which have no struct output: one
+ * request to url (body NULL: a GET), bounded by h's timeouts and cut short
+ * by http_stop.  The reply is in h->resp.  Returns 0 with the HTTP status
+ * in *code and Retry-After (s) in *retry_after, or -1 with libcurl's error
+ * text in err (the caller scrubs it of secrets: a URL may hold a token).
+ */
+int http_request(struct http *h, const char *url, struct curl_slist *hdrs, const char *body, size_t len,
+		 long *code, curl_off_t *retry_after, char *err, size_t errlen);
+/* Replaces every occurrence of secret in the NUL-terminated s by "***"
+ * (libcurl's or a peer's text about a URL that holds a token). */
+void http_scrub(char *s, const char *secret);
+/* From another thread: the transfer in progress (and the next) ends now. */
+void http_stop(struct http *h);
 /* The TLS warning, logged when the output starts. */
 void http_warn_insecure(const struct http *h, const char *name);
 
