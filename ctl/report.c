@@ -18,27 +18,6 @@
 #include "../daemon/util.h"
 #include "ctl_opts.h"
 
-static int parse_time_ms(const char *s, int64_t *out)
-{
-	int64_t ns;
-	char *e;
-
-	if (strcmp(s, "now") == 0) {
-		*out = time_now_ns() / 1000000;
-		return 0;
-	}
-	errno = 0;
-	long long v = strtoll(s, &e, 10);
-	if (*s && *e == '\0' && errno == 0 && v > 0) {
-		*out = (int64_t)v * 1000;
-		return 0;
-	}
-	if (time_parse_iso8601(s, strlen(s), &ns) < 0 || ns < 0)
-		return -1;
-	*out = ns / 1000000;
-	return 0;
-}
-
 static void report_usage(FILE *f)
 {
 	fputs("usage: coldchainctl report --lot ID [--from T] [--to T] [--format html|csv]\n"
@@ -113,12 +92,12 @@ static int parse_args(int argc, char **argv, struct report *r, struct report_arg
  * time. */
 static int parse_period(struct report *r, const struct report_args *a)
 {
-	if (a->from_s && parse_time_ms(a->from_s, &r->from) < 0) {
+	if (a->from_s && report_parse_time_ms(a->from_s, &r->from) < 0) {
 		fprintf(stderr, "coldchainctl report: --from '%s' is not a time (ISO 8601 with a zone, epoch seconds, now)\n",
 			a->from_s);
 		return 2;
 	}
-	if (a->to_s && parse_time_ms(a->to_s, &r->to) < 0) {
+	if (a->to_s && report_parse_time_ms(a->to_s, &r->to) < 0) {
 		fprintf(stderr, "coldchainctl report: --to '%s' is not a time (ISO 8601 with a zone, epoch seconds, now)\n",
 			a->to_s);
 		return 2;

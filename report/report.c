@@ -57,6 +57,27 @@ void report_lot_step_times(const struct report_lot_step *ls, char *start, char *
 /* ISO 8601 with a zone (time_parse_iso8601: "2026-06-12T08:00:00+07:00",
  * "...Z"), not before 1970, or "now", or an integer of epoch seconds.
  * 0 or -1. */
+int report_parse_time_ms(const char *s, int64_t *out)
+{
+	int64_t ns;
+	char *e;
+
+	if (strcmp(s, "now") == 0) {
+		*out = time_now_ns() / 1000000;
+		return 0;
+	}
+	errno = 0;
+	long long v = strtoll(s, &e, 10);
+	if (*s && *e == '\0' && errno == 0 && v > 0) {
+		*out = (int64_t)v * 1000;
+		return 0;
+	}
+	if (time_parse_iso8601(s, strlen(s), &ns) < 0 || ns < 0)
+		return -1;
+	*out = ns / 1000000;
+	return 0;
+}
+
 static char *read_first_line(const char *path)
 {
 	FILE *f = fopen(path, "r");

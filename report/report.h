@@ -136,6 +136,9 @@ struct report_kv {
 #define REPORT_MAX_KVS 40
 
 /* report.c */
+/* A time as --from and --to take it: ISO 8601 with a zone, "now", or epoch
+ * seconds; into *out (ms).  0 or -1. */
+int report_parse_time_ms(const char *s, int64_t *out);
 /* Records an error (printf format, no newline): into r->err if it is the
  * first, and on stderr unless r->quiet. */
 void report_err(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
