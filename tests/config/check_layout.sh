@@ -170,4 +170,4 @@ if [ "$nfiles" = 0 ]; then
 	exit 1
 fi
 [ "$fail" = 0 ] || exit 1
-echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/, outputs/ and ctl/ include only what the README's Layout table allows, with no include cycle between files or modules, and only daemon/config/ includes <libconfig.h>"
+echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/, outputs/, report/ and ctl/ include only what the README's Layout table allows, with no include cycle between files or modules, and only daemon/config/ includes <libconfig.h>"
