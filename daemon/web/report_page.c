@@ -63,7 +63,7 @@ static struct {
 	int64_t last_ok_ns;
 	int closing; /* the listener stops: no new report */
 	uint64_t served, refused, failed;
-	struct log_rl rl;
+	struct log_rl rl, fail_rl;
 } rp = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void job_free(struct job *j)
@@ -185,13 +185,13 @@ static int reply_unreachable(struct web_req *req, const struct job *j, int64_t l
 		web_time(p.o, last_ok_ns);
 	else
 		fputs(i18n_tr(L, "not since the daemon started"), p.o);
-	fputs("</p><pre id=\"report-detail\">", p.o);
-	web_esc(p.o, j->err);
+	fputs("</p>", p.o);
+	(void)j; /* its detail (the InfluxDB URL) is logged, not shown */
 	if (d->health && !d->health(d->arg, health, sizeof(health))) {
-		fputc('\n', p.o);
-		web_esc(p.o, health);
+		fputs("<pre id=\"report-detail\">", p.o);
+		web_esc(p.o, health); /* what /healthz tells anyone */
+		fputs("</pre>", p.o);
 	}
-	fputs("</pre>", p.o);
 	return web_page_end(&p, 502, i18n_tr(L, "Storage history report"));
 }
 
@@ -200,12 +200,29 @@ static int reply_job(struct web_req *req, struct job *j, int64_t last_ok_ns)
 {
 	char csp[320], h[200], name[160];
 
+	if (j->status != 200) {
+		uint32_t more = 0;
+		char lot[160];
+
+		/* the lot and the message carry the request's text: no control
+		 * characters into the log */
+		web_dom_id(j->lot, lot, sizeof(lot));
+		for (char *c = j->err; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = ' ';
+		pthread_mutex_lock(&rp.mu);
+		int allow = log_rl_allow(&rp.fail_rl, 10000, &more);
+		pthread_mutex_unlock(&rp.mu);
+		if (allow)
+			log_warn("web: %s: the report of lot %s failed (%d): %s (%" PRIu32 " more not logged)", req->client,
+				 lot, j->status, j->err, more);
+	}
 	if (j->status == 502)
 		return reply_unreachable(req, j, last_ok_ns);
-	if (j->status != 200) {
-		log_warn("web: %s: the report of lot %s failed: %s", req->client, j->lot, j->err);
-		return web_error(req, j->status, j->status == 404 ? j->err : "the report failed (see the log)");
-	}
+	if (j->status == 404)
+		return web_error(req, 404, "no storage history of this lot in InfluxDB for the period");
+	if (j->status != 200)
+		return web_error(req, j->status, "the report failed (see the log)");
 	if (j->csv) {
 		web_dom_id(j->lot, name, sizeof(name) - 16);
 		snprintf(h, sizeof(h), "inline; filename=\"lot-%s.csv\"", name);

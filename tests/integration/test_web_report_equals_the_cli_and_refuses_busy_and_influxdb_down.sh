@@ -136,6 +136,8 @@ if phase == "up":
     web_from = [r for r in rows if len(r) >= 3 and r[:2] == ["report", "period_from_utc"]]
     cli_from = [r for r in csv_rows(open(T + "/cli-default.csv", encoding="utf-8").read()) if len(r) >= 3 and r[:2] == ["report", "period_from_utc"]]
     say(st == 200 and web_from and web_from == cli_from, "default period: from %s, as the CLI's --lot default (%s)" % (web_from, cli_from))
+    st, h, body = vi.req("/lot/NO-SUCH-LOT/report")
+    say(st == 404, "a lot with no history: 404 (%s)" % st)
     # Two at once: the second, while the first runs, gets 503.
     res = {}
     def one(k): res[k] = vi.req("/lot/%s/report" % seg)
@@ -156,7 +158,9 @@ else:
     st, h, body = vi.req("/lot/%s/report" % seg, headers={"Accept-Language": "en"})
     say(st == 502 and "needs the time-series database (InfluxDB)" in body and 'id="report-error"' in body,
         "InfluxDB down: 502 with the message (en): %s" % st)
-    say("not since the daemon started" not in body, "the page says when a report last reached InfluxDB")
+    say("not since the daemon started" not in body and re.search(r"Last reached by a report: <time datetime=", body),
+        "the page says when a report last reached InfluxDB")
+    say("/query" not in body and "database coldchain" not in body, "the page does not show the InfluxDB URL and database")
     c2 = Client(); login(c2)
     st, h, body = c2.req("/lot/%s/report" % seg, headers={"Accept-Language": "vi"})
     say(st == 502 and "cần cơ sở dữ liệu chuỗi thời gian" in body, "InfluxDB down: 502 with the message (vi): %s" % st)
