@@ -115,8 +115,10 @@ if phase == "up":
     say(st in (303, 401), "no session, CSV: %s" % st)
     say(login(vi), "the viewer logs in")
     q = "?from=%s&to=%s" % (frm, to)
+    t0 = time.monotonic()
     st, h, body = vi.req("/lot/%s/report.csv%s" % (seg, q))
-    say(st == 200 and h.get("Content-Type", "").startswith("text/csv"), "viewer: report.csv 200 text/csv (%s %s)" % (st, h.get("Content-Type")))
+    say(st == 200 and h.get("Content-Type", "").startswith("text/csv"), "viewer: report.csv 200 text/csv (%s %s) in %.0f ms"
+        % (st, h.get("Content-Type"), (time.monotonic() - t0) * 1000))
     cli = open(T + "/cli.csv", encoding="utf-8").read()
     strip = lambda s: "\n".join(l for l in s.split("\n") if "generated_utc" not in l)
     say(strip(body) == strip(cli) and len(body) > 500, "the web CSV is the CLI's byte for byte apart from generated_utc (%d vs %d bytes)" % (len(body), len(cli)))
