@@ -11,9 +11,11 @@
  * again, which replies.  One report at a time: a request meanwhile gets 503
  * with Retry-After (counted, logged rate-limited).  The worker's deadline
  * is REPORT_PAGE_DEADLINE_MS over all its queries; each reply is bounded
- * by INFLUX_QUERY_MAX.  The configuration is read again from the daemon's
- * file by the worker (its own copy: a reload may free the daemon's at any
- * time); the file was checked at start or at the last reload.
+ * by INFLUX_QUERY_MAX.  The configuration is a copy main.c parsed on its
+ * own thread at start and after each reload (web_report_set_config), held
+ * by reference: a reload may free the daemon's own at any time, and the
+ * worker never parses (libconfig can exit() on some files, which the main
+ * thread checks in a child first).
  *
  * CSP: the report is a document of its own with one inline <style> block
  * and no script; that route's policy allows exactly that block by its
@@ -46,7 +48,8 @@ struct job {
 	struct MHD_Connection *conn;
 	enum job_state state;
 	int abandoned; /* the listener stopped: the worker frees the job */
-	char *lot, *conf_path;
+	char *lot;
+	struct cfg_ref *cfg; /* a reference, dropped by job_free */
 	int csv;
 	int64_t from, to; /* ms; 0: the CLI's --lot defaults */
 	/* the result */
@@ -57,8 +60,15 @@ struct job {
 	char err[512];
 };
 
+/* The report's configuration: shared by the jobs that started under it. */
+struct cfg_ref {
+	struct cc_config *cfg;
+	unsigned refs;
+};
+
 static struct {
 	pthread_mutex_t mu;
+	struct cfg_ref *cfg; /* the current one (NULL: none handed over) */
 	struct job *cur; /* the one report (running, or done and not yet replied) */
 	int64_t last_ok_ns;
 	int closing; /* the listener stops: no new report */
@@ -66,14 +76,46 @@ static struct {
 	struct log_rl rl, fail_rl;
 } rp = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static void job_free(struct job *j)
+/* Drops a reference; the last one frees the configuration.  Under rp.mu. */
+static void cfg_unref_locked(struct cfg_ref *c)
+{
+	if (c && --c->refs == 0) {
+		config_free(c->cfg);
+		free(c);
+	}
+}
+
+void web_report_set_config(struct cc_config *cfg)
+{
+	struct cfg_ref *c = NULL;
+
+	if (cfg) {
+		c = xcalloc(1, sizeof(*c));
+		c->cfg = cfg;
+		c->refs = 1;
+	}
+	pthread_mutex_lock(&rp.mu);
+	cfg_unref_locked(rp.cfg);
+	rp.cfg = c;
+	pthread_mutex_unlock(&rp.mu);
+}
+
+/* Frees a job and drops its configuration reference; under rp.mu. */
+static void job_free_locked(struct job *j)
 {
 	if (!j)
 		return;
+	cfg_unref_locked(j->cfg);
 	free(j->lot);
-	free(j->conf_path);
 	free(j->body);
 	free(j);
+}
+
+static void job_free(struct job *j)
+{
+	pthread_mutex_lock(&rp.mu);
+	job_free_locked(j);
+	pthread_mutex_unlock(&rp.mu);
 }
 
 /* The report into j (status, body or err); on the worker thread. */
@@ -81,7 +123,6 @@ static void job_run(struct job *j)
 {
 	struct report r = { .lot = j->lot, .format = j->csv ? "csv" : "html", .band_low = NAN, .band_high = NAN,
 			    .quiet = 1 };
-	struct cc_errors e = { 0 };
 	FILE *o;
 	int st;
 
@@ -92,12 +133,12 @@ static void job_run(struct job *j)
 	r.to_set = j->to != 0;
 	r.deadline_ns = time_now_ns() + (int64_t)REPORT_PAGE_DEADLINE_MS * 1000000;
 	j->status = 500;
-	if (!j->conf_path || config_load(j->conf_path, &r.cfg, &e) < 0) {
-		snprintf(j->err, sizeof(j->err), "the configuration %s cannot be read again",
-			 j->conf_path ? j->conf_path : "(none)");
-		errors_free(&e);
+	if (!j->cfg) {
+		snprintf(j->err, sizeof(j->err), "no configuration was handed to the report");
 		goto out;
 	}
+	r.cfg = j->cfg->cfg;
+	r.cfg_borrowed = 1;
 	if (report_use_influx(&r, NULL, NULL) < 0) {
 		j->status = 502;
 		goto err;
@@ -267,7 +308,9 @@ static int start_job(struct web_req *req, const char *lot, size_t lotlen, int cs
 	j->csv = csv;
 	j->from = from;
 	j->to = to;
-	j->conf_path = web_deps(req)->conf_path ? xstrdup(web_deps(req)->conf_path) : NULL;
+	j->cfg = rp.cfg; /* rp.mu held */
+	if (j->cfg)
+		j->cfg->refs++;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	rc = pthread_create(&t, &at, worker, j);
@@ -319,7 +362,7 @@ void web_report_forget(void *conn)
 {
 	pthread_mutex_lock(&rp.mu);
 	if (rp.cur && rp.cur->conn == conn && rp.cur->state == JOB_DONE) {
-		job_free(rp.cur);
+		job_free_locked(rp.cur);
 		rp.cur = NULL;
 	}
 	pthread_mutex_unlock(&rp.mu);

@@ -155,6 +155,12 @@ if phase == "up":
     a.join()
     say(busy is not None and busy[1], "a second request while one runs: 503 with Retry-After %s" % (busy,))
     say(res["a"][0] == 200, "the first one still succeeds (%s)" % res["a"][0])
+elif phase == "reload":
+    say(login(vi), "the viewer logs in after the reload")
+    st, h, body = vi.req("/lot/%s/report.csv?from=%s&to=%s" % (seg, frm, to))
+    cli = open(T + "/cli.csv", encoding="utf-8").read()
+    strip = lambda s: "\n".join(l for l in s.split("\n") if "generated_utc" not in l)
+    say(st == 200 and strip(body) == strip(cli), "after a reload the report uses the reloaded configuration's copy: the CLI's CSV (%s)" % st)
 else:
     say(login(vi), "the viewer logs in")
     st, h, body = vi.req("/lot/%s/report" % seg, headers={"Accept-Language": "en"})
@@ -181,6 +187,16 @@ else
 	fail "reports_refused_busy not counted: $(curl -s "http://127.0.0.1:$WEB_PORT/metrics" | grep -o 'report[a-z_]*[ =][0-9]*' | head)"
 fi
 check "the refusal is logged" grep -q "refused a report: one is being made" "$DAEMON_LOG"
+
+# A reload hands the report a new copy of the configuration (parsed on the
+# main thread); the old one is freed once no report uses it.
+kill -HUP "$DAEMON_PID"
+wait_for "the reload" -t 20 grep -q "configuration reloaded" "$DAEMON_LOG" || fail "no reload logged"
+client reload >"$T/reload.out" 2>&1
+while IFS=$'\t' read -r res what; do
+	case $res in ok) pass "$what" ;; fail) fail "$what" ;; *) fail "client: $res $what" ;; esac
+done <"$T/reload.out"
+grep -q "^ok" "$T/reload.out" || die "the client checked nothing after the reload: $(tail -20 "$T/reload.out")"
 
 stop_influxd
 client down >"$T/down.out" 2>&1
