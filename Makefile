@@ -67,7 +67,7 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,un
 # The man pages as installed (paths substituted; see SUBST below).
 MAN_PAGES = $(BUILD)/man/coldchaind.8 $(BUILD)/man/coldchainctl.1 $(BUILD)/coldchaind.conf.5
 
-.PHONY: pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
+.PHONY: programs unit-tests check-unit pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
 .SUFFIXES:
 
 all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf $(BUILD)/coldchaind.service $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
@@ -90,6 +90,15 @@ $(BUILD)/coldchaind.service: config/coldchaind.service.in $(BUILD)/flags.stamp
 	$(SUBST) $< >$@.tmp && mv $@.tmp $@
 $(BUILD)/grafana-dashboards.yaml: dashboards/provisioning/dashboards/coldchaind.yaml $(BUILD)/flags.stamp
 	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+
+# What `make install` needs, and the unit tests alone (debian/rules: a
+# package build runs no network servers).
+programs: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf \
+	$(BUILD)/coldchaind.service $(BUILD)/grafana-dashboards.yaml
+unit-tests: $(UNIT_BINS)
+check-unit: unit-tests
+	@f=0; for t in $(UNIT_BINS); do $$t >$$t.log 2>&1 || { echo "FAIL $$t:"; tail -20 $$t.log; f=1; }; done; \
+	[ $$f = 0 ] && echo "unit tests: all $(words $(UNIT_BINS)) passed"; exit $$f
 
 # coldchaind.conf(5) is generated from the schema tables, so it cannot drift.
 $(BUILD)/coldchaind.conf.5: $(BUILD)/coldchaind
