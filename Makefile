@@ -77,7 +77,10 @@ all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.
 # pages, the unit, the Grafana provisioning file).
 SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' -e 's|@RUNSTATEDIR@|$(RUNSTATEDIR)|g' \
-	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g'
+	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@PKGDATADIR_REL@|$(PKGDATADIR_REL)|g'
+# The daemon reads @include relative to the config's directory (never an
+# absolute path): the shipped data as seen from SYSCONFDIR/coldchaind.
+PKGDATADIR_REL = $(shell realpath -m --relative-to=$(SYSCONFDIR)/coldchaind $(DATADIR)/coldchaind)
 
 $(BUILD)/man/%: daemon/man/% $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
@@ -303,7 +306,7 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldcha
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/dashboards/coldchaind.yaml
 	install -m 0644 dashboards/provisioning/datasources/coldchaind.yaml \
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources/coldchaind.yaml
-	sed 's|^@include "processes.conf"|@include "$(PKGDATADIR)/processes.conf"|' config/coldchaind.conf.example \
+	sed 's|^@include "processes.conf"|@include "$(PKGDATADIR_REL)/processes.conf"|' config/coldchaind.conf.example \
 		>$(DESTDIR)$(DOCDIR)/examples/coldchaind.conf.example
 	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/coldchaind.conf.example
 	install -m 0644 $(BUILD)/coldchaind.service $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
