@@ -50,7 +50,10 @@ check "the user coldchaind exists, in group dialout" bash -c 'id coldchaind | gr
 check "the config is 0640 root:coldchaind" [ "$(stat -c '%a %U:%G' /etc/coldchaind/coldchaind.conf)" = "640 root:coldchaind" ]
 check "the unit is enabled (multi-user.target.wants symlink)" \
 	[ -L /etc/systemd/system/multi-user.target.wants/coldchaind.service ]
-check "the service was not started" bash -c '! pgrep -x coldchaind >/dev/null'
+# Not started: no daemon from the package runs, its RuntimeDirectory= was
+# never made, and the maintainer scripts hold no start.
+check "the service was not started" bash -c '! pgrep -f "^/usr/sbin/coldchaind" >/dev/null && [ ! -e /run/coldchaind ] &&
+	! grep -q "deb-systemd-invoke.*start" /var/lib/dpkg/info/coldchaind.postinst'
 if command -v systemd-analyze >/dev/null; then
 	# Without a running systemd (a container), verify still loads and
 	# checks the unit; --man=no: no man page lookups.
@@ -58,6 +61,11 @@ if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify accepts the installed unit$(head -3 "$T/verify.log" | tr '\n' ' ')" [ ! -s "$T/verify.log" ]
 fi
 
+# What a running service and its admin leave: a journal segment, a users
+# file (coldchainctl user add), an edited config.  Purge removes them too.
+mkdir -p /var/lib/coldchaind/journal && echo x >/var/lib/coldchaind/journal/seg-test
+echo 'admin:$y$test' >/etc/coldchaind/users
+echo '# edited' >>/etc/coldchaind/coldchaind.conf
 purge || { show_log "$T/purge.log"; fail "apt-get purge failed"; }
 left=""
 for p in /etc/coldchaind /var/lib/coldchaind /usr/share/coldchaind /usr/sbin/coldchaind /usr/bin/coldchainctl \
@@ -66,6 +74,6 @@ for p in /etc/coldchaind /var/lib/coldchaind /usr/share/coldchaind /usr/sbin/col
 	[ -e "$p" ] || [ -L "$p" ] && left="$left $p"
 done
 check "purge leaves nothing behind${left:+ (left:$left)}" [ -z "$left" ]
-check "purge keeps the system user, as policy advises" id coldchaind
+check "purge keeps the system user, as policy advises" bash -c 'id coldchaind >/dev/null'
 echo "  (build, lintian, install and purge took $((SECONDS - start)) s)"
 finish
