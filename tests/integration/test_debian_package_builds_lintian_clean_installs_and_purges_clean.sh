@@ -13,10 +13,16 @@ for b in dpkg-buildpackage lintian dh git apt-get; do
 done
 dpkg-query -W -f='${db:Status-Status}' coldchaind 2>/dev/null | grep -q installed &&
 	skip "coldchaind is already installed as a package on this machine: not touching it"
+for p in /etc/coldchaind /var/lib/coldchaind /usr/sbin/coldchaind /usr/bin/coldchainctl; do
+	[ -e "$p" ] && skip "$p exists (a make install?): not touching this machine's coldchaind"
+done
 git -C "$ROOT_DIR" rev-parse HEAD >/dev/null 2>&1 || skip "not a git checkout"
+echo "  (packages HEAD of $ROOT_DIR: commit first)"
 
+# On any exit: purge, and remove what a broken postrm would leave (none of
+# it existed before: checked above), so the machine is left as found.
 purge() { apt-get purge -y coldchaind >"$T/purge.log" 2>&1; }
-trap 'purge; cleanup' EXIT
+trap 'purge; rm -rf /etc/coldchaind /var/lib/coldchaind /run/coldchaind; cleanup' EXIT
 
 start=$SECONDS
 mkdir -p "$T/src"
