@@ -756,7 +756,7 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 	control_set_engine(p->ctl, r->engine);
 	control_set_notify(p->ctl, notify_test, r);
 	if (r->cfg->web) {
-		struct web_deps deps = { r->engine, health_get, r, r->cfg->site };
+		struct web_deps deps = { r->engine, health_get, r, r->cfg->site, path };
 		r->web = web_start(r->cfg->web, &deps);
 		if (!r->web)
 			fatal("web: cannot start the listener on %s", r->cfg->web->listen);

@@ -23,6 +23,7 @@ struct web_deps {
 	int (*health)(void *arg, char *buf, size_t len);
 	void *arg;
 	const char *site;
+	const char *conf_path; /* the configuration file (the lot report reads it again); kept by the caller */
 };
 
 /* Opens the listener of conf (after the engine exists).  NULL + errno
