@@ -47,6 +47,10 @@ for f in /usr/sbin/coldchaind /usr/bin/coldchainctl /etc/coldchaind/coldchaind.c
 	/usr/share/doc/coldchaind/README.Debian /usr/share/doc/coldchaind/copyright; do
 	grep -qx "$f" "$T/files" || fail "dpkg -L coldchaind lacks $f"
 done
+for f in coldchainctl coldchaind; do
+	[ -f "$ROOT_DIR/contrib/bash-completion/$f" ] && ! grep -qx "/usr/share/bash-completion/completions/$f" "$T/files" &&
+		fail "dpkg -L coldchaind lacks the bash completion of $f"
+done
 check "conffiles: the config and templates under /etc/coldchaind" \
 	bash -c "dpkg-query -W -f='\${Conffiles}' coldchaind | grep -q ' /etc/coldchaind/coldchaind.conf '"
 check "coldchaind --version (-V) runs" bash -c '/usr/sbin/coldchaind -V | grep -q "^coldchaind "'
