@@ -27,15 +27,13 @@
 #include "../codec/payload.h"
 #include "ctl_opts.h"
 
-#ifndef CC_SYSCONFDIR
-#define CC_SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONF CC_SYSCONFDIR "/coldchaind/coldchaind.conf"
+#include "../daemon/paths.h"
+#define DEFAULT_CONF CC_CONF_FILE
 /* Without a readable configuration: the packaged one's socket (under
  * systemd's RuntimeDirectory=), else the built-in default beside the state
  * directory. */
-#define DEFAULT_SOCKET "/run/coldchaind/coldchaind.sock"
-#define FALLBACK_SOCKET "/var/lib/coldchaind/coldchaind.sock"
+#define DEFAULT_SOCKET CC_SOCKET_FILE
+#define FALLBACK_SOCKET CC_STATE_DIR "/coldchaind.sock"
 #define REPLY_TIMEOUT_MS 120000 /* a reload restarts buses and outputs */
 
 const char ctl_socket_usage[] =

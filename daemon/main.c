@@ -36,9 +36,7 @@
 #include "util.h"
 #include "web/web.h"
 
-#ifndef CC_SYSCONFDIR
-#define CC_SYSCONFDIR "/etc"
-#endif
+#include "paths.h"
 #ifndef CC_VERSION
 #define CC_VERSION "0.1.0"
 #endif
