@@ -1,6 +1,10 @@
 # coldchaind - GNU Makefile, no configure step.
 # User CFLAGS/CPPFLAGS/LDFLAGS are kept; library flags come from pkg-config.
 
+# The version: coldchaind -V, coldchainctl --version, the man pages, the
+# Debian package (debian/changelog must agree).
+VERSION    = 0.1.0
+
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
@@ -24,7 +28,7 @@ PKGS = libmodbus libcurl libconfig zlib libcjson libmosquitto libmicrohttpd libc
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_VERSION=\"$(VERSION)\" -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
 LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c))
