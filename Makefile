@@ -11,6 +11,7 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= $(PREFIX)/etc
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
@@ -239,6 +240,8 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
 	install -m 0644 daemon/man/coldchainctl.1 $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
 	install -m 0644 daemon/man/coldchaind.8 $(DESTDIR)$(MANDIR)/man8/coldchaind.8
 	install -m 0644 $(BUILD)/coldchaind.conf.5 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/coldchainctl contrib/bash-completion/coldchaind $(DESTDIR)$(BASHCOMPDIR)/
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices \
 		$(DESTDIR)$(DATADIR)/coldchaind/dashboards $(DESTDIR)$(DATADIR)/coldchaind/devices
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
@@ -278,6 +281,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
 	rm -f $(DESTDIR)$(MANDIR)/man8/coldchaind.8 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	rm -f $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/coldchainctl $(DESTDIR)$(BASHCOMPDIR)/coldchaind
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	rm -rf $(DESTDIR)$(DATADIR)/coldchaind
 	@for f in $(DEVICE_TEMPLATES); do \

@@ -423,6 +423,24 @@ static const struct ctl_cmd *resolve(int argc, char **argv, int *depth, char *pa
 	return c;
 }
 
+/* `coldchainctl __commands`: "leaf PATH OPTS" or "group PATH", a line
+ * each, tab separated, for tests/config/check_help.sh. */
+static void list_commands(const struct ctl_cmd *t, const char *prefix)
+{
+	char path[128];
+
+	for (; t->name; t++) {
+		snprintf(path, sizeof(path), "%s%s", prefix, t->name);
+		if (t->sub) {
+			printf("group\t%s\n", path);
+			strncat(path, " ", sizeof(path) - strlen(path) - 1);
+			list_commands(t->sub, path);
+		} else {
+			printf("leaf\t%s\t%s\n", path, t->opts ? t->opts : "");
+		}
+	}
+}
+
 /* `coldchainctl help [COMMAND...]` */
 static int help(int argc, char **argv)
 {
@@ -461,6 +479,11 @@ int main(int argc, char **argv)
 		return help(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("coldchainctl %s\n", CC_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "__commands") == 0) {
+		for (const struct ctl_cmd *const *r = roots; *r; r++)
+			list_commands(*r, "");
 		return 0;
 	}
 	if (strcmp(argv[1], "__complete") == 0)
