@@ -21,8 +21,11 @@ fail() { echo "FAIL docs/help: $*"; fails=1; }
 render() { MANWIDTH=200 man -l "$1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g; s/.\x08//g'; }
 
 # --- the pages render without warnings
-for page in "$ROOT/daemon/man/coldchaind.8" "$ROOT/daemon/man/coldchainctl.1" "$BUILD/coldchaind.conf.5"; do
-	if groff -man -ww -z "$page" >"$tmp/groff" 2>&1 && [ ! -s "$tmp/groff" ]; then
+# (coldchaind.conf(5) is generated; check_man.sh renders it with man -l: its
+# Vietnamese examples hold composed characters groff's ps fonts lack.)
+for page in "$ROOT/daemon/man/coldchaind.8" "$ROOT/daemon/man/coldchainctl.1"; do
+	# -k: preconv, as man(1) does (a page may hold UTF-8: °C, ², —)
+	if groff -k -man -ww -z "$page" >"$tmp/groff" 2>&1 && [ ! -s "$tmp/groff" ]; then
 		pass "$(basename "$page") renders with groff -man -ww without warnings"
 	else
 		fail "$(basename "$page"): groff -man -ww warns:"
@@ -54,6 +57,7 @@ cut -f2 "$tmp/cmds" >"$tmp/paths"
 extra=0
 while read -r line; do
 	set -- ${line#coldchainctl }
+	case $1 in help | --help | --version | -h | -V | '[command]') continue ;; esac # coldchainctl's own
 	best="" p=""
 	for w in "$@"; do
 		p=${p:+$p }$w
