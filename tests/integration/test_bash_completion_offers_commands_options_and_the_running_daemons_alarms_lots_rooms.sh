@@ -77,6 +77,13 @@ mkdir -p "$T/cf" && touch "$T/cf/site.conf" "$T/cf/site.bak"
 expect_eq "coldchainctl status -c <TAB>: file names" "$(complete_words status -c "$T/cf/site.c")" "$T/cf/site.conf"
 expect_eq "coldchaind --c<TAB>" "$(bash --norc --noprofile -c '. "$1/coldchaind"; COMP_WORDS=(coldchaind --c); COMP_CWORD=1; _coldchaind; echo "${COMPREPLY[*]}"' _ "$COMP")" "--config --check"
 
+# an alarm id holding ':' (a custom rule, rule:NAME): bash splits the word
+# there and replaces only what follows it, so that is what is offered
+mkdir -p "$T/fake" && printf '#!/bin/sh\necho rule:co2_latched\n' >"$T/fake/coldchainctl" && chmod +x "$T/fake/coldchainctl"
+expect_eq "an id with ':' completes after the ':'" "$(PATH="$T/fake:$PATH" bash --norc --noprofile -c '
+	. "$1/coldchainctl"; COMP_LINE="coldchainctl reset rule:co"; COMP_POINT=${#COMP_LINE}
+	COMP_WORDS=(coldchainctl reset rule : co); COMP_CWORD=4; _coldchainctl; echo "${COMPREPLY[*]}"' _ "$COMP")" "co2_latched"
+
 # --- the daemon stopped: silence, at once
 stop_daemon
 start_ms=$(date +%s%3N)
