@@ -37,7 +37,7 @@ static int cmd_config_check(int argc, char **argv)
 	struct cc_errors e = { 0 };
 
 	if (argc != 2) {
-		usage(stderr);
+		fputs("usage: coldchainctl config check FILE\n", stderr);
 		return 2;
 	}
 	if (config_load(argv[1], &cfg, &e) < 0) {
