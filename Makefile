@@ -1,6 +1,10 @@
 # coldchaind - GNU Makefile, no configure step.
 # User CFLAGS/CPPFLAGS/LDFLAGS are kept; library flags come from pkg-config.
 
+# The version: coldchaind -V, coldchainctl --version, the man pages, the
+# Debian package (debian/changelog must agree).
+VERSION    = 0.1.0
+
 PREFIX     ?= /usr/local
 EXEC_PREFIX ?= $(PREFIX)
 SBINDIR    ?= $(EXEC_PREFIX)/sbin
@@ -19,6 +23,7 @@ RUNSTATEDIR   ?= /run
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 DOCDIR     ?= $(DATADIR)/doc/coldchaind
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
@@ -40,7 +45,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # socket (daemon/paths.h), all from the directory variables above.
 PATH_DEFS  = -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -DCC_LOCALSTATEDIR=\"$(LOCALSTATEDIR)\" \
 	-DCC_RUNSTATEDIR=\"$(RUNSTATEDIR)\" -DCC_DATADIR=\"$(DATADIR)\"
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(PATH_DEFS) -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_VERSION=\"$(VERSION)\" $(PATH_DEFS) -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
 LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c report/*.c))
@@ -286,7 +291,8 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldcha
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(CONFDIR)/devices $(DESTDIR)$(PKGDATADIR)/devices \
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/dashboards \
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/coldchainctl contrib/bash-completion/coldchaind $(DESTDIR)$(BASHCOMPDIR)/
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
 	install -m 0755 $(BUILD)/coldchainctl $(DESTDIR)$(BINDIR)/coldchainctl
 	install -m 0644 $(BUILD)/man/coldchainctl.1 $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
@@ -327,6 +333,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/coldchaind $(DESTDIR)$(BINDIR)/coldchainctl
 	rm -f $(DESTDIR)$(MANDIR)/man8/coldchaind.8 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	rm -f $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/coldchainctl $(DESTDIR)$(BASHCOMPDIR)/coldchaind
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	rm -rf $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(DOCDIR)
 	@for f in $(DEVICE_TEMPLATES); do \

@@ -3,6 +3,7 @@
  * runs the main loop: signals (handlers only set flags), reload, periodic
  * self-metrics, orderly shutdown. */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -153,17 +154,31 @@ static void record_event(void *arg, const char *json, size_t len)
 
 static const struct engine_callbacks engine_to_pipeline = { record_lines, record_event, NULL };
 
+/* The options: usage(), coldchaind(8), contrib/bash-completion/coldchaind
+ * and tests/config/check_help.sh follow this table. */
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'n' },
+	{ "print", no_argument, NULL, 'p' },	    { "debug", no_argument, NULL, 'd' },
+	{ "schema-markdown", no_argument, NULL, 'S' }, { "schema-man", no_argument, NULL, 'M' },
+	{ "version", no_argument, NULL, 'V' },	    { "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: coldchaind [-c FILE] [-n | -p] [-d] [-V]\n"
-		"  -c FILE  configuration file (default %s/coldchaind/coldchaind.conf)\n"
-		"  -n       check the configuration, print \"configuration OK\" or every error\n"
-		"  -p       print the effective configuration with every default filled in\n"
-		"  -d       debug logging\n"
-		"  -S       print the configuration reference (every key) as Markdown\n"
-		"  -M       print the coldchaind.conf(5) man page\n"
-		"  -V       print the version\n",
+		"usage: coldchaind [-c FILE] [-n | -p] [-d]\n"
+		"       coldchaind -S | -M | -V | -h\n"
+		"  -c, --config FILE    configuration file (default %s/coldchaind/coldchaind.conf)\n"
+		"  -n, --check          check the configuration, print \"configuration OK\" or every error\n"
+		"  -p, --print          print the effective configuration with every default filled in\n"
+		"  -d, --debug          debug logging\n"
+		"  -S, --schema-markdown  print the configuration reference (every key) as Markdown\n"
+		"  -M, --schema-man     print the coldchaind.conf(5) man page\n"
+		"  -V, --version        print the version\n"
+		"  -h, --help           print this help\n"
+		"Exit status: 0 clean stop or valid configuration, 1 invalid configuration or\n"
+		"start-up failure, 2 usage error.  See coldchaind(8) and coldchaind.conf(5).\n",
 		CC_SYSCONFDIR);
 }
 
@@ -675,7 +690,7 @@ static int options_parse(int argc, char **argv, struct options *o, int *rc)
 	int opt;
 
 	*rc = 0;
-	while ((opt = getopt(argc, argv, "c:npdSMVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:npdSMVh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->path = optarg; break;
 		case 'n': o->check = 1; break;
