@@ -25,7 +25,7 @@
 #include "user.h"
 
 #ifndef CC_VERSION
-#define CC_VERSION "0.0.0"
+#error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
 #endif
 
 static void usage(FILE *f);

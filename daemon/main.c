@@ -39,7 +39,7 @@
 
 #include "paths.h"
 #ifndef CC_VERSION
-#define CC_VERSION "0.1.0"
+#error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
 #endif
 
 static volatile sig_atomic_t got_term, got_hup;

@@ -25,7 +25,7 @@
 #include "report_analyse.h"
 
 #ifndef CC_VERSION
-#define CC_VERSION "0.1.0"
+#error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
 #endif
 
 /* A profile number with its grade (config/profiles.conf). */
