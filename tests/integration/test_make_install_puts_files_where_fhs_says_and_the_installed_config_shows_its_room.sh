@@ -21,6 +21,8 @@ usr/bin/coldchainctl
 usr/lib/systemd/system/coldchaind.service
 usr/lib/sysusers.d/coldchaind.conf
 usr/sbin/coldchaind
+usr/share/bash-completion/completions/coldchainctl
+usr/share/bash-completion/completions/coldchaind
 usr/share/coldchaind/dashboards/daemon-health.json
 usr/share/coldchaind/dashboards/lot-history.json
 usr/share/coldchaind/dashboards/processing.json
