@@ -315,10 +315,15 @@ int web_reply_json(struct web_req *req, int status, struct cJSON *json)
 	return rc;
 }
 
+/* A browser (Accept names text/html) gets a small page in its language
+ * (html.c); any other client the status and msg in English plain text. */
 int web_error(struct web_req *req, int status, const char *msg)
 {
+	const char *accept = web_header(req, "Accept");
 	char buf[512];
 
+	if (accept && strstr(accept, "text/html") && !web_header(req, "X-Fragment"))
+		return web_error_page(req, status, msg);
 	snprintf(buf, sizeof(buf), "%d %s\n", status, msg);
 	return web_reply_text(req, status, buf);
 }
@@ -429,16 +434,12 @@ const char *web_origin_refusal(struct web_req *req)
 	return strcmp(origin, want) == 0 ? NULL : "Origin is not this site";
 }
 
-/* Who is asking and in which language: the session cookie, the lang
- * cookie, else Accept-Language. */
-static void identify(struct web_req *req)
+/* The request's language: the lang cookie, else Accept-Language (set
+ * before anything can reply, so every refusal is in it). */
+static void req_language(struct web_req *req)
 {
-	const char *c = web_cookie(req, AUTH_COOKIE_NAME), *l = web_cookie(req, "lang");
+	const char *l = web_cookie(req, "lang");
 
-	if (c && auth_session_find(req->w->auth, c, time_now_ns() / 1000000, &req->sess) == 0) {
-		req->has_session = 1;
-		req->user = req->sess.user;
-	}
 	if (l && strcmp(l, "en") == 0)
 		req->lang_id = I18N_EN;
 	else if (l && strcmp(l, "vi") == 0)
@@ -446,6 +447,17 @@ static void identify(struct web_req *req)
 	else
 		req->lang_id = i18n_lang_from_accept(web_header(req, "Accept-Language"));
 	req->lang = i18n_lang_code(req->lang_id);
+}
+
+/* Who is asking: the session cookie. */
+static void identify(struct web_req *req)
+{
+	const char *c = web_cookie(req, AUTH_COOKIE_NAME);
+
+	if (c && auth_session_find(req->w->auth, c, time_now_ns() / 1000000, &req->sess) == 0) {
+		req->has_session = 1;
+		req->user = req->sess.user;
+	}
 }
 
 static void deny_anonymous(struct web_req *req)
@@ -520,7 +532,7 @@ static void dispatch(struct web_req *req)
 		if (!route_match(&routes[i], req->path))
 			continue;
 		found = 1;
-		if (!req->lang)
+		if (!req->has_session)
 			identify(req);
 		if (strcmp(routes[i].method, req->method) == 0 ||
 		    (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
@@ -559,6 +571,7 @@ static struct req_state *state_new(struct web *w, struct MHD_Connection *c, cons
 	st->r.tls = w->conf->cert_file != NULL;
 	if (ci)
 		addr_text(ci->client_addr, st->r.client, sizeof(st->r.client));
+	req_language(&st->r);
 	return st;
 }
 

@@ -76,6 +76,10 @@ int web_reply_text(struct web_req *req, int status, const char *text);
 int web_reply_json(struct web_req *req, int status, struct cJSON *json); /* frees json */
 int web_error(struct web_req *req, int status, const char *msg);
 int web_redirect(struct web_req *req, const char *location); /* 303 See Other */
+/* web_error's page for a browser (html.c): the status's title and msg
+ * through i18n_tr in the request's language, a link back; msg must be a
+ * catalogue word (xgettext: web_error:3). */
+int web_error_page(struct web_req *req, int status, const char *msg);
 /* A reply whose body MHD makes (a stream: sse.c): the security and extra
  * headers added, queued, resp destroyed (MHD keeps its own reference). */
 struct MHD_Response;
