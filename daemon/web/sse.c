@@ -31,15 +31,17 @@ struct sse_sub {
 	int suspended; /* MHD_suspend_connection called, not yet resumed */
 	int closing;   /* end the stream at the next read */
 	int64_t last_ms; /* when something was last queued */
+	char sid[AUTH_TOKEN_HEX + 1]; /* the session it was opened in; "" without one (public_status) */
 };
 
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t gone; /* a subscriber was freed */
 	int open;
+	struct auth *auth;
 	struct sse_sub *subs;
 	int nsubs;
-	uint64_t refused, dropped, events;
+	uint64_t refused, dropped, events, ended;
 	int64_t last_tick_ms;
 	struct log_rl rl;
 } hub = { .mu = PTHREAD_MUTEX_INITIALIZER, .gone = PTHREAD_COND_INITIALIZER };
@@ -75,6 +77,28 @@ void web_sse_publish(const char *event, const char *data, size_t len)
 	pthread_mutex_unlock(&hub.mu);
 }
 
+/* Streams whose session ended (idle, too old, logged out) are closed
+ * (hub.mu held): their reader ends the response. */
+static void close_ended(void)
+{
+	int64_t now = time_now_ns() / 1000000;
+	int n = 0;
+
+	for (struct sse_sub *s = hub.subs; s && hub.auth; s = s->next) {
+		if (!s->sid[0] || s->closing || auth_session_alive(hub.auth, s->sid, now))
+			continue;
+		s->closing = 1;
+		n++;
+		if (s->suspended) {
+			s->suspended = 0;
+			MHD_resume_connection(s->conn);
+		}
+	}
+	hub.ended += (uint64_t)n;
+	if (n)
+		log_info("web: %d live-update stream%s closed: the session ended", n, n == 1 ? "" : "s");
+}
+
 void web_sse_tick(int64_t now_ms)
 {
 	char buf[64];
@@ -82,8 +106,10 @@ void web_sse_tick(int64_t now_ms)
 
 	pthread_mutex_lock(&hub.mu);
 	tick = hub.open && hub.nsubs > 0 && now_ms - hub.last_tick_ms >= SSE_TICK_MS;
-	if (tick)
+	if (tick) {
 		hub.last_tick_ms = now_ms;
+		close_ended();
+	}
 	for (struct sse_sub *s = hub.subs; s && hub.open; s = s->next)
 		if (now_ms - s->last_ms >= SSE_KEEPALIVE_MS)
 			sub_push(s, sse_msg_keepalive, now_ms);
@@ -157,6 +183,8 @@ int web_page_events(struct web_req *req)
 	struct MHD_Response *resp;
 
 	s->conn = req->conn;
+	if (req->has_session)
+		memcpy(s->sid, req->sess.id, sizeof(s->sid));
 	pthread_mutex_lock(&hub.mu);
 	if (!hub.open || hub.nsubs >= SSE_MAX_SUBSCRIBERS) {
 		pthread_mutex_unlock(&hub.mu);
@@ -182,10 +210,11 @@ int web_page_events(struct web_req *req)
 	return web_reply_response(req, 200, "text/event-stream; charset=utf-8", resp);
 }
 
-void web_sse_open(void)
+void web_sse_open(struct auth *auth)
 {
 	pthread_mutex_lock(&hub.mu);
 	hub.open = 1;
+	hub.auth = auth;
 	pthread_mutex_unlock(&hub.mu);
 }
 
@@ -199,6 +228,7 @@ void web_sse_close(void)
 	until.tv_sec += 2;
 	pthread_mutex_lock(&hub.mu);
 	hub.open = 0;
+	hub.auth = NULL;
 	for (struct sse_sub *s = hub.subs; s; s = s->next) {
 		s->closing = 1;
 		if (s->suspended) {

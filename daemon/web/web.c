@@ -783,7 +783,10 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 	pthread_mutex_init(&w->mu, NULL);
 	if (resolve(conf->listen, &ss, &v6) < 0)
 		goto fail_inval;
-	w->auth = auth_new(NULL);
+	{
+		struct auth_limits lim = { .idle_ms = conf->session_idle_ms, .absolute_ms = conf->session_max_ms };
+		w->auth = auth_new(&lim);
+	}
 	if (!w->auth) {
 		log_err("web: cannot set up sessions: %s", strerror(errno));
 		goto fail_inval;
@@ -797,7 +800,7 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 			goto fail_inval;
 		}
 	}
-	web_sse_open();
+	web_sse_open(w->auth);
 	w->d = daemon_open(w, &ss, v6);
 	if (!w->d) {
 		int e = errno ? errno : EINVAL;

@@ -182,7 +182,7 @@ void web_dom_id(const char *name, char *buf, size_t n);
 /* sse.c: GET /events (WEB_VIEW), live updates; web_start and web_stop
  * open the hub and end every stream (before MHD stops). */
 int web_page_events(struct web_req *req);
-void web_sse_open(void);
+void web_sse_open(struct auth *auth); /* streams of a session end with it */
 void web_sse_close(void);
 
 /* ops.c: for the people who run the daemon. */
