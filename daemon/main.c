@@ -473,6 +473,24 @@ static void health_update(struct running *r)
 
 /* --- reload ------------------------------------------------------------ */
 
+/* The lot report's own copy of the configuration (the web listener's
+ * report worker holds it by reference): parsed here, on the main thread,
+ * after the file was checked, so the worker never runs libconfig. */
+static void report_config_hand_over(const char *path)
+{
+	struct cc_config *c = NULL;
+	struct cc_errors e = { 0 };
+
+	if (config_load(path, &c, &e) < 0) {
+		for (size_t i = 0; i < e.n; i++)
+			log_warn("web: lot report configuration: %s", e.msg[i]);
+		errors_free(&e);
+		log_warn("web: the lot report keeps its previous configuration");
+		return;
+	}
+	web_report_set_config(c);
+}
+
 /*
  * libconfig can exit() on some inputs (an @include of a directory), so the
  * new file is first parsed and validated in a child.  Its messages come back
@@ -586,6 +604,8 @@ static int reload(struct running *r, const char *path)
 	r->engine = engine_new(ncfg, &engine_to_pipeline);
 	ack_engine_set(r->engine);
 	web_set_engine(r->web, r->engine);
+	if (r->web)
+		report_config_hand_over(path);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -762,6 +782,7 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 		r->web = web_start(r->cfg->web, &deps);
 		if (!r->web)
 			fatal("web: cannot start the listener on %s", r->cfg->web->listen);
+		report_config_hand_over(path);
 	}
 	buses_start(r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
@@ -847,6 +868,7 @@ static void shutdown_all(struct running *r, struct proc *p)
 		 r->cfg->shutdown_timeout_ms);
 	web_stop(r->web);
 	r->web = NULL;
+	web_report_set_config(NULL); /* freed now, or by a report still running */
 	buses_stop(r);
 	ack_engine_set(NULL);
 	engine_free(r->engine);

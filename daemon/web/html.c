@@ -230,7 +230,7 @@ static const char *error_title(int status)
 	case 409: return N_("Nothing to do");
 	case 413: case 431: return N_("Request too large");
 	case 429: return N_("Too many tries: wait a moment");
-	case 503: return N_("Not available now: try again shortly");
+	case 502: case 503: case 504: return N_("Not available now: try again shortly");
 	default: return N_("Internal error");
 	}
 }
