@@ -171,7 +171,7 @@ $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 # up per request by daemon/i18n.c.  `make pot` extracts po/coldchaind.pot
 # from the sources (tests/config/check_po.sh checks it is up to date).
 I18N_SRCS = $(sort daemon/i18n.c $(wildcard daemon/web/*.c daemon/notify*.c) outputs/message.c)
-XGETTEXT_FLAGS = --language=C --from-code=UTF-8 --keyword= --keyword=N_ --keyword=i18n_tr:2 \
+XGETTEXT_FLAGS = --language=C --from-code=UTF-8 --keyword= --keyword=N_ --keyword=i18n_tr:2 --keyword=web_error:3 \
 	--keyword=i18n_ntr:2,3 --add-comments=TRANSLATORS: --add-location=file --sort-output \
 	--package-name=coldchaind --msgid-bugs-address=dev@coldchaind.invalid
 POT_OUT ?= po/coldchaind.pot

@@ -260,6 +260,33 @@ int i18n_lang_from_accept(const char *al)
 
 /* TRANSLATORS: labels of the web pages and words of notifications:
  * short, as on a sign in a packhouse. */
+/* The alarm rules people read, and the unit of their value and limit. */
+static const struct i18n_rule_words rule_words[] = {
+	{ "temp_high", N_("temperature high"), "°C" },
+	{ "temp_high_high", N_("temperature very high"), "°C" },
+	{ "temp_low", N_("temperature low"), "°C" },
+	{ "temp_low_low", N_("temperature very low"), "°C" },
+	{ "rh_high", N_("humidity high"), "%" },
+	{ "rh_high_high", N_("humidity very high"), "%" },
+	{ "rh_low", N_("humidity low"), "%" },
+	{ "rh_low_low", N_("humidity very low"), "%" },
+	{ "temp_rate", N_("temperature rising fast"), "K/h" },
+	{ "stuck", N_("sensor value stuck"), "" },
+	{ "door_open", N_("door open too long"), "" },
+	{ "condensation", N_("condensation risk"), "" },
+	{ "co2_high", N_("CO2 high: do not enter"), "ppm" },
+	{ "o2_low", N_("O2 low: do not enter"), "%" },
+	{ "refrigeration_failure", N_("refrigeration failure"), "" },
+};
+
+const struct i18n_rule_words *i18n_rule(const char *rule)
+{
+	for (size_t i = 0; rule && i < sizeof(rule_words) / sizeof(rule_words[0]); i++)
+		if (strcmp(rule_words[i].rule, rule) == 0)
+			return &rule_words[i];
+	return NULL;
+}
+
 const char *const i18n_words[] = {
 	N_("Cold store"), N_("Overview"), N_("Room"), N_("Lot"), N_("Product"), N_("Temperature"),
 	N_("Relative humidity"), N_("Door"), N_("Door open"), N_("Door closed"), N_("Alarm"), N_("Alarms"),

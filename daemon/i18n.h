@@ -41,6 +41,14 @@ const char *i18n_ntr(int lang, const char *msgid, const char *msgid_plural, unsi
  * needs none: 0. */
 int i18n_check(int lang);
 
+/* An alarm rule as people read it (what: a msgid, "temperature high") and
+ * the unit of its value and limit ("°C", "" for none); NULL for a rule
+ * without words (show the engine's message). */
+struct i18n_rule_words {
+	const char *rule, *what, *unit;
+};
+const struct i18n_rule_words *i18n_rule(const char *rule);
+
 /* The words the web pages and notifications use (N_ marked, so they are
  * in po/coldchaind.pot before a page uses them); NULL-terminated. */
 extern const char *const i18n_words[];

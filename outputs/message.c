@@ -11,26 +11,6 @@
 #include "../daemon/util.h"
 #include "route.h"
 
-/* The alarm rules people read, and the unit of their value and limit. */
-static const struct rule_words {
-	const char *rule, *what, *unit;
-} rule_words[] = {
-	{ "temp_high", N_("temperature high"), "°C" },
-	{ "temp_high_high", N_("temperature very high"), "°C" },
-	{ "temp_low", N_("temperature low"), "°C" },
-	{ "temp_low_low", N_("temperature very low"), "°C" },
-	{ "rh_high", N_("humidity high"), "%" },
-	{ "rh_high_high", N_("humidity very high"), "%" },
-	{ "rh_low", N_("humidity low"), "%" },
-	{ "rh_low_low", N_("humidity very low"), "%" },
-	{ "temp_rate", N_("temperature rising fast"), "K/h" },
-	{ "stuck", N_("sensor value stuck"), "" },
-	{ "door_open", N_("door open too long"), "" },
-	{ "condensation", N_("condensation risk"), "" },
-	{ "co2_high", N_("CO2 high: do not enter"), "ppm" },
-	{ "o2_low", N_("O2 low: do not enter"), "%" },
-	{ "refrigeration_failure", N_("refrigeration failure"), "" },
-};
 
 /* TRANSLATORS: the words of alarm notifications (e-mail, Telegram, Zalo,
  * SMS): short and plain, as a text message to a storekeeper. */
@@ -114,18 +94,15 @@ static void put_count(const struct message_ctx *c, const char *msgid, long n, ch
 	putf(dst, size, off, "%.*s%ld%s", (int)(d - f), f, n, d + 2);
 }
 
-static const struct rule_words *words_of(const char *rule)
+static const struct i18n_rule_words *words_of(const char *rule)
 {
-	for (size_t i = 0; i < sizeof(rule_words) / sizeof(rule_words[0]); i++)
-		if (strcmp(rule_words[i].rule, rule) == 0)
-			return &rule_words[i];
-	return NULL;
+	return i18n_rule(rule);
 }
 
 /* "Kho lạnh A: nhiệt độ cao 9,2 °C (giới hạn 5,0 °C)" */
 static void put_what(const struct message_ctx *c, const struct route_event *ev, char *d, size_t size, size_t *off)
 {
-	const struct rule_words *w = words_of(ev->rule);
+	const struct i18n_rule_words *w = words_of(ev->rule);
 	char num[32];
 
 	if (ev->room[0])

@@ -80,7 +80,7 @@ const char *check_tz(const char *s)
 	return NULL;
 }
 
-enum { WK_LISTEN, WK_CERT, WK_KEY, WK_USERS, WK_PUBLIC, WK_MAXCONN, WK_PERIP, WK_TIMEOUT, WK_MAXREQ, WK_N };
+enum { WK_LISTEN, WK_CERT, WK_KEY, WK_USERS, WK_PUBLIC, WK_MAXCONN, WK_PERIP, WK_TIMEOUT, WK_MAXREQ, WK_SIDLE, WK_SMAX, WK_N };
 static const struct key web_keys[] = {
 	[WK_LISTEN] = { .name = "listen", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_web_conf, listen),
 			.def = "127.0.0.1:8470", .check = check_listen,
@@ -109,6 +109,13 @@ static const struct key web_keys[] = {
 			.off = OFF(cc_web_conf, max_request), .def = "16K", .min = 4096.0, .max = 1048576.0,
 			.help = "bytes of a request's line, headers and body at most: larger headers get 431, a larger "
 				"body 413" },
+	[WK_SIDLE] = { .name = "session_idle", .kt = KT_DUR, .flags = KF_RESTART,
+		       .off = OFF(cc_web_conf, session_idle_ms), .def = "12h", .min = 1000, .max = 30 * 86400000.0,
+		       .help = "a login session unused this long ends (the next page asks to log in again; an open "
+			       "live-update stream of it is closed within 5 s)" },
+	[WK_SMAX] = { .name = "session_max", .kt = KT_DUR, .flags = KF_RESTART,
+		      .off = OFF(cc_web_conf, session_max_ms), .def = "7d", .min = 60000, .max = 90 * 86400000.0,
+		      .help = "a login session ends this long after the login, used or not" },
 };
 
 const struct group g_web = GROUP("web", web_keys, "the HTTP listener: status page, /healthz, /metrics");
@@ -179,7 +186,8 @@ int config_web_same(const struct cc_config *a, const struct cc_config *b)
 	return str_eq(x->listen, y->listen) && str_eq(x->cert_file, y->cert_file) && str_eq(x->key_file, y->key_file) &&
 	       str_eq(x->users_file, y->users_file) && x->public_status == y->public_status &&
 	       x->max_connections == y->max_connections && x->per_ip_connections == y->per_ip_connections &&
-	       x->timeout_ms == y->timeout_ms && x->max_request == y->max_request;
+	       x->timeout_ms == y->timeout_ms && x->max_request == y->max_request &&
+	       x->session_idle_ms == y->session_idle_ms && x->session_max_ms == y->session_max_ms;
 }
 
 void free_web(struct cc_config *cfg)

@@ -556,6 +556,16 @@ int auth_session_find(struct auth *a, const char *cookie_value, int64_t now_ms, 
 	return rc;
 }
 
+int auth_session_alive(struct auth *a, const char *cookie_value, int64_t now_ms)
+{
+	int alive;
+
+	pthread_mutex_lock(&a->mu);
+	alive = sess_lookup(a, cookie_value, now_ms) != NULL;
+	pthread_mutex_unlock(&a->mu);
+	return alive;
+}
+
 int auth_sessions_expire(struct auth *a, int64_t now_ms)
 {
 	int n = 0;

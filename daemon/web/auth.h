@@ -83,6 +83,11 @@ int auth_login(struct auth *a, const char *user, const char *password, const cha
  * -ENOENT. */
 int auth_session_find(struct auth *a, const char *cookie_value, int64_t now_ms, struct auth_session *out);
 
+/* 1 when the session cookie_value is open (not idle, not too old, not
+ * logged out) at now_ms, else 0; unlike auth_session_find its last use is
+ * left as it was (an open live-update stream does not keep it alive). */
+int auth_session_alive(struct auth *a, const char *cookie_value, int64_t now_ms);
+
 /* Clears the sessions idle or too old at now_ms (a lookup clears the one it
  * finds dead; this catches those nobody comes back with, so the stats count
  * only live ones).  The listener calls it now and then, e.g. every minute.

@@ -250,7 +250,7 @@ int web_action_lot_move(struct web_req *req)
 		return web_error(req, 400, "lot and room are needed");
 	rc = engine_lot_move(web_engine(req), lot, room, req->sess.user);
 	if (rc < 0)
-		return web_error(req, pages_engine_status(rc), strerror(-rc));
+		return pages_engine_error(req, rc);
 	/* the lot's page: the id is our own %-encoded path segment */
 	{
 		char loc[800];

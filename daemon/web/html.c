@@ -217,3 +217,55 @@ int web_page_end(struct web_page *p, int status, const char *title)
 	free(out);
 	return rc;
 }
+
+/* The title of an error page by status. */
+static const char *error_title(int status)
+{
+	switch (status) {
+	case 400: return N_("Bad request");
+	case 401: return N_("Login required");
+	case 403: return N_("Not allowed");
+	case 404: return N_("Not found");
+	case 405: return N_("Not possible here");
+	case 409: return N_("Nothing to do");
+	case 413: case 431: return N_("Request too large");
+	case 429: return N_("Too many tries: wait a moment");
+	case 502: case 503: case 504: return N_("Not available now: try again shortly");
+	default: return N_("Internal error");
+	}
+}
+
+int web_error_page(struct web_req *req, int status, const char *msg)
+{
+	int L = req->lang_id;
+	const char *title = i18n_tr(L, error_title(status)), *site = web_deps(req)->site;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&out, &len);
+	int rc;
+
+	if (!o)
+		return web_reply_text(req, status, "error\n");
+	fprintf(o, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+		   "content=\"width=device-width, initial-scale=1\"><title>%d ",
+		req->lang ? req->lang : "vi", status);
+	web_esc(o, title);
+	fputs(" · ", o);
+	web_esc(o, site);
+	fprintf(o, "</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><header>"
+		   "<a class=\"site\" href=\"/\">");
+	web_esc(o, site);
+	fprintf(o, "</a></header><main id=\"main\" class=\"error-page\"><h1>%d · ", status);
+	web_esc(o, title);
+	fputs("</h1><p class=\"error\" role=\"alert\">", o);
+	web_esc(o, i18n_tr(L, msg));
+	fprintf(o, "</p><p><a class=\"back\" href=\"%s\">%s</a></p></main></body></html>\n",
+		status == 401 ? "/login" : "/", status == 401 ? i18n_tr(L, "Log in") : i18n_tr(L, "Back to the overview"));
+	if (fclose(o) != 0) {
+		free(out);
+		return web_reply_text(req, status, "error\n");
+	}
+	rc = web_reply(req, status, "text/html; charset=utf-8", out, len);
+	free(out);
+	return rc;
+}

@@ -221,9 +221,10 @@ static void alarm_form(FILE *o, struct web_req *req, const char *verb, const cha
 		req->sess.csrf, verb, aid, i18n_tr(L, "Note"), verb, aid, NOTE_MAX);
 	if (strcmp(verb, "shelve") == 0)
 		fprintf(o, "<label for=\"shelve-dur-%s\">%s</label><select id=\"shelve-dur-%s\" name=\"duration\">"
-			   "<option value=\"15\">15 min</option><option value=\"60\">1 h</option>"
-			   "<option value=\"240\">4 h</option><option value=\"480\">8 h</option></select>",
-			aid, i18n_tr(L, "Shelve for"), aid);
+			   "<option value=\"15\">%s</option><option value=\"60\">%s</option>"
+			   "<option value=\"240\">%s</option><option value=\"480\">%s</option></select>",
+			aid, i18n_tr(L, "Shelve for"), aid, i18n_tr(L, "15 min"), i18n_tr(L, "1 h"), i18n_tr(L, "4 h"),
+			i18n_tr(L, "8 h"));
 	fprintf(o, "<button type=\"submit\">%s</button></form>", button);
 }
 
@@ -240,6 +241,36 @@ static const char *alarm_state_word(int L, const cJSON *a)
 	return st && strcmp(st, "cleared_unacked") == 0 ? i18n_tr(L, "Cleared, not acknowledged") : i18n_tr(L, "Normal");
 }
 
+/* What the alarm is, in the page's language: "nhiệt độ cao 8,0 °C (giới
+ * hạn 7,0 °C)"; the engine's (English) message only for a rule without
+ * words in the catalogue. */
+static void alarm_what(FILE *o, int L, const cJSON *a)
+{
+	const struct i18n_rule_words *w = i18n_rule(pages_str(a, "rule"));
+	const char *room = pages_str(a, "room");
+	double v = pages_num(a, "value"), lim = pages_num(a, "limit");
+
+	if (!w) {
+		web_esc(o, pages_str(a, "message"));
+		return;
+	}
+	if (room) {
+		fprintf(o, "%s ", i18n_tr(L, "Cold store"));
+		web_esc(o, room);
+		fputs(": ", o);
+	}
+	web_esc(o, i18n_tr(L, w->what));
+	if (w->unit[0] && isfinite(v)) {
+		fputs(" ", o);
+		web_num(o, L, v, 1, w->unit);
+	}
+	if (w->unit[0] && isfinite(lim)) {
+		fprintf(o, " (%s ", i18n_tr(L, "limit"));
+		web_num(o, L, lim, 1, w->unit);
+		fputs(")", o);
+	}
+}
+
 static void alarm_row(FILE *o, struct web_req *req, const cJSON *a)
 {
 	const char *id = pages_str(a, "id"), *ps = alarm_page_state(a), *sev = pages_str(a, "severity"), *st = pages_str(a, "state");
@@ -254,7 +285,7 @@ static void alarm_row(FILE *o, struct web_req *req, const cJSON *a)
 	web_esc(o, id);
 	fprintf(o, "</td><td>%s</td><td>%s</td><td>", alarm_state_word(L, a),
 		sev && strcmp(sev, "critical") == 0 ? i18n_tr(L, "Critical") : i18n_tr(L, "Warning"));
-	web_esc(o, pages_str(a, "message"));
+	alarm_what(o, L, a);
 	fputs("</td><td>", o);
 	web_time_iso(o, pages_str(a, "active_since"));
 	fputs("</td><td>", o);
@@ -317,6 +348,16 @@ int pages_engine_status(int rc)
 	}
 }
 
+int pages_engine_error(struct web_req *req, int rc)
+{
+	switch (rc) {
+	case -ENOENT: return web_error(req, 404, "no such alarm or lot");
+	case -EALREADY: return web_error(req, 409, "nothing to do: it is already so");
+	case -ESRCH: return web_error(req, 503, "the engine is not running (reloading?)");
+	default: return web_error(req, 400, "the daemon refused this action");
+	}
+}
+
 int web_action_alarm(struct web_req *req)
 {
 	char id[256], note[NOTE_MAX + 2], dur[16], back[520];
@@ -339,7 +380,7 @@ int web_action_alarm(struct web_req *req)
 		rc = engine_shelve(e, id, (int64_t)min * 60000, req->sess.user, note);
 	}
 	if (rc < 0)
-		return web_error(req, pages_engine_status(rc), strerror(-rc));
+		return pages_engine_error(req, rc);
 	/* back to the page the form was on (the room page, or the alarms) */
 	if (web_form(req, "next", back, sizeof(back)) && web_next_ok(back) && strcmp(back, "/alarms") != 0)
 		return web_redirect_local(req, back);

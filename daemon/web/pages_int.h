@@ -21,5 +21,7 @@ void pages_alarm_table(FILE *o, struct web_req *req, const struct cJSON *alarms,
 struct cJSON *pages_status(struct web_req *req);
 /* An engine error as an HTTP status. */
 int pages_engine_status(int rc);
+/* Replies to an engine error (rc < 0) with its status and a catalogue word. */
+int pages_engine_error(struct web_req *req, int rc);
 
 #endif

@@ -15,108 +15,43 @@
 
 #include "../log.h"
 #include "../util.h"
+#include "sse_queue.h"
 #include "web_int.h"
 
 /* The bounds (README, Security): */
 #define SSE_MAX_SUBSCRIBERS 64   /* open /events streams; more get 503 */
-#define SSE_QUEUE 32             /* messages queued per stream; past it: resync */
 #define SSE_MAX_MESSAGE 65536    /* bytes of one event's data */
 #define SSE_TICK_MS 5000         /* a `tick` event this often while a page listens */
 #define SSE_KEEPALIVE_MS 15000   /* a comment line after this long without anything */
 
-/* A message, shared by every subscriber's queue: freed with its last
- * reference (refs are changed under hub.mu only). */
-struct sse_msg {
-	int refs; /* < 0: static, never freed */
-	size_t len;
-	char text[];
-};
-
 struct sse_sub {
 	struct sse_sub *next, *prev;
 	struct MHD_Connection *conn;
-	struct sse_msg *q[SSE_QUEUE];
-	unsigned head, n;
-	size_t off;    /* bytes of q[head] already written */
+	struct sse_queue q;
 	int suspended; /* MHD_suspend_connection called, not yet resumed */
 	int closing;   /* end the stream at the next read */
 	int64_t last_ms; /* when something was last queued */
+	char sid[AUTH_TOKEN_HEX + 1]; /* the session it was opened in; "" without one (public_status) */
 };
-
-#define STATIC_MSG(name, s)                                                                                        \
-	static struct {                                                                                            \
-		int refs;                                                                                          \
-		size_t len;                                                                                        \
-		char text[sizeof(s)];                                                                              \
-	} name = { -1, sizeof(s) - 1, s }
-
-/* retry: how long EventSource waits before it reconnects */
-STATIC_MSG(msg_hello, "retry: 3000\n: coldchaind live updates\n\n");
-STATIC_MSG(msg_resync, "event: resync\ndata: {}\n\n");
-STATIC_MSG(msg_keepalive, ": keepalive\n\n");
 
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t gone; /* a subscriber was freed */
 	int open;
+	struct auth *auth;
 	struct sse_sub *subs;
 	int nsubs;
-	uint64_t refused, dropped, events;
+	uint64_t refused, dropped, events, ended;
 	int64_t last_tick_ms;
 	struct log_rl rl;
 } hub = { .mu = PTHREAD_MUTEX_INITIALIZER, .gone = PTHREAD_COND_INITIALIZER };
-
-static void msg_unref(struct sse_msg *m)
-{
-	if (m->refs > 0 && --m->refs == 0)
-		free(m);
-}
-
-/* "event: E\ndata: L1\ndata: L2\n\n": a line break in data starts a new
- * data: line, as the format requires (cJSON's unformatted text has none). */
-static struct sse_msg *msg_new(const char *event, const char *data, size_t len)
-{
-	size_t breaks = 0, cap;
-	struct sse_msg *m;
-	char *p;
-
-	for (size_t i = 0; i < len; i++)
-		breaks += data[i] == '\n';
-	cap = strlen(event) + len + 6 * breaks + 32;
-	m = xmalloc(sizeof(*m) + cap);
-	m->refs = 0;
-	p = m->text + sprintf(m->text, "event: %s\ndata: ", event);
-	for (size_t i = 0; i < len; i++) {
-		if (data[i] == '\r')
-			continue;
-		if (data[i] == '\n') {
-			memcpy(p, "\ndata: ", 7);
-			p += 7;
-		} else {
-			*p++ = data[i];
-		}
-	}
-	memcpy(p, "\n\n", 3);
-	m->len = (size_t)(p + 2 - m->text);
-	return m;
-}
 
 /* Queues m for s (hub.mu held).  A full queue (a slow or dead page) is
  * emptied but for a message half-written, and the page told to resync:
  * it refetches everything, so nothing it missed matters. */
 static void sub_push(struct sse_sub *s, struct sse_msg *m, int64_t now_ms)
 {
-	if (s->n + 2 > SSE_QUEUE) {
-		unsigned keep = s->off > 0 ? 1 : 0;
-		for (unsigned i = keep; i < s->n; i++)
-			msg_unref(s->q[(s->head + i) % SSE_QUEUE]);
-		hub.dropped += s->n - keep;
-		s->n = keep;
-		s->q[(s->head + s->n++) % SSE_QUEUE] = (struct sse_msg *)(void *)&msg_resync;
-	}
-	if (m->refs >= 0)
-		m->refs++;
-	s->q[(s->head + s->n++) % SSE_QUEUE] = m;
+	hub.dropped += sse_queue_push(&s->q, m);
 	s->last_ms = now_ms;
 	if (s->suspended) {
 		s->suspended = 0;
@@ -131,16 +66,37 @@ void web_sse_publish(const char *event, const char *data, size_t len)
 
 	if (len > SSE_MAX_MESSAGE)
 		return; /* never: an alarm event is a few hundred bytes */
-	m = msg_new(event, data, len);
+	m = sse_msg_new(event, data, len);
 	pthread_mutex_lock(&hub.mu);
 	if (hub.open) {
 		for (struct sse_sub *s = hub.subs; s; s = s->next)
 			sub_push(s, m, now);
 		hub.events++;
 	}
-	if (m->refs == 0)
-		free(m);
+	sse_msg_done(m);
 	pthread_mutex_unlock(&hub.mu);
+}
+
+/* Streams whose session ended (idle, too old, logged out) are closed
+ * (hub.mu held): their reader ends the response. */
+static void close_ended(void)
+{
+	int64_t now = time_now_ns() / 1000000;
+	int n = 0;
+
+	for (struct sse_sub *s = hub.subs; s && hub.auth; s = s->next) {
+		if (!s->sid[0] || s->closing || auth_session_alive(hub.auth, s->sid, now))
+			continue;
+		s->closing = 1;
+		n++;
+		if (s->suspended) {
+			s->suspended = 0;
+			MHD_resume_connection(s->conn);
+		}
+	}
+	hub.ended += (uint64_t)n;
+	if (n)
+		log_info("web: %d live-update stream%s closed: the session ended", n, n == 1 ? "" : "s");
 }
 
 void web_sse_tick(int64_t now_ms)
@@ -150,11 +106,13 @@ void web_sse_tick(int64_t now_ms)
 
 	pthread_mutex_lock(&hub.mu);
 	tick = hub.open && hub.nsubs > 0 && now_ms - hub.last_tick_ms >= SSE_TICK_MS;
-	if (tick)
+	if (tick) {
 		hub.last_tick_ms = now_ms;
+		close_ended();
+	}
 	for (struct sse_sub *s = hub.subs; s && hub.open; s = s->next)
 		if (now_ms - s->last_ms >= SSE_KEEPALIVE_MS)
-			sub_push(s, (struct sse_msg *)(void *)&msg_keepalive, now_ms);
+			sub_push(s, sse_msg_keepalive, now_ms);
 	pthread_mutex_unlock(&hub.mu);
 	if (tick) {
 		int n = snprintf(buf, sizeof(buf), "{\"time_ns\":%" PRId64 "}", time_now_ns());
@@ -175,19 +133,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&hub.mu);
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
-	while (s->n > 0 && n < max) {
-		struct sse_msg *m = s->q[s->head];
-		size_t k = m->len - s->off < max - n ? m->len - s->off : max - n;
-		memcpy(buf + n, m->text + s->off, k);
-		n += k;
-		s->off += k;
-		if (s->off == m->len) {
-			msg_unref(m);
-			s->head = (s->head + 1) % SSE_QUEUE;
-			s->n--;
-			s->off = 0;
-		}
-	}
+	n = sse_queue_read(&s->q, buf, max);
 	if (n == 0) {
 		s->suspended = 1;
 		MHD_suspend_connection(s->conn);
@@ -207,8 +153,7 @@ static void sse_free(void *cls)
 		hub.subs = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	for (unsigned i = 0; i < s->n; i++)
-		msg_unref(s->q[(s->head + i) % SSE_QUEUE]);
+	sse_queue_clear(&s->q);
 	hub.nsubs--;
 	pthread_cond_broadcast(&hub.gone);
 	pthread_mutex_unlock(&hub.mu);
@@ -238,6 +183,8 @@ int web_page_events(struct web_req *req)
 	struct MHD_Response *resp;
 
 	s->conn = req->conn;
+	if (req->has_session)
+		memcpy(s->sid, req->sess.id, sizeof(s->sid));
 	pthread_mutex_lock(&hub.mu);
 	if (!hub.open || hub.nsubs >= SSE_MAX_SUBSCRIBERS) {
 		pthread_mutex_unlock(&hub.mu);
@@ -249,7 +196,7 @@ int web_page_events(struct web_req *req)
 		hub.subs->prev = s;
 	hub.subs = s;
 	hub.nsubs++;
-	sub_push(s, (struct sse_msg *)(void *)&msg_hello, time_mono_ms());
+	sub_push(s, sse_msg_hello, time_mono_ms());
 	pthread_mutex_unlock(&hub.mu);
 	/* from here s is freed by sse_free, when MHD is done with resp */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
@@ -263,10 +210,11 @@ int web_page_events(struct web_req *req)
 	return web_reply_response(req, 200, "text/event-stream; charset=utf-8", resp);
 }
 
-void web_sse_open(void)
+void web_sse_open(struct auth *auth)
 {
 	pthread_mutex_lock(&hub.mu);
 	hub.open = 1;
+	hub.auth = auth;
 	pthread_mutex_unlock(&hub.mu);
 }
 
@@ -280,6 +228,7 @@ void web_sse_close(void)
 	until.tv_sec += 2;
 	pthread_mutex_lock(&hub.mu);
 	hub.open = 0;
+	hub.auth = NULL;
 	for (struct sse_sub *s = hub.subs; s; s = s->next) {
 		s->closing = 1;
 		if (s->suspended) {

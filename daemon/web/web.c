@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <microhttpd.h>
@@ -316,10 +317,15 @@ int web_reply_json(struct web_req *req, int status, struct cJSON *json)
 	return rc;
 }
 
+/* A browser (Accept names text/html) gets a small page in its language
+ * (html.c); any other client the status and msg in English plain text. */
 int web_error(struct web_req *req, int status, const char *msg)
 {
+	const char *accept = web_header(req, "Accept");
 	char buf[512];
 
+	if (accept && strstr(accept, "text/html") && !web_header(req, "X-Fragment"))
+		return web_error_page(req, status, msg);
 	snprintf(buf, sizeof(buf), "%d %s\n", status, msg);
 	return web_reply_text(req, status, buf);
 }
@@ -430,16 +436,12 @@ const char *web_origin_refusal(struct web_req *req)
 	return strcmp(origin, want) == 0 ? NULL : "Origin is not this site";
 }
 
-/* Who is asking and in which language: the session cookie, the lang
- * cookie, else Accept-Language. */
-static void identify(struct web_req *req)
+/* The request's language: the lang cookie, else Accept-Language (set
+ * before anything can reply, so every refusal is in it). */
+static void req_language(struct web_req *req)
 {
-	const char *c = web_cookie(req, AUTH_COOKIE_NAME), *l = web_cookie(req, "lang");
+	const char *l = web_cookie(req, "lang");
 
-	if (c && auth_session_find(req->w->auth, c, time_now_ns() / 1000000, &req->sess) == 0) {
-		req->has_session = 1;
-		req->user = req->sess.user;
-	}
 	if (l && strcmp(l, "en") == 0)
 		req->lang_id = I18N_EN;
 	else if (l && strcmp(l, "vi") == 0)
@@ -447,6 +449,17 @@ static void identify(struct web_req *req)
 	else
 		req->lang_id = i18n_lang_from_accept(web_header(req, "Accept-Language"));
 	req->lang = i18n_lang_code(req->lang_id);
+}
+
+/* Who is asking: the session cookie. */
+static void identify(struct web_req *req)
+{
+	const char *c = web_cookie(req, AUTH_COOKIE_NAME);
+
+	if (c && auth_session_find(req->w->auth, c, time_now_ns() / 1000000, &req->sess) == 0) {
+		req->has_session = 1;
+		req->user = req->sess.user;
+	}
 }
 
 static void deny_anonymous(struct web_req *req)
@@ -521,7 +534,7 @@ static void dispatch(struct web_req *req)
 		if (!route_match(&routes[i], req->path))
 			continue;
 		found = 1;
-		if (!req->lang)
+		if (!req->has_session)
 			identify(req);
 		if (strcmp(routes[i].method, req->method) == 0 ||
 		    (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
@@ -560,6 +573,7 @@ static struct req_state *state_new(struct web *w, struct MHD_Connection *c, cons
 	st->r.tls = w->conf->cert_file != NULL;
 	if (ci)
 		addr_text(ci->client_addr, st->r.client, sizeof(st->r.client));
+	req_language(&st->r);
 	return st;
 }
 
@@ -705,9 +719,13 @@ static struct MHD_Daemon *daemon_open(struct web *w, struct sockaddr_storage *ss
 	const struct cc_web_conf *c = w->conf;
 	unsigned timeout = (unsigned)((c->timeout_ms + 999) / 1000);
 	/* MHD's pool per connection holds the headers and its own buffers:
-	 * room for headers of max_request (checked, 431, in on_request) with
-	 * margin; past the pool MHD itself answers 431 or closes */
-	size_t mem = 2 * (size_t)c->max_request + 8192;
+	 * room for headers of max_request (checked, 431, in on_request) and
+	 * 8 KiB for the parsed headers and the reply's; past the pool MHD
+	 * itself answers 431 or closes.  MHD zeroes the whole pool after each
+	 * request, so an idle keep-alive connection holds all of it resident:
+	 * no more than needed (2 x max_request was +1 MiB at 60 connections,
+	 * README "Web page", the figures) */
+	size_t mem = (size_t)c->max_request + 8192;
 
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -771,7 +789,10 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 	pthread_mutex_init(&w->mu, NULL);
 	if (resolve(conf->listen, &ss, &v6) < 0)
 		goto fail_inval;
-	w->auth = auth_new(NULL);
+	{
+		struct auth_limits lim = { .idle_ms = conf->session_idle_ms, .absolute_ms = conf->session_max_ms };
+		w->auth = auth_new(&lim);
+	}
 	if (!w->auth) {
 		log_err("web: cannot set up sessions: %s", strerror(errno));
 		goto fail_inval;
@@ -785,7 +806,7 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 			goto fail_inval;
 		}
 	}
-	web_sse_open();
+	web_sse_open(w->auth);
 	w->d = daemon_open(w, &ss, v6);
 	if (!w->d) {
 		int e = errno ? errno : EINVAL;
@@ -883,8 +904,11 @@ void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t t
 
 	if (!w)
 		return;
-	/* the periodic sweep: sessions nobody came back with */
+	/* the periodic sweep: sessions nobody came back with; and the free
+	 * memory the listener's threads left in their malloc arenas after
+	 * rendering (60 KB pages, the status JSON) given back to the system */
 	auth_sessions_expire(w->auth, time_now_ns() / 1000000);
+	malloc_trim(0);
 	auth_stats_get(w->auth, &st);
 	web_sse_stats(&ss);
 	pthread_mutex_lock(&w->mu);

@@ -77,6 +77,10 @@ int web_reply_text(struct web_req *req, int status, const char *text);
 int web_reply_json(struct web_req *req, int status, struct cJSON *json); /* frees json */
 int web_error(struct web_req *req, int status, const char *msg);
 int web_redirect(struct web_req *req, const char *location); /* 303 See Other */
+/* web_error's page for a browser (html.c): the status's title and msg
+ * through i18n_tr in the request's language, a link back; msg must be a
+ * catalogue word (xgettext: web_error:3). */
+int web_error_page(struct web_req *req, int status, const char *msg);
 /* A reply whose body MHD makes (a stream: sse.c): the security and extra
  * headers added, queued, resp destroyed (MHD keeps its own reference). */
 struct MHD_Response;
@@ -179,7 +183,7 @@ void web_dom_id(const char *name, char *buf, size_t n);
 /* sse.c: GET /events (WEB_VIEW), live updates; web_start and web_stop
  * open the hub and end every stream (before MHD stops). */
 int web_page_events(struct web_req *req);
-void web_sse_open(void);
+void web_sse_open(struct auth *auth); /* streams of a session end with it */
 void web_sse_close(void);
 
 /* report_page.c: GET /lot/ID/report (csv 0) and /lot/ID/report.csv (csv

@@ -67,6 +67,7 @@ conf 0 >"$DAEMON_CONF"
 start_daemon
 settle
 rss_off=$(rss_kib)
+[ -n "${BENCH_WEB_SMAPS:-}" ] && cp "/proc/$DAEMON_PID/smaps" "$BENCH_WEB_SMAPS.off"
 stop_daemon >/dev/null
 
 conf 1 >"$DAEMON_CONF"
@@ -96,6 +97,7 @@ wait_for "20 pages open" -t 180 file_has "^open\|^error" "$T/pages.out"
 grep -m1 '^open\|^error' "$T/pages.out" | sed 's/^/  (/; s/$/)/'
 settle
 rss_on=$(rss_kib)
+[ -n "${BENCH_WEB_SMAPS:-}" ] && cp "/proc/$DAEMON_PID/smaps" "$BENCH_WEB_SMAPS" # where the memory is (by mapping)
 streams=$(curl -s "$URL/metrics" | sed -n 's/^coldchaind_web_live_streams{[^}]*} \([0-9]*\).*/\1/p')
 echo "  daemon RSS: listener off $((rss_off / 1024)) MiB ($rss_off KiB), on with 20 pages open ($streams live streams) $((rss_on / 1024)) MiB ($rss_on KiB): +$(((rss_on - rss_off) / 1024)) MiB ($((rss_on - rss_off)) KiB) (target <= +4 MiB); listener on before any request: +$((rss_idle - rss_off)) KiB"
 exec 7>&-

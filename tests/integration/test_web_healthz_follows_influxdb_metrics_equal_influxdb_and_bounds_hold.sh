@@ -129,7 +129,7 @@ expect_eq "1 MiB POST" "$(code -X POST --data-binary @"$T/big" "$URL/metrics")" 
 expect_eq "1 MiB chunked POST" "$(code -X POST -H 'Transfer-Encoding: chunked' --data-binary @"$T/big" "$URL/metrics")" 413
 
 # ---- headers past max_request (16 KiB): 431, logged; past libmicrohttpd's
-# pool (2 x max_request + 8 KiB) it answers 431 itself or closes
+# pool (max_request + 8 KiB) it answers 431 itself or closes
 big_header=$(head -c 17000 /dev/zero | tr '\0' b)
 expect_eq "a 17 KB header" "$(code -H "X-Big: $big_header" "$URL/healthz")" 431
 file_has "bytes of headers: max_request is 16384" "$DAEMON_LOG" && pass "the 431 refusal is logged" || fail "431 not logged"

@@ -88,6 +88,10 @@ def main():
     anon = Client()
     st, h, _, _ = anon.req("/")
     say(st == 303 and h.get("Location") == "/login?next=/", "no session: / is 303 to /login?next=/ (got %s %s)" % (st, h.get("Location")))
+    for path in ("/alarms", "/room/A", "/lot/LOT-1", "/events"):
+        st, h, _, _ = anon.req(path)
+        say(st == 303 and h.get("Location") == "/login?next=" + path,
+            "public_status false: %s is 303 to /login (got %s %s)" % (path, st, h.get("Location")))
     st, *_ = anon.req("/", headers={"X-Fragment": "main"})
     say(st == 401, "no session: a fragment request is 401 (got %s)" % st)
     st, *_ = anon.req("/alarms/ack", {"id": "A/temp_high", "note": "x", "csrf": "0" * 64})

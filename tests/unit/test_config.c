@@ -623,8 +623,8 @@ static void test_schema_export_covers_every_group(void)
 					 + outputs.email, .telegram, .zalo, .sms, recipients, routes */
 	CHECK(c.keys > 60);
 	CHECK_INT(c.missing_help, 0);
-	CHECK_INT(c.restart_only, 18); /* state_dir, user, group, log.target, journal.dir, control.socket, control.group,
-					 web, timezone and the 9 keys of group web */
+	CHECK_INT(c.restart_only, 20); /* state_dir, user, group, log.target, journal.dir, control.socket, control.group,
+					 web, timezone and the 11 keys of group web */
 
 	f = open_memstream(&buf, &len);
 	config_schema_print(f);
