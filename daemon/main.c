@@ -4,6 +4,7 @@
  * self-metrics, orderly shutdown. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -33,6 +34,7 @@
 #include "notify.h"
 #include "schema_doc.h"
 #include "pipeline.h"
+#include "testmode.h"
 #include "util.h"
 #include "web/web.h"
 
@@ -158,11 +160,14 @@ static const struct engine_callbacks engine_to_pipeline = { record_lines, record
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: coldchaind [-c FILE] [-n | -p] [-d] [-V]\n"
+		"usage: coldchaind [-c FILE] [-n | -p | --test [--duration 10s]] [-d] [-V]\n"
 		"  -c FILE  configuration file (default %s/coldchaind/coldchaind.conf)\n"
 		"  -n       check the configuration, print \"configuration OK\" or every error\n"
 		"  -p       print the effective configuration with every default filled in\n"
 		"  -d       debug logging\n"
+		"  --test   read every Modbus point once and listen to MQTT for --duration\n"
+		"           (default 10s); print the line protocol on stdout, write nothing;\n"
+		"           exit 1 if a read failed (each failure on stderr)\n"
 		"  -S       print the configuration reference (every key) as Markdown\n"
 		"  -M       print the coldchaind.conf(5) man page\n"
 		"  -V       print the version\n",
@@ -640,6 +645,8 @@ static void install_signals(sigset_t *blocked, sigset_t *waitmask)
 struct options {
 	const char *path;
 	int check, print, debug;
+	int test;            /* --test */
+	int64_t duration_ms; /* --duration: how long --test listens to MQTT */
 };
 
 /* The process around the running configuration: the state-dir lock, the
@@ -654,11 +661,25 @@ struct proc {
 /* 1 when main should return *rc at once (-S, -M, -V, -h, a usage error). */
 static int options_parse(int argc, char **argv, struct options *o, int *rc)
 {
+	static const struct option longopts[] = {
+		{ "test", no_argument, NULL, 'T' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int opt;
 
 	*rc = 0;
-	while ((opt = getopt(argc, argv, "c:npdSMVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:npdSMVh", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'T': o->test = 1; break;
+		case 'D':
+			if (parse_duration_ms(optarg, &o->duration_ms) < 0 || o->duration_ms <= 0 ||
+			    o->duration_ms > 3600000) {
+				fprintf(stderr, "coldchaind: --duration %s: expected 1ms..1h, e.g. 10s\n", optarg);
+				*rc = 2;
+				return 1;
+			}
+			break;
 		case 'c': o->path = optarg; break;
 		case 'n': o->check = 1; break;
 		case 'p': o->print = 1; break;
@@ -670,7 +691,7 @@ static int options_parse(int argc, char **argv, struct options *o, int *rc)
 		default: usage(stderr); *rc = 2; return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (o->test && (o->check || o->print))) {
 		usage(stderr);
 		*rc = 2;
 		return 1;
@@ -691,6 +712,23 @@ static int check_or_print(const struct options *o)
 		printf("configuration OK\n");
 	config_free(cfg);
 	return 0;
+}
+
+/* --test: the exit status.  Nothing of setup(): no lock, no socket, no
+ * privilege drop (it reads what the invoking user may read). */
+static int test_run(const struct options *o)
+{
+	struct cc_config *cfg = NULL;
+	enum log_level lvl = LOG_LVL_WARN;
+	int rc;
+
+	if (load_or_report(o->path, &cfg) < 0)
+		return 1;
+	log_open(LOG_TARGET_STDERR, o->debug ? LOG_LVL_DEBUG : lvl);
+	rc = testmode_run(cfg, o->duration_ms);
+	config_free(cfg);
+	log_close();
+	return rc;
 }
 
 /* Configuration, logging, the state-dir lock, the control socket (before
@@ -876,7 +914,7 @@ static void shutdown_all(struct running *r, struct proc *p)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf" };
+	struct options o = { .path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf", .duration_ms = 10000 };
 	struct running r = { 0 };
 	struct proc p = { 0 };
 	int rc;
@@ -885,6 +923,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.check || o.print)
 		return check_or_print(&o);
+	if (o.test)
+		return test_run(&o);
 	if (setup(&o, &r, &p) < 0)
 		return 1;
 	journal_start(&r);
