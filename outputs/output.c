@@ -461,6 +461,8 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 		o->st.retried++;
 		o->failures++;
 		d = backoff_ms(o, r->status != SEND_RETRY);
+		if (r->retry_cap_ms > 0 && d > r->retry_cap_ms)
+			d = r->retry_cap_ms;
 		if (r->retry_after_ms > d)
 			d = r->retry_after_ms;
 		o->retry_at = now + d;
