@@ -597,7 +597,8 @@ static int reload(struct running *r, const char *path)
 		if (log_level_parse(ncfg->log_level, &lvl) == 0)
 			log_set_level(lvl);
 	}
-	log_info("configuration reloaded: %zu buses, %zu outputs", r->nbuses, r->nouts);
+	log_info("configuration reloaded: %zu %s, %zu %s", r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts,
+		 plural(r->nouts, "output", "outputs"));
 	return 0;
 }
 
@@ -802,8 +803,8 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 			fatal("web: cannot start the listener on %s", r->cfg->web->listen);
 	}
 	buses_start(r);
-	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
-		 r->nbuses, r->nouts, path);
+	log_info("coldchaind %s started: site %s, %zu %s, %zu %s, config %s", CC_VERSION, r->cfg->site,
+		 r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts, plural(r->nouts, "output", "outputs"), path);
 	notify_send("READY=1\nSTATUS=polling");
 	/* Type=notify + WatchdogSec=: pinged from the main loop, so a wedged
 	 * main loop gets the daemon restarted. */
@@ -896,8 +897,8 @@ static void shutdown_all(struct running *r, struct proc *p)
 		output_stop(r->outs[i], deadline);
 		output_get_stats(r->outs[i], &st);
 		if (st.pending)
-			log_info("output %s: %" PRIu64 " lines undelivered at shutdown, kept in the journal",
-				 output_name(r->outs[i]), st.pending);
+			log_info("output %s: %" PRIu64 " %s undelivered at shutdown, kept in the journal",
+				 output_name(r->outs[i]), st.pending, plural(st.pending, "line", "lines"));
 	}
 	for (size_t i = 0; i < r->nouts; i++)
 		output_free(r->outs[i]);

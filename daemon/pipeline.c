@@ -12,6 +12,7 @@
 #include "../codec/lineproto.h"
 #include "journal.h"
 #include "log.h"
+#include "util.h"
 
 static struct journal *journal;
 static pipeline_consumer_fn *consumer;
@@ -66,7 +67,8 @@ static void count_dropped(size_t nlines, const char *why)
 	say = log_rl_allow(&drop_rl, 60000, &more);
 	pthread_mutex_unlock(&drop_lock);
 	if (say)
-		log_warn("sink: %zu lines dropped: %s (%" PRIu32 " more messages suppressed)", nlines, why, more);
+		log_warn("sink: %zu %s dropped: %s (%" PRIu32 " more %s suppressed)", nlines,
+			 plural(nlines, "line", "lines"), why, more, plural(more, "message", "messages"));
 }
 
 /*

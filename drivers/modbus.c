@@ -244,8 +244,9 @@ static void link_try(struct mb_bus *b, int64_t now)
 
 	if (rc == 0) {
 		if (b->link_fails > 0)
-			log_info("bus %s: connected to %s again after %u failures", b->conf->name,
-				 link_name(b, where, sizeof(where)), b->link_fails);
+			log_info("bus %s: connected to %s again after %u %s", b->conf->name,
+				 link_name(b, where, sizeof(where)), b->link_fails,
+				 plural(b->link_fails, "failure", "failures"));
 		else
 			log_info("bus %s: connected to %s", b->conf->name, link_name(b, where, sizeof(where)));
 		b->connected = 1;
@@ -378,8 +379,8 @@ static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
 		return;
 	}
 	log_warn("bus %s unit %d (%s): unit refuses reads across unused addresses; splitting requests "
-		 "(max_gap 0: %zu requests instead of %zu)",
-		 b->conf->name, c->unit, c->name, np.nreqs, d->plan.nreqs);
+		 "(max_gap 0: %zu %s instead of %zu)",
+		 b->conf->name, c->unit, c->name, np.nreqs, plural(np.nreqs, "request", "requests"), d->plan.nreqs);
 	plan_free(&d->plan);
 	d->plan = np;
 }
@@ -622,8 +623,8 @@ static void poll_settle(struct mb_bus *b, struct mb_dev *d, const struct poll_ru
 		dev_replan_split(b, d);
 	if (run->answered && !run->timed_out) {
 		if (d->fails > 0)
-			log_info("bus %s unit %d (%s): answering again after %u failures", b->conf->name, c->unit,
-				 c->name, d->fails);
+			log_info("bus %s unit %d (%s): answering again after %u %s", b->conf->name, c->unit,
+				 c->name, d->fails, plural(d->fails, "failure", "failures"));
 		d->fails = 0;
 		d->up = 1;
 	} else if (run->timed_out) {

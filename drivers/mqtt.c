@@ -1232,7 +1232,8 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		e = rc;
 		goto fail;
 	}
-	log_info("mqtt broker %s: %zu subscriptions, client id %s, %s%s", c->broker, c->nsubs, m->client_id,
+	log_info("mqtt broker %s: %zu %s, client id %s, %s%s", c->broker, c->nsubs,
+		 plural(c->nsubs, "subscription", "subscriptions"), m->client_id,
 		 m->clean_session ? "clean session" : "persistent session", m->tls ? ", TLS" : "");
 	return c;
 fail:
