@@ -744,6 +744,9 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 		hint_list(o, "commands", "commands", commands, ARRAY_SIZE(commands) - 1);
 	}
 out:
+	/* coldchainctl shows the reply's times in the site's zone */
+	if (cfg && cfg->timezone && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok")))
+		cJSON_AddStringToObject(o, "timezone", cfg->timezone);
 	cJSON_Delete(req);
 	return reply_take(o);
 }
