@@ -4,7 +4,8 @@
 # DATABASE once, logs it and writes at once, so points are in it within a
 # few seconds; with create_database = false it never creates it, says how
 # to, and retries every 5 s (not backoff_max = 60 s), so a database created
-# by hand holds points within seconds (measured).
+# by hand holds points within seconds (measured); a refused creation is
+# tried once, logged, and the write retried every 5 s.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
@@ -62,4 +63,48 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -le 7000 ] && pass "points in hand_db ${ms} ms after CREATE DATABASE by hand (retry every 5 s, not 60 s)" ||
 	fail "points in hand_db only ${ms} ms after CREATE DATABASE by hand (want <= 7000)"
 grep -q 'created it' "$DAEMON_LOG" && fail "the daemon logged a creation with create_database = false" || true
+stop_daemon
+
+# 3. Creation refused.  A real influxd 1.x with auth answers a non-admin's
+# write to a missing database with 403 (write rights are checked first), so
+# the refusal comes from a peer that says "database not found" to /write and
+# refuses CREATE DATABASE with 403, recording every request's time.
+FAKE_PORT=$(free_port)
+cat >"$T/fake_influx.py" <<'PYEOF'
+import http.server, sys, time
+port, log = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(log, "a") as f:
+            f.write("%.3f %s %s\n" % (time.time(), self.path.split("?")[0], body[:60].decode("ascii", "replace").replace("\n", " ")))
+        if self.path.startswith("/query"):
+            code, msg = 403, b'{"error":"error authorizing query: create database requires admin privilege"}'
+        else:
+            code, msg = 404, b'{"error":"database not found: \\"refused_db\\""}'
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(msg)))
+        self.end_headers()
+        self.wfile.write(msg)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PYEOF
+start_bg fake_influx "$T/fake_influx.log" "$PY" "$T/fake_influx.py" "$FAKE_PORT" "$T/requests.txt"
+wait_for "fake influx listening" port_open "$FAKE_PORT" || die "the fake InfluxDB did not start"
+write_conf refused_db true
+sed -i "s|url = \"$(influx_url)\"|url = \"http://127.0.0.1:$FAKE_PORT\"|" "$DAEMON_CONF"
+DAEMON_LOG=$T/coldchaind3.log
+start_daemon
+writes() { grep -c ' /write ' "$T/requests.txt" 2>/dev/null; }
+wait_for "four writes" -t 40 eval '[ "$(writes)" -ge 4 ]' || fail "fewer than 4 write attempts in 40 s: $(writes)"
+expect_eq "CREATE DATABASE tried once" "$(grep -c ' /query q=CREATE' "$T/requests.txt")" 1
+grep -q 'CREATE DATABASE was refused (HTTP 403' "$DAEMON_LOG" && pass "the refusal is logged" ||
+	fail "no log line for the refused creation"
+gaps=$("$PY" -c '
+import sys
+t = [float(l.split()[0]) for l in open(sys.argv[1]) if " /write " in l]
+print(" ".join("%.1f" % (b - a) for a, b in zip(t[1:], t[2:])))' "$T/requests.txt")
+check "retries after the refusal every 5 s, not backoff_max (gaps: $gaps s)" \
+	"$PY" -c "import sys; g = [float(x) for x in '$gaps'.split()]; sys.exit(0 if g and all(4 <= x <= 7 for x in g) else 1)"
 finish
