@@ -368,6 +368,44 @@ static void fmt_age(char *b, size_t n, double s)
 		snprintf(b, n, "%.1fd", s / 86400);
 }
 
+/*
+ * An RFC 3339 time of the reply for people: in the site's zone (the
+ * daemon's `timezone`, which its replies carry: reply_zone) with the
+ * offset shown, "2026-12-03 14:05 +0700"; "-" when absent; the text as it
+ * came when it is not a time.
+ */
+static void fmt_local(char *b, size_t n, const cJSON *o, const char *k)
+{
+	const char *t = js(o, k);
+	int64_t ns;
+	time_t s;
+	struct tm tm;
+
+	if (!*t) {
+		snprintf(b, n, "-");
+		return;
+	}
+	if (payload_rfc3339_ns(t, strlen(t), &ns, NULL) < 0) {
+		snprintf(b, n, "%s", t);
+		return;
+	}
+	s = (time_t)(ns / 1000000000LL);
+	if (!localtime_r(&s, &tm) || !strftime(b, n, "%Y-%m-%d %H:%M %z", &tm))
+		snprintf(b, n, "%s", t);
+}
+
+/* Times are shown in the daemon's configured zone, which every successful
+ * reply names ("timezone"; absent: the daemon uses the system's, as we do). */
+static void reply_zone(const cJSON *rep)
+{
+	const char *tz = js(rep, "timezone");
+
+	if (*tz && config_check_timezone(tz) == 0) {
+		setenv("TZ", tz, 1);
+		tzset();
+	}
+}
+
 static void print_alarms(const cJSON *alarms)
 {
 	const cJSON *a;
@@ -381,17 +419,19 @@ static void print_alarms(const cJSON *alarms)
 	       "NOTE");
 	cJSON_ArrayForEach(a, alarms)
 	{
-		char v[32], l[32], note[96] = "";
+		char v[32], l[32], note[96] = "", since[48], until[48];
 		fmt_num(v, sizeof(v), jnumber(a, "value"), 2, "");
 		fmt_num(l, sizeof(l), jnumber(a, "limit"), 2, "");
+		fmt_local(since, sizeof(since), a, "active_since");
+		fmt_local(until, sizeof(until), a, "shelved_until");
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "shelved")))
-			snprintf(note, sizeof(note), "shelved until %s", js(a, "shelved_until"));
+			snprintf(note, sizeof(note), "shelved until %s", until);
 		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "suppressed")))
 			snprintf(note, sizeof(note), "suppressed");
 		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "latched")))
 			snprintf(note, sizeof(note), "latched: needs reset");
 		printf("%-40s %-16s %-8s %9s %9s  %-24s %s\n", js(a, "id"), js(a, "state"), js(a, "severity"), v, l,
-		       *js(a, "active_since") ? js(a, "active_since") : "-", note);
+		       since, note);
 		printf("    %s\n", js(a, "message"));
 	}
 }
@@ -424,14 +464,15 @@ static void print_status(const cJSON *rep)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms"))
 			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "lots"))
 			{
-				char c[32], rem[32], plan[32], mkt[32];
+				char c[32], rem[32], plan[32], mkt[32], loaded[48];
 				double f = jnumber(x, "consumed");
 				fmt_num(c, sizeof(c), isnan(f) ? NAN : f * 100, 1, " %");
 				fmt_num(rem, sizeof(rem), jnumber(x, "remaining_h") / 24, 1, " d");
 				fmt_num(plan, sizeof(plan), jnumber(x, "remaining_h_at_plan") / 24, 1, " d");
 				fmt_num(mkt, sizeof(mkt), jnumber(x, "mkt_c"), 1, " C");
+				fmt_local(loaded, sizeof(loaded), x, "loaded");
 				printf("%-16s %-10s %-14s %9s %12s %12s %8s  %s%s\n", js(x, "id"), js(r, "name"),
-				       js(x, "product"), c, rem, plan, mkt, js(x, "loaded"),
+				       js(x, "product"), c, rem, plan, mkt, loaded,
 				       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime")) ? " (coldchainctl)"
 												     : "");
 				nl++;
@@ -548,22 +589,6 @@ static int check_release(char **args, const struct opts *o)
 	return 0;
 }
 
-/* An RFC 3339 time of the reply in the local time zone, "-" when absent. */
-static void fmt_local(char *b, size_t n, const cJSON *o, const char *k)
-{
-	const char *t = js(o, k);
-	int64_t ns;
-	time_t s;
-	struct tm tm;
-
-	if (!*t || payload_rfc3339_ns(t, strlen(t), &ns, NULL) < 0) {
-		snprintf(b, n, "-");
-		return;
-	}
-	s = (time_t)(ns / 1000000000LL);
-	localtime_r(&s, &tm);
-	strftime(b, n, "%Y-%m-%d %H:%M %Z", &tm);
-}
 
 static void print_verdicts(const cJSON *b)
 {
@@ -857,6 +882,7 @@ static int sock_send(const struct sock_cmd *c, const struct opts *o, cJSON *req)
 	} else if (rc != CTL_EXIT_OK) {
 		print_error(rep);
 	} else {
+		reply_zone(rep);
 		c->show(rep, c);
 	}
 	cJSON_Delete(rep);

@@ -85,6 +85,7 @@ struct cc_influx_conf {
 	char *ca_file;
 	int insecure;    /* disable TLS verification (logged loudly) */
 	int gzip;
+	int create_database; /* v1: CREATE DATABASE on "database not found" (default true) */
 	int batch;       /* lines per request */
 	int64_t flush_ms;      /* max age of a batch */
 	int64_t timeout_ms;    /* total request timeout */

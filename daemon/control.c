@@ -144,6 +144,15 @@ static char *reply_take(cJSON *o)
 	return s ? s : xstrdup("{\"ok\":false,\"error\":\"out of memory\",\"code\":\"internal\"}");
 }
 
+/* A successful reply names the site's zone (the root key timezone):
+ * coldchainctl shows the reply's times in it. */
+static char *reply_take_zoned(cJSON *o, const struct cc_config *cfg)
+{
+	if (cfg && cfg->timezone && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok")))
+		cJSON_AddStringToObject(o, "timezone", cfg->timezone);
+	return reply_take(o);
+}
+
 /* 1 when a JSON string in the (parsed, so well-formed) text p[0..n) holds
  * the escape \u0000: cJSON would end the C string there and the rest of
  * the value would be lost without a word. */
@@ -745,7 +754,7 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 	}
 out:
 	cJSON_Delete(req);
-	return reply_take(o);
+	return reply_take_zoned(o, cfg);
 }
 
 /* --- socket -------------------------------------------------------------- */

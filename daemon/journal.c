@@ -834,8 +834,8 @@ static char *cap_summary(struct journal *j)
 		char *w;
 		if (!j->cons[i]->dropped)
 			continue;
-		w = xasprintf("%s%s%s lost %" PRIu64 " points in all", who, *who ? ", " : "", j->cons[i]->name,
-			      j->cons[i]->dropped);
+		w = xasprintf("%s%s%s lost %" PRIu64 " %s in all", who, *who ? ", " : "", j->cons[i]->name,
+			      j->cons[i]->dropped, plural(j->cons[i]->dropped, "point", "points"));
 		free(who);
 		who = w;
 	}
@@ -984,9 +984,10 @@ struct journal *journal_open(const struct journal_conf *conf)
 	}
 	if (j->nsegs > 1 || j->st.corrupt_skipped || j->st.torn_truncated || j->st.gaps) {
 		uint64_t span = j->next_seq - (j->nsegs ? j->segs[0].first_seq : 0);
-		log_info("journal %s: recovered %zu segments, %" PRIu64 " bytes, %" PRIu64
-			 " lines held (each output resumes from its own position)", j->dir,
-			 j->nsegs, j->total_bytes, span > j->st.lines_lost ? span - j->st.lines_lost : 0);
+		uint64_t held = span > j->st.lines_lost ? span - j->st.lines_lost : 0;
+		log_info("journal %s: recovered %zu %s, %" PRIu64 " bytes, %" PRIu64
+			 " %s held (each output resumes from its own position)", j->dir, j->nsegs,
+			 plural(j->nsegs, "segment", "segments"), j->total_bytes, held, plural(held, "line", "lines"));
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1074,8 +1075,8 @@ static void enforce_cap(struct journal *j, char **msg)
 				c->dirty = 1;
 			}
 			if (lost) {
-				char *w = xasprintf("%s%s%s lost %" PRIu64 " points", who, *who ? ", " : "", c->name,
-						    lost);
+				char *w = xasprintf("%s%s%s lost %" PRIu64 " %s", who, *who ? ", " : "", c->name,
+						    lost, plural(lost, "point", "points"));
 				free(who);
 				who = w;
 			}
@@ -1090,10 +1091,11 @@ static void enforce_cap(struct journal *j, char **msg)
 		if (!*msg && log_rl_allow(&j->rl_cap, LOG_EVERY_MS, &supp)) {
 			char sz[32];
 			format_size(j->max_size, sz, sizeof(sz));
-			*msg = xasprintf("journal: max_size %s reached: %" PRIu64 " oldest segment(s) dropped, the last "
-					 "%s (%" PRIu64 " bytes)%s%s; %" PRIu64 " points dropped in all so far",
-					 sz, j->cap_unlogged_segs, path, s.size, *who ? ": " : "", who,
-					 j->st.dropped_oldest);
+			*msg = xasprintf("journal: max_size %s reached: %" PRIu64 " oldest %s dropped, the last "
+					 "%s (%" PRIu64 " bytes)%s%s; %" PRIu64 " %s dropped in all so far",
+					 sz, j->cap_unlogged_segs, plural(j->cap_unlogged_segs, "segment", "segments"), path,
+					 s.size, *who ? ": " : "", who, j->st.dropped_oldest,
+					 plural(j->st.dropped_oldest, "point", "points"));
 			j->cap_unlogged_segs = 0;
 		}
 		free(who);
@@ -1190,8 +1192,9 @@ static char *append_failed(struct journal *j, int r, uint32_t nlines, int lost)
 	j->write_fail_run++;
 	if (!log_rl_allow(&j->rl_write, LOG_EVERY_MS, &supp))
 		return NULL;
-	return xasprintf("journal %s: cannot append (%u failures suppressed; %" PRIu64 " lines lost so far): %s",
-			 j->dir, supp, j->st.lines_not_journaled, strerror(-r));
+	return xasprintf("journal %s: cannot append (%u %s suppressed; %" PRIu64 " %s lost so far): %s", j->dir, supp,
+			 plural(supp, "failure", "failures"), j->st.lines_not_journaled,
+			 plural(j->st.lines_not_journaled, "line", "lines"), strerror(-r));
 }
 
 /* lost: a failure loses the lines (counted in lines_not_journaled); 0 when

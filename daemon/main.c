@@ -3,8 +3,8 @@
  * runs the main loop: signals (handlers only set flags), reload, periodic
  * self-metrics, orderly shutdown. */
 #include <errno.h>
-#include <getopt.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -34,6 +34,7 @@
 #include "notify.h"
 #include "schema_doc.h"
 #include "pipeline.h"
+#include "testmode.h"
 #include "util.h"
 #include "web/web.h"
 
@@ -161,24 +162,30 @@ static const struct option long_options[] = {
 	{ "print", no_argument, NULL, 'p' },	    { "debug", no_argument, NULL, 'd' },
 	{ "schema-markdown", no_argument, NULL, 'S' }, { "schema-man", no_argument, NULL, 'M' },
 	{ "version", no_argument, NULL, 'V' },	    { "help", no_argument, NULL, 'h' },
+	{ "test", no_argument, NULL, 'T' },	    { "duration", required_argument, NULL, 'D' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: coldchaind [-c FILE] [-n | -p] [-d]\n"
+		"usage: coldchaind [-c FILE] [-n | -p | --test [--duration 10s]] [-d]\n"
 		"       coldchaind -S | -M | -V | -h\n"
 		"  -c, --config FILE    configuration file (default %s/coldchaind/coldchaind.conf)\n"
 		"  -n, --check          check the configuration, print \"configuration OK\" or every error\n"
 		"  -p, --print          print the effective configuration with every default filled in\n"
 		"  -d, --debug          debug logging\n"
+		"      --test           read every Modbus point once and listen to MQTT for --duration\n"
+		"                       (default 10s); print the line protocol on stdout, write nothing;\n"
+		"                       exit 1 if a read failed (each failure on stderr)\n"
+		"      --duration TIME  how long --test listens to MQTT (1ms..1h)\n"
 		"  -S, --schema-markdown  print the configuration reference (every key) as Markdown\n"
 		"  -M, --schema-man     print the coldchaind.conf(5) man page\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           print this help\n"
-		"Exit status: 0 clean stop or valid configuration, 1 invalid configuration or\n"
-		"start-up failure, 2 usage error.  See coldchaind(8) and coldchaind.conf(5).\n",
+		"Exit status: 0 clean stop, valid configuration or --test reads all worked, 1 invalid\n"
+		"configuration, start-up failure or a --test read failed, 2 usage error.\n"
+		"See coldchaind(8) and coldchaind.conf(5).\n",
 		CC_SYSCONFDIR);
 }
 
@@ -625,7 +632,8 @@ static int reload(struct running *r, const char *path)
 		if (log_level_parse(ncfg->log_level, &lvl) == 0)
 			log_set_level(lvl);
 	}
-	log_info("configuration reloaded: %zu buses, %zu outputs", r->nbuses, r->nouts);
+	log_info("configuration reloaded: %zu %s, %zu %s", r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts,
+		 plural(r->nouts, "output", "outputs"));
 	return 0;
 }
 
@@ -673,6 +681,8 @@ static void install_signals(sigset_t *blocked, sigset_t *waitmask)
 struct options {
 	const char *path;
 	int check, print, debug;
+	int test;            /* --test */
+	int64_t duration_ms; /* --duration: how long --test listens to MQTT */
 };
 
 /* The process around the running configuration: the state-dir lock, the
@@ -692,6 +702,15 @@ static int options_parse(int argc, char **argv, struct options *o, int *rc)
 	*rc = 0;
 	while ((opt = getopt_long(argc, argv, "c:npdSMVh", long_options, NULL)) != -1) {
 		switch (opt) {
+		case 'T': o->test = 1; break;
+		case 'D':
+			if (parse_duration_ms(optarg, &o->duration_ms) < 0 || o->duration_ms <= 0 ||
+			    o->duration_ms > 3600000) {
+				fprintf(stderr, "coldchaind: --duration %s: expected 1ms..1h, e.g. 10s\n", optarg);
+				*rc = 2;
+				return 1;
+			}
+			break;
 		case 'c': o->path = optarg; break;
 		case 'n': o->check = 1; break;
 		case 'p': o->print = 1; break;
@@ -703,7 +722,7 @@ static int options_parse(int argc, char **argv, struct options *o, int *rc)
 		default: usage(stderr); *rc = 2; return 1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (o->test && (o->check || o->print))) {
 		usage(stderr);
 		*rc = 2;
 		return 1;
@@ -724,6 +743,23 @@ static int check_or_print(const struct options *o)
 		printf("configuration OK\n");
 	config_free(cfg);
 	return 0;
+}
+
+/* --test: the exit status.  Nothing of setup(): no lock, no socket, no
+ * privilege drop (it reads what the invoking user may read). */
+static int test_run(const struct options *o)
+{
+	struct cc_config *cfg = NULL;
+	enum log_level lvl = LOG_LVL_WARN;
+	int rc;
+
+	if (load_or_report(o->path, &cfg) < 0)
+		return 1;
+	log_open(LOG_TARGET_STDERR, o->debug ? LOG_LVL_DEBUG : lvl);
+	rc = testmode_run(cfg, o->duration_ms);
+	config_free(cfg);
+	log_close();
+	return rc;
 }
 
 /* Configuration, logging, the state-dir lock, the control socket (before
@@ -798,8 +834,8 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 		report_config_hand_over(path);
 	}
 	buses_start(r);
-	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
-		 r->nbuses, r->nouts, path);
+	log_info("coldchaind %s started: site %s, %zu %s, %zu %s, config %s", CC_VERSION, r->cfg->site,
+		 r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts, plural(r->nouts, "output", "outputs"), path);
 	notify_send("READY=1\nSTATUS=polling");
 	/* Type=notify + WatchdogSec=: pinged from the main loop, so a wedged
 	 * main loop gets the daemon restarted. */
@@ -893,8 +929,8 @@ static void shutdown_all(struct running *r, struct proc *p)
 		output_stop(r->outs[i], deadline);
 		output_get_stats(r->outs[i], &st);
 		if (st.pending)
-			log_info("output %s: %" PRIu64 " lines undelivered at shutdown, kept in the journal",
-				 output_name(r->outs[i]), st.pending);
+			log_info("output %s: %" PRIu64 " %s undelivered at shutdown, kept in the journal",
+				 output_name(r->outs[i]), st.pending, plural(st.pending, "line", "lines"));
 	}
 	for (size_t i = 0; i < r->nouts; i++)
 		output_free(r->outs[i]);
@@ -911,7 +947,7 @@ static void shutdown_all(struct running *r, struct proc *p)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf" };
+	struct options o = { .path = CC_SYSCONFDIR "/coldchaind/coldchaind.conf", .duration_ms = 10000 };
 	struct running r = { 0 };
 	struct proc p = { 0 };
 	int rc;
@@ -920,6 +956,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.check || o.print)
 		return check_or_print(&o);
+	if (o.test)
+		return test_run(&o);
 	if (setup(&o, &r, &p) < 0)
 		return 1;
 	journal_start(&r);

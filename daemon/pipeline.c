@@ -12,6 +12,7 @@
 #include "../codec/lineproto.h"
 #include "journal.h"
 #include "log.h"
+#include "util.h"
 
 static struct journal *journal;
 static pipeline_consumer_fn *consumer;
@@ -19,6 +20,14 @@ static void *consumer_arg;
 static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t dropped;
 static struct log_rl drop_rl;
+static pipeline_lines_fn *lines_sink;
+static void *lines_sink_arg;
+
+void pipeline_set_lines_sink(pipeline_lines_fn *fn, void *arg)
+{
+	lines_sink = fn;
+	lines_sink_arg = arg;
+}
 
 void pipeline_set_journal(struct journal *j)
 {
@@ -58,7 +67,8 @@ static void count_dropped(size_t nlines, const char *why)
 	say = log_rl_allow(&drop_rl, 60000, &more);
 	pthread_mutex_unlock(&drop_lock);
 	if (say)
-		log_warn("sink: %zu lines dropped: %s (%" PRIu32 " more messages suppressed)", nlines, why, more);
+		log_warn("sink: %zu %s dropped: %s (%" PRIu32 " more %s suppressed)", nlines,
+			 plural(nlines, "line", "lines"), why, more, plural(more, "message", "messages"));
 }
 
 /*
@@ -151,6 +161,8 @@ void pipeline_submit_unjournaled(const struct cc_sample *s, size_t n, size_t nli
 
 int pipeline_journal_writable(void)
 {
+	if (lines_sink)
+		return 1;
 	return journal_writable(journal);
 }
 
@@ -176,6 +188,10 @@ void pipeline_submit_lines(const char *lines, size_t len, size_t nlines)
 		n++;
 	if (lines[len - 1] != '\n')
 		n++; /* the reader adds the missing '\n' */
+	if (lines_sink) {
+		lines_sink(lines_sink_arg, lines, len);
+		return;
+	}
 	if (!journal) {
 		count_dropped(n, "no journal");
 		return;

@@ -18,6 +18,12 @@ struct lp_buf;
  * while no source runs. */
 void pipeline_set_journal(struct journal *j);
 
+/* `coldchaind --test`: every line that would be journaled goes to fn
+ * instead (from the submitting source's thread, concurrently), nothing to
+ * the journal.  Set it only while no source runs; NULL: the journal. */
+typedef void pipeline_lines_fn(void *arg, const char *lines, size_t len);
+void pipeline_set_lines_sink(pipeline_lines_fn *fn, void *arg);
+
 /* Who gets every submitted sample once its lines are journaled (the alarm
  * engine: main.c wires it, so the pipeline does not depend on it); NULL: no
  * one.  Called from the submitting source's thread, concurrently.  Not

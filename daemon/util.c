@@ -333,3 +333,8 @@ int time_fmt_local(int64_t ns, char *buf, size_t n, int style)
 	}
 	return len;
 }
+
+const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

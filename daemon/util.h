@@ -50,6 +50,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The word for a count, for messages people read: plural(1, "bus", "buses")
+ * is "bus", any other n the plural ("0 buses", "2 buses"). */
+const char *plural(uint64_t n, const char *one, const char *many);
+
 /* Copy with truncation, always NUL-terminates; returns strlen(src). */
 size_t strlcpy_cc(char *dst, const char *src, size_t size);
 

@@ -105,7 +105,7 @@ def dashboard(uid, title, desc, panels, variables, annotations=None, time_from="
     }] + (annotations or [])
     return {
         "uid": uid, "title": title, "description": desc, "tags": ["coldchaind"],
-        "timezone": "utc", "schemaVersion": 38, "version": 1, "editable": True,
+        "timezone": "browser", "schemaVersion": 38, "version": 1, "editable": True,
         "graphTooltip": 1, "refresh": "30s", "time": {"from": time_from, "to": "now"},
         "templating": {"list": variables}, "annotations": {"list": ann}, "panels": panels,
         "links": [{"title": "coldchaind", "type": "dashboards", "tags": ["coldchaind"], "asDropdown": True}],

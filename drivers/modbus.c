@@ -244,8 +244,9 @@ static void link_try(struct mb_bus *b, int64_t now)
 
 	if (rc == 0) {
 		if (b->link_fails > 0)
-			log_info("bus %s: connected to %s again after %u failures", b->conf->name,
-				 link_name(b, where, sizeof(where)), b->link_fails);
+			log_info("bus %s: connected to %s again after %u %s", b->conf->name,
+				 link_name(b, where, sizeof(where)), b->link_fails,
+				 plural(b->link_fails, "failure", "failures"));
 		else
 			log_info("bus %s: connected to %s", b->conf->name, link_name(b, where, sizeof(where)));
 		b->connected = 1;
@@ -378,8 +379,8 @@ static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
 		return;
 	}
 	log_warn("bus %s unit %d (%s): unit refuses reads across unused addresses; splitting requests "
-		 "(max_gap 0: %zu requests instead of %zu)",
-		 b->conf->name, c->unit, c->name, np.nreqs, d->plan.nreqs);
+		 "(max_gap 0: %zu %s instead of %zu)",
+		 b->conf->name, c->unit, c->name, np.nreqs, plural(np.nreqs, "request", "requests"), d->plan.nreqs);
 	plan_free(&d->plan);
 	d->plan = np;
 }
@@ -622,8 +623,8 @@ static void poll_settle(struct mb_bus *b, struct mb_dev *d, const struct poll_ru
 		dev_replan_split(b, d);
 	if (run->answered && !run->timed_out) {
 		if (d->fails > 0)
-			log_info("bus %s unit %d (%s): answering again after %u failures", b->conf->name, c->unit,
-				 c->name, d->fails);
+			log_info("bus %s unit %d (%s): answering again after %u %s", b->conf->name, c->unit,
+				 c->name, d->fails, plural(d->fails, "failure", "failures"));
 		d->fails = 0;
 		d->up = 1;
 	} else if (run->timed_out) {
@@ -738,7 +739,8 @@ static void bus_free(struct mb_bus *b)
 	free(b);
 }
 
-struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
+/* A bus with its devices planned, its thread not started. */
+static struct mb_bus *bus_new(const struct cc_bus_conf *conf, const char *site)
 {
 	struct mb_bus *b = xcalloc(1, sizeof(*b));
 	pthread_condattr_t ca;
@@ -791,6 +793,14 @@ struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
 		b->rng = (b->rng ^ (unsigned char)*p) * 0x100000001b3ULL;
 	if (!b->rng)
 		b->rng = 1;
+	return b;
+}
+
+struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site)
+{
+	struct mb_bus *b = bus_new(conf, site);
+	int rc;
+
 	rc = pthread_create(&b->thr, NULL, bus_main, b);
 	if (rc != 0) {
 		log_err("bus %s: cannot start worker thread: %s", conf->name, strerror(rc));
@@ -816,6 +826,85 @@ void mb_bus_stop(struct mb_bus *b)
 	pthread_mutex_unlock(&b->lock);
 	pthread_join(b->thr, NULL);
 	bus_free(b);
+}
+
+/* --- coldchaind --test: every point once ------------------------------------ */
+
+/* Each point of request r failed with message why. */
+static int once_fail(const struct mb_bus *b, const struct mb_dev *d, const struct plan_req *r, const char *why,
+		     mb_fail_fn *fail, void *arg)
+{
+	for (size_t k = 0; k < r->npoints; k++) {
+		const struct cc_point_conf *p = &d->conf->points[r->points[k]];
+		fail(b->conf->name, d->conf->unit, d->conf->name, table_name(p->table), p->address, p->channel, why,
+		     arg);
+	}
+	return (int)r->npoints;
+}
+
+/* One poll of d, as a slot of the running daemon records it; the number of
+ * points that failed. */
+static int once_device(struct mb_bus *b, struct mb_dev *d, mb_fail_fn *fail, void *arg)
+{
+	const char *why = NULL; /* set: the link or the unit is gone, the rest fails with it */
+	int nfail = 0;
+
+	for (size_t i = 0; i < d->plan.nreqs; i++)
+		samples_fail(d, &d->plan.reqs[i]);
+	modbus_set_slave(b->ctx, d->conf->unit);
+	for (size_t i = 0; i < d->plan.nreqs; i++) {
+		const struct plan_req *r = &d->plan.reqs[i];
+		int rc, e;
+
+		if (why) {
+			nfail += once_fail(b, d, r, why, fail, arg);
+			continue;
+		}
+		if (b->conf->is_rtu && b->conf->turnaround_ms > 0 && b->last_req_end > 0)
+			wait_until(b, b->last_req_end + b->conf->turnaround_ms);
+		rc = req_exec(b, r);
+		e = rc >= 0 ? EMBMDATA : errno;
+		b->last_req_end = time_mono_ms();
+		if (rc == r->count) {
+			samples_decode(b, d, r, time_now_ns());
+			continue;
+		}
+		nfail += once_fail(b, d, r, modbus_strerror(e), fail, arg);
+		if (!is_exception(e))
+			modbus_flush(b->ctx);
+		if (e == ETIMEDOUT || is_link_error(e))
+			why = modbus_strerror(e); /* as the daemon: the poll stops at a timeout */
+	}
+	if (d->conf->npoints)
+		pipeline_submit(d->samples, d->conf->npoints);
+	return nfail;
+}
+
+int mb_bus_read_once(const struct cc_bus_conf *conf, const char *site, mb_fail_fn *fail, void *arg)
+{
+	struct mb_bus *b = bus_new(conf, site);
+	int rc = link_open(b), nfail = 0;
+
+	b->connected = rc == 0;
+	for (size_t i = 0; i < b->ndevs; i++) {
+		struct mb_dev *d = &b->devs[i];
+
+		if (d->next_due == INT64_MAX) /* not planned: said at bus_new */
+			continue;
+		if (b->connected) {
+			nfail += once_device(b, d, fail, arg);
+			continue;
+		}
+		for (size_t k = 0; k < d->plan.nreqs; k++) {
+			samples_fail(d, &d->plan.reqs[k]);
+			nfail += once_fail(b, d, &d->plan.reqs[k], modbus_strerror(-rc), fail, arg);
+		}
+		if (d->conf->npoints)
+			pipeline_submit(d->samples, d->conf->npoints);
+	}
+	link_close(b);
+	bus_free(b);
+	return nfail;
 }
 
 void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const struct mb_unit_stats *st, void *arg),

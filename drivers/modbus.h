@@ -28,6 +28,17 @@ struct mb_bus *mb_bus_start(const struct cc_bus_conf *conf, const char *site);
 /* Asks the worker to stop and joins it (bounded by one timeout). */
 void mb_bus_stop(struct mb_bus *b);
 
+/*
+ * `coldchaind --test`: on the calling thread, opens conf's link, polls every
+ * device once with its request plan, and hands each device's samples to
+ * pipeline_submit() as a polling slot of the running daemon does (a failed
+ * point as a comm_error sample); fail is called once per point that could
+ * not be read.  Returns the number of such points.
+ */
+typedef void mb_fail_fn(const char *bus, int unit, const char *device, const char *table, unsigned address,
+			const char *channel, const char *why, void *arg);
+int mb_bus_read_once(const struct cc_bus_conf *conf, const char *site, mb_fail_fn *fail, void *arg);
+
 /* Calls fn once per device with a snapshot of its counters (thread-safe). */
 void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const struct mb_unit_stats *st, void *arg),
 			  void *arg);

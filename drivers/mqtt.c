@@ -130,6 +130,10 @@ struct mqtt_client {
 	const char *watch_filter;
 	mqtt_watch_fn watch;
 	void *watch_arg;
+	/* `coldchaind --test`: its own copy of the configuration (own client
+	 * id, clean session), subscribed at QoS 0 without any $share group */
+	struct cc_mqtt_conf *test_conf;
+	char test_id[64];
 	/* the alert publisher: recent PUBACKs (mid, reason), guarded by lock */
 	int acked[64], acked_rc[64];
 	unsigned nacked;
@@ -698,12 +702,13 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 		return;
 	}
 	/* Always (re)subscribe: a resumed session keeps them, a new one does not,
-	 * and subscribing again is harmless. */
+	 * and subscribing again is harmless.  A test client leaves the shared
+	 * group alone: joining it would take messages from the running daemon. */
 	for (size_t i = 0; i < c->nsubs; i++) {
-		int e = mosquitto_subscribe(mosq, NULL, c->subs[i].pat.filter, c->subs[i].conf->qos);
+		const char *f = c->test_conf ? c->subs[i].pat.match : c->subs[i].pat.filter;
+		int e = mosquitto_subscribe(mosq, NULL, f, c->test_conf ? 0 : c->subs[i].conf->qos);
 		if (e != MOSQ_ERR_SUCCESS)
-			log_err("mqtt broker %s: cannot subscribe to %s: %s", c->broker, c->subs[i].pat.filter,
-				mosquitto_strerror(e));
+			log_err("mqtt broker %s: cannot subscribe to %s: %s", c->broker, f, mosquitto_strerror(e));
 	}
 }
 
@@ -1124,6 +1129,7 @@ static void client_free(struct mqtt_client *c)
 	}
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
+	free(c->test_conf);
 	free(c);
 }
 
@@ -1173,13 +1179,22 @@ static int client_setup_mosq(struct mqtt_client *c)
 
 
 static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
-				 mqtt_watch_fn watch, void *watch_arg)
+				 mqtt_watch_fn watch, void *watch_arg, int test)
 {
 	struct mqtt_client *c = xcalloc(1, sizeof(*c));
 	pthread_condattr_t ca;
 	int rc, e = EINVAL;
 
 	pthread_once(&lib_once, lib_init);
+	if (test) {
+		c->test_conf = xmalloc(sizeof(*c->test_conf));
+		*c->test_conf = *m;
+		snprintf(c->test_id, sizeof(c->test_id), "coldchaind-test-%ld", (long)getpid());
+		c->test_conf->client_id = c->test_id;
+		c->test_conf->clean_session = 1;
+		c->test_conf->session_expiry_ms = 0;
+		m = c->test_conf;
+	}
 	c->watch_filter = watch_filter;
 	c->watch = watch;
 	c->watch_arg = watch_arg;
@@ -1217,7 +1232,8 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		e = rc;
 		goto fail;
 	}
-	log_info("mqtt broker %s: %zu subscriptions, client id %s, %s%s", c->broker, c->nsubs, m->client_id,
+	log_info("mqtt broker %s: %zu %s, client id %s, %s%s", c->broker, c->nsubs,
+		 plural(c->nsubs, "subscription", "subscriptions"), m->client_id,
 		 m->clean_session ? "clean session" : "persistent session", m->tls ? ", TLS" : "");
 	return c;
 fail:
@@ -1228,7 +1244,12 @@ fail:
 
 struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *m, const char *site)
 {
-	return start(m, site, NULL, NULL, NULL);
+	return start(m, site, NULL, NULL, NULL, 0);
+}
+
+struct mqtt_client *mqtt_test_start(const struct cc_mqtt_conf *conf, const char *site)
+{
+	return start(conf, site, NULL, NULL, NULL, 1);
 }
 
 void mqtt_stop(struct mqtt_client *c)
@@ -1595,7 +1616,7 @@ int mqtt_watch(const struct cc_mqtt_conf *m, const char *site, const char *filte
 	w.session_expiry_ms = 0;
 	pthread_mutex_init(&ws.lock, NULL);
 	pthread_cond_init(&ws.cond, NULL);
-	c = start(&w, site, filter, watch_count, &ws);
+	c = start(&w, site, filter, watch_count, &ws, 0);
 	if (!c) {
 		rc = -(errno ? errno : EINVAL);
 		goto out;

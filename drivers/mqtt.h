@@ -21,6 +21,12 @@ struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site
 /* Disconnects cleanly (pending acknowledgements are sent first), joins the
  * thread and frees everything, including the channels it created. */
 void mqtt_stop(struct mqtt_client *c);
+/* `coldchaind --test`: as mqtt_start, but with its own client id
+ * (coldchaind-test-PID) and a clean session, every subscription at QoS 0
+ * and outside any $share group, so the running daemon's session and share
+ * of the messages stay untouched.  Samples go to pipeline_submit() as
+ * usual (main.c points the pipeline at stdout). */
+struct mqtt_client *mqtt_test_start(const struct cc_mqtt_conf *conf, const char *site);
 
 /*
  * The MQTT alert publisher (outputs.alerts_mqtt): an output (outputs/

@@ -30,6 +30,7 @@ struct send_result {
 	size_t done;     /* lines delivered or refused (SEND_OK, SEND_REJECT, partial file writes) */
 	size_t rejected; /* SEND_REJECT: lines refused */
 	int64_t retry_after_ms;
+	int64_t retry_cap_ms; /* > 0: retry no later than this (a missing database, outputs/influx.c) */
 	const char *quarantine; /* SEND_REJECT of lines: where they went (named in the log) */
 	char error[sizeof(((struct output_stats *)0)->last_error)];
 };

@@ -24,6 +24,11 @@
 #define QUAR_REASON_MAX 1024   /* reason bytes before each quarantined line (not a
                                 * whole 64 KiB error body before every line) */
 #define LOG_EVERY_MS 30000     /* rate limit for repeated failure messages */
+/* A database that is missing (and that we may not or could not create) is
+ * retried every 5 s, not at backoff_max: whoever creates it by hand sees the
+ * points arrive within seconds, and a 404 every 5 s costs the server
+ * nothing. */
+#define MISSING_DB_RETRY_MS 5000
 
 struct influx {
 	struct http http;
@@ -39,6 +44,8 @@ struct influx {
 	size_t refused_cap;
 	char **reasons; /* per refused line, or NULL: the whole message */
 	struct log_rl rl_quar;
+	int create_database; /* v1: CREATE DATABASE on "database not found" */
+	int create_tried;    /* since the last successful write: once per episode */
 };
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -296,6 +303,75 @@ static void refuse_all(struct influx *ix, size_t nlines)
 	memset(ix->reasons, 0, nlines * sizeof(*ix->reasons));
 }
 
+/* 1 when a v1 write's 404 says the database is missing. */
+static int db_missing(const struct influx *ix, const char *msg)
+{
+	return strstr(ix->influx_err, "database not found") || strstr(msg, "database not found");
+}
+
+/* InfluxQL: "name" with '"' and '\\' escaped, for CREATE DATABASE. */
+static char *quote_ident(const char *name)
+{
+	char *q = xmalloc(2 * strlen(name) + 3), *p = q;
+
+	*p++ = '"';
+	for (const char *c = name; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			*p++ = '\\';
+		*p++ = *c;
+	}
+	*p++ = '"';
+	*p = '\0';
+	return q;
+}
+
+/*
+ * The database is missing: CREATE DATABASE once per episode (until a write
+ * succeeds), when create_database allows it, with the output's credentials
+ * (the handle's basic auth), on the output's connection.  1 when created
+ * (logged), 0 otherwise (refused or failed: logged, rate-limited by the
+ * episode).  The write URL is put back on the handle.
+ */
+static int influx_create_db(struct influx *ix)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	char *ident = quote_ident(ix->database), *stmt = xasprintf("CREATE DATABASE %s", ident);
+	char *esc = curl_easy_escape(ix->http.easy, stmt, 0), *body = NULL, *url = NULL, err[256] = "", msg[200];
+	size_t ul = strlen(ix->url);
+	long code = 0;
+	curl_off_t ra;
+	int ok = 0;
+
+	if (!ix->create_database || ix->create_tried || !h || !esc)
+		goto out;
+	ix->create_tried = 1;
+	while (ul && ix->url[ul - 1] == '/')
+		ul--;
+	url = xasprintf("%.*s/query", (int)ul, ix->url);
+	body = xasprintf("q=%s", esc);
+	if (http_request(&ix->http, url, h, body, strlen(body), &code, &ra, err, sizeof(err)) < 0) {
+		log_warn("output %s: database %s not found; CREATE DATABASE failed: %s", ix->name, ident, err);
+		goto out;
+	}
+	output_excerpt(msg, sizeof(msg), ix->http.resp, ix->http.resp_len);
+	ok = code >= 200 && code < 300 && !strstr(msg, "\"error\"");
+	if (ok)
+		log_info("output %s: database %s not found; created it (CREATE DATABASE)", ix->name, ident);
+	else
+		log_warn("output %s: database %s not found and CREATE DATABASE was refused (HTTP %ld: %s); "
+			 "retrying the write every %d s until someone creates it",
+			 ix->name, ident, code, msg, MISSING_DB_RETRY_MS / 1000);
+out:
+	curl_easy_setopt(ix->http.easy, CURLOPT_URL, ix->write_url);
+	curl_slist_free_all(h);
+	curl_free(esc);
+	free(ident);
+	free(stmt);
+	free(body);
+	free(url);
+	return ok;
+}
+
 /*
  * One POST of body on the output's handle, bounded by its timeouts (and by
  * the shutdown deadline).  Returns 0 with the HTTP status in *code, or -1
@@ -329,6 +405,7 @@ static void influx_send(void *be, struct output *out, const char *data, size_t l
 		output_excerpt(msg, sizeof(msg), ix->http.resp, ix->http.resp_len);
 
 	if (code >= 200 && code < 300) {
+		ix->create_tried = 0;
 		r->status = SEND_OK;
 		r->done = nlines;
 		return;
@@ -359,7 +436,13 @@ static void influx_send(void *be, struct output *out, const char *data, size_t l
 		r->status = SEND_AUTH;
 		output_fmt(r->error, sizeof(r->error), "unauthorised (HTTP %ld)%s%s", code, msg[0] ? ": " : "", msg);
 	} else if (code == 404) {
+		if (!ix->v2 && db_missing(ix, msg) && influx_create_db(ix)) {
+			influx_send(be, out, data, len, nlines, r); /* at once, once: create_tried is set */
+			return;
+		}
 		r->status = SEND_SLOW;
+		if (!ix->v2 && db_missing(ix, msg))
+			r->retry_cap_ms = MISSING_DB_RETRY_MS;
 		if (ix->v2)
 			output_fmt(r->error, sizeof(r->error), "HTTP 404: %s (org \"%s\" and bucket \"%s\" must exist)",
 				  msg[0] ? msg : "not found", ix->org, ix->bucket);
@@ -529,6 +612,7 @@ static struct influx *influx_from_conf(const struct cc_influx_conf *conf, const 
 	ix->quarantine = output_strdup_or_null(conf->quarantine);
 	ix->insecure = conf->insecure;
 	ix->gzip = conf->gzip;
+	ix->create_database = !conf->v2 && conf->create_database;
 	return ix;
 }
 

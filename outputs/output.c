@@ -429,8 +429,8 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 			if (is_event_kind(o))
 				UNLOCKED(o, log_warn("output %s: event refused, skipped: %s", o->name, r->error));
 			else if (log_rl_allow(&o->rl_reject, LOG_EVERY_MS, &supp))
-				UNLOCKED(o, log_warn("output %s: server refused %zu of %zu lines (quarantined in %s): "
-						     "%s%s", o->name, r->rejected, sent,
+				UNLOCKED(o, log_warn("output %s: server refused %zu of %zu %s (quarantined in %s): "
+						     "%s%s", o->name, r->rejected, sent, plural(sent, "line", "lines"),
 						     r->quarantine ? r->quarantine : "-", r->error,
 						     supp ? " (earlier refusals suppressed)" : ""));
 		}
@@ -450,7 +450,8 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 
 			o->failures = 0;
 			o->rl_fail.last_ms = 0; /* the next outage is logged at once */
-			UNLOCKED(o, log_info("output %s: delivering again after %u failures", o->name, f));
+			UNLOCKED(o, log_info("output %s: delivering again after %u %s", o->name, f,
+					     plural(f, "failure", "failures")));
 		}
 		break;
 	case SEND_RETRY:
@@ -461,6 +462,8 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 		o->st.retried++;
 		o->failures++;
 		d = backoff_ms(o, r->status != SEND_RETRY);
+		if (r->retry_cap_ms > 0 && d > r->retry_cap_ms)
+			d = r->retry_cap_ms;
 		if (r->retry_after_ms > d)
 			d = r->retry_after_ms;
 		o->retry_at = now + d;
@@ -477,7 +480,8 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 		if (o->split_left < sent)
 			o->split_left = sent;
 		o->bisect = r->status == SEND_BISECT;
-		UNLOCKED(o, log_info("output %s: %s: sending the %zu lines in halves%s", o->name, r->error, sent,
+		UNLOCKED(o, log_info("output %s: %s: sending the %zu %s in halves%s", o->name, r->error, sent,
+				     plural(sent, "line", "lines"),
 				     r->status == SEND_BISECT ? " to find the refused ones" : ""));
 		break;
 	}
@@ -697,8 +701,8 @@ void output_stop(struct output *o, int64_t deadline_ms)
 	queue_free(o);
 	pthread_mutex_unlock(&o->mu);
 	if (cs.pending_lines)
-		log_info("output %s: stopped with %" PRIu64 " lines undelivered (kept in the journal)", o->name,
-			 cs.pending_lines);
+		log_info("output %s: stopped with %" PRIu64 " %s undelivered (kept in the journal)", o->name,
+			 cs.pending_lines, plural(cs.pending_lines, "line", "lines"));
 	journal_consumer_close(o->cons);
 	o->cons = NULL;
 }

@@ -85,6 +85,7 @@ run_prog "config/check_readme.sh" "$UNIT_TIMEOUT" bash tests/config/check_readme
 run_prog "config/check_man.sh" "$UNIT_TIMEOUT" bash tests/config/check_man.sh "$BUILD_DIR"
 run_prog "config/check_layout.sh" "$UNIT_TIMEOUT" bash tests/config/check_layout.sh "$BUILD_DIR"
 run_prog "config/check_functions.sh" "$UNIT_TIMEOUT" bash tests/config/check_functions.sh "$BUILD_DIR"
+run_prog "config/check_plurals.sh" "$UNIT_TIMEOUT" bash tests/config/check_plurals.sh
 run_prog "config/check_po.sh" "$UNIT_TIMEOUT" bash tests/config/check_po.sh "$BUILD_DIR"
 
 section "fuzz corpus replay"

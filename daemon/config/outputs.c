@@ -61,7 +61,7 @@ const char *const start_names[] = { "end", "oldest", NULL };
 #define BATCH_BYTES_HELP "bytes per request (before gzip): a batch leaves at batch lines, batch_bytes or flush age"
 #define QUARANTINE_HELP "file the lines the server refuses are appended to, each after a '#' line with the reason"
 
-enum { IK_NAME, IK_URL, IK_DATABASE, IK_RP, IK_USERNAME, IK_PASSWORD_FILE, IK_CA_FILE, IK_INSECURE, IK_GZIP,
+enum { IK_NAME, IK_URL, IK_DATABASE, IK_CREATE_DATABASE, IK_RP, IK_USERNAME, IK_PASSWORD_FILE, IK_CA_FILE, IK_INSECURE, IK_GZIP,
        IK_BATCH, IK_FLUSH, IK_TIMEOUT, IK_CONNECT_TIMEOUT, IK_BACKOFF, IK_BATCH_BYTES, IK_QUARANTINE, IK_START, IK_N };
 static const struct key influx_keys[] = {
 	[IK_NAME] = { .name = "name", .kt = KT_NAME, .flags = KF_DYN, .off = OFF(cc_influx_conf, name),
@@ -70,6 +70,10 @@ static const struct key influx_keys[] = {
 		     .range = "http:// or https://, no query", .help = "server URL, e.g. http://127.0.0.1:8086" },
 	[IK_DATABASE] = { .name = "database", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_influx_conf, database),
 			  .help = "database written to" },
+	[IK_CREATE_DATABASE] = { .name = "create_database", .kt = KT_BOOL, .off = OFF(cc_influx_conf, create_database),
+				.def = "true",
+				.help = "on \"database not found\" send CREATE DATABASE once (with this output's "
+					"credentials) and write again at once; false: never, and retry every 5s" },
 	[IK_RP] = { .name = "retention_policy", .kt = KT_STR, .off = OFF(cc_influx_conf, retention_policy),
 		    .help = "retention policy; the database's default when unset" },
 	[IK_USERNAME] = { .name = "username", .kt = KT_STR, .off = OFF(cc_influx_conf, username),

@@ -521,8 +521,10 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
 	if (e->nrooms || e->nrules)
-		log_info("engine: %zu rooms, %zu lots, %zu rules, %zu alarms, %zu channels watched", e->nrooms, nl,
-			 e->nrules, e->nalarms, e->nchans);
+		log_info("engine: %zu %s, %zu %s, %zu %s, %zu %s, %zu %s watched", e->nrooms,
+			 plural(e->nrooms, "room", "rooms"), nl, plural(nl, "lot", "lots"), e->nrules,
+			 plural(e->nrules, "rule", "rules"), e->nalarms, plural(e->nalarms, "alarm", "alarms"), e->nchans,
+			 plural(e->nchans, "channel", "channels"));
 	return e;
 }
 

@@ -194,8 +194,9 @@ void snapshot_restore(struct engine *e)
 	nlot = restore_lots(e, o);
 	ntr = trend_restore(e, o);
 	cJSON_Delete(o);
-	log_info("state %s/%s: restored %zu alarms, %zu lots, %zu batches, %zu trend buckets", e->cfg->state_dir,
-		 STATE_FILE, nal, nlot, nb, ntr);
+	log_info("state %s/%s: restored %zu %s, %zu %s, %zu %s, %zu trend %s", e->cfg->state_dir, STATE_FILE, nal,
+		 plural(nal, "alarm", "alarms"), nlot, plural(nlot, "lot", "lots"), nb, plural(nb, "batch", "batches"), ntr,
+		 plural(ntr, "bucket", "buckets"));
 }
 
 /*

@@ -38,5 +38,9 @@ while IFS=$'\t' read -r st desc; do
 	n=$((n + 1))
 	if [ "$st" = ok ]; then pass "$desc"; else fail "$desc"; fi
 done <"$T/queries.out"
+for f in "$ROOT_DIR"/dashboards/*.json; do
+	expect_eq "$(basename "$f"): times in the viewer's zone" \
+		"$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["timezone"])' "$f")" browser
+done
 [ "$n" -ge 40 ] || fail "only $n queries found in dashboards/*.json (expected at least 40)"
 finish

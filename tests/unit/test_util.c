@@ -2,6 +2,8 @@
 #include "../../daemon/util.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -123,6 +125,18 @@ static void test_iso8601_refuses_other_forms_trailing_bytes_and_out_of_range_fie
 	CHECK_INT(time_parse_iso8601("2026-06-12T01:00:00Z", 16, &ns), -EINVAL);
 }
 
+static void test_plural_is_singular_only_for_one(void)
+{
+	char b[64];
+
+	CHECK_STR(plural(1, "bus", "buses"), "bus");
+	CHECK_STR(plural(0, "bus", "buses"), "buses");
+	CHECK_STR(plural(2, "bus", "buses"), "buses");
+	CHECK_STR(plural(UINT64_MAX, "line", "lines"), "lines");
+	snprintf(b, sizeof(b), "%d %s", 1, plural(1, "register", "registers"));
+	CHECK_STR(b, "1 register");
+}
+
 int main(void)
 {
 	tl_prog = "unit/util";
@@ -132,5 +146,6 @@ int main(void)
 	RUN(test_duration_formats_back_exactly);
 	RUN(test_iso8601_accepts_each_form_with_its_exact_instant);
 	RUN(test_iso8601_refuses_other_forms_trailing_bytes_and_out_of_range_fields);
+	RUN(test_plural_is_singular_only_for_one);
 	return TL_DONE();
 }
