@@ -39,6 +39,7 @@ const char *const message_words[] = {
 	N_("acknowledged by"), N_("back to normal"), N_("Reply OK"), N_("to acknowledge"),
 	N_("What to do:"), N_("coldchaind test message from"), N_("Alarm ID:"),
 	N_("Sent by coldchaind at"), N_("and more:"), N_("Daily summary"),
+	N_("No active alarm has the id"), N_("Reply OK and the id from the alarm message."),
 	NULL
 };
 
@@ -227,6 +228,15 @@ void message_render_test(const struct message_ctx *c, struct message *m)
 	putf(m->text, sizeof(m->text), &off, "%s %s.", tr(c, "coldchaind test message from"), c->site ? c->site : "?");
 	if (c->style == MSG_EMAIL)
 		put(m->subject, sizeof(m->subject), &so, m->text);
+}
+
+void message_render_unknown_id(const struct message_ctx *c, const char *id, struct message *m)
+{
+	size_t off = 0;
+
+	m->text[0] = m->subject[0] = '\0';
+	putf(m->text, sizeof(m->text), &off, "%s %s. %s", tr(c, "No active alarm has the id"), id && *id ? id : "?",
+	     tr(c, "Reply OK and the id from the alarm message."));
 }
 
 void message_short_id(const char *alarm_id, int len, char out[8])

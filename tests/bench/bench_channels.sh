@@ -178,7 +178,8 @@ t0=$(date +%s%N)
 rounds=$((FLOOD / (2 * ROOMS)))
 for ((k = 0; k < rounds; k++)); do
 	for half in hot cold; do
-		if [ $half = hot ]; then v=$(printf '7.%d' $((k % 10))); v="$((8 + k / 10)).${v#7.}"; else v="2.$((k % 10))"; fi
+		# a value of its own per round (one decimal, as the messages show it): every text distinct
+		if [ $half = hot ]; then v="$((8 + k / 10)).$((k % 10))"; else v="$((2 + k / 10)).$((k % 10))"; fi
 		for ((i = 1; i <= ROOMS; i++)); do
 			printf -v s '%02d' "$i"
 			mqtt_pub "esp/s$s/state" "{\"t\": $v}" || break 3
