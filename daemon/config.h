@@ -178,6 +178,7 @@ struct cc_web_conf {
 	int max_connections, per_ip_connections;
 	int64_t timeout_ms;    /* idle connection */
 	uint64_t max_request;  /* header + body bytes */
+	char *public_url;      /* the page as people reach it; NULL: messages carry no link */
 	int line;
 };
 

@@ -67,6 +67,7 @@ struct channel {
 	struct channel_stats st;
 	struct log_rl rl_refused, rl_reply, rl_state;
 	/* the answer to a reply with an unknown id, sent after the poll */
+	char *link; /* web.public_url, or NULL */
 	char answer_to[64], answer_id[8];
 	const char *answer_lang;
 	int64_t answer_last_ms;
@@ -573,7 +574,7 @@ static void render_for(struct channel *ch, const struct route_target *t, const s
 {
 	char sid[8];
 	struct message_ctx c = { ch->site, t->lang, message_style(ch->kind), NULL, advice_for(ch, ev), a->since_ns,
-				 ch->clk.wall_ns(ch->clk.arg) };
+				 ch->clk.wall_ns(ch->clk.arg), ch->link };
 
 	if (ch->ops->poll_replies) {
 		short_id(ch, ev->id, sid);
@@ -834,7 +835,7 @@ static void answer_later(struct channel *ch, const struct cc_recipient_conf *rc,
 static void answer_send(struct channel *ch)
 {
 	struct message_ctx c = { ch->site, ch->answer_lang ? ch->answer_lang : "vi", message_style(ch->kind), NULL,
-				 NULL, 0, 0 };
+				 NULL, 0, 0, NULL };
 	struct transport_result tr;
 	struct transport_msg tm;
 	struct message m;
@@ -907,6 +908,7 @@ struct channel *channel_new(const struct cc_config *cfg, const struct cc_channel
 	ch->name = xstrdup(cc->name);
 	ch->kind = xstrdup(kind);
 	ch->site = xstrdup(cfg->site ? cfg->site : "coldchaind");
+	ch->link = cfg->web && cfg->web->public_url ? xstrdup(cfg->web->public_url) : NULL;
 	ch->state_path = xasprintf("%s/channel-%s.state", state_dir ? state_dir : ".", cc->name);
 	ch->cfg = copy_people(cfg);
 	ch->ops = ops;
@@ -940,7 +942,7 @@ void channel_free(struct channel *ch)
 	pthread_mutex_destroy(&ch->mu);
 	pthread_mutex_destroy(&ch->tmu);
 	pthread_cond_destroy(&ch->cv);
-	free(ch->name), free(ch->kind), free(ch->site), free(ch->state_path);
+	free(ch->name), free(ch->kind), free(ch->site), free(ch->link), free(ch->state_path);
 	free(ch);
 }
 
@@ -962,7 +964,7 @@ static void test_one(struct channel *ch, const char *who, char *out, size_t size
 {
 	const struct cc_recipient_conf *rc = config_recipient(ch->cfg, who);
 	const char *addr = rc ? config_recipient_address(rc, ch->kind) : NULL;
-	struct message_ctx c = { ch->site, rc ? rc->lang : "vi", message_style(ch->kind), NULL, NULL, 0, 0 };
+	struct message_ctx c = { ch->site, rc ? rc->lang : "vi", message_style(ch->kind), NULL, NULL, 0, 0, NULL };
 	struct transport_result tr;
 	struct message m;
 	struct transport_msg tm;

@@ -31,6 +31,7 @@ struct message_ctx {
 	const char *advice;   /* what to do (profile/room text); NULL: none */
 	int64_t since_ns;     /* when the alarm was raised (0: the event's time) */
 	int64_t now_ns;       /* for "how long" */
+	const char *link;     /* web.public_url: without short_id, a link to the alarm on the page; NULL: none */
 };
 
 /* Renders ev into m (always NUL-terminated, cut at a UTF-8 boundary). */
