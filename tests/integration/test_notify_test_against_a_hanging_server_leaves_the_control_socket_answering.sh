@@ -56,4 +56,13 @@ expect_eq "a reload asked for during the test: exit status" "$?" 0
 forget_pid "$RL"
 check "the reload answered after the test" grep -q "configuration reloaded" "$DAEMON_LOG"
 check "the daemon is alive" pid_alive "$DAEMON_PID"
+
+# SIGTERM while a test waits for the server: the daemon waits for it (the
+# test uses the outputs), then stops cleanly (exit 0; under ASan, no leak)
+start_bg notify_test3 "$T/nt3.out" "$CTL" notify test ops -c "$DAEMON_CONF"
+tests_logged() { [ "$(grep -c "notify test of route ops by" "$DAEMON_LOG")" -ge 3 ]; }
+wait_for "the third notify test under way" tests_logged || fail "third notify test not logged"
+stop_daemon
+expect_eq "SIGTERM during a notify test: the daemon's exit status" "$?" 0
+check "the daemon said it stopped" grep -q "stopped" "$DAEMON_LOG"
 finish
