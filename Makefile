@@ -1,12 +1,29 @@
 # coldchaind - GNU Makefile, no configure step.
 # User CFLAGS/CPPFLAGS/LDFLAGS are kept; library flags come from pkg-config.
 
+# The version: coldchaind -V, coldchainctl --version, the man pages, the
+# Debian package (debian/changelog must agree).
+VERSION    = 0.1.0
+
 PREFIX     ?= /usr/local
-SBINDIR    ?= $(PREFIX)/sbin
-BINDIR     ?= $(PREFIX)/bin
+EXEC_PREFIX ?= $(PREFIX)
+SBINDIR    ?= $(EXEC_PREFIX)/sbin
+BINDIR     ?= $(EXEC_PREFIX)/bin
+# GNU defaults, except for PREFIX=/usr, where FHS puts the configuration in
+# /etc (not /usr/etc).  Variable data and runtime files live in /var and
+# /run whatever the prefix: the unit's StateDirectory= and RuntimeDirectory=
+# are always /var/lib/NAME and /run/NAME, and /usr/local/var is not FHS.
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+else
 SYSCONFDIR ?= $(PREFIX)/etc
+endif
+LOCALSTATEDIR ?= /var
+RUNSTATEDIR   ?= /run
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
+DOCDIR     ?= $(DATADIR)/doc/coldchaind
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
@@ -24,10 +41,14 @@ PKGS = libmodbus libcurl libconfig zlib libcjson libmosquitto libmicrohttpd libc
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
+# Compiled-in defaults: the config path, the state directory, the control
+# socket (daemon/paths.h), all from the directory variables above.
+PATH_DEFS  = -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -DCC_LOCALSTATEDIR=\"$(LOCALSTATEDIR)\" \
+	-DCC_RUNSTATEDIR=\"$(RUNSTATEDIR)\" -DCC_DATADIR=\"$(DATADIR)\"
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCC_VERSION=\"$(VERSION)\" $(PATH_DEFS) -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
-LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c))
+LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c report/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o $(BUILD)/gen/web_assets.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
@@ -48,10 +69,44 @@ SOAK_TOOLS = $(BUILD)/soak/soak_pub
 DURATION ?= 3600
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
-.PHONY: pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
+# The man pages as installed (paths substituted; see SUBST below).
+MAN_PAGES = $(BUILD)/man/coldchaind.8 $(BUILD)/man/coldchainctl.1 $(BUILD)/coldchaind.conf.5
+
+.PHONY: programs unit-tests check-unit pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
 .SUFFIXES:
 
-all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5 $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf $(BUILD)/coldchaind.service $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+
+# Every installed text that names a path gets it from the directory
+# variables: @SYSCONFDIR@ etc. replaced at build time (config/*.in, the man
+# pages, the unit, the Grafana provisioning file).
+SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' -e 's|@RUNSTATEDIR@|$(RUNSTATEDIR)|g' \
+	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@PKGDATADIR_REL@|$(PKGDATADIR_REL)|g'
+# The daemon reads @include relative to the config's directory (never an
+# absolute path): the shipped data as seen from SYSCONFDIR/coldchaind.
+PKGDATADIR_REL = $(shell realpath -m --relative-to=$(SYSCONFDIR)/coldchaind $(DATADIR)/coldchaind)
+
+$(BUILD)/man/%: daemon/man/% $(BUILD)/flags.stamp
+	@mkdir -p $(@D)
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+
+# The installed configuration and the unit.
+$(BUILD)/coldchaind.conf: config/coldchaind.conf.in $(BUILD)/flags.stamp
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/coldchaind.service: config/coldchaind.service.in $(BUILD)/flags.stamp
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/grafana-dashboards.yaml: dashboards/provisioning/dashboards/coldchaind.yaml $(BUILD)/flags.stamp
+	$(SUBST) $< >$@.tmp && mv $@.tmp $@
+
+# What `make install` needs, and the unit tests alone (debian/rules: a
+# package build runs no network servers).
+programs: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf \
+	$(BUILD)/coldchaind.service $(BUILD)/grafana-dashboards.yaml
+unit-tests: $(UNIT_BINS)
+check-unit: unit-tests
+	@f=0; for t in $(UNIT_BINS); do $$t >$$t.log 2>&1 || { echo "FAIL $$t:"; tail -20 $$t.log; f=1; }; done; \
+	[ $$f = 0 ] && echo "unit tests: all $(words $(UNIT_BINS)) passed"; exit $$f
 
 # coldchaind.conf(5) is generated from the schema tables, so it cannot drift.
 $(BUILD)/coldchaind.conf.5: $(BUILD)/coldchaind
@@ -61,7 +116,8 @@ $(BUILD)/coldchaind.conf.5: $(BUILD)/coldchaind
 # config path), not only when a source does.
 $(BUILD)/flags.stamp: FORCE
 	@mkdir -p $(@D)
-	@echo '$(CC) $(ALL_CFLAGS) $(CPPFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(CPPFLAGS)' >$@
+	@echo '$(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(SBINDIR) $(BINDIR) $(DOCDIR)' | cmp -s - $@ || \
+		echo '$(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(SBINDIR) $(BINDIR) $(DOCDIR)' >$@
 
 $(BUILD)/%.o: %.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
@@ -80,14 +136,7 @@ CTL_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard ctl/*.c)))
 $(BUILD)/coldchainctl: $(CTL_OBJS) $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-# The pure parts of coldchainctl, for the unit tests (ctl/*.c is not in
-# libcoldchain.a; a test links only the objects it uses).
-CTL_PURE_OBJS = $(BUILD)/ctl/report_analyse.o
-$(BUILD)/libctl.a: $(CTL_PURE_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
-
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libcoldchain.a
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/tests/modbus_sim: $(BUILD)/tests/modbus_sim.o $(BUILD)/libcoldchain.a
@@ -229,63 +278,71 @@ fuzz: fuzz-build
 # Device templates for real hardware; the simulator's (sim-*.conf: make demo,
 # tests) are not installed.
 DEVICE_TEMPLATES = $(filter-out config/devices/sim-%.conf,$(wildcard config/devices/*.conf))
+DASHBOARDS = $(wildcard dashboards/*.json)
+# Shipped data, replaced on every install (not the site's to edit): the
+# installed config @includes the profiles from here.
+SHIPPED_DATA = config/profiles.conf config/processes.conf
+CONFDIR = $(SYSCONFDIR)/coldchaind
+PKGDATADIR = $(DATADIR)/coldchaind
 
-install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchaind.conf.5
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 daemon/man/coldchainctl.1 $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
-	install -m 0644 daemon/man/coldchaind.8 $(DESTDIR)$(MANDIR)/man8/coldchaind.8
-	install -m 0644 $(BUILD)/coldchaind.conf.5 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices \
-		$(DESTDIR)$(DATADIR)/coldchaind/dashboards $(DESTDIR)$(DATADIR)/coldchaind/devices
+install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf \
+		$(BUILD)/coldchaind.service $(BUILD)/grafana-dashboards.yaml
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(CONFDIR)/devices $(DESTDIR)$(PKGDATADIR)/devices \
+		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/dashboards \
+		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/coldchainctl contrib/bash-completion/coldchaind $(DESTDIR)$(BASHCOMPDIR)/
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
-	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/coldchainctl $(DESTDIR)$(BINDIR)/coldchainctl
-	install -m 0644 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
-	install -m 0644 $(DEVICE_TEMPLATES) $(DESTDIR)$(DATADIR)/coldchaind/devices/
+	install -m 0644 $(BUILD)/man/coldchainctl.1 $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
+	install -m 0644 $(BUILD)/coldchaind.conf.5 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
+	install -m 0644 $(BUILD)/man/coldchaind.8 $(DESTDIR)$(MANDIR)/man8/coldchaind.8
+	install -m 0644 $(SHIPPED_DATA) $(DESTDIR)$(PKGDATADIR)/
+	install -m 0644 $(DEVICE_TEMPLATES) $(DESTDIR)$(PKGDATADIR)/devices/
+	install -m 0644 $(DASHBOARDS) $(DESTDIR)$(PKGDATADIR)/dashboards/
+	install -m 0644 $(BUILD)/grafana-dashboards.yaml \
+		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/dashboards/coldchaind.yaml
+	install -m 0644 dashboards/provisioning/datasources/coldchaind.yaml \
+		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources/coldchaind.yaml
+	sed 's|^@include "processes.conf"|@include "$(PKGDATADIR_REL)/processes.conf"|' config/coldchaind.conf.example \
+		>$(DESTDIR)$(DOCDIR)/examples/coldchaind.conf.example
+	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/coldchaind.conf.example
+	install -m 0644 $(BUILD)/coldchaind.service $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
+	install -m 0644 config/coldchaind.sysusers $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	@# Device templates the site may edit: copy only those not present (never overwrite).
 	@for f in $(DEVICE_TEMPLATES); do \
-		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
+		t=$(DESTDIR)$(CONFDIR)/devices/$$(basename $$f); \
 		[ -e $$t ] || install -m 0644 $$f $$t; done
-	@# Process profiles the example config @includes: site data, never overwritten.
-	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf ] || \
-		install -m 0644 config/processes.conf $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf
 	@# The live config: 0640, group coldchaind (the unit runs as that user
 	@# and must read it; others must not - it may name secret files).
-	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] || \
-		install -m 0640 config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf
-	@if [ -n "$$(ls dashboards 2>/dev/null)" ]; then cp -r dashboards/. $(DESTDIR)$(DATADIR)/coldchaind/dashboards/; fi
-	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' config/coldchaind.service.in \
-		>$(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
-	install -m 0644 config/coldchaind.sysusers $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
+	@[ -e $(DESTDIR)$(CONFDIR)/coldchaind.conf ] || \
+		install -m 0640 $(BUILD)/coldchaind.conf $(DESTDIR)$(CONFDIR)/coldchaind.conf
 	@# On the live system (no DESTDIR): create the coldchaind user and group
 	@# now, as a package's postinst would, and give the config its group.
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
 		systemd-sysusers $(SYSUSERSDIR)/coldchaind.conf && \
-		{ [ "$$(stat -c %G $(SYSCONFDIR)/coldchaind/coldchaind.conf)" != root ] || \
-		  chgrp coldchaind $(SYSCONFDIR)/coldchaind/coldchaind.conf; }; \
-	else echo "note: create the coldchaind user (systemd-sysusers coldchaind.conf) and" \
-		"chgrp coldchaind $(SYSCONFDIR)/coldchaind/coldchaind.conf, or the service cannot read its config"; fi
+		{ [ "$$(stat -c %G $(CONFDIR)/coldchaind.conf)" != root ] || \
+		  chgrp coldchaind $(CONFDIR)/coldchaind.conf; }; \
+	elif [ -z "$(DESTDIR)" ]; then echo "note: create the coldchaind user (systemd-sysusers coldchaind.conf) and" \
+		"chgrp coldchaind $(CONFDIR)/coldchaind.conf, or the service cannot read its config"; fi
 
-# Removes what install put in place, except a config the site has edited.
+# Removes what install put in place, except what the site has edited in
+# SYSCONFDIR (the config, device templates).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/coldchaind $(DESTDIR)$(BINDIR)/coldchainctl
-	rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf.example
 	rm -f $(DESTDIR)$(MANDIR)/man8/coldchaind.8 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	rm -f $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/coldchainctl $(DESTDIR)$(BASHCOMPDIR)/coldchaind
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
-	rm -rf $(DESTDIR)$(DATADIR)/coldchaind
+	rm -rf $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(DOCDIR)
 	@for f in $(DEVICE_TEMPLATES); do \
-		t=$(DESTDIR)$(SYSCONFDIR)/coldchaind/devices/$$(basename $$f); \
+		t=$(DESTDIR)$(CONFDIR)/devices/$$(basename $$f); \
 		[ -e $$t ] && cmp -s $$f $$t && rm -f $$t; done; true
-	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf ] && \
-		cmp -s config/processes.conf $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf && \
-		rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/processes.conf; true
-	@[ -e $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf ] && \
-		cmp -s config/coldchaind.conf.example $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf && \
-		rm -f $(DESTDIR)$(SYSCONFDIR)/coldchaind/coldchaind.conf; true
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/coldchaind/devices $(DESTDIR)$(SYSCONFDIR)/coldchaind 2>/dev/null
+	@[ -e $(DESTDIR)$(CONFDIR)/coldchaind.conf ] && [ -e $(BUILD)/coldchaind.conf ] && \
+		cmp -s $(BUILD)/coldchaind.conf $(DESTDIR)$(CONFDIR)/coldchaind.conf && \
+		rm -f $(DESTDIR)$(CONFDIR)/coldchaind.conf; true
+	-rmdir $(DESTDIR)$(CONFDIR)/devices $(DESTDIR)$(CONFDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -18,10 +18,15 @@
 #include "../daemon/util.h"
 #include "../drivers/modbus.h"
 #include "../codec/regdecode.h"
+#include "complete.h"
 #include "ctl_opts.h"
 #include "ctl_socket.h"
 #include "report.h"
 #include "user.h"
+
+#ifndef CC_VERSION
+#error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
+#endif
 
 static void usage(FILE *f);
 
@@ -32,7 +37,7 @@ static int cmd_config_check(int argc, char **argv)
 	struct cc_errors e = { 0 };
 
 	if (argc != 2) {
-		usage(stderr);
+		fputs("usage: coldchainctl config check FILE\n", stderr);
 		return 2;
 	}
 	if (config_load(argv[1], &cfg, &e) < 0) {
@@ -335,62 +340,173 @@ static int cmd_modbus_scan(int argc, char **argv)
 }
 
 static const struct ctl_cmd config_cmds[] = {
-	{ "check", NULL, cmd_config_check, "FILE", "check a configuration (same as coldchaind -n -c FILE)" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "check", NULL, cmd_config_check, "FILE", "check a configuration (same as coldchaind -n -c FILE)", "", 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
+#define MB_LINK "--tcp=HOST:PORT --rtu=DEVICE:BAUD[:8N1] --timeout=DURATION"
 static const struct ctl_cmd modbus_cmds[] = {
 	{ "read", NULL, cmd_modbus_read,
 	  "(--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) --unit N\n"
 	  "              --table holding|input|coil|discrete --address A [--count C]\n"
 	  "              [--scale S] [--timeout DURATION]",
 	  "raw words, then every decoding (int16/uint16/int32/uint32/float32 in\n"
-	  "      all four orders), so the right type and order are obvious" },
+	  "      all four orders), so the right type and order are obvious",
+	  MB_LINK " --unit=N --table=holding|input|coil|discrete --address=A --count=C --scale=S", 0 },
 	{ "scan", NULL, cmd_modbus_scan,
 	  "(--tcp HOST:PORT | --rtu DEVICE:BAUD[:8N1]) [--from N] [--to N]\n"
 	  "              [--timeout DURATION]",
-	  "which unit ids answer on a bus" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "which unit ids answer on a bus", MB_LINK " --from=N --to=N", 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
+#undef MB_LINK
 
 /* The commands of this file and the report; the control-socket ones and
- * `mqtt watch` are ctl_socket_cmds (their usage is ctl_socket_usage). */
+ * `mqtt watch` are ctl_socket_cmds. */
 static const struct ctl_cmd cmds[] = {
-	{ "config", config_cmds, NULL, NULL, NULL },
-	{ "modbus", modbus_cmds, NULL, NULL, NULL },
-	{ "user", ctl_user_cmds, NULL, NULL, NULL },
-	{ "report", NULL, report_main, "--lot ID [--from T --to T] [--format html|csv] [--batch B]... [-o FILE]",
-	  "a lot's storage history from InfluxDB (see coldchainctl report --help)" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "config", config_cmds, NULL, NULL, "the configuration file", NULL, 0 },
+	{ "modbus", modbus_cmds, NULL, NULL,
+	  "technician tools on a Modbus bus (addresses are 0-based protocol addresses:\n"
+	  "      vendor register 40001 = holding 0)",
+	  NULL, 0 },
+	{ "user", ctl_user_cmds, NULL, NULL, "the web page's users", NULL, 0 },
+	{ "report", NULL, report_main, "--lot LOT [--from T --to T] [--format html|csv] [--batch BATCH]... [-o FILE]",
+	  "a lot's storage history from InfluxDB (see coldchainctl report --help)",
+	  "--lot=LOT --from=T --to=T --format=html|csv --batch=BATCH --influx=URL --db=NAME -c=CONFIG "
+	  "--config=CONFIG -o=FILE --output=FILE",
+	  CTL_OWN_HELP },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
+
+static const struct ctl_cmd *const roots[] = { ctl_socket_cmds, cmds, NULL };
 
 static void usage(FILE *f)
 {
-	fputs("usage: coldchainctl COMMAND ...\n", f);
-	ctl_cmd_usage(f, cmds, "");
-	fputs("Addresses are 0-based protocol addresses (vendor register 40001 = holding 0).\n", f);
-	fputs(ctl_socket_usage, f);
+	fputs("usage: coldchainctl COMMAND [ARGUMENTS] [OPTIONS]\n"
+	      "       coldchainctl COMMAND --help | help [COMMAND] | --version\n"
+	      "commands:\n",
+	      f);
+	for (const struct ctl_cmd *const *r = roots; *r; r++)
+		ctl_cmd_usage(f, *r, "");
+	fputs("The control-socket commands (status ... reload) also take -c CONFIG or --socket PATH,\n"
+	      "--json and --user NAME.\n"
+	      "Exit status: 0 done, 1 refused or failed, 2 usage error, 3 daemon not reachable.\n"
+	      "See coldchainctl(1).\n",
+	      f);
+}
+
+static const struct ctl_cmd *find(const char *name)
+{
+	const struct ctl_cmd *c = NULL;
+
+	for (const struct ctl_cmd *const *r = roots; *r && !c; r++)
+		c = ctl_cmd_find(*r, name);
+	return c;
+}
+
+/* The row argv[0] names and its subcommands named after it (at most to
+ * argv[*depth - 1]), path "lot move".  NULL: unknown. */
+static const struct ctl_cmd *resolve(int argc, char **argv, int *depth, char *path, size_t n)
+{
+	const struct ctl_cmd *c = find(argv[0]), *s;
+
+	*depth = 1;
+	if (!c)
+		return NULL;
+	snprintf(path, n, "%s", c->name);
+	while (c->sub && *depth < argc && (s = ctl_cmd_find(c->sub, argv[*depth]))) {
+		size_t l = strlen(path);
+		snprintf(path + l, n - l, " %s", s->name);
+		c = s;
+		(*depth)++;
+	}
+	return c;
+}
+
+/* `coldchainctl __commands`: "leaf PATH OPTS" or "group PATH", a line
+ * each, tab separated, for tests/config/check_help.sh. */
+static void list_commands(const struct ctl_cmd *t, const char *prefix)
+{
+	char path[128];
+
+	for (; t->name; t++) {
+		snprintf(path, sizeof(path), "%s%s", prefix, t->name);
+		if (t->sub) {
+			printf("group\t%s\n", path);
+			strncat(path, " ", sizeof(path) - strlen(path) - 1);
+			list_commands(t->sub, path);
+		} else {
+			printf("leaf\t%s\t%s\n", path, t->opts ? t->opts : "");
+		}
+	}
+}
+
+/* `coldchainctl help [COMMAND...]` */
+static int help(int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+	char path[128];
+	int depth;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = resolve(argc - 1, argv + 1, &depth, path, sizeof(path));
+	if (!c) {
+		fprintf(stderr, "coldchainctl: unknown command '%.200s'\n", argv[1]);
+		return 2;
+	}
+	if (c->flags & CTL_OWN_HELP) {
+		char *av[] = { argv[depth], (char *)"--help", NULL };
+		return c->run(2, av);
+	}
+	ctl_cmd_help(stdout, path, c);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const struct ctl_cmd *c, *sub;
+	const struct ctl_cmd *c, *top;
+	char path[128];
+	int depth;
 
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
 	}
-	c = ctl_cmd_find(cmds, argv[1]);
-	if (!c)
-		c = ctl_cmd_find(ctl_socket_cmds, argv[1]);
-	if (c && !c->sub)
-		return c->run(argc - 1, argv + 1);
-	if (c && argc < 3)
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
+		return help(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("coldchainctl %s\n", CC_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "__commands") == 0) {
+		for (const struct ctl_cmd *const *r = roots; *r; r++)
+			list_commands(*r, "");
+		return 0;
+	}
+	if (strcmp(argv[1], "__complete") == 0)
+		return ctl_complete(roots, argc - 2, argv + 2);
+	top = find(argv[1]);
+	c = resolve(argc - 1, argv + 1, &depth, path, sizeof(path));
+	if (!c) {
+		fprintf(stderr, "coldchainctl: unknown command '%.200s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	if (!(c->flags & CTL_OWN_HELP) && ctl_wants_help(argc - 1, argv + 1)) {
+		ctl_cmd_help(stdout, path, c);
+		return 0;
+	}
+	if (c->sub && depth == argc - 1)
 		return ctl_cmd_missing("coldchainctl", c);
-	sub = c ? ctl_cmd_find(c->sub, argv[2]) : NULL;
-	if (sub)
-		return sub->run(argc - 2, argv + 2);
-	fprintf(stderr, "coldchainctl: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	if (top->run) /* a leaf, or a group that finds its subcommand after options */
+		return top->run(argc - 1, argv + 1);
+	if (c->sub) {
+		fprintf(stderr, "coldchainctl: %s: unknown command '%.200s'\n", path, argv[1 + depth]);
+		ctl_cmd_missing("coldchainctl", c);
+		return 2;
+	}
+	return c->run(argc - depth, argv + depth);
 }

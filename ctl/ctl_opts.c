@@ -120,5 +120,63 @@ int ctl_cmd_missing(const char *prog, const struct ctl_cmd *cmd)
 	fprintf(stderr, "\nusage:\n");
 	snprintf(prefix, sizeof(prefix), "%s ", cmd->name);
 	ctl_cmd_usage(stderr, cmd->sub, prefix);
+	fprintf(stderr, "(%s %s --help: this list on standard output, exit status 0)\n", prog, cmd->name);
 	return 2;
+}
+
+int ctl_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "  --note TEXT, --json" from "--note=TEXT --json". */
+static void print_opts(FILE *f, const char *opts)
+{
+	const char *p = opts;
+	int first = 1;
+
+	fputs("options:", f);
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		const char *eq = memchr(p, '=', n);
+		if (n) {
+			if (eq)
+				fprintf(f, "%s %.*s %.*s", first ? "" : ",", (int)(eq - p), p, (int)(n - (size_t)(eq - p) - 1),
+					eq + 1);
+			else
+				fprintf(f, "%s %.*s", first ? "" : ",", (int)n, p);
+			first = 0;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	fprintf(f, "%s -h, --help\n", first ? "" : ",");
+}
+
+void ctl_cmd_help(FILE *f, const char *path, const struct ctl_cmd *c)
+{
+	char prefix[128];
+
+	if (c->sub) {
+		fprintf(f, "usage: coldchainctl %s COMMAND [ARGUMENTS] [OPTIONS]\n", path);
+		if (c->help)
+			fprintf(f, "  %s\n", c->help);
+		fputs("commands:\n", f);
+		snprintf(prefix, sizeof(prefix), "%s ", path);
+		ctl_cmd_usage(f, c->sub, prefix);
+		if (c->opts && *c->opts)
+			print_opts(f, c->opts);
+		fprintf(f, "Each answers `coldchainctl %s COMMAND --help`.\n", path);
+		return;
+	}
+	fprintf(f, "usage: coldchainctl %s%s%s\n", path, c->usage && *c->usage ? " " : "", c->usage ? c->usage : "");
+	if (c->help)
+		fprintf(f, "      %s\n", c->help);
+	print_opts(f, c->opts ? c->opts : "");
 }

@@ -11,14 +11,23 @@
 #include <stdio.h>
 
 /* A row of a command table (tables end with a row whose name is NULL): a
- * command with subcommands, or one run with argv[0] = its own name.  usage
- * (the arguments) and help (what it does; may hold "\n      " for more
- * lines) are what ctl_cmd_usage() prints; NULL usage: printed elsewhere. */
+ * command with subcommands, or one run with argv[0] = its own name (a row
+ * may have both: run then dispatches its subcommands itself, after options).
+ * usage (the arguments) and help (what it does; may hold "\n      " for more
+ * lines) are what ctl_cmd_usage() and `--help` print.  opts: the options it
+ * takes, space separated, "=" after one that takes a value ("--note= --json");
+ * `--help`, the man page check and the bash completion come from these rows.
+ * In usage, an option's value and each operand is named in capitals, and
+ * the completion offers by that name: ID (an active alarm), LOT, ROOM, BATCH
+ * (from the running daemon), FILE, PATH, CONFIG (file names). */
+#define CTL_OWN_HELP 1u /* run answers --help itself (with more than the row) */
 struct ctl_cmd {
 	const char *name;
 	const struct ctl_cmd *sub;
 	int (*run)(int argc, char **argv);
 	const char *usage, *help;
+	const char *opts;
+	unsigned flags;
 };
 
 /* The row named name, or NULL. */
@@ -32,6 +41,13 @@ void ctl_usage_line(FILE *f, const char *prefix, const char *name, const char *u
 /* `coldchainctl CMD` without its subcommand: prints "PROG: CMD needs a
  * command: A, B" and their usage on stderr; returns 2. */
 int ctl_cmd_missing(const char *prog, const struct ctl_cmd *cmd);
+
+/* `coldchainctl PATH --help`: the usage of row c (path: "lot move"), its
+ * options, or a group's subcommands, on f. */
+void ctl_cmd_help(FILE *f, const char *path, const struct ctl_cmd *c);
+
+/* 1 when argv[1..argc) holds -h or --help (before any "--"). */
+int ctl_wants_help(int argc, char **argv);
 
 /* The option getopt_long() just returned: "--count" (longindex set by
  * getopt_long, -1 before the call) or "-c".  Written into buf. */

@@ -27,38 +27,16 @@
 #include "../codec/payload.h"
 #include "ctl_opts.h"
 
-#ifndef CC_SYSCONFDIR
-#define CC_SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONF CC_SYSCONFDIR "/coldchaind/coldchaind.conf"
+#include "../daemon/paths.h"
+#define DEFAULT_CONF CC_CONF_FILE
 /* Without a readable configuration: the packaged one's socket (under
  * systemd's RuntimeDirectory=), else the built-in default beside the state
  * directory. */
-#define DEFAULT_SOCKET "/run/coldchaind/coldchaind.sock"
-#define FALLBACK_SOCKET "/var/lib/coldchaind/coldchaind.sock"
+#define DEFAULT_SOCKET CC_SOCKET_FILE
+#define FALLBACK_SOCKET CC_STATE_DIR "/coldchaind.sock"
 #define REPLY_TIMEOUT_MS 120000 /* a reload restarts buses and outputs */
-
-const char ctl_socket_usage[] =
-	"  status | alarms                     rooms, readings, lots, active alarms\n"
-	"  ack ID [--note TEXT]                acknowledge an alarm\n"
-	"  shelve ID DURATION [--note TEXT]    shelve an alarm (e.g. 30m); expires by itself\n"
-	"  unshelve ID | reset ID [--note TEXT]\n"
-	"  lot load ROOM LOT PRODUCT [--at T]  load a lot (T: RFC 3339, default now)\n"
-	"  lot unload LOT | lot move LOT ROOM\n"
-	"  batch start PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]\n"
-	"              [--tonnes T] [--mass KG] [--moisture PCT]\n"
-	"                                      start a processing batch (precooling, carcass chilling,\n"
-	"                                      fumigation, drying)\n"
-	"  batch phase BATCH PHASE [--at T]    fumigation: burning, hold, purge or done\n"
-	"  batch stop BATCH [--at T]           pulled: its final verdict\n"
-	"  batch release BATCH --lot LOT --room ROOM [--product P]\n"
-	"                                      into storage as a lot (stops it if running)\n"
-	"  batch status [BATCH]                C, j, R², Z, 7/8 time, ETA, dose, exposure, moisture, verdicts\n"
-	"  reload                              reload the configuration (as SIGHUP)\n"
-	"      common: [-c CONFIG | --socket PATH] [--json] [--user NAME]\n"
-	"      exit status: 0 done, 1 refused or not found, 2 usage, 3 daemon not reachable\n"
-	"  mqtt watch FILTER -c CONFIG [--count N] [--json]\n"
-	"      how the config maps each arriving message (channel, value) or why it is refused\n";
+#define COMPLETE_TIMEOUT_MS 1000 /* a TAB must not hang */
+static int64_t reply_timeout_ms = REPLY_TIMEOUT_MS;
 
 struct opts {
 	const char *conf, *sock, *note, *at, *user;
@@ -100,7 +78,8 @@ static int usage_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage:\n%s", ctl_socket_usage);
+	fprintf(stderr, "\nusage:\n");
+	ctl_cmd_usage(stderr, ctl_socket_cmds, "");
 	return CTL_EXIT_USAGE;
 }
 
@@ -288,7 +267,7 @@ static cJSON *call(const char *path, cJSON *req, int *rc)
 	size_t len = 0, cap = 0;
 	int fd = -1;
 	cJSON *rep = NULL;
-	int64_t deadline = time_mono_ms() + REPLY_TIMEOUT_MS;
+	int64_t deadline = time_mono_ms() + reply_timeout_ms;
 
 	*rc = CTL_EXIT_UNREACHABLE;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -487,7 +466,6 @@ struct sock_cmd {
 	int (*check)(char **args, const struct opts *o); /* a usage error's exit status, or 0 */
 	void (*show)(const cJSON *rep, const struct sock_cmd *c);
 	const char *done;	 /* lot: how the reply's room is introduced */
-	const char *usage, *help; /* lot, batch: for `coldchainctl lot` alone */
 	int nopt;		 /* positional arguments that may follow nargs */
 };
 
@@ -732,53 +710,46 @@ static void show_notify(const cJSON *rep, const struct sock_cmd *c)
 #define NO_ARGS "this command takes no arguments"
 #define ALARM_ID "expected: ALARM-ID (see coldchainctl alarms)"
 static const struct sock_cmd sock_cmds[] = {
-	{ "status", "status", "status", 0, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, NULL, NULL, 0 },
-	{ "alarms", "alarms", "alarms", 0, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, NULL, NULL, 0 },
-	{ "reload", "reload", "reload", 0, 0, { NULL }, NO_ARGS, NULL, show_reload, NULL, NULL, NULL, 0 },
-	{ "ack", "ack", "ack", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL, 0 },
-	{ "unshelve", "unshelve", "unshelve", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL,
-	  NULL, 0 },
-	{ "reset", "reset", "reset", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, NULL, NULL, 0 },
+	{ "status", "status", "status", 0, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, 0 },
+	{ "alarms", "alarms", "alarms", 0, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, 0 },
+	{ "reload", "reload", "reload", 0, 0, { NULL }, NO_ARGS, NULL, show_reload, NULL, 0 },
+	{ "ack", "ack", "ack", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, 0 },
+	{ "unshelve", "unshelve", "unshelve", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, 0 },
+	{ "reset", "reset", "reset", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, 0 },
 	{ "shelve", "shelve", "shelve", OPT_NOTE, 2, { "id", "duration" },
-	  "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)", check_duration, show_alarm_done, NULL, NULL, NULL, 0 },
-	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+	  "expected: shelve ALARM-ID DURATION (e.g. 30m, 8h)", check_duration, show_alarm_done, NULL, 0 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, 0 },
 };
 static const struct sock_cmd lot_cmds[] = {
 	{ "load", "lot_load", "lot load", OPT_AT, 3, { "room", "lot", "product" },
-	  "expected: lot load ROOM LOT PRODUCT [--at T]", check_at, show_lot, "loaded into room ",
-	  "ROOM LOT PRODUCT [--at T]", "load a lot (T: RFC 3339, default now)", 0 },
+	  "expected: lot load ROOM LOT PRODUCT [--at T]", check_at, show_lot, "loaded into room ", 0 },
 	{ "unload", "lot_unload", "lot unload", 0, 1, { "lot" }, "expected: lot unload LOT", NULL, show_lot,
-	  "unloaded", "LOT", "unload a lot", 0 },
+	  "unloaded", 0 },
 	{ "move", "lot_move", "lot move", 0, 2, { "lot", "room" }, "expected: lot move LOT ROOM", NULL, show_lot,
-	  "moved to room ", "LOT ROOM", "move a lot to another room", 0 },
-	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+	  "moved to room ", 0 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, 0 },
 };
 static const struct sock_cmd batch_cmds[] = {
 	{ "start", "batch_start", "batch start",
 	  OPT_PROFILE | OPT_START | OPT_HARVEST | OPT_PULL | OPT_WEIGHT | OPT_TONNES | OPT_MASS | OPT_MOISTURE, 2,
 	  { "process", "batch" }, "expected: batch start PROCESS BATCH --profile P", check_batch_start,
-	  show_batch_done, "started",
-	  "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG] [--tonnes T] [--mass KG] "
-	  "[--moisture PCT]",
-	  "start a batch (T: RFC 3339, default now; --weight: the heaviest carcass, for chilling; --tonnes: fruit "
-	  "fumigated; --mass, --moisture: a drying batch's loaded net mass and its moisture, % wet basis)", 0 },
+	  show_batch_done, "started", 0 },
 	{ "phase", "batch_phase", "batch phase", OPT_AT, 2, { "batch", "phase" },
 	  "expected: batch phase BATCH burning|hold|purge|done [--at T]", check_at, show_batch_done, "phase marked",
-	  "BATCH burning|hold|purge|done [--at T]", "a fumigation batch's phase, as the operator sees it", 0 },
+	  0 },
 	{ "stop", "batch_stop", "batch stop", OPT_AT, 1, { "batch" }, "expected: batch stop BATCH [--at T]",
-	  check_at, show_batch_done, "stopped", "BATCH [--at T]", "the batch is pulled: its final verdict", 0 },
+	  check_at, show_batch_done, "stopped", 0 },
 	{ "release", "batch_release", "batch release", OPT_LOT | OPT_ROOM | OPT_PRODUCT, 1, { "batch" },
 	  "expected: batch release BATCH --lot LOT --room ROOM [--product P]", check_release, show_batch_done,
-	  "released", "BATCH --lot LOT --room ROOM [--product P]", "into storage as a lot", 0 },
+	  "released", 0 },
 	{ "status", "batch_status", "batch status", 0, 0, { "batch" }, "expected: batch status [BATCH]", NULL,
-	  show_batch_status, NULL, "[BATCH]", "C, j, R², Z, 7/8 time, ETA, dose, exposure, moisture and verdicts", 1 },
-	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+	  show_batch_status, NULL, 1 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, 0 },
 };
 static const struct sock_cmd notify_cmds[] = {
 	{ "test", "notify_test", "notify test", 0, 1, { "route" }, "expected: notify test ROUTE", NULL, show_notify,
-	  NULL, "ROUTE", "a test message to every recipient of ROUTE on each of its channels, now (exit 0: all "
-			 "accepted)", 0 },
-	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+	  NULL, 0 },
+	{ NULL, NULL, NULL, 0, 0, { NULL }, NULL, NULL, NULL, NULL, 0 },
 };
 #undef NO_ARGS
 #undef ALARM_ID
@@ -819,12 +790,7 @@ static const struct sock_cmd *sock_cmd_of(char **argv, int n, int *depth, int *r
 	}
 	*depth = 2;
 	if (n < 2) {
-		fprintf(stderr, "coldchainctl: %s needs a command:", g);
-		for (c = t; c->name; c++)
-			fprintf(stderr, "%s %s", c == t ? "" : ",", c->name);
-		fprintf(stderr, "\nusage:\n");
-		for (c = t; c->name; c++)
-			ctl_usage_line(stderr, strcmp(g, "lot") == 0 ? "lot " : "batch ", c->name, c->usage, c->help);
+		fprintf(stderr, "coldchainctl: %s needs a command (coldchainctl %s --help lists them)\n", g, g);
 		*rc = CTL_EXIT_USAGE;
 		return NULL;
 	}
@@ -1046,17 +1012,116 @@ static int ctl_mqtt_watch(int argc, char **argv)
 	return rc == 0 ? CTL_EXIT_OK : rc == -EHOSTUNREACH ? CTL_EXIT_UNREACHABLE : CTL_EXIT_REFUSED;
 }
 
+/* --- completion ---------------------------------------------------------------- */
+
+static void name_if(FILE *out, const char *name, const char *prefix)
+{
+	if (name && *name && strncmp(name, prefix, strlen(prefix)) == 0 && !strchr(name, '\n'))
+		fprintf(out, "%s\n", name);
+}
+
+void ctl_socket_names(const char *kind, const char *conf, const char *sock, const char *prefix, FILE *out)
+{
+	int batch = strcmp(kind, "BATCH") == 0;
+	struct opts o = { .conf = conf, .sock = sock };
+	char *owned = NULL;
+	const char *path;
+	cJSON *req, *rep, *r, *x;
+	int rc;
+
+	if (!batch && strcmp(kind, "ID") != 0 && strcmp(kind, "LOT") != 0 && strcmp(kind, "ROOM") != 0)
+		return;
+	path = socket_path(&o, &owned);
+	if (!path)
+		return;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", batch ? "batch_status" : "status");
+	reply_timeout_ms = COMPLETE_TIMEOUT_MS;
+	rep = call(path, req, &rc);
+	cJSON_Delete(req);
+	free(owned);
+	if (rep && rc == CTL_EXIT_OK) {
+		if (batch)
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(rep, "batches"))
+				name_if(out, js(x, "id"), prefix);
+		else if (strcmp(kind, "ID") == 0)
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(rep, "alarms"))
+				name_if(out, js(x, "id"), prefix);
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms"))
+		{
+			if (strcmp(kind, "ROOM") == 0)
+				name_if(out, js(r, "name"), prefix);
+			if (strcmp(kind, "LOT") == 0)
+				cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "lots"))
+					name_if(out, js(x, "id"), prefix);
+		}
+	}
+	cJSON_Delete(rep);
+}
+
+/* The common options of every control-socket command. */
+#define COMMON "-c=CONFIG --config=CONFIG --socket=PATH --json --user=NAME"
+#define AT_T "--at=T " COMMON
+#define NOTE "--note=TEXT " COMMON
+
 static const struct ctl_cmd mqtt_cmds[] = {
 	{ "watch", NULL, ctl_mqtt_watch, "FILTER -c CONFIG [--count N] [--json]",
-	  "how the config maps each arriving message (channel, value) or why it is refused" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "how the config maps each arriving message (channel, value) or why it is refused",
+	  "-c=CONFIG --config=CONFIG --count=N --json", 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
-const struct ctl_cmd ctl_socket_cmds[] = {
-	{ "status", NULL, ctl_socket_main, NULL, NULL },   { "alarms", NULL, ctl_socket_main, NULL, NULL },
-	{ "ack", NULL, ctl_socket_main, NULL, NULL },	   { "shelve", NULL, ctl_socket_main, NULL, NULL },
-	{ "unshelve", NULL, ctl_socket_main, NULL, NULL }, { "reset", NULL, ctl_socket_main, NULL, NULL },
-	{ "lot", NULL, ctl_socket_main, NULL, NULL },	   { "reload", NULL, ctl_socket_main, NULL, NULL },
-	{ "batch", NULL, ctl_socket_main, NULL, NULL },	   { "notify", NULL, ctl_socket_main, NULL, NULL },
-	{ "mqtt", mqtt_cmds, NULL, NULL, NULL },	   { NULL, NULL, NULL, NULL, NULL },
+static const struct ctl_cmd lot_rows[] = {
+	{ "load", NULL, NULL, "ROOM LOT PRODUCT [--at T]", "load a lot (T: RFC 3339, default now)", AT_T, 0 },
+	{ "unload", NULL, NULL, "LOT", "unload a lot", COMMON, 0 },
+	{ "move", NULL, NULL, "LOT ROOM", "move a lot to another room (it keeps its consumed life)", COMMON, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
+
+static const struct ctl_cmd batch_rows[] = {
+	{ "start", NULL, NULL,
+	  "PROCESS BATCH --profile P [--start T] [--harvest T] [--pull T] [--weight KG]\n"
+	  "              [--tonnes T] [--mass KG] [--moisture PCT]",
+	  "start a processing batch (T: RFC 3339, default now; --weight: the heaviest carcass,\n"
+	  "      for chilling; --tonnes: fruit fumigated; --mass, --moisture: a drying batch's\n"
+	  "      loaded net mass and its moisture, % wet basis)",
+	  "--profile=P --start=T --harvest=T --pull=T --weight=KG --tonnes=T --mass=KG --moisture=PCT " COMMON, 0 },
+	{ "phase", NULL, NULL, "BATCH burning|hold|purge|done [--at T]",
+	  "a fumigation batch's phase, as the operator sees it", AT_T, 0 },
+	{ "stop", NULL, NULL, "BATCH [--at T]", "the batch is pulled: its final verdict", AT_T, 0 },
+	{ "release", NULL, NULL, "BATCH --lot LOT --room ROOM [--product P]",
+	  "into storage as a lot (stops it if running)", "--lot=LOT --room=ROOM --product=P " COMMON, 0 },
+	{ "status", NULL, NULL, "[BATCH]", "C, j, R², Z, 7/8 time, ETA, dose, exposure, moisture and verdicts",
+	  COMMON, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+};
+
+static const struct ctl_cmd notify_rows[] = {
+	{ "test", NULL, NULL, "ROUTE",
+	  "a test message to every recipient of ROUTE on each of its channels, now\n"
+	  "      (exit 0: all accepted)",
+	  COMMON, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+};
+
+/* lot, batch and notify: ctl_socket_main finds the subcommand after the
+ * options; the rows under them are for help and completion. */
+const struct ctl_cmd ctl_socket_cmds[] = {
+	{ "status", NULL, ctl_socket_main, "", "rooms, readings, lots and active alarms", COMMON, 0 },
+	{ "alarms", NULL, ctl_socket_main, "", "the active alarms", COMMON, 0 },
+	{ "ack", NULL, ctl_socket_main, "ID [--note TEXT]", "acknowledge an alarm", NOTE, 0 },
+	{ "shelve", NULL, ctl_socket_main, "ID DURATION [--note TEXT]",
+	  "shelve an alarm for DURATION (e.g. 30m, 8h); it expires by itself", NOTE, 0 },
+	{ "unshelve", NULL, ctl_socket_main, "ID [--note TEXT]", "end a shelve now", NOTE, 0 },
+	{ "reset", NULL, ctl_socket_main, "ID [--note TEXT]", "reset a latched alarm", NOTE, 0 },
+	{ "lot", lot_rows, ctl_socket_main, NULL, "the lots in the storage rooms", COMMON, 0 },
+	{ "batch", batch_rows, ctl_socket_main, NULL,
+	  "processing batches (precooling, carcass chilling, fumigation, drying)", COMMON, 0 },
+	{ "notify", notify_rows, ctl_socket_main, NULL, "the channels to people", COMMON, 0 },
+	{ "reload", NULL, ctl_socket_main, "", "reload the configuration (as SIGHUP)", COMMON, 0 },
+	{ "mqtt", mqtt_cmds, NULL, NULL, "the MQTT input", NULL, 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
+};
+#undef COMMON
+#undef AT_T
+#undef NOTE

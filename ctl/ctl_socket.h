@@ -16,7 +16,11 @@
  * commands take their options anywhere, so `lot` finds its subcommand
  * (load, unload, move) itself, after them. */
 extern const struct ctl_cmd ctl_socket_cmds[];
-/* The usage lines of these commands. */
-extern const char ctl_socket_usage[];
+/* For the completion: the names of kind ("ID": the active alarms, "LOT",
+ * "ROOM", "BATCH") that start with prefix, one a line on out, from the
+ * daemon at --socket sock or the one of config conf (either may be NULL:
+ * the defaults), waiting at most a second.  Nothing when it does not answer
+ * (messages go to stderr, which the caller silences). */
+void ctl_socket_names(const char *kind, const char *conf, const char *sock, const char *prefix, FILE *out);
 
 #endif

@@ -330,8 +330,10 @@ static int cmd_user_list(int argc, char **argv)
 const struct ctl_cmd ctl_user_cmds[] = {
 	{ "add", NULL, cmd_user_add, "NAME [--role operator|viewer] [--file PATH]",
 	  "add a web page user or set a new password or role (the password is\n"
-	  "      read twice from the terminal, or once from standard input)" },
-	{ "del", NULL, cmd_user_del, "NAME [--file PATH]", "remove a web page user" },
-	{ "list", NULL, cmd_user_list, "[--file PATH]", "check the users file and list its users and roles" },
-	{ NULL, NULL, NULL, NULL, NULL },
+	  "      read twice from the terminal, or once from standard input)",
+	  "--role=operator|viewer --file=PATH", 0 },
+	{ "del", NULL, cmd_user_del, "NAME [--file PATH]", "remove a web page user", "--file=PATH", 0 },
+	{ "list", NULL, cmd_user_list, "[--file PATH]", "check the users file and list its users and roles",
+	  "--file=PATH", 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };

@@ -6,9 +6,7 @@
 #include "ctl_opts.h"
 
 /* The default users file (the web group's users_file default). */
-#ifndef CC_SYSCONFDIR
-#define CC_SYSCONFDIR "/etc"
-#endif
+#include "../daemon/paths.h"
 #define CTL_USERS_FILE CC_SYSCONFDIR "/coldchaind/users"
 
 extern const struct ctl_cmd ctl_user_cmds[];

@@ -3,6 +3,7 @@
  * runs the main loop: signals (handlers only set flags), reload, periodic
  * self-metrics, orderly shutdown. */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -36,11 +37,9 @@
 #include "util.h"
 #include "web/web.h"
 
-#ifndef CC_SYSCONFDIR
-#define CC_SYSCONFDIR "/etc"
-#endif
+#include "paths.h"
 #ifndef CC_VERSION
-#define CC_VERSION "0.1.0"
+#error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
 #endif
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -156,17 +155,31 @@ static void record_event(void *arg, const char *json, size_t len)
 
 static const struct engine_callbacks engine_to_pipeline = { record_lines, record_event, NULL };
 
+/* The options: usage(), coldchaind(8), contrib/bash-completion/coldchaind
+ * and tests/config/check_help.sh follow this table. */
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'n' },
+	{ "print", no_argument, NULL, 'p' },	    { "debug", no_argument, NULL, 'd' },
+	{ "schema-markdown", no_argument, NULL, 'S' }, { "schema-man", no_argument, NULL, 'M' },
+	{ "version", no_argument, NULL, 'V' },	    { "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: coldchaind [-c FILE] [-n | -p] [-d] [-V]\n"
-		"  -c FILE  configuration file (default %s/coldchaind/coldchaind.conf)\n"
-		"  -n       check the configuration, print \"configuration OK\" or every error\n"
-		"  -p       print the effective configuration with every default filled in\n"
-		"  -d       debug logging\n"
-		"  -S       print the configuration reference (every key) as Markdown\n"
-		"  -M       print the coldchaind.conf(5) man page\n"
-		"  -V       print the version\n",
+		"usage: coldchaind [-c FILE] [-n | -p] [-d]\n"
+		"       coldchaind -S | -M | -V | -h\n"
+		"  -c, --config FILE    configuration file (default %s/coldchaind/coldchaind.conf)\n"
+		"  -n, --check          check the configuration, print \"configuration OK\" or every error\n"
+		"  -p, --print          print the effective configuration with every default filled in\n"
+		"  -d, --debug          debug logging\n"
+		"  -S, --schema-markdown  print the configuration reference (every key) as Markdown\n"
+		"  -M, --schema-man     print the coldchaind.conf(5) man page\n"
+		"  -V, --version        print the version\n"
+		"  -h, --help           print this help\n"
+		"Exit status: 0 clean stop or valid configuration, 1 invalid configuration or\n"
+		"start-up failure, 2 usage error.  See coldchaind(8) and coldchaind.conf(5).\n",
 		CC_SYSCONFDIR);
 }
 
@@ -474,6 +487,24 @@ static void health_update(struct running *r)
 
 /* --- reload ------------------------------------------------------------ */
 
+/* The lot report's own copy of the configuration (the web listener's
+ * report worker holds it by reference): parsed here, on the main thread,
+ * after the file was checked, so the worker never runs libconfig. */
+static void report_config_hand_over(const char *path)
+{
+	struct cc_config *c = NULL;
+	struct cc_errors e = { 0 };
+
+	if (config_load(path, &c, &e) < 0) {
+		for (size_t i = 0; i < e.n; i++)
+			log_warn("web: lot report configuration: %s", e.msg[i]);
+		errors_free(&e);
+		log_warn("web: the lot report keeps its previous configuration");
+		return;
+	}
+	web_report_set_config(c);
+}
+
 /*
  * libconfig can exit() on some inputs (an @include of a directory), so the
  * new file is first parsed and validated in a child.  Its messages come back
@@ -587,6 +618,8 @@ static int reload(struct running *r, const char *path)
 	r->engine = engine_new(ncfg, &engine_to_pipeline);
 	ack_engine_set(r->engine);
 	web_set_engine(r->web, r->engine);
+	if (r->web)
+		report_config_hand_over(path);
 	buses_start(r);
 	{
 		enum log_level lvl;
@@ -658,7 +691,7 @@ static int options_parse(int argc, char **argv, struct options *o, int *rc)
 	int opt;
 
 	*rc = 0;
-	while ((opt = getopt(argc, argv, "c:npdSMVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:npdSMVh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->path = optarg; break;
 		case 'n': o->check = 1; break;
@@ -763,6 +796,7 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 		r->web = web_start(r->cfg->web, &deps);
 		if (!r->web)
 			fatal("web: cannot start the listener on %s", r->cfg->web->listen);
+		report_config_hand_over(path);
 	}
 	buses_start(r);
 	log_info("coldchaind %s started: site %s, %zu buses, %zu outputs, config %s", CC_VERSION, r->cfg->site,
@@ -849,6 +883,7 @@ static void shutdown_all(struct running *r, struct proc *p)
 		 r->cfg->shutdown_timeout_ms);
 	web_stop(r->web);
 	r->web = NULL;
+	web_report_set_config(NULL); /* freed now, or by a report still running */
 	buses_stop(r);
 	ack_engine_set(NULL);
 	engine_free(r->engine);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "paths.h"
 #include "util.h"
 
 /* A Markdown table cell: '|' would end the cell, so it is escaped. */
@@ -129,8 +130,10 @@ void schema_doc_man(FILE *f, const char *version)
 	      ".SH KEYS\n",
 	      f);
 	config_schema_foreach(man_row, &c);
-	fputs(".SH FILES\n.TP\n\\fI/etc/coldchaind/coldchaind.conf\\fR\nthe configuration (the path is set at build "
-	      "time by SYSCONFDIR)\n.TP\n\\fI/etc/coldchaind/devices/\\fR\ndevice templates, one \\fINAME\\fR.conf "
-	      "each\n.SH SEE ALSO\n\\fBcoldchaind\\fR(8)\n",
+	fputs(".SH FILES\n.TP\n\\fI" CC_CONF_FILE "\\fR\nthe configuration (the path is set at build "
+	      "time by SYSCONFDIR)\n.TP\n\\fI" CC_SYSCONFDIR "/coldchaind/devices/\\fR\ndevice templates, one "
+	      "\\fINAME\\fR.conf each\n.TP\n\\fI" CC_DATADIR "/coldchaind/\\fR\nshipped data: profiles.conf, "
+	      "processes.conf (included by the installed configuration), device templates, dashboards\n"
+	      ".SH SEE ALSO\n\\fBcoldchaind\\fR(8)\n",
 	      f);
 }

@@ -89,7 +89,7 @@ int influx_query_json(const struct influx_query *iq, const char *q, char **json,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "coldchainctl");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, iq->timeout_ms > 0 ? iq->timeout_ms : 120000L);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, query_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);

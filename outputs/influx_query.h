@@ -1,5 +1,6 @@
 /* influx_query.h - reading back from InfluxDB 1.x (GET /query) for
- * coldchainctl report; the daemon itself only writes (outputs/influx.c). */
+ * the lot report (report/: coldchainctl report and the daemon's web
+ * page); the daemon's outputs only write (outputs/influx.c). */
 #ifndef CC_INFLUX_QUERY_H
 #define CC_INFLUX_QUERY_H
 
@@ -19,6 +20,7 @@ struct influx_query {
 	const char *ca_file; /* NULL: the system's CAs */
 	int insecure;        /* the output's insecure = true: no verification */
 	size_t max;          /* reply bound; 0: INFLUX_QUERY_MAX */
+	long timeout_ms;     /* total; 0: 120 s (the daemon's web page: its deadline) */
 };
 int influx_query_json(const struct influx_query *iq, const char *q, char **json, char *err, size_t errlen);
 

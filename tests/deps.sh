@@ -5,13 +5,14 @@
 # README's two commands work on a fresh Debian 12 machine as root).
 # python3-serial-asyncio: pymodbus imports it (a Recommends, so
 # --no-install-recommends leaves it out and the pymodbus peer cannot start).
+# debhelper, dpkg-dev, lintian: test_debian_package_* builds and checks the .deb.
 # CC_INSTALL_DEPS=0 asks root to print the line instead of installing.
 set -u
 
 PKGS="build-essential pkg-config libmodbus-dev libcurl4-openssl-dev libconfig-dev
 zlib1g-dev libcjson-dev libmosquitto-dev libmicrohttpd-dev libcrypt-dev nettle-dev mosquitto mosquitto-clients influxdb
 influxdb-client socat mbpoll python3-pymodbus python3-serial-asyncio python3-prometheus-client curl chromium
-gettext nodejs python3-aiosmtpd"
+gettext nodejs python3-aiosmtpd debhelper dpkg-dev lintian man-db groff-base"
 
 # npm: puppeteer-core (the version pinned in tests/web/package.json) into
 # tests/web/node_modules, for the browser tests; it drives Debian's

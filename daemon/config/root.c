@@ -4,6 +4,7 @@
  * journal directory, alert outputs on mqtt.broker, the engine's channel
  * checks on the buses), the order they print in, and config_free. */
 #include "config_int.h"
+#include "../paths.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static const struct key root_keys[] = {
 	[RK_SITE] = { .name = "site", .kt = KT_STR, .flags = KF_REQ, .off = OFF(cc_config, site),
 		      .help = "site name: tag \"site\" on every point" },
 	[RK_STATE_DIR] = { .name = "state_dir", .kt = KT_PATH, .flags = KF_RESTART, .off = OFF(cc_config, state_dir),
-			   .def = "/var/lib/coldchaind", .help = "state directory (lock file: one daemon per directory)" },
+			   .def = CC_STATE_DIR, .help = "state directory (lock file: one daemon per directory)" },
 	[RK_TEMPLATE_DIR] = { .name = "template_dir", .kt = KT_PATH, .flags = KF_DYN, .off = OFF(cc_config, template_dir),
 			      .def = "\"devices\" next to the config file",
 			      .help = "directory of device templates (NAME.conf)" },
@@ -65,7 +66,7 @@ static const struct key control_keys[] = {
 	[CTK_SOCKET] = { .name = "socket", .kt = KT_PATH, .flags = KF_DYN | KF_RESTART,
 			.off = OFF(cc_control_conf, socket), .def = "<state_dir>/coldchaind.sock",
 			.help = "UNIX socket path (mode 0660; a stale socket is replaced, any other file refused); "
-				"the installed configuration sets /run/coldchaind/coldchaind.sock (the systemd unit's "
+				"the installed configuration sets " CC_SOCKET_FILE " (the systemd unit's "
 				"RuntimeDirectory), where coldchainctl looks by default" },
 	[CTK_GROUP] = { .name = "group", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_control_conf, group),
 		       .help = "group owning the socket: its members may use coldchainctl; unset = the daemon's group; "

@@ -1,7 +1,8 @@
 /* detail.c - the room page (figures, the last 24 h of temperature and RH
  * against the band as inline SVG from the engine's trend ring, the room's
  * lots and alarms) and the lot page (figures, processing history, a move
- * form for operators, the storage-history report's command). */
+ * form for operators, the link to the storage-history report with its
+ * command as a hint for technicians; the report itself: report_page.c). */
 #include "pages_int.h"
 
 #include <cjson/cJSON.h>
@@ -200,8 +201,12 @@ static void lot_body(FILE *o, struct web_req *req, const cJSON *st, const cJSON 
 	history(o, L, cJSON_GetObjectItemCaseSensitive(lot, "history"));
 	if (req->has_session && req->sess.role == AUTH_ROLE_OPERATOR)
 		move_form(o, req, st, id, rn);
-	fprintf(o, "<h2>%s</h2><p>%s</p><p><code id=\"report-cmd\">coldchainctl report --lot ", i18n_tr(L, "Storage history report"),
-		i18n_tr(L, "Run this on the server to produce the report:"));
+	fprintf(o, "<h2>%s</h2><p><a id=\"report-link\" href=\"/lot/", i18n_tr(L, "Storage history report"));
+	web_url_seg(o, id);
+	fprintf(o, "/report\">%s</a> · <a id=\"report-csv\" href=\"/lot/", i18n_tr(L, "Open the report"));
+	web_url_seg(o, id);
+	fprintf(o, "/report.csv\">CSV</a></p><p class=\"hint\">%s <code id=\"report-cmd\">coldchainctl report --lot ",
+		i18n_tr(L, "On the server:"));
 	web_esc(o, id);
 	fprintf(o, "</code> <button type=\"button\" data-copy=\"report-cmd\">%s</button></p>", i18n_tr(L, "Copy"));
 }
@@ -209,11 +214,18 @@ static void lot_body(FILE *o, struct web_req *req, const cJSON *st, const cJSON 
 int web_page_lot(struct web_req *req)
 {
 	const char *id = req->path + strlen("/lot/");
+	size_t n = strlen(id);
 	struct web_page p;
-	cJSON *st = pages_status(req);
+	cJSON *st;
 	const cJSON *lot, *room = NULL;
 	int rc;
 
+	/* /lot/ID/report and /lot/ID/report.csv: the report (report_page.c) */
+	if (n > 7 && strcmp(id + n - 7, "/report") == 0)
+		return web_page_lot_report(req, id, n - 7, 0);
+	if (n > 11 && strcmp(id + n - 11, "/report.csv") == 0)
+		return web_page_lot_report(req, id, n - 11, 1);
+	st = pages_status(req);
 	if (!st)
 		return 0;
 	lot = lot_find(st, id, &room);

@@ -254,8 +254,9 @@ static int has_extra(const struct web_req *req, const char *name)
  * no MIME sniffing, no framing, no referrer off the site. */
 static void sec_headers(struct MHD_Response *resp, const struct web_req *req)
 {
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	if (!has_extra(req, "Content-Security-Policy")) /* the lot report's own (report_page.c) */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
@@ -529,7 +530,7 @@ static void dispatch(struct web_req *req)
 			pthread_rwlock_rdlock(&req->w->engine_lock);
 			routes[i].handler(req);
 			pthread_rwlock_unlock(&req->w->engine_lock);
-			if (!req->status)
+			if (!req->status && !req->deferred)
 				web_error(req, 500, "internal error");
 			return;
 		}
@@ -648,8 +649,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	struct req_state *st = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	web_report_forget(c);
 	if (!st)
 		return;
 	for (size_t i = 0; i < st->r.nextra; i++) {
@@ -828,6 +829,7 @@ void web_stop(struct web *w)
 	if (!w)
 		return;
 	web_sse_close(); /* MHD must not stop with a connection suspended */
+	web_report_close();
 	MHD_stop_daemon(w->d);
 	web_free(w);
 }
@@ -871,7 +873,9 @@ void web_metrics_lines(struct web *w, struct lp_buf *out)
 
 void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t ts_ns)
 {
-	struct lp_field f[CNT_N + 11];
+	struct lp_field f[CNT_N + 15];
+	uint64_t rs, rr, rf;
+	int rrun;
 	struct lp_tag tags[] = { { "site", site } };
 	struct auth_stats st;
 	struct web_sse_stats ss;
@@ -898,5 +902,10 @@ void web_emit_stats(struct web *w, struct lp_buf *b, const char *site, int64_t t
 	f[k++] = (struct lp_field){ .key = "live_refused", .type = LP_INT, .v.i = (int64_t)ss.refused };
 	f[k++] = (struct lp_field){ .key = "live_dropped", .type = LP_INT, .v.i = (int64_t)ss.dropped };
 	f[k++] = (struct lp_field){ .key = "live_events", .type = LP_INT, .v.i = (int64_t)ss.events };
+	web_report_stats(&rs, &rr, &rf, &rrun);
+	f[k++] = (struct lp_field){ .key = "reports", .type = LP_INT, .v.i = (int64_t)rs };
+	f[k++] = (struct lp_field){ .key = "reports_refused_busy", .type = LP_INT, .v.i = (int64_t)rr };
+	f[k++] = (struct lp_field){ .key = "reports_failed", .type = LP_INT, .v.i = (int64_t)rf };
+	f[k++] = (struct lp_field){ .key = "report_running", .type = LP_INT, .v.i = rrun };
 	lp_encode(b, "coldchaind_web", tags, ARRAY_SIZE(tags), f, k, ts_ns);
 }

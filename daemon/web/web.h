@@ -28,6 +28,12 @@ struct web_deps {
 /* Opens the listener of conf (after the engine exists).  NULL + errno
  * (EADDRINUSE, EINVAL for a bad address or TLS files, ...), logged. */
 struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *deps);
+/* The configuration the lot report (GET /lot/ID/report) uses from now on,
+ * owned by the listener from here (freed when the last report using it
+ * ends; NULL: reports answer 500).  main.c parses it on its own thread, at
+ * start and after each reload, so no worker ever runs libconfig. */
+struct cc_config;
+void web_report_set_config(struct cc_config *cfg);
 /* Reads web.users_file again (SIGHUP); on an error the users before stay
  * (logged with every FILE:LINE). */
 void web_reload_users(struct web *w);

@@ -49,6 +49,7 @@ struct web_req {
 	const char *lang;       /* "vi" or "en": the `lang` cookie, else Accept-Language */
 	int lang_id;            /* I18N_VI, I18N_EN (daemon/i18n.h) */
 	int has_session;        /* sess holds the caller's session */
+	int deferred;           /* the handler suspended the connection: it replies when called again */
 	struct auth_session sess;
 	size_t nextra;
 	char *extra[WEB_MAX_EXTRA_HEADERS][2];
@@ -180,6 +181,17 @@ void web_dom_id(const char *name, char *buf, size_t n);
 int web_page_events(struct web_req *req);
 void web_sse_open(void);
 void web_sse_close(void);
+
+/* report_page.c: GET /lot/ID/report (csv 0) and /lot/ID/report.csv (csv
+ * 1), WEB_VIEW, called by web_page_lot: the lot's storage-history report
+ * made on a worker thread with the connection suspended (req->deferred),
+ * replied when MHD calls the handler again; one at a time (503 meanwhile).
+ * web_report_forget: a connection's end (on_completed); web_report_close:
+ * before MHD stops (a running report is abandoned, its connection resumed). */
+int web_page_lot_report(struct web_req *req, const char *lot, size_t lotlen, int csv);
+void web_report_forget(void *conn);
+void web_report_close(void);
+void web_report_stats(uint64_t *served, uint64_t *refused, uint64_t *failed, int *running);
 
 /* ops.c: for the people who run the daemon. */
 int web_page_healthz(struct web_req *req);

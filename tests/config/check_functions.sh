@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/config/check_functions.sh [BUILD_DIR] [FILE...] - no function of the
-# daemon, the codecs, the drivers, the outputs or coldchainctl is longer than
+# daemon, the codecs, the drivers, the outputs, the report or coldchainctl is longer than
 # a screen (issue 13, point 5) unless it says why.  A function is measured
 # from the `{` at column 0 that opens its body to the `}` at column 0 that
 # closes it (the project's style puts a function's braces there); one longer
@@ -25,13 +25,13 @@ if [ $# -gt 0 ]; then
 	what="$*"
 else
 	files=()
-	for dir in daemon codec drivers outputs ctl; do
+	for dir in daemon codec drivers outputs report ctl; do
 		[ -d "$dir" ] || continue
 		while IFS= read -r f; do
 			files+=("$f")
 		done < <(find "$dir" -name '*.c' -o -name '*.inc' | sort)
 	done
-	what="daemon/, codec/, drivers/, outputs/ and ctl/"
+	what="daemon/, codec/, drivers/, outputs/, report/ and ctl/"
 fi
 if [ ${#files[@]} = 0 ]; then
 	echo "FAIL style/functions: no sources found under $ROOT"

@@ -8,7 +8,13 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 out=$(mktemp) && keys=$(mktemp) || exit 2
 trap 'rm -f "$out" "$keys"' EXIT
 fails=0
-for page in "$ROOT/daemon/man/coldchaind.8" "$ROOT/daemon/man/coldchainctl.1" "$BUILD/coldchaind.conf.5"; do
+# The pages as installed: daemon/man/* with @SYSCONFDIR@ etc. substituted by
+# the Makefile (BUILD/man/).
+for page in "$BUILD/man/coldchaind.8" "$BUILD/man/coldchainctl.1" "$BUILD/coldchaind.conf.5"; do
+	if grep -q '@[A-Z]*DIR@' "$page"; then
+		echo "FAIL docs/man: $(basename "$page") keeps an unsubstituted @...DIR@"
+		fails=1
+	fi
 	name=$(basename "$page")
 	if MANWIDTH=100 man --warnings -l "$page" >"$out" 2>"$out.err" && [ ! -s "$out.err" ] && [ -s "$out" ]; then
 		echo "PASS docs/man: $name renders with man -l without warnings"

@@ -182,8 +182,9 @@ def main():
     say(st == 200 and "<svg" in body and "Last 24 hours" in body, "room page: inline SVG of the last 24 hours")
     st, h, _, body = op.req("/lot/LOT-1")
     p = Page(body)
-    say(st == 200 and "coldchainctl report --lot LOT-1" in body and [f for f in p.forms if f["a"].get("action") == "/lot/move"],
-        "lot page: the report command and a move form")
+    say(st == 200 and "coldchainctl report --lot LOT-1" in body and 'href="/lot/LOT-1/report"' in body
+        and [f for f in p.forms if f["a"].get("action") == "/lot/move"],
+        "lot page: the report's link, its command and a move form")
     mf = [f for f in p.forms if f["a"].get("action") == "/lot/move"][0]
     st, h, _, _ = op.req("/lot/move", {"lot": "LOT-1", "room": "B", "csrf": mf["fields"]["csrf"]["value"]})
     st2, _, _, body = op.req("/room/B")

@@ -1,7 +1,7 @@
 /* report_csv.c - `coldchainctl report --format csv`: one CSV whose first
  * column names the record (report, figure, stay, alarm, gap, data), each
  * record type with its own header row. */
-#include "report_int.h"
+#include "report.h"
 
 #include <ctype.h>
 #include <math.h>

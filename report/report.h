@@ -1,10 +1,19 @@
-/* report_int.h - what the parts of `coldchainctl report` share (private to
- * ctl/report*.c): the report being built, and the functions one part
- * offers the others.  report.c: options, configuration, the header and the
- * glue; report_fetch.c: every InfluxQL query; report_analyse.c: the figures
- * (pure); report_csv.c and report_html.c: the two formats. */
-#ifndef CC_REPORT_INT_H
-#define CC_REPORT_INT_H
+/* report.h - the lot report's engine (a lot's storage history read back
+ * from InfluxDB), shared by `coldchainctl report` (ctl/report.c: options,
+ * printing, exit codes) and the daemon's web page (daemon/web/report_page.c:
+ * GET /lot/ID/report).  The report being built, and the functions one part
+ * offers the others.  report.c: the InfluxDB to read, the period, the
+ * header and the order of the work; report_fetch.c: every InfluxQL query;
+ * report_analyse.c: the figures (pure); report_csv.c and report_html.c: the
+ * two formats.
+ *
+ * Use: fill lot, format, cfg (may be NULL), generated (ms), from/to with
+ * from_set/to_set, band_low = band_high = NAN; then report_use_influx(),
+ * report_set_period(), report_collect(), report_write_csv/html(), and
+ * report_free() always.  Errors: the first in err; on stderr too unless
+ * quiet. */
+#ifndef CC_REPORT_ENGINE_H
+#define CC_REPORT_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +25,7 @@
 #include "report_analyse.h"
 
 #ifndef CC_VERSION
-#define CC_VERSION "0.1.0"
+#error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
 #endif
 
 /* A profile number with its grade (config/profiles.conf). */
@@ -66,6 +75,12 @@ struct report {
 	 * older than the measurement) */
 	struct report_lot_step *lsteps;
 	size_t nlsteps;
+	/* errors and bounds */
+	char err[512];       /* the first error, without the "coldchainctl report: " */
+	int quiet;           /* 1: errors only in err (the daemon) */
+	int influx_down;     /* a query failed to reach InfluxDB (or the deadline passed) */
+	int64_t deadline_ns; /* time_now_ns() clock; 0: none (each query 120 s) */
+	int cfg_borrowed;    /* 1: cfg is the caller's (not freed by report_free) */
 };
 
 /* One step of the lot's history (a lot_step point of coldchaind). */
@@ -121,6 +136,25 @@ struct report_kv {
 #define REPORT_MAX_KVS 40
 
 /* report.c */
+/* A time as --from and --to take it: ISO 8601 with a zone, "now", or epoch
+ * seconds; into *out (ms).  0 or -1. */
+int report_parse_time_ms(const char *s, int64_t *out);
+/* Records an error (printf format, no newline): into r->err if it is the
+ * first, and on stderr unless r->quiet. */
+void report_err(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The InfluxDB to read: url and db (NULL: the configuration's first
+ * InfluxDB 1.x output, with its TLS settings and credentials), and the
+ * lot's room and profile from the configuration.  0, or -1 when there is
+ * none. */
+int report_use_influx(struct report *r, const char *url, const char *db);
+/* The period's defaults: from the lot's loading (its first shelf_life
+ * point when it is not configured) to r->generated.  0, 1 (failed) or 2
+ * (empty). */
+int report_set_period(struct report *r);
+/* Reads and analyses the lot's stays and steps.  0 or -1. */
+int report_collect(struct report *r);
+/* Frees what the report holds (not the struct). */
+void report_free(struct report *r);
 /* "2026-06-12T08:00:00Z", or "-" for 0 or less. */
 void report_fmt_utc(int64_t ms, char *buf, size_t len);
 /* "%.*f", or "" for NaN and infinities. */

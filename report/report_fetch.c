@@ -2,10 +2,11 @@
  * lot's shelf_life points, its rooms' temperature and humidity series and
  * their alert events.  The only InfluxQL of the report is here; the
  * figures are report_analyse.c's. */
-#include "report_int.h"
+#include "report.h"
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
@@ -51,15 +52,26 @@ static cJSON *iq(struct report *r, const char *q, cJSON **series)
 	int rc;
 
 	*series = NULL;
+	if (r->deadline_ns) { /* the web page's: what is left of it */
+		int64_t left_ms = (r->deadline_ns - time_now_ns()) / 1000000;
+		if (left_ms <= 0) {
+			r->influx_down = 1;
+			report_err(r, "InfluxDB %s database %s: the report's deadline passed", r->url, r->db);
+			return NULL;
+		}
+		conn.timeout_ms = left_ms;
+	}
 	rc = influx_query_json(&conn, q, &json, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "coldchainctl report: InfluxDB %s database %s: %s\n", r->url, r->db, err);
+		if (rc != -EFBIG)
+			r->influx_down = 1;
+		report_err(r, "InfluxDB %s database %s: %s", r->url, r->db, err);
 		return NULL;
 	}
 	root = cJSON_Parse(json);
 	free(json);
 	if (!root) {
-		fprintf(stderr, "coldchainctl report: InfluxDB %s: the reply is not JSON\n", r->url);
+		report_err(r, "InfluxDB %s: the reply is not JSON", r->url);
 		return NULL;
 	}
 	e = cJSON_GetObjectItemCaseSensitive(root, "error");
@@ -67,7 +79,7 @@ static cJSON *iq(struct report *r, const char *q, cJSON **series)
 	if (!e && res)
 		e = cJSON_GetObjectItemCaseSensitive(res, "error");
 	if (cJSON_IsString(e)) {
-		fprintf(stderr, "coldchainctl report: InfluxDB %s: %s (query: %s)\n", r->url, e->valuestring, q);
+		report_err(r, "InfluxDB %s: %s (query: %s)", r->url, e->valuestring, q);
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -395,8 +407,8 @@ int report_fetch_first_ms(struct report *r, int64_t *out)
 	if (!root)
 		return -1;
 	if (!cJSON_GetArraySize(series)) {
-		fprintf(stderr, "coldchainctl report: lot %s: not in the configuration and no shelf_life "
-				"points in InfluxDB %s database %s\n",
+		report_err(r, "lot %s: not in the configuration and no shelf_life "
+				"points in InfluxDB %s database %s",
 			r->lot, r->url, r->db);
 		cJSON_Delete(root);
 		return 1;
@@ -794,7 +806,7 @@ int report_fetch_step(struct report *r, const char *batch, struct report_step *s
 		return -1;
 	ser = cJSON_GetArrayItem(series, 0);
 	if (!ser) {
-		fprintf(stderr, "coldchainctl report: batch %s: no process points in InfluxDB %s database %s\n", batch,
+		report_err(r, "batch %s: no process points in InfluxDB %s database %s", batch,
 			r->url, r->db);
 		rc = 1;
 		goto out;

@@ -4,7 +4,7 @@
  * RH against the storage band with the alarms marked, the lot figures, the
  * stays, the alarms with their acknowledgements, the gaps and the profile's
  * graded numbers. */
-#include "report_int.h"
+#include "report.h"
 
 #include <math.h>
 #include <stdio.h>
