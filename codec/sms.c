@@ -424,3 +424,49 @@ bad:
 	errno = EINVAL;
 	return NULL;
 }
+
+/* The digits of s (at most n-1), separators skipped; -1 on any other byte. */
+static int number_digits(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (k + 1 >= n)
+				return -1;
+			out[k++] = *s;
+		} else if (!strchr(" -.()", *s)) {
+			return -1;
+		}
+	}
+	out[k] = '\0';
+	return (int)k;
+}
+
+int sms_number_match(const char *e164, const char *reported)
+{
+	char want[24], got[24];
+	const char *g = got;
+	int nw, ng;
+
+	if (!e164 || !reported || e164[0] != '+')
+		return 0;
+	while (*reported == ' ')
+		reported++;
+	if ((nw = number_digits(e164 + 1, want, sizeof(want))) < 4)
+		return 0;
+	if ((ng = number_digits(reported[0] == '+' ? reported + 1 : reported, got, sizeof(got))) < 4)
+		return 0;
+	if (reported[0] == '+')
+		return strcmp(want, got) == 0 ? 2 : 0;
+	if (strncmp(got, "00", 2) == 0)
+		return strcmp(want, got + 2) == 0 ? 2 : 0;
+	if (strcmp(want, got) == 0)
+		return 2;
+	if (got[0] != '0')
+		return 0;
+	g++, ng--; /* the national significant number */
+	if (ng < 6 || nw - ng < 1 || nw - ng > 3)
+		return 0;
+	return strcmp(want + (nw - ng), g) == 0 ? 1 : 0;
+}

@@ -60,4 +60,11 @@ char *sms_ucs2_hex(const char *utf8);
  * string or NULL + errno (EINVAL: not hex, odd length, lone surrogate, NUL). */
 char *sms_ucs2_unhex(const char *hex);
 
+/* Whether the sender a modem reported is the E.164 number e164 ("+84987654321"),
+ * spaces, dashes, dots and brackets ignored: 2 when written in full
+ * ("+84987654321", "84987654321", "0084987654321"), 1 in the national form
+ * of e164's own country ("0987654321": a trunk 0, then the last 6 or more
+ * digits, e164's first 1 to 3 digits its country code), 0 otherwise. */
+int sms_number_match(const char *e164, const char *reported);
+
 #endif

@@ -180,6 +180,7 @@ struct cc_web_conf {
 	int64_t timeout_ms;    /* idle connection */
 	uint64_t max_request;  /* header + body bytes */
 	int64_t session_idle_ms, session_max_ms; /* a session ends unused this long / this long after login */
+	char *public_url;      /* the page as people reach it; NULL: messages carry no link */
 	int line;
 };
 

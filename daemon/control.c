@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -38,6 +40,7 @@ struct client {
 	char *out;
 	size_t outlen, outcap;
 	int waiting_reload; /* a reload reply is owed */
+	int waiting_notify; /* a notify test's reply is owed (its worker runs) */
 	int closing;        /* close once out is written */
 	int64_t last_ms;
 	long uid;           /* the peer's, -1 when unknown */
@@ -55,6 +58,7 @@ struct control {
 };
 
 #define FULL_LOG_MS 60000
+#define WAITING(k) ((k)->waiting_reload || (k)->waiting_notify)
 
 /* --- replies ------------------------------------------------------------- */
 
@@ -631,6 +635,23 @@ static const char *const commands[] = { "status", "alarms", "ack", "shelve", "un
 static control_notify_fn notify_fn;
 static void *notify_arg;
 
+/* A notify test running on its worker (see "notify test on a worker thread"). */
+#define NOTIFY_OUT 16384
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_t th;
+	int started;           /* a thread to join (main thread only) */
+	int done;              /* under mu */
+	int rc;                /* under mu */
+	int efd;               /* eventfd written when done, -1 until the first test */
+	char route[129];
+	char *out;
+	struct client *client; /* owed the reply; NULL once it left */
+	uint64_t refused;
+	struct log_rl busy_rl;
+} job = { .mu = PTHREAD_MUTEX_INITIALIZER, .efd = -1 };
+
 void control_set_notify(struct control *c, control_notify_fn fn, void *arg)
 {
 	(void)c;
@@ -638,26 +659,14 @@ void control_set_notify(struct control *c, control_notify_fn fn, void *arg)
 	notify_arg = arg;
 }
 
-/* {"cmd":"notify_test","route":"R"}: a test message to every recipient of R. */
-static cJSON *notify_test(const cJSON *req, const char *user)
+/* The reply to a notify test: rc failures (or -ENOENT), out its lines. */
+static cJSON *notify_reply(const char *route, int rc, char *out)
 {
-	const char *route = NULL;
-	char *out;
-	cJSON *e, *o, *arr;
-	int rc;
+	cJSON *o, *arr;
 
-	if ((e = need(req, "route", &route, 128)))
-		return e;
-	if (!notify_fn)
-		return err_new("unavailable", NULL, "the outputs are not running");
-	log_info("control: notify test of route %s by %s", route, user);
-	out = xcalloc(1, 16384);
-	rc = notify_fn(notify_arg, route, out, 16384);
-	if (rc == -ENOENT) {
-		free(out);
+	if (rc == -ENOENT)
 		return err_new("not_found", "routes are named in the configuration's routes list",
 			       "no channel output serves a route \"%s\"", route);
-	}
 	if (rc == 0) {
 		o = ok_new();
 	} else {
@@ -671,8 +680,28 @@ static cJSON *notify_test(const cJSON *req, const char *user)
 	arr = cJSON_AddArrayToObject(o, "results");
 	for (char *sv = NULL, *line = strtok_r(out, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv))
 		cJSON_AddItemToArray(arr, cJSON_CreateString(line));
-	free(out);
 	return o;
+}
+
+/* The route of the notify test control_request deferred (*reload = 2):
+ * the main thread's alone, read by client_lines right after. */
+static char pending_route[129];
+
+/* {"cmd":"notify_test","route":"R"}: a test message to every recipient of
+ * R, sent by a worker thread (notify_start): the reply waits for it. */
+static cJSON *notify_test(const cJSON *req, const char *user, int *defer)
+{
+	const char *route = NULL;
+	cJSON *e;
+
+	if ((e = need(req, "route", &route, 128)))
+		return e;
+	if (!notify_fn)
+		return err_new("unavailable", NULL, "the outputs are not running");
+	log_info("control: notify test of route %s by %s", route, user);
+	strlcpy_cc(pending_route, route, sizeof(pending_route));
+	*defer = CONTROL_DEFER_NOTIFY;
+	return ok_new(); /* replaced by the outcome (notify_reap) */
 }
 
 char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
@@ -741,7 +770,7 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 	} else if (strcmp(cmd, "batch_status") == 0) {
 		o = batch_status(eng, req);
 	} else if (strcmp(cmd, "notify_test") == 0) {
-		o = notify_test(req, ubuf);
+		o = notify_test(req, ubuf, reload);
 	} else if (strcmp(cmd, "reload") == 0) {
 		*reload = 1;
 		log_info("control: reload requested by %s", ubuf);
@@ -894,6 +923,8 @@ static void client_free(struct control *c, int i)
 	struct client *k = c->cl[i];
 	if (!k)
 		return;
+	if (job.client == k)
+		job.client = NULL; /* the test runs on; its reply is dropped */
 	close(k->fd);
 	free(k->out);
 	free(k);
@@ -964,12 +995,125 @@ static void client_flush(struct client *k)
 	}
 }
 
+static const char *rl_tail(char *b, size_t n, uint32_t more)
+{
+	if (more)
+		snprintf(b, n, " (%" PRIu32 " more since the last such message)", more);
+	else
+		b[0] = '\0';
+	return b;
+}
+
+/* --- notify test on a worker thread --------------------------------------
+ * A test message can take a channel's timeout per recipient (a server that
+ * does not answer): the main loop (watchdog, this socket, stats) must not
+ * wait for it.  One test at a time (so one per channel); another asked for
+ * meanwhile is refused (busy), logged at most once a minute, counted. */
+
+static void *notify_run(void *arg)
+{
+	uint64_t one = 1;
+	int rc;
+
+	(void)arg;
+	rc = notify_fn(notify_arg, job.route, job.out, NOTIFY_OUT);
+	pthread_mutex_lock(&job.mu);
+	job.rc = rc;
+	job.done = 1;
+	pthread_mutex_unlock(&job.mu);
+	if (write(job.efd, &one, sizeof(one)) < 0)
+		log_debug("control: notify test: eventfd: %s", strerror(errno));
+	return NULL;
+}
+
+static void notify_start(struct control *c, struct client *k)
+{
+	uint32_t more;
+	char tail[64];
+
+	(void)c;
+	if (job.started) {
+		job.refused++;
+		if (log_rl_allow(&job.busy_rl, FULL_LOG_MS, &more))
+			log_warn("control: notify test of route %s by %s refused: the test of route %s still runs "
+				 "(%" PRIu64 " refused since start)%s",
+				 pending_route, k->user, job.route, job.refused, rl_tail(tail, sizeof(tail), more));
+		client_queue(k, "{\"ok\":false,\"error\":\"a notify test is already running: try again when it "
+				"is done\",\"code\":\"busy\"}");
+		return;
+	}
+	if (job.efd < 0 && (job.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		log_err("control: notify test: eventfd: %s", strerror(errno));
+		client_queue(k, "{\"ok\":false,\"error\":\"cannot start the test (see the daemon's log)\","
+				"\"code\":\"unavailable\"}");
+		return;
+	}
+	strlcpy_cc(job.route, pending_route, sizeof(job.route));
+	job.out = xcalloc(1, NOTIFY_OUT);
+	job.done = 0;
+	job.client = k;
+	if (pthread_create(&job.th, NULL, notify_run, NULL) != 0) {
+		log_err("control: notify test: cannot start a thread");
+		free(job.out);
+		job.out = NULL;
+		job.client = NULL;
+		client_queue(k, "{\"ok\":false,\"error\":\"cannot start the test (see the daemon's log)\","
+				"\"code\":\"unavailable\"}");
+		return;
+	}
+	job.started = 1;
+	k->waiting_notify = 1;
+}
+
+/* Joins a finished test (or, wait set, a running one) and frees it; its
+ * reply, when its client is still there, in *rep (malloc'd). */
+static struct client *notify_join(int wait, char **rep)
+{
+	struct client *k;
+	uint64_t v;
+	int done;
+
+	*rep = NULL;
+	if (!job.started)
+		return NULL;
+	pthread_mutex_lock(&job.mu);
+	done = job.done;
+	pthread_mutex_unlock(&job.mu);
+	if (!done && !wait)
+		return NULL;
+	pthread_join(job.th, NULL);
+	if (read(job.efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug("control: notify test: eventfd: %s", strerror(errno));
+	k = job.client;
+	if (k)
+		*rep = reply_take(notify_reply(job.route, job.rc, job.out));
+	free(job.out);
+	job.out = NULL;
+	job.client = NULL;
+	job.started = 0;
+	return k;
+}
+
+void control_notify_join(void)
+{
+	char *rep;
+
+	notify_join(1, &rep);
+	cJSON_free(rep);
+}
+
+int control_busy(const struct control *c)
+{
+	(void)c;
+	return job.started;
+}
+
 static void client_lines(struct control *c, struct client *k)
 {
 	char *nl;
 
 	/* one request at a time while a reload reply is owed: order is kept */
-	while (!k->waiting_reload && k->closing != 2 && (nl = memchr(k->in, '\n', k->inlen)) != NULL) {
+	while (!WAITING(k) && k->closing != 2 && (nl = memchr(k->in, '\n', k->inlen)) != NULL) {
 		size_t len = (size_t)(nl - k->in);
 		int reload = 0;
 		char *rep;
@@ -984,7 +1128,9 @@ static void client_lines(struct control *c, struct client *k)
 		rep = control_request(c->engine, c->cfg, k->in, len, k->user, &reload);
 		k->inlen -= (size_t)(nl + 1 - k->in);
 		memmove(k->in, nl + 1, k->inlen);
-		if (reload) {
+		if (reload == CONTROL_DEFER_NOTIFY) {
+			notify_start(c, k);
+		} else if (reload) {
 			k->waiting_reload = 1;
 			c->reload_wanted = 1;
 		} else {
@@ -1014,7 +1160,7 @@ static int client_victim(const struct control *c)
 		const struct client *k = c->cl[i];
 		int n = 0;
 
-		if (!k || k->waiting_reload)
+		if (!k || WAITING(k))
 			continue;
 		for (int j = 0; j < CONTROL_MAX_CLIENTS; j++)
 			n += c->cl[j] && c->cl[j]->uid == k->uid;
@@ -1024,15 +1170,6 @@ static int client_victim(const struct control *c)
 		}
 	}
 	return best;
-}
-
-static const char *rl_tail(char *b, size_t n, uint32_t more)
-{
-	if (more)
-		snprintf(b, n, " (%" PRIu32 " more since the last such message)", more);
-	else
-		b[0] = '\0';
-	return b;
 }
 
 static void client_accept(struct control *c)
@@ -1108,15 +1245,35 @@ int control_pollfds(struct control *c, struct pollfd *fds, int max)
 	fds[n].fd = c->fd;
 	fds[n].events = POLLIN;
 	fds[n++].revents = 0;
+	if (job.started && n < max) {
+		fds[n].fd = job.efd;
+		fds[n].events = POLLIN;
+		fds[n++].revents = 0;
+	}
 	for (int i = 0; i < CONTROL_MAX_CLIENTS && n < max; i++) {
 		struct client *k = c->cl[i];
 		if (!k)
 			continue;
 		fds[n].fd = k->fd;
-		fds[n].events = (short)((k->closing || k->waiting_reload ? 0 : POLLIN) | (k->outlen ? POLLOUT : 0));
+		fds[n].events = (short)((k->closing || WAITING(k) ? 0 : POLLIN) | (k->outlen ? POLLOUT : 0));
 		fds[n++].revents = 0;
 	}
 	return n;
+}
+
+/* A finished notify test: its client gets the reply, then its requests
+ * pipelined behind it. */
+static void notify_reap(struct control *c)
+{
+	char *rep;
+	struct client *k = notify_join(0, &rep);
+
+	if (!k)
+		return;
+	k->waiting_notify = 0;
+	client_queue(k, rep);
+	cJSON_free(rep);
+	client_lines(c, k);
 }
 
 void control_handle(struct control *c, const struct pollfd *fds, int n)
@@ -1156,13 +1313,14 @@ void control_handle(struct control *c, const struct pollfd *fds, int n)
 	}
 	if (accept_now)
 		client_accept(c);
+	notify_reap(c);
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
 		struct client *k = c->cl[i];
 		if (!k)
 			continue;
 		if (k->closing != 2)
 			client_flush(k);
-		if (k->closing == 2 || (k->closing && !k->outlen && !k->waiting_reload) ||
+		if (k->closing == 2 || (k->closing && !k->outlen && !WAITING(k)) ||
 		    now - k->last_ms > IDLE_MS)
 			client_free(c, i);
 	}

@@ -21,7 +21,9 @@
  * is disconnected.  So no single reply is longer, and coldchainctl reads
  * no more than this either. */
 #define CONTROL_MAX_REPLY (8u << 20)
-#define CONTROL_MAX_FDS (CONTROL_MAX_CLIENTS + 1)
+#define CONTROL_MAX_FDS (CONTROL_MAX_CLIENTS + 2) /* + the listener, a notify test's eventfd */
+
+#define CONTROL_DEFER_NOTIFY 2
 
 struct control;
 struct engine;
@@ -44,6 +46,14 @@ void control_set_engine(struct control *c, struct engine *e);
  * failures or -ENOENT (main.c: output_channel_test on each output). */
 typedef int (*control_notify_fn)(void *arg, const char *route, char *out, size_t size);
 void control_set_notify(struct control *c, control_notify_fn fn, void *arg);
+/* fn runs on a worker thread, one test at a time (another meanwhile is
+ * answered "busy"), the client's reply deferred until it is done: the main
+ * loop never waits for a channel.  While it runs control_busy() is true:
+ * the main loop must not reload (fn uses the outputs).  At shutdown,
+ * control_notify_join() (after the outputs were told to stop, before they
+ * are freed) waits for a running one. */
+int control_busy(const struct control *c);
+void control_notify_join(void);
 
 /* The main loop: fills at most max descriptors to wait on; then hands the
  * ppoll results back.  Never blocks. */
@@ -58,7 +68,8 @@ void control_reload_done(struct control *c, int ok);
 /*
  * One request line -> one reply (malloc'd JSON object text, no newline).
  * user: the peer's account name (a request's "user" overrides it).
- * *reload set when the request is a reload (the caller defers the reply).
+ * *reload set when the request is a reload (1: the caller defers the reply)
+ * or a notify test to run (CONTROL_DEFER_NOTIFY, control.c's socket runs it).
  * e may be NULL (engine commands answer "unavailable" after parsing); cfg
  * may be NULL (then room/profile hints are omitted).  Never fails on
  * any input: garbage gets {"ok":false,"error":...}.  The fuzz target's entry.

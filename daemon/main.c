@@ -112,7 +112,8 @@ static int ack_by_reply(void *arg, const char *alarm_id, const char *user, const
 }
 
 /* coldchainctl notify test ROUTE: every channel output of the route sends
- * its test message (control.c; on the main thread, synchronously). */
+ * its test message (control.c runs it on a worker thread; no reload while
+ * it runs, so r's outputs stay). */
 static int notify_test(void *arg, const char *route, char *out, size_t size)
 {
 	struct running *r = arg;
@@ -879,7 +880,8 @@ static void run(struct running *r, struct proc *p, const char *path)
 			notify_send("WATCHDOG=1");
 			p->next_watchdog = time_mono_ms() + p->watchdog_ms / 2;
 		}
-		if (got_hup || control_reload_wanted(p->ctl)) {
+		/* not while a notify test uses the outputs: once it is done */
+		if ((got_hup || control_reload_wanted(p->ctl)) && !control_busy(p->ctl)) {
 			int ok;
 			got_hup = 0;
 			notify_send("RELOADING=1");
@@ -932,6 +934,7 @@ static void shutdown_all(struct running *r, struct proc *p)
 			log_info("output %s: %" PRIu64 " %s undelivered at shutdown, kept in the journal",
 				 output_name(r->outs[i]), st.pending, plural(st.pending, "line", "lines"));
 	}
+	control_notify_join(); /* a notify test still sending uses the outputs */
 	for (size_t i = 0; i < r->nouts; i++)
 		output_free(r->outs[i]);
 	free(r->outs);

@@ -23,6 +23,7 @@
 
 #include "../daemon/config.h"
 #include "../daemon/log.h"
+#include "../codec/sms.h"
 #include "../daemon/util.h"
 #include "message.h"
 #include "output.h"
@@ -65,6 +66,11 @@ struct channel {
 	int64_t next_reply_ms, held_retry_ms;
 	struct channel_stats st;
 	struct log_rl rl_refused, rl_reply, rl_state;
+	/* the answer to a reply with an unknown id, sent after the poll */
+	char *link; /* web.public_url, or NULL */
+	char answer_to[64], answer_id[8];
+	const char *answer_lang;
+	int64_t answer_last_ms;
 	/* sleep_ms of the real clock, cut short by wakeup */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -568,7 +574,7 @@ static void render_for(struct channel *ch, const struct route_target *t, const s
 {
 	char sid[8];
 	struct message_ctx c = { ch->site, t->lang, message_style(ch->kind), NULL, advice_for(ch, ev), a->since_ns,
-				 ch->clk.wall_ns(ch->clk.arg) };
+				 ch->clk.wall_ns(ch->clk.arg), ch->link };
 
 	if (ch->ops->poll_replies) {
 		short_id(ch, ev->id, sid);
@@ -732,6 +738,8 @@ static int flush_digests(struct channel *ch, int64_t now)
 	return 0;
 }
 
+static void answer_send(struct channel *ch);
+
 void channel_tick(struct channel *ch)
 {
 	int64_t mono = ch->clk.mono_ms(ch->clk.arg), now = ch->clk.wall_ns(ch->clk.arg);
@@ -744,6 +752,8 @@ void channel_tick(struct channel *ch)
 		pthread_mutex_lock(&ch->tmu);
 		ch->ops->poll_replies(ch->t, channel_reply, ch);
 		pthread_mutex_unlock(&ch->tmu);
+		if (ch->answer_to[0])
+			answer_send(ch);
 	}
 }
 
@@ -770,14 +780,78 @@ static const char *reply_id(const char *text, char id[8])
 	return n >= 4 && !isalnum((unsigned char)text[n]) ? id : NULL;
 }
 
+/* The recipient whose address on this channel sent a reply.  SMS: a modem
+ * may report +84987654321 as 84987654321 or 0987654321; the national form
+ * matches only when exactly one recipient's number fits it. */
 static const struct cc_recipient_conf *sender_of(const struct channel *ch, const char *address)
 {
+	const struct cc_recipient_conf *national = NULL;
+	int nnational = 0, sms = strcmp(ch->kind, "sms") == 0;
+
 	for (size_t i = 0; i < ch->cfg->nrecipients; i++) {
 		const char *a = config_recipient_address(&ch->cfg->recipients[i], ch->kind);
-		if (a && strcmp(a, address) == 0)
+		int m;
+		if (!a)
+			continue;
+		if (strcmp(a, address) == 0)
 			return &ch->cfg->recipients[i];
+		m = sms ? sms_number_match(a, address) : 0;
+		if (m == 2)
+			return &ch->cfg->recipients[i];
+		if (m == 1 && (!national || strcmp(national->name, ch->cfg->recipients[i].name) != 0)) {
+			national = &ch->cfg->recipients[i];
+			nnational++;
+		}
 	}
-	return NULL;
+	return nnational == 1 ? national : NULL;
+}
+
+/* Whether text tries to acknowledge ("OK ...", "đã xem ..."), id or not. */
+static int reply_attempt(const char *text)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	return strncasecmp(text, "ok", 2) == 0 || strncmp(text, "đã xem", strlen("đã xem")) == 0 ||
+	       strncmp(text, "Đã xem", strlen("Đã xem")) == 0;
+}
+
+/* A recipient's "OK <id>" that fits no active alarm (or several) is answered
+ * on the channel, in their language, at most once per
+ * CHANNEL_ANSWER_EVERY_MS per channel (a loop of two bots, a flood of
+ * wrong replies: one answer, the rest only counted). */
+static void answer_later(struct channel *ch, const struct cc_recipient_conf *rc, const char *id)
+{
+	int64_t mono = ch->clk.mono_ms(ch->clk.arg);
+	const char *addr = config_recipient_address(rc, ch->kind);
+
+	if (!addr || ch->answer_to[0] || (ch->answer_last_ms && mono - ch->answer_last_ms < CHANNEL_ANSWER_EVERY_MS))
+		return;
+	ch->answer_last_ms = mono;
+	strlcpy_cc(ch->answer_to, addr, sizeof(ch->answer_to));
+	strlcpy_cc(ch->answer_id, id ? id : "", sizeof(ch->answer_id));
+	ch->answer_lang = rc->lang;
+}
+
+static void answer_send(struct channel *ch)
+{
+	struct message_ctx c = { ch->site, ch->answer_lang ? ch->answer_lang : "vi", message_style(ch->kind), NULL,
+				 NULL, 0, 0, NULL };
+	struct transport_result tr;
+	struct transport_msg tm;
+	struct message m;
+
+	message_render_unknown_id(&c, ch->answer_id, &m);
+	tm = (struct transport_msg){ NULL, m.text, NULL, 0 };
+	memset(&tr, 0, sizeof(tr));
+	pthread_mutex_lock(&ch->tmu);
+	ch->ops->send(ch->t, ch->answer_to, &tm, &tr);
+	pthread_mutex_unlock(&ch->tmu);
+	if (tr.status == TR_OK)
+		ch->st.unknown_answered++;
+	else
+		log_warn("output %s: answering a reply with an unknown id failed: %s", ch->name,
+			 tr.error[0] ? tr.error : "failed");
+	ch->answer_to[0] = '\0';
 }
 
 void channel_reply(void *arg, const char *address, const char *text)
@@ -803,6 +877,8 @@ void channel_reply(void *arg, const char *address, const char *text)
 		}
 	if (!rc || !alarm) {
 		ch->st.unknown_replies++;
+		if (rc && reply_attempt(text))
+			answer_later(ch, rc, reply_id(text, id));
 		if (log_rl_allow(&ch->rl_reply, 10000, &supp))
 			log_warn("output %s: reply ignored (%s)%s", ch->name,
 				 !rc ? "not from a recipient's address" : "no active alarm has that id",
@@ -832,6 +908,7 @@ struct channel *channel_new(const struct cc_config *cfg, const struct cc_channel
 	ch->name = xstrdup(cc->name);
 	ch->kind = xstrdup(kind);
 	ch->site = xstrdup(cfg->site ? cfg->site : "coldchaind");
+	ch->link = cfg->web && cfg->web->public_url ? xstrdup(cfg->web->public_url) : NULL;
 	ch->state_path = xasprintf("%s/channel-%s.state", state_dir ? state_dir : ".", cc->name);
 	ch->cfg = copy_people(cfg);
 	ch->ops = ops;
@@ -865,7 +942,7 @@ void channel_free(struct channel *ch)
 	pthread_mutex_destroy(&ch->mu);
 	pthread_mutex_destroy(&ch->tmu);
 	pthread_cond_destroy(&ch->cv);
-	free(ch->name), free(ch->kind), free(ch->site), free(ch->state_path);
+	free(ch->name), free(ch->kind), free(ch->site), free(ch->link), free(ch->state_path);
 	free(ch);
 }
 
@@ -887,7 +964,7 @@ static void test_one(struct channel *ch, const char *who, char *out, size_t size
 {
 	const struct cc_recipient_conf *rc = config_recipient(ch->cfg, who);
 	const char *addr = rc ? config_recipient_address(rc, ch->kind) : NULL;
-	struct message_ctx c = { ch->site, rc ? rc->lang : "vi", message_style(ch->kind), NULL, NULL, 0, 0 };
+	struct message_ctx c = { ch->site, rc ? rc->lang : "vi", message_style(ch->kind), NULL, NULL, 0, 0, NULL };
 	struct transport_result tr;
 	struct message m;
 	struct transport_msg tm;

@@ -34,6 +34,7 @@ struct channel_clock {
 #define CHANNEL_MAX_ALARMS 256    /* alarms remembered for chains, "since" and short ids */
 #define CHANNEL_STATE_MAX (8 << 20) /* the state file is refused past this size (64 people x 20 held x 2 KiB fits) */
 #define CHANNEL_REPLY_EVERY_MS 5000
+#define CHANNEL_ANSWER_EVERY_MS 60000 /* "no active alarm has the id": at most one answer a minute per channel */
 
 /* A channel around transport t (ops; the channel frees it) for the channel
  * output cc (its kind: "email", ...), with the routes and recipients of cfg
@@ -50,7 +51,7 @@ void channel_tick(struct channel *ch);
 void channel_reply(void *ch, const char *address, const char *text);
 
 struct channel_stats {
-	uint64_t sent, refused, retried, held, replies, acks_by_reply, unknown_replies, held_dropped;
+	uint64_t sent, refused, retried, held, replies, acks_by_reply, unknown_replies, held_dropped, unknown_answered;
 	size_t held_now;
 };
 void channel_get_stats(struct channel *ch, struct channel_stats *st);

@@ -3,6 +3,7 @@
  * differs is a phrase of its own); numbers, rooms and times are joined in. */
 #include "message.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@ const char *const message_words[] = {
 	N_("acknowledged by"), N_("back to normal"), N_("Reply OK"), N_("to acknowledge"),
 	N_("What to do:"), N_("coldchaind test message from"), N_("Alarm ID:"),
 	N_("Sent by coldchaind at"), N_("and more:"), N_("Daily summary"),
+	N_("Acknowledge it on the page:"), N_("No active alarm has the id"), N_("Reply OK and the id from the alarm message."),
 	NULL
 };
 
@@ -169,6 +171,22 @@ static void put_reply(const struct message_ctx *c, char *d, size_t size, size_t 
 		putf(d, size, off, "%s %s %s.", tr(c, "Reply OK"), c->short_id, tr(c, "to acknowledge"));
 }
 
+/* The alarm's row on the web page: BASE/alarms#alarm-ID, the id as
+ * daemon/web's web_dom_id writes it (letters, digits, _ and - kept, any
+ * other byte _). */
+static void put_link(const struct message_ctx *c, const struct route_event *ev, char *d, size_t size, size_t *off)
+{
+	size_t n = strlen(c->link), k = 0;
+	char id[160];
+
+	while (n && c->link[n - 1] == '/')
+		n--;
+	for (const unsigned char *p = (const unsigned char *)ev->id; *p && k + 1 < sizeof(id); p++)
+		id[k++] = isalnum(*p) || *p == '_' || *p == '-' ? (char)*p : '_';
+	id[k] = '\0';
+	putf(d, size, off, "%s %.*s/alarms#alarm-%s", tr(c, "Acknowledge it on the page:"), (int)n, c->link, id);
+}
+
 void message_render(const struct message_ctx *c, const struct route_event *ev, struct message *m)
 {
 	size_t off = 0, so = 0;
@@ -186,6 +204,9 @@ void message_render(const struct message_ctx *c, const struct route_event *ev, s
 	if (c->short_id && route_classify(ev) != RC_HANDLED) {
 		put(m->text, sizeof(m->text), &off, nl);
 		put_reply(c, m->text, sizeof(m->text), &off);
+	} else if (c->link && c->link[0] && route_classify(ev) != RC_HANDLED) {
+		put(m->text, sizeof(m->text), &off, nl);
+		put_link(c, ev, m->text, sizeof(m->text), &off);
 	}
 	if (c->style == MSG_EMAIL) {
 		putf(m->text, sizeof(m->text), &off, "\n\n-- \n%s %s. %s %s", tr(c, "Sent by coldchaind at"),
@@ -204,6 +225,15 @@ void message_render_test(const struct message_ctx *c, struct message *m)
 	putf(m->text, sizeof(m->text), &off, "%s %s.", tr(c, "coldchaind test message from"), c->site ? c->site : "?");
 	if (c->style == MSG_EMAIL)
 		put(m->subject, sizeof(m->subject), &so, m->text);
+}
+
+void message_render_unknown_id(const struct message_ctx *c, const char *id, struct message *m)
+{
+	size_t off = 0;
+
+	m->text[0] = m->subject[0] = '\0';
+	putf(m->text, sizeof(m->text), &off, "%s %s. %s", tr(c, "No active alarm has the id"), id && *id ? id : "?",
+	     tr(c, "Reply OK and the id from the alarm message."));
 }
 
 void message_short_id(const char *alarm_id, int len, char out[8])

@@ -31,12 +31,17 @@ struct message_ctx {
 	const char *advice;   /* what to do (profile/room text); NULL: none */
 	int64_t since_ns;     /* when the alarm was raised (0: the event's time) */
 	int64_t now_ns;       /* for "how long" */
+	const char *link;     /* web.public_url: without short_id, a link to the alarm on the page; NULL: none */
 };
 
 /* Renders ev into m (always NUL-terminated, cut at a UTF-8 boundary). */
 void message_render(const struct message_ctx *c, const struct route_event *ev, struct message *m);
 /* "coldchaind test message from SITE" in c's language and style. */
 void message_render_test(const struct message_ctx *c, struct message *m);
+/* The answer to a reply whose id no active alarm has (or several share):
+ * "No active alarm has the id 7f3b. Reply OK and the id from the alarm
+ * message." (id NULL or empty: "?"). */
+void message_render_unknown_id(const struct message_ctx *c, const char *id, struct message *m);
 /* One line of a digest or of "and K more" summaries: "21:05 Kho lạnh A: ..." */
 void message_render_line(const struct message_ctx *c, const struct route_event *ev, char *dst, size_t size);
 

@@ -5,7 +5,8 @@ Answers the AT dialogue the way real modems do (echo until ATE0, +CME/+CMS
 errors by number after AT+CMEE=1, +CPIN, +CSQ, +CREG, +CMGF/+CSCS/+CSMP,
 +CMGS with the "> " prompt and +CMGS: <mr>, +CMGL/+CMGD), interleaves
 unsolicited result codes with its replies when --noisy, and records every
-SMS it is given as one JSON line: number, charset, decoded text.  Incoming
+SMS it is given as one JSON line: number, charset, decoded text, arrival
+time (t, epoch seconds).  Incoming
 messages are injected by appending JSON lines {"number": .., "text": ..} to
 the --inbox file; a line {"cms_count": N, "cms_error": E} makes the next N
 sends fail with +CMS ERROR: E.  Written independently of the C side: its own GSM 7-bit
@@ -15,6 +16,7 @@ import json
 import os
 import select
 import sys
+import time
 import tty
 
 GSM = ("@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5"
@@ -173,7 +175,7 @@ class Modem:
         else:
             text, cs = gsm_decode(body), self.cscs
         self.mr = (self.mr + 1) % 256
-        self.log(event="sms", number=self.pending, charset=cs, dcs=self.dcs, text=text, mr=self.mr)
+        self.log(event="sms", number=self.pending, charset=cs, dcs=self.dcs, text=text, mr=self.mr, t=time.time())
         self.pending = None
         self.reply("+CMGS: %d" % self.mr)
 

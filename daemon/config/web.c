@@ -80,7 +80,12 @@ const char *check_tz(const char *s)
 	return NULL;
 }
 
-enum { WK_LISTEN, WK_CERT, WK_KEY, WK_USERS, WK_PUBLIC, WK_MAXCONN, WK_PERIP, WK_TIMEOUT, WK_MAXREQ, WK_SIDLE, WK_SMAX, WK_N };
+enum { WK_LISTEN, WK_CERT, WK_KEY, WK_USERS, WK_PUBLIC, WK_MAXCONN, WK_PERIP, WK_TIMEOUT, WK_MAXREQ, WK_SIDLE, WK_SMAX, WK_URL, WK_N };
+static const char *check_public_url(const char *s)
+{
+	return check_http_url(s, 0);
+}
+
 static const struct key web_keys[] = {
 	[WK_LISTEN] = { .name = "listen", .kt = KT_STR, .flags = KF_RESTART, .off = OFF(cc_web_conf, listen),
 			.def = "127.0.0.1:8470", .check = check_listen,
@@ -116,6 +121,10 @@ static const struct key web_keys[] = {
 	[WK_SMAX] = { .name = "session_max", .kt = KT_DUR, .flags = KF_RESTART,
 		      .off = OFF(cc_web_conf, session_max_ms), .def = "7d", .min = 60000, .max = 90 * 86400000.0,
 		      .help = "a login session ends this long after the login, used or not" },
+	[WK_URL] = { .name = "public_url", .kt = KT_STR, .off = OFF(cc_web_conf, public_url), .check = check_public_url,
+		     .range = "http(s) URL",
+		     .help = "the page's address as people reach it (e.g. https://kho.example.vn:8470/): e-mail and "
+			     "Zalo messages link to the alarm there; unset = no link" },
 };
 
 const struct group g_web = GROUP("web", web_keys, "the HTTP listener: status page, /healthz, /metrics");
@@ -200,6 +209,7 @@ void free_web(struct cc_config *cfg)
 	free(w->cert_file);
 	free(w->key_file);
 	free(w->users_file);
+	free(w->public_url);
 	free(w);
 	cfg->web = NULL;
 }

@@ -53,6 +53,7 @@ start_smtp 1
 	config_head
 	cat <<CONF
 timezone = "Asia/Ho_Chi_Minh";
+web = { listen = "127.0.0.1:$(free_port)"; public_url = "https://kho.example.vn:8470/"; };
 profiles = ( { name = "lychee"; version = "itest-1"; limits = { warn_high = 7.0; alarm_high = 30.0; on_delay = "0s"; }; } );
 rooms = ( { name = "A"; profile = "lychee"; temperature = "th-a1/temperature"; } );
 alarms = { rate_limit = 0.0; stuck_after = "0s"; };
@@ -79,6 +80,9 @@ echo "$out" | sed 's/^/  | /'
 check "the raise mail went to an@ about A/temp_high" grep -q "an@farm.example.vn	A/temp_high	" <<<"$out"
 check "its subject is Vietnamese, decoded intact" "$PY" -c 'import sys; s = sys.argv[1]; sys.exit(0 if any(c in s for c in "ạảãáàâầấậăắằặêếềệệôốồộơớờợưứừựđ") else 1)' "$out"
 check "it came over TLS with AUTH" grep -q '"tls": true, "auth": true' "$T"/mail-1/1.json
+check "its body links to the alarm on the page (web.public_url)" "$PY" -c 'import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+sys.exit(0 if "Xác nhận trên trang: https://kho.example.vn:8470/alarms#alarm-A_temp_high" in m.get_body(("plain",)).get_content() else 1)' "$T"/mail-1/1.eml
 
 # ---- the receiver stopped: the clear waits, then arrives once when it is back
 stop_pid "$SMTP_PID" 10

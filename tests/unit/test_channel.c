@@ -284,6 +284,63 @@ static void test_reply_acknowledges(void)
 	output_channels_set_ack(NULL, NULL);
 }
 
+/* A modem reports lan's +84900000001 as 0900000001 or 84900000001: still lan.
+ * An "OK" with an id no active alarm has is answered once, in lan's
+ * language; a second one within CHANNEL_ANSWER_EVERY_MS only counted; a
+ * stranger is never answered. */
+static void test_reply_from_a_number_written_differently_and_unknown_id_answered(void)
+{
+	char j[512], sid[8], reply[32];
+	struct channel *ch;
+	struct channel_stats s;
+	int n0;
+
+	fresh(T_DAY);
+	output_channels_set_ack(fake_ack, NULL);
+	memset(&acked, 0, sizeof(acked));
+	ch = open_ch("modem", "sms", 600);
+	send_ev(ch, ev_json("raise", "warning", "active", j, sizeof(j)));
+	n0 = ft.n;
+	message_short_id("B/temp_high", 4, sid);
+	/* a stranger with a bad id: not answered */
+	ft.reply_from = "0911111111", ft.reply_text = "OK ffff9";
+	channel_tick(ch);
+	CHECK_INT(ft.n, n0);
+	/* lan in international form without +, a wrong id: answered in Vietnamese, to lan's configured number */
+	ft.reply_from = "84900000001", ft.reply_text = "OK ffff9";
+	fk.mono_ms += CHANNEL_REPLY_EVERY_MS;
+	channel_tick(ch);
+	CHECK_INT(acked.n, 0);
+	CHECK_INT(ft.n, n0 + 1);
+	CHECK_STR(ft.to[n0], "+84900000001");
+	CHECK(strstr(ft.text[n0], "Không có báo động nào đang mở với mã ffff9") != NULL);
+	/* again at once: counted, not answered */
+	ft.reply_from = "+84900000001", ft.reply_text = "OK ffff9";
+	fk.mono_ms += CHANNEL_REPLY_EVERY_MS;
+	channel_tick(ch);
+	CHECK_INT(ft.n, n0 + 1);
+	/* lan in national form, the right id: acknowledged as lan */
+	snprintf(reply, sizeof(reply), "OK %s", sid);
+	ft.reply_from = "0900000001", ft.reply_text = reply;
+	fk.mono_ms += CHANNEL_REPLY_EVERY_MS;
+	channel_tick(ch);
+	CHECK_INT(acked.n, 1);
+	CHECK_STR(acked.user, "lan");
+	/* minh (English), a wrong id, after the answer interval: answered in English */
+	ft.reply_from = "0900000002", ft.reply_text = "ok 12345";
+	fk.mono_ms += CHANNEL_ANSWER_EVERY_MS;
+	channel_tick(ch);
+	CHECK_INT(ft.n, n0 + 2);
+	CHECK_STR(ft.to[n0 + 1], "+84900000002");
+	CHECK(strstr(ft.text[n0 + 1], "No active alarm has the id 12345") != NULL);
+	channel_get_stats(ch, &s);
+	CHECK_INT((int)s.unknown_answered, 2);
+	CHECK_INT((int)s.unknown_replies, 4);
+	CHECK_INT((int)s.acks_by_reply, 1);
+	channel_free(ch);
+	output_channels_set_ack(NULL, NULL);
+}
+
 static void test_held_messages_are_bounded(void)
 {
 	char j[512];
@@ -360,6 +417,7 @@ int main(void)
 	RUN(test_quiet_hours_hold_until_the_end);
 	RUN(test_digest_once_a_day);
 	RUN(test_reply_acknowledges);
+	RUN(test_reply_from_a_number_written_differently_and_unknown_id_answered);
 	RUN(test_held_messages_are_bounded);
 	RUN(test_notify_test);
 	RUN(test_output_channel_api);

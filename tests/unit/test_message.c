@@ -72,6 +72,43 @@ static void test_sms_is_short_and_ack_has_no_reply(void)
 	CHECK_STR(m.text, "[đã xác nhận bởi lan] Kho lạnh A: nhiệt độ cao 9,2 °C từ 14:05.");
 }
 
+/* web.public_url: e-mail and Zalo (no replies) link to the alarm's row on the
+ * page; a channel with replies keeps "OK <id>"; a handled alarm has no link. */
+static void test_link_to_the_page_without_replies(void)
+{
+	struct message_ctx c = { .site = "lucngan", .lang = "vi", .style = MSG_EMAIL,
+				 .now_ns = (T_MIDNIGHT_UTC + 7 * 3600 + 40 * 60) * S_NS,
+				 .link = "https://kho.example.vn:8470/" };
+	struct route_event ev;
+	struct message m;
+
+	fixture_load_tz();
+	ev = event("raise", "warning");
+	message_render(&c, &ev, &m);
+	CHECK_STR(m.text, "[BÁO ĐỘNG] Kho lạnh A: nhiệt độ cao 9,2 °C (giới hạn 5,0 °C) từ 14:05 (35 phút).\n"
+			  "Xác nhận trên trang: https://kho.example.vn:8470/alarms#alarm-A_temp_high\n\n-- \n"
+			  "Gửi từ coldchaind tại lucngan. Mã cảnh báo: A/temp_high");
+	/* Zalo: the chat style, no short id; a base without its trailing slash */
+	c.style = MSG_CHAT, c.lang = "en", c.link = "http://10.0.0.5:8470";
+	message_render(&c, &ev, &m);
+	CHECK(strstr(m.text, "\nAcknowledge it on the page: http://10.0.0.5:8470/alarms#alarm-A_temp_high") != NULL);
+	/* Telegram: replies, so "OK <id>" and no link */
+	c.short_id = "7f3a";
+	message_render(&c, &ev, &m);
+	CHECK(strstr(m.text, "Reply OK 7f3a") != NULL);
+	CHECK(strstr(m.text, "http://") == NULL);
+	/* the acknowledgement itself: nothing left to do, no link */
+	c.short_id = NULL;
+	ev = event("ack", "warning");
+	message_render(&c, &ev, &m);
+	CHECK(strstr(m.text, "http://") == NULL);
+	/* no public_url: no link */
+	c.link = NULL;
+	ev = event("raise", "warning");
+	message_render(&c, &ev, &m);
+	CHECK(strstr(m.text, "http") == NULL);
+}
+
 static void test_short_ids(void)
 {
 	char a[8], b[8];
@@ -115,6 +152,7 @@ int main(void)
 	RUN(test_vietnamese_chat);
 	RUN(test_english_email_has_subject_and_footer);
 	RUN(test_sms_is_short_and_ack_has_no_reply);
+	RUN(test_link_to_the_page_without_replies);
 	RUN(test_short_ids);
 	RUN(test_numbers);
 	return TL_DONE();

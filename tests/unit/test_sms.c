@@ -178,9 +178,35 @@ static void test_emoji_is_never_split_inside_its_pair(void)
 	sms_parts_free(&p);
 }
 
+/* A modem's sender in the forms it may take, for a recipient configured in E.164. */
+static void test_number_match_full_national_and_foreign(void)
+{
+	CHECK_INT(sms_number_match("+84987654321", "+84987654321"), 2);
+	CHECK_INT(sms_number_match("+84987654321", "84987654321"), 2);
+	CHECK_INT(sms_number_match("+84987654321", "0084987654321"), 2);
+	CHECK_INT(sms_number_match("+84987654321", "+84 987-654.321"), 2);
+	CHECK_INT(sms_number_match("+84987654321", "0987654321"), 1);
+	CHECK_INT(sms_number_match("+84987654321", "0987 654 321"), 1);
+	/* another number, another country written in full, a short code */
+	CHECK_INT(sms_number_match("+84987654321", "0987654322"), 0);
+	CHECK_INT(sms_number_match("+84987654321", "+85987654321"), 0);
+	CHECK_INT(sms_number_match("+84987654321", "+4987654321"), 0);
+	CHECK_INT(sms_number_match("+84987654321", "0054321"), 0);
+	CHECK_INT(sms_number_match("+84987654321", "054321"), 0);
+	/* a national form that would leave no country code, or 4 digits of it */
+	CHECK_INT(sms_number_match("+84987654321", "084987654321"), 0);
+	CHECK_INT(sms_number_match("+8412987654321", "0987654321"), 0);
+	/* not a number at all; nothing configured in E.164 */
+	CHECK_INT(sms_number_match("+84987654321", "Viettel"), 0);
+	CHECK_INT(sms_number_match("+84987654321", ""), 0);
+	CHECK_INT(sms_number_match("84987654321", "84987654321"), 0);
+	CHECK_INT(sms_number_match(NULL, "0987654321"), 0);
+}
+
 int main(void)
 {
 	tl_prog = "sms";
+	RUN(test_number_match_full_national_and_foreign);
 	RUN(test_gsm7_detection_counts_extension_chars_twice);
 	RUN(test_charset_for_text_mode_avoids_unsafe_codes);
 	RUN(test_gsm_encoding_round_trips);
