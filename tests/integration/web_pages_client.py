@@ -7,81 +7,13 @@ import html.parser, http.cookiejar, json, subprocess, sys, urllib.error, urllib.
 BASE, CTL, CONF, OUT, OP_PW, VI_PW = sys.argv[1:7]
 
 
-def say(ok, msg):
-    print(("ok " if ok else "bad ") + msg, flush=True)
+import web_client
+from web_client import Page, login, say
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *a, **k):
-        return None
-
-
-class Client:
+class Client(web_client.Client):
     def __init__(self, lang=None):
-        self.jar = http.cookiejar.CookieJar()
-        self.op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
-        self.lang = lang
-
-    def req(self, path, data=None, headers=None):
-        h = dict(headers or {})
-        if self.lang:
-            h["Accept-Language"] = self.lang
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        r = urllib.request.Request(BASE + path, data=body, headers=h, method="POST" if data is not None else "GET")
-        try:
-            resp = self.op.open(r, timeout=20)
-        except urllib.error.HTTPError as e:
-            resp = e
-        return resp.status, dict(resp.headers.items()), resp.headers.get_all("Set-Cookie") or [], resp.read().decode()
-
-    def cookie(self, name):
-        return next((c.value for c in self.jar if c.name == name), None)
-
-
-class Page(html.parser.HTMLParser):
-    """Elements with their attributes, text inside <main>, forms with fields."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.els, self.stack, self.forms, self.labels_for, self.text = [], [], [], set(), []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        el = {"tag": tag, "a": a, "text": ""}
-        self.els.append(el)
-        if tag not in ("input", "meta", "link", "br", "img"):
-            self.stack.append(el)
-        if tag == "form":
-            self.forms.append({"a": a, "fields": {}})
-        if tag in ("input", "textarea", "select") and self.forms:
-            self.forms[-1]["fields"][a.get("name")] = a
-        if tag == "label" and "for" in a:
-            self.labels_for.add(a["for"])
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()["tag"] == tag:
-                break
-
-    def handle_data(self, d):
-        for el in self.stack:
-            el["text"] += d
-        self.text.append(d)
-
-    def find(self, tag=None, **kw):
-        return [e for e in self.els if (tag is None or e["tag"] == tag)
-                and all(e["a"].get(k.replace("_", "-")) == v for k, v in kw.items())]
-
-    def cls(self, c):
-        return [e for e in self.els if c in (e["a"].get("class") or "").split()]
-
-
-def login(c, user, pw, next_="/"):
-    st, h, ck, body = c.req("/login?next=" + urllib.parse.quote(next_))
-    p = Page(body)
-    f = [f for f in p.forms if f["a"].get("id") == "login"][0]
-    return c.req("/login", {"csrf": f["fields"]["csrf"]["value"], "next": next_, "user": user, "password": pw})
+        super().__init__(BASE, lang)
 
 
 def main():
