@@ -1,6 +1,7 @@
 #!/bin/bash
 # Outputs come and go with SIGHUP, and the journal follows:
-# 1. An output that cannot deliver (`remote`: its database does not exist,
+# 1. An output that cannot deliver (`remote`: its database does not exist
+#    and create_database = false,
 #    404, data kept) pins every segment; a reload that removes it drops its
 #    position file (logged with what it had not sent) and the segments the
 #    remaining outputs are past get deleted.
@@ -38,7 +39,7 @@ journal = { max_size = "64M"; segment_size = "1M"; fsync = "200ms"; };
 CONF
 	} >"$DAEMON_CONF"
 }
-remote() { echo "{ name = \"remote\"; url = \"$(influx_url)\"; database = \"remote\"; backoff_max = \"1s\"; }"; }
+remote() { echo "{ name = \"remote\"; url = \"$(influx_url)\"; database = \"remote\"; backoff_max = \"1s\"; create_database = false; }"; }
 
 segments() { find "$JDIR" -name '*.seg' | wc -l; }
 # publish FIRST COUNT: readings FIRST..FIRST+COUNT-1, QoS 1
