@@ -373,7 +373,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "report", NULL, report_main, "--lot LOT [--from T --to T] [--format html|csv] [--batch BATCH]... [-o FILE]",
 	  "a lot's storage history from InfluxDB (see coldchainctl report --help)",
 	  "--lot=LOT --from=T --to=T --format=html|csv --batch=BATCH --influx=URL --db=NAME -c=CONFIG "
-	  "--config=CONFIG -o=FILE --output=FILE",
+	  "--config=CONFIG -o=FILE --output=FILE --verbose",
 	  CTL_OWN_HELP },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };

@@ -22,12 +22,15 @@ static void report_usage(FILE *f)
 {
 	fputs("usage: coldchainctl report --lot ID [--from T] [--to T] [--format html|csv]\n"
 	      "                           [--batch B]... [--influx URL] [--db NAME] [-c CONFIG] [-o FILE]\n"
+	      "                           [--verbose]\n"
 	      "  --batch B: a processing step of the lot (precooling, chilling, fumigation, drying\n"
 	      "  batch B), from its process points and alarms; repeat it for each step, in the order\n"
 	      "  they ran.  Without it: the batches released into the lot, in the order they started.\n"
 	      "  T: ISO 8601 with a zone (2026-06-12T08:00:00+07:00, ...Z), epoch seconds, or now.\n"
 	      "  --from defaults to the lot's loading time, --to to now; --influx and --db to the\n"
-	      "  configuration's first outputs.influxdb entry.\n",
+	      "  configuration's first outputs.influxdb entry.  The HTML shows times in the\n"
+	      "  configuration's timezone with their UTC offset (the CSV in UTC); --verbose adds\n"
+	      "  the InfluxDB URL and database to the HTML (left out for buyers by default).\n",
 	      f);
 }
 
@@ -48,6 +51,7 @@ static int parse_args(int argc, char **argv, struct report *r, struct report_arg
 		{ "influx", required_argument, NULL, 'u' }, { "db", required_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'c' }, { "output", required_argument, NULL, 'o' },
 		{ "batch", required_argument, NULL, 'b' },  { "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -68,6 +72,7 @@ static int parse_args(int argc, char **argv, struct report *r, struct report_arg
 			r->batches = xrealloc(r->batches, (r->nbatches + 1) * sizeof(*r->batches));
 			r->batches[r->nbatches++] = optarg;
 			break;
+		case 'v': r->verbose = 1; break;
 		case 'h': report_usage(stdout); return 0;
 		default:
 			ctl_opt_refused("coldchainctl report", opts, c, argv);
@@ -122,6 +127,10 @@ static int load_config(struct report *r, int explicit_conf)
 			fprintf(stderr, "coldchainctl report: invalid configuration %s\n", r->conf_path);
 			return -1;
 		}
+	}
+	if (r->cfg && r->cfg->timezone) { /* the HTML's times in the site's zone, as the daemon's */
+		setenv("TZ", r->cfg->timezone, 1);
+		tzset();
 	}
 	return 0;
 }

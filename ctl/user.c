@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,31 +19,43 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../daemon/config.h"
 #include "../daemon/util.h"
 #include "../daemon/web/auth.h"
 
 #define PROG "coldchainctl user"
 
 struct user_opts {
-	const char *file, *name;
+	const char *file, *name, *conf;
 	enum auth_role role;
+};
+
+/* The account a users file created by root is given to: the daemon's. */
+struct users_owner {
+	uid_t uid;
+	gid_t gid;
+	char name[64]; /* "": none (root keeps it) */
+	int created;   /* set by users_rewrite: the file was new */
 };
 
 static const struct option user_longopts[] = {
 	{ "role", required_argument, NULL, 'r' },
 	{ "file", required_argument, NULL, 'f' },
+	{ "config", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static void user_usage(FILE *f)
 {
-	fputs("usage: coldchainctl user add NAME [--role operator|viewer] [--file PATH]\n"
+	fputs("usage: coldchainctl user add NAME [--role operator|viewer] [--file PATH] [-c CONFIG]\n"
 	      "       coldchainctl user del NAME [--file PATH]\n"
 	      "       coldchainctl user list [--file PATH]\n"
 	      "The password is read twice from the terminal (not shown), or once from\n"
 	      "standard input when it is not a terminal.  The default file is " CTL_USERS_FILE ";\n"
-	      "the default role is viewer.  The daemon reads the file again on SIGHUP.\n",
+	      "the default role is viewer.  The daemon reads the file again on SIGHUP.\n"
+	      "Run as root, add gives a file it creates to the daemon's account: the `user`\n"
+	      "key of -c CONFIG, else coldchaind when that account exists (mode 0600).\n",
 	      f);
 }
 
@@ -54,19 +68,22 @@ static int user_parse(int argc, char **argv, int want_name, struct user_opts *o)
 
 	o->file = CTL_USERS_FILE;
 	o->name = NULL;
+	o->conf = NULL;
 	o->role = AUTH_ROLE_VIEWER;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", user_longopts, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, want_name == 2 ? ":hc:" : ":h", user_longopts, &idx)) != -1) {
 		if (opt == 'h') {
 			user_usage(stdout);
 			return 1;
 		}
 		if (opt == 'f')
 			o->file = optarg;
+		else if (opt == 'c' && want_name == 2) /* add only */
+			o->conf = optarg;
 		else if (opt == 'r' && !(o->role = auth_role_parse(optarg)))
 			return ctl_opt_invalid(PROG, ctl_opt_name(user_longopts, idx, opt, nb, sizeof(nb)), optarg,
 					       "viewer or operator");
-		else if (opt != 'r')
+		else if (opt != 'r' && !(opt == 'c' && want_name == 2))
 			return ctl_opt_refused(PROG, user_longopts, opt, argv);
 		idx = -1;
 	}
@@ -204,7 +221,7 @@ static int users_copy(FILE *in, FILE *out, const char *file, const char *name, c
 
 /* Rewrites file atomically, NAME's line replaced by repl (NULL: removed).
  * 1 when NAME was there, 0 when not, -1 on an error (told). */
-static int users_rewrite(const char *file, const char *name, const char *repl)
+static int users_rewrite(const char *file, const char *name, const char *repl, struct users_owner *ow)
 {
 	char *tmp = xasprintf("%s.XXXXXX", file), *dircopy = xstrdup(file);
 	/* Two adds at once must not lose one: writers take turns on the
@@ -229,6 +246,12 @@ static int users_rewrite(const char *file, const char *name, const char *repl)
 	fd = -1;
 	if (in && geteuid() == 0 && fchown(fileno(out), st.st_uid, st.st_gid) < 0)
 		fprintf(stderr, "%s: warning: cannot keep the owner of %s: %s\n", PROG, file, strerror(errno));
+	if (!in && ow)
+		ow->created = 1;
+	if (!in && ow && ow->name[0] && fchown(fileno(out), ow->uid, ow->gid) < 0) {
+		fprintf(stderr, "%s: cannot give %s to %s: %s\n", PROG, file, ow->name, strerror(errno));
+		goto out;
+	}
 	rc = users_copy(in, out, file, name, repl);
 	if (rc >= 0 && (fchmod(fileno(out), 0600) < 0 || fflush(out) != 0 || fsync(fileno(out)) < 0 ||
 			rename(tmp, file) < 0)) {
@@ -253,14 +276,79 @@ out:
 	return rc;
 }
 
+/* Run as root: the daemon's account, to own a users file add creates (the
+ * daemon, once it has dropped to it, must read the 0600 file): the `user`
+ * (and `group`) key of conf, else coldchaind when that account exists.
+ * 0 (ow->name "" when root keeps it), or -1 (told). */
+static int users_owner_find(const char *conf, struct users_owner *ow)
+{
+	struct cc_config *cfg = NULL;
+	const char *user = "coldchaind", *group = NULL;
+	const struct passwd *pw;
+	const struct group *gr;
+	int rc = -1;
+
+	memset(ow, 0, sizeof(*ow));
+	if (geteuid() != 0)
+		return 0;
+	if (conf) {
+		struct cc_errors e = { 0 };
+		if (config_load(conf, &cfg, &e) < 0) {
+			errors_print(&e, stderr);
+			errors_free(&e);
+			fprintf(stderr, "%s add: invalid configuration %s\n", PROG, conf);
+			return -1;
+		}
+		user = cfg->user; /* NULL: the daemon stays root */
+		group = cfg->group;
+	}
+	if (!user || !(pw = getpwnam(user))) {
+		rc = conf && user ? -1 : 0;
+		if (rc)
+			fprintf(stderr, "%s add: the configuration's user %s is not an account here\n", PROG, user);
+		goto out;
+	}
+	ow->uid = pw->pw_uid;
+	ow->gid = pw->pw_gid;
+	if (group && !(gr = getgrnam(group))) {
+		fprintf(stderr, "%s add: the configuration's group %s is not a group here\n", PROG, group);
+		goto out;
+	}
+	if (group)
+		ow->gid = gr->gr_gid;
+	snprintf(ow->name, sizeof(ow->name), "%s", user);
+	rc = 0;
+out:
+	config_free(cfg);
+	return rc;
+}
+
+/* Says who owns the file add has just created. */
+static void users_owner_say(const char *file, const struct users_owner *ow)
+{
+	if (!ow->created)
+		return;
+	if (ow->name[0])
+		printf("users file %s created: owner %s (the daemon's account), mode 0600\n", file, ow->name);
+	else if (geteuid() == 0)
+		printf("users file %s created: owner root, mode 0600 (no daemon account: no `user` in the "
+		       "configuration, or no coldchaind account without -c)\n",
+		       file);
+	else
+		printf("users file %s created: mode 0600\n", file);
+}
+
 static int cmd_user_add(int argc, char **argv)
 {
 	char pw[AUTH_PASSWORD_MAX + 2], hash[CRYPT_OUTPUT_SIZE], *line;
 	struct user_opts o;
+	struct users_owner ow;
 	int rc;
 
-	if ((rc = user_parse(argc, argv, 1, &o)))
+	if ((rc = user_parse(argc, argv, 2, &o)))
 		return rc == 1 ? 0 : rc;
+	if (users_owner_find(o.conf, &ow) < 0)
+		return 1;
 	if (read_password(o.name, pw, sizeof(pw)))
 		return 1;
 	rc = hash_password(pw, hash);
@@ -270,11 +358,12 @@ static int cmd_user_add(int argc, char **argv)
 		return 1;
 	}
 	line = xasprintf("%s:%s:%s", o.name, hash, auth_role_name(o.role));
-	rc = users_rewrite(o.file, o.name, line);
+	rc = users_rewrite(o.file, o.name, line, &ow);
 	free(line);
 	if (rc < 0)
 		return 1;
 	printf("user %s (%s) %s %s\n", o.name, auth_role_name(o.role), rc ? "replaced in" : "added to", o.file);
+	users_owner_say(o.file, &ow);
 	return 0;
 }
 
@@ -285,7 +374,7 @@ static int cmd_user_del(int argc, char **argv)
 
 	if ((rc = user_parse(argc, argv, 1, &o)))
 		return rc == 1 ? 0 : rc;
-	rc = users_rewrite(o.file, o.name, NULL);
+	rc = users_rewrite(o.file, o.name, NULL, NULL);
 	if (rc < 0)
 		return 1;
 	if (rc == 0) {
@@ -328,10 +417,10 @@ static int cmd_user_list(int argc, char **argv)
 }
 
 const struct ctl_cmd ctl_user_cmds[] = {
-	{ "add", NULL, cmd_user_add, "NAME [--role operator|viewer] [--file PATH]",
+	{ "add", NULL, cmd_user_add, "NAME [--role operator|viewer] [--file PATH] [-c CONFIG]",
 	  "add a web page user or set a new password or role (the password is\n"
 	  "      read twice from the terminal, or once from standard input)",
-	  "--role=operator|viewer --file=PATH", 0 },
+	  "--role=operator|viewer --file=PATH -c=CONFIG --config=CONFIG", 0 },
 	{ "del", NULL, cmd_user_del, "NAME [--file PATH]", "remove a web page user", "--file=PATH", 0 },
 	{ "list", NULL, cmd_user_list, "[--file PATH]", "check the users file and list its users and roles",
 	  "--file=PATH", 0 },

@@ -182,7 +182,8 @@ size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t ma
 	char a[64], b[64];
 	const struct cc_profile *p = r->prof;
 
-#define KV(key, ...) do { if (n < max) { kv[n].k = key; snprintf(kv[n].v, sizeof(kv[n].v), __VA_ARGS__); n++; } } while (0)
+#define KV(key, ...) do { if (n < max) { kv[n].k = key; kv[n].is_time = 0; snprintf(kv[n].v, sizeof(kv[n].v), __VA_ARGS__); n++; } } while (0)
+#define KVT(key, ms) do { if (n < max) { kv[n].k = key; kv[n].is_time = 1; kv[n].t_ms = (ms); report_fmt_utc(kv[n].t_ms, kv[n].v, sizeof(kv[n].v)); n++; } } while (0)
 	KV("lot", "%s", r->lot);
 	KV("site", "%s", r->site ? r->site : "");
 	KV("product", "%s", r->product ? r->product : r->lotc ? r->lotc->product : "");
@@ -190,16 +191,11 @@ size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t ma
 	KV("profile_version", "%s", r->profile_version ? r->profile_version : p ? p->version : "");
 	if (p && p->description)
 		KV("profile_description", "%s", p->description);
-	report_fmt_utc(r->lotc ? r->lotc->loaded_ns / 1000000 : 0, a, sizeof(a));
-	KV("loaded_utc", "%s", a);
-	if (r->lotc && r->lotc->dispatch) {
-		report_fmt_utc(r->lotc->dispatch_ns / 1000000, a, sizeof(a));
-		KV("planned_dispatch_utc", "%s", a);
-	}
-	report_fmt_utc(r->from, a, sizeof(a));
-	report_fmt_utc(r->to, b, sizeof(b));
-	KV("period_from_utc", "%s", a);
-	KV("period_to_utc", "%s", b);
+	KVT("loaded_utc", r->lotc ? r->lotc->loaded_ns / 1000000 : 0);
+	if (r->lotc && r->lotc->dispatch)
+		KVT("planned_dispatch_utc", r->lotc->dispatch_ns / 1000000);
+	KVT("period_from_utc", r->from);
+	KVT("period_to_utc", r->to);
 	report_fmt_num(a, sizeof(a), r->band_low, 1);
 	report_fmt_num(b, sizeof(b), r->band_high, 1);
 	KV("band_c", "%s..%s%s", a, b, report_band_estimate(r));
@@ -215,11 +211,11 @@ size_t report_header_kvs(const struct report *r, struct report_kv *kv, size_t ma
 		KV("mkt_dh_r_k", "%g", p->mkt_dh_r_k);
 	}
 	KV("influxdb", "%s database %s", r->url, r->db);
-	report_fmt_utc(r->generated, a, sizeof(a));
-	KV("generated_utc", "%s", a);
+	KVT("generated_utc", r->generated);
 	KV("software", "coldchainctl %s (coldchaind)", CC_VERSION);
 	KV("timestamps", "%s", "UTC, as recorded by coldchaind at the time of the reading");
 #undef KV
+#undef KVT
 	return n;
 }
 

@@ -81,6 +81,7 @@ struct report {
 	int influx_down;     /* a query failed to reach InfluxDB (or the deadline passed) */
 	int64_t deadline_ns; /* time_now_ns() clock; 0: none (each query 120 s) */
 	int cfg_borrowed;    /* 1: cfg is the caller's (not freed by report_free) */
+	int verbose;         /* 1: the HTML names the InfluxDB URL and database (--verbose) */
 };
 
 /* One step of the lot's history (a lot_step point of coldchaind). */
@@ -132,6 +133,8 @@ struct report_sensor {
 struct report_kv {
 	const char *k;
 	char v[512];
+	int is_time;  /* v is t_ms in UTC (the HTML shows it in the site's zone) */
+	int64_t t_ms;
 };
 #define REPORT_MAX_KVS 40
 

@@ -15,6 +15,8 @@
 #include "../daemon/models/cooling.h"
 #include "../daemon/util.h"
 
+static void html_time(int64_t ms, char *buf, size_t len);
+
 #define CHART_W 1000
 #define CHART_H 360
 #define CHART_MAX_POINTS 1500
@@ -140,8 +142,9 @@ static void svg_frame(const struct report *r, const struct axis *a, FILE *o)
 			ax_y(a, v, 1) + 4, v);
 	for (int k = 0; k <= 4; k++) {
 		int64_t t = a->t0 + (a->t1 - a->t0) * k / 4;
-		report_fmt_utc(t, buf, sizeof(buf));
-		buf[a->t1 - a->t0 < 7200000 ? 19 : 16] = '\0'; /* seconds only on a short period */
+		html_time(t, buf, sizeof(buf));
+		if (a->t1 - a->t0 >= 7200000 && strlen(buf) > 19) /* seconds only on a short period */
+			memmove(buf + 16, buf + 19, strlen(buf + 19) + 1);
 		fprintf(o, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", ax_x(a, t),
 			a->y0 + a->h + 18, k == 0 ? "start" : k == 4 ? "end" : "middle", buf);
 	}
@@ -322,11 +325,69 @@ static const char css[] =
 	"footer { margin-top: 18px; font-size: 8.5pt; color: #555; }\n"
 	"@media print { h2 { page-break-after: avoid; } }\n";
 
-static void html_kv_row(FILE *o, const char *k, const char *v)
+/* The header's machine keys (the CSV's) and their labels for people, units
+ * always shown. */
+static const struct {
+	const char *k, *label;
+} head_labels[] = {
+	{ "lot", "Lot" },
+	{ "site", "Site" },
+	{ "product", "Product" },
+	{ "profile", "Profile" },
+	{ "profile_version", "Profile version" },
+	{ "profile_description", "Profile description" },
+	{ "loaded_utc", "Loaded" },
+	{ "planned_dispatch_utc", "Planned dispatch" },
+	{ "period_from_utc", "Period from" },
+	{ "period_to_utc", "Period to" },
+	{ "band_c", "Storage band (°C)" },
+	{ "model", "Shelf-life model" },
+	{ "model_t_ref_c", "Reference temperature T_ref (°C)" },
+	{ "model_shelf_life_d", "Shelf life at T_ref (days)" },
+	{ "model_ea_kj_mol", "Activation energy Ea (kJ/mol)" },
+	{ "mkt_dh_r_k", "MKT ΔH/R (K)" },
+	{ "influxdb", "InfluxDB (URL and database)" },
+	{ "generated_utc", "Generated" },
+	{ "software", "Software" },
+	{ "timestamps", "Times" },
+};
+
+/* A header key's label (the key itself when it has none). */
+static const char *head_label(const char *k)
 {
+	for (size_t i = 0; i < sizeof(head_labels) / sizeof(head_labels[0]); i++)
+		if (strcmp(head_labels[i].k, k) == 0)
+			return head_labels[i].label;
+	return k;
+}
+
+/* A time in the site's zone (the process's TZ) with its offset,
+ * "2026-06-12T15:00:00+07:00"; "-" for 0 or less. */
+static void html_time(int64_t ms, char *buf, size_t len)
+{
+	if (ms <= 0 || time_fmt_local(ms * 1000000, buf, len, TIME_LOCAL_ISO) < 0)
+		report_fmt_utc(ms, buf, len);
+}
+
+/* A header row: its label, its time in the site's zone; the InfluxDB URL
+ * only with --verbose. */
+static void html_head_row(const struct report *r, FILE *o, const struct report_kv *kv)
+{
+	char v[sizeof(kv->v)];
+	const char *tz = getenv("TZ");
+
+	if (strcmp(kv->k, "influxdb") == 0 && !r->verbose)
+		return;
+	snprintf(v, sizeof(v), "%s", kv->v);
+	if (kv->is_time)
+		html_time(kv->t_ms, v, sizeof(v));
+	else if (strcmp(kv->k, "timestamps") == 0)
+		snprintf(v, sizeof(v), "the site's time (%s) with its UTC offset; recorded by coldchaind at the "
+				       "time of the reading",
+			 tz && *tz ? tz : "the system's zone");
 	fputs("<tr><th>", o);
-	svg_esc(o, k);
-	fputs("</th><td>", o);
+	svg_esc(o, head_label(kv->k));
+	fprintf(o, "</th><td id=\"head-%s\">", kv->k);
 	svg_esc(o, v);
 	fputs("</td></tr>\n", o);
 }
@@ -345,9 +406,9 @@ static void html_stats_row(FILE *o, const char *room, int64_t from, int64_t to, 
 
 	fputs("<tr>", o);
 	html_td(o, room, 0);
-	report_fmt_utc(from, b, sizeof(b));
+	html_time(from, b, sizeof(b));
 	html_td(o, b, 0);
-	report_fmt_utc(to, b, sizeof(b));
+	html_time(to, b, sizeof(b));
 	html_td(o, b, 0);
 	snprintf(b, sizeof(b), "%.2f", (double)(to - from) / 3600000.0);
 	html_td(o, b, 1);
@@ -381,13 +442,14 @@ static void html_head(const struct report *r, FILE *o)
 	fputs(css, o);
 	fputs("</style></head><body>\n<h1>Storage history of lot <span id=\"lot\">", o);
 	svg_esc(o, r->lot);
-	fputs("</span></h1>\n<p class=\"note\">Temperature record after EN 12830: UTC timestamps, sensor ids and "
-	      "recording intervals below; gaps in the record are listed explicitly.</p>\n",
+	fputs("</span></h1>\n<p class=\"note\">Temperature record after EN 12830: timestamps in the site's time "
+	      "with their UTC offset, sensor ids and recording intervals below; gaps in the record are listed "
+	      "explicitly.</p>\n",
 	      o);
 
 	fputs("<h2>Record</h2>\n<table class=\"kv\" id=\"header\">\n", o);
 	for (size_t i = 0; i < n; i++)
-		html_kv_row(o, kv[i].k, kv[i].v);
+		html_head_row(r, o, &kv[i]);
 	fputs("</table>\n", o);
 }
 
@@ -445,8 +507,8 @@ static void html_stays(const struct report *r, FILE *o)
 	struct report_stats tt = { .min = INFINITY, .max = -INFINITY }, th = tt;
 	char a[64], b[64];
 
-	fputs("<h2>Time in each room</h2>\n<table id=\"stays\"><thead><tr><th>room</th><th>from (UTC)</th>"
-	      "<th>to (UTC)</th><th>h</th><th>min °C</th><th>max °C</th><th>mean °C</th><th>outside band h</th>"
+	fputs("<h2>Time in each room</h2>\n<table id=\"stays\"><thead><tr><th>room</th><th>from (local)</th>"
+	      "<th>to (local)</th><th>h</th><th>min °C</th><th>max °C</th><th>mean °C</th><th>outside band h</th>"
 	      "<th>samples</th><th>RH min</th><th>RH max</th><th>RH mean</th></tr></thead>\n",
 	      o);
 	for (size_t i = 0; i < r->nstays; i++) {
@@ -487,7 +549,7 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 	html_td(o, e->severity ? e->severity : "", 0);
 	fputs("<td class=\"raised\">", o);
 	if (e->raised_ms) {
-		report_fmt_utc(e->raised_ms, a, sizeof(a));
+		html_time(e->raised_ms, a, sizeof(a));
 		svg_esc(o, a);
 		if (e->raised_before)
 			fprintf(o, " (%s)", before);
@@ -501,7 +563,7 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 	html_td(o, vl, 1);
 	fputs("<td class=\"acked\">", o);
 	if (e->acked_ms) {
-		report_fmt_utc(e->acked_ms, a, sizeof(a));
+		html_time(e->acked_ms, a, sizeof(a));
 		svg_esc(o, a);
 		fputs(" by ", o);
 		svg_esc(o, e->acked_by ? e->acked_by : "?");
@@ -523,7 +585,7 @@ static void html_alarm_row(FILE *o, const struct report_alarm *al)
 		svg_esc(o, report_alarm_end_label(al));
 		fputs("</span>", o);
 	} else {
-		report_fmt_utc(e->cleared_ms, a, sizeof(a));
+		html_time(e->cleared_ms, a, sizeof(a));
 		svg_esc(o, a);
 		if (e->end == ALARM_HISTORY_RESET) {
 			fputs(" (reset by ", o);
@@ -540,8 +602,8 @@ static void html_alarms(const struct report *r, FILE *o)
 	if (!r->nalarms)
 		fputs("<p id=\"alarms-none\">No alarm during the period.</p>\n", o);
 	else {
-		fputs("<table id=\"alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (UTC)</th>"
-		      "<th>value / limit</th><th>acknowledged</th><th>cleared (UTC)</th></tr></thead>\n",
+		fputs("<table id=\"alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (local)</th>"
+		      "<th>value / limit</th><th>acknowledged</th><th>cleared (local)</th></tr></thead>\n",
 		      o);
 		for (size_t i = 0; i < r->nalarms; i++)
 			html_alarm_row(o, &r->alarms[i]);
@@ -590,10 +652,10 @@ static void step_figures(const struct report_step *st, FILE *o)
 	step_row(o, st, "process", "process", b);
 	snprintf(b, sizeof(b), "%s version %s", st->profile ? st->profile : "", st->profile_version ? st->profile_version : "");
 	step_row(o, st, "profile", "process profile", b);
-	report_fmt_utc(st->start, c, sizeof(c));
-	report_fmt_utc(st->end, d, sizeof(d));
+	html_time(st->start, c, sizeof(c));
+	html_time(st->end, d, sizeof(d));
 	snprintf(b, sizeof(b), "%s – %s", c, d);
-	step_row(o, st, "period", "first – last process point (UTC)", b);
+	step_row(o, st, "period", "first – last process point (local)", b);
 	fmt_unit(b, sizeof(b), st->final_c, 2, "°C", "");
 	step_row(o, st, "final_c", "final pulp temperature (slowest probe)", b);
 	fmt_unit(c, sizeof(c), st->margin_k, 1, "K", est_of(st, grp, "target_margin"));
@@ -613,7 +675,7 @@ static void step_figures(const struct report_step *st, FILE *o)
 	fmt_unit(b, sizeof(b), st->seven_eighths_h, 3, "h", "");
 	step_row(o, st, "seven_eighths_h", "7/8 cooling time", b);
 	fmt_unit(b, sizeof(b), st->remaining_h, 3, "h", "");
-	report_fmt_utc(st->eta_ms, c, sizeof(c));
+	html_time(st->eta_ms, c, sizeof(c));
 	snprintf(b + strlen(b), sizeof(b) - strlen(b), " (ETA %s)", c);
 	step_row(o, st, "remaining_h", "remaining to target at the last point", b);
 	snprintf(b, sizeof(b), "%s%s%s", st->fit ? st->fit : "n/a", st->status ? "; compliance " : "",
@@ -635,10 +697,10 @@ static void step_head(const struct report_step *st, FILE *o)
 	step_row(o, st, "process", "process", b);
 	snprintf(b, sizeof(b), "%s version %s", st->profile ? st->profile : "", st->profile_version ? st->profile_version : "");
 	step_row(o, st, "profile", "process profile", b);
-	report_fmt_utc(st->batch_start_ms, c, sizeof(c));
-	report_fmt_utc(st->end, d, sizeof(d));
+	html_time(st->batch_start_ms, c, sizeof(c));
+	html_time(st->end, d, sizeof(d));
 	snprintf(b, sizeof(b), "%s – %s", st->batch_start_ms ? c : "n/a", d);
-	step_row(o, st, "period", "batch start – last process point (UTC)", b);
+	step_row(o, st, "period", "batch start – last process point (local)", b);
 }
 
 /* One outside sensor's row: TWA, maximum STEL, projected TWA, with grades. */
@@ -837,11 +899,15 @@ static void html_lot_history(const struct report *r, FILE *o)
 	if (!r->nlsteps)
 		return;
 	fputs("<h2>Lot history</h2>\n<table class=\"lot-history\">\n<tr><th>#</th><th>step</th><th>batch or "
-	      "room</th><th>start (UTC)</th><th>end (UTC)</th><th>verdict</th></tr>\n",
+	      "room</th><th>start (local)</th><th>end (local)</th><th>verdict</th></tr>\n",
 	      o);
 	for (size_t i = 0; i < r->nlsteps; i++) {
 		const struct report_lot_step *ls = &r->lsteps[i];
-		report_lot_step_times(ls, a, b, sizeof(a));
+		a[0] = b[0] = '\0';
+		if (ls->start)
+			html_time(ls->start, a, sizeof(a));
+		if (ls->end)
+			html_time(ls->end, b, sizeof(b));
 		fprintf(o, "<tr><td>%zu</td>", i + 1);
 		lot_cell(o, i, "step", ls->step);
 		lot_cell(o, i, "where", ls->batch && strcmp(ls->step, "room") != 0 ? ls->batch : ls->room);
@@ -884,8 +950,8 @@ static void html_steps(const struct report *r, FILE *o)
 		if (!st->nalarms)
 			fputs("<p class=\"note\">No alarm of this batch.</p>\n", o);
 		else {
-			fputs("<table class=\"step-alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (UTC)</th>"
-			      "<th>value / limit</th><th>acknowledged</th><th>cleared (UTC)</th></tr></thead>\n",
+			fputs("<table class=\"step-alarms\"><thead><tr><th>alarm</th><th>severity</th><th>raised (local)</th>"
+			      "<th>value / limit</th><th>acknowledged</th><th>cleared (local)</th></tr></thead>\n",
 			      o);
 			for (size_t k = 0; k < st->nalarms; k++)
 				html_alarm_row(o, &st->alarms[k]);
@@ -903,8 +969,8 @@ static void html_gaps(const struct report *r, FILE *o)
 	if (!r->ngaps)
 		fputs("<p id=\"gaps-none\">None: every recording interval has a reading.</p>\n", o);
 	else {
-		fputs("<table id=\"gaps\"><thead><tr><th>sensor/channel</th><th>kind</th><th>from (UTC)</th>"
-		      "<th>to (UTC)</th><th>duration</th></tr></thead>\n",
+		fputs("<table id=\"gaps\"><thead><tr><th>sensor/channel</th><th>kind</th><th>from (local)</th>"
+		      "<th>to (local)</th><th>duration</th></tr></thead>\n",
 		      o);
 		for (size_t i = 0; i < r->ngaps; i++) {
 			const struct report_gap *g = &r->gaps[i];
@@ -912,9 +978,9 @@ static void html_gaps(const struct report *r, FILE *o)
 			snprintf(a, sizeof(a), "%s/%s", g->sensor ? g->sensor : "?", g->channel ? g->channel : "?");
 			html_td(o, a, 0);
 			html_td(o, g->kind, 0);
-			report_fmt_utc(g->from, a, sizeof(a));
+			html_time(g->from, a, sizeof(a));
 			html_td(o, a, 0);
-			report_fmt_utc(g->to, a, sizeof(a));
+			html_time(g->to, a, sizeof(a));
 			html_td(o, a, 0);
 			format_duration_ms(g->to - g->from, b, sizeof(b));
 			html_td(o, b, 1);
@@ -955,10 +1021,13 @@ void report_write_html(const struct report *r, FILE *o)
 	html_alarms(r, o);
 	html_gaps(r, o);
 	html_grades(r, o);
-	report_fmt_utc(r->generated, a, sizeof(a));
-	fprintf(o, "<footer>Generated %s by coldchainctl %s from InfluxDB ", a, CC_VERSION);
-	svg_esc(o, r->url);
-	fputs(" database ", o);
-	svg_esc(o, r->db);
+	html_time(r->generated, a, sizeof(a));
+	fprintf(o, "<footer>Generated %s by coldchainctl %s from InfluxDB", a, CC_VERSION);
+	if (r->verbose) { /* where the data lives: for the operator, not the buyer */
+		fputc(' ', o);
+		svg_esc(o, r->url);
+		fputs(" database ", o);
+		svg_esc(o, r->db);
+	}
 	fputs(".</footer>\n</body></html>\n", o);
 }

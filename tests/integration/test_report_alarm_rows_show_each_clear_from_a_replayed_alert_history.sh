@@ -9,7 +9,10 @@
 # alert events read back from InfluxDB (an independent reading: raises and
 # clears of one alarm alternate, an ack belongs to the latest raise before
 # it): the clear time is the clear event's time, never the ack's; the HTML
-# says "active at the end" only for the alarm still active.
+# says "active at the end" only for the alarm still active.  The HTML is
+# for buyers: its times in the configuration's timezone (Asia/Ho_Chi_Minh:
+# +07:00) where the CSV keeps UTC, header rows labelled in words (no raw
+# key such as profile_version), the InfluxDB URL only with --verbose.
 . "$(dirname "$0")/../lib.sh"
 
 CTL=$BUILD_DIR/coldchainctl
@@ -20,6 +23,7 @@ start_influxd coldchain
 {
 	config_head
 	config_outputs
+	echo 'timezone = "Asia/Ho_Chi_Minh";'
 } >"$T/report.conf"
 
 BASE=1781222400 # 2026-06-12T00:00:00Z
@@ -104,16 +108,29 @@ expect_eq "report --format csv exits" "$?" 0
 "$CTL" report --lot "$LOT" --from "$FROM" --to "$TO" --format html -c "$T/report.conf" -o "$T/lot.html" 2>"$T/html.err"
 expect_eq "report --format html exits" "$?" 0
 [ -s "$T/lot.html" ] || die "no HTML written: $(cat "$T/html.err")"
+"$CTL" report --lot "$LOT" --from "$FROM" --to "$TO" --format html -c "$T/report.conf" --verbose -o "$T/verbose.html" 2>"$T/verbose.err"
+expect_eq "report --format html --verbose exits" "$?" 0
+IURL=$(influx_url)
+check "the HTML names no InfluxDB URL without --verbose ($IURL)" bash -c "! grep -q -F '$IURL' '$T/lot.html'"
+check "the HTML names the InfluxDB URL with --verbose" grep -q -F "$IURL" "$T/verbose.html"
+check "the HTML names the InfluxDB database with --verbose" grep -q -F "database coldchain" "$T/verbose.html"
+check "the HTML labels the header in words: Profile version" grep -q -F "<th>Profile version</th>" "$T/lot.html"
+check "no raw key is a row label of the HTML" bash -c "! grep -q -E '<th>(profile_version|loaded_utc|period_from_utc|period_to_utc|generated_utc|band_c|model_[a-z_]*|mkt_dh_r_k|influxdb)</th>' '$T/lot.html' '$T/verbose.html'"
+check "the HTML shows its period in the site's zone (+07:00)" grep -q -E 'id="head-period_from_utc">[0-9T:-]+\+07:00<' "$T/lot.html"
+check "the CSV keeps UTC (period_from_utc ...Z)" grep -q -E '^report,period_from_utc,[0-9T:-]+Z.?$' "$T/lot.csv"
 
 # Every alert event of the lot's room, as InfluxDB holds it.
 INFLUX_EPOCH=s influx_query "SELECT * FROM \"alert\" WHERE \"room\" = 'A'" >"$T/alerts.json"
 
 "$PY" - "$T/alerts.json" "$T/lot.csv" "$T/lot.html" "$FROM" "$TO" "$LOT" >"$T/check.out" <<'PYEOF'
-import csv, json, sys, time
+import csv, datetime, json, sys, time
 from html.parser import HTMLParser
 alerts, csvp, htmlp, frm, to, lot = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 def say(ok, what): print("%s\t%s" % ("ok" if ok else "fail", what))
 def utc(t): return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)) if t else ""
+ICT = datetime.timezone(datetime.timedelta(hours=7))
+def site(u):  # a CSV time (UTC) as the HTML shows it: the site's zone, Asia/Ho_Chi_Minh
+    return datetime.datetime.fromisoformat(u.replace("Z", "+00:00")).astimezone(ICT).isoformat()
 
 # --- the expected rows, from the events
 s = json.load(open(alerts))["results"][0]["series"][0]
@@ -214,7 +231,7 @@ for r in rows:
     i = r[0].split("room A")[0]
     g = [x for x in got if x["id"] == i]
     if g and g[0]["cleared_utc"]:
-        say(any(x["cleared_utc"] and r[-1].startswith(x["cleared_utc"]) for x in g), "HTML %s cleared %r = CSV" % (i, r[-1]))
+        say(any(x["cleared_utc"] and r[-1].startswith(site(x["cleared_utc"])) for x in g), "HTML %s cleared %r = CSV (+07:00)" % (i, r[-1]))
 say(any("historical" in r[0] for r in rows if r[0].startswith("A/temp_low_low")), "HTML marks A/temp_low_low historical")
 PYEOF
 while IFS=$'\t' read -r st desc; do

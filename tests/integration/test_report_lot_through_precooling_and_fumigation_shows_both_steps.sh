@@ -251,7 +251,7 @@ chrome() {
 }
 chrome --dump-dom "file://$T/lot.html" >"$T/dom.html"
 [ -s "$T/dom.html" ] || die "chromium --dump-dom produced nothing: $(tail -5 "$T/chromium.log")"
-"$PY" - "$T/dom.html" "$(round "$c_db" 4)" "$(round "$j_db" 3)" "$(iso $((FSTART + 40 * 60)))" >"$T/dom.check" <<'PYEOF'
+"$PY" - "$T/dom.html" "$(round "$c_db" 4)" "$(round "$j_db" 3)" "$(date -d "@$((FSTART + 40 * 60))" +%Y-%m-%dT%H:%M:%S%:z)" >"$T/dom.check" <<'PYEOF'
 import sys
 from html.parser import HTMLParser
 dom, c, j = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], sys.argv[3]
