@@ -93,6 +93,10 @@ check "the log names the fan as the source" grep -q "batch F1 on chamber-1: phas
 	"$DAEMON_LOG"
 ps_ns=$(bstat "['purge_start_ns']")
 # The first fan reading on, as the file output recorded it (the reading's own time).
+# The engine sees the reading before the file output's next flush writes it:
+# wait for the line, never read the file once.
+fan_on_line() { grep -q '^fan,channel=purge,sensor=fc1,.* value=1 [0-9]*$' "$OUT"; }
+wait_for "the fan reading on in the file output" fan_on_line || true
 fan_on_ns=$(sed -n 's/^fan,channel=purge,sensor=fc1,.* value=1 \([0-9]*\)$/\1/p' "$OUT" | head -n 1)
 [ -n "$fan_on_ns" ] || fail "no fan reading on in $OUT"
 check "the purge starts at the fan's switch-on reading, not at a later sample (and near the simulator's)" \
