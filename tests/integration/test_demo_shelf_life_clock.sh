@@ -80,7 +80,7 @@ for line in text.splitlines():
     m = re.match(r"\[(\d\d):(\d\d):(\d\d)\]", line)
     if m:
         now = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
-    m = re.search(r"lot LN-A-0612 \(lychee-demo\): product ([0-9.-]+) °C, ([0-9.]+) % of shelf life used", line)
+    m = re.search(r"lot LN-A-0612 \([^)]*\): product ([0-9.-]+) °C, ([0-9.]+) % of shelf life used", line)
     if m and now is not None:
         pts.append((now, float(m.group(1)), float(m.group(2)) / 100))
 assert len(pts) >= 3, "fewer than 3 prints of lot LN-A-0612: %r" % pts
