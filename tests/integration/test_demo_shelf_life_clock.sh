@@ -108,4 +108,5 @@ check "the demo started its own influxd (port ${port:-none}, data in its dir)" \
 	grep -qE "influxd +on 127\.0\.0\.1:$port \(data in $T/demo/influxdb\)" "$DEMO_OUT"
 check "coldchaind wrote to that influxd only, and to no MQTT broker" \
 	eval "[ -n '$port' ] && [ \"\$(grep -c 'url = ' '$T/demo/demo.conf')\" = 1 ] && grep -q 'url = \"http://127.0.0.1:$port\"' '$T/demo/demo.conf' && ! grep -q '^mqtt' '$T/demo/demo.conf'"
+check "coldchaind exited 0 at the end of the demo (under ASan: no leak, no error)" grep -qx "  coldchaind exited 0" "$DEMO_OUT"
 finish
