@@ -8,17 +8,22 @@
 # arrive; precools a batch of lychee to 5 C (coldchainctl batch start, its
 # status with C, j and the ETA, stop when the slowest probe is at target,
 # release into room A as a lot with its history), and stops cleanly on Ctrl-C
-# or after DEMO_SECONDS.  The data stays in build/demo/.
+# or after DEMO_SECONDS.  The rooms' lots run on lychee-demo, lychee on the
+# rooms' clock (tests/demo_profile.py shelf), so consumed shelf life moves
+# at the demo's pace.  The data stays in build/demo/ (DEMO_DIR).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD_DIR=${1:-build}
 # shellcheck source=tests/lib.sh
 . "$ROOT/tests/lib.sh"
 
-DEMO_DIR=$BUILD_DIR/demo
+DEMO_DIR=${DEMO_DIR:-$BUILD_DIR/demo}
 DEMO_SECONDS=${DEMO_SECONDS:-0}
 PRINT_EVERY=${DEMO_PRINT_EVERY:-5}
 PSCALE=${DEMO_PROCESS_SCALE:-180}
+# The rooms' clock: the simulator's lychee rooms run 1 s = 1 simulated
+# minute (fixed in tests/modbus_sim); the lots' profile is derived for it.
+RSCALE=60
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
 
 rm -rf "$DEMO_DIR"
@@ -65,7 +70,17 @@ sed -e "s|port = 15020;|port = $SIM_PORT;|" \
 outputs = { $OUTPUT };" \
 	"$ROOT/config/demo.conf" >"$DEMO_DIR/demo.conf"
 echo "template_dir = \"$ROOT/config/devices\";" >>"$DEMO_DIR/demo.conf"
-cp "$ROOT/config/profiles.conf" "$DEMO_DIR/profiles.conf" # @include is relative to the file
+# profiles.conf plus lychee-demo (@include is relative to the file): lychee
+# with its durations, rates and doses on the rooms' clock (DEMO_ROOM_SCALE,
+# the simulator's 1 s = 1 simulated minute), and the rooms' lots on it, so
+# the shelf-life, water and chilling models, which integrate over the wall
+# clock, run at the demo's pace.
+sed -i -e 's|product = "lychee";|product = "lychee-demo";|' "$DEMO_DIR/demo.conf"
+"$PY" "$ROOT/tests/demo_profile.py" shelf "$ROOT/config/profiles.conf" "$RSCALE" >"$DEMO_DIR/profiles.conf" ||
+	die "cannot derive the demo's shelf-life profile"
+echo "  shelf-life figures run on the demo clock (×$RSCALE): 1 s here = $((RSCALE / 60)) min of storage"
+echo "                   (profile lychee-demo: lychee's durations /$RSCALE, rates ×$RSCALE; tests/demo_profile.py)"
+echo "                   (coldchainctl status and the web page count in wall-clock days: ×$RSCALE for storage days)"
 # processes.conf plus lychee-fa-demo: lychee-forced-air with its
 # rates and durations on the precooler's clock (coldchaind stamps readings at
 # the wall clock, so it sees C x PSCALE).
@@ -96,7 +111,7 @@ print_rooms() {
 		influx_query 'SELECT last("value") AS v FROM "temperature","evaporator_temperature","humidity","co2","door","compressor" WHERE time > now() - 2m GROUP BY "room","sensor","channel","unit"; SELECT count("quality") FROM /.*/ WHERE "quality" = '"'"'comm_error'"'"' AND time > now() - 2m GROUP BY "room"; SELECT last("consumed"), last("remaining_h"), last("product_c") FROM "shelf_life" GROUP BY "room","lot","product"; SELECT last("state"), last("severity_f") FROM "alert" WHERE time > now() - 1h GROUP BY "room","rule"' 2>/dev/null
 	else
 		tail -n 400 "$DEMO_DIR/points.lp" 2>/dev/null
-	fi | "$PY" "$ROOT/tests/demo_rooms.py" "${INFLUX_PORT:+influx}"
+	fi | DEMO_ROOM_SCALE=$RSCALE "$PY" "$ROOT/tests/demo_rooms.py" "${INFLUX_PORT:+influx}"
 }
 
 # The operator's part of the story: once room B's compressor fault has

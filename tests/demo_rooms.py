@@ -3,8 +3,11 @@ stdin: an InfluxDB /query reply (argv[1] == "influx") or line protocol.
 `demo_rooms.py batch SCALE`: one line on a precooling batch from
 `coldchainctl batch status BATCH --json`, its figures on the precooler's
 simulated clock (the daemon fits on the wall clock, SCALE times faster).
-`demo_rooms.py lot LOT`: a lot and its history from `coldchainctl status --json`."""
+`demo_rooms.py lot LOT`: a lot and its history from `coldchainctl status --json`.
+DEMO_ROOM_SCALE (environment): the rooms' clock, simulated seconds a real
+second, to print a lot's remaining shelf life in simulated days."""
 import json
+import os
 import sys
 import time
 
@@ -49,6 +52,8 @@ if len(sys.argv) > 2 and sys.argv[1] == "lot":
     print(lot_lines(sys.argv[2]))
     sys.exit(0)
 
+# Simulated seconds per real second of the rooms (tests/demo.sh: 60).
+ROOM_SCALE = float(os.environ.get("DEMO_ROOM_SCALE") or 1)
 UNITS = {"C": "°C", "%RH": "%", "%": "%", "ppm": "ppm"}
 ORDER = ["temperature", "evaporator_temperature", "humidity", "co2", "door", "compressor"]
 SHORT = {"temperature": "T", "evaporator_temperature": "evap", "humidity": "RH", "co2": "CO2",
@@ -121,9 +126,12 @@ for room in sorted(rooms):
         txt += " [%d failed reads in 2 min]" % errors[room]
     for lot, product, consumed, rem_h, prod_c in lots.get(room, []):
         # The product lags the air by hours (packed cartons): the model runs
-        # on the estimated product temperature, in real time.
-        txt += "\n             lot %s (%s): product %s, %.2f %% of shelf life used, %.1f d left at that temperature" % (
-            lot, product, "%.1f °C" % prod_c if prod_c is not None else "?", 100 * consumed, (rem_h or 0) / 24)
+        # on the estimated product temperature, on the demo clock (the lots'
+        # profile is lychee-demo, tests/demo_profile.py): its remaining hours
+        # are wall-clock hours, ROOM_SCALE times fewer than simulated ones.
+        txt += "\n             lot %s (%s): product %s, %.3f %% of shelf life used, %.1f d left at that temperature" % (
+            lot, product, "%.1f °C" % prod_c if prod_c is not None else "?", 100 * consumed,
+            (rem_h or 0) * ROOM_SCALE / 24)
     if alerts.get(room):
         txt += "\n             ALARMS: " + ", ".join(sorted(alerts[room]))
     parts.append("room %s: %s" % (room, txt))
