@@ -87,6 +87,7 @@ run_prog "config/check_layout.sh" "$UNIT_TIMEOUT" bash tests/config/check_layout
 run_prog "config/check_functions.sh" "$UNIT_TIMEOUT" bash tests/config/check_functions.sh "$BUILD_DIR"
 run_prog "config/check_plurals.sh" "$UNIT_TIMEOUT" bash tests/config/check_plurals.sh
 run_prog "config/check_po.sh" "$UNIT_TIMEOUT" bash tests/config/check_po.sh "$BUILD_DIR"
+run_prog "config/check_toc.sh" "$UNIT_TIMEOUT" bash tests/config/check_toc.sh
 
 section "fuzz corpus replay"
 for t in "$BUILD_DIR"/fuzz/replay_*; do
