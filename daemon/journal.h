@@ -3,6 +3,14 @@
  * consumer with its own committed position, persisted atomically; a segment
  * is deleted once every consumer is past it.  See README "Durability".
  *
+ * Where each part is implemented (their private header: journal_int.h):
+ *   journal.c          journal_open/close, limits, append (whole records,
+ *                      group commit by its own thread), the max_size cap
+ *   journal_recover.c  what journal_open() does to the disk before it
+ *                      returns: scan, truncate, set aside, gaps counted
+ *   journal_read.c     consumers, their position files, journal_next()
+ *   journal_format.c   the record and segment format below (pure)
+ *
  * On disk (journal dir):
  *   SSSSSSSSSSSSSSSS.seg   segment; name = hex base offset (LSN) of its first
  *                          byte; 16-byte header "CCJOURN1" + base (u64 LE)

@@ -348,6 +348,8 @@ void journal_consumer_get_stats(struct journal_consumer *c, struct journal_consu
 	pthread_mutex_unlock(&j->mu);
 }
 
+/* --- reader ------------------------------------------------------------ */
+
 /* Reads file bytes [off, off + want) (at least need) into the buffer. */
 static int reader_fill(struct journal_consumer *c, uint64_t off, size_t need, size_t want)
 {

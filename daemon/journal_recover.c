@@ -42,7 +42,6 @@ static void set_aside(struct journal *j, const char *path, const char *why)
 	free(to);
 }
 
-/* Recovers one segment file; appends it to segs when it holds a header. */
 /* Recovery maps a whole segment (64 MiB by default) to check every CRC:
  * the pages scanned are let go every RELEASE_STEP bytes, so a restart does
  * not show a segment's size as the daemon's resident memory (the pages stay
@@ -193,7 +192,8 @@ static void recover_record(const struct journal_rec *r, void *arg)
 	x->done = upto;
 }
 
-/* last: the newest segment file (a torn tail there is a write a crash cut
+/* Recovers one segment file; appends it to segs when it holds a header.
+ * last: the newest segment file (a torn tail there is a write a crash cut
  * short; anywhere else, damage). */
 static void recover_segment(struct journal *j, uint64_t base, int last)
 {
