@@ -138,6 +138,11 @@ static const struct label keys[] = {
 	{ "air_min", "least air temperature (°C)" },
 	{ "air_max", "greatest air temperature (°C)" },
 	{ "rh_max", "greatest air humidity (% RH)" },
+	{ "set_point", "cooling medium set-point (°C)" },
+	{ "free_volume", "chamber free volume (m³)" },
+	{ "air_changes", "air changes per hour while purging" },
+	{ "sulphur_dose", "sulphur per tonne of fruit (kg S/t)" },
+	{ "air_flow", "dry-air flow through the kiln (kg/s)" },
 };
 
 static const char *find(const struct label *t, size_t n, const char *k)

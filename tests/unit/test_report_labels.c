@@ -39,7 +39,9 @@ static void test_a_key_without_a_label_is_spelt_out(void)
 {
 	char b[256];
 
-	CHECK_STR(report_param_label("processes", "free_volume", -1, b, sizeof(b)), "Processing line: free volume");
+	CHECK_STR(report_param_label("processes", "free_volume", -1, b, sizeof(b)),
+		  "Processing line: chamber free volume (m³)");
+	CHECK_STR(report_param_label("processes", "spare_volume", -1, b, sizeof(b)), "Processing line: spare volume");
 	CHECK_STR(report_param_label("new_group.sub", "core_max_c", -1, b, sizeof(b)), "New group sub: core max (°C)");
 	report_key_words("model_ea_kj_mol", b, sizeof(b));
 	CHECK_STR(b, "Model ea (kJ/mol)");
