@@ -282,6 +282,8 @@ DASHBOARDS = $(wildcard dashboards/*.json)
 # Shipped data, replaced on every install (not the site's to edit): the
 # installed config @includes the profiles from here.
 SHIPPED_DATA = config/profiles.conf config/processes.conf
+# The README's reference chapters, installed in DOCDIR/docs.
+DOC_PAGES = $(wildcard docs/*.md)
 CONFDIR = $(SYSCONFDIR)/coldchaind
 PKGDATADIR = $(DATADIR)/coldchaind
 
@@ -290,7 +292,7 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldcha
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(CONFDIR)/devices $(DESTDIR)$(PKGDATADIR)/devices \
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/dashboards \
-		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 contrib/bash-completion/coldchainctl contrib/bash-completion/coldchaind $(DESTDIR)$(BASHCOMPDIR)/
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
@@ -308,6 +310,9 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldcha
 	sed 's|^@include "processes.conf"|@include "$(PKGDATADIR_REL)/processes.conf"|' config/coldchaind.conf.example \
 		>$(DESTDIR)$(DOCDIR)/examples/coldchaind.conf.example
 	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/coldchaind.conf.example
+	@# The README and its reference chapters (docs/*.md link ../README.md).
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 $(DOC_PAGES) $(DESTDIR)$(DOCDIR)/docs/
 	install -m 0644 $(BUILD)/coldchaind.service $(DESTDIR)$(SYSTEMDUNITDIR)/coldchaind.service
 	install -m 0644 config/coldchaind.sysusers $(DESTDIR)$(SYSUSERSDIR)/coldchaind.conf
 	@# Device templates the site may edit: copy only those not present (never overwrite).

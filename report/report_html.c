@@ -5,6 +5,7 @@
  * stays, the alarms with their acknowledgements, the gaps and the profile's
  * graded numbers. */
 #include "report.h"
+#include "report_labels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -352,13 +353,14 @@ static const struct {
 	{ "timestamps", "Times" },
 };
 
-/* A header key's label (the key itself when it has none). */
-static const char *head_label(const char *k)
+/* A header key's label (the key spelt out in words when it has none). */
+static const char *head_label(const char *k, char *buf, size_t len)
 {
 	for (size_t i = 0; i < sizeof(head_labels) / sizeof(head_labels[0]); i++)
 		if (strcmp(head_labels[i].k, k) == 0)
 			return head_labels[i].label;
-	return k;
+	report_key_words(k, buf, len);
+	return buf;
 }
 
 /* A time in the site's zone (the process's TZ) with its offset,
@@ -385,8 +387,10 @@ static void html_head_row(const struct report *r, FILE *o, const struct report_k
 		snprintf(v, sizeof(v), "the site's time (%s) with its UTC offset; recorded by coldchaind at the "
 				       "time of the reading",
 			 tz && *tz ? tz : "the system's zone");
+	char label[128];
+
 	fputs("<tr><th>", o);
-	svg_esc(o, head_label(kv->k));
+	svg_esc(o, head_label(kv->k, label, sizeof(label)));
 	fprintf(o, "</th><td id=\"head-%s\">", kv->k);
 	svg_esc(o, v);
 	fputs("</td></tr>\n", o);
@@ -842,16 +846,21 @@ static void step_sensors(const struct report_step *st, FILE *o)
 	fputs("</table>\n", o);
 }
 
-/* One row of a grades table: GROUP.KEY, the value (≈ for a D grade, shown
- * as an estimate), the grade, the source. */
-static void html_grade_row(FILE *o, const char *group, const char *key, const char *value, const char *grade,
-			   const char *source)
+/* One row of a grades table: the parameter's label for people (its key
+ * GROUP.KEY, as in the CSV, in the title for the technician), the value (≈
+ * for a D grade, shown as an estimate), the grade, the source. */
+static void html_grade_row(FILE *o, const char *group, const char *key, int index, const char *value,
+			   const char *grade, const char *source)
 {
 	int est = strcmp(grade, "D") == 0;
-	char *pv = xasprintf("%s.%s", group, key);
+	char label[256];
+	char *pv = index >= 0 ? xasprintf("%s[%d].%s", group, index, key) : xasprintf("%s.%s", group, key);
 
-	fprintf(o, "<tr%s>", est ? " class=\"estimate\"" : "");
-	html_td(o, pv, 0);
+	fprintf(o, "<tr%s><td title=\"", est ? " class=\"estimate\"" : "");
+	svg_esc(o, pv);
+	fputs("\">", o);
+	svg_esc(o, report_param_label(group, key, index, label, sizeof(label)));
+	fputs("</td>", o);
 	free(pv);
 	pv = xasprintf("%s%s", est ? "≈ " : "", value);
 	html_td(o, pv, 1);
@@ -878,7 +887,7 @@ static void step_grades(const struct report_step *st, FILE *o)
 			if (pa->value[0] == '"') /* a channel or a name, not a number */
 				continue;
 			char gr[2] = { pa->grade, '\0' };
-			html_grade_row(o, pa->group, pa->key, pa->value, pa->grade ? gr : "ungraded", pa->source);
+			html_grade_row(o, pa->group, pa->key, pa->index, pa->value, pa->grade ? gr : "ungraded", pa->source);
 		}
 	fputs("</table>\n", o);
 }
@@ -999,7 +1008,7 @@ static void html_grades(const struct report *r, FILE *o)
 	      o);
 	for (size_t i = 0; i < r->ngrades; i++) {
 		const struct report_grade *g = &r->grades[i];
-		html_grade_row(o, g->group, g->key, g->value, g->grade, g->source);
+		html_grade_row(o, g->group, g->key, -1, g->value, g->grade, g->source);
 	}
 	fputs("</table>\n<p class=\"note\">A: primary source; B: secondary; C: derived from A/B; D: engineering "
 	      "estimate, to be calibrated locally (shown ≈).</p>\n",

@@ -88,6 +88,19 @@ double snapshot_num(const cJSON *o, const char *k, double def)
 	return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
+/* "alarm ID: restored STATE (active since TIME)", TIME in the site's zone
+ * with its offset: a line an operator reads (README "Running": which times
+ * in the log are local). */
+static void log_restored(const char *id, const struct alarm *a)
+{
+	char since[48];
+
+	if (a->active_since_ms <= 0 ||
+	    time_fmt_local(a->active_since_ms * 1000000LL, since, sizeof(since), TIME_LOCAL_ISO) < 0)
+		snprintf(since, sizeof(since), "an unknown time");
+	log_info("alarm %s: restored %s (active since %s)", id, alarm_state_name(alarm_state(a)), since);
+}
+
 /* The saved alarms whose id the engine still has. */
 static size_t restore_alarms(struct engine *e, const cJSON *o)
 {
@@ -119,8 +132,7 @@ static size_t restore_alarms(struct engine *e, const cJSON *o)
 			a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c.severity;
 			a->value = snapshot_num(x, "value", NAN);
 			if (a->active)
-				log_info("alarm %s: restored %s (active since %" PRId64 " ms)", e->alarms[i]->id,
-					 alarm_state_name(alarm_state(a)), a->active_since_ms);
+				log_restored(e->alarms[i]->id, a);
 			n++;
 		}
 	}

@@ -17,6 +17,7 @@ start_sim sim --tcp 127.0.0.1:0 --map "$T/sim.map"
 {
 	config_head
 	cat <<CONF
+timezone = "Asia/Ho_Chi_Minh";
 profiles = ( { name = "lychee"; version = "itest-1";
   limits = { warn_high = 7.0; alarm_high = 30.0; on_delay = "4s"; };
   model = { type = "arrhenius"; t_ref = 3.5; shelf_life = "28d"; ea = 75.0; valid_min = 1.0; valid_max = 35.0; }; } );
@@ -89,6 +90,14 @@ else
 	fail "after kill -9 no 'alarm A/temp_high: restored active' line"
 	show_log "$DAEMON_LOG"
 fi
+# A time in a line meant for people is the site's (timezone, UTC+7 here)
+# with its offset, not UTC or epoch milliseconds (issue 17 item 8).
+since=$(sed -n 's/.*alarm A\/temp_high: restored active (active since \(.*\))$/\1/p' "$DAEMON_LOG" | head -1)
+check "the restored line gives the raise time in the site's zone with its offset ($since)" "$PY" -c '
+import datetime, sys
+t = datetime.datetime.fromisoformat(sys.argv[1])
+age = (datetime.datetime.now(datetime.timezone.utc) - t).total_seconds()
+sys.exit(0 if t.utcoffset() == datetime.timedelta(hours=7) and 0 <= age < 600 else 1)' "$since"
 sleep 3
 n=$(influx_scalar "SELECT count(state) FROM alert $W AND event='raise'")
 expect_eq "raise events after the restart" 1 "$n"

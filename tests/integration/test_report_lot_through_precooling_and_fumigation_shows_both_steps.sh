@@ -230,6 +230,41 @@ expect_eq "CSV lot history: P1's verdict" "$(csv_get "$T/lot.csv" lot_step step 
 # --- HTML in headless Chromium
 ctl report --lot L-PF --format html -o "$T/lot.html" 2>"$T/html.err"
 expect_eq "report --lot L-PF --format html exits" "$?" 0
+# A document for buyers (issue 17 item 8): every row label (the first cell
+# of the tables whose rows are labelled: the header, figures and steps
+# (class kv) and the grades tables) is for people, no raw key ("model.ea",
+# "profile_version", "precool.fit.r2_min"); the key stays in the grades
+# rows' title. (The alarm, sensor and room tables start with data: ids.)
+"$PY" - "$T/lot.html" >"$T/labels.check" <<'PYEOF'
+import re, sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(s):
+        super().__init__(); s.rows, s.cell, s.labelled, s.titles = [], None, False, 0
+    def handle_starttag(s, tag, a):
+        a = dict(a)
+        if tag == "table":
+            cls = (a.get("class") or "").split()
+            s.labelled = "kv" in cls or "step-grades" in cls or a.get("id") == "grades"
+        if tag == "tr" and s.labelled: s.rows.append(None)
+        if tag in ("td", "th") and s.labelled and s.rows and s.rows[-1] is None and s.cell is None:
+            s.cell = ""
+            s.titles += 1 if a.get("title") else 0
+    def handle_endtag(s, tag):
+        if tag in ("td", "th") and s.cell is not None:
+            s.rows[-1] = s.cell.strip(); s.cell = None
+        if tag == "table": s.labelled = False
+    def handle_data(s, d):
+        if s.cell is not None: s.cell += d
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
+raw = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z][a-z0-9_]*(?:\[\d+\])?\.[a-z][a-z0-9_.]*\b")
+bad = [r for r in p.rows if r and raw.search(r)]
+print("%d labelled rows, %d grades with their key as title, %d raw: %s" % (len(p.rows), p.titles, len(bad),
+      "; ".join(bad[:8])))
+sys.exit(1 if bad or p.titles == 0 else 0)
+PYEOF
+rc=$?
+check "HTML: no row of the report is labelled with a raw key ($(cat "$T/labels.check"))" [ "$rc" = 0 ]
 
 # --- older data (no lot_step points; the HTML is written): the steps found by the process points' lot field
 influx_post_q() { curl -sS --max-time 30 -XPOST "$(influx_url)/query" --data-urlencode "db=$INFLUX_DB" --data-urlencode "q=$1" >/dev/null; }
