@@ -1150,11 +1150,6 @@ static int client_setup_mosq(struct mqtt_client *c)
 	mosquitto_threaded_set(c->mosq, true);
 	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	/* A client with no subscriptions publishes alarms: an event follows its
-	 * retained state message at once, and Nagle held it until the broker
-	 * acknowledged the state (issue 18).  Subscribers keep Nagle for PUBACKs. */
-	if (c->nsubs == 0)
-		mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
 	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(c->mosq, on_message);

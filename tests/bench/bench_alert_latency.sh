@@ -21,6 +21,8 @@ EVENTS=${BENCH_EVENTS:-1000}
 GAP=${BENCH_GAP_MS:-20}
 LOAD=${BENCH_LOAD:-30000}
 TICK=$(getconf CLK_TCK)
+# context switches of all the daemon's threads (each a wake-up on the shared cores)
+ctxsw() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
 cpu_s() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 start_mosquitto
@@ -50,17 +52,20 @@ wait_for "daemon subscribed" daemon_mqtt_connected || die "coldchaind did not co
 probe() { "$PROBE" -p "$MQTT_PORT" -t lat/th-a1/temperature -a bench/events -A A/temp_high -n "$EVENTS" -g "$GAP" -l "$1"; }
 
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (before the idle run)"
-c0=$(cpu_s "$DAEMON_PID")
+c0=$(cpu_s "$DAEMON_PID") x0=$(ctxsw "$DAEMON_PID")
 probe idle
-echo "  coldchaind CPU during the idle run: $(awk -v a="$c0" -v b="$(cpu_s "$DAEMON_PID")" 'BEGIN { printf "%.2f", b - a }') s"
+echo "  coldchaind during the idle run: CPU $(awk -v a="$c0" -v b="$(cpu_s "$DAEMON_PID")" 'BEGIN { printf "%.2f", b - a }') s," \
+	"$(($(ctxsw "$DAEMON_PID") - x0)) context switches"
 
 start_bg load "$T/load.out" "$PROBE" -p "$MQTT_PORT" -L "$LOAD" -c 1000
 LOAD_PID=$LAST_PID
 wait_for "load flowing" file_has "s0999" "$T/points.lp" || die "the load did not reach coldchaind"
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (before the loaded run)"
-c0=$(cpu_s "$DAEMON_PID")
+c0=$(cpu_s "$DAEMON_PID") x0=$(ctxsw "$DAEMON_PID")
 probe "under $LOAD msg/s QoS 1"
-echo "  coldchaind CPU during the loaded run: $(awk -v a="$c0" -v b="$(cpu_s "$DAEMON_PID")" 'BEGIN { printf "%.2f", b - a }') s"
+echo "  coldchaind during the loaded run: CPU $(awk -v a="$c0" -v b="$(cpu_s "$DAEMON_PID")" 'BEGIN { printf "%.2f", b - a }') s," \
+	"$(($(ctxsw "$DAEMON_PID") - x0)) context switches"
+echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (after the loaded run)"
 stop_pid "$LOAD_PID"
 wait_for "load report" file_has "load:" "$T/load.out"
 cat "$T/load.out"
