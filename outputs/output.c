@@ -287,8 +287,12 @@ static void on_journal(void *arg)
 	o->caught_up = 0;
 	/* An idle sender needs every wake-up; one collecting a batch only
 	 * every 64th (its flush timer bounds the wait): waking it per append
-	 * cost a context switch and a journal read per MQTT message. */
-	if (o->lines == 0 || (o->gen & 63) == 0)
+	 * cost a context switch and a journal read per MQTT message.  An alert
+	 * output wakes at once for an event, and for readings (which it only
+	 * skips) every 64th append, so its position still moves on and frees
+	 * the journal: woken per append, it took a context switch per MQTT
+	 * burst from the cores the alarm path needs (issue 18). */
+	if (pipeline_appending_event() || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)))
 		pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }

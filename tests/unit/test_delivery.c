@@ -32,6 +32,7 @@ static struct {
 	int64_t now;
 	int hold;    /* finite waits block until woken (output_stop, an append) */
 	int waiting; /* the sender is blocked in wait() */
+	int woken;   /* times an idle (unbounded) wait was woken */
 } fclock;
 
 static int64_t fake_mono_ms(void *arg)
@@ -61,6 +62,7 @@ static void fake_wait(void *arg, pthread_cond_t *cv, pthread_mutex_t *mu, int64_
 	pthread_cond_wait(cv, mu); /* mu is released only inside: no wake-up is lost */
 	pthread_mutex_lock(&tlock);
 	fclock.waiting--;
+	fclock.woken += until_ms == INT64_MAX;
 	pthread_mutex_unlock(&tlock);
 }
 
@@ -199,6 +201,10 @@ static void append(enum journal_type type, const char *s)
 {
 	uint32_t n = 0;
 
+	if (type == JOURNAL_EVENT) { /* as the engine does: the alert outputs wake for it at once */
+		pipeline_submit_event(s, strlen(s));
+		return;
+	}
 	for (const char *p = s; type == JOURNAL_LINES && *p; p++)
 		n += *p == '\n';
 	CHECK_INT(journal_append(J, type, s, strlen(s), n), 0);
@@ -421,6 +427,29 @@ static void test_an_idle_output_with_a_tick_is_called_every_second(void)
 	output_free(o);
 }
 
+/* Issue 18: an alert output skips readings; woken for each append of them it
+ * took a context switch per MQTT burst from the cores the alarm path needs.
+ * It wakes at once for an event, and for readings only every 64th append (so
+ * its journal position still moves on). */
+static void test_an_alert_output_wakes_at_once_for_an_event_not_for_each_reading(void)
+{
+	struct output *o = fake_output(&events_ops, 1, 1, 60000);
+
+	CHECK(wait_sender_blocked(0));
+	pthread_mutex_lock(&tlock);
+	fclock.woken = 0;
+	pthread_mutex_unlock(&tlock);
+	for (int i = 0; i < 40; i++)
+		append(JOURNAL_LINES, "t,room=A value=4 1\n");
+	CHECK(wait_sender_blocked(0));
+	CHECK_INT(fclock.woken, 0);
+	append(JOURNAL_EVENT, "{\"id\":\"A/temp_high\"}");
+	CHECK(wait_sender_blocked(1));
+	CHECK_INT(fbe.attempts, 1);
+	CHECK(fclock.woken >= 1);
+	output_free(o);
+}
+
 int main(void)
 {
 	pthread_condattr_t ca;
@@ -438,5 +467,6 @@ int main(void)
 	RUNF(test_stop_delivers_a_young_partial_batch_at_once);
 	RUNF(test_stop_retries_until_its_deadline_then_keeps_the_batch);
 	RUNF(test_an_idle_output_with_a_tick_is_called_every_second);
+	RUNF(test_an_alert_output_wakes_at_once_for_an_event_not_for_each_reading);
 	return TL_DONE();
 }

@@ -1,0 +1,325 @@
+/* alarm_lat_probe - the peer of bench_alert_latency.sh.  Probe mode: publishes
+ * a room's sensor reading (QoS 1), alternately hot and normal, and times each
+ * one from just before the publish to the receipt of the alarm event it
+ * causes (raise, then clear) on the alerts topic, both on CLOCK_MONOTONIC in
+ * this one process.  Load mode (-L RATE): publishes RATE msg/s at QoS 1 on
+ * other channels until SIGTERM.  A bench tool: libmosquitto and cJSON directly. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <mosquitto.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv;
+static int connected, subscribed;
+static long acked;
+/* the event the probe waits for: its type and the reading's value */
+static const char *want_ev, *want_id;
+static double want_val;
+static int64_t got_ns, got_real_ns, ev_time_ns;
+static volatile sig_atomic_t stop;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void on_connect(struct mosquitto *m, void *arg, int rc)
+{
+	(void)m;
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	connected = rc == 0 ? 1 : -1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const int *q)
+{
+	(void)m;
+	(void)arg;
+	(void)mid;
+	(void)n;
+	(void)q;
+	pthread_mutex_lock(&mu);
+	subscribed = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void on_publish(struct mosquitto *m, void *arg, int mid)
+{
+	(void)m;
+	(void)arg;
+	(void)mid;
+	pthread_mutex_lock(&mu);
+	acked++;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Receipt time first: the parse is not part of the latency. */
+static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
+{
+	int64_t t = mono_ns(), tr = real_ns();
+	cJSON *o = cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen);
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(o, "time_ns");
+
+	(void)m;
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	if (want_ev && !got_ns && cJSON_IsString(ev) && cJSON_IsString(id) && cJSON_IsNumber(v) &&
+	    strcmp(ev->valuestring, want_ev) == 0 && strcmp(id->valuestring, want_id) == 0 &&
+	    fabs(v->valuedouble - want_val) < 1e-6) {
+		got_ns = t;
+		got_real_ns = tr;
+		ev_time_ns = cJSON_IsNumber(tn) ? (int64_t)tn->valuedouble : 0;
+		pthread_cond_broadcast(&cv);
+	}
+	pthread_mutex_unlock(&mu);
+	cJSON_Delete(o);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: alarm_lat_probe -p PORT -t SAMPLE_TOPIC -a ALERT_TOPIC -A ALARM_ID -n EVENTS [-g GAP_MS] [-l LABEL]\n"
+		"       alarm_lat_probe -p PORT -L RATE [-c CHANNELS]   (load: load/sNNNN/temperature until SIGTERM)\n");
+	exit(2);
+}
+
+static void wait_until(int64_t deadline_ns)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, d = deadline_ns - now;
+	if (d <= 0)
+		return;
+	ts.tv_sec = d / 1000000000LL;
+	ts.tv_nsec = d % 1000000000LL;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
+		;
+}
+
+/* Waits on cv until pred or the deadline (CLOCK_MONOTONIC); under mu. */
+static int cv_wait(int64_t deadline_ns)
+{
+	struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
+	return pthread_cond_timedwait(&cv, &mu, &ts);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int run_load(struct mosquitto *m, long rate, int nch)
+{
+	long sent = 0, window = 2000;
+	int64_t t0 = mono_ns(), t;
+	struct timespec c0, c1;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	while (!stop) {
+		/* as many as the rate allows by now, in 1 ms steps */
+		long due = (long)((double)(mono_ns() - t0) * (double)rate / 1e9);
+		for (; sent < due && !stop; sent++) {
+			char topic[64], payload[16];
+			int plen = snprintf(payload, sizeof(payload), "%.2f", 2.0 + (double)(sent % 300) / 100.0);
+			snprintf(topic, sizeof(topic), "load/s%04ld/temperature", sent % nch);
+			pthread_mutex_lock(&mu);
+			while (sent - acked >= window && !stop)
+				cv_wait(mono_ns() + 100000000LL);
+			pthread_mutex_unlock(&mu);
+			if (mosquitto_publish(m, NULL, topic, plen, payload, 1, false) != MOSQ_ERR_SUCCESS)
+				return 1;
+		}
+		wait_until(mono_ns() + 1000000);
+	}
+	t = mono_ns();
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	printf("  load: %ld QoS 1 messages in %.1f s: %.0f msg/s (asked %ld), %ld acknowledged\n", sent,
+	       (double)(t - t0) / 1e9, (double)sent * 1e9 / (double)(t - t0), rate, acked);
+	(void)c1;
+	return 0;
+}
+
+static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *topic, const char *alert, int n, int gap_ms,
+		     const char *label)
+{
+	double *lat = calloc((size_t)n, sizeof(*lat)), *hin = calloc((size_t)n, sizeof(*hin));
+	double *hout = calloc((size_t)n, sizeof(*hout));
+	int got = 0, lost = 0;
+
+	if (!lat || !hin || !hout || mosquitto_subscribe(sub, NULL, alert, 1) != MOSQ_ERR_SUCCESS)
+		return 1;
+	pthread_mutex_lock(&mu);
+	while (!subscribed)
+		cv_wait(mono_ns() + 1000000000LL);
+	pthread_mutex_unlock(&mu);
+	for (int i = 0; i < n && !stop; i++) {
+		char payload[32];
+		/* a value of its own per event: a redelivered older event never matches */
+		double v = i % 2 == 0 ? 10.0 + (double)(i % 1000) / 100.0 : 3.0 + (double)(i % 1000) / 1000.0;
+		int plen = snprintf(payload, sizeof(payload), "%.3f", v);
+		int64_t t0, t0r, deadline;
+
+		pthread_mutex_lock(&mu);
+		want_ev = i % 2 == 0 ? "raise" : "clear";
+		want_val = v;
+		got_ns = 0;
+		pthread_mutex_unlock(&mu);
+		t0r = real_ns();
+		t0 = mono_ns();
+		if (mosquitto_publish(m, NULL, topic, plen, payload, 1, false) != MOSQ_ERR_SUCCESS)
+			return 1;
+		deadline = t0 + 5000000000LL;
+		pthread_mutex_lock(&mu);
+		while (!got_ns && mono_ns() < deadline)
+			cv_wait(deadline);
+		if (got_ns) {
+			/* the event's time is the reading's receipt, in whole ms */
+			hin[got] = (double)(ev_time_ns - t0r) / 1e6;
+			hout[got] = (double)(got_real_ns - ev_time_ns) / 1e6;
+			lat[got++] = (double)(got_ns - t0) / 1e6;
+		}
+		else
+			lost++;
+		want_ev = NULL;
+		pthread_mutex_unlock(&mu);
+		/* paced: the room's flood window counts raises per second */
+		wait_until(mono_ns() + (int64_t)gap_ms * 1000000);
+	}
+	qsort(lat, (size_t)got, sizeof(*lat), cmp_dbl);
+	if (got)
+		printf("alarm latency %s: p50 %.2f p99 %.2f ms over %d events (target p99 ≤ 2 ms): %s; max %.2f ms%s\n",
+		       label, lat[got / 2], lat[(int)(0.99 * got) < got ? (int)(0.99 * got) : got - 1],
+		       got, got >= 1000 && lat[(int)(0.99 * got)] <= 2.0 ? "met" : "not met", lat[got - 1],
+		       lost ? " (some events never arrived)" : "");
+	qsort(hin, (size_t)got, sizeof(*hin), cmp_dbl);
+	qsort(hout, (size_t)got, sizeof(*hout), cmp_dbl);
+	if (got)
+		printf("  split at the event's time (its reading's receipt, ms resolution): publish -> daemon p50 %.2f "
+		       "p99 %.2f ms; daemon -> alarm received p50 %.2f p99 %.2f ms\n",
+		       hin[got / 2], hin[(int)(0.99 * got)], hout[got / 2], hout[(int)(0.99 * got)]);
+	if (lost)
+		printf("  %d of %d events not received within 5 s\n", lost, n);
+	free(lat);
+	free(hin);
+	free(hout);
+	return got ? 0 : 1;
+}
+
+/* A connection of its own for publishing and for the alarms, as a sensor
+ * and an alarm receiver have; TCP_NODELAY on both (a sensor's own setting,
+ * not the daemon's, would otherwise be measured). */
+static struct mosquitto *client_start(const char *role, int port)
+{
+	char id[64];
+	struct mosquitto *m;
+	int rc;
+
+	snprintf(id, sizeof(id), "alarm-lat-%s-%d", role, (int)getpid());
+	m = mosquitto_new(id, true, NULL);
+	if (!m)
+		return NULL;
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+	mosquitto_max_inflight_messages_set(m, 2000);
+	mosquitto_connect_callback_set(m, on_connect);
+	mosquitto_subscribe_callback_set(m, on_subscribe);
+	mosquitto_publish_callback_set(m, on_publish);
+	mosquitto_message_callback_set(m, on_message);
+	pthread_mutex_lock(&mu);
+	connected = 0;
+	pthread_mutex_unlock(&mu);
+	rc = mosquitto_connect(m, "127.0.0.1", port, 60);
+	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "alarm_lat_probe: 127.0.0.1:%d: %s\n", port, mosquitto_strerror(rc));
+		return NULL;
+	}
+	pthread_mutex_lock(&mu);
+	while (connected == 0)
+		cv_wait(mono_ns() + 1000000000LL);
+	rc = connected;
+	pthread_mutex_unlock(&mu);
+	return rc > 0 ? m : NULL;
+}
+
+static void client_stop(struct mosquitto *m)
+{
+	mosquitto_disconnect(m);
+	mosquitto_loop_stop(m, false);
+	mosquitto_destroy(m);
+}
+
+int main(int argc, char **argv)
+{
+	const char *topic = NULL, *alert = NULL, *label = "idle";
+	int port = 0, n = 1000, gap_ms = 20, nch = 1000, opt, rc;
+	long rate = 0;
+	struct mosquitto *m, *sub;
+	pthread_condattr_t ca;
+
+	want_id = NULL;
+	while ((opt = getopt(argc, argv, "p:t:a:A:n:g:l:L:c:")) != -1) {
+		switch (opt) {
+		case 'p': port = atoi(optarg); break;
+		case 't': topic = optarg; break;
+		case 'a': alert = optarg; break;
+		case 'A': want_id = optarg; break;
+		case 'n': n = atoi(optarg); break;
+		case 'g': gap_ms = atoi(optarg); break;
+		case 'l': label = optarg; break;
+		case 'L': rate = atol(optarg); break;
+		case 'c': nch = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (port <= 0 || n <= 0 || gap_ms < 0 || nch <= 0 || (!rate && (!topic || !alert || !want_id)))
+		usage();
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cv, &ca);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	mosquitto_lib_init();
+	m = client_start(rate ? "load" : "pub", port);
+	sub = rate ? NULL : client_start("sub", port);
+	if (!m || (!rate && !sub))
+		return 1;
+	rc = rate ? run_load(m, rate, nch) : run_probe(m, sub, topic, alert, n, gap_ms, label);
+	client_stop(m);
+	if (sub)
+		client_stop(sub);
+	mosquitto_lib_cleanup();
+	return rc;
+}
