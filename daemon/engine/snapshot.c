@@ -149,21 +149,24 @@ static void restore_lot_state(struct lot_state *s, const cJSON *x)
 static size_t restore_lots(struct engine *e, const cJSON *o)
 {
 	const cJSON *x;
-	size_t n = 0;
+	size_t n = 0, k;
+	struct lots_index ix;
+	struct elot *const *l;
 
+	if (lots_index_build(e, &ix) < 0) {
+		log_warn("state %s/%s: out of memory: lots start afresh", e->cfg->state_dir, STATE_FILE);
+		return 0;
+	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
-		if (!cJSON_IsString(id))
+		if (!cJSON_IsString(id) || !(l = lots_index_find(&ix, id->valuestring, &k)))
 			continue;
-		for (size_t i = 0; i < e->nrooms; i++)
-			for (size_t j = 0; j < e->rooms[i].nlots; j++) {
-				if (strcmp(e->rooms[i].lots[j].lc->id, id->valuestring) != 0)
-					continue;
-				restore_lot_state(&e->rooms[i].lots[j].s, x);
-				n++;
-			}
+		for (size_t i = 0; i < k; i++)
+			restore_lot_state(&l[i]->s, x);
+		n += k;
 	}
+	lots_index_free(&ix);
 	return n;
 }
 
