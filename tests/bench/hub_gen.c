@@ -23,6 +23,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static long acked;
 static int connected;
+static long njson; /* of the messages published, JSON ones (the rest plain) */
 
 static double now_s(void)
 {
@@ -95,6 +96,7 @@ static int format_msg(const struct opts *o, long i, char *topic, size_t tl, char
 	double v = 2.0 + (double)((idx * 7 + round) % 300) / 100.0;
 
 	if (k % 2 == 0) {
+		njson++;
 		snprintf(topic, tl, "hubj/s%04d/r%04d/s%04d-k%02d", s, s, s, k);
 		return snprintf(payload, pl, "{\"t\":%.2f,\"ts\":%lld}", v, epoch_ms());
 	}
@@ -214,9 +216,9 @@ int main(int argc, char **argv)
 	if (o.countfile)
 		write_count(o.countfile, acked);
 	getrusage(RUSAGE_SELF, &ru);
-	printf("published %ld messages (%d sites x %d channels every %g s = %.0f msg/s) at QoS %d in %.2f s: "
-	       "%.0f msg/s, CPU %.2f s\n",
-	       total, o.sites, o.chans, o.period, rate, o.qos, t1 - t0, (double)total / (t1 - t0),
+	printf("published %ld messages (%ld JSON, %ld plain; %d sites x %d channels every %g s = %.0f msg/s) at QoS %d "
+	       "in %.2f s: %.0f msg/s, CPU %.2f s\n",
+	       total, njson, total - njson, o.sites, o.chans, o.period, rate, o.qos, t1 - t0, (double)total / (t1 - t0),
 	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	mosquitto_disconnect(m);
 	mosquitto_loop_stop(m, false);
