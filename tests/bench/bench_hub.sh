@@ -28,7 +28,7 @@ JOURNAL_MB=${HUB_JOURNAL_MB:-1024}
 GEN=$BUILD_DIR/bench/hub_gen
 FILL=$BUILD_DIR/bench/hub_journal
 CTL=$BUILD_DIR/coldchainctl
-[ -x "$GEN" ] && [ -x "$FILL" ] || { echo "  $GEN or $FILL missing: run 'make bench'"; exit 1; }
+if [ ! -x "$GEN" ] || [ ! -x "$FILL" ]; then echo "  $GEN or $FILL missing: run 'make bench'"; exit 1; fi
 need_bin "$COLDCHAIND" "$CTL"
 command -v curl >/dev/null || { echo "  SKIP: curl missing (apt-get install curl)"; exit 0; }
 TICK=$(getconf CLK_TCK)
@@ -130,7 +130,7 @@ for ((i = 0; i < 120; i++)); do
 	sleep 0.5 # the file output's flush period, not synchronisation: the loop ends on the count
 done
 hwm=$(kib VmHWM "$DAEMON_PID") rss=$(kib VmRSS "$DAEMON_PID")
-echo "  $(cat "$T/gen.log" | tail -n 1)"
+echo "  $(tail -n 1 "$T/gen.log")"
 # QoS 1 is at-least-once: a message may be stored twice (a redelivery).  The
 # JSON ones carry their own time, so their distinct (sensor, time) pairs
 # count exactly; the plain ones (time of arrival) can only be at least sent.
@@ -157,7 +157,7 @@ mkdir -p "$T/state"
 fill=$("$FILL" "$T/state/journal" "$JOURNAL_MB") || die "hub_journal failed"
 sync
 # the outputs point at an unreachable sink (nothing replays the journal while we time it)
-SITES=$SITES CHANNELS=$CHANNELS LOTS=$LOTS MQTT_PORT=$MQTT_PORT STATE_DIR=$T/state OUT= WEB_PORT= \
+SITES=$SITES CHANNELS=$CHANNELS LOTS=$LOTS MQTT_PORT=$MQTT_PORT STATE_DIR=$T/state OUT='' WEB_PORT='' \
 	bash "$ROOT_DIR/tests/bench/hub_config.sh" >"$DAEMON_CONF"
 echo 'outputs = { influxdb = ( { name = "away"; url = "http://127.0.0.1:9"; database = "hub"; } ); };' >>"$DAEMON_CONF"
 : >"$DAEMON_LOG"
