@@ -63,7 +63,7 @@ FUZZ_TIME ?= 60
 BENCH_SRCS = $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 # Helpers the bench scripts run (not benchmarks themselves).
-BENCH_TOOLS = $(BUILD)/bench/mqtt_pub_bench $(BUILD)/bench/alarm_lat_probe
+BENCH_TOOLS = $(BUILD)/bench/mqtt_pub_bench $(BUILD)/bench/alarm_lat_probe $(BUILD)/bench/hub_gen $(BUILD)/bench/hub_journal
 # The soak test's MQTT publisher; the run's length in seconds.
 SOAK_TOOLS = $(BUILD)/soak/soak_pub
 DURATION ?= 3600

@@ -645,13 +645,13 @@ void load_channels(struct ctx *c, const config_setting_t *os, const config_setti
 		c->cfg->recipients = xcalloc((size_t)config_setting_length(recipients) + 1, sizeof(*c->cfg->recipients));
 		schema_each_group(c, recipients, "recipients", "name", recipient_elem, &seen);
 	}
-	free(seen.v);
+	names_free(&seen);
 	seen = (struct names){ 0 };
 	if (routes) {
 		c->cfg->routes = xcalloc((size_t)config_setting_length(routes) + 1, sizeof(*c->cfg->routes));
 		schema_each_group(c, routes, "routes", "name", route_elem, &seen);
 	}
-	free(seen.v);
+	names_free(&seen);
 }
 
 /* ---- printing and freeing ------------------------------------------------ */

@@ -136,9 +136,14 @@ struct name_seen {
 	const config_setting_t *s;
 };
 
+/* Names seen so far, in order, with a hash index (open addressing; slot[]
+ * holds index + 1, 0 = empty) so that 10,000 lot ids are checked in linear
+ * time, not 50 million strcmp()s.  Zero-initialised = empty; names_free(). */
 struct names {
 	struct name_seen *v;
-	size_t n;
+	size_t n, cap;
+	size_t *slot;
+	size_t nslot; /* a power of two, at least twice n */
 };
 
 /* A device template file: "template = { ... };" and nothing else. */
@@ -252,6 +257,7 @@ char *key_path(const char *base, const char *key);
 char *elem_path(const char *base, const config_setting_t *el, const char *namekey, size_t idx);
 /* Registers name; returns the setting where it was first seen, or NULL. */
 const config_setting_t *names_add(struct names *n, const char *name, const config_setting_t *s);
+void names_free(struct names *n);
 void name_unique(struct ctx *c, struct names *n, const char *kind, const char *name, const config_setting_t *el,
 		 const config_setting_t *s, const char *path, const char *member);
 

@@ -815,10 +815,10 @@ void load_engine(struct ctx *c, const config_setting_t *root, const config_setti
 		cfg->alarms.rules = xcalloc((size_t)config_setting_length(sn[AL_RULES].s) + 1, sizeof(*cfg->alarms.rules));
 		schema_each_group(c, sn[AL_RULES].s, "alarms.rules", "name", rule_elem, &ul);
 	}
-	free(pl.names.v);
-	free(rl.names.v);
-	free(lots.v);
-	free(ul.names.v);
+	names_free(&pl.names);
+	names_free(&rl.names);
+	names_free(&lots);
+	names_free(&ul.names);
 }
 
 void free_engine(struct cc_config *cfg)

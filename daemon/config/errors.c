@@ -127,17 +127,59 @@ char *err_where(struct ctx *c, const config_setting_t *s, const config_setting_t
 	return xasprintf("%s:%d", c->files[f], src_line(s));
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+/* The slot of name: where it is, or the empty one where it would go. */
+static size_t *names_slot(const struct names *n, const char *name)
+{
+	size_t i = name_hash(name) & (n->nslot - 1);
+
+	while (n->slot[i] && strcmp(n->v[n->slot[i] - 1].name, name) != 0)
+		i = (i + 1) & (n->nslot - 1);
+	return &n->slot[i];
+}
+
+static void names_grow(struct names *n)
+{
+	free(n->slot);
+	n->nslot = n->nslot ? 2 * n->nslot : 16;
+	n->slot = xcalloc(n->nslot, sizeof(*n->slot));
+	for (size_t i = 0; i < n->n; i++)
+		*names_slot(n, n->v[i].name) = i + 1;
+}
+
 /* Registers name; returns the setting where it was first seen, or NULL. */
 const config_setting_t *names_add(struct names *n, const char *name, const config_setting_t *s)
 {
-	for (size_t i = 0; i < n->n; i++)
-		if (strcmp(n->v[i].name, name) == 0)
-			return n->v[i].s;
-	n->v = xrealloc(n->v, (n->n + 1) * sizeof(*n->v));
+	size_t *slot;
+
+	if (2 * (n->n + 1) > n->nslot)
+		names_grow(n);
+	slot = names_slot(n, name);
+	if (*slot)
+		return n->v[*slot - 1].s;
+	if (n->n == n->cap) {
+		n->cap = n->cap ? 2 * n->cap : 8;
+		n->v = xrealloc(n->v, n->cap * sizeof(*n->v));
+	}
 	n->v[n->n].name = name;
 	n->v[n->n].s = s;
-	n->n++;
+	*slot = ++n->n;
 	return NULL;
+}
+
+void names_free(struct names *n)
+{
+	free(n->v);
+	free(n->slot);
+	*n = (struct names){ 0 };
 }
 
 char *key_path(const char *base, const char *key)

@@ -379,9 +379,9 @@ static void ctx_free(struct ctx *c)
 	for (size_t i = 0; i < c->ntmpls; i++)
 		tmpl_free(c->tmpls[i]);
 	free(c->tmpls);
-	free(c->buses.v);
-	free(c->devices.v);
-	free(c->outputs.v);
+	names_free(&c->buses);
+	names_free(&c->devices);
+	names_free(&c->outputs);
 	free(c->src_name);
 	free(c->src);
 	free(c->dir_buf);

@@ -494,7 +494,7 @@ void load_mqtt(struct ctx *c, const config_setting_t *ms, const config_setting_t
 		m->subs = xcalloc(n + 1, sizeof(*m->subs));
 		schema_each_group(c, list, "mqtt.subscriptions", "topic", sub_elem, &topics);
 	}
-	free(topics.v);
+	names_free(&topics);
 }
 
 void print_mqtt(const struct cc_mqtt_conf *m, FILE *f)

@@ -515,7 +515,7 @@ static void load_fumigation(struct ctx *c, const config_setting_t *gs, const con
 		f->limits = xcalloc((size_t)config_setting_length(ls) + 1, sizeof(*f->limits));
 		schema_each_group(c, ls, base, "name", exposure_elem, &ll);
 		free(base);
-		free(ll.names.v);
+		names_free(&ll.names);
 	}
 	for (size_t i = 0; ok(&sg[FU_ACTIVE]) && i < f->nlimits; i++)
 		if (f->limits[i].name && strcmp(f->limits[i].name, f->worker_limit) == 0)
@@ -605,7 +605,7 @@ static void load_drying(struct ctx *c, const config_setting_t *gs, const config_
 		if (d->nstages == 0)
 			err_at(c, ls, base, "needs at least one stage");
 		free(base);
-		free(sl.names.v);
+		names_free(&sl.names);
 	}
 }
 
@@ -665,7 +665,7 @@ void load_processes(struct ctx *c, const config_setting_t *list)
 		return;
 	c->cfg->process_profiles = xcalloc((size_t)config_setting_length(list) + 1, sizeof(*c->cfg->process_profiles));
 	schema_each_group(c, list, "process_profiles", "name", process_elem, &pl);
-	free(pl.names.v);
+	names_free(&pl.names);
 }
 
 const char *config_process_kind_name(int kind)

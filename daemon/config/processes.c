@@ -223,8 +223,8 @@ void load_lines(struct ctx *c, const config_setting_t *list)
 		return;
 	c->cfg->processes = xcalloc((size_t)config_setting_length(list) + 1, sizeof(*c->cfg->processes));
 	schema_each_group(c, list, "processes", "name", line_elem, &ll);
-	free(ll.names.v);
-	free(ll.chans.v);
+	names_free(&ll.names);
+	names_free(&ll.chans);
 }
 
 const struct cc_process_conf *config_find_process(const struct cc_config *cfg, const char *name)

@@ -302,6 +302,17 @@ void trend_free(struct echan *ch);
 
 /* lots.c: lots at run time, and lookups.  Under the lock. */
 struct eroom *lots_room_find(struct engine *e, const char *name);
+/* The engine's lots sorted by id, to find a lot by id in O(log n) (a restore
+ * of 10,000 lots looked each one up in all of them).  Built under e->lock,
+ * valid until the lots change; lots_index_find() returns the first of the
+ * *count lots with that id (NULL, 0 when none). */
+struct lots_index {
+	struct elot **v;
+	size_t n;
+};
+int lots_index_build(struct engine *e, struct lots_index *ix);
+struct elot *const *lots_index_find(const struct lots_index *ix, const char *id, size_t *count);
+void lots_index_free(struct lots_index *ix);
 double lots_air_now(const struct elot *l, const struct eroom *r);
 void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
 void lots_layout_restore(struct engine *e, const cJSON *o);
