@@ -99,7 +99,16 @@ struct journal {
 	int stop, thread_ok;
 	struct log_rl rl_write, rl_cap;
 	uint64_t write_fail_run, cap_unlogged_segs;
+	int sync_idle; /* the sync thread waits for work with no timeout */
 };
+
+/* Under mu: work for the sync thread; wakes it when it waits for work (it
+ * then syncs within fsync_ms, as when it ticked). */
+static void sync_kick(struct journal *j)
+{
+	if (j->sync_idle)
+		pthread_cond_signal(&j->cv);
+}
 
 /* --- encoding --------------------------------------------------------- */
 
@@ -330,6 +339,7 @@ static int seg_create(struct journal *j)
 	j->dir_dirty = 1;
 	j->dirty = 1;
 	j->broken = 0;
+	sync_kick(j);
 	return 0;
 }
 
@@ -909,12 +919,33 @@ static void sync_now(struct journal *j)
 	}
 }
 
+/* Under mu: anything for sync_now to do (data, the directory, closed
+ * segments, a position, a cap message still to log). */
+static int sync_pending(const struct journal *j)
+{
+	if (j->dirty || j->dir_dirty || j->nretired || j->cap_unlogged_segs)
+		return 1;
+	for (size_t i = 0; i < j->ncons; i++)
+		if (j->cons[i]->dirty)
+			return 1;
+	return 0;
+}
+
+/* Group commit: fsync_ms after the first change, then again while changes
+ * come; with nothing to sync it sleeps until sync_kick (an idle daemon
+ * does not wake every fsync_ms). */
 static void *sync_main(void *arg)
 {
 	struct journal *j = arg;
 
 	pthread_mutex_lock(&j->mu);
 	while (!j->stop) {
+		if (!sync_pending(j)) {
+			j->sync_idle = 1;
+			pthread_cond_wait(&j->cv, &j->mu);
+			j->sync_idle = 0;
+			continue;
+		}
 		int64_t until = time_mono_ms() + j->fsync_ms;
 		struct timespec ts = { (time_t)(until / 1000), (long)(until % 1000) * 1000000L };
 
@@ -1152,6 +1183,7 @@ static void append_count(struct journal *j, size_t total, uint32_t nlines, char 
 	j->st.records++;
 	j->st.lines += nlines;
 	j->dirty = 1;
+	sync_kick(j);
 	if (j->write_fail_run) {
 		*msg = xasprintf("journal: writing again after %" PRIu64 " failed appends", j->write_fail_run);
 		j->write_fail_run = 0;
@@ -1301,6 +1333,7 @@ struct journal_consumer *journal_consumer_open(struct journal *j, const char *na
 			c->seq = j->next_seq;
 		}
 		c->dirty = 1;
+		sync_kick(j);
 	}
 	if (c->lsn > j->end_lsn)
 		c->lsn = j->end_lsn;
@@ -1334,6 +1367,7 @@ void journal_consumer_close(struct journal_consumer *c)
 	c->notify = NULL;
 	c->arg = NULL;
 	c->dirty = 1;
+	sync_kick(j);
 	c->rlsn = c->lsn;
 	c->rseq = c->seq;
 	pthread_mutex_unlock(&j->mu);
@@ -1405,6 +1439,7 @@ void journal_commit(struct journal_consumer *c, uint64_t lsn, uint64_t seq)
 		c->lsn = lsn;
 		c->seq = seq;
 		c->dirty = 1;
+		sync_kick(j);
 	}
 	pthread_mutex_unlock(&j->mu);
 }
