@@ -1025,6 +1025,8 @@ struct journal *journal_open(const struct journal_conf *conf)
 	r = pthread_create(&j->thread, NULL, sync_main, j);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	j->thread_ok = r == 0;
+	if (r == 0) /* named for top -H and bench_idle.sh's per-thread wake-ups */
+		pthread_setname_np(j->thread, "journal");
 	if (r != 0)
 		log_err("journal: cannot start the fsync thread: %s (fsync only at exit)", strerror(r));
 	return j;

@@ -1248,6 +1248,7 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		e = rc;
 		goto fail;
 	}
+	pthread_setname_np(c->thr, c->nsubs ? "mqtt" : "mqtt:alerts"); /* top -H, bench_idle.sh */
 	log_info("mqtt broker %s: %zu %s, client id %s, %s%s", c->broker, c->nsubs,
 		 plural(c->nsubs, "subscription", "subscriptions"), m->client_id,
 		 m->clean_session ? "clean session" : "persistent session", m->tls ? ", TLS" : "");

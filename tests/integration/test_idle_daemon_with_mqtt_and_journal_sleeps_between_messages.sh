@@ -41,7 +41,7 @@ switches() {
 perthread() {
 	local d
 	for d in /proc/"$DAEMON_PID"/task/*; do
-		echo "$(basename "$d") $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$d/status" 2>/dev/null)"
+		echo "$(basename "$d"):$(tr -d ' ' <"$d/comm") $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$d/status" 2>/dev/null)"
 	done
 }
 # the reading's journal sync and flush are over within a second or two
@@ -55,7 +55,7 @@ rate=$(awk -v d=$((b - a)) -v s="$QUIET" 'BEGIN { printf "%.2f", d / s }')
 if awk -v r="$rate" 'BEGIN { exit !(r <= 2.0) }'; then
 	pass "idle for ${QUIET} s: $((b - a)) wake-ups, $rate/s (at most 2/s)"
 else
-	fail "idle for ${QUIET} s: $((b - a)) wake-ups, $rate/s (more than 2/s); per thread (tid before after):"
+	fail "idle for ${QUIET} s: $((b - a)) wake-ups, $rate/s (more than 2/s); per thread (tid:name before after):"
 	join "$T/before" "$T/after" | sed 's/^/  | /'
 fi
 
