@@ -82,6 +82,7 @@ struct journal {
 	int stop, thread_ok;
 	struct log_rl rl_write, rl_cap;
 	uint64_t write_fail_run, cap_unlogged_segs;
+	int sync_idle; /* the sync thread waits for work with no timeout */
 };
 
 static inline uint32_t jr_get32(const uint8_t *p)
@@ -119,5 +120,8 @@ int jr_pos_load(struct journal *j, const char *path);
 /* Writes c's position if it changed.  Caller holds pos_mu. */
 void jr_pos_persist(struct journal *j, struct journal_consumer *c);
 void jr_cons_free(struct journal_consumer *c);
+/* Under mu: work for the sync thread; wakes it when it waits for work (it
+ * then syncs within fsync_ms, as when it ticked). */
+void jr_sync_kick(struct journal *j);
 
 #endif

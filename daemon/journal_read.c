@@ -82,6 +82,7 @@ void jr_pos_persist(struct journal *j, struct journal_consumer *c)
 		uint32_t supp;
 		pthread_mutex_lock(&j->mu);
 		c->dirty = 1;
+		jr_sync_kick(j);
 		if (log_rl_allow(&c->rl, LOG_EVERY_MS, &supp))
 			log_warn("journal: position of %s: cannot write %s: %s", c->name, path, strerror(-r));
 		pthread_mutex_unlock(&j->mu);
@@ -219,6 +220,7 @@ struct journal_consumer *journal_consumer_open(struct journal *j, const char *na
 			c->seq = j->next_seq;
 		}
 		c->dirty = 1;
+		jr_sync_kick(j);
 	}
 	if (c->lsn > j->end_lsn)
 		c->lsn = j->end_lsn;
@@ -252,6 +254,7 @@ void journal_consumer_close(struct journal_consumer *c)
 	c->notify = NULL;
 	c->arg = NULL;
 	c->dirty = 1;
+	jr_sync_kick(j);
 	c->rlsn = c->lsn;
 	c->rseq = c->seq;
 	pthread_mutex_unlock(&j->mu);
@@ -323,6 +326,7 @@ void journal_commit(struct journal_consumer *c, uint64_t lsn, uint64_t seq)
 		c->lsn = lsn;
 		c->seq = seq;
 		c->dirty = 1;
+		jr_sync_kick(j);
 	}
 	pthread_mutex_unlock(&j->mu);
 }

@@ -948,8 +948,24 @@ static void conn_end_after_pubacks(struct mqtt_client *c)
 }
 
 /*
- * One turn of the connected client: wait up to 500 ms for the socket (or a
- * wake-up), read every packet it has (a burst: on_message runs for each,
+ * How long a connected client waits for its socket when nothing comes: a
+ * quarter of the keepalive (15 s at the default 60 s), so
+ * mosquitto_loop_misc sends PINGREQ at most that late (the broker allows
+ * 1.5x the keepalive) and notices a missing PINGRESP.  Everything else
+ * that needs the thread writes to the wake pipe (stop, a publish queued by
+ * another thread): an idle client wakes 4 times per keepalive, not twice a
+ * second (issue 18, the small gateway's idle cost).
+ */
+static int idle_wait_ms(const struct mqtt_client *c)
+{
+	int64_t ms = c->conf->keepalive_ms / 4;
+
+	return ms < 500 ? 500 : ms > 15000 ? 15000 : (int)ms;
+}
+
+/*
+ * One turn of the connected client: wait up to idle_wait_ms for the socket
+ * (or a wake-up), read every packet it has (a burst: on_message runs for each,
  * their samples gather in c->batch and QoS 1 PUBACKs are queued), journal
  * the burst, then write the queued packets, then keepalive.  libmosquitto
  * reports "no more data" only through errno (EAGAIN after a packet__read
@@ -984,7 +1000,7 @@ static int loop_once(struct mqtt_client *c)
 		p[0].events |= POLLOUT;
 	/* a burst cut short by a full batch may have left data in TLS's own
 	 * buffer, which poll() cannot see: read again without waiting */
-	if (poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : 500) < 0)
+	if (poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : idle_wait_ms(c)) < 0)
 		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
 	if (p[1].revents)
 		wake_drain(c);
@@ -1232,6 +1248,7 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		e = rc;
 		goto fail;
 	}
+	pthread_setname_np(c->thr, c->nsubs ? "mqtt" : "mqtt:alerts"); /* top -H, bench_idle.sh */
 	log_info("mqtt broker %s: %zu %s, client id %s, %s%s", c->broker, c->nsubs,
 		 plural(c->nsubs, "subscription", "subscriptions"), m->client_id,
 		 m->clean_session ? "clean session" : "persistent session", m->tls ? ", TLS" : "");
@@ -1263,7 +1280,7 @@ void mqtt_stop(struct mqtt_client *c)
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	wake(c);
-	/* The thread notices at once (or within 500 ms), unless it is stuck in a TCP
+	/* The thread notices at once (the wake pipe), unless it is stuck in a TCP
 	 * connect to an unreachable host: that, and only that, is cancelled. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 5;

@@ -629,6 +629,11 @@ static int sender_spawn(struct output *o)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&o->thread, NULL, sender_main, o);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0) { /* named for top -H and bench_idle.sh's per-thread wake-ups */
+		char tname[16];
+		snprintf(tname, sizeof(tname), "out:%s", o->name);
+		pthread_setname_np(o->thread, tname);
+	}
 	return -r;
 }
 

@@ -96,6 +96,12 @@ for t in "$BUILD_DIR"/fuzz/replay_*; do
 	run_prog "fuzz/$n" "$UNIT_TIMEOUT" "$t" "$n" "tests/fuzz/corpus/$n"
 done
 
+section "cross builds: arm64 and armhf, unit tests under qemu-user-static"
+for t in tests/cross/test_*.sh; do
+	[ -f "$t" ] || continue
+	run_prog "cross/$(basename "$t" .sh)" "${CC_CROSS_TIMEOUT:-2400}" bash "$t"
+done
+
 section "integration tests"
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue

@@ -1,0 +1,179 @@
+#!/bin/bash
+# bench_idle.sh - the small gateway's idle cost (issue 18 target 4): a
+# packhouse's steady state with nothing happening.  Figures only, never
+# pass/fail; not part of `make test`.
+#
+#   Modbus: BENCH_IDLE_UNITS (20) units x 10 points = 200 channels on one
+#           tests/modbus_sim gateway, polled every 10 s.
+#   MQTT:   20 sensors sensors/rNN/temperature on mosquitto, one QoS 0
+#           message each every 60 s (a small raw-socket publisher).
+#   Rooms:  20, one per MQTT sensor (alarm limits, no lots); file output;
+#           state_dir with the journal as in production; no web server.
+# After BENCH_IDLE_WARMUP (20 s), counts over BENCH_IDLE_SECONDS (60 s):
+# CPU from /proc/PID/stat utime+stime (all threads), wake-ups from every
+# thread's voluntary + involuntary context switches (/proc/PID/task/*/status;
+# each is one time the thread went to sleep or was preempted, i.e. one
+# wake-up) and the timeslices of /proc/PID/task/*/schedstat, per thread so
+# the offenders show.  Targets: CPU <= 0.2 % of one core, <= 20 wake-ups/s.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_bin "$COLDCHAIND" "$MODBUS_SIM"
+command -v mosquitto >/dev/null || die "mosquitto missing (tests/deps.sh)"
+
+UNITS=${BENCH_IDLE_UNITS:-20}
+SENSORS=20
+WARMUP=${BENCH_IDLE_WARMUP:-20}
+RUN=${BENCH_IDLE_SECONDS:-60}
+
+: >"$T/map"
+for ((u = 1; u <= UNITS; u++)); do
+	printf '%s\n' "$u input 1 int16 ABCD 41" "$u input 2 int16 ABCD 915" \
+		"$u holding 0 float32 CDAB 3.5" "$u holding 2 float32 CDAB -2.5" "$u holding 10 uint16 ABCD 5" \
+		"$u coil 0 bool - 1" "$u coil 3 bool - 0" "$u discrete 0 bool - 1" "$u discrete 1 bool - 0" >>"$T/map"
+done
+start_sim sim --tcp 127.0.0.1:0 --map "$T/map" --turnaround-ms 0
+start_mosquitto ""
+
+cat >"$T/pub.py" <<'PY'
+# QoS 0 MQTT 3.1.1 publisher on a raw socket: N topics sensors/rNN/temperature,
+# one message each every PERIOD seconds (all at once), until killed.
+import socket, sys, time
+port, n, period = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+def rl(x):
+    out = bytearray()
+    while True:
+        b, x = x % 128, x // 128
+        out.append(b | (0x80 if x else 0))
+        if not x:
+            return bytes(out)
+def s(b):
+    return len(b).to_bytes(2, "big") + b
+so = socket.create_connection(("127.0.0.1", port))
+var = s(b"MQTT") + bytes([4, 2]) + (600).to_bytes(2, "big") + s(b"idle-pub")
+so.sendall(b"\x10" + rl(len(var)) + var)
+if so.recv(4)[:2] != b"\x20\x02":
+    sys.exit("no CONNACK")
+k, t = 0, time.monotonic()
+while True:
+    buf = bytearray()
+    for i in range(n):
+        body = s(("sensors/r%02d/temperature" % i).encode()) + ("%.1f" % (3.0 + (k + i) % 5 * 0.1)).encode()
+        buf += b"\x30" + rl(len(body)) + body
+    so.sendall(buf)
+    k += 1
+    t += period
+    time.sleep(max(0.0, t - time.monotonic()))
+PY
+
+{
+	SITE=idle STATS_INTERVAL=60s config_head
+	echo "modbus = ( { name = \"gw\"; tcp = { host = \"127.0.0.1\"; port = $SIM_PORT; };"
+	echo "  timeout = \"1s\"; interval = \"10s\"; devices = ("
+	for ((u = 1; u <= UNITS; u++)); do
+		[ "$u" -gt 1 ] && echo ","
+		cat <<P
+    { name = "u$u"; unit = $u; points = (
+      { channel = "t"; quantity = "temperature"; table = "input"; address = 1; type = "int16"; scale = 0.1; },
+      { channel = "rh"; quantity = "humidity"; table = "input"; address = 2; type = "int16"; scale = 0.1; },
+      { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
+      { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
+      { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
+      { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; overlap = true; },
+      { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
+      { channel = "defrost"; quantity = "defrost"; table = "coil"; address = 3; type = "bool"; },
+      { channel = "door"; quantity = "door"; table = "discrete"; address = 0; type = "bool"; },
+      { channel = "alarm"; quantity = "alarm_input"; table = "discrete"; address = 1; type = "bool"; }
+    ); }
+P
+	done
+	echo "  ); } );"
+	cat <<CONF
+mqtt = {
+  broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-idle"; };
+  subscriptions = ( { topic = "sensors/{sensor}/temperature"; quantity = "temperature"; unit = "C"; qos = 0; } );
+};
+profiles = ( { name = "cold"; version = "i1"; limits = { warn_high = 7.0; alarm_high = 10.0; }; } );
+CONF
+	echo "rooms = ("
+	for ((r = 0; r < SENSORS; r++)); do
+		[ "$r" -gt 0 ] && echo ","
+		printf '  { name = "R%02d"; profile = "cold"; temperature = "r%02d/temperature"; }' "$r" "$r"
+	done
+	echo ");"
+	echo "outputs = { file = ( { name = \"f\"; path = \"$T/points.lp\"; } ); };"
+} >"$DAEMON_CONF"
+
+start_daemon "$DAEMON_CONF"
+wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect to mosquitto"
+start_bg publisher "$T/pub.log" "$PY" "$T/pub.py" "$MQTT_PORT" "$SENSORS" 60
+wait_for "first points in the file output" test -s "$T/points.lp" || die "no point reached the file output"
+
+# snapshot FILE: "tid comm switches timeslices cpu_ns" per thread, then "cpu TICKS".
+snapshot() {
+	local d tid comm sw sl ns
+	: >"$1"
+	for d in /proc/"$DAEMON_PID"/task/*; do
+		tid=${d##*/}
+		comm=$(cat "$d/comm" 2>/dev/null) || continue
+		sw=$(awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }' "$d/status" 2>/dev/null)
+		read -r ns _ sl <"$d/schedstat" 2>/dev/null || { ns=0; sl=0; }
+		echo "$tid ${comm// /_} ${sw:-0} ${sl:-0} ${ns:-0}" >>"$1"
+	done
+	# utime + stime: fields 14 and 15 after the "(comm)" field
+	echo "cpu $(sed 's/^.*) //' "/proc/$DAEMON_PID/stat" | awk '{ print $12 + $13 }')" >>"$1"
+}
+
+echo "  200 Modbus channels ($UNITS units x 10) every 10 s, $SENSORS MQTT sensors every 60 s, $SENSORS rooms;"
+echo "  ${WARMUP} s warm-up, then ${RUN} s counted; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+sleep "$WARMUP" # a warm-up period, not a synchronisation
+snapshot "$T/s0"
+t0=$(date +%s%N)
+sleep "$RUN" # the measured interval
+snapshot "$T/s1"
+t1=$(date +%s%N)
+pid_alive "$DAEMON_PID" || die "coldchaind exited during the run"
+
+awk -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) '
+	FNR == NR { if ($1 == "cpu") c0 = $2; else { w0[$1] = $3; s0[$1] = $4; r0[$1] = $5 } next }
+	$1 == "cpu" { c1 = $2; next }
+	{ name[$1] = $2; dw[$1] = $3 - w0[$1]; ds[$1] = $4 - s0[$1]; dr[$1] = $5 - r0[$1]
+	  if (!($1 in w0)) { dw[$1] = $3; ds[$1] = $4; dr[$1] = $5; nw++ } }
+	END {
+		sec = ns / 1e9
+		for (t in dw) { W += dw[t]; S += ds[t]; R += dr[t] }
+		cpu = R / ns * 100
+		printf "  CPU %.4f %% of one core (%.1f ms in %.1f s, schedstat; utime+stime %.2f s) (target <= 0.2 %%): %s\n",
+			cpu, R / 1e6, sec, (c1 - c0) / hz, cpu <= 0.2 ? "met" : "NOT met"
+		printf "  wake-ups %.1f /s (context switches; schedstat timeslices %.1f /s) (target <= 20 /s): %s\n", W / sec, S / sec, W / sec <= 20 ? "met" : "NOT met"
+		if (nw) printf "  (%d threads started during the run)\n", nw
+		print "  per thread (wake-ups/s, CPU ms, tid, name):"
+		for (t in dw) printf "    %7.2f  %8.1f  %-7s %s\n", dw[t] / sec, dr[t] / 1e6, t, name[t] | "sort -rn"
+	}' "$T/s0" "$T/s1"
+close_note=$(grep -c . "$T/points.lp")
+echo "  ($close_note points written; RSS $(awk '/^VmRSS/ { print $2, $3 }' /proc/"$DAEMON_PID"/status))"
+# The arm64 build (make cross ARCH=arm64): stripped sizes, and the max RSS
+# of `coldchaind -n` (this config) and -V under qemu-aarch64-static, which
+# counts the emulator's own memory too (an upper bound for a real board).
+A64=$ROOT_DIR/build-arm64
+if [ -x "$A64/coldchaind" ] && command -v aarch64-linux-gnu-strip >/dev/null; then
+	echo "  arm64 build ($A64), stripped:"
+	for b in coldchaind coldchainctl; do
+		aarch64-linux-gnu-strip -o "$T/$b.arm64" "$A64/$b"
+		printf '    %-13s %8d bytes (unstripped %d)\n' "$b" "$(stat -c %s "$T/$b.arm64")" "$(stat -c %s "$A64/$b")"
+	done
+	if command -v qemu-aarch64-static >/dev/null; then
+		for args in "-V" "-n -c $DAEMON_CONF"; do
+			# shellcheck disable=SC2086 # the arguments split on purpose
+			rss=$("$PY" -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' qemu-aarch64-static -L / "$A64/coldchaind" $args)
+			echo "    coldchaind ${args%% -c*} under qemu-aarch64-static: exit ${rss% *}, max RSS ${rss#* } kB (emulator included)"
+		done
+	else
+		echo "  SKIP arm64 RSS: qemu-user-static missing (tests/cross/deps.sh)"
+	fi
+else
+	echo "  SKIP arm64 sizes: no build-arm64/coldchaind (make cross ARCH=arm64; tests/cross/deps.sh installs the toolchain)"
+fi
+PASSES=1 # lib.sh's finish wants a result; a bench has none
+finish
