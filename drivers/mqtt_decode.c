@@ -209,17 +209,17 @@ static void decode_scalar(struct decode *d, const char *p, size_t n)
 static void decode_json(struct decode *d, const char *p, size_t n)
 {
 	const struct cc_mqtt_sub *s = d->s->conf;
-	struct payload_json *j;
+	struct payload_json j; /* in place, no allocation, for the flat objects sensors send */
 	const char *err = NULL;
 	int64_t ts = d->now;
-	int rc = payload_json_parse(p, n, &j, &err);
+	int rc = payload_json_open(&j, p, n, &err);
 
 	if (rc < 0) {
 		problem(d, R_PARSE, err);
 		return;
 	}
 	if (s->time_path) {
-		rc = payload_json_time(j, s->time_path, (enum payload_tunit)s->time_unit, &ts, &err);
+		rc = payload_json_time(&j, s->time_path, (enum payload_tunit)s->time_unit, &ts, &err);
 		if (rc < 0) {
 			problem(d, R_BAD_TIME, err);
 			goto out;
@@ -231,7 +231,7 @@ static void decode_json(struct decode *d, const char *p, size_t n)
 		const struct cc_mqtt_field *f = &s->fields[i];
 		double v;
 
-		rc = payload_json_number(j, f->path, &v, &err);
+		rc = payload_json_number(&j, f->path, &v, &err);
 		if (rc < 0) {
 			problem(d, reason_of(rc), err);
 			continue;
@@ -240,7 +240,7 @@ static void decode_json(struct decode *d, const char *p, size_t n)
 			   f->unit, v, f->scale, f->offset, f->valid_min, f->valid_max, ts);
 	}
 out:
-	payload_json_free(j);
+	payload_json_close(&j);
 }
 
 static const char *lp_tag(const struct lp_point *pt, const char *key)
