@@ -185,6 +185,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 
 	(void)mosq;
 	(void)props;
+	c->nread++;
 	pthread_mutex_lock(&c->lock);
 	c->messages++;
 	pthread_mutex_unlock(&c->lock);
@@ -549,8 +550,16 @@ static int loop_once(struct mqtt_client *c)
 	    (!mosquitto_want_write(c->mosq) || (p[0].revents & (POLLHUP | POLLERR)))) {
 		c->more = 0;
 		do {
+			uint64_t n0 = c->nread;
 			errno = 0;
 			rc = mosquitto_loop_read(c->mosq, 1);
+			/* EAGAIN ends the burst only when no message came: at QoS 1
+			 * every message's PUBACK sets it too (libmosquitto's
+			 * packet__queue writes a wake-up byte to its own socket pair,
+			 * full as our loop never reads it), which ended each burst
+			 * after one message: a journal write and a poll per message */
+			if (c->nread != n0 && errno == EAGAIN)
+				errno = 0;
 		} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
 			 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
 		c->read_end_us = mono_us();

@@ -68,6 +68,7 @@ struct mqtt_client {
 	/* loop thread only */
 	int sock_up;
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
+	uint64_t nread; /* messages read (on_message calls) */
 	struct lp_buf batch; /* lines of the messages read in this burst */
 	struct cc_sample *bsmp;
 	unsigned char *bq0; /* per sample: its message came at QoS 0 (never sent again) */
