@@ -2,6 +2,7 @@
  * numbers by strtod on a bounded, checked copy; times by the program's one
  * ISO 8601 parser, time_parse_iso8601 (util.h). */
 #include "payload.h"
+#include "jsonscan.h"
 #include "../daemon/util.h"
 
 #include <cJSON.h>
@@ -264,10 +265,6 @@ size_t payload_excerpt(const void *buf, size_t n, size_t max_in, char *out, size
 
 /* --- JSON --------------------------------------------------------------- */
 
-struct payload_json {
-	cJSON *root;
-};
-
 /* The bounds of payload.h, in one pass outside strings; unbalanced input is
  * left to cJSON to refuse. */
 static int json_bounded(const char *p, size_t n, const char **err)
@@ -307,19 +304,23 @@ static int json_bounded(const char *p, size_t n, const char **err)
 	return 0;
 }
 
-int payload_json_parse(const void *p, size_t n, struct payload_json **out, const char **err)
+int payload_json_open(struct payload_json *j, const void *p, size_t n, const char **err)
 {
 	const char *end = NULL;
 	cJSON *root;
 	int rc;
 
-	*out = NULL;
+	j->p = p;
+	j->n = n;
+	j->root = NULL;
 	if (n == 0) {
 		SET_ERR("empty");
 		return -EINVAL;
 	}
 	if ((rc = json_bounded(p, n, err)) < 0)
 		return rc;
+	if (jsonscan_check(p, n, PAYLOAD_JSON_MAX_DEPTH) == 0)
+		return 0;
 	root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (!root) {
 		SET_ERR("not valid JSON (truncated or malformed)");
@@ -337,13 +338,31 @@ int payload_json_parse(const void *p, size_t n, struct payload_json **out, const
 			return -EINVAL;
 		}
 	}
+	j->root = root;
+	return 0;
+}
+
+void payload_json_close(struct payload_json *j)
+{
+	cJSON_Delete(j->root);
+	j->root = NULL;
+}
+
+int payload_json_parse(const void *p, size_t n, struct payload_json **out, const char **err)
+{
+	struct payload_json j;
+	int rc = payload_json_open(&j, p, n, err);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
 	*out = malloc(sizeof(**out));
 	if (!*out) {
-		cJSON_Delete(root);
+		payload_json_close(&j);
 		SET_ERR("out of memory");
 		return -ENOMEM;
 	}
-	(*out)->root = root;
+	**out = j;
 	return 0;
 }
 
@@ -351,7 +370,7 @@ void payload_json_free(struct payload_json *j)
 {
 	if (!j)
 		return;
-	cJSON_Delete(j->root);
+	payload_json_close(j);
 	free(j);
 }
 
@@ -384,9 +403,68 @@ static const cJSON *json_at(const cJSON *node, const char *path)
 	return node;
 }
 
+/* A string's text as a number or a boolean word (both readers). */
+static int json_string_number(const char *s, size_t n, double *out, const char **err)
+{
+	const char *t = s;
+	size_t tn = trim(&t, n);
+
+	if (tn && bool_word(t, tn, out) == 0)
+		return 0;
+	return number_text(s, n, out, err);
+}
+
+/* payload_json_number and _time on a document read in place */
+static int scan_number(const struct payload_json *j, const char *path, double *out, const char **err)
+{
+	struct jsonscan_val v;
+
+	if (jsonscan_get(j->p, j->n, path, &v) < 0 || v.type == JSONSCAN_NULL) {
+		SET_ERR("field absent");
+		return -ENOENT;
+	}
+	switch (v.type) {
+	case JSONSCAN_TRUE: *out = 1.0; return 0;
+	case JSONSCAN_FALSE: *out = 0.0; return 0;
+	case JSONSCAN_NUMBER:
+		if (jsonscan_number(&v, out) < 0) {
+			SET_ERR("not a finite number");
+			return -ERANGE;
+		}
+		return 0;
+	case JSONSCAN_STRING: return json_string_number(v.p, v.n, out, err);
+	default: SET_ERR("not a number, boolean or numeric string"); return -EDOM;
+	}
+}
+
+static int scan_time(const struct payload_json *j, const char *path, enum payload_tunit u, int64_t *ns,
+		     const char **err)
+{
+	struct jsonscan_val v;
+	double d;
+
+	if (jsonscan_get(j->p, j->n, path, &v) < 0 || v.type == JSONSCAN_NULL) {
+		SET_ERR("time field absent");
+		return -ENOENT;
+	}
+	if (v.type == JSONSCAN_NUMBER) {
+		/* cJSON keeps inf; payload_epoch_ns refuses it */
+		(void)jsonscan_number(&v, &d);
+		return payload_epoch_ns(d, u, ns, err);
+	}
+	if (v.type == JSONSCAN_STRING)
+		return payload_time_ns(v.p, v.n, u, ns, err);
+	SET_ERR("time is neither a number nor a string");
+	return -EDOM;
+}
+
 int payload_json_number(const struct payload_json *j, const char *path, double *out, const char **err)
 {
-	const cJSON *v = json_at(j->root, path);
+	const cJSON *v;
+
+	if (!j->root)
+		return scan_number(j, path, out, err);
+	v = json_at(j->root, path);
 
 	if (!v || cJSON_IsNull(v)) {
 		SET_ERR("field absent");
@@ -405,15 +483,8 @@ int payload_json_number(const struct payload_json *j, const char *path, double *
 		*out = v->valuedouble;
 		return 0;
 	}
-	if (cJSON_IsString(v) && v->valuestring) {
-		const char *s = v->valuestring;
-		size_t n = strlen(s);
-		const char *t = s;
-		size_t tn = trim(&t, n);
-		if (tn && bool_word(t, tn, out) == 0)
-			return 0;
-		return number_text(s, n, out, err);
-	}
+	if (cJSON_IsString(v) && v->valuestring)
+		return json_string_number(v->valuestring, strlen(v->valuestring), out, err);
 	SET_ERR("not a number, boolean or numeric string");
 	return -EDOM;
 }
@@ -421,8 +492,11 @@ int payload_json_number(const struct payload_json *j, const char *path, double *
 int payload_json_time(const struct payload_json *j, const char *path, enum payload_tunit u, int64_t *ns,
 		      const char **err)
 {
-	const cJSON *v = json_at(j->root, path);
+	const cJSON *v;
 
+	if (!j->root)
+		return scan_time(j, path, u, ns, err);
+	v = json_at(j->root, path);
 	if (!v || cJSON_IsNull(v)) {
 		SET_ERR("time field absent");
 		return -ENOENT;

@@ -53,7 +53,17 @@ size_t payload_excerpt(const void *p, size_t n, size_t max_in, char *out, size_t
  * Zigbee2MQTT, ESP32 sketches) use tens of values and a few levels. */
 #define PAYLOAD_JSON_MAX_DEPTH 32
 #define PAYLOAD_JSON_MAX_VALUES 10000
-struct payload_json;
+/* The flat objects sensors send are read in place (codec/jsonscan.c, no
+ * allocation); other documents through cJSON, with the same results. */
+struct payload_json {
+	const char *p;
+	size_t n;
+	void *root; /* cJSON *: the document is outside jsonscan's subset; NULL: read in place */
+};
+/* Into caller's storage (p must outlive j); payload_json_close after a 0. */
+int payload_json_open(struct payload_json *j, const void *p, size_t n, const char **err);
+void payload_json_close(struct payload_json *j);
+/* The same, allocated (NULL: nothing to free). */
 int payload_json_parse(const void *p, size_t n, struct payload_json **out, const char **err);
 void payload_json_free(struct payload_json *j);
 /* A number, a boolean (1/0), or a string holding a number or a boolean word. */

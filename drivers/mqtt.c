@@ -1,5 +1,7 @@
-/* mqtt.c - the MQTT input driver (see mqtt.h).  The only file including
- * <mosquitto.h>; libmosquitto errors are translated here with
+/* mqtt.c - the MQTT input driver (see mqtt.h): connect, loop, backoff,
+ * subscribe, and the read burst's batch to the journal; payloads are decoded
+ * by mqtt_decode.c, the alert publisher is mqtt_alerts.c (the other file
+ * including <mosquitto.h>).  libmosquitto errors are translated here with
  * mosquitto_strerror / mosquitto_connack_string and never leave it.
  *
  * Threads: one network thread per client, ours (not mosquitto_loop_start):
@@ -31,14 +33,13 @@
  * message.  QoS 2 is refused by the configuration: there libmosquitto sends
  * PUBREC before the application sees the message. */
 #include "mqtt.h"
+#include "mqtt_int.h"
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
@@ -59,414 +60,8 @@
 #include "../codec/payload.h"
 #include "../codec/topic.h"
 
-#define LOG_RL_MS 60000
-/* One journal record gathers at most this many messages or bytes of one
- * read burst before it is written (and the burst's PUBACKs may go out). */
-#define BATCH_MSGS 1024
-#define BATCH_BYTES (256 * 1024)
-#define EXCERPT_IN 64
-
-enum reason {
-	R_TOO_LARGE, R_BAD_UTF8, R_PARSE, R_WRONG_TYPE, R_NOT_FINITE, R_MISSING, R_BAD_TIME, R_TIME_SKEW,
-	R_BAD_TOPIC, R_CHANNEL_LIMIT, R_N
-};
-static const char *const reason_names[R_N] = {
-	"too_large", "bad_utf8", "parse_error", "wrong_type", "not_finite", "missing_field", "bad_time",
-	"time_skew", "bad_topic", "channel_limit",
-};
-
-struct msub {
-	const struct cc_mqtt_sub *conf;
-	struct topic_pat pat;
-	/* guarded by client->lock */
-	uint64_t received, accepted, rejected, samples, out_of_range, why[R_N];
-	struct log_rl rl; /* loop thread only */
-};
-
-struct chan {
-	struct cc_channel ch;
-	uint64_t hash;
-	struct chan *next;
-	size_t keylen;
-	char key[]; /* site\0room\0sensor\0channel\0quantity\0unit\0 then the id */
-};
-
-struct mqtt_client {
-	const struct cc_mqtt_conf *conf;
-	const char *site;
-	struct mosquitto *mosq;
-	char broker[300];
-	pthread_t thr;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int stop;
-	/* guarded by lock */
-	int connected;
-	uint64_t connects, messages, unmatched;
-	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
-	uint64_t withheld; /* QoS 1 messages left unacknowledged: the journal could not take them */
-	_Atomic uint64_t stall_max_us; /* longest without reading since the last self-metrics */
-	/* loop thread only */
-	int sock_up;
-	int more; /* the last burst stopped at a full batch, not at EAGAIN */
-	struct lp_buf batch; /* lines of the messages read in this burst */
-	struct cc_sample *bsmp;
-	unsigned char *bq0; /* per sample: its message came at QoS 0 (never sent again) */
-	size_t bn, bcap, bmsgs, bq1msgs, bq0lines;
-	/* the journal refused a burst: persistent session, its PUBACKs were
-	 * dropped with the connection (withholding); clean session, the burst
-	 * is held and the connection left unread until the journal takes it */
-	int withholding, held;
-	int64_t withhold_ms;
-	int64_t read_end_us; /* when the last read burst ended (0: none since connect) */
-	int64_t backoff_ms;
-	char last_err[256];
-	struct msub *subs;
-	size_t nsubs;
-	struct chan **tab;
-	size_t tabsize, nchan;
-	struct log_rl rl_unmatched, rl_limit, rl_lib;
-	/* `coldchainctl mqtt watch`: messages are reported, not submitted */
-	const char *watch_filter;
-	mqtt_watch_fn watch;
-	void *watch_arg;
-	/* `coldchaind --test`: its own copy of the configuration (own client
-	 * id, clean session), subscribed at QoS 0 without any $share group */
-	struct cc_mqtt_conf *test_conf;
-	char test_id[64];
-	/* the alert publisher: recent PUBACKs (mid, reason), guarded by lock */
-	int acked[64], acked_rc[64];
-	unsigned nacked;
-};
-
-/* --- channels ------------------------------------------------------------ */
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* The channel for these tags, created on first use (bounded by
- * max_channels); strings live until mqtt_stop.  Loop thread only. */
-static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *site, const char *room,
-					    const char *sensor, const char *channel, const char *quantity,
-					    const char *unit)
-{
-	const char *parts[6] = { site, room ? room : "", sensor, channel, quantity, unit ? unit : "" };
-	char key[6 * (TOPIC_MAX_CAPTURE + 256)];
-	size_t n = 0, idlen;
-	uint64_t h;
-	struct chan *ch;
-
-	for (int i = 0; i < 6; i++) {
-		size_t l = strlen(parts[i]);
-		if (n + l + 1 > sizeof(key))
-			return NULL;
-		memcpy(key + n, parts[i], l + 1);
-		n += l + 1;
-	}
-	h = fnv1a(key, n);
-	if (c->tabsize)
-		for (ch = c->tab[h & (c->tabsize - 1)]; ch; ch = ch->next)
-			if (ch->hash == h && ch->keylen == n && memcmp(ch->key, key, n) == 0)
-				return &ch->ch;
-	if (c->nchan >= (size_t)c->conf->max_channels)
-		return NULL;
-	if (c->nchan + 1 > c->tabsize / 2) {
-		size_t ns = c->tabsize ? c->tabsize * 2 : 64;
-		struct chan **nt = xcalloc(ns, sizeof(*nt));
-		for (size_t i = 0; i < c->tabsize; i++)
-			while (c->tab[i]) {
-				struct chan *x = c->tab[i];
-				c->tab[i] = x->next;
-				x->next = nt[x->hash & (ns - 1)];
-				nt[x->hash & (ns - 1)] = x;
-			}
-		free(c->tab);
-		c->tab = nt;
-		c->tabsize = ns;
-	}
-	idlen = strlen(sensor) + 1 + strlen(channel) + 1;
-	ch = xmalloc(sizeof(*ch) + n + idlen);
-	memcpy(ch->key, key, n);
-	ch->keylen = n;
-	ch->hash = h;
-	snprintf(ch->key + n, idlen, "%s/%s", sensor, channel);
-	{
-		const char *p = ch->key;
-		const char *f[6];
-		for (int i = 0; i < 6; i++) {
-			f[i] = p;
-			p += strlen(p) + 1;
-		}
-		ch->ch.site = f[0];
-		ch->ch.room = *f[1] ? f[1] : NULL;
-		ch->ch.sensor = f[2];
-		ch->ch.name = f[3];
-		ch->ch.quantity = f[4];
-		ch->ch.unit = *f[5] ? f[5] : NULL;
-		ch->ch.id = ch->key + n;
-	}
-	ch->next = c->tab[h & (c->tabsize - 1)];
-	c->tab[h & (c->tabsize - 1)] = ch;
-	c->nchan++;
-	return &ch->ch;
-}
-
-static void chan_free_all(struct mqtt_client *c)
-{
-	for (size_t i = 0; i < c->tabsize; i++)
-		while (c->tab[i]) {
-			struct chan *x = c->tab[i];
-			c->tab[i] = x->next;
-			free(x);
-		}
-	free(c->tab);
-	c->tab = NULL;
-	c->tabsize = c->nchan = 0;
-}
-
-/* --- decoding one message -------------------------------------------------- */
-
-/* Everything one message produces, and what went wrong with it. */
-struct decode {
-	struct mqtt_client *c;
-	struct msub *s;
-	const char *topic;
-	const char *tags[TOPIC_CAP_N]; /* NUL-terminated capture values, or config values */
-	int64_t now;
-	struct cc_sample *smp; /* inl, or the heap once more are needed */
-	size_t n, cap;
-	size_t noor;
-	enum reason first;
-	int problems;
-	const char *why;
-	uint64_t why_count[R_N];
-	struct cc_sample inl[8]; /* last: not cleared per message */
-};
-
-static void problem(struct decode *d, enum reason r, const char *why)
-{
-	if (!d->problems) {
-		d->first = r;
-		d->why = why;
-	}
-	d->problems++;
-	d->why_count[r]++;
-}
-
-static int ts_ok(struct decode *d, int64_t ts)
-{
-	const struct cc_mqtt_conf *m = d->c->conf;
-	if (ts > d->now + m->max_future_ms * 1000000 || ts < d->now - m->max_age_ms * 1000000) {
-		problem(d, R_TIME_SKEW, ts > d->now ? "timestamp too far in the future (max_future)"
-						    : "timestamp too old (max_age)");
-		return 0;
-	}
-	return 1;
-}
-
-static void add_sample(struct decode *d, const char *site, const char *room, const char *sensor, const char *channel,
-		       const char *quantity, const char *unit, double raw, double scale, double offset, double vmin,
-		       double vmax, int64_t ts)
-{
-	const struct cc_channel *ch;
-	double v = raw * scale + offset;
-
-	if (!isfinite(v)) {
-		problem(d, R_NOT_FINITE, "value not finite after scale/offset");
-		return;
-	}
-	if (!sensor || !*sensor) {
-		problem(d, R_BAD_TOPIC, "no sensor (capture, sensor key or sensor tag)");
-		return;
-	}
-	ch = chan_intern(d->c, site, room, sensor, channel, quantity, unit);
-	if (!ch) {
-		uint32_t more;
-		problem(d, R_CHANNEL_LIMIT, "max_channels reached: a new channel is refused");
-		if (log_rl_allow(&d->c->rl_limit, LOG_RL_MS, &more))
-			log_warn("mqtt broker %s: max_channels (%d) reached: new channel %s/%s refused (%u more)",
-				 d->c->broker, d->c->conf->max_channels, sensor, channel, more);
-		return;
-	}
-	if (d->n == d->cap) {
-		d->cap *= 2;
-		if (d->smp == d->inl)
-			d->smp = memcpy(xmalloc(d->cap * sizeof(*d->smp)), d->inl, sizeof(d->inl));
-		else
-			d->smp = xrealloc(d->smp, d->cap * sizeof(*d->smp));
-	}
-	d->smp[d->n].ch = ch;
-	d->smp[d->n].ts_ns = ts;
-	d->smp[d->n].value = v;
-	d->smp[d->n].quality = (v < vmin || v > vmax) ? CC_Q_OUT_OF_RANGE : CC_Q_GOOD;
-	d->noor += d->smp[d->n].quality != CC_Q_GOOD;
-	d->n++;
-}
-
-static enum reason reason_of(int rc)
-{
-	switch (rc) {
-	case -EDOM: return R_WRONG_TYPE;
-	case -ERANGE: return R_NOT_FINITE;
-	case -ENOENT: return R_MISSING;
-	case -EILSEQ: return R_BAD_UTF8;
-	default: return R_PARSE;
-	}
-}
-
-#define T(d, cap) ((d)->tags[cap])
-
-static void decode_scalar(struct decode *d, const char *p, size_t n)
-{
-	const struct cc_mqtt_sub *s = d->s->conf;
-	const char *err = NULL;
-	double v;
-	int rc = s->format == CC_MQTT_BOOL ? payload_bool(p, n, &v, &err) : payload_number(p, n, &v, &err);
-
-	if (rc < 0) {
-		problem(d, reason_of(rc), err);
-		return;
-	}
-	if (s->format == CC_MQTT_BOOL)
-		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
-			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, 1, 0, -INFINITY, INFINITY,
-			   d->now);
-	else
-		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
-			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, s->scale, s->offset,
-			   s->valid_min, s->valid_max, d->now);
-}
-
-static void decode_json(struct decode *d, const char *p, size_t n)
-{
-	const struct cc_mqtt_sub *s = d->s->conf;
-	struct payload_json *j;
-	const char *err = NULL;
-	int64_t ts = d->now;
-	int rc = payload_json_parse(p, n, &j, &err);
-
-	if (rc < 0) {
-		problem(d, R_PARSE, err);
-		return;
-	}
-	if (s->time_path) {
-		rc = payload_json_time(j, s->time_path, (enum payload_tunit)s->time_unit, &ts, &err);
-		if (rc < 0) {
-			problem(d, R_BAD_TIME, err);
-			goto out;
-		}
-		if (!ts_ok(d, ts))
-			goto out;
-	}
-	for (size_t i = 0; i < s->nfields; i++) {
-		const struct cc_mqtt_field *f = &s->fields[i];
-		double v;
-
-		rc = payload_json_number(j, f->path, &v, &err);
-		if (rc < 0) {
-			problem(d, reason_of(rc), err);
-			continue;
-		}
-		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR), f->name, f->quantity,
-			   f->unit, v, f->scale, f->offset, f->valid_min, f->valid_max, ts);
-	}
-out:
-	payload_json_free(j);
-}
-
-static const char *lp_tag(const struct lp_point *pt, const char *key)
-{
-	for (size_t i = 0; i < pt->ntags; i++)
-		if (strcmp(pt->tags[i].key, key) == 0)
-			return pt->tags[i].value;
-	return NULL;
-}
-
-static void decode_influx(struct decode *d, const char *p, size_t n)
-{
-	const struct cc_mqtt_sub *s = d->s->conf;
-	const char *end = p + n;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *line = p, *err = NULL, *site, *room, *sensor, *unit, *chtag;
-		struct lp_point pt;
-		int64_t ts = d->now;
-
-		p = nl ? nl + 1 : end;
-		if (len && line[len - 1] == '\r')
-			len--;
-		while (len && (*line == ' ' || *line == '\t')) {
-			line++;
-			len--;
-		}
-		if (len == 0 || *line == '#')
-			continue;
-		if (lp_parse_line(line, len, &pt, &err) < 0) {
-			problem(d, R_PARSE, err);
-			continue;
-		}
-		if (pt.has_ts) {
-			ts = pt.ts;
-			if (!ts_ok(d, ts)) {
-				lp_point_free(&pt);
-				continue;
-			}
-		}
-		site = lp_tag(&pt, "site") ? lp_tag(&pt, "site") : T(d, TOPIC_CAP_SITE);
-		room = lp_tag(&pt, "room") ? lp_tag(&pt, "room") : T(d, TOPIC_CAP_ROOM);
-		sensor = lp_tag(&pt, "sensor") ? lp_tag(&pt, "sensor") : T(d, TOPIC_CAP_SENSOR);
-		unit = lp_tag(&pt, "unit") ? lp_tag(&pt, "unit") : s->unit;
-		chtag = lp_tag(&pt, "channel");
-		for (size_t i = 0; i < pt.nfields; i++) {
-			const struct lp_field *f = &pt.fields[i];
-			int is_value = strcmp(f->key, "value") == 0;
-			const char *q = is_value ? pt.measurement : f->key;
-			const char *chn = is_value && chtag ? chtag : q;
-			double v;
-
-			switch (f->type) {
-			case LP_FLOAT: v = f->v.f; break;
-			case LP_INT: v = (double)f->v.i; break;
-			case LP_UINT: v = (double)f->v.u; break;
-			case LP_BOOL: v = f->v.b ? 1 : 0; break;
-			default:
-				problem(d, R_WRONG_TYPE, "string field (only numbers and booleans are readings)");
-				continue;
-			}
-			add_sample(d, site, room, sensor, chn, q, unit, v, s->scale, s->offset, s->valid_min, s->valid_max,
-				   ts);
-		}
-		lp_point_free(&pt);
-	}
-}
-
-static void log_refusal(struct decode *d, const char *p, size_t n)
-{
-	char ex[EXCERPT_IN * 4 + 8], tp[EXCERPT_IN * 4 + 8];
-	uint32_t more;
-
-	if (!log_rl_allow(&d->s->rl, LOG_RL_MS, &more))
-		return;
-	payload_excerpt(p, n, EXCERPT_IN, ex, sizeof(ex));
-	payload_excerpt(d->topic, strlen(d->topic), 2 * EXCERPT_IN, tp, sizeof(tp));
-	log_warn("mqtt subscription %s: topic %s: %s %s: %s (%d problem%s; %u more messages like this suppressed): "
-		 "payload \"%s\" (%zu bytes)",
-		 d->s->conf->topic, tp, d->n ? "partly refused" : "refused", reason_names[d->first],
-		 d->why ? d->why : "", d->problems, d->problems == 1 ? "" : "s", more, ex, n);
-}
-
 static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
 			 const char *p, size_t n);
-
 /* --- the read burst's batch (loop thread) ------------------------------------ */
 
 static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t n, int qos)
@@ -553,55 +148,9 @@ static int batch_full(const struct mqtt_client *c)
 static void handle(struct mqtt_client *c, struct msub *s, const char *topic, const char *vals[TOPIC_CAP_N],
 		   const size_t lens[TOPIC_CAP_N], const char *p, size_t n, int qos)
 {
-	const struct cc_mqtt_sub *sc = s->conf;
-	char capbuf[TOPIC_CAP_N][TOPIC_MAX_CAPTURE + 1];
 	struct decode d;
 
-	memset(&d, 0, offsetof(struct decode, inl));
-	d.smp = d.inl;
-	d.cap = ARRAY_SIZE(d.inl);
-	d.c = c;
-	d.s = s;
-	d.topic = topic;
-	d.now = time_now_ns();
-	d.tags[TOPIC_CAP_SITE] = c->site;
-	d.tags[TOPIC_CAP_ROOM] = sc->room;
-	d.tags[TOPIC_CAP_SENSOR] = sc->sensor;
-	d.tags[TOPIC_CAP_CHANNEL] = sc->channel;
-	d.tags[TOPIC_CAP_QUANTITY] = sc->quantity;
-	for (int i = 0; i < TOPIC_CAP_N; i++) {
-		if (!vals[i])
-			continue;
-		if (lens[i] == 0 || lens[i] > TOPIC_MAX_CAPTURE) {
-			problem(&d, R_BAD_TOPIC, lens[i] ? "a captured topic level is too long" : "a captured topic level is empty");
-			goto done;
-		}
-		memcpy(capbuf[i], vals[i], lens[i]);
-		capbuf[i][lens[i]] = '\0';
-		d.tags[i] = capbuf[i];
-	}
-	if (!vals[TOPIC_CAP_CHANNEL] && !sc->channel && vals[TOPIC_CAP_QUANTITY])
-		d.tags[TOPIC_CAP_CHANNEL] = d.tags[TOPIC_CAP_QUANTITY];
-	if (n > (size_t)sc->max_payload) {
-		problem(&d, R_TOO_LARGE, "payload larger than max_payload");
-		goto done;
-	}
-	/* some C publishers send strlen + 1 bytes */
-	if (n && p[n - 1] == '\0')
-		n--;
-	if (payload_utf8_check(p, n) < 0) {
-		problem(&d, R_BAD_UTF8, "not valid UTF-8 (or a NUL byte)");
-		goto done;
-	}
-	switch (sc->format) {
-	case CC_MQTT_NUMBER:
-	case CC_MQTT_BOOL: decode_scalar(&d, p, n); break;
-	case CC_MQTT_JSON: decode_json(&d, p, n); break;
-	case CC_MQTT_INFLUX: decode_influx(&d, p, n); break;
-	}
-	if (d.n == 0 && !d.problems)
-		problem(&d, R_MISSING, "no value in the message");
-done:
+	mqtt_decode_msg(&d, c, s, topic, vals, lens, p, &n);
 	if (c->watch)
 		watch_report(c, s, topic, &d, p, n);
 	else if (d.n)
@@ -620,9 +169,8 @@ done:
 	/* a json message without some optional fields is normal: say nothing
 	 * when only missing fields are the matter and something was read */
 	if (d.problems && !(d.n && d.problems == (int)d.why_count[R_MISSING]) && !c->watch)
-		log_refusal(&d, p, n);
-	if (d.smp != d.inl)
-		free(d.smp);
+		mqtt_decode_log_refusal(&d, p, n);
+	mqtt_decode_free(&d);
 }
 
 /* --- libmosquitto callbacks (network thread) ------------------------------ */
@@ -637,6 +185,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 
 	(void)mosq;
 	(void)props;
+	c->nread++;
 	pthread_mutex_lock(&c->lock);
 	c->messages++;
 	pthread_mutex_unlock(&c->lock);
@@ -794,7 +343,7 @@ static void backoff(struct mqtt_client *c)
 		c->backoff_ms = c->conf->reconnect_max_ms;
 }
 
-static const char *err_text(int rc)
+const char *mqtt_err_text(int rc)
 {
 	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
 }
@@ -849,7 +398,7 @@ static void wake_drain(struct mqtt_client *c)
 }
 
 /* Wakes the network thread to write what another thread queued. */
-static void wake(struct mqtt_client *c)
+void mqtt_wake(struct mqtt_client *c)
 {
 	ssize_t r = write(c->wake[1], "", 1); /* full pipe: a wake-up is pending anyway */
 
@@ -963,6 +512,30 @@ static int idle_wait_ms(const struct mqtt_client *c)
 	return ms < 500 ? 500 : ms > 15000 ? 15000 : (int)ms;
 }
 
+/* Reads every packet the socket has (a burst), until it is drained, the
+ * connection breaks or the batch is full (c->more: read again at once). */
+static int read_burst(struct mqtt_client *c)
+{
+	int rc;
+
+	c->more = 0;
+	do {
+		uint64_t n0 = c->nread;
+		errno = 0;
+		rc = mosquitto_loop_read(c->mosq, 1);
+		/* EAGAIN ends the burst only when no message came: at QoS 1
+		 * every message's PUBACK sets it too (libmosquitto's
+		 * packet__queue writes a wake-up byte to its own socket pair,
+		 * full as our loop never reads it), which ended each burst
+		 * after one message: a journal write and a poll per message */
+		if (c->nread != n0 && errno == EAGAIN)
+			errno = 0;
+	} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
+		 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
+	c->read_end_us = mono_us();
+	return rc;
+}
+
 /*
  * One turn of the connected client: wait up to idle_wait_ms for the socket
  * (or a wake-up), read every packet it has (a burst: on_message runs for each,
@@ -1015,13 +588,7 @@ static int loop_once(struct mqtt_client *c)
 	}
 	if ((c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) &&
 	    (!mosquitto_want_write(c->mosq) || (p[0].revents & (POLLHUP | POLLERR)))) {
-		c->more = 0;
-		do {
-			errno = 0;
-			rc = mosquitto_loop_read(c->mosq, 1);
-		} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
-			 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
-		c->read_end_us = mono_us();
+		rc = read_burst(c);
 	}
 	/* what was read is journaled even when the connection just broke
 	 * (QoS 0 messages would otherwise be lost) */
@@ -1079,7 +646,7 @@ static void *loop_main(void *arg)
 			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 			first = 0;
 			if (rc != MOSQ_ERR_SUCCESS) {
-				const char *why = err_text(rc);
+				const char *why = mqtt_err_text(rc);
 				if (strcmp(c->last_err, why) != 0) {
 					log_warn("mqtt broker %s: cannot connect: %s; retrying (backoff up to %lld s)",
 						 c->broker, why, (long long)(c->conf->reconnect_max_ms / 1000));
@@ -1098,7 +665,7 @@ static void *loop_main(void *arg)
 			c->connected = 0;
 			pthread_mutex_unlock(&c->lock);
 			if (was && !c->withholding)
-				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, err_text(rc));
+				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, mqtt_err_text(rc));
 			c->sock_up = 0;
 			c->read_end_us = 0;
 			if (c->withholding)
@@ -1135,7 +702,7 @@ static void client_free(struct mqtt_client *c)
 	for (size_t i = 0; i < c->nsubs; i++)
 		topic_free(&c->subs[i].pat);
 	free(c->subs);
-	chan_free_all(c);
+	mqtt_decode_chans_free(c);
 	lp_buf_free(&c->batch);
 	free(c->bsmp);
 	free(c->bq0);
@@ -1180,7 +747,7 @@ static int client_setup_mosq(struct mqtt_client *c)
 		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
-				err_text(rc));
+				mqtt_err_text(rc));
 			return -EINVAL;
 		}
 		if (m->insecure) {
@@ -1279,7 +846,7 @@ void mqtt_stop(struct mqtt_client *c)
 	c->stop = 1;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
-	wake(c);
+	mqtt_wake(c);
 	/* The thread notices at once (the wake pipe), unless it is stuck in a TCP
 	 * connect to an unreachable host: that, and only that, is cancelled. */
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1334,246 +901,12 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 		f[nf++] = (struct lp_field){ .key = "samples", .type = LP_INT, .v.i = (int64_t)s->samples };
 		f[nf++] = (struct lp_field){ .key = "out_of_range", .type = LP_INT, .v.i = (int64_t)s->out_of_range };
 		for (int r = 0; r < R_N; r++)
-			f[nf++] = (struct lp_field){ .key = reason_names[r], .type = LP_INT, .v.i = (int64_t)s->why[r] };
+			f[nf++] = (struct lp_field){ .key = mqtt_reason_names[r], .type = LP_INT, .v.i = (int64_t)s->why[r] };
 		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, nf, ts);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* --- the alert publisher (outputs.alerts_mqtt) ------------------------------ */
-
-/*
- * A journal consumer like any output (outputs/output.c does the reading,
- * positions, retry and backoff); this is its publish(): one event becomes a
- * retained QoS 1 message on PREFIX/state/ROOM/ID and a QoS 1 message on
- * PREFIX/events, and publish() returns only when the broker has sent a
- * PUBACK for both (on_publish), so the position never passes an event the
- * broker has not taken.  Its own client (own client id, clean session),
- * connected at the first event so that a reload's replacement never fights
- * the client it replaces for the same id.
- */
-struct mqtt_alerts {
-	const struct cc_alerts_mqtt_conf *conf;
-	const char *site;
-	struct mqtt_client *c;
-};
-
-static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
-{
-	struct mqtt_client *c = obj;
-
-	(void)mosq;
-	(void)props;
-	pthread_mutex_lock(&c->lock);
-	c->acked[c->nacked % ARRAY_SIZE(c->acked)] = mid;
-	c->acked_rc[c->nacked % ARRAY_SIZE(c->acked)] = rc;
-	c->nacked++;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Under c->lock: 1 and *rc when mid has been acknowledged since *from. */
-static int acked_since(const struct mqtt_client *c, unsigned from, int mid, int *rc)
-{
-	for (unsigned i = from; i < c->nacked; i++)
-		if (c->acked[i % ARRAY_SIZE(c->acked)] == mid) {
-			*rc = c->acked_rc[i % ARRAY_SIZE(c->acked)];
-			return 1;
-		}
-	return 0;
-}
-
-static void deadline_ts(struct timespec *ts, int64_t ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-/* A topic level from free text: '/', '+', '#', '%' and control characters
- * percent-encoded ("A/temp_high" -> "A%2Ftemp_high"), empty -> "-". */
-static void topic_level(char *dst, size_t size, const char *s)
-{
-	size_t o = 0;
-
-	if (!s || !*s)
-		s = "-";
-	for (; *s && o + 4 < size; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '/' || ch == '+' || ch == '#' || ch == '%' || ch < 0x20 || ch == 0x7f)
-			o += (size_t)snprintf(dst + o, size - o, "%%%02X", ch);
-		else
-			dst[o++] = (char)ch;
-	}
-	dst[o] = '\0';
-}
-
-/* The publisher's client, created on first use, once connected (waiting up
- * to timeout_ms); *from is where its PUBACKs are counted from.  0, or
- * -EAGAIN/-ENOTCONN with err set. */
-static int alerts_connect(struct mqtt_alerts *a, int64_t timeout_ms, unsigned *from, char *err, size_t errlen)
-{
-	struct mqtt_client *c;
-	struct timespec ts;
-	int connected;
-
-	if (!a->c) {
-		a->c = mqtt_start(a->conf->broker, a->site);
-		if (!a->c) {
-			snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
-			return -EAGAIN;
-		}
-		mosquitto_publish_v5_callback_set(a->c->mosq, on_publish);
-	}
-	c = a->c;
-	deadline_ts(&ts, timeout_ms);
-	pthread_mutex_lock(&c->lock);
-	while (!c->connected && !c->stop)
-		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
-			break;
-	connected = c->connected;
-	*from = c->nacked;
-	pthread_mutex_unlock(&c->lock);
-	if (!connected) {
-		snprintf(err, errlen, "not connected to broker %s%s%s", c->broker, c->last_err[0] ? ": " : "",
-			 c->last_err);
-		return -ENOTCONN;
-	}
-	return 0;
-}
-
-/* Queues the event at QoS 1: retained on PREFIX/state/ROOM/ID when it names
- * an alarm, and on PREFIX/events.  The message ids go to mids[*n...].  0, or
- * -EAGAIN with err set. */
-static int alerts_queue(struct mqtt_alerts *a, const cJSON *root, const char *json, size_t len, int mids[2], int *n,
-			char *err, size_t errlen)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-	const cJSON *room = cJSON_GetObjectItemCaseSensitive(root, "room");
-	char topic[1024], lroom[256], lid[512];
-	int rc;
-
-	if (cJSON_IsString(id)) {
-		topic_level(lroom, sizeof(lroom), cJSON_IsString(room) ? room->valuestring : NULL);
-		topic_level(lid, sizeof(lid), id->valuestring);
-		snprintf(topic, sizeof(topic), "%s/state/%s/%s", a->conf->prefix, lroom, lid);
-		rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, true, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
-			return -EAGAIN;
-		}
-		(*n)++;
-	}
-	snprintf(topic, sizeof(topic), "%s/events", a->conf->prefix);
-	rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, false, NULL);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		snprintf(err, errlen, "publish %s: %s", topic, err_text(rc));
-		return -EAGAIN;
-	}
-	(*n)++;
-	return 0;
-}
-
-/* Waits up to timeout_ms for the PUBACKs of mids[0..n) counted from from.
- * 0 when every one came and was accepted; -ETIMEDOUT or -EAGAIN (refused)
- * with err set. */
-static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mids, int n, int64_t timeout_ms,
-			    char *err, size_t errlen)
-{
-	int acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
-	struct timespec ts;
-
-	deadline_ts(&ts, timeout_ms);
-	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		int done = 1;
-		for (int i = 0; i < n; i++) {
-			if (!acks[i])
-				acks[i] = acked_since(c, from, mids[i], &codes[i]);
-			done &= acks[i];
-		}
-		if (done || c->stop || pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
-			break;
-	}
-	pthread_mutex_unlock(&c->lock);
-	for (int i = 0; i < n; i++) {
-		if (!acks[i]) {
-			snprintf(err, errlen, "no PUBACK from broker %s within %lld ms", c->broker, (long long)timeout_ms);
-			return -ETIMEDOUT;
-		}
-		if (codes[i] >= 0x80) {
-			snprintf(err, errlen, "broker %s refused the message: %s", c->broker,
-				 mosquitto_reason_string(codes[i]));
-			return -EAGAIN;
-		}
-	}
-	return 0;
-}
-
-static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
-{
-	struct mqtt_alerts *a = arg;
-	cJSON *root = cJSON_ParseWithLength(json, len);
-	int mids[2] = { -1, -1 }, n = 0, r;
-	unsigned from;
-
-	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "event is not a JSON object");
-		r = -EINVAL;
-		goto out;
-	}
-	r = alerts_connect(a, timeout_ms, &from, err, errlen);
-	if (r == 0)
-		r = alerts_queue(a, root, json, len, mids, &n, err, errlen);
-	if (r < 0)
-		goto out;
-	wake(a->c); /* the network thread writes them */
-	/* libmosquitto resends an unacknowledged QoS 1 message after a
-	 * reconnect by itself; past the deadline the output retries it (at
-	 * least once: a consumer may see an event twice, never lose one).
-	 * The PUBACKs get their own timeout_ms: waiting for the connection
-	 * must not eat into it. */
-	r = alerts_wait_acks(a->c, from, mids, n, timeout_ms, err, errlen);
-out:
-	cJSON_Delete(root);
-	return r;
-}
-
-static void alerts_destroy(void *arg)
-{
-	struct mqtt_alerts *a = arg;
-
-	if (a->c)
-		mqtt_stop(a->c);
-	free(a);
-}
-
-static const struct output_publisher_ops alerts_ops = { alerts_publish, alerts_destroy };
-
-struct output *mqtt_alerts_new(const struct cc_alerts_mqtt_conf *conf, const char *site)
-{
-	struct mqtt_alerts *a;
-	struct output *o;
-	char *id;
-
-	if (!conf || !conf->broker || !conf->prefix) {
-		errno = EINVAL;
-		return NULL;
-	}
-	a = xcalloc(1, sizeof(*a));
-	a->conf = conf;
-	a->site = site;
-	id = xasprintf("alerts_mqtt %s %s:%d %s", conf->name, conf->broker->host, conf->broker->port, conf->prefix);
-	o = output_publisher_new(conf->name, id, conf->start_oldest, 60000, &alerts_ops, a);
-	free(id);
-	if (!o)
-		free(a);
-	return o;
-}
 
 /* --- coldchainctl mqtt watch --------------------------------------------------- */
 
@@ -1591,7 +924,7 @@ static void watch_report(struct mqtt_client *c, const struct msub *s, const char
 		w.samples = d->smp;
 		w.nsamples = d->n;
 		w.problems = d->problems;
-		w.reason = d->problems ? reason_names[d->first] : NULL;
+		w.reason = d->problems ? mqtt_reason_names[d->first] : NULL;
 		w.why = d->problems ? d->why : NULL;
 	}
 	c->watch(&w, c->watch_arg);

@@ -2,8 +2,8 @@
  * 5) per configuration, a network thread of its own, subscriptions with
  * named topic captures, payloads decoded by codec/payload.c and handed to
  * pipeline_submit() inside the message callback (before the QoS 1 PUBACK goes
- * out: see the comment at on_message in mqtt.c).  The only file including
- * <mosquitto.h> is mqtt.c. */
+ * out: see the comment at the top of mqtt.c).  Only mqtt.c and
+ * mqtt_alerts.c include <mosquitto.h>; decoding is in mqtt_decode.c. */
 #ifndef CC_MQTT_H
 #define CC_MQTT_H
 

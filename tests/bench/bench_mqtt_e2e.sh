@@ -95,9 +95,10 @@ broker_run() {
 	echo "             publisher $(sed -n 's/.*, CPU \(.*\)$/\1/p' "$T/pub-broker-$q.txt"), mosquitto_sub $SUB_CPU s"
 }
 
-# e2e_run QOS
+# e2e_run QOS [json]: json: every message JSON with a time field (issue 18
+# target 1)
 e2e_run() {
-	local q=$1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
+	local q=$1 mode=${2:-mixed} npoints=$NPOINTS io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
 	DAEMON_LOG=$T/coldchaind-$q.log
 	{
 		config_head
@@ -106,7 +107,7 @@ mqtt = {
   broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-bench-$q"; };
   subscriptions = (
     { topic = "bench/{sensor}/temperature"; quantity = "temperature"; unit = "C"; qos = $q; },
-    { topic = "benchj/{sensor}"; format = "json"; qos = $q;
+    { topic = "benchj/{sensor}"; format = "json"; qos = $q; $([ "$mode" = json ] && echo 'time = "time";')
       fields = { temperature = { path = "t"; unit = "C"; }; humidity = { path = "rh"; unit = "%"; }; }; }
   );
 };
@@ -122,12 +123,14 @@ CONF
 	m0=$(cpu_ticks "$MQTT_PID") i0=$(cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
 	t0=$(now_s)
 	c0=$(cpu_ticks "$DAEMON_PID")
+	io0=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	# BENCH_PERF=DIR: a perf profile of coldchaind during the run, in DIR
 	if [ -n "${BENCH_PERF:-}" ]; then
 		perf record -q -F 2000 ${BENCH_PERF_OPTS:--g} -p "$DAEMON_PID" -o "$BENCH_PERF/perf-qos$q.data" 2>/dev/null &
 		perf_pid=$!
 	fi
-	"$PUB" -p "$MQTT_PORT" -q "$q" -n "$N" -w "$WINDOW" -i "pub-e2e-$q" >"$T/pub-e2e-$q.txt" || return 1
+	"$PUB" -p "$MQTT_PORT" -q "$q" -n "$N" -w "$WINDOW" -i "pub-e2e-$q" $([ "$mode" = json ] && echo -j) \
+		>"$T/pub-e2e-$q.txt" || return 1
 	tp=$(now_s)
 	if ! wait_point "SELECT value FROM temperature WHERE sensor='last' AND time >= $t0ns"; then
 		echo "  coldchaind QoS $q: the last point never arrived"
@@ -136,6 +139,7 @@ CONF
 	fi
 	t1=$(now_s)
 	c1=$(cpu_ticks "$DAEMON_PID")
+	io1=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	m1=$(cpu_ticks "$MQTT_PID") i1=$(cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
 	if [ -n "${BENCH_PERF:-}" ]; then
 		kill -INT "$perf_pid"
@@ -146,12 +150,18 @@ CONF
 	pts=$(influx_query "SELECT count(value) FROM temperature, humidity WHERE time >= $t0ns" | influx_rows |
 		awk -F'\t' '{ s += $4 } END { print s + 0 }')
 	E2E_RATE=$(rate "$N" "$t0" "$t1")
-	echo "  coldchaind QoS $q: $N messages, $pts of $NPOINTS points queryable in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s:" \
+	[ "$mode" = json ] && npoints=$((2 * (N - 1) + 1))
+	echo "  coldchaind QoS $q ($mode): $N messages, $pts of $npoints points queryable in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s:" \
 		"$E2E_RATE msg/s, $(rate "$pts" "$t0" "$t1") points/s  [publisher: $(cut -d: -f2 "$T/pub-e2e-$q.txt" | sed 's/^ *//')]"
 	echo "             CPU $(awk -v c=$((c1 - c0)) -v t="$TICK" -v p="$pts" 'BEGIN { printf "%.2f s = %.1f", c / t, c / t * 1e6 / p }') µs per point;" \
 		"peak RSS (VmHWM) $hwm MiB, RSS at the end $rss_end MiB"
 	echo "             ratio to the broker's own rate: $(awk -v a="$E2E_RATE" -v b="$BROKER_RATE" 'BEGIN { printf "%.0f %%", 100 * a / b }')" \
 		"(target >= 90 %)"
+	echo "             system calls per message (/proc/PID/io): $(awk -v a="$io0" -v b="$io1" -v n="$N" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); printf "%.2f reading, %.2f writing", (y[1] - x[1]) / n, (y[2] - x[2]) / n }')"
+	if [ "$mode" = json ]; then
+		echo "  JSON QoS $q: cpu per point $(awk -v c=$((c1 - c0)) -v t="$TICK" -v p="$pts" 'BEGIN { printf "%.1f", c / t * 1e6 / p }') µs (target ≤ 5 µs)"
+	fi
 	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1"
 	echo "             publisher $(sed -n 's/.*, CPU \(.*\)$/\1/p' "$T/pub-e2e-$q.txt");" \
 		"the last point was queryable $(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%.0f", 1000 * (b - a) }') ms after the publisher finished"
@@ -163,7 +173,10 @@ CONF
 echo "  $N messages per run ($NPOINTS points), publisher window $WINDOW, mosquitto $(mosquitto -h 2>/dev/null | head -n 1 | awk '{print $3}')"
 for q in ${BENCH_QOS:-0 1}; do
 	broker_run "$q" || echo "  broker QoS $q: run failed"
-	e2e_run "$q" || echo "  coldchaind QoS $q: run failed"
+	[ -n "${BENCH_JSON_ONLY:-}" ] || e2e_run "$q" || echo "  coldchaind QoS $q: run failed"
 done
+# issue 18 target 1: every message JSON with a time field, at QoS 1
+# (BENCH_JSON_ONLY=1 BENCH_QOS=1: the broker's run, then only this one)
+e2e_run 1 json || echo "  coldchaind QoS 1 (json): run failed"
 PASSES=1 # lib.sh's finish wants a result; a bench has none
 finish

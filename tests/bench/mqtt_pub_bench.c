@@ -1,7 +1,7 @@
 /* mqtt_pub_bench - the publisher of bench_mqtt_e2e.sh: N messages as fast as
  * the broker takes them, with a large in-flight window, half plain numbers
- * and half JSON; the same run feeds coldchaind and mosquitto_sub, so the two
- * rates compare.  A bench tool, not the daemon: it uses libmosquitto directly. */
+ * and half JSON (-j: all JSON, each with a time field); the same run feeds
+ * coldchaind and mosquitto_sub, so the two rates compare.  A bench tool, not the daemon: it uses libmosquitto directly. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,8 +49,9 @@ static void on_publish(struct mosquitto *m, void *arg, int mid)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mqtt_pub_bench -p PORT -n COUNT [-q QOS] [-w WINDOW] [-h HOST] [-i CLIENT_ID]\n"
+	fprintf(stderr, "usage: mqtt_pub_bench -p PORT -n COUNT [-q QOS] [-w WINDOW] [-h HOST] [-i CLIENT_ID] [-j]\n"
 			"  message i: even: bench/sNNN/temperature \"4.25\"; odd: benchj/sNNN {\"t\":4.25,\"rh\":93.1};\n"
+			"  -j: every message benchj/sNNN {\"time\":EPOCH_US,\"t\":4.25,\"rh\":93.1};\n"
 			"  the last: bench/last/temperature COUNT\n");
 	exit(2);
 }
@@ -58,13 +59,13 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *id = "mqtt-pub-bench";
-	int port = 0, qos = 1, window = 1000, opt, rc;
+	int port = 0, qos = 1, window = 1000, opt, rc, json_only = 0;
 	long n = 0;
 	struct mosquitto *m;
 	double t0, t1;
 	struct rusage ru;
 
-	while ((opt = getopt(argc, argv, "h:p:n:q:w:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:n:q:w:i:j")) != -1) {
 		switch (opt) {
 		case 'h': host = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 		case 'q': qos = atoi(optarg); break;
 		case 'w': window = atoi(optarg); break;
 		case 'i': id = optarg; break;
+		case 'j': json_only = 1; break;
 		default: usage();
 		}
 	}
@@ -111,6 +113,12 @@ int main(int argc, char **argv)
 		if (i == n - 1) {
 			snprintf(topic, sizeof(topic), "bench/last/temperature");
 			plen = snprintf(payload, sizeof(payload), "%ld", n);
+		} else if (json_only) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			snprintf(topic, sizeof(topic), "benchj/s%03ld", i % 100);
+			plen = snprintf(payload, sizeof(payload), "{\"time\":%lld,\"t\":%.2f,\"rh\":%.1f}",
+					(long long)now.tv_sec * 1000000 + now.tv_nsec / 1000, v, 90.0 + (double)(i % 50) / 10.0);
 		} else if (i % 2 == 0) {
 			snprintf(topic, sizeof(topic), "bench/s%03ld/temperature", (i / 2) % 100);
 			plen = snprintf(payload, sizeof(payload), "%.2f", v);

@@ -17,9 +17,7 @@ set -u
 ROOT=${CC_FUNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 MAX=${CC_FUNC_MAX:-80}
 FILE_MAX=${CC_FILE_MAX:-1500}
-FILE_EXEMPT=(
-	drivers/mqtt.c # split in progress
-)
+FILE_EXEMPT=()
 cd "$ROOT" || exit 2
 
 # A first argument that is a directory (here or where we were called) is

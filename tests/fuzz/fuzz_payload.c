@@ -1,8 +1,10 @@
 /* fuzz_payload.c - every MQTT payload parser and the topic matcher must
  * survive any bytes: no crash, no read outside the input, and their
  * promises hold (a number accepted is finite, an excerpt is printable ASCII
- * within its buffer, a JSON document frees cleanly).  The first byte picks
+ * within its buffer, a JSON document frees cleanly, and what the in-place
+ * reader codec/jsonscan.c accepts reads the same as through cJSON).  The first byte picks
  * the JSON path set; the rest is the payload (also used as a topic). */
+#include <cJSON.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +20,30 @@ static void must(int cond)
 {
 	if (!cond)
 		abort();
+}
+
+/* Through jsonscan (as opened) and through cJSON (forced): the same. */
+static void json_same(const uint8_t *data, size_t size, const char *const *paths, size_t np)
+{
+	struct payload_json a, b;
+
+	if (payload_json_open(&a, data, size, NULL) < 0)
+		return;
+	if (!a.root) {
+		b = a;
+		b.root = cJSON_ParseWithLength((const char *)data, size);
+		must(b.root != NULL);
+		for (size_t i = 0; i < np; i++) {
+			double va, vb;
+			int64_t ta, tb;
+			int ra = payload_json_number(&a, paths[i], &va, NULL);
+			must(ra == payload_json_number(&b, paths[i], &vb, NULL) && (ra < 0 || va == vb));
+			ra = payload_json_time(&a, paths[i], PAYLOAD_T_AUTO, &ta, NULL);
+			must(ra == payload_json_time(&b, paths[i], PAYLOAD_T_AUTO, &tb, NULL) && (ra < 0 || ta == tb));
+		}
+		payload_json_close(&b);
+	}
+	payload_json_close(&a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			payload_json_time(j, paths[i], (enum payload_tunit)(i % 5), &ns, NULL);
 		}
 		payload_json_free(j);
+		json_same(data, size, paths, sizeof(paths) / sizeof(paths[0]));
 	}
 	/* the influx format: line by line through lp_parse_line */
 	{

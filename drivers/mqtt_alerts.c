@@ -1,0 +1,255 @@
+/* mqtt_alerts.c - the MQTT alert publisher (outputs.alerts_mqtt, see
+ * mqtt.h): an output whose publish() waits for the broker's PUBACKs.  It
+ * drives an mqtt.c client (mqtt_start) and its network thread. */
+#include "mqtt.h"
+#include "mqtt_int.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../daemon/config.h"
+#include "../daemon/log.h"
+#include "../outputs/output.h"
+
+/* --- the alert publisher (outputs.alerts_mqtt) ------------------------------ */
+
+/*
+ * A journal consumer like any output (outputs/output.c does the reading,
+ * positions, retry and backoff); this is its publish(): one event becomes a
+ * retained QoS 1 message on PREFIX/state/ROOM/ID and a QoS 1 message on
+ * PREFIX/events, and publish() returns only when the broker has sent a
+ * PUBACK for both (on_publish), so the position never passes an event the
+ * broker has not taken.  Its own client (own client id, clean session),
+ * connected at the first event so that a reload's replacement never fights
+ * the client it replaces for the same id.
+ */
+struct mqtt_alerts {
+	const struct cc_alerts_mqtt_conf *conf;
+	const char *site;
+	struct mqtt_client *c;
+};
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
+{
+	struct mqtt_client *c = obj;
+
+	(void)mosq;
+	(void)props;
+	pthread_mutex_lock(&c->lock);
+	c->acked[c->nacked % ARRAY_SIZE(c->acked)] = mid;
+	c->acked_rc[c->nacked % ARRAY_SIZE(c->acked)] = rc;
+	c->nacked++;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Under c->lock: 1 and *rc when mid has been acknowledged since *from. */
+static int acked_since(const struct mqtt_client *c, unsigned from, int mid, int *rc)
+{
+	for (unsigned i = from; i < c->nacked; i++)
+		if (c->acked[i % ARRAY_SIZE(c->acked)] == mid) {
+			*rc = c->acked_rc[i % ARRAY_SIZE(c->acked)];
+			return 1;
+		}
+	return 0;
+}
+
+static void deadline_ts(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/* A topic level from free text: '/', '+', '#', '%' and control characters
+ * percent-encoded ("A/temp_high" -> "A%2Ftemp_high"), empty -> "-". */
+static void topic_level(char *dst, size_t size, const char *s)
+{
+	size_t o = 0;
+
+	if (!s || !*s)
+		s = "-";
+	for (; *s && o + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '/' || ch == '+' || ch == '#' || ch == '%' || ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(dst + o, size - o, "%%%02X", ch);
+		else
+			dst[o++] = (char)ch;
+	}
+	dst[o] = '\0';
+}
+
+/* The publisher's client, created on first use, once connected (waiting up
+ * to timeout_ms); *from is where its PUBACKs are counted from.  0, or
+ * -EAGAIN/-ENOTCONN with err set. */
+static int alerts_connect(struct mqtt_alerts *a, int64_t timeout_ms, unsigned *from, char *err, size_t errlen)
+{
+	struct mqtt_client *c;
+	struct timespec ts;
+	int connected;
+
+	if (!a->c) {
+		a->c = mqtt_start(a->conf->broker, a->site);
+		if (!a->c) {
+			snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
+			return -EAGAIN;
+		}
+		mosquitto_publish_v5_callback_set(a->c->mosq, on_publish);
+	}
+	c = a->c;
+	deadline_ts(&ts, timeout_ms);
+	pthread_mutex_lock(&c->lock);
+	while (!c->connected && !c->stop)
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			break;
+	connected = c->connected;
+	*from = c->nacked;
+	pthread_mutex_unlock(&c->lock);
+	if (!connected) {
+		snprintf(err, errlen, "not connected to broker %s%s%s", c->broker, c->last_err[0] ? ": " : "",
+			 c->last_err);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+/* Queues the event at QoS 1: retained on PREFIX/state/ROOM/ID when it names
+ * an alarm, and on PREFIX/events.  The message ids go to mids[*n...].  0, or
+ * -EAGAIN with err set. */
+static int alerts_queue(struct mqtt_alerts *a, const cJSON *root, const char *json, size_t len, int mids[2], int *n,
+			char *err, size_t errlen)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	const cJSON *room = cJSON_GetObjectItemCaseSensitive(root, "room");
+	char topic[1024], lroom[256], lid[512];
+	int rc;
+
+	if (cJSON_IsString(id)) {
+		topic_level(lroom, sizeof(lroom), cJSON_IsString(room) ? room->valuestring : NULL);
+		topic_level(lid, sizeof(lid), id->valuestring);
+		snprintf(topic, sizeof(topic), "%s/state/%s/%s", a->conf->prefix, lroom, lid);
+		rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, true, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "publish %s: %s", topic, mqtt_err_text(rc));
+			return -EAGAIN;
+		}
+		(*n)++;
+	}
+	snprintf(topic, sizeof(topic), "%s/events", a->conf->prefix);
+	rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, false, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "publish %s: %s", topic, mqtt_err_text(rc));
+		return -EAGAIN;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Waits up to timeout_ms for the PUBACKs of mids[0..n) counted from from.
+ * 0 when every one came and was accepted; -ETIMEDOUT or -EAGAIN (refused)
+ * with err set. */
+static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mids, int n, int64_t timeout_ms,
+			    char *err, size_t errlen)
+{
+	int acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
+	struct timespec ts;
+
+	deadline_ts(&ts, timeout_ms);
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		int done = 1;
+		for (int i = 0; i < n; i++) {
+			if (!acks[i])
+				acks[i] = acked_since(c, from, mids[i], &codes[i]);
+			done &= acks[i];
+		}
+		if (done || c->stop || pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < n; i++) {
+		if (!acks[i]) {
+			snprintf(err, errlen, "no PUBACK from broker %s within %lld ms", c->broker, (long long)timeout_ms);
+			return -ETIMEDOUT;
+		}
+		if (codes[i] >= 0x80) {
+			snprintf(err, errlen, "broker %s refused the message: %s", c->broker,
+				 mosquitto_reason_string(codes[i]));
+			return -EAGAIN;
+		}
+	}
+	return 0;
+}
+
+static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct mqtt_alerts *a = arg;
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	int mids[2] = { -1, -1 }, n = 0, r;
+	unsigned from;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "event is not a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	r = alerts_connect(a, timeout_ms, &from, err, errlen);
+	if (r == 0)
+		r = alerts_queue(a, root, json, len, mids, &n, err, errlen);
+	if (r < 0)
+		goto out;
+	mqtt_wake(a->c); /* the network thread writes them */
+	/* libmosquitto resends an unacknowledged QoS 1 message after a
+	 * reconnect by itself; past the deadline the output retries it (at
+	 * least once: a consumer may see an event twice, never lose one).
+	 * The PUBACKs get their own timeout_ms: waiting for the connection
+	 * must not eat into it. */
+	r = alerts_wait_acks(a->c, from, mids, n, timeout_ms, err, errlen);
+out:
+	cJSON_Delete(root);
+	return r;
+}
+
+static void alerts_destroy(void *arg)
+{
+	struct mqtt_alerts *a = arg;
+
+	if (a->c)
+		mqtt_stop(a->c);
+	free(a);
+}
+
+static const struct output_publisher_ops alerts_ops = { alerts_publish, alerts_destroy };
+
+struct output *mqtt_alerts_new(const struct cc_alerts_mqtt_conf *conf, const char *site)
+{
+	struct mqtt_alerts *a;
+	struct output *o;
+	char *id;
+
+	if (!conf || !conf->broker || !conf->prefix) {
+		errno = EINVAL;
+		return NULL;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->conf = conf;
+	a->site = site;
+	id = xasprintf("alerts_mqtt %s %s:%d %s", conf->name, conf->broker->host, conf->broker->port, conf->prefix);
+	o = output_publisher_new(conf->name, id, conf->start_oldest, 60000, &alerts_ops, a);
+	free(id);
+	if (!o)
+		free(a);
+	return o;
+}

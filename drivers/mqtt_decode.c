@@ -1,0 +1,386 @@
+/* mqtt_decode.c - decoding one MQTT message (scalar, JSON, influx line
+ * protocol) into samples, the channels it interns and the checks on every
+ * sample (time skew, finite, range).  No libmosquitto here: the input client
+ * (mqtt.c) hands over the topic, its captures and the payload. */
+#include "mqtt.h"
+#include "mqtt_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/config.h"
+#include "../daemon/log.h"
+#include "../codec/payload.h"
+
+const char *const mqtt_reason_names[R_N] = {
+	"too_large", "bad_utf8", "parse_error", "wrong_type", "not_finite", "missing_field", "bad_time",
+	"time_skew", "bad_topic", "channel_limit",
+};
+
+/* --- channels ------------------------------------------------------------ */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The channel for these tags, created on first use (bounded by
+ * max_channels); strings live until mqtt_stop.  Loop thread only. */
+static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *site, const char *room,
+					    const char *sensor, const char *channel, const char *quantity,
+					    const char *unit)
+{
+	const char *parts[6] = { site, room ? room : "", sensor, channel, quantity, unit ? unit : "" };
+	char key[6 * (TOPIC_MAX_CAPTURE + 256)];
+	size_t n = 0, idlen;
+	uint64_t h;
+	struct chan *ch;
+
+	for (int i = 0; i < 6; i++) {
+		size_t l = strlen(parts[i]);
+		if (n + l + 1 > sizeof(key))
+			return NULL;
+		memcpy(key + n, parts[i], l + 1);
+		n += l + 1;
+	}
+	h = fnv1a(key, n);
+	if (c->tabsize)
+		for (ch = c->tab[h & (c->tabsize - 1)]; ch; ch = ch->next)
+			if (ch->hash == h && ch->keylen == n && memcmp(ch->key, key, n) == 0)
+				return &ch->ch;
+	if (c->nchan >= (size_t)c->conf->max_channels)
+		return NULL;
+	if (c->nchan + 1 > c->tabsize / 2) {
+		size_t ns = c->tabsize ? c->tabsize * 2 : 64;
+		struct chan **nt = xcalloc(ns, sizeof(*nt));
+		for (size_t i = 0; i < c->tabsize; i++)
+			while (c->tab[i]) {
+				struct chan *x = c->tab[i];
+				c->tab[i] = x->next;
+				x->next = nt[x->hash & (ns - 1)];
+				nt[x->hash & (ns - 1)] = x;
+			}
+		free(c->tab);
+		c->tab = nt;
+		c->tabsize = ns;
+	}
+	idlen = strlen(sensor) + 1 + strlen(channel) + 1;
+	ch = xmalloc(sizeof(*ch) + n + idlen);
+	memcpy(ch->key, key, n);
+	ch->keylen = n;
+	ch->hash = h;
+	snprintf(ch->key + n, idlen, "%s/%s", sensor, channel);
+	{
+		const char *p = ch->key;
+		const char *f[6];
+		for (int i = 0; i < 6; i++) {
+			f[i] = p;
+			p += strlen(p) + 1;
+		}
+		ch->ch.site = f[0];
+		ch->ch.room = *f[1] ? f[1] : NULL;
+		ch->ch.sensor = f[2];
+		ch->ch.name = f[3];
+		ch->ch.quantity = f[4];
+		ch->ch.unit = *f[5] ? f[5] : NULL;
+		ch->ch.id = ch->key + n;
+	}
+	ch->next = c->tab[h & (c->tabsize - 1)];
+	c->tab[h & (c->tabsize - 1)] = ch;
+	c->nchan++;
+	return &ch->ch;
+}
+
+void mqtt_decode_chans_free(struct mqtt_client *c)
+{
+	for (size_t i = 0; i < c->tabsize; i++)
+		while (c->tab[i]) {
+			struct chan *x = c->tab[i];
+			c->tab[i] = x->next;
+			free(x);
+		}
+	free(c->tab);
+	c->tab = NULL;
+	c->tabsize = c->nchan = 0;
+}
+
+static void problem(struct decode *d, enum reason r, const char *why)
+{
+	if (!d->problems) {
+		d->first = r;
+		d->why = why;
+	}
+	d->problems++;
+	d->why_count[r]++;
+}
+
+static int ts_ok(struct decode *d, int64_t ts)
+{
+	const struct cc_mqtt_conf *m = d->c->conf;
+	if (ts > d->now + m->max_future_ms * 1000000 || ts < d->now - m->max_age_ms * 1000000) {
+		problem(d, R_TIME_SKEW, ts > d->now ? "timestamp too far in the future (max_future)"
+						    : "timestamp too old (max_age)");
+		return 0;
+	}
+	return 1;
+}
+
+static void add_sample(struct decode *d, const char *site, const char *room, const char *sensor, const char *channel,
+		       const char *quantity, const char *unit, double raw, double scale, double offset, double vmin,
+		       double vmax, int64_t ts)
+{
+	const struct cc_channel *ch;
+	double v = raw * scale + offset;
+
+	if (!isfinite(v)) {
+		problem(d, R_NOT_FINITE, "value not finite after scale/offset");
+		return;
+	}
+	if (!sensor || !*sensor) {
+		problem(d, R_BAD_TOPIC, "no sensor (capture, sensor key or sensor tag)");
+		return;
+	}
+	ch = chan_intern(d->c, site, room, sensor, channel, quantity, unit);
+	if (!ch) {
+		uint32_t more;
+		problem(d, R_CHANNEL_LIMIT, "max_channels reached: a new channel is refused");
+		if (log_rl_allow(&d->c->rl_limit, LOG_RL_MS, &more))
+			log_warn("mqtt broker %s: max_channels (%d) reached: new channel %s/%s refused (%u more)",
+				 d->c->broker, d->c->conf->max_channels, sensor, channel, more);
+		return;
+	}
+	if (d->n == d->cap) {
+		d->cap *= 2;
+		if (d->smp == d->inl)
+			d->smp = memcpy(xmalloc(d->cap * sizeof(*d->smp)), d->inl, sizeof(d->inl));
+		else
+			d->smp = xrealloc(d->smp, d->cap * sizeof(*d->smp));
+	}
+	d->smp[d->n].ch = ch;
+	d->smp[d->n].ts_ns = ts;
+	d->smp[d->n].value = v;
+	d->smp[d->n].quality = (v < vmin || v > vmax) ? CC_Q_OUT_OF_RANGE : CC_Q_GOOD;
+	d->noor += d->smp[d->n].quality != CC_Q_GOOD;
+	d->n++;
+}
+
+static enum reason reason_of(int rc)
+{
+	switch (rc) {
+	case -EDOM: return R_WRONG_TYPE;
+	case -ERANGE: return R_NOT_FINITE;
+	case -ENOENT: return R_MISSING;
+	case -EILSEQ: return R_BAD_UTF8;
+	default: return R_PARSE;
+	}
+}
+
+#define T(d, cap) ((d)->tags[cap])
+
+static void decode_scalar(struct decode *d, const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *s = d->s->conf;
+	const char *err = NULL;
+	double v;
+	int rc = s->format == CC_MQTT_BOOL ? payload_bool(p, n, &v, &err) : payload_number(p, n, &v, &err);
+
+	if (rc < 0) {
+		problem(d, reason_of(rc), err);
+		return;
+	}
+	if (s->format == CC_MQTT_BOOL)
+		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
+			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, 1, 0, -INFINITY, INFINITY,
+			   d->now);
+	else
+		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
+			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, s->scale, s->offset,
+			   s->valid_min, s->valid_max, d->now);
+}
+
+static void decode_json(struct decode *d, const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *s = d->s->conf;
+	struct payload_json j; /* in place, no allocation, for the flat objects sensors send */
+	const char *err = NULL;
+	int64_t ts = d->now;
+	int rc = payload_json_open(&j, p, n, &err);
+
+	if (rc < 0) {
+		problem(d, R_PARSE, err);
+		return;
+	}
+	if (s->time_path) {
+		rc = payload_json_time(&j, s->time_path, (enum payload_tunit)s->time_unit, &ts, &err);
+		if (rc < 0) {
+			problem(d, R_BAD_TIME, err);
+			goto out;
+		}
+		if (!ts_ok(d, ts))
+			goto out;
+	}
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct cc_mqtt_field *f = &s->fields[i];
+		double v;
+
+		rc = payload_json_number(&j, f->path, &v, &err);
+		if (rc < 0) {
+			problem(d, reason_of(rc), err);
+			continue;
+		}
+		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR), f->name, f->quantity,
+			   f->unit, v, f->scale, f->offset, f->valid_min, f->valid_max, ts);
+	}
+out:
+	payload_json_close(&j);
+}
+
+static const char *lp_tag(const struct lp_point *pt, const char *key)
+{
+	for (size_t i = 0; i < pt->ntags; i++)
+		if (strcmp(pt->tags[i].key, key) == 0)
+			return pt->tags[i].value;
+	return NULL;
+}
+
+static void decode_influx(struct decode *d, const char *p, size_t n)
+{
+	const struct cc_mqtt_sub *s = d->s->conf;
+	const char *end = p + n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *line = p, *err = NULL, *site, *room, *sensor, *unit, *chtag;
+		struct lp_point pt;
+		int64_t ts = d->now;
+
+		p = nl ? nl + 1 : end;
+		if (len && line[len - 1] == '\r')
+			len--;
+		while (len && (*line == ' ' || *line == '\t')) {
+			line++;
+			len--;
+		}
+		if (len == 0 || *line == '#')
+			continue;
+		if (lp_parse_line(line, len, &pt, &err) < 0) {
+			problem(d, R_PARSE, err);
+			continue;
+		}
+		if (pt.has_ts) {
+			ts = pt.ts;
+			if (!ts_ok(d, ts)) {
+				lp_point_free(&pt);
+				continue;
+			}
+		}
+		site = lp_tag(&pt, "site") ? lp_tag(&pt, "site") : T(d, TOPIC_CAP_SITE);
+		room = lp_tag(&pt, "room") ? lp_tag(&pt, "room") : T(d, TOPIC_CAP_ROOM);
+		sensor = lp_tag(&pt, "sensor") ? lp_tag(&pt, "sensor") : T(d, TOPIC_CAP_SENSOR);
+		unit = lp_tag(&pt, "unit") ? lp_tag(&pt, "unit") : s->unit;
+		chtag = lp_tag(&pt, "channel");
+		for (size_t i = 0; i < pt.nfields; i++) {
+			const struct lp_field *f = &pt.fields[i];
+			int is_value = strcmp(f->key, "value") == 0;
+			const char *q = is_value ? pt.measurement : f->key;
+			const char *chn = is_value && chtag ? chtag : q;
+			double v;
+
+			switch (f->type) {
+			case LP_FLOAT: v = f->v.f; break;
+			case LP_INT: v = (double)f->v.i; break;
+			case LP_UINT: v = (double)f->v.u; break;
+			case LP_BOOL: v = f->v.b ? 1 : 0; break;
+			default:
+				problem(d, R_WRONG_TYPE, "string field (only numbers and booleans are readings)");
+				continue;
+			}
+			add_sample(d, site, room, sensor, chn, q, unit, v, s->scale, s->offset, s->valid_min, s->valid_max,
+				   ts);
+		}
+		lp_point_free(&pt);
+	}
+}
+
+void mqtt_decode_log_refusal(struct decode *d, const char *p, size_t n)
+{
+	char ex[EXCERPT_IN * 4 + 8], tp[EXCERPT_IN * 4 + 8];
+	uint32_t more;
+
+	if (!log_rl_allow(&d->s->rl, LOG_RL_MS, &more))
+		return;
+	payload_excerpt(p, n, EXCERPT_IN, ex, sizeof(ex));
+	payload_excerpt(d->topic, strlen(d->topic), 2 * EXCERPT_IN, tp, sizeof(tp));
+	log_warn("mqtt subscription %s: topic %s: %s %s: %s (%d problem%s; %u more messages like this suppressed): "
+		 "payload \"%s\" (%zu bytes)",
+		 d->s->conf->topic, tp, d->n ? "partly refused" : "refused", mqtt_reason_names[d->first],
+		 d->why ? d->why : "", d->problems, d->problems == 1 ? "" : "s", more, ex, n);
+}
+
+/* One message: captures, size, UTF-8, then its format's decoder (see
+ * mqtt_int.h). */
+void mqtt_decode_msg(struct decode *d, struct mqtt_client *c, struct msub *s, const char *topic,
+		     const char *vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N], const char *p, size_t *n)
+{
+	const struct cc_mqtt_sub *sc = s->conf;
+
+	memset(d, 0, offsetof(struct decode, inl));
+	d->smp = d->inl;
+	d->cap = ARRAY_SIZE(d->inl);
+	d->c = c;
+	d->s = s;
+	d->topic = topic;
+	d->now = time_now_ns();
+	d->tags[TOPIC_CAP_SITE] = c->site;
+	d->tags[TOPIC_CAP_ROOM] = sc->room;
+	d->tags[TOPIC_CAP_SENSOR] = sc->sensor;
+	d->tags[TOPIC_CAP_CHANNEL] = sc->channel;
+	d->tags[TOPIC_CAP_QUANTITY] = sc->quantity;
+	for (int i = 0; i < TOPIC_CAP_N; i++) {
+		if (!vals[i])
+			continue;
+		if (lens[i] == 0 || lens[i] > TOPIC_MAX_CAPTURE) {
+			problem(d, R_BAD_TOPIC, lens[i] ? "a captured topic level is too long" : "a captured topic level is empty");
+			return;
+		}
+		memcpy(d->capbuf[i], vals[i], lens[i]);
+		d->capbuf[i][lens[i]] = '\0';
+		d->tags[i] = d->capbuf[i];
+	}
+	if (!vals[TOPIC_CAP_CHANNEL] && !sc->channel && vals[TOPIC_CAP_QUANTITY])
+		d->tags[TOPIC_CAP_CHANNEL] = d->tags[TOPIC_CAP_QUANTITY];
+	if (*n > (size_t)sc->max_payload) {
+		problem(d, R_TOO_LARGE, "payload larger than max_payload");
+		return;
+	}
+	/* some C publishers send strlen + 1 bytes */
+	if (*n && p[*n - 1] == '\0')
+		(*n)--;
+	if (payload_utf8_check(p, *n) < 0) {
+		problem(d, R_BAD_UTF8, "not valid UTF-8 (or a NUL byte)");
+		return;
+	}
+	switch (sc->format) {
+	case CC_MQTT_NUMBER:
+	case CC_MQTT_BOOL: decode_scalar(d, p, *n); break;
+	case CC_MQTT_JSON: decode_json(d, p, *n); break;
+	case CC_MQTT_INFLUX: decode_influx(d, p, *n); break;
+	}
+	if (d->n == 0 && !d->problems)
+		problem(d, R_MISSING, "no value in the message");
+}
+
+void mqtt_decode_free(struct decode *d)
+{
+	if (d->smp != d->inl)
+		free(d->smp);
+}

@@ -1,0 +1,137 @@
+/* mqtt_int.h - private to drivers/mqtt*.c: the client's state shared by the
+ * input client (mqtt.c), payload decoding (mqtt_decode.c) and the alert
+ * publisher (mqtt_alerts.c).  Not for any other file. */
+#ifndef CC_MQTT_INT_H
+#define CC_MQTT_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtt.h"
+#include "../codec/lineproto.h"
+#include "../codec/topic.h"
+#include "../daemon/log.h"
+#include "../daemon/pipeline.h"
+#include "../daemon/util.h"
+
+struct mosquitto;
+struct cc_mqtt_conf;
+struct cc_mqtt_sub;
+
+#define LOG_RL_MS 60000
+/* One journal record gathers at most this many messages or bytes of one
+ * read burst before it is written (and the burst's PUBACKs may go out). */
+#define BATCH_MSGS 1024
+#define BATCH_BYTES (256 * 1024)
+#define EXCERPT_IN 64
+
+enum reason {
+	R_TOO_LARGE, R_BAD_UTF8, R_PARSE, R_WRONG_TYPE, R_NOT_FINITE, R_MISSING, R_BAD_TIME, R_TIME_SKEW,
+	R_BAD_TOPIC, R_CHANNEL_LIMIT, R_N
+};
+/* as counted in coldchaind_mqtt (mqtt_decode.c) */
+extern const char *const mqtt_reason_names[R_N];
+
+struct msub {
+	const struct cc_mqtt_sub *conf;
+	struct topic_pat pat;
+	/* guarded by client->lock */
+	uint64_t received, accepted, rejected, samples, out_of_range, why[R_N];
+	struct log_rl rl; /* loop thread only */
+};
+
+struct chan {
+	struct cc_channel ch;
+	uint64_t hash;
+	struct chan *next;
+	size_t keylen;
+	char key[]; /* site\0room\0sensor\0channel\0quantity\0unit\0 then the id */
+};
+
+struct mqtt_client {
+	const struct cc_mqtt_conf *conf;
+	const char *site;
+	struct mosquitto *mosq;
+	char broker[300];
+	pthread_t thr;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+	/* guarded by lock */
+	int connected;
+	uint64_t connects, messages, unmatched;
+	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
+	uint64_t withheld; /* QoS 1 messages left unacknowledged: the journal could not take them */
+	_Atomic uint64_t stall_max_us; /* longest without reading since the last self-metrics */
+	/* loop thread only */
+	int sock_up;
+	int more; /* the last burst stopped at a full batch, not at EAGAIN */
+	uint64_t nread; /* messages read (on_message calls) */
+	struct lp_buf batch; /* lines of the messages read in this burst */
+	struct cc_sample *bsmp;
+	unsigned char *bq0; /* per sample: its message came at QoS 0 (never sent again) */
+	size_t bn, bcap, bmsgs, bq1msgs, bq0lines;
+	/* the journal refused a burst: persistent session, its PUBACKs were
+	 * dropped with the connection (withholding); clean session, the burst
+	 * is held and the connection left unread until the journal takes it */
+	int withholding, held;
+	int64_t withhold_ms;
+	int64_t read_end_us; /* when the last read burst ended (0: none since connect) */
+	int64_t backoff_ms;
+	char last_err[256];
+	struct msub *subs;
+	size_t nsubs;
+	struct chan **tab;
+	size_t tabsize, nchan;
+	struct log_rl rl_unmatched, rl_limit, rl_lib;
+	/* `coldchainctl mqtt watch`: messages are reported, not submitted */
+	const char *watch_filter;
+	mqtt_watch_fn watch;
+	void *watch_arg;
+	/* `coldchaind --test`: its own copy of the configuration (own client
+	 * id, clean session), subscribed at QoS 0 without any $share group */
+	struct cc_mqtt_conf *test_conf;
+	char test_id[64];
+	/* the alert publisher: recent PUBACKs (mid, reason), guarded by lock */
+	int acked[64], acked_rc[64];
+	unsigned nacked;
+};
+
+/* --- decoding one message -------------------------------------------------- */
+
+/* Everything one message produces, and what went wrong with it. */
+struct decode {
+	struct mqtt_client *c;
+	struct msub *s;
+	const char *topic;
+	const char *tags[TOPIC_CAP_N]; /* NUL-terminated capture values, or config values */
+	int64_t now;
+	struct cc_sample *smp; /* inl, or the heap once more are needed */
+	size_t n, cap;
+	size_t noor;
+	enum reason first;
+	int problems;
+	const char *why;
+	uint64_t why_count[R_N];
+	struct cc_sample inl[8]; /* from here: not cleared per message */
+	char capbuf[TOPIC_CAP_N][TOPIC_MAX_CAPTURE + 1]; /* the captures, NUL-terminated */
+};
+
+/* mqtt_decode.c: decodes one message of subscription s on topic (captures
+ * vals/lens from topic_match) into d; *n loses a trailing NUL.  Loop thread
+ * only (it interns channels in c).  mqtt_decode_free(d) afterwards. */
+void mqtt_decode_msg(struct decode *d, struct mqtt_client *c, struct msub *s, const char *topic,
+		     const char *vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N], const char *p, size_t *n);
+void mqtt_decode_free(struct decode *d);
+/* Logs d's refusal (rate-limited per subscription) with an excerpt of p. */
+void mqtt_decode_log_refusal(struct decode *d, const char *p, size_t n);
+/* Frees the channels c created (mqtt_stop). */
+void mqtt_decode_chans_free(struct mqtt_client *c);
+
+/* mqtt.c, for the alert publisher */
+void mqtt_wake(struct mqtt_client *c);
+const char *mqtt_err_text(int rc);
+
+#endif
