@@ -1,0 +1,289 @@
+#!/bin/bash
+# Peers in the same run (issue 18 target 7): the same MQTT messages into
+# InfluxDB through coldchaind, then through Node-RED, one after the other on
+# the same broker and influxd (each has the cores to itself), and the ratios.
+#   publisher:  mqtt_pub_bench (the one bench_mqtt_e2e.sh uses), QoS 1,
+#               BENCH_NODERED_N messages (default 20,000), same topics and
+#               payloads; with -j (when the publisher has it) every message
+#               is JSON with a time field, otherwise half plain numbers and
+#               half JSON (the publisher's mixed shape);
+#   coldchaind: an MQTT input on the topics -> influxd database cc_a
+#               (batch 5000, flush 200 ms, as bench_mqtt_e2e.sh);
+#   Node-RED:   npm node-red + node-red-contrib-influxdb, installed by this
+#               bench into BUILD/nodered (kept between runs), headless
+#               (httpAdminRoot false, no editor): mqtt in (QoS 1) -> json ->
+#               function (the same points as coldchaind: measurement, tags,
+#               field, timestamp; batched 5,000 points or 200 ms) ->
+#               influxdb batch (one HTTP write per batch) -> database cc_b.
+# Each run ends when the database holds every point (a count query polled
+# every 100 ms over one HTTP connection, deadline BENCH_NODERED_DEADLINE s).
+# Measured per process: wall time first publish -> last point stored, CPU
+# (utime+stime of the process, its threads and children, /proc/PID/stat),
+# peak RSS (VmHWM).  Then the two databases are compared (series, counts per
+# series, a sample of values, and times when the payload carries them).
+# Figures only, never pass/fail.  SKIP (with the reason) without node/npm or
+# when the npm registry cannot be reached.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+N=${BENCH_NODERED_N:-20000}
+WINDOW=${BENCH_WINDOW:-1000}
+DEADLINE=${BENCH_NODERED_DEADLINE:-300}
+NR_DIR=$BUILD_DIR/nodered
+NR_PKGS="node-red@${BENCH_NODERED_VERSION:-4.1.15} node-red-contrib-influxdb@${BENCH_NODERED_INFLUX_VERSION:-0.7.0}"
+PUB=${BENCH_PUB:-$BUILD_DIR/bench/mqtt_pub_bench}
+TICK=$(getconf CLK_TCK)
+SITE=bench
+
+bench_skip() {
+	echo "  SKIP bench_nodered: $*"
+	PASSES=1
+	finish
+}
+
+[ -x "$PUB" ] || { echo "  $PUB missing: run 'make bench'"; exit 1; }
+need_bin "$COLDCHAIND"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	bench_skip "node or npm not found; install Debian's with: apt-get install -y --no-install-recommends nodejs npm"
+fi
+
+# npm_ready: both packages present at the wanted versions
+npm_ready() {
+	local p name ver
+	for p in $NR_PKGS; do
+		name=${p%@*} ver=${p##*@}
+		grep -q "\"version\": \"$ver\"" "$NR_DIR/node_modules/$name/package.json" 2>/dev/null || return 1
+	done
+}
+if ! npm_ready; then
+	echo "  installing $NR_PKGS into $NR_DIR (once; kept between runs)"
+	mkdir -p "$NR_DIR"
+	if ! timeout 600 npm install --prefix "$NR_DIR" --no-audit --no-fund --loglevel=error $NR_PKGS \
+		>"$T/npm.log" 2>&1 || ! npm_ready; then
+		sed 's/^/  | /' "$T/npm.log" | tail -n 5
+		bench_skip "npm install $NR_PKGS failed (registry unreachable?); by hand: npm install --prefix $NR_DIR $NR_PKGS"
+	fi
+fi
+
+# -j: every message JSON with a time field (issue 18); an older publisher
+# has only the mixed shape
+if "$PUB" 2>&1 | grep -q -- '-j'; then
+	SHAPE=json PUB_OPTS=-j NPOINTS=$((2 * (N - 1) + 1))
+else
+	SHAPE=mixed PUB_OPTS= NPOINTS=$((N / 2 + 2 * (N / 2 - 1) + 1))
+fi
+
+# CPU ticks of PID, its threads and its children (live ones and reaped ones)
+tree_ticks() {
+	local pid=$1 t c
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+	for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+		t=$((t + $(tree_ticks "$c")))
+	done
+	echo "$t"
+}
+hwm_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# wait_count DB: polls the point count every 100 ms over one HTTP connection
+# until it reaches NPOINTS or DEADLINE passes; prints the last count
+wait_count() {
+	/usr/bin/python3 - "$INFLUX_PORT" "$1" "$NPOINTS" "$DEADLINE" <<'PY'
+import http.client, json, sys, time, urllib.parse
+port, db, want, deadline = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+path = "/query?" + urllib.parse.urlencode({"db": db, "q": "SELECT count(value) FROM temperature, humidity"})
+conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
+end = time.monotonic() + deadline
+got = 0
+while True:
+    conn.request("GET", path)
+    d = json.loads(conn.getresponse().read())
+    got = sum(s["values"][0][1] for r in d.get("results", []) for s in r.get("series", []))
+    if got >= want or time.monotonic() > end:
+        break
+    time.sleep(0.1)
+print(got)
+PY
+}
+
+# measure LABEL PID DB: publishes, waits, sets the LABEL_* figures and prints them
+measure() {
+	local label=$1 pid=$2 db=$3 t0 t1 c0 c1 got wall
+	c0=$(tree_ticks "$pid")
+	t0=$(date +%s.%N)
+	"$PUB" -p "$MQTT_PORT" -q 1 -n "$N" -w "$WINDOW" -i "pub-$label" $PUB_OPTS >"$T/pub-$label.txt" ||
+		{ echo "  $label: the publisher failed: $(cat "$T/pub-$label.txt")"; return 1; }
+	got=$(wait_count "$db")
+	t1=$(date +%s.%N)
+	c1=$(tree_ticks "$pid")
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	[ "$got" -ge "$NPOINTS" ] || echo "  $label: SHORTFALL: $got of $NPOINTS points stored after ${DEADLINE}s"
+	printf -v "RATE_$label" '%s' "$(awk -v n="$got" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')"
+	printf -v "CPU_$label" '%s' "$(awk -v c=$((c1 - c0)) -v t="$TICK" -v n="$got" 'BEGIN { printf "%.1f", c / t * 1e6 / (n ? n : 1) }')"
+	printf -v "RSS_$label" '%s' "$(hwm_mib "$pid")"
+	echo "  $label: $got of $NPOINTS points stored in $wall s, CPU $(awk -v c=$((c1 - c0)) -v t="$TICK" 'BEGIN { printf "%.2f", c / t }') s" \
+		"[publisher: $(cut -d: -f2 "$T/pub-$label.txt" | sed 's/^ *//')]"
+}
+
+start_influxd cc_a
+influx_post 'CREATE DATABASE "cc_b"' >/dev/null || die "cannot create database cc_b"
+start_mosquitto "max_inflight_messages $WINDOW"
+
+echo "  $N messages at QoS 1 ($SHAPE shape, $NPOINTS points) per peer, publisher window $WINDOW; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  versions: node $(node --version), node-red $(node -p "require('$NR_DIR/node_modules/node-red/package.json').version")," \
+	"node-red-contrib-influxdb $(node -p "require('$NR_DIR/node_modules/node-red-contrib-influxdb/package.json').version")," \
+	"mosquitto $(mosquitto -h 2>/dev/null | head -n 1 | awk '{print $3}'), influxd $(influxd version 2>/dev/null | awk '{print $2}')"
+
+# ---------------------------------------------------------------- (a) coldchaind
+DAEMON_LOG=$T/coldchaind.log
+{
+	SITE=$SITE config_head
+	cat <<CONF
+mqtt = {
+  broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-bench-peers"; };
+  subscriptions = (
+    { topic = "bench/{sensor}/temperature"; quantity = "temperature"; unit = "C"; qos = 1; },
+    { topic = "benchj/{sensor}"; format = "json"; qos = 1; $([ "$SHAPE" = json ] && echo 'time = "time";')
+      fields = { temperature = { path = "t"; unit = "C"; }; humidity = { path = "rh"; unit = "%"; }; }; }
+  );
+};
+outputs = {
+  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "cc_a"; batch = 5000; flush = "200ms"; } );
+};
+CONF
+} >"$DAEMON_CONF"
+LOG_LEVEL=info start_daemon
+wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
+measure cc "$DAEMON_PID" cc_a || echo "  coldchaind: run failed"
+stop_daemon
+
+# ---------------------------------------------------------------- (b) Node-RED
+NR_USER=$T/nodered-user
+NR_PORT=$(free_port)
+NR_LOG=$T/nodered.log
+mkdir -p "$NR_USER"
+node - "$NR_USER" "$NR_PORT" "$MQTT_PORT" "$INFLUX_PORT" "$SITE" <<'JS' || die "cannot write the Node-RED flow"
+const fs = require("fs");
+const [dir, port, mqttPort, influxPort, site] = process.argv.slice(2);
+// headless: no editor, no admin API, no HTTP nodes; nothing reachable
+fs.writeFileSync(dir + "/settings.js", `module.exports = {
+  uiHost: "127.0.0.1", uiPort: ${port}, httpAdminRoot: false, httpNodeRoot: false, disableEditor: true,
+  flowFile: "flows.json", credentialSecret: false, telemetry: { enabled: false },
+  diagnostics: { enabled: false }, externalModules: { autoInstall: false },
+  logging: { console: { level: "info", metrics: false, audit: false } }
+};\n`);
+// the same points as coldchaind writes: measurement, tags channel, sensor,
+// site, unit; field value; time from the payload (us), else of arrival;
+// batched like coldchaind's output (5,000 points or 200 ms)
+const fn = `
+const st = context.get("st");
+const topic = msg.topic.split("/"), p = msg.payload, sensor = topic[1];
+if (p === "ready" || (p && p.ready)) { node.warn("bench ready " + topic[0]); return null; }
+const ts = (p !== null && typeof p === "object" && typeof p.time === "number") ? p.time : Date.now() * 1000;
+const pt = (q, v, unit) => st.buf.push({ measurement: q, fields: { value: v }, timestamp: ts,
+    tags: { channel: q, sensor: sensor, site: "${site}", unit: unit } });
+if (topic[0] === "bench") {
+    if (typeof p === "number") pt("temperature", p, "C");
+} else if (p !== null && typeof p === "object") {
+    if (typeof p.t === "number") pt("temperature", p.t, "C");
+    if (typeof p.rh === "number") pt("humidity", p.rh, "%");
+}
+const flush = () => {
+    if (st.timer) { clearTimeout(st.timer); st.timer = null; }
+    const b = st.buf;
+    st.buf = [];
+    if (b.length) node.send({ payload: b, precision: "u" });
+};
+if (st.buf.length >= 5000) flush();
+else if (!st.timer) st.timer = setTimeout(flush, 200);
+return null;`;
+const flow = [
+  { id: "tab1", type: "tab", label: "bench" },
+  { id: "broker", type: "mqtt-broker", name: "bench", broker: "127.0.0.1", port: mqttPort,
+    clientid: "nr-bench", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "60",
+    cleansession: true, autoUnsubscribe: true },
+  { id: "influx", type: "influxdb", hostname: "127.0.0.1", port: influxPort, protocol: "http",
+    database: "cc_b", name: "cc_b", usetls: false, influxdbVersion: "1.x" },
+  { id: "in1", type: "mqtt in", z: "tab1", name: "", topic: "bench/+/temperature", qos: "1",
+    datatype: "utf8", broker: "broker", nl: false, rap: false, inputs: 0, wires: [["json"]] },
+  { id: "in2", type: "mqtt in", z: "tab1", name: "", topic: "benchj/+", qos: "1",
+    datatype: "utf8", broker: "broker", nl: false, rap: false, inputs: 0, wires: [["json"]] },
+  { id: "json", type: "json", z: "tab1", property: "payload", action: "obj", pretty: false, wires: [["fn"]] },
+  { id: "fn", type: "function", z: "tab1", name: "points", func: fn, outputs: 1,
+    initialize: 'context.set("st", { buf: [], timer: null });', finalize: "", libs: [], wires: [["out"]] },
+  { id: "out", type: "influxdb batch", z: "tab1", influxdb: "influx", precision: "", retentionPolicy: "",
+    name: "", wires: [] },
+];
+fs.writeFileSync(dir + "/flows.json", JSON.stringify(flow, null, 1));
+fs.writeFileSync(dir + "/flows_cred.json", JSON.stringify({ influx: { username: "", password: "" } }));
+JS
+start_bg node-red "$NR_LOG" node "$NR_DIR/node_modules/node-red/red.js" -u "$NR_USER" -s "$NR_USER/settings.js" \
+	-p "$NR_PORT" flows.json
+NR_PID=$LAST_PID
+# ready when the flow saw a (retained) message on each topic, through the
+# whole path up to the function
+mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t bench/ready/temperature -m '"ready"' &&
+	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t benchj/ready -m '{"ready":1}' || die "mosquitto_pub failed"
+nr_ready() { [ "$(grep -c 'bench ready' "$NR_LOG")" -ge 2 ] || ! pid_alive "$NR_PID"; }
+if ! wait_for "Node-RED subscribed" -t 120 nr_ready || ! pid_alive "$NR_PID"; then
+	show_log "$NR_LOG"
+	die "Node-RED did not start"
+fi
+measure nr "$NR_PID" cc_b || echo "  Node-RED: run failed"
+NR_ERRORS=$(grep -c '\[error\]' "$NR_LOG")
+stop_pid "$NR_PID" 20 >/dev/null
+
+# ---------------------------------------------------------------- results
+echo "  coldchaind: ${RATE_cc:-?} points/s, ${CPU_cc:-?} µs CPU/point, ${RSS_cc:-?} MiB peak RSS;" \
+	"Node-RED: ${RATE_nr:-?} points/s, ${CPU_nr:-?} µs CPU/point, ${RSS_nr:-?} MiB peak RSS" \
+	"(mqtt in -> json -> function batching 5,000 points/200 ms -> influxdb batch; $NR_ERRORS errors logged)"
+awk -v r1="${RATE_cc:-0}" -v r2="${RATE_nr:-0}" -v c1="${CPU_cc:-0}" -v c2="${CPU_nr:-0}" -v m1="${RSS_cc:-0}" -v m2="${RSS_nr:-0}" 'BEGIN {
+	if (r2 > 0 && c1 > 0 && m1 > 0)
+		printf "  ratio (coldchaind vs Node-RED): throughput x%.1f, CPU/point x%.1f, RSS x%.1f (higher: coldchaind better)\n",
+			r1 / r2, c2 / c1, m2 / m1
+	else
+		print "  ratio: not computed (a run failed)" }'
+
+# the same job: same series with the same counts; a sample of values (and,
+# with a time in the payload, of times) equal
+/usr/bin/python3 - "$INFLUX_PORT" "$SHAPE" <<'PY'
+import http.client, json, sys, urllib.parse
+port, shape = sys.argv[1], sys.argv[2]
+conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+def q(db, query):
+    conn.request("GET", "/query?" + urllib.parse.urlencode({"db": db, "q": query, "epoch": "ns"}))
+    d = json.loads(conn.getresponse().read())
+    out = {}
+    for r in d.get("results", []):
+        for s in r.get("series", []):
+            key = s["name"] + "," + ",".join("%s=%s" % kv for kv in sorted((s.get("tags") or {}).items()))
+            out[key] = s["values"]
+    return out
+counts = [{k: v[0][1] for k, v in q(db, "SELECT count(value) FROM temperature, humidity GROUP BY *").items()}
+          for db in ("cc_a", "cc_b")]
+problems = []
+if counts[0] != counts[1]:
+    only = sorted(set(counts[0]) ^ set(counts[1]))[:3]
+    diff = sorted(k for k in set(counts[0]) & set(counts[1]) if counts[0][k] != counts[1][k])[:3]
+    problems.append("series differ (only in one: %s; other counts: %s)" % (only, diff))
+compared = 0
+for sensor in ("s000", "s017", "s099"):
+    rows = [q(db, "SELECT value FROM temperature, humidity WHERE sensor = '%s' GROUP BY *" % sensor)
+            for db in ("cc_a", "cc_b")]
+    for key in rows[0]:
+        a, b = rows[0][key], rows[1].get(key, [])
+        if shape == "json":
+            same = a == b
+        else:  # times of arrival: the values, in order
+            same = [v for _, v in a] == [v for _, v in b]
+        compared += len(a)
+        if not same:
+            problems.append("%s differs (%d vs %d rows)" % (key, len(a), len(b)))
+total = sum(counts[0].values())
+if problems:
+    print("  points DISAGREE: " + "; ".join(problems[:4]))
+else:
+    print("  points agree: %d points in %d series, the same in both databases; %d sampled values equal%s"
+          % (total, len(counts[0]), compared, " with their times" if shape == "json" else " (times are of arrival)"))
+PY
+PASSES=1 # lib.sh's finish wants a result; a bench has none
+finish
