@@ -85,7 +85,8 @@ tree_ticks() {
 hwm_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # wait_count DB: polls the point count every 100 ms over one HTTP connection
-# until it reaches NPOINTS or DEADLINE passes; prints the last count
+# until it reaches NPOINTS, DEADLINE passes or the count stays the same for
+# 30 s; prints the last count
 wait_count() {
 	/usr/bin/python3 - "$INFLUX_PORT" "$1" "$NPOINTS" "$DEADLINE" <<'PY'
 import http.client, json, sys, time, urllib.parse
@@ -93,12 +94,15 @@ port, db, want, deadline = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys
 path = "/query?" + urllib.parse.urlencode({"db": db, "q": "SELECT count(value) FROM temperature, humidity"})
 conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
 end = time.monotonic() + deadline
-got = 0
+got, last, since = 0, -1, time.monotonic()
 while True:
     conn.request("GET", path)
     d = json.loads(conn.getresponse().read())
     got = sum(s["values"][0][1] for r in d.get("results", []) for s in r.get("series", []))
-    if got >= want or time.monotonic() > end:
+    now = time.monotonic()
+    if got != last:
+        last, since = got, now
+    if got >= want or now > end or now - since > 30:
         break
     time.sleep(0.1)
 print(got)
@@ -116,7 +120,7 @@ measure() {
 	t1=$(date +%s.%N)
 	c1=$(tree_ticks "$pid")
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	[ "$got" -ge "$NPOINTS" ] || echo "  $label: SHORTFALL: $got of $NPOINTS points stored after ${DEADLINE}s"
+	[ "$got" -ge "$NPOINTS" ] || echo "  $label: SHORTFALL: $got of $NPOINTS points stored (deadline ${DEADLINE} s, or no new point for 30 s)"
 	printf -v "RATE_$label" '%s' "$(awk -v n="$got" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')"
 	printf -v "CPU_$label" '%s' "$(awk -v c=$((c1 - c0)) -v t="$TICK" -v n="$got" 'BEGIN { printf "%.1f", c / t * 1e6 / (n ? n : 1) }')"
 	printf -v "RSS_$label" '%s' "$(hwm_mib "$pid")"
@@ -178,7 +182,10 @@ const fn = `
 const st = context.get("st");
 const topic = msg.topic.split("/"), p = msg.payload, sensor = topic[1];
 if (p === "ready" || (p && p.ready)) { node.warn("bench ready " + topic[0]); return null; }
-const ts = (p !== null && typeof p === "object" && typeof p.time === "number") ? p.time : Date.now() * 1000;
+// time of arrival in us, kept unique as coldchaind's (ns) are: InfluxDB
+// keeps one point per series and time
+const ts = (p !== null && typeof p === "object" && typeof p.time === "number") ? p.time
+    : (st.last = Math.max(Date.now() * 1000, st.last + 1));
 const pt = (q, v, unit) => st.buf.push({ measurement: q, fields: { value: v }, timestamp: ts,
     tags: { channel: q, sensor: sensor, site: "${site}", unit: unit } });
 if (topic[0] === "bench") {
@@ -198,23 +205,23 @@ else if (!st.timer) st.timer = setTimeout(flush, 200);
 return null;`;
 const flow = [
   { id: "tab1", type: "tab", label: "bench" },
-  { id: "broker", type: "mqtt-broker", name: "bench", broker: "127.0.0.1", port: mqttPort,
+  { id: "n_broker", type: "mqtt-broker", name: "bench", broker: "127.0.0.1", port: mqttPort,
     clientid: "nr-bench", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "60",
     cleansession: true, autoUnsubscribe: true },
-  { id: "influx", type: "influxdb", hostname: "127.0.0.1", port: influxPort, protocol: "http",
+  { id: "n_influx", type: "influxdb", hostname: "127.0.0.1", port: influxPort, protocol: "http",
     database: "cc_b", name: "cc_b", usetls: false, influxdbVersion: "1.x" },
   { id: "in1", type: "mqtt in", z: "tab1", name: "", topic: "bench/+/temperature", qos: "1",
-    datatype: "utf8", broker: "broker", nl: false, rap: false, inputs: 0, wires: [["json"]] },
+    datatype: "utf8", broker: "n_broker", nl: false, rap: false, inputs: 0, wires: [["n_json"]] },
   { id: "in2", type: "mqtt in", z: "tab1", name: "", topic: "benchj/+", qos: "1",
-    datatype: "utf8", broker: "broker", nl: false, rap: false, inputs: 0, wires: [["json"]] },
-  { id: "json", type: "json", z: "tab1", property: "payload", action: "obj", pretty: false, wires: [["fn"]] },
-  { id: "fn", type: "function", z: "tab1", name: "points", func: fn, outputs: 1,
-    initialize: 'context.set("st", { buf: [], timer: null });', finalize: "", libs: [], wires: [["out"]] },
-  { id: "out", type: "influxdb batch", z: "tab1", influxdb: "influx", precision: "", retentionPolicy: "",
+    datatype: "utf8", broker: "n_broker", nl: false, rap: false, inputs: 0, wires: [["n_json"]] },
+  { id: "n_json", type: "json", z: "tab1", property: "payload", action: "obj", pretty: false, wires: [["n_fn"]] },
+  { id: "n_fn", type: "function", z: "tab1", name: "points", func: fn, outputs: 1,
+    initialize: 'context.set("st", { buf: [], timer: null, last: 0 });', finalize: "", libs: [], wires: [["n_out"]] },
+  { id: "n_out", type: "influxdb batch", z: "tab1", influxdb: "n_influx", precision: "", retentionPolicy: "",
     name: "", wires: [] },
 ];
 fs.writeFileSync(dir + "/flows.json", JSON.stringify(flow, null, 1));
-fs.writeFileSync(dir + "/flows_cred.json", JSON.stringify({ influx: { username: "", password: "" } }));
+fs.writeFileSync(dir + "/flows_cred.json", JSON.stringify({ n_influx: { username: "", password: "" } }));
 JS
 start_bg node-red "$NR_LOG" node "$NR_DIR/node_modules/node-red/red.js" -u "$NR_USER" -s "$NR_USER/settings.js" \
 	-p "$NR_PORT" flows.json
