@@ -11,10 +11,16 @@
 #               (batch 5000, flush 200 ms, as bench_mqtt_e2e.sh);
 #   Node-RED:   npm node-red + node-red-contrib-influxdb, installed by this
 #               bench into BUILD/nodered (kept between runs), headless
-#               (httpAdminRoot false, no editor): mqtt in (QoS 1) -> json ->
+#               (httpAdminRoot false, no editor), a flow from
+#               tests/bench/nodered_flow.js: mqtt in (QoS 1) -> json ->
 #               function (the same points as coldchaind: measurement, tags,
-#               field, timestamp; batched 5,000 points or 200 ms) ->
-#               influxdb batch (one HTTP write per batch) -> database cc_b.
+#               field, timestamp) -> InfluxDB, in two flows
+#               (BENCH_NODERED_FLOWS, default "batch out"), each a fresh
+#               Node-RED into its own database:
+#               batch: the function batches 5,000 points or 200 ms (as
+#                 coldchaind's output) for one "influxdb batch" write: the
+#                 fastest reasonable flow, and the one the ratios are of;
+#               out: one "influxdb out" write per point (the usual flow).
 # Each run ends when the database holds every point (a count query polled
 # every 100 ms over one HTTP connection, deadline BENCH_NODERED_DEADLINE s).
 # Measured per process: wall time first publish -> last point stored, CPU
@@ -29,7 +35,7 @@
 N=${BENCH_NODERED_N:-20000}
 WINDOW=${BENCH_WINDOW:-1000}
 DEADLINE=${BENCH_NODERED_DEADLINE:-300}
-NR_DIR=$BUILD_DIR/nodered
+NR_DIR=${BENCH_NODERED_DIR:-$BUILD_DIR/nodered}
 NR_PKGS="node-red@${BENCH_NODERED_VERSION:-4.1.15} node-red-contrib-influxdb@${BENCH_NODERED_INFLUX_VERSION:-0.7.0}"
 PUB=${BENCH_PUB:-$BUILD_DIR/bench/mqtt_pub_bench}
 TICK=$(getconf CLK_TCK)
@@ -129,7 +135,6 @@ measure() {
 }
 
 start_influxd cc_a
-influx_post 'CREATE DATABASE "cc_b"' >/dev/null || die "cannot create database cc_b"
 start_mosquitto "max_inflight_messages $WINDOW"
 
 echo "  $N messages at QoS 1 ($SHAPE shape, $NPOINTS points) per peer, publisher window $WINDOW; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -160,101 +165,13 @@ wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not conne
 measure cc "$DAEMON_PID" cc_a || echo "  coldchaind: run failed"
 stop_daemon
 
-# ---------------------------------------------------------------- (b) Node-RED
-NR_USER=$T/nodered-user
-NR_PORT=$(free_port)
-NR_LOG=$T/nodered.log
-mkdir -p "$NR_USER"
-node - "$NR_USER" "$NR_PORT" "$MQTT_PORT" "$INFLUX_PORT" "$SITE" <<'JS' || die "cannot write the Node-RED flow"
-const fs = require("fs");
-const [dir, port, mqttPort, influxPort, site] = process.argv.slice(2);
-// headless: no editor, no admin API, no HTTP nodes; nothing reachable
-fs.writeFileSync(dir + "/settings.js", `module.exports = {
-  uiHost: "127.0.0.1", uiPort: ${port}, httpAdminRoot: false, httpNodeRoot: false, disableEditor: true,
-  flowFile: "flows.json", credentialSecret: false, telemetry: { enabled: false },
-  diagnostics: { enabled: false }, externalModules: { autoInstall: false },
-  logging: { console: { level: "info", metrics: false, audit: false } }
-};\n`);
-// the same points as coldchaind writes: measurement, tags channel, sensor,
-// site, unit; field value; time from the payload (us), else of arrival;
-// batched like coldchaind's output (5,000 points or 200 ms)
-const fn = `
-const st = context.get("st");
-const topic = msg.topic.split("/"), p = msg.payload, sensor = topic[1];
-if (p === "ready" || (p && p.ready)) { node.warn("bench ready " + topic[0]); return null; }
-// time of arrival in us, kept unique as coldchaind's (ns) are: InfluxDB
-// keeps one point per series and time
-const ts = (p !== null && typeof p === "object" && typeof p.time === "number") ? p.time
-    : (st.last = Math.max(Date.now() * 1000, st.last + 1));
-const pt = (q, v, unit) => st.buf.push({ measurement: q, fields: { value: v }, timestamp: ts,
-    tags: { channel: q, sensor: sensor, site: "${site}", unit: unit } });
-if (topic[0] === "bench") {
-    if (typeof p === "number") pt("temperature", p, "C");
-} else if (p !== null && typeof p === "object") {
-    if (typeof p.t === "number") pt("temperature", p.t, "C");
-    if (typeof p.rh === "number") pt("humidity", p.rh, "%");
-}
-const flush = () => {
-    if (st.timer) { clearTimeout(st.timer); st.timer = null; }
-    const b = st.buf;
-    st.buf = [];
-    if (b.length) node.send({ payload: b, precision: "u" });
-};
-if (st.buf.length >= 5000) flush();
-else if (!st.timer) st.timer = setTimeout(flush, 200);
-return null;`;
-const flow = [
-  { id: "tab1", type: "tab", label: "bench" },
-  { id: "n_broker", type: "mqtt-broker", name: "bench", broker: "127.0.0.1", port: mqttPort,
-    clientid: "nr-bench", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "60",
-    cleansession: true, autoUnsubscribe: true },
-  { id: "n_influx", type: "influxdb", hostname: "127.0.0.1", port: influxPort, protocol: "http",
-    database: "cc_b", name: "cc_b", usetls: false, influxdbVersion: "1.x" },
-  { id: "in1", type: "mqtt in", z: "tab1", name: "", topic: "bench/+/temperature", qos: "1",
-    datatype: "utf8", broker: "n_broker", nl: false, rap: false, inputs: 0, wires: [["n_json"]] },
-  { id: "in2", type: "mqtt in", z: "tab1", name: "", topic: "benchj/+", qos: "1",
-    datatype: "utf8", broker: "n_broker", nl: false, rap: false, inputs: 0, wires: [["n_json"]] },
-  { id: "n_json", type: "json", z: "tab1", property: "payload", action: "obj", pretty: false, wires: [["n_fn"]] },
-  { id: "n_fn", type: "function", z: "tab1", name: "points", func: fn, outputs: 1,
-    initialize: 'context.set("st", { buf: [], timer: null, last: 0 });', finalize: "", libs: [], wires: [["n_out"]] },
-  { id: "n_out", type: "influxdb batch", z: "tab1", influxdb: "n_influx", precision: "", retentionPolicy: "",
-    name: "", wires: [] },
-];
-fs.writeFileSync(dir + "/flows.json", JSON.stringify(flow, null, 1));
-fs.writeFileSync(dir + "/flows_cred.json", JSON.stringify({ n_influx: { username: "", password: "" } }));
-JS
-start_bg node-red "$NR_LOG" node "$NR_DIR/node_modules/node-red/red.js" -u "$NR_USER" -s "$NR_USER/settings.js" \
-	-p "$NR_PORT" flows.json
-NR_PID=$LAST_PID
-# ready when the flow saw a (retained) message on each topic, through the
-# whole path up to the function
-mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t bench/ready/temperature -m '"ready"' &&
-	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t benchj/ready -m '{"ready":1}' || die "mosquitto_pub failed"
-nr_ready() { [ "$(grep -c 'bench ready' "$NR_LOG")" -ge 2 ] || ! pid_alive "$NR_PID"; }
-if ! wait_for "Node-RED subscribed" -t 120 nr_ready || ! pid_alive "$NR_PID"; then
-	show_log "$NR_LOG"
-	die "Node-RED did not start"
-fi
-measure nr "$NR_PID" cc_b || echo "  Node-RED: run failed"
-NR_ERRORS=$(grep -c '\[error\]' "$NR_LOG")
-stop_pid "$NR_PID" 20 >/dev/null
-
-# ---------------------------------------------------------------- results
-echo "  coldchaind: ${RATE_cc:-?} points/s, ${CPU_cc:-?} µs CPU/point, ${RSS_cc:-?} MiB peak RSS;" \
-	"Node-RED: ${RATE_nr:-?} points/s, ${CPU_nr:-?} µs CPU/point, ${RSS_nr:-?} MiB peak RSS" \
-	"(mqtt in -> json -> function batching 5,000 points/200 ms -> influxdb batch; $NR_ERRORS errors logged)"
-awk -v r1="${RATE_cc:-0}" -v r2="${RATE_nr:-0}" -v c1="${CPU_cc:-0}" -v c2="${CPU_nr:-0}" -v m1="${RSS_cc:-0}" -v m2="${RSS_nr:-0}" 'BEGIN {
-	if (r2 > 0 && c1 > 0 && m1 > 0)
-		printf "  ratio (coldchaind vs Node-RED): throughput x%.1f, CPU/point x%.1f, RSS x%.1f (higher: coldchaind better)\n",
-			r1 / r2, c2 / c1, m2 / m1
-	else
-		print "  ratio: not computed (a run failed)" }'
-
-# the same job: same series with the same counts; a sample of values (and,
-# with a time in the payload, of times) equal
-/usr/bin/python3 - "$INFLUX_PORT" "$SHAPE" <<'PY'
+# the same job: same series with the same counts; a sample of values equal
+# in order (and, with a time in the payload, coldchaind stored that time:
+# whole microseconds, where its time of arrival has nanoseconds)
+verify() {
+	/usr/bin/python3 - "$INFLUX_PORT" "$SHAPE" "$1" <<'PY'
 import http.client, json, sys, urllib.parse
-port, shape = sys.argv[1], sys.argv[2]
+port, shape, other = sys.argv[1], sys.argv[2], sys.argv[3]
 conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
 def q(db, query):
     conn.request("GET", "/query?" + urllib.parse.urlencode({"db": db, "q": query, "epoch": "ns"}))
@@ -266,7 +183,7 @@ def q(db, query):
             out[key] = s["values"]
     return out
 counts = [{k: v[0][1] for k, v in q(db, "SELECT count(value) FROM temperature, humidity GROUP BY *").items()}
-          for db in ("cc_a", "cc_b")]
+          for db in ("cc_a", other)]
 problems = []
 if counts[0] != counts[1]:
     only = sorted(set(counts[0]) ^ set(counts[1]))[:3]
@@ -275,13 +192,15 @@ if counts[0] != counts[1]:
 compared = 0
 for sensor in ("s000", "s017", "s099"):
     rows = [q(db, "SELECT value FROM temperature, humidity WHERE sensor = '%s' GROUP BY *" % sensor)
-            for db in ("cc_a", "cc_b")]
+            for db in ("cc_a", other)]
     for key in rows[0]:
         a, b = rows[0][key], rows[1].get(key, [])
-        if shape == "json":
-            same = a == b
-        else:  # times of arrival: the values, in order
-            same = [v for _, v in a] == [v for _, v in b]
+        # the values in order (each run's publisher stamps its own times)
+        same = [v for _, v in a] == [v for _, v in b]
+        # with a time in the payload, coldchaind stored it (whole us), not its
+        # time of arrival (ns); Node-RED's flow writes whole us either way
+        if shape == "json" and any(t % 1000 for t, _ in a):
+            problems.append("%s: a time not from the payload" % key)
         compared += len(a)
         if not same:
             problems.append("%s differs (%d vs %d rows)" % (key, len(a), len(b)))
@@ -290,7 +209,65 @@ if problems:
     print("  points DISAGREE: " + "; ".join(problems[:4]))
 else:
     print("  points agree: %d points in %d series, the same in both databases; %d sampled values equal%s"
-          % (total, len(counts[0]), compared, " with their times" if shape == "json" else " (times are of arrival)"))
+          % (total, len(counts[0]), compared, ", coldchaind's times from the payload" if shape == "json" else " (times are of arrival)"))
 PY
+}
+
+# ---------------------------------------------------------------- (b) Node-RED
+# nr_run FLOW DB: a fresh Node-RED (its own peak RSS) with flow FLOW
+# (tests/bench/nodered_flow.js) writing to DB
+nr_run() {
+	local flow=$1 db=$2 user=$T/nodered-$1 port
+	port=$(free_port)
+	NR_LOG=$T/nodered-$flow.log
+	mkdir -p "$user"
+	influx_post "CREATE DATABASE \"$db\"" >/dev/null || die "cannot create database $db"
+	node "$ROOT_DIR/tests/bench/nodered_flow.js" "$user" "$port" "$MQTT_PORT" "$INFLUX_PORT" "$SITE" "$db" "$flow" ||
+		die "cannot write the Node-RED flow"
+	start_bg node-red "$NR_LOG" node "$NR_DIR/node_modules/node-red/red.js" -u "$user" -s "$user/settings.js" \
+		-p "$port" flows.json
+	NR_PID=$LAST_PID
+	# ready when the flow saw the (retained) probe on each topic, through
+	# the whole path up to the function
+	if ! wait_for "Node-RED subscribed" -t 120 nr_ready || ! pid_alive "$NR_PID"; then
+		show_log "$NR_LOG"
+		die "Node-RED did not start"
+	fi
+	measure "nr_$flow" "$NR_PID" "$db" || echo "  Node-RED ($flow): run failed"
+	NR_ERRORS=$(grep -c '\[error\]' "$NR_LOG")
+	stop_pid "$NR_PID" 20 >/dev/null
+}
+nr_ready() { [ "$(grep -c 'bench ready' "$NR_LOG")" -ge 2 ] || ! pid_alive "$NR_PID"; }
+mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t bench/ready/temperature -m '"ready"' &&
+	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t benchj/ready -m '{"ready":1}' || die "mosquitto_pub failed"
+
+# report LABEL NAME FLOW_DESCRIPTION: the figures and the ratios to coldchaind
+report() {
+	local r c m
+	r=RATE_$1 c=CPU_$1 m=RSS_$1
+	echo "  coldchaind: ${RATE_cc:-?} points/s, ${CPU_cc:-?} µs CPU/point, ${RSS_cc:-?} MiB peak RSS;" \
+		"$2: ${!r:-?} points/s, ${!c:-?} µs CPU/point, ${!m:-?} MiB peak RSS ($3; $NR_ERRORS errors logged)"
+	awk -v r1="${RATE_cc:-0}" -v r2="${!r:-0}" -v c1="${CPU_cc:-0}" -v c2="${!c:-0}" -v m1="${RSS_cc:-0}" -v m2="${!m:-0}" \
+		-v l="$2" 'BEGIN {
+		if (r2 > 0 && c1 > 0 && m1 > 0)
+			printf "  ratio coldchaind : %s: throughput x%.1f, CPU/point x%.1f, RSS x%.1f (each > 1: coldchaind better)\n",
+				l, r1 / r2, c2 / c1, m2 / m1
+		else
+			print "  ratio: not computed (a run failed)" }'
+}
+
+for flow in ${BENCH_NODERED_FLOWS:-batch out}; do
+	case $flow in
+	batch)
+		nr_run batch cc_b
+		report nr_batch "Node-RED" "mqtt in -> json -> function batching 5,000 points/200 ms -> influxdb batch: the fastest flow"
+		verify cc_b ;;
+	out)
+		nr_run out cc_c
+		report nr_out "Node-RED, point by point" "mqtt in -> json -> function -> influxdb out, one write per point"
+		verify cc_c ;;
+	*) echo "  unknown flow $flow (batch, out)" ;;
+	esac
+done
 PASSES=1 # lib.sh's finish wants a result; a bench has none
 finish
