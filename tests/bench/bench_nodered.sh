@@ -234,7 +234,10 @@ nr_run() {
 		die "Node-RED did not start"
 	fi
 	measure "nr_$flow" "$NR_PID" "$db" || echo "  Node-RED ($flow): run failed"
-	NR_ERRORS=$(grep -c '\[error\]' "$NR_LOG")
+	# errors the flow logged, and the most frequent one
+	NR_ERRORS="$(grep -c '\[error\]' "$NR_LOG") errors logged$(grep '\[error\]' "$NR_LOG" |
+		sed 's/^.*\[error\] *//; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn | head -n 1 |
+		awk '{ $1 = ""; print ", most often:" $0 }')"
 	stop_pid "$NR_PID" 20 >/dev/null
 }
 nr_ready() { [ "$(grep -c 'bench ready' "$NR_LOG")" -ge 2 ] || ! pid_alive "$NR_PID"; }
@@ -246,7 +249,7 @@ report() {
 	local r c m
 	r=RATE_$1 c=CPU_$1 m=RSS_$1
 	echo "  coldchaind: ${RATE_cc:-?} points/s, ${CPU_cc:-?} µs CPU/point, ${RSS_cc:-?} MiB peak RSS;" \
-		"$2: ${!r:-?} points/s, ${!c:-?} µs CPU/point, ${!m:-?} MiB peak RSS ($3; $NR_ERRORS errors logged)"
+		"$2: ${!r:-?} points/s, ${!c:-?} µs CPU/point, ${!m:-?} MiB peak RSS ($3; $NR_ERRORS)"
 	awk -v r1="${RATE_cc:-0}" -v r2="${!r:-0}" -v c1="${CPU_cc:-0}" -v c2="${!c:-0}" -v m1="${RSS_cc:-0}" -v m2="${!m:-0}" \
 		-v l="$2" 'BEGIN {
 		if (r2 > 0 && c1 > 0 && m1 > 0)
