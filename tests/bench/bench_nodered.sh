@@ -92,7 +92,7 @@ hwm_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # wait_count DB: polls the point count every 100 ms over one HTTP connection
 # until it reaches NPOINTS, DEADLINE passes or the count stays the same for
-# 30 s; prints the last count
+# 30 s; prints the last count and the time (epoch s) it was first seen
 wait_count() {
 	/usr/bin/python3 - "$INFLUX_PORT" "$1" "$NPOINTS" "$DEADLINE" <<'PY'
 import http.client, json, sys, time, urllib.parse
@@ -100,18 +100,18 @@ port, db, want, deadline = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys
 path = "/query?" + urllib.parse.urlencode({"db": db, "q": "SELECT count(value) FROM temperature, humidity"})
 conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
 end = time.monotonic() + deadline
-got, last, since = 0, -1, time.monotonic()
+got, last, since, seen = 0, -1, time.monotonic(), time.time()
 while True:
     conn.request("GET", path)
     d = json.loads(conn.getresponse().read())
     got = sum(s["values"][0][1] for r in d.get("results", []) for s in r.get("series", []))
     now = time.monotonic()
     if got != last:
-        last, since = got, now
+        last, since, seen = got, now, time.time()
     if got >= want or now > end or now - since > 30:
         break
     time.sleep(0.1)
-print(got)
+print(got, "%.6f" % seen)
 PY
 }
 
@@ -122,8 +122,9 @@ measure() {
 	t0=$(date +%s.%N)
 	"$PUB" -p "$MQTT_PORT" -q 1 -n "$N" -w "$WINDOW" -i "pub-$label" $PUB_OPTS >"$T/pub-$label.txt" ||
 		{ echo "  $label: the publisher failed: $(cat "$T/pub-$label.txt")"; return 1; }
-	got=$(wait_count "$db")
-	t1=$(date +%s.%N)
+	read -r got t1 < <(wait_count "$db")
+	# CPU until now (a stalled flow's wait included); the wall time until
+	# the last point was stored
 	c1=$(tree_ticks "$pid")
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 	[ "$got" -ge "$NPOINTS" ] || echo "  $label: SHORTFALL: $got of $NPOINTS points stored (deadline ${DEADLINE} s, or no new point for 30 s)"
