@@ -36,7 +36,7 @@ N=${BENCH_NODERED_N:-20000}
 WINDOW=${BENCH_WINDOW:-1000}
 DEADLINE=${BENCH_NODERED_DEADLINE:-300}
 NR_DIR=${BENCH_NODERED_DIR:-$BUILD_DIR/nodered}
-NR_PKGS="node-red@${BENCH_NODERED_VERSION:-4.1.15} node-red-contrib-influxdb@${BENCH_NODERED_INFLUX_VERSION:-0.7.0}"
+NR_PKGS=("node-red@${BENCH_NODERED_VERSION:-4.1.15}" "node-red-contrib-influxdb@${BENCH_NODERED_INFLUX_VERSION:-0.7.0}")
 PUB=${BENCH_PUB:-$BUILD_DIR/bench/mqtt_pub_bench}
 TICK=$(getconf CLK_TCK)
 SITE=bench
@@ -56,18 +56,18 @@ fi
 # npm_ready: both packages present at the wanted versions
 npm_ready() {
 	local p name ver
-	for p in $NR_PKGS; do
+	for p in "${NR_PKGS[@]}"; do
 		name=${p%@*} ver=${p##*@}
 		grep -q "\"version\": \"$ver\"" "$NR_DIR/node_modules/$name/package.json" 2>/dev/null || return 1
 	done
 }
 if ! npm_ready; then
-	echo "  installing $NR_PKGS into $NR_DIR (once; kept between runs)"
+	echo "  installing ${NR_PKGS[*]} into $NR_DIR (once; kept between runs)"
 	mkdir -p "$NR_DIR"
-	if ! timeout 600 npm install --prefix "$NR_DIR" --no-audit --no-fund --loglevel=error $NR_PKGS \
+	if ! timeout 600 npm install --prefix "$NR_DIR" --no-audit --no-fund --loglevel=error "${NR_PKGS[@]}" \
 		>"$T/npm.log" 2>&1 || ! npm_ready; then
 		sed 's/^/  | /' "$T/npm.log" | tail -n 5
-		bench_skip "npm install $NR_PKGS failed (registry unreachable?); by hand: npm install --prefix $NR_DIR $NR_PKGS"
+		bench_skip "npm install ${NR_PKGS[*]} failed (registry unreachable?); by hand: npm install --prefix $NR_DIR ${NR_PKGS[*]}"
 	fi
 fi
 
@@ -76,13 +76,15 @@ fi
 if "$PUB" 2>&1 | grep -q -- '-j'; then
 	SHAPE=json PUB_OPTS=-j NPOINTS=$((2 * (N - 1) + 1))
 else
-	SHAPE=mixed PUB_OPTS= NPOINTS=$((N / 2 + 2 * (N / 2 - 1) + 1))
+	SHAPE=mixed PUB_OPTS='' NPOINTS=$((N / 2 + 2 * (N / 2 - 1) + 1))
 fi
 
 # CPU ticks of PID, its threads and its children (live ones and reaped ones)
 tree_ticks() {
 	local pid=$1 t c
 	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+	# space-separated PIDs, one line per thread
+	# shellcheck disable=SC2013
 	for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
 		t=$((t + $(tree_ticks "$c")))
 	done
@@ -120,7 +122,7 @@ measure() {
 	local label=$1 pid=$2 db=$3 t0 t1 c0 c1 got wall
 	c0=$(tree_ticks "$pid")
 	t0=$(date +%s.%N)
-	"$PUB" -p "$MQTT_PORT" -q 1 -n "$N" -w "$WINDOW" -i "pub-$label" $PUB_OPTS >"$T/pub-$label.txt" ||
+	"$PUB" -p "$MQTT_PORT" -q 1 -n "$N" -w "$WINDOW" -i "pub-$label" ${PUB_OPTS:+"$PUB_OPTS"} >"$T/pub-$label.txt" ||
 		{ echo "  $label: the publisher failed: $(cat "$T/pub-$label.txt")"; return 1; }
 	read -r got t1 < <(wait_count "$db")
 	# CPU until now (a stalled flow's wait included); the wall time until
@@ -241,9 +243,12 @@ nr_run() {
 		awk '{ $1 = ""; print ", most often:" $0 }')"
 	stop_pid "$NR_PID" 20 >/dev/null
 }
+# shellcheck disable=SC2317 # called by wait_for
 nr_ready() { [ "$(grep -c 'bench ready' "$NR_LOG")" -ge 2 ] || ! pid_alive "$NR_PID"; }
-mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t bench/ready/temperature -m '"ready"' &&
-	mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t benchj/ready -m '{"ready":1}' || die "mosquitto_pub failed"
+if ! mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t bench/ready/temperature -m '"ready"' ||
+	! mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -r -t benchj/ready -m '{"ready":1}'; then
+	die "mosquitto_pub failed"
+fi
 
 # report LABEL NAME FLOW_DESCRIPTION: the figures and the ratios to coldchaind
 report() {
