@@ -117,9 +117,9 @@ print(got, "%.6f" % seen)
 PY
 }
 
-# measure LABEL PID DB: publishes, waits, sets the LABEL_* figures and prints them
+# measure LABEL PID DB NAME: publishes, waits, sets the LABEL_* figures and prints them
 measure() {
-	local label=$1 pid=$2 db=$3 t0 t1 c0 c1 got wall
+	local label=$1 pid=$2 db=$3 name=$4 t0 t1 c0 c1 got wall
 	c0=$(tree_ticks "$pid")
 	t0=$(date +%s.%N)
 	"$PUB" -p "$MQTT_PORT" -q 1 -n "$N" -w "$WINDOW" -i "pub-$label" ${PUB_OPTS:+"$PUB_OPTS"} >"$T/pub-$label.txt" ||
@@ -129,11 +129,11 @@ measure() {
 	# the last point was stored
 	c1=$(tree_ticks "$pid")
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	[ "$got" -ge "$NPOINTS" ] || echo "  $label: SHORTFALL: $got of $NPOINTS points stored (deadline ${DEADLINE} s, or no new point for 30 s)"
+	[ "$got" -ge "$NPOINTS" ] || echo "  $name: SHORTFALL: $got of $NPOINTS points stored (deadline ${DEADLINE} s, or no new point for 30 s)"
 	printf -v "RATE_$label" '%s' "$(awk -v n="$got" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')"
 	printf -v "CPU_$label" '%s' "$(awk -v c=$((c1 - c0)) -v t="$TICK" -v n="$got" 'BEGIN { printf "%.1f", c / t * 1e6 / (n ? n : 1) }')"
 	printf -v "RSS_$label" '%s' "$(hwm_mib "$pid")"
-	echo "  $label: $got of $NPOINTS points stored in $wall s, CPU $(awk -v c=$((c1 - c0)) -v t="$TICK" 'BEGIN { printf "%.2f", c / t }') s" \
+	echo "  $name: $got of $NPOINTS points stored in $wall s ($(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.0f", n / w }') msg/s), CPU $(awk -v c=$((c1 - c0)) -v t="$TICK" 'BEGIN { printf "%.2f", c / t }') s" \
 		"[publisher: $(cut -d: -f2 "$T/pub-$label.txt" | sed 's/^ *//')]"
 }
 
@@ -165,8 +165,11 @@ CONF
 } >"$DAEMON_CONF"
 LOG_LEVEL=info start_daemon
 wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
-measure cc "$DAEMON_PID" cc_a || echo "  coldchaind: run failed"
+measure cc "$DAEMON_PID" cc_a coldchaind || echo "  coldchaind: run failed"
 stop_daemon
+# its persistent session would have the broker queue the next runs' messages
+# for it: a clean connection with its client id ends the session
+mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -i cc-bench-peers -t bench-none -E || echo "  (could not end coldchaind's session)"
 
 # the same job: same series with the same counts; a sample of values equal
 # in order (and, with a time in the payload, coldchaind stored that time:
@@ -236,7 +239,7 @@ nr_run() {
 		show_log "$NR_LOG"
 		die "Node-RED did not start"
 	fi
-	measure "nr_$flow" "$NR_PID" "$db" || echo "  Node-RED ($flow): run failed"
+	measure "nr_$flow" "$NR_PID" "$db" "Node-RED ($flow)" || echo "  Node-RED ($flow): run failed"
 	# errors the flow logged, and the most frequent one
 	NR_ERRORS="$(grep -c '\[error\]' "$NR_LOG") errors logged$(grep '\[error\]' "$NR_LOG" |
 		sed 's/^.*\[error\] *//; s/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn | head -n 1 |
