@@ -22,7 +22,7 @@
 #                 fastest reasonable flow, and the one the ratios are of;
 #               out: one "influxdb out" write per point (the usual flow).
 # Each run ends when the database holds every point (a count query polled
-# every 100 ms over one HTTP connection, deadline BENCH_NODERED_DEADLINE s).
+# every 20 ms over one HTTP connection, deadline BENCH_NODERED_DEADLINE s).
 # Measured per process: wall time first publish -> last point stored, CPU
 # (utime+stime of the process, its threads and children, /proc/PID/stat),
 # peak RSS (VmHWM).  Then the two databases are compared (series, counts per
@@ -92,7 +92,7 @@ tree_ticks() {
 }
 hwm_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-# wait_count DB: polls the point count every 100 ms over one HTTP connection
+# wait_count DB: polls the point count every 20 ms over one HTTP connection
 # until it reaches NPOINTS, DEADLINE passes or the count stays the same for
 # 30 s; prints the last count and the time (epoch s) it was first seen
 wait_count() {
@@ -112,7 +112,7 @@ while True:
         last, since, seen = got, now, time.time()
     if got >= want or now > end or now - since > 30:
         break
-    time.sleep(0.1)
+    time.sleep(0.02)
 print(got, "%.6f" % seen)
 PY
 }
