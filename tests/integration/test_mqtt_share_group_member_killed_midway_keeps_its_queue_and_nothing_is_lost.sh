@@ -97,10 +97,12 @@ wait_for "member b took its half" -t 120 b_half || fail "member b took $(b_sampl
 b_in_db() { [ "$(vm_distinct "$(of b)")" -ge $((N / 2)) ]; }
 wait_for "member b's half in the database" -t 120 b_in_db
 held=$((N - $(vm_distinct "$M")))
-if [ "$held" -gt 0 ]; then
+# About half of what came after the kill (a quarter of N) waits for member a;
+# a broker that moved them to member b would leave only the few in flight.
+if [ "$held" -ge $((N / 8)) ]; then
 	pass "while member a is down, $held messages are held in its session, not given to member b (b took $(b_samples))"
 else
-	fail "all $N messages arrived without member a: the broker redistributed (documentation says it does not)"
+	fail "only $held of $N messages missing without member a (b took $(b_samples)): the broker gave member b the dead member's share"
 fi
 
 # The dead member comes back with its client id and journal.

@@ -53,9 +53,16 @@ has() { [ "$(vm_distinct "$1")" = "$2" ]; }
 
 N1=500
 publish 1 "$N1"
-wait_for "$N1 points through v1" has "$V1" "$N1" || fail "v1 /write: $(vm_distinct "$V1") of $N1 points"
-wait_for "$N1 points through v2" has "$V2" "$N1" || fail "v2 /api/v2/write: $(vm_distinct "$V2") of $N1 points"
-pass "v1 /write and v2 /api/v2/write each stored $N1 points as temperature_value"
+if wait_for "$N1 points through v1" has "$V1" "$N1"; then
+	pass "v1 /write (db=coldchain, never created) stored $N1 points as temperature_value"
+else
+	fail "v1 /write: $(vm_distinct "$V1") of $N1 points"
+fi
+if wait_for "$N1 points through v2" has "$V2" "$N1"; then
+	pass "v2 /api/v2/write (org, bucket, token) stored $N1 points as temperature_value"
+else
+	fail "v2 /api/v2/write: $(vm_distinct "$V2") of $N1 points"
+fi
 vm_export "$V2" | head -n 1 | json_eval 'sorted(d["metric"].items())' >"$T/v2.labels"
 echo "  (v2 series labels: $(cat "$T/v2.labels"))"
 seq $((base + 1)) $((base + N1)) >"$T/want.ts"
