@@ -109,4 +109,23 @@ if [ "${retried:-0}" != 0 ]; then
 else
 	fail "vm1 retried = '${retried}' after an outage"
 fi
+# The README's MetricsQL for the dashboards' temperature panels answer.
+# (VictoriaMetrics's /api/v1/query hides the last 30 s: the points are
+# minutes old.)
+vm_query() { # ENDPOINT QUERY [ARGS...]
+	local ep=$1 q=$2
+	shift 2
+	curl -sS --max-time 30 "$(vm_url)/api/v1/$ep" --data-urlencode "query=$q" "$@"
+}
+now_is=$(vm_query query 'last_over_time(temperature_value{site=~"itest", room=~"R1", db="coldchain"}[1h])' |
+	json_eval 'd["data"]["result"][0]["value"][1]')
+expect_eq "MetricsQL 'air temperature now' (last_over_time)" "$now_is" "$N.5"
+series=$(vm_query query_range 'avg by (sensor, channel) (avg_over_time(temperature_value{site=~"itest", room=~"R1"}[1m]))' \
+	--data-urlencode "start=$(($(date +%s) - 900))" --data-urlencode "end=$(date +%s)" --data-urlencode step=60 |
+	json_eval 'len(d["data"]["result"][0]["values"])')
+if [ "${series:-0}" -ge 1 ]; then
+	pass "MetricsQL 'air temperature' panel returns $series steps"
+else
+	fail "MetricsQL 'air temperature' panel returns nothing"
+fi
 finish
