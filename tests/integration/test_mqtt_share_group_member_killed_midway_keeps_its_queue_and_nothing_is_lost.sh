@@ -48,9 +48,10 @@ for m in a b; do
 	}
 done
 conn() { [ "$(grep -c 'mqtt broker .*: connected as' "$1")" -ge "${2:-1}" ]; }
+declare -A MEMBER_PID
 start_member() { # NAME
 	start_bg "coldchaind-$1" "$T/$1.log" "$COLDCHAIND" -c "$T/$1.conf"
-	eval "P$1=\$LAST_PID"
+	MEMBER_PID[$1]=$LAST_PID
 }
 start_member a
 start_member b
@@ -79,9 +80,9 @@ PIDS+=("$PUB_PID")
 published() { cat "$T/published" 2>/dev/null || echo 0; }
 half() { [ "$(published)" -ge $((N / 2)) ]; }
 wait_for "half of the messages published" -t 300 half || die "the publisher stalled at $(published)"
-kill -KILL "$Pa"
-wait "$Pa" 2>/dev/null
-forget_pid "$Pa"
+kill -KILL "${MEMBER_PID[a]}"
+wait "${MEMBER_PID[a]}" 2>/dev/null
+forget_pid "${MEMBER_PID[a]}"
 echo "  (member a killed with SIGKILL after $(published) of $N messages)"
 wait "$PUB_PID" || fail "mosquitto_pub failed: $(cat "$T/pub.log")"
 forget_pid "$PUB_PID"
@@ -138,6 +139,6 @@ fi
 a_db=$(vm_distinct "$(of a)")
 b_db=$(vm_distinct "$(of b)")
 echo "  (stored by member a: $a_db, by member b: $b_db)"
-stop_pid "$Pa" 30 || fail "member a exit status on SIGTERM"
-stop_pid "$Pb" 30 || fail "member b exit status on SIGTERM"
+stop_pid "${MEMBER_PID[a]}" 30 || fail "member a exit status on SIGTERM"
+stop_pid "${MEMBER_PID[b]}" 30 || fail "member b exit status on SIGTERM"
 finish
