@@ -139,6 +139,9 @@ fi
 a_db=$(vm_distinct "$(of a)")
 b_db=$(vm_distinct "$(of b)")
 echo "  (stored by member a: $a_db, by member b: $b_db)"
+# A figure, not a check: the survivor's CPU (user + system, since its start).
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+echo "  (member b: $(cpu_s "${MEMBER_PID[b]}") s CPU for its $b_db messages; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 stop_pid "${MEMBER_PID[a]}" 30 || fail "member a exit status on SIGTERM"
 stop_pid "${MEMBER_PID[b]}" 30 || fail "member b exit status on SIGTERM"
 finish
