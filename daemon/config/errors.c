@@ -129,11 +129,11 @@ char *err_where(struct ctx *c, const config_setting_t *s, const config_setting_t
 
 static size_t name_hash(const char *s)
 {
-	size_t h = 14695981039346656037u; /* FNV-1a */
+	uint64_t h = 14695981039346656037u; /* FNV-1a, 64-bit on every target */
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return h;
+	return (size_t)(h ^ (h >> 32));
 }
 
 /* The slot of name: where it is, or the empty one where it would go. */
