@@ -56,6 +56,25 @@ for line in open(path, errors="replace"):
 print(len(seen))
 PYEOF
 }
+# dup_file LIMIT_NS: good readings of dev-1 in the file output up to
+# LIMIT_NS written more than once (same series and ns time).
+dup_file() {
+	"$PY" - "$FILE_OUT" "$1" <<'PYEOF'
+import sys, collections
+path, limit = sys.argv[1], int(sys.argv[2])
+n = collections.Counter()
+for line in open(path, errors="replace"):
+    parts = line.rstrip("\n").split(" ")
+    if len(parts) < 3 or not parts[0].startswith("temperature,") or "sensor=dev-1" not in parts[0]:
+        continue
+    if parts[1].startswith("value=") and int(parts[-1]) <= limit:
+        n[(parts[0], parts[-1])] += 1
+dups = [(k, c) for k, c in n.items() if c > 1]
+for (series, ts), c in sorted(dups, key=lambda x: x[0][1])[:5]:
+    print("  %s %s: %d times" % (series, ts, c), file=sys.stderr)
+print(len(dups))
+PYEOF
+}
 count_influx() {
 	local n
 	n=$(influx_scalar "SELECT count(value) FROM temperature WHERE sensor='dev-1' AND time <= $1")
@@ -88,8 +107,16 @@ else
 fi
 expect_num "spot value p7" "$(influx_scalar "SELECT last(value) FROM temperature WHERE sensor='dev-1' AND channel='p7'")" 71
 expect_num "spot value p49" "$(influx_scalar "SELECT first(value) FROM temperature WHERE sensor='dev-1' AND channel='p49' AND time >= $t_down")" 491
-dup=$(influx_scalar "SELECT max(c) FROM (SELECT count(value) AS c FROM temperature WHERE sensor='dev-1' AND time <= $t_up GROUP BY time(1ms), channel)")
-expect_num "at most one point per channel and instant" "${dup:-1}" 1
+# "Once": no reading is in the journal twice.  InfluxDB would merge two
+# copies of one point (same series and ns time), so they are counted in the
+# file output, which writes every journaled point once.  Two readings of a
+# channel less than 1 ms apart are legitimate and not checked against: a
+# slot whose answer comes after the next slot fell due (a busy machine, a
+# slow peer) is followed at once by that next slot's poll, one round trip
+# later; two requests, two readings, one per interval.  A copy resent with
+# another time would be in InfluxDB but not in the file: all_landed (equal
+# counts) catches it.
+expect_num "no reading twice in the journal (file output, same channel and ns time)" "$(dup_file "$t_up")" 0
 
 # ---- 2. SIGKILL mid-stream (InfluxDB down, so much is pending), restart
 stop_influxd
