@@ -11,6 +11,12 @@
 # and for both runs where the machine's CPU went (broker, coldchaind,
 # influxd, and the whole machine from /proc/stat): on 2 cores the end-to-end
 # run shares them with influxd, which the broker-only run does not.
+# The CPU of every process of the run (publisher, mosquitto, coldchaind,
+# influxd) is printed side by side, with influxd's per point, so that the
+# ratio can be read on a machine where they share the cores (issue 18
+# target 6).  BENCH_GZIP=0|1 (default 1): the output's gzip bodies, which
+# cost coldchaind a little and spare the loopback nothing, but are what a
+# packhouse's box with a remote InfluxDB would use; both are worth a run.
 # The end is polled every 10 ms over one HTTP connection (a process started
 # per poll would itself take CPU from the run being measured).
 # Figures only, never pass/fail (not part of `make test`).
@@ -36,14 +42,18 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # all CPUs' busy and total ticks (/proc/stat "cpu" line)
 machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
-# cpu_line LABEL T0 T1 BROKER0 BROKER1 CC0 CC1 INFLUX0 INFLUX1 "BUSY0 TOT0" "BUSY1 TOT1"
+# cpu_line LABEL T0 T1 BROKER0 BROKER1 CC0 CC1 INFLUX0 INFLUX1 "BUSY0 TOT0" "BUSY1 TOT1" PUB_S POINTS
 cpu_line() {
 	awk -v l="$1" -v a="$2" -v b="$3" -v m0="$4" -v m1="$5" -v c0="$6" -v c1="$7" -v i0="$8" -v i1="$9" \
-		-v s0="${10}" -v s1="${11}" -v hz="$TICK" -v n="$(nproc)" 'BEGIN {
+		-v s0="${10}" -v s1="${11}" -v pub="${12:-0}" -v pts="${13:-0}" -v hz="$TICK" -v n="$(nproc)" 'BEGIN {
 		split(s0, x, " "); split(s1, y, " "); w = b - a
-		printf "             %s CPU in %.2f s: mosquitto %.2f s, coldchaind %.2f s, influxd %.2f s; machine busy %.0f %% of %d cores\n",
-			l, w, (m1 - m0) / hz, (c1 - c0) / hz, (i1 - i0) / hz, 100 * (y[1] - x[1]) / (y[2] - x[2]), n }'
+		printf "             %s CPU in %.2f s: publisher %.2f s, mosquitto %.2f s, coldchaind %.2f s, influxd %.2f s%s; machine busy %.0f %% of %d cores\n",
+			l, w, pub, (m1 - m0) / hz, (c1 - c0) / hz, (i1 - i0) / hz,
+			pts > 0 ? sprintf(" (%.2f µs per point)", (i1 - i0) / hz * 1e6 / pts) : "",
+			100 * (y[1] - x[1]) / (y[2] - x[2]), n }'
 }
+# pub_cpu FILE: the publisher's CPU seconds from its summary line ("CPU 1.53 s")
+pub_cpu() { sed -n 's/.*, CPU \([0-9.]*\) s.*$/\1/p' "$1"; }
 # wait_point QUERY: polls InfluxDB every 10 ms until QUERY returns a row,
 # over one kept-alive HTTP connection (a curl per poll cost more CPU than
 # the broker-only run has to spare for its own end test)
@@ -90,9 +100,9 @@ broker_run() {
 	got=$(($(wc -l <"$out") - 1))
 	BROKER_RATE=$(rate "$got" "$t0" "$t1")
 	echo "  broker   QoS $q: $got of $N messages to mosquitto_sub in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s: $BROKER_RATE msg/s  [publisher: $(cut -d: -f2 "$T/pub-broker-$q.txt" | sed 's/^ *//')]"
-	cpu_line "broker run" "$t0" "$t1" "$m0" "$m1" 0 0 "$i0" "$i1" "$s0" "$s1"
 	SUB_CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$T/sub-cpu-$q.txt")
-	echo "             publisher $(sed -n 's/.*, CPU \(.*\)$/\1/p' "$T/pub-broker-$q.txt"), mosquitto_sub $SUB_CPU s"
+	cpu_line "broker run" "$t0" "$t1" "$m0" "$m1" 0 0 "$i0" "$i1" "$s0" "$s1" "$(pub_cpu "$T/pub-broker-$q.txt")"
+	echo "             mosquitto_sub $SUB_CPU s"
 }
 
 # e2e_run QOS [json]: json: every message JSON with a time field (issue 18
@@ -112,7 +122,8 @@ mqtt = {
   );
 };
 outputs = {
-  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = 5000; flush = "200ms"; } );
+  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = 5000; flush = "200ms";
+                 gzip = $([ "${BENCH_GZIP:-1}" = 1 ] && echo true || echo false); } );
 };
 CONF
 	} >"$DAEMON_CONF"
@@ -162,8 +173,8 @@ CONF
 	if [ "$mode" = json ]; then
 		echo "  JSON QoS $q: cpu per point $(awk -v c=$((c1 - c0)) -v t="$TICK" -v p="$pts" 'BEGIN { printf "%.1f", c / t * 1e6 / p }') µs (target ≤ 5 µs)"
 	fi
-	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1"
-	echo "             publisher $(sed -n 's/.*, CPU \(.*\)$/\1/p' "$T/pub-e2e-$q.txt");" \
+	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1" "$(pub_cpu "$T/pub-e2e-$q.txt")" "$pts"
+	echo "             gzip bodies: $([ "${BENCH_GZIP:-1}" = 1 ] && echo on || echo off);" \
 		"the last point was queryable $(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%.0f", 1000 * (b - a) }') ms after the publisher finished"
 	echo "             coldchaind took $(awk -v c=$((c1 - c0)) -v t="$TICK" -v s="$SUB_CPU" 'BEGIN { printf "%.0f %%", 100 * c / t / s }')" \
 		"of the CPU mosquitto_sub took to receive the same messages (and print them); influxd's CPU is what the broker run did not need"
