@@ -47,13 +47,23 @@ cpu_line() {
 	awk -v l="$1" -v a="$2" -v b="$3" -v m0="$4" -v m1="$5" -v c0="$6" -v c1="$7" -v i0="$8" -v i1="$9" \
 		-v s0="${10}" -v s1="${11}" -v pub="${12:-0}" -v pts="${13:-0}" -v hz="$TICK" -v n="$(nproc)" 'BEGIN {
 		split(s0, x, " "); split(s1, y, " "); w = b - a
+		pp = ""
+		if (pts > 0) pp = sprintf(" (%.2f µs per point)", (i1 - i0) / hz * 1e6 / pts)
 		printf "             %s CPU in %.2f s: publisher %.2f s, mosquitto %.2f s, coldchaind %.2f s, influxd %.2f s%s; machine busy %.0f %% of %d cores\n",
-			l, w, pub, (m1 - m0) / hz, (c1 - c0) / hz, (i1 - i0) / hz,
-			pts > 0 ? sprintf(" (%.2f µs per point)", (i1 - i0) / hz * 1e6 / pts) : "",
+			l, w, pub, (m1 - m0) / hz, (c1 - c0) / hz, (i1 - i0) / hz, pp,
 			100 * (y[1] - x[1]) / (y[2] - x[2]), n }'
 }
 # pub_cpu FILE: the publisher's CPU seconds from its summary line ("CPU 1.53 s")
 pub_cpu() { sed -n 's/.*, CPU \([0-9.]*\) s.*$/\1/p' "$1"; }
+# influx_writes: influxd's own count of /write requests and points
+# written (/debug/vars "httpd": writeReq, pointsWrittenOK)
+influx_writes() {
+	curl -sS --max-time 10 "$(influx_url)/debug/vars" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+h = [v for k, v in d.items() if k.startswith("httpd")][0]["values"]
+print(h.get("writeReq", 0), h.get("pointsWrittenOK", 0))' 2>/dev/null || echo "0 0"
+}
 # wait_point QUERY: polls InfluxDB every 10 ms until QUERY returns a row,
 # over one kept-alive HTTP connection (a curl per poll cost more CPU than
 # the broker-only run has to spare for its own end test)
@@ -108,7 +118,7 @@ broker_run() {
 # e2e_run QOS [json]: json: every message JSON with a time field (issue 18
 # target 1)
 e2e_run() {
-	local q=$1 mode=${2:-mixed} npoints=$NPOINTS io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
+	local q=$1 mode=${2:-mixed} npoints=$NPOINTS w0 w1 io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
 	DAEMON_LOG=$T/coldchaind-$q.log
 	{
 		config_head
@@ -131,6 +141,7 @@ CONF
 	LOG_LEVEL=info start_daemon
 	wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
 	t0ns=$(date +%s%N)
+	w0=$(influx_writes)
 	m0=$(cpu_ticks "$MQTT_PID") i0=$(cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
 	t0=$(now_s)
 	c0=$(cpu_ticks "$DAEMON_PID")
@@ -156,6 +167,7 @@ CONF
 		kill -INT "$perf_pid"
 		wait "$perf_pid"
 	fi
+	w1=$(influx_writes)
 	hwm=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$DAEMON_PID/status")
 	rss_end=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$DAEMON_PID/status")
 	pts=$(influx_query "SELECT count(value) FROM temperature, humidity WHERE time >= $t0ns" | influx_rows |
@@ -174,7 +186,9 @@ CONF
 		echo "  JSON QoS $q: cpu per point $(awk -v c=$((c1 - c0)) -v t="$TICK" -v p="$pts" 'BEGIN { printf "%.1f", c / t * 1e6 / p }') µs (target ≤ 5 µs)"
 	fi
 	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1" "$(pub_cpu "$T/pub-e2e-$q.txt")" "$pts"
-	echo "             gzip bodies: $([ "${BENCH_GZIP:-1}" = 1 ] && echo on || echo off);" \
+	echo "             influxd: $(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " "); r = y[1] - x[1]
+		printf "%d write requests, %.0f points per request", r, r > 0 ? (y[2] - x[2]) / r : 0 }');" \
+		"gzip bodies: $([ "${BENCH_GZIP:-1}" = 1 ] && echo on || echo off);" \
 		"the last point was queryable $(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%.0f", 1000 * (b - a) }') ms after the publisher finished"
 	echo "             coldchaind took $(awk -v c=$((c1 - c0)) -v t="$TICK" -v s="$SUB_CPU" 'BEGIN { printf "%.0f %%", 100 * c / t / s }')" \
 		"of the CPU mosquitto_sub took to receive the same messages (and print them); influxd's CPU is what the broker run did not need"
