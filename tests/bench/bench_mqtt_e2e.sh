@@ -14,9 +14,10 @@
 # The CPU of every process of the run (publisher, mosquitto, coldchaind,
 # influxd) is printed side by side, with influxd's per point, so that the
 # ratio can be read on a machine where they share the cores (issue 18
-# target 6).  BENCH_GZIP=0|1 (default 1): the output's gzip bodies, which
-# cost coldchaind a little and spare the loopback nothing, but are what a
-# packhouse's box with a remote InfluxDB would use; both are worth a run.
+# target 6).  BENCH_GZIP=0|1 (default 0): the output's gzip bodies, which
+# cost coldchaind CPU and spare a loopback influxd nothing (it inflates
+# them), but are what a box writing to a remote InfluxDB would use.
+# BENCH_BATCH (default 5000): the output's batch.
 # The end is polled every 10 ms over one HTTP connection (a process started
 # per poll would itself take CPU from the run being measured).
 # Figures only, never pass/fail (not part of `make test`).
@@ -55,6 +56,21 @@ cpu_line() {
 }
 # pub_cpu FILE: the publisher's CPU seconds from its summary line ("CPU 1.53 s")
 pub_cpu() { sed -n 's/.*, CPU \([0-9.]*\) s.*$/\1/p' "$1"; }
+# thread_ticks PID: "name:ticks" of each thread (utime + stime)
+thread_ticks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk -v n="$(tr ' :' '_.' <"$t/comm")" '{ printf "%s:%d ", n, $14 + $15 }' "$t/stat" 2>/dev/null
+	done
+}
+# thread_line BEFORE AFTER: coldchaind's threads by CPU seconds in the run
+thread_line() {
+	awk -v a="$1" -v b="$2" -v hz="$TICK" 'BEGIN {
+		n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, ":"); t0[kv[1]] += kv[2] }
+		n = split(b, y, " "); for (i = 1; i <= n; i++) { split(y[i], kv, ":"); t1[kv[1]] += kv[2] }
+		s = ""; for (k in t1) if (t1[k] - t0[k] > 0) s = s sprintf(" %s %.2f s,", k, (t1[k] - t0[k]) / hz)
+		print "             coldchaind threads:" s }'
+}
 # influx_writes: influxd's own count of /write requests and points
 # written (/debug/vars "httpd": writeReq, pointsWrittenOK)
 influx_writes() {
@@ -118,7 +134,7 @@ broker_run() {
 # e2e_run QOS [json]: json: every message JSON with a time field (issue 18
 # target 1)
 e2e_run() {
-	local q=$1 mode=${2:-mixed} npoints=$NPOINTS w0 w1 io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
+	local q=$1 mode=${2:-mixed} npoints=$NPOINTS w0 w1 th0 th1 io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
 	DAEMON_LOG=$T/coldchaind-$q.log
 	{
 		config_head
@@ -132,8 +148,8 @@ mqtt = {
   );
 };
 outputs = {
-  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = 5000; flush = "200ms";
-                 gzip = $([ "${BENCH_GZIP:-1}" = 1 ] && echo true || echo false); } );
+  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = ${BENCH_BATCH:-5000}; flush = "200ms";
+                 gzip = $([ "${BENCH_GZIP:-0}" = 1 ] && echo true || echo false); } );
 };
 CONF
 	} >"$DAEMON_CONF"
@@ -144,7 +160,7 @@ CONF
 	w0=$(influx_writes)
 	m0=$(cpu_ticks "$MQTT_PID") i0=$(cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
 	t0=$(now_s)
-	c0=$(cpu_ticks "$DAEMON_PID")
+	c0=$(cpu_ticks "$DAEMON_PID") th0=$(thread_ticks "$DAEMON_PID")
 	io0=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	# BENCH_PERF=DIR: a perf profile of coldchaind during the run, in DIR
 	if [ -n "${BENCH_PERF:-}" ]; then
@@ -160,7 +176,7 @@ CONF
 		return 1
 	fi
 	t1=$(now_s)
-	c1=$(cpu_ticks "$DAEMON_PID")
+	c1=$(cpu_ticks "$DAEMON_PID") th1=$(thread_ticks "$DAEMON_PID")
 	io1=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	m1=$(cpu_ticks "$MQTT_PID") i1=$(cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
 	if [ -n "${BENCH_PERF:-}" ]; then
@@ -186,9 +202,10 @@ CONF
 		echo "  JSON QoS $q: cpu per point $(awk -v c=$((c1 - c0)) -v t="$TICK" -v p="$pts" 'BEGIN { printf "%.1f", c / t * 1e6 / p }') µs (target ≤ 5 µs)"
 	fi
 	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1" "$(pub_cpu "$T/pub-e2e-$q.txt")" "$pts"
+	thread_line "$th0" "$th1"
 	echo "             influxd: $(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " "); r = y[1] - x[1]
-		printf "%d write requests, %.0f points per request", r, r > 0 ? (y[2] - x[2]) / r : 0 }');" \
-		"gzip bodies: $([ "${BENCH_GZIP:-1}" = 1 ] && echo on || echo off);" \
+		printf "%d write requests, %.0f points per request", r, (r > 0 ? (y[2] - x[2]) / r : 0) }');" \
+		"gzip bodies: $([ "${BENCH_GZIP:-0}" = 1 ] && echo on || echo off);" \
 		"the last point was queryable $(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%.0f", 1000 * (b - a) }') ms after the publisher finished"
 	echo "             coldchaind took $(awk -v c=$((c1 - c0)) -v t="$TICK" -v s="$SUB_CPU" 'BEGIN { printf "%.0f %%", 100 * c / t / s }')" \
 		"of the CPU mosquitto_sub took to receive the same messages (and print them); influxd's CPU is what the broker run did not need"
