@@ -499,14 +499,16 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 }
 
 /* Lines the next request may carry (under mu): batch, or BATCH_GROW times
- * that while the journal holds a backlog; looked at only when a full batch
- * is read and more waits (the journal's lock, once per request). */
+ * that while the journal holds a backlog and the server answers; looked at
+ * only when a full batch is read and more waits (the journal's lock, once
+ * per request).  Failing, the read-ahead stays two batches: what it holds
+ * outlives the journal's max_size, and an outage should not grow it. */
 static size_t batch_limit(struct output *o)
 {
 	struct journal_consumer_stats cs;
 	size_t b = (size_t)o->batch;
 
-	if (o->caught_up || !o->cons || o->lines < b) {
+	if (o->caught_up || !o->cons || o->lines < b || o->failures) {
 		o->behind = 0;
 		return b;
 	}
