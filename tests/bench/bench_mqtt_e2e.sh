@@ -208,8 +208,9 @@ CONF
 	thread_line "$th0" "$th1"
 	# On a machine shared with other work the wall-clock ratio above moves
 	# with the load; both runs keep two cores busy, so the ratio of the CPU
-	# their own processes took is the rate ratio on two cores they alone use.
-	echo "             QoS $q CPU ratio: broker run $BROKER_CPU s (publisher, mosquitto, mosquitto_sub) / end-to-end" \
+	# their own processes took is the rate ratio on two cores they alone use
+	# (the same messages as the broker run: not the JSON-only run).
+	[ "$mode" = json ] || echo "             QoS $q CPU ratio: broker run $BROKER_CPU s (publisher, mosquitto, mosquitto_sub) / end-to-end" \
 		"$(awk -v p="$(pub_cpu "$T/pub-e2e-$q.txt")" -v m=$((m1 - m0)) -v c=$((c1 - c0)) -v i=$((i1 - i0)) -v hz="$TICK" -v b="$BROKER_CPU" \
 			'BEGIN { e = p + (m + c + i) / hz; printf "%.2f s (publisher, mosquitto, coldchaind, influxd) = %.0f %% (target >= 90 %%)", e, 100 * b / e }')"
 	echo "             influxd: $(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " "); r = y[1] - x[1]
