@@ -400,6 +400,7 @@ static void stats_emit(struct running *r)
 			{ .key = "pending_bytes", .type = LP_INT, .v.i = (int64_t)st.pending_bytes },
 			{ .key = "oldest_age_s", .type = LP_FLOAT, .v.f = (double)st.oldest_age_ms / 1000.0 },
 			{ .key = "unauthorised", .type = LP_BOOL, .v.b = st.unauthorised },
+			{ .key = "gzip_refused", .type = LP_INT, .v.i = (int64_t)st.gzip_refused },
 			{ .key = "last_error", .type = LP_STRING, .v.s = st.last_error },
 		};
 		lp_encode(&b, "coldchaind_output", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), c.ts);

@@ -105,6 +105,8 @@ void output_set_clock(struct output *o, const struct output_clock *c);
  * stopping), and one more request counted. */
 int64_t output_remaining_ms(struct output *o);
 void output_count_request(struct output *o);
+/* The server refused a gzip body (the backend sends plain from then on). */
+void output_count_gzip_refused(struct output *o);
 
 /* snprintf that may truncate on purpose (messages bounded for logs/stats). */
 void output_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

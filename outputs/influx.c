@@ -34,6 +34,7 @@ struct influx {
 	struct http http;
 	char *name;
 	int v2, insecure, gzip;
+	int gzip_off; /* the server refused a gzip body (415, or 400 that plain cured): plain from then on */
 	char *url, *database, *rp, *org, *bucket, *username, *ca_file, *quarantine;
 	char *write_url;
 	struct curl_slist *hdr_plain, *hdr_gzip;
@@ -373,31 +374,46 @@ out:
 }
 
 /*
- * One POST of body on the output's handle, bounded by its timeouts (and by
- * the shutdown deadline).  Returns 0 with the HTTP status in *code, or -1
- * after a transport failure, which r already records as a retry.
+ * One POST of the batch, gzipped when the output asks for it and the
+ * server has not refused it.  A server that does not take gzip answers 415,
+ * or 400 (it parsed the compressed bytes as line protocol): the batch goes
+ * again at once as plain text, and when that is not refused the same way,
+ * gzip is off for this output from then on (logged once, counted in
+ * coldchaind_output.gzip_refused).  0, or -1 after a transport failure.
  */
+static int influx_post(struct influx *ix, struct output *out, const char *data, size_t len, struct send_result *r,
+		       long *code, curl_off_t *retry_after)
+{
+	size_t gz = ix->gzip && !ix->gzip_off ? gzip_body(ix, data, len) : 0;
+
+	ix->influx_err[0] = '\0';
+	if (!gz)
+		return http_post(&ix->http, out, ix->hdr_plain, data, len, r, code, retry_after);
+	if (http_post(&ix->http, out, ix->hdr_gzip, (const char *)ix->gzbuf, gz, r, code, retry_after) < 0)
+		return -1;
+	if (*code != 415 && *code != 400)
+		return 0;
+	ix->influx_err[0] = '\0';
+	if (http_post(&ix->http, out, ix->hdr_plain, data, len, r, code, retry_after) < 0)
+		return -1;
+	if (*code != 415 && *code != 400) {
+		ix->gzip_off = 1;
+		output_count_gzip_refused(out);
+		log_warn("output %s: the server refuses gzip request bodies; sending them uncompressed "
+			 "(gzip = false avoids the retry after a restart)", ix->name);
+	}
+	return 0;
+}
+
 static void influx_send(void *be, struct output *out, const char *data, size_t len, size_t nlines,
 			struct send_result *r)
 {
 	struct influx *ix = be;
-	const char *body = data;
-	size_t body_len = len;
-	struct curl_slist *hdrs = ix->hdr_plain;
 	long code = 0;
 	curl_off_t retry_after = 0;
 	char msg[200];
 
-	if (ix->gzip) {
-		size_t gz = gzip_body(ix, data, len);
-		if (gz) {
-			body = (const char *)ix->gzbuf;
-			body_len = gz;
-			hdrs = ix->hdr_gzip;
-		}
-	}
-	ix->influx_err[0] = '\0';
-	if (http_post(&ix->http, out, hdrs, body, body_len, r, &code, &retry_after) < 0)
+	if (influx_post(ix, out, data, len, r, &code, &retry_after) < 0)
 		return;
 	if (ix->influx_err[0])
 		output_fmt(msg, sizeof(msg), "%s", ix->influx_err);

@@ -26,6 +26,12 @@
 #define LOG_EVERY_MS 30000     /* rate limit for repeated failure messages */
 #define BACKOFF_START_MS 1000
 #define READAHEAD_MIN_BYTES (4 * 1024 * 1024)
+/* Behind (the journal holds more than BEHIND_BATCHES grown batches for this
+ * output): a request carries up to BATCH_GROW times batch lines, still
+ * bounded by batch_bytes.  Fewer, larger requests cost a server sharing the
+ * box less per line (issue 18); caught up, a batch is batch lines again. */
+#define BATCH_GROW 4
+#define BEHIND_BATCHES 2
 
 /* Defaults for values a hand-built conf may leave at 0 (the loader, daemon/config/, fills them). */
 #define DEF_BATCH 5000
@@ -79,6 +85,7 @@ struct output {
 	size_t lines, bytes;
 	unsigned gen; /* bumped by each journal append (notify) */
 	int caught_up; /* the last read found nothing more in the journal */
+	int behind;    /* a backlog: batches grow (batch_limit) */
 	uint64_t commit_lsn, commit_seq;
 	int commit_dirty;
 	struct output_stats st;
@@ -304,7 +311,7 @@ static void on_journal(void *arg)
  */
 static void fill(struct output *o)
 {
-	size_t max_lines = 2 * (size_t)o->batch, max_bytes = 2 * o->batch_bytes;
+	size_t max_lines = 2 * (size_t)o->batch * (o->behind ? BATCH_GROW : 1), max_bytes = 2 * o->batch_bytes;
 
 	if (max_bytes < READAHEAD_MIN_BYTES)
 		max_bytes = READAHEAD_MIN_BYTES;
@@ -491,6 +498,25 @@ static void apply_result(struct output *o, size_t sent, struct send_result *r, i
 	}
 }
 
+/* Lines the next request may carry (under mu): batch, or BATCH_GROW times
+ * that while the journal holds a backlog and the server answers; looked at
+ * only when a full batch is read and more waits (the journal's lock, once
+ * per request).  Failing, the read-ahead stays two batches: what it holds
+ * outlives the journal's max_size, and an outage should not grow it. */
+static size_t batch_limit(struct output *o)
+{
+	struct journal_consumer_stats cs;
+	size_t b = (size_t)o->batch;
+
+	if (o->caught_up || !o->cons || o->lines < b || o->failures) {
+		o->behind = 0;
+		return b;
+	}
+	journal_consumer_get_stats(o->cons, &cs);
+	o->behind = cs.pending_lines >= (uint64_t)BEHIND_BATCHES * BATCH_GROW * b;
+	return o->behind ? b * BATCH_GROW : b;
+}
+
 static void *sender_main(void *arg)
 {
 	struct output *o = arg;
@@ -499,11 +525,12 @@ static void *sender_main(void *arg)
 	pthread_mutex_lock(&o->mu);
 	for (;;) {
 		int64_t now, until;
-		size_t limit = (size_t)o->batch, n, bytes;
+		size_t limit, n, bytes;
 		unsigned gen = o->gen;
 		struct send_result r;
 
 		fill(o);
+		limit = batch_limit(o);
 		now = now_ms(o);
 		if (o->ops->tick && !o->stopping && now >= o->next_tick) {
 			o->next_tick = now + OUTPUT_TICK_MS;
@@ -600,6 +627,13 @@ void output_count_request(struct output *o)
 {
 	pthread_mutex_lock(&o->mu);
 	o->st.requests++;
+	pthread_mutex_unlock(&o->mu);
+}
+
+void output_count_gzip_refused(struct output *o)
+{
+	pthread_mutex_lock(&o->mu);
+	o->st.gzip_refused++;
 	pthread_mutex_unlock(&o->mu);
 }
 

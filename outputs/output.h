@@ -39,6 +39,7 @@ struct output_stats {
 	uint64_t pending;  /* lines journaled, not yet delivered */
 	uint64_t pending_bytes;
 	uint64_t requests; /* HTTP requests made */
+	uint64_t gzip_refused; /* gzip bodies the server refused (then sent plain; outputs/influx.c) */
 	int unauthorised;  /* the server refuses our credentials (401/403) right now */
 	unsigned failures; /* consecutive failed attempts; 0 after a success (/healthz) */
 	int64_t last_ok_ms;    /* monotonic ms of the last success, 0 if never */

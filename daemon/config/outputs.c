@@ -59,6 +59,7 @@ const char *const start_names[] = { "end", "oldest", NULL };
 #define START_HELP "a new output (no position in the journal yet) starts with points journaled from now on " \
 		   "(end), or replays the whole journal first (oldest)"
 #define BATCH_BYTES_HELP "bytes per request (before gzip): a batch leaves at batch lines, batch_bytes or flush age"
+#define GZIP_HELP "gzip request bodies (a server refusing them, 415 or 400, gets plain text from then on)"
 #define QUARANTINE_HELP "file the lines the server refuses are appended to, each after a '#' line with the reason"
 
 enum { IK_NAME, IK_URL, IK_DATABASE, IK_CREATE_DATABASE, IK_RP, IK_USERNAME, IK_PASSWORD_FILE, IK_CA_FILE, IK_INSECURE, IK_GZIP,
@@ -86,7 +87,7 @@ static const struct key influx_keys[] = {
 	[IK_INSECURE] = { .name = "insecure", .kt = KT_BOOL, .off = OFF(cc_influx_conf, insecure), .def = "false",
 			  .help = "skip TLS certificate verification (logged loudly)" },
 	[IK_GZIP] = { .name = "gzip", .kt = KT_BOOL, .off = OFF(cc_influx_conf, gzip), .def = "false",
-		      .help = "gzip request bodies" },
+		      .help = GZIP_HELP },
 	[IK_BATCH] = { .name = "batch", .kt = KT_INT, .off = OFF(cc_influx_conf, batch), .def = "5000", .min = 1,
 		       .max = 100000, .help = "lines per request" },
 	[IK_FLUSH] = { .name = "flush", .kt = KT_DUR, .off = OFF(cc_influx_conf, flush_ms), .def = "1s", .min = 10,
@@ -124,7 +125,7 @@ static const struct key influx2_keys[] = {
 	[I2_INSECURE] = { .name = "insecure", .kt = KT_BOOL, .off = OFF(cc_influx_conf, insecure), .def = "false",
 			  .help = "skip TLS certificate verification (logged loudly)" },
 	[I2_GZIP] = { .name = "gzip", .kt = KT_BOOL, .off = OFF(cc_influx_conf, gzip), .def = "false",
-		      .help = "gzip request bodies" },
+		      .help = GZIP_HELP },
 	[I2_BATCH] = { .name = "batch", .kt = KT_INT, .off = OFF(cc_influx_conf, batch), .def = "5000", .min = 1,
 		       .max = 100000, .help = "lines per request" },
 	[I2_BATCH_BYTES] = { .name = "batch_bytes", .kt = KT_SIZE, .off = OFF(cc_influx_conf, batch_bytes), .def = "4M",

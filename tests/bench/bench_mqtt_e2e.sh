@@ -11,6 +11,13 @@
 # and for both runs where the machine's CPU went (broker, coldchaind,
 # influxd, and the whole machine from /proc/stat): on 2 cores the end-to-end
 # run shares them with influxd, which the broker-only run does not.
+# The CPU of every process of the run (publisher, mosquitto, coldchaind,
+# influxd) is printed side by side, with influxd's per point, so that the
+# ratio can be read on a machine where they share the cores (issue 18
+# target 6).  BENCH_GZIP=0|1 (default 0): the output's gzip bodies, which
+# cost coldchaind CPU and spare a loopback influxd nothing (it inflates
+# them), but are what a box writing to a remote InfluxDB would use.
+# BENCH_BATCH (default 5000): the output's batch.
 # The end is polled every 10 ms over one HTTP connection (a process started
 # per poll would itself take CPU from the run being measured).
 # Figures only, never pass/fail (not part of `make test`).
@@ -36,13 +43,42 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # all CPUs' busy and total ticks (/proc/stat "cpu" line)
 machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
-# cpu_line LABEL T0 T1 BROKER0 BROKER1 CC0 CC1 INFLUX0 INFLUX1 "BUSY0 TOT0" "BUSY1 TOT1"
+# cpu_line LABEL T0 T1 BROKER0 BROKER1 CC0 CC1 INFLUX0 INFLUX1 "BUSY0 TOT0" "BUSY1 TOT1" PUB_S POINTS
 cpu_line() {
 	awk -v l="$1" -v a="$2" -v b="$3" -v m0="$4" -v m1="$5" -v c0="$6" -v c1="$7" -v i0="$8" -v i1="$9" \
-		-v s0="${10}" -v s1="${11}" -v hz="$TICK" -v n="$(nproc)" 'BEGIN {
+		-v s0="${10}" -v s1="${11}" -v pub="${12:-0}" -v pts="${13:-0}" -v hz="$TICK" -v n="$(nproc)" 'BEGIN {
 		split(s0, x, " "); split(s1, y, " "); w = b - a
-		printf "             %s CPU in %.2f s: mosquitto %.2f s, coldchaind %.2f s, influxd %.2f s; machine busy %.0f %% of %d cores\n",
-			l, w, (m1 - m0) / hz, (c1 - c0) / hz, (i1 - i0) / hz, 100 * (y[1] - x[1]) / (y[2] - x[2]), n }'
+		pp = ""
+		if (pts > 0) pp = sprintf(" (%.2f µs per point)", (i1 - i0) / hz * 1e6 / pts)
+		printf "             %s CPU in %.2f s: publisher %.2f s, mosquitto %.2f s, coldchaind %.2f s, influxd %.2f s%s; machine busy %.0f %% of %d cores\n",
+			l, w, pub, (m1 - m0) / hz, (c1 - c0) / hz, (i1 - i0) / hz, pp,
+			100 * (y[1] - x[1]) / (y[2] - x[2]), n }'
+}
+# pub_cpu FILE: the publisher's CPU seconds from its summary line ("CPU 1.53 s")
+pub_cpu() { sed -n 's/.*, CPU \([0-9.]*\) s.*$/\1/p' "$1"; }
+# thread_ticks PID: "name:ticks" of each thread (utime + stime)
+thread_ticks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk -v n="$(tr ' :' '_.' <"$t/comm")" '{ printf "%s:%d ", n, $14 + $15 }' "$t/stat" 2>/dev/null
+	done
+}
+# thread_line BEFORE AFTER: coldchaind's threads by CPU seconds in the run
+thread_line() {
+	awk -v a="$1" -v b="$2" -v hz="$TICK" 'BEGIN {
+		n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, ":"); t0[kv[1]] += kv[2] }
+		n = split(b, y, " "); for (i = 1; i <= n; i++) { split(y[i], kv, ":"); t1[kv[1]] += kv[2] }
+		s = ""; for (k in t1) if (t1[k] - t0[k] > 0) s = s sprintf(" %s %.2f s,", k, (t1[k] - t0[k]) / hz)
+		print "             coldchaind threads:" s }'
+}
+# influx_writes: influxd's own count of /write requests and points
+# written (/debug/vars "httpd": writeReq, pointsWrittenOK)
+influx_writes() {
+	curl -sS --max-time 10 "$(influx_url)/debug/vars" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+h = [v for k, v in d.items() if k.startswith("httpd")][0]["values"]
+print(h.get("writeReq", 0), h.get("pointsWrittenOK", 0))' 2>/dev/null || echo "0 0"
 }
 # wait_point QUERY: polls InfluxDB every 10 ms until QUERY returns a row,
 # over one kept-alive HTTP connection (a curl per poll cost more CPU than
@@ -90,15 +126,18 @@ broker_run() {
 	got=$(($(wc -l <"$out") - 1))
 	BROKER_RATE=$(rate "$got" "$t0" "$t1")
 	echo "  broker   QoS $q: $got of $N messages to mosquitto_sub in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s: $BROKER_RATE msg/s  [publisher: $(cut -d: -f2 "$T/pub-broker-$q.txt" | sed 's/^ *//')]"
-	cpu_line "broker run" "$t0" "$t1" "$m0" "$m1" 0 0 "$i0" "$i1" "$s0" "$s1"
 	SUB_CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$T/sub-cpu-$q.txt")
-	echo "             publisher $(sed -n 's/.*, CPU \(.*\)$/\1/p' "$T/pub-broker-$q.txt"), mosquitto_sub $SUB_CPU s"
+	cpu_line "broker run" "$t0" "$t1" "$m0" "$m1" 0 0 "$i0" "$i1" "$s0" "$s1" "$(pub_cpu "$T/pub-broker-$q.txt")"
+	# what the run's own processes took: publisher, mosquitto, mosquitto_sub
+	BROKER_CPU=$(awk -v p="$(pub_cpu "$T/pub-broker-$q.txt")" -v m=$((m1 - m0)) -v s="$SUB_CPU" -v hz="$TICK" \
+		'BEGIN { printf "%.2f", p + m / hz + s }')
+	echo "             mosquitto_sub $SUB_CPU s"
 }
 
 # e2e_run QOS [json]: json: every message JSON with a time field (issue 18
 # target 1)
 e2e_run() {
-	local q=$1 mode=${2:-mixed} npoints=$NPOINTS io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
+	local q=$1 mode=${2:-mixed} npoints=$NPOINTS w0 w1 th0 th1 io0 io1 t0 t0ns t1 tp c0 c1 pts hwm rss_end perf_pid m0 m1 i0 i1 s0 s1
 	DAEMON_LOG=$T/coldchaind-$q.log
 	{
 		config_head
@@ -112,7 +151,8 @@ mqtt = {
   );
 };
 outputs = {
-  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = 5000; flush = "200ms"; } );
+  influxdb = ( { name = "bench"; url = "$(influx_url)"; database = "$INFLUX_DB"; batch = ${BENCH_BATCH:-5000}; flush = "200ms";
+                 gzip = $([ "${BENCH_GZIP:-0}" = 1 ] && echo true || echo false); } );
 };
 CONF
 	} >"$DAEMON_CONF"
@@ -120,9 +160,10 @@ CONF
 	LOG_LEVEL=info start_daemon
 	wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
 	t0ns=$(date +%s%N)
+	w0=$(influx_writes)
 	m0=$(cpu_ticks "$MQTT_PID") i0=$(cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
 	t0=$(now_s)
-	c0=$(cpu_ticks "$DAEMON_PID")
+	c0=$(cpu_ticks "$DAEMON_PID") th0=$(thread_ticks "$DAEMON_PID")
 	io0=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	# BENCH_PERF=DIR: a perf profile of coldchaind during the run, in DIR
 	if [ -n "${BENCH_PERF:-}" ]; then
@@ -138,13 +179,14 @@ CONF
 		return 1
 	fi
 	t1=$(now_s)
-	c1=$(cpu_ticks "$DAEMON_PID")
+	c1=$(cpu_ticks "$DAEMON_PID") th1=$(thread_ticks "$DAEMON_PID")
 	io1=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	m1=$(cpu_ticks "$MQTT_PID") i1=$(cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
 	if [ -n "${BENCH_PERF:-}" ]; then
 		kill -INT "$perf_pid"
 		wait "$perf_pid"
 	fi
+	w1=$(influx_writes)
 	hwm=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$DAEMON_PID/status")
 	rss_end=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$DAEMON_PID/status")
 	pts=$(influx_query "SELECT count(value) FROM temperature, humidity WHERE time >= $t0ns" | influx_rows |
@@ -162,8 +204,18 @@ CONF
 	if [ "$mode" = json ]; then
 		echo "  JSON QoS $q: cpu per point $(awk -v c=$((c1 - c0)) -v t="$TICK" -v p="$pts" 'BEGIN { printf "%.1f", c / t * 1e6 / p }') µs (target ≤ 5 µs)"
 	fi
-	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1"
-	echo "             publisher $(sed -n 's/.*, CPU \(.*\)$/\1/p' "$T/pub-e2e-$q.txt");" \
+	cpu_line "end-to-end run" "$t0" "$t1" "$m0" "$m1" "$c0" "$c1" "$i0" "$i1" "$s0" "$s1" "$(pub_cpu "$T/pub-e2e-$q.txt")" "$pts"
+	thread_line "$th0" "$th1"
+	# On a machine shared with other work the wall-clock ratio above moves
+	# with the load; both runs keep two cores busy, so the ratio of the CPU
+	# their own processes took is the rate ratio on two cores they alone use
+	# (the same messages as the broker run: not the JSON-only run).
+	[ "$mode" = json ] || echo "             QoS $q CPU ratio: broker run $BROKER_CPU s (publisher, mosquitto, mosquitto_sub) / end-to-end" \
+		"$(awk -v p="$(pub_cpu "$T/pub-e2e-$q.txt")" -v m=$((m1 - m0)) -v c=$((c1 - c0)) -v i=$((i1 - i0)) -v hz="$TICK" -v b="$BROKER_CPU" \
+			'BEGIN { e = p + (m + c + i) / hz; printf "%.2f s (publisher, mosquitto, coldchaind, influxd) = %.0f %% (target >= 90 %%)", e, 100 * b / e }')"
+	echo "             influxd: $(awk -v a="$w0" -v b="$w1" 'BEGIN { split(a, x, " "); split(b, y, " "); r = y[1] - x[1]
+		printf "%d write requests, %.0f points per request", r, (r > 0 ? (y[2] - x[2]) / r : 0) }');" \
+		"gzip bodies: $([ "${BENCH_GZIP:-0}" = 1 ] && echo on || echo off);" \
 		"the last point was queryable $(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%.0f", 1000 * (b - a) }') ms after the publisher finished"
 	echo "             coldchaind took $(awk -v c=$((c1 - c0)) -v t="$TICK" -v s="$SUB_CPU" 'BEGIN { printf "%.0f %%", 100 * c / t / s }')" \
 		"of the CPU mosquitto_sub took to receive the same messages (and print them); influxd's CPU is what the broker run did not need"

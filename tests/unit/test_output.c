@@ -750,6 +750,47 @@ static void test_v2_request_is_exactly_path_org_bucket_token_and_gzip_body(void)
 	fx_teardown(&f);
 }
 
+/* A backlog (the journal holds more than 8 batches for the output) goes in
+ * requests of up to 4 x batch lines, still in order and each line once;
+ * caught up, requests carry batch lines again (issue 18: fewer requests
+ * for a server sharing the box). */
+static void test_a_backlog_goes_in_grown_batches_then_batch_again(void)
+{
+	struct fx f;
+	struct output_stats st;
+	char line[32], *want = NULL, *got = NULL;
+	size_t wl = 0, gl = 0, most = 0, n, last = 0;
+	FILE *w = open_memstream(&want, &wl), *g = open_memstream(&got, &gl);
+
+	fx_serve(&f, NULL, 0, reply(204), 5);
+	f.c.start_oldest = 1;
+	for (int i = 0; i < 120; i++) { /* one record a line, before the output starts */
+		snprintf(line, sizeof(line), "m v=%d %d\n", i, i);
+		enqueue_str(NULL, line);
+		fputs(line, w);
+	}
+	fclose(w);
+	fx_start(&f, output_influx_new(&f.c));
+	CHECK(wait_stats(f.o, written_is, 120, &st));
+	n = stub_count(&f.s);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		for (const char *p = f.s.req[i].body; (p = strchr(p, '\n')) != NULL; p++)
+			k++;
+		most = k > most ? k : most;
+		last = k;
+		fputs(f.s.req[i].body, g);
+	}
+	fclose(g);
+	CHECK_INT(most, 20);          /* grown to 4 x batch */
+	CHECK(n < 120 / 5);           /* fewer requests than batch-sized ones */
+	CHECK(last > 0 && last <= 5); /* caught up: batch lines again */
+	CHECK_STR(got, want);         /* in order, each line once */
+	free(want);
+	free(got);
+	fx_teardown(&f);
+}
+
 static void test_batches_are_cut_by_bytes(void)
 {
 	struct fx f;
@@ -1055,6 +1096,7 @@ int main(void)
 	RUNJ(test_a_connection_reset_is_retried_without_loss);
 	RUNJ(test_v2_request_is_exactly_path_org_bucket_token_and_gzip_body);
 	RUNJ(test_batches_are_cut_by_bytes);
+	RUNJ(test_a_backlog_goes_in_grown_batches_then_batch_again);
 	RUNJ(test_an_unattributed_400_is_bisected_to_the_bad_line);
 	RUNJ(test_413_splits_the_batch_in_halves);
 	RUNJ(test_413_on_a_single_line_rejects_only_that_line);
