@@ -219,13 +219,23 @@ static const char *socket_path(const struct opts *o, char **owned)
 	struct cc_config *cfg = NULL;
 	struct cc_errors e = { 0 };
 	const char *conf = o->conf ? o->conf : DEFAULT_CONF;
+	int rc;
 
 	*owned = NULL;
 	if (o->sock)
 		return o->sock;
 	if (!o->conf && access(conf, R_OK) != 0)
 		return default_socket();
-	if (config_load(conf, &cfg, &e) < 0) {
+	/* two keys, not the whole file: a hub's configuration is megabytes */
+	rc = config_peek_socket(conf, owned, &e);
+	if (rc == -ENOENT) {
+		errors_free(&e);
+		rc = config_load(conf, &cfg, &e);
+		if (rc == 0)
+			*owned = xstrdup(cfg->control.socket);
+		config_free(cfg);
+	}
+	if (rc < 0) {
 		if (o->conf) {
 			errors_print(&e, stderr);
 			errors_free(&e);
@@ -234,8 +244,7 @@ static const char *socket_path(const struct opts *o, char **owned)
 		errors_free(&e);
 		return default_socket();
 	}
-	*owned = xstrdup(cfg->control.socket);
-	config_free(cfg);
+	errors_free(&e);
 	return *owned;
 }
 
