@@ -163,16 +163,27 @@ size_t jsonw_fmt_num(double v, char *out)
 
 	if (!isfinite(v))
 		return (size_t)snprintf(out, 32, "null");
-	/* cJSON: integers in int's range by %d (so -0 is "0") */
+	if (v == 0 && signbit(v)) /* as cJSON writes it */
+		return (size_t)snprintf(out, 32, "-0");
+	/* integers in int's range by %d, as cJSON */
 	if (v >= INT_MIN && v <= INT_MAX && v == (double)(int)v)
 		return (size_t)snprintf(out, 32, "%d", (int)v);
 	n = (int)fmt_decimal(v, out);
 	if (n > 0)
 		return (size_t)n;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(out, 32, "%1.*g", prec, v);
-		if (prec == 17 || strtod(out, NULL) == v)
-			break;
+	n = snprintf(out, 32, "%1.15g", v);
+	if (strtod(out, NULL) == v)
+		return (size_t)n;
+	/* 16 digits when they read back and are shorter than 17 (near 1e16
+	 * the 16-digit form takes an exponent the 17-digit one does not) */
+	{
+		char b16[32];
+		int n16 = snprintf(b16, sizeof(b16), "%1.16g", v);
+		n = snprintf(out, 32, "%1.17g", v);
+		if (n16 < n && strtod(b16, NULL) == v) {
+			memcpy(out, b16, (size_t)n16 + 1);
+			n = n16;
+		}
 	}
 	return (size_t)n;
 }
