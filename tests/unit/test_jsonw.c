@@ -173,7 +173,7 @@ static struct cc_config *hub_config(void)
 
 	fprintf(f, "site = \"hub\"; state_dir = \"%s\";\n"
 		   "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
-		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"0s\"; };\n"
+		   "  limits = { band_low = 2.5; band_high = 6.25; warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"0s\"; };\n"
 		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
 		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
 		   "alarms = { stale_after = \"1d\"; };\n"
