@@ -70,24 +70,62 @@ static void put(struct jsonw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
+/* The length of the valid UTF-8 sequence at p (no overlongs, surrogates or
+ * code points past U+10FFFF), 0 when p does not start one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	uint32_t cp;
+	size_t k;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		k = 1, cp = p[0] & 0x1fu;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		k = 2, cp = p[0] & 0x0fu;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		k = 3, cp = p[0] & 0x07u;
+	else
+		return 0;
+	for (size_t i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* the NUL ends it here too */
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return k + 1;
+}
+
 /* As cJSON's print_string_ptr: ", \ and the five short escapes, other
- * bytes below 0x20 as \u00xx, everything else (UTF-8, DEL) as it is. */
+ * bytes below 0x20 as \u00xx, UTF-8 and DEL as they are; and, as the
+ * control socket has always sent it, a byte that is not valid UTF-8 (names
+ * from the configuration can hold any) as \ufffd. */
 static void put_string(struct jsonw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 2;
+	size_t n = 2, k;
 	char *o;
 
 	for (const unsigned char *q = p; *q; q++)
-		n += *q == '"' || *q == '\\' ? 2 : *q < 0x20 ? 6 : 1;
+		n += *q == '"' || *q == '\\' || *q < 0x20 || *q >= 0x80 ? 6 : 1;
 	if (reserve(w, n) < 0)
 		return;
 	o = w->buf + w->len;
 	*o++ = '"';
 	for (; *p; p++) {
-		if (*p >= 0x20 && *p != '"' && *p != '\\') {
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
 			*o++ = (char)*p;
+			continue;
+		}
+		if (*p >= 0x80) {
+			if ((k = utf8_len(p)) > 0) {
+				memcpy(o, p, k);
+				o += k;
+				p += k - 1;
+			} else {
+				memcpy(o, "\\ufffd", 6);
+				o += 6;
+			}
 			continue;
 		}
 		*o++ = '\\';

@@ -2,9 +2,11 @@
  * large to build as a cJSON tree first (the engine's status at a hub).
  * Pure: no I/O.  Its text is what cJSON_PrintUnformatted writes for the same
  * values (strings escaped as cJSON does, NaN and infinities as null), except
- * that a number cJSON would print lossily (%1.15g accepted within an
- * epsilon, e.g. 0.1 + 0.2 as 0.3) is printed with the shortest digits that
- * read back as the same double. */
+ * that a byte that is not valid UTF-8 is written \ufffd (as the control
+ * socket's replies always had it) and that a number is printed with the
+ * fewest digits that read back as the same double: cJSON's own %1.15g when
+ * that is exact, else 16 or 17 digits (cJSON accepts %1.15g within an
+ * epsilon: 0.1 + 0.2 as 0.3, another double). */
 #ifndef CC_JSONW_H
 #define CC_JSONW_H
 

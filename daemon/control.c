@@ -735,8 +735,7 @@ static cJSON *status_reply(struct engine *eng, const struct cc_config *cfg, cons
 		*rep = NULL;
 		return err_new("internal", NULL, "out of memory");
 	}
-	*rep = reply_utf8(*rep);
-	return *rep ? NULL : err_new("internal", NULL, "out of memory");
+	return NULL; /* jsonw writes invalid UTF-8 as \ufffd itself */
 }
 
 char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)

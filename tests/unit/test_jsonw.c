@@ -39,7 +39,7 @@ static void test_jsonw_strings_escape_as_cjson_does(void)
 {
 	const char *cases[] = { "", "plain", "quote \" and backslash \\ and slash /", "tab\tnl\ncr\rbs\bff\f",
 				"\x01\x02\x1f\x7f end", "Phòng lạnh Bố Hạ: nhiệt độ cao 8,0 °C", "emoji \xf0\x9f\x8d\x8b",
-				"bad utf8 \xff\xfe as is", "</script><b>&amp;", "\\u0000 literal" };
+				"</script><b>&amp;", "\\u0000 literal" };
 	char ctl[40];
 
 	for (int i = 1; i < 32; i++)
@@ -51,6 +51,14 @@ static void test_jsonw_strings_escape_as_cjson_does(void)
 		CHECK_STR(a, b);
 		free(a);
 		cJSON_free(b);
+	}
+	/* bytes that are not UTF-8 (a name from the configuration): U+FFFD each,
+	 * as control.c's replies had them (overlong, surrogate, past U+10FFFF,
+	 * cut short) */
+	{
+		char *a = jsonw_text_str("bad \xff\xfe \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe1\x80 \xc3\xa9");
+		CHECK_STR(a, "\"bad \\ufffd\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd \xc3\xa9\"");
+		free(a);
 	}
 }
 
