@@ -126,6 +126,10 @@ struct cJSON *engine_status_json(struct engine *e, int rooms);
  * is shown only without a room filter and when site is the root's. */
 struct engine_status_filter {
 	const char *site, *room;
+	/* engine_status_json_filtered only: each room's "lots" array left out,
+	 * "nlots" and "remaining_h_min" (its lots' least remaining life, null
+	 * when none has one) instead: the hub's overview table */
+	int brief;
 };
 struct jsonw;
 /* engine_status_json of the rooms f lets through (f NULL: all). */

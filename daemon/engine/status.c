@@ -155,6 +155,24 @@ static cJSON *lot_json(const struct elot *l, const struct eroom *r)
 	return y;
 }
 
+/* A room's lots in brief: how many, and the least remaining life. */
+static void room_brief(cJSON *x, const struct eroom *r)
+{
+	double least = NAN;
+
+	for (size_t j = 0; j < r->nlots; j++) {
+		const struct elot *l = &r->lots[j];
+		double rem;
+		if (!l->prof || l->prof->model == CC_MODEL_NONE)
+			continue;
+		rem = lot_remaining_h(&l->s, &l->p, lots_air_now(l, r));
+		if (isfinite(rem) && !(rem >= least))
+			least = rem;
+	}
+	cJSON_AddNumberToObject(x, "nlots", (double)r->nlots);
+	add_num(x, "remaining_h_min", least);
+}
+
 static cJSON *rooms_json(struct engine *e, int64_t now, const struct engine_status_filter *f)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -186,9 +204,14 @@ static cJSON *rooms_json(struct engine *e, int64_t now, const struct engine_stat
 			cJSON_AddItemToArray(rd, y);
 		}
 		cJSON_AddItemToObject(x, "readings", rd);
-		for (size_t j = 0; j < r->nlots; j++)
-			cJSON_AddItemToArray(lots, lot_json(&r->lots[j], r));
-		cJSON_AddItemToObject(x, "lots", lots);
+		if (f && f->brief) {
+			cJSON_Delete(lots);
+			room_brief(x, r);
+		} else {
+			for (size_t j = 0; j < r->nlots; j++)
+				cJSON_AddItemToArray(lots, lot_json(&r->lots[j], r));
+			cJSON_AddItemToObject(x, "lots", lots);
+		}
 		cJSON_AddItemToArray(arr, x);
 	}
 	return arr;

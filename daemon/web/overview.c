@@ -72,13 +72,16 @@ static void hub_row(FILE *o, int L, const struct hub_room *r)
 {
 	const cJSON *lot, *t = pages_reading(r->room, "temperature"), *h = pages_reading(r->room, "humidity");
 	const cJSON *lots = cJSON_GetObjectItemCaseSensitive(r->room, "lots");
-	double least = NAN;
+	double least = pages_num(r->room, "remaining_h_min"), nlots = pages_num(r->room, "nlots");
 	char id[128];
 
-	cJSON_ArrayForEach(lot, lots) {
-		double rem = pages_num(lot, "remaining_h");
-		if (isfinite(rem) && !(rem >= least))
-			least = rem;
+	if (lots) { /* a full status (tests); the page asks for it in brief */
+		nlots = cJSON_GetArraySize(lots);
+		cJSON_ArrayForEach(lot, lots) {
+			double rem = pages_num(lot, "remaining_h");
+			if (isfinite(rem) && !(rem >= least))
+				least = rem;
+		}
 	}
 	web_dom_id(r->name, id, sizeof(id));
 	fprintf(o, "<tr id=\"room-%s\" data-room=\"", id);
@@ -92,7 +95,9 @@ static void hub_row(FILE *o, int L, const struct hub_room *r)
 	web_num(o, L, t ? pages_num(t, "value") : NAN, 1, "°C");
 	fputs("</td><td class=\"rh\">", o);
 	web_num(o, L, h ? pages_num(h, "value") : NAN, 0, "%");
-	fprintf(o, "</td><td>%d</td><td class=\"remaining\">", cJSON_GetArraySize(lots));
+	fputs("</td><td class=\"lots\">", o);
+	web_num(o, L, nlots, 0, NULL);
+	fputs("</td><td class=\"remaining\">", o);
 	web_num(o, L, least, 0, "h");
 	fputs("</td></tr>", o);
 }

@@ -200,11 +200,18 @@ int web_page_overview(struct web_req *req)
 {
 	struct web_page p;
 	const char *site = site_arg(req);
-	struct engine_status_filter f = { site, NULL };
-	cJSON *st = engine_status_json_filtered(web_engine(req), 1, site ? &f : NULL), *room;
+	/* a hub's rooms in brief (no lot objects: 10,000 of them would be most
+	 * of the time under the engine's lock); a packhouse's again in full */
+	struct engine_status_filter f = { site, NULL, 1 };
+	cJSON *st = engine_status_json_filtered(web_engine(req), 1, &f), *room;
 	const cJSON *rooms = cJSON_GetObjectItemCaseSensitive(st, "rooms");
 	int L = req->lang_id;
 
+	if (st && !site && cJSON_GetArraySize(rooms) <= WEB_OVERVIEW_PAGE) {
+		cJSON_Delete(st);
+		st = engine_status_json(web_engine(req), 1);
+		rooms = cJSON_GetObjectItemCaseSensitive(st, "rooms");
+	}
 	if (!st)
 		return web_error(req, 503, "the engine is not running (reloading?)");
 	if (web_page_begin(&p, req) < 0) {

@@ -244,8 +244,8 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 	static struct cc_channel ch[150];
 	static char ids[150][40];
 	struct engine *E;
-	struct engine_status_filter site = { "s007", NULL }, room = { NULL, "s010/r\"10\t" }, hub = { "hub", NULL },
-				     none = { "nowhere", NULL };
+	struct engine_status_filter site = { "s007", NULL, 0 }, room = { NULL, "s010/r\"10\t", 0 }, hub = { "hub", NULL, 0 },
+				     none = { "nowhere", NULL, 0 }, brief = { "s007", NULL, 1 };
 	cJSON *st;
 	char b[64];
 
@@ -263,6 +263,18 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 	st = engine_status_json_filtered(E, 0, &site);
 	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(st, "alarms")) > 0); /* s007/r7: 12.3 over 10 */
 	cJSON_Delete(st);
+	{ /* brief (the web overview): each room's lot count and least remaining life, no lots */
+		cJSON *full = engine_status_json_filtered(E, 1, &site), *br = engine_status_json_filtered(E, 1, &brief);
+		const cJSON *fr = cJSON_GetArrayItem(cJSON_GetObjectItem(full, "rooms"), 0);
+		const cJSON *bw = cJSON_GetArrayItem(cJSON_GetObjectItem(br, "rooms"), 0);
+		double r0 = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fr, "lots"), 0), "remaining_h")->valuedouble;
+		double r1 = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fr, "lots"), 1), "remaining_h")->valuedouble;
+		CHECK(cJSON_GetObjectItem(bw, "lots") == NULL);
+		CHECK_INT(cJSON_GetObjectItem(bw, "nlots")->valuedouble, 2);
+		CHECK(cJSON_GetObjectItem(bw, "remaining_h_min")->valuedouble == (r0 < r1 ? r0 : r1));
+		cJSON_Delete(full);
+		cJSON_Delete(br);
+	}
 	CHECK_STR(engine_room_site(cfg, "s1/a/b", b, sizeof(b)), "s1");
 	CHECK_STR(engine_room_site(cfg, "/x", b, sizeof(b)), "hub");
 	CHECK_STR(engine_room_site(cfg, NULL, b, sizeof(b)), "hub");
