@@ -506,6 +506,10 @@ static void print_summary(const cJSON *rep)
 			crit += strcmp(js(a, "severity"), "critical") == 0;
 		}
 	}
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rep, "rooms_total"))) { /* the daemon sent the open ones */
+		rooms = (int)jnumber(rep, "rooms_total");
+		lots = (int)jnumber(rep, "lots_total");
+	}
 	printf("%d rooms, %d lots; alarms: %d active (%d critical), %d acknowledged, %d shelved\n", rooms, lots, act,
 	       crit, acked, shelved);
 }
@@ -537,11 +541,16 @@ static void print_status(const cJSON *rep)
 	const cJSON *r, *x, *rooms = cJSON_GetObjectItemCaseSensitive(rep, "rooms");
 	const char **set = NULL;
 	size_t nset = 0;
-	int nl = 0, nrooms = cJSON_GetArraySize(rooms), shown = 0;
+	int nl = 0, nrooms = cJSON_GetArraySize(rooms), shown = 0, cut;
 
 	printf("site %s (coldchaind pid %.0f)\n", js(rep, "site"), jnumber(rep, "pid"));
 	print_summary(rep);
-	if (!status_filtered && nrooms > STATUS_FULL_MAX)
+	/* a daemon of this version sent only the open rooms (rooms_total); an
+	 * older one all of them */
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rep, "rooms_total")))
+		nrooms = (int)jnumber(rep, "rooms_total");
+	cut = !status_filtered && nrooms > STATUS_FULL_MAX;
+	if (cut)
 		set = open_rooms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"), &nset);
 	printf("\n%-10s %-22s %-28s %9s %7s  %s\n", "ROOM", "READING", "CHANNEL", "VALUE", "AGE", "QUALITY");
 	cJSON_ArrayForEach(r, rooms)
@@ -562,7 +571,7 @@ static void print_status(const cJSON *rep)
 		if (!any)
 			printf("%-10s (no channels)\n", js(r, "name"));
 	}
-	if (set)
+	if (cut)
 		printf("(the %d rooms of %d with an active or acknowledged alarm: --site SITE or --room ROOM for others,"
 		       " --json for all)\n", shown, nrooms);
 	printf("\n%-16s %-10s %-14s %9s %12s %12s %8s  %s\n", "LOT", "ROOM", "PRODUCT", "CONSUMED", "REMAINING",
@@ -947,6 +956,9 @@ static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char 
 		cJSON_AddStringToObject(req, "at", o->at);
 	if (o->site)
 		cJSON_AddStringToObject(req, "site", o->site);
+	/* the table of a hub needs only the rooms with an alarm: megabytes less */
+	if (strcmp(c->cmd, "status") == 0 && !o->json && !o->site && !o->room)
+		cJSON_AddNumberToObject(req, "open_past", STATUS_FULL_MAX);
 	if (o->note)
 		cJSON_AddStringToObject(req, "note", o->note);
 	if (o->user)

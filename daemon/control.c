@@ -711,9 +711,14 @@ static cJSON *notify_test(const cJSON *req, const char *user, int *defer)
  * reply. */
 static cJSON *status_reply(struct engine *eng, const struct cc_config *cfg, const cJSON *req, int rooms, char **rep)
 {
-	struct engine_status_filter f = { str_arg(req, "site"), str_arg(req, "room"), 0 };
+	struct engine_status_filter f = { str_arg(req, "site"), str_arg(req, "room"), 0, 0 };
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "open_past");
 	struct jsonw w;
 	int rc;
+
+	if (op && (!cJSON_IsNumber(op) || !(op->valuedouble >= 1 && op->valuedouble <= 1e6)))
+		return err_new("bad_request", NULL, "\"open_past\" must be a number of rooms from 1 to 1000000");
+	f.open_past = op ? (int)op->valuedouble : 0;
 
 	if ((cJSON_GetObjectItemCaseSensitive(req, "site") && !name_ok(f.site, 255)) ||
 	    (cJSON_GetObjectItemCaseSensitive(req, "room") && !name_ok(f.room, 255)))
@@ -723,7 +728,7 @@ static cJSON *status_reply(struct engine *eng, const struct cc_config *cfg, cons
 	jsonw_init(&w);
 	jsonw_obj_begin(&w, NULL);
 	jsonw_bool(&w, "ok", 1);
-	rc = engine_status_write(eng, rooms, f.site || f.room ? &f : NULL, &w);
+	rc = engine_status_write(eng, rooms, f.site || f.room || f.open_past ? &f : NULL, &w);
 	if (rooms)
 		jsonw_num(&w, "pid", (double)getpid());
 	if (cfg && cfg->timezone)

@@ -130,6 +130,11 @@ struct engine_status_filter {
 	 * "nlots" and "remaining_h_min" (its lots' least remaining life, null
 	 * when none has one) instead: the hub's overview table */
 	int brief;
+	/* engine_status_write only, when > 0: past this many rooms (those the
+	 * filter lets through) only the rooms with an open alarm (active or
+	 * acknowledged, not shelved) are written, and "rooms_total" and
+	 * "lots_total" count them all (coldchainctl's text at a hub) */
+	int open_past;
 };
 struct jsonw;
 /* engine_status_json of the rooms f lets through (f NULL: all). */

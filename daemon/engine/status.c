@@ -340,6 +340,56 @@ static void room_write(struct engine *e, const struct eroom *r, int64_t now, str
 	jsonw_obj_end(w);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The rooms of the open alarms (active or acknowledged, not shelved),
+ * sorted for bsearch; NULL when out of memory. */
+static const char **open_rooms(const struct engine *e, int64_t now, size_t *n)
+{
+	const char **v = malloc((e->nalarms + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		enum alarm_state st = alarm_state(&ea->a);
+		if (ea->room && !alarm_is_shelved(&ea->a, now) && (st == ALARM_ACTIVE_UNACKED || st == ALARM_ACTIVE_ACKED))
+			v[(*n)++] = ea->room;
+	}
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_name);
+	return v;
+}
+
+/* The "rooms" array (of the open ones past f->open_past, with the totals). */
+static void rooms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, struct jsonw *w)
+{
+	const char **open = NULL;
+	size_t nopen = 0, nrooms = 0, nlots = 0;
+
+	for (size_t i = 0; i < e->nrooms; i++)
+		if (room_wanted(e, f, e->rooms[i].rc->name)) {
+			nrooms++;
+			nlots += e->rooms[i].nlots;
+		}
+	if (f && f->open_past > 0 && nrooms > (size_t)f->open_past && !(open = open_rooms(e, now, &nopen)))
+		w->err = -ENOMEM;
+	jsonw_arr_begin(w, "rooms");
+	for (size_t i = 0; i < e->nrooms; i++) {
+		const char *name = e->rooms[i].rc->name;
+		if (room_wanted(e, f, name) && (!open || bsearch(&name, open, nopen, sizeof(*open), cmp_name)))
+			room_write(e, &e->rooms[i], now, w);
+	}
+	jsonw_arr_end(w);
+	if (f && f->open_past > 0) {
+		jsonw_num(w, "rooms_total", (double)nrooms);
+		jsonw_num(w, "lots_total", (double)nlots);
+	}
+	free(open);
+}
+
 int engine_status_write(struct engine *e, int rooms, const struct engine_status_filter *f, struct jsonw *w)
 {
 	int64_t now = time_now_ns() / 1000000;
@@ -348,13 +398,8 @@ int engine_status_write(struct engine *e, int rooms, const struct engine_status_
 		return -ESRCH;
 	pthread_mutex_lock(&e->lock);
 	jsonw_str(w, "site", e->cfg->site);
-	if (rooms) {
-		jsonw_arr_begin(w, "rooms");
-		for (size_t i = 0; i < e->nrooms; i++)
-			if (room_wanted(e, f, e->rooms[i].rc->name))
-				room_write(e, &e->rooms[i], now, w);
-		jsonw_arr_end(w);
-	}
+	if (rooms)
+		rooms_write(e, now, f, w);
 	alarms_write(e, now, f, w);
 	pthread_mutex_unlock(&e->lock);
 	return w->err;

@@ -202,7 +202,7 @@ int web_page_overview(struct web_req *req)
 	const char *site = site_arg(req);
 	/* a hub's rooms in brief (no lot objects: 10,000 of them would be most
 	 * of the time under the engine's lock); a packhouse's again in full */
-	struct engine_status_filter f = { site, NULL, 1 };
+	struct engine_status_filter f = { site, NULL, 1, 0 };
 	cJSON *st = engine_status_json_filtered(web_engine(req), 1, &f), *room;
 	const cJSON *rooms = cJSON_GetObjectItemCaseSensitive(st, "rooms");
 	int L = req->lang_id;

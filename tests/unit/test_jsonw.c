@@ -244,8 +244,8 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 	static struct cc_channel ch[150];
 	static char ids[150][40];
 	struct engine *E;
-	struct engine_status_filter site = { "s007", NULL, 0 }, room = { NULL, "s010/r\"10\t", 0 }, hub = { "hub", NULL, 0 },
-				     none = { "nowhere", NULL, 0 }, brief = { "s007", NULL, 1 };
+	struct engine_status_filter site = { "s007", NULL, 0, 0 }, room = { NULL, "s010/r\"10\t", 0, 0 }, hub = { "hub", NULL, 0, 0 },
+				     none = { "nowhere", NULL, 0, 0 }, brief = { "s007", NULL, 1, 0 };
 	cJSON *st;
 	char b[64];
 
@@ -274,6 +274,35 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 		CHECK(cJSON_GetObjectItem(bw, "remaining_h_min")->valuedouble == (r0 < r1 ? r0 : r1));
 		cJSON_Delete(full);
 		cJSON_Delete(br);
+	}
+	{ /* open_past (coldchainctl's text at a hub): only rooms with an open alarm, the totals of all */
+		struct engine_status_filter op = { NULL, NULL, 0, 100 };
+		struct jsonw w;
+		cJSON *x, *r, *a;
+		int ok = 1, n = 0;
+		jsonw_init(&w);
+		jsonw_obj_begin(&w, NULL);
+		CHECK_INT(engine_status_write(E, 1, &op, &w), 0);
+		jsonw_obj_end(&w);
+		{
+			char *t = jsonw_take(&w, NULL);
+			x = cJSON_Parse(t);
+			free(t);
+		}
+		CHECK_INT(cJSON_GetObjectItem(x, "rooms_total")->valuedouble, 151);
+		CHECK_INT(cJSON_GetObjectItem(x, "lots_total")->valuedouble, 300);
+		cJSON_ArrayForEach(r, cJSON_GetObjectItem(x, "rooms")) {
+			int has = 0;
+			n++;
+			cJSON_ArrayForEach(a, cJSON_GetObjectItem(x, "alarms"))
+				has |= strcmp(cJSON_GetObjectItem(a, "room") ? cJSON_GetObjectItem(a, "room")->valuestring : "",
+					      cJSON_GetObjectItem(r, "name")->valuestring) == 0 &&
+				       strcmp(cJSON_GetObjectItem(a, "state")->valuestring, "active") == 0;
+			ok &= has;
+		}
+		CHECK(ok);
+		CHECK(n > 0 && n < 151);
+		cJSON_Delete(x);
 	}
 	CHECK_STR(engine_room_site(cfg, "s1/a/b", b, sizeof(b)), "s1");
 	CHECK_STR(engine_room_site(cfg, "/x", b, sizeof(b)), "hub");
