@@ -507,8 +507,13 @@ static void print_summary(const cJSON *rep)
 		}
 	}
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rep, "rooms_total"))) { /* the daemon sent the open ones */
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(rep, "alarm_counts");
 		rooms = (int)jnumber(rep, "rooms_total");
 		lots = (int)jnumber(rep, "lots_total");
+		act = (int)jnumber(n, "active");
+		crit = (int)jnumber(n, "critical");
+		acked = (int)jnumber(n, "acked");
+		shelved = (int)jnumber(n, "shelved");
 	}
 	printf("%d rooms, %d lots; alarms: %d active (%d critical), %d acknowledged, %d shelved\n", rooms, lots, act,
 	       crit, acked, shelved);
@@ -571,9 +576,13 @@ static void print_status(const cJSON *rep)
 		if (!any)
 			printf("%-10s (no channels)\n", js(r, "name"));
 	}
-	if (cut)
-		printf("(the %d rooms of %d with an active or acknowledged alarm: --site SITE or --room ROOM for others,"
-		       " --json for all)\n", shown, nrooms);
+	if (cut) {
+		double more = jnumber(rep, "rooms_open_unlisted");
+		printf("(the %d rooms of %d with an active or acknowledged alarm", shown, nrooms);
+		if (more > 0)
+			printf(", and %.0f more with one not listed", more);
+		printf(": --site SITE or --room ROOM for others, --json for all)\n");
+	}
 	printf("\n%-16s %-10s %-14s %9s %12s %12s %8s  %s\n", "LOT", "ROOM", "PRODUCT", "CONSUMED", "REMAINING",
 	       "AT PLAN", "MKT", "LOADED");
 	cJSON_ArrayForEach(r, rooms)

@@ -248,7 +248,20 @@ static void w_time(struct jsonw *w, const char *k, int64_t ms)
 	jsonw_str(w, k, tbuf);
 }
 
-static void alarms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, struct jsonw *w)
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Rooms (sorted names) whose alarms are listed: all when NULL. */
+struct listed {
+	const char **v;
+	size_t n;
+};
+
+/* The alarms (of the listed rooms only, when ls->v). */
+static void alarms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, const struct listed *ls,
+			 struct jsonw *w)
 {
 	jsonw_arr_begin(w, "alarms");
 	for (size_t i = 0; i < e->nalarms; i++) {
@@ -256,6 +269,8 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 		const struct alarm *a = &ea->a;
 		int shelved;
 		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
+			continue;
+		if (ls->v && (!ea->room || !bsearch(&ea->room, ls->v, ls->n, sizeof(*ls->v), cmp_name)))
 			continue;
 		jsonw_obj_begin(w, NULL);
 		jsonw_str(w, "id", ea->id);
@@ -340,11 +355,6 @@ static void room_write(struct engine *e, const struct eroom *r, int64_t now, str
 	jsonw_obj_end(w);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The rooms of the open alarms (active or acknowledged, not shelved),
  * sorted for bsearch; NULL when out of memory. */
 static const char **open_rooms(const struct engine *e, int64_t now, size_t *n)
@@ -363,44 +373,91 @@ static const char **open_rooms(const struct engine *e, int64_t now, size_t *n)
 	return v;
 }
 
-/* The "rooms" array (of the open ones past f->open_past, with the totals). */
-static void rooms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, struct jsonw *w)
+/* Counts of every alarm the filter lets through, for the summary line when
+ * only some are listed. */
+static void alarm_counts(struct engine *e, int64_t now, const struct engine_status_filter *f, struct jsonw *w)
+{
+	double n[4] = { 0 };
+
+	for (size_t i = 0; i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		enum alarm_state st = alarm_state(&ea->a);
+		int shelved;
+		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
+			continue;
+		if (shelved)
+			n[3]++;
+		else if (st == ALARM_ACTIVE_ACKED)
+			n[2]++;
+		else if (st == ALARM_ACTIVE_UNACKED) {
+			n[0]++;
+			n[1] += ea->a.sev == ALARM_SEV_CRITICAL;
+		}
+	}
+	jsonw_obj_begin(w, "alarm_counts");
+	jsonw_num(w, "active", n[0]);
+	jsonw_num(w, "critical", n[1]);
+	jsonw_num(w, "acked", n[2]);
+	jsonw_num(w, "shelved", n[3]);
+	jsonw_obj_end(w);
+}
+
+/* The "rooms" array.  Past f->open_past rooms: only those with an open
+ * alarm, at most open_past of them (ls: their names, whose alarms alone
+ * are listed then), with the totals. */
+static void rooms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, struct listed *ls,
+			struct jsonw *w)
 {
 	const char **open = NULL;
-	size_t nopen = 0, nrooms = 0, nlots = 0;
+	size_t nopen = 0, nrooms = 0, nlots = 0, more = 0;
 
 	for (size_t i = 0; i < e->nrooms; i++)
 		if (room_wanted(e, f, e->rooms[i].rc->name)) {
 			nrooms++;
 			nlots += e->rooms[i].nlots;
 		}
-	if (f && f->open_past > 0 && nrooms > (size_t)f->open_past && !(open = open_rooms(e, now, &nopen)))
-		w->err = -ENOMEM;
+	if (f && f->open_past > 0 && nrooms > (size_t)f->open_past) {
+		if (!(open = open_rooms(e, now, &nopen)) || !(ls->v = malloc((size_t)f->open_past * sizeof(*ls->v))))
+			w->err = -ENOMEM;
+	}
 	jsonw_arr_begin(w, "rooms");
-	for (size_t i = 0; i < e->nrooms; i++) {
+	for (size_t i = 0; i < e->nrooms && !w->err; i++) {
 		const char *name = e->rooms[i].rc->name;
-		if (room_wanted(e, f, name) && (!open || bsearch(&name, open, nopen, sizeof(*open), cmp_name)))
-			room_write(e, &e->rooms[i], now, w);
+		if (!room_wanted(e, f, name) || (open && !bsearch(&name, open, nopen, sizeof(*open), cmp_name)))
+			continue;
+		if (ls->v && ls->n == (size_t)f->open_past) {
+			more++;
+			continue;
+		}
+		if (ls->v)
+			ls->v[ls->n++] = name;
+		room_write(e, &e->rooms[i], now, w);
 	}
 	jsonw_arr_end(w);
 	if (f && f->open_past > 0) {
 		jsonw_num(w, "rooms_total", (double)nrooms);
 		jsonw_num(w, "lots_total", (double)nlots);
+		jsonw_num(w, "rooms_open_unlisted", (double)more);
+		alarm_counts(e, now, f, w);
 	}
+	if (ls->v)
+		qsort(ls->v, ls->n, sizeof(*ls->v), cmp_name);
 	free(open);
 }
 
 int engine_status_write(struct engine *e, int rooms, const struct engine_status_filter *f, struct jsonw *w)
 {
 	int64_t now = time_now_ns() / 1000000;
+	struct listed ls = { NULL, 0 };
 
 	if (!e)
 		return -ESRCH;
 	pthread_mutex_lock(&e->lock);
 	jsonw_str(w, "site", e->cfg->site);
 	if (rooms)
-		rooms_write(e, now, f, w);
-	alarms_write(e, now, f, w);
+		rooms_write(e, now, f, &ls, w);
+	alarms_write(e, now, f, &ls, w);
 	pthread_mutex_unlock(&e->lock);
+	free(ls.v);
 	return w->err;
 }
