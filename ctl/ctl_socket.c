@@ -41,6 +41,7 @@ static int64_t reply_timeout_ms = REPLY_TIMEOUT_MS;
 struct opts {
 	const char *conf, *sock, *note, *at, *user;
 	const char *profile, *start, *harvest, *pull, *lot, *room, *product, *weight, *tonnes, *mass, *moisture;
+	const char *site;
 	long count;
 	int json;
 	unsigned given; /* bit i: long_opts[i] seen (to refuse one the command does not take) */
@@ -64,10 +65,11 @@ static const struct option long_opts[] = { { "config", required_argument, NULL, 
 					   { "tonnes", required_argument, NULL, 'T' },
 					   { "mass", required_argument, NULL, 'M' },
 					   { "moisture", required_argument, NULL, 'm' },
+					   { "site", required_argument, NULL, 'G' },
 					   { 0, 0, 0, 0 } };
 enum { OPT_CONF = 1, OPT_SOCK = 2, OPT_NOTE = 4, OPT_AT = 8, OPT_USER = 16, OPT_COUNT = 32, OPT_JSON = 64,
        OPT_PROFILE = 128, OPT_START = 256, OPT_HARVEST = 512, OPT_PULL = 1024, OPT_LOT = 2048, OPT_ROOM = 4096,
-       OPT_PRODUCT = 8192, OPT_WEIGHT = 16384, OPT_TONNES = 32768, OPT_MASS = 65536, OPT_MOISTURE = 131072 };
+       OPT_PRODUCT = 8192, OPT_WEIGHT = 16384, OPT_TONNES = 32768, OPT_MASS = 65536, OPT_MOISTURE = 131072, OPT_SITE = 262144 };
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_err(const char *fmt, ...)
@@ -171,6 +173,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *n)
 			o->given |= OPT_USER;
 			why = printable(optarg, 64);
 			break;
+		case 'G':
+			o->site = optarg;
+			o->given |= OPT_SITE;
+			if (printable(optarg, 255))
+				why = "a site of 1 to 255 printable bytes";
+			break;
 		case 'j':
 			o->json = 1;
 			o->given |= OPT_JSON;
@@ -219,13 +227,23 @@ static const char *socket_path(const struct opts *o, char **owned)
 	struct cc_config *cfg = NULL;
 	struct cc_errors e = { 0 };
 	const char *conf = o->conf ? o->conf : DEFAULT_CONF;
+	int rc;
 
 	*owned = NULL;
 	if (o->sock)
 		return o->sock;
 	if (!o->conf && access(conf, R_OK) != 0)
 		return default_socket();
-	if (config_load(conf, &cfg, &e) < 0) {
+	/* two keys, not the whole file: a hub's configuration is megabytes */
+	rc = config_peek_socket(conf, owned, &e);
+	if (rc == -ENOENT) {
+		errors_free(&e);
+		rc = config_load(conf, &cfg, &e);
+		if (rc == 0)
+			*owned = xstrdup(cfg->control.socket);
+		config_free(cfg);
+	}
+	if (rc < 0) {
 		if (o->conf) {
 			errors_print(&e, stderr);
 			errors_free(&e);
@@ -234,8 +252,7 @@ static const char *socket_path(const struct opts *o, char **owned)
 		errors_free(&e);
 		return default_socket();
 	}
-	*owned = xstrdup(cfg->control.socket);
-	config_free(cfg);
+	errors_free(&e);
 	return *owned;
 }
 
@@ -436,15 +453,117 @@ static void print_alarms(const cJSON *alarms)
 	}
 }
 
+/* Past this many rooms, `status` without --site/--room lists only the rooms
+ * with an alarm that needs someone (a hub's 2,000 rooms are for --json). */
+#define STATUS_FULL_MAX 100
+static int status_filtered; /* --site or --room given: list what came back */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An alarm someone has to see to: active or acknowledged, not shelved. */
+static int alarm_open(const cJSON *a)
+{
+	const char *st = js(a, "state");
+
+	return !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "shelved")) &&
+	       (strcmp(st, "active") == 0 || strcmp(st, "acked") == 0);
+}
+
+/* The rooms of the open alarms, sorted (for bsearch); the caller frees it. */
+static const char **open_rooms(const cJSON *alarms, size_t *n)
+{
+	const char **v = xcalloc((size_t)cJSON_GetArraySize(alarms) + 1, sizeof(*v));
+	const cJSON *a;
+
+	*n = 0;
+	cJSON_ArrayForEach(a, alarms)
+		if (alarm_open(a) && *js(a, "room"))
+			v[(*n)++] = js(a, "room");
+	qsort(v, *n, sizeof(*v), cmp_str);
+	return v;
+}
+
+/* "2000 rooms, 10000 lots; alarms: 37 active (12 critical), 3 acknowledged, 2 shelved" */
+static void print_summary(const cJSON *rep)
+{
+	const cJSON *r, *a;
+	int rooms = 0, lots = 0, act = 0, crit = 0, acked = 0, shelved = 0;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms")) {
+		rooms++;
+		lots += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "lots"));
+	}
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rep, "alarms")) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "shelved")))
+			shelved++;
+		else if (strcmp(js(a, "state"), "acked") == 0)
+			acked++;
+		else if (strcmp(js(a, "state"), "active") == 0) {
+			act++;
+			crit += strcmp(js(a, "severity"), "critical") == 0;
+		}
+	}
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rep, "rooms_total"))) { /* the daemon sent the open ones */
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(rep, "alarm_counts");
+		rooms = (int)jnumber(rep, "rooms_total");
+		lots = (int)jnumber(rep, "lots_total");
+		act = (int)jnumber(n, "active");
+		crit = (int)jnumber(n, "critical");
+		acked = (int)jnumber(n, "acked");
+		shelved = (int)jnumber(n, "shelved");
+	}
+	printf("%d rooms, %d lots; alarms: %d active (%d critical), %d acknowledged, %d shelved\n", rooms, lots, act,
+	       crit, acked, shelved);
+}
+
+static void print_lot_row(const cJSON *r, const cJSON *x)
+{
+	char c[32], rem[32], plan[32], mkt[32], loaded[48];
+	double f = jnumber(x, "consumed");
+
+	fmt_num(c, sizeof(c), isnan(f) ? NAN : f * 100, 1, " %");
+	fmt_num(rem, sizeof(rem), jnumber(x, "remaining_h") / 24, 1, " d");
+	fmt_num(plan, sizeof(plan), jnumber(x, "remaining_h_at_plan") / 24, 1, " d");
+	fmt_num(mkt, sizeof(mkt), jnumber(x, "mkt_c"), 1, " C");
+	fmt_local(loaded, sizeof(loaded), x, "loaded");
+	printf("%-16s %-10s %-14s %9s %12s %12s %8s  %s%s\n", js(x, "id"), js(r, "name"), js(x, "product"), c, rem,
+	       plan, mkt, loaded, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime")) ? " (coldchainctl)" : "");
+}
+
+/* Whether room r is listed: all of them, or those in the sorted set. */
+static int room_listed(const cJSON *r, const char **set, size_t n)
+{
+	const char *name = js(r, "name");
+
+	return !set || bsearch(&name, set, n, sizeof(*set), cmp_str) != NULL;
+}
+
 static void print_status(const cJSON *rep)
 {
-	const cJSON *r, *x;
+	const cJSON *r, *x, *rooms = cJSON_GetObjectItemCaseSensitive(rep, "rooms");
+	const char **set = NULL;
+	size_t nset = 0;
+	int nl = 0, nrooms = cJSON_GetArraySize(rooms), shown = 0, cut;
 
-	printf("site %s (coldchaind pid %.0f)\n\n", js(rep, "site"), jnumber(rep, "pid"));
-	printf("%-10s %-22s %-28s %9s %7s  %s\n", "ROOM", "READING", "CHANNEL", "VALUE", "AGE", "QUALITY");
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms"))
+	printf("site %s (coldchaind pid %.0f)\n", js(rep, "site"), jnumber(rep, "pid"));
+	print_summary(rep);
+	/* a daemon of this version sent only the open rooms (rooms_total); an
+	 * older one all of them */
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rep, "rooms_total")))
+		nrooms = (int)jnumber(rep, "rooms_total");
+	cut = !status_filtered && nrooms > STATUS_FULL_MAX;
+	if (cut)
+		set = open_rooms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"), &nset);
+	printf("\n%-10s %-22s %-28s %9s %7s  %s\n", "ROOM", "READING", "CHANNEL", "VALUE", "AGE", "QUALITY");
+	cJSON_ArrayForEach(r, rooms)
 	{
 		int any = 0;
+		if (!room_listed(r, set, nset))
+			continue;
+		shown++;
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "readings"))
 		{
 			char v[32], age[32];
@@ -457,31 +576,26 @@ static void print_status(const cJSON *rep)
 		if (!any)
 			printf("%-10s (no channels)\n", js(r, "name"));
 	}
+	if (cut) {
+		double more = jnumber(rep, "rooms_open_unlisted");
+		printf("(the %d rooms of %d with an active or acknowledged alarm", shown, nrooms);
+		if (more > 0)
+			printf(", and %.0f more with one not listed", more);
+		printf(": --site SITE or --room ROOM for others, --json for all)\n");
+	}
 	printf("\n%-16s %-10s %-14s %9s %12s %12s %8s  %s\n", "LOT", "ROOM", "PRODUCT", "CONSUMED", "REMAINING",
 	       "AT PLAN", "MKT", "LOADED");
-	{
-		int nl = 0;
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(rep, "rooms"))
-			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "lots"))
-			{
-				char c[32], rem[32], plan[32], mkt[32], loaded[48];
-				double f = jnumber(x, "consumed");
-				fmt_num(c, sizeof(c), isnan(f) ? NAN : f * 100, 1, " %");
-				fmt_num(rem, sizeof(rem), jnumber(x, "remaining_h") / 24, 1, " d");
-				fmt_num(plan, sizeof(plan), jnumber(x, "remaining_h_at_plan") / 24, 1, " d");
-				fmt_num(mkt, sizeof(mkt), jnumber(x, "mkt_c"), 1, " C");
-				fmt_local(loaded, sizeof(loaded), x, "loaded");
-				printf("%-16s %-10s %-14s %9s %12s %12s %8s  %s%s\n", js(x, "id"), js(r, "name"),
-				       js(x, "product"), c, rem, plan, mkt, loaded,
-				       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime")) ? " (coldchainctl)"
-												     : "");
+	cJSON_ArrayForEach(r, rooms)
+		if (room_listed(r, set, nset))
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "lots")) {
+				print_lot_row(r, x);
 				nl++;
 			}
-		if (!nl)
-			printf("(no lots)\n");
-	}
+	if (!nl)
+		printf("(no lots)\n");
 	printf("\n");
 	print_alarms(cJSON_GetObjectItemCaseSensitive(rep, "alarms"));
+	free(set);
 }
 
 static void print_error(const cJSON *rep)
@@ -735,8 +849,8 @@ static void show_notify(const cJSON *rep, const struct sock_cmd *c)
 #define NO_ARGS "this command takes no arguments"
 #define ALARM_ID "expected: ALARM-ID (see coldchainctl alarms)"
 static const struct sock_cmd sock_cmds[] = {
-	{ "status", "status", "status", 0, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, 0 },
-	{ "alarms", "alarms", "alarms", 0, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, 0 },
+	{ "status", "status", "status", OPT_SITE | OPT_ROOM, 0, { NULL }, NO_ARGS, NULL, show_status, NULL, 0 },
+	{ "alarms", "alarms", "alarms", OPT_SITE | OPT_ROOM, 0, { NULL }, NO_ARGS, NULL, show_alarms, NULL, 0 },
 	{ "reload", "reload", "reload", 0, 0, { NULL }, NO_ARGS, NULL, show_reload, NULL, 0 },
 	{ "ack", "ack", "ack", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, 0 },
 	{ "unshelve", "unshelve", "unshelve", OPT_NOTE, 1, { "id" }, ALARM_ID, NULL, show_alarm_done, NULL, 0 },
@@ -849,6 +963,11 @@ static cJSON *sock_request(const struct sock_cmd *c, const struct opts *o, char 
 		cJSON_AddNumberToObject(req, "moisture", strtod(o->moisture, NULL));
 	if (o->at)
 		cJSON_AddStringToObject(req, "at", o->at);
+	if (o->site)
+		cJSON_AddStringToObject(req, "site", o->site);
+	/* the table of a hub needs only the rooms with an alarm: megabytes less */
+	if (strcmp(c->cmd, "status") == 0 && !o->json && !o->site && !o->room)
+		cJSON_AddNumberToObject(req, "open_past", STATUS_FULL_MAX);
 	if (o->note)
 		cJSON_AddStringToObject(req, "note", o->note);
 	if (o->user)
@@ -907,6 +1026,7 @@ static int ctl_socket_main(int argc, char **argv)
 		return usage_err("%s", c->expected);
 	if (c->check && (rc = c->check(argv + depth, &o)) != 0)
 		return rc;
+	status_filtered = o.site || o.room;
 	return sock_send(c, &o, sock_request(c, &o, argv + depth, n - depth));
 }
 
@@ -1133,8 +1253,9 @@ static const struct ctl_cmd notify_rows[] = {
 /* lot, batch and notify: ctl_socket_main finds the subcommand after the
  * options; the rows under them are for help and completion. */
 const struct ctl_cmd ctl_socket_cmds[] = {
-	{ "status", NULL, ctl_socket_main, "", "rooms, readings, lots and active alarms", COMMON, 0 },
-	{ "alarms", NULL, ctl_socket_main, "", "the active alarms", COMMON, 0 },
+	{ "status", NULL, ctl_socket_main, "[--site SITE] [--room ROOM]",
+	  "rooms, readings, lots and active alarms (past 100 rooms: those with an alarm)", "--site=SITE --room=ROOM " COMMON, 0 },
+	{ "alarms", NULL, ctl_socket_main, "[--site SITE] [--room ROOM]", "the active alarms", "--site=SITE --room=ROOM " COMMON, 0 },
 	{ "ack", NULL, ctl_socket_main, "ID [--note TEXT]", "acknowledge an alarm", NOTE, 0 },
 	{ "shelve", NULL, ctl_socket_main, "ID DURATION [--note TEXT]",
 	  "shelve an alarm for DURATION (e.g. 30m, 8h); it expires by itself", NOTE, 0 },

@@ -290,6 +290,12 @@ int config_load(const char *path, struct cc_config **out, struct cc_errors *e);
  * reads the named file. */
 int config_load_string(const char *text, const char *name, struct cc_config **out, struct cc_errors *e);
 void config_free(struct cc_config *cfg);
+/* The control socket's path as config_load would set it (control.socket,
+ * else <state_dir>/coldchaind.sock), read without checking the rest of the
+ * file: coldchainctl's lookup.  0 and *out (malloc'd); -EINVAL with every
+ * error in e when the file cannot be read or parsed; -ENOENT when one of
+ * the two keys has the wrong type (config_load names the error). */
+int config_peek_socket(const char *path, char **out, struct cc_errors *e);
 
 /* The profile, room, or lot (and its room, when room is not NULL) of that
  * name or id in cfg; NULL when there is none (or cfg or the name is NULL).

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../codec/jsonw.h"
 #include "../codec/payload.h"
 #include "engine.h"
 #include "log.h"
@@ -704,6 +705,44 @@ static cJSON *notify_test(const cJSON *req, const char *user, int *defer)
 	return ok_new(); /* replaced by the outcome (notify_reap) */
 }
 
+/* {"cmd":"status"|"alarms", "site":S, "room":R}: written straight as text
+ * (engine_status_write), members in the order the cJSON reply had them:
+ * ok, site, rooms, alarms, pid, timezone.  NULL and *rep, or the error
+ * reply. */
+static cJSON *status_reply(struct engine *eng, const struct cc_config *cfg, const cJSON *req, int rooms, char **rep)
+{
+	struct engine_status_filter f = { str_arg(req, "site"), str_arg(req, "room"), 0, 0 };
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "open_past");
+	struct jsonw w;
+	int rc;
+
+	if (op && (!cJSON_IsNumber(op) || !(op->valuedouble >= 1 && op->valuedouble <= 1e6)))
+		return err_new("bad_request", NULL, "\"open_past\" must be a number of rooms from 1 to 1000000");
+	f.open_past = op ? (int)op->valuedouble : 0;
+
+	if ((cJSON_GetObjectItemCaseSensitive(req, "site") && !name_ok(f.site, 255)) ||
+	    (cJSON_GetObjectItemCaseSensitive(req, "room") && !name_ok(f.room, 255)))
+		return err_new("bad_request", NULL, "\"site\" and \"room\" must be non-empty printable strings of at most 255 bytes");
+	if (!eng)
+		return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
+	jsonw_init(&w);
+	jsonw_obj_begin(&w, NULL);
+	jsonw_bool(&w, "ok", 1);
+	rc = engine_status_write(eng, rooms, f.site || f.room || f.open_past ? &f : NULL, &w);
+	if (rooms)
+		jsonw_num(&w, "pid", (double)getpid());
+	if (cfg && cfg->timezone)
+		jsonw_str(&w, "timezone", cfg->timezone);
+	jsonw_obj_end(&w);
+	*rep = jsonw_take(&w, NULL);
+	if (rc < 0 || !*rep) {
+		free(*rep);
+		*rep = NULL;
+		return err_new("internal", NULL, "out of memory");
+	}
+	return NULL; /* jsonw writes invalid UTF-8 as \ufffd itself */
+}
+
 char *control_request(struct engine *eng, const struct cc_config *cfg, const char *line, size_t len, const char *user, int *reload)
 {
 	cJSON *req, *o;
@@ -746,19 +785,12 @@ char *control_request(struct engine *eng, const struct cc_config *cfg, const cha
 	strlcpy_cc(ubuf, u ? u : (user && *user ? user : "unknown"), sizeof(ubuf));
 
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "alarms") == 0) {
-		cJSON *st = engine_status_json(eng, strcmp(cmd, "status") == 0), *x;
-		if (!st) {
-			o = err_new("unavailable", NULL, "the engine is not running (reload in progress?)");
-			goto out;
+		char *rep = NULL;
+		o = status_reply(eng, cfg, req, strcmp(cmd, "status") == 0, &rep);
+		if (!o) {
+			cJSON_Delete(req);
+			return rep;
 		}
-		o = ok_new();
-		while ((x = st->child) != NULL) {
-			cJSON_DetachItemViaPointer(st, x);
-			cJSON_AddItemToObject(o, x->string, x);
-		}
-		cJSON_Delete(st);
-		if (strcmp(cmd, "status") == 0)
-			cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	} else if (strcmp(cmd, "ack") == 0 || strcmp(cmd, "shelve") == 0 || strcmp(cmd, "unshelve") == 0 ||
 		   strcmp(cmd, "reset") == 0) {
 		o = alarm_op(eng, req, cmd, ubuf);
@@ -979,6 +1011,25 @@ static void client_queue(struct client *k, const char *s)
 	k->out[k->outlen++] = '\n';
 }
 
+/* client_queue for a reply the client takes: when nothing else waits,
+ * the reply's own buffer becomes the queue (a hub's status is megabytes:
+ * no copy).  Frees s. */
+static void client_queue_own(struct client *k, char *s)
+{
+	size_t n = strlen(s);
+	char *t;
+
+	if (k->outlen || n + 1 > OUT_MAX || !(t = realloc(s, n + 1))) {
+		client_queue(k, s);
+		free(s);
+		return;
+	}
+	t[n] = '\n';
+	free(k->out);
+	k->out = t;
+	k->outlen = k->outcap = n + 1;
+}
+
 static void client_flush(struct client *k)
 {
 	while (k->outlen) {
@@ -1134,7 +1185,8 @@ static void client_lines(struct control *c, struct client *k)
 			k->waiting_reload = 1;
 			c->reload_wanted = 1;
 		} else {
-			client_queue(k, rep);
+			client_queue_own(k, rep);
+			rep = NULL;
 		}
 		cJSON_free(rep);
 	}

@@ -120,6 +120,35 @@ struct cJSON *engine_batch_status_json(struct engine *e, const char *batch);
 struct cJSON;
 struct cJSON *engine_status_json(struct engine *e, int rooms);
 
+/* Which rooms (and their alarms) a status shows: NULL members take all.
+ * A room's site is its name up to a '/' ("s0012/cold-1": a hub naming its
+ * members' rooms SITE/ROOM), else the root key site; an alarm of no room
+ * is shown only without a room filter and when site is the root's. */
+struct engine_status_filter {
+	const char *site, *room;
+	/* engine_status_json_filtered only: each room's "lots" array left out,
+	 * "nlots" and "remaining_h_min" (its lots' least remaining life, null
+	 * when none has one) instead: the hub's overview table */
+	int brief;
+	/* engine_status_write only, when > 0: past this many rooms (those the
+	 * filter lets through) only the rooms with an open alarm (active or
+	 * acknowledged, not shelved) are written, and "rooms_total" and
+	 * "lots_total" count them all (coldchainctl's text at a hub) */
+	int open_past;
+};
+struct jsonw;
+/* engine_status_json of the rooms f lets through (f NULL: all). */
+struct cJSON *engine_status_json_filtered(struct engine *e, int rooms, const struct engine_status_filter *f);
+/* The same members as engine_status_json_filtered ("site", "rooms",
+ * "alarms"), written into w's open object with their values (numbers by
+ * jsonw_num): the control socket's reply without a tree.  0, -ESRCH when e
+ * is NULL, -ENOMEM. */
+int engine_status_write(struct engine *e, int rooms, const struct engine_status_filter *f, struct jsonw *w);
+/* The site of a room by name as the filter sees it (buf holds it when
+ * cut from the name); cfg's site for NULL. */
+struct cc_config;
+const char *engine_room_site(const struct cc_config *cfg, const char *room, char *buf, size_t n);
+
 /* Testing and the control socket: the state of an alarm ("inactive",
  * "active", "acked", "cleared_unacked") or NULL when there is none. */
 const char *engine_alarm_state(struct engine *e, const char *id);

@@ -4,6 +4,8 @@
  * into each device that names them) and secret files. */
 #include "config_int.h"
 
+#include "../paths.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -446,4 +448,62 @@ int config_load(const char *path, struct cc_config **out, struct cc_errors *e)
 int config_load_string(const char *text, const char *name, struct cc_config **out, struct cc_errors *e)
 {
 	return load(name, text, out, e);
+}
+
+/* The path of key (a string of the root, "control.socket" or "state_dir")
+ * in lc as config_load would store it (relative to the file's directory),
+ * NULL when unset; -EINVAL when set but not a non-empty string. */
+static int peek_path(struct ctx *c, config_t *lc, const char *key, char **out)
+{
+	const config_setting_t *s = config_lookup(lc, key);
+	const char *v;
+
+	*out = NULL;
+	if (!s)
+		return 0;
+	v = config_setting_get_string(s);
+	if (!v || !*v)
+		return -EINVAL;
+	*out = path_join(c->absdir, v);
+	return 0;
+}
+
+/* coldchainctl's way to its socket: only the two keys it needs, without
+ * the schema's checks of the rest (a hub's configuration is megabytes).
+ * The same safety as config_load before libconfig reads a byte. */
+int config_peek_socket(const char *path, char **out, struct cc_errors *e)
+{
+	struct ctx c;
+	config_t lc;
+	char *sock = NULL, *state = NULL;
+	int rc = -EINVAL;
+
+	*out = NULL;
+	ctx_init(&c, path, NULL);
+	config_init(&lc);
+	config_set_include_dir(&lc, c.dir);
+	if (includes_safe(&c, c.cfg->file, path, c.dir, 0) < 0)
+		goto out;
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			err_file(&c, path, 1, "cannot read: %s", strerror(errno ? errno : EIO));
+		else
+			err_parse(&c, &lc);
+		goto out;
+	}
+	if (peek_path(&c, &lc, "control.socket", &sock) < 0 || peek_path(&c, &lc, "state_dir", &state) < 0) {
+		rc = -ENOENT; /* the full load says what is wrong */
+		goto out;
+	}
+	*out = sock ? sock : xasprintf("%s/coldchaind.sock", state ? state : CC_STATE_DIR);
+	sock = NULL;
+	rc = 0;
+out:
+	config_destroy(&lc);
+	err_flush(&c, e);
+	free(sock);
+	free(state);
+	config_free(c.cfg);
+	ctx_free(&c);
+	return rc;
 }

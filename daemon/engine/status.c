@@ -1,13 +1,55 @@
 /* status.c - the engine's status for the control socket: rooms with
- * their readings and lots, and every alarm that is not quiet. */
+ * their readings and lots, and every alarm that is not quiet; as a cJSON
+ * tree (the web pages, tests) and written straight as text (the control
+ * socket's reply: a hub's is megabytes), with the same members. */
 #include "engine_int.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../../codec/jsonw.h"
 #include "../sample.h"
 #include "../util.h"
+
+static const char *const roles[R_N] = { "temperature",	       "humidity",	   "door", "defrost",
+					"outside_temperature", "outside_humidity", "co2",  "o2" };
+
+const char *engine_room_site(const struct cc_config *cfg, const char *room, char *buf, size_t n)
+{
+	const char *slash = room ? strchr(room, '/') : NULL;
+
+	if (!slash || slash == room)
+		return cfg->site;
+	snprintf(buf, n, "%.*s", (int)(slash - room), room);
+	return buf;
+}
+
+/* 1 when room (a name, NULL: an alarm of no room) passes f. */
+static int room_wanted(const struct engine *e, const struct engine_status_filter *f, const char *room)
+{
+	char b[256];
+
+	if (!f)
+		return 1;
+	if (f->room && (!room || strcmp(f->room, room) != 0))
+		return 0;
+	if (f->site && strcmp(f->site, engine_room_site(e->cfg, room, b, sizeof(b))) != 0)
+		return 0;
+	return 1;
+}
+
+/* A reading's quality word. */
+static const char *chan_quality(const struct engine *e, const struct echan *ch, int64_t now)
+{
+	int64_t lim = ch->interval_ms > 0 ? e->cfg->alarms.stale_intervals * ch->interval_ms : e->cfg->alarms.stale_after_ms;
+
+	if (!ch->last_ms)
+		return "none";
+	return now - ch->last_good_ms > lim ? "stale" : quality_name((enum cc_quality)ch->last_q);
+}
 
 static void add_num(cJSON *o, const char *k, double v)
 {
@@ -24,16 +66,46 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 	cJSON_AddStringToObject(o, k, tbuf);
 }
 
-static cJSON *alarms_json(struct engine *e, int64_t now)
+/* A lot's figures, in the order of the status object's numbers. */
+enum { LF_CONSUMED, LF_REMAINING, LF_AT_PLAN, LF_MKT, LF_PRODUCT, LF_OBSERVED, LF_NO_DATA, LF_N };
+static const char *const lot_keys[LF_N] = { "consumed", "remaining_h", "remaining_h_at_plan", "mkt_c",
+					    "product_c", "observed_h", "no_data_h" };
+
+static void lot_figures(const struct elot *l, const struct eroom *r, double f[LF_N])
+{
+	const struct cc_profile *p = l->prof;
+	double tnow = lots_air_now(l, r);
+	double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
+	int model = p && p->model != CC_MODEL_NONE;
+
+	f[LF_CONSUMED] = model ? l->s.consumed : NAN;
+	f[LF_REMAINING] = model ? lot_remaining_h(&l->s, &l->p, tnow) : NAN;
+	f[LF_AT_PLAN] = model ? lot_remaining_h(&l->s, &l->p, plan) : NAN;
+	f[LF_MKT] = lot_mkt_c(&l->s, &l->p);
+	f[LF_PRODUCT] = l->s.product_c;
+	f[LF_OBSERVED] = l->s.observed_h;
+	f[LF_NO_DATA] = l->s.no_data_h;
+}
+
+/* 1 when the status lists the alarm (not quiet, or shelved). */
+static int alarm_listed(const struct ealarm *ea, int64_t now, int *shelved)
+{
+	*shelved = alarm_is_shelved(&ea->a, now);
+	return alarm_state(&ea->a) != ALARM_INACTIVE || *shelved;
+}
+
+/* --- as a cJSON tree ------------------------------------------------------ */
+
+static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_status_filter *f)
 {
 	cJSON *arr = cJSON_CreateArray();
 
 	for (size_t i = 0; i < e->nalarms; i++) {
 		const struct ealarm *ea = e->alarms[i];
 		const struct alarm *a = &ea->a;
-		int shelved = alarm_is_shelved(a, now);
+		int shelved;
 		cJSON *x;
-		if (alarm_state(a) == ALARM_INACTIVE && !shelved)
+		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
 			continue;
 		x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "id", ea->id);
@@ -59,15 +131,60 @@ static cJSON *alarms_json(struct engine *e, int64_t now)
 	return arr;
 }
 
-static cJSON *rooms_json(struct engine *e, int64_t now)
+static cJSON *lot_json(const struct elot *l, const struct eroom *r)
 {
-	static const char *const roles[R_N] = { "temperature",	       "humidity",	   "door", "defrost",
-						"outside_temperature", "outside_humidity", "co2",  "o2" };
+	const struct cc_profile *p = l->prof;
+	double f[LF_N];
+	cJSON *y = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(y, "id", l->lc->id);
+	cJSON_AddStringToObject(y, "product", l->lc->product);
+	if (p && p->version)
+		cJSON_AddStringToObject(y, "profile_version", p->version);
+	cJSON_AddStringToObject(y, "loaded", l->lc->loaded ? l->lc->loaded : "");
+	if (l->lc->dispatch)
+		cJSON_AddStringToObject(y, "dispatch", l->lc->dispatch);
+	cJSON_AddBoolToObject(y, "runtime", l->own != NULL);
+	lot_figures(l, r, f);
+	for (int k = 0; k < LF_N; k++)
+		add_num(y, lot_keys[k], f[k]);
+	if (isfinite(l->lc->pre_c))
+		cJSON_AddNumberToObject(y, "pre_c", l->lc->pre_c);
+	if (l->history)
+		cJSON_AddItemToObject(y, "history", cJSON_Duplicate(l->history, 1));
+	return y;
+}
+
+/* A room's lots in brief: how many, and the least remaining life. */
+static void room_brief(cJSON *x, const struct eroom *r)
+{
+	double least = NAN;
+
+	for (size_t j = 0; j < r->nlots; j++) {
+		const struct elot *l = &r->lots[j];
+		double rem;
+		if (!l->prof || l->prof->model == CC_MODEL_NONE)
+			continue;
+		rem = lot_remaining_h(&l->s, &l->p, lots_air_now(l, r));
+		if (isfinite(rem) && !(rem >= least))
+			least = rem;
+	}
+	cJSON_AddNumberToObject(x, "nlots", (double)r->nlots);
+	add_num(x, "remaining_h_min", least);
+}
+
+static cJSON *rooms_json(struct engine *e, int64_t now, const struct engine_status_filter *f)
+{
 	cJSON *arr = cJSON_CreateArray();
 
 	for (size_t i = 0; i < e->nrooms; i++) {
 		struct eroom *r = &e->rooms[i];
-		cJSON *x = cJSON_CreateObject(), *rd = cJSON_CreateArray(), *lots = cJSON_CreateArray();
+		cJSON *x, *rd, *lots;
+		if (!room_wanted(e, f, r->rc->name))
+			continue;
+		x = cJSON_CreateObject();
+		rd = cJSON_CreateArray();
+		lots = cJSON_CreateArray();
 		cJSON_AddStringToObject(x, "name", r->rc->name);
 		if (r->prof)
 			cJSON_AddStringToObject(x, "profile", r->prof->name);
@@ -83,50 +200,24 @@ static cJSON *rooms_json(struct engine *e, int64_t now)
 			cJSON_AddStringToObject(y, "channel", ch->id);
 			add_num(y, "value", ch->value);
 			add_num(y, "age_s", ch->last_good_ms ? (double)(now - ch->last_good_ms) / 1000.0 : NAN);
-			cJSON_AddStringToObject(y, "quality", !ch->last_ms ? "none"
-							    : now - ch->last_good_ms > (ch->interval_ms > 0
-								? e->cfg->alarms.stale_intervals * ch->interval_ms
-								: e->cfg->alarms.stale_after_ms)
-								? "stale"
-								: quality_name((enum cc_quality)ch->last_q));
+			cJSON_AddStringToObject(y, "quality", chan_quality(e, ch, now));
 			cJSON_AddItemToArray(rd, y);
 		}
 		cJSON_AddItemToObject(x, "readings", rd);
-		for (size_t j = 0; j < r->nlots; j++) {
-			const struct elot *l = &r->lots[j];
-			const struct cc_profile *p = l->prof;
-			double tnow = lots_air_now(l, r);
-			double plan = p ? (isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c) : NAN;
-			int model = p && p->model != CC_MODEL_NONE;
-			cJSON *y = cJSON_CreateObject();
-			cJSON_AddStringToObject(y, "id", l->lc->id);
-			cJSON_AddStringToObject(y, "product", l->lc->product);
-			if (p && p->version)
-				cJSON_AddStringToObject(y, "profile_version", p->version);
-			cJSON_AddStringToObject(y, "loaded", l->lc->loaded ? l->lc->loaded : "");
-			if (l->lc->dispatch)
-				cJSON_AddStringToObject(y, "dispatch", l->lc->dispatch);
-			cJSON_AddBoolToObject(y, "runtime", l->own != NULL);
-			add_num(y, "consumed", model ? l->s.consumed : NAN);
-			add_num(y, "remaining_h", model ? lot_remaining_h(&l->s, &l->p, tnow) : NAN);
-			add_num(y, "remaining_h_at_plan", model ? lot_remaining_h(&l->s, &l->p, plan) : NAN);
-			add_num(y, "mkt_c", lot_mkt_c(&l->s, &l->p));
-			add_num(y, "product_c", l->s.product_c);
-			add_num(y, "observed_h", l->s.observed_h);
-			add_num(y, "no_data_h", l->s.no_data_h);
-			if (isfinite(l->lc->pre_c))
-				cJSON_AddNumberToObject(y, "pre_c", l->lc->pre_c);
-			if (l->history)
-				cJSON_AddItemToObject(y, "history", cJSON_Duplicate(l->history, 1));
-			cJSON_AddItemToArray(lots, y);
+		if (f && f->brief) {
+			cJSON_Delete(lots);
+			room_brief(x, r);
+		} else {
+			for (size_t j = 0; j < r->nlots; j++)
+				cJSON_AddItemToArray(lots, lot_json(&r->lots[j], r));
+			cJSON_AddItemToObject(x, "lots", lots);
 		}
-		cJSON_AddItemToObject(x, "lots", lots);
 		cJSON_AddItemToArray(arr, x);
 	}
 	return arr;
 }
 
-cJSON *engine_status_json(struct engine *e, int rooms)
+cJSON *engine_status_json_filtered(struct engine *e, int rooms, const struct engine_status_filter *f)
 {
 	cJSON *o;
 	int64_t now = time_now_ns() / 1000000;
@@ -137,8 +228,236 @@ cJSON *engine_status_json(struct engine *e, int rooms)
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "site", e->cfg->site);
 	if (rooms)
-		cJSON_AddItemToObject(o, "rooms", rooms_json(e, now));
-	cJSON_AddItemToObject(o, "alarms", alarms_json(e, now));
+		cJSON_AddItemToObject(o, "rooms", rooms_json(e, now, f));
+	cJSON_AddItemToObject(o, "alarms", alarms_json(e, now, f));
 	pthread_mutex_unlock(&e->lock);
 	return o;
+}
+
+cJSON *engine_status_json(struct engine *e, int rooms)
+{
+	return engine_status_json_filtered(e, rooms, NULL);
+}
+
+/* --- written as text ------------------------------------------------------ */
+
+static void w_time(struct jsonw *w, const char *k, int64_t ms)
+{
+	char tbuf[64];
+	publish_fmt_time(ms * 1000000LL, tbuf, sizeof(tbuf));
+	jsonw_str(w, k, tbuf);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Rooms (sorted names) whose alarms are listed: all when NULL. */
+struct listed {
+	const char **v;
+	size_t n;
+};
+
+/* The alarms (of the listed rooms only, when ls->v). */
+static void alarms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, const struct listed *ls,
+			 struct jsonw *w)
+{
+	jsonw_arr_begin(w, "alarms");
+	for (size_t i = 0; i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		const struct alarm *a = &ea->a;
+		int shelved;
+		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
+			continue;
+		if (ls->v && (!ea->room || !bsearch(&ea->room, ls->v, ls->n, sizeof(*ls->v), cmp_name)))
+			continue;
+		jsonw_obj_begin(w, NULL);
+		jsonw_str(w, "id", ea->id);
+		jsonw_str(w, "state", alarm_state_name(alarm_state(a)));
+		jsonw_str(w, "severity", alarm_severity_name(a->sev));
+		if (ea->room)
+			jsonw_str(w, "room", ea->room);
+		if (ea->channel)
+			jsonw_str(w, "channel", ea->channel);
+		jsonw_str(w, "rule", ea->rule);
+		jsonw_num(w, "value", a->value);
+		jsonw_num(w, "limit", a->c.limit);
+		if (a->active)
+			w_time(w, "active_since", a->active_since_ms);
+		jsonw_bool(w, "shelved", shelved);
+		if (shelved)
+			w_time(w, "shelved_until", a->shelved_until_ms);
+		jsonw_bool(w, "suppressed", a->suppressed);
+		jsonw_bool(w, "latched", a->held);
+		jsonw_str(w, "message", ea->message);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+static void lot_write(const struct elot *l, const struct eroom *r, struct jsonw *w)
+{
+	const struct cc_profile *p = l->prof;
+	double f[LF_N];
+
+	jsonw_obj_begin(w, NULL);
+	jsonw_str(w, "id", l->lc->id);
+	jsonw_str(w, "product", l->lc->product);
+	if (p && p->version)
+		jsonw_str(w, "profile_version", p->version);
+	jsonw_str(w, "loaded", l->lc->loaded ? l->lc->loaded : "");
+	if (l->lc->dispatch)
+		jsonw_str(w, "dispatch", l->lc->dispatch);
+	jsonw_bool(w, "runtime", l->own != NULL);
+	lot_figures(l, r, f);
+	for (int k = 0; k < LF_N; k++)
+		jsonw_num(w, lot_keys[k], f[k]);
+	if (isfinite(l->lc->pre_c))
+		jsonw_num(w, "pre_c", l->lc->pre_c);
+	if (l->history) { /* small and rare (a released batch's steps) */
+		char *h = cJSON_PrintUnformatted(l->history);
+		if (h)
+			jsonw_raw(w, "history", h);
+		else
+			w->err = -ENOMEM;
+		cJSON_free(h);
+	}
+	jsonw_obj_end(w);
+}
+
+static void room_write(struct engine *e, const struct eroom *r, int64_t now, struct jsonw *w)
+{
+	jsonw_obj_begin(w, NULL);
+	jsonw_str(w, "name", r->rc->name);
+	if (r->prof)
+		jsonw_str(w, "profile", r->prof->name);
+	jsonw_num(w, "band_low", r->lim.band_low);
+	jsonw_num(w, "band_high", r->lim.band_high);
+	jsonw_arr_begin(w, "readings");
+	for (int k = 0; k < R_N; k++) {
+		const struct echan *ch = r->ch[k];
+		if (!ch)
+			continue;
+		jsonw_obj_begin(w, NULL);
+		jsonw_str(w, "role", roles[k]);
+		jsonw_str(w, "channel", ch->id);
+		jsonw_num(w, "value", ch->value);
+		jsonw_num(w, "age_s", ch->last_good_ms ? (double)(now - ch->last_good_ms) / 1000.0 : NAN);
+		jsonw_str(w, "quality", chan_quality(e, ch, now));
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+	jsonw_arr_begin(w, "lots");
+	for (size_t j = 0; j < r->nlots; j++)
+		lot_write(&r->lots[j], r, w);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+}
+
+/* The rooms of the open alarms (active or acknowledged, not shelved),
+ * sorted for bsearch; NULL when out of memory. */
+static const char **open_rooms(const struct engine *e, int64_t now, size_t *n)
+{
+	const char **v = malloc((e->nalarms + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		enum alarm_state st = alarm_state(&ea->a);
+		if (ea->room && !alarm_is_shelved(&ea->a, now) && (st == ALARM_ACTIVE_UNACKED || st == ALARM_ACTIVE_ACKED))
+			v[(*n)++] = ea->room;
+	}
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_name);
+	return v;
+}
+
+/* Counts of every alarm the filter lets through, for the summary line when
+ * only some are listed. */
+static void alarm_counts(struct engine *e, int64_t now, const struct engine_status_filter *f, struct jsonw *w)
+{
+	double n[4] = { 0 };
+
+	for (size_t i = 0; i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		enum alarm_state st = alarm_state(&ea->a);
+		int shelved;
+		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
+			continue;
+		if (shelved)
+			n[3]++;
+		else if (st == ALARM_ACTIVE_ACKED)
+			n[2]++;
+		else if (st == ALARM_ACTIVE_UNACKED) {
+			n[0]++;
+			n[1] += ea->a.sev == ALARM_SEV_CRITICAL;
+		}
+	}
+	jsonw_obj_begin(w, "alarm_counts");
+	jsonw_num(w, "active", n[0]);
+	jsonw_num(w, "critical", n[1]);
+	jsonw_num(w, "acked", n[2]);
+	jsonw_num(w, "shelved", n[3]);
+	jsonw_obj_end(w);
+}
+
+/* The "rooms" array.  Past f->open_past rooms: only those with an open
+ * alarm, at most open_past of them (ls: their names, whose alarms alone
+ * are listed then), with the totals. */
+static void rooms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, struct listed *ls,
+			struct jsonw *w)
+{
+	const char **open = NULL;
+	size_t nopen = 0, nrooms = 0, nlots = 0, more = 0;
+
+	for (size_t i = 0; i < e->nrooms; i++)
+		if (room_wanted(e, f, e->rooms[i].rc->name)) {
+			nrooms++;
+			nlots += e->rooms[i].nlots;
+		}
+	if (f && f->open_past > 0 && nrooms > (size_t)f->open_past) {
+		if (!(open = open_rooms(e, now, &nopen)) || !(ls->v = malloc((size_t)f->open_past * sizeof(*ls->v))))
+			w->err = -ENOMEM;
+	}
+	jsonw_arr_begin(w, "rooms");
+	for (size_t i = 0; i < e->nrooms && !w->err; i++) {
+		const char *name = e->rooms[i].rc->name;
+		if (!room_wanted(e, f, name) || (open && !bsearch(&name, open, nopen, sizeof(*open), cmp_name)))
+			continue;
+		if (ls->v && ls->n == (size_t)f->open_past) {
+			more++;
+			continue;
+		}
+		if (ls->v)
+			ls->v[ls->n++] = name;
+		room_write(e, &e->rooms[i], now, w);
+	}
+	jsonw_arr_end(w);
+	if (f && f->open_past > 0) {
+		jsonw_num(w, "rooms_total", (double)nrooms);
+		jsonw_num(w, "lots_total", (double)nlots);
+		jsonw_num(w, "rooms_open_unlisted", (double)more);
+		alarm_counts(e, now, f, w);
+	}
+	if (ls->v)
+		qsort(ls->v, ls->n, sizeof(*ls->v), cmp_name);
+	free(open);
+}
+
+int engine_status_write(struct engine *e, int rooms, const struct engine_status_filter *f, struct jsonw *w)
+{
+	int64_t now = time_now_ns() / 1000000;
+	struct listed ls = { NULL, 0 };
+
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	jsonw_str(w, "site", e->cfg->site);
+	if (rooms)
+		rooms_write(e, now, f, &ls, w);
+	alarms_write(e, now, f, &ls, w);
+	pthread_mutex_unlock(&e->lock);
+	free(ls.v);
+	return w->err;
 }

@@ -182,24 +182,53 @@ cJSON *pages_status(struct web_req *req)
 	return st;
 }
 
+/* ?site=: a printable name of at most 255 bytes, else NULL (all sites). */
+static const char *site_arg(struct web_req *req)
+{
+	const char *s = web_arg(req, "site");
+	size_t n = 0;
+
+	if (!s || !*s)
+		return NULL;
+	for (const char *q = s; *q; q++, n++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f || n >= 255)
+			return NULL;
+	return s;
+}
+
 int web_page_overview(struct web_req *req)
 {
 	struct web_page p;
-	cJSON *st = pages_status(req), *room;
+	const char *site = site_arg(req);
+	/* a hub's rooms in brief (no lot objects: 10,000 of them would be most
+	 * of the time under the engine's lock); a packhouse's again in full */
+	struct engine_status_filter f = { site, NULL, 1, 0 };
+	cJSON *st = engine_status_json_filtered(web_engine(req), 1, &f), *room;
+	const cJSON *rooms = cJSON_GetObjectItemCaseSensitive(st, "rooms");
 	int L = req->lang_id;
 
+	if (st && !site && cJSON_GetArraySize(rooms) <= WEB_OVERVIEW_PAGE) {
+		cJSON_Delete(st);
+		st = engine_status_json(web_engine(req), 1);
+		rooms = cJSON_GetObjectItemCaseSensitive(st, "rooms");
+	}
 	if (!st)
-		return 0;
+		return web_error(req, 503, "the engine is not running (reloading?)");
 	if (web_page_begin(&p, req) < 0) {
 		cJSON_Delete(st);
 		return web_error(req, 500, "out of memory");
 	}
 	fprintf(p.o, "<h1>%s</h1><p class=\"updated\">%s ", i18n_tr(L, "Overview"), i18n_tr(L, "Updated"));
 	web_time(p.o, time_now_ns());
-	fputs("</p><div class=\"tiles\">", p.o);
-	cJSON_ArrayForEach(room, cJSON_GetObjectItemCaseSensitive(st, "rooms"))
-		tile(p.o, L, room, cJSON_GetObjectItemCaseSensitive(st, "alarms"));
-	fputs("</div>", p.o);
+	fputs("</p>", p.o);
+	if (cJSON_GetArraySize(rooms) > WEB_OVERVIEW_PAGE || site) {
+		pages_overview_hub(p.o, req, st, site);
+	} else {
+		fputs("<div class=\"tiles\">", p.o);
+		cJSON_ArrayForEach(room, rooms)
+			tile(p.o, L, room, cJSON_GetObjectItemCaseSensitive(st, "alarms"));
+		fputs("</div>", p.o);
+	}
 	cJSON_Delete(st);
 	return web_page_end(&p, 200, i18n_tr(L, "Overview"));
 }

@@ -17,6 +17,11 @@ void pages_figures(FILE *o, int lang, const struct cJSON *room);
 void pages_lot_item(FILE *o, int lang, const struct cJSON *lot);
 /* <table id="alarms">, of one room when room is not NULL. */
 void pages_alarm_table(FILE *o, struct web_req *req, const struct cJSON *alarms, const char *room);
+/* Rooms a page of the overview: up to this many, a tile each (a packhouse);
+ * past it the hub's table of overview.c, paged. */
+#define WEB_OVERVIEW_PAGE 100
+/* The hub's overview (overview.c) of st's rooms, site: the ?site= filter. */
+void pages_overview_hub(FILE *o, struct web_req *req, const struct cJSON *st, const char *site);
 /* engine_status_json with rooms, or NULL after replying 503. */
 struct cJSON *pages_status(struct web_req *req);
 /* An engine error as an HTTP status. */

@@ -101,6 +101,15 @@ done
 web_ms=$(awk '{ printf "%.0f\n", $2 * 1000 }' "$T/web.t" | median)
 echo "  GET / (public_status): median of 5 $web_ms ms (target <= 100 ms): $(met "$web_ms" '<=' 100);" \
 	"HTTP $(tail -n 1 "$T/web.t" | cut -d' ' -f1), $(wc -c <"$T/web.out") bytes"
+# one site of the hub: what an operator of a member packhouse asks for
+for i in 1 2 3 4 5; do
+	a=$(now_ms)
+	"$CTL" status -c "$DAEMON_CONF" --site s0001 >"$T/site.out" 2>&1 || echo "  (status --site failed: $(head -c 200 "$T/site.out"))"
+	echo $(($(now_ms) - a)) >>"$T/site.ms"
+	curl -s -o "$T/website.out" -w '%{time_total}\n' "http://127.0.0.1:$WEB_PORT/?site=s0001&page=1" >>"$T/website.t"
+done
+echo "  coldchainctl status --site s0001: median of 5 $(median <"$T/site.ms") ms, $(wc -c <"$T/site.out") bytes;" \
+	"GET /?site=s0001: median of 5 $(awk '{ printf "%.0f\n", $1 * 1000 }' "$T/website.t" | median) ms, $(wc -c <"$T/website.out") bytes"
 
 # half-way: SIGHUP
 wait_for "half the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 2))

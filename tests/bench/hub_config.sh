@@ -5,7 +5,8 @@
 #   topic levels capture the site, room and sensor:
 #     hubj/{site}/{room}/{sensor}            JSON {"t":..,"ts":epoch ms}  -> SENSOR/temperature
 #     hub/{site}/{room}/{sensor}/humidity    a plain number               -> SENSOR/humidity
-#   one room per site (rNNNN: air temperature sNNNN-k00/temperature, RH
+#   one room per site (sNNNN/rNNNN, so `status --site sNNNN` and the web
+#   page's ?site= find it; air temperature sNNNN-k00/temperature, RH
 #   sNNNN-k01/humidity; profiles rotating lychee, longan, bo-ha-orange: room
 #   alarms on every room) with LOTS (5) lots each, shelf-life models running.
 # Environment: MQTT_PORT, STATE_DIR, OUT (the file output's path; "" = none),
@@ -39,7 +40,7 @@ awk -v sites="$SITES" -v lots="$LOTS" 'BEGIN {
 	print "rooms = ("
 	for (s = 0; s < sites; s++) {
 		p = prof[s % 3 + 1]
-		printf "  { name = \"r%04d\"; temperature = \"s%04d-k00/temperature\"; humidity = \"s%04d-k01/humidity\"; profile = \"%s\";\n    lots = (", s, s, s, p
+		printf "  { name = \"s%04d/r%04d\"; temperature = \"s%04d-k00/temperature\"; humidity = \"s%04d-k01/humidity\"; profile = \"%s\";\n    lots = (", s, s, s, s, p
 		for (l = 0; l < lots; l++)
 			printf "%s\n      { id = \"L%04d-%d\"; product = \"%s\"; loaded = \"2026-12-0%dT08:00:00+07:00\"; plan_temperature = 4.0; }", l ? "," : "", s, l, p, l % 3 + 1
 		printf " ); }%s\n", s < sites - 1 ? "," : ""

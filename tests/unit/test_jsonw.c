@@ -1,0 +1,330 @@
+/* test_jsonw.c - the JSON writer (codec/jsonw.c) against cJSON, whose text
+ * the control socket's replies had: hostile strings byte for byte, numbers
+ * read back as the very same double (and byte for byte wherever cJSON's
+ * own text reads back exactly), and the engine's status of a configuration
+ * with 150 rooms written both ways, with the site and room filters. */
+#include "../../codec/jsonw.h"
+
+#include <cjson/cJSON.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/engine.h"
+#include "../../daemon/log.h"
+#include "../../daemon/sample.h"
+#include "../../daemon/util.h"
+#include "testlib.h"
+
+/* cJSON's text of one value. */
+static char *cjson_text(cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	cJSON_Delete(v);
+	return s;
+}
+
+static char *jsonw_text_str(const char *s)
+{
+	struct jsonw w;
+	jsonw_init(&w);
+	jsonw_str(&w, NULL, s);
+	return jsonw_take(&w, NULL);
+}
+
+static void test_jsonw_strings_escape_as_cjson_does(void)
+{
+	const char *cases[] = { "", "plain", "quote \" and backslash \\ and slash /", "tab\tnl\ncr\rbs\bff\f",
+				"\x01\x02\x1f\x7f end", "Phòng lạnh Bố Hạ: nhiệt độ cao 8,0 °C", "emoji \xf0\x9f\x8d\x8b",
+				"</script><b>&amp;", "\\u0000 literal" };
+	char ctl[40];
+
+	for (int i = 1; i < 32; i++)
+		ctl[i - 1] = (char)i;
+	ctl[31] = '\0';
+	for (size_t i = 0; i <= sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *s = i < sizeof(cases) / sizeof(cases[0]) ? cases[i] : ctl;
+		char *a = jsonw_text_str(s), *b = cjson_text(cJSON_CreateString(s));
+		CHECK_STR(a, b);
+		free(a);
+		cJSON_free(b);
+	}
+	/* bytes that are not UTF-8 (a name from the configuration): U+FFFD each,
+	 * as control.c's replies had them (overlong, surrogate, past U+10FFFF,
+	 * cut short) */
+	{
+		char *a = jsonw_text_str("bad \xff\xfe \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe1\x80 \xc3\xa9");
+		CHECK_STR(a, "\"bad \\ufffd\\ufffd \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd \xc3\xa9\"");
+		free(a);
+	}
+}
+
+/* 1 when text reads back (as cJSON reads a reply) as exactly v. */
+static int reads_back(const char *text, double v)
+{
+	cJSON *p = cJSON_Parse(text);
+	int ok = cJSON_IsNumber(p) && (p->valuedouble == v || (v == 0 && p->valuedouble == 0));
+	cJSON_Delete(p);
+	return ok;
+}
+
+static void check_number(double v)
+{
+	char a[32], *b = cjson_text(cJSON_CreateNumber(v));
+
+	jsonw_fmt_num(v, a);
+	if (!isfinite(v)) {
+		CHECK_STR(a, "null");
+		CHECK_STR(b, "null");
+	} else {
+		if (!reads_back(a, v))
+			printf("    %.17g written %s does not read back\n", v, a);
+		CHECK(reads_back(a, v));
+		CHECK(strlen(a) <= 24);
+		/* where cJSON's text is exact: the same bytes, or (cJSON's %1.17g
+		 * fallback) the same double in fewer digits */
+		if (reads_back(b, v) && strcmp(a, b) != 0 && strlen(a) >= strlen(b))
+			printf("    %.17g: jsonw %s, cJSON %s (which reads back)\n", v, a, b);
+		CHECK(!reads_back(b, v) || strcmp(a, b) == 0 || strlen(a) < strlen(b));
+	}
+	cJSON_free(b);
+}
+
+static void test_jsonw_numbers_read_back_exactly_and_match_cjson_where_it_is_exact(void)
+{
+	const double cases[] = { NAN, INFINITY, -INFINITY, 0.0, -0.0, 1, -1, 1e-300, -1e-300, 0.1 + 0.2, 0.1, 4.2,
+				 -12.5, 0.05, 0.0001, 0.00012, 1e-5, 1e15, 1e16, 3e9, -3e9, INT_MAX, INT_MIN,
+				 (double)INT_MAX + 1, 1.0 / 3, 200.0 / 3, 123456.789, 999999999.999999, 5e-324,
+				 DBL_MAX, -DBL_MAX, DBL_MIN, 2.5e-7, 7.999999999999999, 0.30000000000000004,
+				 1234567.125, 98.6, -40.0, 22.45, 1e21, 1e22, 9007199254740993.0 };
+	char a[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_number(cases[i]);
+	/* -0 as cJSON writes it; 0.1 + 0.2 exactly (cJSON: "0.3", another double) */
+	jsonw_fmt_num(-0.0, a);
+	CHECK_STR(a, "-0");
+	jsonw_fmt_num(0.1 + 0.2, a);
+	CHECK_STR(a, "0.30000000000000004");
+	jsonw_fmt_num(4.2, a);
+	CHECK_STR(a, "4.2");
+	jsonw_fmt_num(1e-300, a);
+	CHECK_STR(a, "1e-300");
+	srand(18);
+	for (int i = 0; i < 50000; i++) {
+		double x = (double)rand() / RAND_MAX * pow(10, rand() % 40 - 20) * (rand() & 1 ? -1 : 1);
+		check_number(x);
+		check_number(round(x * 100) / 100); /* readings with two decimals */
+		check_number((double)(rand() % 100000) / 10); /* and with one */
+	}
+}
+
+static void test_jsonw_nesting_and_raw(void)
+{
+	struct jsonw w;
+	char *s;
+	size_t n;
+
+	jsonw_init(&w);
+	jsonw_obj_begin(&w, NULL);
+	jsonw_bool(&w, "ok", 1);
+	jsonw_arr_begin(&w, "a");
+	jsonw_num(&w, NULL, 1.5);
+	jsonw_null(&w, NULL);
+	jsonw_obj_begin(&w, NULL);
+	jsonw_obj_end(&w);
+	jsonw_arr_end(&w);
+	jsonw_raw(&w, "h", "[{\"x\":1}]");
+	jsonw_bool(&w, "f", 0);
+	jsonw_obj_end(&w);
+	s = jsonw_take(&w, &n);
+	CHECK_STR(s, "{\"ok\":true,\"a\":[1.5,null,{}],\"h\":[{\"x\":1}],\"f\":false}");
+	CHECK_INT(n, strlen(s));
+	free(s);
+}
+
+/* --- the engine's status, both ways -------------------------------------- */
+
+static char dir[] = "/tmp/cc-jsonw-XXXXXX";
+
+/* 1 when a and b hold the same members in the same order with the same
+ * values (numbers as the same double; age_s within a second: the two
+ * snapshots are not taken at the same instant). */
+static int same(const cJSON *a, const cJSON *b, const char *key)
+{
+	if (!a || !b || (a->type & 0xff) != (b->type & 0xff))
+		return 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble ||
+		       (key && strcmp(key, "age_s") == 0 && fabs(a->valuedouble - b->valuedouble) <= 1.0);
+	if (cJSON_IsString(a))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
+		const cJSON *x = a->child, *y = b->child;
+		for (; x && y; x = x->next, y = y->next)
+			if ((cJSON_IsObject(a) && strcmp(x->string, y->string) != 0) || !same(x, y, x->string))
+				return 0;
+		return !x && !y;
+	}
+	return 1;
+}
+
+static struct cc_config *hub_config(void)
+{
+	char *path = xasprintf("%s/hub.conf", dir);
+	FILE *f = fopen(path, "w");
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg = NULL;
+
+	fprintf(f, "site = \"hub\"; state_dir = \"%s\";\n"
+		   "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
+		   "  limits = { band_low = 2.5; band_high = 6.25; warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"0s\"; };\n"
+		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
+		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
+		   "alarms = { stale_after = \"1d\"; };\n"
+		   "outputs = { file = ( { path = \"-\"; } ); };\nrooms = (\n", dir);
+	for (int i = 0; i < 150; i++)
+		fprintf(f, "  { name = \"s%03d/r\\\"%d\\t\"; temperature = \"s%03d-k0/temperature\"; profile = \"lychee\";\n"
+			   "    lots = ( { id = \"L%d\"; product = \"lychee\"; loaded = \"2026-12-01T08:00:00+07:00\"; },"
+			   " { id = \"M%d\"; product = \"lychee\"; loaded = \"2026-12-02T08:00:00+07:00\"; plan_temperature = 4.0; } ); },\n",
+			i % 50, i, i, i, i);
+	fprintf(f, "  { name = \"Phòng B\"; temperature = \"b/temperature\"; } );\n");
+	fclose(f);
+	if (config_load(path, &cfg, &e) < 0)
+		errors_print(&e, stdout);
+	errors_free(&e);
+	free(path);
+	return cfg;
+}
+
+static void feed_rooms(struct engine *E, struct cc_channel *ch, char (*ids)[40])
+{
+	int64_t now = time_now_ns();
+
+	for (int i = 0; i < 150; i++) {
+		double v = i % 7 == 0 ? 12.3 : i % 5 == 0 ? 0.1 + 0.2 : 3.0 + i / 100.0;
+		struct cc_sample s = { .ch = &ch[i], .ts_ns = now - (int64_t)(i % 60) * 1000000000LL, .value = v,
+				       .quality = CC_Q_GOOD };
+		snprintf(ids[i], 40, "s%03d-k0/temperature", i);
+		ch[i] = (struct cc_channel){ .id = ids[i], .quantity = "temperature", .site = "hub", .room = "r",
+					     .sensor = "s", .name = "temperature" };
+		engine_process(E, &s, 1);
+		s.ts_ns += 60LL * 1000000000LL;
+		engine_process(E, &s, 1);
+	}
+}
+
+/* The writer's text of E's status (f: a filter) against cJSON's. */
+static void check_status(struct engine *E, const struct engine_status_filter *f, int want_rooms)
+{
+	cJSON *tree = engine_status_json_filtered(E, 1, f), *wrote;
+	struct jsonw w;
+	char *text;
+
+	jsonw_init(&w);
+	jsonw_obj_begin(&w, NULL);
+	CHECK_INT(engine_status_write(E, 1, f, &w), 0);
+	jsonw_obj_end(&w);
+	text = jsonw_take(&w, NULL);
+	wrote = cJSON_Parse(text);
+	CHECK(wrote != NULL);
+	CHECK(same(tree, wrote, NULL));
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(wrote, "rooms")), want_rooms);
+	free(text);
+	cJSON_Delete(tree);
+	cJSON_Delete(wrote);
+}
+
+static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms(void)
+{
+	struct cc_config *cfg = hub_config();
+	static struct cc_channel ch[150];
+	static char ids[150][40];
+	struct engine *E;
+	struct engine_status_filter site = { "s007", NULL, 0, 0 }, room = { NULL, "s010/r\"10\t", 0, 0 }, hub = { "hub", NULL, 0, 0 },
+				     none = { "nowhere", NULL, 0, 0 }, brief = { "s007", NULL, 1, 0 };
+	cJSON *st;
+	char b[64];
+
+	CHECK(cfg != NULL);
+	if (!cfg)
+		return;
+	E = engine_new(cfg, NULL);
+	CHECK(E != NULL);
+	feed_rooms(E, ch, ids);
+	check_status(E, NULL, 151);
+	check_status(E, &site, 3);
+	check_status(E, &room, 1);
+	check_status(E, &hub, 1); /* "Phòng B": no '/', the root's site */
+	check_status(E, &none, 0);
+	st = engine_status_json_filtered(E, 0, &site);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(st, "alarms")) > 0); /* s007/r7: 12.3 over 10 */
+	cJSON_Delete(st);
+	{ /* brief (the web overview): each room's lot count and least remaining life, no lots */
+		cJSON *full = engine_status_json_filtered(E, 1, &site), *br = engine_status_json_filtered(E, 1, &brief);
+		const cJSON *fr = cJSON_GetArrayItem(cJSON_GetObjectItem(full, "rooms"), 0);
+		const cJSON *bw = cJSON_GetArrayItem(cJSON_GetObjectItem(br, "rooms"), 0);
+		double r0 = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fr, "lots"), 0), "remaining_h")->valuedouble;
+		double r1 = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fr, "lots"), 1), "remaining_h")->valuedouble;
+		CHECK(cJSON_GetObjectItem(bw, "lots") == NULL);
+		CHECK_INT(cJSON_GetObjectItem(bw, "nlots")->valuedouble, 2);
+		CHECK(cJSON_GetObjectItem(bw, "remaining_h_min")->valuedouble == (r0 < r1 ? r0 : r1));
+		cJSON_Delete(full);
+		cJSON_Delete(br);
+	}
+	{ /* open_past (coldchainctl's text at a hub): only rooms with an open alarm, the totals of all */
+		struct engine_status_filter op = { NULL, NULL, 0, 100 };
+		struct jsonw w;
+		cJSON *x, *r, *a;
+		int ok = 1, n = 0;
+		jsonw_init(&w);
+		jsonw_obj_begin(&w, NULL);
+		CHECK_INT(engine_status_write(E, 1, &op, &w), 0);
+		jsonw_obj_end(&w);
+		{
+			char *t = jsonw_take(&w, NULL);
+			x = cJSON_Parse(t);
+			free(t);
+		}
+		CHECK_INT(cJSON_GetObjectItem(x, "rooms_total")->valuedouble, 151);
+		CHECK_INT(cJSON_GetObjectItem(x, "lots_total")->valuedouble, 300);
+		cJSON_ArrayForEach(r, cJSON_GetObjectItem(x, "rooms")) {
+			int has = 0;
+			n++;
+			cJSON_ArrayForEach(a, cJSON_GetObjectItem(x, "alarms"))
+				has |= strcmp(cJSON_GetObjectItem(a, "room") ? cJSON_GetObjectItem(a, "room")->valuestring : "",
+					      cJSON_GetObjectItem(r, "name")->valuestring) == 0 &&
+				       strcmp(cJSON_GetObjectItem(a, "state")->valuestring, "active") == 0;
+			ok &= has;
+		}
+		CHECK(ok);
+		CHECK(n > 0 && n < 151);
+		cJSON_Delete(x);
+	}
+	CHECK_STR(engine_room_site(cfg, "s1/a/b", b, sizeof(b)), "s1");
+	CHECK_STR(engine_room_site(cfg, "/x", b, sizeof(b)), "hub");
+	CHECK_STR(engine_room_site(cfg, NULL, b, sizeof(b)), "hub");
+	engine_free(E);
+	config_free(cfg);
+}
+
+int main(void)
+{
+	tl_prog = "jsonw";
+	if (!mkdtemp(dir))
+		return 1;
+	RUN(test_jsonw_strings_escape_as_cjson_does);
+	RUN(test_jsonw_numbers_read_back_exactly_and_match_cjson_where_it_is_exact);
+	RUN(test_jsonw_nesting_and_raw);
+	RUN(test_engine_status_written_equals_the_cjson_status_and_filters_rooms);
+	{
+		char *cmd = xasprintf("rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			printf("could not remove %s\n", dir);
+		free(cmd);
+	}
+	return TL_DONE();
+}
