@@ -55,8 +55,8 @@ stop_daemon 120 || true
 ir=$(callgrind_annotate "$T/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
 [ -n "$ir" ] || die "no callgrind totals"
 echo "  MQTT thread, JSON with a time field at QoS 1, $N messages: $(awk -v i="$ir" -v n="$N" 'BEGIN { printf "%.0f", i / n }') instructions per message (user space)"
-echo "  where they went (inclusive of callees would double count: self cost, top 12):"
-callgrind_annotate "$T/cg.out" 2>/dev/null | awk '/file:function/ { on = 1; next } on && NF { print; if (++k == 12) exit }' |
-	awk -v n="$N" '{ c = $1; gsub(",", "", c); printf "    %8.0f  %s\n", c / n, $NF }'
+echo "  where they went (each function's own instructions per message, top 12):"
+callgrind_annotate "$T/cg.out" 2>/dev/null | awk '/file:function/ { on = 1; next } on && /^-/ { next } on && NF { print; if (++k == 12) exit }' |
+	awk -v n="$N" '{ c = $1; gsub(",", "", c); printf "    %8.0f  %s\n", c / n, $(NF - 1) }'
 PASSES=1 # lib.sh's finish wants a result; a bench has none
 finish
