@@ -12,6 +12,7 @@
 struct scan {
 	const char *p, *end;
 	int depth, max_depth;
+	struct jsonscan_index *ix; /* or NULL */
 };
 
 static void ws(struct scan *s)
@@ -79,6 +80,21 @@ static int string(struct scan *s)
 
 static int value(struct scan *s);
 
+/* A top-level member: its key k[0..klen), its value at s->p. */
+static void member(struct scan *s, const char *k, size_t klen)
+{
+	struct jsonscan_index *ix = s->ix;
+
+	if (ix->nm == JSONSCAN_MEMBERS) {
+		ix->all = 0;
+		return;
+	}
+	ix->m[ix->nm].key = k;
+	ix->m[ix->nm].keylen = klen;
+	ix->m[ix->nm].val = s->p;
+	ix->nm++;
+}
+
 /* obj: 1 for an object (members "key": value), 0 for an array */
 static int container(struct scan *s, int obj)
 {
@@ -86,6 +102,8 @@ static int container(struct scan *s, int obj)
 
 	if (++s->depth > s->max_depth)
 		return -ENOTSUP;
+	if (s->ix)
+		s->ix->values++;
 	s->p++;
 	ws(s);
 	if (s->p < s->end && *s->p == close) {
@@ -95,13 +113,19 @@ static int container(struct scan *s, int obj)
 	}
 	for (;;) {
 		if (obj) {
+			const char *k = s->p + 1;
+			size_t klen;
+
 			if (s->p >= s->end || *s->p != '"' || string(s) < 0)
 				return -ENOTSUP;
+			klen = (size_t)(s->p - 1 - k);
 			ws(s);
 			if (s->p >= s->end || *s->p != ':')
 				return -ENOTSUP;
 			s->p++;
 			ws(s);
+			if (s->depth == 1 && s->ix)
+				member(s, k, klen);
 		}
 		if (value(s) < 0)
 			return -ENOTSUP;
@@ -115,6 +139,8 @@ static int container(struct scan *s, int obj)
 		}
 		if (*s->p != ',')
 			return -ENOTSUP;
+		if (s->ix)
+			s->ix->values++;
 		s->p++;
 		ws(s);
 	}
@@ -135,16 +161,26 @@ static int value(struct scan *s)
 	}
 }
 
-int jsonscan_check(const char *p, size_t n, int max_depth)
+int jsonscan_check_index(const char *p, size_t n, int max_depth, struct jsonscan_index *ix)
 {
-	struct scan s = { p, p + n, 0, max_depth };
+	struct scan s = { p, p + n, 0, max_depth, ix };
 
+	if (ix) {
+		ix->nm = 0;
+		ix->all = 1;
+		ix->values = 1;
+	}
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{' || value(&s) < 0)
 		return -ENOTSUP;
 	while (s.p < s.end && (*s.p == ' ' || *s.p == '\t' || *s.p == '\n' || *s.p == '\r' || *s.p == '\0'))
 		s.p++;
 	return s.p == s.end ? 0 : -ENOTSUP;
+}
+
+int jsonscan_check(const char *p, size_t n, int max_depth)
+{
+	return jsonscan_check_index(p, n, max_depth, NULL);
 }
 
 /* The value at s->p (checked document): its type and text; s->p after it. */
@@ -165,6 +201,13 @@ static void take(struct scan *s, struct jsonscan_val *v)
 	(void)value(s);
 	v->p = v->type == JSONSCAN_STRING ? b + 1 : b;
 	v->n = (size_t)(s->p - b) - (v->type == JSONSCAN_STRING ? 2 : 0);
+}
+
+void jsonscan_take(const char *p, size_t n, const char *at, struct jsonscan_val *v)
+{
+	struct scan s = { at, p + n, 0, 0, NULL };
+
+	take(&s, v);
 }
 
 /* In the container at s->p: the member named seg (object) or the element
@@ -201,7 +244,7 @@ static int step(struct scan *s, int obj, const char *seg, size_t seglen, long id
 
 int jsonscan_get(const char *p, size_t n, const char *path, struct jsonscan_val *v)
 {
-	struct scan s = { p, p + n, 0, 0 };
+	struct scan s = { p, p + n, 0, 0, NULL };
 
 	ws(&s);
 	while (*path) {

@@ -35,6 +35,11 @@ static const struct doc docs[] = {
 	{ "{\"t\":123456789012345678901234567890123456789012345678901234567890123}", 0, 1 }, /* 63 digits */
 	{ "{\"t\":1}\0\0", 9, 1 },                            /* the NUL some C publishers append */
 	{ "{}", 0, 1 },
+	/* members past the 16 the check indexes, duplicates on both sides of it */
+	{ "{\"a0\":0,\"rh\":5,\"a2\":2,\"a3\":3,\"a4\":4,\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,"
+	  "\"a10\":10,\"a11\":11,\"a12\":12,\"a13\":13,\"a14\":14,\"a15\":15,\"t\":1,\"rh\":6,\"t\":3,"
+	  "\"time\":1764800000}", 0, 1 },
+	{ " { \"tt\" : 1 ,\"t\"\t:\n\"4.5\" , \"rh\" :{ \"t\":2} ,\"\":7} ", 0, 1 },
 	/* left to cJSON: escapes, long numbers, leniencies cJSON has */
 	{ "{\"t\\u0041\":1,\"t\":2}", 0, 0 },
 	{ "{\"s\":\"a\\\"b\",\"t\":3}", 0, 0 },
