@@ -37,8 +37,8 @@ struct tcache *mqtt_cache_find(struct mqtt_client *c, const char *topic, size_t 
 		if (e->hash != h || e->tlen != tlen || memcmp(e->topic, topic, tlen) != 0)
 			continue;
 		for (int i = 0; i < TOPIC_CAP_N; i++) {
-			vals[i] = e->len[i] >= 0 ? topic + e->off[i] : NULL;
-			lens[i] = e->len[i] >= 0 ? (size_t)e->len[i] : 0;
+			vals[i] = e->len[i] != CACHE_NOCAP ? topic + e->off[i] : NULL;
+			lens[i] = e->len[i] != CACHE_NOCAP ? e->len[i] : 0;
 		}
 		return e;
 	}
@@ -81,7 +81,8 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 	size_t nslots = slots_of(s);
 	struct tcache *e;
 
-	if (c->ncache >= (size_t)c->conf->max_channels || tlen > UINT16_MAX)
+	/* offsets and lengths in 16 bits, CACHE_NOCAP never one of them */
+	if (c->ncache >= (size_t)c->conf->max_channels || tlen >= CACHE_NOCAP)
 		return NULL;
 	if (c->ncache + 1 > c->ctabsize / 2)
 		cache_grow(c);
@@ -93,8 +94,8 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 	e->hash = topic_hash(topic, tlen);
 	e->s = s;
 	for (int i = 0; i < TOPIC_CAP_N; i++) {
-		e->len[i] = vals[i] ? (int32_t)lens[i] : -1;
-		e->off[i] = vals[i] ? (uint32_t)(vals[i] - topic) : 0;
+		e->len[i] = vals[i] ? (uint16_t)lens[i] : CACHE_NOCAP;
+		e->off[i] = vals[i] ? (uint16_t)(vals[i] - topic) : 0;
 	}
 	e->next = c->ctab[e->hash & (c->ctabsize - 1)];
 	c->ctab[e->hash & (c->ctabsize - 1)] = e;

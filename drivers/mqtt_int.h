@@ -117,12 +117,13 @@ struct mqtt_client {
 
 /* --- the topic cache (mqtt_cache.c) ----------------------------------------- */
 
+#define CACHE_NOCAP UINT16_MAX
 struct tcache {
 	struct tcache *next;
 	uint64_t hash;
 	struct msub *s; /* the first subscription the topic matches */
-	uint32_t off[TOPIC_CAP_N];
-	int32_t len[TOPIC_CAP_N]; /* -1: not captured */
+	uint16_t off[TOPIC_CAP_N];
+	uint16_t len[TOPIC_CAP_N]; /* CACHE_NOCAP: not captured */
 	/* the channel of each JSON field (or of the number), NULL until a sample
 	 * went there: it depends only on the topic and the subscription */
 	const struct cc_channel **slot;
