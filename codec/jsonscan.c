@@ -5,12 +5,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct scan {
 	const char *p, *end;
 	int depth, max_depth;
+	struct jsonscan_index *ix; /* or NULL */
 };
 
 static void ws(struct scan *s)
@@ -78,6 +80,21 @@ static int string(struct scan *s)
 
 static int value(struct scan *s);
 
+/* A top-level member: its key k[0..klen), its value at s->p. */
+static void member(struct scan *s, const char *k, size_t klen)
+{
+	struct jsonscan_index *ix = s->ix;
+
+	if (ix->nm == JSONSCAN_MEMBERS) {
+		ix->all = 0;
+		return;
+	}
+	ix->m[ix->nm].key = k;
+	ix->m[ix->nm].keylen = klen;
+	ix->m[ix->nm].val = s->p;
+	ix->nm++;
+}
+
 /* obj: 1 for an object (members "key": value), 0 for an array */
 static int container(struct scan *s, int obj)
 {
@@ -85,6 +102,8 @@ static int container(struct scan *s, int obj)
 
 	if (++s->depth > s->max_depth)
 		return -ENOTSUP;
+	if (s->ix)
+		s->ix->values++;
 	s->p++;
 	ws(s);
 	if (s->p < s->end && *s->p == close) {
@@ -94,13 +113,19 @@ static int container(struct scan *s, int obj)
 	}
 	for (;;) {
 		if (obj) {
+			const char *k = s->p + 1;
+			size_t klen;
+
 			if (s->p >= s->end || *s->p != '"' || string(s) < 0)
 				return -ENOTSUP;
+			klen = (size_t)(s->p - 1 - k);
 			ws(s);
 			if (s->p >= s->end || *s->p != ':')
 				return -ENOTSUP;
 			s->p++;
 			ws(s);
+			if (s->depth == 1 && s->ix)
+				member(s, k, klen);
 		}
 		if (value(s) < 0)
 			return -ENOTSUP;
@@ -114,6 +139,8 @@ static int container(struct scan *s, int obj)
 		}
 		if (*s->p != ',')
 			return -ENOTSUP;
+		if (s->ix)
+			s->ix->values++;
 		s->p++;
 		ws(s);
 	}
@@ -134,16 +161,26 @@ static int value(struct scan *s)
 	}
 }
 
-int jsonscan_check(const char *p, size_t n, int max_depth)
+int jsonscan_check_index(const char *p, size_t n, int max_depth, struct jsonscan_index *ix)
 {
-	struct scan s = { p, p + n, 0, max_depth };
+	struct scan s = { p, p + n, 0, max_depth, ix };
 
+	if (ix) {
+		ix->nm = 0;
+		ix->all = 1;
+		ix->values = 1;
+	}
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{' || value(&s) < 0)
 		return -ENOTSUP;
 	while (s.p < s.end && (*s.p == ' ' || *s.p == '\t' || *s.p == '\n' || *s.p == '\r' || *s.p == '\0'))
 		s.p++;
 	return s.p == s.end ? 0 : -ENOTSUP;
+}
+
+int jsonscan_check(const char *p, size_t n, int max_depth)
+{
+	return jsonscan_check_index(p, n, max_depth, NULL);
 }
 
 /* The value at s->p (checked document): its type and text; s->p after it. */
@@ -164,6 +201,13 @@ static void take(struct scan *s, struct jsonscan_val *v)
 	(void)value(s);
 	v->p = v->type == JSONSCAN_STRING ? b + 1 : b;
 	v->n = (size_t)(s->p - b) - (v->type == JSONSCAN_STRING ? 2 : 0);
+}
+
+void jsonscan_take(const char *p, size_t n, const char *at, struct jsonscan_val *v)
+{
+	struct scan s = { at, p + n, 0, 0, NULL };
+
+	take(&s, v);
 }
 
 /* In the container at s->p: the member named seg (object) or the element
@@ -200,7 +244,7 @@ static int step(struct scan *s, int obj, const char *seg, size_t seglen, long id
 
 int jsonscan_get(const char *p, size_t n, const char *path, struct jsonscan_val *v)
 {
-	struct scan s = { p, p + n, 0, 0 };
+	struct scan s = { p, p + n, 0, 0, NULL };
 
 	ws(&s);
 	while (*path) {
@@ -231,12 +275,55 @@ int jsonscan_get(const char *p, size_t n, const char *path, struct jsonscan_val 
 	return 0;
 }
 
+/*
+ * What sensors send (4.25, -18.5, 1733270000123456) without strtod, which
+ * took most of a JSON message's decoding: m digits (m <= 2^53, so exact in
+ * a double) with d <= 22 decimals (10^d exact) and no exponent is m / 10^d,
+ * one correctly rounded IEEE division, the double strtod returns too
+ * (Clinger's fast path).  The text was checked against JSON's grammar.
+ * Returns 0, or -1 to take strtod.
+ */
+static int number_fast(const char *p, size_t n, double *out)
+{
+	static const double p10[] = { 1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+				      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	const char *e = p + n;
+	uint64_t m = 0;
+	int neg = 0, d = -1, nd = 0;
+
+	if (p < e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	for (; p < e; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (++nd > 19)
+				return -1;
+			m = m * 10 + (uint64_t)(*p - '0');
+			if (d >= 0)
+				d++;
+		} else if (*p == '.' && d < 0) {
+			d = 0;
+		} else {
+			return -1; /* an exponent */
+		}
+	}
+	if (m > (1ULL << 53) || d > 22)
+		return -1;
+	*out = d > 0 ? (double)m / p10[d] : (double)m;
+	if (neg)
+		*out = -*out;
+	return 0;
+}
+
 int jsonscan_number(const struct jsonscan_val *v, double *out)
 {
 	char buf[JSONSCAN_MAX_NUM + 1];
 
 	if (v->type != JSONSCAN_NUMBER || v->n > JSONSCAN_MAX_NUM)
 		return -EINVAL;
+	if (number_fast(v->p, v->n, out) == 0)
+		return 0;
 	memcpy(buf, v->p, v->n);
 	buf[v->n] = '\0';
 	*out = strtod(buf, NULL);

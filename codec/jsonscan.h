@@ -30,6 +30,26 @@ int jsonscan_check(const char *p, size_t n, int max_depth);
  * indexes an array) of a document jsonscan_check accepted: 0 and *v, or
  * -ENOENT.  The first of duplicate keys, as cJSON. */
 int jsonscan_get(const char *p, size_t n, const char *path, struct jsonscan_val *v);
+/* The top-level object's members as the checking pass met them (key
+ * without its quotes; val: the value's first byte), so that plain keys are
+ * found without scanning the document again (issue 18: three lookups cost
+ * three times the check). */
+#define JSONSCAN_MEMBERS 16
+struct jsonscan_member {
+	const char *key, *val;
+	size_t keylen;
+};
+struct jsonscan_index {
+	struct jsonscan_member m[JSONSCAN_MEMBERS]; /* the first members */
+	size_t nm;
+	int all; /* 1: m holds every member */
+	/* 1 + the '{', '[' and ',' outside strings: payload.c's bound */
+	size_t values;
+};
+/* jsonscan_check that also fills ix. */
+int jsonscan_check_index(const char *p, size_t n, int max_depth, struct jsonscan_index *ix);
+/* The value starting at `at` (a member's val) of a checked document p[0..n). */
+void jsonscan_take(const char *p, size_t n, const char *at, struct jsonscan_val *v);
 /* A JSONSCAN_NUMBER's value (strtod of its text, as cJSON): 0, or -ERANGE
  * when not finite (1e999). */
 int jsonscan_number(const struct jsonscan_val *v, double *out);

@@ -172,10 +172,22 @@ static int put_string_value(struct lp_buf *b, const char *s)
  * first digit. */
 static char *digits_rev(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	/* two digits per division: timestamps have 19 */
+	static const char d2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
+
+	while (v >= 100) {
+		end -= 2;
+		memcpy(end, d2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, d2 + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -346,6 +358,63 @@ static int point_check(const char *measurement, const struct lp_tag *tags, size_
 	return nvalid ? 0 : -EINVAL;
 }
 
+/* measurement and tags, the line's series key (checked by the caller) */
+static int put_series(struct lp_buf *b, const char *measurement, const struct lp_tag *tags, size_t ntags)
+{
+	int r;
+
+	if ((r = put_name(b, measurement, POS_MEAS)) < 0)
+		return r;
+	for (size_t i = 0; i < ntags; i++) {
+		if (!tag_present(&tags[i]))
+			continue;
+		if ((r = put_mem(b, ",", 1)) < 0 || (r = put_name(b, tags[i].key, POS_TAG)) < 0 ||
+		    (r = put_mem(b, "=", 1)) < 0 || (r = put_name(b, tags[i].value, POS_TAG)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int lp_encode_series(struct lp_buf *b, const char *measurement, const struct lp_tag *tags, size_t ntags)
+{
+	static const struct lp_field probe = { .key = "value", .type = LP_INT };
+	size_t start = b->len;
+	int r = point_check(measurement, tags, ntags, &probe, 1);
+
+	if (r < 0)
+		return r;
+	r = put_series(b, measurement, tags, ntags);
+	if (r < 0 && b->data) {
+		b->len = start;
+		b->data[start] = '\0';
+	}
+	return r;
+}
+
+int lp_encode_float(struct lp_buf *b, const char *series, size_t n, const char *key, double v, int64_t ts_ns)
+{
+	const struct lp_field f = { .key = key, .type = LP_FLOAT, .v.f = v };
+	size_t start = b->len;
+	char num[40], ts[32];
+	int r;
+
+	if (!series || !n || field_valid(&f) != 1)
+		return -EINVAL;
+	format_double(num, sizeof(num), v);
+	ts[0] = ' ';
+	format_i64(ts + 1, ts_ns, '\n');
+	if ((r = put_mem(b, series, n)) < 0 || (r = put_mem(b, " ", 1)) < 0 || (r = put_name(b, key, POS_FKEY)) < 0 ||
+	    (r = put_mem(b, "=", 1)) < 0 || (r = put_str(b, num)) < 0 || (r = put_str(b, ts)) < 0) {
+		if (b->data) {
+			b->len = start;
+			b->data[start] = '\0';
+		}
+		return r;
+	}
+	b->lines++;
+	return 0;
+}
+
 int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *tags, size_t ntags,
 	      const struct lp_field *fields, size_t nfields, int64_t ts_ns)
 {
@@ -356,15 +425,8 @@ int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *ta
 	r = point_check(measurement, tags, ntags, fields, nfields);
 	if (r < 0)
 		return r;
-	if ((r = put_name(b, measurement, POS_MEAS)) < 0)
+	if ((r = put_series(b, measurement, tags, ntags)) < 0)
 		goto out;
-	for (size_t i = 0; i < ntags; i++) {
-		if (!tag_present(&tags[i]))
-			continue;
-		if ((r = put_mem(b, ",", 1)) < 0 || (r = put_name(b, tags[i].key, POS_TAG)) < 0 ||
-		    (r = put_mem(b, "=", 1)) < 0 || (r = put_name(b, tags[i].value, POS_TAG)) < 0)
-			goto out;
-	}
 	for (size_t i = 0; i < nfields; i++) {
 		if (field_valid(&fields[i]) == 0)
 			continue;

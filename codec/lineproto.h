@@ -62,6 +62,19 @@ int lp_encode(struct lp_buf *b, const char *measurement, const struct lp_tag *ta
 	      const struct lp_field *fields, size_t nfields, int64_t ts_ns);
 
 /*
+ * The same lines in two steps, for a writer that sends many points of one
+ * series (issue 18: escaping the names was a third of an MQTT message's
+ * cost): lp_encode_series appends the series key (measurement and tags,
+ * escaped and checked as lp_encode does; no '\n', not counted as a line),
+ * to be kept; lp_encode_float appends series[0..n), then what lp_encode
+ * would write after it for the one float field key=v and ts_ns.  Both
+ * leave b as it was on error (-EINVAL: as lp_encode; for lp_encode_float
+ * also a NaN or infinite v, which lp_encode would skip).
+ */
+int lp_encode_series(struct lp_buf *b, const char *measurement, const struct lp_tag *tags, size_t ntags);
+int lp_encode_float(struct lp_buf *b, const char *series, size_t n, const char *key, double v, int64_t ts_ns);
+
+/*
  * Parsed line: pointers into a private buffer owned by the struct.
  * lp_parse_line() parses exactly one line (without its '\n'); returns 0, or
  * -EINVAL with *err set to a static message (-ENOMEM: "out of memory").

@@ -21,9 +21,22 @@ int payload_utf8_check(const void *buf, size_t n)
 	const unsigned char *p = buf, *e = p + n;
 
 	while (p < e) {
-		unsigned c = *p;
+		unsigned c;
 		size_t k;
 		uint32_t cp;
+
+		/* eight ASCII bytes at a time, none of them NUL (what sensors send) */
+		while (e - p >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			if ((w & 0x8080808080808080ULL) || ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+				break;
+			p += 8;
+		}
+		if (p == e)
+			break;
+		c = *p;
 
 		if (c == 0)
 			return -EILSEQ;
@@ -317,10 +330,13 @@ int payload_json_open(struct payload_json *j, const void *p, size_t n, const cha
 		SET_ERR("empty");
 		return -EINVAL;
 	}
+	/* the scanner bounds the depth as json_bounded does and counts what it
+	 * counts: json_bounded's pass is needed only for what it refuses or
+	 * leaves to cJSON */
+	if (jsonscan_check_index(p, n, PAYLOAD_JSON_MAX_DEPTH, &j->ix) == 0 && j->ix.values <= PAYLOAD_JSON_MAX_VALUES)
+		return 0;
 	if ((rc = json_bounded(p, n, err)) < 0)
 		return rc;
-	if (jsonscan_check(p, n, PAYLOAD_JSON_MAX_DEPTH) == 0)
-		return 0;
 	root = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (!root) {
 		SET_ERR("not valid JSON (truncated or malformed)");
@@ -414,12 +430,31 @@ static int json_string_number(const char *s, size_t n, double *out, const char *
 	return number_text(s, n, out, err);
 }
 
-/* payload_json_number and _time on a document read in place */
+/* payload_json_number and _time on a document read in place: a plain key
+ * from the members the check met, anything else by jsonscan_get (the same
+ * answers: the first of duplicate keys; a segment of 256 bytes or more, or
+ * an empty path, is jsonscan_get's to judge) */
+static int scan_get(const struct payload_json *j, const char *path, struct jsonscan_val *v)
+{
+	size_t len = strlen(path);
+
+	if (len && len < 256 && !memchr(path, '.', len)) {
+		for (size_t i = 0; i < j->ix.nm; i++)
+			if (j->ix.m[i].keylen == len && memcmp(j->ix.m[i].key, path, len) == 0) {
+				jsonscan_take(j->p, j->n, j->ix.m[i].val, v);
+				return 0;
+			}
+		if (j->ix.all)
+			return -ENOENT;
+	}
+	return jsonscan_get(j->p, j->n, path, v);
+}
+
 static int scan_number(const struct payload_json *j, const char *path, double *out, const char **err)
 {
 	struct jsonscan_val v;
 
-	if (jsonscan_get(j->p, j->n, path, &v) < 0 || v.type == JSONSCAN_NULL) {
+	if (scan_get(j, path, &v) < 0 || v.type == JSONSCAN_NULL) {
 		SET_ERR("field absent");
 		return -ENOENT;
 	}
@@ -443,7 +478,7 @@ static int scan_time(const struct payload_json *j, const char *path, enum payloa
 	struct jsonscan_val v;
 	double d;
 
-	if (jsonscan_get(j->p, j->n, path, &v) < 0 || v.type == JSONSCAN_NULL) {
+	if (scan_get(j, path, &v) < 0 || v.type == JSONSCAN_NULL) {
 		SET_ERR("time field absent");
 		return -ENOENT;
 	}

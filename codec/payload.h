@@ -16,6 +16,8 @@
 #ifndef CC_PAYLOAD_H
 #define CC_PAYLOAD_H
 
+#include "jsonscan.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +61,7 @@ struct payload_json {
 	const char *p;
 	size_t n;
 	void *root; /* cJSON *: the document is outside jsonscan's subset; NULL: read in place */
+	struct jsonscan_index ix; /* read in place: the top-level members */
 };
 /* Into caller's storage (p must outlive j); payload_json_close after a 0. */
 int payload_json_open(struct payload_json *j, const void *p, size_t n, const char **err);

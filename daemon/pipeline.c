@@ -77,13 +77,20 @@ static void count_dropped(size_t nlines, const char *why)
  * field value; anything else carries quality (and raw for out-of-range), so
  * a gap is visible in the record and never mistaken for a reading.
  */
+#define NTAGS 5
+static void sample_tags(const struct cc_channel *ch, struct lp_tag t[NTAGS])
+{
+	t[0] = (struct lp_tag){ "channel", ch->name };
+	t[1] = (struct lp_tag){ "room", ch->room };
+	t[2] = (struct lp_tag){ "sensor", ch->sensor };
+	t[3] = (struct lp_tag){ "site", ch->site };
+	t[4] = (struct lp_tag){ "unit", ch->unit };
+}
+
 static int encode_sample(struct lp_buf *b, const struct cc_sample *s)
 {
 	const struct cc_channel *ch = s->ch;
-	struct lp_tag tags[] = {
-		{ "channel", ch->name }, { "room", ch->room }, { "sensor", ch->sensor },
-		{ "site", ch->site },    { "unit", ch->unit },
-	};
+	struct lp_tag tags[NTAGS];
 	struct lp_field f[2];
 	size_t nf = 0;
 
@@ -108,23 +115,44 @@ static int encode_sample(struct lp_buf *b, const struct cc_sample *s)
 			f[nf++].v.s = isnan(s->value) ? "NaN" : s->value > 0 ? "+Inf" : "-Inf";
 		}
 	}
-	return lp_encode(b, ch->quantity, tags, sizeof(tags) / sizeof(tags[0]), f, nf, s->ts_ns);
+	sample_tags(ch, tags);
+	return lp_encode(b, ch->quantity, tags, NTAGS, f, nf, s->ts_ns);
 }
 
-void pipeline_encode(struct lp_buf *b, const struct cc_sample *s, size_t n)
+static void encode_failed(const struct cc_sample *s)
 {
 	static struct log_rl rl;
 	static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
 	uint32_t more;
 
-	for (size_t i = 0; i < n; i++) {
-		if (encode_sample(b, &s[i]) == 0)
-			continue;
-		pthread_mutex_lock(&rl_lock);
-		if (log_rl_allow(&rl, 60000, &more))
-			log_warn("channel %s: sample not encodable (%u more)", s[i].ch->id, more);
-		pthread_mutex_unlock(&rl_lock);
-	}
+	pthread_mutex_lock(&rl_lock);
+	if (log_rl_allow(&rl, 60000, &more))
+		log_warn("channel %s: sample not encodable (%u more)", s->ch->id, more);
+	pthread_mutex_unlock(&rl_lock);
+}
+
+void pipeline_encode(struct lp_buf *b, const struct cc_sample *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (encode_sample(b, &s[i]) < 0)
+			encode_failed(&s[i]);
+}
+
+int pipeline_encode_series(struct lp_buf *b, const struct cc_channel *ch)
+{
+	struct lp_tag tags[NTAGS];
+
+	sample_tags(ch, tags);
+	return lp_encode_series(b, ch->quantity, tags, NTAGS);
+}
+
+void pipeline_encode_with_series(struct lp_buf *b, const char *series, size_t len, const struct cc_sample *s)
+{
+	int r = series && s->quality == CC_Q_GOOD ? lp_encode_float(b, series, len, "value", s->value, s->ts_ns)
+						  : encode_sample(b, s);
+
+	if (r < 0)
+		encode_failed(s);
 }
 
 void pipeline_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n)

@@ -41,6 +41,13 @@ void pipeline_submit(const struct cc_sample *s, size_t n);
  * cannot be encoded is logged and skipped); pipeline_submit_encoded journals b
  * and then hands s[0..n) to the consumer (the alarm engine). */
 void pipeline_encode(struct lp_buf *b, const struct cc_sample *s, size_t n);
+/* The same for one sample in two steps, for a source that keeps each
+ * channel's series key (measurement and tags): pipeline_encode_series
+ * appends ch's to b (0, or -EINVAL when ch cannot be encoded);
+ * pipeline_encode_with_series appends s's line as pipeline_encode would,
+ * given its channel's series key (or NULL). */
+int pipeline_encode_series(struct lp_buf *b, const struct cc_channel *ch);
+void pipeline_encode_with_series(struct lp_buf *b, const char *series, size_t len, const struct cc_sample *s);
 void pipeline_submit_encoded(const struct lp_buf *b, const struct cc_sample *s, size_t n);
 /*
  * For a source whose sender keeps its input until it is acknowledged (MQTT

@@ -68,7 +68,12 @@ static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t
 {
 	size_t lines0 = c->batch.lines;
 
-	pipeline_encode(&c->batch, smp, n);
+	/* every sample's channel is one of ours (mqtt_decode.c's chan_intern) */
+	for (size_t i = 0; i < n; i++) {
+		const struct chan *x = (const struct chan *)smp[i].ch;
+
+		pipeline_encode_with_series(&c->batch, x->series, x->series_len, &smp[i]);
+	}
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
 		c->bsmp = xrealloc(c->bsmp, c->bcap * sizeof(*c->bsmp));
@@ -146,26 +151,26 @@ static int batch_full(const struct mqtt_client *c)
 /* One message of subscription s; its samples join the burst's batch, which
  * is journaled before the PUBACK is written (see the top). */
 static void handle(struct mqtt_client *c, struct msub *s, const char *topic, const char *vals[TOPIC_CAP_N],
-		   const size_t lens[TOPIC_CAP_N], const char *p, size_t n, int qos)
+		   const size_t lens[TOPIC_CAP_N], const struct cc_channel **slot, const char *p, size_t n, int qos)
 {
 	struct decode d;
 
-	mqtt_decode_msg(&d, c, s, topic, vals, lens, p, &n);
+	mqtt_decode_msg(&d, c, s, topic, vals, lens, slot, p, &n);
 	if (c->watch)
 		watch_report(c, s, topic, &d, p, n);
 	else if (d.n)
 		batch_add(c, d.smp, d.n, qos);
-	pthread_mutex_lock(&c->lock);
-	s->received++;
+	s->pending = 1;
+	s->pend.received++;
 	if (d.n)
-		s->accepted++;
+		s->pend.accepted++;
 	else
-		s->rejected++;
-	s->samples += d.n;
-	s->out_of_range += d.noor;
-	for (int r = 0; r < R_N; r++)
-		s->why[r] += d.why_count[r];
-	pthread_mutex_unlock(&c->lock);
+		s->pend.rejected++;
+	s->pend.samples += d.n;
+	s->pend.out_of_range += d.noor;
+	if (d.problems)
+		for (int r = 0; r < R_N; r++)
+			s->pend.why[r] += d.why_count[r];
 	/* a json message without some optional fields is normal: say nothing
 	 * when only missing fields are the matter and something was read */
 	if (d.problems && !(d.n && d.problems == (int)d.why_count[R_MISSING]) && !c->watch)
@@ -182,22 +187,26 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	const char *vals[TOPIC_CAP_N];
 	size_t lens[TOPIC_CAP_N];
 	size_t tlen = strlen(msg->topic);
+	const char *p = msg->payload ? msg->payload : "";
+	size_t n = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+	struct tcache *e;
 
 	(void)mosq;
 	(void)props;
 	c->nread++;
-	pthread_mutex_lock(&c->lock);
-	c->messages++;
-	pthread_mutex_unlock(&c->lock);
+	c->pend_messages++;
+	e = mqtt_cache_find(c, msg->topic, tlen, vals, lens);
+	if (e) {
+		handle(c, e->s, msg->topic, vals, lens, e->slot, p, n, msg->qos);
+		return;
+	}
 	for (size_t i = 0; i < c->nsubs; i++)
 		if (topic_match(&c->subs[i].pat, msg->topic, tlen, vals, lens)) {
-			handle(c, &c->subs[i], msg->topic, vals, lens, msg->payload ? msg->payload : "",
-			       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0, msg->qos);
+			e = mqtt_cache_add(c, &c->subs[i], msg->topic, tlen, vals, lens);
+			handle(c, &c->subs[i], msg->topic, vals, lens, e ? e->slot : NULL, p, n, msg->qos);
 			return;
 		}
-	pthread_mutex_lock(&c->lock);
-	c->unmatched++;
-	pthread_mutex_unlock(&c->lock);
+	c->pend_unmatched++;
 	if (c->watch) {
 		watch_report(c, NULL, msg->topic, NULL, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
 		return;
@@ -512,6 +521,34 @@ static int idle_wait_ms(const struct mqtt_client *c)
 	return ms < 500 ? 500 : ms > 15000 ? 15000 : (int)ms;
 }
 
+/* The burst's counts, under the lock once per burst rather than twice per
+ * message (issue 18: the lock pairs were a visible share of a message). */
+static void counts_flush(struct mqtt_client *c)
+{
+	if (!c->pend_messages && !c->pend_unmatched)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->messages += c->pend_messages;
+	c->unmatched += c->pend_unmatched;
+	for (size_t i = 0; i < c->nsubs; i++) {
+		struct msub *s = &c->subs[i];
+
+		if (!s->pending)
+			continue;
+		s->n.received += s->pend.received;
+		s->n.accepted += s->pend.accepted;
+		s->n.rejected += s->pend.rejected;
+		s->n.samples += s->pend.samples;
+		s->n.out_of_range += s->pend.out_of_range;
+		for (int r = 0; r < R_N; r++)
+			s->n.why[r] += s->pend.why[r];
+		memset(&s->pend, 0, sizeof(s->pend));
+		s->pending = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
+	c->pend_messages = c->pend_unmatched = 0;
+}
+
 /* Reads every packet the socket has (a burst), until it is drained, the
  * connection breaks or the batch is full (c->more: read again at once). */
 static int read_burst(struct mqtt_client *c)
@@ -533,6 +570,7 @@ static int read_burst(struct mqtt_client *c)
 	} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
 		 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
 	c->read_end_us = mono_us();
+	counts_flush(c);
 	return rc;
 }
 
@@ -702,6 +740,7 @@ static void client_free(struct mqtt_client *c)
 	for (size_t i = 0; i < c->nsubs; i++)
 		topic_free(&c->subs[i].pat);
 	free(c->subs);
+	mqtt_cache_free(c);
 	mqtt_decode_chans_free(c);
 	lp_buf_free(&c->batch);
 	free(c->bsmp);
@@ -895,13 +934,13 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 		struct lp_field f[5 + R_N];
 		size_t nf = 0;
 
-		f[nf++] = (struct lp_field){ .key = "received", .type = LP_INT, .v.i = (int64_t)s->received };
-		f[nf++] = (struct lp_field){ .key = "accepted", .type = LP_INT, .v.i = (int64_t)s->accepted };
-		f[nf++] = (struct lp_field){ .key = "rejected", .type = LP_INT, .v.i = (int64_t)s->rejected };
-		f[nf++] = (struct lp_field){ .key = "samples", .type = LP_INT, .v.i = (int64_t)s->samples };
-		f[nf++] = (struct lp_field){ .key = "out_of_range", .type = LP_INT, .v.i = (int64_t)s->out_of_range };
+		f[nf++] = (struct lp_field){ .key = "received", .type = LP_INT, .v.i = (int64_t)s->n.received };
+		f[nf++] = (struct lp_field){ .key = "accepted", .type = LP_INT, .v.i = (int64_t)s->n.accepted };
+		f[nf++] = (struct lp_field){ .key = "rejected", .type = LP_INT, .v.i = (int64_t)s->n.rejected };
+		f[nf++] = (struct lp_field){ .key = "samples", .type = LP_INT, .v.i = (int64_t)s->n.samples };
+		f[nf++] = (struct lp_field){ .key = "out_of_range", .type = LP_INT, .v.i = (int64_t)s->n.out_of_range };
 		for (int r = 0; r < R_N; r++)
-			f[nf++] = (struct lp_field){ .key = mqtt_reason_names[r], .type = LP_INT, .v.i = (int64_t)s->why[r] };
+			f[nf++] = (struct lp_field){ .key = mqtt_reason_names[r], .type = LP_INT, .v.i = (int64_t)s->n.why[r] };
 		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, nf, ts);
 	}
 	pthread_mutex_unlock(&c->lock);

@@ -32,6 +32,69 @@ static uint64_t fnv1a(const char *p, size_t n)
 	return h;
 }
 
+static void chans_grow(struct mqtt_client *c)
+{
+	size_t ns = c->tabsize ? c->tabsize * 2 : 64;
+	struct chan **nt = xcalloc(ns, sizeof(*nt));
+
+	for (size_t i = 0; i < c->tabsize; i++)
+		while (c->tab[i]) {
+			struct chan *x = c->tab[i];
+			c->tab[i] = x->next;
+			x->next = nt[x->hash & (ns - 1)];
+			nt[x->hash & (ns - 1)] = x;
+		}
+	free(c->tab);
+	c->tab = nt;
+	c->tabsize = ns;
+}
+
+/* Points ch's fields at the six NUL-terminated parts of key and the id. */
+static void chan_fields(struct cc_channel *ch, const char *key, const char *id)
+{
+	const char *f[6];
+
+	for (int i = 0; i < 6; i++) {
+		f[i] = key;
+		key += strlen(key) + 1;
+	}
+	ch->site = f[0];
+	ch->room = *f[1] ? f[1] : NULL;
+	ch->sensor = f[2];
+	ch->name = f[3];
+	ch->quantity = f[4];
+	ch->unit = *f[5] ? f[5] : NULL;
+	ch->id = id;
+}
+
+/* A new channel of key[0..n) (hash h): one block with its strings, its id
+ * (sensor/channel) and its series key. */
+static struct chan *chan_new(const char *key, size_t n, uint64_t h, const char *sensor, const char *channel)
+{
+	size_t idlen = strlen(sensor) + 1 + strlen(channel) + 1, slen = 0;
+	struct cc_channel probe = { 0 };
+	struct lp_buf sb;
+	struct chan *ch;
+
+	chan_fields(&probe, key, "");
+	lp_buf_init(&sb);
+	if (pipeline_encode_series(&sb, &probe) == 0)
+		slen = sb.len;
+	ch = xcalloc(1, sizeof(*ch) + n + idlen + slen + 1);
+	memcpy(ch->key, key, n);
+	ch->keylen = n;
+	ch->hash = h;
+	snprintf(ch->key + n, idlen, "%s/%s", sensor, channel);
+	chan_fields(&ch->ch, ch->key, ch->key + n);
+	if (slen) {
+		memcpy(ch->key + n + idlen, sb.data, slen);
+		ch->series = ch->key + n + idlen;
+		ch->series_len = slen;
+	}
+	lp_buf_free(&sb);
+	return ch;
+}
+
 /* The channel for these tags, created on first use (bounded by
  * max_channels); strings live until mqtt_stop.  Loop thread only. */
 static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *site, const char *room,
@@ -40,7 +103,7 @@ static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *s
 {
 	const char *parts[6] = { site, room ? room : "", sensor, channel, quantity, unit ? unit : "" };
 	char key[6 * (TOPIC_MAX_CAPTURE + 256)];
-	size_t n = 0, idlen;
+	size_t n = 0;
 	uint64_t h;
 	struct chan *ch;
 
@@ -58,41 +121,9 @@ static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *s
 				return &ch->ch;
 	if (c->nchan >= (size_t)c->conf->max_channels)
 		return NULL;
-	if (c->nchan + 1 > c->tabsize / 2) {
-		size_t ns = c->tabsize ? c->tabsize * 2 : 64;
-		struct chan **nt = xcalloc(ns, sizeof(*nt));
-		for (size_t i = 0; i < c->tabsize; i++)
-			while (c->tab[i]) {
-				struct chan *x = c->tab[i];
-				c->tab[i] = x->next;
-				x->next = nt[x->hash & (ns - 1)];
-				nt[x->hash & (ns - 1)] = x;
-			}
-		free(c->tab);
-		c->tab = nt;
-		c->tabsize = ns;
-	}
-	idlen = strlen(sensor) + 1 + strlen(channel) + 1;
-	ch = xmalloc(sizeof(*ch) + n + idlen);
-	memcpy(ch->key, key, n);
-	ch->keylen = n;
-	ch->hash = h;
-	snprintf(ch->key + n, idlen, "%s/%s", sensor, channel);
-	{
-		const char *p = ch->key;
-		const char *f[6];
-		for (int i = 0; i < 6; i++) {
-			f[i] = p;
-			p += strlen(p) + 1;
-		}
-		ch->ch.site = f[0];
-		ch->ch.room = *f[1] ? f[1] : NULL;
-		ch->ch.sensor = f[2];
-		ch->ch.name = f[3];
-		ch->ch.quantity = f[4];
-		ch->ch.unit = *f[5] ? f[5] : NULL;
-		ch->ch.id = ch->key + n;
-	}
+	if (c->nchan + 1 > c->tabsize / 2)
+		chans_grow(c);
+	ch = chan_new(key, n, h, sensor, channel);
 	ch->next = c->tab[h & (c->tabsize - 1)];
 	c->tab[h & (c->tabsize - 1)] = ch;
 	c->nchan++;
@@ -133,9 +164,10 @@ static int ts_ok(struct decode *d, int64_t ts)
 	return 1;
 }
 
-static void add_sample(struct decode *d, const char *site, const char *room, const char *sensor, const char *channel,
-		       const char *quantity, const char *unit, double raw, double scale, double offset, double vmin,
-		       double vmax, int64_t ts)
+/* slot: the topic cache's place for this sample's channel (or NULL) */
+static void add_sample(struct decode *d, const struct cc_channel **slot, const char *site, const char *room,
+		       const char *sensor, const char *channel, const char *quantity, const char *unit, double raw,
+		       double scale, double offset, double vmin, double vmax, int64_t ts)
 {
 	const struct cc_channel *ch;
 	double v = raw * scale + offset;
@@ -148,7 +180,9 @@ static void add_sample(struct decode *d, const char *site, const char *room, con
 		problem(d, R_BAD_TOPIC, "no sensor (capture, sensor key or sensor tag)");
 		return;
 	}
-	ch = chan_intern(d->c, site, room, sensor, channel, quantity, unit);
+	ch = slot && *slot ? *slot : chan_intern(d->c, site, room, sensor, channel, quantity, unit);
+	if (slot && ch)
+		*slot = ch;
 	if (!ch) {
 		uint32_t more;
 		problem(d, R_CHANNEL_LIMIT, "max_channels reached: a new channel is refused");
@@ -197,11 +231,11 @@ static void decode_scalar(struct decode *d, const char *p, size_t n)
 		return;
 	}
 	if (s->format == CC_MQTT_BOOL)
-		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
+		add_sample(d, d->slot, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
 			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, 1, 0, -INFINITY, INFINITY,
 			   d->now);
 	else
-		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
+		add_sample(d, d->slot, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR),
 			   T(d, TOPIC_CAP_CHANNEL), T(d, TOPIC_CAP_QUANTITY), s->unit, v, s->scale, s->offset,
 			   s->valid_min, s->valid_max, d->now);
 }
@@ -236,8 +270,9 @@ static void decode_json(struct decode *d, const char *p, size_t n)
 			problem(d, reason_of(rc), err);
 			continue;
 		}
-		add_sample(d, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM), T(d, TOPIC_CAP_SENSOR), f->name, f->quantity,
-			   f->unit, v, f->scale, f->offset, f->valid_min, f->valid_max, ts);
+		add_sample(d, d->slot ? &d->slot[i] : NULL, T(d, TOPIC_CAP_SITE), T(d, TOPIC_CAP_ROOM),
+			   T(d, TOPIC_CAP_SENSOR), f->name, f->quantity, f->unit, v, f->scale, f->offset, f->valid_min,
+			   f->valid_max, ts);
 	}
 out:
 	payload_json_close(&j);
@@ -304,7 +339,7 @@ static void decode_influx(struct decode *d, const char *p, size_t n)
 				problem(d, R_WRONG_TYPE, "string field (only numbers and booleans are readings)");
 				continue;
 			}
-			add_sample(d, site, room, sensor, chn, q, unit, v, s->scale, s->offset, s->valid_min, s->valid_max,
+			add_sample(d, NULL, site, room, sensor, chn, q, unit, v, s->scale, s->offset, s->valid_min, s->valid_max,
 				   ts);
 		}
 		lp_point_free(&pt);
@@ -329,7 +364,8 @@ void mqtt_decode_log_refusal(struct decode *d, const char *p, size_t n)
 /* One message: captures, size, UTF-8, then its format's decoder (see
  * mqtt_int.h). */
 void mqtt_decode_msg(struct decode *d, struct mqtt_client *c, struct msub *s, const char *topic,
-		     const char *vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N], const char *p, size_t *n)
+		     const char *vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N], const struct cc_channel **slot,
+		     const char *p, size_t *n)
 {
 	const struct cc_mqtt_sub *sc = s->conf;
 
@@ -339,6 +375,7 @@ void mqtt_decode_msg(struct decode *d, struct mqtt_client *c, struct msub *s, co
 	d->c = c;
 	d->s = s;
 	d->topic = topic;
+	d->slot = slot;
 	d->now = time_now_ns();
 	d->tags[TOPIC_CAP_SITE] = c->site;
 	d->tags[TOPIC_CAP_ROOM] = sc->room;

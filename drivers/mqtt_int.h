@@ -34,21 +34,34 @@ enum reason {
 /* as counted in coldchaind_mqtt (mqtt_decode.c) */
 extern const char *const mqtt_reason_names[R_N];
 
+/* A subscription's counters (coldchaind_mqtt). */
+struct msub_counts {
+	uint64_t received, accepted, rejected, samples, out_of_range, why[R_N];
+};
+
 struct msub {
 	const struct cc_mqtt_sub *conf;
 	struct topic_pat pat;
-	/* guarded by client->lock */
-	uint64_t received, accepted, rejected, samples, out_of_range, why[R_N];
+	struct msub_counts n; /* guarded by client->lock */
+	/* loop thread only: counted since the last read burst ended, added to
+	 * n once per burst (mqtt_counts_flush), not under a lock per message */
+	struct msub_counts pend;
+	int pending;
 	struct log_rl rl; /* loop thread only */
 };
 
 struct chan {
-	struct cc_channel ch;
+	struct cc_channel ch; /* first: a sample's ch is its struct chan */
 	uint64_t hash;
 	struct chan *next;
 	size_t keylen;
-	char key[]; /* site\0room\0sensor\0channel\0quantity\0unit\0 then the id */
+	/* the line protocol series key of its samples (pipeline_encode_series),
+	 * escaped once rather than for every sample; NULL if not encodable */
+	const char *series;
+	size_t series_len;
+	char key[]; /* site\0room\0sensor\0channel\0quantity\0unit\0, the id, the series */
 };
+_Static_assert(offsetof(struct chan, ch) == 0, "a sample's channel is its struct chan");
 
 struct mqtt_client {
 	const struct cc_mqtt_conf *conf;
@@ -69,6 +82,7 @@ struct mqtt_client {
 	int sock_up;
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
 	uint64_t nread; /* messages read (on_message calls) */
+	uint64_t pend_messages, pend_unmatched; /* as msub.pend */
 	struct lp_buf batch; /* lines of the messages read in this burst */
 	struct cc_sample *bsmp;
 	unsigned char *bq0; /* per sample: its message came at QoS 0 (never sent again) */
@@ -85,6 +99,8 @@ struct mqtt_client {
 	size_t nsubs;
 	struct chan **tab;
 	size_t tabsize, nchan;
+	struct tcache **ctab; /* the topic cache */
+	size_t ctabsize, ncache;
 	struct log_rl rl_unmatched, rl_limit, rl_lib;
 	/* `coldchainctl mqtt watch`: messages are reported, not submitted */
 	const char *watch_filter;
@@ -99,6 +115,31 @@ struct mqtt_client {
 	unsigned nacked;
 };
 
+/* --- the topic cache (mqtt_cache.c) ----------------------------------------- */
+
+#define CACHE_NOCAP UINT16_MAX
+struct tcache {
+	struct tcache *next;
+	uint64_t hash;
+	struct msub *s; /* the first subscription the topic matches */
+	uint16_t off[TOPIC_CAP_N];
+	uint16_t len[TOPIC_CAP_N]; /* CACHE_NOCAP: not captured */
+	/* the channel of each JSON field (or of the number), NULL until a sample
+	 * went there: it depends only on the topic and the subscription */
+	const struct cc_channel **slot;
+	size_t tlen;
+	char *topic;
+};
+
+/* The entry of this exact topic, with vals/lens pointing into topic as
+ * topic_match would; NULL when not cached. */
+struct tcache *mqtt_cache_find(struct mqtt_client *c, const char *topic, size_t tlen, const char *vals[TOPIC_CAP_N],
+			       size_t lens[TOPIC_CAP_N]);
+/* Caches topic_match's answer (s, vals/lens in topic); NULL when full. */
+struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char *topic, size_t tlen,
+			      const char *const vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N]);
+void mqtt_cache_free(struct mqtt_client *c);
+
 /* --- decoding one message -------------------------------------------------- */
 
 /* Everything one message produces, and what went wrong with it. */
@@ -107,6 +148,7 @@ struct decode {
 	struct msub *s;
 	const char *topic;
 	const char *tags[TOPIC_CAP_N]; /* NUL-terminated capture values, or config values */
+	const struct cc_channel **slot; /* the topic cache's channels, or NULL */
 	int64_t now;
 	struct cc_sample *smp; /* inl, or the heap once more are needed */
 	size_t n, cap;
@@ -120,10 +162,13 @@ struct decode {
 };
 
 /* mqtt_decode.c: decodes one message of subscription s on topic (captures
- * vals/lens from topic_match) into d; *n loses a trailing NUL.  Loop thread
- * only (it interns channels in c).  mqtt_decode_free(d) afterwards. */
+ * vals/lens from topic_match) into d; *n loses a trailing NUL.  slot: the
+ * topic cache entry's channels (read, and filled on first use), or NULL.
+ * Loop thread only (it interns channels in c).  mqtt_decode_free(d)
+ * afterwards. */
 void mqtt_decode_msg(struct decode *d, struct mqtt_client *c, struct msub *s, const char *topic,
-		     const char *vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N], const char *p, size_t *n);
+		     const char *vals[TOPIC_CAP_N], const size_t lens[TOPIC_CAP_N], const struct cc_channel **slot,
+		     const char *p, size_t *n);
 void mqtt_decode_free(struct decode *d);
 /* Logs d's refusal (rate-limited per subscription) with an excerpt of p. */
 void mqtt_decode_log_refusal(struct decode *d, const char *p, size_t n);

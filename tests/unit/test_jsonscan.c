@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,11 @@ static const struct doc docs[] = {
 	{ "{\"t\":123456789012345678901234567890123456789012345678901234567890123}", 0, 1 }, /* 63 digits */
 	{ "{\"t\":1}\0\0", 9, 1 },                            /* the NUL some C publishers append */
 	{ "{}", 0, 1 },
+	/* members past the 16 the check indexes, duplicates on both sides of it */
+	{ "{\"a0\":0,\"rh\":5,\"a2\":2,\"a3\":3,\"a4\":4,\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,"
+	  "\"a10\":10,\"a11\":11,\"a12\":12,\"a13\":13,\"a14\":14,\"a15\":15,\"t\":1,\"rh\":6,\"t\":3,"
+	  "\"time\":1764800000}", 0, 1 },
+	{ " { \"tt\" : 1 ,\"t\"\t:\n\"4.5\" , \"rh\" :{ \"t\":2} ,\"\":7} ", 0, 1 },
 	/* left to cJSON: escapes, long numbers, leniencies cJSON has */
 	{ "{\"t\\u0041\":1,\"t\":2}", 0, 0 },
 	{ "{\"s\":\"a\\\"b\",\"t\":3}", 0, 0 },
@@ -171,6 +177,51 @@ static void test_deep_nesting_is_bounded(void)
 	}
 }
 
+/* jsonscan_number's fast path (no strtod for plain decimals) gives the very
+ * double strtod gives, bit for bit: edge cases around 2^53 and 22 decimals,
+ * then 200,000 seeded random decimals of the shapes sensors send */
+static int same_as_strtod(const char *t)
+{
+	struct jsonscan_val v = { .type = JSONSCAN_NUMBER, .p = t, .n = strlen(t) };
+	double a, b = strtod(t, NULL);
+
+	if (jsonscan_number(&v, &a) != 0)
+		return !isfinite(b);
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+static void test_numbers_read_bit_for_bit_as_strtod_reads_them(void)
+{
+	static const char *const edge[] = {
+		"0", "-0", "0.0", "-0.0", "4.25", "-18.5", "93.1", "0.1", "0.3", "1e3", "9.31e1", "-1E-2",
+		"9007199254740992", "9007199254740993", "9007199254740991.5", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999", "1764800000123456", "1764800000123.456",
+		"0.0000000000000000000001", "0.00000000000000000000001", "123456789.0123456789012",
+		"1.7976931348623157", "2.2250738585072014", "0.000123", "12345678901234567890.5",
+	};
+	char t[64];
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		CHECK(same_as_strtod(edge[i]));
+	srand(18);
+	for (int i = 0; i < 200000; i++) {
+		int ip = rand() % 4, dp = rand() % 24;
+		long long a = (long long)rand() * rand() % (ip == 0 ? 1 : ip == 1 ? 100 : ip == 2 ? 100000 : 2000000000);
+		int n = snprintf(t, sizeof(t), "%s%lld", rand() % 3 ? "" : "-", a);
+
+		if (dp) {
+			t[n++] = '.';
+			for (int k = 0; k < dp; k++)
+				t[n++] = (char)('0' + rand() % 10);
+			t[n] = '\0';
+		}
+		if (!same_as_strtod(t)) {
+			CHECK(same_as_strtod(t));
+			return;
+		}
+	}
+}
+
 int main(void)
 {
 	tl_prog = "unit/test_jsonscan";
@@ -178,5 +229,6 @@ int main(void)
 	RUN(test_every_path_reads_the_same_through_the_scanner_as_through_cjson);
 	RUN(test_values_types_and_refusals_in_place);
 	RUN(test_deep_nesting_is_bounded);
+	RUN(test_numbers_read_bit_for_bit_as_strtod_reads_them);
 	return TL_DONE();
 }

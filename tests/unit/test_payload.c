@@ -64,6 +64,24 @@ static void test_utf8_check(void)
 	CHECK_INT(payload_utf8_check("\xe2\x82", 2), -EILSEQ);       /* truncated */
 	CHECK_INT(payload_utf8_check("a\0b", 3), -EILSEQ);           /* NUL */
 	CHECK_INT(payload_utf8_check("\xf4\x90\x80\x80", 4), -EILSEQ); /* > U+10FFFF */
+	/* the eight-bytes-at-a-time ASCII path: a NUL, a bad or a good sequence
+	 * at every place of longer payloads */
+	for (size_t len = 0; len < 40; len++)
+		for (size_t at = 0; at + 3 <= len; at++) {
+			char b[40];
+
+			memset(b, 'a', len);
+			b[at] = '\0';
+			CHECK_INT(payload_utf8_check(b, len), -EILSEQ);
+			memcpy(b + at, "\xc3\x28" "a", 3);
+			CHECK_INT(payload_utf8_check(b, len), -EILSEQ);
+			memcpy(b + at, "\xe1\xbb\x91", 3); /* ố */
+			CHECK_INT(payload_utf8_check(b, len), 0);
+			if (at + 3 < len) { /* a lone continuation byte at the end */
+				b[len - 1] = '\x80';
+				CHECK_INT(payload_utf8_check(b, len), -EILSEQ);
+			}
+		}
 }
 
 static void test_epoch_units_by_magnitude(void)
@@ -197,6 +215,26 @@ static void test_json_depth_and_value_count_are_bounded_before_parsing(void)
 	CHECK(j == NULL);
 	CHECK_STR(err, "JSON with more than 10000 values");
 	free(s);
+
+	/* the same bound on an object the in-place reader takes (it counts
+	 * the values itself): {"v":[0,...]} is k + 2 values */
+	for (int k = PAYLOAD_JSON_MAX_VALUES - 2; k <= PAYLOAD_JSON_MAX_VALUES - 1; k++) {
+		char *p = s = malloc((size_t)k * 2 + 16);
+
+		p += sprintf(p, "{\"v\":[");
+		for (int i = 0; i < k; i++)
+			p += sprintf(p, i ? ",0" : "0");
+		strcpy(p, "]}");
+		if (k + 2 <= PAYLOAD_JSON_MAX_VALUES) {
+			CHECK_INT(payload_json_parse(s, strlen(s), &j, NULL), 0);
+			CHECK(j && j->root == NULL);
+			payload_json_free(j);
+		} else {
+			CHECK_INT(payload_json_parse(s, strlen(s), &j, &err), -E2BIG);
+			CHECK_STR(err, "JSON with more than 10000 values");
+		}
+		free(s);
+	}
 
 	/* brackets and commas inside strings (escaped quotes too) are text */
 	{
