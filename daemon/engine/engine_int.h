@@ -28,14 +28,21 @@
 #define STATE_VERSION 1
 #define SNAPSHOT_MS 60000
 
+/* An alarm.  A hub has tens of thousands (every room, lot and channel),
+ * so one allocation each: room, sensor, channel and rule point into the
+ * engine's string table (build_intern: shared by every alarm naming them,
+ * freed with the engine), id and message into text[] after the struct (a
+ * message replaced at run time, build_alarm_message_set, is its own). */
 struct ealarm {
-	char *id;
-	char *room, *sensor, *channel, *rule, *message;
 	struct alarm a;
 	int64_t last_ev_ns;
-	int temp_kind; /* a room temperature alarm: defrost suppresses it */
 	struct echan *src; /* the channel whose readings drive it (NULL: timers only) */
 	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
+	const char *room, *sensor, *channel, *rule; /* interned; room, sensor, channel may be NULL */
+	const char *id;
+	char *message;
+	int temp_kind; /* a room temperature alarm: defrost suppresses it */
+	char text[];   /* id, NUL, message, NUL */
 };
 
 /* Notification rate limit of one channel (or of a room-level alarm). */
@@ -45,7 +52,7 @@ struct enotify {
 };
 
 struct echan {
-	char *id;
+	const char *id; /* interned */
 	int64_t interval_ms; /* poll interval when known, else 0 */
 	int64_t last_good_ms;
 	double value;        /* last good value, NaN */
@@ -218,12 +225,18 @@ struct engine {
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
 	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
+	struct strtab *strs; /* interned names (build_intern): the alarms' rooms, sensors, channels, rules */
 };
 
 /* build.c: from the configuration.  Under the lock (lots.c) or before the
  * engine is shared (engine_new). */
 void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct cc_lot_conf *lc);
 void build_alarm_free(struct ealarm *a);
+/* Replaces a's message by msg (which a now owns). */
+void build_alarm_message_set(struct ealarm *a, char *msg);
+/* s in the engine's string table (NULL: NULL): one copy per distinct
+ * string, valid until engine_free. */
+const char *build_intern(struct engine *e, const char *s);
 /* The channel id's state, made (with its stale and fault alarms) when new. */
 struct echan *build_chan_get(struct engine *e, const char *id, const char *room);
 /* The channel with this id, NULL if the engine has none. */
