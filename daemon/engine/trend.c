@@ -155,26 +155,29 @@ int engine_room_trend(struct engine *e, const char *room, int64_t now_ns, struct
  * three times the size.  An older snapshot has no "trend": the rings
  * start empty.
  */
-static char *trend_text(const struct etrend *t)
+static char *trend_text(const struct tbucket *bk, size_t nb)
 {
-	size_t cap = (size_t)NB * 80, len = 0;
+	size_t cap = nb * 80 + 1, len = 0;
 	char *s = xmalloc(cap);
 
 	s[0] = '\0';
-	for (int i = 0; i < NB; i++) {
-		const struct tbucket *b = &t->b[i];
-		if (!b->n)
-			continue;
+	for (size_t i = 0; i < nb; i++) {
+		const struct tbucket *b = &bk[i];
 		len += (size_t)snprintf(s + len, cap - len, "%s%" PRId32 " %" PRIu32 " %.9g %.9g %.9g", len ? ";" : "",
 					b->slot, b->n, (double)b->min, (double)b->max, (double)b->sum);
 	}
 	return s;
 }
 
+/* The non-empty buckets of every ring, packed: channel i's are
+ * b[first[i]] .. b[first[i + 1] - 1].  A hub's 4,000 rings are 23 MB when
+ * full and mostly empty for the first day: copying them whole at every
+ * snapshot doubled their cost in the peak. */
 struct trend_pending {
 	size_t n;
 	char **id;
-	struct etrend *ring;
+	size_t *first;
+	struct tbucket *b;
 };
 
 void trend_pending_free(struct trend_pending *p)
@@ -184,27 +187,54 @@ void trend_pending_free(struct trend_pending *p)
 	for (size_t i = 0; i < p->n; i++)
 		free(p->id[i]);
 	free(p->id);
-	free(p->ring);
+	free(p->first);
+	free(p->b);
 	free(p);
 }
 
-/* Under the lock: the rings as they are (5,760 bytes a channel). */
+/* The shortest a bucket's text can be ("S N m M s;", S a slot of 7 digits
+ * or more): past the snapshot's room for the trend, nothing is copied. */
+#define TREND_TEXT_MIN 16
+
+/* Under the lock: the rings' non-empty buckets (20 bytes each). */
 struct trend_pending *trend_take(const struct engine *e)
 {
 	struct trend_pending *p = xcalloc(1, sizeof(*p));
-	size_t k = 0;
+	size_t k = 0, nb = 0;
 
-	for (size_t i = 0; i < e->nchans; i++)
-		k += e->chans[i]->trend != NULL;
-	if (!k)
+	for (size_t i = 0; i < e->nchans; i++) {
+		const struct etrend *t = e->chans[i]->trend;
+		if (!t)
+			continue;
+		k++;
+		for (int j = 0; j < NB; j++)
+			nb += t->b[j].n != 0;
+	}
+	if (!k || !nb)
 		return p;
+	if (nb * TREND_TEXT_MIN > STATE_MAX_BYTES / 2) {
+		static int logged;
+		if (!logged++)
+			log_warn("state %s: the rooms' 24-hour trend (%zu buckets, at least %zu bytes) is left out of the "
+				 "snapshot: past %zu bytes (half the state file's limit); a restart starts the charts empty",
+				 STATE_FILE, nb, nb * TREND_TEXT_MIN, (size_t)STATE_MAX_BYTES / 2);
+		return p;
+	}
 	p->id = xcalloc(k, sizeof(*p->id));
-	p->ring = xmalloc(k * sizeof(*p->ring));
-	for (size_t i = 0; i < e->nchans; i++)
-		if (e->chans[i]->trend) {
-			p->id[p->n] = xstrdup(e->chans[i]->id);
-			p->ring[p->n++] = *e->chans[i]->trend;
-		}
+	p->first = xcalloc(k + 1, sizeof(*p->first));
+	p->b = xmalloc(nb * sizeof(*p->b));
+	nb = 0;
+	for (size_t i = 0; i < e->nchans; i++) {
+		const struct etrend *t = e->chans[i]->trend;
+		if (!t)
+			continue;
+		p->id[p->n] = xstrdup(e->chans[i]->id);
+		p->first[p->n++] = nb;
+		for (int j = 0; j < NB; j++)
+			if (t->b[j].n)
+				p->b[nb++] = t->b[j];
+	}
+	p->first[p->n] = nb;
 	return p;
 }
 
@@ -219,7 +249,7 @@ char *trend_splice(char *js, struct trend_pending *p)
 	size_t head, tl;
 
 	for (size_t i = 0; p && i < p->n; i++) {
-		char *s = trend_text(&p->ring[i]);
+		char *s = trend_text(p->b + p->first[i], p->first[i + 1] - p->first[i]);
 		if (s[0])
 			cJSON_AddStringToObject(o, p->id[i], s);
 		free(s);
