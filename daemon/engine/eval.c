@@ -514,6 +514,10 @@ static void tick(struct engine *e, int64_t now_ns)
 	}
 	for (size_t i = 0; i < e->nalarms; i++) {
 		struct ealarm *ea = e->alarms[i];
+		/* quiet (condition off, not active, pending or shelved): alarm_tick
+		 * has no deadline to check; most of a hub's alarms, every second */
+		if (!ea->a.cond && !ea->a.active && !ea->a.pending && !ea->a.shelved_until_ms)
+			continue;
 		/* a backlog's alarms run on its readings' times, not on the clock */
 		if (ea->src && chan_catching_up(e, ea->src, now))
 			continue;

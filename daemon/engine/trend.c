@@ -10,7 +10,8 @@
  * visible difference, coarser ones would hide a door-open spike (min and
  * max are kept, so a short excursion still shows as the band's edge).
  * Cost: a bucket is 20 bytes (slot, count, min, max, sum as float: a
- * sensor's 3-4 significant digits fit a float), 5760 bytes per channel,
+ * sensor's 3-4 significant digits fit a float), 5760 bytes per channel
+ * once a day has filled it (chunks of 2 h are allocated as readings come),
  * 11.3 KiB for a room with temperature and RH, 22.5 KiB with door and
  * CO2; 100 rooms: at most 2.3 MiB.  A reading costs a division and a few
  * compares: O(1), no allocation.
@@ -43,10 +44,24 @@ struct tbucket {
 	float min, max, sum;
 };
 
+/* The ring in chunks of 2 h, each allocated when a reading first lands
+ * in it: a hub's 4,000 rings cost 23 MB from start-up, now what the day so
+ * far has filled (the same 23 MB after 24 h: the chart's own size). */
+#define CHUNK 24
+#define NCHUNK (NB / CHUNK)
+_Static_assert(NB % CHUNK == 0, "the ring is whole chunks");
+
 struct etrend {
-	struct tbucket b[NB];
-	uint64_t too_old; /* readings more than 24 h older than the newest */
+	struct tbucket *c[NCHUNK]; /* NULL: nothing landed there yet */
+	uint64_t too_old;          /* readings more than 24 h older than the newest */
 };
+
+/* Ring index i's bucket, NULL when its chunk was never filled. */
+static const struct tbucket *bucket_at(const struct etrend *t, int64_t i)
+{
+	const struct tbucket *c = t->c[(i % NB) / CHUNK];
+	return c ? &c[(i % NB) % CHUNK] : NULL;
+}
 
 /* The room roles that get a ring, in the order of enum engine_trend_series_kind. */
 static const int trend_roles[ENGINE_TREND_N] = { R_TEMP, R_RH, R_DOOR, R_CO2 };
@@ -63,13 +78,19 @@ void trend_build(struct engine *e)
 
 void trend_free(struct echan *ch)
 {
+	for (int i = 0; ch->trend && i < NCHUNK; i++)
+		free(ch->trend->c[i]);
 	free(ch->trend);
 	ch->trend = NULL;
 }
 
 static void bucket_put(struct etrend *t, int64_t slot, uint32_t n, float min, float max, float sum)
 {
-	struct tbucket *b = &t->b[slot % NB];
+	struct tbucket **c = &t->c[(slot % NB) / CHUNK], *b;
+
+	if (!*c)
+		*c = xcalloc(CHUNK, sizeof(**c));
+	b = &(*c)[(slot % NB) % CHUNK];
 
 	if (b->n && b->slot > slot) {
 		t->too_old++;
@@ -97,8 +118,13 @@ void trend_sample(struct echan *ch, int64_t ts_ns, double v)
 	if (!ch->trend || ts_ns < 0 || !isfinite(v))
 		return;
 	slot = ts_ns / BUCKET_NS;
-	if (slot > INT32_MAX || ch->trend->b[slot % NB].n == UINT32_MAX)
+	if (slot > INT32_MAX)
 		return;
+	{
+		const struct tbucket *b = bucket_at(ch->trend, slot);
+		if (b && b->n == UINT32_MAX)
+			return;
+	}
 	bucket_put(ch->trend, slot, 1, (float)v, (float)v, (float)v);
 }
 
@@ -106,9 +132,9 @@ static void trend_copy(const struct etrend *t, int64_t first, struct engine_tren
 {
 	out->present = 1;
 	for (int i = 0; i < NB; i++) {
-		const struct tbucket *b = &t->b[(first + i) % NB];
+		const struct tbucket *b = bucket_at(t, first + i);
 		struct engine_trend_bucket *o = &out->b[i];
-		if (!b->n || b->slot != first + i)
+		if (!b || !b->n || b->slot != first + i)
 			continue;
 		o->min = b->min;
 		o->max = b->max;
@@ -207,8 +233,10 @@ struct trend_pending *trend_take(const struct engine *e)
 		if (!t)
 			continue;
 		k++;
-		for (int j = 0; j < NB; j++)
-			nb += t->b[j].n != 0;
+		for (int j = 0; j < NB; j++) {
+			const struct tbucket *b = bucket_at(t, j);
+			nb += b && b->n != 0;
+		}
 	}
 	if (!k || !nb)
 		return p;
@@ -230,9 +258,11 @@ struct trend_pending *trend_take(const struct engine *e)
 			continue;
 		p->id[p->n] = xstrdup(e->chans[i]->id);
 		p->first[p->n++] = nb;
-		for (int j = 0; j < NB; j++)
-			if (t->b[j].n)
-				p->b[nb++] = t->b[j];
+		for (int j = 0; j < NB; j++) {
+			const struct tbucket *b = bucket_at(t, j);
+			if (b && b->n)
+				p->b[nb++] = *b;
+		}
 	}
 	p->first[p->n] = nb;
 	return p;
