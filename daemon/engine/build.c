@@ -525,8 +525,13 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 	r->rc = rc;
 	r->prof = rc->prof;
 	for (int i = 0; i < R_N; i++) {
-		r->ch[i] = ids[i] ? build_chan_get(e, ids[i], rc->name) : NULL;
+		struct echan *ch = ids[i] ? build_chan_get(e, ids[i], rc->name) : NULL;
+		r->ch[i] = ch;
 		r->v[i] = NAN;
+		if (ch) {
+			ch->uses = xrealloc(ch->uses, (ch->nuses + 1) * sizeof(*ch->uses));
+			ch->uses[ch->nuses++] = (struct echan_use){ .room = (uint32_t)(r - e->rooms), .role = i };
+		}
 	}
 	effective_limits(&r->lim, &rc->limits, r->prof, &e->cfg->alarms);
 	for (size_t i = 0; i < sizeof(room_alarms) / sizeof(room_alarms[0]); i++) {
@@ -557,6 +562,7 @@ static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_c
 	alarm_severity_parse(uc->severity ? uc->severity : "warning", &sev);
 	u->uc = uc;
 	u->ch = build_chan_get(e, uc->channel, room);
+	u->ch->ruled = 1;
 	u->last = NAN;
 	c.kind = kinds[uc->type];
 	c.limit = uc->limit;
@@ -657,6 +663,7 @@ void engine_free(struct engine *e)
 	free(e->alarms);
 	for (size_t i = 0; i < e->nchans; i++) {
 		trend_free(e->chans[i]);
+		free(e->chans[i]->uses);
 		free(e->chans[i]);
 	}
 	free(e->chans);

@@ -73,6 +73,15 @@ struct echan {
 	int proc_role;           /* enum eproc_role, or the probe's (outside sensor's) index */
 	int line_only;           /* only process lines read it (no room, no rule): watched while a batch runs */
 	struct etrend *trend;    /* a room's temperature, RH, door or CO2: its last 24 h (trend.c), else NULL */
+	/* The rooms reading it (room index, role), in room then role order: a
+	 * sample went through every room's every role (a hub's 16,000 per
+	 * sample); and whether any rule reads it. */
+	struct echan_use {
+		uint32_t room;
+		int role;
+	} *uses;
+	uint32_t nuses;
+	int ruled;
 };
 
 /* A channel's role on its process (negative; >= 0 is a probe or an
