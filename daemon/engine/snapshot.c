@@ -77,7 +77,7 @@ static char *snapshot(struct engine *e, int64_t now_ms)
 		}
 	lots_layout_save(e, lots, o);
 	snapshot_batches_save(e, o);
-	js = cJSON_Print(o);
+	js = cJSON_PrintUnformatted(o); /* a hub's 10,000 lots: indentation was a tenth of the file */
 	cJSON_Delete(o);
 	return js;
 }
