@@ -336,7 +336,10 @@ int lots_index_build(struct engine *e, struct lots_index *ix);
 struct elot *const *lots_index_find(const struct lots_index *ix, const char *id, size_t *count);
 void lots_index_free(struct lots_index *ix);
 double lots_air_now(const struct elot *l, const struct eroom *r);
-void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
+/* A lot's layout (run-time lot, moved, history) into its snapshot object
+ * x; the engine's (lots unloaded) into the snapshot's root. */
+void lots_layout_save_lot(struct engine *e, const struct eroom *r, const struct elot *l, cJSON *x);
+void lots_layout_save(struct engine *e, cJSON *root);
 void lots_layout_restore(struct engine *e, const cJSON *o);
 void lots_free(struct engine *e);
 /* engine_lot_load under the lock, with a pre-monitoring temperature (NaN:
