@@ -108,7 +108,7 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 				const char *channel, const char *rule, const char *message, const struct alarm_conf *c)
 {
 	size_t il = strlen(id) + 1, ml = strlen(message) + 1;
-	struct ealarm *a = xcalloc(1, sizeof(*a) + il + ml);
+	struct ealarm *a = xcalloc(1, offsetof(struct ealarm, text) + il + ml);
 
 	memcpy(a->text, id, il);
 	memcpy(a->text + il, message, ml);
