@@ -515,8 +515,9 @@ static void print_summary(const cJSON *rep)
 		acked = (int)jnumber(n, "acked");
 		shelved = (int)jnumber(n, "shelved");
 	}
-	printf("%d rooms, %d lots; alarms: %d active (%d critical), %d acknowledged, %d shelved\n", rooms, lots, act,
-	       crit, acked, shelved);
+	printf("%d %s, %d %s; alarms: %d active (%d critical), %d acknowledged, %d shelved\n", rooms,
+	       plural((uint64_t)rooms, "room", "rooms"), lots, plural((uint64_t)lots, "lot", "lots"), act, crit, acked,
+	       shelved);
 }
 
 static void print_lot_row(const cJSON *r, const cJSON *x)
@@ -578,7 +579,8 @@ static void print_status(const cJSON *rep)
 	}
 	if (cut) {
 		double more = jnumber(rep, "rooms_open_unlisted");
-		printf("(the %d rooms of %d with an active or acknowledged alarm", shown, nrooms);
+		printf("(the %d %s of %d with an active or acknowledged alarm", shown, plural((uint64_t)shown, "room", "rooms"),
+		       nrooms);
 		if (more > 0)
 			printf(", and %.0f more with one not listed", more);
 		printf(": --site SITE or --room ROOM for others, --json for all)\n");

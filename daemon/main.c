@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <pthread.h>
@@ -962,6 +963,14 @@ int main(int argc, char **argv)
 		return check_or_print(&o);
 	if (o.test)
 		return test_run(&o);
+	/* One malloc arena for every thread: the web listener's and the control
+	 * socket's threads each kept an arena of their own, and a hub's page or
+	 * status reply (tens of MB, built and freed) stayed there beside the
+	 * engine's heap instead of being reused (issue 18: peak RSS of an idle
+	 * 2,000-site hub 121 -> 100 MiB).  No thread allocates per message.
+	 * glibc's own MALLOC_ARENA_MAX in the environment still decides. */
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 1);
 	if (setup(&o, &r, &p) < 0)
 		return 1;
 	journal_start(&r);

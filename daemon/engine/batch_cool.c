@@ -363,8 +363,7 @@ static void few_probes_eval(struct engine *e, struct ebatch *b, int64_t now_ms, 
 		return;
 	if (v->ch.reporting != b->few_n) {
 		b->few_n = v->ch.reporting;
-		free(ea->message);
-		ea->message = coolb_alarm_text(b, BA_FEW_PROBES);
+		build_alarm_message_set(ea, coolb_alarm_text(b, BA_FEW_PROBES));
 	}
 	/* the probes get max_gap from the start to report, as no_data does */
 	eval_alarm_cond(e, ea, now_ms, v->ch.few_probes && v->at_h > b->cp.gap_h, (double)v->ch.reporting);

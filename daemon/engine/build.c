@@ -11,22 +11,129 @@
 #include "../log.h"
 #include "../util.h"
 
+/* The string table: open addressing over strings packed in 16 KiB blocks
+ * (a hub's 60,000 alarms named their room, sensor, channel and rule with
+ * 240,000 strdups, 16 bytes of malloc header each: now one copy per name). */
+#define STRBLK_SIZE 16384
+struct strblk {
+	struct strblk *next;
+	size_t used;
+	char s[STRBLK_SIZE];
+};
+struct strtab {
+	const char **slot;
+	size_t size, n;
+	struct strblk *blk;
+};
+
+static size_t str_hash(const char *s);
+
+static char *strtab_store(struct strtab *t, const char *s, size_t len)
+{
+	char *p;
+
+	if (len + 1 > STRBLK_SIZE / 4) { /* a long one: its own block */
+		struct strblk *b = xmalloc(offsetof(struct strblk, s) + len + 1);
+		b->used = len + 1;
+		b->next = t->blk ? t->blk->next : NULL;
+		if (t->blk)
+			t->blk->next = b;
+		else
+			t->blk = b;
+		p = b->s;
+	} else {
+		if (!t->blk || t->blk->used + len + 1 > STRBLK_SIZE) {
+			struct strblk *b = xmalloc(sizeof(*b));
+			b->used = 0;
+			b->next = t->blk;
+			t->blk = b;
+		}
+		p = t->blk->s + t->blk->used;
+		t->blk->used += len + 1;
+	}
+	memcpy(p, s, len + 1);
+	return p;
+}
+
+static void strtab_grow(struct strtab *t)
+{
+	size_t size = t->size ? 2 * t->size : 256;
+	const char **slot = xcalloc(size, sizeof(*slot));
+
+	for (size_t i = 0; i < t->size; i++)
+		if (t->slot[i]) {
+			size_t j = str_hash(t->slot[i]) & (size - 1);
+			while (slot[j])
+				j = (j + 1) & (size - 1);
+			slot[j] = t->slot[i];
+		}
+	free(t->slot);
+	t->slot = slot;
+	t->size = size;
+}
+
+const char *build_intern(struct engine *e, const char *s)
+{
+	struct strtab *t;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	if (!e->strs)
+		e->strs = xcalloc(1, sizeof(*e->strs));
+	t = e->strs;
+	if (2 * (t->n + 1) > t->size)
+		strtab_grow(t);
+	for (i = str_hash(s) & (t->size - 1); t->slot[i]; i = (i + 1) & (t->size - 1))
+		if (strcmp(t->slot[i], s) == 0)
+			return t->slot[i];
+	t->n++;
+	return t->slot[i] = strtab_store(t, s, strlen(s));
+}
+
+static void strtab_free(struct strtab *t)
+{
+	if (!t)
+		return;
+	while (t->blk) {
+		struct strblk *b = t->blk;
+		t->blk = b->next;
+		free(b);
+	}
+	free(t->slot);
+	free(t);
+}
+
 struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
 				const char *channel, const char *rule, const char *message, const struct alarm_conf *c)
 {
-	struct ealarm *a = xcalloc(1, sizeof(*a));
+	size_t il = strlen(id) + 1, ml = strlen(message) + 1;
+	struct ealarm *a = xcalloc(1, offsetof(struct ealarm, text) + il + ml);
 
-	a->id = xstrdup(id);
-	a->room = room ? xstrdup(room) : NULL;
-	a->sensor = sensor ? xstrdup(sensor) : NULL;
-	a->channel = channel ? xstrdup(channel) : NULL;
-	a->rule = xstrdup(rule);
-	a->message = xstrdup(message);
+	memcpy(a->text, id, il);
+	memcpy(a->text + il, message, ml);
+	a->id = a->text;
+	a->message = a->text + il;
+	a->room = build_intern(e, room);
+	a->sensor = build_intern(e, sensor);
+	a->channel = build_intern(e, channel);
+	a->rule = build_intern(e, rule);
 	alarm_init(&a->a, c);
 	a->a.cond_since_ms = e->start_ms;
-	e->alarms = xrealloc(e->alarms, (e->nalarms + 1) * sizeof(*e->alarms));
+	/* doubling: one realloc per alarm copied a hub's whole array each time */
+	if ((e->nalarms & (e->nalarms - 1)) == 0 && e->nalarms >= 16)
+		e->alarms = xrealloc(e->alarms, 2 * e->nalarms * sizeof(*e->alarms));
+	else if (!e->alarms)
+		e->alarms = xmalloc(16 * sizeof(*e->alarms));
 	e->alarms[e->nalarms++] = a;
 	return a;
+}
+
+void build_alarm_message_set(struct ealarm *a, char *msg)
+{
+	if (a->message != a->text + strlen(a->text) + 1)
+		free(a->message);
+	a->message = msg;
 }
 
 static char *sensor_of(const char *chid)
@@ -62,7 +169,7 @@ static const char *channel_room(const struct cc_config *cfg, const char *id)
 /* A word at a time (multiply-xorshift per 8 bytes): ids are short and
  * come from the configuration (no adversary); a per-byte hash cost a tenth
  * of a sample's whole evaluation. */
-static size_t chan_hash(const char *id)
+static size_t str_hash(const char *id)
 {
 	size_t n = strlen(id);
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
@@ -83,7 +190,7 @@ static size_t chan_hash(const char *id)
 
 static void chan_index_put(struct echan **tab, size_t size, struct echan *ch)
 {
-	size_t i = chan_hash(ch->id) & (size - 1);
+	size_t i = str_hash(ch->id) & (size - 1);
 
 	while (tab[i])
 		i = (i + 1) & (size - 1);
@@ -116,7 +223,7 @@ struct echan *build_chan_find(const struct engine *e, const char *id)
 				return e->chans[i];
 		return NULL;
 	}
-	for (size_t i = chan_hash(id) & (e->chan_index_size - 1); e->chan_index[i];
+	for (size_t i = str_hash(id) & (e->chan_index_size - 1); e->chan_index[i];
 	     i = (i + 1) & (e->chan_index_size - 1))
 		if (strcmp(e->chan_index[i]->id, id) == 0)
 			return e->chan_index[i];
@@ -134,7 +241,7 @@ struct echan *build_chan_get(struct engine *e, const char *id, const char *room)
 	if ((ch = build_chan_find(e, id)) != NULL)
 		return ch;
 	ch = xcalloc(1, sizeof(*ch));
-	ch->id = xstrdup(id);
+	ch->id = build_intern(e, id);
 	ch->interval_ms = channel_interval(e->cfg, id);
 	ch->value = NAN;
 	ch->stuck_value = NAN;
@@ -418,8 +525,13 @@ static void room_build(struct engine *e, struct eroom *r, const struct cc_room_c
 	r->rc = rc;
 	r->prof = rc->prof;
 	for (int i = 0; i < R_N; i++) {
-		r->ch[i] = ids[i] ? build_chan_get(e, ids[i], rc->name) : NULL;
+		struct echan *ch = ids[i] ? build_chan_get(e, ids[i], rc->name) : NULL;
+		r->ch[i] = ch;
 		r->v[i] = NAN;
+		if (ch) {
+			ch->uses = xrealloc(ch->uses, (ch->nuses + 1) * sizeof(*ch->uses));
+			ch->uses[ch->nuses++] = (struct echan_use){ .room = (uint32_t)(r - e->rooms), .role = i };
+		}
 	}
 	effective_limits(&r->lim, &rc->limits, r->prof, &e->cfg->alarms);
 	for (size_t i = 0; i < sizeof(room_alarms) / sizeof(room_alarms[0]); i++) {
@@ -450,6 +562,7 @@ static void rule_build(struct engine *e, struct erule *u, const struct cc_rule_c
 	alarm_severity_parse(uc->severity ? uc->severity : "warning", &sev);
 	u->uc = uc;
 	u->ch = build_chan_get(e, uc->channel, room);
+	u->ch->ruled = 1;
 	u->last = NAN;
 	c.kind = kinds[uc->type];
 	c.limit = uc->limit;
@@ -530,12 +643,7 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 
 void build_alarm_free(struct ealarm *a)
 {
-	free(a->id);
-	free(a->room);
-	free(a->sensor);
-	free(a->channel);
-	free(a->rule);
-	free(a->message);
+	build_alarm_message_set(a, NULL);
 	free(a);
 }
 
@@ -554,8 +662,8 @@ void engine_free(struct engine *e)
 		build_alarm_free(e->alarms[i]);
 	free(e->alarms);
 	for (size_t i = 0; i < e->nchans; i++) {
-		free(e->chans[i]->id);
 		trend_free(e->chans[i]);
+		free(e->chans[i]->uses);
 		free(e->chans[i]);
 	}
 	free(e->chans);
@@ -569,6 +677,7 @@ void engine_free(struct engine *e)
 		free(e->notify[i]);
 	}
 	free(e->notify);
+	strtab_free(e->strs);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->save_lock);
 	free(e);

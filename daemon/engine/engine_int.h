@@ -28,14 +28,21 @@
 #define STATE_VERSION 1
 #define SNAPSHOT_MS 60000
 
+/* An alarm.  A hub has tens of thousands (every room, lot and channel),
+ * so one allocation each: room, sensor, channel and rule point into the
+ * engine's string table (build_intern: shared by every alarm naming them,
+ * freed with the engine), id and message into text[] after the struct (a
+ * message replaced at run time, build_alarm_message_set, is its own). */
 struct ealarm {
-	char *id;
-	char *room, *sensor, *channel, *rule, *message;
 	struct alarm a;
 	int64_t last_ev_ns;
-	int temp_kind; /* a room temperature alarm: defrost suppresses it */
 	struct echan *src; /* the channel whose readings drive it (NULL: timers only) */
 	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
+	const char *room, *sensor, *channel, *rule; /* interned; room, sensor, channel may be NULL */
+	const char *id;
+	char *message;
+	int temp_kind; /* a room temperature alarm: defrost suppresses it */
+	char text[];   /* id, NUL, message, NUL */
 };
 
 /* Notification rate limit of one channel (or of a room-level alarm). */
@@ -45,7 +52,7 @@ struct enotify {
 };
 
 struct echan {
-	char *id;
+	const char *id; /* interned */
 	int64_t interval_ms; /* poll interval when known, else 0 */
 	int64_t last_good_ms;
 	double value;        /* last good value, NaN */
@@ -66,6 +73,15 @@ struct echan {
 	int proc_role;           /* enum eproc_role, or the probe's (outside sensor's) index */
 	int line_only;           /* only process lines read it (no room, no rule): watched while a batch runs */
 	struct etrend *trend;    /* a room's temperature, RH, door or CO2: its last 24 h (trend.c), else NULL */
+	/* The rooms reading it (room index, role), in room then role order: a
+	 * sample went through every room's every role (a hub's 16,000 per
+	 * sample); and whether any rule reads it. */
+	struct echan_use {
+		uint32_t room;
+		int role;
+	} *uses;
+	uint32_t nuses;
+	int ruled;
 };
 
 /* A channel's role on its process (negative; >= 0 is a probe or an
@@ -218,12 +234,18 @@ struct engine {
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
 	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
+	struct strtab *strs; /* interned names (build_intern): the alarms' rooms, sensors, channels, rules */
 };
 
 /* build.c: from the configuration.  Under the lock (lots.c) or before the
  * engine is shared (engine_new). */
 void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct cc_lot_conf *lc);
 void build_alarm_free(struct ealarm *a);
+/* Replaces a's message by msg (which a now owns). */
+void build_alarm_message_set(struct ealarm *a, char *msg);
+/* s in the engine's string table (NULL: NULL): one copy per distinct
+ * string, valid until engine_free. */
+const char *build_intern(struct engine *e, const char *s);
 /* The channel id's state, made (with its stale and fault alarms) when new. */
 struct echan *build_chan_get(struct engine *e, const char *id, const char *room);
 /* The channel with this id, NULL if the engine has none. */
@@ -314,7 +336,10 @@ int lots_index_build(struct engine *e, struct lots_index *ix);
 struct elot *const *lots_index_find(const struct lots_index *ix, const char *id, size_t *count);
 void lots_index_free(struct lots_index *ix);
 double lots_air_now(const struct elot *l, const struct eroom *r);
-void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root);
+/* A lot's layout (run-time lot, moved, history) into its snapshot object
+ * x; the engine's (lots unloaded) into the snapshot's root. */
+void lots_layout_save_lot(struct engine *e, const struct eroom *r, const struct elot *l, cJSON *x);
+void lots_layout_save(struct engine *e, cJSON *root);
 void lots_layout_restore(struct engine *e, const cJSON *o);
 void lots_free(struct engine *e);
 /* engine_lot_load under the lock, with a pre-monitoring temperature (NaN:

@@ -415,11 +415,9 @@ static void process_body(struct engine *e, struct echan *ch, const struct cc_sam
 			  s->value);
 		ch->stuck_value = s->value;
 	}
-	for (size_t i = 0; i < e->nrooms; i++)
-		for (int role = 0; role < R_N; role++)
-			if (e->rooms[i].ch[role] == ch)
-				room_sample(e, &e->rooms[i], role, s, now);
-	for (size_t i = 0; i < e->nrules; i++)
+	for (uint32_t i = 0; i < ch->nuses; i++)
+		room_sample(e, &e->rooms[ch->uses[i].room], ch->uses[i].role, s, now);
+	for (size_t i = 0; ch->ruled && i < e->nrules; i++)
 		if (e->rules[i].ch == ch)
 			rule_sample(e, &e->rules[i], s, now);
 	if (ch->proc)
@@ -514,6 +512,10 @@ static void tick(struct engine *e, int64_t now_ns)
 	}
 	for (size_t i = 0; i < e->nalarms; i++) {
 		struct ealarm *ea = e->alarms[i];
+		/* quiet (condition off, not active, pending or shelved): alarm_tick
+		 * has no deadline to check; most of a hub's alarms, every second */
+		if (!ea->a.cond && !ea->a.active && !ea->a.pending && !ea->a.shelved_until_ms)
+			continue;
 		/* a backlog's alarms run on its readings' times, not on the clock */
 		if (ea->src && chan_catching_up(e, ea->src, now))
 			continue;

@@ -205,27 +205,26 @@ static struct elot *lot_add_new(struct engine *e, struct eroom *r, const char *i
 	return &r->lots[r->nlots - 1];
 }
 
-void lots_layout_save(struct engine *e, cJSON *lots, cJSON *root)
+void lots_layout_save_lot(struct engine *e, const struct eroom *r, const struct elot *l, cJSON *x)
 {
-	cJSON *x = lots ? lots->child : NULL;
+	const char *cr;
 
-	for (size_t i = 0; i < e->nrooms; i++)
-		for (size_t j = 0; j < e->rooms[i].nlots && x; j++, x = x->next) {
-			const struct elot *l = &e->rooms[i].lots[j];
-			const char *cr;
-			if (l->own) {
-				cJSON_AddBoolToObject(x, "runtime", 1);
-				cJSON_AddStringToObject(x, "product", l->lc->product);
-				cJSON_AddNumberToObject(x, "loaded_ns", (double)l->lc->loaded_ns);
-				if (isfinite(l->lc->pre_c))
-					cJSON_AddNumberToObject(x, "pre_c", l->lc->pre_c);
-			} else if (!lot_conf_in(l->lc, e->rooms[i].rc) && (cr = conf_room_of(e->cfg, l->lc->id)) &&
-				   strcmp(cr, e->rooms[i].rc->name) != 0) {
-				cJSON_AddStringToObject(x, "conf_room", cr);
-			}
-			if (l->history)
-				cJSON_AddItemToObject(x, "history", cJSON_Duplicate(l->history, 1));
-		}
+	if (l->own) {
+		cJSON_AddBoolToObject(x, "runtime", 1);
+		cJSON_AddStringToObject(x, "product", l->lc->product);
+		cJSON_AddNumberToObject(x, "loaded_ns", (double)l->lc->loaded_ns);
+		if (isfinite(l->lc->pre_c))
+			cJSON_AddNumberToObject(x, "pre_c", l->lc->pre_c);
+	} else if (!lot_conf_in(l->lc, r->rc) && (cr = conf_room_of(e->cfg, l->lc->id)) &&
+		   strcmp(cr, r->rc->name) != 0) {
+		cJSON_AddStringToObject(x, "conf_room", cr);
+	}
+	if (l->history)
+		cJSON_AddItemToObject(x, "history", cJSON_Duplicate(l->history, 1));
+}
+
+void lots_layout_save(struct engine *e, cJSON *root)
+{
 	if (e->unloaded && cJSON_GetArraySize(e->unloaded) > 0)
 		cJSON_AddItemToObject(root, "unloaded", cJSON_Duplicate(e->unloaded, 1));
 }

@@ -10,7 +10,8 @@
  * visible difference, coarser ones would hide a door-open spike (min and
  * max are kept, so a short excursion still shows as the band's edge).
  * Cost: a bucket is 20 bytes (slot, count, min, max, sum as float: a
- * sensor's 3-4 significant digits fit a float), 5760 bytes per channel,
+ * sensor's 3-4 significant digits fit a float), 5760 bytes per channel
+ * once a day has filled it (chunks of 2 h are allocated as readings come),
  * 11.3 KiB for a room with temperature and RH, 22.5 KiB with door and
  * CO2; 100 rooms: at most 2.3 MiB.  A reading costs a division and a few
  * compares: O(1), no allocation.
@@ -43,10 +44,24 @@ struct tbucket {
 	float min, max, sum;
 };
 
+/* The ring in chunks of 2 h, each allocated when a reading first lands
+ * in it: a hub's 4,000 rings cost 23 MB from start-up, now what the day so
+ * far has filled (the same 23 MB after 24 h: the chart's own size). */
+#define CHUNK 24
+#define NCHUNK (NB / CHUNK)
+_Static_assert(NB % CHUNK == 0, "the ring is whole chunks");
+
 struct etrend {
-	struct tbucket b[NB];
-	uint64_t too_old; /* readings more than 24 h older than the newest */
+	struct tbucket *c[NCHUNK]; /* NULL: nothing landed there yet */
+	uint64_t too_old;          /* readings more than 24 h older than the newest */
 };
+
+/* Ring index i's bucket, NULL when its chunk was never filled. */
+static const struct tbucket *bucket_at(const struct etrend *t, int64_t i)
+{
+	const struct tbucket *c = t->c[(i % NB) / CHUNK];
+	return c ? &c[(i % NB) % CHUNK] : NULL;
+}
 
 /* The room roles that get a ring, in the order of enum engine_trend_series_kind. */
 static const int trend_roles[ENGINE_TREND_N] = { R_TEMP, R_RH, R_DOOR, R_CO2 };
@@ -63,13 +78,19 @@ void trend_build(struct engine *e)
 
 void trend_free(struct echan *ch)
 {
+	for (int i = 0; ch->trend && i < NCHUNK; i++)
+		free(ch->trend->c[i]);
 	free(ch->trend);
 	ch->trend = NULL;
 }
 
 static void bucket_put(struct etrend *t, int64_t slot, uint32_t n, float min, float max, float sum)
 {
-	struct tbucket *b = &t->b[slot % NB];
+	struct tbucket **c = &t->c[(slot % NB) / CHUNK], *b;
+
+	if (!*c)
+		*c = xcalloc(CHUNK, sizeof(**c));
+	b = &(*c)[(slot % NB) % CHUNK];
 
 	if (b->n && b->slot > slot) {
 		t->too_old++;
@@ -97,8 +118,13 @@ void trend_sample(struct echan *ch, int64_t ts_ns, double v)
 	if (!ch->trend || ts_ns < 0 || !isfinite(v))
 		return;
 	slot = ts_ns / BUCKET_NS;
-	if (slot > INT32_MAX || ch->trend->b[slot % NB].n == UINT32_MAX)
+	if (slot > INT32_MAX)
 		return;
+	{
+		const struct tbucket *b = bucket_at(ch->trend, slot);
+		if (b && b->n == UINT32_MAX)
+			return;
+	}
 	bucket_put(ch->trend, slot, 1, (float)v, (float)v, (float)v);
 }
 
@@ -106,9 +132,9 @@ static void trend_copy(const struct etrend *t, int64_t first, struct engine_tren
 {
 	out->present = 1;
 	for (int i = 0; i < NB; i++) {
-		const struct tbucket *b = &t->b[(first + i) % NB];
+		const struct tbucket *b = bucket_at(t, first + i);
 		struct engine_trend_bucket *o = &out->b[i];
-		if (!b->n || b->slot != first + i)
+		if (!b || !b->n || b->slot != first + i)
 			continue;
 		o->min = b->min;
 		o->max = b->max;
@@ -155,26 +181,29 @@ int engine_room_trend(struct engine *e, const char *room, int64_t now_ns, struct
  * three times the size.  An older snapshot has no "trend": the rings
  * start empty.
  */
-static char *trend_text(const struct etrend *t)
+static char *trend_text(const struct tbucket *bk, size_t nb)
 {
-	size_t cap = (size_t)NB * 80, len = 0;
+	size_t cap = nb * 80 + 1, len = 0;
 	char *s = xmalloc(cap);
 
 	s[0] = '\0';
-	for (int i = 0; i < NB; i++) {
-		const struct tbucket *b = &t->b[i];
-		if (!b->n)
-			continue;
+	for (size_t i = 0; i < nb; i++) {
+		const struct tbucket *b = &bk[i];
 		len += (size_t)snprintf(s + len, cap - len, "%s%" PRId32 " %" PRIu32 " %.9g %.9g %.9g", len ? ";" : "",
 					b->slot, b->n, (double)b->min, (double)b->max, (double)b->sum);
 	}
 	return s;
 }
 
+/* The non-empty buckets of every ring, packed: channel i's are
+ * b[first[i]] .. b[first[i + 1] - 1].  A hub's 4,000 rings are 23 MB when
+ * full and mostly empty for the first day: copying them whole at every
+ * snapshot doubled their cost in the peak. */
 struct trend_pending {
 	size_t n;
 	char **id;
-	struct etrend *ring;
+	size_t *first;
+	struct tbucket *b;
 };
 
 void trend_pending_free(struct trend_pending *p)
@@ -184,27 +213,58 @@ void trend_pending_free(struct trend_pending *p)
 	for (size_t i = 0; i < p->n; i++)
 		free(p->id[i]);
 	free(p->id);
-	free(p->ring);
+	free(p->first);
+	free(p->b);
 	free(p);
 }
 
-/* Under the lock: the rings as they are (5,760 bytes a channel). */
+/* The shortest a bucket's text can be ("S N m M s;", S a slot of 7 digits
+ * or more): past the snapshot's room for the trend, nothing is copied. */
+#define TREND_TEXT_MIN 16
+
+/* Under the lock: the rings' non-empty buckets (20 bytes each). */
 struct trend_pending *trend_take(const struct engine *e)
 {
 	struct trend_pending *p = xcalloc(1, sizeof(*p));
-	size_t k = 0;
+	size_t k = 0, nb = 0;
 
-	for (size_t i = 0; i < e->nchans; i++)
-		k += e->chans[i]->trend != NULL;
-	if (!k)
-		return p;
-	p->id = xcalloc(k, sizeof(*p->id));
-	p->ring = xmalloc(k * sizeof(*p->ring));
-	for (size_t i = 0; i < e->nchans; i++)
-		if (e->chans[i]->trend) {
-			p->id[p->n] = xstrdup(e->chans[i]->id);
-			p->ring[p->n++] = *e->chans[i]->trend;
+	for (size_t i = 0; i < e->nchans; i++) {
+		const struct etrend *t = e->chans[i]->trend;
+		if (!t)
+			continue;
+		k++;
+		for (int j = 0; j < NB; j++) {
+			const struct tbucket *b = bucket_at(t, j);
+			nb += b && b->n != 0;
 		}
+	}
+	if (!k || !nb)
+		return p;
+	if (nb * TREND_TEXT_MIN > STATE_MAX_BYTES / 2) {
+		static int logged;
+		if (!logged++)
+			log_warn("state %s: the rooms' 24-hour trend (%zu %s, at least %zu bytes) is left out of the "
+				 "snapshot: past %zu bytes (half the state file's limit); a restart starts the charts empty",
+				 STATE_FILE, nb, plural(nb, "bucket", "buckets"), nb * TREND_TEXT_MIN, (size_t)STATE_MAX_BYTES / 2);
+		return p;
+	}
+	p->id = xcalloc(k, sizeof(*p->id));
+	p->first = xcalloc(k + 1, sizeof(*p->first));
+	p->b = xmalloc(nb * sizeof(*p->b));
+	nb = 0;
+	for (size_t i = 0; i < e->nchans; i++) {
+		const struct etrend *t = e->chans[i]->trend;
+		if (!t)
+			continue;
+		p->id[p->n] = xstrdup(e->chans[i]->id);
+		p->first[p->n++] = nb;
+		for (int j = 0; j < NB; j++) {
+			const struct tbucket *b = bucket_at(t, j);
+			if (b && b->n)
+				p->b[nb++] = *b;
+		}
+	}
+	p->first[p->n] = nb;
 	return p;
 }
 
@@ -219,7 +279,7 @@ char *trend_splice(char *js, struct trend_pending *p)
 	size_t head, tl;
 
 	for (size_t i = 0; p && i < p->n; i++) {
-		char *s = trend_text(&p->ring[i]);
+		char *s = trend_text(p->b + p->first[i], p->first[i + 1] - p->first[i]);
 		if (s[0])
 			cJSON_AddStringToObject(o, p->id[i], s);
 		free(s);

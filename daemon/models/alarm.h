@@ -42,40 +42,43 @@ enum alarm_ev {
 	AEV_HISTORICAL, /* raised and cleared while late: one record, never annunciated */
 };
 
+/* Field order packs both structs (a hub keeps 60,000 alarms): the enums
+ * and flags together, the 8-byte fields together. */
 struct alarm_conf {
 	enum alarm_kind kind;
+	enum alarm_severity severity;
 	double limit;
 	double deadband;      /* >= 0 */
 	int64_t on_delay_ms;  /* condition must hold this long to raise */
 	int64_t off_delay_ms; /* ... and be gone this long to clear */
-	enum alarm_severity severity;
-	int latched;
 	int64_t renotify_ms;  /* 0: never */
 	int64_t escalate_ms;  /* 0: never */
 	enum alarm_severity escalate_to;
+	int latched;
 };
 
 struct alarm {
 	struct alarm_conf c;
-	int cond;              /* the condition (with deadband) as last evaluated */
 	int64_t cond_since_ms; /* when cond took its current value */
-	int active, acked, held; /* held: latched after the condition returned */
-	int escalated;
-	int suppressed;
 	int64_t active_since_ms;
 	int64_t shelved_until_ms; /* 0: not shelved */
 	int64_t last_notify_ms;
-	enum alarm_severity sev; /* current (escalation raises it) */
+	int64_t notified_ms; /* when the raise was announced: escalation counts from here */
 	double value;            /* last value evaluated (NaN for none) */
+	enum alarm_severity sev; /* current (escalation raises it) */
+	/* flags, 0 or 1 */
+	int8_t cond;             /* the condition (with deadband) as last evaluated */
+	int8_t active, acked, held; /* held: latched after the condition returned */
+	int8_t escalated;
+	int8_t suppressed;
 	/* Late data (a backlog of readings with their own, past, times): the
 	 * caller sets late while it evaluates such readings.  A raise then is
 	 * held (pending, not announced); if the condition clears while pending
 	 * the whole alarm is one AEV_HISTORICAL event; if it is still active
 	 * when the readings have caught up, alarm_annunciate() announces it.
 	 * No re-notification or escalation runs while late or pending. */
-	int late;
-	int pending;
-	int64_t notified_ms; /* when the raise was announced: escalation counts from here */
+	int8_t late;
+	int8_t pending;
 };
 
 struct alarm_event {

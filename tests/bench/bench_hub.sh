@@ -65,6 +65,7 @@ LOG_LEVEL=info start_daemon
 wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
 echo "  start-up with an empty journal: $(($(log_ms ' started: ') - t_exec)) ms to 'started'"
 rss_idle=$(kib VmRSS "$DAEMON_PID")
+echo "  $(grep -o 'engine: .* watched' "$DAEMON_LOG" | head -n 1); RSS before the first message $((rss_idle / 1024)) MiB"
 # status_runs LABEL: 5 x `coldchainctl status` (wall ms to $T/status.ms; the
 # CPU of coldchainctl and of the daemon over the 5, per call)
 status_runs() {

@@ -53,7 +53,7 @@ grep -qE '^150 rooms, 150 lots; alarms: 1 active \(0 critical\), 0 acknowledged,
 	fail "no summary line: $(sed -n 2p "$T/status.txt")"
 rows=$(grep -cE '^s[0-9]{2}/r[0-9]{3} |^L[0-9]{3} ' "$T/status.txt")
 expect_eq "past 100 rooms, status lists only the room with an alarm (its reading and its lot)" "$rows" 2
-grep -q '^s12/r123 *temperature *th-hot/temperature' "$T/status.txt" && grep -q '^(the 1 rooms of 150 with an active or acknowledged alarm' "$T/status.txt" &&
+grep -q '^s12/r123 *temperature *th-hot/temperature' "$T/status.txt" && grep -q '^(the 1 room of 150 with an active or acknowledged alarm' "$T/status.txt" &&
 	pass "that room is s12/r123, and a line says how many others there are" || fail "status: $(head -12 "$T/status.txt")"
 
 "$CTL" status -c "$DAEMON_CONF" --site s03 --json >"$T/s03.json" || fail "status --site s03 exited $?"

@@ -1,0 +1,147 @@
+/* test_engine_hub.c - what the engine's hub-scale shortcuts (issue 18) must
+ * not change: a sample reaches every room that reads its channel (through
+ * the channel's own list, not a search of every room), a tick still raises
+ * an alarm whose on-delay runs out without a new sample and still ends a
+ * shelve of an alarm that is otherwise quiet (ticks skip quiet alarms), and
+ * alarms naming the same room or channel share one copy of the name (the
+ * engine's string table) while ids and messages stay each alarm's own. */
+#include "../../daemon/engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/engine/engine_int.h"
+#include "../../daemon/util.h"
+#include "testlib.h"
+
+#define MIN_NS (60LL * 1000000000LL)
+
+static char dir[] = "/tmp/cc-hub-XXXXXX";
+static struct cc_config *cfg;
+static struct engine *E;
+static size_t unshelved; /* "unshelve" events seen */
+
+static void got_lines(void *arg, const char *lines, size_t len, size_t nlines)
+{
+	(void)arg, (void)lines, (void)len, (void)nlines;
+}
+
+static void got_event(void *arg, const char *json, size_t len)
+{
+	(void)arg;
+	if (memmem(json, len, "\"unshelve\"", 10))
+		unshelved++;
+}
+
+static const struct engine_callbacks collect = { got_lines, got_event, NULL };
+static struct cc_channel ch_t = { .id = "th-1/temperature", .quantity = "temperature", .site = "s", .room = "A",
+				  .sensor = "th-1", .name = "temperature" };
+
+/* Rooms A and B read the same temperature channel; C reads another. */
+static int load(void)
+{
+	char *path = xasprintf("%s/c.conf", dir);
+	FILE *f = fopen(path, "w");
+	struct cc_errors e = { 0 };
+	int rc;
+
+	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
+		   "profiles = ( { name = \"p\"; version = \"t1\";\n"
+		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; }; } );\n"
+		   "rooms = ( { name = \"A\"; temperature = \"th-1/temperature\"; profile = \"p\"; },\n"
+		   "  { name = \"B\"; temperature = \"th-1/temperature\"; profile = \"p\"; },\n"
+		   "  { name = \"C\"; temperature = \"th-2/temperature\"; profile = \"p\"; } );\n"
+		   "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
+		   " stale_after = \"1d\"; };\n"
+		   "outputs = { file = ( { path = \"-\"; } ); };\n",
+		dir);
+	fclose(f);
+	rc = config_load(path, &cfg, &e);
+	errors_print(&e, stdout);
+	errors_free(&e);
+	free(path);
+	return rc;
+}
+
+static void feed(int64_t ts, double v)
+{
+	struct cc_sample s = { .ch = &ch_t, .ts_ns = ts, .value = v, .quality = CC_Q_GOOD };
+	engine_process(E, &s, 1);
+}
+
+static int64_t T0;
+
+static void test_a_shared_channel_raises_in_every_room_that_reads_it_and_only_there(void)
+{
+	feed(T0, 8.0);
+	engine_tick(E, T0 + 16 * MIN_NS); /* the on-delay runs out on the tick, no new sample */
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "B/temp_high"), "active");
+	CHECK_STR(engine_alarm_state(E, "C/temp_high"), "inactive");
+	feed(T0 + 17 * MIN_NS, 5.0);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "cleared_unacked");
+	CHECK_STR(engine_alarm_state(E, "B/temp_high"), "cleared_unacked");
+}
+
+static void test_a_quiet_alarms_shelve_still_expires_on_the_tick(void)
+{
+	int64_t now = time_now_ns();
+	size_t before = unshelved;
+
+	CHECK_STR(engine_alarm_state(E, "C/temp_low"), "inactive");
+	CHECK_INT(engine_shelve(E, "C/temp_low", 60000, "an", "maintenance"), 0);
+	engine_tick(E, now + 30 * 1000000000LL);
+	CHECK_INT((int)(unshelved - before), 0);
+	engine_tick(E, now + 2 * MIN_NS);
+	CHECK_INT((int)(unshelved - before), 1);
+}
+
+static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(void)
+{
+	const struct ealarm *hi = NULL, *lo = NULL;
+
+	for (size_t i = 0; i < E->nalarms; i++) {
+		if (strcmp(E->alarms[i]->id, "A/temp_high") == 0)
+			hi = E->alarms[i];
+		if (strcmp(E->alarms[i]->id, "A/temp_low") == 0)
+			lo = E->alarms[i];
+	}
+	CHECK(hi && lo);
+	if (!hi || !lo)
+		return;
+	CHECK(hi->room == lo->room); /* one copy of "A" */
+	CHECK(hi->channel == lo->channel);
+	CHECK_STR(hi->channel, "th-1/temperature");
+	CHECK_STR(hi->sensor, "th-1");
+	CHECK_STR(hi->rule, "temp_high");
+	CHECK_STR(hi->message, "room A: air temperature above 7");
+	CHECK_STR(lo->message, "room A: air temperature below 2");
+	CHECK(build_intern(E, "A") == hi->room);
+	CHECK(build_intern(E, NULL) == NULL);
+}
+
+int main(void)
+{
+	tl_prog = "unit/engine_hub";
+	if (!mkdtemp(dir) || load() < 0) {
+		printf("FAIL unit/engine_hub: setup\n");
+		return 1;
+	}
+	T0 = time_now_ns() - 1000 * MIN_NS;
+	E = engine_new(cfg, &collect);
+	RUN(test_a_shared_channel_raises_in_every_room_that_reads_it_and_only_there);
+	RUN(test_a_quiet_alarms_shelve_still_expires_on_the_tick);
+	RUN(test_alarms_share_their_names_and_keep_their_own_ids_and_messages);
+	engine_free(E);
+	config_free(cfg);
+	{
+		char *cmd = xasprintf("rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("    (could not remove %s)\n", dir);
+		free(cmd);
+	}
+	return TL_DONE();
+}
