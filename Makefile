@@ -69,6 +69,8 @@ BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 BENCH_TOOLS = $(BUILD)/bench/mqtt_pub_bench $(BUILD)/bench/alarm_lat_probe $(BUILD)/bench/hub_gen $(BUILD)/bench/hub_journal
 # The soak test's MQTT publisher; the run's length in seconds.
 SOAK_TOOLS = $(BUILD)/soak/soak_pub
+# The MQTT publishers among them share tests/bench/pubcommon.c (callbacks, waits, clocks).
+PUB_TOOLS = $(BUILD)/bench/mqtt_pub_bench $(BUILD)/bench/alarm_lat_probe $(BUILD)/bench/hub_gen $(SOAK_TOOLS)
 DURATION ?= 3600
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 
@@ -160,6 +162,8 @@ $(BUILD)/tests/transport_cli: $(BUILD)/tests/transport_cli.o $(BUILD)/libcoldcha
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(PUB_TOOLS): $(BUILD)/tests/bench/pubcommon.o
 
 $(BUILD)/soak/%: $(BUILD)/tests/soak/%.o
 	@mkdir -p $(@D)

@@ -17,44 +17,19 @@
 #include <cjson/cJSON.h>
 #include <mosquitto.h>
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv;
-static int connected, subscribed;
-static long acked;
+#include "pubcommon.h"
+
+static int subscribed; /* under pub_mu */
 /* the event the probe waits for: its type and the reading's value */
 static const char *want_ev, *want_id;
 static double want_val;
 static int64_t got_ns, got_real_ns, ev_time_ns;
 static volatile sig_atomic_t stop;
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void on_connect(struct mosquitto *m, void *arg, int rc)
-{
-	(void)m;
-	(void)arg;
-	pthread_mutex_lock(&mu);
-	connected = rc == 0 ? 1 : -1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
 }
 
 static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const int *q)
@@ -64,27 +39,16 @@ static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const i
 	(void)mid;
 	(void)n;
 	(void)q;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pub_mu);
 	subscribed = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-}
-
-static void on_publish(struct mosquitto *m, void *arg, int mid)
-{
-	(void)m;
-	(void)arg;
-	(void)mid;
-	pthread_mutex_lock(&mu);
-	acked++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
+	pthread_cond_broadcast(&pub_cv);
+	pthread_mutex_unlock(&pub_mu);
 }
 
 /* Receipt time first: the parse is not part of the latency. */
 static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
-	int64_t t = mono_ns(), tr = real_ns();
+	int64_t t = pub_mono_ns(), tr = pub_real_ns();
 	cJSON *o = cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen);
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -93,16 +57,16 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
 
 	(void)m;
 	(void)arg;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pub_mu);
 	if (want_ev && !got_ns && cJSON_IsString(ev) && cJSON_IsString(id) && cJSON_IsNumber(v) &&
 	    strcmp(ev->valuestring, want_ev) == 0 && strcmp(id->valuestring, want_id) == 0 &&
 	    fabs(v->valuedouble - want_val) < 1e-6) {
 		got_ns = t;
 		got_real_ns = tr;
 		ev_time_ns = cJSON_IsNumber(tn) ? (int64_t)tn->valuedouble : 0;
-		pthread_cond_broadcast(&cv);
+		pthread_cond_broadcast(&pub_cv);
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pub_mu);
 	cJSON_Delete(o);
 }
 
@@ -131,7 +95,7 @@ static void wait_until(int64_t deadline_ns)
 static int cv_wait(int64_t deadline_ns)
 {
 	struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
-	return pthread_cond_timedwait(&cv, &mu, &ts);
+	return pthread_cond_timedwait(&pub_cv, &pub_mu, &ts);
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -143,30 +107,30 @@ static int cmp_dbl(const void *a, const void *b)
 static int run_load(struct mosquitto *m, long rate, int nch)
 {
 	long sent = 0, window = 2000;
-	int64_t t0 = mono_ns(), t;
+	int64_t t0 = pub_mono_ns(), t;
 	struct timespec c0, c1;
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	while (!stop) {
 		/* as many as the rate allows by now, in 1 ms steps */
-		long due = (long)((double)(mono_ns() - t0) * (double)rate / 1e9);
+		long due = (long)((double)(pub_mono_ns() - t0) * (double)rate / 1e9);
 		for (; sent < due && !stop; sent++) {
 			char topic[64], payload[16];
 			int plen = snprintf(payload, sizeof(payload), "%.2f", 2.0 + (double)(sent % 300) / 100.0);
 			snprintf(topic, sizeof(topic), "load/s%04ld/temperature", sent % nch);
-			pthread_mutex_lock(&mu);
-			while (sent - acked >= window && !stop)
-				cv_wait(mono_ns() + 100000000LL);
-			pthread_mutex_unlock(&mu);
+			pthread_mutex_lock(&pub_mu);
+			while (sent - pub_acked >= window && !stop)
+				cv_wait(pub_mono_ns() + 100000000LL);
+			pthread_mutex_unlock(&pub_mu);
 			if (mosquitto_publish(m, NULL, topic, plen, payload, 1, false) != MOSQ_ERR_SUCCESS)
 				return 1;
 		}
-		wait_until(mono_ns() + 1000000);
+		wait_until(pub_mono_ns() + 1000000);
 	}
-	t = mono_ns();
+	t = pub_mono_ns();
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	printf("  load: %ld QoS 1 messages in %.1f s: %.0f msg/s (asked %ld), %ld acknowledged\n", sent,
-	       (double)(t - t0) / 1e9, (double)sent * 1e9 / (double)(t - t0), rate, acked);
+	       (double)(t - t0) / 1e9, (double)sent * 1e9 / (double)(t - t0), rate, pub_acked);
 	(void)c1;
 	return 0;
 }
@@ -180,10 +144,10 @@ static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *top
 
 	if (!lat || !hin || !hout || mosquitto_subscribe(sub, NULL, alert, 1) != MOSQ_ERR_SUCCESS)
 		return 1;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pub_mu);
 	while (!subscribed)
-		cv_wait(mono_ns() + 1000000000LL);
-	pthread_mutex_unlock(&mu);
+		cv_wait(pub_mono_ns() + 1000000000LL);
+	pthread_mutex_unlock(&pub_mu);
 	for (int i = 0; i < n && !stop; i++) {
 		char payload[32];
 		/* a value of its own per event: a redelivered older event never matches */
@@ -191,18 +155,18 @@ static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *top
 		int plen = snprintf(payload, sizeof(payload), "%.3f", v);
 		int64_t t0, t0r, deadline;
 
-		pthread_mutex_lock(&mu);
+		pthread_mutex_lock(&pub_mu);
 		want_ev = i % 2 == 0 ? "raise" : "clear";
 		want_val = v;
 		got_ns = 0;
-		pthread_mutex_unlock(&mu);
-		t0r = real_ns();
-		t0 = mono_ns();
+		pthread_mutex_unlock(&pub_mu);
+		t0r = pub_real_ns();
+		t0 = pub_mono_ns();
 		if (mosquitto_publish(m, NULL, topic, plen, payload, 1, false) != MOSQ_ERR_SUCCESS)
 			return 1;
 		deadline = t0 + 5000000000LL;
-		pthread_mutex_lock(&mu);
-		while (!got_ns && mono_ns() < deadline)
+		pthread_mutex_lock(&pub_mu);
+		while (!got_ns && pub_mono_ns() < deadline)
 			cv_wait(deadline);
 		if (got_ns) {
 			/* the event's time is the reading's receipt, in whole ms */
@@ -213,9 +177,9 @@ static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *top
 		else
 			lost++;
 		want_ev = NULL;
-		pthread_mutex_unlock(&mu);
+		pthread_mutex_unlock(&pub_mu);
 		/* paced: the room's flood window counts raises per second */
-		wait_until(mono_ns() + (int64_t)gap_ms * 1000000);
+		wait_until(pub_mono_ns() + (int64_t)gap_ms * 1000000);
 	}
 	qsort(lat, (size_t)got, sizeof(*lat), cmp_dbl);
 	if (got)
@@ -244,40 +208,14 @@ static struct mosquitto *client_start(const char *role, int port)
 {
 	char id[64];
 	struct mosquitto *m;
-	int rc;
 
 	snprintf(id, sizeof(id), "alarm-lat-%s-%d", role, (int)getpid());
-	m = mosquitto_new(id, true, NULL);
-	if (!m)
+	if (!(m = pub_new("alarm_lat_probe", id, 1, 2000)))
 		return NULL;
-	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
 	mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-	mosquitto_max_inflight_messages_set(m, 2000);
-	mosquitto_connect_callback_set(m, on_connect);
 	mosquitto_subscribe_callback_set(m, on_subscribe);
-	mosquitto_publish_callback_set(m, on_publish);
 	mosquitto_message_callback_set(m, on_message);
-	pthread_mutex_lock(&mu);
-	connected = 0;
-	pthread_mutex_unlock(&mu);
-	rc = mosquitto_connect(m, "127.0.0.1", port, 60);
-	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "alarm_lat_probe: 127.0.0.1:%d: %s\n", port, mosquitto_strerror(rc));
-		return NULL;
-	}
-	pthread_mutex_lock(&mu);
-	while (connected == 0)
-		cv_wait(mono_ns() + 1000000000LL);
-	rc = connected;
-	pthread_mutex_unlock(&mu);
-	return rc > 0 ? m : NULL;
-}
-
-static void client_stop(struct mosquitto *m)
-{
-	mosquitto_disconnect(m);
-	mosquitto_loop_stop(m, false);
-	mosquitto_destroy(m);
+	return pub_start(m, "alarm_lat_probe", "127.0.0.1", port, 60) < 0 ? NULL : m;
 }
 
 int main(int argc, char **argv)
@@ -286,7 +224,6 @@ int main(int argc, char **argv)
 	int port = 0, n = 1000, gap_ms = 20, nch = 1000, opt, rc;
 	long rate = 0;
 	struct mosquitto *m, *sub;
-	pthread_condattr_t ca;
 
 	want_id = NULL;
 	while ((opt = getopt(argc, argv, "p:t:a:A:n:g:l:L:c:")) != -1) {
@@ -305,9 +242,7 @@ int main(int argc, char **argv)
 	}
 	if (port <= 0 || n <= 0 || gap_ms < 0 || nch <= 0 || (!rate && (!topic || !alert || !want_id)))
 		usage();
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&cv, &ca);
+	pub_cv_monotonic();
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -317,9 +252,9 @@ int main(int argc, char **argv)
 	if (!m || (!rate && !sub))
 		return 1;
 	rc = rate ? run_load(m, rate, nch) : run_probe(m, sub, topic, alert, n, gap_ms, label);
-	client_stop(m);
+	pub_close(m);
 	if (sub)
-		client_stop(sub);
+		pub_close(sub);
 	mosquitto_lib_cleanup();
 	return rc;
 }

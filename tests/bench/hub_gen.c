@@ -8,7 +8,6 @@
  * At the end it prints the messages published (acknowledged at QoS 1), so the
  * bench can compare them with what the daemon stored.  A bench tool, not the
  * daemon: it uses libmosquitto directly. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +18,9 @@
 
 #include <mosquitto.h>
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static long acked;
-static int connected;
-static long njson; /* of the messages published, JSON ones (the rest plain) */
+#include "pubcommon.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static long njson; /* of the messages published, JSON ones (the rest plain) */
 
 static long long epoch_ms(void)
 {
@@ -41,7 +31,7 @@ static long long epoch_ms(void)
 
 static void sleep_until(double t)
 {
-	double d = t - now_s();
+	double d = t - pub_now_s();
 	struct timespec ts;
 
 	if (d <= 0)
@@ -49,27 +39,6 @@ static void sleep_until(double t)
 	ts.tv_sec = (time_t)d;
 	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
 	nanosleep(&ts, NULL);
-}
-
-static void on_connect(struct mosquitto *m, void *arg, int rc)
-{
-	(void)m;
-	(void)arg;
-	pthread_mutex_lock(&mu);
-	connected = rc == 0 ? 1 : -1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-}
-
-static void on_publish(struct mosquitto *m, void *arg, int mid)
-{
-	(void)m;
-	(void)arg;
-	(void)mid;
-	pthread_mutex_lock(&mu);
-	acked++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
 }
 
 static void usage(void)
@@ -119,7 +88,7 @@ static void write_count(const char *path, long n)
 
 static int run(struct mosquitto *m, const struct opts *o, long total, double rate)
 {
-	double t0 = now_s(), next_count = t0 + 1;
+	double t0 = pub_now_s(), next_count = t0 + 1;
 
 	for (long i = 0; i < total; i++) {
 		char topic[96], payload[96];
@@ -128,24 +97,18 @@ static int run(struct mosquitto *m, const struct opts *o, long total, double rat
 		sleep_until(t0 + (double)i / rate);
 		plen = format_msg(o, i, topic, sizeof(topic), payload, sizeof(payload));
 		/* our own window: at QoS 0 libmosquitto would queue without bound */
-		pthread_mutex_lock(&mu);
-		while (i - acked >= o->window)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		pub_wait_window(i, o->window);
 		rc = mosquitto_publish(m, NULL, topic, plen, payload, o->qos, false);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			fprintf(stderr, "hub_gen: publish %ld: %s\n", i, mosquitto_strerror(rc));
 			return -1;
 		}
-		if (o->countfile && now_s() >= next_count) {
-			write_count(o->countfile, acked);
+		if (o->countfile && pub_now_s() >= next_count) {
+			write_count(o->countfile, pub_acked);
 			next_count += 1;
 		}
 	}
-	pthread_mutex_lock(&mu);
-	while (acked < total)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	pub_wait_acked(total);
 	return 0;
 }
 
@@ -181,48 +144,25 @@ int main(int argc, char **argv)
 	double rate, t0, t1;
 	long total;
 	struct rusage ru;
-	int rc;
 
 	parse_opts(argc, argv, &o);
 	rate = (double)o.sites * o.chans / o.period;
 	total = (long)(rate * o.duration);
 	mosquitto_lib_init();
-	if (!(m = mosquitto_new("hub-gen", true, NULL))) {
-		fprintf(stderr, "hub_gen: mosquitto_new: %s\n", strerror(errno));
+	if (!(m = pub_new("hub_gen", "hub-gen", 1, o.window)) || pub_start(m, "hub_gen", o.host, o.port, 60) < 0)
 		return 1;
-	}
-	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	mosquitto_max_inflight_messages_set(m, (unsigned)o.window);
-	mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, o.window > 65535 ? 65535 : o.window);
-	mosquitto_connect_callback_set(m, on_connect);
-	mosquitto_publish_callback_set(m, on_publish);
-	rc = mosquitto_connect(m, o.host, o.port, 60);
-	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "hub_gen: %s:%d: %s\n", o.host, o.port, mosquitto_strerror(rc));
-		return 1;
-	}
-	pthread_mutex_lock(&mu);
-	while (connected == 0)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
-	if (connected < 0) {
-		fprintf(stderr, "hub_gen: %s:%d: connection refused\n", o.host, o.port);
-		return 1;
-	}
-	t0 = now_s();
+	t0 = pub_now_s();
 	if (run(m, &o, total, rate) < 0)
 		return 1;
-	t1 = now_s();
+	t1 = pub_now_s();
 	if (o.countfile)
-		write_count(o.countfile, acked);
+		write_count(o.countfile, pub_acked);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("published %ld messages (%ld JSON, %ld plain; %d sites x %d channels every %g s = %.0f msg/s) at QoS %d "
 	       "in %.2f s: %.0f msg/s, CPU %.2f s\n",
 	       total, njson, total - njson, o.sites, o.chans, o.period, rate, o.qos, t1 - t0, (double)total / (t1 - t0),
 	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-	mosquitto_disconnect(m);
-	mosquitto_loop_stop(m, false);
-	mosquitto_destroy(m);
+	pub_close(m);
 	mosquitto_lib_cleanup();
 	return 0;
 }

@@ -2,7 +2,6 @@
  * the broker takes them, with a large in-flight window, half plain numbers
  * and half JSON (-j: all JSON, each with a time field); the same run feeds
  * coldchaind and mosquitto_sub, so the two rates compare.  A bench tool, not the daemon: it uses libmosquitto directly. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,39 +12,7 @@
 
 #include <mosquitto.h>
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static long acked;
-static int connected;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void on_connect(struct mosquitto *m, void *arg, int rc)
-{
-	(void)m;
-	(void)arg;
-	pthread_mutex_lock(&mu);
-	connected = rc == 0 ? 1 : -1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-}
-
-/* QoS 0: the message was written; QoS 1: PUBACK came back. */
-static void on_publish(struct mosquitto *m, void *arg, int mid)
-{
-	(void)m;
-	(void)arg;
-	(void)mid;
-	pthread_mutex_lock(&mu);
-	acked++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-}
+#include "pubcommon.h"
 
 static void usage(void)
 {
@@ -80,31 +47,10 @@ int main(int argc, char **argv)
 	if (port <= 0 || n <= 0 || qos < 0 || qos > 1 || window <= 0)
 		usage();
 	mosquitto_lib_init();
-	m = mosquitto_new(id, true, NULL);
-	if (!m) {
-		fprintf(stderr, "mqtt_pub_bench: mosquitto_new: %s\n", strerror(errno));
+	if (!(m = pub_new("mqtt_pub_bench", id, 1, window)) || pub_start(m, "mqtt_pub_bench", host, port, 60) < 0)
 		return 1;
-	}
-	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	mosquitto_max_inflight_messages_set(m, (unsigned)window);
-	mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, window > 65535 ? 65535 : window);
-	mosquitto_connect_callback_set(m, on_connect);
-	mosquitto_publish_callback_set(m, on_publish);
-	rc = mosquitto_connect(m, host, port, 60);
-	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "mqtt_pub_bench: %s:%d: %s\n", host, port, mosquitto_strerror(rc));
-		return 1;
-	}
-	pthread_mutex_lock(&mu);
-	while (connected == 0)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
-	if (connected < 0) {
-		fprintf(stderr, "mqtt_pub_bench: %s:%d: connection refused\n", host, port);
-		return 1;
-	}
 
-	t0 = now_s();
+	t0 = pub_now_s();
 	for (long i = 0; i < n; i++) {
 		char topic[64], payload[96];
 		int plen;
@@ -127,28 +73,20 @@ int main(int argc, char **argv)
 			plen = snprintf(payload, sizeof(payload), "{\"t\":%.2f,\"rh\":%.1f}", v, 90.0 + (double)(i % 50) / 10.0);
 		}
 		/* our own window: at QoS 0 libmosquitto would queue without bound */
-		pthread_mutex_lock(&mu);
-		while (i - acked >= window)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		pub_wait_window(i, window);
 		rc = mosquitto_publish(m, NULL, topic, plen, payload, qos, false);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			fprintf(stderr, "mqtt_pub_bench: publish %ld: %s\n", i, mosquitto_strerror(rc));
 			return 1;
 		}
 	}
-	pthread_mutex_lock(&mu);
-	while (acked < n)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
-	t1 = now_s();
+	pub_wait_acked(n);
+	t1 = pub_now_s();
 	getrusage(RUSAGE_SELF, &ru);
 	printf("published %ld messages at QoS %d in %.3f s: %.0f msg/s (window %d), CPU %.2f s\n", n, qos, t1 - t0,
 	       (double)n / (t1 - t0), window,
 	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-	mosquitto_disconnect(m);
-	mosquitto_loop_stop(m, false);
-	mosquitto_destroy(m);
+	pub_close(m);
 	mosquitto_lib_cleanup();
 	return 0;
 }

@@ -26,10 +26,9 @@
 
 #include <mosquitto.h>
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static long acked;
-static long connects, disconnects;
+#include "../bench/pubcommon.h"
+
+static long disconnects; /* under pub_mu; acknowledgements and connects: pubcommon.h */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -38,31 +37,14 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static long long real_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (long long)(pub_real_ns() / 1000);
 }
 
 static void on_connect(struct mosquitto *m, void *arg, int rc)
 {
-	(void)m;
-	(void)arg;
-	pthread_mutex_lock(&mu);
-	if (rc == 0)
-		connects++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
+	pub_on_connect(m, arg, rc);
 	if (rc != 0)
 		fprintf(stderr, "soak_pub: connection refused: %s\n", mosquitto_connack_string(rc));
 }
@@ -72,22 +54,9 @@ static void on_disconnect(struct mosquitto *m, void *arg, int rc)
 	(void)m;
 	(void)arg;
 	(void)rc;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pub_mu);
 	disconnects++;
-	pthread_mutex_unlock(&mu);
-}
-
-/* QoS 1: the broker's PUBACK; once per message (libmosquitto drops the
- * message from its queue there, so a late duplicate PUBACK cannot count). */
-static void on_publish(struct mosquitto *m, void *arg, int mid)
-{
-	(void)m;
-	(void)arg;
-	(void)mid;
-	pthread_mutex_lock(&mu);
-	acked++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pub_mu);
 }
 
 static void usage(void)
@@ -142,19 +111,19 @@ int main(int argc, char **argv)
 	mosquitto_reconnect_delay_set(m, 1, 2, false);
 	mosquitto_connect_callback_set(m, on_connect);
 	mosquitto_disconnect_callback_set(m, on_disconnect);
-	mosquitto_publish_callback_set(m, on_publish);
+	mosquitto_publish_callback_set(m, pub_on_publish);
 	rc = mosquitto_connect(m, host, port, 30);
 	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "soak_pub: %s:%d: %s\n", host, port, mosquitto_strerror(rc));
 		return 1;
 	}
 
-	t0 = mono_s();
+	t0 = pub_now_s();
 	next_status = t0 + status_s;
 	while (!stop) {
 		char topic[128], payload[128];
 		long long us = real_us();
-		double now = mono_s(), due = t0 + (double)n / rate;
+		double now = pub_now_s(), due = t0 + (double)n / rate;
 		int plen;
 
 		if (now < due) {
@@ -164,10 +133,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (now >= next_status) {
-			pthread_mutex_lock(&mu);
-			printf("t=%.0fs published %ld acked %ld connects %ld disconnects %ld\n", now - t0, n, acked,
-			       connects, disconnects);
-			pthread_mutex_unlock(&mu);
+			pthread_mutex_lock(&pub_mu);
+			printf("t=%.0fs published %ld acked %ld connects %ld disconnects %ld\n", now - t0, n, pub_acked,
+			       pub_connects, disconnects);
+			pthread_mutex_unlock(&pub_mu);
 			fflush(stdout);
 			next_status += status_s;
 		}
@@ -193,18 +162,16 @@ int main(int argc, char **argv)
 
 		clock_gettime(CLOCK_REALTIME, &dl);
 		dl.tv_sec += drain_s;
-		pthread_mutex_lock(&mu);
-		while (acked < n && pthread_cond_timedwait(&cv, &mu, &dl) != ETIMEDOUT)
+		pthread_mutex_lock(&pub_mu);
+		while (pub_acked < n && pthread_cond_timedwait(&pub_cv, &pub_mu, &dl) != ETIMEDOUT)
 			;
-		printf("connects %ld disconnects %ld\n", connects, disconnects);
-		printf("published %ld acked %ld\n", n, acked);
-		pthread_mutex_unlock(&mu);
+		printf("connects %ld disconnects %ld\n", pub_connects, disconnects);
+		printf("published %ld acked %ld\n", n, pub_acked);
+		pthread_mutex_unlock(&pub_mu);
 	}
 	fflush(stdout);
-	rc = acked == n ? 0 : 1;
-	mosquitto_disconnect(m);
-	mosquitto_loop_stop(m, false);
-	mosquitto_destroy(m);
+	rc = pub_acked == n ? 0 : 1;
+	pub_close(m);
 	mosquitto_lib_cleanup();
 	return rc;
 }
