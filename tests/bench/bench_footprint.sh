@@ -24,6 +24,8 @@
 # production, which is the harsher case for growth.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
 
 UNITS=${BENCH_UNITS:-50}
@@ -37,14 +39,9 @@ CTL=$BUILD_DIR/coldchainctl
 
 # ------------------------------------------------------------ Modbus side
 # 10 points per unit: T/RH transmitter, controller floats, status bits,
-# coils and discrete inputs (a subset of bench_modbus.sh's unit).
-: >"$T/map"
-for ((u = 1; u <= UNITS; u++)); do
-	printf '%s\n' "$u input 1 int16 ABCD 41" "$u input 2 int16 ABCD 915" \
-		"$u holding 0 float32 CDAB 3.5" "$u holding 2 float32 CDAB -2.5" "$u holding 10 uint16 ABCD 5" \
-		"$u coil 0 bool - 1" "$u coil 3 bool - 0" "$u discrete 0 bool - 1" "$u discrete 1 bool - 0" >>"$T/map"
-done
-start_sim sim --tcp 127.0.0.1:0 --map "$T/map" --turnaround-ms 0
+# coils and discrete inputs (bench_lib.sh: bench_modbus.sh's unit without
+# its sparse registers).
+bench_start_units "$UNITS"
 
 # ------------------------------------------------------------ MQTT side
 start_mosquitto ""
@@ -95,26 +92,7 @@ cp "$ROOT_DIR/config/profiles.conf" "$T/profiles.conf"
 {
 	SITE=bench STATS_INTERVAL=1s config_head
 	echo '@include "profiles.conf"' 
-	echo "modbus = ( { name = \"gw\"; tcp = { host = \"127.0.0.1\"; port = $SIM_PORT; };"
-	echo "  timeout = \"1s\"; interval = \"${INTERVAL_MS}ms\"; devices = ("
-	for ((u = 1; u <= UNITS; u++)); do
-		[ "$u" -gt 1 ] && echo ","
-		cat <<P
-    { name = "u$u"; unit = $u; points = (
-      { channel = "t"; quantity = "temperature"; table = "input"; address = 1; type = "int16"; scale = 0.1; },
-      { channel = "rh"; quantity = "humidity"; table = "input"; address = 2; type = "int16"; scale = 0.1; },
-      { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
-      { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
-      { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
-      { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; overlap = true; },
-      { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
-      { channel = "defrost"; quantity = "defrost"; table = "coil"; address = 3; type = "bool"; },
-      { channel = "door"; quantity = "door"; table = "discrete"; address = 0; type = "bool"; },
-      { channel = "alarm"; quantity = "alarm_input"; table = "discrete"; address = 1; type = "bool"; }
-    ); }
-P
-	done
-	echo "  ); } );"
+	bench_gateway_conf "$UNITS" "${INTERVAL_MS}ms"
 	cat <<CONF
 mqtt = {
   broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-footprint"; };
@@ -142,7 +120,7 @@ start_bg publisher "$T/pub.log" "$PY" "$T/pub.py" "$MQTT_PORT" "$ROOMS" "$PER_RO
 PUBPID=$LAST_PID
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.2f", k / 1024 }'; }
-field() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$DAEMON_PID/status"; }
+field() { proc_status_kb "$DAEMON_PID" "$1"; }
 : >"$T/samples"
 t0=$(date +%s.%N)
 echo "  1,000 channels: $UNITS Modbus units x 10 points every ${INTERVAL_MS} ms + $ROOMS rooms x $PER_ROOM MQTT sensors every ${INTERVAL_MS} ms;"

@@ -17,6 +17,8 @@
 # the offenders show.  Targets: CPU <= 0.2 % of one core, <= 20 wake-ups/s.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
 command -v mosquitto >/dev/null || die "mosquitto missing (tests/deps.sh)"
 
@@ -25,13 +27,7 @@ SENSORS=20
 WARMUP=${BENCH_IDLE_WARMUP:-20}
 RUN=${BENCH_IDLE_SECONDS:-60}
 
-: >"$T/map"
-for ((u = 1; u <= UNITS; u++)); do
-	printf '%s\n' "$u input 1 int16 ABCD 41" "$u input 2 int16 ABCD 915" \
-		"$u holding 0 float32 CDAB 3.5" "$u holding 2 float32 CDAB -2.5" "$u holding 10 uint16 ABCD 5" \
-		"$u coil 0 bool - 1" "$u coil 3 bool - 0" "$u discrete 0 bool - 1" "$u discrete 1 bool - 0" >>"$T/map"
-done
-start_sim sim --tcp 127.0.0.1:0 --map "$T/map" --turnaround-ms 0
+bench_start_units "$UNITS"
 start_mosquitto ""
 
 cat >"$T/pub.py" <<'PY'
@@ -67,26 +63,7 @@ PY
 
 {
 	SITE=idle STATS_INTERVAL=60s config_head
-	echo "modbus = ( { name = \"gw\"; tcp = { host = \"127.0.0.1\"; port = $SIM_PORT; };"
-	echo "  timeout = \"1s\"; interval = \"10s\"; devices = ("
-	for ((u = 1; u <= UNITS; u++)); do
-		[ "$u" -gt 1 ] && echo ","
-		cat <<P
-    { name = "u$u"; unit = $u; points = (
-      { channel = "t"; quantity = "temperature"; table = "input"; address = 1; type = "int16"; scale = 0.1; },
-      { channel = "rh"; quantity = "humidity"; table = "input"; address = 2; type = "int16"; scale = 0.1; },
-      { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
-      { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
-      { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
-      { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; overlap = true; },
-      { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
-      { channel = "defrost"; quantity = "defrost"; table = "coil"; address = 3; type = "bool"; },
-      { channel = "door"; quantity = "door"; table = "discrete"; address = 0; type = "bool"; },
-      { channel = "alarm"; quantity = "alarm_input"; table = "discrete"; address = 1; type = "bool"; }
-    ); }
-P
-	done
-	echo "  ); } );"
+	bench_gateway_conf "$UNITS" 10s
 	cat <<CONF
 mqtt = {
   broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-idle"; };
@@ -119,8 +96,7 @@ snapshot() {
 		read -r ns _ sl <"$d/schedstat" 2>/dev/null || { ns=0; sl=0; }
 		echo "$tid ${comm// /_} ${sw:-0} ${sl:-0} ${ns:-0}" >>"$1"
 	done
-	# utime + stime: fields 14 and 15 after the "(comm)" field
-	echo "cpu $(sed 's/^.*) //' "/proc/$DAEMON_PID/stat" | awk '{ print $12 + $13 }')" >>"$1"
+	echo "cpu $(proc_cpu_ticks "$DAEMON_PID")" >>"$1"
 }
 
 echo "  200 Modbus channels ($UNITS units x 10) every 10 s, $SENSORS MQTT sensors every 60 s, $SENSORS rooms;"
@@ -150,7 +126,7 @@ awk -v hz="$(getconf CLK_TCK)" -v ns=$((t1 - t0)) '
 		for (t in dw) printf "    %7.2f  %8.1f  %-7s %s\n", dw[t] / sec, dr[t] / 1e6, t, name[t] | "sort -rn"
 	}' "$T/s0" "$T/s1"
 close_note=$(grep -c . "$T/points.lp")
-echo "  ($close_note points written; RSS $(awk '/^VmRSS/ { print $2, $3 }' /proc/"$DAEMON_PID"/status))"
+echo "  ($close_note points written; RSS $(proc_status_kb "$DAEMON_PID" VmRSS) kB)"
 # The arm64 build (make cross ARCH=arm64): stripped sizes, and the max RSS
 # of `coldchaind -n` (this config) and -V under qemu-aarch64-static, which
 # counts the emulator's own memory too (an upper bound for a real board).

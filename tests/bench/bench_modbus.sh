@@ -11,57 +11,22 @@
 # overshooting its turnaround and the loopback's wake-ups.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
 
 UNITS=${BENCH_UNITS:-50}
 TURN=${BENCH_TURNAROUND_MS:-5}
 RUN=${BENCH_SECONDS:-15}
 
-# Per unit: a T/RH transmitter block, controller floats, a status word, a
-# far-away float (sparse), coils and discrete inputs - 12 points, 6 of them
-# mergeable across small gaps.
-unit_map() {
-	local u=$1
-	printf '%s\n' "$u input 1 int16 ABCD 41" "$u input 2 int16 ABCD 915" \
-		"$u holding 0 float32 CDAB 3.5" "$u holding 2 float32 CDAB -2.5" "$u holding 10 uint16 ABCD 5" \
-		"$u holding 256 float32 ABCD 1.25" "$u holding 300 int32 ABCD 7" \
-		"$u coil 0 bool - 1" "$u coil 3 bool - 0" "$u discrete 0 bool - 1" "$u discrete 1 bool - 0"
-}
-unit_points() {
-	cat <<P
-          { channel = "t"; quantity = "temperature"; table = "input"; address = 1; type = "int16"; scale = 0.1; },
-          { channel = "rh"; quantity = "humidity"; table = "input"; address = 2; type = "int16"; scale = 0.1; },
-          { channel = "air"; quantity = "temperature"; table = "holding"; address = 0; type = "float32"; order = "CDAB"; },
-          { channel = "evap"; quantity = "evaporator_temperature"; table = "holding"; address = 2; type = "float32"; order = "CDAB"; },
-          { channel = "status"; quantity = "status"; table = "holding"; address = 10; type = "uint16"; },
-          { channel = "comp"; quantity = "compressor"; table = "holding"; address = 10; type = "bool"; bit = 3; overlap = true; },
-          { channel = "setp"; quantity = "setpoint"; table = "holding"; address = 256; type = "float32"; },
-          { channel = "hours"; quantity = "run_hours"; table = "holding"; address = 300; type = "int32"; },
-          { channel = "fan"; quantity = "fan"; table = "coil"; address = 0; type = "bool"; },
-          { channel = "defrost"; quantity = "defrost"; table = "coil"; address = 3; type = "bool"; },
-          { channel = "door"; quantity = "door"; table = "discrete"; address = 0; type = "bool"; },
-          { channel = "alarm"; quantity = "alarm_input"; table = "discrete"; address = 1; type = "bool"; }
-P
-}
-
-# schedstat_sum PID [COMM-PREFIX]: "CPU_NS WAIT_NS" summed over PID's
-# threads (those whose name starts with COMM-PREFIX)
-schedstat_sum() {
-	local t c=0 w=0 a b
-	for t in /proc/"$1"/task/*; do
-		[ -z "${2:-}" ] || [[ "$(cat "$t/comm" 2>/dev/null)" == "$2"* ]] || continue
-		read -r a b _ <"$t/schedstat" 2>/dev/null || continue
-		c=$((c + a)) w=$((w + b))
-	done
-	echo "$c $w"
-}
-
+# Per unit: bench_lib.sh's unit with its sparse registers (12 points, 6 of
+# them mergeable across small gaps).
 run_case() {
 	local gws=$1 g u per ports=() sims=() conf lp bus0 bus1 sim0 sim1 p
 	per=$(((UNITS + gws - 1) / gws)) conf=$T/bench-$gws.conf lp=$T/points-$gws.lp
 	for ((g = 0; g < gws; g++)); do
 		: >"$T/map-$g"
-		for ((u = 1; u <= per && g * per + u <= UNITS; u++)); do unit_map "$u" >>"$T/map-$g"; done
+		for ((u = 1; u <= per && g * per + u <= UNITS; u++)); do bench_unit_map "$u" sparse >>"$T/map-$g"; done
 		start_sim "sim$gws-$g" --tcp 127.0.0.1:0 --map "$T/map-$g" --turnaround-ms "$TURN"
 		ports+=("$SIM_PORT")
 		sims+=("$SIM_PID")
@@ -83,7 +48,7 @@ run_case() {
 			for ((u = 1; u <= per && g * per + u <= UNITS; u++)); do
 				[ "$u" -gt 1 ] && echo ","
 				echo "      { name = \"g$g-u$u\"; unit = $u; points = ("
-				unit_points
+				bench_unit_points 10 sparse
 				echo "      ); }"
 			done
 			echo "    ); }"

@@ -55,6 +55,17 @@ stop_daemon 120 || true
 ir=$(callgrind_annotate "$T/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
 [ -n "$ir" ] || die "no callgrind totals"
 echo "  MQTT thread, JSON with a time field at QoS 1, $N messages: $(awk -v i="$ir" -v n="$N" 'BEGIN { printf "%.0f", i / n }') instructions per message (user space)"
+# The issue's target is CPU per point (≤ 5 µs, bench_mqtt_e2e.sh measures it,
+# kernel included); instructions are not time, so this line gives the user-space
+# share of it at one instruction per cycle at the CPU's clock, never a verdict.
+# Every message but the last is JSON with two fields: two points.
+mhz=$(awk -F: '/^cpu MHz/ { printf "%.0f", $2; exit }' /proc/cpuinfo)
+awk -v i="$ir" -v n="$N" -v mhz="${mhz:-0}" 'BEGIN {
+	pp = i / n / 2
+	printf "  instructions per message %.0f (for the ≤ 5 µs target: %.0f per point in the MQTT thread'"'"'s user space", i / n, pp
+	if (mhz > 0) printf ", %.2f µs per point at 1 instruction per cycle at %.0f MHz", pp / mhz, mhz
+	print "; the target itself is bench_mqtt_e2e.sh'"'"'s cpu per point, system calls included)"
+}'
 echo "  where they went (each function's own instructions per message, top 12):"
 callgrind_annotate "$T/cg.out" 2>/dev/null | awk '/file:function/ { on = 1; next } on && /^-/ { next } on && NF { print; if (++k == 12) exit }' |
 	awk -v n="$N" '{ c = $1; gsub(",", "", c); printf "    %8.0f  %s\n", c / n, $(NF - 1) }'

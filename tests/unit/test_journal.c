@@ -17,21 +17,8 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 
-static char dir[64];
-
-static void fresh_dir(void)
-{
-	char cmd[128];
-
-	if (dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    cannot remove %s\n", dir);
-	}
-	snprintf(dir, sizeof(dir), "/tmp/cc-test-journal-XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-}
+#define JOURNAL_DIR_TEMPLATE "/tmp/cc-test-journal-XXXXXX"
+#include "journal_dir.h"
 
 static struct journal *jopen(uint64_t max_size, uint64_t seg)
 {
@@ -696,8 +683,6 @@ static void test_lines_lost_in_a_gap_are_not_counted_again_as_dropped_by_the_cap
 
 int main(void)
 {
-	char cmd[128];
-
 	tl_prog = "unit/journal";
 	RUN(test_appended_records_are_read_back_in_order_after_a_restart);
 	RUN(test_a_committed_position_survives_a_restart_and_nothing_is_read_twice);
@@ -717,8 +702,7 @@ int main(void)
 	RUN(test_a_gap_with_no_record_after_it_is_counted_with_lines_unknown);
 	RUN(test_the_gap_log_says_which_outputs_had_not_delivered_the_lost_lines);
 	RUN(test_lines_lost_in_a_gap_are_not_counted_again_as_dropped_by_the_cap);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (drop_dir() != 0)
 		return 1;
 	return TL_DONE();
 }

@@ -15,23 +15,10 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 
+#define JOURNAL_DIR_TEMPLATE "/tmp/cc-test-jidle-XXXXXX"
+#include "journal_dir.h"
+
 #define FSYNC_MS 20
-
-static char dir[64];
-
-static void fresh_dir(void)
-{
-	char cmd[128];
-
-	if (dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    cannot remove %s\n", dir);
-	}
-	snprintf(dir, sizeof(dir), "/tmp/cc-test-jidle-XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-}
 
 static struct journal *jopen(void)
 {
@@ -185,13 +172,10 @@ static void test_a_position_committed_on_an_idle_journal_reaches_its_file_within
 
 int main(void)
 {
-	char cmd[128];
-
 	tl_prog = "unit/journal_idle";
 	RUN(test_an_idle_journal_thread_sleeps_until_there_is_something_to_sync);
 	RUN(test_a_position_committed_on_an_idle_journal_reaches_its_file_within_fsync);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (drop_dir() != 0)
 		return 1;
 	return TL_DONE();
 }
