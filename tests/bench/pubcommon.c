@@ -98,6 +98,7 @@ int pub_start(struct mosquitto *m, const char *prog, const char *host, int port,
 	rc = mosquitto_connect(m, host, port, keepalive);
 	if (rc != MOSQ_ERR_SUCCESS || (rc = mosquitto_loop_start(m)) != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "%s: %s:%d: %s\n", prog, host, port, mosquitto_strerror(rc));
+		mosquitto_destroy(m);
 		return -1;
 	}
 	pthread_mutex_lock(&pub_mu);
@@ -107,6 +108,7 @@ int pub_start(struct mosquitto *m, const char *prog, const char *host, int port,
 	pthread_mutex_unlock(&pub_mu);
 	if (rc < 0) {
 		fprintf(stderr, "%s: %s:%d: connection refused\n", prog, host, port);
+		pub_close(m);
 		return -1;
 	}
 	return 0;

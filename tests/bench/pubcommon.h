@@ -34,7 +34,7 @@ void pub_on_publish(struct mosquitto *m, void *arg, int mid);
  * NULL with a message on stderr (PROG: ...) when it cannot be made. */
 struct mosquitto *pub_new(const char *prog, const char *id, int clean, int window);
 /* Connects, starts the network thread and waits for the CONNACK;
- * 0, or -1 with a message on stderr. */
+ * 0, or -1 with a message on stderr and M freed. */
 int pub_start(struct mosquitto *m, const char *prog, const char *host, int port, int keepalive);
 /* Waits until pub_acked >= N (under pub_mu). */
 void pub_wait_acked(long n);
