@@ -45,34 +45,19 @@ bench_start_units "$UNITS"
 
 # ------------------------------------------------------------ MQTT side
 start_mosquitto ""
-cat >"$T/pub.py" <<'PY'
-# QoS 0 MQTT 3.1.1 publisher on a raw socket: ROOMS x PER_ROOM topics
-# sensors/rNN/rNN-sM/temperature, one message each every PERIOD seconds,
-# until killed.  Writes the number of completed rounds to COUNTFILE.
-import math, socket, sys, time
+bench_raw_publisher "$T/pub.py" <<'PY'
+# ROOMS x PER_ROOM topics sensors/rNN/rNN-sM/temperature, one message each
+# every PERIOD seconds, until killed.  Writes the number of completed rounds
+# to COUNTFILE.
+import math, time
 port, rooms, per, period, countfile = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-def rl(n):
-    out = bytearray()
-    while True:
-        b, n = n % 128, n // 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-def s(b):
-    return len(b).to_bytes(2, "big") + b
-s_ = socket.create_connection(("127.0.0.1", port))
-s_.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-var = s(b"MQTT") + bytes([4, 2]) + (600).to_bytes(2, "big") + s(b"footprint-pub")
-s_.sendall(b"\x10" + rl(len(var)) + var)
-if s_.recv(4)[:2] != b"\x20\x02":
-    sys.exit("no CONNACK")
+s_ = connect(port, b"footprint-pub", nodelay=True)
 topics = [s(("sensors/r%02d/r%02d-s%d/temperature" % (r, r, k)).encode()) for r in range(rooms) for k in range(per)]
 rounds, t = 0, time.monotonic()
 while True:
     buf = bytearray()
     for i, tp in enumerate(topics):
-        body = tp + ("%.2f" % (3.0 + 0.5 * math.sin(rounds / 50.0 + i))).encode()
-        buf += b"\x30" + rl(len(body)) + body
+        buf += publish0(tp, ("%.2f" % (3.0 + 0.5 * math.sin(rounds / 50.0 + i))).encode())
     s_.sendall(buf)
     rounds += 1
     if rounds % 10 == 0:

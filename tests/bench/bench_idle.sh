@@ -30,31 +30,17 @@ RUN=${BENCH_IDLE_SECONDS:-60}
 bench_start_units "$UNITS"
 start_mosquitto ""
 
-cat >"$T/pub.py" <<'PY'
-# QoS 0 MQTT 3.1.1 publisher on a raw socket: N topics sensors/rNN/temperature,
-# one message each every PERIOD seconds (all at once), until killed.
-import socket, sys, time
+bench_raw_publisher "$T/pub.py" <<'PY'
+# N topics sensors/rNN/temperature, one message each every PERIOD seconds
+# (all at once), until killed.
+import time
 port, n, period = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-def rl(x):
-    out = bytearray()
-    while True:
-        b, x = x % 128, x // 128
-        out.append(b | (0x80 if x else 0))
-        if not x:
-            return bytes(out)
-def s(b):
-    return len(b).to_bytes(2, "big") + b
-so = socket.create_connection(("127.0.0.1", port))
-var = s(b"MQTT") + bytes([4, 2]) + (600).to_bytes(2, "big") + s(b"idle-pub")
-so.sendall(b"\x10" + rl(len(var)) + var)
-if so.recv(4)[:2] != b"\x20\x02":
-    sys.exit("no CONNACK")
+so = connect(port, b"idle-pub")
 k, t = 0, time.monotonic()
 while True:
     buf = bytearray()
     for i in range(n):
-        body = s(("sensors/r%02d/temperature" % i).encode()) + ("%.1f" % (3.0 + (k + i) % 5 * 0.1)).encode()
-        buf += b"\x30" + rl(len(body)) + body
+        buf += publish0(s(("sensors/r%02d/temperature" % i).encode()), ("%.1f" % (3.0 + (k + i) % 5 * 0.1)).encode())
     so.sendall(buf)
     k += 1
     t += period

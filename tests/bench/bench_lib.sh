@@ -94,3 +94,10 @@ bench_gateway_conf() {
 	done
 	echo "  ); } );"
 }
+
+# bench_raw_publisher FILE: FILE becomes a python3 script, tests/bench/mqtt_raw.py
+# (rl, s, publish0, connect: a raw-socket QoS 0 publisher's start) followed
+# by the script's own part from stdin.
+bench_raw_publisher() {
+	cat "$(dirname "${BASH_SOURCE[0]}")/mqtt_raw.py" - >"$1"
+}
