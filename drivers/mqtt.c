@@ -72,7 +72,7 @@ static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t
 	for (size_t i = 0; i < n; i++) {
 		const struct chan *x = (const struct chan *)smp[i].ch;
 
-		pipeline_encode_with_series(&c->batch, x->series, x->series_len, &smp[i]);
+		pipeline_encode_with_series(&c->batch, x->series_len ? x->key + x->series_off : NULL, x->series_len, &smp[i]);
 	}
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;

@@ -14,7 +14,7 @@
 
 #include "../daemon/config.h"
 
-static uint64_t topic_hash(const char *p, size_t n)
+static uint32_t topic_hash(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -22,19 +22,19 @@ static uint64_t topic_hash(const char *p, size_t n)
 		h ^= (unsigned char)p[i];
 		h *= 1099511628211ULL;
 	}
-	return h;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 struct tcache *mqtt_cache_find(struct mqtt_client *c, const char *topic, size_t tlen, const char *vals[TOPIC_CAP_N],
 			       size_t lens[TOPIC_CAP_N])
 {
-	uint64_t h;
+	uint32_t h;
 
-	if (!c->ncache)
+	if (!c->ncache || tlen >= CACHE_NOCAP)
 		return NULL;
 	h = topic_hash(topic, tlen);
 	for (struct tcache *e = c->ctab[h & (c->ctabsize - 1)]; e; e = e->next) {
-		if (e->hash != h || e->tlen != tlen || memcmp(e->topic, topic, tlen) != 0)
+		if (e->hash != h || e->tlen != tlen || memcmp(TCACHE_TOPIC(e), topic, tlen) != 0)
 			continue;
 		for (int i = 0; i < TOPIC_CAP_N; i++) {
 			vals[i] = e->len[i] != CACHE_NOCAP ? topic + e->off[i] : NULL;
@@ -86,11 +86,12 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 		return NULL;
 	if (c->ncache + 1 > c->ctabsize / 2)
 		cache_grow(c);
+	if (nslots > UINT16_MAX)
+		return NULL;
 	e = xcalloc(1, sizeof(*e) + nslots * sizeof(e->slot[0]) + tlen + 1);
-	e->slot = (const struct cc_channel **)(e + 1);
-	e->topic = (char *)(e->slot + nslots);
-	memcpy(e->topic, topic, tlen);
-	e->tlen = tlen;
+	e->nslots = (uint16_t)nslots;
+	memcpy(TCACHE_TOPIC(e), topic, tlen);
+	e->tlen = (uint16_t)tlen;
 	e->hash = topic_hash(topic, tlen);
 	e->s = s;
 	for (int i = 0; i < TOPIC_CAP_N; i++) {

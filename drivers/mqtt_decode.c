@@ -22,16 +22,6 @@ const char *const mqtt_reason_names[R_N] = {
 
 /* --- channels ------------------------------------------------------------ */
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static void chans_grow(struct mqtt_client *c)
 {
 	size_t ns = c->tabsize ? c->tabsize * 2 : 64;
@@ -49,50 +39,122 @@ static void chans_grow(struct mqtt_client *c)
 	c->tabsize = ns;
 }
 
-/* Points ch's fields at the six NUL-terminated parts of key and the id. */
-static void chan_fields(struct cc_channel *ch, const char *key, const char *id)
-{
-	const char *f[6];
+/* --- the channels' shared strings ------------------------------------------ */
 
-	for (int i = 0; i < 6; i++) {
-		f[i] = key;
-		key += strlen(key) + 1;
+struct istr {
+	struct istr *next;
+	uint32_t hash;
+	char s[];
+};
+
+static uint32_t hash32(const char *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
 	}
-	ch->site = f[0];
-	ch->room = *f[1] ? f[1] : NULL;
-	ch->sensor = f[2];
-	ch->name = f[3];
-	ch->quantity = f[4];
-	ch->unit = *f[5] ? f[5] : NULL;
-	ch->id = id;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* A new channel of key[0..n) (hash h): one block with its strings, its id
- * (sensor/channel) and its series key. */
-static struct chan *chan_new(const char *key, size_t n, uint64_t h, const char *sensor, const char *channel)
+/* s's copy in the table, NULL if none; add: created if none.  They live
+ * until mqtt_decode_chans_free; only a new channel adds (so at most five
+ * per channel, bounded by max_channels). */
+static const char *str_intern(struct mqtt_client *c, const char *s, int add)
 {
-	size_t idlen = strlen(sensor) + 1 + strlen(channel) + 1, slen = 0;
-	struct cc_channel probe = { 0 };
+	size_t n = strlen(s);
+	uint32_t h = hash32(s, n, 1469598103934665603ULL);
+	struct istr *x;
+
+	if (c->stabsize)
+		for (x = c->stab[h & (c->stabsize - 1)]; x; x = x->next)
+			if (x->hash == h && strcmp(x->s, s) == 0)
+				return x->s;
+	if (!add)
+		return NULL;
+	if (c->nstr + 1 > c->stabsize / 2) {
+		size_t ns = c->stabsize ? c->stabsize * 2 : 64;
+		struct istr **nt = xcalloc(ns, sizeof(*nt));
+		for (size_t i = 0; i < c->stabsize; i++)
+			while ((x = c->stab[i])) {
+				c->stab[i] = x->next;
+				x->next = nt[x->hash & (ns - 1)];
+				nt[x->hash & (ns - 1)] = x;
+			}
+		free(c->stab);
+		c->stab = nt;
+		c->stabsize = ns;
+	}
+	x = xmalloc(sizeof(*x) + n + 1);
+	memcpy(x->s, s, n + 1);
+	x->hash = h;
+	x->next = c->stab[h & (c->stabsize - 1)];
+	c->stab[h & (c->stabsize - 1)] = x;
+	c->nstr++;
+	return x->s;
+}
+
+/* The shared parts of a channel (room and unit NULL when empty), looked up
+ * (add 0: -1 if one is not in the table, so no channel has it) or added. */
+static int chan_parts(struct mqtt_client *c, const char *const parts[6], const char *out[6], int add)
+{
+	for (int i = 0; i < 6; i++) {
+		if (i == 2 || ((i == 1 || i == 5) && !*parts[i])) {
+			out[i] = i == 2 ? parts[i] : NULL;
+			continue;
+		}
+		if (!(out[i] = str_intern(c, parts[i], add)))
+			return -1;
+	}
+	return 0;
+}
+
+static uint32_t chan_hash(const char *const p[6])
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (int i = 0; i < 6; i++)
+		if (i != 2)
+			h = hash32((const char *)&p[i], sizeof(p[i]), h);
+	return hash32(p[2], strlen(p[2]), h);
+}
+
+/* A new channel of the parts p (hash h): one block with its sensor, its id
+ * (sensor/channel) and its series key. */
+static struct chan *chan_new(const char *const p[6], uint32_t h)
+{
+	size_t sl = strlen(p[2]) + 1, idlen = sl + strlen(p[3]) + 1, slen = 0;
+	struct cc_channel probe = { .site = p[0], .room = p[1], .sensor = p[2], .name = p[3], .quantity = p[4],
+				    .unit = p[5], .id = "" };
 	struct lp_buf sb;
 	struct chan *ch;
 
-	chan_fields(&probe, key, "");
 	lp_buf_init(&sb);
-	if (pipeline_encode_series(&sb, &probe) == 0)
+	if (pipeline_encode_series(&sb, &probe) == 0 && sl + idlen + sb.len <= UINT16_MAX)
 		slen = sb.len;
-	ch = xcalloc(1, sizeof(*ch) + n + idlen + slen + 1);
-	memcpy(ch->key, key, n);
-	ch->keylen = n;
+	ch = xcalloc(1, sizeof(*ch) + sl + idlen + slen + 1);
 	ch->hash = h;
-	snprintf(ch->key + n, idlen, "%s/%s", sensor, channel);
-	chan_fields(&ch->ch, ch->key, ch->key + n);
+	memcpy(ch->key, p[2], sl);
+	snprintf(ch->key + sl, idlen, "%s/%s", p[2], p[3]);
+	ch->ch = probe;
+	ch->ch.sensor = ch->key;
+	ch->ch.id = ch->key + sl;
 	if (slen) {
-		memcpy(ch->key + n + idlen, sb.data, slen);
-		ch->series = ch->key + n + idlen;
-		ch->series_len = slen;
+		memcpy(ch->key + sl + idlen, sb.data, slen);
+		ch->series_off = (uint16_t)(sl + idlen);
+		ch->series_len = (uint16_t)slen;
 	}
 	lp_buf_free(&sb);
 	return ch;
+}
+
+static struct chan *chan_find(struct mqtt_client *c, const char *const p[6], uint32_t h)
+{
+	if (c->tabsize)
+		for (struct chan *ch = c->tab[h & (c->tabsize - 1)]; ch; ch = ch->next)
+			if (ch->hash == h && ch->ch.site == p[0] && ch->ch.room == p[1] && ch->ch.name == p[3] &&
+			    ch->ch.quantity == p[4] && ch->ch.unit == p[5] && strcmp(ch->ch.sensor, p[2]) == 0)
+				return ch;
+	return NULL;
 }
 
 /* The channel for these tags, created on first use (bounded by
@@ -102,28 +164,24 @@ static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *s
 					    const char *unit)
 {
 	const char *parts[6] = { site, room ? room : "", sensor, channel, quantity, unit ? unit : "" };
-	char key[6 * (TOPIC_MAX_CAPTURE + 256)];
+	const char *p[6];
 	size_t n = 0;
-	uint64_t h;
+	uint32_t h;
 	struct chan *ch;
 
-	for (int i = 0; i < 6; i++) {
-		size_t l = strlen(parts[i]);
-		if (n + l + 1 > sizeof(key))
-			return NULL;
-		memcpy(key + n, parts[i], l + 1);
-		n += l + 1;
-	}
-	h = fnv1a(key, n);
-	if (c->tabsize)
-		for (ch = c->tab[h & (c->tabsize - 1)]; ch; ch = ch->next)
-			if (ch->hash == h && ch->keylen == n && memcmp(ch->key, key, n) == 0)
-				return &ch->ch;
+	for (int i = 0; i < 6; i++)
+		n += strlen(parts[i]) + 1;
+	if (n > 6 * (TOPIC_MAX_CAPTURE + 256))
+		return NULL;
+	if (chan_parts(c, parts, p, 0) == 0 && (ch = chan_find(c, p, chan_hash(p))))
+		return &ch->ch;
 	if (c->nchan >= (size_t)c->conf->max_channels)
 		return NULL;
+	chan_parts(c, parts, p, 1);
+	h = chan_hash(p);
 	if (c->nchan + 1 > c->tabsize / 2)
 		chans_grow(c);
-	ch = chan_new(key, n, h, sensor, channel);
+	ch = chan_new(p, h);
 	ch->next = c->tab[h & (c->tabsize - 1)];
 	c->tab[h & (c->tabsize - 1)] = ch;
 	c->nchan++;
@@ -141,6 +199,15 @@ void mqtt_decode_chans_free(struct mqtt_client *c)
 	free(c->tab);
 	c->tab = NULL;
 	c->tabsize = c->nchan = 0;
+	for (size_t i = 0; i < c->stabsize; i++)
+		while (c->stab[i]) {
+			struct istr *x = c->stab[i];
+			c->stab[i] = x->next;
+			free(x);
+		}
+	free(c->stab);
+	c->stab = NULL;
+	c->stabsize = c->nstr = 0;
 }
 
 static void problem(struct decode *d, enum reason r, const char *why)

@@ -50,16 +50,19 @@ struct msub {
 	struct log_rl rl; /* loop thread only */
 };
 
+/* One allocation per channel (issue 18 target 2: 100,000 of them at a hub):
+ * its site, room, channel name, quantity and unit point into the client's
+ * string table (str_intern: a hub has 2,000 sites and a handful of the
+ * others), its sensor, id and series key are inline. */
 struct chan {
 	struct cc_channel ch; /* first: a sample's ch is its struct chan */
-	uint64_t hash;
 	struct chan *next;
-	size_t keylen;
+	uint32_t hash;
 	/* the line protocol series key of its samples (pipeline_encode_series),
-	 * escaped once rather than for every sample; NULL if not encodable */
-	const char *series;
-	size_t series_len;
-	char key[]; /* site\0room\0sensor\0channel\0quantity\0unit\0, the id, the series */
+	 * escaped once rather than for every sample, at key + series_off;
+	 * series_len 0: not encodable */
+	uint16_t series_off, series_len;
+	char key[]; /* sensor\0, the id (sensor/channel)\0, the series */
 };
 _Static_assert(offsetof(struct chan, ch) == 0, "a sample's channel is its struct chan");
 
@@ -99,6 +102,8 @@ struct mqtt_client {
 	size_t nsubs;
 	struct chan **tab;
 	size_t tabsize, nchan;
+	struct istr **stab; /* the channels' shared strings (mqtt_decode.c) */
+	size_t stabsize, nstr;
 	struct tcache **ctab; /* the topic cache */
 	size_t ctabsize, ncache;
 	struct log_rl rl_unmatched, rl_limit, rl_lib;
@@ -118,18 +123,21 @@ struct mqtt_client {
 /* --- the topic cache (mqtt_cache.c) ----------------------------------------- */
 
 #define CACHE_NOCAP UINT16_MAX
+/* One allocation per topic: the entry, its slots, then its topic (the only
+ * copy of it). */
 struct tcache {
 	struct tcache *next;
-	uint64_t hash;
 	struct msub *s; /* the first subscription the topic matches */
+	uint32_t hash;
+	uint16_t tlen, nslots;
 	uint16_t off[TOPIC_CAP_N];
 	uint16_t len[TOPIC_CAP_N]; /* CACHE_NOCAP: not captured */
 	/* the channel of each JSON field (or of the number), NULL until a sample
-	 * went there: it depends only on the topic and the subscription */
-	const struct cc_channel **slot;
-	size_t tlen;
-	char *topic;
+	 * went there: it depends only on the topic and the subscription; the
+	 * topic follows the nslots slots */
+	const struct cc_channel *slot[];
 };
+#define TCACHE_TOPIC(e) ((char *)((e)->slot + (e)->nslots))
 
 /* The entry of this exact topic, with vals/lens pointing into topic as
  * topic_match would; NULL when not cached. */

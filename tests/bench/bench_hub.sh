@@ -46,6 +46,8 @@ log_ms() {
 		{ read -r ts && [ -n "$ts" ] && echo $(($(date -u -d "${ts%Z}Z" +%s%3N))); }
 }
 elapsed_ge() { [ $(($(now_ms) - t0)) -ge "$1" ]; }
+# stage LABEL: RSS and peak RSS now (where the peak is reached)
+stage() { echo "    RSS $1: $(($(kib VmRSS "$DAEMON_PID") / 1024)) MiB, peak so far $(($(kib VmHWM "$DAEMON_PID") / 1024)) MiB"; }
 # stored: hub points (temperature/humidity of an sNNNN-kKK sensor) in the file output
 stored() { grep -cE '^(temperature|humidity),.*sensor=s[0-9]{4}-k[0-9]{2}' "$OUT" 2>/dev/null || echo 0; }
 
@@ -95,13 +97,16 @@ c0=$(cpu_ticks "$DAEMON_PID") t0=$(now_ms)
 
 # 1/3 into the run (every channel seen at least once past 10 s): status and the web page
 wait_for "a third of the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 3))
+stage "a third into the run (every channel seen)"
 status_runs "under the load"
+stage "after 5 x coldchainctl status"
 for i in 1 2 3 4 5; do
 	curl -s -o "$T/web.out" -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$WEB_PORT/" >>"$T/web.t"
 done
 web_ms=$(awk '{ printf "%.0f\n", $2 * 1000 }' "$T/web.t" | median)
 echo "  GET / (public_status): median of 5 $web_ms ms (target <= 100 ms): $(met "$web_ms" '<=' 100);" \
 	"HTTP $(tail -n 1 "$T/web.t" | cut -d' ' -f1), $(wc -c <"$T/web.out") bytes"
+stage "after 5 x GET /"
 # one site of the hub: what an operator of a member packhouse asks for
 for i in 1 2 3 4 5; do
 	a=$(now_ms)
@@ -115,6 +120,7 @@ echo "  coldchainctl status --site s0001: median of 5 $(median <"$T/site.ms") ms
 # half-way: SIGHUP
 wait_for "half the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 2))
 sent_hup=$(cat "$T/sent" 2>/dev/null || echo 0) stored_hup=$(stored)
+stage "before the SIGHUP"
 h0=$(now_ms)
 kill -HUP "$DAEMON_PID"
 wait_for "reload done" -t 60 grep -q 'configuration reloaded\|reload failed' "$DAEMON_LOG"
@@ -125,6 +131,7 @@ if [ -n "$h1" ]; then
 else
 	echo "  SIGHUP reload: failed: $(grep 'reload' "$DAEMON_LOG" | tail -n 3)"
 fi
+stage "after the reload"
 
 wait_for "hub_gen finishing" -t $((SECS * 3 + 60)) sh -c "! kill -0 $GEN_PID"
 t1=$(now_ms) c1=$(cpu_ticks "$DAEMON_PID")

@@ -5,7 +5,8 @@
 # {room}/{sensor} captures, interleaved with numbers on 20 four-level topics
 # that only a second subscription matches; every stored point carries the
 # room, sensor and quantity of its own topic and the value its own payload
-# sent, and none is missing or doubled.
+# sent, and none is missing or doubled; one sensor name in two rooms is two
+# channels.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND"
@@ -83,6 +84,15 @@ for b in bad[:5]:
 PY
 )
 expect_eq "every point has its own topic's room, sensor and quantity and its own payload's value" "$bad" 0
+# one sensor name in two rooms is two channels (the driver interns a
+# channel's room, site, quantity and unit: drivers/mqtt_decode.c), each
+# point tagged with its own topic's room
+mqtt_pub "cache/r0/twin" "{\"t\":7.25,\"rh\":70,\"time\":$((base + 9000))}"
+mqtt_pub "cache/r1/twin" "{\"t\":8.75,\"rh\":80,\"time\":$((base + 9000))}"
+twins() { grep -c '^temperature,.*sensor=twin' "$OUT" 2>/dev/null || echo 0; }
+wait_for "the twins' points" sh -c "[ \$(grep -c '^temperature,.*sensor=twin' '$OUT') -ge 2 ]" || fail "twin points: $(twins)"
+expect_eq "sensor twin in room r0 is its own channel" "$(grep -c '^temperature,.*,room=r0,sensor=twin,.* value=7.25 ' "$OUT")" 1
+expect_eq "sensor twin in room r1 is its own channel" "$(grep -c '^temperature,.*,room=r1,sensor=twin,.* value=8.75 ' "$OUT")" 1
 expect_eq "no message was refused" "$(grep -c 'refused\|matches no subscription' "$DAEMON_LOG")" 0
 stop_daemon
 finish
