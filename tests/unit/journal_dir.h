@@ -7,30 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "testlib.h"
+
 static char dir[64];
 
 /* Removes the previous directory (if any) and makes a new one in dir. */
 static void fresh_dir(void)
 {
-	char cmd[128];
-
-	if (dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    cannot remove %s\n", dir);
-	}
+	if (dir[0])
+		tl_rmtree(dir);
 	snprintf(dir, sizeof(dir), JOURNAL_DIR_TEMPLATE);
 	if (!mkdtemp(dir))
 		abort();
 }
 
-/* Removes the last directory; 0, or -1 if rm failed. */
+/* Removes the last directory; 0, or -1 if it could not. */
 static int drop_dir(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tl_rmtree(dir);
 }
 
 #endif

@@ -137,11 +137,6 @@ int main(void)
 	RUN(test_alarms_share_their_names_and_keep_their_own_ids_and_messages);
 	engine_free(E);
 	config_free(cfg);
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	tl_rmtree(dir);
 	return TL_DONE();
 }

@@ -4,6 +4,7 @@
 #ifndef CC_TESTLIB_H
 #define CC_TESTLIB_H
 
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,5 +67,23 @@ static void tl_run(const char *name, void (*fn)(void))
 
 #define RUN(fn) tl_run(#fn, fn)
 #define TL_DONE() (tl_failed ? 1 : 0)
+
+static int tl_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes a test's temporary directory and everything in it (no shell);
+ * says so when it cannot.  0, or -1. */
+static inline int tl_rmtree(const char *dir)
+{
+	if (nftw(dir, tl_rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0)
+		return 0;
+	printf("    (could not remove %s)\n", dir);
+	return -1;
+}
 
 #endif
