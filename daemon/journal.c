@@ -498,9 +498,9 @@ static void append_count(struct journal *j, size_t total, uint32_t nlines, char 
 
 /* Wakes the attached consumers, outside the journal's lock (a callback may
  * call back into the journal) and one append at a time (notify_mu). */
-static void append_notify(struct journal *j)
+static void append_notify(struct journal *j, enum journal_type type)
 {
-	void (*fns[MAX_NOTIFY])(void *);
+	journal_notify_fn fns[MAX_NOTIFY];
 	void *args[MAX_NOTIFY];
 	size_t nn = 0;
 
@@ -513,7 +513,7 @@ static void append_notify(struct journal *j)
 		}
 	pthread_mutex_unlock(&j->mu);
 	for (size_t i = 0; i < nn; i++)
-		fns[i](args[i]);
+		fns[i](args[i], type);
 	pthread_mutex_unlock(&j->notify_mu);
 }
 
@@ -570,7 +570,7 @@ static int append(struct journal *j, enum journal_type type, const void *data, s
 		log_warn("%s", msg);
 		free(msg);
 	}
-	append_notify(j);
+	append_notify(j, type);
 	return 0;
 }
 

@@ -130,11 +130,14 @@ const char *journal_dir(const struct journal *j);
  * A consumer, keyed by id (output kind, name and destination: one line of
  * text) and named by name ([A-Za-z0-9._-], used in file names and logs).
  * An id with a position file resumes there; a new one starts at the end,
- * or at the oldest record with from_oldest.  notify(arg) is called (with no
- * journal lock held) after each append, to wake the consumer's thread.
+ * or at the oldest record with from_oldest.  notify(arg, type) is called
+ * (with no journal lock held, in the appending thread) after each append
+ * with the appended record's type, to wake the consumer's thread (an alert
+ * output wakes at once for an event, not for every batch of readings).
  */
+typedef void (*journal_notify_fn)(void *arg, enum journal_type type);
 struct journal_consumer *journal_consumer_open(struct journal *j, const char *name, const char *id, int from_oldest,
-					       void (*notify)(void *arg), void *arg);
+					       journal_notify_fn notify, void *arg);
 /* Persists the position and detaches; the position keeps pinning segments
  * until journal_prune() (so a reload that re-opens the same id resumes). */
 void journal_consumer_close(struct journal_consumer *c);

@@ -45,7 +45,7 @@ struct journal_consumer {
 	uint64_t lsn, seq;   /* committed */
 	uint64_t rlsn, rseq; /* read */
 	uint64_t dropped;
-	void (*notify)(void *arg);
+	journal_notify_fn notify;
 	void *arg;
 	/* reader (consumer thread only) */
 	int rfd;

@@ -190,7 +190,7 @@ void jr_cons_free(struct journal_consumer *c)
 /* --- consumers --------------------------------------------------------- */
 
 struct journal_consumer *journal_consumer_open(struct journal *j, const char *name, const char *id, int from_oldest,
-					       void (*notify)(void *arg), void *arg)
+					       journal_notify_fn notify, void *arg)
 {
 	struct journal_consumer *c = NULL;
 	char *path = pos_path(j, name, id);

@@ -253,15 +253,6 @@ const char *quality_name(enum cc_quality q)
 	return "unknown";
 }
 
-/* Set while this thread appends an event: the journal calls its consumers'
- * notify in the appending thread, and the alert outputs wake for events only. */
-static _Thread_local int appending_event;
-
-int pipeline_appending_event(void)
-{
-	return appending_event;
-}
-
 void pipeline_submit_event(const char *json, size_t len)
 {
 	int r;
@@ -270,9 +261,7 @@ void pipeline_submit_event(const char *json, size_t len)
 		count_dropped(1, "no journal for an alert event");
 		return;
 	}
-	appending_event = 1;
 	r = journal_append(journal, JOURNAL_EVENT, json, len, 0);
-	appending_event = 0;
 	if (r < 0)
 		count_dropped(1, "alert event not journaled");
 }

@@ -76,10 +76,6 @@ void pipeline_submit_lines(const char *lines, size_t len, size_t nlines);
  * durable as the journal's fsync policy makes it).
  */
 void pipeline_submit_event(const char *json, size_t len);
-/* 1 while the calling thread is inside pipeline_submit_event's journal
- * append (the journal notifies its consumers in the appending thread): the
- * alert outputs are woken at once for an event, not for every reading. */
-int pipeline_appending_event(void);
 
 /* Lines that could not be journaled (no journal, disk full): lost, counted. */
 uint64_t pipeline_dropped(void);

@@ -285,7 +285,7 @@ static int record_wanted(const struct output *o, const struct journal_rec *r)
 }
 
 /* journal_append's wake-up (no journal lock held). */
-static void on_journal(void *arg)
+static void on_journal(void *arg, enum journal_type type)
 {
 	struct output *o = arg;
 
@@ -299,7 +299,7 @@ static void on_journal(void *arg)
 	 * skips) every 64th append, so its position still moves on and frees
 	 * the journal: woken per append, it took a context switch per MQTT
 	 * burst from the cores the alarm path needs (issue 18). */
-	if (pipeline_appending_event() || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)))
+	if (type == JOURNAL_EVENT || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)))
 		pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }
