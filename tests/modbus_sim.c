@@ -63,7 +63,8 @@
  *   Room A: pull-down from field heat 30 C to 3.5 C (time constant 30 min);
  *   its door opens every 20 min for 3 min (+1.5 K, RH dip).  Room B holds a
  *   pre-cooled lot at 3.5 C until its compressor fails at 30 min; then it
- *   warms about 6 K/h (a loaded room with the fans still running); RH
+ *   warms towards a summer packhouse's 32 C, at first about 6 K/h (a loaded
+ *   room with the fans still running: time constant 28.5 K / 6 K/h); RH
  *   90-95 %.
  *
  * Process equipment of the scenario (units 6-8), on a clock of its own:
@@ -133,6 +134,10 @@
 
 #define NUNITS 248
 #define NTABLE 65536
+/* Room B after its compressor fault: the ambient it warms towards, and how
+ * fast (28.5 K at 6 K/h: 285 simulated minutes). */
+#define ROOM_B_AMBIENT 32.0
+#define ROOM_B_TAU_MIN 285.0
 
 enum table { T_COIL, T_DISCRETE, T_HOLDING, T_INPUT };
 
@@ -474,7 +479,9 @@ static void lychee_update(void)
 	double co2;
 
 	if (fault_b) {
-		tb += 6.0 * (m - 30) / 60.0;
+		/* towards the packhouse's ambient (ROOM_B_AMBIENT) at first
+		 * 6 K/h, not on for ever: a failed room ends at the ambient */
+		tb += (ROOM_B_AMBIENT - 3.5) * (1.0 - exp(-(m - 30) / ROOM_B_TAU_MIN));
 		rhb -= fmin(10.0, 2.0 * (m - 30) / 60.0);
 	}
 	if (rha > 95) rha = 95;
