@@ -71,6 +71,9 @@ struct running {
 	 * source runs (reload stops them first). */
 	struct engine *engine;
 	struct web *web; /* NULL without a web group */
+	/* cfg is held by the lot report too (web_report_set_config): it is
+	 * freed by dropping that reference, not by config_free */
+	int cfg_shared;
 };
 
 /* /healthz: the main loop writes what is unhealthy here (at most a second
@@ -496,22 +499,19 @@ static void health_update(struct running *r)
 
 /* --- reload ------------------------------------------------------------ */
 
-/* The lot report's own copy of the configuration (the web listener's
- * report worker holds it by reference): parsed here, on the main thread,
- * after the file was checked, so the worker never runs libconfig. */
-static void report_config_hand_over(const char *path)
+/* The lot report (the web listener's report worker) holds the daemon's own
+ * configuration by reference (web_report_set_config takes it over; the last
+ * of main and a running report frees it), so a hub's configuration exists
+ * once, not twice, and a reload parses it once (issue 18). */
+static void config_hand_over(struct running *r, struct cc_config *ncfg)
 {
-	struct cc_config *c = NULL;
-	struct cc_errors e = { 0 };
+	struct cc_config *old = r->cfg;
 
-	if (config_load(path, &c, &e) < 0) {
-		for (size_t i = 0; i < e.n; i++)
-			log_warn("web: lot report configuration: %s", e.msg[i]);
-		errors_free(&e);
-		log_warn("web: the lot report keeps its previous configuration");
-		return;
-	}
-	web_report_set_config(c);
+	r->cfg = ncfg;
+	if (r->cfg_shared)
+		web_report_set_config(ncfg); /* frees old, or the report running does */
+	else
+		config_free(old);
 }
 
 /*
@@ -569,38 +569,45 @@ static int config_precheck(const char *path)
 	return -EINVAL;
 }
 
-static int reload(struct running *r, const char *path)
+/* Where a reload's time goes (milliseconds): logged with its result. */
+struct reload_times {
+	int64_t t0, check, stop, parse, outputs, engine;
+};
+
+static int64_t lap(int64_t *t)
 {
-	struct cc_config *ncfg = NULL;
-	struct cc_errors e = { 0 };
-	struct output **nouts;
-	size_t nn = 0;
-	int64_t deadline;
+	int64_t now = time_mono_ms(), d = now - *t;
 
-	log_info("SIGHUP: reloading %s", path);
-	if (config_precheck(path) < 0 || config_load(path, &ncfg, &e) < 0) {
-		for (size_t i = 0; i < e.n; i++)
-			log_err("reload: %s", e.msg[i]);
-		errors_free(&e);
-		log_err("reload failed, keeping previous configuration");
-		return -1;
-	}
-	nouts = outputs_create(ncfg, &nn);
-	if (!nouts) {
-		config_free(ncfg);
-		log_err("reload failed, keeping previous configuration");
-		return -1;
-	}
+	*t = now;
+	return d;
+}
 
-	/* Inputs stop first so nothing is submitted while outputs change. */
+/* Inputs stop first so nothing is submitted while outputs change; the old
+ * engine goes (its state to the state file, which the new one restores)
+ * and with them the MQTT client's channels: the new configuration is then
+ * parsed without two hubs' worth of tables alive (issue 18: peak RSS). */
+static void inputs_stop_for_reload(struct running *r)
+{
 	buses_stop(r);
 	web_set_engine(r->web, NULL);
 	ack_engine_set(NULL);
 	engine_free(r->engine);
 	r->engine = NULL;
-	if (!config_web_same(r->cfg, ncfg))
-		log_warn("reload: web and timezone settings changed: they take effect at the next restart");
-	deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
+}
+
+/* The new engine and inputs on r->cfg (the new one, or the old again). */
+static void inputs_restart_after_reload(struct running *r)
+{
+	r->engine = engine_new(r->cfg, &engine_to_pipeline);
+	ack_engine_set(r->engine);
+	web_set_engine(r->web, r->engine);
+	buses_start(r);
+}
+
+static void outputs_swap(struct running *r, struct output **nouts, size_t nn, struct cc_config *ncfg)
+{
+	int64_t deadline = time_mono_ms() + ncfg->shutdown_timeout_ms;
+
 	for (size_t i = 0; i < r->nouts; i++) {
 		struct output *heir = NULL;
 		for (size_t j = 0; j < nn && !heir; j++)
@@ -614,9 +621,6 @@ static int reload(struct running *r, const char *path)
 		output_free(r->outs[i]);
 	}
 	free(r->outs);
-	config_free(r->cfg);
-
-	r->cfg = ncfg;
 	r->outs = nouts;
 	r->nouts = nn;
 	journal_set_limits(r->journal, ncfg->journal.max_size, ncfg->journal.segment_size, ncfg->journal.fsync_ms);
@@ -624,19 +628,69 @@ static int reload(struct running *r, const char *path)
 		if (output_start(nouts[i], r->journal) < 0)
 			log_err("output %s: cannot start", output_name(nouts[i]));
 	journal_prune(r->journal); /* removed outputs no longer pin segments */
-	r->engine = engine_new(ncfg, &engine_to_pipeline);
-	ack_engine_set(r->engine);
-	web_set_engine(r->web, r->engine);
-	if (r->web)
-		report_config_hand_over(path);
-	buses_start(r);
+}
+
+/* The file passed the child's check: the inputs and the engine stop, the
+ * new configuration is parsed and its outputs made; if that still fails
+ * (the file changed meanwhile, memory), the old engine and inputs start
+ * again on the old configuration. */
+static int reload_parse(struct running *r, const char *path, struct cc_config **ncfg, struct output ***nouts,
+			size_t *nn, struct reload_times *t)
+{
+	struct cc_errors e = { 0 };
+
+	inputs_stop_for_reload(r);
+	t->stop = lap(&t->t0);
+	if (config_load(path, ncfg, &e) < 0) {
+		for (size_t i = 0; i < e.n; i++)
+			log_err("reload: %s", e.msg[i]);
+		errors_free(&e);
+		goto fail;
+	}
+	t->parse = lap(&t->t0);
+	*nouts = outputs_create(*ncfg, nn);
+	if (!*nouts) {
+		config_free(*ncfg);
+		goto fail;
+	}
+	return 0;
+fail:
+	inputs_restart_after_reload(r);
+	log_err("reload failed, keeping previous configuration");
+	return -1;
+}
+
+static int reload(struct running *r, const char *path)
+{
+	struct cc_config *ncfg = NULL;
+	struct output **nouts = NULL;
+	size_t nn = 0;
+	struct reload_times t = { .t0 = time_mono_ms() };
+
+	log_info("SIGHUP: reloading %s", path);
+	if (config_precheck(path) < 0) {
+		log_err("reload failed, keeping previous configuration");
+		return -1;
+	}
+	t.check = lap(&t.t0);
+	if (reload_parse(r, path, &ncfg, &nouts, &nn, &t) < 0)
+		return -1;
+	if (!config_web_same(r->cfg, ncfg))
+		log_warn("reload: web and timezone settings changed: they take effect at the next restart");
+	outputs_swap(r, nouts, nn, ncfg);
+	config_hand_over(r, ncfg);
+	t.outputs = lap(&t.t0);
+	inputs_restart_after_reload(r);
+	t.engine = lap(&t.t0);
 	{
 		enum log_level lvl;
 		if (log_level_parse(ncfg->log_level, &lvl) == 0)
 			log_set_level(lvl);
 	}
-	log_info("configuration reloaded: %zu %s, %zu %s", r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts,
-		 plural(r->nouts, "output", "outputs"));
+	log_info("configuration reloaded: %zu %s, %zu %s (ms: check %" PRId64 ", inputs and engine stopped %" PRId64
+		 ", parse %" PRId64 ", outputs %" PRId64 ", engine and inputs started %" PRId64 ")",
+		 r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts, plural(r->nouts, "output", "outputs"), t.check,
+		 t.stop, t.parse, t.outputs, t.engine);
 	return 0;
 }
 
@@ -834,7 +888,8 @@ static void inputs_start(struct running *r, struct proc *p, const char *path)
 		r->web = web_start(r->cfg->web, &deps);
 		if (!r->web)
 			fatal("web: cannot start the listener on %s", r->cfg->web->listen);
-		report_config_hand_over(path);
+		web_report_set_config(r->cfg);
+		r->cfg_shared = 1;
 	}
 	buses_start(r);
 	log_info("coldchaind %s started: site %s, %zu %s, %zu %s, config %s", CC_VERSION, r->cfg->site,
@@ -921,7 +976,6 @@ static void shutdown_all(struct running *r, struct proc *p)
 		 r->cfg->shutdown_timeout_ms);
 	web_stop(r->web);
 	r->web = NULL;
-	web_report_set_config(NULL); /* freed now, or by a report still running */
 	buses_stop(r);
 	ack_engine_set(NULL);
 	engine_free(r->engine);
@@ -943,7 +997,10 @@ static void shutdown_all(struct running *r, struct proc *p)
 	pipeline_set_consumer(NULL, NULL);
 	pipeline_set_journal(NULL);
 	journal_close(r->journal); /* fsync + every position on disk */
-	config_free(r->cfg);
+	if (r->cfg_shared)
+		web_report_set_config(NULL); /* freed now, or by a report still running */
+	else
+		config_free(r->cfg);
 	output_global_cleanup();
 	log_info("stopped");
 	close(p->lockfd);
