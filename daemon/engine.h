@@ -128,7 +128,10 @@ struct engine_status_filter {
 	const char *site, *room;
 	/* engine_status_json_filtered only: each room's "lots" array left out,
 	 * "nlots" and "remaining_h_min" (its lots' least remaining life, null
-	 * when none has one) instead: the hub's overview table */
+	 * when none has one) instead, and each alarm with only its "id",
+	 * "state", "severity", "room" and "shelved" (a hub under load has an
+	 * open alarm in every room: the full objects were 10 MB of cJSON for
+	 * a 31 KB page): the hub's overview table */
 	int brief;
 	/* engine_status_write only, when > 0: past this many rooms (those the
 	 * filter lets through) only the rooms with an open alarm (active or

@@ -571,7 +571,7 @@ static int config_precheck(const char *path)
 
 /* Where a reload's time goes (milliseconds): logged with its result. */
 struct reload_times {
-	int64_t t0, check, stop, parse, outputs, engine;
+	int64_t t0, check, inputs, engine_stop, parse, outputs, engine;
 };
 
 static int64_t lap(int64_t *t)
@@ -586,9 +586,10 @@ static int64_t lap(int64_t *t)
  * engine goes (its state to the state file, which the new one restores)
  * and with them the MQTT client's channels: the new configuration is then
  * parsed without two hubs' worth of tables alive (issue 18: peak RSS). */
-static void inputs_stop_for_reload(struct running *r)
+static void inputs_stop_for_reload(struct running *r, struct reload_times *t)
 {
 	buses_stop(r);
+	t->inputs = lap(&t->t0);
 	web_set_engine(r->web, NULL);
 	ack_engine_set(NULL);
 	engine_free(r->engine);
@@ -639,8 +640,8 @@ static int reload_parse(struct running *r, const char *path, struct cc_config **
 {
 	struct cc_errors e = { 0 };
 
-	inputs_stop_for_reload(r);
-	t->stop = lap(&t->t0);
+	inputs_stop_for_reload(r, t);
+	t->engine_stop = lap(&t->t0); /* its state written to the state file */
 	if (config_load(path, ncfg, &e) < 0) {
 		for (size_t i = 0; i < e.n; i++)
 			log_err("reload: %s", e.msg[i]);
@@ -687,10 +688,11 @@ static int reload(struct running *r, const char *path)
 		if (log_level_parse(ncfg->log_level, &lvl) == 0)
 			log_set_level(lvl);
 	}
-	log_info("configuration reloaded: %zu %s, %zu %s (ms: check %" PRId64 ", inputs and engine stopped %" PRId64
-		 ", parse %" PRId64 ", outputs %" PRId64 ", engine and inputs started %" PRId64 ")",
+	log_info("configuration reloaded: %zu %s, %zu %s (ms: check %" PRId64 ", inputs stopped %" PRId64
+		 ", engine saved and freed %" PRId64 ", parse %" PRId64 ", outputs %" PRId64
+		 ", engine restored and inputs started %" PRId64 ")",
 		 r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts, plural(r->nouts, "output", "outputs"), t.check,
-		 t.stop, t.parse, t.outputs, t.engine);
+		 t.inputs, t.engine_stop, t.parse, t.outputs, t.engine);
 	return 0;
 }
 

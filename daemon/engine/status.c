@@ -113,6 +113,11 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 		cJSON_AddStringToObject(x, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
 			cJSON_AddStringToObject(x, "room", ea->room);
+		if (f && f->brief) { /* the hub overview's room states: 5 of 15 members */
+			cJSON_AddBoolToObject(x, "shelved", shelved);
+			cJSON_AddItemToArray(arr, x);
+			continue;
+		}
 		if (ea->channel)
 			cJSON_AddStringToObject(x, "channel", ea->channel);
 		cJSON_AddStringToObject(x, "rule", ea->rule);

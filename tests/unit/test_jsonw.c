@@ -272,6 +272,10 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 		CHECK(cJSON_GetObjectItem(bw, "lots") == NULL);
 		CHECK_INT(cJSON_GetObjectItem(bw, "nlots")->valuedouble, 2);
 		CHECK(cJSON_GetObjectItem(bw, "remaining_h_min")->valuedouble == (r0 < r1 ? r0 : r1));
+		/* the same alarms, each with only what the overview reads */
+		CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(br, "alarms")), cJSON_GetArraySize(cJSON_GetObjectItem(full, "alarms")));
+		CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(br, "alarms"), 0), "state") != NULL);
+		CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(br, "alarms"), 0), "message") == NULL);
 		cJSON_Delete(full);
 		cJSON_Delete(br);
 	}
