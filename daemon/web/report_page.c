@@ -11,11 +11,12 @@
  * again, which replies.  One report at a time: a request meanwhile gets 503
  * with Retry-After (counted, logged rate-limited).  The worker's deadline
  * is REPORT_PAGE_DEADLINE_MS over all its queries; each reply is bounded
- * by INFLUX_QUERY_MAX.  The configuration is a copy main.c parsed on its
- * own thread at start and after each reload (web_report_set_config), held
- * by reference: a reload may free the daemon's own at any time, and the
- * worker never parses (libconfig can exit() on some files, which the main
- * thread checks in a child first).
+ * by INFLUX_QUERY_MAX.  The configuration is the daemon's own, handed over
+ * by main.c at start and after each reload (web_report_set_config), held
+ * by reference: the last of main and a running report frees it, so a
+ * reload never frees it under a report, and the worker never parses
+ * (libconfig can exit() on some files, which the main thread checks in a
+ * child first).
  *
  * CSP: the report is a document of its own with one inline <style> block
  * and no script; that route's policy allows exactly that block by its

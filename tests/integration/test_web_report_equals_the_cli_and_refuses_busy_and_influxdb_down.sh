@@ -188,8 +188,8 @@ else
 fi
 check "the refusal is logged" grep -q "refused a report: one is being made" "$DAEMON_LOG"
 
-# A reload hands the report a new copy of the configuration (parsed on the
-# main thread); the old one is freed once no report uses it.
+# A reload hands the report the new configuration (the daemon's own, by
+# reference); the old one is freed once no report uses it.
 kill -HUP "$DAEMON_PID"
 wait_for "the reload" -t 20 grep -q "configuration reloaded" "$DAEMON_LOG" || fail "no reload logged"
 client reload >"$T/reload.out" 2>&1
