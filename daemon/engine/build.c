@@ -668,8 +668,12 @@ void engine_free(struct engine *e)
 	}
 	free(e->chans);
 	free(e->chan_index);
-	for (size_t i = 0; i < e->nrooms; i++)
+	for (size_t i = 0; i < e->nrooms; i++) {
 		free(e->rooms[i].lots);
+		free(e->rooms[i].roc);
+	}
+	for (size_t i = 0; i < e->nrules; i++)
+		free(e->rules[i].roc);
 	free(e->rooms);
 	free(e->rules);
 	for (size_t i = 0; i < e->nnotify; i++) {

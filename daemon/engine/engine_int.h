@@ -179,7 +179,10 @@ struct eroom {
 	struct cc_limits lim;
 	struct echan *ch[R_N];
 	double v[R_N];
-	struct alarm_roc roc;
+	/* the rate-of-change alarm's readings (2 KB): allocated at its first
+	 * reading, only when the room has that alarm (issue 18: a hub's 2,000
+	 * rooms carried 4 MB of rings no alarm read) */
+	struct alarm_roc *roc;
 	struct ealarm *t_hi, *t_hh, *t_lo, *t_ll, *rh_lo, *rh_ll, *rh_hi, *rh_hh, *rate, *door, *condens, *co2, *o2;
 	struct ealarm *group;
 	struct alarm_flood flood; /* this room's raises: a flood groups them into group */
@@ -192,7 +195,7 @@ struct erule {
 	const struct cc_rule_conf *uc;
 	struct echan *ch;
 	struct ealarm *al;
-	struct alarm_roc roc;
+	struct alarm_roc *roc; /* a rate rule's, at its first reading */
 	double last;
 };
 

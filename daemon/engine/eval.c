@@ -199,6 +199,16 @@ static void lot_alarms(struct engine *e, struct elot *l, int64_t now, double t_n
 	}
 }
 
+/* v added to the ring *roc (allocated at the first reading; NaN without
+ * memory, counted as no rate yet), then the rate over the window. */
+static double roc_eval(struct engine *e, struct alarm_roc **roc, int64_t now, double v)
+{
+	if (!*roc && !(*roc = calloc(1, sizeof(**roc))))
+		return NAN;
+	alarm_roc_add(*roc, now, v);
+	return alarm_roc_per_h(*roc, now, e->cfg->alarms.rate_window_ms);
+}
+
 static void room_sample(struct engine *e, struct eroom *r, int role, const struct cc_sample *s, int64_t now)
 {
 	double v = s->value;
@@ -210,9 +220,8 @@ static void room_sample(struct engine *e, struct eroom *r, int role, const struc
 		eval_value(e, r->t_hh, now, v);
 		eval_value(e, r->t_lo, now, v);
 		eval_value(e, r->t_ll, now, v);
-		alarm_roc_add(&r->roc, now, v);
 		if (r->rate)
-			eval_value(e, r->rate, now, alarm_roc_per_h(&r->roc, now, e->cfg->alarms.rate_window_ms));
+			eval_value(e, r->rate, now, roc_eval(e, &r->roc, now, v));
 		for (size_t i = 0; i < r->nlots; i++) {
 			struct elot *l = &r->lots[i];
 			if (s->ts_ns < l->lc->loaded_ns)
@@ -254,8 +263,7 @@ static void rule_sample(struct engine *e, struct erule *u, const struct cc_sampl
 {
 	switch (u->uc->type) {
 	case CC_RULE_RATE:
-		alarm_roc_add(&u->roc, now, s->value);
-		eval_value(e, u->al, now, alarm_roc_per_h(&u->roc, now, e->cfg->alarms.rate_window_ms));
+		eval_value(e, u->al, now, roc_eval(e, &u->roc, now, s->value));
 		break;
 	case CC_RULE_STUCK:
 		eval_cond(e, u->al, now, !isnan(u->last) && fabs(s->value - u->last) < 1e-9, s->value);

@@ -273,6 +273,31 @@ static void engine_restart_done(void)
 	E = engine_new(cfg, &collect); /* main frees it */
 }
 
+/* rate_limit 3 K/h over a 30 min window: 1 K every 5 min (12 K/h) raises
+ * A/temp_rate once the readings span half the window; a room's ring is
+ * allocated at its first reading (none without the alarm: issue 18). */
+static void test_engine_rate_of_change_raises_temp_rate(void)
+{
+	int64_t t = T0 + 600 * MIN_NS;
+	const char *base = alarm_base;
+
+	alarm_base = "stuck_after = \"0s\"; rate_limit = 3.0; rate_window = \"30m\"; renotify = \"0s\";"
+		     " escalate = \"0s\"; stale_after = \"1d\";";
+	if (engine_restart_with("", "rate") < 0) {
+		alarm_base = base;
+		return;
+	}
+	alarm_base = base;
+	CHECK_STR(engine_alarm_state(E, "A/temp_rate"), "inactive");
+	for (int i = 0; i < 3; i++) /* 10 min: less than half the window, no rate yet */
+		feed(&ch_t, t + i * 5 * MIN_NS, 3.0 + i * 0.1);
+	CHECK_STR(engine_alarm_state(E, "A/temp_rate"), "inactive");
+	for (int i = 0; i < 5; i++)
+		feed(&ch_t, t + (15 + i * 5) * MIN_NS, 3.2 + (i + 1) * 1.0);
+	CHECK_STR(engine_alarm_state(E, "A/temp_rate"), "active");
+	engine_restart_done();
+}
+
 /* Its own configuration (flood.start 1, end 1, window 10 min),
  * state dir and collected records.  Door open too long, then temp_high and
  * temp_high_high within the window: more than start raises in room A, so
@@ -535,6 +560,7 @@ int main(void)
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
 	RUN(test_engine_remaining_life_at_the_newest_reading_and_no_data_before_the_first);
 	RUN(test_engine_flood_groups_a_rooms_alarms_into_one_refrigeration_failure);
+	RUN(test_engine_rate_of_change_raises_temp_rate);
 	RUN(test_engine_notification_rate_limit_is_per_channel);
 	RUN(test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
