@@ -66,6 +66,7 @@ struct web {
 	struct MHD_Daemon *d;
 	const struct cc_web_conf *conf; /* &own */
 	struct cc_web_conf own;         /* a copy: a reload frees the configuration */
+	char *own_site;                 /* deps.site's copy, for the same reason */
 	struct web_deps deps;
 	pthread_rwlock_t engine_lock;
 	pthread_mutex_t mu; /* everything below */
@@ -754,6 +755,7 @@ static void web_free(struct web *w)
 	free(w->ips);
 	free(w->metrics);
 	free(w->own.listen);
+	free(w->own_site);
 	free(w->own.cert_file);
 	free(w->own.key_file);
 	free(w->own.users_file);
@@ -784,6 +786,8 @@ struct web *web_start(const struct cc_web_conf *conf, const struct web_deps *dep
 	w->own.users_file = conf->users_file ? xstrdup(conf->users_file) : NULL;
 	w->conf = conf = &w->own;
 	w->deps = *deps;
+	w->own_site = deps->site ? xstrdup(deps->site) : NULL;
+	w->deps.site = w->own_site;
 	w->ips = xcalloc((size_t)conf->max_connections, sizeof(*w->ips));
 	pthread_rwlock_init(&w->engine_lock, NULL);
 	pthread_mutex_init(&w->mu, NULL);
