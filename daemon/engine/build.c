@@ -104,6 +104,92 @@ static void strtab_free(struct strtab *t)
 	free(t);
 }
 
+/* The alarms' configurations, interned: a hub's 60,000 alarms carried a
+ * 64-byte copy each of a few hundred distinct ones (issue 18: 3.5 MB).
+ * Open addressing over confs packed in blocks; freed with the engine. */
+#define CONFBLK_N 256
+struct confblk {
+	struct confblk *next;
+	size_t used;
+	struct alarm_conf c[CONFBLK_N];
+};
+struct conftab {
+	const struct alarm_conf **slot;
+	size_t size, n;
+	struct confblk *blk;
+};
+
+static size_t conf_hash(const struct alarm_conf *c)
+{
+	const unsigned char *p = (const unsigned char *)c;
+	size_t h = 14695981039346656037u;
+
+	for (size_t i = 0; i < sizeof(*c); i++)
+		h = (h ^ p[i]) * 1099511628211u;
+	return h;
+}
+
+static void conftab_grow(struct conftab *t)
+{
+	size_t size = t->size ? 2 * t->size : 64;
+	const struct alarm_conf **slot = xcalloc(size, sizeof(*slot));
+
+	for (size_t i = 0; i < t->size; i++)
+		if (t->slot[i]) {
+			size_t j = conf_hash(t->slot[i]) & (size - 1);
+			while (slot[j])
+				j = (j + 1) & (size - 1);
+			slot[j] = t->slot[i];
+		}
+	free(t->slot);
+	t->slot = slot;
+	t->size = size;
+}
+
+/* The one copy of c (the deadband made >= 0; the struct has no padding,
+ * so equal confs are equal bytes). */
+static const struct alarm_conf *conf_intern(struct engine *e, const struct alarm_conf *c)
+{
+	struct alarm_conf k;
+	struct conftab *t;
+	size_t i;
+
+	memset(&k, 0, sizeof(k));
+	k = *c;
+	if (!(k.deadband >= 0))
+		k.deadband = 0;
+	if (!e->confs)
+		e->confs = xcalloc(1, sizeof(*e->confs));
+	t = e->confs;
+	if (2 * (t->n + 1) > t->size)
+		conftab_grow(t);
+	for (i = conf_hash(&k) & (t->size - 1); t->slot[i]; i = (i + 1) & (t->size - 1))
+		if (memcmp(t->slot[i], &k, sizeof(k)) == 0)
+			return t->slot[i];
+	if (!t->blk || t->blk->used == CONFBLK_N) {
+		struct confblk *b = xmalloc(sizeof(*b));
+		b->used = 0;
+		b->next = t->blk;
+		t->blk = b;
+	}
+	t->n++;
+	t->blk->c[t->blk->used] = k;
+	return t->slot[i] = &t->blk->c[t->blk->used++];
+}
+
+static void conftab_free(struct conftab *t)
+{
+	if (!t)
+		return;
+	while (t->blk) {
+		struct confblk *b = t->blk;
+		t->blk = b->next;
+		free(b);
+	}
+	free(t->slot);
+	free(t);
+}
+
 struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
 				const char *channel, const char *rule, const char *message, const struct alarm_conf *c)
 {
@@ -118,7 +204,7 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 	a->sensor = build_intern(e, sensor);
 	a->channel = build_intern(e, channel);
 	a->rule = build_intern(e, rule);
-	alarm_init(&a->a, c);
+	alarm_init(&a->a, conf_intern(e, c));
 	a->a.cond_since_ms = e->start_ms;
 	/* doubling: one realloc per alarm copied a hub's whole array each time */
 	if ((e->nalarms & (e->nalarms - 1)) == 0 && e->nalarms >= 16)
@@ -682,6 +768,7 @@ void engine_free(struct engine *e)
 	}
 	free(e->notify);
 	strtab_free(e->strs);
+	conftab_free(e->confs);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->save_lock);
 	free(e);

@@ -237,6 +237,7 @@ struct engine {
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
 	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
+	struct conftab *confs; /* interned alarm configurations (build.c): shared by the alarms */
 	struct strtab *strs; /* interned names (build_intern): the alarms' rooms, sensors, channels, rules */
 };
 

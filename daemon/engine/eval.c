@@ -103,7 +103,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	log_msg(ev->type == AEV_RAISE && ev->sev == ALARM_SEV_CRITICAL ? LOG_LVL_WARN : LOG_LVL_INFO,
 		"alarm %s: %s%s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ea->id, alarm_ev_name(ev->type),
 		ev->late ? " (late data)" : "", publish_state_shown(ea, ev), alarm_severity_name(ev->sev), ev->value,
-		ea->a.c.limit, ev->user ? " by " : "", ev->user ? ev->user : "", ev->note ? ": " : "",
+		ea->a.c->limit, ev->user ? " by " : "", ev->user ? ev->user : "", ev->note ? ": " : "",
 		ev->note ? ev->note : "", ea->message);
 	if ((p.annunciate && !ratelimited) || ev->type == AEV_ACK || ev->type == AEV_SHELVE ||
 	    ev->type == AEV_UNSHELVE || ev->type == AEV_RESET) {

@@ -70,7 +70,7 @@ int publish_line(struct lp_buf *b, const struct publication *p)
 	field_str(f, &nf, "state", publish_state_shown(ea, ev));
 	field_str(f, &nf, "event", alarm_ev_name(ev->type));
 	field_num(f, &nf, "value", ev->value);
-	field_num(f, &nf, "limit", ea->a.c.limit);
+	field_num(f, &nf, "limit", ea->a.c->limit);
 	field_str(f, &nf, "message", ea->message);
 	field_str(f, &nf, "id", ea->id);
 	field_bool(f, &nf, "annunciated", p->annunciate);
@@ -116,8 +116,8 @@ char *publish_json(const struct publication *p)
 	cJSON_AddStringToObject(o, "severity", alarm_severity_name(ev->sev));
 	if (isfinite(ev->value))
 		cJSON_AddNumberToObject(o, "value", ev->value);
-	if (isfinite(ea->a.c.limit))
-		cJSON_AddNumberToObject(o, "limit", ea->a.c.limit);
+	if (isfinite(ea->a.c->limit))
+		cJSON_AddNumberToObject(o, "limit", ea->a.c->limit);
 	cJSON_AddStringToObject(o, "message", ea->message);
 	if (ev->user)
 		cJSON_AddStringToObject(o, "user", ev->user);

@@ -237,8 +237,8 @@ static size_t restore_alarms(struct engine *e, const cJSON *o)
 			a->last_notify_ms = (int64_t)snapshot_num(x, "last_notify", 0);
 			a->pending = snapshot_num(x, "pending", 0) != 0;
 			a->notified_ms = (int64_t)snapshot_num(x, "notified", (double)a->active_since_ms);
-			sev = snapshot_num(x, "sev", a->c.severity);
-			a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c.severity;
+			sev = snapshot_num(x, "sev", a->c->severity);
+			a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c->severity;
 			a->value = snapshot_num(x, "value", NAN);
 			if (a->active)
 				log_restored(m[i]->id, a);

@@ -122,7 +122,7 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 			cJSON_AddStringToObject(x, "channel", ea->channel);
 		cJSON_AddStringToObject(x, "rule", ea->rule);
 		add_num(x, "value", a->value);
-		add_num(x, "limit", a->c.limit);
+		add_num(x, "limit", a->c->limit);
 		if (a->active)
 			add_time(x, "active_since", a->active_since_ms);
 		cJSON_AddBoolToObject(x, "shelved", shelved);
@@ -287,7 +287,7 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 			jsonw_str(w, "channel", ea->channel);
 		jsonw_str(w, "rule", ea->rule);
 		jsonw_num(w, "value", a->value);
-		jsonw_num(w, "limit", a->c.limit);
+		jsonw_num(w, "limit", a->c->limit);
 		if (a->active)
 			w_time(w, "active_since", a->active_since_ms);
 		jsonw_bool(w, "shelved", shelved);

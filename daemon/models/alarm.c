@@ -10,12 +10,15 @@
 void alarm_init(struct alarm *a, const struct alarm_conf *c)
 {
 	memset(a, 0, sizeof(*a));
-	a->c = *c;
-	if (!(a->c.deadband >= 0))
-		a->c.deadband = 0;
+	a->c = c;
 	a->acked = 1;
 	a->sev = c->severity;
 	a->value = NAN;
+}
+
+static double deadband(const struct alarm *a)
+{
+	return a->c->deadband >= 0 ? a->c->deadband : 0;
 }
 
 enum alarm_state alarm_state(const struct alarm *a)
@@ -55,12 +58,12 @@ size_t alarm_tick(struct alarm *a, int64_t now, struct alarm_event *ev)
 		a->shelved_until_ms = 0;
 		emit(a, now, AEV_UNSHELVE, a->active && !a->acked && !a->pending, "system", "shelve expired", ev, &n);
 	}
-	if (!a->active && a->cond && now - a->cond_since_ms >= a->c.on_delay_ms) {
+	if (!a->active && a->cond && now - a->cond_since_ms >= a->c->on_delay_ms) {
 		a->active = 1;
 		a->acked = 0;
 		a->held = 0;
 		a->escalated = 0;
-		a->sev = a->c.severity;
+		a->sev = a->c->severity;
 		a->active_since_ms = now;
 		a->last_notify_ms = now;
 		a->notified_ms = now;
@@ -71,8 +74,8 @@ size_t alarm_tick(struct alarm *a, int64_t now, struct alarm_event *ev)
 		emit(a, now, AEV_RAISE, 1, NULL, NULL, ev, &n);
 		return n;
 	}
-	if (a->active && !a->cond && !a->held && now - a->cond_since_ms >= a->c.off_delay_ms) {
-		if (a->c.latched) {
+	if (a->active && !a->cond && !a->held && now - a->cond_since_ms >= a->c->off_delay_ms) {
+		if (a->c->latched) {
 			a->held = 1;
 			if (!a->pending)
 				emit(a, now, AEV_RETURN, 0, NULL, NULL, ev, &n);
@@ -93,15 +96,15 @@ size_t alarm_tick(struct alarm *a, int64_t now, struct alarm_event *ev)
 	}
 	if (a->late || a->pending)
 		return n;
-	if (a->active && !a->acked && a->c.renotify_ms > 0 && now - a->last_notify_ms >= a->c.renotify_ms) {
+	if (a->active && !a->acked && a->c->renotify_ms > 0 && now - a->last_notify_ms >= a->c->renotify_ms) {
 		a->last_notify_ms = now;
 		emit(a, now, AEV_RENOTIFY, 1, "system", "still active and unacknowledged", ev, &n);
 	}
-	if (a->active && !a->acked && !a->escalated && a->c.escalate_ms > 0 &&
-	    now - a->notified_ms >= a->c.escalate_ms && n < ALARM_MAX_EVENTS) {
+	if (a->active && !a->acked && !a->escalated && a->c->escalate_ms > 0 &&
+	    now - a->notified_ms >= a->c->escalate_ms && n < ALARM_MAX_EVENTS) {
 		a->escalated = 1;
-		if (a->c.escalate_to > a->sev)
-			a->sev = a->c.escalate_to;
+		if (a->c->escalate_to > a->sev)
+			a->sev = a->c->escalate_to;
 		emit(a, now, AEV_ESCALATE, 1, "system", "unacknowledged past the escalation time", ev, &n);
 	}
 	return n;
@@ -127,14 +130,14 @@ size_t alarm_eval_value(struct alarm *a, int64_t now, double v, struct alarm_eve
 		return alarm_tick(a, now, ev);
 	a->value = v;
 	/* In alarm (raised or pending), the deadband holds the condition. */
-	switch (a->c.kind) {
+	switch (a->c->kind) {
 	case ALARM_HIGH:
 	case ALARM_HIGH_HIGH:
-		cond = a->cond ? v > a->c.limit - a->c.deadband : v > a->c.limit;
+		cond = a->cond ? v > a->c->limit - deadband(a) : v > a->c->limit;
 		break;
 	case ALARM_LOW:
 	case ALARM_LOW_LOW:
-		cond = a->cond ? v < a->c.limit + a->c.deadband : v < a->c.limit;
+		cond = a->cond ? v < a->c->limit + deadband(a) : v < a->c->limit;
 		break;
 	case ALARM_COND:
 	default:

@@ -57,8 +57,10 @@ struct alarm_conf {
 	int latched;
 };
 
+/* c points to a conf the caller keeps alive as long as the alarm: a hub's
+ * 60,000 alarms share a few hundred (the engine interns them, build.c). */
 struct alarm {
-	struct alarm_conf c;
+	const struct alarm_conf *c;
 	int64_t cond_since_ms; /* when cond took its current value */
 	int64_t active_since_ms;
 	int64_t shelved_until_ms; /* 0: not shelved */
@@ -96,6 +98,7 @@ struct alarm_event {
 
 #define ALARM_MAX_EVENTS 4 /* most events one call can produce */
 
+/* A negative or NaN deadband counts as 0. */
 void alarm_init(struct alarm *a, const struct alarm_conf *c);
 enum alarm_state alarm_state(const struct alarm *a);
 int alarm_is_shelved(const struct alarm *a, int64_t now_ms);

@@ -389,7 +389,7 @@ static void rec(const struct alarm *a, const struct alarm_event *e, const char *
 		.t_ms = e->ts_ms, .id = id, .event = alarm_ev_name(e->type),
 		.state = alarm_is_shelved(a, e->ts_ms) ? "shelved" : alarm_state_name(e->state),
 		.severity = alarm_severity_name(e->sev), .user = e->user, .note = e->note, .value = e->value,
-		.limit = a->c.limit,
+		.limit = a->c->limit,
 	};
 	nev++;
 }

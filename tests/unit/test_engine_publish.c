@@ -15,7 +15,7 @@
 
 static void alarm_make(struct ealarm *ea)
 {
-	struct alarm_conf c = { .kind = ALARM_HIGH, .limit = 7.0, .severity = ALARM_SEV_WARNING };
+	static const struct alarm_conf c = { .kind = ALARM_HIGH, .limit = 7.0, .severity = ALARM_SEV_WARNING };
 
 	memset(ea, 0, sizeof(*ea));
 	ea->id = "A/temp_high";
