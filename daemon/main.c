@@ -571,7 +571,7 @@ static int config_precheck(const char *path)
 
 /* Where a reload's time goes (milliseconds): logged with its result. */
 struct reload_times {
-	int64_t t0, check, inputs, engine_stop, parse, outputs, engine;
+	int64_t t0, check, inputs, engine_stop, parse, outputs, engine, trim;
 };
 
 static int64_t lap(int64_t *t)
@@ -683,6 +683,11 @@ static int reload(struct running *r, const char *path)
 	t.outputs = lap(&t.t0);
 	inputs_restart_after_reload(r);
 	t.engine = lap(&t.t0);
+	/* the old engine, configuration and libconfig tree were freed among
+	 * the new ones: give the heap's free pages back now, not at the next
+	 * stats sweep (issue 18) */
+	malloc_trim(0);
+	t.trim = lap(&t.t0);
 	{
 		enum log_level lvl;
 		if (log_level_parse(ncfg->log_level, &lvl) == 0)
@@ -690,9 +695,9 @@ static int reload(struct running *r, const char *path)
 	}
 	log_info("configuration reloaded: %zu %s, %zu %s (ms: check %" PRId64 ", inputs stopped %" PRId64
 		 ", engine saved and freed %" PRId64 ", parse %" PRId64 ", outputs %" PRId64
-		 ", engine restored and inputs started %" PRId64 ")",
+		 ", engine restored and inputs started %" PRId64 ", heap trimmed %" PRId64 ")",
 		 r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts, plural(r->nouts, "output", "outputs"), t.check,
-		 t.inputs, t.engine_stop, t.parse, t.outputs, t.engine);
+		 t.inputs, t.engine_stop, t.parse, t.outputs, t.engine, t.trim);
 	return 0;
 }
 
