@@ -4,7 +4,9 @@
  * an alarm whose on-delay runs out without a new sample and still ends a
  * shelve of an alarm that is otherwise quiet (ticks skip quiet alarms), and
  * alarms naming the same room or channel share one copy of the name (the
- * engine's string table) while ids and messages stay each alarm's own. */
+ * engine's string table) while ids and messages stay each alarm's own, and
+ * alarms with the same limits, delays and severity share one configuration
+ * (build.c's conf_intern) while each keeps its own state. */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
@@ -123,6 +125,32 @@ static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(vo
 	CHECK(build_intern(E, NULL) == NULL);
 }
 
+static const struct ealarm *alarm_find(const char *id)
+{
+	for (size_t i = 0; i < E->nalarms; i++)
+		if (strcmp(E->alarms[i]->id, id) == 0)
+			return E->alarms[i];
+	return NULL;
+}
+
+static void test_alarms_with_the_same_limits_share_one_configuration_and_keep_their_own_state(void)
+{
+	const struct ealarm *a = alarm_find("A/temp_high"), *c = alarm_find("C/temp_high"),
+			    *alo = alarm_find("A/temp_low"), *ahh = alarm_find("A/temp_high_high");
+
+	CHECK(a && c && alo && ahh);
+	if (!a || !c || !alo || !ahh)
+		return;
+	CHECK(a->a.c == c->a.c); /* rooms A and C: one profile, one copy */
+	CHECK(a->a.c != alo->a.c);
+	CHECK(a->a.c != ahh->a.c);
+	CHECK(a->a.c->limit == 7.0 && ahh->a.c->limit == 10.0 && alo->a.c->limit == 2.0);
+	CHECK(a->a.c->kind == ALARM_HIGH && alo->a.c->kind == ALARM_LOW);
+	/* the state is each alarm's own: A raised in the first test, C did not */
+	CHECK(a->a.active == 0 && a->a.acked == 0);
+	CHECK(c->a.active == 0 && c->a.acked == 1);
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_hub";
@@ -135,6 +163,7 @@ int main(void)
 	RUN(test_a_shared_channel_raises_in_every_room_that_reads_it_and_only_there);
 	RUN(test_a_quiet_alarms_shelve_still_expires_on_the_tick);
 	RUN(test_alarms_share_their_names_and_keep_their_own_ids_and_messages);
+	RUN(test_alarms_with_the_same_limits_share_one_configuration_and_keep_their_own_state);
 	engine_free(E);
 	config_free(cfg);
 	tl_rmtree(dir);
