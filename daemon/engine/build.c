@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,16 +191,39 @@ static void conftab_free(struct conftab *t)
 	free(t);
 }
 
+/* A configured alarm's message in two interned parts (struct ealarm); one
+ * made at run time (a lot loaded, a batch) keeps a copy of its own, so the
+ * string table holds only what the configuration names (bounded). */
+static size_t alarm_message_store(struct engine *e, struct ealarm *a, const char *message, char *at)
+{
+	const char *sep = e->building ? strstr(message, ": ") : NULL;
+	size_t ml = strlen(message) + 1;
+
+	if (sep) {
+		char *head = xasprintf("%.*s", (int)(sep - message), message);
+		a->msg_head = build_intern(e, head);
+		a->message = build_intern(e, sep + 2);
+		free(head);
+		return 0;
+	}
+	if (at) {
+		memcpy(at, message, ml);
+		a->message = at;
+	}
+	return ml;
+}
+
 struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *room, const char *sensor,
 				const char *channel, const char *rule, const char *message, const struct alarm_conf *c)
 {
-	size_t il = strlen(id) + 1, ml = strlen(message) + 1;
+	size_t il = strlen(id) + 1;
+	struct ealarm a0 = { 0 };
+	size_t ml = alarm_message_store(e, &a0, message, NULL);
 	struct ealarm *a = xcalloc(1, offsetof(struct ealarm, text) + il + ml);
 
 	memcpy(a->text, id, il);
-	memcpy(a->text + il, message, ml);
 	a->id = a->text;
-	a->message = a->text + il;
+	alarm_message_store(e, a, message, a->text + il);
 	a->room = build_intern(e, room);
 	a->sensor = build_intern(e, sensor);
 	a->channel = build_intern(e, channel);
@@ -217,9 +241,19 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 
 void build_alarm_message_set(struct ealarm *a, char *msg)
 {
-	if (a->message != a->text + strlen(a->text) + 1)
-		free(a->message);
+	if (a->msg_own)
+		free((char *)a->message);
+	a->msg_head = NULL;
 	a->message = msg;
+	a->msg_own = msg != NULL;
+}
+
+const char *build_alarm_message(const struct ealarm *a, char *buf, size_t size)
+{
+	if (!a->msg_head)
+		return a->message;
+	snprintf(buf, size, "%s: %s", a->msg_head, a->message);
+	return buf;
 }
 
 static char *sensor_of(const char *chid)
@@ -702,6 +736,7 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	e->start_ms = time_now_ns() / 1000000;
 	e->now_ms = e->start_ms;
 	e->nrooms = cfg->nrooms;
+	e->building = 1;
 	e->rooms = xcalloc(cfg->nrooms + 1, sizeof(*e->rooms));
 	for (size_t i = 0; i < cfg->nrooms; i++) {
 		room_build(e, &e->rooms[i], &cfg->rooms[i]);
@@ -713,6 +748,7 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	e->rules = xcalloc(e->nrules + 1, sizeof(*e->rules));
 	for (size_t i = 0; i < e->nrules; i++)
 		rule_build(e, &e->rules[i], &cfg->alarms.rules[i]);
+	e->building = 0;
 	batch_build(e);
 	build_line_only(e);
 	trend_build(e);

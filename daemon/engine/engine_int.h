@@ -40,10 +40,23 @@ struct ealarm {
 	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
 	const char *room, *sensor, *channel, *rule; /* interned; room, sensor, channel may be NULL */
 	const char *id;
-	char *message;
-	int temp_kind; /* a room temperature alarm: defrost suppresses it */
-	char text[];   /* id, NUL, message, NUL */
+	/* The message is msg_head ": " message when msg_head is set: a
+	 * configured alarm's two parts are interned ("room R" or "lot L (p) in
+	 * room R", shared by that room's or lot's alarms; "air temperature
+	 * above 7", by every room of a profile: issue 18, 4 MB at a hub), read
+	 * through build_alarm_message.  Else message is the whole: in text[]
+	 * (an alarm made at run time), or its own (msg_own). */
+	const char *msg_head;
+	const char *message;
+	int8_t temp_kind; /* a room temperature alarm: defrost suppresses it */
+	int8_t msg_own;
+	char text[];   /* id, NUL, [message, NUL] */
 };
+
+/* An alarm's message as people read it: a->message, or its two parts
+ * joined in buf (cut at size - 1 bytes; names are bounded far below). */
+#define ALARM_MSG_MAX 1024
+const char *build_alarm_message(const struct ealarm *a, char *buf, size_t size);
 
 /* Notification rate limit of one channel (or of a room-level alarm). */
 struct enotify {
@@ -237,6 +250,7 @@ struct engine {
 	pthread_mutex_t save_lock;
 	char *pending_js, *pending_dir;
 	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
+	int building; /* engine_new builds the configured rooms and rules: their names and messages are interned */
 	struct conftab *confs; /* interned alarm configurations (build.c): shared by the alarms */
 	struct strtab *strs; /* interned names (build_intern): the alarms' rooms, sensors, channels, rules */
 };

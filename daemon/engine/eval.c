@@ -88,6 +88,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	struct publication p = { .ea = ea, .ev = ev, .site = e->cfg->site, .annunciate = ev->annunciate };
 	int ratelimited = 0;
 	struct lp_buf b;
+	char msg[ALARM_MSG_MAX];
 
 	if (p.annunciate)
 		p.annunciate = flood_allows(e, ea, ev);
@@ -104,7 +105,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		"alarm %s: %s%s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ea->id, alarm_ev_name(ev->type),
 		ev->late ? " (late data)" : "", publish_state_shown(ea, ev), alarm_severity_name(ev->sev), ev->value,
 		ea->a.c->limit, ev->user ? " by " : "", ev->user ? ev->user : "", ev->note ? ": " : "",
-		ev->note ? ev->note : "", ea->message);
+		ev->note ? ev->note : "", build_alarm_message(ea, msg, sizeof(msg)));
 	if ((p.annunciate && !ratelimited) || ev->type == AEV_ACK || ev->type == AEV_SHELVE ||
 	    ev->type == AEV_UNSHELVE || ev->type == AEV_RESET) {
 		char *js = publish_json(&p);

@@ -66,12 +66,13 @@ int publish_line(struct lp_buf *b, const struct publication *p)
 				 { "site", p->site } };
 	struct lp_field f[13];
 	size_t nf = 0;
+	char msg[ALARM_MSG_MAX];
 
 	field_str(f, &nf, "state", publish_state_shown(ea, ev));
 	field_str(f, &nf, "event", alarm_ev_name(ev->type));
 	field_num(f, &nf, "value", ev->value);
 	field_num(f, &nf, "limit", ea->a.c->limit);
-	field_str(f, &nf, "message", ea->message);
+	field_str(f, &nf, "message", build_alarm_message(ea, msg, sizeof(msg)));
 	field_str(f, &nf, "id", ea->id);
 	field_bool(f, &nf, "annunciated", p->annunciate);
 	if (ev->late)
@@ -118,7 +119,10 @@ char *publish_json(const struct publication *p)
 		cJSON_AddNumberToObject(o, "value", ev->value);
 	if (isfinite(ea->a.c->limit))
 		cJSON_AddNumberToObject(o, "limit", ea->a.c->limit);
-	cJSON_AddStringToObject(o, "message", ea->message);
+	{
+		char msg[ALARM_MSG_MAX];
+		cJSON_AddStringToObject(o, "message", build_alarm_message(ea, msg, sizeof(msg)));
+	}
 	if (ev->user)
 		cJSON_AddStringToObject(o, "user", ev->user);
 	if (ev->note)

@@ -104,6 +104,7 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 		const struct ealarm *ea = e->alarms[i];
 		const struct alarm *a = &ea->a;
 		int shelved;
+		char msg[ALARM_MSG_MAX];
 		cJSON *x;
 		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
 			continue;
@@ -130,7 +131,7 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 			add_time(x, "shelved_until", a->shelved_until_ms);
 		cJSON_AddBoolToObject(x, "suppressed", a->suppressed);
 		cJSON_AddBoolToObject(x, "latched", a->held);
-		cJSON_AddStringToObject(x, "message", ea->message);
+		cJSON_AddStringToObject(x, "message", build_alarm_message(ea, msg, sizeof(msg)));
 		cJSON_AddItemToArray(arr, x);
 	}
 	return arr;
@@ -273,6 +274,7 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 		const struct ealarm *ea = e->alarms[i];
 		const struct alarm *a = &ea->a;
 		int shelved;
+		char msg[ALARM_MSG_MAX];
 		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
 			continue;
 		if (ls->v && (!ea->room || !bsearch(&ea->room, ls->v, ls->n, sizeof(*ls->v), cmp_name)))
@@ -295,7 +297,7 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 			w_time(w, "shelved_until", a->shelved_until_ms);
 		jsonw_bool(w, "suppressed", a->suppressed);
 		jsonw_bool(w, "latched", a->held);
-		jsonw_str(w, "message", ea->message);
+		jsonw_str(w, "message", build_alarm_message(ea, msg, sizeof(msg)));
 		jsonw_obj_end(w);
 	}
 	jsonw_arr_end(w);

@@ -119,8 +119,12 @@ static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(vo
 	CHECK_STR(hi->channel, "th-1/temperature");
 	CHECK_STR(hi->sensor, "th-1");
 	CHECK_STR(hi->rule, "temp_high");
-	CHECK_STR(hi->message, "room A: air temperature above 7");
-	CHECK_STR(lo->message, "room A: air temperature below 2");
+	{
+		char m1[ALARM_MSG_MAX], m2[ALARM_MSG_MAX];
+		CHECK_STR(build_alarm_message(hi, m1, sizeof(m1)), "room A: air temperature above 7");
+		CHECK_STR(build_alarm_message(lo, m2, sizeof(m2)), "room A: air temperature below 2");
+	}
+	CHECK(hi->msg_head == lo->msg_head); /* "room A", once */
 	CHECK(build_intern(E, "A") == hi->room);
 	CHECK(build_intern(E, NULL) == NULL);
 }
