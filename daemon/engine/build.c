@@ -149,6 +149,10 @@ static void conftab_grow(struct conftab *t)
 
 /* The one copy of c (the deadband made >= 0; the struct has no padding,
  * so equal confs are equal bytes). */
+_Static_assert(sizeof(struct alarm_conf) == 2 * sizeof(enum alarm_kind) + sizeof(enum alarm_severity) + sizeof(int) +
+			       2 * sizeof(double) + 4 * sizeof(int64_t),
+	       "struct alarm_conf has padding: conf_intern compares its bytes");
+
 static const struct alarm_conf *conf_intern(struct engine *e, const struct alarm_conf *c)
 {
 	struct alarm_conf k;
