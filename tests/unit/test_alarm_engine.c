@@ -543,11 +543,6 @@ int main(void)
 	engine_free(E);
 	recs_clear();
 	config_free(cfg);
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	tl_rmtree(dir);
 	return TL_DONE();
 }

@@ -498,11 +498,6 @@ int main(void)
 	engine_free(E);
 	config_free(cfg);
 	collect_free();
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	tl_rmtree(dir);
 	return TL_DONE();
 }

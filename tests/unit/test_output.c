@@ -70,14 +70,10 @@ static void jsetup(void)
 
 static void jteardown(void)
 {
-	char cmd[128];
-
 	pipeline_set_journal(NULL);
 	journal_close(J);
 	J = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", jdir);
-	if (system(cmd) != 0)
-		printf("    cannot remove %s\n", jdir);
+	tl_rmtree(jdir);
 }
 
 #define RUNJ(fn)                                                                                  \
