@@ -193,8 +193,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 }
 
 /* MHD's own messages, into our log; its refusal at the connection limit
- * is counted. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+ * is counted.  fmt is MHD's printf format (the attribute lets the compiler
+ * check vsnprintf's use of it instead of refusing a non-literal format). */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct web *w = cls;
 	char msg[512];

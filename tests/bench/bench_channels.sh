@@ -15,6 +15,8 @@
 # Figures only, never pass/fail.  Not part of make test.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 need_bin "$COLDCHAIND"
 for c in mosquitto mosquitto_pub mosquitto_sub socat openssl; do
 	command -v "$c" >/dev/null || die "$c missing (tests/deps.sh)"
@@ -172,7 +174,7 @@ for f in "$T"/mail/*.eml; do rm -f "$f" "${f%.eml}.json"; done
 : >"$T/za.jsonl"
 : >"$T/sms.jsonl"
 start_daemon_mqtt
-rss() { awk '/VmRSS/ {print $2}' "/proc/$DAEMON_PID/status"; }
+rss() { proc_status_kb "$DAEMON_PID" VmRSS; }
 RSS0=$(rss)
 t0=$(date +%s%N)
 rounds=$((FLOOD / (2 * ROOMS)))

@@ -17,6 +17,11 @@ proc_status_kb() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
+# proc_status_mib PID FIELD: the same figure in MiB, one decimal.
+proc_status_mib() {
+	proc_status_kb "$1" "$2" | awk '{ printf "%.1f", $1 / 1024 }'
+}
+
 # schedstat_sum PID [COMM-PREFIX]: "CPU_NS WAIT_NS" summed over PID's
 # threads (those whose name starts with COMM-PREFIX)
 schedstat_sum() {

@@ -23,6 +23,8 @@
 # Figures only, never pass/fail (not part of `make test`).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 
 # 1,000,000 messages: a sustained rate.  The end-to-end run has a fixed
 # tail the broker run has not (the last partial batch waits up to flush =
@@ -40,7 +42,6 @@ NPOINTS=$((N / 2 + 2 * (N / 2 - 1) + 1))
 
 now_s() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # all CPUs' busy and total ticks (/proc/stat "cpu" line)
 machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 # cpu_line LABEL T0 T1 BROKER0 BROKER1 CC0 CC1 INFLUX0 INFLUX1 "BUSY0 TOT0" "BUSY1 TOT1" PUB_S POINTS
@@ -115,12 +116,12 @@ broker_run() {
 	sub=$!
 	# the retained bench-ready message arrives once the subscription is in
 	wait_for "mosquitto_sub subscribed" -t 30 test -s "$out" || { kill "$sub"; return 1; }
-	m0=$(cpu_ticks "$MQTT_PID") i0=$(cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
+	m0=$(proc_cpu_ticks "$MQTT_PID") i0=$(proc_cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
 	t0=$(now_s)
 	"$PUB" -p "$MQTT_PORT" -q "$q" -n "$N" -w "$WINDOW" -i "pub-broker-$q" >"$T/pub-broker-$q.txt" || return 1
 	while kill -0 "$sub" 2>/dev/null; do sleep 0.02; done
 	t1=$(now_s)
-	m1=$(cpu_ticks "$MQTT_PID") i1=$(cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
+	m1=$(proc_cpu_ticks "$MQTT_PID") i1=$(proc_cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
 	kill "$sub" 2>/dev/null
 	wait "$sub" 2>/dev/null
 	got=$(($(wc -l <"$out") - 1))
@@ -161,9 +162,9 @@ CONF
 	wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
 	t0ns=$(date +%s%N)
 	w0=$(influx_writes)
-	m0=$(cpu_ticks "$MQTT_PID") i0=$(cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
+	m0=$(proc_cpu_ticks "$MQTT_PID") i0=$(proc_cpu_ticks "$INFLUX_PID") s0=$(machine_ticks)
 	t0=$(now_s)
-	c0=$(cpu_ticks "$DAEMON_PID") th0=$(thread_ticks "$DAEMON_PID")
+	c0=$(proc_cpu_ticks "$DAEMON_PID") th0=$(thread_ticks "$DAEMON_PID")
 	io0=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
 	# BENCH_PERF=DIR: a perf profile of coldchaind during the run, in DIR
 	if [ -n "${BENCH_PERF:-}" ]; then
@@ -179,16 +180,16 @@ CONF
 		return 1
 	fi
 	t1=$(now_s)
-	c1=$(cpu_ticks "$DAEMON_PID") th1=$(thread_ticks "$DAEMON_PID")
+	c1=$(proc_cpu_ticks "$DAEMON_PID") th1=$(thread_ticks "$DAEMON_PID")
 	io1=$(awk '/^sysc[rw]/ { printf "%s ", $2 }' "/proc/$DAEMON_PID/io")
-	m1=$(cpu_ticks "$MQTT_PID") i1=$(cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
+	m1=$(proc_cpu_ticks "$MQTT_PID") i1=$(proc_cpu_ticks "$INFLUX_PID") s1=$(machine_ticks)
 	if [ -n "${BENCH_PERF:-}" ]; then
 		kill -INT "$perf_pid"
 		wait "$perf_pid"
 	fi
 	w1=$(influx_writes)
-	hwm=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$DAEMON_PID/status")
-	rss_end=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$DAEMON_PID/status")
+	hwm=$(proc_status_mib "$DAEMON_PID" VmHWM)
+	rss_end=$(proc_status_mib "$DAEMON_PID" VmRSS)
 	pts=$(influx_query "SELECT count(value) FROM temperature, humidity WHERE time >= $t0ns" | influx_rows |
 		awk -F'\t' '{ s += $4 } END { print s + 0 }')
 	E2E_RATE=$(rate "$N" "$t0" "$t1")

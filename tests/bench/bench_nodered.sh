@@ -31,6 +31,8 @@
 # when the npm registry cannot be reached.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 
 N=${BENCH_NODERED_N:-20000}
 WINDOW=${BENCH_WINDOW:-1000}
@@ -79,7 +81,8 @@ else
 	SHAPE=mixed PUB_OPTS='' NPOINTS=$((N / 2 + 2 * (N / 2 - 1) + 1))
 fi
 
-# CPU ticks of PID, its threads and its children (live ones and reaped ones)
+# CPU ticks of PID, its threads and its children (live ones and reaped ones:
+# fields 16 and 17 too, which bench_lib.sh's proc_cpu_ticks leaves out)
 tree_ticks() {
 	local pid=$1 t c
 	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
@@ -90,7 +93,6 @@ tree_ticks() {
 	done
 	echo "$t"
 }
-hwm_mib() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # wait_count DB: polls the point count every 20 ms over one HTTP connection
 # until it reaches NPOINTS, DEADLINE passes or the count stays the same for
@@ -132,7 +134,7 @@ measure() {
 	[ "$got" -ge "$NPOINTS" ] || echo "  $name: SHORTFALL: $got of $NPOINTS points stored (deadline ${DEADLINE} s, or no new point for 30 s)"
 	printf -v "RATE_$label" '%s' "$(awk -v n="$got" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')"
 	printf -v "CPU_$label" '%s' "$(awk -v c=$((c1 - c0)) -v t="$TICK" -v n="$got" 'BEGIN { printf "%.1f", c / t * 1e6 / (n ? n : 1) }')"
-	printf -v "RSS_$label" '%s' "$(hwm_mib "$pid")"
+	printf -v "RSS_$label" '%s' "$(proc_status_mib "$pid" VmHWM)"
 	echo "  $name: $got of $NPOINTS points stored in $wall s ($(awk -v n="$N" -v w="$wall" 'BEGIN { printf "%.0f", n / w }') msg/s), CPU $(awk -v c=$((c1 - c0)) -v t="$TICK" 'BEGIN { printf "%.2f", c / t }') s" \
 		"[publisher: $(cut -d: -f2 "$T/pub-$label.txt" | sed 's/^ *//')]"
 }

@@ -13,6 +13,8 @@
 #      (each with its live stream), after BENCH_WEB_SETTLE (10) s
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 need_bin "$COLDCHAIND" "$MODBUS_SIM"
 WEB_DIR=$(cd "$(dirname "$0")/../web" && pwd)
 [ -d "$WEB_DIR/node_modules/puppeteer-core" ] || die "puppeteer-core missing (tests/deps.sh)"
@@ -53,7 +55,7 @@ conf() { # $1: 1 = with the web listener
 	echo "outputs = { file = ( { name = \"f\"; path = \"$T/out.lp\"; } ); };"
 	[ "$1" = 1 ] && echo "web = { listen = \"127.0.0.1:$WEB_PORT\"; public_status = true; per_ip_connections = 200; max_connections = 400; };"
 }
-rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$DAEMON_PID/status"; }
+rss_kib() { proc_status_kb "$DAEMON_PID" VmRSS; }
 settle() { local end=$((SECONDS + SETTLE)); while [ "$SECONDS" -lt "$end" ]; do sleep 1; done; } # a measured wait, not a synchronisation
 pctl() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int(NR*p/100+0.999); if (i<1) i=1; if (NR) printf "%.1f", a[i]}'; }
 export NODE_PATH=$WEB_DIR/node_modules

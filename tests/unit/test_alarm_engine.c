@@ -18,17 +18,15 @@
 #include "../../daemon/models/shelflife.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+#include "engine_fixture.h"
 
 #include <cjson/cJSON.h>
 
 #define MIN_NS (60LL * 1000000000LL)
 
-static char dir[] = "/tmp/cc-engine-XXXXXX";
 /* the alarms group's settings besides a test's extra ones */
 static const char *alarm_base = "stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
 				" stale_after = \"1d\";";
-static struct cc_config *cfg;
-static struct engine *E;
 
 /* What the engine emitted through its callbacks, in order. */
 enum rec_type { REC_LINES, REC_EVENT };
@@ -78,26 +76,18 @@ static struct cc_channel ch_door = { .id = "th-a1/door", .quantity = "door", .si
  * state directory below dir ("" = dir itself). */
 static int load_with(const char *extra, const char *sub)
 {
-	char *path = xasprintf("%s/c%s.conf", dir, sub);
-	FILE *f = fopen(path, "w");
-	struct cc_errors e = { 0 };
-	int rc;
-
-	fprintf(f, "site = \"s\"; state_dir = \"%s%s%s\";\n"
-		   "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
-		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; };\n"
-		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
-		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
-		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; door = \"th-a1/door\";\n"
-		   "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
-		   "alarms = { %s %s };\n"
-		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir, *sub ? "/" : "", sub, alarm_base, extra);
-	fclose(f);
-	rc = config_load(path, &cfg, &e);
-	errors_print(&e, stdout);
-	errors_free(&e);
-	free(path);
+	char *name = xasprintf("c%s.conf", sub);
+	int rc = ef_load(name, "site = \"s\"; state_dir = \"%s%s%s\";\n"
+			 "profiles = ( { name = \"lychee\"; version = \"t1\";\n"
+			 "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; };\n"
+			 "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
+			 " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
+			 "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; door = \"th-a1/door\";\n"
+			 "  lots = ( { id = \"L1\"; product = \"lychee\"; loaded = \"2020-01-01T00:00:00Z\"; } ); } );\n"
+			 "alarms = { %s %s };\n"
+			 "outputs = { file = ( { path = \"-\"; } ); };\n",
+			 dir, *sub ? "/" : "", sub, alarm_base, extra);
+	free(name);
 	return rc;
 }
 
@@ -549,12 +539,9 @@ out:
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
-	if (!mkdtemp(dir) || load() < 0) {
-		printf("FAIL unit/alarm_engine: setup\n");
-		return 1;
-	}
 	T0 = time_now_ns() - 1000 * MIN_NS;
-	E = engine_new(cfg, &collect);
+	if (ef_setup("engine", load, &collect) < 0)
+		return 1;
 	RUN(test_engine_raises_after_on_delay_and_clears_below_deadband);
 	RUN(test_engine_door_open_too_long_via_tick);
 	RUN(test_engine_alarm_survives_restart_active_not_reraised);
@@ -566,14 +553,7 @@ int main(void)
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
 	RUN(test_engine_stale_sample_neither_raises_nor_clears_a_fault);
 	RUN(test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks);
-	engine_free(E);
+	ef_teardown();
 	recs_clear();
-	config_free(cfg);
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
 	return TL_DONE();
 }

@@ -24,13 +24,8 @@ static struct fake_transport ft;
 
 static void fresh(int64_t wall_ns)
 {
-	char cmd[128];
-
-	if (dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			abort();
-	}
+	if (dir[0] && tl_rmtree(dir) != 0)
+		abort();
 	snprintf(dir, sizeof(dir), "/tmp/cc-channel-XXXXXX");
 	if (!mkdtemp(dir))
 		abort();

@@ -669,14 +669,6 @@ static void test_errors_list_keeps_order(void)
 	CHECK(e.n == 0 && e.msg == NULL);
 }
 
-static void rm_tree(void)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("    could not remove %s\n", tmpdir);
-}
-
 /* The source tree, from this file's name as the compiler saw it. */
 static void src_path(char *buf, size_t len, const char *rel)
 {
@@ -1165,6 +1157,6 @@ int main(void)
 	RUN(test_overlapping_points_are_refused_unless_declared);
 	RUN(test_template_name_must_be_its_file_name_and_a_missing_include_is_named);
 	RUN(test_influx_urls_refuse_a_query_and_webhook_urls_keep_theirs);
-	rm_tree();
+	tl_rmtree(tmpdir);
 	return TL_DONE();
 }

@@ -180,14 +180,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	pipeline_set_journal(NULL);
 	journal_close(J);
 	J = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", jdir);
-	if (system(cmd) != 0)
-		printf("    cannot remove %s\n", jdir);
+	tl_rmtree(jdir);
 }
 
 #define RUNF(fn)                                                                                  \

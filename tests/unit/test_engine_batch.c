@@ -17,55 +17,39 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 #include "engine_collect.h"
+#include "engine_fixture.h"
 
 #include <cjson/cJSON.h>
 
 #define H_NS (3600LL * 1000000000LL)
 
-static char dir[] = "/tmp/cc-batch-XXXXXX";
-static struct cc_config *cfg;
-static struct engine *E;
 static int64_t START;
 static double c_b1; /* B1's C after P3's six samples */
 
 static int load(void)
 {
-	char *path = xasprintf("%s/c.conf", dir);
-	FILE *f = fopen(path, "w");
-	struct cc_errors e = { 0 };
-	int rc;
-
-	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
-		   "profiles = ( { name = \"lychee\"; version = \"t1\"; limits = { warn_high = 7.0; };\n"
-		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
-		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
-		   "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\"; } );\n"
-		   "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
-		   "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; },\n"
-		   " { name = \"air-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
-		   "  carcass_chill = { target = (4.0, \"D\"); max_gap = \"10m\"; min_probes = 1; weight_bands = ( { max_kg = 1.814; "
-		   "deadline = \"4h\"; },\n   { max_kg = 3.629; deadline = \"6h\"; }, { deadline = \"8h\"; } ); }; },\n"
-		   " { name = \"us-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
-		   "  carcass_chill = { target = (4.444, \"B: FSIS 40 F\"); max_gap = \"10m\"; min_probes = (3, \"D\"); fresh_min = -3.333;"
-		   " giblets_deadline = \"2h\";\n   weight_bands = ( { max_kg = 1.814; deadline = \"4h\"; }, { deadline = \"8h\"; } ); }; } );\n"
-		   "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
-		   " probes = [ \"pc1/pulp1\" ]; },\n"
-		   "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"pc2/air\"; probes = [ \"pc2/pulp1\" ]; },\n"
-		   "  { name = \"chiller-1\"; kind = \"carcass_chill\"; medium = \"ch1/air\"; probes = [ \"ch1/core1\" ]; },\n"
-		   "  { name = \"chiller-2\"; kind = \"carcass_chill\"; medium = \"ch2/air\"; probes = [ \"ch2/core1\" ]; },\n"
-		   "  { name = \"chiller-3\"; kind = \"carcass_chill\"; medium = \"ch3/air\"; probes = [ \"ch3/core1\", \"ch3/core2\" ];"
-		   " giblets = [ \"ch3/giblet1\" ]; },\n"
-		   "  { name = \"chiller-4\"; kind = \"carcass_chill\"; medium = \"ch4/air\"; probes = [ \"ch4/core1\" ];"
-		   " giblets = [ \"ch4/giblet1\", \"ch4/giblet2\" ]; } );\n"
-		   "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
-		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
-	fclose(f);
-	rc = config_load(path, &cfg, &e);
-	errors_print(&e, stdout);
-	errors_free(&e);
-	free(path);
-	return rc;
+	return ef_load("c.conf",
+		       EF_CONF_LYCHEE_ROOM /* state_dir = dir */
+		       "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
+		       "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; },\n"
+		       " { name = \"air-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
+		       "  carcass_chill = { target = (4.0, \"D\"); max_gap = \"10m\"; min_probes = 1; weight_bands = ( { max_kg = 1.814; "
+		       "deadline = \"4h\"; },\n   { max_kg = 3.629; deadline = \"6h\"; }, { deadline = \"8h\"; } ); }; },\n"
+		       " { name = \"us-chill\"; version = \"v1\"; kind = \"carcass_chill\";\n"
+		       "  carcass_chill = { target = (4.444, \"B: FSIS 40 F\"); max_gap = \"10m\"; min_probes = (3, \"D\"); fresh_min = -3.333;"
+		       " giblets_deadline = \"2h\";\n   weight_bands = ( { max_kg = 1.814; deadline = \"4h\"; }, { deadline = \"8h\"; } ); }; } );\n"
+		       "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
+		       " probes = [ \"pc1/pulp1\" ]; },\n"
+		       "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"pc2/air\"; probes = [ \"pc2/pulp1\" ]; },\n"
+		       "  { name = \"chiller-1\"; kind = \"carcass_chill\"; medium = \"ch1/air\"; probes = [ \"ch1/core1\" ]; },\n"
+		       "  { name = \"chiller-2\"; kind = \"carcass_chill\"; medium = \"ch2/air\"; probes = [ \"ch2/core1\" ]; },\n"
+		       "  { name = \"chiller-3\"; kind = \"carcass_chill\"; medium = \"ch3/air\"; probes = [ \"ch3/core1\", \"ch3/core2\" ];"
+		       " giblets = [ \"ch3/giblet1\" ]; },\n"
+		       "  { name = \"chiller-4\"; kind = \"carcass_chill\"; medium = \"ch4/air\"; probes = [ \"ch4/core1\" ];"
+		       " giblets = [ \"ch4/giblet1\", \"ch4/giblet2\" ]; } );\n"
+		       "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
+		       "outputs = { file = ( { path = \"-\"; } ); };\n",
+		       dir);
 }
 
 static struct cc_channel ch_air1 = { .id = "pc1/air", .quantity = "temperature", .sensor = "pc1", .name = "air" };
@@ -479,12 +463,9 @@ static void test_chill_giblets_proof_goes_on_across_a_restart(void)
 int main(void)
 {
 	tl_prog = "unit/engine_batch";
-	if (!mkdtemp(dir) || load() < 0) {
-		printf("FAIL unit/engine_batch: setup\n");
-		return 1;
-	}
 	START = time_now_ns() - 10 * H_NS;
-	E = engine_new(cfg, &collect);
+	if (ef_setup("batch", load, &collect) < 0)
+		return 1;
 	RUN(test_p3_through_a_batch_gives_c_0_5000_j_1_149_in_the_status_and_a_process_line);
 	RUN(test_a_start_names_a_known_process_and_profile_and_one_batch_per_process);
 	RUN(test_stopping_above_target_raises_pulled_early_once);
@@ -495,14 +476,7 @@ int main(void)
 	RUN(test_chill_min_probes_giblets_and_fresh_limit_through_a_batch);
 	RUN(test_chill_giblets_proof_goes_on_across_a_restart);
 	RUN(test_k3_an_overloaded_chiller_warns_once_the_fit_is_reliable_and_misses_at_4_h);
-	engine_free(E);
-	config_free(cfg);
 	collect_free();
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	ef_teardown();
 	return TL_DONE();
 }

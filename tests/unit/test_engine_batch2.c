@@ -16,52 +16,36 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 #include "engine_collect.h"
+#include "engine_fixture.h"
 
 #include <cjson/cJSON.h>
 
 #define MIN_NS (60LL * 1000000000LL)
 #define H_NS (60 * MIN_NS)
 
-static char dir[] = "/tmp/cc-batch2-XXXXXX";
-static struct cc_config *cfg;
-static struct engine *E;
 static int64_t START;
 
 static int load(void)
 {
-	char *path = xasprintf("%s/c.conf", dir);
-	FILE *f = fopen(path, "w");
-	struct cc_errors e = { 0 };
-	int rc;
-
-	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
-		   "profiles = ( { name = \"lychee\"; version = \"t1\"; limits = { warn_high = 7.0; };\n"
-		   "  model = { type = \"arrhenius\"; t_ref = 3.5; shelf_life = \"28d\"; ea = 75.0; valid_min = 1.0;"
-		   " valid_max = 35.0; pre_monitoring = 30.0; }; } );\n"
-		   "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\"; } );\n"
-		   "process_profiles = ( { name = \"fum\"; version = \"v1\"; kind = \"fumigation\";\n"
-		   "  fumigation = { entry_limit = (2.0, \"D\"); exposure_max_gap = \"2m\"; worker_limit = \"niosh-rel\";\n"
-		   "    worker_limits = ( { name = \"niosh-rel\"; twa = (2.0, \"A: NIOSH\"); twa_period = (\"10h\", \"A: NIOSH\");\n"
-		   "      stel = (5.0, \"A: NIOSH\"); } ); }; },\n"
-		   " { name = \"kiln\"; version = \"v1\"; kind = \"drying\";\n"
-		   "  drying = { target_mc_wb = (22.5, \"D\"); mass_ratio = (0.3333, \"B: Luc Ngan\"); scorch_limit = (80.0, \"A: x\");\n"
-		   "    schedule = ( { name = \"kiln\"; duration = (\"4d\", \"B: x\"); air_min = (45.0, \"D\"); air_max = (65.0, \"B: x\"); } ); }; } );\n"
-		   "processes = ( { name = \"chamber-1\"; kind = \"fumigation\"; chamber = \"fc1/so2\"; outside = [ \"fc1/door_so2\" ]; },\n"
-		   "  { name = \"chamber-2\"; kind = \"fumigation\"; chamber = \"fc2/so2\"; outside = [ \"fc2/door_so2\" ];\n"
-		   "    free_volume = (60.0, \"D\"); sulphur_dose = (1.25, \"A: Kremer-Koehne\"); air_changes = (10.0, \"D\"); },\n"
-		   "  { name = \"chamber-3\"; kind = \"fumigation\"; chamber = \"fc3/so2\"; outside = [ \"fc3/door_so2\" ];\n"
-		   "    purge_fan = \"fc3/fan\"; door = \"fc3/door\"; air_changes = (10.0, \"D\"); },\n"
-		   "  { name = \"kiln-1\"; kind = \"drying\"; air = \"k1/air\"; loadcell = \"k1/mass\"; },\n"
-		   "  { name = \"kiln-2\"; kind = \"drying\"; air = \"k2/air\"; loadcell = \"k2/mass\"; } );\n"
-		   "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
-		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
-	fclose(f);
-	rc = config_load(path, &cfg, &e);
-	errors_print(&e, stdout);
-	errors_free(&e);
-	free(path);
-	return rc;
+	return ef_load("c.conf",
+		       EF_CONF_LYCHEE_ROOM /* state_dir = dir */
+		       "process_profiles = ( { name = \"fum\"; version = \"v1\"; kind = \"fumigation\";\n"
+		       "  fumigation = { entry_limit = (2.0, \"D\"); exposure_max_gap = \"2m\"; worker_limit = \"niosh-rel\";\n"
+		       "    worker_limits = ( { name = \"niosh-rel\"; twa = (2.0, \"A: NIOSH\"); twa_period = (\"10h\", \"A: NIOSH\");\n"
+		       "      stel = (5.0, \"A: NIOSH\"); } ); }; },\n"
+		       " { name = \"kiln\"; version = \"v1\"; kind = \"drying\";\n"
+		       "  drying = { target_mc_wb = (22.5, \"D\"); mass_ratio = (0.3333, \"B: Luc Ngan\"); scorch_limit = (80.0, \"A: x\");\n"
+		       "    schedule = ( { name = \"kiln\"; duration = (\"4d\", \"B: x\"); air_min = (45.0, \"D\"); air_max = (65.0, \"B: x\"); } ); }; } );\n"
+		       "processes = ( { name = \"chamber-1\"; kind = \"fumigation\"; chamber = \"fc1/so2\"; outside = [ \"fc1/door_so2\" ]; },\n"
+		       "  { name = \"chamber-2\"; kind = \"fumigation\"; chamber = \"fc2/so2\"; outside = [ \"fc2/door_so2\" ];\n"
+		       "    free_volume = (60.0, \"D\"); sulphur_dose = (1.25, \"A: Kremer-Koehne\"); air_changes = (10.0, \"D\"); },\n"
+		       "  { name = \"chamber-3\"; kind = \"fumigation\"; chamber = \"fc3/so2\"; outside = [ \"fc3/door_so2\" ];\n"
+		       "    purge_fan = \"fc3/fan\"; door = \"fc3/door\"; air_changes = (10.0, \"D\"); },\n"
+		       "  { name = \"kiln-1\"; kind = \"drying\"; air = \"k1/air\"; loadcell = \"k1/mass\"; },\n"
+		       "  { name = \"kiln-2\"; kind = \"drying\"; air = \"k2/air\"; loadcell = \"k2/mass\"; } );\n"
+		       "alarms = { stale_after = \"1d\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
+		       "outputs = { file = ( { path = \"-\"; } ); };\n",
+		       dir);
 }
 
 static struct cc_channel ch_out_1 = { .id = "fc1/door_so2", .quantity = "so2", .sensor = "fc1", .name = "door_so2" };
@@ -278,25 +262,15 @@ static void test_a_kiln_unloaded_at_55_percent_wb_raises_pulled_wet_latched(void
 int main(void)
 {
 	tl_prog = "unit/engine_batch2";
-	if (!mkdtemp(dir) || load() < 0) {
-		printf("FAIL unit/engine_batch2: setup\n");
-		return 1;
-	}
 	START = time_now_ns() - 10 * H_NS;
-	E = engine_new(cfg, &collect);
+	if (ef_setup("batch2", load, &collect) < 0)
+		return 1;
 	RUN(test_s2_samples_outside_give_stel_5_667_in_the_status_and_a_latched_stel_alarm);
 	RUN(test_s3_chamber_readings_give_ct_3750_ppm_h_and_a_restart_continues_the_dose_and_the_stel);
 	RUN(test_the_purge_fan_enters_purge_at_its_switch_on_and_the_door_alarm_is_critical);
 	RUN(test_d1_load_cell_at_25_kg_gives_28_00_percent_wb_and_a_restart_keeps_it);
 	RUN(test_a_kiln_unloaded_at_55_percent_wb_raises_pulled_wet_latched);
-	engine_free(E);
-	config_free(cfg);
 	collect_free();
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	ef_teardown();
 	return TL_DONE();
 }

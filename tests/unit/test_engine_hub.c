@@ -18,12 +18,10 @@
 #include "../../daemon/engine/engine_int.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+#include "engine_fixture.h"
 
 #define MIN_NS (60LL * 1000000000LL)
 
-static char dir[] = "/tmp/cc-hub-XXXXXX";
-static struct cc_config *cfg;
-static struct engine *E;
 static size_t unshelved; /* "unshelve" events seen */
 
 static void got_lines(void *arg, const char *lines, size_t len, size_t nlines)
@@ -45,27 +43,17 @@ static struct cc_channel ch_t = { .id = "th-1/temperature", .quantity = "tempera
 /* Rooms A and B read the same temperature channel; C reads another. */
 static int load(void)
 {
-	char *path = xasprintf("%s/c.conf", dir);
-	FILE *f = fopen(path, "w");
-	struct cc_errors e = { 0 };
-	int rc;
-
-	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
-		   "profiles = ( { name = \"p\"; version = \"t1\";\n"
-		   "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; }; } );\n"
-		   "rooms = ( { name = \"A\"; temperature = \"th-1/temperature\"; profile = \"p\"; },\n"
-		   "  { name = \"B\"; temperature = \"th-1/temperature\"; profile = \"p\"; },\n"
-		   "  { name = \"C\"; temperature = \"th-2/temperature\"; profile = \"p\"; } );\n"
-		   "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
-		   " stale_after = \"1d\"; };\n"
-		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
-	fclose(f);
-	rc = config_load(path, &cfg, &e);
-	errors_print(&e, stdout);
-	errors_free(&e);
-	free(path);
-	return rc;
+	return ef_load("c.conf",
+		       "site = \"s\"; state_dir = \"%s\";\n"
+		       "profiles = ( { name = \"p\"; version = \"t1\";\n"
+		       "  limits = { warn_high = 7.0; alarm_high = 10.0; warn_low = 2.0; on_delay = \"15m\"; }; } );\n"
+		       "rooms = ( { name = \"A\"; temperature = \"th-1/temperature\"; profile = \"p\"; },\n"
+		       "  { name = \"B\"; temperature = \"th-1/temperature\"; profile = \"p\"; },\n"
+		       "  { name = \"C\"; temperature = \"th-2/temperature\"; profile = \"p\"; } );\n"
+		       "alarms = { stuck_after = \"0s\"; rate_limit = 0.0; renotify = \"0s\"; escalate = \"0s\";"
+		       " stale_after = \"1d\"; };\n"
+		       "outputs = { file = ( { path = \"-\"; } ); };\n",
+		       dir);
 }
 
 static void feed(int64_t ts, double v)
@@ -158,18 +146,13 @@ static void test_alarms_with_the_same_limits_share_one_configuration_and_keep_th
 int main(void)
 {
 	tl_prog = "unit/engine_hub";
-	if (!mkdtemp(dir) || load() < 0) {
-		printf("FAIL unit/engine_hub: setup\n");
-		return 1;
-	}
 	T0 = time_now_ns() - 1000 * MIN_NS;
-	E = engine_new(cfg, &collect);
+	if (ef_setup("hub", load, &collect) < 0)
+		return 1;
 	RUN(test_a_shared_channel_raises_in_every_room_that_reads_it_and_only_there);
 	RUN(test_a_quiet_alarms_shelve_still_expires_on_the_tick);
 	RUN(test_alarms_share_their_names_and_keep_their_own_ids_and_messages);
 	RUN(test_alarms_with_the_same_limits_share_one_configuration_and_keep_their_own_state);
-	engine_free(E);
-	config_free(cfg);
-	tl_rmtree(dir);
+	ef_teardown();
 	return TL_DONE();
 }

@@ -14,12 +14,10 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 #include "engine_collect.h"
+#include "engine_fixture.h"
 
 #define MIN_NS (60LL * 1000000000LL)
 
-static char dir[] = "/tmp/cc-idle-XXXXXX";
-static struct cc_config *cfg;
-static struct engine *E;
 static int64_t T0;
 
 /* Events of alarm id (exact) with the event name, and with also in them. */
@@ -37,29 +35,19 @@ static size_t count_ev(const char *id, const char *event, const char *also)
 
 static int load(void)
 {
-	char *path = xasprintf("%s/c.conf", dir);
-	FILE *f = fopen(path, "w");
-	struct cc_errors e = { 0 };
-	int rc;
-
 	/* precooler-2's medium is also room A's air temperature */
-	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
-		   "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; } );\n"
-		   "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
-		   "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; } );\n"
-		   "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
-		   " probes = [ \"pc1/pulp1\" ]; },\n"
-		   "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"th-a1/temperature\";"
-		   " probes = [ \"pc2/pulp1\" ]; } );\n"
-		   "alarms = { stale_after = \"10m\"; fault_delay = \"1m\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
-		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
-	fclose(f);
-	rc = config_load(path, &cfg, &e);
-	errors_print(&e, stdout);
-	errors_free(&e);
-	free(path);
-	return rc;
+	return ef_load("c.conf",
+		       "site = \"s\"; state_dir = \"%s\";\n"
+		       "rooms = ( { name = \"A\"; temperature = \"th-a1/temperature\"; } );\n"
+		       "process_profiles = ( { name = \"fa\"; version = \"v1\"; kind = \"precool\";\n"
+		       "  precool = { target = (5.0, \"A: Sargent\"); target_margin = (1.0, \"D\"); c_ref = 0.5; }; } );\n"
+		       "processes = ( { name = \"precooler-1\"; kind = \"precool\"; medium = \"pc1/air\";"
+		       " probes = [ \"pc1/pulp1\" ]; },\n"
+		       "  { name = \"precooler-2\"; kind = \"precool\"; medium = \"th-a1/temperature\";"
+		       " probes = [ \"pc2/pulp1\" ]; } );\n"
+		       "alarms = { stale_after = \"10m\"; fault_delay = \"1m\"; renotify = \"0s\"; escalate = \"0s\"; };\n"
+		       "outputs = { file = ( { path = \"-\"; } ); };\n",
+		       dir);
 }
 
 static struct cc_channel ch_pulp1 = { .id = "pc1/pulp1", .quantity = "temperature", .sensor = "pc1", .name = "pulp1" };
@@ -121,24 +109,14 @@ static void test_a_channel_a_room_also_reads_keeps_its_stale_alarm_whatever_the_
 int main(void)
 {
 	tl_prog = "unit/engine_idle_line";
-	if (!mkdtemp(dir) || load() < 0) {
-		printf("FAIL unit/engine_idle_line: setup\n");
-		return 1;
-	}
 	T0 = time_now_ns();
-	E = engine_new(cfg, &collect);
+	if (ef_setup("idle", load, &collect) < 0)
+		return 1;
 	RUN(test_an_idle_line_with_no_readings_past_the_stale_limit_raises_no_alarm);
 	RUN(test_a_running_batch_with_silent_probes_raises_stale_for_its_channels);
 	RUN(test_stopping_the_batch_clears_its_lines_stale_alarms_with_a_note);
 	RUN(test_a_channel_a_room_also_reads_keeps_its_stale_alarm_whatever_the_line_does);
-	engine_free(E);
-	config_free(cfg);
 	collect_free();
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	ef_teardown();
 	return TL_DONE();
 }

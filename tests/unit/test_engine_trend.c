@@ -15,41 +15,29 @@
 #include "../../daemon/state.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
+#include "engine_fixture.h"
 
 #define MIN_NS (60LL * 1000000000LL)
 #define H_NS (60 * MIN_NS)
 #define NB ENGINE_TREND_BUCKETS
 
-static char dir[] = "/tmp/cc-trend-XXXXXX";
-static struct cc_config *cfg;
-static struct engine *E;
 static struct engine_trend *tr;
 /* 2026-06-01T00:00:00Z: a bucket boundary */
 static const int64_t T0 = 1780272000LL * 1000000000LL;
 
 static int load(void)
 {
-	char *path = xasprintf("%s/c.conf", dir);
-	FILE *f = fopen(path, "w");
-	struct cc_errors e = { 0 };
-	int rc;
-
-	fprintf(f, "site = \"s\"; state_dir = \"%s\";\n"
-		   "profiles = ( { name = \"lychee\"; version = \"b1\";\n"
-		   "  limits = { band_low = 2.0; band_high = 5.0; warn_high = 7.0; alarm_high = 10.0; warn_low = 1.0; };"
-		   " } );\n"
-		   "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\";"
-		   " humidity = \"th-a1/humidity\"; door = \"door-a/open\"; },\n"
-		   "  { name = \"B\"; temperature = \"th-b1/temperature\"; },\n"
-		   "  { name = \"C\"; temperature = \"th-c1/temperature\"; } );\n"
-		   "outputs = { file = ( { path = \"-\"; } ); };\n",
-		dir);
-	fclose(f);
-	rc = config_load(path, &cfg, &e);
-	errors_print(&e, stdout);
-	errors_free(&e);
-	free(path);
-	return rc;
+	return ef_load("c.conf",
+		       "site = \"s\"; state_dir = \"%s\";\n"
+		       "profiles = ( { name = \"lychee\"; version = \"b1\";\n"
+		       "  limits = { band_low = 2.0; band_high = 5.0; warn_high = 7.0; alarm_high = 10.0; warn_low = 1.0; };"
+		       " } );\n"
+		       "rooms = ( { name = \"A\"; profile = \"lychee\"; temperature = \"th-a1/temperature\";"
+		       " humidity = \"th-a1/humidity\"; door = \"door-a/open\"; },\n"
+		       "  { name = \"B\"; temperature = \"th-b1/temperature\"; },\n"
+		       "  { name = \"C\"; temperature = \"th-c1/temperature\"; } );\n"
+		       "outputs = { file = ( { path = \"-\"; } ); };\n",
+		       dir);
 }
 
 static struct cc_channel ch_at = { .id = "th-a1/temperature", .quantity = "temperature", .sensor = "th-a1" };
@@ -179,12 +167,9 @@ static void test_a_snapshot_without_trend_or_with_a_damaged_one_loads(void)
 int main(void)
 {
 	tl_prog = "unit/engine_trend";
-	if (!mkdtemp(dir) || load() < 0) {
-		printf("FAIL unit/engine_trend: setup\n");
-		return 1;
-	}
 	tr = xcalloc(1, sizeof(*tr));
-	E = engine_new(cfg, NULL);
+	if (ef_setup("trend", load, NULL) < 0)
+		return 1;
 	engine_tick(E, T0);
 	RUN(test_readings_of_one_five_minute_bucket_give_its_min_max_and_mean);
 	RUN(test_a_gap_stays_empty_not_interpolated);
@@ -192,14 +177,7 @@ int main(void)
 	RUN(test_after_24_hours_the_oldest_buckets_give_way);
 	RUN(test_a_restart_keeps_the_day_through_the_snapshot);
 	RUN(test_a_snapshot_without_trend_or_with_a_damaged_one_loads);
-	engine_free(E);
-	config_free(cfg);
 	free(tr);
-	{
-		char *cmd = xasprintf("rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("    (could not remove %s)\n", dir);
-		free(cmd);
-	}
+	ef_teardown();
 	return TL_DONE();
 }

@@ -324,11 +324,6 @@ int main(void)
 	RUN(test_jsonw_numbers_read_back_exactly_and_match_cjson_where_it_is_exact);
 	RUN(test_jsonw_nesting_and_raw);
 	RUN(test_engine_status_written_equals_the_cjson_status_and_filters_rooms);
-	{
-		char *cmd = xasprintf("rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("could not remove %s\n", dir);
-		free(cmd);
-	}
+	tl_rmtree(dir);
 	return TL_DONE();
 }

@@ -17,13 +17,8 @@ static char dir[64];
 
 static void remove_dir(void)
 {
-	char cmd[128];
-
-	if (!dir[0])
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		printf("    cannot remove %s\n", dir);
+	if (dir[0])
+		tl_rmtree(dir);
 }
 
 static void fresh_dir(void)
