@@ -54,7 +54,6 @@
 #include "../daemon/config.h"
 #include "../daemon/log.h"
 #include "../daemon/pipeline.h"
-#include "../daemon/thread.h"
 #include "../daemon/util.h"
 #include "../codec/lineproto.h"
 #include "../outputs/output.h"
@@ -671,10 +670,6 @@ static void *loop_main(void *arg)
 	int first = 1, old;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-	/* latency2 (issue 18): the alert publisher's thread (no subscriptions)
-	 * writes alarms: it should run as soon as it is woken */
-	if (!c->nsubs)
-		thread_prefer_latency();
 	c->backoff_ms = 1000;
 	c->withhold_ms = 1000;
 	while (!stopping(c)) {

@@ -29,7 +29,10 @@
  * PUBACK for both (on_publish), so the position never passes an event the
  * broker has not taken.  Its own client (own client id, clean session),
  * connected at the first event so that a reload's replacement never fights
- * the client it replaces for the same id.
+ * the client it replaces for the same id.  Its network thread is started
+ * from the output's sender thread, so it inherits that thread's short
+ * scheduler slice (outputs/output.c, daemon/thread.h): both are on the
+ * alarm's path.
  */
 struct mqtt_alerts {
 	const struct cc_alerts_mqtt_conf *conf;
