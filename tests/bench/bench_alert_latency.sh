@@ -112,11 +112,13 @@ cat "$T/load.out"
 awk -v asked="$LOAD" -v b="$((busy1 - busy0))" -v t="$((tot1 - tot0))" '/load:/ {
 	for (i = 1; i <= NF; i++) if ($i == "msg/s") rate = $(i - 1)
 	sat = t && b / t >= 0.95
+	if (rate + 0 < 0.95 * asked)
+		printf "  NOTE: the loader reached %s of %s msg/s asked (%.0f %%): this run is not under the target'"'"'s load; its loaded p99 is not comparable with the target\n",
+			rate, asked, 100 * rate / asked
+	if (sat)
+		print "  NOTE: all cores were >= 95 % busy (other users included): the tails measure the machine'"'"'s contention as much as the alarm path"
 	if (rate + 0 >= 0.95 * asked && !sat)
-		printf "  the load reached %s of %s msg/s asked: the target'"'"'s condition holds\n", rate, asked
-	else
-		printf "  NOTE: the load reached %s of %s msg/s asked (%.0f %%)%s: this run is not under the target'"'"'s load; the loaded p99 is not comparable with the target\n",
-			rate, asked, 100 * rate / asked, sat ? " on saturated cores (>= 95 % busy): the machine cannot carry broker, daemon, loader and probe at that rate" : ""
+		printf "  the loader reached %s of %s msg/s asked on cores not saturated: the target'"'"'s condition holds\n", rate, asked
 }' "$T/load.out"
 st=0
 stop_daemon >/dev/null || st=$?
