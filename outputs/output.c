@@ -20,6 +20,7 @@
 #include "../daemon/journal.h"
 #include "../daemon/log.h"
 #include "../daemon/pipeline.h"
+#include "../daemon/thread.h"
 #include "../daemon/util.h"
 #include "backend.h"
 
@@ -522,6 +523,10 @@ static void *sender_main(void *arg)
 	struct output *o = arg;
 	int was_unauthorised = 0;
 
+	/* an alert output is on the alarm's path (issue 18): a short slice lets
+	 * it preempt the busy readings threads when an event wakes it */
+	if (is_event_kind(o))
+		thread_prefer_latency();
 	pthread_mutex_lock(&o->mu);
 	for (;;) {
 		int64_t now, until;
