@@ -47,6 +47,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -549,15 +551,59 @@ static void counts_flush(struct mqtt_client *c)
 	c->pend_messages = c->pend_unmatched = 0;
 }
 
+/*
+ * Interrupt moderation (issue 18, the hub).  A hub's 10,000 msg/s come
+ * evenly spread, one message at a time, so each paid the whole cost of a
+ * wake-up of its own: the poll and the context switch into it, an EAGAIN
+ * read, a journal record, the clocks and the counters' lock - as much again
+ * as the message's own reads, PUBACK and decoding.  So while the stream is
+ * busy (at least MOD_RATE_MIN msg/s over the last MOD_WINDOW_US) and the
+ * last burst was small, the thread waits MOD_WAIT_US after writing its
+ * PUBACKs before polling again, and the next burst brings what came
+ * meanwhile.  An idle or slow stream is never delayed (the rate window
+ * says so once a window has passed without the traffic); a busy one delays
+ * a sample - and the alarm it raises - by at most MOD_WAIT_US.  Nothing is
+ * acknowledged sooner or later than its journal record: the wait is
+ * between turns, after a burst's PUBACKs went out.
+ */
+#define MOD_WAIT_US 250
+#define MOD_WINDOW_US 100000
+#define MOD_RATE_MIN 2000 /* msg/s: 250 µs then gathers half a message on average */
+#define MOD_BURST_SMALL 2
+
+static void mqtt_moderate(struct mqtt_client *c)
+{
+	int64_t now = c->read_end_us, span;
+
+	if (!now || !c->burst)
+		return; /* nothing was read this turn: the poll timed out or was woken */
+	span = now - c->mod_win_us;
+	if (span >= MOD_WINDOW_US) {
+		/* a window that ran long (a pause) is judged as idle */
+		c->mod_busy = span < 2 * MOD_WINDOW_US &&
+			      (c->nread - c->mod_win_n) * 1000000 >= (uint64_t)MOD_RATE_MIN * (uint64_t)span;
+		c->mod_win_us = now;
+		c->mod_win_n = c->nread;
+	}
+	if (c->mod_busy && c->burst <= MOD_BURST_SMALL && !c->more) {
+		struct timespec ts = { 0, MOD_WAIT_US * 1000 };
+
+		atomic_fetch_add_explicit(&c->moderated, 1, memory_order_relaxed);
+		nanosleep(&ts, NULL);
+	}
+	c->burst = 0;
+}
+
 /* Reads every packet the socket has (a burst), until it is drained, the
  * connection breaks or the batch is full (c->more: read again at once). */
 static int read_burst(struct mqtt_client *c)
 {
 	int rc;
+	uint64_t n0 = c->nread;
 
 	c->more = 0;
 	do {
-		uint64_t n0 = c->nread;
+		uint64_t n1 = c->nread;
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		/* EAGAIN ends the burst only when no message came: at QoS 1
@@ -565,13 +611,38 @@ static int read_burst(struct mqtt_client *c)
 		 * packet__queue writes a wake-up byte to its own socket pair,
 		 * full as our loop never reads it), which ended each burst
 		 * after one message: a journal write and a poll per message */
-		if (c->nread != n0 && errno == EAGAIN)
+		if (c->nread != n1 && errno == EAGAIN)
 			errno = 0;
 	} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
 		 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
 	c->read_end_us = mono_us();
+	c->burst = c->nread - n0;
+	atomic_fetch_add_explicit(&c->read_wakes, 1, memory_order_relaxed);
 	counts_flush(c);
 	return rc;
+}
+
+/*
+ * A burst's PUBACKs in one TCP segment: libmosquitto writes each queued
+ * packet with a write() of its own, and on a hub (issue 18) each of those
+ * went out as a segment of its own - the kernel's transmit path, the
+ * broker's receive and its wake-up, per message: the writes were 30 % of
+ * the MQTT thread's CPU.  Corked, the writes only fill the socket buffer
+ * and uncorking sends them together, at once (no Nagle-like delay: the
+ * uncork pushes).  1 when corked; a socket that refuses (not TCP) is left
+ * alone from then on.
+ */
+static int cork(struct mqtt_client *c, int on)
+{
+	int sock = mosquitto_socket(c->mosq);
+
+	if (sock < 0 || c->no_cork)
+		return 0;
+	if (setsockopt(sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) < 0) {
+		c->no_cork = 1;
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -657,7 +728,11 @@ write:
 	if (mosquitto_socket(c->mosq) < 0)
 		return MOSQ_ERR_CONN_LOST;
 	if (mosquitto_want_write(c->mosq)) {
+		int k = c->burst >= 2 && cork(c, 1);
+
 		rc = mosquitto_loop_write(c->mosq, 1);
+		if (k)
+			cork(c, 0);
 		if (rc != MOSQ_ERR_SUCCESS)
 			return rc;
 	}
@@ -694,8 +769,11 @@ static void *loop_main(void *arg)
 				continue;
 			}
 			c->sock_up = 1;
+			c->no_cork = 0;
 		}
 		rc = loop_once(c);
+		if (rc == MOSQ_ERR_SUCCESS)
+			mqtt_moderate(c);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			int was;
 			pthread_mutex_lock(&c->lock);
@@ -925,6 +1003,8 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 			{ .key = "withheld", .type = LP_INT, .v.i = (int64_t)c->withheld },
 			{ .key = "max_stall_ms", .type = LP_FLOAT,
 			  .v.f = (double)atomic_exchange(&c->stall_max_us, 0) / 1000.0 },
+			{ .key = "read_wakes", .type = LP_INT, .v.i = (int64_t)atomic_load(&c->read_wakes) },
+			{ .key = "moderated", .type = LP_INT, .v.i = (int64_t)atomic_load(&c->moderated) },
 		};
 		lp_encode(b, "coldchaind_mqtt", tags, ARRAY_SIZE(tags), f, ARRAY_SIZE(f), ts);
 	}

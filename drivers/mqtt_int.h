@@ -81,6 +81,7 @@ struct mqtt_client {
 	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
 	uint64_t withheld; /* QoS 1 messages left unacknowledged: the journal could not take them */
 	_Atomic uint64_t stall_max_us; /* longest without reading since the last self-metrics */
+	_Atomic uint64_t read_wakes, moderated; /* bursts read; waits before a poll (mqtt_moderate) */
 	/* loop thread only */
 	int sock_up;
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
@@ -96,6 +97,11 @@ struct mqtt_client {
 	int withholding, held;
 	int64_t withhold_ms;
 	int64_t read_end_us; /* when the last read burst ended (0: none since connect) */
+	uint64_t burst; /* messages the last burst read */
+	int64_t mod_win_us; /* the rate window (mqtt_moderate): its start, */
+	uint64_t mod_win_n; /* nread then, */
+	int mod_busy; /* and whether the last full window was busy */
+	int no_cork; /* the socket refused TCP_CORK (mqtt.c's cork) */
 	int64_t backoff_ms;
 	char last_err[256];
 	struct msub *subs;

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Interrupt moderation (drivers/mqtt.c, mqtt_moderate; issue 18, the hub):
+# an evenly spread stream of 4,000 msg/s (one message at a time, as a hub's
+# sites send) is read in bursts that the daemon lets grow (its
+# coldchaind_mqtt self-metrics: moderated > 0, fewer read wake-ups than
+# messages) and every message is stored; a slow stream afterwards (5 msg/s)
+# is never delayed: moderated does not move while it flows.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_bin "$COLDCHAIND"
+
+STATS_INTERVAL=1s
+start_mosquitto
+OUT=$T/points.lp
+{
+	config_head
+	cat <<CONF
+mqtt = {
+  broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-itest-mod"; };
+  subscriptions = ( { topic = "mod/{room}/{sensor}/{quantity}"; format = "number"; qos = 0; } );
+};
+outputs = { file = ( { name = "f"; path = "$OUT"; } ); };
+CONF
+} >"$DAEMON_CONF"
+start_daemon
+wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect"
+
+# publish N RATE TAG: N QoS 0 messages evenly spread at RATE msg/s from one
+# raw-socket client (mqtt_raw.py), each on its own sensor's topic
+publish() {
+	cat "$ROOT_DIR/tests/bench/mqtt_raw.py" - <<PYEOF | "$PY" - "$MQTT_PORT" "$1" "$2" "$3"
+import time
+port, n, rate, tag = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+so = connect(port, b"itest-mod-" + tag.encode(), nodelay=True)
+t0 = time.monotonic()
+for i in range(n):
+    due = t0 + i / rate
+    while time.monotonic() < due:
+        pass  # a busy wait: a sleep of 250 us would be far too coarse to spread the stream
+    so.sendall(publish0(s(("mod/r1/%s-%d/temperature" % (tag, i % 50)).encode()), b"%d.5" % (i % 30)))
+so.sendall(b"\xe0\x00")
+so.close()
+PYEOF
+}
+# stat FIELD: the last coldchaind_mqtt FIELD (the broker's line, not a subscription's)
+stat() { grep '^coldchaind_mqtt,' "$OUT" 2>/dev/null | grep -v 'subscription=' | tail -n 1 | grep -o "[, ]$1=[0-9]*" | grep -o '[0-9]*$'; }
+stored() { grep -c '^temperature,.*sensor=' "$OUT" 2>/dev/null; }
+
+N=12000
+publish "$N" 4000 busy || fail "the busy publisher failed"
+has() { [ "$(grep -c "^temperature,.*sensor=$1-" "$OUT" 2>/dev/null)" -ge "$2" ]; }
+wait_for "$N busy points" -t 60 has busy "$N" || fail "only $(stored) of $N points stored"
+expect_num "points of the busy stream stored" "$(grep -c '^temperature,.*sensor=busy-' "$OUT")" "$N"
+# the stats line written after the last busy message has it counted
+msgs_ge() { [ "$(stat messages)" -ge "$N" ] 2>/dev/null; }
+wait_for "self-metrics counting the busy stream" -t 30 msgs_ge || fail "coldchaind_mqtt.messages < $N"
+mod1=$(stat moderated) wakes1=$(stat read_wakes) msgs1=$(stat messages)
+echo "  busy stream: $msgs1 messages in $wakes1 read wake-ups, $mod1 moderated waits"
+check "moderated waits while 4,000 msg/s flow (${mod1:-none}) > 0" [ "${mod1:-0}" -gt 0 ]
+check "read wake-ups (${wakes1:-none}) fewer than messages ($msgs1): the bursts grew" [ "${wakes1:-$N}" -lt "$msgs1" ]
+
+# slow: 25 messages at 5 msg/s, then the next stats line
+publish 25 5 slow || fail "the slow publisher failed"
+wait_for "25 slow points" -t 30 has slow 25 || fail "the slow points did not arrive"
+slow_counted() { [ "$(stat messages)" -ge $((msgs1 + 25)) ] 2>/dev/null; }
+wait_for "self-metrics counting the slow stream" -t 30 slow_counted || fail "coldchaind_mqtt.messages did not grow by 25"
+mod2=$(stat moderated)
+echo "  slow stream: moderated $mod1 -> $mod2"
+expect_num "moderated waits during a 5 msg/s stream" "$((mod2 - mod1))" 0
+stop_daemon || fail "coldchaind exited non-zero"
+finish
