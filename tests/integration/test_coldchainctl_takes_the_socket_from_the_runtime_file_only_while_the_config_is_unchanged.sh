@@ -90,6 +90,7 @@ check "another configuration's runtime file under this one's name is not taken" 
 rm -f "$RF"
 
 # this configuration's daemon again, on the new socket: its runtime file leads
+mv "$DAEMON_LOG" "$T/coldchaind.1.log" # start_daemon waits for a new "started"
 start_daemon
 as_nobody status -c "$DAEMON_CONF" --json >"$T/n4.json" 2>"$T/n4.err"
 expect_eq "restarted on the new socket: nobody's status exit" "$?" 0
@@ -100,8 +101,11 @@ expect_eq "  it reached this daemon" "$(site_of "$T/n4.json")" itest
 write_inc "$T/s3/ctl.sock"
 kill -HUP "$DAEMON_PID"
 nobody_reaches() { as_nobody status -c "$DAEMON_CONF" --json >"$T/n5.json" 2>/dev/null && [ "$(site_of "$T/n5.json")" = itest ]; }
-wait_for "after the reload nobody reaches the daemon on the socket it kept" nobody_reaches &&
+if wait_for "after the reload nobody reaches the daemon on the socket it kept" nobody_reaches; then
 	pass "the runtime file follows a reload and names the socket in use"
+else
+	fail "after the reload the runtime file no longer leads to the daemon"
+fi
 check "  the runtime file names $T/s2/ctl.sock" grep -qx "socket $T/s2/ctl.sock" "$(runfiles | head -n 1)"
 
 stop_daemon 20
