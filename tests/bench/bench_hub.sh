@@ -101,6 +101,12 @@ status_runs() {
 			u * 1000 / NR, p, c * 1000 / hz / 5 }' "$T/status.cpu"
 }
 status_runs "before the load (rooms and lots, no channel yet)"
+# what coldchainctl costs before it reads a byte: a call to a missing socket
+: >"$T/start.cpu"
+for i in 1 2 3 4 5; do
+	( TIMEFORMAT='%3U %3S'; time "$CTL" status --socket "$T/none.sock" >/dev/null 2>&1 ) 2>>"$T/start.cpu"
+done
+awk '{ u += $1 + $2 } END { printf "    coldchainctl start-up alone (the libraries it links): %.0f ms CPU per call\n", u * 1000 / NR }' "$T/start.cpu"
 
 start_bg hub_gen "$T/gen.log" "$GEN" -p "$MQTT_PORT" -s "$SITES" -c "$CHANNELS" -d "$SECS" -f "$T/sent"
 GEN_PID=$LAST_PID
