@@ -119,6 +119,7 @@ static void test_an_edit_of_the_file_or_its_include_is_not_trusted(void)
 	s = runfile_lookup(conf, &why);
 	CHECK(s == NULL);
 	CHECK(why && strstr(why, "changed"));
+	free(w);
 	CHECK_INT(publish(&w), 0); /* a reload: trusted again */
 	free(s);
 	s = runfile_lookup(conf, &why);
