@@ -191,6 +191,7 @@ struct cc_conf_src {
 	char *path; /* absolute (realpath) */
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns;
+	int64_t seen_ns; /* the wall clock when it was read */
 };
 
 struct cc_config {

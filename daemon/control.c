@@ -926,6 +926,9 @@ static void control_publish(struct control *c)
 	c->runfile = written;
 	if (rc == -ENOENT)
 		log_debug("control socket %s: no run directory %s: no runtime file", c->path, runfile_dir());
+	else if (rc == -EAGAIN)
+		log_info("control socket %s: no runtime file: the configuration's times are whole seconds and it was "
+			 "edited within a second of being read (coldchainctl parses it)", c->path);
 	else if (rc < 0)
 		log_warn("control socket %s: runtime file in %s: %s (coldchainctl parses the configuration)", c->path,
 			 runfile_dir(), strerror(-rc));

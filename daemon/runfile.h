@@ -28,7 +28,9 @@ char *runfile_path(uint64_t dev, uint64_t ino);
  * the old one.  0 and *written (malloc'd: remove it with runfile_remove);
  * -ENOENT when there is no directory to publish in (without
  * $COLDCHAIND_RUNTIME_DIR, only a socket directly in the run directory is
- * published, as the packaged one is), else
+ * published, as the packaged one is); -EAGAIN when a file's mtime is a
+ * whole second no more than a second before it was read (a file system of
+ * whole-second times could hide an edit made then), else
  * -errno. */
 int runfile_write(const struct cc_config *cfg, const char *socket, uid_t uid, gid_t gid, char **written);
 

@@ -165,7 +165,8 @@ static void src_record(struct ctx *c, const char *file, const struct stat *st)
 	*s = (struct cc_conf_src){ .path = abs, .dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
 				   .size = (uint64_t)st->st_size,
 				   .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-				   .ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec };
+				   .ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+				   .seen_ns = time_now_ns() };
 }
 
 static int includes_safe(struct ctx *c, const char *file, const char *shown, const char *incdir, int depth)

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../daemon/util.h"
@@ -195,6 +196,27 @@ static void test_without_the_variable_only_a_socket_in_the_run_directory_is_publ
 	setenv(RUNFILE_ENV, run, 1);
 }
 
+/* Whole-second times (as some file systems keep them): an mtime in the
+ * second the file was read could hide an edit, so it is not vouched for. */
+static void test_whole_second_times_close_to_the_read_are_not_vouched_for(void)
+{
+	struct timespec ts[2] = { { .tv_sec = time(NULL), .tv_nsec = 0 }, { .tv_sec = time(NULL), .tv_nsec = 0 } };
+	char *w = NULL, *s;
+	const char *why = NULL;
+
+	CHECK_INT(utimensat(AT_FDCWD, inc, ts, 0), 0);
+	CHECK_INT(publish(&w), -EAGAIN);
+	CHECK(w == NULL && runfile_lookup(conf, &why) == NULL);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - 10;
+	CHECK_INT(utimensat(AT_FDCWD, inc, ts, 0), 0);
+	CHECK_INT(publish(&w), 0);
+	s = runfile_lookup(conf, &why);
+	CHECK_STR(s, sock);
+	free(s);
+	runfile_remove(w);
+	free(w);
+}
+
 int main(void)
 {
 	tl_prog = "runfile";
@@ -203,6 +225,7 @@ int main(void)
 	RUN(test_an_edit_of_the_file_or_its_include_is_not_trusted);
 	RUN(test_a_truncated_foreign_or_oversized_file_is_not_trusted);
 	RUN(test_without_the_variable_only_a_socket_in_the_run_directory_is_published);
+	RUN(test_whole_second_times_close_to_the_read_are_not_vouched_for);
 	RUN(test_a_gone_socket_is_not_given);
 	tl_rmtree(dir);
 	return TL_DONE();
