@@ -63,6 +63,14 @@ static char *runfile_text(const struct cc_config *cfg, const char *socket, size_
 	fprintf(m, MAGIC "\npid %ld\nsocket %s\n", (long)getpid(), socket);
 	for (size_t i = 0; i < cfg->nsrcs; i++) {
 		const struct cc_conf_src *s = &cfg->srcs[i];
+		/* a file system that keeps whole seconds cannot tell an edit in
+		 * the second it was read from no edit: not vouched for */
+		if (s->mtime_ns % 1000000000 == 0 && s->mtime_ns / 1000000000 + 1 >= s->seen_ns / 1000000000) {
+			fclose(m);
+			free(text);
+			*len = 0;
+			return NULL;
+		}
 		fprintf(m, "src %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %s\n", s->dev, s->ino,
 			s->size, s->mtime_ns, s->ctime_ns, s->path);
 	}
@@ -116,7 +124,11 @@ int runfile_write(const struct cc_config *cfg, const char *socket, uid_t uid, gi
 		return -ENOENT;
 	path = runfile_path(cfg->srcs[0].dev, cfg->srcs[0].ino);
 	tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	if (!(text = runfile_text(cfg, socket, &len)) || len > RUNFILE_MAX_BYTES) {
+	if (!(text = runfile_text(cfg, socket, &len))) {
+		rc = -EAGAIN; /* a file edited within a second of being read, on whole-second times */
+		goto out;
+	}
+	if (len > RUNFILE_MAX_BYTES) {
 		rc = -EFBIG;
 		goto out;
 	}
