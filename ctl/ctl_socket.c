@@ -28,6 +28,7 @@
 #include "ctl_opts.h"
 
 #include "../daemon/paths.h"
+#include "../daemon/runfile.h"
 #define DEFAULT_CONF CC_CONF_FILE
 /* Without a readable configuration: the packaged one's socket (under
  * systemd's RuntimeDirectory=), else the built-in default beside the state
@@ -226,12 +227,16 @@ static const char *socket_path(const struct opts *o, char **owned)
 {
 	struct cc_config *cfg = NULL;
 	struct cc_errors e = { 0 };
-	const char *conf = o->conf ? o->conf : DEFAULT_CONF;
+	const char *conf = o->conf ? o->conf : DEFAULT_CONF, *why;
 	int rc;
 
 	*owned = NULL;
 	if (o->sock)
 		return o->sock;
+	/* the daemon's own word, while every file of conf is as it read them:
+	 * no parse (a hub's configuration is megabytes) */
+	if ((*owned = runfile_lookup(conf, &why)))
+		return *owned;
 	if (!o->conf && access(conf, R_OK) != 0)
 		return default_socket();
 	/* two keys, not the whole file: a hub's configuration is megabytes */

@@ -184,8 +184,20 @@ struct cc_web_conf {
 	int line;
 };
 
+/* A file the configuration was read from (the main file, then each
+ * @include), as fstat saw it before libconfig read it: the runtime file's
+ * proof that coldchainctl may skip the parse (daemon/runfile.h). */
+struct cc_conf_src {
+	char *path; /* absolute (realpath) */
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+	int64_t seen_ns; /* the wall clock when it was read */
+};
+
 struct cc_config {
 	char *file;      /* the path it was loaded from */
+	struct cc_conf_src *srcs; /* config_load of a file: srcs[0] is file */
+	size_t nsrcs;
 	char *site;
 	char *state_dir;
 	char *template_dir; /* default: "devices" next to the config file */

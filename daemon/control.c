@@ -26,6 +26,7 @@
 #include "../codec/payload.h"
 #include "engine.h"
 #include "log.h"
+#include "runfile.h"
 #include "util.h"
 
 #define OUT_MAX CONTROL_MAX_REPLY /* replies a client has not read: past it, it is dropped */
@@ -56,6 +57,9 @@ struct control {
 	int reload_wanted;
 	int64_t start_ms;
 	struct log_rl evict_rl, refuse_rl; /* a flood of connections is one line a minute */
+	char *runfile;   /* the runtime file written for cfg (runfile.h), NULL: none */
+	uid_t owner_uid; /* the socket's owner and group: the runtime file's too */
+	gid_t gid;
 };
 
 #define FULL_LOG_MS 60000
@@ -907,6 +911,31 @@ fail:
 	return -err;
 }
 
+/* The runtime file for c->cfg naming the socket c listens on (which a
+ * reload does not move: control.socket needs a restart), so coldchainctl
+ * finds it without parsing.  The previous one goes when the configuration
+ * is now another file.  A failure costs coldchainctl only its parse. */
+static void control_publish(struct control *c)
+{
+	char *written = NULL;
+	int rc = runfile_write(c->cfg, c->path, c->owner_uid, c->gid, &written);
+
+	if (c->runfile && (!written || strcmp(c->runfile, written) != 0))
+		runfile_remove(c->runfile);
+	free(c->runfile);
+	c->runfile = written;
+	if (rc == -ENOENT)
+		log_debug("control socket %s: no run directory %s: no runtime file", c->path, runfile_dir());
+	else if (rc == -EAGAIN)
+		log_info("control socket %s: no runtime file: the configuration's times are whole seconds and it was "
+			 "edited within a second of being read (coldchainctl parses it)", c->path);
+	else if (rc < 0)
+		log_warn("control socket %s: runtime file in %s: %s (coldchainctl parses the configuration)", c->path,
+			 runfile_dir(), strerror(-rc));
+	else
+		log_debug("control socket %s: runtime file %s", c->path, written);
+}
+
 struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 {
 	const char *path = cfg->control.socket;
@@ -942,8 +971,11 @@ struct control *control_open(const struct cc_config *cfg, uid_t owner_uid)
 	c->path = xstrdup(path);
 	c->cfg = cfg;
 	c->start_ms = time_mono_ms();
+	c->owner_uid = owner_uid;
+	c->gid = gid;
 	log_info("control socket %s: listening (mode 0660%s%s)", path, cfg->control.group ? ", group " : "",
 		 cfg->control.group ? cfg->control.group : "");
+	control_publish(c);
 	return c;
 fail:
 	errno = -fd;
@@ -971,14 +1003,20 @@ void control_close(struct control *c)
 		client_free(c, i);
 	close(c->fd);
 	unlink(c->path);
+	runfile_remove(c->runfile);
+	free(c->runfile);
 	free(c->path);
 	free(c);
 }
 
 void control_set_config(struct control *c, const struct cc_config *cfg)
 {
-	if (c)
+	if (!c)
+		return;
+	if (cfg != c->cfg) {
 		c->cfg = cfg;
+		control_publish(c);
+	}
 }
 
 void control_set_engine(struct control *c, struct engine *e)

@@ -184,6 +184,7 @@ struct ctx {
 	/* what includes_safe has seen, against the CONFIG_MAX_* bounds */
 	uint64_t bytes;
 	int includes, over;
+	int record_srcs; /* includes_safe appends each file it opens to cfg->srcs */
 	/* schema_apply() on a profile's group (produce or process profile):
 	 * numbers may carry a grade, and every number set is appended to
 	 * *gparams (*gnparams of them) under ggroup, list element gindex */

@@ -150,6 +150,25 @@ void check_readable(struct ctx *c, const char *file, const config_setting_t *s, 
  * parsing is safe.  (A commented-out @include in a block comment is
  * checked too: harmless unless it names a directory.)
  */
+/* Appends file, as st shows it before libconfig reads it, to cfg->srcs
+ * (an edit after this changes its times: the runtime file no longer
+ * matches, never the other way round). */
+static void src_record(struct ctx *c, const char *file, const struct stat *st)
+{
+	char *abs = realpath(file, NULL);
+	struct cc_conf_src *s;
+
+	if (!abs)
+		return;
+	c->cfg->srcs = xrealloc(c->cfg->srcs, (c->cfg->nsrcs + 1) * sizeof(*c->cfg->srcs));
+	s = &c->cfg->srcs[c->cfg->nsrcs++];
+	*s = (struct cc_conf_src){ .path = abs, .dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
+				   .size = (uint64_t)st->st_size,
+				   .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+				   .ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec,
+				   .seen_ns = time_now_ns() };
+}
+
 static int includes_safe(struct ctx *c, const char *file, const char *shown, const char *incdir, int depth)
 {
 	FILE *f;
@@ -163,6 +182,8 @@ static int includes_safe(struct ctx *c, const char *file, const char *shown, con
 	f = c->text && file == c->cfg->file ? fmemopen((void *)c->text, strlen(c->text), "r") : fopen(file, "r");
 	if (!f)
 		return 0; /* libconfig reports it */
+	if (c->record_srcs && fstat(fileno(f), &fst) == 0)
+		src_record(c, file, &fst);
 	if (fstat(fileno(f), &fst) == 0 && S_ISREG(fst.st_mode) &&
 	    (c->bytes += (uint64_t)fst.st_size) > CONFIG_MAX_BYTES) {
 		err_file(c, shown, 1, "the configuration files add up to more than %u MiB (CONFIG_MAX_BYTES): refused",
@@ -396,6 +417,7 @@ static void load_file(struct ctx *c, const char *path, const char *text)
 {
 	struct stat st;
 	config_t lc;
+	int rc;
 
 	if (!text && stat(path, &st) < 0) {
 		err_file(c, path, 1, "cannot read: %s", strerror(errno));
@@ -407,7 +429,10 @@ static void load_file(struct ctx *c, const char *path, const char *text)
 	}
 	config_init(&lc);
 	config_set_include_dir(&lc, c->dir);
-	if (includes_safe(c, c->cfg->file, path, c->dir, 0) < 0) {
+	c->record_srcs = !text;
+	rc = includes_safe(c, c->cfg->file, path, c->dir, 0);
+	c->record_srcs = 0;
+	if (rc < 0) {
 		/* reported */
 	} else if (!(text ? config_read_string(&lc, text) : config_read_file(&lc, path))) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)

@@ -203,6 +203,9 @@ void config_free(struct cc_config *cfg)
 	free_lines(cfg);
 	free_web(cfg);
 	free(cfg->timezone);
+	for (size_t i = 0; i < cfg->nsrcs; i++)
+		free(cfg->srcs[i].path);
+	free(cfg->srcs);
 	free(cfg->file);
 	free(cfg->site);
 	free(cfg->state_dir);
