@@ -85,6 +85,7 @@ struct output {
 	struct chunk *head, *tail;
 	size_t lines, bytes;
 	unsigned gen; /* bumped by each journal append (notify) */
+	unsigned gen_wait; /* gen when the sender last went to wait */
 	int caught_up; /* the last read found nothing more in the journal */
 	int behind;    /* a backlog: batches grow (batch_limit) */
 	uint64_t commit_lsn, commit_seq;
@@ -299,8 +300,12 @@ static void on_journal(void *arg, enum journal_type type)
 	 * output wakes at once for an event, and for readings (which it only
 	 * skips) every 64th append, so its position still moves on and frees
 	 * the journal: woken per append, it took a context switch per MQTT
-	 * burst from the cores the alarm path needs (issue 18). */
-	if (type == JOURNAL_EVENT || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)))
+	 * burst from the cores the alarm path needs (issue 18).  A sender
+	 * holding part of a batch also wakes once the appends since it went
+	 * to wait (each at least one line) may complete that batch: without
+	 * this it slept until its flush timer with a full batch to send. */
+	if (type == JOURNAL_EVENT || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)) ||
+	    (!is_event_kind(o) && o->lines + (o->gen - o->gen_wait) == (size_t)o->batch))
 		pthread_cond_signal(&o->cv);
 	pthread_mutex_unlock(&o->mu);
 }
@@ -564,6 +569,7 @@ static void *sender_main(void *arg)
 				until = o->deadline_ms;
 			if (o->ops->tick && !o->stopping && until > o->next_tick)
 				until = o->next_tick; /* the tick's wake-up */
+			o->gen_wait = o->gen;
 			o->clock.wait(o->clock.arg, &o->cv, &o->mu, until);
 			continue;
 		}

@@ -446,6 +446,26 @@ static void test_an_alert_output_wakes_at_once_for_an_event_not_for_each_reading
 	output_free(o);
 }
 
+/* A sender holding part of a batch, waiting for more until its flush time,
+ * wakes when the appends since it went to wait may complete the batch: it
+ * slept until the flush timer (a minute here) with a full batch to send
+ * (a lost wake-up: on_journal woke it only every 64th append). */
+static void test_the_append_that_completes_a_batch_wakes_a_sender_holding_part_of_it(void)
+{
+	struct output *o;
+
+	fclock.hold = 1; /* finite waits block until woken */
+	o = fake_output(&lines_ops, 3, 60000, 60000);
+	append(JOURNAL_LINES, "m v=1 1\nm v=2 2\n");
+	CHECK(wait_sender_blocked(0)); /* holding 2 lines until T0 + 60 s */
+	CHECK_INT(fbe.attempts, 0);
+	append(JOURNAL_LINES, "m v=3 3\n");
+	CHECK(wait_sender_blocked(1));
+	CHECK_INT(fbe.attempts, 1);
+	CHECK_INT(fbe.at[0], T0); /* at once, not at the flush time */
+	output_free(o);
+}
+
 int main(void)
 {
 	pthread_condattr_t ca;
@@ -464,5 +484,6 @@ int main(void)
 	RUNF(test_stop_retries_until_its_deadline_then_keeps_the_batch);
 	RUNF(test_an_idle_output_with_a_tick_is_called_every_second);
 	RUNF(test_an_alert_output_wakes_at_once_for_an_event_not_for_each_reading);
+	RUNF(test_the_append_that_completes_a_batch_wakes_a_sender_holding_part_of_it);
 	return TL_DONE();
 }
