@@ -123,11 +123,11 @@ struct conftab {
 static size_t conf_hash(const struct alarm_conf *c)
 {
 	const unsigned char *p = (const unsigned char *)c;
-	size_t h = 14695981039346656037u;
+	uint64_t h = 14695981039346656037u; /* FNV-1a, 64-bit on every target (armhf: 32-bit size_t) */
 
 	for (size_t i = 0; i < sizeof(*c); i++)
 		h = (h ^ p[i]) * 1099511628211u;
-	return h;
+	return (size_t)(h ^ (h >> 32));
 }
 
 static void conftab_grow(struct conftab *t)
