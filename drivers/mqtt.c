@@ -72,9 +72,10 @@ static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t
 
 	/* every sample's channel is one of ours (mqtt_decode.c's chan_intern) */
 	for (size_t i = 0; i < n; i++) {
-		const struct chan *x = (const struct chan *)smp[i].ch;
+		char series[CHAN_SERIES_MAX];
+		size_t sn = mqtt_chan_series((const struct chan *)smp[i].ch, series);
 
-		pipeline_encode_with_series(&c->batch, x->series_len ? x->key + x->series_off : NULL, x->series_len, &smp[i]);
+		pipeline_encode_with_series(&c->batch, sn ? series : NULL, sn, &smp[i]);
 	}
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
@@ -199,7 +200,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	c->pend_messages++;
 	e = mqtt_cache_find(c, msg->topic, tlen, vals, lens);
 	if (e) {
-		handle(c, e->s, msg->topic, vals, lens, e->slot, p, n, msg->qos);
+		handle(c, &c->subs[e->sub], msg->topic, vals, lens, e->slot, p, n, msg->qos);
 		return;
 	}
 	for (size_t i = 0; i < c->nsubs; i++)
