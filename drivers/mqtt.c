@@ -40,6 +40,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
@@ -975,6 +976,10 @@ void mqtt_stop(struct mqtt_client *c)
 		pthread_join(c->thr, NULL);
 	}
 	client_free(c);
+	/* the channels and topic cache (~20 MB at a hub) were the loop
+	 * thread's arena: back to the system now, before a reload saves the
+	 * engine's state in the main one (the reload's peak, issue 18) */
+	malloc_trim(0);
 }
 
 int mqtt_connected(struct mqtt_client *c)
