@@ -40,6 +40,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
@@ -72,9 +73,10 @@ static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t
 
 	/* every sample's channel is one of ours (mqtt_decode.c's chan_intern) */
 	for (size_t i = 0; i < n; i++) {
-		const struct chan *x = (const struct chan *)smp[i].ch;
+		char series[CHAN_SERIES_MAX];
+		size_t sn = mqtt_chan_series((const struct chan *)smp[i].ch, series);
 
-		pipeline_encode_with_series(&c->batch, x->series_len ? x->key + x->series_off : NULL, x->series_len, &smp[i]);
+		pipeline_encode_with_series(&c->batch, sn ? series : NULL, sn, &smp[i]);
 	}
 	if (c->bn + n > c->bcap) {
 		c->bcap = c->bn + n > 2 * c->bcap ? c->bn + n : 2 * c->bcap;
@@ -199,7 +201,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	c->pend_messages++;
 	e = mqtt_cache_find(c, msg->topic, tlen, vals, lens);
 	if (e) {
-		handle(c, e->s, msg->topic, vals, lens, e->slot, p, n, msg->qos);
+		handle(c, &c->subs[e->sub], msg->topic, vals, lens, e->slot, p, n, msg->qos);
 		return;
 	}
 	for (size_t i = 0; i < c->nsubs; i++)
@@ -974,6 +976,10 @@ void mqtt_stop(struct mqtt_client *c)
 		pthread_join(c->thr, NULL);
 	}
 	client_free(c);
+	/* the channels and topic cache (~20 MB at a hub) were the loop
+	 * thread's arena: back to the system now, before a reload saves the
+	 * engine's state in the main one (the reload's peak, issue 18) */
+	malloc_trim(0);
 }
 
 int mqtt_connected(struct mqtt_client *c)

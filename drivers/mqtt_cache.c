@@ -81,22 +81,21 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 	size_t nslots = slots_of(s);
 	struct tcache *e;
 
-	/* offsets and lengths in 16 bits, CACHE_NOCAP never one of them */
-	if (c->ncache >= (size_t)c->conf->max_channels || tlen >= CACHE_NOCAP)
+	/* offsets and lengths in 8 bits, CACHE_NOCAP never one of them */
+	if (c->ncache >= (size_t)c->conf->max_channels || tlen >= CACHE_NOCAP || nslots > UINT16_MAX ||
+	    (size_t)(s - c->subs) > UINT16_MAX)
 		return NULL;
-	if (c->ncache + 1 > c->ctabsize / 2)
+	if (c->ncache + 1 > c->ctabsize) /* chains of ~1 on average: 8 bytes a topic */
 		cache_grow(c);
-	if (nslots > UINT16_MAX)
-		return NULL;
 	e = xcalloc(1, sizeof(*e) + nslots * sizeof(e->slot[0]) + tlen + 1);
 	e->nslots = (uint16_t)nslots;
 	memcpy(TCACHE_TOPIC(e), topic, tlen);
-	e->tlen = (uint16_t)tlen;
+	e->tlen = (uint8_t)tlen;
 	e->hash = topic_hash(topic, tlen);
-	e->s = s;
+	e->sub = (uint16_t)(s - c->subs);
 	for (int i = 0; i < TOPIC_CAP_N; i++) {
-		e->len[i] = vals[i] ? (uint16_t)lens[i] : CACHE_NOCAP;
-		e->off[i] = vals[i] ? (uint16_t)(vals[i] - topic) : 0;
+		e->len[i] = vals[i] ? (uint8_t)lens[i] : CACHE_NOCAP;
+		e->off[i] = vals[i] ? (uint8_t)(vals[i] - topic) : 0;
 	}
 	e->next = c->ctab[e->hash & (c->ctabsize - 1)];
 	c->ctab[e->hash & (c->ctabsize - 1)] = e;

@@ -57,8 +57,9 @@ static uint32_t hash32(const char *p, size_t n, uint64_t h)
 }
 
 /* s's copy in the table, NULL if none; add: created if none.  They live
- * until mqtt_decode_chans_free; only a new channel adds (so at most five
- * per channel, bounded by max_channels). */
+ * until mqtt_decode_chans_free; only a new channel adds (so at most seven
+ * per channel: five parts and its series' prefix and suffix, bounded by
+ * max_channels). */
 static const char *str_intern(struct mqtt_client *c, const char *s, int add)
 {
 	size_t n = strlen(s);
@@ -118,32 +119,79 @@ static uint32_t chan_hash(const char *const p[6])
 	return hash32(p[2], strlen(p[2]), h);
 }
 
-/* A new channel of the parts p (hash h): one block with its sensor, its id
- * (sensor/channel) and its series key. */
-static struct chan *chan_new(const char *const p[6], uint32_t h)
+/* Splits the series key f of a channel whose sensor is sensor into the
+ * prefix up to ",sensor=", the escaped sensor (*esc, *elen: in e) and the
+ * suffix after it (in sfx); 0, or -1 when f is not that (no fast path). */
+static int series_split(const struct lp_buf *f, const char *sensor, struct lp_buf *e, struct lp_buf *sfx,
+			const struct cc_channel *probe, size_t *plen)
 {
-	size_t sl = strlen(p[2]) + 1, idlen = sl + strlen(p[3]) + 1, slen = 0;
+	const struct lp_tag st = { "sensor", sensor }, tt[2] = { { "site", probe->site }, { "unit", probe->unit } };
+	size_t el, sl;
+
+	if (lp_encode_series(e, "x", &st, 1) != 0 || lp_encode_series(sfx, "x", tt, 2) != 0)
+		return -1;
+	el = e->len - 9; /* "x,sensor=" */
+	sl = sfx->len - 1;
+	if (f->len < 8 + el + sl || memcmp(f->data + f->len - sl, sfx->data + 1, sl) != 0 ||
+	    memcmp(f->data + f->len - sl - el, e->data + 9, el) != 0 ||
+	    memcmp(f->data + f->len - sl - el - 8, ",sensor=", 8) != 0)
+		return -1;
+	*plen = f->len - sl - el;
+	return 0;
+}
+
+/* The series parts of ch (its key holds the sensor and id; room for the
+ * escaped sensor after them when it differs): interned prefix and suffix. */
+static void chan_series(struct mqtt_client *c, struct chan *ch, const struct lp_buf *f, const struct lp_buf *e,
+			const struct lp_buf *sfx, size_t plen, size_t at)
+{
+	size_t el = e->len - 9, sl = sfx->len - 1;
+
+	f->data[plen] = '\0';
+	ch->sp = str_intern(c, f->data, 1);
+	ch->ss = str_intern(c, sfx->data + 1, 1);
+	ch->splen = (uint8_t)plen;
+	ch->sslen = (uint8_t)sl;
+	ch->smlen = (uint8_t)el;
+	if (el != strlen(ch->key) || memcmp(e->data + 9, ch->key, el) != 0) {
+		memcpy(ch->key + at, e->data + 9, el);
+		ch->smoff = (uint8_t)at;
+	}
+}
+
+/* A new channel of the parts p (hash h): one block with its sensor, its id
+ * (sensor/channel) and, when escaping changes it, the escaped sensor. */
+static struct chan *chan_new(struct mqtt_client *c, const char *const p[6], uint32_t h)
+{
+	size_t sl = strlen(p[2]) + 1, idlen = sl + strlen(p[3]) + 1, plen = 0, extra = 0;
 	struct cc_channel probe = { .site = p[0], .room = p[1], .sensor = p[2], .name = p[3], .quantity = p[4],
 				    .unit = p[5], .id = "" };
-	struct lp_buf sb;
+	struct lp_buf f, e, sfx;
 	struct chan *ch;
+	int fast;
 
-	lp_buf_init(&sb);
-	if (pipeline_encode_series(&sb, &probe) == 0 && sl + idlen + sb.len <= UINT16_MAX)
-		slen = sb.len;
-	ch = xcalloc(1, sizeof(*ch) + sl + idlen + slen + 1);
+	lp_buf_init(&f);
+	lp_buf_init(&e);
+	lp_buf_init(&sfx);
+	fast = pipeline_encode_series(&f, &probe) == 0 && series_split(&f, p[2], &e, &sfx, &probe, &plen) == 0 &&
+	       plen <= UINT8_MAX && e.len - 9 <= UINT8_MAX && sfx.len - 1 <= UINT8_MAX;
+	if (fast && (e.len - 9 != sl - 1 || memcmp(e.data + 9, p[2], sl - 1) != 0)) {
+		extra = e.len - 9; /* the escaped sensor differs: its own copy, at key + sl + idlen */
+		fast = sl + idlen <= UINT8_MAX;
+		extra = fast ? extra : 0;
+	}
+	ch = xcalloc(1, sizeof(*ch) + sl + idlen + extra);
 	ch->hash = h;
 	memcpy(ch->key, p[2], sl);
 	snprintf(ch->key + sl, idlen, "%s/%s", p[2], p[3]);
 	ch->ch = probe;
 	ch->ch.sensor = ch->key;
 	ch->ch.id = ch->key + sl;
-	if (slen) {
-		memcpy(ch->key + sl + idlen, sb.data, slen);
-		ch->series_off = (uint16_t)(sl + idlen);
-		ch->series_len = (uint16_t)slen;
-	}
-	lp_buf_free(&sb);
+	if (fast)
+		chan_series(c, ch, &f, &e, &sfx, plen, sl + idlen);
+	lp_buf_free(&f);
+	lp_buf_free(&e);
+	lp_buf_free(&sfx);
 	return ch;
 }
 
@@ -179,9 +227,9 @@ static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *s
 		return NULL;
 	chan_parts(c, parts, p, 1);
 	h = chan_hash(p);
-	if (c->nchan + 1 > c->tabsize / 2)
+	if (c->nchan + 1 > c->tabsize) /* chains of ~1 on average: 8 bytes a channel */
 		chans_grow(c);
-	ch = chan_new(p, h);
+	ch = chan_new(c, p, h);
 	ch->next = c->tab[h & (c->tabsize - 1)];
 	c->tab[h & (c->tabsize - 1)] = ch;
 	c->nchan++;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mqtt.h"
 #include "../codec/lineproto.h"
@@ -53,18 +54,38 @@ struct msub {
 /* One allocation per channel (issue 18 target 2: 100,000 of them at a hub):
  * its site, room, channel name, quantity and unit point into the client's
  * string table (str_intern: a hub has 2,000 sites and a handful of the
- * others), its sensor, id and series key are inline. */
+ * others), its sensor and id are inline.  Its line protocol series key
+ * (pipeline_encode_series), escaped once rather than for every sample, is
+ * three parts: the prefix up to ",sensor=" and the suffix after the sensor
+ * (",site=..,unit=..") in the string table too (shared by a room's and a
+ * site's channels), the escaped sensor between them (the sensor itself
+ * when escaping leaves it as it is, at key + 0).  sp NULL: not encodable
+ * (the slow path). */
 struct chan {
 	struct cc_channel ch; /* first: a sample's ch is its struct chan */
 	struct chan *next;
+	const char *sp, *ss; /* the series' prefix and suffix (interned) */
 	uint32_t hash;
-	/* the line protocol series key of its samples (pipeline_encode_series),
-	 * escaped once rather than for every sample, at key + series_off;
-	 * series_len 0: not encodable */
-	uint16_t series_off, series_len;
-	char key[]; /* sensor\0, the id (sensor/channel)\0, the series */
+	/* lengths (a part over 255 bytes: no fast path), and the middle at
+	 * key + smoff: 88 bytes before the key, a hub's channel 128 with it */
+	uint8_t splen, sslen, smoff, smlen;
+	char key[]; /* sensor\0, the id (sensor/channel)\0[, the escaped sensor] */
 };
+/* the longest series key of the fast path (mqtt_chan_series) */
+#define CHAN_SERIES_MAX (3 * UINT8_MAX)
+/* Writes x's series key to buf (CHAN_SERIES_MAX bytes); its length, 0 when
+ * x has none (then pipeline_encode_with_series takes the slow path). */
+static inline size_t mqtt_chan_series(const struct chan *x, char *buf)
+{
+	if (!x->sp)
+		return 0;
+	memcpy(buf, x->sp, x->splen);
+	memcpy(buf + x->splen, x->key + x->smoff, x->smlen);
+	memcpy(buf + x->splen + x->smlen, x->ss, x->sslen);
+	return (size_t)x->splen + x->smlen + x->sslen;
+}
 _Static_assert(offsetof(struct chan, ch) == 0, "a sample's channel is its struct chan");
+_Static_assert(sizeof(struct chan) <= 88 || sizeof(void *) != 8, "struct chan grew: 100,000 of them at a hub");
 
 struct mqtt_client {
 	const struct cc_mqtt_conf *conf;
@@ -128,21 +149,24 @@ struct mqtt_client {
 
 /* --- the topic cache (mqtt_cache.c) ----------------------------------------- */
 
-#define CACHE_NOCAP UINT16_MAX
+#define CACHE_NOCAP UINT8_MAX
 /* One allocation per topic: the entry, its slots, then its topic (the only
- * copy of it). */
+ * copy of it); 32 bytes before the slots.  Topics of 255 bytes and more are
+ * not cached (they take the slow path). */
 struct tcache {
 	struct tcache *next;
-	struct msub *s; /* the first subscription the topic matches */
 	uint32_t hash;
-	uint16_t tlen, nslots;
-	uint16_t off[TOPIC_CAP_N];
-	uint16_t len[TOPIC_CAP_N]; /* CACHE_NOCAP: not captured */
+	uint16_t sub; /* the first subscription the topic matches: c->subs[sub] */
+	uint16_t nslots;
+	uint8_t tlen;
+	uint8_t off[TOPIC_CAP_N];
+	uint8_t len[TOPIC_CAP_N]; /* CACHE_NOCAP: not captured */
 	/* the channel of each JSON field (or of the number), NULL until a sample
 	 * went there: it depends only on the topic and the subscription; the
 	 * topic follows the nslots slots */
 	const struct cc_channel *slot[];
 };
+_Static_assert(offsetof(struct tcache, slot) <= 32 || sizeof(void *) != 8, "struct tcache grew");
 #define TCACHE_TOPIC(e) ((char *)((e)->slot + (e)->nslots))
 
 /* The entry of this exact topic, with vals/lens pointing into topic as
