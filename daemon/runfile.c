@@ -163,8 +163,12 @@ void runfile_remove(const char *written)
 }
 
 /* The file at path, NUL-terminated, when it is a regular file of at most
- * RUNFILE_MAX_BYTES; else NULL. */
-static char *read_small(const char *path)
+ * RUNFILE_MAX_BYTES that only its owner may write, owned by root or by the
+ * owner of its directory (which only that owner may write): another local
+ * user must not plant a file leading coldchainctl to a socket of theirs
+ * (COLDCHAIND_RUNTIME_DIR may name a shared directory).  Else NULL, with
+ * *untrusted set when the file is there but fails the ownership rule. */
+static char *read_small(const char *path, const struct stat *dst, int *untrusted)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -175,6 +179,11 @@ static char *read_small(const char *path)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)RUNFILE_MAX_BYTES)
 		goto fail;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) || (dst->st_mode & (S_IWGRP | S_IWOTH)) ||
+	    (st.st_uid != 0 && st.st_uid != dst->st_uid)) {
+		*untrusted = 1;
+		goto fail;
+	}
 	buf = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
@@ -249,16 +258,20 @@ static char *runfile_check(char *text, const struct stat *cst, const char *abs, 
 
 char *runfile_lookup(const char *conf, const char **why)
 {
-	struct stat cst, sst;
+	struct stat cst, sst, dst;
 	char *path = NULL, *text = NULL, *abs = NULL, *sock = NULL;
+	int untrusted = 0;
 
 	*why = "the configuration file cannot be found";
 	if (stat(conf, &cst) < 0 || !(abs = realpath(conf, NULL)))
 		return NULL;
 	path = runfile_path((uint64_t)cst.st_dev, (uint64_t)cst.st_ino);
 	*why = "no runtime file for it";
-	if (!(text = read_small(path)))
+	if (stat(runfile_dir(), &dst) < 0 || !(text = read_small(path, &dst, &untrusted))) {
+		if (untrusted)
+			*why = "the runtime file or its directory may be written by another user: not trusted";
 		goto out;
+	}
 	sock = runfile_check(text, &cst, abs, why);
 	if (sock && (lstat(sock, &sst) < 0 || !S_ISSOCK(sst.st_mode))) {
 		*why = "the socket the runtime file names is gone";

@@ -107,6 +107,32 @@ static void test_an_unchanged_configuration_gives_the_published_socket_mode_0640
 	free(w);
 }
 
+/* Another local user must not plant a runtime file leading coldchainctl to
+ * a socket of theirs: a file or directory others may write is not trusted. */
+static void test_a_runtime_file_others_may_write_is_not_trusted(void)
+{
+	char *w = NULL, *s;
+	const char *why = NULL;
+
+	CHECK_INT(publish(&w), 0);
+	CHECK(w && chmod(w, 0662) == 0);
+	s = runfile_lookup(conf, &why);
+	CHECK(s == NULL);
+	CHECK_STR(why, "the runtime file or its directory may be written by another user: not trusted");
+	free(s);
+	CHECK(chmod(w, 0640) == 0 && chmod(run, 01777) == 0); /* a shared directory, as /tmp */
+	s = runfile_lookup(conf, &why);
+	CHECK(s == NULL);
+	CHECK_STR(why, "the runtime file or its directory may be written by another user: not trusted");
+	free(s);
+	CHECK(chmod(run, 0755) == 0);
+	s = runfile_lookup(conf, &why);
+	CHECK_STR(s, sock);
+	free(s);
+	runfile_remove(w);
+	free(w);
+}
+
 static void test_an_edit_of_the_file_or_its_include_is_not_trusted(void)
 {
 	char *w = NULL, *s, *text;
@@ -223,6 +249,7 @@ int main(void)
 	setup();
 	RUN(test_an_unchanged_configuration_gives_the_published_socket_mode_0640);
 	RUN(test_an_edit_of_the_file_or_its_include_is_not_trusted);
+	RUN(test_a_runtime_file_others_may_write_is_not_trusted);
 	RUN(test_a_truncated_foreign_or_oversized_file_is_not_trusted);
 	RUN(test_without_the_variable_only_a_socket_in_the_run_directory_is_published);
 	RUN(test_whole_second_times_close_to_the_read_are_not_vouched_for);
