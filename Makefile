@@ -51,7 +51,7 @@ PATH_DEFS  = -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -DCC_LOCALSTATEDIR=\"$(LOCALSTATE
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DCC_VERSION=\"$(VERSION)\" $(PATH_DEFS) -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
 
-LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c report/*.c))
+LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c report/*.c util/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o $(BUILD)/gen/web_assets.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))

@@ -43,6 +43,7 @@
 #include "../daemon/log.h"
 #include "../daemon/pipeline.h"
 #include "../daemon/util.h"
+#include "../util/hash.h"
 #include "../codec/modbus_plan.h"
 #include "../codec/regdecode.h"
 
@@ -788,9 +789,7 @@ static struct mb_bus *bus_new(const struct cc_bus_conf *conf, const char *site)
 		b->cycle_ms = min64(b->cycle_ms, dev_interval(&b->devs[i]));
 	if (b->cycle_ms == INT64_MAX)
 		b->cycle_ms = 1000;
-	b->rng = 0x9e3779b97f4a7c15ULL;
-	for (const char *p = conf->name; p && *p; p++)
-		b->rng = (b->rng ^ (unsigned char)*p) * 0x100000001b3ULL;
+	b->rng = fnv1a64_add_str(0x9e3779b97f4a7c15ULL, conf->name ? conf->name : "");
 	if (!b->rng)
 		b->rng = 1;
 	return b;

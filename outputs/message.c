@@ -10,6 +10,7 @@
 
 #include "../daemon/i18n.h"
 #include "../daemon/util.h"
+#include "../util/hash.h"
 #include "route.h"
 
 
@@ -238,11 +239,11 @@ void message_render_unknown_id(const struct message_ctx *c, const char *id, stru
 
 void message_short_id(const char *alarm_id, int len, char out[8])
 {
-	uint32_t h = 2166136261u;
+	/* 32-bit FNV-1a: people reply with these ids and held messages carry
+	 * them across restarts, so the value must never change. */
+	uint32_t h = fnv1a32_str(alarm_id);
 	char hex[9];
 
-	for (const unsigned char *p = (const unsigned char *)alarm_id; *p; p++)
-		h = (h ^ *p) * 16777619u;
 	snprintf(hex, sizeof(hex), "%08x", h);
 	if (len < 4)
 		len = 4;

@@ -12,6 +12,7 @@
 #include "../daemon/channels_conf.h"
 #include "../daemon/log.h"
 #include "../daemon/util.h"
+#include "../util/hash.h"
 #include "modem.h"
 
 #include <errno.h>
@@ -197,15 +198,10 @@ static enum transport_status classify(const struct modem_reply *r)
 	}
 }
 
-static uint64_t fnv1a(const char *a, const char *b)
+/* a and b, apart (0xFF is in no UTF-8 text); in memory only. */
+static uint64_t resume_key(const char *a, const char *b)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *a; a++)
-		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
-	h = (h ^ 0xFF) * 1099511628211ULL;
-	for (; *b; b++)
-		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
-	return h;
+	return fnv1a64_add_str(fnv1a64_byte(fnv1a64_str(a), 0xFF), b);
 }
 
 static const char *io_error(int rc)
@@ -282,7 +278,7 @@ static void sms_send(void *tv, const char *address, const struct transport_msg *
 		r->retry_after_ms = t->next_open_ms - time_mono_ms();
 		goto out;
 	}
-	h = fnv1a(address, m->text);
+	h = resume_key(address, m->text);
 	if (t->resume_addr && strcmp(t->resume_addr, address) == 0 && t->resume_hash == h)
 		k = t->resume_part; /* the parts before it reached the network already */
 	if (!(mr = malloc(sizeof *mr))) {

@@ -23,6 +23,7 @@
 #include "../daemon/log.h"
 #include "../daemon/state.h"
 #include "../daemon/util.h"
+#include "../util/hash.h"
 #include "backend.h"
 #include "http.h"
 
@@ -48,15 +49,6 @@ struct telegram {
 	int auth_failed;
 	struct log_rl rl_poll;
 };
-
-static uint64_t text_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 /* Bytes of the next part of s (len bytes left): the whole rest when it fits
  * in TG_MAX_UNITS, else cut after the last line end that fits, else at the
@@ -209,7 +201,7 @@ static void telegram_send(void *tp, const char *address, const struct transport_
 	struct telegram *t = tp;
 	const char *text = m->text ? m->text : "";
 	size_t len = strlen(text), off = 0;
-	uint64_t h = text_hash(text);
+	uint64_t h = fnv1a64_str(text); /* in memory only */
 
 	pthread_mutex_lock(&t->mu);
 	if (t->part_addr && strcmp(t->part_addr, address) == 0 && t->part_hash == h)

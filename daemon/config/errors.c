@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../../util/hash.h"
+
 void errors_add(struct cc_errors *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -129,11 +131,7 @@ char *err_where(struct ctx *c, const config_setting_t *s, const config_setting_t
 
 static size_t name_hash(const char *s)
 {
-	uint64_t h = 14695981039346656037u; /* FNV-1a, 64-bit on every target */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return (size_t)(h ^ (h >> 32));
+	return hash_fold(fnv1a64_str(s));
 }
 
 /* The slot of name: where it is, or the empty one where it would go. */

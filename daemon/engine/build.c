@@ -11,6 +11,7 @@
 
 #include "../log.h"
 #include "../util.h"
+#include "../../util/hash.h"
 
 /* The string table: open addressing over strings packed in 16 KiB blocks
  * (a hub's 60,000 alarms named their room, sensor, channel and rule with
@@ -122,12 +123,7 @@ struct conftab {
 
 static size_t conf_hash(const struct alarm_conf *c)
 {
-	const unsigned char *p = (const unsigned char *)c;
-	uint64_t h = 14695981039346656037u; /* FNV-1a, 64-bit on every target (armhf: 32-bit size_t) */
-
-	for (size_t i = 0; i < sizeof(*c); i++)
-		h = (h ^ p[i]) * 1099511628211u;
-	return (size_t)(h ^ (h >> 32));
+	return hash_fold(fnv1a64(c, sizeof(*c)));
 }
 
 static void conftab_grow(struct conftab *t)

@@ -22,6 +22,7 @@
 
 #include "../log.h"
 #include "../util.h"
+#include "../../util/hash.h"
 
 #define TRACK_WAYS 8           /* a tracked key lives in one set of this many slots */
 #define USERS_FILE_MAX (1 << 20) /* a users file larger than 1 MiB is refused */
@@ -372,13 +373,15 @@ int auth_users_load(struct auth *a, const char *path, char **err)
 
 /* ---- failed-login tracking ---- */
 
+/* FNV-1a keyed by the random seed, with the high bits folded down after
+ * every byte: a set index (a modulus of the low bits) then depends on the
+ * seed and every bit, so nobody can aim keys at one set.  In memory only. */
 static uint64_t key_hash(uint64_t seed, const char *k)
 {
-	uint64_t h = 1469598103934665603ULL ^ seed;
+	uint64_t h = FNV1A64_BASIS ^ seed;
 
 	for (; *k; k++) {
-		h ^= (unsigned char)*k;
-		h *= 1099511628211ULL;
+		h = fnv1a64_byte(h, (unsigned char)*k);
 		h ^= h >> 29;
 	}
 	return h;

@@ -30,13 +30,13 @@ if [ $# -gt 0 ]; then
 	what="$*"
 else
 	files=()
-	for dir in daemon codec drivers outputs report ctl; do
+	for dir in daemon codec drivers outputs report ctl util; do
 		[ -d "$dir" ] || continue
 		while IFS= read -r f; do
 			files+=("$f")
 		done < <(find "$dir" -name '*.c' -o -name '*.inc' | sort)
 	done
-	what="daemon/, codec/, drivers/, outputs/, report/ and ctl/"
+	what="daemon/, codec/, drivers/, outputs/, report/, ctl/ and util/"
 fi
 if [ ${#files[@]} = 0 ]; then
 	echo "FAIL style/functions: no sources found under $ROOT"

@@ -2,7 +2,7 @@
 # tests/config/check_layout.sh [BUILD_DIR] - the layering rules of the
 # README's "Layout" table hold: every `#include "..."` under daemon/,
 # daemon/config/, daemon/engine/, daemon/models/, codec/, drivers/, outputs/
-# report/ and ctl/ names a file of a directory the including directory may include,
+# report/, ctl/ and util/ names a file of a directory the including directory may include,
 # and <libconfig.h> is included only by files under daemon/config/; and the
 # include graph has no cycle, between files or between modules (see below).
 # BUILD_DIR is accepted (tests/run.sh passes it) and not used: the check
@@ -14,23 +14,24 @@ cd "$ROOT" || exit 2
 # Directory -> what its files may include besides their own directory:
 # directories end in "/", single files are named in full.
 declare -A RULES=(
-	[daemon]="daemon/models/ daemon/web/ codec/ drivers/ outputs/"
-	[daemon/web]="daemon/ codec/ report/"
-	[daemon/config]="daemon/ codec/ daemon/models/"
-	[daemon/engine]="daemon/ daemon/models/ codec/"
-	[daemon/models]=""
-	[codec]="daemon/util.h"
-	[drivers]="codec/ daemon/ outputs/"
-	[outputs]="codec/ daemon/"
-	[ctl]="codec/ daemon/ daemon/models/ daemon/web/ drivers/ outputs/ report/"
-	[report]="codec/ daemon/ daemon/models/ outputs/"
+	[daemon]="daemon/models/ daemon/web/ codec/ drivers/ outputs/ util/"
+	[daemon/web]="daemon/ codec/ report/ util/"
+	[daemon/config]="daemon/ codec/ daemon/models/ util/"
+	[daemon/engine]="daemon/ daemon/models/ codec/ util/"
+	[daemon/models]="util/"
+	[codec]="daemon/util.h util/"
+	[drivers]="codec/ daemon/ outputs/ util/"
+	[outputs]="codec/ daemon/ util/"
+	[ctl]="codec/ daemon/ daemon/models/ daemon/web/ drivers/ outputs/ report/ util/"
+	[report]="codec/ daemon/ daemon/models/ outputs/ util/"
+	[util]=""
 )
 
 fail=0
 nfiles=0
 # The include graph, for the cycle checks below: EDGES[file]="targets".
 declare -A EDGES=()
-for dir in daemon daemon/config daemon/engine daemon/models daemon/web codec drivers outputs report ctl; do
+for dir in daemon daemon/config daemon/engine daemon/models daemon/web codec drivers outputs report ctl util; do
 	for f in "$dir"/*.c "$dir"/*.h "$dir"/*.inc; do
 		[ -f "$f" ] || continue
 		nfiles=$((nfiles + 1))
@@ -170,4 +171,4 @@ if [ "$nfiles" = 0 ]; then
 	exit 1
 fi
 [ "$fail" = 0 ] || exit 1
-echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/, outputs/, report/ and ctl/ include only what the README's Layout table allows, with no include cycle between files or modules, and only daemon/config/ includes <libconfig.h>"
+echo "PASS docs/layout: the $nfiles files under daemon/, codec/, drivers/, outputs/, report/, ctl/ and util/ include only what the README's Layout table allows, with no include cycle between files or modules, and only daemon/config/ includes <libconfig.h>"

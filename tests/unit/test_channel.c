@@ -117,6 +117,39 @@ static void test_crash_between_two_recipients(void)
 	channel_free(ch);
 }
 
+/* A state file written by an earlier build: its "event" is the hash as the
+ * channel has always made it (FNV-1a over the line without its newline,
+ * from the basis 1469598103934665603, written out here on purpose), and the
+ * event it names is not delivered again after an upgrade. */
+static void test_an_event_marked_delivered_by_an_earlier_build_is_not_sent_again(void)
+{
+	char j[512], path[128], line[160];
+	uint64_t h = 1469598103934665603ULL;
+	struct channel *ch;
+	struct send_result r;
+	size_t len;
+	FILE *f;
+
+	fresh(T_DAY);
+	ev_json("raise", "warning", "active", j, sizeof(j));
+	len = strlen(j) - 1; /* without the '\n' */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)j[i]) * 1099511628211ULL;
+	snprintf(path, sizeof(path), "%s/channel-modem.state", dir);
+	snprintf(line, sizeof(line), "{\"event\":\"%016llx\",\"complete\":true,\"done\":[],\"held\":[],\"alarms\":[]}",
+		 (unsigned long long)(h ? h : 1));
+	CHECK((f = fopen(path, "w")) != NULL);
+	if (!f)
+		return;
+	fputs(line, f);
+	fclose(f);
+	ch = open_ch("modem", "sms", 600);
+	r = send_ev(ch, j);
+	CHECK_INT(r.status, SEND_OK);
+	CHECK_INT(ft.n, 0);
+	channel_free(ch);
+}
+
 static void test_retry_after_and_refused(void)
 {
 	char j[512];
@@ -407,6 +440,7 @@ int main(void)
 	cfg = fixture_load();
 	RUN(test_exactly_once_and_redelivery);
 	RUN(test_crash_between_two_recipients);
+	RUN(test_an_event_marked_delivered_by_an_earlier_build_is_not_sent_again);
 	RUN(test_retry_after_and_refused);
 	RUN(test_rate_limit_waits);
 	RUN(test_quiet_hours_hold_until_the_end);

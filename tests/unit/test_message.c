@@ -119,6 +119,8 @@ static void test_short_ids(void)
 	CHECK(strspn(a, "0123456789abcdef") == 4);
 	message_short_id("A/temp_high", 6, b);
 	CHECK(strncmp(a, b, 4) == 0);
+	/* 32-bit FNV-1a of the id, pinned: people reply with it, held messages keep it */
+	CHECK_STR(b, "67f01f");
 	message_short_id_unique("A/temp_high", active, 3, b);
 	CHECK_STR(b, a); /* no clash: 4 digits */
 	/* find a clash at 4 digits by brute force, then it takes 5 or more */
