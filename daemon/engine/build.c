@@ -13,58 +13,73 @@
 #include "../util.h"
 #include "../../util/hash.h"
 
-/* The string table: open addressing over strings packed in 16 KiB blocks
- * (a hub's 60,000 alarms named their room, sensor, channel and rule with
- * 240,000 strdups, 16 bytes of malloc header each: now one copy per name). */
-#define STRBLK_SIZE 16384
-struct strblk {
-	struct strblk *next;
+/* The intern table: one copy of each distinct object, packed in 16 KiB
+ * blocks and found by open addressing; freed with the engine.  Two kinds
+ * use it: the names (a hub's 60,000 alarms named their room, sensor,
+ * channel and rule with 240,000 strdups, 16 bytes of malloc header each)
+ * and the alarms' configurations (a 64-byte copy each of a few hundred
+ * distinct ones, issue 18: 3.5 MB). */
+#define INTAB_BLK 16384
+struct inblk {
+	struct inblk *next;
 	size_t used;
-	char s[STRBLK_SIZE];
+	max_align_t data[]; /* INTAB_BLK bytes, or one long object */
 };
-struct strtab {
-	const char **slot;
+struct intab_kind {
+	size_t size;  /* every object's size; 0: NUL-terminated strings */
+	size_t align; /* of each object in a block */
+	size_t first; /* slots at the first grow (a power of two) */
+	size_t (*hash)(const void *p, size_t len);
+};
+struct intab {
+	const struct intab_kind *kind;
+	const void **slot;
 	size_t size, n;
-	struct strblk *blk;
+	struct inblk *blk;
 };
 
-static size_t str_hash(const char *s);
-
-static char *strtab_store(struct strtab *t, const char *s, size_t len)
+static size_t intab_len(const struct intab *t, const void *p)
 {
-	char *p;
+	return t->kind->size ? t->kind->size : strlen(p) + 1;
+}
 
-	if (len + 1 > STRBLK_SIZE / 4) { /* a long one: its own block */
-		struct strblk *b = xmalloc(offsetof(struct strblk, s) + len + 1);
-		b->used = len + 1;
+static void *intab_store(struct intab *t, const void *p, size_t len)
+{
+	unsigned char *at;
+	size_t off = t->blk ? (t->blk->used + t->kind->align - 1) / t->kind->align * t->kind->align : 0;
+
+	if (len > INTAB_BLK / 4) { /* a long one: its own block, behind the current one */
+		struct inblk *b = xmalloc(offsetof(struct inblk, data) + len);
+		b->used = len;
 		b->next = t->blk ? t->blk->next : NULL;
 		if (t->blk)
 			t->blk->next = b;
 		else
 			t->blk = b;
-		p = b->s;
+		at = (unsigned char *)b->data;
 	} else {
-		if (!t->blk || t->blk->used + len + 1 > STRBLK_SIZE) {
-			struct strblk *b = xmalloc(sizeof(*b));
+		if (!t->blk || off + len > INTAB_BLK) {
+			struct inblk *b = xmalloc(offsetof(struct inblk, data) + INTAB_BLK);
 			b->used = 0;
 			b->next = t->blk;
 			t->blk = b;
+			off = 0;
 		}
-		p = t->blk->s + t->blk->used;
-		t->blk->used += len + 1;
+		at = (unsigned char *)t->blk->data + off;
+		t->blk->used = off + len;
 	}
-	memcpy(p, s, len + 1);
-	return p;
+	memcpy(at, p, len);
+	return at;
 }
 
-static void strtab_grow(struct strtab *t)
+static void intab_grow(struct intab *t)
 {
-	size_t size = t->size ? 2 * t->size : 256;
-	const char **slot = xcalloc(size, sizeof(*slot));
+	size_t size = t->size ? 2 * t->size : t->kind->first;
+	const void **slot = xcalloc(size, sizeof(*slot));
 
 	for (size_t i = 0; i < t->size; i++)
 		if (t->slot[i]) {
-			size_t j = str_hash(t->slot[i]) & (size - 1);
+			size_t j = t->kind->hash(t->slot[i], intab_len(t, t->slot[i])) & (size - 1);
 			while (slot[j])
 				j = (j + 1) & (size - 1);
 			slot[j] = t->slot[i];
@@ -74,31 +89,33 @@ static void strtab_grow(struct strtab *t)
 	t->size = size;
 }
 
-const char *build_intern(struct engine *e, const char *s)
+/* The one copy of the len bytes at p in *tp (made of kind at the first
+ * call): equal bytes are the same object. */
+static const void *intab_intern(struct intab **tp, const struct intab_kind *kind, const void *p, size_t len)
 {
-	struct strtab *t;
+	struct intab *t;
 	size_t i;
 
-	if (!s)
-		return NULL;
-	if (!e->strs)
-		e->strs = xcalloc(1, sizeof(*e->strs));
-	t = e->strs;
+	if (!*tp) {
+		*tp = xcalloc(1, sizeof(**tp));
+		(*tp)->kind = kind;
+	}
+	t = *tp;
 	if (2 * (t->n + 1) > t->size)
-		strtab_grow(t);
-	for (i = str_hash(s) & (t->size - 1); t->slot[i]; i = (i + 1) & (t->size - 1))
-		if (strcmp(t->slot[i], s) == 0)
+		intab_grow(t);
+	for (i = kind->hash(p, len) & (t->size - 1); t->slot[i]; i = (i + 1) & (t->size - 1))
+		if (intab_len(t, t->slot[i]) == len && memcmp(t->slot[i], p, len) == 0)
 			return t->slot[i];
 	t->n++;
-	return t->slot[i] = strtab_store(t, s, strlen(s));
+	return t->slot[i] = intab_store(t, p, len);
 }
 
-static void strtab_free(struct strtab *t)
+static void intab_free(struct intab *t)
 {
 	if (!t)
 		return;
 	while (t->blk) {
-		struct strblk *b = t->blk;
+		struct inblk *b = t->blk;
 		t->blk = b->next;
 		free(b);
 	}
@@ -106,42 +123,29 @@ static void strtab_free(struct strtab *t)
 	free(t);
 }
 
-/* The alarms' configurations, interned: a hub's 60,000 alarms carried a
- * 64-byte copy each of a few hundred distinct ones (issue 18: 3.5 MB).
- * Open addressing over confs packed in blocks; freed with the engine. */
-#define CONFBLK_N 256
-struct confblk {
-	struct confblk *next;
-	size_t used;
-	struct alarm_conf c[CONFBLK_N];
-};
-struct conftab {
-	const struct alarm_conf **slot;
-	size_t size, n;
-	struct confblk *blk;
-};
+static size_t str_hash(const char *s);
 
-static size_t conf_hash(const struct alarm_conf *c)
+static size_t name_hash(const void *p, size_t len)
 {
-	return hash_fold(fnv1a64(c, sizeof(*c)));
+	(void)len;
+	return str_hash(p);
 }
 
-static void conftab_grow(struct conftab *t)
-{
-	size_t size = t->size ? 2 * t->size : 64;
-	const struct alarm_conf **slot = xcalloc(size, sizeof(*slot));
+static const struct intab_kind names_kind = { .size = 0, .align = 1, .first = 256, .hash = name_hash };
 
-	for (size_t i = 0; i < t->size; i++)
-		if (t->slot[i]) {
-			size_t j = conf_hash(t->slot[i]) & (size - 1);
-			while (slot[j])
-				j = (j + 1) & (size - 1);
-			slot[j] = t->slot[i];
-		}
-	free(t->slot);
-	t->slot = slot;
-	t->size = size;
+const char *build_intern(struct engine *e, const char *s)
+{
+	return s ? intab_intern(&e->strs, &names_kind, s, strlen(s) + 1) : NULL;
 }
+
+static size_t conf_hash(const void *c, size_t len)
+{
+	return hash_fold(fnv1a64(c, len));
+}
+
+static const struct intab_kind confs_kind = {
+	.size = sizeof(struct alarm_conf), .align = _Alignof(struct alarm_conf), .first = 64, .hash = conf_hash
+};
 
 /* The one copy of c (the deadband made >= 0; the struct has no padding,
  * so equal confs are equal bytes). */
@@ -152,43 +156,12 @@ _Static_assert(sizeof(struct alarm_conf) == 2 * sizeof(enum alarm_kind) + sizeof
 static const struct alarm_conf *conf_intern(struct engine *e, const struct alarm_conf *c)
 {
 	struct alarm_conf k;
-	struct conftab *t;
-	size_t i;
 
 	memset(&k, 0, sizeof(k));
 	k = *c;
 	if (!(k.deadband >= 0))
 		k.deadband = 0;
-	if (!e->confs)
-		e->confs = xcalloc(1, sizeof(*e->confs));
-	t = e->confs;
-	if (2 * (t->n + 1) > t->size)
-		conftab_grow(t);
-	for (i = conf_hash(&k) & (t->size - 1); t->slot[i]; i = (i + 1) & (t->size - 1))
-		if (memcmp(t->slot[i], &k, sizeof(k)) == 0)
-			return t->slot[i];
-	if (!t->blk || t->blk->used == CONFBLK_N) {
-		struct confblk *b = xmalloc(sizeof(*b));
-		b->used = 0;
-		b->next = t->blk;
-		t->blk = b;
-	}
-	t->n++;
-	t->blk->c[t->blk->used] = k;
-	return t->slot[i] = &t->blk->c[t->blk->used++];
-}
-
-static void conftab_free(struct conftab *t)
-{
-	if (!t)
-		return;
-	while (t->blk) {
-		struct confblk *b = t->blk;
-		t->blk = b->next;
-		free(b);
-	}
-	free(t->slot);
-	free(t);
+	return intab_intern(&e->confs, &confs_kind, &k, sizeof(k));
 }
 
 /* A configured alarm's message in two interned parts (struct ealarm); one
@@ -803,8 +776,8 @@ void engine_free(struct engine *e)
 		free(e->notify[i]);
 	}
 	free(e->notify);
-	strtab_free(e->strs);
-	conftab_free(e->confs);
+	intab_free(e->strs);
+	intab_free(e->confs);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->save_lock);
 	free(e);

@@ -251,8 +251,8 @@ struct engine {
 	char *pending_js, *pending_dir;
 	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
 	int building; /* engine_new builds the configured rooms and rules: their names and messages are interned */
-	struct conftab *confs; /* interned alarm configurations (build.c): shared by the alarms */
-	struct strtab *strs; /* interned names (build_intern): the alarms' rooms, sensors, channels, rules */
+	struct intab *confs; /* interned alarm configurations (build.c): shared by the alarms */
+	struct intab *strs; /* interned names (build_intern): the alarms' rooms, sensors, channels, rules */
 };
 
 /* build.c: from the configuration.  Under the lock (lots.c) or before the

@@ -117,6 +117,43 @@ static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(vo
 	CHECK(build_intern(E, NULL) == NULL);
 }
 
+/* The intern table (build.c) through the names: copies survive its growth
+ * and its new blocks, a long name gets a block of its own and is found
+ * again, and names that share a prefix stay apart. */
+static void test_interned_names_survive_growth_and_long_names_are_found_again(void)
+{
+	enum { N = 3000 };
+	static const char *first[N];
+	char name[32], *longname = xmalloc(10001);
+	const char *l1, *l2, *pre;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "room-%d", i);
+		first[i] = build_intern(E, name);
+		if (strcmp(first[i], name) != 0) {
+			CHECK_STR(first[i], name);
+			break;
+		}
+	}
+	memset(longname, 'x', 10000);
+	longname[10000] = '\0';
+	l1 = build_intern(E, longname);
+	pre = build_intern(E, "room-1");
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "room-%d", i);
+		if (build_intern(E, name) != first[i]) {
+			CHECK(build_intern(E, name) == first[i]);
+			break;
+		}
+	}
+	l2 = build_intern(E, longname);
+	CHECK(l1 == l2 && l1 != longname);
+	CHECK(strlen(l1) == 10000);
+	CHECK(pre == first[1] && pre != first[10] && pre != first[100]);
+	CHECK_STR(first[10], "room-10");
+	free(longname);
+}
+
 static const struct ealarm *alarm_find(const char *id)
 {
 	for (size_t i = 0; i < E->nalarms; i++)
@@ -153,6 +190,7 @@ int main(void)
 	RUN(test_a_quiet_alarms_shelve_still_expires_on_the_tick);
 	RUN(test_alarms_share_their_names_and_keep_their_own_ids_and_messages);
 	RUN(test_alarms_with_the_same_limits_share_one_configuration_and_keep_their_own_state);
+	RUN(test_interned_names_survive_growth_and_long_names_are_found_again);
 	ef_teardown();
 	return TL_DONE();
 }
