@@ -14,7 +14,7 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 
-static char dir[64]; /* the state directory, "/tmp/cc-TAG-XXXXXX" */
+static char dir[64]; /* the state directory, "$TMPDIR/cc-TAG-XXXXXX" */
 static struct cc_config *cfg;
 static struct engine *E;
 
@@ -53,14 +53,13 @@ __attribute__((format(printf, 2, 3))) static inline int ef_load(const char *name
 	return rc;
 }
 
-/* Makes dir from "/tmp/cc-TAG-XXXXXX", runs the test's load() (which fills
+/* Makes dir (tl_mkdtemp: "$TMPDIR/cc-TAG-XXXXXX"), runs the test's load() (which fills
  * cfg, usually through ef_load) and builds E on cfg with cb.  On failure
  * says "FAIL <tl_prog>: setup" and removes what it made; 0, or -1. */
 static inline int ef_setup(const char *tag, int (*load)(void), const struct engine_callbacks *cb)
 {
-	snprintf(dir, sizeof(dir), "/tmp/cc-%s-XXXXXX", tag);
-	if (!mkdtemp(dir)) {
-		printf("FAIL %s: setup (mkdtemp %s)\n", tl_prog, dir);
+	if (tl_mkdtemp(dir, sizeof(dir), tag) < 0) {
+		printf("FAIL %s: setup (mkdtemp)\n", tl_prog);
 		return -1;
 	}
 	if (load() < 0 || !cfg) {

@@ -1,6 +1,6 @@
 /* journal_dir.h - for the journal's unit tests: one fresh temporary
- * directory at a time.  Define JOURNAL_DIR_TEMPLATE (a mkdtemp template
- * under /tmp, "...-XXXXXX") before including; include once. */
+ * directory at a time ($TMPDIR/cc-TAG-XXXXXX).  Define JOURNAL_DIR_TAG
+ * before including; include once. */
 #ifndef CC_TEST_JOURNAL_DIR_H
 #define CC_TEST_JOURNAL_DIR_H
 
@@ -16,8 +16,7 @@ static void fresh_dir(void)
 {
 	if (dir[0])
 		tl_rmtree(dir);
-	snprintf(dir, sizeof(dir), JOURNAL_DIR_TEMPLATE);
-	if (!mkdtemp(dir))
+	if (tl_mkdtemp(dir, sizeof(dir), JOURNAL_DIR_TAG) < 0)
 		abort();
 }
 

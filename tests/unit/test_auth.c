@@ -41,13 +41,8 @@ static void write_users(const char *text, mode_t mode)
 {
 	FILE *f;
 
-	if (!path[0]) {
-		int fd;
-
-		strcpy(path, "/tmp/test_auth_XXXXXX");
-		fd = mkstemp(path);
-		close(fd);
-	}
+	if (!path[0] && tl_mkstemp(path, sizeof(path), "auth") < 0)
+		abort();
 	f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);

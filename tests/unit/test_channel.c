@@ -26,8 +26,7 @@ static void fresh(int64_t wall_ns)
 {
 	if (dir[0] && tl_rmtree(dir) != 0)
 		abort();
-	snprintf(dir, sizeof(dir), "/tmp/cc-channel-XXXXXX");
-	if (!mkdtemp(dir))
+	if (tl_mkdtemp(dir, sizeof(dir), "channel") < 0)
 		abort();
 	memset(&ft, 0, sizeof(ft));
 	fk.mono_ms = 1000000;

@@ -1127,9 +1127,7 @@ static void test_influx_urls_refuse_a_query_and_webhook_urls_keep_theirs(void)
 int main(void)
 {
 	tl_prog = "unit/config";
-	snprintf(tmpdir, sizeof(tmpdir), "%s/cc-config-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
+	if (tl_mkdtemp(tmpdir, sizeof(tmpdir), "config") < 0) {
 		printf("FAIL unit/config: cannot create a temp dir\n");
 		return 1;
 	}

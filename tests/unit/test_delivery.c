@@ -169,8 +169,7 @@ static void setup(void)
 {
 	struct journal_conf jc = { .dir = jdir, .max_size = 64 << 20, .segment_size = 16 << 20, .fsync_ms = 1000 };
 
-	snprintf(jdir, sizeof(jdir), "/tmp/cc-test-delivery-XXXXXX");
-	if (!mkdtemp(jdir) || !(J = journal_open(&jc)))
+	if (tl_mkdtemp(jdir, sizeof(jdir), "test-delivery") < 0 || !(J = journal_open(&jc)))
 		abort();
 	pipeline_set_journal(J); /* the output_unauthorised alert goes there */
 	memset(&fclock, 0, sizeof(fclock));

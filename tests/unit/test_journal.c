@@ -17,7 +17,7 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 
-#define JOURNAL_DIR_TEMPLATE "/tmp/cc-test-journal-XXXXXX"
+#define JOURNAL_DIR_TAG "test-journal"
 #include "journal_dir.h"
 
 static struct journal *jopen(uint64_t max_size, uint64_t seg)

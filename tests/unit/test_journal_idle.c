@@ -15,7 +15,7 @@
 #include "../../daemon/util.h"
 #include "testlib.h"
 
-#define JOURNAL_DIR_TEMPLATE "/tmp/cc-test-jidle-XXXXXX"
+#define JOURNAL_DIR_TAG "test-jidle"
 #include "journal_dir.h"
 
 #define FSYNC_MS 20

@@ -148,7 +148,7 @@ static void test_jsonw_nesting_and_raw(void)
 
 /* --- the engine's status, both ways -------------------------------------- */
 
-static char dir[] = "/tmp/cc-jsonw-XXXXXX";
+static char dir[64];
 
 /* 1 when a and b hold the same members in the same order with the same
  * values (numbers as the same double; age_s within a second: the two
@@ -318,7 +318,7 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 int main(void)
 {
 	tl_prog = "jsonw";
-	if (!mkdtemp(dir))
+	if (tl_mkdtemp(dir, sizeof(dir), "jsonw") < 0)
 		return 1;
 	RUN(test_jsonw_strings_escape_as_cjson_does);
 	RUN(test_jsonw_numbers_read_back_exactly_and_match_cjson_where_it_is_exact);

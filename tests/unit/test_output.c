@@ -58,8 +58,7 @@ static void jsetup(void)
 {
 	struct journal_conf jc = { .dir = jdir, .max_size = 64 << 20, .segment_size = 16 << 20, .fsync_ms = 1000 };
 
-	snprintf(jdir, sizeof(jdir), "/tmp/cc-test-output-XXXXXX");
-	if (!mkdtemp(jdir))
+	if (tl_mkdtemp(jdir, sizeof(jdir), "test-output") < 0)
 		abort();
 	J = journal_open(&jc);
 	if (!J)

@@ -65,8 +65,7 @@ static void setup(void)
 	int fd;
 	char *text;
 
-	strcpy(dir, "/tmp/cc-runfile.XXXXXX");
-	if (!mkdtemp(dir))
+	if (tl_mkdtemp(dir, sizeof(dir), "runfile") < 0)
 		abort();
 	snprintf(conf, sizeof(conf), "%s/main.conf", dir);
 	snprintf(inc, sizeof(inc), "%s/inc.conf", dir);

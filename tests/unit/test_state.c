@@ -24,8 +24,7 @@ static void remove_dir(void)
 static void fresh_dir(void)
 {
 	remove_dir();
-	snprintf(dir, sizeof(dir), "/tmp/cc-test-state-XXXXXX");
-	if (!mkdtemp(dir))
+	if (tl_mkdtemp(dir, sizeof(dir), "test-state") < 0)
 		abort();
 }
 

@@ -65,8 +65,7 @@ static int slice_of_sender(const struct output_ops *ops)
 	struct output *o;
 	int r;
 
-	snprintf(dir, sizeof(dir), "/tmp/cc-test-thread-XXXXXX");
-	if (!mkdtemp(dir) || !(j = journal_open(&jc)))
+	if (tl_mkdtemp(dir, sizeof(dir), "test-thread") < 0 || !(j = journal_open(&jc)))
 		abort();
 	o = output_new("probe", "probe test", &lim, ops, NULL);
 	sent = 0;

@@ -4,10 +4,13 @@
 #ifndef CC_TESTLIB_H
 #define CC_TESTLIB_H
 
+#include <errno.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tl_cur_failed, tl_passed, tl_failed;
 static const char *tl_prog = "unit";
@@ -84,6 +87,49 @@ static inline int tl_rmtree(const char *dir)
 		return 0;
 	printf("    (could not remove %s)\n", dir);
 	return -1;
+}
+
+/* "$TMPDIR/cc-TAG-XXXXXX" (TMPDIR unset or empty: /tmp) into buf of size
+ * bytes; says why when it cannot.  0, or -1. */
+static inline int tl_tmpname(char *buf, size_t size, const char *tag)
+{
+	const char *t = getenv("TMPDIR");
+	int n = snprintf(buf, size, "%s/cc-%s-XXXXXX", t && *t ? t : "/tmp", tag);
+
+	if (n < 0 || (size_t)n >= size) {
+		printf("    (temporary name for %s too long for %zu bytes: TMPDIR=%s)\n", tag, size, t ? t : "");
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* A new private directory "$TMPDIR/cc-TAG-XXXXXX" in buf (size bytes);
+ * remove it with tl_rmtree.  0, or -1 (said why). */
+static inline int tl_mkdtemp(char *buf, size_t size, const char *tag)
+{
+	if (tl_tmpname(buf, size, tag) < 0)
+		return -1;
+	if (!mkdtemp(buf)) {
+		printf("    (mkdtemp %s: %s)\n", buf, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The same for a new empty file, closed: 0, or -1 (said why). */
+static inline int tl_mkstemp(char *buf, size_t size, const char *tag)
+{
+	int fd;
+
+	if (tl_tmpname(buf, size, tag) < 0)
+		return -1;
+	if ((fd = mkstemp(buf)) < 0) {
+		printf("    (mkstemp %s: %s)\n", buf, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 #endif
