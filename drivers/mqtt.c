@@ -852,6 +852,12 @@ static int client_setup_mosq(struct mqtt_client *c)
 	mosquitto_threaded_set(c->mosq, true);
 	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	/* MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send
+	 * before our PUBACKs (libmosquitto's default 20).  We acknowledge a
+	 * burst after its journal record, so 20 capped the stream at 20 per
+	 * turn and queued the rest in the broker - an alarm's reading behind
+	 * them (issue 18).  One journal record's worth is in flight at most. */
+	mosquitto_int_option(c->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, BATCH_MSGS);
 	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
 	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(c->mosq, on_message);

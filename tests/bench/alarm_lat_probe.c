@@ -214,6 +214,21 @@ static int run_load(int port, long rate, int nch)
 	return 0;
 }
 
+/* Where the tail lies (sorted lat[0..n)): a stall of 40 ms is Linux's
+ * delayed-ACK minimum, the sign of Nagle on some hop (issue 18). */
+static void print_tail(const double *lat, int n)
+{
+	int over2 = 0, over10 = 0, ack40 = 0;
+
+	for (int i = 0; i < n; i++) {
+		over2 += lat[i] > 2.0;
+		over10 += lat[i] > 10.0;
+		ack40 += lat[i] >= 38.0 && lat[i] < 50.0;
+	}
+	printf("  tail: %d events over 2 ms, %d over 10 ms, %d in 38-50 ms (a delayed ACK's 40 ms)\n", over2, over10,
+	       ack40);
+}
+
 static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *topic, const char *alert, int n, int gap_ms,
 		     const char *label)
 {
@@ -266,6 +281,8 @@ static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *top
 		       label, lat[got / 2], lat[(int)(0.99 * got) < got ? (int)(0.99 * got) : got - 1],
 		       got, got >= 1000 && lat[(int)(0.99 * got)] <= 2.0 ? "met" : "not met", lat[got - 1],
 		       lost ? " (some events never arrived)" : "");
+	if (got)
+		print_tail(lat, got);
 	qsort(hin, (size_t)got, sizeof(*hin), cmp_dbl);
 	qsort(hout, (size_t)got, sizeof(*hout), cmp_dbl);
 	if (got)

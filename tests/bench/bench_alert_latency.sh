@@ -46,7 +46,9 @@ thread_waits() {
 			$1, $4 - n[$1], ($2 - r[$1]) / 1e9, ($3 - w[$1]) / 1e3 / ($4 - n[$1]), ($3 - w[$1]) / 1e9 }' "$1" "$2"
 }
 
-start_mosquitto
+# BENCH_BROKER_CONF: extra mosquitto.conf lines (one per line), to try a
+# broker setting against the same daemon
+start_mosquitto "$(printf '%b' "${BENCH_BROKER_CONF:-}")"
 {
 	config_head
 	cat <<CONF
