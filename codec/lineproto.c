@@ -391,6 +391,22 @@ int lp_encode_series(struct lp_buf *b, const char *measurement, const struct lp_
 	return r;
 }
 
+/* " TS\n": the points of one message (a JSON payload's fields) share their
+ * time, so the last one written by this thread is kept (issue 18 target 1:
+ * its digits were a tenth of a point's instructions). */
+static void ts_text(char ts[32], int64_t ts_ns)
+{
+	static _Thread_local int64_t last_ns;
+	static _Thread_local char last[32];
+
+	if (ts_ns != last_ns || !last[0]) {
+		last[0] = ' ';
+		format_i64(last + 1, ts_ns, '\n');
+		last_ns = ts_ns;
+	}
+	memcpy(ts, last, sizeof(last));
+}
+
 int lp_encode_float(struct lp_buf *b, const char *series, size_t n, const char *key, double v, int64_t ts_ns)
 {
 	const struct lp_field f = { .key = key, .type = LP_FLOAT, .v.f = v };
@@ -401,8 +417,7 @@ int lp_encode_float(struct lp_buf *b, const char *series, size_t n, const char *
 	if (!series || !n || field_valid(&f) != 1)
 		return -EINVAL;
 	format_double(num, sizeof(num), v);
-	ts[0] = ' ';
-	format_i64(ts + 1, ts_ns, '\n');
+	ts_text(ts, ts_ns);
 	for (; key[kn]; kn++)
 		plain &= !special_char[(unsigned char)key[kn]];
 	if (plain) {
