@@ -592,6 +592,7 @@ static void mqtt_moderate(struct mqtt_client *c)
 
 		atomic_fetch_add_explicit(&c->moderated, 1, memory_order_relaxed);
 		nanosleep(&ts, NULL);
+		c->mod_waited = 1;
 	}
 	c->burst = 0;
 }
@@ -648,6 +649,29 @@ static int cork(struct mqtt_client *c, int on)
 }
 
 /*
+ * The turn's wait for the socket (p[0]) or the wake pipe (p[1]): 0, or -1
+ * with errno.  Right after the moderation's wait the stream is busy and
+ * the poll would say readable, while a read finding nothing costs what the
+ * poll does: the socket is then taken as readable without a poll (issue 18,
+ * a poll per moderated turn saved).  The wake pipe needs no poll then: stop
+ * is checked every turn and packets other threads queued are written every
+ * turn.  A burst cut short by a full batch may have left data in TLS's own
+ * buffer, which poll() cannot see: the poll then does not wait.
+ */
+static int turn_poll(struct mqtt_client *c, struct pollfd p[2])
+{
+	int skip = c->mod_waited && !(p[0].events & POLLOUT);
+
+	c->mod_waited = 0;
+	if (skip) {
+		p[0].revents = POLLIN;
+		p[1].revents = 0;
+		return 0;
+	}
+	return poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : idle_wait_ms(c)) < 0 ? -1 : 0;
+}
+
+/*
  * One turn of the connected client: wait up to idle_wait_ms for the socket
  * (or a wake-up), read every packet it has (a burst: on_message runs for each,
  * their samples gather in c->batch and QoS 1 PUBACKs are queued), journal
@@ -682,9 +706,7 @@ static int loop_once(struct mqtt_client *c)
 	stall_note(c);
 	if (mosquitto_want_write(c->mosq))
 		p[0].events |= POLLOUT;
-	/* a burst cut short by a full batch may have left data in TLS's own
-	 * buffer, which poll() cannot see: read again without waiting */
-	if (poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : idle_wait_ms(c)) < 0)
+	if (turn_poll(c, p) < 0)
 		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
 	if (p[1].revents)
 		wake_drain(c);
@@ -785,6 +807,7 @@ static void *loop_main(void *arg)
 			if (was && !c->withholding)
 				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, mqtt_err_text(rc));
 			c->sock_up = 0;
+			c->mod_waited = 0;
 			c->read_end_us = 0;
 			if (c->withholding)
 				wait_writable(c);

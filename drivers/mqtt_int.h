@@ -122,6 +122,7 @@ struct mqtt_client {
 	int64_t mod_win_us; /* the rate window (mqtt_moderate): its start, */
 	uint64_t mod_win_n; /* nread then, */
 	int mod_busy; /* and whether the last full window was busy */
+	int mod_waited; /* this turn ended with the moderation's wait: read next without a poll */
 	int no_cork; /* the socket refused TCP_CORK (mqtt.c's cork) */
 	int64_t backoff_ms;
 	char last_err[256];

@@ -89,10 +89,44 @@ static void test_pipeline_writes_the_same_lines_with_a_kept_series(void)
 	lp_buf_free(&s);
 }
 
+/* Every field key, plain ("value": one reservation and copies) or needing
+ * escapes (the appends), appended after lines already in the buffer: the
+ * same bytes as lp_encode, the earlier lines untouched. */
+static void test_float_lines_with_any_key_append_what_lp_encode_writes(void)
+{
+	struct lp_buf a, b, s;
+	size_t same = 0;
+
+	lp_buf_init(&a);
+	lp_buf_init(&b);
+	lp_buf_init(&s);
+	CHECK_INT(lp_encode_series(&s, "m", NULL, 0), 0);
+	for (size_t k = 0; k < NNAMES; k++) {
+		struct lp_field f = { .key = names[k], .type = LP_FLOAT, .v.f = 4.25 + (double)k };
+		int64_t ts = 1764800000123456000 + (int64_t)k;
+		size_t before = a.len;
+		int ra = lp_encode(&a, "m", NULL, 0, &f, 1, ts);
+		int rb = lp_encode_float(&b, s.data, s.len, names[k], f.v.f, ts);
+
+		CHECK_INT(rb, ra);
+		CHECK_INT(b.len, a.len);
+		CHECK_INT(b.lines, a.lines);
+		if (a.len == b.len && memcmp(a.data, b.data, a.len) == 0 && b.data[b.len] == '\0')
+			same += ra == 0 && a.len > before;
+		else
+			CHECK_STR(b.data, a.data);
+	}
+	CHECK(same >= 10);
+	lp_buf_free(&a);
+	lp_buf_free(&b);
+	lp_buf_free(&s);
+}
+
 int main(void)
 {
 	tl_prog = "unit/test_lp_series";
 	RUN(test_series_then_float_is_what_lp_encode_writes);
 	RUN(test_pipeline_writes_the_same_lines_with_a_kept_series);
+	RUN(test_float_lines_with_any_key_append_what_lp_encode_writes);
 	return TL_DONE();
 }
