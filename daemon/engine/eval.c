@@ -190,7 +190,7 @@ static void lot_alarms(struct engine *e, struct elot *l, int64_t now, double t_n
 	eval_cond(e, l->chill_alarm, now, l->s.chill_h > p->chill_alarm_kh, l->s.chill_h);
 	eval_cond(e, l->wl_warn, now, l->s.weight_loss * 100 > p->wl_warn_pct, l->s.weight_loss * 100);
 	eval_cond(e, l->wl_alarm, now, l->s.weight_loss * 100 > p->wl_crit_pct, l->s.weight_loss * 100);
-	rem = lot_remaining_h(&l->s, &l->p, isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c);
+	rem = lot_remaining_h(&l->s, l->p, isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c);
 	if (l->life_low)
 		eval_cond(e, l->life_low, now, rem * 3600000.0 < (double)p->remaining_warn_ms, rem);
 	if (l->dispatch) {
@@ -227,7 +227,7 @@ static void room_sample(struct engine *e, struct eroom *r, int role, const struc
 			struct elot *l = &r->lots[i];
 			if (s->ts_ns < l->lc->loaded_ns)
 				continue;
-			lot_observe(&l->s, &l->p, s->ts_ns, v, r->v[R_RH]);
+			lots_observe(l, s->ts_ns, v, r->v[R_RH]);
 			lot_alarms(e, l, now, v);
 		}
 		break;
@@ -465,12 +465,12 @@ static void emit_shelf_life(struct engine *e, int64_t now_ns)
 						 { "site", e->cfg->site } };
 			struct lp_field f[] = {
 				{ "consumed", LP_FLOAT, { .f = p && p->model != CC_MODEL_NONE ? l->s.consumed : NAN } },
-				{ "remaining_h", LP_FLOAT, { .f = lot_remaining_h(&l->s, &l->p, tnow) } },
-				{ "remaining_h_at_plan", LP_FLOAT, { .f = lot_remaining_h(&l->s, &l->p, plan) } },
-				{ "mkt_c", LP_FLOAT, { .f = lot_mkt_c(&l->s, &l->p) } },
-				{ "degree_hours", LP_FLOAT, { .f = isfinite(l->p.dh_thr_c) ? l->s.degree_h : NAN } },
-				{ "chill_hours", LP_FLOAT, { .f = isfinite(l->p.chill_thr_c) ? l->s.chill_h : NAN } },
-				{ "weight_loss_pct", LP_FLOAT, { .f = l->p.kt_fresh > 0 ? l->s.weight_loss * 100 : NAN } },
+				{ "remaining_h", LP_FLOAT, { .f = lot_remaining_h(&l->s, l->p, tnow) } },
+				{ "remaining_h_at_plan", LP_FLOAT, { .f = lot_remaining_h(&l->s, l->p, plan) } },
+				{ "mkt_c", LP_FLOAT, { .f = lot_mkt_c(&l->s, l->p) } },
+				{ "degree_hours", LP_FLOAT, { .f = isfinite(l->p->dh_thr_c) ? l->s.degree_h : NAN } },
+				{ "chill_hours", LP_FLOAT, { .f = isfinite(l->p->chill_thr_c) ? l->s.chill_h : NAN } },
+				{ "weight_loss_pct", LP_FLOAT, { .f = l->p->kt_fresh > 0 ? l->s.weight_loss * 100 : NAN } },
 				{ "dew_point_c", LP_FLOAT, { .f = dp } },
 				{ "product_c", LP_FLOAT, { .f = l->s.product_c } },
 				{ "no_data_h", LP_FLOAT, { .f = l->s.no_data_h } },

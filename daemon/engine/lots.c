@@ -472,3 +472,17 @@ out:
 	pthread_mutex_unlock(&e->lock);
 	return rc;
 }
+
+int lots_observe(struct elot *l, int64_t ts_ns, double t_air_c, double rh)
+{
+	struct lot_params first;
+
+	if (l->s.last_ts_ns != 0 && !isnan(l->s.last_air_c))
+		return lot_observe(&l->s, l->p, ts_ns, t_air_c, rh);
+	/* the first reading (lot_observe's own test): the span since the
+	 * lot was loaded is a gap, filled with its pre-monitoring temperature */
+	first = *l->p;
+	first.loaded_ns = l->loaded_ns;
+	first.pre_c = l->pre_c;
+	return lot_observe(&l->s, &first, ts_ns, t_air_c, rh);
+}

@@ -79,9 +79,9 @@ static void lot_figures(const struct elot *l, const struct eroom *r, double f[LF
 	int model = p && p->model != CC_MODEL_NONE;
 
 	f[LF_CONSUMED] = model ? l->s.consumed : NAN;
-	f[LF_REMAINING] = model ? lot_remaining_h(&l->s, &l->p, tnow) : NAN;
-	f[LF_AT_PLAN] = model ? lot_remaining_h(&l->s, &l->p, plan) : NAN;
-	f[LF_MKT] = lot_mkt_c(&l->s, &l->p);
+	f[LF_REMAINING] = model ? lot_remaining_h(&l->s, l->p, tnow) : NAN;
+	f[LF_AT_PLAN] = model ? lot_remaining_h(&l->s, l->p, plan) : NAN;
+	f[LF_MKT] = lot_mkt_c(&l->s, l->p);
 	f[LF_PRODUCT] = l->s.product_c;
 	f[LF_OBSERVED] = l->s.observed_h;
 	f[LF_NO_DATA] = l->s.no_data_h;
@@ -171,7 +171,7 @@ static double room_least(const struct eroom *r)
 		double rem;
 		if (!l->prof || l->prof->model == CC_MODEL_NONE)
 			continue;
-		rem = lot_remaining_h(&l->s, &l->p, lots_air_now(l, r));
+		rem = lot_remaining_h(&l->s, l->p, lots_air_now(l, r));
 		if (isfinite(rem) && !(rem >= least))
 			least = rem;
 	}
