@@ -226,7 +226,6 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 	struct ealarm *a = xcalloc(1, offsetof(struct ealarm, text) + il + ml);
 
 	memcpy(a->text, id, il);
-	a->id = a->text;
 	alarm_message_store(e, a, message, a->text + il);
 	a->room = build_intern(e, room);
 	a->sensor = build_intern(e, sensor);
@@ -777,8 +776,6 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	e->rooms = xcalloc(cfg->nrooms + 1, sizeof(*e->rooms));
 	for (size_t i = 0; i < cfg->nrooms; i++) {
 		room_build(e, &e->rooms[i], &cfg->rooms[i]);
-		alarm_flood_init(&e->rooms[i].flood, cfg->alarms.flood_window_ms, (unsigned)cfg->alarms.flood_start,
-				 (unsigned)cfg->alarms.flood_end);
 		nl += cfg->rooms[i].nlots;
 	}
 	e->nrules = cfg->alarms.nrules;
@@ -833,6 +830,7 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nrooms; i++) {
 		free(e->rooms[i].lots);
 		free(e->rooms[i].roc);
+		free(e->rooms[i].flood);
 	}
 	for (size_t i = 0; i < e->nrules; i++)
 		free(e->rules[i].roc);

@@ -125,7 +125,7 @@ void lots_alarm_drop(struct engine *e, struct ealarm *a)
 			break;
 		}
 	if (a->a.active)
-		log_info("alarm %s: dropped with its lot (was %s)", a->id, alarm_state_name(alarm_state(&a->a)));
+		log_info("alarm %s: dropped with its lot (was %s)", ealarm_id(a), alarm_state_name(alarm_state(&a->a)));
 	build_alarm_free(a);
 }
 

@@ -66,7 +66,7 @@ static cJSON *alarm_item(const struct ealarm *ea)
 	const struct alarm *a = &ea->a;
 	cJSON *x = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(x, "id", ea->id);
+	cJSON_AddStringToObject(x, "id", ealarm_id(ea));
 	cJSON_AddNumberToObject(x, "cond", a->cond);
 	cJSON_AddNumberToObject(x, "cond_since", (double)a->cond_since_ms);
 	cJSON_AddNumberToObject(x, "active", a->active);
@@ -181,7 +181,7 @@ static void log_restored(const char *id, const struct alarm *a)
 
 static int alarm_id_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct ealarm *const *)a)->id, (*(struct ealarm *const *)b)->id);
+	return strcmp(ealarm_id(*(struct ealarm *const *)a), ealarm_id(*(struct ealarm *const *)b));
 }
 
 /* The first of the alarms with that id in v (sorted by id), and how many. */
@@ -191,12 +191,12 @@ static struct ealarm **alarms_by_id(struct ealarm **v, size_t nv, const char *id
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(v[mid]->id, id) < 0)
+		if (strcmp(ealarm_id(v[mid]), id) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (end = lo; end < nv && strcmp(v[end]->id, id) == 0; end++)
+	for (end = lo; end < nv && strcmp(ealarm_id(v[end]), id) == 0; end++)
 		;
 	*count = end - lo;
 	return v + lo;
@@ -241,7 +241,7 @@ static size_t restore_alarms(struct engine *e, const cJSON *o)
 			a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c->severity;
 			a->value = snapshot_num(x, "value", NAN);
 			if (a->active)
-				log_restored(m[i]->id, a);
+				log_restored(ealarm_id(m[i]), a);
 			n++;
 		}
 	}

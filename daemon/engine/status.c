@@ -109,7 +109,7 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
 			continue;
 		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", ea->id);
+		cJSON_AddStringToObject(x, "id", ealarm_id(ea));
 		cJSON_AddStringToObject(x, "state", alarm_state_name(alarm_state(a)));
 		cJSON_AddStringToObject(x, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
@@ -286,7 +286,7 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 		if (ls->v && (!ea->room || !bsearch(&ea->room, ls->v, ls->n, sizeof(*ls->v), cmp_name)))
 			continue;
 		jsonw_obj_begin(w, NULL);
-		jsonw_str(w, "id", ea->id);
+		jsonw_str(w, "id", ealarm_id(ea));
 		jsonw_str(w, "state", alarm_state_name(alarm_state(a)));
 		jsonw_str(w, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
