@@ -377,7 +377,10 @@ int lots_observe(struct elot *l, int64_t ts_ns, double t_air_c, double rh);
  * x; the engine's (lots unloaded) into the snapshot's root. */
 void lots_layout_save_lot(struct engine *e, const struct eroom *r, const struct elot *l, cJSON *x);
 void lots_layout_save(struct engine *e, cJSON *root);
-void lots_layout_restore(struct engine *e, const cJSON *o);
+/* The state file's layout: its "unloaded" (o: the root), then each of
+ * its "lots" objects (x), in that order. */
+void lots_layout_restore_unloaded(struct engine *e, const cJSON *o);
+void lots_layout_restore_lot(struct engine *e, const cJSON *x);
 void lots_free(struct engine *e);
 /* engine_lot_load under the lock, with a pre-monitoring temperature (NaN:
  * the profile's); *out is the new lot. */

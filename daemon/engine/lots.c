@@ -235,7 +235,7 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-void lots_layout_restore(struct engine *e, const cJSON *o)
+void lots_layout_restore_unloaded(struct engine *e, const cJSON *o)
 {
 	const cJSON *x;
 
@@ -252,37 +252,38 @@ void lots_layout_restore(struct engine *e, const cJSON *o)
 			e->unloaded = cJSON_CreateArray();
 		cJSON_AddItemToArray(e->unloaded, cJSON_Duplicate(x, 1));
 	}
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
-	{
-		const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
-		int runtime = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"));
-		struct eroom *to, *from = NULL;
-		struct elot *l;
-		/* a configured lot where the configuration put it (no conf_room) needs
-		 * no room: skip the search (10,000 lots x 2,000 rooms at a reload) */
-		if (!id || !room || (!runtime && !cr))
-			continue;
-		to = lots_room_find(e, room);
-		if (runtime) {
-			const char *product = jstr(x, "product");
-			const struct cc_profile *p = profile_find(e->cfg, product);
-			if (lot_find(e, id, NULL))
-				continue; /* the configuration has it now */
-			if (!to || !p) {
-				log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
-					 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
-				continue;
-			}
-			l = lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0),
-					snapshot_num(x, "pre_c", NAN));
-			if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(x, "history")))
-				l->history = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "history"), 1);
-		} else if (cr && to && (l = lot_find(e, id, &from)) && from != to &&
-			   strcmp(from->rc->name, cr) == 0) {
-			struct elot tmp;
-			room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
-			room_put_lot(e, to, &tmp);
+}
+
+void lots_layout_restore_lot(struct engine *e, const cJSON *x)
+{
+	const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
+	int runtime = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"));
+	struct eroom *to, *from = NULL;
+	struct elot *l;
+
+	/* a configured lot where the configuration put it (no conf_room) needs
+	 * no room: skip the search (10,000 lots x 2,000 rooms at a reload) */
+	if (!id || !room || (!runtime && !cr))
+		return;
+	to = lots_room_find(e, room);
+	if (runtime) {
+		const char *product = jstr(x, "product");
+		const struct cc_profile *p = profile_find(e->cfg, product);
+		if (lot_find(e, id, NULL))
+			return; /* the configuration has it now */
+		if (!to || !p) {
+			log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
+				 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
+			return;
 		}
+		l = lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0),
+				snapshot_num(x, "pre_c", NAN));
+		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(x, "history")))
+			l->history = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "history"), 1);
+	} else if (cr && to && (l = lot_find(e, id, &from)) && from != to && strcmp(from->rc->name, cr) == 0) {
+		struct elot tmp;
+		room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
+		room_put_lot(e, to, &tmp);
 	}
 }
 
