@@ -131,7 +131,8 @@ struct engine_status_filter {
 	 * when none has one) instead, and each alarm with only its "id",
 	 * "state", "severity", "room" and "shelved" (a hub under load has an
 	 * open alarm in every room: the full objects were 10 MB of cJSON for
-	 * a 31 KB page): the hub's overview table */
+	 * a 31 KB page).  The web overview now takes engine_room_rows (no
+	 * tree at all); this stays for callers that want the JSON */
 	int brief;
 	/* engine_status_write only, when > 0: past this many rooms (those the
 	 * filter lets through) only the rooms with an open alarm (active or
