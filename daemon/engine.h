@@ -131,7 +131,8 @@ struct engine_status_filter {
 	 * when none has one) instead, and each alarm with only its "id",
 	 * "state", "severity", "room" and "shelved" (a hub under load has an
 	 * open alarm in every room: the full objects were 10 MB of cJSON for
-	 * a 31 KB page): the hub's overview table */
+	 * a 31 KB page).  The web overview now takes engine_room_rows (no
+	 * tree at all); this stays for callers that want the JSON */
 	int brief;
 	/* engine_status_write only, when > 0: past this many rooms (those the
 	 * filter lets through) only the rooms with an open alarm (active or
@@ -147,6 +148,28 @@ struct cJSON *engine_status_json_filtered(struct engine *e, int rooms, const str
  * jsonw_num): the control socket's reply without a tree.  0, -ESRCH when e
  * is NULL, -ENOMEM. */
 int engine_status_write(struct engine *e, int rooms, const struct engine_status_filter *f, struct jsonw *w);
+/* The hub overview's table (issue 18: the web page of a 2,000-site hub
+ * built a cJSON tree of every room and open alarm, +8 MB of peak RSS for a
+ * 31 KB page): one compact row per room the site filter lets through (NULL:
+ * all), in configuration order, copied under the engine's lock and
+ * formatted by the caller without it.  state: the worst open alarm (active
+ * or acknowledged, not shelved: critical, then warning), else stale when
+ * the temperature has no fresh value, else ok. */
+enum engine_room_state { ENGINE_ROOM_CRITICAL, ENGINE_ROOM_WARNING, ENGINE_ROOM_STALE, ENGINE_ROOM_OK };
+struct engine_room_row {
+	const char *name; /* into the rows' own block */
+	int state;        /* enum engine_room_state */
+	double temp_c, rh; /* the last good values, NaN: none */
+	double nlots, remaining_h_min; /* remaining: the lots' least, NaN: none has one */
+};
+struct engine_room_rows {
+	struct engine_room_row *v;
+	size_t n;
+	char *names;
+};
+/* 0, -ESRCH when e is NULL, -ENOMEM; free with engine_room_rows_free. */
+int engine_room_rows(struct engine *e, const char *site, struct engine_room_rows *out);
+void engine_room_rows_free(struct engine_room_rows *r);
 /* The site of a room by name as the filter sees it (buf holds it when
  * cut from the name); cfg's site for NULL. */
 struct cc_config;

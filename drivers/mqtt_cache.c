@@ -34,7 +34,7 @@ struct tcache *mqtt_cache_find(struct mqtt_client *c, const char *topic, size_t 
 		return NULL;
 	h = topic_hash(topic, tlen);
 	for (struct tcache *e = c->ctab[h & (c->ctabsize - 1)]; e; e = e->next) {
-		if (e->hash != h || e->tlen != tlen || memcmp(TCACHE_TOPIC(e), topic, tlen) != 0)
+		if (e->tlen != tlen || memcmp(TCACHE_TOPIC(e), topic, tlen) != 0)
 			continue;
 		for (int i = 0; i < TOPIC_CAP_N; i++) {
 			vals[i] = e->len[i] != CACHE_NOCAP ? topic + e->off[i] : NULL;
@@ -53,9 +53,10 @@ static void cache_grow(struct mqtt_client *c)
 	for (size_t i = 0; i < c->ctabsize; i++)
 		while (c->ctab[i]) {
 			struct tcache *x = c->ctab[i];
+			uint32_t h = topic_hash(TCACHE_TOPIC(x), x->tlen);
 			c->ctab[i] = x->next;
-			x->next = nt[x->hash & (ns - 1)];
-			nt[x->hash & (ns - 1)] = x;
+			x->next = nt[h & (ns - 1)];
+			nt[h & (ns - 1)] = x;
 		}
 	free(c->ctab);
 	c->ctab = nt;
@@ -80,6 +81,7 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 {
 	size_t nslots = slots_of(s);
 	struct tcache *e;
+	uint32_t h = topic_hash(topic, tlen);
 
 	/* offsets and lengths in 8 bits, CACHE_NOCAP never one of them */
 	if (c->ncache >= (size_t)c->conf->max_channels || tlen >= CACHE_NOCAP || nslots > UINT16_MAX ||
@@ -91,14 +93,13 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 	e->nslots = (uint16_t)nslots;
 	memcpy(TCACHE_TOPIC(e), topic, tlen);
 	e->tlen = (uint8_t)tlen;
-	e->hash = topic_hash(topic, tlen);
 	e->sub = (uint16_t)(s - c->subs);
 	for (int i = 0; i < TOPIC_CAP_N; i++) {
 		e->len[i] = vals[i] ? (uint8_t)lens[i] : CACHE_NOCAP;
 		e->off[i] = vals[i] ? (uint8_t)(vals[i] - topic) : 0;
 	}
-	e->next = c->ctab[e->hash & (c->ctabsize - 1)];
-	c->ctab[e->hash & (c->ctabsize - 1)] = e;
+	e->next = c->ctab[h & (c->ctabsize - 1)];
+	c->ctab[h & (c->ctabsize - 1)] = e;
 	c->ncache++;
 	return e;
 }

@@ -155,8 +155,7 @@ struct mqtt_client {
  * copy of it); 32 bytes before the slots.  Topics of 255 bytes and more are
  * not cached (they take the slow path). */
 struct tcache {
-	struct tcache *next;
-	uint32_t hash;
+	struct tcache *next; /* its bucket: topic_hash of its topic (not kept: 24 bytes before the slots) */
 	uint16_t sub; /* the first subscription the topic matches: c->subs[sub] */
 	uint16_t nslots;
 	uint8_t tlen;
@@ -167,7 +166,7 @@ struct tcache {
 	 * topic follows the nslots slots */
 	const struct cc_channel *slot[];
 };
-_Static_assert(offsetof(struct tcache, slot) <= 32 || sizeof(void *) != 8, "struct tcache grew");
+_Static_assert(offsetof(struct tcache, slot) <= 24 || sizeof(void *) != 8, "struct tcache grew");
 #define TCACHE_TOPIC(e) ((char *)((e)->slot + (e)->nslots))
 
 /* The entry of this exact topic, with vals/lens pointing into topic as

@@ -195,7 +195,6 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 	struct ealarm *a = xcalloc(1, offsetof(struct ealarm, text) + il + ml);
 
 	memcpy(a->text, id, il);
-	a->id = a->text;
 	alarm_message_store(e, a, message, a->text + il);
 	a->room = build_intern(e, room);
 	a->sensor = build_intern(e, sensor);
@@ -544,43 +543,76 @@ static struct ealarm *room_alarm(struct engine *e, struct eroom *r, const struct
 	return a;
 }
 
+/* p in the engine's table of lot parameters: the copy of equal bytes
+ * (one per profile and reading interval), else a new one.  Only the first
+ * LPARAMS_SEARCH entries are searched (a configuration of as many
+ * distinct intervals keeps its start-up linear). */
+#define LPARAMS_SEARCH 256
+static const struct lot_params *lot_params_share(struct engine *e, const struct lot_params *p)
+{
+	struct lot_params *n;
+
+	for (size_t i = 0; i < e->nlparams && i < LPARAMS_SEARCH; i++)
+		if (memcmp(e->lparams[i], p, sizeof(*p)) == 0)
+			return e->lparams[i];
+	e->lparams = xrealloc(e->lparams, (e->nlparams + 1) * sizeof(*e->lparams));
+	n = xmalloc(sizeof(*n));
+	memcpy(n, p, sizeof(*n));
+	e->lparams[e->nlparams++] = n;
+	return n;
+}
+
+/* The lot's model parameters from its profile p (NULL: the defaults). */
+static void lot_params_from(struct lot_params *lp, const struct cc_profile *p, double dt_cap_s)
+{
+	memset(lp, 0, sizeof(*lp)); /* padding too: shared by memcmp */
+	lot_params_default(lp);
+	lp->dt_cap_s = dt_cap_s;
+	lp->loaded_ns = 0; /* the lot's own (struct elot) */
+	lp->pre_c = NAN;
+	if (!p)
+		return;
+	lp->sl.kind = p->model == CC_MODEL_ARRHENIUS ? SL_ARRHENIUS : p->model == CC_MODEL_Q10 ? SL_Q10
+		      : p->model == CC_MODEL_SQRT ? SL_SQRT : p->model == CC_MODEL_PIECEWISE_Q10 ? SL_PIECEWISE_Q10
+		      : SL_NONE;
+	lp->sl.t_ref_c = p->t_ref_c;
+	lp->sl.sl_ref_h = (double)p->shelf_life_ms / 3600000.0;
+	lp->sl.ea_j_mol = p->ea_kj_mol * 1000.0;
+	lp->sl.q10 = p->q10;
+	lp->sl.t_min_c = p->t_min_c;
+	lp->sl.npw = p->npw;
+	memcpy(lp->sl.pw_upper_c, p->pw_upper_c, sizeof(p->pw_upper_c));
+	memcpy(lp->sl.pw_q10, p->pw_q10, sizeof(p->pw_q10));
+	lp->sl.valid_min_c = p->valid_min_c;
+	lp->sl.valid_max_c = p->valid_max_c;
+	lp->mkt_dh_r_k = p->mkt_dh_r_k;
+	lp->dh_thr_c = isnan(p->degree_threshold_c) ? INFINITY : p->degree_threshold_c;
+	lp->chill_thr_c = isnan(p->chill_threshold_c) ? -INFINITY : p->chill_threshold_c;
+	lp->aw = p->aw;
+	lp->kt_fresh = p->kt_fresh;
+	lp->kt_dry = p->kt_dry;
+	lp->wl_crit = p->wl_crit_pct / 100.0;
+	lp->tau_h = (double)p->tau_ms / 3600000.0;
+}
+
 void build_lot(struct engine *e, struct eroom *r, struct elot *l, const struct cc_lot_conf *lc)
 {
 	const struct cc_profile *p = lc->profile;
 	struct alarm_conf c = { .kind = ALARM_COND, .severity = ALARM_SEV_WARNING };
 	char *id, *msg;
 	int64_t iv = r->ch[R_TEMP] ? r->ch[R_TEMP]->interval_ms : 0;
+	struct lot_params lp;
 
 	l->lc = lc;
 	l->prof = p;
-	lot_params_default(&l->p);
 	lot_state_init(&l->s);
-	l->p.dt_cap_s = iv > 0 ? 3.0 * (double)iv / 1000.0 : (double)e->cfg->alarms.stale_after_ms / 1000.0;
-	l->p.loaded_ns = lc->loaded_ns;
+	lot_params_from(&lp, p, iv > 0 ? 3.0 * (double)iv / 1000.0 : (double)e->cfg->alarms.stale_after_ms / 1000.0);
+	l->p = lot_params_share(e, &lp);
+	l->loaded_ns = lc->loaded_ns;
+	l->pre_c = NAN;
 	if (!p)
 		return;
-	l->p.pre_c = isnan(lc->pre_c) ? p->pre_monitoring_c : lc->pre_c;
-	l->p.sl.kind = p->model == CC_MODEL_ARRHENIUS ? SL_ARRHENIUS : p->model == CC_MODEL_Q10 ? SL_Q10
-		       : p->model == CC_MODEL_SQRT ? SL_SQRT : p->model == CC_MODEL_PIECEWISE_Q10 ? SL_PIECEWISE_Q10
-		       : SL_NONE;
-	l->p.sl.t_ref_c = p->t_ref_c;
-	l->p.sl.sl_ref_h = (double)p->shelf_life_ms / 3600000.0;
-	l->p.sl.ea_j_mol = p->ea_kj_mol * 1000.0;
-	l->p.sl.q10 = p->q10;
-	l->p.sl.t_min_c = p->t_min_c;
-	l->p.sl.npw = p->npw;
-	memcpy(l->p.sl.pw_upper_c, p->pw_upper_c, sizeof(p->pw_upper_c));
-	memcpy(l->p.sl.pw_q10, p->pw_q10, sizeof(p->pw_q10));
-	l->p.sl.valid_min_c = p->valid_min_c;
-	l->p.sl.valid_max_c = p->valid_max_c;
-	l->p.mkt_dh_r_k = p->mkt_dh_r_k;
-	l->p.dh_thr_c = isnan(p->degree_threshold_c) ? INFINITY : p->degree_threshold_c;
-	l->p.chill_thr_c = isnan(p->chill_threshold_c) ? -INFINITY : p->chill_threshold_c;
-	l->p.aw = p->aw;
-	l->p.kt_fresh = p->kt_fresh;
-	l->p.kt_dry = p->kt_dry;
-	l->p.wl_crit = p->wl_crit_pct / 100.0;
-	l->p.tau_h = (double)p->tau_ms / 3600000.0;
+	l->pre_c = isnan(lc->pre_c) ? p->pre_monitoring_c : lc->pre_c;
 
 #define LOT_ALARM(field, rule, sev, fmt, ...)                                                          \
 	do {                                                                                           \
@@ -713,8 +745,6 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	e->rooms = xcalloc(cfg->nrooms + 1, sizeof(*e->rooms));
 	for (size_t i = 0; i < cfg->nrooms; i++) {
 		room_build(e, &e->rooms[i], &cfg->rooms[i]);
-		alarm_flood_init(&e->rooms[i].flood, cfg->alarms.flood_window_ms, (unsigned)cfg->alarms.flood_start,
-				 (unsigned)cfg->alarms.flood_end);
 		nl += cfg->rooms[i].nlots;
 	}
 	e->nrules = cfg->alarms.nrules;
@@ -753,6 +783,9 @@ void engine_free(struct engine *e)
 	snapshot_write(e);
 	lots_free(e);
 	batch_free_all(e);
+	for (size_t i = 0; i < e->nlparams; i++)
+		free(e->lparams[i]);
+	free(e->lparams);
 	for (size_t i = 0; i < e->nalarms; i++)
 		build_alarm_free(e->alarms[i]);
 	free(e->alarms);
@@ -766,6 +799,7 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->nrooms; i++) {
 		free(e->rooms[i].lots);
 		free(e->rooms[i].roc);
+		free(e->rooms[i].flood);
 	}
 	for (size_t i = 0; i < e->nrules; i++)
 		free(e->rules[i].roc);

@@ -33,7 +33,7 @@ static void emit_event(struct engine *e, const char *json)
  * channel, as ISA-18.2 asks), or its own for a room-level alarm. */
 static struct alarm_ratelimit *notify_for(struct engine *e, struct ealarm *ea)
 {
-	const char *key = ea->channel ? ea->channel : ea->id;
+	const char *key = ea->channel ? ea->channel : ealarm_id(ea);
 	struct enotify *n;
 
 	if (ea->notify)
@@ -59,11 +59,16 @@ static int flood_allows(struct engine *e, const struct ealarm *ea, const struct 
 
 	if (ev->type != AEV_RAISE || !room || strcmp(ea->rule, "refrigeration_failure") == 0)
 		return 1;
-	alarm_flood_note(&room->flood, ev->ts_ms);
-	if (alarm_flood_update(&room->flood, ev->ts_ms) > 0)
+	if (!room->flood) { /* the room's first raise; without memory, no grouping */
+		if (!(room->flood = malloc(sizeof(*room->flood))))
+			return 1;
+		alarm_flood_init(room->flood, ac->flood_window_ms, (unsigned)ac->flood_start, (unsigned)ac->flood_end);
+	}
+	alarm_flood_note(room->flood, ev->ts_ms);
+	if (alarm_flood_update(room->flood, ev->ts_ms) > 0)
 		log_warn("room %s: alarm flood: more than %d alarms in %" PRId64 " s; grouping them", ea->room,
 			 ac->flood_start, ac->flood_window_ms / 1000);
-	return !room->flood.active;
+	return !room->flood->active;
 }
 
 /* The record's time: two events of one alarm in the same nanosecond would
@@ -102,7 +107,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		eval_emit_lines(e, &b);
 	lp_buf_free(&b);
 	log_msg(ev->type == AEV_RAISE && ev->sev == ALARM_SEV_CRITICAL ? LOG_LVL_WARN : LOG_LVL_INFO,
-		"alarm %s: %s%s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ea->id, alarm_ev_name(ev->type),
+		"alarm %s: %s%s -> %s (%s, value %g, limit %g)%s%s%s%s: %s", ealarm_id(ea), alarm_ev_name(ev->type),
 		ev->late ? " (late data)" : "", publish_state_shown(ea, ev), alarm_severity_name(ev->sev), ev->value,
 		ea->a.c->limit, ev->user ? " by " : "", ev->user ? ev->user : "", ev->note ? ": " : "",
 		ev->note ? ev->note : "", build_alarm_message(ea, msg, sizeof(msg)));
@@ -116,7 +121,7 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 	}
 	if (ratelimited && e->notify_dropped - e->notify_dropped_logged >= 1) {
 		log_warn("alarm %s: notification rate-limited (%" PRIu64 " not sent so far; all are in the alert record)",
-			 ea->id, e->notify_dropped);
+			 ealarm_id(ea), e->notify_dropped);
 		e->notify_dropped_logged = e->notify_dropped;
 	}
 	e->dirty = 1;
@@ -190,7 +195,7 @@ static void lot_alarms(struct engine *e, struct elot *l, int64_t now, double t_n
 	eval_cond(e, l->chill_alarm, now, l->s.chill_h > p->chill_alarm_kh, l->s.chill_h);
 	eval_cond(e, l->wl_warn, now, l->s.weight_loss * 100 > p->wl_warn_pct, l->s.weight_loss * 100);
 	eval_cond(e, l->wl_alarm, now, l->s.weight_loss * 100 > p->wl_crit_pct, l->s.weight_loss * 100);
-	rem = lot_remaining_h(&l->s, &l->p, isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c);
+	rem = lot_remaining_h(&l->s, l->p, isnan(l->lc->plan_c) ? p->t_ref_c : l->lc->plan_c);
 	if (l->life_low)
 		eval_cond(e, l->life_low, now, rem * 3600000.0 < (double)p->remaining_warn_ms, rem);
 	if (l->dispatch) {
@@ -227,7 +232,7 @@ static void room_sample(struct engine *e, struct eroom *r, int role, const struc
 			struct elot *l = &r->lots[i];
 			if (s->ts_ns < l->lc->loaded_ns)
 				continue;
-			lot_observe(&l->s, &l->p, s->ts_ns, v, r->v[R_RH]);
+			lots_observe(l, s->ts_ns, v, r->v[R_RH]);
 			lot_alarms(e, l, now, v);
 		}
 		break;
@@ -465,12 +470,12 @@ static void emit_shelf_life(struct engine *e, int64_t now_ns)
 						 { "site", e->cfg->site } };
 			struct lp_field f[] = {
 				{ "consumed", LP_FLOAT, { .f = p && p->model != CC_MODEL_NONE ? l->s.consumed : NAN } },
-				{ "remaining_h", LP_FLOAT, { .f = lot_remaining_h(&l->s, &l->p, tnow) } },
-				{ "remaining_h_at_plan", LP_FLOAT, { .f = lot_remaining_h(&l->s, &l->p, plan) } },
-				{ "mkt_c", LP_FLOAT, { .f = lot_mkt_c(&l->s, &l->p) } },
-				{ "degree_hours", LP_FLOAT, { .f = isfinite(l->p.dh_thr_c) ? l->s.degree_h : NAN } },
-				{ "chill_hours", LP_FLOAT, { .f = isfinite(l->p.chill_thr_c) ? l->s.chill_h : NAN } },
-				{ "weight_loss_pct", LP_FLOAT, { .f = l->p.kt_fresh > 0 ? l->s.weight_loss * 100 : NAN } },
+				{ "remaining_h", LP_FLOAT, { .f = lot_remaining_h(&l->s, l->p, tnow) } },
+				{ "remaining_h_at_plan", LP_FLOAT, { .f = lot_remaining_h(&l->s, l->p, plan) } },
+				{ "mkt_c", LP_FLOAT, { .f = lot_mkt_c(&l->s, l->p) } },
+				{ "degree_hours", LP_FLOAT, { .f = isfinite(l->p->dh_thr_c) ? l->s.degree_h : NAN } },
+				{ "chill_hours", LP_FLOAT, { .f = isfinite(l->p->chill_thr_c) ? l->s.chill_h : NAN } },
+				{ "weight_loss_pct", LP_FLOAT, { .f = l->p->kt_fresh > 0 ? l->s.weight_loss * 100 : NAN } },
 				{ "dew_point_c", LP_FLOAT, { .f = dp } },
 				{ "product_c", LP_FLOAT, { .f = l->s.product_c } },
 				{ "no_data_h", LP_FLOAT, { .f = l->s.no_data_h } },
@@ -510,14 +515,15 @@ static void tick(struct engine *e, int64_t now_ns)
 		room_suppression(e, &e->rooms[i], now);
 	for (size_t i = 0; i < e->nrooms; i++) {
 		struct eroom *r = &e->rooms[i];
-		int any = 0;
-		if (r->flood.active && alarm_flood_update(&r->flood, now) < 0)
+		int any = 0, flood = r->flood && r->flood->active;
+		if (flood && alarm_flood_update(r->flood, now) < 0)
 			log_info("room %s: alarm flood over: fewer than %d alarms in %" PRId64 " s", r->rc->name,
 				 ac->flood_end, ac->flood_window_ms / 1000);
-		for (size_t j = 0; j < e->nalarms && r->flood.active; j++)
+		flood = r->flood && r->flood->active;
+		for (size_t j = 0; j < e->nalarms && flood; j++)
 			any |= e->alarms[j]->a.active && e->alarms[j]->room && e->alarms[j] != r->group &&
 			       strcmp(e->alarms[j]->room, r->rc->name) == 0;
-		eval_cond(e, r->group, now, r->flood.active && any, NAN);
+		eval_cond(e, r->group, now, flood && any, NAN);
 	}
 	for (size_t i = 0; i < e->nalarms; i++) {
 		struct ealarm *ea = e->alarms[i];
@@ -558,7 +564,7 @@ void engine_tick(struct engine *e, int64_t now_ns)
 static struct ealarm *find(struct engine *e, const char *id)
 {
 	for (size_t i = 0; id && i < e->nalarms; i++)
-		if (strcmp(e->alarms[i]->id, id) == 0)
+		if (strcmp(ealarm_id(e->alarms[i]), id) == 0)
 			return e->alarms[i];
 	return NULL;
 }

@@ -125,7 +125,7 @@ void lots_alarm_drop(struct engine *e, struct ealarm *a)
 			break;
 		}
 	if (a->a.active)
-		log_info("alarm %s: dropped with its lot (was %s)", a->id, alarm_state_name(alarm_state(&a->a)));
+		log_info("alarm %s: dropped with its lot (was %s)", ealarm_id(a), alarm_state_name(alarm_state(&a->a)));
 	build_alarm_free(a);
 }
 
@@ -235,7 +235,7 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-void lots_layout_restore(struct engine *e, const cJSON *o)
+void lots_layout_restore_unloaded(struct engine *e, const cJSON *o)
 {
 	const cJSON *x;
 
@@ -252,37 +252,38 @@ void lots_layout_restore(struct engine *e, const cJSON *o)
 			e->unloaded = cJSON_CreateArray();
 		cJSON_AddItemToArray(e->unloaded, cJSON_Duplicate(x, 1));
 	}
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
-	{
-		const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
-		int runtime = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"));
-		struct eroom *to, *from = NULL;
-		struct elot *l;
-		/* a configured lot where the configuration put it (no conf_room) needs
-		 * no room: skip the search (10,000 lots x 2,000 rooms at a reload) */
-		if (!id || !room || (!runtime && !cr))
-			continue;
-		to = lots_room_find(e, room);
-		if (runtime) {
-			const char *product = jstr(x, "product");
-			const struct cc_profile *p = profile_find(e->cfg, product);
-			if (lot_find(e, id, NULL))
-				continue; /* the configuration has it now */
-			if (!to || !p) {
-				log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
-					 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
-				continue;
-			}
-			l = lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0),
-					snapshot_num(x, "pre_c", NAN));
-			if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(x, "history")))
-				l->history = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "history"), 1);
-		} else if (cr && to && (l = lot_find(e, id, &from)) && from != to &&
-			   strcmp(from->rc->name, cr) == 0) {
-			struct elot tmp;
-			room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
-			room_put_lot(e, to, &tmp);
+}
+
+void lots_layout_restore_lot(struct engine *e, const cJSON *x)
+{
+	const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
+	int runtime = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"));
+	struct eroom *to, *from = NULL;
+	struct elot *l;
+
+	/* a configured lot where the configuration put it (no conf_room) needs
+	 * no room: skip the search (10,000 lots x 2,000 rooms at a reload) */
+	if (!id || !room || (!runtime && !cr))
+		return;
+	to = lots_room_find(e, room);
+	if (runtime) {
+		const char *product = jstr(x, "product");
+		const struct cc_profile *p = profile_find(e->cfg, product);
+		if (lot_find(e, id, NULL))
+			return; /* the configuration has it now */
+		if (!to || !p) {
+			log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
+				 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
+			return;
 		}
+		l = lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0),
+				snapshot_num(x, "pre_c", NAN));
+		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(x, "history")))
+			l->history = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "history"), 1);
+	} else if (cr && to && (l = lot_find(e, id, &from)) && from != to && strcmp(from->rc->name, cr) == 0) {
+		struct elot tmp;
+		room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
+		room_put_lot(e, to, &tmp);
 	}
 }
 
@@ -471,4 +472,18 @@ int engine_lot_move(struct engine *e, const char *lot, const char *room, const c
 out:
 	pthread_mutex_unlock(&e->lock);
 	return rc;
+}
+
+int lots_observe(struct elot *l, int64_t ts_ns, double t_air_c, double rh)
+{
+	struct lot_params first;
+
+	if (l->s.last_ts_ns != 0 && !isnan(l->s.last_air_c))
+		return lot_observe(&l->s, l->p, ts_ns, t_air_c, rh);
+	/* the first reading (lot_observe's own test): the span since the
+	 * lot was loaded is a gap, filled with its pre-monitoring temperature */
+	first = *l->p;
+	first.loaded_ns = l->loaded_ns;
+	first.pre_c = l->pre_c;
+	return lot_observe(&l->s, &first, ts_ns, t_air_c, rh);
 }

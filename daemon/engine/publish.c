@@ -73,7 +73,7 @@ int publish_line(struct lp_buf *b, const struct publication *p)
 	field_num(f, &nf, "value", ev->value);
 	field_num(f, &nf, "limit", ea->a.c->limit);
 	field_str(f, &nf, "message", build_alarm_message(ea, msg, sizeof(msg)));
-	field_str(f, &nf, "id", ea->id);
+	field_str(f, &nf, "id", ealarm_id(ea));
 	field_bool(f, &nf, "annunciated", p->annunciate);
 	if (ev->late)
 		field_bool(f, &nf, "late", 1);
@@ -98,7 +98,7 @@ char *publish_json(const struct publication *p)
 	char tbuf[64], nbuf[24];
 	char *js;
 
-	cJSON_AddStringToObject(o, "id", ea->id);
+	cJSON_AddStringToObject(o, "id", ealarm_id(ea));
 	cJSON_AddStringToObject(o, "site", p->site);
 	if (ea->room)
 		cJSON_AddStringToObject(o, "room", ea->room);

@@ -66,7 +66,7 @@ static cJSON *alarm_item(const struct ealarm *ea)
 	const struct alarm *a = &ea->a;
 	cJSON *x = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(x, "id", ea->id);
+	cJSON_AddStringToObject(x, "id", ealarm_id(ea));
 	cJSON_AddNumberToObject(x, "cond", a->cond);
 	cJSON_AddNumberToObject(x, "cond_since", (double)a->cond_since_ms);
 	cJSON_AddNumberToObject(x, "active", a->active);
@@ -181,7 +181,7 @@ static void log_restored(const char *id, const struct alarm *a)
 
 static int alarm_id_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct ealarm *const *)a)->id, (*(struct ealarm *const *)b)->id);
+	return strcmp(ealarm_id(*(struct ealarm *const *)a), ealarm_id(*(struct ealarm *const *)b));
 }
 
 /* The first of the alarms with that id in v (sorted by id), and how many. */
@@ -191,62 +191,60 @@ static struct ealarm **alarms_by_id(struct ealarm **v, size_t nv, const char *id
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(v[mid]->id, id) < 0)
+		if (strcmp(ealarm_id(v[mid]), id) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (end = lo; end < nv && strcmp(v[end]->id, id) == 0; end++)
+	for (end = lo; end < nv && strcmp(ealarm_id(v[end]), id) == 0; end++)
 		;
 	*count = end - lo;
 	return v + lo;
 }
 
-/* The saved alarms whose id the engine still has.  Looked up in a sorted
- * copy of the engine's alarms: a hub's snapshot holds 250,000 of them, and
- * a search of every alarm per saved one took a reload 70 s. */
-static size_t restore_alarms(struct engine *e, const cJSON *o)
-{
-	const cJSON *x;
-	size_t n = 0, k;
-	struct ealarm **sorted = malloc((e->nalarms ? e->nalarms : 1) * sizeof(*sorted)), **m;
+/* What the restore of the saved alarms and lots looks things up in: a
+ * sorted copy of the engine's alarms (a hub's snapshot holds 250,000 of
+ * them, and a search of every alarm per saved one took a reload 70 s) and
+ * the lots by id; and how many it restored. */
+struct restore_ctx {
+	struct engine *e;
+	struct ealarm **sorted;
+	struct lots_index ix;
+	int have_ix;
+	size_t nal, nlot;
+};
 
-	if (!sorted) {
-		log_warn("state %s/%s: out of memory: alarms start afresh", e->cfg->state_dir, STATE_FILE);
-		return 0;
+/* A saved alarm into the engine's alarms of its id. */
+static void restore_alarm(struct restore_ctx *rc, const cJSON *x)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
+	struct ealarm **m;
+	size_t k;
+
+	if (!cJSON_IsString(id) || !rc->sorted)
+		return;
+	m = alarms_by_id(rc->sorted, rc->e->nalarms, id->valuestring, &k);
+	for (size_t i = 0; i < k; i++) {
+		struct alarm *a = &m[i]->a;
+		double sev;
+		a->cond = snapshot_num(x, "cond", 0) != 0;
+		a->cond_since_ms = (int64_t)snapshot_num(x, "cond_since", 0);
+		a->active = snapshot_num(x, "active", 0) != 0;
+		a->acked = snapshot_num(x, "acked", 1) != 0;
+		a->held = snapshot_num(x, "held", 0) != 0;
+		a->escalated = snapshot_num(x, "escalated", 0) != 0;
+		a->active_since_ms = (int64_t)snapshot_num(x, "active_since", 0);
+		a->shelved_until_ms = (int64_t)snapshot_num(x, "shelved_until", 0);
+		a->last_notify_ms = (int64_t)snapshot_num(x, "last_notify", 0);
+		a->pending = snapshot_num(x, "pending", 0) != 0;
+		a->notified_ms = (int64_t)snapshot_num(x, "notified", (double)a->active_since_ms);
+		sev = snapshot_num(x, "sev", a->c->severity);
+		a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c->severity;
+		a->value = snapshot_num(x, "value", NAN);
+		if (a->active)
+			log_restored(ealarm_id(m[i]), a);
+		rc->nal++;
 	}
-	memcpy(sorted, e->alarms, e->nalarms * sizeof(*sorted));
-	qsort(sorted, e->nalarms, sizeof(*sorted), alarm_id_cmp);
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "alarms"))
-	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
-		if (!cJSON_IsString(id))
-			continue;
-		m = alarms_by_id(sorted, e->nalarms, id->valuestring, &k);
-		for (size_t i = 0; i < k; i++) {
-			struct alarm *a = &m[i]->a;
-			double sev;
-			a->cond = snapshot_num(x, "cond", 0) != 0;
-			a->cond_since_ms = (int64_t)snapshot_num(x, "cond_since", 0);
-			a->active = snapshot_num(x, "active", 0) != 0;
-			a->acked = snapshot_num(x, "acked", 1) != 0;
-			a->held = snapshot_num(x, "held", 0) != 0;
-			a->escalated = snapshot_num(x, "escalated", 0) != 0;
-			a->active_since_ms = (int64_t)snapshot_num(x, "active_since", 0);
-			a->shelved_until_ms = (int64_t)snapshot_num(x, "shelved_until", 0);
-			a->last_notify_ms = (int64_t)snapshot_num(x, "last_notify", 0);
-			a->pending = snapshot_num(x, "pending", 0) != 0;
-			a->notified_ms = (int64_t)snapshot_num(x, "notified", (double)a->active_since_ms);
-			sev = snapshot_num(x, "sev", a->c->severity);
-			a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c->severity;
-			a->value = snapshot_num(x, "value", NAN);
-			if (a->active)
-				log_restored(m[i]->id, a);
-			n++;
-		}
-	}
-	free(sorted);
-	return n;
 }
 
 static void restore_lot_state(struct lot_state *s, const cJSON *x)
@@ -266,38 +264,218 @@ static void restore_lot_state(struct lot_state *s, const cJSON *x)
 	s->gaps = (uint32_t)snapshot_num(x, "gaps", 0);
 }
 
-/* The saved lots the engine still has, by lot id alone: a lot moved to
+/* A saved lot into the engine's lots of its id alone: a lot moved to
  * another room keeps its history. */
-static size_t restore_lots(struct engine *e, const cJSON *o)
+static void restore_lot(struct restore_ctx *rc, const cJSON *x)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
+	struct elot *const *l;
+	size_t k;
+
+	if (!rc->have_ix || !cJSON_IsString(id) || !(l = lots_index_find(&rc->ix, id->valuestring, &k)))
+		return;
+	for (size_t i = 0; i < k; i++)
+		restore_lot_state(&l[i]->s, x);
+	rc->nlot += k;
+}
+
+static void restore_layout(struct restore_ctx *rc, const cJSON *x)
+{
+	lots_layout_restore_lot(rc->e, x);
+}
+
+/* --- the state file's big arrays, one element at a time ----------------
+ * A hub's state file (1.7 MB: 10,000 lots, the raised alarms) parsed whole
+ * was a cJSON tree of ~25 MB next to the new engine: the reload's and the
+ * start-up's peak (issue 18).  The top-level object is split into its
+ * members by a scanner that only matches brackets and strings; "alarms" and
+ * "lots" are parsed an element at a time, the rest (small) as one tree.
+ * Text the scanner does not take is parsed whole, as before. */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* The end of the value at p: NULL when its brackets or strings do not
+ * close before end (cJSON, given the piece, decides the rest). */
+static const char *skip_value(const char *p, const char *end)
+{
+	size_t depth = 0;
+
+	do {
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (!depth)
+				return NULL;
+			depth--;
+		} else if (!depth) { /* a scalar */
+			while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\r' &&
+			       *p != '\n')
+				p++;
+			return p;
+		}
+		p++;
+	} while (depth > 0);
+	return p;
+}
+
+#define SNAP_MEMBERS 32
+struct snap_member {
+	char key[32];
+	const char *v, *ve; /* the value's text */
+};
+
+/* The members of the top-level object text[0..n): 0, -1 when it is not
+ * an object this scanner takes (a key of 32 bytes or more, or with an
+ * escape; more than SNAP_MEMBERS members; brackets not closing). */
+static int snap_split(const char *p, size_t n, struct snap_member *m, size_t *nm)
+{
+	const char *end = p + n, *k;
+
+	*nm = 0;
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return -1;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		if (p >= end || *p != '"' || *nm == SNAP_MEMBERS)
+			return -1;
+		for (k = ++p; p < end && *p != '"' && *p != '\\'; p++)
+			;
+		if (p >= end || *p != '"' || (size_t)(p - k) >= sizeof(m->key))
+			return -1;
+		memcpy(m[*nm].key, k, (size_t)(p - k));
+		m[*nm].key[p - k] = '\0';
+		p = skip_ws(p + 1, end);
+		if (p >= end || *p != ':')
+			return -1;
+		m[*nm].v = skip_ws(p + 1, end);
+		if (!(m[*nm].ve = skip_value(m[*nm].v, end)))
+			return -1;
+		p = skip_ws(m[(*nm)++].ve, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+		else
+			return p < end && *p == '}' ? 0 : -1;
+	}
+}
+
+/* fn of each element of the array text [p, end), each parsed alone. */
+static void each_element(struct restore_ctx *rc, const char *p, const char *end,
+			 void (*fn)(struct restore_ctx *, const cJSON *))
+{
+	p = skip_ws(p, end);
+	if (p >= end || *p != '[')
+		return;
+	p = skip_ws(p + 1, end);
+	while (p < end && *p != ']') {
+		const char *ee = skip_value(p, end);
+		cJSON *x;
+		if (!ee)
+			return;
+		if ((x = cJSON_ParseWithLength(p, (size_t)(ee - p)))) {
+			fn(rc, x);
+			cJSON_Delete(x);
+		}
+		p = skip_ws(ee, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+	}
+}
+
+/* The root without its "alarms" and "lots" (*al, *lo: their members, NULL
+ * when absent), or NULL when the text is not split so. */
+static cJSON *snap_rest(const char *buf, size_t len, const struct snap_member **al, const struct snap_member **lo,
+			struct snap_member *m)
+{
+	size_t nm;
+	cJSON *o;
+
+	*al = *lo = NULL;
+	if (snap_split(buf, len, m, &nm) < 0 || !(o = cJSON_CreateObject()))
+		return NULL;
+	for (size_t i = 0; i < nm; i++) {
+		cJSON *v;
+		if (strcmp(m[i].key, "alarms") == 0 && !*al)
+			*al = &m[i];
+		else if (strcmp(m[i].key, "lots") == 0 && !*lo)
+			*lo = &m[i];
+		else if ((v = cJSON_ParseWithLength(m[i].v, (size_t)(m[i].ve - m[i].v))))
+			cJSON_AddItemToObject(o, m[i].key, v);
+		else {
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* fn of each element of the array member key: from its text (mb) when
+ * split, else from the tree o. */
+static void restore_each(struct restore_ctx *rc, const cJSON *o, const struct snap_member *mb, const char *key,
+			 void (*fn)(struct restore_ctx *, const cJSON *))
 {
 	const cJSON *x;
-	size_t n = 0, k;
-	struct lots_index ix;
-	struct elot *const *l;
 
-	if (lots_index_build(e, &ix) < 0) {
+	if (mb) {
+		each_element(rc, mb->v, mb->ve, fn);
+		return;
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, key))
+		fn(rc, x);
+}
+
+/* The layout, batches, alarms, lots and trend of the state in o (and the
+ * split arrays al, lo); the counts logged. */
+static void restore_all(struct engine *e, const cJSON *o, const struct snap_member *al, const struct snap_member *lo,
+			int split)
+{
+	struct restore_ctx rc = { .e = e };
+	size_t nb, ntr;
+
+	lots_layout_restore_unloaded(e, o); /* runtime lots first: their alarms are restored next */
+	restore_each(&rc, o, lo, "lots", restore_layout);
+	nb = snapshot_batches_restore(e, o); /* batches too */
+	if ((rc.sorted = malloc((e->nalarms ? e->nalarms : 1) * sizeof(*rc.sorted)))) {
+		memcpy(rc.sorted, e->alarms, e->nalarms * sizeof(*rc.sorted));
+		qsort(rc.sorted, e->nalarms, sizeof(*rc.sorted), alarm_id_cmp);
+		restore_each(&rc, o, split ? al : NULL, split && !al ? NULL : "alarms", restore_alarm);
+		free(rc.sorted);
+	} else
+		log_warn("state %s/%s: out of memory: alarms start afresh", e->cfg->state_dir, STATE_FILE);
+	if ((rc.have_ix = lots_index_build(e, &rc.ix) == 0)) {
+		restore_each(&rc, o, split ? lo : NULL, split && !lo ? NULL : "lots", restore_lot);
+		lots_index_free(&rc.ix);
+	} else
 		log_warn("state %s/%s: out of memory: lots start afresh", e->cfg->state_dir, STATE_FILE);
-		return 0;
-	}
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "lots"))
-	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
-		if (!cJSON_IsString(id) || !(l = lots_index_find(&ix, id->valuestring, &k)))
-			continue;
-		for (size_t i = 0; i < k; i++)
-			restore_lot_state(&l[i]->s, x);
-		n += k;
-	}
-	lots_index_free(&ix);
-	return n;
+	ntr = trend_restore(e, o);
+	log_info("state %s/%s: restored %zu %s, %zu %s, %zu %s, %zu trend %s", e->cfg->state_dir, STATE_FILE, rc.nal,
+		 plural(rc.nal, "alarm", "alarms"), rc.nlot, plural(rc.nlot, "lot", "lots"), nb,
+		 plural(nb, "batch", "batches"), ntr, plural(ntr, "bucket", "buckets"));
 }
 
 void snapshot_restore(struct engine *e)
 {
 	char *buf = NULL;
-	size_t len = 0, nal, nlot, nb, ntr;
+	size_t len = 0;
+	struct snap_member m[SNAP_MEMBERS];
+	const struct snap_member *al, *lo;
 	cJSON *o;
-	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len);
+	int rc = state_read(e->cfg->state_dir, STATE_FILE, &buf, &len), split;
 
 	if (rc == -ENOENT)
 		return;
@@ -305,23 +483,19 @@ void snapshot_restore(struct engine *e)
 		log_warn("state %s/%s: %s: alarms and lots start afresh", e->cfg->state_dir, STATE_FILE, strerror(-rc));
 		return;
 	}
-	o = cJSON_ParseWithLength(buf, len);
-	free(buf);
+	o = snap_rest(buf, len, &al, &lo, m);
+	if (!(split = o != NULL))
+		o = cJSON_ParseWithLength(buf, len);
 	if (!o || snapshot_num(o, "version", 0) != STATE_VERSION) {
 		log_warn("state %s/%s: not a version %d snapshot: alarms and lots start afresh", e->cfg->state_dir,
 			 STATE_FILE, STATE_VERSION);
 		cJSON_Delete(o);
+		free(buf);
 		return;
 	}
-	lots_layout_restore(e, o); /* runtime lots first: their alarms are restored next */
-	nb = snapshot_batches_restore(e, o); /* batches too */
-	nal = restore_alarms(e, o);
-	nlot = restore_lots(e, o);
-	ntr = trend_restore(e, o);
+	restore_all(e, o, al, lo, split);
 	cJSON_Delete(o);
-	log_info("state %s/%s: restored %zu %s, %zu %s, %zu %s, %zu trend %s", e->cfg->state_dir, STATE_FILE, nal,
-		 plural(nal, "alarm", "alarms"), nlot, plural(nlot, "lot", "lots"), nb, plural(nb, "batch", "batches"), ntr,
-		 plural(ntr, "bucket", "buckets"));
+	free(buf);
 }
 
 /*

@@ -79,9 +79,9 @@ static void lot_figures(const struct elot *l, const struct eroom *r, double f[LF
 	int model = p && p->model != CC_MODEL_NONE;
 
 	f[LF_CONSUMED] = model ? l->s.consumed : NAN;
-	f[LF_REMAINING] = model ? lot_remaining_h(&l->s, &l->p, tnow) : NAN;
-	f[LF_AT_PLAN] = model ? lot_remaining_h(&l->s, &l->p, plan) : NAN;
-	f[LF_MKT] = lot_mkt_c(&l->s, &l->p);
+	f[LF_REMAINING] = model ? lot_remaining_h(&l->s, l->p, tnow) : NAN;
+	f[LF_AT_PLAN] = model ? lot_remaining_h(&l->s, l->p, plan) : NAN;
+	f[LF_MKT] = lot_mkt_c(&l->s, l->p);
 	f[LF_PRODUCT] = l->s.product_c;
 	f[LF_OBSERVED] = l->s.observed_h;
 	f[LF_NO_DATA] = l->s.no_data_h;
@@ -109,7 +109,7 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
 			continue;
 		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", ea->id);
+		cJSON_AddStringToObject(x, "id", ealarm_id(ea));
 		cJSON_AddStringToObject(x, "state", alarm_state_name(alarm_state(a)));
 		cJSON_AddStringToObject(x, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
@@ -161,8 +161,8 @@ static cJSON *lot_json(const struct elot *l, const struct eroom *r)
 	return y;
 }
 
-/* A room's lots in brief: how many, and the least remaining life. */
-static void room_brief(cJSON *x, const struct eroom *r)
+/* The least remaining life of a room's lots (NaN: none has one). */
+static double room_least(const struct eroom *r)
 {
 	double least = NAN;
 
@@ -171,12 +171,18 @@ static void room_brief(cJSON *x, const struct eroom *r)
 		double rem;
 		if (!l->prof || l->prof->model == CC_MODEL_NONE)
 			continue;
-		rem = lot_remaining_h(&l->s, &l->p, lots_air_now(l, r));
+		rem = lot_remaining_h(&l->s, l->p, lots_air_now(l, r));
 		if (isfinite(rem) && !(rem >= least))
 			least = rem;
 	}
+	return least;
+}
+
+/* A room's lots in brief: how many, and the least remaining life. */
+static void room_brief(cJSON *x, const struct eroom *r)
+{
 	cJSON_AddNumberToObject(x, "nlots", (double)r->nlots);
-	add_num(x, "remaining_h_min", least);
+	add_num(x, "remaining_h_min", room_least(r));
 }
 
 static cJSON *rooms_json(struct engine *e, int64_t now, const struct engine_status_filter *f)
@@ -280,7 +286,7 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 		if (ls->v && (!ea->room || !bsearch(&ea->room, ls->v, ls->n, sizeof(*ls->v), cmp_name)))
 			continue;
 		jsonw_obj_begin(w, NULL);
-		jsonw_str(w, "id", ea->id);
+		jsonw_str(w, "id", ealarm_id(ea));
 		jsonw_str(w, "state", alarm_state_name(alarm_state(a)));
 		jsonw_str(w, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
@@ -467,4 +473,99 @@ int engine_status_write(struct engine *e, int rooms, const struct engine_status_
 	pthread_mutex_unlock(&e->lock);
 	free(ls.v);
 	return w->err;
+}
+
+/* --- the hub overview's rows ---------------------------------------------- */
+
+static int row_by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct engine_room_row *const *)a)->name, (*(struct engine_room_row *const *)b)->name);
+}
+
+/* A room's row but for its alarms: stale when its temperature has no
+ * fresh value (none, or its quality "stale"), else ok. */
+static void row_fill(const struct engine *e, const struct eroom *r, int64_t now, struct engine_room_row *w)
+{
+	const struct echan *t = r->ch[R_TEMP], *h = r->ch[R_RH];
+	const char *q = t ? chan_quality(e, t, now) : "none";
+
+	w->state = strcmp(q, "stale") == 0 || strcmp(q, "none") == 0 ? ENGINE_ROOM_STALE : ENGINE_ROOM_OK;
+	w->temp_c = t ? t->value : NAN;
+	w->rh = h ? h->value : NAN;
+	w->nlots = (double)r->nlots;
+	w->remaining_h_min = room_least(r);
+}
+
+/* Each room's worst open alarm (active or acked, not shelved) over its
+ * state; by: the rows sorted by name. */
+static void rows_alarms(const struct engine *e, int64_t now, struct engine_room_row **by, size_t n)
+{
+	for (size_t i = 0; i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		enum alarm_state st = alarm_state(&ea->a);
+		struct engine_room_row key = { .name = ea->room }, *kp = &key, **r;
+		if (!ea->room || (st != ALARM_ACTIVE_UNACKED && st != ALARM_ACTIVE_ACKED) ||
+		    (ea->a.sev != ALARM_SEV_CRITICAL && ea->a.sev != ALARM_SEV_WARNING) || alarm_is_shelved(&ea->a, now))
+			continue;
+		if (!(r = bsearch(&kp, by, n, sizeof(*by), row_by_name)))
+			continue;
+		if (ea->a.sev == ALARM_SEV_CRITICAL)
+			(*r)->state = ENGINE_ROOM_CRITICAL;
+		else if ((*r)->state > ENGINE_ROOM_WARNING)
+			(*r)->state = ENGINE_ROOM_WARNING;
+	}
+}
+
+int engine_room_rows(struct engine *e, const char *site, struct engine_room_rows *out)
+{
+	struct engine_status_filter f = { site, NULL, 0, 0 };
+	int64_t now = time_now_ns() / 1000000;
+	struct engine_room_row **by = NULL;
+	size_t n = 0, bytes = 0, k = 0;
+	char *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; i < e->nrooms; i++)
+		if (room_wanted(e, &f, e->rooms[i].rc->name)) {
+			n++;
+			bytes += strlen(e->rooms[i].rc->name) + 1;
+		}
+	out->v = malloc((n ? n : 1) * sizeof(*out->v));
+	out->names = p = malloc(bytes ? bytes : 1);
+	by = malloc((n ? n : 1) * sizeof(*by));
+	if (!out->v || !p || !by) {
+		pthread_mutex_unlock(&e->lock);
+		free(by);
+		engine_room_rows_free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < e->nrooms; i++) {
+		const struct eroom *r = &e->rooms[i];
+		size_t len;
+		if (!room_wanted(e, &f, r->rc->name))
+			continue;
+		len = strlen(r->rc->name) + 1;
+		memcpy(p, r->rc->name, len);
+		out->v[k].name = p;
+		p += len;
+		row_fill(e, r, now, &out->v[k]);
+		by[k] = &out->v[k];
+		k++;
+	}
+	qsort(by, n, sizeof(*by), row_by_name);
+	rows_alarms(e, now, by, n);
+	out->n = n;
+	pthread_mutex_unlock(&e->lock);
+	free(by);
+	return 0;
+}
+
+void engine_room_rows_free(struct engine_room_rows *r)
+{
+	free(r->v);
+	free(r->names);
+	memset(r, 0, sizeof(*r));
 }

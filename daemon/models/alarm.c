@@ -347,11 +347,31 @@ int alarm_ratelimit_allow(struct alarm_ratelimit *r, int64_t now)
 
 /* --- rate of change ------------------------------------------------------ */
 
+/* now is more than 2^31 ms from base: base moves to now, and the readings
+ * (newest first) stay while their times still fit. */
+static void roc_rebase(struct alarm_roc *r, int64_t now)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		unsigned k = (r->head + ALARM_ROC_RING - 1 - i) % ALARM_ROC_RING;
+		int64_t d = r->base + r->t[k] - now;
+		if (d > INT32_MAX || d < INT32_MIN) {
+			r->n = i;
+			break;
+		}
+		r->t[k] = (int32_t)d;
+	}
+	r->base = now;
+}
+
 void alarm_roc_add(struct alarm_roc *r, int64_t now, double v)
 {
 	if (isnan(v))
 		return;
-	r->t[r->head] = now;
+	if (r->n == 0)
+		r->base = now;
+	else if (now - r->base > INT32_MAX || now - r->base < INT32_MIN)
+		roc_rebase(r, now);
+	r->t[r->head] = (int32_t)(now - r->base);
 	r->v[r->head] = v;
 	r->head = (r->head + 1) % ALARM_ROC_RING;
 	if (r->n < ALARM_ROC_RING)
@@ -368,13 +388,13 @@ double alarm_roc_per_h(const struct alarm_roc *r, int64_t now, int64_t window_ms
 	newest = (r->head + ALARM_ROC_RING - 1) % ALARM_ROC_RING;
 	for (unsigned i = 0; i < r->n; i++) {
 		unsigned k = (r->head + ALARM_ROC_RING - 1 - i) % ALARM_ROC_RING;
-		if (now - r->t[k] > window_ms)
+		if (now - (r->base + r->t[k]) > window_ms)
 			break;
 		oldest = k;
 	}
 	if (oldest == ALARM_ROC_RING || oldest == newest)
 		return NAN;
-	dt = (double)(r->t[newest] - r->t[oldest]);
+	dt = (double)((int64_t)r->t[newest] - r->t[oldest]);
 	if (dt < window_ms / 2.0 || dt <= 0)
 		return NAN;
 	return (r->v[newest] - r->v[oldest]) / (dt / 3600000.0);

@@ -163,7 +163,12 @@ int alarm_ratelimit_allow(struct alarm_ratelimit *r, int64_t now_ms);
  * at least half the window. */
 #define ALARM_ROC_RING 128
 struct alarm_roc {
-	int64_t t[ALARM_ROC_RING];
+	/* times as ms from base (issue 18: every room of a hub has one: 2 KB
+	 * with 64-bit times, 1.5 KB so); a reading more than 2^31 ms (24.8
+	 * days, past any window) from base moves base to it and drops the
+	 * readings it can no longer tell */
+	int64_t base;
+	int32_t t[ALARM_ROC_RING];
 	double v[ALARM_ROC_RING];
 	unsigned head, n;
 };

@@ -2,103 +2,58 @@
  * WEB_OVERVIEW_PAGE rooms a page of tiles is megabytes, so the rooms go in
  * a compact table, those with an alarm first (critical, warning, stale, then
  * normal), WEB_OVERVIEW_PAGE a page (?page=N), with a count of each state
- * and a site filter (?site=S).  Each room's state comes from one pass over
- * the alarms (sorted room names), not a pass per room. */
+ * and a site filter (?site=S).  The rows come from the engine
+ * (engine_room_rows: a compact row per room with its state, copied under
+ * the engine's lock), formatted here without it: no cJSON tree. */
 #include "pages_int.h"
 #include "web_int.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine.h"
 #include "../i18n.h"
 #include "../util.h"
 
+/* in the order of enum engine_room_state */
 enum { ST_CRIT, ST_WARN, ST_STALE, ST_OK, ST_N };
 static const char *const st_name[ST_N] = { "critical", "warning", "stale", "ok" };
 static const char *const st_word[ST_N] = { N_("Critical"), N_("Warning"), N_("Stale"), N_("Normal") };
-
-struct hub_room {
-	const cJSON *room;
-	const char *name;
-	int st;
-	size_t order; /* in the configuration */
-};
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct hub_room *)a)->name, ((const struct hub_room *)b)->name);
-}
+_Static_assert((int)ST_CRIT == (int)ENGINE_ROOM_CRITICAL && (int)ST_WARN == (int)ENGINE_ROOM_WARNING &&
+		       (int)ST_STALE == (int)ENGINE_ROOM_STALE && (int)ST_OK == (int)ENGINE_ROOM_OK,
+	       "the page's states are the engine's");
 
 static int by_state(const void *a, const void *b)
 {
-	const struct hub_room *x = a, *y = b;
+	const struct engine_room_row *const *x = a, *const *y = b;
 
-	if (x->st != y->st)
-		return x->st - y->st;
-	return x->order < y->order ? -1 : x->order > y->order;
+	if ((*x)->state != (*y)->state)
+		return (*x)->state - (*y)->state;
+	return *x < *y ? -1 : *x > *y; /* the rows are in configuration order */
 }
 
-/* The worst open alarm (active or acked, not shelved) of each room, as
- * room_state in pages.c, then stale for a temperature without a fresh value. */
-static void hub_states(struct hub_room *v, size_t n, const cJSON *alarms)
+static void hub_row(FILE *o, int L, const struct engine_room_row *r)
 {
-	const cJSON *a;
-
-	qsort(v, n, sizeof(*v), by_name);
-	cJSON_ArrayForEach(a, alarms) {
-		const char *st = pages_str(a, "state"), *sev = pages_str(a, "severity");
-		struct hub_room key = { .name = pages_str(a, "room") }, *r;
-		if (!key.name || !st || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "shelved")) ||
-		    (strcmp(st, "active") != 0 && strcmp(st, "acked") != 0))
-			continue;
-		r = bsearch(&key, v, n, sizeof(*v), by_name);
-		if (r && sev && strcmp(sev, "critical") == 0)
-			r->st = ST_CRIT;
-		else if (r && sev && strcmp(sev, "warning") == 0 && r->st > ST_WARN)
-			r->st = ST_WARN;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const cJSON *t = pages_reading(v[i].room, "temperature");
-		const char *q = t ? pages_str(t, "quality") : NULL;
-		if (v[i].st == ST_N)
-			v[i].st = !q || strcmp(q, "stale") == 0 || strcmp(q, "none") == 0 ? ST_STALE : ST_OK;
-	}
-	qsort(v, n, sizeof(*v), by_state);
-}
-
-static void hub_row(FILE *o, int L, const struct hub_room *r)
-{
-	const cJSON *lot, *t = pages_reading(r->room, "temperature"), *h = pages_reading(r->room, "humidity");
-	const cJSON *lots = cJSON_GetObjectItemCaseSensitive(r->room, "lots");
-	double least = pages_num(r->room, "remaining_h_min"), nlots = pages_num(r->room, "nlots");
 	char id[128];
+	int st = r->state >= 0 && r->state < ST_N ? r->state : ST_STALE;
 
-	if (lots) { /* a full status (tests); the page asks for it in brief */
-		nlots = cJSON_GetArraySize(lots);
-		cJSON_ArrayForEach(lot, lots) {
-			double rem = pages_num(lot, "remaining_h");
-			if (isfinite(rem) && !(rem >= least))
-				least = rem;
-		}
-	}
 	web_dom_id(r->name, id, sizeof(id));
 	fprintf(o, "<tr id=\"room-%s\" data-room=\"", id);
 	web_esc(o, r->name);
-	fprintf(o, "\" data-state=\"%s\"><td><a href=\"/room/", st_name[r->st]);
+	fprintf(o, "\" data-state=\"%s\"><td><a href=\"/room/", st_name[st]);
 	web_url_seg(o, r->name);
 	fputs("\">", o);
 	web_esc(o, r->name);
-	fprintf(o, "</a></td><td><span class=\"state state-%s\">%s</span></td><td class=\"temp\">", st_name[r->st],
-		i18n_tr(L, st_word[r->st]));
-	web_num(o, L, t ? pages_num(t, "value") : NAN, 1, "°C");
+	fprintf(o, "</a></td><td><span class=\"state state-%s\">%s</span></td><td class=\"temp\">", st_name[st],
+		i18n_tr(L, st_word[st]));
+	web_num(o, L, r->temp_c, 1, "°C");
 	fputs("</td><td class=\"rh\">", o);
-	web_num(o, L, h ? pages_num(h, "value") : NAN, 0, "%");
+	web_num(o, L, r->rh, 0, "%");
 	fputs("</td><td class=\"lots\">", o);
-	web_num(o, L, nlots, 0, NULL);
+	web_num(o, L, r->nlots, 0, NULL);
 	fputs("</td><td class=\"remaining\">", o);
-	web_num(o, L, least, 0, "h");
+	web_num(o, L, r->remaining_h_min, 0, "h");
 	fputs("</td></tr>", o);
 }
 
@@ -125,12 +80,12 @@ static void pager(FILE *o, int L, const char *site, long page, long pages)
 	fputs("</nav>", o);
 }
 
-static void summary(FILE *o, int L, const struct hub_room *v, size_t n)
+static void summary(FILE *o, int L, struct engine_room_row *const *v, size_t n)
 {
 	size_t count[ST_N] = { 0 };
 
 	for (size_t i = 0; i < n; i++)
-		count[v[i].st]++;
+		count[v[i]->state >= 0 && v[i]->state < ST_N ? v[i]->state : ST_STALE]++;
 	fprintf(o, "<p class=\"summary\" data-rooms=\"%zu\">%s: %zu", n, i18n_tr(L, "Rooms"), n);
 	for (int s = 0; s < ST_N; s++)
 		fprintf(o, " · <span class=\"state state-%s\" data-count=\"%zu\">%s %zu</span>", st_name[s], count[s],
@@ -150,20 +105,16 @@ static long page_arg(struct web_req *req, long pages)
 	return p > pages ? pages : p;
 }
 
-void pages_overview_hub(FILE *o, struct web_req *req, const cJSON *st, const char *site)
+void pages_overview_hub(FILE *o, struct web_req *req, const struct engine_room_rows *rows, const char *site)
 {
-	const cJSON *room, *rooms = cJSON_GetObjectItemCaseSensitive(st, "rooms");
-	size_t n = 0, cap = (size_t)cJSON_GetArraySize(rooms);
-	struct hub_room *v = xcalloc(cap ? cap : 1, sizeof(*v));
+	size_t n = rows->n;
+	struct engine_room_row **v = xcalloc(n ? n : 1, sizeof(*v));
 	int L = req->lang_id;
 	long pages, page;
 
-	cJSON_ArrayForEach(room, rooms) {
-		v[n] = (struct hub_room){ room, pages_str(room, "name"), ST_N, n };
-		if (v[n].name)
-			n++;
-	}
-	hub_states(v, n, cJSON_GetObjectItemCaseSensitive(st, "alarms"));
+	for (size_t i = 0; i < n; i++)
+		v[i] = &rows->v[i];
+	qsort(v, n, sizeof(*v), by_state);
 	pages = n ? (long)((n + WEB_OVERVIEW_PAGE - 1) / WEB_OVERVIEW_PAGE) : 1;
 	page = page_arg(req, pages);
 	summary(o, L, v, n);
@@ -177,7 +128,7 @@ void pages_overview_hub(FILE *o, struct web_req *req, const cJSON *st, const cha
 		i18n_tr(L, "Room"), i18n_tr(L, "State"), i18n_tr(L, "Temperature"), i18n_tr(L, "Relative humidity"),
 		i18n_tr(L, "Lots"), i18n_tr(L, "Remaining shelf life"));
 	for (size_t i = (size_t)(page - 1) * WEB_OVERVIEW_PAGE; i < n && i < (size_t)page * WEB_OVERVIEW_PAGE; i++)
-		hub_row(o, L, &v[i]);
+		hub_row(o, L, v[i]);
 	fputs("</tbody></table></div>", o);
 	pager(o, L, site, page, pages);
 	free(v);

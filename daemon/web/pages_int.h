@@ -20,8 +20,10 @@ void pages_alarm_table(FILE *o, struct web_req *req, const struct cJSON *alarms,
 /* Rooms a page of the overview: up to this many, a tile each (a packhouse);
  * past it the hub's table of overview.c, paged. */
 #define WEB_OVERVIEW_PAGE 100
-/* The hub's overview (overview.c) of st's rooms, site: the ?site= filter. */
-void pages_overview_hub(FILE *o, struct web_req *req, const struct cJSON *st, const char *site);
+/* The hub's overview (overview.c) of the engine's rows (engine_room_rows),
+ * site: the ?site= filter. */
+struct engine_room_rows;
+void pages_overview_hub(FILE *o, struct web_req *req, const struct engine_room_rows *rows, const char *site);
 /* engine_status_json with rooms, or NULL after replying 503. */
 struct cJSON *pages_status(struct web_req *req);
 /* An engine error as an HTTP status. */

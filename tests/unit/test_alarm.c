@@ -343,6 +343,30 @@ static void test_rate_of_change_over_window(void)
 	CHECK(isnan(alarm_roc_per_h(&s, MIN, 30 * MIN)));
 }
 
+/* The ring keeps its times as 32-bit ms from a base: readings at
+ * wall-clock times give the same rate, and a gap past 2^31 ms (24.8 days)
+ * drops the readings before it (the rate starts again) instead of
+ * wrapping into nonsense. */
+static void test_rate_of_change_at_wall_clock_times_and_after_a_month(void)
+{
+	const int64_t t0 = 1780000000123LL, month = 30LL * 24 * 60 * MIN;
+	struct alarm_roc r = { 0 };
+
+	for (int i = 0; i <= 60; i++)
+		alarm_roc_add(&r, t0 + i * MIN, 2.0 - 0.05 * i); /* -3 K/h */
+	CHECK_NEAR(alarm_roc_per_h(&r, t0 + 60 * MIN, 30 * MIN), -3.0, 1e-9);
+	CHECK(isnan(alarm_roc_per_h(&r, t0 + 60 * MIN + month, 30 * MIN))); /* nothing inside the window */
+	alarm_roc_add(&r, t0 + month, 5.0);
+	CHECK_INT(r.n, 1); /* the month-old readings could not be told: dropped */
+	CHECK(isnan(alarm_roc_per_h(&r, t0 + month, 30 * MIN)));
+	for (int i = 1; i <= 30; i++)
+		alarm_roc_add(&r, t0 + month + i * MIN, 5.0 + 0.2 * i); /* 12 K/h */
+	CHECK_NEAR(alarm_roc_per_h(&r, t0 + month + 30 * MIN, 30 * MIN), 12.0, 1e-9);
+	/* a reading 20 days on still fits: the ring keeps its readings */
+	alarm_roc_add(&r, t0 + month + 20LL * 24 * 60 * MIN, 7.0);
+	CHECK_INT(r.n, 32);
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm";
@@ -365,5 +389,6 @@ int main(void)
 	RUN(test_flood_starts_above_10_in_10_min_and_ends_below_5);
 	RUN(test_rate_limit_allows_burst_then_one_per_interval);
 	RUN(test_rate_of_change_over_window);
+	RUN(test_rate_of_change_at_wall_clock_times_and_after_a_month);
 	return TL_DONE();
 }

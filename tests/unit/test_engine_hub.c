@@ -94,9 +94,9 @@ static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(vo
 	const struct ealarm *hi = NULL, *lo = NULL;
 
 	for (size_t i = 0; i < E->nalarms; i++) {
-		if (strcmp(E->alarms[i]->id, "A/temp_high") == 0)
+		if (strcmp(ealarm_id(E->alarms[i]), "A/temp_high") == 0)
 			hi = E->alarms[i];
-		if (strcmp(E->alarms[i]->id, "A/temp_low") == 0)
+		if (strcmp(ealarm_id(E->alarms[i]), "A/temp_low") == 0)
 			lo = E->alarms[i];
 	}
 	CHECK(hi && lo);
@@ -157,7 +157,7 @@ static void test_interned_names_survive_growth_and_long_names_are_found_again(vo
 static const struct ealarm *alarm_find(const char *id)
 {
 	for (size_t i = 0; i < E->nalarms; i++)
-		if (strcmp(E->alarms[i]->id, id) == 0)
+		if (strcmp(ealarm_id(E->alarms[i]), id) == 0)
 			return E->alarms[i];
 	return NULL;
 }
