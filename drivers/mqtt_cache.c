@@ -13,16 +13,11 @@
 #include <string.h>
 
 #include "../daemon/config.h"
+#include "../util/hash.h"
 
 static uint32_t topic_hash(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)hash_fold(fnv1a64(p, n));
 }
 
 struct tcache *mqtt_cache_find(struct mqtt_client *c, const char *topic, size_t tlen, const char *vals[TOPIC_CAP_N],

@@ -14,6 +14,7 @@
 #include "../daemon/config.h"
 #include "../daemon/log.h"
 #include "../codec/payload.h"
+#include "../util/hash.h"
 
 const char *const mqtt_reason_names[R_N] = {
 	"too_large", "bad_utf8", "parse_error", "wrong_type", "not_finite", "missing_field", "bad_time",
@@ -47,13 +48,10 @@ struct istr {
 	char s[];
 };
 
+/* n bytes at p into the running hash h, folded to the tables' 32 bits */
 static uint32_t hash32(const char *p, size_t n, uint64_t h)
 {
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)hash_fold(fnv1a64_add(h, p, n));
 }
 
 /* s's copy in the table, NULL if none; add: created if none.  They live
@@ -63,7 +61,7 @@ static uint32_t hash32(const char *p, size_t n, uint64_t h)
 static const char *str_intern(struct mqtt_client *c, const char *s, int add)
 {
 	size_t n = strlen(s);
-	uint32_t h = hash32(s, n, 1469598103934665603ULL);
+	uint32_t h = hash32(s, n, FNV1A64_BASIS);
 	struct istr *x;
 
 	if (c->stabsize)
@@ -111,7 +109,7 @@ static int chan_parts(struct mqtt_client *c, const char *const parts[6], const c
 
 static uint32_t chan_hash(const char *const p[6])
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = FNV1A64_BASIS;
 
 	for (int i = 0; i < 6; i++)
 		if (i != 2)
