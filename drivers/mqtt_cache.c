@@ -84,7 +84,7 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 		return NULL;
 	if (c->ncache + 1 > c->ctabsize) /* chains of ~1 on average: 8 bytes a topic */
 		cache_grow(c);
-	e = xcalloc(1, sizeof(*e) + nslots * sizeof(e->slot[0]) + tlen + 1);
+	e = mqtt_arena_alloc(&c->centries, sizeof(*e) + nslots * sizeof(e->slot[0]) + tlen + 1);
 	e->nslots = (uint16_t)nslots;
 	memcpy(TCACHE_TOPIC(e), topic, tlen);
 	e->tlen = (uint8_t)tlen;
@@ -101,13 +101,59 @@ struct tcache *mqtt_cache_add(struct mqtt_client *c, struct msub *s, const char 
 
 void mqtt_cache_free(struct mqtt_client *c)
 {
-	for (size_t i = 0; i < c->ctabsize; i++)
-		while (c->ctab[i]) {
-			struct tcache *x = c->ctab[i];
-			c->ctab[i] = x->next;
-			free(x);
-		}
+	mqtt_arena_free(&c->centries);
 	free(c->ctab);
 	c->ctab = NULL;
 	c->ctabsize = c->ncache = 0;
+}
+
+/* --- the client's arena ------------------------------------------------------ */
+
+#define ARENA_FIRST 4096
+#define ARENA_MAX (64 * 1024)
+
+struct mqtt_ablk {
+	struct mqtt_ablk *next;
+	size_t size;
+	_Alignas(8) unsigned char data[];
+};
+
+void *mqtt_arena_alloc(struct mqtt_arena *a, size_t n)
+{
+	struct mqtt_ablk *b;
+	size_t sz;
+
+	n = (n + 7) & ~(size_t)7;
+	if (a->blk && a->cap - a->used >= n) {
+		void *p = a->blk->data + a->used;
+		a->used += n;
+		return p;
+	}
+	sz = a->blk ? a->blk->size * 2 : ARENA_FIRST;
+	if (sz > ARENA_MAX)
+		sz = ARENA_MAX;
+	if (sz < n) /* larger than a block: a block of its own, the current one kept */
+		sz = n;
+	b = xcalloc(1, sizeof(*b) + sz);
+	b->size = sz;
+	if (sz == n && a->blk) {
+		b->next = a->blk->next;
+		a->blk->next = b;
+		return b->data;
+	}
+	b->next = a->blk;
+	a->blk = b;
+	a->cap = sz;
+	a->used = n;
+	return b->data;
+}
+
+void mqtt_arena_free(struct mqtt_arena *a)
+{
+	while (a->blk) {
+		struct mqtt_ablk *b = a->blk;
+		a->blk = b->next;
+		free(b);
+	}
+	a->used = a->cap = 0;
 }

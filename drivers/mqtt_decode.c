@@ -83,7 +83,7 @@ static const char *str_intern(struct mqtt_client *c, const char *s, int add)
 		c->stab = nt;
 		c->stabsize = ns;
 	}
-	x = xmalloc(sizeof(*x) + n + 1);
+	x = mqtt_arena_alloc(&c->chans, sizeof(*x) + n + 1);
 	memcpy(x->s, s, n + 1);
 	x->hash = h;
 	x->next = c->stab[h & (c->stabsize - 1)];
@@ -178,7 +178,7 @@ static struct chan *chan_new(struct mqtt_client *c, const char *const p[6], uint
 		fast = sl + idlen <= UINT8_MAX;
 		extra = fast ? extra : 0;
 	}
-	ch = xcalloc(1, sizeof(*ch) + sl + idlen + extra);
+	ch = mqtt_arena_alloc(&c->chans, sizeof(*ch) + sl + idlen + extra);
 	ch->hash = h;
 	memcpy(ch->key, p[2], sl);
 	snprintf(ch->key + sl, idlen, "%s/%s", p[2], p[3]);
@@ -236,21 +236,10 @@ static const struct cc_channel *chan_intern(struct mqtt_client *c, const char *s
 
 void mqtt_decode_chans_free(struct mqtt_client *c)
 {
-	for (size_t i = 0; i < c->tabsize; i++)
-		while (c->tab[i]) {
-			struct chan *x = c->tab[i];
-			c->tab[i] = x->next;
-			free(x);
-		}
+	mqtt_arena_free(&c->chans);
 	free(c->tab);
 	c->tab = NULL;
 	c->tabsize = c->nchan = 0;
-	for (size_t i = 0; i < c->stabsize; i++)
-		while (c->stab[i]) {
-			struct istr *x = c->stab[i];
-			c->stab[i] = x->next;
-			free(x);
-		}
 	free(c->stab);
 	c->stab = NULL;
 	c->stabsize = c->nstr = 0;

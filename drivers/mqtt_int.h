@@ -67,7 +67,8 @@ struct chan {
 	const char *sp, *ss; /* the series' prefix and suffix (interned) */
 	uint32_t hash;
 	/* lengths (a part over 255 bytes: no fast path), and the middle at
-	 * key + smoff: 88 bytes before the key, a hub's channel 128 with it */
+	 * key + smoff: 88 bytes before the key, a hub's channel 120 with it in
+	 * the client's arena, c->chans; was a 128-byte malloc block) */
 	uint8_t splen, sslen, smoff, smlen;
 	char key[]; /* sensor\0, the id (sensor/channel)\0[, the escaped sensor] */
 };
@@ -86,6 +87,20 @@ static inline size_t mqtt_chan_series(const struct chan *x, char *buf)
 }
 _Static_assert(offsetof(struct chan, ch) == 0, "a sample's channel is its struct chan");
 _Static_assert(sizeof(struct chan) <= 88 || sizeof(void *) != 8, "struct chan grew: 100,000 of them at a hub");
+
+/* Bump allocation for what lives exactly as long as the client and is
+ * never freed alone: its channels, their shared strings and the topic
+ * cache's entries (issue 18 target 2: 100,000 of each at a hub, where
+ * malloc's 8-byte header and 16-byte steps were ~20 bytes a channel).
+ * 8-byte aligned and zeroed; blocks of 4 KiB doubling to 64 KiB, so a
+ * small configuration keeps a few KiB (mqtt_cache.c). */
+struct mqtt_ablk;
+struct mqtt_arena {
+	struct mqtt_ablk *blk;
+	size_t used, cap;
+};
+void *mqtt_arena_alloc(struct mqtt_arena *a, size_t n);
+void mqtt_arena_free(struct mqtt_arena *a);
 
 struct mqtt_client {
 	const struct cc_mqtt_conf *conf;
@@ -130,6 +145,8 @@ struct mqtt_client {
 	size_t nsubs;
 	struct chan **tab;
 	size_t tabsize, nchan;
+	struct mqtt_arena chans; /* the channels and their shared strings */
+	struct mqtt_arena centries; /* the topic cache's entries */
 	struct istr **stab; /* the channels' shared strings (mqtt_decode.c) */
 	size_t stabsize, nstr;
 	struct tcache **ctab; /* the topic cache */
@@ -151,7 +168,7 @@ struct mqtt_client {
 /* --- the topic cache (mqtt_cache.c) ----------------------------------------- */
 
 #define CACHE_NOCAP UINT8_MAX
-/* One allocation per topic: the entry, its slots, then its topic (the only
+/* One arena allocation per topic (c->centries): the entry, its slots, then its topic (the only
  * copy of it); 32 bytes before the slots.  Topics of 255 bytes and more are
  * not cached (they take the slow path). */
 struct tcache {
