@@ -33,7 +33,7 @@ static void emit_event(struct engine *e, const char *json)
  * channel, as ISA-18.2 asks), or its own for a room-level alarm. */
 static struct alarm_ratelimit *notify_for(struct engine *e, struct ealarm *ea)
 {
-	const char *key = ea->channel ? ea->channel : ealarm_id(ea);
+	const char *key = ealarm_channel(ea) ? ealarm_channel(ea) : ealarm_id(ea);
 	struct enotify *n;
 
 	if (ea->notify)

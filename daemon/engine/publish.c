@@ -61,8 +61,11 @@ int publish_line(struct lp_buf *b, const struct publication *p)
 {
 	const struct ealarm *ea = p->ea;
 	const struct alarm_event *ev = p->ev;
-	struct lp_tag tags[] = { { "room", ea->room },	  { "rule", ea->rule },
-				 { "sensor", ea->sensor }, { "severity", alarm_severity_name(ev->sev) },
+	char sbuf[ALARM_MSG_MAX];
+	struct lp_tag tags[] = { { "room", ea->room },
+				 { "rule", ea->rule },
+				 { "sensor", ealarm_sensor(ea, sbuf, sizeof(sbuf)) },
+				 { "severity", alarm_severity_name(ev->sev) },
 				 { "site", p->site } };
 	struct lp_field f[13];
 	size_t nf = 0;
@@ -95,17 +98,17 @@ char *publish_json(const struct publication *p)
 	const struct ealarm *ea = p->ea;
 	const struct alarm_event *ev = p->ev;
 	cJSON *o = cJSON_CreateObject();
-	char tbuf[64], nbuf[24];
+	char tbuf[64], nbuf[24], sbuf[ALARM_MSG_MAX];
 	char *js;
 
 	cJSON_AddStringToObject(o, "id", ealarm_id(ea));
 	cJSON_AddStringToObject(o, "site", p->site);
 	if (ea->room)
 		cJSON_AddStringToObject(o, "room", ea->room);
-	if (ea->sensor)
-		cJSON_AddStringToObject(o, "sensor", ea->sensor);
-	if (ea->channel)
-		cJSON_AddStringToObject(o, "channel", ea->channel);
+	if (ealarm_channel(ea)) {
+		cJSON_AddStringToObject(o, "sensor", ealarm_sensor(ea, sbuf, sizeof(sbuf)));
+		cJSON_AddStringToObject(o, "channel", ealarm_channel(ea));
+	}
 	cJSON_AddStringToObject(o, "rule", ea->rule);
 	cJSON_AddStringToObject(o, "event", alarm_ev_name(ev->type));
 	cJSON_AddStringToObject(o, "state", alarm_state_name(ev->state));

@@ -119,8 +119,8 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 			cJSON_AddItemToArray(arr, x);
 			continue;
 		}
-		if (ea->channel)
-			cJSON_AddStringToObject(x, "channel", ea->channel);
+		if (ealarm_channel(ea))
+			cJSON_AddStringToObject(x, "channel", ealarm_channel(ea));
 		cJSON_AddStringToObject(x, "rule", ea->rule);
 		add_num(x, "value", a->value);
 		add_num(x, "limit", a->c->limit);
@@ -291,8 +291,8 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 		jsonw_str(w, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
 			jsonw_str(w, "room", ea->room);
-		if (ea->channel)
-			jsonw_str(w, "channel", ea->channel);
+		if (ealarm_channel(ea))
+			jsonw_str(w, "channel", ealarm_channel(ea));
 		jsonw_str(w, "rule", ea->rule);
 		jsonw_num(w, "value", a->value);
 		jsonw_num(w, "limit", a->c->limit);

@@ -103,9 +103,13 @@ static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(vo
 	if (!hi || !lo)
 		return;
 	CHECK(hi->room == lo->room); /* one copy of "A" */
-	CHECK(hi->channel == lo->channel);
-	CHECK_STR(hi->channel, "th-1/temperature");
-	CHECK_STR(hi->sensor, "th-1");
+	CHECK(ealarm_channel(hi) == ealarm_channel(lo)); /* the channel's own id */
+	CHECK_STR(ealarm_channel(hi), "th-1/temperature");
+	{
+		char sb[64];
+		CHECK_STR(ealarm_sensor(hi, sb, sizeof(sb)), "th-1");
+	}
+	CHECK(hi->in_arena && lo->in_arena); /* configured: in the engine's alarm blocks */
 	CHECK_STR(hi->rule, "temp_high");
 	{
 		char m1[ALARM_MSG_MAX], m2[ALARM_MSG_MAX];

@@ -19,6 +19,8 @@ union alarm_box {
 	char bytes[sizeof(struct ealarm) + 32];
 };
 
+static struct echan chan_a1 = { .id = "th-a1/temperature" };
+
 static void alarm_make(struct ealarm *ea)
 {
 	static const struct alarm_conf c = { .kind = ALARM_HIGH, .limit = 7.0, .severity = ALARM_SEV_WARNING };
@@ -26,8 +28,8 @@ static void alarm_make(struct ealarm *ea)
 	memset(ea, 0, sizeof(union alarm_box));
 	strcpy(ea->text, "A/temp_high");
 	ea->room = "A";
-	ea->sensor = "th-a1";
-	ea->channel = "th-a1/temperature";
+	ea->src = &chan_a1; /* sensor th-a1 */
+	ea->has_chan = 1;
 	ea->rule = "temp_high";
 	ea->message = "room A: air temperature above 7";
 	alarm_init(&ea->a, &c);
