@@ -144,44 +144,56 @@ static size_t conf_hash(const void *c, size_t len)
 }
 
 static const struct intab_kind confs_kind = {
-	.size = sizeof(struct alarm_conf), .align = _Alignof(struct alarm_conf), .first = 64, .hash = conf_hash
+	.size = sizeof(struct econf), .align = _Alignof(struct econf), .first = 64, .hash = conf_hash
 };
 
-/* The one copy of c (the deadband made >= 0; the struct has no padding,
- * so equal confs are equal bytes). */
+/* The one copy of c with rule and tail (interned; the deadband made >= 0;
+ * the struct has no padding, so equal confs are equal bytes). */
 _Static_assert(sizeof(struct alarm_conf) == 2 * sizeof(enum alarm_kind) + sizeof(enum alarm_severity) + sizeof(int) +
 			       2 * sizeof(double) + 4 * sizeof(int64_t),
 	       "struct alarm_conf has padding: conf_intern compares its bytes");
+_Static_assert(sizeof(struct econf) == sizeof(struct alarm_conf) + 2 * sizeof(char *),
+	       "struct econf has padding: conf_intern compares its bytes");
 
-static const struct alarm_conf *conf_intern(struct engine *e, const struct alarm_conf *c)
+static const struct alarm_conf *conf_intern(struct engine *e, const struct alarm_conf *c, const char *rule,
+					    const char *tail)
 {
-	struct alarm_conf k;
+	struct econf k;
+	const struct econf *x;
 
 	memset(&k, 0, sizeof(k));
-	k = *c;
-	if (!(k.deadband >= 0))
-		k.deadband = 0;
-	return intab_intern(&e->confs, &confs_kind, &k, sizeof(k));
+	k.c = *c;
+	if (!(k.c.deadband >= 0))
+		k.c.deadband = 0;
+	k.rule = rule;
+	k.tail = tail;
+	x = intab_intern(&e->confs, &confs_kind, &k, sizeof(k));
+	return &x->c;
 }
 
-/* A configured alarm's message in two interned parts (struct ealarm); one
- * made at run time (a lot loaded, a batch) keeps a copy of its own, so the
- * string table holds only what the configuration names (bounded). */
-static size_t alarm_message_store(struct engine *e, struct ealarm *a, const char *message, char *at)
+/* A configured alarm's message in two interned parts (struct ealarm: the
+ * head in msg, the tail returned in *tail for its conf); one made at run
+ * time (a lot loaded, a batch) keeps a copy of its own in at, so the string
+ * table holds only what the configuration names (bounded).  The bytes at
+ * needs. */
+static size_t alarm_message_store(struct engine *e, struct ealarm *a, const char *message, char *at,
+				  const char **tail)
 {
 	const char *sep = e->building ? strstr(message, ": ") : NULL;
 	size_t ml = strlen(message) + 1;
 
+	*tail = NULL;
 	if (sep) {
 		char *head = xasprintf("%.*s", (int)(sep - message), message);
-		a->msg_head = build_intern(e, head);
-		a->message = build_intern(e, sep + 2);
+		a->msg = build_intern(e, head);
+		a->msg_split = 1;
+		*tail = build_intern(e, sep + 2);
 		free(head);
 		return 0;
 	}
 	if (at) {
 		memcpy(at, message, ml);
-		a->message = at;
+		a->msg = at;
 	}
 	return ml;
 }
@@ -245,17 +257,17 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 {
 	size_t il = strlen(id) + 1;
 	struct ealarm a0 = { 0 };
-	size_t ml = alarm_message_store(e, &a0, message, NULL);
+	const char *tail;
+	size_t ml = alarm_message_store(e, &a0, message, NULL, &tail);
 	size_t n = offsetof(struct ealarm, text) + il + ml;
 	struct ealarm *a = e->building ? alarm_alloc(e, n) : xcalloc(1, n);
 
 	(void)sensor;
 	memcpy(a->text, id, il);
-	alarm_message_store(e, a, message, a->text + il);
+	alarm_message_store(e, a, message, a->text + il, &tail);
 	a->room = build_intern(e, room);
 	a->has_chan = channel != NULL;
-	a->rule = build_intern(e, rule);
-	alarm_init(&a->a, conf_intern(e, c));
+	alarm_init(&a->a, conf_intern(e, c, build_intern(e, rule), tail));
 	a->a.cond_since_ms = e->start_ms;
 	/* doubling: one realloc per alarm copied a hub's whole array each time */
 	if ((e->nalarms & (e->nalarms - 1)) == 0 && e->nalarms >= 16)
@@ -269,17 +281,17 @@ struct ealarm *build_alarm_new(struct engine *e, const char *id, const char *roo
 void build_alarm_message_set(struct ealarm *a, char *msg)
 {
 	if (a->msg_own)
-		free((char *)a->message);
-	a->msg_head = NULL;
-	a->message = msg;
+		free((char *)a->msg);
+	a->msg_split = 0;
+	a->msg = msg;
 	a->msg_own = msg != NULL;
 }
 
 const char *build_alarm_message(const struct ealarm *a, char *buf, size_t size)
 {
-	if (!a->msg_head)
-		return a->message;
-	snprintf(buf, size, "%s: %s", a->msg_head, a->message);
+	if (!a->msg_split)
+		return a->msg;
+	snprintf(buf, size, "%s: %s", a->msg, ealarm_conf(a)->tail);
 	return buf;
 }
 

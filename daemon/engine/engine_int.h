@@ -38,15 +38,15 @@ struct ealarm {
 	int64_t last_ev_ns;
 	struct echan *src; /* the channel whose readings drive it (NULL: timers only) */
 	struct alarm_ratelimit *notify; /* shared by the alarms of one channel */
-	const char *room, *rule; /* interned; room may be NULL */
-	/* The message is msg_head ": " message when msg_head is set: a
-	 * configured alarm's two parts are interned ("room R" or "lot L (p) in
-	 * room R", shared by that room's or lot's alarms; "air temperature
-	 * above 7", by every room of a profile: issue 18, 4 MB at a hub), read
-	 * through build_alarm_message.  Else message is the whole: in text[]
-	 * (an alarm made at run time), or its own (msg_own). */
-	const char *msg_head;
-	const char *message;
+	const char *room; /* interned; may be NULL */
+	/* The message (build_alarm_message): when msg_split, msg ": " the
+	 * conf's tail: a configured alarm's two parts are interned (msg "room
+	 * R" or "lot L (p) in room R", shared by that room's or lot's alarms;
+	 * the tail "air temperature above 7" by every room of a profile:
+	 * issue 18, 4 MB at a hub).  Else msg is the whole: in text[] (an alarm
+	 * made at run time), or its own (msg_own). */
+	const char *msg;
+	int8_t msg_split;
 	int8_t temp_kind; /* a room temperature alarm: defrost suppresses it */
 	int8_t msg_own;
 	/* the alarm names a channel: src's id (ealarm_channel), its sensor the
@@ -57,6 +57,26 @@ struct ealarm {
 	char text[];   /* id, NUL, [message, NUL] */
 };
 
+/* An alarm's configuration with what else its alarms share, interned per
+ * engine (build.c's conf_intern): its rule and its message's tail (issue
+ * 18: no pointers to them in each of a hub's 62,670 alarms).  a.c of every
+ * engine alarm points to the c of one. */
+struct econf {
+	struct alarm_conf c; /* first */
+	const char *rule; /* interned */
+	const char *tail; /* interned; NULL: the message is not split */
+};
+
+static inline const struct econf *ealarm_conf(const struct ealarm *a)
+{
+	return (const struct econf *)(const void *)a->a.c;
+}
+
+static inline const char *ealarm_rule(const struct ealarm *a)
+{
+	return ealarm_conf(a)->rule;
+}
+
 /* The alarm's id: first in its text (no pointer to it: 16 bytes less in
  * the allocation of each of a hub's 62,670 alarms, malloc's steps). */
 static inline const char *ealarm_id(const struct ealarm *a)
@@ -64,7 +84,7 @@ static inline const char *ealarm_id(const struct ealarm *a)
 	return a->text;
 }
 
-/* An alarm's message as people read it: a->message, or its two parts
+/* An alarm's message as people read it: a->msg, or its two parts
  * joined in buf (cut at size - 1 bytes; names are bounded far below). */
 #define ALARM_MSG_MAX 1024
 const char *build_alarm_message(const struct ealarm *a, char *buf, size_t size);

@@ -57,7 +57,7 @@ static int flood_allows(struct engine *e, const struct ealarm *ea, const struct 
 	const struct cc_alarms_conf *ac = &e->cfg->alarms;
 	struct eroom *room = ea->room ? lots_room_find(e, ea->room) : NULL;
 
-	if (ev->type != AEV_RAISE || !room || strcmp(ea->rule, "refrigeration_failure") == 0)
+	if (ev->type != AEV_RAISE || !room || strcmp(ealarm_rule(ea), "refrigeration_failure") == 0)
 		return 1;
 	if (!room->flood) { /* the room's first raise; without memory, no grouping */
 		if (!(room->flood = malloc(sizeof(*room->flood))))

@@ -63,7 +63,7 @@ int publish_line(struct lp_buf *b, const struct publication *p)
 	const struct alarm_event *ev = p->ev;
 	char sbuf[ALARM_MSG_MAX];
 	struct lp_tag tags[] = { { "room", ea->room },
-				 { "rule", ea->rule },
+				 { "rule", ealarm_rule(ea) },
 				 { "sensor", ealarm_sensor(ea, sbuf, sizeof(sbuf)) },
 				 { "severity", alarm_severity_name(ev->sev) },
 				 { "site", p->site } };
@@ -109,7 +109,7 @@ char *publish_json(const struct publication *p)
 		cJSON_AddStringToObject(o, "sensor", ealarm_sensor(ea, sbuf, sizeof(sbuf)));
 		cJSON_AddStringToObject(o, "channel", ealarm_channel(ea));
 	}
-	cJSON_AddStringToObject(o, "rule", ea->rule);
+	cJSON_AddStringToObject(o, "rule", ealarm_rule(ea));
 	cJSON_AddStringToObject(o, "event", alarm_ev_name(ev->type));
 	cJSON_AddStringToObject(o, "state", alarm_state_name(ev->state));
 	cJSON_AddBoolToObject(o, "shelved", alarm_is_shelved(&ea->a, ev->ts_ms));

@@ -121,7 +121,7 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 		}
 		if (ealarm_channel(ea))
 			cJSON_AddStringToObject(x, "channel", ealarm_channel(ea));
-		cJSON_AddStringToObject(x, "rule", ea->rule);
+		cJSON_AddStringToObject(x, "rule", ealarm_rule(ea));
 		add_num(x, "value", a->value);
 		add_num(x, "limit", a->c->limit);
 		if (a->active)
@@ -293,7 +293,7 @@ static void alarms_write(struct engine *e, int64_t now, const struct engine_stat
 			jsonw_str(w, "room", ea->room);
 		if (ealarm_channel(ea))
 			jsonw_str(w, "channel", ealarm_channel(ea));
-		jsonw_str(w, "rule", ea->rule);
+		jsonw_str(w, "rule", ealarm_rule(ea));
 		jsonw_num(w, "value", a->value);
 		jsonw_num(w, "limit", a->c->limit);
 		if (a->active)

@@ -110,13 +110,14 @@ static void test_alarms_share_their_names_and_keep_their_own_ids_and_messages(vo
 		CHECK_STR(ealarm_sensor(hi, sb, sizeof(sb)), "th-1");
 	}
 	CHECK(hi->in_arena && lo->in_arena); /* configured: in the engine's alarm blocks */
-	CHECK_STR(hi->rule, "temp_high");
+	CHECK_STR(ealarm_rule(hi), "temp_high");
 	{
 		char m1[ALARM_MSG_MAX], m2[ALARM_MSG_MAX];
 		CHECK_STR(build_alarm_message(hi, m1, sizeof(m1)), "room A: air temperature above 7");
 		CHECK_STR(build_alarm_message(lo, m2, sizeof(m2)), "room A: air temperature below 2");
 	}
-	CHECK(hi->msg_head == lo->msg_head); /* "room A", once */
+	CHECK(hi->msg_split && hi->msg == lo->msg); /* "room A", once */
+	CHECK(ealarm_conf(hi) != ealarm_conf(lo) && ealarm_conf(hi)->rule == ealarm_rule(hi));
 	CHECK(build_intern(E, "A") == hi->room);
 	CHECK(build_intern(E, NULL) == NULL);
 }

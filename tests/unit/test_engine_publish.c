@@ -23,16 +23,17 @@ static struct echan chan_a1 = { .id = "th-a1/temperature" };
 
 static void alarm_make(struct ealarm *ea)
 {
-	static const struct alarm_conf c = { .kind = ALARM_HIGH, .limit = 7.0, .severity = ALARM_SEV_WARNING };
+	static const struct econf c = {
+		.c = { .kind = ALARM_HIGH, .limit = 7.0, .severity = ALARM_SEV_WARNING }, .rule = "temp_high"
+	};
 
 	memset(ea, 0, sizeof(union alarm_box));
 	strcpy(ea->text, "A/temp_high");
 	ea->room = "A";
 	ea->src = &chan_a1; /* sensor th-a1 */
 	ea->has_chan = 1;
-	ea->rule = "temp_high";
-	ea->message = "room A: air temperature above 7";
-	alarm_init(&ea->a, &c);
+	ea->msg = "room A: air temperature above 7";
+	alarm_init(&ea->a, &c.c);
 }
 
 static char *line_of(const struct publication *p)
