@@ -138,6 +138,43 @@ static int series_split(const struct lp_buf *f, const char *sensor, struct lp_bu
 	return 0;
 }
 
+/* The one pair of this prefix and suffix (interned), made when new: at
+ * most one per channel, in the arena; the table grows at load 1/2. */
+static const struct spair *spair_intern(struct mqtt_client *c, const char *sp, size_t splen, const char *ss,
+					size_t sslen)
+{
+	uint32_t h = hash32((const char *)&ss, sizeof(ss), hash32((const char *)&sp, sizeof(sp), FNV1A64_BASIS));
+	struct spair *x;
+
+	if (c->ptabsize)
+		for (x = c->ptab[h & (c->ptabsize - 1)]; x; x = x->next)
+			if (x->sp == sp && x->ss == ss)
+				return x;
+	if (c->npair + 1 > c->ptabsize / 2) {
+		size_t ns = c->ptabsize ? c->ptabsize * 2 : 64;
+		struct spair **nt = xcalloc(ns, sizeof(*nt));
+		for (size_t i = 0; i < c->ptabsize; i++)
+			while ((x = c->ptab[i])) {
+				c->ptab[i] = x->next;
+				x->next = nt[x->hash & (ns - 1)];
+				nt[x->hash & (ns - 1)] = x;
+			}
+		free(c->ptab);
+		c->ptab = nt;
+		c->ptabsize = ns;
+	}
+	x = mqtt_arena_alloc(&c->chans, sizeof(*x));
+	x->sp = sp;
+	x->ss = ss;
+	x->splen = (uint8_t)splen;
+	x->sslen = (uint8_t)sslen;
+	x->hash = h;
+	x->next = c->ptab[h & (c->ptabsize - 1)];
+	c->ptab[h & (c->ptabsize - 1)] = x;
+	c->npair++;
+	return x;
+}
+
 /* The series parts of ch (its key holds the sensor and id; room for the
  * escaped sensor after them when it differs): interned prefix and suffix. */
 static void chan_series(struct mqtt_client *c, struct chan *ch, const struct lp_buf *f, const struct lp_buf *e,
@@ -146,10 +183,7 @@ static void chan_series(struct mqtt_client *c, struct chan *ch, const struct lp_
 	size_t el = e->len - 9, sl = sfx->len - 1;
 
 	f->data[plen] = '\0';
-	ch->sp = str_intern(c, f->data, 1);
-	ch->ss = str_intern(c, sfx->data + 1, 1);
-	ch->splen = (uint8_t)plen;
-	ch->sslen = (uint8_t)sl;
+	ch->sx = spair_intern(c, str_intern(c, f->data, 1), plen, str_intern(c, sfx->data + 1, 1), sl);
 	ch->smlen = (uint8_t)el;
 	if (el != strlen(ch->key) || memcmp(e->data + 9, ch->key, el) != 0) {
 		memcpy(ch->key + at, e->data + 9, el);
@@ -178,7 +212,7 @@ static struct chan *chan_new(struct mqtt_client *c, const char *const p[6], uint
 		fast = sl + idlen <= UINT8_MAX;
 		extra = fast ? extra : 0;
 	}
-	ch = mqtt_arena_alloc(&c->chans, sizeof(*ch) + sl + idlen + extra);
+	ch = mqtt_arena_alloc(&c->chans, offsetof(struct chan, key) + sl + idlen + extra);
 	ch->hash = h;
 	memcpy(ch->key, p[2], sl);
 	snprintf(ch->key + sl, idlen, "%s/%s", p[2], p[3]);
@@ -242,6 +276,9 @@ void mqtt_decode_chans_free(struct mqtt_client *c)
 	c->tabsize = c->nchan = 0;
 	free(c->stab);
 	c->stab = NULL;
+	free(c->ptab);
+	c->ptab = NULL;
+	c->ptabsize = c->npair = 0;
 	c->stabsize = c->nstr = 0;
 }
 
