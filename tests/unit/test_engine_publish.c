@@ -93,6 +93,35 @@ static void test_a_raise_is_an_alert_line_and_an_event_with_its_time_to_the_nano
 	cJSON_free(js);
 }
 
+/* A lot's alarm is driven by its room's temperature channel (src) but names
+ * no channel: its records carry no sensor and no channel (issue 18: both
+ * are derived from src, only when the alarm names it). */
+static void test_an_alarm_driven_by_a_channel_it_does_not_name_has_no_sensor_or_channel(void)
+{
+	union alarm_box box;
+	struct ealarm *ea = &box.ea;
+	struct alarm_event ev = { .type = AEV_RAISE, .ts_ms = T_MS, .state = ALARM_ACTIVE_UNACKED,
+				  .sev = ALARM_SEV_WARNING, .value = 8.0, .annunciate = 1 };
+	struct publication p = { .ea = ea, .ev = &ev, .site = "s", .ts_ns = T_MS * 1000000LL, .annunciate = 1 };
+	char *line, *js;
+	cJSON *o;
+
+	alarm_make(ea);
+	ea->has_chan = 0; /* src stays: the lot's room temperature */
+	line = line_of(&p);
+	CHECK(strncmp(line, "alert,room=A,rule=temp_high,severity=warning,site=s ", 52) == 0);
+	free(line);
+	js = publish_json(&p);
+	o = js ? cJSON_Parse(js) : NULL;
+	CHECK(o != NULL);
+	if (o) {
+		CHECK(!cJSON_GetObjectItemCaseSensitive(o, "sensor") && !cJSON_GetObjectItemCaseSensitive(o, "channel"));
+		CHECK_STR(str(o, "rule"), "temp_high");
+		cJSON_Delete(o);
+	}
+	cJSON_free(js);
+}
+
 /* A raise a flood withheld says so in its record; a historical alarm is
  * recorded with both of its times and marked late. */
 static void test_a_grouped_raise_is_noted_and_a_historical_record_carries_both_times(void)
@@ -158,6 +187,7 @@ int main(void)
 {
 	tl_prog = "unit/engine_publish";
 	RUN(test_a_raise_is_an_alert_line_and_an_event_with_its_time_to_the_nanosecond);
+	RUN(test_an_alarm_driven_by_a_channel_it_does_not_name_has_no_sensor_or_channel);
 	RUN(test_a_grouped_raise_is_noted_and_a_historical_record_carries_both_times);
 	RUN(test_an_operator_action_carries_user_and_note_and_a_shelved_alarm_shows_shelved);
 	return TL_DONE();
