@@ -122,7 +122,8 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 
 /* Connects to 127.0.0.1:PORT as client ID (clean session, keepalive 60 s),
  * TCP_NODELAY before the first byte; the socket after an accepted CONNACK,
- * non-blocking when NONBLOCK, or -1 with a message on stderr.  A receive
+ * non-blocking when NONBLOCK, or -1 with a message on stderr (no CONNACK
+ * within 5 s included).  A receive
  * timeout of 100 ms lets blocking reads see deadlines and SIGTERM. */
 static int raw_connect(int port, const char *id, int nonblock)
 {
@@ -132,6 +133,7 @@ static int raw_connect(int port, const char *id, int nonblock)
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	ssize_t r = 0;
+	int64_t deadline = pub_mono_ns() + 5000000000LL; /* for the CONNACK */
 
 	if (il > 64)
 		il = 64;
@@ -148,7 +150,8 @@ static int raw_connect(int port, const char *id, int nonblock)
 	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
 	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write_all(fd, pkt, o) == 0)
-		while (got < 4 && ((r = read(fd, ack + got, 4 - got)) > 0 || (r < 0 && errno == EAGAIN && !stop)))
+		while (got < 4 && ((r = read(fd, ack + got, 4 - got)) > 0 ||
+				   (r < 0 && errno == EAGAIN && !stop && pub_mono_ns() < deadline)))
 			got += r > 0 ? (size_t)r : 0;
 	if (got != 4 || ack[0] != 0x20 || ack[3] != 0) {
 		fprintf(stderr, "alarm_lat_probe: connection %s to 127.0.0.1:%d: %s\n", id, port,
