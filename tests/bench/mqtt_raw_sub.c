@@ -6,8 +6,12 @@
  *       per turn one poll() and one read() of up to -b bytes, every complete
  *       packet parsed from that buffer, and all of the turn's PUBACKs in one
  *       write(); no socketpair, no thread.
- *   -L: libmosquitto 2.0 in this thread (mosquitto_loop: one poll per call,
- *       its 3 reads per packet, its wake-up byte per queued PUBACK).
+ *   -L: libmosquitto 2.0 driven as coldchaind's drivers/mqtt.c drives it
+ *       (our poll, mosquitto_loop_read until drained, the burst's PUBACKs
+ *       written corked): its 3 reads per packet, its wake-up byte per
+ *       queued PUBACK; without the journal.
+ * -W WAIT_US: after a turn of 1-2 messages, sleep
+ * before the next poll, as coldchaind's interrupt moderation does (250 µs).
  * Every payload is decoded as coldchaind decodes it (codec/payload.c, no
  * daemon state): a JSON object through payload_json_open, its "t" and "rh"
  * numbers and its "time" (µs) or "ts" (ms) time; anything else as a number
@@ -41,14 +45,14 @@
 
 struct opts {
 	const char *host, *id, *filters[MAX_FILTERS];
-	int port, qos, nfilters, libmosq, idle_s;
+	int port, qos, nfilters, libmosq, idle_s, wait_us;
 	long count;
 	size_t bufsize;
 };
 
 /* what a run did */
 static struct {
-	long msgs, json, plain, bad, polls, reads, writes, acks;
+	long msgs, json, plain, bad, polls, reads, writes, acks, sleeps;
 	uint64_t bytes;
 	double sink; /* the decoded values, so the compiler keeps the decode */
 	int done;
@@ -102,7 +106,10 @@ static void decode(const void *p, size_t n)
 static void got_message(const void *p, size_t n)
 {
 	decode(p, n);
-	st.msgs++;
+	if (++st.msgs == 1) { /* the bench waits for this line: subscribed */
+		printf("first message\n");
+		fflush(stdout);
+	}
 	if (o.count > 0 && st.msgs >= o.count)
 		st.done = 1;
 }
@@ -285,6 +292,7 @@ static void run_raw(void)
 	while (!st.done) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		size_t used, nack = 0;
+		long before = st.msgs;
 		ssize_t r;
 		st.polls++;
 		if (poll(&pf, 1, 1000) == 0) {
@@ -306,6 +314,12 @@ static void run_raw(void)
 		have -= used;
 		if (nack)
 			write_all(fd, ack, nack);
+		/* coldchaind's moderation: a turn of 1-2 messages waits before the next poll */
+		if (o.wait_us && st.msgs - before <= 2 && !st.done) {
+			struct timespec ts = { 0, (long)o.wait_us * 1000 };
+			nanosleep(&ts, NULL);
+			st.sleeps++;
+		}
 	}
 	close(fd);
 	free(buf);
@@ -331,11 +345,51 @@ static void on_message(struct mosquitto *m, void *u, const struct mosquitto_mess
 	got_message(msg->payload, (size_t)msg->payloadlen);
 }
 
+/* a burst, as coldchaind's drivers/mqtt.c reads it: mosquitto_loop_read of
+ * one packet at a time until the socket is drained (an EAGAIN after a
+ * message is the PUBACK's wake-up byte on libmosquitto's full socket pair,
+ * not the end); the messages read */
+static long libmosq_burst(struct mosquitto *m)
+{
+	long n0 = st.msgs;
+	int rc;
+
+	do {
+		long n1 = st.msgs;
+		errno = 0;
+		rc = mosquitto_loop_read(m, 1);
+		st.reads++;
+		if (st.msgs != n1 && errno == EAGAIN)
+			errno = 0;
+	} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK && mosquitto_socket(m) >= 0);
+	if (rc != MOSQ_ERR_SUCCESS)
+		die("the connection to the broker failed");
+	return st.msgs - n0;
+}
+
+/* a burst's PUBACKs corked into one segment, as coldchaind does */
+static void libmosq_write(struct mosquitto *m, long burst)
+{
+	int fd = mosquitto_socket(m), on = 1, off = 0, k = burst >= 2;
+
+	if (k) {
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+		st.writes++;
+	}
+	if (mosquitto_loop_write(m, 1) != MOSQ_ERR_SUCCESS)
+		die("the connection to the broker failed");
+	if (k) {
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+		st.writes++;
+	}
+}
+
+/* coldchaind's network loop over libmosquitto (drivers/mqtt.c, without the
+ * journal): our poll, a burst read, its PUBACKs written corked, the wait */
 static void run_libmosq(void)
 {
 	struct mosquitto *m;
-	long seen = 0;
-	double last = now_s();
+	double last;
 
 	mosquitto_lib_init();
 	if (!(m = mosquitto_new(o.id, true, NULL)))
@@ -344,16 +398,28 @@ static void run_libmosq(void)
 	mosquitto_message_callback_set(m, on_message);
 	if (mosquitto_connect(m, o.host, o.port, 600) != MOSQ_ERR_SUCCESS)
 		die("cannot connect to the broker");
+	last = now_s();
 	while (!st.done) {
-		int rc = mosquitto_loop(m, 1000, 1);
+		struct pollfd pf = { .fd = mosquitto_socket(m), .events = POLLIN };
+		long burst = 0;
+		if (mosquitto_want_write(m))
+			pf.events |= POLLOUT;
 		st.polls++;
-		if (rc != MOSQ_ERR_SUCCESS)
-			die("the connection to the broker failed");
-		if (st.msgs != seen) {
-			seen = st.msgs;
-			last = now_s();
-		} else if (now_s() - last > o.idle_s) {
+		if (poll(&pf, 1, 1000) == 0 && now_s() - last > o.idle_s)
 			break;
+		if ((pf.revents & POLLOUT) && mosquitto_loop_write(m, 1) != MOSQ_ERR_SUCCESS)
+			die("the connection to the broker failed");
+		if (pf.revents & (POLLIN | POLLHUP | POLLERR))
+			burst = libmosq_burst(m);
+		if (burst)
+			last = now_s();
+		if (mosquitto_want_write(m))
+			libmosq_write(m, burst);
+		mosquitto_loop_misc(m);
+		if (o.wait_us && burst && burst <= 2 && !st.done) {
+			struct timespec ts = { 0, (long)o.wait_us * 1000 };
+			nanosleep(&ts, NULL);
+			st.sleeps++;
 		}
 	}
 	mosquitto_disconnect(m);
@@ -366,8 +432,9 @@ static void run_libmosq(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mqtt_raw_sub -p PORT -t FILTER [-t FILTER ...] [-n COUNT] [-q QOS] [-b BUFSIZE]\n"
-			"                    [-h HOST] [-i CLIENT_ID] [-T IDLE_S] [-L]\n"
+			"                    [-h HOST] [-i CLIENT_ID] [-T IDLE_S] [-W WAIT_US] [-L]\n"
 			"  raw MQTT 3.1.1 (one read of up to BUFSIZE = 65536 bytes per turn, a turn's PUBACKs in one write);\n"
+			"  -W: after a turn of 1-2 messages wait WAIT_US before polling again (coldchaind's moderation);\n"
 			"  -L: libmosquitto instead; stops after COUNT messages or IDLE_S (30) seconds without one\n");
 	exit(2);
 }
@@ -377,7 +444,7 @@ static void parse_opts(int argc, char **argv)
 	int opt;
 
 	o = (struct opts){ .host = "127.0.0.1", .id = "mqtt-raw-sub", .qos = 1, .bufsize = 65536, .idle_s = 30 };
-	while ((opt = getopt(argc, argv, "h:p:t:n:q:b:i:T:L")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:t:n:q:b:i:T:W:L")) != -1) {
 		switch (opt) {
 		case 'h': o.host = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -392,11 +459,12 @@ static void parse_opts(int argc, char **argv)
 		case 'i': o.id = optarg; break;
 		case 'T': o.idle_s = atoi(optarg); break;
 		case 'L': o.libmosq = 1; break;
+		case 'W': o.wait_us = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (o.port <= 0 || !o.nfilters || o.qos < 0 || o.qos > 1 || o.bufsize < 64 || o.bufsize > (1u << 24) ||
-	    o.idle_s <= 0 || o.count < 0)
+	    o.idle_s <= 0 || o.count < 0 || o.wait_us < 0 || o.wait_us > 100000)
 		usage();
 }
 
@@ -432,20 +500,18 @@ static void report(double t0, double t1, long r0, long w0)
 	       (double)st.msgs / (t1 - t0 > 0 ? t1 - t0 : 1));
 	printf("  CPU %.3f s (user %.3f, system %.3f) = %.2f µs per message; %.2f voluntary switches per message\n",
 	       us + sy, us, sy, (us + sy) * 1e6 / n, (double)ru.ru_nvcsw / n);
-	if (!o.libmosq)
-		printf("  system calls per message (counted): %.3f poll, %.3f read, %.3f write = %.3f; "
+	printf("  system calls per message (counted; -L: mosquitto_loop_read/_write calls and TCP_CORK setsockopts): %.3f poll, %.3f read, %.3f write, %.3f sleep = %.3f; "
 		       "%.1f messages and %.0f bytes per read\n",
-		       (double)st.polls / n, (double)st.reads / n, (double)st.writes / n,
-		       (double)(st.polls + st.reads + st.writes) / n, (double)st.msgs / (st.reads ? (double)st.reads : 1),
+		       (double)st.polls / n, (double)st.reads / n, (double)st.writes / n, (double)st.sleeps / n,
+		       (double)(st.polls + st.reads + st.writes + st.sleeps) / n, (double)st.msgs / (st.reads ? (double)st.reads : 1),
 		       (double)st.bytes / (st.reads ? (double)st.reads : 1));
-	else
-		printf("  mosquitto_loop calls (one poll each) per message: %.3f\n", (double)st.polls / n);
 	if (r1 >= 0)
 		printf("  /proc/self/io per message: %.3f read-family, %.3f write-family system calls\n",
 		       (double)(r1 - r0) / n, (double)(w1 - w0) / n);
-	printf("  summary: mode=%s msgs=%ld cpu_us_per_msg=%.3f syscr_per_msg=%.3f syscw_per_msg=%.3f polls_per_msg=%.3f\n",
+	printf("  summary: mode=%s msgs=%ld cpu_us_per_msg=%.3f syscr_per_msg=%.3f syscw_per_msg=%.3f polls_per_msg=%.3f "
+	       "sleeps_per_msg=%.3f\n",
 	       o.libmosq ? "libmosquitto" : "raw", st.msgs, (us + sy) * 1e6 / n, (double)(r1 - r0) / n,
-	       (double)(w1 - w0) / n, (double)st.polls / n);
+	       (double)(w1 - w0) / n, (double)st.polls / n, (double)st.sleeps / n);
 }
 
 int main(int argc, char **argv)
