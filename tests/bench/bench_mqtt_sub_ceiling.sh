@@ -27,7 +27,7 @@
 
 N=${BENCH_N:-200000}
 HUB_SECS=${BENCH_HUB_SECONDS:-10}
-HUB_N=$((400 * 50 / 2 * HUB_SECS))
+HUB_N=$((400 * 50 * HUB_SECS / 2))
 PUB=$BUILD_DIR/bench/mqtt_pub_bench
 GEN=$BUILD_DIR/bench/hub_gen
 SUB=$BUILD_DIR/bench/mqtt_raw_sub
@@ -73,7 +73,7 @@ tool_run() {
 	wait_for "mqtt_raw_sub $mode subscribed" -t 30 grep -q 'first message' "$out" || { kill "$sub"; return 1; }
 	b0=$(proc_cpu_ticks "$MQTT_PID")
 	publish "$load" "$tag" || { kill "$sub"; return 1; }
-	wait "$sub" || { echo "  $load $mode: incomplete: $(grep -v '^ ' "$out" | tail -n 2)"; }
+	wait "$sub" || { echo "  $load $mode: incomplete: $(grep -v '^ ' "$out" | tail -n 2 | tr '\n' ' ')"; }
 	b1=$(proc_cpu_ticks "$MQTT_PID")
 	awk -v l="$load" -v m="$label" -v la="$la $(loadavg)" -v b=$((b1 - b0)) -v hz="$TICK" -v n="$n" '/summary:/ {
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
