@@ -64,7 +64,7 @@ filters() { if [ "$1" = flat ]; then echo "-t bench-ready -t bench/# -t benchj/#
 tool_run() {
 	local load=$1 mode=$2 w=${3:-0} tag n out sub la b0 b1 label
 	tag=$load-$mode$([ "$w" = 0 ] || echo "-w$w") label=$mode$([ "$w" = 0 ] || echo " +${w}µs")
-	n=$(($(count_of "$load") + 1)) out=$T/sub-$tag.txt
+	n=$(($(count_of "$load") + 1)) out=$T/sub-$tag.log # .log: lib.sh's finish looks for sanitizer reports there
 	la=$(loadavg)
 	# shellcheck disable=SC2046
 	start_bg "mqtt_raw_sub $tag" "$out" "$SUB" -p "$MQTT_PORT" -q 1 -n "$n" -i "sub-$tag" -W "$w" \
@@ -85,7 +85,7 @@ tool_run() {
 # mosq_sub_run LOAD: mosquitto_sub, measured from /proc before it is stopped
 mosq_sub_run() {
 	local load=$1 tag=$1-mosquitto_sub n out sub c0 c1 io0 io1 la b0 b1
-	n=$(($(count_of "$load") + 1)) out=$T/sub-$tag.txt
+	n=$(($(count_of "$load") + 1)) out=$T/sub-$tag.log # .log: lib.sh's finish looks for sanitizer reports there
 	la=$(loadavg)
 	# shellcheck disable=SC2046
 	start_bg "mosquitto_sub $tag" "$out" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -i "sub-$tag" $(filters "$load")
