@@ -15,7 +15,7 @@
 # under two loads: flat out (mqtt_pub_bench -j: BENCH_N JSON messages with a
 # time field, a window of 1,000) and the hub's evenly spread 10,000 msg/s
 # (hub_gen: 400 sites x 50 channels every 2 s, half JSON, for
-# BENCH_HUB_SECONDS).  Prints for each: CPU µs per message (getrusage, or
+# BENCH_HUB_SECONDS; BENCH_LOADS="flat hub" picks).  Prints for each: CPU µs per message (getrusage, or
 # utime+stime from /proc/PID/stat), system calls per message (counted in the
 # tool; read/write-family from /proc/PID/io), and the load average.  The
 # projection: the daemon's µs per message less what libmosquitto's reader
@@ -177,7 +177,7 @@ mqtt_thread_ticks() {
 }
 
 WAIT=${BENCH_WAIT_US:-250} # coldchaind's moderation (drivers/mqtt.c)
-for load in flat hub; do
+for load in ${BENCH_LOADS:-flat hub}; do
 	mosq_sub_run "$load" || echo "  $load mosquitto_sub: run failed"
 	tool_run "$load" libmosquitto || echo "  $load libmosquitto: run failed"
 	tool_run "$load" raw || echo "  $load raw: run failed"
