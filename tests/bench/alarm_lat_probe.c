@@ -21,13 +21,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "pubcommon.h"
+#include "../../daemon/thread.h"
 
 static volatile sig_atomic_t stop;
 
@@ -63,43 +63,6 @@ static int cmp_dbl(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
-}
-
-/* --- the probe thread's slice, as the daemon's alert threads ask ---------- */
-
-/* daemon/thread.c's thread_prefer_latency (a bench tool does not link the
- * daemon): on Linux >= 6.12 (EEVDF) a SCHED_OTHER thread may ask for a
- * shorter slice without privilege, so that it preempts a long-running
- * thread when it wakes instead of waiting out that one's slice.  1 when
- * taken, 0 when the policy is an administrator's, -errno otherwise. */
-struct sched_attr_v0 {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-};
-
-#define PROBE_SLICE_US 100
-
-static int prefer_latency(void)
-{
-	struct sched_attr_v0 a;
-
-	memset(&a, 0, sizeof(a));
-	if (syscall(SYS_sched_getattr, 0, &a, (unsigned)sizeof(a), 0u) < 0)
-		return -errno;
-	if (a.sched_policy != 0 /* SCHED_OTHER */)
-		return 0;
-	a.size = sizeof(a);
-	a.sched_flags = 0;
-	a.sched_runtime = (uint64_t)PROBE_SLICE_US * 1000;
-	if (syscall(SYS_sched_setattr, 0, &a, 0u) < 0)
-		return -errno;
-	return 1;
 }
 
 /* --- a raw MQTT 3.1.1 client: CONNECT, SUBSCRIBE, PUBLISH, PUBACK --------- */
@@ -550,14 +513,15 @@ static int run_probe(int port, const char *topic, const char *alert, const char 
 	return L.got ? 0 : 1;
 }
 
-static void print_slice(int rc)
+/* asked: -S not given; rc: thread_prefer_latency's (0 or -errno) */
+static void print_slice(int asked, int rc)
 {
-	if (rc > 0)
+	if (asked && rc == 0 && thread_has_latency_slice())
 		printf("  probe: raw sockets, one thread, a %d µs EEVDF slice (as the daemon's alert threads)\n",
-		       PROBE_SLICE_US);
+		       THREAD_LATENCY_SLICE_US);
 	else if (rc == 0)
 		printf("  probe: raw sockets, one thread, the scheduler's default slice%s\n",
-		       stop ? "" : " (or an administrator's policy)");
+		       asked ? " (an administrator's policy kept)" : "");
 	else
 		printf("  probe: raw sockets, one thread, the default slice (sched_setattr: %s)\n", strerror(-rc));
 }
@@ -592,6 +556,6 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (rate)
 		return run_load(port, rate, nch);
-	print_slice(slice ? prefer_latency() : 0);
+	print_slice(slice, slice ? thread_prefer_latency() : 0);
 	return run_probe(port, topic, alert, alarm_id, n, gap_ms, label);
 }
