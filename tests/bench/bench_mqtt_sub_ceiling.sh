@@ -161,13 +161,6 @@ projection() {
 			printf "  hub   projection: coldchaind %.2f - (libmosquitto %.2f - raw %.2f) = %.2f µs per message%s = %.1f %% of a core at 10,000 msg/s (target ≤ 15 %%): %s\n",
 				D, L, R, p, fl, p, (p <= 15 ? "would be met" : "would not be met") }'
 }
-# thread_ticks PID: "name:ticks" of each thread (utime + stime)
-thread_ticks() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		awk -v n="$(tr ' :' '_.' <"$t/comm")" '{ sub(/^.*\) /, ""); printf "%s:%d ", n, $12 + $13 }' "$t/stat" 2>/dev/null
-	done
-}
 # mqtt_thread_ticks BEFORE AFTER: the ticks of the threads named *mqtt*
 mqtt_thread_ticks() {
 	awk -v a="$1" -v b="$2" 'BEGIN { s = 0
