@@ -259,6 +259,11 @@ struct erule {
 	double last;
 };
 
+struct chan_slot {
+	struct echan *ch; /* NULL: empty */
+	size_t hash;      /* str_hash(ch->id) */
+};
+
 struct engine {
 	const struct cc_config *cfg;
 	struct ealarm **alarms;
@@ -266,8 +271,10 @@ struct engine {
 	struct echan **chans;
 	size_t nchans;
 	/* chans by id: open addressing, a power-of-two size at most half full
-	 * (a sample finds its channel in O(1): a hub has thousands) */
-	struct echan **chan_index;
+	 * (a sample finds its channel in O(1): a hub has thousands); each slot
+	 * keeps its id's hash, so a miss (most of a hub's samples: channels no
+	 * room watches) compares words, not strings behind two pointers */
+	struct chan_slot *chan_index;
 	size_t chan_index_size;
 	struct eroom *rooms;
 	size_t nrooms;

@@ -212,6 +212,7 @@ struct restore_ctx {
 	struct lots_index ix;
 	int have_ix;
 	size_t nal, nlot;
+	size_t nbad; /* elements of the split arrays cJSON did not take */
 };
 
 /* A saved alarm into the engine's alarms of its id. */
@@ -310,8 +311,8 @@ static const char *skip_value(const char *p, const char *end)
 			return NULL;
 		if (*p == '"') {
 			for (p++; p < end && *p != '"'; p++)
-				if (*p == '\\')
-					p++;
+				if (*p == '\\' && ++p >= end)
+					return NULL;
 			if (p >= end)
 				return NULL;
 		} else if (*p == '{' || *p == '[') {
@@ -390,7 +391,8 @@ static void each_element(struct restore_ctx *rc, const char *p, const char *end,
 		if ((x = cJSON_ParseWithLength(p, (size_t)(ee - p)))) {
 			fn(rc, x);
 			cJSON_Delete(x);
-		}
+		} else
+			rc->nbad++;
 		p = skip_ws(ee, end);
 		if (p < end && *p == ',')
 			p = skip_ws(p + 1, end);
@@ -449,6 +451,7 @@ static void restore_all(struct engine *e, const cJSON *o, const struct snap_memb
 
 	lots_layout_restore_unloaded(e, o); /* runtime lots first: their alarms are restored next */
 	restore_each(&rc, o, lo, "lots", restore_layout);
+	rc.nbad = 0; /* the lots' pass below counts them */
 	nb = snapshot_batches_restore(e, o); /* batches too */
 	if ((rc.sorted = malloc((e->nalarms ? e->nalarms : 1) * sizeof(*rc.sorted)))) {
 		memcpy(rc.sorted, e->alarms, e->nalarms * sizeof(*rc.sorted));
@@ -463,6 +466,9 @@ static void restore_all(struct engine *e, const cJSON *o, const struct snap_memb
 	} else
 		log_warn("state %s/%s: out of memory: lots start afresh", e->cfg->state_dir, STATE_FILE);
 	ntr = trend_restore(e, o);
+	if (rc.nbad)
+		log_warn("state %s/%s: %zu unreadable %s skipped (alarms and lots of those ids start afresh)",
+			 e->cfg->state_dir, STATE_FILE, rc.nbad, plural(rc.nbad, "element", "elements"));
 	log_info("state %s/%s: restored %zu %s, %zu %s, %zu %s, %zu trend %s", e->cfg->state_dir, STATE_FILE, rc.nal,
 		 plural(rc.nal, "alarm", "alarms"), rc.nlot, plural(rc.nlot, "lot", "lots"), nb,
 		 plural(nb, "batch", "batches"), ntr, plural(ntr, "bucket", "buckets"));

@@ -253,11 +253,98 @@ cJSON *engine_status_json(struct engine *e, int rooms)
 
 /* --- written as text ------------------------------------------------------ */
 
-static void w_time(struct jsonw *w, const char *k, int64_t ms)
+/* engine_status_write copies what the reply needs under the engine's lock
+ * (compact records, their strings in one block) and formats it without the
+ * lock: a hub's 142 KB reply held every sample back while its numbers were
+ * printed and its strings escaped.  Strings are copied, not pointed to: a
+ * runtime lot may go while the reply is formatted. */
+#define SN_NONE ((size_t)-1) /* a string that is absent */
+struct sn_read {
+	int role;
+	size_t chan;
+	double value, age_s;
+	const char *quality; /* static */
+};
+struct sn_lot {
+	size_t id, product, profile_version, loaded, dispatch, history;
+	int runtime;
+	double f[LF_N], pre_c;
+};
+struct sn_room {
+	size_t name, profile, r0, nr, l0, nl;
+	double band_low, band_high;
+};
+struct sn_alarm {
+	size_t id, room, channel, rule, message;
+	const char *state, *severity; /* static */
+	double value, limit;
+	int64_t active_since_ms, shelved_until_ms;
+	int active, shelved, suppressed, latched;
+};
+struct sn_vec {
+	void *v;
+	size_t n, cap;
+};
+struct snap {
+	struct sn_vec chars, rooms, reads, lots, alarms;
+	size_t site;
+	int totals; /* rooms_total, lots_total, rooms_open_unlisted, alarm_counts */
+	double nrooms, nlots, more, counts[4];
+	int err;
+};
+
+/* A new zeroed element of size at the end of v, NULL (s->err) when out of
+ * memory. */
+static void *sn_push(struct snap *s, struct sn_vec *v, size_t size, size_t count)
 {
-	char tbuf[64];
-	publish_fmt_time(ms * 1000000LL, tbuf, sizeof(tbuf));
-	jsonw_str(w, k, tbuf);
+	char *p;
+
+	if (s->err)
+		return NULL;
+	if (v->n + count > v->cap) {
+		size_t cap = v->cap ? v->cap : 64;
+		while (cap < v->n + count)
+			cap *= 2;
+		if (!(p = realloc(v->v, cap * size))) {
+			s->err = -ENOMEM;
+			return NULL;
+		}
+		v->v = p;
+		v->cap = cap;
+	}
+	p = (char *)v->v + v->n * size;
+	memset(p, 0, count * size);
+	v->n += count;
+	return p;
+}
+
+/* str's copy (an offset into s->chars), SN_NONE for NULL. */
+static size_t sn_str(struct snap *s, const char *str)
+{
+	size_t len, at = s->chars.n;
+	char *p;
+
+	if (!str)
+		return SN_NONE;
+	len = strlen(str) + 1;
+	if (!(p = sn_push(s, &s->chars, 1, len)))
+		return SN_NONE;
+	memcpy(p, str, len);
+	return at;
+}
+
+static const char *sn_at(const struct snap *s, size_t off)
+{
+	return off == SN_NONE ? NULL : (const char *)s->chars.v + off;
+}
+
+static void sn_free(struct snap *s)
+{
+	free(s->chars.v);
+	free(s->rooms.v);
+	free(s->reads.v);
+	free(s->lots.v);
+	free(s->alarms.v);
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -271,101 +358,93 @@ struct listed {
 	size_t n;
 };
 
-/* The alarms (of the listed rooms only, when ls->v). */
-static void alarms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, const struct listed *ls,
-			 struct jsonw *w)
+/* The alarms (of the listed rooms only, when ls->v), under the lock. */
+static void alarms_snap(struct engine *e, int64_t now, const struct engine_status_filter *f, const struct listed *ls,
+			struct snap *s)
 {
-	jsonw_arr_begin(w, "alarms");
-	for (size_t i = 0; i < e->nalarms; i++) {
+	for (size_t i = 0; i < e->nalarms && !s->err; i++) {
 		const struct ealarm *ea = e->alarms[i];
 		const struct alarm *a = &ea->a;
+		struct sn_alarm *x;
 		int shelved;
 		char msg[ALARM_MSG_MAX];
 		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
 			continue;
 		if (ls->v && (!ea->room || !bsearch(&ea->room, ls->v, ls->n, sizeof(*ls->v), cmp_name)))
 			continue;
-		jsonw_obj_begin(w, NULL);
-		jsonw_str(w, "id", ealarm_id(ea));
-		jsonw_str(w, "state", alarm_state_name(alarm_state(a)));
-		jsonw_str(w, "severity", alarm_severity_name(a->sev));
-		if (ea->room)
-			jsonw_str(w, "room", ea->room);
-		if (ealarm_channel(ea))
-			jsonw_str(w, "channel", ealarm_channel(ea));
-		jsonw_str(w, "rule", ealarm_rule(ea));
-		jsonw_num(w, "value", a->value);
-		jsonw_num(w, "limit", a->c->limit);
-		if (a->active)
-			w_time(w, "active_since", a->active_since_ms);
-		jsonw_bool(w, "shelved", shelved);
-		if (shelved)
-			w_time(w, "shelved_until", a->shelved_until_ms);
-		jsonw_bool(w, "suppressed", a->suppressed);
-		jsonw_bool(w, "latched", a->held);
-		jsonw_str(w, "message", build_alarm_message(ea, msg, sizeof(msg)));
-		jsonw_obj_end(w);
+		if (!(x = sn_push(s, &s->alarms, sizeof(*x), 1)))
+			break;
+		x->state = alarm_state_name(alarm_state(a));
+		x->severity = alarm_severity_name(a->sev);
+		x->value = a->value;
+		x->limit = a->c->limit;
+		x->active = a->active != 0;
+		x->active_since_ms = a->active_since_ms;
+		x->shelved = shelved;
+		x->shelved_until_ms = a->shelved_until_ms;
+		x->suppressed = a->suppressed != 0;
+		x->latched = a->held != 0;
+		x->id = sn_str(s, ealarm_id(ea)); /* x stays valid: the strings are another block */
+		x->room = sn_str(s, ea->room);
+		x->channel = sn_str(s, ealarm_channel(ea));
+		x->rule = sn_str(s, ealarm_rule(ea));
+		x->message = sn_str(s, build_alarm_message(ea, msg, sizeof(msg)));
 	}
-	jsonw_arr_end(w);
 }
 
-static void lot_write(const struct elot *l, const struct eroom *r, struct jsonw *w)
+static void lot_snap(const struct elot *l, const struct eroom *r, struct snap *s)
 {
 	const struct cc_profile *p = l->prof;
-	double f[LF_N];
+	struct sn_lot *x = sn_push(s, &s->lots, sizeof(*x), 1);
+	char *h;
 
-	jsonw_obj_begin(w, NULL);
-	jsonw_str(w, "id", l->lc->id);
-	jsonw_str(w, "product", l->lc->product);
-	if (p && p->version)
-		jsonw_str(w, "profile_version", p->version);
-	jsonw_str(w, "loaded", l->lc->loaded ? l->lc->loaded : "");
-	if (l->lc->dispatch)
-		jsonw_str(w, "dispatch", l->lc->dispatch);
-	jsonw_bool(w, "runtime", l->own != NULL);
-	lot_figures(l, r, f);
-	for (int k = 0; k < LF_N; k++)
-		jsonw_num(w, lot_keys[k], f[k]);
-	if (isfinite(l->lc->pre_c))
-		jsonw_num(w, "pre_c", l->lc->pre_c);
+	if (!x)
+		return;
+	x->runtime = l->own != NULL;
+	lot_figures(l, r, x->f);
+	x->pre_c = l->lc->pre_c;
+	x->id = sn_str(s, l->lc->id);
+	x->product = sn_str(s, l->lc->product);
+	x->profile_version = sn_str(s, p ? p->version : NULL);
+	x->loaded = sn_str(s, l->lc->loaded ? l->lc->loaded : "");
+	x->dispatch = sn_str(s, l->lc->dispatch);
+	x->history = SN_NONE;
 	if (l->history) { /* small and rare (a released batch's steps) */
-		char *h = cJSON_PrintUnformatted(l->history);
-		if (h)
-			jsonw_raw(w, "history", h);
+		if ((h = cJSON_PrintUnformatted(l->history)) != NULL)
+			x->history = sn_str(s, h);
 		else
-			w->err = -ENOMEM;
+			s->err = -ENOMEM;
 		cJSON_free(h);
 	}
-	jsonw_obj_end(w);
 }
 
-static void room_write(struct engine *e, const struct eroom *r, int64_t now, struct jsonw *w)
+static void room_snap(struct engine *e, const struct eroom *r, int64_t now, struct snap *s)
 {
-	jsonw_obj_begin(w, NULL);
-	jsonw_str(w, "name", r->rc->name);
-	if (r->prof)
-		jsonw_str(w, "profile", r->prof->name);
-	jsonw_num(w, "band_low", r->lim.band_low);
-	jsonw_num(w, "band_high", r->lim.band_high);
-	jsonw_arr_begin(w, "readings");
+	struct sn_room *x = sn_push(s, &s->rooms, sizeof(*x), 1);
+
+	if (!x)
+		return;
+	x->band_low = r->lim.band_low;
+	x->band_high = r->lim.band_high;
+	x->name = sn_str(s, r->rc->name);
+	x->profile = sn_str(s, r->prof ? r->prof->name : NULL);
+	x->r0 = s->reads.n;
 	for (int k = 0; k < R_N; k++) {
 		const struct echan *ch = r->ch[k];
-		if (!ch)
+		struct sn_read *y;
+		if (!ch || !(y = sn_push(s, &s->reads, sizeof(*y), 1)))
 			continue;
-		jsonw_obj_begin(w, NULL);
-		jsonw_str(w, "role", roles[k]);
-		jsonw_str(w, "channel", ch->id);
-		jsonw_num(w, "value", ch->value);
-		jsonw_num(w, "age_s", ch->last_good_ms ? (double)(now - ch->last_good_ms) / 1000.0 : NAN);
-		jsonw_str(w, "quality", chan_quality(e, ch, now));
-		jsonw_obj_end(w);
+		y->role = k;
+		y->value = ch->value;
+		y->age_s = ch->last_good_ms ? (double)(now - ch->last_good_ms) / 1000.0 : NAN;
+		y->quality = chan_quality(e, ch, now);
+		y->chan = sn_str(s, ch->id);
 	}
-	jsonw_arr_end(w);
-	jsonw_arr_begin(w, "lots");
+	x->nr = s->reads.n - x->r0;
+	x->l0 = s->lots.n;
 	for (size_t j = 0; j < r->nlots; j++)
-		lot_write(&r->lots[j], r, w);
-	jsonw_arr_end(w);
-	jsonw_obj_end(w);
+		lot_snap(&r->lots[j], r, s);
+	x->nl = s->lots.n - x->l0;
 }
 
 /* The rooms of the open alarms (active or acknowledged, not shelved),
@@ -388,10 +467,8 @@ static const char **open_rooms(const struct engine *e, int64_t now, size_t *n)
 
 /* Counts of every alarm the filter lets through, for the summary line when
  * only some are listed. */
-static void alarm_counts(struct engine *e, int64_t now, const struct engine_status_filter *f, struct jsonw *w)
+static void alarm_counts(struct engine *e, int64_t now, const struct engine_status_filter *f, double n[4])
 {
-	double n[4] = { 0 };
-
 	for (size_t i = 0; i < e->nalarms; i++) {
 		const struct ealarm *ea = e->alarms[i];
 		enum alarm_state st = alarm_state(&ea->a);
@@ -407,19 +484,13 @@ static void alarm_counts(struct engine *e, int64_t now, const struct engine_stat
 			n[1] += ea->a.sev == ALARM_SEV_CRITICAL;
 		}
 	}
-	jsonw_obj_begin(w, "alarm_counts");
-	jsonw_num(w, "active", n[0]);
-	jsonw_num(w, "critical", n[1]);
-	jsonw_num(w, "acked", n[2]);
-	jsonw_num(w, "shelved", n[3]);
-	jsonw_obj_end(w);
 }
 
-/* The "rooms" array.  Past f->open_past rooms: only those with an open
- * alarm, at most open_past of them (ls: their names, whose alarms alone
- * are listed then), with the totals. */
-static void rooms_write(struct engine *e, int64_t now, const struct engine_status_filter *f, struct listed *ls,
-			struct jsonw *w)
+/* The "rooms" array's records, under the lock.  Past f->open_past rooms:
+ * only those with an open alarm, at most open_past of them (ls: their
+ * names, whose alarms alone are listed then), with the totals. */
+static void rooms_snap(struct engine *e, int64_t now, const struct engine_status_filter *f, struct listed *ls,
+		       struct snap *s)
 {
 	const char **open = NULL;
 	size_t nopen = 0, nrooms = 0, nlots = 0, more = 0;
@@ -431,10 +502,9 @@ static void rooms_write(struct engine *e, int64_t now, const struct engine_statu
 		}
 	if (f && f->open_past > 0 && nrooms > (size_t)f->open_past) {
 		if (!(open = open_rooms(e, now, &nopen)) || !(ls->v = malloc((size_t)f->open_past * sizeof(*ls->v))))
-			w->err = -ENOMEM;
+			s->err = -ENOMEM;
 	}
-	jsonw_arr_begin(w, "rooms");
-	for (size_t i = 0; i < e->nrooms && !w->err; i++) {
+	for (size_t i = 0; i < e->nrooms && !s->err; i++) {
 		const char *name = e->rooms[i].rc->name;
 		if (!room_wanted(e, f, name) || (open && !bsearch(&name, open, nopen, sizeof(*open), cmp_name)))
 			continue;
@@ -444,34 +514,153 @@ static void rooms_write(struct engine *e, int64_t now, const struct engine_statu
 		}
 		if (ls->v)
 			ls->v[ls->n++] = name;
-		room_write(e, &e->rooms[i], now, w);
+		room_snap(e, &e->rooms[i], now, s);
 	}
-	jsonw_arr_end(w);
 	if (f && f->open_past > 0) {
-		jsonw_num(w, "rooms_total", (double)nrooms);
-		jsonw_num(w, "lots_total", (double)nlots);
-		jsonw_num(w, "rooms_open_unlisted", (double)more);
-		alarm_counts(e, now, f, w);
+		s->totals = 1;
+		s->nrooms = (double)nrooms;
+		s->nlots = (double)nlots;
+		s->more = (double)more;
+		alarm_counts(e, now, f, s->counts);
 	}
 	if (ls->v)
 		qsort(ls->v, ls->n, sizeof(*ls->v), cmp_name);
 	free(open);
 }
 
+/* --- the records formatted, without the lock --- */
+
+static void w_time(struct jsonw *w, const char *k, int64_t ms)
+{
+	char tbuf[64];
+	publish_fmt_time(ms * 1000000LL, tbuf, sizeof(tbuf));
+	jsonw_str(w, k, tbuf);
+}
+
+static void w_opt(struct jsonw *w, const struct snap *s, const char *k, size_t off)
+{
+	if (off != SN_NONE)
+		jsonw_str(w, k, sn_at(s, off));
+}
+
+static void alarms_write(const struct snap *s, struct jsonw *w)
+{
+	const struct sn_alarm *v = s->alarms.v;
+
+	jsonw_arr_begin(w, "alarms");
+	for (size_t i = 0; i < s->alarms.n; i++) {
+		const struct sn_alarm *x = &v[i];
+		jsonw_obj_begin(w, NULL);
+		jsonw_str(w, "id", sn_at(s, x->id));
+		jsonw_str(w, "state", x->state);
+		jsonw_str(w, "severity", x->severity);
+		w_opt(w, s, "room", x->room);
+		w_opt(w, s, "channel", x->channel);
+		jsonw_str(w, "rule", sn_at(s, x->rule));
+		jsonw_num(w, "value", x->value);
+		jsonw_num(w, "limit", x->limit);
+		if (x->active)
+			w_time(w, "active_since", x->active_since_ms);
+		jsonw_bool(w, "shelved", x->shelved);
+		if (x->shelved)
+			w_time(w, "shelved_until", x->shelved_until_ms);
+		jsonw_bool(w, "suppressed", x->suppressed);
+		jsonw_bool(w, "latched", x->latched);
+		jsonw_str(w, "message", sn_at(s, x->message));
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+static void lot_write(const struct snap *s, const struct sn_lot *x, struct jsonw *w)
+{
+	jsonw_obj_begin(w, NULL);
+	jsonw_str(w, "id", sn_at(s, x->id));
+	jsonw_str(w, "product", sn_at(s, x->product));
+	w_opt(w, s, "profile_version", x->profile_version);
+	jsonw_str(w, "loaded", sn_at(s, x->loaded));
+	w_opt(w, s, "dispatch", x->dispatch);
+	jsonw_bool(w, "runtime", x->runtime);
+	for (int k = 0; k < LF_N; k++)
+		jsonw_num(w, lot_keys[k], x->f[k]);
+	if (isfinite(x->pre_c))
+		jsonw_num(w, "pre_c", x->pre_c);
+	if (x->history != SN_NONE)
+		jsonw_raw(w, "history", sn_at(s, x->history));
+	jsonw_obj_end(w);
+}
+
+static void room_write(const struct snap *s, const struct sn_room *x, struct jsonw *w)
+{
+	const struct sn_read *rd = (const struct sn_read *)s->reads.v + x->r0;
+	const struct sn_lot *lt = (const struct sn_lot *)s->lots.v + x->l0;
+
+	jsonw_obj_begin(w, NULL);
+	jsonw_str(w, "name", sn_at(s, x->name));
+	w_opt(w, s, "profile", x->profile);
+	jsonw_num(w, "band_low", x->band_low);
+	jsonw_num(w, "band_high", x->band_high);
+	jsonw_arr_begin(w, "readings");
+	for (size_t k = 0; k < x->nr; k++) {
+		jsonw_obj_begin(w, NULL);
+		jsonw_str(w, "role", roles[rd[k].role]);
+		jsonw_str(w, "channel", sn_at(s, rd[k].chan));
+		jsonw_num(w, "value", rd[k].value);
+		jsonw_num(w, "age_s", rd[k].age_s);
+		jsonw_str(w, "quality", rd[k].quality);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+	jsonw_arr_begin(w, "lots");
+	for (size_t j = 0; j < x->nl; j++)
+		lot_write(s, &lt[j], w);
+	jsonw_arr_end(w);
+	jsonw_obj_end(w);
+}
+
+static void rooms_write(const struct snap *s, struct jsonw *w)
+{
+	jsonw_arr_begin(w, "rooms");
+	for (size_t i = 0; i < s->rooms.n; i++)
+		room_write(s, (const struct sn_room *)s->rooms.v + i, w);
+	jsonw_arr_end(w);
+	if (s->totals) {
+		jsonw_num(w, "rooms_total", s->nrooms);
+		jsonw_num(w, "lots_total", s->nlots);
+		jsonw_num(w, "rooms_open_unlisted", s->more);
+		jsonw_obj_begin(w, "alarm_counts");
+		jsonw_num(w, "active", s->counts[0]);
+		jsonw_num(w, "critical", s->counts[1]);
+		jsonw_num(w, "acked", s->counts[2]);
+		jsonw_num(w, "shelved", s->counts[3]);
+		jsonw_obj_end(w);
+	}
+}
+
 int engine_status_write(struct engine *e, int rooms, const struct engine_status_filter *f, struct jsonw *w)
 {
 	int64_t now = time_now_ns() / 1000000;
 	struct listed ls = { NULL, 0 };
+	struct snap s;
 
 	if (!e)
 		return -ESRCH;
+	memset(&s, 0, sizeof(s));
 	pthread_mutex_lock(&e->lock);
-	jsonw_str(w, "site", e->cfg->site);
+	s.site = sn_str(&s, e->cfg->site);
 	if (rooms)
-		rooms_write(e, now, f, &ls, w);
-	alarms_write(e, now, f, &ls, w);
+		rooms_snap(e, now, f, &ls, &s);
+	alarms_snap(e, now, f, &ls, &s);
 	pthread_mutex_unlock(&e->lock);
 	free(ls.v);
+	if (!s.err) {
+		jsonw_str(w, "site", sn_at(&s, s.site));
+		if (rooms)
+			rooms_write(&s, w);
+		alarms_write(&s, w);
+	} else
+		w->err = s.err;
+	sn_free(&s);
 	return w->err;
 }
 

@@ -1,10 +1,12 @@
 /* alarm_lat_probe - the peer of bench_alert_latency.sh.  Probe mode: publishes
  * a room's sensor reading (QoS 1), alternately hot and normal, and times each
- * one from just before the publish to the receipt of the alarm event it
- * causes (raise, then clear) on the alerts topic, both on CLOCK_MONOTONIC in
- * this one process.  Load mode (-L RATE): publishes RATE msg/s at QoS 1 on
- * other channels until SIGTERM, on a raw socket (see run_load).  A bench tool:
- * libmosquitto and cJSON directly. */
+ * one from just before the write() of its PUBLISH to the read() that brings
+ * the alarm event it causes (raise, then clear) on the alerts topic, both on
+ * CLOCK_MONOTONIC in this one thread.  Load mode (-L RATE): publishes RATE
+ * msg/s at QoS 1 on other channels until SIGTERM.  Both speak MQTT 3.1.1 on
+ * raw TCP sockets of their own (see raw_connect): no client library's queue,
+ * wake-up or network thread is inside the measured figure.  A bench tool:
+ * cJSON directly (libmosquitto only through pubcommon's clocks). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,25 +14,21 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <mosquitto.h>
 
 #include "pubcommon.h"
+#include "../../daemon/thread.h"
 
-static int subscribed; /* under pub_mu */
-/* the event the probe waits for: its type and the reading's value */
-static const char *want_ev, *want_id;
-static double want_val;
-static int64_t got_ns, got_real_ns, ev_time_ns;
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -39,49 +37,12 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-static void on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const int *q)
-{
-	(void)m;
-	(void)arg;
-	(void)mid;
-	(void)n;
-	(void)q;
-	pthread_mutex_lock(&pub_mu);
-	subscribed = 1;
-	pthread_cond_broadcast(&pub_cv);
-	pthread_mutex_unlock(&pub_mu);
-}
-
-/* Receipt time first: the parse is not part of the latency. */
-static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
-{
-	int64_t t = pub_mono_ns(), tr = pub_real_ns();
-	cJSON *o = cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen);
-	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
-	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(o, "time_ns");
-
-	(void)m;
-	(void)arg;
-	pthread_mutex_lock(&pub_mu);
-	if (want_ev && !got_ns && cJSON_IsString(ev) && cJSON_IsString(id) && cJSON_IsNumber(v) &&
-	    strcmp(ev->valuestring, want_ev) == 0 && strcmp(id->valuestring, want_id) == 0 &&
-	    fabs(v->valuedouble - want_val) < 1e-6) {
-		got_ns = t;
-		got_real_ns = tr;
-		ev_time_ns = cJSON_IsNumber(tn) ? (int64_t)tn->valuedouble : 0;
-		pthread_cond_broadcast(&pub_cv);
-	}
-	pthread_mutex_unlock(&pub_mu);
-	cJSON_Delete(o);
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: alarm_lat_probe -p PORT -t SAMPLE_TOPIC -a ALERT_TOPIC -A ALARM_ID -n EVENTS [-g GAP_MS] [-l LABEL]\n"
-		"       alarm_lat_probe -p PORT -L RATE [-c CHANNELS]   (load: load/sNNNN/temperature until SIGTERM)\n");
+		"usage: alarm_lat_probe -p PORT -t SAMPLE_TOPIC -a ALERT_TOPIC -A ALARM_ID -n EVENTS [-g GAP_MS] [-l LABEL] [-S]\n"
+		"       alarm_lat_probe -p PORT -L RATE [-c CHANNELS]   (load: load/sNNNN/temperature until SIGTERM)\n"
+		"  -S: keep the default scheduler slice (no 100 µs EEVDF slice for the probe's thread)\n");
 	exit(2);
 }
 
@@ -98,17 +59,271 @@ static void wait_until(int64_t deadline_ns)
 		;
 }
 
-/* Waits on cv until pred or the deadline (CLOCK_MONOTONIC); under mu. */
-static int cv_wait(int64_t deadline_ns)
-{
-	struct timespec ts = { .tv_sec = deadline_ns / 1000000000LL, .tv_nsec = deadline_ns % 1000000000LL };
-	return pthread_cond_timedwait(&pub_cv, &pub_mu, &ts);
-}
-
 static int cmp_dbl(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* --- a raw MQTT 3.1.1 client: CONNECT, SUBSCRIBE, PUBLISH, PUBACK --------- */
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len && !stop) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w > 0)
+			off += (size_t)w;
+		else if (w < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		else
+			poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 100);
+	}
+	return off == len ? 0 : -1;
+}
+
+/* Connects to 127.0.0.1:PORT as client ID (clean session, keepalive 60 s),
+ * TCP_NODELAY before the first byte; the socket after an accepted CONNACK,
+ * non-blocking when NONBLOCK, or -1 with a message on stderr (no CONNACK
+ * within 5 s included).  A receive
+ * timeout of 100 ms lets blocking reads see deadlines and SIGTERM. */
+static int raw_connect(int port, const char *id, int nonblock)
+{
+	unsigned char pkt[96], ack[4];
+	size_t il = strlen(id), o = 0, got = 0;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	ssize_t r = 0;
+	int64_t deadline = pub_mono_ns() + 5000000000LL; /* for the CONNACK */
+
+	if (il > 64)
+		il = 64;
+	pkt[o++] = 0x10;
+	pkt[o++] = (unsigned char)(12 + il);
+	memcpy(pkt + o, "\0\4MQTT\4\2\0\74", 10); /* level 4, clean session, keepalive 60 */
+	o += 10;
+	pkt[o++] = 0;
+	pkt[o++] = (unsigned char)il;
+	memcpy(pkt + o, id, il);
+	o += il;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	errno = 0;
+	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write_all(fd, pkt, o) == 0)
+		while (got < 4 && ((r = read(fd, ack + got, 4 - got)) > 0 ||
+				   (r < 0 && errno == EAGAIN && !stop && pub_mono_ns() < deadline)))
+			got += r > 0 ? (size_t)r : 0;
+	if (got != 4 || ack[0] != 0x20 || ack[3] != 0) {
+		fprintf(stderr, "alarm_lat_probe: connection %s to 127.0.0.1:%d: %s\n", id, port,
+			errno ? strerror(errno) : "refused");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (nonblock)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+/* Writes MQTT's remaining length REM (below 16,384) at buf; its bytes. */
+static size_t put_rem(unsigned char *buf, size_t rem)
+{
+	if (rem < 128) {
+		buf[0] = (unsigned char)rem;
+		return 1;
+	}
+	buf[0] = (unsigned char)(0x80 | (rem & 0x7f));
+	buf[1] = (unsigned char)(rem >> 7);
+	return 2;
+}
+
+/* Appends a QoS 1 PUBLISH of PAYLOAD on TOPIC with packet id ID (1..65535)
+ * to buf (room for 4 + both lengths + 4); its length.  Remaining length
+ * below 16,384 (two bytes at most). */
+static size_t publish_packet(unsigned char *buf, const char *topic, const char *payload, unsigned id)
+{
+	size_t tl = strlen(topic), pl = strlen(payload), rem = 2 + tl + 2 + pl, o = 0;
+
+	buf[o++] = 0x32; /* PUBLISH, QoS 1 */
+	o += put_rem(buf + o, rem);
+	buf[o++] = (unsigned char)(tl >> 8);
+	buf[o++] = (unsigned char)tl;
+	memcpy(buf + o, topic, tl);
+	o += tl;
+	buf[o++] = (unsigned char)(id >> 8);
+	buf[o++] = (unsigned char)id;
+	memcpy(buf + o, payload, pl);
+	return o + pl;
+}
+
+/* --- the alarm receiver: a blocking read on a socket of its own ----------- */
+
+/* What the subscriber's socket brought; a packet's receipt is the time of
+ * the read() that completed it, taken as that read() returned. */
+struct rd {
+	int fd;
+	size_t len, off;        /* b[off..len) not yet consumed */
+	int64_t t_mono, t_real; /* the last read()'s return */
+	unsigned char b[65536];
+};
+
+/* The length of the packet at b[off] (its fixed header's included) with
+ * *hdr its fixed header's; 0 when not all of it has come, -1 malformed. */
+static long rd_complete(const struct rd *r, size_t *hdr)
+{
+	const unsigned char *p = r->b + r->off;
+	size_t avail = r->len - r->off, rem = 0, i = 1;
+
+	for (int shift = 0;; shift += 7, i++) {
+		if (i > 4)
+			return -1;
+		if (i >= avail)
+			return 0;
+		rem |= (size_t)(p[i] & 0x7f) << shift;
+		if (!(p[i] & 0x80))
+			break;
+	}
+	*hdr = i + 1;
+	if (rem + *hdr > sizeof(r->b))
+		return -1;
+	return avail >= rem + *hdr ? (long)(rem + *hdr) : 0;
+}
+
+/* The next packet (*pkt, *plen bytes, *hdr of them its fixed header's),
+ * with blocking reads until one is complete: 1; 0 at DEADLINE
+ * (CLOCK_MONOTONIC) or on SIGTERM; -1 on a closed or broken connection. */
+static int rd_next(struct rd *r, int64_t deadline, const unsigned char **pkt, size_t *plen, size_t *hdr)
+{
+	for (;;) {
+		long n = r->len > r->off ? rd_complete(r, hdr) : 0;
+		ssize_t got;
+
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			*pkt = r->b + r->off;
+			*plen = (size_t)n;
+			r->off += (size_t)n;
+			return 1;
+		}
+		if (r->off) {
+			memmove(r->b, r->b + r->off, r->len - r->off);
+			r->len -= r->off;
+			r->off = 0;
+		}
+		if (stop || pub_mono_ns() >= deadline)
+			return 0;
+		got = read(r->fd, r->b + r->len, sizeof(r->b) - r->len);
+		if (got > 0) {
+			r->t_mono = pub_mono_ns();
+			r->t_real = pub_real_ns();
+			r->len += (size_t)got;
+			/* ACK what came at once, after the timestamps: a delayed ACK
+			 * of a packet we answer nothing to (the SUBACK) would hold the
+			 * broker's next write to us 40 ms behind its Nagle */
+			setsockopt(r->fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
+		}
+		else if (got == 0 || (errno != EAGAIN && errno != EINTR))
+			return -1;
+	}
+}
+
+/* The event the probe waits for: its type, the alarm and the reading's value. */
+struct want {
+	const char *ev, *id;
+	double val;
+};
+
+/* 1 when PAYLOAD is W's event, with *ev_time_ns its time_ns (0 if none). */
+static int ev_match(const unsigned char *payload, size_t len, const struct want *w, int64_t *ev_time_ns)
+{
+	cJSON *o = cJSON_ParseWithLength((const char *)payload, len);
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(o, "time_ns");
+	int match = cJSON_IsString(ev) && cJSON_IsString(id) && cJSON_IsNumber(v) &&
+		    strcmp(ev->valuestring, w->ev) == 0 && strcmp(id->valuestring, w->id) == 0 &&
+		    fabs(v->valuedouble - w->val) < 1e-6;
+
+	if (match)
+		*ev_time_ns = cJSON_IsNumber(tn) ? (int64_t)tn->valuedouble : 0;
+	cJSON_Delete(o);
+	return match;
+}
+
+/* One packet from the broker on the subscriber's connection: a PUBLISH is
+ * matched against W (when W->ev), then acknowledged (QoS 1); 1 on W's event. */
+static int sub_packet(int fd, const unsigned char *p, size_t len, size_t hdr, const struct want *w, int64_t *ev_time_ns)
+{
+	unsigned qos = (p[0] >> 1) & 3;
+	size_t o = hdr;
+	int match;
+
+	if ((p[0] & 0xf0) != 0x30 || len < o + 2)
+		return 0;
+	o += 2 + ((size_t)p[o] << 8 | p[o + 1]) + (qos ? 2 : 0);
+	if (o > len)
+		return 0;
+	match = w && w->ev && ev_match(p + o, len - o, w, ev_time_ns);
+	if (qos == 1) {
+		unsigned char ack[4] = { 0x40, 2, p[o - 2], p[o - 1] };
+		write_all(fd, ack, sizeof(ack));
+	}
+	return match;
+}
+
+/* Connects the alarm receiver and subscribes to TOPIC at QoS 1; 0 after
+ * the SUBACK, -1 with a message on stderr. */
+static int sub_start(int port, const char *topic, struct rd *r)
+{
+	unsigned char pkt[300];
+	const unsigned char *p;
+	size_t tl = strlen(topic), o = 0, len, hdr;
+	char id[40];
+	int64_t deadline = pub_mono_ns() + 5000000000LL;
+
+	snprintf(id, sizeof(id), "alarm-lat-sub-%d", (int)getpid());
+	if (tl > 256 || (r->fd = raw_connect(port, id, 0)) < 0)
+		return -1;
+	pkt[o++] = 0x82; /* SUBSCRIBE */
+	o += put_rem(pkt + o, 2 + 2 + tl + 1);
+	pkt[o++] = 0;
+	pkt[o++] = 1; /* packet id */
+	pkt[o++] = (unsigned char)(tl >> 8);
+	pkt[o++] = (unsigned char)tl;
+	memcpy(pkt + o, topic, tl);
+	o += tl;
+	pkt[o++] = 1; /* QoS 1 */
+	if (write_all(r->fd, pkt, o) < 0)
+		return -1;
+	while (rd_next(r, deadline, &p, &len, &hdr) == 1) {
+		if ((p[0] & 0xf0) == 0x90)
+			return len > hdr + 2 && p[hdr + 2] != 0x80 ? 0 : -1;
+		sub_packet(r->fd, p, len, hdr, NULL, NULL);
+	}
+	fprintf(stderr, "alarm_lat_probe: no SUBACK for %s\n", topic);
+	return -1;
+}
+
+/* Waits for W's event: 1 with its receipt times and time_ns; 0 none by
+ * DEADLINE; -1 on a broken connection. */
+static int wait_event(struct rd *r, const struct want *w, int64_t deadline, int64_t *t, int64_t *tr, int64_t *evt)
+{
+	const unsigned char *p;
+	size_t len, hdr;
+	int rc;
+
+	while ((rc = rd_next(r, deadline, &p, &len, &hdr)) == 1)
+		if (sub_packet(r->fd, p, len, hdr, w, evt)) {
+			*t = r->t_mono;
+			*tr = r->t_real;
+			return 1;
+		}
+	return rc;
 }
 
 /* --- the load: a raw-socket QoS 1 publisher ------------------------------- */
@@ -122,46 +337,14 @@ static int cmp_dbl(const void *a, const void *b)
  */
 #define LOAD_WINDOW 2000
 
-static int load_connect(int port)
-{
-	static const unsigned char conn[] = { 0x10, 22, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 10,
-					      'l', 'a', 't', '-', 'l', 'o', 'a', 'd', '-', 'r' };
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	unsigned char ack[4];
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    write(fd, conn, sizeof(conn)) != (ssize_t)sizeof(conn) || read(fd, ack, 4) != 4 || ack[0] != 0x20 ||
-	    ack[3] != 0) {
-		fprintf(stderr, "alarm_lat_probe: load connection to 127.0.0.1:%d: %s\n", port,
-			errno ? strerror(errno) : "refused");
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	return fd;
-}
-
 /* Appends a QoS 1 PUBLISH (packet id 1..65535) to buf; its length. */
 static size_t load_packet(unsigned char *buf, long i, int nch)
 {
 	char topic[64], payload[16];
-	int tl = snprintf(topic, sizeof(topic), "load/s%04ld/temperature", i % nch);
-	int pl = snprintf(payload, sizeof(payload), "%.2f", 2.0 + (double)(i % 300) / 100.0);
-	unsigned id = (unsigned)(i % 65535) + 1, rem = 2 + (unsigned)tl + 2 + (unsigned)pl;
-	size_t o = 0;
 
-	buf[o++] = 0x32; /* PUBLISH, QoS 1 */
-	buf[o++] = (unsigned char)rem; /* < 128 */
-	buf[o++] = 0;
-	buf[o++] = (unsigned char)tl;
-	memcpy(buf + o, topic, (size_t)tl);
-	o += (size_t)tl;
-	buf[o++] = (unsigned char)(id >> 8);
-	buf[o++] = (unsigned char)id;
-	memcpy(buf + o, payload, (size_t)pl);
-	return o + (size_t)pl;
+	snprintf(topic, sizeof(topic), "load/s%04ld/temperature", i % nch);
+	snprintf(payload, sizeof(payload), "%.2f", 2.0 + (double)(i % 300) / 100.0);
+	return publish_packet(buf, topic, payload, (unsigned)(i % 65535) + 1);
 }
 
 /* Counts the PUBACKs that have come (4 bytes each: nothing else comes on
@@ -184,27 +367,20 @@ static int run_load(int port, long rate, int nch)
 	long sent = 0, acked = 0;
 	long long bytes = 0;
 	int64_t t0 = pub_mono_ns(), t;
-	int fd = load_connect(port);
+	int fd = raw_connect(port, "lat-load-r", 1);
 
 	if (fd < 0)
 		return 1;
 	while (!stop) {
 		/* as many as the rate allows by now, in 1 ms steps, one write */
 		long due = (long)((double)(pub_mono_ns() - t0) * (double)rate / 1e9);
-		size_t len = 0, off = 0;
+		size_t len = 0;
 		if (load_read_acks(fd, &acked, &bytes) < 0)
 			break;
 		for (; sent < due && sent - acked < LOAD_WINDOW && len + 128 < sizeof(out); sent++)
 			len += load_packet(out + len, sent, nch);
-		while (off < len && !stop) {
-			ssize_t w = write(fd, out + off, len - off);
-			if (w > 0)
-				off += (size_t)w;
-			else if (w < 0 && errno != EAGAIN && errno != EINTR)
-				return 1;
-			else
-				poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 100);
-		}
+		if (write_all(fd, out, len) < 0 && !stop)
+			return 1;
 		wait_until(pub_mono_ns() + 1000000);
 	}
 	t = pub_mono_ns();
@@ -213,6 +389,8 @@ static int run_load(int port, long rate, int nch)
 	close(fd);
 	return 0;
 }
+
+/* --- the probe ------------------------------------------------------------ */
 
 /* Where the tail lies (sorted lat[0..n)): a stall of 40 ms is Linux's
  * delayed-ACK minimum, the sign of Nagle on some hop (issue 18). */
@@ -229,133 +407,155 @@ static void print_tail(const double *lat, int n)
 	       ack40);
 }
 
-static int run_probe(struct mosquitto *m, struct mosquitto *sub, const char *topic, const char *alert, int n, int gap_ms,
-		     const char *label)
+/* The figures of a run: sample published -> alarm received, and its split
+ * at the event's time (publish -> daemon, daemon -> alarm received). */
+struct lat {
+	double *all, *in, *out;
+	int got, lost;
+};
+
+static void report(struct lat *L, int n, const char *label)
 {
-	double *lat = calloc((size_t)n, sizeof(*lat)), *hin = calloc((size_t)n, sizeof(*hin));
-	double *hout = calloc((size_t)n, sizeof(*hout));
-	int got = 0, lost = 0;
+	int got = L->got, p99 = (int)(0.99 * got) < got ? (int)(0.99 * got) : got - 1;
 
-	if (!lat || !hin || !hout || mosquitto_subscribe(sub, NULL, alert, 1) != MOSQ_ERR_SUCCESS)
-		return 1;
-	pthread_mutex_lock(&pub_mu);
-	while (!subscribed)
-		cv_wait(pub_mono_ns() + 1000000000LL);
-	pthread_mutex_unlock(&pub_mu);
-	for (int i = 0; i < n && !stop; i++) {
-		char payload[32];
-		/* a value of its own per event: a redelivered older event never matches */
-		double v = i % 2 == 0 ? 10.0 + (double)(i % 1000) / 100.0 : 3.0 + (double)(i % 1000) / 1000.0;
-		int plen = snprintf(payload, sizeof(payload), "%.3f", v);
-		int64_t t0, t0r, deadline;
-
-		pthread_mutex_lock(&pub_mu);
-		want_ev = i % 2 == 0 ? "raise" : "clear";
-		want_val = v;
-		got_ns = 0;
-		pthread_mutex_unlock(&pub_mu);
-		t0r = pub_real_ns();
-		t0 = pub_mono_ns();
-		if (mosquitto_publish(m, NULL, topic, plen, payload, 1, false) != MOSQ_ERR_SUCCESS)
-			return 1;
-		deadline = t0 + 5000000000LL;
-		pthread_mutex_lock(&pub_mu);
-		while (!got_ns && pub_mono_ns() < deadline)
-			cv_wait(deadline);
-		if (got_ns) {
-			/* the event's time is the reading's receipt, in whole ms */
-			hin[got] = (double)(ev_time_ns - t0r) / 1e6;
-			hout[got] = (double)(got_real_ns - ev_time_ns) / 1e6;
-			lat[got++] = (double)(got_ns - t0) / 1e6;
-		}
-		else
-			lost++;
-		want_ev = NULL;
-		pthread_mutex_unlock(&pub_mu);
-		/* paced: the room's flood window counts raises per second */
-		wait_until(pub_mono_ns() + (int64_t)gap_ms * 1000000);
-	}
-	qsort(lat, (size_t)got, sizeof(*lat), cmp_dbl);
-	if (got)
+	qsort(L->all, (size_t)got, sizeof(double), cmp_dbl);
+	qsort(L->in, (size_t)got, sizeof(double), cmp_dbl);
+	qsort(L->out, (size_t)got, sizeof(double), cmp_dbl);
+	if (got) {
 		printf("alarm latency %s: p50 %.2f p99 %.2f ms over %d events (target p99 ≤ 2 ms): %s; max %.2f ms%s\n",
-		       label, lat[got / 2], lat[(int)(0.99 * got) < got ? (int)(0.99 * got) : got - 1],
-		       got, got >= 1000 && lat[(int)(0.99 * got)] <= 2.0 ? "met" : "not met", lat[got - 1],
-		       lost ? " (some events never arrived)" : "");
-	if (got)
-		print_tail(lat, got);
-	qsort(hin, (size_t)got, sizeof(*hin), cmp_dbl);
-	qsort(hout, (size_t)got, sizeof(*hout), cmp_dbl);
-	if (got)
+		       label, L->all[got / 2], L->all[p99], got, got >= 1000 && L->all[p99] <= 2.0 ? "met" : "not met",
+		       L->all[got - 1], L->lost ? " (some events never arrived)" : "");
+		print_tail(L->all, got);
 		printf("  split at the event's time (its reading's receipt, ms resolution): publish -> daemon p50 %.2f "
 		       "p99 %.2f ms; daemon -> alarm received p50 %.2f p99 %.2f ms\n",
-		       hin[got / 2], hin[(int)(0.99 * got)], hout[got / 2], hout[(int)(0.99 * got)]);
-	if (lost)
-		printf("  %d of %d events not received within 5 s\n", lost, n);
-	free(lat);
-	free(hin);
-	free(hout);
-	return got ? 0 : 1;
+		       L->in[got / 2], L->in[p99], L->out[got / 2], L->out[p99]);
+	}
+	if (L->lost)
+		printf("  %d of %d events not received within 5 s\n", L->lost, n);
 }
 
-/* A connection of its own for publishing and for the alarms, as a sensor
- * and an alarm receiver have; TCP_NODELAY on both (a sensor's own setting,
- * not the daemon's, would otherwise be measured). */
-static struct mosquitto *client_start(const char *role, int port)
+/* The probe's own cost, for comparing it with the figures it measures. */
+static void print_self(int events)
 {
-	char id[64];
-	struct mosquitto *m;
+	struct rusage ru;
 
-	snprintf(id, sizeof(id), "alarm-lat-%s-%d", role, (int)getpid());
-	if (!(m = pub_new("alarm_lat_probe", id, 1, 2000)))
-		return NULL;
-	mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
-	mosquitto_subscribe_callback_set(m, on_subscribe);
-	mosquitto_message_callback_set(m, on_message);
-	return pub_start(m, "alarm_lat_probe", "127.0.0.1", port, 60) < 0 ? NULL : m;
+	if (events <= 0 || getrusage(RUSAGE_SELF, &ru) < 0)
+		return;
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	printf("  the probe itself: CPU %.0f µs per event, %ld voluntary and %ld involuntary context switches in %d events\n",
+	       cpu / events, ru.ru_nvcsw, ru.ru_nivcsw, events);
+}
+
+/* Event I: publishes its reading on PFD and waits for its alarm event on
+ * R; 0 (received or counted lost), -1 on a broken connection. */
+static int probe_one(int pfd, struct rd *r, const char *topic, const char *alarm_id, int i, struct lat *L)
+{
+	char payload[32];
+	unsigned char pkt[512];
+	/* a value of its own per event: a redelivered older event never matches */
+	double v = i % 2 == 0 ? 10.0 + (double)(i % 1000) / 100.0 : 3.0 + (double)(i % 1000) / 1000.0;
+	struct want w = { i % 2 == 0 ? "raise" : "clear", alarm_id, v };
+	int64_t t0, t0r, t = 0, tr = 0, evt = 0;
+	size_t len;
+	int rc;
+
+	snprintf(payload, sizeof(payload), "%.3f", v);
+	len = publish_packet(pkt, topic, payload, (unsigned)(i % 65535) + 1);
+	t0r = pub_real_ns();
+	t0 = pub_mono_ns();
+	if (write_all(pfd, pkt, len) < 0)
+		return -1;
+	if ((rc = wait_event(r, &w, t0 + 5000000000LL, &t, &tr, &evt)) <= 0) {
+		L->lost += rc == 0 && !stop;
+		return rc;
+	}
+	/* the event's time is the reading's receipt, in whole ms */
+	L->in[L->got] = (double)(evt - t0r) / 1e6;
+	L->out[L->got] = (double)(tr - evt) / 1e6;
+	L->all[L->got++] = (double)(t - t0) / 1e6;
+	return 0;
+}
+
+/* A connection of its own for publishing and one for the alarms, as a
+ * sensor and an alarm receiver have; TCP_NODELAY on both (a sensor's own
+ * setting, not the daemon's, would otherwise be measured).  One thread:
+ * it writes the reading and then blocks in read() on the receiver's socket. */
+static int run_probe(int port, const char *topic, const char *alert, const char *alarm_id, int n, int gap_ms,
+		     const char *label)
+{
+	struct lat L = { calloc((size_t)n, sizeof(double)), calloc((size_t)n, sizeof(double)),
+			 calloc((size_t)n, sizeof(double)), 0, 0 };
+	struct rd *r = calloc(1, sizeof(*r));
+	char id[40];
+	long acked = 0;
+	long long bytes = 0;
+	int pfd = -1, i = 0;
+
+	snprintf(id, sizeof(id), "alarm-lat-pub-%d", (int)getpid());
+	if (L.all && L.in && L.out && r && sub_start(port, alert, r) == 0 && (pfd = raw_connect(port, id, 1)) >= 0)
+		for (; i < n && !stop && probe_one(pfd, r, topic, alarm_id, i, &L) == 0; i++) {
+			load_read_acks(pfd, &acked, &bytes);
+			/* paced: the room's flood window counts raises per second */
+			wait_until(pub_mono_ns() + (int64_t)gap_ms * 1000000);
+		}
+	report(&L, n, label);
+	print_self(i);
+	if (i < n && !stop)
+		printf("  the probe's connection broke after %d of %d events\n", i, n);
+	if (pfd >= 0)
+		close(pfd);
+	if (r && r->fd > 0)
+		close(r->fd);
+	free(L.all);
+	free(L.in);
+	free(L.out);
+	free(r);
+	return L.got ? 0 : 1;
+}
+
+/* asked: -S not given; rc: thread_prefer_latency's (0 or -errno) */
+static void print_slice(int asked, int rc)
+{
+	if (asked && rc == 0 && thread_has_latency_slice())
+		printf("  probe: raw sockets, one thread, a %d µs EEVDF slice (as the daemon's alert threads)\n",
+		       THREAD_LATENCY_SLICE_US);
+	else if (rc == 0)
+		printf("  probe: raw sockets, one thread, the scheduler's default slice%s\n",
+		       asked ? " (an administrator's policy kept)" : "");
+	else
+		printf("  probe: raw sockets, one thread, the default slice (sched_setattr: %s)\n", strerror(-rc));
 }
 
 int main(int argc, char **argv)
 {
-	const char *topic = NULL, *alert = NULL, *label = "idle";
-	int port = 0, n = 1000, gap_ms = 20, nch = 1000, opt, rc;
+	const char *topic = NULL, *alert = NULL, *label = "idle", *alarm_id = NULL;
+	int port = 0, n = 1000, gap_ms = 20, nch = 1000, opt, slice = 1;
 	long rate = 0;
-	struct mosquitto *m, *sub;
 
-	want_id = NULL;
-	while ((opt = getopt(argc, argv, "p:t:a:A:n:g:l:L:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:t:a:A:n:g:l:L:c:S")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 't': topic = optarg; break;
 		case 'a': alert = optarg; break;
-		case 'A': want_id = optarg; break;
+		case 'A': alarm_id = optarg; break;
 		case 'n': n = atoi(optarg); break;
 		case 'g': gap_ms = atoi(optarg); break;
 		case 'l': label = optarg; break;
 		case 'L': rate = atol(optarg); break;
 		case 'c': nch = atoi(optarg); break;
+		case 'S': slice = 0; break;
 		default: usage();
 		}
 	}
-	if (port <= 0 || n <= 0 || gap_ms < 0 || nch <= 0 || (!rate && (!topic || !alert || !want_id)))
+	if (port <= 0 || n <= 0 || gap_ms < 0 || nch <= 0 || (!rate && (!topic || !alert || !alarm_id)) ||
+	    (topic && strlen(topic) > 256))
 		usage();
-	pub_cv_monotonic();
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	mosquitto_lib_init();
-	if (rate) {
-		rc = run_load(port, rate, nch);
-		mosquitto_lib_cleanup();
-		return rc;
-	}
-	m = client_start("pub", port);
-	sub = client_start("sub", port);
-	if (!m || !sub)
-		return 1;
-	rc = run_probe(m, sub, topic, alert, n, gap_ms, label);
-	pub_close(m);
-	if (sub)
-		pub_close(sub);
-	mosquitto_lib_cleanup();
-	return rc;
+	if (rate)
+		return run_load(port, rate, nch);
+	print_slice(slice, slice ? thread_prefer_latency() : 0);
+	return run_probe(port, topic, alert, alarm_id, n, gap_ms, label);
 }

@@ -2,9 +2,11 @@
 # bench_alert_latency.sh - alarm latency from sample to MQTT alarm message
 # (issue 18 target 5: p99 ≤ 2 ms idle and under 30,000 msg/s of QoS 1).
 # alarm_lat_probe publishes room A's temperature over MQTT (QoS 1), hot and
-# normal in turn, and times each reading from just before its publish to the
-# receipt of the raise or clear it causes on outputs.alerts_mqtt's topic (one
-# process, CLOCK_MONOTONIC: no clocks to compare).  Nothing in the
+# normal in turn, and times each reading from just before the write() of its
+# PUBLISH to the read() that brings the raise or clear it causes on
+# outputs.alerts_mqtt's topic (one thread on two raw sockets of its own with
+# TCP_NODELAY, CLOCK_MONOTONIC: no clocks to compare, no client library's
+# queue or network thread in the figure).  Nothing in the
 # configuration may hold an event back: no on/off-delay, no notification rate
 # limit, no flood grouping (the probe waits BENCH_GAP_MS between events, and
 # the flood start is above the raises a second that allows).  The loaded run
@@ -18,7 +20,10 @@
 # time it ran (/proc/PID/task/TID/schedstat: a wake-up's scheduling delay).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-PROBE=$BUILD_DIR/bench/alarm_lat_probe
+# BENCH_PROBE: another probe binary (e.g. an older build, to compare probes
+# against the same daemon); BENCH_PROBE_SLICE=0: the probe keeps the default
+# scheduler slice (-S)
+PROBE=${BENCH_PROBE:-$BUILD_DIR/bench/alarm_lat_probe}
 [ -x "$PROBE" ] || { echo "  SKIP: $PROBE missing: run 'make bench'"; exit 0; }
 need_bin "$COLDCHAIND"
 command -v mosquitto >/dev/null || { echo "  SKIP: mosquitto (the broker) missing: apt-get install mosquitto"; exit 0; }
@@ -72,7 +77,9 @@ CONF
 } >"$DAEMON_CONF"
 start_daemon
 wait_for "daemon subscribed" daemon_mqtt_connected || die "coldchaind did not connect to the broker"
-probe() { "$PROBE" -p "$MQTT_PORT" -t lat/th-a1/temperature -a bench/events -A A/temp_high -n "$EVENTS" -g "$GAP" -l "$1"; }
+SLICE_OPT=()
+[ "${BENCH_PROBE_SLICE:-1}" = 0 ] && SLICE_OPT=(-S)
+probe() { "$PROBE" -p "$MQTT_PORT" -t lat/th-a1/temperature -a bench/events -A A/temp_high -n "$EVENTS" -g "$GAP" -l "$1" "${SLICE_OPT[@]}"; }
 
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (before the idle run)"
 c0=$(cpu_s "$DAEMON_PID") x0=$(ctxsw "$DAEMON_PID")

@@ -11,6 +11,15 @@ proc_cpu_ticks() {
 	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 } END { if (!NR) print 0 }'
 }
 
+# thread_ticks PID: "name:ticks" of each of PID's threads (utime + stime,
+# counted after the "(comm)" field, which may hold spaces), space-separated.
+thread_ticks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk -v n="$(tr ' :' '_.' <"$t/comm")" '{ sub(/^.*\) /, ""); printf "%s:%d ", n, $12 + $13 }' "$t/stat" 2>/dev/null
+	done
+}
+
 # proc_status_kb PID FIELD: a kB figure of /proc/PID/status (VmRSS, VmHWM,
 # RssAnon, ...), the number alone.
 proc_status_kb() {

@@ -57,13 +57,6 @@ cpu_line() {
 }
 # pub_cpu FILE: the publisher's CPU seconds from its summary line ("CPU 1.53 s")
 pub_cpu() { sed -n 's/.*, CPU \([0-9.]*\) s.*$/\1/p' "$1"; }
-# thread_ticks PID: "name:ticks" of each thread (utime + stime)
-thread_ticks() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		awk -v n="$(tr ' :' '_.' <"$t/comm")" '{ printf "%s:%d ", n, $14 + $15 }' "$t/stat" 2>/dev/null
-	done
-}
 # thread_line BEFORE AFTER: coldchaind's threads by CPU seconds in the run
 thread_line() {
 	awk -v a="$1" -v b="$2" -v hz="$TICK" 'BEGIN {

@@ -12,7 +12,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND"
-command -v ss >/dev/null || { echo "  SKIP: ss (iproute2) missing"; exit 0; }
+command -v ss >/dev/null || die "ss (iproute2) missing: tests/deps.sh installs it"
 
 start_mosquitto
 OUT=$T/points.lp

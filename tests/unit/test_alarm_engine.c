@@ -573,6 +573,69 @@ static void test_engine_state_file_restores_alarms_and_lots_one_by_one(void)
 	engine_restart_done();
 }
 
+static int state_read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	long n;
+
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		return -1;
+	}
+	*out = xmalloc((size_t)n + 1);
+	*len = fread(*out, 1, (size_t)n, f);
+	(*out)[*len] = '\0';
+	fclose(f);
+	return *len == (size_t)n ? 0 : -1;
+}
+
+static int state_write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fputs(s, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* A state file whose "alarms" array holds an element cJSON does not take
+ * (its brackets still balance, so the file is split): that element is
+ * skipped, the others are restored. */
+static void test_engine_state_file_with_one_unreadable_alarm_restores_the_others(void)
+{
+	int64_t t = T0 + 900 * MIN_NS;
+	char *path, *buf = NULL, *at, *bad;
+	size_t len = 0;
+
+	if (engine_restart_with("", "restore-bad") < 0)
+		return;
+	feed(&ch_t, t, 5.0);
+	feed(&ch_t, t + 7 * MIN_NS, 11.0);
+	feed(&ch_t, t + 30 * MIN_NS, 11.0);
+	CHECK_INT(engine_ack(E, "A/temp_high", "an", "seen"), 0);
+	engine_free(E); /* saves the state */
+	E = NULL;
+	path = xasprintf("%s/restore-bad/engine.state", dir);
+	CHECK_INT(state_read_file(path, &buf, &len), 0);
+	if (buf && (at = strstr(buf, "\"alarms\":["))) {
+		at += strlen("\"alarms\":[");
+		bad = xasprintf("%.*s{\"id\": oops, \"x\": \"a \\\" ]}\"},%s", (int)(at - buf), buf, at);
+		CHECK_INT(state_write_file(path, bad), 0);
+		free(bad);
+	} else
+		CHECK(!"the saved state has an alarms array");
+	free(buf);
+	free(path);
+	E = engine_new(cfg, &collect);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "acked");
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "active");
+	engine_restart_done();
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
@@ -591,6 +654,7 @@ int main(void)
 	RUN(test_engine_stale_sample_neither_raises_nor_clears_a_fault);
 	RUN(test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks);
 	RUN(test_engine_state_file_restores_alarms_and_lots_one_by_one);
+	RUN(test_engine_state_file_with_one_unreadable_alarm_restores_the_others);
 	ef_teardown();
 	recs_clear();
 	return TL_DONE();

@@ -159,6 +159,39 @@ static void test_interned_names_survive_growth_and_long_names_are_found_again(vo
 	free(longname);
 }
 
+/* The channel index (build.c) keeps each id's hash beside it: every channel
+ * is found again across the index's doublings, and ids that are not there
+ * (one byte off, a prefix, one byte more: the misses most of a hub's
+ * samples are) are not found. */
+static void test_channel_index_finds_every_channel_after_growth_and_misses_near_ids(void)
+{
+	enum { N = 2000 };
+	static struct echan *made[N];
+	char id[64];
+	int bad = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "s%04d-k%02d/temperature", i / 50, i % 50);
+		made[i] = build_chan_get(E, id, "A");
+	}
+	CHECK(E->nchans >= N && E->chan_index_size >= 2 * E->nchans);
+	for (int i = 0; i < N && !bad; i++) {
+		snprintf(id, sizeof(id), "s%04d-k%02d/temperature", i / 50, i % 50);
+		bad |= build_chan_find(E, id) != made[i];
+		bad |= build_chan_get(E, id, "A") != made[i];
+		id[strlen(id) - 1] = 'X';
+		bad |= build_chan_find(E, id) != NULL;
+		id[strlen(id) - 1] = '\0';
+		bad |= build_chan_find(E, id) != NULL;
+		snprintf(id, sizeof(id), "s%04d-k%02d/temperaturex", i / 50, i % 50);
+		bad |= build_chan_find(E, id) != NULL;
+		if (bad)
+			CHECK_STR(id, "found again, and its near ids not");
+	}
+	CHECK(build_chan_find(E, "th-1/temperature") != NULL);
+	CHECK(build_chan_find(E, "") == NULL);
+}
+
 static const struct ealarm *alarm_find(const char *id)
 {
 	for (size_t i = 0; i < E->nalarms; i++)
@@ -196,6 +229,7 @@ int main(void)
 	RUN(test_alarms_share_their_names_and_keep_their_own_ids_and_messages);
 	RUN(test_alarms_with_the_same_limits_share_one_configuration_and_keep_their_own_state);
 	RUN(test_interned_names_survive_growth_and_long_names_are_found_again);
+	RUN(test_channel_index_finds_every_channel_after_growth_and_misses_near_ids);
 	ef_teardown();
 	return TL_DONE();
 }
