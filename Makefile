@@ -56,7 +56,8 @@ LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/i18n_mo.o $(BUILD)/gen/web_assets.o
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS = $(BUILD)/tests/modbus_sim $(BUILD)/tests/smtp_send $(BUILD)/tests/sms_tool $(BUILD)/tests/transport_cli
+TOOL_BINS = $(BUILD)/tests/modbus_sim $(BUILD)/tests/smtp_send $(BUILD)/tests/sms_tool $(BUILD)/tests/transport_cli \
+	$(BUILD)/bench/mqtt_raw_sub # also the MQTT codec's peer in tests/integration/test_mqtt_wire_*
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 # The corpus replayers: each fuzz target linked with a plain main (gcc).

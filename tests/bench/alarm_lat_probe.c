@@ -4,8 +4,9 @@
  * the alarm event it causes (raise, then clear) on the alerts topic, both on
  * CLOCK_MONOTONIC in this one thread.  Load mode (-L RATE): publishes RATE
  * msg/s at QoS 1 on other channels until SIGTERM.  Both speak MQTT 3.1.1 on
- * raw TCP sockets of their own (see raw_connect): no client library's queue,
- * wake-up or network thread is inside the measured figure.  A bench tool:
+ * raw TCP sockets of their own (see raw_connect), the packets built and
+ * parsed by codec/mqtt_wire: no client library's queue, wake-up or network
+ * thread is inside the measured figure.  A bench tool:
  * cJSON directly (libmosquitto only through pubcommon's clocks). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "pubcommon.h"
+#include "../../codec/mqtt_wire.h"
 #include "../../daemon/thread.h"
 
 static volatile sig_atomic_t stop;
@@ -91,32 +93,25 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 static int raw_connect(int port, const char *id, int nonblock)
 {
 	unsigned char pkt[96], ack[4];
-	size_t il = strlen(id), o = 0, got = 0;
+	struct mqtt_wire_connect c = { .version = MQTT_WIRE_V311, .client_id = id, .clean = 1, .keepalive = 60 };
+	struct mqtt_pkt k;
+	size_t got = 0;
+	int o = strlen(id) <= 64 ? mqtt_wire_connect(pkt, sizeof(pkt), &c) : -EINVAL;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	ssize_t r = 0;
 	int64_t deadline = pub_mono_ns() + 5000000000LL; /* for the CONNACK */
 
-	if (il > 64)
-		il = 64;
-	pkt[o++] = 0x10;
-	pkt[o++] = (unsigned char)(12 + il);
-	memcpy(pkt + o, "\0\4MQTT\4\2\0\74", 10); /* level 4, clean session, keepalive 60 */
-	o += 10;
-	pkt[o++] = 0;
-	pkt[o++] = (unsigned char)il;
-	memcpy(pkt + o, id, il);
-	o += il;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	errno = 0;
-	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
+	if (o > 0 && fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
-	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write_all(fd, pkt, o) == 0)
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && write_all(fd, pkt, (size_t)o) == 0)
 		while (got < 4 && ((r = read(fd, ack + got, 4 - got)) > 0 ||
 				   (r < 0 && errno == EAGAIN && !stop && pub_mono_ns() < deadline)))
 			got += r > 0 ? (size_t)r : 0;
-	if (got != 4 || ack[0] != 0x20 || ack[3] != 0) {
+	if (got != 4 || mqtt_wire_next(ack, 4, MQTT_WIRE_V311, 4, &k) != 4 || k.type != MQTT_CONNACK || k.code != 0) {
 		fprintf(stderr, "alarm_lat_probe: connection %s to 127.0.0.1:%d: %s\n", id, port,
 			errno ? strerror(errno) : "refused");
 		if (fd >= 0)
@@ -128,35 +123,14 @@ static int raw_connect(int port, const char *id, int nonblock)
 	return fd;
 }
 
-/* Writes MQTT's remaining length REM (below 16,384) at buf; its bytes. */
-static size_t put_rem(unsigned char *buf, size_t rem)
+/* A QoS 1 PUBLISH of PAYLOAD on TOPIC with packet id ID (1..65535) into
+ * buf[0..cap); its length, 0 if it does not fit. */
+static size_t publish_packet(unsigned char *buf, size_t cap, const char *topic, const char *payload, unsigned id)
 {
-	if (rem < 128) {
-		buf[0] = (unsigned char)rem;
-		return 1;
-	}
-	buf[0] = (unsigned char)(0x80 | (rem & 0x7f));
-	buf[1] = (unsigned char)(rem >> 7);
-	return 2;
-}
+	int n = mqtt_wire_publish(buf, cap, MQTT_WIRE_V311, topic, strlen(topic), 1, 0, (uint16_t)id, payload,
+				  strlen(payload));
 
-/* Appends a QoS 1 PUBLISH of PAYLOAD on TOPIC with packet id ID (1..65535)
- * to buf (room for 4 + both lengths + 4); its length.  Remaining length
- * below 16,384 (two bytes at most). */
-static size_t publish_packet(unsigned char *buf, const char *topic, const char *payload, unsigned id)
-{
-	size_t tl = strlen(topic), pl = strlen(payload), rem = 2 + tl + 2 + pl, o = 0;
-
-	buf[o++] = 0x32; /* PUBLISH, QoS 1 */
-	o += put_rem(buf + o, rem);
-	buf[o++] = (unsigned char)(tl >> 8);
-	buf[o++] = (unsigned char)tl;
-	memcpy(buf + o, topic, tl);
-	o += tl;
-	buf[o++] = (unsigned char)(id >> 8);
-	buf[o++] = (unsigned char)id;
-	memcpy(buf + o, payload, pl);
-	return o + pl;
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* --- the alarm receiver: a blocking read on a socket of its own ----------- */
@@ -170,42 +144,18 @@ struct rd {
 	unsigned char b[65536];
 };
 
-/* The length of the packet at b[off] (its fixed header's included) with
- * *hdr its fixed header's; 0 when not all of it has come, -1 malformed. */
-static long rd_complete(const struct rd *r, size_t *hdr)
-{
-	const unsigned char *p = r->b + r->off;
-	size_t avail = r->len - r->off, rem = 0, i = 1;
-
-	for (int shift = 0;; shift += 7, i++) {
-		if (i > 4)
-			return -1;
-		if (i >= avail)
-			return 0;
-		rem |= (size_t)(p[i] & 0x7f) << shift;
-		if (!(p[i] & 0x80))
-			break;
-	}
-	*hdr = i + 1;
-	if (rem + *hdr > sizeof(r->b))
-		return -1;
-	return avail >= rem + *hdr ? (long)(rem + *hdr) : 0;
-}
-
-/* The next packet (*pkt, *plen bytes, *hdr of them its fixed header's),
- * with blocking reads until one is complete: 1; 0 at DEADLINE
- * (CLOCK_MONOTONIC) or on SIGTERM; -1 on a closed or broken connection. */
-static int rd_next(struct rd *r, int64_t deadline, const unsigned char **pkt, size_t *plen, size_t *hdr)
+/* The next packet (*k, pointing into r->b until the next call), with
+ * blocking reads until one is complete: 1; 0 at DEADLINE (CLOCK_MONOTONIC)
+ * or on SIGTERM; -1 on a closed, broken or malformed connection. */
+static int rd_next(struct rd *r, int64_t deadline, struct mqtt_pkt *k)
 {
 	for (;;) {
-		long n = r->len > r->off ? rd_complete(r, hdr) : 0;
+		int n = r->len > r->off ? mqtt_wire_next(r->b + r->off, r->len - r->off, MQTT_WIRE_V311, sizeof(r->b), k) : 0;
 		ssize_t got;
 
 		if (n < 0)
 			return -1;
 		if (n > 0) {
-			*pkt = r->b + r->off;
-			*plen = (size_t)n;
 			r->off += (size_t)n;
 			return 1;
 		}
@@ -257,22 +207,16 @@ static int ev_match(const unsigned char *payload, size_t len, const struct want 
 
 /* One packet from the broker on the subscriber's connection: a PUBLISH is
  * matched against W (when W->ev), then acknowledged (QoS 1); 1 on W's event. */
-static int sub_packet(int fd, const unsigned char *p, size_t len, size_t hdr, const struct want *w, int64_t *ev_time_ns)
+static int sub_packet(int fd, const struct mqtt_pkt *k, const struct want *w, int64_t *ev_time_ns)
 {
-	unsigned qos = (p[0] >> 1) & 3;
-	size_t o = hdr;
+	unsigned char ack[4];
 	int match;
 
-	if ((p[0] & 0xf0) != 0x30 || len < o + 2)
+	if (k->type != MQTT_PUBLISH)
 		return 0;
-	o += 2 + ((size_t)p[o] << 8 | p[o + 1]) + (qos ? 2 : 0);
-	if (o > len)
-		return 0;
-	match = w && w->ev && ev_match(p + o, len - o, w, ev_time_ns);
-	if (qos == 1) {
-		unsigned char ack[4] = { 0x40, 2, p[o - 2], p[o - 1] };
+	match = w && w->ev && ev_match(k->payload, k->payload_len, w, ev_time_ns);
+	if (k->qos == 1 && mqtt_wire_puback(ack, sizeof(ack), MQTT_WIRE_V311, k->id) == 4)
 		write_all(fd, ack, sizeof(ack));
-	}
 	return match;
 }
 
@@ -281,29 +225,23 @@ static int sub_packet(int fd, const unsigned char *p, size_t len, size_t hdr, co
 static int sub_start(int port, const char *topic, struct rd *r)
 {
 	unsigned char pkt[300];
-	const unsigned char *p;
-	size_t tl = strlen(topic), o = 0, len, hdr;
+	const uint8_t qos1 = 1;
+	struct mqtt_pkt k;
+	size_t tl = strlen(topic);
+	int o;
 	char id[40];
 	int64_t deadline = pub_mono_ns() + 5000000000LL;
 
 	snprintf(id, sizeof(id), "alarm-lat-sub-%d", (int)getpid());
 	if (tl > 256 || (r->fd = raw_connect(port, id, 0)) < 0)
 		return -1;
-	pkt[o++] = 0x82; /* SUBSCRIBE */
-	o += put_rem(pkt + o, 2 + 2 + tl + 1);
-	pkt[o++] = 0;
-	pkt[o++] = 1; /* packet id */
-	pkt[o++] = (unsigned char)(tl >> 8);
-	pkt[o++] = (unsigned char)tl;
-	memcpy(pkt + o, topic, tl);
-	o += tl;
-	pkt[o++] = 1; /* QoS 1 */
-	if (write_all(r->fd, pkt, o) < 0)
+	o = mqtt_wire_subscribe(pkt, sizeof(pkt), MQTT_WIRE_V311, 1, &topic, &qos1, 1);
+	if (o < 0 || write_all(r->fd, pkt, (size_t)o) < 0)
 		return -1;
-	while (rd_next(r, deadline, &p, &len, &hdr) == 1) {
-		if ((p[0] & 0xf0) == 0x90)
-			return len > hdr + 2 && p[hdr + 2] != 0x80 ? 0 : -1;
-		sub_packet(r->fd, p, len, hdr, NULL, NULL);
+	while (rd_next(r, deadline, &k) == 1) {
+		if (k.type == MQTT_SUBACK)
+			return k.codes[0] != 0x80 ? 0 : -1;
+		sub_packet(r->fd, &k, NULL, NULL);
 	}
 	fprintf(stderr, "alarm_lat_probe: no SUBACK for %s\n", topic);
 	return -1;
@@ -313,12 +251,11 @@ static int sub_start(int port, const char *topic, struct rd *r)
  * DEADLINE; -1 on a broken connection. */
 static int wait_event(struct rd *r, const struct want *w, int64_t deadline, int64_t *t, int64_t *tr, int64_t *evt)
 {
-	const unsigned char *p;
-	size_t len, hdr;
+	struct mqtt_pkt k;
 	int rc;
 
-	while ((rc = rd_next(r, deadline, &p, &len, &hdr)) == 1)
-		if (sub_packet(r->fd, p, len, hdr, w, evt)) {
+	while ((rc = rd_next(r, deadline, &k)) == 1)
+		if (sub_packet(r->fd, &k, w, evt)) {
 			*t = r->t_mono;
 			*tr = r->t_real;
 			return 1;
@@ -337,14 +274,14 @@ static int wait_event(struct rd *r, const struct want *w, int64_t deadline, int6
  */
 #define LOAD_WINDOW 2000
 
-/* Appends a QoS 1 PUBLISH (packet id 1..65535) to buf; its length. */
-static size_t load_packet(unsigned char *buf, long i, int nch)
+/* Appends a QoS 1 PUBLISH (packet id 1..65535) to buf[0..cap); its length. */
+static size_t load_packet(unsigned char *buf, size_t cap, long i, int nch)
 {
 	char topic[64], payload[16];
 
 	snprintf(topic, sizeof(topic), "load/s%04ld/temperature", i % nch);
 	snprintf(payload, sizeof(payload), "%.2f", 2.0 + (double)(i % 300) / 100.0);
-	return publish_packet(buf, topic, payload, (unsigned)(i % 65535) + 1);
+	return publish_packet(buf, cap, topic, payload, (unsigned)(i % 65535) + 1);
 }
 
 /* Counts the PUBACKs that have come (4 bytes each: nothing else comes on
@@ -378,7 +315,7 @@ static int run_load(int port, long rate, int nch)
 		if (load_read_acks(fd, &acked, &bytes) < 0)
 			break;
 		for (; sent < due && sent - acked < LOAD_WINDOW && len + 128 < sizeof(out); sent++)
-			len += load_packet(out + len, sent, nch);
+			len += load_packet(out + len, sizeof(out) - len, sent, nch);
 		if (write_all(fd, out, len) < 0 && !stop)
 			return 1;
 		wait_until(pub_mono_ns() + 1000000);
@@ -460,7 +397,7 @@ static int probe_one(int pfd, struct rd *r, const char *topic, const char *alarm
 	int rc;
 
 	snprintf(payload, sizeof(payload), "%.3f", v);
-	len = publish_packet(pkt, topic, payload, (unsigned)(i % 65535) + 1);
+	len = publish_packet(pkt, sizeof(pkt), topic, payload, (unsigned)(i % 65535) + 1);
 	t0r = pub_real_ns();
 	t0 = pub_mono_ns();
 	if (write_all(pfd, pkt, len) < 0)

@@ -1,8 +1,9 @@
 /* mqtt_raw_sub - the subscriber of bench_mqtt_sub_ceiling.sh (issue 18
  * targets 1 and 2: would an MQTT reader of our own meet them?).  Two modes,
  * the same work per message otherwise:
- *   raw (default): MQTT 3.1.1 on a plain TCP socket: CONNECT (clean
- *       session, keep-alive off), SUBSCRIBE to each -t filter at QoS -q, then
+ *   raw (default): MQTT 3.1.1 (or 5, -V 5) on a plain TCP socket, its
+ *       packets built and parsed by codec/mqtt_wire: CONNECT (clean
+ *       session unless -c, keep-alive off), SUBSCRIBE to each -t filter at QoS -q, then
  *       per turn one poll() and one read() of up to -b bytes, every complete
  *       packet parsed from that buffer, and all of the turn's PUBACKs in one
  *       write(); no socketpair, no thread.
@@ -21,8 +22,10 @@
  * messages, CPU per message (getrusage), and system calls per message: in
  * raw mode counted here (poll, read, write), in both modes read/write-family
  * calls from /proc/self/io (syscr, syscw).  Bounded: a packet longer than
- * the buffer, a remaining length over 4 bytes, a QoS 2 or unexpected packet,
- * a refused subscription: exit with a message.  A bench tool, not the daemon. */
+ * the buffer, any packet mqtt_wire_next calls malformed, a QoS 2 or
+ * unexpected packet, a refused subscription: exit with a message.  -v
+ * prints each message's topic, size and FNV-1a (the codec's integration
+ * test checks them against what mosquitto_pub sent).  A bench tool, not the daemon. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -39,13 +42,14 @@
 
 #include <mosquitto.h>
 
+#include "../../codec/mqtt_wire.h"
 #include "../../codec/payload.h"
 
 #define MAX_FILTERS 8
 
 struct opts {
 	const char *host, *id, *filters[MAX_FILTERS];
-	int port, qos, nfilters, libmosq, idle_s, wait_us;
+	int port, qos, nfilters, libmosq, idle_s, wait_us, version, persist, verbose;
 	long count;
 	size_t bufsize;
 };
@@ -114,23 +118,7 @@ static void got_message(const void *p, size_t n)
 		st.done = 1;
 }
 
-/* ---- raw MQTT 3.1.1 ---- */
-
-static void put16(unsigned char *b, size_t *at, unsigned v)
-{
-	b[(*at)++] = (unsigned char)(v >> 8);
-	b[(*at)++] = (unsigned char)v;
-}
-
-/* the fixed header's remaining length (at most 4 bytes), into b at *at */
-static void put_remlen(unsigned char *b, size_t *at, size_t len)
-{
-	do {
-		unsigned char c = len % 128;
-		len /= 128;
-		b[(*at)++] = (unsigned char)(c | (len ? 0x80 : 0));
-	} while (len);
-}
+/* ---- raw MQTT 3.1.1 or 5 on codec/mqtt_wire ---- */
 
 static void write_all(int fd, const unsigned char *b, size_t n)
 {
@@ -152,113 +140,106 @@ static void write_all(int fd, const unsigned char *b, size_t n)
 	}
 }
 
-/* CONNECT (clean session, keep-alive 0) and SUBSCRIBE (packet id 1) */
-static void send_connect_subscribe(int fd)
+static void die_wire(const char *what, int rc)
 {
-	unsigned char b[4096], body[2048];
-	size_t at = 0, bl = 0, idl = strlen(o.id);
-
-	if (idl > 256)
-		die("client id longer than 256 bytes");
-	memcpy(body, "\0\4MQTT\4\2\0\0", 10); /* protocol, level 4, clean session, keep-alive 0 */
-	bl = 10;
-	put16(body, &bl, (unsigned)idl);
-	memcpy(body + bl, o.id, idl);
-	bl += idl;
-	b[at++] = 0x10;
-	put_remlen(b, &at, bl);
-	memcpy(b + at, body, bl);
-	at += bl;
-	bl = 0;
-	put16(body, &bl, 1);
-	for (int i = 0; i < o.nfilters; i++) {
-		size_t fl = strlen(o.filters[i]);
-		if (fl > 200)
-			die("topic filter longer than 200 bytes");
-		put16(body, &bl, (unsigned)fl);
-		memcpy(body + bl, o.filters[i], fl);
-		bl += fl;
-		body[bl++] = (unsigned char)o.qos;
-	}
-	b[at++] = 0x82;
-	put_remlen(b, &at, bl);
-	memcpy(b + at, body, bl);
-	at += bl;
-	write_all(fd, b, at);
+	fprintf(stderr, "mqtt_raw_sub: %s: %s\n", what, mqtt_wire_strerror(rc));
+	exit(1);
 }
 
-/* one PUBLISH's variable header and payload, p[0..n): 0, or -1 malformed;
- * a QoS 1 one's PUBACK appended to ack[*nack] */
-static int on_publish(unsigned flags, const unsigned char *p, size_t n, unsigned char *ack, size_t *nack)
+/* CONNECT (keep-alive 0; clean unless -c, which in v5 asks the session to
+ * outlive the connection by an hour) and SUBSCRIBE (packet id 1) */
+static void send_connect_subscribe(int fd)
 {
-	unsigned qos = (flags >> 1) & 3;
-	size_t tl, hdr;
+	unsigned char b[4096];
+	uint8_t opts[MAX_FILTERS];
+	struct mqtt_wire_connect c = { .version = o.version, .client_id = o.id, .clean = !o.persist,
+				       .session_expiry = o.persist && o.version == MQTT_WIRE_V5 ? 3600 : 0 };
+	int n, m;
 
-	if (n < 2)
-		return -1;
-	tl = (size_t)p[0] << 8 | p[1];
-	hdr = 2 + tl + (qos ? 2 : 0);
-	if (qos > 1 || tl == 0 || hdr > n)
-		return -1;
-	if (qos == 1) {
-		ack[(*nack)++] = 0x40;
-		ack[(*nack)++] = 2;
-		ack[(*nack)++] = p[2 + tl];
-		ack[(*nack)++] = p[3 + tl];
+	if (strlen(o.id) > 256)
+		die("client id longer than 256 bytes");
+	for (int i = 0; i < o.nfilters; i++)
+		if (strlen(o.filters[i]) > 200)
+			die("topic filter longer than 200 bytes");
+		else
+			opts[i] = (uint8_t)o.qos;
+	if ((n = mqtt_wire_connect(b, sizeof(b), &c)) < 0)
+		die_wire("CONNECT", n);
+	if ((m = mqtt_wire_subscribe(b + n, sizeof(b) - (size_t)n, o.version, 1, o.filters, opts,
+				     (size_t)o.nfilters)) < 0)
+		die_wire("SUBSCRIBE", m);
+	write_all(fd, b, (size_t)(n + m));
+}
+
+/* FNV-1a of a payload, for -v: the test compares it with what it sent */
+static uint32_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+/* one PUBLISH: its PUBACK (QoS 1) appended to ack[*nack] */
+static void on_publish(const struct mqtt_pkt *k, unsigned char *ack, size_t *nack)
+{
+	if (k->qos > 1)
+		die("a QoS 2 PUBLISH (subscribed at QoS 0 or 1)");
+	if (k->qos == 1) {
+		int a = mqtt_wire_puback(ack + *nack, 4, o.version, k->id);
+		if (a < 0)
+			die_wire("PUBACK", a);
+		*nack += (size_t)a;
 		st.acks++;
 	}
-	got_message(p + hdr, n - hdr);
-	return 0;
+	if (o.verbose)
+		printf("msg %.*s %zu %08x\n", (int)k->topic_len, (const char *)k->topic, k->payload_len,
+		       fnv1a(k->payload, k->payload_len));
+	got_message(k->payload, k->payload_len);
 }
 
 /* a packet other than PUBLISH: CONNACK, SUBACK, PINGRESP; 0 or exits */
-static void on_control(unsigned type, const unsigned char *p, size_t n)
+static void on_control(const struct mqtt_pkt *k)
 {
-	if (type == 2) { /* CONNACK */
-		if (n != 2 || p[1] != 0)
+	if (k->type == MQTT_CONNACK) {
+		if (k->code != 0)
 			die("the broker refused the connection");
-	} else if (type == 9) { /* SUBACK */
-		if (n < 3)
-			die("malformed SUBACK");
-		for (size_t i = 2; i < n; i++)
-			if (p[i] & 0x80)
+		if (o.verbose)
+			printf("connack session_present=%d\n", k->session_present);
+	} else if (k->type == MQTT_SUBACK) {
+		for (size_t i = 0; i < k->ncodes; i++)
+			if (k->codes[i] & 0x80)
 				die("the broker refused a subscription");
-	} else if (type != 13) { /* PINGRESP */
+		if (o.verbose)
+			printf("suback %zu\n", k->ncodes);
+	} else if (k->type == MQTT_DISCONNECT) {
+		die("the broker sent DISCONNECT");
+	} else if (k->type != MQTT_PINGRESP) {
 		die("unexpected packet from the broker");
 	}
+	if (o.verbose)
+		fflush(stdout);
 }
 
-/* every complete packet of b[0..len): the bytes used; PUBACKs into ack */
+/* every complete packet of b[0..len): the bytes used; PUBACKs into ack
+ * (room for 4 bytes per packet: a PUBLISH is at least 4 bytes long) */
 static size_t parse_packets(const unsigned char *b, size_t len, unsigned char *ack, size_t *nack)
 {
 	size_t at = 0;
+	struct mqtt_pkt k;
+	int rc;
 
-	for (;;) {
-		size_t rl = 0, i = 1, mult = 1;
-		if (len - at < 2)
-			return at;
-		for (;; i++) {
-			if (i > 4)
-				die("malformed remaining length (over 4 bytes)");
-			if (at + i >= len)
-				return at; /* the length's bytes not all here yet */
-			rl += (size_t)(b[at + i] & 0x7f) * mult;
-			mult *= 128;
-			if (!(b[at + i] & 0x80))
-				break;
-		}
-		if (1 + i + rl > o.bufsize)
-			die("a packet longer than the read buffer (-b)");
-		if (at + 1 + i + rl > len)
-			return at;
-		if ((b[at] >> 4) == 3) {
-			if (on_publish(b[at] & 0x0f, b + at + 1 + i, rl, ack, nack) < 0)
-				die("malformed PUBLISH");
-		} else {
-			on_control(b[at] >> 4, b + at + 1 + i, rl);
-		}
-		at += 1 + i + rl;
+	while ((rc = mqtt_wire_next(b + at, len - at, o.version, o.bufsize, &k)) > 0) {
+		if (k.type == MQTT_PUBLISH)
+			on_publish(&k, ack, nack);
+		else
+			on_control(&k);
+		at += (size_t)rc;
 	}
+	if (rc < 0)
+		die_wire("malformed packet from the broker", rc);
+	return at;
 }
 
 static int tcp_connect(void)
@@ -320,6 +301,11 @@ static void run_raw(void)
 			nanosleep(&ts, NULL);
 			st.sleeps++;
 		}
+	}
+	{ /* a normal DISCONNECT: a persistent session stays on the broker */
+		unsigned char d[2];
+		if (mqtt_wire_disconnect(d, sizeof(d), o.version) == 2)
+			write_all(fd, d, 2);
 	}
 	close(fd);
 	free(buf);
@@ -432,9 +418,11 @@ static void run_libmosq(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mqtt_raw_sub -p PORT -t FILTER [-t FILTER ...] [-n COUNT] [-q QOS] [-b BUFSIZE]\n"
-			"                    [-h HOST] [-i CLIENT_ID] [-T IDLE_S] [-W WAIT_US] [-L]\n"
-			"  raw MQTT 3.1.1 (one read of up to BUFSIZE = 65536 bytes per turn, a turn's PUBACKs in one write);\n"
+			"                    [-h HOST] [-i CLIENT_ID] [-T IDLE_S] [-W WAIT_US] [-V 4|5] [-c] [-v] [-L]\n"
+			"  raw MQTT (one read of up to BUFSIZE = 65536 bytes per turn, a turn's PUBACKs in one write);\n"
 			"  -W: after a turn of 1-2 messages wait WAIT_US before polling again (coldchaind's moderation);\n"
+			"  -V: protocol level (4 = 3.1.1, 5 = 5.0; raw only); -c: a persistent session (no clean start);\n"
+			"  -v: a line per CONNACK, SUBACK and message (topic, payload bytes, FNV-1a);\n"
 			"  -L: libmosquitto instead; stops after COUNT messages or IDLE_S (30) seconds without one\n");
 	exit(2);
 }
@@ -443,8 +431,9 @@ static void parse_opts(int argc, char **argv)
 {
 	int opt;
 
-	o = (struct opts){ .host = "127.0.0.1", .id = "mqtt-raw-sub", .qos = 1, .bufsize = 65536, .idle_s = 30 };
-	while ((opt = getopt(argc, argv, "h:p:t:n:q:b:i:T:W:L")) != -1) {
+	o = (struct opts){ .host = "127.0.0.1", .id = "mqtt-raw-sub", .qos = 1, .bufsize = 65536, .idle_s = 30,
+		       .version = MQTT_WIRE_V311 };
+	while ((opt = getopt(argc, argv, "h:p:t:n:q:b:i:T:W:LV:cv")) != -1) {
 		switch (opt) {
 		case 'h': o.host = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -460,11 +449,15 @@ static void parse_opts(int argc, char **argv)
 		case 'T': o.idle_s = atoi(optarg); break;
 		case 'L': o.libmosq = 1; break;
 		case 'W': o.wait_us = atoi(optarg); break;
+		case 'V': o.version = atoi(optarg); break;
+		case 'c': o.persist = 1; break;
+		case 'v': o.verbose = 1; break;
 		default: usage();
 		}
 	}
 	if (o.port <= 0 || !o.nfilters || o.qos < 0 || o.qos > 1 || o.bufsize < 64 || o.bufsize > (1u << 24) ||
-	    o.idle_s <= 0 || o.count < 0 || o.wait_us < 0 || o.wait_us > 100000)
+	    o.idle_s <= 0 || o.count < 0 || o.wait_us < 0 || o.wait_us > 100000 ||
+	    (o.version != MQTT_WIRE_V311 && o.version != MQTT_WIRE_V5) || (o.libmosq && (o.version != 4 || o.persist)))
 		usage();
 }
 
