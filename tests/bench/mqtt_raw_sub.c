@@ -513,6 +513,8 @@ int main(int argc, char **argv)
 	double t0;
 
 	parse_opts(argc, argv);
+	if (o.verbose) /* a test reads the lines, also of a run it had to stop */
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	proc_io(&r0, &w0);
 	t0 = now_s();
 	if (o.libmosq)
