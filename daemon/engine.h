@@ -126,14 +126,6 @@ struct cJSON *engine_status_json(struct engine *e, int rooms);
  * is shown only without a room filter and when site is the root's. */
 struct engine_status_filter {
 	const char *site, *room;
-	/* engine_status_json_filtered only: each room's "lots" array left out,
-	 * "nlots" and "remaining_h_min" (its lots' least remaining life, null
-	 * when none has one) instead, and each alarm with only its "id",
-	 * "state", "severity", "room" and "shelved" (a hub under load has an
-	 * open alarm in every room: the full objects were 10 MB of cJSON for
-	 * a 31 KB page).  The web overview now takes engine_room_rows (no
-	 * tree at all); this stays for callers that want the JSON */
-	int brief;
 	/* engine_status_write only, when > 0: past this many rooms (those the
 	 * filter lets through) only the rooms with an open alarm (active or
 	 * acknowledged, not shelved) are written, and "rooms_total" and

@@ -114,11 +114,6 @@ static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_sta
 		cJSON_AddStringToObject(x, "severity", alarm_severity_name(a->sev));
 		if (ea->room)
 			cJSON_AddStringToObject(x, "room", ea->room);
-		if (f && f->brief) { /* the hub overview's room states: 5 of 15 members */
-			cJSON_AddBoolToObject(x, "shelved", shelved);
-			cJSON_AddItemToArray(arr, x);
-			continue;
-		}
 		if (ealarm_channel(ea))
 			cJSON_AddStringToObject(x, "channel", ealarm_channel(ea));
 		cJSON_AddStringToObject(x, "rule", ealarm_rule(ea));
@@ -178,13 +173,6 @@ static double room_least(const struct eroom *r)
 	return least;
 }
 
-/* A room's lots in brief: how many, and the least remaining life. */
-static void room_brief(cJSON *x, const struct eroom *r)
-{
-	cJSON_AddNumberToObject(x, "nlots", (double)r->nlots);
-	add_num(x, "remaining_h_min", room_least(r));
-}
-
 static cJSON *rooms_json(struct engine *e, int64_t now, const struct engine_status_filter *f)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -216,14 +204,9 @@ static cJSON *rooms_json(struct engine *e, int64_t now, const struct engine_stat
 			cJSON_AddItemToArray(rd, y);
 		}
 		cJSON_AddItemToObject(x, "readings", rd);
-		if (f && f->brief) {
-			cJSON_Delete(lots);
-			room_brief(x, r);
-		} else {
-			for (size_t j = 0; j < r->nlots; j++)
-				cJSON_AddItemToArray(lots, lot_json(&r->lots[j], r));
-			cJSON_AddItemToObject(x, "lots", lots);
-		}
+		for (size_t j = 0; j < r->nlots; j++)
+			cJSON_AddItemToArray(lots, lot_json(&r->lots[j], r));
+		cJSON_AddItemToObject(x, "lots", lots);
 		cJSON_AddItemToArray(arr, x);
 	}
 	return arr;
@@ -707,7 +690,7 @@ static void rows_alarms(const struct engine *e, int64_t now, struct engine_room_
 
 int engine_room_rows(struct engine *e, const char *site, struct engine_room_rows *out)
 {
-	struct engine_status_filter f = { site, NULL, 0, 0 };
+	struct engine_status_filter f = { site, NULL, 0 };
 	int64_t now = time_now_ns() / 1000000;
 	struct engine_room_row **by = NULL;
 	size_t n = 0, bytes = 0, k = 0;
