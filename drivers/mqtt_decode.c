@@ -23,21 +23,28 @@ const char *const mqtt_reason_names[R_N] = {
 
 /* --- channels ------------------------------------------------------------ */
 
+/* Doubles the chained hash table tab of size buckets (64 when empty) whose
+ * nodes of type T keep their hash and next: the channels', the shared
+ * strings' and the series pairs' tables. */
+#define CHAIN_GROW(T, tab, size)                                                  \
+	do {                                                                      \
+		size_t ns_ = (size) ? (size) * 2 : 64;                            \
+		T **nt_ = xcalloc(ns_, sizeof(*nt_));                             \
+		for (size_t i_ = 0; i_ < (size); i_++)                            \
+			while ((tab)[i_]) {                                       \
+				T *x_ = (tab)[i_];                                \
+				(tab)[i_] = x_->next;                             \
+				x_->next = nt_[x_->hash & (ns_ - 1)];             \
+				nt_[x_->hash & (ns_ - 1)] = x_;                   \
+			}                                                         \
+		free(tab);                                                        \
+		(tab) = nt_;                                                      \
+		(size) = ns_;                                                     \
+	} while (0)
+
 static void chans_grow(struct mqtt_client *c)
 {
-	size_t ns = c->tabsize ? c->tabsize * 2 : 64;
-	struct chan **nt = xcalloc(ns, sizeof(*nt));
-
-	for (size_t i = 0; i < c->tabsize; i++)
-		while (c->tab[i]) {
-			struct chan *x = c->tab[i];
-			c->tab[i] = x->next;
-			x->next = nt[x->hash & (ns - 1)];
-			nt[x->hash & (ns - 1)] = x;
-		}
-	free(c->tab);
-	c->tab = nt;
-	c->tabsize = ns;
+	CHAIN_GROW(struct chan, c->tab, c->tabsize);
 }
 
 /* --- the channels' shared strings ------------------------------------------ */
@@ -70,19 +77,8 @@ static const char *str_intern(struct mqtt_client *c, const char *s, int add)
 				return x->s;
 	if (!add)
 		return NULL;
-	if (c->nstr + 1 > c->stabsize / 2) {
-		size_t ns = c->stabsize ? c->stabsize * 2 : 64;
-		struct istr **nt = xcalloc(ns, sizeof(*nt));
-		for (size_t i = 0; i < c->stabsize; i++)
-			while ((x = c->stab[i])) {
-				c->stab[i] = x->next;
-				x->next = nt[x->hash & (ns - 1)];
-				nt[x->hash & (ns - 1)] = x;
-			}
-		free(c->stab);
-		c->stab = nt;
-		c->stabsize = ns;
-	}
+	if (c->nstr + 1 > c->stabsize / 2)
+		CHAIN_GROW(struct istr, c->stab, c->stabsize);
 	x = mqtt_arena_alloc(&c->chans, sizeof(*x) + n + 1);
 	memcpy(x->s, s, n + 1);
 	x->hash = h;
@@ -150,19 +146,8 @@ static const struct spair *spair_intern(struct mqtt_client *c, const char *sp, s
 		for (x = c->ptab[h & (c->ptabsize - 1)]; x; x = x->next)
 			if (x->sp == sp && x->ss == ss)
 				return x;
-	if (c->npair + 1 > c->ptabsize / 2) {
-		size_t ns = c->ptabsize ? c->ptabsize * 2 : 64;
-		struct spair **nt = xcalloc(ns, sizeof(*nt));
-		for (size_t i = 0; i < c->ptabsize; i++)
-			while ((x = c->ptab[i])) {
-				c->ptab[i] = x->next;
-				x->next = nt[x->hash & (ns - 1)];
-				nt[x->hash & (ns - 1)] = x;
-			}
-		free(c->ptab);
-		c->ptab = nt;
-		c->ptabsize = ns;
-	}
+	if (c->npair + 1 > c->ptabsize / 2)
+		CHAIN_GROW(struct spair, c->ptab, c->ptabsize);
 	x = mqtt_arena_alloc(&c->chans, sizeof(*x));
 	x->sp = sp;
 	x->ss = ss;
