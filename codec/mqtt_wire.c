@@ -329,24 +329,31 @@ static int dec_publish(const uint8_t *p, size_t n, int version, struct mqtt_pkt 
 	return 0;
 }
 
+/* A v5 reason code and properties, either of which may be left out: the
+ * tail of PUBACK (after its packet id) and all of DISCONNECT. */
+static int dec_reason_props(const uint8_t *p, size_t n, struct mqtt_pkt *o)
+{
+	int k;
+
+	if (n)
+		o->code = p[0];
+	if (n > 1 && (k = get_props(p + 1, n - 1, &o->props, &o->props_len)) < 0)
+		return k;
+	if (n > 1 && 1 + (size_t)k != n)
+		return MQTT_WIRE_E_TRUNC;
+	return 0;
+}
+
 /* PUBACK and SUBACK begin with a packet id; v5 PUBACK and DISCONNECT may
  * stop before their reason code or their properties */
 static int dec_puback(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
 {
-	int k = 0;
-
 	if (n < 2 || (version == MQTT_WIRE_V311 && n != 2))
 		return MQTT_WIRE_E_TRUNC;
 	o->id = (uint16_t)(p[0] << 8 | p[1]);
 	if (!o->id)
 		return MQTT_WIRE_E_PKTID;
-	if (n > 2)
-		o->code = p[2];
-	if (n > 3 && (k = get_props(p + 3, n - 3, &o->props, &o->props_len)) < 0)
-		return k;
-	if (n > 3 && 3 + (size_t)k != n)
-		return MQTT_WIRE_E_TRUNC;
-	return 0;
+	return dec_reason_props(p + 2, n - 2, o);
 }
 
 static int dec_suback(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
@@ -373,17 +380,9 @@ static int dec_suback(const uint8_t *p, size_t n, int version, struct mqtt_pkt *
 
 static int dec_disconnect(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
 {
-	int k = 0;
-
 	if (version == MQTT_WIRE_V311 && n)
 		return MQTT_WIRE_E_TRUNC;
-	if (n)
-		o->code = p[0];
-	if (n > 1 && (k = get_props(p + 1, n - 1, &o->props, &o->props_len)) < 0)
-		return k;
-	if (n > 1 && 1 + (size_t)k != n)
-		return MQTT_WIRE_E_TRUNC;
-	return 0;
+	return dec_reason_props(p, n, o);
 }
 
 static int dec_body(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
