@@ -120,7 +120,7 @@ static int version_ok(int version)
 /* the v5 CONNECT properties' bytes (without their length) */
 static size_t connect_props_len(const struct mqtt_wire_connect *c)
 {
-	return (c->session_expiry ? 5 : 0) + (c->receive_max ? 3 : 0);
+	return (c->session_expiry ? 5 : 0) + (c->receive_max ? 3 : 0) + (c->max_packet ? 5 : 0);
 }
 
 static int connect_check(const struct mqtt_wire_connect *c, size_t idl, size_t ul)
@@ -151,7 +151,7 @@ int mqtt_wire_connect(uint8_t *b, size_t cap, const struct mqtt_wire_connect *c)
 	put8(&w, (c->username ? 0x80u : 0) | (c->password ? 0x40u : 0) | (c->clean ? 0x02u : 0));
 	put16(&w, c->keepalive);
 	if (c->version == MQTT_WIRE_V5) {
-		put8(&w, (unsigned)pl); /* at most 8: one byte */
+		put8(&w, (unsigned)pl); /* at most 13: one byte */
 		if (c->session_expiry) {
 			put8(&w, 0x11);
 			put32(&w, c->session_expiry);
@@ -159,6 +159,10 @@ int mqtt_wire_connect(uint8_t *b, size_t cap, const struct mqtt_wire_connect *c)
 		if (c->receive_max) {
 			put8(&w, 0x21);
 			put16(&w, c->receive_max);
+		}
+		if (c->max_packet) {
+			put8(&w, 0x27);
+			put32(&w, c->max_packet);
 		}
 	}
 	put_str(&w, c->client_id, idl);
@@ -448,6 +452,93 @@ int mqtt_wire_next(const uint8_t *p, size_t n, int version, size_t max_packet, s
 	if ((rc = dec_body(p + 1 + k, rem, version, out)) < 0)
 		return rc;
 	return (int)total;
+}
+
+int mqtt_wire_publish_head(const uint8_t *p, size_t n, int version, struct mqtt_pkt *out)
+{
+	uint32_t rem;
+	size_t hdr, have;
+	int k, rc;
+
+	if (!version_ok(version))
+		return MQTT_WIRE_E_VERSION;
+	if (n < 1)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	if ((rc = check_first(p[0], out)) < 0)
+		return rc;
+	if (out->type != MQTT_PUBLISH)
+		return MQTT_WIRE_E_TYPE;
+	k = mqtt_wire_get_varint(p + 1, n - 1, &rem);
+	if (k <= 0)
+		return k;
+	hdr = 1 + (size_t)k;
+	have = n - hdr < rem ? n - hdr : rem;
+	if ((rc = dec_publish(p + hdr, have, version, out)) < 0)
+		return have < rem ? 0 : rc; /* a header cut short: more bytes */
+	out->payload_len = rem - (size_t)(out->payload - (p + hdr));
+	out->len = hdr + rem;
+	return (int)out->len;
+}
+
+const char *mqtt_wire_reason(unsigned code)
+{
+	switch (code) {
+	case 0x00: return "Success";
+	case 0x04: return "Disconnect with Will Message";
+	case 0x10: return "No matching subscribers";
+	case 0x80: return "Unspecified error";
+	case 0x81: return "Malformed Packet";
+	case 0x82: return "Protocol Error";
+	case 0x83: return "Implementation specific error";
+	case 0x84: return "Unsupported Protocol Version";
+	case 0x85: return "Client Identifier not valid";
+	case 0x86: return "Bad User Name or Password";
+	case 0x87: return "Not authorized";
+	case 0x88: return "Server unavailable";
+	case 0x89: return "Server busy";
+	case 0x8A: return "Banned";
+	case 0x8B: return "Server shutting down";
+	case 0x8C: return "Bad authentication method";
+	case 0x8D: return "Keep Alive timeout";
+	case 0x8E: return "Session taken over";
+	case 0x8F: return "Topic Filter invalid";
+	case 0x90: return "Topic Name invalid";
+	case 0x91: return "Packet Identifier in use";
+	case 0x92: return "Packet Identifier not found";
+	case 0x93: return "Receive Maximum exceeded";
+	case 0x94: return "Topic Alias invalid";
+	case 0x95: return "Packet too large";
+	case 0x96: return "Message rate too high";
+	case 0x97: return "Quota exceeded";
+	case 0x98: return "Administrative action";
+	case 0x99: return "Payload format invalid";
+	case 0x9A: return "Retain not supported";
+	case 0x9B: return "QoS not supported";
+	case 0x9C: return "Use another server";
+	case 0x9D: return "Server moved";
+	case 0x9E: return "Shared Subscriptions not supported";
+	case 0x9F: return "Connection rate exceeded";
+	case 0xA0: return "Maximum connect time";
+	case 0xA1: return "Subscription Identifiers not supported";
+	case 0xA2: return "Wildcard Subscriptions not supported";
+	default: return code < 0x80 ? "Success" : "Unknown reason code";
+	}
+}
+
+const char *mqtt_wire_connack_reason(int version, unsigned code)
+{
+	if (version == MQTT_WIRE_V5)
+		return mqtt_wire_reason(code);
+	switch (code) {
+	case 0: return "Connection Accepted";
+	case 1: return "Connection Refused: unacceptable protocol version";
+	case 2: return "Connection Refused: identifier rejected";
+	case 3: return "Connection Refused: broker unavailable";
+	case 4: return "Connection Refused: bad user name or password";
+	case 5: return "Connection Refused: not authorised";
+	default: return "Connection Refused: unknown reason";
+	}
 }
 
 const char *mqtt_wire_strerror(int rc)

@@ -81,6 +81,17 @@ struct mqtt_pkt {
  * enum mqtt_wire_err when the stream is malformed (drop the connection). */
 int mqtt_wire_next(const uint8_t *p, size_t n, int version, size_t max_packet, struct mqtt_pkt *out);
 
+/* The start of a PUBLISH that mqtt_wire_next refused as MQTT_WIRE_E_TOOBIG,
+ * so that the client can count it, acknowledge it and skip its bytes rather
+ * than drop the connection (a 3.1.1 broker never learns our maximum and
+ * would send the message again on every reconnect).  Decodes the fixed and
+ * variable headers at p[0..n) into *out (topic, id, props; payload points
+ * at what of the payload is in p[0..n), payload_len is the whole payload's
+ * length).  Returns the whole packet's length (> 0); 0 when p[0..n) does
+ * not yet hold the headers; a negative enum mqtt_wire_err when they are
+ * malformed or the packet is not a PUBLISH (MQTT_WIRE_E_TYPE). */
+int mqtt_wire_publish_head(const uint8_t *p, size_t n, int version, struct mqtt_pkt *out);
+
 /* The variable byte integer at p[0..n) (a remaining or property length):
  * its bytes (1..4) with *v; 0 when more bytes are needed;
  * MQTT_WIRE_E_REMLEN when it runs over 4 bytes. */
@@ -103,6 +114,7 @@ struct mqtt_wire_connect {
 	/* v5 properties, each sent only when nonzero */
 	unsigned receive_max;    /* 1..65535 */
 	uint32_t session_expiry; /* seconds; 0xFFFFFFFF = never */
+	uint32_t max_packet;     /* Maximum Packet Size the client accepts */
 };
 
 int mqtt_wire_connect(uint8_t *b, size_t cap, const struct mqtt_wire_connect *c);
@@ -127,6 +139,12 @@ int mqtt_wire_pingreq(uint8_t *b, size_t cap);
 
 /* DISCONNECT: 2 bytes in both versions (v5: reason 0 Normal, short form). */
 int mqtt_wire_disconnect(uint8_t *b, size_t cap, int version);
+
+/* Static English texts for a broker's answers: an MQTT 5 reason code (CONNACK,
+ * PUBACK, SUBACK, DISCONNECT), and a CONNACK return code of either version
+ * (3.1.1's 1..5, or v5's reason code). */
+const char *mqtt_wire_reason(unsigned code);
+const char *mqtt_wire_connack_reason(int version, unsigned code);
 
 /* A static English text for any value the functions above return below 0
  * (mqtt_wire_err or -errno). */

@@ -10,7 +10,7 @@
 set -u
 
 PKGS="build-essential pkg-config libmodbus-dev libcurl4-openssl-dev libconfig-dev
-zlib1g-dev libcjson-dev libmosquitto-dev libmicrohttpd-dev libcrypt-dev nettle-dev mosquitto mosquitto-clients influxdb victoria-metrics
+zlib1g-dev libcjson-dev libmosquitto-dev libssl-dev libmicrohttpd-dev libcrypt-dev nettle-dev mosquitto mosquitto-clients influxdb victoria-metrics
 influxdb-client socat mbpoll python3-pymodbus python3-serial-asyncio python3-prometheus-client curl chromium
 gettext nodejs python3-aiosmtpd debhelper dpkg-dev lintian man-db groff-base iproute2"
 

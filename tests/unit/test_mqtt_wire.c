@@ -90,6 +90,13 @@ static void test_connect_v5_with_properties(void)
 	c.session_expiry = 0;
 	CHECK_INT(mqtt_wire_connect(b, sizeof(b), &c), 16); /* property length 0 */
 	CHECK_INT(b[12], 0);
+	c.max_packet = 0x01020304; /* Maximum Packet Size (0x27): 5 bytes */
+	{
+		static const uint8_t mp[] = { 0x10, 21, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30,
+					      5, 0x27, 1, 2, 3, 4, 0, 1, 'x' };
+		CHECK_INT(mqtt_wire_connect(b, sizeof(b), &c), sizeof(mp));
+		CHECK(memcmp(b, mp, sizeof(mp)) == 0);
+	}
 	c.version = 3;
 	CHECK_INT(mqtt_wire_connect(b, sizeof(b), &c), -EINVAL);
 }
@@ -272,6 +279,48 @@ static void test_strerror_names_every_code(void)
 	CHECK_STR(mqtt_wire_strerror(-7), "unknown error");
 }
 
+/* a PUBLISH over max_packet: its head is read from any prefix that holds
+ * it, its whole length and payload length told, so the client can skip it */
+static void test_oversized_publish_head_from_a_prefix(void)
+{
+	static uint8_t b[70000], pay[65000];
+	struct mqtt_pkt p;
+
+	memset(pay, 'x', sizeof(pay));
+	for (int v = V4; v <= V5; v++) {
+		int n = mqtt_wire_publish(b, sizeof(b), v, "big/t", 5, 1, 0, 77, pay, sizeof(pay));
+		size_t hdr = 1 + 3 + 2 + 5 + 2 + (v == V5);
+
+		CHECK(n > 0);
+		CHECK_INT(mqtt_wire_next(b, (size_t)n, v, 1000, &p), MQTT_WIRE_E_TOOBIG);
+		CHECK_INT(mqtt_wire_publish_head(b, 3, v, &p), 0);
+		CHECK_INT(mqtt_wire_publish_head(b, hdr - 1, v, &p), 0); /* id (or props) cut short */
+		for (size_t have = hdr; have <= hdr + 300; have += 300) {
+			CHECK_INT(mqtt_wire_publish_head(b, have, v, &p), n);
+			CHECK_INT(p.id, 77);
+			CHECK_INT(p.qos, 1);
+			CHECK_INT(p.topic_len, 5);
+			CHECK(memcmp(p.topic, "big/t", 5) == 0);
+			CHECK_INT(p.payload_len, sizeof(pay));
+			CHECK(p.payload == b + hdr);
+		}
+	}
+	/* not a PUBLISH; a malformed head */
+	CHECK_INT(mqtt_wire_publish_head((const uint8_t *)"\x90\x03\x00\x01\x00", 5, V4, &p), MQTT_WIRE_E_TYPE);
+	CHECK_INT(mqtt_wire_publish_head((const uint8_t *)"\x32\x04\x00\x09" "ab", 6, V4, &p), MQTT_WIRE_E_TOPIC);
+}
+
+/* the broker's answers people read in the log */
+static void test_reason_texts(void)
+{
+	CHECK_STR(mqtt_wire_connack_reason(V4, 5), "Connection Refused: not authorised");
+	CHECK_STR(mqtt_wire_connack_reason(V4, 4), "Connection Refused: bad user name or password");
+	CHECK_STR(mqtt_wire_connack_reason(V5, 0x86), "Bad User Name or Password");
+	CHECK_STR(mqtt_wire_reason(0x87), "Not authorized");
+	CHECK_STR(mqtt_wire_reason(0x97), "Quota exceeded");
+	CHECK_STR(mqtt_wire_reason(0xff), "Unknown reason code");
+}
+
 int main(void)
 {
 	tl_prog = "test_mqtt_wire";
@@ -284,5 +333,7 @@ int main(void)
 	RUN(test_stream_of_packets_and_server_packets);
 	RUN(test_malformed_streams_are_refused_with_their_reason);
 	RUN(test_strerror_names_every_code);
+	RUN(test_oversized_publish_head_from_a_prefix);
+	RUN(test_reason_texts);
 	return TL_DONE();
 }
