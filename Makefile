@@ -36,7 +36,7 @@ WERROR     ?= -Werror
 BUILD      ?= build
 
 # Libraries the daemon links against (pkg-config names).
-PKGS = libmodbus libcurl libconfig zlib libcjson libmosquitto libmicrohttpd libcrypt nettle
+PKGS = libmodbus libcurl libconfig zlib libcjson openssl libmicrohttpd libcrypt nettle
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -50,6 +50,9 @@ PATH_DEFS  = -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -DCC_LOCALSTATEDIR=\"$(LOCALSTATE
 # file system with 64-bit directory offsets and the journal sees no segment.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DCC_VERSION=\"$(VERSION)\" $(PATH_DEFS) -pthread $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LIBS   = $(PKG_LIBS) -pthread -lm
+# The bench and soak tools' MQTT publishers and reference subscriber use
+# libmosquitto (a peer not written here); the daemon has its own client.
+TOOL_LIBS  = $(shell $(PKG_CONFIG) --libs libmosquitto)
 
 LIB_SRCS  = $(sort $(wildcard daemon/*.c daemon/config/*.c daemon/engine/*.c daemon/models/*.c daemon/web/*.c codec/*.c drivers/*.c outputs/*.c report/*.c util/*.c))
 LIB_SRCS := $(filter-out daemon/main.c,$(LIB_SRCS))
@@ -162,13 +165,13 @@ $(BUILD)/tests/transport_cli: $(BUILD)/tests/transport_cli.o $(BUILD)/libcoldcha
 
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(TOOL_LIBS)
 
 $(PUB_TOOLS): $(BUILD)/tests/bench/pubcommon.o
 
 $(BUILD)/soak/%: $(BUILD)/tests/soak/%.o
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libcoldchain.a
 	@mkdir -p $(@D)

@@ -1,42 +1,35 @@
-/* mqtt.c - the MQTT input driver (see mqtt.h): connect, loop, backoff,
- * subscribe, and the read burst's batch to the journal; payloads are decoded
- * by mqtt_decode.c, the alert publisher is mqtt_alerts.c (the other file
- * including <mosquitto.h>).  libmosquitto errors are translated here with
- * mosquitto_strerror / mosquitto_connack_string and never leave it.
+/* mqtt.c - the MQTT input driver (see mqtt.h): coldchaind's own MQTT 3.1.1
+ * and 5 client.  Packets are codec/mqtt_wire.c's, the byte stream (TCP,
+ * TLS) drivers/mqtt_conn.c's, payloads are decoded by mqtt_decode.c; the
+ * alert publisher (mqtt_alerts.c) drives a client of this file too.
  *
- * Threads: one network thread per client, ours (not mosquitto_loop_start):
- * libmosquitto's loop_forever gives up for good on a TLS or DNS error, and
- * its reconnect sleep cannot be cut short by a stop request unless the
- * library owns the thread.  Ours reconnects with capped exponential backoff
- * (1 s doubling to reconnect_max) via mosquitto_reconnect, never
- * mosquitto_connect in a loop, and checks for stop every 500 ms.
+ * Why our own (issue 18, the hub): libmosquitto read each packet with three
+ * read()s and wrote each PUBACK, and a wake-up byte, with writes of its own:
+ * five system calls per message, two thirds of the MQTT thread at a hub's
+ * 10,000 msg/s.  Here a turn is one read() of everything the socket has
+ * (up to a journal record's worth), the packets decoded in place, their
+ * samples journaled in one record, then every PUBACK of the turn in one
+ * write(): tests/bench/bench_mqtt_sub_ceiling.sh measured the difference.
  *
- * Acknowledgement (libmosquitto 2.0.11, lib/handle_publish.c): for QoS 1,
- * handle__publish() calls send__puback() BEFORE the on_message callback.
- * send__puback() only queues the packet: packet__queue() (lib/packet_mosq.c)
- * writes it to the socket at once only when `mosq->threaded ==
- * mosq_ts_none && !in_callback`.  With mosquitto_threaded_set(true) (done
- * here) the queued PUBACK is written by the network thread's write phase,
- * after handle__publish() - and so on_message - has returned.  Upstream
- * issue eclipse/mosquitto#2884 tracks moving the call itself.  So: never
- * drop mosquitto_threaded_set, never call mosquitto_loop* from another
- * thread, and the PUBACKs queued by one burst of reads are written only
- * after that burst's samples are in the journal (loop_once: read every
- * packet the socket has, journal them in one record, then write); a crash
- * before that leaves the messages unacknowledged and the broker delivers
- * them again.  So does a connection lost after a burst is journaled and
- * before the broker has read its PUBACKs (broker restart, network): MQTT's
- * at-least-once, which no client can close; a disconnect of our own does
- * not lose them (conn_end_after_pubacks).  Our own poll() loop over
- * mosquitto_loop_read/_write/_misc replaces mosquitto_loop(), which reads
- * one packet per select() and so cost a select and a journal write per
- * message.  QoS 2 is refused by the configuration: there libmosquitto sends
- * PUBREC before the application sees the message. */
+ * Acknowledgement, the durability contract (../shared/design.md): a QoS 1
+ * message's PUBACK is written only after the journal record holding its
+ * samples (loop_once: read, decode, batch_flush, then the PUBACKs).  A
+ * crash before that leaves the messages unacknowledged and the broker
+ * delivers them again.  So does a connection lost after a burst is
+ * journaled and before the broker has read its PUBACKs (broker restart,
+ * network): MQTT's at-least-once, which no client can close; a disconnect
+ * of our own does not lose them (conn_end_after_pubacks).  QoS 2 is refused
+ * by the configuration, and a QoS 2 PUBLISH from a broker is a protocol
+ * error.
+ *
+ * Threads: one network thread per client, ours.  It connects with capped
+ * exponential backoff (1 s doubling to reconnect_max); stop and packets
+ * queued by other threads (the alert publisher's) reach it through the
+ * wake pipe; the name lookup is the one place mqtt_stop may cancel it.
+ */
 #include "mqtt.h"
 #include "mqtt_int.h"
-
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
+#include "mqtt_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,13 +37,11 @@
 #include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +50,7 @@
 #include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../codec/lineproto.h"
+#include "../codec/mqtt_wire.h"
 #include "../outputs/output.h"
 #include "../codec/payload.h"
 #include "../codec/topic.h"
@@ -182,63 +174,64 @@ static void handle(struct mqtt_client *c, struct msub *s, const char *topic, con
 	mqtt_decode_free(&d);
 }
 
-/* --- libmosquitto callbacks (network thread) ------------------------------ */
+/* --- the packets a broker sends (network thread) ------------------------------ */
 
-static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
-		       const mosquitto_property *props)
+/* Room for n more bytes at wbuf + wlen. */
+static uint8_t *wbuf_room(struct mqtt_client *c, size_t n)
 {
-	struct mqtt_client *c = obj;
-	const char *vals[TOPIC_CAP_N];
-	size_t lens[TOPIC_CAP_N];
-	size_t tlen = strlen(msg->topic);
-	const char *p = msg->payload ? msg->payload : "";
-	size_t n = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
-	struct tcache *e;
-
-	(void)mosq;
-	(void)props;
-	c->nread++;
-	c->pend_messages++;
-	e = mqtt_cache_find(c, msg->topic, tlen, vals, lens);
-	if (e) {
-		handle(c, &c->subs[e->sub], msg->topic, vals, lens, e->slot, p, n, msg->qos);
-		return;
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	if (c->wlen + n > c->wcap) {
+		c->wcap = c->wlen + n > 2 * c->wcap ? c->wlen + n : 2 * c->wcap;
+		c->wbuf = xrealloc(c->wbuf, c->wcap);
 	}
-	for (size_t i = 0; i < c->nsubs; i++)
-		if (topic_match(&c->subs[i].pat, msg->topic, tlen, vals, lens)) {
-			e = mqtt_cache_add(c, &c->subs[i], msg->topic, tlen, vals, lens);
-			handle(c, &c->subs[i], msg->topic, vals, lens, e ? e->slot : NULL, p, n, msg->qos);
-			return;
-		}
-	c->pend_unmatched++;
-	if (c->watch) {
-		watch_report(c, NULL, msg->topic, NULL, msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
-		return;
-	}
-	{
-		char tp[EXCERPT_IN * 4 + 8];
-		uint32_t more;
-		if (log_rl_allow(&c->rl_unmatched, LOG_RL_MS, &more)) {
-			payload_excerpt(msg->topic, tlen, 2 * EXCERPT_IN, tp, sizeof(tp));
-			log_warn("mqtt broker %s: message on topic %s matches no subscription: ignored (%u more)",
-				 c->broker, tp, more);
-		}
-	}
+	return c->wbuf + c->wlen;
 }
 
-static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, const mosquitto_property *props)
+/* Queues an encoded packet (an encoder's result r: its length, or < 0). */
+static void wbuf_commit(struct mqtt_client *c, int r, const char *what)
 {
-	struct mqtt_client *c = obj;
+	if (r < 0) { /* our own packet: only an oversized filter or id gets here */
+		log_err("mqtt broker %s: cannot encode %s: %s", c->broker, what, mqtt_wire_strerror(r));
+		return;
+	}
+	c->wlen += (size_t)r;
+}
+
+static void subscribe_one(struct mqtt_client *c, const char *filter, int qos)
+{
+	size_t need = strlen(filter) + 16;
+	uint8_t opt = (uint8_t)qos;
+
+	uint16_t id;
+
+	pthread_mutex_lock(&c->lock); /* one id space with mqtt_publish's */
+	if (++c->pub_id == 0)
+		c->pub_id = 1;
+	id = c->pub_id;
+	pthread_mutex_unlock(&c->lock);
+	wbuf_commit(c, mqtt_wire_subscribe(wbuf_room(c, need), need, c->version, id, &filter, &opt, 1), "a SUBSCRIBE");
+}
+
+/* The CONNACK: refused (-ECONNREFUSED, said once per reason), or connected
+ * and subscribing. */
+static int got_connack(struct mqtt_client *c, const struct mqtt_pkt *pk)
+{
 	uint64_t n;
 
-	(void)props;
-	if (rc != 0) {
-		const char *why = c->conf->protocol == CC_MQTT_V5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
-		if (strcmp(c->last_err, why) != 0) {
+	if (!c->handshake) {
+		snprintf(c->last_err, sizeof(c->last_err), "a second CONNACK");
+		return -EPROTO;
+	}
+	c->handshake = 0;
+	if (pk->code != 0) {
+		const char *why = mqtt_wire_connack_reason(c->version, pk->code);
+		if (strcmp(c->logged_err, why) != 0) {
 			log_err("mqtt broker %s: connection refused: %s", c->broker, why);
-			snprintf(c->last_err, sizeof(c->last_err), "%s", why);
+			snprintf(c->logged_err, sizeof(c->logged_err), "%s", why);
 		}
-		return;
+		snprintf(c->last_err, sizeof(c->last_err), "%s", why);
+		return -ECONNREFUSED;
 	}
 	pthread_mutex_lock(&c->lock);
 	c->connected = 1;
@@ -249,70 +242,141 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 	pthread_mutex_unlock(&c->lock);
 	c->backoff_ms = 1000;
 	c->last_err[0] = '\0';
-	/* libmosquitto formats a debug line for every packet when a log
-	 * callback is set, whatever its level (a vsnprintf per message):
-	 * connected, its errors reach us as return codes and on_disconnect */
-	mosquitto_log_callback_set(mosq, NULL);
+	c->logged_err[0] = '\0';
 	log_info("mqtt broker %s: connected as %s (MQTT %s, session %s)%s", c->broker, c->conf->client_id,
-		 c->conf->protocol == CC_MQTT_V5 ? "5" : "3.1.1",
-		 (flags & 1) ? "resumed" : "new", n > 1 ? ", resubscribing" : "");
+		 c->version == MQTT_WIRE_V5 ? "5" : "3.1.1", pk->session_present ? "resumed" : "new",
+		 n > 1 ? ", resubscribing" : "");
 	if (c->watch_filter) { /* watching: only what the technician asked for, QoS 0, read-only */
-		int e = mosquitto_subscribe(mosq, NULL, c->watch_filter, 0);
-		if (e != MOSQ_ERR_SUCCESS)
-			log_err("mqtt broker %s: cannot subscribe to %s: %s", c->broker, c->watch_filter,
-				mosquitto_strerror(e));
-		return;
+		subscribe_one(c, c->watch_filter, 0);
+		return 0;
 	}
 	/* Always (re)subscribe: a resumed session keeps them, a new one does not,
 	 * and subscribing again is harmless.  A test client leaves the shared
-	 * group alone: joining it would take messages from the running daemon. */
-	for (size_t i = 0; i < c->nsubs; i++) {
-		const char *f = c->test_conf ? c->subs[i].pat.match : c->subs[i].pat.filter;
-		int e = mosquitto_subscribe(mosq, NULL, f, c->test_conf ? 0 : c->subs[i].conf->qos);
-		if (e != MOSQ_ERR_SUCCESS)
-			log_err("mqtt broker %s: cannot subscribe to %s: %s", c->broker, f, mosquitto_strerror(e));
+	 * group alone: joining it would take messages from the running daemon.
+	 * One filter per SUBSCRIBE, so a refusal names its filter. */
+	for (size_t i = 0; i < c->nsubs; i++)
+		subscribe_one(c, c->test_conf ? c->subs[i].pat.match : c->subs[i].pat.filter,
+			      c->test_conf ? 0 : c->subs[i].conf->qos);
+	return 0;
+}
+
+static void got_suback(struct mqtt_client *c, const struct mqtt_pkt *pk)
+{
+	/* a refusal is >= 0x80 in both versions */
+	for (size_t i = 0; i < pk->ncodes; i++)
+		if (pk->codes[i] >= 0x80)
+			log_err("mqtt broker %s: a subscription was refused by the broker (reason %u: %s)", c->broker,
+				pk->codes[i], mqtt_wire_reason(pk->codes[i]));
+}
+
+/* The alert publisher's PUBACKs (recent ids and reasons, under the lock). */
+static void got_puback(struct mqtt_client *c, const struct mqtt_pkt *pk)
+{
+	pthread_mutex_lock(&c->lock);
+	c->acked[c->nacked % ARRAY_SIZE(c->acked)] = pk->id;
+	c->acked_rc[c->nacked % ARRAY_SIZE(c->acked)] = (int)pk->code;
+	c->nacked++;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void log_unmatched(struct mqtt_client *c, const char *topic, size_t tlen)
+{
+	char tp[EXCERPT_IN * 4 + 8];
+	uint32_t more;
+
+	if (log_rl_allow(&c->rl_unmatched, LOG_RL_MS, &more)) {
+		payload_excerpt(topic, tlen, 2 * EXCERPT_IN, tp, sizeof(tp));
+		log_warn("mqtt broker %s: message on topic %s matches no subscription: ignored (%u more)", c->broker,
+			 tp, more);
 	}
 }
 
-static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
-			 const mosquitto_property *props)
+/*
+ * One PUBLISH: matched to its subscription (the topic cache first), decoded
+ * into the burst's batch; a QoS 1 packet id joins the burst's PUBACKs.  p,n:
+ * its payload; n may be the length of a payload only partly in p (an
+ * oversized message, read_burst: decoding refuses it as too large before it
+ * reads more than an excerpt).
+ */
+static void got_publish(struct mqtt_client *c, const struct mqtt_pkt *pk, const char *p, size_t n)
 {
-	struct mqtt_client *c = obj;
+	const char *vals[TOPIC_CAP_N];
+	size_t lens[TOPIC_CAP_N];
+	size_t tlen = pk->topic_len;
+	char *topic = c->topic;
+	struct tcache *e;
 
-	(void)mosq;
-	(void)mid;
-	(void)props;
-	/* one subscription per SUBSCRIBE, in order; a refusal is >= 0x80 */
-	for (int i = 0; i < n; i++)
-		if (granted[i] >= 0x80)
-			log_err("mqtt broker %s: a subscription was refused by the broker (reason %d: %s)", c->broker,
-				granted[i], mosquitto_reason_string(granted[i]));
+	if (pk->qos == 1) {
+		if (c->nacks == c->acks_cap) {
+			c->acks_cap = c->acks_cap ? 2 * c->acks_cap : BATCH_MSGS;
+			c->acks = xrealloc(c->acks, c->acks_cap * sizeof(*c->acks));
+		}
+		c->acks[c->nacks++] = pk->id;
+	}
+	c->nread++;
+	c->pend_messages++;
+	memcpy(topic, pk->topic, tlen);
+	topic[tlen] = '\0';
+	/* a broker forwards only valid topics (MQTT 4.7.3); a NUL would cut
+	 * ours short: nothing matches either */
+	if (payload_utf8_check(topic, tlen) < 0) {
+		c->pend_unmatched++;
+		log_unmatched(c, topic, tlen);
+		return;
+	}
+	e = mqtt_cache_find(c, topic, tlen, vals, lens);
+	if (e) {
+		handle(c, &c->subs[e->sub], topic, vals, lens, e->slot, p, n, pk->qos);
+		return;
+	}
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (topic_match(&c->subs[i].pat, topic, tlen, vals, lens)) {
+			e = mqtt_cache_add(c, &c->subs[i], topic, tlen, vals, lens);
+			handle(c, &c->subs[i], topic, vals, lens, e ? e->slot : NULL, p, n, pk->qos);
+			return;
+		}
+	c->pend_unmatched++;
+	if (c->watch)
+		watch_report(c, NULL, topic, NULL, p, n);
+	else
+		log_unmatched(c, topic, tlen);
 }
 
-static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *props)
+/* One decoded packet: 0, or -errno with c->last_err set when the connection
+ * must end. */
+static int got_packet(struct mqtt_client *c, const struct mqtt_pkt *pk)
 {
-	struct mqtt_client *c = obj;
-	int was;
-
-	(void)mosq;
-	(void)props;
-	pthread_mutex_lock(&c->lock);
-	was = c->connected;
-	c->connected = 0;
-	pthread_mutex_unlock(&c->lock);
-	if (was && rc != 0)
-		log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, mosquitto_strerror(rc));
-}
-
-static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
-{
-	struct mqtt_client *c = obj;
-	uint32_t more;
-
-	(void)mosq;
-	/* OpenSSL's reasons (certificate verify failed, ...) come this way */
-	if ((level & MOSQ_LOG_ERR) && log_rl_allow(&c->rl_lib, 10000, &more))
-		log_warn("mqtt broker %s: %s", c->broker, str);
+	if (c->handshake && pk->type != MQTT_CONNACK) {
+		snprintf(c->last_err, sizeof(c->last_err), "packet type %u before the CONNACK", pk->type);
+		return -EPROTO;
+	}
+	switch (pk->type) {
+	case MQTT_CONNACK:
+		return got_connack(c, pk);
+	case MQTT_PUBLISH:
+		if (pk->qos > 1) {
+			snprintf(c->last_err, sizeof(c->last_err), "a QoS %d message (subscribed at 1 at most)", pk->qos);
+			return -EPROTO;
+		}
+		got_publish(c, pk, (const char *)pk->payload, pk->payload_len);
+		return 0;
+	case MQTT_PUBACK:
+		got_puback(c, pk);
+		return 0;
+	case MQTT_SUBACK:
+		got_suback(c, pk);
+		return 0;
+	case MQTT_PINGRESP:
+		c->ping_sent_ms = 0;
+		return 0;
+	case MQTT_DISCONNECT: /* v5: the broker says why */
+		snprintf(c->last_err, sizeof(c->last_err), "the broker disconnected: %s", mqtt_wire_reason(pk->code));
+		return -ECONNRESET;
+	default: /* PINGREQ: a broker does not send it */
+		snprintf(c->last_err, sizeof(c->last_err), "unexpected packet type %u", pk->type);
+		return -EPROTO;
+	}
 }
 
 /* --- the network thread ---------------------------------------------------- */
@@ -356,16 +420,12 @@ static void backoff(struct mqtt_client *c)
 		c->backoff_ms = c->conf->reconnect_max_ms;
 }
 
-const char *mqtt_err_text(int rc)
-{
-	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
-}
 
-/* MQTT 5 Maximum Packet Size for CONNECT: libmosquitto 2.0.11's client
- * (lib/packet_mosq.c, packet__read) has no limit of its own: it allocates
- * whatever length a PUBLISH announces, up to 256 MiB, before on_message can
- * refuse it; a broker told this limit discards larger messages instead
- * (MQTT 5 3.1.2.11.4).  Room is left above the largest max_payload for the
+/* MQTT 5 Maximum Packet Size for CONNECT, and the largest packet read
+ * whole in either version: a broker told this limit discards larger
+ * messages (MQTT 5 3.1.2.11.4); a 3.1.1 broker is not told, and what it
+ * sends larger is counted, acknowledged and skipped (read_burst), never
+ * held in memory.  Room is left above the largest max_payload for the
  * topic and properties, so a message just over max_payload still arrives
  * and is counted as too_large. */
 #define MQTT_PACKET_SLACK (65536 + 4096)
@@ -382,24 +442,89 @@ static uint32_t max_packet(const struct cc_mqtt_conf *m)
 	return most > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : (uint32_t)most;
 }
 
-static int connect_first(struct mqtt_client *c)
+/* How long a connection attempt may take: TCP, TLS and the CONNACK each. */
+#define CONNECT_TIMEOUT_MS 15000
+
+/*
+ * Opens the connection and writes CONNECT; the CONNACK is read by the turns
+ * that follow (got_connack), by c->connack_by_ms.  0, or -errno with
+ * c->last_err set.  The alert publisher's client (no subscriptions) waits
+ * for the broker's replies to its own small writes: TCP_NODELAY and quick
+ * ACKs, or the broker's second PUBACK waits out our delayed ACK (40 ms).
+ * The reader writes once a turn anyway: NODELAY sends it at once.
+ */
+static int conn_start(struct mqtt_client *c)
 {
 	const struct cc_mqtt_conf *m = c->conf;
-	mosquitto_property *props = NULL;
-	int keepalive = (int)(m->keepalive_ms / 1000), rc;
+	struct mqtt_wire_connect w = {
+		.version = c->version,
+		.client_id = m->client_id,
+		.clean = m->clean_session,
+		.keepalive = (unsigned)(m->keepalive_ms / 1000 > 65535 ? 65535 : m->keepalive_ms / 1000),
+		.username = m->username,
+		.password = m->username ? m->password : NULL,
+		.password_len = m->username && m->password ? strlen(m->password) : 0,
+	};
+	size_t need;
+	char err[256];
 
-	if (m->protocol == CC_MQTT_V5 && !m->clean_session) {
-		int64_t s = m->session_expiry_ms / 1000;
-		mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-					     (uint32_t)(s > UINT32_MAX ? UINT32_MAX : s));
+	if (c->version == MQTT_WIRE_V5) {
+		/* Receive Maximum: how many QoS 1 messages the broker may send
+		 * before our PUBACKs (its default 65,535; libmosquitto's was 20,
+		 * which capped a stream at 20 per turn and queued the rest, an
+		 * alarm's reading behind them): one journal record's worth */
+		w.receive_max = BATCH_MSGS;
+		if (!m->clean_session) {
+			int64_t s = m->session_expiry_ms / 1000;
+			w.session_expiry = (uint32_t)(s > UINT32_MAX ? UINT32_MAX : s);
+		}
+		/* a watch gets the same limit: it shows what the daemon would
+		 * see; the alert publisher subscribes to nothing */
+		if (m->nsubs)
+			w.max_packet = (uint32_t)c->max_packet;
 	}
-	/* a watch gets the same limit: it shows what the daemon would see;
-	 * the alert publisher subscribes to nothing */
-	if (m->protocol == CC_MQTT_V5 && m->nsubs)
-		mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE, max_packet(m));
-	rc = mosquitto_connect_bind_v5(c->mosq, m->host, m->port, keepalive, NULL, props);
-	mosquitto_property_free_all(&props);
-	return rc;
+	c->conn = mqtt_conn_open(m->host, m->port, c->tls, 1, time_mono_ms() + CONNECT_TIMEOUT_MS, c->wake[0], err,
+				 sizeof(err));
+	if (!c->conn) {
+		snprintf(c->last_err, sizeof(c->last_err), "%s", err);
+		return -errno;
+	}
+	need = 64 + strlen(m->client_id) + (w.username ? strlen(w.username) : 0) + w.password_len;
+	c->woff = c->wlen = 0;
+	c->roff = c->rlen = c->rskip = 0;
+	c->nacks = 0;
+	wbuf_commit(c, mqtt_wire_connect(wbuf_room(c, need), need, &w), "the CONNECT");
+	c->handshake = 1;
+	c->connack_by_ms = time_mono_ms() + CONNECT_TIMEOUT_MS;
+	c->ping_sent_ms = 0;
+	c->last_tx_ms = time_mono_ms();
+	return 0;
+}
+
+/* Why the connection could not be made (c->last_err), once per reason. */
+static void log_conn_error(struct mqtt_client *c, const char *what)
+{
+	if (strcmp(c->logged_err, c->last_err) == 0)
+		return;
+	log_warn("mqtt broker %s: %s: %s; retrying (backoff up to %lld s)", c->broker, what, c->last_err,
+		 (long long)(c->conf->reconnect_max_ms / 1000));
+	snprintf(c->logged_err, sizeof(c->logged_err), "%s", c->last_err);
+}
+
+/* Ends the connection (without a word to the broker: see mqtt_stop for the
+ * DISCONNECT); the alert publisher's waits learn it at once. */
+static void conn_drop(struct mqtt_client *c)
+{
+	mqtt_conn_close(c->conn);
+	c->conn = NULL;
+	c->handshake = 0;
+	c->nacks = 0;
+	c->woff = c->wlen = 0;
+	pthread_mutex_lock(&c->lock);
+	c->conn_gen++;
+	c->pqlen = 0; /* never written: mqtt_publish's caller retries */
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void wake_drain(struct mqtt_client *c)
@@ -475,25 +600,35 @@ static void wait_writable(struct mqtt_client *c)
 /*
  * Withholding (persistent session): ends the connection so that the broker
  * reads every PUBACK already written (messages the journal took) and none
- * of those queued for the refused burst (never written: mosquitto_reconnect
- * drops them).  Only our sending side is shut, so a FIN follows the written
- * PUBACKs.  shutdown(SHUT_RDWR) did not do: Linux answers data arriving on
- * a socket shut for reading with a reset (RFC 1122 4.2.2.13; nstat's
+ * for the refused burst (never written: c->acks is dropped).  Only our
+ * sending side is shut, so a FIN follows the written PUBACKs.
+ * shutdown(SHUT_RDWR) did not do: Linux answers data arriving on a socket
+ * shut for reading with a reset (RFC 1122 4.2.2.13; nstat's
  * TcpExtTCPAbortOnData), the broker, still sending the session's messages,
  * then fails a write (mosquitto 2.0.11 logs "disconnected: Broken pipe")
  * and drops the connection without reading the PUBACKs still in its socket:
  * messages already journaled came again and were journaled twice.  So what
  * the broker sends meanwhile is read and thrown away (never acknowledged:
  * it comes again) until it closes its side, having read up to our FIN, or
- * END_WAIT_MS passed.  The socket is closed by mosquitto_reconnect.
+ * END_WAIT_MS passed.  The caller then closes the connection.
  */
 static void conn_end_after_pubacks(struct mqtt_client *c)
 {
-	int sock = mosquitto_socket(c->mosq);
+	int sock = mqtt_conn_fd(c->conn);
 	int64_t until = time_mono_ms() + END_WAIT_MS, left;
 	char buf[4096];
 
-	if (shutdown(sock, SHUT_WR) < 0)
+	/* what is already queued goes first: the PUBACKs of journaled bursts */
+	while (c->woff < c->wlen && (left = until - time_mono_ms()) > 0 && !stopping(c)) {
+		ssize_t w = mqtt_conn_write(c->conn, c->wbuf + c->woff, c->wlen - c->woff);
+		struct pollfd p = { .fd = sock, .events = POLLOUT };
+
+		if (w > 0)
+			c->woff += (size_t)w;
+		else if (w != -EAGAIN || poll(&p, 1, left < 500 ? (int)left : 500) < 0)
+			return;
+	}
+	if (mqtt_conn_shutdown_write(c->conn) < 0)
 		return;
 	while ((left = until - time_mono_ms()) > 0 && !stopping(c)) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
@@ -501,29 +636,64 @@ static void conn_end_after_pubacks(struct mqtt_client *c)
 
 		if (poll(&p, 1, left < 500 ? (int)left : 500) < 0 && errno != EINTR)
 			return;
-		n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+		n = mqtt_conn_read(c->conn, buf, sizeof(buf));
 		/* 0: the broker closed its side after reading all we wrote;
 		 * an error: the connection is gone */
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR))
 			return;
 	}
 }
 
 /*
- * How long a connected client waits for its socket when nothing comes: a
- * quarter of the keepalive (15 s at the default 60 s), so
- * mosquitto_loop_misc sends PINGREQ at most that late (the broker allows
- * 1.5x the keepalive) and notices a missing PINGRESP.  Everything else
+ * How long a connected client waits for its socket when nothing comes:
+ * until its PINGREQ is due (a keepalive after the last packet written) or
+ * its PINGRESP is late (a keepalive after the PINGREQ); everything else
  * that needs the thread writes to the wake pipe (stop, a publish queued by
- * another thread): an idle client wakes 4 times per keepalive, not twice a
- * second (issue 18, the small gateway's idle cost).
+ * another thread).  An idle client wakes once per keepalive (issue 18, the
+ * small gateway's idle cost).  The CONNACK is waited for CONNECT_TIMEOUT_MS.
  */
 static int idle_wait_ms(const struct mqtt_client *c)
 {
-	int64_t ms = c->conf->keepalive_ms / 4;
+	int64_t now = time_mono_ms(), ka = c->conf->keepalive_ms, due;
 
-	return ms < 500 ? 500 : ms > 15000 ? 15000 : (int)ms;
+	if (c->handshake)
+		due = c->connack_by_ms;
+	else if (ka <= 0)
+		return 60000;
+	else
+		due = c->ping_sent_ms ? c->ping_sent_ms + ka : c->last_tx_ms + ka;
+	due -= now;
+	return due < 0 ? 0 : due > 60000 ? 60000 : (int)due + 1;
 }
+
+/* The keepalive and the CONNACK's deadline: 0, or -ETIMEDOUT with
+ * c->last_err set; a PINGREQ queued when one is due. */
+static int keepalive(struct mqtt_client *c)
+{
+	int64_t now = time_mono_ms(), ka = c->conf->keepalive_ms;
+
+	if (c->handshake) {
+		if (now < c->connack_by_ms)
+			return 0;
+		snprintf(c->last_err, sizeof(c->last_err), "no CONNACK within %d s", CONNECT_TIMEOUT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	if (ka <= 0)
+		return 0;
+	if (c->ping_sent_ms) {
+		if (now - c->ping_sent_ms < ka)
+			return 0;
+		snprintf(c->last_err, sizeof(c->last_err), "no PINGRESP within the keepalive (%lld s)",
+			 (long long)(ka / 1000));
+		return -ETIMEDOUT;
+	}
+	if (now - c->last_tx_ms >= ka) {
+		wbuf_commit(c, mqtt_wire_pingreq(wbuf_room(c, 2), 2), "a PINGREQ");
+		c->ping_sent_ms = now;
+	}
+	return 0;
+}
+
 
 /* The burst's counts, under the lock once per burst rather than twice per
  * message (issue 18: the lock pairs were a visible share of a message). */
@@ -599,25 +769,173 @@ static void mqtt_moderate(struct mqtt_client *c)
 
 /* Reads every packet the socket has (a burst), until it is drained, the
  * connection breaks or the batch is full (c->more: read again at once). */
+
+/* --- reading and writing (network thread) --------------------------------------- */
+
+/* The read buffer's first size; it grows to the largest packet read whole
+ * (c->max_packet at most) and stays. */
+#define RBUF_MIN (64 * 1024)
+/* An oversized PUBLISH is handled once this much of its payload is in (for
+ * the refusal's excerpt: mqtt_decode_log_refusal, coldchainctl mqtt watch). */
+#define OVERSIZE_EXCERPT 256
+
+/* Room in the read buffer for need bytes from roff: compacted, grown. */
+static void rbuf_make_room(struct mqtt_client *c, size_t need)
+{
+	if (c->roff == c->rlen) {
+		c->roff = c->rlen = 0;
+	} else if (c->roff && (c->rcap - c->roff < need || c->rcap - c->rlen < RBUF_MIN / 4)) {
+		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+		c->rlen -= c->roff;
+		c->roff = 0;
+	}
+	if (need < RBUF_MIN)
+		need = RBUF_MIN;
+	if (c->rcap < need) {
+		c->rbuf = xrealloc(c->rbuf, need);
+		c->rcap = need;
+	}
+}
+
+/*
+ * A PUBLISH over c->max_packet at rbuf + roff (a 3.1.1 broker does not know
+ * our limit; a v5 one should not send it): once its head and an excerpt of
+ * its payload are in, it is handled as too large (counted, logged,
+ * acknowledged: the broker would only send it again) and the rest of its
+ * bytes are skipped as they come.  0 when handled, 1 when more bytes are
+ * needed (*need: how many from roff), or -EPROTO.
+ */
+static int oversized(struct mqtt_client *c, size_t *need)
+{
+	struct mqtt_pkt pk;
+	size_t avail = c->rlen - c->roff, hdr, want, most = 0;
+	int k = mqtt_wire_publish_head(c->rbuf + c->roff, avail, c->version, &pk);
+
+	if (k < 0) {
+		snprintf(c->last_err, sizeof(c->last_err), "malformed packet: %s", mqtt_wire_strerror(k));
+		return -EPROTO;
+	}
+	if (k == 0) {
+		*need = avail + 4096; /* the head is cut short */
+		if (avail > c->max_packet + MQTT_PACKET_SLACK) {
+			snprintf(c->last_err, sizeof(c->last_err), "a PUBLISH header over %zu bytes", avail);
+			return -EPROTO;
+		}
+		return 1;
+	}
+	if (pk.qos > 1) {
+		snprintf(c->last_err, sizeof(c->last_err), "a QoS %d message (subscribed at 1 at most)", pk.qos);
+		return -EPROTO;
+	}
+	hdr = (size_t)(pk.payload - (c->rbuf + c->roff));
+	want = hdr + (pk.payload_len < OVERSIZE_EXCERPT ? pk.payload_len : OVERSIZE_EXCERPT);
+	if (avail < want) {
+		*need = want;
+		return 1;
+	}
+	/* decoding refuses any payload over its subscription's max_payload
+	 * before it reads one: tell it one byte over the largest when large
+	 * properties left the payload itself smaller */
+	for (size_t i = 0; i < c->nsubs; i++)
+		if ((size_t)c->subs[i].conf->max_payload > most)
+			most = (size_t)c->subs[i].conf->max_payload;
+	got_publish(c, &pk, (const char *)pk.payload, pk.payload_len > most ? pk.payload_len : most + 1);
+	c->rskip = (size_t)k;
+	return 0;
+}
+
+/*
+ * Decodes the packets in rbuf[roff..rlen) until the batch is full or a
+ * packet is not whole: 0, or -errno with c->last_err set (a malformed
+ * stream, a refusal: the connection ends).  *need: the bytes from roff the
+ * next packet needs (0: unknown).
+ */
+static int decode_buffered(struct mqtt_client *c, size_t *need)
+{
+	*need = 0;
+	while (c->roff < c->rlen && !batch_full(c)) {
+		struct mqtt_pkt pk;
+		size_t avail = c->rlen - c->roff;
+		int k, r;
+
+		if (c->rskip) {
+			size_t s = c->rskip < avail ? c->rskip : avail;
+			c->roff += s;
+			c->rskip -= s;
+			continue;
+		}
+		k = mqtt_wire_next(c->rbuf + c->roff, avail, c->version, c->max_packet, &pk);
+		if (k == MQTT_WIRE_E_TOOBIG) {
+			r = oversized(c, need);
+			if (r != 0)
+				return r < 0 ? r : 0;
+			continue;
+		}
+		if (k < 0) {
+			snprintf(c->last_err, sizeof(c->last_err), "malformed packet: %s", mqtt_wire_strerror(k));
+			return -EPROTO;
+		}
+		if (k == 0) {
+			uint32_t rem;
+			int v = avail > 1 ? mqtt_wire_get_varint(c->rbuf + c->roff + 1, avail - 1, &rem) : 0;
+			if (v > 0)
+				*need = 1 + (size_t)v + rem;
+			return 0;
+		}
+		c->roff += (size_t)k;
+		if ((r = got_packet(c, &pk)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * A burst: decodes what the buffer holds, then reads (one read() per wake
+ * while the socket keeps the buffer full or TLS holds more) and decodes,
+ * until the socket is drained, the batch is full (c->more: go on at once)
+ * or the connection ends.  0, or -errno with c->last_err set.
+ */
 static int read_burst(struct mqtt_client *c)
 {
-	int rc;
 	uint64_t n0 = c->nread;
+	size_t need = 0;
+	int rc;
 
 	c->more = 0;
-	do {
-		uint64_t n1 = c->nread;
-		errno = 0;
-		rc = mosquitto_loop_read(c->mosq, 1);
-		/* EAGAIN ends the burst only when no message came: at QoS 1
-		 * every message's PUBACK sets it too (libmosquitto's
-		 * packet__queue writes a wake-up byte to its own socket pair,
-		 * full as our loop never reads it), which ended each burst
-		 * after one message: a journal write and a poll per message */
-		if (c->nread != n1 && errno == EAGAIN)
-			errno = 0;
-	} while (rc == MOSQ_ERR_SUCCESS && errno != EAGAIN && errno != EWOULDBLOCK &&
-		 mosquitto_socket(c->mosq) >= 0 && !(c->more = batch_full(c)));
+	for (;;) {
+		ssize_t r;
+		size_t room;
+
+		if ((rc = decode_buffered(c, &need)) < 0 || (c->more = batch_full(c) && c->roff < c->rlen))
+			break;
+		if (batch_full(c))
+			break;
+		rbuf_make_room(c, need > c->rlen - c->roff ? need : c->rlen - c->roff + 1);
+		room = c->rcap - c->rlen;
+		r = mqtt_conn_read(c->conn, c->rbuf + c->rlen, room);
+		if (r == -EAGAIN)
+			break;
+		if (r <= 0) {
+			if (r == 0)
+				snprintf(c->last_err, sizeof(c->last_err), "the broker closed the connection");
+			else
+				snprintf(c->last_err, sizeof(c->last_err), "%s", mqtt_conn_error(c->conn));
+			/* what was whole is decoded (and journaled) first */
+			decode_buffered(c, &need);
+			rc = r ? (int)r : -ECONNRESET;
+			break;
+		}
+		c->rlen += (size_t)r;
+		if (!c->nsubs)
+			mqtt_conn_quickack(c->conn);
+		/* a short read drained the socket: decode, and poll next time */
+		if ((size_t)r < room && !mqtt_conn_pending(c->conn)) {
+			if ((rc = decode_buffered(c, &need)) < 0)
+				break;
+			c->more = batch_full(c) && c->roff < c->rlen;
+			break;
+		}
+	}
 	c->read_end_us = mono_us();
 	c->burst = c->nread - n0;
 	atomic_fetch_add_explicit(&c->read_wakes, 1, memory_order_relaxed);
@@ -625,27 +943,54 @@ static int read_burst(struct mqtt_client *c)
 	return rc;
 }
 
-/*
- * A burst's PUBACKs in one TCP segment: libmosquitto writes each queued
- * packet with a write() of its own, and on a hub (issue 18) each of those
- * went out as a segment of its own - the kernel's transmit path, the
- * broker's receive and its wake-up, per message: the writes were 30 % of
- * the MQTT thread's CPU.  Corked, the writes only fill the socket buffer
- * and uncorking sends them together, at once (no Nagle-like delay: the
- * uncork pushes).  1 when corked; a socket that refuses (not TCP) is left
- * alone from then on.
- */
-static int cork(struct mqtt_client *c, int on)
+/* Writes what is queued, as far as the socket takes it now: 0 or -errno. */
+static int write_out(struct mqtt_client *c)
 {
-	int sock = mosquitto_socket(c->mosq);
+	while (c->woff < c->wlen) {
+		ssize_t w = mqtt_conn_write(c->conn, c->wbuf + c->woff, c->wlen - c->woff);
 
-	if (sock < 0 || c->no_cork)
-		return 0;
-	if (setsockopt(sock, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) < 0) {
-		c->no_cork = 1;
-		return 0;
+		if (w == -EAGAIN)
+			return 0;
+		if (w < 0) {
+			snprintf(c->last_err, sizeof(c->last_err), "%s", mqtt_conn_error(c->conn));
+			return (int)w;
+		}
+		c->woff += (size_t)w;
+		c->last_tx_ms = time_mono_ms();
 	}
-	return 1;
+	c->woff = c->wlen = 0;
+	return 0;
+}
+
+/* The burst's PUBACKs, once its journal record is written: 4 bytes each,
+ * the same in both versions (v5's short form, reason Success). */
+static void queue_pubacks(struct mqtt_client *c)
+{
+	uint8_t *b;
+
+	if (!c->nacks)
+		return;
+	b = wbuf_room(c, 4 * c->nacks);
+	for (size_t i = 0; i < c->nacks; i++, b += 4) {
+		b[0] = MQTT_PUBACK << 4;
+		b[1] = 2;
+		b[2] = (uint8_t)(c->acks[i] >> 8);
+		b[3] = (uint8_t)c->acks[i];
+	}
+	c->wlen += 4 * c->nacks;
+	c->nacks = 0;
+}
+
+/* What other threads queued (mqtt_publish) joins the write buffer. */
+static void take_published(struct mqtt_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->pqlen) {
+		memcpy(wbuf_room(c, c->pqlen), c->pq, c->pqlen);
+		c->wlen += c->pqlen;
+		c->pqlen = 0;
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 /*
@@ -655,12 +1000,13 @@ static int cork(struct mqtt_client *c, int on)
  * poll does: the socket is then taken as readable without a poll (issue 18,
  * a poll per moderated turn saved).  The wake pipe needs no poll then: stop
  * is checked every turn and packets other threads queued are written every
- * turn.  A burst cut short by a full batch may have left data in TLS's own
- * buffer, which poll() cannot see: the poll then does not wait.
+ * turn.  A burst cut short by a full batch has packets in the buffer, and
+ * TLS may hold bytes poll() cannot see: the poll then does not wait.
  */
 static int turn_poll(struct mqtt_client *c, struct pollfd p[2])
 {
 	int skip = c->mod_waited && !(p[0].events & POLLOUT);
+	int now = (c->more || mqtt_conn_pending(c->conn)) && !(p[0].events & POLLOUT);
 
 	c->mod_waited = 0;
 	if (skip) {
@@ -668,61 +1014,63 @@ static int turn_poll(struct mqtt_client *c, struct pollfd p[2])
 		p[1].revents = 0;
 		return 0;
 	}
-	return poll(p, 2, c->more && !(p[0].events & POLLOUT) ? 0 : idle_wait_ms(c)) < 0 ? -1 : 0;
+	if (poll(p, 2, now ? 0 : idle_wait_ms(c)) < 0)
+		return -1;
+	if (now)
+		p[0].revents |= POLLIN;
+	return 0;
 }
 
 /*
- * One turn of the connected client: wait up to idle_wait_ms for the socket
- * (or a wake-up), read every packet it has (a burst: on_message runs for each,
- * their samples gather in c->batch and QoS 1 PUBACKs are queued), journal
- * the burst, then write the queued packets, then keepalive.  libmosquitto
- * reports "no more data" only through errno (EAGAIN after a packet__read
- * that found nothing), so errno is cleared before each read.
+ * One turn of the connected client: wait for the socket (or a wake-up),
+ * read what it has (a burst: its samples gather in c->batch, its QoS 1
+ * packet ids in c->acks), journal the burst, then write the burst's
+ * PUBACKs with anything else queued, in one write, then keepalive.  0, or
+ * -errno with c->last_err set: the connection ends.
  *
  * When the journal cannot take a burst with QoS 1 messages (disk full),
- * their queued PUBACKs are never written.  Persistent session: the
- * connection is ended under libmosquitto once the broker has read the
- * PUBACKs already written (conn_end_after_pubacks; mosquitto_reconnect()
- * drops the packets still queued before it connects again), the broker
- * keeps the messages and sends them again; each is journaled once, when
- * the journal takes it.  Clean session: the broker would forget them, so
- * the burst is held and the socket left alone until the journal takes it.
+ * their PUBACKs are never written.  Persistent session: the connection is
+ * ended once the broker has read the PUBACKs already written
+ * (conn_end_after_pubacks), the broker keeps the messages and sends them
+ * again; each is journaled once, when the journal takes it.  Clean
+ * session: the broker would forget them, so the burst is held and the
+ * socket left alone until the journal takes it.
  */
 static int loop_once(struct mqtt_client *c)
 {
-	int sock = mosquitto_socket(c->mosq), rc = MOSQ_ERR_SUCCESS;
+	int sock = mqtt_conn_fd(c->conn), rc = 0;
 	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = c->wake[0], .events = POLLIN } };
 	size_t q1;
 
-	if (sock < 0)
-		return MOSQ_ERR_NO_CONN;
 	if (c->held) {
 		if (!hold_retry(c)) {
 			nap(c, 200);
-			return MOSQ_ERR_SUCCESS;
+			return 0;
 		}
+		queue_pubacks(c);
 		goto write;
 	}
 	stall_note(c);
-	if (mosquitto_want_write(c->mosq))
+	if (c->woff < c->wlen || mqtt_conn_wants(c->conn) == POLLOUT)
 		p[0].events |= POLLOUT;
-	if (turn_poll(c, p) < 0)
-		return errno == EINTR ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ERRNO;
+	if (turn_poll(c, p) < 0) {
+		if (errno == EINTR)
+			return 0;
+		snprintf(c->last_err, sizeof(c->last_err), "poll: %s", strerror(errno));
+		return -errno;
+	}
 	if (p[1].revents)
 		wake_drain(c);
+	if (mqtt_conn_wants(c->conn) == POLLOUT && (p[0].revents & POLLOUT))
+		p[0].revents |= POLLIN; /* TLS wanted to write in order to read */
 	/* A burst is read only once every PUBACK queued before it is on the
 	 * wire (normally the previous turn wrote them all): a burst the journal
 	 * refuses then takes only its own PUBACKs down with the connection, and
 	 * no message already journaled is sent again. */
-	if ((p[0].revents & POLLOUT) && mosquitto_want_write(c->mosq)) {
-		rc = mosquitto_loop_write(c->mosq, 1);
-		if (rc != MOSQ_ERR_SUCCESS)
-			return rc;
-	}
-	if ((c->more || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) &&
-	    (!mosquitto_want_write(c->mosq) || (p[0].revents & (POLLHUP | POLLERR)))) {
+	if ((p[0].revents & POLLOUT) && (rc = write_out(c)) < 0)
+		return rc;
+	if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && (c->woff == c->wlen || (p[0].revents & (POLLHUP | POLLERR))))
 		rc = read_burst(c);
-	}
 	/* what was read is journaled even when the connection just broke
 	 * (QoS 0 messages would otherwise be lost) */
 	q1 = c->bq1msgs;
@@ -735,111 +1083,107 @@ static int loop_once(struct mqtt_client *c)
 					 : "disconnecting (the broker keeps them in the session) until the journal writes again");
 		c->more = 0;
 		if (c->held)
-			return MOSQ_ERR_SUCCESS;
+			return 0;
+		c->nacks = 0;
 		c->withholding = 1;
-		if (mosquitto_socket(c->mosq) >= 0)
+		if (rc == 0)
 			conn_end_after_pubacks(c);
-		return MOSQ_ERR_CONN_LOST;
+		snprintf(c->last_err, sizeof(c->last_err), "withholding acknowledgements");
+		return -EAGAIN;
 	}
 	if (c->withholding && q1) {
 		c->withholding = 0;
 		c->withhold_ms = 1000;
 		log_info("mqtt broker %s: the journal takes messages again: acknowledging again", c->broker);
 	}
-	if (rc != MOSQ_ERR_SUCCESS)
+	if (rc < 0)
 		return rc;
+	queue_pubacks(c);
 write:
-	if (mosquitto_socket(c->mosq) < 0)
-		return MOSQ_ERR_CONN_LOST;
-	if (mosquitto_want_write(c->mosq)) {
-		int k = c->burst >= 2 && cork(c, 1);
-
-		rc = mosquitto_loop_write(c->mosq, 1);
-		if (k)
-			cork(c, 0);
-		if (rc != MOSQ_ERR_SUCCESS)
-			return rc;
-	}
-	return mosquitto_loop_misc(c->mosq);
+	take_published(c);
+	if ((rc = keepalive(c)) < 0)
+		return rc;
+	return write_out(c);
 }
 
 static void *loop_main(void *arg)
 {
 	struct mqtt_client *c = arg;
-	int first = 1, old;
+	sigset_t pipe;
+	int old;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	/* OpenSSL writes with write(): a broker gone must be EPIPE, not a
+	 * signal (coldchainctl mqtt watch does not ignore SIGPIPE) */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	c->backoff_ms = 1000;
 	c->withhold_ms = 1000;
 	while (!stopping(c)) {
 		int rc;
 
-		if (!c->sock_up) {
-			/* for the connect's TLS and socket errors; on_connect unsets it */
-			mosquitto_log_callback_set(c->mosq, on_log);
-			/* a blocking TCP connect: the only place stop may cancel us */
-			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-			rc = first ? connect_first(c) : mosquitto_reconnect(c->mosq);
-			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-			first = 0;
-			if (rc != MOSQ_ERR_SUCCESS) {
-				const char *why = mqtt_err_text(rc);
-				if (strcmp(c->last_err, why) != 0) {
-					log_warn("mqtt broker %s: cannot connect: %s; retrying (backoff up to %lld s)",
-						 c->broker, why, (long long)(c->conf->reconnect_max_ms / 1000));
-					snprintf(c->last_err, sizeof(c->last_err), "%s", why);
-				}
+		if (!c->conn) {
+			rc = conn_start(c);
+			if (rc < 0) {
+				if (rc != -ECANCELED)
+					log_conn_error(c, "cannot connect");
 				backoff(c);
 				continue;
 			}
-			c->sock_up = 1;
-			c->no_cork = 0;
 		}
 		rc = loop_once(c);
-		if (rc == MOSQ_ERR_SUCCESS)
+		if (rc == 0) {
 			mqtt_moderate(c);
-		if (rc != MOSQ_ERR_SUCCESS) {
+			continue;
+		}
+		{
 			int was;
 			pthread_mutex_lock(&c->lock);
 			was = c->connected;
 			c->connected = 0;
 			pthread_mutex_unlock(&c->lock);
 			if (was && !c->withholding)
-				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, mqtt_err_text(rc));
-			c->sock_up = 0;
-			c->mod_waited = 0;
-			c->read_end_us = 0;
-			if (c->withholding)
-				wait_writable(c);
-			else
-				backoff(c);
+				log_warn("mqtt broker %s: connection lost (%s); reconnecting", c->broker, c->last_err);
+			else if (!was && rc != -ECONNREFUSED && !c->withholding)
+				log_conn_error(c, "cannot connect");
 		}
+		conn_drop(c);
+		c->mod_waited = 0;
+		c->more = 0;
+		c->read_end_us = 0;
+		if (c->withholding)
+			wait_writable(c);
+		else
+			backoff(c);
 	}
 	if (c->held) { /* stopped before the journal took them: never acknowledged */
 		pipeline_submit_unjournaled(c->bsmp, c->bn, c->batch.lines, "stopped while the journal could not take them");
 		batch_reset(c);
 		c->held = 0;
-	} else if (c->sock_up) {
-		/* queued PUBACKs go out before the DISCONNECT (one queue, in order) */
-		mosquitto_disconnect(c->mosq);
-		for (int i = 0; i < 20 && mosquitto_loop(c->mosq, 100, 1) == MOSQ_ERR_SUCCESS; i++)
-			;
+	} else if (c->conn && !c->handshake) {
+		/* queued PUBACKs go out before the DISCONNECT (one buffer, in order) */
+		int64_t until = time_mono_ms() + 2000;
+
+		take_published(c);
+		wbuf_commit(c, mqtt_wire_disconnect(wbuf_room(c, 2), 2, c->version), "the DISCONNECT");
+		while (c->woff < c->wlen && time_mono_ms() < until) {
+			struct pollfd p = { .fd = mqtt_conn_fd(c->conn), .events = POLLOUT };
+			if (write_out(c) < 0 || (c->woff < c->wlen && poll(&p, 1, 100) < 0))
+				break;
+		}
 	}
+	if (c->conn)
+		conn_drop(c);
 	return NULL;
 }
 
 /* --- start, stop, stats ------------------------------------------------------- */
 
-static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
-static void lib_init(void)
-{
-	mosquitto_lib_init();
-}
-
 static void client_free(struct mqtt_client *c)
 {
-	if (c->mosq)
-		mosquitto_destroy(c->mosq);
+	mqtt_conn_close(c->conn);
+	mqtt_tls_free(c->tls);
 	for (size_t i = 0; i < c->nsubs; i++)
 		topic_free(&c->subs[i].pat);
 	free(c->subs);
@@ -848,6 +1192,11 @@ static void client_free(struct mqtt_client *c)
 	lp_buf_free(&c->batch);
 	free(c->bsmp);
 	free(c->bq0);
+	free(c->rbuf);
+	free(c->wbuf);
+	free(c->acks);
+	free(c->pq);
+	free(c->topic);
 	if (c->wake[0] >= 0) {
 		close(c->wake[0]);
 		close(c->wake[1]);
@@ -858,56 +1207,58 @@ static void client_free(struct mqtt_client *c)
 	free(c);
 }
 
-/* The mosquitto client of c: its protocol, callbacks, credentials and
- * TLS.  0 or -errno (-EINVAL: the library refused a setting); logged. */
-static int client_setup_mosq(struct mqtt_client *c)
+/* The client's TLS context, made once: bad files are an error at start,
+ * not at each reconnect.  0 or -EINVAL (logged). */
+static int client_setup_tls(struct mqtt_client *c)
 {
 	const struct cc_mqtt_conf *m = c->conf;
-	int rc;
+	struct mqtt_tls_opts o = { m->ca_file, m->ca_dir, m->cert, m->key, m->insecure };
+	char err[400];
 
-	c->mosq = mosquitto_new(m->client_id, m->clean_session ? true : false, c);
-	if (!c->mosq) {
-		int e = errno ? errno : ENOMEM;
-		log_err("mqtt broker %s: cannot create the client: %s", c->broker, strerror(e));
-		return -e;
-	}
-	/* the PUBACK ordering depends on this: see the top of the file */
-	mosquitto_threaded_set(c->mosq, true);
-	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
-			     m->protocol == CC_MQTT_V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	/* MQTT 5 Receive Maximum: how many QoS 1/2 messages the broker may send
-	 * before our PUBACKs (libmosquitto's default 20).  We acknowledge a
-	 * burst after its journal record, so 20 capped the stream at 20 per
-	 * turn and queued the rest in the broker - an alarm's reading behind
-	 * them (issue 18).  One journal record's worth is in flight at most. */
-	mosquitto_int_option(c->mosq, MOSQ_OPT_RECEIVE_MAXIMUM, BATCH_MSGS);
-	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
-	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
-	mosquitto_log_callback_set(c->mosq, on_log);
-	if (m->username && (rc = mosquitto_username_pw_set(c->mosq, m->username, m->password)) != MOSQ_ERR_SUCCESS) {
-		log_err("mqtt broker %s: credentials: %s", c->broker, mosquitto_strerror(rc));
+	if (!m->tls)
+		return 0;
+	c->tls = mqtt_tls_new(&o, err, sizeof(err));
+	if (!c->tls) {
+		log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker, err);
 		return -EINVAL;
 	}
-	if (m->tls) {
-		const char *dir = m->ca_dir ? m->ca_dir : (!m->ca_file ? "/etc/ssl/certs" : NULL);
-		rc = mosquitto_tls_set(c->mosq, m->ca_file, dir, m->cert, m->key, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker,
-				mqtt_err_text(rc));
-			return -EINVAL;
-		}
-		if (m->insecure) {
-			mosquitto_tls_opts_set(c->mosq, 0 /* SSL_VERIFY_NONE */, NULL, NULL);
-			mosquitto_tls_insecure_set(c->mosq, true);
-			log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
-				 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
-		}
-	}
+	if (m->insecure)
+		log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
+			 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
 	return 0;
 }
 
+int mqtt_publish(struct mqtt_client *c, const char *topic, const void *payload, size_t len, int retain, int *id,
+		 uint64_t *gen)
+{
+	size_t tl = strlen(topic), need = tl + len + 16;
+	int r = 0;
+
+	if (!tl || tl > 65535 || len > MQTT_WIRE_REMLEN_MAX - tl - 16)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&c->lock);
+	if (!c->connected) {
+		r = -ENOTCONN;
+		goto out;
+	}
+	if (c->pqlen + need > c->pqcap) {
+		c->pqcap = c->pqlen + need > 2 * c->pqcap ? c->pqlen + need : 2 * c->pqcap;
+		c->pq = xrealloc(c->pq, c->pqcap);
+	}
+	if (++c->pub_id == 0)
+		c->pub_id = 1;
+	r = mqtt_wire_publish(c->pq + c->pqlen, c->pqcap - c->pqlen, c->version, topic, tl, 1, retain, c->pub_id,
+			      payload, len);
+	if (r < 0)
+		goto out;
+	c->pqlen += (size_t)r;
+	*id = c->pub_id;
+	*gen = c->conn_gen;
+	r = 0;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
 
 static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
 				 mqtt_watch_fn watch, void *watch_arg, int test)
@@ -916,7 +1267,6 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 	pthread_condattr_t ca;
 	int rc, e = EINVAL;
 
-	pthread_once(&lib_once, lib_init);
 	if (test) {
 		c->test_conf = xmalloc(sizeof(*c->test_conf));
 		*c->test_conf = *m;
@@ -953,7 +1303,10 @@ static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site,
 		}
 		c->nsubs++;
 	}
-	rc = client_setup_mosq(c);
+	c->version = m->protocol == CC_MQTT_V5 ? MQTT_WIRE_V5 : MQTT_WIRE_V311;
+	c->max_packet = max_packet(m);
+	c->topic = xmalloc(65536);
+	rc = client_setup_tls(c);
 	if (rc < 0) {
 		e = -rc;
 		goto fail;
@@ -1152,3 +1505,4 @@ out:
 	pthread_cond_destroy(&ws.cond);
 	return rc;
 }
+

@@ -4,9 +4,6 @@
 #include "mqtt.h"
 #include "mqtt_int.h"
 
-#include <mosquitto.h>
-#include <mqtt_protocol.h>
-
 #include <cJSON.h>
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../codec/mqtt_wire.h"
 #include "../daemon/config.h"
 #include "../daemon/log.h"
 #include "../outputs/output.h"
@@ -39,20 +37,6 @@ struct mqtt_alerts {
 	const char *site;
 	struct mqtt_client *c;
 };
-
-static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc, const mosquitto_property *props)
-{
-	struct mqtt_client *c = obj;
-
-	(void)mosq;
-	(void)props;
-	pthread_mutex_lock(&c->lock);
-	c->acked[c->nacked % ARRAY_SIZE(c->acked)] = mid;
-	c->acked_rc[c->nacked % ARRAY_SIZE(c->acked)] = rc;
-	c->nacked++;
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-}
 
 /* Under c->lock: 1 and *rc when mid has been acknowledged since *from. */
 static int acked_since(const struct mqtt_client *c, unsigned from, int mid, int *rc)
@@ -109,7 +93,6 @@ static int alerts_connect(struct mqtt_alerts *a, int64_t timeout_ms, unsigned *f
 			snprintf(err, errlen, "cannot create the MQTT client: %s", strerror(errno));
 			return -EAGAIN;
 		}
-		mosquitto_publish_v5_callback_set(a->c->mosq, on_publish);
 	}
 	c = a->c;
 	deadline_ts(&ts, timeout_ms);
@@ -129,17 +112,18 @@ static int alerts_connect(struct mqtt_alerts *a, int64_t timeout_ms, unsigned *f
 }
 
 /* Queues one message at QoS 1 on PREFIX/SUFFIX; its message id goes to
- * mids[*n].  0, or -EAGAIN with err set. */
+ * mids[*n], the connection's number to *gen.  0, or -EAGAIN with err set. */
 static int alerts_queue_one(struct mqtt_alerts *a, const char *suffix, const char *json, size_t len, int retain,
-			    int mids[2], int *n, char *err, size_t errlen)
+			    int mids[2], int *n, uint64_t *gen, char *err, size_t errlen)
 {
 	char topic[1024];
 	int rc;
 
 	snprintf(topic, sizeof(topic), "%s/%s", a->conf->prefix, suffix);
-	rc = mosquitto_publish_v5(a->c->mosq, &mids[*n], topic, (int)len, json, 1, retain, NULL);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		snprintf(err, errlen, "publish %s: %s", topic, mqtt_err_text(rc));
+	rc = mqtt_publish(a->c, topic, json, len, retain, &mids[*n], gen);
+	if (rc < 0) {
+		snprintf(err, errlen, "publish %s: %s", topic,
+			 rc == -ENOTCONN ? "not connected to the broker" : strerror(-rc));
 		return -EAGAIN;
 	}
 	(*n)++;
@@ -149,37 +133,36 @@ static int alerts_queue_one(struct mqtt_alerts *a, const char *suffix, const cha
 /*
  * Queues the event at QoS 1 on PREFIX/events, then retained on
  * PREFIX/state/ROOM/ID when it names an alarm.  The event goes first: it is
- * what a receiver of alarms waits for, and the second of two small writes
- * waits (Nagle) for the broker's ACK of the first, which comes with its
- * PUBACK - a turn of a busy broker (issue 18).  TCP_NODELAY instead is worse
- * with mosquitto's default (set_tcp_nodelay false): both PUBLISHes leave at
- * once, and the broker's second PUBACK then waits for our delayed ACK, up
- * to 40 ms, before the next event can go (measured: p50 0.7 -> 22 ms idle).
- * The message ids go to mids[*n...].  0, or -EAGAIN with err set.
+ * what a receiver of alarms waits for.  Both leave in one write (mqtt.c:
+ * TCP_NODELAY, and quick ACKs so that the broker's second PUBACK does not
+ * wait for our delayed ACK of its first).  The message ids go to
+ * mids[*n...], the connection's number to *gen.  0, or -EAGAIN with err
+ * set.
  */
 static int alerts_queue(struct mqtt_alerts *a, const cJSON *root, const char *json, size_t len, int mids[2], int *n,
-			char *err, size_t errlen)
+			uint64_t *gen, char *err, size_t errlen)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
 	const cJSON *room = cJSON_GetObjectItemCaseSensitive(root, "room");
 	char suffix[800], lroom[256], lid[512];
-	int r = alerts_queue_one(a, "events", json, len, 0, mids, n, err, errlen);
+	int r = alerts_queue_one(a, "events", json, len, 0, mids, n, gen, err, errlen);
 
 	if (r < 0 || !cJSON_IsString(id))
 		return r;
 	topic_level(lroom, sizeof(lroom), cJSON_IsString(room) ? room->valuestring : NULL);
 	topic_level(lid, sizeof(lid), id->valuestring);
 	snprintf(suffix, sizeof(suffix), "state/%s/%s", lroom, lid);
-	return alerts_queue_one(a, suffix, json, len, 1, mids, n, err, errlen);
+	return alerts_queue_one(a, suffix, json, len, 1, mids, n, gen, err, errlen);
 }
 
-/* Waits up to timeout_ms for the PUBACKs of mids[0..n) counted from from.
- * 0 when every one came and was accepted; -ETIMEDOUT or -EAGAIN (refused)
- * with err set. */
-static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mids, int n, int64_t timeout_ms,
-			    char *err, size_t errlen)
+/* Waits up to timeout_ms for the PUBACKs of mids[0..n) counted from from,
+ * on connection gen.  0 when every one came and was accepted; -ETIMEDOUT,
+ * -ENOTCONN (the connection ended first: no PUBACK can come) or -EAGAIN
+ * (refused) with err set. */
+static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mids, int n, uint64_t gen,
+			    int64_t timeout_ms, char *err, size_t errlen)
 {
-	int acks[2] = { 0, 0 }, codes[2] = { 0, 0 };
+	int acks[2] = { 0, 0 }, codes[2] = { 0, 0 }, lost = 0;
 	struct timespec ts;
 
 	deadline_ts(&ts, timeout_ms);
@@ -191,18 +174,24 @@ static int alerts_wait_acks(struct mqtt_client *c, unsigned from, const int *mid
 				acks[i] = acked_since(c, from, mids[i], &codes[i]);
 			done &= acks[i];
 		}
-		if (done || c->stop || pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+		lost = c->conn_gen != gen;
+		if (done || lost || c->stop || pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;
 	}
 	pthread_mutex_unlock(&c->lock);
 	for (int i = 0; i < n; i++) {
+		if (!acks[i] && lost) {
+			snprintf(err, errlen, "connection to broker %s lost before its PUBACK%s%s", c->broker,
+				 c->last_err[0] ? ": " : "", c->last_err);
+			return -ENOTCONN;
+		}
 		if (!acks[i]) {
 			snprintf(err, errlen, "no PUBACK from broker %s within %lld ms", c->broker, (long long)timeout_ms);
 			return -ETIMEDOUT;
 		}
 		if (codes[i] >= 0x80) {
 			snprintf(err, errlen, "broker %s refused the message: %s", c->broker,
-				 mosquitto_reason_string(codes[i]));
+				 mqtt_wire_reason((unsigned)codes[i]));
 			return -EAGAIN;
 		}
 	}
@@ -215,6 +204,7 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 	cJSON *root = cJSON_ParseWithLength(json, len);
 	int mids[2] = { -1, -1 }, n = 0, r;
 	unsigned from;
+	uint64_t gen = 0;
 
 	if (!cJSON_IsObject(root)) {
 		snprintf(err, errlen, "event is not a JSON object");
@@ -223,16 +213,16 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 	}
 	r = alerts_connect(a, timeout_ms, &from, err, errlen);
 	if (r == 0)
-		r = alerts_queue(a, root, json, len, mids, &n, err, errlen);
+		r = alerts_queue(a, root, json, len, mids, &n, &gen, err, errlen);
 	if (r < 0)
 		goto out;
 	mqtt_wake(a->c); /* the network thread writes them */
-	/* libmosquitto resends an unacknowledged QoS 1 message after a
-	 * reconnect by itself; past the deadline the output retries it (at
-	 * least once: a consumer may see an event twice, never lose one).
-	 * The PUBACKs get their own timeout_ms: waiting for the connection
-	 * must not eat into it. */
-	r = alerts_wait_acks(a->c, from, mids, n, timeout_ms, err, errlen);
+	/* A connection lost before the PUBACKs ends the wait at once, and
+	 * the output retries the event on the next connection, as it does
+	 * past the deadline (at least once: a consumer may see an event
+	 * twice, never lose one).  The PUBACKs get their own timeout_ms:
+	 * waiting for the connection must not eat into it. */
+	r = alerts_wait_acks(a->c, from, mids, n, gen, timeout_ms, err, errlen);
 out:
 	cJSON_Delete(root);
 	return r;

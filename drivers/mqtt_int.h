@@ -17,7 +17,8 @@
 #include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 
-struct mosquitto;
+struct mqtt_conn;
+struct mqtt_tls;
 struct cc_mqtt_conf;
 struct cc_mqtt_sub;
 
@@ -116,7 +117,6 @@ void mqtt_arena_free(struct mqtt_arena *a);
 struct mqtt_client {
 	const struct cc_mqtt_conf *conf;
 	const char *site;
-	struct mosquitto *mosq;
 	char broker[300];
 	pthread_t thr;
 	pthread_mutex_t lock;
@@ -129,8 +129,28 @@ struct mqtt_client {
 	uint64_t withheld; /* QoS 1 messages left unacknowledged: the journal could not take them */
 	_Atomic uint64_t stall_max_us; /* longest without reading since the last self-metrics */
 	_Atomic uint64_t read_wakes, moderated; /* bursts read; waits before a poll (mqtt_moderate) */
-	/* loop thread only */
-	int sock_up;
+	uint64_t conn_gen; /* connections ended so far (the alert publisher's PUBACK wait) */
+	/* packets other threads queued (the alert publisher), written by the
+	 * loop thread; guarded by lock */
+	uint8_t *pq;
+	size_t pqlen, pqcap;
+	uint16_t pub_id;
+	/* loop thread only: the connection, codec/mqtt_wire.h's packets over
+	 * mqtt_conn.h's byte stream */
+	struct mqtt_tls *tls;
+	struct mqtt_conn *conn; /* NULL: not connected */
+	int version;            /* MQTT_WIRE_V311 or MQTT_WIRE_V5 */
+	size_t max_packet;      /* the largest packet read whole (a v5 broker is told) */
+	int handshake;          /* CONNECT written, CONNACK not read yet */
+	int64_t connack_by_ms, ping_sent_ms, last_tx_ms;
+	uint8_t *rbuf; /* bytes read: rbuf[roff..rlen) not yet decoded */
+	size_t roff, rlen, rcap;
+	size_t rskip; /* bytes of an oversized PUBLISH still to skip */
+	uint8_t *wbuf; /* bytes to write: wbuf[woff..wlen) */
+	size_t woff, wlen, wcap;
+	uint16_t *acks; /* the burst's QoS 1 packet ids: acknowledged after its journal record */
+	size_t nacks, acks_cap;
+	char *topic; /* the PUBLISH being handled's topic, NUL-terminated (65,536 bytes) */
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
 	uint64_t nread; /* messages read (on_message calls) */
 	uint64_t pend_messages, pend_unmatched; /* as msub.pend */
@@ -149,9 +169,9 @@ struct mqtt_client {
 	uint64_t mod_win_n; /* nread then, */
 	int mod_busy; /* and whether the last full window was busy */
 	int mod_waited; /* this turn ended with the moderation's wait: read next without a poll */
-	int no_cork; /* the socket refused TCP_CORK (mqtt.c's cork) */
 	int64_t backoff_ms;
-	char last_err[256];
+	char last_err[256];   /* why the connection last ended or failed */
+	char logged_err[256]; /* the last such reason logged (said once until connected) */
 	struct msub *subs;
 	size_t nsubs;
 	struct chan **tab;
@@ -164,7 +184,7 @@ struct mqtt_client {
 	size_t ptabsize, npair;
 	struct tcache **ctab; /* the topic cache */
 	size_t ctabsize, ncache;
-	struct log_rl rl_unmatched, rl_limit, rl_lib;
+	struct log_rl rl_unmatched, rl_limit;
 	/* `coldchainctl mqtt watch`: messages are reported, not submitted */
 	const char *watch_filter;
 	mqtt_watch_fn watch;
@@ -243,8 +263,14 @@ void mqtt_decode_log_refusal(struct decode *d, const char *p, size_t n);
 /* Frees the channels c created (mqtt_stop). */
 void mqtt_decode_chans_free(struct mqtt_client *c);
 
-/* mqtt.c, for the alert publisher */
+/* mqtt.c, for the alert publisher: wakes the network thread (to write
+ * what mqtt_publish queued) */
 void mqtt_wake(struct mqtt_client *c);
-const char *mqtt_err_text(int rc);
+/* Queues a QoS 1 PUBLISH for the network
+ * thread to write at once.  *id: its packet id, acknowledged in acked[];
+ * *gen: c->conn_gen now (a PUBACK cannot come once it moved on).  0,
+ * -ENOTCONN, or -EMSGSIZE (the topic or payload over MQTT's limits). */
+int mqtt_publish(struct mqtt_client *c, const char *topic, const void *payload, size_t len, int retain, int *id,
+		 uint64_t *gen);
 
 #endif

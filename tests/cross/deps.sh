@@ -11,7 +11,7 @@ set -u
 ARCHES="arm64 armhf"
 HOST_PKGS="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static"
 # The libraries of the Makefile's PKGS, for the target.
-LIB_PKGS="libmodbus-dev libcurl4-openssl-dev libconfig-dev zlib1g-dev libcjson-dev libmosquitto-dev
+LIB_PKGS="libmodbus-dev libcurl4-openssl-dev libconfig-dev zlib1g-dev libcjson-dev libssl-dev
 libmicrohttpd-dev libcrypt-dev nettle-dev"
 
 want="$HOST_PKGS"
