@@ -1,9 +1,10 @@
-/* mqtt.h - the MQTT input driver: one client (libmosquitto, MQTT 3.1.1 or
- * 5) per configuration, a network thread of its own, subscriptions with
- * named topic captures, payloads decoded by codec/payload.c and handed to
- * pipeline_submit() inside the message callback (before the QoS 1 PUBACK goes
- * out: see the comment at the top of mqtt.c).  Only mqtt.c and
- * mqtt_alerts.c include <mosquitto.h>; decoding is in mqtt_decode.c. */
+/* mqtt.h - the MQTT input driver: one client (MQTT 3.1.1 or 5, our own:
+ * codec/mqtt_wire.c's packets over drivers/mqtt_conn.c's TCP or TLS) per
+ * configuration, a network thread of its own, subscriptions with named
+ * topic captures, payloads decoded by mqtt_decode.c and journaled before
+ * any QoS 1 PUBACK of theirs is written (see the comment at the top of
+ * mqtt.c); and the MQTT alert publisher (mqtt_alerts.c) on the same
+ * client. */
 #ifndef CC_MQTT_H
 #define CC_MQTT_H
 

@@ -312,7 +312,7 @@ ssize_t mqtt_conn_read(struct mqtt_conn *c, void *buf, size_t n)
 			return k;
 		return tls_fail(c, k, 1);
 	}
-	r = recv(c->fd, buf, n, 0);
+	r = read(c->fd, buf, n);
 	if (r >= 0)
 		return r;
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -345,7 +345,7 @@ ssize_t mqtt_conn_write(struct mqtt_conn *c, const void *buf, size_t n)
 			c->wretry = n;
 		return r;
 	}
-	r = send(c->fd, buf, n, MSG_NOSIGNAL);
+	r = write(c->fd, buf, n);
 	if (r >= 0)
 		return r;
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -2,7 +2,9 @@
  * (drivers/mqtt.c): a TCP connection to the broker, TLS over it through
  * OpenSSL when configured, non-blocking reads and writes, errors as text.
  * It knows nothing of MQTT packets (codec/mqtt_wire.h does).  Only
- * mqtt_conn.c includes OpenSSL's headers. */
+ * mqtt_conn.c includes OpenSSL's headers.  Reads and writes are read() and
+ * write() (OpenSSL's are too; /proc/PID/io counts them): the calling thread
+ * blocks SIGPIPE, so a broker gone is EPIPE (drivers/mqtt.c's loop_main). */
 #ifndef CC_MQTT_CONN_H
 #define CC_MQTT_CONN_H
 
