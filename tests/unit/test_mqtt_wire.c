@@ -92,7 +92,7 @@ static void test_connect_v5_with_properties(void)
 	CHECK_INT(b[12], 0);
 	c.max_packet = 0x01020304; /* Maximum Packet Size (0x27): 5 bytes */
 	{
-		static const uint8_t mp[] = { 0x10, 21, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30,
+		static const uint8_t mp[] = { 0x10, 19, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 30,
 					      5, 0x27, 1, 2, 3, 4, 0, 1, 'x' };
 		CHECK_INT(mqtt_wire_connect(b, sizeof(b), &c), sizeof(mp));
 		CHECK(memcmp(b, mp, sizeof(mp)) == 0);
