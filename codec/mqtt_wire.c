@@ -481,6 +481,63 @@ int mqtt_wire_publish_head(const uint8_t *p, size_t n, int version, struct mqtt_
 	return (int)out->len;
 }
 
+/* The size of a v5 property's value at p[0..n) by its id: bytes, or -1 for
+ * an unknown id or a value past n (MQTT 5 2.2.2.2). */
+static long prop_size(unsigned id, const uint8_t *p, size_t n)
+{
+	uint32_t v;
+	int k;
+
+	switch (id) {
+	case 0x01: case 0x17: case 0x19: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A:
+		return n >= 1 ? 1 : -1;
+	case 0x13: case 0x21: case 0x22: case 0x23:
+		return n >= 2 ? 2 : -1;
+	case 0x02: case 0x11: case 0x18: case 0x27:
+		return n >= 4 ? 4 : -1;
+	case 0x0B:
+		k = mqtt_wire_get_varint(p, n, &v);
+		return k > 0 ? k : -1;
+	case 0x03: case 0x08: case 0x09: case 0x12: case 0x15: case 0x16: case 0x1A: case 0x1C: case 0x1F:
+		if (n < 2 || ((size_t)p[0] << 8 | p[1]) > n - 2)
+			return -1;
+		return 2 + (long)((size_t)p[0] << 8 | p[1]);
+	case 0x26: { /* a string pair */
+		size_t a;
+		if (n < 2 || (a = 2 + ((size_t)p[0] << 8 | p[1])) > n - 2 || ((size_t)p[a] << 8 | p[a + 1]) > n - a - 2)
+			return -1;
+		return (long)(a + 2 + ((size_t)p[a] << 8 | p[a + 1]));
+	}
+	default:
+		return -1;
+	}
+}
+
+int mqtt_wire_prop_find(const uint8_t *props, size_t len, unsigned id, const uint8_t **val, size_t *vlen)
+{
+	size_t at = 0;
+
+	while (at < len) {
+		uint32_t pid;
+		int k = mqtt_wire_get_varint(props + at, len - at, &pid);
+		long sz;
+
+		if (k <= 0)
+			return MQTT_WIRE_E_PROPS;
+		at += (size_t)k;
+		sz = prop_size(pid, props + at, len - at);
+		if (sz < 0)
+			return MQTT_WIRE_E_PROPS;
+		if (pid == id) {
+			*val = props + at;
+			*vlen = (size_t)sz;
+			return 1;
+		}
+		at += (size_t)sz;
+	}
+	return 0;
+}
+
 const char *mqtt_wire_reason(unsigned code)
 {
 	switch (code) {

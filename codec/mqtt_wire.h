@@ -140,6 +140,13 @@ int mqtt_wire_pingreq(uint8_t *b, size_t cap);
 /* DISCONNECT: 2 bytes in both versions (v5: reason 0 Normal, short form). */
 int mqtt_wire_disconnect(uint8_t *b, size_t cap, int version);
 
+/* Finds property id in a v5 property block (mqtt_pkt.props, props_len):
+ * 1 with *val, *vlen set to its value's bytes (a two-byte integer: 2 bytes,
+ * big-endian; a string: its 2-byte length first), 0 when absent,
+ * MQTT_WIRE_E_PROPS when the block is malformed or holds an unknown id. */
+int mqtt_wire_prop_find(const uint8_t *props, size_t len, unsigned id, const uint8_t **val, size_t *vlen);
+#define MQTT_PROP_SERVER_KEEP_ALIVE 0x13
+
 /* Static English texts for a broker's answers: an MQTT 5 reason code (CONNACK,
  * PUBACK, SUBACK, DISCONNECT), and a CONNACK return code of either version
  * (3.1.1's 1..5, or v5's reason code). */

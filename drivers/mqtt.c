@@ -57,6 +57,7 @@
 
 static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
 			 const char *p, size_t n);
+static void wake_drain(struct mqtt_client *c);
 /* --- the read burst's batch (loop thread) ------------------------------------ */
 
 static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t n, int qos)
@@ -232,6 +233,17 @@ static int got_connack(struct mqtt_client *c, const struct mqtt_pkt *pk)
 		}
 		snprintf(c->last_err, sizeof(c->last_err), "%s", why);
 		return -ECONNREFUSED;
+	}
+	if (c->version == MQTT_WIRE_V5) {
+		/* MQTT 5 3.2.2.3.14: the broker's keepalive replaces ours */
+		const uint8_t *v;
+		size_t vl;
+		if (mqtt_wire_prop_find(pk->props, pk->props_len, MQTT_PROP_SERVER_KEEP_ALIVE, &v, &vl) == 1 &&
+		    (int64_t)(v[0] << 8 | v[1]) * 1000 != c->keepalive_ms) {
+			c->keepalive_ms = (int64_t)(v[0] << 8 | v[1]) * 1000;
+			log_info("mqtt broker %s: the broker sets the keepalive to %lld s", c->broker,
+				 (long long)(c->keepalive_ms / 1000));
+		}
 	}
 	pthread_mutex_lock(&c->lock);
 	c->connected = 1;
@@ -483,6 +495,13 @@ static int conn_start(struct mqtt_client *c)
 		if (m->nsubs)
 			w.max_packet = (uint32_t)c->max_packet;
 	}
+	/* the wake pipe cancels the connect: a wake-up left from the last
+	 * connection must not, a stop must (its flag is set before its byte) */
+	wake_drain(c);
+	if (stopping(c)) {
+		snprintf(c->last_err, sizeof(c->last_err), "stopping");
+		return -ECANCELED;
+	}
 	c->conn = mqtt_conn_open(m->host, m->port, c->tls, 1, time_mono_ms() + CONNECT_TIMEOUT_MS, c->wake[0], err,
 				 sizeof(err));
 	if (!c->conn) {
@@ -495,6 +514,7 @@ static int conn_start(struct mqtt_client *c)
 	c->nacks = 0;
 	wbuf_commit(c, mqtt_wire_connect(wbuf_room(c, need), need, &w), "the CONNECT");
 	c->handshake = 1;
+	c->keepalive_ms = (int64_t)w.keepalive * 1000;
 	c->connack_by_ms = time_mono_ms() + CONNECT_TIMEOUT_MS;
 	c->ping_sent_ms = 0;
 	c->last_tx_ms = time_mono_ms();
@@ -654,7 +674,7 @@ static void conn_end_after_pubacks(struct mqtt_client *c)
  */
 static int idle_wait_ms(const struct mqtt_client *c)
 {
-	int64_t now = time_mono_ms(), ka = c->conf->keepalive_ms, due;
+	int64_t now = time_mono_ms(), ka = c->keepalive_ms, due;
 
 	if (c->handshake)
 		due = c->connack_by_ms;
@@ -670,7 +690,7 @@ static int idle_wait_ms(const struct mqtt_client *c)
  * c->last_err set; a PINGREQ queued when one is due. */
 static int keepalive(struct mqtt_client *c)
 {
-	int64_t now = time_mono_ms(), ka = c->conf->keepalive_ms;
+	int64_t now = time_mono_ms(), ka = c->keepalive_ms;
 
 	if (c->handshake) {
 		if (now < c->connack_by_ms)

@@ -142,6 +142,7 @@ struct mqtt_client {
 	int version;            /* MQTT_WIRE_V311 or MQTT_WIRE_V5 */
 	size_t max_packet;      /* the largest packet read whole (a v5 broker is told) */
 	int handshake;          /* CONNECT written, CONNACK not read yet */
+	int64_t keepalive_ms; /* as sent in CONNECT, or the v5 broker's Server Keep Alive */
 	int64_t connack_by_ms, ping_sent_ms, last_tx_ms;
 	uint8_t *rbuf; /* bytes read: rbuf[roff..rlen) not yet decoded */
 	size_t roff, rlen, rcap;

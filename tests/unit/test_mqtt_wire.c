@@ -310,6 +310,33 @@ static void test_oversized_publish_head_from_a_prefix(void)
 	CHECK_INT(mqtt_wire_publish_head((const uint8_t *)"\x32\x04\x00\x09" "ab", 6, V4, &p), MQTT_WIRE_E_TOPIC);
 }
 
+/* v5 properties as a CONNACK from mosquitto carries them: found by id past
+ * others of every shape; malformed and unknown ids refused */
+static void test_property_block_lookup(void)
+{
+	static const uint8_t props[] = {
+		0x22, 0x00, 0x0a,                         /* Topic Alias Maximum 10 */
+		0x12, 0x00, 0x03, 'c', 'i', 'd',          /* Assigned Client Identifier */
+		0x26, 0x00, 0x01, 'k', 0x00, 0x02, 'v', 'w', /* User Property k=vw */
+		0x24, 0x01,                               /* Maximum QoS 1 */
+		0x13, 0x00, 0x1e,                         /* Server Keep Alive 30 */
+	};
+	const uint8_t *v;
+	size_t n;
+
+	CHECK_INT(mqtt_wire_prop_find(props, sizeof(props), MQTT_PROP_SERVER_KEEP_ALIVE, &v, &n), 1);
+	CHECK_INT(n, 2);
+	CHECK_INT(v[0] << 8 | v[1], 30);
+	CHECK_INT(mqtt_wire_prop_find(props, sizeof(props), 0x12, &v, &n), 1);
+	CHECK_INT(n, 5);
+	CHECK(memcmp(v, "\x00\x03" "cid", 5) == 0);
+	CHECK_INT(mqtt_wire_prop_find(props, sizeof(props), 0x27, &v, &n), 0);
+	CHECK_INT(mqtt_wire_prop_find(props, sizeof(props) - 1, 0x13, &v, &n), MQTT_WIRE_E_PROPS); /* cut */
+	CHECK_INT(mqtt_wire_prop_find((const uint8_t *)"\x7f\x00", 2, 0x13, &v, &n), MQTT_WIRE_E_PROPS); /* unknown */
+	CHECK_INT(mqtt_wire_prop_find((const uint8_t *)"\x12\x00\x09" "ab", 5, 0x13, &v, &n), MQTT_WIRE_E_PROPS);
+	CHECK_INT(mqtt_wire_prop_find(props, 0, 0x13, &v, &n), 0);
+}
+
 /* the broker's answers people read in the log */
 static void test_reason_texts(void)
 {
@@ -335,5 +362,6 @@ int main(void)
 	RUN(test_strerror_names_every_code);
 	RUN(test_oversized_publish_head_from_a_prefix);
 	RUN(test_reason_texts);
+	RUN(test_property_block_lookup);
 	return TL_DONE();
 }
