@@ -55,8 +55,6 @@
 #include "../codec/payload.h"
 #include "../codec/topic.h"
 
-static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
-			 const char *p, size_t n);
 static void wake_drain(struct mqtt_client *c);
 /* --- the read burst's batch (loop thread) ------------------------------------ */
 
@@ -154,7 +152,7 @@ static void handle(struct mqtt_client *c, struct msub *s, const char *topic, con
 
 	mqtt_decode_msg(&d, c, s, topic, vals, lens, slot, p, &n);
 	if (c->watch)
-		watch_report(c, s, topic, &d, p, n);
+		mqtt_watch_report(c, s, topic, &d, p, n);
 	else if (d.n)
 		batch_add(c, d.smp, d.n, qos);
 	s->pending = 1;
@@ -350,7 +348,7 @@ static void got_publish(struct mqtt_client *c, const struct mqtt_pkt *pk, const 
 		}
 	c->pend_unmatched++;
 	if (c->watch)
-		watch_report(c, NULL, topic, NULL, p, n);
+		mqtt_watch_report(c, NULL, topic, NULL, p, n);
 	else
 		log_unmatched(c, topic, tlen);
 }
@@ -1280,8 +1278,8 @@ out:
 	return r;
 }
 
-static struct mqtt_client *start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
-				 mqtt_watch_fn watch, void *watch_arg, int test)
+struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
+				      mqtt_watch_fn watch, void *watch_arg, int test)
 {
 	struct mqtt_client *c = xcalloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -1349,12 +1347,12 @@ fail:
 
 struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *m, const char *site)
 {
-	return start(m, site, NULL, NULL, NULL, 0);
+	return mqtt_client_start(m, site, NULL, NULL, NULL, 0);
 }
 
 struct mqtt_client *mqtt_test_start(const struct cc_mqtt_conf *conf, const char *site)
 {
-	return start(conf, site, NULL, NULL, NULL, 1);
+	return mqtt_client_start(conf, site, NULL, NULL, NULL, 1);
 }
 
 void mqtt_stop(struct mqtt_client *c)
@@ -1433,96 +1431,3 @@ void mqtt_emit_stats(struct mqtt_client *c, struct lp_buf *b, const char *site, 
 	}
 	pthread_mutex_unlock(&c->lock);
 }
-
-
-/* --- coldchainctl mqtt watch --------------------------------------------------- */
-
-static void watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
-			 const char *p, size_t n)
-{
-	struct mqtt_watch_msg w;
-
-	memset(&w, 0, sizeof(w));
-	w.topic = topic;
-	w.payload = p;
-	w.len = n;
-	if (s) {
-		w.subscription = s->conf->topic;
-		w.samples = d->smp;
-		w.nsamples = d->n;
-		w.problems = d->problems;
-		w.reason = d->problems ? mqtt_reason_names[d->first] : NULL;
-		w.why = d->problems ? d->why : NULL;
-	}
-	c->watch(&w, c->watch_arg);
-}
-
-struct watch_state {
-	mqtt_watch_fn fn;
-	void *arg;
-	long count, seen;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-};
-
-static void watch_count(const struct mqtt_watch_msg *m, void *arg)
-{
-	struct watch_state *ws = arg;
-
-	ws->fn(m, ws->arg); /* the network thread: the only caller */
-	pthread_mutex_lock(&ws->lock);
-	ws->seen++;
-	pthread_cond_broadcast(&ws->cond);
-	pthread_mutex_unlock(&ws->lock);
-}
-
-int mqtt_watch(const struct cc_mqtt_conf *m, const char *site, const char *filter, long count, int64_t connect_ms,
-	       mqtt_watch_fn fn, void *arg)
-{
-	struct cc_mqtt_conf w = *m;
-	struct watch_state ws = { .fn = fn, .arg = arg, .count = count };
-	struct mqtt_client *c;
-	char id[64];
-	int64_t deadline = time_mono_ms() + connect_ms;
-	int rc = 0, connected = 0;
-
-	/* its own id and a clean session: the daemon's session is untouched */
-	snprintf(id, sizeof(id), "coldchainctl-watch-%ld", (long)getpid());
-	w.client_id = id;
-	w.clean_session = 1;
-	w.session_expiry_ms = 0;
-	pthread_mutex_init(&ws.lock, NULL);
-	pthread_cond_init(&ws.cond, NULL);
-	c = start(&w, site, filter, watch_count, &ws, 0);
-	if (!c) {
-		rc = -(errno ? errno : EINVAL);
-		goto out;
-	}
-	pthread_mutex_lock(&ws.lock);
-	while (count <= 0 || ws.seen < count) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&ws.cond, &ws.lock, &ts);
-		if (!connected) {
-			pthread_mutex_lock(&c->lock);
-			connected = c->connects > 0;
-			pthread_mutex_unlock(&c->lock);
-			if (!connected && time_mono_ms() > deadline) {
-				rc = -EHOSTUNREACH;
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&ws.lock);
-	mqtt_stop(c);
-out:
-	pthread_mutex_destroy(&ws.lock);
-	pthread_cond_destroy(&ws.cond);
-	return rc;
-}
-

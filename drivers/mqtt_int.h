@@ -264,6 +264,16 @@ void mqtt_decode_log_refusal(struct decode *d, const char *p, size_t n);
 /* Frees the channels c created (mqtt_stop). */
 void mqtt_decode_chans_free(struct mqtt_client *c);
 
+/* mqtt.c: a client (mqtt_start, mqtt_test_start, mqtt_watch): watching
+ * when watch is set (messages reported to it, not recorded), with its own
+ * id and QoS 0 subscriptions outside any $share group when test is set. */
+struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
+				      mqtt_watch_fn watch, void *watch_arg, int test);
+/* mqtt_watch.c: one message (s NULL: it matched no subscription) to the
+ * watcher; d holds what decoding made of it. */
+void mqtt_watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
+		       const char *p, size_t n);
+
 /* mqtt.c, for the alert publisher: wakes the network thread (to write
  * what mqtt_publish queued) */
 void mqtt_wake(struct mqtt_client *c);
