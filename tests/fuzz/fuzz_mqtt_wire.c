@@ -1,7 +1,9 @@
 /* fuzz_mqtt_wire.c - the MQTT framer/decoder must survive any byte stream
  * in both versions: what it consumes lies inside the input, every pointer
  * it returns lies inside the packet, and a decoded QoS 0/1 PUBLISH without
- * properties re-encodes to a packet that decodes to the same fields. */
+ * properties re-encodes to a packet that decodes to the same fields; a
+ * property looked up lies inside its block; the head of a PUBLISH too large
+ * to frame (mqtt_wire_publish_head) lies inside what is there. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inside(k.props, k.props_len, data + at, (size_t)rc);
 			inside(k.codes, k.ncodes, data + at, (size_t)rc);
 			reencode(&k, v);
+			for (unsigned id = 0; id < 0x30; id += 0x13) {
+				const uint8_t *pv;
+				size_t pl;
+				if (mqtt_wire_prop_find(k.props, k.props_len, id, &pv, &pl) == 1)
+					inside(pv, pl, k.props, k.props_len);
+			}
 			at += (size_t)rc;
+		}
+		/* what does not frame under a small limit: its head alone */
+		if (at < size && mqtt_wire_next(data + at, size - at, v, 64, &k) == MQTT_WIRE_E_TOOBIG &&
+		    (rc = mqtt_wire_publish_head(data + at, size - at, v, &k)) > 0) {
+			inside(k.topic, k.topic_len, data + at, size - at);
+			inside(k.props, k.props_len, data + at, size - at);
+			if (k.payload < data + at || k.payload > data + size || k.len != (size_t)rc)
+				abort();
 		}
 	}
 	return 0;
