@@ -17,7 +17,10 @@
 # Environment: HUB_SECONDS (60), HUB_SITES (2000), HUB_CHANNELS (50),
 # HUB_LOTS (5), HUB_PERIOD (10 s between a channel's messages: HUB_SITES=400
 # HUB_PERIOD=2 keeps the hub's 10,000 msg/s with a fifth of the channels),
-# HUB_JOURNAL_MB (1024; 0 = skip the start-up figure).
+# HUB_JOURNAL_MB (1024; 0 = skip the start-up figure), BENCH_PERF=DIR (perf
+# profiles of coldchaind: DIR/perf-hub-first.data over the first third of
+# the run, every channel made, and DIR/perf-hub-steady.data over the steady
+# load at the end).
 # Figures only, never pass/fail (not part of `make test`).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -115,9 +118,14 @@ awk '{ u += $1 + $2 } END { printf "    coldchainctl start-up alone (the librari
 start_bg hub_gen "$T/gen.log" "$GEN" -p "$MQTT_PORT" -s "$SITES" -c "$CHANNELS" -P "$PERIOD" -d "$SECS" -f "$T/sent"
 GEN_PID=$LAST_PID
 c0=$(cpu_ticks "$DAEMON_PID") t0=$(now_ms)
+perf_on() { [ -n "${BENCH_PERF:-}" ] || return 0; perf record -q -F 999 -g -p "$DAEMON_PID" -o "$BENCH_PERF/$1" 2>/dev/null & PERF_PID=$!; }
+perf_off() { [ -n "${BENCH_PERF:-}" ] || return 0; kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; }
+[ -z "${BENCH_PERF:-}" ] || mkdir -p "$BENCH_PERF"
+perf_on perf-hub-first.data
 
 # 1/3 into the run (every channel seen at least once past 10 s): status and the web page
 wait_for "a third of the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 3))
+perf_off
 stage "a third into the run (every channel seen)"
 status_runs "under the load"
 stage "after 5 x coldchainctl status"
@@ -163,9 +171,11 @@ stage "after the reload"
 # every channel again) to the end, with no status, web or reload work.
 wait_for "a period after the reload" -t $((SECS + 60)) elapsed_ge $(($(now_ms) - t0 + PERIOD * 1000))
 cs0=$(cpu_ticks "$DAEMON_PID") ts0=$(now_ms) ss0=$(cat "$T/sent" 2>/dev/null || echo 0) th0=$(thread_ticks "$DAEMON_PID")
+perf_on perf-hub-steady.data
 
 wait_for "hub_gen finishing" -t $((SECS * 3 + 60)) sh -c "! kill -0 $GEN_PID"
 t1=$(now_ms) c1=$(cpu_ticks "$DAEMON_PID")
+perf_off
 sent=$(grep -o '^published [0-9]*' "$T/gen.log" | awk '{ print $2 }')
 [ -n "$sent" ] || { show_log "$T/gen.log"; die "hub_gen failed"; }
 # the file output flushes on its own timer: wait until every point is there (or it stops growing)
