@@ -427,10 +427,10 @@ static int check_first(uint8_t b0, struct mqtt_pkt *o)
 	return o->dup && !o->qos ? MQTT_WIRE_E_FLAGS : 0; /* DUP must be 0 at QoS 0 */
 }
 
-int mqtt_wire_next(const uint8_t *p, size_t n, int version, size_t max_packet, struct mqtt_pkt *out)
+/* The fixed header at p[0..n): its length (2..5) with *rem and out's type
+ * and flags; 0 when more bytes are needed; a negative mqtt_wire_err. */
+static int fixed_header(const uint8_t *p, size_t n, int version, struct mqtt_pkt *out, uint32_t *rem)
 {
-	uint32_t rem;
-	size_t total;
 	int k, rc;
 
 	if (!version_ok(version))
@@ -440,16 +440,25 @@ int mqtt_wire_next(const uint8_t *p, size_t n, int version, size_t max_packet, s
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_first(p[0], out)) < 0)
 		return rc;
-	k = mqtt_wire_get_varint(p + 1, n - 1, &rem);
-	if (k <= 0)
-		return k; /* 0: more bytes; or MQTT_WIRE_E_REMLEN */
-	total = 1 + (size_t)k + rem;
+	k = mqtt_wire_get_varint(p + 1, n - 1, rem);
+	return k <= 0 ? k : 1 + k; /* 0: more bytes; or MQTT_WIRE_E_REMLEN */
+}
+
+int mqtt_wire_next(const uint8_t *p, size_t n, int version, size_t max_packet, struct mqtt_pkt *out)
+{
+	uint32_t rem;
+	size_t total;
+	int hdr = fixed_header(p, n, version, out, &rem), rc;
+
+	if (hdr <= 0)
+		return hdr;
+	total = (size_t)hdr + rem;
 	if (total > max_packet)
 		return MQTT_WIRE_E_TOOBIG;
 	if (n < total)
 		return 0;
 	out->len = total;
-	if ((rc = dec_body(p + 1 + k, rem, version, out)) < 0)
+	if ((rc = dec_body(p + hdr, rem, version, out)) < 0)
 		return rc;
 	return (int)total;
 }
@@ -457,27 +466,18 @@ int mqtt_wire_next(const uint8_t *p, size_t n, int version, size_t max_packet, s
 int mqtt_wire_publish_head(const uint8_t *p, size_t n, int version, struct mqtt_pkt *out)
 {
 	uint32_t rem;
-	size_t hdr, have;
-	int k, rc;
+	size_t have;
+	int hdr = fixed_header(p, n, version, out, &rem), rc;
 
-	if (!version_ok(version))
-		return MQTT_WIRE_E_VERSION;
-	if (n < 1)
-		return 0;
-	memset(out, 0, sizeof(*out));
-	if ((rc = check_first(p[0], out)) < 0)
-		return rc;
+	if (hdr <= 0)
+		return hdr;
 	if (out->type != MQTT_PUBLISH)
 		return MQTT_WIRE_E_TYPE;
-	k = mqtt_wire_get_varint(p + 1, n - 1, &rem);
-	if (k <= 0)
-		return k;
-	hdr = 1 + (size_t)k;
-	have = n - hdr < rem ? n - hdr : rem;
+	have = n - (size_t)hdr < rem ? n - (size_t)hdr : rem;
 	if ((rc = dec_publish(p + hdr, have, version, out)) < 0)
 		return have < rem ? 0 : rc; /* a header cut short: more bytes */
 	out->payload_len = rem - (size_t)(out->payload - (p + hdr));
-	out->len = hdr + rem;
+	out->len = (size_t)hdr + rem;
 	return (int)out->len;
 }
 

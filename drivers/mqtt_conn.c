@@ -298,6 +298,20 @@ static ssize_t tls_fail(struct mqtt_conn *c, int r, int reading)
 	}
 }
 
+/* A plain read() or write() that failed: -EAGAIN (waiting for wants), or
+ * -errno with c->err. */
+static ssize_t plain_fail(struct mqtt_conn *c, short wants)
+{
+	int e = errno;
+
+	if (e == EAGAIN || e == EWOULDBLOCK) {
+		c->wants = wants;
+		return -EAGAIN;
+	}
+	snprintf(c->err, sizeof(c->err), "%s", strerror(e));
+	return -e;
+}
+
 ssize_t mqtt_conn_read(struct mqtt_conn *c, void *buf, size_t n)
 {
 	ssize_t r;
@@ -313,14 +327,7 @@ ssize_t mqtt_conn_read(struct mqtt_conn *c, void *buf, size_t n)
 		return tls_fail(c, k, 1);
 	}
 	r = read(c->fd, buf, n);
-	if (r >= 0)
-		return r;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		c->wants = POLLIN;
-		return -EAGAIN;
-	}
-	snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-	return -errno;
+	return r >= 0 ? r : plain_fail(c, POLLIN);
 }
 
 ssize_t mqtt_conn_write(struct mqtt_conn *c, const void *buf, size_t n)
@@ -346,14 +353,7 @@ ssize_t mqtt_conn_write(struct mqtt_conn *c, const void *buf, size_t n)
 		return r;
 	}
 	r = write(c->fd, buf, n);
-	if (r >= 0)
-		return r;
-	if (errno == EAGAIN || errno == EWOULDBLOCK) {
-		c->wants = POLLOUT;
-		return -EAGAIN;
-	}
-	snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
-	return -errno;
+	return r >= 0 ? r : plain_fail(c, POLLOUT);
 }
 
 int mqtt_conn_pending(const struct mqtt_conn *c)
