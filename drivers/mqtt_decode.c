@@ -1,6 +1,6 @@
 /* mqtt_decode.c - decoding one MQTT message (scalar, JSON, influx line
  * protocol) into samples, the channels it interns and the checks on every
- * sample (time skew, finite, range).  No libmosquitto here: the input client
+ * sample (time skew, finite, range).  No network here: the input client
  * (mqtt.c) hands over the topic, its captures and the payload. */
 #include "mqtt.h"
 #include "mqtt_int.h"

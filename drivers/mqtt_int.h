@@ -153,7 +153,7 @@ struct mqtt_client {
 	size_t nacks, acks_cap;
 	char *topic; /* the PUBLISH being handled's topic, NUL-terminated (65,536 bytes) */
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
-	uint64_t nread; /* messages read (on_message calls) */
+	uint64_t nread; /* PUBLISH packets read (got_publish) */
 	uint64_t pend_messages, pend_unmatched; /* as msub.pend */
 	struct lp_buf batch; /* lines of the messages read in this burst */
 	struct cc_sample *bsmp;
