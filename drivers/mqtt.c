@@ -452,6 +452,27 @@ static uint32_t max_packet(const struct cc_mqtt_conf *m)
 	return most > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : (uint32_t)most;
 }
 
+/* The client's TLS context, made before its first connection and again
+ * before each attempt until it could be made: a CA, certificate or key
+ * file that OpenSSL cannot read is a connection failure like any other
+ * (logged once, retried with the backoff), so the daemon connects as soon
+ * as the file is fixed, without a reload.  0 or -EINVAL with c->last_err. */
+static int tls_ready(struct mqtt_client *c)
+{
+	const struct cc_mqtt_conf *m = c->conf;
+	struct mqtt_tls_opts o = { m->ca_file, m->ca_dir, m->cert, m->key, m->insecure };
+	char err[200];
+
+	if (!m->tls || c->tls)
+		return 0;
+	c->tls = mqtt_tls_new(&o, err, sizeof(err));
+	if (!c->tls) {
+		snprintf(c->last_err, sizeof(c->last_err), "TLS setup (ca_file, ca_dir, cert, key): %s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* How long a connection attempt may take: TCP, TLS and the CONNACK each. */
 #define CONNECT_TIMEOUT_MS 15000
 
@@ -493,6 +514,8 @@ static int conn_start(struct mqtt_client *c)
 		if (m->nsubs)
 			w.max_packet = (uint32_t)c->max_packet;
 	}
+	if (tls_ready(c) < 0)
+		return -EINVAL;
 	/* the wake pipe cancels the connect: a wake-up left from the last
 	 * connection must not, a stop must (its flag is set before its byte) */
 	wake_drain(c);
@@ -1225,27 +1248,6 @@ static void client_free(struct mqtt_client *c)
 	free(c);
 }
 
-/* The client's TLS context, made once: bad files are an error at start,
- * not at each reconnect.  0 or -EINVAL (logged). */
-static int client_setup_tls(struct mqtt_client *c)
-{
-	const struct cc_mqtt_conf *m = c->conf;
-	struct mqtt_tls_opts o = { m->ca_file, m->ca_dir, m->cert, m->key, m->insecure };
-	char err[400];
-
-	if (!m->tls)
-		return 0;
-	c->tls = mqtt_tls_new(&o, err, sizeof(err));
-	if (!c->tls) {
-		log_err("mqtt broker %s: TLS setup (ca_file, ca_dir, cert, key): %s", c->broker, err);
-		return -EINVAL;
-	}
-	if (m->insecure)
-		log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
-			 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
-	return 0;
-}
-
 int mqtt_publish(struct mqtt_client *c, const char *topic, const void *payload, size_t len, int retain, int *id,
 		 uint64_t *gen)
 {
@@ -1324,11 +1326,9 @@ struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *
 	c->version = m->protocol == CC_MQTT_V5 ? MQTT_WIRE_V5 : MQTT_WIRE_V311;
 	c->max_packet = max_packet(m);
 	c->topic = xmalloc(65536);
-	rc = client_setup_tls(c);
-	if (rc < 0) {
-		e = -rc;
-		goto fail;
-	}
+	if (m->tls && m->insecure)
+		log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
+			 "(insecure = true): anyone on the path can impersonate the broker", c->broker);
 	rc = pthread_create(&c->thr, NULL, loop_main, c);
 	if (rc != 0) { /* pthread_create returns its error; errno is not set */
 		e = rc;

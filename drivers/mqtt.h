@@ -17,7 +17,8 @@ struct mqtt_client;
 
 /* Creates the client and starts its thread, which connects (and keeps
  * reconnecting) on its own.  conf must outlive the client.  NULL + errno
- * when the client cannot be created at all (bad TLS files, no memory). */
+ * when the client cannot be created at all (no pipe, no thread).  TLS files
+ * OpenSSL cannot read are a connection failure: logged and retried. */
 struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site);
 /* Disconnects cleanly (pending acknowledgements are sent first), joins the
  * thread and frees everything, including the channels it created. */

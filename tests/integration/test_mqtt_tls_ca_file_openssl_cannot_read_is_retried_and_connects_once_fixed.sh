@@ -1,0 +1,49 @@
+#!/bin/bash
+# A CA file that is readable (so `coldchaind -n` passes) but not a PEM
+# certificate OpenSSL can load is a connection failure like any other: the
+# daemon starts, says which file and why once, keeps retrying with its
+# backoff, and connects as soon as the file holds the right CA, with no
+# reload or restart; its messages then arrive over TLS.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+need_bin "$COLDCHAIND"
+
+P=$T/pki
+mkdir -p "$P"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test-ca" -keyout "$P/ca.key" -out "$P/ca.crt" \
+	>/dev/null 2>&1 || die "openssl: cannot make the CA"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$P/server.key" -out "$P/server.csr" \
+	>/dev/null 2>&1 || die "openssl: server key"
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$P/ext"
+openssl x509 -req -in "$P/server.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
+	-extfile "$P/ext" -out "$P/server.crt" >/dev/null 2>&1 || die "openssl: server certificate"
+
+start_influxd
+start_mosquitto "cafile $P/ca.crt
+certfile $P/server.crt
+keyfile $P/server.key"
+
+printf 'this is not a certificate\n' >"$T/broker-ca.crt"
+{
+	config_head
+	cat <<CONF
+mqtt = {
+  broker = { host = "localhost"; port = $MQTT_PORT; client_id = "cc-itest-badca"; ca_file = "$T/broker-ca.crt";
+             reconnect_max = "1s"; };
+  subscriptions = ( { topic = "secure/{sensor}"; quantity = "temperature"; room = "S"; } );
+};
+CONF
+	config_outputs
+} >"$DAEMON_CONF"
+start_daemon
+said() { grep -q "mqtt broker localhost:$MQTT_PORT: cannot connect: TLS setup (ca_file, ca_dir, cert, key): TLS CA $T/broker-ca.crt: " "$DAEMON_LOG"; }
+check "the unreadable CA file is named in the log" wait_for "the TLS setup error" said
+check "the daemon keeps running" pid_alive "$DAEMON_PID"
+if daemon_mqtt_connected; then fail "connected with a CA file that is no certificate"; else pass "not connected meanwhile"; fi
+
+cp "$P/ca.crt" "$T/broker-ca.crt"
+check "connected once the file holds the CA, without a reload" wait_for "connected" daemon_mqtt_connected
+expect_eq "the error was said once" "$(grep -c 'cannot connect: TLS setup' "$DAEMON_LOG")" 1
+mosquitto_pub -h localhost -p "$MQTT_PORT" --cafile "$P/ca.crt" -q 1 -t secure/ca-1 -m 6.5 || fail "mosquitto_pub over TLS failed"
+check "a message over TLS arrives" wait_for "tls point" influx_has "SELECT value FROM temperature WHERE sensor='ca-1' AND value = 6.5"
+finish
