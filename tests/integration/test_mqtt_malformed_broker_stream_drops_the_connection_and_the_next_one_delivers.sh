@@ -36,11 +36,14 @@ def read_packet(c):
     return h >> 4, read_exact(c, rem)
 
 def closed_by_peer(c):
+    """True when the client closes (EOF or reset) within 30 s, False if not"""
+    c.settimeout(30)
     try:
-        c.settimeout(30)
         while c.recv(4096):
             pass
         return True
+    except socket.timeout:
+        return False
     except OSError:
         return True
 
@@ -64,19 +67,19 @@ open(sys.argv[1], 'w').write(str(srv.getsockname()[1]))
 c, _ = srv.accept()                      # 1: a remaining length over 4 bytes
 handshake(c)
 c.sendall(b'\x30\xff\xff\xff\xff\x01')
-closed_by_peer(c) and print('closed 1')
+print('closed 1' if closed_by_peer(c) else 'still open 1')
 c.close()
 
 c, _ = srv.accept()                      # 2: the reserved packet type 0
 handshake(c)
 c.sendall(b'\x00\x00')                   # type 0: reserved
-closed_by_peer(c) and print('closed 2')
+print('closed 2' if closed_by_peer(c) else 'still open 2')
 c.close()
 
 c, _ = srv.accept()                      # 3: refused (3.1.1: not authorised)
 t, body = read_packet(c)
 c.sendall(b'\x20\x02\x00\x05')
-closed_by_peer(c) and print('closed 3')
+print('closed 3' if closed_by_peer(c) else 'still open 3')
 c.close()
 
 c, _ = srv.accept()                      # 4: a good message at QoS 1, id 0x1234
