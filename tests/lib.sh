@@ -214,6 +214,20 @@ wait_for() {
 	return 0
 }
 
+# test_pki DIR: a test CA (DIR/ca.crt, ca.key) and a server certificate it
+# signed for localhost and 127.0.0.1 (DIR/server.crt, server.key), RSA, 2
+# days; dies when openssl fails.
+test_pki() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test-ca" -keyout "$1/ca.key" -out "$1/ca.crt" \
+		>/dev/null 2>&1 || die "openssl: cannot make the CA"
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$1/server.key" -out "$1/server.csr" \
+		>/dev/null 2>&1 || die "openssl: server key"
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$1/ext"
+	openssl x509 -req -in "$1/server.csr" -CA "$1/ca.crt" -CAkey "$1/ca.key" -CAcreateserial -days 2 \
+		-extfile "$1/ext" -out "$1/server.crt" >/dev/null 2>&1 || die "openssl: server certificate"
+}
+
 # Asks the kernel for a free TCP port on the loopback.  (Another process
 # could take it before we bind it; on a test box that is rare enough.)
 free_port() {

@@ -11,14 +11,7 @@ need_bin "$COLDCHAIND" "$CTL"
 command -v openssl >/dev/null || skip "needs openssl (a test CA)"
 
 P=$T/pki
-mkdir -p "$P"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test-ca" -keyout "$P/ca.key" -out "$P/ca.crt" \
-	>/dev/null 2>&1 || die "openssl: cannot make the CA"
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$P/server.key" -out "$P/server.csr" \
-	>/dev/null 2>&1 || die "openssl: server key"
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$P/ext"
-openssl x509 -req -in "$P/server.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
-	-extfile "$P/ext" -out "$P/server.crt" >/dev/null 2>&1 || die "openssl: server certificate"
+test_pki "$P"
 
 # An HTTPS "InfluxDB": 204 to every write, an empty result to every query
 # (coldchainctl report), each request line and its Authorization header
