@@ -238,7 +238,7 @@ static int got_connack(struct mqtt_client *c, const struct mqtt_pkt *pk)
 		size_t vl;
 		if (mqtt_wire_prop_find(pk->props, pk->props_len, MQTT_PROP_SERVER_KEEP_ALIVE, &v, &vl) == 1 &&
 		    (int64_t)(v[0] << 8 | v[1]) * 1000 != c->keepalive_ms) {
-			c->keepalive_ms = (int64_t)(v[0] << 8 | v[1]) * 1000;
+			c->keepalive_ms = (int64_t)(v[0] << 8 | v[1]) * 1000; /* seconds, big-endian */
 			log_info("mqtt broker %s: the broker sets the keepalive to %lld s", c->broker,
 				 (long long)(c->keepalive_ms / 1000));
 		}
@@ -328,16 +328,16 @@ static void got_publish(struct mqtt_client *c, const struct mqtt_pkt *pk, const 
 	c->pend_messages++;
 	memcpy(topic, pk->topic, tlen);
 	topic[tlen] = '\0';
-	/* a broker forwards only valid topics (MQTT 4.7.3); a NUL would cut
-	 * ours short: nothing matches either */
-	if (payload_utf8_check(topic, tlen) < 0) {
-		c->pend_unmatched++;
-		log_unmatched(c, topic, tlen);
-		return;
-	}
 	e = mqtt_cache_find(c, topic, tlen, vals, lens);
 	if (e) {
 		handle(c, &c->subs[e->sub], topic, vals, lens, e->slot, p, n, pk->qos);
+		return;
+	}
+	/* checked once per topic, before it is cached: a broker forwards only
+	 * valid topics (MQTT 4.7.3), and a NUL would cut ours short */
+	if (payload_utf8_check(topic, tlen) < 0) {
+		c->pend_unmatched++;
+		log_unmatched(c, topic, tlen);
 		return;
 	}
 	for (size_t i = 0; i < c->nsubs; i++)
@@ -940,42 +940,37 @@ static int read_burst(struct mqtt_client *c)
 {
 	uint64_t n0 = c->nread;
 	size_t need = 0;
-	int rc;
+	int rc, drained = 0;
 
 	c->more = 0;
 	for (;;) {
 		ssize_t r;
 		size_t room;
 
-		if ((rc = decode_buffered(c, &need)) < 0 || (c->more = batch_full(c) && c->roff < c->rlen))
+		if ((rc = decode_buffered(c, &need)) < 0)
 			break;
-		if (batch_full(c))
+		if (batch_full(c)) {
+			c->more = c->roff < c->rlen; /* packets left: the next turn goes on at once */
+			break;
+		}
+		if (drained)
 			break;
 		rbuf_make_room(c, need > c->rlen - c->roff ? need : c->rlen - c->roff + 1);
 		room = c->rcap - c->rlen;
 		r = mqtt_conn_read(c->conn, c->rbuf + c->rlen, room);
 		if (r == -EAGAIN)
 			break;
-		if (r <= 0) {
-			if (r == 0)
-				snprintf(c->last_err, sizeof(c->last_err), "the broker closed the connection");
-			else
-				snprintf(c->last_err, sizeof(c->last_err), "%s", mqtt_conn_error(c->conn));
-			/* what was whole is decoded (and journaled) first */
-			decode_buffered(c, &need);
+		if (r <= 0) { /* what was whole before this read is decoded (and journaled) */
+			snprintf(c->last_err, sizeof(c->last_err), "%s",
+				 r == 0 ? "the broker closed the connection" : mqtt_conn_error(c->conn));
 			rc = r ? (int)r : -ECONNRESET;
 			break;
 		}
 		c->rlen += (size_t)r;
 		if (!c->nsubs)
 			mqtt_conn_quickack(c->conn);
-		/* a short read drained the socket: decode, and poll next time */
-		if ((size_t)r < room && !mqtt_conn_pending(c->conn)) {
-			if ((rc = decode_buffered(c, &need)) < 0)
-				break;
-			c->more = batch_full(c) && c->roff < c->rlen;
-			break;
-		}
+		/* a short read drained the socket: decode what came, then poll */
+		drained = (size_t)r < room && !mqtt_conn_pending(c->conn);
 	}
 	c->read_end_us = mono_us();
 	c->burst = c->nread - n0;

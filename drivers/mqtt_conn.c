@@ -281,8 +281,7 @@ static ssize_t tls_fail(struct mqtt_conn *c, int r, int reading)
 		return reading ? 0 : -EPIPE;
 	case SSL_ERROR_SYSCALL:
 		if (!ERR_peek_error()) {
-			/* OpenSSL 3: an EOF without close_notify is an SSL_ERROR_SSL;
-			 * here errno says it (0: EOF) */
+			/* errno says what (0: an EOF) */
 			if (!errno)
 				return reading ? 0 : -EPIPE;
 			snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
@@ -290,9 +289,12 @@ static ssize_t tls_fail(struct mqtt_conn *c, int r, int reading)
 		}
 		/* fall through */
 	default:
-		tls_reason(why, sizeof(why), "TLS error");
-		if (reading && strstr(why, "unexpected eof"))
+		/* OpenSSL 3: the broker closed without close_notify */
+		if (reading && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
 			return 0;
+		}
+		tls_reason(why, sizeof(why), "TLS error");
 		snprintf(c->err, sizeof(c->err), "TLS: %s", why);
 		return -EPROTO;
 	}
