@@ -70,6 +70,8 @@ struct running {
 	/* Read by the source threads (feed_engine), replaced only while no
 	 * source runs (reload stops them first). */
 	struct engine *engine;
+	/* during a reload: the old engine's state, for the next one (engine.h) */
+	struct engine_saved *saved;
 	struct web *web; /* NULL without a web group */
 	/* cfg is held by the lot report too (web_report_set_config): it is
 	 * freed by dropping that reference, not by config_free */
@@ -583,16 +585,17 @@ static int64_t lap(int64_t *t)
 }
 
 /* Inputs stop first so nothing is submitted while outputs change; the old
- * engine goes (its state to the state file, which the new one restores)
- * and with them the MQTT client's channels: the new configuration is then
- * parsed without two hubs' worth of tables alive (issue 18: peak RSS). */
+ * engine goes (its state kept in memory for the new one: engine.h's
+ * hand-over) and with them the MQTT client's channels: the new
+ * configuration is then parsed without two hubs' worth of tables alive
+ * (issue 18: peak RSS). */
 static void inputs_stop_for_reload(struct running *r, struct reload_times *t)
 {
 	buses_stop(r);
 	t->inputs = lap(&t->t0);
 	web_set_engine(r->web, NULL);
 	ack_engine_set(NULL);
-	engine_free(r->engine);
+	r->saved = engine_free_saved(r->engine);
 	r->engine = NULL;
 	/* the MQTT client's channels and the engine (tens of MB at a hub) are
 	 * free now: back to the system before the parse and the new engine
@@ -603,7 +606,8 @@ static void inputs_stop_for_reload(struct running *r, struct reload_times *t)
 /* The new engine and inputs on r->cfg (the new one, or the old again). */
 static void inputs_restart_after_reload(struct running *r)
 {
-	r->engine = engine_new(r->cfg, &engine_to_pipeline);
+	r->engine = engine_new_from(r->cfg, &engine_to_pipeline, r->saved);
+	r->saved = NULL;
 	ack_engine_set(r->engine);
 	web_set_engine(r->web, r->engine);
 	buses_start(r);
@@ -645,7 +649,7 @@ static int reload_parse(struct running *r, const char *path, struct cc_config **
 	struct cc_errors e = { 0 };
 
 	inputs_stop_for_reload(r, t);
-	t->engine_stop = lap(&t->t0); /* its state written to the state file */
+	t->engine_stop = lap(&t->t0); /* its state kept for the next engine */
 	if (config_load(path, ncfg, &e) < 0) {
 		for (size_t i = 0; i < e.n; i++)
 			log_err("reload: %s", e.msg[i]);
@@ -698,10 +702,14 @@ static int reload(struct running *r, const char *path)
 			log_set_level(lvl);
 	}
 	log_info("configuration reloaded: %zu %s, %zu %s (ms: check %" PRId64 ", inputs stopped %" PRId64
-		 ", engine saved and freed %" PRId64 ", parse %" PRId64 ", outputs %" PRId64
+		 ", engine kept and freed %" PRId64 ", parse %" PRId64 ", outputs %" PRId64
 		 ", engine restored and inputs started %" PRId64 ", heap trimmed %" PRId64 ")",
 		 r->nbuses, plural(r->nbuses, "bus", "buses"), r->nouts, plural(r->nouts, "output", "outputs"), t.check,
 		 t.inputs, t.engine_stop, t.parse, t.outputs, t.engine, t.trim);
+	/* the state file still holds the old engine's last periodic snapshot:
+	 * the new one's state goes there now, inputs running meanwhile */
+	engine_save(r->engine);
+	log_info("reload: state file written in %" PRId64 " ms", lap(&t.t0));
 	return 0;
 }
 

@@ -800,7 +800,9 @@ static void build_line_only(struct engine *e)
 		e->rules[i].ch->line_only = 0;
 }
 
-struct engine *engine_new(const struct cc_config *cfg, const struct engine_callbacks *cb)
+/* sv: a reload's hand-over (NULL: the state file). */
+static struct engine *engine_build(const struct cc_config *cfg, const struct engine_callbacks *cb,
+				   struct engine_saved *sv)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	size_t nl = 0;
@@ -827,7 +829,10 @@ struct engine *engine_new(const struct cc_config *cfg, const struct engine_callb
 	batch_build(e);
 	build_line_only(e);
 	trend_build(e);
-	snapshot_restore(e);
+	if (sv)
+		snapshot_restore_saved(e, sv);
+	else
+		snapshot_restore(e);
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
 	if (e->nrooms || e->nrules)
@@ -845,15 +850,50 @@ void build_alarm_free(struct ealarm *a)
 		free(a);
 }
 
+struct engine *engine_new(const struct cc_config *cfg, const struct engine_callbacks *cb)
+{
+	return engine_build(cfg, cb, NULL);
+}
+
+struct engine *engine_new_from(const struct cc_config *cfg, const struct engine_callbacks *cb,
+			       struct engine_saved *sv)
+{
+	return engine_build(cfg, cb, sv);
+}
+
+static void engine_release(struct engine *e);
+
 void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	engine_save(e);
+	engine_release(e);
+}
+
+void engine_save(struct engine *e)
+{
 	pthread_mutex_lock(&e->lock);
 	if (e->nalarms || e->nrooms || e->nbatches)
 		snapshot_take(e, time_now_ns() / 1000000);
 	pthread_mutex_unlock(&e->lock);
 	snapshot_write(e);
+}
+
+struct engine_saved *engine_free_saved(struct engine *e)
+{
+	struct engine_saved *sv;
+
+	if (!e)
+		return NULL;
+	sv = snapshot_keep(e);
+	engine_release(e);
+	return sv;
+}
+
+/* Frees e and everything it holds; its state was written or kept. */
+static void engine_release(struct engine *e)
+{
 	lots_free(e);
 	batch_free_all(e);
 	for (size_t i = 0; i < e->nlparams; i++)

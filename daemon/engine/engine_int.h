@@ -180,6 +180,7 @@ struct ebatch_dry {
 enum ebatch_state { EBATCH_RUNNING, EBATCH_STOPPED, EBATCH_RELEASED };
 
 struct batch_kind;
+struct snap_pending; /* snapshot.c */
 struct ebatch {
 	char *id, *profile, *user, *lot; /* lot: where it was released (NULL: not yet) */
 	const struct cc_process_conf *pc;
@@ -302,7 +303,8 @@ struct engine {
 	/* The newest snapshot not yet written (under lock; NULL: nothing to
 	 * write) and the one writer at a time (save_lock): see snapshot.c. */
 	pthread_mutex_t save_lock;
-	char *pending_js, *pending_dir;
+	struct snap_pending *pending; /* its alarms' and lots' state, formatted by the writer */
+	char *pending_dir;
 	struct trend_pending *pending_trend; /* the rings of that snapshot, formatted by the writer */
 	int building; /* engine_new builds the configured rooms and rules: their names and messages are interned */
 	struct intab *confs; /* interned alarm configurations (build.c): shared by the alarms */
@@ -376,10 +378,15 @@ char *publish_json(const struct publication *p);
 void publish_fmt_time(int64_t ts_ns, char *buf, size_t len);
 
 /* snapshot.c: the state file.  snapshot_take under the lock,
- * snapshot_write without it (it fsyncs); snapshot_restore while building. */
+ * snapshot_write without it (it fsyncs); snapshot_restore while building.
+ * A reload's hand-over (engine_free_saved, engine_new_from): snapshot_keep
+ * takes the same records and keeps them instead of writing them,
+ * snapshot_restore_saved restores them, snapshot_saved_free frees them. */
 void snapshot_take(struct engine *e, int64_t now_ms);
 void snapshot_write(struct engine *e);
 void snapshot_restore(struct engine *e);
+struct engine_saved *snapshot_keep(struct engine *e);
+void snapshot_restore_saved(struct engine *e, struct engine_saved *sv);
 double snapshot_num(const cJSON *o, const char *k, double def);
 
 /* trend.c: the 24-hour rings of the rooms' channels.  Under the lock
@@ -387,7 +394,9 @@ double snapshot_num(const cJSON *o, const char *k, double def);
  * its order.  The snapshot's "trend" object: trend_take copies the rings
  * under the lock (a memcpy), trend_splice formats them into the
  * snapshot's JSON text without it (formatting a day of 100 channels takes
- * tens of ms: never under the lock) and frees the copy; trend_restore. */
+ * tens of ms: never under the lock) and frees the copy; trend_restore
+ * from the state file, trend_restore_pending from a copy (a reload's
+ * hand-over: no text), which it frees. */
 struct etrend;
 struct trend_pending;
 void trend_build(struct engine *e);
@@ -396,6 +405,7 @@ struct trend_pending *trend_take(const struct engine *e);
 char *trend_splice(char *js, struct trend_pending *p);
 void trend_pending_free(struct trend_pending *p);
 size_t trend_restore(struct engine *e, const cJSON *root);
+size_t trend_restore_pending(struct engine *e, struct trend_pending *p);
 void trend_free(struct echan *ch);
 
 /* lots.c: lots at run time, and lookups.  Under the lock. */
@@ -415,9 +425,20 @@ double lots_air_now(const struct elot *l, const struct eroom *r);
 /* lot_observe with the lot's shared parameters and, at its first reading,
  * its own loaded_ns and pre_c. */
 int lots_observe(struct elot *l, int64_t ts_ns, double t_air_c, double rh);
-/* A lot's layout (run-time lot, moved, history) into its snapshot object
- * x; the engine's (lots unloaded) into the snapshot's root. */
-void lots_layout_save_lot(struct engine *e, const struct eroom *r, const struct elot *l, cJSON *x);
+/* A lot's layout as its snapshot object keeps it: a run-time lot's
+ * product, load time and pre-monitoring temperature, or the room the
+ * configuration has a moved lot in, and its processing history.  Pointers
+ * into the engine, valid under the lock. */
+struct lot_layout {
+	int runtime;
+	const char *product;  /* runtime only */
+	int64_t loaded_ns;    /* runtime only */
+	double pre_c;         /* runtime only; NaN: none */
+	const char *conf_room; /* a configured lot moved out of it; NULL: not moved */
+	const cJSON *history; /* NULL: none */
+};
+void lots_layout_of(struct engine *e, const struct eroom *r, const struct elot *l, struct lot_layout *out);
+/* The engine's layout (lots unloaded) into the snapshot's root. */
 void lots_layout_save(struct engine *e, cJSON *root);
 /* The state file's layout: its "unloaded" (o: the root), then each of
  * its "lots" objects (x), in that order. */

@@ -205,22 +205,22 @@ static struct elot *lot_add_new(struct engine *e, struct eroom *r, const char *i
 	return &r->lots[r->nlots - 1];
 }
 
-void lots_layout_save_lot(struct engine *e, const struct eroom *r, const struct elot *l, cJSON *x)
+void lots_layout_of(struct engine *e, const struct eroom *r, const struct elot *l, struct lot_layout *out)
 {
 	const char *cr;
 
+	memset(out, 0, sizeof(*out));
+	out->pre_c = NAN;
 	if (l->own) {
-		cJSON_AddBoolToObject(x, "runtime", 1);
-		cJSON_AddStringToObject(x, "product", l->lc->product);
-		cJSON_AddNumberToObject(x, "loaded_ns", (double)l->lc->loaded_ns);
-		if (isfinite(l->lc->pre_c))
-			cJSON_AddNumberToObject(x, "pre_c", l->lc->pre_c);
+		out->runtime = 1;
+		out->product = l->lc->product;
+		out->loaded_ns = l->lc->loaded_ns;
+		out->pre_c = l->lc->pre_c;
 	} else if (!lot_conf_in(l->lc, r->rc) && (cr = conf_room_of(e->cfg, l->lc->id)) &&
 		   strcmp(cr, r->rc->name) != 0) {
-		cJSON_AddStringToObject(x, "conf_room", cr);
+		out->conf_room = cr;
 	}
-	if (l->history)
-		cJSON_AddItemToObject(x, "history", cJSON_Duplicate(l->history, 1));
+	out->history = l->history;
 }
 
 void lots_layout_save(struct engine *e, cJSON *root)

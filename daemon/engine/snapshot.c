@@ -1,6 +1,6 @@
 /* snapshot.c - the engine's state file (state_dir/engine.state): alarms
- * and lots as JSON, taken under the lock and written without it, and
- * restored when the engine is built. */
+ * and lots as JSON, copied under the lock, printed and written without it,
+ * and restored when the engine is built. */
 #include "engine_int.h"
 
 #include <cjson/cJSON.h>
@@ -11,91 +11,174 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../codec/jsonw.h"
 #include "../log.h"
 #include "../state.h"
 #include "../util.h"
 
-/* The state file's text, built one alarm and one lot at a time: a tree of
- * a hub's whole state (10,000 lots, 15 numbers each) was 13 MB of cJSON
- * nodes under the lock at every snapshot, for a 2 MB text. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	int oom;
+/*
+ * The state file's alarms and lots are copied under the lock as compact
+ * records (snapshot_take: a hub's 10,000 lots and its raised alarms in a
+ * few milliseconds) and printed as JSON by the writer without it
+ * (snapshot_write, codec/jsonw.c).  Printed under the lock through a cJSON
+ * object per element, they held a hub's engine ~150 ms once a minute (the
+ * MQTT thread waits that long) and were a fifth of a reload (issue 18).
+ */
+struct snap_alarm {
+	struct alarm a;
+	uint32_t id; /* offsets into the records' strings */
 };
 
-static void sbuf_add(struct sbuf *b, const char *s, size_t n)
+struct snap_lot {
+	struct lot_state s;
+	int64_t loaded_ns;
+	double pre_c;
+	uint32_t id, room, product, conf_room, history; /* 0: none */
+	int runtime;
+};
+
+struct snap_pending {
+	int64_t saved_ms;
+	struct snap_alarm *al;
+	size_t nal;
+	struct snap_lot *lots;
+	size_t nlots;
+	char *strs; /* NUL-terminated strings; offset 0 is "" (none) */
+	size_t slen, scap;
+	char *rest; /* the small members (lots unloaded, batches) as JSON text, braces and all; NULL: none */
+};
+
+static void snap_pending_free(struct snap_pending *p)
 {
-	if (b->oom)
+	if (!p)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-		while (cap < b->len + n + 1)
+	free(p->al);
+	free(p->lots);
+	free(p->strs);
+	cJSON_free(p->rest);
+	free(p);
+}
+
+static uint32_t snap_str(struct snap_pending *p, const char *s)
+{
+	size_t n = s ? strlen(s) + 1 : 0, at = p->slen;
+
+	if (!s)
+		return 0;
+	if (p->slen + n > p->scap) {
+		size_t cap = p->scap;
+		while (cap < p->slen + n)
 			cap *= 2;
-		if (!(p = realloc(b->s, cap))) { /* cJSON_free's allocator (no hooks set) */
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
+		p->strs = xrealloc(p->strs, cap);
+		p->scap = cap;
 	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
+	memcpy(p->strs + at, s, n);
+	p->slen += n;
+	return (uint32_t)at;
 }
 
-/* x printed into b (after a comma unless first) and deleted. */
-static void sbuf_item(struct sbuf *b, cJSON *x, int first)
+/* an alarm that is inactive, quiet and unshelved has nothing to keep */
+static int alarm_worth_keeping(const struct alarm *a)
 {
-	char *t = cJSON_PrintUnformatted(x);
-
-	cJSON_Delete(x);
-	if (!t) {
-		b->oom = 1;
-		return;
-	}
-	if (!first)
-		sbuf_add(b, ",", 1);
-	sbuf_add(b, t, strlen(t));
-	cJSON_free(t);
+	return a->active || !a->acked || a->cond || a->shelved_until_ms;
 }
 
-static cJSON *alarm_item(const struct ealarm *ea)
+static void take_lot(struct engine *e, struct snap_pending *p, const struct eroom *r, const struct elot *l)
 {
-	const struct alarm *a = &ea->a;
-	cJSON *x = cJSON_CreateObject();
+	struct snap_lot *sl = &p->lots[p->nlots++];
+	struct lot_layout lay;
+	char *h;
 
-	cJSON_AddStringToObject(x, "id", ealarm_id(ea));
-	cJSON_AddNumberToObject(x, "cond", a->cond);
-	cJSON_AddNumberToObject(x, "cond_since", (double)a->cond_since_ms);
-	cJSON_AddNumberToObject(x, "active", a->active);
-	cJSON_AddNumberToObject(x, "acked", a->acked);
-	cJSON_AddNumberToObject(x, "held", a->held);
-	cJSON_AddNumberToObject(x, "escalated", a->escalated);
-	cJSON_AddNumberToObject(x, "active_since", (double)a->active_since_ms);
-	cJSON_AddNumberToObject(x, "shelved_until", (double)a->shelved_until_ms);
-	cJSON_AddNumberToObject(x, "last_notify", (double)a->last_notify_ms);
-	cJSON_AddNumberToObject(x, "sev", a->sev);
-	cJSON_AddNumberToObject(x, "pending", a->pending);
-	cJSON_AddNumberToObject(x, "notified", (double)a->notified_ms);
+	lots_layout_of(e, r, l, &lay);
+	memset(sl, 0, sizeof(*sl));
+	sl->s = l->s;
+	sl->id = snap_str(p, l->lc->id);
+	sl->room = snap_str(p, r->rc->name);
+	sl->runtime = lay.runtime;
+	if (lay.runtime) {
+		sl->product = snap_str(p, lay.product);
+		sl->loaded_ns = lay.loaded_ns;
+	}
+	sl->pre_c = lay.pre_c;
+	sl->conf_room = snap_str(p, lay.conf_room);
+	/* a released batch's steps: a few per lot, and rare */
+	if (lay.history && (h = cJSON_PrintUnformatted(lay.history))) {
+		sl->history = snap_str(p, h);
+		cJSON_free(h);
+	}
+}
+
+/* Under e->lock: the records of a snapshot. */
+static struct snap_pending *snapshot(struct engine *e, int64_t now_ms)
+{
+	struct snap_pending *p = xcalloc(1, sizeof(*p));
+	cJSON *o = cJSON_CreateObject();
+	size_t nal = 0, nl = 0;
+
+	p->saved_ms = now_ms;
+	for (size_t i = 0; i < e->nalarms; i++)
+		nal += alarm_worth_keeping(&e->alarms[i]->a);
+	for (size_t i = 0; i < e->nrooms; i++)
+		nl += e->rooms[i].nlots;
+	p->al = xcalloc(nal + 1, sizeof(*p->al));
+	p->lots = xcalloc(nl + 1, sizeof(*p->lots));
+	p->scap = 64 + (nal + nl) * 48;
+	p->strs = xmalloc(p->scap);
+	p->strs[0] = '\0';
+	p->slen = 1;
+	for (size_t i = 0; i < e->nalarms; i++) {
+		const struct ealarm *ea = e->alarms[i];
+		if (!alarm_worth_keeping(&ea->a))
+			continue;
+		p->al[p->nal].a = ea->a;
+		p->al[p->nal++].id = snap_str(p, ealarm_id(ea));
+	}
+	for (size_t i = 0; i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+			take_lot(e, p, &e->rooms[i], &e->rooms[i].lots[j]);
+	/* the rest (lots unloaded, batches): small, one tree */
+	lots_layout_save(e, o);
+	snapshot_batches_save(e, o);
+	p->rest = o->child ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return p;
+}
+
+static void print_alarm(struct jsonw *w, const struct snap_pending *p, const struct snap_alarm *sa)
+{
+	const struct alarm *a = &sa->a;
+
+	jsonw_obj_begin(w, NULL);
+	jsonw_str(w, "id", p->strs + sa->id);
+	jsonw_num(w, "cond", a->cond);
+	jsonw_num(w, "cond_since", (double)a->cond_since_ms);
+	jsonw_num(w, "active", a->active);
+	jsonw_num(w, "acked", a->acked);
+	jsonw_num(w, "held", a->held);
+	jsonw_num(w, "escalated", a->escalated);
+	jsonw_num(w, "active_since", (double)a->active_since_ms);
+	jsonw_num(w, "shelved_until", (double)a->shelved_until_ms);
+	jsonw_num(w, "last_notify", (double)a->last_notify_ms);
+	jsonw_num(w, "sev", a->sev);
+	jsonw_num(w, "pending", a->pending);
+	jsonw_num(w, "notified", (double)a->notified_ms);
 	if (isfinite(a->value))
-		cJSON_AddNumberToObject(x, "value", a->value);
-	return x;
+		jsonw_num(w, "value", a->value);
+	jsonw_obj_end(w);
 }
 
-static cJSON *lot_item(struct engine *e, const struct eroom *r, const struct elot *l)
+static void print_lot(struct jsonw *w, const struct snap_pending *p, const struct snap_lot *sl)
 {
-	const struct lot_state *s = &l->s;
-	cJSON *x = cJSON_CreateObject();
+	const struct lot_state *s = &sl->s;
 
-	cJSON_AddStringToObject(x, "id", l->lc->id);
-	cJSON_AddStringToObject(x, "room", r->rc->name);
-	cJSON_AddNumberToObject(x, "last_ts_ns", (double)s->last_ts_ns);
-#define NUM(f)                                                   \
-	do {                                                     \
-		if (isfinite(s->f))                              \
-			cJSON_AddNumberToObject(x, #f, s->f);    \
+	jsonw_obj_begin(w, NULL);
+	jsonw_str(w, "id", p->strs + sl->id);
+	jsonw_str(w, "room", p->strs + sl->room);
+	jsonw_num(w, "last_ts_ns", (double)s->last_ts_ns);
+#define NUM(f)                                \
+	do {                                  \
+		if (isfinite(s->f))           \
+			jsonw_num(w, #f, s->f); \
 	} while (0)
 	NUM(last_air_c);
 	NUM(last_rh);
@@ -109,55 +192,48 @@ static cJSON *lot_item(struct engine *e, const struct eroom *r, const struct elo
 	NUM(observed_h);
 	NUM(no_data_h);
 #undef NUM
-	cJSON_AddNumberToObject(x, "gaps", s->gaps);
-	lots_layout_save_lot(e, r, l, x);
-	return x;
+	jsonw_num(w, "gaps", s->gaps);
+	if (sl->runtime) {
+		jsonw_bool(w, "runtime", 1);
+		jsonw_str(w, "product", p->strs + sl->product);
+		jsonw_num(w, "loaded_ns", (double)sl->loaded_ns);
+		if (isfinite(sl->pre_c))
+			jsonw_num(w, "pre_c", sl->pre_c);
+	} else if (sl->conf_room) {
+		jsonw_str(w, "conf_room", p->strs + sl->conf_room);
+	}
+	if (sl->history)
+		jsonw_raw(w, "history", p->strs + sl->history);
+	jsonw_obj_end(w);
 }
 
-static char *snapshot(struct engine *e, int64_t now_ms)
+/* Without the lock: the state file's text (NULL: out of memory). */
+static char *snapshot_text(const struct snap_pending *p)
 {
-	struct sbuf b = { 0 };
-	cJSON *o = cJSON_CreateObject();
-	char head[96], *rest;
-	int first = 1;
+	struct jsonw w;
 
-	snprintf(head, sizeof(head), "{\"version\":%d,\"saved_ms\":%" PRId64 ",\"alarms\":[", STATE_VERSION, now_ms);
-	sbuf_add(&b, head, strlen(head));
-	for (size_t i = 0; i < e->nalarms; i++) {
-		const struct alarm *a = &e->alarms[i]->a;
-		/* an alarm that is inactive, quiet and unshelved has nothing to keep */
-		if (!a->active && a->acked && !a->cond && !a->shelved_until_ms)
-			continue;
-		sbuf_item(&b, alarm_item(e->alarms[i]), first);
-		first = 0;
+	jsonw_init(&w);
+	jsonw_obj_begin(&w, NULL);
+	jsonw_num(&w, "version", STATE_VERSION);
+	jsonw_num(&w, "saved_ms", (double)p->saved_ms);
+	jsonw_arr_begin(&w, "alarms");
+	for (size_t i = 0; i < p->nal; i++)
+		print_alarm(&w, p, &p->al[i]);
+	jsonw_arr_end(&w);
+	jsonw_arr_begin(&w, "lots");
+	for (size_t i = 0; i < p->nlots; i++)
+		print_lot(&w, p, &p->lots[i]);
+	jsonw_arr_end(&w);
+	if (!p->rest || p->rest[0] != '{' || p->rest[1] == '}') {
+		jsonw_obj_end(&w);
+	} else if (!w.err) {
+		/* its members and closing brace, after ours */
+		char *t = jsonw_take(&w, NULL);
+		char *js = t ? xasprintf("%s,%s", t, p->rest + 1) : NULL;
+		free(t);
+		return js;
 	}
-	sbuf_add(&b, "],\"lots\":[", 10);
-	first = 1;
-	for (size_t i = 0; i < e->nrooms; i++)
-		for (size_t j = 0; j < e->rooms[i].nlots; j++) {
-			sbuf_item(&b, lot_item(e, &e->rooms[i], &e->rooms[i].lots[j]), first);
-			first = 0;
-		}
-	sbuf_add(&b, "]", 1);
-	/* the rest (lots unloaded, batches): small, one tree */
-	lots_layout_save(e, o);
-	snapshot_batches_save(e, o);
-	rest = o->child ? cJSON_PrintUnformatted(o) : NULL;
-	if (o->child && !rest)
-		b.oom = 1;
-	cJSON_Delete(o);
-	if (rest && rest[0] == '{') {
-		sbuf_add(&b, ",", 1);
-		sbuf_add(&b, rest + 1, strlen(rest + 1)); /* its members and closing brace */
-	} else {
-		sbuf_add(&b, "}", 1);
-	}
-	cJSON_free(rest);
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	return jsonw_take(&w, NULL);
 }
 
 double snapshot_num(const cJSON *o, const char *k, double def)
@@ -215,37 +291,60 @@ struct restore_ctx {
 	size_t nbad; /* elements of the split arrays cJSON did not take */
 };
 
-/* A saved alarm into the engine's alarms of its id. */
-static void restore_alarm(struct restore_ctx *rc, const cJSON *x)
+/* A saved alarm (sv: its fields but its severity, sev: outside the
+ * severities, the alarm's own) into the engine's alarms of its id. */
+static void alarm_apply(struct restore_ctx *rc, const char *id, const struct alarm *sv, double sev)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
 	struct ealarm **m;
 	size_t k;
 
-	if (!cJSON_IsString(id) || !rc->sorted)
+	if (!rc->sorted)
 		return;
-	m = alarms_by_id(rc->sorted, rc->e->nalarms, id->valuestring, &k);
+	m = alarms_by_id(rc->sorted, rc->e->nalarms, id, &k);
 	for (size_t i = 0; i < k; i++) {
 		struct alarm *a = &m[i]->a;
-		double sev;
-		a->cond = snapshot_num(x, "cond", 0) != 0;
-		a->cond_since_ms = (int64_t)snapshot_num(x, "cond_since", 0);
-		a->active = snapshot_num(x, "active", 0) != 0;
-		a->acked = snapshot_num(x, "acked", 1) != 0;
-		a->held = snapshot_num(x, "held", 0) != 0;
-		a->escalated = snapshot_num(x, "escalated", 0) != 0;
-		a->active_since_ms = (int64_t)snapshot_num(x, "active_since", 0);
-		a->shelved_until_ms = (int64_t)snapshot_num(x, "shelved_until", 0);
-		a->last_notify_ms = (int64_t)snapshot_num(x, "last_notify", 0);
-		a->pending = snapshot_num(x, "pending", 0) != 0;
-		a->notified_ms = (int64_t)snapshot_num(x, "notified", (double)a->active_since_ms);
-		sev = snapshot_num(x, "sev", a->c->severity);
+		a->cond = sv->cond;
+		a->cond_since_ms = sv->cond_since_ms;
+		a->active = sv->active;
+		a->acked = sv->acked;
+		a->held = sv->held;
+		a->escalated = sv->escalated;
+		a->active_since_ms = sv->active_since_ms;
+		a->shelved_until_ms = sv->shelved_until_ms;
+		a->last_notify_ms = sv->last_notify_ms;
+		a->pending = sv->pending;
+		a->notified_ms = sv->notified_ms;
 		a->sev = sev >= ALARM_SEV_INFO && sev <= ALARM_SEV_CRITICAL ? (enum alarm_severity)sev : a->c->severity;
-		a->value = snapshot_num(x, "value", NAN);
+		a->value = sv->value;
 		if (a->active)
 			log_restored(ealarm_id(m[i]), a);
 		rc->nal++;
 	}
+}
+
+/* A saved alarm of the state file. */
+static void restore_alarm(struct restore_ctx *rc, const cJSON *x)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
+	struct alarm sv = { 0 };
+	double sev;
+
+	if (!cJSON_IsString(id))
+		return;
+	sv.cond = snapshot_num(x, "cond", 0) != 0;
+	sv.cond_since_ms = (int64_t)snapshot_num(x, "cond_since", 0);
+	sv.active = snapshot_num(x, "active", 0) != 0;
+	sv.acked = snapshot_num(x, "acked", 1) != 0;
+	sv.held = snapshot_num(x, "held", 0) != 0;
+	sv.escalated = snapshot_num(x, "escalated", 0) != 0;
+	sv.active_since_ms = (int64_t)snapshot_num(x, "active_since", 0);
+	sv.shelved_until_ms = (int64_t)snapshot_num(x, "shelved_until", 0);
+	sv.last_notify_ms = (int64_t)snapshot_num(x, "last_notify", 0);
+	sv.pending = snapshot_num(x, "pending", 0) != 0;
+	sv.notified_ms = (int64_t)snapshot_num(x, "notified", (double)sv.active_since_ms);
+	sev = snapshot_num(x, "sev", -1);
+	sv.value = snapshot_num(x, "value", NAN);
+	alarm_apply(rc, id->valuestring, &sv, sev);
 }
 
 static void restore_lot_state(struct lot_state *s, const cJSON *x)
@@ -267,17 +366,27 @@ static void restore_lot_state(struct lot_state *s, const cJSON *x)
 
 /* A saved lot into the engine's lots of its id alone: a lot moved to
  * another room keeps its history. */
-static void restore_lot(struct restore_ctx *rc, const cJSON *x)
+static void lot_apply(struct restore_ctx *rc, const char *id, const struct lot_state *sv)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
 	struct elot *const *l;
 	size_t k;
 
-	if (!rc->have_ix || !cJSON_IsString(id) || !(l = lots_index_find(&rc->ix, id->valuestring, &k)))
+	if (!rc->have_ix || !(l = lots_index_find(&rc->ix, id, &k)))
 		return;
 	for (size_t i = 0; i < k; i++)
-		restore_lot_state(&l[i]->s, x);
+		l[i]->s = *sv;
 	rc->nlot += k;
+}
+
+static void restore_lot(struct restore_ctx *rc, const cJSON *x)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
+	struct lot_state sv;
+
+	if (!cJSON_IsString(id))
+		return;
+	restore_lot_state(&sv, x);
+	lot_apply(rc, id->valuestring, &sv);
 }
 
 static void restore_layout(struct restore_ctx *rc, const cJSON *x)
@@ -504,28 +613,110 @@ void snapshot_restore(struct engine *e)
 	free(buf);
 }
 
+/* --- a reload's hand-over: the same records, kept in memory ------------ */
+
+struct engine_saved {
+	struct snap_pending *p;
+	struct trend_pending *trend;
+};
+
+struct engine_saved *snapshot_keep(struct engine *e)
+{
+	struct engine_saved *sv = xcalloc(1, sizeof(*sv));
+
+	pthread_mutex_lock(&e->lock);
+	snap_pending_free(e->pending); /* superseded: this one is newer */
+	trend_pending_free(e->pending_trend);
+	free(e->pending_dir);
+	e->pending = NULL;
+	e->pending_trend = NULL;
+	e->pending_dir = NULL;
+	sv->p = snapshot(e, time_now_ns() / 1000000);
+	sv->trend = trend_take(e);
+	pthread_mutex_unlock(&e->lock);
+	return sv;
+}
+
+/* A lot record's layout as lots_layout_restore_lot reads it from the
+ * state file (only run-time and moved lots have one). */
+static void restore_layout_rec(struct engine *e, const struct snap_pending *p, const struct snap_lot *sl)
+{
+	cJSON *x;
+
+	if (!sl->runtime && !sl->conf_room)
+		return;
+	x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "id", p->strs + sl->id);
+	cJSON_AddStringToObject(x, "room", p->strs + sl->room);
+	if (sl->runtime) {
+		cJSON_AddBoolToObject(x, "runtime", 1);
+		cJSON_AddStringToObject(x, "product", p->strs + sl->product);
+		cJSON_AddNumberToObject(x, "loaded_ns", (double)sl->loaded_ns);
+		if (isfinite(sl->pre_c))
+			cJSON_AddNumberToObject(x, "pre_c", sl->pre_c);
+	} else {
+		cJSON_AddStringToObject(x, "conf_room", p->strs + sl->conf_room);
+	}
+	if (sl->history)
+		cJSON_AddItemToObject(x, "history", cJSON_Parse(p->strs + sl->history));
+	lots_layout_restore_lot(e, x);
+	cJSON_Delete(x);
+}
+
+/* restore_all's steps, in its order, from the records. */
+void snapshot_restore_saved(struct engine *e, struct engine_saved *sv)
+{
+	struct restore_ctx rc = { .e = e };
+	const struct snap_pending *p = sv->p;
+	cJSON *rest = p->rest ? cJSON_Parse(p->rest) : NULL;
+	size_t nb, ntr;
+
+	lots_layout_restore_unloaded(e, rest);
+	for (size_t i = 0; i < p->nlots; i++)
+		restore_layout_rec(e, p, &p->lots[i]);
+	nb = snapshot_batches_restore(e, rest);
+	cJSON_Delete(rest);
+	rc.sorted = xmalloc((e->nalarms ? e->nalarms : 1) * sizeof(*rc.sorted));
+	memcpy(rc.sorted, e->alarms, e->nalarms * sizeof(*rc.sorted));
+	qsort(rc.sorted, e->nalarms, sizeof(*rc.sorted), alarm_id_cmp);
+	for (size_t i = 0; i < p->nal; i++)
+		alarm_apply(&rc, p->strs + p->al[i].id, &p->al[i].a, p->al[i].a.sev);
+	free(rc.sorted);
+	if ((rc.have_ix = lots_index_build(e, &rc.ix) == 0)) {
+		for (size_t i = 0; i < p->nlots; i++)
+			lot_apply(&rc, p->strs + p->lots[i].id, &p->lots[i].s);
+		lots_index_free(&rc.ix);
+	}
+	ntr = trend_restore_pending(e, sv->trend);
+	snap_pending_free(sv->p);
+	free(sv);
+	/* the state file is the old engine's last periodic one until
+	 * engine_save: the next snapshot is due now */
+	e->dirty = 1;
+	log_info("state kept over the reload: restored %zu %s, %zu %s, %zu %s, %zu trend %s", rc.nal,
+		 plural(rc.nal, "alarm", "alarms"), rc.nlot, plural(rc.nlot, "lot", "lots"), nb,
+		 plural(nb, "batch", "batches"), ntr, plural(ntr, "bucket", "buckets"));
+}
+
 /*
  * The snapshot is built under e->lock (snapshot_take) and written with the lock
  * released (snapshot_write): a write costs two fsyncs, and a slow state disk
  * must never hold up the source threads waiting in engine_process() (a
  * broker with a small per-client queue drops QoS 1 messages for a client
- * that stops reading).  Only the newest snapshot waits in pending_js; one
+ * that stops reading).  Only the newest snapshot waits in pending; one
  * writer at a time (save_lock) takes it, so an older snapshot never
  * overwrites a newer one.
  */
 /* Under e->lock. */
 void snapshot_take(struct engine *e, int64_t now_ms)
 {
-	char *js = snapshot(e, now_ms);
+	struct snap_pending *p = snapshot(e, now_ms);
 
-	if (!js)
-		return;
-	if (e->pending_js) /* superseded before it was written */
-		cJSON_free(e->pending_js);
+	snap_pending_free(e->pending); /* superseded before it was written */
 	free(e->pending_dir);
 	trend_pending_free(e->pending_trend);
 	e->pending_trend = trend_take(e);
-	e->pending_js = js;
+	e->pending = p;
 	e->pending_dir = xstrdup(e->cfg->state_dir);
 	e->dirty = 0; /* set again if the write fails */
 }
@@ -533,25 +724,33 @@ void snapshot_take(struct engine *e, int64_t now_ms)
 /* Without e->lock: writes the newest snapshot taken, if any. */
 void snapshot_write(struct engine *e)
 {
+	struct snap_pending *p;
 	char *js, *dir;
 	struct trend_pending *tp;
-	int rc;
+	int rc = -ENOMEM;
 
 	pthread_mutex_lock(&e->save_lock);
 	pthread_mutex_lock(&e->lock);
-	js = e->pending_js;
+	p = e->pending;
 	dir = e->pending_dir;
 	tp = e->pending_trend;
-	e->pending_js = e->pending_dir = NULL;
+	e->pending = NULL;
+	e->pending_dir = NULL;
 	e->pending_trend = NULL;
 	pthread_mutex_unlock(&e->lock);
-	if (!js) {
+	if (!p) {
 		trend_pending_free(tp);
 		pthread_mutex_unlock(&e->save_lock);
 		return;
 	}
-	js = trend_splice(js, tp);
-	rc = state_write(dir, STATE_FILE, js, strlen(js));
+	js = snapshot_text(p);
+	snap_pending_free(p);
+	if (js) {
+		js = trend_splice(js, tp);
+		rc = state_write(dir, STATE_FILE, js, strlen(js));
+	} else {
+		trend_pending_free(tp);
+	}
 	pthread_mutex_unlock(&e->save_lock);
 	if (rc < 0) {
 		static struct log_rl rl;

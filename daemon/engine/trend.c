@@ -347,6 +347,27 @@ static size_t trend_parse(struct etrend *t, const char *s, size_t *bad)
 	return ok;
 }
 
+/* A reload's hand-over: the rings' buckets p took from the old engine into
+ * this one's rings of the same channel ids (no text); frees p.  The
+ * number of buckets restored. */
+size_t trend_restore_pending(struct engine *e, struct trend_pending *p)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; p && i < p->n; i++) {
+		struct echan *ch = build_chan_find(e, p->id[i]);
+		if (!ch || !ch->trend)
+			continue; /* a channel no longer in a room: its day is let go */
+		for (size_t j = p->first[i]; j < p->first[i + 1]; j++) {
+			const struct tbucket *b = &p->b[j];
+			bucket_put(ch->trend, b->slot, b->n, b->min, b->max, b->sum);
+			ok++;
+		}
+	}
+	trend_pending_free(p);
+	return ok;
+}
+
 size_t trend_restore(struct engine *e, const cJSON *root)
 {
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "trend"), *x;

@@ -19,7 +19,8 @@
 # HUB_PERIOD=2 keeps the hub's 10,000 msg/s with a fifth of the channels),
 # HUB_JOURNAL_MB (1024; 0 = skip the start-up figure), BENCH_PERF=DIR (perf
 # profiles of coldchaind: DIR/perf-hub-first.data over the first third of
-# the run, every channel made, and DIR/perf-hub-steady.data over the steady
+# the run, every channel made, DIR/perf-hub-reload.data over the SIGHUP
+# reload, and DIR/perf-hub-steady.data over the steady
 # load at the end).
 # Figures only, never pass/fail (not part of `make test`).
 # shellcheck source=tests/lib.sh
@@ -150,9 +151,11 @@ echo "  coldchainctl status --site s0001: median of 5 $(median <"$T/site.ms") ms
 wait_for "half the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 2))
 sent_hup=$(cat "$T/sent" 2>/dev/null || echo 0) stored_hup=$(stored)
 stage "before the SIGHUP"
+perf_on perf-hub-reload.data
 h0=$(now_ms)
 kill -HUP "$DAEMON_PID"
 wait_for "reload done" -t 60 grep -q 'configuration reloaded\|reload failed' "$DAEMON_LOG"
+perf_off
 h1=$(log_ms 'configuration reloaded')
 if [ -n "$h1" ]; then
 	echo "  SIGHUP reload: $((h1 - h0)) ms from the signal to 'configuration reloaded' (target <= 1000 ms):" \

@@ -636,6 +636,66 @@ static void test_engine_state_file_with_one_unreadable_alarm_restores_the_others
 	engine_restart_done();
 }
 
+/* The state file's text without its "saved_ms" member (the time of the save). */
+static char *state_text(const char *sub)
+{
+	char *path = xasprintf("%s/%s/engine.state", dir, sub), *buf = NULL, *at, *end;
+	size_t len = 0;
+
+	if (state_read_file(path, &buf, &len) < 0) {
+		free(buf);
+		buf = NULL;
+	} else if ((at = strstr(buf, "\"saved_ms\":")) && (end = strchr(at, ','))) {
+		memmove(at, end + 1, strlen(end + 1) + 1);
+	}
+	free(path);
+	return buf;
+}
+
+/* issue 18: the alarms and lots are copied under the engine's lock and
+ * printed without it.  What one engine writes, the next restores exactly:
+ * its own snapshot is the same text, and a number that is not m/10^k (an
+ * alarm's value, a lot's accumulators) reads back as the same double. */
+static void test_engine_state_file_restores_to_the_same_text_and_exact_numbers(void)
+{
+	int64_t t = T0 + 1200 * MIN_NS;
+	const double v = 11.123456789012345;
+	char *a, *b, *at;
+
+	if (engine_restart_with("", "same-text") < 0)
+		return;
+	CHECK_INT(engine_lot_load(E, "A", "R5", "lychee", t - 90 * MIN_NS, "tester"), 0);
+	feed(&ch_t, t, 5.0 + 1.0 / 3.0);
+	feed(&ch_t, t + 7 * MIN_NS, v);
+	feed(&ch_t, t + 30 * MIN_NS, v);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "active");
+	CHECK_INT(engine_shelve(E, "A/temp_high", 60 * 60000, "binh", "known"), 0);
+	engine_free(E); /* saves the state */
+	E = NULL;
+	a = state_text("same-text");
+	E = engine_new(cfg, &collect);
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "active");
+	engine_free(E);
+	E = NULL;
+	b = state_text("same-text");
+	CHECK(a && b);
+	if (a && b) {
+		CHECK_STR(b, a);
+		/* the runtime lot with its product and load time, the alarm's value to the last bit */
+		CHECK(strstr(a, "\"id\":\"R5\",\"room\":\"A\"") != NULL);
+		CHECK(strstr(a, "\"runtime\":true,\"product\":\"lychee\"") != NULL);
+		at = strstr(a, "\"id\":\"A/temp_high_high\"");
+		CHECK(at && (at = strstr(at, "\"value\":")));
+		if (at)
+			CHECK(strtod(at + strlen("\"value\":"), NULL) == v);
+	}
+	free(a);
+	free(b);
+	E = engine_new(cfg, &collect);
+	engine_lot_unload(E, "R5", "tester");
+	engine_restart_done();
+}
+
 int main(void)
 {
 	tl_prog = "unit/alarm_engine";
@@ -655,6 +715,7 @@ int main(void)
 	RUN(test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks);
 	RUN(test_engine_state_file_restores_alarms_and_lots_one_by_one);
 	RUN(test_engine_state_file_with_one_unreadable_alarm_restores_the_others);
+	RUN(test_engine_state_file_restores_to_the_same_text_and_exact_numbers);
 	ef_teardown();
 	recs_clear();
 	return TL_DONE();
