@@ -6,7 +6,9 @@
 # note; a shelve expires by itself; lots are loaded, moved (keeping their
 # consumed life) and unloaded, and survive kill -9; unknown names are
 # refused (exit 1) with the valid ones listed; garbage, oversized and
-# half-written requests never hurt the daemon; a stopped daemon is exit 3.
+# half-written requests never hurt the daemon; a reload keeps the lots and
+# alarms as they were (handed over in memory), and a kill -9 right after it
+# finds them too; a stopped daemon is exit 3.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CTL=$BUILD_DIR/coldchainctl
@@ -182,12 +184,40 @@ check "garbage, oversized and held-open requests are answered with errors" grep 
 	sed 's/^/  | /' "$T/hostile.out"
 check "the daemon is still alive after hostile requests" pid_alive "$DAEMON_PID"
 
-# --- reload through the socket
+# --- reload through the socket: the engine's state is handed over in
+# memory (issue 18), as the state file would have it: the moved configured
+# lot stays moved, a lot loaded at run time stays with its product, the
+# alarms keep their states; and the state file gets the new engine's
+# state right after, so a kill -9 then loses none of it
+ctl lot load A LOT-3 longan --at 2020-06-01T00:00:00Z >/dev/null 2>&1
+expect_eq "lot load before the reload: exit status" "$?" 0
+ctl ack A/temp_high --user an --note "before the reload" >/dev/null 2>&1
+alarm_states() { ctl alarms --json | json_eval '" ".join(sorted(a["id"] + "=" + a["state"] for a in d["alarms"]))'; }
+states_before=$(alarm_states)
+c3_before=$(lot_field LOT-3 consumed)
+: >"$DAEMON_LOG"
 ctl reload >"$T/reload.out" 2>&1
 expect_eq "reload exit status" "$?" 0
 check "reload: the daemon logged it" grep -q "configuration reloaded" "$DAEMON_LOG"
+check "reload: the state was kept in memory, not read back from the file" \
+	grep -q "state kept over the reload: restored [1-9][0-9]* alarms\?, 2 lots" "$DAEMON_LOG"
 ctl status --json >/dev/null 2>&1
 expect_eq "status after reload" "$?" 0
+expect_eq "after the reload: LOT-1 still in room B" "$(lot_room LOT-1)" B
+expect_eq "after the reload: LOT-3 still in room A" "$(lot_room LOT-3)" A
+expect_eq "after the reload: LOT-3 still a longan lot" "$(lot_field LOT-3 product)" longan
+check "after the reload: LOT-3 keeps its consumed fraction (>= $c3_before)" \
+	"$PY" -c "import sys; sys.exit(0 if $(lot_field LOT-3 consumed) >= $c3_before > 0 else 1)"
+expect_eq "after the reload: the alarms' states" "$(alarm_states)" "$states_before"
+wait_for "the state file written after the reload" grep -q "reload: state file written" "$DAEMON_LOG" ||
+	fail "no 'reload: state file written' line"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+forget_pid "$DAEMON_PID"
+: >"$DAEMON_LOG"
+start_daemon
+expect_eq "kill -9 after the reload: LOT-3 still in room A" "$(lot_room LOT-3)" A
+expect_eq "kill -9 after the reload: LOT-1 still in room B" "$(lot_room LOT-1)" B
 "$CTL" status --socket "$T/nonesuch.sock" >/dev/null 2>&1
 expect_eq "a socket that does not exist: exit status" "$?" 3
 

@@ -655,8 +655,10 @@ static char *state_text(const char *sub)
 /* issue 18: the alarms and lots are copied under the engine's lock and
  * printed without it.  What one engine writes, the next restores exactly:
  * its own snapshot is the same text, and a number that is not m/10^k (an
- * alarm's value, a lot's accumulators) reads back as the same double. */
-static void test_engine_state_file_restores_to_the_same_text_and_exact_numbers(void)
+ * alarm's value, a lot's accumulators) reads back as the same double.  A
+ * reload's hand-over (engine_free_saved, engine_new_from) restores the
+ * same state as the file, the rooms' day included. */
+static void test_engine_state_file_and_the_reload_hand_over_restore_the_same_state_exactly(void)
 {
 	int64_t t = T0 + 1200 * MIN_NS;
 	const double v = 11.123456789012345;
@@ -689,6 +691,17 @@ static void test_engine_state_file_restores_to_the_same_text_and_exact_numbers(v
 		if (at)
 			CHECK(strtod(at + strlen("\"value\":"), NULL) == v);
 	}
+	/* a reload's hand-over in memory restores the same state as the file */
+	E = engine_new(cfg, &collect);
+	E = engine_new_from(cfg, &collect, engine_free_saved(E));
+	CHECK_STR(engine_alarm_state(E, "A/temp_high_high"), "active");
+	engine_free(E);
+	E = NULL;
+	free(b);
+	b = state_text("same-text");
+	CHECK(a && b);
+	if (a && b)
+		CHECK_STR(b, a);
 	free(a);
 	free(b);
 	E = engine_new(cfg, &collect);
@@ -715,7 +728,7 @@ int main(void)
 	RUN(test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks);
 	RUN(test_engine_state_file_restores_alarms_and_lots_one_by_one);
 	RUN(test_engine_state_file_with_one_unreadable_alarm_restores_the_others);
-	RUN(test_engine_state_file_restores_to_the_same_text_and_exact_numbers);
+	RUN(test_engine_state_file_and_the_reload_hand_over_restore_the_same_state_exactly);
 	ef_teardown();
 	recs_clear();
 	return TL_DONE();
