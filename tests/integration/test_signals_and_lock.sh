@@ -98,6 +98,13 @@ if wait_for "reload failure logged" reload_failed; then
 else
 	fail "SIGHUP with a broken config: no 'reload failed, keeping previous configuration' line"
 fi
+# the checker's messages (coldchaind -n run by the daemon) come to the
+# daemon's log with the file and line (libconfig's: the config sets
+# stats_interval already, so the appended one is a duplicate)
+n=$(wc -l <"$T/good.conf")
+check "the broken reload's error names the file and line" \
+	grep -q "error: reload: .*coldchaind.conf:$((n + 1)): duplicate setting name" "$DAEMON_LOG"
+check "the check ran this binary as coldchaind -n, not a fork" sh -c "! grep -q 'checking in a fork' '$DAEMON_LOG'"
 now=$(date +%s)
 if pid_alive "$DAEMON_PID" && wait_for "dev-1 points after failed reload" has_point dev-1 "$((now + 1))"; then
 	pass "after the failed reload the daemon still writes points"
