@@ -44,8 +44,8 @@ void engine_free(struct engine *e);
  * exactly as engine_new from the file (same matching by id), and frees
  * it.  No text is printed or parsed and nothing is written: a hub's state
  * file took a reload a third of a second each way, and its rooms' day
- * (tens of MB of text after 24 h) seconds.  engine_save writes the state
- * file now (after the hand-over, so a crash finds the new state). */
+ * seconds.  engine_save writes the state file now (after the hand-over, so
+ * a crash finds the new state; the rooms' day keeps its schedule). */
 struct engine_saved;
 struct engine_saved *engine_free_saved(struct engine *e);
 struct engine *engine_new_from(const struct cc_config *cfg, const struct engine_callbacks *cb,

@@ -1,5 +1,6 @@
 /* state.c - atomic snapshot files in the state directory: write a
- * temporary, fsync it, rename it over the old one, fsync the directory. */
+ * temporary, fsync it, rename it over the old one, fsync the directory;
+ * binary ones sealed with a CRC-32 (zlib's). */
 #include "state.h"
 
 #include <errno.h>
@@ -9,16 +10,20 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "util.h"
 
-int state_write(const char *dir, const char *name, const char *data, size_t len)
+/* The pieces one after another into dir/name, atomically. */
+static int write_pieces(const char *dir, const char *name, const void *const *data, const size_t *len, int n)
 {
 	char *tmp = xasprintf("%s/%s.tmp", dir, name), *dst = xasprintf("%s/%s", dir, name);
 	int fd, dfd, rc = 0;
-	size_t off = 0;
+	size_t total = 0;
 
-	if (len > STATE_MAX_BYTES) {
+	for (int i = 0; i < n; i++)
+		total += len[i];
+	if (total > STATE_MAX_BYTES) {
 		rc = -EFBIG;
 		goto out;
 	}
@@ -27,25 +32,26 @@ int state_write(const char *dir, const char *name, const char *data, size_t len)
 		rc = -errno;
 		goto out;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			close(fd);
-			unlink(tmp);
-			goto out;
+	for (int i = 0; i < n && rc == 0; i++) {
+		size_t off = 0;
+		while (off < len[i]) {
+			ssize_t w = write(fd, (const char *)data[i] + off, len[i] - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = -errno;
+				break;
+			}
+			off += (size_t)w;
 		}
-		off += (size_t)w;
 	}
-	if (fsync(fd) < 0) {
+	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
-		close(fd);
+	close(fd);
+	if (rc < 0) {
 		unlink(tmp);
 		goto out;
 	}
-	close(fd);
 	if (rename(tmp, dst) < 0) {
 		rc = -errno;
 		unlink(tmp);
@@ -60,6 +66,62 @@ out:
 	free(tmp);
 	free(dst);
 	return rc;
+}
+
+int state_write(const char *dir, const char *name, const char *data, size_t len)
+{
+	const void *d[] = { data };
+
+	return write_pieces(dir, name, d, &len, 1);
+}
+
+static uint32_t crc_of(const void *data, size_t len)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	while (len > 0) { /* crc32 takes a uInt length */
+		uInt n = len > 0x40000000 ? 0x40000000 : (uInt)len;
+		c = crc32(c, data, n);
+		data = (const uint8_t *)data + n;
+		len -= n;
+	}
+	return (uint32_t)c;
+}
+
+int state_write_sealed(const char *dir, const char *name, const void *data, size_t len)
+{
+	uint32_t c = crc_of(data, len);
+	uint8_t t[4] = { (uint8_t)c, (uint8_t)(c >> 8), (uint8_t)(c >> 16), (uint8_t)(c >> 24) };
+	const void *d[] = { data, t };
+	size_t l[] = { len, sizeof(t) };
+
+	return write_pieces(dir, name, d, l, 2);
+}
+
+int state_read_sealed(const char *dir, const char *name, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	uint32_t c;
+	int rc = state_read(dir, name, &buf, &n);
+
+	if (rc < 0)
+		return rc;
+	if (n < 4) {
+		free(buf);
+		return -EBADMSG;
+	}
+	n -= 4;
+	c = (uint32_t)(uint8_t)buf[n] | (uint32_t)(uint8_t)buf[n + 1] << 8 | (uint32_t)(uint8_t)buf[n + 2] << 16 |
+	    (uint32_t)(uint8_t)buf[n + 3] << 24;
+	if (c != crc_of(buf, n)) {
+		free(buf);
+		return -EBADMSG;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
 }
 
 int state_read(const char *dir, const char *name, char **out, size_t *len)

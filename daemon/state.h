@@ -21,5 +21,11 @@ int state_write(const char *dir, const char *name, const char *data, size_t len)
  * it is not a regular file (never opened for blocking: a FIFO cannot hang
  * the start), or -errno. */
 int state_read(const char *dir, const char *name, char **out, size_t *len);
+/* A binary snapshot: the data and its CRC-32 (4 bytes, little-endian) after
+ * it.  state_read_sealed gives the data without the CRC (NUL-terminated,
+ * *len its length) or, besides state_read's errors, -EBADMSG when the CRC
+ * does not match (a torn disk, an edit): never half a file. */
+int state_write_sealed(const char *dir, const char *name, const void *data, size_t len);
+int state_read_sealed(const char *dir, const char *name, char **out, size_t *len);
 
 #endif

@@ -829,12 +829,15 @@ static struct engine *engine_build(const struct cc_config *cfg, const struct eng
 	batch_build(e);
 	build_line_only(e);
 	trend_build(e);
-	if (sv)
+	if (sv) {
 		snapshot_restore_saved(e, sv);
-	else
+	} else {
 		snapshot_restore(e);
+		trend_load(e);
+	}
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
+	e->next_trend_ms = e->start_ms + TREND_SAVE_MS;
 	if (e->nrooms || e->nrules)
 		log_info("engine: %zu %s, %zu %s, %zu %s, %zu %s, %zu %s watched", e->nrooms,
 			 plural(e->nrooms, "room", "rooms"), nl, plural(nl, "lot", "lots"), e->nrules,
@@ -863,21 +866,27 @@ struct engine *engine_new_from(const struct cc_config *cfg, const struct engine_
 
 static void engine_release(struct engine *e);
 
+/* The state file now; the rooms' day too when trend (a stop). */
+static void save(struct engine *e, int trend)
+{
+	pthread_mutex_lock(&e->lock);
+	if (e->nalarms || e->nrooms || e->nbatches)
+		snapshot_take(e, time_now_ns() / 1000000, trend);
+	pthread_mutex_unlock(&e->lock);
+	snapshot_write(e);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	engine_save(e);
+	save(e, 1);
 	engine_release(e);
 }
 
 void engine_save(struct engine *e)
 {
-	pthread_mutex_lock(&e->lock);
-	if (e->nalarms || e->nrooms || e->nbatches)
-		snapshot_take(e, time_now_ns() / 1000000);
-	pthread_mutex_unlock(&e->lock);
-	snapshot_write(e);
+	save(e, 0);
 }
 
 struct engine_saved *engine_free_saved(struct engine *e)

@@ -289,6 +289,7 @@ struct engine {
 	int late;       /* the reading being evaluated is late and its channel is catching up */
 	int64_t next_sl_ms;
 	int64_t next_snap_ms;
+	int64_t next_trend_ms; /* the rooms' day goes to its file then (snapshot_take) */
 	int dirty;
 	uint64_t notify_dropped_logged;
 	cJSON *unloaded; /* configured lots unloaded at run time: [{id, conf_room}] */
@@ -382,7 +383,7 @@ void publish_fmt_time(int64_t ts_ns, char *buf, size_t len);
  * A reload's hand-over (engine_free_saved, engine_new_from): snapshot_keep
  * takes the same records and keeps them instead of writing them,
  * snapshot_restore_saved restores them, snapshot_saved_free frees them. */
-void snapshot_take(struct engine *e, int64_t now_ms);
+void snapshot_take(struct engine *e, int64_t now_ms, int trend);
 void snapshot_write(struct engine *e);
 void snapshot_restore(struct engine *e);
 struct engine_saved *snapshot_keep(struct engine *e);
@@ -391,18 +392,22 @@ double snapshot_num(const cJSON *o, const char *k, double def);
 
 /* trend.c: the 24-hour rings of the rooms' channels.  Under the lock
  * (trend_build while building).  trend_sample: a good reading, whatever
- * its order.  The snapshot's "trend" object: trend_take copies the rings
- * under the lock (a memcpy), trend_splice formats them into the
- * snapshot's JSON text without it (formatting a day of 100 channels takes
- * tens of ms: never under the lock) and frees the copy; trend_restore
- * from the state file, trend_restore_pending from a copy (a reload's
- * hand-over: no text), which it frees. */
+ * its order.  Their file (TREND_FILE, beside the state file): trend_take
+ * copies the rings under the lock (a memcpy), trend_write writes the copy
+ * without it (it fsyncs) and frees it, every TREND_SAVE_MS and at a stop;
+ * trend_load reads it while building (-ENOENT: none, then trend_restore
+ * takes the state file's "trend" member, where releases before it kept
+ * the day); trend_restore_pending takes a copy (a reload's hand-over: no
+ * file), which it frees. */
+#define TREND_FILE "trend.state"
+#define TREND_SAVE_MS (5 * 60000)
 struct etrend;
 struct trend_pending;
 void trend_build(struct engine *e);
 void trend_sample(struct echan *ch, int64_t ts_ns, double v);
 struct trend_pending *trend_take(const struct engine *e);
-char *trend_splice(char *js, struct trend_pending *p);
+int trend_write(const char *dir, struct trend_pending *p);
+long trend_load(struct engine *e);
 void trend_pending_free(struct trend_pending *p);
 size_t trend_restore(struct engine *e, const cJSON *root);
 size_t trend_restore_pending(struct engine *e, struct trend_pending *p);

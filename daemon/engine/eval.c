@@ -546,7 +546,7 @@ static void tick(struct engine *e, int64_t now_ns)
 	}
 	batch_tick(e, now_ns);
 	if (e->dirty || now >= e->next_snap_ms) {
-		snapshot_take(e, now);
+		snapshot_take(e, now, 0);
 		e->next_snap_ms = now + SNAPSHOT_MS;
 	}
 }

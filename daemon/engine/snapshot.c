@@ -578,9 +578,12 @@ static void restore_all(struct engine *e, const cJSON *o, const struct snap_memb
 	if (rc.nbad)
 		log_warn("state %s/%s: %zu unreadable %s skipped (alarms and lots of those ids start afresh)",
 			 e->cfg->state_dir, STATE_FILE, rc.nbad, plural(rc.nbad, "element", "elements"));
-	log_info("state %s/%s: restored %zu %s, %zu %s, %zu %s, %zu trend %s", e->cfg->state_dir, STATE_FILE, rc.nal,
+	if (ntr) /* the day kept in the state file itself: releases before trend.state */
+		log_info("state %s/%s: restored %zu trend %s", e->cfg->state_dir, STATE_FILE, ntr,
+			 plural(ntr, "bucket", "buckets"));
+	log_info("state %s/%s: restored %zu %s, %zu %s, %zu %s", e->cfg->state_dir, STATE_FILE, rc.nal,
 		 plural(rc.nal, "alarm", "alarms"), rc.nlot, plural(rc.nlot, "lot", "lots"), nb,
-		 plural(nb, "batch", "batches"), ntr, plural(ntr, "bucket", "buckets"));
+		 plural(nb, "batch", "batches"));
 }
 
 void snapshot_restore(struct engine *e)
@@ -618,6 +621,7 @@ void snapshot_restore(struct engine *e)
 struct engine_saved {
 	struct snap_pending *p;
 	struct trend_pending *trend;
+	int64_t next_trend_ms; /* the day's next save, kept on its schedule */
 };
 
 struct engine_saved *snapshot_keep(struct engine *e)
@@ -633,6 +637,7 @@ struct engine_saved *snapshot_keep(struct engine *e)
 	e->pending_dir = NULL;
 	sv->p = snapshot(e, time_now_ns() / 1000000);
 	sv->trend = trend_take(e);
+	sv->next_trend_ms = e->next_trend_ms;
 	pthread_mutex_unlock(&e->lock);
 	return sv;
 }
@@ -688,6 +693,7 @@ void snapshot_restore_saved(struct engine *e, struct engine_saved *sv)
 		lots_index_free(&rc.ix);
 	}
 	ntr = trend_restore_pending(e, sv->trend);
+	e->next_trend_ms = sv->next_trend_ms;
 	snap_pending_free(sv->p);
 	free(sv);
 	/* the state file is the old engine's last periodic one until
@@ -707,15 +713,19 @@ void snapshot_restore_saved(struct engine *e, struct engine_saved *sv)
  * writer at a time (save_lock) takes it, so an older snapshot never
  * overwrites a newer one.
  */
-/* Under e->lock. */
-void snapshot_take(struct engine *e, int64_t now_ms)
+/* Under e->lock.  The rooms' day goes with it every TREND_SAVE_MS, and
+ * when trend says so (a stop). */
+void snapshot_take(struct engine *e, int64_t now_ms, int trend)
 {
 	struct snap_pending *p = snapshot(e, now_ms);
 
 	snap_pending_free(e->pending); /* superseded before it was written */
 	free(e->pending_dir);
-	trend_pending_free(e->pending_trend);
-	e->pending_trend = trend_take(e);
+	if (trend || now_ms >= e->next_trend_ms) {
+		trend_pending_free(e->pending_trend);
+		e->pending_trend = trend_take(e);
+		e->next_trend_ms = now_ms + TREND_SAVE_MS;
+	}
 	e->pending = p;
 	e->pending_dir = xstrdup(e->cfg->state_dir);
 	e->dirty = 0; /* set again if the write fails */
@@ -727,7 +737,7 @@ void snapshot_write(struct engine *e)
 	struct snap_pending *p;
 	char *js, *dir;
 	struct trend_pending *tp;
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, trc;
 
 	pthread_mutex_lock(&e->save_lock);
 	pthread_mutex_lock(&e->lock);
@@ -745,11 +755,13 @@ void snapshot_write(struct engine *e)
 	}
 	js = snapshot_text(p);
 	snap_pending_free(p);
-	if (js) {
-		js = trend_splice(js, tp);
+	if (js)
 		rc = state_write(dir, STATE_FILE, js, strlen(js));
-	} else {
-		trend_pending_free(tp);
+	if (tp && (trc = trend_write(dir, tp)) < 0) {
+		static struct log_rl trl;
+		uint32_t more;
+		if (log_rl_allow(&trl, 60000, &more))
+			log_err("state %s/%s: cannot write: %s (%u more)", dir, TREND_FILE, strerror(-trc), more);
 	}
 	pthread_mutex_unlock(&e->save_lock);
 	if (rc < 0) {

@@ -36,6 +36,9 @@
 #include "../util.h"
 
 #define NB ENGINE_TREND_BUCKETS
+#define TF_HEAD 20  /* the trend file's header, */
+#define TF_CHAN 6   /* a ring's head besides its id, */
+#define TF_BUCKET 20 /* a bucket */
 #define BUCKET_NS ((int64_t)ENGINE_TREND_BUCKET_S * 1000000000LL)
 
 struct tbucket {
@@ -181,20 +184,6 @@ int engine_room_trend(struct engine *e, const char *room, int64_t now_ns, struct
  * three times the size.  An older snapshot has no "trend": the rings
  * start empty.
  */
-static char *trend_text(const struct tbucket *bk, size_t nb)
-{
-	size_t cap = nb * 80 + 1, len = 0;
-	char *s = xmalloc(cap);
-
-	s[0] = '\0';
-	for (size_t i = 0; i < nb; i++) {
-		const struct tbucket *b = &bk[i];
-		len += (size_t)snprintf(s + len, cap - len, "%s%" PRId32 " %" PRIu32 " %.9g %.9g %.9g", len ? ";" : "",
-					b->slot, b->n, (double)b->min, (double)b->max, (double)b->sum);
-	}
-	return s;
-}
-
 /* The non-empty buckets of every ring, packed: channel i's are
  * b[first[i]] .. b[first[i + 1] - 1].  A hub's 4,000 rings are 23 MB when
  * full and mostly empty for the first day: copying them whole at every
@@ -218,10 +207,6 @@ void trend_pending_free(struct trend_pending *p)
 	free(p);
 }
 
-/* The shortest a bucket's text can be ("S N m M s;", S a slot of 7 digits
- * or more): past the snapshot's room for the trend, nothing is copied. */
-#define TREND_TEXT_MIN 16
-
 /* Under the lock: the rings' non-empty buckets (20 bytes each). */
 struct trend_pending *trend_take(const struct engine *e)
 {
@@ -240,12 +225,12 @@ struct trend_pending *trend_take(const struct engine *e)
 	}
 	if (!k || !nb)
 		return p;
-	if (nb * TREND_TEXT_MIN > STATE_MAX_BYTES / 2) {
+	if (nb * TF_BUCKET + k * (TF_CHAN + 256) > STATE_MAX_BYTES) {
 		static int logged;
 		if (!logged++)
-			log_warn("state %s: the rooms' 24-hour trend (%zu %s, at least %zu bytes) is left out of the "
-				 "snapshot: past %zu bytes (half the state file's limit); a restart starts the charts empty",
-				 STATE_FILE, nb, plural(nb, "bucket", "buckets"), nb * TREND_TEXT_MIN, (size_t)STATE_MAX_BYTES / 2);
+			log_warn("state %s: the rooms' 24-hour trend (%zu %s) is not kept: past %zu bytes; a restart "
+				 "starts the charts empty", TREND_FILE, nb, plural(nb, "bucket", "buckets"),
+				 (size_t)STATE_MAX_BYTES);
 		return p;
 	}
 	p->id = xcalloc(k, sizeof(*p->id));
@@ -268,54 +253,162 @@ struct trend_pending *trend_take(const struct engine *e)
 	return p;
 }
 
-/* Without the lock: js (the snapshot's JSON object, cJSON_Print's) with a
- * "trend" member added before its closing brace; frees js (cJSON_free)
- * and p.  The result is cJSON_free'd by the caller.  js unchanged when
- * there is nothing to add or it does not end with '}'. */
-char *trend_splice(char *js, struct trend_pending *p)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *t, *out, *end = js ? strrchr(js, '}') : NULL;
-	size_t head, tl;
+/*
+ * The rooms' day in state_dir/trend.state (TREND_FILE), apart from the
+ * alarms and lots of engine.state: a hub's 4,000 rings after a day are 1.15
+ * million buckets, which as engine.state's text were 50 MB and 1.2 s of CPU
+ * at every snapshot (then left out: past the file's limit), so a restart
+ * started the charts empty anyway.  Binary, 23 MB for that hub, written
+ * every TREND_SAVE_MS and at a stop, sealed with a CRC-32 (state.h):
+ *   "CCTREND1", u32 bucket seconds, u32 buckets per ring, u32 channels,
+ *   then per channel: u16 id length, the id, u32 buckets, and its buckets
+ *   as i32 slot, u32 n, f32 min, max, sum
+ * (little-endian; floats as IEEE 754 bits).  A file of another bucket size
+ * or ring length, or damaged, is not read: the charts start empty.
+ */
+static const char tf_magic[8] = { 'C', 'C', 'T', 'R', 'E', 'N', 'D', '1' };
 
-	for (size_t i = 0; p && i < p->n; i++) {
-		char *s = trend_text(p->b + p->first[i], p->first[i + 1] - p->first[i]);
-		if (s[0])
-			cJSON_AddStringToObject(o, p->id[i], s);
-		free(s);
+static uint8_t *put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t f32_bits(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static float bits_f32(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+int trend_write(const char *dir, struct trend_pending *p)
+{
+	size_t cap = TF_HEAD, len;
+	uint8_t *buf, *w;
+	int rc;
+
+	for (size_t i = 0; i < p->n; i++)
+		cap += TF_CHAN + strlen(p->id[i]) + (p->first[i + 1] - p->first[i]) * TF_BUCKET;
+	w = buf = xmalloc(cap);
+	memcpy(w, tf_magic, 8);
+	w = put_u32(w + 8, ENGINE_TREND_BUCKET_S);
+	w = put_u32(w, NB);
+	w = put_u32(w, (uint32_t)p->n);
+	for (size_t i = 0; i < p->n; i++) {
+		size_t idl = strlen(p->id[i]);
+		if (idl > UINT16_MAX)
+			idl = 0; /* never: ids are short; such a ring is read as unknown */
+		*w++ = (uint8_t)idl;
+		*w++ = (uint8_t)(idl >> 8);
+		memcpy(w, p->id[i], idl);
+		w = put_u32(w + idl, (uint32_t)(p->first[i + 1] - p->first[i]));
+		for (size_t j = p->first[i]; j < p->first[i + 1]; j++) {
+			const struct tbucket *b = &p->b[j];
+			w = put_u32(w, (uint32_t)b->slot);
+			w = put_u32(w, b->n);
+			w = put_u32(w, f32_bits(b->min));
+			w = put_u32(w, f32_bits(b->max));
+			w = put_u32(w, f32_bits(b->sum));
+		}
 	}
+	len = (size_t)(w - buf);
+	rc = state_write_sealed(dir, TREND_FILE, buf, len);
+	free(buf);
 	trend_pending_free(p);
-	if (!end || !o->child || !(t = cJSON_PrintUnformatted(o))) {
-		cJSON_Delete(o);
-		return js;
+	return rc;
+}
+
+/* One ring of the file at *pp (end: the data's end) into its channel's
+ * ring; counts its buckets into *ok and *bad.  -1 when the file ends
+ * inside it. */
+static int tf_ring(struct engine *e, const uint8_t **pp, const uint8_t *end, size_t *ok, size_t *bad)
+{
+	const uint8_t *p = *pp;
+	size_t idl, nb;
+	char id[UINT16_MAX + 1];
+	struct echan *ch;
+
+	if (end - p < 2)
+		return -1;
+	idl = (size_t)p[0] | (size_t)p[1] << 8;
+	p += 2;
+	if ((size_t)(end - p) < idl + 4)
+		return -1;
+	memcpy(id, p, idl);
+	id[idl] = '\0';
+	nb = get_u32(p + idl);
+	p += idl + 4;
+	if (nb > (size_t)(end - p) / TF_BUCKET)
+		return -1;
+	ch = build_chan_find(e, id);
+	for (size_t j = 0; j < nb; j++, p += TF_BUCKET) {
+		int64_t slot = (int32_t)get_u32(p);
+		uint32_t n = get_u32(p + 4);
+		float min = bits_f32(get_u32(p + 8)), max = bits_f32(get_u32(p + 12)), sum = bits_f32(get_u32(p + 16));
+		if (!ch || !ch->trend)
+			continue; /* a channel no longer in a room: its day is let go */
+		if (slot < 0 || n == 0 || !isfinite(min) || !isfinite(max) || !isfinite(sum) || min > max) {
+			(*bad)++;
+			continue;
+		}
+		bucket_put(ch->trend, slot, n, min, max, sum);
+		(*ok)++;
 	}
-	cJSON_Delete(o);
-	head = (size_t)(end - js);
-	tl = strlen(t);
-	/* The alarms and lots must always fit the state file: the day gives
-	 * way past half of it (some 2,700 channels: logged once) */
-	if (head + tl > STATE_MAX_BYTES / 2) {
-		static int logged;
-		if (!logged++)
-			log_warn("state %s: the rooms' 24-hour trend (%zu bytes) is left out of the snapshot: past %zu bytes "
-				 "(half the state file's limit); a restart starts the charts empty", STATE_FILE, tl,
-				 STATE_MAX_BYTES / 2);
-		cJSON_free(t);
-		return js;
+	*pp = p;
+	return 0;
+}
+
+long trend_load(struct engine *e)
+{
+	char *buf = NULL;
+	size_t len = 0, ok = 0, bad = 0, nch;
+	const uint8_t *p, *end;
+	int rc = state_read_sealed(e->cfg->state_dir, TREND_FILE, &buf, &len);
+
+	if (rc == -ENOENT)
+		return rc;
+	if (rc < 0) {
+		log_warn("state %s/%s: %s: the rooms' charts start empty", e->cfg->state_dir, TREND_FILE,
+			 rc == -EBADMSG ? "damaged (its checksum does not match)" : strerror(-rc));
+		return rc;
 	}
-	out = cJSON_malloc(head + tl + 16);
-	if (out) {
-		memcpy(out, js, head);
-		memcpy(out + head, ",\n\"trend\": ", 11);
-		memcpy(out + head + 11, t, tl);
-		memcpy(out + head + 11 + tl, "\n}", 3);
-		out[head + 11 + tl + 3] = '\0';
+	p = (const uint8_t *)buf;
+	end = p + len;
+	if (len < TF_HEAD || memcmp(p, tf_magic, 8) != 0 || get_u32(p + 8) != ENGINE_TREND_BUCKET_S ||
+	    get_u32(p + 12) != NB) {
+		log_warn("state %s/%s: not a trend file of %d buckets of %d s: the rooms' charts start empty",
+			 e->cfg->state_dir, TREND_FILE, NB, ENGINE_TREND_BUCKET_S);
+		free(buf);
+		return -EINVAL;
 	}
-	cJSON_free(t);
-	if (!out)
-		return js;
-	cJSON_free(js);
-	return out;
+	nch = get_u32(p + 16);
+	p += TF_HEAD;
+	for (size_t i = 0; i < nch; i++)
+		if (tf_ring(e, &p, end, &ok, &bad) < 0) {
+			bad++;
+			break;
+		}
+	free(buf);
+	if (bad)
+		log_warn("state %s/%s: %zu malformed %s skipped", e->cfg->state_dir, TREND_FILE, bad,
+			 plural(bad, "bucket", "buckets"));
+	log_info("state %s/%s: restored %zu trend %s", e->cfg->state_dir, TREND_FILE, ok, plural(ok, "bucket", "buckets"));
+	return (long)ok;
 }
 
 /* One channel's text into its ring: the number of well-formed buckets;

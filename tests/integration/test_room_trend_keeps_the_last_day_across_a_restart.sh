@@ -1,10 +1,11 @@
 #!/bin/bash
 # Issue 15's room chart, its data: the daemon keeps each room channel's last
 # 24 h in 5-minute buckets (min, max, mean by the readings' own times) and a
-# restart keeps them through engine.state.  Readings arrive over MQTT with
-# their own timestamps (mosquitto_pub: the peer), one of them late; the
-# state file the real daemon writes on SIGTERM is read by python3's JSON
-# parser; a second daemon restores the buckets and adds to them.
+# restart keeps them through their file, trend.state.  Readings arrive over
+# MQTT with their own timestamps (mosquitto_pub: the peer), one of them
+# late; the file the real daemon writes on SIGTERM is read by python3's
+# struct and zlib (its CRC checked); a second daemon restores the buckets
+# and adds to them.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND"
@@ -44,22 +45,32 @@ nlines() { [ "$(grep -c '^temperature,' "$T/points.lp" 2>/dev/null)" -ge "$1" ];
 wait_for "4 readings journaled and delivered" nlines 4 || fail "the readings did not arrive"
 stop_daemon 30 || fail "coldchaind did not stop cleanly"
 
-# bucket SLOT_MS: "n min max mean" of the channel's bucket in engine.state
-bucket() {
-	"$PY" - "$T/state/engine.state" "$1" <<'PYEOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-slot = int(sys.argv[2]) // 300000
-for b in d.get("trend", {}).get("th-a1/temperature", "").split(";"):
-    f = b.split()
-    if f and int(f[0]) == slot:
-        n, lo, hi, s = int(f[1]), float(f[2]), float(f[3]), float(f[4])
-        print(n, "%g" % lo, "%g" % hi, "%g" % (s / n))
+# the channel's buckets in trend.state (its format: daemon/engine/trend.c),
+# read by python3's struct and zlib: "slot n min max mean" per line, after
+# the CRC and the header are checked
+buckets() {
+	"$PY" - "$T/state/trend.state" <<'PYEOF'
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+data, crc = b[:-4], struct.unpack("<I", b[-4:])[0]
+assert zlib.crc32(data) == crc, "CRC"
+magic, secs, nb, nch = struct.unpack("<8sIII", data[:20])
+assert magic == b"CCTREND1" and secs == 300 and nb == 288, (magic, secs, nb)
+p = 20
+for _ in range(nch):
+    idl, = struct.unpack("<H", data[p:p + 2]); p += 2
+    cid = data[p:p + idl].decode(); p += idl
+    n, = struct.unpack("<I", data[p:p + 4]); p += 4
+    for _ in range(n):
+        slot, cnt, lo, hi, s = struct.unpack("<iIfff", data[p:p + 20]); p += 20
+        if cid == "th-a1/temperature":
+            print(slot, cnt, "%g" % lo, "%g" % hi, "%g" % (s / cnt))
+assert p == len(data), "trailing bytes"
 PYEOF
 }
-nbuckets() {
-	"$PY" -c 'import json, sys; print(len([b for b in json.load(open(sys.argv[1])).get("trend", {}).get("th-a1/temperature", "").split(";") if b]))' "$T/state/engine.state"
-}
+# bucket SLOT_MS: "n min max mean" of the channel's bucket
+bucket() { buckets | awk -v s=$(($1 / 300000)) '$1 == s { print $2, $3, $4, $5 }'; }
+nbuckets() { buckets | wc -l; }
 expect_eq "the bucket of 3 h ago (n min max mean)" "$(bucket "$b3")" "2 4 6 5"
 expect_eq "the bucket of 2 h ago" "$(bucket "$b2")" "1 5 5 5"
 expect_eq "the late reading's bucket (2 h 30 min ago)" "$(bucket "$bl")" "1 3 3 3"
@@ -70,10 +81,10 @@ expect_eq "buckets kept (no gap filled)" "$(nbuckets)" 3
 DAEMON_LOG=$T/coldchaind2.log
 start_daemon
 wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not connect again"
-if grep -q "restored .* 3 trend buckets" "$DAEMON_LOG"; then
+if grep -q "trend.state: restored 3 trend buckets" "$DAEMON_LOG"; then
 	pass "the restarted daemon restored the 3 buckets"
 else
-	fail "no 'restored ... 3 trend buckets' in the log"
+	fail "no 'trend.state: restored 3 trend buckets' in the log"
 	show_log "$DAEMON_LOG"
 fi
 now2=$(date +%s%3N)

@@ -2,7 +2,10 @@
  * engine (daemon/engine/trend.c): readings in 5-minute buckets by their
  * own times (min, max, mean), gaps left empty, late readings in their
  * bucket while still within the day, the day rolling over after 24 h,
- * and the rings kept across a restart through the snapshot. */
+ * and the rings kept across a restart through their file (trend.state),
+ * written every 5 minutes and at a stop; a damaged one, or one of another
+ * bucket size, starts the charts empty; a state file of a release that
+ * kept the day in it still restores it. */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
@@ -141,6 +144,84 @@ static void test_a_restart_keeps_the_day_through_the_snapshot(void)
 	free(before);
 }
 
+static char *trend_path(void)
+{
+	return xasprintf("%s/trend.state", dir);
+}
+
+static int unlink_trend(void)
+{
+	char *p = trend_path();
+	int rc = unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+
+	free(p);
+	return rc;
+}
+
+static int trend_exists(void)
+{
+	char *p = trend_path();
+	int ok = access(p, F_OK) == 0;
+
+	free(p);
+	return ok;
+}
+
+/* issue 18: the rooms' day has its own file (a hub's is 1.15 million
+ * buckets after a day), written every 5 minutes and at a stop, not with
+ * every snapshot of the alarms and lots. */
+static void test_the_day_has_its_own_file_written_every_five_minutes_and_at_a_stop(void)
+{
+	int64_t now = time_now_ns();
+
+	engine_free(E); /* a stop: both files */
+	CHECK(trend_exists());
+	E = engine_new(cfg, NULL);
+	CHECK_INT(unlink_trend(), 0);
+	feed(&ch_bt, T0 + 29 * H_NS, 3.5, CC_Q_GOOD);
+	engine_tick(E, now + 61 * 1000000000LL); /* the minute's snapshot: engine.state only */
+	CHECK(!trend_exists());
+	engine_tick(E, now + 301 * 1000000000LL); /* 5 minutes: the day too */
+	CHECK(trend_exists());
+	engine_free(E);
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 3.5, 1e-6);
+}
+
+/* A damaged trend file (a flipped byte: its CRC), or one of another bucket
+ * size, starts the charts empty; nothing else is lost. */
+static void test_a_damaged_trend_file_or_one_of_another_bucket_size_starts_the_charts_empty(void)
+{
+	static const unsigned char other[] = { 'C', 'C', 'T', 'R', 'E', 'N', 'D', '1', 60, 0, 0, 0, 32, 1, 0, 0, 0, 0, 0, 0 };
+	char *p = trend_path(), *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	engine_free(E);
+	CHECK_INT(state_read(dir, "trend.state", &buf, &len), 0);
+	CHECK(len > 40);
+	if (buf && len > 40 && (f = fopen(p, "r+b"))) {
+		fseek(f, (long)(len / 2), SEEK_SET);
+		fputc(buf[len / 2] ^ 0x10, f);
+		fclose(f);
+	}
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 0);
+	feed(&ch_bt, T0 + 29 * H_NS, 2.5, CC_Q_GOOD);
+	CHECK_INT(engine_room_trend(E, "B", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+	engine_free(E);
+	CHECK_INT(state_write_sealed(dir, "trend.state", other, sizeof(other)), 0);
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 0);
+	free(buf);
+	free(p);
+}
+
 static void test_a_snapshot_without_trend_or_with_a_damaged_one_loads(void)
 {
 	const char *old = "{\"version\": 1, \"saved_ms\": 0, \"alarms\": [], \"lots\": [],"
@@ -148,6 +229,8 @@ static void test_a_snapshot_without_trend_or_with_a_damaged_one_loads(void)
 			  " \"gone/temperature\": \"5934240 1 1 1 1\"}}";
 
 	engine_free(E);
+	/* a state file of a release that kept the day in it: no trend.state */
+	CHECK_INT(unlink_trend(), 0);
 	CHECK_INT(state_write(dir, "engine.state", old, strlen(old)), 0);
 	E = engine_new(cfg, NULL);
 	CHECK_INT(engine_room_trend(E, "B", T0, tr), 0);
@@ -155,6 +238,7 @@ static void test_a_snapshot_without_trend_or_with_a_damaged_one_loads(void)
 	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 2.0, 1e-6);
 	engine_free(E);
 	old = "{\"version\": 1, \"saved_ms\": 0, \"alarms\": [], \"lots\": []}";
+	CHECK_INT(unlink_trend(), 0);
 	CHECK_INT(state_write(dir, "engine.state", old, strlen(old)), 0);
 	E = engine_new(cfg, NULL);
 	CHECK_INT(engine_room_trend(E, "B", T0, tr), 0);
@@ -176,6 +260,8 @@ int main(void)
 	RUN(test_a_late_reading_lands_in_its_bucket_while_within_the_day);
 	RUN(test_after_24_hours_the_oldest_buckets_give_way);
 	RUN(test_a_restart_keeps_the_day_through_the_snapshot);
+	RUN(test_the_day_has_its_own_file_written_every_five_minutes_and_at_a_stop);
+	RUN(test_a_damaged_trend_file_or_one_of_another_bucket_size_starts_the_charts_empty);
 	RUN(test_a_snapshot_without_trend_or_with_a_damaged_one_loads);
 	free(tr);
 	ef_teardown();
