@@ -449,6 +449,8 @@ void lots_layout_save(struct engine *e, cJSON *root);
  * its "lots" objects (x), in that order. */
 void lots_layout_restore_unloaded(struct engine *e, const cJSON *o);
 void lots_layout_restore_lot(struct engine *e, const cJSON *x);
+/* The same from the layout itself (a reload's hand-over). */
+void lots_layout_restore(struct engine *e, const char *id, const char *room, const struct lot_layout *lay);
 void lots_free(struct engine *e);
 /* engine_lot_load under the lock, with a pre-monitoring temperature (NaN:
  * the profile's); *out is the new lot. */

@@ -254,37 +254,47 @@ void lots_layout_restore_unloaded(struct engine *e, const cJSON *o)
 	}
 }
 
-void lots_layout_restore_lot(struct engine *e, const cJSON *x)
+void lots_layout_restore(struct engine *e, const char *id, const char *room, const struct lot_layout *lay)
 {
-	const char *id = jstr(x, "id"), *room = jstr(x, "room"), *cr = jstr(x, "conf_room");
-	int runtime = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime"));
 	struct eroom *to, *from = NULL;
 	struct elot *l;
 
 	/* a configured lot where the configuration put it (no conf_room) needs
 	 * no room: skip the search (10,000 lots x 2,000 rooms at a reload) */
-	if (!id || !room || (!runtime && !cr))
+	if (!id || !room || (!lay->runtime && !lay->conf_room))
 		return;
 	to = lots_room_find(e, room);
-	if (runtime) {
-		const char *product = jstr(x, "product");
-		const struct cc_profile *p = profile_find(e->cfg, product);
+	if (lay->runtime) {
+		const struct cc_profile *p = profile_find(e->cfg, lay->product);
 		if (lot_find(e, id, NULL))
 			return; /* the configuration has it now */
 		if (!to || !p) {
 			log_warn("lot %s: loaded into room %s as %s, but the configuration has no such %s: "
-				 "dropped", id, room, product ? product : "?", !to ? "room" : "profile");
+				 "dropped", id, room, lay->product ? lay->product : "?", !to ? "room" : "profile");
 			return;
 		}
-		l = lot_add_new(e, to, id, product, p, (int64_t)snapshot_num(x, "loaded_ns", 0),
-				snapshot_num(x, "pre_c", NAN));
-		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(x, "history")))
-			l->history = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x, "history"), 1);
-	} else if (cr && to && (l = lot_find(e, id, &from)) && from != to && strcmp(from->rc->name, cr) == 0) {
+		l = lot_add_new(e, to, id, lay->product, p, lay->loaded_ns, lay->pre_c);
+		if (cJSON_IsArray(lay->history))
+			l->history = cJSON_Duplicate(lay->history, 1);
+	} else if (to && (l = lot_find(e, id, &from)) && from != to && strcmp(from->rc->name, lay->conf_room) == 0) {
 		struct elot tmp;
 		room_take_lot(e, from, (size_t)(l - from->lots), &tmp);
 		room_put_lot(e, to, &tmp);
 	}
+}
+
+void lots_layout_restore_lot(struct engine *e, const cJSON *x)
+{
+	struct lot_layout lay = {
+		.runtime = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "runtime")),
+		.product = jstr(x, "product"),
+		.loaded_ns = (int64_t)snapshot_num(x, "loaded_ns", 0),
+		.pre_c = snapshot_num(x, "pre_c", NAN),
+		.conf_room = jstr(x, "conf_room"),
+		.history = cJSON_GetObjectItemCaseSensitive(x, "history"),
+	};
+
+	lots_layout_restore(e, jstr(x, "id"), jstr(x, "room"), &lay);
 }
 
 void lots_free(struct engine *e)

@@ -642,30 +642,25 @@ struct engine_saved *snapshot_keep(struct engine *e)
 	return sv;
 }
 
-/* A lot record's layout as lots_layout_restore_lot reads it from the
+/* A lot record's layout, as lots_layout_restore_lot takes it from the
  * state file (only run-time and moved lots have one). */
 static void restore_layout_rec(struct engine *e, const struct snap_pending *p, const struct snap_lot *sl)
 {
-	cJSON *x;
+	struct lot_layout lay = { .runtime = sl->runtime, .pre_c = sl->pre_c };
+	cJSON *h = NULL;
 
 	if (!sl->runtime && !sl->conf_room)
 		return;
-	x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "id", p->strs + sl->id);
-	cJSON_AddStringToObject(x, "room", p->strs + sl->room);
 	if (sl->runtime) {
-		cJSON_AddBoolToObject(x, "runtime", 1);
-		cJSON_AddStringToObject(x, "product", p->strs + sl->product);
-		cJSON_AddNumberToObject(x, "loaded_ns", (double)sl->loaded_ns);
-		if (isfinite(sl->pre_c))
-			cJSON_AddNumberToObject(x, "pre_c", sl->pre_c);
+		lay.product = p->strs + sl->product;
+		lay.loaded_ns = sl->loaded_ns;
 	} else {
-		cJSON_AddStringToObject(x, "conf_room", p->strs + sl->conf_room);
+		lay.conf_room = p->strs + sl->conf_room;
 	}
 	if (sl->history)
-		cJSON_AddItemToObject(x, "history", cJSON_Parse(p->strs + sl->history));
-	lots_layout_restore_lot(e, x);
-	cJSON_Delete(x);
+		lay.history = h = cJSON_Parse(p->strs + sl->history);
+	lots_layout_restore(e, p->strs + sl->id, p->strs + sl->room, &lay);
+	cJSON_Delete(h);
 }
 
 /* restore_all's steps, in its order, from the records. */
