@@ -195,10 +195,9 @@ static size_t fmt_decimal(double v, char *out)
 	return 0;
 }
 
-size_t jsonw_fmt_num(double v, char *out)
+/* The forms both printers share: 0 when v needs digits searched. */
+static size_t fmt_common(double v, char *out)
 {
-	int n;
-
 	if (!isfinite(v))
 		return (size_t)snprintf(out, 32, "null");
 	if (v == 0 && signbit(v)) /* as cJSON writes it */
@@ -206,7 +205,20 @@ size_t jsonw_fmt_num(double v, char *out)
 	/* integers in int's range by %d, as cJSON */
 	if (v >= INT_MIN && v <= INT_MAX && v == (double)(int)v)
 		return (size_t)snprintf(out, 32, "%d", (int)v);
-	n = (int)fmt_decimal(v, out);
+	return fmt_decimal(v, out);
+}
+
+size_t jsonw_fmt_num17(double v, char *out)
+{
+	size_t n = fmt_common(v, out);
+
+	return n ? n : (size_t)snprintf(out, 32, "%1.17g", v);
+}
+
+size_t jsonw_fmt_num(double v, char *out)
+{
+	int n = (int)fmt_common(v, out);
+
 	if (n > 0)
 		return (size_t)n;
 	n = snprintf(out, 32, "%1.15g", v);
@@ -262,6 +274,15 @@ void jsonw_num(struct jsonw *w, const char *key, double v)
 {
 	char b[32];
 	size_t n = jsonw_fmt_num(v, b);
+
+	lead(w, key);
+	put(w, b, n);
+}
+
+void jsonw_num17(struct jsonw *w, const char *key, double v)
+{
+	char b[32];
+	size_t n = jsonw_fmt_num17(v, b);
 
 	lead(w, key);
 	put(w, b, n);

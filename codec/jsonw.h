@@ -31,11 +31,17 @@ void jsonw_arr_begin(struct jsonw *w, const char *key);
 void jsonw_arr_end(struct jsonw *w);
 void jsonw_str(struct jsonw *w, const char *key, const char *s);
 void jsonw_num(struct jsonw *w, const char *key, double v);
+/* A number that must read back as the same double, cheaply (the engine's
+ * state file: a hub's 150,000 of them): integers and m/10^k as jsonw_num,
+ * anything else with 17 significant digits in one printf, not the search
+ * for the shortest (three printfs and two strtods). */
+void jsonw_num17(struct jsonw *w, const char *key, double v);
 void jsonw_bool(struct jsonw *w, const char *key, int b);
 void jsonw_null(struct jsonw *w, const char *key);
 /* A value already written as JSON text (a cJSON subtree's print). */
 void jsonw_raw(struct jsonw *w, const char *key, const char *json);
 /* The number as jsonw_num writes it; out needs 32 bytes.  Returns its length. */
 size_t jsonw_fmt_num(double v, char *out);
+size_t jsonw_fmt_num17(double v, char *out);
 
 #endif

@@ -150,20 +150,20 @@ static void print_alarm(struct jsonw *w, const struct snap_pending *p, const str
 
 	jsonw_obj_begin(w, NULL);
 	jsonw_str(w, "id", p->strs + sa->id);
-	jsonw_num(w, "cond", a->cond);
-	jsonw_num(w, "cond_since", (double)a->cond_since_ms);
-	jsonw_num(w, "active", a->active);
-	jsonw_num(w, "acked", a->acked);
-	jsonw_num(w, "held", a->held);
-	jsonw_num(w, "escalated", a->escalated);
-	jsonw_num(w, "active_since", (double)a->active_since_ms);
-	jsonw_num(w, "shelved_until", (double)a->shelved_until_ms);
-	jsonw_num(w, "last_notify", (double)a->last_notify_ms);
-	jsonw_num(w, "sev", a->sev);
-	jsonw_num(w, "pending", a->pending);
-	jsonw_num(w, "notified", (double)a->notified_ms);
+	jsonw_num17(w, "cond", a->cond);
+	jsonw_num17(w, "cond_since", (double)a->cond_since_ms);
+	jsonw_num17(w, "active", a->active);
+	jsonw_num17(w, "acked", a->acked);
+	jsonw_num17(w, "held", a->held);
+	jsonw_num17(w, "escalated", a->escalated);
+	jsonw_num17(w, "active_since", (double)a->active_since_ms);
+	jsonw_num17(w, "shelved_until", (double)a->shelved_until_ms);
+	jsonw_num17(w, "last_notify", (double)a->last_notify_ms);
+	jsonw_num17(w, "sev", a->sev);
+	jsonw_num17(w, "pending", a->pending);
+	jsonw_num17(w, "notified", (double)a->notified_ms);
 	if (isfinite(a->value))
-		jsonw_num(w, "value", a->value);
+		jsonw_num17(w, "value", a->value);
 	jsonw_obj_end(w);
 }
 
@@ -174,11 +174,11 @@ static void print_lot(struct jsonw *w, const struct snap_pending *p, const struc
 	jsonw_obj_begin(w, NULL);
 	jsonw_str(w, "id", p->strs + sl->id);
 	jsonw_str(w, "room", p->strs + sl->room);
-	jsonw_num(w, "last_ts_ns", (double)s->last_ts_ns);
+	jsonw_num17(w, "last_ts_ns", (double)s->last_ts_ns);
 #define NUM(f)                                \
 	do {                                  \
 		if (isfinite(s->f))           \
-			jsonw_num(w, #f, s->f); \
+			jsonw_num17(w, #f, s->f); \
 	} while (0)
 	NUM(last_air_c);
 	NUM(last_rh);
@@ -192,13 +192,13 @@ static void print_lot(struct jsonw *w, const struct snap_pending *p, const struc
 	NUM(observed_h);
 	NUM(no_data_h);
 #undef NUM
-	jsonw_num(w, "gaps", s->gaps);
+	jsonw_num17(w, "gaps", s->gaps);
 	if (sl->runtime) {
 		jsonw_bool(w, "runtime", 1);
 		jsonw_str(w, "product", p->strs + sl->product);
-		jsonw_num(w, "loaded_ns", (double)sl->loaded_ns);
+		jsonw_num17(w, "loaded_ns", (double)sl->loaded_ns);
 		if (isfinite(sl->pre_c))
-			jsonw_num(w, "pre_c", sl->pre_c);
+			jsonw_num17(w, "pre_c", sl->pre_c);
 	} else if (sl->conf_room) {
 		jsonw_str(w, "conf_room", p->strs + sl->conf_room);
 	}
@@ -224,15 +224,18 @@ static char *snapshot_text(const struct snap_pending *p)
 	for (size_t i = 0; i < p->nlots; i++)
 		print_lot(&w, p, &p->lots[i]);
 	jsonw_arr_end(&w);
-	if (!p->rest || p->rest[0] != '{' || p->rest[1] == '}') {
-		jsonw_obj_end(&w);
-	} else if (!w.err) {
+	if (p->rest && p->rest[0] == '{' && p->rest[1] != '}') {
 		/* its members and closing brace, after ours */
-		char *t = jsonw_take(&w, NULL);
-		char *js = t ? xasprintf("%s,%s", t, p->rest + 1) : NULL;
-		free(t);
-		return js;
+		size_t n = 0, rl = strlen(p->rest + 1);
+		char *t = jsonw_take(&w, &n);
+		if (t) {
+			t = xrealloc(t, n + rl + 2);
+			t[n] = ',';
+			memcpy(t + n + 1, p->rest + 1, rl + 1);
+		}
+		return t;
 	}
+	jsonw_obj_end(&w);
 	return jsonw_take(&w, NULL);
 }
 

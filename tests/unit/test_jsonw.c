@@ -122,6 +122,39 @@ static void test_jsonw_numbers_read_back_exactly_and_match_cjson_where_it_is_exa
 	}
 }
 
+/* jsonw_num17 (the engine's state file): every double reads back as
+ * itself; integers and a reading's m/10^k as jsonw_num writes them; the
+ * rest in 17 significant digits. */
+static void test_jsonw_num17_reads_back_exactly_and_keeps_the_short_forms(void)
+{
+	char a[32], b[32];
+
+	jsonw_fmt_num17(0.1 + 0.2, a);
+	CHECK_STR(a, "0.30000000000000004");
+	jsonw_fmt_num17(4.2, a);
+	CHECK_STR(a, "4.2");
+	jsonw_fmt_num17(1796414062053.0, a); /* a time in ms */
+	CHECK_STR(a, "1796414062053");
+	jsonw_fmt_num17(1.0 / 3, a);
+	CHECK_STR(a, "0.33333333333333331");
+	jsonw_fmt_num17(NAN, a);
+	CHECK_STR(a, "null");
+	srand(1817);
+	for (int i = 0; i < 100000; i++) {
+		double x = (double)rand() / RAND_MAX * pow(10, rand() % 40 - 20) * (rand() & 1 ? -1 : 1);
+		double r = (double)(rand() % 100000) / 10;
+		jsonw_fmt_num17(x, a);
+		if (strtod(a, NULL) != x) {
+			CHECK(!"jsonw_num17 reads back");
+			printf("    %.17g: %s\n", x, a);
+			break;
+		}
+		jsonw_fmt_num17(r, a);
+		jsonw_fmt_num(r, b);
+		CHECK_STR(a, b);
+	}
+}
+
 static void test_jsonw_nesting_and_raw(void)
 {
 	struct jsonw w;
@@ -367,6 +400,7 @@ int main(void)
 		return 1;
 	RUN(test_jsonw_strings_escape_as_cjson_does);
 	RUN(test_jsonw_numbers_read_back_exactly_and_match_cjson_where_it_is_exact);
+	RUN(test_jsonw_num17_reads_back_exactly_and_keeps_the_short_forms);
 	RUN(test_jsonw_nesting_and_raw);
 	RUN(test_engine_status_written_equals_the_cjson_status_and_filters_rooms);
 	tl_rmtree(dir);
