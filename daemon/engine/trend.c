@@ -391,8 +391,8 @@ long trend_load(struct engine *e)
 	end = p + len;
 	if (len < TF_HEAD || memcmp(p, tf_magic, 8) != 0 || get_u32(p + 8) != ENGINE_TREND_BUCKET_S ||
 	    get_u32(p + 12) != NB) {
-		log_warn("state %s/%s: not a trend file of %d buckets of %d s: the rooms' charts start empty",
-			 e->cfg->state_dir, TREND_FILE, NB, ENGINE_TREND_BUCKET_S);
+		log_warn("state %s/%s: not a trend file of this release (rings of %d %d-second buckets): the rooms' "
+			 "charts start empty", e->cfg->state_dir, TREND_FILE, NB, ENGINE_TREND_BUCKET_S);
 		free(buf);
 		return -EINVAL;
 	}
