@@ -533,6 +533,7 @@ static int precheck_wait(pid_t pid, int rfd, const char *path)
 	FILE *f = fdopen(rfd, "r");
 	char line[1024];
 	int status;
+	pid_t w;
 
 	if (f) {
 		while (fgets(line, sizeof(line), f)) {
@@ -544,8 +545,12 @@ static int precheck_wait(pid_t pid, int rfd, const char *path)
 	} else {
 		close(rfd);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (w < 0) {
+		log_err("reload: waiting for the checker of %s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))
