@@ -216,6 +216,17 @@ static void test_release_loads_the_lot_with_its_history_and_the_final_pulp_tempe
 	CHECK(l && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "history")) == 1);
 	CHECK(l && fabs(num(l, "pre_c") - 9.2) < 1e-9);
 	cJSON_Delete(st);
+	/* and a reload's hand-over in memory (issue 18): the lot, its history,
+	 * its pre-monitoring temperature and the released batch */
+	E = engine_new_from(cfg, &collect, engine_free_saved(E));
+	st = engine_status_json(E, 1);
+	l = lot_of(st, "L-B1");
+	CHECK(l && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "history")) == 1);
+	CHECK(l && fabs(num(l, "pre_c") - 9.2) < 1e-9);
+	cJSON_Delete(st);
+	st = engine_batch_status_json(E, "B1");
+	CHECK(st != NULL);
+	cJSON_Delete(st);
 }
 
 /* The one line of v[0..n) holding a and b (NULL: none, or more than one). */
