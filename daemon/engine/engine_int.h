@@ -27,7 +27,13 @@
 #define STATE_FILE "engine.state"
 #define STATE_VERSION 1
 #define SNAPSHOT_MS 60000
-
+/* A change (an alarm's transition, an operator's action, a lot) is in the
+ * state file within a second, but a large file not more often than one
+ * every SIZE / SNAPSHOT_DIRTY_BPS seconds: a hub's 1.7 MB costs ~150 ms of
+ * CPU to print and sync, and its alarms may change every second (issue 18:
+ * at most ~5 % of a core); below 512 KB (a packhouse's few KB) nothing
+ * changes.  The minute's snapshot and a stop are never held back. */
+#define SNAPSHOT_DIRTY_BPS (512 * 1024)
 /* An alarm.  A hub has tens of thousands (every room, lot and channel),
  * so one allocation each: room, sensor, channel and rule point into the
  * engine's string table (build_intern: shared by every alarm naming them,
@@ -290,6 +296,8 @@ struct engine {
 	int64_t next_sl_ms;
 	int64_t next_snap_ms;
 	int64_t next_trend_ms; /* the rooms' day goes to its file then (snapshot_take) */
+	int64_t snap_taken_ms; /* the last snapshot's time, and how long after it */
+	int64_t snap_gap_ms;   /* a change waits for the next (SNAPSHOT_DIRTY_BPS; 0: none) */
 	int dirty;
 	uint64_t notify_dropped_logged;
 	cJSON *unloaded; /* configured lots unloaded at run time: [{id, conf_room}] */

@@ -545,7 +545,8 @@ static void tick(struct engine *e, int64_t now_ns)
 		e->dirty = 1;
 	}
 	batch_tick(e, now_ns);
-	if (e->dirty || now >= e->next_snap_ms) {
+	if ((e->dirty && (!e->snap_gap_ms || now < e->snap_taken_ms || now - e->snap_taken_ms >= e->snap_gap_ms)) ||
+	    now >= e->next_snap_ms) {
 		snapshot_take(e, now, 0);
 		e->next_snap_ms = now + SNAPSHOT_MS;
 	}

@@ -725,6 +725,7 @@ void snapshot_take(struct engine *e, int64_t now_ms, int trend)
 		e->next_trend_ms = now_ms + TREND_SAVE_MS;
 	}
 	e->pending = p;
+	e->snap_taken_ms = now_ms;
 	e->pending_dir = xstrdup(e->cfg->state_dir);
 	e->dirty = 0; /* set again if the write fails */
 }
@@ -753,8 +754,14 @@ void snapshot_write(struct engine *e)
 	}
 	js = snapshot_text(p);
 	snap_pending_free(p);
-	if (js)
-		rc = state_write(dir, STATE_FILE, js, strlen(js));
+	if (js) {
+		size_t n = strlen(js);
+		int64_t gap = (int64_t)(n / (SNAPSHOT_DIRTY_BPS / 1000));
+		rc = state_write(dir, STATE_FILE, js, n);
+		pthread_mutex_lock(&e->lock);
+		e->snap_gap_ms = gap >= 1000 ? gap : 0;
+		pthread_mutex_unlock(&e->lock);
+	}
 	if (tp && (trc = trend_write(dir, tp)) < 0) {
 		static struct log_rl trl;
 		uint32_t more;
