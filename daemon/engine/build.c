@@ -829,15 +829,15 @@ static struct engine *engine_build(const struct cc_config *cfg, const struct eng
 	batch_build(e);
 	build_line_only(e);
 	trend_build(e);
+	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
+	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
+	e->next_trend_ms = e->start_ms + TREND_SAVE_MS; /* a hand-over keeps the old engine's */
 	if (sv) {
 		snapshot_restore_saved(e, sv);
 	} else {
 		snapshot_restore(e);
 		trend_load(e);
 	}
-	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
-	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
-	e->next_trend_ms = e->start_ms + TREND_SAVE_MS;
 	if (e->nrooms || e->nrules)
 		log_info("engine: %zu %s, %zu %s, %zu %s, %zu %s, %zu %s watched", e->nrooms,
 			 plural(e->nrooms, "room", "rooms"), nl, plural(nl, "lot", "lots"), e->nrules,

@@ -183,6 +183,14 @@ static void test_the_day_has_its_own_file_written_every_five_minutes_and_at_a_st
 	CHECK(!trend_exists());
 	engine_tick(E, now + 301 * 1000000000LL); /* 5 minutes: the day too */
 	CHECK(trend_exists());
+	/* a reload's hand-over keeps the schedule: the next save is 5 minutes
+	 * after that one, not 5 minutes after the new engine was built */
+	CHECK_INT(unlink_trend(), 0);
+	E = engine_new_from(cfg, NULL, engine_free_saved(E));
+	engine_tick(E, now + 310 * 1000000000LL);
+	CHECK(!trend_exists());
+	engine_tick(E, now + 602 * 1000000000LL);
+	CHECK(trend_exists());
 	engine_free(E);
 	E = engine_new(cfg, NULL);
 	CHECK_INT(engine_room_trend(E, "B", T0 + 29 * H_NS, tr), 0);
