@@ -191,6 +191,8 @@ check "the daemon is still alive after hostile requests" pid_alive "$DAEMON_PID"
 # state right after, so a kill -9 then loses none of it
 ctl lot load A LOT-3 longan --at 2020-06-01T00:00:00Z >/dev/null 2>&1
 expect_eq "lot load before the reload: exit status" "$?" 0
+lot3_consumed() { "$PY" -c "import sys; sys.exit(0 if float('$(lot_field LOT-3 consumed)' or 0) > 0 else 1)"; }
+wait_for "LOT-3 observes room A" lot3_consumed || fail "LOT-3 never observed a reading"
 ctl ack A/temp_high --user an --note "before the reload" >/dev/null 2>&1
 alarm_states() { ctl alarms --json | json_eval '" ".join(sorted(a["id"] + "=" + a["state"] for a in d["alarms"]))'; }
 states_before=$(alarm_states)
