@@ -375,6 +375,11 @@ void mqtt_conn_quickack(struct mqtt_conn *c)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
+int mqtt_conn_set_lowat(struct mqtt_conn *c, int bytes)
+{
+	return setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes)) < 0 ? -errno : 0;
+}
+
 int mqtt_conn_shutdown_write(struct mqtt_conn *c)
 {
 	return shutdown(c->fd, SHUT_WR) < 0 ? -errno : 0;

@@ -60,6 +60,9 @@ short mqtt_conn_wants(const struct mqtt_conn *c);
  * client waiting for replies to its own small writes (the alert publisher)
  * must not hold the broker's next reply behind a delayed ACK. */
 void mqtt_conn_quickack(struct mqtt_conn *c);
+/* The socket's SO_RCVLOWAT: poll() says readable once this many bytes
+ * came (a read still returns what there is).  0, or -errno. */
+int mqtt_conn_set_lowat(struct mqtt_conn *c, int bytes);
 /* Shuts the sending side only (a FIN after what was written). */
 int mqtt_conn_shutdown_write(struct mqtt_conn *c);
 const char *mqtt_conn_error(const struct mqtt_conn *c);

@@ -128,7 +128,8 @@ struct mqtt_client {
 	int wake[2]; /* pipe: another thread queued a packet (alert publisher) */
 	uint64_t withheld; /* QoS 1 messages left unacknowledged: the journal could not take them */
 	_Atomic uint64_t stall_max_us; /* longest without reading since the last self-metrics */
-	_Atomic uint64_t read_wakes, moderated; /* bursts read; waits before a poll (mqtt_moderate) */
+	_Atomic uint64_t read_wakes, moderated; /* bursts read; moderated polls (mqtt_moderate) */
+	_Atomic uint64_t mod_held; /* times moderation was held off for slowing the stream */
 	uint64_t conn_gen; /* connections ended so far (the alert publisher's PUBACK wait) */
 	/* packets other threads queued (the alert publisher), written by the
 	 * loop thread; guarded by lock */
@@ -164,12 +165,19 @@ struct mqtt_client {
 	 * is held and the connection left unread until the journal takes it */
 	int withholding, held;
 	int64_t withhold_ms;
-	int64_t read_end_us; /* when the last read burst ended (0: none since connect) */
-	uint64_t burst; /* messages the last burst read */
-	int64_t mod_win_us; /* the rate window (mqtt_moderate): its start, */
-	uint64_t mod_win_n; /* nread then, */
-	int mod_busy; /* and whether the last full window was busy */
-	int mod_waited; /* this turn ended with the moderation's wait: read next without a poll */
+	int64_t read_end_us; /* when the last read burst ended (0: none this turn) */
+	/* interrupt moderation (mqtt_moderate) */
+	uint64_t rbytes, mod_turn_bytes; /* bytes read since the client started; by the last turn */
+	int64_t mod_win_us; /* the rate window: its start, */
+	uint64_t mod_win_n, mod_win_bytes; /* nread and rbytes then, */
+	int mod_win_moderated; /* whether it runs moderated throughout */
+	uint64_t mod_rate; /* msg/s when the moderation began */
+	int mod_wait_us; /* a poll's longest wait (0: not moderated) */
+	int mod_lowat; /* the socket's SO_RCVLOWAT now (1: the default) */
+	int mod_want_us, mod_want_lowat; /* what the last window decided (a pause sets 0, 1) */
+	int mod_empty; /* moderated turns in a row that read nothing */
+	int mod_slow; /* moderated windows in a row slower than mod_rate */
+	int mod_hold; /* windows left with moderation held off (it slowed the stream) */
 	int64_t backoff_ms;
 	char last_err[256];   /* why the connection last ended or failed */
 	char logged_err[256]; /* the last such reason logged (said once until connected) */

@@ -55,6 +55,15 @@ log_ms() {
 		{ read -r ts && [ -n "$ts" ] && echo $(($(date -u -d "${ts%Z}Z" +%s%3N))); }
 }
 elapsed_ge() { [ $(($(now_ms) - t0)) -ge "$1" ]; }
+# turns WHEN: the MQTT client's read turns so far (its last self-metrics line):
+# messages per turn, and how many turns were moderated (drivers/mqtt.c)
+turns() {
+	grep '^coldchaind_mqtt,' "$OUT" | grep -v subscription= | tail -n 1 | awk -v what="$1" '{
+		n = split($2, f, ","); for (i = 1; i <= n; i++) { split(f[i], kv, "="); sub(/i$/, "", kv[2]); v[kv[1]] = kv[2] }
+		if (v["read_wakes"] > 0)
+			printf "    MQTT read turns %s: %d for %d messages (%.1f a turn), %d of them moderated; held off %d times\n",
+				what, v["read_wakes"], v["messages"], v["messages"] / v["read_wakes"], v["moderated"], v["moderation_held"] }'
+}
 # stage LABEL: RSS and peak RSS now (where the peak is reached)
 stage() { echo "    RSS $1: $(($(kib VmRSS "$DAEMON_PID") / 1024)) MiB, peak so far $(($(kib VmHWM "$DAEMON_PID") / 1024)) MiB"; }
 # stored: hub points (temperature/humidity of an sNNNN-kKK sensor) in the file output
@@ -153,6 +162,7 @@ wait_for "half the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 2))
 sent_hup=$(cat "$T/sent" 2>/dev/null || echo 0) stored_hup=$(stored)
 stage "before the SIGHUP"
 perf_on perf-hub-reload.data
+conns_hup=$(grep -c 'mqtt broker .*: connected' "$DAEMON_LOG") turns_hup=$(turns "before the reload (its last self-metrics)")
 h0=$(now_ms)
 kill -HUP "$DAEMON_PID"
 wait_for "reload done" -t 60 grep -q 'configuration reloaded\|reload failed' "$DAEMON_LOG"
@@ -164,9 +174,12 @@ if [ -n "$h1" ]; then
 	# where its time goes (main.c's reload logs it), and the MQTT client's
 	# reconnection after it (asynchronous: messages flow again then)
 	echo "    $(grep -o 'configuration reloaded.*(ms: .*)' "$DAEMON_LOG" | tail -n 1 | sed 's/.*(ms: /ms: /; s/)$//')"
-	wait_for "mqtt reconnected" -t 30 sh -c "grep -A1000 'configuration reloaded' '$DAEMON_LOG' | grep -q 'mqtt broker .*: connected'"
-	h2=$(log_ms 'mqtt broker .*: connected')
-	[ -n "$h2" ] && echo "    MQTT connected again $((h2 - h1)) ms after 'configuration reloaded' ($((h2 - h0)) ms after the signal)"
+	# the new client's connection (logged just before or after that line)
+	reconnected() { [ "$(grep -c 'mqtt broker .*: connected' "$DAEMON_LOG")" -gt "$conns_hup" ]; }
+	if wait_for "mqtt reconnected" -t 30 reconnected; then
+		h2=$(log_ms 'mqtt broker .*: connected')
+		echo "    MQTT connected again $((h2 - h1)) ms after 'configuration reloaded' ($((h2 - h0)) ms after the signal)"
+	fi
 else
 	echo "  SIGHUP reload: failed: $(grep 'reload' "$DAEMON_LOG" | tail -n 3)"
 fi
@@ -222,6 +235,8 @@ if [ "$ts0" -lt "$t1" ] && [ "$ss0" -lt "$sent" ]; then
 	done | awk -v hz="$TICK" -v n=$((sent - ss0)) '{ t[$1] += $2 } END {
 		for (k in t) if (t[k] > 0) printf "%s %.1f  ", k, t[k] / hz * 1e6 / n }')"
 fi
+echo "$turns_hup"
+turns "since the reload"
 echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 stop_daemon >/dev/null || echo "  (coldchaind exited non-zero on SIGTERM)"
 

@@ -1,5 +1,5 @@
-# mqtt_raw.py - the start of the bench scripts' raw-socket QoS 0 MQTT 3.1.1
-# publishers (bench_footprint.sh, bench_idle.sh): a script is this file
+# mqtt_raw.py - the start of the bench scripts' raw-socket MQTT 3.1.1
+# publishers (QoS 0, and QoS 1 without waiting for the PUBACKs) (bench_footprint.sh, bench_idle.sh): a script is this file
 # followed by its own loop (bench_lib.sh's bench_raw_publisher), so that
 # one process publishes many topics (mosquitto_pub -l has one a process).
 import socket, sys
@@ -18,6 +18,10 @@ def publish0(topic, payload):
     """A QoS 0 PUBLISH packet; TOPIC is already s()-prefixed."""
     body = topic + payload
     return b"\x30" + rl(len(body)) + body
+def publish1(topic, payload, pid):
+    """A QoS 1 PUBLISH packet with packet id PID (1-65535); TOPIC is s()-prefixed."""
+    body = topic + pid.to_bytes(2, "big") + payload
+    return b"\x32" + rl(len(body)) + body
 def connect(port, client_id, nodelay=False):
     """A clean session on 127.0.0.1:PORT (keepalive 600 s); exits without a CONNACK."""
     so = socket.create_connection(("127.0.0.1", port))
