@@ -282,6 +282,10 @@ struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *
 void mqtt_watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
 		       const char *p, size_t n);
 
+/* mqtt_moderate.c: after each turn of the connected client, how long the
+ * next turn's poll waits (c->mod_wait_us) and the socket's SO_RCVLOWAT. */
+void mqtt_moderate(struct mqtt_client *c);
+
 /* mqtt.c, for the alert publisher: wakes the network thread (to write
  * what mqtt_publish queued) */
 void mqtt_wake(struct mqtt_client *c);
