@@ -169,7 +169,7 @@ struct mqtt_client {
 	/* interrupt moderation (mqtt_moderate) */
 	uint64_t rbytes, mod_turn_bytes; /* bytes read since the client started; by the last turn */
 	int64_t mod_win_us; /* the rate window: its start, */
-	uint64_t mod_win_n, mod_win_bytes; /* nread and rbytes then, */
+	uint64_t mod_win_n, mod_win_bytes, mod_win_wakes; /* nread, rbytes and read_wakes then, */
 	int mod_win_moderated; /* whether it runs moderated throughout */
 	uint64_t mod_rate; /* msg/s when the moderation began */
 	int mod_wait_us; /* a poll's longest wait (0: not moderated) */

@@ -16,7 +16,9 @@
  * loopback runs the broker's receive path in this thread) - about 26 µs a
  * turn against 3.4 µs a message on issue 18's 2-core VM.  So while the
  * stream is busy (at least MOD_RATE_MIN msg/s over the last window of
- * MOD_WINDOW_US), a turn waits for MOD_BURST_AIM messages: the socket's
+ * MOD_WINDOW_US) and its reads bring fewer than half of MOD_BURST_AIM
+ * messages unasked (a stream of clumps needs no wait), a turn waits for
+ * MOD_BURST_AIM messages: the socket's
  * SO_RCVLOWAT is set to that many messages' bytes (the window's average)
  * and the poll waits for them at most as long as they take to come at the
  * window's rate, and never more than MOD_WAIT_MAX_US.  A stream that
@@ -61,6 +63,7 @@ static void moderate_window(struct mqtt_client *c, int64_t span)
 {
 	uint64_t n = c->nread - c->mod_win_n, bytes = c->rbytes - c->mod_win_bytes;
 	uint64_t rate = n * 1000000 / (uint64_t)span; /* msg/s */
+	uint64_t wakes = atomic_load_explicit(&c->read_wakes, memory_order_relaxed), turns = wakes - c->mod_win_wakes;
 	/* a window that ran long (a pause) is judged as idle */
 	int busy = span < 2 * MOD_WINDOW_US && rate >= MOD_RATE_MIN;
 
@@ -83,6 +86,8 @@ static void moderate_window(struct mqtt_client *c, int64_t span)
 	c->mod_want_lowat = 1;
 	if (!busy || c->mod_hold) {
 		c->mod_rate = 0; /* it begins again after two busy windows */
+	} else if (!on && n >= turns * (MOD_BURST_AIM / 2)) {
+		c->mod_rate = 0; /* its reads bring half the aim unasked (clumps): little to gain */
 	} else if (!on && !c->mod_rate) {
 		c->mod_rate = rate; /* the first: a backlog's (after a reconnect) outruns the stream */
 	} else {
@@ -97,6 +102,7 @@ static void moderate_window(struct mqtt_client *c, int64_t span)
 	c->mod_win_moderated = c->mod_wait_us > 0; /* the next window runs moderated throughout */
 	c->mod_win_n = c->nread;
 	c->mod_win_bytes = c->rbytes;
+	c->mod_win_wakes = wakes;
 }
 
 /* After each turn of the connected client (see above). */
