@@ -6,9 +6,9 @@
 
 #include <errno.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "journal_int.h"
+#include "../util/crc.h"
 
 static const char seg_magic[8] = { 'C', 'C', 'J', 'O', 'U', 'R', 'N', '1' };
 
@@ -31,13 +31,7 @@ static uint32_t rec_crc(const uint8_t *hdr, const void *data, size_t len)
 
 	c = crc32(c, hdr + 4, 4);
 	c = crc32(c, hdr + 12, JOURNAL_HDR - 12);
-	while (len > 0) { /* crc32 takes a uInt length */
-		uInt n = len > 0x40000000 ? 0x40000000 : (uInt)len;
-		c = crc32(c, data, n);
-		data = (const uint8_t *)data + n;
-		len -= n;
-	}
-	return (uint32_t)c;
+	return (uint32_t)crc32_span(c, data, len);
 }
 
 void journal_encode_header(uint8_t hdr[JOURNAL_HDR], enum journal_type type, const void *data, size_t len,

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "util.h"
+#include "../util/crc.h"
 
 /* The pieces one after another into dir/name, atomically. */
 static int write_pieces(const char *dir, const char *name, const void *const *data, const size_t *len, int n)
@@ -77,15 +77,7 @@ int state_write(const char *dir, const char *name, const char *data, size_t len)
 
 static uint32_t crc_of(const void *data, size_t len)
 {
-	uLong c = crc32(0L, Z_NULL, 0);
-
-	while (len > 0) { /* crc32 takes a uInt length */
-		uInt n = len > 0x40000000 ? 0x40000000 : (uInt)len;
-		c = crc32(c, data, n);
-		data = (const uint8_t *)data + n;
-		len -= n;
-	}
-	return (uint32_t)c;
+	return (uint32_t)crc32_span(crc32(0L, Z_NULL, 0), data, len);
 }
 
 int state_write_sealed(const char *dir, const char *name, const void *data, size_t len)
