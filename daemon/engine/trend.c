@@ -340,7 +340,7 @@ static int tf_ring(struct engine *e, const uint8_t **pp, const uint8_t *end, siz
 {
 	const uint8_t *p = *pp;
 	size_t idl, nb;
-	char id[UINT16_MAX + 1];
+	char small[256], *id = small; /* a longer id (up to 65,535 bytes) on the heap */
 	struct echan *ch;
 
 	if (end - p < 2)
@@ -349,13 +349,17 @@ static int tf_ring(struct engine *e, const uint8_t **pp, const uint8_t *end, siz
 	p += 2;
 	if ((size_t)(end - p) < idl + 4)
 		return -1;
+	nb = get_u32(p + idl);
+	if (nb > (size_t)(end - p - idl - 4) / TF_BUCKET)
+		return -1;
+	if (idl >= sizeof(small))
+		id = xmalloc(idl + 1);
 	memcpy(id, p, idl);
 	id[idl] = '\0';
-	nb = get_u32(p + idl);
 	p += idl + 4;
-	if (nb > (size_t)(end - p) / TF_BUCKET)
-		return -1;
 	ch = build_chan_find(e, id);
+	if (id != small)
+		free(id);
 	for (size_t j = 0; j < nb; j++, p += TF_BUCKET) {
 		int64_t slot = (int32_t)get_u32(p);
 		uint32_t n = get_u32(p + 4);

@@ -256,6 +256,59 @@ static void test_a_snapshot_without_trend_or_with_a_damaged_one_loads(void)
 	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
 }
 
+/* put32/ring: a trend.state ring as trend.c writes it (little-endian) */
+static unsigned char *put32(unsigned char *w, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		*w++ = (unsigned char)(v >> (8 * i));
+	return w;
+}
+
+static unsigned char *ring(unsigned char *w, const char *id, size_t idl, uint32_t slot, uint32_t n, float min,
+			   float max, float sum)
+{
+	uint32_t u;
+
+	*w++ = (unsigned char)idl;
+	*w++ = (unsigned char)(idl >> 8);
+	memcpy(w, id, idl);
+	w = put32(put32(w + idl, 1), slot);
+	w = put32(w, n);
+	memcpy(&u, &min, 4);
+	w = put32(w, u);
+	memcpy(&u, &max, 4);
+	w = put32(w, u);
+	memcpy(&u, &sum, 4);
+	return put32(w, u);
+}
+
+/* Rings of channels no room has any more, with ids of 300 and 65,535 bytes
+ * (the longest the file can hold), are read past; the room's ring after
+ * them is restored. */
+static void test_rings_with_long_ids_of_gone_channels_are_read_past(void)
+{
+	const uint32_t slot = (uint32_t)(T0 / (5 * MIN_NS));
+	size_t cap = 24 + 3 * (2 + 4 + 20) + 300 + 65535 + 32;
+	unsigned char *buf = xmalloc(cap), *w = buf;
+	char *id = xmalloc(65535);
+
+	memset(id, 'x', 65535);
+	memcpy(w, "CCTREND1", 8);
+	w = put32(put32(put32(w + 8, 300), NB), 3);
+	w = ring(w, id, 300, slot, 1, 9.0f, 9.0f, 9.0f);
+	w = ring(w, id, 65535, slot, 1, 9.0f, 9.0f, 9.0f);
+	w = ring(w, "th-b1/temperature", strlen("th-b1/temperature"), slot, 3, 1.0f, 2.0f, 4.5f);
+	engine_free(E);
+	CHECK_INT(state_write_sealed(dir, "trend.state", buf, (size_t)(w - buf)), 0);
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 3);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 1.5, 1e-6);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].max, 2.0, 1e-6);
+	free(id);
+	free(buf);
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_trend";
@@ -271,6 +324,7 @@ int main(void)
 	RUN(test_the_day_has_its_own_file_written_every_five_minutes_and_at_a_stop);
 	RUN(test_a_damaged_trend_file_or_one_of_another_bucket_size_starts_the_charts_empty);
 	RUN(test_a_snapshot_without_trend_or_with_a_damaged_one_loads);
+	RUN(test_rings_with_long_ids_of_gone_channels_are_read_past);
 	free(tr);
 	ef_teardown();
 	return TL_DONE();
