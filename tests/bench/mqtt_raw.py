@@ -32,3 +32,14 @@ def connect(port, client_id, nodelay=False):
     if so.recv(4)[:2] != b"\x20\x02":
         sys.exit("no CONNACK")
     return so
+def spread(so, n, rate, packet):
+    """Sends packet(i) for i in 0..n-1 evenly spread at RATE msg/s, then a DISCONNECT."""
+    import time
+    t0 = time.monotonic()
+    for i in range(n):
+        due = t0 + i / rate
+        while time.monotonic() < due:
+            pass  # a busy wait: a sleep of 250 us would be far too coarse to spread the stream
+        so.sendall(packet(i))
+    so.sendall(b"\xe0\x00")
+    so.close()

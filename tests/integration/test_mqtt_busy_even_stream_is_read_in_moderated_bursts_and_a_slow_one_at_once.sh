@@ -31,17 +31,9 @@ wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not conne
 # raw-socket client (mqtt_raw.py), each on its own sensor's topic
 publish() {
 	cat "$ROOT_DIR/tests/bench/mqtt_raw.py" - <<PYEOF | "$PY" - "$MQTT_PORT" "$1" "$2" "$3"
-import time
 port, n, rate, tag = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 so = connect(port, b"itest-mod-" + tag.encode(), nodelay=True)
-t0 = time.monotonic()
-for i in range(n):
-    due = t0 + i / rate
-    while time.monotonic() < due:
-        pass  # a busy wait: a sleep of 250 us would be far too coarse to spread the stream
-    so.sendall(publish0(s(("mod/r1/%s-%d/temperature" % (tag, i % 50)).encode()), b"%d.5" % (i % 30)))
-so.sendall(b"\xe0\x00")
-so.close()
+spread(so, n, rate, lambda i: publish0(s(("mod/r1/%s-%d/temperature" % (tag, i % 50)).encode()), b"%d.5" % (i % 30)))
 PYEOF
 }
 # stat FIELD: the last coldchaind_mqtt FIELD (the broker's line, not a subscription's)

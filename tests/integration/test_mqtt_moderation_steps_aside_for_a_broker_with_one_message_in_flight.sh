@@ -33,17 +33,9 @@ wait_for "mqtt connected" daemon_mqtt_connected || die "coldchaind did not conne
 
 N=12000
 cat "$ROOT_DIR/tests/bench/mqtt_raw.py" - <<PYEOF | "$PY" - "$MQTT_PORT" "$N" 4000 || fail "the publisher failed"
-import time
 port, n, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 so = connect(port, b"itest-mod1-pub", nodelay=True)
-t0 = time.monotonic()
-for i in range(n):
-    due = t0 + i / rate
-    while time.monotonic() < due:
-        pass  # a busy wait: a sleep would be far too coarse to spread the stream
-    so.sendall(publish1(s(("mod/r1/one-%d/temperature" % (i % 50)).encode()), b"%d.5" % (i % 30), i % 65535 + 1))
-so.sendall(b"\xe0\x00")
-so.close()
+spread(so, n, rate, lambda i: publish1(s(("mod/r1/one-%d/temperature" % (i % 50)).encode()), b"%d.5" % (i % 30), i % 65535 + 1))
 PYEOF
 stat() { grep '^coldchaind_mqtt,' "$OUT" 2>/dev/null | grep -v 'subscription=' | tail -n 1 | grep -o "[, ]$1=[0-9]*" | grep -o '[0-9]*$'; }
 has() { [ "$(grep -c '^temperature,.*sensor=one-' "$OUT" 2>/dev/null)" -ge "$N" ]; }
