@@ -533,10 +533,7 @@ static int conn_start(struct mqtt_client *c)
 	c->woff = c->wlen = 0;
 	c->roff = c->rlen = c->rskip = 0;
 	c->nacks = 0;
-	/* a new socket: not moderated, its mark at one byte */
-	c->mod_wait_us = c->mod_want_us = c->mod_win_moderated = c->mod_empty = c->mod_slow = 0;
-	c->mod_lowat = c->mod_want_lowat = 1;
-	c->mod_rate = 0;
+	mqtt_moderate_reset(c);
 	wbuf_commit(c, mqtt_wire_connect(wbuf_room(c, need), need, &w), "the CONNECT");
 	c->handshake = 1;
 	c->keepalive_ms = (int64_t)w.keepalive * 1000;

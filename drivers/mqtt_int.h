@@ -285,6 +285,8 @@ void mqtt_watch_report(struct mqtt_client *c, const struct msub *s, const char *
 /* mqtt_moderate.c: after each turn of the connected client, how long the
  * next turn's poll waits (c->mod_wait_us) and the socket's SO_RCVLOWAT. */
 void mqtt_moderate(struct mqtt_client *c);
+/* A new connection's socket: not moderated (conn_start). */
+void mqtt_moderate_reset(struct mqtt_client *c);
 
 /* mqtt.c, for the alert publisher: wakes the network thread (to write
  * what mqtt_publish queued) */

@@ -66,7 +66,6 @@ static void moderate_window(struct mqtt_client *c, int64_t span)
 	uint64_t wakes = atomic_load_explicit(&c->read_wakes, memory_order_relaxed), turns = wakes - c->mod_win_wakes;
 	/* a window that ran long (a pause) is judged as idle */
 	int busy = span < 2 * MOD_WINDOW_US && rate >= MOD_RATE_MIN;
-
 	int on = c->mod_want_us > 0; /* the window that ends was moderated */
 
 	/* slower in a moderated window: a stall of this thread (the engine's
@@ -103,6 +102,14 @@ static void moderate_window(struct mqtt_client *c, int64_t span)
 	c->mod_win_n = c->nread;
 	c->mod_win_bytes = c->rbytes;
 	c->mod_win_wakes = wakes;
+}
+
+/* A new socket: not moderated, its mark at one byte. */
+void mqtt_moderate_reset(struct mqtt_client *c)
+{
+	c->mod_wait_us = c->mod_want_us = c->mod_win_moderated = c->mod_empty = c->mod_slow = 0;
+	c->mod_lowat = c->mod_want_lowat = 1;
+	c->mod_rate = 0;
 }
 
 /* After each turn of the connected client (see above). */
