@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../log.h"
+#include "../state.h"
 #include "../util.h"
 #include "../../util/hash.h"
 
@@ -832,6 +833,7 @@ static struct engine *engine_build(const struct cc_config *cfg, const struct eng
 	e->next_sl_ms = e->start_ms + cfg->alarms.shelf_life_interval_ms;
 	e->next_snap_ms = e->start_ms + SNAPSHOT_MS;
 	e->next_trend_ms = e->start_ms + TREND_SAVE_MS; /* a hand-over keeps the old engine's */
+	e->trend_file_max = STATE_MAX_BYTES;
 	if (sv) {
 		snapshot_restore_saved(e, sv);
 	} else {

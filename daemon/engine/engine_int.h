@@ -296,6 +296,7 @@ struct engine {
 	int64_t next_sl_ms;
 	int64_t next_snap_ms;
 	int64_t next_trend_ms; /* the rooms' day goes to its file then (snapshot_take) */
+	size_t trend_file_max; /* past this size the day's file is not written (STATE_MAX_BYTES) */
 	int64_t snap_taken_ms; /* the last snapshot's time, and how long after it */
 	int64_t snap_gap_ms;   /* a change waits for the next (SNAPSHOT_DIRTY_BPS; 0: none) */
 	int dirty;
@@ -401,8 +402,10 @@ double snapshot_num(const cJSON *o, const char *k, double def);
 /* trend.c: the 24-hour rings of the rooms' channels.  Under the lock
  * (trend_build while building).  trend_sample: a good reading, whatever
  * its order.  Their file (TREND_FILE, beside the state file): trend_take
- * copies the rings under the lock (a memcpy), trend_write writes the copy
- * without it (it fsyncs) and frees it, every TREND_SAVE_MS and at a stop;
+ * copies the rings under the lock (a memcpy; none when the file would
+ * pass e->trend_file_max: the last one written stays), trend_write writes
+ * the copy without it (it fsyncs) and frees it, every TREND_SAVE_MS and at
+ * a stop;
  * trend_load reads it while building (-ENOENT: none, then trend_restore
  * takes the state file's "trend" member, where releases before it kept
  * the day); trend_restore_pending takes a copy (a reload's hand-over: no
@@ -413,7 +416,7 @@ struct etrend;
 struct trend_pending;
 void trend_build(struct engine *e);
 void trend_sample(struct echan *ch, int64_t ts_ns, double v);
-struct trend_pending *trend_take(const struct engine *e);
+struct trend_pending *trend_take(const struct engine *e, size_t max);
 int trend_write(const char *dir, struct trend_pending *p);
 long trend_load(struct engine *e);
 void trend_pending_free(struct trend_pending *p);

@@ -639,7 +639,7 @@ struct engine_saved *snapshot_keep(struct engine *e)
 	e->pending_trend = NULL;
 	e->pending_dir = NULL;
 	sv->p = snapshot(e, time_now_ns() / 1000000);
-	sv->trend = trend_take(e);
+	sv->trend = trend_take(e, 0);
 	sv->next_trend_ms = e->next_trend_ms;
 	pthread_mutex_unlock(&e->lock);
 	return sv;
@@ -721,7 +721,7 @@ void snapshot_take(struct engine *e, int64_t now_ms, int trend)
 	free(e->pending_dir);
 	if (trend || now_ms >= e->next_trend_ms) {
 		trend_pending_free(e->pending_trend);
-		e->pending_trend = trend_take(e);
+		e->pending_trend = trend_take(e, e->trend_file_max);
 		e->next_trend_ms = now_ms + TREND_SAVE_MS;
 	}
 	e->pending = p;

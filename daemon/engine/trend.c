@@ -207,32 +207,41 @@ void trend_pending_free(struct trend_pending *p)
 	free(p);
 }
 
-/* Under the lock: the rings' non-empty buckets (20 bytes each). */
-struct trend_pending *trend_take(const struct engine *e)
+/*
+ * Under the lock: the rings' non-empty buckets (20 bytes each).  For the
+ * file (max > 0): NULL when the file they make would pass max bytes, so
+ * that the last file written stays (a restart then has an older day, not
+ * none) and no copy is made that the writer would refuse.  For a reload's
+ * hand-over (max 0): every ring, whatever its size.
+ */
+struct trend_pending *trend_take(const struct engine *e, size_t max)
 {
-	struct trend_pending *p = xcalloc(1, sizeof(*p));
-	size_t k = 0, nb = 0;
+	struct trend_pending *p;
+	size_t k = 0, nb = 0, ids = 0;
 
 	for (size_t i = 0; i < e->nchans; i++) {
 		const struct etrend *t = e->chans[i]->trend;
 		if (!t)
 			continue;
 		k++;
+		ids += strlen(e->chans[i]->id);
 		for (int j = 0; j < NB; j++) {
 			const struct tbucket *b = bucket_at(t, j);
 			nb += b && b->n != 0;
 		}
 	}
-	if (!k || !nb)
-		return p;
-	if (nb * TF_BUCKET + k * (TF_CHAN + 256) > STATE_MAX_BYTES) {
+	if (max && TF_HEAD + k * TF_CHAN + ids + nb * TF_BUCKET + 4 > max) {
 		static int logged;
 		if (!logged++)
-			log_warn("state %s: the rooms' 24-hour trend (%zu %s) is not kept: past %zu bytes; a restart "
-				 "starts the charts empty", TREND_FILE, nb, plural(nb, "bucket", "buckets"),
-				 (size_t)STATE_MAX_BYTES);
-		return p;
+			log_warn("state %s: the rooms' 24-hour trend (%zu %s of %zu %s) is past %zu bytes: not written, "
+				 "the last file written stays (a restart starts the charts from it)",
+				 TREND_FILE, nb, plural(nb, "bucket", "buckets"), k, plural(k, "channel", "channels"),
+				 max);
+		return NULL;
 	}
+	p = xcalloc(1, sizeof(*p));
+	if (!k || !nb)
+		return p;
 	p->id = xcalloc(k, sizeof(*p->id));
 	p->first = xcalloc(k + 1, sizeof(*p->first));
 	p->b = xmalloc(nb * sizeof(*p->b));

@@ -5,7 +5,8 @@
  * and the rings kept across a restart through their file (trend.state),
  * written every 5 minutes and at a stop; a damaged one, or one of another
  * bucket size, starts the charts empty; a state file of a release that
- * kept the day in it still restores it. */
+ * kept the day in it still restores it; a day past the file's limit leaves
+ * the last file written as it was, and a reload keeps it whole. */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../daemon/config.h"
+#include "../../daemon/engine/engine_int.h"
 #include "../../daemon/state.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
@@ -309,6 +311,39 @@ static void test_rings_with_long_ids_of_gone_channels_are_read_past(void)
 	free(buf);
 }
 
+/* issue 18: a day past the file's limit (STATE_MAX_BYTES: about 11,000
+ * full rings; here the size of the last file written) is not written: the
+ * last file stays, so a restart starts the charts from it rather than
+ * empty.  A reload's hand-over keeps every ring whatever its size. */
+static void test_a_day_past_the_files_limit_leaves_the_last_file_and_a_reload_keeps_it_whole(void)
+{
+	char *before = NULL, *after = NULL;
+	size_t lb = 0, la = 0;
+
+	feed(&ch_bt, T0 + 29 * H_NS, 3.5, CC_Q_GOOD);
+	engine_free(E); /* a stop: the file as it is now */
+	CHECK_INT(state_read_sealed(dir, "trend.state", &before, &lb), 0);
+	E = engine_new(cfg, NULL);
+	E->trend_file_max = lb + 4; /* this file and its CRC: one bucket more is past it */
+	feed(&ch_ct, T0 + 29 * H_NS, 7.5, CC_Q_GOOD);
+	E = engine_new_from(cfg, NULL, engine_free_saved(E));
+	CHECK_INT(engine_room_trend(E, "C", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 7.5, 1e-6);
+	E->trend_file_max = lb + 4;
+	engine_free(E); /* a stop past the limit */
+	CHECK_INT(state_read_sealed(dir, "trend.state", &after, &la), 0);
+	CHECK(la == lb && before && after && memcmp(before, after, lb) == 0);
+	E = engine_new(cfg, NULL);
+	CHECK_INT(engine_room_trend(E, "B", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 1);
+	CHECK_NEAR(tr->s[ENGINE_TREND_TEMP].b[NB - 1].mean, 3.5, 1e-6);
+	CHECK_INT(engine_room_trend(E, "C", T0 + 29 * H_NS, tr), 0);
+	CHECK_INT(tr->s[ENGINE_TREND_TEMP].b[NB - 1].n, 0); /* the older day: not the last reading */
+	free(before);
+	free(after);
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_trend";
@@ -325,6 +360,7 @@ int main(void)
 	RUN(test_a_damaged_trend_file_or_one_of_another_bucket_size_starts_the_charts_empty);
 	RUN(test_a_snapshot_without_trend_or_with_a_damaged_one_loads);
 	RUN(test_rings_with_long_ids_of_gone_channels_are_read_past);
+	RUN(test_a_day_past_the_files_limit_leaves_the_last_file_and_a_reload_keeps_it_whole);
 	free(tr);
 	ef_teardown();
 	return TL_DONE();
