@@ -27,10 +27,13 @@
  * PUBACK for both (on_publish), so the position never passes an event the
  * broker has not taken.  Its own client (own client id, clean session),
  * connected at the first event so that a reload's replacement never fights
- * the client it replaces for the same id.  Its network thread is started
- * from the output's sender thread, so it inherits that thread's short
- * scheduler slice (outputs/output.c, daemon/thread.h): both are on the
- * alarm's path.
+ * the client it replaces for the same id.  The sender thread writes the
+ * PUBLISH itself (mqtt_publish: plain TCP, nothing queued before it), so
+ * the message leaves without a wake-up of the network thread; that thread
+ * reads the PUBACKs publish() waits for, and writes what the socket did not
+ * take (and everything, over TLS).  It is started from the sender thread,
+ * so it inherits that thread's short scheduler slice (outputs/output.c,
+ * daemon/thread.h): both are on the alarm's path.
  */
 struct mqtt_alerts {
 	const struct cc_alerts_mqtt_conf *conf;
@@ -216,7 +219,6 @@ static int alerts_publish(void *arg, const char *json, size_t len, int64_t timeo
 		r = alerts_queue(a, root, json, len, mids, &n, &gen, err, errlen);
 	if (r < 0)
 		goto out;
-	mqtt_wake(a->c); /* the network thread writes them */
 	/* A connection lost before the PUBACKs ends the wait at once, and
 	 * the output retries the event on the next connection, as it does
 	 * past the deadline (at least once: a consumer may see an event

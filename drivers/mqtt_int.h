@@ -132,10 +132,16 @@ struct mqtt_client {
 	_Atomic uint64_t mod_held; /* times moderation was held off for slowing the stream */
 	uint64_t conn_gen; /* connections ended so far (the alert publisher's PUBACK wait) */
 	/* packets other threads queued (the alert publisher), written by the
-	 * loop thread; guarded by lock */
+	 * loop thread; guarded by lock.  Every byte the client writes is
+	 * written under lock (flush_out, mqtt_publish): a packet mqtt_publish
+	 * can write itself goes out at once (plain TCP, nothing queued before
+	 * it), not through the loop thread's wake-up. */
 	uint8_t *pq;
 	size_t pqlen, pqcap;
 	uint16_t pub_id;
+	int pq_part;  /* pq starts inside a packet mqtt_publish began to write */
+	int wpending; /* the loop thread's last flush_out left bytes unwritten */
+	uint64_t direct; /* packets mqtt_publish wrote whole itself */
 	/* loop thread only: the connection, codec/mqtt_wire.h's packets over
 	 * mqtt_conn.h's byte stream */
 	struct mqtt_tls *tls;
@@ -288,11 +294,10 @@ void mqtt_moderate(struct mqtt_client *c);
 /* A new connection's socket: not moderated (conn_start). */
 void mqtt_moderate_reset(struct mqtt_client *c);
 
-/* mqtt.c, for the alert publisher: wakes the network thread (to write
- * what mqtt_publish queued) */
-void mqtt_wake(struct mqtt_client *c);
-/* Queues a QoS 1 PUBLISH for the network
- * thread to write at once.  *id: its packet id, acknowledged in acked[];
+/* mqtt.c, for the alert publisher: a QoS 1 PUBLISH, written at once by the
+ * calling thread when it can be whole and in order (plain TCP, nothing
+ * queued before it: one wake-up less on an alarm's path), else queued for
+ * the network thread, woken to write it.  *id: its packet id, acknowledged in acked[];
  * *gen: c->conn_gen now (a PUBACK cannot come once it moved on).  0,
  * -ENOTCONN, or -EMSGSIZE (the topic or payload over MQTT's limits). */
 int mqtt_publish(struct mqtt_client *c, const char *topic, const void *payload, size_t len, int retain, int *id,
