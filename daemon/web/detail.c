@@ -79,7 +79,7 @@ int web_page_room(struct web_req *req)
 	const char *name = req->path + strlen("/room/");
 	struct engine_trend *t = xmalloc(sizeof(*t));
 	struct web_page p;
-	cJSON *st = pages_status(req);
+	cJSON *st = pages_status(req, 1, name);
 	const cJSON *room;
 	int rc;
 
@@ -152,18 +152,23 @@ static void history(FILE *o, int L, const cJSON *h)
 	fputs("</ol>", o);
 }
 
-static void move_form(FILE *o, struct web_req *req, const cJSON *st, const char *id, const char *cur)
+/* The rooms a lot can move to: every room's name from the engine's rows
+ * (the page's status has the lot's room only). */
+static void move_form(FILE *o, struct web_req *req, const char *id, const char *cur)
 {
 	int L = req->lang_id;
-	const cJSON *r;
+	struct engine_room_rows rows;
+
+	if (engine_room_rows(web_engine(req), NULL, &rows) < 0)
+		return;
 
 	fprintf(o, "<h2>%s</h2><form class=\"move\" method=\"post\" action=\"/lot/move\">"
 		   "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><input type=\"hidden\" name=\"lot\" value=\"",
 		i18n_tr(L, "Move to room"), req->sess.csrf);
 	web_esc(o, id);
 	fprintf(o, "\"><label for=\"move-room\">%s</label><select id=\"move-room\" name=\"room\">", i18n_tr(L, "Room"));
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(st, "rooms")) {
-		const char *n = pages_str(r, "name");
+	for (size_t i = 0; i < rows.n; i++) {
+		const char *n = rows.v[i].name;
 		if (!n || strcmp(n, cur) == 0)
 			continue;
 		fputs("<option value=\"", o);
@@ -173,9 +178,10 @@ static void move_form(FILE *o, struct web_req *req, const cJSON *st, const char 
 		fputs("</option>", o);
 	}
 	fprintf(o, "</select> <button type=\"submit\">%s</button></form>", i18n_tr(L, "Move"));
+	engine_room_rows_free(&rows);
 }
 
-static void lot_body(FILE *o, struct web_req *req, const cJSON *st, const cJSON *lot, const cJSON *room)
+static void lot_body(FILE *o, struct web_req *req, const cJSON *lot, const cJSON *room)
 {
 	int L = req->lang_id;
 	const char *id = pages_str(lot, "id"), *rn = pages_str(room, "name");
@@ -200,7 +206,7 @@ static void lot_body(FILE *o, struct web_req *req, const cJSON *st, const cJSON 
 	fputs("</dl>", o);
 	history(o, L, cJSON_GetObjectItemCaseSensitive(lot, "history"));
 	if (req->has_session && req->sess.role == AUTH_ROLE_OPERATOR)
-		move_form(o, req, st, id, rn);
+		move_form(o, req, id, rn);
 	fprintf(o, "<h2>%s</h2><p><a id=\"report-link\" href=\"/lot/", i18n_tr(L, "Storage history report"));
 	web_url_seg(o, id);
 	fprintf(o, "/report\">%s</a> · <a id=\"report-csv\" href=\"/lot/", i18n_tr(L, "Open the report"));
@@ -218,6 +224,7 @@ int web_page_lot(struct web_req *req)
 	struct web_page p;
 	cJSON *st;
 	const cJSON *lot, *room = NULL;
+	char rn[1024];
 	int rc;
 
 	/* /lot/ID/report and /lot/ID/report.csv: the report (report_page.c) */
@@ -225,7 +232,12 @@ int web_page_lot(struct web_req *req)
 		return web_page_lot_report(req, id, n - 7, 0);
 	if (n > 11 && strcmp(id + n - 11, "/report.csv") == 0)
 		return web_page_lot_report(req, id, n - 11, 1);
-	st = pages_status(req);
+	rc = engine_lot_room(web_engine(req), id, rn, sizeof(rn));
+	if (rc == -ESRCH)
+		return web_error(req, 503, "the engine is not running (reloading?)");
+	if (rc < 0)
+		return web_error(req, 404, "no such lot");
+	st = pages_status(req, 1, rn);
 	if (!st)
 		return 0;
 	lot = lot_find(st, id, &room);
@@ -234,7 +246,7 @@ int web_page_lot(struct web_req *req)
 	else if (web_page_begin(&p, req) < 0)
 		rc = web_error(req, 500, "out of memory");
 	else {
-		lot_body(p.o, req, st, lot, room);
+		lot_body(p.o, req, lot, room);
 		rc = web_page_end(&p, 200, id);
 	}
 	cJSON_Delete(st);

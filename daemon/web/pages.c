@@ -173,9 +173,10 @@ static void tile(FILE *o, int L, const cJSON *room, const cJSON *alarms)
 	fputs("</section>", o);
 }
 
-cJSON *pages_status(struct web_req *req)
+cJSON *pages_status(struct web_req *req, int rooms, const char *room)
 {
-	cJSON *st = engine_status_json(web_engine(req), 1);
+	struct engine_status_filter f = { .room = room };
+	cJSON *st = engine_status_json_filtered(web_engine(req), rooms, room ? &f : NULL);
 
 	if (!st)
 		web_error(req, 503, "the engine is not running (reloading?)");
@@ -353,7 +354,7 @@ void pages_alarm_table(FILE *o, struct web_req *req, const cJSON *alarms, const 
 int web_page_alarms(struct web_req *req)
 {
 	struct web_page p;
-	cJSON *st = pages_status(req);
+	cJSON *st = pages_status(req, 0, NULL);
 	int L = req->lang_id;
 	const char *done = web_arg(req, "done");
 

@@ -24,8 +24,12 @@ void pages_alarm_table(FILE *o, struct web_req *req, const struct cJSON *alarms,
  * site: the ?site= filter. */
 struct engine_room_rows;
 void pages_overview_hub(FILE *o, struct web_req *req, const struct engine_room_rows *rows, const char *site);
-/* engine_status_json with rooms, or NULL after replying 503. */
-struct cJSON *pages_status(struct web_req *req);
+/* The engine's status (engine_status_json_filtered: built under the
+ * engine's lock, so no page asks for more than it shows: a hub's every
+ * room is tens of milliseconds of readings and alarms held up), or NULL
+ * after replying 503.  rooms: with the rooms; room: that room's only. */
+struct engine_status_filter;
+struct cJSON *pages_status(struct web_req *req, int rooms, const char *room);
 /* An engine error as an HTTP status. */
 int pages_engine_status(int rc);
 /* Replies to an engine error (rc < 0) with its status and a catalogue word. */

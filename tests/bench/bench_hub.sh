@@ -8,8 +8,9 @@
 # file is also what lets the bench count every stored point).
 # Prints, each with its target: peak RSS (VmHWM) and bytes per channel; CPU %
 # of one core over the run (utime+stime from /proc/PID/stat); `coldchainctl
-# status` time (median of 5) and size; GET / of the web page (public_status)
-# time (median of 5) and size; SIGHUP reload time (from the signal to the
+# status` time (median of 5) and size; GET / of the web page (public_status),
+# a room's, a lot's and the alarms' page, each with its time (median of 5)
+# and size; SIGHUP reload time (from the signal to the
 # "configuration reloaded" log line) with the messages sent vs the points
 # stored over a run that crosses the reload; start-up with a 1 GiB journal
 # (filled by tests/bench/hub_journal through the journal's API) and a day
@@ -156,6 +157,18 @@ for i in 1 2 3 4 5; do
 done
 echo "  coldchainctl status --site s0001: median of 5 $(median <"$T/site.ms") ms, $(wc -c <"$T/site.out") bytes;" \
 	"GET /?site=s0001: median of 5 $(awk '{ printf "%.0f\n", $1 * 1000 }' "$T/website.t" | median) ms, $(wc -c <"$T/website.out") bytes"
+# a room's, a lot's and the alarms' page (each built from the engine's
+# status under its lock: one room's for the first two)
+page_ms() { # PATH: "median of 5 N ms, HTTP C, B bytes"
+	: >"$T/page.t"
+	for i in 1 2 3 4 5; do
+		curl -s -o "$T/page.out" -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$WEB_PORT$1" >>"$T/page.t"
+	done
+	echo "median of 5 $(awk '{ printf "%.0f\n", $2 * 1000 }' "$T/page.t" | median) ms," \
+		"HTTP $(tail -n 1 "$T/page.t" | cut -d' ' -f1), $(wc -c <"$T/page.out") bytes"
+}
+echo "  GET /room/s0001/r0001: $(page_ms /room/s0001/r0001); GET /lot/L0001-0: $(page_ms /lot/L0001-0);" \
+	"GET /alarms: $(page_ms /alarms)"
 
 # half-way: SIGHUP
 wait_for "half the run" -t $((SECS + 60)) elapsed_ge $((SECS * 1000 / 2))

@@ -122,6 +122,8 @@ def main():
         and [f for f in p.forms if f["a"].get("action") == "/lot/move"],
         "lot page: the report's link, its command and a move form")
     mf = [f for f in p.forms if f["a"].get("action") == "/lot/move"][0]
+    opts = [e["a"].get("value") for e in p.find("option")]
+    say(opts == ["B"], "the move form offers every other room, not the lot's own (got %s)" % opts)
     st, h, _, _ = op.req("/lot/move", {"lot": "LOT-1", "room": "B", "csrf": mf["fields"]["csrf"]["value"]})
     st2, _, _, body = op.req("/room/B")
     say(st == 303 and 'data-lot="LOT-1"' in body, "lot move by the form: LOT-1 now in room B (got %s)" % st)

@@ -6,7 +6,8 @@
  * alarms naming the same room or channel share one copy of the name (the
  * engine's string table) while ids and messages stay each alarm's own, and
  * alarms with the same limits, delays and severity share one configuration
- * (build.c's conf_intern) while each keeps its own state. */
+ * (build.c's conf_intern) while each keeps its own state; a room's and a
+ * lot's page get one room's status (engine_lot_room, the room filter). */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
@@ -218,6 +219,43 @@ static void test_alarms_with_the_same_limits_share_one_configuration_and_keep_th
 	CHECK(c->a.active == 0 && c->a.acked == 1);
 }
 
+/* A hub's room and lot pages ask the engine for one room's status, not
+ * every room's under its lock: engine_lot_room finds a lot's room, after a
+ * move its new one; the room filter gives that room and its alarms only. */
+static void test_a_lots_room_is_found_and_a_room_filter_gives_that_room_and_its_alarms_only(void)
+{
+	struct engine_status_filter f = { .room = "C" };
+	char room[16];
+	cJSON *st, *x;
+	int n = 0;
+
+	CHECK_INT(engine_lot_load(E, "B", "L7", "p", T0, "t"), 0);
+	CHECK_INT(engine_lot_room(E, "L7", room, sizeof(room)), 0);
+	CHECK_STR(room, "B");
+	CHECK_INT(engine_lot_move(E, "L7", "C", "t"), 0);
+	CHECK_INT(engine_lot_room(E, "L7", room, sizeof(room)), 0);
+	CHECK_STR(room, "C");
+	CHECK_INT(engine_lot_room(E, "L8", room, sizeof(room)), -ENOENT);
+	CHECK_INT(engine_lot_room(NULL, "L7", room, sizeof(room)), -ESRCH);
+	st = engine_status_json_filtered(E, 1, &f);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "rooms")), 1);
+	x = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "rooms"), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "name")), "C");
+	x = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(x, "lots"), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id")), "L7");
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "alarms"))
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "room")), "C");
+	cJSON_Delete(st);
+	st = engine_status_json(E, 1); /* unfiltered: A's and B's alarms too */
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "alarms"))
+		n += cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "room")) &&
+		     strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "room")), "C") != 0;
+	CHECK(n > 0);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "rooms")), 3);
+	cJSON_Delete(st);
+	CHECK_INT(engine_lot_unload(E, "L7", "t"), 0);
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_hub";
@@ -230,6 +268,7 @@ int main(void)
 	RUN(test_alarms_with_the_same_limits_share_one_configuration_and_keep_their_own_state);
 	RUN(test_interned_names_survive_growth_and_long_names_are_found_again);
 	RUN(test_channel_index_finds_every_channel_after_growth_and_misses_near_ids);
+	RUN(test_a_lots_room_is_found_and_a_room_filter_gives_that_room_and_its_alarms_only);
 	ef_teardown();
 	return TL_DONE();
 }
