@@ -715,7 +715,7 @@ static cJSON *notify_test(const cJSON *req, const char *user, int *defer)
  * reply. */
 static cJSON *status_reply(struct engine *eng, const struct cc_config *cfg, const cJSON *req, int rooms, char **rep)
 {
-	struct engine_status_filter f = { str_arg(req, "site"), str_arg(req, "room"), 0 };
+	struct engine_status_filter f = { .site = str_arg(req, "site"), .room = str_arg(req, "room") };
 	const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "open_past");
 	struct jsonw w;
 	int rc;

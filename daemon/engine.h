@@ -144,6 +144,11 @@ struct engine_status_filter {
 	 * acknowledged, not shelved) are written, and "rooms_total" and
 	 * "lots_total" count them all (coldchainctl's text at a hub) */
 	int open_past;
+	/* engine_status_json_filtered only, when alarms_max > 0: of the
+	 * alarms the filter lets through, "alarms" has alarms_max from the
+	 * alarms_skip-th on, and "alarms_total" counts them all (a hub's
+	 * alarms page, a page at a time: the tree is built under the lock) */
+	size_t alarms_skip, alarms_max;
 };
 struct jsonw;
 /* engine_status_json of the rooms f lets through (f NULL: all). */

@@ -96,17 +96,22 @@ static int alarm_listed(const struct ealarm *ea, int64_t now, int *shelved)
 
 /* --- as a cJSON tree ------------------------------------------------------ */
 
-static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_status_filter *f)
+/* The listed alarms f lets through (a slice of them when f->alarms_max),
+ * *total: how many it lets through. */
+static cJSON *alarms_json(struct engine *e, int64_t now, const struct engine_status_filter *f, size_t *total)
 {
 	cJSON *arr = cJSON_CreateArray();
+	size_t from = f && f->alarms_max ? f->alarms_skip : 0, to = f && f->alarms_max ? from + f->alarms_max : SIZE_MAX;
 
+	*total = 0;
 	for (size_t i = 0; i < e->nalarms; i++) {
 		const struct ealarm *ea = e->alarms[i];
 		const struct alarm *a = &ea->a;
 		int shelved;
 		char msg[ALARM_MSG_MAX];
 		cJSON *x;
-		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room))
+		if (!alarm_listed(ea, now, &shelved) || !room_wanted(e, f, ea->room) || (*total)++ < from ||
+		    *total > to)
 			continue;
 		x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "id", ealarm_id(ea));
@@ -216,6 +221,7 @@ cJSON *engine_status_json_filtered(struct engine *e, int rooms, const struct eng
 {
 	cJSON *o;
 	int64_t now = time_now_ns() / 1000000;
+	size_t total;
 
 	if (!e)
 		return NULL;
@@ -224,8 +230,10 @@ cJSON *engine_status_json_filtered(struct engine *e, int rooms, const struct eng
 	cJSON_AddStringToObject(o, "site", e->cfg->site);
 	if (rooms)
 		cJSON_AddItemToObject(o, "rooms", rooms_json(e, now, f));
-	cJSON_AddItemToObject(o, "alarms", alarms_json(e, now, f));
+	cJSON_AddItemToObject(o, "alarms", alarms_json(e, now, f, &total));
 	pthread_mutex_unlock(&e->lock);
+	if (f && f->alarms_max)
+		cJSON_AddNumberToObject(o, "alarms_total", (double)total);
 	return o;
 }
 
@@ -707,7 +715,7 @@ static void rows_alarms(const struct engine *e, int64_t now, struct engine_room_
 
 int engine_room_rows(struct engine *e, const char *site, struct engine_room_rows *out)
 {
-	struct engine_status_filter f = { site, NULL, 0 };
+	struct engine_status_filter f = { .site = site };
 	int64_t now = time_now_ns() / 1000000;
 	struct engine_room_row **by = NULL;
 	size_t n = 0, bytes = 0, k = 0;

@@ -57,10 +57,10 @@ static void hub_row(FILE *o, int L, const struct engine_room_row *r)
 	fputs("</td></tr>", o);
 }
 
-/* "?page=N&site=S" of page N (the filter kept). */
-static void page_link(FILE *o, const char *site, long page, const char *rel, const char *word)
+/* "PATH?page=N&site=S" of page N (the filter kept). */
+static void page_link(FILE *o, const char *path, const char *site, long page, const char *rel, const char *word)
 {
-	fprintf(o, "<a rel=\"%s\" href=\"/?page=%ld", rel, page);
+	fprintf(o, "<a rel=\"%s\" href=\"%s?page=%ld", rel, path, page);
 	if (site) {
 		fputs("&amp;site=", o);
 		web_url_seg(o, site);
@@ -68,15 +68,15 @@ static void page_link(FILE *o, const char *site, long page, const char *rel, con
 	fprintf(o, "\">%s</a>", word);
 }
 
-static void pager(FILE *o, int L, const char *site, long page, long pages)
+void pages_pager(FILE *o, int L, const char *path, const char *site, long page, long pages)
 {
 	fprintf(o, "<nav class=\"pager\" aria-label=\"%s\">", i18n_tr(L, "Pages"));
 	if (page > 1)
-		page_link(o, site, page - 1, "prev", i18n_tr(L, "Previous"));
+		page_link(o, path, site, page - 1, "prev", i18n_tr(L, "Previous"));
 	fprintf(o, " <span class=\"page\" data-page=\"%ld\" data-pages=\"%ld\">%s %ld / %ld</span> ", page, pages,
 		i18n_tr(L, "Page"), page, pages);
 	if (page < pages)
-		page_link(o, site, page + 1, "next", i18n_tr(L, "Next"));
+		page_link(o, path, site, page + 1, "next", i18n_tr(L, "Next"));
 	fputs("</nav>", o);
 }
 
@@ -93,8 +93,7 @@ static void summary(FILE *o, int L, struct engine_room_row *const *v, size_t n)
 	fputs("</p>", o);
 }
 
-/* The page number asked for (1 when absent or not a number), at most pages. */
-static long page_arg(struct web_req *req, long pages)
+long pages_page_arg(struct web_req *req, long pages)
 {
 	const char *s = web_arg(req, "page");
 	char *end;
@@ -116,13 +115,13 @@ void pages_overview_hub(FILE *o, struct web_req *req, const struct engine_room_r
 		v[i] = &rows->v[i];
 	qsort(v, n, sizeof(*v), by_state);
 	pages = n ? (long)((n + WEB_OVERVIEW_PAGE - 1) / WEB_OVERVIEW_PAGE) : 1;
-	page = page_arg(req, pages);
+	page = pages_page_arg(req, pages);
 	summary(o, L, v, n);
 	fprintf(o, "<form class=\"site-filter\" method=\"get\" action=\"/\"><label for=\"site\">%s</label>"
 		   "<input id=\"site\" name=\"site\" maxlength=\"255\" value=\"", i18n_tr(L, "Site"));
 	web_esc(o, site ? site : "");
 	fprintf(o, "\"><button type=\"submit\">%s</button></form>", i18n_tr(L, "Show"));
-	pager(o, L, site, page, pages);
+	pages_pager(o, L, "/", site, page, pages);
 	fprintf(o, "<div class=\"table-wrap\"><table id=\"rooms\" class=\"stack\"><thead><tr><th>%s</th><th>%s</th>"
 		   "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
 		i18n_tr(L, "Room"), i18n_tr(L, "State"), i18n_tr(L, "Temperature"), i18n_tr(L, "Relative humidity"),
@@ -130,6 +129,6 @@ void pages_overview_hub(FILE *o, struct web_req *req, const struct engine_room_r
 	for (size_t i = (size_t)(page - 1) * WEB_OVERVIEW_PAGE; i < n && i < (size_t)page * WEB_OVERVIEW_PAGE; i++)
 		hub_row(o, L, v[i]);
 	fputs("</tbody></table></div>", o);
-	pager(o, L, site, page, pages);
+	pages_pager(o, L, "/", site, page, pages);
 	free(v);
 }

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,7 +177,13 @@ static void tile(FILE *o, int L, const cJSON *room, const cJSON *alarms)
 cJSON *pages_status(struct web_req *req, int rooms, const char *room)
 {
 	struct engine_status_filter f = { .room = room };
-	cJSON *st = engine_status_json_filtered(web_engine(req), rooms, room ? &f : NULL);
+
+	return pages_status_filtered(req, rooms, room ? &f : NULL);
+}
+
+cJSON *pages_status_filtered(struct web_req *req, int rooms, const struct engine_status_filter *f)
+{
+	cJSON *st = engine_status_json_filtered(web_engine(req), rooms, f);
 
 	if (!st)
 		web_error(req, 503, "the engine is not running (reloading?)");
@@ -351,15 +358,31 @@ void pages_alarm_table(FILE *o, struct web_req *req, const cJSON *alarms, const 
 	fputs("</tbody></table></div>", o);
 }
 
+/* The alarms, WEB_OVERVIEW_PAGE a page past that many (?page=N; a hub's
+ * thousands were a 1.9 MB page and a tree of them all, 10 MB of peak RSS,
+ * built under the engine's lock); a packhouse's all on one. */
 int web_page_alarms(struct web_req *req)
 {
+	struct engine_status_filter f = { .alarms_max = WEB_OVERVIEW_PAGE };
+	long page = pages_page_arg(req, LONG_MAX / WEB_OVERVIEW_PAGE), pages;
 	struct web_page p;
-	cJSON *st = pages_status(req, 0, NULL);
+	cJSON *st;
 	int L = req->lang_id;
 	const char *done = web_arg(req, "done");
+	size_t total;
 
-	if (!st)
+	f.alarms_skip = (size_t)(page - 1) * WEB_OVERVIEW_PAGE;
+	if (!(st = pages_status_filtered(req, 0, &f)))
 		return 0;
+	total = (size_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "alarms_total"));
+	pages = total ? (long)((total + WEB_OVERVIEW_PAGE - 1) / WEB_OVERVIEW_PAGE) : 1;
+	if (page > pages) { /* past the end (alarms ended meanwhile): the last page */
+		cJSON_Delete(st);
+		page = pages;
+		f.alarms_skip = (size_t)(page - 1) * WEB_OVERVIEW_PAGE;
+		if (!(st = pages_status_filtered(req, 0, &f)))
+			return 0;
+	}
 	if (web_page_begin(&p, req) < 0) {
 		cJSON_Delete(st);
 		return web_error(req, 500, "out of memory");
@@ -367,7 +390,11 @@ int web_page_alarms(struct web_req *req)
 	fprintf(p.o, "<h1>%s</h1>", i18n_tr(L, "Alarms"));
 	if (done && strcmp(done, "1") == 0)
 		fprintf(p.o, "<p class=\"notice\" role=\"status\">%s</p>", i18n_tr(L, "Done"));
+	if (pages > 1)
+		pages_pager(p.o, L, "/alarms", NULL, page, pages);
 	pages_alarm_table(p.o, req, cJSON_GetObjectItemCaseSensitive(st, "alarms"), NULL);
+	if (pages > 1)
+		pages_pager(p.o, L, "/alarms", NULL, page, pages);
 	cJSON_Delete(st);
 	return web_page_end(&p, 200, i18n_tr(L, "Alarms"));
 }

@@ -24,12 +24,19 @@ void pages_alarm_table(FILE *o, struct web_req *req, const struct cJSON *alarms,
  * site: the ?site= filter. */
 struct engine_room_rows;
 void pages_overview_hub(FILE *o, struct web_req *req, const struct engine_room_rows *rows, const char *site);
+/* A list's pager (overview.c): previous, "Page N / M", next, as links to
+ * PATH?page=N (and &site=S when site is not NULL). */
+void pages_pager(FILE *o, int L, const char *path, const char *site, long page, long pages);
+/* The ?page= asked for: 1 when absent or not a number, at most pages. */
+long pages_page_arg(struct web_req *req, long pages);
 /* The engine's status (engine_status_json_filtered: built under the
  * engine's lock, so no page asks for more than it shows: a hub's every
  * room is tens of milliseconds of readings and alarms held up), or NULL
  * after replying 503.  rooms: with the rooms; room: that room's only. */
 struct engine_status_filter;
 struct cJSON *pages_status(struct web_req *req, int rooms, const char *room);
+/* The same with the caller's filter (the alarms page's slice). */
+struct cJSON *pages_status_filtered(struct web_req *req, int rooms, const struct engine_status_filter *f);
 /* An engine error as an HTTP status. */
 int pages_engine_status(int rc);
 /* Replies to an engine error (rc < 0) with its status and a catalogue word. */

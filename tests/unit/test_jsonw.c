@@ -298,7 +298,7 @@ static int room_worst_open_alarm(const cJSON *st, const char *name)
  * least remaining life, and the state of its worst open alarm. */
 static void check_room_rows(struct engine *E, const char *site, size_t want)
 {
-	struct engine_status_filter f = { site, NULL, 0 };
+	struct engine_status_filter f = { .site = site };
 	struct engine_room_rows rows;
 	cJSON *full = engine_status_json_filtered(E, 1, &f);
 	const cJSON *rooms = cJSON_GetObjectItem(full, "rooms");
@@ -335,8 +335,8 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 	static struct cc_channel ch[150];
 	static char ids[150][40];
 	struct engine *E;
-	struct engine_status_filter site = { "s007", NULL, 0 }, room = { NULL, "s010/r\"10\t", 0 }, hub = { "hub", NULL, 0 },
-				     none = { "nowhere", NULL, 0 };
+	struct engine_status_filter site = { .site = "s007" }, room = { .room = "s010/r\"10\t" }, hub = { .site = "hub" },
+				     none = { .site = "nowhere" };
 	cJSON *st;
 	char b[64];
 
@@ -358,7 +358,7 @@ static void test_engine_status_written_equals_the_cjson_status_and_filters_rooms
 	check_room_rows(E, NULL, 151);
 	check_room_rows(E, "nowhere", 0);
 	{ /* open_past (coldchainctl's text at a hub): only rooms with an open alarm, the totals of all */
-		struct engine_status_filter op = { NULL, NULL, 100 };
+		struct engine_status_filter op = { .open_past = 100 };
 		struct jsonw w;
 		cJSON *x, *r, *a;
 		int ok = 1, n = 0;
