@@ -419,6 +419,10 @@ void trend_sample(struct echan *ch, int64_t ts_ns, double v);
 struct trend_pending *trend_take(const struct engine *e, size_t max);
 int trend_write(const char *dir, struct trend_pending *p);
 long trend_load(struct engine *e);
+/* trend_load's reading of the file's bytes (its CRC already checked) into
+ * the rings: the buckets restored, *bad the malformed ones skipped, or
+ * -EINVAL for a file of another format or ring (tests/fuzz/fuzz_trend.c). */
+long trend_read(struct engine *e, const uint8_t *buf, size_t len, size_t *bad);
 void trend_pending_free(struct trend_pending *p);
 size_t trend_restore(struct engine *e, const cJSON *root);
 size_t trend_restore_pending(struct engine *e, struct trend_pending *p);

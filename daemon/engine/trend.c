@@ -386,11 +386,30 @@ static int tf_ring(struct engine *e, const uint8_t **pp, const uint8_t *end, siz
 	return 0;
 }
 
+long trend_read(struct engine *e, const uint8_t *buf, size_t len, size_t *bad)
+{
+	const uint8_t *p = buf, *end = buf + len;
+	size_t ok = 0, nch;
+
+	*bad = 0;
+	if (len < TF_HEAD || memcmp(p, tf_magic, 8) != 0 || get_u32(p + 8) != ENGINE_TREND_BUCKET_S ||
+	    get_u32(p + 12) != NB)
+		return -EINVAL;
+	nch = get_u32(p + 16);
+	p += TF_HEAD;
+	for (size_t i = 0; i < nch; i++)
+		if (tf_ring(e, &p, end, &ok, bad) < 0) {
+			(*bad)++;
+			break;
+		}
+	return (long)ok;
+}
+
 long trend_load(struct engine *e)
 {
 	char *buf = NULL;
-	size_t len = 0, ok = 0, bad = 0, nch;
-	const uint8_t *p, *end;
+	size_t len = 0, bad = 0;
+	long ok;
 	int rc = state_read_sealed(e->cfg->state_dir, TREND_FILE, &buf, &len);
 
 	if (rc == -ENOENT)
@@ -400,28 +419,19 @@ long trend_load(struct engine *e)
 			 rc == -EBADMSG ? "damaged (its checksum does not match)" : strerror(-rc));
 		return rc;
 	}
-	p = (const uint8_t *)buf;
-	end = p + len;
-	if (len < TF_HEAD || memcmp(p, tf_magic, 8) != 0 || get_u32(p + 8) != ENGINE_TREND_BUCKET_S ||
-	    get_u32(p + 12) != NB) {
+	ok = trend_read(e, (const uint8_t *)buf, len, &bad);
+	free(buf);
+	if (ok < 0) {
 		log_warn("state %s/%s: not a trend file of this release (rings of %d %d-second buckets): the rooms' "
 			 "charts start empty", e->cfg->state_dir, TREND_FILE, NB, ENGINE_TREND_BUCKET_S);
-		free(buf);
-		return -EINVAL;
+		return ok;
 	}
-	nch = get_u32(p + 16);
-	p += TF_HEAD;
-	for (size_t i = 0; i < nch; i++)
-		if (tf_ring(e, &p, end, &ok, &bad) < 0) {
-			bad++;
-			break;
-		}
-	free(buf);
 	if (bad)
 		log_warn("state %s/%s: %zu malformed %s skipped", e->cfg->state_dir, TREND_FILE, bad,
 			 plural(bad, "bucket", "buckets"));
-	log_info("state %s/%s: restored %zu trend %s", e->cfg->state_dir, TREND_FILE, ok, plural(ok, "bucket", "buckets"));
-	return (long)ok;
+	log_info("state %s/%s: restored %ld trend %s", e->cfg->state_dir, TREND_FILE, ok,
+		 plural((size_t)ok, "bucket", "buckets"));
+	return ok;
 }
 
 /* One channel's text into its ring: the number of well-formed buckets;
