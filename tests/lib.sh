@@ -89,6 +89,21 @@ expect_eq() {
 	if [ "$2" = "$3" ]; then pass "$1 = $3"; else fail "$1: expected '$3', got '$2'"; fi
 }
 
+# client_verdicts FILE [LAST]: a test client's "ok WHAT" and "bad WHAT" lines
+# as passes and failures (any other line fails: a traceback), and a failure
+# unless a line begins "ok LAST" (default "client ran to its end").
+client_verdicts() {
+	local line last=${2:-client ran to its end}
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "${line#ok }" ;;
+		"bad "*) fail "${line#bad }" ;;
+		*) fail "client: $line" ;;
+		esac
+	done <"$1"
+	grep -q "^ok $last" "$1" || fail "the client did not run to its end"
+}
+
 # Ends the test: stops a daemon still running (it must exit 0 on SIGTERM:
 # under `make check` that is where LeakSanitizer speaks), looks for
 # sanitizer reports in every log, exits 1 when any check failed.

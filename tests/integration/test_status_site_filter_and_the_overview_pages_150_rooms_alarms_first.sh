@@ -112,12 +112,5 @@ ps = get("/?site=s03")
 check(len(ps.rows) == 10 and all(r[0].startswith("s03/") for r in ps.rows), "?site=s03 keeps that site's 10 rooms (got %d)" % len(ps.rows))
 print("ok client ran to its end")
 PY
-while IFS= read -r line; do
-	case $line in
-	"ok "*) pass "${line#ok }" ;;
-	"bad "*) fail "${line#bad }" ;;
-	*) fail "client: $line" ;;
-	esac
-done <"$T/web.out"
-grep -q '^ok client ran to its end' "$T/web.out" || fail "the client did not run to its end"
+client_verdicts "$T/web.out"
 finish

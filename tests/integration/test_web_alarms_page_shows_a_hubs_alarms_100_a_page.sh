@@ -76,12 +76,5 @@ check(pr.alarms == ["th-031/temperature:stale"] and pr.pages == [],
       "a room's page: its own sensor's alarm only, no pager (got %r)" % (pr.alarms,))
 print("ok client ran to its end")
 PY
-while IFS= read -r line; do
-	case $line in
-	"ok "*) pass "${line#ok }" ;;
-	"bad "*) fail "${line#bad }" ;;
-	*) fail "client: $line" ;;
-	esac
-done <"$T/web.out"
-grep -q '^ok client ran to its end' "$T/web.out" || fail "the client did not run to its end"
+client_verdicts "$T/web.out"
 finish

@@ -58,14 +58,7 @@ wait_for "A/temp_high active" alarm_active || die "A/temp_high never became acti
 
 "$PY" "$(dirname "$0")/web_pages_client.py" "http://127.0.0.1:$WEB_PORT" "$CTL" "$DAEMON_CONF" "$OUT" "$OP_PW" "$VI_PW" \
 	>"$T/client.out" 2>&1
-while IFS= read -r line; do
-	case $line in
-	"ok "*) pass "${line#ok }" ;;
-	"bad "*) fail "${line#bad }" ;;
-	*) fail "client: $line" ;;
-	esac
-done <"$T/client.out"
-grep -q '^ok wrong passwords' "$T/client.out" || fail "the client did not run to its end"
+client_verdicts "$T/client.out" "wrong passwords"
 
 ack_in_file() { grep '^alert,' "$OUT" 2>/dev/null | grep 'event="ack"' | grep 'user="op"' | grep -q 'note="đã gọi kỹ thuật"'; }
 wait_for "the ack event in the file output" ack_in_file && pass "file output: the ack's alert event carries user op and the note" ||

@@ -53,14 +53,7 @@ wait_for "A/temp_high active" alarm_active || die "A/temp_high never became acti
 
 "$PY" "$(dirname "$0")/web_words_client.py" "http://127.0.0.1:$WEB_PORT" "$(dirname "$0")/../../po/vi.po" "$OP_PW" \
 	>"$T/client.out" 2>&1
-while IFS= read -r line; do
-	case $line in
-	"ok "*) pass "${line#ok }" ;;
-	"bad "*) fail "${line#bad }" ;;
-	*) fail "client: $line" ;;
-	esac
-done <"$T/client.out"
-grep -q '^ok client ran to its end' "$T/client.out" || fail "the client did not run to its end"
+client_verdicts "$T/client.out"
 grep -q "refused POST /alarms/ack: no session" "$DAEMON_LOG" && pass "the anonymous POST's refusal is logged" ||
 	fail "the anonymous POST's refusal is not logged"
 finish
