@@ -181,10 +181,10 @@ struct engine_room_rows {
 int engine_room_rows(struct engine *e, const char *site, struct engine_room_rows *out);
 void engine_room_rows_free(struct engine_room_rows *r);
 /* The room of the first lot with this id, rooms and their lots in the
- * order the status lists them, into room[0..n) (a lot's page asks for that
- * room's status only, not every room's under the lock).  0, -ENOENT,
+ * order the status lists them, in *room (free it; a lot's page asks for
+ * that room's status only, not every room's under the lock).  0, -ENOENT,
  * -ESRCH when e is NULL. */
-int engine_lot_room(struct engine *e, const char *id, char *room, size_t n);
+int engine_lot_room(struct engine *e, const char *id, char **room);
 /* The site of a room by name as the filter sees it (buf holds it when
  * cut from the name); cfg's site for NULL. */
 struct cc_config;

@@ -242,17 +242,18 @@ cJSON *engine_status_json(struct engine *e, int rooms)
 	return engine_status_json_filtered(e, rooms, NULL);
 }
 
-int engine_lot_room(struct engine *e, const char *id, char *room, size_t n)
+int engine_lot_room(struct engine *e, const char *id, char **room)
 {
 	int rc = -ENOENT;
 
+	*room = NULL;
 	if (!e)
 		return -ESRCH;
 	pthread_mutex_lock(&e->lock);
 	for (size_t i = 0; i < e->nrooms && rc; i++)
 		for (size_t j = 0; j < e->rooms[i].nlots && rc; j++)
 			if (strcmp(e->rooms[i].lots[j].lc->id, id) == 0) {
-				snprintf(room, n, "%s", e->rooms[i].rc->name);
+				*room = xstrdup(e->rooms[i].rc->name);
 				rc = 0;
 			}
 	pthread_mutex_unlock(&e->lock);

@@ -99,6 +99,8 @@ static void bucket_put(struct etrend *t, int64_t slot, uint32_t n, float min, fl
 		t->too_old++;
 		return;
 	}
+	if (b->n && b->slot == slot && (n > UINT32_MAX - b->n || !isfinite(b->sum + sum)))
+		return; /* a file's bucket given again past what one holds: the first stays */
 	if (!b->n || b->slot != slot) {
 		b->slot = (int32_t)slot;
 		b->n = 0;

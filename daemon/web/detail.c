@@ -224,7 +224,7 @@ int web_page_lot(struct web_req *req)
 	struct web_page p;
 	cJSON *st;
 	const cJSON *lot, *room = NULL;
-	char rn[1024];
+	char *rn;
 	int rc;
 
 	/* /lot/ID/report and /lot/ID/report.csv: the report (report_page.c) */
@@ -232,12 +232,13 @@ int web_page_lot(struct web_req *req)
 		return web_page_lot_report(req, id, n - 7, 0);
 	if (n > 11 && strcmp(id + n - 11, "/report.csv") == 0)
 		return web_page_lot_report(req, id, n - 11, 1);
-	rc = engine_lot_room(web_engine(req), id, rn, sizeof(rn));
+	rc = engine_lot_room(web_engine(req), id, &rn);
 	if (rc == -ESRCH)
 		return web_error(req, 503, "the engine is not running (reloading?)");
 	if (rc < 0)
 		return web_error(req, 404, "no such lot");
 	st = pages_status(req, 1, rn);
+	free(rn);
 	if (!st)
 		return 0;
 	lot = lot_find(st, id, &room);

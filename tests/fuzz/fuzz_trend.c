@@ -3,8 +3,8 @@
  * (trend_read: its CRC already checked, so every input reaches the parser)
  * and as a channel's text in an older engine.state's "trend" member
  * (trend_restore) never crash or read outside the input, and every bucket
- * they restore holds finite values with min <= max (what the room page
- * draws).  One engine on a configuration of two rooms for the whole run;
+ * they restore holds finite values with min <= max and a finite mean (what
+ * the room page draws).  One engine on a configuration of two rooms for the whole run;
  * its state directory is on /dev/shm, removed at exit. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -78,7 +78,7 @@ static void check_room(const char *room, int64_t slot)
 	for (int k = 0; k < ENGINE_TREND_N; k++)
 		for (int j = 0; j < ENGINE_TREND_BUCKETS; j++) {
 			const struct engine_trend_bucket *b = &tr->s[k].b[j];
-			if (b->n && (!isfinite(b->min) || !isfinite(b->max) || b->min > b->max))
+			if (b->n && (!isfinite(b->min) || !isfinite(b->max) || !isfinite(b->mean) || b->min > b->max))
 				abort();
 		}
 }

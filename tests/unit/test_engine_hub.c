@@ -225,18 +225,21 @@ static void test_alarms_with_the_same_limits_share_one_configuration_and_keep_th
 static void test_a_lots_room_is_found_and_a_room_filter_gives_that_room_and_its_alarms_only(void)
 {
 	struct engine_status_filter f = { .room = "C" };
-	char room[16];
+	char *room = NULL;
 	cJSON *st, *x;
 	int n = 0;
 
 	CHECK_INT(engine_lot_load(E, "B", "L7", "p", T0, "t"), 0);
-	CHECK_INT(engine_lot_room(E, "L7", room, sizeof(room)), 0);
+	CHECK_INT(engine_lot_room(E, "L7", &room), 0);
 	CHECK_STR(room, "B");
+	free(room);
 	CHECK_INT(engine_lot_move(E, "L7", "C", "t"), 0);
-	CHECK_INT(engine_lot_room(E, "L7", room, sizeof(room)), 0);
+	CHECK_INT(engine_lot_room(E, "L7", &room), 0);
 	CHECK_STR(room, "C");
-	CHECK_INT(engine_lot_room(E, "L8", room, sizeof(room)), -ENOENT);
-	CHECK_INT(engine_lot_room(NULL, "L7", room, sizeof(room)), -ESRCH);
+	free(room);
+	CHECK_INT(engine_lot_room(E, "L8", &room), -ENOENT);
+	CHECK(room == NULL);
+	CHECK_INT(engine_lot_room(NULL, "L7", &room), -ESRCH);
 	st = engine_status_json_filtered(E, 1, &f);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "rooms")), 1);
 	x = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "rooms"), 0);
