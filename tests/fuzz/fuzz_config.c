@@ -17,6 +17,7 @@
 
 #include "../../daemon/config.h"
 #include "../../daemon/log.h"
+#include "fuzz_dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,15 +56,7 @@ static void put(const char *file, const char *text)
 
 static void remove_dir(void)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/devices/th-ok.conf", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/devices/broken.conf", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/devices", dir);
-	rmdir(path);
-	rmdir(dir);
+	fuzz_dir_remove(dir);
 }
 
 static void setup(void)
@@ -71,9 +64,7 @@ static void setup(void)
 	char path[128];
 
 	log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
-	snprintf(dir, sizeof(dir), "%s/cc-fuzz-config-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
+	fuzz_dir_make(dir, sizeof(dir), "config");
 	atexit(remove_dir);
 	snprintf(path, sizeof(path), "%s/devices", dir);
 	mkdir(path, 0700);

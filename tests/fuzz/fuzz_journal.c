@@ -29,6 +29,7 @@
 
 #include "../../daemon/journal.h"
 #include "../../daemon/log.h"
+#include "fuzz_dir.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -58,8 +59,7 @@ static void clean(void)
 
 static void remove_dir(void)
 {
-	clean();
-	rmdir(dir);
+	fuzz_dir_remove(dir);
 	if (libfuzzer)
 		fprintf(stderr, "fuzz_journal: the real journal_open() ran on %llu of %llu inputs\n", opens, inputs);
 }
@@ -125,10 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!dir[0]) {
 		log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
-		snprintf(dir, sizeof(dir), "%s/cc-fuzz-journal-XXXXXX",
-			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-		if (!mkdtemp(dir))
-			abort();
+		fuzz_dir_make(dir, sizeof(dir), "journal");
 		atexit(remove_dir);
 	}
 	/* as given, and behind a valid segment header (so records get parsed) */

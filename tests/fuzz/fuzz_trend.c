@@ -19,6 +19,7 @@
 #include "../../daemon/engine.h"
 #include "../../daemon/engine/engine_int.h"
 #include "../../daemon/log.h"
+#include "fuzz_dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,16 +33,10 @@ static struct engine_trend *tr;
 
 static void teardown(void)
 {
-	char path[128];
-
 	engine_free(E); /* writes engine.state and trend.state */
 	config_free(cfg);
 	free(tr);
-	snprintf(path, sizeof(path), "%s/engine.state", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/trend.state", dir);
-	unlink(path);
-	rmdir(dir);
+	fuzz_dir_remove(dir);
 }
 
 static void setup(void)
@@ -50,9 +45,7 @@ static void setup(void)
 	char text[1024], name[128];
 
 	log_open(LOG_TARGET_STDERR, LOG_LVL_ERR);
-	snprintf(dir, sizeof(dir), "%s/cc-fuzz-trend-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
+	fuzz_dir_make(dir, sizeof(dir), "trend");
 	snprintf(name, sizeof(name), "%s/coldchaind.conf", dir);
 	snprintf(text, sizeof(text),
 		 "site = \"s\"; state_dir = \"%s\";\n"
