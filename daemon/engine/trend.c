@@ -39,6 +39,9 @@
 #define TF_HEAD 20  /* the trend file's header, */
 #define TF_CHAN 6   /* a ring's head besides its id, */
 #define TF_BUCKET 20 /* a bucket */
+/* The file's bytes before its CRC for rings rings with id_bytes of ids and
+ * buckets buckets (trend_take's limit, trend_write's buffer). */
+#define TF_SIZE(rings, id_bytes, buckets) (TF_HEAD + (rings) * TF_CHAN + (id_bytes) + (buckets) * TF_BUCKET)
 #define BUCKET_NS ((int64_t)ENGINE_TREND_BUCKET_S * 1000000000LL)
 
 struct tbucket {
@@ -232,7 +235,7 @@ struct trend_pending *trend_take(const struct engine *e, size_t max)
 			nb += b && b->n != 0;
 		}
 	}
-	if (max && TF_HEAD + k * TF_CHAN + ids + nb * TF_BUCKET + 4 > max) {
+	if (max && TF_SIZE(k, ids, nb) + 4 > max) { /* + the CRC */
 		static int logged;
 		if (!logged++)
 			log_warn("state %s: the rooms' 24-hour trend (%zu %s of %zu %s) is past %zu bytes: not written, "
@@ -309,13 +312,13 @@ static float bits_f32(uint32_t u)
 
 int trend_write(const char *dir, struct trend_pending *p)
 {
-	size_t cap = TF_HEAD, len;
+	size_t ids = 0, len;
 	uint8_t *buf, *w;
 	int rc;
 
 	for (size_t i = 0; i < p->n; i++)
-		cap += TF_CHAN + strlen(p->id[i]) + (p->first[i + 1] - p->first[i]) * TF_BUCKET;
-	w = buf = xmalloc(cap);
+		ids += strlen(p->id[i]);
+	w = buf = xmalloc(TF_SIZE(p->n, ids, p->first ? p->first[p->n] : 0)); /* no rings: no first[] */
 	memcpy(w, tf_magic, 8);
 	w = put_u32(w + 8, ENGINE_TREND_BUCKET_S);
 	w = put_u32(w, NB);
