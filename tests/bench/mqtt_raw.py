@@ -32,6 +32,8 @@ def connect(port, client_id, nodelay=False):
     if so.recv(4)[:2] != b"\x20\x02":
         sys.exit("no CONNACK")
     return so
+
+
 def spread(so, n, rate, packet):
     """Sends packet(i) for i in 0..n-1 evenly spread at RATE msg/s, then a DISCONNECT."""
     import time

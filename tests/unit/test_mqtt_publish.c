@@ -128,7 +128,11 @@ static void test_a_publish_is_written_by_the_publishing_thread_itself(void)
  * buffers of a few KiB: the publishing thread writes what the socket takes
  * and leaves the rest to the network thread, which is still writing it
  * when the next PUBLISH comes.  The broker then gets both, whole, in
- * order. */
+ * order.  What it cannot show: write_direct's refusal while the network
+ * thread has bytes unwritten (wpending).  Here the socket is full then, so
+ * the next PUBLISH's own send() is refused anyway; a window where the
+ * socket has room while the network thread has not yet written cannot be
+ * made on purpose from outside. */
 static void test_a_publish_the_socket_takes_in_part_is_finished_whole_before_the_next(void)
 {
 	uint8_t *big = xmalloc(BIG);
