@@ -3,7 +3,9 @@
  * of its own: a PUBLISH goes out from the publishing thread itself, with
  * no wake-up of the client's network thread on an alarm's path; one the
  * socket takes only in part is finished by the network thread, whole, and
- * the next PUBLISH waits behind it (never cut into it, never ahead of it). */
+ * the next PUBLISH waits behind it; none is written by the publisher while
+ * the network thread has bytes unwritten (never cut into them, never ahead
+ * of them). */
 #include "../../drivers/mqtt.h"
 #include "../../drivers/mqtt_conn.h"
 #include "../../drivers/mqtt_int.h"
@@ -128,11 +130,8 @@ static void test_a_publish_is_written_by_the_publishing_thread_itself(void)
  * buffers of a few KiB: the publishing thread writes what the socket takes
  * and leaves the rest to the network thread, which is still writing it
  * when the next PUBLISH comes.  The broker then gets both, whole, in
- * order.  What it cannot show: write_direct's refusal while the network
- * thread has bytes unwritten (wpending).  Here the socket is full then, so
- * the next PUBLISH's own send() is refused anyway; a window where the
- * socket has room while the network thread has not yet written cannot be
- * made on purpose from outside. */
+ * order.  (The socket is full when the next one comes, so its own send()
+ * is refused anyway: the next test shows the refusal itself.) */
 static void test_a_publish_the_socket_takes_in_part_is_finished_whole_before_the_next(void)
 {
 	uint8_t *big = xmalloc(BIG);
@@ -177,6 +176,32 @@ static void test_a_publish_the_socket_takes_in_part_is_finished_whole_before_the
 	free(big);
 }
 
+/* While the network thread has bytes it has not written (wpending: the
+ * state its flush leaves when the socket took only part), a PUBLISH is not
+ * written by the publisher even on a socket with room (it would cut into
+ * them or overtake them): it is queued, and the network thread, woken,
+ * writes it whole.  The network thread is idle in its poll here (no
+ * traffic, a 600 s keepalive), so the state set stays until the wake-up. */
+static void test_a_publish_waits_for_bytes_the_network_thread_has_not_written(void)
+{
+	struct mqtt_pkt pk;
+	uint64_t gen = 0, before = direct_writes();
+	int id = 0, ok;
+
+	pthread_mutex_lock(&c->lock);
+	c->wpending = 1;
+	pthread_mutex_unlock(&c->lock);
+	CHECK_INT(mqtt_publish(c, "cc/events", "behind", 6, 0, &id, &gen), 0);
+	CHECK_INT(direct_writes(), before); /* queued, not written by the publisher */
+	ok = next_packet(&pk);
+	CHECK(ok);
+	if (ok) {
+		CHECK_INT(pk.type, MQTT_PUBLISH);
+		CHECK_INT(pk.id, id);
+		CHECK(pk.payload_len == 6 && memcmp(pk.payload, "behind", 6) == 0);
+	}
+}
+
 int main(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -215,6 +240,7 @@ int main(void)
 	}
 	RUN(test_a_publish_is_written_by_the_publishing_thread_itself);
 	RUN(test_a_publish_the_socket_takes_in_part_is_finished_whole_before_the_next);
+	RUN(test_a_publish_waits_for_bytes_the_network_thread_has_not_written);
 	mqtt_stop(c);
 	close(bfd);
 	close(lfd);
