@@ -5,7 +5,7 @@
 # last, and the two pages together every alarm once (the engine builds only
 # the page's alarms under its lock: a hub's thousands were a 1.9 MB page and
 # 10 MB of peak RSS).  A room's page asks for that room only.  The real
-# daemon; python3 (urllib, html.parser) as the browser.
+# daemon; python3 as the browser (tests/integration/web_client.py).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CTL=$BUILD_DIR/coldchainctl
@@ -34,47 +34,36 @@ wait_for "web port open" port_open "$WEB_PORT" || die "the listener did not open
 all_stale() { [ "$("$CTL" alarms -c "$DAEMON_CONF" --json | json_eval 'sum(1 for a in d["alarms"] if a["state"] == "active")')" = 120 ]; }
 wait_for "120 loss-of-monitoring alarms active" -t 30 all_stale || die "the 120 stale alarms never became active"
 
-"$PY" - "http://127.0.0.1:$WEB_PORT" >"$T/web.out" 2>&1 <<'PY'
-import sys, urllib.request
-from html.parser import HTMLParser
+"$PY" - "http://127.0.0.1:$WEB_PORT" "$(dirname "$0")" >"$T/web.out" 2>&1 <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from web_client import Client, Page, say
 
-class Alarms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.alarms, self.pages, self.links = [], [], []
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "tr" and "data-alarm" in a:
-            self.alarms.append(a["data-alarm"])
-        if tag == "span" and "data-pages" in a:
-            self.pages.append((int(a["data-page"]), int(a["data-pages"])))
-        if tag == "a" and a.get("rel") in ("next", "prev"):
-            self.links.append((a["rel"], a["href"]))
+c = Client(sys.argv[1])
 
 def get(path):
-    p = Alarms()
-    with urllib.request.urlopen(sys.argv[1] + path) as r:
-        p.feed(r.read().decode())
-    return p
+    """The page's alarm ids, its pager's (page, pages) and its next/prev links."""
+    st, _, _, body = c.req(path)
+    p = Page(body)
+    return (st, [e["a"]["data-alarm"] for e in p.find("tr") if "data-alarm" in e["a"]],
+            [(int(e["a"]["data-page"]), int(e["a"]["data-pages"])) for e in p.find("span") if "data-pages" in e["a"]],
+            [(e["a"]["rel"], e["a"]["href"]) for e in p.find("a") if e["a"].get("rel") in ("next", "prev")])
 
-def check(cond, what):
-    print(("ok " if cond else "bad ") + what)
-
-p1 = get("/alarms")
-check(len(p1.alarms) == 100, "GET /alarms with 120 alarms: 100 on the page (got %d)" % len(p1.alarms))
-check(p1.pages[:1] == [(1, 2)] and ("next", "/alarms?page=2") in p1.links,
-      "a pager: page 1 of 2, a link to the next (got %r, %r)" % (p1.pages, p1.links))
-p2 = get("/alarms?page=2")
-both = p1.alarms + p2.alarms
-check(len(p2.alarms) == 20 and len(set(both)) == 120 and all(a.endswith(":stale") for a in both),
-      "page 2 holds the other 20: every alarm once on the two pages (got %d, %d distinct)" % (len(p2.alarms), len(set(both))))
-check(("prev", "/alarms?page=1") in p2.links, "page 2 links back to page 1 (got %r)" % (p2.links,))
-p9 = get("/alarms?page=99")
-check(p9.pages[:1] == [(2, 2)] and p9.alarms == p2.alarms, "a page past the end shows the last (got %r)" % (p9.pages,))
-pr = get("/room/s03/r031")
-check(pr.alarms == ["th-031/temperature:stale"] and pr.pages == [],
-      "a room's page: its own sensor's alarm only, no pager (got %r)" % (pr.alarms,))
-print("ok client ran to its end")
+st, a1, pg1, l1 = get("/alarms")
+say(st == 200 and len(a1) == 100, "GET /alarms with 120 alarms: 100 on the page (got %s, %d)" % (st, len(a1)))
+say(pg1[:1] == [(1, 2)] and ("next", "/alarms?page=2") in l1,
+    "a pager: page 1 of 2, a link to the next (got %r, %r)" % (pg1, l1))
+_, a2, _, l2 = get("/alarms?page=2")
+both = a1 + a2
+say(len(a2) == 20 and len(set(both)) == 120 and all(a.endswith(":stale") for a in both),
+    "page 2 holds the other 20: every alarm once on the two pages (got %d, %d distinct)" % (len(a2), len(set(both))))
+say(("prev", "/alarms?page=1") in l2, "page 2 links back to page 1 (got %r)" % (l2,))
+_, a9, pg9, _ = get("/alarms?page=99")
+say(pg9[:1] == [(2, 2)] and a9 == a2, "a page past the end shows the last (got %r)" % (pg9,))
+_, ar, pgr, _ = get("/room/s03/r031")
+say(ar == ["th-031/temperature:stale"] and pgr == [],
+    "a room's page: its own sensor's alarm only, no pager (got %r)" % (ar,))
+say(True, "client ran to its end")
 PY
 client_verdicts "$T/web.out"
 finish

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the web pages' test peers share (web_pages_client.py,
-web_words_client.py): a cookie-keeping HTTP client (urllib, no redirects
+web_words_client.py, the alarms-page test's client): a cookie-keeping HTTP client (urllib, no redirects
 followed), an html.parser that keeps elements, text and forms, the login
 through the page's own form (its CSRF token), and the "ok"/"bad" line
 each check prints for the shell script to count."""
