@@ -9,6 +9,7 @@ PREFIX     ?= /usr/local
 EXEC_PREFIX ?= $(PREFIX)
 SBINDIR    ?= $(EXEC_PREFIX)/sbin
 BINDIR     ?= $(EXEC_PREFIX)/bin
+LIBEXECDIR ?= $(EXEC_PREFIX)/libexec
 # GNU defaults, except for PREFIX=/usr, where FHS puts the configuration in
 # /etc (not /usr/etc).  Variable data and runtime files live in /var and
 # /run whatever the prefix: the unit's StateDirectory= and RuntimeDirectory=
@@ -44,7 +45,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # Compiled-in defaults: the config path, the state directory, the control
 # socket (daemon/paths.h), all from the directory variables above.
 PATH_DEFS  = -DCC_SYSCONFDIR=\"$(SYSCONFDIR)\" -DCC_LOCALSTATEDIR=\"$(LOCALSTATEDIR)\" \
-	-DCC_RUNSTATEDIR=\"$(RUNSTATEDIR)\" -DCC_DATADIR=\"$(DATADIR)\"
+	-DCC_RUNSTATEDIR=\"$(RUNSTATEDIR)\" -DCC_DATADIR=\"$(DATADIR)\" -DCC_LIBEXECDIR=\"$(LIBEXECDIR)\"
 # _FILE_OFFSET_BITS=64: on 32-bit targets (armhf) off_t, ino_t and readdir()
 # are 64-bit, as on amd64; without it readdir() fails with EOVERFLOW on a
 # file system with 64-bit directory offsets and the journal sees no segment.
@@ -84,14 +85,15 @@ MAN_PAGES = $(BUILD)/man/coldchaind.8 $(BUILD)/man/coldchainctl.1 $(BUILD)/coldc
 .PHONY: cross programs unit-tests check-unit pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
 .SUFFIXES:
 
-all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf $(BUILD)/coldchaind.service $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchainctl-full $(MAN_PAGES) $(BUILD)/coldchaind.conf $(BUILD)/coldchaind.service $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
 
 # Every installed text that names a path gets it from the directory
 # variables: @SYSCONFDIR@ etc. replaced at build time (config/*.in, the man
 # pages, the unit, the Grafana provisioning file).
 SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' -e 's|@RUNSTATEDIR@|$(RUNSTATEDIR)|g' \
-	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@PKGDATADIR_REL@|$(PKGDATADIR_REL)|g'
+	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@PKGDATADIR_REL@|$(PKGDATADIR_REL)|g' \
+	-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
 # The daemon reads @include relative to the config's directory (never an
 # absolute path): the shipped data as seen from SYSCONFDIR/coldchaind.
 PKGDATADIR_REL = $(shell realpath -m --relative-to=$(SYSCONFDIR)/coldchaind $(DATADIR)/coldchaind)
@@ -110,7 +112,7 @@ $(BUILD)/grafana-dashboards.yaml: dashboards/provisioning/dashboards/coldchaind.
 
 # What `make install` needs, and the unit tests alone (debian/rules: a
 # package build runs no network servers).
-programs: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf \
+programs: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchainctl-full $(MAN_PAGES) $(BUILD)/coldchaind.conf \
 	$(BUILD)/coldchaind.service $(BUILD)/grafana-dashboards.yaml
 unit-tests: $(UNIT_BINS)
 check-unit: unit-tests
@@ -139,10 +141,17 @@ $(BUILD)/libcoldchain.a: $(LIB_OBJS)
 $(BUILD)/coldchaind: $(BUILD)/daemon/main.o $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
-# coldchainctl: every ctl/*.c (one file per command family), beside the
-# daemon as bgpctl sits beside bgpd.
-CTL_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard ctl/*.c)))
-$(BUILD)/coldchainctl: $(CTL_OBJS) $(BUILD)/libcoldchain.a
+# coldchainctl beside the daemon, as bgpctl sits beside bgpd, in two
+# binaries (ctl/thin.c): coldchainctl answers the control-socket commands
+# linked with libc, libm and cJSON only (THIN_LIBS: a call that would pull in
+# more fails to link), and runs coldchainctl-full, every ctl/*.c but
+# thin.c (one file per command family), for the rest.
+THIN_OBJS = $(BUILD)/ctl/thin.o $(BUILD)/ctl/ctl_socket.o $(BUILD)/ctl/ctl_opts.o
+THIN_LIBS = $(shell $(PKG_CONFIG) --libs libcjson) -lm
+CTL_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(filter-out ctl/thin.c,$(sort $(wildcard ctl/*.c))))
+$(BUILD)/coldchainctl: $(THIN_OBJS) $(BUILD)/libcoldchain.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(THIN_LIBS)
+$(BUILD)/coldchainctl-full: $(CTL_OBJS) $(BUILD)/libcoldchain.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcoldchain.a
@@ -274,7 +283,7 @@ cross:
 		"tests/cross/deps.sh prints what to install"; exit 1; }
 	@PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig PKG_CONFIG_SYSROOT_DIR=/ \
 		$(MAKE) --no-print-directory BUILD=build-$(ARCH) CC=$(CROSS_TRIPLET)-gcc AR=$(CROSS_TRIPLET)-ar \
-		build-$(ARCH)/coldchaind build-$(ARCH)/coldchainctl $(UNIT_SRCS:tests/unit/%.c=build-$(ARCH)/tests/%)
+		build-$(ARCH)/coldchaind build-$(ARCH)/coldchainctl build-$(ARCH)/coldchainctl-full $(UNIT_SRCS:tests/unit/%.c=build-$(ARCH)/tests/%)
 
 # Reliability run (issue 8), never part of `make test`: DURATION seconds of
 # Modbus and MQTT load with faults on a schedule; prints sent / stored /
@@ -317,9 +326,9 @@ DOC_PAGES = $(wildcard docs/*.md)
 CONFDIR = $(SYSCONFDIR)/coldchaind
 PKGDATADIR = $(DATADIR)/coldchaind
 
-install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldchaind.conf \
+install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchainctl-full $(MAN_PAGES) $(BUILD)/coldchaind.conf \
 		$(BUILD)/coldchaind.service $(BUILD)/grafana-dashboards.yaml
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/coldchaind $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(CONFDIR)/devices $(DESTDIR)$(PKGDATADIR)/devices \
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/dashboards \
 		$(DESTDIR)$(PKGDATADIR)/dashboards/provisioning/datasources $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/docs \
@@ -327,6 +336,7 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldcha
 	install -m 0644 contrib/bash-completion/coldchainctl contrib/bash-completion/coldchaind $(DESTDIR)$(BASHCOMPDIR)/
 	install -m 0755 $(BUILD)/coldchaind $(DESTDIR)$(SBINDIR)/coldchaind
 	install -m 0755 $(BUILD)/coldchainctl $(DESTDIR)$(BINDIR)/coldchainctl
+	install -m 0755 $(BUILD)/coldchainctl-full $(DESTDIR)$(LIBEXECDIR)/coldchaind/coldchainctl-full
 	install -m 0644 $(BUILD)/man/coldchainctl.1 $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
 	install -m 0644 $(BUILD)/coldchaind.conf.5 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	install -m 0644 $(BUILD)/man/coldchaind.8 $(DESTDIR)$(MANDIR)/man8/coldchaind.8
@@ -366,6 +376,7 @@ install: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(MAN_PAGES) $(BUILD)/coldcha
 # SYSCONFDIR (the config, device templates).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/coldchaind $(DESTDIR)$(BINDIR)/coldchainctl
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/coldchaind
 	rm -f $(DESTDIR)$(MANDIR)/man8/coldchaind.8 $(DESTDIR)$(MANDIR)/man5/coldchaind.conf.5
 	rm -f $(DESTDIR)$(MANDIR)/man1/coldchainctl.1
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/coldchainctl $(DESTDIR)$(BASHCOMPDIR)/coldchaind

@@ -1,8 +1,10 @@
-/* coldchainctl - the operator's and technician's command line, dispatched
- * through command tables (ctl_opts.h).  `config check`, the Modbus
- * technician tools (`modbus read`, `modbus scan`) here; `report` in
- * report*.c; the control-socket commands (status, alarms, ack, lot, ...) and
- * `mqtt watch` in ctl_socket.c.
+/* coldchainctl-full - the operator's and technician's command line, every
+ * command, dispatched through command tables (ctl_opts.h).  `config check`,
+ * the Modbus technician tools (`modbus read`, `modbus scan`) here; `report`
+ * in report*.c; `user` in user.c; `mqtt watch` in watch.c; the
+ * control-socket commands (status, alarms, ack, lot, ...) in ctl_socket.c.
+ * The coldchainctl people run is the thin one (thin.c): it answers the
+ * control-socket commands itself and runs this binary for the rest.
  * Exit status: 0 done, 1 the thing asked for failed (no answer, invalid
  * config, refused by the daemon), 2 usage error, 3 daemon not reachable. */
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include "ctl_socket.h"
 #include "report.h"
 #include "user.h"
+#include "watch.h"
 
 #ifndef CC_VERSION
 #error "CC_VERSION comes from the Makefile (VERSION): -DCC_VERSION=..."
@@ -361,8 +364,8 @@ static const struct ctl_cmd modbus_cmds[] = {
 };
 #undef MB_LINK
 
-/* The commands of this file and the report; the control-socket ones and
- * `mqtt watch` are ctl_socket_cmds. */
+/* The commands of this file, the report and the users; the control-socket
+ * ones are ctl_socket_cmds, `mqtt watch` ctl_mqtt_cmds. */
 static const struct ctl_cmd cmds[] = {
 	{ "config", config_cmds, NULL, NULL, "the configuration file", NULL, 0 },
 	{ "modbus", modbus_cmds, NULL, NULL,
@@ -378,7 +381,7 @@ static const struct ctl_cmd cmds[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
-static const struct ctl_cmd *const roots[] = { ctl_socket_cmds, cmds, NULL };
+static const struct ctl_cmd *const roots[] = { ctl_socket_cmds, ctl_mqtt_cmds, cmds, NULL };
 
 static void usage(FILE *f)
 {
@@ -393,34 +396,6 @@ static void usage(FILE *f)
 	      "Exit status: 0 done, 1 refused or failed, 2 usage error, 3 daemon not reachable.\n"
 	      "See coldchainctl(1).\n",
 	      f);
-}
-
-static const struct ctl_cmd *find(const char *name)
-{
-	const struct ctl_cmd *c = NULL;
-
-	for (const struct ctl_cmd *const *r = roots; *r && !c; r++)
-		c = ctl_cmd_find(*r, name);
-	return c;
-}
-
-/* The row argv[0] names and its subcommands named after it (at most to
- * argv[*depth - 1]), path "lot move".  NULL: unknown. */
-static const struct ctl_cmd *resolve(int argc, char **argv, int *depth, char *path, size_t n)
-{
-	const struct ctl_cmd *c = find(argv[0]), *s;
-
-	*depth = 1;
-	if (!c)
-		return NULL;
-	snprintf(path, n, "%s", c->name);
-	while (c->sub && *depth < argc && (s = ctl_cmd_find(c->sub, argv[*depth]))) {
-		size_t l = strlen(path);
-		snprintf(path + l, n - l, " %s", s->name);
-		c = s;
-		(*depth)++;
-	}
-	return c;
 }
 
 /* `coldchainctl __commands`: "leaf PATH OPTS" or "group PATH", a line
@@ -452,7 +427,7 @@ static int help(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	c = resolve(argc - 1, argv + 1, &depth, path, sizeof(path));
+	c = ctl_resolve(roots, argc - 1, argv + 1, &depth, path, sizeof(path));
 	if (!c) {
 		fprintf(stderr, "coldchainctl: unknown command '%.200s'\n", argv[1]);
 		return 2;
@@ -467,9 +442,7 @@ static int help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct ctl_cmd *c, *top;
-	char path[128];
-	int depth;
+	int rc;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -488,25 +461,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "__complete") == 0)
 		return ctl_complete(roots, argc - 2, argv + 2);
-	top = find(argv[1]);
-	c = resolve(argc - 1, argv + 1, &depth, path, sizeof(path));
-	if (!c) {
+	rc = ctl_dispatch(roots, argc, argv);
+	if (rc < 0) {
 		fprintf(stderr, "coldchainctl: unknown command '%.200s'\n", argv[1]);
 		usage(stderr);
 		return 2;
 	}
-	if (!(c->flags & CTL_OWN_HELP) && ctl_wants_help(argc - 1, argv + 1)) {
-		ctl_cmd_help(stdout, path, c);
-		return 0;
-	}
-	if (c->sub && depth == argc - 1)
-		return ctl_cmd_missing("coldchainctl", c);
-	if (top->run) /* a leaf, or a group that finds its subcommand after options */
-		return top->run(argc - 1, argv + 1);
-	if (c->sub) {
-		fprintf(stderr, "coldchainctl: %s: unknown command '%.200s'\n", path, argv[1 + depth]);
-		ctl_cmd_missing("coldchainctl", c);
-		return 2;
-	}
-	return c->run(argc - depth, argv + depth);
+	return rc;
 }

@@ -180,3 +180,55 @@ void ctl_cmd_help(FILE *f, const char *path, const struct ctl_cmd *c)
 		fprintf(f, "      %s\n", c->help);
 	print_opts(f, c->opts ? c->opts : "");
 }
+
+static const struct ctl_cmd *roots_find(const struct ctl_cmd *const *roots, const char *name)
+{
+	const struct ctl_cmd *c = NULL;
+
+	for (const struct ctl_cmd *const *r = roots; *r && !c; r++)
+		c = ctl_cmd_find(*r, name);
+	return c;
+}
+
+const struct ctl_cmd *ctl_resolve(const struct ctl_cmd *const *roots, int argc, char **argv, int *depth, char *path,
+				  size_t n)
+{
+	const struct ctl_cmd *c = roots_find(roots, argv[0]), *s;
+
+	*depth = 1;
+	if (!c)
+		return NULL;
+	snprintf(path, n, "%s", c->name);
+	while (c->sub && *depth < argc && (s = ctl_cmd_find(c->sub, argv[*depth]))) {
+		size_t l = strlen(path);
+		snprintf(path + l, n - l, " %s", s->name);
+		c = s;
+		(*depth)++;
+	}
+	return c;
+}
+
+int ctl_dispatch(const struct ctl_cmd *const *roots, int argc, char **argv)
+{
+	const struct ctl_cmd *c, *top = roots_find(roots, argv[1]);
+	char path[128];
+	int depth;
+
+	c = ctl_resolve(roots, argc - 1, argv + 1, &depth, path, sizeof(path));
+	if (!c)
+		return -1;
+	if (!(c->flags & CTL_OWN_HELP) && ctl_wants_help(argc - 1, argv + 1)) {
+		ctl_cmd_help(stdout, path, c);
+		return 0;
+	}
+	if (c->sub && depth == argc - 1)
+		return ctl_cmd_missing("coldchainctl", c);
+	if (top->run) /* a leaf, or a group that finds its subcommand after options */
+		return top->run(argc - 1, argv + 1);
+	if (c->sub) {
+		fprintf(stderr, "coldchainctl: %s: unknown command '%.200s'\n", path, argv[1 + depth]);
+		ctl_cmd_missing("coldchainctl", c);
+		return 2;
+	}
+	return c->run(argc - depth, argv + depth);
+}

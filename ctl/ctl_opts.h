@@ -46,6 +46,17 @@ int ctl_cmd_missing(const char *prog, const struct ctl_cmd *cmd);
  * options, or a group's subcommands, on f. */
 void ctl_cmd_help(FILE *f, const char *path, const struct ctl_cmd *c);
 
+/* The row that argv[0] names in one of the tables of roots (NULL ended),
+ * followed into the subcommands named after it (at most to argv[*depth -
+ * 1]); path gets its words ("lot move").  NULL: argv[0] names no command. */
+const struct ctl_cmd *ctl_resolve(const struct ctl_cmd *const *roots, int argc, char **argv, int *depth, char *path,
+				  size_t n);
+
+/* Runs `coldchainctl argv[1] ...` from the tables of roots: the command,
+ * its --help, or the usage of a group without its subcommand.  The exit
+ * status, or -1 when argv[1] names no command (argc >= 2). */
+int ctl_dispatch(const struct ctl_cmd *const *roots, int argc, char **argv);
+
 /* 1 when argv[1..argc) holds -h or --help (before any "--"). */
 int ctl_wants_help(int argc, char **argv);
 

@@ -1,7 +1,8 @@
 /* ctl_socket.c - coldchainctl's operator commands: one JSON request line to
  * the daemon's control socket, one reply line back, shown as a table (or
- * as the daemon's JSON with --json).  Also `mqtt watch`, which runs the
- * daemon's own MQTT matching and decoding (drivers/mqtt.c) on live traffic. */
+ * as the daemon's JSON with --json).  Part of the thin coldchainctl
+ * (ctl/thin.c): what it calls must not need libcurl, OpenSSL or libmodbus
+ * (tests/integration/test_coldchainctl_thin_*). */
 #include "ctl_socket.h"
 
 #include <cjson/cJSON.h>
@@ -21,9 +22,7 @@
 
 #include "../daemon/config.h"
 #include "../daemon/control.h"
-#include "../daemon/sample.h"
 #include "../daemon/util.h"
-#include "../drivers/mqtt.h"
 #include "../codec/payload.h"
 #include "ctl_opts.h"
 
@@ -225,10 +224,7 @@ static const char *default_socket(void)
 
 static const char *socket_path(const struct opts *o, char **owned)
 {
-	struct cc_config *cfg = NULL;
-	struct cc_errors e = { 0 };
 	const char *conf = o->conf ? o->conf : DEFAULT_CONF, *why;
-	int rc;
 
 	*owned = NULL;
 	if (o->sock)
@@ -239,26 +235,9 @@ static const char *socket_path(const struct opts *o, char **owned)
 		return *owned;
 	if (!o->conf && access(conf, R_OK) != 0)
 		return default_socket();
-	/* two keys, not the whole file: a hub's configuration is megabytes */
-	rc = config_peek_socket(conf, owned, &e);
-	if (rc == -ENOENT) {
-		errors_free(&e);
-		rc = config_load(conf, &cfg, &e);
-		if (rc == 0)
-			*owned = xstrdup(cfg->control.socket);
-		config_free(cfg);
-	}
-	if (rc < 0) {
-		if (o->conf) {
-			errors_print(&e, stderr);
-			errors_free(&e);
-			return NULL;
-		}
-		errors_free(&e);
-		return default_socket();
-	}
-	errors_free(&e);
-	return *owned;
+	if (ctl_conf_socket(conf, o->conf != NULL, owned) == 0)
+		return *owned;
+	return o->conf ? NULL : default_socket();
 }
 
 /* The request and its newline (in cJSON's buffer: its NUL replaced, the
@@ -1037,134 +1016,6 @@ static int ctl_socket_main(int argc, char **argv)
 	return sock_send(c, &o, sock_request(c, &o, argv + depth, n - depth));
 }
 
-/* --- mqtt watch ---------------------------------------------------------------- */
-
-struct watch_ctx {
-	const struct cc_config *cfg;
-	int json;
-};
-
-/* "room A temperature" when a room takes the channel */
-static void room_role(const struct cc_config *cfg, const char *id, char *out, size_t n)
-{
-	*out = '\0';
-	for (size_t i = 0; i < cfg->nrooms; i++) {
-		const struct cc_room_conf *r = &cfg->rooms[i];
-		const char *ids[] = { r->temperature, r->humidity, r->door, r->defrost, r->outside_temperature,
-				      r->outside_humidity, r->co2, r->o2 };
-		static const char *const roles[] = { "temperature",	    "humidity",		"door", "defrost",
-						     "outside_temperature", "outside_humidity", "co2",	"o2" };
-		for (size_t k = 0; k < ARRAY_SIZE(ids); k++)
-			if (ids[k] && strcmp(ids[k], id) == 0) {
-				snprintf(out, n, "room %s %s", r->name, roles[k]);
-				return;
-			}
-	}
-}
-
-static void on_watch(const struct mqtt_watch_msg *m, void *arg)
-{
-	struct watch_ctx *w = arg;
-	char ex[512], role[256];
-
-	payload_excerpt(m->payload, m->len, 96, ex, sizeof(ex));
-	if (w->json) {
-		cJSON *o = cJSON_CreateObject(), *arr;
-		char *s;
-		cJSON_AddStringToObject(o, "topic", m->topic);
-		cJSON_AddStringToObject(o, "payload", ex);
-		if (m->subscription)
-			cJSON_AddStringToObject(o, "subscription", m->subscription);
-		else
-			cJSON_AddNullToObject(o, "subscription");
-		arr = cJSON_AddArrayToObject(o, "samples");
-		for (size_t i = 0; i < m->nsamples; i++) {
-			const struct cc_sample *sm = &m->samples[i];
-			cJSON *x = cJSON_CreateObject();
-			cJSON_AddStringToObject(x, "channel", sm->ch->id);
-			cJSON_AddStringToObject(x, "quantity", sm->ch->quantity ? sm->ch->quantity : "");
-			if (sm->ch->room)
-				cJSON_AddStringToObject(x, "room", sm->ch->room);
-			cJSON_AddNumberToObject(x, "value", sm->value);
-			cJSON_AddStringToObject(x, "quality", quality_name(sm->quality));
-			room_role(w->cfg, sm->ch->id, role, sizeof(role));
-			if (*role)
-				cJSON_AddStringToObject(x, "role", role);
-			cJSON_AddItemToArray(arr, x);
-		}
-		cJSON_AddBoolToObject(o, "accepted", m->nsamples > 0);
-		if (!m->subscription) {
-			cJSON_AddStringToObject(o, "reason", "no_subscription");
-			cJSON_AddStringToObject(o, "why", "matches no subscription of the configuration");
-		} else if (m->problems) {
-			cJSON_AddStringToObject(o, "reason", m->reason);
-			cJSON_AddStringToObject(o, "why", m->why ? m->why : "");
-		}
-		s = cJSON_PrintUnformatted(o);
-		printf("%s\n", s);
-		cJSON_free(s);
-		cJSON_Delete(o);
-	} else {
-		printf("%s  \"%s\"\n", m->topic, ex);
-		if (!m->subscription) {
-			printf("  REJECTED no_subscription: matches no subscription of the configuration (");
-			for (size_t i = 0; w->cfg->mqtt && i < w->cfg->mqtt->nsubs; i++)
-				printf("%s%s", i ? ", " : "", w->cfg->mqtt->subs[i].topic);
-			printf(")\n");
-		} else {
-			for (size_t i = 0; i < m->nsamples; i++) {
-				const struct cc_sample *sm = &m->samples[i];
-				room_role(w->cfg, sm->ch->id, role, sizeof(role));
-				printf("  -> %s: channel %s (%s%s%s) = %g %s%s%s\n", m->subscription, sm->ch->id,
-				       sm->ch->quantity ? sm->ch->quantity : "", sm->ch->unit ? ", " : "",
-				       sm->ch->unit ? sm->ch->unit : "", sm->value, quality_name(sm->quality),
-				       *role ? "; " : "", role);
-			}
-			if (m->problems)
-				printf("  %s %s: %s (subscription %s)\n", m->nsamples ? "PARTLY REJECTED" : "REJECTED",
-				       m->reason, m->why ? m->why : "", m->subscription);
-		}
-	}
-	fflush(stdout);
-}
-
-/* argv[0] is "watch" (after "mqtt"). */
-static int ctl_mqtt_watch(int argc, char **argv)
-{
-	struct opts o;
-	int n = 1, rc; /* argv[0], the command, is positional 0 */
-	struct cc_config *cfg = NULL;
-	struct cc_errors e = { 0 };
-	struct watch_ctx w;
-
-	if (parse_opts(argc, argv, &o, &n) || opts_only(&o, OPT_CONF | OPT_COUNT | OPT_JSON, "mqtt watch"))
-		return CTL_EXIT_USAGE;
-	if (n != 2)
-		return usage_err("%s", "expected: mqtt watch FILTER -c CONFIG (FILTER: an MQTT filter, e.g. '#')");
-	if (config_load(o.conf ? o.conf : DEFAULT_CONF, &cfg, &e) < 0) {
-		errors_print(&e, stderr);
-		errors_free(&e);
-		return CTL_EXIT_REFUSED;
-	}
-	if (!cfg->mqtt) {
-		fprintf(stderr, "coldchainctl: %s has no mqtt group: nothing to watch\n", cfg->file);
-		config_free(cfg);
-		return CTL_EXIT_REFUSED;
-	}
-	w.cfg = cfg;
-	w.json = o.json;
-	if (!o.json)
-		fprintf(stderr, "watching %s on %s:%d with the subscriptions of %s (Ctrl-C to stop)\n", argv[1],
-			cfg->mqtt->host, cfg->mqtt->port, cfg->file);
-	rc = mqtt_watch(cfg->mqtt, cfg->site, argv[1], o.count, 10000, on_watch, &w);
-	if (rc == -EHOSTUNREACH)
-		fprintf(stderr, "coldchainctl: cannot connect to the broker %s:%d\n", cfg->mqtt->host, cfg->mqtt->port);
-	else if (rc < 0)
-		fprintf(stderr, "coldchainctl: mqtt watch: %s\n", strerror(-rc));
-	config_free(cfg);
-	return rc == 0 ? CTL_EXIT_OK : rc == -EHOSTUNREACH ? CTL_EXIT_UNREACHABLE : CTL_EXIT_REFUSED;
-}
-
 /* --- completion ---------------------------------------------------------------- */
 
 static void name_if(FILE *out, const char *name, const char *prefix)
@@ -1217,13 +1068,6 @@ void ctl_socket_names(const char *kind, const char *conf, const char *sock, cons
 #define AT_T "--at=T " COMMON
 #define NOTE "--note=TEXT " COMMON
 
-static const struct ctl_cmd mqtt_cmds[] = {
-	{ "watch", NULL, ctl_mqtt_watch, "FILTER -c CONFIG [--count N] [--json]",
-	  "how the config maps each arriving message (channel, value) or why it is refused",
-	  "-c=CONFIG --config=CONFIG --count=N --json", 0 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
-};
-
 static const struct ctl_cmd lot_rows[] = {
 	{ "load", NULL, NULL, "ROOM LOT PRODUCT [--at T]", "load a lot (T: RFC 3339, default now)", AT_T, 0 },
 	{ "unload", NULL, NULL, "LOT", "unload a lot", COMMON, 0 },
@@ -1273,7 +1117,6 @@ const struct ctl_cmd ctl_socket_cmds[] = {
 	  "processing batches (precooling, carcass chilling, fumigation, drying)", COMMON, 0 },
 	{ "notify", notify_rows, ctl_socket_main, NULL, "the channels to people", COMMON, 0 },
 	{ "reload", NULL, ctl_socket_main, "", "reload the configuration (as SIGHUP)", COMMON, 0 },
-	{ "mqtt", mqtt_cmds, NULL, NULL, "the MQTT input", NULL, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 #undef COMMON

@@ -23,4 +23,12 @@ extern const struct ctl_cmd ctl_socket_cmds[];
  * (messages go to stderr, which the caller silences). */
 void ctl_socket_names(const char *kind, const char *conf, const char *sock, const char *prefix, FILE *out);
 
+/* The control socket configuration conf names (control.socket, else under
+ * state_dir): 0 with *out allocated, or -1 with the reason printed when
+ * loud (else silently: the caller falls back to the default socket).
+ * Linked in from one of two files: ctl/conf_socket.c (coldchainctl-full)
+ * reads conf; ctl/thin.c (the thin coldchainctl, which must not link the
+ * configuration's tables) hands the whole command to coldchainctl-full. */
+int ctl_conf_socket(const char *conf, int loud, char **out);
+
 #endif

@@ -55,24 +55,6 @@ static const char *check_listen(const char *s)
 	return NULL;
 }
 
-int config_check_timezone(const char *name)
-{
-	char path[PATH_MAX], magic[4];
-	int fd, n;
-
-	if (!name || !*name || name[0] == '/' || strstr(name, "..") ||
-	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != strlen(name))
-		return -EINVAL;
-	if (snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name) >= (int)sizeof(path))
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -ENOENT;
-	n = (int)read(fd, magic, sizeof(magic));
-	close(fd);
-	return n == 4 && memcmp(magic, "TZif", 4) == 0 ? 0 : -ENOENT;
-}
-
 const char *check_tz(const char *s)
 {
 	if (config_check_timezone(s) < 0)

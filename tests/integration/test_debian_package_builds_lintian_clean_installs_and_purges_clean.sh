@@ -39,7 +39,7 @@ check "lintian: no error or warning not overridden${bad:+ ($bad)}" [ -z "$bad" ]
 
 apt-get install -y "$DEB" >"$T/install.log" 2>&1 || { show_log "$T/install.log"; die "apt-get install failed"; }
 dpkg -L coldchaind | sort >"$T/files"
-for f in /usr/sbin/coldchaind /usr/bin/coldchainctl /etc/coldchaind/coldchaind.conf \
+for f in /usr/sbin/coldchaind /usr/bin/coldchainctl /usr/libexec/coldchaind/coldchainctl-full /etc/coldchaind/coldchaind.conf \
 	/etc/coldchaind/devices/xy-md02.conf /usr/share/coldchaind/profiles.conf /usr/share/coldchaind/processes.conf \
 	/usr/share/coldchaind/devices/xy-md02.conf /usr/share/coldchaind/dashboards/provisioning/dashboards/coldchaind.yaml \
 	/lib/systemd/system/coldchaind.service /usr/lib/sysusers.d/coldchaind.conf \
@@ -54,6 +54,8 @@ done
 check "conffiles: the config and templates under /etc/coldchaind" \
 	bash -c "dpkg-query -W -f='\${Conffiles}' coldchaind | grep -q ' /etc/coldchaind/coldchaind.conf '"
 check "coldchaind --version (-V) runs" bash -c '/usr/sbin/coldchaind -V | grep -q "^coldchaind "'
+check "coldchainctl --version runs (through /usr/libexec/coldchaind/coldchainctl-full)" \
+	bash -c '/usr/bin/coldchainctl --version | grep -q "^coldchainctl "'
 out=$(/usr/sbin/coldchaind -n 2>&1)
 check "the installed config passes coldchaind -n ($out)" [ "$out" = "configuration OK" ]
 check "the user coldchaind exists, in group dialout" bash -c 'id coldchaind | grep -q dialout'
@@ -78,7 +80,7 @@ echo 'admin:$y$test' >/etc/coldchaind/users
 echo '# edited' >>/etc/coldchaind/coldchaind.conf
 purge || { show_log "$T/purge.log"; fail "apt-get purge failed"; }
 left=""
-for p in /etc/coldchaind /var/lib/coldchaind /usr/share/coldchaind /usr/sbin/coldchaind /usr/bin/coldchainctl \
+for p in /etc/coldchaind /var/lib/coldchaind /usr/share/coldchaind /usr/sbin/coldchaind /usr/bin/coldchainctl /usr/libexec/coldchaind \
 	/lib/systemd/system/coldchaind.service /etc/systemd/system/multi-user.target.wants/coldchaind.service \
 	/usr/share/doc/coldchaind; do
 	[ -e "$p" ] || [ -L "$p" ] && left="$left $p"

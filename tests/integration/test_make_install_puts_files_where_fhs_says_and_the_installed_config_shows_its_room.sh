@@ -20,6 +20,7 @@ etc/coldchaind/devices/xy-md02.conf
 usr/bin/coldchainctl
 usr/lib/systemd/system/coldchaind.service
 usr/lib/sysusers.d/coldchaind.conf
+usr/libexec/coldchaind/coldchainctl-full
 usr/sbin/coldchaind
 usr/share/bash-completion/completions/coldchainctl
 usr/share/bash-completion/completions/coldchaind
@@ -61,9 +62,15 @@ bad=$(cd "$D" && grep -rlE '/usr/etc|/usr/local|@[A-Z]+DIR@' . 2>/dev/null | gre
 check "no /usr/etc, /usr/local or @...DIR@ in any installed file${bad:+ (found in: $bad)}" [ -z "$bad" ]
 check "coldchaind's compiled-in config path is /etc/coldchaind/coldchaind.conf" \
 	grep -qF '/etc/coldchaind/coldchaind.conf' <(strings "$D/usr/sbin/coldchaind")
-check "coldchainctl's compiled-in socket and users file follow RUNSTATEDIR and SYSCONFDIR" \
+check "coldchainctl's compiled-in socket and users file follow RUNSTATEDIR and SYSCONFDIR, its full half LIBEXECDIR" \
 	bash -c "strings '$D/usr/bin/coldchainctl' | grep -qx '/run/coldchaind/coldchaind.sock' &&
-		strings '$D/usr/bin/coldchainctl' | grep -qF '/etc/coldchaind/users'"
+		strings '$D/usr/bin/coldchainctl' | grep -qx '/usr/libexec/coldchaind/coldchainctl-full' &&
+		strings '$D/usr/libexec/coldchaind/coldchainctl-full' | grep -qF '/etc/coldchaind/users'"
+# the thin coldchainctl runs its full half for every command but the
+# control socket's: here the one beside it in the staging (../libexec)
+check "the installed coldchainctl runs the installed coldchainctl-full (coldchainctl --version, modbus --help)" \
+	bash -c "'$D/usr/bin/coldchainctl' --version | grep -qx 'coldchainctl [0-9.]*' &&
+		'$D/usr/bin/coldchainctl' modbus --help | grep -q 'modbus read'"
 check "the Grafana provisioning file points at the installed dashboards" \
 	grep -q '^      path: /usr/share/coldchaind/dashboards$' \
 	"$D/usr/share/coldchaind/dashboards/provisioning/dashboards/coldchaind.yaml"
