@@ -229,7 +229,48 @@ static void hint_list(cJSON *o, const char *key, const char *what, const char *c
 	free(h);
 }
 
-static void hint_rooms(cJSON *o, const struct cc_config *cfg)
+/* Past HINT_MAX names (a hub's 2,000 rooms, 10,000 lots) a hint lists the
+ * HINT_MAX nearest to what was asked (edit distance; ties in the given
+ * order), nearest first, and says of how many: a typo's reply is read by a
+ * person and was 100 KB. */
+#define HINT_MAX 20
+struct near {
+	size_t d, i;
+};
+
+static void hint_near(cJSON *o, const char *key, const char *what, const char *const *names, size_t n,
+		      const char *wanted)
+{
+	struct near best[HINT_MAX];
+	const char *v[HINT_MAX];
+	size_t nb = 0, lw = strlen(wanted);
+	char label[128];
+
+	if (n <= HINT_MAX) {
+		hint_list(o, key, what, names, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t ln = strlen(names[i]), k, d;
+		/* the lengths' difference is a lower bound: most names need no table */
+		if (nb == HINT_MAX && (ln > lw ? ln - lw : lw - ln) >= best[nb - 1].d)
+			continue;
+		d = edit_distance(wanted, names[i]);
+		if (nb == HINT_MAX && d >= best[nb - 1].d)
+			continue;
+		k = nb < HINT_MAX ? nb++ : nb - 1;
+		for (; k > 0 && best[k - 1].d > d; k--)
+			best[k] = best[k - 1];
+		best[k] = (struct near){ d, i };
+	}
+	for (size_t k = 0; k < nb; k++)
+		v[k] = names[best[k].i];
+	snprintf(label, sizeof(label), "%s (the %d nearest of %zu)", what, HINT_MAX, n);
+	hint_list(o, key, label, v, nb);
+	cJSON_AddNumberToObject(o, "hint_total", (double)n);
+}
+
+static void hint_rooms(cJSON *o, const struct cc_config *cfg, const char *wanted)
 {
 	const char **v;
 	if (!cfg)
@@ -237,11 +278,11 @@ static void hint_rooms(cJSON *o, const struct cc_config *cfg)
 	v = xcalloc(cfg->nrooms + 1, sizeof(*v));
 	for (size_t i = 0; i < cfg->nrooms; i++)
 		v[i] = cfg->rooms[i].name;
-	hint_list(o, "rooms", "rooms", v, cfg->nrooms);
+	hint_near(o, "rooms", "rooms", v, cfg->nrooms, wanted);
 	free(v);
 }
 
-static void hint_profiles(cJSON *o, const struct cc_config *cfg)
+static void hint_profiles(cJSON *o, const struct cc_config *cfg, const char *wanted)
 {
 	const char **v;
 	if (!cfg)
@@ -249,39 +290,21 @@ static void hint_profiles(cJSON *o, const struct cc_config *cfg)
 	v = xcalloc(cfg->nprofiles + 1, sizeof(*v));
 	for (size_t i = 0; i < cfg->nprofiles; i++)
 		v[i] = cfg->profiles[i].name;
-	hint_list(o, "profiles", "profiles", v, cfg->nprofiles);
+	hint_near(o, "profiles", "profiles", v, cfg->nprofiles, wanted);
 	free(v);
 }
 
-/* Active (and shelved) alarm ids, or the lots, from the engine. */
-static void hint_from_status(struct engine *eng, cJSON *o, int lots)
+/* The listed alarms' ids, or the lots', from the engine (engine_ids: only
+ * the ids are copied under its lock). */
+static void hint_ids(struct engine *eng, cJSON *o, int lots, const char *wanted)
 {
-	cJSON *st = engine_status_json(eng, lots), *x, *y;
-	const char **v = NULL;
-	size_t n = 0;
+	struct engine_ids ids;
 
-	if (!st)
+	if (engine_ids(eng, lots, &ids) < 0)
 		return;
-	if (lots) {
-		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "rooms"))
-			cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(x, "lots"))
-			{
-				v = xrealloc(v, (n + 1) * sizeof(*v));
-				v[n++] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "id"));
-			}
-	} else {
-		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "alarms"))
-		{
-			v = xrealloc(v, (n + 1) * sizeof(*v));
-			v[n++] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!v[i])
-			v[i] = "?";
-	hint_list(o, lots ? "lots" : "alarms", lots ? "lots" : "active alarms", v, n);
-	free(v);
-	cJSON_Delete(st);
+	hint_near(o, lots ? "lots" : "alarms", lots ? "lots" : "active alarms", (const char *const *)ids.v, ids.n,
+		  wanted);
+	engine_ids_free(&ids);
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -364,7 +387,7 @@ static cJSON *alarm_op(struct engine *eng, const cJSON *req, const char *cmd, co
 	}
 	case -ENOENT:
 		e = err_new("not_found", NULL, "no alarm \"%s\"", id);
-		hint_from_status(eng, e, 0);
+		hint_ids(eng, e, 0, id);
 		return e;
 	case -EALREADY:
 		return err_new("refused", NULL, "alarm %s: %s", id,
@@ -401,7 +424,7 @@ static cJSON *lot_op(struct engine *eng, const struct cc_config *cfg, const cJSO
 		return e;
 	if (room && !room_known(cfg, room)) {
 		e = err_new("not_found", NULL, "unknown room \"%s\"", room);
-		hint_rooms(e, cfg);
+		hint_rooms(e, cfg, room);
 		return e;
 	}
 	if (strcmp(cmd, "lot_load") == 0) {
@@ -409,7 +432,7 @@ static cJSON *lot_op(struct engine *eng, const struct cc_config *cfg, const cJSO
 			return e;
 		if (!profile_known(cfg, product)) {
 			e = err_new("not_found", NULL, "unknown product \"%s\" (no such profile)", product);
-			hint_profiles(e, cfg);
+			hint_profiles(e, cfg, product);
 			return e;
 		}
 		if ((at = str_arg(req, "at")) != NULL) {
@@ -442,10 +465,10 @@ static cJSON *lot_op(struct engine *eng, const struct cc_config *cfg, const cJSO
 	case -ENOENT:
 		if (strcmp(cmd, "lot_load") == 0) {
 			e = err_new("not_found", NULL, "unknown room \"%s\" or product \"%s\"", room, product);
-			hint_rooms(e, cfg);
+			hint_rooms(e, cfg, room);
 		} else {
 			e = err_new("not_found", NULL, "no lot \"%s\"", lot);
-			hint_from_status(eng, e, 1);
+			hint_ids(eng, e, 1, lot);
 		}
 		return e;
 	case -ESRCH: return err_new("unavailable", NULL, "the engine is not running (reload in progress?)");

@@ -185,6 +185,18 @@ void engine_room_rows_free(struct engine_room_rows *r);
  * that room's status only, not every room's under the lock).  0, -ENOENT,
  * -ESRCH when e is NULL. */
 int engine_lot_room(struct engine *e, const char *id, char **room);
+/* The ids an operator may have meant, for a "not found" reply's hint: the
+ * alarms the status lists (lots 0: active, acknowledged, latched or
+ * shelved; in its order) or every lot (lots 1; rooms and their lots in the
+ * status's order), copied under the engine's lock (a hub's whole status
+ * tree, built for a typo, held it ~150 ms).  0, -ESRCH when e is NULL;
+ * free with engine_ids_free. */
+struct engine_ids {
+	char **v;
+	size_t n;
+};
+int engine_ids(struct engine *e, int lots, struct engine_ids *out);
+void engine_ids_free(struct engine_ids *ids);
 /* The site of a room by name as the filter sees it (buf holds it when
  * cut from the name); cfg's site for NULL. */
 struct cc_config;

@@ -54,6 +54,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * is "bus", any other n the plural ("0 buses", "2 buses"). */
 const char *plural(uint64_t n, const char *one, const char *many);
 
+/* The edit (Levenshtein) distance between two names, for "did you mean":
+ * insertions, deletions and substitutions of a byte, each 1.  SIZE_MAX
+ * when either is EDIT_DISTANCE_MAX bytes or longer (no name people type). */
+#define EDIT_DISTANCE_MAX 256
+size_t edit_distance(const char *a, const char *b);
+
 /* Copy with truncation, always NUL-terminates; returns strlen(src). */
 size_t strlcpy_cc(char *dst, const char *src, size_t size);
 

@@ -260,6 +260,43 @@ int engine_lot_room(struct engine *e, const char *id, char **room)
 	return rc;
 }
 
+int engine_ids(struct engine *e, int lots, struct engine_ids *out)
+{
+	int64_t now = time_now_ns() / 1000000;
+	size_t cap = 0;
+	int shelved;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!e)
+		return -ESRCH;
+	pthread_mutex_lock(&e->lock);
+	if (lots) {
+		for (size_t i = 0; i < e->nrooms; i++)
+			cap += e->rooms[i].nlots;
+	} else {
+		cap = e->nalarms;
+	}
+	out->v = xcalloc(cap + 1, sizeof(*out->v));
+	for (size_t i = 0; lots && i < e->nrooms; i++)
+		for (size_t j = 0; j < e->rooms[i].nlots; j++)
+			out->v[out->n++] = xstrdup(e->rooms[i].lots[j].lc->id);
+	for (size_t i = 0; !lots && i < e->nalarms; i++)
+		if (alarm_listed(e->alarms[i], now, &shelved))
+			out->v[out->n++] = xstrdup(ealarm_id(e->alarms[i]));
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+void engine_ids_free(struct engine_ids *ids)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		free(ids->v[i]);
+	free(ids->v);
+	ids->v = NULL;
+	ids->n = 0;
+}
+
 /* --- written as text ------------------------------------------------------ */
 
 /* engine_status_write copies what the reply needs under the engine's lock

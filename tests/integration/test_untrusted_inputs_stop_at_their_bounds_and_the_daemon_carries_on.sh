@@ -15,16 +15,19 @@ need_bin "$COLDCHAIND" "$CTL"
 start_mosquitto
 SOCK=$T/state/coldchaind.sock
 
-# 200 rooms with long names: an "unknown room" refusal lists them all, so
-# each reply is ~25 KiB and a few hundred fill CONTROL_MAX_REPLY (8 MiB).
+# 200 rooms with long names: a status lists them all, so each reply is ~30
+# KiB and a few hundred fill CONTROL_MAX_REPLY (8 MiB); an "unknown room"
+# refusal names only the 20 nearest.
+X50=$(printf 'x%.0s' $(seq 1 50))
 {
 	config_head
 	echo 'rooms = ('
 	for i in $(seq 1 200); do
-		printf '  { name = "room-%s-%03d"; },\n' "$(printf 'x%.0s' $(seq 1 50))" "$i"
+		printf '  { name = "room-%s-%03d"; },\n' "$X50" "$i"
 	done | sed '$ s/,$//'
 	echo ');'
 	cat <<CONF
+profiles = ( { name = "lychee"; version = "itest-1"; limits = { warn_high = 7.0; }; } );
 outputs = { file = ( { name = "f"; path = "$T/out.lp"; } ); };
 mqtt = {
   broker = { host = "127.0.0.1"; port = $MQTT_PORT; client_id = "cc-itest-bounds"; };
@@ -74,9 +77,9 @@ while True:
     assert time.time() < deadline, "no slot came free after the held clients closed"
     time.sleep(0.1)
 print("slots free again")
-# never reads: ~1000 refusals of ~25 KiB each are far past 8 MiB
+# never reads: ~1000 statuses of ~30 KiB each are far past 8 MiB
 lazy = conn(path)
-req = json.dumps({"cmd": "lot_load", "room": "Z", "lot": "L", "product": "p"}).encode() + b"\n"
+req = json.dumps({"cmd": "status"}).encode() + b"\n"
 try:
     for i in range(1000):
         lazy.sendall(req)
@@ -95,6 +98,42 @@ check "a client that never reads is disconnected at CONTROL_MAX_REPLY (logged)" 
 check "the daemon still serves other clients" grep -q "others still served" "$T/clients.out" ||
 	sed 's/^/  | /' "$T/clients.out"
 check "the daemon is alive" pid_alive "$DAEMON_PID"
+
+# --- a name that is not there: the reply names the 20 nearest, not all 200
+"$PY" - "$SOCK" "$X50" >"$T/near.out" 2>&1 <<'PYEOF'
+import os, sys
+sys.path.insert(0, os.environ["CC_ITEST_DIR"])
+from ctl_client import conn, ask, read_line
+import json
+path, x50 = sys.argv[1], sys.argv[2]
+s = conn(path)
+want = "room-%s-123" % x50
+s.sendall((json.dumps({"cmd": "lot_load", "room": "R" + want[1:], "lot": "L", "product": "lychee"}) + "\n").encode())
+raw = read_line(s)
+r = json.loads(raw)
+assert r["ok"] is False and r["code"] == "not_found", r
+assert len(r["rooms"]) == 20 and r["rooms"][0] == want and r["hint_total"] == 200, (r["rooms"][:3], r.get("hint_total"))
+assert r["hint"].startswith("rooms (the 20 nearest of 200): " + want + ", "), r["hint"][:120]
+print("unknown room: the 20 nearest of 200, %s first, %d bytes" % (want[-3:], len(raw)))
+for i in range(1, 26):                    # 25 lots: past the 20 a hint lists
+    r = ask(s, {"cmd": "lot_load", "room": "room-%s-%03d" % (x50, i), "lot": "LOT-%03d" % i, "product": "lychee"})
+    assert r["ok"] is True, r
+r = ask(s, {"cmd": "lot_unload", "lot": "LOT-017x"})
+assert r["ok"] is False and r["code"] == "not_found", r
+assert len(r["lots"]) == 20 and r["lots"][0] == "LOT-017" and r["hint_total"] == 25, (r["lots"][:3], r.get("hint_total"))
+print("unknown lot: the 20 nearest of 25, LOT-017 first")
+r = ask(s, {"cmd": "lot_unload", "lot": "LOT-003"})
+assert r["ok"] is True, r
+r = ask(s, {"cmd": "lot_unload", "lot": "LOT-003"})
+assert r["ok"] is False and len(r["lots"]) == 20 and r["hint_total"] == 24 and "LOT-003" not in r["lots"], r
+print("unloaded: gone from the hint")
+PYEOF
+check "an unknown room's refusal names the 20 nearest of the 200 rooms, the one meant first" \
+	grep -q "unknown room: the 20 nearest of 200, 123 first" "$T/near.out"
+check "an unknown lot's refusal names the 20 nearest of the 25 lots, the one meant first" \
+	grep -q "unknown lot: the 20 nearest of 25, LOT-017 first" "$T/near.out"
+check "  an unloaded lot is gone from it" grep -q "unloaded: gone from the hint" "$T/near.out" ||
+	sed 's/^/  | /' "$T/near.out"
 
 # --- coldchainctl against something that is not coldchaind
 "$PY" - "$T/fake.sock" >"$T/fake.out" 2>&1 <<'PYEOF' &

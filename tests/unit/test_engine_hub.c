@@ -7,7 +7,8 @@
  * engine's string table) while ids and messages stay each alarm's own, and
  * alarms with the same limits, delays and severity share one configuration
  * (build.c's conf_intern) while each keeps its own state; a room's and a
- * lot's page get one room's status (engine_lot_room, the room filter). */
+ * lot's page get one room's status (engine_lot_room, the room filter); a
+ * typo's hint gets the ids alone (engine_ids). */
 #include "../../daemon/engine.h"
 
 #include <errno.h>
@@ -259,6 +260,55 @@ static void test_a_lots_room_is_found_and_a_room_filter_gives_that_room_and_its_
 	CHECK_INT(engine_lot_unload(E, "L7", "t"), 0);
 }
 
+/* A typo's hint ("no alarm X": the active ones; "no lot Y": the lots) asks
+ * the engine for ids only, not its whole status tree under its lock:
+ * engine_ids gives exactly the ids the status lists, in its order, among
+ * them a shelved quiet alarm and not an inactive one. */
+static void test_the_ids_for_a_hint_are_those_the_status_lists_in_its_order(void)
+{
+	struct engine_ids ids;
+	cJSON *st, *x, *y;
+	size_t i = 0, lots = 0;
+
+	feed(T0 + 20 * MIN_NS, 8.0);
+	engine_tick(E, T0 + 36 * MIN_NS); /* A's and B's temp_high active again */
+	CHECK_STR(engine_alarm_state(E, "A/temp_high"), "active");
+	CHECK_INT(engine_shelve(E, "C/temp_low", 60000, "an", "t"), 0);
+	CHECK_INT(engine_lot_load(E, "C", "L1", "p", T0, "t"), 0);
+	CHECK_INT(engine_lot_load(E, "A", "L2", "p", T0, "t"), 0);
+	st = engine_status_json(E, 1);
+	CHECK_INT(engine_ids(E, 0, &ids), 0);
+	CHECK(ids.n >= 3);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "alarms")) {
+		CHECK(i < ids.n);
+		if (i < ids.n)
+			CHECK_STR(ids.v[i], cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id")));
+		i++;
+	}
+	CHECK_INT((int)i, (int)ids.n);
+	for (i = 0; i < ids.n; i++)
+		CHECK(strcmp(ids.v[i], "C/temp_high") != 0); /* inactive: not listed */
+	engine_ids_free(&ids);
+	CHECK(ids.v == NULL && ids.n == 0);
+	CHECK_INT(engine_ids(E, 1, &ids), 0);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "rooms"))
+		cJSON_ArrayForEach(y, cJSON_GetObjectItemCaseSensitive(x, "lots")) {
+			CHECK(lots < ids.n);
+			if (lots < ids.n)
+				CHECK_STR(ids.v[lots], cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "id")));
+			lots++;
+		}
+	CHECK_INT((int)lots, 2);
+	CHECK_INT((int)ids.n, 2);
+	CHECK_STR(ids.v[0], "L2"); /* room A's, before C's: the status's order, not the loads' */
+	engine_ids_free(&ids);
+	cJSON_Delete(st);
+	CHECK_INT(engine_ids(NULL, 1, &ids), -ESRCH);
+	CHECK_INT(engine_lot_unload(E, "L1", "t"), 0);
+	CHECK_INT(engine_lot_unload(E, "L2", "t"), 0);
+	CHECK_INT(engine_unshelve(E, "C/temp_low", "an", "t"), 0);
+}
+
 int main(void)
 {
 	tl_prog = "unit/engine_hub";
@@ -272,6 +322,7 @@ int main(void)
 	RUN(test_interned_names_survive_growth_and_long_names_are_found_again);
 	RUN(test_channel_index_finds_every_channel_after_growth_and_misses_near_ids);
 	RUN(test_a_lots_room_is_found_and_a_room_filter_gives_that_room_and_its_alarms_only);
+	RUN(test_the_ids_for_a_hint_are_those_the_status_lists_in_its_order);
 	ef_teardown();
 	return TL_DONE();
 }

@@ -137,6 +137,30 @@ static void test_plural_is_singular_only_for_one(void)
 	CHECK_STR(b, "1 register");
 }
 
+/* "did you mean": the config's unknown keys, the control socket's hints */
+static void test_edit_distance_counts_each_insertion_deletion_and_substitution(void)
+{
+	char a[EDIT_DISTANCE_MAX + 1], b[EDIT_DISTANCE_MAX];
+
+	CHECK_INT((int)edit_distance("", ""), 0);
+	CHECK_INT((int)edit_distance("LOT-017", "LOT-017"), 0);
+	CHECK_INT((int)edit_distance("LOT-017x", "LOT-017"), 1); /* a deletion */
+	CHECK_INT((int)edit_distance("LOT-17", "LOT-017"), 1);   /* an insertion */
+	CHECK_INT((int)edit_distance("LOT-O17", "LOT-017"), 1);  /* a substitution */
+	CHECK_INT((int)edit_distance("kitten", "sitting"), 3);
+	CHECK_INT((int)edit_distance("", "abc"), 3);
+	CHECK_INT((int)edit_distance("ab", "ba"), 2); /* a transposition is two */
+	memset(b, 'x', sizeof(b) - 1);
+	b[sizeof(b) - 1] = '\0'; /* 255 bytes: still a name */
+	memcpy(a, b, sizeof(b));
+	a[0] = 'y';
+	CHECK_INT((int)edit_distance(a, b), 1);
+	memset(a, 'x', sizeof(a) - 1);
+	a[sizeof(a) - 1] = '\0'; /* 256 bytes: not */
+	CHECK(edit_distance(a, b) == SIZE_MAX);
+	CHECK(edit_distance(b, a) == SIZE_MAX);
+}
+
 int main(void)
 {
 	tl_prog = "unit/util";
@@ -147,5 +171,6 @@ int main(void)
 	RUN(test_iso8601_accepts_each_form_with_its_exact_instant);
 	RUN(test_iso8601_refuses_other_forms_trailing_bytes_and_out_of_range_fields);
 	RUN(test_plural_is_singular_only_for_one);
+	RUN(test_edit_distance_counts_each_insertion_deletion_and_substitution);
 	return TL_DONE();
 }
