@@ -97,4 +97,14 @@ struct cc_route_conf {
 	int line;
 };
 
+/* The form of a secret a transport puts on the wire, checked when the
+ * configuration is read (so `coldchaind -n` refuses it, naming the file)
+ * and again by the transport: a Telegram bot token goes into the URL's path
+ * (digits, letters, ':', '_' and '-' only); a Zalo secret key or token into
+ * a header line (printable ASCII, no space, 1 to CC_ZALO_TOKEN_MAX - 1
+ * bytes).  1 when s has it. */
+#define CC_ZALO_TOKEN_MAX 2048
+int config_telegram_token_ok(const char *s);
+int config_zalo_token_ok(const char *s);
+
 #endif

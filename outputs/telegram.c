@@ -379,9 +379,9 @@ void *transport_telegram_new(const struct cc_telegram_conf *c, const char *state
 	size_t bl = strlen(base);
 
 	/* the token goes into the URL's path: only the characters a Bot API
-	 * token has, so that it can neither break nor redirect the URL */
-	if (!c->token || !c->token[0] || strspn(c->token, "0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz_-") != strlen(c->token)) {
+	 * token has, so that it can neither break nor redirect the URL (the
+	 * configuration's check, again here) */
+	if (!config_telegram_token_ok(c->token)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -37,7 +37,9 @@
 #include "backend.h"
 #include "http.h"
 
-#define ZALO_TOKEN_MAX 2048
+/* Keys and tokens go into header lines: config_zalo_token_ok (config.h) is
+ * their form, for the configured ones and every one the API returns, so a
+ * peer's answer can never add a header or end a request early. */
 #define ZALO_RETRY_AFTER_MAX_S 3600
 
 struct zalo {
@@ -48,17 +50,6 @@ struct zalo {
 	int auth_failed;
 };
 
-/* A token or key goes into a header line: printable ASCII, no space, so a
- * peer's answer can never add a header or end the request early. */
-static int zalo_token_ok(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
-			return 0;
-	return n > 0 && n < ZALO_TOKEN_MAX;
-}
 
 static int zalo_token_error(int e)
 {
@@ -147,8 +138,8 @@ static int zalo_refresh(struct zalo *z, struct transport_result *r)
 		root = cJSON_ParseWithLength(z->http.resp, z->http.resp_len);
 	at = cJSON_GetObjectItemCaseSensitive(root, "access_token");
 	rt = cJSON_GetObjectItemCaseSensitive(root, "refresh_token");
-	if (code == 200 && cJSON_IsString(at) && cJSON_IsString(rt) && zalo_token_ok(at->valuestring) &&
-	    zalo_token_ok(rt->valuestring)) {
+	if (code == 200 && cJSON_IsString(at) && cJSON_IsString(rt) && config_zalo_token_ok(at->valuestring) &&
+	    config_zalo_token_ok(rt->valuestring)) {
 		zalo_set(&z->access, at->valuestring);
 		zalo_set(&z->refresh, rt->valuestring);
 		/* before the first use: the old refresh token is spent now */
@@ -324,8 +315,8 @@ static void zalo_load_tokens(struct zalo *z)
 	root = cJSON_ParseWithLength(data, len);
 	at = cJSON_GetObjectItemCaseSensitive(root, "access_token");
 	rt = cJSON_GetObjectItemCaseSensitive(root, "refresh_token");
-	if (cJSON_IsString(at) && cJSON_IsString(rt) && zalo_token_ok(rt->valuestring)) {
-		zalo_set(&z->access, zalo_token_ok(at->valuestring) ? at->valuestring : NULL);
+	if (cJSON_IsString(at) && cJSON_IsString(rt) && config_zalo_token_ok(rt->valuestring)) {
+		zalo_set(&z->access, config_zalo_token_ok(at->valuestring) ? at->valuestring : NULL);
 		zalo_set(&z->refresh, rt->valuestring);
 	} else {
 		log_warn("zalo %s: %s/%s: not a token pair, using the configured refresh token", z->name,
@@ -349,8 +340,8 @@ void *transport_zalo_new(const struct cc_zalo_conf *c, const char *state_dir)
 {
 	struct zalo *z;
 
-	if (!c->app_id || !c->secret_key || !c->refresh_token || !zalo_token_ok(c->secret_key) ||
-	    !zalo_token_ok(c->refresh_token)) {
+	if (!c->app_id || !c->secret_key || !c->refresh_token || !config_zalo_token_ok(c->secret_key) ||
+	    !config_zalo_token_ok(c->refresh_token)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -329,6 +329,38 @@ static void secret_key(struct ctx *c, const struct seen *sn, const char *file, c
 	free(kp);
 }
 
+int config_telegram_token_ok(const char *s)
+{
+	return s && *s &&
+	       strspn(s, "0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") == strlen(s);
+}
+
+int config_zalo_token_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+			return 0;
+	return n > 0 && n < CC_ZALO_TOKEN_MAX;
+}
+
+/* A secret that was read but has not the form its transport needs (the
+ * secret itself is never shown). */
+static void secret_form(struct ctx *c, const struct seen *sn, const char *secret, int (*form_ok)(const char *),
+			const char *path, const char *key, const char *what, const char *form)
+{
+	char *kp, *disp;
+
+	if (!secret || form_ok(secret))
+		return;
+	kp = key_path(path, key);
+	disp = path_join(c->dir, config_setting_get_string(sn->s));
+	err_at(c, sn->s, kp, "%s file %s: the first line is not a %s (%s)", what, disp, what, form);
+	free(disp);
+	free(kp);
+}
+
 static void common_name(struct ctx *c, const struct seen *sn, const config_setting_t *el, const char *name,
 			const char *path)
 {
@@ -367,6 +399,8 @@ static void telegram_elem(struct ctx *c, const config_setting_t *el, const char 
 	schema_apply(c, el, el, &g_telegram, o, path, sn);
 	common_name(c, &sn[TG_NAME], el, o->c.name, path);
 	secret_key(c, &sn[TG_TOKEN_FILE], o->token_file, &o->token, "token", path, "token_file");
+	secret_form(c, &sn[TG_TOKEN_FILE], o->token, config_telegram_token_ok, path, "token_file", "bot token",
+		    "digits, letters, ':', '_' and '-', as @BotFather gives it");
 	if (ok(&sn[TG_CA_FILE]))
 		check_readable(c, o->ca_file, sn[TG_CA_FILE].s, path, "ca_file");
 }
@@ -383,6 +417,10 @@ static void zalo_elem(struct ctx *c, const config_setting_t *el, const char *pat
 	secret_key(c, &sn[ZA_SECRET_FILE], o->secret_key_file, &o->secret_key, "secret key", path, "secret_key_file");
 	secret_key(c, &sn[ZA_REFRESH_FILE], o->refresh_token_file, &o->refresh_token, "refresh token", path,
 		   "refresh_token_file");
+	secret_form(c, &sn[ZA_SECRET_FILE], o->secret_key, config_zalo_token_ok, path, "secret_key_file", "secret key",
+		    "printable ASCII without spaces, under 2048 bytes");
+	secret_form(c, &sn[ZA_REFRESH_FILE], o->refresh_token, config_zalo_token_ok, path, "refresh_token_file",
+		    "refresh token", "printable ASCII without spaces, under 2048 bytes");
 	if (ok(&sn[ZA_CA_FILE]))
 		check_readable(c, o->ca_file, sn[ZA_CA_FILE].s, path, "ca_file");
 }

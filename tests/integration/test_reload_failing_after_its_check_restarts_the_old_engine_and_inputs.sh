@@ -1,18 +1,25 @@
 #!/bin/bash
 # The reload's fallback (daemon/main.c, reload_parse): the new file passes
-# the forked check, the inputs and the engine stop, and then making the new
-# configuration's outputs fails, so the old engine and inputs start again on
-# the old configuration.  The trigger is deterministic: a Telegram bot token
-# file whose first line is no Bot API token passes `coldchaind -n` (the
-# loader reads secrets but does not judge their characters) and is refused
-# by the transport when the output is made.  After it: the daemon runs, the
-# old inputs poll again (new readings in the file output), the engine is
-# the old configuration's (room A only, a lot loaded at run time kept, the
-# new room absent), and a good reload afterwards still applies.
+# the check (a child process: /proc/self/exe -n), the inputs and the engine
+# stop, and then the daemon's own parse of the file fails (the file changed
+# or went unreadable meanwhile, memory), so the old engine and inputs start
+# again on the old configuration.  The trigger is deterministic: an
+# LD_PRELOAD shim (tests/integration/fail_open_preload.c) refuses the
+# configuration file to the daemon's own process once the test arms it,
+# while the checker, another process, reads it.  (The trigger was a Telegram
+# token the transport refuses; the configuration refuses it now, so
+# `coldchaind -n` says it: checked here too.)  After it: the daemon runs,
+# the old inputs poll again (new readings in the file output), the engine
+# is the old configuration's (room A only, a lot loaded at run time kept,
+# the new room absent), and a good reload afterwards still applies.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 CTL=$BUILD_DIR/coldchainctl
 need_bin "$COLDCHAIND" "$MODBUS_SIM" "$CTL"
+command -v cc >/dev/null || skip "no C compiler for the open shim"
+SHIM=$T/fail_open.so
+cc -shared -fPIC -O1 -o "$SHIM" "$TESTS_DIR/integration/fail_open_preload.c" -ldl ||
+	die "cannot build the open shim"
 
 printf '1 input 0 int16 ABCD 45\n2 input 0 int16 ABCD 52\n' >"$T/sim.map" # A 4.5 C, B 5.2 C
 start_sim sim --tcp 127.0.0.1:0 --map "$T/sim.map"
@@ -61,7 +68,12 @@ CONF
 }
 
 write_config "$DAEMON_CONF" "A"
+# the shim: while $T/arm holds the daemon's pid, it cannot open its config
+export FAIL_OPEN_PATH=$DAEMON_CONF FAIL_OPEN_ARM=$T/arm FAIL_OPEN_MARK=$T/refused LD_PRELOAD=$SHIM
+# an ASan build wants its runtime first in the list; the shim has no ASan
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 start_daemon
+unset LD_PRELOAD
 ctl() { local c=$1; shift; "$CTL" "$c" -c "$DAEMON_CONF" "$@"; }
 n_readings() { lp_timestamps "$POINTS" temperature "$1" | grep -c .; }
 more_readings_than() { [ "$(n_readings "$2")" -gt "$1" ]; }
@@ -72,23 +84,38 @@ wait_for "readings from th-A" more_readings_than 0 th-A || die "no readings from
 ctl lot load A LOT-9 lychee >"$T/lot.out" 2>&1 || die "lot load failed: $(cat "$T/lot.out")"
 pass "daemon polls th-A and took lot LOT-9 in room A"
 
-# ---- the new file: room B, and a Telegram channel whose token the transport refuses
+# ---- a Telegram token its transport would refuse: the check refuses it now
 printf 'not a bot token!\n' >"$T/tg.token"
 chmod 600 "$T/tg.token"
-write_config "$T/new.conf" "A B" telegram
+write_config "$T/tg.conf" "A B" telegram
+"$COLDCHAIND" -n -c "$T/tg.conf" >"$T/tg.check" 2>&1
+expect_eq "a Telegram token file whose first line is no bot token: coldchaind -n exit status" "$?" 1
+check "  it names the file, not the token" bash -c "grep -q 'token_file: bot token file .*tg.token: the first line is not a bot token' '$T/tg.check' &&
+	! grep -q 'not a bot token!' '$T/tg.check'"
+
+# ---- the new file: room B; it passes the check, the daemon cannot read it
+write_config "$T/new.conf" "A B"
 if "$COLDCHAIND" -n -c "$T/new.conf" >"$T/new.check" 2>&1 && grep -q "configuration OK" "$T/new.check"; then
-	pass "the new file passes the check (coldchaind -n: configuration OK), as the reload's forked check will"
+	pass "the new file passes the check (coldchaind -n: configuration OK), as the reload's check will"
 else
 	fail "the new file does not pass coldchaind -n, so the reload would stop at its check: $(cat "$T/new.check")"
 fi
 cp "$T/new.conf" "$DAEMON_CONF.tmp" && mv "$DAEMON_CONF.tmp" "$DAEMON_CONF"
+echo "$DAEMON_PID" >"$T/arm"
 kill -HUP "$DAEMON_PID"
 reload_failed() { grep -q "reload failed, keeping previous configuration" "$DAEMON_LOG"; }
 wait_for "reload failure logged" reload_failed || die "no 'reload failed, keeping previous configuration' line"
-if grep -q "output tg: cannot set up the telegram transport" "$DAEMON_LOG" && ! grep -q "^.*reload: .*:[0-9]*: " "$DAEMON_LOG"; then
-	pass "the reload failed after its check, making the outputs: $(grep -m1 'cannot set up the telegram' "$DAEMON_LOG" | sed 's/^[^ ]* //')"
+rm -f "$T/arm"
+# the checker read the file (another pid: nothing refused to it) and passed;
+# the daemon's own parse was refused it (only the daemon: every refusal in
+# its pid), and said so
+if [ -s "$T/refused" ] && ! grep -qvx "refused $DAEMON_CONF in $DAEMON_PID" "$T/refused" &&
+	grep -q "reload: .*cannot read.*Permission denied" "$DAEMON_LOG" && ! grep -q "checking in a fork" "$DAEMON_LOG"; then
+	pass "the reload failed after its check, at the daemon's own parse: $(grep -m1 'reload: .*cannot read' "$DAEMON_LOG" | sed 's/^[^ ]* //')"
 else
-	fail "the reload did not fail where this test means it to (after the check, making the outputs)"
+	fail "the reload did not fail where this test means it to (after the check, at the daemon's parse)"
+	sed 's/^/  | /' "$T/refused" 2>/dev/null
+	grep "reload" "$DAEMON_LOG" | sed 's/^/  | /'
 fi
 
 # ---- the old configuration runs again: readings taken after the failure

@@ -364,6 +364,51 @@ static void test_password_file_is_read_and_must_be_private(void)
 	}
 }
 
+/* A secret its transport would refuse (a Telegram token goes into the
+ * URL's path, a Zalo key into a header line) is refused at load, so
+ * `coldchaind -n` says it instead of the daemon failing to start; the
+ * message names the file and never shows the secret. */
+static void test_a_secret_of_the_wrong_form_for_its_transport_is_refused_without_showing_it(void)
+{
+	struct cc_errors e = { 0 };
+	struct cc_config *cfg;
+	const char *tg = "site = \"s\";\n"
+			 "outputs = { file = ( { path = \"/dev/null\"; } );\n"
+			 "  telegram = ( { name = \"tg\"; token_file = \"tok\"; } ); };\n";
+	const char *za = "site = \"s\";\n"
+			 "outputs = { file = ( { path = \"/dev/null\"; } );\n"
+			 "  zalo = ( { name = \"oa\"; app_id = \"4242\"; secret_key_file = \"sk\";\n"
+			 "  refresh_token_file = \"rt\"; } ); };\n";
+
+	write_file("tok", "123456789:AAH-good_token\n", 0600);
+	cfg = load_text(tg, &e);
+	CHECK(cfg != NULL && e.n == 0);
+	if (cfg)
+		CHECK_STR(cfg->telegrams[0].token, "123456789:AAH-good_token");
+	config_free(cfg);
+	errors_free(&e);
+	write_file("tok", "123456789:AAH/../../evil?x\n", 0600);
+	cfg = load_text(tg, &e);
+	CHECK(cfg == NULL && e.n == 1);
+	CHECK(e.n == 1 && strstr(e.msg[0], ":3: outputs.telegram[tg].token_file: bot token file ") &&
+	      strstr(e.msg[0], "/tok: the first line is not a bot token"));
+	CHECK(e.n == 1 && !strstr(e.msg[0], "evil"));
+	errors_free(&e);
+
+	write_file("sk", "key-without-spaces\n", 0600);
+	write_file("rt", "refresh.token-1\n", 0600);
+	cfg = load_text(za, &e);
+	CHECK(cfg != NULL && e.n == 0);
+	config_free(cfg);
+	errors_free(&e);
+	write_file("rt", "refresh token\twith blanks\n", 0600);
+	cfg = load_text(za, &e);
+	CHECK(cfg == NULL && e.n == 1 && strstr(e.msg[0], "refresh_token_file: refresh token file ") &&
+	      strstr(e.msg[0], "/rt: the first line is not a refresh token"));
+	CHECK(e.n == 1 && !strstr(e.msg[0], "blanks"));
+	errors_free(&e);
+}
+
 static char *print_to_string(const struct cc_config *cfg)
 {
 	FILE *f = tmpfile();
@@ -1139,6 +1184,7 @@ int main(void)
 	RUN(test_integer_literal_truncated_by_libconfig_is_an_error);
 	RUN(test_syntax_error_and_missing_file);
 	RUN(test_password_file_is_read_and_must_be_private);
+	RUN(test_a_secret_of_the_wrong_form_for_its_transport_is_refused_without_showing_it);
 	RUN(test_print_shows_plan_and_hides_the_password);
 	RUN(test_print_shows_no_secret_of_any_kind);
 	RUN(test_includes_and_file_sizes_are_bounded_before_parsing);
