@@ -119,9 +119,10 @@ echo "  ($close_note points written; RSS $(proc_status_kb "$DAEMON_PID" VmRSS) k
 A64=$ROOT_DIR/build-arm64
 if [ -x "$A64/coldchaind" ] && command -v aarch64-linux-gnu-strip >/dev/null; then
 	echo "  arm64 build ($A64), stripped:"
-	for b in coldchaind coldchainctl; do
+	for b in coldchaind coldchainctl coldchainctl-full; do
+		[ -x "$A64/$b" ] || { echo "    $b: not built (make cross ARCH=arm64)"; continue; }
 		aarch64-linux-gnu-strip -o "$T/$b.arm64" "$A64/$b"
-		printf '    %-13s %8d bytes (unstripped %d)\n' "$b" "$(stat -c %s "$T/$b.arm64")" "$(stat -c %s "$A64/$b")"
+		printf '    %-17s %8d bytes (unstripped %d)\n' "$b" "$(stat -c %s "$T/$b.arm64")" "$(stat -c %s "$A64/$b")"
 	done
 	if command -v qemu-aarch64-static >/dev/null; then
 		for args in "-V" "-n -c $DAEMON_CONF"; do
