@@ -85,7 +85,11 @@ MAN_PAGES = $(BUILD)/man/coldchaind.8 $(BUILD)/man/coldchainctl.1 $(BUILD)/coldc
 .PHONY: cross programs unit-tests check-unit pot all test check demo deps install uninstall clean bench soak fuzz fuzz-build FORCE
 .SUFFIXES:
 
-all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchainctl-full $(MAN_PAGES) $(BUILD)/coldchaind.conf $(BUILD)/coldchaind.service $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY)
+# The benchmarks and the soak publisher are built here too (run only by
+# `make bench` and `make soak`), so that a change which breaks one fails
+# `make test` instead of the next `make bench`.
+all: $(BUILD)/coldchaind $(BUILD)/coldchainctl $(BUILD)/coldchainctl-full $(MAN_PAGES) $(BUILD)/coldchaind.conf $(BUILD)/coldchaind.service $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAY) \
+	$(BENCH_BINS) $(BENCH_TOOLS) $(SOAK_TOOLS)
 
 # Every installed text that names a path gets it from the directory
 # variables: @SYSCONFDIR@ etc. replaced at build time (config/*.in, the man

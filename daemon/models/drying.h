@@ -146,7 +146,7 @@ struct drying_state {
 	double pg_n, pg_u, pg_uu, pg_y, pg_uy, pg_yy;           /* Page: y = ln(−ln MR) on u = ln t */
 	double fit_t_first_h, fit_t_last_h;
 	double mass_min_kg;     /* lowest filtered mass since loading */
-	double still_ref_kg;    /* filtered mass when it last moved by stuck_kg */
+	double still_ref_kg;    /* filtered mass when it last moved by stuck_frac × m0 */
 	int64_t still_since_ns;
 	/* Air in the kiln */
 	int64_t air_last_ns;
@@ -248,7 +248,7 @@ unsigned drying_stall(const struct drying_state *s, const struct drying_params *
 int drying_is_exhaust_saturated(const struct drying_state *s, const struct drying_params *p);
 int drying_is_open_air_wet(const struct drying_state *s, const struct drying_params *p);
 /* DRYING_V_LOADCELL_RISE | DRYING_V_LOADCELL_STUCK bits.  Stuck: the filtered
- * mass has not moved by stuck_kg for stuck_h while the latest kiln air
+ * mass has not moved by stuck_frac × m0 for stuck_h while the latest kiln air
  * reading is above stuck_air_c (the engine's on-delay covers "the whole
  * time"). */
 unsigned drying_loadcell_fault(const struct drying_state *s, const struct drying_params *p, int64_t now_ns);

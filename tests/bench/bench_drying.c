@@ -35,7 +35,7 @@ static void params(struct drying_params *p)
 	p->stall_frac = 0.1;
 	p->rise_frac = 0.005;
 	p->stuck_h = 2;
-	p->stuck_kg = 0.05;
+	p->stuck_frac = 0.005; /* loadcell_flat_band's default, 0.5 % of m0 */
 	p->stuck_air_c = 50;
 	p->fit_mr_min = 0.02;
 	p->fit_mr_max = 0.98;
