@@ -71,7 +71,8 @@ FUZZ_TIME ?= 60
 BENCH_SRCS = $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 # Helpers the bench scripts run (not benchmarks themselves).
-BENCH_TOOLS = $(BUILD)/bench/mqtt_pub_bench $(BUILD)/bench/alarm_lat_probe $(BUILD)/bench/hub_gen $(BUILD)/bench/hub_journal $(BUILD)/bench/mqtt_raw_sub
+BENCH_TOOLS = $(BUILD)/bench/mqtt_pub_bench $(BUILD)/bench/alarm_lat_probe $(BUILD)/bench/hub_gen $(BUILD)/bench/hub_journal $(BUILD)/bench/mqtt_raw_sub \
+	$(BUILD)/bench/wake_probe
 # The soak test's MQTT publisher; the run's length in seconds.
 SOAK_TOOLS = $(BUILD)/soak/soak_pub
 # The MQTT publishers among them share tests/bench/pubcommon.c (callbacks, waits, clocks).

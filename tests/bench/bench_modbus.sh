@@ -7,8 +7,9 @@
 # bytes per cycle and the time 9600 8N1 makes the minimum.
 # Where the time above the bound goes (issue 18 target 6), from
 # /proc/.../schedstat over the run: the bus threads' CPU and their wait for
-# a core, the simulators' the same; the rest is the simulator's sleep
-# overshooting its turnaround and the loopback's wake-ups.
+# a core, the simulators' the same, per cycle and per transaction; the rest
+# is the simulator's sleep overshooting its turnaround and the loopback's
+# wake-ups, which wake_probe measures on their own first.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/bench/bench_lib.sh
@@ -97,6 +98,14 @@ print("  modbus cycle %.2fx the bound (target <= 1.05x), %d gateway(s), load ave
       " bus thread on CPU %.1f ms, waiting for a core %.1f ms; simulator (real-time priority: %s) on CPU %.1f ms, waiting for a core %.1f ms"
       % (cycle_ms / bound_ms, gws, open("/proc/loadavg").read().split()[0], cycle_ms - bound_ms,
          per(ss[0], ss[2]), per(ss[1], ss[3]), sim_rt, per(ss[4], ss[6]), per(ss[5], ss[7])))
+# the same per transaction, beside what this machine charges any of them
+# (wake_probe, printed before the cases): where the excess goes
+tx_gw = tx_per_cycle / gws
+print("    per transaction: %.0f us above the turnaround; bus thread on CPU %.0f us, simulator on CPU %.0f us,"
+      " waiting for a core %.0f us; the rest (%.0f us) is the simulator's sleep overshooting and the wake-ups"
+      % ((cycle_ms - bound_ms) * 1000 / tx_gw, per(ss[0], ss[2]) * 1000 / tx_gw, per(ss[4], ss[6]) * 1000 / tx_gw,
+         (per(ss[1], ss[3]) + per(ss[5], ss[7])) * 1000 / tx_gw,
+         (cycle_ms - bound_ms - per(ss[0], ss[2]) - per(ss[4], ss[6]) - per(ss[1], ss[3]) - per(ss[5], ss[7])) * 1000 / tx_gw))
 if gws == 1:
     # RTU at 9600 8N1: 10 bits a byte on the wire (11 with parity), 3.5
     # character times of silence around each frame.
@@ -118,5 +127,13 @@ PY
 	for ((g = 0; g < gws; g++)); do stop_pid "${PIDS[0]}" 5 >/dev/null 2>&1; done
 }
 
+# What this machine charges a transaction whoever makes it: a sleep of the
+# turnaround overshoots, and a byte's round trip between two processes
+# blocked on a socket (tests/bench/wake_probe.c).
+if [ -x "$BUILD_DIR/bench/wake_probe" ]; then
+	echo "  this machine, $TURN ms sleeps then a socket round trip (wake_probe, 200 rounds): $("$BUILD_DIR/bench/wake_probe" "$TURN" 200)"
+else
+	echo "  SKIP the machine's wake-up figures: no $BUILD_DIR/bench/wake_probe (make bench builds it)"
+fi
 run_case 1
 run_case 4
