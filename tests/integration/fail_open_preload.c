@@ -60,94 +60,52 @@ static int refused(const char *path)
 	return 1;
 }
 
-/* mode: the third argument when flags create a file */
-static mode_t mode_of(int flags, va_list ap)
-{
-	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
-}
-
-int open(const char *path, int flags, ...)
-{
-	static int (*next)(const char *, int, ...);
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_of(flags, ap);
-	va_end(ap);
-	if (refused(path))
-		return -1;
-	if (!next)
-		next = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-	return next(path, flags, m);
-}
-
-int open64(const char *path, int flags, ...)
-{
-	static int (*next)(const char *, int, ...);
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_of(flags, ap);
-	va_end(ap);
-	if (refused(path))
-		return -1;
-	if (!next)
-		next = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
-	return next(path, flags, m);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
+/* The real openat and fopen: every wrapper below calls them (open(path) is
+ * openat(AT_FDCWD, path)). */
+static int real_openat(int dirfd, const char *path, int flags, mode_t m)
 {
 	static int (*next)(int, const char *, int, ...);
-	va_list ap;
-	mode_t m;
 
-	va_start(ap, flags);
-	m = mode_of(flags, ap);
-	va_end(ap);
-	if (refused(path))
-		return -1;
 	if (!next)
 		next = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
 	return next(dirfd, path, flags, m);
 }
 
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-	static int (*next)(int, const char *, int, ...);
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_of(flags, ap);
-	va_end(ap);
-	if (refused(path))
-		return -1;
-	if (!next)
-		next = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat64");
-	return next(dirfd, path, flags, m);
-}
-
-FILE *fopen(const char *path, const char *mode)
+static FILE *real_fopen(const char *path, const char *mode)
 {
 	static FILE *(*next)(const char *, const char *);
 
-	if (refused(path))
-		return NULL;
 	if (!next)
 		next = (FILE * (*)(const char *, const char *)) dlsym(RTLD_NEXT, "fopen");
 	return next(path, mode);
 }
 
+/* open, open64, openat, openat64: the parameters before path (none, or
+ * "int dirfd,") after the name and the directory to pass on; the mode is
+ * the third argument only when flags create a file. */
+#define WRAP_OPEN(name, dir, ...)                                                  \
+	int name(__VA_ARGS__ const char *path, int flags, ...)                     \
+	{                                                                          \
+		va_list ap;                                                        \
+		mode_t m = 0;                                                      \
+                                                                                   \
+		va_start(ap, flags);                                               \
+		if (flags & (O_CREAT | O_TMPFILE))                                 \
+			m = (mode_t)va_arg(ap, int);                               \
+		va_end(ap);                                                        \
+		return refused(path) ? -1 : real_openat(dir, path, flags, m);      \
+	}
+WRAP_OPEN(open, AT_FDCWD)
+WRAP_OPEN(open64, AT_FDCWD)
+WRAP_OPEN(openat, dirfd, int dirfd, )
+WRAP_OPEN(openat64, dirfd, int dirfd, )
+
+FILE *fopen(const char *path, const char *mode)
+{
+	return refused(path) ? NULL : real_fopen(path, mode);
+}
+
 FILE *fopen64(const char *path, const char *mode)
 {
-	static FILE *(*next)(const char *, const char *);
-
-	if (refused(path))
-		return NULL;
-	if (!next)
-		next = (FILE * (*)(const char *, const char *)) dlsym(RTLD_NEXT, "fopen64");
-	return next(path, mode);
+	return refused(path) ? NULL : real_fopen(path, mode);
 }
