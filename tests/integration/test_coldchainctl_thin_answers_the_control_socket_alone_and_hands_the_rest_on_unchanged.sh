@@ -107,6 +107,23 @@ check "  the same text as coldchainctl-full's" cmp -s "$T/th.out" "$T/fh.out"
 expect_eq "status --count 3 (an option status does not take): exit status" "$?" 2
 check "  the message names it" grep -q -- '--count' "$T/u.err"
 
+# --- no coldchainctl-full anywhere: the thin one says which path it tried,
+# and still answers through --socket (when this machine has no installed one
+# where this build looks last)
+INSTALLED=$(strings "$CTL" | grep -m1 '/libexec/coldchaind/coldchainctl-full$')
+mkdir -p "$T/alone"
+cp "$CTL" "$T/alone/coldchainctl"
+if [ -n "$INSTALLED" ] && [ ! -e "$INSTALLED" ]; then
+	"$T/alone/coldchainctl" --version >"$T/al.out" 2>"$T/al.err"
+	expect_eq "without coldchainctl-full: --version exit status" "$?" 1
+	check "  it names the path it tried ($INSTALLED)" grep -qF "cannot run $INSTALLED: No such file or directory" "$T/al.err"
+	"$T/alone/coldchainctl" status --socket "$SOCK" --json >"$T/al.json" 2>"$T/al.err"
+	expect_eq "  status --socket still answers: exit status" "$?" 0
+	expect_eq "  from this daemon" "$(site_of "$T/al.json")" itest
+else
+	echo "  (not checked without coldchainctl-full: ${INSTALLED:-no compiled-in path found} exists on this machine)"
+fi
+
 # --- the real pair: what the thin one hands on comes back the same
 "$CTL" __commands >"$T/c1" 2>&1
 "$FULL" __commands >"$T/c2" 2>&1
