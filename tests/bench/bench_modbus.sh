@@ -101,11 +101,14 @@ print("  modbus cycle %.2fx the bound (target <= 1.05x), %d gateway(s), load ave
 # the same per transaction, beside what this machine charges any of them
 # (wake_probe, printed before the cases): where the excess goes
 tx_gw = tx_per_cycle / gws
+over_us = (cycle_ms - bound_ms) * 1000 / tx_gw
+parts = [per(ss[0], ss[2]) * 1000 / tx_gw, per(ss[4], ss[6]) * 1000 / tx_gw, (per(ss[1], ss[3]) + per(ss[5], ss[7])) * 1000 / tx_gw]
+# one gateway: one chain, request -> turnaround -> reply, so the parts add
+# up; several share the two cores and their times overlap
+rest = ("; the rest (%.0f us) is the simulator's sleep overshooting and the wake-ups" % (over_us - sum(parts))
+        if gws == 1 else " (%d gateways share the cores: these overlap, no rest is derived)" % gws)
 print("    per transaction: %.0f us above the turnaround; bus thread on CPU %.0f us, simulator on CPU %.0f us,"
-      " waiting for a core %.0f us; the rest (%.0f us) is the simulator's sleep overshooting and the wake-ups"
-      % ((cycle_ms - bound_ms) * 1000 / tx_gw, per(ss[0], ss[2]) * 1000 / tx_gw, per(ss[4], ss[6]) * 1000 / tx_gw,
-         (per(ss[1], ss[3]) + per(ss[5], ss[7])) * 1000 / tx_gw,
-         (cycle_ms - bound_ms - per(ss[0], ss[2]) - per(ss[4], ss[6]) - per(ss[1], ss[3]) - per(ss[5], ss[7])) * 1000 / tx_gw))
+      " waiting for a core %.0f us%s" % (over_us, parts[0], parts[1], parts[2], rest))
 if gws == 1:
     # RTU at 9600 8N1: 10 bits a byte on the wire (11 with parity), 3.5
     # character times of silence around each frame.
