@@ -25,18 +25,28 @@
  *    capped exponential backoff, comm-error samples for every device that
  *    falls due meanwhile.
  * libmodbus's own error recovery stays off: it would sleep and reconnect
- * inside a read, hiding failures from the counters and blocking the bus. */
+ * inside a read, hiding failures from the counters and blocking the bus.
+ *
+ * Modbus TCP requests and replies go through our own framing
+ * (codec/mbap.c) on the socket libmodbus opened: one send and, as a rule,
+ * one recv a transaction, where libmodbus's reader waits in select()
+ * before each of its three reads (header, byte count, data): seven system
+ * calls.  libmodbus still connects, flushes and closes the link, and
+ * serves RTU whole.  Its errno values stay the vocabulary of the errors. */
 #include "modbus.h"
 
 #include <modbus.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "../daemon/config.h"
@@ -44,6 +54,7 @@
 #include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../util/hash.h"
+#include "../codec/mbap.h"
 #include "../codec/modbus_plan.h"
 #include "../codec/regdecode.h"
 
@@ -62,8 +73,20 @@ struct mb_dev {
 	struct cc_sample *samples; /* one per point, in point order */
 	struct cc_sample *scratch; /* a partial poll's samples at stop */
 	struct mb_unit_stats st; /* guarded by bus->lock */
-	struct log_rl rl_exc, rl_to, rl_err, rl_late;
+	struct log_rl rl_exc, rl_to, rl_err, rl_late, rl_late_reply;
 };
+
+/* A Modbus TCP link as this file reads it (see the top): the socket
+ * libmodbus connected, made blocking, with the response timeout as its
+ * SO_RCVTIMEO. */
+struct mb_tcp {
+	int fd;       /* -1: not connected, or an RTU link */
+	uint16_t tid; /* the last transaction id sent */
+	int64_t timeout_ms, byte_timeout_ms;
+	uint64_t late; /* replies dropped: they came after their request's timeout */
+};
+
+#define TCP_LATE_MAX 8 /* late replies dropped in front of one reply at most; then it is bad data */
 
 struct mb_bus {
 	const struct cc_bus_conf *conf;
@@ -74,6 +97,7 @@ struct mb_bus {
 	int stop;
 
 	modbus_t *ctx;
+	struct mb_tcp tcp;
 	int connected;
 	int rs485_warned; /* say it once, not at every reopen */
 	uint32_t link_fails;
@@ -194,6 +218,179 @@ static void set_timeout(modbus_t *ctx, int64_t ms, int (*fn)(modbus_t *, uint32_
 	fn(ctx, (uint32_t)(ms / 1000), (uint32_t)(ms % 1000) * 1000u);
 }
 
+/* --- Modbus TCP on our own framing ---------------------------------------- */
+
+_Static_assert(MBAP_MAX_REGISTERS == MODBUS_MAX_READ_REGISTERS && MBAP_MAX_BITS == MODBUS_MAX_READ_BITS,
+	       "one request's limits as libmodbus's");
+
+/* Takes over the socket libmodbus has just connected: blocking, with the
+ * response timeout as its receive and send timeouts, so a transaction's
+ * recv waits in the kernel without a select() first.  0, or -errno. */
+static int tcp_attach(struct mb_tcp *t, modbus_t *ctx, int64_t timeout_ms, int64_t byte_timeout_ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(timeout_ms / 1000), .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
+	int fd = modbus_get_socket(ctx), fl;
+
+	if (fd < 0)
+		return -EBADF;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	t->fd = fd;
+	t->timeout_ms = timeout_ms;
+	t->byte_timeout_ms = byte_timeout_ms;
+	return 0;
+}
+
+/* Waits up to ms for fd to have bytes: 1, 0 when ms passed, -1 (errno). */
+static int tcp_wait(int fd, int64_t ms)
+{
+	int64_t until = time_mono_ms() + ms;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc;
+
+	for (;;) {
+		int64_t left = until - time_mono_ms();
+		rc = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (rc >= 0 || errno != EINTR)
+			return rc > 0 ? 1 : rc;
+	}
+}
+
+/* Receives more of a reply into buf[n..size): blocking up to the socket's
+ * response timeout, or, once *waited is set (a part has come, or a signal
+ * came), after poll() says there are bytes: the byte timeout when a part
+ * has come and it is set, the rest of the deadline otherwise.  The number
+ * of bytes, or -1 with errno (ETIMEDOUT; ECONNRESET when closed). */
+static ssize_t tcp_recv(struct mb_tcp *t, uint8_t *buf, size_t n, size_t size, int64_t deadline, int *waited)
+{
+	for (;;) {
+		ssize_t r;
+
+		if (*waited) {
+			int64_t ms = n > 0 && t->byte_timeout_ms > 0 ? t->byte_timeout_ms : deadline - time_mono_ms();
+			int p = tcp_wait(t->fd, ms > 0 ? ms : 0);
+			if (p <= 0) {
+				if (p == 0)
+					errno = ETIMEDOUT;
+				return -1;
+			}
+		}
+		r = recv(t->fd, buf + n, size - n, 0);
+		if (r > 0)
+			return r;
+		if (r == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (errno != EINTR) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		*waited = 1; /* the rest of the deadline, in poll() */
+	}
+}
+
+/* One read request on t: count registers into words or count bits into
+ * bits.  count, or -1 with errno as libmodbus would set it: ETIMEDOUT,
+ * ECONNRESET (closed by the peer), MODBUS_ENOBASE + code (an exception),
+ * EMBBADEXC, EMBBADDATA (not a reply to this request), EMBMDATA (more than
+ * one request may ask for), or the socket's own error.  The first bytes
+ * must come within the response timeout, each further part of the reply
+ * within the byte timeout (the rest of the response timeout when 0).  A
+ * late reply in front of this one (its request timed out) is dropped and
+ * counted in t->late; libmodbus would fail this request with it. */
+static int tcp_read(struct mb_tcp *t, int unit, enum cc_table table, uint16_t address, uint16_t count,
+		    uint16_t *words, uint8_t *bits)
+{
+	struct mbap_req q = { .tid = (uint16_t)(t->tid + 1), .unit = (uint8_t)unit, .table = table,
+			      .address = address, .count = count };
+	uint8_t req[MBAP_REQUEST_LEN], buf[MBAP_ADU_MAX], exc = 0;
+	size_t n = 0, need = 0;
+	int64_t deadline;
+	int waited = 0; /* the next recv must not block: poll said when */
+	int dropped = 0;
+	enum mbap_verdict v;
+	ssize_t w;
+
+	if (mbap_request(&q, req) < 0) {
+		errno = EMBMDATA;
+		return -1;
+	}
+	t->tid = q.tid;
+	w = send(t->fd, req, sizeof(req), MSG_NOSIGNAL);
+	if (w != (ssize_t)sizeof(req)) {
+		if (w >= 0)
+			errno = EMBBADDATA;
+		else if (errno == EAGAIN || errno == EWOULDBLOCK)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	deadline = time_mono_ms() + t->timeout_ms;
+	for (;;) {
+		ssize_t r = tcp_recv(t, buf, n, sizeof(buf), deadline, &waited);
+
+		if (r < 0)
+			return -1;
+		n += (size_t)r;
+		while ((v = mbap_reply(&q, buf, n, &need, &exc)) == MBAP_STALE) {
+			t->late++;
+			if (++dropped > TCP_LATE_MAX) {
+				errno = EMBBADDATA;
+				return -1;
+			}
+			n -= need;
+			memmove(buf, buf + need, n);
+		}
+		switch (v) {
+		case MBAP_STALE: /* not after the loop above */
+		case MBAP_MORE:
+			waited = 1;
+			continue;
+		case MBAP_DONE:
+			if (table == CC_TABLE_COIL || table == CC_TABLE_DISCRETE)
+				mbap_bits(buf, count, bits);
+			else
+				mbap_registers(buf, count, words);
+			return count;
+		case MBAP_EXCEPTION:
+			errno = exc < MODBUS_EXCEPTION_MAX ? (int)MODBUS_ENOBASE + exc : EMBBADEXC;
+			return -1;
+		case MBAP_BAD_EXCEPTION:
+			errno = EMBBADEXC;
+			return -1;
+		case MBAP_BAD:
+			errno = EMBBADDATA;
+			return -1;
+		}
+	}
+}
+
+/* One read request on a link: through tcp_read on a TCP link, through
+ * libmodbus on an RTU one.  count, or -1 with errno. */
+static int link_read(modbus_t *ctx, struct mb_tcp *t, int unit, enum cc_table table, uint16_t address,
+		     uint16_t count, uint16_t *words, uint8_t *bits)
+{
+	if (t->fd >= 0)
+		return tcp_read(t, unit, table, address, count, words, bits);
+	if (modbus_set_slave(ctx, unit) < 0)
+		return -1;
+	switch (table) {
+	case CC_TABLE_COIL:
+		return modbus_read_bits(ctx, address, count, bits);
+	case CC_TABLE_DISCRETE:
+		return modbus_read_input_bits(ctx, address, count, bits);
+	case CC_TABLE_HOLDING:
+		return modbus_read_registers(ctx, address, count, words);
+	case CC_TABLE_INPUT:
+		return modbus_read_input_registers(ctx, address, count, words);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
 static int link_open(struct mb_bus *b)
 {
 	const struct cc_bus_conf *c = b->conf;
@@ -214,7 +411,13 @@ static int link_open(struct mb_bus *b)
 	}
 	if (modbus_connect(b->ctx) < 0)
 		return -errno;
-	if (c->is_rtu && c->rs485 && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 && !b->rs485_warned++)
+	if (!c->is_rtu) {
+		int rc = tcp_attach(&b->tcp, b->ctx, c->timeout_ms, c->byte_timeout_ms);
+		if (rc < 0)
+			modbus_close(b->ctx);
+		return rc;
+	}
+	if (c->rs485 && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 && !b->rs485_warned++)
 		log_warn("bus %s: %s refuses RS485 mode (%s); continuing in RS232 mode, which works only if "
 			 "the adapter switches direction by itself",
 			 c->name, c->device, modbus_strerror(errno));
@@ -226,6 +429,7 @@ static void link_close(struct mb_bus *b)
 	if (b->ctx && b->connected)
 		modbus_close(b->ctx);
 	b->connected = 0;
+	b->tcp.fd = -1;
 }
 
 static const char *link_name(const struct mb_bus *b, char *buf, size_t len)
@@ -351,20 +555,9 @@ static int req_bridges_gap(const struct mb_dev *d, const struct plan_req *r)
 	return 0;
 }
 
-static int req_exec(struct mb_bus *b, const struct plan_req *r)
+static int req_exec(struct mb_bus *b, const struct mb_dev *d, const struct plan_req *r)
 {
-	switch (r->table) {
-	case CC_TABLE_COIL:
-		return modbus_read_bits(b->ctx, r->address, r->count, b->bits);
-	case CC_TABLE_DISCRETE:
-		return modbus_read_input_bits(b->ctx, r->address, r->count, b->bits);
-	case CC_TABLE_HOLDING:
-		return modbus_read_registers(b->ctx, r->address, r->count, b->regs);
-	case CC_TABLE_INPUT:
-		return modbus_read_input_registers(b->ctx, r->address, r->count, b->regs);
-	}
-	errno = EINVAL;
-	return -1;
+	return link_read(b->ctx, &b->tcp, d->conf->unit, r->table, r->address, r->count, b->regs, b->bits);
 }
 
 static void dev_replan_split(struct mb_bus *b, struct mb_dev *d)
@@ -572,6 +765,8 @@ static int poll_failed(struct mb_bus *b, struct mb_dev *d, const struct plan_req
 static int poll_request(struct mb_bus *b, struct mb_dev *d, const struct plan_req *r, struct poll_run *run)
 {
 	const struct cc_bus_conf *bc = b->conf;
+	uint64_t late;
+	uint32_t supp = 0;
 	int64_t t0;
 	int rc, e;
 
@@ -583,9 +778,15 @@ static int poll_request(struct mb_bus *b, struct mb_dev *d, const struct plan_re
 		}
 	}
 	t0 = mono_us();
-	rc = req_exec(b, r);
+	late = b->tcp.late;
+	rc = req_exec(b, d, r);
 	e = errno;
 	b->last_req_end = time_mono_ms();
+	if (b->tcp.late != late && log_rl_allow(&d->rl_late_reply, LOG_RL_MS, &supp))
+		log_warn("bus %s unit %d (%s): a reply came after the %lld ms timeout of its request and was dropped; "
+			 "this unit may need a longer timeout%s",
+			 bc->name, d->conf->unit, d->conf->name, (long long)bc->timeout_ms,
+			 supp ? " (repeated; earlier ones suppressed)" : "");
 	run->nreq++;
 	if (rc != r->count)
 		return poll_failed(b, d, r, rc, e, run);
@@ -650,7 +851,6 @@ static void dev_poll(struct mb_bus *b, struct mb_dev *d, int in_slot)
 	 * answers overwrites its points. */
 	for (i = 0; i < d->plan.nreqs; i++)
 		samples_fail(d, &d->plan.reqs[i]);
-	modbus_set_slave(b->ctx, d->conf->unit);
 	for (i = 0; i < d->plan.nreqs; i++)
 		if (poll_request(b, d, &d->plan.reqs[i], &run))
 			break;
@@ -750,6 +950,7 @@ static struct mb_bus *bus_new(const struct cc_bus_conf *conf, const char *site)
 
 	b->conf = conf;
 	b->site = site;
+	b->tcp.fd = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -850,7 +1051,6 @@ static int once_device(struct mb_bus *b, struct mb_dev *d, mb_fail_fn *fail, voi
 
 	for (size_t i = 0; i < d->plan.nreqs; i++)
 		samples_fail(d, &d->plan.reqs[i]);
-	modbus_set_slave(b->ctx, d->conf->unit);
 	for (size_t i = 0; i < d->plan.nreqs; i++) {
 		const struct plan_req *r = &d->plan.reqs[i];
 		int rc, e;
@@ -861,7 +1061,7 @@ static int once_device(struct mb_bus *b, struct mb_dev *d, mb_fail_fn *fail, voi
 		}
 		if (b->conf->is_rtu && b->conf->turnaround_ms > 0 && b->last_req_end > 0)
 			wait_until(b, b->last_req_end + b->conf->turnaround_ms);
-		rc = req_exec(b, r);
+		rc = req_exec(b, d, r);
 		e = rc >= 0 ? EMBMDATA : errno;
 		b->last_req_end = time_mono_ms();
 		if (rc == r->count) {
@@ -923,6 +1123,7 @@ void mb_bus_foreach_stats(struct mb_bus *b, void (*fn)(const char *bus, const st
 
 struct mb_link {
 	modbus_t *ctx;
+	struct mb_tcp tcp;
 };
 
 /* The last ':'-separated field of s[0..n) starts at the returned offset
@@ -1056,15 +1257,17 @@ struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, si
 	modbus_set_error_recovery(ctx, MODBUS_ERROR_RECOVERY_NONE);
 	set_timeout(ctx, timeout_ms, modbus_set_response_timeout);
 	set_timeout(ctx, timeout_ms < 100 ? timeout_ms : 100, modbus_set_byte_timeout);
-	if (modbus_connect(ctx) < 0) {
+	l = xcalloc(1, sizeof(*l));
+	l->ctx = ctx;
+	l->tcp.fd = -1;
+	if (modbus_connect(ctx) < 0 ||
+	    (!sp.is_rtu && (errno = -tcp_attach(&l->tcp, ctx, timeout_ms, timeout_ms < 100 ? timeout_ms : 100)))) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", spec + 4, modbus_strerror(e));
-		modbus_free(ctx);
+		mb_link_close(l);
 		errno = e;
 		return NULL;
 	}
-	l = xcalloc(1, sizeof(*l));
-	l->ctx = ctx;
 	return l;
 }
 
@@ -1075,24 +1278,12 @@ int mb_link_read(struct mb_link *l, int unit, enum cc_table table, uint16_t addr
 	int64_t t0 = mono_us();
 	int rc, e;
 
-	modbus_set_slave(l->ctx, unit);
-	switch (table) {
-	case CC_TABLE_COIL:
-	case CC_TABLE_DISCRETE:
-		if (count > MODBUS_MAX_READ_BITS)
-			return -EINVAL;
-		rc = table == CC_TABLE_COIL ? modbus_read_bits(l->ctx, address, count, bits)
-					    : modbus_read_input_bits(l->ctx, address, count, bits);
-		for (int i = 0; rc > 0 && i < rc; i++)
-			words[i] = bits[i];
-		break;
-	default:
-		if (count > MODBUS_MAX_READ_REGISTERS)
-			return -EINVAL;
-		rc = table == CC_TABLE_HOLDING ? modbus_read_registers(l->ctx, address, count, words)
-					       : modbus_read_input_registers(l->ctx, address, count, words);
-	}
+	if (count > (is_bit_table(table) ? MODBUS_MAX_READ_BITS : MODBUS_MAX_READ_REGISTERS))
+		return -EINVAL;
+	rc = link_read(l->ctx, &l->tcp, unit, table, address, count, words, bits);
 	e = errno;
+	for (int i = 0; is_bit_table(table) && rc > 0 && i < rc; i++)
+		words[i] = bits[i];
 	if (rtt_ms)
 		*rtt_ms = (double)(mono_us() - t0) / 1000.0;
 	if (rc == count)
