@@ -50,7 +50,7 @@ static const struct key bus_keys[] = {
 			 .min = 10, .max = 60000, .help = "response timeout" },
 	[BK_BYTE_TIMEOUT] = { .name = "byte_timeout", .kt = KT_DUR, .off = OFF(cc_bus_conf, byte_timeout_ms),
 			      .def = "100ms", .min = 0, .max = 60000,
-			      .help = "inter-byte timeout (meaningful on rtu; 0 disables)" },
+			      .help = "the longest pause within a reply once it has begun (rtu: between bytes; tcp: between parts); 0: the rest of timeout" },
 	[BK_INTERVAL] = { .name = "interval", .kt = KT_DUR, .off = OFF(cc_bus_conf, interval_ms), .def = "10s",
 			  .min = 100, .max = 86400000, .help = "default poll interval of the bus's devices" },
 	[BK_BACKOFF] = { .name = "backoff_max", .kt = KT_DUR, .flags = KF_DYN, .off = OFF(cc_bus_conf, backoff_max_ms),
