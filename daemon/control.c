@@ -232,7 +232,7 @@ static void hint_list(cJSON *o, const char *key, const char *what, const char *c
 /* Past HINT_MAX names (a hub's 2,000 rooms, 10,000 lots) a hint lists the
  * HINT_MAX nearest to what was asked (edit distance; ties in the given
  * order), nearest first, and says of how many: a typo's reply is read by a
- * person and was 100 KB. */
+ * person and was 100 KB.  No name asked (NULL) is as far from each as "". */
 #define HINT_MAX 20
 struct near {
 	size_t d, i;
@@ -243,9 +243,12 @@ static void hint_near(cJSON *o, const char *key, const char *what, const char *c
 {
 	struct near best[HINT_MAX];
 	const char *v[HINT_MAX];
-	size_t nb = 0, lw = strlen(wanted);
+	size_t nb = 0, lw;
 	char label[128];
 
+	if (!wanted)
+		wanted = "";
+	lw = strlen(wanted);
 	if (n <= HINT_MAX) {
 		hint_list(o, key, what, names, n);
 		return;
