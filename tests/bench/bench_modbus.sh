@@ -122,6 +122,13 @@ rest = ("; the rest (%.0f us) is the simulator's sleep overshooting and the wake
         if gws == 1 else " (%d gateways share the cores: these overlap, no rest is derived)" % gws)
 print("    per transaction: %.0f us above the turnaround; bus thread on CPU %.0f us, simulator on CPU %.0f us,"
       " waiting for a core %.0f us%s" % (over_us, parts[0], parts[1], parts[2], rest))
+# what the simulator's own lateness (delivered - asked, request read to
+# reply sent) is of it, and what is left: its wake-up and read of the
+# request, the loopback both ways, and coldchaind
+if delivered_us:
+    late_us = delivered_us - turn * 1000
+    print("    of the %.0f us: the simulator's turnaround %.0f us late (delivered - asked); the other %.0f us are"
+          " the request's way to the simulator, the reply's back, and coldchaind" % (over_us, late_us, over_us - late_us))
 if gws == 1:
     # RTU at 9600 8N1: 10 bits a byte on the wire (11 with parity), 3.5
     # character times of silence around each frame.
