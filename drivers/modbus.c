@@ -54,6 +54,7 @@
 #include "../daemon/pipeline.h"
 #include "../daemon/util.h"
 #include "../util/hash.h"
+#include "../codec/lineproto.h"
 #include "../codec/mbap.h"
 #include "../codec/modbus_plan.h"
 #include "../codec/regdecode.h"
@@ -606,28 +607,46 @@ static void dev_slot_done(struct mb_dev *d)
 
 #define CATCH_UP_MAX 3600 /* stale records at most per catch-up (a stopped process, not a busy bus) */
 
+#define CATCH_UP_CHUNK 64 /* missed slots handed over in one submit (one journal record) */
+
 /* Before serving the latest due slot: every earlier slot that passed while
  * the bus was busy records a stale sample, stamped at the slot's time, so
- * no interval goes unrecorded; the phase is kept. */
+ * no interval goes unrecorded; the phase is kept.  The slots go to the
+ * pipeline CATCH_UP_CHUNK at a time: a saturated bus misses several slots
+ * of each unit every poll, and a journal append apiece was most of the bus
+ * thread's time between two requests. */
 static void dev_catch_up(struct mb_bus *b, struct mb_dev *d, int64_t now)
 {
-	int64_t iv = dev_interval(d), k, wall;
+	size_t np = d->conf->npoints, cap;
+	int64_t iv = dev_interval(d), k, j, wall;
+	struct cc_sample *st;
 	uint32_t supp = 0;
 
 	if (d->next_due + iv > now)
 		return;
 	k = (now - d->next_due) / iv; /* slots next_due .. next_due + (k-1) iv are missed */
 	wall = time_now_ns();
-	for (int64_t j = k > CATCH_UP_MAX ? k - CATCH_UP_MAX : 0; j < k && d->conf->npoints; j++) {
-		int64_t ts = wall - (now - (d->next_due + j * iv)) * 1000000;
-		for (size_t i = 0; i < d->conf->npoints; i++) {
-			d->scratch[i] = d->samples[i];
-			d->scratch[i].ts_ns = ts;
-			d->scratch[i].value = 0;
-			d->scratch[i].quality = CC_Q_STALE;
+	cap = (size_t)(k < CATCH_UP_CHUNK ? k : CATCH_UP_CHUNK);
+	st = np ? xcalloc(cap * np, sizeof(*st)) : NULL;
+	for (j = k > CATCH_UP_MAX ? k - CATCH_UP_MAX : 0; j < k && np;) {
+		struct lp_buf buf;
+		size_t n = 0;
+
+		for (; j < k && n < cap * np; j++) {
+			int64_t ts = wall - (now - (d->next_due + j * iv)) * 1000000;
+			for (size_t i = 0; i < np; i++, n++) {
+				st[n] = d->samples[i];
+				st[n].ts_ns = ts;
+				st[n].value = 0;
+				st[n].quality = CC_Q_STALE;
+			}
 		}
-		pipeline_submit(d->scratch, d->conf->npoints);
+		lp_buf_init(&buf);
+		pipeline_encode(&buf, st, n);
+		pipeline_submit_encoded(&buf, st, n);
+		lp_buf_free(&buf);
 	}
+	free(st);
 	d->next_due += k * iv;
 	if (log_rl_allow(&d->rl_late, LOG_RL_MS, &supp))
 		log_warn("bus %s unit %d (%s): %lld poll(s) missed, the bus was busy (recorded as stale)%s",
