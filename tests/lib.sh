@@ -368,16 +368,30 @@ influx_ping() {
 
 # start_influxd [DB]: starts a fresh instance (or, when called again after
 # stop_influxd, the same one again on the same port and data) and creates DB.
+influxd_up() { influx_ping || ! pid_alive "$INFLUX_PID"; }
 start_influxd() {
-	local db=${1:-$INFLUX_DB}
+	local db=${1:-$INFLUX_DB} fresh=0 try
 	INFLUX_DB=$db
-	[ -f "$INFLUX_DIR/influxdb.conf" ] || influxd_configure
-	start_bg influxd "$INFLUX_LOG" influxd run -config "$INFLUX_DIR/influxdb.conf"
-	INFLUX_PID=$LAST_PID
-	wait_for "influxd /ping on port $INFLUX_PORT" influx_ping || {
+	[ -f "$INFLUX_DIR/influxdb.conf" ] || fresh=1
+	for try in 1 2 3; do
+		[ -f "$INFLUX_DIR/influxdb.conf" ] || influxd_configure
+		start_bg influxd "$INFLUX_LOG" influxd run -config "$INFLUX_DIR/influxdb.conf"
+		INFLUX_PID=$LAST_PID
+		wait_for "influxd /ping on port $INFLUX_PORT" influxd_up
+		influx_ping && break
+		# free_port's ports are free when it looks, not always when influxd
+		# binds them (another process's connection can take one meanwhile):
+		# a first start takes new ones; a restart must keep its port
+		if [ "$fresh" = 1 ] && [ "$try" -lt 3 ] && ! pid_alive "$INFLUX_PID" &&
+			tail -n 3 "$INFLUX_LOG" | grep -q "address already in use"; then
+			echo "  (influxd: a port was taken before it bound it; new ports, attempt $((try + 1)))"
+			stop_pid "$INFLUX_PID" 1 >/dev/null
+			rm -f "$INFLUX_DIR/influxdb.conf"
+			continue
+		fi
 		show_log "$INFLUX_LOG"
 		die "influxd did not answer /ping on 127.0.0.1:$INFLUX_PORT"
-	}
+	done
 	influx_post "CREATE DATABASE \"$db\"" >/dev/null || die "cannot create database $db"
 }
 
