@@ -566,11 +566,15 @@ MQTT_LOG=$T/mosquitto.log
 # port, persistence in the temp dir (user root: Debian's mosquitto would
 # drop to a user that cannot write there).  Called again after
 # stop_mosquitto, it restarts the same broker (port, persistence).
+mosquitto_up() { port_open "$MQTT_PORT" || ! pid_alive "$MQTT_PID"; }
 start_mosquitto() {
+	local fresh=0 try
 	mkdir -p "$MQTT_DIR"
-	if [ ! -f "$MQTT_DIR/mosquitto.conf" ]; then
-		MQTT_PORT=$(free_port)
-		cat >"$MQTT_DIR/mosquitto.conf" <<MQEOF
+	[ -f "$MQTT_DIR/mosquitto.conf" ] || fresh=1
+	for try in 1 2 3; do
+		if [ ! -f "$MQTT_DIR/mosquitto.conf" ]; then
+			MQTT_PORT=$(free_port)
+			cat >"$MQTT_DIR/mosquitto.conf" <<MQEOF
 user root
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
@@ -584,13 +588,22 @@ log_type warning
 log_type notice
 ${1:-}
 MQEOF
-	fi
-	start_bg mosquitto "$MQTT_LOG" mosquitto -c "$MQTT_DIR/mosquitto.conf"
-	MQTT_PID=$LAST_PID
-	wait_for "mosquitto on port $MQTT_PORT" port_open "$MQTT_PORT" || {
+		fi
+		start_bg mosquitto "$MQTT_LOG" mosquitto -c "$MQTT_DIR/mosquitto.conf"
+		MQTT_PID=$LAST_PID
+		wait_for "mosquitto on port $MQTT_PORT" mosquitto_up
+		pid_alive "$MQTT_PID" && port_open "$MQTT_PORT" && return 0
+		# as start_influxd: a port taken between free_port and the bind
+		if [ "$fresh" = 1 ] && [ "$try" -lt 3 ] && ! pid_alive "$MQTT_PID" &&
+			tail -n 3 "$MQTT_LOG" | grep -qi "address already in use"; then
+			echo "  (mosquitto: port $MQTT_PORT was taken before it bound it; a new one, attempt $((try + 1)))"
+			stop_pid "$MQTT_PID" 1 >/dev/null
+			rm -f "$MQTT_DIR/mosquitto.conf"
+			continue
+		fi
 		show_log "$MQTT_LOG"
 		die "mosquitto did not listen on 127.0.0.1:$MQTT_PORT"
-	}
+	done
 }
 
 stop_mosquitto() {
