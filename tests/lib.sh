@@ -366,9 +366,22 @@ influx_ping() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(influx_url)/ping")" = 204 ]
 }
 
+# bind_lost NAME PID LOG FRESH TRY: on a first start (FRESH 1) with
+# attempts left (TRY < 3), the server exited saying its address was in use:
+# a port free_port saw free was taken before the server bound it (another
+# process's connection can take one meanwhile).  Reaps PID, says so, and
+# succeeds: start again on new ports.  A restart (FRESH 0) keeps its port.
+bind_lost() {
+	{ [ "$4" = 1 ] && [ "$5" -lt 3 ] && ! pid_alive "$2" && tail -n 3 "$3" | grep -qi "address already in use"; } ||
+		return 1
+	echo "  ($1: a port was taken before it bound it; new ports, attempt $(($5 + 1)))"
+	stop_pid "$2" 1 >/dev/null # its exit status is the failed start's
+	return 0
+}
+
+influxd_up() { influx_ping || ! pid_alive "$INFLUX_PID"; }
 # start_influxd [DB]: starts a fresh instance (or, when called again after
 # stop_influxd, the same one again on the same port and data) and creates DB.
-influxd_up() { influx_ping || ! pid_alive "$INFLUX_PID"; }
 start_influxd() {
 	local db=${1:-$INFLUX_DB} fresh=0 try
 	INFLUX_DB=$db
@@ -379,13 +392,7 @@ start_influxd() {
 		INFLUX_PID=$LAST_PID
 		wait_for "influxd /ping on port $INFLUX_PORT" influxd_up
 		influx_ping && break
-		# free_port's ports are free when it looks, not always when influxd
-		# binds them (another process's connection can take one meanwhile):
-		# a first start takes new ones; a restart must keep its port
-		if [ "$fresh" = 1 ] && [ "$try" -lt 3 ] && ! pid_alive "$INFLUX_PID" &&
-			tail -n 3 "$INFLUX_LOG" | grep -q "address already in use"; then
-			echo "  (influxd: a port was taken before it bound it; new ports, attempt $((try + 1)))"
-			stop_pid "$INFLUX_PID" 1 >/dev/null
+		if bind_lost influxd "$INFLUX_PID" "$INFLUX_LOG" "$fresh" "$try"; then
 			rm -f "$INFLUX_DIR/influxdb.conf"
 			continue
 		fi
@@ -562,11 +569,11 @@ MQTT_PID=
 MQTT_DIR=$T/mosquitto
 MQTT_LOG=$T/mosquitto.log
 
+mosquitto_up() { port_open "$MQTT_PORT" || ! pid_alive "$MQTT_PID"; }
 # start_mosquitto [EXTRA_CONFIG_LINES]: Debian's broker on a free loopback
 # port, persistence in the temp dir (user root: Debian's mosquitto would
 # drop to a user that cannot write there).  Called again after
 # stop_mosquitto, it restarts the same broker (port, persistence).
-mosquitto_up() { port_open "$MQTT_PORT" || ! pid_alive "$MQTT_PID"; }
 start_mosquitto() {
 	local fresh=0 try
 	mkdir -p "$MQTT_DIR"
@@ -593,11 +600,7 @@ MQEOF
 		MQTT_PID=$LAST_PID
 		wait_for "mosquitto on port $MQTT_PORT" mosquitto_up
 		pid_alive "$MQTT_PID" && port_open "$MQTT_PORT" && return 0
-		# as start_influxd: a port taken between free_port and the bind
-		if [ "$fresh" = 1 ] && [ "$try" -lt 3 ] && ! pid_alive "$MQTT_PID" &&
-			tail -n 3 "$MQTT_LOG" | grep -qi "address already in use"; then
-			echo "  (mosquitto: port $MQTT_PORT was taken before it bound it; a new one, attempt $((try + 1)))"
-			stop_pid "$MQTT_PID" 1 >/dev/null
+		if bind_lost mosquitto "$MQTT_PID" "$MQTT_LOG" "$fresh" "$try"; then
 			rm -f "$MQTT_DIR/mosquitto.conf"
 			continue
 		fi
