@@ -1255,6 +1255,7 @@ struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, si
 	struct mb_link *l;
 	modbus_t *ctx = NULL;
 	char why[512];
+	int rc;
 
 	if (mb_link_spec_parse(spec, &sp, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: %s", spec + (strncmp(spec, "tcp:", 4) && strncmp(spec, "rtu:", 4) ? 0 : 4),
@@ -1279,12 +1280,13 @@ struct mb_link *mb_link_open(const char *spec, int64_t timeout_ms, char *err, si
 	l = xcalloc(1, sizeof(*l));
 	l->ctx = ctx;
 	l->tcp.fd = -1;
-	if (modbus_connect(ctx) < 0 ||
-	    (!sp.is_rtu && (errno = -tcp_attach(&l->tcp, ctx, timeout_ms, timeout_ms < 100 ? timeout_ms : 100)))) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", spec + 4, modbus_strerror(e));
+	rc = modbus_connect(ctx) < 0 ? -errno
+	     : sp.is_rtu	       ? 0
+				       : tcp_attach(&l->tcp, ctx, timeout_ms, timeout_ms < 100 ? timeout_ms : 100);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", spec + 4, modbus_strerror(-rc));
 		mb_link_close(l);
-		errno = e;
+		errno = -rc;
 		return NULL;
 	}
 	return l;
