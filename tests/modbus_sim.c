@@ -7,7 +7,7 @@
  *   modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O
  *              --data-bits 8 --stop-bits 1]) (--map FILE | --scenario lychee)
  *              [--ready-file FILE] [--turnaround-ms N] [--seed N]
- *              [--process-scale N] [-v]
+ *              [--turnaround-spin-us N] [--process-scale N] [-v]
  *
  * TCP: PORT 0 picks a free port.  Once listening it prints
  * "listening on HOST:PORT" on stdout and writes "PORT\n" to the ready file
@@ -22,7 +22,10 @@
  * gets "DEVICE\n" once the serial port is open.  SIGTERM/SIGINT: clean exit 0,
  * after printing "counter unit U TABLE ADDRESS: N" for each counter, and,
  * with --turnaround-ms, "turnaround asked U us, delivered mean M us max X us
- * over N replies": request read to reply sent, as this machine kept it.
+ * over N replies": request arrived to reply sent, as this machine kept it.
+ * A turnaround runs from the request's arrival (TCP: the kernel's stamp of
+ * its last segment, when it came whole); --turnaround-spin-us N spins its last N us instead of
+ * sleeping them, so it ends on time where timers wake late (the bench).
  *
  * Map file, one statement a line, '#' starts a comment:
  *   UNIT TABLE ADDRESS TYPE ORDER VALUE   1 holding 0 float32 CDAB 3.5
@@ -859,12 +862,59 @@ static void counters_print(void)
 	fflush(stdout);
 }
 
-/* When the request being answered was read (CLOCK_MONOTONIC). */
+/* When the request being answered arrived (CLOCK_MONOTONIC). */
 static struct timespec req_at;
+
+/* The last spin_us of each turnaround are spun, not slept (--turnaround-spin-us). */
+static long spin_us;
 
 static void request_arrived(void)
 {
 	clock_gettime(CLOCK_MONOTONIC, &req_at);
+}
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static struct timespec ns_ts(int64_t ns)
+{
+	struct timespec t = { .tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000) };
+	return t;
+}
+
+/* TCP: when the request reached the socket, as the kernel stamped its last
+ * segment (SO_TIMESTAMPNS, read with a peek), so that a gateway's
+ * turnaround runs from the request's arrival as on a real one, not from
+ * when this process got round to reading it.  0 when the peek does not
+ * hold the whole request (a request in parts): the caller stamps it once
+ * read, as without a kernel stamp. */
+static int request_arrived_tcp(int fd)
+{
+	uint8_t buf[MODBUS_TCP_MAX_ADU_LENGTH];
+	char cbuf[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct timespec real, mono, stamp;
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 7 || n < 6 + (buf[4] << 8 | buf[5]))
+		return 0;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+		clock_gettime(CLOCK_REALTIME, &real);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		if (ts_ns(&stamp) > ts_ns(&real))
+			return 0;
+		/* the stamp is wall time: moved onto the monotonic clock */
+		req_at = ns_ts(ts_ns(&mono) - (ts_ns(&real) - ts_ns(&stamp)));
+		return 1;
+	}
+	return 0;
 }
 
 /* The turnarounds as delivered, request read to reply sent: the one asked
@@ -903,22 +953,21 @@ static void delivered_print(long turnaround_ms)
 /* Answers ms after the request arrived, as a gateway's turnaround is
  * specified: the time the simulator took to read and decode it is part of
  * the turnaround, not added to it (bench_modbus.sh's bound is the sum of
- * turnarounds). */
+ * turnarounds).  Sleeps to spin_us before the end, then spins: a machine
+ * whose timers wake ~100 us late (a VM's) would otherwise add that to every
+ * turnaround, which a gateway on its own hardware does not. */
 static void turnaround(long ms)
 {
-	struct timespec ts = req_at;
-	int r;
+	int64_t end = ts_ns(&req_at) + (int64_t)ms * 1000000;
+	struct timespec ts = ns_ts(end - (int64_t)spin_us * 1000), now;
 
 	if (ms <= 0)
 		return;
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR && !got_signal)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !got_signal)
 		;
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while (ts_ns(&now) < end && !got_signal);
 }
 
 static void handle(modbus_t *ctx, int is_tcp, const uint8_t *req, int len, long turnaround_ms)
@@ -1047,6 +1096,7 @@ static void serve_tcp(const char *hostport, const char *ready, long turnaround_m
 					close(c);
 					continue;
 				}
+				setsockopt(c, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
 				FD_SET(c, &all);
 				if (c > fdmax)
 					fdmax = c;
@@ -1054,9 +1104,11 @@ static void serve_tcp(const char *hostport, const char *ready, long turnaround_m
 					fprintf(stderr, "modbus_sim: client %d connected\n", c);
 				continue;
 			}
+			int stamped = request_arrived_tcp(fd);
 			modbus_set_socket(ctx, fd);
 			int rc = modbus_receive(ctx, req);
-			request_arrived();
+			if (!stamped)
+				request_arrived();
 			if (rc > 0) {
 				handle(ctx, 1, req, rc, turnaround_ms);
 			} else if (rc < 0) {
@@ -1224,7 +1276,7 @@ static void usage(void)
 {
 	fputs("usage: modbus_sim (--tcp HOST:PORT | --rtu DEVICE [--baud N --parity N|E|O --data-bits 8 --stop-bits 1])\n"
 	      "                  (--map FILE | --scenario lychee) [--ready-file FILE] [--turnaround-ms N] [--seed N]\n"
-	      "                  [--process-scale N] [-v]\n",
+	      "                  [--turnaround-spin-us N] [--process-scale N] [-v]\n",
 	      stderr);
 	exit(2);
 }
@@ -1267,6 +1319,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--scenario") == 0) scenario = v;
 		else if (strcmp(a, "--ready-file") == 0) ready = v;
 		else if (strcmp(a, "--turnaround-ms") == 0) turnaround_ms = num_arg(a, v, 0, 60000);
+		else if (strcmp(a, "--turnaround-spin-us") == 0) spin_us = num_arg(a, v, 0, 10000);
 		else if (strcmp(a, "--process-scale") == 0) proc_scale = (double)num_arg(a, v, 1, 36000);
 		else if (strcmp(a, "--seed") == 0) seed = (uint64_t)num_arg(a, v, 0, 0x7FFFFFFFL) * 2654435761u + 1;
 		else if (strcmp(a, "--baud") == 0) baud = (int)num_arg(a, v, 50, 4000000);
