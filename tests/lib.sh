@@ -259,6 +259,18 @@ s.settimeout(1)
 sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 }
 
+# listens_on PID PORT: process PID holds a TCP socket listening on PORT (its
+# own, not another process's that took the port first: a server that could
+# not bind is not up because something answers there).
+listens_on() {
+	local inode hex
+	hex=$(printf '%04X' "$2")
+	for inode in $(awk -v p=":$hex" '$2 ~ p "$" && $4 == "0A" { print $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+		find "/proc/$1/fd" -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+	done
+	return 1
+}
+
 file_has() { [ -f "$2" ] && grep -q -- "$1" "$2"; }
 
 # need_bin PATH...: the test cannot run without these (not built yet?).
@@ -379,7 +391,7 @@ bind_lost() {
 	return 0
 }
 
-influxd_up() { influx_ping || ! pid_alive "$INFLUX_PID"; }
+influxd_up() { { listens_on "$INFLUX_PID" "$INFLUX_PORT" && influx_ping; } || ! pid_alive "$INFLUX_PID"; }
 # start_influxd [DB]: starts a fresh instance (or, when called again after
 # stop_influxd, the same one again on the same port and data) and creates DB.
 start_influxd() {
@@ -391,7 +403,7 @@ start_influxd() {
 		start_bg influxd "$INFLUX_LOG" influxd run -config "$INFLUX_DIR/influxdb.conf"
 		INFLUX_PID=$LAST_PID
 		wait_for "influxd /ping on port $INFLUX_PORT" influxd_up
-		influx_ping && break
+		listens_on "$INFLUX_PID" "$INFLUX_PORT" && influx_ping && break
 		if bind_lost influxd "$INFLUX_PID" "$INFLUX_LOG" "$fresh" "$try"; then
 			rm -f "$INFLUX_DIR/influxdb.conf"
 			continue
@@ -569,7 +581,7 @@ MQTT_PID=
 MQTT_DIR=$T/mosquitto
 MQTT_LOG=$T/mosquitto.log
 
-mosquitto_up() { port_open "$MQTT_PORT" || ! pid_alive "$MQTT_PID"; }
+mosquitto_up() { listens_on "$MQTT_PID" "$MQTT_PORT" || ! pid_alive "$MQTT_PID"; }
 # start_mosquitto [EXTRA_CONFIG_LINES]: Debian's broker on a free loopback
 # port, persistence in the temp dir (user root: Debian's mosquitto would
 # drop to a user that cannot write there).  Called again after
@@ -599,7 +611,7 @@ MQEOF
 		start_bg mosquitto "$MQTT_LOG" mosquitto -c "$MQTT_DIR/mosquitto.conf"
 		MQTT_PID=$LAST_PID
 		wait_for "mosquitto on port $MQTT_PORT" mosquitto_up
-		pid_alive "$MQTT_PID" && port_open "$MQTT_PORT" && return 0
+		listens_on "$MQTT_PID" "$MQTT_PORT" && return 0
 		if bind_lost mosquitto "$MQTT_PID" "$MQTT_LOG" "$fresh" "$try"; then
 			rm -f "$MQTT_DIR/mosquitto.conf"
 			continue
