@@ -83,9 +83,20 @@ probe() { "$PROBE" -p "$MQTT_PORT" -t lat/th-a1/temperature -a bench/events -A A
 
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (before the idle run)"
 c0=$(cpu_s "$DAEMON_PID") x0=$(ctxsw "$DAEMON_PID")
+read -r busy0 tot0 <<<"$(cores)"
+threads "$DAEMON_PID" >"$T/threads0"
 probe idle
+threads "$DAEMON_PID" >"$T/threads1"
+read -r busy1 tot1 <<<"$(cores)"
 echo "  coldchaind during the idle run: CPU $(awk -v a="$c0" -v b="$(cpu_s "$DAEMON_PID")" 'BEGIN { printf "%.2f", b - a }') s," \
-	"$(($(ctxsw "$DAEMON_PID") - x0)) context switches"
+	"$(($(ctxsw "$DAEMON_PID") - x0)) context switches; its alarm path's threads:"
+thread_waits "$T/threads0" "$T/threads1"
+# Idle, the cores halt between events: a thread woken onto a halted core
+# waits until it runs again, which on a VM is when the host runs that vCPU
+# (README, "Where the quiet machine's idle tail is": perf sched timehist
+# showed such waits of ~3 ms on the 2-core VM, the tail of its idle runs).
+echo "  all $(nproc) cores $(awk -v b="$((busy1 - busy0))" -v t="$((tot1 - tot0))" 'BEGIN { printf "%.0f", t ? 100 * b / t : 0 }') % busy" \
+	"in the idle run (an idle core halts; on a VM a thread woken onto it waits for the host to run that vCPU)"
 
 if [ "$LOAD" = 0 ]; then # BENCH_LOAD=0: the idle run only
 	stop_daemon >/dev/null || echo "  (coldchaind exited with status $?: see its log)"
