@@ -85,9 +85,9 @@ static int64_t record_time(struct ealarm *ea, const struct alarm_event *ev)
 	return ts;
 }
 
-/* One transition of ea: recorded (alert line, log), and announced (event)
- * when it is annunciated and not rate-limited, or is an operator action
- * (the audit trail of the alarm outputs). */
+/* One transition of ea: announced (event) when it is annunciated and not
+ * rate-limited, or is an operator action (the audit trail of the alarm
+ * outputs), then recorded (alert line, log). */
 static void publish(struct engine *e, struct ealarm *ea, const struct alarm_event *ev)
 {
 	struct publication p = { .ea = ea, .ev = ev, .site = e->cfg->site, .annunciate = ev->annunciate };
@@ -102,6 +102,18 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		e->notify_dropped++;
 	}
 	p.ts_ns = record_time(ea, ev);
+	/* The event first: it is what wakes the alert outputs, and what the
+	 * people they notify wait for; the alert record and the log line
+	 * (a journal append, a write and a wake-up of the other outputs) come
+	 * after it, off the alarm's path (issue 18 target 5). */
+	if ((p.annunciate && !ratelimited) || ev->type == AEV_ACK || ev->type == AEV_SHELVE ||
+	    ev->type == AEV_UNSHELVE || ev->type == AEV_RESET) {
+		char *js = publish_json(&p);
+		if (js) {
+			emit_event(e, js);
+			cJSON_free(js);
+		}
+	}
 	lp_buf_init(&b);
 	if (publish_line(&b, &p) == 0)
 		eval_emit_lines(e, &b);
@@ -111,14 +123,6 @@ static void publish(struct engine *e, struct ealarm *ea, const struct alarm_even
 		ev->late ? " (late data)" : "", publish_state_shown(ea, ev), alarm_severity_name(ev->sev), ev->value,
 		ea->a.c->limit, ev->user ? " by " : "", ev->user ? ev->user : "", ev->note ? ": " : "",
 		ev->note ? ev->note : "", build_alarm_message(ea, msg, sizeof(msg)));
-	if ((p.annunciate && !ratelimited) || ev->type == AEV_ACK || ev->type == AEV_SHELVE ||
-	    ev->type == AEV_UNSHELVE || ev->type == AEV_RESET) {
-		char *js = publish_json(&p);
-		if (js) {
-			emit_event(e, js);
-			cJSON_free(js);
-		}
-	}
 	if (ratelimited && e->notify_dropped - e->notify_dropped_logged >= 1) {
 		log_warn("alarm %s: notification rate-limited (%" PRIu64 " not sent so far; all are in the alert record)",
 			 ealarm_id(ea), e->notify_dropped);

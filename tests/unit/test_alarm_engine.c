@@ -474,10 +474,11 @@ static void test_engine_stale_sample_neither_raises_nor_clears_a_fault(void)
  * (line protocol, measurement "alert", tags and fields as the README's data
  * model has them) and one event whose JSON names the alarm, its
  * transition and its time to the nanosecond. */
-static void test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks(void)
+static void test_engine_alarm_raise_emits_its_event_then_one_alert_line_through_the_callbacks(void)
 {
 	int64_t t = T0 / 1000000000LL * 1000000000LL + 500 * MIN_NS; /* whole seconds: the engine keeps ms */
 	const char *ev = NULL, *line = NULL;
+	size_t iev = 0, iline = 0;
 	char *want;
 	cJSON *o;
 
@@ -490,13 +491,17 @@ static void test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_t
 	CHECK_INT(count_recs(REC_LINES, "alert,", NULL, NULL), 1);
 	for (size_t i = 0; i < nrecs; i++) {
 		if (recs[i].type == REC_EVENT)
-			ev = recs[i].data;
+			ev = recs[i].data, iev = i;
 		else if (strncmp(recs[i].data, "alert,", 6) == 0)
-			line = recs[i].data;
+			line = recs[i].data, iline = i;
 	}
 	CHECK(ev && line);
 	if (!ev || !line)
 		goto out;
+	/* the event first: it wakes the alert outputs, and the alert record
+	 * (a journal append, a wake-up of the other outputs) and the log
+	 * line are not to delay it (issue 18 target 5) */
+	CHECK(iev < iline);
 	want = xasprintf("alert,room=A,rule=temp_high,sensor=th-a1,severity=warning,site=s state=\"active\","
 			 "event=\"raise\",value=8,limit=7,message=\"room A: air temperature above 7\","
 			 "id=\"A/temp_high\",annunciated=true %lld\n", (long long)(t + 15 * MIN_NS));
@@ -765,7 +770,7 @@ int main(void)
 	RUN(test_engine_backlog_records_past_alarms_once_and_pages_only_what_is_still_active);
 	RUN(test_engine_lots_loaded_at_run_time_stop_at_the_bound);
 	RUN(test_engine_stale_sample_neither_raises_nor_clears_a_fault);
-	RUN(test_engine_alarm_raise_emits_one_alert_line_and_one_event_through_the_callbacks);
+	RUN(test_engine_alarm_raise_emits_its_event_then_one_alert_line_through_the_callbacks);
 	RUN(test_engine_state_file_restores_alarms_and_lots_one_by_one);
 	RUN(test_engine_state_file_with_one_unreadable_alarm_restores_the_others);
 	RUN(test_engine_state_file_and_the_reload_hand_over_restore_the_same_state_exactly);
