@@ -286,10 +286,12 @@ static int record_wanted(const struct output *o, const struct journal_rec *r)
 	return !o->ops->wants || o->ops->wants(o->be, r->data, r->len);
 }
 
-/* journal_append's wake-up (no journal lock held). */
+/* journal_append's wake-up (no journal lock held; the consumer's close
+ * waits for it to return, so o outlives the signal after the unlock). */
 static void on_journal(void *arg, enum journal_type type)
 {
 	struct output *o = arg;
+	int wake;
 
 	pthread_mutex_lock(&o->mu);
 	o->gen++;
@@ -304,10 +306,14 @@ static void on_journal(void *arg, enum journal_type type)
 	 * holding part of a batch also wakes once the appends since it went
 	 * to wait (each at least one line) may complete that batch: without
 	 * this it slept until its flush timer with a full batch to send. */
-	if (type == JOURNAL_EVENT || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)) ||
-	    (!is_event_kind(o) && o->lines + (o->gen - o->gen_wait) == (size_t)o->batch))
-		pthread_cond_signal(&o->cv);
+	wake = type == JOURNAL_EVENT || (o->gen & 63) == 0 || (o->lines == 0 && !is_event_kind(o)) ||
+	       (!is_event_kind(o) && o->lines + (o->gen - o->gen_wait) == (size_t)o->batch);
 	pthread_mutex_unlock(&o->mu);
+	/* Signalled after the unlock: a sender woken while this thread held
+	 * mu would only block on it and need a second wake-up (on the alarm's
+	 * path, issue 18).  gen changed under mu, so no wait can miss it. */
+	if (wake)
+		pthread_cond_signal(&o->cv);
 }
 
 /*
