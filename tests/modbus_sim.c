@@ -24,8 +24,9 @@
  * with --turnaround-ms, "turnaround asked U us, delivered mean M us max X us
  * over N replies": request arrived to reply sent, as this machine kept it.
  * A turnaround runs from the request's arrival (TCP: the kernel's stamp of
- * its last segment, when it came whole); --turnaround-spin-us N spins its last N us instead of
- * sleeping them, so it ends on time where timers wake late (the bench).
+ * its last segment, when it came whole); --turnaround-spin-us N spins its
+ * last N us instead of sleeping them, so that it ends on time where timers
+ * wake late (the bench).
  *
  * Map file, one statement a line, '#' starts a comment:
  *   UNIT TABLE ADDRESS TYPE ORDER VALUE   1 holding 0 float32 CDAB 3.5
@@ -917,7 +918,7 @@ static int request_arrived_tcp(int fd)
 	return 0;
 }
 
-/* The turnarounds as delivered, request read to reply sent: the one asked
+/* The turnarounds as delivered, request arrived to reply sent: the one asked
  * for plus what this machine's timers and the reply's send add to it.
  * Printed at exit; bench_modbus.sh's bound with them is what a gateway this
  * late would allow. */
