@@ -391,7 +391,8 @@ bind_lost() {
 	return 0
 }
 
-influxd_up() { { listens_on "$INFLUX_PID" "$INFLUX_PORT" && influx_ping; } || ! pid_alive "$INFLUX_PID"; }
+influxd_ready() { listens_on "$INFLUX_PID" "$INFLUX_PORT" && influx_ping; }
+influxd_up() { influxd_ready || ! pid_alive "$INFLUX_PID"; }
 # start_influxd [DB]: starts a fresh instance (or, when called again after
 # stop_influxd, the same one again on the same port and data) and creates DB.
 start_influxd() {
@@ -403,7 +404,7 @@ start_influxd() {
 		start_bg influxd "$INFLUX_LOG" influxd run -config "$INFLUX_DIR/influxdb.conf"
 		INFLUX_PID=$LAST_PID
 		wait_for "influxd /ping on port $INFLUX_PORT" influxd_up
-		listens_on "$INFLUX_PID" "$INFLUX_PORT" && influx_ping && break
+		influxd_ready && break
 		if bind_lost influxd "$INFLUX_PID" "$INFLUX_LOG" "$fresh" "$try"; then
 			rm -f "$INFLUX_DIR/influxdb.conf"
 			continue

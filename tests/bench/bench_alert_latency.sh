@@ -36,6 +36,8 @@ ctxsw() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s +=
 cpu_s() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # all cores' busy and total jiffies (/proc/stat's cpu line; idle + iowait not busy)
 cores() { awk '/^cpu / { t = 0; for (i = 2; i <= 11; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+# the cores' busy share in % between two cores() readings (busy0 tot0 busy1 tot1)
+busy_pct() { awk -v b="$(($3 - $1))" -v t="$(($4 - $2))" 'BEGIN { printf "%.0f", t ? 100 * b / t : 0 }'; }
 # "NAME run_ns wait_ns slices" per thread of PID (schedstat)
 threads() {
 	local d
@@ -95,7 +97,7 @@ thread_waits "$T/threads0" "$T/threads1"
 # waits until it runs again, which on a VM is when the host runs that vCPU
 # (README, "Where the quiet machine's idle tail is": perf sched timehist
 # showed such waits of ~3 ms on the 2-core VM, the tail of its idle runs).
-echo "  all $(nproc) cores $(awk -v b="$((busy1 - busy0))" -v t="$((tot1 - tot0))" 'BEGIN { printf "%.0f", t ? 100 * b / t : 0 }') % busy" \
+echo "  all $(nproc) cores $(busy_pct "$busy0" "$tot0" "$busy1" "$tot1") % busy" \
 	"in the idle run (an idle core halts; on a VM a thread woken onto it waits for the host to run that vCPU)"
 
 if [ "$LOAD" = 0 ]; then # BENCH_LOAD=0: the idle run only
@@ -122,7 +124,7 @@ thread_waits "$T/threads0" "$T/threads1"
 echo "  in the loaded run ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s): mosquitto CPU" \
 	"$(awk -v a="$b0" -v b="$(cpu_s "$MQTT_PID")" 'BEGIN { printf "%.2f", b - a }') s, the loader" \
 	"$(awk -v a="$l0" -v b="$(cpu_s "$LOAD_PID")" 'BEGIN { printf "%.2f", b - a }') s; all $(nproc) cores" \
-	"$(awk -v b="$((busy1 - busy0))" -v t="$((tot1 - tot0))" 'BEGIN { printf "%.0f", t ? 100 * b / t : 0 }') % busy" \
+	"$(busy_pct "$busy0" "$tot0" "$busy1" "$tot1") % busy" \
 	"(the machine's, other users included)"
 echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg) (after the loaded run)"
 stop_pid "$LOAD_PID"
