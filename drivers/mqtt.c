@@ -327,6 +327,7 @@ static void got_publish(struct mqtt_client *c, const struct mqtt_pkt *pk, const 
 			c->acks = xrealloc(c->acks, c->acks_cap * sizeof(*c->acks));
 		}
 		c->acks[c->nacks++] = pk->id;
+		c->nread_q1++;
 	}
 	c->nread++;
 	c->pend_messages++;

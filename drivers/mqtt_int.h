@@ -160,7 +160,7 @@ struct mqtt_client {
 	size_t nacks, acks_cap;
 	char *topic; /* the PUBLISH being handled's topic, NUL-terminated (65,536 bytes) */
 	int more; /* the last burst stopped at a full batch, not at EAGAIN */
-	uint64_t nread; /* PUBLISH packets read (got_publish) */
+	uint64_t nread, nread_q1; /* PUBLISH packets read (got_publish); of them at QoS 1 */
 	uint64_t pend_messages, pend_unmatched; /* as msub.pend */
 	struct lp_buf batch; /* lines of the messages read in this burst */
 	struct cc_sample *bsmp;
@@ -175,7 +175,7 @@ struct mqtt_client {
 	/* interrupt moderation (mqtt_moderate) */
 	uint64_t rbytes, mod_turn_bytes; /* bytes read since the client started; by the last turn */
 	int64_t mod_win_us; /* the rate window: its start, */
-	uint64_t mod_win_n, mod_win_bytes, mod_win_wakes; /* nread, rbytes and read_wakes then, */
+	uint64_t mod_win_n, mod_win_bytes, mod_win_q1, mod_win_wakes; /* nread, rbytes, nread_q1, read_wakes then, */
 	int mod_win_moderated; /* whether it runs moderated throughout */
 	uint64_t mod_rate; /* msg/s when the moderation began */
 	int mod_wait_us; /* a poll's longest wait (0: not moderated) */
