@@ -41,7 +41,15 @@ if [ "$(id -u)" -ne 0 ] || [ "${CC_INSTALL_DEPS:-1}" = 0 ]; then
 fi
 echo "cross deps: installing: $missing"
 export DEBIAN_FRONTEND=noninteractive
-for a in $no_arch; do dpkg --add-architecture "$a" || exit 1; done
-apt-get update || exit 1
+# A failed step ends with the install line as the last indented line, which
+# tests/cross/test_cross.sh's SKIP line quotes (a mirror mid-sync fails
+# apt-get update: "File has unexpected size").
+failed() {
+	echo "cross deps: $1 failed (see above); the install, as root:" >&2
+	echo "  $line" >&2
+	exit 1
+}
+for a in $no_arch; do dpkg --add-architecture "$a" || failed "dpkg --add-architecture $a"; done
+apt-get update || failed "apt-get update"
 # shellcheck disable=SC2086 # word splitting of the package list is intended
-apt-get install -y --no-install-recommends $missing || exit 1
+apt-get install -y --no-install-recommends $missing || failed "apt-get install"
