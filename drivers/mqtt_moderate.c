@@ -41,9 +41,9 @@
  * 16-36 messages at 200,000-267,000 msg/s; with 500 µs' worth, 100-120,
  * and coldchaind's CPU in bench_mqtt_e2e.sh's QoS 0 run went from
  * 1.60-1.70 s to 0.91-0.95 s.  The wait is never longer than a 16,000
- * msg/s stream's with the aim of 8.  QoS 1 keeps MOD_BURST_AIM: a broker's in-flight
- * window (mosquitto's max_inflight_messages, 20 by default) would hold a
- * larger aim back.
+ * msg/s stream's with the aim of 8.  QoS 1 keeps MOD_BURST_AIM: a
+ * broker's in-flight window (mosquitto's max_inflight_messages, 20 by
+ * default) would hold a larger aim back.
  * Nothing is acknowledged sooner or later than its journal record: the
  * wait is before a turn's read, after the last turn's PUBACKs went out.
  */

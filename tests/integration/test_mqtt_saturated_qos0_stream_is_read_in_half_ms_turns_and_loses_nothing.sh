@@ -7,7 +7,7 @@
 # at 200,000 msg/s.  mqtt_pub_bench publishes flat out (QoS 0, half plain
 # numbers, half JSON with two fields; the publisher of bench_mqtt_e2e.sh).
 # From the self-metrics written every second (coldchaind_mqtt: messages,
-# read_wakes, moderated), in the busiest second of the stream: the rate
+# read_wakes), in the busiest second of the stream: the rate
 # made the aim at least twice MOD_BURST_AIM (else this machine cannot show
 # the difference), and a read brought at least half the aim (with the
 # aim at MOD_BURST_AIM a read brought 36 at 267,000 msg/s, where half the
@@ -67,7 +67,8 @@ read -r rate per mod aim <"$T/busiest"
 echo "  busiest second: $rate msg/s, $per messages a read, $mod moderated polls; the aim at that rate: $aim messages"
 check "the stream's rate ($rate msg/s) makes the aim ($aim) at least twice MOD_BURST_AIM ($AIM)" \
 	awk -v a="$aim" -v b="$AIM" 'BEGIN { exit !(a >= 2 * b) }'
-check "moderated polls in the busiest second ($mod) > 0" [ "${mod:-0}" -gt 0 ]
+# (not a check that moderated > 0: a machine whose daemon falls behind the
+# publisher reads a backlog, whose reads bring the aim unasked)
 check "messages a read ($per) at least half the aim ($aim)" awk -v p="$per" -v a="$aim" 'BEGIN { exit !(p >= a / 2) }'
 held=$(lines | tail -n 1 | grep -o '[ ,]moderation_held=[0-9]*' | grep -o '[0-9]*$')
 expect_num "times the moderation was held off (it did not slow the stream)" "$held" 0
