@@ -639,6 +639,13 @@ daemon_mqtt_connected() {
 	[ "$(grep -c 'mqtt broker .*: connected as' "$DAEMON_LOG" 2>/dev/null)" -ge "${1:-1}" ]
 }
 
+# mqtt_self_lines FILE: the broker connection's coldchaind_mqtt self-metrics
+# lines in FILE (a line-protocol capture), one a second; not a
+# subscription's (those carry subscription=).
+mqtt_self_lines() { grep '^coldchaind_mqtt,' "$1" 2>/dev/null | grep -v 'subscription='; }
+# mqtt_self_stat FIELD FILE: FIELD's value in the last of them (empty if none).
+mqtt_self_stat() { mqtt_self_lines "$2" | tail -n 1 | grep -o "[, ]$1=[0-9]*" | grep -o '[0-9]*$'; }
+
 # influx_count QUERY: the count a `SELECT count(...)` returns, 0 when none.
 influx_count() {
 	local v

@@ -6,10 +6,19 @@
 # present.  Otherwise, as tests/deps.sh does: prints the exact commands and
 # exits 1, or, when run as root (and CC_INSTALL_DEPS is not 0), adds the
 # architectures and installs what is missing.  Exit 0 when all is present.
+# CC_CROSS_ARCHES (as in test_cross.sh; default "arm64 armhf") narrows the
+# set, e.g. to the one architecture whose mirror index is not mid-sync.
 set -u
 
-ARCHES="arm64 armhf"
-HOST_PKGS="gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static"
+ARCHES=${CC_CROSS_ARCHES:-arm64 armhf}
+HOST_PKGS="qemu-user-static"
+for a in $ARCHES; do
+	case $a in
+	arm64) HOST_PKGS="$HOST_PKGS gcc-aarch64-linux-gnu" ;;
+	armhf) HOST_PKGS="$HOST_PKGS gcc-arm-linux-gnueabihf" ;;
+	*) echo "cross deps: unknown architecture $a (arm64 or armhf)" >&2; exit 1 ;;
+	esac
+done
 # The libraries of the Makefile's PKGS, for the target.
 LIB_PKGS="libmodbus-dev libcurl4-openssl-dev libconfig-dev zlib1g-dev libcjson-dev libssl-dev
 libmicrohttpd-dev libcrypt-dev nettle-dev"

@@ -36,8 +36,6 @@ so = connect(port, b"itest-mod-" + tag.encode(), nodelay=True)
 spread(so, n, rate, lambda i: publish0(s(("mod/r1/%s-%d/temperature" % (tag, i % 50)).encode()), b"%d.5" % (i % 30)))
 PYEOF
 }
-# stat FIELD: the last coldchaind_mqtt FIELD (the broker's line, not a subscription's)
-stat() { grep '^coldchaind_mqtt,' "$OUT" 2>/dev/null | grep -v 'subscription=' | tail -n 1 | grep -o "[, ]$1=[0-9]*" | grep -o '[0-9]*$'; }
 stored() { grep -c '^temperature,.*sensor=' "$OUT" 2>/dev/null; }
 
 N=12000
@@ -46,9 +44,9 @@ has() { [ "$(grep -c "^temperature,.*sensor=$1-" "$OUT" 2>/dev/null)" -ge "$2" ]
 wait_for "$N busy points" -t 60 has busy "$N" || fail "only $(stored) of $N points stored"
 expect_num "points of the busy stream stored" "$(grep -c '^temperature,.*sensor=busy-' "$OUT")" "$N"
 # the stats line written after the last busy message has it counted
-msgs_ge() { [ "$(stat messages)" -ge "$N" ] 2>/dev/null; }
+msgs_ge() { [ "$(mqtt_self_stat messages "$OUT")" -ge "$N" ] 2>/dev/null; }
 wait_for "self-metrics counting the busy stream" -t 30 msgs_ge || fail "coldchaind_mqtt.messages < $N"
-mod1=$(stat moderated) wakes1=$(stat read_wakes) msgs1=$(stat messages)
+mod1=$(mqtt_self_stat moderated "$OUT") wakes1=$(mqtt_self_stat read_wakes "$OUT") msgs1=$(mqtt_self_stat messages "$OUT")
 echo "  busy stream: $msgs1 messages in $wakes1 read wake-ups, $mod1 moderated waits"
 check "moderated waits while 4,000 msg/s flow (${mod1:-none}) > 0" [ "${mod1:-0}" -gt 0 ]
 check "read wake-ups (${wakes1:-none}) at most a third of the messages ($msgs1): the bursts grew" \
@@ -57,11 +55,11 @@ check "read wake-ups (${wakes1:-none}) at most a third of the messages ($msgs1):
 # slow: 25 messages at 5 msg/s, then the next stats line
 publish 25 5 slow || fail "the slow publisher failed"
 wait_for "25 slow points" -t 30 has slow 25 || fail "the slow points did not arrive"
-slow_counted() { [ "$(stat messages)" -ge $((msgs1 + 25)) ] 2>/dev/null; }
+slow_counted() { [ "$(mqtt_self_stat messages "$OUT")" -ge $((msgs1 + 25)) ] 2>/dev/null; }
 wait_for "self-metrics counting the slow stream" -t 30 slow_counted || fail "coldchaind_mqtt.messages did not grow by 25"
-mod2=$(stat moderated)
+mod2=$(mqtt_self_stat moderated "$OUT")
 echo "  slow stream: moderated $mod1 -> $mod2"
 expect_num "moderated waits during a 5 msg/s stream" "$((mod2 - mod1))" 0
-expect_num "times the moderation was held off (an evenly spread stream it does not slow)" "$(stat moderation_held)" 0
+expect_num "times the moderation was held off (an evenly spread stream it does not slow)" "$(mqtt_self_stat moderation_held "$OUT")" 0
 stop_daemon || fail "coldchaind exited non-zero"
 finish

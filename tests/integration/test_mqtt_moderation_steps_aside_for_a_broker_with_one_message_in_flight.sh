@@ -37,13 +37,12 @@ port, n, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 so = connect(port, b"itest-mod1-pub", nodelay=True)
 spread(so, n, rate, lambda i: publish1(s(("mod/r1/one-%d/temperature" % (i % 50)).encode()), b"%d.5" % (i % 30), i % 65535 + 1))
 PYEOF
-stat() { grep '^coldchaind_mqtt,' "$OUT" 2>/dev/null | grep -v 'subscription=' | tail -n 1 | grep -o "[, ]$1=[0-9]*" | grep -o '[0-9]*$'; }
 has() { [ "$(grep -c '^temperature,.*sensor=one-' "$OUT" 2>/dev/null)" -ge "$N" ]; }
 wait_for "$N points" -t 90 has || fail "only $(grep -c '^temperature,' "$OUT") of $N points stored"
-msgs_ge() { [ "$(stat messages)" -ge "$N" ] 2>/dev/null; }
+msgs_ge() { [ "$(mqtt_self_stat messages "$OUT")" -ge "$N" ] 2>/dev/null; }
 wait_for "self-metrics counting the stream" -t 30 msgs_ge || fail "coldchaind_mqtt.messages < $N"
-mod=$(stat moderated) wakes=$(stat read_wakes) held=$(stat moderation_held)
-echo "  one message in flight: $(stat messages) messages in $wakes read wake-ups, $mod moderated polls, held off $held times"
+mod=$(mqtt_self_stat moderated "$OUT") wakes=$(mqtt_self_stat read_wakes "$OUT") held=$(mqtt_self_stat moderation_held "$OUT")
+echo "  one message in flight: $(mqtt_self_stat messages "$OUT") messages in $wakes read wake-ups, $mod moderated polls, held off $held times"
 check "moderated polls (${mod:-none}) at most 600 of $N messages: the moderation held off" [ "${mod:-$N}" -le 600 ]
 check "coldchaind_mqtt.moderation_held (${held:-none}) counts it" [ "${held:-0}" -ge 1 ]
 stop_daemon || fail "coldchaind exited non-zero"

@@ -50,14 +50,12 @@ stored() { grep -c -E '^(temperature|humidity),' "$OUT" 2>/dev/null; }
 all_stored() { [ "$(stored)" -ge "$POINTS" ]; }
 wait_for "$POINTS points" -t 120 all_stored || fail "only $(stored) of $POINTS points stored"
 expect_num "points stored (N messages, half of them JSON with two fields)" "$(stored)" "$POINTS"
-# the broker's self-metrics line (not a subscription's): one a second
-lines() { grep '^coldchaind_mqtt,' "$OUT" | grep -v 'subscription='; }
-msgs_ge() { [ "$(lines | tail -n 1 | grep -o ' messages=[0-9]*\|,messages=[0-9]*' | grep -o '[0-9]*$')" -ge "$N" ] 2>/dev/null; }
+msgs_ge() { [ "$(mqtt_self_stat messages "$OUT")" -ge "$N" ] 2>/dev/null; }
 wait_for "self-metrics counting the stream" -t 30 msgs_ge || fail "coldchaind_mqtt.messages < $N"
 
 # the busiest second between two consecutive lines: its rate, messages a
 # read, moderated polls; then the whole run's moderated and held counts
-lines | awk -v turn="$TURN_US" '
+mqtt_self_lines "$OUT" | awk -v turn="$TURN_US" '
 	function f(k,   m) { return match($0, "[ ,]" k "=[0-9]+") ? substr($0, RSTART + length(k) + 2, RLENGTH - length(k) - 2) + 0 : -1 }
 	{ t = $NF + 0; m = f("messages"); w = f("read_wakes"); d = f("moderated")
 	  if (NR > 1 && t > t0 && m - m0 > best) { best = m - m0; rate = best * 1e9 / (t - t0); per = w > w0 ? best / (w - w0) : 0; mod = d - d0 }
@@ -70,7 +68,6 @@ check "the stream's rate ($rate msg/s) makes the aim ($aim) at least twice MOD_B
 # (not a check that moderated > 0: a machine whose daemon falls behind the
 # publisher reads a backlog, whose reads bring the aim unasked)
 check "messages a read ($per) at least half the aim ($aim)" awk -v p="$per" -v a="$aim" 'BEGIN { exit !(p >= a / 2) }'
-held=$(lines | tail -n 1 | grep -o '[ ,]moderation_held=[0-9]*' | grep -o '[0-9]*$')
-expect_num "times the moderation was held off (it did not slow the stream)" "$held" 0
+expect_num "times the moderation was held off (it did not slow the stream)" "$(mqtt_self_stat moderation_held "$OUT")" 0
 stop_daemon || fail "coldchaind exited non-zero"
 finish
