@@ -95,7 +95,7 @@ echo "  coldchaind during the idle run: CPU $(awk -v a="$c0" -v b="$(cpu_s "$DAE
 thread_waits "$T/threads0" "$T/threads1"
 # Idle, the cores halt between events: a thread woken onto a halted core
 # waits until it runs again, which on a VM is when the host runs that vCPU
-# (README, "Where the quiet machine's idle tail is": perf sched timehist
+# (docs/performance.md, "Where the quiet machine's idle tail is": perf sched timehist
 # showed such waits of ~3 ms on the 2-core VM, the tail of its idle runs).
 echo "  all $(nproc) cores $(busy_pct "$busy0" "$tot0" "$busy1" "$tot1") % busy" \
 	"in the idle run (an idle core halts; on a VM a thread woken onto it waits for the host to run that vCPU)"

@@ -245,7 +245,7 @@ CONF
 echo "  $N messages per run ($NPOINTS points), publisher window $WINDOW, mosquitto $(mosquitto -h 2>/dev/null | head -n 1 | awk '{print $3}')"
 # BENCH_PAIRS (default 3) broker and end-to-end runs in turn at each QoS:
 # on two cores one pair's ratio moves by ±5 % with the peers' own CPU
-# (influxd's, the broker's: README "A saturated QoS 0 stream"), so the
+# (influxd's, the broker's: docs/performance.md, "A saturated QoS 0 stream"), so the
 # median of the pairs is the figure, printed with every pair's.
 PAIRS=${BENCH_PAIRS:-3}
 for q in ${BENCH_QOS:-0 1}; do
