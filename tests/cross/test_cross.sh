@@ -26,10 +26,15 @@ if [ "${CC_CROSS:-1}" = 0 ]; then
 	echo "SKIP cross: CC_CROSS=0"
 	exit 0
 fi
+declare -A QEMU=([arm64]=qemu-aarch64-static [armhf]=qemu-arm-static)
 # One architecture at a time: a mirror whose index for one of them is
 # mid-sync ("File has unexpected size") skips that one, not both.
 have=""
 for a in $ARCHES; do
+	if [ -z "${QEMU[$a]:-}" ]; then
+		fail "$a: unknown architecture (arm64 or armhf)"
+		continue
+	fi
 	if deps_out=$(CC_CROSS_ARCHES=$a sh tests/cross/deps.sh 2>&1); then
 		have="$have $a"
 		[ -n "$deps_out" ] && echo "$deps_out" | tail -n 3 | sed 's/^/  /'
@@ -39,7 +44,7 @@ for a in $ARCHES; do
 	line=$(echo "$deps_out" | sed -n 's/^  //p' | tail -n 1)
 	echo "SKIP cross $a: the cross toolchain or the target libraries are missing; as root: $line"
 done
-[ -n "$have" ] || exit 0
+[ -n "$have" ] || exit $((fails > 0))
 ARCHES=${have# }
 
 # With the targets' -dev packages beside the native ones (one dpkg entry per
@@ -54,16 +59,11 @@ else
 	echo "$native_out" | head -n 3 | sed 's/^/  | /'
 fi
 
-declare -A QEMU=([arm64]=qemu-aarch64-static [armhf]=qemu-arm-static)
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/cc-cross.XXXXXX") || exit 2
 trap 'rm -rf "$LOG"' EXIT
 
 for a in $ARCHES; do
-	q=${QEMU[$a]:-}
-	if [ -z "$q" ]; then
-		fail "$a: unknown architecture (arm64 or armhf)"
-		continue
-	fi
+	q=${QEMU[$a]}
 	if ! make --no-print-directory -j"$JOBS" cross ARCH="$a" >"$LOG/build-$a.log" 2>&1; then
 		fail "$a: make cross ARCH=$a failed"
 		grep -E 'error|Error' "$LOG/build-$a.log" | head -n 20 | sed 's/^/  | /'
