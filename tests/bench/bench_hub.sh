@@ -49,7 +49,6 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
 # met VALUE OP TARGET: "met" or "not met"
 met() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = op == "<=" ? v <= t : v >= t; print ok ? "met" : "not met" }'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # log_ms PATTERN: the time (epoch ms) of the last daemon log line matching PATTERN
 log_ms() {
 	grep -- "$1" "$DAEMON_LOG" | tail -n 1 | cut -d' ' -f1 |

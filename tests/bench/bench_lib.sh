@@ -1,8 +1,13 @@
 #!/bin/bash
 # bench_lib.sh - shell functions the bench scripts share (sourced after
-# tests/lib.sh, which stays the tests' own): a process's CPU and memory from
-# /proc, and the Modbus units the footprint, idle and polling benches put
-# behind tests/modbus_sim.  Functions only; nothing runs when sourced.
+# tests/lib.sh, which stays the tests' own): a median, a process's CPU and
+# memory from /proc, and the Modbus units the footprint, idle and polling
+# benches put behind tests/modbus_sim.  Functions only; nothing runs when sourced.
+
+# median: the median of the numbers on stdin, one a line (of an even
+# count, the lower of the middle two: the conservative one); a "-" (a
+# failed run) counts as the lowest, and prints as "-" when it is the median
+median() { sed 's/^-$/-1/' | sort -n | awk '{ v[NR] = $1 } END { if (NR) { m = v[int((NR + 1) / 2)]; print m < 0 ? "-" : m } }'; }
 
 # proc_cpu_ticks PID: utime + stime of PID (all its threads) in clock ticks
 # (getconf CLK_TCK); 0 once it is gone.  Fields 14 and 15 of /proc/PID/stat,

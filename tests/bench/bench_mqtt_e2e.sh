@@ -96,9 +96,16 @@ start_influxd
 start_mosquitto "max_inflight_messages $WINDOW"
 mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t bench-ready -r -m ready || die "mosquitto_pub failed"
 
-# median N...: the median of the numbers given ("-" for a failed run
-# counts as the lowest)
-median() { printf '%s\n' "$@" | sed 's/^-$/-1/' | sort -n | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m < 0 ? "-" : m }'; }
+# end_session QOS: ends the persistent session of the end-to-end run's
+# daemon (client id cc-bench-QOS), which outlives it: the next broker run's
+# QoS 1 messages (up to max_queued_messages, 100,000) would wait there for
+# the next end-to-end run, which would store them too (150,000 more points,
+# 10 % more work in the pairs after the first). A clean connect with its
+# client id ends it.
+end_session() {
+	mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -i "cc-bench-$1" -t bench-session-end -E -W 10 2>>"$T/sub.log" ||
+		echo "             could not end coldchaind's session cc-bench-$1: the next run may count its queued messages"
+}
 
 # broker_run QOS: prints the pub->sub rate (msg/s), or "lost" figures
 broker_run() {
@@ -178,6 +185,7 @@ CONF
 	if ! wait_point "SELECT value FROM temperature WHERE sensor='last' AND time >= $t0ns"; then
 		echo "  coldchaind QoS $q: the last point never arrived"
 		stop_daemon
+		end_session "$q"
 		return 1
 	fi
 	t1=$(now_s)
@@ -233,13 +241,7 @@ CONF
 	[ "$pts" -eq "$npoints" ] ||
 		echo "             NOTE: $pts points stored where $npoints were sent: the run's figures count other work"
 	stop_daemon
-	# The daemon's persistent session outlives it: the next broker run's
-	# QoS 1 messages (up to max_queued_messages, 100,000) would wait there
-	# for the next end-to-end run, which would store them too (150,000
-	# more points, 10 % more work in the pairs after the first). A clean
-	# connect with its client id ends the session.
-	mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -i "cc-bench-$q" -t bench-session-end -E 2>>"$T/sub.log" ||
-		echo "             could not end coldchaind's session cc-bench-$q: the next run may count its queued messages"
+	end_session "$q"
 }
 
 echo "  $N messages per run ($NPOINTS points), publisher window $WINDOW, mosquitto $(mosquitto -h 2>/dev/null | head -n 1 | awk '{print $3}')"
@@ -258,8 +260,8 @@ for q in ${BENCH_QOS:-0 1}; do
 		ratios="$ratios ${RATIO:--}" cpu_ratios="$cpu_ratios ${CPU_RATIO:--}"
 	done
 	[ "$PAIRS" -gt 1 ] && [ -z "${BENCH_JSON_ONLY:-}" ] &&
-		echo "  QoS $q over $PAIRS pairs: ratio to the broker's own rate median $(median $ratios) % ($(echo $ratios | tr ' ' /) %)," \
-			"CPU ratio median $(median $cpu_ratios) % ($(echo $cpu_ratios | tr ' ' /) %) (target >= 90 %)"
+		echo "  QoS $q over $PAIRS pairs: ratio to the broker's own rate median $(printf '%s\n' $ratios | median) % ($(echo $ratios | tr ' ' /) %)," \
+			"CPU ratio median $(printf '%s\n' $cpu_ratios | median) % ($(echo $cpu_ratios | tr ' ' /) %) (target >= 90 %)"
 done
 # issue 18 target 1: every message JSON with a time field, at QoS 1
 # (BENCH_JSON_ONLY=1 BENCH_QOS=1: the broker's run, then only this one)
