@@ -173,8 +173,11 @@ int mqtt_wire_connect(uint8_t *b, size_t cap, const struct mqtt_wire_connect *c)
 	return wr_done(&w);
 }
 
-int mqtt_wire_subscribe(uint8_t *b, size_t cap, int version, uint16_t id, const char *const *filters,
-			const uint8_t *opts, size_t n)
+/* SUBSCRIBE (opts: each filter's options byte) or UNSUBSCRIBE (opts NULL):
+ * the same header and the same list of filters, SUBSCRIBE's with a byte
+ * after each. */
+static int filter_list(uint8_t *b, size_t cap, unsigned type, int version, uint16_t id, const char *const *filters,
+		       const uint8_t *opts, size_t n)
 {
 	struct wr w = { b, cap, 0, 0 };
 	size_t rem = 2 + (version == MQTT_WIRE_V5);
@@ -183,20 +186,34 @@ int mqtt_wire_subscribe(uint8_t *b, size_t cap, int version, uint16_t id, const 
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		size_t fl = filters[i] ? strlen(filters[i]) : 0;
-		if (!fl || fl > 65535 || (opts[i] & 3) == 3 ||
-		    (opts[i] & (version == MQTT_WIRE_V5 ? 0xc0 : 0xfc)) || (opts[i] & 0x30) == 0x30)
+		if (!fl || fl > 65535)
 			return -EINVAL;
-		rem += 2 + fl + 1;
+		if (opts && ((opts[i] & 3) == 3 || (opts[i] & (version == MQTT_WIRE_V5 ? 0xc0 : 0xfc)) ||
+			     (opts[i] & 0x30) == 0x30))
+			return -EINVAL;
+		rem += 2 + fl + (opts ? 1 : 0);
 	}
-	put_fixed(&w, MQTT_SUBSCRIBE, 0x2, rem);
+	put_fixed(&w, type, 0x2, rem);
 	put16(&w, id);
 	if (version == MQTT_WIRE_V5)
 		put8(&w, 0); /* no properties */
 	for (size_t i = 0; i < n; i++) {
 		put_str(&w, filters[i], strlen(filters[i]));
-		put8(&w, opts[i]);
+		if (opts)
+			put8(&w, opts[i]);
 	}
 	return wr_done(&w);
+}
+
+int mqtt_wire_subscribe(uint8_t *b, size_t cap, int version, uint16_t id, const char *const *filters,
+			const uint8_t *opts, size_t n)
+{
+	return opts ? filter_list(b, cap, MQTT_SUBSCRIBE, version, id, filters, opts, n) : -EINVAL;
+}
+
+int mqtt_wire_unsubscribe(uint8_t *b, size_t cap, int version, uint16_t id, const char *const *filters, size_t n)
+{
+	return filter_list(b, cap, MQTT_UNSUBSCRIBE, version, id, filters, NULL, n);
 }
 
 int mqtt_wire_publish(uint8_t *b, size_t cap, int version, const char *topic, size_t topic_len, int qos,
@@ -258,6 +275,7 @@ static int type_flags(unsigned type)
 	case MQTT_CONNACK:
 	case MQTT_PUBACK:
 	case MQTT_SUBACK:
+	case MQTT_UNSUBACK:
 	case MQTT_PINGREQ:
 	case MQTT_PINGRESP:
 	case MQTT_DISCONNECT:
@@ -382,6 +400,18 @@ static int dec_suback(const uint8_t *p, size_t n, int version, struct mqtt_pkt *
 	return 0;
 }
 
+/* UNSUBACK: 3.1.1's is the packet id alone; v5's as a SUBACK (id,
+ * properties, a reason code per filter) */
+static int dec_unsuback(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
+{
+	if (version == MQTT_WIRE_V5)
+		return dec_suback(p, n, version, o);
+	if (n != 2)
+		return MQTT_WIRE_E_TRUNC;
+	o->id = (uint16_t)(p[0] << 8 | p[1]);
+	return o->id ? 0 : MQTT_WIRE_E_PKTID;
+}
+
 static int dec_disconnect(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
 {
 	if (version == MQTT_WIRE_V311 && n)
@@ -400,6 +430,8 @@ static int dec_body(const uint8_t *p, size_t n, int version, struct mqtt_pkt *o)
 		return dec_puback(p, n, version, o);
 	case MQTT_SUBACK:
 		return dec_suback(p, n, version, o);
+	case MQTT_UNSUBACK:
+		return dec_unsuback(p, n, version, o);
 	case MQTT_DISCONNECT:
 		return dec_disconnect(p, n, version, o);
 	default: /* PINGREQ, PINGRESP */
@@ -544,6 +576,7 @@ const char *mqtt_wire_reason(unsigned code)
 	case 0x00: return "Success";
 	case 0x04: return "Disconnect with Will Message";
 	case 0x10: return "No matching subscribers";
+	case 0x11: return "No subscription existed";
 	case 0x80: return "Unspecified error";
 	case 0x81: return "Malformed Packet";
 	case 0x82: return "Protocol Error";

@@ -25,6 +25,8 @@ enum mqtt_wire_type {
 	MQTT_PUBACK = 4,
 	MQTT_SUBSCRIBE = 8,
 	MQTT_SUBACK = 9,
+	MQTT_UNSUBSCRIBE = 10,
+	MQTT_UNSUBACK = 11,
 	MQTT_PINGREQ = 12,
 	MQTT_PINGRESP = 13,
 	MQTT_DISCONNECT = 14,
@@ -56,8 +58,9 @@ struct mqtt_pkt {
 	 * DISCONNECT v5 reason code (0 when the short form omits it) */
 	int session_present;
 	unsigned code;
-	uint16_t id; /* PUBLISH (QoS > 0), PUBACK, SUBACK */
-	/* SUBACK: one granted QoS (3.1.1) or reason code (v5) per filter */
+	uint16_t id; /* PUBLISH (QoS > 0), PUBACK, SUBACK, UNSUBACK */
+	/* SUBACK: one granted QoS (3.1.1) or reason code (v5) per filter;
+	 * UNSUBACK: v5's reason code per filter (3.1.1's has none: ncodes 0) */
 	const uint8_t *codes;
 	size_t ncodes;
 	/* PUBLISH */
@@ -66,7 +69,7 @@ struct mqtt_pkt {
 	size_t topic_len;
 	const uint8_t *payload;
 	size_t payload_len;
-	/* v5 properties (CONNACK, PUBLISH, PUBACK, SUBACK, DISCONNECT): their
+	/* v5 properties (CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, DISCONNECT): their
 	 * bytes without the length, unparsed */
 	const uint8_t *props;
 	size_t props_len;
@@ -125,6 +128,9 @@ int mqtt_wire_connect(uint8_t *b, size_t cap, const struct mqtt_wire_connect *c)
  * v5: no properties (length 0). */
 int mqtt_wire_subscribe(uint8_t *b, size_t cap, int version, uint16_t id, const char *const *filters,
 			const uint8_t *opts, size_t n);
+/* UNSUBSCRIBE with packet id (1..65535) of n (1..255) filters (each
+ * 1..65535 bytes); v5: no properties (length 0). */
+int mqtt_wire_unsubscribe(uint8_t *b, size_t cap, int version, uint16_t id, const char *const *filters, size_t n);
 
 /* PUBLISH of QoS 0 or 1 (id 1..65535 for QoS 1, ignored for 0); topic
  * 1..65535 bytes; v5: no properties (length 0). */
@@ -148,7 +154,7 @@ int mqtt_wire_prop_find(const uint8_t *props, size_t len, unsigned id, const uin
 #define MQTT_PROP_SERVER_KEEP_ALIVE 0x13
 
 /* Static English texts for a broker's answers: an MQTT 5 reason code (CONNACK,
- * PUBACK, SUBACK, DISCONNECT), and a CONNACK return code of either version
+ * PUBACK, SUBACK, UNSUBACK, DISCONNECT), and a CONNACK return code of either version
  * (3.1.1's 1..5, or v5's reason code). */
 const char *mqtt_wire_reason(unsigned code);
 const char *mqtt_wire_connack_reason(int version, unsigned code);

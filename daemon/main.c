@@ -318,21 +318,58 @@ static void buses_start(struct running *r)
 		if (!r->buses[i])
 			log_err("bus %s: not started: %s", r->cfg->buses[i].name, strerror(errno));
 	}
-	/* MQTT is an input like the buses: started and stopped with them */
-	if (r->cfg->mqtt && !(r->mqtt = mqtt_start(r->cfg->mqtt, r->cfg->site)))
+	/* MQTT is an input like the buses: started and stopped with them, but
+	 * a reload keeps its connection (paused by buses_stop_for_reload) */
+	if (r->mqtt && (!r->cfg->mqtt || mqtt_resume(r->mqtt, r->cfg->mqtt, r->cfg->site) < 0)) {
+		mqtt_stop(r->mqtt);
+		r->mqtt = NULL;
+	}
+	if (r->cfg->mqtt && !r->mqtt && !(r->mqtt = mqtt_start(r->cfg->mqtt, r->cfg->site)))
 		log_err("mqtt broker %s: not started: %s", r->cfg->mqtt->host, strerror(errno));
 }
 
-static void buses_stop(struct running *r)
+static void modbus_stop(struct running *r)
 {
-	mqtt_stop(r->mqtt);
-	r->mqtt = NULL;
 	for (size_t i = 0; i < r->nbuses; i++)
 		if (r->buses[i])
 			mb_bus_stop(r->buses[i]);
 	free(r->buses);
 	r->buses = NULL;
 	r->nbuses = 0;
+}
+
+static void buses_stop(struct running *r)
+{
+	mqtt_stop(r->mqtt);
+	r->mqtt = NULL;
+	modbus_stop(r);
+}
+
+/* As buses_stop, but the MQTT client only pauses: its connection stays
+ * for the next configuration (reload: kept_mqtt decides), so nothing a
+ * broker sends meanwhile is lost, QoS 0 included. */
+static void buses_stop_for_reload(struct running *r)
+{
+	if (r->mqtt && mqtt_pause(r->mqtt) < 0) {
+		log_info("mqtt broker %s: reconnecting for the reload (the client could not pause)",
+			 r->cfg->mqtt->host);
+		mqtt_stop(r->mqtt);
+		r->mqtt = NULL;
+	}
+	modbus_stop(r);
+}
+
+/* Whether the paused MQTT client goes on with ncfg (its connection
+ * settings unchanged), or is stopped now, while the configuration it was
+ * made with is alive, to start anew with ncfg's. */
+static void kept_mqtt(struct running *r, const struct cc_config *ncfg)
+{
+	if (!r->mqtt || (ncfg->mqtt && mqtt_same_connection(r->mqtt, ncfg->mqtt)))
+		return;
+	log_info("mqtt broker %s: %s: reconnecting", r->cfg->mqtt->host,
+		 ncfg->mqtt ? "the connection settings changed" : "no longer configured");
+	mqtt_stop(r->mqtt);
+	r->mqtt = NULL;
 }
 
 /* --- self-metrics ------------------------------------------------------ */
@@ -645,7 +682,7 @@ static int64_t lap(int64_t *t)
  * (issue 18: peak RSS). */
 static void inputs_stop_for_reload(struct running *r, struct reload_times *t)
 {
-	buses_stop(r);
+	buses_stop_for_reload(r);
 	t->inputs = lap(&t->t0);
 	web_set_engine(r->web, NULL);
 	ack_engine_set(NULL);
@@ -740,6 +777,7 @@ static int reload(struct running *r, const char *path)
 		return -1;
 	if (!config_web_same(r->cfg, ncfg))
 		log_warn("reload: web and timezone settings changed: they take effect at the next restart");
+	kept_mqtt(r, ncfg);
 	outputs_swap(r, nouts, nn, ncfg);
 	config_hand_over(r, ncfg);
 	t.outputs = lap(&t.t0);

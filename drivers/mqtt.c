@@ -1,7 +1,8 @@
 /* mqtt.c - the MQTT input driver (see mqtt.h): coldchaind's own MQTT 3.1.1
  * and 5 client.  Packets are codec/mqtt_wire.c's, the byte stream (TCP,
- * TLS) drivers/mqtt_conn.c's, payloads are decoded by mqtt_decode.c; the
- * alert publisher (mqtt_alerts.c) drives a client of this file too.
+ * TLS) drivers/mqtt_conn.c's, payloads are decoded by mqtt_decode.c, the
+ * subscriptions (and the client kept across a reload) are mqtt_subs.c's;
+ * the alert publisher (mqtt_alerts.c) drives a client of this file too.
  *
  * Why our own (issue 18, the hub): libmosquitto read each packet with three
  * read()s and wrote each PUBACK, and a wake-up byte, with writes of its own:
@@ -23,7 +24,8 @@
  * error.
  *
  * Threads: one network thread per client, ours.  It connects with capped
- * exponential backoff (1 s doubling to reconnect_max); stop and packets
+ * exponential backoff (1 s doubling to reconnect_max); stop, a reload's
+ * pause (the thread parks, the connection kept: mqtt_subs.c) and packets
  * queued by other threads (the alert publisher's) reach it through the
  * wake pipe; the name lookup is the one place mqtt_stop may cancel it.
  * The alert publisher's PUBLISH is written by the publishing thread itself
@@ -46,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +61,7 @@
 #include "../outputs/output.h"
 #include "../codec/payload.h"
 #include "../codec/topic.h"
+#include "../util/hash.h"
 
 static void wake_drain(struct mqtt_client *c);
 /* --- the read burst's batch (loop thread) ------------------------------------ */
@@ -180,7 +184,7 @@ static void handle(struct mqtt_client *c, struct msub *s, const char *topic, con
 /* --- the packets a broker sends (network thread) ------------------------------ */
 
 /* Room for n more bytes at wbuf + wlen. */
-static uint8_t *wbuf_room(struct mqtt_client *c, size_t n)
+uint8_t *mqtt_wbuf_room(struct mqtt_client *c, size_t n)
 {
 	if (c->woff == c->wlen)
 		c->woff = c->wlen = 0;
@@ -192,28 +196,13 @@ static uint8_t *wbuf_room(struct mqtt_client *c, size_t n)
 }
 
 /* Queues an encoded packet (an encoder's result r: its length, or < 0). */
-static void wbuf_commit(struct mqtt_client *c, int r, const char *what)
+void mqtt_wbuf_commit(struct mqtt_client *c, int r, const char *what)
 {
 	if (r < 0) { /* our own packet: only an oversized filter or id gets here */
 		log_err("mqtt broker %s: cannot encode %s: %s", c->broker, what, mqtt_wire_strerror(r));
 		return;
 	}
 	c->wlen += (size_t)r;
-}
-
-static void subscribe_one(struct mqtt_client *c, const char *filter, int qos)
-{
-	size_t need = strlen(filter) + 16;
-	uint8_t opt = (uint8_t)qos;
-
-	uint16_t id;
-
-	pthread_mutex_lock(&c->lock); /* one id space with mqtt_publish's */
-	if (++c->pub_id == 0)
-		c->pub_id = 1;
-	id = c->pub_id;
-	pthread_mutex_unlock(&c->lock);
-	wbuf_commit(c, mqtt_wire_subscribe(wbuf_room(c, need), need, c->version, id, &filter, &opt, 1), "a SUBSCRIBE");
 }
 
 /* The CONNACK: refused (-ECONNREFUSED, said once per reason), or connected
@@ -260,27 +249,8 @@ static int got_connack(struct mqtt_client *c, const struct mqtt_pkt *pk)
 	log_info("mqtt broker %s: connected as %s (MQTT %s, session %s)%s", c->broker, c->conf->client_id,
 		 c->version == MQTT_WIRE_V5 ? "5" : "3.1.1", pk->session_present ? "resumed" : "new",
 		 n > 1 ? ", resubscribing" : "");
-	if (c->watch_filter) { /* watching: only what the technician asked for, QoS 0, read-only */
-		subscribe_one(c, c->watch_filter, 0);
-		return 0;
-	}
-	/* Always (re)subscribe: a resumed session keeps them, a new one does not,
-	 * and subscribing again is harmless.  A test client leaves the shared
-	 * group alone: joining it would take messages from the running daemon.
-	 * One filter per SUBSCRIBE, so a refusal names its filter. */
-	for (size_t i = 0; i < c->nsubs; i++)
-		subscribe_one(c, c->test_conf ? c->subs[i].pat.match : c->subs[i].pat.filter,
-			      c->test_conf ? 0 : c->subs[i].conf->qos);
+	mqtt_subscribe_all(c, pk->session_present);
 	return 0;
-}
-
-static void got_suback(struct mqtt_client *c, const struct mqtt_pkt *pk)
-{
-	/* a refusal is >= 0x80 in both versions */
-	for (size_t i = 0; i < pk->ncodes; i++)
-		if (pk->codes[i] >= 0x80)
-			log_err("mqtt broker %s: a subscription was refused by the broker (reason %u: %s)", c->broker,
-				pk->codes[i], mqtt_wire_reason(pk->codes[i]));
 }
 
 /* The alert publisher's PUBACKs (recent ids and reasons, under the lock). */
@@ -380,7 +350,10 @@ static int got_packet(struct mqtt_client *c, const struct mqtt_pkt *pk)
 		got_puback(c, pk);
 		return 0;
 	case MQTT_SUBACK:
-		got_suback(c, pk);
+		mqtt_got_suback(c, pk);
+		return 0;
+	case MQTT_UNSUBACK:
+		mqtt_got_unsuback(c, pk);
 		return 0;
 	case MQTT_PINGRESP:
 		c->ping_sent_ms = 0;
@@ -405,7 +378,36 @@ static int stopping(struct mqtt_client *c)
 	return s;
 }
 
-/* Sleeps ms unless stop is requested.  Returns stop. */
+/* What mqtt_stop or mqtt_pause asks of the thread: ASK_STOP, ASK_PAUSE or 0. */
+enum { ASK_PAUSE = 1, ASK_STOP = 2 };
+static int asked(struct mqtt_client *c)
+{
+	int s;
+	pthread_mutex_lock(&c->lock);
+	s = c->stop ? ASK_STOP : c->pause ? ASK_PAUSE : 0;
+	pthread_mutex_unlock(&c->lock);
+	return s;
+}
+
+/* mqtt_pause asked: parked, the connection left as it is, until
+ * mqtt_resume (or mqtt_stop).  A burst the journal refused (held) cannot
+ * wait here with its channels freed: refused, mqtt_stop ends it. */
+static void park(struct mqtt_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->held)
+		c->pause_refused = 1;
+	else
+		c->paused = 1;
+	pthread_cond_broadcast(&c->cond);
+	while (c->pause && !c->stop)
+		pthread_cond_wait(&c->cond, &c->lock);
+	c->paused = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Sleeps ms unless stop (or a pause: mqtt_pause) is requested.  Returns
+ * whether one is. */
 static int nap(struct mqtt_client *c, int64_t ms)
 {
 	struct timespec ts;
@@ -419,10 +421,10 @@ static int nap(struct mqtt_client *c, int64_t ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&c->lock);
-	while (!c->stop)
+	while (!c->stop && !c->pause)
 		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 			break;
-	s = c->stop;
+	s = c->stop || c->pause;
 	pthread_mutex_unlock(&c->lock);
 	return s;
 }
@@ -446,7 +448,7 @@ static void backoff(struct mqtt_client *c)
 #define MQTT_PACKET_SLACK (65536 + 4096)
 #define MQTT_PACKET_MAX 268435460u /* the protocol's own limit */
 
-static uint32_t max_packet(const struct cc_mqtt_conf *m)
+uint32_t mqtt_max_packet(const struct cc_mqtt_conf *m)
 {
 	uint64_t most = 0;
 
@@ -455,6 +457,31 @@ static uint32_t max_packet(const struct cc_mqtt_conf *m)
 			most = (uint64_t)m->subs[i].max_payload;
 	most += MQTT_PACKET_SLACK;
 	return most > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : (uint32_t)most;
+}
+
+/* The TLS files as they are now (each one's device, inode, size and
+ * modification time; a missing one counts too), hashed: a renewed
+ * certificate or CA changes it, so a reload reconnects and reads them. */
+uint64_t mqtt_tls_files_stamp(const struct cc_mqtt_conf *m)
+{
+	const char *f[] = { m->ca_file, m->ca_dir, m->cert, m->key };
+	uint64_t h = FNV1A64_BASIS;
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		struct stat st;
+		int64_t v[5] = { 0 };
+		if (f[i] && stat(f[i], &st) == 0) {
+			v[0] = (int64_t)st.st_dev;
+			v[1] = (int64_t)st.st_ino;
+			v[2] = (int64_t)st.st_size;
+			v[3] = (int64_t)st.st_mtim.tv_sec;
+			v[4] = (int64_t)st.st_mtim.tv_nsec;
+		} else if (f[i]) {
+			v[0] = -1;
+		}
+		h = fnv1a64_add(h, v, sizeof(v));
+	}
+	return h;
 }
 
 /* The client's TLS context, made before its first connection and again
@@ -475,6 +502,7 @@ static int tls_ready(struct mqtt_client *c)
 		snprintf(c->last_err, sizeof(c->last_err), "TLS setup (ca_file, ca_dir, cert, key): %s", err);
 		return -EINVAL;
 	}
+	c->tls_stamp = mqtt_tls_files_stamp(m);
 	return 0;
 }
 
@@ -524,7 +552,7 @@ static int conn_start(struct mqtt_client *c)
 	/* the wake pipe cancels the connect: a wake-up left from the last
 	 * connection must not, a stop must (its flag is set before its byte) */
 	wake_drain(c);
-	if (stopping(c)) {
+	if (asked(c)) {
 		snprintf(c->last_err, sizeof(c->last_err), "stopping");
 		return -ECANCELED;
 	}
@@ -539,7 +567,7 @@ static int conn_start(struct mqtt_client *c)
 	c->roff = c->rlen = c->rskip = 0;
 	c->nacks = 0;
 	mqtt_moderate_reset(c);
-	wbuf_commit(c, mqtt_wire_connect(wbuf_room(c, need), need, &w), "the CONNECT");
+	mqtt_wbuf_commit(c, mqtt_wire_connect(mqtt_wbuf_room(c, need), need, &w), "the CONNECT");
 	c->handshake = 1;
 	c->keepalive_ms = (int64_t)w.keepalive * 1000;
 	c->connack_by_ms = time_mono_ms() + CONNECT_TIMEOUT_MS;
@@ -562,6 +590,7 @@ static void log_conn_error(struct mqtt_client *c, const char *what)
  * DISCONNECT); the alert publisher's waits learn it at once. */
 static void conn_drop(struct mqtt_client *c)
 {
+	mqtt_unsub_requeue(c);
 	pthread_mutex_lock(&c->lock); /* mqtt_publish writes under it */
 	c->connected = 0;
 	mqtt_conn_close(c->conn);
@@ -585,7 +614,7 @@ static void wake_drain(struct mqtt_client *c)
 }
 
 /* Wakes the network thread to write what another thread queued. */
-static void mqtt_wake(struct mqtt_client *c)
+void mqtt_wake(struct mqtt_client *c)
 {
 	ssize_t r = write(c->wake[1], "", 1); /* full pipe: a wake-up is pending anyway */
 
@@ -737,7 +766,7 @@ static int keepalive(struct mqtt_client *c)
 		return -ETIMEDOUT;
 	}
 	if (now - c->last_tx_ms >= ka) {
-		wbuf_commit(c, mqtt_wire_pingreq(wbuf_room(c, 2), 2), "a PINGREQ");
+		mqtt_wbuf_commit(c, mqtt_wire_pingreq(mqtt_wbuf_room(c, 2), 2), "a PINGREQ");
 		c->ping_sent_ms = now;
 	}
 	return 0;
@@ -970,7 +999,7 @@ static void queue_pubacks(struct mqtt_client *c)
 
 	if (!c->nacks)
 		return;
-	b = wbuf_room(c, 4 * c->nacks);
+	b = mqtt_wbuf_room(c, 4 * c->nacks);
 	for (size_t i = 0; i < c->nacks; i++, b += 4) {
 		b[0] = MQTT_PUBACK << 4;
 		b[1] = 2;
@@ -991,7 +1020,7 @@ static void take_published(struct mqtt_client *c)
 
 	if (!c->pqlen)
 		return;
-	b = wbuf_room(c, c->pqlen);
+	b = mqtt_wbuf_room(c, c->pqlen);
 	if (c->pq_part) {
 		memmove(c->wbuf + c->woff + c->pqlen, c->wbuf + c->woff, c->wlen - c->woff);
 		b = c->wbuf + c->woff;
@@ -1144,9 +1173,15 @@ static void *loop_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	c->backoff_ms = 1000;
 	c->withhold_ms = 1000;
-	while (!stopping(c)) {
-		int rc;
+	for (;;) {
+		int rc, ask = asked(c);
 
+		if (ask == ASK_STOP)
+			break;
+		if (ask == ASK_PAUSE) {
+			park(c);
+			continue;
+		}
 		if (!c->conn) {
 			rc = conn_start(c);
 			if (rc < 0) {
@@ -1191,7 +1226,7 @@ static void *loop_main(void *arg)
 		pthread_mutex_lock(&c->lock);
 		take_published(c);
 		pthread_mutex_unlock(&c->lock);
-		wbuf_commit(c, mqtt_wire_disconnect(wbuf_room(c, 2), 2, c->version), "the DISCONNECT");
+		mqtt_wbuf_commit(c, mqtt_wire_disconnect(mqtt_wbuf_room(c, 2), 2, c->version), "the DISCONNECT");
 		while (c->woff < c->wlen && time_mono_ms() < until) {
 			struct pollfd p = { .fd = mqtt_conn_fd(c->conn), .events = POLLOUT };
 			if (flush_out(c) < 0 || (c->woff < c->wlen && poll(&p, 1, 100) < 0))
@@ -1214,6 +1249,7 @@ static void client_free(struct mqtt_client *c)
 	free(c->subs);
 	mqtt_cache_free(c);
 	mqtt_decode_chans_free(c);
+	mqtt_unsub_free(c);
 	lp_buf_free(&c->batch);
 	free(c->bsmp);
 	free(c->bq0);
@@ -1333,6 +1369,7 @@ struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *
 	for (size_t i = 0; i < m->nsubs; i++) {
 		const char *err;
 		c->subs[i].conf = &m->subs[i];
+		c->subs[i].qos = m->subs[i].qos;
 		if (topic_parse(m->subs[i].topic, &c->subs[i].pat, &err) < 0) {
 			log_err("mqtt subscription %s: %s", m->subs[i].topic, err); /* the loader checked it */
 			goto fail;
@@ -1340,7 +1377,7 @@ struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *
 		c->nsubs++;
 	}
 	c->version = m->protocol == CC_MQTT_V5 ? MQTT_WIRE_V5 : MQTT_WIRE_V311;
-	c->max_packet = max_packet(m);
+	c->max_packet = mqtt_max_packet(m);
 	c->topic = xmalloc(65536);
 	if (m->tls && m->insecure)
 		log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "

@@ -23,6 +23,29 @@ struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site
 /* Disconnects cleanly (pending acknowledgements are sent first), joins the
  * thread and frees everything, including the channels it created. */
 void mqtt_stop(struct mqtt_client *c);
+
+/*
+ * A reload keeps the connection (issue 18: a reload loses no sample, QoS 0
+ * included, and a broker resends no retained message).  mqtt_pause: the
+ * network thread ends its turn (the burst journaled, its PUBACKs queued)
+ * and parks; the socket is left unread, so what the broker sends meanwhile
+ * waits there.  The client's channels and topic cache are freed (the new
+ * configuration is parsed without them); its configuration may then be
+ * freed too.  0, or -EBUSY: the thread did not park within 2 s or holds a
+ * burst the journal refused (mqtt_stop it instead).
+ * mqtt_same_connection: 1 when m connects as the paused client's
+ * configuration did (broker, client id, protocol, session, keepalive,
+ * credentials, TLS settings and files unchanged, the same largest packet);
+ * call it while that configuration is still alive.
+ * mqtt_resume: the client goes on with m (and site), subscribing to the
+ * filters m adds or changes the QoS of and unsubscribing from those it
+ * drops (a resumed persistent session: at the next connection);
+ * unchanged filters are left alone.  0, or -EINVAL (the client is still
+ * paused: mqtt_stop it).
+ */
+int mqtt_pause(struct mqtt_client *c);
+int mqtt_same_connection(const struct mqtt_client *c, const struct cc_mqtt_conf *m);
+int mqtt_resume(struct mqtt_client *c, const struct cc_mqtt_conf *m, const char *site);
 /* `coldchaind --test`: as mqtt_start, but with its own client id
  * (coldchaind-test-PID) and a clean session, every subscription at QoS 0
  * and outside any $share group, so the running daemon's session and share

@@ -3,8 +3,9 @@
  * channels its samples went to (issue 18 target 1: topic_match and the
  * channel's interning were ~7 % of the MQTT thread's instructions per
  * message).  At most max_channels entries (a full cache stops growing: the
- * rest take the slow path, as before); it lives and dies with the client,
- * as its channels and subscriptions do (a reload starts a new client).
+ * rest take the slow path, as before); it lives as long as the client's
+ * channels do: freed with them when a reload pauses the client
+ * (mqtt_pause), made again from the next configuration's messages.
  * Loop thread only. */
 #include "mqtt.h"
 #include "mqtt_int.h"

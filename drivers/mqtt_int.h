@@ -44,6 +44,7 @@ struct msub_counts {
 struct msub {
 	const struct cc_mqtt_sub *conf;
 	struct topic_pat pat;
+	int qos; /* as subscribed (conf's, kept for a reload's comparison) */
 	struct msub_counts n; /* guarded by client->lock */
 	/* loop thread only: counted since the last read burst ended, added to
 	 * n once per burst (mqtt_counts_flush), not under a lock per message */
@@ -189,6 +190,21 @@ struct mqtt_client {
 	char logged_err[256]; /* the last such reason logged (said once until connected) */
 	struct msub *subs;
 	size_t nsubs;
+	/* kept across a reload (mqtt_pause, mqtt_resume): guarded by lock */
+	int pause, paused, pause_refused;
+	/* loop thread only (or the reload's, while it is parked): filters the
+	 * configuration dropped, to unsubscribe at the next CONNACK that
+	 * resumes the session; and UNSUBSCRIBEs waiting for their UNSUBACK */
+	char **unsub_later;
+	size_t nunsub_later;
+	struct unsub_wait {
+		uint16_t id;
+		char *filter;
+	} *unsub_wait;
+	size_t nunsub_wait;
+	/* the TLS files as they were when c->tls was made (tls_ready): a
+	 * reload keeps the connection only while they are unchanged */
+	uint64_t tls_stamp;
 	struct chan **tab;
 	size_t tabsize, nchan;
 	struct mqtt_arena chans; /* the channels and their shared strings */
@@ -293,6 +309,30 @@ void mqtt_watch_report(struct mqtt_client *c, const struct msub *s, const char *
 void mqtt_moderate(struct mqtt_client *c);
 /* A new connection's socket: not moderated (conn_start). */
 void mqtt_moderate_reset(struct mqtt_client *c);
+
+/* mqtt.c: the write buffer (loop thread, or the reload's while it is
+ * parked): room for n more bytes at wbuf + wlen, and an encoder's result r
+ * (its length, or < 0: logged) queued; the network thread woken (to
+ * write what another thread queued); the largest packet m's
+ * subscriptions read whole; its TLS files' stamp (mqtt_same_connection). */
+uint8_t *mqtt_wbuf_room(struct mqtt_client *c, size_t n);
+void mqtt_wbuf_commit(struct mqtt_client *c, int r, const char *what);
+void mqtt_wake(struct mqtt_client *c);
+uint32_t mqtt_max_packet(const struct cc_mqtt_conf *m);
+uint64_t mqtt_tls_files_stamp(const struct cc_mqtt_conf *m);
+
+/* mqtt_subs.c: after a CONNACK, SUBSCRIBEs of every filter (a watch's
+ * own filter only), and, when the
+ * session was resumed, UNSUBSCRIBEs of those a reload dropped while we were
+ * not connected); the broker's SUBACK (refusals logged) and UNSUBACK (with
+ * its filter); a lost connection's unanswered UNSUBSCRIBEs kept for the
+ * next one; the lists freed (client_free). */
+struct mqtt_pkt;
+void mqtt_subscribe_all(struct mqtt_client *c, int session_present);
+void mqtt_got_suback(struct mqtt_client *c, const struct mqtt_pkt *pk);
+void mqtt_got_unsuback(struct mqtt_client *c, const struct mqtt_pkt *pk);
+void mqtt_unsub_requeue(struct mqtt_client *c);
+void mqtt_unsub_free(struct mqtt_client *c);
 
 /* mqtt.c, for the alert publisher: a QoS 1 PUBLISH, written at once by the
  * calling thread when it can be whole and in order (plain TCP, nothing

@@ -121,6 +121,33 @@ static void test_subscribe_both_versions(void)
 	CHECK_INT(mqtt_wire_subscribe(b, 10, V4, 7, f, q, 2), -ENOSPC);
 }
 
+/* UNSUBSCRIBE's bytes (MQTT 3.1.1 3.10, MQTT 5 3.10: flags 0b0010, no
+ * options byte), and UNSUBACK's: 3.1.1 the id alone, v5 a reason per filter */
+static void test_unsubscribe_and_unsuback_both_versions(void)
+{
+	uint8_t b[64];
+	const char *f[] = { "a/+", "b/#" };
+	static const uint8_t w4[] = { 0xa2, 12, 0, 7, 0, 3, 'a', '/', '+', 0, 3, 'b', '/', '#' };
+	static const uint8_t w5[] = { 0xa2, 13, 0, 7, 0, 0, 3, 'a', '/', '+', 0, 3, 'b', '/', '#' };
+	static const uint8_t a4[] = { 0xb0, 2, 0, 7 }, a5[] = { 0xb0, 5, 0, 7, 0, 0x00, 0x11 };
+	const char *empty[] = { "" };
+	struct mqtt_pkt p;
+
+	CHECK_INT(mqtt_wire_unsubscribe(b, sizeof(b), V4, 7, f, 2), sizeof(w4));
+	CHECK(memcmp(b, w4, sizeof(w4)) == 0);
+	CHECK_INT(mqtt_wire_unsubscribe(b, sizeof(b), V5, 7, f, 2), sizeof(w5));
+	CHECK(memcmp(b, w5, sizeof(w5)) == 0);
+	CHECK_INT(mqtt_wire_unsubscribe(b, sizeof(b), V4, 0, f, 2), -EINVAL);
+	CHECK_INT(mqtt_wire_unsubscribe(b, sizeof(b), V4, 1, f, 0), -EINVAL);
+	CHECK_INT(mqtt_wire_unsubscribe(b, sizeof(b), V4, 1, empty, 1), -EINVAL);
+	CHECK_INT(mqtt_wire_unsubscribe(b, 10, V4, 7, f, 2), -ENOSPC);
+	CHECK_INT(next(a4, sizeof(a4), V4, &p), 4);
+	CHECK(p.type == MQTT_UNSUBACK && p.id == 7 && p.ncodes == 0);
+	CHECK_INT(next(a5, sizeof(a5), V5, &p), 7);
+	CHECK(p.type == MQTT_UNSUBACK && p.id == 7 && p.ncodes == 2 && p.codes[0] == 0 && p.codes[1] == 0x11);
+	CHECK(strcmp(mqtt_wire_reason(0x11), "No subscription existed") == 0);
+}
+
 static void test_small_packets_bytes(void)
 {
 	uint8_t b[8];
@@ -260,6 +287,11 @@ static void test_malformed_streams_are_refused_with_their_reason(void)
 	BAD(B(0x40, 2, 0, 0), V4, MQTT_WIRE_E_PKTID);                /* PUBACK id 0 */
 	BAD(B(0x90, 3, 0, 0, 1), V4, MQTT_WIRE_E_PKTID);             /* SUBACK id 0 */
 	BAD(B(0x90, 2, 0, 1), V4, MQTT_WIRE_E_TRUNC);                /* SUBACK without codes */
+	BAD(B(0xb0, 3, 0, 1, 0), V4, MQTT_WIRE_E_TRUNC);             /* UNSUBACK 3.1.1 too long */
+	BAD(B(0xb0, 3, 0, 1, 0), V5, MQTT_WIRE_E_TRUNC);             /* UNSUBACK v5 without codes */
+	BAD(B(0xb0, 2, 0, 0), V4, MQTT_WIRE_E_PKTID);                /* UNSUBACK id 0 */
+	BAD(B(0xb2, 2, 0, 1), V4, MQTT_WIRE_E_FLAGS);                /* UNSUBACK flags */
+	BAD(B(0xa2, 2, 0, 1), V4, MQTT_WIRE_E_TYPE);                 /* UNSUBSCRIBE from a broker */
 	BAD(B(0x20, 3, 0, 0, 0), V4, MQTT_WIRE_E_TRUNC);             /* CONNACK 3.1.1 too long */
 	BAD(B(0x40, 3, 0, 1, 0), V4, MQTT_WIRE_E_TRUNC);             /* PUBACK 3.1.1 too long */
 	BAD(B(0xd0, 1, 0), V4, MQTT_WIRE_E_TRUNC);                   /* PINGRESP with a body */
@@ -355,6 +387,7 @@ int main(void)
 	RUN(test_connect_v311_field_by_field);
 	RUN(test_connect_v5_with_properties);
 	RUN(test_subscribe_both_versions);
+	RUN(test_unsubscribe_and_unsuback_both_versions);
 	RUN(test_small_packets_bytes);
 	RUN(test_publish_round_trip);
 	RUN(test_stream_of_packets_and_server_packets);
