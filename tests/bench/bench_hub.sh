@@ -250,7 +250,12 @@ if [ "$ts0" -lt "$t1" ] && [ "$ss0" -lt "$sent" ]; then
 		for (k in t) if (t[k] > 0) printf "%s %.1f  ", k, t[k] / hz * 1e6 / n }')"
 fi
 echo "$turns_hup"
-turns "since the reload"
+# a client kept across the reload counts on; a new one counted from 0
+if grep -q 'connection kept across the reload' "$DAEMON_LOG"; then
+	turns "in the whole run (the client kept across the reload)"
+else
+	turns "since the reload"
+fi
 echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 stop_daemon >/dev/null || echo "  (coldchaind exited non-zero on SIGTERM)"
 
