@@ -366,8 +366,8 @@ static void kept_mqtt(struct running *r, const struct cc_config *ncfg)
 {
 	if (!r->mqtt || (ncfg->mqtt && mqtt_same_connection(r->mqtt, ncfg->mqtt)))
 		return;
-	log_info("mqtt broker %s: %s: reconnecting", r->cfg->mqtt->host,
-		 ncfg->mqtt ? "the connection settings changed" : "no longer configured");
+	log_info("mqtt broker %s: %s", r->cfg->mqtt->host,
+		 ncfg->mqtt ? "the connection settings changed: reconnecting" : "no longer configured: disconnecting");
 	mqtt_stop(r->mqtt);
 	r->mqtt = NULL;
 }

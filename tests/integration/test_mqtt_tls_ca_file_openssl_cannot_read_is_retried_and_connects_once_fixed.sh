@@ -3,7 +3,11 @@
 # certificate OpenSSL can load is a connection failure like any other: the
 # daemon starts, says which file and why once, keeps retrying with its
 # backoff, and connects as soon as the file holds the right CA, with no
-# reload or restart; its messages then arrive over TLS.
+# reload or restart; its messages then arrive over TLS.  Then the reloads
+# (drivers/mqtt.h, mqtt_same_connection): one with the TLS files as they
+# were keeps the connection; one after the CA file was written again (a
+# renewed CA or certificate, under the same name) reconnects, reading it,
+# and messages arrive over the new connection.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 need_bin "$COLDCHAIND"
@@ -39,4 +43,17 @@ check "connected once the file holds the CA, without a reload" wait_for "connect
 expect_eq "the error was said once" "$(grep -c 'cannot connect: TLS setup' "$DAEMON_LOG")" 1
 mosquitto_pub -h localhost -p "$MQTT_PORT" --cafile "$P/ca.crt" -q 1 -t secure/ca-1 -m 6.5 || fail "mosquitto_pub over TLS failed"
 check "a message over TLS arrives" wait_for "tls point" influx_has "SELECT value FROM temperature WHERE sensor='ca-1' AND value = 6.5"
+
+reloads() { [ "$(grep -c 'configuration reloaded' "$DAEMON_LOG")" -ge "$1" ]; }
+kill -HUP "$DAEMON_PID"
+wait_for "the first reload" reloads 1 || die "no 'configuration reloaded'"
+check "a reload with the TLS files unchanged keeps the connection" file_has 'connection kept across the reload:' "$DAEMON_LOG"
+expect_eq "connections after it" "$(grep -c 'connected as' "$DAEMON_LOG")" 1
+cp "$P/ca.crt" "$T/broker-ca.crt.new" && mv "$T/broker-ca.crt.new" "$T/broker-ca.crt" # renewed: a new file
+kill -HUP "$DAEMON_PID"
+wait_for "the second reload" reloads 2 || die "no second 'configuration reloaded'"
+check "a reload after the CA file was renewed reconnects" wait_for "a new connection" daemon_mqtt_connected 2
+check "and says why" file_has 'the connection settings changed: reconnecting' "$DAEMON_LOG"
+mosquitto_pub -h localhost -p "$MQTT_PORT" --cafile "$P/ca.crt" -q 1 -t secure/ca-2 -m 7.5 || fail "mosquitto_pub over TLS failed"
+check "a message over the new TLS connection arrives" wait_for "tls point 2" influx_has "SELECT value FROM temperature WHERE sensor='ca-2' AND value = 7.5"
 finish
