@@ -309,6 +309,15 @@ static struct output **outputs_create(const struct cc_config *cfg, size_t *n)
 	return outs;
 }
 
+/* The MQTT client stopped, the filters its persistent session holds
+ * written first (mqtt_subs_write). */
+static void mqtt_end(struct running *r)
+{
+	mqtt_subs_write(r->mqtt);
+	mqtt_stop(r->mqtt);
+	r->mqtt = NULL;
+}
+
 static void buses_start(struct running *r)
 {
 	r->nbuses = r->cfg->nbuses;
@@ -321,10 +330,9 @@ static void buses_start(struct running *r)
 	/* MQTT is an input like the buses: started and stopped with them, but
 	 * a reload keeps its connection (paused by buses_stop_for_reload) */
 	if (r->mqtt && (!r->cfg->mqtt || mqtt_resume(r->mqtt, r->cfg->mqtt, r->cfg->site) < 0)) {
-		mqtt_stop(r->mqtt);
-		r->mqtt = NULL;
+		mqtt_end(r);
 	}
-	if (r->cfg->mqtt && !r->mqtt && !(r->mqtt = mqtt_start(r->cfg->mqtt, r->cfg->site)))
+	if (r->cfg->mqtt && !r->mqtt && !(r->mqtt = mqtt_start_input(r->cfg->mqtt, r->cfg->site, r->cfg->state_dir)))
 		log_err("mqtt broker %s: not started: %s", r->cfg->mqtt->host, strerror(errno));
 }
 
@@ -340,8 +348,7 @@ static void modbus_stop(struct running *r)
 
 static void buses_stop(struct running *r)
 {
-	mqtt_stop(r->mqtt);
-	r->mqtt = NULL;
+	mqtt_end(r);
 	modbus_stop(r);
 }
 
@@ -353,8 +360,7 @@ static void buses_stop_for_reload(struct running *r)
 	if (r->mqtt && mqtt_pause(r->mqtt) < 0) {
 		log_info("mqtt broker %s: reconnecting for the reload (the client could not pause)",
 			 r->cfg->mqtt->host);
-		mqtt_stop(r->mqtt);
-		r->mqtt = NULL;
+		mqtt_end(r);
 	}
 	modbus_stop(r);
 }
@@ -368,8 +374,7 @@ static void kept_mqtt(struct running *r, const struct cc_config *ncfg)
 		return;
 	log_info("mqtt broker %s: %s", r->cfg->mqtt->host,
 		 ncfg->mqtt ? "the connection settings changed: reconnecting" : "no longer configured: disconnecting");
-	mqtt_stop(r->mqtt);
-	r->mqtt = NULL;
+	mqtt_end(r);
 }
 
 /* --- self-metrics ------------------------------------------------------ */
@@ -1062,6 +1067,7 @@ static void run(struct running *r, struct proc *p, const char *path)
 			next_stats = time_mono_ms() + r->cfg->stats_interval_ms;
 		}
 		engine_tick(r->engine, time_now_ns());
+		mqtt_subs_write(r->mqtt); /* the filters a persistent session holds, when they changed */
 		if (r->web) {
 			health_update(r);
 			web_sse_tick(time_mono_ms());

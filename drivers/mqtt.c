@@ -1265,6 +1265,8 @@ static void client_free(struct mqtt_client *c)
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
 	free(c->test_conf);
+	free(c->state_dir);
+	free(c->subs_text);
 	free(c);
 }
 
@@ -1333,7 +1335,7 @@ out:
 }
 
 struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
-				      mqtt_watch_fn watch, void *watch_arg, int test)
+				      mqtt_watch_fn watch, void *watch_arg, int test, const char *state_dir)
 {
 	struct mqtt_client *c = xcalloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -1378,6 +1380,10 @@ struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *
 	}
 	c->version = m->protocol == CC_MQTT_V5 ? MQTT_WIRE_V5 : MQTT_WIRE_V311;
 	c->max_packet = mqtt_max_packet(m);
+	if (state_dir && c->nsubs && !m->clean_session) {
+		c->state_dir = xstrdup(state_dir);
+		mqtt_subs_load(c);
+	}
 	c->topic = xmalloc(65536);
 	if (m->tls && m->insecure)
 		log_warn("mqtt broker %s: INSECURE: TLS certificate and host name verification are OFF "
@@ -1400,12 +1406,17 @@ fail:
 
 struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *m, const char *site)
 {
-	return mqtt_client_start(m, site, NULL, NULL, NULL, 0);
+	return mqtt_client_start(m, site, NULL, NULL, NULL, 0, NULL);
+}
+
+struct mqtt_client *mqtt_start_input(const struct cc_mqtt_conf *m, const char *site, const char *state_dir)
+{
+	return mqtt_client_start(m, site, NULL, NULL, NULL, 0, state_dir);
 }
 
 struct mqtt_client *mqtt_test_start(const struct cc_mqtt_conf *conf, const char *site)
 {
-	return mqtt_client_start(conf, site, NULL, NULL, NULL, 1);
+	return mqtt_client_start(conf, site, NULL, NULL, NULL, 1, NULL);
 }
 
 void mqtt_stop(struct mqtt_client *c)

@@ -20,6 +20,15 @@ struct mqtt_client;
  * when the client cannot be created at all (no pipe, no thread).  TLS files
  * OpenSSL cannot read are a connection failure: logged and retried. */
 struct mqtt_client *mqtt_start(const struct cc_mqtt_conf *conf, const char *site);
+/* The daemon's input client: as mqtt_start, and with a persistent session
+ * the filters the broker's session may hold are kept in state_dir, so a
+ * start after a subscription was removed from the file unsubscribes from
+ * it (`unsubscribed from FILTER`; MQTT cannot list a session's). */
+struct mqtt_client *mqtt_start_input(const struct cc_mqtt_conf *conf, const char *site, const char *state_dir);
+/* Writes those filters to the state directory when they changed since the
+ * last call (the main thread's tick and before a stop: a disk sync, which
+ * the network thread never waits on).  NULL or another client: nothing. */
+void mqtt_subs_write(struct mqtt_client *c);
 /* Disconnects cleanly (pending acknowledgements are sent first), joins the
  * thread and frees everything, including the channels it created. */
 void mqtt_stop(struct mqtt_client *c);

@@ -202,6 +202,15 @@ struct mqtt_client {
 		char *filter;
 	} *unsub_wait;
 	size_t nunsub_wait;
+	/* the daemon's input client with a persistent session: its state
+	 * directory (a copy), where the filters the broker's session may hold
+	 * are kept: their text as the network thread last made it
+	 * (mqtt_subs_save; guarded by lock), written by the main thread
+	 * (mqtt_subs_write: no source thread waits on a disk sync) */
+	char *state_dir;
+	char *subs_text;
+	size_t subs_len;
+	uint64_t subs_hash, subs_written, subs_failed;
 	/* the TLS files as they were when c->tls was made (tls_ready): a
 	 * reload keeps the connection only while they are unchanged */
 	uint64_t tls_stamp;
@@ -298,7 +307,7 @@ void mqtt_decode_chans_free(struct mqtt_client *c);
  * when watch is set (messages reported to it, not recorded), with its own
  * id and QoS 0 subscriptions outside any $share group when test is set. */
 struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,
-				      mqtt_watch_fn watch, void *watch_arg, int test);
+				      mqtt_watch_fn watch, void *watch_arg, int test, const char *state_dir);
 /* mqtt_watch.c: one message (s NULL: it matched no subscription) to the
  * watcher; d holds what decoding made of it. */
 void mqtt_watch_report(struct mqtt_client *c, const struct msub *s, const char *topic, const struct decode *d,
@@ -333,6 +342,16 @@ void mqtt_got_suback(struct mqtt_client *c, const struct mqtt_pkt *pk);
 void mqtt_got_unsuback(struct mqtt_client *c, const struct mqtt_pkt *pk);
 void mqtt_unsub_requeue(struct mqtt_client *c);
 void mqtt_unsub_free(struct mqtt_client *c);
+/* The filters a persistent session may hold at the broker (this
+ * configuration's, and those being unsubscribed): mqtt_subs_save makes
+ * their text whenever they change (no I/O: mqtt_subs_write in mqtt.h
+ * writes it to MQTT_SUBS_FILE), so that a start after a subscription was
+ * removed from the file unsubscribes from it: mqtt_subs_load (before the
+ * thread starts) queues those no longer configured for the first CONNACK
+ * that resumes the session. */
+#define MQTT_SUBS_FILE "mqtt.subscriptions"
+void mqtt_subs_load(struct mqtt_client *c);
+void mqtt_subs_save(struct mqtt_client *c);
 
 /* mqtt.c, for the alert publisher: a QoS 1 PUBLISH, written at once by the
  * calling thread when it can be whole and in order (plain TCP, nothing

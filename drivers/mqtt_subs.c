@@ -19,7 +19,9 @@
 #include "../codec/mqtt_wire.h"
 #include "../daemon/config.h"
 #include "../daemon/log.h"
+#include "../daemon/state.h"
 #include "../daemon/util.h"
+#include "../util/hash.h"
 
 /* The next packet id: one id space with mqtt_publish's. */
 static uint16_t next_id(struct mqtt_client *c)
@@ -63,6 +65,14 @@ static void unsub_later(struct mqtt_client *c, char *filter)
 	c->unsub_later[c->nunsub_later++] = filter;
 }
 
+static const struct msub *sub_find(const struct msub *subs, size_t n, const char *filter)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(subs[i].pat.filter, filter) == 0)
+			return &subs[i];
+	return NULL;
+}
+
 void mqtt_subscribe_all(struct mqtt_client *c, int session_present)
 {
 	if (c->watch_filter) { /* watching: only what the technician asked for, QoS 0, read-only */
@@ -84,6 +94,7 @@ void mqtt_subscribe_all(struct mqtt_client *c, int session_present)
 	for (size_t i = 0; i < c->nunsub_later; i++)
 		free(c->unsub_later[i]);
 	c->nunsub_later = 0;
+	mqtt_subs_save(c);
 }
 
 void mqtt_unsub_requeue(struct mqtt_client *c)
@@ -130,8 +141,123 @@ void mqtt_got_unsuback(struct mqtt_client *c, const struct mqtt_pkt *pk)
 				 pk->ncodes && pk->codes[0] == 0x11 ? " (the broker had no such subscription)" : "");
 		free(w->filter);
 		*w = c->unsub_wait[--c->nunsub_wait];
+		mqtt_subs_save(c);
 		return;
 	}
+}
+
+/* --- the filters a persistent session may hold, across restarts ------------- */
+
+/* The file: a comment, "broker HOST:PORT", "client_id ID", then one filter
+ * a line, sealed with a CRC-32 (state_write_sealed: a torn or edited file
+ * is not read, so nothing but filters we subscribed to is ever sent). */
+static void subs_line(char **buf, size_t *len, size_t *cap, const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+
+	if (strchr(b, '\n'))
+		return; /* cannot be a line: never written, never unsubscribed */
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	*len += (size_t)snprintf(*buf + *len, *cap - *len, "%s%s\n", a, b);
+}
+
+void mqtt_subs_save(struct mqtt_client *c)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	uint64_t h;
+
+	if (!c->state_dir)
+		return;
+	subs_line(&buf, &len, &cap, "# coldchaind: the MQTT filters this client's persistent session may hold", "");
+	subs_line(&buf, &len, &cap, "broker ", c->broker);
+	subs_line(&buf, &len, &cap, "client_id ", c->conf->client_id);
+	for (size_t i = 0; i < c->nsubs; i++)
+		subs_line(&buf, &len, &cap, "", c->subs[i].pat.filter);
+	for (size_t i = 0; i < c->nunsub_later; i++)
+		subs_line(&buf, &len, &cap, "", c->unsub_later[i]);
+	for (size_t i = 0; i < c->nunsub_wait; i++)
+		subs_line(&buf, &len, &cap, "", c->unsub_wait[i].filter);
+	h = fnv1a64_add(FNV1A64_BASIS, buf, len);
+	pthread_mutex_lock(&c->lock);
+	if (h != c->subs_hash) {
+		free(c->subs_text);
+		c->subs_text = buf;
+		c->subs_len = len;
+		c->subs_hash = h;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(buf);
+}
+
+void mqtt_subs_write(struct mqtt_client *c)
+{
+	char *copy;
+	size_t len;
+	uint64_t h;
+	int rc;
+
+	if (!c || !c->state_dir)
+		return;
+	pthread_mutex_lock(&c->lock);
+	h = c->subs_hash;
+	if (h == c->subs_written || !c->subs_text) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	len = c->subs_len;
+	copy = xmalloc(len + 1);
+	memcpy(copy, c->subs_text, len);
+	pthread_mutex_unlock(&c->lock);
+	if ((rc = state_write_sealed(c->state_dir, MQTT_SUBS_FILE, copy, len)) == 0) {
+		c->subs_written = h;
+	} else if (h != c->subs_failed) { /* said once per content, retried at each tick */
+		log_warn("mqtt broker %s: cannot write %s/%s: %s (a subscription removed from the file before the "
+			 "next start may stay in the broker's session)", c->broker, c->state_dir, MQTT_SUBS_FILE,
+			 strerror(-rc));
+		c->subs_failed = h;
+	}
+	free(copy);
+}
+
+void mqtt_subs_load(struct mqtt_client *c)
+{
+	char *buf, *line, *save = NULL;
+	size_t len, n = 0;
+	int rc = state_read_sealed(c->state_dir, MQTT_SUBS_FILE, &buf, &len), ours = 0;
+
+	if (rc == -ENOENT)
+		return;
+	if (rc < 0) {
+		log_warn("mqtt broker %s: %s/%s not read: %s", c->broker, c->state_dir, MQTT_SUBS_FILE,
+			 rc == -EBADMSG ? "its CRC does not match" : strerror(-rc));
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		if (strncmp(line, "broker ", 7) == 0) {
+			ours = strcmp(line + 7, c->broker) == 0;
+			continue;
+		}
+		if (strncmp(line, "client_id ", 10) == 0) {
+			ours = ours && strcmp(line + 10, c->conf->client_id) == 0;
+			continue;
+		}
+		/* another broker's or client id's session is not this one */
+		if (!ours || sub_find(c->subs, c->nsubs, line))
+			continue;
+		unsub_later(c, xstrdup(line));
+		n++;
+	}
+	free(buf);
+	if (n)
+		log_info("mqtt broker %s: %zu %s the last run subscribed to no longer configured: unsubscribing "
+			 "once the session is resumed", c->broker, n, plural(n, "filter", "filters"));
 }
 
 /* --- kept across a reload ---------------------------------------------------- */
@@ -189,13 +315,6 @@ int mqtt_same_connection(const struct mqtt_client *c, const struct cc_mqtt_conf 
 	       (!c->tls || c->tls_stamp == mqtt_tls_files_stamp(m));
 }
 
-static const struct msub *sub_find(const struct msub *subs, size_t n, const char *filter)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(subs[i].pat.filter, filter) == 0)
-			return &subs[i];
-	return NULL;
-}
 
 int mqtt_resume(struct mqtt_client *c, const struct cc_mqtt_conf *m, const char *site)
 {
@@ -246,6 +365,9 @@ int mqtt_resume(struct mqtt_client *c, const struct cc_mqtt_conf *m, const char 
 	c->nsubs = nn;
 	c->conf = m;
 	c->site = site;
+	pthread_mutex_unlock(&c->lock);
+	mqtt_subs_save(c); /* still parked: its state is ours */
+	pthread_mutex_lock(&c->lock);
 	c->pause = 0;
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);

@@ -71,7 +71,7 @@ int mqtt_watch(const struct cc_mqtt_conf *m, const char *site, const char *filte
 	w.session_expiry_ms = 0;
 	pthread_mutex_init(&ws.lock, NULL);
 	pthread_cond_init(&ws.cond, NULL);
-	c = mqtt_client_start(&w, site, filter, watch_count, &ws, 0);
+	c = mqtt_client_start(&w, site, filter, watch_count, &ws, 0, NULL);
 	if (!c) {
 		rc = -(errno ? errno : EINVAL);
 		goto out;
