@@ -148,8 +148,8 @@ void mqtt_got_unsuback(struct mqtt_client *c, const struct mqtt_pkt *pk)
 
 /* --- the filters a persistent session may hold, across restarts ------------- */
 
-/* The file: a comment, "broker HOST:PORT", "client_id ID", then one filter
- * a line, sealed with a CRC-32 (state_write_sealed: a torn or edited file
+/* The file: a comment, "broker HOST:PORT", "client_id ID", then "filter F"
+ * a line (a filter may begin with '#'), sealed with a CRC-32 (state_write_sealed: a torn or edited file
  * is not read, so nothing but filters we subscribed to is ever sent). */
 static void subs_line(char **buf, size_t *len, size_t *cap, const char *a, const char *b)
 {
@@ -176,11 +176,11 @@ void mqtt_subs_save(struct mqtt_client *c)
 	subs_line(&buf, &len, &cap, "broker ", c->broker);
 	subs_line(&buf, &len, &cap, "client_id ", c->conf->client_id);
 	for (size_t i = 0; i < c->nsubs; i++)
-		subs_line(&buf, &len, &cap, "", c->subs[i].pat.filter);
+		subs_line(&buf, &len, &cap, "filter ", c->subs[i].pat.filter);
 	for (size_t i = 0; i < c->nunsub_later; i++)
-		subs_line(&buf, &len, &cap, "", c->unsub_later[i]);
+		subs_line(&buf, &len, &cap, "filter ", c->unsub_later[i]);
 	for (size_t i = 0; i < c->nunsub_wait; i++)
-		subs_line(&buf, &len, &cap, "", c->unsub_wait[i].filter);
+		subs_line(&buf, &len, &cap, "filter ", c->unsub_wait[i].filter);
 	h = fnv1a64_add(FNV1A64_BASIS, buf, len);
 	pthread_mutex_lock(&c->lock);
 	if (h != c->subs_hash) {
@@ -249,9 +249,9 @@ void mqtt_subs_load(struct mqtt_client *c)
 			continue;
 		}
 		/* another broker's or client id's session is not this one */
-		if (!ours || sub_find(c->subs, c->nsubs, line))
+		if (!ours || strncmp(line, "filter ", 7) != 0 || sub_find(c->subs, c->nsubs, line + 7))
 			continue;
-		unsub_later(c, xstrdup(line));
+		unsub_later(c, xstrdup(line + 7));
 		n++;
 	}
 	free(buf);

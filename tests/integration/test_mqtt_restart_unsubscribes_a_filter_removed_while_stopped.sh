@@ -66,7 +66,7 @@ wait_for "a message after the third start" has k2 || die "nothing after the thir
 if grep -qE 'unsubscribed from|unsubscribing from|no longer configured: unsubscribing' "$DAEMON_LOG"; then fail "a restart with the same file unsubscribed"; else pass "a restart with the same file unsubscribes from nothing"; fi
 stop_daemon
 
-printf 'broker 127.0.0.1:%s\nclient_id cc-restart-unsub\nkept/+/temperature\n' "$MQTT_PORT" >"$T/state/mqtt.subscriptions"
+printf 'broker 127.0.0.1:%s\nclient_id cc-restart-unsub\nfilter kept/+/temperature\n' "$MQTT_PORT" >"$T/state/mqtt.subscriptions"
 DAEMON_LOG=$T/coldchaind-4.log
 start_daemon_mqtt
 check "a state file without the daemon's CRC is said and ignored" \
