@@ -79,8 +79,10 @@ void mqtt_subscribe_all(struct mqtt_client *c, int session_present)
 		subscribe_one(c, c->watch_filter, 0);
 		return;
 	}
-	/* Always (re)subscribe: a resumed session keeps them, a new one does not,
-	 * and subscribing again is harmless.  A test client leaves the shared
+	/* Always (re)subscribe at a CONNACK: a resumed session keeps them, a new
+	 * one does not (a broker resends the retained messages of a filter
+	 * subscribed again: at a reconnect, never at a reload, which keeps the
+	 * connection and subscribes only what changed).  A test client leaves the shared
 	 * group alone: joining it would take messages from the running daemon.
 	 * One filter per SUBSCRIBE, so a refusal names its filter. */
 	for (size_t i = 0; i < c->nsubs; i++)
