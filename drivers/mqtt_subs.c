@@ -73,6 +73,13 @@ static const struct msub *sub_find(const struct msub *subs, size_t n, const char
 	return NULL;
 }
 
+static void unsub_later_clear(struct mqtt_client *c)
+{
+	for (size_t i = 0; i < c->nunsub_later; i++)
+		free(c->unsub_later[i]);
+	c->nunsub_later = 0;
+}
+
 void mqtt_subscribe_all(struct mqtt_client *c, int session_present)
 {
 	if (c->watch_filter) { /* watching: only what the technician asked for, QoS 0, read-only */
@@ -93,9 +100,7 @@ void mqtt_subscribe_all(struct mqtt_client *c, int session_present)
 	for (size_t i = 0; i < c->nunsub_later; i++)
 		if (session_present)
 			unsubscribe_one(c, c->unsub_later[i]);
-	for (size_t i = 0; i < c->nunsub_later; i++)
-		free(c->unsub_later[i]);
-	c->nunsub_later = 0;
+	unsub_later_clear(c);
 	mqtt_subs_save(c);
 }
 
@@ -108,11 +113,9 @@ void mqtt_unsub_requeue(struct mqtt_client *c)
 
 void mqtt_unsub_free(struct mqtt_client *c)
 {
-	for (size_t i = 0; i < c->nunsub_later; i++)
-		free(c->unsub_later[i]);
+	unsub_later_clear(c);
 	free(c->unsub_later);
 	c->unsub_later = NULL;
-	c->nunsub_later = 0;
 	for (size_t i = 0; i < c->nunsub_wait; i++)
 		free(c->unsub_wait[i].filter);
 	free(c->unsub_wait);
