@@ -155,7 +155,8 @@ void mqtt_got_unsuback(struct mqtt_client *c, const struct mqtt_pkt *pk)
 
 /* The file: a comment, "broker HOST:PORT", "client_id ID", then "filter F"
  * a line (a filter may begin with '#'), sealed with a CRC-32 (state_write_sealed: a torn or edited file
- * is not read, so nothing but filters we subscribed to is ever sent). */
+ * is not read, so nothing but filters we subscribed to is ever sent; a line
+ * of a file re-sealed by hand is checked too, filter_plausible). */
 static void subs_line(char **buf, size_t *len, size_t *cap, const char *a, const char *b)
 {
 	size_t n = strlen(a) + strlen(b) + 2;
@@ -229,10 +230,29 @@ void mqtt_subs_write(struct mqtt_client *c)
 	free(copy);
 }
 
+/* A filter read from the file is one we could have subscribed to: a valid
+ * MQTT filter (topic_parse: not empty, at most 1024 bytes, no control
+ * character, wildcards whole levels) with no capture, which a subscribed
+ * filter never holds ('+' in its place).  A file re-sealed by hand must
+ * not make the client send the broker junk. */
+static int filter_plausible(const char *f)
+{
+	struct topic_pat p;
+	const char *err;
+	int ok = 1;
+
+	if (topic_parse(f, &p, &err) < 0)
+		return 0;
+	for (int k = 0; k < TOPIC_CAP_N; k++)
+		ok = ok && !p.has_cap[k];
+	topic_free(&p);
+	return ok;
+}
+
 void mqtt_subs_load(struct mqtt_client *c)
 {
 	char *buf, *line, *save = NULL;
-	size_t len, n = 0;
+	size_t len, n = 0, bad = 0;
 	int rc = state_read_sealed(c->state_dir, MQTT_SUBS_FILE, &buf, &len), ours = 0;
 
 	if (rc == -ENOENT)
@@ -256,10 +276,17 @@ void mqtt_subs_load(struct mqtt_client *c)
 		/* another broker's or client id's session is not this one */
 		if (!ours || strncmp(line, "filter ", 7) != 0 || sub_find(c->subs, c->nsubs, line + 7))
 			continue;
+		if (!filter_plausible(line + 7)) {
+			bad++;
+			continue;
+		}
 		unsub_later(c, xstrdup(line + 7));
 		n++;
 	}
 	free(buf);
+	if (bad)
+		log_warn("mqtt broker %s: %s/%s: %zu %s not a topic filter: ignored", c->broker, c->state_dir,
+			 MQTT_SUBS_FILE, bad, plural(bad, "line is", "lines are"));
 	if (n)
 		log_info("mqtt broker %s: %zu %s the last run subscribed to no longer configured: unsubscribing "
 			 "once the session is resumed", c->broker, n, plural(n, "filter", "filters"));

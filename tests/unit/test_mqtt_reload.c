@@ -20,6 +20,7 @@
 
 #include "../../codec/mqtt_wire.h"
 #include "../../daemon/config.h"
+#include "../../daemon/state.h"
 #include "../../daemon/util.h"
 #include "testlib.h"
 
@@ -266,6 +267,43 @@ static void test_filters_dropped_while_away_are_unsubscribed_in_a_resumed_sessio
 	mqtt_stop(c);
 }
 
+/* The filters the last run subscribed to (mqtt.subscriptions, sealed)
+ * that the configuration no longer has are unsubscribed once the session
+ * is resumed; lines that are not a filter the client could have subscribed
+ * to (a file re-sealed by hand) are ignored, never sent to the broker. */
+static void test_a_state_file_s_junk_lines_are_never_sent_as_unsubscribes(void)
+{
+	struct cc_mqtt_sub s1[] = { sub("a/{sensor}", 1) };
+	struct cc_mqtt_conf m = conf(s1, 1, 0);
+	char dir[64], file[2048], got[1024], longf[1100];
+	struct mqtt_client *c;
+	int len;
+
+	m.port = port;
+	if (tl_mkdtemp(dir, sizeof(dir), "test-mqtt-reload") < 0)
+		return;
+	memset(longf, 'x', sizeof(longf) - 1);
+	longf[sizeof(longf) - 1] = '\0';
+	len = snprintf(file, sizeof(file),
+		       "broker 127.0.0.1:%d\nclient_id cc-unit-reload\nfilter a/+\nfilter c/+\nfilter \n"
+		       "filter a/#/b\nfilter r/{room}\nfilter ctl/\x01/x\nfilter x/y+\nfilter %s\n"
+		       "filter $share//t\nfilter $share/g/d/#\n",
+		       port, longf);
+	CHECK(len > 0 && (size_t)len < sizeof(file));
+	CHECK_INT(state_write_sealed(dir, "mqtt.subscriptions", file, (size_t)len), 0);
+	c = mqtt_start_input(&m, "s", dir);
+	CHECK(c != NULL);
+	if (!c || broker_accept(1) != 0) {
+		mqtt_stop(c);
+		tl_rmtree(dir);
+		return;
+	}
+	client_subs(got, sizeof(got), 500);
+	CHECK_STR(got, "S a/+ 1; U $share/g/d/#; U c/+");
+	mqtt_stop(c);
+	tl_rmtree(dir);
+}
+
 int main(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -281,6 +319,7 @@ int main(void)
 	port = ntohs(a.sin_port);
 	RUN(test_a_resume_subscribes_what_changed_and_nothing_else);
 	RUN(test_filters_dropped_while_away_are_unsubscribed_in_a_resumed_session);
+	RUN(test_a_state_file_s_junk_lines_are_never_sent_as_unsubscribes);
 	if (bfd >= 0)
 		close(bfd);
 	close(lfd);
