@@ -1,7 +1,8 @@
 /* mqtt.c - the MQTT input driver (see mqtt.h): coldchaind's own MQTT 3.1.1
  * and 5 client.  Packets are codec/mqtt_wire.c's, the byte stream (TCP,
  * TLS) drivers/mqtt_conn.c's, payloads are decoded by mqtt_decode.c, the
- * subscriptions (and the client kept across a reload) are mqtt_subs.c's;
+ * subscriptions (and the client kept across a reload) are mqtt_subs.c's,
+ * the write buffer and the writes (the alert publisher's too) mqtt_out.c's;
  * the alert publisher (mqtt_alerts.c) drives a client of this file too.
  *
  * Why our own (issue 18, the hub): libmosquitto read each packet with three
@@ -29,7 +30,7 @@
  * queued by other threads (the alert publisher's) reach it through the
  * wake pipe; the name lookup is the one place mqtt_stop may cancel it.
  * The alert publisher's PUBLISH is written by the publishing thread itself
- * when it can go out whole and in order (mqtt_publish, write_direct): the
+ * when it can go out whole and in order (mqtt_out.c, mqtt_publish): the
  * wake-up it saves was a sixth of an alarm's path (issue 18 target 5).
  */
 #include "mqtt.h"
@@ -48,7 +49,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,9 +61,7 @@
 #include "../outputs/output.h"
 #include "../codec/payload.h"
 #include "../codec/topic.h"
-#include "../util/hash.h"
 
-static void wake_drain(struct mqtt_client *c);
 /* --- the read burst's batch (loop thread) ------------------------------------ */
 
 static void batch_add(struct mqtt_client *c, const struct cc_sample *smp, size_t n, int qos)
@@ -182,28 +180,6 @@ static void handle(struct mqtt_client *c, struct msub *s, const char *topic, con
 }
 
 /* --- the packets a broker sends (network thread) ------------------------------ */
-
-/* Room for n more bytes at wbuf + wlen. */
-uint8_t *mqtt_wbuf_room(struct mqtt_client *c, size_t n)
-{
-	if (c->woff == c->wlen)
-		c->woff = c->wlen = 0;
-	if (c->wlen + n > c->wcap) {
-		c->wcap = c->wlen + n > 2 * c->wcap ? c->wlen + n : 2 * c->wcap;
-		c->wbuf = xrealloc(c->wbuf, c->wcap);
-	}
-	return c->wbuf + c->wlen;
-}
-
-/* Queues an encoded packet (an encoder's result r: its length, or < 0). */
-void mqtt_wbuf_commit(struct mqtt_client *c, int r, const char *what)
-{
-	if (r < 0) { /* our own packet: only an oversized filter or id gets here */
-		log_err("mqtt broker %s: cannot encode %s: %s", c->broker, what, mqtt_wire_strerror(r));
-		return;
-	}
-	c->wlen += (size_t)r;
-}
 
 /* The CONNACK: refused (-ECONNREFUSED, said once per reason), or connected
  * and subscribing. */
@@ -438,52 +414,6 @@ static void backoff(struct mqtt_client *c)
 }
 
 
-/* MQTT 5 Maximum Packet Size for CONNECT, and the largest packet read
- * whole in either version: a broker told this limit discards larger
- * messages (MQTT 5 3.1.2.11.4); a 3.1.1 broker is not told, and what it
- * sends larger is counted, acknowledged and skipped (read_burst), never
- * held in memory.  Room is left above the largest max_payload for the
- * topic and properties, so a message just over max_payload still arrives
- * and is counted as too_large. */
-#define MQTT_PACKET_SLACK (65536 + 4096)
-#define MQTT_PACKET_MAX 268435460u /* the protocol's own limit */
-
-uint32_t mqtt_max_packet(const struct cc_mqtt_conf *m)
-{
-	uint64_t most = 0;
-
-	for (size_t i = 0; i < m->nsubs; i++)
-		if ((uint64_t)m->subs[i].max_payload > most)
-			most = (uint64_t)m->subs[i].max_payload;
-	most += MQTT_PACKET_SLACK;
-	return most > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : (uint32_t)most;
-}
-
-/* The TLS files as they are now (each one's device, inode, size and
- * modification time; a missing one counts too), hashed: a renewed
- * certificate or CA changes it, so a reload reconnects and reads them. */
-uint64_t mqtt_tls_files_stamp(const struct cc_mqtt_conf *m)
-{
-	const char *f[] = { m->ca_file, m->ca_dir, m->cert, m->key };
-	uint64_t h = FNV1A64_BASIS;
-
-	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
-		struct stat st;
-		int64_t v[5] = { 0 };
-		if (f[i] && stat(f[i], &st) == 0) {
-			v[0] = (int64_t)st.st_dev;
-			v[1] = (int64_t)st.st_ino;
-			v[2] = (int64_t)st.st_size;
-			v[3] = (int64_t)st.st_mtim.tv_sec;
-			v[4] = (int64_t)st.st_mtim.tv_nsec;
-		} else if (f[i]) {
-			v[0] = -1;
-		}
-		h = fnv1a64_add(h, v, sizeof(v));
-	}
-	return h;
-}
-
 /* The client's TLS context, made before its first connection and again
  * before each attempt until it could be made: a CA, certificate or key
  * file that OpenSSL cannot read is a connection failure like any other
@@ -551,7 +481,7 @@ static int conn_start(struct mqtt_client *c)
 		return -EINVAL;
 	/* the wake pipe cancels the connect: a wake-up left from the last
 	 * connection must not, a stop must (its flag is set before its byte) */
-	wake_drain(c);
+	mqtt_wake_drain(c);
 	if (asked(c)) {
 		snprintf(c->last_err, sizeof(c->last_err), "stopping");
 		return -ECANCELED;
@@ -603,22 +533,6 @@ static void conn_drop(struct mqtt_client *c)
 	c->pqlen = 0; /* never written whole: mqtt_publish's caller retries */
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
-}
-
-static void wake_drain(struct mqtt_client *c)
-{
-	char buf[64];
-
-	while (read(c->wake[0], buf, sizeof(buf)) > 0)
-		;
-}
-
-/* Wakes the network thread to write what another thread queued. */
-void mqtt_wake(struct mqtt_client *c)
-{
-	ssize_t r = write(c->wake[1], "", 1); /* full pipe: a wake-up is pending anyway */
-
-	(void)r;
 }
 
 static int64_t mono_us(void)
@@ -971,82 +885,6 @@ static int read_burst(struct mqtt_client *c)
 	return rc;
 }
 
-/* Under c->lock: writes what is queued, as far as the socket takes it
- * now: 0 or -errno. */
-static int write_out(struct mqtt_client *c)
-{
-	while (c->woff < c->wlen) {
-		ssize_t w = mqtt_conn_write(c->conn, c->wbuf + c->woff, c->wlen - c->woff);
-
-		if (w == -EAGAIN)
-			return 0;
-		if (w < 0) {
-			snprintf(c->last_err, sizeof(c->last_err), "%s", mqtt_conn_error(c->conn));
-			return (int)w;
-		}
-		c->woff += (size_t)w;
-		c->last_tx_ms = time_mono_ms();
-	}
-	c->woff = c->wlen = 0;
-	return 0;
-}
-
-/* The burst's PUBACKs, once its journal record is written: 4 bytes each,
- * the same in both versions (v5's short form, reason Success). */
-static void queue_pubacks(struct mqtt_client *c)
-{
-	uint8_t *b;
-
-	if (!c->nacks)
-		return;
-	b = mqtt_wbuf_room(c, 4 * c->nacks);
-	for (size_t i = 0; i < c->nacks; i++, b += 4) {
-		b[0] = MQTT_PUBACK << 4;
-		b[1] = 2;
-		b[2] = (uint8_t)(c->acks[i] >> 8);
-		b[3] = (uint8_t)c->acks[i];
-	}
-	c->wlen += 4 * c->nacks;
-	c->nacks = 0;
-}
-
-/* Under c->lock: what other threads queued (mqtt_publish) joins the write
- * buffer; the rest of a packet mqtt_publish began to write goes first
- * (wbuf[woff] is then at a packet's start: mqtt_publish writes only when
- * the last flush left nothing unwritten, !wpending). */
-static void take_published(struct mqtt_client *c)
-{
-	uint8_t *b;
-
-	if (!c->pqlen)
-		return;
-	b = mqtt_wbuf_room(c, c->pqlen);
-	if (c->pq_part) {
-		memmove(c->wbuf + c->woff + c->pqlen, c->wbuf + c->woff, c->wlen - c->woff);
-		b = c->wbuf + c->woff;
-	}
-	memcpy(b, c->pq, c->pqlen);
-	c->wlen += c->pqlen;
-	c->pqlen = 0;
-	c->pq_part = 0;
-}
-
-/* What other threads queued joins the buffer, and the buffer is written
- * as far as the socket takes it, under c->lock: mqtt_publish writes only
- * after one that wrote everything (!wpending), so its packet neither cuts
- * into one of these nor overtakes a PUBLISH queued before it.  0 or -errno. */
-static int flush_out(struct mqtt_client *c)
-{
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	take_published(c);
-	rc = write_out(c);
-	c->wpending = c->woff < c->wlen;
-	pthread_mutex_unlock(&c->lock);
-	return rc;
-}
-
 /*
  * The turn's wait for the socket (p[0]) or the wake pipe (p[1]): 0, or -1
  * with errno.  A burst cut short by a full batch has packets in the
@@ -1101,7 +939,7 @@ static int loop_once(struct mqtt_client *c)
 			nap(c, 200);
 			return 0;
 		}
-		queue_pubacks(c);
+		mqtt_queue_pubacks(c);
 		goto write;
 	}
 	stall_note(c);
@@ -1114,14 +952,14 @@ static int loop_once(struct mqtt_client *c)
 		return -errno;
 	}
 	if (p[1].revents)
-		wake_drain(c);
+		mqtt_wake_drain(c);
 	if (mqtt_conn_wants(c->conn) == POLLOUT && (p[0].revents & POLLOUT))
 		p[0].revents |= POLLIN; /* TLS wanted to write in order to read */
 	/* A burst is read only once every PUBACK queued before it is on the
 	 * wire (normally the previous turn wrote them all): a burst the journal
 	 * refuses then takes only its own PUBACKs down with the connection, and
 	 * no message already journaled is sent again. */
-	if ((p[0].revents & POLLOUT) && (rc = flush_out(c)) < 0)
+	if ((p[0].revents & POLLOUT) && (rc = mqtt_flush_out(c)) < 0)
 		return rc;
 	if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && (c->woff == c->wlen || (p[0].revents & (POLLHUP | POLLERR))))
 		rc = read_burst(c);
@@ -1152,11 +990,11 @@ static int loop_once(struct mqtt_client *c)
 	}
 	if (rc < 0)
 		return rc;
-	queue_pubacks(c);
+	mqtt_queue_pubacks(c);
 write:
 	if ((rc = keepalive(c)) < 0)
 		return rc;
-	return flush_out(c);
+	return mqtt_flush_out(c);
 }
 
 static void *loop_main(void *arg)
@@ -1224,12 +1062,12 @@ static void *loop_main(void *arg)
 		int64_t until = time_mono_ms() + 2000;
 
 		pthread_mutex_lock(&c->lock);
-		take_published(c);
+		mqtt_take_published(c);
 		pthread_mutex_unlock(&c->lock);
 		mqtt_wbuf_commit(c, mqtt_wire_disconnect(mqtt_wbuf_room(c, 2), 2, c->version), "the DISCONNECT");
 		while (c->woff < c->wlen && time_mono_ms() < until) {
 			struct pollfd p = { .fd = mqtt_conn_fd(c->conn), .events = POLLOUT };
-			if (flush_out(c) < 0 || (c->woff < c->wlen && poll(&p, 1, 100) < 0))
+			if (mqtt_flush_out(c) < 0 || (c->woff < c->wlen && poll(&p, 1, 100) < 0))
 				break;
 		}
 	}
@@ -1268,70 +1106,6 @@ static void client_free(struct mqtt_client *c)
 	free(c->state_dir);
 	free(c->subs_text);
 	free(c);
-}
-
-/*
- * Under c->lock, connected: writes pq (the packet just queued, after any
- * queued before it) on the socket from the calling thread, when that keeps
- * every packet whole and in order: plain TCP (a TLS session is the network
- * thread's alone) and the network thread's last flush_out wrote everything
- * (so nothing of its is cut into or overtaken; a pq begun here and not
- * taken since just goes on).  A plain send() that touches no state of the
- * connection; what it does not take stays in pq, marked as begun
- * (take_published puts it first).  1 when pq is empty after it.
- */
-static int write_direct(struct mqtt_client *c)
-{
-	size_t len = c->pqlen;
-	ssize_t w;
-
-	if (c->tls || c->wpending)
-		return 0;
-	w = send(mqtt_conn_fd(c->conn), c->pq, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (w <= 0) /* EAGAIN, or an error the network thread meets next */
-		return 0;
-	c->pqlen -= (size_t)w;
-	if (c->pqlen) {
-		memmove(c->pq, c->pq + w, c->pqlen);
-		c->pq_part = 1;
-		return 0;
-	}
-	c->direct++;
-	return 1;
-}
-
-int mqtt_publish(struct mqtt_client *c, const char *topic, const void *payload, size_t len, int retain, int *id,
-		 uint64_t *gen)
-{
-	size_t tl = strlen(topic), need = tl + len + 16;
-	int r = 0;
-
-	if (!tl || tl > 65535 || len > MQTT_WIRE_REMLEN_MAX - tl - 16)
-		return -EMSGSIZE;
-	pthread_mutex_lock(&c->lock);
-	if (!c->connected) {
-		r = -ENOTCONN;
-		goto out;
-	}
-	if (c->pqlen + need > c->pqcap) {
-		c->pqcap = c->pqlen + need > 2 * c->pqcap ? c->pqlen + need : 2 * c->pqcap;
-		c->pq = xrealloc(c->pq, c->pqcap);
-	}
-	if (++c->pub_id == 0)
-		c->pub_id = 1;
-	r = mqtt_wire_publish(c->pq + c->pqlen, c->pqcap - c->pqlen, c->version, topic, tl, 1, retain, c->pub_id,
-			      payload, len);
-	if (r < 0)
-		goto out;
-	c->pqlen += (size_t)r;
-	*id = c->pub_id;
-	*gen = c->conn_gen;
-	r = 0;
-	if (!write_direct(c))
-		mqtt_wake(c);
-out:
-	pthread_mutex_unlock(&c->lock);
-	return r;
 }
 
 struct mqtt_client *mqtt_client_start(const struct cc_mqtt_conf *m, const char *site, const char *watch_filter,

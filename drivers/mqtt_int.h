@@ -134,14 +134,14 @@ struct mqtt_client {
 	uint64_t conn_gen; /* connections ended so far (the alert publisher's PUBACK wait) */
 	/* packets other threads queued (the alert publisher), written by the
 	 * loop thread; guarded by lock.  Every byte the client writes is
-	 * written under lock (flush_out, mqtt_publish): a packet mqtt_publish
+	 * written under lock (mqtt_flush_out, mqtt_publish): a packet mqtt_publish
 	 * can write itself goes out at once (plain TCP, nothing queued before
 	 * it), not through the loop thread's wake-up. */
 	uint8_t *pq;
 	size_t pqlen, pqcap;
 	uint16_t pub_id;
 	int pq_part;  /* pq starts inside a packet mqtt_publish began to write */
-	int wpending; /* the loop thread's last flush_out left bytes unwritten */
+	int wpending; /* the loop thread's last mqtt_flush_out left bytes unwritten */
 	uint64_t direct; /* packets mqtt_publish wrote whole itself */
 	/* loop thread only: the connection, codec/mqtt_wire.h's packets over
 	 * mqtt_conn.h's byte stream */
@@ -319,14 +319,28 @@ void mqtt_moderate(struct mqtt_client *c);
 /* A new connection's socket: not moderated (conn_start). */
 void mqtt_moderate_reset(struct mqtt_client *c);
 
-/* mqtt.c: the write buffer (loop thread, or the reload's while it is
+/* mqtt_out.c: the write buffer (loop thread, or the reload's while it is
  * parked): room for n more bytes at wbuf + wlen, and an encoder's result r
  * (its length, or < 0: logged) queued; the network thread woken (to
- * write what another thread queued); the largest packet m's
- * subscriptions read whole; its TLS files' stamp (mqtt_same_connection). */
+ * write what another thread queued), and its wake pipe emptied; a burst's
+ * PUBACKs queued (once its journal record is written); under c->lock,
+ * what other threads queued (mqtt_publish) joined to the buffer; the
+ * buffer joined and written as far as the socket takes it now, under
+ * c->lock (0 or -errno). */
 uint8_t *mqtt_wbuf_room(struct mqtt_client *c, size_t n);
 void mqtt_wbuf_commit(struct mqtt_client *c, int r, const char *what);
 void mqtt_wake(struct mqtt_client *c);
+void mqtt_wake_drain(struct mqtt_client *c);
+void mqtt_queue_pubacks(struct mqtt_client *c);
+void mqtt_take_published(struct mqtt_client *c);
+int mqtt_flush_out(struct mqtt_client *c);
+
+/* Room above the largest max_payload for a PUBLISH's topic and properties
+ * (mqtt_max_packet); a packet larger than max_packet + this is skipped
+ * unread (mqtt.c). */
+#define MQTT_PACKET_SLACK (65536 + 4096)
+/* mqtt_subs.c: the largest packet m's subscriptions read whole (MQTT 5
+ * Maximum Packet Size); m's TLS files' stamp (mqtt_same_connection). */
 uint32_t mqtt_max_packet(const struct cc_mqtt_conf *m);
 uint64_t mqtt_tls_files_stamp(const struct cc_mqtt_conf *m);
 
@@ -353,7 +367,7 @@ void mqtt_unsub_free(struct mqtt_client *c);
 void mqtt_subs_load(struct mqtt_client *c);
 void mqtt_subs_save(struct mqtt_client *c);
 
-/* mqtt.c, for the alert publisher: a QoS 1 PUBLISH, written at once by the
+/* mqtt_out.c, for the alert publisher: a QoS 1 PUBLISH, written at once by the
  * calling thread when it can be whole and in order (plain TCP, nothing
  * queued before it: one wake-up less on an alarm's path), else queued for
  * the network thread, woken to write it.  *id: its packet id, acknowledged in acked[];

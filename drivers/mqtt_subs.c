@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../codec/mqtt_wire.h"
@@ -293,6 +294,51 @@ void mqtt_subs_load(struct mqtt_client *c)
 }
 
 /* --- kept across a reload ---------------------------------------------------- */
+
+/* MQTT 5 Maximum Packet Size for CONNECT, and the largest packet read
+ * whole in either version: a broker told this limit discards larger
+ * messages (MQTT 5 3.1.2.11.4); a 3.1.1 broker is not told, and what it
+ * sends larger is counted, acknowledged and skipped (read_burst), never
+ * held in memory.  Room is left above the largest max_payload for the
+ * topic and properties, so a message just over max_payload still arrives
+ * and is counted as too_large. */
+#define MQTT_PACKET_MAX 268435460u /* the protocol's own limit */
+
+uint32_t mqtt_max_packet(const struct cc_mqtt_conf *m)
+{
+	uint64_t most = 0;
+
+	for (size_t i = 0; i < m->nsubs; i++)
+		if ((uint64_t)m->subs[i].max_payload > most)
+			most = (uint64_t)m->subs[i].max_payload;
+	most += MQTT_PACKET_SLACK;
+	return most > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : (uint32_t)most;
+}
+
+/* The TLS files as they are now (each one's device, inode, size and
+ * modification time; a missing one counts too), hashed: a renewed
+ * certificate or CA changes it, so a reload reconnects and reads them. */
+uint64_t mqtt_tls_files_stamp(const struct cc_mqtt_conf *m)
+{
+	const char *f[] = { m->ca_file, m->ca_dir, m->cert, m->key };
+	uint64_t h = FNV1A64_BASIS;
+
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		struct stat st;
+		int64_t v[5] = { 0 };
+		if (f[i] && stat(f[i], &st) == 0) {
+			v[0] = (int64_t)st.st_dev;
+			v[1] = (int64_t)st.st_ino;
+			v[2] = (int64_t)st.st_size;
+			v[3] = (int64_t)st.st_mtim.tv_sec;
+			v[4] = (int64_t)st.st_mtim.tv_nsec;
+		} else if (f[i]) {
+			v[0] = -1;
+		}
+		h = fnv1a64_add(h, v, sizeof(v));
+	}
+	return h;
+}
 
 int mqtt_pause(struct mqtt_client *c)
 {
