@@ -97,9 +97,11 @@ void mqtt_subscribe_all(struct mqtt_client *c, int session_present)
 		subscribe_one(c, c->test_conf ? c->subs[i].pat.match : c->subs[i].pat.filter,
 			      c->test_conf ? 0 : c->subs[i].qos);
 	/* filters a reload dropped while we were not connected: a resumed
-	 * session still has them (a new one has nothing to drop) */
+	 * session still has them (a new one has nothing to drop); one a later
+	 * reload (or this run's file) has again was just subscribed, and
+	 * stays */
 	for (size_t i = 0; i < c->nunsub_later; i++)
-		if (session_present)
+		if (session_present && !sub_find(c->subs, c->nsubs, c->unsub_later[i]))
 			unsubscribe_one(c, c->unsub_later[i]);
 	unsub_later_clear(c);
 	mqtt_subs_save(c);
