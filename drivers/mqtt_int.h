@@ -319,20 +319,22 @@ void mqtt_moderate(struct mqtt_client *c);
 /* A new connection's socket: not moderated (conn_start). */
 void mqtt_moderate_reset(struct mqtt_client *c);
 
-/* mqtt_out.c: the write buffer (loop thread, or the reload's while it is
- * parked): room for n more bytes at wbuf + wlen, and an encoder's result r
- * (its length, or < 0: logged) queued; the network thread woken (to
- * write what another thread queued), and its wake pipe emptied; a burst's
- * PUBACKs queued (once its journal record is written); under c->lock,
- * what other threads queued (mqtt_publish) joined to the buffer; the
- * buffer joined and written as far as the socket takes it now, under
- * c->lock (0 or -errno). */
+/* mqtt_out.c: what the client writes.  The write buffer is the loop
+ * thread's (or the reload's while that thread is parked): room for n more
+ * bytes at wbuf + wlen, then an encoder's result r queued (its length, or
+ * < 0: logged, nothing queued). */
 uint8_t *mqtt_wbuf_room(struct mqtt_client *c, size_t n);
 void mqtt_wbuf_commit(struct mqtt_client *c, int r, const char *what);
+/* Wakes the network thread (something to write, a stop, a pause); it
+ * empties the pipe before it waits again. */
 void mqtt_wake(struct mqtt_client *c);
 void mqtt_wake_drain(struct mqtt_client *c);
+/* A burst's PUBACKs, queued once its journal record is written. */
 void mqtt_queue_pubacks(struct mqtt_client *c);
+/* Under c->lock: what other threads queued (mqtt_publish) joins the buffer. */
 void mqtt_take_published(struct mqtt_client *c);
+/* Takes c->lock: mqtt_take_published, then the buffer written as far as
+ * the socket takes it now.  0 or -errno. */
 int mqtt_flush_out(struct mqtt_client *c);
 
 /* Room above the largest max_payload for a PUBLISH's topic and properties
